@@ -1,0 +1,1 @@
+"""Adapters at the edge of the engine: persistence, buses, geography, clocks."""

@@ -1,0 +1,110 @@
+"""Commands: requests to change state, one dataclass each, handled by the service layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Command:
+    pass
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+    price: Decimal | None = None
+    line_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    postal_code: str
+    country: str = "US"
+    line1: str = ""
+    city: str = ""
+    state: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CreateOrder(Command):
+    channel: str
+    channel_order_id: str
+    customer_id: str
+    ship_to: AddressInput
+    lines: tuple[LineInput, ...]
+    email: str = ""
+    currency: str = "USD"
+    service_level: str = "standard"
+    requested_date: date | None = None
+    priority: int = 0
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelOrder(Command):
+    order_id: str
+    reason: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ModifyOrder(Command):
+    order_id: str
+    quantities: dict[str, int] = field(default_factory=dict)
+    ship_to: AddressInput | None = None
+    add_lines: tuple[LineInput, ...] = ()
+    remove_lines: tuple[str, ...] = ()
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ReleaseHold(Command):
+    order_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class AdjustStock(Command):
+    sku: str
+    location_code: str
+    delta: int
+    reason: str = "adjustment"
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ReceiveStock(Command):
+    sku: str
+    location_code: str
+    quantity: int
+    reference: str = ""
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class TransferStock(Command):
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    expected_on: date
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class UpdateShipment(Command):
+    shipment_id: str
+    status: str
+    tracking_number: str = ""
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class AcknowledgeAlert(Command):
+    alert_id: str
+    actor: str

@@ -1,0 +1,56 @@
+"""Domain errors: the one hierarchy every layer maps to a clear message (and the API to HTTP)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses; the message is written for the person who made it."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+    def __init__(self, entity: str, entity_id: str, current: str, target: str) -> None:
+        super().__init__(
+            f"{entity} {entity_id} cannot go from '{current}' to '{target}'"
+        )
+        self.current = current
+        self.target = target
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+    def __init__(self, entity: str, key: str) -> None:
+        super().__init__(f"{entity} '{key}' does not exist")
+        self.entity = entity
+        self.key = key
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+    def __init__(self, sku: str, location: str, requested: int, available: int) -> None:
+        super().__init__(
+            f"only {available} of SKU {sku} available at {location}, {requested} requested"
+        )
+        self.sku = sku
+        self.location = location
+        self.requested = requested
+        self.available = available
+
+
+class InvalidQuantity(DomainError):
+    code = "invalid_quantity"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a duplicate key, a finished order...)."""
+
+    code = "conflict"

@@ -1,0 +1,168 @@
+"""Domain events: facts that happened, appended by aggregates and published via the outbox.
+
+Every event is a frozen dataclass with a stable `name` used on the bus and in the outbox.
+Payloads hold plain data only (str, int, float, bool, None, lists and dicts of those) so they
+serialise the same way in-process, in the database and on Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    name: ClassVar[str] = "event"
+
+    def payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def _register(cls: type[Event]) -> type[Event]:
+    EVENT_TYPES[cls.name] = cls
+    return cls
+
+
+def event_from_payload(name: str, payload: dict[str, Any]) -> Event:
+    return EVENT_TYPES[name](**payload)
+
+
+@_register
+@dataclass(frozen=True)
+class OrderReceived(Event):
+    name: ClassVar[str] = "order.received"
+    order_id: str
+    channel: str
+
+
+@_register
+@dataclass(frozen=True)
+class OrderStatusChanged(Event):
+    name: ClassVar[str] = "order.status_changed"
+    order_id: str
+    from_status: str
+    to_status: str
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderHeld(Event):
+    name: ClassVar[str] = "order.held"
+    order_id: str
+    code: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderRejected(Event):
+    name: ClassVar[str] = "order.rejected"
+    order_id: str
+    code: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderCancelled(Event):
+    name: ClassVar[str] = "order.cancelled"
+    order_id: str
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderModified(Event):
+    name: ClassVar[str] = "order.modified"
+    order_id: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True)
+class OrderReleased(Event):
+    name: ClassVar[str] = "order.released"
+    order_id: str
+    fulfillment_order_ids: list[str] = field(default_factory=list)
+
+
+@_register
+@dataclass(frozen=True)
+class StockReserved(Event):
+    name: ClassVar[str] = "stock.reserved"
+    order_id: str
+    sku: str
+    location_code: str
+    quantity: int
+
+
+@_register
+@dataclass(frozen=True)
+class StockReleased(Event):
+    name: ClassVar[str] = "stock.released"
+    order_id: str
+    sku: str
+    location_code: str
+    quantity: int
+
+
+@_register
+@dataclass(frozen=True)
+class StockAdjusted(Event):
+    name: ClassVar[str] = "stock.adjusted"
+    sku: str
+    location_code: str
+    delta: int
+    on_hand: int
+    available: int
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentStatusChanged(Event):
+    name: ClassVar[str] = "shipment.status_changed"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    from_status: str
+    to_status: str
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentLate(Event):
+    name: ClassVar[str] = "shipment.late"
+    shipment_id: str
+    order_id: str
+    carrier: str
+    location_code: str
+    hours_late: float
+
+
+@_register
+@dataclass(frozen=True)
+class ReturnStatusChanged(Event):
+    name: ClassVar[str] = "return.status_changed"
+    return_id: str
+    order_id: str
+    from_status: str
+    to_status: str
+
+
+@_register
+@dataclass(frozen=True)
+class AlertRaised(Event):
+    name: ClassVar[str] = "alert.raised"
+    alert_id: str
+    rule: str
+    severity: str
+    key: str
+    message: str

@@ -1,0 +1,111 @@
+"""Entities about running the business rather than selling: alerts, audit, rulesets, traces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from engine.domain.errors import IllegalTransition
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+@dataclass(slots=True)
+class Alert:
+    """Something a person should look at; deduplicated by (rule, key) while open."""
+
+    id: str
+    rule: str
+    severity: str
+    key: str
+    message: str
+    created_at: datetime
+    status: AlertStatus = AlertStatus.OPEN
+    occurrences: int = 1
+    last_seen_at: datetime | None = None
+    recipients: list[str] = field(default_factory=list)
+    acknowledged_by: str = ""
+    acknowledged_at: datetime | None = None
+
+    def acknowledge(self, by: str, at: datetime) -> None:
+        if self.status is not AlertStatus.OPEN:
+            raise IllegalTransition("alert", self.id, self.status, AlertStatus.ACKNOWLEDGED)
+        self.status = AlertStatus.ACKNOWLEDGED
+        self.acknowledged_by = by
+        self.acknowledged_at = at
+
+    def seen_again(self, at: datetime) -> None:
+        self.occurrences += 1
+        self.last_seen_at = at
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One mutation: who did what to which entity, with a before/after summary. Append-only."""
+
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+class RulesetStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+_RULESET_MOVES = {
+    RulesetStatus.DRAFT: {RulesetStatus.PUBLISHED},
+    RulesetStatus.PUBLISHED: {RulesetStatus.RETIRED},
+    # Rolling back re-publishes an earlier version.
+    RulesetStatus.RETIRED: {RulesetStatus.PUBLISHED},
+}
+
+
+@dataclass(slots=True)
+class RulesetVersion:
+    """One immutable text of a named ruleset; at most one version per name is published."""
+
+    id: str
+    name: str
+    kind: str
+    version: int
+    source: str
+    author: str
+    created_at: datetime
+    status: RulesetStatus = RulesetStatus.DRAFT
+    published_at: datetime | None = None
+    published_by: str = ""
+
+    def move(self, target: RulesetStatus, by: str, at: datetime) -> None:
+        if target not in _RULESET_MOVES[self.status]:
+            raise IllegalTransition("ruleset", f"{self.name} v{self.version}", self.status, target)
+        self.status = target
+        if target is RulesetStatus.PUBLISHED:
+            self.published_at = at
+            self.published_by = by
+
+
+@dataclass(slots=True)
+class DecisionTrace:
+    """Why one pipeline step decided what it did for one order, under which ruleset version."""
+
+    id: str
+    order_id: str
+    step: str
+    ruleset: str
+    ruleset_version: int
+    at: datetime
+    outcome: str
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,222 @@
+"""The Order aggregate: lines, holds, and the lifecycle state machine.
+
+The allowed moves follow DESIGN.md's lifecycle. Modification and hold release send an order
+back to `received` so the affected pipeline steps run again; nothing moves once it has left
+the building except towards delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.domain import events
+from engine.domain.errors import DomainError, IllegalTransition, InvalidQuantity
+from engine.domain.values import Address, money
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "received"
+    VALIDATED = "validated"
+    REJECTED = "rejected"
+    HELD = "held"
+    SOURCED = "sourced"
+    BACKORDERED = "backordered"
+    PREORDERED = "preordered"
+    RESERVED = "reserved"
+    CARRIER_ASSIGNED = "carrier_assigned"
+    RELEASED = "released"
+    PICKED = "picked"
+    PACKED = "packed"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+S = OrderStatus
+
+# Before release, an order may be held, cancelled, or sent back to `received` (modified).
+_BEFORE_RELEASE = {S.HELD, S.CANCELLED, S.RECEIVED}
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.RECEIVED: frozenset({S.VALIDATED, S.REJECTED, S.HELD, S.CANCELLED}),
+    S.HELD: frozenset({S.RECEIVED, S.VALIDATED, S.REJECTED, S.CANCELLED}),
+    S.VALIDATED: frozenset({S.SOURCED, S.BACKORDERED, S.PREORDERED} | _BEFORE_RELEASE),
+    S.SOURCED: frozenset({S.RESERVED, S.BACKORDERED} | _BEFORE_RELEASE),
+    S.BACKORDERED: frozenset({S.SOURCED} | _BEFORE_RELEASE),
+    S.PREORDERED: frozenset({S.SOURCED} | _BEFORE_RELEASE),
+    S.RESERVED: frozenset({S.CARRIER_ASSIGNED} | _BEFORE_RELEASE),
+    S.CARRIER_ASSIGNED: frozenset({S.RELEASED} | _BEFORE_RELEASE),
+    S.RELEASED: frozenset({S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    S.PICKED: frozenset({S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    S.PACKED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+TERMINAL = frozenset(status for status, moves in TRANSITIONS.items() if not moves)
+# An order not yet decided can be changed too; it simply stays `received`.
+MODIFIABLE = frozenset(
+    {S.RECEIVED} | {status for status, moves in TRANSITIONS.items() if S.RECEIVED in moves}
+)
+
+
+class LineStatus(StrEnum):
+    OPEN = "open"
+    ALLOCATED = "allocated"
+    BACKORDERED = "backordered"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class OrderLine:
+    id: str
+    sku: str
+    quantity: int
+    price: Decimal
+    status: LineStatus = LineStatus.OPEN
+    quantity_shipped: int = 0
+    quantity_cancelled: int = 0
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise InvalidQuantity(f"line {self.id}: quantity must be positive, got {self.quantity}")
+
+    @property
+    def amount(self) -> Decimal:
+        return money(self.price * self.quantity)
+
+
+@dataclass(slots=True)
+class Hold:
+    code: str
+    message: str = ""
+    placed_at: datetime | None = None
+    released_at: datetime | None = None
+    released_by: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
+@dataclass(slots=True)
+class Order:
+    id: str
+    channel: str
+    channel_order_id: str
+    customer_id: str
+    ship_to: Address
+    lines: list[OrderLine]
+    created_at: datetime
+    email: str = ""
+    currency: str = "USD"
+    service_level: str = "standard"
+    requested_date: date | None = None
+    promised_date: date | None = None
+    priority: int = 0
+    status: OrderStatus = OrderStatus.RECEIVED
+    holds: list[Hold] = field(default_factory=list)
+    version: int = 0
+    # Appended by methods, collected by the unit of work after commit: never persisted here.
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            raise DomainError(f"order {self.channel_order_id or self.id} has no lines")
+
+    @property
+    def total(self) -> Decimal:
+        return money(sum((line.amount for line in self.lines), Decimal("0")))
+
+    @property
+    def active_holds(self) -> list[Hold]:
+        return [hold for hold in self.holds if hold.active]
+
+    def line(self, line_id: str) -> OrderLine:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise DomainError(f"order {self.id} has no line '{line_id}'")
+
+    def can_move_to(self, target: OrderStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def transition(self, target: OrderStatus, reason: str = "") -> None:
+        """Move along the lifecycle, or raise IllegalTransition naming both states."""
+        if not self.can_move_to(target):
+            raise IllegalTransition("order", self.id, self.status, target)
+        previous, self.status = self.status, target
+        self.version += 1
+        self.events.append(events.OrderStatusChanged(self.id, previous, target, reason))
+
+    def hold(self, code: str, message: str, at: datetime) -> None:
+        self.transition(OrderStatus.HELD, code)
+        self.holds.append(Hold(code=code, message=message, placed_at=at))
+        self.events.append(events.OrderHeld(self.id, code, message))
+
+    def release_holds(self, by: str, at: datetime) -> None:
+        """A person clears every open hold; the order re-enters the pipeline from the top."""
+        if self.status is not OrderStatus.HELD:
+            raise IllegalTransition("order", self.id, self.status, "hold released")
+        for hold in self.active_holds:
+            hold.released_at = at
+            hold.released_by = by
+        self.transition(OrderStatus.RECEIVED, f"hold released by {by}")
+
+    def reject(self, code: str, message: str) -> None:
+        self.transition(OrderStatus.REJECTED, code)
+        self.events.append(events.OrderRejected(self.id, code, message))
+
+    def cancel(self, reason: str) -> None:
+        self.transition(OrderStatus.CANCELLED, reason)
+        for line in self.lines:
+            if line.status is not LineStatus.SHIPPED:
+                line.quantity_cancelled = line.quantity - line.quantity_shipped
+                line.status = LineStatus.CANCELLED
+        self.events.append(events.OrderCancelled(self.id, reason))
+
+    def modify(
+        self,
+        *,
+        quantities: dict[str, int] | None = None,
+        ship_to: Address | None = None,
+        add_lines: list[OrderLine] | None = None,
+        remove_lines: list[str] | None = None,
+    ) -> dict[str, object]:
+        """Change an order before release; it goes back to `received` to be decided again."""
+        if self.status not in MODIFIABLE:
+            raise IllegalTransition("order", self.id, self.status, "modified")
+        changes: dict[str, object] = {}
+        for line_id, quantity in (quantities or {}).items():
+            line = self.line(line_id)
+            if quantity <= 0:
+                raise InvalidQuantity(f"line {line_id}: quantity must be positive, got {quantity}")
+            changes[f"lines.{line_id}.quantity"] = [line.quantity, quantity]
+            line.quantity = quantity
+        if remove_lines:
+            for line_id in remove_lines:
+                self.line(line_id)
+            if len(set(remove_lines)) >= len(self.lines) and not add_lines:
+                raise DomainError(f"order {self.id} would have no lines; cancel it instead")
+            self.lines = [line for line in self.lines if line.id not in set(remove_lines)]
+            changes["removed_lines"] = list(remove_lines)
+        if add_lines:
+            self.lines.extend(add_lines)
+            changes["added_lines"] = [line.id for line in add_lines]
+        if ship_to is not None:
+            changes["ship_to"] = ship_to.postal_code
+            self.ship_to = ship_to
+        for line in self.lines:
+            line.status = LineStatus.OPEN
+        if self.status is not OrderStatus.RECEIVED:
+            self.transition(OrderStatus.RECEIVED, "modified")
+        self.events.append(events.OrderModified(self.id, changes))
+        return changes

@@ -1,0 +1,232 @@
+"""The unit of work and the repository interfaces the service layer depends on.
+
+Handlers see only these abstractions. Two implementations live in `engine.adapters`: an
+in-memory one (unit tests, simulation: it never touches live data) and the SQLAlchemy one
+(SQLite by default, PostgreSQL in production).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from types import TracebackType
+from typing import Generic, TypeVar
+
+from engine.domain.catalog import Customer, Location, Product
+from engine.domain.events import Event
+from engine.domain.fulfilment import FulfillmentOrder, Return
+from engine.domain.inventory import InboundSupply, Reservation, Stock
+from engine.domain.operations import Alert, AuditEntry, DecisionTrace, RulesetVersion
+from engine.domain.orders import Order, OrderStatus
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+class Repository(abc.ABC, Generic[K, T]):
+    """Add and get by key; `seen` lets the unit of work collect events from loaded aggregates."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self._seen_objects: list[T] = []
+
+    def _track(self, item: T) -> T:
+        if id(item) not in self.seen:
+            self.seen.add(id(item))
+            self._seen_objects.append(item)
+        return item
+
+    def tracked(self) -> list[T]:
+        return list(self._seen_objects)
+
+    def add(self, item: T) -> None:
+        self._add(item)
+        self._track(item)
+
+    def get(self, key: K) -> T | None:
+        item = self._get(key)
+        return None if item is None else self._track(item)
+
+    @abc.abstractmethod
+    def _add(self, item: T) -> None: ...
+
+    @abc.abstractmethod
+    def _get(self, key: K) -> T | None: ...
+
+    @abc.abstractmethod
+    def list(self, limit: int = 100, offset: int = 0) -> Sequence[T]: ...
+
+
+class OrderRepository(Repository[str, Order]):
+    @abc.abstractmethod
+    def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None: ...
+
+    @abc.abstractmethod
+    def search(
+        self,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        status: OrderStatus | None = None,
+        sku: str | None = None,
+        channel: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Order]: ...
+
+
+class StockRepository(Repository[tuple[str, str], Stock]):
+    """Stock rows, keyed (sku, location_code), with the one atomic reservation primitive."""
+
+    @abc.abstractmethod
+    def for_sku(self, sku: str) -> Sequence[Stock]: ...
+
+    @abc.abstractmethod
+    def for_skus(self, skus: Sequence[str]) -> Sequence[Stock]: ...
+
+    @abc.abstractmethod
+    def for_location(self, location_code: str) -> Sequence[Stock]: ...
+
+    @abc.abstractmethod
+    def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
+        """Reserve atomically if (and only if) the channel may still promise `quantity`.
+
+        The check and the increment are one conditional update in the database, so no
+        interleaving of processes can oversell.
+        """
+
+    @abc.abstractmethod
+    def release(self, sku: str, location_code: str, quantity: int) -> None: ...
+
+    @abc.abstractmethod
+    def consume(self, sku: str, location_code: str, quantity: int) -> None: ...
+
+    @abc.abstractmethod
+    def adjust(self, sku: str, location_code: str, delta: int) -> Stock: ...
+
+
+class ReservationRepository(Repository[str, Reservation]):
+    @abc.abstractmethod
+    def for_order(self, order_id: str) -> Sequence[Reservation]: ...
+
+    @abc.abstractmethod
+    def expired(self, now: datetime, limit: int = 500) -> Sequence[Reservation]: ...
+
+
+class ShipmentRepository(Repository[str, FulfillmentOrder]):
+    @abc.abstractmethod
+    def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]: ...
+
+    @abc.abstractmethod
+    def for_location(self, location_code: str, status: str | None = None) -> Sequence[FulfillmentOrder]: ...
+
+    @abc.abstractmethod
+    def count_released_on(self, location_code: str, day: date) -> int: ...
+
+
+class ReturnRepository(Repository[str, Return]):
+    @abc.abstractmethod
+    def for_order(self, order_id: str) -> Sequence[Return]: ...
+
+
+class InboundRepository(Repository[str, InboundSupply]):
+    @abc.abstractmethod
+    def for_sku(self, sku: str) -> Sequence[InboundSupply]: ...
+
+
+class AlertRepository(Repository[str, Alert]):
+    @abc.abstractmethod
+    def open_for(self, rule: str, key: str) -> Alert | None: ...
+
+
+class RulesetRepository(Repository[str, RulesetVersion]):
+    @abc.abstractmethod
+    def versions(self, name: str) -> Sequence[RulesetVersion]: ...
+
+    @abc.abstractmethod
+    def published(self) -> Sequence[RulesetVersion]: ...
+
+
+class TraceRepository(Repository[str, DecisionTrace]):
+    @abc.abstractmethod
+    def for_order(self, order_id: str) -> Sequence[DecisionTrace]: ...
+
+
+class AuditLog(abc.ABC):
+    """Append-only: there is deliberately no update or delete."""
+
+    @abc.abstractmethod
+    def append(self, entry: AuditEntry) -> None: ...
+
+    @abc.abstractmethod
+    def list(
+        self, *, entity: str | None = None, entity_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[AuditEntry]: ...
+
+
+class UnitOfWork(abc.ABC):
+    """One business transaction: `with uow: ...; uow.commit()`. Leaving without commit rolls back."""
+
+    orders: OrderRepository
+    products: Repository[str, Product]
+    locations: Repository[str, Location]
+    customers: Repository[str, Customer]
+    stock: StockRepository
+    reservations: ReservationRepository
+    shipments: ShipmentRepository
+    returns: ReturnRepository
+    inbound: InboundRepository
+    alerts: AlertRepository
+    rulesets: RulesetRepository
+    traces: TraceRepository
+    audit: AuditLog
+
+    def __init__(self) -> None:
+        self._recorded: list[Event] = []
+        self._committed: list[Event] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self._recorded.clear()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def record(self, event: Event) -> None:
+        """Add an event that no aggregate owns (stock moved, alert raised) to this transaction."""
+        self._recorded.append(event)
+
+    def commit(self) -> None:
+        """Commit state and its events together: the adapter writes `events` to its outbox
+        in the same transaction, so nothing is published for a change that rolled back."""
+        events = list(self._drain())
+        self._commit(events)
+        self._committed.extend(events)
+
+    @abc.abstractmethod
+    def _commit(self, events: list[Event]) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    def _drain(self) -> Iterator[Event]:
+        for repo in (self.orders, self.shipments, self.returns):
+            for aggregate in repo.tracked():
+                pending: list[Event] = getattr(aggregate, "events", [])
+                while pending:
+                    yield pending.pop(0)
+        while self._recorded:
+            yield self._recorded.pop(0)
+
+    def collect_new_events(self) -> Iterator[Event]:
+        """Events of committed transactions, for the in-process bus to dispatch."""
+        while self._committed:
+            yield self._committed.pop(0)
