@@ -1,0 +1,84 @@
+"""Fixtures every tier shares: throw-away SQLite/PostgreSQL databases and a Redis slot.
+
+- `sqlite_url`: a migrated SQLite file of its own for each test (always available).
+- `postgres_url`: a migrated database `ordo_test_<random>` on 127.0.0.1:5432, dropped after.
+- `database_url`: the same test once per database, ids "sqlite" and "postgres".
+- `redis_url`: `redis://127.0.0.1:6379/<n>` with a database number this session owns,
+  flushed after each test.
+
+PostgreSQL and Redis skip with the reason when unreachable, and fail under `CI=true`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import servers
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the servers they need, so `-m "not postgres"` works without bookkeeping."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "postgres_url" in names or "database_url" in names:
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in names:
+            item.add_marker(pytest.mark.redis)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return servers.sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    return servers.sqlite_copy(_sqlite_template, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _postgres_problem() -> str | None:
+    return servers.postgres_reachable()
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(_postgres_problem: str | None) -> Iterator[str | None]:
+    if _postgres_problem is not None:
+        yield None
+        return
+    with servers.postgres_template() as name:
+        yield name
+
+
+@pytest.fixture
+def postgres_url(_postgres_problem: str | None, _postgres_template: str | None) -> Iterator[str]:
+    if _postgres_problem is not None or _postgres_template is None:
+        servers.unavailable(_postgres_problem or "PostgreSQL template database was not created")
+    with servers.postgres_database(_postgres_template) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture(scope="session")
+def _redis_db() -> Iterator[int | None]:
+    if servers.redis_reachable() is not None:
+        yield None
+        return
+    with servers.claimed_redis_db() as number:
+        yield number
+
+
+@pytest.fixture
+def redis_url(_redis_db: int | None) -> Iterator[str]:
+    if _redis_db is None:
+        servers.unavailable(servers.redis_reachable() or "Redis database was not claimed")
+    servers.flush_redis_db(_redis_db)
+    yield f"redis://{servers.REDIS_HOST}:{servers.REDIS_PORT}/{_redis_db}"
+    servers.flush_redis_db(_redis_db)
