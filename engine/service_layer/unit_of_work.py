@@ -40,6 +40,12 @@ class Repository(abc.ABC, Generic[K, T]):
     def tracked(self) -> list[T]:
         return list(self._seen_objects)
 
+    def clear_tracked(self) -> None:
+        """Forget what this transaction loaded; adapters call it when a transaction ends, so a
+        long-lived unit of work neither grows without bound nor mistakes a recycled id()."""
+        self.seen.clear()
+        self._seen_objects.clear()
+
     def add(self, item: T) -> None:
         self._add(item)
         self._track(item)
