@@ -1,0 +1,277 @@
+"""Ordo's settings: one validated object built at start-up from ORDO_ variables and a file.
+
+Precedence, strongest first: explicit overrides (CLI flags, tests) > `ORDO_*` environment
+variables > the settings file (`ORDO_SETTINGS_FILE` or `--settings`, a `.env` or YAML file) >
+defaults. Every problem becomes a `SettingsError` whose message is one line naming the setting
+and what is wrong with it, so the CLI can print it without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "ORDO_"
+SETTINGS_FILE_VARIABLE = "ORDO_SETTINGS_FILE"
+# Refused outside development: a known secret signs nothing worth trusting.
+DEFAULT_SECRET_KEY = "change-me-in-production"
+
+Environment = Literal["development", "test", "production"]
+Optimiser = Literal["greedy", "exact", "auto"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+_ENVIRONMENTS = ("development", "test", "production")
+_OPTIMISERS = ("greedy", "exact", "auto")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# SQLAlchemy's default PostgreSQL driver is psycopg2, which Ordo does not ship: name psycopg 3.
+_DATABASE_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class SettingsError(Exception):
+    """A setting is missing, malformed or not allowed; the message is one line for a person."""
+
+
+class Settings(BaseSettings):
+    """Everything Ordo can be configured with; see the module docstring for precedence."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    redis_url: str | None = None
+    environment: Environment = "development"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    console_port: int = 8501
+    api_url: str = ""
+    optimiser: Optimiser = "auto"
+    log_level: LogLevel = "INFO"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "ordo@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    bootstrap_admin_key: SecretStr | None = None
+
+    @field_validator("api_port", "console_port", "smtp_port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> int:
+        return _parse_port(value)
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment(cls, value: Any) -> str:
+        return _choice(value, _ENVIRONMENTS, str.lower)
+
+    @field_validator("optimiser", mode="before")
+    @classmethod
+    def _optimiser(cls, value: Any) -> str:
+        return _choice(value, _OPTIMISERS, str.lower)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> str:
+        return _choice(value, _LOG_LEVELS, str.upper)
+
+    @field_validator("smtp_starttls", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> bool:
+        text = str(value).strip().lower()
+        if text not in _TRUE + _FALSE:
+            raise ValueError(f"must be true or false, got {value!r}")
+        return text in _TRUE
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> str:
+        return "" if value in (None, "") else normalise_database_url(str(value))
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip()
+        if not text.startswith(_REDIS_SCHEMES):
+            raise ValueError(f"must start with redis://, rediss:// or unix://, got {text!r}")
+        return text
+
+    @field_validator("api_url", mode="before")
+    @classmethod
+    def _api_url(cls, value: Any) -> str:
+        text = "" if value is None else str(value).strip().rstrip("/")
+        if text and not text.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {text!r}")
+        return text
+
+    @model_validator(mode="after")
+    def _derived_defaults(self) -> Settings:
+        """Fill the URLs that default to other settings, and refuse a known secret."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'ordo.sqlite3'}"
+        if not self.api_url:
+            self.api_url = f"http://{self.api_host}:{self.api_port}"
+        if (
+            self.environment != "development"
+            and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+        ):
+            raise ValueError(
+                f"secret_key: the default is refused when environment is {self.environment}; "
+                "set ORDO_SECRET_KEY to a long random value"
+            )
+        return self
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def normalise_database_url(url: str) -> str:
+    """Check a database URL is one Ordo can use and name the psycopg 3 driver explicitly.
+
+    Raises ValueError with a one-line explanation for a malformed URL or a foreign database.
+    """
+    text = url.strip()
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise ValueError(
+            "is not a database URL (expected e.g. sqlite:///data/ordo.sqlite3 or "
+            f"postgresql://user@host:5432/ordo), got {text!r}"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    scheme = parsed.drivername
+    if scheme not in _DATABASE_SCHEMES:
+        raise ValueError(f"must be an sqlite:/// or postgresql:// URL, got {shown!r}")
+    if scheme.startswith("postgres") and not parsed.database:
+        raise ValueError(f"names no database (e.g. postgresql://host:5432/ordo), got {shown!r}")
+    return text.replace(f"{scheme}://", f"{_DATABASE_SCHEMES[scheme]}://", 1)
+
+
+def load_settings(settings_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build and validate the settings, or raise SettingsError with a one-line message.
+
+    `settings_file` wins over `ORDO_SETTINGS_FILE`; `overrides` use field names
+    (`api_port=9000`) and win over everything.
+    """
+    path = settings_file or os.environ.get(SETTINGS_FILE_VARIABLE) or None
+    from_file = _read_settings_file(Path(path)) if path else {}
+    unknown = [key for key in overrides if key not in Settings.model_fields]
+    if unknown:
+        raise SettingsError(_unknown_setting(unknown[0], "override"))
+    # Environment variables beat the file: drop what the environment sets before merging.
+    environment = {key.upper() for key in os.environ}
+    file_values = {
+        key: value for key, value in from_file.items() if _env_name(key) not in environment
+    }
+    try:
+        return Settings(**{**file_values, **overrides})
+    except ValidationError as error:
+        raise SettingsError(_describe(error, file_values, overrides, path)) from None
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    """Read a `.env` or YAML settings file into field names -> raw values."""
+    where = f"{SETTINGS_FILE_VARIABLE} {path}"
+    if not path.is_file():
+        raise SettingsError(f"{where}: no such file")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raw = _read_yaml(path, where)
+    else:
+        raw = {key: value for key, value in dotenv_values(path).items() if value is not None}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = str(key).strip().lower()
+        name = name.removeprefix(ENV_PREFIX.lower())
+        if name not in Settings.model_fields:
+            raise SettingsError(f"{where}: {_unknown_setting(str(key), 'file')}")
+        values[name] = value
+    return values
+
+
+def _read_yaml(path: Path, where: str) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        position = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise SettingsError(f"{where}: {position}{error.problem or 'not valid YAML'}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise SettingsError(f"{where}: cannot be read ({error})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: expected a mapping of setting: value")
+    return data
+
+
+def _describe(
+    error: ValidationError,
+    file_values: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    path: str | Path | None,
+) -> str:
+    """Turn pydantic's report into one line that names the setting the person must change."""
+    first = error.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["loc"]:
+        field = str(first["loc"][0])
+        if "got " not in message:
+            message = f"{message}, got {first.get('input')!r}"
+    else:
+        # A check across fields names its field at the front of the message.
+        field, message = message.split(": ", 1)
+    source = f" (in {path})" if field in file_values and field not in overrides else ""
+    return f"{_env_name(field)}{source}: {message}"
+
+
+def _unknown_setting(key: str, where: str) -> str:
+    name = key.lower().removeprefix(ENV_PREFIX.lower())
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+    hint = f" (did you mean {_env_name(close[0])}?)" if close else ""
+    label = _env_name(name) if where == "file" else name
+    return f"{label}: unknown setting{hint}"
+
+
+def _env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _parse_port(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"must be an integer between 1 and 65535, got {text!r}")
+    return int(text)
+
+
+def _choice(value: Any, choices: tuple[str, ...], case: Callable[[str], str]) -> str:
+    text = case(str(value).strip())
+    if text not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+    return text
