@@ -1,0 +1,445 @@
+"""An in-memory unit of work with the same behaviour as the database one, and no I/O.
+
+Used by unit tests everywhere and by the simulation. Two modes:
+
+- `InMemoryUnitOfWork()` (snapshots on, the default) behaves like a database session: `get`,
+  `list` and searches hand out private copies, `commit` stores copies of what the transaction
+  touched, and `rollback` (or leaving `with uow:` without committing) discards every change
+  since the last commit. Adding a key that already exists raises `Conflict`.
+- `InMemoryUnitOfWork(snapshots=False)` skips every copy: callers get the stored objects and
+  their changes are live at once, so `rollback` cannot undo anything. Use it only where the
+  caller never rolls back and speed matters (the simulation replays millions of lines).
+
+Either way `try_reserve` obeys the same arithmetic as `Stock.available_for`, because it calls
+the domain's own `Stock.reserve`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from engine.domain.catalog import Customer, Location, Product
+from engine.domain.errors import Conflict, InsufficientStock, NotFound
+from engine.domain.events import Event
+from engine.domain.fulfilment import FulfillmentOrder, Return, ShipmentStatus
+from engine.domain.inventory import InboundSupply, Reservation, Stock
+from engine.domain.operations import (
+    Alert,
+    AlertStatus,
+    AuditEntry,
+    DecisionTrace,
+    RulesetStatus,
+    RulesetVersion,
+)
+from engine.domain.orders import Order, OrderStatus
+from engine.service_layer import unit_of_work as uow_api
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+class _Table(Generic[K, T]):
+    """Committed rows plus this transaction's working copies, with optional secondary indexes.
+
+    Index entries are only ever added; lookups drop keys that no longer exist, so a rolled-back
+    insert leaves nothing visible behind.
+    """
+
+    def __init__(
+        self,
+        entity: str,
+        key: Callable[[T], K],
+        snapshots: bool,
+        indexes: dict[str, Callable[[T], Hashable]] | None = None,
+    ) -> None:
+        self.entity = entity
+        self.key = key
+        self.snapshots = snapshots
+        self.committed: dict[K, T] = {}
+        self.working: dict[K, T] = {}
+        self.index_fns = indexes or {}
+        self.indexes: dict[str, dict[Hashable, dict[K, None]]] = {n: {} for n in self.index_fns}
+
+    def _index(self, item: T) -> None:
+        key = self.key(item)
+        for name, fn in self.index_fns.items():
+            self.indexes[name].setdefault(fn(item), {})[key] = None
+
+    def exists(self, key: K) -> bool:
+        return key in self.working or key in self.committed
+
+    def add(self, item: T) -> None:
+        key = self.key(item)
+        current = self.working.get(key, self.committed.get(key))
+        if current is not None and current is not item:
+            raise Conflict(f"{self.entity} '{_show(key)}' already exists")
+        if self.snapshots:
+            self.working[key] = item
+        else:
+            self.committed[key] = item
+        self._index(item)
+
+    def load(self, key: K) -> T | None:
+        """The transaction's copy of a row: made on first access when snapshots are on."""
+        item = self.working.get(key)
+        if item is not None:
+            return item
+        stored = self.committed.get(key)
+        if stored is None or not self.snapshots:
+            return stored
+        item = copy.deepcopy(stored)
+        self.working[key] = item
+        return item
+
+    def keys(self) -> Iterable[K]:
+        if not self.working:
+            return self.committed.keys()
+        return {**self.committed, **self.working}.keys()
+
+    def peek(self, key: K) -> T:
+        """Read without copying, for sorting and filtering before deciding what to load."""
+        return self.working[key] if key in self.working else self.committed[key]
+
+    def by_index(self, name: str, value: Hashable) -> list[K]:
+        return [key for key in self.indexes[name].get(value, {}) if self.exists(key)]
+
+    def select(
+        self,
+        keys: Iterable[K],
+        where: Callable[[T], bool] | None = None,
+        order: Callable[[T], Any] | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[T]:
+        rows = [self.peek(key) for key in keys]
+        if where is not None:
+            rows = [row for row in rows if where(row)]
+        if order is not None:
+            rows.sort(key=order, reverse=reverse)
+        if limit is not None or offset:
+            rows = rows[offset : None if limit is None else offset + limit]
+        return [self.load(self.key(row)) for row in rows]  # type: ignore[misc]
+
+    def commit(self) -> None:
+        for key, item in self.working.items():
+            self.committed[key] = copy.deepcopy(item)
+        self.working.clear()
+
+    def rollback(self) -> None:
+        self.working.clear()
+
+
+def _show(key: object) -> str:
+    return "/".join(key) if isinstance(key, tuple) else str(key)
+
+
+class _MemoryRepository(uow_api.Repository[K, T]):
+    def __init__(self, table: _Table[K, T], order: Callable[[T], Any], newest_first: bool) -> None:
+        super().__init__()
+        self.table = table
+        self._order = order
+        self._newest_first = newest_first
+
+    def _add(self, item: T) -> None:
+        self.table.add(item)
+
+    def _get(self, key: K) -> T | None:
+        return self.table.load(key)
+
+    def _select(
+        self,
+        keys: Iterable[K] | None = None,
+        where: Callable[[T], bool] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[T]:
+        rows = self.table.select(
+            self.table.keys() if keys is None else keys,
+            where,
+            self._order,
+            self._newest_first,
+            limit,
+            offset,
+        )
+        for row in rows:
+            self._track(row)
+        return rows
+
+    def list(self, limit: int = 100, offset: int = 0) -> Sequence[T]:
+        return self._select(limit=limit, offset=offset)
+
+
+class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
+    """Newest first, like the database repository."""
+
+    def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
+        keys = self.table.by_index("channel_id", (channel, channel_order_id))
+        return self._track(self.table.load(keys[0])) if keys else None  # type: ignore[arg-type]
+
+    def search(
+        self,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        status: OrderStatus | None = None,
+        sku: str | None = None,
+        channel: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Order]:
+        # `email` ignores case; `created_to` is exclusive, so consecutive ranges never overlap.
+        def where(order: Order) -> bool:
+            return (
+                (customer_id is None or order.customer_id == customer_id)
+                and (email is None or order.email.lower() == email.lower())
+                and (status is None or order.status == status)
+                and (channel is None or order.channel == channel)
+                and (created_from is None or order.created_at >= created_from)
+                and (created_to is None or order.created_at < created_to)
+                and (sku is None or any(line.sku == sku for line in order.lines))
+            )
+
+        return self._select(where=where, limit=limit, offset=offset)
+
+
+class MemoryStock(_MemoryRepository[tuple[str, str], Stock], uow_api.StockRepository):
+    def for_sku(self, sku: str) -> Sequence[Stock]:
+        return self._select(self.table.by_index("sku", sku))
+
+    def for_skus(self, skus: Sequence[str]) -> Sequence[Stock]:
+        keys = [key for sku in dict.fromkeys(skus) for key in self.table.by_index("sku", sku)]
+        return self._select(keys)
+
+    def for_location(self, location_code: str) -> Sequence[Stock]:
+        return self._select(self.table.by_index("location", location_code))
+
+    def _row(self, sku: str, location_code: str) -> Stock:
+        stock = self.get((sku, location_code))
+        if stock is None:
+            raise NotFound("stock", f"{sku}@{location_code}")
+        return stock
+
+    def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
+        stock = self.get((sku, location_code))
+        if stock is None:
+            return False
+        try:
+            stock.reserve(quantity, channel)
+        except InsufficientStock:
+            return False
+        return True
+
+    def release(self, sku: str, location_code: str, quantity: int) -> None:
+        self._row(sku, location_code).release(quantity)
+
+    def consume(self, sku: str, location_code: str, quantity: int) -> None:
+        self._row(sku, location_code).consume(quantity)
+
+    def adjust(self, sku: str, location_code: str, delta: int) -> Stock:
+        """Count corrections and receipts; a receipt at a new location creates the row."""
+        stock = self.get((sku, location_code))
+        if stock is None:
+            stock = Stock(sku=sku, location_code=location_code)
+            stock.adjust(delta)
+            self.add(stock)
+            return stock
+        stock.adjust(delta)
+        return stock
+
+
+class MemoryReservations(_MemoryRepository[str, Reservation], uow_api.ReservationRepository):
+    def for_order(self, order_id: str) -> Sequence[Reservation]:
+        return self._select(self.table.by_index("order", order_id))
+
+    def expired(self, now: datetime, limit: int = 500) -> Sequence[Reservation]:
+        return self._select(where=lambda r: r.is_expired(now), limit=limit)
+
+
+class MemoryShipments(_MemoryRepository[str, FulfillmentOrder], uow_api.ShipmentRepository):
+    def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]:
+        return self._select(self.table.by_index("order", order_id))
+
+    def for_location(
+        self, location_code: str, status: str | None = None
+    ) -> Sequence[FulfillmentOrder]:
+        return self._select(
+            self.table.by_index("location", location_code),
+            where=None if status is None else (lambda s: s.status == status),
+        )
+
+    def count_released_on(self, location_code: str, day: date) -> int:
+        """Fulfilment orders created that day at the location and not cancelled or pending."""
+        not_released = (ShipmentStatus.PENDING, ShipmentStatus.CANCELLED)
+        return sum(
+            1
+            for key in self.table.by_index("location", location_code)
+            if (s := self.table.peek(key)).created_at.date() == day and s.status not in not_released
+        )
+
+
+class MemoryReturns(_MemoryRepository[str, Return], uow_api.ReturnRepository):
+    def for_order(self, order_id: str) -> Sequence[Return]:
+        return self._select(self.table.by_index("order", order_id))
+
+
+class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundRepository):
+    def for_sku(self, sku: str) -> Sequence[InboundSupply]:
+        return self._select(self.table.by_index("sku", sku))
+
+
+class MemoryAlerts(_MemoryRepository[str, Alert], uow_api.AlertRepository):
+    def open_for(self, rule: str, key: str) -> Alert | None:
+        """The alert for (rule, key) that is not closed yet: acknowledged ones still count."""
+        found = self._select(
+            self.table.by_index("rule_key", (rule, key)),
+            where=lambda a: a.status is not AlertStatus.CLOSED,
+            limit=1,
+        )
+        return found[0] if found else None
+
+
+class MemoryRulesets(_MemoryRepository[str, RulesetVersion], uow_api.RulesetRepository):
+    def versions(self, name: str) -> Sequence[RulesetVersion]:
+        return self._select(self.table.by_index("name", name))
+
+    def published(self) -> Sequence[RulesetVersion]:
+        return self._select(where=lambda r: r.status is RulesetStatus.PUBLISHED)
+
+
+class MemoryTraces(_MemoryRepository[str, DecisionTrace], uow_api.TraceRepository):
+    def for_order(self, order_id: str) -> Sequence[DecisionTrace]:
+        return self._select(self.table.by_index("order", order_id))
+
+
+class MemoryCatalog(_MemoryRepository[K, T]):
+    """Products, locations and customers: add, get and list by key."""
+
+
+class MemoryAuditLog(uow_api.AuditLog):
+    """Append-only, newest first when listed; entries are frozen so they are never copied."""
+
+    def __init__(self) -> None:
+        self.committed: list[AuditEntry] = []
+        self.working: list[AuditEntry] = []
+        self.snapshots = True
+
+    def append(self, entry: AuditEntry) -> None:
+        (self.working if self.snapshots else self.committed).append(entry)
+
+    def list(
+        self,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[AuditEntry]:
+        rows = [
+            e
+            for e in self.committed + self.working
+            if (entity is None or e.entity == entity)
+            and (entity_id is None or e.entity_id == entity_id)
+        ]
+        rows.sort(key=lambda e: (e.at, e.id), reverse=True)
+        return rows[offset : offset + limit]
+
+    def commit(self) -> None:
+        self.committed.extend(self.working)
+        self.working.clear()
+
+    def rollback(self) -> None:
+        self.working.clear()
+
+
+class InMemoryUnitOfWork(uow_api.UnitOfWork):
+    """See the module docstring for the two modes; `committed_events` keeps what was committed
+    (tests assert on it) unless `keep_events=False`, which the simulation uses."""
+
+    audit: MemoryAuditLog
+
+    def __init__(self, snapshots: bool = True, keep_events: bool = True) -> None:
+        super().__init__()
+        self.snapshots = snapshots
+        self.keep_events = keep_events
+        self.committed_events: list[Event] = []
+        self.commits = 0
+
+        def table(entity: str, key: Callable[[Any], Any], **indexes: Any) -> _Table[Any, Any]:
+            return _Table(entity, key, snapshots, indexes)
+
+        self._tables = {
+            "orders": table(
+                "order", lambda o: o.id, channel_id=lambda o: (o.channel, o.channel_order_id)
+            ),
+            "products": table("product", lambda p: p.sku),
+            "locations": table("location", lambda loc: loc.code),
+            "customers": table("customer", lambda c: c.id),
+            "stock": table(
+                "stock",
+                lambda s: (s.sku, s.location_code),
+                sku=lambda s: s.sku,
+                location=lambda s: s.location_code,
+            ),
+            "reservations": table("reservation", lambda r: r.id, order=lambda r: r.order_id),
+            "shipments": table(
+                "shipment",
+                lambda s: s.id,
+                order=lambda s: s.order_id,
+                location=lambda s: s.location_code,
+            ),
+            "returns": table("return", lambda r: r.id, order=lambda r: r.order_id),
+            "inbound": table("inbound supply", lambda i: i.id, sku=lambda i: i.sku),
+            "alerts": table("alert", lambda a: a.id, rule_key=lambda a: (a.rule, a.key)),
+            "rulesets": table("ruleset version", lambda r: r.id, name=lambda r: r.name),
+            "traces": table("decision trace", lambda t: t.id, order=lambda t: t.order_id),
+        }
+        t = self._tables
+        self.orders = MemoryOrders(t["orders"], lambda o: (o.created_at, o.id), True)
+        self.products = MemoryCatalog[str, Product](t["products"], lambda p: p.sku, False)
+        self.locations = MemoryCatalog[str, Location](t["locations"], lambda x: x.code, False)
+        self.customers = MemoryCatalog[str, Customer](t["customers"], lambda c: c.id, False)
+        self.stock = MemoryStock(t["stock"], lambda s: (s.sku, s.location_code), False)
+        self.reservations = MemoryReservations(
+            t["reservations"], lambda r: (r.created_at, r.id), False
+        )
+        self.shipments = MemoryShipments(t["shipments"], lambda s: (s.created_at, s.id), False)
+        self.returns = MemoryReturns(t["returns"], lambda r: (r.created_at, r.id), False)
+        self.inbound = MemoryInbound(t["inbound"], lambda i: (i.expected_on, i.id), False)
+        self.alerts = MemoryAlerts(t["alerts"], lambda a: (a.created_at, a.id), True)
+        self.rulesets = MemoryRulesets(t["rulesets"], lambda r: (r.name, r.version), False)
+        self.traces = MemoryTraces(t["traces"], lambda t: (t.at, t.id), False)
+        self.audit = MemoryAuditLog()
+        self.audit.snapshots = snapshots
+
+    def _repositories(self) -> list[uow_api.Repository[Any, Any]]:
+        return [
+            self.orders, self.products, self.locations, self.customers, self.stock,
+            self.reservations, self.shipments, self.returns, self.inbound, self.alerts,
+            self.rulesets, self.traces,
+        ]  # fmt: skip
+
+    def _commit(self, events: list[Event]) -> None:
+        if self.snapshots:
+            for table in self._tables.values():
+                table.commit()
+            self.audit.commit()
+        for repo in self._repositories():
+            repo.clear_tracked()
+        if self.keep_events:
+            self.committed_events.extend(events)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        if self.snapshots:
+            for table in self._tables.values():
+                table.rollback()
+            self.audit.rollback()
+        for repo in self._repositories():
+            repo.clear_tracked()
+        self._recorded.clear()
