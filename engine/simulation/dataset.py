@@ -1,0 +1,276 @@
+"""The simulation data set: a normalised, time-ordered copy of a history, written atomically.
+
+Layout of a data set directory (every data file is JSON Lines, one record per line)::
+
+    manifest.json     format version, counts, date range, sources, sha256 of every file
+    orders.jsonl      one order per line with its lines, sorted by (created_at, order id)
+    locations.jsonl   stock.jsonl   receipts.jsonl (sorted by date)   products.jsonl
+    customers.jsonl   errors.csv (rows the import skipped, when it was told to continue)
+
+`DatasetWriter` builds all of it in a hidden sibling directory and renames it into place only
+when everything was written, so a failed or interrupted import leaves nothing behind that
+looks like a data set. Readers stream: opening a data set reads only the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from engine.domain.catalog import Customer, Location, LocationType, Product, Service
+from engine.domain.inventory import InboundKind, InboundSupply
+from engine.domain.orders import Order, OrderLine
+from engine.domain.values import Address
+
+FORMAT_VERSION = 1
+FILES = ("orders", "locations", "stock", "receipts", "products", "customers")
+
+
+class DatasetError(ValueError):
+    """A data set is missing, incomplete or of an unknown format; names the directory."""
+
+
+class DatasetWriter:
+    """Write a data set into a temporary directory and publish it with one rename."""
+
+    def __init__(self, dest: Path, *, replace: bool = False) -> None:
+        self.dest = dest
+        self.replace = replace
+        if dest.exists() and not replace:
+            raise DatasetError(f"{dest}: a data set with this name already exists (use --replace)")
+        self.tmp = dest.parent / f".{dest.name}.importing-{uuid.uuid4().hex[:8]}"
+        self._handles: dict[str, IO[str]] = {}
+        self.counts: dict[str, int] = dict.fromkeys(FILES, 0)
+
+    def __enter__(self) -> DatasetWriter:
+        self.tmp.mkdir(parents=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._close()
+        # Still here means commit() did not run: nothing half-written may survive.
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @property
+    def workdir(self) -> Path:
+        """Scratch space inside the temporary directory (sort runs), removed with it."""
+        path = self.tmp / "work"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def write(self, kind: str, record: dict[str, Any]) -> None:
+        handle = self._handles.get(kind)
+        if handle is None:
+            handle = self._handles[kind] = (self.tmp / f"{kind}.jsonl").open("w", encoding="utf-8")
+        handle.write(dumps(record))
+        handle.write("\n")
+        self.counts[kind] += 1
+
+    def attach(self, name: str, source: Path) -> None:
+        """Move an auxiliary file (the error report) into the data set."""
+        shutil.move(str(source), self.tmp / name)
+
+    def commit(self, manifest: dict[str, Any]) -> Path:
+        self._close()
+        for kind in FILES:
+            (self.tmp / f"{kind}.jsonl").touch()
+        shutil.rmtree(self.tmp / "work", ignore_errors=True)
+        files = sorted(path.name for path in self.tmp.iterdir() if path.is_file())
+        manifest = {
+            "format": FORMAT_VERSION,
+            **manifest,
+            "counts": {kind: self.counts[kind] for kind in FILES},
+            "sha256": {name: _sha256(self.tmp / name) for name in files},
+        }
+        (self.tmp / "manifest.json").write_text(dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if self.dest.exists() and self.replace:
+            trash = self.dest.parent / f".{self.dest.name}.replaced-{uuid.uuid4().hex[:8]}"
+            os.replace(self.dest, trash)
+            os.replace(self.tmp, self.dest)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(self.tmp, self.dest)
+        return self.dest
+
+    def _close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+
+class Dataset:
+    """A data set on disk, read lazily."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        manifest_path = self.path / "manifest.json"
+        if not manifest_path.is_file():
+            raise DatasetError(f"{self.path}: not a data set (no manifest.json); run 'ordo import'")
+        try:
+            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise DatasetError(f"{manifest_path}: unreadable manifest ({error})") from None
+        if self.manifest.get("format") != FORMAT_VERSION:
+            raise DatasetError(
+                f"{self.path}: data set format {self.manifest.get('format')!r} is not "
+                f"{FORMAT_VERSION}; re-import it with this version of Ordo"
+            )
+
+    @property
+    def order_count(self) -> int:
+        return int(self.manifest["counts"]["orders"])
+
+    def records(self, kind: str) -> Iterator[dict[str, Any]]:
+        path = self.path / f"{kind}.jsonl"
+        if not path.is_file():
+            raise DatasetError(f"{self.path}: {kind}.jsonl is missing; re-import the data set")
+        with path.open(encoding="utf-8") as handle:
+            for text in handle:
+                yield json.loads(text)
+
+    def fingerprint(self) -> str:
+        """Identifies the exact contents, so results say which history they came from."""
+        return hashlib.sha256(dumps(self.manifest.get("sha256", {})).encode()).hexdigest()[:16]
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """Deterministic JSON: sorted keys, no spaces, dates and decimals as text."""
+    separators = (",", ": ") if indent else (",", ":")
+    return json.dumps(value, sort_keys=True, separators=separators, indent=indent, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, frozenset | set | tuple):
+        return sorted(value) if isinstance(value, frozenset | set) else list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to a data set")
+
+
+def iso_utc(moment: datetime) -> str:
+    """One text form for instants so that sorting the text sorts the time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- records to domain entities -------------------------------------------------------------
+
+
+def to_order(record: dict[str, Any]) -> Order:
+    return Order(
+        id=record["id"],
+        channel=record["channel"],
+        channel_order_id=record["id"],
+        customer_id=record["customer_id"],
+        ship_to=Address(
+            postal_code=record["postal_code"],
+            country=record["country"],
+            lat=record.get("lat"),
+            lon=record.get("lon"),
+        ),
+        lines=[
+            OrderLine(
+                id=line["id"],
+                sku=line["sku"],
+                quantity=line["quantity"],
+                price=Decimal(line["price"]),
+            )
+            for line in record["lines"]
+        ],
+        created_at=parse_utc(record["created_at"]),
+        email=record.get("email", ""),
+        currency=record.get("currency", "USD"),
+        service_level=record.get("service_level", "standard"),
+        requested_date=date.fromisoformat(record["requested_date"])
+        if record.get("requested_date")
+        else None,
+        priority=record.get("priority", 0),
+    )
+
+
+def to_location(record: dict[str, Any]) -> Location:
+    return Location(
+        code=record["code"],
+        name=record["name"] or record["code"],
+        type=LocationType(record["type"]),
+        address=Address(
+            postal_code=record["postal_code"],
+            country=record["country"],
+            lat=record["lat"],
+            lon=record["lon"],
+        ),
+        daily_capacity=record["daily_capacity"],
+        cutoff=time.fromisoformat(record["cutoff"]),
+        tags=frozenset(record["tags"]),
+        services=frozenset(Service(name) for name in record["services"]),
+        enabled=record["enabled"],
+    )
+
+
+def to_product(record: dict[str, Any]) -> Product:
+    return Product(
+        sku=record["sku"],
+        name=record["name"] or record["sku"],
+        price=Decimal(record["price"]),
+        weight_kg=record["weight_kg"],
+        hazmat=record["hazmat"],
+        category=record["category"],
+        tags=frozenset(record["tags"]),
+        dropship_vendor=record.get("dropship_vendor"),
+        preorder_release=(
+            date.fromisoformat(record["preorder_release"])
+            if record.get("preorder_release")
+            else None
+        ),
+    )
+
+
+def to_customer(record: dict[str, Any]) -> Customer:
+    return Customer(
+        id=record["customer_id"],
+        email=record["email"],
+        tier=record["tier"],
+        group=record["group"],
+        default_address=Address(postal_code=record["postal_code"], country=record["country"]),
+    )
+
+
+def to_receipt(record: dict[str, Any], number: int) -> InboundSupply:
+    return InboundSupply(
+        id=f"R{number}",
+        sku=record["sku"],
+        location_code=record["location_code"],
+        quantity=record["quantity"],
+        expected_on=date.fromisoformat(record["expected_on"]),
+        kind=InboundKind(record["kind"]),
+        reference=record["reference"],
+    )

@@ -1,0 +1,248 @@
+"""Ordo's import fields per kind of history file, and how a raw cell becomes a typed value.
+
+Every file kind (orders, locations, stock, receipts, products, customers) lists the fields Ordo
+understands, their type, and whether they are required. A mapping file may only name these
+fields, so a typo in a mapping is caught before the first row is read. Conversions raise
+`BadValue` with a sentence the row-level error report can show as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+KINDS = ("orders", "locations", "stock", "receipts", "products", "customers")
+
+
+class BadValue(ValueError):
+    """A cell cannot be converted; the message names the field and the offending value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: str  # str | int | decimal | float | bool | date | datetime | time | list
+    required: bool = False
+    default: Any = None
+
+
+def _fields(*items: Field) -> dict[str, Field]:
+    return {item.name: item for item in items}
+
+
+FIELDS: dict[str, dict[str, Field]] = {
+    "orders": _fields(
+        Field("order_id", "str", required=True),
+        Field("created_at", "datetime", required=True),
+        Field("channel", "str", default="web"),
+        Field("customer_id", "str", default=""),
+        # Required unless a customers file gives the customer's ship-to postal code.
+        Field("postal_code", "str", default=""),
+        Field("country", "str", default="US"),
+        Field("service_level", "str", default="standard"),
+        Field("requested_date", "date"),
+        Field("priority", "int", default=0),
+        Field("customer_tier", "str", default=""),
+        Field("currency", "str", default="USD"),
+        Field("email", "str", default=""),
+        Field("line_id", "str", default=""),
+        Field("sku", "str", required=True),
+        Field("quantity", "int", required=True),
+        Field("price", "decimal", default=Decimal("0")),
+    ),
+    "locations": _fields(
+        Field("code", "str", required=True),
+        Field("name", "str", default=""),
+        Field("type", "str", default="warehouse"),
+        Field("postal_code", "str", default=""),
+        Field("country", "str", default="US"),
+        Field("lat", "float"),
+        Field("lon", "float"),
+        Field("daily_capacity", "int", default=1000),
+        Field("cutoff", "time", default=time(15, 0)),
+        Field("tags", "list", default=()),
+        Field("services", "list", default=("ship",)),
+        Field("enabled", "bool", default=True),
+    ),
+    "stock": _fields(
+        Field("sku", "str", required=True),
+        Field("location_code", "str", required=True),
+        Field("on_hand", "int", required=True),
+        Field("safety_stock", "int", default=0),
+    ),
+    "receipts": _fields(
+        Field("sku", "str", required=True),
+        Field("location_code", "str", required=True),
+        Field("quantity", "int", required=True),
+        Field("expected_on", "date", required=True),
+        Field("kind", "str", default="purchase_order"),
+        Field("reference", "str", default=""),
+    ),
+    "products": _fields(
+        Field("sku", "str", required=True),
+        Field("name", "str", default=""),
+        Field("price", "decimal", default=Decimal("0")),
+        Field("weight_kg", "float", default=0.0),
+        Field("hazmat", "bool", default=False),
+        Field("category", "str", default=""),
+        Field("tags", "list", default=()),
+        Field("dropship_vendor", "str"),
+        Field("preorder_release", "date"),
+    ),
+    "customers": _fields(
+        Field("customer_id", "str", required=True),
+        Field("postal_code", "str", required=True),
+        Field("country", "str", default="US"),
+        Field("tier", "str", default="standard"),
+        Field("group", "str", default=""),
+        Field("email", "str", default=""),
+    ),
+}
+
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """How the source writes dates and lists: from the mapping file, with ISO defaults."""
+
+    datetime_format: str | None = None
+    date_format: str | None = None
+    timezone: tzinfo = UTC
+    list_separator: str = "|"
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def convert(field: Field, value: Any, formats: Formats) -> Any:
+    """One cell to its typed value; blank cells were already replaced by defaults upstream."""
+    try:
+        return _CONVERTERS[field.type](value, formats)
+    except BadValue as error:
+        raise BadValue(f"{field.name}: {error}") from None
+    except (ValueError, TypeError, InvalidOperation, OverflowError):
+        raise BadValue(f"{field.name}: {value!r} is not a valid {_NOUNS[field.type]}") from None
+
+
+def _to_str(value: Any, _: Formats) -> str:
+    if isinstance(value, float) and value.is_integer():
+        # Spreadsheets and Parquet turn codes like 02134 into numbers; keep them readable.
+        return str(int(value))
+    return str(value).strip()
+
+
+def _to_int(value: Any, _: Formats) -> int:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    text = str(value).strip().replace(",", "")
+    number = Decimal(text)
+    if number != number.to_integral_value():
+        raise ValueError(value)
+    return int(number)
+
+
+def _to_decimal(value: Any, _: Formats) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = Decimal(str(value).strip().replace(",", ""))
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def _to_float(value: Any, _: Formats) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = float(str(value).strip())
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(value)
+    return number
+
+
+def _to_bool(value: Any, _: Formats) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadValue(f"{value!r} is not yes/no (use true/false, yes/no or 1/0)")
+
+
+def _to_datetime(value: Any, formats: Formats) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif formats.datetime_format:
+        moment = datetime.strptime(str(value).strip(), formats.datetime_format)
+    else:
+        moment = datetime.fromisoformat(str(value).strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=formats.timezone)
+    return moment.astimezone(UTC)
+
+
+def _to_date(value: Any, formats: Formats) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if formats.date_format:
+        return datetime.strptime(text, formats.date_format).date()
+    return (
+        date.fromisoformat(text[:10])
+        if len(text) > 10 and text[10] in "T "
+        else date.fromisoformat(text)
+    )
+
+
+def _to_time(value: Any, _: Formats) -> time:
+    if isinstance(value, time):
+        return value
+    return time.fromisoformat(str(value).strip())
+
+
+def _to_list(value: Any, formats: Formats) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(item).strip() for item in value if not is_blank(item))
+    parts = str(value).split(formats.list_separator)
+    return tuple(part.strip() for part in parts if part.strip())
+
+
+_CONVERTERS = {
+    "str": _to_str,
+    "int": _to_int,
+    "decimal": _to_decimal,
+    "float": _to_float,
+    "bool": _to_bool,
+    "datetime": _to_datetime,
+    "date": _to_date,
+    "time": _to_time,
+    "list": _to_list,
+}
+
+_NOUNS = {
+    "str": "text",
+    "int": "whole number",
+    "decimal": "number",
+    "float": "number",
+    "bool": "yes/no value",
+    "datetime": "date and time (ISO 8601, or set datetime_format in the mapping)",
+    "date": "date (YYYY-MM-DD, or set date_format in the mapping)",
+    "time": "time of day (HH:MM)",
+    "list": "list",
+}

@@ -1,0 +1,151 @@
+"""Streaming readers for history exports: CSV, JSON Lines and Parquet, one record at a time.
+
+Readers never load a whole file: CSV and JSON Lines are read line by line, Parquet batch by
+batch. Each record comes with its position as a person would find it: the line number in a
+text file (the CSV header is line 1), the 1-based row number in a Parquet file. A record that
+cannot even be parsed (broken JSON) is yielded as a `RowError` so the importer can report it
+and go on; a file that cannot be opened at all raises `HistoryFileError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+}
+_PARQUET_BATCH = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One bad record: which file, where in it, and why."""
+
+    file: str
+    row: int
+    reason: str
+    unit: str = "line"  # "line" for text files, "row" for Parquet
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.unit} {self.row}: {self.reason}"
+
+
+class HistoryFileError(ValueError):
+    """A whole file is unusable (missing, unreadable, unknown format); names the file."""
+
+
+def detect_format(path: Path, declared: str | None = None) -> str:
+    if declared:
+        return declared
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise HistoryFileError(
+            f"{path}: cannot tell the format from the extension {path.suffix!r}; "
+            "use .csv, .jsonl or .parquet, or set 'format' in the mapping"
+        )
+    return fmt
+
+
+def read_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """(position, record) pairs; a record is a dict of column -> raw value, or a RowError."""
+    if not path.is_file():
+        raise HistoryFileError(f"{path}: no such file")
+    if fmt == "csv":
+        return _csv(path)
+    if fmt == "jsonl":
+        return _jsonl(path)
+    if fmt == "parquet":
+        return _parquet(path)
+    raise HistoryFileError(f"{path}: unknown format {fmt!r} (csv, jsonl or parquet)")
+
+
+def position_unit(fmt: str) -> str:
+    return "row" if fmt == "parquet" else "line"
+
+
+def _csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    # utf-8-sig: spreadsheet exports often start with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise HistoryFileError(f"{path} line 1: cannot read the header ({error})") from None
+        header = [name.strip() for name in header]
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as error:
+                yield (
+                    reader.line_num,
+                    RowError(path.name, reader.line_num, f"not valid CSV ({error})"),
+                )
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                yield (
+                    reader.line_num,
+                    RowError(
+                        path.name,
+                        reader.line_num,
+                        f"has {len(cells)} cells but the header has {len(header)} columns",
+                    ),
+                )
+                continue
+            yield reader.line_num, dict(zip(header, cells, strict=True))
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    with path.open(encoding="utf-8") as handle:
+        number = 0
+        while True:
+            try:
+                text = handle.readline()
+            except UnicodeDecodeError as error:
+                number += 1
+                yield number, RowError(path.name, number, f"not UTF-8 text ({error.reason})")
+                return
+            if not text:
+                return
+            number += 1
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as error:
+                yield number, RowError(path.name, number, f"not valid JSON ({error.msg})")
+                continue
+            if not isinstance(record, dict):
+                yield number, RowError(path.name, number, "expected a JSON object")
+                continue
+            yield number, record
+
+
+def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    import pyarrow as pa  # imported lazily: pyarrow is heavy and only Parquet needs it
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as error:
+        raise HistoryFileError(f"{path}: not a readable Parquet file ({error})") from None
+    number = 0
+    with source:
+        for batch in source.iter_batches(batch_size=_PARQUET_BATCH):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record

@@ -1,0 +1,258 @@
+"""A YAML mapping from a foreign export's columns and codes to Ordo's import fields.
+
+A user brings any system's export unedited and writes a small file like this::
+
+    orders:
+      columns: {order_id: OrderNo, created_at: Placed, sku: Item, quantity: Qty}
+      codes:
+        channel: {WEB: web, APP: mobile, "*": marketplace}
+      defaults: {country: US}
+      datetime_format: "%d/%m/%Y %H:%M"
+      timezone: Europe/Berlin
+
+Fields the mapping does not name are read from a column of the same name, so a file already in
+Ordo's vocabulary needs no mapping at all. A column may be a dotted path (`ship_to.zip`) into
+nested JSON records, and `lines: items` expands a record holding a list of lines into one row
+per line. A code map rejects codes it does not list unless it has a `"*"` entry. Every mistake
+in the mapping itself is a `MappingError` naming the file and the key, raised before any row is
+read.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from engine.simulation.fields import FIELDS, KINDS, BadValue, Field, Formats, convert, is_blank
+
+_SECTION_KEYS = (
+    "file",
+    "format",
+    "columns",
+    "codes",
+    "defaults",
+    "datetime_format",
+    "date_format",
+    "timezone",
+    "list_separator",
+    "lines",
+)
+
+
+class MappingError(ValueError):
+    """The mapping file is wrong; the message names the file and the offending key."""
+
+
+@dataclass(frozen=True)
+class FileMapping:
+    """How one file kind's source columns and codes become Ordo fields."""
+
+    kind: str
+    columns: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    formats: Formats = field(default_factory=Formats)
+    lines: str | None = None
+    file: str | None = None
+    format: str | None = None
+
+    def rows(self, record: MappingABC[str, Any]) -> list[dict[str, Any]]:
+        """One source record as typed Ordo rows (several when `lines` expands nested lines)."""
+        if self.lines is None:
+            return [self._row(record, None)]
+        items = _lookup(record, self.lines)
+        if not isinstance(items, list) or not items:
+            raise BadValue(f"{self.lines}: expected a non-empty list of lines")
+        for item in items:
+            if not isinstance(item, dict):
+                raise BadValue(f"{self.lines}: every line must be an object, got {item!r}")
+        return [self._row(record, item) for item in items]
+
+    def raw_value(self, record: MappingABC[str, Any], name: str) -> str:
+        """A field's source text before conversion (to name the order a bad row belongs to)."""
+        value = _lookup(record, self.columns.get(name, name))
+        return "" if is_blank(value) else str(value).strip()
+
+    def _row(
+        self, record: MappingABC[str, Any], item: MappingABC[str, Any] | None
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        missing: list[str] = []
+        for spec in FIELDS[self.kind].values():
+            source = self.columns.get(spec.name, spec.name)
+            raw = _lookup(item, source) if item is not None else None
+            if is_blank(raw):
+                raw = _lookup(record, source)
+            if is_blank(raw):
+                if spec.name in self.defaults:
+                    # Defaults are written in Ordo's vocabulary: no code translation.
+                    row[spec.name] = convert(spec, self.defaults[spec.name], self.formats)
+                elif spec.required:
+                    missing.append(f"{spec.name} (column {source!r})")
+                else:
+                    row[spec.name] = spec.default
+                continue
+            row[spec.name] = self._value(spec, raw)
+        if missing:
+            raise BadValue(f"missing {', '.join(missing)}")
+        return row
+
+    def _value(self, spec: Field, raw: Any) -> Any:
+        table = self.codes.get(spec.name)
+        if table is not None:
+            key = str(raw).strip()
+            if key in table:
+                raw = table[key]
+            elif "*" in table:
+                raw = table["*"]
+            else:
+                known = ", ".join(sorted(k for k in table if k != "*"))
+                raise BadValue(
+                    f"{spec.name}: code {key!r} is not in the mapping's codes (known: {known})"
+                )
+        return convert(spec, raw, self.formats)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The whole mapping file: one `FileMapping` per kind, identity for kinds it leaves out."""
+
+    sections: dict[str, FileMapping] = field(default_factory=dict)
+    path: Path | None = None
+
+    def for_kind(self, kind: str) -> FileMapping:
+        return self.sections.get(kind) or FileMapping(kind=kind)
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file, or raise MappingError naming the file and the problem."""
+    where = Path(path)
+    try:
+        data = yaml.safe_load(where.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"{where}: no such mapping file") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise MappingError(f"{where}: {at}{error.problem or 'not valid YAML'}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise MappingError(f"{where}: cannot be read ({error})") from None
+    return parse_mapping(data or {}, where)
+
+
+def parse_mapping(data: Any, where: Path | str = "<mapping>") -> Mapping:
+    """Check an already-parsed mapping document (see the module docstring for its shape)."""
+    if not isinstance(data, dict):
+        raise MappingError(f"{where}: expected sections such as 'orders:' at the top level")
+    sections: dict[str, FileMapping] = {}
+    for kind, body in data.items():
+        if kind not in KINDS:
+            raise MappingError(f"{where}: unknown section {kind!r}{_hint(str(kind), KINDS)}")
+        sections[kind] = _section(kind, body or {}, f"{where}: {kind}")
+    return Mapping(sections=sections, path=Path(where))
+
+
+def _section(kind: str, body: Any, where: str) -> FileMapping:
+    if not isinstance(body, dict):
+        raise MappingError(f"{where}: expected a mapping of settings")
+    for key in body:
+        if key not in _SECTION_KEYS:
+            raise MappingError(f"{where}: unknown key {key!r}{_hint(str(key), _SECTION_KEYS)}")
+    known = FIELDS[kind]
+    columns = _str_dict(body.get("columns", {}), f"{where}.columns", known)
+    codes_raw = body.get("codes", {})
+    if not isinstance(codes_raw, dict):
+        raise MappingError(f"{where}.codes: expected field: {{foreign code: ordo code}}")
+    codes = {
+        name: _str_dict(table, f"{where}.codes.{name}", None)
+        for name, table in _checked_names(codes_raw, f"{where}.codes", known).items()
+    }
+    defaults = dict(_checked_names(body.get("defaults", {}), f"{where}.defaults", known))
+    formats = Formats(
+        datetime_format=_optional_str(body, "datetime_format", where),
+        date_format=_optional_str(body, "date_format", where),
+        timezone=_zone(body.get("timezone"), where),
+        list_separator=_optional_str(body, "list_separator", where) or "|",
+    )
+    for name, value in defaults.items():
+        try:
+            convert(known[name], value, formats)
+        except BadValue as error:
+            raise MappingError(f"{where}.defaults: {error}") from None
+    fmt = _optional_str(body, "format", where)
+    if fmt is not None and fmt not in ("csv", "jsonl", "parquet"):
+        raise MappingError(f"{where}.format: must be csv, jsonl or parquet, got {fmt!r}")
+    return FileMapping(
+        kind=kind,
+        columns=columns,
+        codes=codes,
+        defaults=defaults,
+        formats=formats,
+        lines=_optional_str(body, "lines", where),
+        file=_optional_str(body, "file", where),
+        format=fmt,
+    )
+
+
+def _checked_names(value: Any, where: str, known: dict[str, Field]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MappingError(f"{where}: expected a mapping keyed by Ordo field names")
+    for name in value:
+        if name not in known:
+            raise MappingError(f"{where}: {name!r} is not an Ordo field{_hint(str(name), known)}")
+    return {str(name): item for name, item in value.items()}
+
+
+def _str_dict(value: Any, where: str, known: dict[str, Field] | None) -> dict[str, str]:
+    if known is not None:
+        value = _checked_names(value, where, known)
+    if not isinstance(value, dict):
+        raise MappingError(f"{where}: expected a mapping of text to text")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if item is None or isinstance(item, dict | list):
+            raise MappingError(f"{where}.{key}: expected a single value, got {item!r}")
+        out[str(key)] = str(item)
+    return out
+
+
+def _optional_str(body: dict[str, Any], key: str, where: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise MappingError(f"{where}.{key}: expected text, got {value!r}")
+    return value
+
+
+def _zone(name: Any, where: str) -> Any:
+    if name is None:
+        return Formats().timezone
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MappingError(f"{where}.timezone: unknown time zone {name!r}") from None
+
+
+def _lookup(record: MappingABC[str, Any] | None, path: str) -> Any:
+    if record is None:
+        return None
+    if path in record:
+        return record[path]
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, MappingABC) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _hint(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

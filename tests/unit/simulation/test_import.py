@@ -1,0 +1,171 @@
+"""Importing history into a data set: grouping, ordering, row errors, and nothing half-done."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from engine.simulation.dataset import Dataset
+from engine.simulation.importer import ImportFailed, import_history
+
+ORDER_COLUMNS = [
+    "order_id",
+    "created_at",
+    "channel",
+    "customer_id",
+    "postal_code",
+    "sku",
+    "quantity",
+    "price",
+]
+ORDERS = [
+    ["O2", "2025-07-02T09:00:00", "web", "C1", "10001", "S1", "1", "10.00"],
+    ["O1", "2025-07-01T12:00:00", "web", "C2", "94105", "S1", "2", "10.00"],
+    ["O2", "2025-07-02T09:00:00", "web", "C1", "10001", "S2", "3", "5.50"],
+    ["O3", "2025-07-01T08:00:00", "pos", "C3", "60601", "S2", "1", "5.50"],
+]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def history(tmp_path: Path, orders: list[list[str]] = ORDERS) -> dict[str, Path]:
+    return {
+        "orders": write_csv(tmp_path / "orders.csv", ORDER_COLUMNS, orders),
+        "locations": write_csv(
+            tmp_path / "locations.csv",
+            ["code", "type", "postal_code", "daily_capacity"],
+            [["NYC-1", "warehouse", "10001", "100"], ["SFO-1", "store", "94105", "20"]],
+        ),
+        "stock": write_csv(
+            tmp_path / "stock.csv",
+            ["sku", "location_code", "on_hand"],
+            [["S1", "NYC-1", "5"], ["S2", "SFO-1", "2"]],
+        ),
+        "receipts": write_csv(
+            tmp_path / "receipts.csv",
+            ["sku", "location_code", "quantity", "expected_on"],
+            [["S1", "SFO-1", "4", "2025-07-03"], ["S2", "NYC-1", "9", "2025-07-01"]],
+        ),
+    }
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(path.name for path in parent.iterdir() if path.name.startswith("."))
+
+
+def test_lines_are_gathered_into_orders_and_orders_are_sorted_by_time(tmp_path: Path) -> None:
+    report = import_history(history(tmp_path), tmp_path / "ds")
+    orders = list(Dataset(tmp_path / "ds").records("orders"))
+    assert [order["id"] for order in orders] == ["O3", "O1", "O2"]
+    assert [(line["sku"], line["quantity"]) for line in orders[2]["lines"]] == [
+        ("S1", 1),
+        ("S2", 3),
+    ]
+    assert orders[0]["lat"] is not None
+    assert report.counts["orders"] == 3
+    assert report.error_count == 0
+
+
+def test_receipts_are_stored_in_date_order(tmp_path: Path) -> None:
+    import_history(history(tmp_path), tmp_path / "ds")
+    dates = [row["expected_on"] for row in Dataset(tmp_path / "ds").records("receipts")]
+    assert dates == ["2025-07-01", "2025-07-03"]
+
+
+def test_a_bad_row_stops_the_import_naming_file_line_and_reason_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    rows = [*ORDERS, ["O4", "2025-07-03T08:00:00", "web", "C4", "10001", "S1", "two", "1.00"]]
+    with pytest.raises(
+        ImportFailed, match=r"orders.csv line 6: quantity: 'two' is not a valid whole number"
+    ):
+        import_history(history(tmp_path, rows), tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_keep_going_skips_the_whole_order_of_a_bad_line_and_lists_it_in_errors_csv(
+    tmp_path: Path,
+) -> None:
+    rows = [*ORDERS, ["O2", "2025-07-02T09:00:00", "web", "C1", "10001", "S3", "-1", "1.00"]]
+    report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
+    ids = [order["id"] for order in Dataset(tmp_path / "ds").records("orders")]
+    assert ids == ["O3", "O1"]
+    assert report.error_count == 1
+    assert str(report.errors[0]) == "orders.csv line 6: quantity must be positive, got -1"
+    with (tmp_path / "ds" / "errors.csv").open(encoding="utf-8") as handle:
+        assert list(csv.reader(handle))[1] == [
+            "orders.csv",
+            "line",
+            "6",
+            "quantity must be positive, got -1",
+        ]
+
+
+def test_an_order_whose_rows_disagree_on_the_header_is_reported(tmp_path: Path) -> None:
+    rows = [*ORDERS, ["O1", "2025-07-01T12:00:00", "web", "C2", "60601", "S2", "1", "1.00"]]
+    report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
+    assert "order 'O1': postal_code '60601' differs from '94105' on line 3" in str(report.errors[0])
+
+
+def test_stock_at_an_unknown_location_and_an_unknown_postal_code_are_row_errors(
+    tmp_path: Path,
+) -> None:
+    sources = history(
+        tmp_path, [*ORDERS, ["O9", "2025-07-09T00:00:00", "web", "C9", "00000", "S1", "1", "1"]]
+    )
+    write_csv(sources["stock"], ["sku", "location_code", "on_hand"], [["S1", "NOWHERE", "5"]])
+    report = import_history(sources, tmp_path / "ds", keep_going=True)
+    reasons = sorted(error.reason for error in report.errors)
+    assert reasons == [
+        "location 'NOWHERE' is not in the locations file",
+        "order 'O9': postal code '00000' is not a known US postal code",
+    ]
+
+
+def test_json_lines_and_parquet_give_the_same_orders_as_csv(tmp_path: Path) -> None:
+    sources = history(tmp_path)
+    import_history(sources, tmp_path / "from-csv")
+    records = [dict(zip(ORDER_COLUMNS, row, strict=True)) for row in ORDERS]
+    jsonl = tmp_path / "orders.jsonl"
+    jsonl.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    parquet = tmp_path / "orders.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet)
+    import_history({**sources, "orders": jsonl}, tmp_path / "from-jsonl")
+    import_history({**sources, "orders": parquet}, tmp_path / "from-parquet")
+    expected = (tmp_path / "from-csv" / "orders.jsonl").read_bytes()
+    assert (tmp_path / "from-jsonl" / "orders.jsonl").read_bytes() == expected
+    assert (tmp_path / "from-parquet" / "orders.jsonl").read_bytes() == expected
+
+
+def test_sorting_in_small_chunks_spilled_to_disk_gives_the_same_data_set(tmp_path: Path) -> None:
+    sources = history(tmp_path)
+    import_history(sources, tmp_path / "big")
+    import_history(sources, tmp_path / "small", chunk=1)
+    for name in ("orders.jsonl", "receipts.jsonl"):
+        assert (tmp_path / "small" / name).read_bytes() == (tmp_path / "big" / name).read_bytes()
+
+
+def test_an_existing_data_set_is_kept_unless_replace_is_asked_for(tmp_path: Path) -> None:
+    sources = history(tmp_path)
+    import_history(sources, tmp_path / "ds")
+    with pytest.raises(ValueError, match="already exists"):
+        import_history(sources, tmp_path / "ds")
+    import_history(
+        {**sources, "orders": write_csv(tmp_path / "one.csv", ORDER_COLUMNS, ORDERS[:1])},
+        tmp_path / "ds",
+        replace=True,
+    )
+    assert Dataset(tmp_path / "ds").order_count == 1
+    assert leftovers(tmp_path) == []

@@ -1,0 +1,113 @@
+"""The YAML mapping: foreign columns and codes become Ordo fields, and mistakes are named."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine.simulation.fields import BadValue
+from engine.simulation.mapping import MappingError, load_mapping, parse_mapping
+
+
+def test_foreign_columns_and_codes_become_ordo_fields() -> None:
+    mapping = parse_mapping(
+        {
+            "orders": {
+                "columns": {
+                    "order_id": "OrderNo",
+                    "created_at": "Placed",
+                    "sku": "Item",
+                    "quantity": "Qty",
+                },
+                "codes": {"channel": {"WEB": "web", "*": "marketplace"}},
+                "datetime_format": "%d/%m/%Y %H:%M",
+                "timezone": "Europe/Berlin",
+            }
+        }
+    )
+    [row] = mapping.for_kind("orders").rows(
+        {
+            "OrderNo": "A1",
+            "Placed": "02/07/2025 10:30",
+            "Item": "SKU-1",
+            "Qty": "3",
+            "channel": "EBAY",
+        }
+    )
+    assert row["order_id"] == "A1"
+    assert row["created_at"] == datetime(2025, 7, 2, 8, 30, tzinfo=UTC)
+    assert row["quantity"] == 3
+    assert row["channel"] == "marketplace"
+    assert row["price"] == Decimal("0")
+
+
+def test_a_code_the_mapping_does_not_list_is_a_bad_value_naming_the_known_codes() -> None:
+    mapping = parse_mapping({"orders": {"codes": {"channel": {"WEB": "web", "APP": "mobile"}}}})
+    record = {
+        "order_id": "A",
+        "created_at": "2025-07-01T00:00:00",
+        "sku": "S",
+        "quantity": "1",
+        "channel": "FAX",
+    }
+    with pytest.raises(
+        BadValue, match=r"code 'FAX' is not in the mapping's codes \(known: APP, WEB\)"
+    ):
+        mapping.for_kind("orders").rows(record)
+
+
+def test_a_missing_required_column_names_the_field_and_the_column() -> None:
+    mapping = parse_mapping({"orders": {"columns": {"sku": "Item"}}})
+    with pytest.raises(BadValue, match=r"missing sku \(column 'Item'\)"):
+        mapping.for_kind("orders").rows(
+            {"order_id": "A", "created_at": "2025-07-01", "quantity": "1"}
+        )
+
+
+def test_nested_json_lines_expand_into_one_row_per_line() -> None:
+    mapping = parse_mapping(
+        {
+            "orders": {
+                "lines": "items",
+                "columns": {"postal_code": "ship_to.zip", "sku": "code", "quantity": "n"},
+            }
+        }
+    )
+    rows = mapping.for_kind("orders").rows(
+        {
+            "order_id": "B7",
+            "created_at": "2025-07-01T09:00:00+00:00",
+            "ship_to": {"zip": "10001"},
+            "items": [{"code": "S1", "n": 1}, {"code": "S2", "n": 4}],
+        }
+    )
+    assert [(row["sku"], row["quantity"], row["postal_code"]) for row in rows] == [
+        ("S1", 1, "10001"),
+        ("S2", 4, "10001"),
+    ]
+
+
+def test_an_unknown_field_in_the_mapping_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text("orders:\n  columns:\n    postcode: Zip\n", encoding="utf-8")
+    with pytest.raises(
+        MappingError, match=r"map.yaml: orders.columns: 'postcode' is not an Ordo field"
+    ):
+        load_mapping(path)
+
+
+def test_an_unknown_section_and_a_bad_time_zone_are_refused() -> None:
+    with pytest.raises(MappingError, match=r"unknown section 'order' \(did you mean 'orders'\?\)"):
+        parse_mapping({"order": {}})
+    with pytest.raises(MappingError, match=r"unknown time zone 'Mars/Olympus'"):
+        parse_mapping({"orders": {"timezone": "Mars/Olympus"}})
+
+
+def test_broken_yaml_is_reported_with_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text("orders:\n  columns: [unclosed\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=r"map.yaml: line \d+, column \d+"):
+        load_mapping(path)
