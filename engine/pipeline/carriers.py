@@ -1,0 +1,302 @@
+"""Carrier rate cards, quotes and promise dates.
+
+A rate card (YAML under `rulesets/carriers/`) lists a carrier's zones (by distance from the
+shipping location, overridden by ship-to postal prefix for remote areas), its services with
+weight breaks per zone, transit days per zone and a daily cut-off, and its surcharges
+(hazmat, oversize, fuel). Parsing builds frozen dataclasses once; quoting is pure arithmetic
+so the Decider can price every candidate shipment on every order.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.domain.errors import DomainError
+
+
+class RateCardError(DomainError):
+    code = "invalid_rate_card"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCard:
+    carrier: str
+    code: str
+    name: str
+    level: str
+    cutoff: time
+    transit_days: Mapping[int, int]
+    weight_breaks_kg: tuple[float, ...]
+    rates: Mapping[int, tuple[float, ...]]
+    min_weight_kg: float = 0.0
+    max_weight_kg: float = 70.0
+    per_kg: bool = False
+    minimum_charge: float = 0.0
+    oversize_ok: bool = False
+
+    def base_rate(self, zone: int, weight_kg: float) -> float | None:
+        """Price before surcharges, or None when the weight is outside the service's range."""
+        if weight_kg > self.max_weight_kg or weight_kg < self.min_weight_kg:
+            return None
+        row = self.rates.get(zone)
+        if row is None:
+            return None
+        index = min(bisect.bisect_left(self.weight_breaks_kg, weight_kg), len(row) - 1)
+        if self.per_kg:
+            return max(self.minimum_charge, row[index] * weight_kg)
+        return max(self.minimum_charge, row[index])
+
+
+@dataclass(frozen=True, slots=True)
+class RateCard:
+    code: str
+    name: str
+    hazmat: bool
+    zones_by_km: tuple[tuple[float, int], ...]
+    zones_by_prefix: Mapping[str, int]
+    services: tuple[ServiceCard, ...]
+    hazmat_fee: float = 0.0
+    oversize_cm: float = 0.0
+    oversize_fee: float = 0.0
+    fuel_percent: float = 0.0
+
+    def zone(self, distance_km: float, postal_code: str) -> int:
+        remote = self.zones_by_prefix.get(postal_code[:3])
+        if remote is not None:
+            return remote
+        limits = [limit for limit, _ in self.zones_by_km]
+        index = min(bisect.bisect_left(limits, distance_km), len(limits) - 1)
+        return self.zones_by_km[index][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """What a planned shipment weighs and where it goes: all a rate card needs."""
+
+    weight_kg: float
+    distance_km: float
+    postal_code: str
+    hazmat: bool = False
+    longest_side_cm: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    carrier: str
+    carrier_name: str
+    service: str
+    level: str
+    zone: int
+    rate: float
+    transit_days: int
+    ship_date: date
+    promised_date: date
+    hazmat_ok: bool
+    surcharges: Mapping[str, float] = field(default_factory=dict)
+
+    def facts(self) -> dict[str, Any]:
+        """The `carrier` candidate as carrier rules see it."""
+        return {
+            "code": self.carrier,
+            "name": self.carrier_name,
+            "service": self.service,
+            "level": self.level,
+            "zone": self.zone,
+            "rate": self.rate,
+            "transit_days": self.transit_days,
+            "ship_date": self.ship_date,
+            "promised_date": self.promised_date,
+            "hazmat_ok": self.hazmat_ok,
+        }
+
+
+def add_business_days(day: date, days: int) -> date:
+    """Carriers do not move parcels at weekends."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    for _ in range(days):
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+    return day
+
+
+def ship_date(now: datetime, cutoff: time) -> date:
+    """The day a parcel leaves: today before the cut-off on a weekday, else the next weekday."""
+    today = now.date()
+    if today.weekday() < 5 and now.time() < cutoff:
+        return today
+    return add_business_days(today + timedelta(days=1), 0)
+
+
+def quote(
+    card: RateCard,
+    service: ServiceCard,
+    parcel: Parcel,
+    now: datetime,
+    location_cutoff: time | None = None,
+) -> Quote | None:
+    """Price one service for one parcel, or None when the service cannot carry it."""
+    if parcel.hazmat and not card.hazmat:
+        return None
+    oversize = card.oversize_cm > 0 and parcel.longest_side_cm > card.oversize_cm
+    zone = card.zone(parcel.distance_km, parcel.postal_code)
+    base = service.base_rate(zone, parcel.weight_kg)
+    if base is None:
+        return None
+    surcharges: dict[str, float] = {}
+    if parcel.hazmat and card.hazmat_fee:
+        surcharges["hazmat"] = card.hazmat_fee
+    if oversize and not service.oversize_ok:
+        surcharges["oversize"] = card.oversize_fee
+    subtotal = base + sum(surcharges.values())
+    if card.fuel_percent:
+        surcharges["fuel"] = round(subtotal * card.fuel_percent / 100, 2)
+    cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
+    leaves = ship_date(now, cutoff)
+    transit = service.transit_days.get(zone, max(service.transit_days.values()))
+    return Quote(
+        carrier=card.code,
+        carrier_name=card.name,
+        service=service.code,
+        level=service.level,
+        zone=zone,
+        rate=round(base + sum(surcharges.values()), 2),
+        transit_days=transit,
+        ship_date=leaves,
+        promised_date=add_business_days(leaves, transit),
+        hazmat_ok=card.hazmat,
+        surcharges=surcharges,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierCatalog:
+    """Every rate card the pipeline may use; immutable, shared by concurrent decisions."""
+
+    cards: tuple[RateCard, ...]
+
+    def quotes(
+        self, parcel: Parcel, now: datetime, location_cutoff: time | None = None
+    ) -> list[Quote]:
+        found = []
+        for card in self.cards:
+            for service in card.services:
+                priced = quote(card, service, parcel, now, location_cutoff)
+                if priced is not None:
+                    found.append(priced)
+        return found
+
+    def estimate(self, parcel: Parcel) -> float:
+        """The cheapest price of any service, used by the optimiser before carriers are chosen."""
+        best = None
+        for card in self.cards:
+            zone = card.zone(parcel.distance_km, parcel.postal_code)
+            for service in card.services:
+                if parcel.hazmat and not card.hazmat:
+                    continue
+                rate = service.base_rate(zone, parcel.weight_kg)
+                if rate is not None and (best is None or rate < best):
+                    best = rate
+        return best if best is not None else 0.0
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def _time(value: Any, where: str) -> time:
+    try:
+        hours, minutes = str(value).split(":")
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise RateCardError(f"{where}: cut-off '{value}' is not HH:MM") from exc
+
+
+def _service(carrier: str, data: Mapping[str, Any]) -> ServiceCard:
+    where = f"carrier {carrier} service {data.get('code', '?')}"
+    try:
+        breaks = tuple(float(b) for b in data["weight_breaks_kg"])
+        rates = {int(z): tuple(float(r) for r in row) for z, row in data["rates"].items()}
+        transit = {int(z): int(d) for z, d in data["transit_days"].items()}
+        code = str(data["code"])
+    except KeyError as exc:
+        raise RateCardError(f"{where}: missing field {exc}") from exc
+    for zone, row in rates.items():
+        if len(row) != len(breaks):
+            raise RateCardError(
+                f"{where}: zone {zone} has {len(row)} rates for {len(breaks)} weight breaks"
+            )
+    return ServiceCard(
+        carrier=carrier,
+        code=code,
+        name=str(data.get("name", code)),
+        level=str(data.get("level", "ground")),
+        cutoff=_time(data.get("cutoff", "17:00"), where),
+        transit_days=transit,
+        weight_breaks_kg=breaks,
+        rates=rates,
+        min_weight_kg=float(data.get("min_weight_kg", 0.0)),
+        max_weight_kg=float(data.get("max_weight_kg", breaks[-1])),
+        per_kg=bool(data.get("per_kg", False)),
+        minimum_charge=float(data.get("minimum_charge", 0.0)),
+        oversize_ok=bool(data.get("oversize_ok", False)),
+    )
+
+
+def rate_card_from_dict(data: Mapping[str, Any]) -> RateCard:
+    """Build a rate card from parsed YAML, naming the carrier and field on any mistake."""
+    code = str(data.get("code") or "")
+    if not code:
+        raise RateCardError("rate card without a carrier 'code'")
+    zones = data.get("zones") or {}
+    by_km = tuple(sorted((float(k), int(z)) for k, z in zones.get("by_distance_km") or []))
+    if not by_km:
+        raise RateCardError(f"carrier {code}: zones.by_distance_km is empty")
+    surcharges = data.get("surcharges") or {}
+    oversize = surcharges.get("oversize") or {}
+    services = tuple(_service(code, s) for s in data.get("services") or [])
+    if not services:
+        raise RateCardError(f"carrier {code}: no services")
+    return RateCard(
+        code=code,
+        name=str(data.get("name", code)),
+        hazmat=bool(data.get("hazmat", False)),
+        zones_by_km=by_km,
+        zones_by_prefix={str(p): int(z) for p, z in (zones.get("by_postal_prefix") or {}).items()},
+        services=services,
+        hazmat_fee=float(surcharges.get("hazmat", 0.0)),
+        oversize_cm=float(oversize.get("longest_side_cm", 0.0)),
+        oversize_fee=float(oversize.get("amount", 0.0)),
+        fuel_percent=float(surcharges.get("fuel_percent", 0.0)),
+    )
+
+
+def catalog_from_dicts(items: Iterable[Mapping[str, Any]]) -> CarrierCatalog:
+    return CarrierCatalog(
+        tuple(sorted((rate_card_from_dict(i) for i in items), key=lambda c: c.code))
+    )
+
+
+def default_carriers_dir() -> Path:
+    """`rulesets/carriers/` of this checkout (the demo's rate cards)."""
+    return Path(__file__).resolve().parents[2] / "rulesets" / "carriers"
+
+
+def load_catalog(directory: Path | None = None, paths: Sequence[Path] = ()) -> CarrierCatalog:
+    """Read every `*.yaml` rate card in a directory (called at start-up, never at import)."""
+    import yaml
+
+    files = list(paths) or sorted((directory or default_carriers_dir()).glob("*.yaml"))
+    items = []
+    for path in files:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        if not isinstance(data, dict):
+            raise RateCardError(f"{path}: a rate card must be a mapping")
+        items.append(data)
+    return catalog_from_dicts(items)

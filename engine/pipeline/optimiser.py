@@ -1,0 +1,237 @@
+"""Assign order lines to locations at least cost: a greedy heuristic and an exact MIP.
+
+The cost of a plan is the sum, over the locations it ships from, of a fixed cost (the split
+penalty, the distance to the customer and the base of the shipping estimate) plus, per unit,
+a variable cost (its weight times the estimated rate per kg, less the rule scores of that
+location for that line), plus a large penalty for every unit left unfilled. Both solvers
+minimise that same function within the split limit and the stock of every (SKU, location),
+so their answers are directly comparable and `auto` can keep the cheaper one.
+
+Everything here is deterministic: ties are broken by location code, then line order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+# A unit left unfilled costs more than any plausible shipment, so filling always wins.
+UNFILLED_PENALTY = 10_000.0
+METHODS = ("greedy", "exact", "auto")
+
+
+@dataclass(frozen=True, slots=True)
+class LineDemand:
+    line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Lines, the stock each location may give each SKU, and the two parts of the cost.
+
+    `stock[(sku, location)]` is shared by every line of that SKU; `unit_cost[(line_id,
+    location)]` exists only for the candidate pairs (a missing pair is not allowed).
+    """
+
+    lines: tuple[LineDemand, ...]
+    stock: Mapping[tuple[str, str], int]
+    fixed_cost: Mapping[str, float]
+    unit_cost: Mapping[tuple[str, str], float]
+    max_shipments: int
+
+    def candidates(self, line: LineDemand) -> list[str]:
+        return sorted(
+            loc
+            for (line_id, loc) in self.unit_cost
+            if line_id == line.line_id and self.stock.get((line.sku, loc), 0) > 0
+        )
+
+
+@dataclass(slots=True)
+class Plan:
+    """Units of each line per location, what stayed unfilled, and what it costs."""
+
+    allocations: dict[str, dict[str, int]] = field(default_factory=dict)
+    unfilled: dict[str, int] = field(default_factory=dict)
+    cost: float = 0.0
+    method: str = "greedy"
+
+    @property
+    def locations(self) -> list[str]:
+        return sorted({loc for per_line in self.allocations.values() for loc in per_line})
+
+
+def plan_cost(
+    problem: Problem, allocations: Mapping[str, Mapping[str, int]]
+) -> tuple[float, dict[str, int]]:
+    used = {loc for per_line in allocations.values() for loc, qty in per_line.items() if qty > 0}
+    cost = sum(problem.fixed_cost[loc] for loc in used)
+    unfilled = {}
+    for line in problem.lines:
+        given = allocations.get(line.line_id, {})
+        cost += sum(problem.unit_cost[(line.line_id, loc)] * qty for loc, qty in given.items())
+        missing = line.quantity - sum(given.values())
+        unfilled[line.line_id] = missing
+        cost += UNFILLED_PENALTY * missing
+    return round(cost, 6), unfilled
+
+
+def _finish(problem: Problem, allocations: dict[str, dict[str, int]], method: str) -> Plan:
+    clean = {}
+    for line in problem.lines:
+        given = allocations.get(line.line_id, {})
+        kept = {loc: given[loc] for loc in sorted(given) if given[loc] > 0}
+        if kept:
+            clean[line.line_id] = kept
+    cost, unfilled = plan_cost(problem, clean)
+    return Plan(clean, unfilled, cost, method)
+
+
+def _fill_from(
+    problem: Problem,
+    open_locs: Sequence[str],
+    remaining: dict[str, int],
+    left: dict[tuple[str, str], int],
+    allocations: dict[str, dict[str, int]],
+) -> None:
+    """Give each line what the already-open locations can, cheapest location first."""
+    for line in problem.lines:
+        if remaining[line.line_id] <= 0:
+            continue
+        options = [loc for loc in open_locs if (line.line_id, loc) in problem.unit_cost]
+        options.sort(key=lambda loc: (problem.unit_cost[(line.line_id, loc)], loc))
+        for loc in options:
+            take = min(remaining[line.line_id], left.get((line.sku, loc), 0))
+            if take > 0:
+                allocations[line.line_id][loc] = allocations[line.line_id].get(loc, 0) + take
+                left[(line.sku, loc)] -= take
+                remaining[line.line_id] -= take
+
+
+def _coverage(
+    problem: Problem, loc: str, remaining: Mapping[str, int], left: Mapping[tuple[str, str], int]
+) -> tuple[int, float]:
+    """Units a new location could add now, and their variable cost."""
+    units, cost = 0, 0.0
+    pool = dict(left)
+    for line in problem.lines:
+        unit = problem.unit_cost.get((line.line_id, loc))
+        if unit is None or remaining[line.line_id] <= 0:
+            continue
+        take = min(remaining[line.line_id], pool.get((line.sku, loc), 0))
+        if take > 0:
+            pool[(line.sku, loc)] -= take
+            units += take
+            cost += unit * take
+    return units, cost
+
+
+def greedy(problem: Problem) -> Plan:
+    """Open locations one at a time by cost per unit covered; the last allowed one by total."""
+    remaining = {line.line_id: line.quantity for line in problem.lines}
+    left = dict(problem.stock)
+    allocations: dict[str, dict[str, int]] = defaultdict(dict)
+    open_locs: list[str] = []
+    all_locs = sorted({loc for (_, loc) in problem.unit_cost})
+    while sum(remaining.values()) > 0 and len(open_locs) < problem.max_shipments:
+        last = len(open_locs) + 1 == problem.max_shipments
+        outstanding = sum(remaining.values())
+        best: tuple[float, int, str] | None = None
+        for loc in all_locs:
+            if loc in open_locs:
+                continue
+            units, variable = _coverage(problem, loc, remaining, left)
+            if units == 0:
+                continue
+            total = problem.fixed_cost[loc] + variable
+            # The last shipment must also weigh what it leaves behind; earlier ones are
+            # compared per unit so a cheap partial source can be combined with others.
+            key = total + UNFILLED_PENALTY * (outstanding - units) if last else total / units
+            candidate = (key, -units, loc)
+            if best is None or candidate < best:
+                best = candidate
+        if best is None:
+            break
+        open_locs.append(best[2])
+        _fill_from(problem, open_locs, remaining, left, allocations)
+    plan = _finish(problem, allocations, "greedy")
+    single = _best_single(problem)
+    return single if single is not None and single.cost < plan.cost else plan
+
+
+def _best_single(problem: Problem) -> Plan | None:
+    """The cheapest plan shipping everything it can from one location (a split may lose)."""
+    best: Plan | None = None
+    for loc in sorted({loc for (_, loc) in problem.unit_cost}):
+        remaining = {line.line_id: line.quantity for line in problem.lines}
+        allocations: dict[str, dict[str, int]] = defaultdict(dict)
+        _fill_from(problem, [loc], remaining, dict(problem.stock), allocations)
+        if not any(allocations.values()):
+            continue
+        plan = _finish(problem, allocations, "greedy")
+        if best is None or plan.cost < best.cost:
+            best = plan
+    return best
+
+
+def exact(problem: Problem, time_limit_s: float = 0.5) -> Plan:
+    """Solve the assignment as a mixed-integer programme with HiGHS."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", time_limit_s)
+    locs = sorted({loc for (_, loc) in problem.unit_cost})
+    used = {loc: h.addBinary(obj=problem.fixed_cost[loc]) for loc in locs}
+    take: dict[tuple[str, str], highspy.highs.highs_var] = {}
+    by_stock: dict[tuple[str, str], list[highspy.highs.highs_var]] = defaultdict(list)
+    for line in problem.lines:
+        short = h.addVariable(lb=0, ub=line.quantity, obj=UNFILLED_PENALTY)
+        parts = [short]
+        for loc in problem.candidates(line):
+            cap = min(line.quantity, problem.stock[(line.sku, loc)])
+            var = h.addIntegral(lb=0, ub=cap, obj=problem.unit_cost[(line.line_id, loc)])
+            h.addConstr(var - cap * used[loc] <= 0)
+            take[(line.line_id, loc)] = var
+            by_stock[(line.sku, loc)].append(var)
+            parts.append(var)
+        h.addConstr(sum(parts[1:], parts[0]) == line.quantity)
+    for key, variables in by_stock.items():
+        if len(variables) > 1:
+            h.addConstr(sum(variables[1:], variables[0]) <= problem.stock[key])
+    if locs:
+        h.addConstr(
+            sum(list(used.values())[1:], next(iter(used.values()))) <= problem.max_shipments
+        )
+    h.minimize()
+    allocations: dict[str, dict[str, int]] = defaultdict(dict)
+    for (line_id, loc), var in take.items():
+        qty = round(h.val(var))
+        if qty > 0:
+            allocations[line_id][loc] = qty
+    return _finish(problem, allocations, "exact")
+
+
+def solve(problem: Problem, method: str = "auto", exact_limit: int = 400) -> Plan:
+    """One entry point: `greedy`, `exact`, or `auto` (exact only where it may improve greedy).
+
+    `auto` runs the exact solver when greedy had to split or leave units unfilled (a single
+    full shipment cannot be beaten) and the model is small enough (lines × candidates within
+    `exact_limit`) to solve in a few milliseconds; it keeps whichever plan is cheaper.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown optimiser '{method}', expected one of {', '.join(METHODS)}")
+    if method == "exact":
+        return exact(problem)
+    plan = greedy(problem)
+    if method == "greedy":
+        return plan
+    improvable = len(plan.locations) > 1 or sum(plan.unfilled.values()) > 0
+    if improvable and 0 < len(problem.unit_cost) <= exact_limit and problem.max_shipments > 1:
+        better = exact(problem)
+        if better.cost < plan.cost - 1e-6:
+            return better
+    return plan
