@@ -1,0 +1,174 @@
+"""Database engines for Ordo: an SQLite file by default, PostgreSQL when a URL says so.
+
+`make_engine(url)` is the only place a SQLAlchemy engine is created; the composition root
+calls it with `ORDO_DATABASE_URL` and passes the engine on. The same tables, repositories and
+migrations run on both databases, so the differences are all configured here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+
+# How long an SQLite writer waits for another to finish before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseConfigError(ValueError):
+    """The database URL cannot be used; the message names it with the password masked."""
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as it is safe to log or show: any password replaced by ***."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except (ArgumentError, ValueError):
+        return _mask_unparsed(str(url))
+    return parsed.render_as_string(hide_password=True)
+
+
+def _mask_unparsed(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse `url`, pick the psycopg 3 driver for PostgreSQL, refuse anything else clearly."""
+    if not isinstance(url, str) or not url.strip():
+        raise DatabaseConfigError("the database URL is empty; set ORDO_DATABASE_URL")
+    try:
+        parsed = make_url(url.strip())
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseConfigError(
+            f"'{mask_url(url)}' is not a database URL ({exc}); expected e.g. "
+            "sqlite:///data/ordo.sqlite3 or postgresql://user:password@host:5432/ordo"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        driver = parsed.get_driver_name()
+        if driver not in ("psycopg", "postgres", "postgresql", "psycopg2"):
+            raise DatabaseConfigError(
+                f"'{mask_url(parsed)}' asks for the PostgreSQL driver '{driver}'; Ordo uses "
+                "psycopg 3: write postgresql://... or postgresql+psycopg://..."
+            )
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if parsed.get_driver_name() not in ("pysqlite", "sqlite"):
+            raise DatabaseConfigError(
+                f"'{mask_url(parsed)}' asks for an SQLite driver Ordo does not support; "
+                "write sqlite:///path/to/file.sqlite3"
+            )
+        return parsed.set(drivername="sqlite+pysqlite")
+    raise DatabaseConfigError(
+        f"'{mask_url(parsed)}' uses '{backend}'; Ordo supports sqlite:/// and postgresql:// URLs"
+    )
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
+    parsed = normalise_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, echo)
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_size=10,
+            max_overflow=20,
+            # A server restart must not turn the next request into an error.
+            pool_pre_ping=True,
+            json_serializer=dumps,
+        )
+    except NoSuchModuleError as exc:
+        raise DatabaseConfigError(f"'{mask_url(parsed)}': driver not installed ({exc})") from None
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_engine(url: URL, echo: bool) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        # One shared connection, or every checkout would see a different empty database.
+        engine = create_engine(
+            url,
+            echo=echo,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            json_serializer=dumps,
+        )
+    else:
+        path = Path(database).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseConfigError(
+                f"'{mask_url(url)}': cannot create the directory {path.parent} ({exc.strerror})"
+            ) from None
+        engine = create_engine(
+            url.set(database=str(path)),
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            json_serializer=dumps,
+        )
+    _configure_sqlite(engine, wal=not in_memory)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if wal:
+            # WAL lets readers proceed while one writer commits; NORMAL is durable in WAL.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+        # writes fails at once with SQLITE_BUSY when another writer got in between (the busy
+        # timeout does not apply to lock upgrades), so every transaction queues instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def dumps(value: Any) -> str:
+    """JSON for columns and the outbox: dates, decimals, enums and sets become plain values."""
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON: {value!r}")

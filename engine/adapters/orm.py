@@ -1,0 +1,390 @@
+"""The database schema as SQLAlchemy Core tables, shared by the repositories and Alembic.
+
+The domain dataclasses stay untouched (they use `slots=True`, which classical mapping cannot
+instrument): repositories translate rows to entities explicitly. Child collections that are
+only ever read with their parent (holds, shipment lines, tracking events, tags) are JSON
+columns; order lines get a table because orders are searched by SKU; channel allocations get
+a table because the atomic reservation sums them inside its conditional UPDATE.
+
+There are deliberately no foreign keys between aggregates (an order may name a SKU that the
+catalogue does not know yet); only child rows reference their parent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from engine.domain.values import CENT
+
+# Constraint names are fixed so migrations can refer to them on both databases.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # Naive timestamps are taken to be UTC, the only zone Ordo stores.
+            return value.replace(tzinfo=UTC) if dialect.name != "sqlite" else value
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact amounts: NUMERIC on PostgreSQL, text on SQLite (whose numbers are binary floats)."""
+
+    impl = Numeric(14, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(14, 4))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        amount = Decimal(value)
+        # NUMERIC(14, 4) pads to four places; show cents as cents again.
+        cents = amount.quantize(CENT)
+        return cents if cents == amount else amount.normalize()
+
+
+def Json() -> TypeEngine[Any]:
+    """JSONB on PostgreSQL (indexable, compact), JSON text on SQLite."""
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def _id(name: str = "id", **kw: Any) -> Column[Any]:
+    return Column(name, String(64), **kw)
+
+
+def _ts(name: str, nullable: bool = False) -> Column[Any]:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+orders = Table(
+    "orders",
+    metadata,
+    _id(primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("channel_order_id", String(128), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("email", String(320), nullable=False, server_default=""),
+    Column("email_lower", String(320), nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False),
+    Column("service_level", String(64), nullable=False),
+    Column("requested_date", Date()),
+    Column("promised_date", Date()),
+    Column("priority", Integer(), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("ship_to", Json(), nullable=False),
+    Column("holds", Json(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    UniqueConstraint("channel", "channel_order_id"),
+    Index(None, "customer_id", "created_at"),
+    Index(None, "email_lower"),
+    Index(None, "status", "created_at"),
+    Index(None, "created_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    _id("order_id", primary_key=True),
+    _id("id", primary_key=True),
+    Column("position", Integer(), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("quantity", Integer(), nullable=False),
+    Column("price", Money(), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("quantity_shipped", Integer(), nullable=False),
+    Column("quantity_cancelled", Integer(), nullable=False),
+    ForeignKeyConstraint(["order_id"], ["orders.id"], ondelete="CASCADE"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index(None, "sku"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("name", Text(), nullable=False),
+    Column("price", Money(), nullable=False),
+    Column("weight_kg", Numeric(12, 4, asdecimal=False), nullable=False),
+    Column("dimensions", Json(), nullable=False),
+    Column("hazmat", Boolean(), nullable=False),
+    Column("category", String(128), nullable=False),
+    Column("tags", Json(), nullable=False),
+    Column("attributes", Json(), nullable=False),
+    Column("preorder_release", Date()),
+    Column("dropship_vendor", String(64)),
+    Column("kit_components", Json(), nullable=False),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", Text(), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("address", Json(), nullable=False),
+    Column("daily_capacity", Integer(), nullable=False),
+    Column("cutoff", Time(), nullable=False),
+    Column("tags", Json(), nullable=False),
+    Column("services", Json(), nullable=False),
+    Column("enabled", Boolean(), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _id(primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("name", Text(), nullable=False),
+    Column("tier", String(64), nullable=False),
+    Column("group_name", String(64), nullable=False),
+    Column("default_address", Json()),
+    Index(None, "email"),
+)
+
+stock = Table(
+    "stock",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("location_code", String(64), primary_key=True),
+    Column("on_hand", Integer(), nullable=False),
+    Column("reserved", Integer(), nullable=False),
+    Column("safety_stock", Integer(), nullable=False),
+    Column("reorder_point", Integer(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    # The last line of defence behind the conditional updates: never below zero, never more
+    # reserved than is on the shelf.
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
+    CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
+    Index(None, "location_code"),
+)
+
+stock_allocations = Table(
+    "stock_allocations",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("location_code", String(64), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("units", Integer(), nullable=False),
+    ForeignKeyConstraint(
+        ["sku", "location_code"], ["stock.sku", "stock.location_code"], ondelete="CASCADE"
+    ),
+    CheckConstraint("units >= 0", name="units_not_negative"),
+)
+
+inbound_supply = Table(
+    "inbound_supply",
+    metadata,
+    _id(primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("location_code", String(64), nullable=False),
+    Column("quantity", Integer(), nullable=False),
+    Column("expected_on", Date(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("received", Boolean(), nullable=False),
+    Index(None, "sku", "expected_on"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    _id(primary_key=True),
+    _id("order_id", nullable=False),
+    _id("line_id", nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("location_code", String(64), nullable=False),
+    Column("quantity", Integer(), nullable=False),
+    Column("channel", String(64)),
+    Column("status", String(32), nullable=False),
+    _ts("created_at"),
+    _ts("expires_at", nullable=True),
+    Index(None, "order_id"),
+    Index(None, "status", "expires_at"),
+)
+
+fulfillment_orders = Table(
+    "fulfillment_orders",
+    metadata,
+    _id(primary_key=True),
+    _id("order_id", nullable=False),
+    Column("location_code", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("lines", Json(), nullable=False),
+    Column("carrier", String(64), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("rate", Money(), nullable=False),
+    Column("promised_date", Date()),
+    Column("tracking_number", String(128), nullable=False),
+    Column("label_format", String(16), nullable=False),
+    Column("label", LargeBinary(), nullable=False),
+    Column("tracking", Json(), nullable=False),
+    _ts("created_at"),
+    _ts("shipped_at", nullable=True),
+    _ts("delivered_at", nullable=True),
+    Index(None, "order_id"),
+    Index(None, "location_code", "status"),
+    Index(None, "tracking_number"),
+)
+
+returns = Table(
+    "returns",
+    metadata,
+    _id(primary_key=True),
+    _id("order_id", nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("rma", String(64), nullable=False),
+    Column("location_code", String(64), nullable=False),
+    Column("refund_amount", Money(), nullable=False),
+    Column("lines", Json(), nullable=False),
+    _ts("created_at"),
+    Index(None, "order_id"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    _id(primary_key=True),
+    Column("rule", String(200), nullable=False),
+    Column("severity", String(32), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("message", Text(), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("occurrences", Integer(), nullable=False),
+    Column("recipients", Json(), nullable=False),
+    Column("acknowledged_by", String(128), nullable=False),
+    _ts("created_at"),
+    _ts("last_seen_at", nullable=True),
+    _ts("acknowledged_at", nullable=True),
+    Index(None, "rule", "key", "status"),
+    Index(None, "created_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(primary_key=True),
+    _ts("at"),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    _id("entity_id", nullable=False),
+    Column("before", Json(), nullable=False),
+    Column("after", Json(), nullable=False),
+    Index(None, "entity", "entity_id"),
+    Index(None, "at"),
+)
+
+ruleset_versions = Table(
+    "ruleset_versions",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("source", Text(), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("published_by", String(128), nullable=False),
+    _ts("created_at"),
+    _ts("published_at", nullable=True),
+    UniqueConstraint("name", "version"),
+    Index(None, "status"),
+)
+
+decision_traces = Table(
+    "decision_traces",
+    metadata,
+    _id(primary_key=True),
+    _id("order_id", nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("ruleset", String(128), nullable=False),
+    Column("ruleset_version", Integer(), nullable=False),
+    Column("outcome", String(64), nullable=False),
+    Column("detail", Json(), nullable=False),
+    _ts("at"),
+    Index(None, "order_id", "at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # BIGINT on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("payload", Json(), nullable=False),
+    Column("partition_key", String(64)),
+    _ts("created_at"),
+    _ts("published_at", nullable=True),
+    Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)

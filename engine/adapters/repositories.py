@@ -1,0 +1,679 @@
+"""SQLAlchemy repositories: rows in, domain dataclasses out, and changes written back.
+
+Each repository keeps an identity map for its transaction: what it hands out it also remembers
+together with the row it was built from, and `flush()` writes only what changed (new entities
+as one multi-row INSERT per table, changed ones as UPDATEs). Orders and stock rows carry a
+version and are updated only if nobody else changed them since they were read; otherwise the
+flush raises `Conflict` instead of silently overwriting. A repository flushes itself before
+each query so that reads in a transaction see its own writes.
+
+Stock moves (reserve, release, consume, adjust) never go through an entity: they are single
+conditional UPDATEs in `SqlStock` below, so concurrent processes cannot oversell.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.adapters import orm
+from engine.adapters import translation as tr
+from engine.domain.catalog import Customer, Location, Product
+from engine.domain.errors import Conflict, InvalidQuantity, NotFound
+from engine.domain.fulfilment import FulfillmentOrder, Return, ShipmentStatus
+from engine.domain.inventory import InboundSupply, Reservation, ReservationStatus, Stock
+from engine.domain.operations import (
+    Alert,
+    AlertStatus,
+    AuditEntry,
+    DecisionTrace,
+    RulesetStatus,
+    RulesetVersion,
+)
+from engine.domain.orders import Order, OrderStatus
+from engine.service_layer import unit_of_work as uow_api
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+Row = dict[str, Any]
+Rows = list[Row]
+# What an entity looked like when read: its row and, for orders and stock, its child rows.
+Snapshot = tuple[Row, list[Row]]
+
+
+class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
+    """Identity map, change detection and batched writes shared by every table."""
+
+    table: ClassVar[Table]
+    entity: ClassVar[str]
+    key_columns: ClassVar[tuple[str, ...]]
+    order_by: ClassVar[tuple[str, ...]]
+    newest_first: ClassVar[bool] = False
+    versioned: ClassVar[bool] = False
+    child_table: ClassVar[Table | None] = None
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self._new: dict[K, T] = {}
+        self._loaded: dict[K, tuple[T, Snapshot]] = {}
+
+    # -- translation, per entity --------------------------------------------------------------
+    @abc.abstractmethod
+    def key_of(self, item: T) -> K: ...
+
+    @abc.abstractmethod
+    def dump(self, item: T) -> Snapshot: ...
+
+    @abc.abstractmethod
+    def build(self, row: Row, children: list[Row]) -> T: ...
+
+    def _key_from_row(self, row: Row) -> K:
+        values = tuple(row[c] for c in self.key_columns)
+        return values[0] if len(values) == 1 else values  # type: ignore[return-value]
+
+    def _where_key(self, key: K) -> ColumnElement[bool]:
+        values = key if isinstance(key, tuple) else (key,)
+        return and_(*(self.table.c[c] == v for c, v in zip(self.key_columns, values, strict=True)))
+
+    def _children(self, keys: list[K]) -> dict[K, list[Row]]:
+        return {}
+
+    # -- the Repository interface -------------------------------------------------------------
+    def _add(self, item: T) -> None:
+        key = self.key_of(item)
+        known = self._new.get(key) or (self._loaded[key][0] if key in self._loaded else None)
+        if known is not None and known is not item:
+            raise Conflict(f"{self.entity} '{tr.show_key(key)}' already exists")
+        self._new[key] = item
+
+    def _get(self, key: K) -> T | None:
+        if key in self._new:
+            return self._new[key]
+        if key in self._loaded:
+            return self._loaded[key][0]
+        found = self._query(self._where_key(key), limit=1)
+        return found[0] if found else None
+
+    def list(self, limit: int = 100, offset: int = 0) -> Sequence[T]:
+        return self._query(None, limit=limit, offset=offset)
+
+    # -- reading ------------------------------------------------------------------------------
+    def _statement(self, where: ColumnElement[bool] | None) -> Select[Any]:
+        stmt = select(self.table)
+        if where is not None:
+            stmt = stmt.where(where)
+        columns = [self.table.c[name] for name in self.order_by]
+        return stmt.order_by(*(c.desc() if self.newest_first else c for c in columns))
+
+    def _query(
+        self, where: ColumnElement[bool] | None, limit: int | None = None, offset: int = 0
+    ) -> Sequence[T]:
+        self.flush()
+        stmt = self._statement(where)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        return self._materialise([dict(r) for r in self.session.execute(stmt).mappings()])
+
+    def _materialise(self, rows: Sequence[Row]) -> Sequence[T]:
+        keys = [self._key_from_row(row) for row in rows]
+        fresh = [k for k in keys if k not in self._loaded]
+        children = self._children(fresh) if fresh and self.child_table is not None else {}
+        result = []
+        for key, row in zip(keys, rows, strict=True):
+            if key not in self._loaded:
+                item = self.build(row, children.get(key, []))
+                self._loaded[key] = (item, self.dump(item))
+            result.append(self._track(self._loaded[key][0]))
+        return result
+
+    # -- writing ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        if self._new:
+            self._insert_new()
+        for key, (item, before) in list(self._loaded.items()):
+            after = self.dump(item)
+            if after != before:
+                self._loaded[key] = (item, self._update(key, item, before, after))
+
+    def _insert_new(self) -> None:
+        dumped = {key: self.dump(item) for key, item in self._new.items()}
+        now = datetime.now(UTC)
+        rows = [self._stamp_insert(row, now) for row, _ in dumped.values()]
+        children = [child for _, kids in dumped.values() for child in kids]
+        try:
+            self.session.execute(insert(self.table), rows)
+            if children and self.child_table is not None:
+                self.session.execute(insert(self.child_table), children)
+        except IntegrityError as exc:
+            keys = ", ".join(tr.show_key(k) for k in dumped)
+            raise Conflict(
+                f"cannot save {self.entity} {keys}: it already exists or breaks a rule of the "
+                f"stored data ({tr.db_reason(exc)})"
+            ) from None
+        for key, item in self._new.items():
+            self._loaded[key] = (item, dumped[key])
+        self._new.clear()
+
+    def _stamp_insert(self, row: Row, now: datetime) -> Row:
+        return row
+
+    def _update(self, key: K, item: T, before: Snapshot, after: Snapshot) -> Snapshot:
+        row, kids = after
+        changed = {c: v for c, v in row.items() if before[0].get(c) != v}
+        where = self._where_key(key)
+        if self.versioned:
+            old_version = before[0]["version"]
+            new_version = max(row["version"], old_version + 1)
+            setattr(item, "version", new_version)  # noqa: B010 - typed as T, all have it
+            changed["version"] = row["version"] = new_version
+            where = and_(where, self.table.c.version == old_version)
+        try:
+            if changed:
+                result = self.session.execute(update(self.table).where(where).values(changed))
+                if self.versioned and result.rowcount == 0:  # type: ignore[attr-defined]
+                    raise Conflict(
+                        f"{self.entity} '{tr.show_key(key)}' was changed by someone else since "
+                        "it was read; reload it and try again"
+                    )
+            if kids != before[1] and self.child_table is not None:
+                self._replace_children(key, kids)
+        except IntegrityError as exc:
+            raise Conflict(
+                f"cannot save {self.entity} '{tr.show_key(key)}': {tr.db_reason(exc)}"
+            ) from None
+        return row, kids
+
+    def _replace_children(self, key: K, kids: Rows) -> None:
+        assert self.child_table is not None
+        values = key if isinstance(key, tuple) else (key,)
+        link = [self.child_table.c[name] for name in self.child_link]
+        self.session.execute(
+            delete(self.child_table).where(
+                and_(*(c == v for c, v in zip(link, values, strict=True)))
+            )
+        )
+        if kids:
+            self.session.execute(insert(self.child_table), kids)
+
+    child_link: ClassVar[tuple[str, ...]] = ()
+
+    def reset(self) -> None:
+        """Forget the transaction's entities (after commit or rollback)."""
+        self._new.clear()
+        self._loaded.clear()
+        self.clear_tracked()
+
+
+class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
+    """Orders with their lines; newest first in lists and searches."""
+
+    table = orm.orders
+    entity = "order"
+    key_columns = ("id",)
+    order_by = ("created_at", "id")
+    newest_first = True
+    versioned = True
+    child_table = orm.order_lines
+    child_link = ("order_id",)
+
+    def key_of(self, item: Order) -> str:
+        return item.id
+
+    def dump(self, item: Order) -> Snapshot:
+        return tr.order_row(item), tr.order_line_rows(item)
+
+    def build(self, row: Row, children: list[Row]) -> Order:
+        return tr.order_from(row, children)
+
+    def _children(self, keys: list[str]) -> dict[str, list[Row]]:
+        lines = orm.order_lines
+        stmt = select(lines).where(lines.c.order_id.in_(keys)).order_by(lines.c.position)
+        grouped: dict[str, list[Row]] = {}
+        for r in self.session.execute(stmt).mappings():
+            grouped.setdefault(r["order_id"], []).append(dict(r))
+        return grouped
+
+    def _stamp_insert(self, row: Row, now: datetime) -> Row:
+        return {**row, "updated_at": now}
+
+    def _update(self, key: str, item: Order, before: Snapshot, after: Snapshot) -> Snapshot:
+        snapshot = super()._update(key, item, before, after)
+        self.session.execute(
+            update(self.table).where(self.table.c.id == key).values(updated_at=datetime.now(UTC))
+        )
+        return snapshot
+
+    def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
+        for item in self._new.values():
+            if (item.channel, item.channel_order_id) == (channel, channel_order_id):
+                return self._track(item)
+        c = self.table.c
+        found = self._query(
+            and_(c.channel == channel, c.channel_order_id == channel_order_id), limit=1
+        )
+        return found[0] if found else None
+
+    def search(
+        self,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        status: OrderStatus | None = None,
+        sku: str | None = None,
+        channel: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Order]:
+        """Every filter given must match; `email` ignores case; `created_to` is exclusive."""
+        c = self.table.c
+        conditions: list[ColumnElement[bool]] = []
+        if customer_id is not None:
+            conditions.append(c.customer_id == customer_id)
+        if email is not None:
+            conditions.append(c.email_lower == email.lower())
+        if status is not None:
+            conditions.append(c.status == str(status))
+        if channel is not None:
+            conditions.append(c.channel == channel)
+        if created_from is not None:
+            conditions.append(c.created_at >= created_from)
+        if created_to is not None:
+            conditions.append(c.created_at < created_to)
+        if sku is not None:
+            lines = orm.order_lines
+            conditions.append(exists().where(and_(lines.c.order_id == c.id, lines.c.sku == sku)))
+        return self._query(and_(*conditions) if conditions else None, limit, offset)
+
+
+class _Simple(SqlRepository[K, T]):
+    """An entity stored as one row, translated by a pair of functions."""
+
+    # (entity -> row, row -> entity); a tuple, so the functions are not bound as methods.
+    codec: ClassVar[tuple[Callable[[Any], Row], Callable[[Row], Any]]]
+
+    def key_of(self, item: T) -> K:
+        return self._key_from_row(self.codec[0](item))
+
+    def dump(self, item: T) -> Snapshot:
+        return self.codec[0](item), []
+
+    def build(self, row: Row, children: list[Row]) -> T:
+        return self.codec[1](row)
+
+
+class SqlProducts(_Simple[str, Product]):
+    table, entity, key_columns, order_by = orm.products, "product", ("sku",), ("sku",)
+    codec = (tr.product_row, tr.product_from)
+
+
+class SqlLocations(_Simple[str, Location]):
+    table, entity, key_columns, order_by = orm.locations, "location", ("code",), ("code",)
+    codec = (tr.location_row, tr.location_from)
+
+
+class SqlCustomers(_Simple[str, Customer]):
+    table, entity, key_columns, order_by = orm.customers, "customer", ("id",), ("id",)
+    codec = (tr.customer_row, tr.customer_from)
+
+
+class SqlReservations(_Simple[str, Reservation], uow_api.ReservationRepository):
+    table, entity, key_columns = orm.reservations, "reservation", ("id",)
+    order_by = ("created_at", "id")
+    codec = (tr.reservation_row, tr.reservation_from)
+
+    def for_order(self, order_id: str) -> Sequence[Reservation]:
+        return self._query(self.table.c.order_id == order_id)
+
+    def expired(self, now: datetime, limit: int = 500) -> Sequence[Reservation]:
+        c = self.table.c
+        return self._query(
+            and_(
+                c.status == ReservationStatus.ACTIVE.value,
+                c.expires_at.is_not(None),
+                c.expires_at <= now,
+            ),
+            limit=limit,
+        )
+
+
+class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
+    table, entity, key_columns = orm.fulfillment_orders, "shipment", ("id",)
+    order_by = ("created_at", "id")
+    codec = (tr.shipment_row, tr.shipment_from)
+
+    def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]:
+        return self._query(self.table.c.order_id == order_id)
+
+    def for_location(
+        self, location_code: str, status: str | None = None
+    ) -> Sequence[FulfillmentOrder]:
+        c = self.table.c
+        where = c.location_code == location_code
+        if status is not None:
+            where = and_(where, c.status == str(status))
+        return self._query(where)
+
+    def count_released_on(self, location_code: str, day: date) -> int:
+        """Fulfilment orders created that day at the location, neither pending nor cancelled."""
+        self.flush()
+        c = self.table.c
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
+        stmt = select(func.count()).where(
+            c.location_code == location_code,
+            c.created_at >= start,
+            c.created_at < end,
+            c.status.not_in([ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]),
+        )
+        return int(self.session.execute(stmt).scalar_one())
+
+
+class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
+    table, entity, key_columns = orm.returns, "return", ("id",)
+    order_by = ("created_at", "id")
+    codec = (tr.return_row, tr.return_from)
+
+    def for_order(self, order_id: str) -> Sequence[Return]:
+        return self._query(self.table.c.order_id == order_id)
+
+
+class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):
+    table, entity, key_columns = orm.inbound_supply, "inbound supply", ("id",)
+    order_by = ("expected_on", "id")
+    codec = (tr.inbound_row, tr.inbound_from)
+
+    def for_sku(self, sku: str) -> Sequence[InboundSupply]:
+        return self._query(self.table.c.sku == sku)
+
+
+class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
+    """Newest first."""
+
+    table, entity, key_columns = orm.alerts, "alert", ("id",)
+    order_by, newest_first = ("created_at", "id"), True
+    codec = (tr.alert_row, tr.alert_from)
+
+    def open_for(self, rule: str, key: str) -> Alert | None:
+        """The alert for (rule, key) that is not closed yet: acknowledged ones still count."""
+        c = self.table.c
+        found = self._query(
+            and_(c.rule == rule, c.key == key, c.status != AlertStatus.CLOSED.value), limit=1
+        )
+        return found[0] if found else None
+
+
+class SqlRulesets(_Simple[str, RulesetVersion], uow_api.RulesetRepository):
+    table, entity, key_columns = orm.ruleset_versions, "ruleset version", ("id",)
+    order_by = ("name", "version")
+    codec = (tr.ruleset_row, tr.ruleset_from)
+
+    def versions(self, name: str) -> Sequence[RulesetVersion]:
+        return self._query(self.table.c.name == name)
+
+    def published(self) -> Sequence[RulesetVersion]:
+        return self._query(self.table.c.status == RulesetStatus.PUBLISHED.value)
+
+
+class SqlTraces(_Simple[str, DecisionTrace], uow_api.TraceRepository):
+    table, entity, key_columns = orm.decision_traces, "decision trace", ("id",)
+    order_by = ("at", "id")
+    codec = (tr.trace_row, tr.trace_from)
+
+    def for_order(self, order_id: str) -> Sequence[DecisionTrace]:
+        return self._query(self.table.c.order_id == order_id)
+
+
+class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
+    """Stock rows with their channel allocations, and the atomic stock moves.
+
+    Each move is one conditional UPDATE whose WHERE clause is the domain's arithmetic, so the
+    check and the change cannot be separated by another transaction: PostgreSQL re-evaluates
+    the condition on the latest row version after waiting for its lock, SQLite runs writers
+    one at a time. Allocation sums read by the subquery can only be stale upwards (reserving
+    consumes allocations), which errs towards refusing, never towards overselling.
+    """
+
+    table = orm.stock
+    entity = "stock"
+    key_columns = ("sku", "location_code")
+    order_by = ("sku", "location_code")
+    versioned = True
+    child_table = orm.stock_allocations
+    child_link = ("sku", "location_code")
+
+    def key_of(self, item: Stock) -> tuple[str, str]:
+        return item.sku, item.location_code
+
+    def dump(self, item: Stock) -> Snapshot:
+        return tr.stock_row(item), tr.allocation_rows(item)
+
+    def build(self, row: Row, children: list[Row]) -> Stock:
+        return tr.stock_from(row, children)
+
+    def _children(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Row]]:
+        a = orm.stock_allocations.c
+        stmt = select(orm.stock_allocations).where(tuple_(a.sku, a.location_code).in_(keys))
+        grouped: dict[tuple[str, str], list[Row]] = {}
+        for r in self.session.execute(stmt.order_by(a.channel)).mappings():
+            grouped.setdefault((r["sku"], r["location_code"]), []).append(dict(r))
+        return grouped
+
+    def for_sku(self, sku: str) -> Sequence[Stock]:
+        return self._query(self.table.c.sku == sku)
+
+    def for_skus(self, skus: Sequence[str]) -> Sequence[Stock]:
+        return self._query(self.table.c.sku.in_(list(dict.fromkeys(skus)))) if skus else []
+
+    def for_location(self, location_code: str) -> Sequence[Stock]:
+        return self._query(self.table.c.location_code == location_code)
+
+    # -- atomic moves -------------------------------------------------------------------------
+    def _move(self, sku: str, location_code: str, condition: Any, **values: Any) -> bool:
+        self.flush()
+        c = self.table.c
+        stmt = (
+            update(self.table)
+            .where(c.sku == sku, c.location_code == location_code, condition)
+            .values(version=c.version + 1, **values)
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
+        _positive(quantity)
+        c = self.table.c
+        available_for = c.on_hand - c.reserved - c.safety_stock - _fenced_for_others(channel)
+        if not self._move(
+            sku, location_code, available_for >= quantity, reserved=c.reserved + quantity
+        ):
+            return False
+        if channel is not None:
+            a = orm.stock_allocations.c
+            self.session.execute(
+                update(orm.stock_allocations)
+                .where(a.sku == sku, a.location_code == location_code, a.channel == channel)
+                .where(a.units > 0)
+                .values(units=case((a.units > quantity, a.units - quantity), else_=0))
+            )
+        self._refresh((sku, location_code))
+        return True
+
+    def release(self, sku: str, location_code: str, quantity: int) -> None:
+        _positive(quantity)
+        c = self.table.c
+        if not self._move(
+            sku, location_code, c.reserved >= quantity, reserved=c.reserved - quantity
+        ):
+            self._refuse(
+                sku,
+                location_code,
+                lambda s: (
+                    f"cannot release {quantity} of {sku} at "
+                    f"{location_code}: only {s.reserved} reserved"
+                ),
+            )
+        self._refresh((sku, location_code))
+
+    def consume(self, sku: str, location_code: str, quantity: int) -> None:
+        """A shipment leaves: reserved units leave the building."""
+        _positive(quantity)
+        c = self.table.c
+        if not self._move(
+            sku,
+            location_code,
+            c.reserved >= quantity,
+            reserved=c.reserved - quantity,
+            on_hand=c.on_hand - quantity,
+        ):
+            self._refuse(
+                sku,
+                location_code,
+                lambda s: (
+                    f"cannot consume {quantity} of {sku} at "
+                    f"{location_code}: only {s.reserved} reserved"
+                ),
+            )
+        self._refresh((sku, location_code))
+
+    def adjust(self, sku: str, location_code: str, delta: int) -> Stock:
+        """Count corrections and receipts; a receipt at a new location creates the row."""
+        c = self.table.c
+        key = (sku, location_code)
+        moved = self._move(
+            sku, location_code, c.on_hand + delta >= c.reserved, on_hand=c.on_hand + delta
+        )
+        # No row moved: either the row refuses the change or there is no row yet to create.
+        if not moved and (
+            self._current(key) is not None or not self._create(sku, location_code, delta)
+        ):
+            self._refuse(
+                sku,
+                location_code,
+                lambda s: (
+                    f"adjusting {sku} at {location_code} "
+                    f"by {delta} would leave {s.on_hand + delta} on hand with "
+                    f"{s.reserved} reserved"
+                ),
+            )
+        self._refresh(key)
+        found = self.get(key)
+        assert found is not None  # the row was just updated or created
+        return found
+
+    def _create(self, sku: str, location_code: str, on_hand: int) -> bool:
+        if on_hand < 0:
+            raise InvalidQuantity(
+                f"adjusting {sku} at {location_code} by {on_hand} would leave {on_hand} on hand"
+            )
+        row = tr.stock_row(Stock(sku=sku, location_code=location_code, on_hand=on_hand))
+        try:
+            # A savepoint: losing the race to insert must not abort the whole transaction.
+            with self.session.begin_nested():
+                self.session.execute(insert(self.table).values(row))
+        except IntegrityError:
+            c = self.table.c
+            return self._move(
+                sku, location_code, c.on_hand + on_hand >= c.reserved, on_hand=c.on_hand + on_hand
+            )
+        return True
+
+    def _current(self, key: tuple[str, str]) -> Row | None:
+        found = self.session.execute(select(self.table).where(self._where_key(key))).mappings()
+        row = found.first()
+        return None if row is None else dict(row)
+
+    def _refuse(self, sku: str, location_code: str, message: Callable[[Stock], str]) -> NoReturn:
+        row = self._current((sku, location_code))
+        if row is None:
+            raise NotFound("stock", f"{sku}@{location_code}")
+        raise InvalidQuantity(message(tr.stock_from(row, [])))
+
+    def _refresh(self, key: tuple[str, str]) -> None:
+        """Bring an entity this transaction already holds in line with the row just moved."""
+        if key not in self._loaded:
+            return
+        item = self._loaded[key][0]
+        row = self._current(key)
+        if row is None:
+            return
+        fresh = tr.stock_from(row, self._children([key]).get(key, []))
+        item.on_hand, item.reserved, item.version = fresh.on_hand, fresh.reserved, fresh.version
+        item.safety_stock, item.reorder_point = fresh.safety_stock, fresh.reorder_point
+        item.channel_allocations = fresh.channel_allocations
+        self._loaded[key] = (item, self.dump(item))
+
+
+def _fenced_for_others(channel: str | None) -> Any:
+    """Units allocated to channels other than `channel` (all of them when it is None)."""
+    a = orm.stock_allocations.c
+    s = orm.stock.c
+    conditions = [a.sku == s.sku, a.location_code == s.location_code]
+    if channel is not None:
+        conditions.append(a.channel != channel)
+    return (
+        select(func.coalesce(func.sum(a.units), 0))
+        .where(*conditions)
+        .correlate(orm.stock)
+        .scalar_subquery()
+    )
+
+
+def _positive(quantity: int) -> None:
+    if quantity <= 0:
+        raise InvalidQuantity(f"quantity must be positive, got {quantity}")
+
+
+class SqlAuditLog(uow_api.AuditLog):
+    """Rows are inserted at once, inside the transaction: they vanish with a rollback."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, entry: AuditEntry) -> None:
+        self.session.execute(insert(orm.audit_log).values(tr.audit_row(entry)))
+
+    def list(
+        self,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[AuditEntry]:
+        """Newest first."""
+        c = orm.audit_log.c
+        stmt = select(orm.audit_log).order_by(c.at.desc(), c.id.desc())
+        if entity is not None:
+            stmt = stmt.where(c.entity == entity)
+        if entity_id is not None:
+            stmt = stmt.where(c.entity_id == entity_id)
+        rows = self.session.execute(stmt.limit(limit).offset(offset)).mappings()
+        return [tr.audit_from(dict(r)) for r in rows]
+
+
+def flush_all(repositories: Iterable[SqlRepository[Any, Any]]) -> None:
+    for repository in repositories:
+        repository.flush()
