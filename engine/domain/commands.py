@@ -108,3 +108,44 @@ class UpdateShipment(Command):
 class AcknowledgeAlert(Command):
     alert_id: str
     actor: str
+
+
+# --- the order pipeline (issue 4) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessOrder(Command):
+    """Run validation, sourcing, reservation and carrier selection for a received order."""
+
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ReleaseOrder(Command):
+    """Release an order whose carrier is assigned (when releases are not automatic)."""
+
+    order_id: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ReceiveTransfer(Command):
+    """Stock sent between locations arrives: the inbound transfer becomes on-hand stock."""
+
+    transfer_id: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ExpireReservations(Command):
+    """Release reservations whose time-to-live has passed (run by the worker on a timer)."""
+
+    limit: int = 500
+
+
+@dataclass(frozen=True)
+class ConsolidateOrders(Command):
+    """Merge a customer's open orders to the same address into one, when the rules allow."""
+
+    customer_id: str
+    actor: str = "system"
