@@ -1,0 +1,287 @@
+"""The worker loop: relay the outbox, consume the bus, run handlers, alerts and the clock.
+
+One `Worker` is one consumer. Each turn it publishes a batch of outbox rows, pulls a batch of
+messages, and for each message runs every handler registered for its name plus every observer
+(alert evaluation, notifications), then acknowledges it. Delivery is at least once, so each
+(event, handler) pair is recorded as processed in the same transaction as the handler's own
+changes: a redelivered event finds the record and is skipped, and a crash before the commit
+leaves neither the effect nor the record. A handler that raises leaves the message to be
+retried; after the bus's delivery limit it is dead-lettered with the error.
+
+SIGTERM or SIGINT asks the loop to stop: the current batch is finished if that takes less
+than the grace period, and what is left is handed back to the bus for another worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Protocol
+
+from engine.adapters.bus.base import EventBus, Message
+from engine.domain.events import EVENT_TYPES, Event
+from engine.domain.operations import AuditEntry
+from engine.domain.values import utcnow
+from engine.service_layer.outbox import OutboxRelay
+from engine.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event, UnitOfWork], None]
+
+
+class Observer(Protocol):
+    """Sees every message (raw name and payload), e.g. alert evaluation and notifications."""
+
+    name: str
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None: ...
+
+
+class Ticker(Protocol):
+    """Periodic work, e.g. emitting `shipment.late` for shipments past their promise."""
+
+    def tick(self, now: datetime) -> int: ...
+
+
+class ProcessedLedger:
+    """The processed-event record: one audit entry per (event, handler), keyed so that a
+    second insert of the same pair fails. Written inside the handler's own transaction."""
+
+    actor = "worker"
+
+    def key(self, event_id: str, handler: str) -> str:
+        return f"evt:{event_id}:{handler}"[:64]
+
+    def seen(self, uow: UnitOfWork, event_id: str, handler: str) -> bool:
+        key = self.key(event_id, handler)
+        return any(e.id == key for e in uow.audit.list(entity="event", entity_id=event_id[:64]))
+
+    def remember(self, uow: UnitOfWork, message: Message, handler: str, consumer: str) -> None:
+        uow.audit.append(
+            AuditEntry(
+                id=self.key(message.event_id, handler),
+                at=utcnow(),
+                actor=f"{self.actor}:{consumer}"[:128],
+                action="event.handled",
+                entity="event",
+                entity_id=message.event_id[:64],
+                after={"event": message.name, "handler": handler, "attempt": message.attempts},
+            )
+        )
+
+
+class SharedUnitOfWork(UnitOfWork):
+    """The worker's open transaction lent to a handler. A handler written the usual way
+    (`with uow: ...; uow.commit()`) joins it instead of opening another, so its changes and the
+    processed-event record commit together, once, when the worker commits."""
+
+    _REPOSITORIES = (
+        "orders", "products", "locations", "customers", "stock", "reservations", "shipments",
+        "returns", "inbound", "alerts", "rulesets", "traces", "audit",
+    )  # fmt: skip
+
+    def __init__(self, inner: UnitOfWork) -> None:
+        super().__init__()
+        self._inner = inner
+        for name in self._REPOSITORIES:
+            setattr(self, name, getattr(inner, name))
+
+    def __enter__(self) -> SharedUnitOfWork:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None  # the worker commits or rolls back the whole transaction
+
+    def record(self, event: Event) -> None:
+        self._inner.record(event)
+
+    def commit(self) -> None:
+        return None
+
+    def _commit(self, events: list[Event]) -> None:
+        raise AssertionError("the worker commits a shared unit of work")
+
+    def rollback(self) -> None:
+        self._inner.rollback()
+
+    def __getattr__(self, name: str) -> Any:
+        # Adapter extras (a SQL session, say) stay reachable for handlers that need them.
+        return getattr(self._inner, name)
+
+
+@dataclass
+class WorkerConfig:
+    name: str = "worker"
+    batch_size: int = 100
+    block_ms: int = 500
+    tick_seconds: float = 60.0
+    grace_seconds: float = 10.0
+
+
+def handler_name(handler: Any) -> str:
+    name = getattr(handler, "name", None) or getattr(handler, "__qualname__", None)
+    return str(name or type(handler).__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        uow_factory: Callable[[], UnitOfWork],
+        handlers: Mapping[str, Sequence[Handler]] | None = None,
+        observers: Sequence[Observer] = (),
+        relay: OutboxRelay | None = None,
+        tickers: Sequence[Ticker] = (),
+        config: WorkerConfig | None = None,
+        ledger: ProcessedLedger | None = None,
+    ) -> None:
+        self.bus = bus
+        self.uow_factory = uow_factory
+        self.handlers = dict(handlers or {})
+        self.observers = list(observers)
+        self.relay = relay
+        self.tickers = list(tickers)
+        self.config = config or WorkerConfig()
+        self.ledger = ledger or ProcessedLedger()
+        self.stopping = threading.Event()
+        self.processed = 0
+        self.failed = 0
+        self._next_tick = 0.0
+
+    # --- one turn -------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Relay, tick if due, consume and handle one batch; returns messages handled."""
+        if self.relay is not None:
+            self._guard("outbox relay", self.relay.run_once)
+        if self.tickers and time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.config.tick_seconds
+            for ticker in self.tickers:
+                self._guard(f"ticker {type(ticker).__name__}", partial(_tick, ticker))
+        batch = self.bus.consume(
+            self.config.name, count=self.config.batch_size, block_ms=self.config.block_ms
+        )
+        return self.handle_batch(batch)
+
+    def handle_batch(self, batch: Sequence[Message]) -> int:
+        deadline: float | None = None
+        done: list[Message] = []
+        for index, message in enumerate(batch):
+            if self.stopping.is_set():
+                deadline = deadline or time.monotonic() + self.config.grace_seconds
+                if time.monotonic() > deadline:
+                    self.bus.ack(done)
+                    self.bus.release(self.config.name, batch[index:])
+                    log.info("%s: handed back %d messages", self.config.name, len(batch) - index)
+                    return len(done)
+            try:
+                self.handle(message)
+            except Exception as error:  # any handler failure: retry later, then dead-letter
+                self.failed += 1
+                detail = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
+                dead = self.bus.fail(message, detail, self.config.name)
+                log.warning(
+                    "%s: %s %s failed (attempt %d%s): %s",
+                    self.config.name, message.name, message.event_id, message.attempts,
+                    ", dead-lettered" if dead else "", error,
+                )  # fmt: skip
+                continue
+            done.append(message)
+            # Acknowledge as we go: a crash later in the batch must not redo finished work.
+            self.bus.ack([message])
+            self.processed += 1
+        return len(done)
+
+    def handle(self, message: Message) -> None:
+        event = _event_of(message)
+        steps: list[tuple[str, Callable[[UnitOfWork], None]]] = []
+        if event is not None:
+            for handler in self.handlers.get(message.name, ()):
+                steps.append((handler_name(handler), partial(_call_handler, handler, event)))
+        for observer in self.observers:
+            steps.append((handler_name(observer), partial(_call_observer, observer, message)))
+        for name, step in steps:
+            with self.uow_factory() as uow:
+                if self.ledger.seen(uow, message.event_id, name):
+                    continue
+                self.ledger.remember(uow, message, name, self.config.name)
+                step(SharedUnitOfWork(uow))
+                uow.commit()
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self, max_seconds: float | None = None) -> None:
+        until = None if max_seconds is None else time.monotonic() + max_seconds
+        log.info("%s: started", self.config.name)
+        try:
+            while not self.stopping.is_set():
+                if until is not None and time.monotonic() > until:
+                    break
+                self._guard("turn", self.run_once)
+        finally:
+            self.bus.leave(self.config.name)
+            log.info("%s: stopped after %d messages", self.config.name, self.processed)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _guard(self, what: str, action: Callable[[], Any]) -> None:
+        """Keep the loop alive through a transient failure (database or Redis restart)."""
+        try:
+            action()
+        except Exception:
+            log.exception("%s: %s failed; retrying next turn", self.config.name, what)
+            time.sleep(min(1.0, self.config.block_ms / 1000))
+
+
+def _tick(ticker: Ticker) -> None:
+    ticker.tick(utcnow())
+
+
+def _call_handler(handler: Handler, event: Event, uow: UnitOfWork) -> None:
+    handler(event, uow)
+
+
+def _call_observer(observer: Observer, message: Message, uow: UnitOfWork) -> None:
+    observer(message, uow)
+
+
+def _event_of(message: Message) -> Event | None:
+    cls = EVENT_TYPES.get(message.name)
+    if cls is None:
+        return None
+    try:
+        return cls(**message.payload)
+    except TypeError:
+        log.warning("event %s has an unexpected payload shape; handlers skipped", message.name)
+        return None
+
+
+def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None:
+    """Run workers in threads (`--concurrency`) until SIGTERM/SIGINT; join them all."""
+    if install_signals:
+
+        def _stop(signum: int, _frame: Any) -> None:
+            log.info("signal %d: finishing the current batch", signum)
+            for worker in workers:
+                worker.stop()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    threads = [
+        threading.Thread(target=w.run, name=w.config.name, daemon=True) for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(timeout=0.2)

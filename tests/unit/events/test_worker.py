@@ -1,0 +1,160 @@
+"""The worker loop with the in-process bus and the in-memory unit of work (no I/O)."""
+
+from __future__ import annotations
+
+from engine.adapters.bus import InProcessBus, Message
+from engine.adapters.bus.outbox_memory import MemoryOutboxStore
+from engine.adapters.memory import InMemoryUnitOfWork
+from engine.domain.events import Event, StockAdjusted
+from engine.service_layer.outbox import OutboxRelay
+from engine.service_layer.unit_of_work import UnitOfWork
+from engine.worker import Worker, WorkerConfig
+
+
+def count_one(event: Event, uow: UnitOfWork) -> None:
+    """A deliberately non-idempotent effect: every run adds one unit."""
+    assert isinstance(event, StockAdjusted)
+    uow.stock.adjust("TALLY", "HQ", 1)
+
+
+def on_hand(uow: InMemoryUnitOfWork) -> int:
+    with uow:
+        stock = uow.stock.get(("TALLY", "HQ"))
+        return 0 if stock is None else stock.on_hand
+
+
+def adjusted(n: int) -> StockAdjusted:
+    return StockAdjusted(sku=f"S{n}", location_code="HQ", delta=1, on_hand=n, available=n)
+
+
+def make_worker(uow: InMemoryUnitOfWork, bus: InProcessBus, **handlers: object) -> Worker:
+    return Worker(
+        bus=bus,
+        uow_factory=lambda: uow,
+        handlers={"stock.adjusted": [count_one]},
+        relay=OutboxRelay(MemoryOutboxStore(uow.committed_events), bus),
+        config=WorkerConfig(name="w1", block_ms=0),
+    )
+
+
+def test_committed_events_reach_their_handlers_through_the_outbox() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    with uow:
+        for n in range(3):
+            uow.record(adjusted(n))
+        uow.commit()
+    worker = make_worker(uow, bus)
+    assert worker.run_once() == 3
+    assert on_hand(uow) == 3
+    assert bus.pending_count() == 0
+
+
+def test_events_of_a_rolled_back_change_are_never_published() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    with uow:
+        uow.record(adjusted(1))  # leaves the block without commit: rolled back
+    worker = make_worker(uow, bus)
+    assert worker.run_once() == 0
+    assert on_hand(uow) == 0
+
+
+def test_an_event_delivered_twice_takes_effect_once() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    worker = make_worker(uow, bus)
+    for _ in range(2):  # the relay died after publishing, before marking: published again
+        bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="77")
+    assert worker.run_once() == 2
+    assert on_hand(uow) == 1
+
+
+def test_a_failing_handler_leaves_nothing_behind_and_ends_in_the_dead_letters() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=3)
+    calls: list[int] = []
+
+    def half_done_then_fail(event: Event, uow: UnitOfWork) -> None:
+        calls.append(1)
+        uow.stock.adjust("TALLY", "HQ", 1)
+        raise ValueError("carrier API said no")
+
+    worker = Worker(
+        bus=bus,
+        uow_factory=lambda: uow,
+        handlers={"stock.adjusted": [half_done_then_fail]},
+        config=WorkerConfig(block_ms=0),
+    )
+    bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="9")
+    for _ in range(5):
+        worker.run_once()
+    assert len(calls) == 3
+    assert on_hand(uow) == 0
+    [letter] = bus.dead_letters()
+    assert letter.event_id == "9" and letter.attempts == 3
+    assert letter.error.startswith("ValueError: carrier API said no")
+
+
+def test_a_handler_that_commits_by_itself_joins_the_workers_transaction() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=1)
+
+    def commits_then_fails(event: Event, uow: UnitOfWork) -> None:
+        with uow:
+            uow.stock.adjust("TALLY", "HQ", 1)
+            uow.commit()
+        raise RuntimeError("after its own commit")
+
+    worker = Worker(
+        bus=bus,
+        uow_factory=lambda: uow,
+        handlers={"stock.adjusted": [commits_then_fails]},
+        config=WorkerConfig(block_ms=0),
+    )
+    bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="5")
+    worker.run_once()
+    assert on_hand(uow) == 0
+    assert len(bus.dead_letters()) == 1
+
+
+def test_observers_see_every_message_and_follow_up_events_go_back_through_the_outbox() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    seen: list[str] = []
+
+    class Echo:
+        name = "echo"
+
+        def __call__(self, message: Message, uow: UnitOfWork) -> None:
+            seen.append(message.name)
+            if message.name == "custom.ping":
+                uow.record(adjusted(2))
+
+    worker = Worker(
+        bus=bus,
+        uow_factory=lambda: uow,
+        handlers={"stock.adjusted": [count_one]},
+        observers=[Echo()],
+        relay=OutboxRelay(MemoryOutboxStore(uow.committed_events), bus),
+        config=WorkerConfig(block_ms=0),
+    )
+    bus.publish("custom.ping", {}, "", event_id="ping-1")
+    worker.run_once()
+    worker.run_once()
+    assert seen == ["custom.ping", "stock.adjusted"]
+    assert on_hand(uow) == 1
+
+
+def test_a_stop_request_past_the_grace_period_hands_the_rest_of_the_batch_back() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    worker = Worker(
+        bus=bus,
+        uow_factory=lambda: uow,
+        handlers={"stock.adjusted": [count_one]},
+        config=WorkerConfig(block_ms=0, grace_seconds=0.0),
+    )
+    for n in range(5):
+        bus.publish("stock.adjusted", adjusted(n).payload(), f"S{n}", event_id=str(n))
+    batch = bus.consume("w1", count=10)
+    worker.handle_batch(batch[:1])
+    worker.stop()
+    handled = worker.handle_batch(batch[1:])
+    assert handled < 4
+    assert bus.pending_count() == 4 - handled
+    assert len(bus.consume("w2", count=10)) == 4 - handled
+    assert on_hand(uow) == 1 + handled
