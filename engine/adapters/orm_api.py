@@ -1,0 +1,213 @@
+"""The API's own tables (keys, idempotency records) and their SQL stores.
+
+Kept out of the main ORM module on purpose: these rows belong to the API, are read by key
+only, and are written with single SQLAlchemy Core statements, each its own short
+transaction. The idempotency insert is the lock of the idempotency protocol: a unique key
+lets exactly one of two concurrent requests in (INSERT ... ON CONFLICT DO NOTHING).
+Migration `0002_api` creates the tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.domain.access import ApiKey, IdempotencyRecord, IdempotencyState, Role
+from engine.service_layer.auth import ApiKeyStore
+from engine.service_layer.idempotency import IdempotencyStore
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False, default="system"),
+    Column("channel", String(100), nullable=False, default=""),
+    Column("locations", Text, nullable=False, default="[]"),
+    Column("customer_id", String(100), nullable=False, default=""),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status_code", Integer, nullable=False, default=0),
+    Column("response", Text, nullable=False, default="{}"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything Ordo stores is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class SqlApiKeyStore(ApiKeyStore):
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def add(self, key: ApiKey) -> None:
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                insert(api_keys).values(
+                    id=key.id,
+                    name=key.name,
+                    role=str(key.role),
+                    secret_hash=key.secret_hash,
+                    created_at=key.created_at,
+                    created_by=key.created_by,
+                    channel=key.channel,
+                    locations=json.dumps(list(key.locations)),
+                    customer_id=key.customer_id,
+                    revoked_at=key.revoked_at,
+                )
+            )
+
+    def get(self, key_id: str) -> ApiKey | None:
+        with self.session_factory() as session:
+            row = session.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+        return None if row is None else _key(row._mapping)
+
+    def list(self) -> Sequence[ApiKey]:
+        with self.session_factory() as session:
+            rows = session.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
+        return [_key(row._mapping) for row in rows]
+
+    def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                update(api_keys)
+                .where(and_(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)))
+                .values(revoked_at=at)
+            )
+        return self.get(key_id)
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        secret_hash=row["secret_hash"],
+        created_at=_aware(row["created_at"]) or datetime.now(UTC),
+        created_by=row["created_by"],
+        channel=row["channel"],
+        locations=tuple(json.loads(row["locations"] or "[]")),
+        customer_id=row["customer_id"],
+        revoked_at=_aware(row["revoked_at"]),
+    )
+
+
+class SqlIdempotencyStore(IdempotencyStore):
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def insert(self, record: IdempotencyRecord) -> bool:
+        values = {
+            "owner": record.owner,
+            "key": record.key,
+            "request_hash": record.request_hash,
+            "state": str(record.state),
+            "status_code": 0,
+            "response": "{}",
+            "created_at": record.created_at,
+        }
+        with self.session_factory() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            module: Any = postgresql if dialect == "postgresql" else sqlite
+            statement = module.insert(idempotency_keys).values(**values).on_conflict_do_nothing()
+            result = session.execute(statement)
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def get(self, owner: str, key: str) -> IdempotencyRecord | None:
+        with self.session_factory() as session:
+            row = session.execute(select(idempotency_keys).where(_match(owner, key))).first()
+        if row is None:
+            return None
+        data = row._mapping
+        return IdempotencyRecord(
+            key=data["key"],
+            owner=data["owner"],
+            request_hash=data["request_hash"],
+            created_at=_aware(data["created_at"]) or datetime.now(UTC),
+            state=IdempotencyState(data["state"]),
+            status_code=data["status_code"],
+            response=json.loads(data["response"] or "{}"),
+            completed_at=_aware(data["completed_at"]),
+        )
+
+    def complete(
+        self, owner: str, key: str, status_code: int, response: dict[str, Any], at: datetime
+    ) -> None:
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                update(idempotency_keys)
+                .where(_match(owner, key))
+                .values(
+                    state=str(IdempotencyState.DONE),
+                    status_code=status_code,
+                    response=json.dumps(response),
+                    completed_at=at,
+                )
+            )
+
+    def delete_in_flight(self, owner: str, key: str) -> None:
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                delete(idempotency_keys).where(
+                    and_(
+                        _match(owner, key),
+                        idempotency_keys.c.state == str(IdempotencyState.IN_FLIGHT),
+                    )
+                )
+            )
+
+    def take_over(self, owner: str, key: str, older_than: datetime, now: datetime) -> bool:
+        with self.session_factory() as session, session.begin():
+            result = session.execute(
+                update(idempotency_keys)
+                .where(
+                    and_(
+                        _match(owner, key),
+                        idempotency_keys.c.state == str(IdempotencyState.IN_FLIGHT),
+                        idempotency_keys.c.created_at < older_than,
+                    )
+                )
+                .values(created_at=now)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _match(owner: str, key: str) -> Any:
+    return and_(idempotency_keys.c.owner == owner, idempotency_keys.c.key == key)
