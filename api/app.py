@@ -1,0 +1,88 @@
+"""The application factory: `create_app(container)` builds the FastAPI app; nothing at import.
+
+The container (built by `ordo.bootstrap.build_app_container`) brings the unit-of-work
+factory, the message bus and the ruleset registry; this module adds the API's own services
+(key store, authenticator, idempotency), the routers and the problem+json error handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from api import errors
+from api.deps import ApiServices, AppContainer
+from api.routes import ROUTERS
+from engine.service_layer.auth import ApiKeyStore, Authenticator
+from engine.service_layer.idempotency import Idempotency, IdempotencyStore
+
+DESCRIPTION = """
+Ordo's HTTP API: order ingestion for sales channels, orders, inventory, shipments, alerts,
+rulesets and the audit log.
+
+**Authentication.** Every route except `/health` needs a credential:
+`X-API-Key: ordo_<id>_<secret>` (issued by an admin with `POST /v1/keys`), or
+`Authorization: Bearer <token>` with a short-lived token from `POST /v1/auth/tokens`.
+
+**Roles.** admin (everything), analyst (rulesets, reports), support (orders: read, cancel,
+modify, release holds), warehouse (its own locations' stock and shipments), channel (ingest
+and read its own orders), customer (its own orders). Anything not granted is denied (403).
+
+**Retries.** Send an `Idempotency-Key` header with `POST /v1/orders` and `/v1/orders/batch`:
+a retry with the same key and body returns the first response and creates nothing new.
+
+**Errors** are `application/problem+json` with `detail` saying what was wrong and, for bad
+fields, `errors[].path` naming the JSON path.
+"""
+
+TAGS = [
+    {"name": "orders", "description": "Ingest, search, inspect, cancel and modify orders."},
+    {"name": "inventory", "description": "Stock by SKU and location, ATP, adjustments."},
+    {"name": "catalog", "description": "Products, locations and customers."},
+    {"name": "shipments", "description": "Fulfilment orders and their tracking."},
+    {"name": "alerts", "description": "Alerts raised by alert rules."},
+    {"name": "rulesets", "description": "Draft, validate, test, publish and roll back rules."},
+    {"name": "audit", "description": "Every mutation, append-only (admins)."},
+    {"name": "auth", "description": "API keys and bearer tokens."},
+    {"name": "reports", "description": "Operational figures."},
+    {"name": "health", "description": "Liveness."},
+]
+
+
+def create_app(
+    container: AppContainer,
+    *,
+    keys: ApiKeyStore | None = None,
+    idempotency: IdempotencyStore | None = None,
+    key_cache_seconds: float = 10.0,
+) -> FastAPI:
+    """Build the app around `container`; `keys`/`idempotency` replace the SQL stores in tests."""
+    if keys is None or idempotency is None:
+        from engine.adapters.orm_api import SqlApiKeyStore, SqlIdempotencyStore
+
+        keys = keys or SqlApiKeyStore(container.session_factory)
+        idempotency = idempotency or SqlIdempotencyStore(container.session_factory)
+    secret = _secret(container.settings)
+    app = FastAPI(
+        title="Ordo",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+    )
+    app.state.ordo = ApiServices(
+        container=container,
+        keys=keys,
+        authenticator=Authenticator(keys, secret, cache_seconds=key_cache_seconds),
+        idempotency=Idempotency(idempotency),
+        server_secret=secret,
+    )
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def _secret(settings: Any) -> str:
+    value = settings.secret_key
+    return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)

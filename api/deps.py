@@ -1,0 +1,119 @@
+"""FastAPI dependencies, as `Annotated` aliases routes declare in their signatures.
+
+- `Services`: what the app was built with (container, authenticator, idempotency, key store).
+- `Uow`: a fresh unit of work per request.
+- `Caller`: the authenticated principal (API key in `X-API-Key`, or `Authorization: Bearer`
+  with an API key or a token from `POST /v1/auth/tokens`).
+- One alias per permission (`CanReadOrders`, ...): the principal, after its role was checked.
+  Deny by default: a route without one of these cannot learn who is calling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from engine.domain.access import Principal
+from engine.service_layer import auth
+from engine.service_layer.auth import ApiKeyStore, Authenticator, Unauthenticated
+from engine.service_layer.idempotency import Idempotency
+from engine.service_layer.unit_of_work import UnitOfWork
+
+
+class AppContainer(Protocol):
+    """What the API needs from `ordo.bootstrap.Container` (the API never imports `ordo`)."""
+
+    settings: Any
+    session_factory: Any
+    uow_factory: Callable[[], UnitOfWork]
+    bus: Any
+    rulesets: Any
+
+
+@dataclass
+class ApiServices:
+    container: AppContainer
+    keys: ApiKeyStore
+    authenticator: Authenticator
+    idempotency: Idempotency
+    server_secret: str
+
+
+def get_services(request: Request) -> ApiServices:
+    services: ApiServices = request.app.state.ordo
+    return services
+
+
+Services = Annotated[ApiServices, Depends(get_services)]
+
+
+def get_uow(services: Services) -> UnitOfWork:
+    return services.container.uow_factory()
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An Ordo API key, `ordo_<id>_<secret>`, issued by an admin (POST /v1/keys).",
+)
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="Bearer",
+    description="`Authorization: Bearer <token>` with a token from POST /v1/auth/tokens "
+    "(or an API key).",
+)
+
+
+def current_principal(
+    services: Services,
+    api_key: Annotated[str | None, Security(_api_key_header)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> Principal:
+    credential = api_key or (bearer.credentials if bearer is not None else None)
+    if not credential:
+        raise Unauthenticated(
+            "this route needs credentials: send your API key in the X-API-Key header "
+            "or 'Authorization: Bearer <token>'"
+        )
+    return services.authenticator.authenticate(credential.strip())
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def requires(permission: str) -> Callable[[Principal], Principal]:
+    def check(principal: Caller) -> Principal:
+        auth.require(principal, permission)
+        return principal
+
+    check.__name__ = f"requires_{permission.replace(':', '_')}"
+    return check
+
+
+CanIngestOrders = Annotated[Principal, Depends(requires(auth.ORDERS_INGEST))]
+CanReadOrders = Annotated[Principal, Depends(requires(auth.ORDERS_READ))]
+CanCancelOrders = Annotated[Principal, Depends(requires(auth.ORDERS_CANCEL))]
+CanModifyOrders = Annotated[Principal, Depends(requires(auth.ORDERS_MODIFY))]
+CanReleaseOrders = Annotated[Principal, Depends(requires(auth.ORDERS_RELEASE))]
+CanReadCatalog = Annotated[Principal, Depends(requires(auth.CATALOG_READ))]
+CanWriteCatalog = Annotated[Principal, Depends(requires(auth.CATALOG_WRITE))]
+CanReadCustomers = Annotated[Principal, Depends(requires(auth.CUSTOMERS_READ))]
+CanReadInventory = Annotated[Principal, Depends(requires(auth.INVENTORY_READ))]
+CanWriteInventory = Annotated[Principal, Depends(requires(auth.INVENTORY_WRITE))]
+CanReadShipments = Annotated[Principal, Depends(requires(auth.SHIPMENTS_READ))]
+CanUpdateShipments = Annotated[Principal, Depends(requires(auth.SHIPMENTS_UPDATE))]
+CanReadAlerts = Annotated[Principal, Depends(requires(auth.ALERTS_READ))]
+CanAckAlerts = Annotated[Principal, Depends(requires(auth.ALERTS_ACK))]
+CanReadRulesets = Annotated[Principal, Depends(requires(auth.RULESETS_READ))]
+CanWriteRulesets = Annotated[Principal, Depends(requires(auth.RULESETS_WRITE))]
+CanPublishRulesets = Annotated[Principal, Depends(requires(auth.RULESETS_PUBLISH))]
+CanReadReports = Annotated[Principal, Depends(requires(auth.REPORTS_READ))]
+CanReadAudit = Annotated[Principal, Depends(requires(auth.AUDIT_READ))]
+CanManageKeys = Annotated[Principal, Depends(requires(auth.KEYS_MANAGE))]

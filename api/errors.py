@@ -1,0 +1,229 @@
+"""Every failure leaves the API as `application/problem+json` (RFC 9457) a person can act on.
+
+One table maps domain errors to HTTP statuses; request-validation errors name the JSON path
+of each bad field (`$.lines[0].quantity`) and, for a misspelt field, the field it probably
+meant. Unexpected exceptions are logged with a reference the client receives instead of a
+traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.domain.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InsufficientStock,
+    InvalidQuantity,
+    NotFound,
+)
+from engine.service_layer.auth import Forbidden, Unauthenticated
+from engine.service_layer.idempotency import KeyInFlight, KeyReused
+
+log = logging.getLogger("ordo.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://ordo.dev/problems/"
+
+# Most specific first: the first isinstance match wins.
+_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (KeyInFlight, 409),
+    (KeyReused, 422),
+    (IllegalTransition, 409),
+    (InsufficientStock, 409),
+    (Conflict, 409),
+    (InvalidQuantity, 422),
+    (DomainError, 422),
+)
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str = "",
+    title: str = "",
+    instance: str = "",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"{TYPE_BASE}{code or status}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if code:
+        body["code"] = code
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_for(error: DomainError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+def json_path(loc: Sequence[int | str]) -> str:
+    """`("body", "lines", 0, "sku")` -> `$.lines[0].sku`; query/header/path say so."""
+    if not loc:
+        return "$"
+    where, *rest = loc
+    if where in ("query", "header", "path", "cookie"):
+        return f"{where} parameter '{'.'.join(str(part) for part in rest)}'"
+    parts = rest if where == "body" else list(loc)
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _model_at(model: type[BaseModel] | None, parts: Sequence[int | str]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at `parts`, following nested models and lists."""
+    for part in parts:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    annotation = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    return _inner_model(annotation)
+
+
+def describe_validation_error(
+    error: dict[str, Any], body_model: type[BaseModel] | None
+) -> dict[str, str]:
+    loc = tuple(error.get("loc", ()))
+    path = json_path(loc)
+    kind = str(error.get("type", ""))
+    message = str(error.get("msg", "is not valid"))
+    if kind == "extra_forbidden" and loc and loc[0] == "body":
+        owner = _model_at(body_model, loc[1:-1])
+        message = f"unknown field '{loc[-1]}' is not accepted here"
+        if owner is not None:
+            allowed = sorted(owner.model_fields)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            message += f" ({hint}allowed fields: {', '.join(allowed)})"
+    elif kind == "missing":
+        message = "is required but missing"
+    elif kind == "json_invalid":
+        ctx = error.get("ctx") or {}
+        message = f"the request body is not valid JSON ({ctx.get('error', 'parse error')})"
+        path = "$"
+    return {"path": path, "message": message, "type": kind}
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    model = _body_model(request)
+    errors = [describe_validation_error(dict(error), model) for error in exc.errors()]
+    summary = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:3])
+    if len(errors) > 3:
+        summary += f"; and {len(errors) - 3} more (see errors)"
+    return problem(
+        422,
+        f"the request is not valid: {summary}",
+        code="validation_error",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = status_for(exc)
+    headers = {"WWW-Authenticate": 'Bearer realm="ordo"'} if status == 401 else None
+    extra: dict[str, Any] = {}
+    diagnostics = getattr(exc, "diagnostics", None)
+    if diagnostics:
+        extra["diagnostics"] = diagnostics
+    return problem(
+        status, exc.message, code=exc.code, instance=request.url.path, headers=headers, **extra
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"there is no route {request.method} {request.url.path}; see /docs for the API"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; see /docs for the API"
+    return problem(
+        exc.status_code,
+        detail,
+        instance=request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    reference = secrets.token_hex(6)
+    log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
+    return problem(
+        500,
+        f"Ordo failed to handle this request; the error was logged under reference {reference}. "
+        "Retrying with the same Idempotency-Key is safe.",
+        code="internal_error",
+        instance=request.url.path,
+        reference=reference,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(DomainError, _on_domain)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

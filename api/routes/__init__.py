@@ -1,0 +1,19 @@
+"""The API's routers, in the order the OpenAPI page lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import access, catalog, inventory, operations, orders, rulesets
+
+ROUTERS: tuple[APIRouter, ...] = (
+    orders.router,
+    inventory.router,
+    catalog.router,
+    operations.shipments,
+    operations.alerts,
+    rulesets.router,
+    operations.audit_log,
+    access.router,
+    access.health,
+)

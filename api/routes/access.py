@@ -1,0 +1,92 @@
+"""API keys (admins issue and revoke them), bearer tokens, `whoami`, and the health check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from api.deps import Caller, CanManageKeys, Services
+from api.schemas.common import problem_responses
+from api.schemas.operations import KeyCreated, KeyIn, KeyOut, PrincipalOut, TokenIn, TokenOut
+from engine.domain.errors import NotFound
+from engine.domain.values import utcnow
+from engine.service_layer import audit
+from engine.service_layer.auth import create_api_key, mint_token
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+health = APIRouter(tags=["health"])
+
+KeyPath = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$")]
+
+
+@health.get("/health", summary="Liveness and database reachability")
+def health_check(services: Services) -> dict[str, Any]:
+    with services.container.uow_factory() as uow:
+        uow.locations.list(limit=1)
+    return {"status": "ok"}
+
+
+@router.post("/keys", response_model=KeyCreated, status_code=201, responses=problem_responses())
+def issue_key(body: KeyIn, who: CanManageKeys, services: Services) -> KeyCreated:
+    """Issue a key; the response is the only time the key itself is shown."""
+    key_id, plaintext = create_api_key(
+        services.keys,
+        body.name,
+        body.role,
+        server_secret=services.server_secret,
+        channel=body.channel,
+        locations=body.locations,
+        customer_id=body.customer_id,
+        created_by=who.actor,
+    )
+    key = services.keys.get(key_id)
+    assert key is not None
+    audit.append(
+        services.container.uow_factory,
+        who.actor,
+        "key.issue",
+        "api_key",
+        key_id,
+        {},
+        {"name": body.name, "role": str(body.role)},
+    )
+    return KeyCreated(**KeyOut.of(key).model_dump(), api_key=plaintext)
+
+
+@router.get("/keys", response_model=list[KeyOut], responses=problem_responses())
+def list_keys(_: CanManageKeys, services: Services) -> list[KeyOut]:
+    return [KeyOut.of(k) for k in services.keys.list()]
+
+
+@router.post("/keys/{key_id}/revoke", response_model=KeyOut, responses=problem_responses(404))
+def revoke_key(key_id: KeyPath, who: CanManageKeys, services: Services) -> KeyOut:
+    key = services.keys.revoke(key_id, utcnow())
+    if key is None:
+        raise NotFound("API key", key_id)
+    services.authenticator.forget(key_id)
+    audit.append(
+        services.container.uow_factory,
+        who.actor,
+        "key.revoke",
+        "api_key",
+        key_id,
+        {},
+        {"revoked": True},
+    )
+    return KeyOut.of(key)
+
+
+@router.post(
+    "/auth/tokens", response_model=TokenOut, status_code=201, responses=problem_responses()
+)
+def issue_token(body: TokenIn, who: Caller, services: Services) -> TokenOut:
+    """Exchange a credential for a short-lived bearer token with the same role and scope."""
+    token = mint_token(who, services.server_secret, body.ttl_seconds)
+    return TokenOut(access_token=token, expires_in=body.ttl_seconds)
+
+
+@router.get("/auth/me", response_model=PrincipalOut, responses=problem_responses())
+def whoami(who: Caller) -> PrincipalOut:
+    """Who the credential acts as: role and scopes."""
+    return PrincipalOut.of(who)

@@ -1,0 +1,137 @@
+"""Products, locations and customers: read by staff, written by admins (upsert by key)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import CanReadCatalog, CanReadCustomers, CanWriteCatalog, Uow
+from api.schemas.catalog import (
+    CODE,
+    SKU,
+    CustomerIn,
+    CustomerOut,
+    LocationIn,
+    LocationOut,
+    ProductIn,
+    ProductOut,
+)
+from api.schemas.common import problem_responses
+from engine.domain.errors import NotFound
+from engine.service_layer import audit
+from engine.service_layer.unit_of_work import Repository
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+T = TypeVar("T")
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
+SkuPath = Annotated[str, Path(pattern=SKU, description="The product's SKU.")]
+CodePath = Annotated[str, Path(pattern=CODE, description="The location's code.")]
+CustomerPath = Annotated[str, Path(pattern=CODE, description="The customer's id.")]
+
+
+def upsert(repo: Repository[str, T], key: str, new: T) -> tuple[T, dict[str, Any]]:
+    """Add `new`, or copy its fields onto the stored entity; returns it and the old summary."""
+    current = repo.get(key)
+    if current is None:
+        repo.add(new)
+        return new, {}
+    before = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}  # type: ignore[arg-type]
+    for f in dataclasses.fields(new):  # type: ignore[arg-type]
+        setattr(current, f.name, getattr(new, f.name))
+    return current, before
+
+
+@router.get("/products", response_model=list[ProductOut], responses=problem_responses())
+def list_products(
+    _: CanReadCatalog, uow: Uow, limit: Limit = 100, offset: Offset = 0
+) -> list[ProductOut]:
+    """Products, by SKU."""
+    with uow:
+        return [ProductOut.of(p) for p in uow.products.list(limit=limit, offset=offset)]
+
+
+@router.get("/products/{sku}", response_model=ProductOut, responses=problem_responses(404))
+def get_product(sku: SkuPath, _: CanReadCatalog, uow: Uow) -> ProductOut:
+    with uow:
+        product = uow.products.get(sku)
+        if product is None:
+            raise NotFound("product", sku)
+        return ProductOut.of(product)
+
+
+@router.put("/products/{sku}", response_model=ProductOut, responses=problem_responses())
+def put_product(sku: SkuPath, body: ProductIn, who: CanWriteCatalog, uow: Uow) -> ProductOut:
+    """Create or replace a product (admins)."""
+    with uow:
+        product, before = upsert(uow.products, sku, body.to_domain(sku))
+        audit.record(uow, who.actor, "product.put", "product", sku, before, body.model_dump())
+        out = ProductOut.of(product)
+        uow.commit()
+    return out
+
+
+@router.get("/locations", response_model=list[LocationOut], responses=problem_responses())
+def list_locations(
+    _: CanReadCatalog, uow: Uow, limit: Limit = 100, offset: Offset = 0
+) -> list[LocationOut]:
+    """Warehouses, stores, 3PLs and dropship vendors."""
+    with uow:
+        return [LocationOut.of(loc) for loc in uow.locations.list(limit=limit, offset=offset)]
+
+
+@router.get("/locations/{code}", response_model=LocationOut, responses=problem_responses(404))
+def get_location(code: CodePath, _: CanReadCatalog, uow: Uow) -> LocationOut:
+    with uow:
+        location = uow.locations.get(code)
+        if location is None:
+            raise NotFound("location", code)
+        return LocationOut.of(location)
+
+
+@router.put("/locations/{code}", response_model=LocationOut, responses=problem_responses())
+def put_location(code: CodePath, body: LocationIn, who: CanWriteCatalog, uow: Uow) -> LocationOut:
+    """Create or replace a location (admins)."""
+    with uow:
+        location, before = upsert(uow.locations, code, body.to_domain(code))
+        audit.record(uow, who.actor, "location.put", "location", code, before, body.model_dump())
+        out = LocationOut.of(location)
+        uow.commit()
+    return out
+
+
+@router.get("/customers", response_model=list[CustomerOut], responses=problem_responses())
+def list_customers(
+    _: CanReadCustomers, uow: Uow, limit: Limit = 100, offset: Offset = 0
+) -> list[CustomerOut]:
+    with uow:
+        return [CustomerOut.of(c) for c in uow.customers.list(limit=limit, offset=offset)]
+
+
+@router.get(
+    "/customers/{customer_id}", response_model=CustomerOut, responses=problem_responses(404)
+)
+def get_customer(customer_id: CustomerPath, _: CanReadCustomers, uow: Uow) -> CustomerOut:
+    with uow:
+        customer = uow.customers.get(customer_id)
+        if customer is None:
+            raise NotFound("customer", customer_id)
+        return CustomerOut.of(customer)
+
+
+@router.put("/customers/{customer_id}", response_model=CustomerOut, responses=problem_responses())
+def put_customer(
+    customer_id: CustomerPath, body: CustomerIn, who: CanWriteCatalog, uow: Uow
+) -> CustomerOut:
+    """Create or replace a customer (admins)."""
+    with uow:
+        customer, before = upsert(uow.customers, customer_id, body.to_domain(customer_id))
+        audit.record(
+            uow, who.actor, "customer.put", "customer", customer_id, before, body.model_dump()
+        )
+        out = CustomerOut.of(customer)
+        uow.commit()
+    return out

@@ -1,0 +1,213 @@
+"""Shipments (status and tracking), alerts (list, acknowledge) and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.commands import dispatch
+from api.deps import (
+    CanAckAlerts,
+    CanReadAlerts,
+    CanReadAudit,
+    CanReadShipments,
+    CanUpdateShipments,
+    Services,
+    Uow,
+)
+from api.schemas.catalog import CODE
+from api.schemas.common import problem_responses
+from api.schemas.operations import AlertOut, AuditOut, ShipmentStatusIn, TrackingIn
+from api.schemas.orders import ID, ShipmentOut
+from engine.domain import commands
+from engine.domain.access import Principal, Role
+from engine.domain.errors import NotFound
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus, TrackingEvent
+from engine.domain.operations import AlertStatus
+from engine.domain.values import utcnow
+from engine.service_layer import audit
+from engine.service_layer.auth import can_see_order, can_work_location
+from engine.service_layer.unit_of_work import UnitOfWork
+
+shipments = APIRouter(prefix="/v1/shipments", tags=["shipments"])
+alerts = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+audit_log = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+ShipmentPath = Annotated[str, Path(pattern=ID)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def _shipment(uow: UnitOfWork, who: Principal, shipment_id: str) -> FulfillmentOrder:
+    """The shipment if this caller may see it; 404 otherwise, so ids do not leak."""
+    shipment = uow.shipments.get(shipment_id)
+    if shipment is None:
+        raise NotFound("shipment", shipment_id)
+    if who.role is Role.CUSTOMER:
+        order = uow.orders.get(shipment.order_id)
+        if order is None or not can_see_order(who, order.channel, order.customer_id):
+            raise NotFound("shipment", shipment_id)
+    elif not can_work_location(who, shipment.location_code):
+        raise NotFound("shipment", shipment_id)
+    return shipment
+
+
+@shipments.get("", response_model=list[ShipmentOut], responses=problem_responses())
+def list_shipments(
+    who: CanReadShipments,
+    uow: Uow,
+    location: Annotated[str | None, Query(pattern=CODE)] = None,
+    status: ShipmentStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[ShipmentOut]:
+    """What is released to a location (warehouse keys: their own), or every shipment."""
+    wanted = str(status) if status else None
+    paged_by_repo = location is None and who.role is not Role.WAREHOUSE
+    with uow:
+        if location is not None:
+            rows = list(uow.shipments.for_location(location, wanted))
+        elif who.role is Role.WAREHOUSE:
+            rows = [s for code in who.locations for s in uow.shipments.for_location(code, wanted)]
+        else:
+            rows = [
+                s
+                for s in uow.shipments.list(limit=limit, offset=offset)
+                if wanted in (None, s.status)
+            ]
+        if who.role is Role.CUSTOMER:
+            rows = [s for s in rows if _owned(uow, who, s)]
+        else:
+            rows = [s for s in rows if can_work_location(who, s.location_code)]
+        if not paged_by_repo:
+            rows = rows[offset : offset + limit]
+        return [ShipmentOut.of(s) for s in rows]
+
+
+def _owned(uow: UnitOfWork, who: Principal, shipment: FulfillmentOrder) -> bool:
+    order = uow.orders.get(shipment.order_id)
+    return order is not None and can_see_order(who, order.channel, order.customer_id)
+
+
+@shipments.get("/{shipment_id}", response_model=ShipmentOut, responses=problem_responses(404))
+def get_shipment(shipment_id: ShipmentPath, who: CanReadShipments, uow: Uow) -> ShipmentOut:
+    with uow:
+        return ShipmentOut.of(_shipment(uow, who, shipment_id))
+
+
+@shipments.post(
+    "/{shipment_id}/status", response_model=ShipmentOut, responses=problem_responses(404, 409)
+)
+def update_status(
+    shipment_id: ShipmentPath, body: ShipmentStatusIn, who: CanUpdateShipments, services: Services
+) -> ShipmentOut:
+    """Move a shipment along picked -> packed -> shipped -> delivered (or cancel it)."""
+    with services.container.uow_factory() as uow:
+        before = str(_shipment(uow, who, shipment_id).status)
+    dispatch(
+        services,
+        commands.UpdateShipment(shipment_id, str(body.status), body.tracking_number, who.actor),
+    )
+    with services.container.uow_factory() as uow:
+        shipment = _shipment(uow, who, shipment_id)
+        audit.record(
+            uow,
+            who.actor,
+            "shipment.status",
+            "shipment",
+            shipment_id,
+            {"status": before},
+            body.model_dump(mode="json"),
+        )
+        out = ShipmentOut.of(shipment)
+        uow.commit()
+    return out
+
+
+@shipments.post(
+    "/{shipment_id}/tracking", response_model=ShipmentOut, responses=problem_responses(404)
+)
+def add_tracking(
+    shipment_id: ShipmentPath, body: TrackingIn, who: CanUpdateShipments, uow: Uow
+) -> ShipmentOut:
+    """Append a carrier tracking event (scanned, in transit, out for delivery...)."""
+    with uow:
+        shipment = _shipment(uow, who, shipment_id)
+        shipment.tracking = [
+            *shipment.tracking,
+            TrackingEvent(body.at, body.code, body.description, body.location),
+        ]
+        audit.record(
+            uow,
+            who.actor,
+            "shipment.tracking",
+            "shipment",
+            shipment_id,
+            {},
+            body.model_dump(mode="json"),
+        )
+        out = ShipmentOut.of(shipment)
+        uow.commit()
+    return out
+
+
+@alerts.get("", response_model=list[AlertOut], responses=problem_responses())
+def list_alerts(
+    _: CanReadAlerts,
+    uow: Uow,
+    status: AlertStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[AlertOut]:
+    """Alerts, newest first; filter by status (open, acknowledged, closed)."""
+    with uow:
+        rows = [
+            a
+            for a in uow.alerts.list(limit=limit, offset=offset)
+            if status is None or a.status == status
+        ]
+        return [AlertOut.of(a) for a in sorted(rows, key=lambda a: a.created_at, reverse=True)]
+
+
+@alerts.post(
+    "/{alert_id}/acknowledge", response_model=AlertOut, responses=problem_responses(404, 409)
+)
+def acknowledge(
+    alert_id: Annotated[str, Path(pattern=ID)], who: CanAckAlerts, uow: Uow
+) -> AlertOut:
+    """Say a person has seen the alert; it stops notifying."""
+    with uow:
+        alert = uow.alerts.get(alert_id)
+        if alert is None:
+            raise NotFound("alert", alert_id)
+        alert.acknowledge(who.actor, utcnow())
+        audit.record(
+            uow,
+            who.actor,
+            "alert.acknowledge",
+            "alert",
+            alert_id,
+            {"status": "open"},
+            {"status": "acknowledged"},
+        )
+        out = AlertOut.of(alert)
+        uow.commit()
+    return out
+
+
+@audit_log.get("", response_model=list[AuditOut], responses=problem_responses())
+def list_audit(
+    _: CanReadAudit,
+    uow: Uow,
+    entity: Annotated[str | None, Query(max_length=50)] = None,
+    entity_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[AuditOut]:
+    """Every mutation: who, when, what, before and after. Append-only: nothing updates or
+    deletes an entry, and there is no route that could."""
+    return [
+        AuditOut.of(e)
+        for e in audit.entries(uow, entity=entity, entity_id=entity_id, limit=limit, offset=offset)
+    ]

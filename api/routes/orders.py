@@ -1,0 +1,376 @@
+"""Orders: ingestion (single and batch, idempotent), search, detail, cancel, modify, release.
+
+Channel keys ingest for their own channel and read only its orders; customer keys read only
+their own. An order another caller may not see answers 404, so ids do not leak.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import JSONResponse
+
+from api.commands import dispatch
+from api.deps import (
+    ApiServices,
+    CanCancelOrders,
+    CanIngestOrders,
+    CanModifyOrders,
+    CanReadOrders,
+    CanReleaseOrders,
+    Services,
+    Uow,
+)
+from api.errors import status_for
+from api.schemas.catalog import SKU
+from api.schemas.common import problem_responses
+from api.schemas.orders import (
+    ID,
+    BatchIn,
+    BatchItem,
+    BatchOut,
+    CancelIn,
+    HistoryOut,
+    ModifyIn,
+    OrderDetail,
+    OrderIn,
+    OrderOut,
+    ShipmentOut,
+    TraceOut,
+)
+from engine.domain import commands
+from engine.domain.access import Principal, Role
+from engine.domain.errors import Conflict, DomainError, NotFound
+from engine.domain.orders import Order, OrderStatus
+from engine.service_layer import audit
+from engine.service_layer.auth import Forbidden, can_see_order
+from engine.service_layer.idempotency import request_hash
+from engine.service_layer.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+OrderPath = Annotated[str, Path(pattern=ID, description="Ordo's order id.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Any unique string per logical request (a UUID). A retry with the same key "
+        "and body returns the first response; a different body is refused (422); while the "
+        "first is still running, 409.",
+    ),
+]
+
+
+# --- ingestion ------------------------------------------------------------------------------
+
+
+def _channel_for(who: Principal, requested: str | None) -> str:
+    if who.role is Role.CHANNEL:
+        if requested not in (None, who.channel):
+            raise Forbidden(f"this key ingests for channel '{who.channel}', not '{requested}'")
+        return who.channel
+    if not requested:
+        raise DomainError("$.channel: is required when the key is not a channel key")
+    return requested
+
+
+def _load(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
+def ingest_one(services: ApiServices, who: Principal, body: OrderIn) -> OrderOut:
+    """Create one order and run it through the pipeline; the order as it stands afterwards."""
+    channel = _channel_for(who, body.channel)
+    with services.container.uow_factory() as uow:
+        existing = uow.orders.get_by_channel_id(channel, body.channel_order_id)
+    if existing is not None:
+        raise Conflict(
+            f"channel '{channel}' already sent order '{body.channel_order_id}' (Ordo id "
+            f"{existing.id}); send each order once, or retry with the same Idempotency-Key"
+        )
+    dispatch(services, body.to_command(channel))
+    with services.container.uow_factory() as uow:
+        order = uow.orders.get_by_channel_id(channel, body.channel_order_id)
+        if order is None:
+            raise NotFound("order", f"{channel}/{body.channel_order_id}")
+        audit.record(
+            uow,
+            who.actor,
+            "order.create",
+            "order",
+            order.id,
+            {},
+            {
+                "channel": channel,
+                "channel_order_id": order.channel_order_id,
+                "lines": len(order.lines),
+                "status": str(order.status),
+            },
+        )
+        out = OrderOut.of(order)
+        uow.commit()
+    return out
+
+
+def _problem_body(error: DomainError, instance: str) -> dict[str, Any]:
+    status = status_for(error)
+    return {
+        "type": f"https://ordo.dev/problems/{error.code}",
+        "title": "Conflict" if status == 409 else "Unprocessable request",
+        "status": status,
+        "detail": error.message,
+        "code": error.code,
+        "instance": instance,
+    }
+
+
+def _idempotent(
+    services: ApiServices,
+    who: Principal,
+    key: str | None,
+    fingerprint: str,
+    run: Any,
+    instance: str,
+) -> JSONResponse:
+    """Run `run() -> (status, body)` at most once per (caller, key); replay otherwise."""
+    if key is not None:
+        replay = services.idempotency.claim(who.key_id, key, fingerprint)
+        if replay is not None:
+            return _respond(replay.status_code, replay.body, {"Idempotent-Replayed": "true"})
+    try:
+        status, body = run()
+    except DomainError as error:
+        status, body = status_for(error), _problem_body(error, instance)
+    except BaseException:
+        if key is not None:
+            services.idempotency.abandon(who.key_id, key)
+        raise
+    if key is not None:
+        services.idempotency.finish(who.key_id, key, status, body)
+    return _respond(status, body)
+
+
+def _respond(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    media = "application/problem+json" if status >= 400 else "application/json"
+    return JSONResponse(body, status_code=status, media_type=media, headers=headers)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderOut,
+    responses=problem_responses(409),
+    summary="Ingest one order",
+)
+def create_order(
+    body: OrderIn, who: CanIngestOrders, services: Services, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Accept an order from a channel, decide it (validate, source, reserve), and return it.
+
+    The channel's own order id is unique per channel: sending it twice is refused with 409
+    unless the retry carries the first request's `Idempotency-Key`.
+    """
+
+    def run() -> tuple[int, dict[str, Any]]:
+        return 201, ingest_one(services, who, body).model_dump(mode="json")
+
+    fingerprint = request_hash("POST", "/v1/orders", body.model_dump(mode="json"))
+    return _idempotent(services, who, key, fingerprint, run, "/v1/orders")
+
+
+@router.post(
+    "/batch",
+    response_model=BatchOut,
+    responses=problem_responses(409),
+    summary="Ingest many orders; each gets its own result",
+)
+def create_orders(
+    body: BatchIn, who: CanIngestOrders, services: Services, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Every order is created (or refused) on its own: one bad order never sinks the others."""
+
+    def run() -> tuple[int, dict[str, Any]]:
+        results: list[BatchItem] = []
+        for index, item in enumerate(body.orders):
+            try:
+                order = ingest_one(services, who, item)
+                results.append(
+                    BatchItem(
+                        index=index, channel_order_id=item.channel_order_id, status=201, order=order
+                    )
+                )
+            except DomainError as error:
+                problem = _problem_body(error, f"/v1/orders/batch#{index}")
+                results.append(
+                    BatchItem.model_validate(
+                        {
+                            "index": index,
+                            "channel_order_id": item.channel_order_id,
+                            "status": problem["status"],
+                            "problem": problem,
+                        }
+                    )
+                )
+        created = sum(1 for r in results if r.status == 201)
+        out = BatchOut(created=created, failed=len(results) - created, results=results)
+        return 200, out.model_dump(mode="json", exclude_none=True)
+
+    fingerprint = request_hash("POST", "/v1/orders/batch", body.model_dump(mode="json"))
+    return _idempotent(services, who, key, fingerprint, run, "/v1/orders/batch")
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@router.get(
+    "", response_model=list[OrderOut], responses=problem_responses(), summary="Search orders"
+)
+def search_orders(
+    who: CanReadOrders,
+    uow: Uow,
+    channel_order_id: Annotated[
+        str | None, Query(pattern=ID, description="The channel's order id (with channel).")
+    ] = None,
+    channel: Annotated[str | None, Query(pattern=ID)] = None,
+    customer_id: Annotated[str | None, Query(pattern=ID)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    status: OrderStatus | None = None,
+    sku: Annotated[str | None, Query(pattern=SKU)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[OrderOut]:
+    """Filter by any combination; channel and customer keys see only their own orders."""
+    if who.role is Role.CHANNEL:
+        channel = who.channel
+    if who.role is Role.CUSTOMER:
+        customer_id = who.customer_id
+    with uow:
+        if channel_order_id is not None:
+            if channel is None:
+                raise DomainError("query parameter 'channel' is required with 'channel_order_id'")
+            found = uow.orders.get_by_channel_id(channel, channel_order_id)
+            orders = [found] if found is not None else []
+        else:
+            orders = list(
+                uow.orders.search(
+                    customer_id=customer_id,
+                    email=email,
+                    status=status,
+                    sku=sku,
+                    channel=channel,
+                    created_from=created_from,
+                    created_to=created_to,
+                    limit=limit,
+                    offset=offset,
+                )
+            )
+        return [OrderOut.of(o) for o in orders if can_see_order(who, o.channel, o.customer_id)]
+
+
+def _visible(uow: UnitOfWork, who: Principal, order_id: str) -> Order:
+    order = _load(uow, order_id)
+    if not can_see_order(who, order.channel, order.customer_id):
+        raise NotFound("order", order_id)
+    return order
+
+
+@router.get(
+    "/{order_id}",
+    response_model=OrderDetail,
+    responses=problem_responses(404),
+    summary="One order in full",
+)
+def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
+    """Lines, holds, shipments, what happened to it, and the decision trace naming the
+    ruleset versions that decided it."""
+    with uow:
+        order = _visible(uow, who, order_id)
+        summary = OrderOut.of(order).model_dump()
+        return OrderDetail(
+            **summary,
+            shipments=[ShipmentOut.of(s) for s in uow.shipments.for_order(order_id)],
+            events=[HistoryOut.of(e) for e in uow.audit.list(entity="order", entity_id=order_id)],
+            trace=[TraceOut.of(t) for t in uow.traces.for_order(order_id)],
+        )
+
+
+# --- changing -------------------------------------------------------------------------------
+
+
+def _change(
+    services: ApiServices,
+    who: Principal,
+    order_id: str,
+    command: commands.Command,
+    action: str,
+    summary: dict[str, Any],
+) -> OrderOut:
+    with services.container.uow_factory() as uow:
+        before = _visible(uow, who, order_id)
+        before_status = str(before.status)
+    dispatch(services, command)
+    with services.container.uow_factory() as uow:
+        order = _load(uow, order_id)
+        audit.record(
+            uow,
+            who.actor,
+            action,
+            "order",
+            order_id,
+            {"status": before_status},
+            {**summary, "status": str(order.status)},
+        )
+        out = OrderOut.of(order)
+        uow.commit()
+    return out
+
+
+@router.post("/{order_id}/cancel", response_model=OrderOut, responses=problem_responses(404, 409))
+def cancel_order(
+    order_id: OrderPath, body: CancelIn, who: CanCancelOrders, services: Services
+) -> OrderOut:
+    """Cancel before release; reserved stock goes back to the pool."""
+    return _change(
+        services,
+        who,
+        order_id,
+        commands.CancelOrder(order_id, body.reason, who.actor),
+        "order.cancel",
+        {"reason": body.reason},
+    )
+
+
+@router.post("/{order_id}/modify", response_model=OrderOut, responses=problem_responses(404, 409))
+def modify_order(
+    order_id: OrderPath, body: ModifyIn, who: CanModifyOrders, services: Services
+) -> OrderOut:
+    """Change quantities, lines or the address before release; the order is decided again."""
+    command = commands.ModifyOrder(
+        order_id=order_id,
+        quantities=dict(body.quantities),
+        ship_to=body.ship_to.to_command() if body.ship_to else None,
+        add_lines=tuple(line.to_command() for line in body.add_lines),
+        remove_lines=tuple(body.remove_lines),
+        actor=who.actor,
+    )
+    return _change(services, who, order_id, command, "order.modify", body.model_dump(mode="json"))
+
+
+@router.post(
+    "/{order_id}/release-hold", response_model=OrderOut, responses=problem_responses(404, 409)
+)
+def release_hold(order_id: OrderPath, who: CanReleaseOrders, services: Services) -> OrderOut:
+    """Clear every open hold; the order re-enters the pipeline."""
+    return _change(
+        services, who, order_id, commands.ReleaseHold(order_id, who.actor), "order.release_hold", {}
+    )

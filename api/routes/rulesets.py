@@ -1,0 +1,167 @@
+"""Rulesets: draft, validate (every diagnostic with line/column), test, diff, publish, roll back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import CanPublishRulesets, CanReadRulesets, CanWriteRulesets, Services, Uow
+from api.schemas.common import problem_responses
+from api.schemas.orders import ID
+from api.schemas.rulesets import (
+    DiffOut,
+    DraftIn,
+    RollbackIn,
+    ScenarioOut,
+    ScenarioRunOut,
+    ScenariosIn,
+    SourceIn,
+    ValidationOut,
+    VersionDetail,
+    VersionOut,
+)
+from engine.service_layer import rulesets_service as rulesets
+from engine.service_layer.rulesets_service import InvalidRuleset
+
+router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
+
+VersionPath = Annotated[str, Path(pattern=ID, description="A ruleset version id (rsv_...).")]
+NamePath = Annotated[str, Path(min_length=1, max_length=100, description="The ruleset's name.")]
+
+
+def _runner(services: Services) -> Any:
+    return getattr(services.container, "scenario_runner", None)
+
+
+def _validation(source: str) -> ValidationOut:
+    found = rulesets.diagnostics(source)
+    errors = sum(1 for d in found if d["severity"] == "error")
+    return ValidationOut.model_validate(
+        {
+            "valid": errors == 0,
+            "errors": errors,
+            "warnings": len(found) - errors,
+            "diagnostics": found,
+        }
+    )
+
+
+@router.get("", response_model=list[VersionOut], responses=problem_responses())
+def list_versions(
+    _: CanReadRulesets,
+    uow: Uow,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[VersionOut]:
+    """Every version (or one ruleset's), with author, time and status."""
+    with uow:
+        rows = (
+            uow.rulesets.versions(name) if name else uow.rulesets.list(limit=limit, offset=offset)
+        )
+        return [VersionOut.of(v) for v in rows]
+
+
+@router.post("/validate", response_model=ValidationOut, responses=problem_responses())
+def validate_source(body: SourceIn, _: CanReadRulesets) -> ValidationOut:
+    """Check a text without saving it: every error and warning with line and column."""
+    return _validation(body.source)
+
+
+@router.post(
+    "/drafts", response_model=VersionDetail, status_code=201, responses=problem_responses()
+)
+def create_draft(body: DraftIn, who: CanWriteRulesets, uow: Uow) -> VersionDetail:
+    """Save a text as the next version of the ruleset its header names (errors allowed)."""
+    return VersionDetail.full(rulesets.create_draft(uow, body.source, who.actor))
+
+
+@router.get(
+    "/versions/{version_id}", response_model=VersionDetail, responses=problem_responses(404)
+)
+def get_version(version_id: VersionPath, _: CanReadRulesets, uow: Uow) -> VersionDetail:
+    with uow:
+        return VersionDetail.full(rulesets.get_version(uow, version_id))
+
+
+@router.post(
+    "/versions/{version_id}/validate",
+    response_model=ValidationOut,
+    responses=problem_responses(404),
+)
+def validate_version(version_id: VersionPath, _: CanReadRulesets, uow: Uow) -> ValidationOut:
+    with uow:
+        source = rulesets.get_version(uow, version_id).source
+    return _validation(source)
+
+
+@router.post(
+    "/versions/{version_id}/test", response_model=ScenarioRunOut, responses=problem_responses(404)
+)
+def run_scenarios(
+    version_id: VersionPath, body: ScenariosIn, _: CanWriteRulesets, uow: Uow, services: Services
+) -> ScenarioRunOut:
+    """Run the version's scenarios (or the ones sent) and report each one."""
+    with uow:
+        source = rulesets.get_version(uow, version_id).source
+    runner = _runner(services)
+    if runner is None:
+        raise InvalidRuleset("no scenario runner is configured on this server")
+    results = list(runner(source, body.scenarios))
+    passed = sum(1 for r in results if r.passed)
+    return ScenarioRunOut(
+        passed=passed,
+        failed=len(results) - passed,
+        results=[ScenarioOut(name=r.name, passed=r.passed, message=r.message) for r in results],
+    )
+
+
+@router.get(
+    "/versions/{version_id}/diff/{other_id}",
+    response_model=DiffOut,
+    responses=problem_responses(404),
+)
+def diff_versions(
+    version_id: VersionPath, other_id: VersionPath, _: CanReadRulesets, uow: Uow
+) -> DiffOut:
+    """From `version_id` to `other_id`: unified text diff and rules added, removed, changed."""
+    with uow:
+        old = rulesets.get_version(uow, version_id)
+        new = rulesets.get_version(uow, other_id)
+        return DiffOut.model_validate(rulesets.diff(old, new))
+
+
+@router.post(
+    "/versions/{version_id}/publish",
+    response_model=VersionOut,
+    responses=problem_responses(404, 409),
+)
+def publish(
+    version_id: VersionPath,
+    body: ScenariosIn,
+    who: CanPublishRulesets,
+    uow: Uow,
+    services: Services,
+) -> VersionOut:
+    """Make this version live, only if it checks and its scenarios pass. New decisions use it
+    at once; decisions already running finish on the version they started with."""
+    version = rulesets.publish(
+        uow,
+        services.container.rulesets,
+        version_id,
+        who.actor,
+        runner=_runner(services),
+        scenarios=body.scenarios,
+    )
+    return VersionOut.of(version)
+
+
+@router.post("/{name}/rollback", response_model=VersionOut, responses=problem_responses(404, 409))
+def rollback(
+    name: NamePath, body: RollbackIn, who: CanPublishRulesets, uow: Uow, services: Services
+) -> VersionOut:
+    """Re-publish an earlier version of the ruleset `name`."""
+    return VersionOut.of(
+        rulesets.rollback(uow, services.container.rulesets, name, body.to_version, who.actor)
+    )

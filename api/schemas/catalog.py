@@ -1,0 +1,171 @@
+"""Products, locations and customers as the API shows and accepts them."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+
+from pydantic import Field
+
+from api.schemas.common import AddressIn, AddressOut, Out, Strict
+from engine.domain.catalog import Customer, Location, LocationType, Product, Service
+from engine.domain.values import Dimensions
+
+SKU = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+CODE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
+
+
+class DimensionsIn(Strict):
+    length_cm: float = Field(default=0.0, ge=0, le=10_000)
+    width_cm: float = Field(default=0.0, ge=0, le=10_000)
+    height_cm: float = Field(default=0.0, ge=0, le=10_000)
+
+
+class ProductIn(Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["Trail running shoe"])
+    price: Decimal = Field(default=Decimal("0"), ge=0, le=1_000_000, decimal_places=2)
+    weight_kg: float = Field(default=0.0, ge=0, le=100_000)
+    dimensions: DimensionsIn = Field(default_factory=DimensionsIn)
+    hazmat: bool = False
+    category: str = Field(default="", max_length=100)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    preorder_release: date | None = None
+    dropship_vendor: str | None = Field(default=None, max_length=100)
+    kit_components: dict[str, int] = Field(default_factory=dict)
+
+    def to_domain(self, sku: str) -> Product:
+        return Product(
+            sku=sku,
+            name=self.name,
+            price=self.price,
+            weight_kg=self.weight_kg,
+            dimensions=Dimensions(**self.dimensions.model_dump()),
+            hazmat=self.hazmat,
+            category=self.category,
+            tags=frozenset(self.tags),
+            attributes=dict(self.attributes),
+            preorder_release=self.preorder_release,
+            dropship_vendor=self.dropship_vendor,
+            kit_components=dict(self.kit_components),
+        )
+
+
+class ProductOut(Out):
+    sku: str = Field(examples=["SHOE-42"])
+    name: str
+    price: Decimal
+    weight_kg: float
+    hazmat: bool
+    category: str
+    tags: list[str]
+    attributes: dict[str, str]
+    preorder_release: date | None
+    dropship_vendor: str | None
+    kit_components: dict[str, int]
+
+    @classmethod
+    def of(cls, product: Product) -> ProductOut:
+        return cls(
+            sku=product.sku,
+            name=product.name,
+            price=product.price,
+            weight_kg=product.weight_kg,
+            hazmat=product.hazmat,
+            category=product.category,
+            tags=sorted(product.tags),
+            attributes=dict(product.attributes),
+            preorder_release=product.preorder_release,
+            dropship_vendor=product.dropship_vendor,
+            kit_components=dict(product.kit_components),
+        )
+
+
+class LocationIn(Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["Dallas DC"])
+    type: LocationType = LocationType.WAREHOUSE
+    address: AddressIn
+    daily_capacity: int = Field(default=1000, ge=0, le=10_000_000)
+    cutoff: time = time(15, 0)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    services: list[Service] = Field(default_factory=lambda: [Service.SHIP])
+    enabled: bool = True
+
+    def to_domain(self, code: str) -> Location:
+        return Location(
+            code=code,
+            name=self.name,
+            type=self.type,
+            address=self.address.to_domain(),
+            daily_capacity=self.daily_capacity,
+            cutoff=self.cutoff,
+            tags=frozenset(self.tags),
+            services=frozenset(self.services),
+            enabled=self.enabled,
+        )
+
+
+class LocationOut(Out):
+    code: str = Field(examples=["DAL-01"])
+    name: str
+    type: LocationType
+    address: AddressOut
+    daily_capacity: int
+    cutoff: time
+    tags: list[str]
+    services: list[Service]
+    enabled: bool
+
+    @classmethod
+    def of(cls, location: Location) -> LocationOut:
+        return cls(
+            code=location.code,
+            name=location.name,
+            type=location.type,
+            address=AddressOut.of(location.address),
+            daily_capacity=location.daily_capacity,
+            cutoff=location.cutoff,
+            tags=sorted(location.tags),
+            services=sorted(location.services),
+            enabled=location.enabled,
+        )
+
+
+class CustomerIn(Strict):
+    email: str = Field(min_length=3, max_length=254, examples=["ada@example.com"])
+    name: str = Field(default="", max_length=200)
+    tier: str = Field(default="standard", max_length=50)
+    group: str = Field(default="", max_length=50)
+    default_address: AddressIn | None = None
+
+    def to_domain(self, customer_id: str) -> Customer:
+        return Customer(
+            id=customer_id,
+            email=self.email,
+            name=self.name,
+            tier=self.tier,
+            group=self.group,
+            default_address=self.default_address.to_domain() if self.default_address else None,
+        )
+
+
+class CustomerOut(Out):
+    id: str = Field(examples=["C-1001"])
+    email: str
+    name: str
+    tier: str
+    group: str
+    default_address: AddressOut | None
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerOut:
+        return cls(
+            id=customer.id,
+            email=customer.email,
+            name=customer.name,
+            tier=customer.tier,
+            group=customer.group,
+            default_address=(
+                AddressOut.of(customer.default_address) if customer.default_address else None
+            ),
+        )

@@ -1,0 +1,100 @@
+"""Shared schema pieces: the strict base model, addresses, problems, pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.domain.values import Address
+
+
+class Strict(BaseModel):
+    """Request bodies: an unknown field is an error that names it, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """Response bodies."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AddressIn(Strict):
+    postal_code: str = Field(min_length=1, max_length=20, examples=["10001"])
+    country: str = Field(default="US", min_length=2, max_length=2, examples=["US"])
+    line1: str = Field(default="", max_length=200, examples=["350 5th Ave"])
+    city: str = Field(default="", max_length=100, examples=["New York"])
+    state: str = Field(default="", max_length=50, examples=["NY"])
+    name: str = Field(default="", max_length=200, examples=["Ada Lovelace"])
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    def to_domain(self) -> Address:
+        return Address(**self.model_dump())
+
+
+class AddressOut(Out):
+    postal_code: str
+    country: str
+    line1: str
+    city: str
+    state: str
+    name: str
+    lat: float | None
+    lon: float | None
+
+    @classmethod
+    def of(cls, address: Address) -> AddressOut:
+        return cls(
+            postal_code=address.postal_code,
+            country=address.country,
+            line1=address.line1,
+            city=address.city,
+            state=address.state,
+            name=address.name,
+            lat=address.lat,
+            lon=address.lon,
+        )
+
+
+class FieldError(BaseModel):
+    path: str = Field(description="Where: a JSON path into the body, or the parameter's name.")
+    message: str
+    type: str = ""
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, served as application/problem+json."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["https://ordo.dev/problems/validation_error"])
+    title: str = Field(examples=["Unprocessable request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["the request is not valid: $.lines[0].quantity: must be > 0"])
+    instance: str | None = None
+    code: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem+json errors a route returns."""
+    descriptions = {
+        401: "No credential, or one that does not check out.",
+        403: "The caller's role or scope does not allow this.",
+        404: "No such resource.",
+        409: "The request clashes with the current state.",
+        422: "The request is not valid; `errors` lists each bad field's path.",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions.get(status, "Error"),
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for status in sorted({401, 403, 422, *statuses})
+    }

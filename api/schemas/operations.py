@@ -1,0 +1,155 @@
+"""Shipment updates, alerts, audit entries, API keys and tokens as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from api.schemas.catalog import CODE
+from api.schemas.common import Out, Strict
+from engine.domain.access import ApiKey, Principal, Role
+from engine.domain.fulfilment import ShipmentStatus
+from engine.domain.operations import Alert, AlertStatus, AuditEntry
+
+
+class ShipmentStatusIn(Strict):
+    status: ShipmentStatus = Field(examples=["shipped"])
+    tracking_number: str = Field(default="", max_length=100, examples=["1Z999AA10123456784"])
+
+
+class TrackingIn(Strict):
+    at: datetime = Field(examples=["2026-11-22T09:30:00Z"])
+    code: str = Field(min_length=1, max_length=50, examples=["in_transit"])
+    description: str = Field(default="", max_length=500)
+    location: str = Field(default="", max_length=200)
+
+
+class AlertOut(Out):
+    id: str
+    rule: str
+    severity: str
+    key: str
+    message: str
+    status: AlertStatus
+    created_at: datetime
+    occurrences: int
+    last_seen_at: datetime | None
+    acknowledged_by: str
+    acknowledged_at: datetime | None
+
+    @classmethod
+    def of(cls, a: Alert) -> AlertOut:
+        return cls(
+            id=a.id,
+            rule=a.rule,
+            severity=a.severity,
+            key=a.key,
+            message=a.message,
+            status=a.status,
+            created_at=a.created_at,
+            occurrences=a.occurrences,
+            last_seen_at=a.last_seen_at,
+            acknowledged_by=a.acknowledged_by,
+            acknowledged_at=a.acknowledged_at,
+        )
+
+
+class AuditOut(Out):
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditOut:
+        return cls(
+            id=e.id,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            before=dict(e.before),
+            after=dict(e.after),
+        )
+
+
+class KeyIn(Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["webshop"])
+    role: Role = Field(examples=["channel"])
+    channel: str = Field(
+        default="", max_length=100, description="Required for role channel.", examples=["web"]
+    )
+    locations: list[str] = Field(
+        default_factory=list, max_length=100, description="Required for role warehouse."
+    )
+    customer_id: str = Field(default="", max_length=100, description="Required for role customer.")
+
+
+class KeyOut(Out):
+    id: str
+    name: str
+    role: Role
+    channel: str
+    locations: list[str]
+    customer_id: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, k: ApiKey) -> KeyOut:
+        return cls(
+            id=k.id,
+            name=k.name,
+            role=k.role,
+            channel=k.channel,
+            locations=list(k.locations),
+            customer_id=k.customer_id,
+            created_at=k.created_at,
+            created_by=k.created_by,
+            revoked_at=k.revoked_at,
+        )
+
+
+class KeyCreated(KeyOut):
+    api_key: str = Field(description="The key itself. Shown once: Ordo stores only its hash.")
+
+
+class TokenIn(Strict):
+    ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+
+
+class TokenOut(Out):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class PrincipalOut(Out):
+    key_id: str
+    name: str
+    role: Role
+    channel: str
+    locations: list[str]
+    customer_id: str
+
+    @classmethod
+    def of(cls, p: Principal) -> PrincipalOut:
+        return cls(
+            key_id=p.key_id,
+            name=p.name,
+            role=p.role,
+            channel=p.channel,
+            locations=list(p.locations),
+            customer_id=p.customer_id,
+        )
+
+
+LOCATION_CODE = CODE

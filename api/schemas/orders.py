@@ -1,0 +1,307 @@
+"""Orders as channels send them and as the API shows them (summary and full detail)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
+
+from api.schemas.catalog import SKU
+from api.schemas.common import AddressOut, Out, Problem, Strict
+from engine.domain import commands
+from engine.domain.fulfilment import FulfillmentOrder
+from engine.domain.operations import AuditEntry, DecisionTrace
+from engine.domain.orders import Order, OrderStatus
+
+ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
+
+
+class LineIn(Strict):
+    sku: str = Field(pattern=SKU, examples=["SHOE-42"])
+    quantity: int = Field(gt=0, le=100_000, examples=[2])
+    price: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        decimal_places=2,
+        description="Unit price; the catalogue price when omitted.",
+        examples=["59.90"],
+    )
+    line_id: str | None = Field(default=None, pattern=ID, description="The channel's line id.")
+
+    def to_command(self) -> commands.LineInput:
+        return commands.LineInput(self.sku, self.quantity, self.price, self.line_id)
+
+
+class ShipToIn(Strict):
+    postal_code: str = Field(min_length=1, max_length=20, examples=["10001"])
+    country: str = Field(default="US", min_length=2, max_length=2)
+    line1: str = Field(default="", max_length=200, examples=["350 5th Ave"])
+    city: str = Field(default="", max_length=100, examples=["New York"])
+    state: str = Field(default="", max_length=50, examples=["NY"])
+    name: str = Field(default="", max_length=200, examples=["Ada Lovelace"])
+
+    def to_command(self) -> commands.AddressInput:
+        return commands.AddressInput(**self.model_dump())
+
+
+class OrderIn(Strict):
+    """One order as a sales channel sends it."""
+
+    channel_order_id: str = Field(
+        pattern=ID,
+        description="The channel's own order id, unique per channel.",
+        examples=["WEB-100234"],
+    )
+    channel: str | None = Field(
+        default=None,
+        pattern=ID,
+        description="Channel keys may omit it (their own channel is used); admins must send it.",
+        examples=["web"],
+    )
+    customer_id: str = Field(pattern=ID, examples=["C-1001"])
+    email: str = Field(default="", max_length=254, examples=["ada@example.com"])
+    ship_to: ShipToIn
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    service_level: str = Field(default="standard", pattern=r"^[a-z_]{1,32}$", examples=["standard"])
+    requested_date: date | None = None
+    priority: int = Field(default=0, ge=-100, le=100)
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "channel_order_id": "WEB-100234",
+                    "customer_id": "C-1001",
+                    "email": "ada@example.com",
+                    "ship_to": {"postal_code": "10001", "country": "US", "city": "New York"},
+                    "lines": [{"sku": "SHOE-42", "quantity": 1}, {"sku": "SOCK-M", "quantity": 3}],
+                    "service_level": "standard",
+                }
+            ]
+        },
+    }
+
+    def to_command(self, channel: str) -> commands.CreateOrder:
+        return commands.CreateOrder(
+            channel=channel,
+            channel_order_id=self.channel_order_id,
+            customer_id=self.customer_id,
+            ship_to=self.ship_to.to_command(),
+            lines=tuple(line.to_command() for line in self.lines),
+            email=self.email,
+            currency=self.currency,
+            service_level=self.service_level,
+            requested_date=self.requested_date,
+            priority=self.priority,
+        )
+
+
+class BatchIn(Strict):
+    orders: list[OrderIn] = Field(min_length=1, max_length=500)
+
+
+class LineOut(Out):
+    id: str
+    sku: str
+    quantity: int
+    price: Decimal
+    status: str
+    quantity_shipped: int
+    quantity_cancelled: int
+
+
+class HoldOut(Out):
+    code: str
+    message: str
+    placed_at: datetime | None
+    released_at: datetime | None
+    released_by: str
+
+
+class OrderOut(Out):
+    id: str = Field(examples=["ord_7f3a9c2e41d0"])
+    channel: str
+    channel_order_id: str
+    customer_id: str
+    email: str
+    status: OrderStatus
+    currency: str
+    total: Decimal
+    service_level: str
+    priority: int
+    created_at: datetime
+    requested_date: date | None
+    promised_date: date | None
+    ship_to: AddressOut
+    lines: list[LineOut]
+    holds: list[HoldOut]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        return cls(
+            id=order.id,
+            channel=order.channel,
+            channel_order_id=order.channel_order_id,
+            customer_id=order.customer_id,
+            email=order.email,
+            status=order.status,
+            currency=order.currency,
+            total=order.total,
+            service_level=order.service_level,
+            priority=order.priority,
+            created_at=order.created_at,
+            requested_date=order.requested_date,
+            promised_date=order.promised_date,
+            ship_to=AddressOut.of(order.ship_to),
+            lines=[
+                LineOut(
+                    id=line.id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    price=line.price,
+                    status=str(line.status),
+                    quantity_shipped=line.quantity_shipped,
+                    quantity_cancelled=line.quantity_cancelled,
+                )
+                for line in order.lines
+            ],
+            holds=[
+                HoldOut(
+                    code=h.code,
+                    message=h.message,
+                    placed_at=h.placed_at,
+                    released_at=h.released_at,
+                    released_by=h.released_by,
+                )
+                for h in order.holds
+            ],
+        )
+
+
+class ShipmentLineOut(Out):
+    order_line_id: str
+    sku: str
+    quantity: int
+
+
+class TrackingOut(Out):
+    at: datetime
+    code: str
+    description: str
+    location: str
+
+
+class ShipmentOut(Out):
+    id: str
+    order_id: str
+    location_code: str
+    status: str
+    carrier: str
+    service: str
+    rate: Decimal
+    promised_date: date | None
+    tracking_number: str
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    lines: list[ShipmentLineOut]
+    tracking: list[TrackingOut]
+
+    @classmethod
+    def of(cls, s: FulfillmentOrder) -> ShipmentOut:
+        return cls(
+            id=s.id,
+            order_id=s.order_id,
+            location_code=s.location_code,
+            status=str(s.status),
+            carrier=s.carrier,
+            service=s.service,
+            rate=s.rate,
+            promised_date=s.promised_date,
+            tracking_number=s.tracking_number,
+            shipped_at=s.shipped_at,
+            delivered_at=s.delivered_at,
+            lines=[
+                ShipmentLineOut(order_line_id=x.order_line_id, sku=x.sku, quantity=x.quantity)
+                for x in s.lines
+            ],
+            tracking=[
+                TrackingOut(at=t.at, code=t.code, description=t.description, location=t.location)
+                for t in s.tracking
+            ],
+        )
+
+
+class TraceOut(Out):
+    id: str
+    step: str
+    ruleset: str
+    ruleset_version: int
+    at: datetime
+    outcome: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, t: DecisionTrace) -> TraceOut:
+        return cls(
+            id=t.id,
+            step=t.step,
+            ruleset=t.ruleset,
+            ruleset_version=t.ruleset_version,
+            at=t.at,
+            outcome=t.outcome,
+            detail=dict(t.detail),
+        )
+
+
+class HistoryOut(Out):
+    """One thing that happened to the order: who did what, with before/after."""
+
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> HistoryOut:
+        return cls(
+            at=e.at, actor=e.actor, action=e.action, before=dict(e.before), after=dict(e.after)
+        )
+
+
+class OrderDetail(OrderOut):
+    shipments: list[ShipmentOut]
+    events: list[HistoryOut]
+    trace: list[TraceOut]
+
+
+class CancelIn(Strict):
+    reason: str = Field(min_length=1, max_length=500, examples=["customer changed their mind"])
+
+
+class ModifyIn(Strict):
+    quantities: dict[str, int] = Field(default_factory=dict, description="line id -> new quantity")
+    ship_to: ShipToIn | None = None
+    add_lines: list[LineIn] = Field(default_factory=list, max_length=500)
+    remove_lines: list[str] = Field(default_factory=list, max_length=500)
+
+
+class BatchItem(Out):
+    """One order's own result inside a batch: its status code and the order or the problem."""
+
+    index: int
+    channel_order_id: str
+    status: int = Field(examples=[201])
+    order: OrderOut | None = None
+    problem: Problem | None = None
+
+
+class BatchOut(Out):
+    created: int
+    failed: int
+    results: list[BatchItem]

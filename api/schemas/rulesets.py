@@ -1,0 +1,110 @@
+"""Ruleset versions, diagnostics, scenario results and diffs as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from api.schemas.common import Out, Strict
+from engine.domain.operations import RulesetStatus, RulesetVersion
+
+EXAMPLE = """validation ruleset checks on order.received policy all
+
+rule "Orders need a postal code"
+  when order.ship_to.postal_code == ""
+  then reject code "NO_POSTCODE" message "The ship-to address has no postal code"
+"""
+
+
+class DraftIn(Strict):
+    source: str = Field(min_length=1, max_length=200_000, examples=[EXAMPLE])
+
+
+class SourceIn(Strict):
+    source: str = Field(min_length=1, max_length=200_000, examples=[EXAMPLE])
+
+
+class ScenariosIn(Strict):
+    scenarios: str | None = Field(
+        default=None,
+        max_length=500_000,
+        description="Scenarios (YAML) to run; the ruleset's own scenarios when omitted.",
+    )
+
+
+class RollbackIn(Strict):
+    to_version: int = Field(ge=1, examples=[3])
+
+
+class DiagnosticOut(Out):
+    code: str
+    message: str
+    line: int = Field(description="1-based line")
+    column: int = Field(description="1-based column, in characters")
+    severity: str
+    source_line: str = ""
+    suggestion: str = ""
+    rendered: str = ""
+
+
+class ValidationOut(Out):
+    valid: bool
+    errors: int
+    warnings: int
+    diagnostics: list[DiagnosticOut]
+
+
+class ScenarioOut(Out):
+    name: str
+    passed: bool
+    message: str = ""
+
+
+class ScenarioRunOut(Out):
+    passed: int
+    failed: int
+    results: list[ScenarioOut]
+
+
+class VersionOut(Out):
+    id: str
+    name: str
+    kind: str
+    version: int
+    status: RulesetStatus
+    author: str
+    created_at: datetime
+    published_at: datetime | None
+    published_by: str
+
+    @classmethod
+    def of(cls, v: RulesetVersion) -> VersionOut:
+        return cls(
+            id=v.id,
+            name=v.name,
+            kind=v.kind,
+            version=v.version,
+            status=v.status,
+            author=v.author,
+            created_at=v.created_at,
+            published_at=v.published_at,
+            published_by=v.published_by,
+        )
+
+
+class VersionDetail(VersionOut):
+    source: str
+
+    @classmethod
+    def full(cls, v: RulesetVersion) -> VersionDetail:
+        return cls(**VersionOut.of(v).model_dump(), source=v.source)
+
+
+class DiffOut(Out):
+    from_version: int
+    to_version: int
+    unified: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]

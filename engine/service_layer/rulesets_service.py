@@ -1,0 +1,246 @@
+"""The ruleset lifecycle: draft, validate, test, diff, publish, roll back.
+
+Every text an analyst saves becomes a new immutable `RulesetVersion` (a draft). Publishing
+checks it against the domain schema, runs its scenarios, then flips the database state (the
+previous published version of that name is retired) and swaps the compiled ruleset into the
+registry in one reference assignment: decisions already running finish on the snapshot they
+read at their start, and their traces name that version. Rolling back re-publishes an
+earlier version the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.domain.errors import DomainError, NotFound
+from engine.domain.operations import RulesetStatus, RulesetVersion
+from engine.domain.values import utcnow
+from engine.service_layer import audit
+from engine.service_layer.unit_of_work import UnitOfWork
+
+_HEADER = re.compile(
+    r'^\s*(?P<kind>[A-Za-z_]\w*)\s+ruleset\s+(?P<name>"[^"\n]+"|[A-Za-z_]\w*)', re.M
+)
+_RULE = re.compile(r'^\s*rule\s+"(?P<name>[^"\n]+)"', re.M)
+_BLOCK_END = re.compile(r"^\s*(rule\s+\"|const\s|table\s)", re.M)
+MAX_SOURCE = 200_000
+
+
+class InvalidRuleset(DomainError):
+    """The text does not check, or its scenarios fail; `diagnostics` lists every finding."""
+
+    code = "invalid_ruleset"
+
+    def __init__(self, message: str, diagnostics: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics or []
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    name: str
+    passed: bool
+    message: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# (ruleset source, scenarios text or None) -> results; the pipeline/DSL owners provide it.
+ScenarioRunner = Callable[[str, str | None], Sequence[ScenarioResult]]
+
+
+def header_of(source: str) -> tuple[str, str]:
+    """(kind, name) from the first line `sourcing ruleset routing on order.received ...`."""
+    if len(source) > MAX_SOURCE:
+        raise InvalidRuleset(f"the ruleset text is longer than {MAX_SOURCE} characters")
+    match = _HEADER.search(source)
+    if match is None:
+        raise InvalidRuleset(
+            "line 1, column 1: a ruleset starts with '<kind> ruleset <name> on <event>', e.g. "
+            "'sourcing ruleset routing on order.received'",
+            [_diag("missing_header", "expected '<kind> ruleset <name> on <event>'", 1, 1)],
+        )
+    return match["kind"], match["name"].strip('"')
+
+
+def _diag(
+    code: str, message: str, line: int, column: int, severity: str = "error", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "line": line,
+        "column": column,
+        "severity": severity,
+        **extra,
+    }
+
+
+def diagnostics(source: str) -> list[dict[str, Any]]:
+    """Every error and warning of the text, each with line and column (1-based)."""
+    import dsl
+    from engine.rules.schema import domain_schema
+
+    found = dsl.check(source, domain_schema())
+    return [
+        _diag(
+            d.code,
+            d.message,
+            d.line,
+            d.column,
+            d.severity,
+            source_line=getattr(d, "source_line", ""),
+            suggestion=getattr(d, "suggestion", ""),
+            rendered=d.render() if hasattr(d, "render") else "",
+        )
+        for d in found
+    ]
+
+
+def _errors(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in found if d["severity"] == "error"]
+
+
+def create_draft(uow: UnitOfWork, source: str, author: str) -> RulesetVersion:
+    """Save the text as the next version of its ruleset; drafts may still contain errors."""
+    kind, name = header_of(source)
+    with uow:
+        existing = uow.rulesets.versions(name)
+        number = max((v.version for v in existing), default=0) + 1
+        version = RulesetVersion(
+            id=f"rsv_{secrets.token_hex(6)}",
+            name=name,
+            kind=kind,
+            version=number,
+            source=source,
+            author=author,
+            created_at=utcnow(),
+        )
+        uow.rulesets.add(version)
+        audit.record(
+            uow,
+            author,
+            "ruleset.draft",
+            "ruleset",
+            version.id,
+            {},
+            {"name": name, "version": number},
+        )
+        uow.commit()
+    return version
+
+
+def get_version(uow: UnitOfWork, version_id: str) -> RulesetVersion:
+    version = uow.rulesets.get(version_id)
+    if version is None:
+        raise NotFound("ruleset version", version_id)
+    return version
+
+
+def rule_blocks(source: str) -> dict[str, str]:
+    """Rule name -> its text (normalised whitespace), for the rule-level diff."""
+    blocks: dict[str, str] = {}
+    for match in _RULE.finditer(source):
+        end_match = _BLOCK_END.search(source, match.end())
+        text = source[match.start() : end_match.start() if end_match else len(source)]
+        blocks[match["name"]] = " ".join(text.split())
+    return blocks
+
+
+def diff(old: RulesetVersion, new: RulesetVersion) -> dict[str, Any]:
+    """A unified text diff plus which rules were added, removed or changed."""
+    unified = "".join(
+        difflib.unified_diff(
+            old.source.splitlines(keepends=True),
+            new.source.splitlines(keepends=True),
+            fromfile=f"{old.name} v{old.version}",
+            tofile=f"{new.name} v{new.version}",
+        )
+    )
+    a, b = rule_blocks(old.source), rule_blocks(new.source)
+    return {
+        "from_version": old.version,
+        "to_version": new.version,
+        "unified": unified,
+        "added": sorted(set(b) - set(a)),
+        "removed": sorted(set(a) - set(b)),
+        "changed": sorted(name for name in set(a) & set(b) if a[name] != b[name]),
+    }
+
+
+def check_publishable(
+    source: str, runner: ScenarioRunner | None, scenarios: str | None
+) -> list[ScenarioResult]:
+    """Raise InvalidRuleset unless the text checks and every scenario passes."""
+    found = diagnostics(source)
+    errors = _errors(found)
+    if errors:
+        first = errors[0]
+        raise InvalidRuleset(
+            f"the ruleset has {len(errors)} error(s); first at line {first['line']}, column "
+            f"{first['column']}: {first['message']}",
+            found,
+        )
+    results = list(runner(source, scenarios)) if runner is not None else []
+    failed = [r for r in results if not r.passed]
+    if failed:
+        raise InvalidRuleset(
+            f"{len(failed)} of {len(results)} scenario(s) fail, first '{failed[0].name}': "
+            f"{failed[0].message}",
+            [_diag("scenario_failed", f"{r.name}: {r.message}", 1, 1) for r in failed],
+        )
+    return results
+
+
+def publish(
+    uow: UnitOfWork,
+    registry: Any,
+    version_id: str,
+    by: str,
+    *,
+    runner: ScenarioRunner | None = None,
+    scenarios: str | None = None,
+    action: str = "ruleset.publish",
+) -> RulesetVersion:
+    """Make `version_id` the live version of its ruleset, then swap it into the registry."""
+    with uow:
+        version = get_version(uow, version_id)
+        if version.status is RulesetStatus.PUBLISHED:
+            return version
+        check_publishable(version.source, runner, scenarios)
+        now = utcnow()
+        previous = [
+            v for v in uow.rulesets.versions(version.name) if v.status is RulesetStatus.PUBLISHED
+        ]
+        for old in previous:
+            old.move(RulesetStatus.RETIRED, by, now)
+        version.move(RulesetStatus.PUBLISHED, by, now)
+        audit.record(
+            uow,
+            by,
+            action,
+            "ruleset",
+            version.id,
+            {"live_version": previous[0].version if previous else None},
+            {"name": version.name, "live_version": version.version},
+        )
+        uow.commit()
+    if registry is not None:
+        # After the commit: the registry never runs a version the database does not call live.
+        # The text checked cleanly above, so compiling it here does not fail.
+        registry.replace_one(version)
+    return version
+
+
+def rollback(uow: UnitOfWork, registry: Any, name: str, to_version: int, by: str) -> RulesetVersion:
+    """Re-publish an earlier version of `name` (it is checked again, scenarios aside)."""
+    with uow:
+        target = next((v for v in uow.rulesets.versions(name) if v.version == to_version), None)
+        if target is None:
+            raise NotFound("ruleset version", f"{name} v{to_version}")
+        target_id = target.id
+    return publish(uow, registry, target_id, by, action="ruleset.rollback")
