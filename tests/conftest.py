@@ -23,7 +23,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by the servers they need, so `-m "not postgres"` works without bookkeeping."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "postgres_url" in names or "database_url" in names:
+        params = list(getattr(getattr(item, "callspec", None), "params", {}).values())
+        if "postgres_url" in names or "postgres" in params:
             item.add_marker(pytest.mark.postgres)
         if "redis_url" in names:
             item.add_marker(pytest.mark.redis)

@@ -24,6 +24,7 @@ def config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at this package; env.py uses `connection` when given."""
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(HERE / "versions"))
     cfg.attributes["connection"] = connection
     return cfg

@@ -1,0 +1,47 @@
+"""Units of work for the persistence tests: on a real database, or on any backend at all.
+
+`sql_uow_factory` makes SQLAlchemy units of work on the test's database (SQLite and
+PostgreSQL through `database_url`); `uow_factory` adds the in-memory unit of work, so the
+contract tests prove the fake used by unit tests behaves like the databases it stands for.
+A factory returns a new unit of work on the same data each time it is called, like separate
+requests would get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from engine.adapters.database import make_engine
+from engine.adapters.memory import InMemoryUnitOfWork
+from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
+from engine.service_layer.unit_of_work import UnitOfWork
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+@pytest.fixture
+def db_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sql_uow_factory(db_engine: Engine) -> UowFactory:
+    session_factory = make_session_factory(db_engine)
+    return lambda: SqlAlchemyUnitOfWork(session_factory)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def uow_factory(request: pytest.FixtureRequest) -> Iterator[UowFactory]:
+    if request.param == "memory":
+        shared = InMemoryUnitOfWork()
+        yield lambda: shared
+        return
+    engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
+    session_factory = make_session_factory(engine)
+    yield lambda: SqlAlchemyUnitOfWork(session_factory)
+    engine.dispose()
