@@ -87,18 +87,15 @@ def _load(uow: UnitOfWork, order_id: str) -> Order:
 def ingest_one(services: ApiServices, who: Principal, body: OrderIn) -> OrderOut:
     """Create one order and run it through the pipeline; the order as it stands afterwards."""
     channel = _channel_for(who, body.channel)
-    with services.container.uow_factory() as uow:
-        existing = uow.orders.get_by_channel_id(channel, body.channel_order_id)
-    if existing is not None:
+    try:
+        order_id = dispatch(services, body.to_command(channel))
+    except Conflict as error:
         raise Conflict(
-            f"channel '{channel}' already sent order '{body.channel_order_id}' (Ordo id "
-            f"{existing.id}); send each order once, or retry with the same Idempotency-Key"
-        )
-    dispatch(services, body.to_command(channel))
+            f"{error.message}; send each order once, or retry with the same Idempotency-Key "
+            "to receive the first response"
+        ) from error
     with services.container.uow_factory() as uow:
-        order = uow.orders.get_by_channel_id(channel, body.channel_order_id)
-        if order is None:
-            raise NotFound("order", f"{channel}/{body.channel_order_id}")
+        order = _load(uow, str(order_id))
         audit.record(
             uow,
             who.actor,

@@ -1,0 +1,82 @@
+"""Credentials over HTTP: API keys, bearer tokens, revocation, and what is stored at rest."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from tests.e2e.conftest import Api
+
+
+def test_a_request_without_credentials_is_refused_with_a_problem_saying_how_to_authenticate(api: Api) -> None:
+    response = api.client.get("/v1/auth/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "X-API-Key" in response.json()["detail"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_wrong_secret_for_a_real_key_id_is_refused(api: Api) -> None:
+    real = api.keys["admin"]
+    forged = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
+    response = api.client.get("/v1/auth/me", headers={"X-API-Key": forged})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the API key is not valid"
+
+
+def test_a_key_sent_as_a_bearer_credential_also_authenticates(api: Api) -> None:
+    response = api.client.get(
+        "/v1/auth/me", headers={"Authorization": f"Bearer {api.keys['support']}"}
+    )
+    assert response.status_code == 200
+    assert response.json()["role"] == "support"
+
+
+def test_a_token_minted_from_a_key_acts_with_the_same_role_and_scope(api: Api) -> None:
+    minted = api.post("/v1/auth/tokens", role="channel", json={"ttl_seconds": 120})
+    assert minted.status_code == 201
+    token = minted.json()["access_token"]
+    me = api.client.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert (me.json()["role"], me.json()["channel"]) == ("channel", "web")
+
+
+def test_a_tampered_token_is_refused(api: Api) -> None:
+    token = api.post("/v1/auth/tokens", role="support", json={}).json()["access_token"]
+    prefix, payload, signature = token.split(".")
+    tampered = f"{prefix}.{payload[:-2]}xy.{signature}"
+    response = api.client.get("/v1/auth/me", headers={"Authorization": f"Bearer {tampered}"})
+    assert response.status_code == 401
+
+
+def test_an_admin_issues_a_channel_key_that_works_at_once_and_stops_when_revoked(api: Api) -> None:
+    issued = api.post("/v1/keys", json={"name": "marketplace", "role": "channel", "channel": "mkt"})
+    assert issued.status_code == 201
+    key = issued.json()["api_key"]
+    me = api.client.get("/v1/auth/me", headers={"X-API-Key": key})
+    assert me.json()["channel"] == "mkt"
+    revoked = api.post(f"/v1/keys/{issued.json()['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    after = api.client.get("/v1/auth/me", headers={"X-API-Key": key})
+    assert after.status_code == 401
+    assert "revoked" in after.json()["detail"]
+
+
+def test_a_channel_key_without_its_channel_is_refused_with_a_reason(api: Api) -> None:
+    response = api.post("/v1/keys", json={"name": "shop", "role": "channel"})
+    assert response.status_code == 422
+    assert "channel" in response.json()["detail"]
+
+
+def test_only_admins_may_issue_keys(api: Api) -> None:
+    response = api.post("/v1/keys", role="analyst", json={"name": "x", "role": "admin"})
+    assert response.status_code == 403
+
+
+def test_the_database_holds_only_hashes_of_key_secrets(api: Api) -> None:
+    issued = api.post("/v1/keys", json={"name": "ops", "role": "support"}).json()
+    secret = issued["api_key"].split("_", 2)[2]
+    with api.container.engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM api_keys")).all()
+    dumped = " ".join(str(value) for row in rows for value in row)
+    assert issued["id"] in dumped
+    assert secret not in dumped

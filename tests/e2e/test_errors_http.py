@@ -1,0 +1,66 @@
+"""Every 4xx is application/problem+json with a message naming what was wrong and where."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Api
+
+PROBLEM = "application/problem+json"
+
+
+def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_meant(api: Api) -> None:
+    response = api.put(
+        "/v1/products/SKU-1", json={"name": "Shoe", "dimensions": {"lenght_cm": 3}}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert error["path"] == "$.dimensions.lenght_cm"
+    assert "did you mean 'length_cm'" in error["message"]
+
+
+def test_a_bad_value_deep_in_a_list_names_its_json_path(api: Api) -> None:
+    response = api.post(
+        "/v1/orders",
+        role="channel",
+        json={
+            "channel_order_id": "W-1",
+            "customer_id": "C-1",
+            "ship_to": {"postal_code": "10001"},
+            "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}],
+        },
+    )
+    assert response.status_code == 422
+    paths = [e["path"] for e in response.json()["errors"]]
+    assert paths == ["$.lines[1].quantity"]
+    assert "$.lines[1].quantity" in response.json()["detail"]
+
+
+def test_a_body_that_is_not_json_is_refused_as_a_problem_not_a_crash(api: Api) -> None:
+    response = api.client.post(
+        "/v1/orders",
+        content=b"{not json",
+        headers={**api.headers("channel"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert "not valid JSON" in response.json()["detail"]
+
+
+def test_a_bad_query_parameter_is_named(api: Api) -> None:
+    response = api.get("/v1/products?limit=0")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "query parameter 'limit'"
+
+
+def test_an_unknown_route_and_a_wrong_method_are_problems_too(api: Api) -> None:
+    missing = api.get("/v1/nothing-here")
+    assert (missing.status_code, missing.headers["content-type"]) == (404, PROBLEM)
+    assert "/docs" in missing.json()["detail"]
+    wrong = api.client.delete("/v1/products", headers=api.headers("admin"))
+    assert (wrong.status_code, wrong.headers["content-type"]) == (405, PROBLEM)
+
+
+def test_a_missing_resource_names_what_was_not_found(api: Api) -> None:
+    response = api.get("/v1/products/NOPE-1")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "product 'NOPE-1' does not exist"
