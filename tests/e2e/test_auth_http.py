@@ -7,7 +7,9 @@ from sqlalchemy import text
 from tests.e2e.conftest import Api
 
 
-def test_a_request_without_credentials_is_refused_with_a_problem_saying_how_to_authenticate(api: Api) -> None:
+def test_a_request_without_credentials_is_refused_with_a_problem_saying_how_to_authenticate(
+    api: Api,
+) -> None:
     response = api.client.get("/v1/auth/me")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"

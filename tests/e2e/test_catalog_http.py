@@ -13,7 +13,9 @@ LOCATION = {
 
 
 def test_an_admin_creates_a_product_that_support_can_then_read(api: Api) -> None:
-    created = api.put("/v1/products/SHOE-42", json={"name": "Shoe", "price": "59.90", "hazmat": False})
+    created = api.put(
+        "/v1/products/SHOE-42", json={"name": "Shoe", "price": "59.90", "hazmat": False}
+    )
     assert created.status_code == 200
     read = api.get("/v1/products/SHOE-42", role="support")
     assert read.json()["price"] == "59.90"

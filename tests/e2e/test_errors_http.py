@@ -7,10 +7,10 @@ from tests.e2e.conftest import Api
 PROBLEM = "application/problem+json"
 
 
-def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_meant(api: Api) -> None:
-    response = api.put(
-        "/v1/products/SKU-1", json={"name": "Shoe", "dimensions": {"lenght_cm": 3}}
-    )
+def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_meant(
+    api: Api,
+) -> None:
+    response = api.put("/v1/products/SKU-1", json={"name": "Shoe", "dimensions": {"lenght_cm": 3}})
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     [error] = response.json()["errors"]
