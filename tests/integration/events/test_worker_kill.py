@@ -1,0 +1,81 @@
+"""Two real worker processes share the Redis stream; `kill -9` one mid-batch; nothing is lost
+and nothing happens twice (checked in PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from engine.adapters import orm
+from engine.adapters.database import make_engine
+from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
+from engine.domain.events import OrderReceived
+from tests.integration.events.helpers import effects, start
+from tests.integration.events.procs import make_bus
+
+ORDERS = 600
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def handled_by(database_url: str) -> list[tuple[str, int]]:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(orm.audit_log.c.actor, orm.audit_log.c.after).where(
+                orm.audit_log.c.action == "event.handled"
+            )
+        ).all()
+    engine.dispose()
+    return [(str(actor), int(after["attempt"])) for actor, after in rows]
+
+
+def test_two_workers_share_the_stream_and_killing_one_loses_and_repeats_nothing(
+    postgres_url: str, redis_url: str
+) -> None:
+    uow = SqlAlchemyUnitOfWork(make_session_factory(make_engine(postgres_url)))
+    with uow:
+        for n in range(ORDERS):
+            uow.record(OrderReceived(order_id=f"o-{n:04d}", channel="web"))
+        uow.commit()
+
+    env = {"ORDO_TEST_HANDLER_SLEEP": "0.01"}
+    victim = start("worker", postgres_url, redis_url, "A", env=env)
+    survivor = start("worker", postgres_url, redis_url, "B", env=env)
+    processes: list[subprocess.Popen[str]] = [victim, survivor]
+    try:
+        wait_for(lambda: len(effects(postgres_url)) >= ORDERS // 4, 60, "a quarter done")
+        os.kill(victim.pid, signal.SIGKILL)
+        assert victim.wait(10) == -signal.SIGKILL
+        bus = make_bus(redis_url)
+        wait_for(
+            lambda: len(effects(postgres_url)) == ORDERS and bus.pending_count() == 0,
+            90,
+            "the survivor to finish every event",
+        )
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(20) == 0, survivor.stderr.read() if survivor.stderr else ""
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+
+    assert effects(postgres_url) == {f"o-{n:04d}": 1 for n in range(ORDERS)}
+    handled = handled_by(postgres_url)
+    assert len(handled) == ORDERS
+    assert {actor for actor, _ in handled} == {"worker:A", "worker:B"}
+    # The victim died holding a batch: the survivor took those entries over with XAUTOCLAIM.
+    assert any(actor == "worker:B" and attempt >= 2 for actor, attempt in handled)
+    assert bus.dead_letters() == []
