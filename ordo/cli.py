@@ -1,0 +1,226 @@
+"""The `ordo` command line: one entry point for serving, workers, the console, rules and demo data.
+
+Commands load the settings only when they run (so `ordo --help` works with a broken
+configuration), build what they need through `ordo.bootstrap`, and report expected failures as
+one red line through `OrdoGroup` (see `ordo.failures`). Commands whose engine is still being
+written say "not available yet: <what>" and exit 2 rather than doing nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ordo import demo, serving
+from ordo.bootstrap import build_app_container, configure_logging
+from ordo.failures import NotAvailableYet, describe_failure
+from ordo.settings import Settings, load_settings
+
+
+class OrdoGroup(TyperGroup):
+    """Runs every subcommand inside one guard that turns expected failures into one line."""
+
+    # `ctx` is typer's vendored click Context; `Any` keeps the override compatible with it.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            failure = describe_failure(error)
+            if failure is None:
+                raise
+            message, code = failure
+            Console(stderr=True).print(
+                f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False
+            )
+            raise typer.Exit(code) from None
+
+
+app = typer.Typer(
+    name="ordo",
+    cls=OrdoGroup,
+    help="Ordo: rules-driven distributed order management.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals can hold secrets and database URLs
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(rules_app, name="rules")
+
+
+@dataclass
+class CliState:
+    settings_file: Path | None = None
+
+
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        help="A .env or YAML settings file (default: $ORDO_SETTINGS_FILE).",
+        show_default=False,
+    ),
+]
+
+
+@app.callback()
+def _root(ctx: typer.Context, settings_file: SettingsOption = None) -> None:
+    ctx.obj = CliState(settings_file=settings_file)
+
+
+def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
+    """Load and validate the settings for this run; flags given on the command line win."""
+    state = ctx.find_object(CliState) or CliState()
+    given = {name: value for name, value in overrides.items() if value is not None}
+    settings = load_settings(state.settings_file, **given)
+    configure_logging(settings)
+    return settings
+
+
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the database schema to the newest version."""
+    settings = _settings(ctx)
+    serving.migrate(settings)
+    _out().print(f"[green]database is up to date[/] ({escape(_shown_url(settings))})")
+
+
+@app.command("demo")
+def demo_command(ctx: typer.Context) -> None:
+    """Migrate and load the demo data set (locations, products, stock, customers, orders).
+
+    Safe to run again: what is already there is left alone.
+    """
+    settings = _settings(ctx)
+    serving.migrate(settings)
+    with build_app_container(settings) as container:
+        summary = demo.seed_demo(container.uow_factory)
+    _print_summary(summary)
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[str | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI page at /docs)."""
+    settings = _settings(ctx, api_host=host, api_port=port)
+    with build_app_container(settings) as container:
+        serving.serve_api(container)
+
+
+@app.command("up")
+def up(ctx: typer.Context) -> None:
+    """Migrate, seed the demo into an empty database, then run the API and the console.
+
+    This is what `make run` calls. Ctrl-C stops everything.
+    """
+    settings = _settings(ctx)
+    serving.migrate(settings)
+    out = _out()
+    with build_app_container(settings) as container:
+        if demo.database_is_empty(container.uow_factory):
+            out.print("empty database: loading the demo data")
+            _print_summary(demo.seed_demo(container.uow_factory))
+        console = None
+        if serving.console_script() is not None:
+            console = serving.start_console(settings)
+            out.print(f"console on http://{settings.api_host}:{settings.console_port}")
+        else:
+            out.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
+        out.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
+        try:
+            serving.serve_api(container)
+        finally:
+            if console is not None:
+                serving.stop_process(console)
+
+
+@app.command("console")
+def console(ctx: typer.Context) -> None:
+    """Run the Streamlit admin console against the API at ORDO_API_URL."""
+    settings = _settings(ctx)
+    process = serving.start_console(settings)
+    try:
+        process.wait()
+    finally:
+        serving.stop_process(process)
+
+
+@app.command("worker")
+def worker(ctx: typer.Context) -> None:
+    """Publish the outbox and run event handlers, alerts and notifications."""
+    _settings(ctx)
+    raise NotAvailableYet("the event worker (engine/worker.py)")
+
+
+@rules_app.command("check")
+def rules_check(
+    ctx: typer.Context, files: Annotated[list[Path], typer.Argument(help="Ruleset files.")]
+) -> None:
+    """Report every error in the given ruleset files."""
+    raise NotAvailableYet("ruleset checking (the rule language's schema for the engine)")
+
+
+@rules_app.command("fmt")
+def rules_fmt(
+    ctx: typer.Context, files: Annotated[list[Path], typer.Argument(help="Ruleset files.")]
+) -> None:
+    """Rewrite ruleset files in the canonical layout."""
+    raise NotAvailableYet("ruleset formatting (dsl formatter)")
+
+
+@rules_app.command("test")
+def rules_test(
+    ctx: typer.Context, files: Annotated[list[Path], typer.Argument(help="Ruleset files.")]
+) -> None:
+    """Run the scenarios that ship with rulesets."""
+    raise NotAvailableYet("ruleset scenarios (engine.pipeline scenario runner)")
+
+
+@app.command("simulate")
+def simulate(ctx: typer.Context) -> None:
+    """Replay historical orders through rulesets and report what would have happened."""
+    raise NotAvailableYet("simulation (engine/simulation)")
+
+
+@app.command("import")
+def import_history(
+    ctx: typer.Context, path: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet.")]
+) -> None:
+    """Import historical orders for simulation."""
+    raise NotAvailableYet("order history import (engine/simulation)")
+
+
+def _print_summary(summary: demo.DemoSummary) -> None:
+    table = Table(title="Demo data", show_edge=False)
+    table.add_column("entity")
+    table.add_column("added", justify="right")
+    table.add_column("already there", justify="right")
+    for name, (added, existing) in summary.counts().items():
+        table.add_row(name, str(added), str(existing))
+    _out().print(table)
+
+
+def _shown_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    """Console-script entry point (`ordo = "ordo.cli:main"`)."""
+    app(prog_name="ordo")

@@ -1,0 +1,53 @@
+"""How the CLI reports an expected failure: one line naming what was wrong, never a traceback.
+
+Bad settings, an unreachable or malformed database, and refused domain requests are things a
+person fixes, so they get a sentence and an exit code. Anything else is a bug in Ordo and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from engine.domain.errors import DomainError
+from ordo.settings import SettingsError
+
+# Exit codes: 1 for a problem with input or environment, 2 for a command not built yet
+# (the same code click uses for a usage error: the command cannot do what was asked).
+EXIT_FAILURE = 1
+EXIT_NOT_AVAILABLE = 2
+
+
+class NotAvailableYet(Exception):
+    """A command whose engine has not been written yet; says what is missing."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not available yet: {what}")
+
+
+class CommandError(Exception):
+    """A command-specific problem already phrased for the person at the terminal."""
+
+
+def describe_failure(error: BaseException) -> tuple[str, int] | None:
+    """The one-line message and exit code for an expected failure, or None for a bug."""
+    if isinstance(error, NotAvailableYet):
+        return str(error), EXIT_NOT_AVAILABLE
+    if isinstance(error, SettingsError | CommandError):
+        return str(error), EXIT_FAILURE
+    if isinstance(error, DomainError):
+        return error.message, EXIT_FAILURE
+    if isinstance(error, OperationalError):
+        return f"database unavailable: {_first_line(error.orig or error)}", EXIT_FAILURE
+    if isinstance(error, ArgumentError):
+        return f"ORDO_DATABASE_URL: {_first_line(error)}", EXIT_FAILURE
+    if type(error).__name__ == "DatabaseConfigError":
+        # Raised by engine.adapters.database for a URL it cannot use; matched by name so the
+        # CLI does not depend on that module's import succeeding to report its errors.
+        return f"ORDO_DATABASE_URL: {_first_line(error)}", EXIT_FAILURE
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0].strip() if text else type(error).__name__

@@ -1,0 +1,123 @@
+"""Starting Ordo's long-running processes: the API under uvicorn and the Streamlit console.
+
+The CLI commands `serve`, `console` and `up` are thin; the process handling lives here so
+`up` can run the console as a child of the API process and stop it cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ordo.bootstrap import Container, ensure_sqlite_directory
+from ordo.failures import CommandError, NotAvailableYet
+from ordo.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONSOLE_MODULE = "admin_ui.app"
+# How long the console gets to exit after SIGTERM before it is killed.
+CONSOLE_STOP_SECONDS = 10
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the database schema to the newest migration (idempotent)."""
+    ensure_sqlite_directory(settings.database_url)
+    from engine.adapters.migrations import upgrade
+
+    upgrade(settings.database_url)
+
+
+def create_api(container: Container) -> Any:
+    """The FastAPI application for `container`, or NotAvailableYet until `api/app.py` exists."""
+    try:
+        from api.app import create_app
+    except ModuleNotFoundError as error:
+        if error.name not in ("api.app", "api"):
+            raise
+        raise NotAvailableYet("the HTTP API (api/app.py)") from None
+    return create_app(container)
+
+
+def serve_api(container: Container) -> None:
+    """Run the API in the foreground until Ctrl-C; uvicorn handles the signal and drains."""
+    settings = container.settings
+    app = create_api(container)
+    ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def console_script() -> Path | None:
+    """Where the Streamlit console's entry script is, or None while it is not written."""
+    spec = importlib.util.find_spec(CONSOLE_MODULE)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin)
+
+
+def console_command(settings: Settings, script: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.address",
+        settings.api_host,
+        "--server.port",
+        str(settings.console_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def start_console(settings: Settings) -> subprocess.Popen[bytes]:
+    """Start the console as a child process pointed at the API by ORDO_API_URL."""
+    script = console_script()
+    if script is None:
+        raise NotAvailableYet("the admin console (admin_ui/app.py)")
+    ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
+    environment = {**os.environ, "ORDO_API_URL": settings.api_url}
+    return subprocess.Popen(console_command(settings, script), env=environment)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Ask a child to stop, and insist if it does not within CONSOLE_STOP_SECONDS."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=CONSOLE_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        log.warning("console did not stop within %ss; killing it", CONSOLE_STOP_SECONDS)
+        process.kill()
+        process.wait()
+
+
+def ensure_port_free(host: str, port: int, setting: str) -> None:
+    """Fail with one line naming the setting when something already listens on the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"{setting}: cannot listen on {host}:{port} ({error.strerror}); "
+                "stop what is using it or choose another port"
+            ) from None
