@@ -1,0 +1,118 @@
+"""A run's results on disk: JSON and CSV for machines, written atomically.
+
+A results directory holds::
+
+    summary.json   KPIs, rule hits, data set and ruleset fingerprints (deterministic: the same
+                   inputs give byte-identical text, so it can be diffed and checked in)
+    orders.jsonl   one compact outcome per order (see `outcome.py`), in replay order
+    orders.csv     the same, flattened for spreadsheets
+    run.json       how long it took (not deterministic, so kept apart from summary.json)
+    report.html    charts for people (`html.py`)
+
+Like a data set, a results directory is built in a hidden sibling and renamed into place, so
+a crashed or cancelled run never leaves results that look complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from engine.simulation.dataset import dumps
+from engine.simulation.html import run_report
+
+CSV_COLUMNS = (
+    "order", "at", "outcome", "code", "lines", "lines_backordered", "units", "allocated",
+    "backordered", "shipments", "locations", "carriers", "shipping_cost", "distance_km",
+    "promised", "requested",
+)  # fmt: skip
+
+
+class RunWriter:
+    """Stream per-order outcomes to a temporary directory; `finish` publishes it."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.tmp = self.out.parent / f".{self.out.name}.running-{uuid.uuid4().hex[:8]}"
+        self._jsonl: IO[str] | None = None
+        self._csv_handle: IO[str] | None = None
+        self._csv: Any = None
+
+    def __enter__(self) -> RunWriter:
+        self.tmp.mkdir(parents=True)
+        self._jsonl = (self.tmp / "orders.jsonl").open("w", encoding="utf-8")
+        self._csv_handle = (self.tmp / "orders.csv").open("w", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._csv_handle, lineterminator="\n")
+        self._csv.writerow(CSV_COLUMNS)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def add(self, outcome: dict[str, Any]) -> None:
+        assert self._jsonl is not None
+        self._jsonl.write(dumps(outcome))
+        self._jsonl.write("\n")
+        self._csv.writerow(csv_row(outcome))
+
+    def finish(self, summary: dict[str, Any], timing: dict[str, Any]) -> Path:
+        self._close()
+        write_json(self.tmp / "summary.json", summary)
+        write_json(self.tmp / "run.json", timing)
+        (self.tmp / "report.html").write_text(run_report(summary), encoding="utf-8")
+        publish_dir(self.tmp, self.out)
+        return self.out
+
+    def _close(self) -> None:
+        for handle in (self._jsonl, self._csv_handle):
+            if handle is not None:
+                handle.close()
+        self._jsonl = self._csv_handle = None
+
+
+def csv_row(outcome: dict[str, Any]) -> list[Any]:
+    shipments = outcome["shipments"]
+    return [
+        outcome["order"],
+        outcome["at"],
+        outcome["outcome"],
+        outcome["code"],
+        outcome["lines"],
+        outcome["lines_backordered"],
+        outcome["units"],
+        outcome["allocated"],
+        outcome["backordered"],
+        len(shipments),
+        "|".join(s["location"] for s in shipments),
+        "|".join(f"{s['carrier']}/{s['service']}" for s in shipments),
+        f"{outcome['shipping_cost']:.2f}",
+        f"{sum(s['distance_km'] for s in shipments):.1f}",
+        outcome["promised"] or "",
+        outcome["requested"] or "",
+    ]
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.write_text(dumps(value, indent=2) + "\n", encoding="utf-8")
+
+
+def publish_dir(tmp: Path, out: Path) -> None:
+    """Rename a finished directory into place, replacing an older one of the same name."""
+    if out.exists():
+        trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out, trash)
+        os.replace(tmp, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
