@@ -20,8 +20,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-# How long an SQLite writer waits for another to finish before giving up (milliseconds).
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long an SQLite transaction waits for the one before it to finish (milliseconds). SQLite
+# runs one transaction at a time: a thread that opens a second unit of work while its first
+# still holds a transaction waits this long for itself, then fails with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 class DatabaseConfigError(ValueError):
