@@ -149,6 +149,17 @@ class ShipmentLate(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderHeldTooLong(Event):
+    """Emitted once per hold by the worker's clock when an order stays held past the limit."""
+
+    name: ClassVar[str] = "order.held_too_long"
+    order_id: str
+    code: str
+    hours_held: float
+
+
+@_register
+@dataclass(frozen=True)
 class ReturnStatusChanged(Event):
     name: ClassVar[str] = "return.status_changed"
     return_id: str
