@@ -1,0 +1,176 @@
+"""Which locations may serve each line, how much they may give, and why others may not.
+
+Available-to-promise per (SKU, location) starts from the stock view (on hand - reserved -
+stored safety stock - other channels' stored allocations) and then applies the reservation
+rules: extra safety stock per location, and units ring-fenced for a channel or customer
+group this order does not belong to. Sourcing rules then screen each location once per
+order: `require` must hold, `exclude` must not, `prefer` adds its weight to the score.
+Every location left out is recorded with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.domain.catalog import Location, LocationType, Service
+from engine.pipeline.ruling import Fired, RuleRun
+from engine.pipeline.stock_view import StockView
+
+SHIPPING_SERVICES = frozenset({Service.SHIP, Service.SHIP_FROM_STORE})
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationPolicy:
+    """What the reservation rules hold back from this order."""
+
+    safety: tuple[Fired, ...] = ()
+    fences: tuple[Fired, ...] = ()
+    priority: int = 0
+
+    def held_back(self, location: Mapping[str, Any], base: int) -> tuple[int, list[str]]:
+        """Units withheld at a location from `base` available, with the rules responsible."""
+        units, why = 0, []
+        safety = [f for f in self.safety if f.applies(location)]
+        if safety:
+            strongest = max(safety, key=lambda f: int(f.args.get("units", 0)))
+            units += int(strongest.args.get("units", 0))
+            why.append(strongest.label())
+        for fence in self.fences:
+            if not fence.applies(location):
+                continue
+            if "percent" in fence.args:
+                fenced = int(base * float(fence.args["percent"]) / 100)
+            else:
+                fenced = int(fence.args.get("units", 0))
+            if fenced:
+                units += fenced
+                why.append(fence.label())
+        return units, why
+
+
+def reservation_policy(run: RuleRun, channel: str, customer_group: str) -> ReservationPolicy:
+    """Safety stock and the allocations ring-fenced for others (not this order's channel/group)."""
+    fences = []
+    for fired in run.of("allocate"):
+        target_channel = fired.args.get("channel")
+        target_group = fired.args.get("customer_group")
+        mine = (target_channel is not None and target_channel == channel) or (
+            target_group is not None and target_group == customer_group
+        )
+        if not mine:
+            fences.append(fired)
+    priorities = [int(f.args.get("value", 0)) for f in run.of("priority")]
+    return ReservationPolicy(
+        safety=tuple(run.of("safety_stock")),
+        fences=tuple(fences),
+        priority=max(priorities) if priorities else 0,
+    )
+
+
+@dataclass(slots=True)
+class Screen:
+    """One location's verdict for this order under the sourcing rules."""
+
+    allowed: bool
+    reason: str = ""
+    score: float = 0.0
+    preferred_by: list[str] = field(default_factory=list)
+
+
+def screen_location(
+    location: Location, facts: Mapping[str, Any], sourcing: RuleRun, shipments_today: int
+) -> Screen:
+    if not location.enabled:
+        return Screen(False, "location disabled")
+    if not location.services & SHIPPING_SERVICES:
+        return Screen(False, "location does not ship")
+    if location.type is LocationType.DROPSHIP_VENDOR:
+        return Screen(False, "dropship vendor (used only as a fallback)")
+    if shipments_today >= location.daily_capacity:
+        return Screen(
+            False, f"daily capacity reached ({shipments_today}/{location.daily_capacity})"
+        )
+    for fired in sourcing.fired:
+        if fired.kind == "require" and not fired.applies(facts):
+            return Screen(False, f"fails requirement of rule '{fired.rule}'")
+        if fired.kind == "exclude" and fired.applies(facts):
+            return Screen(False, f"excluded by rule '{fired.rule}'")
+    screen = Screen(True)
+    for fired in sourcing.of("prefer"):
+        if fired.applies(facts):
+            screen.score += float(fired.args.get("weight", 0))
+            screen.preferred_by.append(fired.rule)
+    return screen
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    location_code: str
+    available: int
+    score: float
+    held_back: int = 0
+
+
+@dataclass(slots=True)
+class LineCandidates:
+    line_id: str
+    sku: str
+    quantity: int
+    candidates: list[Candidate] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    def to_trace(self, unit_costs: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "quantity": self.quantity,
+            "candidates": [
+                {
+                    "location": c.location_code,
+                    "available": c.available,
+                    "score": c.score,
+                    "held_back": c.held_back,
+                    "unit_cost": round(unit_costs.get((self.line_id, c.location_code), 0.0), 4),
+                }
+                for c in self.candidates
+            ],
+            "excluded": dict(sorted(self.excluded.items())),
+        }
+
+
+def line_candidates(
+    line_id: str,
+    sku: str,
+    quantity: int,
+    channel: str | None,
+    stock: StockView,
+    screens: Mapping[str, Screen],
+    location_facts: Mapping[str, Mapping[str, Any]],
+    policy: ReservationPolicy,
+) -> LineCandidates:
+    """Candidates for one line, best-known first, and every stocked location left out."""
+    result = LineCandidates(line_id, sku, quantity)
+    for code in sorted(set(stock.locations(sku))):
+        screen = screens.get(code)
+        if screen is None:
+            result.excluded[code] = "unknown location"
+            continue
+        if not screen.allowed:
+            result.excluded[code] = screen.reason
+            continue
+        base = stock.available(sku, code, channel)
+        if base <= 0:
+            result.excluded[code] = "nothing available to promise"
+            continue
+        withheld, why = (
+            policy.held_back(location_facts[code], base)
+            if (policy.safety or policy.fences)
+            else (0, [])
+        )
+        available = base - withheld
+        if available <= 0:
+            result.excluded[code] = f"{base} available but held back by " + ", ".join(why)
+            continue
+        result.candidates.append(Candidate(code, available, screen.score, withheld))
+    return result

@@ -1,0 +1,509 @@
+"""The Decider: one order in, one Decision out, with the trace of why. Pure: no I/O.
+
+Steps, each driven by the published rulesets of its kind: validation (reject, hold, pass) →
+reservation policy (what is held back from this order) → sourcing (candidates per line,
+scores, split limit) → optimiser (assign lines to locations at least cost) → fallbacks for
+what stock cannot cover (backorder, pre-order, dropship, hold) → carrier choice per shipment.
+
+The Decider reads the registry's snapshot once, so a publish during a decision cannot mix two
+versions. Ties are broken by location code, carrier and service, so the same inputs always
+give the same Decision (the simulation relies on it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from engine.adapters.geo import haversine_km, postal_code_coordinates
+from engine.domain.catalog import Customer, Location, Product
+from engine.domain.inventory import InboundSupply
+from engine.domain.orders import Order
+from engine.pipeline import optimiser
+from engine.pipeline.candidates import (
+    LineCandidates,
+    Screen,
+    line_candidates,
+    reservation_policy,
+    screen_location,
+)
+from engine.pipeline.carriers import CarrierCatalog, Parcel, ship_date
+from engine.pipeline.ruling import RuleRun, run
+from engine.pipeline.shipping import choose_carrier
+from engine.pipeline.stock_view import StockView
+from engine.pipeline.validation import validate
+from engine.rules import facts as F
+from engine.rules.registry import RulesetRegistry, RulesetSnapshot
+
+OUTCOMES = ("rejected", "held", "allocated", "partially_allocated", "backordered", "preordered")
+FALLBACKS = ("backorder", "preorder", "dropship", "hold")
+
+
+@dataclass(frozen=True)
+class DeciderSettings:
+    """Cost weights and limits (from `ordo.settings`; the defaults suit the demo)."""
+
+    optimiser: str = "auto"
+    max_shipments: int = 3
+    split_penalty: float = 12.0
+    cost_per_km: float = 0.004
+    score_value: float = 1.0
+    late_day_penalty: float = 4.0
+    default_fallback: str = "backorder"
+    exact_limit: int = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    line_id: str
+    sku: str
+    location_code: str
+    quantity: int
+    # Dropshipped units come from a vendor's stock, not ours: nothing to reserve.
+    reserve: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Backorder:
+    line_id: str
+    sku: str
+    quantity: int
+    mode: str  # "backorder" | "preorder"
+    promised_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedShipment:
+    location_code: str
+    lines: tuple[Allocation, ...]
+    carrier: str
+    service: str
+    rate: float
+    ship_date: date | None
+    promised_date: date | None
+    distance_km: float
+    dropship: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    order_id: str
+    code: str = ""
+    message: str = ""
+    allocations: tuple[Allocation, ...] = ()
+    backorders: tuple[Backorder, ...] = ()
+    shipments: tuple[PlannedShipment, ...] = ()
+    cost: float = 0.0
+    shipping_cost: float = 0.0
+    priority: int = 0
+    versions: Mapping[str, int] = field(default_factory=dict)
+    trace: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def allocated_units(self) -> int:
+        return sum(a.quantity for a in self.allocations)
+
+    @property
+    def backordered_units(self) -> int:
+        return sum(b.quantity for b in self.backorders)
+
+    @property
+    def promised_date(self) -> date | None:
+        dates = [s.promised_date for s in self.shipments if s.promised_date] + [
+            b.promised_date for b in self.backorders if b.promised_date
+        ]
+        return max(dates) if dates else None
+
+
+def _coordinates(
+    postal_code: str, country: str, lat: float | None, lon: float | None
+) -> tuple[float, float] | None:
+    if lat is not None and lon is not None:
+        return (lat, lon)
+    return postal_code_coordinates(postal_code, country)
+
+
+def backorder_promise(
+    sku: str, quantity: int, inbound: Sequence[InboundSupply], today: date
+) -> date | None:
+    """The day inbound supply of `sku` (any location) first covers `quantity`, if ever."""
+    total = 0
+    for supply in sorted(inbound, key=lambda s: (s.expected_on, s.id)):
+        if supply.sku != sku or supply.received:
+            continue
+        total += supply.quantity
+        if total >= quantity:
+            return max(supply.expected_on, today)
+    return None
+
+
+@dataclass
+class _Context:
+    """Everything one decision computes once and several steps read."""
+
+    order: Order
+    products: Mapping[str, Product]
+    facts: dict[str, Any]
+    now: datetime
+    snapshot: RulesetSnapshot
+    locations: dict[str, Location]
+    ship_to: tuple[float, float] | None
+    distances: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    def distance(self, code: str) -> float:
+        known = self.distances.get(code)
+        if known is not None:
+            return known
+        loc = self.locations[code]
+        here = _coordinates(loc.address.postal_code, loc.address.country, loc.lat, loc.lon)
+        value = haversine_km(self.ship_to, here) if self.ship_to and here else 0.0
+        self.distances[code] = value
+        return value
+
+    def unit_weight(self, sku: str) -> float:
+        product = self.products.get(sku)
+        return product.weight_kg if product else 0.0
+
+
+class Decider:
+    """`Decider(registry, carriers, settings).decide(...)` — see the module docstring."""
+
+    def __init__(
+        self,
+        registry: RulesetRegistry,
+        carriers: CarrierCatalog,
+        settings: DeciderSettings | None = None,
+    ) -> None:
+        self.registry = registry
+        self.carriers = carriers
+        self.settings = settings or DeciderSettings()
+
+    def decide(
+        self,
+        order: Order,
+        customer: Customer | None,
+        products: Mapping[str, Product],
+        locations: Sequence[Location],
+        stock: StockView,
+        now: datetime,
+        *,
+        inbound: Sequence[InboundSupply] = (),
+        shipments_today: Mapping[str, int] | None = None,
+        snapshot: RulesetSnapshot | None = None,
+        waived_holds: frozenset[str] = frozenset(),
+    ) -> Decision:
+        snap = snapshot or self.registry.snapshot
+        ship_to = _coordinates(
+            order.ship_to.postal_code, order.ship_to.country, order.ship_to.lat, order.ship_to.lon
+        )
+        facts = {
+            "order": F.order_facts(order, products, ship_to),
+            "customer": F.customer_facts(customer, order.customer_id),
+        }
+        ctx = _Context(
+            order, products, facts, now, snap, {loc.code: loc for loc in locations}, ship_to
+        )
+        ctx.trace.update(
+            {
+                "order_id": order.id,
+                "at": now.isoformat(),
+                "versions": dict(snap.versions),
+                "ship_to_coordinates": list(ship_to) if ship_to else None,
+            }
+        )
+        verdict = validate(facts["order"], run(snap, "validation", facts, now), waived_holds)
+        ctx.trace["validation"] = {
+            "outcome": verdict.outcome,
+            "code": verdict.code,
+            "message": verdict.message,
+            "rule": verdict.rule,
+            **verdict.trace,
+        }
+        if verdict.outcome != "pass":
+            outcome = "rejected" if verdict.outcome == "reject" else "held"
+            return Decision(
+                outcome,
+                order.id,
+                verdict.code,
+                verdict.message,
+                versions=dict(snap.versions),
+                trace=ctx.trace,
+            )
+        return self._source(ctx, customer, stock, inbound, shipments_today or {})
+
+    # --- sourcing -------------------------------------------------------------------------
+
+    def _source(
+        self,
+        ctx: _Context,
+        customer: Customer | None,
+        stock: StockView,
+        inbound: Sequence[InboundSupply],
+        shipments_today: Mapping[str, int],
+    ) -> Decision:
+        order, now, snap = ctx.order, ctx.now, ctx.snapshot
+        reservation_rules = run(snap, "reservation", ctx.facts, now)
+        policy = reservation_policy(
+            reservation_rules, order.channel, customer.group if customer else ""
+        )
+        sourcing = run(snap, "sourcing", ctx.facts, now)
+        today = now.date()
+        preorder_lines = [
+            line
+            for line in order.lines
+            if (p := ctx.products.get(line.sku))
+            and p.preorder_release
+            and p.preorder_release > today
+        ]
+        sourced = [line for line in order.lines if line not in preorder_lines]
+        stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
+        screens, loc_facts = self._screen(ctx, stocked, sourcing, shipments_today)
+        per_line = [
+            line_candidates(
+                line.id, line.sku, line.quantity, order.channel, stock, screens, loc_facts, policy
+            )
+            for line in sourced
+        ]
+        caps = [
+            int(f.args.get("n", self.settings.max_shipments)) for f in sourcing.of("max_shipments")
+        ]
+        max_shipments = max(1, min(caps)) if caps else self.settings.max_shipments
+        problem = self._problem(ctx, per_line, screens, max_shipments)
+        plan = optimiser.solve(problem, self.settings.optimiser, self.settings.exact_limit)
+        ctx.trace["reservation"] = {
+            "rulesets": reservation_rules.traces,
+            "priority": policy.priority,
+            "held_back_by": sorted({f.label() for f in (*policy.safety, *policy.fences)}),
+        }
+        ctx.trace["sourcing"] = {
+            "rulesets": sourcing.traces,
+            "max_shipments": max_shipments,
+            "lines": {c.line_id: c.to_trace(problem.unit_cost) for c in per_line},
+            "preordered_lines": [line.id for line in preorder_lines],
+        }
+        ctx.trace["optimiser"] = {
+            "method": plan.method,
+            "cost": round(plan.cost, 4),
+            "requested": self.settings.optimiser,
+            "allocations": plan.allocations,
+            "unfilled": {k: v for k, v in plan.unfilled.items() if v},
+        }
+        allocations = [
+            optimiser_alloc
+            for line in sourced
+            for optimiser_alloc in (
+                Allocation(line.id, line.sku, loc, qty)
+                for loc, qty in plan.allocations.get(line.id, {}).items()
+            )
+        ]
+        return self._finish(
+            ctx, sourcing, policy.priority, plan, allocations, preorder_lines, inbound
+        )
+
+    def _screen(
+        self,
+        ctx: _Context,
+        stocked: Sequence[str],
+        sourcing: RuleRun,
+        shipments_today: Mapping[str, int],
+    ) -> tuple[dict[str, Screen], dict[str, dict[str, Any]]]:
+        screens: dict[str, Screen] = {}
+        loc_facts: dict[str, dict[str, Any]] = {}
+        for code in stocked:
+            location = ctx.locations.get(code)
+            if location is None:
+                continue
+            facts = F.location_facts(location, ctx.distance(code))
+            loc_facts[code] = facts
+            screens[code] = screen_location(location, facts, sourcing, shipments_today.get(code, 0))
+        return screens, loc_facts
+
+    def _problem(
+        self,
+        ctx: _Context,
+        per_line: Sequence[LineCandidates],
+        screens: Mapping[str, Screen],
+        max_shipments: int,
+    ) -> optimiser.Problem:
+        """Price every candidate: a fixed cost per location used, a cost per unit shipped."""
+        s = self.settings
+        order_weight = sum(ctx.unit_weight(lc.sku) * lc.quantity for lc in per_line) or 1.0
+        hazmat = bool(ctx.facts["order"]["hazmat"])
+        postal = ctx.order.ship_to.postal_code
+        fixed: dict[str, float] = {}
+        per_kg: dict[str, float] = {}
+        for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
+            distance = ctx.distance(code)
+            light = self.carriers.estimate(Parcel(0.5, distance, postal, hazmat))
+            full = self.carriers.estimate(Parcel(order_weight, distance, postal, hazmat))
+            # Past the cut-off a location ships a day (or a weekend) later.
+            late_days = (ship_date(ctx.now, ctx.locations[code].cutoff) - ctx.now.date()).days
+            fixed[code] = (
+                s.split_penalty + s.cost_per_km * distance + light + s.late_day_penalty * late_days
+            )
+            per_kg[code] = max(0.0, full - light) / order_weight
+        stock: dict[tuple[str, str], int] = {}
+        unit: dict[tuple[str, str], float] = {}
+        for lc in per_line:
+            for cand in lc.candidates:
+                code = cand.location_code
+                stock[(lc.sku, code)] = cand.available
+                # A rule's weight is earned once per line, spread over its units.
+                unit[(lc.line_id, code)] = (
+                    per_kg[code] * ctx.unit_weight(lc.sku)
+                    - s.score_value * cand.score / lc.quantity
+                )
+        lines = tuple(optimiser.LineDemand(lc.line_id, lc.sku, lc.quantity) for lc in per_line)
+        return optimiser.Problem(lines, stock, fixed, unit, max_shipments)
+
+    # --- fallbacks, shipments and carriers ------------------------------------------------
+
+    def _finish(
+        self,
+        ctx: _Context,
+        sourcing: RuleRun,
+        priority: int,
+        plan: optimiser.Plan,
+        allocations: list[Allocation],
+        preorder_lines: Sequence[Any],
+        inbound: Sequence[InboundSupply],
+    ) -> Decision:
+        order, today = ctx.order, ctx.now.date()
+        fallbacks = sourcing.of("fallback")
+        mode = str(fallbacks[0].args.get("mode")) if fallbacks else self.settings.default_fallback
+        backorders: list[Backorder] = []
+        for line in preorder_lines:
+            release = ctx.products[line.sku].preorder_release
+            backorders.append(Backorder(line.id, line.sku, line.quantity, "preorder", release))
+        short = {line_id: qty for line_id, qty in plan.unfilled.items() if qty > 0}
+        ctx.trace["fallback"] = {
+            "mode": mode if short else None,
+            "rule": fallbacks[0].label() if fallbacks and short else None,
+            "short": short,
+        }
+        if short and mode == "hold":
+            return Decision(
+                "held",
+                order.id,
+                "insufficient_stock",
+                "not enough stock: " + ", ".join(f"line {k} short {v}" for k, v in short.items()),
+                priority=priority,
+                versions=dict(ctx.snapshot.versions),
+                trace=ctx.trace,
+            )
+        for line_id, qty in short.items():
+            line = order.line(line_id)
+            product = ctx.products.get(line.sku)
+            vendor = product.dropship_vendor if product else None
+            if mode == "dropship" and vendor and vendor in ctx.locations:
+                allocations.append(Allocation(line_id, line.sku, vendor, qty, reserve=False))
+            elif mode == "preorder" and product and product.preorder_release:
+                backorders.append(
+                    Backorder(line_id, line.sku, qty, "preorder", product.preorder_release)
+                )
+            else:
+                backorders.append(
+                    Backorder(
+                        line_id,
+                        line.sku,
+                        qty,
+                        "backorder",
+                        backorder_promise(line.sku, qty, inbound, today),
+                    )
+                )
+        shipments = self._shipments(ctx, allocations)
+        stranded = [s.location_code for s in shipments if not s.carrier]
+        outcome = _outcome(allocations, backorders)
+        code = message = ""
+        if stranded:
+            outcome, code = "held", "no_carrier"
+            message = "no carrier service can ship from " + ", ".join(stranded)
+        return Decision(
+            outcome,
+            order.id,
+            code,
+            message,
+            allocations=tuple(allocations),
+            backorders=tuple(backorders),
+            shipments=tuple(shipments),
+            cost=round(plan.cost, 4),
+            shipping_cost=round(sum(s.rate for s in shipments), 2),
+            priority=priority,
+            versions=dict(ctx.snapshot.versions),
+            trace=ctx.trace,
+        )
+
+    def _shipments(self, ctx: _Context, allocations: Sequence[Allocation]) -> list[PlannedShipment]:
+        by_location: dict[str, list[Allocation]] = defaultdict(list)
+        for allocation in allocations:
+            by_location[allocation.location_code].append(allocation)
+        shipments = []
+        carrier_trace: dict[str, Any] = {}
+        for code in sorted(by_location):
+            lines = by_location[code]
+            products = [ctx.products.get(a.sku) for a in lines]
+            weight = sum(ctx.unit_weight(a.sku) * a.quantity for a in lines)
+            hazmat = any(p.hazmat for p in products if p)
+            longest = max(
+                (
+                    max(p.dimensions.length_cm, p.dimensions.width_cm, p.dimensions.height_cm)
+                    for p in products
+                    if p
+                ),
+                default=0.0,
+            )
+            distance = ctx.distance(code)
+            parcel = Parcel(weight, distance, ctx.order.ship_to.postal_code, hazmat, longest)
+            quotes = self.carriers.quotes(parcel, ctx.now, ctx.locations[code].cutoff)
+            facts = {
+                **ctx.facts,
+                "shipment": {
+                    "location_code": code,
+                    "units": sum(a.quantity for a in lines),
+                    "weight": weight,
+                    "hazmat": hazmat,
+                    "oversize": longest > 120.0,
+                    "distance": distance,
+                },
+            }
+            rules = run(ctx.snapshot, "carrier", facts, ctx.now)
+            choice = choose_carrier(
+                quotes, rules, ctx.order.requested_date, ctx.order.service_level
+            )
+            carrier_trace[code] = {
+                **choice.trace,
+                "rulesets": rules.traces,
+                "distance_km": round(distance, 1),
+                "weight_kg": round(weight, 3),
+            }
+            q = choice.quote
+            shipments.append(
+                PlannedShipment(
+                    code,
+                    tuple(lines),
+                    q.carrier if q else "",
+                    q.service if q else "",
+                    q.rate if q else 0.0,
+                    q.ship_date if q else None,
+                    q.promised_date if q else None,
+                    round(distance, 1),
+                    dropship=not lines[0].reserve,
+                )
+            )
+        ctx.trace["carriers"] = carrier_trace
+        return shipments
+
+
+def _outcome(allocations: Sequence[Allocation], backorders: Sequence[Backorder]) -> str:
+    if not backorders:
+        return "allocated"
+    if allocations:
+        return "partially_allocated"
+    if all(b.mode == "preorder" for b in backorders):
+        return "preordered"
+    return "backordered"

@@ -1,0 +1,74 @@
+"""Running one kind of published ruleset over facts: the pipeline's only door into `dsl`.
+
+Each step (validation, reservation, sourcing, carrier) calls `run` with its facts and reads
+back the fired actions in policy order, each remembering its rule and ruleset, plus the
+JSON-safe trace of every ruleset evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.rules.registry import RulesetSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """One action of one matched rule."""
+
+    kind: str
+    args: Mapping[str, Any]
+    rule: str
+    ruleset: str
+    action: Any = field(repr=False, compare=False)
+
+    def applies(self, candidate: Mapping[str, Any]) -> bool:
+        """Whether a candidate (location, carrier) satisfies the action's condition."""
+        test = getattr(self.action, "applies", None)
+        return True if test is None else bool(test(candidate))
+
+    @property
+    def about_candidate(self) -> bool:
+        return getattr(self.action, "applies", None) is not None
+
+    def label(self) -> str:
+        return f"{self.ruleset}: {self.rule}"
+
+
+@dataclass(slots=True)
+class RuleRun:
+    fired: list[Fired] = field(default_factory=list)
+    traces: list[dict[str, Any]] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def of(self, *kinds: str) -> list[Fired]:
+        return [f for f in self.fired if f.kind in kinds]
+
+
+def run(
+    snapshot: RulesetSnapshot,
+    kind: str,
+    facts: Mapping[str, Any],
+    now: datetime,
+    trace: bool = True,
+) -> RuleRun:
+    """Evaluate every ruleset of `kind` (in name order) and collect their actions."""
+    result = RuleRun()
+    for ruleset in snapshot.of(kind):
+        evaluation = ruleset.program.evaluate(dict(facts), now=now)
+        result.versions[ruleset.name] = ruleset.version
+        for match in evaluation.matches:
+            for action in match.actions:
+                result.fired.append(
+                    Fired(
+                        str(action.kind), dict(action.args), str(match.rule), ruleset.name, action
+                    )
+                )
+        if trace:
+            result.traces.append(
+                {"ruleset": ruleset.name, "version": ruleset.version, **evaluation.trace.to_dict()}
+            )
+    return result

@@ -1,0 +1,462 @@
+"""Pipeline scenarios: YAML files saying "given this world and these steps, expect this".
+
+A file declares a world (locations, products, customers, stock, inbound supply, rulesets,
+settings, the clock) and a list of scenarios. Each scenario is a list of steps run through
+the real message bus and handlers on an in-memory unit of work: `order` (create and process),
+`cancel`, `modify`, `release_hold`, `pick`/`pack`/`ship`/`deliver` (a location's shipment),
+`adjust`, `receive`, `transfer`, `receive_transfer`, `expire` (after advancing the clock),
+`consolidate`, `advance` (move the clock). A step's `expect` checks the persisted state of
+the order it names (or the last one): status, allocations per line and location, backorders,
+shipments and carriers, hold or reject codes, trace fragments, stock counters.
+
+`run_scenario_file(path)` is what `ordo rules test` and pytest call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.domain import commands as c
+from engine.domain.catalog import Customer, Location, LocationType, Product, Service
+from engine.domain.errors import DomainError
+from engine.domain.fulfilment import ShipmentStatus
+from engine.domain.inventory import InboundKind, InboundSupply, ReservationStatus, Stock
+from engine.domain.values import Address, Dimensions
+from engine.pipeline.carriers import load_catalog
+from engine.pipeline.decide import Decider, DeciderSettings
+from engine.rules.registry import RulesetRegistry
+
+
+@dataclass
+class ScenarioResult:
+    file: str
+    name: str
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        detail = "".join(f"\n    - {f}" for f in self.failures)
+        return f"{mark} {self.file}: {self.name}{detail}"
+
+
+class ScenarioError(DomainError):
+    code = "invalid_scenario"
+
+
+def _date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _time(value: Any) -> time:
+    hours, minutes = str(value).split(":")
+    return time(int(hours), int(minutes))
+
+
+def _location(spec: Mapping[str, Any]) -> Location:
+    return Location(
+        code=str(spec["code"]),
+        name=str(spec.get("name", spec["code"])),
+        type=LocationType(spec.get("type", "warehouse")),
+        address=Address(
+            str(spec.get("postal_code", "")),
+            state=str(spec.get("state", "")),
+            lat=spec.get("lat"),
+            lon=spec.get("lon"),
+        ),
+        daily_capacity=int(spec.get("capacity", 1000)),
+        cutoff=_time(spec.get("cutoff", "17:00")),
+        tags=frozenset(spec.get("tags", [])),
+        services=frozenset(Service(s) for s in spec.get("services", ["ship"])),
+        enabled=bool(spec.get("enabled", True)),
+    )
+
+
+def _product(spec: Mapping[str, Any]) -> Product:
+    dims = spec.get("dimensions_cm") or [0, 0, 0]
+    return Product(
+        sku=str(spec["sku"]),
+        name=str(spec.get("name", spec["sku"])),
+        price=Decimal(str(spec.get("price", "10.00"))),
+        weight_kg=float(spec.get("weight_kg", 1.0)),
+        dimensions=Dimensions(*(float(d) for d in dims)),
+        hazmat=bool(spec.get("hazmat", False)),
+        category=str(spec.get("category", "")),
+        tags=frozenset(spec.get("tags", [])),
+        preorder_release=_date(spec["preorder_release"]) if spec.get("preorder_release") else None,
+        dropship_vendor=spec.get("dropship_vendor"),
+    )
+
+
+def _stock(spec: Mapping[str, Any]) -> Stock:
+    return Stock(
+        sku=str(spec["sku"]),
+        location_code=str(spec["location"]),
+        on_hand=int(spec.get("on_hand", 0)),
+        reserved=int(spec.get("reserved", 0)),
+        safety_stock=int(spec.get("safety_stock", 0)),
+        channel_allocations={str(k): int(v) for k, v in (spec.get("allocations") or {}).items()},
+        reorder_point=int(spec.get("reorder_point", 0)),
+    )
+
+
+def _rulesets(spec: Mapping[str, Any], base: Path) -> RulesetRegistry:
+    sources = []
+    for entry in spec.get("rulesets", []) or []:
+        text = str(entry)
+        if "\n" not in text and text.endswith(".ordo"):
+            text = (base / text).read_text(encoding="utf-8")
+        sources.append(text)
+    return RulesetRegistry.from_sources(sources)
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    """One scenario's engine: bus, unit of work and clock over a freshly built world."""
+
+    bus: Any
+    uow: Any
+    clock: _Clock
+    decider: Decider
+    last_order: str = ""
+    last_transfer: str = ""
+
+
+def build_world(spec: Mapping[str, Any], base: Path) -> World:
+    from engine.adapters.memory import InMemoryUnitOfWork
+    from engine.service_layer.handlers import PipelineOptions
+    from engine.service_layer.messagebus import build_bus
+
+    uow = InMemoryUnitOfWork()
+    with uow:
+        for loc in spec.get("locations", []):
+            uow.locations.add(_location(loc))
+        for product in spec.get("products", []):
+            uow.products.add(_product(product))
+        for customer in spec.get("customers", []):
+            uow.customers.add(
+                Customer(
+                    str(customer["id"]),
+                    str(customer.get("email", "")),
+                    tier=str(customer.get("tier", "standard")),
+                    group=str(customer.get("group", "")),
+                )
+            )
+        for row in spec.get("stock", []):
+            uow.stock.add(_stock(row))
+        for number, supply in enumerate(spec.get("inbound", []), start=1):
+            uow.inbound.add(
+                InboundSupply(
+                    id=str(supply.get("id", f"po-{number}")),
+                    sku=str(supply["sku"]),
+                    location_code=str(supply["location"]),
+                    quantity=int(supply["quantity"]),
+                    expected_on=_date(supply["expected_on"]),
+                    kind=InboundKind.PURCHASE_ORDER,
+                )
+            )
+        uow.commit()
+    settings = dict(spec.get("settings") or {})
+    options = PipelineOptions(
+        auto_release=bool(settings.pop("auto_release", True)),
+        reservation_ttl=timedelta(minutes=int(settings.pop("reservation_ttl_minutes")))
+        if "reservation_ttl_minutes" in settings
+        else None,
+    )
+    decider = Decider(_rulesets(spec, base), load_catalog(), DeciderSettings(**settings))
+    clock = _Clock(_datetime(spec.get("now", "2026-11-18T10:00:00")))
+    bus = build_bus(lambda: uow, decider, clock, options)
+    return World(bus, uow, clock, decider)
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
+    ship_to = spec.get("ship_to", "10001")
+    address = (
+        c.AddressInput(str(ship_to))
+        if not isinstance(ship_to, Mapping)
+        else c.AddressInput(**{k: str(v) for k, v in ship_to.items()})
+    )
+    lines = tuple(
+        c.LineInput(
+            str(line["sku"]),
+            int(line.get("qty", line.get("quantity", 1))),
+            Decimal(str(line["price"])) if "price" in line else None,
+        )
+        for line in spec.get("lines", [])
+    )
+    return c.CreateOrder(
+        channel=str(spec.get("channel", "web")),
+        channel_order_id=str(spec.get("channel_order_id", spec.get("id", f"S-{number}"))),
+        customer_id=str(spec.get("customer", "c1")),
+        ship_to=address,
+        lines=lines,
+        service_level=str(spec.get("service_level", "standard")),
+        requested_date=_date(spec["requested_date"]) if spec.get("requested_date") else None,
+        priority=int(spec.get("priority", 0)),
+        order_id=str(spec["id"]) if "id" in spec else None,
+    )
+
+
+def _shipment_at(world: World, order_id: str, location: str) -> str:
+    with world.uow:
+        for shipment in world.uow.shipments.for_order(order_id):
+            if (
+                shipment.location_code == location
+                and shipment.status is not ShipmentStatus.CANCELLED
+            ):
+                return str(shipment.id)
+    raise ScenarioError(f"order {order_id} has no shipment from {location}")
+
+
+def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
+    """Run one step; returns the id of the order it concerns."""
+    bus, action = world.bus, next(k for k in step if k != "expect")
+    arg = step[action] if isinstance(step[action], Mapping) else {}
+    order_id = str(arg.get("order", world.last_order))
+    if action == "order":
+        order_id = bus.handle(_order_command(arg, number))
+    elif action == "cancel":
+        bus.handle(c.CancelOrder(order_id, str(arg.get("reason", "customer request"))))
+    elif action == "modify":
+        ship_to = c.AddressInput(str(arg["ship_to"])) if "ship_to" in arg else None
+        bus.handle(
+            c.ModifyOrder(
+                order_id,
+                quantities={str(k): int(v) for k, v in (arg.get("quantities") or {}).items()},
+                ship_to=ship_to,
+                add_lines=tuple(
+                    c.LineInput(str(x["sku"]), int(x["qty"])) for x in arg.get("add_lines", [])
+                ),
+                remove_lines=tuple(str(x) for x in arg.get("remove_lines", [])),
+            )
+        )
+    elif action == "release_hold":
+        bus.handle(c.ReleaseHold(order_id, str(arg.get("actor", "support"))))
+    elif action == "release":
+        bus.handle(c.ReleaseOrder(order_id))
+    elif action in ("pick", "pack", "ship", "deliver"):
+        status = {"pick": "picked", "pack": "packed", "ship": "shipped", "deliver": "delivered"}
+        shipment = _shipment_at(world, order_id, str(arg["location"]))
+        bus.handle(c.UpdateShipment(shipment, status[action], str(arg.get("tracking", ""))))
+    elif action == "adjust":
+        bus.handle(c.AdjustStock(str(arg["sku"]), str(arg["location"]), int(arg["delta"])))
+    elif action == "receive":
+        bus.handle(
+            c.ReceiveStock(
+                str(arg["sku"]),
+                str(arg["location"]),
+                int(arg["quantity"]),
+                str(arg.get("reference", "")),
+            )
+        )
+    elif action == "transfer":
+        world.last_transfer = bus.handle(
+            c.TransferStock(
+                str(arg["sku"]),
+                str(arg["from"]),
+                str(arg["to"]),
+                int(arg["quantity"]),
+                _date(arg.get("expected_on", world.clock.now.date())),
+            )
+        )
+    elif action == "receive_transfer":
+        bus.handle(c.ReceiveTransfer(str(arg.get("transfer", world.last_transfer))))
+    elif action == "advance":
+        world.clock.now += timedelta(
+            minutes=int(arg.get("minutes", 0)), days=int(arg.get("days", 0))
+        )
+    elif action == "expire":
+        bus.handle(c.ExpireReservations())
+    elif action == "consolidate":
+        merged = bus.handle(c.ConsolidateOrders(str(arg.get("customer", "c1"))))
+        order_id = merged or order_id
+    else:
+        raise ScenarioError(f"step {number}: unknown action '{action}'")
+    world.last_order = order_id
+    return order_id
+
+
+# --- expectations -----------------------------------------------------------------------------
+
+
+def _latest(traces: Sequence[Any], step: str) -> dict[str, Any]:
+    found = [t for t in traces if t.step == step]
+    return dict(found[-1].detail) if found else {}
+
+
+def _observe(world: World, order_id: str) -> dict[str, Any]:
+    """The persisted state an expectation may look at."""
+    uow = world.uow
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise ScenarioError(f"order {order_id} does not exist")
+        traces = sorted(uow.traces.for_order(order_id), key=lambda t: (t.at, t.id))
+        shipments = [
+            s for s in uow.shipments.for_order(order_id) if s.status is not ShipmentStatus.CANCELLED
+        ]
+        reservations = [
+            r for r in uow.reservations.for_order(order_id) if r.status is ReservationStatus.ACTIVE
+        ]
+        stock = {f"{s.sku}@{s.location_code}": s for s in uow.stock.list(limit=100_000)}
+        orders = {o.id: str(o.status) for o in uow.orders.list(limit=100_000)}
+    allocations: dict[str, dict[str, int]] = {}
+    for shipment in shipments:
+        for line in shipment.lines:
+            per = allocations.setdefault(line.order_line_id, {})
+            per[shipment.location_code] = per.get(shipment.location_code, 0) + line.quantity
+    sourcing = _latest(traces, "sourcing")
+    reserved: dict[str, int] = {}
+    for r in reservations:
+        key = f"{r.sku}@{r.location_code}"
+        reserved[key] = reserved.get(key, 0) + r.quantity
+    return {
+        "status": str(order.status),
+        "outcome": sourcing.get("outcome") or _latest(traces, "validation").get("outcome", ""),
+        "holds": [h.code for h in order.active_holds],
+        "reject": _latest(traces, "validation").get("code", ""),
+        "allocations": allocations,
+        "shipments": len(shipments),
+        "carriers": {s.location_code: f"{s.carrier}/{s.service}" for s in shipments},
+        "backorders": {b["line"]: b["quantity"] for b in sourcing.get("backorders", [])},
+        "backorder_modes": {b["line"]: b["mode"] for b in sourcing.get("backorders", [])},
+        "promised_date": order.promised_date.isoformat() if order.promised_date else None,
+        "reserved": reserved,
+        "stock": stock,
+        "lines": {line.id: str(line.status) for line in order.lines},
+        "quantities": {line.id: line.quantity for line in order.lines},
+        "excluded": {
+            k: v.get("excluded", {})
+            for k, v in sourcing.get("sourcing", {}).get("lines", {}).items()
+        },
+        "optimiser": sourcing.get("optimiser", {}).get("method"),
+        "trace_text": json.dumps([t.detail for t in traces], default=str),
+        "trace_steps": [t.step for t in traces],
+        "orders": orders,
+    }
+
+
+def _check(expect: Mapping[str, Any], seen: Mapping[str, Any]) -> list[str]:
+    failures: list[str] = []
+
+    def same(key: str, want: Any, got: Any) -> None:
+        if want != got:
+            failures.append(f"{key}: expected {want!r}, got {got!r}")
+
+    plain = {"status", "outcome", "shipments", "optimiser", "promised_date"}
+    for key, want in expect.items():
+        if key in plain:
+            same(key, str(want) if key == "promised_date" else want, seen[key])
+        elif key == "hold":
+            if want not in seen["holds"]:
+                failures.append(f"hold: expected '{want}' among active holds {seen['holds']}")
+        elif key == "reject":
+            same(key, want, seen["reject"])
+        elif key in ("allocations", "carriers", "reserved", "lines", "quantities", "orders"):
+            got = seen[key]
+            wanted = {str(k): v for k, v in want.items()}
+            if key == "orders":
+                got = {k: v for k, v in got.items() if k in wanted}
+            same(key, wanted, got)
+        elif key in ("backorders", "backorder_modes"):
+            same(key, {str(k): v for k, v in want.items()}, seen[key])
+        elif key == "stock":
+            for where, counters in want.items():
+                row = seen["stock"].get(where)
+                if row is None:
+                    failures.append(f"stock: no row {where}")
+                    continue
+                for name, value in counters.items():
+                    same(f"stock {where}.{name}", value, getattr(row, name))
+        elif key == "excluded":
+            for line, per_loc in want.items():
+                got_line = seen["excluded"].get(str(line), {})
+                for loc, fragment in per_loc.items():
+                    if fragment not in got_line.get(loc, ""):
+                        failures.append(
+                            f"excluded[{line}][{loc}]: expected '{fragment}' in "
+                            f"{got_line.get(loc)!r}"
+                        )
+        elif key == "trace":
+            for fragment in want:
+                if str(fragment) not in seen["trace_text"]:
+                    failures.append(f"trace: '{fragment}' not found")
+        elif key == "trace_steps":
+            for step in want:
+                if step not in seen["trace_steps"]:
+                    failures.append(f"trace_steps: '{step}' missing from {seen['trace_steps']}")
+        else:
+            failures.append(f"unknown expectation '{key}'")
+    return failures
+
+
+def run_scenario(
+    spec: Mapping[str, Any], scenario: Mapping[str, Any], base: Path, file: str = ""
+) -> ScenarioResult:
+    name = str(scenario.get("name", "unnamed"))
+    world = build_world(spec, base)
+    steps = list(scenario.get("steps", []))
+    if "order" in scenario:
+        steps.insert(0, {"order": scenario["order"], "expect": scenario.get("expect", {})})
+    failures: list[str] = []
+    for number, step in enumerate(steps, start=1):
+        expect = dict(step.get("expect") or {})
+        wanted_error = expect.pop("error", None)
+        try:
+            order_id = _run_step(world, step, number)
+        except DomainError as exc:
+            if wanted_error is None or str(wanted_error) not in exc.message:
+                failures.append(f"step {number}: {type(exc).__name__}: {exc.message}")
+            continue
+        if wanted_error is not None:
+            failures.append(f"step {number}: expected an error containing '{wanted_error}'")
+            continue
+        if expect:
+            failures += [f"step {number}: {f}" for f in _check(expect, _observe(world, order_id))]
+    return ScenarioResult(file, name, not failures, failures)
+
+
+def load_scenario_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
+    if "world" in data:
+        # A shared world file: its lists come first, the file's own entries are added to them.
+        base = yaml.safe_load((path.parent / str(data.pop("world"))).read_text(encoding="utf-8"))
+        for key, value in base.items():
+            if isinstance(value, list):
+                data[key] = [*value, *(data.get(key) or [])]
+            else:
+                data.setdefault(key, value)
+    return data
+
+
+def run_scenario_file(path: str | Path) -> list[ScenarioResult]:
+    """Run every scenario of a file; each gets a fresh world."""
+    path = Path(path)
+    spec = load_scenario_file(path)
+    return [run_scenario(spec, s, path.parent, path.name) for s in spec["scenarios"]]
+

@@ -1,0 +1,103 @@
+"""Choosing a carrier service for each planned shipment under the carrier rules.
+
+Every rate-card service that can carry the parcel is a candidate. `restrict` keeps only the
+candidates satisfying it, `exclude` removes those satisfying it, `prefer` lowers a
+candidate's effective price by its weight. `choose cheapest|fastest [meeting promise]` picks;
+without a `choose` rule the default is the cheapest meeting the promise, where the promise is
+the order's requested date or, for expedited service levels, a transit limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from engine.pipeline.carriers import Quote
+from engine.pipeline.ruling import RuleRun
+
+# Business days in transit a service level promises when the order names no date.
+LEVEL_TRANSIT = {"overnight": 1, "next_day": 1, "express": 2, "two_day": 2, "2day": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierChoice:
+    quote: Quote | None
+    reason: str
+    trace: Mapping[str, Any]
+
+
+def _meets(quote: Quote, requested: date | None, max_transit: int | None) -> bool:
+    if requested is not None and quote.promised_date > requested:
+        return False
+    return max_transit is None or quote.transit_days <= max_transit
+
+
+def choose_carrier(
+    quotes: Sequence[Quote], rules: RuleRun, requested: date | None, service_level: str
+) -> CarrierChoice:
+    excluded: dict[str, str] = {}
+    scores: dict[str, float] = {}
+    kept: list[Quote] = []
+    for q in quotes:
+        key = f"{q.carrier}/{q.service}"
+        facts = q.facts()
+        verdict = ""
+        for fired in rules.fired:
+            if fired.kind == "restrict" and not fired.applies(facts):
+                verdict = f"not allowed by rule '{fired.rule}'"
+            elif fired.kind == "exclude" and fired.applies(facts):
+                verdict = f"excluded by rule '{fired.rule}'"
+            if verdict:
+                break
+        if verdict:
+            excluded[key] = verdict
+            continue
+        scores[key] = sum(
+            float(f.args.get("weight", 0)) for f in rules.of("prefer") if f.applies(facts)
+        )
+        kept.append(q)
+    choose = rules.of("choose")
+    mode = str(choose[0].args.get("mode", "cheapest")) if choose else "cheapest"
+    must_meet = bool(choose[0].args.get("meeting_promise", False)) if choose else True
+    max_transit = LEVEL_TRANSIT.get(service_level)
+    pool = kept
+    note = ""
+    if must_meet and (requested is not None or max_transit is not None):
+        meeting = [q for q in kept if _meets(q, requested, max_transit)]
+        if meeting:
+            pool = meeting
+        elif kept:
+            # Nothing keeps the promise: ship as fast as possible rather than not at all.
+            mode, note = "fastest", "no service meets the promise; fastest chosen"
+
+    def cheapest(q: Quote) -> tuple[float, date, str, str]:
+        return (q.rate - scores[f"{q.carrier}/{q.service}"], q.promised_date, q.carrier, q.service)
+
+    def fastest(q: Quote) -> tuple[date, float, str, str]:
+        return (q.promised_date, q.rate - scores[f"{q.carrier}/{q.service}"], q.carrier, q.service)
+
+    chosen = (min(pool, key=fastest if mode == "fastest" else cheapest)) if pool else None
+    reason = note or (f"{mode}" + (" meeting promise" if must_meet and pool is not kept else ""))
+    if chosen is None:
+        reason = "no carrier service can take this shipment"
+    trace = {
+        "mode": mode,
+        "rules": [f.label() for f in rules.fired],
+        "quotes": [
+            {
+                "carrier": q.carrier,
+                "service": q.service,
+                "rate": q.rate,
+                "transit_days": q.transit_days,
+                "promised_date": q.promised_date.isoformat(),
+                "score": scores.get(f"{q.carrier}/{q.service}", 0.0),
+            }
+            for q in quotes
+        ],
+        "excluded": excluded,
+        "chosen": None if chosen is None else f"{chosen.carrier}/{chosen.service}",
+        "reason": reason,
+    }
+    return CarrierChoice(chosen, reason, trace)

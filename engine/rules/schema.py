@@ -1,0 +1,163 @@
+"""The domain as the rule language sees it: the `dsl.Schema` every ruleset is checked against.
+
+The description is plain data (`SCHEMA_SPEC`) so the API can show it to analysts; the
+`dsl.Schema` is built from it on first use. `engine.rules.facts` produces facts of exactly
+this shape: change both together.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import dsl
+
+_ADDRESS = {
+    "postal_code": "str",
+    "country": "str",
+    "state": "str",
+    "city": "str",
+    "lat": "number?",
+    "lon": "number?",
+}
+
+SCHEMA_SPEC: dict[str, Any] = {
+    "types": {
+        "product": {
+            "sku": "str",
+            "name": "str",
+            "price": "money(USD)",
+            "weight": "quantity(mass)",
+            "hazmat": "bool",
+            "category": "str",
+            "tags": "list(str)",
+            "oversize": "bool",
+            "longest_side_cm": "number",
+            "preorder_release": "date?",
+            "dropship_vendor": "str?",
+            "is_kit": "bool",
+            "known": "bool",
+        },
+        "line": {
+            "id": "str",
+            "sku": "str",
+            "quantity": "int",
+            "price": "money(USD)",
+            "amount": "money(USD)",
+            "product": "product",
+        },
+    },
+    "roots": {
+        "order": {
+            "id": "str",
+            "channel": "str",
+            "channel_order_id": "str",
+            "customer_id": "str",
+            "email": "str",
+            "currency": "str",
+            "service_level": "str",
+            "priority": "int",
+            "total": "money(USD)",
+            "created_at": "datetime",
+            "requested_date": "date?",
+            "ship_to": dict(_ADDRESS),
+            "lines": "list(line)",
+            "line_count": "int",
+            "units": "int",
+            "weight": "quantity(mass)",
+            "hazmat": "bool",
+        },
+        "customer": {
+            "id": "str",
+            "email": "str",
+            "name": "str",
+            "tier": "str",
+            "group": "str",
+        },
+        "location": {
+            "code": "str",
+            "name": "str",
+            "type": "str",
+            "tags": "list(str)",
+            "services": "list(str)",
+            "postal_code": "str",
+            "state": "str",
+            "country": "str",
+            "lat": "number?",
+            "lon": "number?",
+            "daily_capacity": "int",
+            "distance": "quantity(length)",
+        },
+        "carrier": {
+            "code": "str",
+            "name": "str",
+            "service": "str",
+            "level": "str",
+            "zone": "int",
+            "rate": "money(USD)",
+            "transit_days": "int",
+            "ship_date": "date",
+            "promised_date": "date",
+            "hazmat_ok": "bool",
+        },
+        "shipment": {
+            "location_code": "str",
+            "units": "int",
+            "weight": "quantity(mass)",
+            "hazmat": "bool",
+            "oversize": "bool",
+            "distance": "quantity(length)",
+        },
+        "event": {
+            "name": "str",
+            "order_id": "str?",
+            "shipment_id": "str?",
+            "sku": "str?",
+            "location_code": "str?",
+            "carrier": "str?",
+            "channel": "str?",
+            "code": "str?",
+            "severity": "str?",
+            "quantity": "int?",
+            "available": "int?",
+            "hours_late": "number?",
+            "from_status": "str?",
+            "to_status": "str?",
+        },
+    },
+    "kinds": {
+        "validation": ["order", "customer"],
+        "sourcing": ["order", "customer", "location"],
+        "reservation": ["order", "customer", "location"],
+        "carrier": ["order", "customer", "shipment", "carrier"],
+        "alert": ["event"],
+    },
+    "events": [
+        "order.received",
+        "order.validated",
+        "order.sourced",
+        "order.reserved",
+        "order.modified",
+        "order.status_changed",
+        "order.held",
+        "order.rejected",
+        "order.cancelled",
+        "order.released",
+        "stock.reserved",
+        "stock.released",
+        "stock.adjusted",
+        "shipment.status_changed",
+        "shipment.late",
+        "return.status_changed",
+        "alert.raised",
+    ],
+}
+
+
+@lru_cache(maxsize=1)
+def domain_schema() -> dsl.Schema:
+    """The compiled schema, built once on first use (never at import)."""
+    import dsl
+
+    return dsl.Schema.from_dict(SCHEMA_SPEC)

@@ -1,0 +1,406 @@
+"""Order handlers: create an order and run it through the pipeline; the handler registry.
+
+`process_order` asks the pure `Decider` what to do, then makes it so in one transaction:
+reserve stock atomically (`uow.stock.try_reserve`, a conditional update in the database),
+record reservations and fulfilment orders, store a decision trace per step and move the
+order along its lifecycle. If a reservation loses a race with another order, the transaction
+rolls back and the order is decided again against fresh stock, a bounded number of times.
+
+Lifecycle handlers (cancel, modify, holds, shipments, consolidation) live in `lifecycle.py`,
+stock handlers in `inventory.py`; `COMMAND_HANDLERS` and `EVENT_HANDLERS` list them all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from engine.adapters.geo import postal_code_coordinates
+from engine.domain import commands, events
+from engine.domain.catalog import Product
+from engine.domain.errors import Conflict, NotFound
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
+from engine.domain.inventory import Reservation
+from engine.domain.operations import DecisionTrace
+from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.values import Address, money
+from engine.pipeline.decide import Decider, Decision
+from engine.pipeline.stock_view import SnapshotStockView
+from engine.service_layer.unit_of_work import UnitOfWork
+
+Clock = Callable[[], datetime]
+# Orders the pipeline may (re)decide; anything else has been decided already.
+DECIDABLE = frozenset({OrderStatus.RECEIVED})
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How the service layer applies decisions (from `ordo.settings`)."""
+
+    # Release fulfilment orders to their locations as soon as a carrier is assigned.
+    auto_release: bool = True
+    # Reservations of orders not yet released expire after this long (None: never).
+    reservation_ttl: timedelta | None = None
+    # Re-decisions after losing a reservation race before the order is held.
+    max_attempts: int = 4
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+def address_from(data: commands.AddressInput) -> Address:
+    address = Address(
+        postal_code=data.postal_code.strip(),
+        country=data.country,
+        line1=data.line1,
+        city=data.city,
+        state=data.state,
+        name=data.name,
+    )
+    coordinates = postal_code_coordinates(address.postal_code, address.country)
+    return address.with_coordinates(*coordinates) if coordinates else address
+
+
+def order_lines(
+    uow: UnitOfWork, lines: Sequence[commands.LineInput], start: int = 1
+) -> list[OrderLine]:
+    """Lines from input; a missing price is the catalogue price (0 for an unknown SKU, which
+    validation then rejects by name)."""
+    built = []
+    for number, data in enumerate(lines, start=start):
+        price = data.price
+        if price is None:
+            product = uow.products.get(data.sku)
+            price = product.price if product else money(0)
+        built.append(OrderLine(data.line_id or str(number), data.sku, data.quantity, money(price)))
+    return built
+
+
+def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, clock: Clock) -> str:
+    """Store a new order as `received`; the `order.received` event starts the pipeline."""
+    with uow:
+        if uow.orders.get_by_channel_id(cmd.channel, cmd.channel_order_id) is not None:
+            raise Conflict(
+                f"order {cmd.channel_order_id} from channel {cmd.channel} already exists"
+            )
+        order = Order(
+            id=cmd.order_id or new_id("ord"),
+            channel=cmd.channel,
+            channel_order_id=cmd.channel_order_id,
+            customer_id=cmd.customer_id,
+            ship_to=address_from(cmd.ship_to),
+            lines=order_lines(uow, cmd.lines),
+            created_at=clock(),
+            email=cmd.email,
+            currency=cmd.currency,
+            service_level=cmd.service_level,
+            requested_date=cmd.requested_date,
+            priority=cmd.priority,
+        )
+        order.events.append(events.OrderReceived(order.id, order.channel))
+        uow.orders.add(order)
+        uow.commit()
+        return order.id
+
+
+# --- process_order ----------------------------------------------------------------------------
+
+
+class _ReleasedToday(Mapping[str, int]):
+    """Shipments released today per location, counted only for locations the Decider asks
+    about (it screens stocked locations, not all of them)."""
+
+    def __init__(self, uow: UnitOfWork, day: date) -> None:
+        self.uow, self.day, self.cache = uow, day, dict[str, int]()
+
+    def __getitem__(self, code: str) -> int:
+        if code not in self.cache:
+            self.cache[code] = self.uow.shipments.count_released_on(code, self.day)
+        return self.cache[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cache)
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+
+def decide(order: Order, uow: UnitOfWork, decider: Decider, now: datetime) -> Decision:
+    """Load what the Decider needs for one order and ask it (no writes)."""
+    skus = sorted({line.sku for line in order.lines})
+    products: dict[str, Product] = {}
+    for sku in skus:
+        product = uow.products.get(sku)
+        if product is not None:
+            products[sku] = product
+    inbound = [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
+    return decider.decide(
+        order,
+        uow.customers.get(order.customer_id),
+        products,
+        list(uow.locations.list(limit=100_000)),
+        SnapshotStockView(uow.stock.for_skus(skus)),
+        now,
+        inbound=inbound,
+        shipments_today=_ReleasedToday(uow, now.date()),
+        waived_holds=frozenset(h.code for h in order.holds if not h.active),
+    )
+
+
+def process_order(
+    cmd: commands.ProcessOrder,
+    uow: UnitOfWork,
+    decider: Decider,
+    clock: Clock,
+    options: PipelineOptions,
+) -> str:
+    """Decide and apply; returns the order's new status. Idempotent: an order already decided
+    is left alone (the event that triggers this may be delivered twice)."""
+    for attempt in range(1, options.max_attempts + 1):
+        with uow:
+            order = uow.orders.get(cmd.order_id)
+            if order is None:
+                raise NotFound("order", cmd.order_id)
+            if order.status not in DECIDABLE:
+                return str(order.status)
+            now = clock()
+            decision = decide(order, uow, decider, now)
+            if _reserve_all(uow, order, decision, now, options):
+                _apply(uow, order, decision, now, attempt, options)
+                uow.commit()
+                return str(order.status)
+            # Lost a race for stock: roll back what this attempt reserved and decide again.
+            uow.rollback()
+    with uow:
+        order = uow.orders.get(cmd.order_id)
+        assert order is not None
+        order.hold(
+            "reservation_contention",
+            f"stock kept changing while reserving ({options.max_attempts} attempts)",
+            clock(),
+        )
+        uow.commit()
+        return str(order.status)
+
+
+def _reserve_all(
+    uow: UnitOfWork, order: Order, decision: Decision, now: datetime, options: PipelineOptions
+) -> bool:
+    expires = None
+    if options.reservation_ttl is not None and not options.auto_release:
+        expires = now + options.reservation_ttl
+    for allocation in decision.allocations:
+        if not allocation.reserve:
+            continue
+        if not uow.stock.try_reserve(
+            allocation.sku, allocation.location_code, allocation.quantity, order.channel
+        ):
+            return False
+        uow.reservations.add(
+            Reservation(
+                id=new_id("res"),
+                order_id=order.id,
+                line_id=allocation.line_id,
+                sku=allocation.sku,
+                location_code=allocation.location_code,
+                quantity=allocation.quantity,
+                created_at=now,
+                channel=order.channel,
+                expires_at=expires,
+            )
+        )
+        uow.record(
+            events.StockReserved(
+                order.id, allocation.sku, allocation.location_code, allocation.quantity
+            )
+        )
+    return True
+
+
+def _trace(
+    uow: UnitOfWork,
+    order: Order,
+    decision: Decision,
+    step: str,
+    kind_prefix: str,
+    outcome: str,
+    detail: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    versions = [
+        (name, v) for name, v in sorted(decision.versions.items()) if name.startswith(kind_prefix)
+    ] or sorted(decision.versions.items())[:1]
+    name, version = versions[0] if versions else ("", 0)
+    uow.traces.add(
+        DecisionTrace(new_id("trc"), order.id, step, name, version, now, outcome, dict(detail))
+    )
+
+
+def _apply(
+    uow: UnitOfWork,
+    order: Order,
+    decision: Decision,
+    now: datetime,
+    attempt: int,
+    options: PipelineOptions,
+) -> None:
+    trace = decision.trace
+    validation = trace.get("validation", {})
+    uow.traces.add(
+        DecisionTrace(
+            new_id("trc"),
+            order.id,
+            "validation",
+            *_first(decision, "validation"),
+            now,
+            str(validation.get("outcome", "pass")),
+            dict(validation),
+        )
+    )
+    if decision.outcome == "rejected":
+        order.reject(decision.code, decision.message)
+        return
+    if decision.outcome == "held":
+        if "sourcing" in trace:
+            _store_sourcing(uow, order, decision, now, attempt)
+        order.hold(decision.code, decision.message, now)
+        return
+    order.transition(OrderStatus.VALIDATED)
+    _store_sourcing(uow, order, decision, now, attempt)
+    backordered = {b.line_id for b in decision.backorders}
+    for line in order.lines:
+        line.status = LineStatus.BACKORDERED if line.id in backordered else LineStatus.ALLOCATED
+    order.promised_date = decision.promised_date
+    if not decision.allocations:
+        order.transition(
+            OrderStatus.PREORDERED if decision.outcome == "preordered" else OrderStatus.BACKORDERED,
+            decision.outcome,
+        )
+        return
+    order.transition(OrderStatus.SOURCED, decision.outcome)
+    order.transition(OrderStatus.RESERVED)
+    shipments = []
+    for planned in decision.shipments:
+        shipment = FulfillmentOrder(
+            id=new_id("ful"),
+            order_id=order.id,
+            location_code=planned.location_code,
+            lines=[ShipmentLine(a.line_id, a.sku, a.quantity) for a in planned.lines],
+            created_at=now,
+            carrier=planned.carrier,
+            service=planned.service,
+            rate=money(planned.rate),
+            promised_date=planned.promised_date,
+        )
+        uow.shipments.add(shipment)
+        shipments.append(shipment)
+    uow.traces.add(
+        DecisionTrace(
+            new_id("trc"),
+            order.id,
+            "carrier",
+            *_first(decision, "carrier"),
+            now,
+            "assigned",
+            dict(trace.get("carriers", {})),
+        )
+    )
+    order.transition(OrderStatus.CARRIER_ASSIGNED)
+    if options.auto_release:
+        release_shipments(order, shipments, now)
+
+
+def release_shipments(order: Order, shipments: Sequence[FulfillmentOrder], now: datetime) -> None:
+    for shipment in shipments:
+        if shipment.status is ShipmentStatus.PENDING:
+            shipment.move(ShipmentStatus.RELEASED, now)
+    order.transition(OrderStatus.RELEASED)
+    order.events.append(events.OrderReleased(order.id, [s.id for s in shipments]))
+
+
+def _store_sourcing(
+    uow: UnitOfWork, order: Order, decision: Decision, now: datetime, attempt: int
+) -> None:
+    trace = decision.trace
+    detail = {
+        "outcome": decision.outcome,
+        "attempt": attempt,
+        "reservation": trace.get("reservation", {}),
+        "sourcing": trace.get("sourcing", {}),
+        "optimiser": trace.get("optimiser", {}),
+        "fallback": trace.get("fallback", {}),
+        "allocations": [
+            {
+                "line": a.line_id,
+                "sku": a.sku,
+                "location": a.location_code,
+                "quantity": a.quantity,
+                "reserved": a.reserve,
+            }
+            for a in decision.allocations
+        ],
+        "backorders": [
+            {
+                "line": b.line_id,
+                "sku": b.sku,
+                "quantity": b.quantity,
+                "mode": b.mode,
+                "promised_date": b.promised_date.isoformat() if b.promised_date else None,
+            }
+            for b in decision.backorders
+        ],
+        "cost": decision.cost,
+    }
+    uow.traces.add(
+        DecisionTrace(
+            new_id("trc"),
+            order.id,
+            "sourcing",
+            *_first(decision, "sourcing"),
+            now,
+            decision.outcome,
+            detail,
+        )
+    )
+
+
+def _first(decision: Decision, section: str) -> tuple[str, int]:
+    """The first ruleset of a step recorded in the trace, with its version."""
+    rulesets = (
+        decision.trace.get(section, {}).get("rulesets", [])
+        if section != "carrier"
+        else [
+            rs
+            for shipment in decision.trace.get("carriers", {}).values()
+            for rs in shipment.get("rulesets", [])
+        ]
+    )
+    if rulesets:
+        return str(rulesets[0].get("ruleset", "")), int(rulesets[0].get("version", 0))
+    return "", 0
+
+
+def traces_for(uow: UnitOfWork, order_id: str) -> list[DecisionTrace]:
+    """Every decision trace of an order, oldest first (the API's trace endpoint)."""
+    with uow:
+        if uow.orders.get(order_id) is None:
+            raise NotFound("order", order_id)
+        return sorted(uow.traces.for_order(order_id), key=lambda t: (t.at, t.id))
+
+
+# --- event handlers ---------------------------------------------------------------------------
+
+
+def on_order_received(event: events.OrderReceived, uow: UnitOfWork) -> commands.Command:
+    return commands.ProcessOrder(event.order_id)
+
+
+def on_status_changed(event: events.OrderStatusChanged, uow: UnitOfWork) -> list[commands.Command]:
+    """An order sent back to `received` (modified, hold released) is decided again."""
+    if event.to_status == OrderStatus.RECEIVED and event.from_status != OrderStatus.RECEIVED:
+        return [commands.ProcessOrder(event.order_id)]
+    return []

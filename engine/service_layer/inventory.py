@@ -1,0 +1,246 @@
+"""Stock handlers and queries: adjustments, receipts, transfers, expiry, ATP and reorders.
+
+Every change goes through the stock repository's primitives (the same arithmetic as
+`engine.domain.inventory.Stock`), records a `stock.adjusted` event, and refuses bad input
+with a message naming the SKU, the location and the numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from engine.domain import commands, events
+from engine.domain.errors import Conflict, InsufficientStock, InvalidQuantity, NotFound
+from engine.domain.inventory import InboundKind, InboundSupply, ReservationStatus, Stock
+from engine.domain.orders import OrderStatus
+from engine.service_layer.handlers import Clock, new_id
+from engine.service_layer.unit_of_work import UnitOfWork
+
+
+def _location(uow: UnitOfWork, code: str) -> None:
+    if uow.locations.get(code) is None:
+        raise NotFound("location", code)
+
+
+def _adjusted(uow: UnitOfWork, stock: Stock, delta: int, reason: str) -> None:
+    uow.record(
+        events.StockAdjusted(
+            stock.sku, stock.location_code, delta, stock.on_hand, stock.available, reason
+        )
+    )
+
+
+def adjust_stock(cmd: commands.AdjustStock, uow: UnitOfWork) -> int:
+    """A count correction (either sign); returns the new on-hand quantity."""
+    if cmd.delta == 0:
+        raise InvalidQuantity(f"adjustment of {cmd.sku} at {cmd.location_code} must not be 0")
+    with uow:
+        _location(uow, cmd.location_code)
+        if uow.products.get(cmd.sku) is None:
+            raise NotFound("product", cmd.sku)
+        stock = uow.stock.adjust(cmd.sku, cmd.location_code, cmd.delta)
+        _adjusted(uow, stock, cmd.delta, cmd.reason)
+        uow.commit()
+        return stock.on_hand
+
+
+def receive_stock(cmd: commands.ReceiveStock, uow: UnitOfWork) -> int:
+    """Goods in (a WMS feed or a person); `reference` may name the purchase order it fills."""
+    if cmd.quantity <= 0:
+        raise InvalidQuantity(f"received quantity must be positive, got {cmd.quantity}")
+    with uow:
+        _location(uow, cmd.location_code)
+        if uow.products.get(cmd.sku) is None:
+            raise NotFound("product", cmd.sku)
+        if cmd.reference:
+            supply = uow.inbound.get(cmd.reference)
+            if supply is not None and not supply.received:
+                supply.received = True
+        stock = uow.stock.adjust(cmd.sku, cmd.location_code, cmd.quantity)
+        _adjusted(uow, stock, cmd.quantity, f"received {cmd.reference}".strip())
+        uow.commit()
+        return stock.on_hand
+
+
+def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> str:
+    """Send units to another location: they leave now and are in transit until received."""
+    if cmd.quantity <= 0:
+        raise InvalidQuantity(f"transfer quantity must be positive, got {cmd.quantity}")
+    if cmd.from_location == cmd.to_location:
+        raise InvalidQuantity(f"transfer of {cmd.sku} from {cmd.from_location} to itself")
+    with uow:
+        _location(uow, cmd.from_location)
+        _location(uow, cmd.to_location)
+        source = uow.stock.get((cmd.sku, cmd.from_location))
+        free = source.available if source else 0
+        if cmd.quantity > free:
+            raise InsufficientStock(cmd.sku, cmd.from_location, cmd.quantity, free)
+        stock = uow.stock.adjust(cmd.sku, cmd.from_location, -cmd.quantity)
+        _adjusted(uow, stock, -cmd.quantity, f"transfer to {cmd.to_location}")
+        transfer = InboundSupply(
+            id=new_id("trf"),
+            sku=cmd.sku,
+            location_code=cmd.to_location,
+            quantity=cmd.quantity,
+            expected_on=cmd.expected_on,
+            kind=InboundKind.TRANSFER,
+            reference=f"from {cmd.from_location}",
+        )
+        uow.inbound.add(transfer)
+        uow.commit()
+        return transfer.id
+
+
+def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork) -> int:
+    with uow:
+        transfer = uow.inbound.get(cmd.transfer_id)
+        if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+            raise NotFound("transfer", cmd.transfer_id)
+        if transfer.received:
+            raise Conflict(f"transfer {transfer.id} was already received")
+        transfer.received = True
+        stock = uow.stock.adjust(transfer.sku, transfer.location_code, transfer.quantity)
+        _adjusted(uow, stock, transfer.quantity, f"transfer {transfer.id} received")
+        uow.commit()
+        return stock.on_hand
+
+
+def expire_reservations(cmd: commands.ExpireReservations, uow: UnitOfWork, clock: Clock) -> int:
+    """Release reservations past their expiry; their unreleased orders go on hold."""
+    with uow:
+        now = clock()
+        expired = 0
+        for reservation in uow.reservations.expired(now, cmd.limit):
+            if not reservation.is_expired(now):
+                continue
+            uow.stock.release(reservation.sku, reservation.location_code, reservation.quantity)
+            reservation.move(ReservationStatus.EXPIRED)
+            uow.record(
+                events.StockReleased(
+                    reservation.order_id,
+                    reservation.sku,
+                    reservation.location_code,
+                    reservation.quantity,
+                )
+            )
+            expired += 1
+            order = uow.orders.get(reservation.order_id)
+            if (
+                order is not None
+                and order.can_move_to(OrderStatus.HELD)
+                and (order.status is not OrderStatus.HELD)
+            ):
+                order.hold("reservation_expired", "stock reservation expired before release", now)
+        uow.commit()
+        return expired
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def available_to_promise(uow: UnitOfWork, sku: str, channel: str | None = None) -> dict[str, Any]:
+    """ATP of a SKU across every location, or as one channel sees it."""
+    with uow:
+        rows = uow.stock.for_sku(sku)
+        by_location = {
+            row.location_code: row.available_for(channel) if channel else row.available
+            for row in sorted(rows, key=lambda r: r.location_code)
+        }
+        return {
+            "sku": sku,
+            "channel": channel,
+            "total": sum(by_location.values()),
+            "by_location": by_location,
+        }
+
+
+def daily_demand(uow: UnitOfWork, sku: str, days: int, today: date) -> list[int]:
+    """Units of `sku` ordered per day over the last `days` days (oldest first)."""
+    start = today - timedelta(days=days - 1)
+    per_day: dict[date, int] = defaultdict(int)
+    orders = uow.orders.search(
+        sku=sku,
+        created_from=datetime.combine(start, datetime.min.time(), tzinfo=None),
+        limit=100_000,
+    )
+    for order in orders:
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            continue
+        day = order.created_at.date()
+        if start <= day <= today:
+            per_day[day] += sum(line.quantity for line in order.lines if line.sku == sku)
+    return [per_day[start + timedelta(days=i)] for i in range(days)]
+
+
+def moving_average(series: list[int], window: int) -> float:
+    recent = series[-window:] if window > 0 else series
+    return sum(recent) / len(recent) if recent else 0.0
+
+
+def exponential_smoothing(series: list[int], alpha: float) -> float:
+    if not 0 < alpha <= 1:
+        raise InvalidQuantity(f"smoothing factor must be in (0, 1], got {alpha}")
+    level = float(series[0]) if series else 0.0
+    for value in series[1:]:
+        level = alpha * value + (1 - alpha) * level
+    return level
+
+
+@dataclass(frozen=True)
+class ReorderSuggestion:
+    sku: str
+    location_code: str
+    daily_forecast: float
+    reorder_point: int
+    position: int  # on hand - reserved + inbound not yet received
+    suggested_quantity: int
+
+
+def reorder_suggestions(
+    uow: UnitOfWork,
+    today: date,
+    *,
+    history_days: int = 28,
+    lead_time_days: int = 7,
+    cover_days: int = 14,
+    method: str = "moving_average",
+    alpha: float = 0.3,
+) -> list[ReorderSuggestion]:
+    """Per stocked (SKU, location): forecast daily demand from order history (shared across
+    the locations holding the SKU), the reorder point (lead-time demand + safety stock) and
+    how much to buy to cover lead time plus `cover_days` when at or below it."""
+    if method not in ("moving_average", "exponential_smoothing"):
+        raise InvalidQuantity(f"unknown forecast method '{method}'")
+    suggestions = []
+    with uow:
+        rows_by_sku: dict[str, list[Stock]] = defaultdict(list)
+        for product in uow.products.list(limit=100_000):
+            rows_by_sku[product.sku].extend(uow.stock.for_sku(product.sku))
+        for sku, rows in sorted(rows_by_sku.items()):
+            if not rows:
+                continue
+            series = daily_demand(uow, sku, history_days, today)
+            total = (
+                moving_average(series, history_days)
+                if method == "moving_average"
+                else exponential_smoothing(series, alpha)
+            )
+            share = total / len(rows)
+            inbound: dict[str, int] = defaultdict(int)
+            for supply in uow.inbound.for_sku(sku):
+                if not supply.received:
+                    inbound[supply.location_code] += supply.quantity
+            for row in sorted(rows, key=lambda r: r.location_code):
+                point = math.ceil(share * lead_time_days) + row.safety_stock
+                point = max(point, row.reorder_point)
+                position = row.on_hand - row.reserved + inbound[row.location_code]
+                target = math.ceil(share * (lead_time_days + cover_days)) + row.safety_stock
+                qty = max(0, target - position) if position <= point else 0
+                suggestions.append(
+                    ReorderSuggestion(sku, row.location_code, round(share, 3), point, position, qty)
+                )
+    return suggestions

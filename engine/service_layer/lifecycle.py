@@ -1,0 +1,273 @@
+"""Exception management and the order's life after its decision.
+
+Cancel and modify work until release (modification sends the order back to `received`, and
+the `order.status_changed` event re-runs the pipeline); a person releases holds; warehouses
+report picks, shipments (consuming reservations; an order with some shipments out is
+partially shipped) and deliveries; a customer's open orders to one address are consolidated
+when the validation rules accept the merged order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from engine.domain import commands, events
+from engine.domain.errors import Conflict, DomainError, IllegalTransition, NotFound
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
+from engine.domain.inventory import ReservationStatus
+from engine.domain.orders import MODIFIABLE, LineStatus, Order, OrderLine, OrderStatus
+from engine.pipeline.decide import Decider
+from engine.pipeline.ruling import run
+from engine.pipeline.validation import validate
+from engine.rules import facts as F
+from engine.service_layer.handlers import (
+    Clock,
+    address_from,
+    order_lines,
+    release_shipments,
+)
+from engine.service_layer.unit_of_work import UnitOfWork
+
+
+def _order(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
+def release_reservations(uow: UnitOfWork, order: Order, status: ReservationStatus) -> int:
+    """Give back every active reservation of an order; returns the units released."""
+    units = 0
+    for reservation in uow.reservations.for_order(order.id):
+        if reservation.status is not ReservationStatus.ACTIVE:
+            continue
+        uow.stock.release(reservation.sku, reservation.location_code, reservation.quantity)
+        reservation.move(status)
+        units += reservation.quantity
+        uow.record(
+            events.StockReleased(
+                order.id, reservation.sku, reservation.location_code, reservation.quantity
+            )
+        )
+    return units
+
+
+def _cancel_pending_shipments(uow: UnitOfWork, order: Order, now: datetime) -> None:
+    for shipment in uow.shipments.for_order(order.id):
+        if shipment.status is ShipmentStatus.PENDING:
+            shipment.move(ShipmentStatus.CANCELLED, now)
+
+
+def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> str:
+    """Cancel before release: reservations go back to stock, pending shipments are cancelled."""
+    with uow:
+        order = _order(uow, cmd.order_id)
+        if not order.can_move_to(OrderStatus.CANCELLED):
+            raise IllegalTransition("order", order.id, order.status, OrderStatus.CANCELLED)
+        release_reservations(uow, order, ReservationStatus.RELEASED)
+        _cancel_pending_shipments(uow, order, clock())
+        order.cancel(cmd.reason or f"cancelled by {cmd.actor}")
+        uow.commit()
+        return str(order.status)
+
+
+def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
+    """Change quantities, address or lines before release; the order is decided again."""
+    with uow:
+        order = _order(uow, cmd.order_id)
+        if order.status not in MODIFIABLE:
+            raise IllegalTransition("order", order.id, order.status, "modified")
+        release_reservations(uow, order, ReservationStatus.RELEASED)
+        _cancel_pending_shipments(uow, order, clock())
+        added = order_lines(uow, cmd.add_lines, start=_next_line_number(order))
+        order.modify(
+            quantities=dict(cmd.quantities) or None,
+            ship_to=address_from(cmd.ship_to) if cmd.ship_to else None,
+            add_lines=added or None,
+            remove_lines=list(cmd.remove_lines) or None,
+        )
+        uow.commit()
+        return str(order.status)
+
+
+def _next_line_number(order: Order) -> int:
+    numbers = [int(line.id) for line in order.lines if line.id.isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def release_hold(cmd: commands.ReleaseHold, uow: UnitOfWork, clock: Clock) -> str:
+    """A person clears the holds; the order is decided again with those holds waived."""
+    with uow:
+        order = _order(uow, cmd.order_id)
+        order.release_holds(cmd.actor, clock())
+        uow.commit()
+        return str(order.status)
+
+
+def release_order(cmd: commands.ReleaseOrder, uow: UnitOfWork, clock: Clock) -> str:
+    """Release an order whose carrier is assigned to its locations (manual release mode)."""
+    with uow:
+        order = _order(uow, cmd.order_id)
+        if order.status is not OrderStatus.CARRIER_ASSIGNED:
+            raise IllegalTransition("order", order.id, order.status, OrderStatus.RELEASED)
+        release_shipments(order, list(uow.shipments.for_order(order.id)), clock())
+        uow.commit()
+        return str(order.status)
+
+
+_SHIPMENT_STATUS = {s.value: s for s in ShipmentStatus}
+
+
+def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock) -> str:
+    """Pick, pack, ship (consumes reservations) or deliver one fulfilment order."""
+    target = _SHIPMENT_STATUS.get(cmd.status)
+    if target is None or target in (ShipmentStatus.PENDING, ShipmentStatus.RELEASED):
+        allowed = "picked, packed, shipped, delivered"
+        raise DomainError(f"unknown shipment status '{cmd.status}', expected one of {allowed}")
+    with uow:
+        shipment = uow.shipments.get(cmd.shipment_id)
+        if shipment is None:
+            raise NotFound("shipment", cmd.shipment_id)
+        order = _order(uow, shipment.order_id)
+        now = clock()
+        if cmd.tracking_number:
+            shipment.tracking_number = cmd.tracking_number
+        shipment.move(target, now)
+        if target is ShipmentStatus.SHIPPED:
+            _consume(uow, order, shipment)
+        _follow_order(order, list(uow.shipments.for_order(order.id)), shipment, target)
+        uow.commit()
+        return str(shipment.status)
+
+
+def _consume(uow: UnitOfWork, order: Order, shipment: FulfillmentOrder) -> None:
+    """Reserved units leave the building; dropshipped lines had nothing reserved."""
+    reservations = [
+        r
+        for r in uow.reservations.for_order(order.id)
+        if r.location_code == shipment.location_code and r.status is ReservationStatus.ACTIVE
+    ]
+    for item in shipment.lines:
+        for reservation in reservations:
+            if (
+                reservation.line_id == item.order_line_id
+                and reservation.status is ReservationStatus.ACTIVE
+            ):
+                uow.stock.consume(reservation.sku, reservation.location_code, reservation.quantity)
+                reservation.move(ReservationStatus.CONSUMED)
+        line = order.line(item.order_line_id)
+        line.quantity_shipped = min(line.quantity, line.quantity_shipped + item.quantity)
+        if line.quantity_shipped >= line.quantity:
+            line.status = LineStatus.SHIPPED
+
+
+def _follow_order(
+    order: Order,
+    shipments: Sequence[FulfillmentOrder],
+    changed: FulfillmentOrder,
+    target: ShipmentStatus,
+) -> None:
+    """Move the order along with its shipments (the one just changed included)."""
+    live = [s for s in shipments if s.status is not ShipmentStatus.CANCELLED]
+    statuses = [changed.status if s.id == changed.id else s.status for s in live]
+    if target is ShipmentStatus.DELIVERED:
+        if all(s is ShipmentStatus.DELIVERED for s in statuses) and order.can_move_to(
+            OrderStatus.DELIVERED
+        ):
+            order.transition(OrderStatus.DELIVERED)
+        return
+    if target is ShipmentStatus.SHIPPED:
+        done = all(s in (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED) for s in statuses)
+        backordered = any(line.status is LineStatus.BACKORDERED for line in order.lines)
+        wanted = OrderStatus.SHIPPED if done and not backordered else OrderStatus.PARTIALLY_SHIPPED
+        if order.can_move_to(wanted):
+            order.transition(wanted)
+        return
+    step = {ShipmentStatus.PICKED: OrderStatus.PICKED, ShipmentStatus.PACKED: OrderStatus.PACKED}
+    if order.can_move_to(step[target]):
+        order.transition(step[target])
+
+
+# --- consolidation ----------------------------------------------------------------------------
+
+CONSOLIDATABLE = frozenset(MODIFIABLE - {OrderStatus.HELD})
+
+
+def consolidate_orders(
+    cmd: commands.ConsolidateOrders, uow: UnitOfWork, decider: Decider, clock: Clock
+) -> str | None:
+    """Merge a customer's open orders that ship to the same address into the oldest one.
+
+    The merged order must pass the validation rules (a rule may, say, hold large orders or
+    forbid mixing channels); otherwise nothing changes. Returns the surviving order's id, or
+    None when there was nothing to merge or the rules refused.
+    """
+    with uow:
+        open_orders = [
+            o
+            for o in uow.orders.search(customer_id=cmd.customer_id, limit=1000)
+            if o.status in CONSOLIDATABLE
+        ]
+        groups: dict[tuple[str, str, str], list[Order]] = {}
+        for o in sorted(open_orders, key=lambda o: (o.created_at, o.id)):
+            key = (o.ship_to.postal_code, o.ship_to.line1.strip().lower(), o.currency)
+            groups.setdefault(key, []).append(o)
+        mergeable = [g for g in groups.values() if len(g) > 1]
+        if not mergeable:
+            return None
+        primary, *others = mergeable[0]
+        merged_lines = _merged_lines(primary, others)
+        if not _rules_allow(uow, decider, primary, merged_lines, clock()):
+            raise Conflict(
+                f"orders {', '.join(o.id for o in (primary, *others))} cannot be consolidated: "
+                "the validation rules do not accept the merged order"
+            )
+        now = clock()
+        for other in others:
+            release_reservations(uow, other, ReservationStatus.RELEASED)
+            _cancel_pending_shipments(uow, other, now)
+            other.cancel(f"consolidated into {primary.id}")
+        release_reservations(uow, primary, ReservationStatus.RELEASED)
+        _cancel_pending_shipments(uow, primary, now)
+        new_lines = merged_lines[len(primary.lines) :]
+        primary.modify(add_lines=new_lines)
+        uow.commit()
+        return primary.id
+
+
+def _merged_lines(primary: Order, others: Sequence[Order]) -> list[OrderLine]:
+    lines = [OrderLine(line.id, line.sku, line.quantity, line.price) for line in primary.lines]
+    for other in others:
+        for line in other.lines:
+            lines.append(OrderLine(f"{other.id}:{line.id}", line.sku, line.quantity, line.price))
+    return lines
+
+
+def _rules_allow(
+    uow: UnitOfWork, decider: Decider, primary: Order, lines: list[OrderLine], now: datetime
+) -> bool:
+    merged = Order(
+        primary.id,
+        primary.channel,
+        primary.channel_order_id,
+        primary.customer_id,
+        primary.ship_to,
+        lines,
+        primary.created_at,
+        primary.email,
+        primary.currency,
+        primary.service_level,
+        primary.requested_date,
+        priority=primary.priority,
+    )
+    products = {sku: p for sku in {ln.sku for ln in lines} if (p := uow.products.get(sku))}
+    facts = {
+        "order": F.order_facts(merged, products),
+        "customer": F.customer_facts(uow.customers.get(primary.customer_id), primary.customer_id),
+    }
+    verdict = validate(
+        facts["order"], run(decider.registry.snapshot, "validation", facts, now, trace=False)
+    )
+    return verdict.outcome == "pass"
