@@ -1,0 +1,103 @@
+"""The `ordo` command line: what it offers, and how it fails (one line, non-zero, no traceback)."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from engine.domain.errors import NotFound
+from ordo.cli import OrdoGroup, app
+from ordo.failures import NotAvailableYet
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_help_lists_every_command() -> None:
+    code, output = run("--help")
+    assert code == 0
+    for command in ("up", "serve", "demo", "db", "console", "worker", "rules", "simulate"):
+        assert f" {command} " in output
+
+
+def test_db_help_offers_upgrade() -> None:
+    code, output = run("db", "--help")
+    assert code == 0
+    assert "upgrade" in output
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["demo"], ["serve"], ["up"]])
+def test_a_bad_database_url_is_one_red_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", "mysql://root@localhost/ordo")
+    code, output = run(*command)
+    assert code == 1
+    assert output.strip().splitlines() == [
+        "error: ORDO_DATABASE_URL: must be an sqlite:/// or postgresql:// URL, "
+        "got 'mysql://root@localhost/ordo'"
+    ]
+
+
+def test_a_bad_setting_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDO_API_PORT", "abc")
+    code, output = run("serve")
+    assert code == 1
+    assert output.strip() == (
+        "error: ORDO_API_PORT: must be an integer between 1 and 65535, got 'abc'"
+    )
+
+
+def test_a_bad_port_flag_is_reported_like_the_setting_it_overrides() -> None:
+    code, output = run("serve", "--port", "http")
+    assert code == 1
+    assert output.strip().startswith("error: ORDO_API_PORT: must be an integer")
+
+
+def test_a_missing_settings_file_is_one_line_naming_the_file() -> None:
+    code, output = run("--settings", "/nonexistent/ordo.yaml", "db", "upgrade")
+    assert code == 1
+    assert output.strip() == "error: ORDO_SETTINGS_FILE /nonexistent/ordo.yaml: no such file"
+
+
+def guarded_app(error: Exception) -> typer.Typer:
+    """An app with Ordo's error guard whose only command fails with `error`."""
+    guarded = typer.Typer(cls=OrdoGroup)
+
+    @guarded.command()
+    def fail() -> None:
+        raise error
+
+    @guarded.command()
+    def other() -> None:
+        """Keeps `fail` a subcommand rather than the whole app."""
+
+    return guarded
+
+
+def test_a_command_not_built_yet_says_what_is_missing_and_exits_2() -> None:
+    result = runner.invoke(guarded_app(NotAvailableYet("the simulator")), ["fail"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: not available yet: the simulator"
+
+
+def test_a_refused_domain_request_is_one_line_and_exit_1() -> None:
+    result = runner.invoke(guarded_app(NotFound("order", "A-1")), ["fail"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: order 'A-1' does not exist"
+
+
+def test_an_unexpected_error_is_not_disguised_as_a_user_mistake(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in Ordo")
+
+    monkeypatch.setattr("ordo.cli.load_settings", broken)
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert isinstance(result.exception, RuntimeError)

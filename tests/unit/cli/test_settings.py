@@ -1,0 +1,109 @@
+"""Settings are validated at start-up and every problem is one line naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordo.settings import DEFAULT_SECRET_KEY, SettingsError, load_settings
+
+
+def error_for(**overrides: object) -> str:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(**overrides)
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+def test_defaults_run_on_an_sqlite_file_in_the_data_folder_and_the_in_process_bus() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///data/ordo.sqlite3"
+    assert settings.redis_url is None
+    assert settings.api_url == "http://127.0.0.1:8000"
+    assert settings.environment == "development"
+
+
+def test_a_non_numeric_port_names_the_variable_the_rule_and_the_value() -> None:
+    assert error_for(api_port="abc") == (
+        "ORDO_API_PORT: must be an integer between 1 and 65535, got 'abc'"
+    )
+
+
+def test_a_port_out_of_range_is_refused() -> None:
+    assert error_for(console_port=70000).startswith("ORDO_CONSOLE_PORT: must be an integer")
+
+
+def test_a_port_from_the_environment_is_reported_under_its_variable_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_API_PORT", "80a")
+    assert error_for() == "ORDO_API_PORT: must be an integer between 1 and 65535, got '80a'"
+
+
+def test_a_foreign_database_scheme_is_refused() -> None:
+    message = error_for(database_url="mysql://root@localhost/ordo")
+    assert message.startswith("ORDO_DATABASE_URL: must be an sqlite:/// or postgresql:// URL")
+
+
+def test_a_malformed_database_url_is_one_clear_line() -> None:
+    assert error_for(database_url="not a url").startswith(
+        "ORDO_DATABASE_URL: is not a database URL"
+    )
+
+
+def test_a_password_in_a_refused_database_url_is_masked() -> None:
+    message = error_for(database_url="mysql://root:hunter2@localhost/ordo")
+    assert "hunter2" not in message
+
+
+def test_a_postgresql_url_without_a_database_name_is_refused() -> None:
+    assert "names no database" in error_for(database_url="postgresql://127.0.0.1:5432")
+
+
+def test_postgresql_urls_are_pinned_to_the_psycopg_3_driver() -> None:
+    settings = load_settings(database_url="postgresql://postgres@127.0.0.1:5432/ordo")
+    assert settings.database_url == "postgresql+psycopg://postgres@127.0.0.1:5432/ordo"
+
+
+def test_the_default_secret_is_refused_in_production() -> None:
+    message = error_for(environment="production")
+    assert message.startswith("ORDO_SECRET_KEY: the default is refused")
+
+
+def test_production_starts_with_a_secret_of_its_own() -> None:
+    settings = load_settings(environment="production", secret_key="x" * 40)
+    assert settings.secret_key.get_secret_value() != DEFAULT_SECRET_KEY
+
+
+def test_an_unknown_environment_lists_the_choices() -> None:
+    assert error_for(environment="prod") == (
+        "ORDO_ENVIRONMENT: must be one of development, test, production, got 'prod'"
+    )
+
+
+def test_choices_are_case_insensitive() -> None:
+    settings = load_settings(optimiser="EXACT", log_level="debug")
+    assert (settings.optimiser, settings.log_level) == ("exact", "DEBUG")
+
+
+def test_a_redis_url_must_be_a_redis_url() -> None:
+    assert error_for(redis_url="http://127.0.0.1:6379").startswith("ORDO_REDIS_URL: must start")
+
+
+def test_a_misspelt_override_suggests_the_real_setting() -> None:
+    assert error_for(api_prot=9000) == "api_prot: unknown setting (did you mean ORDO_API_PORT?)"
+
+
+def test_environment_variables_beat_defaults_and_overrides_beat_environment_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_API_PORT", "9001")
+    assert load_settings().api_port == 9001
+    assert load_settings(api_port=9002).api_port == 9002
+
+
+def test_the_api_url_follows_host_and_port_unless_given() -> None:
+    assert load_settings(api_host="0.0.0.0", api_port=9000).api_url == "http://0.0.0.0:9000"
+    assert load_settings(api_url="https://ordo.example.com/").api_url == (
+        "https://ordo.example.com"
+    )
