@@ -1,0 +1,204 @@
+"""One base class per connector capability, each configured by a pydantic model.
+
+A connector is a small class that talks to one outside system: a sales channel, a carrier, a
+warehouse system, an ERP/CRM, a notification service, a ticketing tool. Each capability has
+one abstract base here with the few methods the engine calls; a concrete connector subclasses
+it, names itself with `slug`, and declares its settings as a pydantic `Config` model, which is
+validated when the connector is built (a wrong setting fails at start-up, not on the first
+order). Connectors are found through the `ordo.connectors` entry-point group, so a plugin
+package adds one with a line in its own pyproject (after Netflix Dispatch's `plugins/bases`):
+
+    [project.entry-points."ordo.connectors"]
+    acme-post = "acme_ordo.carrier:AcmePostCarrier"
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+ENTRY_POINT_GROUP = "ordo.connectors"
+
+
+class ConnectorConfig(BaseModel):
+    """Settings of one connector instance; unknown keys are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Connector:
+    """What every connector shares: its identity and its validated configuration."""
+
+    kind: ClassVar[str] = "connector"
+    slug: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+
+    def __init__(self, config: ConnectorConfig | Mapping[str, Any] | None = None) -> None:
+        self.config = (
+            config
+            if isinstance(config, self.Config)
+            else self.Config.model_validate(dict(config or {}))
+        )
+
+
+# --- what connectors exchange with the engine (plain data, no I/O) -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message to a person: an email, or an alert posted to a webhook or chat."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str = ""
+    kind: str = ""  # e.g. "order_confirmed", "alert"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RateQuote:
+    carrier: str
+    service: str
+    amount: Decimal
+    currency: str
+    transit_days: int
+    promised_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingLabel:
+    tracking_number: str
+    format: str  # "pdf" | "zpl"
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingUpdate:
+    tracking_number: str
+    at: datetime
+    code: str
+    description: str = ""
+    location: str = ""
+
+
+# --- capabilities --------------------------------------------------------------------------
+
+
+class SalesChannel(Connector, abc.ABC):
+    """Turns a channel's order payload into Ordo's `CreateOrder` command."""
+
+    kind = "sales_channel"
+
+    @abc.abstractmethod
+    def to_command(self, payload: Mapping[str, Any]) -> Any:
+        """The channel's payload as an `engine.domain.commands.CreateOrder`."""
+
+
+class Carrier(Connector, abc.ABC):
+    """Rates, labels and tracking for shipments."""
+
+    kind = "carrier"
+
+    @abc.abstractmethod
+    def rates(self, shipment: Mapping[str, Any]) -> list[RateQuote]: ...
+
+    @abc.abstractmethod
+    def label(self, shipment: Mapping[str, Any], service: str, format: str) -> ShippingLabel: ...
+
+    @abc.abstractmethod
+    def track(self, tracking_number: str) -> list[TrackingUpdate]: ...
+
+
+class WarehouseSystem(Connector, abc.ABC):
+    """Hands released fulfilment orders to a WMS and reads back picks and shipments."""
+
+    kind = "warehouse"
+
+    @abc.abstractmethod
+    def release(self, fulfilment_order: Mapping[str, Any]) -> str:
+        """Send one fulfilment order; returns the WMS's reference for it."""
+
+
+class ErpCrm(Connector, abc.ABC):
+    """Keeps an ERP or CRM in step with orders, refunds and customers."""
+
+    kind = "erp_crm"
+
+    @abc.abstractmethod
+    def sync(self, entity: str, data: Mapping[str, Any]) -> None: ...
+
+
+class Notification(Connector, abc.ABC):
+    """Delivers messages to people: email, webhooks, chat."""
+
+    kind = "notification"
+
+    @abc.abstractmethod
+    def send(self, message: OutboundMessage) -> None:
+        """Deliver one message or raise `DeliveryError`."""
+
+
+class Ticketing(Connector, abc.ABC):
+    """Opens tickets for alerts that need a person (a helpdesk or issue tracker)."""
+
+    kind = "ticketing"
+
+    @abc.abstractmethod
+    def open(self, title: str, body: str, labels: tuple[str, ...] = ()) -> str:
+        """Open a ticket; returns its id in the ticketing system."""
+
+
+CAPABILITIES: tuple[type[Connector], ...] = (
+    SalesChannel, Carrier, WarehouseSystem, ErpCrm, Notification, Ticketing,
+)  # fmt: skip
+
+
+class DeliveryError(Exception):
+    """A connector could not reach, or was refused by, the outside system."""
+
+
+class ConnectorRegistry:
+    """Connector classes by (kind, slug): registered in code or found through entry points."""
+
+    def __init__(self) -> None:
+        self._classes: dict[tuple[str, str], type[Connector]] = {}
+
+    def register(self, cls: type[Connector]) -> type[Connector]:
+        if not cls.slug:
+            raise ValueError(f"{cls.__name__} needs a slug to be registered")
+        self._classes[(cls.kind, cls.slug)] = cls
+        return cls
+
+    def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> list[str]:
+        """Register every installed plugin's connector; returns their slugs."""
+        found = []
+        for point in entry_points(group=group):
+            cls = point.load()
+            if not (isinstance(cls, type) and issubclass(cls, Connector)):
+                raise TypeError(f"entry point {point.name} is not an Ordo connector: {cls!r}")
+            self.register(cls)
+            found.append(cls.slug)
+        return found
+
+    def build(self, kind: str, slug: str, config: Mapping[str, Any] | None = None) -> Connector:
+        try:
+            cls = self._classes[(kind, slug)]
+        except KeyError:
+            known = ", ".join(sorted(s for k, s in self._classes if k == kind)) or "none"
+            raise LookupError(f"no {kind} connector '{slug}' (known: {known})") from None
+        return cls(config)
+
+    def kinds(self) -> dict[str, list[str]]:
+        listing: dict[str, list[str]] = {}
+        for kind, slug in sorted(self._classes):
+            listing.setdefault(kind, []).append(slug)
+        return listing

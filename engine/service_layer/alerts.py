@@ -1,0 +1,273 @@
+"""Alerts: evaluate the published alert rulesets against every event, store what fires.
+
+`AlertEvaluator` is a worker observer. For each message it runs every compiled alert ruleset
+listening to that event name with the facts `{"event": ...}` and the window store (Redis when
+several workers share the load, so they count together; in memory otherwise). Each `alert`
+action becomes an `Alert`, deduplicated by (rule, key) while open: a repeat bumps the open
+alert's occurrences instead of opening another, and a new alert records `alert.raised`, which
+the notifiers turn into email and webhook posts.
+
+`LatenessClock` is the worker's periodic tick: it turns the passage of time into events the
+rules can see, `shipment.late` (past its promised date, not delivered) and
+`order.held_too_long`, each emitted once per shipment or hold.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
+
+from engine.adapters.bus.base import Message
+from engine.domain.errors import NotFound
+from engine.domain.events import AlertRaised, OrderHeldTooLong, ShipmentLate
+from engine.domain.fulfilment import FulfillmentOrder
+from engine.domain.operations import Alert, AuditEntry
+from engine.domain.orders import OrderStatus
+from engine.domain.values import utcnow
+from engine.rules.facts import event_facts
+from engine.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class WindowStore(Protocol):
+    def observe(
+        self, rule: str, key: str, at: datetime, value: float, window: timedelta
+    ) -> tuple[int, float]: ...
+
+
+class AlertProgram(Protocol):
+    """What this module needs of a compiled `dsl` ruleset (see docs/dev/dsl-contract.md)."""
+
+    name: str
+    kind: str
+    event: str
+
+    def evaluate(self, facts: Mapping[str, Any], *, now: datetime, windows: Any = None) -> Any: ...
+
+
+class DedupingWindowStore:
+    """Names each observation after its event so a redelivered event is not counted twice.
+    Wraps the DSL's in-memory store for one process; the Redis store does this itself."""
+
+    def __init__(self, inner: WindowStore) -> None:
+        self.inner = inner
+        self._seen: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self.event_id = ""
+
+    def for_event(self, event_id: str) -> DedupingWindowStore:
+        self.event_id = event_id
+        return self
+
+    def observe(
+        self, rule: str, key: str, at: datetime, value: float, window: timedelta
+    ) -> tuple[int, float]:
+        marker = (self.event_id, rule, key)
+        if self.event_id and marker in self._seen:
+            return self._seen[marker]
+        result = self.inner.observe(rule, key, at, value, window)
+        if self.event_id:
+            self._seen[marker] = result
+            if len(self._seen) > 100_000:  # bounded: only recent redeliveries matter
+                self._seen.pop(next(iter(self._seen)))
+        return result
+
+
+def default_key(payload: Mapping[str, Any]) -> str:
+    """What an alert without `by` is about, so two SKUs running low are two alerts, not one."""
+    if payload.get("sku") and payload.get("location_code"):
+        return f"{payload['sku']}@{payload['location_code']}"
+    for field in ("shipment_id", "order_id", "return_id", "carrier", "location_code"):
+        if payload.get(field):
+            return str(payload[field])
+    return ""
+
+
+def raise_alert(
+    uow: UnitOfWork,
+    *,
+    rule: str,
+    key: str,
+    severity: str,
+    message: str,
+    recipients: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Alert:
+    """Open an alert for (rule, key), or count one more occurrence of the open one."""
+    at = now or utcnow()
+    existing = uow.alerts.open_for(rule, key)
+    if existing is not None:
+        existing.seen_again(at)
+        existing.message = message
+        return existing
+    alert = Alert(
+        id=f"alr_{uuid.uuid4().hex[:20]}",
+        rule=rule,
+        severity=severity,
+        key=key,
+        message=message,
+        created_at=at,
+        last_seen_at=at,
+        recipients=list(recipients),
+    )
+    uow.alerts.add(alert)
+    uow.record(AlertRaised(alert.id, rule, severity, key, message))
+    return alert
+
+
+def acknowledge_alert(uow: UnitOfWork, alert_id: str, actor: str) -> Alert:
+    """A person has seen it: still open for deduplication, no longer shouting."""
+    with uow:
+        alert = uow.alerts.get(alert_id)
+        if alert is None:
+            raise NotFound("alert", alert_id)
+        alert.acknowledge(actor, utcnow())
+        uow.commit()
+        return alert
+
+
+class AlertEvaluator:
+    """Worker observer: every message through every alert ruleset listening to its name."""
+
+    name = "alerts"
+
+    def __init__(
+        self,
+        programs: Callable[[], Iterable[AlertProgram]],
+        windows: Any,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.programs = programs
+        self.windows = windows
+        self.clock = clock
+        self.fired = 0
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if message.name == AlertRaised.name:
+            return  # alerts about alerts would feed on themselves
+        now = self.clock()
+        for program in self.programs():
+            if program.kind != "alert" or program.event not in (message.name, "any", "*"):
+                continue
+            windows = self.windows
+            if hasattr(windows, "for_event"):
+                windows = windows.for_event(message.event_id)
+            facts = {"event": event_facts(message.name, message.payload)}
+            evaluation = program.evaluate(facts, now=now, windows=windows)
+            for match in evaluation.matches:
+                for action in match.actions:
+                    if action.kind != "alert":
+                        continue
+                    args = action.args
+                    raise_alert(
+                        uow,
+                        rule=f"{program.name}/{match.rule}",
+                        key=str(args.get("key") or default_key(message.payload)),
+                        severity=str(args.get("severity", "warning")),
+                        message=str(args.get("message", match.rule)),
+                        recipients=list(args.get("recipients") or ()),
+                        now=now,
+                    )
+                    self.fired += 1
+
+
+def registry_programs(registry: Any) -> Callable[[], list[AlertProgram]]:
+    """The alert programs of an `engine.rules.registry.RulesetRegistry`, read per call so a
+    publish takes effect on the next event."""
+
+    def programs() -> list[AlertProgram]:
+        return [compiled.program for compiled in registry.snapshot.of("alert")]
+
+    return programs
+
+
+class LatenessClock:
+    """The worker's tick: emit `shipment.late` and `order.held_too_long` once each."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        held_limit: timedelta = timedelta(hours=24),
+        page_size: int = 500,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.held_limit = held_limit
+        self.page_size = page_size
+
+    def tick(self, now: datetime) -> int:
+        with self.uow_factory() as uow:
+            emitted = self._late_shipments(uow, now) + self._held_orders(uow, now)
+            uow.commit()
+        if emitted:
+            log.info("clock: %d lateness events", emitted)
+        return emitted
+
+    def _late_shipments(self, uow: UnitOfWork, now: datetime) -> int:
+        emitted = 0
+        offset = 0
+        while True:
+            page = uow.shipments.list(limit=self.page_size, offset=offset)
+            for shipment in page:
+                if shipment.is_late(now.date()) and self._first(
+                    uow, "shipment", shipment.id, "late", now
+                ):
+                    uow.record(
+                        ShipmentLate(
+                            shipment_id=shipment.id,
+                            order_id=shipment.order_id,
+                            carrier=shipment.carrier,
+                            location_code=shipment.location_code,
+                            hours_late=round(hours_late(shipment, now), 2),
+                        )
+                    )
+                    emitted += 1
+            if len(page) < self.page_size:
+                return emitted
+            offset += self.page_size
+
+    def _held_orders(self, uow: UnitOfWork, now: datetime) -> int:
+        emitted = 0
+        for order in uow.orders.search(status=OrderStatus.HELD, limit=10_000):
+            holds = [h for h in order.active_holds if h.placed_at is not None]
+            if not holds:
+                continue
+            hold = holds[-1]
+            assert hold.placed_at is not None
+            held = now - hold.placed_at
+            marker = f"held:{hold.placed_at.isoformat()}"
+            if held > self.held_limit and self._first(uow, "order", order.id, marker, now):
+                hours = round(held / timedelta(hours=1), 2)
+                uow.record(OrderHeldTooLong(order.id, hold.code, hours))
+                emitted += 1
+        return emitted
+
+    def _first(
+        self, uow: UnitOfWork, entity: str, entity_id: str, what: str, now: datetime
+    ) -> bool:
+        """True once per (entity, what): the marker is an audit entry with a fixed id, so two
+        workers ticking at once collide on the key instead of emitting twice."""
+        marker_id = f"flag:{entity}:{entity_id}:{what}"[:64]
+        if any(e.id == marker_id for e in uow.audit.list(entity=entity, entity_id=entity_id)):
+            return False
+        uow.audit.append(
+            AuditEntry(
+                id=marker_id,
+                at=now,
+                actor="worker:clock",
+                action=f"{entity}.flagged",
+                entity=entity,
+                entity_id=entity_id,
+                after={"flag": what},
+            )
+        )
+        return True
+
+
+def hours_late(shipment: FulfillmentOrder, now: datetime) -> float:
+    """Hours since the end of the promised day (a promise is kept if delivered that day)."""
+    assert shipment.promised_date is not None
+    deadline = datetime.combine(shipment.promised_date + timedelta(days=1), time(0), tzinfo=UTC)
+    return max(0.0, (now - deadline) / timedelta(hours=1))
