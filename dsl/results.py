@@ -1,0 +1,169 @@
+"""What an evaluation returns: matches with typed actions, and a trace that explains them.
+
+`Action.applies(candidate)` lets the host ask, once per location or carrier, whether an action
+about candidates (require, exclude, prefer, restrict, safety_stock ... where) holds for it.
+Matches of rules whose actions depend on nothing but the ruleset are built once and shared between
+evaluations, so treat them as read-only. The trace is computed only when asked for: it costs
+nothing on the hot path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CandidateTest = Callable[[Mapping[str, Any], Any, Mapping[str, Any]], Any]
+
+
+class Action:
+    """One action a matched rule contributes: `kind`, literal `args`, the `rule` and its `line`."""
+
+    __slots__ = ("_facts", "_now", "_test", "args", "candidate", "kind", "line", "rule")
+
+    def __init__(self, kind: str, args: dict[str, Any], rule: str, line: int,
+                 candidate: str = "", test: CandidateTest | None = None,
+                 facts: Mapping[str, Any] | None = None, now: Any = None) -> None:
+        self.kind = kind
+        self.args = args
+        self.rule = rule
+        self.line = line
+        self.candidate = candidate
+        self._test = test
+        self._facts = facts
+        self._now = now
+
+    @property
+    def about_candidate(self) -> bool:
+        """True when the host must ask `applies` for each location or carrier."""
+        return self._test is not None
+
+    def applies(self, candidate: Mapping[str, Any]) -> bool:
+        """Whether this action holds for one candidate (the facts plus the candidate)."""
+        if self._test is None:
+            return True
+        return bool(self._test(self._facts or {}, self._now, candidate))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "args": dict(self.args), "rule": self.rule,
+                               "line": self.line}
+        if self._test is not None:
+            out["candidate"] = self.candidate
+        return out
+
+    def __repr__(self) -> str:
+        return f"Action({self.kind!r}, {self.args!r}, rule={self.rule!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Action):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule that matched, with its priority and the actions it contributes."""
+
+    rule: str
+    priority: int
+    actions: list[Action]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "priority": self.priority,
+                "actions": [a.to_dict() for a in self.actions]}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule's metadata, in evaluation order (priority, then source order)."""
+
+    name: str
+    priority: int
+    enabled: bool
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    line: int
+
+    def active_on(self, day: dt.date | None) -> str:
+        """"active", "disabled" or "not effective" on `day`."""
+        if not self.enabled:
+            return "disabled"
+        if day is not None and ((self.effective_from and day < self.effective_from)
+                                or (self.effective_until and day > self.effective_until)):
+            return "not effective"
+        return "active"
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    rule: str
+    status: str  # matched, no match, disabled, not effective, not reached
+    priority: int
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every rule of the ruleset and what became of it in one evaluation."""
+
+    entries: list[TraceEntry]
+
+    @property
+    def evaluated(self) -> list[str]:
+        return [e.rule for e in self.entries if e.status in ("matched", "no match")]
+
+    @property
+    def matched(self) -> list[str]:
+        return [e.rule for e in self.entries if e.status == "matched"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rules": [{"rule": e.rule, "status": e.status, "priority": e.priority,
+                           "actions": e.actions} for e in self.entries],
+                "evaluated": self.evaluated, "matched": self.matched}
+
+
+class Evaluation:
+    """The outcome of evaluating a ruleset against one set of facts."""
+
+    __slots__ = ("_first", "_matched", "_rules", "_today", "matches")
+
+    def __init__(self, matches: list[Match], matched: Sequence[int], rules: Sequence[RuleInfo],
+                 today: dt.date | None, first: bool) -> None:
+        self.matches = matches
+        self._matched = matched
+        self._rules = rules
+        self._today = today
+        self._first = first
+
+    @property
+    def actions(self) -> list[Action]:
+        return [action for match in self.matches for action in match.actions]
+
+    @property
+    def trace(self) -> Trace:
+        by_index = {index: match for index, match in zip(self._matched, self.matches,
+                                                         strict=True)}
+        stop = self._matched[0] if self._first and self._matched else None
+        entries = []
+        for index, info in enumerate(self._rules):
+            status = info.active_on(self._today)
+            actions: list[dict[str, Any]] = []
+            if status == "active":
+                if stop is not None and index > stop:
+                    status = "not reached"
+                elif index in by_index:
+                    status = "matched"
+                    actions = [a.to_dict() for a in by_index[index].actions]
+                else:
+                    status = "no match"
+            entries.append(TraceEntry(info.name, status, info.priority, actions))
+        return Trace(entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"matches": [m.to_dict() for m in self.matches], "trace": self.trace.to_dict()}
+
+    def __repr__(self) -> str:
+        return f"Evaluation(matches={[m.rule for m in self.matches]})"

@@ -1,0 +1,128 @@
+"""The pipeline behind the facade: parse -> check -> lint -> compile once -> evaluate many times.
+
+`analyze` runs the static stages and returns every diagnostic (what editors and the validate
+endpoint want); `build` refuses a source with errors (raising `RuleError` with all of them) and
+returns a `Ruleset` bound to a runner; `Ruleset.evaluate` is the hot path and fails at the first
+problem with an `EvaluationError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from dsl import ast, checker, lints, parser
+from dsl.actions import ActionPlan, ExprFunction, plan_rule
+from dsl.compiler import CompiledRunner
+from dsl.diagnostics import Diagnostic, EvaluationError, Reporter, RuleError
+from dsl.interpreter import InterpretedRunner
+from dsl.model import Program
+from dsl.results import Evaluation, Match, RuleInfo
+from dsl.schema import Schema
+from dsl.windows import WindowStore
+
+RUNNERS = ("compiled", "interpreted")
+
+
+class Runner(Protocol):
+    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[int]:
+        """Indices (into the program's ordered rules) of the matching rules, policy applied."""
+        ...
+
+    def function(self, node: ast.Expr) -> ExprFunction:
+        """A function of (facts, now, candidate) computing `node`, for actions."""
+        ...
+
+
+def analyze(source: str, schema: Schema) -> tuple[Program | None, list[Diagnostic]]:
+    """Parse, check and lint; return the program (None if unusable) and every diagnostic."""
+    tree, parse_diagnostics = parser.parse(source)
+    reporter = Reporter(source)
+    reporter.diagnostics.extend(parse_diagnostics)
+    if tree is None:
+        return None, reporter.sorted()
+    try:
+        program = checker.check(tree, schema, reporter)
+        if not reporter.errors:
+            for lint in lints.PASSES:
+                lint(program, reporter)
+    except RecursionError:
+        reporter.add("E108", "the ruleset is nested too deeply to check", 1, 1)
+        return None, reporter.sorted()
+    return (None if reporter.errors else program), reporter.sorted()
+
+
+def build(source: str, schema: Schema, runner: str = "compiled") -> Ruleset:
+    if runner not in RUNNERS:
+        raise ValueError(f"runner must be one of {RUNNERS}, not {runner!r}")
+    program, diagnostics = analyze(source, schema)
+    if program is None:
+        raise RuleError([d for d in diagnostics if d.is_error])
+    return Ruleset(program, runner, [d for d in diagnostics if not d.is_error])
+
+
+class Ruleset:
+    """A checked, compiled ruleset; evaluate it against facts as often as needed."""
+
+    def __init__(self, program: Program, runner: str, warnings: list[Diagnostic]) -> None:
+        header = program.tree.header
+        self.program = program
+        self.name = header.name
+        self.kind = header.kind
+        self.event = header.event
+        self.policy = header.policy
+        self.runner = runner
+        self.warnings = warnings
+        ordered = program.rules
+        self.rules = [RuleInfo(r.name, r.priority, r.enabled, r.effective_from,
+                               r.effective_until, r.line) for r in ordered]
+        self._runner: Runner = (CompiledRunner(program) if runner == "compiled"
+                                else InterpretedRunner(program))
+        self._plans: list[list[ActionPlan]] = [plan_rule(program, r, self._runner.function)
+                                               for r in ordered]
+        # Matches that depend on nothing but the ruleset are built once and shared.
+        self._static: list[Match | None] = [
+            Match(r.name, r.priority, [p.build({}, None) for p in plans])
+            if all(p.is_static for p in plans) else None
+            for r, plans in zip(ordered, self._plans, strict=True)]
+        self._priorities = [r.priority for r in ordered]
+        self._names = [r.name for r in ordered]
+        self._first = self.policy == "first"
+        self._needs_now = any(
+            r.effective_from or r.effective_until
+            or any(isinstance(n, ast.Now | ast.Today | ast.Window) for n in ast.walk(r))
+            for r in ordered)
+
+    @property
+    def source(self) -> str:
+        """The generated Python of the compiled runner (for the curious and for reviews)."""
+        return getattr(self._runner, "source", "")
+
+    def evaluate(self, facts: Mapping[str, Any], now: dt.datetime | None = None,
+                 windows: WindowStore | None = None) -> Evaluation:
+        """Evaluate every rule against `facts`; `now` defaults to the current UTC time."""
+        if now is None and self._needs_now:
+            now = dt.datetime.now(dt.UTC)
+        try:
+            matched = self._runner.run(facts, now, windows)
+            static = self._static
+            matches = [static[i] or self._match(i, facts, now) for i in matched]
+        except (KeyError, TypeError, LookupError, AttributeError, ValueError) as error:
+            raise self._failure(error) from error
+        return Evaluation(matches, matched, self.rules,
+                          now.date() if isinstance(now, dt.datetime) else now, self._first)
+
+    def _match(self, index: int, facts: Mapping[str, Any], now: Any) -> Match:
+        return Match(self._names[index], self._priorities[index],
+                     [plan.build(facts, now) for plan in self._plans[index]])
+
+    def _failure(self, error: Exception) -> EvaluationError:
+        if isinstance(error, KeyError):
+            message = f"the facts have no `{error.args[0]}`, which the schema promises"
+        elif isinstance(error, LookupError) and "windows" in str(error):
+            message = str(error)
+        else:
+            message = f"the facts do not follow the schema ({error})"
+        return EvaluationError([Diagnostic("E601", message, self.program.tree.line, 1,
+                                           suggestion="check the facts passed to evaluate()")])
