@@ -1,0 +1,7 @@
+"""`python -m ordo ...`: the same command line as the `ordo` script."""
+
+from __future__ import annotations
+
+from ordo.cli import main
+
+main()

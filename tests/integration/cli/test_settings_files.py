@@ -1,0 +1,87 @@
+"""Settings read from a real .env or YAML file, and the CLI against an unreachable database."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ordo.cli import app
+from ordo.settings import SettingsError, load_settings
+
+runner = CliRunner()
+
+
+def test_a_yaml_file_sets_values_by_field_name(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    path.write_text("api_port: 9100\noptimiser: exact\n")
+    settings = load_settings(path)
+    assert (settings.api_port, settings.optimiser) == (9100, "exact")
+
+
+def test_a_dotenv_file_sets_values_by_variable_name(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.env"
+    path.write_text("ORDO_API_PORT=9200\nORDO_REDIS_URL=redis://127.0.0.1:6379/0\n")
+    settings = load_settings(path)
+    assert (settings.api_port, settings.redis_url) == (9200, "redis://127.0.0.1:6379/0")
+
+
+def test_the_environment_beats_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ordo.yaml"
+    path.write_text("api_port: 9100\n")
+    monkeypatch.setenv("ORDO_SETTINGS_FILE", str(path))
+    monkeypatch.setenv("ORDO_API_PORT", "9300")
+    assert load_settings().api_port == 9300
+
+
+def test_a_bad_value_in_the_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    path.write_text("api_port: lots\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert str(raised.value) == (
+        f"ORDO_API_PORT (in {path}): must be an integer between 1 and 65535, got 'lots'"
+    )
+
+
+def test_a_misspelt_key_in_the_file_suggests_the_real_one(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.env"
+    path.write_text("ORDO_DATABSE_URL=sqlite:///x.db\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert str(raised.value).endswith(
+        "ORDO_DATABSE_URL: unknown setting (did you mean ORDO_DATABASE_URL?)"
+    )
+
+
+def test_broken_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    path.write_text("api_port: 9100\nredis_url: [unclosed\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert str(raised.value).startswith(f"ORDO_SETTINGS_FILE {path}: line 3")
+
+
+def test_the_cli_reads_the_settings_flag(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    path.write_text("database_url: mysql://nope/ordo\n")
+    result = runner.invoke(app, ["--settings", str(path), "db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(f"error: ORDO_DATABASE_URL (in {path}): must be")
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", f"postgresql://postgres@127.0.0.1:{unused_port()}/ordo")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: database unavailable: ")
