@@ -1,0 +1,68 @@
+"""No interleaving of concurrent reservations can oversell, on either database.
+
+Sixteen threads, each with its own connection and unit of work, race for the last 500
+units in bites of one to three. Every grant is its own transaction; a thread keeps going
+until even a single unit is refused. Exactly 500 units must be granted: one more would be
+an oversell, one fewer would mean a refusal while stock was still free.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from engine.domain.inventory import Stock
+from tests.integration.persistence.conftest import UowFactory
+
+THREADS = 16
+LAST_UNITS = 500
+
+
+def _race(factory: UowFactory, seed: int, start: threading.Barrier) -> int:
+    rng = random.Random(seed)
+    granted = 0
+    start.wait()
+    while True:
+        bite = rng.randint(1, 3)
+        while bite:
+            with factory() as uow:
+                ok = uow.stock.try_reserve("SKU-1", "DAL-01", bite, None)
+                uow.commit()
+            if ok:
+                granted += bite
+                break
+            bite -= 1
+        if not bite:
+            return granted
+
+
+def test_sixteen_threads_racing_for_the_last_units_are_granted_exactly_all_of_them(
+    sql_uow_factory: UowFactory,
+) -> None:
+    with sql_uow_factory() as uow:
+        # 1000 on hand, 490 already reserved, 10 safety stock: 500 left to promise.
+        uow.stock.add(Stock("SKU-1", "DAL-01", on_hand=1000, reserved=490, safety_stock=10))
+        uow.commit()
+    start = threading.Barrier(THREADS)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        try:
+            results.append(_race(sql_uow_factory, seed, start))
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert len(results) == THREADS
+    assert sum(results) == LAST_UNITS
+    with sql_uow_factory() as uow:
+        stock = uow.stock.get(("SKU-1", "DAL-01"))
+        assert stock is not None
+        assert (stock.on_hand, stock.reserved, stock.available) == (1000, 1000 - 10, 0)

@@ -1,0 +1,195 @@
+"""Reserve, release, consume and adjust obey the domain's arithmetic on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.domain.errors import InvalidQuantity, NotFound
+from engine.domain.inventory import Stock
+from tests.integration.persistence.conftest import UowFactory
+from tests.support import builders as b
+
+KEY = ("SKU-1", "DAL-01")
+
+
+def _stock(factory: UowFactory, **fields: object) -> UowFactory:
+    values: dict[str, object] = {"reserved": 0, "safety_stock": 0, "channel_allocations": {}}
+    with factory() as uow:
+        uow.stock.add(b.a_stock(**{**values, **fields}))
+        uow.commit()
+    return factory
+
+
+def _load(factory: UowFactory) -> Stock:
+    with factory() as uow:
+        stock = uow.stock.get(KEY)
+        assert stock is not None
+        return stock
+
+
+def test_a_reservation_within_what_is_available_is_granted_and_counted(
+    uow_factory: UowFactory,
+) -> None:
+    factory = _stock(uow_factory, on_hand=10, safety_stock=2)
+    with factory() as uow:
+        assert uow.stock.try_reserve(*KEY, 8, None)
+        uow.commit()
+
+    stock = _load(factory)
+    assert (stock.reserved, stock.available) == (8, 0)
+
+
+def test_safety_stock_is_never_promised(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, safety_stock=2)
+    with factory() as uow:
+        assert not uow.stock.try_reserve(*KEY, 9, None)
+        uow.commit()
+
+    assert _load(factory).reserved == 0
+
+
+def test_units_fenced_for_another_channel_are_not_promised(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, channel_allocations={"marketplace": 6})
+    with factory() as uow:
+        assert not uow.stock.try_reserve(*KEY, 5, "web")
+        assert not uow.stock.try_reserve(*KEY, 5, None)
+        assert uow.stock.try_reserve(*KEY, 4, "web")
+        uow.commit()
+
+    assert _load(factory).reserved == 4
+
+
+def test_a_channel_may_use_its_own_allocation_and_consumes_it(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, channel_allocations={"marketplace": 6, "pos": 1})
+    with factory() as uow:
+        assert uow.stock.try_reserve(*KEY, 9, "marketplace")
+        uow.commit()
+
+    stock = _load(factory)
+    assert stock.reserved == 9
+    assert stock.channel_allocations == {"marketplace": 0, "pos": 1}
+    assert stock.available_for("pos") == 1
+
+
+def test_a_reservation_of_unknown_stock_is_refused(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        assert not uow.stock.try_reserve("NOPE", "DAL-01", 1, None)
+
+
+@pytest.mark.parametrize("quantity", [0, -3])
+def test_reserving_nothing_or_less_is_invalid(uow_factory: UowFactory, quantity: int) -> None:
+    factory = _stock(uow_factory, on_hand=10)
+    with factory() as uow, pytest.raises(InvalidQuantity, match="positive"):
+        uow.stock.try_reserve(*KEY, quantity, None)
+
+
+def test_release_returns_reserved_units_to_the_pool(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, reserved=6)
+    with factory() as uow:
+        uow.stock.release(*KEY, 4)
+        uow.commit()
+
+    assert (_load(factory).reserved, _load(factory).on_hand) == (2, 10)
+
+
+def test_releasing_more_than_is_reserved_is_refused_and_changes_nothing(
+    uow_factory: UowFactory,
+) -> None:
+    factory = _stock(uow_factory, on_hand=10, reserved=3)
+    with factory() as uow:
+        with pytest.raises(InvalidQuantity, match="only 3 reserved"):
+            uow.stock.release(*KEY, 4)
+        uow.commit()
+
+    assert _load(factory).reserved == 3
+
+
+def test_consume_takes_shipped_units_off_the_shelf(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, reserved=6)
+    with factory() as uow:
+        uow.stock.consume(*KEY, 5)
+        uow.commit()
+
+    stock = _load(factory)
+    assert (stock.on_hand, stock.reserved) == (5, 1)
+
+
+def test_consuming_more_than_is_reserved_is_refused(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, reserved=2)
+    with factory() as uow, pytest.raises(InvalidQuantity, match="only 2 reserved"):
+        uow.stock.consume(*KEY, 3)
+
+
+def test_moves_on_stock_that_does_not_exist_name_it(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        with pytest.raises(NotFound, match="NOPE@DAL-01"):
+            uow.stock.release("NOPE", "DAL-01", 1)
+        with pytest.raises(NotFound, match="NOPE@DAL-01"):
+            uow.stock.consume("NOPE", "DAL-01", 1)
+
+
+def test_adjust_corrects_on_hand_and_returns_the_row(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, reserved=4)
+    with factory() as uow:
+        assert uow.stock.adjust(*KEY, -6).on_hand == 4
+        uow.commit()
+
+    assert _load(factory).on_hand == 4
+
+
+def test_adjust_never_leaves_fewer_on_hand_than_reserved(uow_factory: UowFactory) -> None:
+    factory = _stock(uow_factory, on_hand=10, reserved=4)
+    with factory() as uow, pytest.raises(InvalidQuantity, match="would leave 3 on hand"):
+        uow.stock.adjust(*KEY, -7)
+
+    assert _load(factory).on_hand == 10
+
+
+def test_a_receipt_at_a_new_location_creates_the_stock_row(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        created = uow.stock.adjust("SKU-1", "NEW-01", 12)
+        uow.commit()
+
+    assert (created.on_hand, created.reserved) == (12, 0)
+    with uow_factory() as uow:
+        assert [s.location_code for s in uow.stock.for_sku("SKU-1")] == ["NEW-01"]
+
+
+def test_a_negative_adjustment_of_unknown_stock_is_refused(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow, pytest.raises(InvalidQuantity, match="on hand"):
+        uow.stock.adjust("SKU-1", "NEW-01", -1)
+
+
+def test_an_entity_already_loaded_reflects_moves_made_through_the_repository(
+    uow_factory: UowFactory,
+) -> None:
+    factory = _stock(uow_factory, on_hand=10)
+    with factory() as uow:
+        stock = uow.stock.get(KEY)
+        assert stock is not None
+        uow.stock.try_reserve(*KEY, 3, None)
+        uow.stock.adjust(*KEY, 5)
+        assert (stock.on_hand, stock.reserved) == (15, 3)
+        stock.reorder_point = 7
+        uow.commit()
+
+    stock = _load(factory)
+    assert (stock.on_hand, stock.reserved, stock.reorder_point) == (15, 3, 7)
+
+
+def test_stock_is_found_by_sku_skus_and_location(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        for sku, location in [("A", "X"), ("A", "Y"), ("B", "X"), ("C", "Z")]:
+            uow.stock.add(Stock(sku, location, on_hand=1))
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert [(s.sku, s.location_code) for s in uow.stock.for_sku("A")] == [
+            ("A", "X"),
+            ("A", "Y"),
+        ]
+        assert {(s.sku, s.location_code) for s in uow.stock.for_skus(["B", "C", "B"])} == {
+            ("B", "X"),
+            ("C", "Z"),
+        }
+        assert {s.sku for s in uow.stock.for_location("X")} == {"A", "B"}
