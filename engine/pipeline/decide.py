@@ -234,7 +234,7 @@ class Decider:
                 versions=dict(snap.versions),
                 trace=ctx.trace,
             )
-        return self._source(ctx, customer, stock, inbound, shipments_today or {})
+        return self._source(ctx, customer, stock, inbound, {} if shipments_today is None else shipments_today)
 
     # --- sourcing -------------------------------------------------------------------------
 

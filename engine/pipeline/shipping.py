@@ -93,6 +93,7 @@ def choose_carrier(
                 "transit_days": q.transit_days,
                 "promised_date": q.promised_date.isoformat(),
                 "score": scores.get(f"{q.carrier}/{q.service}", 0.0),
+                "surcharges": dict(q.surcharges),
             }
             for q in quotes
         ],

@@ -11,7 +11,10 @@ from engine.pipeline.scenarios import load_scenario_file, run_scenario
 HERE = Path(__file__).parent / "scenarios"
 FILES = sorted(p for p in HERE.glob("*.yaml") if p.name != "world.yaml")
 # One file per behaviour of issue 4; a behaviour without its file is a gap, not a pass.
-BEHAVIOURS = ["sourcing_split"]
+BEHAVIOURS = [
+    "sourcing_split", "fallbacks", "fallback_dropship", "fallback_hold", "reservation",
+    "lifecycle", "consolidation", "inventory", "carriers", "capacity_cutoff",
+]
 CASES = [
     pytest.param(path, index, id=f"{path.stem}: {scenario.get('name', index)}")
     for path in FILES
