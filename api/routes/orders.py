@@ -293,11 +293,14 @@ def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
     with uow:
         order = _visible(uow, who, order_id)
         summary = OrderOut.of(order).model_dump()
+        history = uow.audit.list(entity="order", entity_id=order_id, limit=500)
+        traces = uow.traces.for_order(order_id)
         return OrderDetail(
             **summary,
             shipments=[ShipmentOut.of(s) for s in uow.shipments.for_order(order_id)],
-            events=[HistoryOut.of(e) for e in uow.audit.list(entity="order", entity_id=order_id)],
-            trace=[TraceOut.of(t) for t in uow.traces.for_order(order_id)],
+            # Oldest first: a history reads from top to bottom.
+            events=[HistoryOut.of(e) for e in sorted(history, key=lambda e: e.at)],
+            trace=[TraceOut.of(t) for t in sorted(traces, key=lambda t: (t.at, t.id))],
         )
 
 

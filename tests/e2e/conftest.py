@@ -23,6 +23,32 @@ from ordo.bootstrap import Container, build_app_container
 from ordo.settings import load_settings
 
 SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
+LOCATIONS = {
+    "DAL-01": {
+        "name": "Dallas DC",
+        "type": "warehouse",
+        "address": {"postal_code": "75201", "city": "Dallas", "state": "TX"},
+    },
+    "RNO-02": {
+        "name": "Reno DC",
+        "type": "warehouse",
+        "address": {"postal_code": "89501", "city": "Reno", "state": "NV"},
+    },
+}
+
+
+def order(
+    channel_order_id: str = "W-1", sku: str = "SHOE-42", quantity: int = 1, **extra: Any
+) -> dict[str, Any]:
+    """An order as the `web` channel sends it."""
+    return {
+        "channel_order_id": channel_order_id,
+        "customer_id": "C-1",
+        "email": "ada@example.com",
+        "ship_to": {"postal_code": "10001", "city": "New York", "state": "NY"},
+        "lines": [{"sku": sku, "quantity": quantity}],
+        **extra,
+    }
 
 
 @dataclass
@@ -41,6 +67,22 @@ class Api:
 
     def post(self, path: str, role: str = "admin", **kw: Any) -> Any:
         return self.client.post(path, headers=self.headers(role, **kw.pop("headers", {})), **kw)
+
+    def seed(self, sku: str = "SHOE-42", units: int = 10, location: str = "DAL-01") -> None:
+        """A location, a product and stock, the way an admin sets them up over HTTP."""
+        if self.get(f"/v1/locations/{location}").status_code == 404:
+            assert (
+                self.put(f"/v1/locations/{location}", json=LOCATIONS[location]).status_code == 200
+            )
+        if self.get(f"/v1/products/{sku}").status_code == 404:
+            assert (
+                self.put(f"/v1/products/{sku}", json={"name": sku, "price": "20.00"}).status_code
+                == 200
+            )
+        if units:
+            receipt = {"sku": sku, "location_code": location, "quantity": units}
+            response = self.post("/v1/inventory/receipts", json=receipt)
+            assert response.status_code == 200, response.text
 
     def put(self, path: str, role: str = "admin", **kw: Any) -> Any:
         return self.client.put(path, headers=self.headers(role, **kw.pop("headers", {})), **kw)
@@ -67,10 +109,25 @@ def issue_role_keys(container: Container) -> dict[str, str]:
     return keys
 
 
+def wire_pipeline(container: Container) -> Container:
+    """Until `ordo.bootstrap` wires the bus itself, wire it the way it will: one registry,
+    one decider, the pipeline's own `build_bus`. A no-op once the composition root does."""
+    if container.bus is None:
+        from engine.pipeline.carriers import load_catalog
+        from engine.pipeline.decide import Decider
+        from engine.rules.registry import RulesetRegistry
+        from engine.service_layer.messagebus import build_bus
+
+        container.rulesets = container.rulesets or RulesetRegistry()
+        container.decider = Decider(container.rulesets, load_catalog())
+        container.bus = build_bus(container.uow_factory, container.decider)
+    return container
+
+
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
     with build_container(database_url) as built:
-        yield built
+        yield wire_pipeline(built)
 
 
 @pytest.fixture

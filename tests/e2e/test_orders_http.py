@@ -1,0 +1,144 @@
+"""Orders over HTTP: ingestion (single and batch), search, detail, cancel and modify."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Api, order
+
+
+def test_an_ingested_order_comes_back_decided_with_its_shipment_and_trace(api: Api) -> None:
+    api.seed(units=10)
+    created = api.post("/v1/orders", role="channel", json=order("W-1", quantity=2))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["channel"], body["status"]) == ("web", "released")
+    detail = api.get(f"/v1/orders/{body['id']}", role="support").json()
+    [shipment] = detail["shipments"]
+    assert (shipment["location_code"], shipment["lines"][0]["quantity"]) == ("DAL-01", 2)
+    assert {t["step"] for t in detail["trace"]} >= {"validation", "sourcing", "carrier"}
+    assert detail["events"][0]["action"] == "order.create"
+    atp = api.get("/v1/inventory/atp/SHOE-42").json()
+    assert atp["total"] == 8
+
+
+def test_the_same_channel_order_id_twice_is_refused_and_creates_one_order(api: Api) -> None:
+    api.seed(units=10)
+    assert api.post("/v1/orders", role="channel", json=order("W-1")).status_code == 201
+    again = api.post("/v1/orders", role="channel", json=order("W-1"))
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert "W-1" in again.json()["detail"] and "Idempotency-Key" in again.json()["detail"]
+    assert len(api.get("/v1/orders?channel=web", role="admin").json()) == 1
+
+
+def test_the_same_channel_order_id_from_two_channels_is_two_orders(api: Api) -> None:
+    api.seed(units=10)
+    assert api.post("/v1/orders", role="channel", json=order("X-1")).status_code == 201
+    other = api.post("/v1/orders", role="admin", json=order("X-1", channel="pos"))
+    assert other.status_code == 201
+    assert other.json()["channel"] == "pos"
+
+
+def test_a_channel_key_cannot_ingest_for_another_channel(api: Api) -> None:
+    response = api.post("/v1/orders", role="channel", json=order("W-9", channel="pos"))
+    assert response.status_code == 403
+    assert "'web'" in response.json()["detail"]
+
+
+def test_one_bad_order_in_a_batch_does_not_sink_the_others(api: Api) -> None:
+    api.seed(units=10)
+    batch = {"orders": [order("B-1"), order("B-1"), order("B-3", quantity=2)]}
+    response = api.post("/v1/orders/batch", role="channel", json=batch)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == [201, 409, 201]
+    assert (body["created"], body["failed"]) == (2, 1)
+    assert body["results"][1]["problem"]["detail"]
+    assert body["results"][2]["order"]["lines"][0]["quantity"] == 2
+
+
+def test_an_unknown_field_in_a_batched_order_is_reported_with_its_index(api: Api) -> None:
+    batch = {"orders": [order("B-1"), {**order("B-2"), "coupon": "X"}]}
+    response = api.post("/v1/orders/batch", role="channel", json=batch)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "$.orders[1].coupon"
+
+
+def test_orders_are_found_by_customer_email_status_sku_and_date(api: Api) -> None:
+    api.seed(sku="SHOE-42", units=10)
+    api.seed(sku="SOCK-M", units=10)
+    first = api.post("/v1/orders", role="channel", json=order("S-1")).json()
+    api.post("/v1/orders", role="channel", json=order("S-2", sku="SOCK-M", customer_id="C-2"))
+    found = api.get("/v1/orders?customer_id=C-1", role="support").json()
+    assert [o["channel_order_id"] for o in found] == ["S-1"]
+    assert len(api.get("/v1/orders?email=ada@example.com", role="support").json()) == 2
+    by_sku = api.get("/v1/orders?sku=SOCK-M", role="support").json()
+    assert [o["channel_order_id"] for o in by_sku] == ["S-2"]
+    assert len(api.get("/v1/orders?status=released", role="support").json()) == 2
+    since = first["created_at"]
+    window = api.get("/v1/orders", role="support", params={"created_from": since}).json()
+    assert "S-1" in {o["channel_order_id"] for o in window}
+    future = api.get("/v1/orders", role="support", params={"created_from": "2100-01-01T00:00:00Z"})
+    assert future.json() == []
+    by_channel_id = api.get("/v1/orders?channel=web&channel_order_id=S-2", role="support")
+    assert [o["id"] for o in by_channel_id.json()] != [first["id"]]
+
+
+def test_channel_and_customer_keys_see_only_their_own_orders(api: Api) -> None:
+    api.seed(units=10)
+    mine = api.post("/v1/orders", role="channel", json=order("O-1")).json()
+    theirs = api.post(
+        "/v1/orders", role="admin", json=order("O-2", channel="pos", customer_id="C-2")
+    ).json()
+    assert [o["id"] for o in api.get("/v1/orders", role="channel").json()] == [mine["id"]]
+    assert api.get(f"/v1/orders/{theirs['id']}", role="channel").status_code == 404
+    assert [o["id"] for o in api.get("/v1/orders", role="customer").json()] == [mine["id"]]
+    assert api.get(f"/v1/orders/{theirs['id']}", role="customer").status_code == 404
+
+
+def test_cancelling_an_order_before_release_is_audited_and_refused_twice(api: Api) -> None:
+    api.seed(units=0)
+    created = api.post("/v1/orders", role="channel", json=order("C-1", quantity=3)).json()
+    assert created["status"] == "backordered"
+    cancelled = api.post(
+        f"/v1/orders/{created['id']}/cancel", role="support", json={"reason": "customer asked"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    history = api.get(f"/v1/orders/{created['id']}", role="support").json()["events"]
+    assert history[-1]["action"] == "order.cancel"
+    assert history[-1]["after"]["reason"] == "customer asked"
+    again = api.post(f"/v1/orders/{created['id']}/cancel", role="support", json={"reason": "x"})
+    assert again.status_code == 409
+    assert "'cancelled'" in again.json()["detail"]
+
+
+def test_a_released_order_cannot_be_cancelled_and_the_problem_says_why(api: Api) -> None:
+    api.seed(units=5)
+    created = api.post("/v1/orders", role="channel", json=order("C-2")).json()
+    assert created["status"] == "released"
+    refused = api.post(f"/v1/orders/{created['id']}/cancel", role="support", json={"reason": "x"})
+    assert refused.status_code == 409
+    assert "'released'" in refused.json()["detail"]
+
+
+def test_modifying_a_backordered_order_decides_it_again_against_new_stock(api: Api) -> None:
+    api.seed(units=0)
+    created = api.post("/v1/orders", role="channel", json=order("M-1", quantity=3)).json()
+    assert created["status"] == "backordered"
+    api.seed(units=2)
+    line_id = created["lines"][0]["id"]
+    modified = api.post(
+        f"/v1/orders/{created['id']}/modify", role="support", json={"quantities": {line_id: 2}}
+    )
+    assert modified.status_code == 200, modified.text
+    assert modified.json()["lines"][0]["quantity"] == 2
+    assert modified.json()["status"] == "released"
+    assert api.get("/v1/inventory/atp/SHOE-42").json()["total"] == 0
+
+
+def test_releasing_a_hold_on_an_order_that_is_not_held_is_refused_with_its_status(api: Api) -> None:
+    api.seed(units=10)
+    created = api.post("/v1/orders", role="channel", json=order("H-1")).json()
+    response = api.post(f"/v1/orders/{created['id']}/release-hold", role="support")
+    assert response.status_code == 409
+    assert created["status"] in response.json()["detail"]
