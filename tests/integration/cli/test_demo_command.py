@@ -14,16 +14,19 @@ runner = CliRunner()
 
 
 def row_counts(database_url: str) -> dict[str, int]:
-    with build_app_container(load_settings(database_url=database_url)) as container:
-        with container.uow_factory() as uow:
-            return {
-                "locations": len(uow.locations.list(limit=10_000)),
-                "products": len(uow.products.list(limit=10_000)),
-                "customers": len(uow.customers.list(limit=10_000)),
-                "orders": len(uow.orders.list(limit=10_000)),
-                "stock": sum(len(uow.stock.for_location(loc.code))
-                             for loc in uow.locations.list(limit=100)),  # fmt: skip
-            }
+    with (
+        build_app_container(load_settings(database_url=database_url)) as container,
+        container.uow_factory() as uow,
+    ):
+        return {
+            "locations": len(uow.locations.list(limit=10_000)),
+            "products": len(uow.products.list(limit=10_000)),
+            "customers": len(uow.customers.list(limit=10_000)),
+            "orders": len(uow.orders.list(limit=10_000)),
+            "stock": sum(
+                len(uow.stock.for_location(loc.code)) for loc in uow.locations.list(limit=100)
+            ),
+        }
 
 
 def test_running_the_demo_twice_leaves_the_same_rows(
@@ -47,9 +50,11 @@ def test_demo_locations_keep_their_real_coordinates(
 ) -> None:
     monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
     assert runner.invoke(app, ["demo"]).exit_code == 0
-    with build_app_container(load_settings(database_url=sqlite_url)) as container:
-        with container.uow_factory() as uow:
-            locations = uow.locations.list(limit=100)
+    with (
+        build_app_container(load_settings(database_url=sqlite_url)) as container,
+        container.uow_factory() as uow,
+    ):
+        locations = uow.locations.list(limit=100)
     assert len(locations) == 20
     for location in locations:
         known = zipcodes.matching(location.address.postal_code)[0]
@@ -62,14 +67,17 @@ def test_reserved_demo_stock_is_counted_in_the_database(
 ) -> None:
     monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
     assert runner.invoke(app, ["demo"]).exit_code == 0
-    with build_app_container(load_settings(database_url=sqlite_url)) as container:
-        with container.uow_factory() as uow:
-            reserved = sum(row.reserved for loc in uow.locations.list(limit=100)
-                           for row in uow.stock.for_location(loc.code))  # fmt: skip
-            active = sum(
-                len(uow.reservations.for_order(order.id))
-                for order in uow.orders.list(limit=100)
-                if order.status in ("reserved", "released")
-            )
+    with (
+        build_app_container(load_settings(database_url=sqlite_url)) as container,
+        container.uow_factory() as uow,
+    ):
+        rows = [row for loc in uow.locations.list(limit=100)
+                    for row in uow.stock.for_location(loc.code)]  # fmt: skip
+        reserved = sum(row.reserved for row in rows)
+        active = sum(
+            len(uow.reservations.for_order(order.id))
+            for order in uow.orders.list(limit=100)
+            if order.status in ("reserved", "released")
+        )
     assert reserved > 0
     assert active > 0

@@ -62,6 +62,8 @@ def test_ordo_up_seeds_an_empty_database_serves_openapi_and_stops_cleanly(tmp_pa
     assert process.returncode == 0, output
     assert "Traceback" not in output
     url = f"sqlite:///{tmp_path / 'data' / 'ordo.sqlite3'}"
-    with build_app_container(load_settings(database_url=url)) as container:
-        with container.uow_factory() as uow:
-            assert len(uow.locations.list(limit=100)) == 20
+    with (
+        build_app_container(load_settings(database_url=url)) as container,
+        container.uow_factory() as uow,
+    ):
+        assert len(uow.locations.list(limit=100)) == 20
