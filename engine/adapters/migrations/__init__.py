@@ -13,11 +13,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, MetaData
 
 from engine.adapters.database import make_engine
 
 HERE = Path(__file__).resolve().parent
+
+
+def target_metadata() -> list[MetaData]:
+    """Every table the migrations create: the domain's (orm.py) and the API's (orm_api.py).
+
+    Autogenerate and the schema test compare the migrated database against all of them.
+    """
+    from engine.adapters import orm, orm_api
+
+    return [orm.metadata, orm_api.metadata]
 
 
 def config(connection: Connection | None = None) -> Config:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from engine.adapters.orm import metadata
+from engine.adapters.migrations import target_metadata
 
 
 def run_migrations_online() -> None:
@@ -19,7 +19,7 @@ def run_migrations_online() -> None:
         )
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=target_metadata(),
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode rebuilds tables when a later migration
         # needs it, and changes nothing on PostgreSQL.

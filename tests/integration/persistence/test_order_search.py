@@ -20,8 +20,13 @@ def orders(uow_factory: UowFactory) -> UowFactory:
         uow.orders.add(b.a_plain_order(2, customer_id="C-2", email="bob@example.com"))
         uow.orders.add(b.a_plain_order(3, channel="marketplace", status=OrderStatus.HELD))
         uow.orders.add(
-            b.a_plain_order(4, lines=[OrderLine("L1", "SKU-9", 2, Decimal("3")),
-                                      OrderLine("L2", "SKU-1", 1, Decimal("4"))])
+            b.a_plain_order(
+                4,
+                lines=[
+                    OrderLine("L1", "SKU-9", 2, Decimal("3")),
+                    OrderLine("L2", "SKU-1", 1, Decimal("4")),
+                ],
+            )
         )
         uow.orders.add(b.a_plain_order(5, lines=[OrderLine("L1", "SKU-7", 1, Decimal("1"))]))
         uow.commit()
