@@ -1,0 +1,177 @@
+"""Which events tell whom what: customer messages and alert notifications.
+
+Two worker observers. `CustomerNotifier` turns lifecycle events into the customer's messages
+(order confirmed, shipped with tracking, delivered, delayed, return received, refund issued)
+with the facts the templates need; `AlertNotifier` sends each newly raised alert to its
+recipients and to every alert sink (a webhook, say). How a message is rendered and carried is
+the connectors' business: this module hands a `Notifier` a message kind, the recipients and a
+plain-data context.
+
+A message is sent before the worker commits its processed-event record, so a crash in between
+sends it again on redelivery: notifications are at least once, like the bus under them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from engine.adapters.bus.base import Message
+from engine.domain.fulfilment import FulfillmentOrder, Return
+from engine.domain.operations import Alert
+from engine.domain.orders import Order
+from engine.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    def notify(self, kind: str, to: Sequence[str], context: Mapping[str, Any]) -> None: ...
+
+
+def customer_message_kind(name: str, payload: Mapping[str, Any]) -> str | None:
+    """The customer message an event calls for, if any."""
+    to_status = payload.get("to_status")
+    if name == "order.status_changed" and to_status == "validated":
+        return "order_confirmed"
+    if name == "shipment.status_changed" and to_status == "shipped":
+        return "order_shipped"
+    if name == "shipment.status_changed" and to_status == "delivered":
+        return "order_delivered"
+    if name == "shipment.late":
+        return "order_delayed"
+    if name == "return.status_changed" and to_status == "received":
+        return "return_received"
+    if name == "return.status_changed" and to_status == "refunded":
+        return "refund_issued"
+    return None
+
+
+def order_context(order: Order, customer_name: str = "") -> dict[str, Any]:
+    address = order.ship_to
+    return {
+        "id": order.id,
+        "number": order.channel_order_id or order.id,
+        "channel": order.channel,
+        "customer_name": customer_name or address.name,
+        "email": order.email,
+        "currency": order.currency,
+        "total": str(order.total),
+        "lines": [
+            {"sku": line.sku, "quantity": line.quantity, "amount": str(line.amount)}
+            for line in order.lines
+        ],
+        "ship_to": ", ".join(p for p in (address.line1, address.city, address.postal_code) if p),
+        "promised_date": order.promised_date.isoformat() if order.promised_date else "",
+    }
+
+
+def shipment_context(shipment: FulfillmentOrder) -> dict[str, Any]:
+    return {
+        "id": shipment.id,
+        "carrier": shipment.carrier,
+        "service": shipment.service,
+        "tracking_number": shipment.tracking_number,
+        "promised_date": shipment.promised_date.isoformat() if shipment.promised_date else "",
+        "location_code": shipment.location_code,
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in shipment.lines],
+    }
+
+
+def return_context(ret: Return) -> dict[str, Any]:
+    return {
+        "id": ret.id,
+        "rma": ret.rma,
+        "location_code": ret.location_code,
+        "refund_amount": str(ret.refund_amount),
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in ret.lines],
+    }
+
+
+def alert_context(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "key": alert.key,
+        "message": alert.message,
+        "status": str(alert.status),
+        "occurrences": alert.occurrences,
+        "created_at": alert.created_at.isoformat(),
+    }
+
+
+class CustomerNotifier:
+    """Worker observer: lifecycle events become the customer's emails."""
+
+    name = "customer-notifications"
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+        self.sent = 0
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        kind = customer_message_kind(message.name, message.payload)
+        if kind is None:
+            return
+        order = uow.orders.get(str(message.payload.get("order_id", "")))
+        if order is None:
+            log.warning("%s: order %s not found; no %s sent", self.name,
+                        message.payload.get("order_id"), kind)  # fmt: skip
+            return
+        customer = uow.customers.get(order.customer_id)
+        to = order.email or (customer.email if customer else "")
+        if not to:
+            log.info("%s: order %s has no email address; no %s sent", self.name, order.id, kind)
+            return
+        context: dict[str, Any] = {
+            "order": order_context(order, customer.name if customer else ""),
+            "event": dict(message.payload),
+        }
+        if "shipment_id" in message.payload:
+            shipment = uow.shipments.get(str(message.payload["shipment_id"]))
+            if shipment is not None:
+                context["shipment"] = shipment_context(shipment)
+            else:
+                context["shipment"] = {
+                    "carrier": message.payload.get("carrier", ""),
+                    "tracking_number": message.payload.get("tracking_number", ""),
+                    "promised_date": "",
+                    "lines": [],
+                }
+        if "return_id" in message.payload:
+            ret = uow.returns.get(str(message.payload["return_id"]))
+            if ret is None:
+                log.warning("%s: return %s not found", self.name, message.payload["return_id"])
+                return
+            context["ret"] = return_context(ret)
+        self.notifier.notify(kind, [to], context)
+        self.sent += 1
+
+
+class AlertNotifier:
+    """Worker observer: each newly raised alert goes to its recipients and to every sink."""
+
+    name = "alert-notifications"
+
+    def __init__(
+        self, email: Notifier | None = None, sinks: Sequence[Notifier] = (),
+        default_recipients: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        self.email = email
+        self.sinks = list(sinks)
+        self.default_recipients = list(default_recipients)
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if message.name != "alert.raised":
+            return
+        alert = uow.alerts.get(str(message.payload["alert_id"]))
+        if alert is None:
+            return
+        context = {"alert": alert_context(alert)}
+        recipients = alert.recipients or self.default_recipients
+        if self.email is not None and recipients:
+            self.email.notify("alert", recipients, context)
+        for sink in self.sinks:
+            sink.notify("alert", recipients, context)
