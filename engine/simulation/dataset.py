@@ -30,12 +30,13 @@ from engine.domain.catalog import Customer, Location, LocationType, Product, Ser
 from engine.domain.inventory import InboundKind, InboundSupply
 from engine.domain.orders import Order, OrderLine
 from engine.domain.values import Address
+from engine.simulation.errors import SimulationError
 
 FORMAT_VERSION = 1
 FILES = ("orders", "locations", "stock", "receipts", "products", "customers")
 
 
-class DatasetError(ValueError):
+class DatasetError(SimulationError):
     """A data set is missing, incomplete or of an unknown format; names the directory."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.simulation.dataset import dumps
+from engine.simulation.errors import SimulationError
 from engine.simulation.html import diff_report
 from engine.simulation.report import publish_dir, write_json
 
@@ -32,7 +33,7 @@ CHANGED_COLUMNS = (
 _COST_BUCKET = 0.5
 
 
-class DiffError(ValueError):
+class DiffError(SimulationError):
     """The two runs cannot be compared (different histories, missing files); says why."""
 
 

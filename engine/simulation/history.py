@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.simulation.errors import SimulationError
+
 FORMATS = {
     ".csv": "csv",
     ".jsonl": "jsonl",
@@ -39,7 +41,7 @@ class RowError:
         return f"{self.file} {self.unit} {self.row}: {self.reason}"
 
 
-class HistoryFileError(ValueError):
+class HistoryFileError(SimulationError):
     """A whole file is unusable (missing, unreadable, unknown format); names the file."""
 
 

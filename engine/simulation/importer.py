@@ -20,6 +20,7 @@ from engine.adapters.geo import postal_code_coordinates
 from engine.domain.catalog import LocationType, Service
 from engine.domain.inventory import InboundKind
 from engine.simulation.dataset import DatasetWriter
+from engine.simulation.errors import SimulationError
 from engine.simulation.extsort import external_sort
 from engine.simulation.fields import KINDS, BadValue
 from engine.simulation.history import HistoryFileError, RowError, detect_format, read_records
@@ -31,7 +32,7 @@ _KEPT_ERRORS = 50
 _PROGRESS_EVERY = 10_000
 
 
-class ImportFailed(ValueError):
+class ImportFailed(SimulationError):
     """The import stopped; nothing was written. `errors` holds the bad rows found."""
 
     def __init__(self, errors: list[RowError], total: int | None = None) -> None:

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from engine.simulation.errors import SimulationError
 from engine.simulation.fields import FIELDS, KINDS, BadValue, Field, Formats, convert, is_blank
 
 _SECTION_KEYS = (
@@ -45,7 +46,7 @@ _SECTION_KEYS = (
 )
 
 
-class MappingError(ValueError):
+class MappingError(SimulationError):
     """The mapping file is wrong; the message names the file and the offending key."""
 
 

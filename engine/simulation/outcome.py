@@ -47,30 +47,26 @@ def order_outcome(order: Order, decision: Decision) -> dict[str, Any]:
 
 
 def fired_rules(trace: Mapping[str, Any]) -> Iterator[str]:
-    """'ruleset: rule' for every rule that matched anywhere in a decision trace.
+    """'ruleset: rule' for every rule that matched in a decision trace.
 
-    The pipeline nests each evaluated ruleset's trace (`dsl.Trace.to_dict()` plus a `ruleset`
-    key) under its step; walking the whole tree keeps this independent of the step layout.
+    The pipeline keeps each step's evaluated rulesets under a `rulesets` key, either on the
+    step (`validation`, `reservation`, `sourcing`) or one level down (`carriers`, per
+    location). Only those two levels are looked at: the rest of a trace (candidates per line,
+    quotes) is large, and walking it for every order would cost more than the bookkeeping.
     """
-    stack: list[Any] = [trace]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Mapping):
-            if "ruleset" in node and isinstance(node.get("ruleset"), str):
-                yield from (f"{node['ruleset']}: {rule}" for rule in _matched(node))
-            stack.extend(value for value in node.values() if isinstance(value, Mapping | list))
-        elif isinstance(node, list):
-            stack.extend(item for item in node if isinstance(item, Mapping | list))
+    for step in trace.values():
+        if not isinstance(step, Mapping):
+            continue
+        yield from _rulesets(step.get("rulesets"))
+        for part in step.values():
+            if isinstance(part, Mapping) and "rulesets" in part:
+                yield from _rulesets(part["rulesets"])
 
 
-def _matched(ruleset_trace: Mapping[str, Any]) -> Iterator[str]:
-    matched = ruleset_trace.get("matched")
-    if isinstance(matched, list):
-        for item in matched:
-            name = item.get("rule") or item.get("name") if isinstance(item, Mapping) else item
-            if name:
-                yield str(name)
+def _rulesets(traces: Any) -> Iterator[str]:
+    if not isinstance(traces, list):
         return
-    for rule in ruleset_trace.get("rules", ()) or ():
-        if isinstance(rule, Mapping) and rule.get("matched"):
-            yield str(rule.get("rule") or rule.get("name"))
+    for ruleset in traces:
+        if isinstance(ruleset, Mapping):
+            for rule in ruleset.get("matched", ()):
+                yield f"{ruleset.get('ruleset')}: {rule}"

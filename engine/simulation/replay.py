@@ -143,6 +143,9 @@ class _World:
     capacity: dict[str, int]
     products: dict[str, Product]
     customers: dict[str, Customer]
+    # A history without a product master: every SKU is known, weightless and plain, rather
+    # than every order rejected by the pipeline's unknown-SKU check.
+    synthesise_products: bool = False
 
     @classmethod
     def load(cls, dataset: Dataset) -> _World:
@@ -160,6 +163,7 @@ class _World:
             capacity={loc.code: loc.daily_capacity for loc in locations},
             products={p.sku: p for p in map(to_product, dataset.records("products"))},
             customers={c.id: c for c in map(to_customer, dataset.records("customers"))},
+            synthesise_products=not dataset.manifest["counts"].get("products"),
         )
 
 
@@ -207,6 +211,7 @@ def _summary(spec: RunSpec, dataset: Dataset, kpis: Kpis) -> dict[str, Any]:
         },
         "rulesets": fingerprints(spec.rulesets),
         "limit": spec.limit,
+        "products_synthesised": not dataset.manifest["counts"].get("products"),
         "kpis": kpis.to_dict(),
         "rule_hits": dict(sorted(kpis.rule_hits.items())),
     }

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from engine.domain.errors import DomainError
 from engine.rules.registry import RulesetRegistry, compile_source
+from engine.simulation.errors import SimulationError
 
 
-class RulesetFileError(ValueError):
+class RulesetFileError(SimulationError):
     """A ruleset file is missing or does not compile; names the file."""
 
 

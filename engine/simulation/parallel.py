@@ -1,0 +1,161 @@
+"""What-if: several ruleset sets over the same history, in parallel processes, then compared.
+
+Each variant is an independent replay (its own ledger, its own results directory), so variants
+run in separate processes with nothing shared but the data set on disk; a process compiles its
+rulesets from their texts. Progress comes back through a manager dict the caller polls, which
+is how the CLI's progress bar and the API's background jobs both watch the same runs. When all
+runs are done every variant is diffed against the baseline and an `index.json` lists them all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Mapping, MutableMapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.pipeline.decide import DeciderSettings
+from engine.simulation.diff import compare_runs
+from engine.simulation.errors import SimulationError
+from engine.simulation.replay import RunSpec, run_simulation
+from engine.simulation.report import write_json
+
+# name -> (orders done, orders in total)
+ProgressMap = Mapping[str, tuple[int, int]]
+Watcher = Callable[[ProgressMap], None]
+_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Variants (name -> ruleset sources) over one data set; the first is the baseline."""
+
+    dataset: Path
+    out: Path
+    variants: Mapping[str, Mapping[str, str]]
+    carriers_dir: Path | None = None
+    settings: DeciderSettings = field(default_factory=DeciderSettings)
+    limit: int | None = None
+
+    @property
+    def baseline(self) -> str:
+        return next(iter(self.variants))
+
+    def run_spec(self, name: str) -> RunSpec:
+        return RunSpec(
+            dataset=self.dataset,
+            out=self.out / name,
+            rulesets=dict(self.variants[name]),
+            name=name,
+            carriers_dir=self.carriers_dir,
+            settings=self.settings,
+            limit=self.limit,
+        )
+
+
+@dataclass
+class WhatIfResult:
+    out: Path
+    runs: dict[str, dict[str, Any]]  # name -> summary
+    diffs: dict[str, dict[str, Any]]  # variant name -> diff against the baseline
+    seconds: dict[str, float]
+    orders: dict[str, int]
+
+
+def run_what_if(spec: WhatIf, workers: int = 2, watch: Watcher | None = None) -> WhatIfResult:
+    """Run every variant (in `workers` processes; 0 runs them here, one after another)."""
+    if not spec.variants:
+        raise SimulationError("nothing to simulate: no ruleset variants were given")
+    bad = [name for name in spec.variants if not name or "/" in name or name.startswith(".")]
+    if bad:
+        raise SimulationError(f"variant name {bad[0]!r} cannot be used as a directory name")
+    spec.out.mkdir(parents=True, exist_ok=True)
+    results = _run_here(spec, watch) if workers <= 0 else _run_in_processes(spec, workers, watch)
+    runs = {name: results[name][0] for name in spec.variants}
+    diffs = {
+        name: compare_runs(spec.out / spec.baseline, spec.out / name, spec.out / f"diff-{name}")
+        for name in spec.variants
+        if name != spec.baseline
+    }
+    write_json(spec.out / "index.json", _index(spec, runs, diffs))
+    return WhatIfResult(
+        spec.out,
+        runs,
+        diffs,
+        {name: results[name][1] for name in spec.variants},
+        {name: results[name][2] for name in spec.variants},
+    )
+
+
+def _run_here(spec: WhatIf, watch: Watcher | None) -> dict[str, tuple[dict[str, Any], float, int]]:
+    progress: dict[str, tuple[int, int]] = {}
+    results = {}
+    for name in spec.variants:
+        result = run_simulation(spec.run_spec(name), _reporter(progress, name, watch))
+        results[name] = (result.summary, result.seconds, result.orders)
+    return results
+
+
+def _run_in_processes(
+    spec: WhatIf, workers: int, watch: Watcher | None
+) -> dict[str, tuple[dict[str, Any], float, int]]:
+    # spawn, not fork: the API calls this from a thread, and forking a threaded process can
+    # copy a lock some other thread holds.
+    context = multiprocessing.get_context("spawn")
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(
+            max_workers=min(workers, len(spec.variants)), mp_context=context
+        ) as pool,
+    ):
+        shared = manager.dict()
+        futures: dict[str, Future[tuple[dict[str, Any], float, int]]] = {
+            name: pool.submit(_worker, spec.run_spec(name), shared) for name in spec.variants
+        }
+        pending = set(futures.values())
+        while pending:
+            done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_EXCEPTION)
+            if watch is not None:
+                watch(dict(shared))
+            for future in done:
+                future.result()  # re-raise a worker's failure here, with its own message
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _worker(
+    spec: RunSpec, shared: MutableMapping[str, tuple[int, int]]
+) -> tuple[dict[str, Any], float, int]:
+    result = run_simulation(spec, _reporter(shared, spec.name, None))
+    return result.summary, result.seconds, result.orders
+
+
+def _reporter(
+    progress: MutableMapping[str, tuple[int, int]], name: str, watch: Watcher | None
+) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        progress[name] = (done, total)
+        if watch is not None:
+            watch(dict(progress))
+
+    return report
+
+
+def _index(
+    spec: WhatIf, runs: dict[str, dict[str, Any]], diffs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "baseline": spec.baseline,
+        "runs": {name: {"path": name, "kpis": summary["kpis"]} for name, summary in runs.items()},
+        "diffs": {
+            name: {
+                "path": f"diff-{name}",
+                "changed": diff["changed"],
+                "changes": diff["changes"],
+                "cost_delta": diff["cost_delta"],
+                "distance_delta_km": diff["distance_delta_km"],
+            }
+            for name, diff in diffs.items()
+        },
+    }
