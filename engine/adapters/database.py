@@ -59,17 +59,17 @@ def normalise_url(url: str) -> URL:
             f"'{mask_url(url)}' is not a database URL ({exc}); expected e.g. "
             "sqlite:///data/ordo.sqlite3 or postgresql://user:password@host:5432/ordo"
         ) from None
-    backend = parsed.get_backend_name()
+    # Read the names off the URL: asking SQLAlchemy would load (and fail on) unknown dialects.
+    backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgres", "postgresql"):
-        driver = parsed.get_driver_name()
-        if driver not in ("psycopg", "postgres", "postgresql", "psycopg2"):
+        if driver not in ("", "psycopg", "psycopg2"):
             raise DatabaseConfigError(
                 f"'{mask_url(parsed)}' asks for the PostgreSQL driver '{driver}'; Ordo uses "
                 "psycopg 3: write postgresql://... or postgresql+psycopg://..."
             )
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
-        if parsed.get_driver_name() not in ("pysqlite", "sqlite"):
+        if driver not in ("", "pysqlite"):
             raise DatabaseConfigError(
                 f"'{mask_url(parsed)}' asks for an SQLite driver Ordo does not support; "
                 "write sqlite:///path/to/file.sqlite3"
