@@ -146,9 +146,15 @@ class SqlIdempotencyStore(IdempotencyStore):
         with self.session_factory() as session, session.begin():
             dialect = session.get_bind().dialect.name
             module: Any = postgresql if dialect == "postgresql" else sqlite
-            statement = module.insert(idempotency_keys).values(**values).on_conflict_do_nothing()
-            result = session.execute(statement)
-            return bool(getattr(result, "rowcount", 0) == 1)
+            statement = (
+                module.insert(idempotency_keys)
+                .values(**values)
+                .on_conflict_do_nothing()
+                .returning(idempotency_keys.c.key)
+            )
+            # A row comes back only when this statement inserted it (rowcount is not reliable
+            # for ON CONFLICT across drivers).
+            return session.execute(statement).first() is not None
 
     def get(self, owner: str, key: str) -> IdempotencyRecord | None:
         with self.session_factory() as session:
@@ -205,8 +211,9 @@ class SqlIdempotencyStore(IdempotencyStore):
                     )
                 )
                 .values(created_at=now)
+                .returning(idempotency_keys.c.key)
             )
-            return bool(getattr(result, "rowcount", 0) == 1)
+            return result.first() is not None
 
 
 def _match(owner: str, key: str) -> Any:

@@ -58,6 +58,7 @@ class Api:
     client: TestClient
     keys: dict[str, str] = field(default_factory=dict)
     container: Any = None
+    app: Any = None
 
     def headers(self, role: str, **extra: str) -> dict[str, str]:
         return {"X-API-Key": self.keys[role], **extra}
@@ -138,4 +139,4 @@ def app(container: Container) -> FastAPI:
 @pytest.fixture
 def api(app: FastAPI, container: Container) -> Iterator[Api]:
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client=client, keys=issue_role_keys(container), container=container)
+        yield Api(client=client, keys=issue_role_keys(container), container=container, app=app)
