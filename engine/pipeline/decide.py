@@ -234,7 +234,8 @@ class Decider:
                 versions=dict(snap.versions),
                 trace=ctx.trace,
             )
-        return self._source(ctx, customer, stock, inbound, {} if shipments_today is None else shipments_today)
+        released = {} if shipments_today is None else shipments_today
+        return self._source(ctx, customer, stock, inbound, released)
 
     # --- sourcing -------------------------------------------------------------------------
 
@@ -247,10 +248,6 @@ class Decider:
         shipments_today: Mapping[str, int],
     ) -> Decision:
         order, now, snap = ctx.order, ctx.now, ctx.snapshot
-        reservation_rules = run(snap, "reservation", ctx.facts, now)
-        policy = reservation_policy(
-            reservation_rules, order.channel, customer.group if customer else ""
-        )
         sourcing = run(snap, "sourcing", ctx.facts, now)
         today = now.date()
         preorder_lines = [
@@ -263,12 +260,28 @@ class Decider:
         sourced = [line for line in order.lines if line not in preorder_lines]
         stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
         screens, loc_facts = self._screen(ctx, stocked, sourcing, shipments_today)
+        group = customer.group if customer else ""
+        line_facts = {line["id"]: line for line in ctx.facts["order"]["lines"]}
+        policies, reservation_traces = {}, {}
+        for line in sourced:
+            # Reservation rules are per line: "half the boots are for the marketplace".
+            rules = run(snap, "reservation", {**ctx.facts, "line": line_facts[line.id]}, now)
+            policies[line.id] = reservation_policy(rules, order.channel, group)
+            reservation_traces[line.id] = rules.traces
         per_line = [
             line_candidates(
-                line.id, line.sku, line.quantity, order.channel, stock, screens, loc_facts, policy
+                line.id,
+                line.sku,
+                line.quantity,
+                order.channel,
+                stock,
+                screens,
+                loc_facts,
+                policies[line.id],
             )
             for line in sourced
         ]
+        priority = max((p.priority for p in policies.values()), default=0)
         caps = [
             int(f.args.get("n", self.settings.max_shipments)) for f in sourcing.of("max_shipments")
         ]
@@ -276,9 +289,11 @@ class Decider:
         problem = self._problem(ctx, per_line, screens, max_shipments)
         plan = optimiser.solve(problem, self.settings.optimiser, self.settings.exact_limit)
         ctx.trace["reservation"] = {
-            "rulesets": reservation_rules.traces,
-            "priority": policy.priority,
-            "held_back_by": sorted({f.label() for f in (*policy.safety, *policy.fences)}),
+            "rulesets": reservation_traces,
+            "priority": priority,
+            "held_back_by": sorted(
+                {f.label() for p in policies.values() for f in (*p.safety, *p.fences)}
+            ),
         }
         ctx.trace["sourcing"] = {
             "rulesets": sourcing.traces,
@@ -301,9 +316,7 @@ class Decider:
                 for loc, qty in plan.allocations.get(line.id, {}).items()
             )
         ]
-        return self._finish(
-            ctx, sourcing, policy.priority, plan, allocations, preorder_lines, inbound
-        )
+        return self._finish(ctx, sourcing, priority, plan, allocations, preorder_lines, inbound)
 
     def _screen(
         self,

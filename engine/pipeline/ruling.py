@@ -32,7 +32,7 @@ class Fired:
 
     @property
     def about_candidate(self) -> bool:
-        return getattr(self.action, "applies", None) is not None
+        return bool(getattr(self.action, "about_candidate", False))
 
     def label(self) -> str:
         return f"{self.ruleset}: {self.rule}"

@@ -415,6 +415,9 @@ def run_scenario(
     spec: Mapping[str, Any], scenario: Mapping[str, Any], base: Path, file: str = ""
 ) -> ScenarioResult:
     name = str(scenario.get("name", "unnamed"))
+    if "settings" in scenario:
+        # A scenario may override the file's settings (say, to compare two optimisers).
+        spec = {**spec, "settings": {**(spec.get("settings") or {}), **scenario["settings"]}}
     world = build_world(spec, base)
     steps = list(scenario.get("steps", []))
     if "order" in scenario:
@@ -459,4 +462,3 @@ def run_scenario_file(path: str | Path) -> list[ScenarioResult]:
     path = Path(path)
     spec = load_scenario_file(path)
     return [run_scenario(spec, s, path.parent, path.name) for s in spec["scenarios"]]
-

@@ -49,6 +49,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         },
     },
     "roots": {
+        # The line being reserved: reservation rules are evaluated once per order line.
+        "line": "line",
         "order": {
             "id": "str",
             "channel": "str",
@@ -129,7 +131,7 @@ SCHEMA_SPEC: dict[str, Any] = {
     "kinds": {
         "validation": ["order", "customer"],
         "sourcing": ["order", "customer", "location"],
-        "reservation": ["order", "customer", "location"],
+        "reservation": ["order", "customer", "line", "location"],
         "carrier": ["order", "customer", "shipment", "carrier"],
         "alert": ["event"],
     },

@@ -70,8 +70,9 @@ def test_a_rate_card_with_mismatched_weight_breaks_is_refused_with_the_carrier_n
     bad = {
         "code": "BAD",
         "zones": {"by_distance_km": [[100, 1]]},
-        "services": [{"code": "g", "weight_breaks_kg": [1, 2], "rates": {1: [3.0]},
-                      "transit_days": {1: 1}}],
+        "services": [
+            {"code": "g", "weight_breaks_kg": [1, 2], "rates": {1: [3.0]}, "transit_days": {1: 1}}
+        ],
     }
     with pytest.raises(RateCardError, match="carrier BAD service g: zone 1 has 1 rates"):
         rate_card_from_dict(bad)

@@ -36,11 +36,23 @@ def test_exact_finds_a_cheaper_plan_than_greedy_where_greedy_is_myopic() -> None
     # then needs two more; the exact solver sees that P and Q together cover all three.
     problem = Problem(
         lines=(LineDemand("a", "A", 1), LineDemand("b", "B", 1), LineDemand("c", "C", 2)),
-        stock={("A", "M"): 1, ("B", "M"): 1, ("A", "P"): 1, ("C", "P"): 1,
-               ("B", "Q"): 1, ("C", "Q"): 1},
+        stock={
+            ("A", "M"): 1,
+            ("B", "M"): 1,
+            ("A", "P"): 1,
+            ("C", "P"): 1,
+            ("B", "Q"): 1,
+            ("C", "Q"): 1,
+        },
         fixed_cost={"M": 10.0, "P": 11.0, "Q": 11.0},
-        unit_cost={("a", "M"): 0, ("b", "M"): 0, ("a", "P"): 0, ("c", "P"): 0,
-                   ("b", "Q"): 0, ("c", "Q"): 0},
+        unit_cost={
+            ("a", "M"): 0,
+            ("b", "M"): 0,
+            ("a", "P"): 0,
+            ("c", "P"): 0,
+            ("b", "Q"): 0,
+            ("c", "Q"): 0,
+        },
         max_shipments=3,
     )
     fast, best = greedy(problem), exact(problem)

@@ -12,8 +12,21 @@ HERE = Path(__file__).parent / "scenarios"
 FILES = sorted(p for p in HERE.glob("*.yaml") if p.name != "world.yaml")
 # One file per behaviour of issue 4; a behaviour without its file is a gap, not a pass.
 BEHAVIOURS = [
-    "sourcing_split", "fallbacks", "fallback_dropship", "fallback_hold", "reservation",
-    "lifecycle", "consolidation", "inventory", "carriers", "capacity_cutoff",
+    "sourcing_split",
+    "fallbacks",
+    "fallback_dropship",
+    "fallback_hold",
+    "reservation",
+    "lifecycle",
+    "consolidation",
+    "inventory",
+    "carriers",
+    "capacity_cutoff",
+    "validation_rules",
+    "sourcing_rules",
+    "reservation_rules",
+    "carrier_rules",
+    "optimiser",
 ]
 CASES = [
     pytest.param(path, index, id=f"{path.stem}: {scenario.get('name', index)}")
