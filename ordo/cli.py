@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from ordo import demo, serving
 from ordo.bootstrap import build_app_container, configure_logging
-from ordo.failures import NotAvailableYet, describe_failure
+from ordo.failures import CommandError, NotAvailableYet, describe_failure
 from ordo.settings import Settings, load_settings
 
 
@@ -192,17 +192,114 @@ def rules_test(
 
 
 @app.command("simulate")
-def simulate(ctx: typer.Context) -> None:
+def simulate(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="A data set name (from 'ordo import') or path.")],
+    rulesets: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--rulesets",
+            help="Baseline ruleset files or directories (default: the shipped rulesets/).",
+        ),
+    ] = None,
+    draft: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--draft",
+            help="Draft ruleset file replacing its namesake; run as variant 'draft' and compared.",
+        ),
+    ] = None,
+    variant: Annotated[
+        list[str] | None, typer.Option("--variant", help="Another what-if: NAME=FILE[,FILE].")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Results directory (default: <data_dir>/simulations/<dataset>)."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Replay only the first N orders.")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes for the variants (0: run here).")
+    ] = 2,
+    optimiser: Annotated[
+        str | None,
+        typer.Option("--optimiser", help="greedy, exact or auto (default: the setting)."),
+    ] = None,
+) -> None:
     """Replay historical orders through rulesets and report what would have happened."""
-    raise NotAvailableYet("simulation (engine/simulation)")
+    from engine.simulation import commands
+    from engine.simulation.errors import SimulationError
+
+    settings = _settings(ctx, optimiser=optimiser)
+    try:
+        path = commands.resolve_dataset(settings.data_dir, dataset)
+        commands.simulate_command(
+            _out(),
+            path,
+            out or settings.data_dir / "simulations" / path.name,
+            rulesets=rulesets or [],
+            drafts=draft or [],
+            variants=variant or [],
+            limit=limit,
+            workers=workers,
+            optimiser=settings.optimiser,
+        )
+    except SimulationError as error:
+        raise CommandError(str(error)) from None
 
 
 @app.command("import")
 def import_history(
-    ctx: typer.Context, path: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet.")]
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name of the data set to create, e.g. q3-2025.")],
+    orders: Annotated[
+        Path | None, typer.Option("--orders", help="Order lines: CSV, JSON Lines or Parquet.")
+    ] = None,
+    locations: Annotated[Path | None, typer.Option("--locations", help="Locations file.")] = None,
+    stock: Annotated[Path | None, typer.Option("--stock", help="Starting stock snapshot.")] = None,
+    receipts: Annotated[
+        Path | None, typer.Option("--receipts", help="Inbound receipts with dates.")
+    ] = None,
+    products: Annotated[Path | None, typer.Option("--products", help="Product master.")] = None,
+    customers: Annotated[
+        Path | None, typer.Option("--customers", help="Customers with ship-to postal codes.")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="YAML mapping of a foreign export's columns and codes."),
+    ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going", help="Skip bad rows (listed in errors.csv) instead of stopping."
+        ),
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a data set of the same name.")
+    ] = False,
 ) -> None:
-    """Import historical orders for simulation."""
-    raise NotAvailableYet("order history import (engine/simulation)")
+    """Import historical orders (and locations, stock, receipts) for simulation."""
+    from engine.simulation import commands
+    from engine.simulation.errors import SimulationError
+
+    settings = _settings(ctx)
+    files = {
+        "orders": orders,
+        "locations": locations,
+        "stock": stock,
+        "receipts": receipts,
+        "products": products,
+        "customers": customers,
+    }
+    try:
+        commands.import_command(
+            _out(), settings.data_dir, name, files, mapping, keep_going=keep_going, replace=replace
+        )
+    except SimulationError as error:
+        raise CommandError(str(error)) from None
 
 
 def _print_summary(summary: demo.DemoSummary) -> None:
