@@ -19,6 +19,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ordo import demo, serving
+from ordo.admin_key import ensure_admin_key, register_configured_key
 from ordo.bootstrap import build_app_container, configure_logging
 from ordo.failures import CommandError, NotAvailableYet, describe_failure
 from ordo.settings import Settings, load_settings
@@ -107,7 +108,9 @@ def demo_command(ctx: typer.Context) -> None:
     serving.migrate(settings)
     with build_app_container(settings) as container:
         summary = demo.seed_demo(container.uow_factory)
+        issued = ensure_admin_key(container)
     _print_summary(summary)
+    _print_issued_key(issued, settings)
 
 
 @app.command("serve")
@@ -119,6 +122,7 @@ def serve(
     """Serve the HTTP API (OpenAPI page at /docs)."""
     settings = _settings(ctx, api_host=host, api_port=port)
     with build_app_container(settings) as container:
+        register_configured_key(container)
         serving.serve_api(container)
 
 
@@ -135,6 +139,7 @@ def up(ctx: typer.Context) -> None:
         if demo.database_is_empty(container.uow_factory):
             out.print("empty database: loading the demo data")
             _print_summary(demo.seed_demo(container.uow_factory))
+        _print_issued_key(ensure_admin_key(container), settings)
         console = None
         if serving.console_script() is not None:
             console = serving.start_console(settings)
@@ -310,6 +315,17 @@ def _print_summary(summary: demo.DemoSummary) -> None:
     for name, (added, existing) in summary.counts().items():
         table.add_row(name, str(added), str(existing))
     _out().print(table)
+
+
+def _print_issued_key(plaintext: str | None, settings: Settings) -> None:
+    if plaintext is None:
+        return
+    out = _out()
+    out.print("[bold]admin API key[/] (shown once, never stored; keep it):")
+    out.print(plaintext, soft_wrap=True)
+    out.print(
+        f"try: curl -H 'X-API-Key: {plaintext}' {settings.api_url}/v1/locations", soft_wrap=True
+    )
 
 
 def _shown_url(settings: Settings) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +43,9 @@ _DATABASE_SCHEMES = {
     "postgresql+psycopg": "postgresql+psycopg",
 }
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_ADMIN_KEY = re.compile(r"ordo_[A-Za-z0-9]+_[A-Za-z0-9_\-]{24,}")
+# Values never echoed in an error message.
+_SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key"}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -120,6 +124,20 @@ class Settings(BaseSettings):
         text = str(value).strip()
         if not text.startswith(_REDIS_SCHEMES):
             raise ValueError(f"must start with redis://, rediss:// or unix://, got {text!r}")
+        return text
+
+    @field_validator("bootstrap_admin_key", mode="before")
+    @classmethod
+    def _admin_key(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text in (None, ""):
+            return None
+        if not _ADMIN_KEY.fullmatch(str(text)):
+            # Never echo a secret back, not even a malformed one.
+            raise ValueError(
+                "must look like ordo_<id>_<secret> with letters and digits for the id and "
+                "at least 24 characters of secret (the value is not shown)"
+            )
         return text
 
     @field_validator("api_url", mode="before")
@@ -242,7 +260,7 @@ def _describe(
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["loc"]:
         field = str(first["loc"][0])
-        if "got " not in message:
+        if "got " not in message and field not in _SECRET_FIELDS:
             message = f"{message}, got {first.get('input')!r}"
     else:
         # A check across fields names its field at the front of the message.

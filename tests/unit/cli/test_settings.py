@@ -107,3 +107,9 @@ def test_the_api_url_follows_host_and_port_unless_given() -> None:
     assert load_settings(api_url="https://ordo.example.com/").api_url == (
         "https://ordo.example.com"
     )
+
+
+def test_a_malformed_bootstrap_admin_key_is_refused_without_echoing_it() -> None:
+    message = error_for(bootstrap_admin_key="ordo_abc_tooshort")
+    assert message.startswith("ORDO_BOOTSTRAP_ADMIN_KEY: must look like ordo_<id>_<secret>")
+    assert "tooshort" not in message

@@ -1,0 +1,65 @@
+"""The first admin API key, so a fresh Ordo can be used at all.
+
+`ordo demo` and `ordo up` make sure an admin key exists: the one configured in
+`ORDO_BOOTSTRAP_ADMIN_KEY` (registered, never printed), or else a new one issued when the
+database has no active admin key yet, whose plaintext is printed once and never stored.
+`ordo serve` only registers a configured key: a production server does not print secrets.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from engine.adapters.orm_api import SqlApiKeyStore
+from engine.domain.access import ApiKey, Role
+from engine.domain.values import utcnow
+from engine.service_layer.auth import KEY_PREFIX, create_api_key, hash_secret
+from ordo.bootstrap import Container
+from ordo.failures import CommandError
+
+BOOTSTRAP_KEY_NAME = "bootstrap admin (ORDO_BOOTSTRAP_ADMIN_KEY)"
+ISSUED_KEY_NAME = "first admin (issued by ordo)"
+
+
+def register_configured_key(container: Container) -> bool:
+    """Store ORDO_BOOTSTRAP_ADMIN_KEY as an admin key if it is not there; False when unset."""
+    configured = container.settings.bootstrap_admin_key
+    if configured is None:
+        return False
+    key_id, _, secret = configured.get_secret_value().removeprefix(KEY_PREFIX).partition("_")
+    store = SqlApiKeyStore(container.session_factory)
+    secret_hash = hash_secret(secret, _server_secret(container))
+    existing = store.get(key_id)
+    if existing is None:
+        store.add(
+            ApiKey(
+                id=key_id,
+                name=BOOTSTRAP_KEY_NAME,
+                role=Role.ADMIN,
+                secret_hash=secret_hash,
+                created_at=utcnow(),
+            )
+        )
+    elif not hmac.compare_digest(existing.secret_hash, secret_hash):
+        raise CommandError(
+            f"ORDO_BOOTSTRAP_ADMIN_KEY: key id {key_id} is already registered with another "
+            "secret (or ORDO_SECRET_KEY changed since); choose a new key"
+        )
+    return True
+
+
+def ensure_admin_key(container: Container) -> str | None:
+    """Make sure an admin can log in; the plaintext of a key issued now, else None."""
+    if register_configured_key(container):
+        return None
+    store = SqlApiKeyStore(container.session_factory)
+    if any(key.role is Role.ADMIN and key.active for key in store.list()):
+        return None
+    _, plaintext = create_api_key(
+        store, ISSUED_KEY_NAME, Role.ADMIN, server_secret=_server_secret(container)
+    )
+    return plaintext
+
+
+def _server_secret(container: Container) -> str:
+    return container.settings.secret_key.get_secret_value()

@@ -1,0 +1,73 @@
+"""A fresh Ordo gets one admin API key: configured, or issued once and printed once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.adapters.orm_api import SqlApiKeyStore
+from engine.domain.access import Role
+from engine.service_layer.auth import Authenticator
+from ordo.bootstrap import build_app_container
+from ordo.cli import app
+from ordo.settings import load_settings
+
+runner = CliRunner()
+KEY = re.compile(r"ordo_[0-9a-f]+_[A-Za-z0-9_\-]+")
+CONFIGURED = "ordo_c0ffee42_" + "s3cret-value-for-tests-only-0123456789"
+
+
+def authenticate(database_url: str, credential: str) -> Role:
+    settings = load_settings(database_url=database_url)
+    with build_app_container(settings) as container:
+        keys = SqlApiKeyStore(container.session_factory)
+        secret = settings.secret_key.get_secret_value()
+        return Authenticator(keys, secret, cache_seconds=0).authenticate(credential).role
+
+
+def admin_keys(database_url: str) -> int:
+    with build_app_container(load_settings(database_url=database_url)) as container:
+        keys = SqlApiKeyStore(container.session_factory).list()
+    return sum(1 for key in keys if key.role is Role.ADMIN)
+
+
+def test_the_demo_issues_a_working_admin_key_once(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    first = runner.invoke(app, ["demo"])
+    printed = KEY.findall(first.output)
+    assert printed, first.output
+    assert authenticate(sqlite_url, printed[0]) is Role.ADMIN
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 0
+    assert not KEY.findall(second.output)
+    assert admin_keys(sqlite_url) == 1
+
+
+def test_a_configured_admin_key_is_registered_and_never_printed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("ORDO_BOOTSTRAP_ADMIN_KEY", CONFIGURED)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0
+    assert CONFIGURED not in result.output
+    assert authenticate(sqlite_url, CONFIGURED) is Role.ADMIN
+    assert admin_keys(sqlite_url) == 1
+
+
+def test_a_configured_key_whose_id_exists_with_another_secret_is_refused(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("ORDO_BOOTSTRAP_ADMIN_KEY", CONFIGURED)
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    monkeypatch.setenv("ORDO_BOOTSTRAP_ADMIN_KEY", CONFIGURED + "-changed")
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(
+        "error: ORDO_BOOTSTRAP_ADMIN_KEY: key id c0ffee42 is already registered"
+    )
