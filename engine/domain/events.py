@@ -170,6 +170,21 @@ class ReturnStatusChanged(Event):
 
 @_register
 @dataclass(frozen=True)
+class AlertTriggered(Event):
+    """An alert rule matched. Recorded with the evaluation and published partitioned by
+    (rule, key), so one worker at a time opens or updates the alert it leads to."""
+
+    name: ClassVar[str] = "alert.triggered"
+    rule: str
+    key: str
+    severity: str
+    message: str
+    recipients: list[str] = field(default_factory=list)
+    at: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class AlertRaised(Event):
     name: ClassVar[str] = "alert.raised"
     alert_id: str
