@@ -350,6 +350,8 @@ class _Checker:
 
     def x_literal(self, node: ast.Literal, scope: Scope) -> Type:
         kind = node.kind
+        if kind == "invalid":
+            return ANY
         if kind == "number":
             return INT if isinstance(node.value, int) else NUMBER
         simple = {"string": STR, "bool": BOOL, "date": DATE, "datetime": DATETIME,

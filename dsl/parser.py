@@ -105,7 +105,8 @@ class _Build(Transformer[Token, Any]):
                     suggestion=suggest(unit, units.known_units())
                     or "units are kg, g, lb, oz, km, m, mi, days, hours, minutes, weeks, "
                     "or a currency code such as USD", length=len(unit))
-            return ast.Literal(*_pos(number_token), value=amount, kind="number", text=text)
+            # "invalid" types as anything, so one wrong unit is one diagnostic, not several.
+            return ast.Literal(*_pos(number_token), value=amount, kind="invalid", text=text)
         try:
             value, dimension, currency = units.convert(amount, unit)
         except OverflowError:

@@ -1,0 +1,158 @@
+"""The logic behind `ordo rules check|fmt|test`, as plain functions the CLI calls.
+
+Each function returns (report text, exit code) and never raises for bad input: an unreadable
+file, a ruleset with errors or a malformed scenario file is reported, not thrown. Exit codes:
+0 all good, 1 problems found (errors, files that would be reformatted, failing scenarios),
+2 a file could not be read at all.
+
+The language core imports only the standard library and Lark; reading YAML scenario files is the
+one job that needs PyYAML (a dependency of Ordo), so it is imported here, when a scenario file is
+actually loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dsl import scenarios
+from dsl.diagnostics import RuleError
+from dsl.formatter import format_source
+from dsl.ruleset import analyze, build
+from dsl.scenarios import ScenarioError, ScenarioResult, ScenarioRunner
+from dsl.schema import Schema
+
+__all__ = ["check_files", "format_files", "format_source", "load_scenario_file",
+           "run_scenario_files"]
+
+OK, PROBLEMS, UNREADABLE = 0, 1, 2
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:
+    """Every diagnostic of every file, rendered with line, column and caret."""
+    lines: list[str] = []
+    code = OK
+    errors = warnings = 0
+    for raw in paths:
+        path = Path(raw)
+        source = _read(path)
+        if source is None:
+            lines.append(f"{path}: cannot read this file")
+            code = UNREADABLE
+            continue
+        diagnostics = analyze(source, schema)[1]
+        for diagnostic in diagnostics:
+            lines.append(diagnostic.render(str(path)))
+        errors += sum(d.is_error for d in diagnostics)
+        warnings += sum(not d.is_error for d in diagnostics)
+    if errors and code == OK:
+        code = PROBLEMS
+    lines.append(f"{len(paths)} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines), code
+
+
+def format_files(paths: Sequence[str | Path], check: bool = False) -> tuple[str, int]:
+    """Rewrite files in canonical form, or with `check=True` only list those that would change."""
+    lines: list[str] = []
+    code = OK
+    for raw in paths:
+        path = Path(raw)
+        source = _read(path)
+        if source is None:
+            lines.append(f"{path}: cannot read this file")
+            code = UNREADABLE
+            continue
+        try:
+            formatted = format_source(source)
+        except RuleError as error:
+            lines.extend(d.render(str(path)) for d in error.diagnostics)
+            code = max(code, PROBLEMS)
+            continue
+        if formatted == source:
+            continue
+        if check:
+            lines.append(f"{path}: would be reformatted")
+            code = max(code, PROBLEMS)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            lines.append(f"{path}: reformatted")
+    return "\n".join(lines) or "nothing to change", code
+
+
+def load_scenario_file(path: str | Path) -> scenarios.ScenarioSet:
+    """Read and validate one YAML scenario file; raise ScenarioError with a clear message."""
+    import yaml  # see the module docstring: only tooling reads YAML
+
+    path = Path(path)
+    text = _read(path)
+    if text is None:
+        raise ScenarioError(f"{path}: cannot read this file")
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ScenarioError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") \
+            from None
+    return scenarios.load(data, str(path))
+
+
+def run_scenario_files(paths: Sequence[str | Path], schema: Schema,
+                        runner: ScenarioRunner | None = None) -> tuple[str, int]:
+    """Run every scenario of every file against its ruleset.
+
+    `runner` decides a scenario; the default (`scenarios.matches_runner`) evaluates the ruleset
+    alone and compares matches and actions, which serves every kind but sourcing. The engine
+    passes a runner that takes orders through its pipeline.
+    """
+    run = runner or scenarios.matches_runner(schema)
+    lines: list[str] = []
+    code = OK
+    passed = failed = 0
+    for raw in paths:
+        path = Path(raw)
+        try:
+            scenario_set = load_scenario_file(path)
+        except ScenarioError as error:
+            lines.append(str(error))
+            code = max(code, PROBLEMS)
+            continue
+        ruleset_path = path.parent / scenario_set.ruleset
+        source = _read(ruleset_path)
+        if source is None:
+            lines.append(f"{path}: cannot read the ruleset {ruleset_path}")
+            code = UNREADABLE
+            continue
+        try:
+            ruleset = build(source, schema)
+        except RuleError as error:
+            lines.extend(d.render(str(ruleset_path)) for d in error.diagnostics)
+            code = max(code, PROBLEMS)
+            continue
+        for scenario in scenario_set.scenarios:
+            result = _run_one(run, ruleset, scenario)
+            if result.passed:
+                passed += 1
+                lines.append(f"PASS {path}: {scenario.name}")
+            else:
+                failed += 1
+                code = max(code, PROBLEMS)
+                lines.append(f"FAIL {path}: {scenario.name}")
+                lines.extend(f"     {problem}" for problem in result.problems)
+    lines.append(f"{passed} scenario(s) passed, {failed} failed")
+    return "\n".join(lines), code
+
+
+def _run_one(run: ScenarioRunner, ruleset: Any, scenario: scenarios.Scenario) -> ScenarioResult:
+    try:
+        return run(ruleset, scenario)
+    except (ScenarioError, RuleError) as error:
+        return ScenarioResult(scenario.name, False, [str(error)])
