@@ -44,6 +44,9 @@ class GeneratorSpec:
     customers: int = 50_000
     stock_locations_per_sku: int = 6
     warehouse_share: float = 0.1
+    # Units every stocked SKU-location holds beyond its share of demand: the shipped
+    # reservation rules keep safety stock and ring-fence some for B2B and marketplaces.
+    buffer_units: int = 30
     seed: int = 7
 
 
@@ -236,7 +239,7 @@ def _stock(
                 {
                     "sku": product["sku"],
                     "location_code": site,
-                    "on_hand": int(share * rng.uniform(0.2, 0.6)) + rng.randint(0, 3),
+                    "on_hand": spec.buffer_units + int(share * rng.uniform(0.2, 0.6)),
                     "safety_stock": 0,
                 }
             )

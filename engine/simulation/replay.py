@@ -101,6 +101,8 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     total = dataset.order_count if spec.limit is None else min(spec.limit, dataset.order_count)
     kpis = Kpis()
     tick = progress or (lambda done, total: None)
+    # Often enough for a smooth bar on a small history, rarely enough to cost nothing.
+    every = max(1, min(PROGRESS_EVERY, total // 100))
     started = time.perf_counter()
     with RunWriter(spec.out) as writer:
         done = 0
@@ -122,7 +124,7 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
             kpis.rule_hits.update(fired_rules(decision.trace))
             writer.add(outcome)
             done += 1
-            if done % PROGRESS_EVERY == 0:
+            if done % every == 0:
                 tick(done, total)
         if day is not None:
             kpis.close_day(today, world.capacity)
