@@ -16,6 +16,7 @@ from api.deps import ApiServices, AppContainer
 from api.routes import ROUTERS
 from engine.service_layer.auth import ApiKeyStore, Authenticator
 from engine.service_layer.idempotency import Idempotency, IdempotencyStore
+from engine.service_layer.rulesets_service import ScenarioStore
 
 DESCRIPTION = """
 Ordo's HTTP API: order ingestion for sales channels, orders, inventory, shipments, alerts,
@@ -55,14 +56,16 @@ def create_app(
     *,
     keys: ApiKeyStore | None = None,
     idempotency: IdempotencyStore | None = None,
+    scenarios: ScenarioStore | None = None,
     key_cache_seconds: float = 10.0,
 ) -> FastAPI:
-    """Build the app around `container`; `keys`/`idempotency` replace the SQL stores in tests."""
-    if keys is None or idempotency is None:
-        from engine.adapters.orm_api import SqlApiKeyStore, SqlIdempotencyStore
+    """Build the app around `container`; the keyword stores replace the SQL ones in tests."""
+    if keys is None or idempotency is None or scenarios is None:
+        from engine.adapters.orm_api import SqlApiKeyStore, SqlIdempotencyStore, SqlScenarioStore
 
         keys = keys or SqlApiKeyStore(container.session_factory)
         idempotency = idempotency or SqlIdempotencyStore(container.session_factory)
+        scenarios = scenarios or SqlScenarioStore(container.session_factory)
     secret = _secret(container.settings)
     app = FastAPI(
         title="Ordo",
@@ -76,6 +79,7 @@ def create_app(
         authenticator=Authenticator(keys, secret, cache_seconds=key_cache_seconds),
         idempotency=Idempotency(idempotency),
         server_secret=secret,
+        scenarios=scenarios,
     )
     errors.install(app)
     for router in ROUTERS:

@@ -21,6 +21,7 @@ from engine.domain.access import Principal
 from engine.service_layer import auth
 from engine.service_layer.auth import ApiKeyStore, Authenticator, Unauthenticated
 from engine.service_layer.idempotency import Idempotency
+from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import UnitOfWork
 
 
@@ -41,6 +42,7 @@ class ApiServices:
     authenticator: Authenticator
     idempotency: Idempotency
     server_secret: str
+    scenarios: ScenarioStore
 
 
 def get_services(request: Request) -> ApiServices:

@@ -22,7 +22,6 @@ from api.schemas.rulesets import (
     VersionOut,
 )
 from engine.service_layer import rulesets_service as rulesets
-from engine.service_layer.rulesets_service import InvalidRuleset
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
@@ -31,7 +30,8 @@ NamePath = Annotated[str, Path(min_length=1, max_length=100, description="The ru
 
 
 def _runner(services: Services) -> Any:
-    return getattr(services.container, "scenario_runner", None)
+    """The container's scenario runner if it brings one, else the pipeline's scenarios."""
+    return getattr(services.container, "scenario_runner", None) or rulesets.pipeline_runner
 
 
 def _validation(source: str) -> ValidationOut:
@@ -72,17 +72,26 @@ def validate_source(body: SourceIn, _: CanReadRulesets) -> ValidationOut:
 @router.post(
     "/drafts", response_model=VersionDetail, status_code=201, responses=problem_responses()
 )
-def create_draft(body: DraftIn, who: CanWriteRulesets, uow: Uow) -> VersionDetail:
-    """Save a text as the next version of the ruleset its header names (errors allowed)."""
-    return VersionDetail.full(rulesets.create_draft(uow, body.source, who.actor))
+def create_draft(
+    body: DraftIn, who: CanWriteRulesets, uow: Uow, services: Services
+) -> VersionDetail:
+    """Save a text (and its scenarios) as the next version of the ruleset its header names.
+    Drafts may contain errors; only publishing requires a clean check."""
+    version = rulesets.create_draft(uow, body.source, who.actor)
+    if body.scenarios:
+        services.scenarios.put(version.id, body.scenarios)
+    return VersionDetail.full(version, body.scenarios)
 
 
 @router.get(
     "/versions/{version_id}", response_model=VersionDetail, responses=problem_responses(404)
 )
-def get_version(version_id: VersionPath, _: CanReadRulesets, uow: Uow) -> VersionDetail:
+def get_version(
+    version_id: VersionPath, _: CanReadRulesets, uow: Uow, services: Services
+) -> VersionDetail:
     with uow:
-        return VersionDetail.full(rulesets.get_version(uow, version_id))
+        version = rulesets.get_version(uow, version_id)
+    return VersionDetail.full(version, services.scenarios.get(version_id))
 
 
 @router.post(
@@ -105,10 +114,7 @@ def run_scenarios(
     """Run the version's scenarios (or the ones sent) and report each one."""
     with uow:
         source = rulesets.get_version(uow, version_id).source
-    runner = _runner(services)
-    if runner is None:
-        raise InvalidRuleset("no scenario runner is configured on this server")
-    results = list(runner(source, body.scenarios))
+    results = list(_runner(services)(source, body.scenarios or services.scenarios.get(version_id)))
     passed = sum(1 for r in results if r.passed)
     return ScenarioRunOut(
         passed=passed,
@@ -152,7 +158,7 @@ def publish(
         version_id,
         who.actor,
         runner=_runner(services),
-        scenarios=body.scenarios,
+        scenarios=body.scenarios or services.scenarios.get(version_id),
     )
     return VersionOut.of(version)
 

@@ -17,8 +17,28 @@ rule "Orders need a postal code"
 """
 
 
+SCENARIOS = """locations:
+  - {code: DAL-01, type: warehouse, postal_code: "75201"}
+products:
+  - {sku: SHOE-42, price: "59.90"}
+stock:
+  - {sku: SHOE-42, location: DAL-01, on_hand: 10}
+scenarios:
+  - name: An order without a postal code is rejected
+    order: {ship_to: "", lines: [{sku: SHOE-42, qty: 1}]}
+    expect: {status: rejected, reject: NO_POSTCODE}
+"""
+
+
 class DraftIn(Strict):
     source: str = Field(min_length=1, max_length=200_000, examples=[EXAMPLE])
+    scenarios: str | None = Field(
+        default=None,
+        max_length=500_000,
+        description="Scenarios (YAML: locations, products, stock, scenarios) that must pass "
+        "before this version may be published.",
+        examples=[SCENARIOS],
+    )
 
 
 class SourceIn(Strict):
@@ -95,10 +115,11 @@ class VersionOut(Out):
 
 class VersionDetail(VersionOut):
     source: str
+    scenarios: str | None = None
 
     @classmethod
-    def full(cls, v: RulesetVersion) -> VersionDetail:
-        return cls(**VersionOut.of(v).model_dump(), source=v.source)
+    def full(cls, v: RulesetVersion, scenarios: str | None = None) -> VersionDetail:
+        return cls(**VersionOut.of(v).model_dump(), source=v.source, scenarios=scenarios)
 
 
 class DiffOut(Out):

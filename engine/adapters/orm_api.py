@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.domain.access import ApiKey, IdempotencyRecord, IdempotencyState, Role
 from engine.service_layer.auth import ApiKeyStore
 from engine.service_layer.idempotency import IdempotencyStore
+from engine.service_layer.rulesets_service import ScenarioStore
 
 metadata = MetaData()
 
@@ -63,6 +64,15 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False, default="{}"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+)
+
+
+ruleset_scenarios = Table(
+    "ruleset_scenarios",
+    metadata,
+    Column("version_id", String(64), primary_key=True),
+    Column("scenarios", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -218,3 +228,28 @@ class SqlIdempotencyStore(IdempotencyStore):
 
 def _match(owner: str, key: str) -> Any:
     return and_(idempotency_keys.c.owner == owner, idempotency_keys.c.key == key)
+
+
+class SqlScenarioStore(ScenarioStore):
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def put(self, version_id: str, scenarios: str) -> None:
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                delete(ruleset_scenarios).where(ruleset_scenarios.c.version_id == version_id)
+            )
+            session.execute(
+                insert(ruleset_scenarios).values(
+                    version_id=version_id, scenarios=scenarios, updated_at=datetime.now(UTC)
+                )
+            )
+
+    def get(self, version_id: str) -> str | None:
+        with self.session_factory() as session:
+            row = session.execute(
+                select(ruleset_scenarios.c.scenarios).where(
+                    ruleset_scenarios.c.version_id == version_id
+                )
+            ).first()
+        return None if row is None else str(row[0])

@@ -10,11 +10,13 @@ earlier version the same way.
 
 from __future__ import annotations
 
+import abc
 import difflib
 import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.domain.errors import DomainError, NotFound
@@ -49,8 +51,72 @@ class ScenarioResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-# (ruleset source, scenarios text or None) -> results; the pipeline/DSL owners provide it.
+# (ruleset source, scenarios text or None) -> results.
 ScenarioRunner = Callable[[str, str | None], Sequence[ScenarioResult]]
+
+
+class ScenarioStore(abc.ABC):
+    """The scenarios saved with a ruleset version (YAML text); SQL: `orm_api`."""
+
+    @abc.abstractmethod
+    def put(self, version_id: str, scenarios: str) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, version_id: str) -> str | None: ...
+
+
+class InMemoryScenarioStore(ScenarioStore):
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def put(self, version_id: str, scenarios: str) -> None:
+        self._texts[version_id] = scenarios
+
+    def get(self, version_id: str) -> str | None:
+        return self._texts.get(version_id)
+
+
+def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
+    """Run pipeline scenarios (the YAML of `engine.pipeline.scenarios`, world inline) with
+    `source` in place of the same-named ruleset. Nothing is read from disk: a `world:` file or
+    a ruleset given as a file name is refused, so a request cannot make the server read files."""
+    if not scenarios or not scenarios.strip():
+        return []
+    import yaml
+
+    from engine.pipeline.scenarios import run_scenario
+
+    try:
+        spec = yaml.safe_load(scenarios)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InvalidRuleset(f"the scenarios are not valid YAML{where}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
+        raise InvalidRuleset("the scenarios must be a YAML mapping with a 'scenarios' list")
+    if "world" in spec:
+        raise InvalidRuleset("'world:' names a file; give locations, products and stock inline")
+    _, name = header_of(source)
+    others = []
+    for entry in spec.get("rulesets") or []:
+        text = str(entry)
+        if "\n" not in text.strip():
+            raise InvalidRuleset("rulesets in scenarios must be given as text, not file names")
+        if header_of(text)[1] != name:
+            others.append(text if text.endswith("\n") else text + "\n")
+    spec["rulesets"] = [*others, source if source.endswith("\n") else source + "\n"]
+    results = []
+    for index, scenario in enumerate(spec["scenarios"], start=1):
+        if not isinstance(scenario, dict):
+            raise InvalidRuleset(f"scenario {index} must be a mapping with a name and steps")
+        try:
+            outcome = run_scenario(spec, scenario, Path("/nonexistent"), "request")
+        except (DomainError, KeyError, TypeError, ValueError) as error:
+            label = str(scenario.get("name", f"scenario {index}"))
+            results.append(ScenarioResult(label, False, f"could not run: {error}"))
+            continue
+        results.append(ScenarioResult(outcome.name, outcome.passed, "; ".join(outcome.failures)))
+    return results
 
 
 def header_of(source: str) -> tuple[str, str]:

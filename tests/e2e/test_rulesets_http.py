@@ -1,0 +1,191 @@
+"""The ruleset lifecycle over HTTP: draft, validate, test, diff, publish, roll back, and an
+order's trace naming the version that decided it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Api, order
+
+CHECKS = """validation ruleset order_checks on order.received policy all
+
+rule "Large orders are reviewed"
+  when order.total > {limit} USD
+  then hold code "fraud_review" message "order total {{order.total}} over the review limit"
+"""
+
+BROKEN = """validation ruleset order_checks on order.received policy all
+
+rule "Typo in a field"
+  when order.totl > 100 USD
+  then hold code "x" message "y"
+
+rule "Unknown action"
+  when order.total > 1 USD
+  then explode code "x"
+"""
+
+SCENARIOS = """locations:
+  - {code: DAL-01, type: warehouse, postal_code: "75201"}
+products:
+  - {sku: SHOE-42, price: "20.00"}
+stock:
+  - {sku: SHOE-42, location: DAL-01, on_hand: 100}
+scenarios:
+  - name: A small order passes
+    order: {ship_to: "10001", lines: [{sku: SHOE-42, qty: 1}]}
+    expect: {status: released}
+  - name: A large order is held
+    order: {ship_to: "10001", lines: [{sku: SHOE-42, qty: 50}]}
+    expect: {status: held, hold: fraud_review}
+"""
+
+
+def draft(api: Api, source: str, scenarios: str | None = None, role: str = "analyst") -> Any:
+    response = api.post(
+        "/v1/rulesets/drafts", role=role, json={"source": source, "scenarios": scenarios}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def validation_trace(api: Api, order_id: str) -> dict[str, Any]:
+    trace = api.get(f"/v1/orders/{order_id}", role="support").json()["trace"]
+    return next(t for t in trace if t["step"] == "validation")
+
+
+def test_validation_reports_every_error_with_its_line_and_column(api: Api) -> None:
+    response = api.post("/v1/rulesets/validate", role="analyst", json={"source": BROKEN})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["valid"] is False
+    errors = [d for d in body["diagnostics"] if d["severity"] == "error"]
+    assert len(errors) >= 2
+    lines = {d["line"] for d in errors}
+    assert 4 in lines and 9 in lines
+    typo = next(d for d in errors if d["line"] == 4)
+    assert typo["column"] == BROKEN.splitlines()[3].index("totl") + 1
+    assert typo["suggestion"] == "did you mean `total`?"
+    assert "^" in typo["rendered"]
+    action = next(d for d in errors if d["line"] == 9)
+    assert action["column"] == BROKEN.splitlines()[8].index("explode") + 1
+
+
+def test_a_clean_text_validates(api: Api) -> None:
+    body = api.post(
+        "/v1/rulesets/validate", role="analyst", json={"source": CHECKS.format(limit=100)}
+    ).json()
+    assert (body["valid"], body["errors"]) == (True, 0)
+
+
+def test_a_draft_with_errors_is_saved_but_never_published(api: Api) -> None:
+    saved = draft(api, BROKEN)
+    assert (saved["status"], saved["version"], saved["author"]) == (
+        "draft",
+        1,
+        "analyst:e2e-analyst",
+    )
+    refused = api.post(f"/v1/rulesets/versions/{saved['id']}/publish", role="analyst", json={})
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["code"] == "invalid_ruleset"
+    assert "line 4" in problem["detail"]
+    assert {d["line"] for d in problem["diagnostics"]} >= {4, 9}
+
+
+def test_a_draft_whose_scenarios_fail_is_not_published(api: Api) -> None:
+    saved = draft(api, CHECKS.format(limit=5000), SCENARIOS)
+    tested = api.post(f"/v1/rulesets/versions/{saved['id']}/test", role="analyst", json={})
+    assert tested.status_code == 200
+    assert (tested.json()["passed"], tested.json()["failed"]) == (1, 1)
+    failing = next(r for r in tested.json()["results"] if not r["passed"])
+    assert failing["name"] == "A large order is held" and "held" in failing["message"]
+    refused = api.post(f"/v1/rulesets/versions/{saved['id']}/publish", role="analyst", json={})
+    assert refused.status_code == 422
+    assert "A large order is held" in refused.json()["detail"]
+    versions = api.get("/v1/rulesets?name=order_checks", role="analyst").json()
+    assert [v["status"] for v in versions] == ["draft"]
+
+
+def test_scenarios_may_not_make_the_server_read_files(api: Api) -> None:
+    saved = draft(api, CHECKS.format(limit=100))
+    sneaky = "world: ../../etc/passwd\nscenarios: []\n"
+    response = api.post(
+        f"/v1/rulesets/versions/{saved['id']}/test", role="analyst", json={"scenarios": sneaky}
+    )
+    assert response.status_code == 422
+    assert "world" in response.json()["detail"]
+
+
+def test_the_diff_of_two_versions_names_rules_added_removed_and_changed(api: Api) -> None:
+    first = draft(api, CHECKS.format(limit=100))
+    second_source = CHECKS.format(limit=250) + (
+        '\nrule "Bulk lines are reviewed"\n'
+        "  when any line in order.lines where line.quantity > 99\n"
+        '  then hold code "bulk" message "bulk"\n'
+    )
+    second = draft(api, second_source)
+    diff = api.get(
+        f"/v1/rulesets/versions/{first['id']}/diff/{second['id']}", role="analyst"
+    ).json()
+    assert (diff["from_version"], diff["to_version"]) == (1, 2)
+    assert diff["added"] == ["Bulk lines are reviewed"]
+    assert diff["changed"] == ["Large orders are reviewed"]
+    assert diff["removed"] == []
+    assert "-  when order.total > 100 USD" in diff["unified"]
+    assert "+  when order.total > 250 USD" in diff["unified"]
+
+
+def test_publish_and_roll_back_change_which_version_decides_and_the_trace_says_which(
+    api: Api,
+) -> None:
+    api.seed(units=100)
+    strict = draft(api, CHECKS.format(limit=10), role="analyst")
+    lenient = draft(api, CHECKS.format(limit=10000), role="analyst")
+
+    published = api.post(f"/v1/rulesets/versions/{strict['id']}/publish", role="analyst", json={})
+    assert published.status_code == 200, published.text
+    held = api.post("/v1/orders", role="channel", json=order("T-1", quantity=2)).json()
+    assert held["status"] == "held"
+    assert held["holds"][0]["code"] == "fraud_review"
+    trace = validation_trace(api, held["id"])
+    assert (trace["ruleset"], trace["ruleset_version"]) == ("order_checks", 1)
+
+    assert (
+        api.post(
+            f"/v1/rulesets/versions/{lenient['id']}/publish", role="analyst", json={}
+        ).status_code
+        == 200
+    )
+    passed = api.post("/v1/orders", role="channel", json=order("T-2", quantity=2)).json()
+    assert passed["status"] == "released"
+    assert validation_trace(api, passed["id"])["ruleset_version"] == 2
+
+    rolled = api.post("/v1/rulesets/order_checks/rollback", role="analyst", json={"to_version": 1})
+    assert rolled.status_code == 200, rolled.text
+    assert (rolled.json()["version"], rolled.json()["status"]) == (1, "published")
+    again = api.post("/v1/orders", role="channel", json=order("T-3", quantity=2)).json()
+    assert again["status"] == "held"
+    assert validation_trace(api, again["id"])["ruleset_version"] == 1
+
+    versions = {
+        v["version"]: v for v in api.get("/v1/rulesets?name=order_checks", role="admin").json()
+    }
+    assert (versions[1]["status"], versions[2]["status"]) == ("published", "retired")
+    assert all(v["author"] == "analyst:e2e-analyst" and v["created_at"] for v in versions.values())
+    actions = [e["action"] for e in api.get("/v1/audit?entity=ruleset").json()]
+    assert {"ruleset.draft", "ruleset.publish", "ruleset.rollback"} <= set(actions)
+
+    released = api.post(f"/v1/orders/{held['id']}/release-hold", role="support")
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+    assert released.json()["holds"][0]["released_by"] == "support:e2e-support"
+
+
+def test_rolling_back_to_a_version_that_does_not_exist_names_it(api: Api) -> None:
+    draft(api, CHECKS.format(limit=100))
+    response = api.post(
+        "/v1/rulesets/order_checks/rollback", role="analyst", json={"to_version": 7}
+    )
+    assert response.status_code == 404
+    assert "order_checks v7" in response.json()["detail"]
