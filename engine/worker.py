@@ -15,12 +15,14 @@ than the grace period, and what is left is handed back to the bus for another wo
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Protocol
@@ -285,3 +287,56 @@ def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None
     while any(thread.is_alive() for thread in threads):
         for thread in threads:
             thread.join(timeout=0.2)
+
+
+def pipeline_handlers(
+    build_bus: Callable[[Callable[[], UnitOfWork]], Any], event_types: Iterable[type[Event]]
+) -> dict[str, list[Handler]]:
+    """The message bus's event handlers (the pipeline's asynchronous steps) as worker handlers.
+
+    `build_bus(uow_factory)` makes an `engine.service_layer.messagebus.MessageBus`; the worker
+    hands it a factory that returns the worker's own open transaction, so the handlers and the
+    commands they issue (an `order.received` becomes `ProcessOrder`) commit together with the
+    processed-event record, and their new events leave through the outbox."""
+
+    def pipeline(event: Event, uow: UnitOfWork) -> None:
+        build_bus(lambda: uow).handle(event)
+
+    return {event_type.name: [pipeline] for event_type in event_types}
+
+
+def assemble_workers(
+    *,
+    name: str,
+    concurrency: int,
+    bus: EventBus,
+    uow_factory: Callable[[], UnitOfWork],
+    relay: OutboxRelay | None,
+    handlers: Mapping[str, Sequence[Handler]] | None = None,
+    observers: Sequence[Observer] = (),
+    tickers: Sequence[Ticker] = (),
+    config: WorkerConfig | None = None,
+) -> list[Worker]:
+    """`concurrency` workers sharing one process: consumers `<name>-1..n` on the same bus. The
+    clock ticks in the first only (the others would find its markers and emit nothing)."""
+    base = config or WorkerConfig()
+    workers = []
+    for index in range(1, max(1, concurrency) + 1):
+        worker_config = replace(base, name=name if concurrency == 1 else f"{name}-{index}")
+        workers.append(
+            Worker(
+                bus=bus,
+                uow_factory=uow_factory,
+                handlers=handlers,
+                observers=observers,
+                relay=relay,
+                tickers=tickers if index == 1 else (),
+                config=worker_config,
+            )
+        )
+    return workers
+
+
+def default_worker_name() -> str:
+    """host-pid: unique per process, readable in `XINFO CONSUMERS` and the audit log."""
+    return f"{socket.gethostname()}-{os.getpid()}"

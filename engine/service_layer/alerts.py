@@ -3,9 +3,10 @@
 `AlertEvaluator` is a worker observer. For each message it runs every compiled alert ruleset
 listening to that event name with the facts `{"event": ...}` and the window store (Redis when
 several workers share the load, so they count together; in memory otherwise). Each `alert`
-action becomes an `Alert`, deduplicated by (rule, key) while open: a repeat bumps the open
-alert's occurrences instead of opening another, and a new alert records `alert.raised`, which
-the notifiers turn into email and webhook posts.
+action becomes an `alert.triggered` event; `AlertRecorder` turns those into an `Alert`,
+deduplicated by (rule, key) while open: a repeat bumps the open alert's occurrences instead of
+opening another, and a new alert records `alert.raised`, which the notifiers turn into email
+and webhook posts.
 
 `LatenessClock` is the worker's periodic tick: it turns the passage of time into events the
 rules can see, `shipment.late` (past its promised date, not delivered) and
@@ -14,15 +15,17 @@ rules can see, `shipment.late` (past its promised date, not delivered) and
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import uuid
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from engine.adapters.bus.base import Message
 from engine.domain.errors import NotFound
-from engine.domain.events import AlertRaised, OrderHeldTooLong, ShipmentLate
+from engine.domain.events import AlertRaised, AlertTriggered, OrderHeldTooLong, ShipmentLate
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import Alert, AuditEntry
 from engine.domain.orders import OrderStatus
@@ -104,7 +107,7 @@ def raise_alert(
         existing.message = message
         return existing
     alert = Alert(
-        id=f"alr_{uuid.uuid4().hex[:20]}",
+        id=_next_alert_id(uow, rule, key),
         rule=rule,
         severity=severity,
         key=key,
@@ -116,6 +119,17 @@ def raise_alert(
     uow.alerts.add(alert)
     uow.record(AlertRaised(alert.id, rule, severity, key, message))
     return alert
+
+
+def _next_alert_id(uow: UnitOfWork, rule: str, key: str) -> str:
+    """`alr_<digest of rule and key>_<n>`, n counting the alerts (rule, key) has had. Two
+    workers opening the same alert at once pick the same id, so the database refuses the
+    second insert and its event is retried, finding the first alert open: one alert, not two."""
+    digest = hashlib.sha1(f"{rule}\x00{key}".encode()).hexdigest()[:20]
+    n = 1
+    while uow.alerts.get(f"alr_{digest}_{n}") is not None:
+        n += 1
+    return f"alr_{digest}_{n}"
 
 
 def acknowledge_alert(uow: UnitOfWork, alert_id: str, actor: str) -> Alert:
@@ -130,7 +144,13 @@ def acknowledge_alert(uow: UnitOfWork, alert_id: str, actor: str) -> Alert:
 
 
 class AlertEvaluator:
-    """Worker observer: every message through every alert ruleset listening to its name."""
+    """Worker observer: every message through every alert ruleset listening to its name.
+
+    A match is recorded as an `alert.triggered` event rather than written to the alert at once:
+    it commits with this message's processed-event record (so a redelivery cannot trigger
+    twice) and reaches `AlertRecorder` on the partition of its (rule, key), where one worker at
+    a time reads and updates the alert. Written here directly, two workers counting the same
+    burst would both read the open alert and one increment would be lost."""
 
     name = "alerts"
 
@@ -146,7 +166,7 @@ class AlertEvaluator:
         self.fired = 0
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if message.name == AlertRaised.name:
+        if message.name.startswith("alert."):
             return  # alerts about alerts would feed on themselves
         now = self.clock()
         for program in self.programs():
@@ -162,16 +182,37 @@ class AlertEvaluator:
                     if action.kind != "alert":
                         continue
                     args = action.args
-                    raise_alert(
-                        uow,
-                        rule=f"{program.name}/{match.rule}",
-                        key=str(args.get("key") or default_key(message.payload)),
-                        severity=str(args.get("severity", "warning")),
-                        message=str(args.get("message", match.rule)),
-                        recipients=list(args.get("recipients") or ()),
-                        now=now,
+                    uow.record(
+                        AlertTriggered(
+                            rule=f"{program.name}/{match.rule}",
+                            key=str(args.get("key") or default_key(message.payload)),
+                            severity=str(args.get("severity", "warning")),
+                            message=str(args.get("message", match.rule)),
+                            recipients=[str(r) for r in args.get("recipients") or ()],
+                            at=now.isoformat(),
+                        )
                     )
                     self.fired += 1
+
+
+class AlertRecorder:
+    """Worker observer: `alert.triggered` opens the (rule, key) alert or counts a repeat."""
+
+    name = "alert-recorder"
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if message.name != AlertTriggered.name:
+            return
+        p = message.payload
+        raise_alert(
+            uow,
+            rule=p["rule"],
+            key=p["key"],
+            severity=p["severity"],
+            message=p["message"],
+            recipients=p.get("recipients") or (),
+            now=datetime.fromisoformat(p["at"]) if p.get("at") else None,
+        )
 
 
 def registry_programs(registry: Any) -> Callable[[], list[AlertProgram]]:
@@ -271,3 +312,17 @@ def hours_late(shipment: FulfillmentOrder, now: datetime) -> float:
     assert shipment.promised_date is not None
     deadline = datetime.combine(shipment.promised_date + timedelta(days=1), time(0), tzinfo=UTC)
     return max(0.0, (now - deadline) / timedelta(hours=1))
+
+
+def shipped_alert_programs(directory: Path) -> list[AlertProgram]:
+    """Compile the alert rulesets shipped as `*.ordo` files (used until rulesets are published
+    through the registry). A shipped ruleset that does not compile stops the worker at start."""
+    from engine.rules.registry import compile_source
+
+    programs: list[AlertProgram] = []
+    for path in sorted(directory.glob("*.ordo")):
+        source = path.read_text(encoding="utf-8")
+        if not re.search(r"^\s*alert\s+ruleset\b", source, re.MULTILINE):
+            continue  # another kind: the pipeline loads those
+        programs.append(compile_source(source, path.stem, 1).program)
+    return programs

@@ -81,7 +81,10 @@ class OutboxRelay:
 
 
 def partition_key_for(payload: dict[str, Any]) -> str:
-    """The key that keeps related events in order: the order when there is one."""
+    """The key that keeps related events in order: the order when there is one, the alert's
+    (rule, key) for alert events, so that one worker at a time updates one alert."""
+    if "rule" in payload and "key" in payload:
+        return f"alert:{payload['rule']}:{payload['key']}"
     for field in ("order_id", "shipment_id", "return_id", "sku", "alert_id"):
         value = payload.get(field)
         if value:

@@ -23,6 +23,9 @@ class InProcessBus(EventBus):
         self.max_deliveries = max_deliveries
         self._queues: list[deque[Message]] = [deque() for _ in range(partitions)]
         self._in_flight: dict[str, Message] = {}
+        # partition -> (consumer, messages in flight): one consumer at a time per partition,
+        # like the Redis leases, so a partition is handled in order even with many threads.
+        self._holder: dict[int, tuple[str, int]] = {}
         self._dead: list[DeadLetter] = []
         self._ids = itertools.count(1)
         self._ready = threading.Condition()
@@ -50,21 +53,40 @@ class InProcessBus(EventBus):
             if not any(self._queues) and block_ms > 0:
                 self._ready.wait(block_ms / 1000)
             batch: list[Message] = []
-            for queue in self._queues:
+            for partition, queue in enumerate(self._queues):
+                holder, _ = self._holder.get(partition, (consumer, 0))
+                if holder != consumer:
+                    continue
                 while queue and len(batch) < count:
                     message = queue.popleft()
                     self._in_flight[message.delivery_id] = message
+                    self._hold(partition, consumer, +1)
                     batch.append(message)
             return batch
+
+    def _hold(self, partition: int, consumer: str, change: int) -> None:
+        holder, held = self._holder.get(partition, (consumer, 0))
+        if held + change <= 0:
+            self._holder.pop(partition, None)
+        else:
+            self._holder[partition] = (holder, held + change)
+
+    def _done(self, message: Message) -> bool:
+        if self._in_flight.pop(message.delivery_id, None) is None:
+            return False
+        holder, _ = self._holder.get(message.partition, ("", 0))
+        self._hold(message.partition, holder, -1)
+        return True
 
     def ack(self, messages: Sequence[Message]) -> None:
         with self._ready:
             for message in messages:
-                self._in_flight.pop(message.delivery_id, None)
+                self._done(message)
+            self._ready.notify_all()
 
     def fail(self, message: Message, error: str, consumer: str = "") -> bool:
         with self._ready:
-            self._in_flight.pop(message.delivery_id, None)
+            self._done(message)
             if message.attempts >= self.max_deliveries:
                 self._dead.append(
                     DeadLetter(
@@ -97,7 +119,7 @@ class InProcessBus(EventBus):
     def release(self, consumer: str, messages: Sequence[Message]) -> None:
         with self._ready:
             for message in reversed(messages):
-                if self._in_flight.pop(message.delivery_id, None) is not None:
+                if self._done(message):
                     self._queues[message.partition].appendleft(message)
             self._ready.notify_all()
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from engine.adapters.orm import outbox
 from engine.domain.values import utcnow
-from engine.service_layer.outbox import OutboxRow
+from engine.service_layer.outbox import OutboxRow, partition_key_for
 
 
 @dataclass
@@ -65,6 +65,7 @@ def _row(mapping: Any) -> OutboxRow:
         id=int(mapping["id"]),
         name=mapping["name"],
         payload=dict(mapping["payload"]),
-        partition_key=mapping["partition_key"] or "",
+        # The unit of work keys rows by order; others (stock, alerts) are keyed here.
+        partition_key=mapping["partition_key"] or partition_key_for(dict(mapping["payload"])),
         created_at=mapping["created_at"],
     )

@@ -16,7 +16,6 @@ Layout (prefix `ordo` by default):
 from __future__ import annotations
 
 import json
-import math
 import time
 import zlib
 from collections.abc import Sequence
@@ -245,9 +244,9 @@ class RedisStreamsBus(EventBus):
         pipe = self.client.pipeline(transaction=False)
         pipe.zadd(self._consumers, {consumer: now})
         pipe.zremrangebyscore(self._consumers, "-inf", now - self.lease_ms)
-        pipe.zcard(self._consumers)
-        live = max(1, int(pipe.execute()[2]))
-        share = math.ceil(self.partitions / live)
+        pipe.zrange(self._consumers, 0, -1)
+        live = sorted(_text(member) for member in pipe.execute()[2]) or [consumer]
+        share = fair_share(self.partitions, live, consumer)
         for partition in sorted(owned):
             if not self._renew(keys=[self._lease(partition)], args=[consumer, self.lease_ms]):
                 owned.discard(partition)
@@ -346,6 +345,15 @@ class RedisStreamsBus(EventBus):
 
     def close(self) -> None:
         self.client.close()
+
+
+def fair_share(partitions: int, live: list[str], consumer: str) -> int:
+    """How many partitions `consumer` should hold: an even split, the remainder going to the
+    first consumers by name, so the shares add up to exactly `partitions` (rounding every share
+    up would let two workers hold everything and starve a third)."""
+    base, extra = divmod(partitions, len(live))
+    rank = live.index(consumer) if consumer in live else len(live)
+    return base + (1 if rank < extra else 0)
 
 
 def hash_start(consumer: str, partitions: int) -> int:

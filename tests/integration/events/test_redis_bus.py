@@ -101,3 +101,18 @@ def test_messages_given_back_on_shutdown_are_taken_at_once_without_counting_a_tr
     got = bus_b.consume("b", count=10)
     assert [m.event_id for m in got] == ["1"]
     assert got[0].attempts == 1
+
+
+def test_three_consumers_over_four_partitions_all_get_a_share(client: redis.Redis) -> None:
+    buses = {name: make_bus(client) for name in ("a", "b", "c")}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for name, bus in buses.items():
+            bus.consume(name, count=1)
+        if all(bus.owned(name) for name, bus in buses.items()):
+            break
+        time.sleep(0.05)
+    shares = sorted(len(bus.owned(name)) for name, bus in buses.items())
+    assert shares == [1, 1, 2]
+    owned = [p for name, bus in buses.items() for p in bus.owned(name)]
+    assert sorted(owned) == [0, 1, 2, 3]

@@ -14,12 +14,13 @@ from typing import Any
 from dsl.windows import InMemoryWindowStore
 from engine.adapters.bus import Message
 from engine.adapters.memory import InMemoryUnitOfWork
-from engine.domain.events import AlertRaised, OrderHeldTooLong, ShipmentLate
+from engine.domain.events import AlertRaised, AlertTriggered, OrderHeldTooLong, ShipmentLate
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import AlertStatus
 from engine.domain.orders import Hold, OrderStatus
 from engine.service_layer.alerts import (
     AlertEvaluator,
+    AlertRecorder,
     DedupingWindowStore,
     LatenessClock,
     acknowledge_alert,
@@ -98,9 +99,16 @@ def late_message(n: str, carrier: str) -> Message:
 
 
 def evaluate(evaluator: AlertEvaluator, uow: InMemoryUnitOfWork, message: Message) -> None:
+    """Evaluate one message, then record the alerts it triggered, as two workers' steps."""
+    already = len(uow.committed_events)
     with uow:
         evaluator(message, uow)
         uow.commit()
+    for n, event in enumerate(uow.committed_events[already:]):
+        if isinstance(event, AlertTriggered):
+            with uow:
+                AlertRecorder()(Message(f"t{n}", event.name, event.payload(), ""), uow)
+                uow.commit()
 
 
 def test_an_alert_is_stored_once_per_rule_and_key_while_open() -> None:
