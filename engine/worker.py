@@ -289,6 +289,27 @@ def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None
             thread.join(timeout=0.2)
 
 
+class RegistryRefresher:
+    """Ticker: reload the published rulesets when another process (the API) has published or
+    rolled back one, so workers decide and alert with the live versions."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], registry: Any) -> None:
+        self.uow_factory = uow_factory
+        self.registry = registry
+        self._loaded: set[tuple[str, int]] | None = None
+
+    def tick(self, now: datetime) -> int:
+        with self.uow_factory() as uow:
+            published = list(uow.rulesets.published())
+        current = {(version.name, version.version) for version in published}
+        if current == self._loaded:
+            return 0
+        self.registry.publish(published)
+        self._loaded = current
+        log.info("rulesets reloaded: %s", sorted(current))
+        return len(current)
+
+
 def pipeline_handlers(
     build_bus: Callable[[Callable[[], UnitOfWork]], Any], event_types: Iterable[type[Event]]
 ) -> dict[str, list[Handler]]:

@@ -78,9 +78,85 @@ def build_app_container(settings: Settings) -> Container:
         engine=engine,
         session_factory=session_factory,
         uow_factory=uow_factory,
+        event_bus=build_event_bus(settings),
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
+
+
+def build_event_bus(settings: Settings) -> Any:
+    """In-process by default; Redis Streams when ORDO_REDIS_URL is set (workers on many hosts).
+    The Redis client connects on first use, not here."""
+    if settings.redis_url:
+        import redis
+
+        from engine.adapters.bus.redis_streams import RedisStreamsBus
+
+        return RedisStreamsBus(redis.Redis.from_url(settings.redis_url))
+    from engine.adapters.bus import InProcessBus
+
+    return InProcessBus()
+
+
+def build_workers(container: Container, *, name: str = "", concurrency: int = 1) -> list[Any]:
+    """`ordo worker`: outbox relay, the pipeline's asynchronous steps (when Redis carries them),
+    alert rules, notifications and the lateness clock, as `concurrency` consumers."""
+    from datetime import timedelta
+
+    from connectors.notifications.email import SmtpEmail
+    from engine import worker as w
+    from engine.adapters.bus.outbox_sql import SqlOutboxStore
+    from engine.service_layer import alerts, notifications
+    from engine.service_layer.outbox import OutboxRelay
+
+    settings, uows = container.settings, container.uow_factory
+    if container.rulesets is None:
+        from engine.rules.registry import RulesetRegistry
+
+        container.rulesets = RulesetRegistry()
+    email = None
+    if settings.smtp_host:
+        email = SmtpEmail({
+            "host": settings.smtp_host, "port": settings.smtp_port,
+            "sender": settings.smtp_sender, "username": settings.smtp_username,
+            "password": settings.smtp_password, "starttls": settings.smtp_starttls,
+        })  # fmt: skip
+    if settings.redis_url:
+        from engine.adapters.windows_redis import RedisWindowStore
+
+        windows: Any = RedisWindowStore(container.event_bus.client)
+    else:
+        from dsl.windows import InMemoryWindowStore
+
+        windows = alerts.DedupingWindowStore(InMemoryWindowStore())
+    shipped = alerts.shipped_alert_programs(Path(__file__).resolve().parents[1] / "rulesets")
+    observers: list[Any] = [
+        alerts.AlertEvaluator(alerts.registry_programs(container.rulesets, shipped), windows),
+        alerts.AlertRecorder(),
+        notifications.AlertNotifier(email),
+    ]
+    if email is not None:
+        observers.append(notifications.CustomerNotifier(email))
+    handlers: dict[str, Any] = {}
+    if settings.redis_url:  # otherwise the API runs the pipeline in its own process
+        handlers = w.pipeline_handlers(*_pipeline(container))
+    return w.assemble_workers(
+        name=name or w.default_worker_name(), concurrency=concurrency,
+        bus=container.event_bus, uow_factory=uows, handlers=handlers, observers=observers,
+        relay=OutboxRelay(SqlOutboxStore(container.engine), container.event_bus),
+        tickers=[w.RegistryRefresher(uows, container.rulesets),
+                 alerts.LatenessClock(uows, every=timedelta(minutes=1))],
+        config=w.WorkerConfig(tick_seconds=10),
+    )  # fmt: skip
+
+
+def _pipeline(container: Container) -> tuple[Any, Any]:
+    from engine.pipeline.carriers import load_catalog
+    from engine.pipeline.decide import Decider
+    from engine.service_layer.messagebus import build_bus, event_handlers
+
+    decider = container.decider or Decider(container.rulesets, load_catalog())
+    return (lambda factory: build_bus(factory, decider)), event_handlers().keys()
 
 
 def ensure_sqlite_directory(database_url: str) -> None:

@@ -166,10 +166,18 @@ def console(ctx: typer.Context) -> None:
 
 
 @app.command("worker")
-def worker(ctx: typer.Context) -> None:
-    """Publish the outbox and run event handlers, alerts and notifications."""
-    _settings(ctx)
-    raise NotAvailableYet("the event worker (engine/worker.py)")
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[int, typer.Option(min=1, help="Consumers in this process.")] = 1,
+    name: Annotated[str, typer.Option(help="Consumer name (default host-pid).")] = "",
+) -> None:
+    """Publish the outbox and run event handlers, alerts and notifications until SIGTERM."""
+    from engine.worker import run_workers
+    from ordo.bootstrap import build_workers
+
+    settings = _settings(ctx)
+    with build_app_container(settings) as container:
+        run_workers(build_workers(container, name=name, concurrency=concurrency))
 
 
 @rules_app.command("check")

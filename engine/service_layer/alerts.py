@@ -215,12 +215,15 @@ class AlertRecorder:
         )
 
 
-def registry_programs(registry: Any) -> Callable[[], list[AlertProgram]]:
-    """The alert programs of an `engine.rules.registry.RulesetRegistry`, read per call so a
-    publish takes effect on the next event."""
+def registry_programs(
+    registry: Any, shipped: Sequence[AlertProgram] = ()
+) -> Callable[[], list[AlertProgram]]:
+    """The published alert programs of an `engine.rules.registry.RulesetRegistry`, read per
+    call so a publish takes effect on the next event; the shipped ones while none is published."""
 
     def programs() -> list[AlertProgram]:
-        return [compiled.program for compiled in registry.snapshot.of("alert")]
+        published = [compiled.program for compiled in registry.snapshot.of("alert")]
+        return published or list(shipped)
 
     return programs
 
@@ -233,12 +236,19 @@ class LatenessClock:
         uow_factory: Callable[[], UnitOfWork],
         held_limit: timedelta = timedelta(hours=24),
         page_size: int = 500,
+        every: timedelta = timedelta(0),
     ) -> None:
         self.uow_factory = uow_factory
         self.held_limit = held_limit
         self.page_size = page_size
+        # Scanning every shipment is not free: the worker ticks often, this may run less often.
+        self.every = every
+        self._last: datetime | None = None
 
     def tick(self, now: datetime) -> int:
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        self._last = now
         with self.uow_factory() as uow:
             emitted = self._late_shipments(uow, now) + self._held_orders(uow, now)
             uow.commit()
