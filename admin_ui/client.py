@@ -1,0 +1,282 @@
+"""The console's only way to Ordo: a typed HTTP client for the API routes it uses.
+
+One method per route, each returning the TypedDicts of `admin_ui.models`. Every failure, an
+`application/problem+json` answer or an API that cannot be reached, becomes an `ApiError`
+whose message is the sentence a person should read, so pages show it with `st.error` and never
+a traceback. The credential (an API key or a bearer token) is sent as `Authorization: Bearer`,
+which the API accepts for both.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, cast
+
+import httpx
+
+from admin_ui.models import (
+    Alert,
+    Atp,
+    Location,
+    Order,
+    OrderDetail,
+    Principal,
+    Product,
+    RulesetDiff,
+    RulesetVersion,
+    ScenarioRun,
+    Stock,
+    Validation,
+    VersionDetail,
+)
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class ApiError(Exception):
+    """The API refused a request, or could not be reached; `message` is for people."""
+
+    def __init__(self, message: str, status: int = 0, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+def problem_message(response: httpx.Response) -> str:
+    """The human sentence of an error answer: `detail`, plus each bad field when listed."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        text = response.text.strip()[:300]
+        return f"the API answered {response.status_code}" + (f": {text}" if text else "")
+    detail = str(body.get("detail") or body.get("title") or f"error {response.status_code}")
+    fields = [
+        f"{e.get('path', '?')}: {e.get('message', '')}"
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    # The detail often already names the first field; list the rest only when they add to it.
+    extra = [f for f in fields if f not in detail]
+    return detail + (" (" + "; ".join(extra) + ")" if extra else "")
+
+
+def _params(**values: Any) -> dict[str, str]:
+    """Query parameters without the unset ones; dates in ISO form."""
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None or value == "":
+            continue
+        out[name] = value.isoformat() if isinstance(value, date | datetime) else str(value)
+    return out
+
+
+class OrdoClient:
+    """A signed-in connection to one Ordo API; use as a context manager or call `close()`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credential: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Accept": "application/json"}
+        if credential:
+            headers["Authorization"] = f"Bearer {credential.strip()}"
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OrdoClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        try:
+            response = self._http.request(method, path, json=json, params=params)
+        except httpx.TimeoutException:
+            raise ApiError(f"the API at {self.base_url} did not answer in time") from None
+        except httpx.HTTPError as error:
+            raise ApiError(
+                f"cannot reach the API at {self.base_url} ({type(error).__name__}); "
+                "is Ordo running (ordo up) and ORDO_API_URL right?"
+            ) from None
+        if response.status_code >= 400:
+            code = ""
+            try:
+                body = response.json()
+                code = str(body.get("code") or "") if isinstance(body, dict) else ""
+            except ValueError:
+                pass
+            raise ApiError(problem_message(response), response.status_code, code)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(f"the API answered {method} {path} with something not JSON") from None
+
+    # --- sign-in ----------------------------------------------------------------------------
+
+    def whoami(self) -> Principal:
+        return cast(Principal, self._call("GET", "/v1/auth/me"))
+
+    # --- rulesets ---------------------------------------------------------------------------
+
+    def list_rulesets(self, name: str | None = None) -> list[RulesetVersion]:
+        return cast(
+            list[RulesetVersion],
+            self._call("GET", "/v1/rulesets", params=_params(name=name, limit=500)),
+        )
+
+    def validate(self, source: str) -> Validation:
+        return cast(
+            Validation, self._call("POST", "/v1/rulesets/validate", json={"source": source})
+        )
+
+    def save_draft(self, source: str, scenarios: str | None = None) -> VersionDetail:
+        body = {"source": source, "scenarios": scenarios or None}
+        return cast(VersionDetail, self._call("POST", "/v1/rulesets/drafts", json=body))
+
+    def get_version(self, version_id: str) -> VersionDetail:
+        return cast(VersionDetail, self._call("GET", f"/v1/rulesets/versions/{version_id}"))
+
+    def validate_version(self, version_id: str) -> Validation:
+        return cast(Validation, self._call("POST", f"/v1/rulesets/versions/{version_id}/validate"))
+
+    def run_scenarios(self, version_id: str, scenarios: str | None = None) -> ScenarioRun:
+        return cast(
+            ScenarioRun,
+            self._call(
+                "POST",
+                f"/v1/rulesets/versions/{version_id}/test",
+                json={"scenarios": scenarios or None},
+            ),
+        )
+
+    def diff(self, from_id: str, to_id: str) -> RulesetDiff:
+        return cast(RulesetDiff, self._call("GET", f"/v1/rulesets/versions/{from_id}/diff/{to_id}"))
+
+    def publish(self, version_id: str) -> RulesetVersion:
+        return cast(
+            RulesetVersion,
+            self._call("POST", f"/v1/rulesets/versions/{version_id}/publish", json={}),
+        )
+
+    def rollback(self, name: str, to_version: int) -> RulesetVersion:
+        return cast(
+            RulesetVersion,
+            self._call("POST", f"/v1/rulesets/{name}/rollback", json={"to_version": to_version}),
+        )
+
+    # --- orders -----------------------------------------------------------------------------
+
+    def search_orders(
+        self,
+        *,
+        channel: str | None = None,
+        channel_order_id: str | None = None,
+        customer_id: str | None = None,
+        email: str | None = None,
+        sku: str | None = None,
+        status: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Order]:
+        params = _params(
+            channel=channel,
+            channel_order_id=channel_order_id,
+            customer_id=customer_id,
+            email=email,
+            sku=sku,
+            status=status,
+            created_from=created_from,
+            created_to=created_to,
+            limit=limit,
+        )
+        return cast(list[Order], self._call("GET", "/v1/orders", params=params))
+
+    def get_order(self, order_id: str) -> OrderDetail:
+        return cast(OrderDetail, self._call("GET", f"/v1/orders/{order_id}"))
+
+    def cancel_order(self, order_id: str, reason: str) -> Order:
+        return cast(
+            Order, self._call("POST", f"/v1/orders/{order_id}/cancel", json={"reason": reason})
+        )
+
+    def modify_quantities(self, order_id: str, quantities: dict[str, int]) -> Order:
+        return cast(
+            Order,
+            self._call("POST", f"/v1/orders/{order_id}/modify", json={"quantities": quantities}),
+        )
+
+    def release_hold(self, order_id: str) -> Order:
+        return cast(Order, self._call("POST", f"/v1/orders/{order_id}/release-hold"))
+
+    # --- inventory and catalogue ------------------------------------------------------------
+
+    def stock_for_sku(self, sku: str) -> list[Stock]:
+        return cast(list[Stock], self._call("GET", f"/v1/inventory/skus/{sku}"))
+
+    def stock_at_location(self, code: str) -> list[Stock]:
+        return cast(list[Stock], self._call("GET", f"/v1/inventory/locations/{code}"))
+
+    def atp(self, sku: str, channel: str | None = None) -> Atp:
+        return cast(
+            Atp, self._call("GET", f"/v1/inventory/atp/{sku}", params=_params(channel=channel))
+        )
+
+    def transfer(
+        self, sku: str, from_location: str, to_location: str, quantity: int, expected_on: date
+    ) -> Stock:
+        body = {
+            "sku": sku,
+            "from_location": from_location,
+            "to_location": to_location,
+            "quantity": quantity,
+            "expected_on": expected_on.isoformat(),
+        }
+        return cast(Stock, self._call("POST", "/v1/inventory/transfers", json=body))
+
+    def list_locations(self) -> list[Location]:
+        return cast(list[Location], self._call("GET", "/v1/locations", params=_params(limit=500)))
+
+    def list_products(self, limit: int = 500, offset: int = 0) -> list[Product]:
+        return cast(
+            list[Product],
+            self._call("GET", "/v1/products", params=_params(limit=limit, offset=offset)),
+        )
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    def list_alerts(self, status: str | None = None) -> list[Alert]:
+        return cast(
+            list[Alert], self._call("GET", "/v1/alerts", params=_params(status=status, limit=500))
+        )
+
+    def acknowledge_alert(self, alert_id: str) -> Alert:
+        return cast(Alert, self._call("POST", f"/v1/alerts/{alert_id}/acknowledge"))

@@ -1,0 +1,62 @@
+"""Which console pages each API role sees, and what each role may do on them.
+
+The API enforces every permission itself (a forbidden call answers 403 and the page shows
+the message); this table only keeps a support person from being offered a rule editor they
+could not save, and an analyst from an orders page they could not read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str  # the URL path
+    title: str
+    icon: str
+    script: str  # relative to admin_ui/
+
+
+PAGES: dict[str, PageSpec] = {
+    "rulesets": PageSpec("rulesets", "Rulesets", ":material/rule:", "screens/rulesets.py"),
+    "simulation": PageSpec(
+        "simulation", "Simulation", ":material/science:", "screens/simulation.py"
+    ),
+    "orders": PageSpec("orders", "Orders", ":material/receipt_long:", "screens/orders.py"),
+    "inventory": PageSpec(
+        "inventory", "Inventory", ":material/inventory_2:", "screens/inventory.py"
+    ),
+    "alerts": PageSpec(
+        "alerts", "Alerts and KPIs", ":material/notifications:", "screens/alerts.py"
+    ),
+}
+
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "admin": ("rulesets", "simulation", "orders", "inventory", "alerts"),
+    "analyst": ("rulesets", "simulation", "inventory", "alerts"),
+    "support": ("orders", "inventory", "alerts"),
+    "warehouse": ("inventory",),
+    "channel": ("orders",),
+    "customer": ("orders",),
+}
+
+# Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS).
+_ACTIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        {"write_rules", "publish_rules", "change_orders", "move_stock", "ack_alerts", "read_orders"}
+    ),
+    "analyst": frozenset({"write_rules", "publish_rules"}),
+    "support": frozenset({"change_orders", "ack_alerts", "read_orders"}),
+    "warehouse": frozenset({"move_stock"}),
+    "channel": frozenset({"read_orders"}),
+    "customer": frozenset({"read_orders"}),
+}
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    return [PAGES[key] for key in ROLE_PAGES.get(role, ())]
+
+
+def may(role: str, action: str) -> bool:
+    return action in _ACTIONS.get(role, frozenset())

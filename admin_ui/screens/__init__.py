@@ -1,0 +1,1 @@
+"""Page scripts Streamlit runs; each hands its page to `admin_ui.session.run_page`."""

@@ -1,0 +1,98 @@
+"""Sign-in state and the guard every page runs inside.
+
+The credential and who it belongs to live in `st.session_state` for the browser session only.
+`run_page(render)` opens a client for one script run, calls the page, and turns any failure
+into a message: an `ApiError` shows the API's own sentence; anything else is logged with its
+traceback on the server and shown as one line, never as a traceback in the browser.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+import streamlit as st
+
+from admin_ui.client import ApiError, OrdoClient
+from admin_ui.models import Principal
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+_CREDENTIAL = "ordo_credential"
+_PRINCIPAL = "ordo_principal"
+_API_URL = "ordo_api_url"
+_FLASH = "ordo_flash"
+
+Render = Callable[[OrdoClient, Principal], None]
+
+
+def api_url() -> str:
+    """Where the API is: what this session signed in to, else ORDO_API_URL (set by `ordo up`)."""
+    chosen = st.session_state.get(_API_URL)
+    return str(chosen or os.environ.get("ORDO_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+def principal() -> Principal | None:
+    found: Principal | None = st.session_state.get(_PRINCIPAL)
+    return found
+
+
+def sign_in(url: str, credential: str) -> Principal:
+    """Check the credential against the API and remember it; raises ApiError if refused."""
+    credential = credential.strip()
+    if not credential:
+        raise ApiError("enter an API key (ordo_...) or a bearer token")
+    with OrdoClient(url, credential) as client:
+        who = client.whoami()
+    st.session_state[_API_URL] = url.rstrip("/")
+    st.session_state[_CREDENTIAL] = credential
+    st.session_state[_PRINCIPAL] = who
+    return who
+
+
+def sign_out() -> None:
+    for key in (_CREDENTIAL, _PRINCIPAL):
+        st.session_state.pop(key, None)
+
+
+def open_client() -> OrdoClient:
+    return OrdoClient(api_url(), str(st.session_state.get(_CREDENTIAL, "")))
+
+
+def flash(message: str) -> None:
+    """A success message that survives the rerun a change triggers (to show fresh data)."""
+    st.session_state.setdefault(_FLASH, []).append(message)
+
+
+def show_failure(error: BaseException) -> None:
+    """One readable line for a failure; an unexpected one is logged in full for operators."""
+    if isinstance(error, ApiError):
+        if error.status == 401:
+            st.error(f"Your sign-in is no longer accepted: {error.message}. Sign out and in again.")
+        elif error.status == 403:
+            st.error(f"Your role may not do this: {error.message}")
+        else:
+            st.error(error.message[:1].upper() + error.message[1:])
+        return
+    log.exception("console page failed")
+    st.error(
+        f"Something went wrong on this page ({type(error).__name__}: {error}). "
+        "The details are in the console's log."
+    )
+
+
+def run_page(render: Render) -> None:
+    """Run one page for the signed-in user, showing every failure as a message."""
+    who = principal()
+    if who is None:
+        st.info("Sign in first.")
+        return
+    for message in st.session_state.pop(_FLASH, []):
+        st.success(message)
+    try:
+        with open_client() as client:
+            render(client, who)
+    except Exception as error:  # every failure becomes a message, never a traceback
+        show_failure(error)

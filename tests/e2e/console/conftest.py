@@ -1,0 +1,120 @@
+"""The console against a real API: uvicorn on a loopback port over a migrated SQLite file.
+
+`world` (one per test module, so a module's changes never leak into another's) holds the
+demo data set, the shipped rulesets published as version 1 by an admin over HTTP, and a few
+orders ingested through the pipeline so they carry decision traces. `console(world, role)`
+is an `AppTest` of `admin_ui/app.py` signed in through its own form with that role's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from api.app import create_app
+from engine.adapters.migrations import upgrade
+from ordo import demo
+from tests.e2e.conftest import build_container, issue_role_keys, wire_pipeline
+from tests.e2e.live import serve
+
+ROOT = Path(__file__).resolve().parents[3]
+APP = ROOT / "admin_ui" / "app.py"
+RULESETS = ROOT / "rulesets"
+# Generous: the first run of a page imports plotly and pandas.
+TIMEOUT = 60
+
+# Orders a support person will look for; ingested through the API, so each is decided.
+EMAIL = "grace.hopper@example.com"
+ORDERS = [
+    {
+        "channel": "web",
+        "channel_order_id": "CONSOLE-1",
+        "customer_id": "CUST-00001",
+        "email": EMAIL,
+        "ship_to": {"postal_code": "10001", "city": "New York", "state": "NY", "name": "Grace"},
+        "lines": [{"sku": "APP-BBC-BLACK", "quantity": 2}, {"sku": "APP-BBC-KHAKI", "quantity": 1}],
+    },
+    {
+        "channel": "web",
+        "channel_order_id": "CONSOLE-2",
+        "customer_id": "CUST-00002",
+        "email": "alan.turing@example.com",
+        "ship_to": {"postal_code": "94105", "city": "San Francisco", "state": "CA"},
+        "lines": [{"sku": "APP-BBC-BLACK", "quantity": 1}],
+    },
+]
+
+
+@dataclass
+class World:
+    url: str
+    keys: dict[str, str]
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    live: dict[str, str] = field(default_factory=dict)  # ruleset name -> live version id
+
+    def http(self, role: str = "admin") -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"X-API-Key": self.keys[role]}, timeout=TIMEOUT
+        )
+
+
+def publish_shipped_rulesets(http: httpx.Client) -> dict[str, str]:
+    live = {}
+    for path in sorted(RULESETS.glob("*.ordo")):
+        draft = http.post("/v1/rulesets/drafts", json={"source": path.read_text()})
+        assert draft.status_code == 201, draft.text
+        done = http.post(f"/v1/rulesets/versions/{draft.json()['id']}/publish", json={})
+        assert done.status_code == 200, done.text
+        live[done.json()["name"]] = done.json()["id"]
+    return live
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('console')}/ordo.sqlite3"
+    upgrade(url)
+    with build_container(url) as container:
+        wire_pipeline(container)
+        keys = issue_role_keys(container)
+        demo.seed_demo(container.uow_factory)
+        with serve(create_app(container)) as base:
+            built = World(url=base, keys=keys)
+            with built.http() as http:
+                built.live = publish_shipped_rulesets(http)
+                for body in ORDERS:
+                    answer = http.post("/v1/orders", json=body)
+                    assert answer.status_code == 201, answer.text
+                    built.orders[body["channel_order_id"]] = answer.json()
+            yield built
+
+
+def console(world: World, role: str = "admin") -> AppTest:
+    """The console, signed in through its form with `role`'s key."""
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.run()
+    app.text_input[0].set_value(world.url)
+    app.text_input[1].set_value(world.keys[role])
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert app.session_state["ordo_principal"]["role"] == role
+    return app
+
+
+def open_page(app: AppTest, page: str) -> AppTest:
+    app.switch_page(f"screens/{page}.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(app: AppTest) -> str:
+    """Every message, caption, markdown and code block on the page, as one string."""
+    parts: list[str] = []
+    for kind in ("error", "warning", "success", "info", "caption", "markdown", "code", "title"):
+        parts.extend(str(element.value) for element in getattr(app, kind))
+    return "\n".join(parts)
