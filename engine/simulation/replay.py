@@ -79,6 +79,8 @@ class RunResult:
     summary: dict[str, Any]
     orders: int
     seconds: float
+    # Of `seconds`, the time spent inside the Decider: the rest is the replay's own cost.
+    decide_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -106,6 +108,7 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     started = time.perf_counter()
     with RunWriter(spec.out) as writer:
         done = 0
+        deciding = 0.0
         day: date | None = None
         today: dict[str, int] = defaultdict(int)
         for record in dataset.records("orders"):
@@ -117,7 +120,9 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
                     kpis.close_day(today, world.capacity)
                 day, today = order.created_at.date(), defaultdict(int)
                 world.ledger.receive_until(day)
+            before = time.perf_counter()
             decision = _decide(decider, world, order, today)
+            deciding += time.perf_counter() - before
             _book(world.ledger, order, decision, today)
             outcome = order_outcome(order, decision)
             kpis.add(outcome)
@@ -131,9 +136,14 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
         kpis.failed_reservations = world.ledger.failed_reservations
         seconds = time.perf_counter() - started
         summary = _summary(spec, dataset, kpis)
-        writer.finish(summary, {"orders": done, "seconds": round(seconds, 3)})
+        timing = {
+            "orders": done,
+            "seconds": round(seconds, 3),
+            "decide_seconds": round(deciding, 3),
+        }
+        writer.finish(summary, timing)
     tick(done, total)
-    return RunResult(spec.out, summary, done, seconds)
+    return RunResult(spec.out, summary, done, seconds, deciding)
 
 
 @dataclass

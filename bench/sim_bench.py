@@ -1,0 +1,174 @@
+"""Simulation benchmark: replay a generated history through the shipped rulesets.
+
+    .venv/bin/python bench/sim_bench.py --orders 4000            # the documented run (~2 min)
+    .venv/bin/python bench/sim_bench.py --orders 1000000         # the issue's full size
+
+What it does, each measurement in a fresh process (so peak memory is that run's alone):
+1. generates (once, cached under --workdir) a history of --orders orders with 2-5 lines,
+   200 locations and 10,000 SKUs at real US postal codes (`engine.simulation.generate`);
+2. replays it through the shipped rulesets (`rulesets/*.ordo`) with the compiled runner at
+   a quarter, half and all of --orders, to show the cost per order is flat (linear total);
+3. replays a quarter of it again with the DSL's interpreted runner, for the ratio.
+The replay times its calls into the Decider, so the table also shows the replay's own cost
+per order (reading, ledger, KPIs, writing outcomes) apart from the Decider's.
+
+Rates are orders per second of the replay loop (loading the reference data is reported
+apart). Figures go to stdout as a Markdown table, and to --json if given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _registry(sources: dict[str, str], runner: str) -> Any:
+    import dsl
+    from engine.rules.registry import CompiledRuleset, RulesetRegistry, snapshot_of
+    from engine.rules.schema import domain_schema
+
+    compiled = []
+    for name, source in sorted(sources.items()):
+        program = dsl.compile(source, domain_schema(), runner=runner)
+        compiled.append(CompiledRuleset(name, str(program.kind), 1, program))
+    return RulesetRegistry(snapshot_of(compiled))
+
+
+def _decider(runner: str, optimiser: str) -> Any:
+    from engine.pipeline.carriers import load_catalog
+    from engine.pipeline.decide import Decider, DeciderSettings
+    from engine.simulation.rulesets import read_rulesets, shipped_rulesets_dir
+
+    sources = read_rulesets([shipped_rulesets_dir()])
+    return Decider(
+        _registry(sources, runner), load_catalog(), DeciderSettings(optimiser=optimiser)
+    ), sources
+
+
+def replay_once(dataset: str, out: str, limit: int, runner: str, optimiser: str) -> dict[str, Any]:
+    """One replay in this process; returns its figures (run in a child by `measure`)."""
+    from engine.pipeline.decide import DeciderSettings
+    from engine.simulation.replay import RunSpec, replay
+
+    started = time.perf_counter()
+    decider, sources = _decider(runner, optimiser)
+    spec = RunSpec(
+        Path(dataset),
+        Path(out),
+        sources,
+        limit=limit,
+        settings=DeciderSettings(optimiser=optimiser),
+    )
+    result = replay(spec, decider)
+    wall = time.perf_counter() - started
+    return {
+        "orders": result.orders,
+        "loop_seconds": round(result.seconds, 2),
+        "wall_seconds": round(wall, 2),
+        "rate": round(result.rate, 1),
+        "decide_seconds": round(result.decide_seconds, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "fill_rate": result.summary["kpis"]["fill_rate"],
+        "split_rate": result.summary["kpis"]["split_rate"],
+    }
+
+
+def measure(function: Any, *args: Any) -> dict[str, Any]:
+    """Run `function(*args)` in a fresh spawned process and return its result."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        result: dict[str, Any] = pool.apply(function, args)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=4000, help="history size (default 4000)")
+    parser.add_argument("--locations", type=int, default=200)
+    parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument("--optimiser", default="greedy", choices=("greedy", "auto", "exact"))
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/ordo-sim-bench"))
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    from engine.simulation.generate import GeneratorSpec, generate_dataset
+
+    spec = GeneratorSpec(orders=args.orders, locations=args.locations, skus=args.skus)
+    dataset = args.workdir / f"history-{args.orders}-{args.locations}-{args.skus}-{spec.seed}"
+    generated = None
+    if not (dataset / "manifest.json").is_file():
+        started = time.perf_counter()
+        generate_dataset(spec, dataset)
+        generated = round(time.perf_counter() - started, 1)
+    sizes = sorted({max(1, args.orders // 4), max(1, args.orders // 2), args.orders})
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        figures = measure(
+            replay_once,
+            str(dataset),
+            str(args.workdir / f"run-{size}"),
+            size,
+            "compiled",
+            args.optimiser,
+        )
+        rows.append({"what": f"replay, compiled runner, {size:,} orders", **figures})
+        print(rows[-1], flush=True)
+    quarter = sizes[0]
+    interpreted = measure(
+        replay_once,
+        str(dataset),
+        str(args.workdir / "run-interp"),
+        quarter,
+        "interpreted",
+        args.optimiser,
+    )
+    rows.append({"what": f"replay, interpreted runner, {quarter:,} orders", **interpreted})
+    print(rows[-1], flush=True)
+    largest = rows[len(sizes) - 1]
+    report = {
+        "history": {"orders": args.orders, "locations": args.locations, "skus": args.skus,
+                    "seed": spec.seed, "generated_seconds": generated},
+        "optimiser": args.optimiser,
+        "rows": rows,
+        "compiled_over_interpreted": round(rows[0]["rate"] / interpreted["rate"], 2),
+        "replay_overhead_percent": round(
+            100 * (1 - largest["decide_seconds"] / largest["loop_seconds"]), 1
+        ),
+        "projected_minutes_for_1m_orders": round(1_000_000 / largest["rate"] / 60, 1),
+    }  # fmt: skip
+    print(_markdown(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "| run | orders | replay loop (s) | orders/s | µs/order | in Decider | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["rows"]:
+        per = 1e6 / row["rate"] if row["rate"] else 0
+        deciding = 1e6 * row["decide_seconds"] / row["orders"] if row["orders"] else 0
+        lines.append(
+            f"| {row['what']} | {row['orders']:,} | {row['loop_seconds']} | {row['rate']:,.0f} "
+            f"| {per:,.0f} | {deciding:,.0f} | {row['peak_rss_mb']} |"
+        )
+    lines.append("")
+    lines.append(
+        f"compiled / interpreted: {report['compiled_over_interpreted']}x; "
+        f"replay's own share of the loop: {report['replay_overhead_percent']}%; "
+        f"1M orders at this rate: {report['projected_minutes_for_1m_orders']} min"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
