@@ -111,6 +111,7 @@ class Candidate:
     available: int
     score: float
     held_back: int = 0
+    held_back_by: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -131,6 +132,7 @@ class LineCandidates:
                     "available": c.available,
                     "score": c.score,
                     "held_back": c.held_back,
+                    "held_back_by": list(c.held_back_by),
                     "unit_cost": round(unit_costs.get((self.line_id, c.location_code), 0.0), 4),
                 }
                 for c in self.candidates
@@ -172,5 +174,5 @@ def line_candidates(
         if available <= 0:
             result.excluded[code] = f"{base} available but held back by " + ", ".join(why)
             continue
-        result.candidates.append(Candidate(code, available, screen.score, withheld))
+        result.candidates.append(Candidate(code, available, screen.score, withheld, tuple(why)))
     return result

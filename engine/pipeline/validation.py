@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.pipeline.ruling import RuleRun
+from engine.pipeline.ruling import Fired, RuleRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,10 @@ def validate(
     trace: dict[str, Any] = {"rulesets": rules.traces}
     if waived_holds:
         trace["waived_holds"] = sorted(waived_holds)
+    # A rule's reject wins (analysts choose the code); then what the engine cannot source at
+    # all; then holds, except those a person already released.
+    for fired in rules.of("reject"):
+        return _verdict("reject", fired, trace)
     builtin = builtin_checks(order)
     if builtin is not None:
         return Verdict(
@@ -51,15 +55,17 @@ def validate(
             builtin.rule,
             {**trace, "builtin": builtin.code},
         )
-    for kind in ("reject", "hold"):
-        for fired in rules.of(kind):
-            if kind == "hold" and str(fired.args.get("code", "hold")) in waived_holds:
-                continue
-            return Verdict(
-                kind,
-                str(fired.args.get("code", kind)),
-                str(fired.args.get("message", "")),
-                fired.label(),
-                {**trace, "decided_by": fired.label()},
-            )
+    for fired in rules.of("hold"):
+        if str(fired.args.get("code", "hold")) not in waived_holds:
+            return _verdict("hold", fired, trace)
     return Verdict("pass", trace=trace)
+
+
+def _verdict(kind: str, fired: Fired, trace: dict[str, Any]) -> Verdict:
+    return Verdict(
+        kind,
+        str(fired.args.get("code", kind)),
+        str(fired.args.get("message", "")),
+        fired.label(),
+        {**trace, "decided_by": fired.label()},
+    )

@@ -9,8 +9,11 @@ began with, and its trace records exactly those versions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,7 @@ from engine.domain.errors import DomainError
 if TYPE_CHECKING:
     import dsl
     from engine.domain.operations import RulesetVersion
+    from engine.service_layer.unit_of_work import UnitOfWork
 
 KINDS = ("validation", "sourcing", "reservation", "carrier", "alert")
 
@@ -83,14 +87,32 @@ def snapshot_of(rulesets: Iterable[CompiledRuleset]) -> RulesetSnapshot:
 
 
 class RulesetRegistry:
-    """Holds the current snapshot; `load` compiles, `swap` installs, `publish` does both."""
+    """Holds the current snapshot; `load` compiles, `swap` installs, `publish` does both.
 
-    def __init__(self, snapshot: RulesetSnapshot | None = None) -> None:
+    With a `loader` (say, "the published versions in the database"), the first read of
+    `snapshot` loads and compiles them, so building the registry does no I/O.
+    """
+
+    def __init__(
+        self,
+        snapshot: RulesetSnapshot | None = None,
+        loader: Callable[[], Iterable[RulesetVersion]] | None = None,
+    ) -> None:
         self._snapshot = snapshot or RulesetSnapshot()
+        self._loader = None if snapshot is not None else loader
+        self._lock = threading.Lock()
 
     @property
     def snapshot(self) -> RulesetSnapshot:
+        if self._loader is not None:
+            self._load_once()
         return self._snapshot
+
+    def _load_once(self) -> None:
+        with self._lock:
+            loader, self._loader = self._loader, None
+            if loader is not None:
+                self._snapshot = self.load(loader())
 
     @staticmethod
     def load(versions: Iterable[RulesetVersion]) -> RulesetSnapshot:
@@ -100,6 +122,7 @@ class RulesetRegistry:
     def swap(self, snapshot: RulesetSnapshot) -> RulesetSnapshot:
         """Install a snapshot; returns the previous one. A single reference assignment is
         atomic in CPython, so readers see either the old snapshot or the new, never a mix."""
+        self._loader = None  # an explicit publish supersedes any pending lazy load
         previous, self._snapshot = self._snapshot, snapshot
         return previous
 
@@ -111,7 +134,7 @@ class RulesetRegistry:
         compiled = compile_source(version.source, version.name, version.version)
         kept = [
             rs
-            for group in self._snapshot.by_kind.values()
+            for group in self.snapshot.by_kind.values()
             for rs in group
             if rs.name != version.name
         ]
@@ -126,5 +149,50 @@ class RulesetRegistry:
     def describe(self) -> dict[str, Any]:
         return {
             kind: [(rs.name, rs.version) for rs in group]
-            for kind, group in self._snapshot.by_kind.items()
+            for kind, group in self.snapshot.by_kind.items()
         }
+
+
+def shipped_dir() -> Path:
+    """`rulesets/` of this checkout: the rulesets Ordo ships with (and the demo runs)."""
+    return Path(__file__).resolve().parents[2] / "rulesets"
+
+
+def shipped_versions(directory: Path | None = None) -> list[RulesetVersion]:
+    """The shipped `.ordo` files as version-0 published rulesets (read when called)."""
+    from engine.domain.operations import RulesetStatus, RulesetVersion
+
+    versions = []
+    for path in sorted((directory or shipped_dir()).glob("*.ordo")):
+        source = path.read_text(encoding="utf-8")
+        header = next(
+            (ln.split() for ln in source.splitlines() if ln.strip() and not ln.startswith("#")),
+            ["", "", path.stem],
+        )
+        versions.append(
+            RulesetVersion(
+                id=f"shipped:{path.stem}",
+                name=header[2].strip('"') if len(header) > 2 else path.stem,
+                kind=header[0],
+                version=0,
+                source=source,
+                author="ordo",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                status=RulesetStatus.PUBLISHED,
+            )
+        )
+    return versions
+
+
+def published_loader(
+    uow_factory: Callable[[], UnitOfWork], fallback: Path | None = None
+) -> Callable[[], list[RulesetVersion]]:
+    """A loader for `RulesetRegistry`: the published versions in the database, or the shipped
+    rulesets while nothing has been published yet (a fresh install decides with them)."""
+
+    def load() -> list[RulesetVersion]:
+        with uow_factory() as uow:
+            published = list(uow.rulesets.published())
+        return published or shipped_versions(fallback)
+
+    return load
