@@ -46,20 +46,27 @@ def _postgres_problem() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def _postgres_template(_postgres_problem: str | None) -> Iterator[str | None]:
+def _postgres_databases(
+    _postgres_problem: str | None,
+) -> Iterator[servers.PostgresDatabases | None]:
     if _postgres_problem is not None:
         yield None
         return
-    with servers.postgres_template() as name:
-        yield name
+    with servers.postgres_template() as template:
+        databases = servers.PostgresDatabases(template)
+        yield databases
+        databases.close()
 
 
 @pytest.fixture
-def postgres_url(_postgres_problem: str | None, _postgres_template: str | None) -> Iterator[str]:
-    if _postgres_problem is not None or _postgres_template is None:
+def postgres_url(
+    _postgres_problem: str | None, _postgres_databases: servers.PostgresDatabases | None
+) -> Iterator[str]:
+    if _postgres_problem is not None or _postgres_databases is None:
         servers.unavailable(_postgres_problem or "PostgreSQL template database was not created")
-    with servers.postgres_database(_postgres_template) as url:
-        yield url
+    name = _postgres_databases.acquire()
+    yield servers.pg_url(name)
+    _postgres_databases.release(name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
