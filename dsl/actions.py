@@ -53,7 +53,7 @@ class ActionPlan:
 
 def plan_rule(program: Program, rule: ast.Rule, function: FunctionFactory) -> list[ActionPlan]:
     """Prepare the actions of one rule."""
-    windows = [n for n in ast.walk(rule.condition) if isinstance(n, ast.Window)]
+    windows = program.windows.get(rule, [])
     key_node = next((w.by for w in windows if w.by is not None), None)
     return [_plan(program, rule, action, function, key_node) for action in rule.actions]
 

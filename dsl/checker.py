@@ -96,6 +96,7 @@ class _Checker:
         self.table_types: dict[str, Type] = {}  # list and map tables (the map's value type)
         self.decision_types: dict[str, Type] = {}
         self.map_key_types: dict[str, Type] = {}
+        self.current: ast.Rule | None = None
 
     # ------------------------------------------------------------------------------ driver
     def run(self) -> Program:
@@ -241,6 +242,9 @@ class _Checker:
 
     # ------------------------------------------------------------------------------ rules
     def rule(self, rule: ast.Rule) -> None:
+        self.current = rule
+        if rule.effective_from or rule.effective_until:
+            self.program.clocked.add(rule)
         if rule.effective_from and rule.effective_until and \
                 rule.effective_until < rule.effective_from:
             self.rep.add("E503", "the rule stops being effective before it starts", rule.line,
@@ -574,6 +578,9 @@ class _Checker:
         return value.as_optional(node.op != "sum")
 
     def x_window(self, node: ast.Window, scope: Scope) -> Type:
+        if self.current is not None:
+            self.program.windows.setdefault(self.current, []).append(node)
+            self.program.clocked.add(self.current)
         if not scope.windows:
             where = "alert rules" if self.kind != "alert" else "the condition, outside any/all"
             self.rep.add("E509", f"`{node.op} within` is only allowed in {where}", node.line,
@@ -596,12 +603,16 @@ class _Checker:
         return INT
 
     def x_now(self, node: ast.Now, scope: Scope) -> Type:
+        if self.current is not None:
+            self.program.clocked.add(self.current)
         if scope.constant:
             self.rep.add("E208", "a constant or table cannot depend on `now`", node.line,
                          node.column)
         return DATETIME
 
     def x_today(self, node: ast.Today, scope: Scope) -> Type:
+        if self.current is not None:
+            self.program.clocked.add(self.current)
         if scope.constant:
             self.rep.add("E208", "a constant or table cannot depend on `today`", node.line,
                          node.column)

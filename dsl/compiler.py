@@ -98,11 +98,6 @@ class _Codegen:
     def optional(self, node: ast.Expr) -> bool:
         return self.program.types[node].optional
 
-    def roots(self, node: ast.Node) -> set[str]:
-        refs = self.program.refs
-        return {n.name for n in ast.walk(node)
-                if isinstance(n, ast.Name) and n in refs and refs[n].kind == "root"}
-
     def expr(self, node: ast.Expr) -> str:
         method: Callable[[Any], str] = getattr(self, "g_" + type(node).__name__.lower())
         return method(node)
@@ -259,16 +254,16 @@ class CompiledRunner:
         lines: list[str] = []
         self._helpers: list[str] = []
         self._counter = 0
+        self._roots: set[str] | None = None
         self._expression_names: dict[ast.Expr, str] = {}
         entries = []
         uses_windows = False
         for index, rule in enumerate(self.rules):
+            self._action_functions(rule)
             if not rule.enabled:
                 continue
-            uses_windows = uses_windows or any(isinstance(n, ast.Window)
-                                               for n in ast.walk(rule.condition))
+            uses_windows = uses_windows or rule in self.program.windows
             entries.append(_Entry(index, _conjuncts(rule.condition), self._guard(rule)))
-            self._action_functions(rule)
         # Window counters have side effects, so their rules run strictly in order, unindexed.
         tree = _Leaf(entries) if uses_windows else self._index(entries, 0, set())
         lines.append("def _run(f, now, W):")
@@ -290,7 +285,9 @@ class CompiledRunner:
                 if f"r_{root}" in text]
 
     def _all_roots(self) -> set[str]:
-        return {ref.name for ref in self.program.refs.values() if ref.kind == "root"}
+        if self._roots is None:
+            self._roots = {ref.name for ref in self.program.refs.values() if ref.kind == "root"}
+        return self._roots
 
     def _guard(self, rule: ast.Rule) -> str:
         tests = []
@@ -343,7 +340,7 @@ class CompiledRunner:
         return out
 
     def _has_window(self, rule: ast.Rule) -> bool:
-        return any(isinstance(n, ast.Window) for n in ast.walk(rule.condition))
+        return rule in self.program.windows
 
     def _action_functions(self, rule: ast.Rule) -> None:
         """Compile every expression an action needs into the same module."""
@@ -354,7 +351,7 @@ class CompiledRunner:
             template = self.program.templates.get((action, "message"))
             if template is not None:
                 nodes.extend(p for p in template.parts if isinstance(p, ast.Expr))
-        windows = [n for n in ast.walk(rule.condition) if isinstance(n, ast.Window)]
+        windows = self.program.windows.get(rule, [])
         nodes.extend(w.by for w in windows if w.by is not None)
         for node in nodes:
             name = f"_x{len(self._expression_names)}"

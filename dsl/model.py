@@ -83,6 +83,9 @@ class Program:
     decisions: dict[str, DecisionRows] = field(default_factory=dict)
     templates: dict[tuple[ast.ActionNode, str], Template] = field(default_factory=dict)
     regexes: dict[ast.Matches, Regex] = field(default_factory=dict)
+    # Per rule, found while checking so later stages need not walk the tree again.
+    windows: dict[ast.Rule, list[ast.Window]] = field(default_factory=dict)
+    clocked: set[ast.Rule] = field(default_factory=set)  # uses now, today or effective dates
 
     @property
     def rules(self) -> list[ast.Rule]:

@@ -24,8 +24,9 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from dsl import ast, units
+from dsl import ast, lexer, units
 from dsl.diagnostics import Diagnostic, Reporter, suggest
+from dsl.lexer import RuleLexer
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_NUMBER_CHARS = 24
@@ -452,7 +453,7 @@ def _assemble(header: ast.Header, items: Sequence[ast.Node]) -> ast.Ruleset:
 @functools.cache
 def _lark() -> Lark:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", start=["start", "item", "expr"],
+    return Lark(grammar, parser="lalr", lexer=RuleLexer, start=["start", "item", "expr"],
                 keep_all_tokens=True, maybe_placeholders=False, transformer=_Build())
 
 
@@ -464,14 +465,16 @@ def parse(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
         if len(source) > MAX_SOURCE_CHARS:
             reporter.add("E100", f"the ruleset is longer than {MAX_SOURCE_CHARS} characters", 1, 1)
             return None, reporter.sorted()
+        whole = True
         try:
             tree: ast.Ruleset = _lark().parse(source, start="start")  # type: ignore[assignment]
         except UnexpectedInput:
+            whole = False
             tree = _parse_by_declaration(source, reporter)
         except RecursionError:  # pragma: no cover - the LALR parser is iterative; belt and braces
             reporter.add("E108", "the ruleset is nested too deeply", 1, 1)
             return None, reporter.sorted()
-        _limit_depth(tree, reporter)
+        _limit_depth(tree, reporter, getattr(lexer.sizes, "counts", None) if whole else None)
         return tree, reporter.sorted()
     finally:
         _STATE.reporter = None
@@ -522,11 +525,18 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
     return _assemble(header, items)
 
 
-def _limit_depth(tree: ast.Ruleset, reporter: Reporter) -> None:
-    """Drop declarations nested beyond MAX_DEPTH: later stages recurse over expressions."""
+def _limit_depth(tree: ast.Ruleset, reporter: Reporter, counts: list[int] | None) -> None:
+    """Drop declarations nested beyond MAX_DEPTH: later stages recurse over expressions.
+
+    `counts` (tokens per declaration, from the lexer) spares measuring declarations too short
+    to be that deep, which is nearly all of them.
+    """
     kept: list[ast.Node] = []
-    for item in tree.items:
-        if ast.depth(item) > MAX_DEPTH:
+    sizes = counts[1:] if counts and len(counts) == len(tree.items) + 1 else None
+    for index, item in enumerate(tree.items):
+        if sizes is not None and sizes[index] < MAX_DEPTH:
+            kept.append(item)
+        elif ast.depth(item) > MAX_DEPTH:
             reporter.add("E108", f"this declaration is nested more than {MAX_DEPTH} levels deep",
                          item.line, item.column,
                          suggestion="split the condition with named constants or several rules")

@@ -89,10 +89,7 @@ class Ruleset:
         self._priorities = [r.priority for r in ordered]
         self._names = [r.name for r in ordered]
         self._first = self.policy == "first"
-        self._needs_now = any(
-            r.effective_from or r.effective_until
-            or any(isinstance(n, ast.Now | ast.Today | ast.Window) for n in ast.walk(r))
-            for r in ordered)
+        self._needs_now = bool(program.clocked)
 
     @property
     def source(self) -> str:
