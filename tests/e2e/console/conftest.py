@@ -19,6 +19,8 @@ from streamlit.testing.v1 import AppTest
 
 from api.app import create_app
 from engine.adapters.migrations import upgrade
+from engine.domain.operations import Alert
+from engine.domain.values import utcnow
 from ordo import demo
 from tests.e2e.conftest import build_container, issue_role_keys, wire_pipeline
 from tests.e2e.live import serve
@@ -49,6 +51,15 @@ ORDERS = [
         "lines": [{"sku": "APP-BBC-BLACK", "quantity": 1}],
     },
 ]
+
+ALERT = Alert(
+    id="alt_console_1",
+    rule="shipment_alerts: Too many late shipments from one carrier",
+    severity="warning",
+    key="carrier:RPS",
+    message="6 late shipments from RPS within an hour",
+    created_at=utcnow(),
+)
 
 
 @dataclass
@@ -83,6 +94,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         wire_pipeline(container)
         keys = issue_role_keys(container)
         demo.seed_demo(container.uow_factory)
+        with container.uow_factory() as uow:
+            # Alerts come from the worker's alert rules; one stands in for them here.
+            uow.alerts.add(ALERT)
+            uow.commit()
         with serve(create_app(container)) as base:
             built = World(url=base, keys=keys)
             with built.http() as http:

@@ -1,0 +1,258 @@
+"""Orders, for support: search by id, channel id, customer, email, SKU, status and date; one
+order in full (lines, shipments, a timeline of what happened, and why it was decided that way
+in plain words); cancel, change quantities or release a hold, each after a confirmation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import streamlit as st
+
+from admin_ui.client import ApiError, OrdoClient
+from admin_ui.explain import explain
+from admin_ui.models import Order, OrderDetail, Principal
+from admin_ui.roles import may
+from admin_ui.session import flash
+from admin_ui.texts import money, when
+
+STATUSES = [
+    "received", "validated", "rejected", "held", "sourced", "backordered", "preordered",
+    "reserved", "carrier_assigned", "released", "picked", "packed", "partially_shipped",
+    "shipped", "delivered", "cancelled",
+]  # fmt: skip
+# Before release an order can still be cancelled or changed (the API has the last word).
+CHANGEABLE = {
+    "received", "validated", "held", "sourced", "backordered", "preordered", "reserved",
+    "carrier_assigned",
+}  # fmt: skip
+_RESULTS = "orders::results"
+_OPEN = "orders::open"
+
+
+def _day(value: date | None, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.combine(value, time.min, tzinfo=UTC)
+    return moment + timedelta(days=1) if end else moment
+
+
+def _search_form(client: OrdoClient) -> None:
+    with st.form("order-search"):
+        first, second, third = st.columns(3)
+        order_id = first.text_input("Order id")
+        channel = second.text_input("Channel", placeholder="web")
+        channel_order_id = third.text_input("Channel order id", placeholder="WEB-100234")
+        customer = first.text_input("Customer id")
+        email = second.text_input("Customer email")
+        sku = third.text_input("SKU")
+        status = first.selectbox("Status", ["any", *STATUSES])
+        created_from = second.date_input("Placed from", value=None)
+        created_to = third.date_input("Placed until", value=None)
+        submitted = st.form_submit_button("Search", type="primary")
+    if not submitted:
+        return
+    if order_id.strip():
+        found: list[Order] = [client.get_order(order_id.strip())]
+    elif channel_order_id.strip() and not channel.strip():
+        st.warning("A channel order id is unique per channel: enter the channel as well.")
+        return
+    else:
+        found = client.search_orders(
+            channel=channel.strip() or None,
+            channel_order_id=channel_order_id.strip() or None,
+            customer_id=customer.strip() or None,
+            email=email.strip() or None,
+            sku=sku.strip() or None,
+            status=None if status == "any" else status,
+            created_from=_day(created_from if isinstance(created_from, date) else None),
+            created_to=_day(created_to if isinstance(created_to, date) else None, end=True),
+            limit=200,
+        )
+    st.session_state[_RESULTS] = found
+    st.session_state[_OPEN] = found[0]["id"] if len(found) == 1 else None
+
+
+def _label(order: Order) -> str:
+    who = order["email"] or order["customer_id"]
+    parts = (order["channel_order_id"], order["channel"], who, order["status"], order["id"])
+    return " · ".join(parts)
+
+
+def render(client: OrdoClient, who: Principal) -> None:
+    st.title("Orders")
+    _search_form(client)
+    results: list[Order] = st.session_state.get(_RESULTS, [])
+    if _RESULTS not in st.session_state:
+        st.info("Search by any combination of fields; an order id opens that order.")
+        return
+    if not results:
+        st.warning("No order matches.")
+        return
+    st.dataframe(
+        [
+            {"order": o["id"], "channel": o["channel"], "channel id": o["channel_order_id"],
+             "customer": o["customer_id"], "email": o["email"], "status": o["status"],
+             "total": money(o["total"], o["currency"]), "placed": when(o["created_at"])}
+            for o in results
+        ],
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    labels = {_label(o): o["id"] for o in results}
+    wanted = st.session_state.get(_OPEN)
+    index = next((i for i, o in enumerate(results) if o["id"] == wanted), 0)
+    order_id = labels[st.selectbox(f"Open one of {len(results)}", list(labels), index=index)]
+    _detail(client, who, client.get_order(order_id))
+
+
+def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
+    st.header(f"Order {order['channel_order_id']} ({order['channel']})")
+    status, total, promised, placed = st.columns(4)
+    status.metric("Status", order["status"].replace("_", " "))
+    total.metric("Total", money(order["total"], order["currency"]))
+    promised.metric("Promised", order["promised_date"] or "not yet")
+    placed.metric("Placed", when(order["created_at"]))
+    ship_to = order["ship_to"]
+    st.write(
+        f"Customer {order['customer_id']} ({order['email'] or 'no email'}), ship to "
+        f"{ship_to['name']} {ship_to['line1']} {ship_to['city']} {ship_to['state']} "
+        f"{ship_to['postal_code']} {ship_to['country']}; service {order['service_level']}."
+    )
+    for hold in order["holds"]:
+        if hold["released_at"] is None:
+            st.warning(f"On hold ({hold['code']}): {hold['message']}")
+    st.subheader("Lines")
+    st.dataframe(
+        [
+            {"line": line["id"], "sku": line["sku"], "quantity": line["quantity"],
+             "price": money(line["price"], order["currency"]), "status": line["status"],
+             "shipped": line["quantity_shipped"], "cancelled": line["quantity_cancelled"]}
+            for line in order["lines"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    st.subheader("Shipments")
+    if order["shipments"]:
+        st.dataframe(
+            [
+                {"shipment": s["id"], "from": s["location_code"], "status": s["status"],
+                 "carrier": f"{s['carrier']} {s['service']}".strip(),
+                 "rate": money(s["rate"]), "promised": s["promised_date"],
+                 "tracking": s["tracking_number"],
+                 "items": ", ".join(f"{x['quantity']} × {x['sku']}" for x in s["lines"])}
+                for s in order["shipments"]
+            ],
+            hide_index=True,
+            width="stretch",
+        )  # fmt: skip
+    else:
+        st.write("No shipment yet.")
+    st.subheader("Why it was decided this way")
+    explanations = explain(order)
+    if not explanations:
+        st.write(
+            "No decision was recorded for this order (it was loaded, not decided by the pipeline)."
+        )
+    for explanation in explanations:
+        st.markdown(f"**{explanation.step}.** {explanation.headline}")
+        for text in explanation.details:
+            st.markdown(f"- {text}")
+    st.subheader("Timeline")
+    st.dataframe(_timeline(order), hide_index=True, width="stretch")
+    if may(who["role"], "change_orders"):
+        _actions(client, order)
+
+
+def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"at": order["created_at"], "what": "order placed", "by": order["channel"], "detail": ""}
+    ]
+    for event in order["events"]:
+        after = ", ".join(f"{k}: {v}" for k, v in event["after"].items())
+        rows.append(
+            {"at": event["at"], "what": event["action"], "by": event["actor"], "detail": after}
+        )
+    for step in order["trace"]:
+        rows.append(
+            {
+                "at": step["at"],
+                "what": f"decided: {step['step']}",
+                "by": f"{step['ruleset']} v{step['ruleset_version']}",
+                "detail": step["outcome"],
+            }
+        )
+    for shipment in order["shipments"]:
+        for track in shipment["tracking"]:
+            rows.append(
+                {
+                    "at": track["at"],
+                    "what": f"tracking: {track['code']}",
+                    "by": shipment["carrier"],
+                    "detail": f"{track['description']} {track['location']}".strip(),
+                }
+            )
+    rows.sort(key=lambda row: row["at"])
+    return [{**row, "at": when(row["at"])} for row in rows]
+
+
+def _actions(client: OrdoClient, order: OrderDetail) -> None:
+    st.subheader("Change this order")
+    if order["status"] not in CHANGEABLE:
+        st.caption(f"An order that is {order['status']} can no longer be cancelled or changed.")
+        return
+    cancel, modify, release = st.tabs(["Cancel", "Change quantities", "Release hold"])
+    with cancel, st.form(f"cancel-{order['id']}"):
+        reason = st.text_input("Reason", placeholder="customer changed their mind")
+        sure = st.checkbox("Yes, cancel this order")
+        if st.form_submit_button("Cancel order"):
+            _apply(sure, lambda: client.cancel_order(order["id"], reason.strip()), "cancelled")
+    with modify, st.form(f"modify-{order['id']}"):
+        quantities = {
+            line["id"]: int(
+                st.number_input(
+                    f"Line {line['id']}: {line['sku']}",
+                    min_value=1,
+                    max_value=100_000,
+                    value=line["quantity"],
+                    step=1,
+                )
+            )
+            for line in order["lines"]
+        }
+        sure = st.checkbox("Yes, change the quantities")
+        if st.form_submit_button("Change quantities"):
+            changed = {
+                line_id: qty
+                for line_id, qty in quantities.items()
+                if qty != next(x["quantity"] for x in order["lines"] if x["id"] == line_id)
+            }
+            if not changed:
+                st.warning("No quantity was changed.")
+            else:
+                _apply(sure, lambda: client.modify_quantities(order["id"], changed), "changed")
+    with release:
+        if not any(h["released_at"] is None for h in order["holds"]):
+            st.caption("This order has no open hold.")
+        else:
+            with st.form(f"release-{order['id']}"):
+                sure = st.checkbox("Yes, release every hold")
+                if st.form_submit_button("Release hold"):
+                    _apply(sure, lambda: client.release_hold(order["id"]), "released")
+
+
+def _apply(confirmed: bool, change: Any, verb: str) -> None:
+    if not confirmed:
+        st.warning("Tick the box to confirm first.")
+        return
+    try:
+        after: Order = change()
+    except ApiError as error:
+        if error.status not in (409, 422):
+            raise
+        st.error(f"The order was not {verb}: {error.message}")
+        return
+    flash(f"Order {after['channel_order_id']} {verb}; it is now {after['status']}.")
+    st.rerun()
