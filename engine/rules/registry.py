@@ -185,14 +185,16 @@ def shipped_versions(directory: Path | None = None) -> list[RulesetVersion]:
 
 
 def published_loader(
-    uow_factory: Callable[[], UnitOfWork], fallback: Path | None = None
+    uow_factory: Callable[[], UnitOfWork], shipped_when_empty: bool = False
 ) -> Callable[[], list[RulesetVersion]]:
-    """A loader for `RulesetRegistry`: the published versions in the database, or the shipped
-    rulesets while nothing has been published yet (a fresh install decides with them)."""
+    """A loader for `RulesetRegistry`: the versions published in the database. With
+    `shipped_when_empty`, the shipped rulesets stand in while nothing is published yet."""
 
     def load() -> list[RulesetVersion]:
         with uow_factory() as uow:
             published = list(uow.rulesets.published())
-        return published or shipped_versions(fallback)
+        if not published and shipped_when_empty:
+            return shipped_versions()
+        return published
 
     return load
