@@ -80,8 +80,28 @@ def build_app_container(settings: Settings) -> Container:
         uow_factory=uow_factory,
         event_bus=build_event_bus(settings),
     )
+    wire_pipeline(container)
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
+
+
+def wire_pipeline(container: Container) -> None:
+    """The order pipeline (issue 4): published rulesets (compiled on first use, the shipped
+    ones until something is published), the pure Decider, and the command bus the API uses.
+    With Redis, `order.received` is left to the workers instead of being run in-process."""
+    from engine.pipeline.carriers import load_catalog
+    from engine.pipeline.decide import Decider, DeciderSettings
+    from engine.rules.registry import RulesetRegistry, published_loader
+    from engine.service_layer.messagebus import build_bus
+
+    settings, uows = container.settings, container.uow_factory
+    container.rulesets = RulesetRegistry(loader=published_loader(uows))
+    container.decider = Decider(
+        container.rulesets, load_catalog(), DeciderSettings(optimiser=settings.optimiser)
+    )
+    container.bus = build_bus(
+        uows, container.decider, process_in_process=not settings.redis_url
+    )
 
 
 def build_event_bus(settings: Settings) -> Any:
