@@ -70,7 +70,7 @@ class RuleLexer(Lexer):
             if found is None:
                 raise UnexpectedCharacters(text, pos, line, pos - line_start + 1,
                                            state=parser_state)
-            kind = found.lastgroup
+            kind = found.lastgroup or ""
             value = found.group()
             start, pos = pos, found.end()
             if kind == "SPACE":
