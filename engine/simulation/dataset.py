@@ -172,7 +172,9 @@ def iso_utc(moment: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # fromisoformat (C, accepts "Z" since 3.11) is several times faster than strptime, and
+    # the replay parses one timestamp per order.
+    return datetime.fromisoformat(text)
 
 
 def _sha256(path: Path) -> str:
