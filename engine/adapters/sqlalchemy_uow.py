@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import orm
 from engine.adapters import repositories as repos
+from engine.adapters.stock_repository import SqlStock
 from engine.domain.events import Event
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -50,7 +51,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.products = repos.SqlProducts(session)
         self.locations = repos.SqlLocations(session)
         self.customers = repos.SqlCustomers(session)
-        self.stock = repos.SqlStock(session)
+        self.stock = SqlStock(session)
         self.reservations = repos.SqlReservations(session)
         self.shipments = repos.SqlShipments(session)
         self.returns = repos.SqlReturns(session)
