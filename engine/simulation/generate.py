@@ -269,14 +269,8 @@ def _orders(spec: GeneratorSpec, rng: random.Random, world: _World) -> Iterator[
     for n in range(spec.orders):
         created = start + timedelta(seconds=n * seconds // spec.orders)
         code, lat, lon = world.postal_codes[rng.randrange(len(world.postal_codes))]
-        picked = sorted(
-            set(
-                rng.choices(
-                    skus,
-                    cum_weights=world.sku_weights,
-                    k=rng.randint(spec.min_lines, spec.max_lines),
-                )
-            )
+        picked = _distinct_skus(
+            rng, skus, world.sku_weights, rng.randint(spec.min_lines, spec.max_lines)
         )
         requested = (
             (created.date() + timedelta(days=rng.randint(2, 7))).isoformat()
@@ -308,6 +302,16 @@ def _orders(spec: GeneratorSpec, rng: random.Random, world: _World) -> Iterator[
                 for i, s in enumerate(picked, start=1)
             ],
         }
+
+
+def _distinct_skus(
+    rng: random.Random, skus: range, cum_weights: list[float], count: int
+) -> list[int]:
+    """`count` different SKUs drawn by popularity (an order lists each SKU on one line)."""
+    picked: set[int] = set()
+    while len(picked) < min(count, len(skus)):
+        picked.update(rng.choices(skus, cum_weights=cum_weights, k=count - len(picked)))
+    return sorted(picked)
 
 
 def _foreign_order_rows(
