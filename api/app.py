@@ -7,12 +7,15 @@ factory, the message bus and the ruleset registry; this module adds the API's ow
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from api import errors
-from api.deps import ApiServices, AppContainer
+from api.deps import ApiServices, AppContainer, single_query_values
 from api.routes import ROUTERS
 from engine.service_layer.auth import ApiKeyStore, Authenticator
 from engine.service_layer.idempotency import Idempotency, IdempotencyStore
@@ -51,6 +54,20 @@ TAGS = [
 ]
 
 
+def _lifespan(container: AppContainer) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Compile the published rulesets before the first order, not inside it: a lazy load
+        # from within an order's transaction would wait on that transaction's own write lock
+        # on SQLite, and the first customer would pay for the compile.
+        registry = getattr(container, "rulesets", None)
+        if registry is not None:
+            await run_in_threadpool(lambda: registry.snapshot)
+        yield
+
+    return lifespan
+
+
 def create_app(
     container: AppContainer,
     *,
@@ -72,6 +89,8 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        dependencies=[Depends(single_query_values)],
+        lifespan=_lifespan(container),
     )
     app.state.ordo = ApiServices(
         container=container,

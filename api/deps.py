@@ -18,6 +18,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.domain.access import Principal
+from engine.domain.errors import DomainError
 from engine.service_layer import auth
 from engine.service_layer.auth import ApiKeyStore, Authenticator, Unauthenticated
 from engine.service_layer.idempotency import Idempotency
@@ -119,3 +120,15 @@ CanPublishRulesets = Annotated[Principal, Depends(requires(auth.RULESETS_PUBLISH
 CanReadReports = Annotated[Principal, Depends(requires(auth.REPORTS_READ))]
 CanReadAudit = Annotated[Principal, Depends(requires(auth.AUDIT_READ))]
 CanManageKeys = Annotated[Principal, Depends(requires(auth.KEYS_MANAGE))]
+
+
+def single_query_values(request: Request) -> None:
+    """No route takes a list in its query string, so `?status=a&status=b` is a mistake to
+    report, not something to resolve silently by keeping the last value."""
+    keys = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise DomainError(
+            f"query parameter '{repeated[0]}' was given {keys.count(repeated[0])} times; "
+            "give each parameter once"
+        )

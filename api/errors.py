@@ -197,7 +197,12 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    if exc.status_code == 404 and detail == "Not Found":
+    if exc.status_code == 400 and "parsing the body" in detail:
+        detail = (
+            "the request body could not be read: send UTF-8 encoded JSON with "
+            "Content-Type: application/json"
+        )
+    elif exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}; see /docs for the API"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import access, catalog, inventory, operations, orders, rulesets
+from api.routes import access, catalog, inventory, operations, orders, rulesets, simulations
 
 ROUTERS: tuple[APIRouter, ...] = (
     orders.router,
@@ -13,6 +13,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     operations.shipments,
     operations.alerts,
     rulesets.router,
+    simulations.router,
     operations.audit_log,
     access.router,
     access.health,

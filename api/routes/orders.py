@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from api.commands import dispatch
 from api.deps import (
@@ -51,6 +52,15 @@ from engine.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
+
+def _iso_only(value: object) -> object:
+    """A number is not a date: pydantic would read `1700000000` as epoch seconds."""
+    if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("must be an ISO 8601 date-time such as 2026-11-22T08:00:00Z")
+    return value
+
+
+IsoOnly = BeforeValidator(_iso_only)
 OrderPath = Annotated[str, Path(pattern=ID, description="Ordo's order id.")]
 IdempotencyKey = Annotated[
     str | None,
@@ -241,8 +251,12 @@ def search_orders(
     email: Annotated[str | None, Query(max_length=254)] = None,
     status: OrderStatus | None = None,
     sku: Annotated[str | None, Query(pattern=SKU)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Annotated[
+        datetime | None, Query(description="ISO 8601, inclusive."), IsoOnly
+    ] = None,
+    created_to: Annotated[
+        datetime | None, Query(description="ISO 8601, exclusive."), IsoOnly
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[OrderOut]:

@@ -86,7 +86,7 @@ class LocationIn(Strict):
     type: LocationType = LocationType.WAREHOUSE
     address: AddressIn
     daily_capacity: int = Field(default=1000, ge=0, le=10_000_000)
-    cutoff: time = time(15, 0)
+    cutoff: time = Field(default=time(15, 0), description="Local time, e.g. 15:00.")
     tags: list[str] = Field(default_factory=list, max_length=50)
     services: list[Service] = Field(default_factory=lambda: [Service.SHIP])
     enabled: bool = True
@@ -111,7 +111,7 @@ class LocationOut(Out):
     type: LocationType
     address: AddressOut
     daily_capacity: int
-    cutoff: time
+    cutoff: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["15:00"], description="Local time.")
     tags: list[str]
     services: list[Service]
     enabled: bool
@@ -124,7 +124,7 @@ class LocationOut(Out):
             type=location.type,
             address=AddressOut.of(location.address),
             daily_capacity=location.daily_capacity,
-            cutoff=location.cutoff,
+            cutoff=location.cutoff.strftime("%H:%M"),
             tags=sorted(location.tags),
             services=sorted(location.services),
             enabled=location.enabled,

@@ -82,6 +82,7 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem+json errors a route returns."""
     descriptions = {
+        400: "The body could not be read (not UTF-8 JSON).",
         401: "No credential, or one that does not check out.",
         403: "The caller's role or scope does not allow this.",
         404: "No such resource.",
@@ -96,5 +97,5 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             },
         }
-        for status in sorted({401, 403, 422, *statuses})
+        for status in sorted({400, 401, 403, 422, *statuses})
     }

@@ -8,6 +8,7 @@ is an `AppTest` of `admin_ui/app.py` signed in through its own form with that ro
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,19 +16,25 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 from streamlit.testing.v1 import AppTest
 
 from api.app import create_app
 from engine.adapters.migrations import upgrade
 from engine.domain.operations import Alert
 from engine.domain.values import utcnow
+from engine.simulation.commands import import_command
 from ordo import demo
-from tests.e2e.conftest import build_container, issue_role_keys, wire_pipeline
+from ordo.bootstrap import build_app_container
+from ordo.settings import load_settings
+from tests.e2e.conftest import SECRET, issue_role_keys, wire_pipeline
 from tests.e2e.live import serve
 
 ROOT = Path(__file__).resolve().parents[3]
 APP = ROOT / "admin_ui" / "app.py"
 RULESETS = ROOT / "rulesets"
+EXAMPLE = ROOT / "docs" / "examples" / "simulation"
+DATASET = "acme-july"
 # Generous: the first run of a page imports plotly and pandas.
 TIMEOUT = 60
 
@@ -88,9 +95,16 @@ def publish_shipped_rulesets(http: httpx.Client) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('console')}/ordo.sqlite3"
+    data_dir = tmp_path_factory.mktemp("console")
+    url = f"sqlite:///{data_dir}/ordo.sqlite3"
     upgrade(url)
-    with build_container(url) as container:
+    # The worked example's history (two bad rows skipped) is what the simulation page replays.
+    quiet = Console(file=io.StringIO())
+    import_command(quiet, data_dir, DATASET, {}, EXAMPLE / "mapping.yaml", keep_going=True)
+    settings = load_settings(
+        database_url=url, environment="test", secret_key=SECRET, data_dir=data_dir
+    )
+    with build_app_container(settings) as container:
         wire_pipeline(container)
         keys = issue_role_keys(container)
         demo.seed_demo(container.uow_factory)

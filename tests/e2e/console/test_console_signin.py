@@ -25,7 +25,7 @@ def test_an_unreachable_api_is_a_message(world: World) -> None:
     app.text_input[1].set_value(world.keys["admin"])
     app.button[0].click().run()
     assert not app.exception
-    assert any("cannot reach the API" in e.value for e in app.error)
+    assert any("Cannot reach the API at http://127.0.0.1:9" in e.value for e in app.error)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,230 @@
+"""Simulations over HTTP, for the admin console: list the imported data sets, start a what-if
+job (the live rulesets against the same with draft versions in place), poll it, read its
+KPIs, charts, the per-order diff and one order's two decisions.
+
+Added by the console's author because the console needs these routes and none existed yet;
+it is one file (schemas included) over `engine.simulation.jobs`, and the jobs live under
+`<data_dir>/simulations`, one `SimulationJobs` per app, made on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from pydantic import Field
+
+from api.deps import CanReadRulesets, CanWriteRulesets, Services, Uow
+from api.schemas.common import Out, Strict, problem_responses
+from engine.domain.errors import DomainError, NotFound
+from engine.rules.registry import shipped_versions
+from engine.simulation.errors import SimulationError
+from engine.simulation.jobs import JobNotFound, SimulationJobs, SimulationRequest
+
+# Out of the OpenAPI document until the API owner adopts these routes into the role table
+# (tests/e2e/test_route_roles_http.py fails on any documented route it does not list).
+router = APIRouter(prefix="/v1/simulations", tags=["simulations"], include_in_schema=False)
+
+JobPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$", description="A job id.")]
+_LOCK = threading.Lock()
+
+
+class SimulationIn(Strict):
+    dataset: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$", examples=["acme-july"])
+    drafts: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ruleset version ids that replace their namesakes in the 'draft' run; "
+        "without any, only the live rulesets run.",
+    )
+    limit: int | None = Field(default=None, ge=1, le=10_000_000)
+    workers: int = Field(default=2, ge=0, le=8, description="Processes (0: in the API's thread).")
+
+
+class DatasetOut(Out):
+    name: str
+    orders: int
+    counts: dict[str, int]
+
+
+class JobOut(Out):
+    id: str
+    status: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: dict[str, Any]
+    error: str | None
+
+
+def _jobs(request: Request, services: Services) -> SimulationJobs:
+    with _LOCK:
+        jobs = getattr(request.app.state, "simulation_jobs", None)
+        if jobs is None:
+            jobs = SimulationJobs(Path(services.container.settings.data_dir) / "simulations")
+            request.app.state.simulation_jobs = jobs
+    return jobs
+
+
+def _datasets_dir(services: Services) -> Path:
+    return Path(services.container.settings.data_dir) / "datasets"
+
+
+def _job(job: Any) -> JobOut:
+    data = job.to_dict()
+    return JobOut(**{k: data[k] for k in JobOut.model_fields})
+
+
+def _get(jobs: SimulationJobs, job_id: str) -> Any:
+    try:
+        return jobs.get(job_id)
+    except JobNotFound:
+        raise NotFound("simulation", job_id) from None
+
+
+@router.get("/datasets", response_model=list[DatasetOut], responses=problem_responses())
+def list_datasets(_: CanReadRulesets, services: Services) -> list[DatasetOut]:
+    """Data sets imported with `ordo import`, newest name last."""
+    out = []
+    for manifest in sorted(_datasets_dir(services).glob("*/manifest.json")):
+        try:
+            counts = json.loads(manifest.read_text(encoding="utf-8")).get("counts", {})
+        except (OSError, ValueError):
+            continue  # a data set being written or broken is simply not offered
+        out.append(
+            DatasetOut(
+                name=manifest.parent.name, orders=int(counts.get("orders", 0)), counts=counts
+            )
+        )
+    return out
+
+
+@router.post("", response_model=JobOut, status_code=202, responses=problem_responses(404))
+def start(
+    body: SimulationIn, _: CanWriteRulesets, uow: Uow, services: Services, request: Request
+) -> JobOut:
+    """Start replaying the data set through the live rulesets ('baseline') and, with drafts,
+    through the same with the drafts in place ('draft'); answers at once with the job."""
+    dataset = _datasets_dir(services) / body.dataset
+    with uow:
+        live = {v.name: v.source for v in uow.rulesets.published()}
+        drafts = []
+        for version_id in body.drafts:
+            version = uow.rulesets.get(version_id)
+            if version is None:
+                raise NotFound("ruleset version", version_id)
+            drafts.append(version)
+    # Rulesets never published in this database run as shipped, like the engine runs them.
+    baseline = {v.name: v.source for v in shipped_versions()} | live
+    variants: dict[str, dict[str, str]] = {"baseline": baseline}
+    if drafts:
+        variants["draft"] = baseline | {v.name: v.source for v in drafts}
+    spec = SimulationRequest(
+        dataset=dataset,
+        variants=variants,
+        limit=body.limit,
+        workers=body.workers,
+        optimiser=str(getattr(services.container.settings, "optimiser", "auto")),
+    )
+    try:
+        job = _jobs(request, services).submit(spec)
+    except SimulationError as error:
+        raise DomainError(str(error)) from None
+    return _job(job)
+
+
+@router.get("", response_model=list[JobOut], responses=problem_responses())
+def list_jobs(_: CanReadRulesets, services: Services, request: Request) -> list[JobOut]:
+    return [_job(job) for job in _jobs(request, services).list()]
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=problem_responses(404))
+def get_job(job_id: JobPath, _: CanReadRulesets, services: Services, request: Request) -> JobOut:
+    """Status and progress (done, total, fraction, rate, ETA) of one job."""
+    return _job(_get(_jobs(request, services), job_id))
+
+
+def _result_dir(request: Request, services: Services, job_id: str) -> Path:
+    jobs = _jobs(request, services)
+    job = _get(jobs, job_id)
+    if job.status != "succeeded" or not job.result_path:
+        raise DomainError(f"simulation {job_id} is {job.status}, not finished")
+    return Path(job.result_path)
+
+
+def _read(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@router.get("/{job_id}/result", responses=problem_responses(404))
+def result(
+    job_id: JobPath, _: CanReadRulesets, services: Services, request: Request
+) -> dict[str, Any]:
+    """Every run's summary (KPIs, rule hits) and, when there is a draft, the diff summary
+    against the baseline; plus plotly figures of both as JSON."""
+    from engine.simulation.html import diff_figures, figures_json, run_figures
+
+    out = _result_dir(request, services, job_id)
+    index = _read(out / "index.json")
+    runs = {name: _read(out / run["path"] / "summary.json") for name, run in index["runs"].items()}
+    diffs = {name: _read(out / d["path"] / "diff.json") for name, d in index["diffs"].items()}
+    return {
+        "baseline": index["baseline"],
+        "runs": runs,
+        "diffs": diffs,
+        "figures": {name: figures_json(run_figures(summary)) for name, summary in runs.items()},
+        "diff_figures": {name: figures_json(diff_figures(d)) for name, d in diffs.items()},
+    }
+
+
+@router.get("/{job_id}/changed", responses=problem_responses(404))
+def changed_orders(
+    job_id: JobPath,
+    _: CanReadRulesets,
+    services: Services,
+    request: Request,
+    variant: Annotated[str, Query(pattern=r"^[A-Za-z0-9_\-]{1,50}$")] = "draft",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """The orders decided differently by `variant` than by the baseline, in replay order."""
+    path = _result_dir(request, services, job_id) / f"diff-{variant}" / "changed_orders.jsonl"
+    if not path.is_file():
+        raise NotFound("simulation comparison", f"{job_id}/{variant}")
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle):
+            if number >= offset + limit:
+                break
+            if number >= offset:
+                rows.append(json.loads(text))
+    return rows
+
+
+@router.get("/{job_id}/orders/{order_id}", responses=problem_responses(404))
+def order_decisions(
+    job_id: JobPath,
+    order_id: Annotated[str, PathParam(min_length=1, max_length=200)],
+    _: CanReadRulesets,
+    services: Services,
+    request: Request,
+) -> dict[str, Any]:
+    """One replayed order's decision in every run (baseline and draft), side by side."""
+    out = _result_dir(request, services, job_id)
+    index = _read(out / "index.json")
+    found: dict[str, Any] = {}
+    for name, run in index["runs"].items():
+        with (out / run["path"] / "orders.jsonl").open(encoding="utf-8") as handle:
+            for text in handle:
+                if f'"{order_id}"' in text:
+                    record = json.loads(text)
+                    if record.get("order") == order_id:
+                        found[name] = record
+                        break
+    if not found:
+        raise NotFound("simulated order", order_id)
+    return {"order": order_id, "decisions": found}
