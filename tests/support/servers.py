@@ -1,8 +1,8 @@
 """Throw-away databases and Redis slots for integration tests.
 
-Each test gets its own database: PostgreSQL databases are cloned from a template migrated
-once per session (`CREATE DATABASE ... TEMPLATE` copies a few files, far cheaper than running
-the migrations again), SQLite files are copied from a migrated template file. Servers that
+Each test gets a migrated database of its own: PostgreSQL databases are cloned from a
+template migrated once per session and, once a test is done, emptied for the next one (see
+`PostgresDatabases`); SQLite files are copied from a migrated template file. Servers that
 cannot be reached make the test skip with the reason, except under `CI=true` where a missing
 server is a broken pipeline and must fail loudly.
 """
@@ -10,10 +10,12 @@ server is a broken pipeline and must fail loudly.
 from __future__ import annotations
 
 import os
+import queue
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -111,44 +113,97 @@ def postgres_template() -> Iterator[str]:
 
 
 class PostgresDatabases:
-    """Hands out fresh databases cloned from `template`, one step ahead of the tests.
+    """Hands each test a migrated database of its own that no other test is using.
 
-    Creating and dropping a database each costs a few hundred milliseconds, mostly waiting
-    for the disk; a background thread creates the next database and drops used ones while
-    tests run, so that wait overlaps with the tests instead of adding to them.
+    Creating a database costs one to three seconds on a busy machine, far more than most
+    tests. So databases are cloned from `template` only when none is free, and a used one
+    is reset in a background thread while the next test runs: connections left behind are
+    terminated, every table is truncated and sequences restarted. A database whose schema a
+    test changed (tables added or dropped, another migration revision) is dropped instead of
+    reused. Every database is dropped when the session ends.
     """
 
     def __init__(self, template: str) -> None:
         self.template = template
+        self.tables = _public_tables(template)
+        self.revision = _revision(template)
+        self._all: set[str] = set()
+        self._free: queue.Queue[str] = queue.Queue()
+        self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ordo-test-pg")
-        self._next: Future[str] = self._worker.submit(self._create)
+        self._worker.submit(lambda: self._free.put(self._create()))
 
     def _create(self) -> str:
         name = f"ordo_test_{secrets.token_hex(5)}"
+        with self._lock:
+            self._all.add(name)
         _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return name
 
-    @staticmethod
-    def _drop(name: str) -> None:
-        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
     def acquire(self) -> str:
-        name = self._next.result()
-        self._next = self._worker.submit(self._create)
-        return name
+        try:
+            # A reset takes a fraction of a second; creating a database takes longer.
+            return self._free.get(timeout=3)
+        except queue.Empty:
+            return self._create()
 
     def release(self, name: str) -> None:
-        self._worker.submit(self._drop, name)
+        self._worker.submit(self._reset, name)
+
+    def _reset(self, name: str) -> None:
+        try:
+            _admin_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+            if _public_tables(name) != self.tables or _revision(name) != self.revision:
+                raise ValueError("schema changed by the test")
+            tables = ", ".join(f'"{t}"' for t in sorted(self.tables - {"alembic_version"}))
+            _execute_in(name, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        except Exception:  # a database that cannot be reset is dropped, never reused
+            self._drop(name)
+            self._free.put(self._create())
+            return
+        self._free.put(name)
+
+    def _drop(self, name: str) -> None:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with self._lock:
+            self._all.discard(name)
 
     def close(self) -> None:
-        """Drop the database prepared for a test that never came, after every pending drop."""
-        try:
-            leftover = self._next.result()
-        except Exception:  # creating it failed: nothing to drop
-            leftover = None
-        if leftover is not None:
-            self._worker.submit(self._drop, leftover)
         self._worker.shutdown(wait=True)
+        for name in list(self._all):
+            self._drop(name)
+
+
+def _execute_in(database: str, *statements: str) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(
+        host=PG_HOST,
+        port=PG_PORT,
+        user="postgres",
+        dbname=database,
+        autocommit=True,
+        connect_timeout=3,
+    ) as conn:
+        conn.execute("SET synchronous_commit TO off")
+        rows: list[tuple[object, ...]] = []
+        for statement in statements:
+            cursor = conn.execute(statement)  # type: ignore[arg-type]
+            rows = cursor.fetchall() if cursor.description else []
+        return rows
+
+
+def _public_tables(database: str) -> frozenset[str]:
+    rows = _execute_in(database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return frozenset(str(row[0]) for row in rows)
+
+
+def _revision(database: str) -> str:
+    rows = _execute_in(database, "SELECT version_num FROM alembic_version")
+    return ",".join(sorted(str(row[0]) for row in rows))
 
 
 # --- Redis ----------------------------------------------------------------------------------
