@@ -185,6 +185,12 @@ class Worker:
                     self.bus.release(self.config.name, batch[index:])
                     log.info("%s: handed back %d messages", self.config.name, len(batch) - index)
                     return len(done)
+            self.bus.keep_alive(self.config.name)
+            if not self.bus.holds(self.config.name, message):
+                # The partition moved to another worker (we gave it to a newcomer, or were too
+                # slow to renew): leave the entry pending for its new owner to claim instead of
+                # racing it.
+                continue
             try:
                 self.handle(message)
             except Exception as error:  # any handler failure: retry later, then dead-letter
@@ -320,10 +326,20 @@ def pipeline_handlers(
     commands they issue (an `order.received` becomes `ProcessOrder`) commit together with the
     processed-event record, and their new events leave through the outbox."""
 
-    def pipeline(event: Event, uow: UnitOfWork) -> None:
-        build_bus(lambda: uow).handle(event)
+    step = PipelineStep(build_bus)
+    return {event_type.name: [step] for event_type in event_types}
 
-    return {event_type.name: [pipeline] for event_type in event_types}
+
+class PipelineStep:
+    """One event through the message bus, inside the worker's transaction (see above)."""
+
+    name = "pipeline"
+
+    def __init__(self, build_bus: Callable[[Callable[[], UnitOfWork]], Any]) -> None:
+        self.build_bus = build_bus
+
+    def __call__(self, event: Event, uow: UnitOfWork) -> None:
+        self.build_bus(lambda: uow).handle(event)
 
 
 def assemble_workers(

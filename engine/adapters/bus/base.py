@@ -89,6 +89,13 @@ class EventBus(abc.ABC):
     def pending_count(self) -> int:
         """Messages published but not yet acknowledged (for tests, benchmarks and health)."""
 
+    def keep_alive(self, consumer: str) -> None:  # noqa: B027 - optional hook
+        """Called between messages of a long batch: renew whatever the consumer holds."""
+
+    def holds(self, consumer: str, message: Message) -> bool:
+        """Whether `consumer` may still handle `message` (it has not lost its partition)."""
+        return True
+
     def leave(self, consumer: str) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """A consumer stops for good: give up whatever it holds so others take over at once."""
 

@@ -226,6 +226,15 @@ class RedisStreamsBus(EventBus):
                 justid=True,
             )
 
+    def keep_alive(self, consumer: str) -> None:
+        """Renew (and rebalance) between messages: a batch that outlasts the lease must not
+        let another worker take the partition and claim the entries still in our hands."""
+        if self._groups_ready:
+            self._rebalance(consumer)
+
+    def holds(self, consumer: str, message: Message) -> bool:
+        return message.partition in self._owned.get(consumer, set())
+
     def leave(self, consumer: str) -> None:
         for partition in self._owned.pop(consumer, set()):
             self._release(keys=[self._lease(partition)], args=[consumer])
