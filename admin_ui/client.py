@@ -18,6 +18,8 @@ import httpx
 from admin_ui.models import (
     Alert,
     Atp,
+    ChangedOrder,
+    Dataset,
     Location,
     Order,
     OrderDetail,
@@ -26,6 +28,9 @@ from admin_ui.models import (
     RulesetDiff,
     RulesetVersion,
     ScenarioRun,
+    SimulatedOrder,
+    SimulationJob,
+    SimulationResult,
     Stock,
     Validation,
     VersionDetail,
@@ -280,3 +285,40 @@ class OrdoClient:
 
     def acknowledge_alert(self, alert_id: str) -> Alert:
         return cast(Alert, self._call("POST", f"/v1/alerts/{alert_id}/acknowledge"))
+
+    # --- simulations ------------------------------------------------------------------------
+
+    def list_datasets(self) -> list[Dataset]:
+        return cast(list[Dataset], self._call("GET", "/v1/simulations/datasets"))
+
+    def start_simulation(
+        self, dataset: str, drafts: list[str], *, limit: int | None = None, workers: int = 2
+    ) -> SimulationJob:
+        body = {"dataset": dataset, "drafts": drafts, "limit": limit, "workers": workers}
+        return cast(SimulationJob, self._call("POST", "/v1/simulations", json=body))
+
+    def list_simulations(self) -> list[SimulationJob]:
+        return cast(list[SimulationJob], self._call("GET", "/v1/simulations"))
+
+    def get_simulation(self, job_id: str) -> SimulationJob:
+        return cast(SimulationJob, self._call("GET", f"/v1/simulations/{job_id}"))
+
+    def simulation_result(self, job_id: str) -> SimulationResult:
+        return cast(SimulationResult, self._call("GET", f"/v1/simulations/{job_id}/result"))
+
+    def changed_orders(
+        self, job_id: str, variant: str = "draft", limit: int = 500
+    ) -> list[ChangedOrder]:
+        return cast(
+            list[ChangedOrder],
+            self._call(
+                "GET",
+                f"/v1/simulations/{job_id}/changed",
+                params=_params(variant=variant, limit=limit),
+            ),
+        )
+
+    def simulated_order(self, job_id: str, order_id: str) -> SimulatedOrder:
+        return cast(
+            SimulatedOrder, self._call("GET", f"/v1/simulations/{job_id}/orders/{order_id}")
+        )

@@ -230,3 +230,51 @@ class Alert(TypedDict):
     last_seen_at: str | None
     acknowledged_by: str
     acknowledged_at: str | None
+
+
+class Dataset(TypedDict):
+    name: str
+    orders: int
+    counts: dict[str, int]
+
+
+class SimulationJob(TypedDict):
+    id: str
+    status: str  # queued, running, succeeded, failed
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: dict[str, Any]  # done, total, fraction, rate, eta_seconds, runs
+    error: str | None
+
+
+class SimulationResult(TypedDict):
+    baseline: str
+    runs: dict[str, dict[str, Any]]  # run name -> summary (kpis, rule_hits, dataset, rulesets)
+    diffs: dict[str, dict[str, Any]]  # variant -> comparison with the baseline
+    figures: dict[str, list[dict[str, Any]]]  # run name -> [{"id", "figure"}]
+    diff_figures: dict[str, list[dict[str, Any]]]
+
+
+class ChangedOrder(TypedDict):
+    order: str
+    changes: list[str]
+    outcome_a: str
+    outcome_b: str
+    locations_a: list[str]
+    locations_b: list[str]
+    carriers_a: list[str]
+    carriers_b: list[str]
+    shipments_a: int
+    shipments_b: int
+    cost_a: float
+    cost_b: float
+    cost_delta: float
+    distance_km_a: float
+    distance_km_b: float
+    distance_km_delta: float
+
+
+class SimulatedOrder(TypedDict):
+    order: str
+    decisions: dict[str, dict[str, Any]]  # run name -> the order's outcome in that run
