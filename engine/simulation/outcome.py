@@ -51,8 +51,9 @@ def fired_rules(trace: Mapping[str, Any]) -> Iterator[str]:
 
     The pipeline keeps each step's evaluated rulesets under a `rulesets` key, either on the
     step (`validation`, `reservation`, `sourcing`) or one level down (`carriers`, per
-    location). Only those two levels are looked at: the rest of a trace (candidates per line,
-    quotes) is large, and walking it for every order would cost more than the bookkeeping.
+    location), as a list or, for rules evaluated per line, a dict of lists keyed by line.
+    Only those two levels are looked at: the rest of a trace (candidates per line, quotes) is
+    large, and walking it for every order would cost more than the bookkeeping.
     """
     for step in trace.values():
         if not isinstance(step, Mapping):
@@ -64,6 +65,11 @@ def fired_rules(trace: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _rulesets(traces: Any) -> Iterator[str]:
+    if isinstance(traces, Mapping):
+        # Rules evaluated once per line (reservation) keep their traces keyed by line id.
+        for per_line in traces.values():
+            yield from _rulesets(per_line)
+        return
     if not isinstance(traces, list):
         return
     for ruleset in traces:

@@ -121,3 +121,16 @@ def test_a_limit_replays_only_the_first_orders_and_says_so(tmp_path: Path) -> No
     assert result.orders == 7
     assert len(outcomes(result.out)) == 7
     assert result.summary["limit"] == 7
+
+
+def test_rule_hits_are_found_in_every_trace_layout_the_pipeline_uses() -> None:
+    from engine.simulation.outcome import fired_rules
+
+    trace = {
+        "validation": {"outcome": "pass", "rulesets": [{"ruleset": "v", "matched": ["a"]}]},
+        "reservation": {"rulesets": {"1": [{"ruleset": "r", "matched": ["b"]}],
+                                     "2": [{"ruleset": "r", "matched": ["b", "c"]}]}},
+        "carriers": {"DC-1": {"rulesets": [{"ruleset": "c", "matched": ["d"]}]}},
+        "sourcing": {"lines": {"1": {"candidates": [{"ruleset": "not a trace"}]}}},
+    }  # fmt: skip
+    assert sorted(fired_rules(trace)) == ["c: d", "r: b", "r: b", "r: c", "v: a"]
