@@ -176,6 +176,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     def _stamp_insert(self, row: Row, now: datetime) -> Row:
         return row
 
+    def _stamp_update(self, changed: Row) -> Row:
+        return changed
+
     def _update(self, key: K, item: T, before: Snapshot, after: Snapshot) -> Snapshot:
         row, kids = after
         changed = {c: v for c, v in row.items() if before[0].get(c) != v}
@@ -188,7 +191,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             where = and_(where, self.table.c.version == old_version)
         try:
             if changed:
-                result = self.session.execute(update(self.table).where(where).values(changed))
+                stmt = update(self.table).where(where).values(self._stamp_update(changed))
+                result = self.session.execute(stmt)
                 if self.versioned and result.rowcount == 0:  # type: ignore[attr-defined]
                     raise Conflict(
                         f"{self.entity} '{tr.show_key(key)}' was changed by someone else since "
@@ -255,12 +259,8 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
     def _stamp_insert(self, row: Row, now: datetime) -> Row:
         return {**row, "updated_at": now}
 
-    def _update(self, key: str, item: Order, before: Snapshot, after: Snapshot) -> Snapshot:
-        snapshot = super()._update(key, item, before, after)
-        self.session.execute(
-            update(self.table).where(self.table.c.id == key).values(updated_at=datetime.now(UTC))
-        )
-        return snapshot
+    def _stamp_update(self, changed: Row) -> Row:
+        return {**changed, "updated_at": datetime.now(UTC)}
 
     def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
         for item in self._new.values():
