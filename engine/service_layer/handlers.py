@@ -404,3 +404,44 @@ def on_status_changed(event: events.OrderStatusChanged, uow: UnitOfWork) -> list
     if event.to_status == OrderStatus.RECEIVED and event.from_status != OrderStatus.RECEIVED:
         return [commands.ProcessOrder(event.order_id)]
     return []
+
+
+# --- batch entry points (the demo, a backlog after an outage) ---------------------------------
+
+
+def process_received_orders(
+    bus: Any, uow_factory: Callable[[], UnitOfWork], limit: int = 10_000
+) -> dict[str, int]:
+    """Run every order still `received` through the pipeline, oldest first; returns how many
+    ended in each status."""
+    with uow_factory() as uow:
+        waiting = sorted(
+            uow.orders.search(status=OrderStatus.RECEIVED, limit=limit),
+            key=lambda o: (o.created_at, o.id),
+        )
+        ids = [order.id for order in waiting]
+    outcome: dict[str, int] = {}
+    for order_id in ids:
+        status = str(bus.handle(commands.ProcessOrder(order_id)))
+        outcome[status] = outcome.get(status, 0) + 1
+    return outcome
+
+
+def publish_shipped_rulesets(
+    uow_factory: Callable[[], UnitOfWork], registry: Any, by: str = "ordo-demo"
+) -> list[str]:
+    """Publish the shipped `rulesets/*.ordo` as version 1 of each ruleset that has never been
+    published; returns the names published."""
+    from engine.rules.registry import shipped_versions
+    from engine.service_layer import rulesets_service
+
+    with uow_factory() as uow:
+        live = {version.name for version in uow.rulesets.published()}
+    done = []
+    for shipped in shipped_versions():
+        if shipped.name in live:
+            continue
+        draft = rulesets_service.create_draft(uow_factory(), shipped.source, by)
+        rulesets_service.publish(uow_factory(), registry, draft.id, by)
+        done.append(shipped.name)
+    return done
