@@ -99,7 +99,12 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @app.command("demo")
-def demo_command(ctx: typer.Context) -> None:
+def demo_command(
+    ctx: typer.Context,
+    live: Annotated[
+        bool, typer.Option("--live", help="Also decide fresh orders through the pipeline.")
+    ] = False,
+) -> None:
     """Migrate and load the demo data set (locations, products, stock, customers, orders).
 
     Safe to run again: what is already there is left alone.
@@ -107,7 +112,7 @@ def demo_command(ctx: typer.Context) -> None:
     settings = _settings(ctx)
     serving.migrate(settings)
     with build_app_container(settings) as container:
-        summary = demo.seed_demo(container.uow_factory)
+        summary = demo.seed_demo(container.uow_factory, live=live)
         issued = ensure_admin_key(container)
     _print_summary(summary)
     _print_issued_key(issued, settings)
@@ -138,7 +143,7 @@ def up(ctx: typer.Context) -> None:
     with build_app_container(settings) as container:
         if demo.database_is_empty(container.uow_factory):
             out.print("empty database: loading the demo data")
-            _print_summary(demo.seed_demo(container.uow_factory))
+            _print_summary(demo.seed_demo(container.uow_factory, live=True))
         _print_issued_key(ensure_admin_key(container), settings)
         console = None
         if serving.console_script() is not None:

@@ -46,9 +46,14 @@ def database_is_empty(uow_factory: UowFactory) -> bool:
 
 
 def seed_demo(
-    uow_factory: UowFactory, *, today: date | None = None, now: datetime | None = None
+    uow_factory: UowFactory,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    live: bool = False,
 ) -> DemoSummary:
-    """Write the demo data set, one transaction per kind of row, skipping existing rows."""
+    """Write the demo data set, one transaction per kind of row, skipping existing rows.
+    `live=True` (the CLI) also runs fresh orders through the order pipeline."""
     now = now or utcnow()
     today = today or now.date()
     world = build_world(today)
@@ -77,6 +82,13 @@ def seed_demo(
             summary.count("reservations", added=placed.reservations)
             summary.count("shipments", added=placed.shipments)
         uow.commit()
+    if live:
+        # Issue 4: publish the shipped rulesets, then decide fresh orders (some of which must
+        # split) and every order still `received` through the real pipeline.
+        from ordo.demo.pipeline import run_pipeline
+
+        for status, count in run_pipeline(uow_factory, now).items():
+            summary.count(f"pipeline: {status}", added=count)
     return summary
 
 
