@@ -99,7 +99,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     def _add(self, item: T) -> None:
         key = self.key_of(item)
         known = self._new.get(key) or (self._loaded[key][0] if key in self._loaded else None)
-        if known is not None and known is not item:
+        if known is item:
+            return  # adding what this transaction already holds changes nothing
+        if known is not None:
             raise Conflict(f"{self.entity} '{tr.show_key(key)}' already exists")
         self._new[key] = item
 

@@ -146,3 +146,22 @@ def test_reads_inside_a_transaction_see_its_own_unsaved_writes(uow_factory: UowF
         assert uow.orders.get_by_channel_id("web", "W-1001") is not None
         assert uow.stock.try_reserve("SKU-1", "DAL-01", 95, None)
         assert not uow.stock.try_reserve("SKU-1", "DAL-01", 1, None)
+
+
+def test_adding_an_entity_the_transaction_already_holds_changes_nothing(
+    uow_factory: UowFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.orders.add(b.an_order())
+        uow.commit()
+
+    with uow_factory() as uow:
+        order = uow.orders.get("O-1")
+        assert order is not None
+        order.transition(OrderStatus.SOURCED)
+        uow.orders.add(order)
+        uow.commit()
+
+    with uow_factory() as uow:
+        reloaded = uow.orders.get("O-1")
+        assert reloaded is not None and reloaded.status is OrderStatus.SOURCED
