@@ -18,7 +18,9 @@ THREADS = 16
 LAST_UNITS = 500
 
 
-def _race(factory: UowFactory, seed: int, start: threading.Barrier) -> int:
+def _race(
+    factory: UowFactory, seed: int, start: threading.Barrier, channel: str | None = None
+) -> int:
     rng = random.Random(seed)
     granted = 0
     start.wait()
@@ -26,7 +28,7 @@ def _race(factory: UowFactory, seed: int, start: threading.Barrier) -> int:
         bite = rng.randint(1, 3)
         while bite:
             with factory() as uow:
-                ok = uow.stock.try_reserve("SKU-1", "DAL-01", bite, None)
+                ok = uow.stock.try_reserve("SKU-1", "DAL-01", bite, channel)
                 uow.commit()
             if ok:
                 granted += bite
@@ -36,6 +38,34 @@ def _race(factory: UowFactory, seed: int, start: threading.Barrier) -> int:
             return granted
 
 
+def _run(factory: UowFactory, channels: list[str | None]) -> dict[str | None, int]:
+    """Race one thread per entry of `channels`; units granted per channel."""
+    start = threading.Barrier(len(channels))
+    results: list[tuple[str | None, int]] = []
+    errors: list[BaseException] = []
+
+    def worker(seed: int, channel: str | None) -> None:
+        try:
+            results.append((channel, _race(factory, seed, start, channel)))
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=worker, args=(n, channel)) for n, channel in enumerate(channels)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert len(results) == len(channels)
+    granted: dict[str | None, int] = {}
+    for channel, units in results:
+        granted[channel] = granted.get(channel, 0) + units
+    return granted
+
+
 def test_sixteen_threads_racing_for_the_last_units_are_granted_exactly_all_of_them(
     sql_uow_factory: UowFactory,
 ) -> None:
@@ -43,26 +73,32 @@ def test_sixteen_threads_racing_for_the_last_units_are_granted_exactly_all_of_th
         # 1000 on hand, 490 already reserved, 10 safety stock: 500 left to promise.
         uow.stock.add(Stock("SKU-1", "DAL-01", on_hand=1000, reserved=490, safety_stock=10))
         uow.commit()
-    start = threading.Barrier(THREADS)
-    results: list[int] = []
-    errors: list[BaseException] = []
 
-    def worker(seed: int) -> None:
-        try:
-            results.append(_race(sql_uow_factory, seed, start))
-        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
+    granted = _run(sql_uow_factory, [None] * THREADS)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert errors == []
-    assert len(results) == THREADS
-    assert sum(results) == LAST_UNITS
+    assert granted == {None: LAST_UNITS}
     with sql_uow_factory() as uow:
         stock = uow.stock.get(("SKU-1", "DAL-01"))
         assert stock is not None
         assert (stock.on_hand, stock.reserved, stock.available) == (1000, 1000 - 10, 0)
+
+
+def test_racing_channels_never_take_units_fenced_for_another_channel(
+    sql_uow_factory: UowFactory,
+) -> None:
+    with sql_uow_factory() as uow:
+        # 300 free units, 100 of them ring-fenced for the marketplace.
+        uow.stock.add(
+            Stock("SKU-1", "DAL-01", on_hand=300, channel_allocations={"marketplace": 100})
+        )
+        uow.commit()
+
+    granted = _run(sql_uow_factory, ["web", "marketplace"] * (THREADS // 2))
+
+    assert granted["web"] <= 200
+    assert granted["web"] + granted["marketplace"] == 300
+    with sql_uow_factory() as uow:
+        stock = uow.stock.get(("SKU-1", "DAL-01"))
+        assert stock is not None
+        assert stock.reserved == 300
+        assert stock.channel_allocations == {"marketplace": max(0, 100 - granted["marketplace"])}
