@@ -1,0 +1,35 @@
+"""Every shipped message template renders with the context the notifiers build."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.notifications.templates import CUSTOMER_KINDS, TemplateRenderer
+
+ORDER = {"id": "O-1", "number": "W-1 & <b>", "customer_name": "Ada", "currency": "USD",
+         "total": "25.00", "ship_to": "1 Elm St, Dallas, 75201", "promised_date": "2026-03-06",
+         "lines": [{"sku": "SKU-1", "quantity": 2, "amount": "20.00"}], "channel": "web",
+         "email": "ada@example.com"}  # fmt: skip
+SHIPMENT = {"id": "F-1", "carrier": "swift", "service": "ground", "tracking_number": "SW1",
+            "promised_date": "2026-03-06", "location_code": "DAL-01",
+            "lines": [{"sku": "SKU-1", "quantity": 2}]}  # fmt: skip
+RET = {"id": "RT-1", "rma": "RMA-7", "location_code": "DAL-01", "refund_amount": "12.50",
+       "lines": [{"sku": "SKU-1", "quantity": 1}]}  # fmt: skip
+ALERT = {"id": "alr_1", "rule": "ops/late", "severity": "high", "key": "swift",
+         "message": "6 late", "status": "open", "occurrences": 1, "created_at": "2026-03-06"}
+
+
+def test_the_renderer_knows_every_customer_message_and_the_alert() -> None:
+    assert TemplateRenderer().kinds() == sorted([*CUSTOMER_KINDS, "alert"])
+
+
+@pytest.mark.parametrize("kind", [*CUSTOMER_KINDS, "alert"])
+def test_each_template_renders_subject_text_and_escaped_html(kind: str) -> None:
+    context = {"order": ORDER, "shipment": SHIPMENT, "ret": RET, "alert": ALERT}
+    subject, text, html = TemplateRenderer().render(kind, context)
+    assert subject and "\n" not in subject
+    assert text.strip()
+    assert html.startswith("<!doctype html>")
+    if kind != "alert":
+        assert "W-1 & <b>" in subject and "W-1 & <b>" in text  # plain text stays plain
+        assert "W-1 &amp; &lt;b&gt;" in html and "<b>" not in html  # HTML is escaped
