@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ class GeneratorSpec:
 
 @dataclass
 class _World:
-    postal_codes: list[tuple[str, float, float]]
+    postal_codes: tuple[tuple[str, float, float], ...]
     locations: list[dict[str, Any]]
     products: list[dict[str, Any]]
     stock: list[dict[str, Any]]
@@ -60,8 +61,9 @@ class _World:
     sku_weights: list[float]
 
 
-def us_postal_codes() -> list[tuple[str, float, float]]:
-    """(code, lat, lon) of every active standard US postal code, sorted by code."""
+@cache
+def us_postal_codes() -> tuple[tuple[str, float, float], ...]:
+    """(code, lat, lon) of every active standard US postal code, sorted by code (read once)."""
     import zipcodes  # lazily: the package loads its table on import
 
     found = [
@@ -69,7 +71,7 @@ def us_postal_codes() -> list[tuple[str, float, float]]:
         for z in zipcodes.list_all()
         if z["active"] and z["zip_code_type"] == "STANDARD" and z["lat"] and z["long"]
     ]
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def generate_dataset(spec: GeneratorSpec, dest: Path, *, replace: bool = False) -> Path:
@@ -170,7 +172,7 @@ def _world(spec: GeneratorSpec, rng: random.Random) -> _World:
 
 
 def _locations(
-    spec: GeneratorSpec, rng: random.Random, codes: list[tuple[str, float, float]]
+    spec: GeneratorSpec, rng: random.Random, codes: tuple[tuple[str, float, float], ...]
 ) -> list[dict[str, Any]]:
     warehouses = max(1, round(spec.locations * spec.warehouse_share))
     picked = rng.sample(codes, spec.locations)
