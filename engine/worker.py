@@ -246,8 +246,13 @@ class Worker:
         """Keep the loop alive through a transient failure (database or Redis restart)."""
         try:
             action()
-        except Exception:
-            log.exception("%s: %s failed; retrying next turn", self.config.name, what)
+        except Exception as error:
+            # One line: two clocks racing to flag the same shipment, or a database restart,
+            # should not bury the log in tracebacks; DEBUG has the full story.
+            first_line = str(error).splitlines()[0] if str(error) else ""
+            log.warning("%s: %s failed (%s: %s); retrying next turn",
+                        self.config.name, what, type(error).__name__, first_line)  # fmt: skip
+            log.debug("%s: %s failure", self.config.name, what, exc_info=True)
             time.sleep(min(1.0, self.config.block_ms / 1000))
 
 
@@ -314,6 +319,22 @@ class RegistryRefresher:
         self._loaded = current
         log.info("rulesets reloaded: %s", sorted(current))
         return len(current)
+
+
+def start_in_background(workers: Sequence[Worker]) -> Callable[[], None]:
+    """Run workers in daemon threads beside something else (the API of `ordo up` on the
+    in-process bus); returns the function that stops them and waits for their batches."""
+    threads = [threading.Thread(target=w.run, name=w.config.name, daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+
+    def stop(timeout: float = 15.0) -> None:
+        for worker in workers:
+            worker.stop()
+        for thread in threads:
+            thread.join(timeout)
+
+    return stop
 
 
 def pipeline_handlers(

@@ -86,6 +86,11 @@ class EventBus(abc.ABC):
         """The most recent dead letters, newest first."""
 
     @abc.abstractmethod
+    def redrive(self, letter_id: str) -> bool:
+        """Publish a dead letter again (same event id, so handlers that had succeeded skip it)
+        and remove it from the dead letters; False if there is no such letter."""
+
+    @abc.abstractmethod
     def pending_count(self) -> int:
         """Messages published but not yet acknowledged (for tests, benchmarks and health)."""
 

@@ -127,6 +127,15 @@ class InProcessBus(EventBus):
         with self._ready:
             return list(reversed(self._dead))[:limit]
 
+    def redrive(self, letter_id: str) -> bool:
+        with self._ready:
+            found = next((d for d in self._dead if d.id == letter_id), None)
+            if found is None:
+                return False
+            self._dead.remove(found)
+        self.publish(found.name, found.payload, found.partition_key, event_id=found.event_id)
+        return True
+
     def pending_count(self) -> int:
         with self._ready:
             return sum(len(queue) for queue in self._queues) + len(self._in_flight)

@@ -330,6 +330,15 @@ class RedisStreamsBus(EventBus):
             )
         return letters
 
+    def redrive(self, letter_id: str) -> bool:
+        entries: Any = self.client.xrange(self.dead_stream, min=letter_id, max=letter_id)
+        if not entries:
+            return False
+        data = {_text(k): _text(v) for k, v in entries[0][1].items()}
+        self.publish(data["n"], json.loads(data["p"]), data.get("k", ""), event_id=data["e"])
+        self.client.xdel(self.dead_stream, letter_id)
+        return True
+
     def pending_count(self) -> int:
         total = 0
         for partition in range(self.partitions):

@@ -116,3 +116,15 @@ def test_three_consumers_over_four_partitions_all_get_a_share(client: redis.Redi
     assert shares == [1, 1, 2]
     owned = [p for name, bus in buses.items() for p in bus.owned(name)]
     assert sorted(owned) == [0, 1, 2, 3]
+
+
+def test_a_redriven_dead_letter_is_delivered_again_under_its_event_id(client: redis.Redis) -> None:
+    bus = make_bus(client, max_deliveries=1)
+    bus.publish("order.received", {"order_id": "o9"}, "o9", event_id="99")
+    [message] = bus.consume("w", count=10)
+    assert bus.fail(message, "KeyError: 'sku'", "w")
+    [letter] = bus.dead_letters()
+    assert bus.redrive(letter.id)
+    assert bus.dead_letters() == [] and not bus.redrive(letter.id)
+    [again] = bus.consume("w", count=10)
+    assert (again.event_id, again.payload) == ("99", {"order_id": "o9"})

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from engine.adapters.bus import InProcessBus, Message
 from engine.adapters.bus.outbox_memory import MemoryOutboxStore
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import Event, StockAdjusted
 from engine.service_layer.outbox import OutboxRelay
 from engine.service_layer.unit_of_work import UnitOfWork
-from engine.worker import Worker, WorkerConfig
+from engine.worker import Worker, WorkerConfig, start_in_background
 
 
 def count_one(event: Event, uow: UnitOfWork) -> None:
@@ -158,3 +160,43 @@ def test_a_stop_request_past_the_grace_period_hands_the_rest_of_the_batch_back()
     assert bus.pending_count() == 4 - handled
     assert len(bus.consume("w2", count=10)) == 4 - handled
     assert on_hand(uow) == 1 + handled
+
+
+def test_a_dead_letter_redriven_after_a_fix_takes_effect_once() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=1)
+    broken = True
+
+    def flaky(event: Event, uow: UnitOfWork) -> None:
+        if broken:
+            raise LookupError("rate card missing")
+        count_one(event, uow)
+
+    worker = Worker(bus=bus, uow_factory=lambda: uow, handlers={"stock.adjusted": [flaky]},
+                    config=WorkerConfig(block_ms=0))  # fmt: skip
+    bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="3")
+    worker.run_once()
+    [letter] = bus.dead_letters()
+    broken = False
+    assert bus.redrive(letter.id)
+    worker.run_once()
+    assert on_hand(uow) == 1 and bus.dead_letters() == []
+
+
+def test_workers_in_the_background_drain_the_bus_and_stop_on_request() -> None:
+    bus = InProcessBus(partitions=4)
+    for n in range(40):
+        bus.publish("stock.adjusted", adjusted(n).payload(), f"S{n}", event_id=str(n))
+    stores = [InMemoryUnitOfWork(), InMemoryUnitOfWork()]  # one per thread: it is not shared
+    workers = [
+        Worker(bus=bus, uow_factory=lambda s=store: s, handlers={"stock.adjusted": [count_one]},
+               config=WorkerConfig(name=f"t{i}", block_ms=20))
+        for i, store in enumerate(stores)
+    ]  # fmt: skip
+    stop = start_in_background(workers)
+    deadline = time.monotonic() + 10
+    while bus.pending_count() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop()
+    assert bus.pending_count() == 0
+    assert sum(w.processed for w in workers) == 40
+    assert sum(on_hand(store) for store in stores) == 40
