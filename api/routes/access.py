@@ -22,6 +22,7 @@ KeyPath = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$")]
 
 @health.get("/health", summary="Liveness and database reachability")
 def health_check(services: Services) -> dict[str, Any]:
+    """200 when the process is up and the database answers; needs no credential."""
     with services.container.uow_factory() as uow:
         uow.locations.list(limit=1)
     return {"status": "ok"}
@@ -56,11 +57,13 @@ def issue_key(body: KeyIn, who: CanManageKeys, services: Services) -> KeyCreated
 
 @router.get("/keys", response_model=list[KeyOut], responses=problem_responses())
 def list_keys(_: CanManageKeys, services: Services) -> list[KeyOut]:
+    """Every key ever issued (never the secrets), revoked ones included."""
     return [KeyOut.of(k) for k in services.keys.list()]
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut, responses=problem_responses(404))
 def revoke_key(key_id: KeyPath, who: CanManageKeys, services: Services) -> KeyOut:
+    """Revoke a key; it stops working at once in this process, within seconds elsewhere."""
     key = services.keys.revoke(key_id, utcnow())
     if key is None:
         raise NotFound("API key", key_id)

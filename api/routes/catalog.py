@@ -56,6 +56,7 @@ def list_products(
 
 @router.get("/products/{sku}", response_model=ProductOut, responses=problem_responses(404))
 def get_product(sku: SkuPath, _: CanReadCatalog, uow: Uow) -> ProductOut:
+    """One product by SKU."""
     with uow:
         product = uow.products.get(sku)
         if product is None:
@@ -85,6 +86,7 @@ def list_locations(
 
 @router.get("/locations/{code}", response_model=LocationOut, responses=problem_responses(404))
 def get_location(code: CodePath, _: CanReadCatalog, uow: Uow) -> LocationOut:
+    """One location by code."""
     with uow:
         location = uow.locations.get(code)
         if location is None:
@@ -107,6 +109,7 @@ def put_location(code: CodePath, body: LocationIn, who: CanWriteCatalog, uow: Uo
 def list_customers(
     _: CanReadCustomers, uow: Uow, limit: Limit = 100, offset: Offset = 0
 ) -> list[CustomerOut]:
+    """Customers, by id (support and admins)."""
     with uow:
         return [CustomerOut.of(c) for c in uow.customers.list(limit=limit, offset=offset)]
 
@@ -115,6 +118,7 @@ def list_customers(
     "/customers/{customer_id}", response_model=CustomerOut, responses=problem_responses(404)
 )
 def get_customer(customer_id: CustomerPath, _: CanReadCustomers, uow: Uow) -> CustomerOut:
+    """One customer by id."""
     with uow:
         customer = uow.customers.get(customer_id)
         if customer is None:

@@ -92,6 +92,7 @@ def _owned(uow: UnitOfWork, who: Principal, shipment: FulfillmentOrder) -> bool:
 
 @shipments.get("/{shipment_id}", response_model=ShipmentOut, responses=problem_responses(404))
 def get_shipment(shipment_id: ShipmentPath, who: CanReadShipments, uow: Uow) -> ShipmentOut:
+    """One shipment with its lines and tracking events."""
     with uow:
         return ShipmentOut.of(_shipment(uow, who, shipment_id))
 

@@ -89,6 +89,7 @@ def create_draft(
 def get_version(
     version_id: VersionPath, _: CanReadRulesets, uow: Uow, services: Services
 ) -> VersionDetail:
+    """One version with its source and saved scenarios."""
     with uow:
         version = rulesets.get_version(uow, version_id)
     return VersionDetail.full(version, services.scenarios.get(version_id))
@@ -100,6 +101,7 @@ def get_version(
     responses=problem_responses(404),
 )
 def validate_version(version_id: VersionPath, _: CanReadRulesets, uow: Uow) -> ValidationOut:
+    """Check a saved version: every error and warning with line and column."""
     with uow:
         source = rulesets.get_version(uow, version_id).source
     return _validation(source)

@@ -91,6 +91,22 @@ class LocationIn(Strict):
     services: list[Service] = Field(default_factory=lambda: [Service.SHIP])
     enabled: bool = True
 
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "Dallas DC",
+                    "type": "warehouse",
+                    "address": {"postal_code": "75201", "city": "Dallas", "state": "TX"},
+                    "daily_capacity": 800,
+                    "cutoff": "16:00",
+                    "services": ["ship"],
+                }
+            ]
+        },
+    }
+
     def to_domain(self, code: str) -> Location:
         return Location(
             code=code,

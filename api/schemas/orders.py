@@ -104,6 +104,30 @@ class OrderIn(Strict):
 class BatchIn(Strict):
     orders: list[OrderIn] = Field(min_length=1, max_length=500)
 
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "orders": [
+                        {
+                            "channel_order_id": "WEB-100235",
+                            "customer_id": "C-1001",
+                            "ship_to": {"postal_code": "10001"},
+                            "lines": [{"sku": "SHOE-42", "quantity": 1}],
+                        },
+                        {
+                            "channel_order_id": "WEB-100236",
+                            "customer_id": "C-1002",
+                            "ship_to": {"postal_code": "94103"},
+                            "lines": [{"sku": "SOCK-M", "quantity": 2}],
+                        },
+                    ]
+                }
+            ]
+        },
+    }
+
 
 class LineOut(Out):
     id: str
