@@ -99,9 +99,7 @@ def wire_pipeline(container: Container) -> None:
     container.decider = Decider(
         container.rulesets, load_catalog(), DeciderSettings(optimiser=settings.optimiser)
     )
-    container.bus = build_bus(
-        uows, container.decider, process_in_process=not settings.redis_url
-    )
+    container.bus = build_bus(uows, container.decider, process_in_process=not settings.redis_url)
 
 
 def build_event_bus(settings: Settings) -> Any:

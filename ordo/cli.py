@@ -8,6 +8,7 @@ written say "not available yet: <what>" and exit 2 rather than doing nothing.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,6 +78,11 @@ def _root(ctx: typer.Context, settings_file: SettingsOption = None) -> None:
     ctx.obj = CliState(settings_file=settings_file)
 
 
+def _settings_file(ctx: typer.Context) -> Path | None:
+    state = ctx.find_object(CliState)
+    return state.settings_file if state else None
+
+
 def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
     """Load and validate the settings for this run; flags given on the command line win."""
     state = ctx.find_object(CliState) or CliState()
@@ -102,8 +108,12 @@ def db_upgrade(ctx: typer.Context) -> None:
 def demo_command(
     ctx: typer.Context,
     live: Annotated[
-        bool, typer.Option("--live", help="Also decide fresh orders through the pipeline.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--live/--no-live",
+            help="Also publish the shipped rulesets and decide fresh orders through the pipeline.",
+        ),
+    ] = True,
 ) -> None:
     """Migrate and load the demo data set (locations, products, stock, customers, orders).
 
@@ -133,7 +143,8 @@ def serve(
 
 @app.command("up")
 def up(ctx: typer.Context) -> None:
-    """Migrate, seed the demo into an empty database, then run the API and the console.
+    """Migrate, seed the demo into an empty database, then run the API, a worker and the
+    console.
 
     This is what `make run` calls. Ctrl-C stops everything.
     """
@@ -145,18 +156,20 @@ def up(ctx: typer.Context) -> None:
             out.print("empty database: loading the demo data")
             _print_summary(demo.seed_demo(container.uow_factory, live=True))
         _print_issued_key(ensure_admin_key(container), settings)
-        console = None
-        if serving.console_script() is not None:
-            console = serving.start_console(settings)
-            out.print(f"console on http://{settings.api_host}:{settings.console_port}")
-        else:
-            out.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
-        out.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
+        children: list[subprocess.Popen[bytes]] = []
         try:
+            children.append(serving.start_worker(_settings_file(ctx)))
+            out.print("worker started (outbox relay, alerts, notifications)")
+            if serving.console_script() is not None:
+                children.append(serving.start_console(settings))
+                out.print(f"console on http://{settings.api_host}:{settings.console_port}")
+            else:
+                out.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
+            out.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
             serving.serve_api(container)
         finally:
-            if console is not None:
-                serving.stop_process(console)
+            for child in reversed(children):
+                serving.stop_process(child)
 
 
 @app.command("console")

@@ -22,7 +22,7 @@ from ordo.settings import Settings
 log = logging.getLogger(__name__)
 
 CONSOLE_MODULE = "admin_ui.app"
-# How long the console gets to exit after SIGTERM before it is killed.
+# How long a child (console, worker) gets to exit after SIGTERM before it is killed.
 CONSOLE_STOP_SECONDS = 10
 
 
@@ -96,6 +96,15 @@ def start_console(settings: Settings) -> subprocess.Popen[bytes]:
     return subprocess.Popen(console_command(settings, script), env=environment)
 
 
+def start_worker(settings_file: Path | None) -> subprocess.Popen[bytes]:
+    """Run `ordo worker` as a child with the same settings: it relays the outbox and runs
+    alerts and notifications, which the API process itself does not do."""
+    environment = dict(os.environ)
+    if settings_file is not None:
+        environment["ORDO_SETTINGS_FILE"] = str(settings_file)
+    return subprocess.Popen([sys.executable, "-m", "ordo", "worker"], env=environment)
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """Ask a child to stop, and insist if it does not within CONSOLE_STOP_SECONDS."""
     if process.poll() is not None:
@@ -104,7 +113,7 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
     try:
         process.wait(timeout=CONSOLE_STOP_SECONDS)
     except subprocess.TimeoutExpired:
-        log.warning("console did not stop within %ss; killing it", CONSOLE_STOP_SECONDS)
+        log.warning("%s did not stop within %ss; killing it", process.args, CONSOLE_STOP_SECONDS)
         process.kill()
         process.wait()
 

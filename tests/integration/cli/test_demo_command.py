@@ -41,7 +41,8 @@ def test_running_the_demo_twice_leaves_the_same_rows(
     assert row_counts(database_url) == after_first
     assert after_first["locations"] == 20
     assert after_first["products"] > 250
-    assert after_first["orders"] == 60
+    # Sixty seeded orders plus the pipeline's showcase orders (`--live`, the default).
+    assert after_first["orders"] >= 60
     assert after_first["stock"] > 1000
 
 

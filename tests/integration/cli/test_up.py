@@ -36,7 +36,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
     raise AssertionError(f"{url} did not answer within {STARTUP_SECONDS}s")
 
 
-def test_ordo_up_seeds_an_empty_database_serves_the_api_and_stops_cleanly(tmp_path: Path) -> None:
+def test_ordo_up_seeds_serves_the_api_runs_a_worker_and_stops_cleanly(tmp_path: Path) -> None:
     api_port, console_port = unused_port(), unused_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.upper().startswith("ORDO_")},
@@ -70,6 +70,8 @@ def test_ordo_up_seeds_an_empty_database_serves_the_api_and_stops_cleanly(tmp_pa
     assert len(locations.json()) == 20
     assert process.returncode == 0, output
     assert "Traceback" not in output
+    # The worker child got SIGTERM from `up` and finished its batch rather than being killed.
+    assert "worker started" in output and "stopped after" in output
     url = f"sqlite:///{tmp_path / 'data' / 'ordo.sqlite3'}"
     with (
         build_app_container(load_settings(database_url=url)) as container,
