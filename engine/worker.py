@@ -23,7 +23,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -298,6 +298,32 @@ def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None
     while any(thread.is_alive() for thread in threads):
         for thread in threads:
             thread.join(timeout=0.2)
+
+
+class Janitor:
+    """Ticker: keep the outbox and the streams as long as the work in them, not as long as
+    history. Published outbox rows go after `keep`; acknowledged stream entries at once."""
+
+    def __init__(
+        self, outbox: Any = None, bus: EventBus | None = None, keep: timedelta = timedelta(days=7),
+        every: timedelta = timedelta(minutes=10),
+    ) -> None:  # fmt: skip
+        self.outbox = outbox
+        self.bus = bus
+        self.keep = keep
+        self.every = every
+        self._last: datetime | None = None
+
+    def tick(self, now: datetime) -> int:
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        self._last = now
+        removed = 0
+        if self.outbox is not None and hasattr(self.outbox, "purge"):
+            removed += int(self.outbox.purge(now - self.keep))
+        if self.bus is not None and hasattr(self.bus, "trim"):
+            removed += int(self.bus.trim())
+        return removed
 
 
 class RegistryRefresher:

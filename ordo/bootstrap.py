@@ -163,7 +163,8 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         bus=container.event_bus, uow_factory=uows, handlers=handlers, observers=observers,
         relay=OutboxRelay(SqlOutboxStore(container.engine), container.event_bus),
         tickers=[w.RegistryRefresher(uows, container.rulesets),
-                 alerts.LatenessClock(uows, every=timedelta(minutes=1))],
+                 alerts.LatenessClock(uows, every=timedelta(minutes=1)),
+                 w.Janitor(SqlOutboxStore(container.engine), container.event_bus)],
         config=w.WorkerConfig(tick_seconds=10),
     )  # fmt: skip
 

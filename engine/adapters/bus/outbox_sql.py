@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from engine.adapters.orm import outbox
 from engine.domain.values import utcnow
@@ -51,6 +52,16 @@ class SqlOutboxStore:
         with self.engine.begin() as connection:
             rows = [_row(r._mapping) for r in connection.execute(query)]
             yield _Batch(connection, rows)
+
+    def purge(self, published_before: datetime) -> int:
+        """Delete rows published before the cut-off: the outbox is a queue, not an archive."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(outbox).where(
+                    outbox.c.published_at.is_not(None), outbox.c.published_at < published_before
+                )
+            )
+        return int(result.rowcount)
 
     def unpublished_count(self) -> int:
         with self.engine.connect() as connection:

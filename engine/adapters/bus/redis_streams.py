@@ -339,6 +339,27 @@ class RedisStreamsBus(EventBus):
         self.client.xdel(self.dead_stream, letter_id)
         return True
 
+    def trim(self) -> int:
+        """Drop entries every consumer has acknowledged (XTRIM MINID to the oldest entry
+        still pending, or to the last one handed out): streams stay as long as the backlog."""
+        removed = 0
+        for partition in range(self.partitions):
+            stream = self.stream(partition)
+            try:
+                groups: Any = self.client.xinfo_groups(stream)
+            except redis.ResponseError:
+                continue
+            group = next((g for g in groups if _text(g["name"]) == self.group), None)
+            if group is None:
+                continue
+            summary: Any = self.client.xpending(stream, self.group)
+            oldest = summary.get("min") if summary and summary.get("pending") else None
+            keep_from = _text(oldest) if oldest else _text(group["last-delivered-id"])
+            if keep_from in ("0-0", "0"):
+                continue
+            removed += int(self.client.xtrim(stream, minid=keep_from, approximate=False))
+        return removed
+
     def pending_count(self) -> int:
         total = 0
         for partition in range(self.partitions):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -12,6 +13,7 @@ from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.events import OrderReceived
 from engine.domain.inventory import Stock
+from engine.domain.values import utcnow
 from engine.service_layer.outbox import OutboxRelay
 from tests.integration.events.helpers import outbox_rows, run
 
@@ -95,4 +97,23 @@ def test_concurrent_relays_never_publish_the_same_row_twice(database_url: str) -
     published = [m.event_id for bus in buses for m in bus.consume("t", count=1000)]
     assert len(published) == 400
     assert len(set(published)) == 400
+    engine.dispose()
+
+
+def test_purging_removes_only_rows_published_before_the_cut_off(database_url: str) -> None:
+    engine = make_engine(database_url)
+    uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
+    with uow:
+        uow.record(OrderReceived(order_id="o-1", channel="web"))
+        uow.commit()
+    store = SqlOutboxStore(engine)
+    OutboxRelay(store, InProcessBus()).drain()
+    with uow:
+        uow.record(OrderReceived(order_id="o-2", channel="web"))  # committed, not yet sent
+        uow.commit()
+    assert store.purge(utcnow() - timedelta(hours=1)) == 0
+    assert store.purge(utcnow() + timedelta(seconds=1)) == 1
+    assert [(name, sent) for _, name, sent in outbox_rows(database_url)] == [
+        ("order.received", False)
+    ]
     engine.dispose()

@@ -128,3 +128,20 @@ def test_a_redriven_dead_letter_is_delivered_again_under_its_event_id(client: re
     assert bus.dead_letters() == [] and not bus.redrive(letter.id)
     [again] = bus.consume("w", count=10)
     assert (again.event_id, again.payload) == ("99", {"order_id": "o9"})
+
+
+def test_trimming_drops_acknowledged_entries_and_keeps_pending_and_unread_ones(
+    client: redis.Redis,
+) -> None:
+    bus = make_bus(client, partitions=1)
+    for n in range(10):
+        bus.publish("x", {"n": n}, "k", event_id=str(n))
+    taken = bus.consume("w", count=10)
+    bus.ack(taken[:6])
+    for n in range(10, 13):
+        bus.publish("x", {"n": n}, "k", event_id=str(n))  # published, not yet read
+    assert bus.trim() == 6
+    assert client.xlen(bus.stream(0)) == 7
+    bus.ack(taken[6:])
+    assert [m.payload["n"] for m in bus.consume("w", count=10)] == [10, 11, 12]
+    assert bus.pending_count() == 3
