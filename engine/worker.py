@@ -40,7 +40,8 @@ Handler = Callable[[Event, UnitOfWork], None]
 
 
 class Observer(Protocol):
-    """Sees every message (raw name and payload), e.g. alert evaluation and notifications."""
+    """Sees every message (raw name and payload), e.g. alert evaluation and notifications.
+    It may also define `wants(message) -> bool` to skip messages it has nothing to do with."""
 
     name: str
 
@@ -216,7 +217,10 @@ class Worker:
             for handler in self.handlers.get(message.name, ()):
                 steps.append((handler_name(handler), partial(_call_handler, handler, event)))
         for observer in self.observers:
-            steps.append((handler_name(observer), partial(_call_observer, observer, message)))
+            wants = getattr(observer, "wants", None)
+            # An observer that says it has nothing to do costs no transaction and no record.
+            if wants is None or wants(message):
+                steps.append((handler_name(observer), partial(_call_observer, observer, message)))
         for name, step in steps:
             with self.uow_factory() as uow:
                 if self.ledger.seen(uow, message.event_id, name):

@@ -165,9 +165,16 @@ class AlertEvaluator:
         self.clock = clock
         self.fired = 0
 
-    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+    def wants(self, message: Message) -> bool:
         if message.name.startswith("alert."):
-            return  # alerts about alerts would feed on themselves
+            return False  # alerts about alerts would feed on themselves
+        return any(
+            p.kind == "alert" and p.event in (message.name, "any", "*") for p in self.programs()
+        )
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
         now = self.clock()
         for program in self.programs():
             if program.kind != "alert" or program.event not in (message.name, "any", "*"):
@@ -199,6 +206,9 @@ class AlertRecorder:
     """Worker observer: `alert.triggered` opens the (rule, key) alert or counts a repeat."""
 
     name = "alert-recorder"
+
+    def wants(self, message: Message) -> bool:
+        return message.name == AlertTriggered.name
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
         if message.name != AlertTriggered.name:

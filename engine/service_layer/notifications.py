@@ -111,6 +111,9 @@ class CustomerNotifier:
         self.notifier = notifier
         self.sent = 0
 
+    def wants(self, message: Message) -> bool:
+        return customer_message_kind(message.name, message.payload) is not None
+
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
         kind = customer_message_kind(message.name, message.payload)
         if kind is None:
@@ -163,8 +166,11 @@ class AlertNotifier:
         self.sinks = list(sinks)
         self.default_recipients = list(default_recipients)
 
+    def wants(self, message: Message) -> bool:
+        return message.name == "alert.raised"
+
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if message.name != "alert.raised":
+        if not self.wants(message):
             return
         alert = uow.alerts.get(str(message.payload["alert_id"]))
         if alert is None:
