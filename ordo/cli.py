@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 from ordo import demo, serving
 from ordo.admin_key import ensure_admin_key, register_configured_key
 from ordo.bootstrap import build_app_container, configure_logging
-from ordo.failures import CommandError, NotAvailableYet, describe_failure
+from ordo.failures import CommandError, describe_failure
 from ordo.settings import Settings, load_settings
 
 
@@ -198,28 +198,57 @@ def worker(
         run_workers(build_workers(container, name=name, concurrency=concurrency))
 
 
+RulesetFiles = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Ruleset files (default: the shipped rulesets/*.ordo).", show_default=False
+    ),
+]
+
+
 @rules_app.command("check")
-def rules_check(
-    ctx: typer.Context, files: Annotated[list[Path], typer.Argument(help="Ruleset files.")]
-) -> None:
-    """Report every error in the given ruleset files."""
-    raise NotAvailableYet("ruleset checking (the rule language's schema for the engine)")
+def rules_check(files: RulesetFiles = None) -> None:
+    """Report every error and warning in ruleset files, with line, column and a caret."""
+    from dsl.tooling import check_files
+    from engine.rules.schema import domain_schema
+
+    _report(*check_files(files or _shipped_rulesets(), domain_schema()))
 
 
 @rules_app.command("fmt")
 def rules_fmt(
-    ctx: typer.Context, files: Annotated[list[Path], typer.Argument(help="Ruleset files.")]
+    files: RulesetFiles = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only list files that would change (exit 1 if any).")
+    ] = False,
 ) -> None:
     """Rewrite ruleset files in the canonical layout."""
-    raise NotAvailableYet("ruleset formatting (dsl formatter)")
+    from dsl.tooling import format_files
+
+    _report(*format_files(files or _shipped_rulesets(), check=check))
 
 
 @rules_app.command("test")
 def rules_test(
-    ctx: typer.Context, files: Annotated[list[Path], typer.Argument(help="Ruleset files.")]
+    files: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
 ) -> None:
-    """Run the scenarios that ship with rulesets."""
-    raise NotAvailableYet("ruleset scenarios (engine.pipeline scenario runner)")
+    """Run ruleset scenarios: rules on their own, or orders through the whole pipeline."""
+    from ordo.scenarios import run_scenario_files
+
+    _report(*run_scenario_files(files))
+
+
+def _shipped_rulesets() -> list[Path]:
+    from engine.rules.registry import shipped_dir
+
+    return sorted(shipped_dir().glob("*.ordo"))
+
+
+def _report(text: str, code: int) -> None:
+    """Print a tool's report as plain text (diagnostics hold brackets Rich would eat)."""
+    typer.echo(text)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("simulate")

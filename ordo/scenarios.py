@@ -1,0 +1,69 @@
+"""`ordo rules test`: run scenario files of either kind and report them in one list.
+
+Two formats exist. A rule-level file names one ruleset (`ruleset: routing.ordo`) and expects
+matched rules and actions; the rule language runs those itself (`dsl.tooling`). A pipeline file
+describes a world (locations, stock, rulesets) and sends orders through the whole engine
+(`engine.pipeline.scenarios`). The file's top-level `ruleset` key tells them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from engine.domain.errors import DomainError
+
+OK, PROBLEMS, UNREADABLE = 0, 1, 2
+
+
+def run_scenario_files(paths: Sequence[Path]) -> tuple[str, int]:
+    """The report (one line per scenario, failures explained) and the exit code."""
+    lines: list[str] = []
+    code = OK
+    passed = failed = 0
+    for path in paths:
+        kind = _kind(path)
+        if kind is None:
+            lines.append(f"{path}: cannot read this file as YAML scenarios")
+            code = UNREADABLE
+            continue
+        text, file_code = _run_rules(path) if kind == "rules" else _run_pipeline(path)
+        body = [line for line in text.splitlines() if not line.endswith(" failed")]
+        lines.extend(body)
+        passed += sum(line.startswith("PASS") for line in body)
+        failed += sum(line.startswith("FAIL") for line in body)
+        code = max(code, file_code)
+    lines.append(f"{passed} scenario(s) passed, {failed} failed")
+    return "\n".join(lines), code
+
+
+def _kind(path: Path) -> str | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    return "rules" if "ruleset" in data else "pipeline"
+
+
+def _run_rules(path: Path) -> tuple[str, int]:
+    from dsl.tooling import run_scenario_files as run_rule_scenarios
+    from engine.rules.schema import domain_schema
+
+    return run_rule_scenarios([path], domain_schema())
+
+
+def _run_pipeline(path: Path) -> tuple[str, int]:
+    from engine.pipeline.scenarios import run_scenario_file
+
+    try:
+        results = run_scenario_file(path)
+    except DomainError as error:
+        return f"FAIL {path}: {error.message}", PROBLEMS
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as error:
+        return f"FAIL {path}: not a valid scenario file ({type(error).__name__}: {error})", PROBLEMS
+    text = "\n".join(str(result) for result in results)
+    return text, OK if all(result.passed for result in results) else PROBLEMS

@@ -1,0 +1,123 @@
+"""`ordo rules check|fmt|test` on real files: diagnostics, formatting, both scenario kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ordo.cli import app
+
+runner = CliRunner()
+
+BIG_ORDERS = """validation ruleset big_orders on order.received policy all
+
+rule "Large orders need review"
+  when order.total > 5000 USD
+  then hold code "FRAUD_REVIEW" message "Order {order.id} is large"
+"""
+
+RULE_SCENARIOS = """ruleset: big.ordo
+defaults:
+  order: {id: O-1, channel: web, channel_order_id: W-1, customer_id: c1, email: a@example.com,
+          currency: USD, service_level: standard, priority: 0, created_at: 2025-03-01T10:00:00,
+          ship_to: {postal_code: "10001", country: US, city: New York, state: NY},
+          lines: [], line_count: 0, units: 0, weight: 0, hazmat: false, total: 10}
+scenarios:
+  - name: A large order is held
+    given: {order: {total: 9000}}
+    expect: {actions: [{kind: hold, code: FRAUD_REVIEW}]}
+  - name: A small order passes
+    given: {order: {total: 10}}
+    expect: {no_match: %s}
+"""
+
+PIPELINE_SCENARIOS = """now: "2026-11-18T10:00:00"
+locations:
+  - {code: NJ-EWR, type: warehouse, postal_code: "07114", state: NJ, cutoff: "16:00"}
+products:
+  - {sku: TSHIRT, price: "19.00", weight_kg: 0.3}
+customers:
+  - {id: c1, email: ann@example.com}
+stock:
+  - {sku: TSHIRT, location: NJ-EWR, on_hand: 100}
+rulesets:
+  - |
+    validation ruleset order_checks on order.received policy all
+
+    rule "Large orders are reviewed"
+      when order.total > 1000 USD
+      then hold code "fraud_review" message "order total {order.total} over the limit"
+scenarios:
+  - name: A large order is held for review
+    order: {ship_to: "10001", lines: [{sku: TSHIRT, qty: 60}]}
+    expect: {status: %s}
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_the_shipped_rulesets_check_clean() -> None:
+    code, output = run("rules", "check")
+    assert code == 0, output
+    assert "0 error(s)" in output
+
+
+def test_a_misspelt_field_is_reported_at_its_line_and_column_with_a_suggestion(
+    tmp_path: Path,
+) -> None:
+    ruleset = tmp_path / "typo.ordo"
+    ruleset.write_text(BIG_ORDERS.replace("order.total", "order.totl"))
+    code, output = run("rules", "check", str(ruleset))
+    assert code == 1
+    assert f"{ruleset}:4:" in output
+    assert "total" in output
+    assert "1 error(s)" in output
+
+
+def test_fmt_check_reports_without_writing_and_fmt_rewrites(tmp_path: Path) -> None:
+    ruleset = tmp_path / "big.ordo"
+    untidy = BIG_ORDERS.replace("  when", "      when")
+    ruleset.write_text(untidy)
+    code, output = run("rules", "fmt", "--check", str(ruleset))
+    assert (code, ruleset.read_text()) == (1, untidy), output
+    assert run("rules", "fmt", str(ruleset))[0] == 0
+    assert run("rules", "fmt", "--check", str(ruleset)) == (0, "nothing to change\n")
+
+
+def test_rule_level_scenarios_run_in_the_rule_language(tmp_path: Path) -> None:
+    (tmp_path / "big.ordo").write_text(BIG_ORDERS)
+    scenarios = tmp_path / "big.scenarios.yaml"
+    scenarios.write_text(RULE_SCENARIOS % "true")
+    code, output = run("rules", "test", str(scenarios))
+    assert code == 0, output
+    assert output.strip().endswith("2 scenario(s) passed, 0 failed")
+
+
+def test_a_failing_rule_scenario_fails_the_command(tmp_path: Path) -> None:
+    (tmp_path / "big.ordo").write_text(BIG_ORDERS)
+    scenarios = tmp_path / "big.scenarios.yaml"
+    scenarios.write_text(RULE_SCENARIOS.replace("total: 9000", "total: 90") % "true")
+    code, output = run("rules", "test", str(scenarios))
+    assert code == 1
+    assert "FAIL" in output and "1 failed" in output
+
+
+def test_pipeline_scenarios_send_orders_through_the_engine(tmp_path: Path) -> None:
+    passing, failing = tmp_path / "held.yaml", tmp_path / "released.yaml"
+    passing.write_text(PIPELINE_SCENARIOS % "held")
+    failing.write_text(PIPELINE_SCENARIOS % "released")
+    code, output = run("rules", "test", str(passing), str(failing))
+    assert code == 1
+    assert "PASS held.yaml: A large order is held for review" in output
+    assert "FAIL released.yaml: A large order is held for review" in output
+    assert output.strip().endswith("1 scenario(s) passed, 1 failed")
+
+
+def test_an_unreadable_scenario_file_exits_2(tmp_path: Path) -> None:
+    code, output = run("rules", "test", str(tmp_path / "missing.yaml"))
+    assert code == 2
+    assert "cannot read this file" in output
