@@ -130,6 +130,9 @@ def _editor(client: OrdoClient, who: Principal, name: str, versions: list[Rulese
                 f"The header names the ruleset '{draft['name']}': saved as its version "
                 f"{draft['version']}. Choose it above to continue."
             )
+        # The compare and publish pickers follow the new draft rather than a remembered pick.
+        for picker in ("from", "to", "publish_pick", "publish_ok"):
+            st.session_state.pop(_state(name, picker), None)
         # Rerun so the tabs below list the new draft at once; the findings are in the state.
         st.rerun()
     if check.button("Check without saving", key=_state(name, "check")):

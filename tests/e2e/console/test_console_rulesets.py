@@ -73,3 +73,65 @@ def test_publishing_a_draft_with_errors_is_refused_with_the_reason(world: World)
             v for v in http.get("/v1/rulesets?name=routing").json() if v["status"] == "published"
         ]
     assert [v["id"] for v in live] == [world.live["routing"]]
+
+
+SCENARIOS = """locations:
+  - {code: DAL-01, type: warehouse, postal_code: "75201"}
+products:
+  - {sku: SHOE-42, price: "80.00"}
+stock:
+  - {sku: SHOE-42, location: DAL-01, on_hand: 100}
+scenarios:
+  - name: An order with stock is released
+    order: {ship_to: "10001", lines: [{sku: SHOE-42, qty: 1}]}
+    expect: {status: released}
+"""
+
+
+def live_version(world: World, name: str = "routing") -> int:
+    with world.http() as http:
+        versions = http.get("/v1/rulesets", params={"name": name}).json()
+    return int(next(v["version"] for v in versions if v["status"] == "published"))
+
+
+def widget(items: object, label: str) -> object:
+    return next(w for w in items if w.label == label)  # type: ignore[attr-defined]
+
+
+def test_an_analyst_fixes_tests_compares_publishes_and_rolls_back_without_a_terminal(
+    world: World,
+) -> None:
+    original = routing_source(world)
+    app = open_page(console(world, "analyst"), "rulesets")
+    app = save(app, original.replace("order.total < 50 USD", "order.totl < 80 USD"))
+    assert any("Did you mean `total`?" in e.value for e in app.error)
+    fixed = original.replace("order.total < 50 USD", "order.total < 80 USD")
+    app = save(app, fixed)
+    assert any("No problems found" in s.value for s in app.success)
+    widget(app.text_area, "Scenarios (YAML)").set_value(SCENARIOS)  # type: ignore[attr-defined]
+    widget(app.button, "Run scenarios").click().run()  # type: ignore[attr-defined]
+    assert any("All 1 scenario(s) passed." in s.value for s in app.success), texts(app)
+    assert "Rules changed: Small orders never split" in texts(app)
+    diff = next(d.value for d in app.dataframe if "change" in d.value.columns)
+    changed = diff[diff["change"] == "changed"]
+    assert any("order.total < 80 USD" in text for text in changed.iloc[:, 4])
+    draft_version = max(int(str(v["version"])) for v in _versions(world))
+    box = next(c for c in app.checkbox if c.label.startswith("Yes, make version"))
+    box.check()
+    widget(app.button, "Publish").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert any(f"routing version {draft_version} is live." in s.value for s in app.success)
+    assert live_version(world) == draft_version
+    widget(app.selectbox, "Make this version live again").set_value(1).run()  # type: ignore[attr-defined]
+    widget(app.checkbox, "Yes, roll routing back to version 1").check()  # type: ignore[attr-defined]
+    widget(app.button, "Roll back").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert any("routing version 1 is live again." in s.value for s in app.success)
+    assert live_version(world) == 1
+    history = next(d.value for d in app.dataframe if "published by" in d.value.columns)
+    assert set(history["author"]) >= {"analyst:e2e-analyst", "admin:e2e-admin"}
+
+
+def _versions(world: World) -> list[dict[str, object]]:
+    with world.http() as http:
+        return list(http.get("/v1/rulesets", params={"name": "routing"}).json())
