@@ -61,10 +61,11 @@ system-deps:
 	fi
 
 ## Run every benchmark in bench/ (each prints ratios against its named baselines).
+## BENCH_ARGS=--quick for a smoke run; see docs/benchmarks.md for the documented runs.
 bench: install
 	@found=0; for bench in bench/*_bench.py; do \
-		[ -e "$$bench" ] || continue; found=1; \
-		echo "== $$bench"; $(BIN)/python "$$bench" || exit $$?; \
+		[ -e "$$bench" ] || continue; found=1; module=bench.$$(basename "$$bench" .py); \
+		echo "== $$module"; $(BIN)/python -m "$$module" $(BENCH_ARGS) || exit $$?; \
 	done; [ $$found -eq 1 ] || echo "bench/: no benchmarks yet"
 
 ## Format and auto-fix the Python sources.
