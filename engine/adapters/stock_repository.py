@@ -7,10 +7,21 @@ no interleaving of processes can oversell or drive a counter out of range.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import case, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Update,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import orm
@@ -66,41 +77,34 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         return self._query(self.table.c.location_code == location_code)
 
     # -- atomic moves -------------------------------------------------------------------------
-    def _move(self, sku: str, location_code: str, condition: Any, **values: Any) -> bool:
+    def _move(self, statement: Update, key: tuple[str, str], **params: int | str | None) -> bool:
+        """Run one prepared conditional UPDATE; False when its condition refused the row."""
         self.flush()
-        c = self.table.c
-        stmt = (
-            update(self.table)
-            .where(c.sku == sku, c.location_code == location_code, condition)
-            .values(version=c.version + 1, **values)
-        )
-        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+        values = {"b_sku": key[0], "b_loc": key[1], **{f"b_{k}": v for k, v in params.items()}}
+        row = self.session.execute(statement, values).first()
+        if row is None:
+            return False
+        self._sync(key, row._mapping)
+        return True
 
     def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
         _positive(quantity)
-        c = self.table.c
-        available_for = c.on_hand - c.reserved - c.safety_stock - _fenced_for_others(channel)
-        if not self._move(
-            sku, location_code, available_for >= quantity, reserved=c.reserved + quantity
-        ):
+        key = (sku, location_code)
+        if channel is None:
+            return self._move(_RESERVE_FOR_ANYONE, key, q=quantity)
+        if not self._move(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel):
             return False
-        if channel is not None:
-            a = orm.stock_allocations.c
-            self.session.execute(
-                update(orm.stock_allocations)
-                .where(a.sku == sku, a.location_code == location_code, a.channel == channel)
-                .where(a.units > 0)
-                .values(units=case((a.units > quantity, a.units - quantity), else_=0))
-            )
-        self._refresh((sku, location_code))
+        params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
+        left = self.session.execute(_CONSUME_ALLOCATION, params).scalar()
+        held = self._loaded.get(key)
+        if held is not None and left is not None:
+            held[0].channel_allocations[channel] = left
+            self._loaded[key] = (held[0], self.dump(held[0]))
         return True
 
     def release(self, sku: str, location_code: str, quantity: int) -> None:
         _positive(quantity)
-        c = self.table.c
-        if not self._move(
-            sku, location_code, c.reserved >= quantity, reserved=c.reserved - quantity
-        ):
+        if not self._move(_RELEASE, (sku, location_code), q=quantity):
             self._refuse(
                 sku,
                 location_code,
@@ -109,19 +113,11 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
                     f"{location_code}: only {s.reserved} reserved"
                 ),
             )
-        self._refresh((sku, location_code))
 
     def consume(self, sku: str, location_code: str, quantity: int) -> None:
         """A shipment leaves: reserved units leave the building."""
         _positive(quantity)
-        c = self.table.c
-        if not self._move(
-            sku,
-            location_code,
-            c.reserved >= quantity,
-            reserved=c.reserved - quantity,
-            on_hand=c.on_hand - quantity,
-        ):
+        if not self._move(_CONSUME, (sku, location_code), q=quantity):
             self._refuse(
                 sku,
                 location_code,
@@ -130,19 +126,13 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
                     f"{location_code}: only {s.reserved} reserved"
                 ),
             )
-        self._refresh((sku, location_code))
 
     def adjust(self, sku: str, location_code: str, delta: int) -> Stock:
         """Count corrections and receipts; a receipt at a new location creates the row."""
-        c = self.table.c
         key = (sku, location_code)
-        moved = self._move(
-            sku, location_code, c.on_hand + delta >= c.reserved, on_hand=c.on_hand + delta
-        )
+        moved = self._move(_ADJUST, key, delta=delta)
         # No row moved: either the row refuses the change or there is no row yet to create.
-        if not moved and (
-            self._current(key) is not None or not self._create(sku, location_code, delta)
-        ):
+        if not moved and (self._current(key) is not None or not self._create(key, delta)):
             self._refuse(
                 sku,
                 location_code,
@@ -152,12 +142,12 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
                     f"{s.reserved} reserved"
                 ),
             )
-        self._refresh(key)
         found = self.get(key)
         assert found is not None  # the row was just updated or created
         return found
 
-    def _create(self, sku: str, location_code: str, on_hand: int) -> bool:
+    def _create(self, key: tuple[str, str], on_hand: int) -> bool:
+        sku, location_code = key
         if on_hand < 0:
             raise InvalidQuantity(
                 f"adjusting {sku} at {location_code} by {on_hand} would leave {on_hand} on hand"
@@ -168,10 +158,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
             with self.session.begin_nested():
                 self.session.execute(insert(self.table).values(row))
         except IntegrityError:
-            c = self.table.c
-            return self._move(
-                sku, location_code, c.on_hand + on_hand >= c.reserved, on_hand=c.on_hand + on_hand
-            )
+            return self._move(_ADJUST, key, delta=on_hand)
         return True
 
     def _current(self, key: tuple[str, str]) -> Row | None:
@@ -185,36 +172,75 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
             raise NotFound("stock", f"{sku}@{location_code}")
         raise InvalidQuantity(message(tr.stock_from(row, [])))
 
-    def _refresh(self, key: tuple[str, str]) -> None:
+    def _sync(self, key: tuple[str, str], row: Mapping[Any, Any]) -> None:
         """Bring an entity this transaction already holds in line with the row just moved."""
-        if key not in self._loaded:
+        held = self._loaded.get(key)
+        if held is None:
             return
-        item = self._loaded[key][0]
-        row = self._current(key)
-        if row is None:
-            return
-        fresh = tr.stock_from(row, self._children([key]).get(key, []))
-        item.on_hand, item.reserved, item.version = fresh.on_hand, fresh.reserved, fresh.version
-        item.safety_stock, item.reorder_point = fresh.safety_stock, fresh.reorder_point
-        item.channel_allocations = fresh.channel_allocations
+        item = held[0]
+        item.on_hand, item.reserved, item.version = row["on_hand"], row["reserved"], row["version"]
+        item.safety_stock, item.reorder_point = row["safety_stock"], row["reorder_point"]
         self._loaded[key] = (item, self.dump(item))
 
 
-def _fenced_for_others(channel: str | None) -> Any:
-    """Units allocated to channels other than `channel` (all of them when it is None)."""
-    a = orm.stock_allocations.c
-    s = orm.stock.c
-    conditions = [a.sku == s.sku, a.location_code == s.location_code]
-    if channel is not None:
-        conditions.append(a.channel != channel)
+def _positive(quantity: int) -> None:
+    if quantity <= 0:
+        raise InvalidQuantity(f"quantity must be positive, got {quantity}")
+
+
+# -- the prepared statements ------------------------------------------------------------------
+# Built once: constructing a statement costs more than running it on SQLite. Parameters:
+# b_sku, b_loc (the row), b_q (a quantity), b_delta, b_channel; the b_ prefix because
+# SQLAlchemy reserves column names for the SET clause.
+
+_s = orm.stock.c
+_a = orm.stock_allocations.c
+_Q = bindparam("b_q", type_=Integer())
+_DELTA = bindparam("b_delta", type_=Integer())
+
+
+def _fenced_for_others(*, all_channels: bool) -> Any:
+    """Units allocated to channels other than :channel (to every channel if `all_channels`)."""
+    conditions = [_a.sku == _s.sku, _a.location_code == _s.location_code]
+    if not all_channels:
+        conditions.append(_a.channel != bindparam("b_channel", type_=String()))
     return (
-        select(func.coalesce(func.sum(a.units), 0))
+        select(func.coalesce(func.sum(_a.units), 0))
         .where(*conditions)
         .correlate(orm.stock)
         .scalar_subquery()
     )
 
 
-def _positive(quantity: int) -> None:
-    if quantity <= 0:
-        raise InvalidQuantity(f"quantity must be positive, got {quantity}")
+def _conditional(condition: Any, **values: Any) -> Update:
+    return (
+        update(orm.stock)
+        .where(_s.sku == bindparam("b_sku"), _s.location_code == bindparam("b_loc"), condition)
+        .values(version=_s.version + 1, **values)
+        .returning(_s.on_hand, _s.reserved, _s.safety_stock, _s.reorder_point, _s.version)
+    )
+
+
+_FREE = _s.on_hand - _s.reserved - _s.safety_stock
+# The WHERE clauses are Stock.available_for(channel) >= q and friends, in SQL.
+_RESERVE_FOR_ANYONE = _conditional(
+    _FREE - _fenced_for_others(all_channels=True) >= _Q, reserved=_s.reserved + _Q
+)
+_RESERVE_FOR_CHANNEL = _conditional(
+    _FREE - _fenced_for_others(all_channels=False) >= _Q, reserved=_s.reserved + _Q
+)
+_RELEASE = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q)
+_CONSUME = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q, on_hand=_s.on_hand - _Q)
+_ADJUST = _conditional(_s.on_hand + _DELTA >= _s.reserved, on_hand=_s.on_hand + _DELTA)
+# A reservation first uses up the channel's own allocation, never below zero.
+_CONSUME_ALLOCATION = (
+    update(orm.stock_allocations)
+    .where(
+        _a.sku == bindparam("b_sku"),
+        _a.location_code == bindparam("b_loc"),
+        _a.channel == bindparam("b_channel"),
+        _a.units > 0,
+    )
+    .values(units=case((_a.units > _Q, _a.units - _Q), else_=0))
+    .returning(_a.units)
+)
