@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.service_layer.unit_of_work import UnitOfWork
-from ordo.settings import Settings
+from ordo.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,14 @@ def ensure_sqlite_directory(database_url: str) -> None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
-    Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(url.database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(
+            f"ORDO_DATABASE_URL: cannot create {folder} for the SQLite file "
+            f"({error.strerror}); check ORDO_DATA_DIR or ORDO_DATABASE_URL"
+        ) from None
 
 
 def configure_logging(settings: Settings) -> None:

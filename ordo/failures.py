@@ -7,7 +7,7 @@ its traceback.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from engine.domain.errors import DomainError
 from ordo.settings import SettingsError
@@ -39,6 +39,10 @@ def describe_failure(error: BaseException) -> tuple[str, int] | None:
         return error.message, EXIT_FAILURE
     if isinstance(error, OperationalError):
         return f"database unavailable: {_first_line(error.orig or error)}", EXIT_FAILURE
+    if type(error) is DatabaseError:
+        # The generic kind only, e.g. an SQLite path that holds something else ("file is not
+        # a database"); integrity and programming errors are bugs and keep their traceback.
+        return f"database error: {_first_line(error.orig or error)}", EXIT_FAILURE
     if isinstance(error, ArgumentError):
         return f"ORDO_DATABASE_URL: {_first_line(error)}", EXIT_FAILURE
     if type(error).__name__ == "DatabaseConfigError":

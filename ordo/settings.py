@@ -217,6 +217,8 @@ def load_settings(settings_file: str | Path | None = None, **overrides: Any) -> 
 def _read_settings_file(path: Path) -> dict[str, Any]:
     """Read a `.env` or YAML settings file into field names -> raw values."""
     where = f"{SETTINGS_FILE_VARIABLE} {path}"
+    if path.is_dir():
+        raise SettingsError(f"{where}: is a folder, not a settings file")
     if not path.is_file():
         raise SettingsError(f"{where}: no such file")
     if path.suffix.lower() in (".yaml", ".yml"):

@@ -85,3 +85,33 @@ def test_an_unreachable_database_is_one_line_and_exit_1(monkeypatch: pytest.Monk
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: database unavailable: ")
+
+
+def test_a_settings_path_that_is_a_folder_is_named_as_such(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--settings", str(tmp_path), "db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: ORDO_SETTINGS_FILE {tmp_path}: is a folder, not a settings file"
+    )
+
+
+def test_a_data_folder_that_cannot_be_created_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ORDO_DATA_DIR", str(blocker / "data"))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(f"error: ORDO_DATABASE_URL: cannot create {blocker}")
+
+
+def test_an_sqlite_path_holding_something_else_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    impostor = tmp_path / "ordo.sqlite3"
+    impostor.write_text("these are not the tables you are looking for\n" * 100)
+    monkeypatch.setenv("ORDO_DATABASE_URL", f"sqlite:///{impostor}")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: database error: file is not a database"
