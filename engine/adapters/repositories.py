@@ -22,6 +22,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -29,8 +30,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from engine.adapters import orm
 from engine.adapters import translation as tr
@@ -50,6 +53,12 @@ from engine.domain.orders import Order, OrderStatus
 from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
+_BY_KEY: dict[type, Select[Any]] = {}
+_LINES_OF_ORDERS = (
+    select(orm.order_lines)
+    .where(orm.order_lines.c.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(orm.order_lines.c.order_id, orm.order_lines.c.position)
+)
 T = TypeVar("T")
 Row = dict[str, Any]
 Rows = list[Row]
@@ -73,6 +82,11 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self.session = session
         self._new: dict[K, T] = {}
         self._loaded: dict[K, tuple[T, Snapshot]] = {}
+
+    def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+        # The session's connection directly: the ORM layer of Session.execute adds nothing for
+        # Core statements and costs about as much as SQLite takes to run them.
+        return self.session.connection().execute(statement, params)
 
     # -- translation, per entity --------------------------------------------------------------
     @abc.abstractmethod
@@ -110,8 +124,23 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             return self._new[key]
         if key in self._loaded:
             return self._loaded[key][0]
-        found = self._query(self._where_key(key), limit=1)
+        values = key if isinstance(key, tuple) else (key,)
+        params = {f"k_{c}": v for c, v in zip(self.key_columns, values, strict=True)}
+        found = self._run(self._by_key(), params)
         return found[0] if found else None
+
+    @classmethod
+    def _by_key(cls) -> Select[Any]:
+        """SELECT by primary key, built once per repository class (building costs more than
+        running it)."""
+        stmt = _BY_KEY.get(cls)
+        if stmt is None:
+            c = cls.table.c
+            stmt = select(cls.table).where(
+                *(c[name] == bindparam(f"k_{name}") for name in cls.key_columns)
+            )
+            _BY_KEY[cls] = stmt
+        return stmt
 
     def list(self, limit: int = 100, offset: int = 0) -> Sequence[T]:
         return self._query(None, limit=limit, offset=offset)
@@ -127,13 +156,16 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     def _query(
         self, where: ColumnElement[bool] | None, limit: int | None = None, offset: int = 0
     ) -> Sequence[T]:
-        self.flush()
         stmt = self._statement(where)
         if limit is not None:
             stmt = stmt.limit(limit)
         if offset:
             stmt = stmt.offset(offset)
-        return self._materialise([dict(r) for r in self.session.execute(stmt).mappings()])
+        return self._run(stmt)
+
+    def _run(self, stmt: Select[Any], params: Row | None = None) -> Sequence[T]:
+        self.flush()
+        return self._materialise([dict(r) for r in self._execute(stmt, params).mappings()])
 
     def _materialise(self, rows: Sequence[Row]) -> Sequence[T]:
         keys = [self._key_from_row(row) for row in rows]
@@ -162,9 +194,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         rows = [self._stamp_insert(row, now) for row, _ in dumped.values()]
         children = [child for _, kids in dumped.values() for child in kids]
         try:
-            self.session.execute(insert(self.table), rows)
+            self._execute(insert(self.table), rows)
             if children and self.child_table is not None:
-                self.session.execute(insert(self.child_table), children)
+                self._execute(insert(self.child_table), children)
         except IntegrityError as exc:
             keys = ", ".join(tr.show_key(k) for k in dumped)
             raise Conflict(
@@ -194,8 +226,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         try:
             if changed:
                 stmt = update(self.table).where(where).values(self._stamp_update(changed))
-                result = self.session.execute(stmt)
-                if self.versioned and result.rowcount == 0:  # type: ignore[attr-defined]
+                result = self._execute(stmt)
+                if self.versioned and result.rowcount == 0:
                     raise Conflict(
                         f"{self.entity} '{tr.show_key(key)}' was changed by someone else since "
                         "it was read; reload it and try again"
@@ -212,13 +244,13 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         assert self.child_table is not None
         values = key if isinstance(key, tuple) else (key,)
         link = [self.child_table.c[name] for name in self.child_link]
-        self.session.execute(
+        self._execute(
             delete(self.child_table).where(
                 and_(*(c == v for c, v in zip(link, values, strict=True)))
             )
         )
         if kids:
-            self.session.execute(insert(self.child_table), kids)
+            self._execute(insert(self.child_table), kids)
 
     child_link: ClassVar[tuple[str, ...]] = ()
 
@@ -251,10 +283,8 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         return tr.order_from(row, children)
 
     def _children(self, keys: list[str]) -> dict[str, list[Row]]:
-        lines = orm.order_lines
-        stmt = select(lines).where(lines.c.order_id.in_(keys)).order_by(lines.c.position)
         grouped: dict[str, list[Row]] = {}
-        for r in self.session.execute(stmt).mappings():
+        for r in self._execute(_LINES_OF_ORDERS, {"order_ids": keys}).mappings():
             grouped.setdefault(r["order_id"], []).append(dict(r))
         return grouped
 
@@ -388,7 +418,7 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
             c.created_at < end,
             c.status.not_in([ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]),
         )
-        return int(self.session.execute(stmt).scalar_one())
+        return int(self._execute(stmt).scalar_one())
 
 
 class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
@@ -452,8 +482,11 @@ class SqlAuditLog(uow_api.AuditLog):
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+        return self.session.connection().execute(statement, params)
+
     def append(self, entry: AuditEntry) -> None:
-        self.session.execute(insert(orm.audit_log).values(tr.audit_row(entry)))
+        self._execute(insert(orm.audit_log).values(tr.audit_row(entry)))
 
     def list(
         self,
@@ -470,7 +503,7 @@ class SqlAuditLog(uow_api.AuditLog):
             stmt = stmt.where(c.entity == entity)
         if entity_id is not None:
             stmt = stmt.where(c.entity_id == entity_id)
-        rows = self.session.execute(stmt.limit(limit).offset(offset)).mappings()
+        rows = self._execute(stmt.limit(limit).offset(offset)).mappings()
         return [tr.audit_from(dict(r)) for r in rows]
 
 

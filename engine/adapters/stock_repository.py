@@ -60,10 +60,8 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         return tr.stock_from(row, children)
 
     def _children(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Row]]:
-        a = orm.stock_allocations.c
-        stmt = select(orm.stock_allocations).where(tuple_(a.sku, a.location_code).in_(keys))
         grouped: dict[tuple[str, str], list[Row]] = {}
-        for r in self.session.execute(stmt.order_by(a.channel)).mappings():
+        for r in self._execute(_ALLOCATIONS_OF, {"b_keys": keys}).mappings():
             grouped.setdefault((r["sku"], r["location_code"]), []).append(dict(r))
         return grouped
 
@@ -81,7 +79,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         """Run one prepared conditional UPDATE; False when its condition refused the row."""
         self.flush()
         values = {"b_sku": key[0], "b_loc": key[1], **{f"b_{k}": v for k, v in params.items()}}
-        row = self.session.execute(statement, values).first()
+        row = self._execute(statement, values).first()
         if row is None:
             return False
         self._sync(key, row._mapping)
@@ -95,7 +93,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         if not self._move(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel):
             return False
         params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
-        left = self.session.execute(_CONSUME_ALLOCATION, params).scalar()
+        left = self._execute(_CONSUME_ALLOCATION, params).scalar()
         held = self._loaded.get(key)
         if held is not None and left is not None:
             held[0].channel_allocations[channel] = left
@@ -156,13 +154,13 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         try:
             # A savepoint: losing the race to insert must not abort the whole transaction.
             with self.session.begin_nested():
-                self.session.execute(insert(self.table).values(row))
+                self._execute(insert(self.table).values(row))
         except IntegrityError:
             return self._move(_ADJUST, key, delta=on_hand)
         return True
 
     def _current(self, key: tuple[str, str]) -> Row | None:
-        found = self.session.execute(select(self.table).where(self._where_key(key))).mappings()
+        found = self._execute(select(self.table).where(self._where_key(key))).mappings()
         row = found.first()
         return None if row is None else dict(row)
 
@@ -232,6 +230,11 @@ _RESERVE_FOR_CHANNEL = _conditional(
 _RELEASE = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q)
 _CONSUME = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q, on_hand=_s.on_hand - _Q)
 _ADJUST = _conditional(_s.on_hand + _DELTA >= _s.reserved, on_hand=_s.on_hand + _DELTA)
+_ALLOCATIONS_OF = (
+    select(orm.stock_allocations)
+    .where(tuple_(_a.sku, _a.location_code).in_(bindparam("b_keys", expanding=True)))
+    .order_by(_a.sku, _a.location_code, _a.channel)
+)
 # A reservation first uses up the channel's own allocation, never below zero.
 _CONSUME_ALLOCATION = (
     update(orm.stock_allocations)
