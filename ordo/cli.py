@@ -20,7 +20,13 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ordo import demo, serving
-from ordo.admin_key import ensure_admin_key, register_configured_key
+from ordo.admin_key import (
+    ensure_admin_key,
+    issue_key,
+    list_keys,
+    register_configured_key,
+    revoke_key,
+)
 from ordo.bootstrap import build_app_container, configure_logging
 from ordo.failures import CommandError, describe_failure
 from ordo.settings import Settings, load_settings
@@ -55,7 +61,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(keys_app, name="keys")
 
 
 @dataclass
@@ -155,7 +163,8 @@ def up(ctx: typer.Context) -> None:
         if demo.database_is_empty(container.uow_factory):
             out.print("empty database: loading the demo data")
             _print_summary(demo.seed_demo(container.uow_factory, live=True))
-        _print_issued_key(ensure_admin_key(container), settings)
+        issued = ensure_admin_key(container)
+        _print_issued_key(issued, settings)
         children: list[subprocess.Popen[bytes]] = []
         try:
             children.append(serving.start_worker(_settings_file(ctx)))
@@ -163,6 +172,12 @@ def up(ctx: typer.Context) -> None:
             if serving.console_script() is not None:
                 children.append(serving.start_console(settings))
                 out.print(f"console on http://{settings.api_host}:{settings.console_port}")
+                # The key is shown only when issued; later starts must say where it came from.
+                out.print(
+                    "sign in to the console with the admin API key "
+                    + ("above" if issued else "printed when this database was first set up")
+                    + " (or the one in ORDO_BOOTSTRAP_ADMIN_KEY)"
+                )
             else:
                 out.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
             out.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
@@ -196,6 +211,56 @@ def worker(
     settings = _settings(ctx)
     with build_app_container(settings) as container:
         run_workers(build_workers(container, name=name, concurrency=concurrency))
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    role: Annotated[
+        str, typer.Option(help="admin, analyst, support, warehouse, channel or customer.")
+    ],
+    channel: Annotated[str, typer.Option(help="The channel a channel key ingests for.")] = "",
+    location: Annotated[
+        list[str] | None, typer.Option(help="A location a warehouse key works (repeatable).")
+    ] = None,
+    customer: Annotated[str, typer.Option(help="The customer a customer key belongs to.")] = "",
+) -> None:
+    """Issue an API key and print it once (it is never stored, only its hash)."""
+    settings = _settings(ctx)
+    with build_app_container(settings) as container:
+        key_id, plaintext = issue_key(
+            container, name, role, channel=channel, locations=location or (), customer_id=customer
+        )
+    out = _out()
+    out.print(f"API key {key_id} for {escape(name)} ({role}); shown once, keep it:")
+    out.print(plaintext, soft_wrap=True, markup=False)
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """List API keys (never their secrets)."""
+    with build_app_container(_settings(ctx)) as container:
+        keys = list_keys(container)
+    table = Table(show_edge=False)
+    for column in ("id", "name", "role", "scope", "created", "revoked"):
+        table.add_column(column)
+    for key in keys:
+        scope = key.channel or ",".join(key.locations) or key.customer_id
+        revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else ""
+        created = key.created_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(key.id, escape(key.name), str(key.role), scope, created, revoked)
+    _out().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id.")]
+) -> None:
+    """Revoke an API key; it stops working within the API's key cache time (seconds)."""
+    with build_app_container(_settings(ctx)) as container:
+        key = revoke_key(container, key_id)
+    _out().print(f"API key {key.id} ({escape(key.name)}) is revoked")
 
 
 RulesetFiles = Annotated[
