@@ -51,6 +51,20 @@ class ActionPlan:
                       now)
 
 
+def is_static(program: Program, rule: ast.Rule) -> bool:
+    """Whether a rule's actions depend on nothing but the ruleset (then one Match serves all)."""
+    if rule in program.windows and any(w.by is not None for w in program.windows[rule]) and \
+            any(a.verb == "alert" for a in rule.actions):
+        return False
+    for action in rule.actions:
+        if action.cond is not None:
+            return False
+        template = program.templates.get((action, "message"))
+        if template is not None and not template.is_static:
+            return False
+    return True
+
+
 def plan_rule(program: Program, rule: ast.Rule, function: FunctionFactory) -> list[ActionPlan]:
     """Prepare the actions of one rule."""
     windows = program.windows.get(rule, [])

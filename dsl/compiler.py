@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,9 +27,11 @@ from typing import Any
 from dsl import ast, runtime
 from dsl.actions import ExprFunction
 from dsl.model import Program
+from dsl.results import Match
 from dsl.windows import WindowStore
 
-MIN_BUCKETED = 6  # below this many rules a dispatch costs more than it saves
+_PATH_LOCAL = re.compile(r"\bp(\d+)\b")
+MIN_BUCKETED = 16  # below this many rules a dispatch costs more than it saves
 MAX_INDEX_DEPTH = 4
 MAX_IN_VALUES = 64
 INLINE_BUCKETS = 3  # up to this many buckets an if/elif chain beats a dict lookup
@@ -72,8 +76,11 @@ class _Codegen:
         self.program = program
         self.namespace: dict[str, Any] = {"__builtins__": {}, **runtime.BUILTINS,
                                           "_get": _get, "_sorted": sorted,
+                                          "_index": operator.attrgetter("index"),
                                           "_Dispatch": _Dispatch}
         self._pooled: dict[tuple[str, Any], str] = {}
+        self.path_names: dict[str, str] = {}  # access code -> local name
+        self.path_access: dict[str, str] = {}  # local name -> access code
 
     def pool(self, value: Any, prefix: str = "k") -> str:
         """Name a constant in the generated module (same value, same name)."""
@@ -121,7 +128,25 @@ class _Codegen:
         obj = self.expr(node.obj)
         if self.optional(node.obj):
             return f"_get({obj}, {node.name!r})"
-        return f"{obj}[{node.name!r}]"
+        access = f"{obj}[{node.name!r}]"
+        if not self.plain_path(node):
+            return access
+        # A fact path read once per function into a local: rules of one ruleset test the same
+        # few fields over and over, and a local costs less than a dictionary lookup.
+        name = self.path_names.get(access)
+        if name is None:
+            name = f"p{len(self.path_names)}"
+            self.path_names[access] = name
+            self.path_access[name] = access
+        return name
+
+    def plain_path(self, node: ast.Expr) -> bool:
+        """A chain of fields from a fact root, none of the records on the way optional."""
+        while isinstance(node, ast.Field):
+            if self.program.types[node.obj].optional:
+                return False
+            node = node.obj
+        return isinstance(node, ast.Name) and self.program.refs[node].kind == "root"
 
     def g_index(self, node: ast.Index) -> str:
         key = self.expr(node.key)
@@ -230,8 +255,9 @@ def _get(obj: Any, key: str) -> Any:
 class CompiledRunner:
     """Runs a program through Python code generated for it once."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, static_rules: list[bool]) -> None:
         self.program = program
+        self.static_rules = static_rules
         self.rules = program.rules
         self.first = program.tree.header.policy == "first"
         self.gen = _Codegen(program)
@@ -239,12 +265,26 @@ class CompiledRunner:
         self.source = self._generate()
         code = compile(self.source, f"<ruleset {program.tree.header.name}>", "exec")
         exec(code, self.gen.namespace)  # the namespace has no builtins; see the module docstring
-        self._run: Callable[..., list[int]] = self.gen.namespace["_run"]
+        self._run: Callable[..., list[Match]] = self.gen.namespace["_run"]
         for node, name in self._expression_names.items():
             self._functions[node] = self.gen.namespace[name]
 
-    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[int]:
+    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[Match]:
         return self._run(facts, now, store)
+
+    def bind(self, static: list[Match | None], build: Callable[[int, Any, Any], Match]) -> None:
+        """Give the generated code the shared matches and the builder of the others."""
+        for index, match in enumerate(static):
+            self.gen.namespace[f"_M{index}"] = match
+        self.gen.namespace["_B"] = build
+
+    def _match_code(self, index: int) -> str:
+        return f"_M{index}" if self.static_rules[index] else f"_B({index}, f, now)"
+
+    @property
+    def run_function(self) -> Callable[..., list[Match]]:
+        """The generated function, for callers that want to skip the method call."""
+        return self._run
 
     def function(self, node: ast.Expr) -> ExprFunction:
         return self._functions[node]
@@ -273,16 +313,29 @@ class CompiledRunner:
         lines.extend(body)
         if isinstance(tree, _Split):
             # Buckets and the rest interleave; restore priority order.
-            lines.append("    m = _sorted(m)")
+            lines.append("    if m:")
+            lines.append("        m = _sorted(m, key=_index)")
             if self.first:
                 lines.append("    return m[:1]")
         lines.append("    return m")
         return "\n".join([*self._helpers, *lines]) + "\n"
 
     def _hoist(self, body: list[str], indent: str) -> list[str]:
+        """Read, at the top of a function, the roots and fact paths its body uses."""
         text = "\n".join(body)
-        return [f"{indent}r_{root} = f[{root!r}]" for root in sorted(self._all_roots())
-                if f"r_{root}" in text]
+        needed = {int(n) for n in _PATH_LOCAL.findall(text)}
+        pending = list(needed)
+        while pending:  # `p1 = p0['country']` needs p0 too
+            for parent in _PATH_LOCAL.findall(self.gen.path_access[f"p{pending.pop()}"]):
+                if int(parent) not in needed:
+                    needed.add(int(parent))
+                    pending.append(int(parent))
+        # Parents get lower numbers than their fields, so numeric order is dependency order.
+        accesses = [f"{indent}p{n} = {self.gen.path_access[f'p{n}']}" for n in sorted(needed)]
+        text += "\n".join(accesses)
+        roots = [f"{indent}r_{root} = f[{root!r}]" for root in sorted(self._all_roots())
+                 if f"r_{root}" in text]
+        return roots + accesses
 
     def _all_roots(self) -> set[str]:
         if self._roots is None:
@@ -310,9 +363,9 @@ class CompiledRunner:
                 out.append(f"{indent}rule = {rule.name!r}" if self._has_window(rule) else "")
                 out.append(f"{indent}if {self._condition(entry)}:")
                 if sequential and self.first:
-                    out.append(f"{indent}    return [{entry.index}]")
+                    out.append(f"{indent}    return [{self._match_code(entry.index)}]")
                 else:
-                    out.append(f"{indent}    m += ({entry.index},)")
+                    out.append(f"{indent}    m += ({self._match_code(entry.index)},)")
             return [line for line in out if line]
         self._counter += 1
         number = self._counter
@@ -405,7 +458,7 @@ class CompiledRunner:
         path, other = node.left, node.right
         if node.op == "==" and not isinstance(path, ast.Field):
             path, other = other, path
-        if not isinstance(path, ast.Field) or not self._plain_path(path):
+        if not isinstance(path, ast.Field) or not self.gen.plain_path(path):
             return None
         if self.program.types[path].kind not in ("str", "int", "bool"):
             return None
@@ -420,13 +473,6 @@ class CompiledRunner:
             values = sorted(members, key=repr)
         return _path_key(path), path, values
 
-    def _plain_path(self, node: ast.Expr) -> bool:
-        """A chain of fields from a fact root, none of the records on the way optional."""
-        while isinstance(node, ast.Field):
-            if self.program.types[node.obj].optional:
-                return False
-            node = node.obj
-        return isinstance(node, ast.Name) and self.program.refs[node].kind == "root"
 
 
 def _conjuncts(node: ast.Expr) -> list[ast.Expr]:

@@ -15,6 +15,7 @@ from typing import Any
 from dsl import ast, runtime
 from dsl.actions import ExprFunction
 from dsl.model import Program
+from dsl.results import Match
 from dsl.windows import WindowStore
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -163,16 +164,22 @@ class InterpretedRunner:
         self.evaluator = Evaluator(program)
         self.rules = program.rules
         self.first = program.tree.header.policy == "first"
+        self.static: list[Match | None] = []
+        self.build: Callable[[int, Any, Any], Match] | None = None
 
-    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[int]:
+    def bind(self, static: list[Match | None], build: Callable[[int, Any, Any], Match]) -> None:
+        self.static, self.build = static, build
+
+    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[Match]:
+        assert self.build is not None, "bind() before run()"
         today = runtime.date_of(now)
-        matched: list[int] = []
+        matched: list[Match] = []
         for index, rule in enumerate(self.rules):
             if not _active(rule, today):
                 continue
             env = Env(facts, now, None, store, rule.name)
             if self.evaluator.ev(rule.condition, env):
-                matched.append(index)
+                matched.append(self.static[index] or self.build(index, facts, now))
                 if self.first:
                     break
         return matched

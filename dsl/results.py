@@ -10,6 +10,7 @@ nothing on the hot path.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,8 @@ class Match:
     rule: str
     priority: int
     actions: list[Action]
+    # Position of the rule in evaluation order (the trace and the runners' ordering use it).
+    index: int = field(default=-1, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "priority": self.priority,
@@ -125,18 +128,19 @@ class Trace:
                 "evaluated": self.evaluated, "matched": self.matched}
 
 
-class Evaluation:
-    """The outcome of evaluating a ruleset against one set of facts."""
+class Evaluation(tuple[Any, ...]):
+    """The outcome of evaluating a ruleset against one set of facts.
 
-    __slots__ = ("_first", "_matched", "_rules", "_today", "matches")
+    Built as `Evaluation((matches, rules, now, first))`: an immutable record on a tuple, because
+    it is created once per evaluated event and a tuple costs a third of an object with slots.
+    """
 
-    def __init__(self, matches: list[Match], matched: Sequence[int], rules: Sequence[RuleInfo],
-                 today: dt.date | None, first: bool) -> None:
-        self.matches = matches
-        self._matched = matched
-        self._rules = rules
-        self._today = today
-        self._first = first
+    __slots__ = ()
+
+    matches: list[Match] = property(operator.itemgetter(0))  # type: ignore[assignment]
+    _rules: Sequence[RuleInfo] = property(operator.itemgetter(1))  # type: ignore[assignment]
+    _now: Any = property(operator.itemgetter(2))
+    _first: bool = property(operator.itemgetter(3))  # type: ignore[assignment]
 
     @property
     def actions(self) -> list[Action]:
@@ -144,12 +148,13 @@ class Evaluation:
 
     @property
     def trace(self) -> Trace:
-        by_index = {index: match for index, match in zip(self._matched, self.matches,
-                                                         strict=True)}
-        stop = self._matched[0] if self._first and self._matched else None
+        by_index = {match.index: match for match in self.matches}
+        stop = self.matches[0].index if self._first and self.matches else None
+        now = self._now
+        today = now.date() if isinstance(now, dt.datetime) else now
         entries = []
         for index, info in enumerate(self._rules):
-            status = info.active_on(self._today)
+            status = info.active_on(today)
             actions: list[dict[str, Any]] = []
             if status == "active":
                 if stop is not None and index > stop:

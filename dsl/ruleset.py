@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from dsl import ast, checker, lints, parser
-from dsl.actions import ActionPlan, ExprFunction, plan_rule
+from dsl.actions import ActionPlan, ExprFunction, is_static, plan_rule
 from dsl.compiler import CompiledRunner
 from dsl.diagnostics import Diagnostic, EvaluationError, Reporter, RuleError
 from dsl.interpreter import InterpretedRunner
@@ -26,8 +26,12 @@ RUNNERS = ("compiled", "interpreted")
 
 
 class Runner(Protocol):
-    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[int]:
-        """Indices (into the program's ordered rules) of the matching rules, policy applied."""
+    def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[Match]:
+        """The matches, in evaluation order with the policy applied."""
+        ...
+
+    def bind(self, static: list[Match | None], build: Any) -> None:
+        """Hand over the shared matches and the builder of the others."""
         ...
 
     def function(self, node: ast.Expr) -> ExprFunction:
@@ -77,19 +81,27 @@ class Ruleset:
         ordered = program.rules
         self.rules = [RuleInfo(r.name, r.priority, r.enabled, r.effective_from,
                                r.effective_until, r.line) for r in ordered]
-        self._runner: Runner = (CompiledRunner(program) if runner == "compiled"
+        static_rules = [is_static(program, r) for r in ordered]
+        self._runner: Runner = (CompiledRunner(program, static_rules) if runner == "compiled"
                                 else InterpretedRunner(program))
         self._plans: list[list[ActionPlan]] = [plan_rule(program, r, self._runner.function)
                                                for r in ordered]
         # Matches that depend on nothing but the ruleset are built once and shared.
         self._static: list[Match | None] = [
-            Match(r.name, r.priority, [p.build({}, None) for p in plans])
-            if all(p.is_static for p in plans) else None
-            for r, plans in zip(ordered, self._plans, strict=True)]
+            Match(r.name, r.priority, [p.build({}, None) for p in plans], index)
+            if static_rules[index] else None
+            for index, (r, plans) in enumerate(zip(ordered, self._plans, strict=True))]
+        self._runner.bind(self._static, self._match)
         self._priorities = [r.priority for r in ordered]
         self._names = [r.name for r in ordered]
         self._first = self.policy == "first"
         self._needs_now = bool(program.clocked)
+        self._run = self._runner.run
+        # Without clock-dependent rules, "nothing matched" is always the same answer.
+        self._empty = (None if self._needs_now
+                       else Evaluation(([], self.rules, None, self._first)))
+        if isinstance(self._runner, CompiledRunner):
+            self._run = self._runner.run_function  # the generated function itself, no wrapper
 
     @property
     def source(self) -> str:
@@ -101,18 +113,18 @@ class Ruleset:
         """Evaluate every rule against `facts`; `now` defaults to the current UTC time."""
         if now is None and self._needs_now:
             now = dt.datetime.now(dt.UTC)
+        # The hot path of the whole product: the runner returns the matches themselves.
         try:
-            matched = self._runner.run(facts, now, windows)
-            static = self._static
-            matches = [static[i] or self._match(i, facts, now) for i in matched]
+            matches = self._run(facts, now, windows)
         except (KeyError, TypeError, LookupError, AttributeError, ValueError) as error:
             raise self._failure(error) from error
-        return Evaluation(matches, matched, self.rules,
-                          now.date() if isinstance(now, dt.datetime) else now, self._first)
+        if not matches and self._empty is not None:
+            return self._empty
+        return Evaluation((matches, self.rules, now, self._first))
 
     def _match(self, index: int, facts: Mapping[str, Any], now: Any) -> Match:
         return Match(self._names[index], self._priorities[index],
-                     [plan.build(facts, now) for plan in self._plans[index]])
+                     [plan.build(facts, now) for plan in self._plans[index]], index)
 
     def _failure(self, error: Exception) -> EvaluationError:
         if isinstance(error, KeyError):

@@ -1,0 +1,1 @@
+"""Benchmarks, each reporting ratios against named baselines run in the same process."""
