@@ -1,14 +1,17 @@
-"""The first admin API key, so a fresh Ordo can be used at all.
+"""API keys from the command line: the first admin key, and `ordo keys create|list|revoke`.
 
 `ordo demo` and `ordo up` make sure an admin key exists: the one configured in
 `ORDO_BOOTSTRAP_ADMIN_KEY` (registered, never printed), or else a new one issued when the
 database has no active admin key yet, whose plaintext is printed once and never stored.
 `ordo serve` only registers a configured key: a production server does not print secrets.
+`ordo keys` issues, lists and revokes keys directly in the database, for the operator who has
+no admin key at hand (the API's `/v1/keys` needs one).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from engine.adapters.orm_api import SqlApiKeyStore
 from engine.domain.access import ApiKey, Role
@@ -59,6 +62,42 @@ def ensure_admin_key(container: Container) -> str | None:
         store, ISSUED_KEY_NAME, Role.ADMIN, server_secret=_server_secret(container)
     )
     return plaintext
+
+
+def issue_key(
+    container: Container,
+    name: str,
+    role: str,
+    *,
+    channel: str = "",
+    locations: Sequence[str] = (),
+    customer_id: str = "",
+) -> tuple[str, str]:
+    """A new key's `(id, plaintext)`; the plaintext is shown once and never stored."""
+    if role not in {str(known) for known in Role}:
+        choices = ", ".join(str(known) for known in Role)
+        raise CommandError(f"--role: must be one of {choices}, got {role!r}")
+    return create_api_key(
+        SqlApiKeyStore(container.session_factory),
+        name,
+        role,
+        server_secret=_server_secret(container),
+        channel=channel,
+        locations=locations,
+        customer_id=customer_id,
+        created_by="ordo keys",
+    )
+
+
+def list_keys(container: Container) -> Sequence[ApiKey]:
+    return SqlApiKeyStore(container.session_factory).list()
+
+
+def revoke_key(container: Container, key_id: str) -> ApiKey:
+    key = SqlApiKeyStore(container.session_factory).revoke(key_id, utcnow())
+    if key is None:
+        raise CommandError(f"no API key with id {key_id!r} (see `ordo keys list`)")
+    return key
 
 
 def _server_secret(container: Container) -> str:

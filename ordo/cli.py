@@ -20,7 +20,13 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ordo import demo, serving
-from ordo.admin_key import ensure_admin_key, register_configured_key
+from ordo.admin_key import (
+    ensure_admin_key,
+    issue_key,
+    list_keys,
+    register_configured_key,
+    revoke_key,
+)
 from ordo.bootstrap import build_app_container, configure_logging
 from ordo.failures import CommandError, describe_failure
 from ordo.settings import Settings, load_settings
@@ -55,7 +61,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(keys_app, name="keys")
 
 
 @dataclass
@@ -203,6 +211,56 @@ def worker(
     settings = _settings(ctx)
     with build_app_container(settings) as container:
         run_workers(build_workers(container, name=name, concurrency=concurrency))
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    role: Annotated[
+        str, typer.Option(help="admin, analyst, support, warehouse, channel or customer.")
+    ],
+    channel: Annotated[str, typer.Option(help="The channel a channel key ingests for.")] = "",
+    location: Annotated[
+        list[str] | None, typer.Option(help="A location a warehouse key works (repeatable).")
+    ] = None,
+    customer: Annotated[str, typer.Option(help="The customer a customer key belongs to.")] = "",
+) -> None:
+    """Issue an API key and print it once (it is never stored, only its hash)."""
+    settings = _settings(ctx)
+    with build_app_container(settings) as container:
+        key_id, plaintext = issue_key(
+            container, name, role, channel=channel, locations=location or (), customer_id=customer
+        )
+    out = _out()
+    out.print(f"API key {key_id} for {escape(name)} ({role}); shown once, keep it:")
+    out.print(plaintext, soft_wrap=True, markup=False)
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """List API keys (never their secrets)."""
+    with build_app_container(_settings(ctx)) as container:
+        keys = list_keys(container)
+    table = Table(show_edge=False)
+    for column in ("id", "name", "role", "scope", "created", "revoked"):
+        table.add_column(column)
+    for key in keys:
+        scope = key.channel or ",".join(key.locations) or key.customer_id
+        revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else ""
+        created = key.created_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(key.id, escape(key.name), str(key.role), scope, created, revoked)
+    _out().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id.")]
+) -> None:
+    """Revoke an API key; it stops working within the API's key cache time (seconds)."""
+    with build_app_container(_settings(ctx)) as container:
+        key = revoke_key(container, key_id)
+    _out().print(f"API key {key.id} ({escape(key.name)}) is revoked")
 
 
 RulesetFiles = Annotated[

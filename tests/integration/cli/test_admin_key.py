@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from engine.adapters.orm_api import SqlApiKeyStore
 from engine.domain.access import Role
-from engine.service_layer.auth import Authenticator
+from engine.service_layer.auth import Authenticator, Unauthenticated
 from ordo.bootstrap import build_app_container
 from ordo.cli import app
 from ordo.settings import load_settings
@@ -70,4 +70,34 @@ def test_a_configured_key_whose_id_exists_with_another_secret_is_refused(
     assert result.exit_code == 1
     assert result.output.strip().startswith(
         "error: ORDO_BOOTSTRAP_ADMIN_KEY: key id c0ffee42 is already registered"
+    )
+
+
+def test_keys_created_on_the_command_line_work_until_revoked(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    created = runner.invoke(app, ["keys", "create", "Web shop", "--role", "channel",
+                                  "--channel", "web"])  # fmt: skip
+    assert created.exit_code == 0, created.output
+    plaintext = KEY.findall(created.output)[0]
+    assert authenticate(sqlite_url, plaintext) is Role.CHANNEL
+    key_id = plaintext.split("_")[1]
+    listed = runner.invoke(app, ["keys", "list"])
+    assert key_id in listed.output and "web" in listed.output
+    assert plaintext.split("_", 2)[2] not in listed.output
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    with pytest.raises(Unauthenticated):
+        authenticate(sqlite_url, plaintext)
+
+
+def test_an_unknown_role_is_one_line_listing_the_roles(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    result = runner.invoke(app, ["keys", "create", "x", "--role", "boss"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: --role: must be one of admin, analyst, support, warehouse, channel, customer, "
+        "got 'boss'"
     )
