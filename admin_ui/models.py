@@ -251,9 +251,7 @@ class SimulationJob(TypedDict):
 class SimulationResult(TypedDict):
     baseline: str
     runs: dict[str, dict[str, Any]]  # run name -> summary (kpis, rule_hits, dataset, rulesets)
-    diffs: dict[str, dict[str, Any]]  # variant -> comparison with the baseline
-    figures: dict[str, list[dict[str, Any]]]  # run name -> [{"id", "figure"}]
-    diff_figures: dict[str, list[dict[str, Any]]]
+    diffs: dict[str, dict[str, Any]]  # variant -> changed, changes, cost and distance deltas
 
 
 class ChangedOrder(TypedDict):

@@ -19,6 +19,13 @@ from admin_ui.roles import may
 from admin_ui.texts import when
 
 _JOB = "sim::job"
+# Breakdowns every run's KPIs carry, charted run against run.
+BREAKDOWNS = (
+    ("outcomes", "Orders by outcome"),
+    ("distance_histogram_km", "Shipments by distance (km buckets)"),
+    ("shipments_by_carrier", "Shipments by carrier and service"),
+    ("shipments_by_location", "Shipments by location (top 20)"),
+)
 POLL_SECONDS = 1.0
 
 # (KPI key, label, format, whether higher is better): the cards, in this order.
@@ -96,7 +103,7 @@ def _start(client: OrdoClient) -> None:
         )
         left, right = st.columns(2)
         limit = int(left.number_input("Replay only the first N orders (0: all)", 0, 10**7, 0))
-        workers = int(right.number_input("Processes", 0, 8, 2))
+        workers = int(right.number_input("Processes", 1, 8, 2))
         go = st.form_submit_button("Start simulation", type="primary")
     if go:
         job = client.start_simulation(
@@ -153,7 +160,7 @@ def _results(client: OrdoClient, job: SimulationJob, result: SimulationResult) -
             column.metric(label, value, delta, delta_color=colour)  # type: ignore[arg-type]
     _charts(result)
     for variant, diff in result["diffs"].items():
-        _diff(client, job, variant, diff)
+        _diff(client, job, variant, diff, int(baseline["kpis"].get("orders", 0)))
 
 
 def _charts(result: SimulationResult) -> None:
@@ -208,17 +215,36 @@ def _charts(result: SimulationResult) -> None:
     right.plotly_chart(costs, key="sim-costs")
     st.plotly_chart(rule_chart, key="sim-rules")
     with st.expander("More charts (outcomes, distance, carriers, locations)"):
-        for name, figures in result["figures"].items():
-            for figure in figures:
-                if figure["id"] != "rules":
-                    st.plotly_chart(go.Figure(figure["figure"]), key=f"sim-{name}-{figure['id']}")
+        for key, title in BREAKDOWNS:
+            figure = go.Figure(
+                [
+                    go.Bar(name=n, x=[str(k) for k in series], y=list(series.values()))
+                    for n in names
+                    if (series := _series(runs[n]["kpis"].get(key)))
+                ],
+                layout={"title": title, "barmode": "group"},
+            )
+            st.plotly_chart(figure, key=f"sim-{key}")
 
 
-def _diff(client: OrdoClient, job: SimulationJob, variant: str, diff: dict[str, Any]) -> None:
+def _series(value: Any) -> dict[Any, float]:
+    """A KPI breakdown (label -> count) in a stable order: numeric buckets by value."""
+    if not isinstance(value, dict):
+        return {}
+    try:
+        return dict(sorted(value.items(), key=lambda item: float(item[0])))
+    except ValueError:
+        return dict(sorted(value.items(), key=lambda item: -float(item[1]))[:20])
+
+
+def _diff(
+    client: OrdoClient, job: SimulationJob, variant: str, diff: dict[str, Any], result_orders: int
+) -> None:
     st.subheader(f"Orders decided differently ({variant} against the live rulesets)")
     changes = ", ".join(f"{kind} {count}" for kind, count in diff.get("changes", {}).items())
+    total = diff.get("orders", result_orders)
     st.write(
-        f"{diff['changed']:,} of {diff['orders']:,} orders changed"
+        f"{diff['changed']:,} of {total:,} orders changed"
         + (f" ({changes})" if changes else "")
         + f"; shipping cost {diff['cost_delta']:+,.2f}, distance "
         f"{diff['distance_delta_km']:+,.1f} km."

@@ -13,7 +13,7 @@ from tests.e2e.console.test_console_rulesets import save
 
 def simulate(app: AppTest, limit: int) -> AppTest:
     next(n for n in app.number_input if n.label.startswith("Replay only")).set_value(limit)
-    next(n for n in app.number_input if n.label == "Processes").set_value(0)
+    next(n for n in app.number_input if n.label == "Processes").set_value(1)
     next(b for b in app.button if b.label == "Start simulation").click().run(timeout=120)
     assert not app.exception, app.exception
     return app
