@@ -10,43 +10,51 @@ Every location left out is recorded with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.domain.catalog import Location, LocationType, Service
-from engine.pipeline.ruling import Fired, RuleRun
+from engine.pipeline.ruling import RuleRun
 from engine.pipeline.stock_view import StockView
 
 SHIPPING_SERVICES = frozenset({Service.SHIP, Service.SHIP_FROM_STORE})
 
 
+Test = Callable[[Mapping[str, Any]], bool] | None
+
+
 @dataclass(frozen=True, slots=True)
 class ReservationPolicy:
-    """What the reservation rules hold back from this order."""
+    """What the reservation rules hold back from this order's line.
 
-    safety: tuple[Fired, ...] = ()
-    fences: tuple[Fired, ...] = ()
+    `safety`: (units, test, rule), strongest first; only the strongest applicable one counts.
+    `fences`: (percent or None, units, test, rule) ring-fenced for a channel or customer
+    group this order does not belong to."""
+
+    safety: tuple[tuple[int, Test, str], ...] = ()
+    fences: tuple[tuple[float | None, int, Test, str], ...] = ()
     priority: int = 0
+
+    @property
+    def rules(self) -> list[str]:
+        return [s[2] for s in self.safety] + [f[3] for f in self.fences]
 
     def held_back(self, location: Mapping[str, Any], base: int) -> tuple[int, list[str]]:
         """Units withheld at a location from `base` available, with the rules responsible."""
         units, why = 0, []
-        safety = [f for f in self.safety if f.applies(location)]
-        if safety:
-            strongest = max(safety, key=lambda f: int(f.args.get("units", 0)))
-            units += int(strongest.args.get("units", 0))
-            why.append(strongest.label())
-        for fence in self.fences:
-            if not fence.applies(location):
+        for amount, test, rule in self.safety:
+            if test is None or test(location):
+                units += amount
+                why.append(rule)
+                break
+        for percent, amount, test, rule in self.fences:
+            if test is not None and not test(location):
                 continue
-            if "percent" in fence.args:
-                fenced = int(base * float(fence.args["percent"]) / 100)
-            else:
-                fenced = int(fence.args.get("units", 0))
+            fenced = int(base * percent / 100) if percent is not None else amount
             if fenced:
                 units += fenced
-                why.append(fence.label())
+                why.append(rule)
         return units, why
 
 
@@ -60,10 +68,16 @@ def reservation_policy(run: RuleRun, channel: str, customer_group: str) -> Reser
             target_group is not None and target_group == customer_group
         )
         if not mine:
-            fences.append(fired)
+            percent = float(fired.args["percent"]) if "percent" in fired.args else None
+            units = int(fired.args.get("units", 0))
+            fences.append((percent, units, fired.test, fired.label()))
+    safety = sorted(
+        ((int(f.args.get("units", 0)), f.test, f.label()) for f in run.of("safety_stock")),
+        key=lambda s: -s[0],
+    )
     priorities = [int(f.args.get("value", 0)) for f in run.of("priority")]
     return ReservationPolicy(
-        safety=tuple(run.of("safety_stock")),
+        safety=tuple(safety),
         fences=tuple(fences),
         priority=max(priorities) if priorities else 0,
     )

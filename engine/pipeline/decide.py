@@ -182,6 +182,21 @@ class Decider:
         self.registry = registry
         self.carriers = carriers
         self.settings = settings or DeciderSettings()
+        # Cheapest-rate estimates by (10 km, 100 g, postal prefix, hazmat): rate cards are
+        # step functions, so nearby parcels share an answer and the optimiser asks often.
+        self._estimates: dict[tuple[int, int, str, bool], float] = {}
+
+    def _estimate(
+        self, weight_kg: float, distance_km: float, postal_code: str, hazmat: bool
+    ) -> float:
+        key = (round(distance_km / 10), round(weight_kg * 10), postal_code[:3], hazmat)
+        found = self._estimates.get(key)
+        if found is None:
+            parcel = Parcel(key[1] / 10, key[0] * 10.0, postal_code, hazmat)
+            found = self._estimates[key] = self.carriers.estimate(parcel)
+            if len(self._estimates) > 200_000:
+                self._estimates.clear()
+        return found
 
     def decide(
         self,
@@ -291,9 +306,7 @@ class Decider:
         ctx.trace["reservation"] = {
             "rulesets": reservation_traces,
             "priority": priority,
-            "held_back_by": sorted(
-                {f.label() for p in policies.values() for f in (*p.safety, *p.fences)}
-            ),
+            "held_back_by": sorted({rule for p in policies.values() for rule in p.rules}),
         }
         ctx.trace["sourcing"] = {
             "rulesets": sourcing.traces,
@@ -352,8 +365,8 @@ class Decider:
         per_kg: dict[str, float] = {}
         for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
             distance = ctx.distance(code)
-            light = self.carriers.estimate(Parcel(0.5, distance, postal, hazmat))
-            full = self.carriers.estimate(Parcel(order_weight, distance, postal, hazmat))
+            light = self._estimate(0.5, distance, postal, hazmat)
+            full = self._estimate(order_weight, distance, postal, hazmat)
             # Past the cut-off a location ships a day (or a weekend) later.
             late_days = (ship_date(ctx.now, ctx.locations[code].cutoff) - ctx.now.date()).days
             fixed[code] = (

@@ -13,7 +13,7 @@ Everything here is deterministic: ties are broken by location code, then line or
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # A unit left unfilled costs more than any plausible shipment, so filling always wins.
@@ -90,91 +90,108 @@ def _finish(problem: Problem, allocations: dict[str, dict[str, int]], method: st
     return Plan(clean, unfilled, cost, method)
 
 
-def _fill_from(
-    problem: Problem,
-    open_locs: Sequence[str],
-    remaining: dict[str, int],
-    left: dict[tuple[str, str], int],
-    allocations: dict[str, dict[str, int]],
-) -> None:
-    """Give each line what the already-open locations can, cheapest location first."""
-    for line in problem.lines:
-        if remaining[line.line_id] <= 0:
-            continue
-        options = [loc for loc in open_locs if (line.line_id, loc) in problem.unit_cost]
-        options.sort(key=lambda loc: (problem.unit_cost[(line.line_id, loc)], loc))
-        for loc in options:
-            take = min(remaining[line.line_id], left.get((line.sku, loc), 0))
-            if take > 0:
-                allocations[line.line_id][loc] = allocations[line.line_id].get(loc, 0) + take
-                left[(line.sku, loc)] -= take
-                remaining[line.line_id] -= take
+Entries = dict[str, list[tuple[LineDemand, float]]]
+
+
+def _entries(problem: Problem) -> Entries:
+    """Per location, in code order: the lines it is a candidate for, with their unit cost."""
+    by_id = {line.line_id: line for line in problem.lines}
+    by_loc: Entries = defaultdict(list)
+    for (line_id, loc), unit in problem.unit_cost.items():
+        by_loc[loc].append((by_id[line_id], unit))
+    return {loc: by_loc[loc] for loc in sorted(by_loc)}
 
 
 def _coverage(
-    problem: Problem, loc: str, remaining: Mapping[str, int], left: Mapping[tuple[str, str], int]
+    entries: list[tuple[LineDemand, float]],
+    loc: str,
+    remaining: Mapping[str, int],
+    left: Mapping[tuple[str, str], int],
 ) -> tuple[int, float]:
-    """Units a new location could add now, and their variable cost."""
+    """Units a location could add now, and their variable cost (without taking them)."""
     units, cost = 0, 0.0
-    pool = dict(left)
-    for line in problem.lines:
-        unit = problem.unit_cost.get((line.line_id, loc))
-        if unit is None or remaining[line.line_id] <= 0:
+    used: dict[str, int] = {}
+    for line, unit in entries:
+        wanted = remaining[line.line_id]
+        if wanted <= 0:
             continue
-        take = min(remaining[line.line_id], pool.get((line.sku, loc), 0))
+        take = min(wanted, left.get((line.sku, loc), 0) - used.get(line.sku, 0))
         if take > 0:
-            pool[(line.sku, loc)] -= take
+            used[line.sku] = used.get(line.sku, 0) + take
             units += take
             cost += unit * take
     return units, cost
 
 
+def _take(
+    entries: list[tuple[LineDemand, float]],
+    loc: str,
+    remaining: dict[str, int],
+    left: dict[tuple[str, str], int],
+    allocations: dict[str, dict[str, int]],
+) -> None:
+    for line, _ in sorted(entries, key=lambda e: e[1]):
+        take = min(remaining[line.line_id], left.get((line.sku, loc), 0))
+        if take > 0:
+            allocations[line.line_id][loc] = allocations[line.line_id].get(loc, 0) + take
+            left[(line.sku, loc)] -= take
+            remaining[line.line_id] -= take
+
+
 def greedy(problem: Problem) -> Plan:
-    """Open locations one at a time by cost per unit covered; the last allowed one by total."""
+    """Open locations one at a time by cost per unit covered; the last allowed one by total.
+
+    Each opened location gives every line what it can; a plan from one location alone is
+    also priced, and kept when cheaper (a split may lose to a single shipment)."""
+    entries = _entries(problem)
     remaining = {line.line_id: line.quantity for line in problem.lines}
     left = dict(problem.stock)
     allocations: dict[str, dict[str, int]] = defaultdict(dict)
-    open_locs: list[str] = []
-    all_locs = sorted({loc for (_, loc) in problem.unit_cost})
-    while sum(remaining.values()) > 0 and len(open_locs) < problem.max_shipments:
-        last = len(open_locs) + 1 == problem.max_shipments
+    opened: set[str] = set()
+    while len(opened) < problem.max_shipments:
         outstanding = sum(remaining.values())
+        if outstanding <= 0:
+            break
+        last = len(opened) + 1 == problem.max_shipments
         best: tuple[float, int, str] | None = None
-        for loc in all_locs:
-            if loc in open_locs:
+        for loc, loc_entries in entries.items():
+            if loc in opened:
                 continue
-            units, variable = _coverage(problem, loc, remaining, left)
+            units, variable = _coverage(loc_entries, loc, remaining, left)
             if units == 0:
                 continue
             total = problem.fixed_cost[loc] + variable
             # The last shipment must also weigh what it leaves behind; earlier ones are
             # compared per unit so a cheap partial source can be combined with others.
             key = total + UNFILLED_PENALTY * (outstanding - units) if last else total / units
-            candidate = (key, -units, loc)
-            if best is None or candidate < best:
-                best = candidate
+            if best is None or (key, -units, loc) < best:
+                best = (key, -units, loc)
         if best is None:
             break
-        open_locs.append(best[2])
-        _fill_from(problem, open_locs, remaining, left, allocations)
+        opened.add(best[2])
+        _take(entries[best[2]], best[2], remaining, left, allocations)
     plan = _finish(problem, allocations, "greedy")
-    single = _best_single(problem)
+    single = _best_single(problem, entries)
     return single if single is not None and single.cost < plan.cost else plan
 
 
-def _best_single(problem: Problem) -> Plan | None:
-    """The cheapest plan shipping everything it can from one location (a split may lose)."""
-    best: Plan | None = None
-    for loc in sorted({loc for (_, loc) in problem.unit_cost}):
-        remaining = {line.line_id: line.quantity for line in problem.lines}
-        allocations: dict[str, dict[str, int]] = defaultdict(dict)
-        _fill_from(problem, [loc], remaining, dict(problem.stock), allocations)
-        if not any(allocations.values()):
+def _best_single(problem: Problem, entries: Entries) -> Plan | None:
+    """The cheapest plan shipping all it can from one location."""
+    full = {line.line_id: line.quantity for line in problem.lines}
+    outstanding = sum(full.values())
+    best: tuple[float, str] | None = None
+    for loc, loc_entries in entries.items():
+        units, variable = _coverage(loc_entries, loc, full, problem.stock)
+        if units == 0:
             continue
-        plan = _finish(problem, allocations, "greedy")
-        if best is None or plan.cost < best.cost:
-            best = plan
-    return best
+        cost = problem.fixed_cost[loc] + variable + UNFILLED_PENALTY * (outstanding - units)
+        if best is None or (cost, loc) < best:
+            best = (cost, loc)
+    if best is None:
+        return None
+    allocations: dict[str, dict[str, int]] = defaultdict(dict)
+    _take(entries[best[1]], best[1], dict(full), dict(problem.stock), allocations)
+    return _finish(problem, allocations, "greedy")
 
 
 def exact(problem: Problem, time_limit_s: float = 0.5) -> Plan:

@@ -7,7 +7,7 @@ JSON-safe trace of every ruleset evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,15 +24,18 @@ class Fired:
     rule: str
     ruleset: str
     action: Any = field(repr=False, compare=False)
+    # The action's per-candidate test, or None when it holds for every candidate.
+    test: Callable[[Mapping[str, Any]], bool] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def applies(self, candidate: Mapping[str, Any]) -> bool:
         """Whether a candidate (location, carrier) satisfies the action's condition."""
-        test = getattr(self.action, "applies", None)
-        return True if test is None else bool(test(candidate))
+        return True if self.test is None else bool(self.test(candidate))
 
     @property
     def about_candidate(self) -> bool:
-        return bool(getattr(self.action, "about_candidate", False))
+        return self.test is not None
 
     def label(self) -> str:
         return f"{self.ruleset}: {self.rule}"
@@ -62,9 +65,10 @@ def run(
         result.versions[ruleset.name] = ruleset.version
         for match in evaluation.matches:
             for action in match.actions:
+                test = action.applies if getattr(action, "about_candidate", False) else None
                 result.fired.append(
                     Fired(
-                        str(action.kind), dict(action.args), str(match.rule), ruleset.name, action
+                        str(action.kind), action.args, str(match.rule), ruleset.name, action, test
                     )
                 )
         if trace:
