@@ -10,7 +10,7 @@ from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import Event, StockAdjusted
 from engine.service_layer.outbox import OutboxRelay
 from engine.service_layer.unit_of_work import UnitOfWork
-from engine.worker import Worker, WorkerConfig, start_in_background
+from engine.worker import Worker, WorkerConfig, assemble_workers, start_in_background
 
 
 def count_one(event: Event, uow: UnitOfWork) -> None:
@@ -200,3 +200,17 @@ def test_workers_in_the_background_drain_the_bus_and_stop_on_request() -> None:
     assert bus.pending_count() == 0
     assert sum(w.processed for w in workers) == 40
     assert sum(on_hand(store) for store in stores) == 40
+
+
+def test_concurrency_gives_each_consumer_its_own_name_and_the_clock_to_the_first_only() -> None:
+    class Clock:
+        def tick(self, now: object) -> int:
+            return 0
+
+    clock = Clock()
+    workers = assemble_workers(
+        name="host-7", concurrency=3, bus=InProcessBus(), uow_factory=InMemoryUnitOfWork,
+        relay=None, tickers=[clock],
+    )  # fmt: skip
+    assert [w.config.name for w in workers] == ["host-7-1", "host-7-2", "host-7-3"]
+    assert [w.tickers for w in workers] == [[clock], [], []]
