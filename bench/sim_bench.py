@@ -31,6 +31,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM).
+
+    Not `ru_maxrss`: Linux carries that over from the parent across fork and exec, so a worker
+    spawned by a parent that had generated the history would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _registry(sources: dict[str, str], runner: str) -> Any:
     import dsl
     from engine.rules.registry import CompiledRuleset, RulesetRegistry, snapshot_of
@@ -78,10 +93,62 @@ def replay_once(dataset: str, out: str, limit: int, runner: str, optimiser: str)
         "cpu_seconds": round(result.cpu_seconds, 2),
         "cpu_rate": round(result.orders / result.cpu_seconds, 1) if result.cpu_seconds else 0.0,
         "decide_seconds": round(result.decide_seconds, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         "fill_rate": result.summary["kpis"]["fill_rate"],
         "split_rate": result.summary["kpis"]["split_rate"],
     }
+
+
+def import_once(export_dir: str, dest: str, chunk: int) -> dict[str, Any]:
+    """Import a foreign CSV export through the docs' mapping, in this process."""
+    import shutil
+
+    from engine.simulation.importer import import_history
+    from engine.simulation.mapping import load_mapping
+
+    root = Path(__file__).resolve().parents[1]
+    mapping = load_mapping(root / "docs" / "examples" / "simulation" / "mapping.yaml")
+    names = {"orders": "erp_orders.csv", "locations": "erp_sites.csv", "stock": "erp_stock.csv",
+             "receipts": "erp_purchase_orders.csv", "products": "erp_items.csv"}  # fmt: skip
+    sources = {kind: Path(export_dir) / name for kind, name in names.items()}
+    shutil.rmtree(dest, ignore_errors=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    report = import_history(sources, Path(dest), mapping, chunk=chunk)
+    cpu = time.process_time() - cpu
+    counted = {kind: _data_rows(path) for kind, path in sources.items()}
+    every = sum(counted.values())
+    return {
+        "orders": report.counts["orders"],
+        "order_lines": counted["orders"],
+        "rows": every,
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(cpu, 2),
+        "rows_per_cpu_second": round(every / cpu, 1),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _data_rows(path: Path) -> int:
+    with path.open(encoding="utf-8") as handle:
+        return sum(1 for _ in handle) - 1
+
+
+def measure_import(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Import foreign CSV exports of a quarter and all of --import-orders orders."""
+    from engine.simulation.generate import GeneratorSpec, write_foreign_export
+
+    rows = []
+    for size in sorted({max(1, args.import_orders // 4), args.import_orders}):
+        export = args.workdir / f"export-{size}-{args.locations}-{args.skus}"
+        if not (export / "erp_orders.csv").is_file():
+            spec = GeneratorSpec(orders=size, locations=args.locations, skus=args.skus)
+            write_foreign_export(spec, export)
+        figures = measure(
+            import_once, str(export), str(args.workdir / f"imported-{size}"), args.chunk
+        )
+        rows.append({"what": f"import CSV export, {size:,} orders", **figures})
+        print(rows[-1], flush=True)
+    return rows
 
 
 def measure(function: Any, *args: Any) -> dict[str, Any]:
@@ -100,7 +167,20 @@ def main() -> None:
     parser.add_argument("--optimiser", default="greedy", choices=("greedy", "auto", "exact"))
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/ordo-sim-bench"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--import-orders", type=int, default=0,
+        help="also import foreign CSV exports of N/4 and N orders (default: skip)",
+    )  # fmt: skip
+    parser.add_argument("--chunk", type=int, default=50_000, help="import sort chunk (records)")
+    parser.add_argument("--skip-replay", action="store_true", help="only the import figures")
     args = parser.parse_args()
+    if args.import_orders:
+        imports = measure_import(args)
+        print(_import_markdown(imports))
+        if args.skip_replay:
+            if args.json:
+                args.json.write_text(json.dumps({"imports": imports}, indent=2) + "\n")
+            return
 
     from engine.simulation.generate import GeneratorSpec, generate_dataset
 
@@ -151,6 +231,21 @@ def main() -> None:
     print(_markdown(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _import_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| run | orders | order lines | all rows | wall (s) | CPU (s) | rows per CPU-s "
+        "| peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['what']} | {row['orders']:,} | {row['order_lines']:,} | {row['rows']:,} "
+            f"| {row['wall_seconds']} | {row['cpu_seconds']} | {row['rows_per_cpu_second']:,.0f} "
+            f"| {row['peak_rss_mb']} |"
+        )
+    return "\n".join(lines)
 
 
 def _markdown(report: dict[str, Any]) -> str:
