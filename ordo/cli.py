@@ -2,14 +2,14 @@
 
 Commands load the settings only when they run (so `ordo --help` works with a broken
 configuration), build what they need through `ordo.bootstrap`, and report expected failures as
-one red line through `OrdoGroup` (see `ordo.failures`). Commands whose engine is still being
-written say "not available yet: <what>" and exit 2 rather than doing nothing.
+one red line through `OrdoGroup` (see `ordo.failures`). A command whose engine is not written
+yet raises `NotAvailableYet` ("not available yet: <what>", exit 2) rather than doing nothing.
+The `keys` and `rules` groups live in `ordo.cli_keys` and `ordo.cli_rules`.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,16 +20,13 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ordo import demo, serving
-from ordo.admin_key import (
-    ensure_admin_key,
-    issue_key,
-    list_keys,
-    register_configured_key,
-    revoke_key,
-)
-from ordo.bootstrap import build_app_container, configure_logging
+from ordo.admin_key import ensure_admin_key, register_configured_key
+from ordo.bootstrap import build_app_container
+from ordo.cli_keys import keys_app
+from ordo.cli_rules import rules_app
+from ordo.cli_support import CliState, load, out, settings_file
 from ordo.failures import CommandError, describe_failure
-from ordo.settings import Settings, load_settings
+from ordo.settings import Settings
 
 
 class OrdoGroup(TyperGroup):
@@ -59,16 +56,9 @@ app = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(keys_app, name="keys")
-
-
-@dataclass
-class CliState:
-    settings_file: Path | None = None
 
 
 SettingsOption = Annotated[
@@ -86,22 +76,10 @@ def _root(ctx: typer.Context, settings_file: SettingsOption = None) -> None:
     ctx.obj = CliState(settings_file=settings_file)
 
 
-def _settings_file(ctx: typer.Context) -> Path | None:
-    state = ctx.find_object(CliState)
-    return state.settings_file if state else None
-
-
-def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
-    """Load and validate the settings for this run; flags given on the command line win."""
-    state = ctx.find_object(CliState) or CliState()
-    given = {name: value for name, value in overrides.items() if value is not None}
-    settings = load_settings(state.settings_file, **given)
-    configure_logging(settings)
-    return settings
-
-
-def _out() -> Console:
-    return Console(highlight=False)
+# Short names kept for the commands below (and for the owners who added some of them).
+_settings = load
+_settings_file = settings_file
+_out = out
 
 
 @db_app.command("upgrade")
@@ -158,29 +136,29 @@ def up(ctx: typer.Context) -> None:
     """
     settings = _settings(ctx)
     serving.migrate(settings)
-    out = _out()
+    say = _out()
     with build_app_container(settings) as container:
         if demo.database_is_empty(container.uow_factory):
-            out.print("empty database: loading the demo data")
+            say.print("empty database: loading the demo data")
             _print_summary(demo.seed_demo(container.uow_factory, live=True))
         issued = ensure_admin_key(container)
         _print_issued_key(issued, settings)
         children: list[subprocess.Popen[bytes]] = []
         try:
             children.append(serving.start_worker(_settings_file(ctx)))
-            out.print("worker started (outbox relay, alerts, notifications)")
+            say.print("worker started (outbox relay, alerts, notifications)")
             if serving.console_script() is not None:
                 children.append(serving.start_console(settings))
-                out.print(f"console on http://{settings.api_host}:{settings.console_port}")
+                say.print(f"console on http://{settings.api_host}:{settings.console_port}")
                 # The key is shown only when issued; later starts must say where it came from.
-                out.print(
+                say.print(
                     "sign in to the console with the admin API key "
                     + ("above" if issued else "printed when this database was first set up")
                     + " (or the one in ORDO_BOOTSTRAP_ADMIN_KEY)"
                 )
             else:
-                out.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
-            out.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
+                say.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
+            say.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
             serving.serve_api(container)
         finally:
             for child in reversed(children):
@@ -211,109 +189,6 @@ def worker(
     settings = _settings(ctx)
     with build_app_container(settings) as container:
         run_workers(build_workers(container, name=name, concurrency=concurrency))
-
-
-@keys_app.command("create")
-def keys_create(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
-    role: Annotated[
-        str, typer.Option(help="admin, analyst, support, warehouse, channel or customer.")
-    ],
-    channel: Annotated[str, typer.Option(help="The channel a channel key ingests for.")] = "",
-    location: Annotated[
-        list[str] | None, typer.Option(help="A location a warehouse key works (repeatable).")
-    ] = None,
-    customer: Annotated[str, typer.Option(help="The customer a customer key belongs to.")] = "",
-) -> None:
-    """Issue an API key and print it once (it is never stored, only its hash)."""
-    settings = _settings(ctx)
-    with build_app_container(settings) as container:
-        key_id, plaintext = issue_key(
-            container, name, role, channel=channel, locations=location or (), customer_id=customer
-        )
-    out = _out()
-    out.print(f"API key {key_id} for {escape(name)} ({role}); shown once, keep it:")
-    out.print(plaintext, soft_wrap=True, markup=False)
-
-
-@keys_app.command("list")
-def keys_list(ctx: typer.Context) -> None:
-    """List API keys (never their secrets)."""
-    with build_app_container(_settings(ctx)) as container:
-        keys = list_keys(container)
-    table = Table(show_edge=False)
-    for column in ("id", "name", "role", "scope", "created", "revoked"):
-        table.add_column(column)
-    for key in keys:
-        scope = key.channel or ",".join(key.locations) or key.customer_id
-        revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else ""
-        created = key.created_at.strftime("%Y-%m-%d %H:%M")
-        table.add_row(key.id, escape(key.name), str(key.role), scope, created, revoked)
-    _out().print(table)
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id.")]
-) -> None:
-    """Revoke an API key; it stops working within the API's key cache time (seconds)."""
-    with build_app_container(_settings(ctx)) as container:
-        key = revoke_key(container, key_id)
-    _out().print(f"API key {key.id} ({escape(key.name)}) is revoked")
-
-
-RulesetFiles = Annotated[
-    list[Path] | None,
-    typer.Argument(
-        help="Ruleset files (default: the shipped rulesets/*.ordo).", show_default=False
-    ),
-]
-
-
-@rules_app.command("check")
-def rules_check(files: RulesetFiles = None) -> None:
-    """Report every error and warning in ruleset files, with line, column and a caret."""
-    from dsl.tooling import check_files
-    from engine.rules.schema import domain_schema
-
-    _report(*check_files(files or _shipped_rulesets(), domain_schema()))
-
-
-@rules_app.command("fmt")
-def rules_fmt(
-    files: RulesetFiles = None,
-    check: Annotated[
-        bool, typer.Option("--check", help="Only list files that would change (exit 1 if any).")
-    ] = False,
-) -> None:
-    """Rewrite ruleset files in the canonical layout."""
-    from dsl.tooling import format_files
-
-    _report(*format_files(files or _shipped_rulesets(), check=check))
-
-
-@rules_app.command("test")
-def rules_test(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
-) -> None:
-    """Run ruleset scenarios: rules on their own, or orders through the whole pipeline."""
-    from ordo.scenarios import run_scenario_files
-
-    _report(*run_scenario_files(files))
-
-
-def _shipped_rulesets() -> list[Path]:
-    from engine.rules.registry import shipped_dir
-
-    return sorted(shipped_dir().glob("*.ordo"))
-
-
-def _report(text: str, code: int) -> None:
-    """Print a tool's report as plain text (diagnostics hold brackets Rich would eat)."""
-    typer.echo(text)
-    if code:
-        raise typer.Exit(code)
 
 
 @app.command("simulate")

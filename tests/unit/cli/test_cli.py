@@ -98,6 +98,6 @@ def test_an_unexpected_error_is_not_disguised_as_a_user_mistake(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in Ordo")
 
-    monkeypatch.setattr("ordo.cli.load_settings", broken)
+    monkeypatch.setattr("ordo.cli_support.load_settings", broken)
     result = runner.invoke(app, ["db", "upgrade"])
     assert isinstance(result.exception, RuntimeError)

@@ -1,0 +1,65 @@
+"""`ordo keys create|list|revoke`: API keys straight in the database (see ordo.admin_key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ordo.admin_key import issue_key, list_keys, revoke_key
+from ordo.bootstrap import build_app_container
+from ordo.cli_support import load, out
+
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    role: Annotated[
+        str, typer.Option(help="admin, analyst, support, warehouse, channel or customer.")
+    ],
+    channel: Annotated[str, typer.Option(help="The channel a channel key ingests for.")] = "",
+    location: Annotated[
+        list[str] | None, typer.Option(help="A location a warehouse key works (repeatable).")
+    ] = None,
+    customer: Annotated[str, typer.Option(help="The customer a customer key belongs to.")] = "",
+) -> None:
+    """Issue an API key and print it once (it is never stored, only its hash)."""
+    settings = load(ctx)
+    with build_app_container(settings) as container:
+        key_id, plaintext = issue_key(
+            container, name, role, channel=channel, locations=location or (), customer_id=customer
+        )
+    console = out()
+    console.print(f"API key {key_id} for {escape(name)} ({role}); shown once, keep it:")
+    console.print(plaintext, soft_wrap=True, markup=False)
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """List API keys (never their secrets)."""
+    with build_app_container(load(ctx)) as container:
+        keys = list_keys(container)
+    table = Table(show_edge=False)
+    for column in ("id", "name", "role", "scope", "created", "revoked"):
+        table.add_column(column)
+    for key in keys:
+        scope = key.channel or ",".join(key.locations) or key.customer_id
+        revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else ""
+        created = key.created_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(key.id, escape(key.name), str(key.role), scope, created, revoked)
+    out().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id.")]
+) -> None:
+    """Revoke an API key; it stops working within the API's key cache time (seconds)."""
+    with build_app_container(load(ctx)) as container:
+        key = revoke_key(container, key_id)
+    out().print(f"API key {key.id} ({escape(key.name)}) is revoked")
