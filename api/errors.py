@@ -30,6 +30,7 @@ from engine.domain.errors import (
 )
 from engine.service_layer.auth import Forbidden, Unauthenticated
 from engine.service_layer.idempotency import KeyInFlight, KeyReused
+from engine.simulation.errors import SimulationError
 
 log = logging.getLogger("ordo.api")
 
@@ -227,8 +228,17 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_simulation(request: Request, exc: Exception) -> JSONResponse:
+    from engine.simulation.jobs import JobNotFound
+
+    status = 404 if isinstance(exc, JobNotFound) else 422
+    code = "not_found" if status == 404 else "invalid_simulation"
+    return problem(status, str(exc), code=code, instance=request.url.path)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DomainError, _on_domain)
+    app.add_exception_handler(SimulationError, _on_simulation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -2,9 +2,10 @@
 job (the live rulesets against the same with draft versions in place), poll it, read its
 KPIs, charts, the per-order diff and one order's two decisions.
 
-Added by the console's author because the console needs these routes and none existed yet;
-it is one file (schemas included) over `engine.simulation.jobs`, and the jobs live under
-`<data_dir>/simulations`, one `SimulationJobs` per app, made on first use.
+Written by the console's author because the console needs these routes, adopted into the
+API (role table, OpenAPI, audit); a thin layer over `engine.simulation.jobs`, whose jobs live
+under `<data_dir>/simulations`, one `SimulationJobs` per app, made on first use. Analysts and
+admins only (the ruleset permissions).
 """
 
 from __future__ import annotations
@@ -16,49 +17,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
-from pydantic import Field
 
 from api.deps import CanReadRulesets, CanWriteRulesets, Services, Uow
-from api.schemas.common import Out, Strict, problem_responses
+from api.schemas.common import problem_responses
+from api.schemas.simulations import DatasetOut, JobOut, SimulationIn
 from engine.domain.errors import DomainError, NotFound
 from engine.rules.registry import shipped_versions
+from engine.service_layer import audit
 from engine.simulation.errors import SimulationError
 from engine.simulation.jobs import JobNotFound, SimulationJobs, SimulationRequest
 
-# Out of the OpenAPI document until the API owner adopts these routes into the role table
-# (tests/e2e/test_route_roles_http.py fails on any documented route it does not list).
-router = APIRouter(prefix="/v1/simulations", tags=["simulations"], include_in_schema=False)
+router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 
 JobPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$", description="A job id.")]
 _LOCK = threading.Lock()
-
-
-class SimulationIn(Strict):
-    dataset: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$", examples=["acme-july"])
-    drafts: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Ruleset version ids that replace their namesakes in the 'draft' run; "
-        "without any, only the live rulesets run.",
-    )
-    limit: int | None = Field(default=None, ge=1, le=10_000_000)
-    workers: int = Field(default=2, ge=0, le=8, description="Processes (0: in the API's thread).")
-
-
-class DatasetOut(Out):
-    name: str
-    orders: int
-    counts: dict[str, int]
-
-
-class JobOut(Out):
-    id: str
-    status: str
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    progress: dict[str, Any]
-    error: str | None
 
 
 def _jobs(request: Request, services: Services) -> SimulationJobs:
@@ -105,11 +77,13 @@ def list_datasets(_: CanReadRulesets, services: Services) -> list[DatasetOut]:
 
 @router.post("", response_model=JobOut, status_code=202, responses=problem_responses(404))
 def start(
-    body: SimulationIn, _: CanWriteRulesets, uow: Uow, services: Services, request: Request
+    body: SimulationIn, who: CanWriteRulesets, uow: Uow, services: Services, request: Request
 ) -> JobOut:
     """Start replaying the data set through the live rulesets ('baseline') and, with drafts,
     through the same with the drafts in place ('draft'); answers at once with the job."""
     dataset = _datasets_dir(services) / body.dataset
+    if not (dataset / "manifest.json").is_file():
+        raise NotFound("data set", body.dataset)
     with uow:
         live = {v.name: v.source for v in uow.rulesets.published()}
         drafts = []
@@ -134,11 +108,16 @@ def start(
         job = _jobs(request, services).submit(spec)
     except SimulationError as error:
         raise DomainError(str(error)) from None
+    audit.append(
+        services.container.uow_factory, who.actor, "simulation.start", "simulation", job.id,
+        {}, body.model_dump(),
+    )  # fmt: skip
     return _job(job)
 
 
 @router.get("", response_model=list[JobOut], responses=problem_responses())
 def list_jobs(_: CanReadRulesets, services: Services, request: Request) -> list[JobOut]:
+    """Every job, newest first."""
     return [_job(job) for job in _jobs(request, services).list()]
 
 

@@ -7,8 +7,10 @@ store), one per role.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,8 +91,14 @@ class Api:
         return self.client.put(path, headers=self.headers(role, **kw.pop("headers", {})), **kw)
 
 
-def build_container(database_url: str) -> Container:
-    settings = load_settings(database_url=database_url, environment="test", secret_key=SECRET)
+def build_container(database_url: str, data_dir: Path | None = None) -> Container:
+    """The composition root's container; files (simulation jobs, data sets) go to `data_dir`."""
+    settings = load_settings(
+        database_url=database_url,
+        environment="test",
+        secret_key=SECRET,
+        data_dir=data_dir or Path(tempfile.mkdtemp(prefix="ordo-e2e-")),
+    )
     return build_app_container(settings)
 
 
@@ -126,8 +134,8 @@ def wire_pipeline(container: Container) -> Container:
 
 
 @pytest.fixture
-def container(database_url: str) -> Iterator[Container]:
-    with build_container(database_url) as built:
+def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    with build_container(database_url, tmp_path / "data") as built:
         yield wire_pipeline(built)
 
 

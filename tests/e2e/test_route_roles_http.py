@@ -60,6 +60,13 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/rulesets/versions/{version_id}/diff/{other_id}"): RULES,
     ("POST", "/v1/rulesets/versions/{version_id}/publish"): RULES,
     ("POST", "/v1/rulesets/{name}/rollback"): RULES,
+    ("GET", "/v1/simulations/datasets"): RULES,
+    ("POST", "/v1/simulations"): RULES,
+    ("GET", "/v1/simulations"): RULES,
+    ("GET", "/v1/simulations/{job_id}"): RULES,
+    ("GET", "/v1/simulations/{job_id}/result"): RULES,
+    ("GET", "/v1/simulations/{job_id}/changed"): RULES,
+    ("GET", "/v1/simulations/{job_id}/orders/{order_id}"): RULES,
     ("GET", "/v1/audit"): {ADMIN},
     ("GET", "/v1/keys"): {ADMIN},
     ("POST", "/v1/keys"): {ADMIN},
@@ -71,7 +78,12 @@ PUBLIC = {("GET", "/health")}
 
 # Placeholders that pass the path patterns but name nothing that exists (404), or, for a
 # location, the warehouse key's own one so its scope is not what is being tested.
-PLACEHOLDERS = {"code": "DAL-01", "key_id": "abcdef012345", "name": "routing"}
+PLACEHOLDERS = {
+    "code": "DAL-01",
+    "key_id": "abcdef012345",
+    "name": "routing",
+    "job_id": "abcdef012345",
+}
 
 
 def concrete(path: str) -> str:

@@ -12,6 +12,7 @@ strategies with Hypothesis directly, one test per operation.)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,8 +58,8 @@ def _operations() -> list[str]:
 
 
 @pytest.fixture
-def fuzzed(sqlite_url: str) -> Iterator[tuple[FastAPI, str]]:
-    with build_container(sqlite_url) as container:
+def fuzzed(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, str]]:
+    with build_container(sqlite_url, tmp_path / "data") as container:
         wire_pipeline(container)
         app = create_app(container)
         with TestClient(app):  # runs the app's start-up, as uvicorn would

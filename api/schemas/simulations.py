@@ -1,0 +1,38 @@
+"""Simulation jobs as the API accepts and shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from api.schemas.common import Out, Strict
+
+
+class SimulationIn(Strict):
+    dataset: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$", examples=["acme-july"])
+    drafts: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ruleset version ids that replace their namesakes in the 'draft' run; "
+        "without any, only the live rulesets run.",
+        examples=[["rsv_3f9a1c2b7d4e"]],
+    )
+    limit: int | None = Field(default=None, ge=1, le=10_000_000)
+    workers: int = Field(default=2, ge=0, le=8, description="Processes (0: in the API's thread).")
+
+
+class DatasetOut(Out):
+    name: str = Field(examples=["acme-july"])
+    orders: int
+    counts: dict[str, int]
+
+
+class JobOut(Out):
+    id: str = Field(examples=["3f9a1c2b7d4e"])
+    status: str = Field(examples=["running"], description="queued, running, succeeded, failed")
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: dict[str, Any] = Field(description="done, total, fraction, rate, eta_seconds, runs")
+    error: str | None
