@@ -25,7 +25,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 ## Everything CI checks: lint, types, import contracts, then the three test tiers.
-test: install system-deps lint types contracts unit integration e2e
+## -k: every stage runs even when an earlier one fails, so one run reports every problem;
+## the command still fails if any stage did.
+test: install system-deps
+	@$(MAKE) --no-print-directory -k lint types contracts unit integration e2e
 
 lint: install
 	$(BIN)/ruff check .
