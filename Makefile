@@ -17,6 +17,9 @@ run: install
 install: $(STAMP)
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "make: Ordo needs Python 3.11 or newer; '$(PYTHON)' is not (try PYTHON=python3.12)" >&2; \
+		exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
