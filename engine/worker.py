@@ -91,9 +91,10 @@ class SharedUnitOfWork(UnitOfWork):
         "returns", "inbound", "alerts", "rulesets", "traces", "audit",
     )  # fmt: skip
 
-    def __init__(self, inner: UnitOfWork) -> None:
+    def __init__(self, inner: UnitOfWork, after_rollback: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._inner = inner
+        self._after_rollback = after_rollback
         for name in self._REPOSITORIES:
             setattr(self, name, getattr(inner, name))
 
@@ -113,7 +114,11 @@ class SharedUnitOfWork(UnitOfWork):
         raise AssertionError("the worker commits a shared unit of work")
 
     def rollback(self) -> None:
+        # A handler rolling back to try again (a lost race for stock) is still handling this
+        # event: the processed-event record is staged again for whatever it commits next.
         self._inner.rollback()
+        if self._after_rollback is not None:
+            self._after_rollback()
 
     def __getattr__(self, name: str) -> Any:
         # Adapter extras (a SQL session, say) stay reachable for handlers that need them.
@@ -225,8 +230,9 @@ class Worker:
             with self.uow_factory() as uow:
                 if self.ledger.seen(uow, message.event_id, name):
                     continue
-                self.ledger.remember(uow, message, name, self.config.name)
-                step(SharedUnitOfWork(uow))
+                remember = partial(self.ledger.remember, uow, message, name, self.config.name)
+                remember()
+                step(SharedUnitOfWork(uow, after_rollback=remember))
                 uow.commit()
 
     # --- the loop -------------------------------------------------------------------------

@@ -167,7 +167,8 @@ class AlertNotifier:
         self.default_recipients = list(default_recipients)
 
     def wants(self, message: Message) -> bool:
-        return message.name == "alert.raised"
+        configured = bool(self.sinks) or self.email is not None
+        return message.name == "alert.raised" and configured
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
         if not self.wants(message):

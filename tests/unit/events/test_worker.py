@@ -214,3 +214,21 @@ def test_concurrency_gives_each_consumer_its_own_name_and_the_clock_to_the_first
     )  # fmt: skip
     assert [w.config.name for w in workers] == ["host-7-1", "host-7-2", "host-7-3"]
     assert [w.tickers for w in workers] == [[clock], [], []]
+
+
+def test_a_handler_that_rolls_back_and_retries_still_counts_as_processed_once() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+
+    def retrying(event: Event, uow: UnitOfWork) -> None:
+        with uow:
+            uow.stock.adjust("TALLY", "HQ", 5)
+            uow.rollback()  # lost a race: start again, as the pipeline's reservation does
+            uow.stock.adjust("TALLY", "HQ", 1)
+            uow.commit()
+
+    worker = Worker(bus=bus, uow_factory=lambda: uow, handlers={"stock.adjusted": [retrying]},
+                    config=WorkerConfig(block_ms=0))  # fmt: skip
+    for _ in range(2):
+        bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="12")
+    worker.run_once()
+    assert on_hand(uow) == 1
