@@ -41,3 +41,14 @@ def test_alert_events_are_partitioned_by_rule_and_key_and_others_by_order() -> N
     )
     assert partition_key_for({"order_id": "O-1", "sku": "S"}) == "O-1"
     assert partition_key_for({"sku": "S", "location_code": "L"}) == "S"
+
+
+def test_partition_shares_add_up_to_every_partition_whatever_the_number_of_workers() -> None:
+    from engine.adapters.bus.redis_streams import fair_share
+
+    for partitions in (1, 4, 8, 13):
+        for workers in range(1, 10):
+            live = [f"w{i}" for i in range(workers)]
+            shares = [fair_share(partitions, live, name) for name in live]
+            assert sum(shares) == partitions
+            assert max(shares) - min(shares) <= 1
