@@ -113,6 +113,8 @@ class Formats:
     date_format: str | None = None
     timezone: tzinfo = UTC
     list_separator: str = "|"
+    # "," for exports that write 9,50: then "." is the thousands separator instead.
+    decimal_separator: str = "."
 
 
 def is_blank(value: Any) -> bool:
@@ -136,7 +138,14 @@ def _to_str(value: Any, _: Formats) -> str:
     return str(value).strip()
 
 
-def _to_int(value: Any, _: Formats) -> int:
+def _number_text(value: Any, formats: Formats) -> str:
+    text = str(value).strip()
+    if formats.decimal_separator == ",":
+        return text.replace(".", "").replace(",", ".")
+    return text.replace(",", "")
+
+
+def _to_int(value: Any, formats: Formats) -> int:
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, int):
@@ -145,26 +154,27 @@ def _to_int(value: Any, _: Formats) -> int:
         if not value.is_integer():
             raise ValueError(value)
         return int(value)
-    text = str(value).strip().replace(",", "")
-    number = Decimal(text)
+    number = Decimal(_number_text(value, formats))
     if number != number.to_integral_value():
         raise ValueError(value)
     return int(number)
 
 
-def _to_decimal(value: Any, _: Formats) -> Decimal:
+def _to_decimal(value: Any, formats: Formats) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(value)
-    number = Decimal(str(value).strip().replace(",", ""))
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    number = Decimal(_number_text(value, formats))
     if not number.is_finite():
         raise ValueError(value)
     return number
 
 
-def _to_float(value: Any, _: Formats) -> float:
+def _to_float(value: Any, formats: Formats) -> float:
     if isinstance(value, bool):
         raise ValueError(value)
-    number = float(str(value).strip())
+    number = value if isinstance(value, int | float) else float(_number_text(value, formats))
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueError(value)
     return number

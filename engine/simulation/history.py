@@ -57,14 +57,20 @@ def detect_format(path: Path, declared: str | None = None) -> str:
     return fmt
 
 
-def read_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    """(position, record) pairs; a record is a dict of column -> raw value, or a RowError."""
+def read_records(
+    path: Path, fmt: str, *, delimiter: str = ",", encoding: str = "utf-8"
+) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """(position, record) pairs; a record is a dict of column -> raw value, or a RowError.
+
+    `delimiter` and `encoding` come from the mapping: many European exports use `;` and a
+    Windows code page, and a user should not have to convert the file first.
+    """
     if not path.is_file():
         raise HistoryFileError(f"{path}: no such file")
     if fmt == "csv":
-        return _csv(path)
+        return _csv(path, delimiter, encoding)
     if fmt == "jsonl":
-        return _jsonl(path)
+        return _jsonl(path, encoding)
     if fmt == "parquet":
         return _parquet(path)
     raise HistoryFileError(f"{path}: unknown format {fmt!r} (csv, jsonl or parquet)")
@@ -74,10 +80,15 @@ def position_unit(fmt: str) -> str:
     return "row" if fmt == "parquet" else "line"
 
 
-def _csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def _csv(
+    path: Path, delimiter: str, encoding: str
+) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     # utf-8-sig: spreadsheet exports often start with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    text_encoding = (
+        "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    )
+    with path.open(newline="", encoding=text_encoding) as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
@@ -111,8 +122,8 @@ def _csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             yield reader.line_num, dict(zip(header, cells, strict=True))
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    with path.open(encoding="utf-8") as handle:
+def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    with path.open(encoding=encoding) as handle:
         number = 0
         while True:
             try:

@@ -144,7 +144,8 @@ class _Context:
         section: FileMapping = self.mapping.for_kind(kind)
         unit = "row" if fmt == "parquet" else "line"
         done = 0
-        for number, record in read_records(path, fmt):
+        records = read_records(path, fmt, delimiter=section.delimiter, encoding=section.encoding)
+        for number, record in records:
             done += 1
             if done % _PROGRESS_EVERY == 0:
                 self.tick(kind, done)

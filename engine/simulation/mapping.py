@@ -20,6 +20,7 @@ read.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ _SECTION_KEYS = (
     "timezone",
     "list_separator",
     "lines",
+    "delimiter",
+    "encoding",
+    "decimal_separator",
 )
 
 
@@ -62,6 +66,8 @@ class FileMapping:
     lines: str | None = None
     file: str | None = None
     format: str | None = None
+    delimiter: str = ","
+    encoding: str = "utf-8"
 
     def rows(self, record: MappingABC[str, Any]) -> list[dict[str, Any]]:
         """One source record as typed Ordo rows (several when `lines` expands nested lines)."""
@@ -180,6 +186,7 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
         date_format=_optional_str(body, "date_format", where),
         timezone=_zone(body.get("timezone"), where),
         list_separator=_optional_str(body, "list_separator", where) or "|",
+        decimal_separator=_decimal_separator(body, where),
     )
     for name, value in defaults.items():
         try:
@@ -189,8 +196,18 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
     fmt = _optional_str(body, "format", where)
     if fmt is not None and fmt not in ("csv", "jsonl", "parquet"):
         raise MappingError(f"{where}.format: must be csv, jsonl or parquet, got {fmt!r}")
+    delimiter = _optional_str(body, "delimiter", where) or ","
+    if len(delimiter) != 1:
+        raise MappingError(f"{where}.delimiter: must be one character, got {delimiter!r}")
+    encoding = _optional_str(body, "encoding", where) or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(f"{where}.encoding: unknown text encoding {encoding!r}") from None
     return FileMapping(
         kind=kind,
+        delimiter=delimiter,
+        encoding=encoding,
         columns=columns,
         codes=codes,
         defaults=defaults,
@@ -229,6 +246,13 @@ def _optional_str(body: dict[str, Any], key: str, where: str) -> str | None:
         return None
     if not isinstance(value, str) or not value:
         raise MappingError(f"{where}.{key}: expected text, got {value!r}")
+    return value
+
+
+def _decimal_separator(body: dict[str, Any], where: str) -> str:
+    value = _optional_str(body, "decimal_separator", where) or "."
+    if value not in (".", ","):
+        raise MappingError(f"{where}.decimal_separator: must be '.' or ',', got {value!r}")
     return value
 
 

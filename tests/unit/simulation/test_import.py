@@ -169,3 +169,25 @@ def test_an_existing_data_set_is_kept_unless_replace_is_asked_for(tmp_path: Path
     )
     assert Dataset(tmp_path / "ds").order_count == 1
     assert leftovers(tmp_path) == []
+
+
+def test_a_semicolon_separated_latin_1_export_imports_through_its_mapping(tmp_path: Path) -> None:
+    from engine.simulation.mapping import parse_mapping
+
+    sources = history(tmp_path)
+    text = (
+        "Bestellung;Zeit;PLZ;Artikel;Menge;Preis;Kunde\n"
+        "B1;01.07.2025 10:00;10001;S1;2;1.009,50;Müller\n"
+    )
+    sources["orders"].write_bytes(text.encode("latin-1"))
+    mapping = parse_mapping({"orders": {
+        "delimiter": ";", "encoding": "latin-1", "decimal_separator": ",",
+        "datetime_format": "%d.%m.%Y %H:%M",
+        "columns": {"order_id": "Bestellung", "created_at": "Zeit", "postal_code": "PLZ",
+                    "sku": "Artikel", "quantity": "Menge", "price": "Preis",
+                    "customer_id": "Kunde"},
+    }})  # fmt: skip
+    import_history(sources, tmp_path / "ds", mapping)
+    [order] = Dataset(tmp_path / "ds").records("orders")
+    assert order["customer_id"] == "Müller"
+    assert order["lines"][0]["price"] == "1009.50"
