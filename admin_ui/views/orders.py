@@ -113,7 +113,7 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     status.metric("Status", order["status"].replace("_", " "))
     total.metric("Total", money(order["total"], order["currency"]))
     promised.metric("Promised", order["promised_date"] or "not yet")
-    placed.metric("Placed", when(order["created_at"]))
+    placed.metric("Placed", when(order["created_at"]).removesuffix(" UTC"))
     ship_to = order["ship_to"]
     st.write(
         f"Customer {order['customer_id']} ({order['email'] or 'no email'}), ship to "
@@ -194,7 +194,9 @@ def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
                     "detail": f"{track['description']} {track['location']}".strip(),
                 }
             )
-    rows.sort(key=lambda row: row["at"])
+    # Steps of one decision share a time; list them in the order the pipeline runs them.
+    rank = {"order placed": 0, "decided: validation": 1, "decided: sourcing": 2}
+    rows.sort(key=lambda row: (row["at"], rank.get(row["what"], 3)))
     return [{**row, "at": when(row["at"])} for row in rows]
 
 

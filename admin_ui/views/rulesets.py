@@ -130,9 +130,6 @@ def _editor(client: OrdoClient, who: Principal, name: str, versions: list[Rulese
                 f"The header names the ruleset '{draft['name']}': saved as its version "
                 f"{draft['version']}. Choose it above to continue."
             )
-        # The compare and publish pickers follow the new draft rather than a remembered pick.
-        for picker in ("from", "to", "publish_pick", "publish_ok"):
-            st.session_state.pop(_state(name, picker), None)
         # Rerun so the tabs below list the new draft at once; the findings are in the state.
         st.rerun()
     if check.button("Check without saving", key=_state(name, "check")):
@@ -217,17 +214,24 @@ def _compare(client: OrdoClient, name: str, versions: list[RulesetVersion]) -> N
         return
     labels = {_label(v): v for v in versions}
     live = _live(versions)
+    # Keyed by the working draft: see `_publish`.
     working = _working_version(name, versions) or versions[0]
     old_default = _label(live) if live and live["id"] != working["id"] else _label(versions[1])
     left, right = st.columns(2)
     old = labels[
         left.selectbox(
-            "From", list(labels), index=list(labels).index(old_default), key=_state(name, "from")
+            "From",
+            list(labels),
+            index=list(labels).index(old_default),
+            key=_state(name, f"from::{working['id']}"),
         )
     ]
     new = labels[
         right.selectbox(
-            "To", list(labels), index=list(labels).index(_label(working)), key=_state(name, "to")
+            "To",
+            list(labels),
+            index=list(labels).index(_label(working)),
+            key=_state(name, f"to::{working['id']}"),
         )
     ]
     if old["id"] == new["id"]:
@@ -277,14 +281,19 @@ def _publish(client: OrdoClient, who: Principal, name: str, versions: list[Rules
         st.info("No draft to publish: save one in the editor first.")
         return
     working = _working_version(name, versions)
+    # Pickers are keyed by the working draft, so a newly saved draft starts them afresh
+    # (a keyed widget otherwise keeps showing the pick made before the save).
+    tag = working["id"] if working else ""
     labels = [_label(v) for v in drafts]
     index = next((i for i, v in enumerate(drafts) if working and v["id"] == working["id"]), 0)
     chosen = drafts[
-        labels.index(st.selectbox("Draft", labels, index=index, key=_state(name, "publish_pick")))
+        labels.index(
+            st.selectbox("Draft", labels, index=index, key=_state(name, f"publish_pick::{tag}"))
+        )
     ]
     confirmed = st.checkbox(
         f"Yes, make version {chosen['version']} live for every new order",
-        key=_state(name, "publish_ok"),
+        key=_state(name, f"publish_ok::{tag}"),
     )
     if st.button("Publish", type="primary", disabled=not may(who["role"], "publish_rules")):
         if not confirmed:
