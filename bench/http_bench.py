@@ -5,13 +5,14 @@
     .venv/bin/python -m bench.http_bench --write         # also update docs/benchmarks.md
 
 For each database (SQLite file, then a throw-away PostgreSQL database on 127.0.0.1:5432) the
-benchmark migrates a fresh database, seeds three warehouses and five SKUs with ample stock,
+benchmark migrates a fresh database, seeds three warehouses and 200 SKUs with ample stock,
 starts the real app under uvicorn in a child process on a loopback port, and drives it from
 this process with N concurrent keep-alive HTTP clients for a fixed time:
 
 - **ceiling**: `POST /bench/parse` on the same server: the body is parsed and validated into
   `OrderIn` and echoed, nothing else (no auth, no database); the most this server can do;
-- **orders**: `POST /v1/orders` with a channel key: a 5-line order is authenticated,
+- **orders**: `POST /v1/orders` with a channel key: a 5-line order (5 distinct SKUs drawn
+  from 200 stocked at all three warehouses) is authenticated,
   validated, sourced, reserved atomically, persisted with its shipments, traces, audit entry
   and outbox events, and returned as decided.
 
@@ -27,6 +28,7 @@ import asyncio
 import multiprocessing
 import os
 import platform
+import random
 import re
 import secrets
 import socket
@@ -45,7 +47,10 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 SECRET = "http-bench-secret-0123456789abcdef0123456789"
-SKUS = ("BENCH-A", "BENCH-B", "BENCH-C", "BENCH-D", "BENCH-E")
+# A catalogue of 200 SKUs stocked everywhere; each order draws 5 distinct ones, so concurrent
+# orders contend for stock rows the way a real assortment does, not all for the same five.
+SKUS = tuple(f"BENCH-{n:03d}" for n in range(200))
+LINES = 5
 LOCATIONS = (("DAL-01", "75201"), ("RNO-02", "89501"), ("EWR-03", "07114"))
 SECTION = "## HTTP API"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -151,7 +156,9 @@ def _order() -> dict[str, Any]:
         "customer_id": "C-BENCH",
         "email": "bench@example.com",
         "ship_to": {"postal_code": "10001", "city": "New York", "state": "NY"},
-        "lines": [{"sku": sku, "quantity": 1 + i % 2} for i, sku in enumerate(SKUS)],
+        "lines": [
+            {"sku": sku, "quantity": 1 + i % 2} for i, sku in enumerate(random.sample(SKUS, LINES))
+        ],
     }
 
 
@@ -269,7 +276,8 @@ def report(results: dict[str, dict[str, Phase]], clients: int, seconds: float) -
         "`.venv/bin/python -m bench.http_bench` — the real app under uvicorn (one process) on a",
         f"loopback port, {clients} concurrent keep-alive clients in one asyncio process, "
         f"{seconds:.0f} s per phase",
-        "after a warm-up. **orders**: `POST /v1/orders`, a 5-line order authenticated, validated,",
+        "after a warm-up. **orders**: `POST /v1/orders`, a 5-line order (5 of 200 SKUs stocked at",
+        "3 warehouses) authenticated, validated,",
         "sourced, reserved atomically, persisted with shipments, traces, audit entry and outbox",
         "events, returned decided (every response checked: 201 and `released`). **ceiling**: the",
         "same server's `POST /bench/parse`, which only parses and validates the same body.",
@@ -289,7 +297,8 @@ def report(results: dict[str, dict[str, Phase]], clients: int, seconds: float) -
     lines += [
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores shared "
-        f"with the load generator (and other work), Python {platform.python_version()}.",
+        f"with the load generator (and other work), Python {platform.python_version()}; "
+        f"1-minute load average at the end: {os.getloadavg()[0]:.1f}.",
         "Target (issue 5): orders ≥ 0.25× the ceiling on PostgreSQL with p99 ≤ 50 ms.",
         "",
     ]
