@@ -154,6 +154,11 @@ def dumps(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, sort_keys=True, separators=separators, indent=indent, default=_plain)
 
 
+def plain(value: Any) -> Any:
+    """JSON's `default`: dates, times and decimals as text, sets sorted, tuples as lists."""
+    return _plain(value)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso_utc(value)

@@ -46,6 +46,7 @@ class SimulationRequest:
     workers: int = 2
     optimiser: str = "auto"
     carriers_dir: Path | None = None
+    trace_orders: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -176,6 +177,7 @@ class SimulationJobs:
             carriers_dir=request.carriers_dir,
             settings=DeciderSettings(optimiser=request.optimiser),
             limit=request.limit,
+            trace_orders=frozenset(request.trace_orders),
         )
         try:
             result = self._runner(spec, request.workers, watch)

@@ -38,6 +38,7 @@ class WhatIf:
     carriers_dir: Path | None = None
     settings: DeciderSettings = field(default_factory=DeciderSettings)
     limit: int | None = None
+    trace_orders: frozenset[str] = frozenset()
 
     @property
     def baseline(self) -> str:
@@ -52,6 +53,7 @@ class WhatIf:
             carriers_dir=self.carriers_dir,
             settings=self.settings,
             limit=self.limit,
+            trace_orders=self.trace_orders,
         )
 
 

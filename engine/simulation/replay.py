@@ -71,6 +71,9 @@ class RunSpec:
     carriers_dir: Path | None = None
     settings: DeciderSettings = field(default_factory=DeciderSettings)
     limit: int | None = None
+    # Orders whose full decision trace is kept (in traces.jsonl): an analyst asking why a few
+    # orders changed. Traces of all orders would be most of the run's memory and disk.
+    trace_orders: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -130,6 +133,8 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
             kpis.add(outcome)
             kpis.rule_hits.update(fired_rules(decision.trace))
             writer.add(outcome)
+            if order.id in spec.trace_orders:
+                writer.trace(order.id, decision.trace)
             done += 1
             if done % every == 0:
                 tick(done, total)

@@ -7,6 +7,7 @@ A results directory holds::
     orders.jsonl   one compact outcome per order (see `outcome.py`), in replay order
     orders.csv     the same, flattened for spreadsheets
     run.json       how long it took (not deterministic, so kept apart from summary.json)
+    traces.jsonl   full decision traces of the orders asked for (`RunSpec.trace_orders`)
     report.html    charts for people (`html.py`)
 
 Like a data set, a results directory is built in a hidden sibling and renamed into place, so
@@ -16,6 +17,7 @@ a crashed or cancelled run never leaves results that look complete.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import uuid
@@ -23,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from engine.simulation.dataset import dumps
+from engine.simulation.dataset import dumps, plain
 from engine.simulation.html import run_report
 
 CSV_COLUMNS = (
@@ -66,6 +68,13 @@ class RunWriter:
         self._jsonl.write("\n")
         self._csv.writerow(csv_row(outcome))
 
+    def trace(self, order_id: str, trace: Any) -> None:
+        with (self.tmp / "traces.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(
+                json.dumps({"order": order_id, "trace": trace}, sort_keys=True, default=_loose)
+            )
+            handle.write("\n")
+
     def finish(self, summary: dict[str, Any], timing: dict[str, Any]) -> Path:
         self._close()
         write_json(self.tmp / "summary.json", summary)
@@ -101,6 +110,14 @@ def csv_row(outcome: dict[str, Any]) -> list[Any]:
         outcome["promised"] or "",
         outcome["requested"] or "",
     ]
+
+
+def _loose(value: Any) -> Any:
+    """Traces are the pipeline's to shape: anything JSON cannot write is written as text."""
+    try:
+        return plain(value)
+    except TypeError:
+        return str(value)
 
 
 def write_json(path: Path, value: Any) -> None:

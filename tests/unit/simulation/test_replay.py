@@ -134,3 +134,15 @@ def test_rule_hits_are_found_in_every_trace_layout_the_pipeline_uses() -> None:
         "sourcing": {"lines": {"1": {"candidates": [{"ruleset": "not a trace"}]}}},
     }  # fmt: skip
     assert sorted(fired_rules(trace)) == ["c: d", "r: b", "r: b", "r: c", "v: a"]
+
+
+def test_full_traces_are_kept_only_for_the_orders_asked_for(tmp_path: Path) -> None:
+    data = tiny_dataset(tmp_path / "ds", [order(1, "2025-07-01T09:00:00Z", "S1", 1),
+                                          order(2, "2025-07-01T09:30:00Z", "S1", 1)])  # fmt: skip
+    spec = RunSpec(data, tmp_path / "run", {}, trace_orders=frozenset({"O2"}))
+    out = replay(spec, NearestStockDecider()).out
+    [kept] = [json.loads(text) for text in (out / "traces.jsonl").read_text().splitlines()]
+    assert kept["order"] == "O2"
+    assert kept["trace"]["sourcing"]["rulesets"][0]["matched"] == ["nearest first"]
+    untraced = replay(RunSpec(data, tmp_path / "plain", {}), NearestStockDecider()).out
+    assert not (untraced / "traces.jsonl").exists()
