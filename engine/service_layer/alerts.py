@@ -182,7 +182,7 @@ class AlertEvaluator:
             windows = self.windows
             if hasattr(windows, "for_event"):
                 windows = windows.for_event(message.event_id)
-            facts = {"event": event_facts(message.name, message.payload)}
+            facts = {"event": enriched_event_facts(message, uow, now)}
             evaluation = program.evaluate(facts, now=now, windows=windows)
             for match in evaluation.matches:
                 for action in match.actions:
@@ -200,6 +200,32 @@ class AlertEvaluator:
                         )
                     )
                     self.fired += 1
+
+
+def enriched_event_facts(message: Message, uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+    """The `event` facts, completed from current state where the event itself is silent: the
+    stock row's available units and reorder point, the location's released backlog today and
+    its daily capacity. Only fields the engine schema declares are looked up (a rule can name
+    nothing else), so an undeclared one costs no query."""
+    from engine.rules.schema import SCHEMA_SPEC
+
+    facts = event_facts(message.name, message.payload)
+    declared = SCHEMA_SPEC["roots"]["event"]
+    sku, location = facts.get("sku"), facts.get("location_code")
+    if sku and location and {"available", "reorder_point"} & declared.keys():
+        stock = uow.stock.get((str(sku), str(location)))
+        if stock is not None:
+            for field, value in (("available", stock.available),
+                                 ("reorder_point", stock.reorder_point)):  # fmt: skip
+                if field in declared and facts.get(field) is None:
+                    facts[field] = value
+    if location and {"backlog", "capacity"} & declared.keys():
+        if "backlog" in declared and facts.get("backlog") is None:
+            facts["backlog"] = uow.shipments.count_released_on(str(location), now.date())
+        site = uow.locations.get(str(location))
+        if site is not None and "capacity" in declared and facts.get("capacity") is None:
+            facts["capacity"] = site.daily_capacity
+    return facts
 
 
 class AlertRecorder:

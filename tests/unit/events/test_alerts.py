@@ -183,3 +183,22 @@ def test_the_clock_emits_late_shipments_and_long_holds_once_each() -> None:
     held = [e for e in uow.committed_events if isinstance(e, OrderHeldTooLong)]
     assert [(e.shipment_id, e.hours_late) for e in late] == [("F-late", 36.0)]
     assert [(e.order_id, e.code, e.hours_held) for e in held] == [("O-1", "fraud", 30.0)]
+
+
+def test_event_facts_are_completed_from_the_stock_row_where_the_schema_declares_the_field() -> None:
+    from engine.rules.schema import SCHEMA_SPEC
+    from engine.service_layer.alerts import enriched_event_facts
+    from tests.support.builders import a_stock
+
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.stock.add(a_stock(sku="SKU-9", location_code="DAL-01", on_hand=10, reserved=7,
+                              safety_stock=0, reorder_point=4))
+        uow.commit()
+    payload = {"order_id": "O-1", "sku": "SKU-9", "location_code": "DAL-01", "quantity": 7}
+    with uow:
+        facts = enriched_event_facts(Message("1", "stock.reserved", payload, "O-1"), uow, NOW)
+    declared = SCHEMA_SPEC["roots"]["event"]
+    assert facts["available"] == 3  # stock.reserved does not say; the stock row does
+    assert ("reorder_point" in facts) == ("reorder_point" in declared)
+    assert facts["sku"] == "SKU-9" and facts["name"] == "stock.reserved"
