@@ -192,3 +192,17 @@ class AlertRaised(Event):
     severity: str
     key: str
     message: str
+
+
+@_register
+@dataclass(frozen=True)
+class RulesetPublished(Event):
+    """A ruleset version went live (published or rolled back to). Every process holding a
+    compiled registry (other API processes, workers) should load that version."""
+
+    name: ClassVar[str] = "ruleset.published"
+    ruleset: str
+    version: int
+    kind: str
+    version_id: str
+    by: str = ""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.domain import events
 from engine.domain.errors import DomainError, NotFound
 from engine.domain.operations import RulesetStatus, RulesetVersion
 from engine.domain.values import utcnow
@@ -285,6 +286,10 @@ def publish(
         for old in previous:
             old.move(RulesetStatus.RETIRED, by, now)
         version.move(RulesetStatus.PUBLISHED, by, now)
+        # Other processes learn of it through the outbox, in the same transaction.
+        uow.record(
+            events.RulesetPublished(version.name, version.version, version.kind, version.id, by)
+        )
         audit.record(
             uow,
             by,

@@ -3,7 +3,10 @@ order's trace naming the version that decided it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from sqlalchemy import text
 
 from tests.e2e.conftest import Api, order
 
@@ -39,6 +42,10 @@ scenarios:
     order: {ship_to: "10001", lines: [{sku: SHOE-42, qty: 50}]}
     expect: {status: held, hold: fraud_review}
 """
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str) else value)
 
 
 def draft(api: Api, source: str, scenarios: str | None = None, role: str = "analyst") -> Any:
@@ -173,6 +180,12 @@ def test_publish_and_roll_back_change_which_version_decides_and_the_trace_says_w
     }
     assert (versions[1]["status"], versions[2]["status"]) == ("published", "retired")
     assert all(v["author"] == "analyst:e2e-analyst" and v["created_at"] for v in versions.values())
+    with api.container.engine.connect() as connection:
+        published = connection.execute(
+            text("SELECT payload FROM outbox WHERE name = 'ruleset.published' ORDER BY id")
+        ).all()
+    announced = [_payload(row[0])["version"] for row in published]
+    assert announced == [1, 2, 1], "other processes learn of every publish through the outbox"
     actions = [e["action"] for e in api.get("/v1/audit?entity=ruleset").json()]
     assert {"ruleset.draft", "ruleset.publish", "ruleset.rollback"} <= set(actions)
 
