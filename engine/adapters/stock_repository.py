@@ -22,12 +22,12 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.adapters import orm
 from engine.adapters import translation as tr
 from engine.adapters.repositories import Row, Snapshot, SqlRepository
-from engine.domain.errors import InvalidQuantity, NotFound
+from engine.domain.errors import Conflict, InvalidQuantity, NotFound
 from engine.domain.inventory import Stock
 from engine.service_layer import unit_of_work as uow_api
 
@@ -79,11 +79,25 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         """Run one prepared conditional UPDATE; False when its condition refused the row."""
         self.flush()
         values = {"b_sku": key[0], "b_loc": key[1], **{f"b_{k}": v for k, v in params.items()}}
-        row = self._execute(statement, values).first()
+        row = self._locked(key, statement, values).first()
         if row is None:
             return False
         self._sync(key, row._mapping)
         return True
+
+    def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Any:
+        """Execute a move; PostgreSQL breaking a lock cycle becomes a Conflict to retry."""
+        try:
+            return self._execute(statement, params)
+        except OperationalError as exc:
+            # 40P01: two transactions took the same stock rows in opposite orders.
+            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
+                raise
+            raise Conflict(
+                f"stock {tr.show_key(key)} is being moved by another transaction that waits "
+                "for this one; nothing was saved, retry (taking rows in (sku, location) order "
+                "avoids this)"
+            ) from None
 
     def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
         _positive(quantity)
@@ -93,7 +107,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         if not self._move(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel):
             return False
         params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
-        left = self._execute(_CONSUME_ALLOCATION, params).scalar()
+        left = self._locked(key, _CONSUME_ALLOCATION, params).scalar()
         held = self._loaded.get(key)
         if held is not None and left is not None:
             held[0].channel_allocations[channel] = left

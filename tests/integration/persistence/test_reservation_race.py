@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 import threading
 
+from engine.adapters.database import make_engine
+from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
+from engine.domain.errors import Conflict
 from engine.domain.inventory import Stock
 from tests.integration.persistence.conftest import UowFactory
 
@@ -102,3 +105,42 @@ def test_racing_channels_never_take_units_fenced_for_another_channel(
         assert stock is not None
         assert stock.reserved == 300
         assert stock.channel_allocations == {"marketplace": max(0, 100 - granted["marketplace"])}
+
+
+def test_opposite_lock_orders_on_postgresql_end_in_a_conflict_and_save_nothing_half_done(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    factory = make_session_factory(engine)
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        uow.stock.add(Stock("X", "DAL-01", on_hand=10))
+        uow.stock.add(Stock("Y", "DAL-01", on_hand=10))
+        uow.commit()
+    both_hold_one = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def reserve(first: str, second: str) -> None:
+        try:
+            with SqlAlchemyUnitOfWork(factory) as uow:
+                uow.stock.try_reserve(first, "DAL-01", 1, None)
+                both_hold_one.wait()
+                uow.stock.try_reserve(second, "DAL-01", 1, None)
+                uow.commit()
+            outcomes.append("committed")
+        except Conflict as refused:
+            assert "retry" in refused.message
+            outcomes.append("conflict")
+
+    threads = [
+        threading.Thread(target=reserve, args=("X", "Y")),
+        threading.Thread(target=reserve, args=("Y", "X")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["committed", "conflict"]
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        assert [s.reserved for s in uow.stock.for_skus(["X", "Y"])] == [1, 1]
+    engine.dispose()
