@@ -23,6 +23,7 @@ def row_counts(database_url: str) -> dict[str, int]:
             "products": len(uow.products.list(limit=10_000)),
             "customers": len(uow.customers.list(limit=10_000)),
             "orders": len(uow.orders.list(limit=10_000)),
+            "rulesets": len(uow.rulesets.list(limit=1_000)),
             "stock": sum(
                 len(uow.stock.for_location(loc.code)) for loc in uow.locations.list(limit=100)
             ),
@@ -44,6 +45,7 @@ def test_running_the_demo_twice_leaves_the_same_rows(
     # Sixty seeded orders plus the pipeline's showcase orders (`--live`, the default).
     assert after_first["orders"] >= 60
     assert after_first["stock"] > 1000
+    assert after_first["rulesets"] > 0  # the live demo publishes the shipped rulesets once
 
 
 def test_demo_locations_keep_their_real_coordinates(
