@@ -1,0 +1,18 @@
+"""The composition root builds everything without touching a server (no I/O until first use)."""
+
+from __future__ import annotations
+
+from ordo.bootstrap import build_app_container
+from ordo.settings import load_settings
+
+# Nothing listens on port 9 (discard): were the container to connect, building it would fail.
+NOWHERE_PG = "postgresql://postgres@127.0.0.1:9/ordo"
+NOWHERE_REDIS = "redis://127.0.0.1:9/0"
+
+
+def test_the_container_is_built_without_reaching_the_database_or_redis() -> None:
+    settings = load_settings(database_url=NOWHERE_PG, redis_url=NOWHERE_REDIS)
+    with build_app_container(settings) as container:
+        assert container.settings is settings
+        assert container.bus is not None and container.event_bus is not None
+        assert container.rulesets is not None and container.decider is not None
