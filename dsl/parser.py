@@ -22,11 +22,12 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 from dsl import ast, lexer, units
 from dsl.diagnostics import Diagnostic, Reporter, suggest
 from dsl.lexer import RuleLexer
+from dsl.parse_errors import explain
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_NUMBER_CHARS = 24
@@ -488,7 +489,7 @@ def parse_expression(text: str, line: int, column: int,
     try:
         node = _lark().parse(padded, start="expr")
     except UnexpectedInput as error:
-        _explain(error, padded, reporter)
+        explain(_lark(), error, padded, reporter)
         return None
     finally:
         _STATE.reporter = None
@@ -507,7 +508,7 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
         parsed: ast.Ruleset = _lark().parse(source[:head_end], start="start")  # type: ignore[assignment]
         header = parsed.header
     except UnexpectedInput as error:
-        _explain(error, source[:head_end], reporter)
+        explain(_lark(), error, source[:head_end], reporter)
     items: list[ast.Node] = []
     bounds = [*starts, len(source)]
     for begin, end in itertools.pairwise(bounds):
@@ -518,7 +519,7 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
         try:
             items.append(_lark().parse(chunk, start="item"))  # type: ignore[arg-type]
         except UnexpectedInput as error:
-            _explain(error, chunk, reporter)
+            explain(_lark(), error, chunk, reporter)
     if header is None:
         header = ast.Header(1, 1, kind="", name="", name_quoted=False, event="", policy="all",
                             policy_explicit=False)
@@ -546,117 +547,3 @@ def _limit_depth(tree: ast.Ruleset, reporter: Reporter, counts: list[int] | None
         rebuilt = _assemble(tree.header, kept)
         tree.items, tree.consts, tree.tables, tree.rules = (
             rebuilt.items, rebuilt.consts, rebuilt.tables, rebuilt.rules)
-
-
-# ------------------------------------------------------------------------------ error explanation
-_WORDS = {
-    "NAME": "a name",
-    "STRING": 'a text in quotes ("...")',
-    "NUMBER": "a number",
-    "DATE": "a date (YYYY-MM-DD)",
-    "COMP_OP": "a comparison (==, !=, <, <=, >, >=)",
-    "MUL_OP": "`*`, `/` or `%`",
-    "$END": "the end of the file",
-}
-_ACTIONS = {"REJECT", "HOLD", "REQUIRE", "EXCLUDE", "RESTRICT", "PREFER", "MAX_SHIPMENTS",
-            "FALLBACK", "SAFETY_STOCK", "ALLOCATE", "CHOOSE", "ALERT"}
-_EXPR_START = {"NAME", "NUMBER", "STRING"}
-_SPECIFIC = [
-    ("THEN", "expected `then` after the condition"),
-    ("WHEN", "expected `when` and a condition after the rule name"),
-    ("RULESET", "expected `ruleset` after the rule kind, e.g. `validation ruleset checks on "
-                "order.received`"),
-    ("ON", "expected `on` and the event the ruleset reacts to, e.g. `on order.received`"),
-    ("CODE", "expected `code` and a reason code in quotes"),
-    ("MESSAGE", "expected `message` and a text in quotes"),
-    ("WEIGHT", "expected `weight` and a number after the preference"),
-    ("SEVERITY", "expected `severity` (low, medium, high or critical)"),
-    ("WHERE", "expected `where` and a condition"),
-    ("FOR", "expected `for`, as in `sum line.quantity for line in order.lines`"),
-    ("WITHIN", "expected `within` and a duration, as in `count within 1 hour`"),
-    ("OTHERWISE", "expected another `row` or `otherwise` and the table's default value"),
-    ("DEFAULT", "expected `default` and the value for keys not in the table"),
-    ("ARROW", "expected `->` and the row's result"),
-    ("TO", "expected `to`"),
-]
-
-
-def _word(name: str) -> str:
-    if name in _WORDS:
-        return _WORDS[name]
-    try:
-        pattern = _lark().get_terminal(name).pattern
-    except KeyError:
-        return name.lower()
-    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
-
-
-def _found(token: Token) -> str:
-    if token.type == "$END":
-        return "the end of the file"
-    text = str(token)
-    return f"`{text[:30]}{'...' if len(text) > 30 else ''}`"
-
-
-def _explain(error: UnexpectedInput, source: str, reporter: Reporter) -> Diagnostic:
-    """Turn a Lark failure into a diagnostic an analyst can act on.
-
-    `source` is the text that was parsed (the file, or one padded declaration of it), so
-    positions and the end of input are measured in it; `reporter` adds the file's source line.
-    """
-    line, column = max(error.line, 1), max(error.column, 1)
-    suggestion = ""
-    length = 1
-    if isinstance(error, UnexpectedCharacters):
-        offset = error.pos_in_stream or 0
-        char = source[offset] if 0 <= offset < len(source) else "?"
-        if char == '"':
-            message = "this text has no closing quote"
-            suggestion = 'end the text with `"` on the same line'
-        else:
-            message = f"unexpected character `{char}`"
-            if char == "=":
-                suggestion = "use `==` to compare"
-            elif char == "'":
-                suggestion = 'texts are written in double quotes: "like this"'
-        return reporter.add("E101", message, line, column, suggestion=suggestion)
-    if isinstance(error, UnexpectedToken | UnexpectedEOF):
-        token = error.token if isinstance(error, UnexpectedToken) else Token("$END", "")
-        expected = set(error.expected)
-        if token.type == "$END":
-            line, column = _end_position(source)
-        else:
-            length = len(str(token))
-        message = _expected_message(expected)
-        if token.type == "EQUAL" and "COMP_OP" in expected:
-            suggestion = "use `==` to compare"
-        elif token.type == "NAME" and "THEN" in expected:
-            suggestion = "join conditions with `and` or `or`"
-        return reporter.add("E102", f"{message}, found {_found(token)}", line, column,
-                            suggestion=suggestion, length=length)
-    return reporter.add("E102", "the ruleset could not be read here", line, column)
-
-
-def _expected_message(expected: set[str]) -> str:
-    for terminal, sentence in _SPECIFIC:
-        if terminal in expected:
-            return sentence
-    if expected and expected <= _ACTIONS | {"PRIORITY"}:
-        return "expected an action after `then` (such as reject, hold, require, prefer, alert)"
-    if expected & {"RULE", "CONST", "TABLE"}:
-        return "expected `rule`, `const` or `table` to start a new declaration"
-    if expected >= _EXPR_START:
-        return "expected a value, a field or a condition"
-    words = sorted(_word(name) for name in expected)
-    if len(words) > 6:
-        words = [*words[:6], "..."]
-    return "expected " + ", ".join(words)
-
-
-def _end_position(source: str) -> tuple[int, int]:
-    lines = source.splitlines() or [""]
-    # Point just past the last non-blank line: that is where something is missing.
-    for number in range(len(lines), 0, -1):
-        if lines[number - 1].strip():
-            return number, len(lines[number - 1]) + 1
-    return 1, 1
