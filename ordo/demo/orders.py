@@ -18,7 +18,7 @@ from engine.domain.catalog import Customer, Location, LocationType, Product
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus, TrackingEvent
 from engine.domain.inventory import Reservation, ReservationStatus, Stock
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
-from engine.domain.values import money
+from engine.domain.values import Address, money
 from engine.service_layer.unit_of_work import UnitOfWork
 from ordo.demo.stock import demo_id
 from ordo.demo.world import World
@@ -89,10 +89,11 @@ def plan_orders(world: World, now: datetime) -> list[OrderPlan]:
         p for p in world.products if not (p.is_kit or p.dropship_vendor or p.preorder_release)
     ]
     preorders = [p for p in world.products if p.preorder_release is not None]
+    addressed = [(c, c.default_address) for c in world.customers if c.default_address]
     plans = []
     for number, stage in enumerate(stages, start=1):
         pool = preorders if stage == "preordered" else in_stock
-        order = _order(rng, number, stage, world.customers, pool, now)
+        order = _order(rng, number, stage, addressed, pool, now)
         plans.append(OrderPlan(number, stage, order))
     return plans
 
@@ -101,11 +102,11 @@ def _order(
     rng: random.Random,
     number: int,
     stage: str,
-    customers: list[Customer],
+    customers: list[tuple[Customer, Address]],
     pool: list[Product],
     now: datetime,
 ) -> Order:
-    customer = rng.choice(customers)
+    customer, ship_to = rng.choice(customers)
     b2b = customer.group == "b2b"
     channel = (
         "b2b_edi"
@@ -125,13 +126,12 @@ def _order(
     ]
     low, high = _AGE_DAYS.get(stage, (0, 3))
     created = now - timedelta(days=rng.randint(low, high), hours=rng.randint(1, 20))
-    assert customer.default_address is not None  # every demo customer has one
     return Order(
         id=order_id,
         channel=channel,
         channel_order_id=f"{_CHANNEL_PREFIX[channel]}-{100000 + number * 37}",
         customer_id=customer.id,
-        ship_to=customer.default_address,
+        ship_to=ship_to,
         lines=lines,
         created_at=created,
         email=customer.email,
