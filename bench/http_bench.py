@@ -63,6 +63,13 @@ class Phase:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    server_cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server-process CPU per request: what the request costs, whatever else the machine
+        is doing (the database server's own CPU is not included)."""
+        return self.server_cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -105,6 +112,19 @@ def _serve(url: str, port: int) -> None:
     app.post("/bench/parse", include_in_schema=False)(parse_only)
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(pid: int, run: Callable[[], Phase]) -> Phase:
+    before = _cpu_seconds(pid)
+    phase = run()
+    phase.server_cpu_seconds = _cpu_seconds(pid) - before
+    return phase
 
 
 def _free_port() -> int:
@@ -219,8 +239,14 @@ def run_database(
         headers = {"X-API-Key": key}
         asyncio.run(_drive(base, "/v1/orders", headers, clients, warmup, _released))
         asyncio.run(_drive(base, "/bench/parse", {}, clients, warmup / 2, _parsed))
-        ceiling = asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed))
-        orders = asyncio.run(_drive(base, "/v1/orders", headers, clients, seconds, _released))
+        pid = int(server.pid or 0)
+        ceiling = _measured(
+            pid, lambda: asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed))
+        )
+        orders = _measured(
+            pid,
+            lambda: asyncio.run(_drive(base, "/v1/orders", headers, clients, seconds, _released)),
+        )
     finally:
         server.terminate()
         server.join(10)
@@ -282,17 +308,19 @@ def report(results: dict[str, dict[str, Phase]], clients: int, seconds: float) -
         "events, returned decided (every response checked: 201 and `released`). **ceiling**: the",
         "same server's `POST /bench/parse`, which only parses and validates the same body.",
         "",
-        "| database | phase | req/s | p50 ms | p99 ms | requests | orders ÷ ceiling |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| database | phase | req/s | p50 ms | p99 ms | requests | server CPU ms/req "
+        "| orders ÷ ceiling (req/s) | (CPU) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, phases in results.items():
         ceiling, orders = phases["ceiling"], phases["orders"]
         ratio = orders.rate / ceiling.rate if ceiling.rate else 0.0
+        cpu_ratio = ceiling.cpu_ms / orders.cpu_ms if orders.cpu_ms else 0.0
         for name, phase in (("ceiling", ceiling), ("orders", orders)):
-            cell = f"{ratio:.3f}×" if name == "orders" else ""
+            cells = f"{ratio:.3f}× | {cpu_ratio:.3f}×" if name == "orders" else " | "
             lines.append(
                 f"| {label} | {name} | {phase.rate:,.0f} | {phase.pct(50):.1f} | "
-                f"{phase.pct(99):.1f} | {phase.requests:,} | {cell} |"
+                f"{phase.pct(99):.1f} | {phase.requests:,} | {phase.cpu_ms:.2f} | {cells} |"
             )
     lines += [
         "",
