@@ -26,7 +26,7 @@ from ordo.cli_keys import keys_app
 from ordo.cli_rules import rules_app
 from ordo.cli_support import CliState, load, out, settings_file
 from ordo.failures import CommandError, describe_failure
-from ordo.settings import Settings
+from ordo.settings import Settings, setting_sources, shown_value
 
 
 class OrdoGroup(TyperGroup):
@@ -88,6 +88,17 @@ def db_upgrade(ctx: typer.Context) -> None:
     settings = _settings(ctx)
     serving.migrate(settings)
     _out().print(f"[green]database is up to date[/] ({escape(_shown_url(settings))})")
+
+
+@app.command("settings")
+def show_settings(ctx: typer.Context) -> None:
+    """Show the effective settings and where each comes from (secrets are never shown)."""
+    settings = _settings(ctx)
+    sources = setting_sources(_settings_file(ctx))
+    # Plain lines, not a table: long URLs must not be cut at the terminal's width.
+    for name in Settings.model_fields:
+        variable = f"ORDO_{name.upper()}"
+        typer.echo(f"{variable:<26} {shown_value(settings, name)}  [{sources[name]}]")
 
 
 @app.command("demo")

@@ -214,6 +214,35 @@ def load_settings(settings_file: str | Path | None = None, **overrides: Any) -> 
         raise SettingsError(_describe(error, file_values, overrides, path)) from None
 
 
+def setting_sources(settings_file: str | Path | None = None) -> dict[str, str]:
+    """Where each setting's value comes from: the environment, the file, or the default."""
+    path = settings_file or os.environ.get(SETTINGS_FILE_VARIABLE) or None
+    from_file = _read_settings_file(Path(path)) if path else {}
+    environment = {key.upper() for key in os.environ}
+    sources = {}
+    for name in Settings.model_fields:
+        if _env_name(name) in environment:
+            sources[name] = "environment"
+        elif name in from_file:
+            sources[name] = f"file {path}"
+        else:
+            sources[name] = "default"
+    return sources
+
+
+def shown_value(settings: Settings, name: str) -> str:
+    """A setting as it is safe to print: secrets only as set/unset, URL passwords masked."""
+    value = getattr(settings, name)
+    if name in _SECRET_FIELDS:
+        if value is None:
+            return "(unset)"
+        default = name == "secret_key" and value.get_secret_value() == DEFAULT_SECRET_KEY
+        return "(the development default)" if default else "(set)"
+    if name in ("database_url", "redis_url") and value:
+        return make_url(value).render_as_string(hide_password=True)
+    return "(unset)" if value is None else str(value)
+
+
 def _read_settings_file(path: Path) -> dict[str, Any]:
     """Read a `.env` or YAML settings file into field names -> raw values."""
     where = f"{SETTINGS_FILE_VARIABLE} {path}"

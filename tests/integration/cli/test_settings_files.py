@@ -115,3 +115,12 @@ def test_an_sqlite_path_holding_something_else_is_one_line(
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 1
     assert result.output.strip() == "error: database error: file is not a database"
+
+
+def test_settings_says_which_values_come_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    path.write_text("console_port: 9500\n")
+    result = runner.invoke(app, ["--settings", str(path), "settings"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "ORDO_CONSOLE_PORT" in line)
+    assert "9500" in row and "file" in row

@@ -101,3 +101,18 @@ def test_an_unexpected_error_is_not_disguised_as_a_user_mistake(
     monkeypatch.setattr("ordo.cli_support.load_settings", broken)
     result = runner.invoke(app, ["db", "upgrade"])
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_settings_shows_values_and_sources_but_never_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", "postgresql://ordo:hunter2@db.internal:5432/ordo")
+    monkeypatch.setenv("ORDO_SECRET_KEY", "a-very-secret-value-nobody-should-see")
+    code, output = run("settings")
+    assert code == 0
+    assert "hunter2" not in output and "a-very-secret-value" not in output
+    rows = {line.split()[0]: line for line in output.splitlines()}
+    assert "ordo:***@db.internal" in rows["ORDO_DATABASE_URL"]
+    assert "environment" in rows["ORDO_DATABASE_URL"]
+    assert "(set)" in rows["ORDO_SECRET_KEY"]
+    assert "default" in rows["ORDO_API_PORT"]
