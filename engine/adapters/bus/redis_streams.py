@@ -74,6 +74,7 @@ class RedisStreamsBus(EventBus):
         self._groups_ready = False
         self._owned: dict[str, set[int]] = {}
         self._last_rebalance: dict[str, float] = {}
+        self._last_claim: dict[str, tuple[float, frozenset[int]]] = {}
 
     # --- names ----------------------------------------------------------------------------
 
@@ -128,9 +129,10 @@ class RedisStreamsBus(EventBus):
             if block_ms:
                 time.sleep(min(block_ms, self.lease_ms // 3) / 1000)
             return []
-        batch = self._claim_abandoned(consumer, owned, count)
-        if batch:
-            return batch
+        if self._claim_due(consumer, owned):
+            batch = self._claim_abandoned(consumer, owned, count)
+            if batch:
+                return batch
         streams = {self.stream(p): ">" for p in sorted(owned)}
         # redis-py's reply types are loose unions; the shapes are fixed by the Redis protocol.
         reply: Any = self.client.xreadgroup(
@@ -142,6 +144,17 @@ class RedisStreamsBus(EventBus):
             for entry_id, fields in entries
             if fields
         ]
+
+    def _claim_due(self, consumer: str, owned: set[int]) -> bool:
+        """Look for abandoned entries at once when our partitions changed, otherwise a few
+        times per idle timeout: nothing becomes claimable faster, and each look costs one
+        round trip per partition."""
+        now = time.monotonic()
+        last, seen = self._last_claim.get(consumer, (0.0, frozenset()))
+        if seen == owned and (now - last) * 1000 < self.claim_idle_ms / 4:
+            return False
+        self._last_claim[consumer] = (now, frozenset(owned))
+        return True
 
     def _claim_abandoned(self, consumer: str, owned: set[int], count: int) -> list[Message]:
         """Take over entries idle longer than the claim timeout: a dead worker's, or failures
@@ -166,8 +179,8 @@ class RedisStreamsBus(EventBus):
                 else:
                     batch.append(message)
             if len(batch) >= count:
-                break
-        return batch[:count] if len(batch) > count else batch
+                break  # may overshoot by part of one partition's claim: they are ours now
+        return batch
 
     def _delivery_counts(self, stream: str, consumer: str, ids: list[str]) -> dict[str, int]:
         rows = self.client.xpending_range(
