@@ -11,7 +11,7 @@ import streamlit as st
 
 from admin_ui import session
 from admin_ui.client import ApiError
-from admin_ui.roles import pages_for
+from admin_ui.roles import PAGES, pages_for
 
 
 def sign_in_page() -> None:
@@ -40,7 +40,13 @@ def main() -> None:
     st.set_page_config(page_title="Ordo console", page_icon=":material/hub:", layout="wide")
     who = session.principal()
     if who is None:
-        st.navigation([st.Page(sign_in_page, title="Sign in", url_path="sign-in")]).run()
+        # Every page's address shows the sign-in form while signed out, so a link into the
+        # console (say, to a simulated order) keeps its page and query and lands there after.
+        doors = [
+            st.Page(sign_in_page, title=spec.title, url_path=spec.key) for spec in PAGES.values()
+        ]
+        front = st.Page(sign_in_page, title="Sign in", url_path="sign-in", default=True)
+        st.navigation([front, *doors], position="hidden").run()
         return
     specs = pages_for(who["role"])
     with st.sidebar:

@@ -252,7 +252,8 @@ def _diff(
     rows = client.changed_orders(job["id"], variant)
     if not rows:
         return
-    st.dataframe(
+    # Selecting a row opens that order below; the link opens it on its own page.
+    picked = st.dataframe(
         [
             {"order": r["order"], "what changed": ", ".join(r["changes"]),
              "outcome": f"{r['outcome_a']} → {r['outcome_b']}",
@@ -267,14 +268,18 @@ def _diff(
         column_config={
             "decisions": st.column_config.LinkColumn("decisions", display_text="open both")
         },
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"sim-changed-{variant}",
     )  # fmt: skip
     ids = [r["order"] for r in rows]
-    asked = st.query_params.get("order")
+    rows_picked = list(picked.selection.rows) if picked is not None else []
+    asked = ids[rows_picked[0]] if rows_picked else st.query_params.get("order")
     order = st.selectbox(
         "Compare one order's two decisions",
         ids,
         index=ids.index(asked) if asked in ids else 0,
-        key=f"sim-order-{variant}",
+        key=f"sim-order-{variant}-{asked or ''}",
     )
     both = client.simulated_order(job["id"], order)["decisions"]
     for column, (name, decision) in zip(st.columns(len(both)), both.items(), strict=True):

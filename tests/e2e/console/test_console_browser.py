@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.console.conftest import APP, ROOT, World
+from tests.e2e.console.conftest import APP, DATASET, EXAMPLE, ROOT, World
 
 ARTIFACT = ROOT / "artifacts" / "console-rules.png"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -130,3 +130,48 @@ def test_an_analyst_signs_in_saves_a_broken_draft_and_sees_the_error_at_its_line
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000
+
+
+def finished_simulation(world: World) -> tuple[str, str]:
+    """A simulation of the example's routing draft run over HTTP: (job id, a changed order)."""
+    with world.http("analyst") as http:
+        draft = http.post(
+            "/v1/rulesets/drafts", json={"source": (EXAMPLE / "routing_draft.ordo").read_text()}
+        ).json()
+        job = http.post(
+            "/v1/simulations",
+            json={"dataset": DATASET, "drafts": [draft["id"]], "limit": 60, "workers": 1},
+        ).json()
+        deadline = time.monotonic() + 120
+        while (state := http.get(f"/v1/simulations/{job['id']}").json())["status"] not in (
+            "succeeded",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.5)
+        assert state["status"] == "succeeded", state
+        changed = http.get(f"/v1/simulations/{job['id']}/changed").json()
+    assert changed, "the draft changed no order; the example should change some"
+    return job["id"], changed[-1]["order"]
+
+
+def test_a_link_to_a_simulated_order_opens_its_two_decisions_after_sign_in(
+    world: World, console_url: str
+) -> None:
+    job_id, order_id = finished_simulation(world)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.set_default_timeout(STEP_MS)
+            expect.set_options(timeout=STEP_MS)
+            page.goto(f"{console_url}/simulation?job={job_id}&order={order_id}")
+            page.get_by_label("API key or token").fill(world.keys["analyst"])
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text("Orders decided differently")).to_be_visible()
+            picked = page.get_by_role("combobox", name="Compare one order's two decisions")
+            expect(picked).to_have_value(order_id)
+            expect(page.get_by_text("baseline:", exact=False).first).to_be_visible()
+            expect(page.get_by_text("draft:", exact=False).first).to_be_visible()
+        finally:
+            browser.close()
