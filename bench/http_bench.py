@@ -329,6 +329,20 @@ def report(results: dict[str, dict[str, Phase]], clients: int, seconds: float) -
         f"1-minute load average at the end: {os.getloadavg()[0]:.1f}.",
         "Target (issue 5): orders ≥ 0.25× the ceiling on PostgreSQL with p99 ≤ 50 ms.",
         "",
+        "**Reading the figures.** req/s and latencies are wall-clock on shared cores and move",
+        "with whatever else runs; *server CPU ms/req* does not, and its ratio is what this",
+        "server could sustain unloaded (the database server's own CPU excluded). The parse-only",
+        "ceiling costs ~2 ms of CPU; an order costs 15-25× that, and a profile of the order",
+        "path puts about 7% of it in the API (auth, parsing, reading the decided order back,",
+        "the audit entry, the response) and the rest in the pipeline and its persistence",
+        "(about 45 SQL statements per 5-line order: loading products, stock and capacity,",
+        "one conditional update per line, inserting the order, shipments, reservations,",
+        "decision traces and outbox events). The target is **not met**: it needs the",
+        "order path under 7 ms of CPU, i.e. fewer round trips and cheaper trace serialisation",
+        "in the pipeline and persistence layers, not a thinner API. p99 under 8 concurrent",
+        "clients is queueing: SQLite serialises writers, and one uvicorn process runs one",
+        "order at a time per thread on a contended interpreter.",
+        "",
     ]
     return "\n".join(lines)
 
