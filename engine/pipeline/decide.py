@@ -38,6 +38,8 @@ from engine.pipeline.validation import validate
 from engine.rules import facts as F
 from engine.rules.registry import RulesetRegistry, RulesetSnapshot
 
+# Re-plans allowed when a chosen location turns out to be at its daily capacity.
+CAPACITY_ROUNDS = 4
 OUTCOMES = ("rejected", "held", "allocated", "partially_allocated", "backordered", "preordered")
 FALLBACKS = ("backorder", "preorder", "dropship", "hold")
 
@@ -274,7 +276,9 @@ class Decider:
         ]
         sourced = [line for line in order.lines if line not in preorder_lines]
         stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
-        screens, loc_facts = self._screen(ctx, stocked, sourcing, shipments_today)
+        # Capacity is checked for the locations a plan uses, not for every candidate: counting
+        # today's releases is a query per location, and few locations are ever near their limit.
+        screens, loc_facts = self._screen(ctx, stocked, sourcing, {})
         group = customer.group if customer else ""
         line_facts = {line["id"]: line for line in ctx.facts["order"]["lines"]}
         policies, reservation_traces = {}, {}
@@ -282,27 +286,41 @@ class Decider:
             # Reservation rules are per line: "half the boots are for the marketplace".
             rules = run(snap, "reservation", {**ctx.facts, "line": line_facts[line.id]}, now)
             policies[line.id] = reservation_policy(rules, order.channel, group)
-            reservation_traces[line.id] = rules.traces
-        per_line = [
-            line_candidates(
-                line.id,
-                line.sku,
-                line.quantity,
-                order.channel,
-                stock,
-                screens,
-                loc_facts,
-                policies[line.id],
-            )
-            for line in sourced
-        ]
+            reservation_traces[line.id] = [
+                {"ruleset": t["ruleset"], "version": t["version"], "matched": t.get("matched", [])}
+                for t in rules.traces
+            ]
         priority = max((p.priority for p in policies.values()), default=0)
         caps = [
             int(f.args.get("n", self.settings.max_shipments)) for f in sourcing.of("max_shipments")
         ]
         max_shipments = max(1, min(caps)) if caps else self.settings.max_shipments
-        problem = self._problem(ctx, per_line, screens, max_shipments)
-        plan = optimiser.solve(problem, self.settings.optimiser, self.settings.exact_limit)
+        for _ in range(CAPACITY_ROUNDS):
+            per_line = [
+                line_candidates(
+                    line.id,
+                    line.sku,
+                    line.quantity,
+                    order.channel,
+                    stock,
+                    screens,
+                    loc_facts,
+                    policies[line.id],
+                )
+                for line in sourced
+            ]
+            problem = self._problem(ctx, per_line, screens, max_shipments)
+            plan = optimiser.solve(problem, self.settings.optimiser, self.settings.exact_limit)
+            full = {
+                code: count
+                for code in plan.locations
+                if (count := shipments_today.get(code, 0)) >= ctx.locations[code].daily_capacity
+            }
+            if not full:
+                break
+            for code, count in full.items():
+                capacity = ctx.locations[code].daily_capacity
+                screens[code] = Screen(False, f"daily capacity reached ({count}/{capacity})")
         ctx.trace["reservation"] = {
             "rulesets": reservation_traces,
             "priority": priority,
