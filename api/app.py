@@ -63,7 +63,15 @@ def _lifespan(container: AppContainer) -> Any:
         # on SQLite, and the first customer would pay for the compile.
         registry = getattr(container, "rulesets", None)
         if registry is not None:
-            await run_in_threadpool(lambda: registry.snapshot)
+            try:
+                await run_in_threadpool(lambda: registry.snapshot)
+            except Exception as error:
+                # Refuse to serve rather than decide orders without their rules.
+                raise RuntimeError(
+                    "Ordo cannot load the published rulesets from the database "
+                    f"({type(error).__name__}: {str(error).splitlines()[0]}); "
+                    "if it is new, create its schema with `ordo db upgrade`"
+                ) from error
         yield
 
     return lifespan
