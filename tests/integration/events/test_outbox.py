@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -116,4 +117,38 @@ def test_purging_removes_only_rows_published_before_the_cut_off(database_url: st
     assert [(name, sent) for _, name, sent in outbox_rows(database_url)] == [
         ("order.received", False)
     ]
+    engine.dispose()
+
+
+def test_a_relay_that_dies_after_publishing_publishes_again_and_effects_still_happen_once(
+    database_url: str, redis_url: str
+) -> None:
+    from engine.adapters.bus.outbox_sql import SqlOutboxStore as Store
+    from engine.worker import Worker, WorkerConfig
+    from tests.integration.events.helpers import effects
+    from tests.integration.events.procs import count_effect, make_bus
+
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        for n in range(10):
+            uow.record(OrderReceived(order_id=f"twice-{n}", channel="web"))
+        uow.commit()
+    died = run("publish-then-die", database_url, redis_url)
+    assert died.returncode == 137 and died.stdout.strip() == "10", died.stderr
+    assert all(not sent for _, _, sent in outbox_rows(database_url))  # never stamped
+
+    bus, store = make_bus(redis_url), Store(engine)
+    worker = Worker(
+        bus=bus,
+        uow_factory=lambda: SqlAlchemyUnitOfWork(factory),
+        handlers={"order.received": [count_effect]},
+        relay=OutboxRelay(store, bus),
+        config=WorkerConfig(name="w", block_ms=100),
+    )
+    deadline = time.monotonic() + 30
+    while (bus.pending_count() or store.unpublished_count()) and time.monotonic() < deadline:
+        worker.run_once()
+    assert worker.processed == 20  # every event delivered twice...
+    assert effects(database_url) == {f"twice-{n}": 1 for n in range(10)}  # ...effective once
     engine.dispose()
