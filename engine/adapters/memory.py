@@ -429,8 +429,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             for table in self._tables.values():
                 table.commit()
             self.audit.commit()
-        for repo in self._repositories():
-            repo.clear_tracked()
+        self._forget()
         if self.keep_events:
             self.committed_events.extend(events)
         self.commits += 1
@@ -440,6 +439,11 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             for table in self._tables.values():
                 table.rollback()
             self.audit.rollback()
-        for repo in self._repositories():
-            repo.clear_tracked()
+        self._forget()
         self._recorded.clear()
+
+    def _forget(self) -> None:
+        for repo in self._repositories():
+            # Most transactions touch two or three repositories; skip the untouched ones.
+            if repo.seen:
+                repo.clear_tracked()
