@@ -34,6 +34,7 @@ from engine.service_layer.unit_of_work import UnitOfWork
 Clock = Callable[[], datetime]
 # Orders the pipeline may (re)decide; anything else has been decided already.
 DECIDABLE = frozenset({OrderStatus.RECEIVED})
+STEP_ORDER = {"validation": 0, "sourcing": 1, "carrier": 2}
 
 
 @dataclass(frozen=True)
@@ -389,7 +390,11 @@ def traces_for(uow: UnitOfWork, order_id: str) -> list[DecisionTrace]:
     with uow:
         if uow.orders.get(order_id) is None:
             raise NotFound("order", order_id)
-        return sorted(uow.traces.for_order(order_id), key=lambda t: (t.at, t.id))
+        # Steps of one decision share a timestamp: order them as the pipeline ran them.
+        return sorted(
+            uow.traces.for_order(order_id),
+            key=lambda t: (t.at, STEP_ORDER.get(t.step, len(STEP_ORDER)), t.id),
+        )
 
 
 # --- event handlers ---------------------------------------------------------------------------
