@@ -1,6 +1,7 @@
 """An in-memory unit of work with the same behaviour as the database one, and no I/O.
 
-Used by unit tests everywhere and by the simulation. Two modes:
+Used by unit tests everywhere, by ruleset scenario runs and wherever a replay needs a store
+without I/O. Two modes:
 
 - `InMemoryUnitOfWork()` (snapshots on, the default) behaves like a database session: `get`,
   `list` and searches hand out private copies, `commit` stores copies of what the transaction
@@ -8,7 +9,7 @@ Used by unit tests everywhere and by the simulation. Two modes:
   since the last commit. Adding a key that already exists raises `Conflict`.
 - `InMemoryUnitOfWork(snapshots=False)` skips every copy: callers get the stored objects and
   their changes are live at once, so `rollback` cannot undo anything. Use it only where the
-  caller never rolls back and speed matters (the simulation replays millions of lines).
+  caller never rolls back and speed matters (replaying many orders).
 
 Either way `try_reserve` obeys the same arithmetic as `Stock.available_for`, because it calls
 the domain's own `Stock.reserve`.
@@ -416,9 +417,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.traces = MemoryTraces(t["traces"], lambda t: (t.at, t.id), False)
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
-
-    def _repositories(self) -> list[uow_api.Repository[Any, Any]]:
-        return [
+        self._repositories: list[uow_api.Repository[Any, Any]] = [
             self.orders, self.products, self.locations, self.customers, self.stock,
             self.reservations, self.shipments, self.returns, self.inbound, self.alerts,
             self.rulesets, self.traces,
@@ -443,7 +442,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self._recorded.clear()
 
     def _forget(self) -> None:
-        for repo in self._repositories():
+        for repo in self._repositories:
             # Most transactions touch two or three repositories; skip the untouched ones.
             if repo.seen:
                 repo.clear_tracked()
