@@ -302,6 +302,7 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
 
 def _latest(traces: Sequence[Any], step: str) -> dict[str, Any]:
     found = [t for t in traces if t.step == step]
+    found.sort(key=lambda t: (t.at, int(t.detail.get("order_version", 0))))
     return dict(found[-1].detail) if found else {}
 
 

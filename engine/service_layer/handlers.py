@@ -222,25 +222,6 @@ def _reserve_all(
     return True
 
 
-def _trace(
-    uow: UnitOfWork,
-    order: Order,
-    decision: Decision,
-    step: str,
-    kind_prefix: str,
-    outcome: str,
-    detail: Mapping[str, Any],
-    now: datetime,
-) -> None:
-    versions = [
-        (name, v) for name, v in sorted(decision.versions.items()) if name.startswith(kind_prefix)
-    ] or sorted(decision.versions.items())[:1]
-    name, version = versions[0] if versions else ("", 0)
-    uow.traces.add(
-        DecisionTrace(new_id("trc"), order.id, step, name, version, now, outcome, dict(detail))
-    )
-
-
 def _apply(
     uow: UnitOfWork,
     order: Order,
@@ -259,7 +240,8 @@ def _apply(
             *_first(decision, "validation"),
             now,
             str(validation.get("outcome", "pass")),
-            dict(validation),
+            # The order's version orders decisions that share a timestamp (a re-decision).
+            {**validation, "order_version": order.version},
         )
     )
     if decision.outcome == "rejected":
@@ -355,6 +337,7 @@ def _store_sourcing(
             for b in decision.backorders
         ],
         "cost": decision.cost,
+        "order_version": order.version,
     }
     uow.traces.add(
         DecisionTrace(

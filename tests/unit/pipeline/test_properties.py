@@ -106,7 +106,7 @@ def _check(engine, ids: list[str]) -> None:  # type: ignore[no-untyped-def]
             traces = [t for t in uow.traces.for_order(order_id) if t.step == "sourcing"]
             backordered: dict[str, int] = {}
             if traces and order.status not in (OrderStatus.HELD, OrderStatus.CANCELLED):
-                latest = max(traces, key=lambda t: (t.at, t.id)).detail
+                latest = max(traces, key=lambda t: (t.at, t.detail["order_version"])).detail
                 for b in latest["backorders"]:
                     backordered[b["line"]] = backordered.get(b["line"], 0) + b["quantity"]
             allocated: dict[str, int] = {}
