@@ -91,3 +91,18 @@ def test_a_released_order_offers_no_changes(world: World) -> None:
     )
     assert any("can no longer be cancelled" in c.value for c in app.caption)
     assert not [b for b in app.button if b.label == "Cancel order"]
+
+
+def test_changing_a_quantity_is_confirmed_and_decided_again(world: World) -> None:
+    order = demo_order(world, "backordered")
+    app = search(open_page(console(world, "support"), "orders"), **{"Order id": order["id"]})
+    line = order["lines"][0]  # type: ignore[index]
+    field = next(n for n in app.number_input if n.label.startswith(f"Line {line['id']}:"))
+    field.set_value(line["quantity"] + 1)
+    next(c for c in app.checkbox if c.label == "Yes, change the quantities").check()
+    next(b for b in app.button if b.label == "Change quantities").click().run()
+    assert not app.exception, app.exception
+    with world.http() as http:
+        after = http.get(f"/v1/orders/{order['id']}").json()
+    assert after["lines"][0]["quantity"] == line["quantity"] + 1
+    assert any(f"{order['channel_order_id']} changed" in s.value for s in app.success)

@@ -135,3 +135,19 @@ def test_an_analyst_fixes_tests_compares_publishes_and_rolls_back_without_a_term
 def _versions(world: World) -> list[dict[str, object]]:
     with world.http() as http:
         return list(http.get("/v1/rulesets", params={"name": "routing"}).json())
+
+
+FAILING = SCENARIOS.replace("expect: {status: released}", "expect: {status: held}")
+
+
+def test_publishing_is_refused_while_a_scenario_fails(world: World) -> None:
+    app = open_page(console(world, "analyst"), "rulesets")
+    widget(app.text_area, "Scenarios (YAML)").set_value(FAILING)  # type: ignore[attr-defined]
+    app = save(app, routing_source(world).replace("weight 5", "weight 6"))
+    assert any("No problems found" in s.value for s in app.success)
+    next(c for c in app.checkbox if c.label.startswith("Yes, make version")).check()
+    widget(app.button, "Publish").click().run()  # type: ignore[attr-defined]
+    shown = texts(app)
+    assert "Publishing was refused: 1 of 1 scenario(s) fail" in shown
+    assert "An order with stock is released" in shown
+    assert live_version(world) == 1

@@ -58,3 +58,23 @@ def test_kpi_cards_show_the_change_against_live() -> None:
     assert by_label["Fill rate"] == ("90.0%", "+10.0%", "normal")
     assert by_label["Shipping cost"] == ("90.00", "-10.00", "inverse")
     assert by_label["Split rate"] == ("n/a", None, "inverse")
+
+
+def progress_of(job: dict[str, object]) -> None:
+    """An AppTest script showing one job's progress bar."""
+    from admin_ui.views.simulation import _progress
+
+    _progress(job)  # type: ignore[arg-type]
+
+
+def test_a_running_job_shows_orders_done_rate_and_time_left() -> None:
+    job = {
+        "id": "abc",
+        "status": "running",
+        "progress": {"done": 300, "total": 1200, "fraction": 0.25, "rate": 150.0,
+                     "eta_seconds": 6.0},
+    }  # fmt: skip
+    app = AppTest.from_function(progress_of, args=(job,)).run()
+    bar = app.get("progress")[0]
+    assert bar.proto.value == 25
+    assert bar.proto.text == "running: 300 of 1,200 orders, 150 orders/s, about 6 s to go"
