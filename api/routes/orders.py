@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationError
 
 from api.commands import dispatch
 from api.deps import (
@@ -24,7 +24,7 @@ from api.deps import (
     Services,
     Uow,
 )
-from api.errors import status_for
+from api.errors import describe_validation_error, status_for
 from api.schemas.catalog import SKU
 from api.schemas.common import problem_responses
 from api.schemas.orders import (
@@ -193,6 +193,56 @@ def create_order(
     return _idempotent(services, who, key, fingerprint, run, "/v1/orders")
 
 
+def _invalid_item(index: int, raw: dict[str, Any], invalid: ValidationError) -> BatchItem:
+    """A batched order that is not a valid OrderIn: 422 naming each bad field's path."""
+    errors = [
+        describe_validation_error({**e, "loc": ("body", "orders", index, *e["loc"])}, BatchIn)
+        for e in invalid.errors()
+    ]
+    detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:3])
+    problem = {
+        "type": "https://ordo.dev/problems/validation_error",
+        "title": "Unprocessable request",
+        "status": 422,
+        "detail": f"order {index} is not valid: {detail}",
+        "code": "validation_error",
+        "instance": f"/v1/orders/batch#{index}",
+        "errors": errors,
+    }
+    channel_order_id = str(raw.get("channel_order_id", ""))
+    return BatchItem.model_validate(
+        {"index": index, "channel_order_id": channel_order_id, "status": 422, "problem": problem}
+    )
+
+
+def _batch_item(
+    services: ApiServices, who: Principal, index: int, item: OrderIn | dict[str, Any]
+) -> BatchItem:
+    """One order of a batch, created or refused on its own (an invalid one included)."""
+    if isinstance(item, OrderIn):
+        order_in = item
+    else:
+        try:
+            order_in = OrderIn.model_validate(item)
+        except ValidationError as invalid:
+            return _invalid_item(index, item, invalid)
+    try:
+        order = ingest_one(services, who, order_in)
+    except DomainError as error:
+        problem = _problem_body(error, f"/v1/orders/batch#{index}")
+        return BatchItem.model_validate(
+            {
+                "index": index,
+                "channel_order_id": order_in.channel_order_id,
+                "status": problem["status"],
+                "problem": problem,
+            }
+        )
+    return BatchItem(
+        index=index, channel_order_id=order_in.channel_order_id, status=201, order=order
+    )
+
+
 @router.post(
     "/batch",
     response_model=BatchOut,
@@ -205,30 +255,12 @@ def create_orders(
     """Every order is created (or refused) on its own: one bad order never sinks the others."""
 
     def run() -> tuple[int, dict[str, Any]]:
-        results: list[BatchItem] = []
-        for index, item in enumerate(body.orders):
-            try:
-                order = ingest_one(services, who, item)
-                results.append(
-                    BatchItem(
-                        index=index, channel_order_id=item.channel_order_id, status=201, order=order
-                    )
-                )
-            except DomainError as error:
-                problem = _problem_body(error, f"/v1/orders/batch#{index}")
-                results.append(
-                    BatchItem.model_validate(
-                        {
-                            "index": index,
-                            "channel_order_id": item.channel_order_id,
-                            "status": problem["status"],
-                            "problem": problem,
-                        }
-                    )
-                )
+        results = [
+            _batch_item(services, who, index, item) for index, item in enumerate(body.orders)
+        ]
         created = sum(1 for r in results if r.status == 201)
         out = BatchOut(created=created, failed=len(results) - created, results=results)
-        return 200, out.model_dump(mode="json", exclude_none=True)
+        return 200, out.model_dump(mode="json")
 
     fingerprint = request_hash("POST", "/v1/orders/batch", body.model_dump(mode="json"))
     return _idempotent(services, who, key, fingerprint, run, "/v1/orders/batch")

@@ -102,7 +102,13 @@ class OrderIn(Strict):
 
 
 class BatchIn(Strict):
-    orders: list[OrderIn] = Field(min_length=1, max_length=500)
+    # An order that is not a valid OrderIn still gets its own result (422 with the paths of
+    # its bad fields) instead of failing the whole batch: hence "or any object".
+    orders: list[OrderIn | dict[str, Any]] = Field(
+        min_length=1,
+        max_length=500,
+        description="Orders as for POST /v1/orders (OrderIn); each is validated on its own.",
+    )
 
     model_config = {
         "extra": "forbid",

@@ -56,11 +56,29 @@ def test_one_bad_order_in_a_batch_does_not_sink_the_others(api: Api) -> None:
     assert body["results"][2]["order"]["lines"][0]["quantity"] == 2
 
 
-def test_an_unknown_field_in_a_batched_order_is_reported_with_its_index(api: Api) -> None:
-    batch = {"orders": [order("B-1"), {**order("B-2"), "coupon": "X"}]}
+def test_an_invalid_order_in_a_batch_gets_its_own_422_and_the_rest_are_created(api: Api) -> None:
+    api.seed(units=10)
+    misspelt = {**order("B-2"), "coupon": "X"}
+    misspelt["lines"] = [{"sku": "SHOE-42", "quantity": 0}]
+    batch = {"orders": [order("B-1"), misspelt, order("B-3")]}
     response = api.post("/v1/orders/batch", role="channel", json=batch)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 422, 201]
+    problem = results[1]["problem"]
+    assert {e["path"] for e in problem["errors"]} == {
+        "$.orders[1].coupon",
+        "$.orders[1].lines[0].quantity",
+    }
+    assert results[1]["channel_order_id"] == "B-2"
+    assert "order 1 is not valid" in problem["detail"]
+
+
+def test_a_batch_that_is_not_a_list_of_orders_is_refused_whole(api: Api) -> None:
+    response = api.post("/v1/orders/batch", role="channel", json={"orders": [], "extra": 1})
     assert response.status_code == 422
-    assert response.json()["errors"][0]["path"] == "$.orders[1].coupon"
+    paths = {e["path"] for e in response.json()["errors"]}
+    assert paths == {"$.orders", "$.extra"}
 
 
 def test_orders_are_found_by_customer_email_status_sku_and_date(api: Api) -> None:
