@@ -1,0 +1,1 @@
+"""Carrier connectors. `ratecard` prices from the YAML rate cards under `rulesets/carriers/`."""
