@@ -9,6 +9,7 @@ The `keys` and `rules` groups live in `ordo.cli_keys` and `ordo.cli_rules`.
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any
@@ -152,6 +153,7 @@ def up(ctx: typer.Context) -> None:
         if demo.database_is_empty(container.uow_factory):
             say.print("empty database: loading the demo data")
             _print_summary(demo.seed_demo(container.uow_factory, live=True))
+        _import_demo_history(settings)
         issued = ensure_admin_key(container)
         _print_issued_key(issued, settings)
         children: list[subprocess.Popen[bytes]] = []
@@ -311,6 +313,34 @@ def import_history(
         )
     except SimulationError as error:
         raise CommandError(str(error)) from None
+
+
+DEMO_HISTORY = "acme-july"
+
+
+def _import_demo_history(settings: Settings) -> None:
+    """The worked example's order history (docs/examples/simulation) as data set 'acme-july',
+    so the console's Simulation page has a history to replay without a terminal. Skipped when
+    it is there already, or when this is not a checkout with the example."""
+    from engine.simulation import commands
+    from engine.simulation.errors import SimulationError
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "simulation"
+    target = commands.datasets_dir(settings.data_dir) / DEMO_HISTORY
+    if not (example / "mapping.yaml").is_file() or (target / "manifest.json").is_file():
+        return
+    quiet = Console(file=io.StringIO())
+    try:
+        report = commands.import_command(
+            quiet, settings.data_dir, DEMO_HISTORY, {}, example / "mapping.yaml", keep_going=True
+        )
+    except SimulationError as error:
+        _out().print(f"[yellow]demo history not imported: {escape(str(error))}[/]")
+        return
+    _out().print(
+        f"demo history for the console's Simulation page: {DEMO_HISTORY} "
+        f"({report.counts.get('orders', 0):,} orders)"
+    )
 
 
 def _print_summary(summary: demo.DemoSummary) -> None:

@@ -1,5 +1,6 @@
-"""`ordo up` (what `make run` runs) starts the console next to the API, pointed at it, and
-prints where it is and how to sign in; the printed key signs in to the console in a browser."""
+"""`ordo up` (what `make run` runs) starts the console next to the API, pointed at it, with
+a history to simulate, and prints where it is and how to sign in; the printed key signs in to
+the console in a browser."""
 
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ def test_ordo_up_serves_the_console_pointed_at_the_api_and_prints_how_to_sign_in
         assert "sign in to the console with the admin API key above" in output
         key = re.search(r"^(ordo_[A-Za-z0-9]+_[A-Za-z0-9_\-]+)\s*$", output, re.M)
         assert key, output
+        assert "demo history for the console's Simulation page: acme-july" in output
+        datasets = httpx.get(
+            f"{api}/v1/simulations/datasets", headers={"X-API-Key": key.group(1)}, timeout=10
+        ).json()
+        assert [d["name"] for d in datasets] == ["acme-july"] and datasets[0]["orders"] > 100
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             try:
