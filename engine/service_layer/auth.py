@@ -4,7 +4,9 @@
   so a copy of the database does not hand out working keys, and checking one costs a hash,
   not a slow KDF on every request (the secret is 256 random bits: nothing to brute-force).
 - A bearer token is minted from a key (`mint_token`): a signed, short-lived statement of the
-  key's principal, checked without touching the database.
+  key's principal. Its signature and expiry are checked without the database; whether its key
+  is still active goes through the same short cache as keys, so revoking a key ends its
+  tokens too.
 - Roles grant permissions; anything not granted is denied. Scopes on the key (a channel, a
   set of locations, a customer) narrow a role to its own data; routes enforce them with
   `can_see_order`, `can_work_location`.
@@ -316,7 +318,15 @@ class Authenticator:
 
     def authenticate(self, credential: str) -> Principal:
         if credential.startswith(TOKEN_PREFIX):
-            return verify_token(credential, self.server_secret)
+            principal = verify_token(credential, self.server_secret)
+            # A token dies with its key: otherwise a revoked key's tokens could keep minting
+            # fresh tokens for ever.
+            key = self._lookup(principal.key_id)
+            if key is None or not key.active:
+                raise Unauthenticated(
+                    f"the API key {principal.key_id} this token was minted from was revoked"
+                )
+            return principal
         if not credential.startswith(KEY_PREFIX) or credential.count("_") < 2:
             raise Unauthenticated(
                 "the credential is neither an Ordo API key (ordo_<id>_<secret>) "

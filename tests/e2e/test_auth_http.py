@@ -82,3 +82,18 @@ def test_the_database_holds_only_hashes_of_key_secrets(api: Api) -> None:
     dumped = " ".join(str(value) for row in rows for value in row)
     assert issued["id"] in dumped
     assert secret not in dumped
+
+
+def test_revoking_a_key_also_ends_the_tokens_minted_from_it(api: Api) -> None:
+    issued = api.post("/v1/keys", json={"name": "ops", "role": "support"}).json()
+    minted = api.client.post(
+        "/v1/auth/tokens", json={}, headers={"X-API-Key": issued["api_key"]}
+    ).json()
+    bearer = {"Authorization": f"Bearer {minted['access_token']}"}
+    assert api.client.get("/v1/auth/me", headers=bearer).status_code == 200
+    api.post(f"/v1/keys/{issued['id']}/revoke")
+    after = api.client.get("/v1/auth/me", headers=bearer)
+    assert after.status_code == 401
+    assert "revoked" in after.json()["detail"]
+    refreshed = api.client.post("/v1/auth/tokens", json={}, headers=bearer)
+    assert refreshed.status_code == 401
