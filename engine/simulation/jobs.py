@@ -123,12 +123,14 @@ class SimulationJobs:
         job = Job(id=uuid.uuid4().hex[:12], status="queued", created_at=_now(), owner=_owner())
         (self.root / job.id).mkdir()
         self._save(job)
+        # The caller gets the state at submission; the thread keeps its own copy to update.
+        submitted = Job.from_dict(job.to_dict())
         thread = threading.Thread(
             target=self._run, args=(job, request), daemon=True, name=f"sim-{job.id}"
         )
         self._threads[job.id] = thread
         thread.start()
-        return job
+        return submitted
 
     def get(self, job_id: str) -> Job:
         path = self.root / job_id / "job.json"
