@@ -26,6 +26,8 @@ ENV_PREFIX = "ORDO_"
 SETTINGS_FILE_VARIABLE = "ORDO_SETTINGS_FILE"
 # Refused outside development: a known secret signs nothing worth trusting.
 DEFAULT_SECRET_KEY = "change-me-in-production"
+# Shorter secrets can be guessed; development keeps the default for a no-setup start.
+MIN_SECRET_LENGTH = 16
 
 Environment = Literal["development", "test", "production"]
 Optimiser = Literal["greedy", "exact", "auto"]
@@ -155,13 +157,16 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'ordo.sqlite3'}"
         if not self.api_url:
             self.api_url = f"http://{self.api_host}:{self.api_port}"
-        if (
-            self.environment != "development"
-            and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
-        ):
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and secret == DEFAULT_SECRET_KEY:
             raise ValueError(
                 f"secret_key: the default is refused when environment is {self.environment}; "
                 "set ORDO_SECRET_KEY to a long random value"
+            )
+        if self.environment != "development" and len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"secret_key: must be at least {MIN_SECRET_LENGTH} characters when environment "
+                f"is {self.environment} (it signs tokens and hashes API keys)"
             )
         return self
 

@@ -113,3 +113,10 @@ def test_a_malformed_bootstrap_admin_key_is_refused_without_echoing_it() -> None
     message = error_for(bootstrap_admin_key="ordo_abc_tooshort")
     assert message.startswith("ORDO_BOOTSTRAP_ADMIN_KEY: must look like ordo_<id>_<secret>")
     assert "tooshort" not in message
+
+
+def test_a_short_secret_is_refused_outside_development() -> None:
+    assert error_for(environment="test", secret_key="short") == (
+        "ORDO_SECRET_KEY: must be at least 16 characters when environment is test "
+        "(it signs tokens and hashes API keys)"
+    )
