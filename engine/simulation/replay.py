@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -103,6 +104,7 @@ def run_simulation(spec: RunSpec, progress: Progress | None = None) -> RunResult
 
 
 def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = None) -> RunResult:
+    """The replay loop itself, with any Decider (tests pass a double)."""
     dataset = Dataset(spec.dataset)
     world = _World.load(dataset)
     total = dataset.order_count if spec.limit is None else min(spec.limit, dataset.order_count)
@@ -110,48 +112,60 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     tick = progress or (lambda done, total: None)
     # Often enough for a smooth bar on a small history, rarely enough to cost nothing.
     every = max(1, min(PROGRESS_EVERY, total // 100))
+    day = _Day()
     started, cpu_started = time.perf_counter(), time.process_time()
     with RunWriter(spec.out) as writer:
-        done = 0
-        deciding = 0.0
-        day: date | None = None
-        today: dict[str, int] = defaultdict(int)
-        for record in dataset.records("orders"):
-            if done >= total:
-                break
+        done, deciding = 0, 0.0
+        for record in islice(dataset.records("orders"), total):
             order = to_order(record)
-            if order.created_at.date() != day:
-                if day is not None:
-                    kpis.close_day(today, world.capacity)
-                day, today = order.created_at.date(), defaultdict(int)
-                world.ledger.receive_until(day)
+            day.advance(order.created_at.date(), world, kpis)
             before = time.perf_counter()
-            decision = _decide(decider, world, order, today)
+            decision = _decide(decider, world, order, day.shipments)
             deciding += time.perf_counter() - before
-            _book(world.ledger, order, decision, today)
-            outcome = order_outcome(order, decision)
-            kpis.add(outcome)
-            kpis.rule_hits.update(fired_rules(decision.trace))
-            writer.add(outcome)
-            if order.id in spec.trace_orders:
-                writer.trace(order.id, decision.trace)
+            _book(world.ledger, order, decision, day.shipments)
+            _record(spec, writer, kpis, order, decision)
             done += 1
             if done % every == 0:
                 tick(done, total)
-        if day is not None:
-            kpis.close_day(today, world.capacity)
+        day.close(world, kpis)
         kpis.failed_reservations = world.ledger.failed_reservations
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         summary = _summary(spec, dataset, kpis)
-        timing = {
-            "orders": done,
-            "seconds": round(seconds, 3),
-            "decide_seconds": round(deciding, 3),
-        }
+        timing = {"orders": done, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+                  "decide_seconds": round(deciding, 3)}  # fmt: skip
         writer.finish(summary, timing)
     tick(done, total)
     return RunResult(spec.out, summary, done, seconds, deciding, cpu)
+
+
+class _Day:
+    """The replay clock's current day: shipments planned per location so far today."""
+
+    def __init__(self) -> None:
+        self.date: date | None = None
+        self.shipments: dict[str, int] = defaultdict(int)
+
+    def advance(self, today: date, world: _World, kpis: Kpis) -> None:
+        """On a new day: count yesterday's capacity breaches, start afresh, land receipts."""
+        if today == self.date:
+            return
+        self.close(world, kpis)
+        self.date, self.shipments = today, defaultdict(int)
+        world.ledger.receive_until(today)
+
+    def close(self, world: _World, kpis: Kpis) -> None:
+        if self.date is not None:
+            kpis.close_day(self.shipments, world.capacity)
+
+
+def _record(spec: RunSpec, writer: RunWriter, kpis: Kpis, order: Order, decision: Decision) -> None:
+    outcome = order_outcome(order, decision)
+    kpis.add(outcome)
+    kpis.rule_hits.update(fired_rules(decision.trace))
+    writer.add(outcome)
+    if order.id in spec.trace_orders:
+        writer.trace(order.id, decision.trace)
 
 
 @dataclass
