@@ -191,3 +191,26 @@ def test_a_semicolon_separated_latin_1_export_imports_through_its_mapping(tmp_pa
     [order] = Dataset(tmp_path / "ds").records("orders")
     assert order["customer_id"] == "Müller"
     assert order["lines"][0]["price"] == "1009.50"
+
+
+def test_parquet_records_with_nested_lines_import_through_a_lines_mapping(tmp_path: Path) -> None:
+    from engine.simulation.mapping import parse_mapping
+
+    sources = history(tmp_path)
+    records = [
+        {"no": "P1", "ts": "2025-07-01T08:00:00+02:00", "ship": {"zip": "94105"},
+         "items": [{"item": "S1", "qty": 2}, {"item": "S2", "qty": 1}]},
+    ]  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "orders.parquet")
+    mapping = parse_mapping({"orders": {"lines": "items", "columns": {
+        "order_id": "no", "created_at": "ts", "postal_code": "ship.zip", "sku": "item",
+        "quantity": "qty",
+    }}})  # fmt: skip
+    import_history({**sources, "orders": tmp_path / "orders.parquet"}, tmp_path / "ds", mapping)
+    [order] = Dataset(tmp_path / "ds").records("orders")
+    assert (order["id"], order["created_at"], order["postal_code"]) == (
+        "P1",
+        "2025-07-01T06:00:00Z",
+        "94105",
+    )
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("S1", 2), ("S2", 1)]
