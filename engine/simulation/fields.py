@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 KINDS = ("orders", "locations", "stock", "receipts", "products", "customers")
@@ -212,12 +213,18 @@ def _to_date(value: Any, formats: Formats) -> date:
         return value
     text = str(value).strip()
     if formats.date_format:
-        return datetime.strptime(text, formats.date_format).date()
+        return _strptime_date(text, formats.date_format)
     return (
         date.fromisoformat(text[:10])
         if len(text) > 10 and text[10] in "T "
         else date.fromisoformat(text)
     )
+
+
+@lru_cache(maxsize=8192)
+def _strptime_date(text: str, fmt: str) -> date:
+    # Dates repeat (every receipt of a week, every line of an order): strptime is slow.
+    return datetime.strptime(text, fmt).date()
 
 
 def _to_time(value: Any, _: Formats) -> time:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.adapters.geo import postal_code_coordinates
 from engine.domain.catalog import LocationType, Service
 from engine.domain.inventory import InboundKind
 from engine.simulation.dataset import DatasetWriter
@@ -26,8 +25,12 @@ from engine.simulation.fields import KINDS, BadValue
 from engine.simulation.history import HistoryFileError, RowError, detect_format, read_records
 from engine.simulation.mapping import FileMapping, Mapping
 from engine.simulation.orders_import import assemble_orders
+from engine.simulation.postal import PostalLookup
 
 Progress = Callable[[str, int], None]
+_INBOUND_KINDS = frozenset(kind.value for kind in InboundKind)
+_LOCATION_TYPES = frozenset(kind.value for kind in LocationType)
+_SERVICES = frozenset(service.value for service in Service)
 _KEPT_ERRORS = 50
 _PROGRESS_EVERY = 10_000
 
@@ -135,6 +138,7 @@ class _Context:
     tick: Progress
     chunk: int
     poisoned: set[str] = field(default_factory=set)
+    postal: PostalLookup = field(default_factory=PostalLookup)
 
     def rows(self, kind: str) -> Iterator[tuple[RowError, dict[str, Any]]]:
         """Typed rows of one kind; each comes with the error to raise if a later check fails."""
@@ -168,7 +172,7 @@ class _Context:
     def locations(self) -> set[str]:
         codes: set[str] = set()
         for where, row in self.rows("locations"):
-            problem = _location_problem(row, codes)
+            problem = _location_problem(row, codes, self.postal)
             if problem:
                 self.errors.add(_at(where, problem))
                 continue
@@ -218,7 +222,7 @@ class _Context:
                     problem = f"location {row['location_code']!r} is not in the locations file"
                 elif row["quantity"] <= 0:
                     problem = f"quantity must be positive, got {row['quantity']}"
-                elif row["kind"] not in {kind.value for kind in InboundKind}:
+                elif row["kind"] not in _INBOUND_KINDS:
                     problem = f"kind {row['kind']!r} is not purchase_order or transfer"
                 else:
                     yield {**row, "expected_on": row["expected_on"].isoformat(), "_n": where.row}
@@ -243,6 +247,7 @@ class _Context:
             self.writer.workdir,
             self.chunk,
             self.poisoned,
+            self.postal,
         )
         first = last = None
         for order in orders:
@@ -252,16 +257,16 @@ class _Context:
         return first, last
 
 
-def _location_problem(row: dict[str, Any], seen: set[str]) -> str | None:
+def _location_problem(row: dict[str, Any], seen: set[str], postal: PostalLookup) -> str | None:
     if row["code"] in seen:
         return f"location {row['code']!r} appears twice"
-    if row["type"] not in {kind.value for kind in LocationType}:
+    if row["type"] not in _LOCATION_TYPES:
         return f"type {row['type']!r} is not one of {', '.join(k.value for k in LocationType)}"
-    bad = [name for name in row["services"] if name not in {s.value for s in Service}]
+    bad = [name for name in row["services"] if name not in _SERVICES]
     if bad:
         return f"service {bad[0]!r} is not one of {', '.join(s.value for s in Service)}"
     if row["lat"] is None or row["lon"] is None:
-        point = postal_code_coordinates(row["postal_code"], row["country"])
+        point = postal(row["postal_code"], row["country"])
         if point is None:
             return f"postal code {row['postal_code']!r} is unknown and no lat/lon columns are given"
         row["lat"], row["lon"] = point

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.adapters.geo import postal_code_coordinates
 from engine.simulation.dataset import iso_utc
 from engine.simulation.extsort import external_sort
 from engine.simulation.history import RowError
+from engine.simulation.postal import PostalLookup
 
 HEADER = (
     "created_at", "channel", "customer_id", "postal_code", "country", "service_level",
@@ -33,12 +33,13 @@ def assemble_orders(
     workdir: Path,
     chunk: int,
     poisoned: set[str] | None = None,
+    postal: PostalLookup | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Whole orders in replay order. `poisoned` holds ids of orders already known to be bad."""
     bad = poisoned if poisoned is not None else set()
     flat = _flatten(rows, report, bad)
     by_id = external_sort(flat, lambda r: (r["order_id"], r["_n"]), workdir, chunk)
-    orders = _group(by_id, customers, report, bad)
+    orders = _group(by_id, customers, report, bad, postal or PostalLookup())
     yield from external_sort(orders, lambda o: (o["created_at"], o["id"]), workdir, chunk)
 
 
@@ -66,24 +67,32 @@ def _flatten(
 
 
 def _group(
-    rows: Iterable[dict[str, Any]], customers: Customers, report: Report, bad: set[str]
+    rows: Iterable[dict[str, Any]],
+    customers: Customers,
+    report: Report,
+    bad: set[str],
+    postal: PostalLookup,
 ) -> Iterator[dict[str, Any]]:
     current: list[dict[str, Any]] = []
     for row in rows:
         if current and row["order_id"] != current[0]["order_id"]:
-            order = _order(current, customers, report, bad)
+            order = _order(current, customers, report, bad, postal)
             if order is not None:
                 yield order
             current = []
         current.append(row)
     if current:
-        order = _order(current, customers, report, bad)
+        order = _order(current, customers, report, bad, postal)
         if order is not None:
             yield order
 
 
 def _order(
-    rows: list[dict[str, Any]], customers: Customers, report: Report, bad: set[str]
+    rows: list[dict[str, Any]],
+    customers: Customers,
+    report: Report,
+    bad: set[str],
+    lookup: PostalLookup,
 ) -> dict[str, Any] | None:
     head = rows[0]
     order_id = head["order_id"]
@@ -117,7 +126,7 @@ def _order(
             )
             return None
         postal, country, tier = known[0], known[1], tier or known[2]
-    point = postal_code_coordinates(postal, country)
+    point = lookup(postal, country)
     if point is None and country.upper() in ("US", "USA"):
         report(
             _row_error(
