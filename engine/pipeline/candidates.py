@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.domain.catalog import Location, LocationType, Service
-from engine.pipeline.ruling import RuleRun
+from engine.pipeline.ruling import Fired, RuleRun
 from engine.pipeline.stock_view import StockView
 
 SHIPPING_SERVICES = frozenset({Service.SHIP, Service.SHIP_FROM_STORE})
@@ -93,8 +93,23 @@ class Screen:
     preferred_by: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class SourcingActions:
+    """The fired sourcing actions about locations, split once per order by what they do."""
+
+    constraints: tuple[Fired, ...]  # require and exclude, in policy order
+    prefers: tuple[Fired, ...]
+
+    @classmethod
+    def of(cls, sourcing: RuleRun) -> SourcingActions:
+        return cls(
+            tuple(f for f in sourcing.fired if f.kind in ("require", "exclude")),
+            tuple(sourcing.of("prefer")),
+        )
+
+
 def screen_location(
-    location: Location, facts: Mapping[str, Any], sourcing: RuleRun, shipments_today: int
+    location: Location, facts: Mapping[str, Any], actions: SourcingActions, shipments_today: int
 ) -> Screen:
     if not location.enabled:
         return Screen(False, "location disabled")
@@ -106,13 +121,14 @@ def screen_location(
         return Screen(
             False, f"daily capacity reached ({shipments_today}/{location.daily_capacity})"
         )
-    for fired in sourcing.fired:
-        if fired.kind == "require" and not fired.applies(facts):
-            return Screen(False, f"fails requirement of rule '{fired.rule}'")
-        if fired.kind == "exclude" and fired.applies(facts):
+    for fired in actions.constraints:
+        if fired.kind == "require":
+            if not fired.applies(facts):
+                return Screen(False, f"fails requirement of rule '{fired.rule}'")
+        elif fired.applies(facts):
             return Screen(False, f"excluded by rule '{fired.rule}'")
     screen = Screen(True)
-    for fired in sourcing.of("prefer"):
+    for fired in actions.prefers:
         if fired.applies(facts):
             screen.score += float(fired.args.get("weight", 0))
             screen.preferred_by.append(fired.rule)

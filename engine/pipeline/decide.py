@@ -26,11 +26,20 @@ from engine.pipeline import optimiser
 from engine.pipeline.candidates import (
     LineCandidates,
     Screen,
+    SourcingActions,
     line_candidates,
     reservation_policy,
     screen_location,
 )
 from engine.pipeline.carriers import CarrierCatalog, Parcel, ship_date
+from engine.pipeline.decision import (
+    FALLBACKS,
+    OUTCOMES,
+    Allocation,
+    Backorder,
+    Decision,
+    PlannedShipment,
+)
 from engine.pipeline.ruling import RuleRun, run
 from engine.pipeline.shipping import choose_carrier
 from engine.pipeline.stock_view import StockView
@@ -40,8 +49,17 @@ from engine.rules.registry import RulesetRegistry, RulesetSnapshot
 
 # Re-plans allowed when a chosen location turns out to be at its daily capacity.
 CAPACITY_ROUNDS = 4
-OUTCOMES = ("rejected", "held", "allocated", "partially_allocated", "backordered", "preordered")
-FALLBACKS = ("backorder", "preorder", "dropship", "hold")
+__all__ = [
+    "FALLBACKS",
+    "OUTCOMES",
+    "Allocation",
+    "Backorder",
+    "Decider",
+    "DeciderSettings",
+    "Decision",
+    "PlannedShipment",
+    "backorder_promise",
+]
 
 
 @dataclass(frozen=True)
@@ -56,69 +74,6 @@ class DeciderSettings:
     late_day_penalty: float = 4.0
     default_fallback: str = "backorder"
     exact_limit: int = 400
-
-
-@dataclass(frozen=True, slots=True)
-class Allocation:
-    line_id: str
-    sku: str
-    location_code: str
-    quantity: int
-    # Dropshipped units come from a vendor's stock, not ours: nothing to reserve.
-    reserve: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Backorder:
-    line_id: str
-    sku: str
-    quantity: int
-    mode: str  # "backorder" | "preorder"
-    promised_date: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedShipment:
-    location_code: str
-    lines: tuple[Allocation, ...]
-    carrier: str
-    service: str
-    rate: float
-    ship_date: date | None
-    promised_date: date | None
-    distance_km: float
-    dropship: bool = False
-
-
-@dataclass(frozen=True)
-class Decision:
-    outcome: str
-    order_id: str
-    code: str = ""
-    message: str = ""
-    allocations: tuple[Allocation, ...] = ()
-    backorders: tuple[Backorder, ...] = ()
-    shipments: tuple[PlannedShipment, ...] = ()
-    cost: float = 0.0
-    shipping_cost: float = 0.0
-    priority: int = 0
-    versions: Mapping[str, int] = field(default_factory=dict)
-    trace: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def allocated_units(self) -> int:
-        return sum(a.quantity for a in self.allocations)
-
-    @property
-    def backordered_units(self) -> int:
-        return sum(b.quantity for b in self.backorders)
-
-    @property
-    def promised_date(self) -> date | None:
-        dates = [s.promised_date for s in self.shipments if s.promised_date] + [
-            b.promised_date for b in self.backorders if b.promised_date
-        ]
-        return max(dates) if dates else None
 
 
 def _coordinates(
@@ -187,6 +142,7 @@ class Decider:
         # Cheapest-rate estimates by (10 km, 100 g, postal prefix, hazmat): rate cards are
         # step functions, so nearby parcels share an answer and the optimiser asks often.
         self._estimates: dict[tuple[int, int, str, bool], float] = {}
+        self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
 
     def _estimate(
         self, weight_kg: float, distance_km: float, postal_code: str, hazmat: bool
@@ -284,12 +240,10 @@ class Decider:
         policies, reservation_traces = {}, {}
         for line in sourced:
             # Reservation rules are per line: "half the boots are for the marketplace".
-            rules = run(snap, "reservation", {**ctx.facts, "line": line_facts[line.id]}, now)
+            facts = {**ctx.facts, "line": line_facts[line.id]}
+            rules = run(snap, "reservation", facts, now, trace=False)
             policies[line.id] = reservation_policy(rules, order.channel, group)
-            reservation_traces[line.id] = [
-                {"ruleset": t["ruleset"], "version": t["version"], "matched": t.get("matched", [])}
-                for t in rules.traces
-            ]
+            reservation_traces[line.id] = rules.traces
         priority = max((p.priority for p in policies.values()), default=0)
         caps = [
             int(f.args.get("n", self.settings.max_shipments)) for f in sourcing.of("max_shipments")
@@ -358,14 +312,27 @@ class Decider:
     ) -> tuple[dict[str, Screen], dict[str, dict[str, Any]]]:
         screens: dict[str, Screen] = {}
         loc_facts: dict[str, dict[str, Any]] = {}
+        actions = SourcingActions.of(sourcing)
         for code in stocked:
             location = ctx.locations.get(code)
             if location is None:
                 continue
-            facts = F.location_facts(location, ctx.distance(code))
+            facts = {**self._base_facts(location), "distance": ctx.distance(code)}
             loc_facts[code] = facts
-            screens[code] = screen_location(location, facts, sourcing, shipments_today.get(code, 0))
+            screens[code] = screen_location(location, facts, actions, shipments_today.get(code, 0))
         return screens, loc_facts
+
+    def _base_facts(self, location: Location) -> dict[str, Any]:
+        """A location's facts but its distance, cached while the same object is passed in
+        (the simulation and a long-lived caller pass the same Location objects every time)."""
+        cached = self._location_facts.get(location.code)
+        if cached is not None and cached[0] is location:
+            return cached[1]
+        facts = F.location_facts(location, 0.0)
+        if len(self._location_facts) > 100_000:
+            self._location_facts.clear()
+        self._location_facts[location.code] = (location, facts)
+        return facts
 
     def _problem(
         self,

@@ -61,7 +61,7 @@ def run(
     """Evaluate every ruleset of `kind` (in name order) and collect their actions."""
     result = RuleRun()
     for ruleset in snapshot.of(kind):
-        evaluation = ruleset.program.evaluate(dict(facts), now=now)
+        evaluation = ruleset.program.evaluate(facts, now=now)
         result.versions[ruleset.name] = ruleset.version
         for match in evaluation.matches:
             for action in match.actions:
@@ -74,5 +74,14 @@ def run(
         if trace:
             result.traces.append(
                 {"ruleset": ruleset.name, "version": ruleset.version, **evaluation.trace.to_dict()}
+            )
+        else:
+            # The short form: which rules matched, without every rule's entry.
+            result.traces.append(
+                {
+                    "ruleset": ruleset.name,
+                    "version": ruleset.version,
+                    "matched": [str(match.rule) for match in evaluation.matches],
+                }
             )
     return result
