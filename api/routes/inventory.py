@@ -60,7 +60,7 @@ def available_to_promise(
     who: CanReadInventory,
     uow: Uow,
     channel: Annotated[
-        str | None, Query(max_length=100, description="Promise for this channel.")
+        str | None, Query(pattern=CODE, description="Promise for this channel.")
     ] = None,
 ) -> AtpOut:
     """Available to promise across locations, net of other channels' allocations."""

@@ -23,14 +23,14 @@ class DimensionsIn(Strict):
 
 class ProductIn(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["Trail running shoe"])
-    price: Decimal = Field(default=Decimal("0"), ge=0, le=1_000_000, decimal_places=2)
+    price: Decimal = Field(default=Decimal("0"), strict=False, ge=0, le=1_000_000, decimal_places=2)
     weight_kg: float = Field(default=0.0, ge=0, le=100_000)
     dimensions: DimensionsIn = Field(default_factory=DimensionsIn)
     hazmat: bool = False
     category: str = Field(default="", max_length=100)
     tags: list[str] = Field(default_factory=list, max_length=50)
     attributes: dict[str, str] = Field(default_factory=dict)
-    preorder_release: date | None = None
+    preorder_release: date | None = Field(default=None, strict=False)
     dropship_vendor: str | None = Field(default=None, max_length=100)
     kit_components: dict[str, int] = Field(default_factory=dict)
 
@@ -83,12 +83,12 @@ class ProductOut(Out):
 
 class LocationIn(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["Dallas DC"])
-    type: LocationType = LocationType.WAREHOUSE
+    type: LocationType = Field(default=LocationType.WAREHOUSE, strict=False)
     address: AddressIn
     daily_capacity: int = Field(default=1000, ge=0, le=10_000_000)
-    cutoff: time = Field(default=time(15, 0), description="Local time, e.g. 15:00.")
+    cutoff: time = Field(default=time(15, 0), strict=False, description="Local time, e.g. 15:00.")
     tags: list[str] = Field(default_factory=list, max_length=50)
-    services: list[Service] = Field(default_factory=lambda: [Service.SHIP])
+    services: list[Service] = Field(default_factory=lambda: [Service.SHIP], strict=False)
     enabled: bool = True
 
     model_config = {

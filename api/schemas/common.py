@@ -10,9 +10,12 @@ from engine.domain.values import Address
 
 
 class Strict(BaseModel):
-    """Request bodies: an unknown field is an error that names it, never silently dropped."""
+    """Request bodies: an unknown field is an error that names it, never silently dropped,
+    and a value of the wrong JSON type is refused rather than coerced (`false` is not 0.0,
+    `"5"` is not 5). Dates, decimals and enums, which JSON can only carry as strings, opt out
+    field by field with `Field(strict=False)`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Out(BaseModel):

@@ -66,4 +66,4 @@ class TransferIn(Strict):
     from_location: str = Field(pattern=CODE, examples=["DAL-01"])
     to_location: str = Field(pattern=CODE, examples=["RNO-02"])
     quantity: int = Field(gt=0, le=1_000_000, examples=[10])
-    expected_on: date = Field(examples=["2026-12-01"])
+    expected_on: date = Field(strict=False, examples=["2026-12-01"])

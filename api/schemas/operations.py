@@ -15,12 +15,12 @@ from engine.domain.operations import Alert, AlertStatus, AuditEntry
 
 
 class ShipmentStatusIn(Strict):
-    status: ShipmentStatus = Field(examples=["shipped"])
+    status: ShipmentStatus = Field(strict=False, examples=["shipped"])
     tracking_number: str = Field(default="", max_length=100, examples=["1Z999AA10123456784"])
 
 
 class TrackingIn(Strict):
-    at: datetime = Field(examples=["2026-11-22T09:30:00Z"])
+    at: datetime = Field(strict=False, examples=["2026-11-22T09:30:00Z"])
     code: str = Field(min_length=1, max_length=50, examples=["in_transit"])
     description: str = Field(default="", max_length=500)
     location: str = Field(default="", max_length=200)
@@ -82,7 +82,7 @@ class AuditOut(Out):
 
 class KeyIn(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["webshop"])
-    role: Role = Field(examples=["channel"])
+    role: Role = Field(strict=False, examples=["channel"])
     channel: str = Field(
         default="", max_length=100, description="Required for role channel.", examples=["web"]
     )

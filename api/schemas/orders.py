@@ -23,6 +23,7 @@ class LineIn(Strict):
     quantity: int = Field(gt=0, le=100_000, examples=[2])
     price: Decimal | None = Field(
         default=None,
+        strict=False,
         ge=0,
         le=1_000_000,
         decimal_places=2,
@@ -67,7 +68,7 @@ class OrderIn(Strict):
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     service_level: str = Field(default="standard", pattern=r"^[a-z_]{1,32}$", examples=["standard"])
-    requested_date: date | None = None
+    requested_date: date | None = Field(default=None, strict=False)
     priority: int = Field(default=0, ge=-100, le=100)
 
     model_config = {
