@@ -119,8 +119,8 @@ def issue_role_keys(container: Container) -> dict[str, str]:
 
 
 def wire_pipeline(container: Container) -> Container:
-    """Until `ordo.bootstrap` wires the bus itself, wire it the way it will: one registry,
-    one decider, the pipeline's own `build_bus`. A no-op once the composition root does."""
+    """Kept for tests/e2e/console, which imports it: the composition root now wires the bus,
+    the registry and the decider itself, so this only fills them if a container lacks them."""
     if container.bus is None:
         from engine.pipeline.carriers import load_catalog
         from engine.pipeline.decide import Decider
@@ -136,7 +136,7 @@ def wire_pipeline(container: Container) -> Container:
 @pytest.fixture
 def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
     with build_container(database_url, tmp_path / "data") as built:
-        yield wire_pipeline(built)
+        yield built
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from api.app import create_app
 from engine.service_layer.auth import InMemoryApiKeyStore
 from engine.service_layer.idempotency import InMemoryIdempotencyStore
 from engine.service_layer.rulesets_service import InMemoryScenarioStore
-from tests.e2e.conftest import build_container, issue_role_keys, wire_pipeline
+from tests.e2e.conftest import build_container, issue_role_keys
 
 CHECKS = [
     checks.not_a_server_error,
@@ -60,7 +60,6 @@ def _operations() -> list[str]:
 @pytest.fixture
 def fuzzed(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, str]]:
     with build_container(sqlite_url, tmp_path / "data") as container:
-        wire_pipeline(container)
         app = create_app(container)
         with TestClient(app):  # runs the app's start-up, as uvicorn would
             yield app, issue_role_keys(container)["admin"]
