@@ -66,16 +66,10 @@ _TITLES = {
 }
 
 
-def problem(
-    status: int,
-    detail: str,
-    *,
-    code: str = "",
-    title: str = "",
-    instance: str = "",
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
+def problem_body(
+    status: int, detail: str, *, code: str = "", title: str = "", instance: str = "", **extra: Any
+) -> dict[str, Any]:
+    """The RFC 9457 body; also what a batch item or a replayed refusal carries."""
     body: dict[str, Any] = {
         "type": f"{TYPE_BASE}{code or status}",
         "title": title or _TITLES.get(status, "Error"),
@@ -87,6 +81,20 @@ def problem(
     if code:
         body["code"] = code
     body.update(extra)
+    return body
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str = "",
+    title: str = "",
+    instance: str = "",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = problem_body(status, detail, code=code, title=title, instance=instance, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

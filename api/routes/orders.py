@@ -24,7 +24,7 @@ from api.deps import (
     Services,
     Uow,
 )
-from api.errors import describe_validation_error, status_for
+from api.errors import describe_validation_error, problem_body, status_for
 from api.schemas.catalog import SKU
 from api.schemas.common import problem_responses
 from api.schemas.orders import (
@@ -126,15 +126,7 @@ def ingest_one(services: ApiServices, who: Principal, body: OrderIn) -> OrderOut
 
 
 def _problem_body(error: DomainError, instance: str) -> dict[str, Any]:
-    status = status_for(error)
-    return {
-        "type": f"https://ordo.dev/problems/{error.code}",
-        "title": "Conflict" if status == 409 else "Unprocessable request",
-        "status": status,
-        "detail": error.message,
-        "code": error.code,
-        "instance": instance,
-    }
+    return problem_body(status_for(error), error.message, code=error.code, instance=instance)
 
 
 def _idempotent(
@@ -200,15 +192,13 @@ def _invalid_item(index: int, raw: dict[str, Any], invalid: ValidationError) -> 
         for e in invalid.errors()
     ]
     detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:3])
-    problem = {
-        "type": "https://ordo.dev/problems/validation_error",
-        "title": "Unprocessable request",
-        "status": 422,
-        "detail": f"order {index} is not valid: {detail}",
-        "code": "validation_error",
-        "instance": f"/v1/orders/batch#{index}",
-        "errors": errors,
-    }
+    problem = problem_body(
+        422,
+        f"order {index} is not valid: {detail}",
+        code="validation_error",
+        instance=f"/v1/orders/batch#{index}",
+        errors=errors,
+    )
     channel_order_id = str(raw.get("channel_order_id", ""))
     return BatchItem.model_validate(
         {"index": index, "channel_order_id": channel_order_id, "status": 422, "problem": problem}
