@@ -53,6 +53,7 @@ def test_one_bad_order_in_a_batch_does_not_sink_the_others(api: Api) -> None:
     assert [r["status"] for r in body["results"]] == [201, 409, 201]
     assert (body["created"], body["failed"]) == (2, 1)
     assert body["results"][1]["problem"]["detail"]
+    assert body["results"][1]["problem"]["title"] == "Conflict"
     assert body["results"][2]["order"]["lines"][0]["quantity"] == 2
 
 
