@@ -147,6 +147,10 @@ def up(ctx: typer.Context) -> None:
     This is what `make run` calls. Ctrl-C stops everything.
     """
     settings = _settings(ctx)
+    # Fail before migrating and seeding, not a minute later, when a port is taken.
+    serving.ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
+    if serving.console_script() is not None:
+        serving.ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
     serving.migrate(settings)
     say = _out()
     with build_app_container(settings) as container:

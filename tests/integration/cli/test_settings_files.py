@@ -124,3 +124,20 @@ def test_settings_says_which_values_come_from_the_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if "ORDO_CONSOLE_PORT" in line)
     assert "9500" in row and "file" in row
+
+
+def test_up_refuses_a_taken_port_in_one_line_before_touching_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("ORDO_API_PORT", str(port))
+        monkeypatch.setenv("ORDO_DATA_DIR", str(tmp_path / "data"))
+        result = runner.invoke(app, ["up"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(
+        f"error: ORDO_API_PORT: cannot listen on 127.0.0.1:{port}"
+    )
+    assert not (tmp_path / "data" / "ordo.sqlite3").exists()
