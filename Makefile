@@ -67,7 +67,7 @@ system-deps:
 	fi
 
 ## Run every benchmark in bench/ (each prints ratios against its named baselines).
-## BENCH_ARGS=--quick for a smoke run; see docs/benchmarks.md for the documented runs.
+## BENCH_ARGS is passed to every benchmark; docs/benchmarks.md has each one's documented run.
 bench: install
 	@found=0; for bench in bench/*_bench.py; do \
 		[ -e "$$bench" ] || continue; found=1; module=bench.$$(basename "$$bench" .py); \
