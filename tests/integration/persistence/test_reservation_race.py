@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 import threading
 
+import pytest
+
 from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.errors import Conflict
@@ -143,4 +145,29 @@ def test_opposite_lock_orders_on_postgresql_end_in_a_conflict_and_save_nothing_h
     assert sorted(outcomes) == ["committed", "conflict"]
     with SqlAlchemyUnitOfWork(factory) as uow:
         assert [s.reserved for s in uow.stock.for_skus(["X", "Y"])] == [1, 1]
+    engine.dispose()
+
+
+def test_editing_a_stock_row_that_a_reservation_moved_meanwhile_is_a_conflict(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    factory = make_session_factory(engine)
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        uow.stock.add(Stock("X", "DAL-01", on_hand=10))
+        uow.commit()
+
+    with SqlAlchemyUnitOfWork(factory) as editor, SqlAlchemyUnitOfWork(factory) as shop:
+        stock = editor.stock.get(("X", "DAL-01"))
+        assert stock is not None
+        assert shop.stock.try_reserve("X", "DAL-01", 4, None)
+        shop.commit()
+        stock.safety_stock = 8
+        with pytest.raises(Conflict, match="changed by someone else"):
+            editor.commit()
+
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        saved = uow.stock.get(("X", "DAL-01"))
+        assert saved is not None
+        assert (saved.reserved, saved.safety_stock) == (4, 0)
     engine.dispose()
