@@ -4,6 +4,9 @@ Sixteen threads, each with its own connection and unit of work, race for the las
 units in bites of one to three. Every grant is its own transaction; a thread keeps going
 until even a single unit is refused. Exactly 500 units must be granted: one more would be
 an oversell, one fewer would mean a refusal while stock was still free.
+
+Also here: channels racing against a ring-fenced allocation, two reservations deadlocking
+on PostgreSQL (a Conflict, nothing half-saved), and a stale edit of a moved row (a Conflict).
 """
 
 from __future__ import annotations
