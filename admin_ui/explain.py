@@ -99,6 +99,13 @@ def _line_story(line_id: str, info: Mapping[str, Any], chosen: Mapping[str, int]
             why = f"only {available} available"
         elif best is not None and score < best:
             why = f"lower rule score ({_number(score)} against {_number(best)})"
+        elif best is not None and score > best:
+            # Rules score single lines; the optimiser plans the whole order (parcels, cost).
+            why = (
+                f"higher rule score ({_number(score)} against {_number(best)}), but the "
+                f"optimiser's plan for the whole order ships this line from "
+                f"{' and '.join(chosen)}"
+            )
         else:
             why = f"same score ({_number(score)}) but costlier or further for the whole order"
         reasons.append(f"{code}: {why}")

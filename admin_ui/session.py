@@ -89,8 +89,11 @@ def run_page(render: Render) -> None:
     if who is None:
         st.info("Sign in first.")
         return
+    # Always one container here, empty or not, so the page's elements keep their places and
+    # its tabs do not jump back to the first one when a message comes and goes.
+    messages = st.container()
     for message in st.session_state.pop(_FLASH, []):
-        st.success(message)
+        messages.success(message)
     try:
         with open_client() as client:
             render(client, who)

@@ -53,7 +53,7 @@ def _table(rows: list[Stock], key: str) -> list[dict[str, Any]]:
 
 def render(client: OrdoClient, who: Principal) -> None:
     st.title("Inventory")
-    by_sku, by_location, transfers = st.tabs(["By SKU", "By location", "Transfer"])
+    by_sku, by_location, transfers = st.tabs(["By SKU", "By location", "Transfer"], key="inv_tab")
     with by_sku:
         _by_sku(client)
     with by_location:

@@ -113,7 +113,7 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     status.metric("Status", order["status"].replace("_", " "))
     total.metric("Total", money(order["total"], order["currency"]))
     promised.metric("Promised", order["promised_date"] or "not yet")
-    placed.metric("Placed", when(order["created_at"]).removesuffix(" UTC"))
+    placed.metric("Placed", order["created_at"][:10], help=when(order["created_at"]))
     ship_to = order["ship_to"]
     st.write(
         f"Customer {order['customer_id']} ({order['email'] or 'no email'}), ship to "
@@ -205,7 +205,9 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
     if order["status"] not in CHANGEABLE:
         st.caption(f"An order that is {order['status']} can no longer be cancelled or changed.")
         return
-    cancel, modify, release = st.tabs(["Cancel", "Change quantities", "Release hold"])
+    cancel, modify, release = st.tabs(
+        ["Cancel", "Change quantities", "Release hold"], key=f"orders::actions::{order['id']}"
+    )
     with cancel, st.form(f"cancel-{order['id']}"):
         reason = st.text_input("Reason", placeholder="customer changed their mind")
         sure = st.checkbox("Yes, cancel this order")

@@ -77,7 +77,8 @@ def render(client: OrdoClient, who: Principal) -> None:
         return
     versions = sorted(client.list_rulesets(name), key=lambda v: v["version"], reverse=True)
     editor, scenarios, compare, publish, history = st.tabs(
-        ["Editor", "Scenarios", "Compare with live", "Publish", "History"]
+        ["Editor", "Scenarios", "Compare with live", "Publish", "History"],
+        key=_state(name, "tab"),  # keyed, so the open tab survives reruns
     )
     with editor:
         _editor(client, who, name, versions)
@@ -327,12 +328,19 @@ def _history(client: OrdoClient, who: Principal, name: str, versions: list[Rules
         width="stretch",
     )
     live = _live(versions)
-    earlier = [v for v in versions if live is None or v["id"] != live["id"]]
-    if not earlier or not may(who["role"], "publish_rules"):
+    # Rolling back means making a formerly live version live again, newest first; drafts
+    # that never went live are published from the Publish tab instead.
+    earlier = [v for v in versions if v["status"] == "retired"]
+    if not may(who["role"], "publish_rules"):
         return
     st.subheader("Roll back")
+    if not earlier:
+        st.caption("No earlier live version to roll back to.")
+        return
     target = st.selectbox(
-        "Make this version live again", [v["version"] for v in earlier], key=_state(name, "back")
+        "Make this version live again",
+        [v["version"] for v in earlier],
+        key=_state(name, f"back::{live['id'] if live else ''}"),
     )
     confirmed = st.checkbox(
         f"Yes, roll {name} back to version {target}", key=_state(name, "back_ok")
