@@ -343,7 +343,8 @@ def _history(client: OrdoClient, who: Principal, name: str, versions: list[Rules
         key=_state(name, f"back::{live['id'] if live else ''}"),
     )
     confirmed = st.checkbox(
-        f"Yes, roll {name} back to version {target}", key=_state(name, "back_ok")
+        f"Yes, roll {name} back to version {target}",
+        key=_state(name, f"back_ok::{live['id'] if live else ''}"),
     )
     if st.button("Roll back"):
         if not confirmed:
