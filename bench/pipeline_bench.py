@@ -412,7 +412,17 @@ def report(
     lines += [
         "",
         f"Target: 5-line order over 50 locations, p99 ≤ 2 ms: **{verdict}** "
-        f"(p99 {target.p99:.2f} ms).",
+        f"(p50 {target.p50:.2f} ms, p99 {target.p99:.2f} ms).",
+        "",
+        "Where the time goes (cProfile of the 5-line case): the rules themselves cost about a "
+        "third over the no-rules baseline (validation, sourcing, reservation once per line, "
+        "carrier once per shipment, with their traces); the rest is screening every location "
+        "that stocks a line (facts, distance, rule tests), candidates with what reservation "
+        "rules hold back, pricing each candidate from the rate cards, the greedy itself, and "
+        "quoting every service for each planned shipment. Work grows with the locations that "
+        "stock the order's SKUs, hence the 500-location rows. With `auto`, the HiGHS MIP runs "
+        "only when greedy needs three or more locations or leaves units short across a split; "
+        "it costs about 20 ms when it does, which is the `auto` p99.",
         "",
         "### Persisted decision (`ProcessOrder` through the bus and the database)",
         "",
@@ -424,6 +434,14 @@ def report(
         "|---|---:|---:|",
     ]
     lines += [f"| {r.label} | {r.p50:.1f} | {r.p99:.1f} |" for r in persisted]
+    lines += [
+        "",
+        "Not optimised yet. Most of this is the persistence adapter's per-statement work: "
+        "each query flushes (diffs) the rows the unit of work tracks, stored decision traces "
+        "are deep-copied for change tracking, and each line costs a product lookup plus a "
+        "conditional UPDATE that re-reads its row; every location is loaded and translated "
+        "per order (the 500-location rows).",
+    ]
     lines += [
         "",
         "### Reservations per second (one connection)",
@@ -443,7 +461,14 @@ def report(
         "`uow.stock.try_reserve` in a unit of work (session, conditional UPDATE, the channel "
         "allocation UPDATE, re-reading the row, commit); the last columns add the "
         "Reservation row and its outbox event, as `ProcessOrder` writes them. "
-        "Target: reservation path ≥ 0.5× the bare SQL baseline.",
+        "Target: reservation path ≥ 0.5× the bare SQL baseline: "
+        + ", ".join(
+            f"{kind} **{'met' if path / bare >= 0.5 else 'NOT met'}** ({path / bare:.2f}×)"
+            for kind, path, _, bare in reservations
+        )
+        + ". On SQLite the bare UPDATE is an in-process call of a few microseconds, so the "
+        "unit of work's session, the channel-allocation UPDATE and the re-read of the row "
+        "(three statements for one) weigh most; on PostgreSQL the commit dominates both.",
     ]
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ give the same Decision (the simulation relies on it).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -47,6 +47,8 @@ from engine.pipeline.validation import validate
 from engine.rules import facts as F
 from engine.rules.registry import RulesetRegistry, RulesetSnapshot
 
+# Inbound supply (purchase orders, transfers), or a function loading it when first needed.
+Inbound = Sequence[InboundSupply] | Callable[[], Sequence[InboundSupply]]
 # Re-plans allowed when a chosen location turns out to be at its daily capacity.
 CAPACITY_ROUNDS = 4
 __all__ = [
@@ -165,7 +167,7 @@ class Decider:
         stock: StockView,
         now: datetime,
         *,
-        inbound: Sequence[InboundSupply] = (),
+        inbound: Inbound = (),
         shipments_today: Mapping[str, int] | None = None,
         snapshot: RulesetSnapshot | None = None,
         waived_holds: frozenset[str] = frozenset(),
@@ -217,7 +219,7 @@ class Decider:
         ctx: _Context,
         customer: Customer | None,
         stock: StockView,
-        inbound: Sequence[InboundSupply],
+        inbound: Inbound,
         shipments_today: Mapping[str, int],
     ) -> Decision:
         order, now, snap = ctx.order, ctx.now, ctx.snapshot
@@ -382,7 +384,7 @@ class Decider:
         plan: optimiser.Plan,
         allocations: list[Allocation],
         preorder_lines: Sequence[Any],
-        inbound: Sequence[InboundSupply],
+        inbound: Inbound,
     ) -> Decision:
         order, today = ctx.order, ctx.now.date()
         fallbacks = sourcing.of("fallback")
@@ -392,6 +394,14 @@ class Decider:
             release = ctx.products[line.sku].preorder_release
             backorders.append(Backorder(line.id, line.sku, line.quantity, "preorder", release))
         short = {line_id: qty for line_id, qty in plan.unfilled.items() if qty > 0}
+        loaded: list[Sequence[InboundSupply]] = []
+
+        def supplies() -> Sequence[InboundSupply]:
+            # Inbound supply matters only for a shortfall: load it then, and once.
+            if not loaded:
+                loaded.append(inbound() if callable(inbound) else inbound)
+            return loaded[0]
+
         ctx.trace["fallback"] = {
             "mode": mode if short else None,
             "rule": fallbacks[0].label() if fallbacks and short else None,
@@ -424,7 +434,7 @@ class Decider:
                         line.sku,
                         qty,
                         "backorder",
-                        backorder_promise(line.sku, qty, inbound, today),
+                        backorder_promise(line.sku, qty, supplies(), today),
                     )
                 )
         shipments = self._shipments(ctx, allocations)

@@ -23,7 +23,7 @@ from engine.domain import commands, events
 from engine.domain.catalog import Product
 from engine.domain.errors import Conflict, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
-from engine.domain.inventory import Reservation
+from engine.domain.inventory import InboundSupply, Reservation
 from engine.domain.operations import DecisionTrace
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, money
@@ -138,7 +138,10 @@ def decide(order: Order, uow: UnitOfWork, decider: Decider, now: datetime) -> De
         product = uow.products.get(sku)
         if product is not None:
             products[sku] = product
-    inbound = [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
+
+    def inbound() -> list[InboundSupply]:
+        return [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
+
     return decider.decide(
         order,
         uow.customers.get(order.customer_id),
