@@ -43,7 +43,7 @@ def card_values(
     kpis: dict[str, Any], baseline: dict[str, Any] | None
 ) -> list[tuple[str, str, str | None, str]]:
     """(label, value, delta against the baseline, delta colour) per KPI card."""
-    cards = []
+    cards: list[tuple[str, str, str | None, str]] = []
     for key, label, pattern, higher_is_better in CARDS:
         value = kpis.get(key)
         shown = "n/a" if value is None else pattern.format(value)
@@ -53,6 +53,10 @@ def card_values(
             if isinstance(before, int | float):
                 change = value - before
                 delta = ("+" if change >= 0 else "-") + pattern.format(abs(change))
+                if pattern.format(abs(change)) == pattern.format(0):
+                    # No change worth an arrow: say so, in grey.
+                    cards.append((label, shown, "no change", "off"))
+                    continue
         cards.append((label, shown, delta, "normal" if higher_is_better else "inverse"))
     return cards
 

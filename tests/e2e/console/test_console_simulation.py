@@ -58,6 +58,8 @@ def test_kpi_cards_show_the_change_against_live() -> None:
     assert by_label["Fill rate"] == ("90.0%", "+10.0%", "normal")
     assert by_label["Shipping cost"] == ("90.00", "-10.00", "inverse")
     assert by_label["Split rate"] == ("n/a", None, "inverse")
+    same = {c[0]: c for c in card_values({"fill_rate": 0.90001}, {"fill_rate": 0.9})}
+    assert same["Fill rate"] == ("Fill rate", "90.0%", "no change", "off")
 
 
 def progress_of(job: dict[str, object]) -> None:
