@@ -239,6 +239,12 @@ class OrdoClient:
             self._call("POST", f"/v1/orders/{order_id}/modify", json={"quantities": quantities}),
         )
 
+    def change_address(self, order_id: str, ship_to: dict[str, str]) -> Order:
+        return cast(
+            Order,
+            self._call("POST", f"/v1/orders/{order_id}/modify", json={"ship_to": ship_to}),
+        )
+
     def release_hold(self, order_id: str) -> Order:
         return cast(Order, self._call("POST", f"/v1/orders/{order_id}/release-hold"))
 

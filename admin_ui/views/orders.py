@@ -205,8 +205,9 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
     if order["status"] not in CHANGEABLE:
         st.caption(f"An order that is {order['status']} can no longer be cancelled or changed.")
         return
-    cancel, modify, release = st.tabs(
-        ["Cancel", "Change quantities", "Release hold"], key=f"orders::actions::{order['id']}"
+    cancel, modify, address, release = st.tabs(
+        ["Cancel", "Change quantities", "Change address", "Release hold"],
+        key=f"orders::actions::{order['id']}",
     )
     with cancel, st.form(f"cancel-{order['id']}"):
         reason = st.text_input("Reason", placeholder="customer changed their mind")
@@ -237,6 +238,21 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
                 st.warning("No quantity was changed.")
             else:
                 _apply(sure, lambda: client.modify_quantities(order["id"], changed), "changed")
+    with address, st.form(f"address-{order['id']}"):
+        current = order["ship_to"]
+        left, right = st.columns(2)
+        ship_to = {
+            "name": left.text_input("Name", value=current["name"]),
+            "line1": right.text_input("Street", value=current["line1"]),
+            "city": left.text_input("City", value=current["city"]),
+            "state": right.text_input("State", value=current["state"]),
+            "postal_code": left.text_input("Postal code", value=current["postal_code"]),
+            "country": right.text_input("Country", value=current["country"] or "US"),
+        }
+        sure = st.checkbox("Yes, ship to this address")
+        if st.form_submit_button("Change address"):
+            # The order is decided again for the new address (locations, carrier, promise).
+            _apply(sure, lambda: client.change_address(order["id"], ship_to), "re-addressed")
     with release:
         if not any(h["released_at"] is None for h in order["holds"]):
             st.caption("This order has no open hold.")
