@@ -32,6 +32,7 @@ from engine.domain.values import utcnow
 KEY_PREFIX = "ordo_"
 TOKEN_PREFIX = "ordo."
 DEFAULT_TOKEN_TTL = 900
+MAX_CACHED_KEYS = 10_000
 
 
 class Unauthenticated(DomainError):
@@ -354,5 +355,9 @@ class Authenticator:
             return cached[1]
         key = self.keys.get(key_id)
         with self._lock:
+            if len(self._cache) >= MAX_CACHED_KEYS:
+                # Made-up key ids must not grow the cache without bound; starting over costs
+                # one look-up per active key.
+                self._cache.clear()
             self._cache[key_id] = (now, key)
         return key
