@@ -38,6 +38,8 @@ def sign_in_page() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Ordo console", page_icon=":material/hub:", layout="wide")
+    # An operations console, not a Streamlit demo: no "Deploy" button or developer menu.
+    st.set_option("client.toolbarMode", "viewer")
     who = session.principal()
     if who is None:
         # Every page's address shows the sign-in form while signed out, so a link into the
