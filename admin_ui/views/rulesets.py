@@ -115,7 +115,14 @@ def _editor(client: OrdoClient, who: Principal, name: str, versions: list[Rulese
             f"{when(start['created_at'])}). Saving makes a new draft version; the live version "
             "changes only when you publish."
         )
-    st.text_area("Rules", key=source_key, height=420)
+    edited = _state(name, "edited")
+    st.text_area(
+        "Rules",
+        key=source_key,
+        height=420,
+        help="Press Ctrl+Enter (or click outside) to check the text; Save draft keeps it.",
+        on_change=lambda: st.session_state.__setitem__(edited, True),
+    )
     writable = may(who["role"], "write_rules")
     save, check = st.columns(2)
     if save.button("Save draft", type="primary", disabled=not writable, key=_state(name, "save")):
@@ -131,9 +138,14 @@ def _editor(client: OrdoClient, who: Principal, name: str, versions: list[Rulese
                 f"The header names the ruleset '{draft['name']}': saved as its version "
                 f"{draft['version']}. Choose it above to continue."
             )
-        # Rerun so the tabs below list the new draft at once; the findings are in the state.
+        # Rerun so the tabs below list the new draft at once; the findings are in the state
+        # and the saved text needs no separate check.
+        st.session_state.pop(edited, None)
         st.rerun()
-    if check.button("Check without saving", key=_state(name, "check")):
+    # A changed text is checked at once (not saved), so errors show while the analyst works.
+    if check.button("Check without saving", key=_state(name, "check")) or st.session_state.pop(
+        edited, False
+    ):
         st.session_state[_state(name, "findings")] = (
             client.validate(st.session_state[source_key]),
             None,

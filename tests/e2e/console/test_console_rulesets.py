@@ -151,3 +151,15 @@ def test_publishing_is_refused_while_a_scenario_fails(world: World) -> None:
     assert "Publishing was refused: 1 of 1 scenario(s) fail" in shown
     assert "An order with stock is released" in shown
     assert live_version(world) == 1
+
+
+def test_a_changed_text_is_checked_at_once_without_saving_a_version(world: World) -> None:
+    app = open_page(console(world, "analyst"), "rulesets")
+    before = len(_versions(world))
+    broken = routing_source(world).replace("weight 5", "weight five")
+    editor(app).set_value(broken).run()
+    assert not app.exception, app.exception
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if "weight five" in text)
+    assert any(e.value.startswith(f"Line {line}, column ") for e in app.error), texts(app)
+    assert "Saved as version" not in texts(app)
+    assert len(_versions(world)) == before
