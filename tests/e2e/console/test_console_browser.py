@@ -119,6 +119,7 @@ def test_an_analyst_signs_in_saves_a_broken_draft_and_sees_the_error_at_its_line
             # Ctrl+Enter hands the text to Streamlit before the button is pressed.
             editor.press("Control+Enter")
             page.get_by_role("button", name="Save draft").click()
+            expect(page.get_by_text("Saved as version 2. 1 error(s)")).to_be_visible()
             # Streamlit renders the backticks as code, so match the words around them.
             message = page.get_by_text(f"Line {line}, column {column}:")
             expect(message).to_be_visible()
