@@ -436,3 +436,15 @@ def publish_shipped_rulesets(
         rulesets_service.publish(uow_factory(), registry, draft.id, by)
         done.append(shipped.name)
     return done
+
+
+def on_stock_adjusted(event: events.StockAdjusted, uow: UnitOfWork) -> None:
+    """Stock arrived: orders wholly backordered on that SKU go back to `received`, so the
+    status-changed event decides them again (oldest first, each in its own transaction)."""
+    if event.delta <= 0 or event.available <= 0:
+        return
+    with uow:
+        waiting = uow.orders.search(status=OrderStatus.BACKORDERED, sku=event.sku, limit=100)
+        for order in sorted(waiting, key=lambda o: (o.created_at, o.id)):
+            order.transition(OrderStatus.RECEIVED, f"{event.sku} arrived at {event.location_code}")
+        uow.commit()

@@ -122,6 +122,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],
         e.OrderStatusChanged: [handlers.on_status_changed],
+        e.StockAdjusted: [handlers.on_stock_adjusted],
     }
     return command_handlers, event_handlers
 
