@@ -127,7 +127,9 @@ class ShipmentRepository(Repository[str, FulfillmentOrder]):
     def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]: ...
 
     @abc.abstractmethod
-    def for_location(self, location_code: str, status: str | None = None) -> Sequence[FulfillmentOrder]: ...
+    def for_location(
+        self, location_code: str, status: str | None = None
+    ) -> Sequence[FulfillmentOrder]: ...
 
     @abc.abstractmethod
     def count_released_on(self, location_code: str, day: date) -> int: ...
@@ -169,12 +171,20 @@ class AuditLog(abc.ABC):
 
     @abc.abstractmethod
     def list(
-        self, *, entity: str | None = None, entity_id: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> Sequence[AuditEntry]: ...
 
 
 class UnitOfWork(abc.ABC):
-    """One business transaction: `with uow: ...; uow.commit()`. Leaving without commit rolls back."""
+    """One business transaction: `with uow: ...; uow.commit()`.
+
+    Leaving the block without a commit rolls back.
+    """
 
     orders: OrderRepository
     products: Repository[str, Product]
