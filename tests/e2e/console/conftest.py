@@ -9,6 +9,7 @@ is an `AppTest` of `admin_ui/app.py` signed in through its own form with that ro
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,16 @@ def publish_shipped_rulesets(http: httpx.Client) -> dict[str, str]:
         assert done.status_code == 200, done.text
         live[done.json()["name"]] = done.json()["id"]
     return live
+
+
+@pytest.fixture(autouse=True)
+def keep_the_main_module() -> Iterator[None]:
+    """Streamlit's script runner makes each page script `sys.modules["__main__"]` and never
+    puts the real one back; a later test that starts a spawned process pool (a simulation
+    job) would then make its children re-run that temporary page script and die."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="module")
