@@ -197,9 +197,13 @@ def _reserve_all(
     expires = None
     if options.reservation_ttl is not None and not options.auto_release:
         expires = now + options.reservation_ttl
-    for allocation in decision.allocations:
-        if not allocation.reserve:
-            continue
+    # One global lock order for every transaction: two orders taking the same SKUs in
+    # opposite decision order would otherwise each hold a row the other waits for, and
+    # PostgreSQL would break that cycle by failing one of them.
+    reservable = sorted(
+        (a for a in decision.allocations if a.reserve), key=lambda a: (a.sku, a.location_code)
+    )
+    for allocation in reservable:
         if not uow.stock.try_reserve(
             allocation.sku, allocation.location_code, allocation.quantity, order.channel
         ):
