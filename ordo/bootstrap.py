@@ -132,6 +132,9 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.rules.registry import RulesetRegistry
 
         container.rulesets = RulesetRegistry()
+    # Load now: a handler reads the rulesets inside the worker's open transaction, where a
+    # lazy load's own read would wait on that transaction's SQLite write lock.
+    container.rulesets.ensure_loaded()
     email = None
     if settings.smtp_host:
         email = SmtpEmail({

@@ -104,15 +104,27 @@ class RulesetRegistry:
 
     @property
     def snapshot(self) -> RulesetSnapshot:
+        self.ensure_loaded()
+        return self._snapshot
+
+    def ensure_loaded(self) -> None:
+        """Run the pending lazy load now; a no-op once loaded. Call it before opening a
+        transaction: the loader reads through a unit of work of its own, which on SQLite
+        would wait for that transaction's write lock until "database is locked"."""
         if self._loader is not None:
             self._load_once()
-        return self._snapshot
 
     def _load_once(self) -> None:
         with self._lock:
-            loader, self._loader = self._loader, None
-            if loader is not None:
-                self._snapshot = self.load(loader())
+            loader = self._loader
+            if loader is None:
+                return  # loaded by another thread while this one waited, or swapped
+            snapshot = self.load(loader())
+            # Forget the loader only now: a first load that failed (database not migrated
+            # yet, a transient error) must be tried again, not leave the registry empty.
+            # A swap during the load cleared the loader and wins over this older read.
+            if self._loader is loader:
+                self._snapshot, self._loader = snapshot, None
 
     @staticmethod
     def load(versions: Iterable[RulesetVersion]) -> RulesetSnapshot:

@@ -164,6 +164,8 @@ def process_order(
 ) -> str:
     """Decide and apply; returns the order's new status. Idempotent: an order already decided
     is left alone (the event that triggers this may be delivered twice)."""
+    # Compile the published rulesets (first use only) before this order's transaction opens.
+    decider.registry.ensure_loaded()
     for attempt in range(1, options.max_attempts + 1):
         with uow:
             order = uow.orders.get(cmd.order_id)

@@ -204,6 +204,8 @@ def consolidate_orders(
     forbid mixing channels); otherwise nothing changes. Returns the surviving order's id, or
     None when there was nothing to merge or the rules refused.
     """
+    # Compile the published rulesets (first use only) before the transaction opens.
+    decider.registry.ensure_loaded()
     with uow:
         open_orders = [
             o

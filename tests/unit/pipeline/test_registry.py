@@ -65,3 +65,33 @@ def test_the_shipped_rulesets_compile_against_the_domain_schema() -> None:
     registry.publish(shipped_versions())
     kinds = set(registry.describe())
     assert {"validation", "sourcing", "reservation", "carrier"} <= kinds
+
+
+def test_a_failed_first_load_is_tried_again_instead_of_leaving_the_registry_empty() -> None:
+    calls = []
+
+    def loader() -> list[RulesetVersion]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("database not reachable yet")
+        return [_version(V1, 4)]
+
+    registry = RulesetRegistry(loader=loader)
+    with pytest.raises(ConnectionError):
+        registry.ensure_loaded()
+    assert registry.snapshot.versions == {"checks": 4}
+    assert registry.snapshot.versions == {"checks": 4}
+    assert calls == [1, 1]
+
+
+def test_a_swap_during_a_lazy_load_is_not_overwritten_by_the_older_load() -> None:
+    registry = RulesetRegistry()
+
+    def loader() -> list[RulesetVersion]:
+        # Another thread publishes while this load reads the database.
+        registry.swap(RulesetRegistry.load([_version(V2, 9)]))
+        return [_version(V1, 1)]
+
+    registry._loader = loader
+    registry.ensure_loaded()
+    assert registry.snapshot.versions == {"checks": 9}
