@@ -149,3 +149,59 @@ class ConsolidateOrders(Command):
 
     customer_id: str
     actor: str = "system"
+
+
+# --- returns --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnLineInput:
+    order_line_id: str
+    quantity: int
+    reason: str = ""
+    restock: bool = True
+
+
+@dataclass(frozen=True)
+class RequestReturn(Command):
+    """A customer (or support for them) asks to send back shipped units of an order."""
+
+    order_id: str
+    lines: tuple[ReturnLineInput, ...]
+    actor: str = "system"
+    return_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthoriseReturn(Command):
+    """Support accepts a requested return and issues its RMA number."""
+
+    return_id: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ReceiveReturn(Command):
+    """The parcel arrives at a location; lines marked for restock go back on hand there."""
+
+    return_id: str
+    location_code: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class RefundReturn(Command):
+    """Pay back a received return: price x quantity, or less (`amount`), never more than paid."""
+
+    return_id: str
+    amount: Decimal | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class RejectReturn(Command):
+    """Refuse a return that is requested or authorised (not yet received)."""
+
+    return_id: str
+    reason: str
+    actor: str = "system"
