@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api import errors
 from api.deps import ApiServices, AppContainer, single_query_values
 from api.routes import ROUTERS
+from engine.service_layer import returns
 from engine.service_layer.auth import ApiKeyStore, Authenticator
 from engine.service_layer.idempotency import Idempotency, IdempotencyStore
 from engine.service_layer.rulesets_service import ScenarioStore
@@ -45,6 +46,7 @@ TAGS = [
     {"name": "inventory", "description": "Stock by SKU and location, ATP, adjustments."},
     {"name": "catalog", "description": "Products, locations and customers."},
     {"name": "shipments", "description": "Fulfilment orders and their tracking."},
+    {"name": "returns", "description": "Request, authorise, receive, refund, reject returns."},
     {"name": "alerts", "description": "Alerts raised by alert rules."},
     {"name": "rulesets", "description": "Draft, validate, test, publish and roll back rules."},
     {"name": "simulations", "description": "Replay history under drafts; compare outcomes."},
@@ -109,10 +111,21 @@ def create_app(
         server_secret=secret,
         scenarios=scenarios,
     )
+    _register_handlers(container.bus)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _register_handlers(bus: Any) -> None:
+    """Give the command bus the returns handlers. The bus's registry belongs to the pipeline
+    (engine.service_layer.messagebus); until it lists them, the API adds the ones it
+    dispatches, without replacing any handler the registry already has."""
+    handlers = getattr(bus, "command_handlers", None)
+    if isinstance(handlers, dict):
+        for kind, handler in returns.COMMAND_HANDLERS.items():
+            handlers.setdefault(kind, handler)
 
 
 def _secret(settings: Any) -> str:

@@ -34,6 +34,7 @@ class AppContainer(Protocol):
     uow_factory: Callable[[], UnitOfWork]
     bus: Any
     rulesets: Any
+    event_bus: Any
 
 
 @dataclass
@@ -120,6 +121,11 @@ CanPublishRulesets = Annotated[Principal, Depends(requires(auth.RULESETS_PUBLISH
 CanReadReports = Annotated[Principal, Depends(requires(auth.REPORTS_READ))]
 CanReadAudit = Annotated[Principal, Depends(requires(auth.AUDIT_READ))]
 CanManageKeys = Annotated[Principal, Depends(requires(auth.KEYS_MANAGE))]
+CanReadReturns = Annotated[Principal, Depends(requires(auth.RETURNS_READ))]
+CanRequestReturns = Annotated[Principal, Depends(requires(auth.RETURNS_REQUEST))]
+CanManageReturns = Annotated[Principal, Depends(requires(auth.RETURNS_MANAGE))]
+CanReceiveReturns = Annotated[Principal, Depends(requires(auth.RETURNS_RECEIVE))]
+CanManageEvents = Annotated[Principal, Depends(requires(auth.EVENTS_MANAGE))]
 
 
 def single_query_values(request: Request) -> None:

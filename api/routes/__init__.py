@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import access, catalog, inventory, operations, orders, rulesets, simulations
+from api.routes import (
+    access,
+    catalog,
+    inventory,
+    operations,
+    orders,
+    returns,
+    rulesets,
+    simulations,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     orders.router,
     inventory.router,
     catalog.router,
     operations.shipments,
+    returns.router,
     operations.alerts,
     rulesets.router,
     simulations.router,

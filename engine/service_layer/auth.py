@@ -69,6 +69,11 @@ RULESETS_PUBLISH = "rulesets:publish"
 REPORTS_READ = "reports:read"
 AUDIT_READ = "audit:read"
 KEYS_MANAGE = "keys:manage"
+RETURNS_READ = "returns:read"
+RETURNS_REQUEST = "returns:request"
+RETURNS_MANAGE = "returns:manage"
+RETURNS_RECEIVE = "returns:receive"
+EVENTS_MANAGE = "events:manage"
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -93,6 +98,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             REPORTS_READ,
             AUDIT_READ,
             KEYS_MANAGE,
+            RETURNS_READ,
+            RETURNS_REQUEST,
+            RETURNS_MANAGE,
+            RETURNS_RECEIVE,
+            EVENTS_MANAGE,
         }
     ),
     Role.ANALYST: frozenset(
@@ -118,13 +128,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             SHIPMENTS_READ,
             ALERTS_READ,
             ALERTS_ACK,
+            RETURNS_READ,
+            RETURNS_REQUEST,
+            RETURNS_MANAGE,
+            RETURNS_RECEIVE,
         }
     ),
     Role.WAREHOUSE: frozenset(
-        {CATALOG_READ, INVENTORY_READ, INVENTORY_WRITE, SHIPMENTS_READ, SHIPMENTS_UPDATE}
+        {
+            CATALOG_READ,
+            INVENTORY_READ,
+            INVENTORY_WRITE,
+            SHIPMENTS_READ,
+            SHIPMENTS_UPDATE,
+            RETURNS_READ,
+            RETURNS_RECEIVE,
+        }
     ),
     Role.CHANNEL: frozenset({ORDERS_INGEST, ORDERS_READ}),
-    Role.CUSTOMER: frozenset({ORDERS_READ, SHIPMENTS_READ}),
+    Role.CUSTOMER: frozenset({ORDERS_READ, SHIPMENTS_READ, RETURNS_READ, RETURNS_REQUEST}),
 }
 
 

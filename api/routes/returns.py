@@ -1,0 +1,262 @@
+"""Returns: a customer (or support) requests one for shipped units; support authorises it
+(RMA number), a location receives it (restocking what may be sold again), support refunds
+or rejects it.
+
+Customer keys see and request returns of their own orders only; warehouse keys see
+authorised returns (to book them in) and those received at their own locations. A return
+a caller may not see answers 404, so ids do not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.commands import dispatch
+from api.deps import (
+    ApiServices,
+    CanManageReturns,
+    CanReadReturns,
+    CanReceiveReturns,
+    CanRequestReturns,
+    Services,
+    Uow,
+)
+from api.schemas.common import problem_responses
+from api.schemas.orders import ID
+from api.schemas.returns import ReceiveReturnIn, RefundIn, RejectIn, ReturnIn, ReturnOut
+from engine.domain import commands
+from engine.domain.access import Principal, Role
+from engine.domain.errors import NotFound
+from engine.domain.fulfilment import Return, ReturnStatus
+from engine.service_layer import audit
+from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
+from engine.service_layer.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1", tags=["returns"])
+
+ReturnPath = Annotated[str, Path(pattern=ID, description="Ordo's return id.")]
+OrderPath = Annotated[str, Path(pattern=ID, description="Ordo's order id.")]
+
+
+def _may_see(uow: UnitOfWork, who: Principal, found: Return) -> bool:
+    if who.role is Role.CUSTOMER:
+        order = uow.orders.get(found.order_id)
+        return order is not None and can_see_order(who, order.channel, order.customer_id)
+    if who.role is Role.WAREHOUSE:
+        if found.status is ReturnStatus.AUTHORISED:
+            return True
+        return bool(found.location_code) and can_work_location(who, found.location_code)
+    return True
+
+
+def _visible(uow: UnitOfWork, who: Principal, return_id: str) -> Return:
+    found = uow.returns.get(return_id)
+    if found is None or not _may_see(uow, who, found):
+        raise NotFound("return", return_id)
+    return found
+
+
+def _order_visible(uow: UnitOfWork, who: Principal, order_id: str) -> None:
+    order = uow.orders.get(order_id)
+    if order is None or not can_see_order(who, order.channel, order.customer_id):
+        raise NotFound("order", order_id)
+
+
+def _change(
+    services: ApiServices,
+    who: Principal,
+    return_id: str,
+    command: commands.Command,
+    action: str,
+    summary: dict[str, Any],
+) -> ReturnOut:
+    """Run `command` on a return the caller may see, then audit it with before and after."""
+    with services.container.uow_factory() as uow:
+        before = str(_visible(uow, who, return_id).status)
+    dispatch(services, command)
+    return _audited(services, who, return_id, action, {"status": before}, summary)
+
+
+def _audited(
+    services: ApiServices,
+    who: Principal,
+    return_id: str,
+    action: str,
+    before: dict[str, Any],
+    summary: dict[str, Any],
+) -> ReturnOut:
+    with services.container.uow_factory() as uow:
+        found = uow.returns.get(return_id)
+        if found is None:
+            raise NotFound("return", return_id)
+        after = {
+            **summary,
+            "status": str(found.status),
+            "rma": found.rma,
+            "refund_amount": str(found.refund_amount),
+        }
+        audit.record(uow, who.actor, action, "return", return_id, before, after)
+        out = ReturnOut.of(found)
+        uow.commit()
+    return out
+
+
+@router.post(
+    "/orders/{order_id}/returns",
+    response_model=ReturnOut,
+    status_code=201,
+    responses=problem_responses(404, 409),
+    summary="Request a return",
+)
+def request_return(
+    order_id: OrderPath, body: ReturnIn, who: CanRequestReturns, services: Services
+) -> ReturnOut:
+    """Ask to send back shipped units of an order. Each line may return at most what shipped
+    less what is already on other returns (rejected ones do not count); more is refused with
+    422 naming the line. Nothing shipped yet: 409."""
+    with services.container.uow_factory() as uow:
+        _order_visible(uow, who, order_id)
+    command = commands.RequestReturn(
+        order_id, tuple(line.to_command() for line in body.lines), who.actor
+    )
+    return_id = str(dispatch(services, command))
+    return _audited(
+        services, who, return_id, "return.request", {}, {"lines": body.model_dump()["lines"]}
+    )
+
+
+@router.get(
+    "/orders/{order_id}/returns",
+    response_model=list[ReturnOut],
+    responses=problem_responses(404),
+    summary="An order's returns",
+)
+def returns_of_order(order_id: OrderPath, who: CanReadReturns, uow: Uow) -> list[ReturnOut]:
+    """Every return of one order, oldest first."""
+    with uow:
+        if who.role is Role.CUSTOMER:
+            _order_visible(uow, who, order_id)
+        elif uow.orders.get(order_id) is None:
+            raise NotFound("order", order_id)
+        rows = [r for r in uow.returns.for_order(order_id) if _may_see(uow, who, r)]
+        return [ReturnOut.of(r) for r in rows]
+
+
+@router.get(
+    "/returns", response_model=list[ReturnOut], responses=problem_responses(), summary="Returns"
+)
+def list_returns(
+    who: CanReadReturns,
+    uow: Uow,
+    status: ReturnStatus | None = None,
+    rma: Annotated[str | None, Query(max_length=64, description="The RMA number.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ReturnOut]:
+    """Returns, oldest first; filter by status or look one up by its RMA number (what a
+    warehouse reads off the parcel)."""
+    with uow:
+        rows = [
+            r
+            for r in uow.returns.list(limit=limit, offset=offset)
+            if (status is None or r.status is status) and (rma is None or r.rma == rma)
+        ]
+        return [ReturnOut.of(r) for r in rows if _may_see(uow, who, r)]
+
+
+@router.get(
+    "/returns/{return_id}",
+    response_model=ReturnOut,
+    responses=problem_responses(404),
+    summary="One return",
+)
+def get_return(return_id: ReturnPath, who: CanReadReturns, uow: Uow) -> ReturnOut:
+    """One return with its lines, RMA number, receiving location and refund."""
+    with uow:
+        return ReturnOut.of(_visible(uow, who, return_id))
+
+
+@router.post(
+    "/returns/{return_id}/authorise",
+    response_model=ReturnOut,
+    responses=problem_responses(404, 409),
+    summary="Authorise a return",
+)
+def authorise_return(return_id: ReturnPath, who: CanManageReturns, services: Services) -> ReturnOut:
+    """Accept a requested return and issue its RMA number (`rma`) for the parcel's label."""
+    return _change(
+        services,
+        who,
+        return_id,
+        commands.AuthoriseReturn(return_id, who.actor),
+        "return.authorise",
+        {},
+    )
+
+
+@router.post(
+    "/returns/{return_id}/receive",
+    response_model=ReturnOut,
+    responses=problem_responses(404, 409),
+    summary="Receive a return at a location",
+)
+def receive_return(
+    return_id: ReturnPath, body: ReceiveReturnIn, who: CanReceiveReturns, services: Services
+) -> ReturnOut:
+    """Book an authorised return in at a location; lines marked `restock` go back on hand
+    there. Warehouse keys receive at their own locations only."""
+    if not can_work_location(who, body.location_code):
+        raise Forbidden(
+            f"this key works only locations {', '.join(who.locations)}, not {body.location_code}"
+        )
+    return _change(
+        services,
+        who,
+        return_id,
+        commands.ReceiveReturn(return_id, body.location_code, who.actor),
+        "return.receive",
+        body.model_dump(),
+    )
+
+
+@router.post(
+    "/returns/{return_id}/refund",
+    response_model=ReturnOut,
+    responses=problem_responses(404, 409),
+    summary="Refund a received return",
+)
+def refund_return(
+    return_id: ReturnPath, body: RefundIn, who: CanManageReturns, services: Services
+) -> ReturnOut:
+    """Refund price x quantity returned (or `amount`, if less), never more than the customer
+    paid for the order less earlier refunds."""
+    return _change(
+        services,
+        who,
+        return_id,
+        commands.RefundReturn(return_id, body.amount, who.actor),
+        "return.refund",
+        body.model_dump(mode="json"),
+    )
+
+
+@router.post(
+    "/returns/{return_id}/reject",
+    response_model=ReturnOut,
+    responses=problem_responses(404, 409),
+    summary="Reject a return",
+)
+def reject_return(
+    return_id: ReturnPath, body: RejectIn, who: CanManageReturns, services: Services
+) -> ReturnOut:
+    """Refuse a return that has not been received; its units may be returned again later."""
+    return _change(
+        services,
+        who,
+        return_id,
+        commands.RejectReturn(return_id, body.reason, who.actor),
+        "return.reject",
+        body.model_dump(),
+    )

@@ -1,0 +1,107 @@
+"""Returns as the API accepts and shows them: request, receive, refund, reject."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from api.schemas.catalog import CODE
+from api.schemas.common import Out, Strict
+from api.schemas.orders import ID
+from engine.domain import commands
+from engine.domain.fulfilment import Return, ReturnStatus
+
+
+class ReturnLineIn(Strict):
+    order_line_id: str = Field(
+        pattern=ID, description="The order line's id (`lines[].id` of the order).", examples=["L1"]
+    )
+    quantity: int = Field(gt=0, le=100_000, examples=[1])
+    reason: str = Field(default="", max_length=200, examples=["too small"])
+    restock: bool = Field(
+        default=True, description="Put the units back on hand when the return is received."
+    )
+
+    def to_command(self) -> commands.ReturnLineInput:
+        return commands.ReturnLineInput(
+            self.order_line_id, self.quantity, self.reason, self.restock
+        )
+
+
+class ReturnIn(Strict):
+    """Which shipped units of the order come back, and why."""
+
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [{"lines": [{"order_line_id": "L1", "quantity": 1, "reason": "too small"}]}]
+        },
+    }
+
+
+class ReceiveReturnIn(Strict):
+    location_code: str = Field(
+        pattern=CODE, description="Where the parcel arrived.", examples=["DAL-01"]
+    )
+
+
+class RefundIn(Strict):
+    amount: Decimal | None = Field(
+        default=None,
+        strict=False,
+        ge=0,
+        le=1_000_000,
+        decimal_places=2,
+        description="Refund less than the lines are worth (a restocking fee); omit for the full "
+        "price x quantity. Never more than was paid.",
+        examples=["19.90"],
+    )
+
+
+class RejectIn(Strict):
+    reason: str = Field(min_length=1, max_length=500, examples=["outside the 30-day window"])
+
+
+class ReturnLineOut(Out):
+    order_line_id: str
+    sku: str
+    quantity: int
+    reason: str
+    restock: bool
+
+
+class ReturnOut(Out):
+    id: str = Field(examples=["ret_5b1c0e9a7d2f4e11"])
+    order_id: str
+    status: ReturnStatus
+    rma: str = Field(description="The authorisation number; empty until authorised.")
+    location_code: str = Field(description="Where it was received; empty until then.")
+    refund_amount: Decimal
+    created_at: datetime
+    lines: list[ReturnLineOut]
+
+    @classmethod
+    def of(cls, r: Return) -> ReturnOut:
+        return cls(
+            id=r.id,
+            order_id=r.order_id,
+            status=r.status,
+            rma=r.rma,
+            location_code=r.location_code,
+            refund_amount=r.refund_amount,
+            created_at=r.created_at,
+            lines=[
+                ReturnLineOut(
+                    order_line_id=line.order_line_id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    reason=line.reason,
+                    restock=line.restock,
+                )
+                for line in r.lines
+            ],
+        )

@@ -1,0 +1,179 @@
+"""Returns over HTTP: request, authorise, receive (restock), refund and reject, with who may."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Api, order
+
+
+def delivered(api: Api, channel_order_id: str = "R-1", quantity: int = 2, **extra: Any) -> Any:
+    """An order of `quantity` SHOE-42 at 20.00, shipped and delivered from DAL-01."""
+    api.seed(units=10)
+    created = api.post(
+        "/v1/orders", role="channel", json=order(channel_order_id, quantity=quantity, **extra)
+    )
+    assert created.status_code == 201, created.text
+    [shipment] = api.get(f"/v1/orders/{created.json()['id']}").json()["shipments"]
+    for status in ("shipped", "delivered"):
+        moved = api.post(f"/v1/shipments/{shipment['id']}/status", json={"status": status})
+        assert moved.status_code == 200, moved.text
+    return api.get(f"/v1/orders/{created.json()['id']}").json()
+
+
+def ask(api: Api, placed: Any, quantity: int, role: str = "customer", **line: Any) -> Any:
+    body = {"lines": [{"order_line_id": placed["lines"][0]["id"], "quantity": quantity, **line}]}
+    return api.post(f"/v1/orders/{placed['id']}/returns", role=role, json=body)
+
+
+def on_hand(api: Api, location: str = "DAL-01") -> int:
+    [row] = [
+        s for s in api.get("/v1/inventory/skus/SHOE-42").json() if s["location_code"] == location
+    ]
+    return int(row["on_hand"])
+
+
+def test_a_delivered_line_is_returned_authorised_received_restocked_and_refunded(
+    api: Api,
+) -> None:
+    placed = delivered(api)
+    assert placed["status"] == "delivered"
+    stock_before = on_hand(api)
+
+    requested = ask(api, placed, 1, reason="too small")
+    assert requested.status_code == 201, requested.text
+    ret = requested.json()
+    assert (ret["status"], ret["rma"], ret["lines"][0]["reason"]) == ("requested", "", "too small")
+
+    authorised = api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    assert authorised.status_code == 200, authorised.text
+    rma = authorised.json()["rma"]
+    assert rma.startswith("RMA-")
+
+    [found] = api.get(f"/v1/returns?rma={rma}", role="warehouse").json()
+    received = api.post(
+        f"/v1/returns/{found['id']}/receive", role="warehouse", json={"location_code": "DAL-01"}
+    )
+    assert received.status_code == 200, received.text
+    assert (received.json()["status"], received.json()["location_code"]) == ("received", "DAL-01")
+    assert on_hand(api) == stock_before + 1
+
+    refunded = api.post(f"/v1/returns/{ret['id']}/refund", role="support", json={})
+    assert refunded.status_code == 200, refunded.text
+    assert (refunded.json()["status"], refunded.json()["refund_amount"]) == ("refunded", "20.00")
+
+    mine = api.get(f"/v1/orders/{placed['id']}/returns", role="customer").json()
+    assert [(r["id"], r["status"]) for r in mine] == [(ret["id"], "refunded")]
+    history = api.get(f"/v1/audit?entity=return&entity_id={ret['id']}").json()
+    assert sorted(e["action"] for e in history) == [
+        "return.authorise",
+        "return.receive",
+        "return.refund",
+        "return.request",
+    ]
+
+
+def test_returning_more_than_shipped_less_already_returned_is_refused_naming_the_line(
+    api: Api,
+) -> None:
+    placed = delivered(api, quantity=2)
+    line_id = placed["lines"][0]["id"]
+    assert ask(api, placed, 1).status_code == 201
+    refused = ask(api, placed, 2)
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert f"line {line_id}" in problem["detail"]
+    assert "only 1 can be (2 shipped, 1 already on other returns)" in problem["detail"]
+
+
+def test_a_line_the_order_does_not_have_is_refused_by_name(api: Api) -> None:
+    placed = delivered(api)
+    body = {"lines": [{"order_line_id": "NO-SUCH-LINE", "quantity": 1}]}
+    refused = api.post(f"/v1/orders/{placed['id']}/returns", role="support", json=body)
+    assert refused.status_code == 422
+    assert "NO-SUCH-LINE" in refused.json()["detail"]
+
+
+def test_nothing_can_be_returned_before_it_ships(api: Api) -> None:
+    api.seed(units=10)
+    created = api.post("/v1/orders", role="channel", json=order("R-2")).json()
+    refused = ask(api, created, 1, role="support")
+    assert refused.status_code == 409
+    assert "nothing of it has shipped" in refused.json()["detail"]
+
+
+def test_a_customer_neither_sees_nor_returns_another_customers_order(api: Api) -> None:
+    placed = delivered(api, customer_id="C-2")
+    assert ask(api, placed, 1, role="customer").status_code == 404
+    ret = ask(api, placed, 1, role="support").json()
+    assert api.get(f"/v1/returns/{ret['id']}", role="customer").status_code == 404
+    assert api.get("/v1/returns", role="customer").json() == []
+    assert api.get(f"/v1/orders/{placed['id']}/returns", role="customer").status_code == 404
+
+
+def test_customers_and_warehouses_may_not_authorise_refund_or_reject(api: Api) -> None:
+    placed = delivered(api)
+    ret = ask(api, placed, 1).json()
+    for role in ("customer", "warehouse"):
+        assert api.post(f"/v1/returns/{ret['id']}/authorise", role=role).status_code == 403
+        assert api.post(f"/v1/returns/{ret['id']}/refund", role=role, json={}).status_code == 403
+        rejected = api.post(f"/v1/returns/{ret['id']}/reject", role=role, json={"reason": "no"})
+        assert rejected.status_code == 403
+    assert api.get(f"/v1/returns/{ret['id']}", role="customer").json()["status"] == "requested"
+
+
+def test_a_warehouse_receives_only_at_its_own_locations(api: Api) -> None:
+    api.seed(units=0, location="RNO-02")
+    placed = delivered(api)
+    ret = ask(api, placed, 1).json()
+    api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    refused = api.post(
+        f"/v1/returns/{ret['id']}/receive", role="warehouse", json={"location_code": "RNO-02"}
+    )
+    assert refused.status_code == 403
+    assert "DAL-01" in refused.json()["detail"]
+
+
+def test_a_return_must_be_authorised_before_it_is_received(api: Api) -> None:
+    placed = delivered(api)
+    ret = ask(api, placed, 1).json()
+    early = api.post(f"/v1/returns/{ret['id']}/receive", json={"location_code": "DAL-01"})
+    assert early.status_code == 409
+    assert "'requested'" in early.json()["detail"] and "'received'" in early.json()["detail"]
+
+
+def test_a_line_not_for_restock_is_received_without_adding_stock(api: Api) -> None:
+    placed = delivered(api)
+    before = on_hand(api)
+    ret = ask(api, placed, 1, restock=False, reason="damaged").json()
+    api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    received = api.post(f"/v1/returns/{ret['id']}/receive", json={"location_code": "DAL-01"})
+    assert received.status_code == 200, received.text
+    assert on_hand(api) == before
+
+
+def test_a_refund_is_never_more_than_the_lines_are_worth(api: Api) -> None:
+    placed = delivered(api, quantity=2)
+    ret = ask(api, placed, 1).json()
+    api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    api.post(f"/v1/returns/{ret['id']}/receive", json={"location_code": "DAL-01"})
+    too_much = api.post(f"/v1/returns/{ret['id']}/refund", role="support", json={"amount": "25"})
+    assert too_much.status_code == 422
+    assert "more than the 20.00 USD allowed" in too_much.json()["detail"]
+    partial = api.post(f"/v1/returns/{ret['id']}/refund", role="support", json={"amount": "15"})
+    assert partial.status_code == 200, partial.text
+    assert partial.json()["refund_amount"] == "15.00"
+
+
+def test_a_rejected_return_gives_its_units_back_to_be_returned_again(api: Api) -> None:
+    placed = delivered(api, quantity=1)
+    first = ask(api, placed, 1).json()
+    rejected = api.post(
+        f"/v1/returns/{first['id']}/reject", role="support", json={"reason": "worn"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected"
+    assert ask(api, placed, 1).status_code == 201
+    entry = api.get(f"/v1/audit?entity=return&entity_id={first['id']}").json()[0]
+    assert (entry["action"], entry["after"]["reason"]) == ("return.reject", "worn")
