@@ -24,7 +24,7 @@ from engine.domain.catalog import Product
 from engine.domain.errors import Conflict, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation
-from engine.domain.operations import DecisionTrace
+from engine.domain.operations import DecisionTrace, RulesetStatus
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, money
 from engine.pipeline.decide import Decider, Decision
@@ -401,6 +401,19 @@ def on_status_changed(event: events.OrderStatusChanged, uow: UnitOfWork) -> list
     if event.to_status == OrderStatus.RECEIVED and event.from_status != OrderStatus.RECEIVED:
         return [commands.ProcessOrder(event.order_id)]
     return []
+
+
+def on_ruleset_published(event: events.RulesetPublished, uow: UnitOfWork, decider: Decider) -> None:
+    """Another process published (or rolled back) a ruleset: swap in the version the database
+    now calls live. Read from the database rather than trusting the event's version, so a
+    late or redelivered event cannot bring back a version that was superseded since."""
+    decider.registry.ensure_loaded()  # outside the transaction, as in `process_order`
+    with uow:
+        live = [
+            v for v in uow.rulesets.versions(event.ruleset) if v.status is RulesetStatus.PUBLISHED
+        ]
+    if live:
+        decider.registry.replace_one(live[0])
 
 
 # --- batch entry points (the demo, a backlog after an outage) ---------------------------------

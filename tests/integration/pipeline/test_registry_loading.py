@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 
 from engine.domain import commands as c
+from engine.domain import events
 from engine.domain.catalog import Customer, Location, LocationType, Product
 from engine.domain.inventory import Stock
 from engine.domain.operations import RulesetStatus, RulesetVersion
 from engine.domain.orders import OrderStatus
 from engine.domain.values import Address
 from engine.rules.registry import RulesetRegistry, published_loader
+from engine.service_layer import rulesets_service
 from ordo.bootstrap import Container, build_app_container, build_workers
 from ordo.settings import load_settings
 
@@ -99,3 +101,34 @@ def test_a_worker_compiles_the_published_rulesets_when_it_is_built(
     build_workers(container, name="w")
     assert loads == [1]
     assert container.rulesets.snapshot.versions == {"gate": 1}
+
+
+def test_a_ruleset_published_in_one_process_reaches_another_through_its_event(
+    sqlite_url: str, tmp_path: Path, container: Container
+) -> None:
+    _publish_directly(container, "GATE_V1")
+    settings = load_settings(database_url=sqlite_url, data_dir=tmp_path, redis_url=None)
+    with build_app_container(settings) as other:
+        assert _holds(other, _place(other, "before")) == ["GATE_V1"]
+
+        draft = rulesets_service.create_draft(container.uow_factory(), _gate("GATE_V2"), "ann")
+        rulesets_service.publish(container.uow_factory(), container.rulesets, draft.id, "ann")
+        # The other process still decides with what it loaded until the event arrives.
+        assert _holds(other, _place(other, "stale")) == ["GATE_V1"]
+
+        other.bus.handle(
+            events.RulesetPublished(draft.name, draft.version, draft.kind, draft.id, "ann")
+        )
+        assert other.rulesets.snapshot.versions == {"gate": 2}
+        assert _holds(other, _place(other, "after")) == ["GATE_V2"]
+
+
+def test_a_late_ruleset_published_event_does_not_bring_back_a_superseded_version(
+    container: Container,
+) -> None:
+    _publish_directly(container, "GATE_V1")
+    draft = rulesets_service.create_draft(container.uow_factory(), _gate("GATE_V2"), "ann")
+    rulesets_service.publish(container.uow_factory(), container.rulesets, draft.id, "ann")
+
+    container.bus.handle(events.RulesetPublished("gate", 1, "validation", "gate-1", "ann"))
+    assert container.rulesets.snapshot.versions == {"gate": 2}
