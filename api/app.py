@@ -50,6 +50,7 @@ TAGS = [
     {"name": "alerts", "description": "Alerts raised by alert rules."},
     {"name": "rulesets", "description": "Draft, validate, test, publish and roll back rules."},
     {"name": "simulations", "description": "Replay history under drafts; compare outcomes."},
+    {"name": "events", "description": "Dead letters: events the workers gave up on (admins)."},
     {"name": "audit", "description": "Every mutation, append-only (admins)."},
     {"name": "auth", "description": "API keys and bearer tokens."},
     {"name": "reports", "description": "Operational figures."},

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     access,
     catalog,
+    events,
     inventory,
     operations,
     orders,
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     rulesets.router,
     simulations.router,
     operations.audit_log,
+    events.router,
     access.router,
     access.health,
 )

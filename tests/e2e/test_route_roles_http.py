@@ -76,6 +76,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/simulations/{job_id}/changed"): RULES,
     ("GET", "/v1/simulations/{job_id}/orders/{order_id}"): RULES,
     ("GET", "/v1/audit"): {ADMIN},
+    ("GET", "/v1/events/dead-letters"): {ADMIN},
+    ("POST", "/v1/events/dead-letters/{letter_id}/redrive"): {ADMIN},
     ("GET", "/v1/keys"): {ADMIN},
     ("POST", "/v1/keys"): {ADMIN},
     ("POST", "/v1/keys/{key_id}/revoke"): {ADMIN},

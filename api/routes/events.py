@@ -1,0 +1,72 @@
+"""Dead letters (admins): events the workers kept failing on, and sending one round again.
+
+Reads and redrives go through the event bus the container was built with (in-process, or
+Redis Streams), whose interface is `engine.adapters.bus.base.EventBus`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import CanManageEvents, Services
+from api.schemas.common import problem_responses
+from api.schemas.events import DeadLetterOut
+from api.schemas.orders import ID
+from engine.domain.errors import NotFound
+from engine.service_layer import audit
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+LetterPath = Annotated[
+    str, Path(pattern=ID, description="A dead letter's id, as the list shows it.")
+]
+# Look this far back for the letter being redriven, to audit what it was.
+_LOOKUP = 1_000
+
+
+def _letters(services: Services, limit: int) -> list[Any]:
+    bus = getattr(services.container, "event_bus", None)
+    return [] if bus is None else list(bus.dead_letters(limit))
+
+
+@router.get(
+    "/dead-letters",
+    response_model=list[DeadLetterOut],
+    responses=problem_responses(),
+    summary="Dead letters",
+)
+def dead_letters(
+    _: CanManageEvents,
+    services: Services,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeadLetterOut]:
+    """Events a worker failed on too many times, newest first, with the last error: fix the
+    cause, then redrive them."""
+    return [DeadLetterOut.of(letter) for letter in _letters(services, limit)]
+
+
+@router.post(
+    "/dead-letters/{letter_id}/redrive",
+    response_model=DeadLetterOut,
+    responses=problem_responses(404),
+    summary="Redrive a dead letter",
+)
+def redrive(letter_id: LetterPath, who: CanManageEvents, services: Services) -> DeadLetterOut:
+    """Publish the event again with its own event id (handlers that had already succeeded
+    skip it) and remove it from the dead letters; answers with the letter as it was."""
+    letter = next((d for d in _letters(services, _LOOKUP) if d.id == letter_id), None)
+    bus = getattr(services.container, "event_bus", None)
+    if letter is None or bus is None or not bus.redrive(letter_id):
+        raise NotFound("dead letter", letter_id)
+    audit.append(
+        services.container.uow_factory,
+        who.actor,
+        "event.redrive",
+        "dead_letter",
+        letter_id,
+        {"name": letter.name, "event_id": letter.event_id, "error": letter.error[:500]},
+        {"redriven": True},
+    )
+    return DeadLetterOut.of(letter)
