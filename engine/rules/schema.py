@@ -124,6 +124,12 @@ SCHEMA_SPEC: dict[str, Any] = {
             "quantity": "int?",
             "available": "int?",
             "hours_late": "number?",
+            "hours_held": "number?",
+            # Completed from current state by the alert worker when the event is silent
+            # (engine.service_layer.alerts.enriched_event_facts).
+            "reorder_point": "int?",
+            "backlog": "int?",
+            "capacity": "int?",
             "from_status": "str?",
             "to_status": "str?",
         },
@@ -151,6 +157,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "stock.adjusted",
         "shipment.status_changed",
         "shipment.late",
+        "order.held_too_long",
         "return.status_changed",
         "alert.raised",
     ],
