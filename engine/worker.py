@@ -2,11 +2,11 @@
 
 One `Worker` is one consumer. Each turn it publishes a batch of outbox rows, pulls a batch of
 messages, and for each message runs every handler registered for its name plus every observer
-(alert evaluation, notifications), then acknowledges it. Delivery is at least once, so each
-(event, handler) pair is recorded as processed in the same transaction as the handler's own
-changes: a redelivered event finds the record and is skipped, and a crash before the commit
-leaves neither the effect nor the record. A handler that raises leaves the message to be
-retried; after the bus's delivery limit it is dead-lettered with the error.
+(alert evaluation, notifications), then acknowledges it. Delivery is at least once, so
+each (event, handler) pair is claimed in the `processed_events` table in the same transaction
+as the handler's own changes: a redelivered event finds the record and is skipped, and a crash
+before the commit leaves neither the effect nor the record. A handler that raises leaves the
+message to be retried; after the bus's delivery limit it is dead-lettered with the error.
 
 SIGTERM or SIGINT asks the loop to stop: the current batch is finished if that takes less
 than the grace period, and what is left is handed back to the bus for another worker.
@@ -28,8 +28,8 @@ from functools import partial
 from typing import Any, Protocol
 
 from engine.adapters.bus.base import EventBus, Message
+from engine.adapters.bus.processed_events import ProcessedLedger
 from engine.domain.events import EVENT_TYPES, Event
-from engine.domain.operations import AuditEntry
 from engine.domain.values import utcnow
 from engine.service_layer.outbox import OutboxRelay
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -52,33 +52,6 @@ class Ticker(Protocol):
     """Periodic work, e.g. emitting `shipment.late` for shipments past their promise."""
 
     def tick(self, now: datetime) -> int: ...
-
-
-class ProcessedLedger:
-    """The processed-event record: one audit entry per (event, handler), keyed so that a
-    second insert of the same pair fails. Written inside the handler's own transaction."""
-
-    actor = "worker"
-
-    def key(self, event_id: str, handler: str) -> str:
-        return f"evt:{event_id}:{handler}"[:64]
-
-    def seen(self, uow: UnitOfWork, event_id: str, handler: str) -> bool:
-        key = self.key(event_id, handler)
-        return any(e.id == key for e in uow.audit.list(entity="event", entity_id=event_id[:64]))
-
-    def remember(self, uow: UnitOfWork, message: Message, handler: str, consumer: str) -> None:
-        uow.audit.append(
-            AuditEntry(
-                id=self.key(message.event_id, handler),
-                at=utcnow(),
-                actor=f"{self.actor}:{consumer}"[:128],
-                action="event.handled",
-                entity="event",
-                entity_id=message.event_id[:64],
-                after={"event": message.name, "handler": handler, "attempt": message.attempts},
-            )
-        )
 
 
 class SharedUnitOfWork(UnitOfWork):
@@ -228,12 +201,19 @@ class Worker:
                 steps.append((handler_name(observer), partial(_call_observer, observer, message)))
         for name, step in steps:
             with self.uow_factory() as uow:
-                if self.ledger.seen(uow, message.event_id, name):
-                    continue
-                remember = partial(self.ledger.remember, uow, message, name, self.config.name)
-                remember()
-                step(SharedUnitOfWork(uow, after_rollback=remember))
-                uow.commit()
+                claim = partial(
+                    self.ledger.claim, uow, message.event_id, name, event_name=message.name,
+                    consumer=self.config.name, attempt=message.attempts,
+                )  # fmt: skip
+                if not claim():
+                    continue  # handled before: a redelivery, or another worker got there first
+                try:
+                    step(SharedUnitOfWork(uow, after_rollback=partial(_claim_again, claim)))
+                    uow.commit()
+                except BaseException:
+                    self.ledger.discarded(uow)
+                    raise
+                self.ledger.committed(uow)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -264,6 +244,14 @@ class Worker:
                         self.config.name, what, type(error).__name__, first_line)  # fmt: skip
             log.debug("%s: %s failure", self.config.name, what, exc_info=True)
             time.sleep(min(1.0, self.config.block_ms / 1000))
+
+
+def _claim_again(claim: Callable[[], bool]) -> None:
+    """After a handler's own rollback: the claim went with it, so make it again."""
+    if not claim():
+        # Another worker committed this (event, handler) meanwhile: finishing ours would
+        # repeat its effect. Failing sends the message round again, where it is skipped.
+        raise RuntimeError("event handled by another worker while this one retried")
 
 
 def _tick(ticker: Ticker) -> None:
@@ -414,6 +402,7 @@ def assemble_workers(
     """`concurrency` workers sharing one process: consumers `<name>-1..n` on the same bus. The
     clock ticks in the first only (the others would find its markers and emit nothing)."""
     base = config or WorkerConfig()
+    ledger = ProcessedLedger()  # one for all: in-memory stores keep their records in it
     workers = []
     for index in range(1, max(1, concurrency) + 1):
         worker_config = replace(base, name=name if concurrency == 1 else f"{name}-{index}")
@@ -426,6 +415,7 @@ def assemble_workers(
                 relay=relay,
                 tickers=tickers if index == 1 else (),
                 config=worker_config,
+                ledger=ledger,
             )
         )
     return workers

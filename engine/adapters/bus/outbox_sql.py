@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
+from engine.adapters.bus.processed_events import purge_processed
 from engine.adapters.orm import outbox
 from engine.domain.values import utcnow
 from engine.service_layer.outbox import OutboxRow, partition_key_for
@@ -54,14 +55,18 @@ class SqlOutboxStore:
             yield _Batch(connection, rows)
 
     def purge(self, published_before: datetime) -> int:
-        """Delete rows published before the cut-off: the outbox is a queue, not an archive."""
+        """Delete rows published before the cut-off: the outbox is a queue, not an archive.
+        Processed-event records older than the cut-off go too: they only need to outlive the
+        redeliveries of their events, and a stream holds nothing that old. Returns rows
+        deleted from both tables."""
         with self.engine.begin() as connection:
             result = connection.execute(
                 delete(outbox).where(
                     outbox.c.published_at.is_not(None), outbox.c.published_at < published_before
                 )
             )
-        return int(result.rowcount)
+            records = purge_processed(connection, published_before)
+        return int(result.rowcount) + records
 
     def unpublished_count(self) -> int:
         with self.engine.connect() as connection:

@@ -21,13 +21,15 @@ HERE = Path(__file__).resolve().parent
 
 
 def target_metadata() -> list[MetaData]:
-    """Every table the migrations create: the domain's (orm.py) and the API's (orm_api.py).
+    """Every table the migrations create: the domain's (orm.py), the API's (orm_api.py) and
+    the worker's processed-event ledger (bus/processed_events.py).
 
     Autogenerate and the schema test compare the migrated database against all of them.
     """
     from engine.adapters import orm, orm_api
+    from engine.adapters.bus import processed_events
 
-    return [orm.metadata, orm_api.metadata]
+    return [orm.metadata, orm_api.metadata, processed_events.metadata]
 
 
 def config(connection: Connection | None = None) -> Config:

@@ -69,6 +69,38 @@ def test_an_event_delivered_twice_takes_effect_once() -> None:
     assert on_hand(uow) == 1
 
 
+def test_handling_events_writes_nothing_to_the_audit_log() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    with uow:
+        for n in range(3):
+            uow.record(adjusted(n))
+        uow.commit()
+    worker = make_worker(uow, bus)
+    assert worker.run_once() == 3
+    with uow:
+        assert list(uow.audit.list()) == []
+
+
+def test_a_failed_attempt_does_not_count_as_processed_so_the_retry_takes_effect() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=3)
+    attempts: list[int] = []
+
+    def fails_first(event: Event, uow: UnitOfWork) -> None:
+        attempts.append(1)
+        count_one(event, uow)
+        if len(attempts) == 1:
+            raise RuntimeError("transient")
+
+    worker = Worker(bus=bus, uow_factory=lambda: uow, handlers={"stock.adjusted": [fails_first]},
+                    config=WorkerConfig(name="w1", block_ms=0))  # fmt: skip
+    bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="9")
+    message = bus.consume("w1")[0]
+    worker.handle_batch([message])
+    worker.handle_batch([message])  # delivered again after the failure
+    assert len(attempts) == 2
+    assert on_hand(uow) == 1
+
+
 def test_a_failing_handler_leaves_nothing_behind_and_ends_in_the_dead_letters() -> None:
     uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=3)
     calls: list[int] = []
