@@ -5,7 +5,8 @@ together with the row it was built from, and `flush()` writes only what changed 
 as one multi-row INSERT per table, changed ones as UPDATEs). Orders and stock rows carry a
 version and are updated only if nobody else changed them since they were read; otherwise the
 flush raises `Conflict` instead of silently overwriting. A repository flushes itself before
-each query so that reads in a transaction see its own writes.
+each query so that reads in a transaction see its own writes (not before a get by key, nor
+the stock moves, which touch one row and flush only that one).
 
 Stock, with its atomic moves, lives in `engine.adapters.stock_repository`.
 """
@@ -126,7 +127,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             return self._loaded[key][0]
         values = key if isinstance(key, tuple) else (key,)
         params = {f"k_{c}": v for c, v in zip(self.key_columns, values, strict=True)}
-        found = self._run(self._by_key(), params)
+        # No flush: the row with this key is neither pending insert (checked above) nor held,
+        # so nothing this transaction has not yet written can change what the SELECT returns.
+        found = self._run(self._by_key(), params, flush=False)
         return found[0] if found else None
 
     @classmethod
@@ -163,8 +166,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             stmt = stmt.offset(offset)
         return self._run(stmt)
 
-    def _run(self, stmt: Select[Any], params: Row | None = None) -> Sequence[T]:
-        self.flush()
+    def _run(self, stmt: Select[Any], params: Row | None = None, flush: bool = True) -> Sequence[T]:
+        if flush:
+            self.flush()
         return self._materialise([dict(r) for r in self._execute(stmt, params).mappings()])
 
     def _materialise(self, rows: Sequence[Row]) -> Sequence[T]:
@@ -184,6 +188,20 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         if self._new:
             self._insert_new()
         for key, (item, before) in list(self._loaded.items()):
+            after = self.dump(item)
+            if after != before:
+                self._loaded[key] = (item, self._update(key, item, before, after))
+
+    def flush_one(self, key: K) -> None:
+        """Write pending inserts and this one entity's changes, without diffing the others:
+        a statement that touches one row needs no more than that to see this transaction's
+        writes, and diffing every tracked row before each such statement was most of the
+        cost of reserving an order's lines."""
+        if self._new:
+            self._insert_new()
+        held = self._loaded.get(key)
+        if held is not None:
+            item, before = held
             after = self.dump(item)
             if after != before:
                 self._loaded[key] = (item, self._update(key, item, before, after))
@@ -468,9 +486,21 @@ class SqlRulesets(_Simple[str, RulesetVersion], uow_api.RulesetRepository):
 
 
 class SqlTraces(_Simple[str, DecisionTrace], uow_api.TraceRepository):
+    """Append-only: a trace records a decision that was taken, so it is inserted once and never
+    diffed. Tracking it would mean deep-copying every `detail` (nested dicts of every rule
+    and candidate) and comparing it again at each flush, which cost more than the decision.
+    """
+
     table, entity, key_columns = orm.decision_traces, "decision trace", ("id",)
     order_by = ("at", "id")
     codec = (tr.trace_row, tr.trace_from)
+
+    def flush(self) -> None:
+        if self._new:
+            self._insert_new()
+
+    def flush_one(self, key: str) -> None:
+        self.flush()
 
     def for_order(self, order_id: str) -> Sequence[DecisionTrace]:
         return self._query(self.table.c.order_id == order_id)

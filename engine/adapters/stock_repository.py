@@ -77,7 +77,8 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
     # -- atomic moves -------------------------------------------------------------------------
     def _move(self, statement: Update, key: tuple[str, str], **params: int | str | None) -> bool:
         """Run one prepared conditional UPDATE; False when its condition refused the row."""
-        self.flush()
+        # The UPDATE reads only this row and its allocations, so only they must be written first.
+        self.flush_one(key)
         values = {"b_sku": key[0], "b_loc": key[1], **{f"b_{k}": v for k, v in params.items()}}
         row = self._locked(key, statement, values).first()
         if row is None:

@@ -7,7 +7,6 @@ check on both databases. Value objects and small child lists become JSON-ready d
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -472,8 +471,9 @@ def trace_row(t: DecisionTrace) -> Row:
         "ruleset": t.ruleset,
         "ruleset_version": t.ruleset_version,
         "outcome": t.outcome,
-        # A copy, so that editing the entity's dict in place still counts as a change.
-        "detail": copy.deepcopy(t.detail),
+        # Not copied: traces are append-only (SqlTraces never diffs them), and the JSON column
+        # serialises the dict when the row is inserted.
+        "detail": t.detail,
         "at": t.at,
     }
 
