@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from engine.adapters.geo import postal_code_coordinates
@@ -70,15 +71,47 @@ def order_lines(
     uow: UnitOfWork, lines: Sequence[commands.LineInput], start: int = 1
 ) -> list[OrderLine]:
     """Lines from input; a missing price is the catalogue price (0 for an unknown SKU, which
-    validation then rejects by name)."""
+    validation then rejects by name). A line naming a kit becomes one line per component
+    (`<line>.<n>`): a kit has no stock of its own, so sourcing, reservation and shipping
+    work on what actually sits on the shelves."""
     built = []
     for number, data in enumerate(lines, start=start):
+        product = uow.products.get(data.sku)
         price = data.price
         if price is None:
-            product = uow.products.get(data.sku)
             price = product.price if product else money(0)
-        built.append(OrderLine(data.line_id or str(number), data.sku, data.quantity, money(price)))
+        line_id = data.line_id or str(number)
+        if product is not None and product.is_kit:
+            built.extend(_kit_lines(uow, line_id, product, data.quantity, money(price)))
+        else:
+            built.append(OrderLine(line_id, data.sku, data.quantity, money(price)))
     return built
+
+
+def _kit_lines(
+    uow: UnitOfWork, line_id: str, kit: Product, quantity: int, price: Decimal
+) -> list[OrderLine]:
+    """The kit's components for `quantity` kits, its price shared out by the components'
+    catalogue prices, so the order's total (which rules read) and refunds per line still
+    add up to what the customer paid for the kit."""
+    components = sorted(kit.kit_components.items())
+    weights = {}
+    for sku, _units in components:
+        component = uow.products.get(sku)
+        weights[sku] = component.price if component is not None else Decimal(0)
+    if sum(weights.values()) <= 0:
+        weights = {sku: Decimal(1) for sku, _ in components}  # no prices: share evenly
+    whole = sum(weights[sku] * units for sku, units in components)
+    unit_prices = {sku: money(price * weights[sku] / whole) for sku, _ in components}
+    # Rounding to cents leaves a few cents over or short per kit: a component taken once
+    # per kit absorbs them exactly; without one, the first absorbs them per unit (rounded).
+    rest = price - sum(unit_prices[sku] * units for sku, units in components)
+    absorber, units = next(((s, u) for s, u in components if u == 1), components[0])
+    unit_prices[absorber] = money(unit_prices[absorber] + rest / units)
+    return [
+        OrderLine(f"{line_id}.{n}", sku, units * quantity, unit_prices[sku])
+        for n, (sku, units) in enumerate(components, start=1)
+    ]
 
 
 def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, clock: Clock) -> str:

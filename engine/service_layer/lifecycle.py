@@ -93,7 +93,9 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
 
 
 def _next_line_number(order: Order) -> int:
-    numbers = [int(line.id) for line in order.lines if line.id.isdigit()]
+    # Kit components are numbered `<line>.<n>` after the line that named the kit.
+    heads = [line.id.split(".")[0] for line in order.lines]
+    numbers = [int(head) for head in heads if head.isdigit()]
     return max(numbers, default=0) + 1
 
 
