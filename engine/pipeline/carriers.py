@@ -64,12 +64,18 @@ class RateCard:
     oversize_cm: float = 0.0
     oversize_fee: float = 0.0
     fuel_percent: float = 0.0
+    # The distance limits of `zones_by_km` alone, built once: `zone` runs for every card on
+    # every candidate location of every order, and rebuilding the list there cost a third of it.
+    zone_limits: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone_limits", tuple(limit for limit, _ in self.zones_by_km))
 
     def zone(self, distance_km: float, postal_code: str) -> int:
         remote = self.zones_by_prefix.get(postal_code[:3])
         if remote is not None:
             return remote
-        limits = [limit for limit, _ in self.zones_by_km]
+        limits = self.zone_limits
         index = min(bisect.bisect_left(limits, distance_km), len(limits) - 1)
         return self.zones_by_km[index][1]
 
@@ -194,13 +200,24 @@ class CarrierCatalog:
 
     def estimate(self, parcel: Parcel) -> float:
         """The cheapest price of any service, used by the optimiser before carriers are chosen."""
+        zones = self.zones(parcel.distance_km, parcel.postal_code)
+        return self.estimate_in_zones(zones, parcel.weight_kg, parcel.hazmat)
+
+    def zones(self, distance_km: float, postal_code: str) -> tuple[int, ...]:
+        """Each card's zone (in `cards` order) for a parcel going this far to this code.
+
+        Estimates depend on the distance and the postal code only through these zones, and
+        few distinct zone tuples occur, so callers can key a cache of estimates by them."""
+        return tuple(card.zone(distance_km, postal_code) for card in self.cards)
+
+    def estimate_in_zones(self, zones: Sequence[int], weight_kg: float, hazmat: bool) -> float:
+        """`estimate` for a parcel whose zones per card (from `zones`) are already known."""
         best = None
-        for card in self.cards:
-            zone = card.zone(parcel.distance_km, parcel.postal_code)
+        for card, zone in zip(self.cards, zones, strict=True):
+            if hazmat and not card.hazmat:
+                continue
             for service in card.services:
-                if parcel.hazmat and not card.hazmat:
-                    continue
-                rate = service.base_rate(zone, parcel.weight_kg)
+                rate = service.base_rate(zone, weight_kg)
                 if rate is not None and (best is None or rate < best):
                     best = rate
         return best if best is not None else 0.0

@@ -141,21 +141,42 @@ class Decider:
         self.registry = registry
         self.carriers = carriers
         self.settings = settings or DeciderSettings()
-        # Cheapest-rate estimates by (10 km, 100 g, postal prefix, hazmat): rate cards are
-        # step functions, so nearby parcels share an answer and the optimiser asks often.
-        self._estimates: dict[tuple[int, int, str, bool], float] = {}
+        # Cheapest-rate estimates are priced at 10 km and 100 g steps: rate cards are step
+        # functions, so nearby parcels share an answer and the optimiser asks often. They are
+        # cached by each card's zone rather than by distance and postal prefix: a handful of
+        # zone tuples cover every location, so nearly every estimate is a hit.
+        self._zones: dict[tuple[int, str], tuple[int, ...]] = {}
+        # Postal prefixes some card zones by (remote areas); elsewhere zones depend on the
+        # distance alone, so those ship-tos share one cache entry per 10 km step.
+        self._remote_prefixes = frozenset(
+            prefix for card in carriers.cards for prefix in card.zones_by_prefix
+        )
+        self._estimates: dict[tuple[tuple[int, ...], int, bool], float] = {}
         self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
 
-    def _estimate(
-        self, weight_kg: float, distance_km: float, postal_code: str, hazmat: bool
-    ) -> float:
-        key = (round(distance_km / 10), round(weight_kg * 10), postal_code[:3], hazmat)
+    def _zones_at(self, distance_km: float, postal_code: str) -> tuple[int, ...]:
+        """Each rate card's zone at the 10 km step of `distance_km` (see `_estimate`)."""
+        step = round(distance_km / 10)
+        prefix = postal_code[:3]
+        key = (step, prefix if prefix in self._remote_prefixes else "")
+        found = self._zones.get(key)
+        if found is None:
+            if len(self._zones) > 200_000:
+                self._zones.clear()
+            found = self._zones[key] = self.carriers.zones(step * 10.0, postal_code)
+        return found
+
+    def _estimate(self, zones: tuple[int, ...], weight_kg: float, hazmat: bool) -> float:
+        """The catalog's cheapest rate at the 100 g step of `weight_kg` in these zones."""
+        grams = round(weight_kg * 10)
+        key = (zones, grams, hazmat)
         found = self._estimates.get(key)
         if found is None:
-            parcel = Parcel(key[1] / 10, key[0] * 10.0, postal_code, hazmat)
-            found = self._estimates[key] = self.carriers.estimate(parcel)
             if len(self._estimates) > 200_000:
                 self._estimates.clear()
+            found = self._estimates[key] = self.carriers.estimate_in_zones(
+                zones, grams / 10, hazmat
+            )
         return found
 
     def decide(
@@ -352,8 +373,9 @@ class Decider:
         per_kg: dict[str, float] = {}
         for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
             distance = ctx.distance(code)
-            light = self._estimate(0.5, distance, postal, hazmat)
-            full = self._estimate(order_weight, distance, postal, hazmat)
+            zones = self._zones_at(distance, postal)
+            light = self._estimate(zones, 0.5, hazmat)
+            full = self._estimate(zones, order_weight, hazmat)
             # Past the cut-off a location ships a day (or a weekend) later.
             late_days = (ship_date(ctx.now, ctx.locations[code].cutoff) - ctx.now.date()).days
             fixed[code] = (
