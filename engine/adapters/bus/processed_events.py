@@ -121,14 +121,23 @@ class ProcessedLedger:
             "event_id": event_id[:200], "handler": handler[:200], "processed_at": utcnow(),
             "event_name": event_name[:100], "consumer": consumer[:200], "attempt": attempt,
         }  # fmt: skip
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # RETURNING rather than rowcount: a session reports -1 for an ORM-routed insert.
-        statement = (
-            insert(processed_events).values(values).on_conflict_do_nothing()
-            .returning(processed_events.c.event_id)
-        )  # fmt: skip
-        return session.execute(statement).first() is not None
+        # On the session's connection (its transaction), as Core: the ORM execution path
+        # and a statement rebuilt with fresh literals cost more CPU than the round trip.
+        connection = session.connection()
+        statement = _CLAIM[connection.dialect.name == "postgresql"]
+        return connection.execute(statement, values).first() is not None
+
+
+def _claim_statement(insert: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: a row back means the claim is ours
+    (RETURNING rather than rowcount, which not every driver reports for it)."""
+    return (
+        insert(processed_events).on_conflict_do_nothing().returning(processed_events.c.event_id)
+    )
+
+
+# Built once, keyed by "is PostgreSQL" (the other supported database is SQLite).
+_CLAIM = {True: _claim_statement(postgresql.insert), False: _claim_statement(sqlite.insert)}
 
 
 def purge_processed(connection: Connection, before: datetime) -> int:

@@ -73,7 +73,7 @@ class RedisStreamsBus(EventBus):
         self._release = client.register_script(_RELEASE)
         self._groups_ready = False
         self._owned: dict[str, set[int]] = {}
-        self._last_rebalance: dict[str, float] = {}
+        self._last_local: dict[str, float] = {}
         self._last_claim: dict[str, tuple[float, frozenset[int]]] = {}
 
     # --- names ----------------------------------------------------------------------------
@@ -252,17 +252,20 @@ class RedisStreamsBus(EventBus):
         for partition in self._owned.pop(consumer, set()):
             self._release(keys=[self._lease(partition)], args=[consumer])
         self.client.zrem(self._consumers, consumer)
-        self._last_rebalance.pop(consumer, None)
+        self._last_local.pop(consumer, None)
 
     # --- partitions -----------------------------------------------------------------------
 
     def _rebalance(self, consumer: str) -> set[int]:
         """Heartbeat, renew our leases, give back extras, take free partitions up to our share."""
-        now = self._now_ms()
         owned = self._owned.setdefault(consumer, set())
-        if owned and now - self._last_rebalance.get(consumer, 0) < self.lease_ms / 3:
+        # The local clock decides whether a renewal is due: asking the server's clock first
+        # cost a round trip per message (keep_alive runs between messages).
+        local = time.monotonic() * 1000
+        if owned and local - self._last_local.get(consumer, -1e18) < self.lease_ms / 3:
             return owned
-        self._last_rebalance[consumer] = now
+        now = self._now_ms()
+        self._last_local[consumer] = local
         pipe = self.client.pipeline(transaction=False)
         pipe.zadd(self._consumers, {consumer: now})
         pipe.zremrangebyscore(self._consumers, "-inf", now - self.lease_ms)
