@@ -77,14 +77,20 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
     # -- atomic moves -------------------------------------------------------------------------
     def _move(self, statement: Update, key: tuple[str, str], **params: int | str | None) -> bool:
         """Run one prepared conditional UPDATE; False when its condition refused the row."""
+        return self._moved_row(statement, key, **params) is not None
+
+    def _moved_row(
+        self, statement: Update, key: tuple[str, str], **params: int | str | None
+    ) -> Mapping[str, Any] | None:
+        """Run one prepared conditional UPDATE; the row it returned, None when refused."""
         # The UPDATE reads only this row and its allocations, so only they must be written first.
         self.flush_one(key)
         values = {"b_sku": key[0], "b_loc": key[1], **{f"b_{k}": v for k, v in params.items()}}
         row = self._locked(key, statement, values).first()
         if row is None:
-            return False
+            return None
         self._sync(key, row._mapping)
-        return True
+        return row._mapping
 
     def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Any:
         """Execute a move; PostgreSQL breaking a lock cycle becomes a Conflict to retry."""
@@ -105,8 +111,14 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         key = (sku, location_code)
         if channel is None:
             return self._move(_RESERVE_FOR_ANYONE, key, q=quantity)
-        if not self._move(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel):
+        row = self._moved_row(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel)
+        if row is None:
             return False
+        if not row["own_allocation"]:
+            # Most rows hold nothing back for the channel: skip the second UPDATE (half the
+            # statements of a reservation). An allocation added meanwhile by another
+            # transaction stays unconsumed, which fences more units, never fewer.
+            return True
         params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
         left = self._locked(key, _CONSUME_ALLOCATION, params).scalar()
         held = self._loaded.get(key)
@@ -239,9 +251,22 @@ _FREE = _s.on_hand - _s.reserved - _s.safety_stock
 _RESERVE_FOR_ANYONE = _conditional(
     _FREE - _fenced_for_others(all_channels=True) >= _Q, reserved=_s.reserved + _Q
 )
+# Also returns the units allocated to the reserving channel, so that `try_reserve` runs the
+# allocation UPDATE only when there is an allocation to consume.
+_OWN_ALLOCATION = (
+    select(func.coalesce(func.sum(_a.units), 0))
+    .where(
+        _a.sku == _s.sku,
+        _a.location_code == _s.location_code,
+        _a.channel == bindparam("b_channel", type_=String()),
+    )
+    .correlate(orm.stock)
+    .scalar_subquery()
+    .label("own_allocation")
+)
 _RESERVE_FOR_CHANNEL = _conditional(
     _FREE - _fenced_for_others(all_channels=False) >= _Q, reserved=_s.reserved + _Q
-)
+).returning(_OWN_ALLOCATION)
 _RELEASE = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q)
 _CONSUME = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q, on_hand=_s.on_hand - _Q)
 _ADJUST = _conditional(_s.on_hand + _DELTA >= _s.reserved, on_hand=_s.on_hand + _DELTA)
