@@ -5,20 +5,32 @@ Warehouse keys see and move only their own locations' stock.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from api.commands import dispatch
 from api.deps import CanReadInventory, CanWriteInventory, Services, Uow
 from api.schemas.catalog import CODE, SKU
-from api.schemas.common import problem_responses
-from api.schemas.inventory import AdjustIn, AtpLocation, AtpOut, ReceiveIn, StockOut, TransferIn
+from api.schemas.common import IsoDate, problem_responses
+from api.schemas.inventory import (
+    AdjustIn,
+    AtpLocation,
+    AtpOut,
+    ReceiveIn,
+    ReorderSuggestionOut,
+    StockOut,
+    TransferIn,
+    TransferOut,
+    TransferStatus,
+)
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound
-from engine.domain.inventory import Stock
-from engine.service_layer import audit
+from engine.domain.inventory import InboundKind, Stock
+from engine.domain.values import utcnow
+from engine.service_layer import audit, inventory
 from engine.service_layer.auth import Forbidden, can_work_location
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
@@ -73,6 +85,86 @@ def available_to_promise(
     return AtpOut(
         sku=sku, channel=channel, total=sum(loc.available for loc in locations), locations=locations
     )
+
+
+@router.get(
+    "/reorder-suggestions",
+    response_model=list[ReorderSuggestionOut],
+    responses=problem_responses(),
+    summary="What to buy, per SKU and location",
+)
+def reorder_suggestions(
+    who: CanReadInventory,
+    uow: Uow,
+    today: Annotated[
+        date | None,
+        Query(description="Forecast as of this day; today (UTC) when omitted."),
+        IsoDate,
+    ] = None,
+    history_days: Annotated[int, Query(ge=1, le=365, description="Days of demand read.")] = 28,
+    lead_time_days: Annotated[int, Query(ge=0, le=365)] = 7,
+    cover_days: Annotated[int, Query(ge=0, le=365, description="Days to cover beyond it.")] = 14,
+    method: Literal["moving_average", "exponential_smoothing"] = "moving_average",
+    alpha: Annotated[float, Query(gt=0, le=1, description="Smoothing factor.")] = 0.3,
+    all_rows: Annotated[
+        bool, Query(description="Also list rows above their reorder point (quantity 0).")
+    ] = False,
+) -> list[ReorderSuggestionOut]:
+    """Forecast daily demand from order history, compare each location's position (on hand
+    - reserved + inbound) with its reorder point, and suggest how much to buy where it is at
+    or below it. Warehouse keys see their own locations."""
+    rows = inventory.reorder_suggestions(
+        uow,
+        today or utcnow().date(),
+        history_days=history_days,
+        lead_time_days=lead_time_days,
+        cover_days=cover_days,
+        method=method,
+        alpha=alpha,
+    )
+    return [
+        ReorderSuggestionOut.of(row)
+        for row in rows
+        if (all_rows or row.suggested_quantity > 0) and can_work_location(who, row.location_code)
+    ]
+
+
+@router.get(
+    "/transfers",
+    response_model=list[TransferOut],
+    responses=problem_responses(),
+    summary="Stock transfers between locations",
+)
+def list_transfers(
+    who: CanReadInventory,
+    uow: Uow,
+    status: TransferStatus | None = None,
+    location: Annotated[
+        str | None, Query(pattern=CODE, description="Transfers into this location.")
+    ] = None,
+    sku: Annotated[str | None, Query(pattern=SKU)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[TransferOut]:
+    """Transfers by expected arrival; `status=in_transit` is what is on its way. Warehouse
+    keys see transfers into or out of their own locations."""
+    with uow:
+        supplies = uow.inbound.for_sku(sku) if sku else uow.inbound.list(limit=1_000_000)
+        rows = [
+            TransferOut.of(s)
+            for s in sorted(supplies, key=lambda s: (s.expected_on, s.id))
+            if s.kind == InboundKind.TRANSFER and location in (None, s.location_code)
+        ]
+    visible = [
+        t
+        for t in rows
+        if (status is None or t.status == status)
+        and (
+            can_work_location(who, t.to_location)
+            or (bool(t.from_location) and can_work_location(who, t.from_location))
+        )
+    ]
+    return visible[offset : offset + limit]
 
 
 @router.post(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engine.domain.values import Address
 
@@ -22,6 +23,17 @@ class Out(BaseModel):
     """Response bodies."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+def _iso_date(value: object) -> object:
+    """A day is written 2026-11-21: pydantic would also read `0.0` or `1.5e9` as epoch days."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO 8601 date such as 2026-11-21")
+    return value
+
+
+# For query parameters of type `date`: `Annotated[date | None, Query(...), IsoDate]`.
+IsoDate = BeforeValidator(_iso_date)
 
 
 class AddressIn(Strict):
