@@ -251,26 +251,36 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                         "it was read; reload it and try again"
                     )
             if kids != before[1] and self.child_table is not None:
-                self._replace_children(key, kids)
+                self._write_children(before[1], kids)
         except IntegrityError as exc:
             raise Conflict(
                 f"cannot save {self.entity} '{tr.show_key(key)}': {tr.db_reason(exc)}"
             ) from None
         return row, kids
 
-    def _replace_children(self, key: K, kids: Rows) -> None:
-        assert self.child_table is not None
-        values = key if isinstance(key, tuple) else (key,)
-        link = [self.child_table.c[name] for name in self.child_link]
-        self._execute(
-            delete(self.child_table).where(
-                and_(*(c == v for c, v in zip(link, values, strict=True)))
-            )
-        )
-        if kids:
-            self._execute(insert(self.child_table), kids)
-
-    child_link: ClassVar[tuple[str, ...]] = ()
+    def _write_children(self, before: Rows, after: Rows) -> None:
+        """Write only the child rows that changed, matched by their primary key: an order
+        whose lines all changed status costs one batched UPDATE, not a DELETE of every line
+        and an INSERT of them all again."""
+        table = self.child_table
+        assert table is not None
+        pk = [c.name for c in table.primary_key.columns]
+        old = {tuple(r[c] for c in pk): r for r in before}
+        new = {tuple(r[c] for c in pk): r for r in after}
+        where = and_(*(table.c[c] == bindparam(f"k_{c}") for c in pk))
+        gone = [dict(zip((f"k_{c}" for c in pk), k, strict=True)) for k in old if k not in new]
+        if gone:
+            self._execute(delete(table).where(where), gone)
+        changed = [
+            {**{f"k_{c}": row[c] for c in pk}, **{c: v for c, v in row.items() if c not in pk}}
+            for k, row in new.items()
+            if k in old and old[k] != row
+        ]
+        if changed:
+            self._execute(update(table).where(where), changed)
+        added = [row for k, row in new.items() if k not in old]
+        if added:
+            self._execute(insert(table), added)
 
     def reset(self) -> None:
         """Forget the transaction's entities (after commit or rollback)."""
@@ -289,7 +299,6 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
     newest_first = True
     versioned = True
     child_table = orm.order_lines
-    child_link = ("order_id",)
 
     def key_of(self, item: Order) -> str:
         return item.id

@@ -48,7 +48,6 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
     order_by = ("sku", "location_code")
     versioned = True
     child_table = orm.stock_allocations
-    child_link = ("sku", "location_code")
 
     def key_of(self, item: Stock) -> tuple[str, str]:
         return item.sku, item.location_code
