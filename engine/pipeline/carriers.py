@@ -10,6 +10,7 @@ so the Decider can price every candidate shipment on every order.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -121,6 +122,8 @@ class Quote:
         }
 
 
+# Cached: every quote of every planned shipment asks for the same few (day, transit) pairs.
+@functools.lru_cache(maxsize=4096)
 def add_business_days(day: date, days: int) -> date:
     """Carriers do not move parcels at weekends."""
     while day.weekday() >= 5:
@@ -134,8 +137,15 @@ def add_business_days(day: date, days: int) -> date:
 
 def ship_date(now: datetime, cutoff: time) -> date:
     """The day a parcel leaves: today before the cut-off on a weekday, else the next weekday."""
-    today = now.date()
-    if today.weekday() < 5 and now.time() < cutoff:
+    # Keyed by the local date and time, not `now`: aware datetimes at one instant in two
+    # zones are equal (and hash alike) but fall on different days and hours.
+    return _ship_date(now.date(), now.time(), cutoff)
+
+
+# Cached: a shipment's services share a few cut-offs, and `now` repeats within an order.
+@functools.lru_cache(maxsize=1024)
+def _ship_date(today: date, clock: time, cutoff: time) -> date:
+    if today.weekday() < 5 and clock < cutoff:
         return today
     return add_business_days(today + timedelta(days=1), 0)
 
@@ -150,8 +160,20 @@ def quote(
     """Price one service for one parcel, or None when the service cannot carry it."""
     if parcel.hazmat and not card.hazmat:
         return None
-    oversize = card.oversize_cm > 0 and parcel.longest_side_cm > card.oversize_cm
     zone = card.zone(parcel.distance_km, parcel.postal_code)
+    return _quote(card, zone, service, parcel, now, location_cutoff)
+
+
+def _quote(
+    card: RateCard,
+    zone: int,
+    service: ServiceCard,
+    parcel: Parcel,
+    now: datetime,
+    location_cutoff: time | None,
+) -> Quote | None:
+    """`quote` once the card takes the parcel and its zone is known."""
+    oversize = card.oversize_cm > 0 and parcel.longest_side_cm > card.oversize_cm
     base = service.base_rate(zone, parcel.weight_kg)
     if base is None:
         return None
@@ -192,8 +214,12 @@ class CarrierCatalog:
     ) -> list[Quote]:
         found = []
         for card in self.cards:
+            if parcel.hazmat and not card.hazmat:
+                continue
+            # The zone is the card's, not the service's: look it up once per card.
+            zone = card.zone(parcel.distance_km, parcel.postal_code)
             for service in card.services:
-                priced = quote(card, service, parcel, now, location_cutoff)
+                priced = _quote(card, zone, service, parcel, now, location_cutoff)
                 if priced is not None:
                     found.append(priced)
         return found
