@@ -42,6 +42,13 @@ def _order(uow: UnitOfWork, order_id: str) -> Order:
     return order
 
 
+def _claim(order: Order) -> None:
+    """Bump the order's version so that two returns (or refunds) of one order checked at the
+    same moment cannot both pass: the second one's versioned write of the order fails with a
+    conflict instead of returning (or refunding) the same units twice."""
+    order.version += 1
+
+
 def already_returned(returns: Iterable[Return]) -> dict[str, int]:
     """Units per order line on returns that still count (every status but rejected)."""
     taken: dict[str, int] = {}
@@ -93,6 +100,7 @@ def request_return(cmd: commands.RequestReturn, uow: UnitOfWork, clock: Clock) -
             lines.append(
                 ReturnLine(line.id, line.sku, wanted.quantity, wanted.reason, wanted.restock)
             )
+        _claim(order)
         created = Return(
             id=cmd.return_id or new_id("ret"), order_id=order.id, lines=lines, created_at=clock()
         )
@@ -177,6 +185,7 @@ def refund_return(cmd: commands.RefundReturn, uow: UnitOfWork) -> Decimal:
             )
         found.move(ReturnStatus.REFUNDED)
         found.refund_amount = amount
+        _claim(order)
         uow.commit()
         return amount
 

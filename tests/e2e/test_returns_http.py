@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+
 from tests.e2e.conftest import Api, order
+from tests.e2e.live import at_once, serve
 
 
 def delivered(api: Api, channel_order_id: str = "R-1", quantity: int = 2, **extra: Any) -> Any:
@@ -177,3 +180,16 @@ def test_a_rejected_return_gives_its_units_back_to_be_returned_again(api: Api) -
     assert ask(api, placed, 1).status_code == 201
     entry = api.get(f"/v1/audit?entity=return&entity_id={first['id']}").json()[0]
     assert (entry["action"], entry["after"]["reason"]) == ("return.reject", "worn")
+
+
+def test_four_requests_at_once_for_the_last_returnable_unit_return_it_once(
+    api: Api, app: FastAPI
+) -> None:
+    placed = delivered(api, quantity=1)
+    path = f"/v1/orders/{placed['id']}/returns"
+    body = {"lines": [{"order_line_id": placed["lines"][0]["id"], "quantity": 1}]}
+    with serve(app) as base:
+        answers = at_once(base, [(path, body, api.headers("support"))] * 4)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses[0] == 201 and set(statuses[1:]) <= {409, 422}, [a.text for a in answers]
+    assert len(api.get(path).json()) == 1
