@@ -31,8 +31,9 @@ rulesets and the audit log.
 `Authorization: Bearer <token>` with a short-lived token from `POST /v1/auth/tokens`.
 
 **Roles.** admin (everything), analyst (rulesets, reports), support (orders: read, cancel,
-modify, release holds), warehouse (its own locations' stock and shipments), channel (ingest
-and read its own orders), customer (its own orders). Anything not granted is denied (403).
+modify, release holds; returns), warehouse (its own locations' stock and shipments, receiving
+returns), channel (ingest and read its own orders), customer (its own orders, their
+shipments and returns). Anything not granted is denied (403).
 
 **Retries.** Send an `Idempotency-Key` header with `POST /v1/orders` and `/v1/orders/batch`:
 a retry with the same key and body returns the first response and creates nothing new.
