@@ -141,6 +141,9 @@ def returns_of_order(order_id: OrderPath, who: CanReadReturns, uow: Uow) -> list
         elif uow.orders.get(order_id) is None:
             raise NotFound("order", order_id)
         rows = [r for r in uow.returns.for_order(order_id) if _may_see(uow, who, r)]
+        if who.role is Role.WAREHOUSE and not rows:
+            # A warehouse does not read orders: an order with nothing for it is not there.
+            raise NotFound("order", order_id)
         return [ReturnOut.of(r) for r in rows]
 
 

@@ -54,6 +54,9 @@ def test_a_delivered_line_is_returned_authorised_received_restocked_and_refunded
     assert rma.startswith("RMA-")
 
     [found] = api.get(f"/v1/returns?rma={rma}", role="warehouse").json()
+    assert [
+        r["id"] for r in api.get(f"/v1/orders/{placed['id']}/returns", role="warehouse").json()
+    ] == [ret["id"]]
     received = api.post(
         f"/v1/returns/{found['id']}/receive", role="warehouse", json={"location_code": "DAL-01"}
     )
@@ -124,6 +127,9 @@ def test_customers_and_warehouses_may_not_authorise_refund_or_reject(api: Api) -
         rejected = api.post(f"/v1/returns/{ret['id']}/reject", role=role, json={"reason": "no"})
         assert rejected.status_code == 403
     assert api.get(f"/v1/returns/{ret['id']}", role="customer").json()["status"] == "requested"
+    # Not yet authorised: nothing for a warehouse to book in, so it does not see it.
+    assert api.get(f"/v1/returns/{ret['id']}", role="warehouse").status_code == 404
+    assert api.get(f"/v1/orders/{placed['id']}/returns", role="warehouse").status_code == 404
 
 
 def test_a_warehouse_receives_only_at_its_own_locations(api: Api) -> None:
