@@ -60,6 +60,13 @@ _LINES_OF_ORDERS = (
     .where(orm.order_lines.c.order_id.in_(bindparam("order_ids", expanding=True)))
     .order_by(orm.order_lines.c.order_id, orm.order_lines.c.position)
 )
+# An order and its lines in one round trip (get by key), lines labelled `l_<column>`.
+_ORDER_WITH_LINES = (
+    select(orm.orders, *(c.label(f"l_{c.name}") for c in orm.order_lines.c))
+    .outerjoin(orm.order_lines, orm.order_lines.c.order_id == orm.orders.c.id)
+    .where(orm.orders.c.id == bindparam("k_id"))
+    .order_by(orm.order_lines.c.position)
+)
 T = TypeVar("T")
 Row = dict[str, Any]
 Rows = list[Row]
@@ -308,6 +315,24 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
 
     def build(self, row: Row, children: list[Row]) -> Order:
         return tr.order_from(row, children)
+
+    def _get(self, key: str) -> Order | None:
+        if key in self._new or key in self._loaded:
+            return super()._get(key)
+        # One JOINed query instead of the order and then its lines: every order the pipeline
+        # and the API touch is fetched this way, and on PostgreSQL the round trip is the cost.
+        rows = self._execute(_ORDER_WITH_LINES, {"k_id": key}).mappings().all()
+        if not rows:
+            return None
+        order = {c.name: rows[0][c.name] for c in orm.orders.c}
+        lines = [
+            {c.name: r[f"l_{c.name}"] for c in orm.order_lines.c}
+            for r in rows
+            if r["l_id"] is not None
+        ]
+        item = self.build(order, lines)
+        self._loaded[key] = (item, self.dump(item))
+        return item
 
     def _children(self, keys: list[str]) -> dict[str, list[Row]]:
         grouped: dict[str, list[Row]] = {}
