@@ -123,6 +123,25 @@ def _coverage(
     return units, cost
 
 
+def _coverage_distinct(
+    entries: list[tuple[LineDemand, float]],
+    loc: str,
+    remaining: Mapping[str, int],
+    left: Mapping[tuple[str, str], int],
+) -> tuple[int, float]:
+    """`_coverage` when no two lines share a SKU (the usual order): nothing to net off."""
+    units, cost = 0, 0.0
+    for line, unit in entries:
+        wanted = remaining[line.line_id]
+        if wanted <= 0:
+            continue
+        take = min(wanted, left.get((line.sku, loc), 0))
+        if take > 0:
+            units += take
+            cost += unit * take
+    return units, cost
+
+
 def _take(
     entries: list[tuple[LineDemand, float]],
     loc: str,
@@ -148,16 +167,24 @@ def greedy(problem: Problem) -> Plan:
     left = dict(problem.stock)
     allocations: dict[str, dict[str, int]] = defaultdict(dict)
     opened: set[str] = set()
+    skus = {line.sku for line in problem.lines}
+    coverage = _coverage_distinct if len(skus) == len(problem.lines) else _coverage
+    # The first round prices every location against the whole order and untouched stock:
+    # exactly what `_best_single` needs, so it is kept rather than computed twice.
+    first: dict[str, tuple[int, float]] | None = None
     while len(opened) < problem.max_shipments:
         outstanding = sum(remaining.values())
         if outstanding <= 0:
             break
         last = len(opened) + 1 == problem.max_shipments
         best: tuple[float, int, str] | None = None
+        priced: dict[str, tuple[int, float]] | None = {} if first is None else None
         for loc, loc_entries in entries.items():
             if loc in opened:
                 continue
-            units, variable = _coverage(loc_entries, loc, remaining, left)
+            units, variable = coverage(loc_entries, loc, remaining, left)
+            if priced is not None:
+                priced[loc] = (units, variable)
             if units == 0:
                 continue
             total = problem.fixed_cost[loc] + variable
@@ -166,22 +193,30 @@ def greedy(problem: Problem) -> Plan:
             key = total + UNFILLED_PENALTY * (outstanding - units) if last else total / units
             if best is None or (key, -units, loc) < best:
                 best = (key, -units, loc)
+        if first is None:
+            first = priced
         if best is None:
             break
         opened.add(best[2])
         _take(entries[best[2]], best[2], remaining, left, allocations)
     plan = _finish(problem, allocations, "greedy")
-    single = _best_single(problem, entries)
+    single = _best_single(problem, entries, first)
     return single if single is not None and single.cost < plan.cost else plan
 
 
-def _best_single(problem: Problem, entries: Entries) -> Plan | None:
-    """The cheapest plan shipping all it can from one location."""
+def _best_single(
+    problem: Problem, entries: Entries, priced: Mapping[str, tuple[int, float]] | None = None
+) -> Plan | None:
+    """The cheapest plan shipping all it can from one location (`priced`: each location's
+    coverage of the whole order from untouched stock, when already known)."""
     full = {line.line_id: line.quantity for line in problem.lines}
     outstanding = sum(full.values())
     best: tuple[float, str] | None = None
     for loc, loc_entries in entries.items():
-        units, variable = _coverage(loc_entries, loc, full, problem.stock)
+        if priced is not None:
+            units, variable = priced[loc]
+        else:
+            units, variable = _coverage(loc_entries, loc, full, problem.stock)
         if units == 0:
             continue
         cost = problem.fixed_cost[loc] + variable + UNFILLED_PENALTY * (outstanding - units)
