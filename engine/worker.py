@@ -22,6 +22,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -106,6 +107,8 @@ class WorkerConfig:
     tick_seconds: float = 60.0
     grace_seconds: float = 10.0
     ack_seconds: float = 1.0
+    # Partitions of one batch handled side by side (see Worker._lanes); 1 handles them in turn.
+    partition_threads: int = 8
 
 
 def handler_name(handler: Any) -> str:
@@ -138,6 +141,9 @@ class Worker:
         self.processed = 0
         self.failed = 0
         self._next_tick = 0.0
+        self._lock = threading.Lock()
+        self._last_ack = 0.0
+        self._pool: ThreadPoolExecutor | None = None
 
     # --- one turn -------------------------------------------------------------------------
 
@@ -165,19 +171,50 @@ class Worker:
             self.bus.ack(done)
 
     def _handle_batch(self, batch: Sequence[Message], done: list[Message]) -> int:
+        lanes = self._lanes(batch)
+        self._last_ack = time.monotonic()
+        if len(lanes) <= 1:
+            return sum(self._run_lane(lane, done) for lane in lanes)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                self.config.partition_threads, thread_name_prefix=self.config.name
+            )
+        futures = [self._pool.submit(self._run_lane, lane, done) for lane in lanes]
+        # Every lane finishes before the next batch is consumed, even when one raised: a lane
+        # still running then could race the next batch's messages of its own partitions.
+        wait(futures)
+        return sum(future.result() for future in futures)
+
+    def _lanes(self, batch: Sequence[Message]) -> list[list[Message]]:
+        """Split a batch into lanes handled side by side: each partition's messages stay in
+        one lane, in order. Each event still commits on its own, so lanes on several
+        connections let PostgreSQL flush their commits together instead of one by one."""
+        by_partition: dict[int, list[Message]] = {}
+        for message in batch:
+            by_partition.setdefault(message.partition, []).append(message)
+        count = min(self.config.partition_threads, len(by_partition))
+        if count <= 1:
+            return [list(batch)] if batch else []
+        lanes: list[list[Message]] = [[] for _ in range(count)]
+        for messages in sorted(by_partition.values(), key=len, reverse=True):
+            min(lanes, key=len).extend(messages)  # the shortest lane takes the next partition
+        return lanes
+
+    def _run_lane(self, lane: Sequence[Message], done: list[Message]) -> int:
         deadline: float | None = None
         handled = 0
-        last_ack = time.monotonic()
-        for index, message in enumerate(batch):
+        for index, message in enumerate(lane):
             if self.stopping.is_set():
                 deadline = deadline or time.monotonic() + self.config.grace_seconds
                 if time.monotonic() > deadline:
-                    self.bus.ack(done)
-                    done.clear()
-                    self.bus.release(self.config.name, batch[index:])
-                    log.info("%s: handed back %d messages", self.config.name, len(batch) - index)
+                    with self._lock:
+                        self.bus.ack(done)
+                        done.clear()
+                    self.bus.release(self.config.name, lane[index:])
+                    log.info("%s: handed back %d messages", self.config.name, len(lane) - index)
                     return handled
-            self.bus.keep_alive(self.config.name)
+            with self._lock:  # the bus's lease bookkeeping is not shared between threads
+                self.bus.keep_alive(self.config.name)
             if not self.bus.holds(self.config.name, message):
                 # The partition moved to another worker (we gave it to a newcomer, or were too
                 # slow to renew): leave the entry pending for its new owner to claim instead of
@@ -186,24 +223,26 @@ class Worker:
             try:
                 self.handle(message)
             except Exception as error:  # any handler failure: retry later, then dead-letter
-                self.failed += 1
                 detail = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
                 dead = self.bus.fail(message, detail, self.config.name)
+                with self._lock:
+                    self.failed += 1
                 log.warning(
                     "%s: %s %s failed (attempt %d%s): %s",
                     self.config.name, message.name, message.event_id, message.attempts,
                     ", dead-lettered" if dead else "", error,
                 )  # fmt: skip
                 continue
-            done.append(message)
             handled += 1
-            self.processed += 1
-            if time.monotonic() - last_ack > self.config.ack_seconds:
-                # A slow batch still acknowledges as it goes, so a crash or a lost partition
-                # sends little finished work round again.
-                self.bus.ack(done)
-                done.clear()
-                last_ack = time.monotonic()
+            with self._lock:
+                done.append(message)
+                self.processed += 1
+                if time.monotonic() - self._last_ack > self.config.ack_seconds:
+                    # A slow batch still acknowledges as it goes, so a crash or a lost
+                    # partition sends little finished work round again.
+                    self.bus.ack(done)
+                    done.clear()
+                    self._last_ack = time.monotonic()
         return handled
 
     def handle(self, message: Message) -> None:
@@ -244,6 +283,9 @@ class Worker:
                     break
                 self._guard("turn", self.run_once)
         finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
             self.bus.leave(self.config.name)
             log.info("%s: stopped after %d messages", self.config.name, self.processed)
 

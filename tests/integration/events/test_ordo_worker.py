@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import redis
 from sqlalchemy import select
 
 from engine.adapters import orm
@@ -30,7 +31,7 @@ from ordo.demo.stock import plan_stock
 from ordo.demo.world import build_world
 
 ROOT = Path(__file__).resolve().parents[3]
-ORDERS = 60
+ORDERS = 150
 NOW = datetime.now(UTC)
 
 
@@ -39,15 +40,27 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-        time.sleep(0.05)  # each look is a few queries: do not compete with the workers
         time.sleep(0.1)
 
 
-def new_orders(database_url: str) -> list[str]:
-    """Seed the demo, then take ORDERS new orders the way the API does when workers run the
-    pipeline: committed with their `order.received` event, not processed in-process."""
+def seed(database_url: str) -> None:
     factory = make_session_factory(make_engine(database_url))
     seed_demo(lambda: SqlAlchemyUnitOfWork(factory), now=NOW)
+
+
+def partition_holders(redis_url: str) -> set[str]:
+    """Which workers hold the bus's leases (default prefix `ordo`, 8 partitions)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return {str(v.decode()) for p in range(8) if (v := client.get(f"ordo:lease:{p}"))}
+    finally:
+        client.close()
+
+
+def new_orders(database_url: str) -> list[str]:
+    """Take ORDERS new orders the way the API does when workers run the pipeline: committed
+    with their `order.received` event, not processed in-process."""
+    factory = make_session_factory(make_engine(database_url))
     world = build_world(NOW.date())
     stocked = sorted({s.sku for s in plan_stock(world.products, world.locations) if s.on_hand > 20})
     bus = build_bus(
@@ -105,10 +118,14 @@ def ordo_worker(name: str, database_url: str, redis_url: str) -> subprocess.Pope
 def test_two_ordo_workers_share_new_orders_and_killing_one_loses_none(
     postgres_url: str, redis_url: str
 ) -> None:
-    ids = new_orders(postgres_url)
+    seed(postgres_url)
     victim = ordo_worker("A", postgres_url, redis_url)
     survivor = ordo_worker("B", postgres_url, redis_url)
     try:
+        # Orders arrive once both workers hold partitions: a worker alone on the stream for
+        # its first second could otherwise decide them all before the other takes a share.
+        wait_for(lambda: partition_holders(redis_url) == {"A", "B"}, 60, "both to hold leases")
+        ids = new_orders(postgres_url)
         decided = lambda: [s for s in statuses(postgres_url, ids).values() if s != "received"]  # noqa: E731
         # Both have taken a share of the stream before one dies.
         wait_for(
