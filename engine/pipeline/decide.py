@@ -12,13 +12,14 @@ give the same Decision (the simulation relies on it).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from engine.adapters.geo import haversine_km, postal_code_coordinates
+from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.inventory import InboundSupply
 from engine.domain.orders import Order
@@ -111,16 +112,32 @@ class _Context:
     snapshot: RulesetSnapshot
     locations: dict[str, Location]
     ship_to: tuple[float, float] | None
+    # Each location's (lat, lon) in radians with the cosine of its latitude, shared by every
+    # decision of one Decider (see `Decider._point`).
+    point: Callable[[Location], tuple[float, float, float] | None]
     distances: dict[str, float] = field(default_factory=dict)
     trace: dict[str, Any] = field(default_factory=dict)
+    origin: tuple[float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.ship_to is not None:
+            lat, lon = math.radians(self.ship_to[0]), math.radians(self.ship_to[1])
+            self.origin = (lat, lon, math.cos(lat))
 
     def distance(self, code: str) -> float:
         known = self.distances.get(code)
         if known is not None:
             return known
-        loc = self.locations[code]
-        here = _coordinates(loc.address.postal_code, loc.address.country, loc.lat, loc.lon)
-        value = haversine_km(self.ship_to, here) if self.ship_to and here else 0.0
+        here = self.point(self.locations[code])
+        if self.origin is None or here is None:
+            value = 0.0
+        else:
+            # `haversine_km` with the per-location trigonometry done once per Decider rather
+            # than per order: the same operations in the same order, so the same floats.
+            lat1, lon1, cos1 = self.origin
+            lat2, lon2, cos2 = here
+            h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2
+            value = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
         self.distances[code] = value
         return value
 
@@ -153,6 +170,24 @@ class Decider:
         )
         self._estimates: dict[tuple[tuple[int, ...], int, bool], float] = {}
         self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
+        self._points: dict[str, tuple[Location, tuple[float, float, float] | None]] = {}
+
+    def _point(self, location: Location) -> tuple[float, float, float] | None:
+        """A location's coordinates for `_Context.distance`, cached while the same object is
+        passed in (as `_base_facts`)."""
+        cached = self._points.get(location.code)
+        if cached is not None and cached[0] is location:
+            return cached[1]
+        address = location.address
+        here = _coordinates(address.postal_code, address.country, location.lat, location.lon)
+        point = None
+        if here is not None:
+            lat, lon = math.radians(here[0]), math.radians(here[1])
+            point = (lat, lon, math.cos(lat))
+        if len(self._points) > 100_000:
+            self._points.clear()
+        self._points[location.code] = (location, point)
+        return point
 
     def _zones_at(self, distance_km: float, postal_code: str) -> tuple[int, ...]:
         """Each rate card's zone at the 10 km step of `distance_km` (see `_estimate`)."""
@@ -202,7 +237,14 @@ class Decider:
             "customer": F.customer_facts(customer, order.customer_id),
         }
         ctx = _Context(
-            order, products, facts, now, snap, {loc.code: loc for loc in locations}, ship_to
+            order,
+            products,
+            facts,
+            now,
+            snap,
+            {loc.code: loc for loc in locations},
+            ship_to,
+            self._point,
         )
         ctx.trace.update(
             {
@@ -385,13 +427,13 @@ class Decider:
         stock: dict[tuple[str, str], int] = {}
         unit: dict[tuple[str, str], float] = {}
         for lc in per_line:
+            weight = ctx.unit_weight(lc.sku)
             for cand in lc.candidates:
                 code = cand.location_code
                 stock[(lc.sku, code)] = cand.available
                 # A rule's weight is earned once per line, spread over its units.
                 unit[(lc.line_id, code)] = (
-                    per_kg[code] * ctx.unit_weight(lc.sku)
-                    - s.score_value * cand.score / lc.quantity
+                    per_kg[code] * weight - s.score_value * cand.score / lc.quantity
                 )
         lines = tuple(optimiser.LineDemand(lc.line_id, lc.sku, lc.quantity) for lc in per_line)
         return optimiser.Problem(lines, stock, fixed, unit, max_shipments)
