@@ -40,11 +40,14 @@ def choose_carrier(
     excluded: dict[str, str] = {}
     scores: dict[str, float] = {}
     kept: list[Quote] = []
+    # Split once, not per quote: a shipment has a quote for every service of every card.
+    constraints = [f for f in rules.fired if f.kind in ("restrict", "exclude")]
+    prefers = rules.of("prefer")
     for q in quotes:
         key = f"{q.carrier}/{q.service}"
         facts = q.facts()
         verdict = ""
-        for fired in rules.fired:
+        for fired in constraints:
             if fired.kind == "restrict" and not fired.applies(facts):
                 verdict = f"not allowed by rule '{fired.rule}'"
             elif fired.kind == "exclude" and fired.applies(facts):
@@ -54,9 +57,7 @@ def choose_carrier(
         if verdict:
             excluded[key] = verdict
             continue
-        scores[key] = sum(
-            float(f.args.get("weight", 0)) for f in rules.of("prefer") if f.applies(facts)
-        )
+        scores[key] = sum(float(f.args.get("weight", 0)) for f in prefers if f.applies(facts))
         kept.append(q)
     choose = rules.of("choose")
     mode = str(choose[0].args.get("mode", "cheapest")) if choose else "cheapest"
