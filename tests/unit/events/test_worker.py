@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from engine.adapters.bus import InProcessBus, Message
@@ -264,3 +265,33 @@ def test_a_handler_that_rolls_back_and_retries_still_counts_as_processed_once() 
         bus.publish("stock.adjusted", adjusted(1).payload(), "S1", event_id="12")
     worker.run_once()
     assert on_hand(uow) == 1
+
+
+def test_a_batchs_partitions_are_handled_side_by_side_each_in_publish_order() -> None:
+    bus = InProcessBus(partitions=4)
+    seen: list[tuple[int, int]] = []
+    running = [0, 0]  # now, most at once
+    lock = threading.Lock()
+
+    def observe(event: Event, uow: UnitOfWork) -> None:
+        assert isinstance(event, StockAdjusted)
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        time.sleep(0.01)  # long enough for the lanes to overlap
+        with lock:
+            seen.append((bus.partition_of(event.sku), event.on_hand))
+            running[0] -= 1
+
+    worker = Worker(bus=bus, uow_factory=InMemoryUnitOfWork,
+                    handlers={"stock.adjusted": [observe]},
+                    config=WorkerConfig(name="w1", block_ms=0, partition_threads=4))  # fmt: skip
+    for n in range(40):
+        event = StockAdjusted(sku=f"S{n % 8}", location_code="HQ", delta=1, on_hand=n, available=n)
+        bus.publish(event.name, event.payload(), event.sku, event_id=str(n))
+    assert worker.run_once() == 40
+    assert running[1] > 1
+    for partition in range(4):
+        in_partition = [n for p, n in seen if p == partition]
+        assert in_partition == sorted(in_partition)
+    assert bus.pending_count() == 0
