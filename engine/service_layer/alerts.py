@@ -19,7 +19,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,7 +31,7 @@ from engine.domain.operations import Alert, AuditEntry
 from engine.domain.orders import OrderStatus
 from engine.domain.values import utcnow
 from engine.rules.facts import event_facts
-from engine.service_layer.unit_of_work import UnitOfWork
+from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,10 @@ def registry_programs(
     return programs
 
 
+# (shipments, today, limit, offset) -> open shipments promised before today
+PastPromise = Callable[[ShipmentRepository, date, int, int], Sequence[FulfillmentOrder]]
+
+
 class LatenessClock:
     """The worker's tick: emit `shipment.late` and `order.held_too_long` once each."""
 
@@ -273,10 +277,14 @@ class LatenessClock:
         held_limit: timedelta = timedelta(hours=24),
         page_size: int = 500,
         every: timedelta = timedelta(0),
+        past_promise: PastPromise | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.held_limit = held_limit
         self.page_size = page_size
+        # The store's own query for open shipments past their promise (see
+        # engine.adapters.shipment_queries); without one, every shipment is read and checked.
+        self.past_promise = past_promise
         # Scanning every shipment is not free: the worker ticks often, this may run less often.
         self.every = every
         self._last: datetime | None = None
@@ -296,7 +304,10 @@ class LatenessClock:
         emitted = 0
         offset = 0
         while True:
-            page = uow.shipments.list(limit=self.page_size, offset=offset)
+            if self.past_promise is not None:
+                page = self.past_promise(uow.shipments, now.date(), self.page_size, offset)
+            else:
+                page = uow.shipments.list(limit=self.page_size, offset=offset)
             for shipment in page:
                 if shipment.is_late(now.date()) and self._first(
                     uow, "shipment", shipment.id, "late", now
