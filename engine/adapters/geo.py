@@ -1,8 +1,8 @@
 """Geography for sourcing: postal-code coordinates and great-circle distance.
 
 Coordinates come from the `zipcodes` package, which ships the US postal-code table inside
-the wheel, so no lookup ever leaves the process. Lookups are cached per postal code on first
-use; nothing is loaded at import time.
+the wheel, so no lookup ever leaves the process. The table is indexed once per process on
+first use; nothing is loaded at import time.
 """
 
 from __future__ import annotations
@@ -13,7 +13,24 @@ from functools import lru_cache
 EARTH_RADIUS_KM = 6371.0088
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1)
+def _us_postal_index() -> dict[str, tuple[float, float]]:
+    """Every US postal code's centroid, built once per process on first use.
+
+    `zipcodes.matching` scans its whole table per call (about 1 ms), which was most of the
+    decision's tail latency for a ship-to code not seen before; one pass builds a dict.
+    """
+    import zipcodes  # imported lazily: the package reads its table on import
+
+    index: dict[str, tuple[float, float]] = {}
+    for row in zipcodes.list_all():
+        try:
+            index.setdefault(row["zip_code"], (float(row["lat"]), float(row["long"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return index
+
+
 def postal_code_coordinates(postal_code: str, country: str = "US") -> tuple[float, float] | None:
     """(lat, lon) of a postal code's centroid, or None when the code is unknown.
 
@@ -25,15 +42,7 @@ def postal_code_coordinates(postal_code: str, country: str = "US") -> tuple[floa
     code = postal_code.strip()[:5]
     if len(code) != 5 or not code.isdigit():
         return None
-    import zipcodes  # imported lazily: the package reads its table on import
-
-    try:
-        matches = zipcodes.matching(code)
-    except (TypeError, ValueError):
-        return None
-    if not matches:
-        return None
-    return float(matches[0]["lat"]), float(matches[0]["long"])
+    return _us_postal_index().get(code)
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:

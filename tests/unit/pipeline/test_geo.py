@@ -25,3 +25,15 @@ def test_new_york_to_san_francisco_is_about_4130_km() -> None:
     assert ny and sf
     assert haversine_km(ny, sf) == pytest.approx(4130, rel=0.01)
     assert haversine_km(ny, ny) == 0.0
+
+
+@pytest.mark.parametrize("code", ["10001", "75201", "94105", "60601", "99501", "00601"])
+def test_the_postal_index_agrees_with_the_packages_own_lookup(code: str) -> None:
+    import zipcodes
+
+    [first, *_] = zipcodes.matching(code)
+    assert postal_code_coordinates(code) == (float(first["lat"]), float(first["long"]))
+
+
+def test_a_zip_plus_four_code_uses_its_five_digit_centroid() -> None:
+    assert postal_code_coordinates("75201-1234") == postal_code_coordinates("75201")
