@@ -229,7 +229,19 @@ def _best_single(
     return _finish(problem, allocations, "greedy")
 
 
-def exact(problem: Problem, time_limit_s: float = 0.5) -> Plan:
+# The exact solver's work is bounded by branch-and-bound nodes, not seconds: a wall-clock
+# limit made the chosen plan depend on how busy the machine was, so the same order replayed
+# twice could be decided differently. The time limit is only a safety net far above any
+# node-limited solve of a model `solve` lets through.
+EXACT_NODE_LIMIT = 2000
+EXACT_SAFETY_SECONDS = 10.0
+
+
+def exact(
+    problem: Problem,
+    node_limit: int = EXACT_NODE_LIMIT,
+    time_limit_s: float = EXACT_SAFETY_SECONDS,
+) -> Plan:
     """Solve the assignment as a mixed-integer programme with HiGHS.
 
     Columns: one binary per location (used or not), one integer per candidate (line,
@@ -252,6 +264,7 @@ def exact(problem: Problem, time_limit_s: float = 0.5) -> Plan:
     upper += [float(line.quantity) for line in problem.lines]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_max_nodes", node_limit)
     h.setOptionValue("time_limit", time_limit_s)
     # One thread: the decision runs inside a request; HiGHS's pool only adds contention.
     h.setOptionValue("threads", 1)
@@ -306,6 +319,10 @@ def exact(problem: Problem, time_limit_s: float = 0.5) -> Plan:
         np.array(value, dtype=float),
     )
     h.run()
+    if h.getInfo().primal_solution_status != int(highspy.SolutionStatus.kSolutionStatusFeasible):
+        # No feasible point within the limits (it cannot happen for a sane model, since
+        # leaving every unit short is feasible): fall back to the greedy plan.
+        return greedy(problem)
     solution = h.getSolution().col_value
     allocations: dict[str, dict[str, int]] = defaultdict(dict)
     for p, (line, loc) in enumerate(pairs):
