@@ -298,9 +298,23 @@ class OrdoClient:
         return cast(list[Dataset], self._call("GET", "/v1/simulations/datasets"))
 
     def start_simulation(
-        self, dataset: str, drafts: list[str], *, limit: int | None = None, workers: int = 2
+        self,
+        dataset: str,
+        drafts: list[str],
+        *,
+        limit: int | None = None,
+        workers: int = 2,
+        date_from: date | None = None,
+        date_to: date | None = None,
     ) -> SimulationJob:
-        body = {"dataset": dataset, "drafts": drafts, "limit": limit, "workers": workers}
+        body = {
+            "dataset": dataset,
+            "drafts": drafts,
+            "limit": limit,
+            "workers": workers,
+            "date_from": date_from.isoformat() if date_from else None,
+            "date_to": date_to.isoformat() if date_to else None,
+        }
         return cast(SimulationJob, self._call("POST", "/v1/simulations", json=body))
 
     def list_simulations(self) -> list[SimulationJob]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -238,6 +239,22 @@ def simulate(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Replay only the first N orders.")
     ] = None,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from",
+            formats=["%Y-%m-%d"],
+            help="Record only orders created on or after this date (YYYY-MM-DD).",
+        ),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option(
+            "--to",
+            formats=["%Y-%m-%d"],
+            help="Record only orders created on or before this date (YYYY-MM-DD).",
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option("--workers", help="Processes for the variants (0: run here).")
     ] = 2,
@@ -263,6 +280,8 @@ def simulate(
             limit=limit,
             workers=workers,
             optimiser=settings.optimiser,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
         )
     except SimulationError as error:
         raise CommandError(str(error)) from None

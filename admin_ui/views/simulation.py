@@ -9,6 +9,7 @@ so closing the browser does not stop a run.
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -108,13 +109,26 @@ def _start(client: OrdoClient) -> None:
         left, right = st.columns(2)
         limit = int(left.number_input("Replay only the first N orders (0: all)", 0, 10**7, 0))
         workers = int(right.number_input("Processes", 1, 8, 2))
+        # Empty: from the first order / to the last. Earlier orders still move stock.
+        date_from = _day(left.date_input("Orders from (optional)", value=None))
+        date_to = _day(right.date_input("Orders to (optional)", value=None))
         go = st.form_submit_button("Start simulation", type="primary")
     if go:
         job = client.start_simulation(
-            dataset, [labels[c]["id"] for c in chosen], limit=limit or None, workers=workers
+            dataset,
+            [labels[c]["id"] for c in chosen],
+            limit=limit or None,
+            workers=workers,
+            date_from=date_from,
+            date_to=date_to,
         )
         st.session_state[_JOB] = job["id"]
         st.query_params["job"] = job["id"]
+
+
+def _day(value: object) -> date | None:
+    """`st.date_input` answers a date, None, or (for ranges) a tuple; only a date is kept."""
+    return value if isinstance(value, date) else None
 
 
 def _pick_earlier(client: OrdoClient) -> None:

@@ -102,6 +102,8 @@ def start(
         variants=variants,
         limit=body.limit,
         workers=body.workers,
+        date_from=body.date_from,
+        date_to=body.date_to,
         optimiser=str(getattr(services.container.settings, "optimiser", "auto")),
     )
     try:
@@ -110,7 +112,7 @@ def start(
         raise DomainError(str(error)) from None
     audit.append(
         services.container.uow_factory, who.actor, "simulation.start", "simulation", job.id,
-        {}, body.model_dump(),
+        {}, body.model_dump(mode="json"),
     )  # fmt: skip
     return _job(job)
 

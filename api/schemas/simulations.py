@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from api.schemas.common import Out, Strict
+from api.schemas.common import IsoDate, Out, Strict
 
 
 class SimulationIn(Strict):
@@ -20,6 +21,36 @@ class SimulationIn(Strict):
     )
     limit: int | None = Field(default=None, ge=1, le=10_000_000)
     workers: int = Field(default=2, ge=0, le=8, description="Processes (0: in the API's thread).")
+    date_from: Annotated[
+        date | None,
+        Field(
+            default=None,
+            strict=False,
+            description="Record only orders created on or after this day (inclusive). Earlier "
+            "orders are still replayed, unrecorded, so stock is as it was on the day.",
+            examples=["2025-07-08"],
+        ),
+        IsoDate,
+    ] = None
+    date_to: Annotated[
+        date | None,
+        Field(
+            default=None,
+            strict=False,
+            description="Record only orders created on or before this day (inclusive); "
+            "not before date_from.",
+            examples=["2025-07-14"],
+        ),
+        IsoDate,
+    ] = None
+
+    @field_validator("date_to")
+    @classmethod
+    def _not_before_date_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("date_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"must not be before date_from ({start.isoformat()})")
+        return value
 
 
 class DatasetOut(Out):

@@ -10,6 +10,7 @@ names the file, row or flag.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -108,6 +109,8 @@ def simulate_command(
     workers: int = 2,
     optimiser: str = "auto",
     carriers_dir: Path | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> WhatIfResult:
     """Replay `dataset` with the baseline rulesets and every variant; print KPIs and diffs."""
     if limit is not None and limit <= 0:
@@ -121,6 +124,8 @@ def simulate_command(
         carriers_dir=carriers_dir,
         settings=DeciderSettings(optimiser=optimiser),
         limit=limit,
+        date_from=date_from,
+        date_to=date_to,
     )
     with _bars(console) as bars:
         tasks: dict[str, TaskID] = {}

@@ -62,6 +62,9 @@ def compare_runs(a_dir: Path, b_dir: Path, out: Path) -> dict[str, Any]:
         )
     if summary_a.get("limit") != summary_b.get("limit"):
         raise DiffError(f"{a_dir} and {b_dir} replayed different numbers of orders (--limit)")
+    for key in ("date_from", "date_to"):
+        if summary_a.get(key) != summary_b.get(key):
+            raise DiffError(f"{a_dir} and {b_dir} replayed different date ranges ({key})")
     tmp = out.parent / f".{out.name}.diffing-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     changes: Counter[str] = Counter()

@@ -18,13 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.errors import SimulationError
 from engine.simulation.parallel import ProgressMap, WhatIf, WhatIfResult, run_what_if
+from engine.simulation.replay import check_date_range
 
 STATUSES = ("queued", "running", "succeeded", "failed")
 _WRITE_EVERY = 0.5
@@ -47,6 +48,12 @@ class SimulationRequest:
     optimiser: str = "auto"
     carriers_dir: Path | None = None
     trace_orders: frozenset[str] = frozenset()
+    # Inclusive calendar dates of the orders to replay (see `RunSpec`).
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __post_init__(self) -> None:
+        check_date_range(self.date_from, self.date_to)
 
 
 @dataclass
@@ -180,6 +187,8 @@ class SimulationJobs:
             settings=DeciderSettings(optimiser=request.optimiser),
             limit=request.limit,
             trace_orders=frozenset(request.trace_orders),
+            date_from=request.date_from,
+            date_to=request.date_to,
         )
         try:
             result = self._runner(spec, request.workers, watch)

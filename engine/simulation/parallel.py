@@ -13,13 +13,14 @@ import multiprocessing
 from collections.abc import Callable, Mapping, MutableMapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.diff import compare_runs
 from engine.simulation.errors import SimulationError
-from engine.simulation.replay import RunSpec, run_simulation
+from engine.simulation.replay import RunSpec, check_date_range, run_simulation
 from engine.simulation.report import write_json
 
 # name -> (orders done, orders in total)
@@ -39,6 +40,11 @@ class WhatIf:
     settings: DeciderSettings = field(default_factory=DeciderSettings)
     limit: int | None = None
     trace_orders: frozenset[str] = frozenset()
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __post_init__(self) -> None:
+        check_date_range(self.date_from, self.date_to)
 
     @property
     def baseline(self) -> str:
@@ -54,6 +60,8 @@ class WhatIf:
             settings=self.settings,
             limit=self.limit,
             trace_orders=self.trace_orders,
+            date_from=self.date_from,
+            date_to=self.date_to,
         )
 
 

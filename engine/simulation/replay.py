@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +32,7 @@ from engine.simulation.dataset import (
     to_product,
     to_receipt,
 )
+from engine.simulation.errors import SimulationError
 from engine.simulation.kpis import Kpis
 from engine.simulation.ledger import StockLedger
 from engine.simulation.outcome import fired_rules, order_outcome
@@ -72,9 +72,25 @@ class RunSpec:
     carriers_dir: Path | None = None
     settings: DeciderSettings = field(default_factory=DeciderSettings)
     limit: int | None = None
+    # Inclusive calendar dates compared with each order's created date. Orders before
+    # `date_from` are still decided, so stock moves as it did, but they are not recorded;
+    # orders after `date_to` end the replay (the data set is time-ordered).
+    date_from: date | None = None
+    date_to: date | None = None
     # Orders whose full decision trace is kept (in traces.jsonl): an analyst asking why a few
     # orders changed. Traces of all orders would be most of the run's memory and disk.
     trace_orders: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_date_range(self.date_from, self.date_to)
+
+
+def check_date_range(date_from: date | None, date_to: date | None) -> None:
+    """A range that ends before it starts selects nothing, which is surely a mistake."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise SimulationError(
+            f"date_from {date_from.isoformat()} is after date_to {date_to.isoformat()}"
+        )
 
 
 @dataclass
@@ -107,7 +123,8 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     """The replay loop itself, with any Decider (tests pass a double)."""
     dataset = Dataset(spec.dataset)
     world = _World.load(dataset)
-    total = dataset.order_count if spec.limit is None else min(spec.limit, dataset.order_count)
+    in_range = _count_in_range(spec, dataset)
+    total = in_range if spec.limit is None else min(spec.limit, in_range)
     kpis = Kpis()
     tick = progress or (lambda done, total: None)
     # Often enough for a smooth bar on a small history, rarely enough to cost nothing.
@@ -115,20 +132,30 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     day = _Day()
     started, cpu_started = time.perf_counter(), time.process_time()
     with RunWriter(spec.out) as writer:
-        done, deciding = 0, 0.0
-        for record in islice(dataset.records("orders"), total):
+        done, deciding, failed_before = 0, 0.0, 0
+        for record in dataset.records("orders"):
+            if done >= total:
+                break
             order = to_order(record)
-            day.advance(order.created_at.date(), world, kpis)
+            created = order.created_at.date()
+            if spec.date_to is not None and created > spec.date_to:
+                break
+            before_range = spec.date_from is not None and created < spec.date_from
+            day.advance(created, world, kpis, count=not before_range)
             before = time.perf_counter()
             decision = _decide(decider, world, order, day.shipments)
-            deciding += time.perf_counter() - before
+            if not before_range:
+                deciding += time.perf_counter() - before
             _book(world.ledger, order, decision, day.shipments)
+            if before_range:
+                failed_before = world.ledger.failed_reservations
+                continue  # moves stock as it did, but is not part of the results
             _record(spec, writer, kpis, order, decision)
             done += 1
             if done % every == 0:
                 tick(done, total)
         day.close(world, kpis)
-        kpis.failed_reservations = world.ledger.failed_reservations
+        kpis.failed_reservations = world.ledger.failed_reservations - failed_before
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         summary = _summary(spec, dataset, kpis)
@@ -139,23 +166,40 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     return RunResult(spec.out, summary, done, seconds, deciding, cpu)
 
 
+def _count_in_range(spec: RunSpec, dataset: Dataset) -> int:
+    """Orders the run will record: all of them, or a pass over the data set for a range."""
+    if spec.date_from is None and spec.date_to is None:
+        return dataset.order_count
+    return sum(
+        1
+        for record in dataset.records("orders")
+        if _within(to_order(record).created_at.date(), spec.date_from, spec.date_to)
+    )
+
+
+def _within(day: date, date_from: date | None, date_to: date | None) -> bool:
+    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+
+
 class _Day:
     """The replay clock's current day: shipments planned per location so far today."""
 
     def __init__(self) -> None:
         self.date: date | None = None
         self.shipments: dict[str, int] = defaultdict(int)
+        # Days before the requested range run only to move stock: not counted in KPIs.
+        self.counted = True
 
-    def advance(self, today: date, world: _World, kpis: Kpis) -> None:
+    def advance(self, today: date, world: _World, kpis: Kpis, *, count: bool = True) -> None:
         """On a new day: count yesterday's capacity breaches, start afresh, land receipts."""
         if today == self.date:
             return
         self.close(world, kpis)
-        self.date, self.shipments = today, defaultdict(int)
+        self.date, self.shipments, self.counted = today, defaultdict(int), count
         world.ledger.receive_until(today)
 
     def close(self, world: _World, kpis: Kpis) -> None:
-        if self.date is not None:
+        if self.date is not None and self.counted:
             kpis.close_day(self.shipments, world.capacity)
 
 
@@ -245,6 +289,8 @@ def _summary(spec: RunSpec, dataset: Dataset, kpis: Kpis) -> dict[str, Any]:
         },
         "rulesets": fingerprints(spec.rulesets),
         "limit": spec.limit,
+        "date_from": spec.date_from.isoformat() if spec.date_from else None,
+        "date_to": spec.date_to.isoformat() if spec.date_to else None,
         "products_synthesised": not dataset.manifest["counts"].get("products"),
         "kpis": kpis.to_dict(),
         "rule_hits": dict(sorted(kpis.rule_hits.items())),

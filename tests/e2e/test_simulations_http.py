@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from engine.simulation.commands import datasets_dir
+from engine.simulation.dataset import Dataset, to_order
 from engine.simulation.generate import GeneratorSpec, generate_dataset
 from tests.e2e.conftest import Api
 
@@ -77,3 +78,38 @@ def test_an_unknown_data_set_or_job_is_named_in_the_problem(api: Api) -> None:
     unknown = api.get("/v1/simulations/abcdef012345", role="analyst")
     assert unknown.status_code == 404
     assert "abcdef012345" in unknown.json()["detail"]
+
+
+def test_a_date_range_replays_only_the_orders_created_on_those_days(api: Api) -> None:
+    data_dir = Path(api.container.settings.data_dir)
+    spec = GeneratorSpec(orders=60, locations=4, skus=20, customers=20, days=5)
+    path = generate_dataset(spec, datasets_dir(data_dir) / "week")
+    days = [to_order(r).created_at.date() for r in Dataset(path).records("orders")]
+    first, last = sorted(set(days))[1], sorted(set(days))[2]
+    expected = sum(1 for day in days if first <= day <= last)
+    assert 0 < expected < len(days)
+
+    started = api.post(
+        "/v1/simulations",
+        role="analyst",
+        json={"dataset": "week", "workers": 0, "date_from": str(first), "date_to": str(last)},
+    )
+    assert started.status_code == 202, started.text
+    job = _wait(api, started.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    assert job["progress"]["done"] == expected
+    result = api.get(f"/v1/simulations/{job['id']}/result", role="analyst").json()
+    summary = result["runs"]["baseline"]
+    assert (summary["date_from"], summary["date_to"]) == (str(first), str(last))
+
+
+def test_a_date_range_that_ends_before_it_starts_is_a_problem_naming_date_to(api: Api) -> None:
+    reversed_range = api.post(
+        "/v1/simulations",
+        role="analyst",
+        json={"dataset": "week", "date_from": "2025-07-05", "date_to": "2025-07-04"},
+    )
+    assert reversed_range.status_code == 422, reversed_range.text
+    problem = reversed_range.json()
+    assert "date_to" in problem["detail"]
+    assert "must not be before date_from" in problem["detail"]

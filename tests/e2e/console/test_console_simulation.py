@@ -4,6 +4,8 @@ cards and charts, and opens one changed order's two decisions."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from streamlit.testing.v1 import AppTest
 
 from admin_ui.views.simulation import card_values
@@ -80,3 +82,20 @@ def test_a_running_job_shows_orders_done_rate_and_time_left() -> None:
     bar = app.get("progress")[0]
     assert bar.proto.value == 25
     assert bar.proto.text == "running: 300 of 1,200 orders, 150 orders/s, about 6 s to go"
+
+
+def test_the_dates_chosen_on_the_page_limit_the_replay_to_those_days(world: World) -> None:
+    app = open_page(console(world, "admin"), "simulation")
+    next(d for d in app.date_input if d.label.startswith("Orders from")).set_value(
+        date(2025, 7, 10)
+    )
+    next(d for d in app.date_input if d.label.startswith("Orders to")).set_value(date(2025, 7, 12))
+    app = simulate(app, 0)
+    with world.http("admin") as http:
+        [latest, *_] = http.get("/v1/simulations").json()
+        result = http.get(f"/v1/simulations/{latest['id']}/result").json()
+    baseline = result["runs"]["baseline"]
+    assert (baseline["date_from"], baseline["date_to"]) == ("2025-07-10", "2025-07-12")
+    replayed = baseline["kpis"]["orders"]
+    assert 0 < replayed < 149
+    assert f"{replayed} orders of acme-july replayed" in texts(app)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
+import pytest
+
 from engine.simulation.dataset import DatasetWriter
+from engine.simulation.errors import SimulationError
 from engine.simulation.generate import GeneratorSpec, generate_dataset
 from engine.simulation.replay import RunSpec, replay
 from tests.unit.simulation.doubles import NearestStockDecider
@@ -146,3 +150,28 @@ def test_full_traces_are_kept_only_for_the_orders_asked_for(tmp_path: Path) -> N
     assert kept["trace"]["sourcing"]["rulesets"][0]["matched"] == ["nearest first"]
     untraced = replay(RunSpec(data, tmp_path / "plain", {}), NearestStockDecider()).out
     assert not (untraced / "traces.jsonl").exists()
+
+
+def test_a_date_range_records_exactly_the_orders_created_within_it(tmp_path: Path) -> None:
+    data = tiny_dataset(tmp_path / "ds", [
+        order(1, "2025-07-01T09:00:00Z", "S1", 2),   # before: decided, moves stock, unrecorded
+        order(2, "2025-07-02T10:00:00Z", "S1", 2),   # only 1 left: backordered
+        order(3, "2025-07-03T08:00:00Z", "S1", 4),   # 1 + 5 received on the 3rd
+        order(4, "2025-07-04T08:00:00Z", "S1", 1),   # after: not replayed
+    ])  # fmt: skip
+    decider = NearestStockDecider()
+    spec = RunSpec(data, tmp_path / "run", {}, date_from=date(2025, 7, 2), date_to=date(2025, 7, 3))
+    result = replay(spec, decider)
+    assert [o["order"] for o in outcomes(result.out)] == ["O2", "O3"]
+    assert [o["outcome"] for o in outcomes(result.out)] == ["backordered", "allocated"]
+    assert [order_id for order_id, _ in decider.calls] == ["O1", "O2", "O3"]
+    assert result.orders == 2
+    assert result.summary["kpis"]["units_ordered"] == 6
+    assert (result.summary["date_from"], result.summary["date_to"]) == ("2025-07-02", "2025-07-03")
+
+
+def test_a_date_range_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SimulationError, match="date_from 2025-07-05 is after date_to 2025-07-04"):
+        RunSpec(
+            tmp_path, tmp_path / "run", {}, date_from=date(2025, 7, 5), date_to=date(2025, 7, 4)
+        )
