@@ -102,7 +102,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     # Imported here, not at the top, because handlers import this module's types.
     from engine.domain import commands as c
     from engine.domain import events as e
-    from engine.service_layer import handlers, inventory, lifecycle
+    from engine.service_layer import backorders, handlers, inventory, lifecycle
 
     command_handlers: dict[type[Command], Handler] = {
         c.CreateOrder: handlers.create_order,
@@ -122,7 +122,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],
         e.OrderStatusChanged: [handlers.on_status_changed],
-        e.StockAdjusted: [handlers.on_stock_adjusted],
+        e.StockAdjusted: [backorders.on_stock_adjusted],
         e.RulesetPublished: [handlers.on_ruleset_published],
     }
     return command_handlers, event_handlers
