@@ -208,7 +208,7 @@ def process_order(
                 return str(order.status)
             now = clock()
             decision = decide(order, uow, decider, now)
-            if _reserve_all(uow, order, decision, now, options):
+            if reserve_all(uow, order, decision, now, options):
                 _apply(uow, order, decision, now, attempt, options)
                 uow.commit()
                 return str(order.status)
@@ -226,9 +226,12 @@ def process_order(
         return str(order.status)
 
 
-def _reserve_all(
+def reserve_all(
     uow: UnitOfWork, order: Order, decision: Decision, now: datetime, options: PipelineOptions
 ) -> bool:
+    """Reserve every reservable allocation of `decision` atomically, recording each
+    reservation; False as soon as one loses a race (the caller rolls back). Public because
+    re-sourcing a backordered remainder (`backorders.py`) reserves the same way."""
     expires = None
     if options.reservation_ttl is not None and not options.auto_release:
         expires = now + options.reservation_ttl
