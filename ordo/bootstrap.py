@@ -124,7 +124,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from connectors.notifications.email import SmtpEmail
     from engine import worker as w
     from engine.adapters.bus.outbox_sql import SqlOutboxStore
-    from engine.adapters.shipment_queries import open_past_promise
+    from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
     from engine.service_layer import alerts, notifications
     from engine.service_layer.outbox import OutboxRelay
 
@@ -167,7 +167,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         bus=container.event_bus, uow_factory=uows, handlers=handlers, observers=observers,
         relay=OutboxRelay(SqlOutboxStore(container.engine), container.event_bus),
         tickers=[w.RegistryRefresher(uows, container.rulesets),
-                 alerts.LatenessClock(uows, every=timedelta(minutes=1),
+                 alerts.LatenessClock(uows, LatenessFlags(), every=timedelta(minutes=1),
                                       past_promise=open_past_promise),
                  w.Janitor(SqlOutboxStore(container.engine), container.event_bus)],
         config=w.WorkerConfig(tick_seconds=10),

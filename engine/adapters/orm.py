@@ -335,6 +335,17 @@ audit_log = Table(
     Index(None, "at"),
 )
 
+# The lateness clock's memory of what it already reported late (machine bookkeeping, kept out
+# of the audit log). The key makes "flagged once" hold when two workers tick at the same time.
+lateness_flags = Table(
+    "lateness_flags",
+    metadata,
+    Column("entity", String(64), primary_key=True),
+    _id("entity_id", primary_key=True),
+    Column("flag", String(64), primary_key=True),
+    _ts("flagged_at"),
+)
+
 ruleset_versions = Table(
     "ruleset_versions",
     metadata,

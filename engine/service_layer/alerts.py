@@ -10,7 +10,8 @@ and webhook posts.
 
 `LatenessClock` is the worker's periodic tick: it turns the passage of time into events the
 rules can see, `shipment.late` (past its promised date, not delivered) and
-`order.held_too_long`, each emitted once per shipment or hold.
+`order.held_too_long`, each emitted once per shipment or hold: a `FlagLedger` (the store's
+`lateness_flags` table, engine.adapters.shipment_queries) remembers what was reported.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from engine.adapters.bus.base import Message
 from engine.domain.errors import NotFound
 from engine.domain.events import AlertRaised, AlertTriggered, OrderHeldTooLong, ShipmentLate
 from engine.domain.fulfilment import FulfillmentOrder
-from engine.domain.operations import Alert, AuditEntry
+from engine.domain.operations import Alert
 from engine.domain.orders import OrderStatus
 from engine.domain.values import utcnow
 from engine.rules.facts import event_facts
@@ -268,18 +269,32 @@ def registry_programs(
 PastPromise = Callable[[ShipmentRepository, date, int, int], Sequence[FulfillmentOrder]]
 
 
+class FlagLedger(Protocol):
+    """What the clock has already reported, claimed inside the clock's own transaction."""
+
+    def claim(self, uow: UnitOfWork, entity: str, entity_id: str, flag: str, at: datetime) -> bool:
+        """Record the flag in `uow`'s open transaction; False if it was recorded before."""
+        ...
+
+    def committed(self, uow: UnitOfWork) -> None: ...
+
+    def discarded(self, uow: UnitOfWork) -> None: ...
+
+
 class LatenessClock:
     """The worker's tick: emit `shipment.late` and `order.held_too_long` once each."""
 
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
+        flags: FlagLedger,
         held_limit: timedelta = timedelta(hours=24),
         page_size: int = 500,
         every: timedelta = timedelta(0),
         past_promise: PastPromise | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.flags = flags
         self.held_limit = held_limit
         self.page_size = page_size
         # The store's own query for open shipments past their promise (see
@@ -294,8 +309,13 @@ class LatenessClock:
             return 0
         self._last = now
         with self.uow_factory() as uow:
-            emitted = self._late_shipments(uow, now) + self._held_orders(uow, now)
-            uow.commit()
+            try:
+                emitted = self._late_shipments(uow, now) + self._held_orders(uow, now)
+                uow.commit()
+            except BaseException:
+                self.flags.discarded(uow)
+                raise
+            self.flags.committed(uow)
         if emitted:
             log.info("clock: %d lateness events", emitted)
         return emitted
@@ -309,7 +329,7 @@ class LatenessClock:
             else:
                 page = uow.shipments.list(limit=self.page_size, offset=offset)
             for shipment in page:
-                if shipment.is_late(now.date()) and self._first(
+                if shipment.is_late(now.date()) and self.flags.claim(
                     uow, "shipment", shipment.id, "late", now
                 ):
                     uow.record(
@@ -336,32 +356,11 @@ class LatenessClock:
             assert hold.placed_at is not None
             held = now - hold.placed_at
             marker = f"held:{hold.placed_at.isoformat()}"
-            if held > self.held_limit and self._first(uow, "order", order.id, marker, now):
+            if held > self.held_limit and self.flags.claim(uow, "order", order.id, marker, now):
                 hours = round(held / timedelta(hours=1), 2)
                 uow.record(OrderHeldTooLong(order.id, hold.code, hours))
                 emitted += 1
         return emitted
-
-    def _first(
-        self, uow: UnitOfWork, entity: str, entity_id: str, what: str, now: datetime
-    ) -> bool:
-        """True once per (entity, what): the marker is an audit entry with a fixed id, so two
-        workers ticking at once collide on the key instead of emitting twice."""
-        marker_id = f"flag:{entity}:{entity_id}:{what}"[:64]
-        if any(e.id == marker_id for e in uow.audit.list(entity=entity, entity_id=entity_id)):
-            return False
-        uow.audit.append(
-            AuditEntry(
-                id=marker_id,
-                at=now,
-                actor="worker:clock",
-                action=f"{entity}.flagged",
-                entity=entity,
-                entity_id=entity_id,
-                after={"flag": what},
-            )
-        )
-        return True
 
 
 def hours_late(shipment: FulfillmentOrder, now: datetime) -> float:

@@ -10,7 +10,7 @@ import pytest
 
 from engine.adapters.database import make_engine
 from engine.adapters.memory import InMemoryUnitOfWork
-from engine.adapters.shipment_queries import open_past_promise
+from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.fulfilment import ShipmentStatus
 from engine.service_layer.alerts import LatenessClock
@@ -62,7 +62,9 @@ def test_open_shipments_past_their_promise_are_the_undelivered_uncancelled_overd
 
 def test_the_clock_with_the_query_flags_each_late_shipment_once(uow_factory: UowFactory) -> None:
     add_shipments(uow_factory)
-    clock = LatenessClock(uow_factory, page_size=1, past_promise=open_past_promise)
+    clock = LatenessClock(
+        uow_factory, LatenessFlags(), page_size=1, past_promise=open_past_promise
+    )
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     assert clock.tick(now) == 2
     assert clock.tick(now) == 0  # already flagged

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from dsl.windows import InMemoryWindowStore
 from engine.adapters.bus import Message
 from engine.adapters.memory import InMemoryUnitOfWork
+from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
 from engine.domain.events import AlertRaised, AlertTriggered, OrderHeldTooLong, ShipmentLate
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import AlertStatus
@@ -176,13 +179,43 @@ def test_the_clock_emits_late_shipments_and_long_holds_once_each() -> None:
         uow.orders.add(a_plain_order(2, status=OrderStatus.HELD,
                                      holds=[Hold("fraud", "", placed_at=NOW - timedelta(hours=2))]))
         uow.commit()
-    clock = LatenessClock(lambda: uow, held_limit=timedelta(hours=24), page_size=2)
+    clock = LatenessClock(lambda: uow, LatenessFlags(), held_limit=timedelta(hours=24), page_size=2)
     assert clock.tick(NOW) == 2
     assert clock.tick(NOW + timedelta(minutes=5)) == 0
     late = [e for e in uow.committed_events if isinstance(e, ShipmentLate)]
     held = [e for e in uow.committed_events if isinstance(e, OrderHeldTooLong)]
     assert [(e.shipment_id, e.hours_late) for e in late] == [("F-late", 36.0)]
     assert [(e.order_id, e.code, e.hours_held) for e in held] == [("O-1", "fraud", 30.0)]
+    assert uow.audit.list() == []  # the clock's bookkeeping is not a person's change
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_tick_that_fails_before_committing_flags_nothing_so_the_next_tick_reports_it() -> None:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.shipments.add(a_shipment(id="F-1", promised_date=date(2026, 3, 8)))
+        uow.shipments.add(a_shipment(id="F-2", promised_date=date(2026, 3, 8), created_at=NOW))
+        uow.commit()
+    flags = LatenessFlags()
+    pages: list[list[str]] = []
+
+    def fails_on_the_second_page(shipments: Any, today: date, limit: int, offset: int) -> Any:
+        if pages:
+            raise Crash("the store went away mid-tick")
+        page = open_past_promise(shipments, today, limit, offset)
+        pages.append([s.id for s in page])
+        return page
+
+    broken = LatenessClock(lambda: uow, flags, page_size=1, past_promise=fails_on_the_second_page)
+    with pytest.raises(Crash):
+        broken.tick(NOW)
+    assert pages == [["F-1"]]  # F-1 was claimed, then the tick died before its commit
+    clock = LatenessClock(lambda: uow, flags, page_size=1, past_promise=open_past_promise)
+    assert clock.tick(NOW) == 2
+    assert clock.tick(NOW) == 0
 
 
 def test_event_facts_are_completed_from_the_stock_row_where_the_schema_declares_the_field() -> None:
