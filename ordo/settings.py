@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from dotenv import dotenv_values
@@ -47,7 +48,10 @@ _DATABASE_SCHEMES = {
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _ADMIN_KEY = re.compile(r"ordo_[A-Za-z0-9]+_[A-Za-z0-9_\-]{24,}")
 # Values never echoed in an error message.
-_SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key"}
+_SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret"}
+_SEVERITIES = ("low", "medium", "high", "critical")  # dsl.model.SEVERITIES, lowest first
+# A worker waits this long at most for the webhook receiver before counting a failed delivery.
+_MAX_WEBHOOK_TIMEOUT = 60.0
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -84,6 +88,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     bootstrap_admin_key: SecretStr | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_events: str = "alert.raised"  # comma-separated event names
+    webhook_min_severity: Literal["low", "medium", "high", "critical"] = "low"
+    webhook_timeout_seconds: float = 5.0
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -150,6 +159,55 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with http:// or https://, got {text!r}")
         return text
 
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> str | None:
+        text = "" if value is None else str(value).strip()
+        if text and (urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc):
+            raise ValueError(f"must be an http:// or https:// URL with a host, got {text!r}")
+        return text or None
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if text is None or not str(text).strip() else str(text)
+
+    @field_validator("webhook_events", mode="before")
+    @classmethod
+    def _webhook_events(cls, value: Any) -> str:
+        from engine.domain.events import EVENT_TYPES
+
+        items = value if isinstance(value, list | tuple) else str(value).split(",")
+        names = [str(name).strip() for name in items if str(name).strip()]
+        if not names:
+            raise ValueError("names no event (e.g. alert.raised,shipment.late)")
+        for name in names:
+            if name not in EVENT_TYPES:
+                close = difflib.get_close_matches(name, list(EVENT_TYPES), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(f"got {name!r}, which is not an event Ordo emits{hint}")
+        return ",".join(dict.fromkeys(names))
+
+    @field_validator("webhook_min_severity", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> str:
+        return _choice(value, _SEVERITIES, str.lower)
+
+    @field_validator("webhook_timeout_seconds", mode="before")
+    @classmethod
+    def _webhook_timeout(cls, value: Any) -> float:
+        text = str(value).strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise ValueError(f"must be a number of seconds, got {text!r}") from None
+        if not 0 < seconds <= _MAX_WEBHOOK_TIMEOUT:  # also refuses nan
+            raise ValueError(
+                f"must be more than 0 and at most {_MAX_WEBHOOK_TIMEOUT:g} seconds, got {text!r}"
+            )
+        return seconds
+
     @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:
         """Fill the URLs that default to other settings, and refuse a known secret."""
@@ -168,7 +226,29 @@ class Settings(BaseSettings):
                 f"secret_key: must be at least {MIN_SECRET_LENGTH} characters when environment "
                 f"is {self.environment} (it signs tokens and hashes API keys)"
             )
+        self._check_webhook()
         return self
+
+    def _check_webhook(self) -> None:
+        """A webhook is signed or not sent: the receiver must be able to tell Ordo's posts."""
+        if self.webhook_url is None:
+            return
+        if self.webhook_secret is None:
+            raise ValueError(
+                "webhook_secret: required when ORDO_WEBHOOK_URL is set (it signs each post "
+                "in X-Ordo-Signature)"
+            )
+        if self.environment != "development" and (
+            len(self.webhook_secret.get_secret_value()) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                f"webhook_secret: must be at least {MIN_SECRET_LENGTH} characters when "
+                f"environment is {self.environment}"
+            )
+
+    @property
+    def webhook_event_names(self) -> tuple[str, ...]:
+        return tuple(self.webhook_events.split(","))
 
     @property
     def uses_sqlite(self) -> bool:
