@@ -159,6 +159,13 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     ]
     if email is not None:
         observers.append(notifications.CustomerNotifier(email))
+    if settings.webhook_url and settings.webhook_secret:
+        from connectors.notifications.webhook import WebhookSink
+
+        sink = WebhookSink({"url": settings.webhook_url, "secret": settings.webhook_secret,
+                            "timeout_seconds": settings.webhook_timeout_seconds})  # fmt: skip
+        observers.append(notifications.WebhookNotifier(
+            sink, settings.webhook_event_names, settings.webhook_min_severity))  # fmt: skip
     handlers: dict[str, Any] = {}
     if settings.redis_url:  # otherwise the API runs the pipeline in its own process
         handlers = w.pipeline_handlers(*_pipeline(container))

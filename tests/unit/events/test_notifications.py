@@ -116,3 +116,39 @@ def test_a_connector_without_a_slug_cannot_be_registered() -> None:
 
     with pytest.raises(ValueError, match="needs a slug"):
         ConnectorRegistry().register(Nameless)
+
+
+def test_the_webhook_notifier_posts_only_the_chosen_events_and_alerts_severe_enough() -> None:
+    from engine.service_layer.notifications import WebhookNotifier
+
+    hook = WebhookNotifier(Recorder(), events=("alert.raised", "order.held_too_long"),
+                           min_severity="high")  # fmt: skip
+
+    def raised(severity: str) -> Message:
+        return Message("1", "alert.raised", {"alert_id": "a", "severity": severity}, "a")
+
+    assert [hook.wants(raised(s)) for s in ("low", "medium", "high", "critical")] == [
+        False, False, True, True,
+    ]  # fmt: skip
+    assert hook.wants(raised("warning"))  # unknown to the rule language: posted, not dropped
+    assert hook.wants(Message("2", "order.held_too_long", {"order_id": "O-1"}, "O-1"))
+    assert not hook.wants(Message("3", "shipment.late", {"shipment_id": "F-1"}, "O-1"))
+
+
+def test_an_event_is_posted_with_its_name_id_and_payload() -> None:
+    from engine.service_layer.notifications import WebhookNotifier
+
+    sink = Recorder()
+    hook = WebhookNotifier(sink, events=("order.held_too_long",))
+    payload = {"order_id": "O-1", "code": "fraud", "hours_held": 30.0}
+    hook(Message("9", "order.held_too_long", payload, "O-1"), InMemoryUnitOfWork())
+    assert sink.sent == [("event", [], {"event": {
+        "name": "order.held_too_long", "id": "9", "payload": payload,
+    }})]  # fmt: skip
+
+
+def test_a_minimum_severity_the_rule_language_does_not_know_is_refused() -> None:
+    from engine.service_layer.notifications import WebhookNotifier
+
+    with pytest.raises(ValueError, match="min_severity must be one of low, medium"):
+        WebhookNotifier(Recorder(), min_severity="urgent")
