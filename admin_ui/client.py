@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, cast
+from urllib.parse import quote
 
 import httpx
 
@@ -245,6 +246,11 @@ class OrdoClient:
             self._call("POST", f"/v1/orders/{order_id}/modify", json={"ship_to": ship_to}),
         )
 
+    def change_lines(self, order_id: str, add: list[dict[str, Any]], remove: list[str]) -> Order:
+        """Add lines (`{"sku", "quantity"}`, the catalogue price) and remove lines by id."""
+        body = {"add_lines": add, "remove_lines": remove}
+        return cast(Order, self._call("POST", f"/v1/orders/{order_id}/modify", json=body))
+
     def release_hold(self, order_id: str) -> Order:
         return cast(Order, self._call("POST", f"/v1/orders/{order_id}/release-hold"))
 
@@ -275,6 +281,9 @@ class OrdoClient:
 
     def list_locations(self) -> list[Location]:
         return cast(list[Location], self._call("GET", "/v1/locations", params=_params(limit=500)))
+
+    def get_product(self, sku: str) -> Product:
+        return cast(Product, self._call("GET", f"/v1/products/{quote(sku, safe='')}"))
 
     def list_products(self, limit: int = 500, offset: int = 0) -> list[Product]:
         return cast(

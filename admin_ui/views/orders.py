@@ -1,10 +1,12 @@
 """Orders, for support: search by id, channel id, customer, email, SKU, status and date; one
 order in full (lines, shipments, a timeline of what happened, and why it was decided that way
-in plain words); cancel, change quantities or release a hold, each after a confirmation.
+in plain words); cancel, change quantities or the address, add or remove lines, or release a
+hold, each after a confirmation.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -29,6 +31,9 @@ CHANGEABLE = {
 }  # fmt: skip
 _RESULTS = "orders::results"
 _OPEN = "orders::open"
+# A line to add: a SKU, then a quantity ("SHOE-42 2", "SHOE-42 x 2", "SHOE-42, 2"), 1 if none.
+_NEW_LINE = re.compile(r"^(?P<sku>[^\s,]+)(?:(?:\s*,\s*|\s+)(?:[x×*]\s*)?(?P<quantity>\S+))?$")
+MAX_QUANTITY = 100_000  # the API's limit per line
 
 
 def _day(value: date | None, end: bool = False) -> datetime | None:
@@ -205,8 +210,8 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
     if order["status"] not in CHANGEABLE:
         st.caption(f"An order that is {order['status']} can no longer be cancelled or changed.")
         return
-    cancel, modify, address, release = st.tabs(
-        ["Cancel", "Change quantities", "Change address", "Release hold"],
+    cancel, modify, lines, address, release = st.tabs(
+        ["Cancel", "Change quantities", "Add or remove lines", "Change address", "Release hold"],
         key=f"orders::actions::{order['id']}",
     )
     with cancel, st.form(f"cancel-{order['id']}"):
@@ -238,6 +243,8 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
                 st.warning("No quantity was changed.")
             else:
                 _apply(sure, lambda: client.modify_quantities(order["id"], changed), "changed")
+    with lines:
+        _change_lines(client, order)
     with address, st.form(f"address-{order['id']}"):
         current = order["ship_to"]
         left, right = st.columns(2)
@@ -261,6 +268,73 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
                 sure = st.checkbox("Yes, release every hold")
                 if st.form_submit_button("Release hold"):
                     _apply(sure, lambda: client.release_hold(order["id"]), "released")
+
+
+def _change_lines(client: OrdoClient, order: OrderDetail) -> None:
+    with st.form(f"lines-{order['id']}"):
+        remove = [
+            line["id"]
+            for line in order["lines"]
+            if st.checkbox(f"Remove line {line['id']}: {line['quantity']} × {line['sku']}")
+        ]
+        text = st.text_area(
+            "Lines to add, one per line: SKU and quantity",
+            placeholder="APP-BBC-BLACK 2\nAPP-BBC-KHAKI 1",
+            help="Added at the catalogue price. A SKU alone adds one unit.",
+        )
+        sure = st.checkbox("Yes, change the lines")
+        if not st.form_submit_button("Change lines"):
+            return
+    add, problems = parse_new_lines(text)
+    if problems:
+        st.error("Nothing was changed. " + " ".join(problems))
+        return
+    if not add and not remove:
+        st.warning("Tick a line to remove or write a line to add.")
+        return
+    if sure:
+        unknown = [line["sku"] for line in add if not _in_catalogue(client, line["sku"])]
+        if unknown:
+            st.error(
+                f"Nothing was changed: {', '.join(unknown)} "
+                f"{'is' if len(unknown) == 1 else 'are'} not in the catalogue, so the order "
+                "would be rejected. Check the SKU."
+            )
+            return
+    # The order is decided again with its new lines (sourcing, carrier, promise).
+    _apply(sure, lambda: client.change_lines(order["id"], add, remove), "changed")
+
+
+def parse_new_lines(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The lines a person typed, and a sentence for each one that cannot be read."""
+    lines: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        written = raw.strip()
+        if not written:
+            continue
+        match = _NEW_LINE.match(written)
+        quantity = (match.group("quantity") if match else None) or "1"
+        if match is None or not quantity.isdigit() or not 1 <= int(quantity) <= MAX_QUANTITY:
+            problems.append(
+                f"Line {number} ('{written}') should be a SKU and a whole quantity from 1 to "
+                f"{MAX_QUANTITY:,}, e.g. 'APP-BBC-BLACK 2'."
+            )
+            continue
+        lines.append({"sku": match.group("sku"), "quantity": int(quantity)})
+    return lines, problems
+
+
+def _in_catalogue(client: OrdoClient, sku: str) -> bool:
+    """Whether the catalogue knows `sku`: the API accepts any SKU on an order, and validation
+    then rejects the whole order for an unknown one, which a typo should not cost a customer."""
+    try:
+        client.get_product(sku)
+    except ApiError as error:
+        if error.status in (404, 422):
+            return False
+        raise
+    return True
 
 
 def _apply(confirmed: bool, change: Any, verb: str) -> None:

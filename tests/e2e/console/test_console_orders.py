@@ -3,8 +3,11 @@ the customer's email and reads why it shipped from where; cancelling needs a con
 
 from __future__ import annotations
 
+from typing import Any
+
 from streamlit.testing.v1 import AppTest
 
+from admin_ui.views.orders import CHANGEABLE
 from tests.e2e.console.conftest import EMAIL, World, console, open_page, texts
 
 
@@ -121,3 +124,100 @@ def test_changing_the_address_is_confirmed_and_sent_to_the_api(world: World) -> 
         after = http.get(f"/v1/orders/{order['id']}").json()
     assert (after["ship_to"]["postal_code"], after["ship_to"]["city"]) == ("94105", "San Francisco")
     assert any(f"{order['channel_order_id']} re-addressed" in s.value for s in app.success)
+
+
+def an_order_before_release(world: World, number: int) -> dict[str, Any]:
+    """A new order of two lines that waits on a hold (more units on a line than the shipped
+    validation rules let through unreviewed), so support may still change it."""
+    with world.http() as http:
+        answer = http.post("/v1/orders", json={
+            "channel": "web", "channel_order_id": f"CONSOLE-LINES-{number}",
+            "customer_id": "CUST-00003", "email": "support@example.com",
+            "ship_to": {"postal_code": "10001", "city": "New York", "state": "NY"},
+            "lines": [{"sku": "APP-BBC-BLACK", "quantity": 150},
+                      {"sku": "APP-BBC-KHAKI", "quantity": 1}],
+        })  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    order = dict(answer.json())
+    assert order["status"] in CHANGEABLE, order["status"]
+    return order
+
+
+def lines_form(world: World, order: dict[str, Any], text: str = "", remove: int = 0) -> AppTest:
+    """The order's "Add or remove lines" form with `text` to add and the first `remove` lines
+    ticked for removal, not yet confirmed."""
+    app = search(open_page(console(world, "support"), "orders"), **{"Order id": order["id"]})
+    for line in order["lines"][:remove]:  # type: ignore[index]
+        label = f"Remove line {line['id']}: {line['quantity']} × {line['sku']}"
+        next(c for c in app.checkbox if c.label == label).check()
+    next(t for t in app.text_area if t.label.startswith("Lines to add")).set_value(text)
+    return app
+
+
+def change_lines(app: AppTest, confirmed: bool = True) -> AppTest:
+    if confirmed:
+        next(c for c in app.checkbox if c.label == "Yes, change the lines").check()
+    next(b for b in app.button if b.label == "Change lines").click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def order_lines(world: World, order_id: str) -> list[tuple[str, str, int]]:
+    with world.http() as http:
+        after = http.get(f"/v1/orders/{order_id}").json()
+    return [(line["id"], line["sku"], line["quantity"]) for line in after["lines"]]
+
+
+def test_adding_and_removing_lines_is_confirmed_and_decided_again(world: World) -> None:
+    order = an_order_before_release(world, 1)
+    before = order_lines(world, order["id"])
+    app = change_lines(lines_form(world, order, "APP-BBC-KHAKI x 3", remove=1), confirmed=False)
+    assert any("Tick the box" in w.value for w in app.warning)
+    assert order_lines(world, order["id"]) == before
+
+    app = change_lines(app)
+    after = order_lines(world, order["id"])
+    assert before[0] not in after  # the first line went
+    assert after[:-1] == before[1:]  # the others stayed as they were
+    assert after[-1][1:] == ("APP-BBC-KHAKI", 3)  # the new line, with an id of its own
+    assert after[-1][0] not in {line_id for line_id, _, _ in before}
+    assert any(f"{order['channel_order_id']} changed" in s.value for s in app.success)
+
+
+def test_a_sku_the_catalogue_does_not_know_is_refused_before_the_order_is_touched(
+    world: World,
+) -> None:
+    order = an_order_before_release(world, 2)
+    before = order_lines(world, order["id"])
+    app = change_lines(lines_form(world, order, "APP-BBC-KHAKI 1\nNO-SUCH-SKU 2"))
+    assert [e.value for e in app.error] == [
+        "Nothing was changed: NO-SUCH-SKU is not in the catalogue, so the order would be "
+        "rejected. Check the SKU."
+    ]
+    assert order_lines(world, order["id"]) == before
+
+
+def test_a_line_that_cannot_be_read_is_named_in_plain_words(world: World) -> None:
+    order = an_order_before_release(world, 3)
+    before = order_lines(world, order["id"])
+    app = change_lines(lines_form(world, order, "APP-BBC-KHAKI two"))
+    assert [e.value for e in app.error] == [
+        "Nothing was changed. Line 1 ('APP-BBC-KHAKI two') should be a SKU and a whole "
+        "quantity from 1 to 100,000, e.g. 'APP-BBC-BLACK 2'."
+    ]
+    assert order_lines(world, order["id"]) == before
+
+
+def test_removing_every_line_shows_the_apis_refusal_in_plain_words(world: World) -> None:
+    order = an_order_before_release(world, 4)
+    before = order_lines(world, order["id"])
+    app = change_lines(lines_form(world, order, remove=len(before)))
+    assert [e.value for e in app.error] == [
+        f"The order was not changed: order {order['id']} would have no lines; cancel it instead"
+    ]
+    assert order_lines(world, order["id"]) == before
+
+
+def test_an_empty_change_asks_for_a_line(world: World) -> None:
+    app = change_lines(lines_form(world, an_order_before_release(world, 5)))
+    assert any("Tick a line to remove or write a line to add" in w.value for w in app.warning)
