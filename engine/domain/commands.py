@@ -205,3 +205,11 @@ class RejectReturn(Command):
     return_id: str
     reason: str
     actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ReleaseDuePreorders(Command):
+    """Source the pre-orders whose product's release date has come (the worker runs it on a
+    schedule, `ordo preorders release` by hand). `today` defaults to the clock's date."""
+
+    today: date | None = None

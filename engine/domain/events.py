@@ -206,3 +206,17 @@ class RulesetPublished(Event):
     kind: str
     version_id: str
     by: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderResourced(Event):
+    """Part of an order's backordered remainder was sourced after the order went on: stock
+    arrived, or a pre-order's release date came. `lines` is units allocated per line now;
+    the new fulfilment orders follow as `shipment.status_changed` once released."""
+
+    name: ClassVar[str] = "order.resourced"
+    order_id: str
+    fulfillment_order_ids: list[str] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)
+    reason: str = ""

@@ -5,9 +5,11 @@ settings, the clock) and a list of scenarios. Each scenario is a list of steps r
 the real message bus and handlers on an in-memory unit of work: `order` (create and process),
 `cancel`, `modify`, `release_hold`, `pick`/`pack`/`ship`/`deliver` (a location's shipment),
 `adjust`, `receive`, `transfer`, `receive_transfer`, `expire` (after advancing the clock),
-`consolidate`, `advance` (move the clock). A step's `expect` checks the persisted state of
-the order it names (or the last one): status, allocations per line and location, backorders,
-shipments and carriers, hold or reject codes, trace fragments, stock counters.
+`consolidate`, `advance` (move the clock), `release_preorders` (the pre-order release the
+worker runs on a schedule, as of the clock's date or `today`). A step's `expect` checks the
+persisted state of the order it names (or the last one): status, allocations per line and
+location, backorders, shipments and carriers, hold or reject codes, trace fragments, stock
+counters, other orders' statuses (`orders`).
 
 `run_scenario_file(path)` is what `ordo rules test` and pytest call.
 """
@@ -218,14 +220,29 @@ def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
     )
 
 
-def _shipment_at(world: World, order_id: str, location: str) -> str:
+# Where a shipment already is once a step has been done to it: a location may ship an order
+# twice (a backordered remainder sourced later), and `ship` then means the one not yet shipped.
+_DONE = {
+    "pick": {ShipmentStatus.PICKED, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED},
+    "pack": {ShipmentStatus.PACKED, ShipmentStatus.SHIPPED},
+    "ship": {ShipmentStatus.SHIPPED},
+    "deliver": set(),
+}
+
+
+def _shipment_at(world: World, order_id: str, location: str, action: str = "ship") -> str:
     with world.uow:
-        for shipment in world.uow.shipments.for_order(order_id):
-            if (
-                shipment.location_code == location
-                and shipment.status is not ShipmentStatus.CANCELLED
-            ):
-                return str(shipment.id)
+        live = [
+            s
+            for s in world.uow.shipments.for_order(order_id)
+            if s.location_code == location and s.status is not ShipmentStatus.CANCELLED
+        ]
+    done = _DONE[action] | {ShipmentStatus.DELIVERED}
+    for shipment in live:
+        if shipment.status not in done:
+            return str(shipment.id)
+    if live:
+        return str(live[0].id)  # nothing left to move: the handler says why
     raise ScenarioError(f"order {order_id} has no shipment from {location}")
 
 
@@ -257,7 +274,7 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
         bus.handle(c.ReleaseOrder(order_id))
     elif action in ("pick", "pack", "ship", "deliver"):
         status = {"pick": "picked", "pack": "packed", "ship": "shipped", "deliver": "delivered"}
-        shipment = _shipment_at(world, order_id, str(arg["location"]))
+        shipment = _shipment_at(world, order_id, str(arg["location"]), action)
         bus.handle(c.UpdateShipment(shipment, status[action], str(arg.get("tracking", ""))))
     elif action == "adjust":
         bus.handle(c.AdjustStock(str(arg["sku"]), str(arg["location"]), int(arg["delta"])))
@@ -286,6 +303,8 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
         world.clock.now += timedelta(
             minutes=int(arg.get("minutes", 0)), days=int(arg.get("days", 0))
         )
+    elif action == "release_preorders":
+        bus.handle(c.ReleaseDuePreorders(_date(arg["today"]) if "today" in arg else None))
     elif action == "expire":
         bus.handle(c.ExpireReservations())
     elif action == "consolidate":
@@ -419,6 +438,9 @@ def run_scenario(
     if "settings" in scenario:
         # A scenario may override the file's settings (say, to compare two optimisers).
         spec = {**spec, "settings": {**(spec.get("settings") or {}), **scenario["settings"]}}
+    if "rulesets" in scenario:
+        # Or add rulesets of its own to the file's (say, a priority rule for one scenario).
+        spec = {**spec, "rulesets": [*(spec.get("rulesets") or []), *scenario["rulesets"]]}
     world = build_world(spec, base)
     steps = list(scenario.get("steps", []))
     if "order" in scenario:

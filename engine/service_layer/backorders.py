@@ -1,37 +1,450 @@
-"""Backorders: put orders waiting for stock back into the pipeline when stock arrives.
+"""Backorders: source what waits for stock once stock arrives, highest priority first.
 
-Kept apart from `handlers.py` (the order path) because it grows with the backorder and
-pre-order policies (which orders go first, what a partial arrival does), not with the order
-path's persistence.
+Two kinds of order wait for stock: one wholly backordered (nothing allocated yet) and one
+already on its way with some lines still backordered (its remainder). When stock of a SKU
+arrives (`stock.adjusted` with a positive delta: adjustments, receipts, received transfers),
+every order waiting for that SKU is visited in priority order (`rank`):
+
+- a wholly backordered order that can now be filled in full goes back to `received`, so the
+  status-changed event decides it again; one that cannot stays backordered rather than
+  trickling out in partial shipments as units arrive. The units it will take are set aside
+  for the rest of the pass (`Budget`): it reserves them only when it is decided.
+- a remainder is decided on its own (`resource_remainder`): the Decider sees an order holding
+  only the backordered lines with their remaining quantities, the allocations are reserved
+  atomically (`handlers.reserve_all`), become new fulfilment orders with carriers, and the
+  lines move from backordered to allocated. What stock does not cover stays backordered.
+
+The whole pass is one transaction; losing a reservation race rolls it back and runs it again
+against fresh stock. Kept apart from `handlers.py` (the order path) because it grows with the
+backorder and pre-order policies, not with the order path's persistence.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
 from engine.domain import events
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
+from engine.domain.operations import DecisionTrace
+from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.values import money
+from engine.pipeline.decide import Decider, Decision, backorder_promise
+from engine.service_layer.handlers import Clock, PipelineOptions, decide, new_id, reserve_all
 from engine.service_layer.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
 
-def on_stock_adjusted(event: events.StockAdjusted, uow: UnitOfWork) -> None:
-    """Stock arrived: orders wholly backordered on that SKU that can now be filled in full
-    go back to `received`, so the status-changed event decides them again (oldest first).
-    An order that still could not be filled stays backordered rather than trickling out in
-    partial shipments as units arrive."""
+S = OrderStatus
+# Orders already allocated and on their way whose backordered lines can still be sourced:
+# anything from reserved to partially shipped (shipped means nothing is left to send).
+LIVE = frozenset(
+    {S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED, S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED}
+)
+# Of those, the ones whose fulfilment orders have gone to the locations: a remainder's new
+# fulfilment orders follow them at once (manual release acts on `carrier_assigned` only).
+RELEASED_ALREADY = LIVE - {S.RESERVED, S.CARRIER_ASSIGNED}
+WAITING = LIVE | {S.BACKORDERED}
+PAGE = 500
+
+
+class Outcome(Enum):
+    UNCHANGED = "unchanged"
+    RESOURCED = "resourced"
+    LOST_RACE = "lost_race"
+
+
+# --- who goes first ---------------------------------------------------------------------------
+
+
+def latest_sourcing(uow: UnitOfWork, order_id: str) -> DecisionTrace | None:
+    """The order's most recent sourcing decision (the first one, or a later re-sourcing)."""
+    found = [t for t in uow.traces.for_order(order_id) if t.step == "sourcing"]
+    return max(
+        found, key=lambda t: (t.at, int(t.detail.get("order_version", 0)), t.id), default=None
+    )
+
+
+def rank(uow: UnitOfWork, order: Order, ruled: int | None = None) -> tuple[int, int, datetime, str]:
+    """Sort key of waiting orders contending for the same stock: the priority the reservation
+    rules gave the order (as recorded when it was decided, or `ruled` when the caller has
+    just asked the rules), then the channel's priority on the order, then oldest first (the
+    order id breaks a tie, so the answer never varies)."""
+    trace = latest_sourcing(uow, order.id)
+    recorded = int(trace.detail.get("reservation", {}).get("priority", 0)) if trace else 0
+    priority = recorded if ruled is None else max(recorded, ruled)
+    return (-priority, -order.priority, order.created_at, order.id)
+
+
+def by_rank(
+    uow: UnitOfWork, orders: Iterable[Order], ruled: Callable[[Order], int] | None = None
+) -> list[Order]:
+    keyed = [(rank(uow, o, ruled(o) if ruled else None), o) for o in orders]
+    return [order for _, order in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def waiting_orders(
+    uow: UnitOfWork, skus: Iterable[str], statuses: Iterable[OrderStatus] = WAITING
+) -> list[Order]:
+    """Orders in `statuses` with a backordered line of one of `skus`, each once."""
+    found: dict[str, Order] = {}
+    wanted = set(skus)
+    for sku in sorted(wanted):
+        for status in sorted(statuses):
+            offset = 0
+            while True:
+                page = uow.orders.search(status=status, sku=sku, limit=PAGE, offset=offset)
+                for order in page:
+                    if any(
+                        line.sku in wanted and line.status is LineStatus.BACKORDERED
+                        for line in order.lines
+                    ):
+                        found[order.id] = order
+                if len(page) < PAGE:
+                    break
+                offset += PAGE
+    return list(found.values())
+
+
+class Budget:
+    """Units of each SKU promised in this pass to orders sent back to `received`. They reserve
+    only when decided, after the pass, so later (lower-ranked) orders must not count on them."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.claimed: dict[str, int] = defaultdict(int)
+
+    def available(self, sku: str, channel: str) -> int:
+        on_shelves = sum(row.available_for(channel) for row in self.uow.stock.for_sku(sku))
+        return max(0, on_shelves - self.claimed[sku])
+
+    def fillable(self, order: Order) -> bool:
+        return all(
+            self.available(sku, order.channel) >= quantity
+            for sku, quantity in _wanted(order).items()
+        )
+
+    def claim(self, order: Order) -> None:
+        for sku, quantity in _wanted(order).items():
+            self.claimed[sku] += quantity
+
+
+def _wanted(order: Order) -> dict[str, int]:
+    wanted: dict[str, int] = defaultdict(int)
+    for line in order.lines:
+        wanted[line.sku] += line.quantity - line.quantity_cancelled
+    return wanted
+
+
+# --- stock arrived ----------------------------------------------------------------------------
+
+
+def on_stock_adjusted(
+    event: events.StockAdjusted,
+    uow: UnitOfWork,
+    decider: Decider,
+    clock: Clock,
+    options: PipelineOptions,
+) -> None:
+    """Stock of a SKU arrived: serve the orders waiting for it, highest ranked first."""
     if event.delta <= 0 or event.available <= 0:
         return
-    with uow:
-        waiting = uow.orders.search(status=OrderStatus.BACKORDERED, sku=event.sku, limit=100)
-        for order in sorted(waiting, key=lambda o: (o.created_at, o.id)):
-            if _fillable(uow, order):
-                order.transition(OrderStatus.RECEIVED, f"{event.sku} arrived")
-        uow.commit()
-
-
-def _fillable(uow: UnitOfWork, order: Order) -> bool:
-    wanted: dict[str, int] = {}
-    for line in order.lines:
-        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
-    return all(
-        sum(row.available_for(order.channel) for row in uow.stock.for_sku(sku)) >= quantity
-        for sku, quantity in wanted.items()
+    # Compile the published rulesets (first use only) before the transaction opens.
+    decider.registry.ensure_loaded()
+    reason = f"{event.sku} arrived"
+    for attempt in range(1, options.max_attempts + 1):
+        with uow:
+            now = clock()
+            if serve_waiting(uow, decider, now, options, event.sku, reason, attempt):
+                uow.commit()
+                return
+            uow.rollback()  # lost a reservation race: run the pass again on fresh stock
+    log.warning(
+        "stock of %s kept changing while serving its backorders (%d attempts); the next "
+        "arrival serves them",
+        event.sku,
+        options.max_attempts,
     )
+
+
+def serve_waiting(
+    uow: UnitOfWork,
+    decider: Decider,
+    now: datetime,
+    options: PipelineOptions,
+    sku: str,
+    reason: str,
+    attempt: int,
+) -> bool:
+    """One pass over the orders waiting for `sku`; False if a reservation lost a race."""
+    budget = Budget(uow)
+    for order in by_rank(uow, waiting_orders(uow, [sku])):
+        if order.status is S.BACKORDERED:
+            if budget.fillable(order):
+                order.transition(S.RECEIVED, reason)
+                budget.claim(order)
+            continue
+        outcome = resource_remainder(uow, order, decider, now, options, budget, reason, attempt)
+        if outcome is Outcome.LOST_RACE:
+            return False
+    return True
+
+
+# --- re-sourcing a remainder ------------------------------------------------------------------
+
+
+def remainder(uow: UnitOfWork, order: Order) -> dict[str, int]:
+    """Units of each backordered line in no live fulfilment order and not cancelled."""
+    placed: dict[str, int] = defaultdict(int)
+    for shipment in uow.shipments.for_order(order.id):
+        if shipment.status is not ShipmentStatus.CANCELLED:
+            for item in shipment.lines:
+                placed[item.order_line_id] += item.quantity
+    left = {}
+    for line in order.lines:
+        units = line.quantity - line.quantity_cancelled - placed[line.id]
+        if line.status is LineStatus.BACKORDERED and units > 0:
+            left[line.id] = units
+    return left
+
+
+def remainder_view(order: Order, quantities: Mapping[str, int]) -> Order:
+    """The order as the Decider should see it: only these lines, with these quantities."""
+    return Order(
+        id=order.id,
+        channel=order.channel,
+        channel_order_id=order.channel_order_id,
+        customer_id=order.customer_id,
+        ship_to=order.ship_to,
+        lines=[
+            OrderLine(line.id, line.sku, quantities[line.id], line.price)
+            for line in order.lines
+            if quantities.get(line.id, 0) > 0
+        ],
+        created_at=order.created_at,
+        email=order.email,
+        currency=order.currency,
+        service_level=order.service_level,
+        requested_date=order.requested_date,
+        priority=order.priority,
+        status=order.status,
+        holds=list(order.holds),
+    )
+
+
+def resource_remainder(
+    uow: UnitOfWork,
+    order: Order,
+    decider: Decider,
+    now: datetime,
+    options: PipelineOptions,
+    budget: Budget,
+    reason: str,
+    attempt: int = 1,
+    *,
+    record_unchanged: bool = False,
+) -> Outcome:
+    """Decide an order's backordered remainder on its own and apply what the Decider allocates.
+
+    The Decider's answer stands, fallbacks included: with the `backorder` fallback it
+    allocates what stock covers and the rest stays backordered; `dropship` ships the rest
+    from the vendor; `hold` (or a validation rule holding or rejecting the remainder) leaves
+    the whole remainder waiting, as the order is past the point where it could be held.
+    `record_unchanged` stores a trace even when nothing is allocated (a pre-order released
+    with nothing in stock becomes an ordinary backorder, with its promise from inbound)."""
+    left = remainder(uow, order)
+    if not left:
+        return Outcome.UNCHANGED
+    asked = dict(left)
+    # Units promised earlier in this pass to orders not yet decided are not this order's to
+    # take. Capped only then, so a `hold` fallback still sees the true shortfall otherwise.
+    taken: dict[str, int] = defaultdict(int)
+    for line in order.lines:
+        if line.id in asked and budget.claimed[line.sku]:
+            free = budget.available(line.sku, order.channel) - taken[line.sku]
+            asked[line.id] = max(0, min(asked[line.id], free))
+            taken[line.sku] += asked[line.id]
+    view = remainder_view(order, asked) if any(asked.values()) else None
+    decision = decide(view, uow, decider, now) if view is not None else None
+    if view is None or decision is None or not _applicable(decision):
+        if record_unchanged:
+            _record(uow, order, None, left, {}, now, reason, attempt)
+        return Outcome.UNCHANGED
+    if not reserve_all(uow, view, decision, now, options):
+        return Outcome.LOST_RACE
+    got: dict[str, int] = defaultdict(int)
+    for allocation in decision.allocations:
+        got[allocation.line_id] += allocation.quantity
+    shipments = _ship(uow, order, decision, now)
+    for line_id, units in left.items():
+        if got[line_id] >= units:
+            order.line(line_id).status = LineStatus.ALLOCATED
+    _record(uow, order, decision, left, got, now, reason, attempt)
+    order.events.append(
+        events.OrderResourced(order.id, [s.id for s in shipments], dict(got), reason)
+    )
+    return Outcome.RESOURCED
+
+
+def _applicable(decision: Decision) -> bool:
+    return decision.outcome not in ("rejected", "held") and bool(decision.allocations)
+
+
+def _ship(
+    uow: UnitOfWork, order: Order, decision: Decision, now: datetime
+) -> list[FulfillmentOrder]:
+    """The decision's fulfilment orders, released at once if the order's already were."""
+    shipments = []
+    for planned in decision.shipments:
+        shipment = FulfillmentOrder(
+            id=new_id("ful"),
+            order_id=order.id,
+            location_code=planned.location_code,
+            lines=[ShipmentLine(a.line_id, a.sku, a.quantity) for a in planned.lines],
+            created_at=now,
+            carrier=planned.carrier,
+            service=planned.service,
+            rate=money(planned.rate),
+            promised_date=planned.promised_date,
+        )
+        uow.shipments.add(shipment)
+        shipments.append(shipment)
+    if order.status in RELEASED_ALREADY and shipments:
+        for shipment in shipments:
+            shipment.move(ShipmentStatus.RELEASED, now)
+        order.events.append(events.OrderReleased(order.id, [s.id for s in shipments]))
+    return shipments
+
+
+def _record(
+    uow: UnitOfWork,
+    order: Order,
+    decision: Decision | None,
+    left: Mapping[str, int],
+    got: Mapping[str, int],
+    now: datetime,
+    reason: str,
+    attempt: int,
+) -> None:
+    """Store the re-sourcing as the order's latest sourcing (and carrier) decision. Its
+    backorders are every unit still waiting, so the latest sourcing trace always accounts
+    for the whole order: ordered = allocated + backordered + cancelled."""
+    previous = latest_sourcing(uow, order.id)
+    # A new version: the trace must sort after the decision it amends even at the same instant.
+    order.version += 1
+    trace: Mapping[str, Any] = decision.trace if decision is not None else {}
+    backorders = _still_waiting(uow, order, decision, left, got, previous, now)
+    detail = {
+        "outcome": decision.outcome if decision is not None else "unchanged",
+        "resourced": True,
+        "reason": reason,
+        "attempt": attempt,
+        "remainder": dict(left),
+        "reservation": trace.get("reservation", {}),
+        "sourcing": trace.get("sourcing", {}),
+        "optimiser": trace.get("optimiser", {}),
+        "fallback": trace.get("fallback", {}),
+        "allocations": [
+            {
+                "line": a.line_id,
+                "sku": a.sku,
+                "location": a.location_code,
+                "quantity": a.quantity,
+                "reserved": a.reserve,
+            }
+            for a in (decision.allocations if decision is not None else ())
+        ],
+        "backorders": backorders,
+        "cost": decision.cost if decision is not None else 0.0,
+        "order_version": order.version,
+    }
+    if decision is None and previous is not None:
+        # Nothing decided: the priority the order was ranked by stays on record.
+        detail["reservation"] = previous.detail.get("reservation", {})
+    ruleset, version = _first_ruleset(trace, "sourcing")
+    outcome = str(detail["outcome"])
+    uow.traces.add(
+        DecisionTrace(new_id("trc"), order.id, "sourcing", ruleset, version, now, outcome, detail)
+    )
+    if decision is not None and decision.shipments:
+        ruleset, version = _first_ruleset(trace, "carrier")
+        uow.traces.add(
+            DecisionTrace(
+                new_id("trc"),
+                order.id,
+                "carrier",
+                ruleset,
+                version,
+                now,
+                "assigned",
+                dict(trace.get("carriers", {})),
+            )
+        )
+    dates = [s.promised_date for s in uow.shipments.for_order(order.id) if s.promised_date]
+    dates += [date.fromisoformat(b["promised_date"]) for b in backorders if b["promised_date"]]
+    if dates:
+        order.promised_date = max(dates)
+
+
+def _still_waiting(
+    uow: UnitOfWork,
+    order: Order,
+    decision: Decision | None,
+    left: Mapping[str, int],
+    got: Mapping[str, int],
+    previous: DecisionTrace | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Every unit still backordered after this re-sourcing, with how it waits: as the Decider
+    said for lines it saw, else as the previous decision said. A pre-order whose product is
+    out by now waits as a backorder, promised from inbound supply."""
+    decided = {b.line_id: b for b in decision.backorders} if decision is not None else {}
+    before = {
+        str(b["line"]): b for b in (previous.detail.get("backorders", []) if previous else [])
+    }
+    today = now.date()
+    waiting = []
+    for line_id, units in left.items():
+        short = units - got.get(line_id, 0)
+        if short <= 0:
+            continue
+        line = order.line(line_id)
+        mode, promised = "backorder", None
+        if line_id in decided:
+            mode, promised = decided[line_id].mode, decided[line_id].promised_date
+        elif line_id in before:
+            mode = str(before[line_id].get("mode", "backorder"))
+            stored = before[line_id].get("promised_date")
+            promised = date.fromisoformat(str(stored)) if stored else None
+        product = uow.products.get(line.sku)
+        release = product.preorder_release if product is not None else None
+        if mode == "preorder" and (release is None or release <= today):
+            mode = "backorder"
+            promised = backorder_promise(line.sku, short, uow.inbound.for_sku(line.sku), today)
+        waiting.append(
+            {
+                "line": line_id,
+                "sku": line.sku,
+                "quantity": short,
+                "mode": mode,
+                "promised_date": promised.isoformat() if promised else None,
+            }
+        )
+    return waiting
+
+
+def _first_ruleset(trace: Mapping[str, Any], section: str) -> tuple[str, int]:
+    """The first ruleset a step of the decision ran, with its version (for the trace row)."""
+    if section == "carrier":
+        rulesets = [
+            rs for shipment in trace.get("carriers", {}).values() for rs in shipment["rulesets"]
+        ]
+    else:
+        rulesets = list(trace.get(section, {}).get("rulesets", []))
+    if rulesets:
+        return str(rulesets[0].get("ruleset", "")), int(rulesets[0].get("version", 0))
+    return "", 0

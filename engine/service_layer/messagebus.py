@@ -102,7 +102,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     # Imported here, not at the top, because handlers import this module's types.
     from engine.domain import commands as c
     from engine.domain import events as e
-    from engine.service_layer import backorders, handlers, inventory, lifecycle
+    from engine.service_layer import backorders, handlers, inventory, lifecycle, preorders
 
     command_handlers: dict[type[Command], Handler] = {
         c.CreateOrder: handlers.create_order,
@@ -118,6 +118,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.TransferStock: inventory.transfer_stock,
         c.ReceiveTransfer: inventory.receive_transfer,
         c.ExpireReservations: inventory.expire_reservations,
+        c.ReleaseDuePreorders: preorders.release_due_preorders,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],
