@@ -127,6 +127,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
     from engine.service_layer import alerts, notifications
     from engine.service_layer.outbox import OutboxRelay
+    from engine.service_layer.preorders import PreorderReleaser
 
     settings, uows = container.settings, container.uow_factory
     if container.rulesets is None:
@@ -176,7 +177,9 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         tickers=[w.RegistryRefresher(uows, container.rulesets),
                  alerts.LatenessClock(uows, LatenessFlags(), every=timedelta(minutes=1),
                                       past_promise=open_past_promise),
-                 w.Janitor(SqlOutboxStore(container.engine), container.event_bus)],
+                 w.Janitor(SqlOutboxStore(container.engine), container.event_bus),
+                 # Pre-orders whose product is out today are sourced (hourly at most).
+                 *([PreorderReleaser(container.bus.handle)] if container.bus is not None else [])],
         config=w.WorkerConfig(tick_seconds=10),
     )  # fmt: skip
 
