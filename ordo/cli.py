@@ -209,6 +209,40 @@ def worker(
         run_workers(build_workers(container, name=name, concurrency=concurrency))
 
 
+preorders_app = typer.Typer(help="Pre-orders waiting for their release date.")
+app.add_typer(preorders_app, name="preorders")
+
+
+@preorders_app.command("release")
+def preorders_release(
+    ctx: typer.Context,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            "--today",
+            formats=["%Y-%m-%d"],
+            help="Release what is out by this date (YYYY-MM-DD), not after today.",
+            show_default="today",
+        ),
+    ] = None,
+) -> None:
+    """Source the pre-orders whose product is out (the worker also does this every hour).
+
+    A wholly pre-ordered order is decided again; a pre-order line of an order already on its
+    way is sourced on its own. Running it twice releases nothing twice."""
+    from engine.domain.commands import ReleaseDuePreorders
+
+    settings = _settings(ctx)
+    with build_app_container(settings) as container:
+        done = container.bus.handle(ReleaseDuePreorders(today.date() if today else None))
+    say = _out()
+    say.print(f"pre-orders out by {done.today.isoformat()}: {done.count} released")
+    for order_id in done.released:
+        say.print(f"  {order_id}: decided again, now {done.statuses.get(order_id, '?')}")
+    for order_id in done.resourced:
+        say.print(f"  {order_id}: pre-order lines sourced")
+
+
 @app.command("simulate")
 def simulate(
     ctx: typer.Context,
