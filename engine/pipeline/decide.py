@@ -26,6 +26,7 @@ from engine.domain.orders import Order
 from engine.pipeline import optimiser
 from engine.pipeline.candidates import (
     LineCandidates,
+    ReservationPolicy,
     Screen,
     SourcingActions,
     line_candidates,
@@ -170,7 +171,38 @@ class Decider:
         )
         self._estimates: dict[tuple[tuple[int, ...], int, bool], float] = {}
         self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
+        self._product_facts: dict[str, tuple[Product | None, dict[str, Any]]] = {}
         self._points: dict[str, tuple[Location, tuple[float, float, float] | None]] = {}
+        # The last `locations` passed in, indexed by code (see `_by_code`).
+        self._locations: tuple[tuple[Location, ...], dict[str, Location]] = ((), {})
+        self._versions: tuple[RulesetSnapshot | None, dict[str, int]] = (None, {})
+
+    def _by_code(self, locations: Sequence[Location]) -> dict[str, Location]:
+        """Locations by code, indexed once while the caller passes the same ones (the
+        simulation passes one list for every order; a request passes its own)."""
+        key = tuple(locations)
+        if key != self._locations[0]:
+            self._locations = (key, {loc.code: loc for loc in key})
+        # A copy: the capacity re-plan and callers must never see each other's changes.
+        return dict(self._locations[1])
+
+    def _versions_of(self, snapshot: RulesetSnapshot) -> dict[str, int]:
+        """`snapshot.versions`, built once per snapshot; a fresh dict for each Decision."""
+        if self._versions[0] is not snapshot:
+            self._versions = (snapshot, dict(snapshot.versions))
+        return dict(self._versions[1])
+
+    def _described(self, product: Product | None, sku: str) -> dict[str, Any]:
+        """A product's facts, cached while the same object is passed in (as `_base_facts`).
+        Rules only read facts, so orders of the same product share one dict."""
+        cached = self._product_facts.get(sku)
+        if cached is not None and cached[0] is product:
+            return cached[1]
+        facts = F.product_facts(product, sku)
+        if len(self._product_facts) > 100_000:
+            self._product_facts.clear()
+        self._product_facts[sku] = (product, facts)
+        return facts
 
     def _point(self, location: Location) -> tuple[float, float, float] | None:
         """A location's coordinates for `_Context.distance`, cached while the same object is
@@ -233,7 +265,7 @@ class Decider:
             order.ship_to.postal_code, order.ship_to.country, order.ship_to.lat, order.ship_to.lon
         )
         facts = {
-            "order": F.order_facts(order, products, ship_to),
+            "order": F.order_facts(order, products, ship_to, self._described),
             "customer": F.customer_facts(customer, order.customer_id),
         }
         ctx = _Context(
@@ -242,7 +274,7 @@ class Decider:
             facts,
             now,
             snap,
-            {loc.code: loc for loc in locations},
+            self._by_code(locations),
             ship_to,
             self._point,
         )
@@ -250,7 +282,7 @@ class Decider:
             {
                 "order_id": order.id,
                 "at": now.isoformat(),
-                "versions": dict(snap.versions),
+                "versions": self._versions_of(snap),
                 "ship_to_coordinates": list(ship_to) if ship_to else None,
             }
         )
@@ -269,7 +301,7 @@ class Decider:
                 order.id,
                 verdict.code,
                 verdict.message,
-                versions=dict(snap.versions),
+                versions=self._versions_of(snap),
                 trace=ctx.trace,
             )
         released = {} if shipments_today is None else shipments_today
@@ -303,12 +335,16 @@ class Decider:
         group = customer.group if customer else ""
         line_facts = {line["id"]: line for line in ctx.facts["order"]["lines"]}
         policies, reservation_traces = {}, {}
+        # Reservation rules are per line ("half the boots are for the marketplace"), but
+        # when no reservation ruleset reads `line` every line gets the same answer.
+        each_line = any(rs.reads("line") for rs in snap.of("reservation"))
+        reserved: tuple[ReservationPolicy, list[dict[str, Any]]] | None = None
         for line in sourced:
-            # Reservation rules are per line: "half the boots are for the marketplace".
-            facts = {**ctx.facts, "line": line_facts[line.id]}
-            rules = run(snap, "reservation", facts, now, trace=False)
-            policies[line.id] = reservation_policy(rules, order.channel, group)
-            reservation_traces[line.id] = rules.traces
+            if reserved is None or each_line:
+                facts = {**ctx.facts, "line": line_facts[line.id]}
+                rules = run(snap, "reservation", facts, now, trace=False)
+                reserved = (reservation_policy(rules, order.channel, group), rules.traces)
+            policies[line.id], reservation_traces[line.id] = reserved
         priority = max((p.priority for p in policies.values()), default=0)
         caps = [
             int(f.args.get("n", self.settings.max_shipments)) for f in sourcing.of("max_shipments")
@@ -478,7 +514,7 @@ class Decider:
                 "insufficient_stock",
                 "not enough stock: " + ", ".join(f"line {k} short {v}" for k, v in short.items()),
                 priority=priority,
-                versions=dict(ctx.snapshot.versions),
+                versions=self._versions_of(ctx.snapshot),
                 trace=ctx.trace,
             )
         for line_id, qty in short.items():
@@ -519,7 +555,7 @@ class Decider:
             cost=round(plan.cost, 4),
             shipping_cost=round(sum(s.rate for s in shipments), 2),
             priority=priority,
-            versions=dict(ctx.snapshot.versions),
+            versions=self._versions_of(ctx.snapshot),
             trace=ctx.trace,
         )
 

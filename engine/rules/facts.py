@@ -7,7 +7,7 @@ the rule language's base units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.domain.catalog import Customer, Location, Product
@@ -68,13 +68,15 @@ def order_facts(
     order: Order,
     products: Mapping[str, Product],
     coordinates: tuple[float, float] | None = None,
+    describe: Callable[[Product | None, str], dict[str, Any]] = product_facts,
 ) -> dict[str, Any]:
-    """The `order` root; `coordinates` are the ship-to's (lat, lon) when the caller knows them."""
+    """The `order` root; `coordinates` are the ship-to's (lat, lon) when the caller knows them,
+    `describe` gives a line's product facts (the Decider passes a cached `product_facts`)."""
     lines = []
     weight = 0.0
     hazmat = False
     for line in order.lines:
-        product = product_facts(products.get(line.sku), line.sku)
+        product = describe(products.get(line.sku), line.sku)
         weight += product["weight"] * line.quantity
         hazmat = hazmat or product["hazmat"]
         lines.append(

@@ -39,6 +39,18 @@ class CompiledRuleset:
     kind: str
     version: int
     program: dsl.Ruleset
+    # The fact roots its rules read (`order`, `line`, ...), so the pipeline can evaluate a
+    # ruleset once for facts that differ only in a root it never reads; None when unknown.
+    roots: frozenset[str] | None = field(default=None, init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        refs = getattr(getattr(self.program, "program", None), "refs", None)
+        if refs is not None:
+            roots = frozenset(ref.name for ref in refs.values() if ref.kind == "root")
+            object.__setattr__(self, "roots", roots)
+
+    def reads(self, root: str) -> bool:
+        return self.roots is None or root in self.roots
 
 
 @dataclass(frozen=True)
