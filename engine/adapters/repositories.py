@@ -55,6 +55,7 @@ from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
 _BY_KEY: dict[type, Select[Any]] = {}
+_BY_KEYS: dict[type, Select[Any]] = {}
 _LINES_OF_ORDERS = (
     select(orm.order_lines)
     .where(orm.order_lines.c.order_id.in_(bindparam("order_ids", expanding=True)))
@@ -66,6 +67,26 @@ _ORDER_WITH_LINES = (
     .outerjoin(orm.order_lines, orm.order_lines.c.order_id == orm.orders.c.id)
     .where(orm.orders.c.id == bindparam("k_id"))
     .order_by(orm.order_lines.c.position)
+)
+_ORDER_BY_CHANNEL_ID = (
+    select(orm.orders, *(c.label(f"l_{c.name}") for c in orm.order_lines.c))
+    .outerjoin(orm.order_lines, orm.order_lines.c.order_id == orm.orders.c.id)
+    .where(
+        orm.orders.c.channel == bindparam("k_channel"),
+        orm.orders.c.channel_order_id == bindparam("k_channel_order_id"),
+    )
+    .order_by(orm.order_lines.c.position)
+)
+_RELEASED_STATUSES = [ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]
+_RELEASED_ON = (
+    select(orm.fulfillment_orders.c.location_code, func.count())
+    .where(
+        orm.fulfillment_orders.c.location_code.in_(bindparam("k_codes", expanding=True)),
+        orm.fulfillment_orders.c.created_at >= bindparam("k_start"),
+        orm.fulfillment_orders.c.created_at < bindparam("k_end"),
+        orm.fulfillment_orders.c.status.not_in(_RELEASED_STATUSES),
+    )
+    .group_by(orm.fulfillment_orders.c.location_code)
 )
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -138,6 +159,35 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         # so nothing this transaction has not yet written can change what the SELECT returns.
         found = self._run(self._by_key(), params, flush=False)
         return found[0] if found else None
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, T]:
+        """One `IN` query for every key this transaction does not hold yet (single-column keys;
+        composite ones go one by one)."""
+        wanted = list(dict.fromkeys(keys))
+        if len(self.key_columns) != 1:
+            return super().get_many(wanted)
+        found: dict[K, T] = {}
+        missing = []
+        for key in wanted:
+            held = self._new.get(key) or (self._loaded[key][0] if key in self._loaded else None)
+            if held is not None:
+                found[key] = self._track(held)
+            else:
+                missing.append(key)
+        if missing:
+            # No flush, as in `_get`: none of these keys is pending or held.
+            for item in self._run(self._by_keys(), {"k_keys": missing}, flush=False):
+                found[self.key_of(item)] = item
+        return {key: found[key] for key in wanted if key in found}
+
+    @classmethod
+    def _by_keys(cls) -> Select[Any]:
+        stmt = _BY_KEYS.get(cls)
+        if stmt is None:
+            column = cls.table.c[cls.key_columns[0]]
+            stmt = select(cls.table).where(column.in_(bindparam("k_keys", expanding=True)))
+            _BY_KEYS[cls] = stmt
+        return stmt
 
     @classmethod
     def _by_key(cls) -> Select[Any]:
@@ -322,17 +372,7 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         # One JOINed query instead of the order and then its lines: every order the pipeline
         # and the API touch is fetched this way, and on PostgreSQL the round trip is the cost.
         rows = self._execute(_ORDER_WITH_LINES, {"k_id": key}).mappings().all()
-        if not rows:
-            return None
-        order = {c.name: rows[0][c.name] for c in orm.orders.c}
-        lines = [
-            {c.name: r[f"l_{c.name}"] for c in orm.order_lines.c}
-            for r in rows
-            if r["l_id"] is not None
-        ]
-        item = self.build(order, lines)
-        self._loaded[key] = (item, self.dump(item))
-        return item
+        return self._one_with_lines(rows)
 
     def _children(self, keys: list[str]) -> dict[str, list[Row]]:
         grouped: dict[str, list[Row]] = {}
@@ -350,11 +390,31 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         for item in self._new.values():
             if (item.channel, item.channel_order_id) == (channel, channel_order_id):
                 return self._track(item)
-        c = self.table.c
-        found = self._query(
-            and_(c.channel == channel, c.channel_order_id == channel_order_id), limit=1
-        )
-        return found[0] if found else None
+        # Asked once per ingested order: a statement built once (building it cost more than
+        # SQLite takes to run it), and the order's lines in the same round trip.
+        self.flush()
+        rows = self._execute(
+            _ORDER_BY_CHANNEL_ID, {"k_channel": channel, "k_channel_order_id": channel_order_id}
+        ).mappings()
+        return self._one_with_lines(rows.all())
+
+    def _one_with_lines(self, rows: Sequence[Any]) -> Order | None:
+        """The order of JOINed order-and-lines rows (lines labelled `l_<column>`), held in
+        this transaction's identity map."""
+        if not rows:
+            return None
+        key = rows[0]["id"]
+        if key in self._loaded:
+            return self._track(self._loaded[key][0])
+        order = {c.name: rows[0][c.name] for c in orm.orders.c}
+        lines = [
+            {c.name: r[f"l_{c.name}"] for c in orm.order_lines.c}
+            for r in rows
+            if r["l_id"] is not None
+        ]
+        item = self.build(order, lines)
+        self._loaded[key] = (item, self.dump(item))
+        return self._track(item)
 
     def search(
         self,
@@ -460,17 +520,20 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
 
     def count_released_on(self, location_code: str, day: date) -> int:
         """Fulfilment orders created that day at the location, neither pending nor cancelled."""
+        return self.count_released_on_many([location_code], day)[location_code]
+
+    def count_released_on_many(self, location_codes: Iterable[str], day: date) -> dict[str, int]:
+        """The counts of several locations in one grouped query (a query per location was a
+        round trip per candidate warehouse on every order)."""
+        codes = list(dict.fromkeys(location_codes))
+        if not codes:
+            return {}
         self.flush()
-        c = self.table.c
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
-        stmt = select(func.count()).where(
-            c.location_code == location_code,
-            c.created_at >= start,
-            c.created_at < end,
-            c.status.not_in([ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]),
-        )
-        return int(self._execute(stmt).scalar_one())
+        params = {"k_codes": codes, "k_start": start, "k_end": end}
+        counted = {row[0]: int(row[1]) for row in self._execute(_RELEASED_ON, params)}
+        return {code: counted.get(code, 0) for code in codes}
 
 
 class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):

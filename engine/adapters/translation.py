@@ -182,7 +182,11 @@ def product_row(p: Product) -> Row:
         "name": p.name,
         "price": p.price,
         "weight_kg": p.weight_kg,
-        "dimensions": asdict(p.dimensions),
+        "dimensions": {
+            "length_cm": p.dimensions.length_cm,
+            "width_cm": p.dimensions.width_cm,
+            "height_cm": p.dimensions.height_cm,
+        },
         "hazmat": p.hazmat,
         "category": p.category,
         "tags": sorted(p.tags),
@@ -341,7 +345,10 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "order_id": s.order_id,
         "location_code": s.location_code,
         "status": str(s.status),
-        "lines": [asdict(line) for line in s.lines],
+        "lines": [
+            {"order_line_id": line.order_line_id, "sku": line.sku, "quantity": line.quantity}
+            for line in s.lines
+        ],
         "carrier": s.carrier,
         "service": s.service,
         "rate": s.rate,
@@ -349,7 +356,10 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "tracking_number": s.tracking_number,
         "label_format": s.label_format,
         "label": s.label,
-        "tracking": [{**asdict(t), "at": _iso(t.at)} for t in s.tracking],
+        "tracking": [
+            {"at": _iso(t.at), "code": t.code, "description": t.description, "location": t.location}
+            for t in s.tracking
+        ],
         "created_at": s.created_at,
         "shipped_at": s.shipped_at,
         "delivered_at": s.delivered_at,

@@ -74,9 +74,10 @@ def order_lines(
     validation then rejects by name). A line naming a kit becomes one line per component
     (`<line>.<n>`): a kit has no stock of its own, so sourcing, reservation and shipping
     work on what actually sits on the shelves."""
+    products = uow.products.get_many(data.sku for data in lines)
     built = []
     for number, data in enumerate(lines, start=start):
-        product = uow.products.get(data.sku)
+        product = products.get(data.sku)
         price = data.price
         if price is None:
             price = product.price if product else money(0)
@@ -95,10 +96,8 @@ def _kit_lines(
     catalogue prices, so the order's total (which rules read) and refunds per line still
     add up to what the customer paid for the kit."""
     components = sorted(kit.kit_components.items())
-    weights = {}
-    for sku, _units in components:
-        component = uow.products.get(sku)
-        weights[sku] = component.price if component is not None else Decimal(0)
+    known = uow.products.get_many(sku for sku, _units in components)
+    weights = {sku: known[sku].price if sku in known else Decimal(0) for sku, _ in components}
     if sum(weights.values()) <= 0:
         weights = {sku: Decimal(1) for sku, _ in components}  # no prices: share evenly
     whole = sum(weights[sku] * units for sku, units in components)
@@ -114,8 +113,26 @@ def _kit_lines(
     ]
 
 
-def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, clock: Clock) -> str:
-    """Store a new order as `received`; the `order.received` event starts the pipeline."""
+def create_order(
+    cmd: commands.CreateOrder,
+    uow: UnitOfWork,
+    clock: Clock,
+    decider: Decider | None = None,
+    options: PipelineOptions | None = None,
+    bus: Any = None,
+) -> str:
+    """Store a new order as `received`; the `order.received` event starts the pipeline.
+
+    When the pipeline runs in this process (`bus` hands `order.received` to nothing but
+    `on_order_received`), the order is decided in the same transaction as it is created:
+    one transaction instead of two, and nothing read twice. The outbox carries the same
+    events in the same order as the two transactions would have written. If a reservation
+    loses a race, the order is stored `received` and the pipeline's retries take over."""
+    inline = decider is not None and options is not None and _pipeline_in_process(bus)
+    if inline:
+        assert decider is not None
+        # Compile the published rulesets (first use only) before the transaction opens.
+        decider.registry.ensure_loaded()
     with uow:
         if uow.orders.get_by_channel_id(cmd.channel, cmd.channel_order_id) is not None:
             raise Conflict(
@@ -135,10 +152,27 @@ def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, clock: Clock) -> st
             requested_date=cmd.requested_date,
             priority=cmd.priority,
         )
-        order.events.append(events.OrderReceived(order.id, order.channel))
+        received = events.OrderReceived(order.id, order.channel)
+        order.events.append(received)
         uow.orders.add(order)
+        if inline:
+            assert decider is not None and options is not None
+            if _decide_and_apply(uow, order, decider, clock, options, attempt=1):
+                uow.commit()
+                uow.acted_on(received)
+                return order.id
+            # Lost a race for stock: store the order undecided; `process_order` retries.
+            uow.rollback()
+            uow.orders.add(order)
         uow.commit()
         return order.id
+
+
+def _pipeline_in_process(bus: Any) -> bool:
+    """Whether `order.received` is handled here and only by the pipeline (not left to a
+    worker, and no other subscriber that deciding at creation would skip)."""
+    subscribers = getattr(bus, "event_handlers", {}).get(events.OrderReceived, [])
+    return list(subscribers) == [on_order_received]
 
 
 # --- process_order ----------------------------------------------------------------------------
@@ -146,14 +180,18 @@ def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, clock: Clock) -> st
 
 class _ReleasedToday(Mapping[str, int]):
     """Shipments released today per location, counted only for locations the Decider asks
-    about (it screens stocked locations, not all of them)."""
+    about (it asks for the locations a plan uses, not all of them). The first question
+    counts every location in `likely` at once: one grouped query instead of one per
+    location."""
 
-    def __init__(self, uow: UnitOfWork, day: date) -> None:
+    def __init__(self, uow: UnitOfWork, day: date, likely: Sequence[str] = ()) -> None:
         self.uow, self.day, self.cache = uow, day, dict[str, int]()
+        self.likely = likely
 
     def __getitem__(self, code: str) -> int:
         if code not in self.cache:
-            self.cache[code] = self.uow.shipments.count_released_on(code, self.day)
+            wanted = [code, *(c for c in self.likely if c not in self.cache)]
+            self.cache.update(self.uow.shipments.count_released_on_many(wanted, self.day))
         return self.cache[code]
 
     def __iter__(self) -> Iterator[str]:
@@ -166,24 +204,22 @@ class _ReleasedToday(Mapping[str, int]):
 def decide(order: Order, uow: UnitOfWork, decider: Decider, now: datetime) -> Decision:
     """Load what the Decider needs for one order and ask it (no writes)."""
     skus = sorted({line.sku for line in order.lines})
-    products: dict[str, Product] = {}
-    for sku in skus:
-        product = uow.products.get(sku)
-        if product is not None:
-            products[sku] = product
+    products = uow.products.get_many(skus)
 
     def inbound() -> list[InboundSupply]:
         return [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
 
+    stock = uow.stock.for_skus(skus)
+    stocked = sorted({row.location_code for row in stock})
     return decider.decide(
         order,
         uow.customers.get(order.customer_id),
         products,
         list(uow.locations.list(limit=100_000)),
-        SnapshotStockView(uow.stock.for_skus(skus)),
+        SnapshotStockView(stock),
         now,
         inbound=inbound,
-        shipments_today=_ReleasedToday(uow, now.date()),
+        shipments_today=_ReleasedToday(uow, now.date(), stocked),
         waived_holds=frozenset(h.code for h in order.holds if not h.active),
     )
 
@@ -206,10 +242,7 @@ def process_order(
                 raise NotFound("order", cmd.order_id)
             if order.status not in DECIDABLE:
                 return str(order.status)
-            now = clock()
-            decision = decide(order, uow, decider, now)
-            if reserve_all(uow, order, decision, now, options):
-                _apply(uow, order, decision, now, attempt, options)
+            if _decide_and_apply(uow, order, decider, clock, options, attempt):
                 uow.commit()
                 return str(order.status)
             # Lost a race for stock: roll back what this attempt reserved and decide again.
@@ -224,6 +257,24 @@ def process_order(
         )
         uow.commit()
         return str(order.status)
+
+
+def _decide_and_apply(
+    uow: UnitOfWork,
+    order: Order,
+    decider: Decider,
+    clock: Clock,
+    options: PipelineOptions,
+    attempt: int,
+) -> bool:
+    """Decide, reserve and record one attempt inside the caller's transaction; False when a
+    reservation lost a race (the caller rolls back)."""
+    now = clock()
+    decision = decide(order, uow, decider, now)
+    if not reserve_all(uow, order, decision, now, options):
+        return False
+    _apply(uow, order, decision, now, attempt, options)
+    return True
 
 
 def reserve_all(

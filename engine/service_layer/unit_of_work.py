@@ -8,7 +8,7 @@ in-memory one (unit tests, simulation: it never touches live data) and the SQLAl
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -53,6 +53,16 @@ class Repository(abc.ABC, Generic[K, T]):
     def get(self, key: K) -> T | None:
         item = self._get(key)
         return None if item is None else self._track(item)
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, T]:
+        """The entities of `keys` that exist, by key. Adapters answer it in one query: an
+        order's products fetched one SKU at a time were a round trip per line."""
+        found = {}
+        for key in dict.fromkeys(keys):
+            item = self.get(key)
+            if item is not None:
+                found[key] = item
+        return found
 
     @abc.abstractmethod
     def _add(self, item: T) -> None: ...
@@ -134,6 +144,10 @@ class ShipmentRepository(Repository[str, FulfillmentOrder]):
     @abc.abstractmethod
     def count_released_on(self, location_code: str, day: date) -> int: ...
 
+    def count_released_on_many(self, location_codes: Iterable[str], day: date) -> dict[str, int]:
+        """`count_released_on` for several locations (one grouped query in the adapters)."""
+        return {code: self.count_released_on(code, day) for code in dict.fromkeys(location_codes)}
+
 
 class ReturnRepository(Repository[str, Return]):
     @abc.abstractmethod
@@ -203,6 +217,7 @@ class UnitOfWork(abc.ABC):
     def __init__(self) -> None:
         self._recorded: list[Event] = []
         self._committed: list[Event] = []
+        self._acted_on: list[Event] = []
 
     def __enter__(self) -> UnitOfWork:
         self._recorded.clear()
@@ -242,7 +257,18 @@ class UnitOfWork(abc.ABC):
         while self._recorded:
             yield self._recorded.pop(0)
 
+    def acted_on(self, event: Event) -> None:
+        """The handler already did, in this same transaction, what the in-process subscriber
+        of `event` would do next (an order decided as it was created): the event is in the
+        outbox like any other, for subscribers elsewhere, but is not handed back to the
+        in-process bus. Call it after `commit`."""
+        self._acted_on.append(event)
+
     def collect_new_events(self) -> Iterator[Event]:
         """Events of committed transactions, for the in-process bus to dispatch."""
         while self._committed:
-            yield self._committed.pop(0)
+            event = self._committed.pop(0)
+            if any(event is done for done in self._acted_on):
+                continue
+            yield event
+        self._acted_on.clear()
