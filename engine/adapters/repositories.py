@@ -78,7 +78,7 @@ _ORDER_BY_CHANNEL_ID = (
     .order_by(orm.order_lines.c.position)
 )
 _RELEASED_STATUSES = [ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]
-_RELEASED_ON = (
+_RELEASED_ON: Select[Any] = (
     select(orm.fulfillment_orders.c.location_code, func.count())
     .where(
         orm.fulfillment_orders.c.location_code.in_(bindparam("k_codes", expanding=True)),
