@@ -79,7 +79,7 @@ _ORDER_BY_CHANNEL_ID = (
 )
 _RELEASED_STATUSES = [ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]
 _RELEASED_ON: Select[Any] = (
-    select(orm.fulfillment_orders.c.location_code, func.count())
+    select(orm.fulfillment_orders.c.location_code, func.count().label("released"))
     .where(
         orm.fulfillment_orders.c.location_code.in_(bindparam("k_codes", expanding=True)),
         orm.fulfillment_orders.c.created_at >= bindparam("k_start"),
@@ -532,7 +532,8 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
         params = {"k_codes": codes, "k_start": start, "k_end": end}
-        counted = {row[0]: int(row[1]) for row in self._execute(_RELEASED_ON, params)}
+        rows = self._execute(_RELEASED_ON, params).mappings()
+        counted = {row["location_code"]: int(row["released"]) for row in rows}
         return {code: counted.get(code, 0) for code in codes}
 
 
