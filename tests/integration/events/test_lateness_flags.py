@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from engine.adapters.migrations import downgrade, upgrade
 from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.fulfilment import FulfillmentOrder
+from engine.domain.orders import Hold, OrderStatus
 from engine.service_layer.alerts import LatenessClock
 from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
 from tests.support import builders as b
@@ -185,3 +186,30 @@ def test_downgrading_puts_the_markers_back_where_the_older_clock_looks(
     upgrade(database_url)
     assert table_rows(database_url, orm.audit_log) == []
     assert len(table_rows(database_url, orm.lateness_flags)) == 1
+
+
+def test_a_long_hold_is_reported_once_and_a_later_hold_of_the_same_order_again(
+    database_url: str, a_worker_clock: WorkerClock
+) -> None:
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    first = NOW - timedelta(hours=30)
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        held = [Hold("fraud", "score 91", placed_at=first)]
+        uow.orders.add(b.a_plain_order(7, status=OrderStatus.HELD, holds=held))
+        uow.commit()
+    assert a_worker_clock(database_url).tick(NOW) == 1
+    assert a_worker_clock(database_url).tick(NOW + timedelta(hours=1)) == 0
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        order = uow.orders.get("O-7")
+        assert order is not None
+        order.holds = [Hold("fraud", "score 91", placed_at=first, released_at=NOW),
+                       Hold("address", "no such street", placed_at=NOW)]  # fmt: skip
+        uow.commit()
+    assert a_worker_clock(database_url).tick(NOW + timedelta(hours=25)) == 1
+    engine.dispose()
+    flags = [row[:3] for row in table_rows(database_url, orm.lateness_flags)]
+    assert flags == [
+        ("order", "O-7", f"held:{first.isoformat()}"),
+        ("order", "O-7", f"held:{NOW.isoformat()}"),
+    ]
