@@ -13,8 +13,9 @@ whose product is out by `today`:
 
 Orders are served highest ranked first (`backorders.rank`), so when stock is short the
 reservation rules' priority wins over age. A line is due only if it was decided as a
-pre-order before its product's release date: once decided on or after it, it is not released
-again, so running the command twice releases nothing twice. The worker runs it on a schedule
+pre-order while its product was not out (a launch moved up counts from the new date): once
+decided with the product out, it is not released again, so running the command twice
+releases nothing twice. The worker runs it on a schedule
 (`PreorderReleaser`); `ordo preorders release` runs it by hand.
 """
 
@@ -146,25 +147,27 @@ def _release(
 
 
 def _due_lines(uow: UnitOfWork, order: Order, released: Mapping[str, date | None]) -> list[str]:
-    """Backordered lines decided as pre-orders before their product came out."""
+    """Backordered lines decided as pre-orders of a product not yet out then (promised for a
+    later day than the decision's), whose product is out now. A line decided again once the
+    product was out is sourced, or waits as a backorder, and is never due again."""
     trace = backorders.latest_sourcing(uow, order.id)
     if trace is None:
         return []
     decided_on = trace.at.date()
-    preordered = {
-        str(b["line"]) for b in trace.detail.get("backorders", []) if b.get("mode") == "preorder"
+    waiting_for_launch = {
+        str(b["line"])
+        for b in trace.detail.get("backorders", [])
+        if b.get("mode") == "preorder"
+        and b.get("promised_date")
+        and date.fromisoformat(str(b["promised_date"])) > decided_on
     }
-    due = []
-    for line in order.lines:
-        release = released.get(line.sku)
-        if (
-            line.id in preordered
-            and line.status is LineStatus.BACKORDERED
-            and release is not None
-            and decided_on < release
-        ):
-            due.append(line.id)
-    return due
+    return [
+        line.id
+        for line in order.lines
+        if line.id in waiting_for_launch
+        and line.status is LineStatus.BACKORDERED
+        and released.get(line.sku) is not None
+    ]
 
 
 class PreorderReleaser:
