@@ -153,6 +153,7 @@ def replay(
     limit: int,
     digests: Digests | None,
     profiler: cProfile.Profile | None,
+    trace: bool = True,
 ) -> tuple[int, float]:
     """Decide the first `limit` orders as the replay does; (orders, CPU seconds in decide)."""
     ledger = world.ledger()
@@ -182,12 +183,13 @@ def replay(
             order.created_at,
             inbound=inbound,
             shipments_today=shipments,
+            trace=trace,
         )
         cpu += time.process_time() - started
         if profiler:
             profiler.disable()
         if digests:
-            digests.add(decision, with_trace=True)
+            digests.add(decision, with_trace=trace)
         if decision.outcome in SOURCED:
             for allocation in decision.allocations:
                 if allocation.reserve:
@@ -211,12 +213,15 @@ def run(args: argparse.Namespace) -> None:
     profiler = cProfile.Profile() if args.profile else None
     # A fresh Decider per pass, as each replay builds one: its caches start cold every time.
     # The first pass computes the digests; the best pass is the least disturbed by others.
-    done, cpu = replay(world, build_decider(spec), args.orders, digests, profiler)
+    done, cpu = replay(world, build_decider(spec), args.orders, digests, profiler, args.trace)
     passes = [cpu]
     for _ in range(args.repeat - 1):
-        passes.append(replay(world, build_decider(spec), args.orders, None, None)[1])
-    figures = digests.report(with_trace=True)
-    print(f"orders: {done}  optimiser: {args.optimiser}  passes: {len(passes)}")
+        decider = build_decider(spec)
+        passes.append(replay(world, decider, args.orders, None, None, args.trace)[1])
+    figures = digests.report(with_trace=args.trace)
+    print(
+        f"orders: {done}  optimiser: {args.optimiser}  passes: {len(passes)}  trace: {args.trace}"
+    )
     per = ", ".join(f"{1e6 * c / done:,.0f}" for c in passes)
     print(f"decide CPU: {1e6 * min(passes) / done:,.0f} µs/decision (best; every pass: {per})")
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(digests.outcomes.items())))
@@ -240,6 +245,12 @@ def main() -> None:
         default=0,
         metavar="N",
         help="cProfile the decide calls and print the top N functions",
+    )
+    parser.add_argument(
+        "--no-trace",
+        dest="trace",
+        action="store_false",
+        help="decide with trace=False (the core and hits digests must not change)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="passes; the best is shown")
     parser.add_argument("--sort", default="tottime", help="pstats sort key (default tottime)")

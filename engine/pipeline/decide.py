@@ -116,6 +116,8 @@ class _Context:
     # Each location's (lat, lon) in radians with the cosine of its latitude, shared by every
     # decision of one Decider (see `Decider._point`).
     point: Callable[[Location], tuple[float, float, float] | None]
+    # False: the trace keeps only which rules matched (see `Decider.decide`).
+    full: bool = True
     distances: dict[str, float] = field(default_factory=dict)
     trace: dict[str, Any] = field(default_factory=dict)
     origin: tuple[float, float, float] | None = None
@@ -259,7 +261,12 @@ class Decider:
         shipments_today: Mapping[str, int] | None = None,
         snapshot: RulesetSnapshot | None = None,
         waived_holds: frozenset[str] = frozenset(),
+        trace: bool = True,
     ) -> Decision:
+        """Decide one order. With `trace=False` the Decision is the same but its trace keeps
+        only which rules matched, under each step's `rulesets` as in the full trace (what the
+        simulation counts for millions of orders); what is stored for an order is the full
+        trace, which explains every candidate, quote and rule."""
         snap = snapshot or self.registry.snapshot
         ship_to = _coordinates(
             order.ship_to.postal_code, order.ship_to.country, order.ship_to.lat, order.ship_to.lon
@@ -277,23 +284,28 @@ class Decider:
             self._by_code(locations),
             ship_to,
             self._point,
+            trace,
         )
-        ctx.trace.update(
-            {
-                "order_id": order.id,
-                "at": now.isoformat(),
-                "versions": self._versions_of(snap),
-                "ship_to_coordinates": list(ship_to) if ship_to else None,
+        rules = run(snap, "validation", facts, now, trace)
+        verdict = validate(facts["order"], rules, waived_holds)
+        if trace:
+            ctx.trace.update(
+                {
+                    "order_id": order.id,
+                    "at": now.isoformat(),
+                    "versions": self._versions_of(snap),
+                    "ship_to_coordinates": list(ship_to) if ship_to else None,
+                }
+            )
+            ctx.trace["validation"] = {
+                "outcome": verdict.outcome,
+                "code": verdict.code,
+                "message": verdict.message,
+                "rule": verdict.rule,
+                **verdict.trace,
             }
-        )
-        verdict = validate(facts["order"], run(snap, "validation", facts, now), waived_holds)
-        ctx.trace["validation"] = {
-            "outcome": verdict.outcome,
-            "code": verdict.code,
-            "message": verdict.message,
-            "rule": verdict.rule,
-            **verdict.trace,
-        }
+        else:
+            ctx.trace["validation"] = {"rulesets": rules.traces}
         if verdict.outcome != "pass":
             outcome = "rejected" if verdict.outcome == "reject" else "held"
             return Decision(
@@ -318,7 +330,7 @@ class Decider:
         shipments_today: Mapping[str, int],
     ) -> Decision:
         order, now, snap = ctx.order, ctx.now, ctx.snapshot
-        sourcing = run(snap, "sourcing", ctx.facts, now)
+        sourcing = run(snap, "sourcing", ctx.facts, now, ctx.full)
         today = now.date()
         preorder_lines = [
             line
@@ -376,24 +388,28 @@ class Decider:
             for code, count in full.items():
                 capacity = ctx.locations[code].daily_capacity
                 screens[code] = Screen(False, f"daily capacity reached ({count}/{capacity})")
-        ctx.trace["reservation"] = {
-            "rulesets": reservation_traces,
-            "priority": priority,
-            "held_back_by": sorted({rule for p in policies.values() for rule in p.rules}),
-        }
-        ctx.trace["sourcing"] = {
-            "rulesets": sourcing.traces,
-            "max_shipments": max_shipments,
-            "lines": {c.line_id: c.to_trace(problem.unit_cost) for c in per_line},
-            "preordered_lines": [line.id for line in preorder_lines],
-        }
-        ctx.trace["optimiser"] = {
-            "method": plan.method,
-            "cost": round(plan.cost, 4),
-            "requested": self.settings.optimiser,
-            "allocations": plan.allocations,
-            "unfilled": {k: v for k, v in plan.unfilled.items() if v},
-        }
+        if ctx.full:
+            ctx.trace["reservation"] = {
+                "rulesets": reservation_traces,
+                "priority": priority,
+                "held_back_by": sorted({rule for p in policies.values() for rule in p.rules}),
+            }
+            ctx.trace["sourcing"] = {
+                "rulesets": sourcing.traces,
+                "max_shipments": max_shipments,
+                "lines": {c.line_id: c.to_trace(problem.unit_cost) for c in per_line},
+                "preordered_lines": [line.id for line in preorder_lines],
+            }
+            ctx.trace["optimiser"] = {
+                "method": plan.method,
+                "cost": round(plan.cost, 4),
+                "requested": self.settings.optimiser,
+                "allocations": plan.allocations,
+                "unfilled": {k: v for k, v in plan.unfilled.items() if v},
+            }
+        else:
+            ctx.trace["reservation"] = {"rulesets": reservation_traces}
+            ctx.trace["sourcing"] = {"rulesets": sourcing.traces}
         allocations = [
             optimiser_alloc
             for line in sourced
@@ -502,11 +518,12 @@ class Decider:
                 loaded.append(inbound() if callable(inbound) else inbound)
             return loaded[0]
 
-        ctx.trace["fallback"] = {
-            "mode": mode if short else None,
-            "rule": fallbacks[0].label() if fallbacks and short else None,
-            "short": short,
-        }
+        if ctx.full:
+            ctx.trace["fallback"] = {
+                "mode": mode if short else None,
+                "rule": fallbacks[0].label() if fallbacks and short else None,
+                "short": short,
+            }
         if short and mode == "hold":
             return Decision(
                 "held",
@@ -592,16 +609,19 @@ class Decider:
                     "distance": distance,
                 },
             }
-            rules = run(ctx.snapshot, "carrier", facts, ctx.now)
+            rules = run(ctx.snapshot, "carrier", facts, ctx.now, ctx.full)
             choice = choose_carrier(
-                quotes, rules, ctx.order.requested_date, ctx.order.service_level
+                quotes, rules, ctx.order.requested_date, ctx.order.service_level, ctx.full
             )
-            carrier_trace[code] = {
-                **choice.trace,
-                "rulesets": rules.traces,
-                "distance_km": round(distance, 1),
-                "weight_kg": round(weight, 3),
-            }
+            if ctx.full:
+                carrier_trace[code] = {
+                    **choice.trace,
+                    "rulesets": rules.traces,
+                    "distance_km": round(distance, 1),
+                    "weight_kg": round(weight, 3),
+                }
+            else:
+                carrier_trace[code] = {"rulesets": rules.traces}
             q = choice.quote
             shipments.append(
                 PlannedShipment(

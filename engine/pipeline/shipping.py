@@ -35,8 +35,14 @@ def _meets(quote: Quote, requested: date | None, max_transit: int | None) -> boo
 
 
 def choose_carrier(
-    quotes: Sequence[Quote], rules: RuleRun, requested: date | None, service_level: str
+    quotes: Sequence[Quote],
+    rules: RuleRun,
+    requested: date | None,
+    service_level: str,
+    trace: bool = True,
 ) -> CarrierChoice:
+    """The chosen quote (None when none can take the shipment) and why; without `trace`,
+    the choice's trace is left empty (every quote's line in it is most of its cost)."""
     excluded: dict[str, str] = {}
     scores: dict[str, float] = {}
     kept: list[Quote] = []
@@ -83,7 +89,9 @@ def choose_carrier(
     reason = note or (f"{mode}" + (" meeting promise" if must_meet and pool is not kept else ""))
     if chosen is None:
         reason = "no carrier service can take this shipment"
-    trace = {
+    if not trace:
+        return CarrierChoice(chosen, reason, {})
+    explained = {
         "mode": mode,
         "rules": [f.label() for f in rules.fired],
         "quotes": [
@@ -102,4 +110,4 @@ def choose_carrier(
         "chosen": None if chosen is None else f"{chosen.carrier}/{chosen.service}",
         "reason": reason,
     }
-    return CarrierChoice(chosen, reason, trace)
+    return CarrierChoice(chosen, reason, explained)
