@@ -100,7 +100,7 @@ def show_settings(ctx: typer.Context) -> None:
     # Plain lines, not a table: long URLs must not be cut at the terminal's width.
     for name in Settings.model_fields:
         variable = f"ORDO_{name.upper()}"
-        typer.echo(f"{variable:<26} {shown_value(settings, name)}  [{sources[name]}]")
+        typer.echo(f"{variable:<30} {shown_value(settings, name)}  [{sources[name]}]")
 
 
 @app.command("demo")
