@@ -177,16 +177,29 @@ def _quote(
     base = service.base_rate(zone, parcel.weight_kg)
     if base is None:
         return None
+    cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
+    return _priced(card, zone, service, base, parcel.hazmat, oversize, ship_date(now, cutoff))
+
+
+def _priced(
+    card: RateCard,
+    zone: int,
+    service: ServiceCard,
+    base: float,
+    hazmat: bool,
+    oversize: bool,
+    leaves: date,
+) -> Quote:
+    """The quote of a service whose base rate and ship date are known: nothing else of the
+    parcel counts, which is what lets `CarrierCatalog.quotes` share quotes between parcels."""
     surcharges: dict[str, float] = {}
-    if parcel.hazmat and card.hazmat_fee:
+    if hazmat and card.hazmat_fee:
         surcharges["hazmat"] = card.hazmat_fee
     if oversize and not service.oversize_ok:
         surcharges["oversize"] = card.oversize_fee
     subtotal = base + sum(surcharges.values())
     if card.fuel_percent:
         surcharges["fuel"] = round(subtotal * card.fuel_percent / 100, 2)
-    cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
-    leaves = ship_date(now, cutoff)
     transit = service.transit_days.get(zone, max(service.transit_days.values()))
     return Quote(
         carrier=card.code,
@@ -203,6 +216,12 @@ def _quote(
     )
 
 
+# A quote depends on the parcel only through (card, service, zone, base rate, hazmat,
+# oversize, ship date): the key of the memo a caller may keep between calls to `quotes`.
+QuoteKey = tuple[int, int, int, float, bool, bool, date]
+QUOTE_MEMO_LIMIT = 50_000
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierCatalog:
     """Every rate card the pipeline may use; immutable, shared by concurrent decisions."""
@@ -210,18 +229,43 @@ class CarrierCatalog:
     cards: tuple[RateCard, ...]
 
     def quotes(
-        self, parcel: Parcel, now: datetime, location_cutoff: time | None = None
+        self,
+        parcel: Parcel,
+        now: datetime,
+        location_cutoff: time | None = None,
+        memo: dict[QuoteKey, Quote] | None = None,
     ) -> list[Quote]:
+        """Every service's quote for the parcel, in card and service order.
+
+        With a `memo` (a dict the caller keeps), quotes are shared between parcels that get
+        the same one (see `QuoteKey`): a quote is immutable, so treat its surcharges as
+        read-only too."""
         found = []
-        for card in self.cards:
-            if parcel.hazmat and not card.hazmat:
+        hazmat = parcel.hazmat
+        for c, card in enumerate(self.cards):
+            if hazmat and not card.hazmat:
                 continue
             # The zone is the card's, not the service's: look it up once per card.
             zone = card.zone(parcel.distance_km, parcel.postal_code)
-            for service in card.services:
-                priced = _quote(card, zone, service, parcel, now, location_cutoff)
-                if priced is not None:
-                    found.append(priced)
+            oversize = card.oversize_cm > 0 and parcel.longest_side_cm > card.oversize_cm
+            for s, service in enumerate(card.services):
+                base = service.base_rate(zone, parcel.weight_kg)
+                if base is None:
+                    continue
+                cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
+                leaves = ship_date(now, cutoff)
+                if memo is None:
+                    found.append(_priced(card, zone, service, base, hazmat, oversize, leaves))
+                    continue
+                key = (c, s, zone, base, hazmat, oversize, leaves)
+                priced = memo.get(key)
+                if priced is None:
+                    if len(memo) >= QUOTE_MEMO_LIMIT:
+                        memo.clear()
+                    priced = memo[key] = _priced(
+                        card, zone, service, base, hazmat, oversize, leaves
+                    )
+                found.append(priced)
         return found
 
     def estimate(self, parcel: Parcel) -> float:

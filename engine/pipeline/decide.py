@@ -33,7 +33,7 @@ from engine.pipeline.candidates import (
     reservation_policy,
     screen_location,
 )
-from engine.pipeline.carriers import CarrierCatalog, Parcel, ship_date
+from engine.pipeline.carriers import CarrierCatalog, Parcel, Quote, QuoteKey, ship_date
 from engine.pipeline.decision import (
     FALLBACKS,
     OUTCOMES,
@@ -172,6 +172,8 @@ class Decider:
             prefix for card in carriers.cards for prefix in card.zones_by_prefix
         )
         self._estimates: dict[tuple[tuple[int, ...], int, bool], float] = {}
+        # Quotes shared by shipments in the same zone, weight break and ship date.
+        self._quotes: dict[QuoteKey, Quote] = {}
         self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
         self._product_facts: dict[str, tuple[Product | None, dict[str, Any]]] = {}
         self._points: dict[str, tuple[Location, tuple[float, float, float] | None]] = {}
@@ -597,7 +599,7 @@ class Decider:
             )
             distance = ctx.distance(code)
             parcel = Parcel(weight, distance, ctx.order.ship_to.postal_code, hazmat, longest)
-            quotes = self.carriers.quotes(parcel, ctx.now, ctx.locations[code].cutoff)
+            quotes = self.carriers.quotes(parcel, ctx.now, ctx.locations[code].cutoff, self._quotes)
             facts = {
                 **ctx.facts,
                 "shipment": {
