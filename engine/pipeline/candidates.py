@@ -35,6 +35,11 @@ class ReservationPolicy:
     safety: tuple[tuple[int, Test, str], ...] = ()
     fences: tuple[tuple[float | None, int, Test, str], ...] = ()
     priority: int = 0
+    # The safety stock answer per location code: a policy serves one order, whose location
+    # facts do not change, and every line of the order asks about the same locations.
+    _safety_at: dict[str, tuple[int, str] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def rules(self) -> list[str]:
@@ -43,11 +48,21 @@ class ReservationPolicy:
     def held_back(self, location: Mapping[str, Any], base: int) -> tuple[int, list[str]]:
         """Units withheld at a location from `base` available, with the rules responsible."""
         units, why = 0, []
-        for amount, test, rule in self.safety:
-            if test is None or test(location):
-                units += amount
-                why.append(rule)
-                break
+        code = location["code"]
+        if code in self._safety_at:
+            strongest = self._safety_at[code]
+        else:
+            strongest = self._safety_at[code] = next(
+                (
+                    (amount, rule)
+                    for amount, test, rule in self.safety
+                    if test is None or test(location)
+                ),
+                None,
+            )
+        if strongest is not None:
+            units += strongest[0]
+            why.append(strongest[1])
         for percent, amount, test, rule in self.fences:
             if test is not None and not test(location):
                 continue
@@ -98,13 +113,13 @@ class SourcingActions:
     """The fired sourcing actions about locations, split once per order by what they do."""
 
     constraints: tuple[Fired, ...]  # require and exclude, in policy order
-    prefers: tuple[Fired, ...]
+    prefers: tuple[tuple[Test, float, str], ...]  # (test, weight, rule), in policy order
 
     @classmethod
     def of(cls, sourcing: RuleRun) -> SourcingActions:
         return cls(
             tuple(f for f in sourcing.fired if f.kind in ("require", "exclude")),
-            tuple(sourcing.of("prefer")),
+            tuple((f.test, float(f.args.get("weight", 0)), f.rule) for f in sourcing.of("prefer")),
         )
 
 
@@ -121,18 +136,20 @@ def screen_location(
         return Screen(
             False, f"daily capacity reached ({shipments_today}/{location.daily_capacity})"
         )
+    # `fired.test` rather than `fired.applies`: this runs for every location of every order.
     for fired in actions.constraints:
+        test = fired.test
         if fired.kind == "require":
-            if not fired.applies(facts):
+            if test is not None and not test(facts):
                 return Screen(False, f"fails requirement of rule '{fired.rule}'")
-        elif fired.applies(facts):
+        elif test is None or test(facts):
             return Screen(False, f"excluded by rule '{fired.rule}'")
-    screen = Screen(True)
-    for fired in actions.prefers:
-        if fired.applies(facts):
-            screen.score += float(fired.args.get("weight", 0))
-            screen.preferred_by.append(fired.rule)
-    return screen
+    score, preferred_by = 0.0, []
+    for test, weight, rule in actions.prefers:
+        if test is None or test(facts):
+            score += weight
+            preferred_by.append(rule)
+    return Screen(True, "", score, preferred_by)
 
 
 @dataclass(frozen=True, slots=True)

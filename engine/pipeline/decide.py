@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
@@ -465,15 +465,27 @@ class Decider:
         order_weight = sum(ctx.unit_weight(lc.sku) * lc.quantity for lc in per_line) or 1.0
         hazmat = bool(ctx.facts["order"]["hazmat"])
         postal = ctx.order.ship_to.postal_code
+        today = ctx.now.date()
         fixed: dict[str, float] = {}
         per_kg: dict[str, float] = {}
+        # Locations share a few zone tuples and cut-offs: price and date each once per order.
+        estimates: dict[tuple[int, ...], tuple[float, float]] = {}
+        late: dict[time, int] = {}
         for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
             distance = ctx.distance(code)
             zones = self._zones_at(distance, postal)
-            light = self._estimate(zones, 0.5, hazmat)
-            full = self._estimate(zones, order_weight, hazmat)
+            priced = estimates.get(zones)
+            if priced is None:
+                priced = estimates[zones] = (
+                    self._estimate(zones, 0.5, hazmat),
+                    self._estimate(zones, order_weight, hazmat),
+                )
+            light, full = priced
             # Past the cut-off a location ships a day (or a weekend) later.
-            late_days = (ship_date(ctx.now, ctx.locations[code].cutoff) - ctx.now.date()).days
+            cutoff = ctx.locations[code].cutoff
+            late_days = late.get(cutoff)
+            if late_days is None:
+                late_days = late[cutoff] = (ship_date(ctx.now, cutoff) - today).days
             fixed[code] = (
                 s.split_penalty + s.cost_per_km * distance + light + s.late_day_penalty * late_days
             )
