@@ -29,6 +29,7 @@ from enum import Enum
 from typing import Any
 
 from engine.domain import events
+from engine.domain.errors import Conflict
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.operations import DecisionTrace
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
@@ -160,11 +161,14 @@ def on_stock_adjusted(
         with uow:
             now = clock()
             if serve_waiting(uow, decider, now, options, event.sku, reason, attempt):
-                uow.commit()
+                try:
+                    uow.commit()
+                except Conflict:
+                    continue  # another pass changed one of these orders meanwhile: read again
                 return
             uow.rollback()  # lost a reservation race: run the pass again on fresh stock
     log.warning(
-        "stock of %s kept changing while serving its backorders (%d attempts); the next "
+        "stock or orders of %s kept changing while serving its backorders (%d attempts); the next "
         "arrival serves them",
         event.sku,
         options.max_attempts,

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.domain import commands
-from engine.domain.errors import DomainError
+from engine.domain.errors import Conflict, DomainError
 from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.pipeline.decide import Decider
 from engine.service_layer import backorders
@@ -82,7 +82,10 @@ def release_due_preorders(
         result = PreorderRelease(today)
         with uow:
             if _release(uow, decider, now, today, options, attempt, result):
-                uow.commit()
+                try:
+                    uow.commit()
+                except Conflict:
+                    continue  # an order changed since this run read it: read again
                 break
             uow.rollback()  # lost a reservation race: run the pass again on fresh stock
     else:
@@ -127,8 +130,12 @@ def _release(
     def ruled(order: Order) -> int:
         # A pre-order line had no reservation policy when decided (nothing was sourced for
         # it), so its priority is asked now, with the product out, as sourcing will ask it.
-        view = backorders.remainder_view(order, backorders.remainder(uow, order))
-        return decide(view, uow, decider, now).priority if view.lines else 0
+        left = backorders.remainder(uow, order)
+        return (
+            decide(backorders.remainder_view(order, left), uow, decider, now).priority
+            if left
+            else 0
+        )
 
     for order in backorders.by_rank(uow, due, ruled):
         if order.status in WHOLLY_WAITING:

@@ -91,6 +91,8 @@ def pipeline(database_url: str) -> Iterator[Pipeline]:
         uow.customers.add(Customer("c1", "ann@example.com"))
         uow.customers.add(Customer("gold", "gil@example.com", tier="gold"))
         uow.stock.add(Stock("JEANS", "NJ", on_hand=2))
+        # Rows for every place stock arrives: creating a row is not what these tests race.
+        uow.stock.add(Stock("JEANS", "PA", on_hand=0))
         uow.stock.add(Stock("CONSOLE", "NJ", on_hand=1))
         uow.commit()
     decider = Decider(
