@@ -274,6 +274,9 @@ def resource_remainder(
             taken[line.sku] += asked[line.id]
     view = remainder_view(order, asked) if any(asked.values()) else None
     decision = decide(view, uow, decider, now) if view is not None else None
+    if decision is not None and decision.outcome in ("rejected", "held"):
+        # Visible to an operator: a rule refusing the remainder alone keeps it waiting.
+        log.info("remainder of %s not sourced: %s", order.id, decision.message or decision.code)
     if view is None or decision is None or not _applicable(decision):
         if record_unchanged:
             _record(uow, order, None, left, {}, now, reason, attempt)
