@@ -105,9 +105,23 @@ class Quote:
     promised_date: date
     hazmat_ok: bool
     surcharges: Mapping[str, float] = field(default_factory=dict)
+    # "carrier/service", and the facts carrier rules see: built once per quote, because a
+    # memo of `CarrierCatalog.quotes` hands one quote to many shipments.
+    label: str = field(init=False, repr=False, compare=False)
+    _facts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", f"{self.carrier}/{self.service}")
 
     def facts(self) -> dict[str, Any]:
-        """The `carrier` candidate as carrier rules see it."""
+        """The `carrier` candidate as carrier rules see it (one dict per quote: read only)."""
+        facts = self._facts
+        if facts is None:
+            facts = self._describe()
+            object.__setattr__(self, "_facts", facts)
+        return facts
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "code": self.carrier,
             "name": self.carrier_name,

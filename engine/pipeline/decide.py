@@ -92,8 +92,19 @@ def backorder_promise(
     sku: str, quantity: int, inbound: Sequence[InboundSupply], today: date
 ) -> date | None:
     """The day inbound supply of `sku` (any location) first covers `quantity`, if ever."""
+    return _first_cover(sku, quantity, _by_arrival(inbound), today)
+
+
+def _by_arrival(inbound: Sequence[InboundSupply]) -> list[InboundSupply]:
+    return sorted(inbound, key=lambda s: (s.expected_on, s.id))
+
+
+def _first_cover(
+    sku: str, quantity: int, arriving: Sequence[InboundSupply], today: date
+) -> date | None:
+    """`backorder_promise` over inbound supply already in order of arrival."""
     total = 0
-    for supply in sorted(inbound, key=lambda s: (s.expected_on, s.id)):
+    for supply in arriving:
         if supply.sku != sku or supply.received:
             continue
         total += supply.quantity
@@ -527,9 +538,9 @@ class Decider:
         loaded: list[Sequence[InboundSupply]] = []
 
         def supplies() -> Sequence[InboundSupply]:
-            # Inbound supply matters only for a shortfall: load it then, and once.
+            # Inbound supply matters only for a shortfall: load (and order) it then, once.
             if not loaded:
-                loaded.append(inbound() if callable(inbound) else inbound)
+                loaded.append(_by_arrival(inbound() if callable(inbound) else inbound))
             return loaded[0]
 
         if ctx.full:
@@ -565,7 +576,7 @@ class Decider:
                         line.sku,
                         qty,
                         "backorder",
-                        backorder_promise(line.sku, qty, supplies(), today),
+                        _first_cover(line.sku, qty, supplies(), today),
                     )
                 )
         shipments = self._shipments(ctx, allocations)

@@ -47,23 +47,28 @@ def choose_carrier(
     scores: dict[str, float] = {}
     kept: list[Quote] = []
     # Split once, not per quote: a shipment has a quote for every service of every card.
-    constraints = [f for f in rules.fired if f.kind in ("restrict", "exclude")]
-    prefers = rules.of("prefer")
+    constraints = [
+        (f.kind == "restrict", f.test, f.rule)
+        for f in rules.fired
+        if f.kind in ("restrict", "exclude")
+    ]
+    prefers = [(f.test, float(f.args.get("weight", 0))) for f in rules.of("prefer")]
     for q in quotes:
-        key = f"{q.carrier}/{q.service}"
+        key = q.label
         facts = q.facts()
         verdict = ""
-        for fired in constraints:
-            if fired.kind == "restrict" and not fired.applies(facts):
-                verdict = f"not allowed by rule '{fired.rule}'"
-            elif fired.kind == "exclude" and fired.applies(facts):
-                verdict = f"excluded by rule '{fired.rule}'"
+        for restrict, test, rule in constraints:
+            holds = test is None or test(facts)
+            if restrict and not holds:
+                verdict = f"not allowed by rule '{rule}'"
+            elif not restrict and holds:
+                verdict = f"excluded by rule '{rule}'"
             if verdict:
                 break
         if verdict:
             excluded[key] = verdict
             continue
-        scores[key] = sum(float(f.args.get("weight", 0)) for f in prefers if f.applies(facts))
+        scores[key] = sum(weight for test, weight in prefers if test is None or test(facts))
         kept.append(q)
     choose = rules.of("choose")
     mode = str(choose[0].args.get("mode", "cheapest")) if choose else "cheapest"
@@ -80,10 +85,10 @@ def choose_carrier(
             mode, note = "fastest", "no service meets the promise; fastest chosen"
 
     def cheapest(q: Quote) -> tuple[float, date, str, str]:
-        return (q.rate - scores[f"{q.carrier}/{q.service}"], q.promised_date, q.carrier, q.service)
+        return (q.rate - scores[q.label], q.promised_date, q.carrier, q.service)
 
     def fastest(q: Quote) -> tuple[date, float, str, str]:
-        return (q.promised_date, q.rate - scores[f"{q.carrier}/{q.service}"], q.carrier, q.service)
+        return (q.promised_date, q.rate - scores[q.label], q.carrier, q.service)
 
     chosen = (min(pool, key=fastest if mode == "fastest" else cheapest)) if pool else None
     reason = note or (f"{mode}" + (" meeting promise" if must_meet and pool is not kept else ""))
@@ -101,13 +106,13 @@ def choose_carrier(
                 "rate": q.rate,
                 "transit_days": q.transit_days,
                 "promised_date": q.promised_date.isoformat(),
-                "score": scores.get(f"{q.carrier}/{q.service}", 0.0),
+                "score": scores.get(q.label, 0.0),
                 "surcharges": dict(q.surcharges),
             }
             for q in quotes
         ],
         "excluded": excluded,
-        "chosen": None if chosen is None else f"{chosen.carrier}/{chosen.service}",
+        "chosen": None if chosen is None else chosen.label,
         "reason": reason,
     }
     return CarrierChoice(chosen, reason, explained)
