@@ -150,6 +150,10 @@ class Dataset:
 
 def dumps(value: Any, indent: int | None = None) -> str:
     """Deterministic JSON: sorted keys, no spaces, dates and decimals as text."""
+    if indent is None:
+        # One encoder for every record: `json.dumps` with options builds a new one per call,
+        # and a replay writes a line per order.
+        return _COMPACT.encode(value)
     separators = (",", ": ") if indent else (",", ":")
     return json.dumps(value, sort_keys=True, separators=separators, indent=indent, default=_plain)
 
@@ -169,6 +173,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, frozenset | set | tuple):
         return sorted(value) if isinstance(value, frozenset | set) else list(value)
     raise TypeError(f"cannot write {type(value).__name__} to a data set")
+
+
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plain)
 
 
 def iso_utc(moment: datetime) -> str:
@@ -210,7 +217,7 @@ def to_order(record: dict[str, Any]) -> Order:
                 id=line["id"],
                 sku=line["sku"],
                 quantity=line["quantity"],
-                price=Decimal(line["price"]),
+                price=_price(line["price"]),
             )
             for line in record["lines"]
         ],
@@ -223,6 +230,23 @@ def to_order(record: dict[str, Any]) -> Order:
         else None,
         priority=record.get("priority", 0),
     )
+
+
+# Decimal(text) costs more than the rest of an order line, and a history repeats a few
+# thousand prices over millions of lines; Decimals are immutable, so lines can share them.
+_PRICES: dict[str, Decimal] = {}
+_PRICES_KEPT = 100_000
+
+
+def _price(value: Any) -> Decimal:
+    found = _PRICES.get(value) if type(value) is str else None
+    if found is None:
+        found = Decimal(value)
+        if type(value) is str:
+            if len(_PRICES) >= _PRICES_KEPT:
+                _PRICES.clear()
+            _PRICES[value] = found
+    return found
 
 
 def to_location(record: dict[str, Any]) -> Location:
@@ -272,6 +296,11 @@ def to_customer(record: dict[str, Any]) -> Customer:
     )
 
 
+# Calling an enum by value goes through `EnumType.__call__`; a data set has a receipt per
+# SKU and week, and each is made when a replay starts.
+_KINDS = {kind.value: kind for kind in InboundKind}
+
+
 def to_receipt(record: dict[str, Any], number: int) -> InboundSupply:
     return InboundSupply(
         id=f"R{number}",
@@ -279,6 +308,6 @@ def to_receipt(record: dict[str, Any], number: int) -> InboundSupply:
         location_code=record["location_code"],
         quantity=record["quantity"],
         expected_on=date.fromisoformat(record["expected_on"]),
-        kind=InboundKind(record["kind"]),
+        kind=_KINDS.get(record["kind"]) or InboundKind(record["kind"]),
         reference=record["reference"],
     )

@@ -14,6 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from engine.domain.errors import InsufficientStock
 from engine.domain.inventory import InboundSupply, Stock
 
 
@@ -26,10 +27,15 @@ class StockLedger:
         for row in rows:
             self._add(row)
         ordered = sorted(receipts, key=lambda r: (r.expected_on, r.id))
-        self._queue: deque[InboundSupply] = deque(ordered)
-        self._pending: dict[str, list[InboundSupply]] = defaultdict(list)
+        # Receipts by date, so landing a day's is one look-up rather than a test per receipt,
+        # and pending ones per SKU as queues: a receipt lands first in its SKU's queue.
+        self._landing: dict[date, list[InboundSupply]] = {}
+        self._pending: dict[str, deque[InboundSupply]] = defaultdict(deque)
         for receipt in ordered:
+            self._landing.setdefault(receipt.expected_on, []).append(receipt)
             self._pending[receipt.sku].append(receipt)
+        self._dates = list(self._landing)  # ascending: `ordered` is by date
+        self._next = 0  # index in `_dates` of the first day not landed yet
         self.received_units = 0
         self.failed_reservations = 0
 
@@ -47,17 +53,24 @@ class StockLedger:
     def receive_until(self, day: date) -> int:
         """Land every receipt expected on or before `day`; returns how many landed."""
         landed = 0
-        while self._queue and self._queue[0].expected_on <= day:
-            receipt = self._queue.popleft()
-            row = self._rows.get((receipt.sku, receipt.location_code))
+        dates = self._dates
+        while self._next < len(dates) and dates[self._next] <= day:
+            landed += self._land(self._landing.pop(dates[self._next]))
+            self._next += 1
+        return landed
+
+    def _land(self, receipts: list[InboundSupply]) -> int:
+        rows, pending = self._rows, self._pending
+        units = 0
+        for receipt in receipts:
+            row = rows.get((receipt.sku, receipt.location_code))
             if row is None:
                 row = self._add(Stock(receipt.sku, receipt.location_code))
             row.adjust(receipt.quantity)
-            # Receipts land in date order, so the one landing is first in its SKU's list.
-            self._pending[receipt.sku].pop(0)
-            self.received_units += receipt.quantity
-            landed += 1
-        return landed
+            pending[receipt.sku].popleft()
+            units += receipt.quantity
+        self.received_units += units
+        return len(receipts)
 
     def pending(self, skus: Iterable[str]) -> Sequence[InboundSupply]:
         """Receipts not yet landed for these SKUs: the inbound a backorder can be promised on."""
@@ -69,10 +82,16 @@ class StockLedger:
     def reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
         """Hold units for a sourced order; False (and counted) if the view had promised more."""
         row = self._rows.get((sku, location_code))
-        if row is None or quantity > row.available_for(channel):
+        if row is None:
             self.failed_reservations += 1
             return False
-        row.reserve(quantity, channel)
+        try:
+            # `Stock.reserve` checks availability itself: asking first would compute it twice
+            # for every allocation of a replay, to catch the rare promise the view over-made.
+            row.reserve(quantity, channel)
+        except InsufficientStock:
+            self.failed_reservations += 1
+            return False
         return True
 
     def row(self, sku: str, location_code: str) -> Stock | None:

@@ -15,18 +15,22 @@ from engine.pipeline.decide import Decision
 
 
 def order_outcome(order: Order, decision: Decision) -> dict[str, Any]:
-    backordered_lines = {b.line_id for b in decision.backorders}
+    # Built once per replayed order: list comprehensions rather than generators inside
+    # `sum`, and nothing computed for an order without backorders or shipments.
+    lines = order.lines
+    backorders = decision.backorders
     promised = decision.promised_date
+    requested = order.requested_date
     return {
         "order": order.id,
         "at": order.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "outcome": decision.outcome,
         "code": decision.code,
-        "lines": len(order.lines),
-        "lines_backordered": len(backordered_lines),
-        "units": sum(line.quantity for line in order.lines),
-        "allocated": decision.allocated_units,
-        "backordered": decision.backordered_units,
+        "lines": len(lines),
+        "lines_backordered": len({b.line_id for b in backorders}) if backorders else 0,
+        "units": sum([line.quantity for line in lines]),
+        "allocated": sum([a.quantity for a in decision.allocations]),
+        "backordered": sum([b.quantity for b in backorders]) if backorders else 0,
         "shipments": [
             {
                 "location": s.location_code,
@@ -34,7 +38,7 @@ def order_outcome(order: Order, decision: Decision) -> dict[str, Any]:
                 "service": s.service,
                 "rate": round(s.rate, 2),
                 "distance_km": round(s.distance_km, 1),
-                "units": sum(a.quantity for a in s.lines),
+                "units": sum([a.quantity for a in s.lines]),
                 "promised": s.promised_date.isoformat() if s.promised_date else None,
             }
             for s in decision.shipments
@@ -42,37 +46,84 @@ def order_outcome(order: Order, decision: Decision) -> dict[str, Any]:
         "shipping_cost": round(decision.shipping_cost, 2),
         "cost": round(decision.cost, 4),
         "promised": promised.isoformat() if promised else None,
-        "requested": order.requested_date.isoformat() if order.requested_date else None,
+        "requested": requested.isoformat() if requested else None,
     }
 
 
 def fired_rules(trace: Mapping[str, Any]) -> Iterator[str]:
-    """'ruleset: rule' for every rule that matched in a decision trace.
+    """'ruleset: rule' for every rule that matched in a decision trace (see `count_fired_rules`)."""
+    counts: dict[str, int] = {}
+    count_fired_rules(trace, counts)
+    for name, times in counts.items():
+        for _ in range(times):
+            yield name
+
+
+def count_fired_rules(trace: Mapping[str, Any], counts: dict[str, int]) -> None:
+    """Add one to `counts["ruleset: rule"]` for every rule that matched in a decision trace.
 
     The pipeline keeps each step's evaluated rulesets under a `rulesets` key, either on the
     step (`validation`, `reservation`, `sourcing`) or one level down (`carriers`, per
     location), as a list or, for rules evaluated per line, a dict of lists keyed by line.
     Only those two levels are looked at: the rest of a trace (candidates per line, quotes) is
     large, and walking it for every order would cost more than the bookkeeping.
+
+    It runs once per replayed order, so it counts in place rather than yielding.
     """
+    # The type tests are spelled out (not a helper) because they run tens of times an order:
+    # `type(x) is dict` first, and the ABC check `isinstance(x, Mapping)` only for a type that
+    # is neither a dict nor one of the plain types a trace is mostly made of.
     for step in trace.values():
-        if not isinstance(step, Mapping):
+        kind = type(step)
+        if kind is not dict and (kind in _PLAIN or not isinstance(step, Mapping)):
             continue
-        yield from _rulesets(step.get("rulesets"))
+        rulesets = step.get("rulesets")
+        if rulesets is not None:
+            _count(rulesets, counts)
         for part in step.values():
-            if isinstance(part, Mapping) and "rulesets" in part:
-                yield from _rulesets(part["rulesets"])
+            kind = type(part)
+            if (kind is dict or (kind not in _PLAIN and isinstance(part, Mapping))) and (
+                "rulesets" in part
+            ):
+                _count(part["rulesets"], counts)
 
 
-def _rulesets(traces: Any) -> Iterator[str]:
-    if isinstance(traces, Mapping):
+def _count(traces: Any, counts: dict[str, int]) -> None:
+    kind = type(traces)
+    if kind is dict or (kind not in _PLAIN and isinstance(traces, Mapping)):
         # Rules evaluated once per line (reservation) keep their traces keyed by line id.
         for per_line in traces.values():
-            yield from _rulesets(per_line)
-        return
-    if not isinstance(traces, list):
-        return
-    for ruleset in traces:
-        if isinstance(ruleset, Mapping):
-            for rule in ruleset.get("matched", ()):
-                yield f"{ruleset.get('ruleset')}: {rule}"
+            _count(per_line, counts)
+    elif kind is list or isinstance(traces, list):
+        for ruleset in traces:
+            kind = type(ruleset)
+            if kind is dict or (kind not in _PLAIN and isinstance(ruleset, Mapping)):
+                matched = ruleset.get("matched")
+                if matched:
+                    of = ruleset.get("ruleset")
+                    for rule in matched:
+                        try:
+                            name = _NAMES[(of, rule)]
+                        except (KeyError, TypeError):  # new, or unhashable (hand-made)
+                            name = _name(of, rule)
+                        counts[name] = counts.get(name, 0) + 1
+
+
+# Types a trace is mostly made of that are surely not mappings.
+_PLAIN = frozenset({list, str, int, float, bool, type(None), tuple})
+
+# "ruleset: rule" by (ruleset, rule): the same few hundred names are counted millions of times,
+# and looking one up by the pair (whose strings come from the compiled rulesets, their hashes
+# already known) costs less than formatting and hashing a new string for every hit.
+_NAMES: dict[tuple[Any, Any], str] = {}
+_NAMES_KEPT = 10_000
+
+
+def _name(ruleset: Any, rule: Any) -> str:
+    name = f"{ruleset}: {rule}"
+    # Only text is kept: 1, 1.0 and True are one key but three names.
+    if type(ruleset) is str and type(rule) is str:
+        if len(_NAMES) >= _NAMES_KEPT:
+            _NAMES.clear()
+        _NAMES[(ruleset, rule)] = name
+    return name

@@ -35,7 +35,7 @@ from engine.simulation.dataset import (
 from engine.simulation.errors import SimulationError
 from engine.simulation.kpis import Kpis
 from engine.simulation.ledger import StockLedger
-from engine.simulation.outcome import fired_rules, order_outcome
+from engine.simulation.outcome import count_fired_rules, order_outcome
 from engine.simulation.report import RunWriter
 from engine.simulation.rulesets import fingerprints, registry_for
 
@@ -206,7 +206,7 @@ class _Day:
 def _record(spec: RunSpec, writer: RunWriter, kpis: Kpis, order: Order, decision: Decision) -> None:
     outcome = order_outcome(order, decision)
     kpis.add(outcome)
-    kpis.rule_hits.update(fired_rules(decision.trace))
+    count_fired_rules(decision.trace, kpis.rule_hits)
     writer.add(outcome)
     if order.id in spec.trace_orders:
         writer.trace(order.id, decision.trace)

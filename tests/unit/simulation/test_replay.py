@@ -140,6 +140,17 @@ def test_rule_hits_are_found_in_every_trace_layout_the_pipeline_uses() -> None:
     assert sorted(fired_rules(trace)) == ["c: d", "r: b", "r: b", "r: c", "v: a"]
 
 
+def test_rule_hits_count_in_place_and_keep_names_that_compare_equal_apart() -> None:
+    from engine.simulation.outcome import count_fired_rules
+
+    # A hand-made trace: 1, 1.0 and True are equal as keys but are three different names.
+    trace = {"checks": {"rulesets": [{"ruleset": "n", "matched": [1, 1.0, True, "one"]}]}}
+    counts: dict[str, int] = {"n: one": 5}
+    count_fired_rules(trace, counts)
+    count_fired_rules(trace, counts)
+    assert counts == {"n: one": 7, "n: 1": 2, "n: 1.0": 2, "n: True": 2}
+
+
 def test_full_traces_are_kept_only_for_the_orders_asked_for(tmp_path: Path) -> None:
     data = tiny_dataset(tmp_path / "ds", [order(1, "2025-07-01T09:00:00Z", "S1", 1),
                                           order(2, "2025-07-01T09:30:00Z", "S1", 1)])  # fmt: skip
