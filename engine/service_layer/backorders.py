@@ -391,7 +391,10 @@ def _record(
                 dict(trace.get("carriers", {})),
             )
         )
-    dates = [s.promised_date for s in uow.shipments.for_order(order.id) if s.promised_date]
+    live = [
+        s for s in uow.shipments.for_order(order.id) if s.status is not ShipmentStatus.CANCELLED
+    ]
+    dates = [s.promised_date for s in live if s.promised_date]
     dates += [date.fromisoformat(b["promised_date"]) for b in backorders if b["promised_date"]]
     if dates:
         order.promised_date = max(dates)
