@@ -1,16 +1,21 @@
 """Simulation benchmark: replay a generated history through the shipped rulesets.
 
     .venv/bin/python bench/sim_bench.py --orders 4000            # the documented run (~2 min)
-    .venv/bin/python bench/sim_bench.py --orders 1000000         # the issue's full size
+    .venv/bin/python bench/sim_bench.py --orders 1000000 --full-only   # the issue's full size
 
 What it does, each measurement in a fresh process (so peak memory is that run's alone):
-1. generates (once, cached under --workdir) a history of --orders orders with 2-5 lines,
-   200 locations and 10,000 SKUs at real US postal codes (`engine.simulation.generate`);
+1. generates (once, cached under --workdir, in a process of its own so its CPU and memory
+   are reported) a history of --orders orders with 2-5 lines, 200 locations and 10,000 SKUs
+   at real US postal codes (`engine.simulation.generate`);
 2. replays it through the shipped rulesets (`rulesets/*.ordo`) with the compiled runner at
    a quarter, half and all of --orders, to show the cost per order is flat (linear total);
-3. replays a quarter of it again with the DSL's interpreted runner, for the ratio.
-The replay times its calls into the Decider, so the table also shows the replay's own cost
-per order (reading, ledger, KPIs, writing outcomes) apart from the Decider's.
+   with --full-only, at all of --orders only (for the 1M run, where each size is long);
+3. replays --sample orders of it again with the DSL's interpreted runner, for the ratio;
+4. measures the replay's own cost exactly: it replays --sample orders once with the Decider,
+   keeping each decision, then again with a stand-in that hands back the kept decisions, so
+   the second run's CPU is the replay's work alone (reading, ledger, KPIs, writing outcomes).
+The replay also times its calls into the Decider (wall clock), so every row shows the
+Decider's share of the loop.
 
 Rates are orders per second of the replay loop (loading the reference data is reported
 apart). Figures go to stdout as a Markdown table, and to --json if given.
@@ -83,7 +88,7 @@ def replay_once(dataset: str, out: str, limit: int, runner: str, optimiser: str)
         limit=limit,
         settings=DeciderSettings(optimiser=optimiser),
     )
-    result = replay(spec, decider)
+    result = replay(spec, decider, _progress if limit >= 100_000 else None)
     wall = time.perf_counter() - started
     return {
         "orders": result.orders,
@@ -97,6 +102,70 @@ def replay_once(dataset: str, out: str, limit: int, runner: str, optimiser: str)
         "fill_rate": result.summary["kpis"]["fill_rate"],
         "split_rate": result.summary["kpis"]["split_rate"],
     }
+
+
+def generate_once(orders: int, locations: int, skus: int, dest: str) -> dict[str, Any]:
+    """Generate the history in this process; returns its CPU time and peak memory."""
+    from engine.simulation.generate import GeneratorSpec, generate_dataset
+
+    spec = GeneratorSpec(orders=orders, locations=locations, skus=skus)
+    started, cpu = time.perf_counter(), time.process_time()
+    generate_dataset(spec, Path(dest))
+    cpu = time.process_time() - cpu
+    return {
+        "orders": orders,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(cpu, 1),
+        "orders_per_cpu_second": round(orders / cpu) if cpu else 0,
+        "peak_rss_mb": peak_rss_mb(),
+        "megabytes_on_disk": round(
+            sum(path.stat().st_size for path in Path(dest).iterdir()) / 1e6, 1
+        ),
+    }
+
+
+def own_cost_once(dataset: str, out: str, limit: int, optimiser: str) -> dict[str, Any]:
+    """The replay's own CPU per order: replay with the Decider, then with its kept answers."""
+    from engine.pipeline.decide import DeciderSettings
+    from engine.simulation.replay import RunSpec, replay
+
+    decider, sources = _decider("compiled", optimiser)
+    spec = RunSpec(
+        Path(dataset),
+        Path(out),
+        sources,
+        limit=limit,
+        settings=DeciderSettings(optimiser=optimiser),
+    )
+    kept: dict[str, Any] = {}
+
+    class Keeping:
+        def decide(self, order: Any, *args: Any, **kwargs: Any) -> Any:
+            kept[order.id] = decision = decider.decide(order, *args, **kwargs)
+            return decision
+
+    class Replaying:
+        def decide(self, order: Any, *args: Any, **kwargs: Any) -> Any:
+            return kept[order.id]
+
+    live = replay(spec, Keeping())
+    first = (Path(out) / "orders.jsonl").read_bytes()
+    again = replay(spec, Replaying())
+    if (Path(out) / "orders.jsonl").read_bytes() != first:
+        raise RuntimeError("replaying the kept decisions gave different outcomes")
+    return {
+        "orders": again.orders,
+        "cpu_seconds": round(again.cpu_seconds, 2),
+        "own_cpu_us_per_order": round(1e6 * again.cpu_seconds / again.orders, 1),
+        "with_decider_cpu_us_per_order": round(1e6 * live.cpu_seconds / live.orders, 1),
+    }
+
+
+def _progress(done: int, total: int) -> None:
+    """A line per 5% of a long run, so someone watching the log sees it move."""
+    if done == total or done % max(1, total // 20) < 1000:
+        cpu = time.process_time()
+        print(f"  {done:,} / {total:,} orders, {cpu:,.0f} CPU-s", file=sys.stderr, flush=True)
 
 
 def import_once(export_dir: str, dest: str, chunk: int) -> dict[str, Any]:
@@ -173,6 +242,14 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--chunk", type=int, default=50_000, help="import sort chunk (records)")
     parser.add_argument("--skip-replay", action="store_true", help="only the import figures")
+    parser.add_argument(
+        "--full-only", action="store_true",
+        help="replay all of --orders only, not a quarter and a half as well (the 1M run)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sample", type=int, default=0,
+        help="orders for the interpreted runner and the own-cost runs (default: a quarter)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.import_orders:
         imports = measure_import(args)
@@ -182,16 +259,20 @@ def main() -> None:
                 args.json.write_text(json.dumps({"imports": imports}, indent=2) + "\n")
             return
 
-    from engine.simulation.generate import GeneratorSpec, generate_dataset
+    from engine.simulation.generate import GeneratorSpec
 
     spec = GeneratorSpec(orders=args.orders, locations=args.locations, skus=args.skus)
     dataset = args.workdir / f"history-{args.orders}-{args.locations}-{args.skus}-{spec.seed}"
     generated = None
     if not (dataset / "manifest.json").is_file():
-        started = time.perf_counter()
-        generate_dataset(spec, dataset)
-        generated = round(time.perf_counter() - started, 1)
-    sizes = sorted({max(1, args.orders // 4), max(1, args.orders // 2), args.orders})
+        generated = measure(generate_once, args.orders, args.locations, args.skus, str(dataset))
+        print({"generated": generated}, flush=True)
+    if args.full_only:
+        sizes = [args.orders]
+    else:
+        sizes = sorted({max(1, args.orders // 4), max(1, args.orders // 2), args.orders})
+    sample = min(args.sample or max(1, args.orders // 4), args.orders)
+    load_before = [round(x, 1) for x in os.getloadavg()]
     rows: list[dict[str, Any]] = []
     for size in sizes:
         figures = measure(
@@ -204,28 +285,41 @@ def main() -> None:
         )
         rows.append({"what": f"replay, compiled runner, {size:,} orders", **figures})
         print(rows[-1], flush=True)
-    quarter = sizes[0]
+    # The compiled runner on the same orders as the interpreted one, for a fair ratio.
+    compiled = next((row for row in rows if row["orders"] == sample), None)
+    if compiled is None:
+        compiled = measure(
+            replay_once, str(dataset), str(args.workdir / "run-sample"), sample, "compiled",
+            args.optimiser,
+        )  # fmt: skip
+        rows.append({"what": f"replay, compiled runner, {sample:,} orders", **compiled})
+        print(rows[-1], flush=True)
     interpreted = measure(
         replay_once,
         str(dataset),
         str(args.workdir / "run-interp"),
-        quarter,
+        sample,
         "interpreted",
         args.optimiser,
     )
-    rows.append({"what": f"replay, interpreted runner, {quarter:,} orders", **interpreted})
+    rows.append({"what": f"replay, interpreted runner, {sample:,} orders", **interpreted})
     print(rows[-1], flush=True)
+    own = measure(own_cost_once, str(dataset), str(args.workdir / "run-own"), sample,
+                  args.optimiser)  # fmt: skip
+    print({"own_cost": own}, flush=True)
     largest = rows[len(sizes) - 1]
     report = {
         "history": {"orders": args.orders, "locations": args.locations, "skus": args.skus,
-                    "seed": spec.seed, "generated_seconds": generated},
+                    "seed": spec.seed, "generated": generated},
         "optimiser": args.optimiser,
         "rows": rows,
-        "compiled_over_interpreted": round(rows[0]["cpu_rate"] / interpreted["cpu_rate"], 2),
+        "own_cost": own,
+        "compiled_over_interpreted": round(compiled["cpu_rate"] / interpreted["cpu_rate"], 2),
         "replay_overhead_percent": round(
             100 * (1 - largest["decide_seconds"] / largest["loop_seconds"]), 1
         ),
         "projected_minutes_for_1m_orders": round(1_000_000 / largest["cpu_rate"] / 60, 1),
+        "load_average_before": load_before,
         "load_average": [round(x, 1) for x in os.getloadavg()],
     }  # fmt: skip
     print(_markdown(report))
@@ -262,11 +356,25 @@ def _markdown(report: dict[str, Any]) -> str:
             f"| {row['cpu_rate']:,.0f} | {per:,.0f} | {share:.0f}% | {row['peak_rss_mb']} |"
         )
     lines.append("")
+    own = report["own_cost"]
+    lines.append(
+        f"replay's own CPU per order (kept decisions, {own['orders']:,} orders): "
+        f"{own['own_cpu_us_per_order']} µs, of {own['with_decider_cpu_us_per_order']} µs "
+        "with the Decider"
+    )
+    generated = report["history"]["generated"]
+    if generated:
+        lines.append(
+            f"generating {generated['orders']:,} orders: {generated['cpu_seconds']} CPU-s "
+            f"({generated['orders_per_cpu_second']:,} orders per CPU-s), peak RSS "
+            f"{generated['peak_rss_mb']} MB, {generated['megabytes_on_disk']} MB on disk"
+        )
     lines.append(
         f"compiled / interpreted (orders per CPU-second): {report['compiled_over_interpreted']}x; "
         f"replay's own share of the loop: {report['replay_overhead_percent']}%; "
         f"1M orders at this rate on one core: {report['projected_minutes_for_1m_orders']} min; "
-        f"load average at the end: {report['load_average']}"
+        f"load average before and after: {report['load_average_before']}, "
+        f"{report['load_average']}"
     )
     return "\n".join(lines)
 
