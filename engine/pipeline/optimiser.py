@@ -200,15 +200,25 @@ def greedy(problem: Problem) -> Plan:
         opened.add(best[2])
         _take(entries[best[2]], best[2], remaining, left, allocations)
     plan = _finish(problem, allocations, "greedy")
-    single = _best_single(problem, entries, first)
+    if len(opened) == 1:
+        # Greedy opened one location with the whole order and untouched stock: the plan
+        # `_best_single` would build from that location is this one, so only another
+        # location's single plan can be cheaper.
+        single = _best_single(problem, entries, first, unless=next(iter(opened)))
+    else:
+        single = _best_single(problem, entries, first)
     return single if single is not None and single.cost < plan.cost else plan
 
 
 def _best_single(
-    problem: Problem, entries: Entries, priced: Mapping[str, tuple[int, float]] | None = None
+    problem: Problem,
+    entries: Entries,
+    priced: Mapping[str, tuple[int, float]] | None = None,
+    unless: str | None = None,
 ) -> Plan | None:
     """The cheapest plan shipping all it can from one location (`priced`: each location's
-    coverage of the whole order from untouched stock, when already known)."""
+    coverage of the whole order from untouched stock, when already known), or None when
+    there is none or the cheapest is from location `unless`."""
     full = {line.line_id: line.quantity for line in problem.lines}
     outstanding = sum(full.values())
     best: tuple[float, str] | None = None
@@ -222,7 +232,7 @@ def _best_single(
         cost = problem.fixed_cost[loc] + variable + UNFILLED_PENALTY * (outstanding - units)
         if best is None or (cost, loc) < best:
             best = (cost, loc)
-    if best is None:
+    if best is None or best[1] == unless:
         return None
     allocations: dict[str, dict[str, int]] = defaultdict(dict)
     _take(entries[best[1]], best[1], dict(full), dict(problem.stock), allocations)
