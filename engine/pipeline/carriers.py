@@ -192,20 +192,19 @@ def _quote(
     if base is None:
         return None
     cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
-    return _priced(card, zone, service, base, parcel.hazmat, oversize, ship_date(now, cutoff))
+    rated = _rated(card, zone, service, base, parcel.hazmat, oversize)
+    return _dated(card, zone, service, rated, ship_date(now, cutoff))
 
 
-def _priced(
-    card: RateCard,
-    zone: int,
-    service: ServiceCard,
-    base: float,
-    hazmat: bool,
-    oversize: bool,
-    leaves: date,
-) -> Quote:
-    """The quote of a service whose base rate and ship date are known: nothing else of the
-    parcel counts, which is what lets `CarrierCatalog.quotes` share quotes between parcels."""
+# A service's price in a zone: (rate, surcharges, transit days).
+Rated = tuple[float, dict[str, float], int]
+
+
+def _rated(
+    card: RateCard, zone: int, service: ServiceCard, base: float, hazmat: bool, oversize: bool
+) -> Rated:
+    """The price of a service whose base rate is known: nothing else of the parcel counts,
+    which is what lets `QuoteMemo` share prices between parcels."""
     surcharges: dict[str, float] = {}
     if hazmat and card.hazmat_fee:
         surcharges["hazmat"] = card.hazmat_fee
@@ -215,13 +214,18 @@ def _priced(
     if card.fuel_percent:
         surcharges["fuel"] = round(subtotal * card.fuel_percent / 100, 2)
     transit = service.transit_days.get(zone, max(service.transit_days.values()))
+    return round(base + sum(surcharges.values()), 2), surcharges, transit
+
+
+def _dated(card: RateCard, zone: int, service: ServiceCard, rated: Rated, leaves: date) -> Quote:
+    rate, surcharges, transit = rated
     return Quote(
         carrier=card.code,
         carrier_name=card.name,
         service=service.code,
         level=service.level,
         zone=zone,
-        rate=round(base + sum(surcharges.values()), 2),
+        rate=rate,
         transit_days=transit,
         ship_date=leaves,
         promised_date=add_business_days(leaves, transit),
@@ -230,10 +234,18 @@ def _priced(
     )
 
 
-# A quote depends on the parcel only through (card, service, zone, base rate, hazmat,
-# oversize, ship date): the key of the memo a caller may keep between calls to `quotes`.
-QuoteKey = tuple[int, int, int, float, bool, bool, date]
-QUOTE_MEMO_LIMIT = 50_000
+class QuoteMemo:
+    """Quotes shared between parcels, for a caller that quotes many (the Decider keeps one).
+
+    A quote depends on the parcel only through (card, service, zone, base rate, hazmat,
+    oversize) and its ship date. Prices are kept without the date, so a new day costs one
+    cheap quote per price, not the pricing again; both tables are bounded. Quotes are
+    immutable and their surcharges are shared between them: treat those as read-only too."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self.rated: dict[tuple[int, int, int, float, bool, bool], Rated] = {}
+        self.quotes: dict[tuple[int, int, int, float, bool, bool, date], Quote] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,15 +259,16 @@ class CarrierCatalog:
         parcel: Parcel,
         now: datetime,
         location_cutoff: time | None = None,
-        memo: dict[QuoteKey, Quote] | None = None,
+        memo: QuoteMemo | None = None,
     ) -> list[Quote]:
-        """Every service's quote for the parcel, in card and service order.
-
-        With a `memo` (a dict the caller keeps), quotes are shared between parcels that get
-        the same one (see `QuoteKey`): a quote is immutable, so treat its surcharges as
-        read-only too."""
+        """Every service's quote for the parcel, in card and service order (with a `memo`,
+        shared with earlier parcels where they are the same quote)."""
         found = []
         hazmat = parcel.hazmat
+        # `ship_date` for every cut-off at once: today if open and before it, else this.
+        today, clock = now.date(), now.time()
+        open_today = today.weekday() < 5
+        next_day = add_business_days(today + timedelta(days=1), 0)
         for c, card in enumerate(self.cards):
             if hazmat and not card.hazmat:
                 continue
@@ -267,18 +280,25 @@ class CarrierCatalog:
                 if base is None:
                     continue
                 cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
-                leaves = ship_date(now, cutoff)
+                leaves = today if open_today and clock < cutoff else next_day
                 if memo is None:
-                    found.append(_priced(card, zone, service, base, hazmat, oversize, leaves))
+                    rated = _rated(card, zone, service, base, hazmat, oversize)
+                    found.append(_dated(card, zone, service, rated, leaves))
                     continue
-                key = (c, s, zone, base, hazmat, oversize, leaves)
-                priced = memo.get(key)
+                key = (c, s, zone, base, hazmat, oversize)
+                dated = (*key, leaves)
+                priced = memo.quotes.get(dated)
                 if priced is None:
-                    if len(memo) >= QUOTE_MEMO_LIMIT:
-                        memo.clear()
-                    priced = memo[key] = _priced(
-                        card, zone, service, base, hazmat, oversize, leaves
-                    )
+                    price = memo.rated.get(key)
+                    if price is None:
+                        if len(memo.rated) >= memo.limit:
+                            memo.rated.clear()
+                        price = memo.rated[key] = _rated(
+                            card, zone, service, base, hazmat, oversize
+                        )
+                    if len(memo.quotes) >= memo.limit:
+                        memo.quotes.clear()
+                    priced = memo.quotes[dated] = _dated(card, zone, service, price, leaves)
                 found.append(priced)
         return found
 

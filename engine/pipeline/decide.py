@@ -33,7 +33,7 @@ from engine.pipeline.candidates import (
     reservation_policy,
     screen_location,
 )
-from engine.pipeline.carriers import CarrierCatalog, Parcel, Quote, QuoteKey, ship_date
+from engine.pipeline.carriers import CarrierCatalog, Parcel, QuoteMemo, ship_date
 from engine.pipeline.decision import (
     FALLBACKS,
     OUTCOMES,
@@ -184,7 +184,7 @@ class Decider:
         )
         self._estimates: dict[tuple[tuple[int, ...], int, bool], float] = {}
         # Quotes shared by shipments in the same zone, weight break and ship date.
-        self._quotes: dict[QuoteKey, Quote] = {}
+        self._quotes = QuoteMemo()
         self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
         self._product_facts: dict[str, tuple[Product | None, dict[str, Any]]] = {}
         self._points: dict[str, tuple[Location, tuple[float, float, float] | None]] = {}

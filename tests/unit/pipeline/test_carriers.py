@@ -8,9 +8,11 @@ import pytest
 
 from engine.pipeline.carriers import (
     Parcel,
+    QuoteMemo,
     RateCardError,
     add_business_days,
     load_catalog,
+    quote,
     rate_card_from_dict,
     ship_date,
 )
@@ -28,6 +30,36 @@ def test_a_parcel_before_the_cut_off_ships_today_and_after_it_next_business_day(
     assert ship_date(FRIDAY_MORNING, time(17, 0)) == date(2026, 11, 20)
     assert ship_date(FRIDAY_EVENING, time(17, 0)) == date(2026, 11, 23)  # Monday
     assert add_business_days(date(2026, 11, 20), 1) == date(2026, 11, 23)
+
+
+def test_quotes_shared_through_a_memo_are_the_quotes_each_service_gives_alone() -> None:
+    catalog = load_catalog()
+    memo = QuoteMemo(limit=50)  # small, so the memo is also emptied along the way
+    parcels = [
+        Parcel(weight, distance, postal, hazmat, longest)
+        for weight in (0.3, 1.2, 4.9, 25.0, 45.0, 400.0)
+        for distance in (50.0, 700.0, 3500.0)
+        for postal in ("10001", "99501")
+        for hazmat, longest in ((False, 30.0), (True, 30.0), (False, 150.0))
+    ]
+    moments = [
+        FRIDAY_MORNING,
+        FRIDAY_EVENING,
+        datetime(2026, 11, 21, 12),
+        datetime(2026, 11, 25, 14, 30),
+    ]
+    for parcel in parcels:
+        for now in moments:
+            for cutoff in (None, time(12, 0), time(16, 0)):
+                alone = [
+                    q
+                    for card in catalog.cards
+                    for service in card.services
+                    if (q := quote(card, service, parcel, now, cutoff)) is not None
+                ]
+                assert catalog.quotes(parcel, now, cutoff) == alone
+                assert catalog.quotes(parcel, now, cutoff, memo) == alone
+                assert catalog.quotes(parcel, now, cutoff, memo) == alone
 
 
 def test_heavier_and_farther_parcels_cost_more() -> None:
