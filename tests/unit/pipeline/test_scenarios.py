@@ -27,6 +27,9 @@ BEHAVIOURS = [
     "reservation_rules",
     "carrier_rules",
     "optimiser",
+    "resourcing",
+    "priority",
+    "preorders",
 ]
 CASES = [
     pytest.param(path, index, id=f"{path.stem}: {scenario.get('name', index)}")
