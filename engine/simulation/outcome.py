@@ -88,12 +88,21 @@ def count_fired_rules(trace: Mapping[str, Any], counts: dict[str, int]) -> None:
                 _count(part["rulesets"], counts)
 
 
-def _count(traces: Any, counts: dict[str, int]) -> None:
+def _count(traces: Any, counts: dict[str, int], times: int = 1) -> None:
     kind = type(traces)
     if kind is dict or (kind not in _PLAIN and isinstance(traces, Mapping)):
-        # Rules evaluated once per line (reservation) keep their traces keyed by line id.
+        # Rules evaluated once per line (reservation) keep their traces keyed by line id. When
+        # no rule reads the line the Decider asks once and every line holds the same list:
+        # count each distinct list once, times the lines that hold it.
+        shared: dict[int, list[Any]] = {}
         for per_line in traces.values():
-            _count(per_line, counts)
+            entry = shared.get(id(per_line))
+            if entry is None:
+                shared[id(per_line)] = [per_line, times]
+            else:
+                entry[1] += times
+        for per_line, lines in shared.values():
+            _count(per_line, counts, lines)
     elif kind is list or isinstance(traces, list):
         for ruleset in traces:
             kind = type(ruleset)
@@ -106,7 +115,7 @@ def _count(traces: Any, counts: dict[str, int]) -> None:
                             name = _NAMES[(of, rule)]
                         except (KeyError, TypeError):  # new, or unhashable (hand-made)
                             name = _name(of, rule)
-                        counts[name] = counts.get(name, 0) + 1
+                        counts[name] = counts.get(name, 0) + times
 
 
 # Types a trace is mostly made of that are surely not mappings.

@@ -28,6 +28,21 @@ def test_receipts_land_on_their_date_and_only_pending_ones_are_inbound() -> None
     assert [r.id for r in ledger.pending(["S1", "S2"])] == ["R3"]
 
 
+def test_days_the_clock_skipped_land_together_in_date_then_id_order_and_only_once() -> None:
+    ledger = StockLedger(
+        [Stock("S1", "A", on_hand=0)],
+        [receipt(3, "S1", "A", 1, 4), receipt(2, "S1", "A", 10, 3), receipt(1, "S1", "B", 5, 4),
+         receipt(4, "S1", "A", 7, 9)],
+    )  # fmt: skip
+    assert [r.id for r in ledger.pending(["S1"])] == ["R2", "R1", "R3", "R4"]
+    assert ledger.receive_until(date(2025, 7, 8)) == 3
+    assert ledger.receive_until(date(2025, 7, 8)) == 0
+    assert (ledger.available("S1", "A", None), ledger.available("S1", "B", None)) == (11, 5)
+    assert list(ledger.locations("S1")) == ["A", "B"]
+    assert [r.id for r in ledger.pending(["S1"])] == ["R4"]
+    assert ledger.received_units == 16
+
+
 def test_reserving_uses_the_domain_arithmetic_and_counts_what_could_not_be_reserved() -> None:
     ledger = StockLedger(
         [Stock("S1", "A", on_hand=5, safety_stock=1, channel_allocations={"pos": 2})]
