@@ -85,6 +85,8 @@ def _plan(program: Program, rule: ast.Rule, action: ast.ActionNode, function: Fu
         args = {"weight": params["weight"]}
     elif verb == "max_shipments":
         args = {"n": params["n"]}
+    elif verb == "optimise":
+        args = {"method": params["method"]}
     elif verb in ("fallback", "choose"):
         args = {"mode": params["mode"]}
         if verb == "choose":

@@ -266,8 +266,8 @@ class ActionNode(Node):
     """One action after `then`.
 
     `verb` names it (reject, hold, require, exclude, restrict, prefer, max_shipments, fallback,
-    safety_stock, allocate, priority, choose, alert); `cond` is the candidate test of actions about
-    a location or carrier; `params` holds the literal parameters exactly as written.
+    optimise, safety_stock, allocate, priority, choose, alert); `cond` is the candidate test of
+    actions about a location or carrier; `params` holds the literal parameters exactly as written.
     """
 
     verb: str

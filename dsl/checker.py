@@ -22,6 +22,7 @@ from dsl.model import (
     CANDIDATE_ACTIONS,
     CHOOSE_MODES,
     FALLBACK_MODES,
+    OPTIMISER_METHODS,
     POLICIES,
     SEVERITIES,
     DecisionRows,
@@ -276,6 +277,8 @@ class _Checker:
             self.whole(params["n"], 1, "max_shipments", params["n_pos"])
         elif verb == "fallback":
             self.word(params, "mode", FALLBACK_MODES, "fallback")
+        elif verb == "optimise":
+            self.word(params, "method", OPTIMISER_METHODS, "optimise")
         elif verb == "choose":
             self.word(params, "mode", CHOOSE_MODES, "choose")
         elif verb == "alert":

@@ -165,6 +165,8 @@ def _action(action: ast.ActionNode) -> str:
         return f"max_shipments {p['n']}"
     if verb == "fallback":
         return f"fallback {p['mode']}"
+    if verb == "optimise":
+        return f"optimise {p['method']}"
     if verb == "safety_stock":
         where = f" where {expr(action.cond)}" if action.cond is not None else ""
         return f"safety_stock {p['units']}{where}"

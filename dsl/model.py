@@ -16,7 +16,7 @@ from dsl.schema import Type
 VALIDATION_ACTIONS = ("reject", "hold")
 ACTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     "validation": VALIDATION_ACTIONS,
-    "sourcing": ("require", "exclude", "prefer", "max_shipments", "fallback"),
+    "sourcing": ("require", "exclude", "prefer", "max_shipments", "fallback", "optimise"),
     "reservation": ("safety_stock", "allocate", "priority"),
     "carrier": ("restrict", "exclude", "prefer", "choose"),
     "alert": ("alert",),
@@ -26,6 +26,8 @@ CANDIDATE_ACTIONS = ("require", "exclude", "prefer", "restrict", "safety_stock")
 POLICIES = ("first", "all", "best_score")
 FALLBACK_MODES = ("backorder", "dropship", "preorder", "hold")
 CHOOSE_MODES = ("cheapest", "fastest")
+# How the engine assigns an order's lines to locations (its optimiser settings, by name).
+OPTIMISER_METHODS = ("greedy", "exact", "auto")
 SEVERITIES = ("low", "medium", "high", "critical")
 ALLOCATION_TARGETS = ("channel", "customer_group")
 ALLOCATION_UNITS = ("units", "percent")

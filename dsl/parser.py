@@ -373,6 +373,9 @@ class _Build(Transformer[Token, Any]):
     def act_fallback(self, ch: list[Any]) -> ast.ActionNode:
         return self._action("fallback", ch, mode=str(ch[1]), mode_pos=_pos(ch[1]))
 
+    def act_optimise(self, ch: list[Any]) -> ast.ActionNode:
+        return self._action("optimise", ch, method=str(ch[1]), method_pos=_pos(ch[1]))
+
     def act_safety_stock(self, ch: list[Any]) -> ast.ActionNode:
         cond = ch[3] if len(ch) > 3 else None
         return self._action("safety_stock", ch, cond=cond, units=_number(ch[1]),

@@ -375,6 +375,11 @@ class Decider:
             int(f.args.get("n", self.settings.max_shipments)) for f in sourcing.of("max_shipments")
         ]
         max_shipments = max(1, min(caps)) if caps else self.settings.max_shipments
+        # A sourcing rule may choose the optimiser for its orders (`optimise exact`); the
+        # first in policy order wins, as for `fallback`. Otherwise the setting decides.
+        chosen = sourcing.of("optimise")
+        method = str(chosen[0].args["method"]) if chosen else self.settings.optimiser
+        requested_by = chosen[0].label() if chosen else "settings"
         for _ in range(CAPACITY_ROUNDS):
             per_line = [
                 line_candidates(
@@ -390,7 +395,7 @@ class Decider:
                 for line in sourced
             ]
             problem = self._problem(ctx, per_line, screens, max_shipments)
-            plan = optimiser.solve(problem, self.settings.optimiser, self.settings.exact_limit)
+            plan = optimiser.solve(problem, method, self.settings.exact_limit)
             full = {
                 code: count
                 for code in plan.locations
@@ -416,7 +421,8 @@ class Decider:
             ctx.trace["optimiser"] = {
                 "method": plan.method,
                 "cost": round(plan.cost, 4),
-                "requested": self.settings.optimiser,
+                "requested": method,
+                "requested_by": requested_by,
                 "allocations": plan.allocations,
                 "unfilled": {k: v for k, v in plan.unfilled.items() if v},
             }
