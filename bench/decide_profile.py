@@ -205,7 +205,8 @@ def replay(
 
 
 def run(args: argparse.Namespace) -> None:
-    dataset = Dataset(history(args.workdir, args.orders, args.locations, args.skus))
+    size = args.history or args.orders
+    dataset = Dataset(history(args.workdir, size, args.locations, args.skus))
     sources = read_rulesets([shipped_rulesets_dir()])
     spec = RunSpec(
         dataset.path, args.workdir, sources, settings=DeciderSettings(optimiser=args.optimiser)
@@ -215,7 +216,8 @@ def run(args: argparse.Namespace) -> None:
     profiler = cProfile.Profile() if args.profile else None
     # A fresh Decider per pass, as each replay builds one: its caches start cold every time.
     # The first pass computes the digests; the best pass is the least disturbed by others.
-    done, cpu = replay(world, build_decider(spec), args.orders, digests, profiler, args.trace)
+    first = digests if args.digests else None
+    done, cpu = replay(world, build_decider(spec), args.orders, first, profiler, args.trace)
     passes = [cpu]
     for _ in range(args.repeat - 1):
         decider = build_decider(spec)
@@ -237,6 +239,9 @@ def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument(
+        "--history", type=int, default=0, help="orders in the generated history (default --orders)"
+    )
     parser.add_argument("--locations", type=int, default=200)
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--optimiser", default="greedy", choices=("greedy", "auto", "exact"))
@@ -253,6 +258,12 @@ def main() -> None:
         dest="trace",
         action="store_false",
         help="decide with trace=False (the core and hits digests must not change)",
+    )
+    parser.add_argument(
+        "--no-digests",
+        dest="digests",
+        action="store_false",
+        help="skip the digests (to count instructions of deciding alone, say under valgrind)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="passes; the best is shown")
     parser.add_argument("--sort", default="tottime", help="pstats sort key (default tottime)")
