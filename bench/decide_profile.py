@@ -230,7 +230,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"decide CPU: {1e6 * min(passes) / done:,.0f} µs/decision (best; every pass: {per})")
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(digests.outcomes.items())))
     for name, value in figures.items():
-        print(f"digest {name}: {value}")
+        print(f"digest {name}: {value if args.digests else '(skipped)'}")
     if profiler:
         stats = pstats.Stats(profiler).strip_dirs().sort_stats(args.sort)
         stats.print_stats(args.profile)
