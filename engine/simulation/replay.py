@@ -176,8 +176,13 @@ def _loaded_data_left_out_of_collections() -> Iterator[None]:
     All of it lives for the whole run, yet each full collection, triggered by the Decider's
     short-lived objects, would walk those hundreds of thousands of objects again: about a
     tenth of a replay's CPU on the benchmark's history. `gc.freeze` only moves them to a
-    generation the collector skips; `gc.unfreeze` hands them back, so nothing is leaked.
+    generation the collector skips; `gc.unfreeze` hands them back, so nothing is leaked. A
+    host process that froze objects of its own (a pre-fork server) keeps them frozen: the
+    replay then leaves the collector alone rather than unfreeze what is not its own.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
