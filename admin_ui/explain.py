@@ -132,13 +132,28 @@ def explain_sourcing(step: TraceStep) -> Explanation:
     outcome = str(detail.get("outcome", step["outcome"]))
     where = f"{step['ruleset']} v{step['ruleset_version']}" if step["ruleset"] else "the rules"
     locations = sorted({code for per_line in chosen.values() for code in per_line})
-    if locations:
+    details: list[str] = []
+    if detail.get("resourced"):
+        # Backordered units decided again later (stock arrived, a pre-order came out): say
+        # what set it off and what was waiting, or it reads like the order's first decision.
+        when = f"when {detail['reason']}" if detail.get("reason") else "later"
+        if locations:
+            headline = (
+                f"Re-sourced {when}: ships from {', '.join(locations)} "
+                f"({outcome.replace('_', ' ')})."
+            )
+        else:
+            headline = f"Re-sourced {when}: nothing could be sourced yet, still waiting."
+        waiting = {str(k): int(v) for k, v in (detail.get("remainder") or {}).items()}
+        if waiting:
+            lines = ", ".join(f"line {line} ({units})" for line, units in waiting.items())
+            details.append(f"{sum(waiting.values())} units were waiting: {lines}.")
+    elif locations:
         headline = (
             f"Sourced by {where}: ships from {', '.join(locations)} ({outcome.replace('_', ' ')})."
         )
     else:
         headline = f"Sourcing by {where}: {outcome.replace('_', ' ')}."
-    details: list[str] = []
     scorers = _rules_with(rules, "prefer")
     if scorers:
         details.append("Locations were scored by " + ", ".join(map(_quote, scorers)) + ".")
@@ -172,7 +187,7 @@ def explain_sourcing(step: TraceStep) -> Explanation:
             f"The {optimiser['method']} optimiser chose this plan"
             + (f" at a cost of {float(cost):.2f}." if isinstance(cost, int | float) else ".")
         )
-    return Explanation("Sourcing", headline, details)
+    return Explanation("Re-sourcing" if detail.get("resourced") else "Sourcing", headline, details)
 
 
 def explain_carriers(step: TraceStep) -> Explanation:

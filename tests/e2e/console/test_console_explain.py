@@ -120,3 +120,39 @@ def test_a_held_order_says_which_rule_held_it_and_why() -> None:
         "Held for review by rule “Large orders” (code fraud_review): "
         "order total 900 over the review limit"
     )
+
+
+def test_a_resourcing_says_what_set_it_off_and_what_was_waiting() -> None:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from engine.domain import commands as c
+    from engine.pipeline.scenarios import build_world, load_scenario_file
+
+    here = Path(__file__).parents[2] / "unit" / "pipeline" / "scenarios"
+    spec = load_scenario_file(here / "resourcing.yaml")
+    world = build_world(spec, here)
+    order_id = world.bus.handle(
+        c.CreateOrder("web", "R-1", "c1", c.AddressInput("10001"), (c.LineInput("JEANS", 8),))
+    )
+    world.clock.now += timedelta(hours=2)
+    world.bus.handle(c.ReceiveStock("JEANS", "PA-PHL", 4))
+    with world.uow:
+        traces = world.uow.traces.for_order(order_id)
+    order = {
+        "trace": [
+            {"id": t.id, "step": t.step, "ruleset": t.ruleset, "ruleset_version": t.ruleset_version,
+             "at": t.at.isoformat(), "outcome": t.outcome, "detail": t.detail}
+            for t in traces
+        ]
+    }  # fmt: skip
+    steps = explain(order)  # type: ignore[arg-type]
+    assert [s.step for s in steps] == [
+        "Validation", "Sourcing", "Carrier", "Re-sourcing", "Carrier"
+    ]  # fmt: skip
+    resourced = steps[3]
+    assert resourced.headline == (
+        "Re-sourced when JEANS arrived: ships from PA-PHL (partially allocated)."
+    )
+    assert "6 units were waiting: line 1 (6)." in resourced.details
+    assert any(d.startswith("Line 1 (2 × JEANS) is backorder") for d in resourced.details)
