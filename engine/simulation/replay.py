@@ -9,11 +9,9 @@ written to disk as it is made, so memory does not grow with the history.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -133,7 +131,7 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     every = max(1, min(PROGRESS_EVERY, total // 100))
     day = _Day()
     started, cpu_started = time.perf_counter(), time.process_time()
-    with RunWriter(spec.out) as writer, _loaded_data_left_out_of_collections():
+    with RunWriter(spec.out) as writer:
         done, deciding, failed_before = 0, 0.0, 0
         for record in dataset.records("orders"):
             if done >= total:
@@ -166,28 +164,6 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
         writer.finish(summary, timing)
     tick(done, total)
     return RunResult(spec.out, summary, done, seconds, deciding, cpu)
-
-
-@contextmanager
-def _loaded_data_left_out_of_collections() -> Iterator[None]:
-    """Keep what is loaded by now (reference data, ledger, compiled rulesets) out of the cyclic
-    garbage collector's full passes until the loop ends.
-
-    All of it lives for the whole run, yet each full collection, triggered by the Decider's
-    short-lived objects, would walk those hundreds of thousands of objects again: about a
-    tenth of a replay's CPU on the benchmark's history. `gc.freeze` only moves them to a
-    generation the collector skips; `gc.unfreeze` hands them back, so nothing is leaked. A
-    host process that froze objects of its own (a pre-fork server) keeps them frozen: the
-    replay then leaves the collector alone rather than unfreeze what is not its own.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _count_in_range(spec: RunSpec, dataset: Dataset) -> int:

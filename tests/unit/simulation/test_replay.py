@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -188,39 +186,3 @@ def test_a_date_range_that_ends_before_it_starts_is_refused(tmp_path: Path) -> N
         RunSpec(
             tmp_path, tmp_path / "run", {}, date_from=date(2025, 7, 5), date_to=date(2025, 7, 4)
         )
-
-
-class FreezeWatchingDecider(NearestStockDecider):
-    """Notes how many objects the garbage collector had frozen while each order was decided."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frozen: list[int] = []
-
-    def decide(self, order: Any, *args: Any, **kwargs: Any) -> Any:
-        self.frozen.append(gc.get_freeze_count())
-        return super().decide(order, *args, **kwargs)
-
-
-def test_loaded_data_is_out_of_full_collections_during_the_loop_and_handed_back_after(
-    tmp_path: Path,
-) -> None:
-    data = tiny_dataset(tmp_path / "ds", [order(1, "2025-07-01T09:00:00Z", "S1", 1)])
-    assert gc.get_freeze_count() == 0
-    decider = FreezeWatchingDecider()
-    replay(RunSpec(data, tmp_path / "run", {}), decider)
-    assert decider.frozen[0] > 0
-    assert gc.get_freeze_count() == 0
-
-
-def test_objects_a_host_process_froze_stay_frozen_after_a_replay(tmp_path: Path) -> None:
-    data = tiny_dataset(tmp_path / "ds", [order(1, "2025-07-01T09:00:00Z", "S1", 1)])
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        decider = FreezeWatchingDecider()
-        replay(RunSpec(data, tmp_path / "run", {}), decider)
-        assert decider.frozen == [frozen]
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
