@@ -301,6 +301,11 @@ def to_customer(record: dict[str, Any]) -> Customer:
 _KINDS = {kind.value: kind for kind in InboundKind}
 
 
+def _kind(value: Any) -> InboundKind:
+    found = _KINDS.get(value) if type(value) is str else None
+    return found if found is not None else InboundKind(value)  # an unknown one raises here
+
+
 def to_receipt(record: dict[str, Any], number: int) -> InboundSupply:
     return InboundSupply(
         id=f"R{number}",
@@ -308,6 +313,6 @@ def to_receipt(record: dict[str, Any], number: int) -> InboundSupply:
         location_code=record["location_code"],
         quantity=record["quantity"],
         expected_on=date.fromisoformat(record["expected_on"]),
-        kind=_KINDS.get(record["kind"]) or InboundKind(record["kind"]),
+        kind=_kind(record["kind"]),
         reference=record["reference"],
     )
