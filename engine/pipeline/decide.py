@@ -13,6 +13,7 @@ give the same Decision (the simulation relies on it).
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,44 @@ def _first_cover(
     return None
 
 
+# A location's (lat, lon) in radians with the cosine of its latitude (see `_Context.distance`).
+Point = tuple[float, float, float] | None
+
+
+class _Sites:
+    """The locations a caller passes, by code, with what depends on a location alone (its
+    facts but the distance, its point), each worked out when first asked for. The simulation
+    passes the same locations for every order, so one `_Sites` serves a whole run."""
+
+    def __init__(
+        self,
+        locations: tuple[Location, ...],
+        facts_of: Callable[[Location], dict[str, Any]],
+        point_of: Callable[[Location], Point],
+    ) -> None:
+        self.key = locations
+        self.by_code = {loc.code: loc for loc in locations}
+        self._facts_of, self._point_of = facts_of, point_of
+        self._facts: dict[str, dict[str, Any]] = {}
+        self._points: dict[str, Point] = {}
+
+    def same(self, locations: Sequence[Location]) -> bool:
+        """Whether these are the very objects this was built from (not merely equal ones)."""
+        return len(locations) == len(self.key) and all(map(operator.is_, locations, self.key))
+
+    def facts(self, code: str) -> dict[str, Any]:
+        found = self._facts.get(code)
+        if found is None:
+            found = self._facts[code] = self._facts_of(self.by_code[code])
+        return found
+
+    def point(self, code: str) -> Point:
+        if code in self._points:
+            return self._points[code]
+        found = self._points[code] = self._point_of(self.by_code[code])
+        return found
+
+
 @dataclass
 class _Context:
     """Everything one decision computes once and several steps read."""
@@ -122,18 +161,17 @@ class _Context:
     facts: dict[str, Any]
     now: datetime
     snapshot: RulesetSnapshot
-    locations: dict[str, Location]
+    sites: _Sites
     ship_to: tuple[float, float] | None
-    # Each location's (lat, lon) in radians with the cosine of its latitude, shared by every
-    # decision of one Decider (see `Decider._point`).
-    point: Callable[[Location], tuple[float, float, float] | None]
     # False: the trace keeps only which rules matched (see `Decider.decide`).
     full: bool = True
     distances: dict[str, float] = field(default_factory=dict)
     trace: dict[str, Any] = field(default_factory=dict)
     origin: tuple[float, float, float] | None = None
+    locations: dict[str, Location] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.locations = self.sites.by_code
         if self.ship_to is not None:
             lat, lon = math.radians(self.ship_to[0]), math.radians(self.ship_to[1])
             self.origin = (lat, lon, math.cos(lat))
@@ -142,7 +180,7 @@ class _Context:
         known = self.distances.get(code)
         if known is not None:
             return known
-        here = self.point(self.locations[code])
+        here = self.sites.point(code)
         if self.origin is None or here is None:
             value = 0.0
         else:
@@ -188,18 +226,16 @@ class Decider:
         self._location_facts: dict[str, tuple[Location, dict[str, Any]]] = {}
         self._product_facts: dict[str, tuple[Product | None, dict[str, Any]]] = {}
         self._points: dict[str, tuple[Location, tuple[float, float, float] | None]] = {}
-        # The last `locations` passed in, indexed by code (see `_by_code`).
-        self._locations: tuple[tuple[Location, ...], dict[str, Location]] = ((), {})
+        # The last `locations` passed in (see `_sites_of`).
+        self._sites = _Sites((), self._base_facts, self._point)
         self._versions: tuple[RulesetSnapshot | None, dict[str, int]] = (None, {})
 
-    def _by_code(self, locations: Sequence[Location]) -> dict[str, Location]:
-        """Locations by code, indexed once while the caller passes the same ones (the
+    def _sites_of(self, locations: Sequence[Location]) -> _Sites:
+        """The locations indexed once while the caller passes the same objects (the
         simulation passes one list for every order; a request passes its own)."""
-        key = tuple(locations)
-        if key != self._locations[0]:
-            self._locations = (key, {loc.code: loc for loc in key})
-        # A copy: the capacity re-plan and callers must never see each other's changes.
-        return dict(self._locations[1])
+        if not self._sites.same(locations):
+            self._sites = _Sites(tuple(locations), self._base_facts, self._point)
+        return self._sites
 
     def _versions_of(self, snapshot: RulesetSnapshot) -> dict[str, int]:
         """`snapshot.versions`, built once per snapshot; a fresh dict for each Decision."""
@@ -219,7 +255,7 @@ class Decider:
         self._product_facts[sku] = (product, facts)
         return facts
 
-    def _point(self, location: Location) -> tuple[float, float, float] | None:
+    def _point(self, location: Location) -> Point:
         """A location's coordinates for `_Context.distance`, cached while the same object is
         passed in (as `_base_facts`)."""
         cached = self._points.get(location.code)
@@ -236,11 +272,16 @@ class Decider:
         self._points[location.code] = (location, point)
         return point
 
-    def _zones_at(self, distance_km: float, postal_code: str) -> tuple[int, ...]:
-        """Each rate card's zone at the 10 km step of `distance_km` (see `_estimate`)."""
-        step = round(distance_km / 10)
+    def _remote(self, postal_code: str) -> str:
+        """The postal prefix zones depend on for this ship-to, or "" where none does."""
         prefix = postal_code[:3]
-        key = (step, prefix if prefix in self._remote_prefixes else "")
+        return prefix if prefix in self._remote_prefixes else ""
+
+    def _zones_at(self, distance_km: float, postal_code: str, remote: str) -> tuple[int, ...]:
+        """Each rate card's zone at the 10 km step of `distance_km` (see `_estimate`), for a
+        ship-to whose `_remote` prefix is `remote`."""
+        step = round(distance_km / 10)
+        key = (step, remote)
         found = self._zones.get(key)
         if found is None:
             if len(self._zones) > 200_000:
@@ -294,9 +335,8 @@ class Decider:
             facts,
             now,
             snap,
-            self._by_code(locations),
+            self._sites_of(locations),
             ship_to,
-            self._point,
             trace,
         )
         rules = run(snap, "validation", facts, now, trace)
@@ -453,7 +493,7 @@ class Decider:
             location = ctx.locations.get(code)
             if location is None:
                 continue
-            facts = {**self._base_facts(location), "distance": ctx.distance(code)}
+            facts = {**ctx.sites.facts(code), "distance": ctx.distance(code)}
             loc_facts[code] = facts
             screens[code] = screen_location(location, facts, actions, shipments_today.get(code, 0))
         return screens, loc_facts
@@ -482,6 +522,7 @@ class Decider:
         order_weight = sum(ctx.unit_weight(lc.sku) * lc.quantity for lc in per_line) or 1.0
         hazmat = bool(ctx.facts["order"]["hazmat"])
         postal = ctx.order.ship_to.postal_code
+        remote = self._remote(postal)
         today = ctx.now.date()
         fixed: dict[str, float] = {}
         per_kg: dict[str, float] = {}
@@ -490,7 +531,7 @@ class Decider:
         late: dict[time, int] = {}
         for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
             distance = ctx.distance(code)
-            zones = self._zones_at(distance, postal)
+            zones = self._zones_at(distance, postal, remote)
             priced = estimates.get(zones)
             if priced is None:
                 priced = estimates[zones] = (
