@@ -2,8 +2,9 @@
 
 Two kinds of order wait for stock: one wholly backordered (nothing allocated yet) and one
 already on its way with some lines still backordered (its remainder). When stock of a SKU
-arrives (`stock.adjusted` with a positive delta: adjustments, receipts, received transfers),
-every order waiting for that SKU is visited in priority order (`rank`):
+arrives (`stock.adjusted` with a positive delta: adjustments, receipts, received transfers) or
+an order gives reserved units back (`stock.released`: cancelled, reservation expired), every
+order waiting for that SKU is visited in priority order (`rank`):
 
 - a wholly backordered order that can now be filled in full goes back to `received`, so the
   status-changed event decides it again; one that cannot stays backordered rather than
@@ -154,13 +155,43 @@ def on_stock_adjusted(
     """Stock of a SKU arrived: serve the orders waiting for it, highest ranked first."""
     if event.delta <= 0 or event.available <= 0:
         return
+    serve(uow, decider, clock, options, event.sku, f"{event.sku} arrived")
+
+
+def on_stock_released(
+    event: events.StockReleased,
+    uow: UnitOfWork,
+    decider: Decider,
+    clock: Clock,
+    options: PipelineOptions,
+) -> None:
+    """An order gave reserved units back (cancelled, consolidated away, its reservation
+    expired): they are free again, so serve the orders waiting for them, as an arrival would.
+    An order given back its stock only to be decided again (modified: `received`) keeps first
+    claim on it; what it then leaves over waits for the next arrival."""
+    with uow:
+        releasing = uow.orders.get(event.order_id)
+        if releasing is not None and releasing.status is S.RECEIVED:
+            return
+    serve(uow, decider, clock, options, event.sku, f"{event.sku} given back by {event.order_id}")
+
+
+def serve(
+    uow: UnitOfWork,
+    decider: Decider,
+    clock: Clock,
+    options: PipelineOptions,
+    sku: str,
+    reason: str,
+) -> None:
+    """Run the pass over the orders waiting for `sku` in its own transaction, again on fresh
+    stock (or fresh orders) when it lost a race."""
     # Compile the published rulesets (first use only) before the transaction opens.
     decider.registry.ensure_loaded()
-    reason = f"{event.sku} arrived"
     for attempt in range(1, options.max_attempts + 1):
         with uow:
             now = clock()
-            if serve_waiting(uow, decider, now, options, event.sku, reason, attempt):
+            if serve_waiting(uow, decider, now, options, sku, reason, attempt):
                 try:
                     uow.commit()
                 except Conflict:
@@ -170,7 +201,7 @@ def on_stock_adjusted(
     log.warning(
         "stock or orders of %s kept changing while serving its backorders (%d attempts); the next "
         "arrival serves them",
-        event.sku,
+        sku,
         options.max_attempts,
     )
 

@@ -15,7 +15,14 @@ from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import Conflict, InsufficientStock, InvalidQuantity, NotFound
-from engine.domain.inventory import InboundKind, InboundSupply, ReservationStatus, Stock
+from engine.domain.fulfilment import ShipmentStatus
+from engine.domain.inventory import (
+    InboundKind,
+    InboundSupply,
+    Reservation,
+    ReservationStatus,
+    Stock,
+)
 from engine.domain.orders import OrderStatus
 from engine.service_layer.handlers import Clock, new_id
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -117,16 +124,7 @@ def expire_reservations(cmd: commands.ExpireReservations, uow: UnitOfWork, clock
         for reservation in uow.reservations.expired(now, cmd.limit):
             if not reservation.is_expired(now):
                 continue
-            uow.stock.release(reservation.sku, reservation.location_code, reservation.quantity)
-            reservation.move(ReservationStatus.EXPIRED)
-            uow.record(
-                events.StockReleased(
-                    reservation.order_id,
-                    reservation.sku,
-                    reservation.location_code,
-                    reservation.quantity,
-                )
-            )
+            _give_back(uow, reservation, ReservationStatus.EXPIRED)
             expired += 1
             order = uow.orders.get(reservation.order_id)
             if (
@@ -135,8 +133,32 @@ def expire_reservations(cmd: commands.ExpireReservations, uow: UnitOfWork, clock
                 and (order.status is not OrderStatus.HELD)
             ):
                 order.hold("reservation_expired", "stock reservation expired before release", now)
+                _void_allocation(uow, order.id, now)
         uow.commit()
         return expired
+
+
+def _give_back(uow: UnitOfWork, reservation: Reservation, status: ReservationStatus) -> None:
+    uow.stock.release(reservation.sku, reservation.location_code, reservation.quantity)
+    reservation.move(status)
+    uow.record(
+        events.StockReleased(
+            reservation.order_id, reservation.sku, reservation.location_code, reservation.quantity
+        )
+    )
+
+
+def _void_allocation(uow: UnitOfWork, order_id: str, now: datetime) -> None:
+    """A held order is decided again from the top once released, so nothing of its earlier
+    allocation may survive: reservations that have not expired yet (a re-sourced remainder's
+    are younger than the order's first ones) and its pending fulfilment orders would
+    otherwise stand beside the new ones, reserving and shipping the same units twice."""
+    for reservation in uow.reservations.for_order(order_id):
+        if reservation.status is ReservationStatus.ACTIVE:
+            _give_back(uow, reservation, ReservationStatus.RELEASED)
+    for shipment in uow.shipments.for_order(order_id):
+        if shipment.status is ShipmentStatus.PENDING:
+            shipment.move(ShipmentStatus.CANCELLED, now)
 
 
 # --- queries ----------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         e.OrderReceived: [handlers.on_order_received],
         e.OrderStatusChanged: [handlers.on_status_changed],
         e.StockAdjusted: [backorders.on_stock_adjusted],
+        e.StockReleased: [backorders.on_stock_released],
         e.RulesetPublished: [handlers.on_ruleset_published],
     }
     return command_handlers, event_handlers

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -220,3 +220,56 @@ def test_threads_receiving_stock_while_orders_wait_never_reserve_a_unit_twice(
     # 2 on hand and 17 received, 8 orders of 3: the first took 2 and its last unit later, five
     # others were filled in full; the 19th unit cannot fill a wholly backordered order alone.
     assert reserved_total == 18
+
+
+def _manual(pipeline: Pipeline) -> MessageBus:
+    """The same pipeline with manual release and reservations kept for 30 minutes."""
+    options = PipelineOptions(auto_release=False, reservation_ttl=timedelta(minutes=30))
+    return build_bus(pipeline.uows, pipeline.bus.dependencies["decider"], pipeline.clock, options)
+
+
+def _order(bus: MessageBus, ref: str, qty: int) -> str:
+    line = (c.LineInput("JEANS", qty),)
+    return str(bus.handle(c.CreateOrder("web", ref, "c1", c.AddressInput("10001"), line)))
+
+
+def test_units_a_cancelled_order_gives_back_serve_the_order_waiting_for_them(
+    pipeline: Pipeline,
+) -> None:
+    bus = _manual(pipeline)
+    first = _order(bus, "G-1", 2)
+    waiting = _order(bus, "G-2", 2)
+    assert pipeline.status(waiting) is OrderStatus.BACKORDERED
+    bus.handle(c.CancelOrder(first, "customer request"))
+    assert pipeline.status(waiting) is OrderStatus.CARRIER_ASSIGNED
+    with pipeline.uows() as uow:
+        nj = uow.stock.get(("JEANS", "NJ"))
+        assert nj is not None and (nj.on_hand, nj.reserved) == (2, 2)
+
+
+def test_an_order_held_when_its_reservations_expire_keeps_no_unit_of_its_remainder(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.clock.now = pipeline.clock.now.replace(tzinfo=UTC)  # expiry compares with the row's
+    bus = _manual(pipeline)
+    order_id = _order(bus, "E-1", 3)
+    pipeline.clock.now += timedelta(minutes=20)
+    bus.handle(c.ReceiveStock("JEANS", "PA", 1))  # the remainder reserves 10 minutes later
+    pipeline.clock.now += timedelta(minutes=15)
+    bus.handle(c.ExpireReservations())
+    with pipeline.uows() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None and order.status is OrderStatus.HELD
+        live = [s for s in uow.shipments.for_order(order_id) if s.status is ShipmentStatus.PENDING]
+        active = [
+            r for r in uow.reservations.for_order(order_id) if r.status is ReservationStatus.ACTIVE
+        ]
+        assert (live, active) == ([], [])
+        assert [uow.stock.get(("JEANS", site)).reserved for site in ("NJ", "PA")] == [0, 0]  # type: ignore[union-attr]
+    bus.handle(c.ReleaseHold(order_id, "support"))
+    with pipeline.uows() as uow:
+        shipped = [
+            s for s in uow.shipments.for_order(order_id) if s.status is not ShipmentStatus.CANCELLED
+        ]
+        assert sum(item.quantity for s in shipped for item in s.lines) == 3
+        assert sum(uow.stock.get(("JEANS", site)).reserved for site in ("NJ", "PA")) == 3  # type: ignore[union-attr]
