@@ -98,31 +98,16 @@ def ingest_one(services: ApiServices, who: Principal, body: OrderIn) -> OrderOut
     """Create one order and run it through the pipeline; the order as it stands afterwards."""
     channel = _channel_for(who, body.channel)
     try:
-        order_id = dispatch(services, body.to_command(channel))
+        # The handler writes the audit entry in the order's own transaction.
+        with audit.acting_as(who.actor):
+            order_id = dispatch(services, body.to_command(channel))
     except Conflict as error:
         raise Conflict(
             f"{error.message}; send each order once, or retry with the same Idempotency-Key "
             "to receive the first response"
         ) from error
     with services.container.uow_factory() as uow:
-        order = _load(uow, str(order_id))
-        audit.record(
-            uow,
-            who.actor,
-            "order.create",
-            "order",
-            order.id,
-            {},
-            {
-                "channel": channel,
-                "channel_order_id": order.channel_order_id,
-                "lines": len(order.lines),
-                "status": str(order.status),
-            },
-        )
-        out = OrderOut.of(order)
-        uow.commit()
-    return out
+        return OrderOut.of(_load(uow, str(order_id)))
 
 
 def _problem_body(error: DomainError, instance: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -111,11 +111,20 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self.session = session
         self._new: dict[K, T] = {}
         self._loaded: dict[K, tuple[T, Snapshot]] = {}
+        self._connection: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The session's connection for this transaction, asked of the session once: asking
+        per statement cost a tenth of each statement. `reset` (at every commit and rollback,
+        when the session lets the connection go) forgets it."""
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
 
     def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
         # The session's connection directly: the ORM layer of Session.execute adds nothing for
         # Core statements and costs about as much as SQLite takes to run them.
-        return self.session.connection().execute(statement, params)
+        return self.connection().execute(statement, params)
 
     # -- translation, per entity --------------------------------------------------------------
     @abc.abstractmethod
@@ -340,9 +349,10 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             self._execute(insert(table), added)
 
     def reset(self) -> None:
-        """Forget the transaction's entities (after commit or rollback)."""
+        """Forget the transaction's entities and connection (after commit or rollback)."""
         self._new.clear()
         self._loaded.clear()
+        self._connection = None
         self.clear_tracked()
 
 

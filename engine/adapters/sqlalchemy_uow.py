@@ -7,6 +7,7 @@ The outbox relay (engine.service_layer.outbox) publishes rows whose `published_a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,27 @@ def outbox_row(event: Event, now: datetime) -> dict[str, Any]:
     }
 
 
+# The repositories a unit of work offers, built on first use: most transactions touch two or
+# three of the thirteen, and building, flushing and resetting all of them on every transaction
+# cost as much as the one UPDATE a reservation runs.
+_REPOSITORIES: dict[str, Callable[[Session], Any]] = {
+    "orders": repos.SqlOrders,
+    "products": repos.SqlProducts,
+    "locations": repos.SqlLocations,
+    "customers": repos.SqlCustomers,
+    "stock": SqlStock,
+    "reservations": repos.SqlReservations,
+    "shipments": repos.SqlShipments,
+    "returns": repos.SqlReturns,
+    "inbound": repos.SqlInbound,
+    "alerts": repos.SqlAlerts,
+    "rulesets": repos.SqlRulesets,
+    "traces": repos.SqlTraces,
+    "audit": repos.SqlAuditLog,
+}
+_AGGREGATES = ("orders", "shipments", "returns")
+
+
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """`with uow:` opens a session and fresh repositories; leaving without commit rolls back."""
 
@@ -45,26 +67,22 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.session: Session | None = None
         self._repositories: list[repos.SqlRepository[Any, Any]] = []
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set yet: a repository this transaction asks for first.
+        build = _REPOSITORIES.get(name)
+        if build is None or name.startswith("_"):
+            raise AttributeError(name)
+        if self.session is None:
+            raise RuntimeError(f"use uow.{name} inside `with uow:`")
+        repository = build(self.session)
+        setattr(self, name, repository)
+        if isinstance(repository, repos.SqlRepository):
+            self._repositories.append(repository)
+        return repository
+
     def __enter__(self) -> SqlAlchemyUnitOfWork:
-        session = self.session = self.session_factory()
-        self.orders = repos.SqlOrders(session)
-        self.products = repos.SqlProducts(session)
-        self.locations = repos.SqlLocations(session)
-        self.customers = repos.SqlCustomers(session)
-        self.stock = SqlStock(session)
-        self.reservations = repos.SqlReservations(session)
-        self.shipments = repos.SqlShipments(session)
-        self.returns = repos.SqlReturns(session)
-        self.inbound = repos.SqlInbound(session)
-        self.alerts = repos.SqlAlerts(session)
-        self.rulesets = repos.SqlRulesets(session)
-        self.traces = repos.SqlTraces(session)
-        self.audit = repos.SqlAuditLog(session)
-        self._repositories = [
-            self.orders, self.products, self.locations, self.customers, self.stock,
-            self.reservations, self.shipments, self.returns, self.inbound, self.alerts,
-            self.rulesets, self.traces,
-        ]  # fmt: skip
+        self._drop_repositories()
+        self.session = self.session_factory()
         super().__enter__()
         return self
 
@@ -75,6 +93,16 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             if self.session is not None:
                 self.session.close()
                 self.session = None
+            self._drop_repositories()
+
+    def _drop_repositories(self) -> None:
+        built = [name for name in self.__dict__ if name in _REPOSITORIES]
+        for name in built:
+            del self.__dict__[name]
+        self._repositories = []
+
+    def _aggregate_repositories(self) -> list[repos.SqlRepository[str, Any]]:
+        return [self.__dict__[name] for name in _AGGREGATES if name in self.__dict__]
 
     def _commit(self, events: list[Event]) -> None:
         session = self._require_session()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from sqlalchemy import (
+    Connection,
     Integer,
     String,
     Update,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.adapters import orm
@@ -114,7 +116,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
     def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Any:
         """Execute a move; PostgreSQL breaking a lock cycle becomes a Conflict to retry."""
         try:
-            return self._execute(statement, params)
+            return _prepared(statement, self.connection(), params)
         except OperationalError as exc:
             # 40P01: two transactions took the same stock rows in opposite orders.
             if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
@@ -175,8 +177,15 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         """Count corrections and receipts; a receipt at a new location creates the row."""
         key = (sku, location_code)
         moved = self._move(_ADJUST, key, delta=delta)
-        # No row moved: either the row refuses the change or there is no row yet to create.
-        if not moved and (self._current(key) is not None or not self._create(key, delta)):
+        if not moved:
+            # No row moved: there is no row yet to create, or the row refuses the change, or
+            # another transaction created the row since the UPDATE looked (then move again,
+            # rather than refuse a change the row it just created would accept).
+            if self._current(key) is None:
+                moved = self._create(key, delta)
+            else:
+                moved = self._move(_ADJUST, key, delta=delta)
+        if not moved:
             self._refuse(
                 sku,
                 location_code,
@@ -198,9 +207,11 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
             )
         row = tr.stock_row(Stock(sku=sku, location_code=location_code, on_hand=on_hand))
         try:
-            # A savepoint: losing the race to insert must not abort the whole transaction.
+            # A savepoint: losing the race to insert must not abort the whole transaction. Asked
+            # of the session inside the block: the session emits SAVEPOINT only when its
+            # connection is asked for there, not for the connection this repository keeps.
             with self.session.begin_nested():
-                self._execute(insert(self.table).values(row))
+                self.session.connection().execute(insert(self.table).values(row))
         except IntegrityError:
             return self._move(_ADJUST, key, delta=on_hand)
         return True
@@ -225,6 +236,31 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         item.on_hand, item.reserved, item.version = row["on_hand"], row["reserved"], row["version"]
         item.safety_stock, item.reorder_point = row["safety_stock"], row["reorder_point"]
         self._loaded[key] = (item, self.dump(item))
+
+
+# Per statement and dialect: (SQL text, the parameter names in the driver's order, or None
+# for named parameters, and the values of the statement's own literals).
+_COMPILED: dict[tuple[int, str], tuple[str, list[str] | None, dict[str, Any]]] = {}
+
+
+def _prepared(statement: Update, connection: Connection, params: Row) -> CursorResult[Any]:
+    """Run one of the moves below, compiled once per dialect and handed to the driver as
+    text. The moves are the hot path of every order (one per reserved line), and SQLAlchemy's
+    per-execution work (cache key, parameter processing) cost as much as SQLite takes to run
+    the UPDATE itself. Their parameters are plain ints and strings: nothing to convert."""
+    dialect = connection.dialect
+    compiled = _COMPILED.get((id(statement), dialect.name))
+    if compiled is None:
+        sql = statement.compile(dialect=dialect)
+        literals = {
+            name: bind.effective_value for name, bind in sql.binds.items() if not bind.required
+        }
+        order = list(sql.positiontup or []) if sql.positional else None
+        compiled = _COMPILED[(id(statement), dialect.name)] = (sql.string, order, literals)
+    text, order, literals = compiled
+    values = {**literals, **params}
+    arguments = tuple(values[name] for name in order) if order is not None else values
+    return connection.exec_driver_sql(text, arguments)
 
 
 def _positive(quantity: int) -> None:

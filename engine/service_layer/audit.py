@@ -9,12 +9,36 @@ the entities themselves hold the rest.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from engine.domain.operations import AuditEntry
 from engine.domain.values import utcnow
 from engine.service_layer.unit_of_work import UnitOfWork
+
+# Who the command being handled is for, when a handler should audit inside its own
+# transaction (an API request sets it around `dispatch`). Per request, not per process: a
+# context variable follows the request's call stack and no other thread's.
+_actor: ContextVar[str | None] = ContextVar("ordo_audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Handlers run inside this block that audit their own change (`create_order`) record
+    it for `actor`, in the same transaction as the change: no second transaction to write
+    the entry after the fact."""
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def current_actor() -> str | None:
+    """The actor set by `acting_as` around this call, if any."""
+    return _actor.get()
 
 
 def _plain(value: Any) -> Any:

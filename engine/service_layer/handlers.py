@@ -30,6 +30,7 @@ from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, money
 from engine.pipeline.decide import Decider, Decision
 from engine.pipeline.stock_view import SnapshotStockView
+from engine.service_layer import audit
 from engine.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -158,14 +159,31 @@ def create_order(
         if inline:
             assert decider is not None and options is not None
             if _decide_and_apply(uow, order, decider, clock, options, attempt=1):
+                _audit_creation(uow, order)
                 uow.commit()
                 uow.acted_on(received)
                 return order.id
             # Lost a race for stock: store the order undecided; `process_order` retries.
             uow.rollback()
             uow.orders.add(order)
+        _audit_creation(uow, order)
         uow.commit()
         return order.id
+
+
+def _audit_creation(uow: UnitOfWork, order: Order) -> None:
+    """The audit entry of an order created for someone (`audit.acting_as`), as it stands
+    when this transaction commits."""
+    actor = audit.current_actor()
+    if actor is None:
+        return
+    summary = {
+        "channel": order.channel,
+        "channel_order_id": order.channel_order_id,
+        "lines": len(order.lines),
+        "status": str(order.status),
+    }
+    audit.record(uow, actor, "order.create", "order", order.id, {}, summary)
 
 
 def _pipeline_in_process(bus: Any) -> bool:

@@ -11,7 +11,7 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.events import Event
@@ -248,8 +248,13 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def rollback(self) -> None: ...
 
+    def _aggregate_repositories(self) -> Sequence[Repository[str, Any]]:
+        """The repositories whose entities carry events (adapters may leave out ones this
+        transaction never touched)."""
+        return (self.orders, self.shipments, self.returns)
+
     def _drain(self) -> Iterator[Event]:
-        for repo in (self.orders, self.shipments, self.returns):
+        for repo in self._aggregate_repositories():
             for aggregate in repo.tracked():
                 pending: list[Event] = getattr(aggregate, "events", [])
                 while pending:

@@ -155,6 +155,31 @@ def test_a_receipt_at_a_new_location_creates_the_stock_row(uow_factory: UowFacto
         assert [s.location_code for s in uow.stock.for_sku("SKU-1")] == ["NEW-01"]
 
 
+def test_losing_the_race_to_create_a_stock_row_adds_to_the_winners_row(
+    sql_uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another transaction creates the row between this one's UPDATE (no row) and its INSERT:
+    # played here by an UPDATE that reports no row once. The failed INSERT must roll back only
+    # its savepoint (PostgreSQL aborts the whole transaction otherwise) and add to the row.
+    _stock(sql_uow_factory, on_hand=5)
+    with sql_uow_factory() as uow:
+        stock = uow.stock
+        assert not stock.for_sku("SKU-OTHER")  # the transaction has already run statements
+        real_move, calls = stock._move, []
+
+        def no_row_the_first_time(*args: object, **kwargs: object) -> bool:
+            calls.append(args)
+            return False if len(calls) == 1 else real_move(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(stock, "_move", no_row_the_first_time)
+        monkeypatch.setattr(stock, "_current", lambda key: None)
+        adjusted = stock.adjust(*KEY, 3)
+        uow.commit()
+
+    assert adjusted.on_hand == 8
+    assert _load(sql_uow_factory).on_hand == 8
+
+
 def test_a_negative_adjustment_of_unknown_stock_is_refused(uow_factory: UowFactory) -> None:
     with uow_factory() as uow, pytest.raises(InvalidQuantity, match="on hand"):
         uow.stock.adjust("SKU-1", "NEW-01", -1)
