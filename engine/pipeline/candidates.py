@@ -45,7 +45,7 @@ class ReservationPolicy:
     def rules(self) -> list[str]:
         return [s[2] for s in self.safety] + [f[3] for f in self.fences]
 
-    def held_back(self, location: Mapping[str, Any], base: int) -> tuple[int, list[str]]:
+    def held_back(self, location: Mapping[str, Any], base: int) -> tuple[int, tuple[str, ...]]:
         """Units withheld at a location from `base` available, with the rules responsible."""
         units, why = 0, []
         code = location["code"]
@@ -70,7 +70,7 @@ class ReservationPolicy:
             if fenced:
                 units += fenced
                 why.append(rule)
-        return units, why
+        return units, tuple(why)
 
 
 def reservation_policy(run: RuleRun, channel: str, customer_group: str) -> ReservationPolicy:
@@ -200,26 +200,26 @@ def line_candidates(
 ) -> LineCandidates:
     """Candidates for one line, best-known first, and every stocked location left out."""
     result = LineCandidates(line_id, sku, quantity)
+    excluded, candidates = result.excluded, result.candidates
+    # Looked up once: this loop runs for every stocked location of every line.
+    available_to = stock.available
+    held_back = policy.held_back if (policy.safety or policy.fences) else None
     for code in sorted(set(stock.locations(sku))):
         screen = screens.get(code)
         if screen is None:
-            result.excluded[code] = "unknown location"
+            excluded[code] = "unknown location"
             continue
         if not screen.allowed:
-            result.excluded[code] = screen.reason
+            excluded[code] = screen.reason
             continue
-        base = stock.available(sku, code, channel)
+        base = available_to(sku, code, channel)
         if base <= 0:
-            result.excluded[code] = "nothing available to promise"
+            excluded[code] = "nothing available to promise"
             continue
-        withheld, why = (
-            policy.held_back(location_facts[code], base)
-            if (policy.safety or policy.fences)
-            else (0, [])
-        )
+        withheld, why = (0, ()) if held_back is None else held_back(location_facts[code], base)
         available = base - withheld
         if available <= 0:
-            result.excluded[code] = f"{base} available but held back by " + ", ".join(why)
+            excluded[code] = f"{base} available but held back by " + ", ".join(why)
             continue
-        result.candidates.append(Candidate(code, available, screen.score, withheld, tuple(why)))
+        candidates.append(Candidate(code, available, screen.score, withheld, why))
     return result

@@ -489,11 +489,12 @@ class Decider:
         screens: dict[str, Screen] = {}
         loc_facts: dict[str, dict[str, Any]] = {}
         actions = SourcingActions.of(sourcing)
+        locations, facts_of, distance = ctx.locations, ctx.sites.facts, ctx.distance
         for code in stocked:
-            location = ctx.locations.get(code)
+            location = locations.get(code)
             if location is None:
                 continue
-            facts = {**ctx.sites.facts(code), "distance": ctx.distance(code)}
+            facts = {**facts_of(code), "distance": distance(code)}
             loc_facts[code] = facts
             screens[code] = screen_location(location, facts, actions, shipments_today.get(code, 0))
         return screens, loc_facts
