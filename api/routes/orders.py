@@ -45,7 +45,7 @@ from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.orders import Order, OrderStatus
-from engine.service_layer import audit
+from engine.service_layer import audit, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
 from engine.service_layer.idempotency import request_hash
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -98,14 +98,18 @@ def ingest_one(services: ApiServices, who: Principal, body: OrderIn) -> OrderOut
     """Create one order and run it through the pipeline; the order as it stands afterwards."""
     channel = _channel_for(who, body.channel)
     try:
-        # The handler writes the audit entry in the order's own transaction.
-        with audit.acting_as(who.actor):
+        # The handler writes the audit entry in the order's own transaction and hands back
+        # the order it decided, so answering needs no second transaction.
+        with audit.acting_as(who.actor), handlers.keeping_created_orders() as created:
             order_id = dispatch(services, body.to_command(channel))
     except Conflict as error:
         raise Conflict(
             f"{error.message}; send each order once, or retry with the same Idempotency-Key "
             "to receive the first response"
         ) from error
+    order = created.get(str(order_id))
+    if order is not None:
+        return OrderOut.of(order)
     with services.container.uow_factory() as uow:
         return OrderOut.of(_load(uow, str(order_id)))
 

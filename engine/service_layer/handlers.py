@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -162,6 +164,9 @@ def create_order(
                 _audit_creation(uow, order)
                 uow.commit()
                 uow.acted_on(received)
+                kept = _kept_orders.get()
+                if kept is not None:
+                    kept[order.id] = order
                 return order.id
             # Lost a race for stock: store the order undecided; `process_order` retries.
             uow.rollback()
@@ -184,6 +189,25 @@ def _audit_creation(uow: UnitOfWork, order: Order) -> None:
         "status": str(order.status),
     }
     audit.record(uow, actor, "order.create", "order", order.id, {}, summary)
+
+
+# Where `create_order` leaves the orders it decided, as committed, for a caller that asked
+# (`keeping_created_orders`): per request, like `audit.acting_as`, not per process.
+_kept_orders: ContextVar[dict[str, Order] | None] = ContextVar("ordo_kept_orders", default=None)
+
+
+@contextmanager
+def keeping_created_orders() -> Iterator[dict[str, Order]]:
+    """Orders created and decided inside this block, by id, as their transaction committed
+    them: the API answers with the order it just made without reading it back (a second
+    transaction and three round trips on PostgreSQL). An order left `received` for the
+    pipeline's retries is not kept: what the caller sees of it is decided later."""
+    kept: dict[str, Order] = {}
+    token = _kept_orders.set(kept)
+    try:
+        yield kept
+    finally:
+        _kept_orders.reset(token)
 
 
 def _pipeline_in_process(bus: Any) -> bool:
