@@ -35,7 +35,7 @@ from engine.domain.operations import (
     RulesetStatus,
     RulesetVersion,
 )
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
@@ -188,6 +188,7 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
         email: str | None = None,
         status: OrderStatus | None = None,
         sku: str | None = None,
+        line_status: LineStatus | None = None,
         channel: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
@@ -203,7 +204,14 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
                 and (channel is None or order.channel == channel)
                 and (created_from is None or order.created_at >= created_from)
                 and (created_to is None or order.created_at < created_to)
-                and (sku is None or any(line.sku == sku for line in order.lines))
+                and (
+                    (sku is None and line_status is None)
+                    or any(
+                        (sku is None or line.sku == sku)
+                        and (line_status is None or line.status == line_status)
+                        for line in order.lines
+                    )
+                )
             )
 
         return self._select(where=where, limit=limit, offset=offset)

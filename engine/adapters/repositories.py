@@ -50,7 +50,7 @@ from engine.domain.operations import (
     RulesetStatus,
     RulesetVersion,
 )
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
@@ -433,6 +433,7 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         email: str | None = None,
         status: OrderStatus | None = None,
         sku: str | None = None,
+        line_status: LineStatus | None = None,
         channel: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
@@ -454,9 +455,15 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
             conditions.append(c.created_at >= created_from)
         if created_to is not None:
             conditions.append(c.created_at < created_to)
-        if sku is not None:
+        if sku is not None or line_status is not None:
+            # One line must match both: "a backordered line of this SKU", not one of each.
             lines = orm.order_lines
-            conditions.append(exists().where(and_(lines.c.order_id == c.id, lines.c.sku == sku)))
+            wanted = [lines.c.order_id == c.id]
+            if sku is not None:
+                wanted.append(lines.c.sku == sku)
+            if line_status is not None:
+                wanted.append(lines.c.status == str(line_status))
+            conditions.append(exists().where(and_(*wanted)))
         return self._query(and_(*conditions) if conditions else None, limit, offset)
 
 

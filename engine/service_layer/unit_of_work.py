@@ -18,7 +18,7 @@ from engine.domain.events import Event
 from engine.domain.fulfilment import FulfillmentOrder, Return
 from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import Alert, AuditEntry, DecisionTrace, RulesetVersion
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.orders import LineStatus, Order, OrderStatus
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -86,12 +86,15 @@ class OrderRepository(Repository[str, Order]):
         email: str | None = None,
         status: OrderStatus | None = None,
         sku: str | None = None,
+        line_status: LineStatus | None = None,
         channel: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> Sequence[Order]: ...
+    ) -> Sequence[Order]:
+        """Newest first; every filter given must match. `sku` and `line_status` must hold for
+        the same line ("a backordered line of this SKU")."""
 
 
 class StockRepository(Repository[tuple[str, str], Stock]):

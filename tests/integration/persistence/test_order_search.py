@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.domain.orders import OrderLine, OrderStatus
+from engine.domain.orders import LineStatus, OrderLine, OrderStatus
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
 
@@ -29,6 +29,15 @@ def orders(uow_factory: UowFactory) -> UowFactory:
             )
         )
         uow.orders.add(b.a_plain_order(5, lines=[OrderLine("L1", "SKU-7", 1, Decimal("1"))]))
+        uow.orders.add(
+            b.a_plain_order(
+                6,
+                lines=[
+                    OrderLine("L1", "SKU-7", 1, Decimal("1"), status=LineStatus.BACKORDERED),
+                    OrderLine("L2", "SKU-9", 1, Decimal("1")),
+                ],
+            )
+        )
         uow.commit()
     return uow_factory
 
@@ -40,7 +49,7 @@ def _ids(factory: UowFactory, **filters: object) -> list[str]:
 
 def test_orders_are_listed_newest_first(orders: UowFactory) -> None:
     with orders() as uow:
-        assert [o.id for o in uow.orders.list()] == ["O-5", "O-4", "O-3", "O-2", "O-1"]
+        assert [o.id for o in uow.orders.list()] == ["O-6", "O-5", "O-4", "O-3", "O-2", "O-1"]
 
 
 def test_search_by_customer_finds_only_that_customers_orders(orders: UowFactory) -> None:
@@ -57,7 +66,18 @@ def test_search_by_status(orders: UowFactory) -> None:
 
 def test_search_by_sku_matches_any_line_of_the_order(orders: UowFactory) -> None:
     assert _ids(orders, sku="SKU-1") == ["O-4", "O-3", "O-2", "O-1"]
-    assert _ids(orders, sku="SKU-9") == ["O-4"]
+    assert _ids(orders, sku="SKU-9") == ["O-6", "O-4"]
+
+
+def test_search_by_line_status_needs_one_line_matching_sku_and_status(
+    orders: UowFactory,
+) -> None:
+    """Stock arriving looks for orders waiting on that SKU: a backordered line of it, not a
+    backordered line of something else beside a line of it."""
+    backordered = LineStatus.BACKORDERED
+    assert _ids(orders, line_status=backordered) == ["O-6"]
+    assert _ids(orders, sku="SKU-7", line_status=backordered) == ["O-6"]
+    assert _ids(orders, sku="SKU-9", line_status=backordered) == []
 
 
 def test_search_by_channel(orders: UowFactory) -> None:
@@ -72,8 +92,8 @@ def test_search_by_date_range_includes_the_start_and_excludes_the_end(
 
 def test_search_filters_combine_and_pages_follow_each_other(orders: UowFactory) -> None:
     assert _ids(orders, sku="SKU-1", channel="web", created_from=b.at(2)) == ["O-4", "O-2"]
-    assert _ids(orders, limit=2) == ["O-5", "O-4"]
-    assert _ids(orders, limit=2, offset=2) == ["O-3", "O-2"]
+    assert _ids(orders, limit=2) == ["O-6", "O-5"]
+    assert _ids(orders, limit=2, offset=2) == ["O-4", "O-3"]
 
 
 def test_search_without_matches_returns_nothing(orders: UowFactory) -> None:
