@@ -3,8 +3,9 @@
 Two kinds of order wait for stock: one wholly backordered (nothing allocated yet) and one
 already on its way with some lines still backordered (its remainder). When stock of a SKU
 arrives (`stock.adjusted` with a positive delta: adjustments, receipts, received transfers) or
-an order gives reserved units back (`stock.released`: cancelled, reservation expired), every
-order waiting for that SKU is visited in priority order (`rank`):
+an order gives reserved units back (`stock.released`: cancelled, modified, reservation
+expired; orders about to be decided keep first claim on those), every order waiting for that
+SKU is visited in priority order (`rank`):
 
 - a wholly backordered order that can now be filled in full goes back to `received`, so the
   status-changed event decides it again; one that cannot stays backordered rather than
@@ -90,9 +91,14 @@ def by_rank(
 
 
 def waiting_orders(
-    uow: UnitOfWork, skus: Iterable[str], statuses: Iterable[OrderStatus] = WAITING
+    uow: UnitOfWork,
+    skus: Iterable[str],
+    statuses: Iterable[OrderStatus] = WAITING,
+    *,
+    backordered: bool = True,
 ) -> list[Order]:
-    """Orders in `statuses` with a backordered line of one of `skus`, each once."""
+    """Orders in `statuses` with a backordered line (any line if not `backordered`) of one of
+    `skus`, each once."""
     found: dict[str, Order] = {}
     wanted = set(skus)
     for sku in sorted(wanted):
@@ -102,7 +108,8 @@ def waiting_orders(
                 page = uow.orders.search(status=status, sku=sku, limit=PAGE, offset=offset)
                 for order in page:
                     if any(
-                        line.sku in wanted and line.status is LineStatus.BACKORDERED
+                        line.sku in wanted
+                        and (line.status is LineStatus.BACKORDERED or not backordered)
                         for line in order.lines
                     ):
                         found[order.id] = order
@@ -165,15 +172,13 @@ def on_stock_released(
     clock: Clock,
     options: PipelineOptions,
 ) -> None:
-    """An order gave reserved units back (cancelled, consolidated away, its reservation
-    expired): they are free again, so serve the orders waiting for them, as an arrival would.
-    An order given back its stock only to be decided again (modified: `received`) keeps first
-    claim on it; what it then leaves over waits for the next arrival."""
-    with uow:
-        releasing = uow.orders.get(event.order_id)
-        if releasing is not None and releasing.status is S.RECEIVED:
-            return
-    serve(uow, decider, clock, options, event.sku, f"{event.sku} given back by {event.order_id}")
+    """An order gave reserved units back (cancelled, consolidated away, modified, its
+    reservation expired): they are free again, so serve the orders waiting for them, as an
+    arrival would. Orders in `received` wanting the SKU (the modified order itself, an order
+    others were merged into) are about to be decided, so they keep first claim: waiting orders
+    are served only with what those leave over."""
+    reason = f"{event.sku} given back by {event.order_id}"
+    serve(uow, decider, clock, options, event.sku, reason, deciding_first=True)
 
 
 def serve(
@@ -183,15 +188,22 @@ def serve(
     options: PipelineOptions,
     sku: str,
     reason: str,
+    *,
+    deciding_first: bool = False,
 ) -> None:
     """Run the pass over the orders waiting for `sku` in its own transaction, again on fresh
-    stock (or fresh orders) when it lost a race."""
+    stock (or fresh orders) when it lost a race. `deciding_first` sets aside the units orders
+    in `received` will take when decided, before anyone waiting is served."""
     # Compile the published rulesets (first use only) before the transaction opens.
     decider.registry.ensure_loaded()
     for attempt in range(1, options.max_attempts + 1):
         with uow:
             now = clock()
-            if serve_waiting(uow, decider, now, options, sku, reason, attempt):
+            budget = Budget(uow)
+            if deciding_first:
+                for order in waiting_orders(uow, [sku], [S.RECEIVED], backordered=False):
+                    budget.claim(order)
+            if serve_waiting(uow, decider, now, options, sku, reason, attempt, budget):
                 try:
                     uow.commit()
                 except Conflict:
@@ -214,9 +226,10 @@ def serve_waiting(
     sku: str,
     reason: str,
     attempt: int,
+    budget: Budget | None = None,
 ) -> bool:
     """One pass over the orders waiting for `sku`; False if a reservation lost a race."""
-    budget = Budget(uow)
+    budget = budget or Budget(uow)
     for order in by_rank(uow, waiting_orders(uow, [sku])):
         if order.status is S.BACKORDERED:
             if budget.fillable(order):
