@@ -54,17 +54,26 @@ LINES = 5
 LOCATIONS = (("DAL-01", "75201"), ("RNO-02", "89501"), ("EWR-03", "07114"))
 ANALYSIS = """
 **Reading the figures.** req/s and latencies are wall-clock on shared cores and move with
-whatever else runs; *server CPU ms/req* does not, and its ratio is what this server could
-sustain unloaded (the database server's own CPU excluded). The parse-only ceiling costs
-~1.5 ms of CPU; an order costs 12-25× that (across runs). A profile of the order path puts
-about 7% of it in the API (auth, parsing, reading the decided order back, the audit entry,
-the response) and the rest in the pipeline and its persistence (about 45 SQL statements per
-5-line order: loading products, stock and capacity, one conditional update per line,
-inserting the order, shipments, reservations, decision traces and outbox events). The
-target is **not met**: it needs the order path near 6 ms of CPU (3-4× cheaper), i.e. fewer
-round trips and cheaper trace serialisation in the pipeline and persistence layers, not a
-thinner API. p99 under 8 concurrent clients is queueing: SQLite serialises writers, and one
-uvicorn process runs one order at a time per thread on a contended interpreter.
+whatever else runs; *server CPU ms/req* moves less, and its ratio is what this server could
+sustain unloaded (the database server's own CPU excluded). An HTTP order is now one
+transaction: the order is decided in the transaction that creates it (the pipeline runs
+in-process), its audit entry is written there too, and the response is the order as that
+transaction committed it, not read back. On PostgreSQL that is 18 statements (the channel's
+order id, products, stock, customer, locations and capacity counts read once each, one
+conditional UPDATE per line, one INSERT per table) where it was 32 in two transactions plus
+a third for the audit entry. Called in-process (the route function without HTTP, CPU time,
+300 orders, both versions in the same minute) a 5-line order went from 9.8 to 5.9 ms on
+SQLite and from 16.5 to 9.1 ms on PostgreSQL; about a third of the PostgreSQL figure is the
+driver waiting on and decoding round trips, a tenth the Decider. Under uvicorn
+on the loaded machine it measures more (thread hand-offs, and CPU time itself inflates when
+two cores run seven or more busy processes: 12-14 ms per PostgreSQL order across runs at a
+load of 5-7, against 15.4 ms for the old path at a load of 1.2). The target is **not met** on
+PostgreSQL: orders/ceiling req/s was 0.18-0.25 across full runs on the loaded machine (0.14
+before these changes), and p99 is far above 50 ms. With 8 closed-loop clients p99 is
+queueing: at ~50 orders/s each request waits behind the seven others (8 / 50 per second is
+160 ms on average), so p99 ≤ 50 ms needs about 250 orders/s from one process, i.e. ~3 ms of
+CPU per order, or fewer clients, or more server processes. SQLite's p99 adds its busy
+handler's back-off sleeps when eight threads queue for the one writer.
 """
 SECTION = "## HTTP API"
 DOC = ROOT / "docs" / "benchmarks.md"
