@@ -101,11 +101,16 @@ def waiting_orders(
     `skus`, each once."""
     found: dict[str, Order] = {}
     wanted = set(skus)
+    # Asked of the database, so an arrival reads the orders waiting for the SKU, not every
+    # open order holding it; checked again below for the same answer from any repository.
+    line_status = LineStatus.BACKORDERED if backordered else None
     for sku in sorted(wanted):
         for status in sorted(statuses):
             offset = 0
             while True:
-                page = uow.orders.search(status=status, sku=sku, limit=PAGE, offset=offset)
+                page = uow.orders.search(
+                    status=status, sku=sku, line_status=line_status, limit=PAGE, offset=offset
+                )
                 for order in page:
                     if any(
                         line.sku in wanted
