@@ -7,7 +7,9 @@ its traceback.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+import re
+
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
 
 from engine.domain.errors import DomainError
 from ordo.settings import SettingsError
@@ -37,6 +39,13 @@ def describe_failure(error: BaseException) -> tuple[str, int] | None:
         return str(error), EXIT_FAILURE
     if isinstance(error, DomainError):
         return error.message, EXIT_FAILURE
+    missing = _missing_table(error)
+    if missing is not None:
+        return (
+            f"the database has no Ordo schema yet (table {missing} is missing): "
+            "run `ordo db upgrade` first",
+            EXIT_FAILURE,
+        )
     if isinstance(error, OperationalError):
         return f"database unavailable: {_first_line(error.orig or error)}", EXIT_FAILURE
     if type(error) is DatabaseError:
@@ -50,6 +59,18 @@ def describe_failure(error: BaseException) -> tuple[str, int] | None:
         # CLI does not depend on that module's import succeeding to report its errors.
         return f"ORDO_DATABASE_URL: {_first_line(error)}", EXIT_FAILURE
     return None
+
+
+# SQLite says "no such table: x"; PostgreSQL (UndefinedTable) says 'relation "x" does not exist'.
+_MISSING_TABLE = re.compile(r'no such table: (\S+)|relation "([^"]+)" does not exist')
+
+
+def _missing_table(error: BaseException) -> str | None:
+    """The table a query needed and the schema lacks: the database was never migrated."""
+    if not isinstance(error, OperationalError | ProgrammingError):
+        return None
+    found = _MISSING_TABLE.search(str(error.orig or error))
+    return (found.group(1) or found.group(2)) if found else None
 
 
 def _first_line(error: BaseException) -> str:
