@@ -68,7 +68,9 @@ def plan_cost(
     problem: Problem, allocations: Mapping[str, Mapping[str, int]]
 ) -> tuple[float, dict[str, int]]:
     used = {loc for per_line in allocations.values() for loc, qty in per_line.items() if qty > 0}
-    cost = sum(problem.fixed_cost[loc] for loc in used)
+    # In code order: a set's order follows string hashing, which differs between processes,
+    # and float sums in another order may differ in the last bit.
+    cost = sum(problem.fixed_cost[loc] for loc in sorted(used))
     unfilled = {}
     for line in problem.lines:
         given = allocations.get(line.line_id, {})
