@@ -3,6 +3,14 @@
     .venv/bin/python bench/decide_profile.py --orders 2000
     .venv/bin/python bench/decide_profile.py --orders 2000 --profile 30   # cProfile, top 30
     .venv/bin/python bench/decide_profile.py --orders 2000 --dump /tmp/digests.txt
+    .venv/bin/python bench/decide_profile.py --orders 2000 --no-trace    # decide(trace=False)
+
+Digests at 2026-11-22 on the default history (2,000 orders, seed 7, greedy): core
+e5372f43f057..., hits 00475612eea7..., full 46c9f12d55e8... (8b899ee42d86... before the
+optimiser section of the trace named the rule or setting that requested the method).
+For instructions rather than CPU time (steadier on a busy machine), run it under
+`valgrind --tool=cachegrind --cache-sim=no` with `--no-digests --history 2000`, once with
+`--orders 1` for the fixed cost and once with `--orders 300`.
 
 It exists so a speed-up of `engine.pipeline.Decider` can prove it changed no decision. The
 orders run exactly as the replay runs them (`engine.simulation.replay`): in time order, stock
