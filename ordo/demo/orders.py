@@ -24,7 +24,9 @@ from ordo.demo.stock import demo_id
 from ordo.demo.world import World
 
 S = OrderStatus
-# How many demo orders end up in each stage (60 in all).
+# How many demo orders end up in each stage (60 in all). "preordered" orders (of products not
+# out yet) are left `received` here: the live pipeline pre-orders them with a sourcing trace,
+# which is what releases them on the product's date (`ordo preorders release`).
 ORDER_MIX = (
     ("received", 8), ("validated", 3), ("held", 4), ("rejected", 3), ("backordered", 4),
     ("preordered", 3), ("reserved", 6), ("released", 6), ("shipped", 10), ("delivered", 10),
@@ -33,7 +35,6 @@ ORDER_MIX = (
 _PATHS: dict[str, tuple[OrderStatus, ...]] = {
     "validated": (S.VALIDATED,),
     "backordered": (S.VALIDATED, S.BACKORDERED),
-    "preordered": (S.VALIDATED, S.PREORDERED),
     "reserved": (S.VALIDATED, S.SOURCED, S.RESERVED),
     "released": (S.VALIDATED, S.SOURCED, S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED),
     "shipped": (S.VALIDATED, S.SOURCED, S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED, S.SHIPPED),
