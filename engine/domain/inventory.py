@@ -54,6 +54,9 @@ class Stock:
 
     def available_for(self, channel: str | None) -> int:
         """What a channel may promise: the free pool plus its own allocation, not others'."""
+        if not self.channel_allocations:
+            # Most rows fence nothing, and sourcing asks this of every stocked location.
+            return self.available
         fenced_for_others = sum(
             units for name, units in self.channel_allocations.items() if name != channel
         )
