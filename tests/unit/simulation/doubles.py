@@ -37,6 +37,7 @@ class NearestStockDecider:
         *,
         inbound: Sequence[InboundSupply] = (),
         shipments_today: Mapping[str, int] | None = None,
+        trace: bool = True,
     ) -> Decision:
         self.calls.append((order.id, dict(shipments_today or {})))
         units = sum(line.quantity for line in order.lines)
