@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -23,6 +23,9 @@ from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.service_layer.unit_of_work import UnitOfWork
 from ordo.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from engine.service_layer.handlers import PipelineOptions
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,25 @@ def wire_pipeline(container: Container) -> None:
     container.decider = Decider(
         container.rulesets, load_catalog(), DeciderSettings(optimiser=settings.optimiser)
     )
-    container.bus = build_bus(uows, container.decider, process_in_process=not settings.redis_url)
+    container.bus = build_bus(
+        uows,
+        container.decider,
+        options=pipeline_options(settings),
+        process_in_process=not settings.redis_url,
+    )
+
+
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    """How decisions are applied: the same options in the API's bus and the workers'."""
+    from datetime import timedelta
+
+    from engine.service_layer.handlers import PipelineOptions
+
+    minutes = settings.reservation_ttl_minutes
+    return PipelineOptions(
+        auto_release=settings.auto_release,
+        reservation_ttl=timedelta(minutes=minutes) if minutes is not None else None,
+    )
 
 
 def build_event_bus(settings: Settings) -> Any:
@@ -126,6 +147,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.adapters.bus.outbox_sql import SqlOutboxStore
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
     from engine.service_layer import alerts, notifications
+    from engine.service_layer.inventory import ReservationExpirer
     from engine.service_layer.outbox import OutboxRelay
     from engine.service_layer.preorders import PreorderReleaser
 
@@ -179,7 +201,10 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                                       past_promise=open_past_promise),
                  w.Janitor(SqlOutboxStore(container.engine), container.event_bus),
                  # Pre-orders whose product is out today are sourced (hourly at most).
-                 *([PreorderReleaser(container.bus.handle)] if container.bus is not None else [])],
+                 *([PreorderReleaser(container.bus.handle)] if container.bus is not None else []),
+                 # Unreleased orders' reservations past their time-to-live go back to stock.
+                 *([ReservationExpirer(container.bus.handle)]
+                   if container.bus is not None and settings.reservation_ttl_minutes else [])],
         config=w.WorkerConfig(tick_seconds=10),
     )  # fmt: skip
 
@@ -190,7 +215,8 @@ def _pipeline(container: Container) -> tuple[Any, Any]:
     from engine.service_layer.messagebus import build_bus, event_handlers
 
     decider = container.decider or Decider(container.rulesets, load_catalog())
-    return (lambda factory: build_bus(factory, decider)), event_handlers().keys()
+    options = pipeline_options(container.settings)
+    return (lambda factory: build_bus(factory, decider, options=options)), event_handlers().keys()
 
 
 def ensure_sqlite_directory(database_url: str) -> None:

@@ -52,6 +52,8 @@ _SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key", "webhook
 _SEVERITIES = ("low", "medium", "high", "critical")  # dsl.model.SEVERITIES, lowest first
 # A worker waits this long at most for the webhook receiver before counting a failed delivery.
 _MAX_WEBHOOK_TIMEOUT = 60.0
+# A longer hold is no reservation but a stock write-off; it also keeps expiry dates in range.
+_MAX_RESERVATION_TTL_MINUTES = 366 * 24 * 60
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -93,6 +95,11 @@ class Settings(BaseSettings):
     webhook_events: str = "alert.raised"  # comma-separated event names
     webhook_min_severity: Literal["low", "medium", "high", "critical"] = "low"
     webhook_timeout_seconds: float = 5.0
+    # Release fulfilment orders to their locations as soon as a carrier is assigned.
+    auto_release: bool = True
+    # Reservations of orders not yet released expire after this long (None: never). Only with
+    # auto_release off: a released order's reservations are the location's to consume.
+    reservation_ttl_minutes: int | None = None
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -114,13 +121,26 @@ class Settings(BaseSettings):
     def _log_level(cls, value: Any) -> str:
         return _choice(value, _LOG_LEVELS, str.upper)
 
-    @field_validator("smtp_starttls", mode="before")
+    @field_validator("smtp_starttls", "auto_release", mode="before")
     @classmethod
     def _flag(cls, value: Any) -> bool:
         text = str(value).strip().lower()
         if text not in _TRUE + _FALSE:
             raise ValueError(f"must be true or false, got {value!r}")
         return text in _TRUE
+
+    @field_validator("reservation_ttl_minutes", mode="before")
+    @classmethod
+    def _reservation_ttl(cls, value: Any) -> int | None:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return None
+        if not text.isdigit() or not 1 <= int(text) <= _MAX_RESERVATION_TTL_MINUTES:
+            raise ValueError(
+                f"must be a whole number of minutes from 1 to {_MAX_RESERVATION_TTL_MINUTES} "
+                f"(a year), got {value!r}"
+            )
+        return int(text)
 
     @field_validator("database_url", mode="before")
     @classmethod

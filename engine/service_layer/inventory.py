@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -136,6 +137,32 @@ def expire_reservations(cmd: commands.ExpireReservations, uow: UnitOfWork, clock
                 _void_allocation(uow, order.id, now)
         uow.commit()
         return expired
+
+
+class ReservationExpirer:
+    """Worker ticker: expire reservations past their time-to-live, at most once per `every`
+    (a minute late is nothing next to a time-to-live of minutes or hours)."""
+
+    def __init__(
+        self,
+        handle: Callable[[commands.Command], Any],
+        every: timedelta = timedelta(minutes=1),
+        limit: int = commands.ExpireReservations.limit,
+    ) -> None:
+        self.handle = handle
+        self.every = every
+        self.limit = limit
+        self._last: datetime | None = None
+
+    def tick(self, now: datetime) -> int:
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        expired = self.handle(commands.ExpireReservations(limit=self.limit))
+        count = int(expired) if isinstance(expired, int) else 0
+        # After the run: a failed one (database restarting) is tried again at the next tick,
+        # and so is a full batch, whose rest is already due.
+        self._last = None if count >= self.limit else now
+        return count
 
 
 def _give_back(uow: UnitOfWork, reservation: Reservation, status: ReservationStatus) -> None:

@@ -120,3 +120,37 @@ def test_a_short_secret_is_refused_outside_development() -> None:
         "ORDO_SECRET_KEY: must be at least 16 characters when environment is test "
         "(it signs tokens and hashes API keys)"
     )
+
+
+def test_automatic_release_is_on_and_reservations_never_expire_by_default() -> None:
+    settings = load_settings()
+    assert settings.auto_release is True
+    assert settings.reservation_ttl_minutes is None
+
+
+def test_manual_release_with_a_reservation_time_to_live_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_AUTO_RELEASE", "off")
+    monkeypatch.setenv("ORDO_RESERVATION_TTL_MINUTES", " 30 ")
+    settings = load_settings()
+    assert settings.auto_release is False
+    assert settings.reservation_ttl_minutes == 30
+
+
+def test_an_empty_reservation_time_to_live_means_reservations_never_expire() -> None:
+    assert load_settings(reservation_ttl_minutes="").reservation_ttl_minutes is None
+
+
+def test_auto_release_that_is_not_a_boolean_names_the_variable() -> None:
+    assert error_for(auto_release="sometimes") == (
+        "ORDO_AUTO_RELEASE: must be true or false, got 'sometimes'"
+    )
+
+
+@pytest.mark.parametrize("minutes", ["0", "-5", "1.5", "half an hour", "600000"])
+def test_a_reservation_time_to_live_must_be_whole_minutes_up_to_a_year(minutes: str) -> None:
+    assert error_for(reservation_ttl_minutes=minutes) == (
+        "ORDO_RESERVATION_TTL_MINUTES: must be a whole number of minutes from 1 to 527040 "
+        f"(a year), got {minutes!r}"
+    )
