@@ -195,6 +195,7 @@ def test_threads_receiving_stock_while_orders_wait_never_reserve_a_unit_twice(
     pipeline.bus.handle(c.ReceiveStock("JEANS", "PA", 1))
     with pipeline.uows() as uow:
         reserved_total = 0
+        remainders_waiting = 0
         for order_id in ids:
             order = uow.orders.get(order_id)
             assert order is not None
@@ -214,12 +215,20 @@ def test_threads_receiving_stock_while_orders_wait_never_reserve_a_unit_twice(
             waiting = sum(b["quantity"] for b in trace.detail["backorders"])
             assert placed + waiting == 3, (order_id, order.status, placed, waiting)
             reserved_total += active
+            remainders_waiting += 1 if placed and waiting else 0
         rows = list(uow.stock.for_sku("JEANS"))
     assert sum(row.reserved for row in rows) == reserved_total
     assert all(0 <= row.reserved <= row.on_hand for row in rows)
-    # 2 on hand and 17 received, 8 orders of 3: the first took 2 and its last unit later, five
-    # others were filled in full; the 19th unit cannot fill a wholly backordered order alone.
-    assert reserved_total == 18
+    # 2 on hand and 17 received for 8 orders of 3. How the 19 units fall depends on how the
+    # threads interleave (an order sent back to `received` with 3 free may find 1 left when it
+    # is decided, and go on partially allocated), so the end state is checked, not a count:
+    # every unit is reserved at most once, and a free unit is left only when no order on its
+    # way still waits for a remainder and too few are free to fill a wholly backordered order.
+    free = sum(row.on_hand for row in rows) - reserved_total
+    assert sum(row.on_hand for row in rows) == 19
+    assert 0 <= free < 3
+    if free:
+        assert remainders_waiting == 0
 
 
 def _manual(pipeline: Pipeline) -> MessageBus:
