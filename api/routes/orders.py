@@ -325,7 +325,7 @@ def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
             shipments=[ShipmentOut.of(s) for s in uow.shipments.for_order(order_id)],
             # Oldest first: a history reads from top to bottom.
             events=[HistoryOut.of(e) for e in sorted(history, key=lambda e: e.at)],
-            trace=[TraceOut.of(t) for t in sorted(traces, key=lambda t: (t.at, t.id))],
+            trace=[TraceOut.of(t) for t in sorted(traces, key=handlers.trace_order)],
         )
 
 

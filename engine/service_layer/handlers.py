@@ -511,11 +511,21 @@ def traces_for(uow: UnitOfWork, order_id: str) -> list[DecisionTrace]:
     with uow:
         if uow.orders.get(order_id) is None:
             raise NotFound("order", order_id)
-        # Steps of one decision share a timestamp: order them as the pipeline ran them.
-        return sorted(
-            uow.traces.for_order(order_id),
-            key=lambda t: (t.at, STEP_ORDER.get(t.step, len(STEP_ORDER)), t.id),
-        )
+        return sorted(uow.traces.for_order(order_id), key=trace_order)
+
+
+def trace_order(trace: DecisionTrace) -> tuple[datetime, int, int, str]:
+    """Sort key of an order's traces, oldest first. Steps of one decision share a timestamp,
+    and a re-sourcing can share it with the decision it amends: the order's version (recorded
+    in each trace) puts the later decision after, the step rank orders steps as the pipeline
+    ran them, and the id makes the answer never vary."""
+    version = trace.detail.get("order_version", 0)
+    return (
+        trace.at,
+        version if isinstance(version, int) else 0,
+        STEP_ORDER.get(trace.step, len(STEP_ORDER)),
+        trace.id,
+    )
 
 
 # --- event handlers ---------------------------------------------------------------------------
