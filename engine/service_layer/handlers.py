@@ -253,11 +253,16 @@ def decide(order: Order, uow: UnitOfWork, decider: Decider, now: datetime) -> De
 
     stock = uow.stock.for_skus(skus)
     stocked = sorted({row.location_code for row in stock})
+    # The Decider looks a location up only to screen one that stocks a line, or to drop-ship
+    # from a product's vendor: load those, not the whole network (every location was read
+    # and translated on every order).
+    vendors = {p.dropship_vendor for p in products.values() if p.dropship_vendor}
+    locations = uow.locations.get_many(sorted({*stocked, *vendors}))
     return decider.decide(
         order,
         uow.customers.get(order.customer_id),
         products,
-        list(uow.locations.list(limit=100_000)),
+        list(locations.values()),
         SnapshotStockView(stock),
         now,
         inbound=inbound,
