@@ -23,8 +23,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from engine.adapters import orm
 from engine.adapters import translation as tr
@@ -107,13 +106,12 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         # The UPDATE reads only this row and its allocations, so only they must be written first.
         self.flush_one(key)
         values = {"b_sku": key[0], "b_loc": key[1], **{f"b_{k}": v for k, v in params.items()}}
-        row = self._locked(key, statement, values).first()
-        if row is None:
-            return None
-        self._sync(key, row._mapping)
-        return row._mapping
+        row = self._locked(key, statement, values)
+        if row is not None:
+            self._sync(key, row)
+        return row
 
-    def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Any:
+    def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Row | None:
         """Execute a move; PostgreSQL breaking a lock cycle becomes a Conflict to retry."""
         try:
             return _prepared(statement, self.connection(), params)
@@ -141,7 +139,8 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
             # transaction stays unconsumed, which fences more units, never fewer.
             return True
         params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
-        left = self._locked(key, _CONSUME_ALLOCATION, params).scalar()
+        consumed = self._locked(key, _CONSUME_ALLOCATION, params)
+        left = None if consumed is None else consumed["units"]
         held = self._loaded.get(key)
         if held is not None and left is not None:
             held[0].channel_allocations[channel] = left
@@ -243,11 +242,13 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
 _COMPILED: dict[tuple[int, str], tuple[str, list[str] | None, dict[str, Any]]] = {}
 
 
-def _prepared(statement: Update, connection: Connection, params: Row) -> CursorResult[Any]:
-    """Run one of the moves below, compiled once per dialect and handed to the driver as
-    text. The moves are the hot path of every order (one per reserved line), and SQLAlchemy's
-    per-execution work (cache key, parameter processing) cost as much as SQLite takes to run
-    the UPDATE itself. Their parameters are plain ints and strings: nothing to convert."""
+def _prepared(statement: Update, connection: Connection, params: Row) -> Row | None:
+    """Run one of the moves below, compiled once per dialect and handed to the driver's own
+    cursor as text; the first row it returned (by column name), None when none. The moves are
+    the hot path of every order (one per reserved line), and SQLAlchemy's per-execution work
+    (cache key, parameter processing, building a result with its column metadata) cost as
+    much as SQLite takes to run the UPDATE itself. Their parameters and returned columns are
+    plain ints and strings: nothing to convert either way."""
     dialect = connection.dialect
     compiled = _COMPILED.get((id(statement), dialect.name))
     if compiled is None:
@@ -260,7 +261,23 @@ def _prepared(statement: Update, connection: Connection, params: Row) -> CursorR
     text, order, literals = compiled
     values = {**literals, **params}
     arguments = tuple(values[name] for name in order) if order is not None else values
-    return connection.exec_driver_sql(text, arguments)
+    # The transaction's own DBAPI connection: the session has already begun the transaction
+    # on it (database.py emits BEGIN for SQLite), so the UPDATE runs inside it.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(text, arguments)
+        found = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    except dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy raises driver errors (OperationalError for a deadlock or a
+        # locked database, ...), so callers and ordo.failures see what they always saw. A
+        # lost connection fails again at the rollback that follows, and the pool drops it.
+        raise DBAPIError.instance(
+            text, arguments, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
+    return None if found is None else dict(zip(names, found, strict=True))
 
 
 def _positive(quantity: int) -> None:
