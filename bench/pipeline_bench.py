@@ -469,12 +469,12 @@ def report(
             f"{kind} **{'met' if path / bare >= 0.5 else 'NOT met'}** ({path / bare:.2f}×)"
             for kind, path, _, bare in reservations
         )
-        + ". Wall-clock, best of three interleaved rounds on a shared machine: on SQLite the "
-        "ratio moves around 0.5 with the machine's load (0.47-0.56 across runs; 0.52-0.54 "
-        "measured as CPU time per reservation). There the bare UPDATE is an in-process call "
-        "of a few microseconds, so what remains is the unit of work's Session (created, "
-        "begun, committed, closed per transaction) and SQLAlchemy's result handling; on "
-        "PostgreSQL the commit dominates both.",
+        + ". Wall-clock, best of three interleaved rounds: the ratio moves with the "
+        "machine's load (a loaded machine slows the bare UPDATE more and flatters it), so "
+        "hold CPU time per reservation against the target (at 630b387: SQLite 0.66-0.69x, "
+        "PostgreSQL 0.74-0.75x). The stock moves run on the transaction's DBAPI cursor; what "
+        "remains on SQLite is mostly the unit of work's Session (created, begun, committed, "
+        "closed per transaction); on PostgreSQL the commit dominates both.",
     ]
     return "\n".join(lines)
 
