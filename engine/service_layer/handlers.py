@@ -375,6 +375,10 @@ def _apply(
 ) -> None:
     trace = decision.trace
     validation = trace.get("validation", {})
+    # Every trace of this decision records the version the order had when it was decided:
+    # the steps change the order (and its version) as they go, and `trace_order` must keep
+    # them together, in the pipeline's order, before any later re-decision's.
+    version = order.version
     uow.traces.add(
         DecisionTrace(
             new_id("trc"),
@@ -384,7 +388,7 @@ def _apply(
             now,
             str(validation.get("outcome", "pass")),
             # The order's version orders decisions that share a timestamp (a re-decision).
-            {**validation, "order_version": order.version},
+            {**validation, "order_version": version},
         )
     )
     if decision.outcome == "rejected":
@@ -392,11 +396,11 @@ def _apply(
         return
     if decision.outcome == "held":
         if "sourcing" in trace:
-            _store_sourcing(uow, order, decision, now, attempt)
+            _store_sourcing(uow, order, decision, now, attempt, version)
         order.hold(decision.code, decision.message, now)
         return
     order.transition(OrderStatus.VALIDATED)
-    _store_sourcing(uow, order, decision, now, attempt)
+    _store_sourcing(uow, order, decision, now, attempt, version)
     backordered = {b.line_id for b in decision.backorders}
     for line in order.lines:
         line.status = LineStatus.BACKORDERED if line.id in backordered else LineStatus.ALLOCATED
@@ -432,7 +436,7 @@ def _apply(
             *_first(decision, "carrier"),
             now,
             "assigned",
-            dict(trace.get("carriers", {})),
+            {**trace.get("carriers", {}), "order_version": version},
         )
     )
     order.transition(OrderStatus.CARRIER_ASSIGNED)
@@ -449,7 +453,7 @@ def release_shipments(order: Order, shipments: Sequence[FulfillmentOrder], now: 
 
 
 def _store_sourcing(
-    uow: UnitOfWork, order: Order, decision: Decision, now: datetime, attempt: int
+    uow: UnitOfWork, order: Order, decision: Decision, now: datetime, attempt: int, version: int
 ) -> None:
     trace = decision.trace
     detail = {
@@ -480,7 +484,7 @@ def _store_sourcing(
             for b in decision.backorders
         ],
         "cost": decision.cost,
-        "order_version": order.version,
+        "order_version": version,
     }
     uow.traces.add(
         DecisionTrace(
