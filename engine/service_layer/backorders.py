@@ -437,7 +437,8 @@ def _record(
                 version,
                 now,
                 "assigned",
-                dict(trace.get("carriers", {})),
+                # The version sorts it after this re-sourcing's sourcing trace (same instant).
+                {**trace.get("carriers", {}), "order_version": order.version},
             )
         )
     live = [
