@@ -32,12 +32,19 @@ from typing import Any
 
 from engine.domain import events
 from engine.domain.errors import Conflict
-from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.operations import DecisionTrace
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
-from engine.domain.values import money
 from engine.pipeline.decide import Decider, Decision, backorder_promise
-from engine.service_layer.handlers import Clock, PipelineOptions, decide, new_id, reserve_all
+from engine.service_layer.handlers import (
+    Clock,
+    PipelineOptions,
+    add_shipments,
+    decide,
+    first_ruleset,
+    new_id,
+    reserve_all,
+)
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -354,21 +361,7 @@ def _ship(
     uow: UnitOfWork, order: Order, decision: Decision, now: datetime
 ) -> list[FulfillmentOrder]:
     """The decision's fulfilment orders, released at once if the order's already were."""
-    shipments = []
-    for planned in decision.shipments:
-        shipment = FulfillmentOrder(
-            id=new_id("ful"),
-            order_id=order.id,
-            location_code=planned.location_code,
-            lines=[ShipmentLine(a.line_id, a.sku, a.quantity) for a in planned.lines],
-            created_at=now,
-            carrier=planned.carrier,
-            service=planned.service,
-            rate=money(planned.rate),
-            promised_date=planned.promised_date,
-        )
-        uow.shipments.add(shipment)
-        shipments.append(shipment)
+    shipments = add_shipments(uow, order, decision, now)
     if order.status in RELEASED_ALREADY and shipments:
         for shipment in shipments:
             shipment.move(ShipmentStatus.RELEASED, now)
@@ -421,13 +414,13 @@ def _record(
     if decision is None and previous is not None:
         # Nothing decided: the priority the order was ranked by stays on record.
         detail["reservation"] = previous.detail.get("reservation", {})
-    ruleset, version = _first_ruleset(trace, "sourcing")
+    ruleset, version = first_ruleset(trace, "sourcing")
     outcome = str(detail["outcome"])
     uow.traces.add(
         DecisionTrace(new_id("trc"), order.id, "sourcing", ruleset, version, now, outcome, detail)
     )
     if decision is not None and decision.shipments:
-        ruleset, version = _first_ruleset(trace, "carrier")
+        ruleset, version = first_ruleset(trace, "carrier")
         uow.traces.add(
             DecisionTrace(
                 new_id("trc"),
@@ -495,16 +488,3 @@ def _still_waiting(
             }
         )
     return waiting
-
-
-def _first_ruleset(trace: Mapping[str, Any], section: str) -> tuple[str, int]:
-    """The first ruleset a step of the decision ran, with its version (for the trace row)."""
-    if section == "carrier":
-        rulesets = [
-            rs for shipment in trace.get("carriers", {}).values() for rs in shipment["rulesets"]
-        ]
-    else:
-        rulesets = list(trace.get(section, {}).get("rulesets", []))
-    if rulesets:
-        return str(rulesets[0].get("ruleset", "")), int(rulesets[0].get("version", 0))
-    return "", 0

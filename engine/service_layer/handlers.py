@@ -384,7 +384,7 @@ def _apply(
             new_id("trc"),
             order.id,
             "validation",
-            *_first(decision, "validation"),
+            *first_ruleset(decision.trace, "validation"),
             now,
             str(validation.get("outcome", "pass")),
             # The order's version orders decisions that share a timestamp (a re-decision).
@@ -413,6 +413,28 @@ def _apply(
         return
     order.transition(OrderStatus.SOURCED, decision.outcome)
     order.transition(OrderStatus.RESERVED)
+    shipments = add_shipments(uow, order, decision, now)
+    uow.traces.add(
+        DecisionTrace(
+            new_id("trc"),
+            order.id,
+            "carrier",
+            *first_ruleset(decision.trace, "carrier"),
+            now,
+            "assigned",
+            {**trace.get("carriers", {}), "order_version": version},
+        )
+    )
+    order.transition(OrderStatus.CARRIER_ASSIGNED)
+    if options.auto_release:
+        release_shipments(order, shipments, now)
+
+
+def add_shipments(
+    uow: UnitOfWork, order: Order, decision: Decision, now: datetime
+) -> list[FulfillmentOrder]:
+    """A pending fulfilment order per planned shipment of `decision`, added to the store.
+    Public because re-sourcing a backordered remainder (`backorders.py`) ships the same way."""
     shipments = []
     for planned in decision.shipments:
         shipment = FulfillmentOrder(
@@ -428,20 +450,7 @@ def _apply(
         )
         uow.shipments.add(shipment)
         shipments.append(shipment)
-    uow.traces.add(
-        DecisionTrace(
-            new_id("trc"),
-            order.id,
-            "carrier",
-            *_first(decision, "carrier"),
-            now,
-            "assigned",
-            {**trace.get("carriers", {}), "order_version": version},
-        )
-    )
-    order.transition(OrderStatus.CARRIER_ASSIGNED)
-    if options.auto_release:
-        release_shipments(order, shipments, now)
+    return shipments
 
 
 def release_shipments(order: Order, shipments: Sequence[FulfillmentOrder], now: datetime) -> None:
@@ -491,7 +500,7 @@ def _store_sourcing(
             new_id("trc"),
             order.id,
             "sourcing",
-            *_first(decision, "sourcing"),
+            *first_ruleset(decision.trace, "sourcing"),
             now,
             decision.outcome,
             detail,
@@ -499,14 +508,15 @@ def _store_sourcing(
     )
 
 
-def _first(decision: Decision, section: str) -> tuple[str, int]:
-    """The first ruleset of a step recorded in the trace, with its version."""
+def first_ruleset(trace: Mapping[str, Any], section: str) -> tuple[str, int]:
+    """The first ruleset a step of a decision's trace ran, with its version (for the trace
+    row); the carrier step's rulesets are per shipment."""
     rulesets = (
-        decision.trace.get(section, {}).get("rulesets", [])
+        trace.get(section, {}).get("rulesets", [])
         if section != "carrier"
         else [
             rs
-            for shipment in decision.trace.get("carriers", {}).values()
+            for shipment in trace.get("carriers", {}).values()
             for rs in shipment.get("rulesets", [])
         ]
     )
