@@ -9,7 +9,10 @@ import subprocess
 import time
 from collections.abc import Callable
 
+import redis
+
 from engine.adapters.bus.processed_events import processed
+from engine.adapters.bus.redis_streams import RedisStreamsBus
 from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.events import OrderReceived
@@ -25,6 +28,21 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds}s waiting for {what}")
         time.sleep(0.05)
+
+
+def held_by(bus: RedisStreamsBus, consumer: str) -> int:
+    """Entries delivered to `consumer` and not yet acknowledged, over every partition."""
+    held = 0
+    for partition in range(bus.partitions):
+        try:
+            held += len(
+                bus.client.xpending_range(
+                    bus.stream(partition), bus.group, "-", "+", 1000, consumername=consumer
+                )
+            )
+        except redis.ResponseError:
+            continue  # no stream (or group) on this partition yet
+    return held
 
 
 def handled_by(database_url: str) -> list[tuple[str, int]]:
@@ -45,15 +63,27 @@ def test_two_workers_share_the_stream_and_killing_one_loses_and_repeats_nothing(
             uow.record(OrderReceived(order_id=f"o-{n:04d}", channel="web"))
         uow.commit()
 
-    env = {"ORDO_TEST_HANDLER_SLEEP": "0.01"}
-    victim = start("worker", postgres_url, redis_url, "A", env=env)
-    survivor = start("worker", postgres_url, redis_url, "B", env=env)
+    # The victim's handlers are slow, so its batches last seconds and the kill lands inside
+    # one: killed in the few milliseconds between acknowledging a batch and reading the next,
+    # it would hold nothing for the survivor to take over (a CI run once caught exactly that).
+    victim = start("worker", postgres_url, redis_url, "A", env={"ORDO_TEST_HANDLER_SLEEP": "0.1"})
+    survivor = start(
+        "worker", postgres_url, redis_url, "B", env={"ORDO_TEST_HANDLER_SLEEP": "0.01"}
+    )
     processes: list[subprocess.Popen[str]] = [victim, survivor]
+    bus = make_bus(redis_url)
     try:
-        wait_for(lambda: len(effects(postgres_url)) >= ORDERS // 4, 60, "a quarter done")
+        wait_for(
+            lambda: (
+                len(effects(postgres_url)) >= ORDERS // 4
+                and any(actor == "A" for actor, _ in handled_by(postgres_url))
+                and held_by(bus, "A") >= 2
+            ),
+            60,
+            "a quarter done, the victim among the handlers and holding a batch",
+        )
         os.kill(victim.pid, signal.SIGKILL)
         assert victim.wait(10) == -signal.SIGKILL
-        bus = make_bus(redis_url)
         wait_for(
             lambda: len(effects(postgres_url)) == ORDERS and bus.pending_count() == 0,
             90,
