@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from engine.pipeline.optimiser import LineDemand, Problem, exact, greedy, plan_cost, solve
+from engine.pipeline.optimiser import (
+    LineDemand,
+    Plan,
+    Problem,
+    best_of_two,
+    exact,
+    greedy,
+    plan_cost,
+    solve,
+)
 
 
 def _problem(max_shipments: int = 3) -> Problem:
@@ -93,3 +102,138 @@ def test_two_lines_of_one_sku_never_take_more_than_the_location_holds() -> None:
 def test_an_unknown_method_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown optimiser 'magic'"):
         solve(_problem(), "magic")
+
+
+def _random_problem(seed: int, lines: int, locations: int, max_shipments: int) -> Problem:
+    """A problem of distinct SKUs where most locations hold part of a few lines, so plans
+    leave units unfilled and pairs compete (the case `auto` hands on from greedy)."""
+    import random
+
+    rng = random.Random(seed)
+    demand = tuple(LineDemand(f"l{n}", f"S{n}", rng.randint(1, 4)) for n in range(lines))
+    codes = [f"L{n:02d}" for n in range(locations)]
+    stock: dict[tuple[str, str], int] = {}
+    unit: dict[tuple[str, str], float] = {}
+    for line in demand:
+        for loc in rng.sample(codes, rng.randint(1, max(1, locations // 2))):
+            stock[(line.sku, loc)] = rng.randint(1, 4)
+            unit[(line.line_id, loc)] = round(rng.uniform(-2.0, 6.0), 3)
+    fixed = {loc: round(rng.uniform(5.0, 40.0), 3) for loc in codes}
+    return Problem(demand, stock, fixed, unit, max_shipments)
+
+
+def _cheapest_by_brute_force(problem: Problem) -> float:
+    """Every set of at most `max_shipments` locations, every split of every line over it."""
+    from itertools import combinations, product
+
+    locs = sorted(problem.fixed_cost)
+    # Per line only the variable cost decides; the set's fixed costs are priced at the end
+    # (a location a line's best split leaves unused is also tried as a smaller set).
+    no_fixed = dict.fromkeys(locs, 0.0)
+    best = plan_cost(problem, {})[0]
+    for size in range(1, problem.max_shipments + 1):
+        for chosen in combinations(locs, size):
+            allocations: dict[str, dict[str, int]] = {}
+            for line in problem.lines:
+                usable = [loc for loc in chosen if (line.line_id, loc) in problem.unit_cost]
+                ranges = [range(min(line.quantity, problem.stock.get((line.sku, loc), 0)) + 1)
+                          for loc in usable]  # fmt: skip
+                options = [
+                    dict(zip(usable, split, strict=True))
+                    for split in product(*ranges)
+                    if sum(split) <= line.quantity
+                ]
+                allocations[line.line_id] = min(
+                    options,
+                    key=lambda given, line=line: plan_cost(
+                        Problem((line,), problem.stock, no_fixed, problem.unit_cost, 2),
+                        {line.line_id: {loc: q for loc, q in given.items() if q}},
+                    )[0],
+                )
+            best = min(best, plan_cost(problem, allocations)[0])
+    return best
+
+
+@pytest.mark.parametrize("max_shipments", [1, 2])
+def test_pricing_every_pair_finds_the_cheapest_plan_and_never_a_dearer_one_than_the_mip(
+    max_shipments: int,
+) -> None:
+    for seed in range(60):
+        problem = _random_problem(seed, lines=2 + seed % 5, locations=4 + seed % 6,
+                                  max_shipments=max_shipments)  # fmt: skip
+        paired = best_of_two(problem)
+        assert paired.cost == pytest.approx(_cheapest_by_brute_force(problem), abs=1e-6), seed
+        # The MIP stops within its relative gap, which the unfilled penalty makes wide.
+        assert paired.cost <= exact(problem).cost + 1e-6, seed
+        assert len(paired.locations) <= max_shipments
+        assert paired.cost == plan_cost(problem, paired.allocations)[0]
+        for line in problem.lines:
+            given = paired.allocations.get(line.line_id, {})
+            assert sum(given.values()) + paired.unfilled[line.line_id] == line.quantity
+            for loc, qty in given.items():
+                assert qty <= problem.stock[(line.sku, loc)]
+
+
+def test_a_pair_fills_a_line_from_its_cheaper_location_first_and_tops_up_from_the_other() -> None:
+    problem = Problem(
+        lines=(LineDemand("1", "A", 5), LineDemand("2", "B", 2)),
+        stock={("A", "X"): 3, ("A", "Y"): 4, ("B", "Y"): 2},
+        fixed_cost={"X": 1.0, "Y": 1.0},
+        unit_cost={("1", "X"): 1.0, ("1", "Y"): 2.0, ("2", "Y"): 1.0},
+        max_shipments=2,
+    )
+    plan = best_of_two(problem)
+    assert plan.allocations == {"1": {"X": 3, "Y": 2}, "2": {"Y": 2}}
+    assert plan.cost == pytest.approx(1 + 1 + 3 + 4 + 2)
+
+
+def test_auto_prices_every_pair_instead_of_running_the_mip_when_at_most_two_may_ship(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.pipeline import optimiser
+
+    def no_mip(problem: Problem, *args: object, **kwargs: object) -> Plan:
+        raise AssertionError("the MIP ran")
+
+    problem = _problem(max_shipments=2)
+    expected = exact(problem)
+    monkeypatch.setattr(optimiser, "exact", no_mip)
+    for seed in range(40):
+        random_problem = _random_problem(seed, lines=8, locations=10, max_shipments=2)
+        assert solve(random_problem, "auto").cost <= greedy(random_problem).cost
+    plan = solve(problem, "auto")
+    assert (plan.allocations, plan.cost) == (expected.allocations, expected.cost)
+
+
+def test_auto_still_runs_the_mip_for_three_shipments_or_lines_sharing_a_sku(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.pipeline import optimiser
+
+    ran: list[int] = []
+    real = optimiser.exact
+
+    def counted(problem: Problem, *args: object, **kwargs: object) -> Plan:
+        ran.append(problem.max_shipments)
+        return real(problem)
+
+    monkeypatch.setattr(optimiser, "exact", counted)
+    three = [_random_problem(seed, lines=8, locations=10, max_shipments=3) for seed in range(20)]
+    for problem in three:
+        solve(problem, "auto")
+    assert ran and set(ran) == {3}
+    with pytest.raises(ValueError, match="split limit of at most two and distinct SKUs"):
+        best_of_two(three[0])
+
+
+def test_pricing_pairs_does_not_depend_on_the_order_the_candidates_come_in() -> None:
+    problem = _random_problem(11, lines=9, locations=12, max_shipments=2)
+    shuffled = Problem(
+        problem.lines,
+        dict(reversed(list(problem.stock.items()))),
+        dict(reversed(list(problem.fixed_cost.items()))),
+        dict(reversed(list(problem.unit_cost.items()))),
+        2,
+    )
+    first, second = best_of_two(problem), best_of_two(shuffled)
+    assert (first.allocations, first.cost) == (second.allocations, second.cost)
