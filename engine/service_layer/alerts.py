@@ -11,7 +11,8 @@ and webhook posts.
 `LatenessClock` is the worker's periodic tick: it turns the passage of time into events the
 rules can see, `shipment.late` (past its promised date, not delivered) and
 `order.held_too_long`, each emitted once per shipment or hold: a `FlagLedger` (the store's
-`lateness_flags` table, engine.adapters.shipment_queries) remembers what was reported.
+`lateness_flags` table, engine.adapters.shipment_queries) remembers what was reported, and
+each tick ends by purging the flags of finished shipments and orders, and stale ones.
 """
 
 from __future__ import annotations
@@ -280,6 +281,11 @@ class FlagLedger(Protocol):
 
     def discarded(self, uow: UnitOfWork) -> None: ...
 
+    def purge(self, uow: UnitOfWork, now: datetime) -> int:
+        """Forget, in `uow`'s open transaction, the flags no report can need any more (those
+        of finished shipments and orders, and old ones that stop no report); how many."""
+        ...
+
 
 class LatenessClock:
     """The worker's tick: emit `shipment.late` and `order.held_too_long` once each."""
@@ -318,6 +324,13 @@ class LatenessClock:
             self.flags.committed(uow)
         if emitted:
             log.info("clock: %d lateness events", emitted)
+        # Its own short transaction, after the reports are in: on PostgreSQL a DELETE in the
+        # claiming transaction could deadlock with another worker's claims.
+        with self.uow_factory() as uow:
+            purged = self.flags.purge(uow, now)
+            uow.commit()
+        if purged:
+            log.debug("clock: forgot %d lateness flags", purged)
         return emitted
 
     def _late_shipments(self, uow: UnitOfWork, now: datetime) -> int:

@@ -115,10 +115,11 @@ def _release(
     attempt: int,
     result: PreorderRelease,
 ) -> bool:
+    # Asked of the store: the few pre-order products out within the lookback, not the whole
+    # catalogue read and filtered here on every (hourly) run.
     released_products = {
         product.sku: product.preorder_release
-        for product in uow.products.list(limit=1_000_000)
-        if product.preorder_release and today - LOOKBACK < product.preorder_release <= today
+        for product in uow.products.released_between(today - LOOKBACK, today)
     }
     if not released_products:
         return True

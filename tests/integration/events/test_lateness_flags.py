@@ -16,7 +16,7 @@ from engine.adapters.database import make_engine
 from engine.adapters.migrations import downgrade, upgrade
 from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
-from engine.domain.fulfilment import FulfillmentOrder
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.orders import Hold, OrderStatus
 from engine.service_layer.alerts import LatenessClock
 from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
@@ -213,3 +213,81 @@ def test_a_long_hold_is_reported_once_and_a_later_hold_of_the_same_order_again(
         ("order", "O-7", f"held:{first.isoformat()}"),
         ("order", "O-7", f"held:{NOW.isoformat()}"),
     ]
+
+
+def test_the_purge_forgets_finished_and_stale_flags_and_keeps_those_that_stop_a_report(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    placed = NOW - timedelta(hours=30)
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        for shipment_id in ("F-late", "F-done", "F-repromised"):
+            uow.shipments.add(b.a_shipment(id=shipment_id, promised_date=date(2026, 3, 6)))
+        for number in (7, 8, 9):
+            held = [Hold("fraud", "score 91", placed_at=placed)]
+            uow.orders.add(b.a_plain_order(number, status=OrderStatus.HELD, holds=held))
+        uow.commit()
+    flags = LatenessFlags(retention=timedelta(days=3))
+    clock = LatenessClock(lambda: SqlAlchemyUnitOfWork(factory), flags)
+    assert clock.tick(NOW) == 6
+    with engine.begin() as connection:  # markers of no shipment or order: one young, one old
+        connection.execute(orm.lateness_flags.insert(), [
+            {"entity": "shipment", "entity_id": "F-gone", "flag": "late", "flagged_at": NOW},
+            {"entity": "carrier", "entity_id": "ups", "flag": "x", "flagged_at": NOW},
+            {"entity": "carrier", "entity_id": "dhl", "flag": "x",
+             "flagged_at": NOW - timedelta(days=4)},
+        ])  # fmt: skip
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        done, repromised = uow.shipments.get("F-done"), uow.shipments.get("F-repromised")
+        cancelled, released = uow.orders.get("O-8"), uow.orders.get("O-9")
+        assert done and repromised and cancelled and released
+        done.move(ShipmentStatus.DELIVERED, NOW)
+        repromised.promised_date = date(2026, 4, 30)
+        cancelled.status = OrderStatus.CANCELLED
+        released.holds = [Hold("fraud", "score 91", placed_at=placed, released_at=NOW)]
+        released.status = OrderStatus.VALIDATED
+        uow.commit()
+
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        assert flags.purge(uow, NOW) == 4  # finished or gone: F-done, O-8, F-gone; old: dhl
+        uow.commit()
+    assert [row[:2] for row in table_rows(database_url, orm.lateness_flags)] == [
+        ("carrier", "ups"),
+        ("order", "O-7"),
+        ("order", "O-9"),
+        ("shipment", "F-late"),
+        ("shipment", "F-repromised"),
+    ]
+    later = NOW + timedelta(days=10)
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        assert flags.purge(uow, later) == 3  # past retention and reportable no more
+        uow.commit()
+    # Still late and still held: kept however old, so neither is reported again.
+    assert [row[:2] for row in table_rows(database_url, orm.lateness_flags)] == [
+        ("order", "O-7"),
+        ("shipment", "F-late"),
+    ]
+    assert clock.tick(later) == 0
+    assert LatenessClock(lambda: SqlAlchemyUnitOfWork(factory), LatenessFlags()).tick(later) == 0
+    engine.dispose()
+
+
+def test_the_tick_purges_a_delivered_shipments_flag_and_a_new_worker_does_not_report_it(
+    database_url: str, a_worker_clock: WorkerClock
+) -> None:
+    add_late_shipment(database_url)
+    add_late_shipment(database_url, "F-still")
+    assert a_worker_clock(database_url, past_promise=open_past_promise).tick(NOW) == 2
+    engine = make_engine(database_url)
+    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        shipment = uow.shipments.get("F-late")
+        assert shipment is not None
+        shipment.move(ShipmentStatus.DELIVERED, NOW)
+        uow.commit()
+    engine.dispose()
+    assert a_worker_clock(database_url, past_promise=open_past_promise).tick(NOW) == 0
+    assert [row[:2] for row in table_rows(database_url, orm.lateness_flags)] == [
+        ("shipment", "F-still")
+    ]
+    assert late_events(database_url) == ["F-late", "F-still"]

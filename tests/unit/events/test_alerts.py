@@ -235,3 +235,110 @@ def test_event_facts_are_completed_from_the_stock_row_where_the_schema_declares_
     assert facts["available"] == 3  # stock.reserved does not say; the stock row does
     assert ("reorder_point" in facts) == ("reorder_point" in declared)
     assert facts["sku"] == "SKU-9" and facts["name"] == "stock.reserved"
+
+
+def test_finished_shipments_lose_their_flag_but_a_still_late_one_keeps_it_past_retention() -> None:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.shipments.add(a_shipment(id="F-late", promised_date=date(2026, 3, 8)))
+        uow.shipments.add(a_shipment(id="F-done", promised_date=date(2026, 3, 8)))
+        uow.commit()
+    flags = LatenessFlags(retention=timedelta(days=1))
+    clock = LatenessClock(lambda: uow, flags, past_promise=open_past_promise)
+    assert clock.tick(NOW) == 2
+    with uow:
+        shipment = uow.shipments.get("F-done")
+        assert shipment is not None
+        shipment.move(ShipmentStatus.DELIVERED, NOW)
+        uow.commit()
+    later = NOW + timedelta(days=10)
+    assert flags.purge(uow, later) == 1  # F-done; F-late is old but still stops a report
+    assert clock.tick(later) == 0
+    late = sorted(e.shipment_id for e in uow.committed_events if isinstance(e, ShipmentLate))
+    assert late == ["F-done", "F-late"]  # once each
+
+
+def test_the_tick_purges_the_flags_it_no_longer_needs() -> None:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.shipments.add(a_shipment(id="F-1", promised_date=date(2026, 3, 8)))
+        uow.commit()
+    flags = LatenessFlags()
+    clock = LatenessClock(lambda: uow, flags)
+    assert clock.tick(NOW) == 1
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None
+        shipment.move(ShipmentStatus.DELIVERED, NOW)
+        uow.commit()
+    assert flags.purge(uow, NOW) == 1  # nothing ticked since the delivery: still there
+    assert clock.tick(NOW) == 0
+    assert flags.purge(uow, NOW) == 0
+
+
+def test_the_tick_runs_the_purge_in_a_transaction_of_its_own() -> None:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.shipments.add(a_shipment(id="F-1", promised_date=date(2026, 3, 8)))
+        uow.commit()
+    purges: list[datetime] = []
+
+    class Recording(LatenessFlags):
+        def purge(self, uow: Any, now: datetime) -> int:
+            purges.append(now)
+            return super().purge(uow, now)
+
+    clock = LatenessClock(lambda: uow, Recording())
+    assert clock.tick(NOW) == 1
+    assert clock.tick(NOW + timedelta(minutes=1)) == 0
+    assert purges == [NOW, NOW + timedelta(minutes=1)]
+
+
+def test_an_open_shipment_no_longer_late_loses_its_flag_only_after_the_retention() -> None:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.shipments.add(a_shipment(id="F-1", promised_date=date(2026, 3, 8)))
+        uow.commit()
+    flags = LatenessFlags(retention=timedelta(days=2))
+    clock = LatenessClock(lambda: uow, flags)
+    assert clock.tick(NOW) == 1
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None
+        shipment.promised_date = date(2026, 3, 20)  # promised again, later
+        uow.commit()
+    assert flags.purge(uow, NOW + timedelta(days=1)) == 0
+    assert flags.purge(uow, NOW + timedelta(days=2, seconds=1)) == 1
+    # Late against the new promise: a new lateness, reported once more.
+    assert clock.tick(datetime(2026, 3, 21, 12, tzinfo=UTC)) == 1
+
+
+def test_a_held_orders_flag_stays_while_it_is_held_and_goes_when_it_is_finished() -> None:
+    uow = InMemoryUnitOfWork()
+    placed = NOW - timedelta(hours=30)
+    with uow:
+        uow.orders.add(a_plain_order(1, status=OrderStatus.HELD,
+                                     holds=[Hold("fraud", "", placed_at=placed)]))  # fmt: skip
+        uow.orders.add(a_plain_order(2, status=OrderStatus.HELD,
+                                     holds=[Hold("fraud", "", placed_at=placed)]))  # fmt: skip
+        uow.commit()
+    flags = LatenessFlags(retention=timedelta(days=1))
+    clock = LatenessClock(lambda: uow, flags)
+    assert clock.tick(NOW) == 2
+    later = NOW + timedelta(days=5)
+    assert flags.purge(uow, later) == 0  # both still held, on the hold each flag names
+    with uow:
+        cancelled, released = uow.orders.get("O-1"), uow.orders.get("O-2")
+        assert cancelled is not None and released is not None
+        cancelled.status = OrderStatus.CANCELLED
+        released.holds = [Hold("fraud", "", placed_at=placed, released_at=NOW)]
+        released.status = OrderStatus.VALIDATED
+        uow.commit()
+    assert flags.purge(uow, NOW) == 1  # the cancelled order's; the released one's is young
+    assert flags.purge(uow, later) == 1
+    assert clock.tick(later) == 0
+
+
+def test_a_flag_retention_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(ValueError, match="lateness flag retention must be positive"):
+        LatenessFlags(retention=timedelta(0))
