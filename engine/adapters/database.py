@@ -8,6 +8,8 @@ migrations run on both databases, so the differences are all configured here.
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -126,11 +128,75 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
         engine = create_engine(
             url.set(database=str(path)),
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "factory": _QueuedConnection,
+            },
             json_serializer=dumps,
         )
     _configure_sqlite(engine, wal=not in_memory)
     return engine
+
+
+# One lock per SQLite file in this process: its transactions queue here for the file's one
+# writer. Waiting in SQLite's busy handler instead meant sleeping in steps of up to 100 ms
+# while the lock was free most of that time: with eight threads ordering at once, p99 was
+# 700 ms for transactions of 5 ms. Other processes still meet in the busy handler.
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: str) -> threading.Lock:
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(path, threading.Lock())
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """An sqlite3 connection whose transactions take the file's in-process writer lock at
+    BEGIN IMMEDIATE (`begin_immediate`) and give it back once COMMIT or ROLLBACK is done,
+    whichever thread ends the transaction (the pool may roll back on check-in)."""
+
+    def __init__(self, database: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        self._writer = _writer_lock(str(Path(database).resolve()))
+        self._holding = False
+
+    def begin_immediate(self) -> None:
+        # Same-thread nesting (a second unit of work while the first is open) fails after the
+        # busy timeout, as it did before the queue, rather than waiting for itself for ever.
+        if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        self._holding = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release(closed=True)
+
+    def _release(self, closed: bool = False) -> None:
+        # Still in the transaction (a COMMIT that failed): the ROLLBACK that follows lets go.
+        if self._holding and (closed or not self.in_transaction):
+            self._holding = False
+            self._writer.release()
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
@@ -154,7 +220,11 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         # timeout does not apply to lock upgrades), so every transaction queues instead.
         # Straight to the driver: SQLAlchemy's statement machinery cost as much as the
         # conditional UPDATE a reservation then runs.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if isinstance(driver, _QueuedConnection):
+            driver.begin_immediate()  # queues for the file's writer in this process first
+        else:
+            driver.execute("BEGIN IMMEDIATE")
 
 
 def dumps(value: Any) -> str:

@@ -31,6 +31,12 @@ def _us_postal_index() -> dict[str, tuple[float, float]]:
     return index
 
 
+def load_postal_index() -> int:
+    """Build the postal-code index now (a server does this at start-up rather than in its
+    first order); the number of codes indexed."""
+    return len(_us_postal_index())
+
+
 def postal_code_coordinates(postal_code: str, country: str = "US") -> tuple[float, float] | None:
     """(lat, lon) of a postal code's centroid, or None when the code is unknown.
 

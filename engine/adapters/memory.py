@@ -177,6 +177,13 @@ class _MemoryRepository(uow_api.Repository[K, T]):
 class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
     """Newest first, like the database repository."""
 
+    def _add(self, item: Order) -> None:
+        # What the database's unique constraint does for the SQL repository.
+        held = self.table.by_index("channel_id", (item.channel, item.channel_order_id))
+        if held and held[0] != item.id:
+            raise uow_api.duplicate_order(item.channel, item.channel_order_id)
+        super()._add(item)
+
     def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
         keys = self.table.by_index("channel_id", (channel, channel_order_id))
         return self._track(self.table.load(keys[0])) if keys else None  # type: ignore[arg-type]
@@ -330,6 +337,14 @@ class MemoryCatalog(_MemoryRepository[K, T]):
     """Products, locations and customers: add, get and list by key."""
 
 
+class MemoryProducts(MemoryCatalog[str, Product], uow_api.ProductRepository):
+    def released_between(self, after: date, until: date) -> Sequence[Product]:
+        def due(p: Product) -> bool:
+            return p.preorder_release is not None and after < p.preorder_release <= until
+
+        return self._select(where=due)
+
+
 class MemoryAuditLog(uow_api.AuditLog):
     """Append-only, newest first when listed; entries are frozen so they are never copied."""
 
@@ -410,7 +425,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         }
         t = self._tables
         self.orders = MemoryOrders(t["orders"], lambda o: (o.created_at, o.id), True)
-        self.products = MemoryCatalog[str, Product](t["products"], lambda p: p.sku, False)
+        self.products = MemoryProducts(t["products"], lambda p: p.sku, False)
         self.locations = MemoryCatalog[str, Location](t["locations"], lambda x: x.code, False)
         self.customers = MemoryCatalog[str, Customer](t["customers"], lambda c: c.id, False)
         self.stock = MemoryStock(t["stock"], lambda s: (s.sku, s.location_code), False)

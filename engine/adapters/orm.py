@@ -284,6 +284,9 @@ fulfillment_orders = Table(
     _ts("delivered_at", nullable=True),
     Index(None, "order_id"),
     Index(None, "location_code", "status"),
+    # Every order counts the shipments its candidate locations released today (daily
+    # capacity): by (location, created_at) that reads today's rows, not the location's history.
+    Index(None, "location_code", "created_at"),
     Index(None, "tracking_number"),
 )
 

@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     update,
 )
@@ -35,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from engine.adapters import orm
+from engine.adapters import driver, orm
 from engine.adapters import translation as tr
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
@@ -277,18 +276,22 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         rows = [self._stamp_insert(row, now) for row, _ in dumped.values()]
         children = [child for _, kids in dumped.values() for child in kids]
         try:
-            self._execute(insert(self.table), rows)
+            driver.insert_rows(self.connection(), self.table, rows)
             if children and self.child_table is not None:
-                self._execute(insert(self.child_table), children)
+                driver.insert_rows(self.connection(), self.child_table, children)
         except IntegrityError as exc:
-            keys = ", ".join(tr.show_key(k) for k in dumped)
-            raise Conflict(
-                f"cannot save {self.entity} {keys}: it already exists or breaks a rule of the "
-                f"stored data ({tr.db_reason(exc)})"
-            ) from None
+            raise self._insert_conflict(exc) from None
         for key, item in self._new.items():
             self._loaded[key] = (item, dumped[key])
         self._new.clear()
+
+    def _insert_conflict(self, exc: IntegrityError) -> Conflict:
+        """What to tell the caller when the database refused this transaction's new rows."""
+        keys = ", ".join(tr.show_key(k) for k in self._new)
+        return Conflict(
+            f"cannot save {self.entity} {keys}: it already exists or breaks a rule of the "
+            f"stored data ({tr.db_reason(exc)})"
+        )
 
     def _stamp_insert(self, row: Row, now: datetime) -> Row:
         return row
@@ -345,7 +348,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             self._execute(update(table).where(where), changed)
         added = [row for k, row in new.items() if k not in old]
         if added:
-            self._execute(insert(table), added)
+            driver.insert_rows(self.connection(), table, added)
 
     def reset(self) -> None:
         """Forget the transaction's entities and connection (after commit or rollback)."""
@@ -394,6 +397,14 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
 
     def _stamp_update(self, changed: Row) -> Row:
         return {**changed, "updated_at": datetime.now(UTC)}
+
+    def _insert_conflict(self, exc: IntegrityError) -> Conflict:
+        # The channel's order id is unique per channel (uq_orders_channel_channel_order_id);
+        # the database is what enforces it, for orders created concurrently too.
+        if "channel_order_id" in tr.db_reason(exc) and len(self._new) == 1:
+            [order] = self._new.values()
+            return uow_api.duplicate_order(order.channel, order.channel_order_id)
+        return super()._insert_conflict(exc)
 
     def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
         for item in self._new.values():
@@ -485,9 +496,13 @@ class _Simple(SqlRepository[K, T]):
         return self.codec[1](row)
 
 
-class SqlProducts(_Simple[str, Product]):
+class SqlProducts(_Simple[str, Product], uow_api.ProductRepository):
     table, entity, key_columns, order_by = orm.products, "product", ("sku",), ("sku",)
     codec = (tr.product_row, tr.product_from)
+
+    def released_between(self, after: date, until: date) -> Sequence[Product]:
+        c = self.table.c
+        return self._query(and_(c.preorder_release > after, c.preorder_release <= until))
 
 
 class SqlLocations(_Simple[str, Location]):
@@ -633,7 +648,9 @@ class SqlAuditLog(uow_api.AuditLog):
         return self.session.connection().execute(statement, params)
 
     def append(self, entry: AuditEntry) -> None:
-        self._execute(insert(orm.audit_log).values(tr.audit_row(entry)))
+        # One statement built once, the row as its parameters: `.values(row)` built and
+        # compiled a new statement for every entry.
+        driver.insert_rows(self.session.connection(), orm.audit_log, [tr.audit_row(entry)])
 
     def list(
         self,

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.adapters import orm
+from engine.adapters import driver, orm
 from engine.adapters import repositories as repos
 from engine.adapters.stock_repository import SqlStock
 from engine.domain.events import Event
@@ -109,7 +109,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         repos.flush_all(self._repositories)
         if events:
             now = datetime.now(UTC)
-            session.execute(insert(orm.outbox), [outbox_row(e, now) for e in events])
+            # On the driver's cursor, as the repositories write (engine.adapters.driver).
+            driver.insert_rows(
+                session.connection(), orm.outbox, [outbox_row(e, now) for e in events]
+            )
         session.commit()
         self._forget()
 

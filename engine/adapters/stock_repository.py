@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from sqlalchemy import (
-    Connection,
     Integer,
     String,
     Update,
@@ -23,9 +22,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from engine.adapters import orm
+from engine.adapters import driver, orm
 from engine.adapters import translation as tr
 from engine.adapters.repositories import Row, Snapshot, SqlRepository
 from engine.domain.errors import Conflict, InvalidQuantity, NotFound
@@ -114,7 +113,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
     def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Row | None:
         """Execute a move; PostgreSQL breaking a lock cycle becomes a Conflict to retry."""
         try:
-            return _prepared(statement, self.connection(), params)
+            return driver.fetch_one(statement, self.connection(), params)
         except OperationalError as exc:
             # 40P01: two transactions took the same stock rows in opposite orders.
             if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
@@ -235,49 +234,6 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         item.on_hand, item.reserved, item.version = row["on_hand"], row["reserved"], row["version"]
         item.safety_stock, item.reorder_point = row["safety_stock"], row["reorder_point"]
         self._loaded[key] = (item, self.dump(item))
-
-
-# Per statement and dialect: (SQL text, the parameter names in the driver's order, or None
-# for named parameters, and the values of the statement's own literals).
-_COMPILED: dict[tuple[int, str], tuple[str, list[str] | None, dict[str, Any]]] = {}
-
-
-def _prepared(statement: Update, connection: Connection, params: Row) -> Row | None:
-    """Run one of the moves below, compiled once per dialect and handed to the driver's own
-    cursor as text; the first row it returned (by column name), None when none. The moves are
-    the hot path of every order (one per reserved line), and SQLAlchemy's per-execution work
-    (cache key, parameter processing, building a result with its column metadata) cost as
-    much as SQLite takes to run the UPDATE itself. Their parameters and returned columns are
-    plain ints and strings: nothing to convert either way."""
-    dialect = connection.dialect
-    compiled = _COMPILED.get((id(statement), dialect.name))
-    if compiled is None:
-        sql = statement.compile(dialect=dialect)
-        literals = {
-            name: bind.effective_value for name, bind in sql.binds.items() if not bind.required
-        }
-        order = list(sql.positiontup or []) if sql.positional else None
-        compiled = _COMPILED[(id(statement), dialect.name)] = (sql.string, order, literals)
-    text, order, literals = compiled
-    values = {**literals, **params}
-    arguments = tuple(values[name] for name in order) if order is not None else values
-    # The transaction's own DBAPI connection: the session has already begun the transaction
-    # on it (database.py emits BEGIN for SQLite), so the UPDATE runs inside it.
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(text, arguments)
-        found = cursor.fetchone()
-        names = [column[0] for column in cursor.description]
-    except dialect.loaded_dbapi.Error as exc:
-        # Raised as SQLAlchemy raises driver errors (OperationalError for a deadlock or a
-        # locked database, ...), so callers and ordo.failures see what they always saw. A
-        # lost connection fails again at the rollback that follows, and the pool drops it.
-        raise DBAPIError.instance(
-            text, arguments, exc, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from exc
-    finally:
-        cursor.close()
-    return None if found is None else dict(zip(names, found, strict=True))
 
 
 def _positive(quantity: int) -> None:

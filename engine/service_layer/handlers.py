@@ -24,7 +24,7 @@ from typing import Any
 from engine.adapters.geo import postal_code_coordinates
 from engine.domain import commands, events
 from engine.domain.catalog import Product
-from engine.domain.errors import Conflict, NotFound
+from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation
 from engine.domain.operations import DecisionTrace, RulesetStatus
@@ -137,10 +137,9 @@ def create_order(
         # Compile the published rulesets (first use only) before the transaction opens.
         decider.registry.ensure_loaded()
     with uow:
-        if uow.orders.get_by_channel_id(cmd.channel, cmd.channel_order_id) is not None:
-            raise Conflict(
-                f"order {cmd.channel_order_id} from channel {cmd.channel} already exists"
-            )
+        # A channel order id taken already is refused by `uow.orders` (the database's unique
+        # constraint, at commit): asking first cost a round trip on every order to catch
+        # the rare duplicate a little earlier.
         order = Order(
             id=cmd.order_id or new_id("ord"),
             channel=cmd.channel,

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from engine.domain.catalog import Customer, Location, Product
+from engine.domain.errors import Conflict
 from engine.domain.events import Event
 from engine.domain.fulfilment import FulfillmentOrder, Return
 from engine.domain.inventory import InboundSupply, Reservation, Stock
@@ -74,7 +75,23 @@ class Repository(abc.ABC, Generic[K, T]):
     def list(self, limit: int = 100, offset: int = 0) -> Sequence[T]: ...
 
 
+class ProductRepository(Repository[str, Product]):
+    @abc.abstractmethod
+    def released_between(self, after: date, until: date) -> Sequence[Product]:
+        """Products whose pre-order release date is after `after` and on or before `until`,
+        by SKU: the few a pre-order run needs, not the whole catalogue."""
+
+
+def duplicate_order(channel: str, channel_order_id: str) -> Conflict:
+    """The refusal of a second order with a channel's own order id: adding it (in memory)
+    or committing it (the database's unique constraint) raises this."""
+    return Conflict(f"order {channel_order_id} from channel {channel} already exists")
+
+
 class OrderRepository(Repository[str, Order]):
+    """`add` of an order whose (channel, channel_order_id) another order has raises
+    `duplicate_order`, at the latest when the transaction commits."""
+
     @abc.abstractmethod
     def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None: ...
 
@@ -204,7 +221,7 @@ class UnitOfWork(abc.ABC):
     """
 
     orders: OrderRepository
-    products: Repository[str, Product]
+    products: ProductRepository
     locations: Repository[str, Location]
     customers: Repository[str, Customer]
     stock: StockRepository
