@@ -7,8 +7,10 @@ factory, the message bus and the ruleset registry; this module adds the API's ow
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -17,10 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from api import errors
 from api.deps import ApiServices, AppContainer, single_query_values
 from api.routes import ROUTERS
+from engine.domain.values import utcnow
 from engine.service_layer import returns
 from engine.service_layer.auth import ApiKeyStore, Authenticator
 from engine.service_layer.idempotency import Idempotency, IdempotencyStore
-from engine.service_layer.rulesets_service import ScenarioStore
+from engine.service_layer.rulesets_service import RegistryRefresher, ScenarioStore
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Ordo's HTTP API: order ingestion for sales channels, orders, inventory, shipments, alerts,
@@ -76,9 +81,32 @@ def _lifespan(container: AppContainer) -> Any:
                     f"({type(error).__name__}: {str(error).splitlines()[0]}); "
                     "if it is new, create its schema with `ordo db upgrade`"
                 ) from error
-        yield
+        every = float(getattr(container.settings, "ruleset_refresh_seconds", 0) or 0)
+        refreshing = None
+        if registry is not None and every > 0:
+            refresher = RegistryRefresher(container.uow_factory, registry)
+            refreshing = asyncio.create_task(_refresh_rulesets(refresher, every))
+        try:
+            yield
+        finally:
+            if refreshing is not None:
+                refreshing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await refreshing
 
     return lifespan
+
+
+async def _refresh_rulesets(refresher: RegistryRefresher, every: float) -> None:
+    """Pick up rulesets published or rolled back by another process (another API worker,
+    the CLI) every `every` seconds. A failed check keeps serving the rulesets this process
+    has and tries again at the next one."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(refresher.tick, utcnow())
+        except Exception:
+            log.exception("could not check the database for newly published rulesets")
 
 
 def create_app(

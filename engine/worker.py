@@ -348,9 +348,7 @@ def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    threads = [
-        threading.Thread(target=w.run, name=w.config.name, daemon=True) for w in workers
-    ]
+    threads = [threading.Thread(target=w.run, name=w.config.name, daemon=True) for w in workers]
     for thread in threads:
         thread.start()
     while any(thread.is_alive() for thread in threads):
@@ -382,27 +380,6 @@ class Janitor:
         if self.bus is not None and hasattr(self.bus, "trim"):
             removed += int(self.bus.trim())
         return removed
-
-
-class RegistryRefresher:
-    """Ticker: reload the published rulesets when another process (the API) has published or
-    rolled back one, so workers decide and alert with the live versions."""
-
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], registry: Any) -> None:
-        self.uow_factory = uow_factory
-        self.registry = registry
-        self._loaded: set[tuple[str, int]] | None = None
-
-    def tick(self, now: datetime) -> int:
-        with self.uow_factory() as uow:
-            published = list(uow.rulesets.published())
-        current = {(version.name, version.version) for version in published}
-        if current == self._loaded:
-            return 0
-        self.registry.publish(published)
-        self._loaded = current
-        log.info("rulesets reloaded: %s", sorted(current))
-        return len(current)
 
 
 def start_in_background(workers: Sequence[Worker]) -> Callable[[], None]:

@@ -132,12 +132,16 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[str | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        str | None,
+        typer.Option(help="API processes on the port, one per core to use (ORDO_API_WORKERS)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI page at /docs)."""
-    settings = _settings(ctx, api_host=host, api_port=port)
+    settings = _settings(ctx, api_host=host, api_port=port, api_workers=workers)
     with build_app_container(settings) as container:
         register_configured_key(container)
-        serving.serve_api(container)
+        serving.serve_api(container, _settings_file(ctx))
 
 
 @app.command("up")
@@ -206,7 +210,9 @@ def worker(
 
     settings = _settings(ctx)
     with build_app_container(settings) as container:
-        run_workers(build_workers(container, name=name, concurrency=concurrency))
+        workers = build_workers(container, name=name, concurrency=concurrency)
+        container.warm_up()  # a long-running process too: it decides orders on Redis
+        run_workers(workers)
 
 
 preorders_app = typer.Typer(help="Pre-orders waiting for their release date.")

@@ -45,19 +45,60 @@ def create_api(container: Container) -> Any:
     return create_app(container)
 
 
-def serve_api(container: Container) -> None:
-    """Run the API in the foreground until Ctrl-C; uvicorn handles the signal and drains."""
+def serve_api(container: Container, settings_file: Path | None = None) -> None:
+    """Run the API in the foreground until Ctrl-C; uvicorn handles the signal and drains.
+
+    With `api_workers` above 1, uvicorn runs that many processes on the one port, each
+    building its own container from the same settings (`worker_app`): the pipeline is
+    Python, so one process decides orders on one core at most."""
     settings = container.settings
-    app = create_api(container)
     ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=settings.log_level.lower(),
-    )
+    options: dict[str, Any] = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": settings.log_level.lower(),
+    }
+    if settings.api_workers == 1:
+        app = create_api(container)
+        container.warm_up()
+        uvicorn.run(app, **options)
+        return
+    # The worker processes are spawned: they read their settings where this process did
+    # (the settings file and ORDO_ variables), with this run's command-line flags as the
+    # ORDO_ variables that override both.
+    os.environ.update(worker_environment(settings, settings_file))
+    uvicorn.run(WORKER_APP, factory=True, workers=settings.api_workers, **options)
+
+
+WORKER_APP = "ordo.serving:worker_app"
+
+
+def worker_environment(settings: Settings, settings_file: Path | None) -> dict[str, str]:
+    """What a spawned API worker needs in its environment to load the same settings."""
+    environment = {
+        "ORDO_API_HOST": settings.api_host,
+        "ORDO_API_PORT": str(settings.api_port),
+        "ORDO_API_WORKERS": str(settings.api_workers),
+    }
+    if settings_file is not None:
+        environment["ORDO_SETTINGS_FILE"] = str(settings_file)
+    return environment
+
+
+def worker_app() -> Any:
+    """One API worker process's app (uvicorn's factory with `api_workers` > 1). Its
+    container lives as long as the process; the pool's connections close when it exits."""
+    from ordo.bootstrap import build_app_container, configure_logging
+    from ordo.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings)
+    container = build_app_container(settings)
+    app = create_api(container)
+    container.warm_up()
+    return app
 
 
 def console_script() -> Path | None:

@@ -54,12 +54,36 @@ _SEVERITIES = ("low", "medium", "high", "critical")  # dsl.model.SEVERITIES, low
 _MAX_WEBHOOK_TIMEOUT = 60.0
 # A longer hold is no reservation but a stock write-off; it also keeps expiry dates in range.
 _MAX_RESERVATION_TTL_MINUTES = 366 * 24 * 60
+# More API processes than this is a typo, not a deployment (run more hosts instead).
+_MAX_API_WORKERS = 64
+# Longer, and a rollback made in an emergency would take too long to reach every process.
+_MAX_RULESET_REFRESH = 3600.0
+# Ten years: a longer retention is no retention.
+_MAX_RETENTION_DAYS = 3650
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
 class SettingsError(Exception):
     """A setting is missing, malformed or not allowed; the message is one line for a person."""
+
+
+def _whole_number(value: Any, most: int, unit: str = "", note: str = "") -> int:
+    """A whole number from 1 to `most`, or the one-line reason it is not."""
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        of = f" of {unit}" if unit else ""
+        raise ValueError(f"must be a whole number{of} from 1 to {most}{note}, got {value!r}")
+    return int(text)
+
+
+def _seconds(value: Any) -> tuple[str, float]:
+    """The text as given and the number of seconds it says (range checks are the caller's)."""
+    text = str(value).strip()
+    try:
+        return text, float(text)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {text!r}") from None
 
 
 class Settings(BaseSettings):
@@ -79,6 +103,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # API server processes (`ordo serve`): one per core the API may use. Each decides orders
+    # with the published rulesets, reloaded every `ruleset_refresh_seconds`.
+    api_workers: int = 1
     console_port: int = 8501
     api_url: str = ""
     optimiser: Optimiser = "auto"
@@ -100,6 +127,13 @@ class Settings(BaseSettings):
     # Reservations of orders not yet released expire after this long (None: never). Only with
     # auto_release off: a released order's reservations are the location's to consume.
     reservation_ttl_minutes: int | None = None
+    # How often an API process checks the database for rulesets published or rolled back by
+    # another process (another API worker, the CLI); 0: never (one process that publishes
+    # everything itself).
+    ruleset_refresh_seconds: float = 5.0
+    # How long the lateness clock keeps a "reported" marker that stops no report; finished
+    # shipments' and orders' markers go at once, still-late or still-held ones stay.
+    lateness_flag_retention_days: int = 30
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -132,15 +166,29 @@ class Settings(BaseSettings):
     @field_validator("reservation_ttl_minutes", mode="before")
     @classmethod
     def _reservation_ttl(cls, value: Any) -> int | None:
-        text = "" if value is None else str(value).strip()
-        if not text:
+        if value is None or not str(value).strip():
             return None
-        if not text.isdigit() or not 1 <= int(text) <= _MAX_RESERVATION_TTL_MINUTES:
+        return _whole_number(value, _MAX_RESERVATION_TTL_MINUTES, "minutes", " (a year)")
+
+    @field_validator("api_workers", mode="before")
+    @classmethod
+    def _api_workers(cls, value: Any) -> int:
+        return _whole_number(value, _MAX_API_WORKERS)
+
+    @field_validator("ruleset_refresh_seconds", mode="before")
+    @classmethod
+    def _ruleset_refresh(cls, value: Any) -> float:
+        text, seconds = _seconds(value)
+        if not 0 <= seconds <= _MAX_RULESET_REFRESH:  # also refuses nan
             raise ValueError(
-                f"must be a whole number of minutes from 1 to {_MAX_RESERVATION_TTL_MINUTES} "
-                f"(a year), got {value!r}"
+                f"must be from 0 (never) to {_MAX_RULESET_REFRESH:g} seconds, got {text!r}"
             )
-        return int(text)
+        return seconds
+
+    @field_validator("lateness_flag_retention_days", mode="before")
+    @classmethod
+    def _lateness_retention(cls, value: Any) -> int:
+        return _whole_number(value, _MAX_RETENTION_DAYS, "days")
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -217,11 +265,7 @@ class Settings(BaseSettings):
     @field_validator("webhook_timeout_seconds", mode="before")
     @classmethod
     def _webhook_timeout(cls, value: Any) -> float:
-        text = str(value).strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise ValueError(f"must be a number of seconds, got {text!r}") from None
+        text, seconds = _seconds(value)
         if not 0 < seconds <= _MAX_WEBHOOK_TIMEOUT:  # also refuses nan
             raise ValueError(
                 f"must be more than 0 and at most {_MAX_WEBHOOK_TIMEOUT:g} seconds, got {text!r}"

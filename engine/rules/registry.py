@@ -153,6 +153,16 @@ class RulesetRegistry:
     def publish(self, versions: Iterable[RulesetVersion]) -> RulesetSnapshot:
         return self.swap(self.load(versions))
 
+    def swap_if(self, expected: RulesetSnapshot, snapshot: RulesetSnapshot) -> bool:
+        """Install `snapshot` only if `expected` is still the live one; False otherwise. A
+        reload that read the database before a publish in this process finished must not
+        put the older versions back over the newer."""
+        with self._lock:
+            if self._snapshot is not expected or self._loader is not None:
+                return False
+            self._snapshot = snapshot
+            return True
+
     def replace_one(self, version: RulesetVersion) -> RulesetSnapshot:
         """Publish one ruleset version in place of the same-named one (other rulesets kept)."""
         compiled = compile_source(version.source, version.name, version.version)

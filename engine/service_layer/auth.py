@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.errors import DomainError
@@ -33,6 +34,8 @@ KEY_PREFIX = "ordo_"
 TOKEN_PREFIX = "ordo."
 DEFAULT_TOKEN_TTL = 900
 MAX_CACHED_KEYS = 10_000
+# `Authenticator._lookup` in cached-only mode: the key store would have to be asked.
+_UNKNOWN = object()
 
 
 class Unauthenticated(DomainError):
@@ -340,12 +343,25 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def authenticate(self, credential: str) -> Principal:
+        principal = self._authenticate(credential, cached_only=False)
+        assert principal is not None
+        return principal
+
+    def authenticate_cached(self, credential: str) -> Principal | None:
+        """The principal if the credential can be checked without the key store (its key was
+        looked up less than `cache_seconds` ago), None when the store must be asked: an
+        async caller then does that off its event loop."""
+        return self._authenticate(credential, cached_only=True)
+
+    def _authenticate(self, credential: str, *, cached_only: bool) -> Principal | None:
         if credential.startswith(TOKEN_PREFIX):
             principal = verify_token(credential, self.server_secret)
             # A token dies with its key: otherwise a revoked key's tokens could keep minting
             # fresh tokens for ever.
-            key = self._lookup(principal.key_id)
-            if key is None or not key.active:
+            found = self._lookup(principal.key_id, cached_only)
+            if found is _UNKNOWN:
+                return None
+            if found is None or not found.active:
                 raise Unauthenticated(
                     f"the API key {principal.key_id} this token was minted from was revoked"
                 )
@@ -356,7 +372,9 @@ class Authenticator:
                 "nor a bearer token (ordo.<payload>.<signature>)"
             )
         key_id, _, secret = credential.removeprefix(KEY_PREFIX).partition("_")
-        key = self._lookup(key_id)
+        key = self._lookup(key_id, cached_only)
+        if key is _UNKNOWN:
+            return None
         if key is None or not hmac.compare_digest(
             key.secret_hash, hash_secret(secret, self.server_secret)
         ):
@@ -369,12 +387,15 @@ class Authenticator:
         with self._lock:
             self._cache.pop(key_id, None)
 
-    def _lookup(self, key_id: str) -> ApiKey | None:
+    def _lookup(self, key_id: str, cached_only: bool = False) -> Any:
+        """The key (None: no such key), or `_UNKNOWN` when `cached_only` and not cached."""
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key_id)
         if cached is not None and now - cached[0] < self.cache_seconds:
             return cached[1]
+        if cached_only:
+            return _UNKNOWN
         key = self.keys.get(key_id)
         with self._lock:
             if len(self._cache) >= MAX_CACHED_KEYS:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import abc
 import difflib
+import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ _HEADER = re.compile(
 _RULE = re.compile(r'^\s*rule\s+"(?P<name>[^"\n]+)"', re.M)
 _BLOCK_END = re.compile(r"^\s*(rule\s+\"|const\s|table\s)", re.M)
 MAX_SOURCE = 200_000
+log = logging.getLogger(__name__)
 
 
 class InvalidRuleset(DomainError):
@@ -315,3 +318,31 @@ def rollback(uow: UnitOfWork, registry: Any, name: str, to_version: int, by: str
             raise NotFound("ruleset version", f"{name} v{to_version}")
         target_id = target.id
     return publish(uow, registry, target_id, by, action="ruleset.rollback")
+
+
+class RegistryRefresher:
+    """Ticker: reload the published rulesets when another process has published or rolled
+    back one, so every worker and every API process decides with the live versions. Each
+    process compiles its own copy; this makes a publish reach them all within a tick."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], registry: Any) -> None:
+        self.uow_factory = uow_factory
+        self.registry = registry
+        self._loaded: set[tuple[str, int]] | None = None
+
+    def tick(self, now: datetime) -> int:
+        """Versions installed by this tick (0 when nothing changed)."""
+        before = self.registry.snapshot
+        with self.uow_factory() as uow:
+            published = list(uow.rulesets.published())
+        current = {(version.name, version.version) for version in published}
+        if current == self._loaded:
+            return 0
+        if self._loaded is None and current == set(before.versions.items()):
+            self._loaded = current  # what the process loaded at start: nothing to compile
+            return 0
+        if not self.registry.swap_if(before, self.registry.load(published)):
+            return 0  # a publish in this process got there first; the next tick re-reads
+        self._loaded = current
+        log.info("rulesets reloaded: %s", sorted(current))
+        return len(current)

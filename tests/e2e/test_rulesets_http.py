@@ -3,12 +3,19 @@ order's trace naming the version that decided it."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
+from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.e2e.conftest import Api, order
+from api.app import create_app
+from ordo.bootstrap import build_app_container
+from ordo.settings import load_settings
+from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
 
 CHECKS = """validation ruleset order_checks on order.received policy all
 
@@ -202,3 +209,43 @@ def test_rolling_back_to_a_version_that_does_not_exist_names_it(api: Api) -> Non
     )
     assert response.status_code == 404
     assert "order_checks v7" in response.json()["detail"]
+
+
+def test_a_ruleset_published_through_one_api_process_decides_the_next_orders_of_another(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Two API processes on one database, as `ordo serve --workers 2` runs them: each has its
+    # own compiled registry, and the one that did not publish picks the version up from the
+    # database at its next refresh.
+    settings = load_settings(
+        database_url=database_url,
+        environment="test",
+        secret_key=SECRET,
+        data_dir=tmp_path,
+        ruleset_refresh_seconds=0.1,
+    )
+    with build_app_container(settings) as first, build_app_container(settings) as second:
+        keys = issue_role_keys(first)
+        with (
+            TestClient(create_app(first)) as one,
+            TestClient(create_app(second)) as other,
+        ):
+            publisher, decider = Api(one, keys, first), Api(other, keys, second)
+            publisher.seed(units=500)
+            strict = draft(publisher, CHECKS.format(limit=10))
+            published = publisher.post(
+                f"/v1/rulesets/versions/{strict['id']}/publish", role="analyst", json={}
+            )
+            assert published.status_code == 200, published.text
+
+            deadline = time.monotonic() + 10
+            for n in itertools.count():
+                placed = decider.post(
+                    "/v1/orders", role="channel", json=order(f"P-{n}", quantity=2)
+                )
+                assert placed.status_code == 201, placed.text
+                if placed.json()["status"] == "held" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            assert placed.json()["status"] == "held", "the other process never saw the publish"
+            assert validation_trace(decider, placed.json()["id"])["ruleset_version"] == 1

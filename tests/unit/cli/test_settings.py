@@ -154,3 +154,53 @@ def test_a_reservation_time_to_live_must_be_whole_minutes_up_to_a_year(minutes: 
         "ORDO_RESERVATION_TTL_MINUTES: must be a whole number of minutes from 1 to 527040 "
         f"(a year), got {minutes!r}"
     )
+
+
+def test_the_api_runs_one_process_that_checks_for_rulesets_published_elsewhere_every_5_s() -> None:
+    settings = load_settings()
+    assert (settings.api_workers, settings.ruleset_refresh_seconds) == (1, 5.0)
+
+
+def test_api_workers_and_the_refresh_interval_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_API_WORKERS", "4")
+    monkeypatch.setenv("ORDO_RULESET_REFRESH_SECONDS", "0.5")
+    settings = load_settings()
+    assert (settings.api_workers, settings.ruleset_refresh_seconds) == (4, 0.5)
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two", "1.5", "65"])
+def test_api_workers_must_be_a_whole_number_from_1_to_64(workers: str) -> None:
+    assert error_for(api_workers=workers) == (
+        f"ORDO_API_WORKERS: must be a whole number from 1 to 64, got {workers!r}"
+    )
+
+
+def test_a_ruleset_refresh_interval_that_is_not_a_number_says_so() -> None:
+    assert error_for(ruleset_refresh_seconds="soon") == (
+        "ORDO_RULESET_REFRESH_SECONDS: must be a number of seconds, got 'soon'"
+    )
+
+
+@pytest.mark.parametrize("seconds", ["-1", "nan", "3601"])
+def test_the_ruleset_refresh_interval_is_0_to_an_hour(seconds: str) -> None:
+    assert error_for(ruleset_refresh_seconds=seconds) == (
+        f"ORDO_RULESET_REFRESH_SECONDS: must be from 0 (never) to 3600 seconds, got {seconds!r}"
+    )
+
+
+def test_lateness_markers_are_kept_30_days_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().lateness_flag_retention_days == 30
+    monkeypatch.setenv("ORDO_LATENESS_FLAG_RETENTION_DAYS", "7")
+    assert load_settings().lateness_flag_retention_days == 7
+
+
+@pytest.mark.parametrize("days", ["0", "a week", "3651"])
+def test_the_lateness_marker_retention_is_whole_days_up_to_ten_years(days: str) -> None:
+    assert error_for(lateness_flag_retention_days=days) == (
+        f"ORDO_LATENESS_FLAG_RETENTION_DAYS: must be a whole number of days from 1 to 3650, "
+        f"got {days!r}"
+    )
