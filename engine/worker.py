@@ -337,8 +337,15 @@ def _event_of(message: Message) -> Event | None:
         return None
 
 
-def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None:
-    """Run workers in threads (`--concurrency`) until SIGTERM/SIGINT; join them all."""
+def run_workers(
+    workers: Sequence[Worker],
+    install_signals: bool = True,
+    prepare: Callable[[], None] | None = None,
+) -> None:
+    """Run workers in threads (`--concurrency`) until SIGTERM/SIGINT; join them all.
+
+    `prepare` (the process's warm-up) runs once the signals are handled: a stop asked for
+    while it runs still ends the workers cleanly, after it, instead of killing the process."""
     if install_signals:
 
         def _stop(signum: int, _frame: Any) -> None:
@@ -348,6 +355,8 @@ def run_workers(workers: Sequence[Worker], install_signals: bool = True) -> None
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+    if prepare is not None:
+        prepare()
     threads = [threading.Thread(target=w.run, name=w.config.name, daemon=True) for w in workers]
     for thread in threads:
         thread.start()

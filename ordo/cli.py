@@ -211,8 +211,8 @@ def worker(
     settings = _settings(ctx)
     with build_app_container(settings) as container:
         workers = build_workers(container, name=name, concurrency=concurrency)
-        container.warm_up()  # a long-running process too: it decides orders on Redis
-        run_workers(workers)
+        # A long-running process too (it decides orders on Redis), so it warms up like the API.
+        run_workers(workers, prepare=container.warm_up)
 
 
 preorders_app = typer.Typer(help="Pre-orders waiting for their release date.")

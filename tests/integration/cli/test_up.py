@@ -71,7 +71,7 @@ def test_ordo_up_seeds_serves_the_api_runs_a_worker_and_stops_cleanly(tmp_path: 
     assert process.returncode == 0, output
     assert "Traceback" not in output
     # The worker child got SIGTERM from `up` and finished its batch rather than being killed.
-    assert "worker started" in output and "stopped after" in output
+    assert "worker started" in output and "stopped after" in output, output
     url = f"sqlite:///{tmp_path / 'data' / 'ordo.sqlite3'}"
     with (
         build_app_container(load_settings(database_url=url)) as container,

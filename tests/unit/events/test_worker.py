@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -11,7 +13,13 @@ from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import Event, StockAdjusted
 from engine.service_layer.outbox import OutboxRelay
 from engine.service_layer.unit_of_work import UnitOfWork
-from engine.worker import Worker, WorkerConfig, assemble_workers, start_in_background
+from engine.worker import (
+    Worker,
+    WorkerConfig,
+    assemble_workers,
+    run_workers,
+    start_in_background,
+)
 
 
 def count_one(event: Event, uow: UnitOfWork) -> None:
@@ -295,3 +303,24 @@ def test_a_batchs_partitions_are_handled_side_by_side_each_in_publish_order() ->
         in_partition = [n for p, n in seen if p == partition]
         assert in_partition == sorted(in_partition)
     assert bus.pending_count() == 0
+
+
+def test_a_stop_signal_during_warm_up_ends_the_workers_cleanly_after_it() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus()
+    worker = make_worker(uow, bus)
+    warmed: list[bool] = []
+
+    def warm_up() -> None:
+        # `ordo up` stops its worker child as soon as it is asked to: that can be mid-warm-up.
+        os.kill(os.getpid(), signal.SIGTERM)
+        warmed.append(True)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        run_workers([worker], prepare=warm_up)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    assert warmed == [True]
+    assert worker.stopping.is_set()
+    assert worker.processed == 0
