@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from math import asin, sin, sqrt
 from typing import Any
 
 from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
@@ -32,7 +33,7 @@ from engine.pipeline.candidates import (
     SourcingActions,
     line_candidates,
     reservation_policy,
-    screen_location,
+    screen_locations,
 )
 from engine.pipeline.carriers import CarrierCatalog, Parcel, QuoteMemo, ship_date
 from engine.pipeline.decision import (
@@ -180,18 +181,31 @@ class _Context:
         known = self.distances.get(code)
         if known is not None:
             return known
-        here = self.sites.point(code)
-        if self.origin is None or here is None:
-            value = 0.0
-        else:
-            # `haversine_km` with the per-location trigonometry done once per Decider rather
-            # than per order: the same operations in the same order, so the same floats.
-            lat1, lon1, cos1 = self.origin
-            lat2, lon2, cos2 = here
-            h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2
-            value = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-        self.distances[code] = value
-        return value
+        return self.distances_to((code,))[0]
+
+    def distances_to(self, codes: Sequence[str]) -> list[float]:
+        """`distance` to each of `codes`, in one loop (an order asks for every stocked
+        location at once)."""
+        known, point, origin = self.distances, self.sites.point, self.origin
+        found = []
+        for code in codes:
+            value = known.get(code)
+            if value is None:
+                here = point(code)
+                if origin is None or here is None:
+                    value = 0.0
+                else:
+                    # `haversine_km` with the per-location trigonometry done once per Decider
+                    # rather than per order: the same operations in the same order, so the
+                    # same floats (`min(1.0, r)` spelled as a test, which is what it does).
+                    lat1, lon1, cos1 = origin
+                    lat2, lon2, cos2 = here
+                    h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
+                    root = sqrt(h)
+                    value = 2 * EARTH_RADIUS_KM * asin(root if root < 1.0 else 1.0)
+                known[code] = value
+            found.append(value)
+        return found
 
     def unit_weight(self, sku: str) -> float:
         product = self.products.get(sku)
@@ -486,17 +500,15 @@ class Decider:
         sourcing: RuleRun,
         shipments_today: Mapping[str, int],
     ) -> tuple[dict[str, Screen], dict[str, dict[str, Any]]]:
-        screens: dict[str, Screen] = {}
-        loc_facts: dict[str, dict[str, Any]] = {}
-        actions = SourcingActions.of(sourcing)
-        locations, facts_of, distance = ctx.locations, ctx.sites.facts, ctx.distance
-        for code in stocked:
-            location = locations.get(code)
-            if location is None:
-                continue
-            facts = {**facts_of(code), "distance": distance(code)}
-            loc_facts[code] = facts
-            screens[code] = screen_location(location, facts, actions, shipments_today.get(code, 0))
+        locations, facts_of = ctx.locations, ctx.sites.facts
+        known = [code for code in stocked if code in locations]
+        loc_facts = {
+            code: {**facts_of(code), "distance": distance}
+            for code, distance in zip(known, ctx.distances_to(known), strict=True)
+        }
+        screens = screen_locations(
+            loc_facts, locations, SourcingActions.of(sourcing), shipments_today
+        )
         return screens, loc_facts
 
     def _base_facts(self, location: Location) -> dict[str, Any]:
