@@ -15,7 +15,11 @@ def outbox_rows(count: int, start: int = 0) -> list[dict[str, object]]:
     return [
         {
             "name": "order.received",
-            "payload": {"order_id": f"o-{n}", "lines": [n, n + 1], "note": None},
+            # A JSON list too: PostgreSQL gets one array per column, and a list there must stay
+            # one JSON value, not become another dimension of the array.
+            "payload": {"order_id": f"o-{n}", "lines": [n, n + 1], "note": None}
+            if n % 2
+            else [n, {"order_id": f"o-{n}"}, []],
             "partition_key": f"o-{n}",
             "created_at": at + timedelta(seconds=n),
             "published_at": None,
