@@ -50,6 +50,10 @@ class Regex:
     program: list[Instr]
     _start: frozenset[int] = field(default_factory=frozenset)
     _cache: dict[tuple[frozenset[int], str], frozenset[int]] = field(default_factory=dict)
+    # Whether a state accepts (before the next character, and at the end of the text): asked
+    # at every character of every text, and the few states of a warm DFA repeat.
+    _accepting: dict[frozenset[int], bool] = field(default_factory=dict, compare=False, repr=False)
+    _final: dict[frozenset[int], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._start = self._closure({0}, at_start=True)
@@ -59,18 +63,29 @@ class Regex:
         if len(text) > MAX_TEXT:
             return False
         state = self._start
+        accepting, cache = self._accepting, self._cache
         for char in text:
-            if self._accepts(state):
+            accepts = accepting.get(state)
+            if accepts is None:
+                if len(accepting) > _CACHE_LIMIT:
+                    accepting.clear()
+                accepts = accepting[state] = self._accepts(state)
+            if accepts:
                 return True
             key = (state, char)
-            nxt = self._cache.get(key)
+            nxt = cache.get(key)
             if nxt is None:
-                if len(self._cache) > _CACHE_LIMIT:
-                    self._cache.clear()
+                if len(cache) > _CACHE_LIMIT:
+                    cache.clear()
                 nxt = self._step(state, char)
-                self._cache[key] = nxt
+                cache[key] = nxt
             state = nxt
-        return self._accepts(state) or self._accepts_at_end(state)
+        final = self._final.get(state)
+        if final is None:
+            if len(self._final) > _CACHE_LIMIT:
+                self._final.clear()
+            final = self._final[state] = self._accepts(state) or self._accepts_at_end(state)
+        return final
 
     def _accepts(self, state: frozenset[int]) -> bool:
         return any(self.program[pc][0] == "match" for pc in state)

@@ -54,13 +54,18 @@ class Stock:
 
     def available_for(self, channel: str | None) -> int:
         """What a channel may promise: the free pool plus its own allocation, not others'."""
+        # `available` written out (no property call, no `max`): sourcing asks this of every
+        # stocked location of every order.
+        free = self.on_hand - self.reserved - self.safety_stock
+        if free < 0:
+            free = 0
         if not self.channel_allocations:
-            # Most rows fence nothing, and sourcing asks this of every stocked location.
-            return self.available
+            # Most rows fence nothing.
+            return free
         fenced_for_others = sum(
             units for name, units in self.channel_allocations.items() if name != channel
         )
-        return max(0, self.available - fenced_for_others)
+        return max(0, free - fenced_for_others)
 
     def reserve(self, quantity: int, channel: str | None = None) -> None:
         _positive(quantity)

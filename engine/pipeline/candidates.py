@@ -52,14 +52,7 @@ class ReservationPolicy:
         if code in self._safety_at:
             strongest = self._safety_at[code]
         else:
-            strongest = self._safety_at[code] = next(
-                (
-                    (amount, rule)
-                    for amount, test, rule in self.safety
-                    if test is None or test(location)
-                ),
-                None,
-            )
+            strongest = self._safety_at[code] = self._strongest(location)
         if strongest is not None:
             units += strongest[0]
             why.append(strongest[1])
@@ -71,6 +64,13 @@ class ReservationPolicy:
                 units += fenced
                 why.append(rule)
         return units, tuple(why)
+
+    def _strongest(self, location: Mapping[str, Any]) -> tuple[int, str] | None:
+        # A loop rather than `next(generator)`: asked once per location of every order.
+        for amount, test, rule in self.safety:
+            if test is None or test(location):
+                return amount, rule
+        return None
 
 
 def reservation_policy(run: RuleRun, channel: str, customer_group: str) -> ReservationPolicy:

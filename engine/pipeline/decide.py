@@ -542,9 +542,16 @@ class Decider:
         # Locations share a few zone tuples and cut-offs: price and date each once per order.
         estimates: dict[tuple[int, ...], tuple[float, float]] = {}
         late: dict[time, int] = {}
+        distances, zone_cache = ctx.distances, self._zones
         for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
-            distance = ctx.distance(code)
-            zones = self._zones_at(distance, postal, remote)
+            # Screening measured every candidate; `_zones_at` is looked up inline, as the
+            # cache hit it nearly always is.
+            distance = distances.get(code)
+            if distance is None:
+                distance = ctx.distance(code)
+            zones = zone_cache.get((round(distance / 10), remote))
+            if zones is None:
+                zones = self._zones_at(distance, postal, remote)
             priced = estimates.get(zones)
             if priced is None:
                 priced = estimates[zones] = (

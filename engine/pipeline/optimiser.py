@@ -126,25 +126,6 @@ def _coverage(
     return units, cost
 
 
-def _coverage_distinct(
-    entries: list[tuple[LineDemand, float]],
-    loc: str,
-    remaining: Mapping[str, int],
-    left: Mapping[tuple[str, str], int],
-) -> tuple[int, float]:
-    """`_coverage` when no two lines share a SKU (the usual order): nothing to net off."""
-    units, cost = 0, 0.0
-    for line, unit in entries:
-        wanted = remaining[line.line_id]
-        if wanted <= 0:
-            continue
-        take = min(wanted, left.get((line.sku, loc), 0))
-        if take > 0:
-            units += take
-            cost += unit * take
-    return units, cost
-
-
 def _take(
     entries: list[tuple[LineDemand, float]],
     loc: str,
@@ -171,7 +152,8 @@ def greedy(problem: Problem) -> Plan:
     allocations: dict[str, dict[str, int]] = defaultdict(dict)
     opened: set[str] = set()
     skus = {line.sku for line in problem.lines}
-    coverage = _coverage_distinct if len(skus) == len(problem.lines) else _coverage
+    distinct = len(skus) == len(problem.lines)
+    fixed = problem.fixed_cost
     # The first round prices every location against the whole order and untouched stock:
     # exactly what `_best_single` needs, so it is kept rather than computed twice.
     first: dict[str, tuple[int, float]] | None = None
@@ -185,12 +167,26 @@ def greedy(problem: Problem) -> Plan:
         for loc, loc_entries in entries.items():
             if loc in opened:
                 continue
-            units, variable = coverage(loc_entries, loc, remaining, left)
+            if distinct:
+                # `_coverage` when no two lines share a SKU (the usual order): nothing to net
+                # off, and written out because it runs for every location in every round.
+                units, variable = 0, 0.0
+                for line, unit in loc_entries:
+                    wanted = remaining[line.line_id]
+                    if wanted <= 0:
+                        continue
+                    have = left.get((line.sku, loc), 0)
+                    take = have if have < wanted else wanted
+                    if take > 0:
+                        units += take
+                        variable += unit * take
+            else:
+                units, variable = _coverage(loc_entries, loc, remaining, left)
             if priced is not None:
                 priced[loc] = (units, variable)
             if units == 0:
                 continue
-            total = problem.fixed_cost[loc] + variable
+            total = fixed[loc] + variable
             # The last shipment must also weigh what it leaves behind; earlier ones are
             # compared per unit so a cheap partial source can be combined with others.
             key = total + UNFILLED_PENALTY * (outstanding - units) if last else total / units
