@@ -98,7 +98,11 @@ def backorder_promise(
 
 
 def _by_arrival(inbound: Sequence[InboundSupply]) -> list[InboundSupply]:
-    return sorted(inbound, key=lambda s: (s.expected_on, s.id))
+    return sorted(inbound, key=_ARRIVAL)
+
+
+# By (expected_on, id), read in C: every order with a shortfall sorts its pending receipts.
+_ARRIVAL = operator.attrgetter("expected_on", "id")
 
 
 def _first_cover(

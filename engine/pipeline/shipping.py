@@ -68,7 +68,10 @@ def choose_carrier(
         if verdict:
             excluded[key] = verdict
             continue
-        scores[key] = sum(weight for test, weight in prefers if test is None or test(facts))
+        # Without a `prefer` rule every score is what an empty `sum` gives (the integer 0).
+        scores[key] = (
+            sum(weight for test, weight in prefers if test is None or test(facts)) if prefers else 0
+        )
         kept.append(q)
     choose = rules.of("choose")
     mode = str(choose[0].args.get("mode", "cheapest")) if choose else "cheapest"
