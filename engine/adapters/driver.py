@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import Executable, Select
 
 Row = dict[str, Any]
 
@@ -77,6 +77,76 @@ def fetch_one(statement: Executable, connection: Connection, params: Row) -> Row
         found = cursor.fetchone()
         names = [column[0] for column in cursor.description]
     return None if found is None else dict(zip(names, found, strict=True))
+
+
+@dataclass(frozen=True)
+class _Select:
+    """A SELECT compiled once for one dialect, with its columns' result processors (found at
+    the first execution, from the driver's column types as SQLAlchemy does)."""
+
+    statement: Select[Any]  # held, so its id cannot be reused by another statement
+    compiled: Any  # SQLCompiler
+    types: list[Any]  # each result column's type, in order
+    processors: list[list[Callable[[Any], Any] | None]]  # [] until the first execution
+
+
+_SELECTS: dict[tuple[int, str], _Select] = {}
+MAX_SELECTS = 1000
+
+
+def fetch_all(
+    statement: Select[Any], connection: Connection, params: Row | None = None
+) -> list[Row]:
+    """Run a SELECT built once and kept (a module constant, or cached per class); its rows as
+    dicts by column name, with values as SQLAlchemy would give them.
+
+    Expanding IN parameters (`bindparam(..., expanding=True)`) are rendered for the number of
+    values given (SQLAlchemy's `construct_expanded_state`), so the same few texts recur and
+    the driver's statement caches keep working."""
+    dialect = connection.dialect
+    key = (id(statement), dialect.name)
+    found = _SELECTS.get(key)
+    if found is None or found.statement is not statement:
+        if len(_SELECTS) > MAX_SELECTS:  # statements built per call do not belong here
+            _SELECTS.clear()
+        found = _SELECTS[key] = _Select(
+            statement,
+            statement.compile(dialect=dialect),
+            [column.type for column in statement.selected_columns],
+            [],
+        )
+    state = found.compiled.construct_expanded_state(params or {})
+    values = dict(state.parameters)
+    for name, process in state.processors.items():
+        if name in values:
+            values[name] = process(values[name])
+    arguments: Any = (
+        tuple(values[name] for name in state.positiontup)
+        if state.positiontup is not None
+        else values
+    )
+    with _cursor(connection, state.statement, arguments) as cursor:
+        cursor.execute(state.statement, arguments)
+        rows = cursor.fetchall()
+        description = cursor.description
+    names = [column[0] for column in description]
+    if not found.processors:
+        found.processors.append(
+            [
+                type_.dialect_impl(dialect).result_processor(dialect, column[1])
+                for type_, column in zip(found.types, description, strict=True)
+            ]
+        )
+    processors = found.processors[0]
+    if not any(processors):
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    return [
+        {
+            name: process(value) if process is not None else value
+            for name, process, value in zip(names, processors, row, strict=True)
+        }
+        for row in rows
+    ]
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Row]) -> None:

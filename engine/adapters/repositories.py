@@ -164,7 +164,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         params = {f"k_{c}": v for c, v in zip(self.key_columns, values, strict=True)}
         # No flush: the row with this key is neither pending insert (checked above) nor held,
         # so nothing this transaction has not yet written can change what the SELECT returns.
-        found = self._run(self._by_key(), params, flush=False)
+        found = self._materialise(driver.fetch_all(self._by_key(), self.connection(), params))
         return found[0] if found else None
 
     def get_many(self, keys: Iterable[K]) -> dict[K, T]:
@@ -183,7 +183,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                 missing.append(key)
         if missing:
             # No flush, as in `_get`: none of these keys is pending or held.
-            for item in self._run(self._by_keys(), {"k_keys": missing}, flush=False):
+            rows = driver.fetch_all(self._by_keys(), self.connection(), {"k_keys": missing})
+            for item in self._materialise(rows):
                 found[self.key_of(item)] = item
         return {key: found[key] for key in wanted if key in found}
 
@@ -383,12 +384,12 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
             return super()._get(key)
         # One JOINed query instead of the order and then its lines: every order the pipeline
         # and the API touch is fetched this way, and on PostgreSQL the round trip is the cost.
-        rows = self._execute(_ORDER_WITH_LINES, {"k_id": key}).mappings().all()
+        rows = driver.fetch_all(_ORDER_WITH_LINES, self.connection(), {"k_id": key})
         return self._one_with_lines(rows)
 
     def _children(self, keys: list[str]) -> dict[str, list[Row]]:
         grouped: dict[str, list[Row]] = {}
-        for r in self._execute(_LINES_OF_ORDERS, {"order_ids": keys}).mappings():
+        for r in driver.fetch_all(_LINES_OF_ORDERS, self.connection(), {"order_ids": keys}):
             grouped.setdefault(r["order_id"], []).append(dict(r))
         return grouped
 
@@ -566,7 +567,7 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
         params = {"k_codes": codes, "k_start": start, "k_end": end}
-        rows = self._execute(_RELEASED_ON, params).mappings()
+        rows = driver.fetch_all(_RELEASED_ON, self.connection(), params)
         counted = {row["location_code"]: int(row["released"]) for row in rows}
         return {code: counted.get(code, 0) for code in codes}
 

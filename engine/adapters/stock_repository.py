@@ -74,9 +74,11 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         if not skus:
             return []
         self.flush()
-        rows = self._execute(_STOCK_WITH_ALLOCATIONS, {"b_skus": list(dict.fromkeys(skus))})
+        rows = driver.fetch_all(
+            _STOCK_WITH_ALLOCATIONS, self.connection(), {"b_skus": list(dict.fromkeys(skus))}
+        )
         found: dict[tuple[str, str], tuple[Row, list[Row]]] = {}
-        for r in rows.mappings():
+        for r in rows:
             key = (r["sku"], r["location_code"])
             if key not in found:
                 found[key] = ({c.name: r[c.name] for c in orm.stock.c}, [])
