@@ -57,11 +57,29 @@ def is_static(program: Program, rule: ast.Rule) -> bool:
             any(a.verb == "alert" for a in rule.actions):
         return False
     for action in rule.actions:
-        if action.cond is not None:
+        if action.cond is not None and not reads_only_candidate(program, action.cond):
             return False
         template = program.templates.get((action, "message"))
         if template is not None and not template.is_static:
             return False
+    return True
+
+
+def reads_only_candidate(program: Program, node: ast.Expr) -> bool:
+    """Whether an action's `where` test reads nothing but the candidate and the ruleset's own
+    constants and tables: no fact root, no clock, no window. Its answer for a candidate is then
+    the same whatever facts an evaluation is given, so the action can be built once and shared
+    (`prefer location.distance < 500 km` is; `... < order.max_distance` is not)."""
+    pending: list[ast.Node] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Now | ast.Today | ast.Window):
+            return False
+        if isinstance(current, ast.Name):
+            ref = program.refs.get(current)
+            if ref is None or ref.kind == "root":
+                return False
+        pending.extend(current.children())
     return True
 
 

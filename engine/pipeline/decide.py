@@ -506,10 +506,13 @@ class Decider:
     ) -> tuple[dict[str, Screen], dict[str, dict[str, Any]]]:
         locations, facts_of = ctx.locations, ctx.sites.facts
         known = [code for code in stocked if code in locations]
-        loc_facts = {
-            code: {**facts_of(code), "distance": distance}
-            for code, distance in zip(known, ctx.distances_to(known), strict=True)
-        }
+        loc_facts = {}
+        for code, distance in zip(known, ctx.distances_to(known), strict=True):
+            # A copy with the distance set: the base facts hold a `distance` key already, so
+            # this is `{**base, "distance": distance}` (same keys, same order), built faster.
+            facts = facts_of(code).copy()
+            facts["distance"] = distance
+            loc_facts[code] = facts
         screens = screen_locations(
             loc_facts, locations, SourcingActions.of(sourcing), shipments_today
         )
@@ -546,7 +549,8 @@ class Decider:
         # Locations share a few zone tuples and cut-offs: price and date each once per order.
         estimates: dict[tuple[int, ...], tuple[float, float]] = {}
         late: dict[time, int] = {}
-        distances, zone_cache = ctx.distances, self._zones
+        distances, zone_cache, locations = ctx.distances, self._zones, ctx.locations
+        split, per_km, per_late_day = s.split_penalty, s.cost_per_km, s.late_day_penalty
         for code in sorted({c.location_code for lc in per_line for c in lc.candidates}):
             # Screening measured every candidate; `_zones_at` is looked up inline, as the
             # cache hit it nearly always is.
@@ -564,16 +568,16 @@ class Decider:
                 )
             light, full = priced
             # Past the cut-off a location ships a day (or a weekend) later.
-            cutoff = ctx.locations[code].cutoff
+            cutoff = locations[code].cutoff
             late_days = late.get(cutoff)
             if late_days is None:
                 late_days = late[cutoff] = (ship_date(ctx.now, cutoff) - today).days
-            fixed[code] = (
-                s.split_penalty + s.cost_per_km * distance + light + s.late_day_penalty * late_days
-            )
-            per_kg[code] = max(0.0, full - light) / order_weight
+            fixed[code] = split + per_km * distance + light + per_late_day * late_days
+            extra = full - light  # `max(0.0, extra)` as a test, which is what it does
+            per_kg[code] = (extra if extra > 0.0 else 0.0) / order_weight
         stock: dict[tuple[str, str], int] = {}
         unit: dict[tuple[str, str], float] = {}
+        score_value = s.score_value
         for lc in per_line:
             weight = ctx.unit_weight(lc.sku)
             for cand in lc.candidates:
@@ -581,7 +585,7 @@ class Decider:
                 stock[(lc.sku, code)] = cand.available
                 # A rule's weight is earned once per line, spread over its units.
                 unit[(lc.line_id, code)] = (
-                    per_kg[code] * weight - s.score_value * cand.score / lc.quantity
+                    per_kg[code] * weight - score_value * cand.score / lc.quantity
                 )
         lines = tuple(optimiser.LineDemand(lc.line_id, lc.sku, lc.quantity) for lc in per_line)
         return optimiser.Problem(lines, stock, fixed, unit, max_shipments)
