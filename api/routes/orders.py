@@ -6,6 +6,7 @@ their own. An order another caller may not see answers 404, so ids do not leak.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -122,13 +123,14 @@ def _idempotent(
     services: ApiServices,
     who: Principal,
     key: str | None,
-    fingerprint: str,
+    fingerprint: Callable[[], str],
     run: Any,
     instance: str,
 ) -> JSONResponse:
-    """Run `run() -> (status, body)` at most once per (caller, key); replay otherwise."""
+    """Run `run() -> (status, body)` at most once per (caller, key); replay otherwise.
+    `fingerprint` hashes the request, only when there is a key to remember it under."""
     if key is not None:
-        replay = services.idempotency.claim(who.key_id, key, fingerprint)
+        replay = services.idempotency.claim(who.key_id, key, fingerprint())
         if replay is not None:
             return _respond(replay.status_code, replay.body, {"Idempotent-Replayed": "true"})
     try:
@@ -170,7 +172,9 @@ def create_order(
     def run() -> tuple[int, dict[str, Any]]:
         return 201, ingest_one(services, who, body).model_dump(mode="json")
 
-    fingerprint = request_hash("POST", "/v1/orders", body.model_dump(mode="json"))
+    def fingerprint() -> str:
+        return request_hash("POST", "/v1/orders", body.model_dump(mode="json"))
+
     return _idempotent(services, who, key, fingerprint, run, "/v1/orders")
 
 
@@ -241,7 +245,9 @@ def create_orders(
         out = BatchOut(created=created, failed=len(results) - created, results=results)
         return 200, out.model_dump(mode="json")
 
-    fingerprint = request_hash("POST", "/v1/orders/batch", body.model_dump(mode="json"))
+    def fingerprint() -> str:
+        return request_hash("POST", "/v1/orders/batch", body.model_dump(mode="json"))
+
     return _idempotent(services, who, key, fingerprint, run, "/v1/orders/batch")
 
 
