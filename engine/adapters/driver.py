@@ -43,6 +43,7 @@ class Compiled:
 
 
 _COMPILED: dict[tuple[Any, ...], Compiled] = {}
+_NAMES: dict[str, list[str]] = {}  # each statement's result columns, by its text
 _INSERTS: dict[Table, Any] = {}
 _MULTI_INSERTS: dict[tuple[Table, tuple[str, ...], int], Any] = {}
 # Rows per multi-row INSERT: an order writes a few dozen; a bulk caller is cut into statements
@@ -75,8 +76,16 @@ def fetch_one(statement: Executable, connection: Connection, params: Row) -> Row
     with _cursor(connection, sql.text, arguments) as cursor:
         cursor.execute(sql.text, arguments)
         found = cursor.fetchone()
-        names = [column[0] for column in cursor.description]
+        names = _NAMES.get(sql.text)
+        if names is None:
+            names = _NAMES[sql.text] = _names(cursor)
     return None if found is None else dict(zip(names, found, strict=True))
+
+
+def _names(cursor: Any) -> list[str]:
+    """The result's column names. Asked once per statement and kept: psycopg builds a
+    `Column` object per column each time `description` is read (70 of them per order)."""
+    return [column[0] for column in cursor.description]
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,8 @@ class _Select:
     statement: Select[Any]  # held, so its id cannot be reused by another statement
     compiled: Any  # SQLCompiler
     types: list[Any]  # each result column's type, in order
-    processors: list[list[Callable[[Any], Any] | None]]  # [] until the first execution
+    # [(column names, result processors)] from the first execution on; [] until then
+    columns: list[tuple[list[str], list[Callable[[Any], Any] | None]]]
 
 
 _SELECTS: dict[tuple[int, str], _Select] = {}
@@ -128,16 +138,14 @@ def fetch_all(
     with _cursor(connection, state.statement, arguments) as cursor:
         cursor.execute(state.statement, arguments)
         rows = cursor.fetchall()
-        description = cursor.description
-    names = [column[0] for column in description]
-    if not found.processors:
-        found.processors.append(
-            [
+        if not found.columns:
+            description = cursor.description
+            processors = [
                 type_.dialect_impl(dialect).result_processor(dialect, column[1])
                 for type_, column in zip(found.types, description, strict=True)
             ]
-        )
-    processors = found.processors[0]
+            found.columns.append(([column[0] for column in description], processors))
+    names, processors = found.columns[0]
     if not any(processors):
         return [dict(zip(names, row, strict=True)) for row in rows]
     return [

@@ -41,6 +41,7 @@ class MessageBus:
         self.event_handlers = {k: list(v) for k, v in event_handlers.items()}
         self.dependencies = dict(dependencies or {})
         self.dependencies["bus"] = self
+        self._wanted: dict[Handler, tuple[str, ...]] = {}
 
     def handle(self, message: Message) -> Any:
         """Handle a command (returning its handler's result) and every event that follows."""
@@ -87,7 +88,11 @@ class MessageBus:
         return follow_ups
 
     def _inject(self, handler: Handler, uow: UnitOfWork) -> dict[str, Any]:
-        wanted = list(inspect.signature(handler).parameters)[1:]
+        wanted = self._wanted.get(handler)
+        if wanted is None:
+            # Read once per handler: an order runs half a dozen handlers, and inspecting a
+            # signature costs more than most of them do.
+            wanted = self._wanted[handler] = tuple(inspect.signature(handler).parameters)[1:]
         available = {"uow": uow, **self.dependencies}
         missing = [name for name in wanted if name not in available]
         if missing:
