@@ -199,14 +199,23 @@ def greedy(problem: Problem) -> Plan:
         opened.add(best[2])
         _take(entries[best[2]], best[2], remaining, left, allocations)
     plan = _finish(problem, allocations, "greedy")
+    # With distinct SKUs a single location's priced cost is the cost of the plan it would
+    # build, summed in another order: one clearly dearer than greedy's is not built at all.
+    beat = plan.cost if distinct else None
     if len(opened) == 1:
         # Greedy opened one location with the whole order and untouched stock: the plan
         # `_best_single` would build from that location is this one, so only another
         # location's single plan can be cheaper.
-        single = _best_single(problem, entries, first, unless=next(iter(opened)))
+        single = _best_single(problem, entries, first, unless=next(iter(opened)), beat=beat)
     else:
-        single = _best_single(problem, entries, first)
+        single = _best_single(problem, entries, first, beat=beat)
     return single if single is not None and single.cost < plan.cost else plan
+
+
+# How far a priced cost may sit above a plan's cost and still be built and compared exactly:
+# the two are the same terms summed in different orders, so they differ by rounding alone
+# (far below a cent), and a margin of a whole unit of cost leaves no doubt.
+_PRICED_MARGIN = 1.0
 
 
 def _best_single(
@@ -214,10 +223,12 @@ def _best_single(
     entries: Entries,
     priced: Mapping[str, tuple[int, float]] | None = None,
     unless: str | None = None,
+    beat: float | None = None,
 ) -> Plan | None:
     """The cheapest plan shipping all it can from one location (`priced`: each location's
     coverage of the whole order from untouched stock, when already known), or None when
-    there is none or the cheapest is from location `unless`."""
+    there is none, the cheapest is from location `unless`, or it surely costs more than
+    `beat` (pass it only when no two lines share a SKU: then the priced cost is the plan's)."""
     full = {line.line_id: line.quantity for line in problem.lines}
     outstanding = sum(full.values())
     best: tuple[float, str] | None = None
@@ -232,6 +243,8 @@ def _best_single(
         if best is None or (cost, loc) < best:
             best = (cost, loc)
     if best is None or best[1] == unless:
+        return None
+    if beat is not None and best[0] > beat + _PRICED_MARGIN:
         return None
     allocations: dict[str, dict[str, int]] = defaultdict(dict)
     _take(entries[best[1]], best[1], dict(full), dict(problem.stock), allocations)

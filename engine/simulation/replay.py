@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import DomainError
-from engine.domain.inventory import InboundSupply, Stock
+from engine.domain.inventory import Stock
 from engine.domain.orders import Order
 from engine.pipeline.carriers import load_catalog
-from engine.pipeline.decide import Decider, DeciderSettings, Decision
+from engine.pipeline.decide import Decider, DeciderSettings, Decision, Inbound
 from engine.pipeline.stock_view import StockView
 from engine.simulation.dataset import (
     Dataset,
@@ -56,7 +56,7 @@ class DecidesOrders(Protocol):
         stock: StockView,
         now: datetime,
         *,
-        inbound: Sequence[InboundSupply] = (),
+        inbound: Inbound = (),
         shipments_today: Mapping[str, int] | None = None,
         trace: bool = True,
     ) -> Decision: ...
@@ -262,7 +262,8 @@ def _decide(
             world.locations,
             world.ledger,
             order.created_at,
-            inbound=world.ledger.pending(line.sku for line in order.lines),
+            # Pending receipts matter only to an order short of stock: the Decider asks.
+            inbound=lambda: world.ledger.pending(line.sku for line in order.lines),
             shipments_today=today,
             # Only the orders named in `trace_orders` keep their full trace; the rest keep the
             # matched rules per step, all the KPIs read (a quarter of the Decider's work).

@@ -237,3 +237,34 @@ def test_pricing_pairs_does_not_depend_on_the_order_the_candidates_come_in() -> 
     )
     first, second = best_of_two(problem), best_of_two(shuffled)
     assert (first.allocations, first.cost) == (second.allocations, second.cost)
+
+
+@pytest.mark.parametrize("max_shipments", [1, 2, 3])
+def test_greedy_skips_building_a_single_location_plan_only_when_it_is_surely_dearer(
+    max_shipments: int,
+) -> None:
+    # Greedy prices every single-location plan and builds only one that may beat its own:
+    # the priced cost is the built plan's cost (the same terms, summed in another order).
+    from engine.pipeline.optimiser import _best_single, _entries, _finish, _take
+
+    for seed in range(60):
+        problem = _random_problem(seed, lines=4, locations=6, max_shipments=max_shipments)
+        entries = _entries(problem)
+        full = {line.line_id: line.quantity for line in problem.lines}
+        for loc, loc_entries in entries.items():
+            taken: dict[str, dict[str, int]] = {line.line_id: {} for line in problem.lines}
+            _take(loc_entries, loc, dict(full), dict(problem.stock), taken)
+            built = _finish(problem, taken, "greedy")
+            units = sum(full.values()) - sum(built.unfilled.values())
+            variable = sum(
+                problem.unit_cost[(line_id, loc)] * qty
+                for line_id, given in built.allocations.items()
+                for qty in given.values()
+            )
+            priced = problem.fixed_cost[loc] + variable + 10_000.0 * (sum(full.values()) - units)
+            if units:
+                assert priced == pytest.approx(built.cost, abs=1e-6), (seed, loc)
+        plan = greedy(problem)
+        unbounded = _best_single(problem, entries)
+        if unbounded is not None and unbounded.cost < plan.cost:
+            assert plan == unbounded, seed
