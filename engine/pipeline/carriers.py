@@ -279,16 +279,18 @@ class CarrierCatalog:
                 base = service.base_rate(zone, parcel.weight_kg)
                 if base is None:
                     continue
-                cutoff = min(service.cutoff, location_cutoff) if location_cutoff else service.cutoff
+                cutoff = service.cutoff
+                if location_cutoff and location_cutoff < cutoff:
+                    cutoff = location_cutoff  # `min`, spelled out: this runs per service
                 leaves = today if open_today and clock < cutoff else next_day
                 if memo is None:
                     rated = _rated(card, zone, service, base, hazmat, oversize)
                     found.append(_dated(card, zone, service, rated, leaves))
                     continue
-                key = (c, s, zone, base, hazmat, oversize)
-                dated = (*key, leaves)
+                dated = (c, s, zone, base, hazmat, oversize, leaves)
                 priced = memo.quotes.get(dated)
                 if priced is None:
+                    key = (c, s, zone, base, hazmat, oversize)
                     price = memo.rated.get(key)
                     if price is None:
                         if len(memo.rated) >= memo.limit:

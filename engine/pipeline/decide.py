@@ -613,9 +613,13 @@ class Decider:
         loaded: list[Sequence[InboundSupply]] = []
 
         def supplies() -> Sequence[InboundSupply]:
-            # Inbound supply matters only for a shortfall: load (and order) it then, once.
+            # Inbound supply matters only for a shortfall: load it then, once, and order only
+            # the short SKUs' (`_first_cover` reads no other, and a stable sort of a part
+            # keeps the order the whole would have).
             if not loaded:
-                loaded.append(_by_arrival(inbound() if callable(inbound) else inbound))
+                wanted = {order.line(line_id).sku for line_id in short}
+                pending = inbound() if callable(inbound) else inbound
+                loaded.append(_by_arrival([s for s in pending if s.sku in wanted]))
             return loaded[0]
 
         if ctx.full:

@@ -28,12 +28,6 @@ class CarrierChoice:
     trace: Mapping[str, Any]
 
 
-def _meets(quote: Quote, requested: date | None, max_transit: int | None) -> bool:
-    if requested is not None and quote.promised_date > requested:
-        return False
-    return max_transit is None or quote.transit_days <= max_transit
-
-
 def choose_carrier(
     quotes: Sequence[Quote],
     rules: RuleRun,
@@ -53,7 +47,15 @@ def choose_carrier(
         if f.kind in ("restrict", "exclude")
     ]
     prefers = [(f.test, float(f.args.get("weight", 0))) for f in rules.of("prefer")]
-    for q in quotes:
+    if not constraints and not prefers:
+        # Nothing to exclude or score (most shipments): every quote is kept at score 0,
+        # what an empty `sum` gives, without asking each for its facts.
+        kept = list(quotes)
+        scores = {q.label: 0 for q in quotes}
+        quotes_to_screen: Sequence[Quote] = ()
+    else:
+        quotes_to_screen = quotes
+    for q in quotes_to_screen:
         key = q.label
         facts = q.facts()
         verdict = ""
@@ -80,7 +82,13 @@ def choose_carrier(
     pool = kept
     note = ""
     if must_meet and (requested is not None or max_transit is not None):
-        meeting = [q for q in kept if _meets(q, requested, max_transit)]
+        # Keeps the promise: arrives by the requested date, within the level's transit.
+        meeting = [
+            q
+            for q in kept
+            if (requested is None or q.promised_date <= requested)
+            and (max_transit is None or q.transit_days <= max_transit)
+        ]
         if meeting:
             pool = meeting
         elif kept:
