@@ -8,11 +8,12 @@ the rule language's base units.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.orders import Order
-from engine.domain.values import Address
+from engine.domain.values import Address, money
 
 
 def product_facts(product: Product | None, sku: str) -> dict[str, Any]:
@@ -75,7 +76,9 @@ def order_facts(
     lines = []
     weight = 0.0
     hazmat = False
-    for line in order.lines:
+    # Each line's amount once: `Order.total` would work them all out again.
+    amounts = [line.amount for line in order.lines]
+    for line, amount in zip(order.lines, amounts, strict=True):
         product = describe(products.get(line.sku), line.sku)
         weight += product["weight"] * line.quantity
         hazmat = hazmat or product["hazmat"]
@@ -85,7 +88,7 @@ def order_facts(
                 "sku": line.sku,
                 "quantity": line.quantity,
                 "price": float(line.price),
-                "amount": float(line.amount),
+                "amount": float(amount),
                 "product": product,
             }
         )
@@ -98,7 +101,8 @@ def order_facts(
         "currency": order.currency,
         "service_level": order.service_level,
         "priority": order.priority,
-        "total": float(order.total),
+        # `Order.total` (the rounded sum of the line amounts) from the amounts above.
+        "total": float(money(sum(amounts, Decimal("0")))),
         "created_at": order.created_at,
         "requested_date": order.requested_date,
         "ship_to": address_facts(order.ship_to, coordinates),
