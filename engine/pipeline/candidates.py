@@ -22,6 +22,8 @@ SHIPPING_SERVICES = frozenset({Service.SHIP, Service.SHIP_FROM_STORE})
 
 
 Test = Callable[[Mapping[str, Any]], bool] | None
+# A location whose safety stock answer is not known yet (None is an answer: no rule applies).
+_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +51,8 @@ class ReservationPolicy:
         """Units withheld at a location from `base` available, with the rules responsible."""
         units, why = 0, []
         code = location["code"]
-        if code in self._safety_at:
-            strongest = self._safety_at[code]
-        else:
+        strongest = self._safety_at.get(code, _UNKNOWN)
+        if strongest is _UNKNOWN:
             strongest = self._safety_at[code] = self._strongest(location)
         if strongest is not None:
             units += strongest[0]
@@ -144,7 +145,7 @@ def screen_locations(
         if not location.enabled:
             screens[code] = Screen(False, "location disabled")
             continue
-        if not location.services & shipping:
+        if shipping.isdisjoint(location.services):  # no set built, unlike `&`
             screens[code] = Screen(False, "location does not ship")
             continue
         if location.type is dropship:
