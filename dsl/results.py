@@ -82,6 +82,9 @@ class Match:
     actions: list[Action]
     # Position of the rule in evaluation order (the trace and the runners' ordering use it).
     index: int = field(default=-1, compare=False, repr=False)
+    # Built once per ruleset and handed to every evaluation (nothing in it depends on the
+    # facts): a host may keep what it derives from it, keyed by the match itself.
+    shared: bool = field(default=False, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "priority": self.priority,

@@ -97,7 +97,7 @@ class Ruleset:
                                                for r in ordered]
         # Matches that depend on nothing but the ruleset are built once and shared.
         self._static: list[Match | None] = [
-            Match(r.name, r.priority, [p.build({}, None) for p in plans], index)
+            Match(r.name, r.priority, [p.build({}, None) for p in plans], index, shared=True)
             if static_rules[index] else None
             for index, (r, plans) in enumerate(zip(ordered, self._plans, strict=True))]
         self._runner.bind(self._static, self._match)

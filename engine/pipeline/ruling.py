@@ -68,13 +68,10 @@ def run(
         evaluation = ruleset.program.evaluate(facts, now=now)
         result.versions[ruleset.name] = ruleset.version
         for match in evaluation.matches:
-            for action in match.actions:
-                test = action.bound_test() if getattr(action, "about_candidate", False) else None
-                result.fired.append(
-                    Fired(
-                        str(action.kind), action.args, str(match.rule), ruleset.name, action, test
-                    )
-                )
+            if getattr(match, "shared", False):
+                result.fired.extend(_shared_fired(match, ruleset.name))
+            else:
+                result.fired.extend(_fired(match, ruleset.name))
         if trace:
             result.traces.append(
                 {"ruleset": ruleset.name, "version": ruleset.version, **evaluation.trace.to_dict()}
@@ -89,3 +86,29 @@ def run(
                 }
             )
     return result
+
+
+def _fired(match: Any, ruleset: str) -> list[Fired]:
+    fired = []
+    for action in match.actions:
+        test = action.bound_test() if getattr(action, "about_candidate", False) else None
+        fired.append(Fired(str(action.kind), action.args, str(match.rule), ruleset, action, test))
+    return fired
+
+
+# The Fired of matches a ruleset builds once and hands to every evaluation (`Match.shared`),
+# by the match's id with the match itself kept to check it: most of an order's fired actions
+# are these, and they need not be built again for every order. Bounded: a few per published
+# rule, cleared if republishing ever piles them up.
+_SHARED: dict[int, tuple[Any, str, list[Fired]]] = {}
+_SHARED_KEPT = 10_000
+
+
+def _shared_fired(match: Any, ruleset: str) -> list[Fired]:
+    """`_fired` of a shared match, built once (read only, like the match)."""
+    known = _SHARED.get(id(match))
+    if known is None or known[0] is not match or known[1] != ruleset:
+        if len(_SHARED) >= _SHARED_KEPT:
+            _SHARED.clear()
+        known = _SHARED[id(match)] = (match, ruleset, _fired(match, ruleset))
+    return known[2]
