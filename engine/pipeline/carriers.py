@@ -81,7 +81,9 @@ class RateCard:
         return self.zones_by_km[index][1]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (hashed by value, as before): a frozen dataclass sets each field through
+# `object.__setattr__`, and every planned shipment builds one. Treat it as read-only.
+@dataclass(slots=True, unsafe_hash=True)
 class Parcel:
     """What a planned shipment weighs and where it goes: all a rate card needs."""
 

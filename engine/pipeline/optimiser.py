@@ -22,14 +22,17 @@ UNFILLED_PENALTY = 10_000.0
 METHODS = ("greedy", "exact", "auto")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (but hashed by value, as before): a frozen dataclass sets each field through
+# `object.__setattr__`, and every order builds these. Treat it as read-only.
+@dataclass(slots=True, unsafe_hash=True)
 class LineDemand:
     line_id: str
     sku: str
     quantity: int
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for the same reason as `LineDemand`; treat it as read-only.
+@dataclass(slots=True)
 class Problem:
     """Lines, the stock each location may give each SKU, and the two parts of the cost.
 

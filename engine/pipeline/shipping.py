@@ -21,7 +21,9 @@ from engine.pipeline.ruling import RuleRun
 LEVEL_TRANSIT = {"overnight": 1, "next_day": 1, "express": 2, "two_day": 2, "2day": 2}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like the pipeline's other per-order records (a frozen dataclass costs several
+# times as much to build); treat it as read-only.
+@dataclass(slots=True)
 class CarrierChoice:
     quote: Quote | None
     reason: str

@@ -13,7 +13,9 @@ from typing import Any
 from engine.pipeline.ruling import Fired, RuleRun
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like the pipeline's other per-order records (a frozen dataclass costs several
+# times as much to build); treat it as read-only.
+@dataclass(slots=True)
 class Verdict:
     outcome: str  # "pass" | "reject" | "hold"
     code: str = ""
