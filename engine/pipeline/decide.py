@@ -251,8 +251,12 @@ class Decider:
     def _sites_of(self, locations: Sequence[Location]) -> _Sites:
         """The locations indexed once while the caller passes the same objects (the
         simulation passes one list for every order; a request passes its own)."""
-        if not self._sites.same(locations):
-            self._sites = _Sites(tuple(locations), self._base_facts, self._point)
+        sites = self._sites
+        # The very tuple passed before holds the very same objects (a tuple's items cannot be
+        # swapped), so only a list need be compared item by item.
+        if locations is sites.key or sites.same(locations):
+            return sites
+        self._sites = _Sites(tuple(locations), self._base_facts, self._point)
         return self._sites
 
     def _versions_of(self, snapshot: RulesetSnapshot) -> dict[str, int]:

@@ -219,7 +219,8 @@ class _World:
     """The reference data of a data set, loaded once per run."""
 
     ledger: StockLedger
-    locations: list[Location]
+    # A tuple: the Decider knows the very tuple it was last given holds the same locations.
+    locations: tuple[Location, ...]
     capacity: dict[str, int]
     products: dict[str, Product]
     customers: dict[str, Customer]
@@ -229,7 +230,7 @@ class _World:
 
     @classmethod
     def load(cls, dataset: Dataset) -> _World:
-        locations = [to_location(r) for r in dataset.records("locations")]
+        locations = tuple(to_location(r) for r in dataset.records("locations"))
         stock = (
             Stock(
                 r["sku"], r["location_code"], on_hand=r["on_hand"], safety_stock=r["safety_stock"]

@@ -75,3 +75,13 @@ def test_a_product_swapped_for_another_object_is_described_afresh(decider: Decid
     # The shipped routing sends hazmat only from the certified sites, Dallas and Reno.
     assert _source(plain) == ["NJ-EWR"]
     assert _source(hazmat) in (["DAL-01"], ["RNO-02"])
+
+
+def test_a_new_tuple_with_a_location_swapped_is_decided_on_afresh(decider: Decider) -> None:
+    # The Decider takes the very tuple it was given before as the same locations without
+    # comparing them: a new tuple must still be compared item by item.
+    locations = tuple(_locations())
+    assert _source(decider.decide(ORDER, None, _products(), locations, STOCK, NOW)) == ["NJ-EWR"]
+    assert _source(decider.decide(ORDER, None, _products(), locations, STOCK, NOW)) == ["NJ-EWR"]
+    swapped = (dataclasses.replace(locations[0], enabled=False), *locations[1:])
+    assert _source(decider.decide(ORDER, None, _products(), swapped, STOCK, NOW)) != ["NJ-EWR"]
