@@ -82,6 +82,18 @@ def fetch_one(statement: Executable, connection: Connection, params: Row) -> Row
     return None if found is None else dict(zip(names, found, strict=True))
 
 
+def execute(statement: Executable, connection: Connection, rows: Sequence[Row]) -> None:
+    """Run a statement that returns nothing once per row of parameters (a statement built
+    once and kept, as for `fetch_one`)."""
+    sql = compiled(statement, connection.dialect)
+    arguments = [sql.arguments(row) for row in rows]
+    with _cursor(connection, sql.text, arguments) as cursor:
+        if len(arguments) == 1:
+            cursor.execute(sql.text, arguments[0])
+        else:
+            cursor.executemany(sql.text, arguments)
+
+
 def _names(cursor: Any) -> list[str]:
     """The result's column names. Asked once per statement and kept: psycopg builds a
     `Column` object per column each time `description` is read (70 of them per order)."""

@@ -290,6 +290,21 @@ fulfillment_orders = Table(
     Index(None, "tracking_number"),
 )
 
+# Each location's released shipments per day (created that UTC day, neither pending nor
+# cancelled), kept as the shipments are written (engine/adapters/repositories.py,
+# SqlShipments): deciding an order reads a location's count here instead of counting its
+# shipments of the day, a cost that grew with every shipment of the day. A location's day is
+# spread over `shard` rows so that concurrent orders from one location seldom wait for the
+# same row; its count is their sum.
+location_day_releases = Table(
+    "location_day_releases",
+    metadata,
+    Column("location_code", String(64), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("shard", Integer(), primary_key=True),
+    Column("released", Integer(), nullable=False),
+)
+
 returns = Table(
     "returns",
     metadata,

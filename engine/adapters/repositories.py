@@ -14,6 +14,8 @@ Stock, with its atomic moves, lives in `engine.adapters.stock_repository`.
 from __future__ import annotations
 
 import abc
+import random
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -29,6 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -77,14 +80,15 @@ _ORDER_BY_CHANNEL_ID = (
 )
 _RELEASED_STATUSES = [ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]
 _RELEASED_ON: Select[Any] = (
-    select(orm.fulfillment_orders.c.location_code, func.count().label("released"))
-    .where(
-        orm.fulfillment_orders.c.location_code.in_(bindparam("k_codes", expanding=True)),
-        orm.fulfillment_orders.c.created_at >= bindparam("k_start"),
-        orm.fulfillment_orders.c.created_at < bindparam("k_end"),
-        orm.fulfillment_orders.c.status.not_in(_RELEASED_STATUSES),
+    select(
+        orm.location_day_releases.c.location_code,
+        func.sum(orm.location_day_releases.c.released).label("released"),
     )
-    .group_by(orm.fulfillment_orders.c.location_code)
+    .where(
+        orm.location_day_releases.c.location_code.in_(bindparam("k_codes", expanding=True)),
+        orm.location_day_releases.c.day == bindparam("k_day"),
+    )
+    .group_by(orm.location_day_releases.c.location_code)
 )
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -282,9 +286,19 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                 driver.insert_rows(self.connection(), self.child_table, children)
         except IntegrityError as exc:
             raise self._insert_conflict(exc) from None
+        self._inserted(rows)
         for key, item in self._new.items():
             self._loaded[key] = (item, dumped[key])
         self._new.clear()
+
+    def _inserted(self, rows: Rows) -> None:
+        """Rows this transaction has just inserted (for tables that keep a summary)."""
+
+    def _updated(self, before: Row, after: Row) -> None:
+        """A row this transaction has just changed, as read and as written."""
+
+    def before_commit(self) -> None:
+        """Last writes of the transaction, after every repository has flushed."""
 
     def _insert_conflict(self, exc: IntegrityError) -> Conflict:
         """What to tell the caller when the database refused this transaction's new rows."""
@@ -319,6 +333,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                         f"{self.entity} '{tr.show_key(key)}' was changed by someone else since "
                         "it was read; reload it and try again"
                     )
+                self._updated(before[0], row)
             if kids != before[1] and self.child_table is not None:
                 self._write_children(before[1], kids)
         except IntegrityError as exc:
@@ -558,18 +573,96 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         return self.count_released_on_many([location_code], day)[location_code]
 
     def count_released_on_many(self, location_codes: Iterable[str], day: date) -> dict[str, int]:
-        """The counts of several locations in one grouped query (a query per location was a
-        round trip per candidate warehouse on every order)."""
+        """The counts of several locations, read from the kept daily counts (see
+        `orm.location_day_releases`) plus what this transaction has written and not yet
+        added to them."""
         codes = list(dict.fromkeys(location_codes))
         if not codes:
             return {}
         self.flush()
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
-        params = {"k_codes": codes, "k_start": start, "k_end": end}
+        params = {"k_codes": codes, "k_day": day}
         rows = driver.fetch_all(_RELEASED_ON, self.connection(), params)
         counted = {row["location_code"]: int(row["released"]) for row in rows}
-        return {code: counted.get(code, 0) for code in codes}
+        return {code: counted.get(code, 0) + self._releases[(code, day)] for code in codes}
+
+    # -- the kept daily counts ------------------------------------------------------------------
+    # Changes are gathered per (location, day) as shipments are written and added to the
+    # counts at commit, in (location, day) order: two transactions then take the count rows
+    # they share in the same order (no deadlock between them), and hold them only while
+    # committing. Each transaction adds to one shard of a location's day, chosen at random,
+    # so concurrent orders from one location seldom wait for each other at all.
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._releases: Counter[tuple[str, date]] = Counter()
+
+    def _inserted(self, rows: Rows) -> None:
+        for row in rows:
+            if _released(row):
+                self._releases[_release_key(row)] += 1
+
+    def _updated(self, before: Row, after: Row) -> None:
+        if _released(before):
+            self._releases[_release_key(before)] -= 1
+        if _released(after):
+            self._releases[_release_key(after)] += 1
+
+    def before_commit(self) -> None:
+        changes = sorted((key, n) for key, n in self._releases.items() if n)
+        if changes:
+            shard = random.randrange(RELEASE_SHARDS) if self._shared_writers() else 0
+            rows = [
+                {"location_code": code, "day": day, "shard": shard, "released": n}
+                for (code, day), n in changes
+            ]
+            connection = self.connection()
+            driver.execute(_add_releases(connection.dialect.name), connection, rows)
+        self._releases.clear()
+
+    def _shared_writers(self) -> bool:
+        """Whether transactions write side by side (PostgreSQL); SQLite has one writer."""
+        return self.connection().dialect.name != "sqlite"
+
+    def reset(self) -> None:
+        super().reset()
+        self._releases.clear()
+
+
+# Shards per location and day (see `orm.location_day_releases`).
+RELEASE_SHARDS = 8
+
+
+def _released(row: Row) -> bool:
+    return str(row["status"]) not in _RELEASED_STATUSES
+
+
+def _release_key(row: Row) -> tuple[str, date]:
+    created: datetime = row["created_at"]
+    day = created.astimezone(UTC).date() if created.tzinfo else created.date()
+    return str(row["location_code"]), day
+
+
+_ADD_RELEASES: dict[str, Any] = {}
+
+
+def _add_releases(dialect: str) -> Any:
+    """INSERT a (location, day, shard) count, or add to it when the row exists; built once
+    per dialect (PostgreSQL and SQLite both have ON CONFLICT ... DO UPDATE)."""
+    statement = _ADD_RELEASES.get(dialect)
+    if statement is None:
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = orm.location_day_releases
+        base = insert_(table).values(
+            location_code=bindparam("location_code"),
+            day=bindparam("day"),
+            shard=bindparam("shard"),
+            released=bindparam("released"),
+        )
+        statement = _ADD_RELEASES[dialect] = base.on_conflict_do_update(
+            index_elements=[table.c.location_code, table.c.day, table.c.shard],
+            set_={"released": table.c.released + base.excluded.released},
+        )
+    return statement
 
 
 class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
@@ -673,5 +766,9 @@ class SqlAuditLog(uow_api.AuditLog):
 
 
 def flush_all(repositories: Iterable[SqlRepository[Any, Any]]) -> None:
+    """Flush every repository, then let each make its last writes (`before_commit`)."""
+    repositories = list(repositories)
     for repository in repositories:
         repository.flush()
+    for repository in repositories:
+        repository.before_commit()
