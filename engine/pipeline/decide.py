@@ -582,17 +582,24 @@ class Decider:
         stock: dict[tuple[str, str], int] = {}
         unit: dict[tuple[str, str], float] = {}
         score_value = s.score_value
-        for lc in per_line:
+        lines = tuple(optimiser.LineDemand(lc.line_id, lc.sku, lc.quantity) for lc in per_line)
+        # The pairs grouped by location as the optimiser wants them, while they are at hand.
+        entries: optimiser.Entries = {code: [] for code in fixed}
+        for lc, demand in zip(per_line, lines, strict=True):
             weight = ctx.unit_weight(lc.sku)
             for cand in lc.candidates:
                 code = cand.location_code
                 stock[(lc.sku, code)] = cand.available
                 # A rule's weight is earned once per line, spread over its units.
-                unit[(lc.line_id, code)] = (
-                    per_kg[code] * weight - score_value * cand.score / lc.quantity
-                )
-        lines = tuple(optimiser.LineDemand(lc.line_id, lc.sku, lc.quantity) for lc in per_line)
-        return optimiser.Problem(lines, stock, fixed, unit, max_shipments)
+                cost = per_kg[code] * weight - score_value * cand.score / lc.quantity
+                unit[(lc.line_id, code)] = cost
+                entries[code].append((demand, cost))
+        # Line ids repeated in an order would make pairs collide: then the optimiser groups
+        # the pairs itself, from what is left of them.
+        distinct = len({lc.line_id for lc in per_line}) == len(per_line)
+        return optimiser.Problem(
+            lines, stock, fixed, unit, max_shipments, entries if distinct else None
+        )
 
     # --- fallbacks, shipments and carriers ------------------------------------------------
 

@@ -45,6 +45,9 @@ class Problem:
     fixed_cost: Mapping[str, float]
     unit_cost: Mapping[tuple[str, str], float]
     max_shipments: int
+    # Per location, in code order, each candidate pair's line and unit cost (what `_entries`
+    # groups `unit_cost` into), when the caller built them alongside; else worked out here.
+    entries: Entries | None = field(default=None, compare=False, repr=False)
 
     def candidates(self, line: LineDemand) -> list[str]:
         return sorted(
@@ -149,7 +152,7 @@ def greedy(problem: Problem) -> Plan:
 
     Each opened location gives every line what it can; a plan from one location alone is
     also priced, and kept when cheaper (a split may lose to a single shipment)."""
-    entries = _entries(problem)
+    entries = problem.entries if problem.entries is not None else _entries(problem)
     remaining = {line.line_id: line.quantity for line in problem.lines}
     left = dict(problem.stock)
     allocations: dict[str, dict[str, int]] = defaultdict(dict)

@@ -85,3 +85,28 @@ def test_a_new_tuple_with_a_location_swapped_is_decided_on_afresh(decider: Decid
     assert _source(decider.decide(ORDER, None, _products(), locations, STOCK, NOW)) == ["NJ-EWR"]
     swapped = (dataclasses.replace(locations[0], enabled=False), *locations[1:])
     assert _source(decider.decide(ORDER, None, _products(), swapped, STOCK, NOW)) != ["NJ-EWR"]
+
+
+def test_the_pairs_the_decider_groups_by_location_are_the_optimisers_own_grouping(
+    decider: Decider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.pipeline import optimiser
+
+    seen: list[optimiser.Problem] = []
+    solve = optimiser.solve
+
+    def spy(problem: optimiser.Problem, *args: object) -> optimiser.Plan:
+        seen.append(problem)
+        return solve(problem, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(optimiser, "solve", spy)
+    order = dataclasses.replace(
+        ORDER,
+        lines=[
+            OrderLine("1", "BOOTS", 2, Decimal("89.00")),
+            OrderLine("2", "BOOTS", 1, Decimal("89.00")),
+        ],
+    )
+    decider.decide(order, None, _products(), _locations(), STOCK, NOW)
+    assert seen and all(p.entries is not None for p in seen)
+    assert all(p.entries == optimiser._entries(p) for p in seen)
