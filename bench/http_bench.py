@@ -132,12 +132,28 @@ class Phase:
     seconds: float
     latencies_ms: list[float]
     server_cpu_seconds: float = 0.0
+    # PostgreSQL's backends serving the run (None: SQLite, which runs inside the server).
+    database_cpu_seconds: float | None = None
+    client_cpu_seconds: float = 0.0  # the load generator's (this process's) own
 
     @property
     def cpu_ms(self) -> float:
         """Server-process CPU per request: what the request costs, whatever else the machine
         is doing (the database server's own CPU is not included)."""
-        return self.server_cpu_seconds * 1000 / self.requests if self.requests else 0.0
+        return self._per_request(self.server_cpu_seconds)
+
+    @property
+    def database_cpu_ms(self) -> float | None:
+        if self.database_cpu_seconds is None:
+            return None
+        return self._per_request(self.database_cpu_seconds)
+
+    @property
+    def client_cpu_ms(self) -> float:
+        return self._per_request(self.client_cpu_seconds)
+
+    def _per_request(self, seconds: float) -> float:
+        return seconds * 1000 / self.requests if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -207,10 +223,41 @@ def _cpu_seconds(pid: int) -> float:
     return own + sum(_cpu_seconds(int(child)) for child in children)
 
 
-def _measured(pid: int, run: Callable[[], Phase]) -> Phase:
+def _database_cpu_seconds(url: str) -> float | None:
+    """CPU so far of the PostgreSQL backends connected to `url`'s database (the server's
+    pooled connections), from /proc: the database's share of an order's cost. None for
+    SQLite, or where those processes cannot be read (another host or user)."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        pids = [
+            int(row[0])
+            for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))
+        ]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _measured(pid: int, url: str, run: Callable[[], Phase]) -> Phase:
     before = _cpu_seconds(pid)
+    database = _database_cpu_seconds(url)
+    client = time.process_time()
     phase = run()
+    phase.client_cpu_seconds = time.process_time() - client
     phase.server_cpu_seconds = _cpu_seconds(pid) - before
+    after = _database_cpu_seconds(url)
+    if database is not None and after is not None:
+        phase.database_cpu_seconds = after - database
     return phase
 
 
@@ -262,7 +309,8 @@ def _prepare(url: str) -> str:
         # fills: analysed empty, their foreign-key checks are planned as scans of a table of
         # no rows, and those plans stay cached in each connection as the orders pile up.
         with container.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE locations, products, stock")
+            for table in ("locations", "products", "stock"):  # SQLite takes one per statement
+                connection.exec_driver_sql(f"ANALYZE {table}")
         _, key = create_api_key(
             SqlApiKeyStore(container.session_factory),
             "bench",
@@ -384,10 +432,13 @@ def run_database(
         asyncio.run(_drive(base, "/bench/parse", {}, clients, warmup / 2, _parsed))
         pid = server.pid
         ceiling = _measured(
-            pid, lambda: asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed))
+            pid,
+            url,
+            lambda: asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed)),
         )
         orders = _measured(
             pid,
+            url,
             lambda: asyncio.run(_drive(base, "/v1/orders", headers, clients, seconds, _released)),
         )
         # The target's own question: at a quarter of the ceiling's rate, offered whatever
@@ -400,6 +451,7 @@ def run_database(
         open_loop = {
             name: _measured(
                 pid,
+                url,
                 lambda rate=rate: asyncio.run(
                     _offer(base, "/v1/orders", headers, rate, seconds, _released)
                 ),
@@ -479,8 +531,8 @@ def report(
         f"target), and at {COMFORTABLE:.0%} of the closed loop's order rate.",
         "",
         "| database | phase | req/s | p50 ms | p99 ms | requests | server CPU ms/req "
-        "| orders ÷ ceiling (req/s) | (CPU) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| database CPU ms/req | load generator CPU ms/req | orders ÷ ceiling (req/s) | (CPU) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, phases in results.items():
         ceiling, orders = phases["ceiling"], phases["orders"]
@@ -497,9 +549,12 @@ def report(
                 ratio = phase.rate / ceiling.rate if ceiling.rate else 0.0
                 cpu = f"{cpu_ratio:.3f}×" if phase is orders else ""
                 cells = f"{ratio:.3f}× | {cpu}"
+            database = phase.database_cpu_ms
             lines.append(
                 f"| {label} | {name} | {phase.rate:,.0f} | {phase.pct(50):.1f} | "
-                f"{phase.pct(99):.1f} | {phase.requests:,} | {phase.cpu_ms:.2f} | {cells} |"
+                f"{phase.pct(99):.1f} | {phase.requests:,} | {phase.cpu_ms:.2f} | "
+                f"{'in the server' if database is None else f'{database:.2f}'} | "
+                f"{phase.client_cpu_ms:.2f} | {cells} |"
             )
     lines += [
         "",
