@@ -47,10 +47,13 @@ class ServiceCard:
         row = self.rates.get(zone)
         if row is None:
             return None
-        index = min(bisect.bisect_left(self.weight_breaks_kg, weight_kg), len(row) - 1)
-        if self.per_kg:
-            return max(self.minimum_charge, row[index] * weight_kg)
-        return max(self.minimum_charge, row[index])
+        # `min` and `max` spelled as tests (what they do): this prices every service of
+        # every card for every shipment.
+        index = bisect.bisect_left(self.weight_breaks_kg, weight_kg)
+        if index > len(row) - 1:
+            index = len(row) - 1
+        rate = row[index] * weight_kg if self.per_kg else row[index]
+        return rate if rate > self.minimum_charge else self.minimum_charge
 
 
 @dataclass(frozen=True, slots=True)

@@ -700,7 +700,11 @@ class Decider:
         for code in sorted(by_location):
             lines = by_location[code]
             products = [ctx.products.get(a.sku) for a in lines]
-            weight = sum(ctx.unit_weight(a.sku) * a.quantity for a in lines)
+            # `unit_weight` of each line, from the products just looked up.
+            weight = sum(
+                (p.weight_kg if p else 0.0) * a.quantity
+                for p, a in zip(products, lines, strict=True)
+            )
             hazmat = any(p.hazmat for p in products if p)
             longest = max(
                 (
