@@ -629,7 +629,7 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
 
 
 # Shards per location and day (see `orm.location_day_releases`).
-RELEASE_SHARDS = 8
+RELEASE_SHARDS = 32
 
 
 def _released(row: Row) -> bool:
