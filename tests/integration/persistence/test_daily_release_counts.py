@@ -21,6 +21,13 @@ from tests.support import builders as b
 DAY = b.T0.date()
 
 
+def store_a_released_shipment(uow_factory: UowFactory) -> None:
+    """F-1, released from DAL-01 on DAY, committed."""
+    with uow_factory() as uow:
+        uow.shipments.add(b.a_shipment(id="F-1", status=ShipmentStatus.RELEASED))
+        uow.commit()
+
+
 def test_a_pending_shipment_counts_once_it_is_released(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
         uow.shipments.add(b.a_shipment(id="F-1", status=ShipmentStatus.PENDING))
@@ -40,9 +47,7 @@ def test_a_pending_shipment_counts_once_it_is_released(uow_factory: UowFactory) 
 def test_a_transaction_counts_its_own_shipments_before_it_commits(
     uow_factory: UowFactory,
 ) -> None:
-    with uow_factory() as uow:
-        uow.shipments.add(b.a_shipment(id="F-1", status=ShipmentStatus.RELEASED))
-        uow.commit()
+    store_a_released_shipment(uow_factory)
     with uow_factory() as uow:
         uow.shipments.add(b.a_shipment(id="F-2", status=ShipmentStatus.RELEASED))
         uow.shipments.add(b.a_shipment(id="F-3", location_code="RNO-02"))
@@ -59,9 +64,7 @@ def test_a_transaction_counts_its_own_shipments_before_it_commits(
 def test_a_rolled_back_transaction_leaves_the_counts_as_they_were(
     uow_factory: UowFactory,
 ) -> None:
-    with uow_factory() as uow:
-        uow.shipments.add(b.a_shipment(id="F-1", status=ShipmentStatus.RELEASED))
-        uow.commit()
+    store_a_released_shipment(uow_factory)
     with uow_factory() as uow:
         uow.shipments.add(b.a_shipment(id="F-2", status=ShipmentStatus.RELEASED))
         assert uow.shipments.count_released_on("DAL-01", DAY) == 2
