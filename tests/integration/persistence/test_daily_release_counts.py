@@ -115,6 +115,8 @@ def test_the_migration_counts_the_shipments_stored_before_it(database_url: str) 
             b.a_shipment(id="F-3", status=ShipmentStatus.PENDING),
             b.a_shipment(id="F-4", status=ShipmentStatus.CANCELLED),
             b.a_shipment(id="F-5", location_code="RNO-02", created_at=b.at(60 * 24)),
+            # 23:59:15 UTC: the day is UTC's whatever the database session's time zone
+            b.a_shipment(id="F-6", created_at=b.at(9 * 60 + 29)),
         ]
         with engine.begin() as connection:
             connection.execute(
@@ -122,7 +124,7 @@ def test_the_migration_counts_the_shipments_stored_before_it(database_url: str) 
             )
         migrations.upgrade(database_url)
         with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            assert uow.shipments.count_released_on("DAL-01", DAY) == 2
+            assert uow.shipments.count_released_on("DAL-01", DAY) == 3
             assert uow.shipments.count_released_on("RNO-02", DAY) == 0
             assert uow.shipments.count_released_on("RNO-02", date(2026, 3, 3)) == 1
     finally:

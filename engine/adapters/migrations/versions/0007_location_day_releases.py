@@ -14,8 +14,7 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
@@ -45,32 +44,29 @@ def upgrade() -> None:
         sa.column("status", sa.String()),
         sa.column("created_at", sa.DateTime(timezone=True)),
     )
-    # Counted here rather than in SQL: the UTC day of a stored time is written differently on
-    # each database, and this runs once.
-    counts: Counter[tuple[str, date]] = Counter()
-    rows = op.get_bind().execute(
-        sa.select(shipments.c.location_code, shipments.c.created_at).where(
-            shipments.c.status.not_in(_NOT_RELEASED)
-        )
+    # Counted by the database, a row per location and day whatever the number of shipments.
+    # The UTC day of a stored time is written differently on each: PostgreSQL converts the
+    # timestamptz; SQLite stores UTC as text that starts with the date.
+    created = shipments.c.created_at
+    if op.get_bind().dialect.name == "postgresql":
+        day: sa.ColumnElement[object] = sa.cast(sa.func.timezone("UTC", created), sa.Date)
+    else:
+        day = sa.func.substr(created, 1, 10)
+    counted = op.get_bind().execute(
+        sa.select(shipments.c.location_code, day, sa.func.count())
+        .where(shipments.c.status.not_in(_NOT_RELEASED))
+        .group_by(shipments.c.location_code, day)
     )
-    for location_code, created_at in rows:
-        counts[(location_code, _utc_day(created_at))] += 1
-    if counts:
-        op.bulk_insert(
-            releases,
-            [
-                {"location_code": code, "day": day, "shard": 0, "released": n}
-                for (code, day), n in sorted(counts.items())
-            ],
-        )
+    rows = [
+        {"location_code": code, "day": _date(value), "shard": 0, "released": int(n)}
+        for code, value, n in counted
+    ]
+    if rows:
+        op.bulk_insert(releases, rows)
 
 
-def _utc_day(value: datetime | str) -> date:
-    if isinstance(value, str):  # SQLite hands back the stored text
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:  # stored as UTC without an offset
-        return value.date()
-    return value.astimezone(UTC).date()
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def downgrade() -> None:
