@@ -338,11 +338,17 @@ class Decider:
         snapshot: RulesetSnapshot | None = None,
         waived_holds: frozenset[str] = frozenset(),
         trace: bool = True,
+        validated: bool = False,
     ) -> Decision:
         """Decide one order. With `trace=False` the Decision is the same but its trace keeps
         only which rules matched, under each step's `rulesets` as in the full trace (what the
         simulation counts for millions of orders); what is stored for an order is the full
-        trace, which explains every candidate, quote and rule."""
+        trace, which explains every candidate, quote and rule.
+
+        `validated`: the order was accepted when first decided, and this is its remainder
+        (backordered lines served by an arrival, pre-order lines at release): the validation
+        rules are not run again, since a rule about the whole order (a minimum order value,
+        say) would judge the remainder alone. The engine's own checks still are."""
         snap = snapshot or self.registry.snapshot
         ship_to = _coordinates(
             order.ship_to.postal_code, order.ship_to.country, order.ship_to.lat, order.ship_to.lon
@@ -361,7 +367,7 @@ class Decider:
             ship_to,
             trace,
         )
-        rules = run(snap, "validation", facts, now, trace)
+        rules = RuleRun() if validated else run(snap, "validation", facts, now, trace)
         verdict = validate(facts["order"], rules, waived_holds)
         if trace:
             ctx.trace.update(
@@ -379,6 +385,8 @@ class Decider:
                 "rule": verdict.rule,
                 **verdict.trace,
             }
+            if validated:
+                ctx.trace["validation"]["rules_skipped"] = "accepted when first decided"
         else:
             ctx.trace["validation"] = {"rulesets": rules.traces}
         if verdict.outcome != "pass":

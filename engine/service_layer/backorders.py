@@ -312,8 +312,9 @@ def resource_remainder(
 
     The Decider's answer stands, fallbacks included: with the `backorder` fallback it
     allocates what stock covers and the rest stays backordered; `dropship` ships the rest
-    from the vendor; `hold` (or a validation rule holding or rejecting the remainder) leaves
-    the whole remainder waiting, as the order is past the point where it could be held.
+    from the vendor; `hold` leaves the whole remainder waiting, as the order is past the
+    point where it could be held. Validation rules are not run again: the order was
+    accepted as a whole.
     `record_unchanged` stores a trace even when nothing is allocated (a pre-order released
     with nothing in stock becomes an ordinary backorder, with its promise from inbound)."""
     left = remainder(uow, order)
@@ -329,9 +330,10 @@ def resource_remainder(
             asked[line.id] = max(0, min(asked[line.id], free))
             taken[line.sku] += asked[line.id]
     view = remainder_view(order, asked) if any(asked.values()) else None
-    decision = decide(view, uow, decider, now) if view is not None else None
+    # The order was accepted when first decided: its remainder is sourced, not judged again.
+    decision = decide(view, uow, decider, now, validated=True) if view is not None else None
     if decision is not None and decision.outcome in ("rejected", "held"):
-        # Visible to an operator: a rule refusing the remainder alone keeps it waiting.
+        # Visible to an operator: a `hold` fallback (or the engine's own checks) keeps it waiting.
         log.info("remainder of %s not sourced: %s", order.id, decision.message or decision.code)
     if view is None or decision is None or not _applicable(decision):
         if record_unchanged:

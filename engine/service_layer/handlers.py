@@ -242,8 +242,11 @@ class _ReleasedToday(Mapping[str, int]):
         return len(self.cache)
 
 
-def decide(order: Order, uow: UnitOfWork, decider: Decider, now: datetime) -> Decision:
-    """Load what the Decider needs for one order and ask it (no writes)."""
+def decide(
+    order: Order, uow: UnitOfWork, decider: Decider, now: datetime, *, validated: bool = False
+) -> Decision:
+    """Load what the Decider needs for one order and ask it (no writes). `validated`: the
+    order was accepted before and this is its remainder (see `Decider.decide`)."""
     skus = sorted({line.sku for line in order.lines})
     products = uow.products.get_many(skus)
 
@@ -267,6 +270,7 @@ def decide(order: Order, uow: UnitOfWork, decider: Decider, now: datetime) -> De
         inbound=inbound,
         shipments_today=_ReleasedToday(uow, now.date(), stocked),
         waived_holds=frozenset(h.code for h in order.holds if not h.active),
+        validated=validated,
     )
 
 

@@ -133,7 +133,9 @@ def _release(
         # it), so its priority is asked now, with the product out, as sourcing will ask it.
         left = backorders.remainder(uow, order)
         return (
-            decide(backorders.remainder_view(order, left), uow, decider, now).priority
+            decide(
+                backorders.remainder_view(order, left), uow, decider, now, validated=True
+            ).priority
             if left
             else 0
         )
