@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import database
 from engine.adapters.database import make_engine
@@ -73,7 +74,7 @@ def test_a_commit_refused_by_the_database_keeps_the_writer_until_its_rollback(
             text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER "
                  "REFERENCES counter(id) DEFERRABLE INITIALLY DEFERRED)")
         )  # fmt: skip
-    with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as connection:
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"), engine.begin() as connection:
         connection.execute(text("INSERT INTO child VALUES (1, 99)"))  # checked at COMMIT
     with engine.begin() as connection:
         connection.execute(text("UPDATE counter SET n = 7"))
