@@ -78,7 +78,8 @@ _ORDER_BY_CHANNEL_ID = (
     )
     .order_by(orm.order_lines.c.position)
 )
-_RELEASED_STATUSES = [ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value]
+# Shipment statuses that do not count against a location's daily capacity.
+_NOT_RELEASED = frozenset({ShipmentStatus.PENDING.value, ShipmentStatus.CANCELLED.value})
 _RELEASED_ON: Select[Any] = (
     select(
         orm.location_day_releases.c.location_code,
@@ -556,6 +557,11 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     order_by = ("created_at", "id")
     codec = (tr.shipment_row, tr.shipment_from)
 
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        # Released shipments per (location, day) written and not yet added to the counts.
+        self._releases: Counter[tuple[str, date]] = Counter()
+
     def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]:
         return self._query(self.table.c.order_id == order_id)
 
@@ -592,10 +598,6 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     # committing. Each transaction adds to one shard of a location's day, chosen at random,
     # so concurrent orders from one location seldom wait for each other at all.
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session)
-        self._releases: Counter[tuple[str, date]] = Counter()
-
     def _inserted(self, rows: Rows) -> None:
         for row in rows:
             if _released(row):
@@ -610,18 +612,16 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     def before_commit(self) -> None:
         changes = sorted((key, n) for key, n in self._releases.items() if n)
         if changes:
-            shard = random.randrange(RELEASE_SHARDS) if self._shared_writers() else 0
+            connection = self.connection()
+            dialect = connection.dialect.name
+            # SQLite has one writer at a time: nothing to spread there.
+            shard = 0 if dialect == "sqlite" else random.randrange(RELEASE_SHARDS)
             rows = [
                 {"location_code": code, "day": day, "shard": shard, "released": n}
                 for (code, day), n in changes
             ]
-            connection = self.connection()
-            driver.execute(_add_releases(connection.dialect.name), connection, rows)
+            driver.execute(_add_releases(dialect), connection, rows)
         self._releases.clear()
-
-    def _shared_writers(self) -> bool:
-        """Whether transactions write side by side (PostgreSQL); SQLite has one writer."""
-        return self.connection().dialect.name != "sqlite"
 
     def reset(self) -> None:
         super().reset()
@@ -633,7 +633,7 @@ RELEASE_SHARDS = 32
 
 
 def _released(row: Row) -> bool:
-    return str(row["status"]) not in _RELEASED_STATUSES
+    return str(row["status"]) not in _NOT_RELEASED
 
 
 def _release_key(row: Row) -> tuple[str, date]:

@@ -58,7 +58,7 @@ class Clock:
 
 
 class NoCatalogue(AssertionError):
-    pass
+    """Raised by the stand-in store if a release run asks for the whole catalogue."""
 
 
 def test_a_release_run_never_lists_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
