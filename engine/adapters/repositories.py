@@ -127,7 +127,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
         # The session's connection directly: the ORM layer of Session.execute adds nothing for
         # Core statements and costs about as much as SQLite takes to run them.
-        return self.connection().execute(statement, params)
+        connection = self.connection()
+        driver.write_deferred(connection)  # a statement sees the rows written before it
+        return connection.execute(statement, params)
 
     # -- translation, per entity --------------------------------------------------------------
     @abc.abstractmethod
@@ -281,12 +283,17 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         now = datetime.now(UTC)
         rows = [self._stamp_insert(row, now) for row, _ in dumped.values()]
         children = [child for _, kids in dumped.values() for child in kids]
+        new = dict(self._new)
+
+        def conflict(exc: IntegrityError) -> Conflict:
+            return self._insert_conflict(exc, new)
+
         try:
-            driver.insert_rows(self.connection(), self.table, rows)
+            driver.insert_rows(self.connection(), self.table, rows, conflict)
             if children and self.child_table is not None:
-                driver.insert_rows(self.connection(), self.child_table, children)
+                driver.insert_rows(self.connection(), self.child_table, children, conflict)
         except IntegrityError as exc:
-            raise self._insert_conflict(exc) from None
+            raise conflict(exc) from None
         self._inserted(rows)
         for key, item in self._new.items():
             self._loaded[key] = (item, dumped[key])
@@ -301,9 +308,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     def before_commit(self) -> None:
         """Last writes of the transaction, after every repository has flushed."""
 
-    def _insert_conflict(self, exc: IntegrityError) -> Conflict:
-        """What to tell the caller when the database refused this transaction's new rows."""
-        keys = ", ".join(tr.show_key(k) for k in self._new)
+    def _insert_conflict(self, exc: IntegrityError, new: dict[K, T]) -> Conflict:
+        """What to tell the caller when the database refused this transaction's `new` rows."""
+        keys = ", ".join(tr.show_key(k) for k in new)
         return Conflict(
             f"cannot save {self.entity} {keys}: it already exists or breaks a rule of the "
             f"stored data ({tr.db_reason(exc)})"
@@ -415,13 +422,13 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
     def _stamp_update(self, changed: Row) -> Row:
         return {**changed, "updated_at": datetime.now(UTC)}
 
-    def _insert_conflict(self, exc: IntegrityError) -> Conflict:
+    def _insert_conflict(self, exc: IntegrityError, new: dict[str, Order]) -> Conflict:
         # The channel's order id is unique per channel (uq_orders_channel_channel_order_id);
         # the database is what enforces it, for orders created concurrently too.
-        if "channel_order_id" in tr.db_reason(exc) and len(self._new) == 1:
-            [order] = self._new.values()
+        if "channel_order_id" in tr.db_reason(exc) and len(new) == 1:
+            [order] = new.values()
             return uow_api.duplicate_order(order.channel, order.channel_order_id)
-        return super()._insert_conflict(exc)
+        return super()._insert_conflict(exc, new)
 
     def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
         for item in self._new.values():
@@ -620,7 +627,9 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
                 {"location_code": code, "day": day, "shard": shard, "released": n}
                 for (code, day), n in changes
             ]
-            driver.execute(_add_releases(dialect), connection, rows)
+            table, keys = orm.location_day_releases, ("location_code", "day", "shard")
+            if not driver.upsert_adding(connection, table, rows, keys, "released"):
+                driver.execute(_add_releases(dialect), connection, rows)
         self._releases.clear()
 
     def reset(self) -> None:
@@ -733,18 +742,30 @@ class SqlTraces(_Simple[str, DecisionTrace], uow_api.TraceRepository):
 
 
 class SqlAuditLog(uow_api.AuditLog):
-    """Rows are inserted at once, inside the transaction: they vanish with a rollback."""
+    """Entries are written with the transaction's other rows when it commits (or before this
+    log is read): they vanish with a rollback."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._pending: list[Row] = []
 
     def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
-        return self.session.connection().execute(statement, params)
+        self.flush()
+        connection = self.session.connection()
+        driver.write_deferred(connection)
+        return connection.execute(statement, params)
 
     def append(self, entry: AuditEntry) -> None:
-        # One statement built once, the row as its parameters: `.values(row)` built and
-        # compiled a new statement for every entry.
-        driver.insert_rows(self.session.connection(), orm.audit_log, [tr.audit_row(entry)])
+        self._pending.append(tr.audit_row(entry))
+
+    def flush(self) -> None:
+        if self._pending:
+            driver.insert_rows(self.session.connection(), orm.audit_log, self._pending)
+            self._pending = []
+
+    def reset(self) -> None:
+        """Forget entries not written (after a rollback)."""
+        self._pending = []
 
     def list(
         self,

@@ -106,13 +106,18 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def _commit(self, events: list[Event]) -> None:
         session = self._require_session()
-        repos.flush_all(self._repositories)
-        if events:
-            now = datetime.now(UTC)
-            # On the driver's cursor, as the repositories write (engine.adapters.driver).
-            driver.insert_rows(
-                session.connection(), orm.outbox, [outbox_row(e, now) for e in events]
-            )
+        # On PostgreSQL every row the commit adds goes in one statement (engine.adapters.driver).
+        with driver.deferred_inserts(session.connection()):
+            repos.flush_all(self._repositories)
+            audit = self.__dict__.get("audit")
+            if audit is not None:
+                audit.flush()
+            if events:
+                now = datetime.now(UTC)
+                # On the driver's cursor, as the repositories write.
+                driver.insert_rows(
+                    session.connection(), orm.outbox, [outbox_row(e, now) for e in events]
+                )
         session.commit()
         self._forget()
 
@@ -125,6 +130,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def _forget(self) -> None:
         for repository in self._repositories:
             repository.reset()
+        audit = self.__dict__.get("audit")
+        if audit is not None:
+            audit.reset()
 
     def _require_session(self) -> Session:
         if self.session is None:
