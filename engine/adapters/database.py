@@ -229,10 +229,10 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
 def dumps(value: Any) -> str:
     """JSON for columns and the outbox: dates, decimals, enums and sets become plain values."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, LargeBinary, Table, TypeDecorator, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.expression import Executable, Select
 
-from engine.adapters.database import dumps
+from engine.adapters.database import dumps, json_default
 
 Row = dict[str, Any]
 
@@ -367,7 +368,12 @@ def _json_rows(group: _Group, dialect: Dialect) -> str:
     rows = group.rows
     if converters:
         rows = [{**row, **{key: convert(row[key]) for key, convert in converters}} for row in rows]
-    return dumps(rows)
+    try:
+        # orjson: an order's traces are most of what it writes, and the standard library's
+        # encoder took a twentieth of the server's CPU per order to serialise them.
+        return orjson.dumps(rows, default=json_default).decode()
+    except orjson.JSONEncodeError:  # what orjson leaves to others (an int beyond 64 bits)
+        return dumps(rows)
 
 
 def _converter(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -68,7 +68,13 @@ def a_row(id: str) -> dict[str, Any]:
         "at": datetime(2026, 3, 1, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=-5))),
         "naive_at": datetime(2026, 3, 2, 4, 0, 0, 1),
         "day": date(2026, 2, 28),
-        "detail": {"lines": [1, {"sku": "A"}], "none": None, "text": 'quote " and \\ ☃'},
+        "detail": {
+            "lines": [1, {"sku": "A"}],
+            "none": None,
+            "text": 'quote " and \\ ☃',
+            "price": Decimal("12.50"),
+            "skus": {"B", "A"},
+        },
         "blob": b"^XA\x00\xff\x01^XZ",
         "flag": True,
         "note": 'Zoë\'s 🧦 "order"\n\ttabbed',
@@ -79,6 +85,16 @@ def stored(engine: Engine, table: Table) -> dict[str, dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(select(table)).mappings()
         return {row["id"]: {k: v for k, v in row.items() if k != "id"} for row in rows}
+
+
+def test_a_number_too_large_for_the_fast_encoder_still_arrives(
+    db_engine: Engine, table: Table
+) -> None:
+    big = {**a_row("big"), "detail": {"units": 2**70}}
+    with db_engine.begin() as connection, driver.deferred_inserts(connection):
+        driver.insert_rows(connection, table, [big])
+
+    assert stored(db_engine, table)["big"]["detail"] == {"units": 2**70}
 
 
 def test_held_rows_arrive_as_an_immediate_insert_writes_them(
