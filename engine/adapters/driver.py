@@ -99,6 +99,28 @@ def execute(statement: Executable, connection: Connection, rows: Sequence[Row]) 
             cursor.executemany(sql.text, arguments)
 
 
+def fetch_first_of_each(
+    statement: Executable, connection: Connection, rows: Sequence[Row]
+) -> list[Row | None]:
+    """PostgreSQL: run `statement` once per row of parameters, all in one round trip
+    (psycopg pipelines an executemany), in the order given; the first row each returned,
+    None where one returned none."""
+    write_deferred(connection)
+    sql = compiled(statement, connection.dialect)
+    arguments = [sql.arguments(row) for row in rows]
+    found: list[Any] = []
+    with _cursor(connection, sql.text, arguments) as cursor:
+        cursor.executemany(sql.text, arguments, returning=True)
+        while True:
+            found.append(cursor.fetchone())
+            if not cursor.nextset():
+                break
+        names = _NAMES.get(sql.text)
+        if names is None:
+            names = _NAMES[sql.text] = _names(cursor)
+    return [None if row is None else dict(zip(names, row, strict=True)) for row in found]
+
+
 def _names(cursor: Any) -> list[str]:
     """The result's column names. Asked once per statement and kept: psycopg builds a
     `Column` object per column each time `description` is read (70 of them per order)."""

@@ -117,14 +117,17 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         try:
             return driver.fetch_one(statement, self.connection(), params)
         except OperationalError as exc:
-            # 40P01: two transactions took the same stock rows in opposite orders.
-            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
+            if not _lock_cycle(exc):
                 raise
-            raise Conflict(
-                f"stock {tr.show_key(key)} is being moved by another transaction that waits "
-                "for this one; nothing was saved, retry (taking rows in (sku, location) order "
-                "avoids this)"
-            ) from None
+            raise self._lock_cycle_conflict(key) from None
+
+    @staticmethod
+    def _lock_cycle_conflict(key: tuple[str, str]) -> Conflict:
+        return Conflict(
+            f"stock {tr.show_key(key)} is being moved by another transaction that waits "
+            "for this one; nothing was saved, retry (taking rows in (sku, location) order "
+            "avoids this)"
+        )
 
     def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
         _positive(quantity)
@@ -132,8 +135,46 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         if channel is None:
             return self._move(_RESERVE_FOR_ANYONE, key, q=quantity)
         row = self._moved_row(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel)
-        if row is None:
-            return False
+        return row is not None and self._consume_allocation(key, row, quantity, channel)
+
+    def try_reserve_all(self, moves: Sequence[tuple[str, str, int]], channel: str | None) -> bool:
+        """On PostgreSQL, an order's reservations in one round trip: psycopg pipelines the
+        conditional UPDATEs, which the server still runs one after another in the order
+        given, so rows are locked in the caller's order as before. Every move is sent even
+        when an earlier one is refused; the caller rolls them all back then."""
+        connection = self.connection()
+        if len(moves) < 2 or connection.dialect.name != "postgresql":
+            return super().try_reserve_all(moves, channel)
+        for _sku, _code, quantity in moves:
+            _positive(quantity)
+        for sku, code, _quantity in moves:
+            self.flush_one((sku, code))
+        statement = _RESERVE_FOR_ANYONE if channel is None else _RESERVE_FOR_CHANNEL
+        given = {} if channel is None else {"b_channel": channel}
+        params = [
+            {"b_sku": sku, "b_loc": code, "b_q": quantity, **given} for sku, code, quantity in moves
+        ]
+        try:
+            rows = driver.fetch_first_of_each(statement, connection, params)
+        except OperationalError as exc:
+            if not _lock_cycle(exc):
+                raise
+            raise self._lock_cycle_conflict((moves[0][0], moves[0][1])) from None
+        for (sku, code, quantity), row in zip(moves, rows, strict=True):
+            if row is None:
+                return False
+            self._sync((sku, code), row)
+            if channel is not None and not self._consume_allocation(
+                (sku, code), row, quantity, channel
+            ):
+                return False
+        return True
+
+    def _consume_allocation(
+        self, key: tuple[str, str], row: Mapping[str, Any], quantity: int, channel: str
+    ) -> bool:
+        """After reserving for `channel`, use up what the row held back for it."""
+        sku, location_code = key
         if not row["own_allocation"]:
             # Most rows hold nothing back for the channel: skip the second UPDATE (half the
             # statements of a reservation). An allocation added meanwhile by another
@@ -236,6 +277,12 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         item.on_hand, item.reserved, item.version = row["on_hand"], row["reserved"], row["version"]
         item.safety_stock, item.reorder_point = row["safety_stock"], row["reorder_point"]
         self._loaded[key] = (item, self.dump(item))
+
+
+def _lock_cycle(exc: OperationalError) -> bool:
+    """PostgreSQL broke a lock cycle (40P01: two transactions took the same stock rows in
+    opposite orders) or a serialisation failure (40001)."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def _positive(quantity: int) -> None:

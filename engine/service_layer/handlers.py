@@ -342,11 +342,10 @@ def reserve_all(
     reservable = sorted(
         (a for a in decision.allocations if a.reserve), key=lambda a: (a.sku, a.location_code)
     )
+    moves = [(a.sku, a.location_code, a.quantity) for a in reservable]
+    if not uow.stock.try_reserve_all(moves, order.channel):
+        return False
     for allocation in reservable:
-        if not uow.stock.try_reserve(
-            allocation.sku, allocation.location_code, allocation.quantity, order.channel
-        ):
-            return False
         uow.reservations.add(
             Reservation(
                 id=new_id("res"),

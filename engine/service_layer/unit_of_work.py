@@ -134,6 +134,12 @@ class StockRepository(Repository[tuple[str, str], Stock]):
         interleaving of processes can oversell.
         """
 
+    def try_reserve_all(self, moves: Sequence[tuple[str, str, int]], channel: str | None) -> bool:
+        """`try_reserve` each (sku, location, quantity) in the order given; False when any
+        is refused, and the caller then rolls back the transaction (some may have been
+        reserved). A store that can send the moves together overrides this."""
+        return all(self.try_reserve(sku, code, quantity, channel) for sku, code, quantity in moves)
+
     @abc.abstractmethod
     def release(self, sku: str, location_code: str, quantity: int) -> None: ...
 

@@ -218,3 +218,60 @@ def test_stock_is_found_by_sku_skus_and_location(uow_factory: UowFactory) -> Non
             ("C", "Z"),
         }
         assert {s.sku for s in uow.stock.for_location("X")} == {"A", "B"}
+
+
+def _rows(factory: UowFactory, *rows: dict[str, object]) -> None:
+    with factory() as uow:
+        for fields in rows:
+            values = {"reserved": 0, "safety_stock": 0, "channel_allocations": {}}
+            uow.stock.add(b.a_stock(**{**values, **fields}))
+        uow.commit()
+
+
+def _reserved(factory: UowFactory, moves: list[tuple[str, str, int]]) -> list[int]:
+    with factory() as uow:
+        rows = [uow.stock.get((sku, code)) for sku, code, _ in moves]
+    return [row.reserved if row is not None else -1 for row in rows]
+
+
+def test_an_orders_reservations_taken_together_are_each_granted_and_counted(
+    uow_factory: UowFactory,
+) -> None:
+    _rows(
+        uow_factory,
+        {"sku": "SKU-1", "location_code": "DAL-01", "on_hand": 10},
+        {"sku": "SKU-2", "location_code": "DAL-01", "on_hand": 10},
+        {
+            "sku": "SKU-2",
+            "location_code": "RNO-02",
+            "on_hand": 10,
+            "channel_allocations": {"web": 3},
+        },
+    )
+    moves = [("SKU-1", "DAL-01", 4), ("SKU-2", "DAL-01", 10), ("SKU-2", "RNO-02", 5)]
+    with uow_factory() as uow:
+        loaded = uow.stock.get(("SKU-2", "RNO-02"))
+        assert uow.stock.try_reserve_all(moves, "web")
+        # An entity the transaction holds follows the moves, allocation used up included.
+        assert loaded is not None
+        assert (loaded.reserved, loaded.channel_allocations.get("web", 0)) == (5, 0)
+        uow.commit()
+
+    assert _reserved(uow_factory, moves) == [4, 10, 5]
+
+
+def test_reservations_taken_together_report_a_refusal_anywhere_among_them(
+    uow_factory: UowFactory,
+) -> None:
+    _rows(
+        uow_factory,
+        {"sku": "SKU-1", "location_code": "DAL-01", "on_hand": 10},
+        {"sku": "SKU-2", "location_code": "DAL-01", "on_hand": 1},
+        {"sku": "SKU-3", "location_code": "DAL-01", "on_hand": 10},
+    )
+    moves = [("SKU-1", "DAL-01", 4), ("SKU-2", "DAL-01", 2), ("SKU-3", "DAL-01", 5)]
+    with uow_factory() as uow:
+        assert not uow.stock.try_reserve_all(moves, None)
+        uow.rollback()
+
+    assert _reserved(uow_factory, moves) == [0, 0, 0]
