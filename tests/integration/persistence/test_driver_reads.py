@@ -6,11 +6,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy import Engine, bindparam, insert, select, tuple_
 
 from engine.adapters import driver, orm
 
 BY_CODES = select(orm.locations).where(orm.locations.c.code.in_(bindparam("codes", expanding=True)))
+# A list of tuples, and values of the statement's own (a comparison, a LIMIT).
+BY_KEYS = (
+    select(orm.locations.c.code)
+    .where(
+        tuple_(orm.locations.c.code, orm.locations.c.type).in_(bindparam("keys", expanding=True)),
+        orm.locations.c.daily_capacity > 100,
+    )
+    .order_by(orm.locations.c.code)
+    .limit(3)
+)
 PRODUCTS = select(orm.products).order_by(orm.products.c.sku)
 TRACES = select(orm.decision_traces).order_by(orm.decision_traces.c.id)
 
@@ -77,6 +87,29 @@ def test_reads_match_sqlalchemys_for_every_in_list_length(db_engine: Engine) -> 
             got = driver.fetch_all(BY_CODES, connection, {"codes": codes})
             assert sorted(got, key=lambda r: r["code"]) == sorted(expected, key=lambda r: r["code"])
             assert len(got) == len([c for c in codes if c != "missing"])
+
+
+def test_a_statement_rendered_for_one_shape_reads_each_calls_own_values(
+    db_engine: Engine,
+) -> None:
+    seed(db_engine)
+    calls = [
+        [("L0", "warehouse"), ("L1", "warehouse")],
+        [("L2", "warehouse"), ("L3", "store")],  # the same shape, other values
+        [("L1", "warehouse"), ("L2", "warehouse"), ("L3", "warehouse"), ("L0", "warehouse")],
+        [("L3", "warehouse"), ("L1", "warehouse")],
+    ]
+    with db_engine.connect() as connection:
+        for keys in calls:
+            expected = [dict(r) for r in connection.execute(BY_KEYS, {"keys": keys}).mappings()]
+            assert driver.fetch_all(BY_KEYS, connection, {"keys": keys}) == expected
+        # L0 has the smallest capacity (100), so the statement's own condition leaves it out;
+        # four matching codes, and its own LIMIT keeps three.
+        assert driver.fetch_all(BY_KEYS, connection, {"keys": calls[2]}) == [
+            {"code": "L1"},
+            {"code": "L2"},
+            {"code": "L3"},
+        ]
 
 
 def test_values_come_back_as_the_column_types_give_them(db_engine: Engine) -> None:
