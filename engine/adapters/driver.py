@@ -399,10 +399,11 @@ def upsert_adding(
     deferred: _Deferred | None = connection.info.get(_DEFERRED)
     if deferred is None or not rows:
         return False
-    name = table.name
+    quote = connection.dialect.identifier_preparer
+    name, column = quote.quote(table.name), quote.quote(added)
     clause = (
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added} = {name}.{added} + "
-        f"EXCLUDED.{added}"
+        f" ON CONFLICT ({', '.join(quote.quote(key) for key in keys)}) DO UPDATE SET "
+        f"{column} = {name}.{column} + EXCLUDED.{column}"
     )
     deferred.add(table, tuple(rows[0]), list(rows), clause, None)
     return True
@@ -444,6 +445,7 @@ def write_deferred(connection: Connection) -> None:
         raise convert(exc) from None
 
 
+# Per table and columns written (PostgreSQL's, the only dialect that defers).
 _CONVERTERS: dict[tuple[Table, tuple[str, ...]], list[tuple[str, Callable[[Any], Any]]]] = {}
 
 

@@ -135,7 +135,10 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         if channel is None:
             return self._move(_RESERVE_FOR_ANYONE, key, q=quantity)
         row = self._moved_row(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel)
-        return row is not None and self._consume_allocation(key, row, quantity, channel)
+        if row is None:
+            return False
+        self._consume_allocation(key, row, quantity, channel)
+        return True
 
     def try_reserve_all(self, moves: Sequence[tuple[str, str, int]], channel: str | None) -> bool:
         """On PostgreSQL, an order's reservations in one round trip: psycopg pipelines the
@@ -164,22 +167,20 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
             if row is None:
                 return False
             self._sync((sku, code), row)
-            if channel is not None and not self._consume_allocation(
-                (sku, code), row, quantity, channel
-            ):
-                return False
+            if channel is not None:
+                self._consume_allocation((sku, code), row, quantity, channel)
         return True
 
     def _consume_allocation(
         self, key: tuple[str, str], row: Mapping[str, Any], quantity: int, channel: str
-    ) -> bool:
+    ) -> None:
         """After reserving for `channel`, use up what the row held back for it."""
         sku, location_code = key
         if not row["own_allocation"]:
             # Most rows hold nothing back for the channel: skip the second UPDATE (half the
             # statements of a reservation). An allocation added meanwhile by another
             # transaction stays unconsumed, which fences more units, never fewer.
-            return True
+            return
         params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
         consumed = self._locked(key, _CONSUME_ALLOCATION, params)
         left = None if consumed is None else consumed["units"]
@@ -187,7 +188,6 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         if held is not None and left is not None:
             held[0].channel_allocations[channel] = left
             self._loaded[key] = (held[0], self.dump(held[0]))
-        return True
 
     def release(self, sku: str, location_code: str, quantity: int) -> None:
         _positive(quantity)
