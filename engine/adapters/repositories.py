@@ -332,6 +332,10 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             setattr(item, "version", new_version)  # noqa: B010 - typed as T, all have it
             changed["version"] = row["version"] = new_version
             where = and_(where, self.table.c.version == old_version)
+
+        def refused(exc: IntegrityError) -> Conflict:
+            return Conflict(f"cannot save {self.entity} '{tr.show_key(key)}': {tr.db_reason(exc)}")
+
         try:
             if changed:
                 stmt = update(self.table).where(where).values(self._stamp_update(changed))
@@ -343,14 +347,14 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                     )
                 self._updated(before[0], row)
             if kids != before[1] and self.child_table is not None:
-                self._write_children(before[1], kids)
+                self._write_children(before[1], kids, refused)
         except IntegrityError as exc:
-            raise Conflict(
-                f"cannot save {self.entity} '{tr.show_key(key)}': {tr.db_reason(exc)}"
-            ) from None
+            raise refused(exc) from None
         return row, kids
 
-    def _write_children(self, before: Rows, after: Rows) -> None:
+    def _write_children(
+        self, before: Rows, after: Rows, refused: Callable[[IntegrityError], Conflict]
+    ) -> None:
         """Write only the child rows that changed, matched by their primary key: an order
         whose lines all changed status costs one batched UPDATE, not a DELETE of every line
         and an INSERT of them all again."""
@@ -371,8 +375,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         if changed:
             self._execute(update(table).where(where), changed)
         added = [row for k, row in new.items() if k not in old]
-        if added:
-            driver.insert_rows(self.connection(), table, added)
+        if added:  # at commit on PostgreSQL, where `refused` names the parent if they fail
+            driver.insert_rows(self.connection(), table, added, refused)
 
     def reset(self) -> None:
         """Forget the transaction's entities and connection (after commit or rollback)."""

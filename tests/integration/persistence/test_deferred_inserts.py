@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import driver
 from engine.adapters.orm import Json, Money, UTCDateTime
+from engine.domain.errors import Conflict
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
 
@@ -170,3 +171,24 @@ def test_an_audit_entry_is_written_by_its_commit_and_forgotten_by_a_rollback(
 
     with sql_uow_factory() as uow:
         assert [entry.id for entry in uow.audit.list()] == ["AU-kept"]
+
+
+def test_a_new_line_of_a_changed_order_that_the_database_refuses_is_a_conflict_naming_the_order(
+    sql_uow_factory: UowFactory,
+) -> None:
+    with sql_uow_factory() as uow:
+        uow.orders.add(b.an_order())
+        uow.commit()
+
+    with sql_uow_factory() as uow:
+        order = uow.orders.get("O-1")
+        assert order is not None
+        line = b.a_line(id="L3", sku="SKU-3")
+        line.quantity = 0  # past the entity's own check, so that only the database refuses it
+        order.lines.append(line)
+        with pytest.raises(Conflict, match=r"cannot save order 'O-1'.*quantity_positive"):
+            uow.commit()
+
+    with sql_uow_factory() as uow:
+        stored = uow.orders.get("O-1")
+        assert stored is not None and [line.id for line in stored.lines] == ["L1", "L2"]
