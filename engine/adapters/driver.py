@@ -80,9 +80,7 @@ def fetch_one(statement: Executable, connection: Connection, params: Row) -> Row
     with _cursor(connection, sql.text, arguments) as cursor:
         cursor.execute(sql.text, arguments)
         found = cursor.fetchone()
-        names = _NAMES.get(sql.text)
-        if names is None:
-            names = _NAMES[sql.text] = _names(cursor)
+        names = _names(sql.text, cursor)
     return None if found is None else dict(zip(names, found, strict=True))
 
 
@@ -115,16 +113,17 @@ def fetch_first_of_each(
             found.append(cursor.fetchone())
             if not cursor.nextset():
                 break
-        names = _NAMES.get(sql.text)
-        if names is None:
-            names = _NAMES[sql.text] = _names(cursor)
+        names = _names(sql.text, cursor)
     return [None if row is None else dict(zip(names, row, strict=True)) for row in found]
 
 
-def _names(cursor: Any) -> list[str]:
-    """The result's column names. Asked once per statement and kept: psycopg builds a
+def _names(text: str, cursor: Any) -> list[str]:
+    """The result's column names, read once per statement `text` and kept: psycopg builds a
     `Column` object per column each time `description` is read (70 of them per order)."""
-    return [column[0] for column in cursor.description]
+    names = _NAMES.get(text)
+    if names is None:
+        names = _NAMES[text] = [column[0] for column in cursor.description]
+    return names
 
 
 @dataclass(frozen=True)
@@ -345,9 +344,12 @@ class _Group:
     on_conflict: str  # an ON CONFLICT clause for the INSERT, or ""
 
 
+_GroupKey = tuple[Table, tuple[str, ...], str]  # table, columns, ON CONFLICT clause
+
+
 @dataclass
 class _Deferred:
-    groups: dict[tuple[Table, tuple[str, ...], str], _Group]
+    groups: dict[_GroupKey, _Group]
     # What to raise when the database refuses a table's rows, by table name.
     conflicts: dict[str, Callable[[IntegrityError], Exception]]
 
@@ -414,26 +416,10 @@ def write_deferred(connection: Connection) -> None:
     deferred: _Deferred | None = connection.info.get(_DEFERRED)
     if deferred is None or not deferred.groups:
         return
-    groups = list(deferred.groups.values())
-    deferred.groups.clear()
     dialect = connection.dialect
-    quote = dialect.identifier_preparer
-    inserts = []
-    arguments = []
-    for group in groups:
-        table = quote.format_table(group.table)
-        columns = ", ".join(quote.quote(key) for key in group.keys)
-        inserts.append(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "
-            f"json_populate_recordset(NULL::{table}, %s::json){group.on_conflict}"
-        )
-        arguments.append(_json_rows(group, dialect))
-    *first, last = inserts
-    text = (
-        "WITH " + ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(first)) + " " + last
-        if first
-        else last
-    )
+    text = _deferred_text(tuple(deferred.groups), dialect)
+    arguments = [_json_rows(group, dialect) for group in deferred.groups.values()]
+    deferred.groups.clear()
     try:
         with _cursor(connection, text, arguments) as cursor:
             cursor.execute(text, arguments)
@@ -443,6 +429,28 @@ def write_deferred(connection: Connection) -> None:
         if convert is None:
             raise
         raise convert(exc) from None
+
+
+_DEFERRED_TEXTS: dict[tuple[_GroupKey, ...], str] = {}  # a handful: one per kind of commit
+
+
+def _deferred_text(groups: tuple[_GroupKey, ...], dialect: Dialect) -> str:
+    """The one statement for these groups of rows, built once per set of groups."""
+    text = _DEFERRED_TEXTS.get(groups)
+    if text is None:
+        quote = dialect.identifier_preparer
+        inserts = []
+        for table_, keys, on_conflict in groups:
+            table = quote.format_table(table_)
+            columns = ", ".join(quote.quote(key) for key in keys)
+            inserts.append(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "
+                f"json_populate_recordset(NULL::{table}, %s::json){on_conflict}"
+            )
+        *first, last = inserts
+        ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(first))
+        text = _DEFERRED_TEXTS[groups] = f"WITH {ctes} {last}" if first else last
+    return text
 
 
 # Per table and columns written (PostgreSQL's, the only dialect that defers).

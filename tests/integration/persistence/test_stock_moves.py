@@ -13,11 +13,17 @@ KEY = ("SKU-1", "DAL-01")
 
 
 def _stock(factory: UowFactory, **fields: object) -> UowFactory:
+    _rows(factory, fields)
+    return factory
+
+
+def _rows(factory: UowFactory, *rows: dict[str, object]) -> None:
+    """Stock rows with nothing reserved, held back or fenced unless `rows` say so."""
     values: dict[str, object] = {"reserved": 0, "safety_stock": 0, "channel_allocations": {}}
     with factory() as uow:
-        uow.stock.add(b.a_stock(**{**values, **fields}))
+        for fields in rows:
+            uow.stock.add(b.a_stock(**{**values, **fields}))
         uow.commit()
-    return factory
 
 
 def _load(factory: UowFactory) -> Stock:
@@ -218,14 +224,6 @@ def test_stock_is_found_by_sku_skus_and_location(uow_factory: UowFactory) -> Non
             ("C", "Z"),
         }
         assert {s.sku for s in uow.stock.for_location("X")} == {"A", "B"}
-
-
-def _rows(factory: UowFactory, *rows: dict[str, object]) -> None:
-    with factory() as uow:
-        for fields in rows:
-            values = {"reserved": 0, "safety_stock": 0, "channel_allocations": {}}
-            uow.stock.add(b.a_stock(**{**values, **fields}))
-        uow.commit()
 
 
 def _reserved(factory: UowFactory, moves: list[tuple[str, str, int]]) -> list[int]:
