@@ -97,24 +97,17 @@ def execute(statement: Executable, connection: Connection, rows: Sequence[Row]) 
             cursor.executemany(sql.text, arguments)
 
 
-def fetch_first_of_each(
-    statement: Executable, connection: Connection, rows: Sequence[Row]
-) -> list[Row | None]:
-    """PostgreSQL: run `statement` once per row of parameters, all in one round trip
-    (psycopg pipelines an executemany), in the order given; the first row each returned,
-    None where one returned none."""
+def fetch_returned(statement: Executable, connection: Connection, params: Row) -> list[Row]:
+    """Run a statement with RETURNING (built once and kept, as for `fetch_one`); every row it
+    returned, by column name."""
     write_deferred(connection)
     sql = compiled(statement, connection.dialect)
-    arguments = [sql.arguments(row) for row in rows]
-    found: list[Any] = []
+    arguments = sql.arguments(params)
     with _cursor(connection, sql.text, arguments) as cursor:
-        cursor.executemany(sql.text, arguments, returning=True)
-        while True:
-            found.append(cursor.fetchone())
-            if not cursor.nextset():
-                break
+        cursor.execute(sql.text, arguments)
+        found = cursor.fetchall()
         names = _names(sql.text, cursor)
-    return [None if row is None else dict(zip(names, row, strict=True)) for row in found]
+    return [dict(zip(names, row, strict=True)) for row in found]
 
 
 def _names(text: str, cursor: Any) -> list[str]:

@@ -16,12 +16,14 @@ from sqlalchemy import (
     Update,
     bindparam,
     case,
+    column,
     func,
     insert,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.adapters import driver, orm
@@ -141,34 +143,42 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         return True
 
     def try_reserve_all(self, moves: Sequence[tuple[str, str, int]], channel: str | None) -> bool:
-        """On PostgreSQL, an order's reservations in one round trip: psycopg pipelines the
-        conditional UPDATEs, which the server still runs one after another in the order
-        given, so rows are locked in the caller's order as before. Every move is sent even
-        when an earlier one is refused; the caller rolls them all back then."""
+        """On PostgreSQL, an order's reservations as one statement: it locks the rows in
+        (sku, location) order first, whatever order the moves come in (so two orders taking
+        the same rows cannot deadlock), then applies each move's condition to the row as it
+        stands once locked, as `try_reserve` does. Moves of the same row are summed: all of
+        them hold exactly when their total does. False when any is refused; the caller then
+        rolls back."""
         connection = self.connection()
         if len(moves) < 2 or connection.dialect.name != "postgresql":
             return super().try_reserve_all(moves, channel)
-        for _sku, _code, quantity in moves:
+        wanted: dict[tuple[str, str], int] = {}
+        for sku, code, quantity in moves:
             _positive(quantity)
-        for sku, code, _quantity in moves:
-            self.flush_one((sku, code))
-        statement = _RESERVE_FOR_ANYONE if channel is None else _RESERVE_FOR_CHANNEL
-        given = {} if channel is None else {"b_channel": channel}
-        params = [
-            {"b_sku": sku, "b_loc": code, "b_q": quantity, **given} for sku, code, quantity in moves
-        ]
+            wanted[(sku, code)] = wanted.get((sku, code), 0) + quantity
+        for key in wanted:
+            self.flush_one(key)
+        statement = _RESERVE_ALL_FOR_ANYONE if channel is None else _RESERVE_ALL_FOR_CHANNEL
+        params: dict[str, Any] = {
+            "b_skus": [sku for sku, _code in wanted],
+            "b_locs": [code for _sku, code in wanted],
+            "b_qs": list(wanted.values()),
+        }
+        if channel is not None:
+            params["b_channel"] = channel
         try:
-            rows = driver.fetch_first_of_each(statement, connection, params)
+            rows = driver.fetch_returned(statement, connection, params)
         except OperationalError as exc:
             if not _lock_cycle(exc):
                 raise
-            raise self._lock_cycle_conflict((moves[0][0], moves[0][1])) from None
-        for (sku, code, quantity), row in zip(moves, rows, strict=True):
-            if row is None:
-                return False
-            self._sync((sku, code), row)
+            raise self._lock_cycle_conflict(min(wanted)) from None
+        if len(rows) != len(wanted):
+            return False  # a row refused its move (or is missing)
+        for row in rows:
+            key = (row["sku"], row["location_code"])
+            self._sync(key, row)
             if channel is not None:
-                self._consume_allocation((sku, code), row, quantity, channel)
+                self._consume_allocation(key, row, wanted[key], channel)
         return True
 
     def _consume_allocation(
@@ -299,6 +309,8 @@ _s = orm.stock.c
 _a = orm.stock_allocations.c
 _Q = bindparam("b_q", type_=Integer())
 _DELTA = bindparam("b_delta", type_=Integer())
+# What a move hands back: the row's counters as they now stand (`SqlStock._sync`).
+_RETURNED = (_s.on_hand, _s.reserved, _s.safety_stock, _s.reorder_point, _s.version)
 
 
 def _fenced_for_others(*, all_channels: bool) -> Any:
@@ -319,7 +331,7 @@ def _conditional(condition: Any, **values: Any) -> Update:
         update(orm.stock)
         .where(_s.sku == bindparam("b_sku"), _s.location_code == bindparam("b_loc"), condition)
         .values(version=_s.version + 1, **values)
-        .returning(_s.on_hand, _s.reserved, _s.safety_stock, _s.reorder_point, _s.version)
+        .returning(*_RETURNED)
     )
 
 
@@ -344,6 +356,49 @@ _OWN_ALLOCATION = (
 _RESERVE_FOR_CHANNEL = _conditional(
     _FREE - _fenced_for_others(all_channels=False) >= _Q, reserved=_s.reserved + _Q
 ).returning(_OWN_ALLOCATION)
+
+
+def _reserve_all(*, for_channel: bool) -> Update:
+    """Several reservations in one UPDATE (`SqlStock.try_reserve_all`): the rows are locked
+    in (sku, location) order by a materialised CTE before the UPDATE touches any, the
+    quantities come as arrays (one statement text, prepared once, whatever the count)."""
+    wanted = (
+        func.unnest(
+            bindparam("b_skus", type_=ARRAY(String())),
+            bindparam("b_locs", type_=ARRAY(String())),
+            bindparam("b_qs", type_=ARRAY(Integer())),
+        )
+        .table_valued(
+            column("sku", String()), column("location_code", String()), column("q", Integer())
+        )
+        .render_derived(name="wanted")
+    )
+    locked = (
+        select(_s.sku, _s.location_code, wanted.c.q)
+        .join(wanted, (_s.sku == wanted.c.sku) & (_s.location_code == wanted.c.location_code))
+        .order_by(_s.sku, _s.location_code)
+        .with_for_update(of=orm.stock)
+        .cte("locked")
+        .prefix_with("MATERIALIZED")
+    )
+    fenced = _fenced_for_others(all_channels=not for_channel)
+    returned: list[Any] = [_s.sku, _s.location_code, *_RETURNED]
+    if for_channel:
+        returned.append(_OWN_ALLOCATION)
+    return (
+        update(orm.stock)
+        .where(
+            _s.sku == locked.c.sku,
+            _s.location_code == locked.c.location_code,
+            _FREE - fenced >= locked.c.q,
+        )
+        .values(version=_s.version + 1, reserved=_s.reserved + locked.c.q)
+        .returning(*returned)
+    )
+
+
+_RESERVE_ALL_FOR_ANYONE = _reserve_all(for_channel=False)
+_RESERVE_ALL_FOR_CHANNEL = _reserve_all(for_channel=True)
 _RELEASE = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q)
 _CONSUME = _conditional(_s.reserved >= _Q, reserved=_s.reserved - _Q, on_hand=_s.on_hand - _Q)
 _ADJUST = _conditional(_s.on_hand + _DELTA >= _s.reserved, on_hand=_s.on_hand + _DELTA)

@@ -174,3 +174,47 @@ def test_editing_a_stock_row_that_a_reservation_moved_meanwhile_is_a_conflict(
         assert saved is not None
         assert (saved.reserved, saved.safety_stock) == (4, 0)
     engine.dispose()
+
+
+def test_orders_taking_the_same_rows_together_in_any_order_never_deadlock_or_oversell(
+    sql_uow_factory: UowFactory,
+) -> None:
+    """Each thread reserves a unit of all four rows at once, naming them in its own
+    shuffled order, until the stock runs out: the rows are locked in one order whatever
+    the order given, so no pair of orders waits on each other and every unit is counted."""
+    rows = [("A", "DAL-01"), ("B", "DAL-01"), ("C", "RNO-02"), ("D", "RNO-02")]
+    units = 120
+    with sql_uow_factory() as uow:
+        for sku, code in rows:
+            uow.stock.add(Stock(sku, code, on_hand=units))
+        uow.commit()
+    start = threading.Barrier(8)
+    orders: list[int] = []
+    errors: list[BaseException] = []
+
+    def shopper(seed: int) -> None:
+        rng = random.Random(seed)
+        granted = 0
+        try:
+            start.wait()
+            while True:
+                moves = [(sku, code, 1) for sku, code in rng.sample(rows, len(rows))]
+                with sql_uow_factory() as uow:
+                    if not uow.stock.try_reserve_all(moves, None):
+                        break
+                    uow.commit()
+                granted += 1
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+        orders.append(granted)
+
+    threads = [threading.Thread(target=shopper, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sum(orders) == units
+    with sql_uow_factory() as uow:
+        assert [s.reserved for s in uow.stock.for_skus(["A", "B", "C", "D"])] == [units] * 4

@@ -273,3 +273,17 @@ def test_reservations_taken_together_report_a_refusal_anywhere_among_them(
         uow.rollback()
 
     assert _reserved(uow_factory, moves) == [0, 0, 0]
+
+
+def test_moves_of_the_same_row_taken_together_are_granted_only_if_their_total_is_free(
+    uow_factory: UowFactory,
+) -> None:
+    _rows(uow_factory, {"sku": "SKU-1", "location_code": "DAL-01", "on_hand": 6})
+    with uow_factory() as uow:
+        assert not uow.stock.try_reserve_all([("SKU-1", "DAL-01", 4), ("SKU-1", "DAL-01", 3)], None)
+        uow.rollback()
+    with uow_factory() as uow:
+        assert uow.stock.try_reserve_all([("SKU-1", "DAL-01", 4), ("SKU-1", "DAL-01", 2)], None)
+        uow.commit()
+
+    assert _reserved(uow_factory, [("SKU-1", "DAL-01", 0)]) == [6]
