@@ -30,7 +30,7 @@ def outbox_row(event: Event, now: datetime) -> dict[str, Any]:
     order_id = getattr(event, "order_id", None)
     return {
         "name": event.name,
-        "payload": event.payload(),
+        "payload": event.field_values(),  # serialised within this commit: no copy needed
         "partition_key": order_id if isinstance(order_id, str) else None,
         "created_at": now,
         "published_at": None,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine, select
 
@@ -9,7 +13,7 @@ from engine.adapters import orm
 from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.errors import Conflict
-from engine.domain.events import StockAdjusted
+from engine.domain.events import Event, StockAdjusted
 from engine.domain.orders import OrderStatus
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
@@ -89,3 +93,23 @@ def test_a_commit_that_fails_writes_neither_the_change_nor_its_events(postgres_u
         order = uow.orders.get("O-1")
         assert order is not None and order.status is OrderStatus.CANCELLED
     db_engine.dispose()
+
+
+@dataclasses.dataclass(frozen=True)
+class Nested(Event):
+    name = "test.nested"
+    lines: Any
+    detail: Any
+
+
+def test_an_events_nested_data_is_stored_as_its_payload_whatever_it_holds(
+    sql_uow_factory: UowFactory, db_engine: Engine
+) -> None:
+    event = Nested([{"sku": "A", "qty": 2}, ("B", 1.5)], {"tags": ["x"], "n": None, "ok": True})
+    with sql_uow_factory() as uow:
+        uow.record(event)
+        uow.commit()
+
+    [row] = _outbox(db_engine)
+
+    assert row["payload"] == json.loads(json.dumps(event.payload()))
