@@ -73,8 +73,28 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         """Every row of these SKUs with its allocations, in one JOINed query: this is the
         pipeline's read of an order's stock, and a second round trip for the (mostly absent)
         allocations cost as much as the rows themselves."""
+        result = []
+        for key, (row, allocations) in self._rows_of(skus).items():
+            if key not in self._loaded:
+                item = self.build(row, allocations)
+                self._loaded[key] = (item, self.dump(item))
+            result.append(self._track(self._loaded[key][0]))
+        return result
+
+    def read_for_skus(self, skus: Sequence[str]) -> Sequence[Stock]:
+        """As `for_skus`, but the rows are built and not held for change tracking: a dozen or
+        more per order that the pipeline only reads, each of which was dumped once when read
+        and again, to compare, at commit. A row this transaction already holds is given as
+        held."""
+        return [
+            self._loaded[key][0] if key in self._loaded else self.build(row, allocations)
+            for key, (row, allocations) in self._rows_of(skus).items()
+        ]
+
+    def _rows_of(self, skus: Sequence[str]) -> dict[tuple[str, str], tuple[Row, list[Row]]]:
+        """The rows of these SKUs with their allocation rows, by key, in key order."""
         if not skus:
-            return []
+            return {}
         self.flush()
         rows = driver.fetch_all(
             _STOCK_WITH_ALLOCATIONS, self.connection(), {"b_skus": list(dict.fromkeys(skus))}
@@ -86,13 +106,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
                 found[key] = ({c.name: r[c.name] for c in orm.stock.c}, [])
             if r["a_channel"] is not None:
                 found[key][1].append({c.name: r[f"a_{c.name}"] for c in _ALLOCATION_COLUMNS})
-        result = []
-        for key, (row, allocations) in found.items():
-            if key not in self._loaded:
-                item = self.build(row, allocations)
-                self._loaded[key] = (item, self.dump(item))
-            result.append(self._track(self._loaded[key][0]))
-        return result
+        return found
 
     def for_location(self, location_code: str) -> Sequence[Stock]:
         return self._query(self.table.c.location_code == location_code)

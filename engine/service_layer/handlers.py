@@ -253,7 +253,7 @@ def decide(
     def inbound() -> list[InboundSupply]:
         return [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
 
-    stock = uow.stock.for_skus(skus)
+    stock = uow.stock.read_for_skus(skus)
     stocked = sorted({row.location_code for row in stock})
     # The Decider looks a location up only to screen one that stocks a line, or to drop-ship
     # from a product's vendor: load those, not the whole network (every location was read

@@ -123,6 +123,12 @@ class StockRepository(Repository[tuple[str, str], Stock]):
     @abc.abstractmethod
     def for_skus(self, skus: Sequence[str]) -> Sequence[Stock]: ...
 
+    def read_for_skus(self, skus: Sequence[str]) -> Sequence[Stock]:
+        """Every row of these SKUs as it stands in this transaction, to read only: a store
+        need not track what this returns for changes, so change rows got through `get` or
+        `for_skus` instead. The pipeline's read of an order's stock, for the Decider's view."""
+        return self.for_skus(skus)
+
     @abc.abstractmethod
     def for_location(self, location_code: str) -> Sequence[Stock]: ...
 

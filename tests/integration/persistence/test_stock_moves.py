@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from engine.domain.errors import InvalidQuantity, NotFound
@@ -287,3 +289,51 @@ def test_moves_of_the_same_row_taken_together_are_granted_only_if_their_total_is
         uow.commit()
 
     assert _reserved(uow_factory, [("SKU-1", "DAL-01", 0)]) == [6]
+
+
+def test_the_pipelines_read_of_an_orders_stock_shows_the_rows_as_this_transaction_has_them(
+    uow_factory: UowFactory,
+) -> None:
+    _rows(
+        uow_factory,
+        {"sku": "SKU-1", "location_code": "DAL-01", "on_hand": 10},
+        {
+            "sku": "SKU-1",
+            "location_code": "RNO-02",
+            "on_hand": 7,
+            "channel_allocations": {"web": 2},
+        },
+        {"sku": "SKU-2", "location_code": "DAL-01", "on_hand": 3},
+        {"sku": "SKU-9", "location_code": "DAL-01", "on_hand": 1},
+    )
+    with uow_factory() as uow:
+        held = uow.stock.get(("SKU-2", "DAL-01"))
+        assert held is not None
+        held.safety_stock = 2  # not yet written
+        assert uow.stock.try_reserve("SKU-1", "DAL-01", 4, None)
+
+        read = uow.stock.read_for_skus(["SKU-1", "SKU-2"])
+        tracked = uow.stock.for_skus(["SKU-1", "SKU-2"])
+
+        def seen(rows: Sequence[Stock]) -> list[tuple[object, ...]]:
+            return sorted(
+                (
+                    s.sku,
+                    s.location_code,
+                    s.on_hand,
+                    s.reserved,
+                    s.safety_stock,
+                    dict(s.channel_allocations),
+                )
+                for s in rows
+            )
+
+        assert (
+            seen(read)
+            == seen(tracked)
+            == [
+                ("SKU-1", "DAL-01", 10, 4, 0, {}),
+                ("SKU-1", "RNO-02", 7, 0, 0, {"web": 2}),
+                ("SKU-2", "DAL-01", 3, 0, 2, {}),
+            ]
+        )
