@@ -69,7 +69,27 @@ same code measured 5.2 ms of server CPU per order in the third session's quiet h
 in the fourth's, and this session's code 7.0-8.7 ms within one hour. Compare runs taken back
 to back, not across days.
 
-**What changed (2026-11-22, fifth session)**, measured back to back on PostgreSQL, two
+**What changed (2026-11-22, sixth session)**: an order makes 9 round trips to PostgreSQL,
+not 10, and its own Python work is about a sixth cheaper. Measured back to back against the
+session's starting code (29e1e47), alternately: the order path without HTTP (the message
+bus in one thread, 3 x 400 orders per run, the least of each run) 3.2-3.9 ms of CPU per
+order against 3.0-3.6 (0.86x on the means of six pairs); through HTTP at a steady 100
+orders/s (two server processes, 15 s, six pairs) server CPU 4.4-5.8 ms per order against
+3.9-6.1, 0.92x on the means, 0.89x leaving out the first pair, taken as the machine slowed;
+PostgreSQL's CPU per order unchanged (2.2-2.7 ms against 2.2-3.1). What went:
+- the pool's pre-ping: a connection is pinged only when it sat idle for over a second
+  (`database.PING_AFTER_IDLE_SECONDS`), not on every checkout, so a busy server no longer
+  pays a round trip per order to learn that a connection used a moment ago still works;
+- an order's reservations are one UPDATE, not a pipeline of one per row: a materialised CTE
+  locks the rows in (sku, location) order first, so concurrent orders still cannot deadlock;
+  psycopg's pipeline machinery had cost more client CPU than the five UPDATEs;
+- the Decider's stock rows are read for reading only (`StockRepository.read_for_skus`), not
+  held for change tracking: each was dumped when read and again at commit to find no change;
+- JSON columns are read by orjson where it reads them as the json module does (long
+  integers, NaN and Infinity still go to the json module);
+- the outbox rows are written from the events' values as they are, not from a deep copy.
+
+**Fifth session**, measured back to back on PostgreSQL, two
 server processes, the code at the start of the session (0b2d795) against this one (10 s
 phases, alternately, two runs each): orders 113-115 req/s against 145; server CPU 9.6 ms per
 order against 7.1; PostgreSQL's 3.4-3.7 ms against 3.2; closed-loop p99 140-144 ms against
@@ -91,23 +111,30 @@ driver's cursor; the Decider a quarter cheaper; the bench analyses the tables it
 
 **Latency, and the target.** With 8 closed-loop clients p99 is queueing at saturation: each
 request waits behind the others in its process (p50 is about 8 / req/s). The open-loop rows
-are the target's own question. Across nine runs of this code (PostgreSQL, two processes),
-offered 0.25x the ceiling, p99 stayed within 50 ms in five (31-46 ms) and not in four (64,
-106 and 170 ms, and one where the machine slowed mid-run and the server fell behind; the
-table above is the 106 ms run), with the closed loop at 0.29-0.34x the ceiling. **So the
-target is met in most runs but not reliably**: 0.25x the ceiling is about 85% of what the
-server carries, where p99 swings with the machine's moments; it needs about 15% more
-capacity, so that 0.25x is a load carried with room to spare. (The ceiling moves too: when
-the machine is faster, the load generator gets more of the two cores and the ceiling, and
-with it the target rate, rises.)
+are the target's own question. **The target is not met reliably.** In the fifth session,
+five of nine runs kept p99 within 50 ms offered 0.25x the ceiling (31-46 ms), four did not
+(64-170 ms). In the sixth session's hours the machine's speed moved more than the code did:
+the ceiling read 409-712 req/s from one run to the next, and where it was measured in a fast
+moment and the orders in a slow one, 0.25x of it was more than the server could carry then
+and the open loop fell behind (p99 from 0.2 to 10 s). Of nine runs of the starting code,
+four fell behind, four kept p99 at 53-102 ms and one within 50 ms (33 ms); of eight of
+this code, four fell behind, three kept 58-110 ms and one within 50 ms (31 ms); the table
+above is the 110 ms run. The closed loop carried 0.23-0.47x the ceiling. 0.25x is about
+80-85% of what two cores carry with the load generator and PostgreSQL on them; the target
+needs the server's cost per order a further fifth to a quarter lower (about a tenth came
+off this session), so that 0.25x is a load carried with room to spare. (The ceiling moves
+too: when the machine is faster, the load generator gets more of the two cores and the
+ceiling, and with it the target rate, rises.)
 
 **Where the rest goes.** Of the server's CPU per order, about a quarter is HTTP, FastAPI and
-pydantic on the event loop and the hand-off to the thread pool; psycopg's own Python is about
-a sixth (ten round trips); the Decider about an eighth; loading and building entities,
-the response, events, traces and audit rows the rest. PostgreSQL's time per order is
-mostly the one INSERT statement (a third: index entries and foreign-key checks for about
-forty rows), the COMMIT's WAL flush (a fifth), the five stock UPDATEs and the stock read
-(which scans the bench's 600 stock rows: the planner prefers that to the index at this size).
+pydantic on the event loop and the hand-off to the thread pool (the parse-only ceiling
+route alone costs 0.7-1.3 ms); psycopg's own Python is about a sixth (nine round trips:
+BEGIN, five reads, the reservations, the INSERT, COMMIT); the Decider about a sixth;
+loading and building entities, the response, events, traces and audit rows the rest, each
+a few percent. PostgreSQL's time per order is mostly the one INSERT statement (a third:
+index entries and foreign-key checks for about forty rows), the reservations' UPDATE
+(a quarter) and the COMMIT's WAL flush (a fifth), then the stock read (which scans the
+bench's 600 stock rows: the planner prefers that to the index at this size).
 
 **SQLite** has one writer at a time. Its transactions used to queue in SQLite's busy handler,
 which sleeps in steps of up to 100 ms while the lock is free most of that time: p99 739 ms at

@@ -448,7 +448,7 @@ def report(
         "itself is a fixed number of statements "
         "per order: one query each for the order, its products, its stock, the customer, the "
         "locations and the capacity counts of the locations that stock it, one conditional "
-        "UPDATE per reserved line (on PostgreSQL all sent in one round trip), and one "
+        "UPDATE per reserved line (on PostgreSQL one UPDATE for them all), and one "
         "multi-row INSERT per table written (on PostgreSQL all of them one statement at "
         "commit). Every location that stocks a line is loaded and translated per order (the "
         "500-location rows).",
