@@ -77,7 +77,7 @@ def order_lines(
     validation then rejects by name). A line naming a kit becomes one line per component
     (`<line>.<n>`): a kit has no stock of its own, so sourcing, reservation and shipping
     work on what actually sits on the shelves."""
-    products = uow.products.get_many(data.sku for data in lines)
+    products = uow.products.read_many(data.sku for data in lines)
     built = []
     for number, data in enumerate(lines, start=start):
         product = products.get(data.sku)
@@ -99,7 +99,7 @@ def _kit_lines(
     catalogue prices, so the order's total (which rules read) and refunds per line still
     add up to what the customer paid for the kit."""
     components = sorted(kit.kit_components.items())
-    known = uow.products.get_many(sku for sku, _units in components)
+    known = uow.products.read_many(sku for sku, _units in components)
     weights = {sku: known[sku].price if sku in known else Decimal(0) for sku, _ in components}
     if sum(weights.values()) <= 0:
         weights = {sku: Decimal(1) for sku, _ in components}  # no prices: share evenly
@@ -248,7 +248,7 @@ def decide(
     """Load what the Decider needs for one order and ask it (no writes). `validated`: the
     order was accepted before and this is its remainder (see `Decider.decide`)."""
     skus = sorted({line.sku for line in order.lines})
-    products = uow.products.get_many(skus)
+    products = uow.products.read_many(skus)
 
     def inbound() -> list[InboundSupply]:
         return [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
@@ -259,7 +259,7 @@ def decide(
     # from a product's vendor: load those, not the whole network (every location was read
     # and translated on every order).
     vendors = {p.dropship_vendor for p in products.values() if p.dropship_vendor}
-    locations = uow.locations.get_many(sorted({*stocked, *vendors}))
+    locations = uow.locations.read_many(sorted({*stocked, *vendors}))
     return decider.decide(
         order,
         uow.customers.get(order.customer_id),

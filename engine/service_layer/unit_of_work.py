@@ -65,6 +65,12 @@ class Repository(abc.ABC, Generic[K, T]):
                 found[key] = item
         return found
 
+    def read_many(self, keys: Iterable[K]) -> dict[K, T]:
+        """As `get_many`, to read only: a store need not track what this returns for changes,
+        so change entities got through `get` or `get_many` instead. For the catalogue and the
+        network an order is decided against, which the pipeline never changes."""
+        return self.get_many(keys)
+
     @abc.abstractmethod
     def _add(self, item: T) -> None: ...
 
