@@ -7,6 +7,7 @@ migrations run on both databases, so the differences are all configured here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -283,10 +284,8 @@ def loads(data: str | bytes) -> Any:
     else:
         exact = _LONG_DIGITS_BYTES.search(data) is None
     if exact:
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):  # NaN, Infinity: json reads them
             return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
     return json.loads(data)
 
 

@@ -74,14 +74,8 @@ def compiled(statement: Executable, dialect: Dialect, keys: tuple[str, ...] = ()
 
 def fetch_one(statement: Executable, connection: Connection, params: Row) -> Row | None:
     """Run `statement`; the first row it returned (by column name), None when none."""
-    write_deferred(connection)
-    sql = compiled(statement, connection.dialect)
-    arguments = sql.arguments(params)
-    with _cursor(connection, sql.text, arguments) as cursor:
-        cursor.execute(sql.text, arguments)
-        found = cursor.fetchone()
-        names = _names(sql.text, cursor)
-    return None if found is None else dict(zip(names, found, strict=True))
+    found = _fetched(statement, connection, params, first_only=True)
+    return found[0] if found else None
 
 
 def execute(statement: Executable, connection: Connection, rows: Sequence[Row]) -> None:
@@ -100,12 +94,18 @@ def execute(statement: Executable, connection: Connection, rows: Sequence[Row]) 
 def fetch_returned(statement: Executable, connection: Connection, params: Row) -> list[Row]:
     """Run a statement with RETURNING (built once and kept, as for `fetch_one`); every row it
     returned, by column name."""
+    return _fetched(statement, connection, params, first_only=False)
+
+
+def _fetched(
+    statement: Executable, connection: Connection, params: Row, *, first_only: bool
+) -> list[Row]:
     write_deferred(connection)
     sql = compiled(statement, connection.dialect)
     arguments = sql.arguments(params)
     with _cursor(connection, sql.text, arguments) as cursor:
         cursor.execute(sql.text, arguments)
-        found = cursor.fetchall()
+        found = cursor.fetchmany(1) if first_only else cursor.fetchall()
         names = _names(sql.text, cursor)
     return [dict(zip(names, row, strict=True)) for row in found]
 

@@ -154,9 +154,16 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         return {}
 
     # -- the Repository interface -------------------------------------------------------------
+    def _held(self, key: K) -> T | None:
+        """The entity of `key` this transaction holds: pending insert, or loaded."""
+        found = self._new.get(key)
+        if found is None and key in self._loaded:
+            found = self._loaded[key][0]
+        return found
+
     def _add(self, item: T) -> None:
         key = self.key_of(item)
-        known = self._new.get(key) or (self._loaded[key][0] if key in self._loaded else None)
+        known = self._held(key)
         if known is item:
             return  # adding what this transaction already holds changes nothing
         if known is not None:
@@ -164,10 +171,9 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self._new[key] = item
 
     def _get(self, key: K) -> T | None:
-        if key in self._new:
-            return self._new[key]
-        if key in self._loaded:
-            return self._loaded[key][0]
+        held = self._held(key)
+        if held is not None:
+            return held
         values = key if isinstance(key, tuple) else (key,)
         params = {f"k_{c}": v for c, v in zip(self.key_columns, values, strict=True)}
         # No flush: the row with this key is neither pending insert (checked above) nor held,
@@ -184,7 +190,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         found: dict[K, T] = {}
         missing = []
         for key in wanted:
-            held = self._new.get(key) or (self._loaded[key][0] if key in self._loaded else None)
+            held = self._held(key)
             if held is not None:
                 found[key] = self._track(held)
             else:
@@ -207,9 +213,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         found: dict[K, T] = {}
         missing = []
         for key in wanted:
-            held = self._new.get(key)
-            if held is None and key in self._loaded:
-                held = self._loaded[key][0]
+            held = self._held(key)
             if held is None:
                 held = self._read.get(key)
             if held is not None:
