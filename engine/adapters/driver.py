@@ -323,7 +323,10 @@ def _multi_insert(table: Table, keys: tuple[str, ...], count: int) -> Any:
 # cache of converted queries) and a few hundred parameters for it to adapt one by one: a fifth
 # of the server's CPU per order. Held until the commit, they go as one statement: each
 # table's rows are one JSON parameter, unpacked by the database into the table's own row type
-# (`json_populate_recordset`), each table's INSERT a data-modifying CTE of one statement.
+# (`jsonb_populate_recordset`), each table's INSERT a data-modifying CTE of one statement.
+# jsonb, not json: from json text each row's nested values (a trace's detail, an event's
+# payload) are cut out as text and parsed again by their column's jsonb input, from jsonb
+# they are handed over as parsed, about a twentieth of the statement's cost.
 # Foreign keys are checked at the end of the statement, so a child table may come before its
 # parent. The statement's text depends only on which tables and columns are written, so
 # psycopg prepares it once per connection and PostgreSQL plans it once.
@@ -438,7 +441,7 @@ def _deferred_text(groups: tuple[_GroupKey, ...], dialect: Dialect) -> str:
             columns = ", ".join(quote.quote(key) for key in keys)
             inserts.append(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "
-                f"json_populate_recordset(NULL::{table}, %s::json){on_conflict}"
+                f"jsonb_populate_recordset(NULL::{table}, %s::jsonb){on_conflict}"
             )
         *first, last = inserts
         ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(first))
@@ -451,7 +454,7 @@ _CONVERTERS: dict[tuple[Table, tuple[str, ...]], list[tuple[str, Callable[[Any],
 
 
 def _json_rows(group: _Group, dialect: Dialect) -> str:
-    """`group`'s rows as the JSON array `json_populate_recordset` reads: each value as its
+    """`group`'s rows as the JSON array `jsonb_populate_recordset` reads: each value as its
     column's own type prepares it for the database (UTC timestamps, ...), binary as the
     hex text PostgreSQL reads as bytea, then as the engine serialises JSON columns (dates
     and times in ISO 8601, decimals as exact strings)."""
