@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import threading
 import time as clock
+from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -124,10 +126,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-def _session_options(url: URL) -> str:
-    """libpq's `options` for a session: the URL's own, then `PLANNER_SETTINGS` it does not set.
-    Sent with the connection's start-up packet, so they cost no round trip."""
-    given = url.query.get("options", "")
+def _session_options(url: URL, environment: Mapping[str, str] = os.environ) -> str:
+    """libpq's `options` for a session: the URL's own (or, as libpq would take them when the
+    URL has none, $PGOPTIONS), then `PLANNER_SETTINGS` they do not set. Sent with the
+    connection's start-up packet, so they cost no round trip."""
+    given = url.query.get("options") or environment.get("PGOPTIONS", "")
     own = " ".join(given) if isinstance(given, tuple) else given
     added = [f"-c {name}={value}" for name, value in PLANNER_SETTINGS.items() if name not in own]
     return " ".join(part for part in (own, *added) if part)
