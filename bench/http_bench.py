@@ -139,19 +139,19 @@ five of nine runs kept p99 within 50 ms offered 0.25x the ceiling (31-46 ms), fo
 the ceiling read 409-712 req/s from one run to the next, and where it was measured in a fast
 moment and the orders in a slow one, 0.25x of it was more than the server could carry then
 and the open loop fell behind (p99 from 0.2 to 10 s). Of nine runs of the starting code,
-four fell behind, four kept p99 at 53-102 ms and one within 50 ms (33 ms); of eight of
-the sixth session's code, four fell behind, three kept 58-110 ms and one within 50 ms (31 ms); the table
-above was a 110 ms run. In the seventh session's hours the machine was slower still (the
-ceiling read 327-531 req/s, server CPU per order 5-9 ms): of nine runs of this code, three
-kept p99 within 50 ms offered 0.25x the ceiling (22, 39, 40 ms), five did not (51, 55,
-123, 155, 203 ms) and one fell behind (the table above, 7.1 s); of three of the starting
-code run alternately with them, one did (39 ms), one kept 78 ms and one fell behind. The
-closed loop carried 0.23-0.47x the ceiling (0.26-0.40x in the seventh session's runs).
-0.25x is about 80-85% of what two cores carry with the load generator and PostgreSQL on them; the target
-needs the server's cost per order a further fifth to a quarter lower (about a tenth came
-off in the sixth session; the seventh took a quarter off PostgreSQL's share, not the
-server's), so that 0.25x is a load carried with room to spare. (The ceiling moves
-too: when the machine is faster, the load generator gets more of the two cores and the
+four fell behind, four kept p99 at 53-102 ms and one within 50 ms (33 ms); of eight of the
+sixth session's code, four fell behind, three kept 58-110 ms and one within 50 ms (31 ms);
+the table above was a 110 ms run. In the seventh session's hours the machine was slower
+still (the ceiling read 327-531 req/s, server CPU per order 5-9 ms): of nine runs of this
+code, three kept p99 within 50 ms offered 0.25x the ceiling (22, 39, 40 ms), five did not
+(51, 55, 123, 155, 203 ms) and one fell behind (the table above, 7.1 s); of three of the
+starting code run alternately with them, one did (39 ms), one kept 78 ms and one fell
+behind. The closed loop carried 0.23-0.47x the ceiling (0.26-0.40x in the seventh session's
+runs). 0.25x is about 80-85% of what two cores carry with the load generator and PostgreSQL
+on them; the target needs the server's cost per order a further fifth to a quarter lower
+(about a tenth came off in the sixth session; the seventh took a quarter off PostgreSQL's
+share, not the server's), so that 0.25x is a load carried with room to spare. (The ceiling
+moves too: when the machine is faster, the load generator gets more of the two cores and the
 ceiling, and with it the target rate, rises.)
 
 **Where the rest goes.** Of the server's CPU per order, about a quarter is HTTP, FastAPI and
