@@ -305,6 +305,17 @@ location_day_releases = Table(
     Column("released", Integer(), nullable=False),
 )
 
+# One row: a number every statement that writes `products` or `locations` raises, by trigger
+# (migration 0008), whoever runs it. The process-wide catalogue cache
+# (engine/adapters/catalogue_cache.py) answers a transaction only for the number that
+# transaction reads here, so it never serves what a read of the tables would not.
+catalogue_version = Table(
+    "catalogue_version",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("version", BigInteger(), nullable=False),
+)
+
 returns = Table(
     "returns",
     metadata,

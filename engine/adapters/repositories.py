@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from engine.adapters import driver, orm
+from engine.adapters import catalogue_cache, driver, orm
 from engine.adapters import translation as tr
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
@@ -108,6 +108,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     newest_first: ClassVar[bool] = False
     versioned: ClassVar[bool] = False
     child_table: ClassVar[Table | None] = None
+    # Kept per process by the session factory's catalogue cache (`read_many`).
+    catalogued: ClassVar[bool] = False
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -221,13 +223,31 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             else:
                 missing.append(key)
         if missing:
-            # No flush, as in `_get`: none of these keys is pending or held.
-            rows = driver.fetch_all(self._by_keys(), self.connection(), {"k_keys": missing})
-            children = self._children(missing) if self.child_table is not None else {}
-            for row in rows:
-                key = self._key_from_row(row)
-                found[key] = self._read[key] = self.build(row, children.get(key, []))
+            cache = catalogue_cache.cache_of(self.session) if self.catalogued else None
+            # A transaction that holds any of the table for change may have written it: it
+            # reads what it wrote, not what the process kept.
+            if cache is not None and not self._new and not self._loaded:
+                version = catalogue_cache.version_seen(self.session, self.connection())
+                kept = cache.get(version, self.table.name, missing)
+                found.update(kept)
+                self._read.update(kept)
+                missing = [key for key in missing if key not in kept]
+                fresh = self._read_rows(missing, found) if missing else {}
+                cache.put(version, self.table.name, fresh)
+            else:
+                self._read_rows(missing, found)
         return {key: found[key] for key in wanted if key in found}
+
+    def _read_rows(self, keys: list[K], found: dict[K, T]) -> dict[K, T]:
+        """`read_many`'s entities of `keys` from the database, into `found` and `_read`."""
+        # No flush, as in `_get`: none of these keys is pending or held.
+        rows = driver.fetch_all(self._by_keys(), self.connection(), {"k_keys": keys})
+        children = self._children(keys) if self.child_table is not None else {}
+        built = {}
+        for row in rows:
+            key = self._key_from_row(row)
+            built[key] = found[key] = self._read[key] = self.build(row, children.get(key, []))
+        return built
 
     @classmethod
     def _by_keys(cls) -> Select[Any]:
@@ -313,6 +333,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                 self._loaded[key] = (item, self._update(key, item, before, after))
 
     def _insert_new(self) -> None:
+        if self.catalogued:
+            catalogue_cache.lock_for_change(self.session, self.connection())
         dumped = {key: self.dump(item) for key, item in self._new.items()}
         now = datetime.now(UTC)
         rows = [self._stamp_insert(row, now) for row, _ in dumped.values()]
@@ -372,6 +394,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
 
         try:
             if changed:
+                if self.catalogued:
+                    catalogue_cache.lock_for_change(self.session, self.connection())
                 stmt = update(self.table).where(where).values(self._stamp_update(changed))
                 result = self._execute(stmt)
                 if self.versioned and result.rowcount == 0:
@@ -562,6 +586,7 @@ class _Simple(SqlRepository[K, T]):
 class SqlProducts(_Simple[str, Product], uow_api.ProductRepository):
     table, entity, key_columns, order_by = orm.products, "product", ("sku",), ("sku",)
     codec = (tr.product_row, tr.product_from)
+    catalogued = True
 
     def released_between(self, after: date, until: date) -> Sequence[Product]:
         c = self.table.c
@@ -571,6 +596,7 @@ class SqlProducts(_Simple[str, Product], uow_api.ProductRepository):
 class SqlLocations(_Simple[str, Location]):
     table, entity, key_columns, order_by = orm.locations, "location", ("code",), ("code",)
     codec = (tr.location_row, tr.location_from)
+    catalogued = True
 
 
 class SqlCustomers(_Simple[str, Customer]):

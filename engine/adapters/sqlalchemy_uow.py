@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.adapters import driver, orm
+from engine.adapters import catalogue_cache, driver, orm
 from engine.adapters import repositories as repos
 from engine.adapters.stock_repository import SqlStock
 from engine.domain.events import Event
@@ -22,8 +22,14 @@ from engine.service_layer.unit_of_work import UnitOfWork
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    # Entities are translated by hand, so nothing needs expiring after a commit.
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    # Entities are translated by hand, so nothing needs expiring after a commit. Every session
+    # of the factory shares one catalogue cache (engine/adapters/catalogue_cache.py).
+    return sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        autoflush=False,
+        info={catalogue_cache.CACHE: catalogue_cache.CatalogueCache()},
+    )
 
 
 def outbox_row(event: Event, now: datetime) -> dict[str, Any]:

@@ -112,15 +112,25 @@ def postgres_template() -> Iterator[str]:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Tables the migrations fill, and how a used database gets back what they wrote.
+_SEEDED = {
+    "catalogue_version": (
+        "DELETE FROM catalogue_version",
+        "INSERT INTO catalogue_version (id, version) VALUES (1, 0)",
+    ),
+}
+
+
 class PostgresDatabases:
     """Hands each test a migrated database of its own that no other test is using.
 
     Creating a database costs one to three seconds on a busy machine, far more than most
     tests. So databases are cloned from `template` only when none is free, and a used one
     is reset in a background thread while the next test runs: connections left behind are
-    terminated, every table is truncated and sequences restarted. A database whose schema a
-    test changed (tables added or dropped, another migration revision) is dropped instead of
-    reused. Every database is dropped when the session ends.
+    terminated, every table is truncated and sequences restarted, and the rows the migrations
+    wrote are written again (`_SEEDED`). A database whose schema a test changed (tables
+    added or dropped, another migration revision) is dropped instead of reused. Every
+    database is dropped when the session ends.
     """
 
     def __init__(self, template: str) -> None:
@@ -158,8 +168,13 @@ class PostgresDatabases:
             )
             if _public_tables(name) != self.tables or _revision(name) != self.revision:
                 raise ValueError("schema changed by the test")
-            tables = ", ".join(f'"{t}"' for t in sorted(self.tables - {"alembic_version"}))
-            _execute_in(name, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            emptied = self.tables - {"alembic_version", *_SEEDED}
+            tables = ", ".join(f'"{t}"' for t in sorted(emptied))
+            _execute_in(
+                name,
+                f"TRUNCATE {tables} RESTART IDENTITY CASCADE",
+                *(statement for statements in _SEEDED.values() for statement in statements),
+            )
         except Exception:  # a database that cannot be reset is dropped, never reused
             self._drop(name)
             self._free.put(self._create())
