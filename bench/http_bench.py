@@ -69,24 +69,33 @@ same code measured 5.2 ms of server CPU per order in the third session's quiet h
 in the fourth's, and one session's code 7.0-8.7 ms within one hour. Compare runs taken back
 to back, not across days.
 
-**What changed (2026-11-22, seventh session)**: PostgreSQL's CPU per order fell by about a
-quarter. Measured per statement on the order path without HTTP (each backend's run time
-from /proc/<pid>/schedstat around each statement, 800 orders): 3.2 ms before, 2.5 after.
+**What changed (2026-11-22, seventh session)**: an order makes 8 round trips, not 9, and
+PostgreSQL's CPU per order fell by about a quarter, the server's by about a tenth.
 - Ordo's sessions set `random_page_cost` to 1.1 (`database.PLANNER_SETTINGS`, sent in the
   connection's start-up packet; a URL that sets it keeps its own). With the default 4,
   which prices a spinning disk, the planner scanned the bench's 600 stock rows whole for an
   order's five SKUs, comparing every row with every SKU, in the stock read and twice in the
-  reservation UPDATE, and the 200 products likewise; now it probes the primary keys. Stock
-  read 0.48 -> 0.22 ms, UPDATE 0.75 -> 0.39, products 0.25 -> 0.19.
+  reservation UPDATE, and the 200 products likewise; now it probes the primary keys.
+  Measured per statement on the order path without HTTP (each backend's run time from
+  /proc/<pid>/schedstat around each statement, 800 orders): stock read 0.48 -> 0.22 ms,
+  UPDATE 0.75 -> 0.39, products 0.25 -> 0.19; the database's 3.2 ms per order -> 2.5.
+- Products and locations are kept per process (`engine/adapters/catalogue_cache.py`),
+  never staler than a read: triggers raise one number in `catalogue_version` on every
+  statement that writes them, and each transaction reads that number before using what
+  its process kept. The products read becomes that one-row read; the locations read goes.
+  Interleaved in one process (the cache switched on and off every 100 orders, 1,600
+  orders, twice): the order path's own CPU 0.870x and 0.875x, the database's 0.92x and
+  0.96x.
 - The one INSERT unpacks its rows with `jsonb_populate_recordset`: from json text, each
   row's nested values (traces' details, events' payloads) were parsed a second time.
 Through HTTP, alternately with the session's starting code (95f850b), three pairs of full
-runs: PostgreSQL's CPU per order in the closed loop 3.86-4.06 ms against 2.17-3.24
-(**0.73x** on the means); at a steady 100 orders/s, three pairs, 3.61-4.02 against 2.77-3.12
-(0.76x); server CPU per order within the noise of this hour (0.94-0.96x). Where PostgreSQL's
-2.5 ms go now: the INSERT about half (traces and outbox rows the most of it), the UPDATE
-0.39, COMMIT 0.23, the stock read 0.22, products 0.19, the day's release counts 0.13,
-locations 0.09, the customer 0.07.
+runs of this benchmark: PostgreSQL's CPU per order in the closed loop 3.60-4.50 ms against
+2.78-3.38 (**0.77x** on the means); the server's, over all three phases with orders,
+7.95 ms against 7.13 on the means (**0.90x**; 0.97x in the closed loop alone, where this
+hour's swings are largest). Where PostgreSQL's time goes now (2.2 ms per order on the
+path without HTTP): the INSERT about half (traces and outbox rows the most of it), the
+UPDATE 0.33, COMMIT 0.22, the stock read 0.19, the catalogue number 0.13 (the
+transaction's first statement), the day's release counts 0.12, the customer 0.07.
 
 **Sixth session**: an order makes 9 round trips to PostgreSQL,
 not 10, and its own Python work is about a sixth cheaper. Measured back to back against the
@@ -142,29 +151,32 @@ and the open loop fell behind (p99 from 0.2 to 10 s). Of nine runs of the starti
 four fell behind, four kept p99 at 53-102 ms and one within 50 ms (33 ms); of eight of the
 sixth session's code, four fell behind, three kept 58-110 ms and one within 50 ms (31 ms);
 the table above was a 110 ms run. In the seventh session's hours the machine was slower
-still (the ceiling read 327-531 req/s, server CPU per order 5-9 ms): of nine runs of this
-code, three kept p99 within 50 ms offered 0.25x the ceiling (22, 39, 40 ms), five did not
-(51, 55, 123, 155, 203 ms) and one fell behind (the table above, 7.1 s); of three of the
-starting code run alternately with them, one did (39 ms), one kept 78 ms and one fell
-behind. The closed loop carried 0.23-0.47x the ceiling (0.26-0.40x in the seventh session's
-runs). 0.25x is about 80-85% of what two cores carry with the load generator and PostgreSQL
-on them; the target needs the server's cost per order a further fifth to a quarter lower
-(about a tenth came off in the sixth session; the seventh took a quarter off PostgreSQL's
-share, not the server's), so that 0.25x is a load carried with room to spare. (The ceiling
-moves too: when the machine is faster, the load generator gets more of the two cores and the
-ceiling, and with it the target rate, rises.)
+still (the ceiling read 327-531 req/s, server CPU per order 5-9 ms). Offered 0.25x the
+ceiling: of nine runs of the code between the planner setting and the catalogue cache, three
+kept p99 within 50 ms (22, 39, 40 ms), five did not (51, 55, 123, 155, 203 ms) and one fell
+behind (7.1 s); of four runs of the session's final code, one did (30 ms) and three did not
+(57 ms, the table above; 69, 167 ms); of seven runs of the session's starting code, five of
+them alternately with these, three did (39, 44, 48 ms), one kept 78 ms and three fell
+behind. With this machine's swings the same code lands on either side of 50 ms from one run
+to the next; the starting code did no worse here, though the database's CPU per order was
+higher in every pair. The closed loop carried 0.23-0.47x the ceiling (0.26-0.40x in the
+seventh session's runs). 0.25x is about 80-85% of what two cores carry with the load
+generator and PostgreSQL on them; the target needs the server's cost per order a further
+fifth to a quarter lower (about a tenth came off in the sixth session; the seventh about a
+quarter of PostgreSQL's share and a tenth of the server's), so that 0.25x is a load carried
+with room to spare. (The ceiling moves too: when the machine is faster, the load generator
+gets more of the two cores and the ceiling, and with it the target rate, rises.)
 
 **Where the rest goes.** Of the server's CPU per order, about a quarter is HTTP, FastAPI and
 pydantic on the event loop and the hand-off to the thread pool (the parse-only ceiling
-route alone costs 0.7-1.3 ms); psycopg's own Python is about a sixth (nine round trips:
-BEGIN, five reads, the reservations, the INSERT, COMMIT); the Decider about a sixth;
+route alone costs 0.7-1.3 ms); psycopg's own Python is about a sixth (eight round trips:
+BEGIN, the catalogue's number, the stock, the customer, the day's release counts, the
+reservations, the INSERT, COMMIT); the Decider about a sixth;
 loading and building entities, the response, events, traces and audit rows the rest, each
 a few percent. PostgreSQL's time per order is mostly the one INSERT statement (half:
 about forty rows, thirteen of them outbox events, with their index entries and foreign-key
 checks), then the reservations' UPDATE, the COMMIT and the stock read (see the seventh
-session above). What would take a further step: a process-wide cache of the catalogue
-and the network (two of the five reads), which needs an invalidation every API process
-hears at once; not built.
+session above).
 
 **SQLite** has one writer at a time. Its transactions used to queue in SQLite's busy handler,
 which sleeps in steps of up to 100 ms while the lock is free most of that time: p99 739 ms at
