@@ -34,6 +34,10 @@ _LOCKED = "ordo.catalogue_locked"  # the session's `info` key of the transaction
 _VERSION = select(orm.catalogue_version.c.version).where(orm.catalogue_version.c.id == 1)
 _FOR_CHANGE = _VERSION.with_for_update()
 
+# Entities kept per table, at most: a catalogue of a million SKUs is not held whole in every
+# process. A table that would grow past it starts over; what orders ask for comes back first.
+MAX_KEPT = 50_000
+
 
 class CatalogueCache:
     """Entities by table and key, valid for one number of `catalogue_version`."""
@@ -64,7 +68,10 @@ class CatalogueCache:
             return
         with self._lock:
             if version == self._version:
-                self._entities.setdefault(table, {}).update(entities)
+                kept = self._entities.setdefault(table, {})
+                if len(kept) + len(entities) > MAX_KEPT:
+                    kept.clear()
+                kept.update(entities)
 
 
 def cache_of(session: Session) -> CatalogueCache | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from engine.adapters import catalogue_cache
 from engine.adapters.catalogue_cache import CatalogueCache
 
 
@@ -42,3 +45,17 @@ def test_without_a_number_nothing_is_served_or_kept() -> None:
     assert cache.get(None, "products", ["SKU-1"]) == {}
     cache.put(None, "products", {"SKU-1": "product one"})
     assert cache.get(0, "products", ["SKU-1"]) == {}
+
+
+def test_a_table_that_would_outgrow_the_limit_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalogue_cache, "MAX_KEPT", 2)
+    cache = _filled(7)
+    cache.put(7, "products", {"SKU-2": "product two"})
+    assert cache.get(7, "products", ["SKU-1", "SKU-2"]) == {
+        "SKU-1": "product one",
+        "SKU-2": "product two",
+    }
+
+    cache.put(7, "products", {"SKU-3": "product three"})
+
+    assert cache.get(7, "products", ["SKU-1", "SKU-2", "SKU-3"]) == {"SKU-3": "product three"}
