@@ -20,7 +20,7 @@ The entities are shared between requests, as `read_many` hands them out for read
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -30,7 +30,7 @@ from engine.adapters import driver, orm
 
 CACHE = "ordo.catalogue_cache"  # the sessions' `info` key of their factory's cache
 _SEEN = "ordo.catalogue_seen"  # the session's `info` key of (transaction, number it read)
-_LOCKED = "ordo.catalogue_locked"  # the session's `info` key of the transaction holding it
+_LOCKED = "ordo.catalogue_locked"  # the session's `info` key of (transaction, rows)
 _VERSION = select(orm.catalogue_version.c.version).where(orm.catalogue_version.c.id == 1)
 _FOR_CHANGE = _VERSION.with_for_update()
 
@@ -82,13 +82,12 @@ def cache_of(session: Session) -> CatalogueCache | None:
 def version_seen(session: Session, connection: Connection) -> int | None:
     """The catalogue's number as this transaction sees it, read once per transaction (None
     where the row is missing: the cache then serves nothing)."""
-    transaction = session.get_transaction()
-    seen = session.info.get(_SEEN)
-    if seen is not None and seen[0] is transaction:
-        return seen[1]
-    rows = driver.fetch_all(_VERSION, connection)
-    version = int(rows[0]["version"]) if rows else None
-    session.info[_SEEN] = (transaction, version)
+
+    def read() -> int | None:
+        rows = driver.fetch_all(_VERSION, connection)
+        return int(rows[0]["version"]) if rows else None
+
+    version: int | None = _once_per_transaction(session, _SEEN, read)
     return version
 
 
@@ -97,8 +96,16 @@ def lock_for_change(session: Session, connection: Connection) -> None:
     number, once. The triggers lock it too, but after the rows their statement wrote, so two
     transactions writing products and locations in turn could each hold a row the other
     waits for; taken first, the number orders every catalogue writer."""
+    _once_per_transaction(session, _LOCKED, lambda: driver.fetch_all(_FOR_CHANGE, connection))
+
+
+def _once_per_transaction(session: Session, key: str, run: Callable[[], Any]) -> Any:
+    """`run()`'s answer, run once in the session's current transaction and kept in its
+    `info` under `key` with that transaction, so the next transaction runs it again."""
     transaction = session.get_transaction()
-    if session.info.get(_LOCKED) is transaction:
-        return
-    driver.fetch_all(_FOR_CHANGE, connection)
-    session.info[_LOCKED] = transaction
+    done = session.info.get(key)
+    if done is not None and done[0] is transaction:
+        return done[1]
+    answer = run()
+    session.info[key] = (transaction, answer)
+    return answer

@@ -25,13 +25,6 @@ UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def other_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
@@ -44,8 +37,9 @@ def _factory(engine: Engine) -> UowFactory:
 
 
 @pytest.fixture
-def process(engine: Engine) -> UowFactory:
-    return _factory(engine)
+def process(sql_uow_factory: UowFactory) -> UowFactory:
+    """This process: the persistence tests' own factory (conftest)."""
+    return sql_uow_factory
 
 
 @pytest.fixture

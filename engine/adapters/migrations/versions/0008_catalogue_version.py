@@ -49,12 +49,8 @@ def upgrade() -> None:
                 "FOR EACH STATEMENT EXECUTE FUNCTION ordo_catalogue_changed()"
             )
         return
-    for table in _TABLES:
-        for write in ("INSERT", "UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_{write.lower()}_catalogue_changed "
-                f"AFTER {write} ON {table} BEGIN {_BUMP}; END"
-            )
+    for name, write, table in _sqlite_triggers():
+        op.execute(f"CREATE TRIGGER {name} AFTER {write} ON {table} BEGIN {_BUMP}; END")
 
 
 def downgrade() -> None:
@@ -63,7 +59,15 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {table}_catalogue_changed ON {table}")
         op.execute("DROP FUNCTION ordo_catalogue_changed()")
     else:
-        for table in _TABLES:
-            for write in ("insert", "update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_{write}_catalogue_changed")
+        for name, _, _ in _sqlite_triggers():
+            op.execute(f"DROP TRIGGER {name}")
     op.drop_table("catalogue_version")
+
+
+def _sqlite_triggers() -> list[tuple[str, str, str]]:
+    """SQLite's row triggers: (name, kind of write, table), one per table and kind."""
+    return [
+        (f"{table}_{write.lower()}_catalogue_changed", write, table)
+        for table in _TABLES
+        for write in ("INSERT", "UPDATE", "DELETE")
+    ]
