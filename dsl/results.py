@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,11 +160,33 @@ class Evaluation(tuple[Any, ...]):
 
     @property
     def trace(self) -> Trace:
+        return Trace(
+            [TraceEntry(info.name, status, info.priority, actions)
+             for info, status, actions in self._outcomes()]
+        )
+
+    def trace_dict(self) -> dict[str, Any]:
+        """`trace.to_dict()`, built directly: the engine stores this for every ruleset of every
+        order, and the frozen `TraceEntry` records in between cost more than the dicts."""
+        rules: list[dict[str, Any]] = []
+        evaluated: list[str] = []
+        matched: list[str] = []
+        for info, status, actions in self._outcomes():
+            rules.append(
+                {"rule": info.name, "status": status, "priority": info.priority, "actions": actions}
+            )
+            if status == "matched":
+                matched.append(info.name)
+            if status in ("matched", "no match"):
+                evaluated.append(info.name)
+        return {"rules": rules, "evaluated": evaluated, "matched": matched}
+
+    def _outcomes(self) -> Iterator[tuple[RuleInfo, str, list[dict[str, Any]]]]:
+        """Each rule in evaluation order, what became of it, and its actions if it matched."""
         by_index = {match.index: match for match in self.matches}
         stop = self.matches[0].index if self._first and self.matches else None
         now = self._now
         today = now.date() if isinstance(now, dt.datetime) else now
-        entries = []
         for index, info in enumerate(self._rules):
             status = info.active_on(today)
             actions: list[dict[str, Any]] = []
@@ -176,8 +198,7 @@ class Evaluation(tuple[Any, ...]):
                     actions = [a.to_dict() for a in by_index[index].actions]
                 else:
                     status = "no match"
-            entries.append(TraceEntry(info.name, status, info.priority, actions))
-        return Trace(entries)
+            yield info, status, actions
 
     def to_dict(self) -> dict[str, Any]:
         return {"matches": [m.to_dict() for m in self.matches], "trace": self.trace.to_dict()}

@@ -74,7 +74,7 @@ def run(
                 result.fired.extend(_fired(match, ruleset.name))
         if trace:
             result.traces.append(
-                {"ruleset": ruleset.name, "version": ruleset.version, **evaluation.trace.to_dict()}
+                {"ruleset": ruleset.name, "version": ruleset.version, **evaluation.trace_dict()}
             )
         else:
             # The short form: which rules matched, without every rule's entry.

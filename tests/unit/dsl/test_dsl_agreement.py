@@ -146,6 +146,9 @@ def test_the_compiled_runner_agrees_with_the_interpreter(seed: int) -> None:
         first = compiled.evaluate(facts, now=NOW)
         second = interpreted.evaluate(facts, now=NOW)
         assert first.trace.to_dict() == second.trace.to_dict()
+        # The engine stores `trace_dict()`, built without the `Trace` records: the same dict.
+        assert first.trace_dict() == first.trace.to_dict()
+        assert second.trace_dict() == second.trace.to_dict()
 
 
 def test_the_generator_exercises_the_equality_index() -> None:
