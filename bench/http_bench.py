@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.http_bench                 # the documented run (~1 minute)
     .venv/bin/python -m bench.http_bench --quick         # a smoke run (~15 seconds)
     .venv/bin/python -m bench.http_bench --write         # also update docs/benchmarks.md
+    .venv/bin/python -m bench.http_bench --only postgres --trials 5   # the target, 5 more times
 
 For each database (SQLite file, then a throw-away PostgreSQL database on 127.0.0.1:5432) the
 benchmark migrates a fresh database, seeds three warehouses and 200 SKUs with ample stock,
@@ -497,7 +498,13 @@ def _parsed(response: httpx.Response) -> bool:
 
 
 def run_database(
-    label: str, url: str, clients: int, seconds: float, warmup: float, workers: int
+    label: str,
+    url: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    workers: int,
+    trials: int = 0,
 ) -> dict[str, Phase]:
     key = _prepare(url)
     port = _free_port()
@@ -536,6 +543,18 @@ def run_database(
             )
             for name, rate in offered.items()
         }
+        # One run's p99 at the target is one sample of a noisy machine: each trial measures
+        # the ceiling again and offers orders at the target's share of that, back to back.
+        for n in range(trials):
+            again = asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed))
+            open_loop[f"trial {n + 1} ceiling"] = again
+            open_loop[f"trial {n + 1}"] = _measured(
+                pid,
+                url,
+                lambda rate=TARGET * again.rate: asyncio.run(
+                    _offer(base, "/v1/orders", headers, rate, seconds, _released)
+                ),
+            )
     finally:
         server.terminate()
         try:
@@ -634,6 +653,30 @@ def report(
                 f"{'in the server' if database is None else f'{database:.2f}'} | "
                 f"{phase.client_cpu_ms:.2f} | {cells} |"
             )
+    for label, phases in results.items():
+        trials = [
+            (phases[f"{name} ceiling"], phase)
+            for name, phase in phases.items()
+            if name.startswith("trial ") and not name.endswith(" ceiling")
+        ]
+        if trials:
+            met = sum(phase.pct(99) <= TARGET_P99_MS for _, phase in trials)
+            lines += [
+                "",
+                f"**{label}, the target tried {len(trials)} more times** (`--trials`): each "
+                f"trial measures the ceiling again and offers orders at {TARGET:g}× it. "
+                f"p99 within {TARGET_P99_MS:g} ms in **{met} of {len(trials)}**.",
+                "",
+                "| trial | ceiling req/s | orders offered /s | orders req/s | p50 ms | p99 ms "
+                "| server CPU ms/order | database CPU ms/order |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            for n, (ceiling, phase) in enumerate(trials, 1):
+                lines.append(
+                    f"| {n} | {ceiling.rate:,.0f} | {TARGET * ceiling.rate:,.0f} | "
+                    f"{phase.rate:,.0f} | {phase.pct(50):.1f} | {phase.pct(99):.1f} | "
+                    f"{phase.cpu_ms:.2f} | {phase.database_cpu_ms or 0.0:.2f} |"
+                )
     lines += [
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores shared "
@@ -671,6 +714,13 @@ def main(argv: list[str] | None = None) -> int:
         f"(default: {', '.join(f'{k} {v}' for k, v in WORKERS.items())})",
     )
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=0,
+        help="after the phases, measure the ceiling and offer orders at the target's share "
+        "of it this many more times, and count the runs whose p99 meets the target",
+    )
     parser.add_argument("--only", choices=("sqlite", "postgres"), default=None)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
@@ -682,14 +732,26 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as directory:
             print("SQLite ...", flush=True)
             results["SQLite"] = run_database(
-                "SQLite", _sqlite(directory), args.clients, seconds, warmup, workers["SQLite"]
+                "SQLite",
+                _sqlite(directory),
+                args.clients,
+                seconds,
+                warmup,
+                workers["SQLite"],
+                args.trials,
             )
     if args.only in (None, "postgres"):
         url, drop = _postgres_create()
         try:
             print("PostgreSQL ...", flush=True)
             results["PostgreSQL"] = run_database(
-                "PostgreSQL", url, args.clients, seconds, warmup, workers["PostgreSQL"]
+                "PostgreSQL",
+                url,
+                args.clients,
+                seconds,
+                warmup,
+                workers["PostgreSQL"],
+                args.trials,
             )
         finally:
             drop()
