@@ -12,7 +12,7 @@ stock handlers in `inventory.py`; `COMMAND_HANDLERS` and `EVENT_HANDLERS` list t
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -54,7 +54,9 @@ class PipelineOptions:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+    # 64 random bits as 16 hex digits, as `uuid4().hex[:16]` gave (60 of them: one digit is
+    # its version), at a quarter of the cost: an order takes about ten.
+    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 def address_from(data: commands.AddressInput) -> Address:
