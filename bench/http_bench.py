@@ -78,8 +78,9 @@ ceiling 161-324 req/s), so its figures were not written over the table above.
   level on every request): about 50 µs less per request, measured in one process with the
   two versions interleaved. Rule traces are built as dicts directly instead of as frozen
   records first: 4.8% fewer instructions per traced decision (cachegrind, so not moved by
-  the machine). Entity ids cost a quarter of what they did (about ten per order). Together
-  about 1.5% of an order's server CPU; the target needs a further fifth.
+  the machine). Entity ids cost a quarter of what they did (about ten per order). Together 2-3%
+  fewer instructions per order (cachegrind, twice: orders posted to the app in one process on
+  SQLite, the client included, 13.4-13.6M -> 13.2M each); the target needs a further fifth.
 - `--trials N` measures the ceiling again and offers orders at 0.25x of it N more times on
   the same server, and counts the runs whose p99 meets 50 ms. This hour, over 31 open-loop
   runs at the target of this and the session's starting code (0334e37), alternately and
