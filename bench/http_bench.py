@@ -70,10 +70,20 @@ same code measured 5.2 ms of server CPU per order in the third session's quiet h
 in the fourth's, and one session's code 7.0-8.7 ms within one hour. Compare runs taken back
 to back, not across days.
 
-**Eighth session (2026-11-23)**: small cuts to the server's CPU per order, and a way to ask
-the target's question more than once. The machine ran about twice as slow as in the seventh
-session's documented run for most of it (server CPU per order 7.6-15 ms against 5.5, the
-ceiling 161-324 req/s), so its figures were not written over the table above.
+**Eighth session (2026-11-23)**: the worst p99s had a cause besides load, garbage-collection
+pauses; small cuts to the server's CPU per order; and a way to ask the target's question more
+than once. The machine ran about twice as slow as in the seventh session's documented run for
+most of it (server CPU per order 7.6-15 ms against 5.5, the ceiling 145-324 req/s), so its
+figures were not written over the table above.
+- Each order leaves about sixty objects in reference cycles (SQLAlchemy's session, its
+  transaction and connection, their event dispatchers), which only the garbage collector
+  frees, and a young collection pauses its process for as long as finding them takes. At the
+  server's threshold of 50,000 allocations, one came every ~800 orders and paused for 80-90 ms
+  (one process, 2,500 orders on PostgreSQL, this hour's machine): an open-loop run's p99 by
+  itself. At 5,000 (`ordo.bootstrap.SERVER_GC_THRESHOLDS`) one comes every ~70 orders and
+  pauses about 5 ms (9 at most), and the collector's total time is no higher. Two alternate
+  benchmark runs of each, with three trials each: p99 at the target within 50 ms in 4 of 8
+  (40-92 ms) against 2 of 8 (38-163 ms, three of them over 100 ms).
 - Authentication resolves in one dependency level instead of three (FastAPI walks every
   level on every request): about 50 µs less per request, measured in one process with the
   two versions interleaved. Rule traces are built as dicts directly instead of as frozen
@@ -82,12 +92,12 @@ ceiling 161-324 req/s), so its figures were not written over the table above.
   fewer instructions per order (cachegrind, twice: orders posted to the app in one process on
   SQLite, the client included, 13.4-13.6M -> 13.2M each); the target needs a further fifth.
 - `--trials N` measures the ceiling again and offers orders at 0.25x of it N more times on
-  the same server, and counts the runs whose p99 meets 50 ms. This hour, over 31 open-loop
-  runs at the target of this and the session's starting code (0334e37), alternately and
-  with the settings tried below, p99 was within 50 ms in 8 (31-48 ms) and above it in 23
-  (52-146 ms). The two codes fared alike (the starting code 1 of 8 in two alternate runs
-  with three trials each, this code 1 of 4 in the one of its two that nothing else
-  disturbed).
+  the same server, and counts the runs whose p99 meets 50 ms. Before the collector's change,
+  over 31 open-loop runs at the target of this and the session's starting code (0334e37),
+  alternately and with the settings tried below, p99 was within 50 ms in 8 (31-48 ms) and
+  above it in 23 (52-146 ms). The two codes fared alike (the starting code 1 of 8 in two
+  alternate runs with three trials each, this code 1 of 4 in the one of its two that nothing
+  else disturbed).
 - Tried and not kept, each inconclusive at this noise: Python's thread switch interval
   (`sys.setswitchinterval`) at 0.5 ms instead of 5 (p99 54.7 and 31.3 ms against 53.4 and
   57.6), four server processes instead of two (67.3 and 42.8 ms against 51.6 and 60.0),
