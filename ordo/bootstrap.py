@@ -39,12 +39,13 @@ class UowFactory(Protocol):
 
 # A request allocates tens of thousands of short-lived objects, nearly all freed by reference
 # counting; at the default 700 allocations per young collection, collections ran dozens of
-# times per order for the few cycles there are. Not many more than 5,000, though: each order
-# leaves about sixty objects in cycles (SQLAlchemy's session, its transaction and connection,
-# their event dispatchers, ...), which only a collection frees, and a young collection pauses
-# the process for as long as it takes to find them. At 50,000 one came every ~800 orders and
-# paused for 80-90 ms, an order's p99 by itself; at 5,000 one comes every ~70 orders and
-# pauses for about 5 ms (9 at most), and the collector's total time is no higher.
+# times per order for the few cycles there are. Yet the threshold also sets each collection's
+# pause: every order leaves about sixty objects in cycles (SQLAlchemy's session, its
+# transaction and connection, their event dispatchers, ...), which only a collection frees,
+# and a young collection pauses the process for as long as it takes to find them. At 50,000
+# one came every ~800 orders and paused for 80-90 ms, an order's p99 by itself; at 5,000 one
+# comes every ~70 orders and pauses for about 5 ms (9 at most), and the collector's total
+# time is no higher.
 SERVER_GC_THRESHOLDS = (5_000, 20, 50)
 
 
