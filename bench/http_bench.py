@@ -81,9 +81,10 @@ figures were not written over the table above.
   server's threshold of 50,000 allocations, one came every ~800 orders and paused for 80-90 ms
   (one process, 2,500 orders on PostgreSQL, this hour's machine): an open-loop run's p99 by
   itself. At 5,000 (`ordo.bootstrap.SERVER_GC_THRESHOLDS`) one comes every ~70 orders and
-  pauses about 5 ms (9 at most), and the collector's total time is no higher. Two alternate
-  benchmark runs of each, with three trials each: p99 at the target within 50 ms in 4 of 8
-  (40-92 ms) against 2 of 8 (38-163 ms, three of them over 100 ms).
+  pauses about 5 ms (9 at most), and the collector's total time is no higher. Four alternate
+  benchmark runs of each, with three trials each: p99 at the target within 50 ms in 8 of 16
+  runs and over 100 ms in 2 (36-123 ms), against 4 of 16 within 50 ms and 8 over 100 ms
+  (38-512 ms).
 - Authentication resolves in one dependency level instead of three (FastAPI walks every
   level on every request): about 50 µs less per request, measured in one process with the
   two versions interleaved. Rule traces are built as dicts directly instead of as frozen
