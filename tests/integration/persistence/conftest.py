@@ -14,25 +14,22 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from engine.adapters.database import make_engine
 from engine.adapters.memory import InMemoryUnitOfWork
-from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.service_layer.unit_of_work import UnitOfWork
+from tests.support.engines import an_engine, uow_factory_on
 
 UowFactory = Callable[[], UnitOfWork]
 
 
 @pytest.fixture
 def db_engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+    with an_engine(database_url) as engine:
+        yield engine
 
 
 @pytest.fixture
 def sql_uow_factory(db_engine: Engine) -> UowFactory:
-    session_factory = make_session_factory(db_engine)
-    return lambda: SqlAlchemyUnitOfWork(session_factory)
+    return uow_factory_on(db_engine)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -41,7 +38,5 @@ def uow_factory(request: pytest.FixtureRequest) -> Iterator[UowFactory]:
         shared = InMemoryUnitOfWork()
         yield lambda: shared
         return
-    engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
-    session_factory = make_session_factory(engine)
-    yield lambda: SqlAlchemyUnitOfWork(session_factory)
-    engine.dispose()
+    with an_engine(request.getfixturevalue(f"{request.param}_url")) as engine:
+        yield uow_factory_on(engine)

@@ -17,23 +17,17 @@ import pytest
 from sqlalchemy import Engine, text
 
 from engine.adapters import driver
-from engine.adapters.database import make_engine
-from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
+from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork
 from tests.support import builders as b
+from tests.support.engines import an_engine, uow_factory_on
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 
 
 @pytest.fixture
 def other_engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-def _factory(engine: Engine) -> UowFactory:
-    sessions = make_session_factory(engine)
-    return lambda: SqlAlchemyUnitOfWork(sessions)
+    with an_engine(database_url) as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def process(sql_uow_factory: UowFactory) -> UowFactory:
 
 @pytest.fixture
 def other_process(other_engine: Engine) -> UowFactory:
-    return _factory(other_engine)
+    return uow_factory_on(other_engine)
 
 
 @pytest.fixture
@@ -161,9 +155,8 @@ def test_two_transactions_writing_products_and_locations_in_turn_do_not_deadlock
     """Each write raises the catalogue's number, whose row the triggers lock after the rows
     they wrote: one transaction holding a product and another a location would each wait
     for the other. Ordo's writers lock the number first, so the second simply waits."""
-    engine = make_engine(postgres_url)
-    try:
-        factory = _factory(engine)
+    with an_engine(postgres_url) as engine:
+        factory = uow_factory_on(engine)
         _catalogue(factory)
         first_wrote = threading.Event()
         errors: list[BaseException] = []
@@ -212,5 +205,3 @@ def test_two_transactions_writing_products_and_locations_in_turn_do_not_deadlock
         with factory() as uow:
             assert uow.locations.read_many(["DAL-01"])["DAL-01"].daily_capacity == 600
             assert uow.products.read_many(["SKU-1"])["SKU-1"].price == Decimal("12.00")
-    finally:
-        engine.dispose()

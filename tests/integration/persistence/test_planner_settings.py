@@ -12,21 +12,19 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from engine.adapters.database import make_engine
-from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from tests.support import builders as b
+from tests.support.engines import an_engine, uow_factory_on
 
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    yield engine
-    engine.dispose()
+    with an_engine(postgres_url) as engine:
+        yield engine
 
 
 def _plan_of_a_five_sku_stock_read(engine: Engine) -> str:
     """The bench's shape: 200 SKUs at 3 locations, analysed, five SKUs read."""
-    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+    with uow_factory_on(engine)() as uow:
         for n in range(3):
             uow.locations.add(b.a_location(code=f"LOC-{n}"))
         for s in range(200):
@@ -56,8 +54,5 @@ def test_a_few_hundred_stock_rows_are_read_by_primary_key_not_scanned(engine: En
 def test_with_the_servers_default_the_same_read_scans_the_table(postgres_url: str) -> None:
     """The control: what the setting changes (if this fails, the server's own default is
     already low enough and the setting no longer matters here)."""
-    engine = make_engine(postgres_url + "?options=-c%20random_page_cost%3D4")
-    try:
+    with an_engine(postgres_url + "?options=-c%20random_page_cost%3D4") as engine:
         assert "Seq Scan on stock" in _plan_of_a_five_sku_stock_read(engine)
-    finally:
-        engine.dispose()
