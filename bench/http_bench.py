@@ -71,11 +71,51 @@ same code measured 5.2 ms of server CPU per order in the third session's quiet h
 in the fourth's, and one session's code 7.0-8.7 ms within one hour. Compare runs taken back
 to back, not across days.
 
+**Ninth session (2026-11-23)**: the machine ran near the seventh session's speed (server
+CPU per order 4.1-6.8 ms, the ceiling 395-585 req/s), and the tables above are this
+session's. Two more causes of the worst p99s were found, neither of them the server's CPU,
+and the server's cost per order did not move.
+- The load generator's own garbage collector: seeding the database imports the engine into
+  it, and a full collection of that heap paused it for 60-85 ms two or three times a run
+  (timed with `gc.callbacks` in the load generator). Timed from when each order was due,
+  such a pause reads as that much more latency on every order due meanwhile. The load
+  generator now leaves what it holds after seeding to the permanent generation
+  (`gc.freeze`), and its full collections pause 4-14 ms. The collector stays on, so its
+  cost per request, and the ceiling with it, are what they were (switching the collector
+  off during phases raised the ceiling by 15-20%, and the target's rate with it).
+- The disk. A probe timing an 8 kB `fdatasync` every 10 ms on PostgreSQL's disk, run
+  alongside eleven 12-second open-loop phases at 120 orders/s, saw stalls of 75, 85 and
+  109 ms in three of them (none over 5 ms in 3,663 at idle). PostgreSQL flushes its log at
+  every commit (`synchronous_commit=on`, kept: an acknowledged order must survive a crash),
+  so every order committing during a stall waits for it, and those arriving meanwhile queue
+  behind: the slowest orders of those phases came at the stalls' moments. Other phases fell
+  behind for seconds with no stall, no collection and no other process in sight: the
+  virtual machine itself slowed.
+- With both in view, five runs with three trials each (the last of them the run above): p99
+  at the target within 50 ms in 12 of 20 runs (26-43 ms) and over 100 ms in 2, against 8
+  and 2 of 16 in the eighth session on a machine half as fast.
+- Measured and not kept: psycopg's pipeline mode, to send BEGIN with the first read and
+  COMMIT with the INSERT (a transaction of four round trips cost 388-435 µs of CPU
+  pipelined against 194 µs plain); four threads per server process instead of forty, again
+  (p99 within 50 ms in 6 of 15 runs against 5 of 15, both with runs that fell behind);
+  orjson for the order's response (17 µs of the response's 53: 0.3% of an order).
+- Where the cost is, measured once more. In one process, a sync route's hand-off to the
+  thread pool costs about 60 µs measured bare (anyio's `to_thread.run_sync`, against
+  46-52 µs for asyncio's own executor: not worth a route of our own). A read through the
+  unit of work costs about 300 µs more than the same read on a bare psycopg connection
+  (455-480 against 159-189 µs), a third of it the session itself; the rest is SQLAlchemy's
+  connection handling and the rows' translation into entities, a few microseconds each.
+  PostgreSQL's own CPU per order (perf, on its backends): a quarter running the one
+  INSERT's CTEs, a tenth parsing its JSON (`jsonb_in`), a twelfth starting its executor, 7%
+  the commit, 2% compressing traces (TOAST). None of these is the fifth the target needs:
+  that needs a different shape for an order's work (fewer rows, or no SQLAlchemy session
+  on the order's path), not more cuts of a few percent.
+
 **Eighth session (2026-11-23)**: the worst p99s had a cause besides load, garbage-collection
 pauses; small cuts to the server's CPU per order; and a way to ask the target's question more
 than once. The machine ran about twice as slow as in the seventh session's documented run for
 most of it (server CPU per order 7.6-15 ms against 5.5, the ceiling 145-324 req/s), so its
-figures were not written over the table above.
+figures were not written over the seventh session's table.
 - Each order leaves about sixty objects in reference cycles (SQLAlchemy's session, its
   transaction and connection, their event dispatchers), which only the garbage collector
   frees, and a young collection pauses its process for as long as finding them takes. At the
@@ -186,12 +226,12 @@ moment and the orders in a slow one, 0.25x of it was more than the server could 
 and the open loop fell behind (p99 from 0.2 to 10 s). Of nine runs of the starting code,
 four fell behind, four kept p99 at 53-102 ms and one within 50 ms (33 ms); of eight of the
 sixth session's code, four fell behind, three kept 58-110 ms and one within 50 ms (31 ms);
-the table above was a 110 ms run. In the seventh session's hours the machine was slower
+the run then documented was 110 ms. In the seventh session's hours the machine was slower
 still (the ceiling read 327-531 req/s, server CPU per order 5-9 ms). Offered 0.25x the
 ceiling: of nine runs of the code between the planner setting and the catalogue cache, three
 kept p99 within 50 ms (22, 39, 40 ms), five did not (51, 55, 123, 155, 203 ms) and one fell
 behind (7.1 s); of four runs of the session's final code, one did (30 ms) and three did not
-(57 ms, the table above; 69, 167 ms); of seven runs of the session's starting code, five of
+(57 ms, the run then documented; 69, 167 ms); of seven runs of the session's starting code, five of
 them alternately with these, three did (39, 44, 48 ms), one kept 78 ms and three fell
 behind. With this machine's swings the same code lands on either side of 50 ms from one run
 to the next; the starting code did no worse here, though the database's CPU per order was
