@@ -104,12 +104,14 @@ and the server's cost per order did not move.
   46-52 µs for asyncio's own executor: not worth a route of our own). A read through the
   unit of work costs about 300 µs more than the same read on a bare psycopg connection
   (455-480 against 159-189 µs), a third of it the session itself; the rest is SQLAlchemy's
-  connection handling and the rows' translation into entities, a few microseconds each.
-  PostgreSQL's own CPU per order (perf, on its backends): a quarter running the one
-  INSERT's CTEs, a tenth parsing its JSON (`jsonb_in`), a twelfth starting its executor, 7%
-  the commit, 2% compressing traces (TOAST). None of these is the fifth the target needs:
-  that needs a different shape for an order's work (fewer rows, or no SQLAlchemy session
-  on the order's path), not more cuts of a few percent.
+  connection handling and the rows' translation into entities, a few microseconds each. A
+  bare transaction costs 92 µs of CPU with a session and 27-39 µs on an SQLAlchemy
+  `Connection`: taking the session off an order's path would save about 1%. PostgreSQL's
+  own CPU per order (perf, on its backends): a quarter running the one INSERT's CTEs, a
+  tenth parsing its JSON (`jsonb_in`), a twelfth starting its executor, 7% the commit, 2%
+  compressing traces (TOAST). None of these is the fifth the target needs, and no single
+  piece left is: the cost is spread over the framework's work per request, the unit of
+  work, the Decider and the database's work per row, a few percent each.
 
 **Eighth session (2026-11-23)**: the worst p99s had a cause besides load, garbage-collection
 pauses; small cuts to the server's CPU per order; and a way to ask the target's question more
