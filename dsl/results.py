@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,16 +128,31 @@ class Trace:
 
     @property
     def evaluated(self) -> list[str]:
-        return [e.rule for e in self.entries if e.status in ("matched", "no match")]
+        return [e.rule for e in self.entries if e.status in _EVALUATED]
 
     @property
     def matched(self) -> list[str]:
         return [e.rule for e in self.entries if e.status == "matched"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rules": [{"rule": e.rule, "status": e.status, "priority": e.priority,
-                           "actions": e.actions} for e in self.entries],
-                "evaluated": self.evaluated, "matched": self.matched}
+        return _trace_dict((e.rule, e.status, e.priority, e.actions) for e in self.entries)
+
+
+_EVALUATED = ("matched", "no match")  # the statuses of a rule whose condition was tested
+
+
+def _trace_dict(outcomes: Iterable[tuple[str, str, int, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """A trace's dict form from each rule's (name, status, priority, actions), in order."""
+    rules: list[dict[str, Any]] = []
+    evaluated: list[str] = []
+    matched: list[str] = []
+    for rule, status, priority, actions in outcomes:
+        rules.append({"rule": rule, "status": status, "priority": priority, "actions": actions})
+        if status in _EVALUATED:
+            evaluated.append(rule)
+            if status == "matched":
+                matched.append(rule)
+    return {"rules": rules, "evaluated": evaluated, "matched": matched}
 
 
 class Evaluation(tuple[Any, ...]):
@@ -160,29 +175,16 @@ class Evaluation(tuple[Any, ...]):
 
     @property
     def trace(self) -> Trace:
-        return Trace(
-            [TraceEntry(info.name, status, info.priority, actions)
-             for info, status, actions in self._outcomes()]
-        )
+        return Trace([TraceEntry(*outcome) for outcome in self._outcomes()])
 
     def trace_dict(self) -> dict[str, Any]:
         """`trace.to_dict()`, built directly: the engine stores this for every ruleset of every
         order, and the frozen `TraceEntry` records in between cost more than the dicts."""
-        rules: list[dict[str, Any]] = []
-        evaluated: list[str] = []
-        matched: list[str] = []
-        for info, status, actions in self._outcomes():
-            rules.append(
-                {"rule": info.name, "status": status, "priority": info.priority, "actions": actions}
-            )
-            if status == "matched":
-                matched.append(info.name)
-            if status in ("matched", "no match"):
-                evaluated.append(info.name)
-        return {"rules": rules, "evaluated": evaluated, "matched": matched}
+        return _trace_dict(self._outcomes())
 
-    def _outcomes(self) -> Iterator[tuple[RuleInfo, str, list[dict[str, Any]]]]:
-        """Each rule in evaluation order, what became of it, and its actions if it matched."""
+    def _outcomes(self) -> Iterator[tuple[str, str, int, list[dict[str, Any]]]]:
+        """Each rule in evaluation order: its name, what became of it, its priority, and its
+        actions if it matched."""
         by_index = {match.index: match for match in self.matches}
         stop = self.matches[0].index if self._first and self.matches else None
         now = self._now
@@ -198,7 +200,7 @@ class Evaluation(tuple[Any, ...]):
                     actions = [a.to_dict() for a in by_index[index].actions]
                 else:
                     status = "no match"
-            yield info, status, actions
+            yield info.name, status, info.priority, actions
 
     def to_dict(self) -> dict[str, Any]:
         return {"matches": [m.to_dict() for m in self.matches], "trace": self.trace.to_dict()}
