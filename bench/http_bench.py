@@ -600,11 +600,18 @@ def run_database(
         asyncio.run(_drive(base, "/v1/orders", headers, clients, warmup, _released))
         asyncio.run(_drive(base, "/bench/parse", {}, clients, warmup / 2, _parsed))
         pid = server.pid
-        ceiling = _measured(
-            pid,
-            url,
-            lambda: asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed)),
-        )
+
+        def parse_only() -> Phase:
+            return asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed))
+
+        def orders_offered_at(rate: float) -> Phase:
+            return _measured(
+                pid,
+                url,
+                lambda: asyncio.run(_offer(base, "/v1/orders", headers, rate, seconds, _released)),
+            )
+
+        ceiling = _measured(pid, url, parse_only)
         orders = _measured(
             pid,
             url,
@@ -613,32 +620,15 @@ def run_database(
         # The target's own question: at a quarter of the ceiling's rate, offered whatever
         # the answers, does p99 stay within 50 ms? And the latency at a load this server
         # carries (60% of what the closed loop got through).
-        offered = {
-            "at_target": TARGET * ceiling.rate,
-            "at_60_percent": COMFORTABLE * orders.rate,
-        }
         open_loop = {
-            name: _measured(
-                pid,
-                url,
-                lambda rate=rate: asyncio.run(
-                    _offer(base, "/v1/orders", headers, rate, seconds, _released)
-                ),
-            )
-            for name, rate in offered.items()
+            "at_target": orders_offered_at(TARGET * ceiling.rate),
+            "at_60_percent": orders_offered_at(COMFORTABLE * orders.rate),
         }
         # One run's p99 at the target is one sample of a noisy machine: each trial measures
         # the ceiling again and offers orders at the target's share of that, back to back.
         for n in range(trials):
-            again = asyncio.run(_drive(base, "/bench/parse", {}, clients, seconds, _parsed))
-            open_loop[f"trial {n + 1} ceiling"] = again
-            open_loop[f"trial {n + 1}"] = _measured(
-                pid,
-                url,
-                lambda rate=TARGET * again.rate: asyncio.run(
-                    _offer(base, "/v1/orders", headers, rate, seconds, _released)
-                ),
-            )
+            again = open_loop[f"trial {n + 1} ceiling"] = parse_only()
+            open_loop[f"trial {n + 1}"] = orders_offered_at(TARGET * again.rate)
     finally:
         server.terminate()
         try:
