@@ -71,8 +71,40 @@ same code measured 5.2 ms of server CPU per order in the third session's quiet h
 in the fourth's, and one session's code 7.0-8.7 ms within one hour. Compare runs taken back
 to back, not across days.
 
+**Tenth session (2026-11-23)**: the misses taken apart, with the whole machine's CPU
+measured in each phase (now the trials table's last two columns, and the pooled p99 under
+it). The server's cost per order did not move; the tables above are this session's.
+- At the target the two cores were about half to four-fifths busy (49-83%). Per order: the
+  server 5.4-7.8 ms, PostgreSQL 2.3-3.2 ms, the load generator 2.5-4.1 ms. The load
+  generator runs the same code every time, so its 1.6x swing from one 12-second phase to the
+  next is the machine's own speed.
+- A probe script ran the trials' protocol alone (a ceiling, then a quarter of it offered),
+  37 times in seven runs: p99 within 50 ms in 23. Of the 14 that missed, 11 had their slow
+  orders (94-279 ms at worst) bunched into one to three seconds of the phase, and 3 fell
+  behind for the whole phase: the ceiling was read in a fast moment (460, 486, 571 req/s)
+  and a quarter of it (115, 122, 143 orders/s) was more than the next, slower 12 seconds
+  could carry. The benchmark itself, run three times: 7 of 12 open-loop runs at the target
+  within 50 ms (the documented run 4 of 4, pooled p99 41.6 ms); one fell behind at 149
+  orders/s after a ceiling of 598 req/s. Pooled over a run's trials, p99 was 42-94 ms in
+  runs where none fell behind, and seconds in runs where one did.
+- Not the causes: PostgreSQL's active backends, sampled every ~5 ms, waited on row locks in
+  0-5% of samples and on the log flush at commit (`WALSync`) in about a third; the server
+  ran no full collection during any phase (young ones took 3-15 ms); the connection pool
+  opened 5 connections in the first phase and none after.
+- What HTTP costs on this machine, in server CPU per request at 100 requests/s: a raw ASGI
+  app echoing the body 0.37-0.46 ms (uvicorn and the kernel); a FastAPI app with only the
+  parse route 1.05-1.2 ms as `async def`, 1.5-1.8 ms as `def` (two thread-pool hops: the
+  route and its response). In one process with no network the same async route costs
+  0.145 ms: at 100 requests a second the framework's code runs cold every time. A bare
+  thread-pool hop cost 108-136 µs of CPU this hour (about 60 in the ninth session).
+- Tried and not kept: resolving the order route's credentials without FastAPI's two
+  security sub-dependencies and its services dependency (380-450 µs of dependency
+  resolution per order against 430-590, in one process: about 2% of an order, inside this
+  hour's noise, and the OpenAPI security schemes would have had to be written by hand); one
+  server process instead of two (the GIL caps it: all 8 trials missed, 5 fell behind).
+
 **Ninth session (2026-11-23)**: the machine ran near the seventh session's speed (server
-CPU per order 4.1-6.8 ms, the ceiling 395-585 req/s), and the tables above are this
+CPU per order 4.1-6.8 ms, the ceiling 395-585 req/s), and the run then documented was this
 session's. Two more causes of the worst p99s were found, neither of them the server's CPU,
 and the server's cost per order did not move.
 - The load generator's own garbage collector: seeding the database imports the engine into
@@ -91,9 +123,9 @@ and the server's cost per order did not move.
   behind: the slowest orders of those phases came at the stalls' moments. Other phases fell
   behind for seconds with no stall, no collection and no other process in sight: the
   virtual machine itself slowed.
-- With both in view, five runs with three trials each (the last of them the run above): p99
-  at the target within 50 ms in 12 of 20 runs (26-43 ms) and over 100 ms in 2, against 8
-  and 2 of 16 in the eighth session on a machine half as fast.
+- With both in view, five runs with three trials each (the last of them the run then
+  documented): p99 at the target within 50 ms in 12 of 20 runs (26-43 ms) and over 100 ms
+  in 2, against 8 and 2 of 16 in the eighth session on a machine half as fast.
 - Measured and not kept: psycopg's pipeline mode, to send BEGIN with the first read and
   COMMIT with the INSERT (a transaction of four round trips cost 388-435 µs of CPU
   pipelined against 194 µs plain); four threads per server process instead of forty, again
