@@ -438,14 +438,17 @@ def _database_cpu(url: str) -> dict[int, float] | None:
 
 def _machine_ticks() -> tuple[int, int] | None:
     """(busy, total) CPU ticks of the whole machine so far, all cores, from /proc/stat
-    (Linux); idle and I/O wait count as not busy."""
+    (Linux)."""
     try:
         with open("/proc/stat", encoding="ascii") as stat:
             ticks = [int(field) for field in stat.readline().split()[1:]]
     except (OSError, ValueError):
         return None
-    total = sum(ticks[:8])  # guest time is already inside user time
-    return total - ticks[3] - ticks[4], total
+    # user, nice, system, idle, iowait, irq, softirq, steal (guest time is inside user):
+    # busy is this machine's own work; steal, the hypervisor running others, is not.
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks[:8]
+    busy = user + nice + system + irq + softirq
+    return busy, busy + idle + iowait + steal
 
 
 def _measured(pid: int, url: str, run: Callable[[], Phase]) -> Phase:
@@ -772,12 +775,10 @@ def report(
                 ratio = phase.rate / ceiling.rate if ceiling.rate else 0.0
                 cpu = f"{cpu_ratio:.3f}×" if phase is orders else ""
                 cells = f"{ratio:.3f}× | {cpu}"
-            database = phase.database_cpu_ms
             lines.append(
                 f"| {label} | {name} | {phase.rate:,.0f} | {phase.pct(50):.1f} | "
                 f"{phase.pct(99):.1f} | {phase.requests:,} | {phase.cpu_ms:.2f} | "
-                f"{'in the server' if database is None else f'{database:.2f}'} | "
-                f"{phase.client_cpu_ms:.2f} | {cells} |"
+                f"{_database_cell(phase)} | {phase.client_cpu_ms:.2f} | {cells} |"
             )
     for label, phases in results.items():
         trials = [
@@ -787,9 +788,10 @@ def report(
         ]
         if trials:
             met = sum(phase.pct(99) <= TARGET_P99_MS for _, phase in trials)
-            # Every order offered at the target in this run, the phase above and the trials
-            # together: a 12-second phase's p99 is its dozen slowest orders, so one stall of
-            # the machine decides it; pooled, the runs estimate p99 at this load.
+            # Every order offered at the target in this run, the first table's open-loop
+            # phase at the target and the trials together: a 12-second phase's p99 is its
+            # dozen slowest orders, so one stall of the machine decides it; pooled, the
+            # runs estimate p99 at this load.
             pooled = Phase("pooled", 0, 0, 0.0, [])
             for phase in (phases["at_target"], *(phase for _, phase in trials)):
                 pooled.latencies_ms += phase.latencies_ms
@@ -809,12 +811,10 @@ def report(
             ]
             for n, (ceiling, phase) in enumerate(trials, 1):
                 busy = "" if phase.machine_busy is None else f"{phase.machine_busy:.0%}"
-                database = phase.database_cpu_ms
                 lines.append(
                     f"| {n} | {ceiling.rate:,.0f} | {TARGET * ceiling.rate:,.0f} | "
                     f"{phase.rate:,.0f} | {phase.pct(50):.1f} | {phase.pct(99):.1f} | "
-                    f"{phase.cpu_ms:.2f} | "
-                    f"{'in the server' if database is None else f'{database:.2f}'} | "
+                    f"{phase.cpu_ms:.2f} | {_database_cell(phase)} | "
                     f"{phase.client_cpu_ms:.2f} | {busy} |"
                 )
             lines += [
@@ -835,6 +835,11 @@ def report(
         "",
     ]
     return "\n".join(lines)
+
+
+def _database_cell(phase: Phase) -> str:
+    database = phase.database_cpu_ms
+    return "in the server" if database is None else f"{database:.2f}"
 
 
 def write_section(text: str) -> None:
