@@ -2,9 +2,8 @@
 
 Commands load the settings only when they run (so `ordo --help` works with a broken
 configuration), build what they need through `ordo.bootstrap`, and report expected failures as
-one red line through `OrdoGroup` (see `ordo.failures`). A command whose engine is not written
-yet raises `NotAvailableYet` ("not available yet: <what>", exit 2) rather than doing nothing.
-The `keys` and `rules` groups live in `ordo.cli_keys` and `ordo.cli_rules`.
+one red line through `OrdoGroup` (see `ordo.failures`). The `keys` and `rules` groups live in
+`ordo.cli_keys` and `ordo.cli_rules`.
 """
 
 from __future__ import annotations
@@ -154,8 +153,7 @@ def up(ctx: typer.Context) -> None:
     settings = _settings(ctx)
     # Fail before migrating and seeding, not a minute later, when a port is taken.
     serving.ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
-    if serving.console_script() is not None:
-        serving.ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
+    serving.ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
     serving.migrate(settings)
     say = _out()
     with build_app_container(settings) as container:
@@ -169,17 +167,14 @@ def up(ctx: typer.Context) -> None:
         try:
             children.append(serving.start_worker(_settings_file(ctx)))
             say.print("worker started (outbox relay, alerts, notifications)")
-            if serving.console_script() is not None:
-                children.append(serving.start_console(settings))
-                say.print(f"console on http://{settings.api_host}:{settings.console_port}")
-                # The key is shown only when issued; later starts must say where it came from.
-                say.print(
-                    "sign in to the console with the admin API key "
-                    + ("above" if issued else "printed when this database was first set up")
-                    + " (or the one in ORDO_BOOTSTRAP_ADMIN_KEY)"
-                )
-            else:
-                say.print("[yellow]console: coming (admin_ui/app.py is not written yet)[/]")
+            children.append(serving.start_console(settings))
+            say.print(f"console on http://{settings.api_host}:{settings.console_port}")
+            # The key is shown only when issued; later starts must say where it came from.
+            say.print(
+                "sign in to the console with the admin API key "
+                + ("above" if issued else "printed when this database was first set up")
+                + " (or the one in ORDO_BOOTSTRAP_ADMIN_KEY)"
+            )
             say.print(f"API on {settings.api_url} (OpenAPI page at {settings.api_url}/docs)")
             serving.serve_api(container)
         finally:

@@ -14,17 +14,9 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, Progr
 from engine.domain.errors import DomainError
 from ordo.settings import SettingsError
 
-# Exit codes: 1 for a problem with input or environment, 2 for a command not built yet
-# (the same code click uses for a usage error: the command cannot do what was asked).
+# Exit code for a problem with input or environment, said in one line (click uses 2 for
+# usage errors, which it reports itself).
 EXIT_FAILURE = 1
-EXIT_NOT_AVAILABLE = 2
-
-
-class NotAvailableYet(Exception):
-    """A command whose engine has not been written yet; says what is missing."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"not available yet: {what}")
 
 
 class CommandError(Exception):
@@ -33,8 +25,6 @@ class CommandError(Exception):
 
 def describe_failure(error: BaseException) -> tuple[str, int] | None:
     """The one-line message and exit code for an expected failure, or None for a bug."""
-    if isinstance(error, NotAvailableYet):
-        return str(error), EXIT_NOT_AVAILABLE
     if isinstance(error, SettingsError | CommandError):
         return str(error), EXIT_FAILURE
     if isinstance(error, DomainError):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ordo.bootstrap import Container, ensure_sqlite_directory
-from ordo.failures import CommandError, NotAvailableYet
+from ordo.failures import CommandError
 from ordo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,9 @@ def migrate(settings: Settings) -> None:
 
 
 def create_api(container: Container) -> Any:
-    """The FastAPI application for `container`, or NotAvailableYet until `api/app.py` exists."""
-    try:
-        from api.app import create_app
-    except ModuleNotFoundError as error:
-        if error.name not in ("api.app", "api"):
-            raise
-        raise NotAvailableYet("the HTTP API (api/app.py)") from None
+    """The FastAPI application for `container`."""
+    from api.app import create_app
+
     return create_app(container)
 
 
@@ -101,11 +97,14 @@ def worker_app() -> Any:
     return app
 
 
-def console_script() -> Path | None:
-    """Where the Streamlit console's entry script is, or None while it is not written."""
+def console_script() -> Path:
+    """Where the Streamlit console's entry script is (Streamlit runs a file, not a module)."""
     spec = importlib.util.find_spec(CONSOLE_MODULE)
     if spec is None or spec.origin is None:
-        return None
+        raise CommandError(
+            f"the admin console's module {CONSOLE_MODULE} cannot be found: run Ordo from its "
+            "checkout, or reinstall it (make install)"
+        )
     return Path(spec.origin)
 
 
@@ -130,8 +129,6 @@ def console_command(settings: Settings, script: Path) -> list[str]:
 def start_console(settings: Settings) -> subprocess.Popen[bytes]:
     """Start the console as a child process pointed at the API by ORDO_API_URL."""
     script = console_script()
-    if script is None:
-        raise NotAvailableYet("the admin console (admin_ui/app.py)")
     ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
     environment = {**os.environ, "ORDO_API_URL": settings.api_url}
     return subprocess.Popen(console_command(settings, script), env=environment)

@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 
 from engine.domain.errors import NotFound
 from ordo.cli import OrdoGroup, app
-from ordo.failures import NotAvailableYet
 
 runner = CliRunner()
 
@@ -79,12 +78,6 @@ def guarded_app(error: Exception) -> typer.Typer:
         """Keeps `fail` a subcommand rather than the whole app."""
 
     return guarded
-
-
-def test_a_command_not_built_yet_says_what_is_missing_and_exits_2() -> None:
-    result = runner.invoke(guarded_app(NotAvailableYet("the simulator")), ["fail"])
-    assert result.exit_code == 2
-    assert result.output.strip() == "error: not available yet: the simulator"
 
 
 def test_a_refused_domain_request_is_one_line_and_exit_1() -> None:
