@@ -70,20 +70,19 @@ def _lifespan(container: AppContainer) -> Any:
         # Compile the published rulesets before the first order, not inside it: a lazy load
         # from within an order's transaction would wait on that transaction's own write lock
         # on SQLite, and the first customer would pay for the compile.
-        registry = getattr(container, "rulesets", None)
-        if registry is not None:
-            try:
-                await run_in_threadpool(lambda: registry.snapshot)
-            except Exception as error:
-                # Refuse to serve rather than decide orders without their rules.
-                raise RuntimeError(
-                    "Ordo cannot load the published rulesets from the database "
-                    f"({type(error).__name__}: {str(error).splitlines()[0]}); "
-                    "if it is new, create its schema with `ordo db upgrade`"
-                ) from error
+        registry = container.rulesets
+        try:
+            await run_in_threadpool(lambda: registry.snapshot)
+        except Exception as error:
+            # Refuse to serve rather than decide orders without their rules.
+            raise RuntimeError(
+                "Ordo cannot load the published rulesets from the database "
+                f"({type(error).__name__}: {str(error).splitlines()[0]}); "
+                "if it is new, create its schema with `ordo db upgrade`"
+            ) from error
         every = float(getattr(container.settings, "ruleset_refresh_seconds", 0) or 0)
         refreshing = None
-        if registry is not None and every > 0:
+        if every > 0:
             refresher = RegistryRefresher(container.uow_factory, registry)
             refreshing = asyncio.create_task(_refresh_rulesets(refresher, every))
         try:

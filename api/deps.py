@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -26,6 +26,11 @@ from engine.service_layer.idempotency import Idempotency
 from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import UnitOfWork
 
+if TYPE_CHECKING:
+    from engine.adapters.bus.base import EventBus
+    from engine.rules.registry import RulesetRegistry
+    from engine.service_layer.messagebus import MessageBus
+
 
 class AppContainer(Protocol):
     """What the API needs from `ordo.bootstrap.Container` (the API never imports `ordo`)."""
@@ -33,9 +38,9 @@ class AppContainer(Protocol):
     settings: Any
     session_factory: Any
     uow_factory: Callable[[], UnitOfWork]
-    bus: Any
-    rulesets: Any
-    event_bus: Any
+    bus: MessageBus
+    rulesets: RulesetRegistry
+    event_bus: EventBus
 
 
 @dataclass

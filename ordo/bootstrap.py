@@ -1,10 +1,9 @@
 """The composition root: the one place that turns settings into live objects and wires them.
 
 Nothing here runs at import time. `build_app_container(settings)` creates the database engine,
-the session factory and the unit-of-work factory, and hands back a `Container` that the CLI,
-the API (`api.app.create_app(container)`), the worker and the tests pass around instead of
-reaching for globals. Each component owner wires their part in `build_app_container` with a
-few lines; the slots they fill are listed on `Container`.
+the session and unit-of-work factories, the order pipeline and the event bus, and hands back a
+`Container` that the CLI, the API (`api.app.create_app(container)`), the worker and the tests
+pass around instead of reaching for globals; the parts it holds are listed on `Container`.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -26,7 +25,11 @@ from engine.service_layer.unit_of_work import UnitOfWork
 from ordo.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from engine.adapters.bus.base import EventBus
+    from engine.pipeline.decide import Decider
+    from engine.rules.registry import RulesetRegistry
     from engine.service_layer.handlers import PipelineOptions
+    from engine.service_layer.messagebus import MessageBus
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +60,10 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     uow_factory: UowFactory
-    # Slots the pipeline, rules and events owners fill as their components land; typed `Any`
-    # until then so this file does not pin names that are still being written.
-    bus: Any = None  # engine.service_layer.messagebus: dispatches commands and events
-    rulesets: Any = None  # engine.rules.registry.RulesetRegistry: published, compiled rulesets
-    decider: Any = None  # engine.pipeline.Decider: pure sourcing/carrier decisions
-    event_bus: Any = None  # engine.adapters.bus: in-process, or Redis Streams when configured
+    rulesets: RulesetRegistry  # published, compiled rulesets (compiled on first use)
+    decider: Decider  # pure sourcing/carrier decisions
+    bus: MessageBus  # dispatches commands and events to the service layer's handlers
+    event_bus: EventBus  # in-process, or Redis Streams when configured
 
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
@@ -104,38 +105,41 @@ def build_app_container(settings: Settings) -> Container:
     def uow_factory() -> UnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory)
 
+    rulesets, decider, bus = build_pipeline(settings, uow_factory)
     container = Container(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         uow_factory=uow_factory,
+        rulesets=rulesets,
+        decider=decider,
+        bus=bus,
         event_bus=build_event_bus(settings),
     )
-    wire_pipeline(container)
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
 
 
-def wire_pipeline(container: Container) -> None:
-    """The order pipeline (issue 4): published rulesets (compiled on first use, the shipped
-    ones until something is published), the pure Decider, and the command bus the API uses.
+def build_pipeline(
+    settings: Settings, uows: UowFactory
+) -> tuple[RulesetRegistry, Decider, MessageBus]:
+    """The order pipeline: published rulesets (compiled on first use, the shipped ones until
+    something is published), the pure Decider, and the command bus the API and the CLI use.
     With Redis, `order.received` is left to the workers instead of being run in-process."""
     from engine.pipeline.carriers import load_catalog
     from engine.pipeline.decide import Decider, DeciderSettings
     from engine.rules.registry import RulesetRegistry, published_loader
     from engine.service_layer.messagebus import build_bus
 
-    settings, uows = container.settings, container.uow_factory
-    container.rulesets = RulesetRegistry(loader=published_loader(uows))
-    container.decider = Decider(
-        container.rulesets, load_catalog(), DeciderSettings(optimiser=settings.optimiser)
-    )
-    container.bus = build_bus(
+    rulesets = RulesetRegistry(loader=published_loader(uows))
+    decider = Decider(rulesets, load_catalog(), DeciderSettings(optimiser=settings.optimiser))
+    bus = build_bus(
         uows,
-        container.decider,
+        decider,
         options=pipeline_options(settings),
         process_in_process=not settings.redis_url,
     )
+    return rulesets, decider, bus
 
 
 def pipeline_options(settings: Settings) -> PipelineOptions:
@@ -151,7 +155,7 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
     )
 
 
-def build_event_bus(settings: Settings) -> Any:
+def build_event_bus(settings: Settings) -> EventBus:
     """In-process by default; Redis Streams when ORDO_REDIS_URL is set (workers on many hosts).
     The Redis client connects on first use, not here."""
     if settings.redis_url:
@@ -181,10 +185,6 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.service_layer.rulesets_service import RegistryRefresher
 
     settings, uows = container.settings, container.uow_factory
-    if container.rulesets is None:
-        from engine.rules.registry import RulesetRegistry
-
-        container.rulesets = RulesetRegistry()
     # Load now: a handler reads the rulesets inside the worker's open transaction, where a
     # lazy load's own read would wait on that transaction's SQLite write lock.
     container.rulesets.ensure_loaded()
@@ -196,9 +196,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
             "password": settings.smtp_password, "starttls": settings.smtp_starttls,
         })  # fmt: skip
     if settings.redis_url:
+        from engine.adapters.bus.redis_streams import RedisStreamsBus
         from engine.adapters.windows_redis import RedisWindowStore
 
-        windows: Any = RedisWindowStore(container.event_bus.client)
+        # `build_event_bus` made a Redis Streams bus for this URL; the windows share its client.
+        windows: Any = RedisWindowStore(cast(RedisStreamsBus, container.event_bus).client)
     else:
         from dsl.windows import InMemoryWindowStore
 
@@ -231,20 +233,18 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                                       past_promise=open_past_promise),
                  w.Janitor(SqlOutboxStore(container.engine), container.event_bus),
                  # Pre-orders whose product is out today are sourced (hourly at most).
-                 *([PreorderReleaser(container.bus.handle)] if container.bus is not None else []),
+                 PreorderReleaser(container.bus.handle),
                  # Unreleased orders' reservations past their time-to-live go back to stock.
                  *([ReservationExpirer(container.bus.handle)]
-                   if container.bus is not None and settings.reservation_ttl_minutes else [])],
+                   if settings.reservation_ttl_minutes else [])],
         config=w.WorkerConfig(tick_seconds=10),
     )  # fmt: skip
 
 
 def _pipeline(container: Container) -> tuple[Any, Any]:
-    from engine.pipeline.carriers import load_catalog
-    from engine.pipeline.decide import Decider
     from engine.service_layer.messagebus import build_bus, event_handlers
 
-    decider = container.decider or Decider(container.rulesets, load_catalog())
+    decider = container.decider
     options = pipeline_options(container.settings)
     return (lambda factory: build_bus(factory, decider, options=options)), event_handlers().keys()
 

@@ -27,8 +27,7 @@ _LOOKUP = 1_000
 
 
 def _letters(services: Services, limit: int) -> list[Any]:
-    bus = getattr(services.container, "event_bus", None)
-    return [] if bus is None else list(bus.dead_letters(limit))
+    return list(services.container.event_bus.dead_letters(limit))
 
 
 @router.get(
@@ -57,8 +56,7 @@ def redrive(letter_id: LetterPath, who: CanManageEvents, services: Services) -> 
     """Publish the event again with its own event id (handlers that had already succeeded
     skip it) and remove it from the dead letters; answers with the letter as it was."""
     letter = next((d for d in _letters(services, _LOOKUP) if d.id == letter_id), None)
-    bus = getattr(services.container, "event_bus", None)
-    if letter is None or bus is None or not bus.redrive(letter_id):
+    if letter is None or not services.container.event_bus.redrive(letter_id):
         raise NotFound("dead letter", letter_id)
     audit.append(
         services.container.uow_factory,
