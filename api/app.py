@@ -20,7 +20,6 @@ from api import errors
 from api.deps import ApiServices, AppContainer, single_query_values
 from api.routes import ROUTERS
 from engine.domain.values import utcnow
-from engine.service_layer import returns
 from engine.service_layer.auth import ApiKeyStore, Authenticator
 from engine.service_layer.idempotency import Idempotency, IdempotencyStore
 from engine.service_layer.rulesets_service import RegistryRefresher, ScenarioStore
@@ -140,21 +139,10 @@ def create_app(
         server_secret=secret,
         scenarios=scenarios,
     )
-    _register_handlers(container.bus)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
-
-
-def _register_handlers(bus: Any) -> None:
-    """Give the command bus the returns handlers. The bus's registry belongs to the pipeline
-    (engine.service_layer.messagebus); until it lists them, the API adds the ones it
-    dispatches, without replacing any handler the registry already has."""
-    handlers = getattr(bus, "command_handlers", None)
-    if isinstance(handlers, dict):
-        for kind, handler in returns.COMMAND_HANDLERS.items():
-            handlers.setdefault(kind, handler)
 
 
 def _secret(settings: Any) -> str:

@@ -7,7 +7,8 @@ order along its lifecycle. If a reservation loses a race with another order, the
 rolls back and the order is decided again against fresh stock, a bounded number of times.
 
 Lifecycle handlers (cancel, modify, holds, shipments, consolidation) live in `lifecycle.py`,
-stock handlers in `inventory.py`; `COMMAND_HANDLERS` and `EVENT_HANDLERS` list them all.
+stock handlers in `inventory.py`, returns in `returns.py`; the registry in `messagebus.py`
+lists them all.
 """
 
 from __future__ import annotations

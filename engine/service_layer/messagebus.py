@@ -107,7 +107,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     # Imported here, not at the top, because handlers import this module's types.
     from engine.domain import commands as c
     from engine.domain import events as e
-    from engine.service_layer import backorders, handlers, inventory, lifecycle, preorders
+    from engine.service_layer import backorders, handlers, inventory, lifecycle, preorders, returns
 
     command_handlers: dict[type[Command], Handler] = {
         c.CreateOrder: handlers.create_order,
@@ -124,6 +124,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.ReceiveTransfer: inventory.receive_transfer,
         c.ExpireReservations: inventory.expire_reservations,
         c.ReleaseDuePreorders: preorders.release_due_preorders,
+        **returns.COMMAND_HANDLERS,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],
@@ -136,7 +137,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
 
 
 def command_handlers() -> dict[type[Command], Handler]:
-    """Every pipeline command and its handler (the API dispatches through these)."""
+    """Every command and its handler (the API dispatches through these)."""
     return _registry()[0]
 
 

@@ -7,7 +7,7 @@ receiving location; the refund is price x quantity returned, never more than the
 paid for the order less what earlier returns refunded.
 
 The handlers are plain `handle(cmd, uow, clock)` functions; `COMMAND_HANDLERS` lists them for
-the message bus.
+the message bus's registry (`messagebus._registry`).
 """
 
 from __future__ import annotations
