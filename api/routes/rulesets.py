@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -27,11 +27,6 @@ router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
 VersionPath = Annotated[str, Path(pattern=ID, description="A ruleset version id (rsv_...).")]
 NamePath = Annotated[str, Path(min_length=1, max_length=100, description="The ruleset's name.")]
-
-
-def _runner(services: Services) -> Any:
-    """The container's scenario runner if it brings one, else the pipeline's scenarios."""
-    return getattr(services.container, "scenario_runner", None) or rulesets.pipeline_runner
 
 
 def _validation(source: str) -> ValidationOut:
@@ -116,7 +111,8 @@ def run_scenarios(
     """Run the version's scenarios (or the ones sent) and report each one."""
     with uow:
         source = rulesets.get_version(uow, version_id).source
-    results = list(_runner(services)(source, body.scenarios or services.scenarios.get(version_id)))
+    scenarios = body.scenarios or services.scenarios.get(version_id)
+    results = rulesets.pipeline_runner(source, scenarios)
     passed = sum(1 for r in results if r.passed)
     return ScenarioRunOut(
         passed=passed,
@@ -159,7 +155,7 @@ def publish(
         services.container.rulesets,
         version_id,
         who.actor,
-        runner=_runner(services),
+        runner=rulesets.pipeline_runner,
         scenarios=body.scenarios or services.scenarios.get(version_id),
     )
     return VersionOut.of(version)
