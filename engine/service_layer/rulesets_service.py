@@ -163,9 +163,9 @@ def diagnostics(source: str) -> list[dict[str, Any]]:
             d.line,
             d.column,
             d.severity,
-            source_line=getattr(d, "source_line", ""),
-            suggestion=getattr(d, "suggestion", ""),
-            rendered=d.render() if hasattr(d, "render") else "",
+            source_line=d.source_line,
+            suggestion=d.suggestion,
+            rendered=d.render(),
         )
         for d in found
     ]
