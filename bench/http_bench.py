@@ -792,9 +792,8 @@ def report(
             # phase at the target and the trials together: a 12-second phase's p99 is its
             # dozen slowest orders, so one stall of the machine decides it; pooled, the
             # runs estimate p99 at this load.
-            pooled = Phase("pooled", 0, 0, 0.0, [])
-            for phase in (phases["at_target"], *(phase for _, phase in trials)):
-                pooled.latencies_ms += phase.latencies_ms
+            runs = (phases["at_target"], *(phase for _, phase in trials))
+            pooled = Phase("pooled", 0, 0, 0.0, [ms for run in runs for ms in run.latencies_ms])
             lines += [
                 "",
                 f"**{label}, the target tried {len(trials)} more times** (`--trials`): each "

@@ -151,9 +151,11 @@ def up(ctx: typer.Context) -> None:
     This is what `make run` calls. Ctrl-C stops everything.
     """
     settings = _settings(ctx)
-    # Fail before migrating and seeding, not a minute later, when a port is taken.
+    # Fail before migrating and seeding, not a minute later, when a port is taken or the
+    # console's files are missing.
     serving.ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
     serving.ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
+    console_script = serving.console_script()
     serving.migrate(settings)
     say = _out()
     with build_app_container(settings) as container:
@@ -167,7 +169,7 @@ def up(ctx: typer.Context) -> None:
         try:
             children.append(serving.start_worker(_settings_file(ctx)))
             say.print("worker started (outbox relay, alerts, notifications)")
-            children.append(serving.start_console(settings))
+            children.append(serving.start_console(settings, console_script))
             say.print(f"console on http://{settings.api_host}:{settings.console_port}")
             # The key is shown only when issued; later starts must say where it came from.
             say.print(
@@ -186,7 +188,7 @@ def up(ctx: typer.Context) -> None:
 def console(ctx: typer.Context) -> None:
     """Run the Streamlit admin console against the API at ORDO_API_URL."""
     settings = _settings(ctx)
-    process = serving.start_console(settings)
+    process = serving.start_console(settings, serving.console_script())
     try:
         process.wait()
     finally:

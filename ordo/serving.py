@@ -126,9 +126,9 @@ def console_command(settings: Settings, script: Path) -> list[str]:
     ]
 
 
-def start_console(settings: Settings) -> subprocess.Popen[bytes]:
-    """Start the console as a child process pointed at the API by ORDO_API_URL."""
-    script = console_script()
+def start_console(settings: Settings, script: Path) -> subprocess.Popen[bytes]:
+    """Start the console (`script`, from `console_script`) as a child process pointed at the
+    API by ORDO_API_URL."""
     ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
     environment = {**os.environ, "ORDO_API_URL": settings.api_url}
     return subprocess.Popen(console_command(settings, script), env=environment)
