@@ -65,12 +65,42 @@ ANALYSIS = """
 whatever else runs; the CPU columns (per request, of the server processes, of PostgreSQL's
 backends serving them, and of the load generator) move less, and add up to what one order
 costs the two cores. The ceiling's rate is the load generator's as much as the server's: one
-Python process running httpx spends 1.4-2.4 ms of CPU per request, so a faster server does not
-raise it much, while every order competes with it, and with PostgreSQL, for the same two cores.
-This machine's speed also moves from hour to hour (a virtual machine with neighbours): the
-same code measured 5.2 ms of server CPU per order in the third session's quiet hour and 8.2 ms
-in the fourth's, and one session's code 7.0-8.7 ms within one hour. Compare runs taken back
-to back, not across days.
+Python process running httpx spends about twice the server's CPU per parse-only request (0.7
+ms against 0.35-0.43 in the eleventh session's hour, 1.4-2.4 ms in slower ones), so a faster
+server does not raise it much, while every order competes with it, and with PostgreSQL, for
+the same two cores. The "(CPU)" column leaves the load generator out: the ceiling's server
+CPU per request over the orders'. This machine's speed also moves from hour to hour (a
+virtual machine with neighbours): the same code measured 5.2 ms of server CPU per order in
+the third session's quiet hour and 8.2 ms in the fourth's, 5.4-7.8 ms in the tenth's and
+2.2-2.5 ms in the eleventh's. Compare runs taken back to back, not across days.
+
+**Eleventh session (2026-11-23)**: the load generator, not the server, was behind one kind of
+miss, and it had held the ceiling down. The machine ran about two and a half times as fast as
+in the tenth session (server CPU per order 2.2-2.5 ms, PostgreSQL's 1.0-1.2, the ceiling
+1,230-1,400 req/s), so the tables above are this session's.
+- httpx's connection pool walks every connection it holds on each request and release
+  (polling each idle socket), so the load generator's CPU per request grew with the
+  connections it had open. In the open loop a stall opened more of them, one for each order
+  due meanwhile, and every later request cost more: in the session's first run the phase at
+  the target (321 orders/s offered) fell behind to 180/s and a p99 of 15 s with the load
+  generator at 4.9 ms of CPU per order, four times its cost in the trials of the same run,
+  while the three trials kept p99 within 50 ms. The load generator now gives each
+  connection a client of its own, handed out from a free list (`_Connections`), so its cost
+  per request no longer depends on how many it holds. The same bookkeeping over the closed
+  loop's 8 connections had cost a quarter of the ceiling's client CPU: measured back to back
+  on one server, the ceiling read 1,030 and 956 req/s with the shared pool (load generator
+  0.93-1.04 ms per request) and 1,349 and 1,258 with a client per connection (0.70-0.71 ms),
+  1.3x. The target's rate rose with it, to 85-90% of what the closed loop carries.
+- Three runs after the change (`--trials 3`, `--trials 5`, and the documented run): p99 at
+  the target within 50 ms in 11 of 14 open-loop runs (12-49 ms); the three misses were 52,
+  52 and 84 ms, and none fell behind. Pooled over each run's runs at the target: 38, 29 and
+  55 ms. The machine was 73-82% busy at the target. SQLite, with one writer, carries about
+  300 orders/s here, less than a quarter of the ceiling as now read, so its runs at the
+  target fall behind.
+- Where a server process's CPU goes at 250 orders/s (py-spy, samples of the thread holding
+  the GIL, one worker, 20 s): the order's handler 62% (the Decider 23, psycopg 17, the
+  unit of work's session and pool most of the rest), uvicorn and its HTTP parser 16%,
+  FastAPI's dependency resolution 5%, the thread-pool hop about 5%. Nothing is a fifth of it.
 
 **Tenth session (2026-11-23)**: the misses taken apart, with the whole machine's CPU
 measured in each phase (now the trials table's last two columns, and the pooled p99 under
