@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import gc
 import os
 import platform
@@ -580,27 +581,34 @@ def _order() -> dict[str, Any]:
 
 class _Connections:
     """Keep-alive connections to the server, one single-connection httpx client each,
-    handed out and taken back in constant time.
+    handed out and taken back in constant time; at most `limit` of them, after which a
+    request waits for the first one given back.
 
     Not one client with a pool: httpx's pool walks every connection it holds on each request
     and release (polling each idle socket), so the load generator's CPU per request grew
     with its connections. In the open loop a stall opens more of them (each order due
     meanwhile takes a new one), after which every request cost more: one phase at the target
     fell behind with the load generator at 4.9 ms of CPU per order, four times its usual, and
-    never caught up, though the server had cores to spare. With 8 closed-loop clients that
-    bookkeeping was a quarter of the ceiling's client CPU, which held the ceiling down."""
+    never caught up, though the server could have carried twice the orders it was sent. With
+    8 closed-loop clients that bookkeeping was a quarter of the ceiling's client CPU, which
+    held the ceiling down."""
 
-    def __init__(self, base: str, timeout: float) -> None:
-        self._base, self._timeout = base, timeout
+    def __init__(self, base: str, timeout: float, limit: int) -> None:
+        self._base, self._timeout, self._limit = base, timeout, limit
         # One for all: httpx builds an SSL context per client otherwise (18 ms of CPU each),
         # though these connections are plain HTTP.
         self._ssl = ssl.create_default_context()
         self._idle: list[httpx.AsyncClient] = []
         self._opened: list[httpx.AsyncClient] = []
+        self._waiting: collections.deque[asyncio.Future[httpx.AsyncClient]] = collections.deque()
 
-    def take(self) -> httpx.AsyncClient:
+    async def take(self) -> httpx.AsyncClient:
         if self._idle:
             return self._idle.pop()
+        if len(self._opened) >= self._limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            return await waiter
         client = httpx.AsyncClient(
             base_url=self._base,
             timeout=self._timeout,
@@ -611,7 +619,10 @@ class _Connections:
         return client
 
     def give_back(self, client: httpx.AsyncClient) -> None:
-        self._idle.append(client)
+        if self._waiting:
+            self._waiting.popleft().set_result(client)  # first come, first served
+        else:
+            self._idle.append(client)
 
     async def close(self) -> None:
         await asyncio.gather(*(client.aclose() for client in self._opened))
@@ -628,7 +639,7 @@ async def _drive(
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
-    connections = _Connections(base, timeout=30)
+    connections = _Connections(base, timeout=30, limit=clients)
 
     async def one_client(client: httpx.AsyncClient) -> None:
         nonlocal errors
@@ -644,7 +655,8 @@ async def _drive(
 
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(one_client(connections.take()) for _ in range(clients)))
+        opened = [await connections.take() for _ in range(clients)]
+        await asyncio.gather(*(one_client(client) for client in opened))
         elapsed = time.perf_counter() - started
     finally:
         await connections.close()
@@ -663,14 +675,16 @@ async def _offer(
     answered, and time each from when it was due, not from when it went out: a server that
     falls behind shows it as latency instead of the load generator quietly waiting for it
     (the closed loop's "coordinated omission"). Each request goes out on an idle connection,
-    or a new one when none is idle."""
+    or a new one when none is idle, up to 256."""
     latencies: list[float] = []
     errors = 0
-    connections = _Connections(base, timeout=60)
+    # At most 256 connections, as before: past them an order waits for one, and the wait
+    # counts in its latency like any other.
+    connections = _Connections(base, timeout=60, limit=256)
 
     async def one(due: float) -> None:
         nonlocal errors
-        client = connections.take()
+        client = await connections.take()
         try:
             response = await client.post(path, json=_order(), headers=headers)
         except httpx.TransportError as error:
