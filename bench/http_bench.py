@@ -92,12 +92,17 @@ in the tenth session (server CPU per order 2.2-2.5 ms, PostgreSQL's 1.0-1.2, the
   on one server, the ceiling read 1,030 and 956 req/s with the shared pool (load generator
   0.93-1.04 ms per request) and 1,349 and 1,258 with a client per connection (0.70-0.71 ms),
   1.3x. The target's rate rose with it, to 85-90% of what the closed loop carries.
-- Three runs after the change (`--trials 3`, `--trials 5`, and the documented run): p99 at
-  the target within 50 ms in 11 of 14 open-loop runs (12-49 ms); the three misses were 52,
-  52 and 84 ms, and none fell behind. Pooled over each run's runs at the target: 38, 29 and
-  55 ms. The machine was 73-82% busy at the target. SQLite, with one writer, carries about
-  300 orders/s here, less than a quarter of the ceiling as now read, so its runs at the
-  target fall behind.
+- Four runs after the change (`--trials 3`, `--trials 5`, and two with `--write --trials 3`,
+  the last of them documented above): p99 at the target within 50 ms in 14 of 18 open-loop
+  runs (12-49 ms); the four misses were 52, 52, 84 and 84 ms, and none fell behind. Pooled
+  over each run's runs at the target: 38, 29, 55 and 55 ms. The machine was 73-82% busy at
+  the target, which was 85-90% of what the closed loop carried. A probe timing each second
+  of twelve more such phases saw the misses' cause: one or two seconds of a phase whose
+  slowest order took 60-200 ms, at scattered moments, after a closed-loop phase or after a
+  ceiling alike (no autovacuum and no checkpoint ran meanwhile; the probe's own collector,
+  left unfrozen in its first six phases, made them worse: 2 of 6 within 50 ms, then 5 of 6
+  frozen). SQLite, with one writer, carries about 300 orders/s here, less than a quarter of
+  the ceiling as now read, so its runs at the target fall behind.
 - Where a server process's CPU goes at 250 orders/s (py-spy, samples of the thread holding
   the GIL, one worker, 20 s): the order's handler 62% (the Decider 23, psycopg 17, the
   unit of work's session and pool most of the rest), uvicorn and its HTTP parser 16%,
