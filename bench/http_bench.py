@@ -594,9 +594,9 @@ class _Connections:
     with its connections. In the open loop a stall opens more of them (each order due
     meanwhile takes a new one), after which every request cost more: one phase at the target
     fell behind with the load generator at 4.9 ms of CPU per order, four times its usual, and
-    never caught up, though the server could have carried twice the orders it was sent. With
-    8 closed-loop clients that bookkeeping was a quarter of the ceiling's client CPU, which
-    held the ceiling down."""
+    never caught up, though the server could have carried nearly twice the orders that
+    reached it. With 8 closed-loop clients that bookkeeping was a quarter of the ceiling's
+    client CPU, which held the ceiling down."""
 
     def __init__(self, base: str, timeout: float, limit: int) -> None:
         self._base, self._timeout, self._limit = base, timeout, limit
