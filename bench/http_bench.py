@@ -91,12 +91,12 @@ in the tenth session (server CPU per order 2.2-2.5 ms, PostgreSQL's 1.0-1.2, the
   loop's 8 connections had cost a quarter of the ceiling's client CPU: measured back to back
   on one server, the ceiling read 1,030 and 956 req/s with the shared pool (load generator
   0.93-1.04 ms per request) and 1,349 and 1,258 with a client per connection (0.70-0.71 ms),
-  1.3x. The target's rate rose with it, to 85-90% of what the closed loop carries.
+  1.3x. The target's rate rose with it, to 85-94% of what the closed loop carries.
 - Four runs after the change (`--trials 3`, `--trials 5`, and two with `--write --trials 3`,
   the last of them documented above): p99 at the target within 50 ms in 14 of 18 open-loop
-  runs (12-49 ms); the four misses were 52, 52, 84 and 84 ms, and none fell behind. Pooled
+  runs (14-49 ms); the four misses were 52, 52, 84 and 84 ms, and none fell behind. Pooled
   over each run's runs at the target: 38, 29, 55 and 55 ms. The machine was 73-82% busy at
-  the target, which was 85-90% of what the closed loop carried. A probe timing each second
+  the target, which was 85-94% of what the closed loop carried. A probe timing each second
   of twelve more such phases saw the misses' cause: one or two seconds of a phase whose
   slowest order took 60-200 ms, at scattered moments, after a closed-loop phase or after a
   ceiling alike (no autovacuum and no checkpoint ran meanwhile; the probe's own collector,
