@@ -23,29 +23,65 @@ from dsl.ruleset import analyze, build
 from dsl.scenarios import ScenarioError, ScenarioResult, ScenarioRunner
 from dsl.schema import Schema
 
-__all__ = ["check_files", "format_files", "format_source", "load_scenario_file",
-           "run_scenario_files"]
+__all__ = [
+    "check_files",
+    "format_files",
+    "format_source",
+    "load_scenario_file",
+    "read_yaml",
+    "run_scenario_files",
+]
 
 OK, PROBLEMS, UNREADABLE = 0, 1, 2
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path) -> tuple[str | None, str]:
+    """The file's text, or None and why it cannot be read, in words a user can act on."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        return path.read_text(encoding="utf-8"), ""
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        return None, f"not UTF-8 text (byte {byte:#04x} at offset {error.start})"
+    except FileNotFoundError:
+        return None, "no such file"
+    except IsADirectoryError:
+        return None, "a directory, not a file"
+    except PermissionError:
+        return None, "permission denied"
+    except OSError as error:
+        return None, error.strerror or str(error)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """A YAML file's content; ScenarioError naming the file and what is wrong with it (why it
+    cannot be read, or the line and column where it stops being YAML)."""
+    import yaml  # see the module docstring: only tooling reads YAML
+
+    path = Path(path)
+    text, why = _read(path)
+    if text is None:
+        raise ScenarioError(f"{path}: cannot read this file: {why}")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ScenarioError(
+            f"{where}: not valid YAML ({getattr(error, 'problem', error)})"
+        ) from None
 
 
 def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:
     """Every diagnostic of every file, rendered with line, column and caret."""
     lines: list[str] = []
     code = OK
-    errors = warnings = 0
+    errors = warnings = unreadable = 0
     for raw in paths:
         path = Path(raw)
-        source = _read(path)
+        source, why = _read(path)
         if source is None:
-            lines.append(f"{path}: cannot read this file")
+            lines.append(f"{path}: cannot read this file: {why}")
+            unreadable += 1
             code = UNREADABLE
             continue
         diagnostics = analyze(source, schema)[1]
@@ -55,7 +91,12 @@ def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:
         warnings += sum(not d.is_error for d in diagnostics)
     if errors and code == OK:
         code = PROBLEMS
-    lines.append(f"{len(paths)} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    checked = len(paths) - unreadable
+    # A file that could not be read was not checked: "0 error(s)" must not stand for it.
+    summary = f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)"
+    if unreadable:
+        summary += f"; {unreadable} file(s) could not be read"
+    lines.append(summary)
     return "\n".join(lines), code
 
 
@@ -65,9 +106,9 @@ def format_files(paths: Sequence[str | Path], check: bool = False) -> tuple[str,
     code = OK
     for raw in paths:
         path = Path(raw)
-        source = _read(path)
+        source, why = _read(path)
         if source is None:
-            lines.append(f"{path}: cannot read this file")
+            lines.append(f"{path}: cannot read this file: {why}")
             code = UNREADABLE
             continue
         try:
@@ -89,24 +130,12 @@ def format_files(paths: Sequence[str | Path], check: bool = False) -> tuple[str,
 
 def load_scenario_file(path: str | Path) -> scenarios.ScenarioSet:
     """Read and validate one YAML scenario file; raise ScenarioError with a clear message."""
-    import yaml  # see the module docstring: only tooling reads YAML
-
-    path = Path(path)
-    text = _read(path)
-    if text is None:
-        raise ScenarioError(f"{path}: cannot read this file")
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ScenarioError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") \
-            from None
-    return scenarios.load(data, str(path))
+    return scenarios.load(read_yaml(path), str(path))
 
 
-def run_scenario_files(paths: Sequence[str | Path], schema: Schema,
-                        runner: ScenarioRunner | None = None) -> tuple[str, int]:
+def run_scenario_files(
+    paths: Sequence[str | Path], schema: Schema, runner: ScenarioRunner | None = None
+) -> tuple[str, int]:
     """Run every scenario of every file against its ruleset.
 
     `runner` decides a scenario; the default (`scenarios.matches_runner`) evaluates the ruleset
@@ -126,9 +155,9 @@ def run_scenario_files(paths: Sequence[str | Path], schema: Schema,
             code = max(code, PROBLEMS)
             continue
         ruleset_path = path.parent / scenario_set.ruleset
-        source = _read(ruleset_path)
+        source, why = _read(ruleset_path)
         if source is None:
-            lines.append(f"{path}: cannot read the ruleset {ruleset_path}")
+            lines.append(f"{path}: cannot read the ruleset {ruleset_path}: {why}")
             code = UNREADABLE
             continue
         try:

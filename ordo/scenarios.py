@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from dsl.scenarios import ScenarioError
+from dsl.tooling import read_yaml
 from engine.domain.errors import DomainError
 
 OK, PROBLEMS, UNREADABLE = 0, 1, 2
@@ -24,9 +26,10 @@ def run_scenario_files(paths: Sequence[Path]) -> tuple[str, int]:
     code = OK
     passed = failed = 0
     for path in paths:
-        kind = _kind(path)
-        if kind is None:
-            lines.append(f"{path}: cannot read this file as YAML scenarios")
+        try:
+            kind = _kind(path)
+        except ScenarioError as error:
+            lines.append(str(error))
             code = UNREADABLE
             continue
         text, file_code = _run_rules(path) if kind == "rules" else _run_pipeline(path)
@@ -39,13 +42,16 @@ def run_scenario_files(paths: Sequence[Path]) -> tuple[str, int]:
     return "\n".join(lines), code
 
 
-def _kind(path: Path) -> str | None:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
+def _kind(path: Path) -> str:
+    """The file's format, "rules" or "pipeline"; ScenarioError saying what is wrong with a
+    file that is neither (unreadable, not YAML, or YAML but not a mapping)."""
+    data = read_yaml(path)
     if not isinstance(data, dict):
-        return None
+        found = "it is empty" if data is None else f"its top level is a {type(data).__name__}"
+        raise ScenarioError(
+            f"{path}: not a scenario file: {found}, not a mapping with 'scenarios' (and "
+            "'ruleset' for a rule-level file)"
+        )
     return "rules" if "ruleset" in data else "pipeline"
 
 

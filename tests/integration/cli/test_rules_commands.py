@@ -120,4 +120,41 @@ def test_pipeline_scenarios_send_orders_through_the_engine(tmp_path: Path) -> No
 def test_an_unreadable_scenario_file_exits_2(tmp_path: Path) -> None:
     code, output = run("rules", "test", str(tmp_path / "missing.yaml"))
     assert code == 2
-    assert "cannot read this file" in output
+    assert f"{tmp_path / 'missing.yaml'}: cannot read this file: no such file" in output
+
+
+def test_a_scenario_file_that_is_not_yaml_is_reported_at_its_line_and_column(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("ruleset: big.ordo\nscenarios:\n  - name: a\n    given: [1, 2\n")
+    code, output = run("rules", "test", str(broken))
+    assert code == 2
+    assert f"{broken}:5:1: not valid YAML (expected ',' or ']'" in output
+
+
+def test_a_yaml_file_that_is_not_a_mapping_is_named_as_not_a_scenario_file(
+    tmp_path: Path,
+) -> None:
+    listed, empty = tmp_path / "listed.yaml", tmp_path / "empty.yaml"
+    listed.write_text("- a list\n")
+    empty.write_text("")
+    code, output = run("rules", "test", str(listed), str(empty))
+    assert code == 2
+    assert f"{listed}: not a scenario file: its top level is a list" in output
+    assert f"{empty}: not a scenario file: it is empty" in output
+
+
+def test_check_says_why_a_file_cannot_be_read_and_does_not_count_it_as_checked(
+    tmp_path: Path,
+) -> None:
+    ruleset, latin = tmp_path / "big.ordo", tmp_path / "latin1.ordo"
+    ruleset.write_text(BIG_ORDERS)
+    latin.write_bytes("# caf\xe9\n".encode("latin-1"))
+    code, output = run("rules", "check", str(ruleset), str(latin), str(tmp_path))
+    assert code == 2
+    assert f"{latin}: cannot read this file: not UTF-8 text (byte 0xe9 at offset 5)" in output
+    assert f"{tmp_path}: cannot read this file: a directory, not a file" in output
+    assert output.strip().endswith(
+        "1 file(s) checked: 0 error(s), 0 warning(s); 2 file(s) could not be read"
+    )
