@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas.patterns import IN_WORDS
 from engine.domain.errors import (
     Conflict,
     DomainError,
@@ -167,11 +168,21 @@ def describe_validation_error(
             message += f" ({hint}allowed fields: {', '.join(allowed)})"
     elif kind == "missing":
         message = "is required but missing"
+    elif kind == "string_pattern_mismatch":
+        words = IN_WORDS.get(str((error.get("ctx") or {}).get("pattern", "")))
+        if words is not None:
+            message = f"must be {words}; got {_shown(error.get('input'))}"
     elif kind == "json_invalid":
         ctx = error.get("ctx") or {}
         message = f"the request body is not valid JSON ({ctx.get('error', 'parse error')})"
         path = "$"
     return {"path": path, "message": message, "type": kind}
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A rejected value as the answer quotes it: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value))} characters)"
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:

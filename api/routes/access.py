@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from api.deps import Caller, CanManageKeys, Services
 from api.schemas.common import problem_responses
 from api.schemas.operations import KeyCreated, KeyIn, KeyOut, PrincipalOut, TokenIn, TokenOut
+from api.schemas.patterns import KEY_ID
 from engine.domain.errors import NotFound
 from engine.domain.values import utcnow
 from engine.service_layer import audit
@@ -17,7 +18,7 @@ from engine.service_layer.auth import create_api_key, mint_token
 router = APIRouter(prefix="/v1", tags=["auth"])
 health = APIRouter(tags=["health"])
 
-KeyPath = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$")]
+KeyPath = Annotated[str, Path(pattern=KEY_ID)]
 
 
 @health.get("/health", summary="Liveness and database reachability")

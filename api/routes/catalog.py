@@ -9,8 +9,6 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import CanReadCatalog, CanReadCustomers, CanWriteCatalog, Uow
 from api.schemas.catalog import (
-    CODE,
-    SKU,
     CustomerIn,
     CustomerOut,
     LocationIn,
@@ -19,6 +17,7 @@ from api.schemas.catalog import (
     ProductOut,
 )
 from api.schemas.common import problem_responses
+from api.schemas.patterns import CODE, SKU
 from engine.domain.errors import NotFound
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import Repository

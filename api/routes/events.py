@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import CanManageEvents, Services
 from api.schemas.common import problem_responses
 from api.schemas.events import DeadLetterOut
-from api.schemas.orders import ID
+from api.schemas.patterns import ID
 from engine.domain.errors import NotFound
 from engine.service_layer import audit
 

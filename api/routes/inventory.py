@@ -12,7 +12,6 @@ from fastapi import APIRouter, Path, Query
 
 from api.commands import dispatch
 from api.deps import CanReadInventory, CanWriteInventory, Services, Uow
-from api.schemas.catalog import CODE, SKU
 from api.schemas.common import IsoDate, problem_responses
 from api.schemas.inventory import (
     AdjustIn,
@@ -25,6 +24,7 @@ from api.schemas.inventory import (
     TransferOut,
     TransferStatus,
 )
+from api.schemas.patterns import CODE, SKU
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound

@@ -16,10 +16,10 @@ from api.deps import (
     Services,
     Uow,
 )
-from api.schemas.catalog import CODE
 from api.schemas.common import problem_responses
 from api.schemas.operations import AlertOut, AuditOut, ShipmentStatusIn, TrackingIn
-from api.schemas.orders import ID, ShipmentOut
+from api.schemas.orders import ShipmentOut
+from api.schemas.patterns import CODE, ID
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound

@@ -26,7 +26,6 @@ from api.deps import (
     Uow,
 )
 from api.errors import describe_validation_error, problem_body, status_for
-from api.schemas.catalog import SKU
 from api.schemas.common import problem_responses
 from api.schemas.orders import (
     ID,
@@ -42,6 +41,7 @@ from api.schemas.orders import (
     ShipmentOut,
     TraceOut,
 )
+from api.schemas.patterns import SKU
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound

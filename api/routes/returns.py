@@ -24,7 +24,7 @@ from api.deps import (
     Uow,
 )
 from api.schemas.common import problem_responses
-from api.schemas.orders import ID
+from api.schemas.patterns import ID
 from api.schemas.returns import ReceiveReturnIn, RefundIn, RejectIn, ReturnIn, ReturnOut
 from engine.domain import commands
 from engine.domain.access import Principal, Role

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import CanPublishRulesets, CanReadRulesets, CanWriteRulesets, Services, Uow
 from api.schemas.common import problem_responses
-from api.schemas.orders import ID
+from api.schemas.patterns import ID
 from api.schemas.rulesets import (
     DiffOut,
     DraftIn,

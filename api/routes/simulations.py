@@ -20,6 +20,7 @@ from fastapi import Path as PathParam
 
 from api.deps import CanReadRulesets, CanWriteRulesets, Services, Uow
 from api.schemas.common import problem_responses
+from api.schemas.patterns import JOB_ID, VARIANT
 from api.schemas.simulations import DatasetOut, JobOut, SimulationIn
 from engine.domain.errors import DomainError, NotFound
 from engine.rules.registry import shipped_versions
@@ -29,7 +30,7 @@ from engine.simulation.jobs import JobNotFound, SimulationJobs, SimulationReques
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 
-JobPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$", description="A job id.")]
+JobPath = Annotated[str, PathParam(pattern=JOB_ID, description="A job id.")]
 _LOCK = threading.Lock()
 
 
@@ -168,7 +169,7 @@ def changed_orders(
     _: CanReadRulesets,
     services: Services,
     request: Request,
-    variant: Annotated[str, Query(pattern=r"^[A-Za-z0-9_\-]{1,50}$")] = "draft",
+    variant: Annotated[str, Query(pattern=VARIANT)] = "draft",
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:

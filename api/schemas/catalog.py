@@ -8,11 +8,9 @@ from decimal import Decimal
 from pydantic import Field
 
 from api.schemas.common import AddressIn, AddressOut, Out, Strict
+from api.schemas.patterns import CLOCK_TIME
 from engine.domain.catalog import Customer, Location, LocationType, Product, Service
 from engine.domain.values import Dimensions
-
-SKU = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
-CODE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
 
 
 class DimensionsIn(Strict):
@@ -127,7 +125,7 @@ class LocationOut(Out):
     type: LocationType
     address: AddressOut
     daily_capacity: int
-    cutoff: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["15:00"], description="Local time.")
+    cutoff: str = Field(pattern=CLOCK_TIME, examples=["15:00"], description="Local time.")
     tags: list[str]
     services: list[Service]
     enabled: bool

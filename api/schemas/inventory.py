@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from api.schemas.catalog import CODE, SKU
 from api.schemas.common import Out, Strict
+from api.schemas.patterns import CODE, SKU
 from engine.domain.inventory import InboundSupply, Stock
 from engine.service_layer.inventory import ReorderSuggestion
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import Field
 
-from api.schemas.catalog import CODE
 from api.schemas.common import Out, Strict
+from api.schemas.patterns import CODE
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import Alert, AlertStatus, AuditEntry

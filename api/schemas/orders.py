@@ -8,14 +8,12 @@ from typing import Any
 
 from pydantic import Field
 
-from api.schemas.catalog import SKU
 from api.schemas.common import AddressOut, Out, Problem, Strict
+from api.schemas.patterns import CURRENCY, ID, SERVICE_LEVEL, SKU
 from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
 from engine.domain.orders import Order, OrderStatus
-
-ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 
 
 class LineIn(Strict):
@@ -66,8 +64,8 @@ class OrderIn(Strict):
     email: str = Field(default="", max_length=254, examples=["ada@example.com"])
     ship_to: ShipToIn
     lines: list[LineIn] = Field(min_length=1, max_length=500)
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    service_level: str = Field(default="standard", pattern=r"^[a-z_]{1,32}$", examples=["standard"])
+    currency: str = Field(default="USD", pattern=CURRENCY)
+    service_level: str = Field(default="standard", pattern=SERVICE_LEVEL, examples=["standard"])
     requested_date: date | None = Field(default=None, strict=False)
     priority: int = Field(default=0, ge=-100, le=100)
 

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from api.schemas.catalog import CODE
 from api.schemas.common import Out, Strict
-from api.schemas.orders import ID
+from api.schemas.patterns import CODE, ID
 from engine.domain import commands
 from engine.domain.fulfilment import Return, ReturnStatus
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from api.schemas.common import IsoDate, Out, Strict
+from api.schemas.patterns import DATASET
 
 
 class SimulationIn(Strict):
-    dataset: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$", examples=["acme-july"])
+    dataset: str = Field(pattern=DATASET, examples=["acme-july"])
     drafts: list[str] = Field(
         default_factory=list,
         max_length=20,

@@ -64,3 +64,41 @@ def test_a_missing_resource_names_what_was_not_found(api: Api) -> None:
     response = api.get("/v1/products/NOPE-1")
     assert response.status_code == 404
     assert response.json()["detail"] == "product 'NOPE-1' does not exist"
+
+
+def test_a_value_of_the_wrong_shape_is_answered_in_words_not_with_a_regular_expression(
+    api: Api,
+) -> None:
+    response = api.post(
+        "/v1/orders",
+        role="channel",
+        json={
+            "channel_order_id": "W 1/2",
+            "customer_id": "C-1",
+            "ship_to": {"postal_code": "10001"},
+            "lines": [{"sku": "A", "quantity": 1}],
+        },
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["path"] == "$.channel_order_id"
+    assert error["message"] == (
+        "must be 1 to 64 characters: letters, digits and '.', '_', ':', '-', starting with "
+        "a letter or a digit; got 'W 1/2'"
+    )
+
+
+def test_every_pattern_in_the_openapi_document_can_be_said_in_words(api: Api) -> None:
+    from api.schemas.patterns import IN_WORDS
+
+    def patterns(node: object) -> set[str]:
+        if isinstance(node, dict):
+            found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
+            return found.union(*(patterns(value) for value in node.values()))
+        if isinstance(node, list):
+            return set().union(*(patterns(item) for item in node))
+        return set()
+
+    used = patterns(api.client.get("/openapi.json").json())
+    assert used, "the document declares patterns"
+    assert used - IN_WORDS.keys() == set()
