@@ -7,6 +7,15 @@ from tests.e2e.conftest import Api
 PROBLEM = "application/problem+json"
 
 
+def order(channel_order_id: str, lines: list[dict[str, object]] | None = None) -> dict[str, object]:
+    return {
+        "channel_order_id": channel_order_id,
+        "customer_id": "C-1",
+        "ship_to": {"postal_code": "10001"},
+        "lines": lines or [{"sku": "A", "quantity": 1}],
+    }
+
+
 def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_meant(
     api: Api,
 ) -> None:
@@ -19,16 +28,8 @@ def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_me
 
 
 def test_a_bad_value_deep_in_a_list_names_its_json_path(api: Api) -> None:
-    response = api.post(
-        "/v1/orders",
-        role="channel",
-        json={
-            "channel_order_id": "W-1",
-            "customer_id": "C-1",
-            "ship_to": {"postal_code": "10001"},
-            "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}],
-        },
-    )
+    lines = [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}]
+    response = api.post("/v1/orders", role="channel", json=order("W-1", lines))
     assert response.status_code == 422
     paths = [e["path"] for e in response.json()["errors"]]
     assert paths == ["$.lines[1].quantity"]
@@ -69,16 +70,7 @@ def test_a_missing_resource_names_what_was_not_found(api: Api) -> None:
 def test_a_value_of_the_wrong_shape_is_answered_in_words_not_with_a_regular_expression(
     api: Api,
 ) -> None:
-    response = api.post(
-        "/v1/orders",
-        role="channel",
-        json={
-            "channel_order_id": "W 1/2",
-            "customer_id": "C-1",
-            "ship_to": {"postal_code": "10001"},
-            "lines": [{"sku": "A", "quantity": 1}],
-        },
-    )
+    response = api.post("/v1/orders", role="channel", json=order("W 1/2"))
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["path"] == "$.channel_order_id"
