@@ -69,5 +69,11 @@ def _read(file: Path) -> tuple[str, str]:
     try:
         compiled = compile_source(source)
     except DomainError as error:
+        # Each error at the file's own line and column, with its caret, as `ordo rules check`
+        # shows them (the registry's message joins them on one line, for a stored ruleset).
+        diagnostics = getattr(error.__cause__, "diagnostics", None)
+        if diagnostics:
+            rendered = "\n".join(d.render(str(file)) for d in diagnostics)
+            raise RulesetFileError(f"{file}: does not compile\n{rendered}") from None
         raise RulesetFileError(f"{file}: {error.message}") from None
     return compiled.name, source

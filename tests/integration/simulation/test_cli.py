@@ -87,7 +87,7 @@ def test_a_mapping_typo_is_named_with_file_and_key(example: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_simulating_an_unknown_data_set_or_a_malformed_variant_is_one_clear_line(
+def test_an_unknown_data_set_a_malformed_variant_or_a_bad_draft_is_reported_clearly(
     example: Path,
 ) -> None:
     missing = ordo(["simulate", "nope"], example)
@@ -102,4 +102,10 @@ def test_simulating_an_unknown_data_set_or_a_malformed_variant_is_one_clear_line
     assert "--variant 'oops': expected NAME=FILE[,FILE...]" in squeeze(bad.stderr)
     draft = ordo(["simulate", "acme", "--draft", "missing.ordo"], example)
     assert "missing.ordo: no such ruleset file" in squeeze(draft.stderr)
-    assert "Traceback" not in missing.stderr + bad.stderr + draft.stderr
+    (example / "broken.ordo").write_text('rule "x" when')
+    broken = ordo(["simulate", "acme", "--draft", "broken.ordo"], example)
+    assert broken.returncode == 1
+    # Each error at the draft's own line and column, with its caret, as `ordo rules check`.
+    assert "broken.ordo: does not compile" in broken.stderr
+    assert "broken.ordo:1:14: error E102" in broken.stderr
+    assert "Traceback" not in missing.stderr + bad.stderr + draft.stderr + broken.stderr
