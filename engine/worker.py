@@ -286,8 +286,21 @@ class Worker:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
-            self.bus.leave(self.config.name)
+            self._leave()
             log.info("%s: stopped after %d messages", self.config.name, self.processed)
+
+    def _leave(self) -> None:
+        """Give up this worker's partitions so others take them at once. When the bus cannot
+        be reached (Redis down) that is left undone: the leases lapse by themselves and the
+        others take over then, so stopping goes on, with a line in the log, not a traceback."""
+        try:
+            self.bus.leave(self.config.name)
+        except Exception as error:
+            log.warning(
+                "%s: could not give up its partitions (%s); their leases lapse by themselves",
+                self.config.name,
+                _one_line(error),
+            )
 
     def stop(self) -> None:
         self.stopping.set()
@@ -299,11 +312,17 @@ class Worker:
         except Exception as error:
             # One line: two clocks racing to flag the same shipment, or a database restart,
             # should not bury the log in tracebacks; DEBUG has the full story.
-            first_line = str(error).splitlines()[0] if str(error) else ""
-            log.warning("%s: %s failed (%s: %s); retrying next turn",
-                        self.config.name, what, type(error).__name__, first_line)  # fmt: skip
+            log.warning(
+                "%s: %s failed (%s); retrying next turn", self.config.name, what, _one_line(error)
+            )
             log.debug("%s: %s failure", self.config.name, what, exc_info=True)
             time.sleep(min(1.0, self.config.block_ms / 1000))
+
+
+def _one_line(error: BaseException) -> str:
+    """`Type: the message's first line`, for a log line in place of a traceback."""
+    text = str(error)
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def _claim_again(claim: Callable[[], bool]) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 import time
+
+import pytest
 
 from engine.adapters.bus import InProcessBus, Message
 from engine.adapters.bus.outbox_memory import MemoryOutboxStore
@@ -201,6 +204,24 @@ def test_a_stop_request_past_the_grace_period_hands_the_rest_of_the_batch_back()
     assert bus.pending_count() == 4 - handled
     assert len(bus.consume("w2", count=10)) == 4 - handled
     assert on_hand(uow) == 1 + handled
+
+
+class UnreachableOnLeave(InProcessBus):
+    """A bus whose server went away before the worker stopped (Redis down)."""
+
+    def leave(self, consumer: str) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_a_worker_stops_with_a_log_line_when_it_cannot_give_up_its_partitions(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    worker = make_worker(InMemoryUnitOfWork(), UnreachableOnLeave())
+    worker.stop()
+    with caplog.at_level(logging.WARNING, logger="engine.worker"):
+        worker.run()  # returns: no exception escapes the stop
+    assert "w1: could not give up its partitions (ConnectionError: Error 111" in caplog.text
+    assert "their leases lapse by themselves" in caplog.text
 
 
 def test_a_dead_letter_redriven_after_a_fix_takes_effect_once() -> None:
