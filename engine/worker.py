@@ -301,6 +301,7 @@ class Worker:
                 self.config.name,
                 _one_line(error),
             )
+            log.debug("%s: leaving failed", self.config.name, exc_info=True)
 
     def stop(self) -> None:
         self.stopping.set()
