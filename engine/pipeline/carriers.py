@@ -422,8 +422,17 @@ def load_catalog(directory: Path | None = None, paths: Sequence[Path] = ()) -> C
     files = list(paths) or sorted((directory or default_carriers_dir()).glob("*.yaml"))
     items = []
     for path in files:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+        try:
+            with path.open(encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+        except (OSError, UnicodeDecodeError) as error:
+            raise RateCardError(f"{path}: cannot read this rate card ({error})") from None
+        except yaml.YAMLError as error:
+            # A rate card is edited by hand: say where it stops being YAML, as for rulesets.
+            mark = getattr(error, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            problem = getattr(error, "problem", None) or error
+            raise RateCardError(f"{where}: not valid YAML ({problem})") from None
         if not isinstance(data, dict):
             raise RateCardError(f"{path}: a rate card must be a mapping")
         items.append(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,9 @@ def test_a_rate_card_with_mismatched_weight_breaks_is_refused_with_the_carrier_n
     }
     with pytest.raises(RateCardError, match="carrier BAD service g: zone 1 has 1 rates"):
         rate_card_from_dict(bad)
+
+
+def test_a_rate_card_that_is_not_yaml_is_refused_at_its_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("code: X\nzones: [\n")
+    with pytest.raises(RateCardError, match=r"broken\.yaml:3:1: not valid YAML \(expected"):
+        load_catalog(tmp_path)
