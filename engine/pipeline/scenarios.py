@@ -89,7 +89,7 @@ def _product(spec: Mapping[str, Any]) -> Product:
     return Product(
         sku=str(spec["sku"]),
         name=str(spec.get("name", spec["sku"])),
-        price=Decimal(str(spec.get("price", "10.00"))),
+        price=_price(spec.get("price", "10.00")),
         weight_kg=float(spec.get("weight_kg", 1.0)),
         dimensions=Dimensions(*(float(d) for d in dims)),
         hazmat=bool(spec.get("hazmat", False)),
@@ -203,7 +203,7 @@ def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
         c.LineInput(
             str(line["sku"]),
             int(line.get("qty", line.get("quantity", 1))),
-            Decimal(str(line["price"])) if "price" in line else None,
+            _price(line["price"]) if "price" in line else None,
         )
         for line in spec.get("lines", [])
     )
@@ -463,15 +463,45 @@ def run_scenario(
     return ScenarioResult(file, name, not failures, failures)
 
 
-def load_scenario_file(path: Path) -> dict[str, Any]:
-    import yaml
+def _price(value: object) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:  # decimal.InvalidOperation says only "ConversionSyntax"
+        raise ValueError(f"price {value!r} is not a number") from None
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+def _read_yaml(path: Path) -> Any:
+    """A YAML file's content, or ScenarioError saying why it cannot be read or where it stops
+    being YAML (the rule language's reader, which `ordo rules test` uses for every file)."""
+    from dsl.scenarios import ScenarioError as FormatError
+    from dsl.tooling import read_yaml
+
+    try:
+        return read_yaml(path)
+    except FormatError as error:
+        raise ScenarioError(str(error)) from None
+
+
+def load_scenario_file(path: Path) -> dict[str, Any]:
+    data = _read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
+    for number, scenario in enumerate(data["scenarios"], start=1):
+        steps = scenario.get("steps", []) if isinstance(scenario, dict) else None
+        if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+            raise ScenarioError(
+                f"{path}: scenario {number} must be a mapping with a name and a list of steps, "
+                "each step a mapping"
+            )
     if "world" in data:
         # A shared world file: its lists come first, the file's own entries are added to them.
-        base = yaml.safe_load((path.parent / str(data.pop("world"))).read_text(encoding="utf-8"))
+        world = path.parent / str(data.pop("world"))
+        base = _read_yaml(world)
+        if not isinstance(base, dict):
+            raise ScenarioError(
+                f"{world}: a world file is a mapping (locations, products, stock, ...), "
+                f"not a {type(base).__name__}"
+            )
         for key, value in base.items():
             if isinstance(value, list):
                 data[key] = [*value, *(data.get(key) or [])]

@@ -158,3 +158,23 @@ def test_check_says_why_a_file_cannot_be_read_and_does_not_count_it_as_checked(
     assert output.strip().endswith(
         "1 file(s) checked: 0 error(s), 0 warning(s); 2 file(s) could not be read"
     )
+
+
+def test_a_malformed_pipeline_scenario_file_fails_with_what_is_wrong_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "world.yaml").write_text("- a list, not a world\n")
+    files = {
+        "shared.yaml": "world: world.yaml\nscenarios: []\n",
+        "numbers.yaml": "scenarios: [5]\n",
+        "price.yaml": "products: [{sku: A, price: abc}]\nscenarios: [{name: a, steps: []}]\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    code, output = run("rules", "test", *(str(tmp_path / name) for name in files))
+    assert code == 1
+    assert "Traceback" not in output
+    shared, world = tmp_path / "shared.yaml", tmp_path / "world.yaml"
+    assert f"FAIL {shared}: {world}: a world file is a mapping" in output
+    assert f"FAIL {tmp_path / 'numbers.yaml'}: scenario 1 must be a mapping" in output
+    assert "price 'abc' is not a number" in output
