@@ -5,10 +5,11 @@ does not match is answered with the words here (`IN_WORDS`), not with the regula
 
 from __future__ import annotations
 
+from engine.simulation.dataset import NAME_PATTERN as DATASET
+
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
-DATASET = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$"
 VARIANT = r"^[A-Za-z0-9_\-]{1,50}$"
 CLOCK_TIME = r"^\d{2}:\d{2}$"
 CURRENCY = r"^[A-Z]{3}$"

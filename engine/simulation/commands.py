@@ -9,6 +9,7 @@ names the file, row or flag.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.pipeline.decide import DeciderSettings
+from engine.simulation.dataset import NAME_PATTERN
 from engine.simulation.errors import SimulationError
 from engine.simulation.html import KPI_LABELS, fmt
 from engine.simulation.importer import ImportReport, import_history
@@ -70,8 +72,11 @@ def import_command(
     replace: bool = False,
 ) -> ImportReport:
     """Import files (kind -> path; a mapping's `file:` entries fill the gaps) as data set `name`."""
-    if not name or "/" in name or name.startswith("."):
-        raise SimulationError(f"data set name {name!r} must be a plain name such as 'q3-2025'")
+    if re.fullmatch(NAME_PATTERN, name) is None:
+        raise SimulationError(
+            f"data set name {name!r} must be 1 to 100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or a digit, such as 'q3-2025'"
+        )
     mapping = load_mapping(mapping_file) if mapping_file else ColumnMapping()
     sources = _sources(files, mapping)
     dest = datasets_dir(data_dir) / name

@@ -33,6 +33,9 @@ from engine.domain.values import Address
 from engine.simulation.errors import SimulationError
 
 FORMAT_VERSION = 1
+# A data set's name: its directory under `datasets/`, and a path segment and field in the API,
+# which declares the same pattern.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$"
 FILES = ("orders", "locations", "stock", "receipts", "products", "customers")
 
 

@@ -9,8 +9,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 
+from engine.simulation.commands import import_command
 from engine.simulation.dataset import Dataset
+from engine.simulation.errors import SimulationError
 from engine.simulation.importer import ImportFailed, import_history
 
 ORDER_COLUMNS = [
@@ -214,3 +217,12 @@ def test_parquet_records_with_nested_lines_import_through_a_lines_mapping(tmp_pa
         "94105",
     )
     assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("S1", 2), ("S2", 1)]
+
+
+@pytest.mark.parametrize("name", ["", "../escape", ".hidden", "bad name!", "a/b", "x" * 101])
+def test_a_data_set_name_the_api_could_not_address_is_refused_before_anything_is_read(
+    tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(SimulationError, match="must be 1 to 100 letters, digits"):
+        import_command(Console(), tmp_path, name, {"orders": tmp_path / "absent.csv"})
+    assert not (tmp_path / "datasets").exists()
