@@ -482,17 +482,23 @@ def _read_yaml(path: Path) -> Any:
         raise ScenarioError(str(error)) from None
 
 
+def check_scenarios(scenarios: Sequence[Any], where: str = "") -> None:
+    """Each scenario a mapping whose steps are a list of mappings, or ScenarioError naming the
+    first that is not (`where` prefixes the message: the file, say)."""
+    for number, scenario in enumerate(scenarios, start=1):
+        steps = scenario.get("steps", []) if isinstance(scenario, dict) else None
+        if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+            raise ScenarioError(
+                f"{where}scenario {number} must be a mapping with a name and a list of steps, "
+                "each step a mapping"
+            )
+
+
 def load_scenario_file(path: Path) -> dict[str, Any]:
     data = _read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
-    for number, scenario in enumerate(data["scenarios"], start=1):
-        steps = scenario.get("steps", []) if isinstance(scenario, dict) else None
-        if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
-            raise ScenarioError(
-                f"{path}: scenario {number} must be a mapping with a name and a list of steps, "
-                "each step a mapping"
-            )
+    check_scenarios(data["scenarios"], f"{path}: ")
     if "world" in data:
         # A shared world file: its lists come first, the file's own entries are added to them.
         world = path.parent / str(data.pop("world"))

@@ -88,7 +88,7 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         return []
     import yaml
 
-    from engine.pipeline.scenarios import run_scenario
+    from engine.pipeline.scenarios import ScenarioError, check_scenarios, run_scenario
 
     try:
         spec = yaml.safe_load(scenarios)
@@ -109,13 +109,15 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         if header_of(text)[1] != name:
             others.append(text if text.endswith("\n") else text + "\n")
     spec["rulesets"] = [*others, source if source.endswith("\n") else source + "\n"]
+    try:
+        check_scenarios(spec["scenarios"])
+    except ScenarioError as error:
+        raise InvalidRuleset(error.message) from None
     results = []
     for index, scenario in enumerate(spec["scenarios"], start=1):
-        if not isinstance(scenario, dict):
-            raise InvalidRuleset(f"scenario {index} must be a mapping with a name and steps")
         try:
             outcome = run_scenario(spec, scenario, Path("/nonexistent"), "request")
-        except (DomainError, KeyError, TypeError, ValueError) as error:
+        except (DomainError, KeyError, TypeError, ValueError, AttributeError) as error:
             label = str(scenario.get("name", f"scenario {index}"))
             results.append(ScenarioResult(label, False, f"could not run: {error}"))
             continue

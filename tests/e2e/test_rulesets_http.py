@@ -131,6 +131,19 @@ def test_scenarios_may_not_make_the_server_read_files(api: Api) -> None:
     assert "world" in response.json()["detail"]
 
 
+def test_scenarios_of_the_wrong_shape_are_refused_with_what_is_wrong(api: Api) -> None:
+    saved = draft(api, CHECKS.format(limit=100))
+    for malformed in ("scenarios: [5]\n", "scenarios: [{name: a, steps: [5]}]\n"):
+        response = api.post(
+            f"/v1/rulesets/versions/{saved['id']}/test",
+            role="analyst",
+            json={"scenarios": malformed},
+        )
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert "scenario 1 must be a mapping with a name and a list of steps" in detail
+
+
 def test_the_diff_of_two_versions_names_rules_added_removed_and_changed(api: Api) -> None:
     first = draft(api, CHECKS.format(limit=100))
     second_source = CHECKS.format(limit=250) + (
