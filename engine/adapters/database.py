@@ -105,6 +105,16 @@ def normalise_url(url: str) -> URL:
     )
 
 
+# Connections each process keeps to PostgreSQL, and no more: a request past them waits for
+# one to come back. Not a smaller pool with overflow: SQLAlchemy closes an overflow
+# connection as soon as it is returned to a full pool, so a load hovering above the pool's
+# size opened and closed connections by the hundred (593 new PostgreSQL backends in one
+# 12-second phase of the HTTP benchmark, each a process fork and a log-in), and the CPU that
+# took made a server near its limit fall behind for good. Connections are opened as they
+# are first needed and then kept.
+POOL_SIZE = 10
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
     parsed = normalise_url(url)
@@ -114,8 +124,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(
             parsed,
             echo=echo,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=POOL_SIZE,
+            max_overflow=0,
             connect_args={"options": _session_options(parsed)},
             json_serializer=dumps,
             json_deserializer=loads,

@@ -7,6 +7,7 @@ meanwhile (a restart, an idle-session timeout) is replaced before the caller see
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,3 +83,32 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_it_is_used(
 
     assert replacement != closed
     assert len(pings) >= 1
+
+
+def test_a_burst_past_the_pool_waits_for_connections_and_opens_no_more_than_the_pool(
+    engine: Engine,
+) -> None:
+    # Three rounds of twice the pool's size at once: with overflow, each round opened
+    # connections past the pool and closed them on return, and the next round opened new ones.
+    pids: set[int] = set()
+    lock = threading.Lock()
+    start = threading.Barrier(2 * database.POOL_SIZE)
+
+    def transaction() -> None:
+        start.wait()
+        with engine.connect() as connection:
+            pid = int(
+                connection.execute(text("SELECT pg_backend_pid(), pg_sleep(0.05)")).first()[0]
+            )
+        with lock:
+            pids.add(pid)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=transaction) for _ in range(2 * database.POOL_SIZE)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert len(pids) <= database.POOL_SIZE
+    assert engine.pool.checkedin() == len(pids)  # kept, not closed on their way back
