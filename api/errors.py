@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas.patterns import IN_WORDS
@@ -64,6 +65,7 @@ _TITLES = {
     422: "Unprocessable request",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -247,6 +249,21 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    # Every connection of this process's pool (`database.POOL_SIZE`, no overflow) stayed busy
+    # for the pool's whole timeout: the database is overloaded or stuck, not this request.
+    log.warning("no database connection came free for %s %s: %s", request.method,
+                request.url.path, str(exc).splitlines()[0] if str(exc) else "")  # fmt: skip
+    return problem(
+        503,
+        "every database connection of this server stayed busy for the pool's timeout; retry "
+        "shortly. Retrying with the same Idempotency-Key is safe.",
+        code="database_busy",
+        instance=request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _on_simulation(request: Request, exc: Exception) -> JSONResponse:
     from engine.simulation.jobs import JobNotFound
 
@@ -259,5 +276,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DomainError, _on_domain)
     app.add_exception_handler(SimulationError, _on_simulation)
+    app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)

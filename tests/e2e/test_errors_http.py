@@ -1,6 +1,9 @@
-"""Every 4xx is application/problem+json with a message naming what was wrong and where."""
+"""Every 4xx and 5xx is application/problem+json with a message naming what was wrong and where."""
 
 from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tests.e2e.conftest import Api
 
@@ -94,3 +97,17 @@ def test_every_pattern_in_the_openapi_document_can_be_said_in_words(api: Api) ->
     used = patterns(api.client.get("/openapi.json").json())
     assert used, "the document declares patterns"
     assert used - IN_WORDS.keys() == set()
+
+
+def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(
+    api: Api, app: FastAPI
+) -> None:
+    def busy() -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 0 reached, connection timed out")
+
+    app.add_api_route("/v1/test-busy", busy)
+    response = api.get("/v1/test-busy")
+    assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "database_busy"
+    assert "Idempotency-Key" in response.json()["detail"]
