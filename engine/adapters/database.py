@@ -109,9 +109,9 @@ def normalise_url(url: str) -> URL:
 # one to come back. Not a smaller pool with overflow: SQLAlchemy closes an overflow
 # connection as soon as it is returned to a full pool, so a load hovering above the pool's
 # size opened and closed connections by the hundred (593 new PostgreSQL backends in one
-# 12-second phase of the HTTP benchmark, each a process fork and a log-in), and the CPU that
-# took made a server near its limit fall behind for good. Connections are opened as they
-# are first needed and then kept.
+# 12-second phase of orders over HTTP near the benchmark's target rate, each a process fork
+# and a log-in), and the CPU that took made a server near its limit fall behind for good.
+# Connections are opened as they are first needed and then kept.
 POOL_SIZE = 10
 
 
