@@ -87,7 +87,7 @@ def test_a_mapping_typo_is_named_with_file_and_key(example: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_an_unknown_data_set_a_malformed_variant_or_a_bad_draft_is_reported_clearly(
+def test_simulate_answers_each_bad_argument_with_what_is_wrong_not_a_traceback(
     example: Path,
 ) -> None:
     missing = ordo(["simulate", "nope"], example)
@@ -108,4 +108,9 @@ def test_an_unknown_data_set_a_malformed_variant_or_a_bad_draft_is_reported_clea
     # Each error at the draft's own line and column, with its caret, as `ordo rules check`.
     assert "broken.ordo: does not compile" in broken.stderr
     assert "broken.ordo:1:14: error E102" in broken.stderr
-    assert "Traceback" not in missing.stderr + bad.stderr + draft.stderr + broken.stderr
+    nowhere = ordo(["simulate", "acme", "--out", "/proc/ordo-results"], example)
+    assert "/proc/ordo-results: cannot create the results directory" in squeeze(nowhere.stderr)
+    method = ordo(["simulate", "acme", "--optimiser", "best"], example)
+    assert "--optimiser: must be one of greedy, exact, auto, got 'best'" in squeeze(method.stderr)
+    said = missing.stderr + bad.stderr + draft.stderr + broken.stderr + nowhere.stderr
+    assert "Traceback" not in said + method.stderr
