@@ -80,7 +80,13 @@ def import_command(
     mapping = load_mapping(mapping_file) if mapping_file else ColumnMapping()
     sources = _sources(files, mapping)
     dest = datasets_dir(data_dir) / name
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as unmade:
+        raise SimulationError(
+            f"{dest.parent}: cannot create the data sets directory "
+            f"({unmade.strerror or unmade}); check ORDO_DATA_DIR"
+        ) from None
     with console.status("importing…") as status:
         report = import_history(
             sources,

@@ -226,3 +226,10 @@ def test_a_data_set_name_the_api_could_not_address_is_refused_before_anything_is
     with pytest.raises(SimulationError, match="must be 1 to 100 letters, digits"):
         import_command(Console(), tmp_path, name, {"orders": tmp_path / "absent.csv"})
     assert not (tmp_path / "datasets").exists()
+
+
+def test_a_data_directory_that_cannot_be_made_is_named_with_the_reason(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "data"
+    not_a_directory.write_text("a file where the data directory should be")
+    with pytest.raises(SimulationError, match="data/datasets: cannot create the data sets direc"):
+        import_command(Console(), not_a_directory, "q3-2025", {"orders": tmp_path / "o.csv"})
