@@ -301,13 +301,9 @@ def simulate(
     ] = None,
 ) -> None:
     """Replay historical orders through rulesets and report what would have happened."""
-    from engine.pipeline.optimiser import METHODS
     from engine.simulation import commands
     from engine.simulation.errors import SimulationError
 
-    if optimiser is not None and optimiser not in METHODS:
-        # Said of the flag: passed on as a setting, it would be blamed on ORDO_OPTIMISER.
-        raise CommandError(f"--optimiser: must be one of {', '.join(METHODS)}, got {optimiser!r}")
     settings = _settings(ctx, optimiser=optimiser)
     try:
         path = commands.resolve_dataset(settings.data_dir, dataset)
