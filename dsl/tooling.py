@@ -7,12 +7,13 @@ file, a ruleset with errors or a malformed scenario file is reported, not thrown
 
 The language core imports only the standard library and Lark; reading YAML scenario files is the
 one job that needs PyYAML (a dependency of Ordo), so it is imported here, when a scenario file is
-actually loaded.
+actually loaded. `read_yaml` is also how the engine reads its other hand-edited YAML (pipeline
+scenarios, rate cards), so every such file reports its mistakes the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +53,22 @@ def _read(path: Path) -> tuple[str | None, str]:
         return None, error.strerror or str(error)
 
 
-def read_yaml(path: str | Path) -> Any:
-    """A YAML file's content; ScenarioError naming the file and what is wrong with it (why it
-    cannot be read, or the line and column where it stops being YAML)."""
+def read_yaml(path: str | Path, error: Callable[[str], Exception] = ScenarioError) -> Any:
+    """A YAML file's content, or `error` (the caller's own kind: a scenario, a rate card)
+    naming the file and what is wrong with it: why it cannot be read, or the line and column
+    where it stops being YAML."""
     import yaml  # see the module docstring: only tooling reads YAML
 
     path = Path(path)
     text, why = _read(path)
     if text is None:
-        raise ScenarioError(f"{path}: cannot read this file: {why}")
+        raise error(f"{path}: cannot read this file: {why}")
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ScenarioError(
-            f"{where}: not valid YAML ({getattr(error, 'problem', error)})"
-        ) from None
+        raise error(f"{where}: not valid YAML ({getattr(problem, 'problem', problem)})") from None
 
 
 def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:

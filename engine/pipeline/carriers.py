@@ -417,22 +417,13 @@ def default_carriers_dir() -> Path:
 
 def load_catalog(directory: Path | None = None, paths: Sequence[Path] = ()) -> CarrierCatalog:
     """Read every `*.yaml` rate card in a directory (called at start-up, never at import)."""
-    import yaml
+    from dsl.tooling import read_yaml
 
     files = list(paths) or sorted((directory or default_carriers_dir()).glob("*.yaml"))
     items = []
     for path in files:
-        try:
-            with path.open(encoding="utf-8") as handle:
-                data = yaml.safe_load(handle)
-        except (OSError, UnicodeDecodeError) as error:
-            raise RateCardError(f"{path}: cannot read this rate card ({error})") from None
-        except yaml.YAMLError as error:
-            # A rate card is edited by hand: say where it stops being YAML, as for rulesets.
-            mark = getattr(error, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-            problem = getattr(error, "problem", None) or error
-            raise RateCardError(f"{where}: not valid YAML ({problem})") from None
+        # A rate card is edited by hand: say why it cannot be read, or where it stops being YAML.
+        data = read_yaml(path, RateCardError)
         if not isinstance(data, dict):
             raise RateCardError(f"{path}: a rate card must be a mapping")
         items.append(data)

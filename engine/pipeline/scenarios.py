@@ -470,18 +470,6 @@ def _price(value: object) -> Decimal:
         raise ValueError(f"price {value!r} is not a number") from None
 
 
-def _read_yaml(path: Path) -> Any:
-    """A YAML file's content, or ScenarioError saying why it cannot be read or where it stops
-    being YAML (the rule language's reader, which `ordo rules test` uses for every file)."""
-    from dsl.scenarios import ScenarioError as FormatError
-    from dsl.tooling import read_yaml
-
-    try:
-        return read_yaml(path)
-    except FormatError as error:
-        raise ScenarioError(str(error)) from None
-
-
 def check_scenarios(scenarios: Sequence[Any], where: str = "") -> None:
     """Each scenario a mapping whose steps are a list of mappings, or ScenarioError naming the
     first that is not (`where` prefixes the message: the file, say)."""
@@ -495,14 +483,18 @@ def check_scenarios(scenarios: Sequence[Any], where: str = "") -> None:
 
 
 def load_scenario_file(path: Path) -> dict[str, Any]:
-    data = _read_yaml(path)
+    # The rule language's reader, which `ordo rules test` uses for every file: why a file
+    # cannot be read, or where it stops being YAML.
+    from dsl.tooling import read_yaml
+
+    data = read_yaml(path, ScenarioError)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
     check_scenarios(data["scenarios"], f"{path}: ")
     if "world" in data:
         # A shared world file: its lists come first, the file's own entries are added to them.
         world = path.parent / str(data.pop("world"))
-        base = _read_yaml(world)
+        base = read_yaml(world, ScenarioError)
         if not isinstance(base, dict):
             raise ScenarioError(
                 f"{world}: a world file is a mapping (locations, products, stock, ...), "
