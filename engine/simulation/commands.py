@@ -32,7 +32,7 @@ from rich.text import Text
 
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.dataset import NAME_PATTERN
-from engine.simulation.errors import SimulationError
+from engine.simulation.errors import SimulationError, make_directory
 from engine.simulation.html import KPI_LABELS, fmt
 from engine.simulation.importer import ImportReport, import_history
 from engine.simulation.mapping import Mapping as ColumnMapping
@@ -80,13 +80,7 @@ def import_command(
     mapping = load_mapping(mapping_file) if mapping_file else ColumnMapping()
     sources = _sources(files, mapping)
     dest = datasets_dir(data_dir) / name
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as unmade:
-        raise SimulationError(
-            f"{dest.parent}: cannot create the data sets directory "
-            f"({unmade.strerror or unmade}); check ORDO_DATA_DIR"
-        ) from None
+    make_directory(dest.parent, "data sets directory", "check ORDO_DATA_DIR")
     with console.status("importing…") as status:
         report = import_history(
             sources,

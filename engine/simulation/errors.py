@@ -6,6 +6,20 @@ row, or key) and the reason; anything else escaping the simulation is a bug.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class SimulationError(ValueError):
     """Bad input to an import, a run or a comparison; the message is for a person."""
+
+
+def make_directory(path: Path, what: str, hint: str = "") -> None:
+    """`path` and its parents, or a SimulationError naming the path, what it was for and why
+    it cannot be made (`hint`: what the person should check)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise SimulationError(
+            f"{path}: cannot create the {what} ({reason}){'; ' + hint if hint else ''}"
+        ) from None

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.diff import compare_runs
-from engine.simulation.errors import SimulationError
+from engine.simulation.errors import SimulationError, make_directory
 from engine.simulation.replay import RunSpec, check_date_range, run_simulation
 from engine.simulation.report import write_json
 
@@ -81,13 +81,7 @@ def run_what_if(spec: WhatIf, workers: int = 2, watch: Watcher | None = None) ->
     bad = [name for name in spec.variants if not name or "/" in name or name.startswith(".")]
     if bad:
         raise SimulationError(f"variant name {bad[0]!r} cannot be used as a directory name")
-    try:
-        spec.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise SimulationError(
-            f"{spec.out}: cannot create the results directory ({reason})"
-        ) from None
+    make_directory(spec.out, "results directory")
     results = _run_here(spec, watch) if workers <= 0 else _run_in_processes(spec, workers, watch)
     runs = {name: results[name][0] for name in spec.variants}
     diffs = {
