@@ -10,7 +10,7 @@ began with, and its trace records exactly those versions.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +28,14 @@ KINDS = ("validation", "sourcing", "reservation", "carrier", "alert")
 
 
 class RulesetCompileError(DomainError):
-    """A published ruleset does not compile against the current schema."""
+    """A published ruleset does not compile against the current schema. `diagnostics` are
+    the rule language's own (line, column, caret), for a caller that shows them per file."""
 
     code = "invalid_ruleset"
+
+    def __init__(self, message: str, diagnostics: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = tuple(diagnostics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +83,10 @@ def compile_source(source: str, name: str = "", version: int = 0) -> CompiledRul
     try:
         program = dsl.compile(source, domain_schema())
     except dsl.RuleError as exc:
-        details = "; ".join(str(d) for d in getattr(exc, "diagnostics", [])) or str(exc)
+        found = getattr(exc, "diagnostics", [])
+        details = "; ".join(str(d) for d in found) or str(exc)
         raise RulesetCompileError(
-            f"ruleset {name or '?'} v{version} does not compile: {details}"
+            f"ruleset {name or '?'} v{version} does not compile: {details}", found
         ) from exc
     if program.kind not in KINDS:
         raise RulesetCompileError(f"ruleset {program.name}: unknown kind '{program.kind}'")

@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from engine.domain.errors import DomainError
-from engine.rules.registry import RulesetRegistry, compile_source
+from engine.rules.registry import RulesetCompileError, RulesetRegistry, compile_source
 from engine.simulation.errors import SimulationError
 
 
@@ -68,12 +67,11 @@ def _read(file: Path) -> tuple[str, str]:
         raise RulesetFileError(f"{file}: cannot be read ({error})") from None
     try:
         compiled = compile_source(source)
-    except DomainError as error:
+    except RulesetCompileError as error:
         # Each error at the file's own line and column, with its caret, as `ordo rules check`
         # shows them (the registry's message joins them on one line, for a stored ruleset).
-        diagnostics = getattr(error.__cause__, "diagnostics", None)
-        if diagnostics:
-            rendered = "\n".join(d.render(str(file)) for d in diagnostics)
+        if error.diagnostics:
+            rendered = "\n".join(d.render(str(file)) for d in error.diagnostics)
             raise RulesetFileError(f"{file}: does not compile\n{rendered}") from None
         raise RulesetFileError(f"{file}: {error.message}") from None
     return compiled.name, source
