@@ -5,18 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from tests.e2e.conftest import Api
+from api.schemas.patterns import IN_WORDS
+from tests.e2e.conftest import Api, order
 
 PROBLEM = "application/problem+json"
-
-
-def order(channel_order_id: str, lines: list[dict[str, object]] | None = None) -> dict[str, object]:
-    return {
-        "channel_order_id": channel_order_id,
-        "customer_id": "C-1",
-        "ship_to": {"postal_code": "10001"},
-        "lines": lines or [{"sku": "A", "quantity": 1}],
-    }
 
 
 def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_meant(
@@ -32,7 +24,7 @@ def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_me
 
 def test_a_bad_value_deep_in_a_list_names_its_json_path(api: Api) -> None:
     lines = [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}]
-    response = api.post("/v1/orders", role="channel", json=order("W-1", lines))
+    response = api.post("/v1/orders", role="channel", json=order("W-1", lines=lines))
     assert response.status_code == 422
     paths = [e["path"] for e in response.json()["errors"]]
     assert paths == ["$.lines[1].quantity"]
@@ -84,8 +76,6 @@ def test_a_value_of_the_wrong_shape_is_answered_in_words_not_with_a_regular_expr
 
 
 def test_every_pattern_in_the_openapi_document_can_be_said_in_words(api: Api) -> None:
-    from api.schemas.patterns import IN_WORDS
-
     def patterns(node: object) -> set[str]:
         if isinstance(node, dict):
             found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
