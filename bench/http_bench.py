@@ -66,20 +66,54 @@ ANALYSIS = """
 whatever else runs; the CPU columns (per request, of the server processes, of PostgreSQL's
 backends serving them, and of the load generator) move less, and add up to what one order
 costs the two cores. The ceiling's rate is the load generator's as much as the server's: one
-Python process running httpx spends about twice the server's CPU per parse-only request (0.7
-ms against 0.35-0.43 in the eleventh session's hour, 1.4-2.4 ms in slower ones), so a faster
-server does not raise it much, while every order competes with it, and with PostgreSQL, for
-the same two cores. The "(CPU)" column leaves the load generator out: the ceiling's server
-CPU per request over the orders'. This machine's speed also moves from hour to hour (a
-virtual machine with neighbours): the same code measured 5.2 ms of server CPU per order in
-the third session's quiet hour and 8.2 ms in the fourth's, 5.4-7.8 ms in the tenth's and
-2.2-2.7 ms in the eleventh's. Compare runs taken back to back, not across days.
+Python process running httpx spends about as much CPU per parse-only request as the server
+(1.07-1.71 ms against 0.84-1.60 in the twelfth session's hour; until then a missing package
+made it spend half as much again, see below), while every order competes with it, and with
+PostgreSQL, for the same two cores. The "(CPU)" column leaves the load generator out: the
+ceiling's server CPU per request over the orders'. This machine's speed also moves from hour
+to hour (a virtual machine with neighbours): the same code measured 5.2 ms of server CPU per
+order in the third session's quiet hour and 8.2 ms in the fourth's, 5.4-7.8 ms in the
+tenth's, 2.2-2.7 ms in the eleventh's and 4.1-8.6 ms in the twelfth's. Compare runs taken
+back to back, not across days.
+
+**Twelfth session (2026-11-23)**: the load generator had been wasting a third of its CPU,
+and with that fixed the target is further off than the eleventh session's figures said.
+- httpcore's async client imports `sniffio` inside every lock and event it sets up, falling
+  back to asyncio when the import fails. anyio stopped installing `sniffio` in 4.11, so in
+  this environment the import failed on every request, and a failed import searches
+  `sys.path` each time (encode/httpcore#1103): py-spy over the load generator found a
+  quarter of its samples in `importlib`. The server never paid this (it does not use httpx's
+  async client). `sniffio` is now a development dependency. In the same hour, nine runs
+  before it read the ceiling at 360-608 req/s with the load generator at 1.36-1.76 times the
+  server's CPU per request; five runs after, 480-858 req/s at 1.01-1.27 times.
+- Earlier sessions' figures were most likely taken the same way (each installs the newest
+  packages, and anyio 4.11 is from 2025), with a ceiling held down by the load generator,
+  and the target's rate with it. With the ceiling read by a load generator that costs about
+  what the server does, 0.25x of it is more than two cores carry beside the load generator
+  and PostgreSQL with p99 within 50 ms: **0 of 18** open-loop runs at the target in five
+  runs (two with `--trials 2`, three with `--trials 3`, the last of them documented above),
+  p99 54-3,464 ms, the machine 72-97% busy in the trials. Before the change, in the same
+  (slow) hour, 3 of 11 of the first table's runs at the target kept within 50 ms.
+- By CPU, the server's cost per order over the ceiling's per request (the "(CPU)" column)
+  was 0.19-0.25x in every run this session, with or without the change: an order costs the
+  server what four to five of the ceiling's requests do, before PostgreSQL's 2.0-3.8 ms per
+  order and the load generator's. The target needs the server's and the database's CPU per
+  order cut by about a quarter, so that 0.25x is a load carried with room to spare; no
+  single piece measured so far is more than a few percent of an order (see the sessions
+  below).
+- Two probes of the misses, with the disk's and every process's counters sampled every
+  100-200 ms (`/proc/diskstats`, `/proc/PID/stat`): one 114 ms stall came with a 30 MB burst
+  of writes to the disk in half a second (1.4 MB in every other half-second), the others
+  with the two cores 76-97% busy and, where the disk was sampled, no burst. Flushing the
+  page cache (`sync`) before each phase changed nothing (alternating runs, 3 each: 110.7,
+  34.1, 129.4 ms at the target without it, 119.9, 33.2, 301.0 ms with it), so the write-back
+  of pages a previous phase dirtied is not what the closed loop leaves behind.
 
 **Eleventh session (2026-11-23)**: the load generator, not the server, was behind one kind of
 miss, and it had held the ceiling down; the server's connection pool was behind another.
 The machine ran about two and a half times as fast as in the tenth session (server CPU per
-order 2.2-2.7 ms, PostgreSQL's 1.0-1.3, the ceiling 1,170-1,400 req/s), so the tables above
-are this session's.
+order 2.2-2.7 ms, PostgreSQL's 1.0-1.3, the ceiling 1,170-1,400 req/s), so the tables then
+documented were this session's.
 - httpx's connection pool walks every connection it holds on each request and release
   (polling each idle socket), so the load generator's CPU per request grew with the
   connections it had open. In the open loop a stall opened more of them, one for each order
@@ -106,7 +140,7 @@ are this session's.
   warm-up now includes an open loop, so each process fills its pool before anything is
   measured.
 - Nine runs after the load generator's change (five with `--trials 5`, four with
-  `--trials 3`, the last of them documented above; the last four with the fixed pool): p99
+  `--trials 3`, the last of them then documented; the last four with the fixed pool): p99
   at the target within 50 ms in 37 of 46 open-loop runs, and none fell behind after the
   pool's change. The misses are not spread evenly: the trials, each measured after a
   ceiling, kept within 50 ms in 35 of 37 (14-49 ms); the first table's run at the target,
@@ -127,7 +161,7 @@ are this session's.
 
 **Tenth session (2026-11-23)**: the misses taken apart, with the whole machine's CPU
 measured in each phase (now the trials table's last two columns, and the pooled p99 under
-it). The server's cost per order did not move; the tables above are this session's.
+it). The server's cost per order did not move; the tables then documented were this session's.
 - At the target the two cores were about half to four-fifths busy (49-83%). Per order: the
   server 5.4-7.8 ms, PostgreSQL 2.3-3.2 ms, the load generator 2.5-4.1 ms. The load
   generator runs the same code every time, so its 1.6x swing from one 12-second phase to the
