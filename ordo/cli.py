@@ -42,7 +42,8 @@ class OrdoGroup(TyperGroup):
             if failure is None:
                 raise
             message, code = failure
-            Console(stderr=True).print(
+            # No emoji either: Rich turns ":x:" in a quoted line of someone's file into a cross.
+            Console(stderr=True, emoji=False).print(
                 f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False
             )
             raise typer.Exit(code) from None

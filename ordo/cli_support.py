@@ -38,7 +38,8 @@ def load(ctx: typer.Context, **overrides: Any) -> Settings:
 
 
 def out() -> Console:
-    return Console(highlight=False)
+    # What it prints holds people's data (names, paths, URLs): shown as given, no emoji codes.
+    return Console(highlight=False, emoji=False)
 
 
 def report(text: str, code: int) -> None:

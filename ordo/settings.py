@@ -9,6 +9,7 @@ and what is wrong with it, so the CLI can print it without a traceback.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -402,7 +404,7 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
     if path.suffix.lower() in (".yaml", ".yml"):
         raw = _read_yaml(path, where)
     else:
-        raw = {key: value for key, value in dotenv_values(path).items() if value is not None}
+        raw = _read_dotenv(path, where)
     values: dict[str, Any] = {}
     for key, value in raw.items():
         name = str(key).strip().lower()
@@ -411,6 +413,27 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
             raise SettingsError(f"{where}: {_unknown_setting(str(key), 'file')}")
         values[name] = value
     return values
+
+
+def _read_dotenv(path: Path, where: str) -> Mapping[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{where}: cannot be read ({error})") from None
+    # python-dotenv skips a line it cannot parse with a warning on the log, so a typo (or the
+    # wrong file) would leave its settings at their defaults without a word: refuse it.
+    offset = 0  # counted here: python-dotenv's own line numbers drift after a comment
+    for binding in parse_stream(io.StringIO(text)):
+        written = binding.original.string
+        # A name alone is python-dotenv's "declared, no value": not a setting either.
+        if binding.error or (binding.key is not None and binding.value is None):
+            start = offset + len(written) - len(written.lstrip())
+            line = text.count("\n", 0, start) + 1
+            shown = written.strip().splitlines()[0][:60]
+            raise SettingsError(f"{where}: line {line}: expected NAME=value, got {shown!r}")
+        offset += len(written)
+    values = dotenv_values(stream=io.StringIO(text))
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _read_yaml(path: Path, where: str) -> Mapping[str, Any]:

@@ -64,6 +64,40 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
     assert str(raised.value).startswith(f"ORDO_SETTINGS_FILE {path}: line 3")
 
 
+def test_a_dotenv_line_that_is_not_a_setting_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.env"
+    path.write_text("ORDO_API_PORT=9200\n# a comment\n\nthis is not a setting\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert str(raised.value) == (
+        f"ORDO_SETTINGS_FILE {path}: line 4: expected NAME=value, got 'this is not a setting'"
+    )
+
+
+def test_a_dotenv_name_without_a_value_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.env"
+    path.write_text("ORDO_API_PORT\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert str(raised.value).endswith("line 1: expected NAME=value, got 'ORDO_API_PORT'")
+
+
+def test_a_binary_settings_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.env"
+    path.write_bytes(b"\x7fELF\x02\x01\xd0\xff\x00")
+    result = runner.invoke(app, ["--settings", str(path), "settings"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: ORDO_SETTINGS_FILE {path}: cannot be read (")
+
+
+def test_the_wrong_file_is_quoted_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "passwd"
+    path.write_text("list:x:38:38:Mailing List Manager:/var/list:/usr/sbin/nologin\n")
+    result = runner.invoke(app, ["--settings", str(path), "settings"])
+    assert result.exit_code == 1
+    assert "got 'list:x:38:38:Mailing List Manager:" in result.output
+
+
 def test_the_cli_reads_the_settings_flag(tmp_path: Path) -> None:
     path = tmp_path / "ordo.yaml"
     path.write_text("database_url: mysql://nope/ordo\n")
