@@ -4,11 +4,13 @@ Readers never load a whole file: CSV and JSON Lines are read line by line, Parqu
 batch. Each record comes with its position as a person would find it: the line number in a
 text file (the CSV header is line 1), the 1-based row number in a Parquet file. A record that
 cannot even be parsed (broken JSON) is yielded as a `RowError` so the importer can report it
-and go on; a file that cannot be opened at all raises `HistoryFileError`.
+and go on; a file that cannot be opened at all, or is not text in its encoding, raises
+`HistoryFileError`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Iterator
@@ -93,7 +95,9 @@ def _csv(
             header = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as error:
+        except UnicodeDecodeError as error:
+            raise _not_text(path, text_encoding, error) from None
+        except csv.Error as error:
             raise HistoryFileError(f"{path} line 1: cannot read the header ({error})") from None
         header = [name.strip() for name in header]
         while True:
@@ -101,7 +105,9 @@ def _csv(
                 cells = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as error:
+            except UnicodeDecodeError as error:
+                raise _not_text(path, text_encoding, error) from None
+            except csv.Error as error:
                 yield (
                     reader.line_num,
                     RowError(path.name, reader.line_num, f"not valid CSV ({error})"),
@@ -129,9 +135,7 @@ def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | Ro
             try:
                 text = handle.readline()
             except UnicodeDecodeError as error:
-                number += 1
-                yield number, RowError(path.name, number, f"not UTF-8 text ({error.reason})")
-                return
+                raise _not_text(path, encoding, error) from None
             if not text:
                 return
             number += 1
@@ -146,6 +150,27 @@ def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | Ro
                 yield number, RowError(path.name, number, "expected a JSON object")
                 continue
             yield number, record
+
+
+def _not_text(path: Path, encoding: str, error: UnicodeDecodeError) -> HistoryFileError:
+    """The whole file is refused, not the row: text is decoded a block at a time, so once a
+    block fails nothing after it can be read, and skipping on would lose rows unseen. The
+    line is found by decoding the file again, line by line, as far as the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    where = 0
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                where = number
+                break
+    byte = error.object[error.start : error.start + 1].hex()
+    return HistoryFileError(
+        f"{path} line {where}: not {encoding.removesuffix('-sig')} text (byte 0x{byte}); "
+        "if the export uses another encoding, name it as 'encoding' in the mapping "
+        "(e.g. latin-1, cp1252)"
+    )
 
 
 def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:

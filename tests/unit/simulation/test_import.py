@@ -196,6 +196,36 @@ def test_a_semicolon_separated_latin_1_export_imports_through_its_mapping(tmp_pa
     assert order["lines"][0]["price"] == "1009.50"
 
 
+def test_an_export_in_another_encoding_is_refused_at_its_line_even_with_keep_going(
+    tmp_path: Path,
+) -> None:
+    # Past the first block the reader decodes, so the line is found, not the block's.
+    sources = history(tmp_path)
+    good = "".join(f"O{n},2025-07-01T10:00:00,10001,S1,1,C{n}\n" for n in range(3000))
+    text = f"order_id,created_at,postal_code,sku,quantity,customer_id\n{good}"
+    sources["orders"].write_bytes(
+        (text + "O9,2025-07-01T10:00:00,10001,S1,1,Müller\n").encode("latin-1")
+    )
+    with pytest.raises(
+        SimulationError,
+        match=r"orders.csv line 3002: not utf-8 text \(byte 0xfc\); .* 'encoding' in the mapping",
+    ):
+        import_history(sources, tmp_path / "ds", keep_going=True)
+    assert not (tmp_path / "ds").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_json_lines_that_stop_being_text_are_refused_not_cut_short(tmp_path: Path) -> None:
+    sources = history(tmp_path)
+    lines = [json.dumps(dict(zip(ORDER_COLUMNS, row, strict=True))) for row in ORDERS]
+    lines[1] = lines[1].replace("C2", "Müller")
+    path = tmp_path / "orders.jsonl"
+    path.write_bytes("\n".join(lines).encode("latin-1"))
+    with pytest.raises(SimulationError, match=r"orders.jsonl line 2: not utf-8 text"):
+        import_history({**sources, "orders": path}, tmp_path / "ds", keep_going=True)
+    assert not (tmp_path / "ds").exists()
+
+
 def test_parquet_records_with_nested_lines_import_through_a_lines_mapping(tmp_path: Path) -> None:
     from engine.simulation.mapping import parse_mapping
 
