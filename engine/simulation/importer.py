@@ -113,6 +113,17 @@ def import_history(
             first, last = ctx.orders(customers)
         finally:
             errors.close()
+        for kind in ("orders", "locations"):
+            if not writer.counts[kind]:
+                # A data set with nothing to replay, or nowhere to ship from, answers nothing.
+                skipped = (
+                    f" (every row was skipped; the first: {errors.first[0]})"
+                    if errors.first
+                    else ""
+                )
+                raise HistoryFileError(
+                    f"{sources[kind]}: no {kind} in it{skipped}; nothing was imported"
+                )
         if errors.count:
             writer.attach("errors.csv", errors.path)
         writer.commit(

@@ -226,6 +226,26 @@ def test_json_lines_that_stop_being_text_are_refused_not_cut_short(tmp_path: Pat
     assert not (tmp_path / "ds").exists()
 
 
+def test_an_orders_file_with_only_its_header_is_refused_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    sources = history(tmp_path, orders=[])
+    with pytest.raises(SimulationError, match=r"orders.csv: no orders in it; nothing was imported"):
+        import_history(sources, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_keep_going_over_nothing_but_bad_rows_is_refused_with_the_first(tmp_path: Path) -> None:
+    rows = [["O1", "2025-07-01T12:00:00", "web", "C2", "94105", "S1", "zero", "10.00"]]
+    with pytest.raises(
+        SimulationError,
+        match=r"no orders in it \(every row was skipped; the first: orders.csv line 2: quantity",
+    ):
+        import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
+    assert not (tmp_path / "ds").exists()
+
+
 def test_parquet_records_with_nested_lines_import_through_a_lines_mapping(tmp_path: Path) -> None:
     from engine.simulation.mapping import parse_mapping
 
