@@ -100,6 +100,14 @@ def _csv(
         except csv.Error as error:
             raise HistoryFileError(f"{path} line 1: cannot read the header ({error})") from None
         header = [name.strip() for name in header]
+        if len(header) == 1:
+            # Every row would then miss every column but one: say why once, at the header.
+            other = next((mark for mark in ";\t|" if mark in header[0]), None)
+            if other is not None:
+                raise HistoryFileError(
+                    f"{path} line 1: the header is one column, {header[0][:60]!r}; if the "
+                    f"file is separated by {other!r}, name it as 'delimiter' in the mapping"
+                )
         while True:
             try:
                 cells = next(reader)

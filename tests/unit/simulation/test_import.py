@@ -246,6 +246,17 @@ def test_keep_going_over_nothing_but_bad_rows_is_refused_with_the_first(tmp_path
     assert not (tmp_path / "ds").exists()
 
 
+def test_a_semicolon_export_read_as_commas_is_told_to_name_its_delimiter(tmp_path: Path) -> None:
+    sources = history(tmp_path)
+    sources["orders"].write_text("order_id;created_at;sku;quantity\nO1;2025-07-01;S1;1\n")
+    with pytest.raises(
+        SimulationError,
+        match=r"orders.csv line 1: the header is one column, 'order_id;created_at;sku;quantity'; "
+        r"if the file is separated by ';', name it as 'delimiter' in the mapping",
+    ):
+        import_history(sources, tmp_path / "ds")
+
+
 def test_parquet_records_with_nested_lines_import_through_a_lines_mapping(tmp_path: Path) -> None:
     from engine.simulation.mapping import parse_mapping
 
