@@ -101,7 +101,7 @@ class FileMapping:
                     # Defaults are written in Ordo's vocabulary: no code translation.
                     row[spec.name] = convert(spec, self.defaults[spec.name], self.formats)
                 elif spec.required:
-                    missing.append(f"{spec.name} (column {source!r})")
+                    missing.append(f"{spec.name} ({_column_problem(record, item, source)})")
                 else:
                     row[spec.name] = spec.default
                 continue
@@ -265,17 +265,41 @@ def _zone(name: Any, where: str) -> Any:
         raise MappingError(f"{where}.timezone: unknown time zone {name!r}") from None
 
 
+_ABSENT = object()
+
+
 def _lookup(record: MappingABC[str, Any] | None, path: str) -> Any:
+    value = _find(record, path)
+    return None if value is _ABSENT else value
+
+
+def _present(record: MappingABC[str, Any] | None, path: str) -> bool:
+    return _find(record, path) is not _ABSENT
+
+
+def _find(record: MappingABC[str, Any] | None, path: str) -> Any:
+    """The value at `path` (a column, or a dotted path into nested JSON), or `_ABSENT`."""
     if record is None:
-        return None
+        return _ABSENT
     if path in record:
         return record[path]
     value: Any = record
     for part in path.split("."):
         if not isinstance(value, MappingABC) or part not in value:
-            return None
+            return _ABSENT
         value = value[part]
     return value
+
+
+def _column_problem(
+    record: MappingABC[str, Any], item: MappingABC[str, Any] | None, path: str
+) -> str:
+    """Why a required field found nothing: its column is blank here, or the file has no such
+    column at all (then the nearest one it has, since a wrong name fails every row)."""
+    if _present(item, path) or _present(record, path):
+        return f"column {path!r}"
+    close = difflib.get_close_matches(path, [str(key) for key in record], n=1)
+    return f"no column {path!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _hint(name: str, choices: Any) -> str:

@@ -59,11 +59,21 @@ def test_a_code_the_mapping_does_not_list_is_a_bad_value_naming_the_known_codes(
         mapping.for_kind("orders").rows(record)
 
 
-def test_a_missing_required_column_names_the_field_and_the_column() -> None:
+def test_a_missing_required_column_names_the_field_the_column_and_the_nearest_one() -> None:
     mapping = parse_mapping({"orders": {"columns": {"sku": "Item"}}})
-    with pytest.raises(BadValue, match=r"missing sku \(column 'Item'\)"):
+    with pytest.raises(
+        BadValue, match=r"missing sku \(no column 'Item'; did you mean 'Items'\?\)$"
+    ):
         mapping.for_kind("orders").rows(
-            {"order_id": "A", "created_at": "2025-07-01", "quantity": "1"}
+            {"order_id": "A", "created_at": "2025-07-01", "quantity": "1", "Items": "S1"}
+        )
+
+
+def test_a_blank_required_cell_names_the_field_and_its_column() -> None:
+    mapping = parse_mapping({"orders": {"columns": {"sku": "Item"}}})
+    with pytest.raises(BadValue, match=r"missing sku \(column 'Item'\)$"):
+        mapping.for_kind("orders").rows(
+            {"order_id": "A", "created_at": "2025-07-01", "quantity": "1", "Item": " "}
         )
 
 
