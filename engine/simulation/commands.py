@@ -122,6 +122,9 @@ def simulate_command(
         raise SimulationError(f"--limit must be a positive number of orders, got {limit}")
     if workers < 0:
         raise SimulationError(f"--workers must be 0 (run here) or more, got {workers}")
+    if date_from is not None and date_to is not None and date_from > date_to:
+        # Checked again by the replay in the API's words (date_from, date_to); here, the flags'.
+        raise SimulationError(f"--from {date_from} is after --to {date_to}: no order is in it")
     spec = WhatIf(
         dataset=dataset,
         out=out,

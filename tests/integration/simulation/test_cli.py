@@ -114,5 +114,7 @@ def test_simulate_answers_each_bad_argument_with_what_is_wrong_not_a_traceback(
     # A flag is reported as the setting it overrides, as `serve --port` is.
     refused = "ORDO_OPTIMISER: must be one of greedy, exact, auto, got 'best'"
     assert refused in squeeze(method.stderr)
+    backwards = ordo(["simulate", "acme", "--from", "2025-08-01", "--to", "2025-07-01"], example)
+    assert "--from 2025-08-01 is after --to 2025-07-01" in squeeze(backwards.stderr)
     said = missing.stderr + bad.stderr + draft.stderr + broken.stderr + nowhere.stderr
-    assert "Traceback" not in said + method.stderr
+    assert "Traceback" not in said + method.stderr + backwards.stderr
