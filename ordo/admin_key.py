@@ -77,6 +77,18 @@ def issue_key(
     if role not in {str(known) for known in Role}:
         choices = ", ".join(str(known) for known in Role)
         raise CommandError(f"--role: must be one of {choices}, got {role!r}")
+    # The scope each role needs, in the words of this command's flags (the service layer's
+    # own check names the API's fields).
+    if not name.strip():
+        raise CommandError("the key's name must not be blank: say who or what it is for")
+    needs = {
+        Role.CHANNEL: (channel, "--channel: a channel key needs the channel it ingests for"),
+        Role.WAREHOUSE: (locations, "--location: a warehouse key needs at least one location"),
+        Role.CUSTOMER: (customer_id, "--customer: a customer key needs the customer it is for"),
+    }
+    scope, missing = needs.get(Role(role), (True, ""))
+    if not scope:
+        raise CommandError(missing)
     return create_api_key(
         SqlApiKeyStore(container.session_factory),
         name,

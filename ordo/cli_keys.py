@@ -51,7 +51,7 @@ def keys_list(ctx: typer.Context) -> None:
         scope = key.channel or ",".join(key.locations) or key.customer_id
         revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else ""
         created = key.created_at.strftime("%Y-%m-%d %H:%M")
-        table.add_row(key.id, escape(key.name), str(key.role), scope, created, revoked)
+        table.add_row(key.id, escape(key.name), str(key.role), escape(scope), created, revoked)
     out().print(table)
 
 

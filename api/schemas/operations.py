@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from api.schemas.common import Out, Strict
-from api.schemas.patterns import CODE
+from api.schemas.patterns import CODE, ID_OR_EMPTY
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import Alert, AlertStatus, AuditEntry
@@ -83,13 +83,20 @@ class AuditOut(Out):
 class KeyIn(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["webshop"])
     role: Role = Field(strict=False, examples=["channel"])
+    # The same shapes as the orders a key's scope stamps or matches: a channel key's orders
+    # carry its channel, which an order's own `channel` field could not have held otherwise.
     channel: str = Field(
-        default="", max_length=100, description="Required for role channel.", examples=["web"]
+        default="",
+        pattern=ID_OR_EMPTY,
+        description="Required for role channel.",
+        examples=["web"],
     )
-    locations: list[str] = Field(
+    locations: list[Annotated[str, Field(pattern=CODE)]] = Field(
         default_factory=list, max_length=100, description="Required for role warehouse."
     )
-    customer_id: str = Field(default="", max_length=100, description="Required for role customer.")
+    customer_id: str = Field(
+        default="", pattern=ID_OR_EMPTY, description="Required for role customer."
+    )
 
 
 class KeyOut(Out):

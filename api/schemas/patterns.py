@@ -10,6 +10,8 @@ from engine.simulation.dataset import NAME_PATTERN as DATASET
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
+# An id a field may also leave empty ("" where the role needs none: an API key's scope).
+ID_OR_EMPTY = r"^$|" + ID
 VARIANT = r"^[A-Za-z0-9_\-]{1,50}$"
 CLOCK_TIME = r"^\d{2}:\d{2}$"
 CURRENCY = r"^[A-Z]{3}$"
@@ -29,6 +31,7 @@ IN_WORDS = {
     SKU: _name(64, "'.', '_', '-'"),
     CODE: _name(32, "'.', '_', '-'"),
     ID: _name(64, "'.', '_', ':', '-'"),
+    ID_OR_EMPTY: "empty, or " + _name(64, "'.', '_', ':', '-'"),
     DATASET: _name(100, "'.', '_', '-'"),
     VARIANT: "1 to 50 letters, digits, '_' or '-'",
     CLOCK_TIME: "a time of day as HH:MM, such as 15:00",

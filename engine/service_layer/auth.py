@@ -239,6 +239,8 @@ def create_api_key(
 ) -> tuple[str, str]:
     """Issue a key and return `(key_id, plaintext)`; the plaintext is shown once, never stored."""
     role = Role(role)
+    if not name.strip():
+        raise DomainError("name: must not be blank (who or what the key is for)")
     if role is Role.CHANNEL and not channel:
         raise DomainError("a channel key needs the channel it ingests for (channel=...)")
     if role is Role.CUSTOMER and not customer_id:

@@ -69,6 +69,16 @@ def test_a_channel_key_without_its_channel_is_refused_with_a_reason(api: Api) ->
     assert "channel" in response.json()["detail"]
 
 
+def test_a_key_scope_its_orders_could_not_carry_is_refused_in_words(api: Api) -> None:
+    response = api.post("/v1/keys", json={"name": "shop", "role": "channel", "channel": "my web"})
+    assert response.status_code == 422
+    assert "channel" in response.json()["detail"]
+    assert "letters, digits and '.', '_', ':', '-'" in response.json()["detail"]
+    blank = api.post("/v1/keys", json={"name": "   ", "role": "support"})
+    assert blank.status_code == 422
+    assert "name: must not be blank" in blank.json()["detail"]
+
+
 def test_only_admins_may_issue_keys(api: Api) -> None:
     response = api.post("/v1/keys", role="analyst", json={"name": "x", "role": "admin"})
     assert response.status_code == 403

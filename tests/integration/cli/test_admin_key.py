@@ -101,3 +101,21 @@ def test_an_unknown_role_is_one_line_listing_the_roles(
         "error: --role: must be one of admin, analyst, support, warehouse, channel, customer, "
         "got 'boss'"
     )
+
+
+def test_a_key_without_the_scope_its_role_needs_names_the_flag(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    said = {
+        role: runner.invoke(app, ["keys", "create", "x", "--role", role]).output.strip()
+        for role in ("channel", "warehouse", "customer")
+    }
+    assert said == {
+        "channel": "error: --channel: a channel key needs the channel it ingests for",
+        "warehouse": "error: --location: a warehouse key needs at least one location",
+        "customer": "error: --customer: a customer key needs the customer it is for",
+    }
+    blank = runner.invoke(app, ["keys", "create", "  ", "--role", "admin"])
+    assert blank.exit_code == 1
+    assert "name must not be blank" in blank.output
