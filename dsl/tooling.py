@@ -39,7 +39,9 @@ OK, PROBLEMS, UNREADABLE = 0, 1, 2
 def _read(path: Path) -> tuple[str | None, str]:
     """The file's text, or None and why it cannot be read, in words a user can act on."""
     try:
-        return path.read_text(encoding="utf-8"), ""
+        # utf-8-sig: Windows editors start a file with a byte-order mark nobody can see, which
+        # the rule language would otherwise report as an unexpected character at 1:1.
+        return path.read_text(encoding="utf-8-sig"), ""
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         return None, f"not UTF-8 text (byte {byte:#04x} at offset {error.start})"

@@ -60,7 +60,7 @@ def fingerprints(sources: Mapping[str, str]) -> dict[str, str]:
 
 def _read(file: Path) -> tuple[str, str]:
     try:
-        source = file.read_text(encoding="utf-8")
+        source = file.read_text(encoding="utf-8-sig")  # as `ordo rules check` reads it
     except FileNotFoundError:
         raise RulesetFileError(f"{file}: no such ruleset file") from None
     except (OSError, UnicodeDecodeError) as error:

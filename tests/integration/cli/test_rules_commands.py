@@ -160,6 +160,15 @@ def test_check_says_why_a_file_cannot_be_read_and_does_not_count_it_as_checked(
     )
 
 
+def test_a_ruleset_saved_with_a_byte_order_mark_checks_as_the_same_text(tmp_path: Path) -> None:
+    # Windows editors start UTF-8 files with one; it is invisible, so it is not an error at 1:1.
+    ruleset = tmp_path / "big.ordo"
+    ruleset.write_bytes(b"\xef\xbb\xbf" + BIG_ORDERS.encode("utf-8"))
+    code, output = run("rules", "check", str(ruleset))
+    assert code == 0, output
+    assert output.strip().endswith("1 file(s) checked: 0 error(s), 0 warning(s)")
+
+
 def test_a_malformed_pipeline_scenario_file_fails_with_what_is_wrong_not_a_traceback(
     tmp_path: Path,
 ) -> None:
