@@ -6,6 +6,7 @@ The CLI commands `serve`, `console` and `up` are thin; the process handling live
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import os
@@ -157,13 +158,24 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 def ensure_port_free(host: str, port: int, setting: str) -> None:
-    """Fail with one line naming the setting when something already listens on the port."""
+    """Fail with one line naming the setting at fault: the port when something already
+    listens on it, ORDO_API_HOST when the host is no address of this machine."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+        except socket.gaierror as error:  # a name that resolves to nothing
+            raise CommandError(
+                f"ORDO_API_HOST: cannot listen on {host!r} ({error.strerror}); give an "
+                "address of this machine, such as 127.0.0.1, or 0.0.0.0 for all of them"
+            ) from None
         except OSError as error:
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise CommandError(
+                    f"ORDO_API_HOST: cannot listen on {host!r} ({error.strerror}): it is not an "
+                    "address of this machine; give one, such as 127.0.0.1, or 0.0.0.0"
+                ) from None
             raise CommandError(
                 f"{setting}: cannot listen on {host}:{port} ({error.strerror}); "
                 "stop what is using it or choose another port"

@@ -175,3 +175,14 @@ def test_up_refuses_a_taken_port_in_one_line_before_touching_the_database(
         f"error: ORDO_API_PORT: cannot listen on 127.0.0.1:{port}"
     )
     assert not (tmp_path / "data" / "ordo.sqlite3").exists()
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "10.99.99.99"])
+def test_a_host_that_is_no_address_of_this_machine_is_blamed_on_the_host_not_the_port(
+    host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATA_DIR", str(tmp_path / "data"))
+    result = runner.invoke(app, ["serve", "--host", host, "--port", str(unused_port())])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: ORDO_API_HOST: cannot listen on '{host}'")
+    assert "address of this machine" in result.output
