@@ -199,7 +199,11 @@ def console(ctx: typer.Context) -> None:
 @app.command("worker")
 def worker(
     ctx: typer.Context,
-    concurrency: Annotated[int, typer.Option(min=1, help="Consumers in this process.")] = 1,
+    # Each consumer is a thread holding a database connection: past a few dozen, run more
+    # worker processes instead (a typo of 100000 took minutes to start and stop).
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Consumers in this process (threads).")
+    ] = 1,
     name: Annotated[str, typer.Option(help="Consumer name (default host-pid).")] = "",
 ) -> None:
     """Publish the outbox and run event handlers, alerts and notifications until SIGTERM."""

@@ -59,6 +59,12 @@ def test_a_bad_port_flag_is_reported_like_the_setting_it_overrides() -> None:
     assert output.strip().startswith("error: ORDO_API_PORT: must be an integer")
 
 
+def test_worker_concurrency_past_a_process_worth_of_threads_is_refused_before_starting() -> None:
+    code, output = run("worker", "--concurrency", "100000")
+    assert code == 2
+    assert "less than or equal to 64" in " ".join(output.replace("│", " ").split())
+
+
 def test_a_missing_settings_file_is_one_line_naming_the_file() -> None:
     code, output = run("--settings", "/nonexistent/ordo.yaml", "db", "upgrade")
     assert code == 1
