@@ -77,10 +77,10 @@ def issue_key(
     if role not in {str(known) for known in Role}:
         choices = ", ".join(str(known) for known in Role)
         raise CommandError(f"--role: must be one of {choices}, got {role!r}")
-    # The scope each role needs, in the words of this command's flags (the service layer's
-    # own check names the API's fields).
     if not name.strip():
         raise CommandError("the key's name must not be blank: say who or what it is for")
+    # The scope each role needs, in the words of this command's flags (the service layer's
+    # own check names the API's fields).
     needs = {
         Role.CHANNEL: (channel, "--channel: a channel key needs the channel it ingests for"),
         Role.WAREHOUSE: (locations, "--location: a warehouse key needs at least one location"),

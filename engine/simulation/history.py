@@ -165,7 +165,7 @@ def _not_text(path: Path, encoding: str, error: UnicodeDecodeError) -> HistoryFi
     block fails nothing after it can be read, and skipping on would lose rows unseen. The
     line is found by decoding the file again, line by line, as far as the first bad byte."""
     decoder = codecs.getincrementaldecoder(encoding)()
-    where = 0
+    where = number = 0
     with path.open("rb") as raw:
         for number, line in enumerate(raw, start=1):
             try:
@@ -173,6 +173,7 @@ def _not_text(path: Path, encoding: str, error: UnicodeDecodeError) -> HistoryFi
             except UnicodeDecodeError:
                 where = number
                 break
+    where = where or number  # no line failed alone: the file ends inside a character
     byte = error.object[error.start : error.start + 1].hex()
     return HistoryFileError(
         f"{path} line {where}: not {encoding.removesuffix('-sig')} text (byte 0x{byte}); "
