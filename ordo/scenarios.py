@@ -45,6 +45,12 @@ def run_scenario_files(paths: Sequence[Path]) -> tuple[str, int]:
 def _kind(path: Path) -> str:
     """The file's format, "rules" or "pipeline"; ScenarioError saying what is wrong with a
     file that is neither (unreadable, not YAML, or YAML but not a mapping)."""
+    if path.suffix == ".ordo":  # the ruleset itself, given where its scenarios were meant
+        scenarios = path.with_name(f"{path.stem}.scenarios.yaml")
+        raise ScenarioError(
+            f"{path}: a ruleset, not a scenario file: test it through its scenarios "
+            f"({scenarios.name}), or check it with `ordo rules check`"
+        )
     data = read_yaml(path)
     if not isinstance(data, dict):
         found = "it is empty" if data is None else f"its top level is a {type(data).__name__}"

@@ -145,6 +145,17 @@ def test_a_yaml_file_that_is_not_a_mapping_is_named_as_not_a_scenario_file(
     assert f"{empty}: not a scenario file: it is empty" in output
 
 
+def test_a_ruleset_given_to_test_points_at_its_scenarios(tmp_path: Path) -> None:
+    ruleset = tmp_path / "big.ordo"
+    ruleset.write_text(BIG_ORDERS)
+    code, output = run("rules", "test", str(ruleset))
+    assert code == 2
+    assert (
+        f"{ruleset}: a ruleset, not a scenario file: test it through its scenarios "
+        "(big.scenarios.yaml), or check it with `ordo rules check`"
+    ) in output
+
+
 def test_check_says_why_a_file_cannot_be_read_and_does_not_count_it_as_checked(
     tmp_path: Path,
 ) -> None:
