@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ordo.cli_support import report
+from ordo.failures import CommandError
 
 rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help=True)
 
@@ -15,7 +16,16 @@ rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help
 RulesetFiles = Annotated[
     list[Path] | None,
     typer.Argument(
-        help="Ruleset files (default: the shipped rulesets/*.ordo).", show_default=False
+        help="Ruleset files, or folders of them (default: the shipped rulesets/*.ordo).",
+        show_default=False,
+    ),
+]
+ScenarioFiles = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Scenario files (YAML), or folders of *.scenarios.yaml "
+        "(default: the shipped rulesets' scenarios).",
+        show_default=False,
     ),
 ]
 
@@ -26,7 +36,7 @@ def rules_check(files: RulesetFiles = None) -> None:
     from dsl.tooling import check_files
     from engine.rules.schema import domain_schema
 
-    report(*check_files(files or _shipped_rulesets(), domain_schema()))
+    report(*check_files(_expand(files, "*.ordo"), domain_schema()))
 
 
 @rules_app.command("fmt")
@@ -39,20 +49,30 @@ def rules_fmt(
     """Rewrite ruleset files in the canonical layout."""
     from dsl.tooling import format_files
 
-    report(*format_files(files or _shipped_rulesets(), check=check))
+    report(*format_files(_expand(files, "*.ordo"), check=check))
 
 
 @rules_app.command("test")
-def rules_test(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
-) -> None:
+def rules_test(files: ScenarioFiles = None) -> None:
     """Run ruleset scenarios: rules on their own, or orders through the whole pipeline."""
     from ordo.scenarios import run_scenario_files
 
-    report(*run_scenario_files(files))
+    report(*run_scenario_files(_expand(files, "*.scenarios.yaml")))
 
 
-def _shipped_rulesets() -> list[Path]:
+def _expand(paths: list[Path] | None, pattern: str) -> list[Path]:
+    """The files to work on: each folder given stands for its files matching `pattern`, in
+    name order; no paths at all, for the shipped rulesets folder. A file stays as given
+    (the tooling says why one cannot be read)."""
     from engine.rules.registry import shipped_dir
 
-    return sorted(shipped_dir().glob("*.ordo"))
+    files: list[Path] = []
+    for path in paths or [shipped_dir()]:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(path.glob(pattern))
+        if not found:
+            raise CommandError(f"{path}: no {pattern} files in this folder")
+        files.extend(found)
+    return files

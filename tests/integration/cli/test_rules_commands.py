@@ -160,12 +160,13 @@ def test_check_says_why_a_file_cannot_be_read_and_does_not_count_it_as_checked(
     tmp_path: Path,
 ) -> None:
     ruleset, latin = tmp_path / "big.ordo", tmp_path / "latin1.ordo"
+    missing = tmp_path / "missing.ordo"
     ruleset.write_text(BIG_ORDERS)
     latin.write_bytes("# caf\xe9\n".encode("latin-1"))
-    code, output = run("rules", "check", str(ruleset), str(latin), str(tmp_path))
+    code, output = run("rules", "check", str(ruleset), str(latin), str(missing))
     assert code == 2
     assert f"{latin}: cannot read this file: not UTF-8 text (byte 0xe9 at offset 5)" in output
-    assert f"{tmp_path}: cannot read this file: a directory, not a file" in output
+    assert f"{missing}: cannot read this file: no such file" in output
     assert output.strip().endswith(
         "1 file(s) checked: 0 error(s), 0 warning(s); 2 file(s) could not be read"
     )
@@ -198,3 +199,22 @@ def test_a_malformed_pipeline_scenario_file_fails_with_what_is_wrong_not_a_trace
     assert f"FAIL {shared}: {world}: a world file is a mapping" in output
     assert f"FAIL {tmp_path / 'numbers.yaml'}: scenario 1 must be a mapping" in output
     assert "price 'abc' is not a number" in output
+
+
+def test_a_folder_stands_for_its_rulesets_or_its_scenarios(tmp_path: Path) -> None:
+    (tmp_path / "big.ordo").write_text(BIG_ORDERS)
+    code, output = run("rules", "check", str(tmp_path))
+    assert (code, output.strip().splitlines()[-1]) == (
+        0,
+        "1 file(s) checked: 0 error(s), 0 warning(s)",
+    )
+    code, output = run("rules", "test", str(tmp_path))
+    assert code == 1
+    assert output.strip() == f"error: {tmp_path}: no *.scenarios.yaml files in this folder"
+
+
+def test_test_without_files_runs_the_shipped_scenarios() -> None:
+    code, output = run("rules", "test")
+    assert code == 0, output
+    assert output.strip().endswith("passed, 0 failed")
+    assert "rulesets/order_validation.scenarios.yaml: " in output
