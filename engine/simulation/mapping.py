@@ -268,27 +268,23 @@ def _zone(name: Any, where: str) -> Any:
 _ABSENT = object()
 
 
-def _lookup(record: MappingABC[str, Any] | None, path: str) -> Any:
-    value = _find(record, path)
-    return None if value is _ABSENT else value
-
-
-def _present(record: MappingABC[str, Any] | None, path: str) -> bool:
-    return _find(record, path) is not _ABSENT
-
-
-def _find(record: MappingABC[str, Any] | None, path: str) -> Any:
-    """The value at `path` (a column, or a dotted path into nested JSON), or `_ABSENT`."""
+def _lookup(record: MappingABC[str, Any] | None, path: str, missing: Any = None) -> Any:
+    """The value at `path` (a column, or a dotted path into nested JSON), or `missing`.
+    One call per field of every row imported: kept to one function."""
     if record is None:
-        return _ABSENT
+        return missing
     if path in record:
         return record[path]
     value: Any = record
     for part in path.split("."):
         if not isinstance(value, MappingABC) or part not in value:
-            return _ABSENT
+            return missing
         value = value[part]
     return value
+
+
+def _present(record: MappingABC[str, Any] | None, path: str) -> bool:
+    return _lookup(record, path, _ABSENT) is not _ABSENT
 
 
 def _column_problem(
