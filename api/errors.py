@@ -154,8 +154,10 @@ def _body_model(request: Request) -> type[BaseModel] | None:
 
 
 def describe_validation_error(
-    error: dict[str, Any], body_model: type[BaseModel] | None
+    error: dict[str, Any], body_model: type[BaseModel] | None, body: Any = None
 ) -> dict[str, str]:
+    """One validation error as the answer shows it: a JSON path and a message in words.
+    `body` is the request's text when it was not JSON, so the message can say where."""
     loc = tuple(error.get("loc", ()))
     path = json_path(loc)
     kind = str(error.get("type", ""))
@@ -176,9 +178,20 @@ def describe_validation_error(
             message = f"must be {words}; got {_shown(error.get('input'))}"
     elif kind == "json_invalid":
         ctx = error.get("ctx") or {}
-        message = f"the request body is not valid JSON ({ctx.get('error', 'parse error')})"
+        message = f"the request body is not valid JSON ({ctx.get('error', 'parse error')}"
+        message += f"{_where_in(body, loc[-1] if loc else None)})"
         path = "$"
     return {"path": path, "message": message, "type": kind}
+
+
+def _where_in(text: Any, offset: Any) -> str:
+    """' at line L, column C' of a character offset into `text`, as `json` counts them; ''
+    when either is unknown (a person finds the spot in their payload by line, not offset)."""
+    if not isinstance(text, str) or not isinstance(offset, int) or not 0 <= offset <= len(text):
+        return ""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    return f" at line {line}, column {column}"
 
 
 def _shown(value: Any, limit: int = 40) -> str:
@@ -190,7 +203,7 @@ def _shown(value: Any, limit: int = 40) -> str:
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     model = _body_model(request)
-    errors = [describe_validation_error(dict(error), model) for error in exc.errors()]
+    errors = [describe_validation_error(dict(error), model, exc.body) for error in exc.errors()]
     summary = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:3])
     if len(errors) > 3:
         summary += f"; and {len(errors) - 3} more (see errors)"
@@ -220,10 +233,14 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 400 and "parsing the body" in detail:
-        detail = (
-            "the request body could not be read: send UTF-8 encoded JSON with "
-            "Content-Type: application/json"
-        )
+        if isinstance(exc.__cause__, RecursionError):
+            # Python's JSON decoder recurses once per nested array or object.
+            detail = "the request body nests arrays or objects too deeply to be read"
+        else:
+            detail = (
+                "the request body could not be read: send UTF-8 encoded JSON with "
+                "Content-Type: application/json"
+            )
     elif exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 405:

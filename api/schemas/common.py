@@ -97,7 +97,7 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem+json errors a route returns."""
     descriptions = {
-        400: "The body could not be read (not UTF-8 JSON).",
+        400: "The body could not be read (not UTF-8 JSON, or nested too deeply).",
         401: "No credential, or one that does not check out.",
         403: "The caller's role or scope does not allow this.",
         404: "No such resource.",

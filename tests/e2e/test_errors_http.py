@@ -42,6 +42,43 @@ def test_a_body_that_is_not_json_is_refused_as_a_problem_not_a_crash(api: Api) -
     assert "not valid JSON" in response.json()["detail"]
 
 
+def test_a_body_that_is_not_json_says_at_which_line_and_column(api: Api) -> None:
+    response = api.client.post(
+        "/v1/orders",
+        content=b'{\n  "channel_order_id": "W-1",\n  "lines": [}\n',
+        headers={**api.headers("channel"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["message"] == (
+        "the request body is not valid JSON (Expecting value at line 3, column 13)"
+    )
+
+
+def test_a_body_nested_too_deeply_to_read_is_told_so_not_blamed_on_its_encoding(
+    api: Api,
+) -> None:
+    response = api.client.post(
+        "/v1/orders",
+        content=b"[" * 100_000 + b"]" * 100_000,
+        headers={**api.headers("channel"), "content-type": "application/json"},
+    )
+    assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
+    assert response.json()["detail"] == (
+        "the request body nests arrays or objects too deeply to be read"
+    )
+
+
+def test_a_body_that_is_not_utf8_is_refused_in_words(api: Api) -> None:
+    response = api.client.post(
+        "/v1/orders",
+        content=b'{"channel_order_id": "caf\xe9"}',
+        headers={**api.headers("channel"), "content-type": "application/json"},
+    )
+    assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
+    assert "send UTF-8 encoded JSON" in response.json()["detail"]
+
+
 def test_a_bad_query_parameter_is_named(api: Api) -> None:
     response = api.get("/v1/products?limit=0")
     assert response.status_code == 422
