@@ -71,6 +71,8 @@ def read_yaml(path: str | Path, error: Callable[[str], Exception] = ScenarioErro
         mark = getattr(problem, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise error(f"{where}: not valid YAML ({getattr(problem, 'problem', problem)})") from None
+    except RecursionError:  # the YAML parser recurses once per nested list or mapping
+        raise error(f"{path}: nested too deeply to be read") from None
 
 
 def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:

@@ -445,6 +445,8 @@ def _read_yaml(path: Path, where: str) -> Mapping[str, Any]:
         raise SettingsError(f"{where}: {position}{error.problem or 'not valid YAML'}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise SettingsError(f"{where}: cannot be read ({error})") from None
+    except RecursionError:  # the YAML parser recurses once per nested list or mapping
+        raise SettingsError(f"{where}: nested too deeply to be read") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -96,6 +96,8 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InvalidRuleset(f"the scenarios are not valid YAML{where}") from None
+    except RecursionError:  # the YAML parser recurses once per nested list or mapping
+        raise InvalidRuleset("the scenarios are nested too deeply to be read") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
         raise InvalidRuleset("the scenarios must be a YAML mapping with a 'scenarios' list")
     if "world" in spec:

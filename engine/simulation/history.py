@@ -154,6 +154,9 @@ def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | Ro
             except json.JSONDecodeError as error:
                 yield number, RowError(path.name, number, f"not valid JSON ({error.msg})")
                 continue
+            except RecursionError:  # the decoder recurses once per nested array or object
+                yield number, RowError(path.name, number, "not valid JSON (nested too deeply)")
+                continue
             if not isinstance(record, dict):
                 yield number, RowError(path.name, number, "expected a JSON object")
                 continue

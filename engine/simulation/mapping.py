@@ -150,6 +150,8 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(f"{where}: {at}{error.problem or 'not valid YAML'}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise MappingError(f"{where}: cannot be read ({error})") from None
+    except RecursionError:  # the YAML parser recurses once per nested list or mapping
+        raise MappingError(f"{where}: nested too deeply to be read") from None
     return parse_mapping(data or {}, where)
 
 

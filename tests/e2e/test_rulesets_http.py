@@ -262,3 +262,14 @@ def test_a_ruleset_published_through_one_api_process_decides_the_next_orders_of_
                 time.sleep(0.05)
             assert placed.json()["status"] == "held", "the other process never saw the publish"
             assert validation_trace(decider, placed.json()["id"])["ruleset_version"] == 1
+
+
+def test_scenarios_nested_too_deeply_to_read_are_refused_not_a_server_error(api: Api) -> None:
+    saved = draft(api, CHECKS.format(limit=100))
+    response = api.post(
+        f"/v1/rulesets/versions/{saved['id']}/test",
+        role="analyst",
+        json={"scenarios": "scenarios: " + "[" * 2000 + "]" * 2000},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "the scenarios are nested too deeply to be read"

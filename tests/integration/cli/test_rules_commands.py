@@ -133,6 +133,16 @@ def test_a_scenario_file_that_is_not_yaml_is_reported_at_its_line_and_column(
     assert f"{broken}:5:1: not valid YAML (expected ',' or ']'" in output
 
 
+def test_a_scenario_file_nested_too_deeply_to_read_is_named_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("scenarios: " + "[" * 2000 + "]" * 2000 + "\n")
+    code, output = run("rules", "test", str(deep))
+    assert code == 2
+    assert f"{deep}: nested too deeply to be read" in output
+
+
 def test_a_yaml_file_that_is_not_a_mapping_is_named_as_not_a_scenario_file(
     tmp_path: Path,
 ) -> None:

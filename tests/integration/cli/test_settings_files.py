@@ -65,6 +65,13 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
     )
 
 
+def test_yaml_nested_too_deeply_to_read_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    assert refusal(path, "api_port: " + "[" * 2000 + "]" * 2000 + "\n") == (
+        f"ORDO_SETTINGS_FILE {path}: nested too deeply to be read"
+    )
+
+
 def test_a_dotenv_line_that_is_not_a_setting_is_refused_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "ordo.env"
     assert refusal(path, "ORDO_API_PORT=9200\n# a comment\n\nthis is not a setting\n") == (

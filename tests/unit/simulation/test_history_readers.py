@@ -28,6 +28,17 @@ def test_json_lines_report_broken_lines_and_keep_reading(tmp_path: Path) -> None
     assert records[3] == (4, {"a": 2})
 
 
+def test_a_json_line_nested_too_deeply_to_read_is_a_bad_row_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "o.jsonl"
+    path.write_text('{"a": 1}\n' + "[" * 100_000 + "]" * 100_000 + '\n{"a": 2}\n')
+    records = list(read_records(path, "jsonl"))
+    assert records == [
+        (1, {"a": 1}),
+        (2, RowError("o.jsonl", 2, "not valid JSON (nested too deeply)")),
+        (3, {"a": 2}),
+    ]
+
+
 def test_unknown_extensions_and_missing_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(HistoryFileError, match=r"o.xlsx: cannot tell the format"):
         detect_format(tmp_path / "o.xlsx")

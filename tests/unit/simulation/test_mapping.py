@@ -121,3 +121,11 @@ def test_broken_yaml_is_reported_with_line_and_column(tmp_path: Path) -> None:
     path.write_text("orders:\n  columns: [unclosed\n", encoding="utf-8")
     with pytest.raises(MappingError, match=r"map.yaml: line \d+, column \d+"):
         load_mapping(path)
+
+
+def test_a_mapping_nested_too_deeply_to_read_is_refused_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text("orders:\n  columns: " + "[" * 2000 + "]" * 2000 + "\n", encoding="utf-8")
+    with pytest.raises(MappingError) as raised:
+        load_mapping(path)
+    assert str(raised.value) == f"{path}: nested too deeply to be read"
