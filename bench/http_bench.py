@@ -76,6 +76,27 @@ order in the third session's quiet hour and 8.2 ms in the fourth's, 5.4-7.8 ms i
 tenth's, 2.2-2.7 ms in the eleventh's and 4.1-8.6 ms in the twelfth's. Compare runs taken
 back to back, not across days.
 
+**Thirteenth session (2026-11-23)**: the target's rate costs about all of the two cores, so
+it is not a question of latency alone. Two runs (`--only postgres`, `--trials 1` and
+`--trials 2`), ceiling 883-1,226 req/s: **0 of 5** open-loop runs at the target kept p99
+within 50 ms (833-3,158 ms), with the machine 97-98% busy in the trials.
+- Each order cost the server 4.0-5.8 ms of CPU, PostgreSQL 2.0-2.8 and the load generator
+  1.2-1.7: 7.3-8.7 ms in all, so the target's 221-306 orders per second ask for 1.8-2.3
+  cores of the two. For p99 to stay low the cores need room to spare; at three quarters busy
+  an order may cost 4.9-6.6 ms in all at these ceilings, which leaves the server and the
+  database 30-40% less than they take (the twelfth session's "about a quarter" was its own
+  hour's figures). The "(CPU)" column read 0.16-0.19x.
+- One PostgreSQL round trip, timed alone (a prepared one-row `SELECT`, 5,000 times, psycopg
+  against the server on loopback): 87 µs of the client's CPU and 44 µs of the backend's;
+  `BEGIN` and `COMMIT` as their own round trips add 82 and 78 µs. The eight round trips of
+  an order are about 1 ms of its 7.3-8.7, so merging any one of them saves about 1.5%.
+- py-spy on a server process in the closed loop, sampling only while a thread holds the
+  GIL (`--gil`): the request's handler 54% (the Decider 13%, the commit 15%, reading the
+  catalogue and stock 9%, the reservations 3%), FastAPI, Starlette and uvicorn around it
+  about 17%, the hand-off to and from the thread pool about 5%. No part is large enough
+  that removing it would reach the target; it needs an order path several times cheaper,
+  not another cut of a few percent.
+
 **Twelfth session (2026-11-23)**: the load generator had been wasting a third of its CPU,
 and with that fixed the target is further off than the eleventh session's figures said.
 - httpcore's async client imports `sniffio` inside every lock and event it sets up, falling
