@@ -298,7 +298,7 @@ def simulate(
         ),
     ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", help="Processes for the variants (0: run here).")
+        int, typer.Option("--workers", min=0, help="Processes for the variants (0: run here).")
     ] = 2,
     optimiser: Annotated[
         str | None,

@@ -65,6 +65,12 @@ def test_worker_concurrency_past_a_process_worth_of_threads_is_refused_before_st
     assert "less than or equal to 64" in " ".join(output.replace("│", " ").split())
 
 
+def test_a_negative_number_of_simulation_processes_is_refused_not_read_as_none() -> None:
+    code, output = run("simulate", "any", "--workers", "-2")
+    assert code == 2
+    assert "greater than or equal to 0" in " ".join(output.replace("│", " ").split())
+
+
 def test_a_missing_settings_file_is_one_line_naming_the_file() -> None:
     code, output = run("--settings", "/nonexistent/ordo.yaml", "db", "upgrade")
     assert code == 1
