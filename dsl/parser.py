@@ -35,6 +35,9 @@ MAX_STRING_CHARS = 10_000
 MAX_DEPTH = 48
 
 _DECL_START = re.compile(r"^[ \t]*(rule|const|table)\b", re.MULTILINE)
+_COMMENT = re.compile(r"#[^\n]*")
+_HEADER_EXAMPLE = ("start the file with its kind, name and event: "
+                   "`validation ruleset checks on order.received`")
 _STATE = threading.local()
 
 
@@ -511,7 +514,15 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
         parsed: ast.Ruleset = _lark().parse(source[:head_end], start="start")  # type: ignore[assignment]
         header = parsed.header
     except UnexpectedInput as error:
-        explain(_lark(), error, source[:head_end], reporter)
+        if _COMMENT.sub("", source[:head_end]).strip():
+            explain(_lark(), error, source[:head_end], reporter)
+        else:
+            # Nothing but comments before the first rule: Lark's "expected a name, found
+            # the end of the file" would point at an end the analyst never wrote.
+            line = source.count("\n", 0, head_end) + 1
+            column = head_end - (source.rfind("\n", 0, head_end) + 1) + 1
+            reporter.add("E102", "expected the ruleset's header before its first declaration",
+                         line, column, suggestion=_HEADER_EXAMPLE)
     items: list[ast.Node] = []
     bounds = [*starts, len(source)]
     for begin, end in itertools.pairwise(bounds):

@@ -51,6 +51,15 @@ def test_a_diagnostic_renders_the_source_line_with_a_caret_under_the_culprit() -
     ]
 
 
+def test_a_file_without_its_header_is_told_to_start_with_one_at_its_first_rule() -> None:
+    source = ('# checks for the web shop\n\n'
+              'rule "A" when order.total > 1 then hold code "A" message "a"\n')
+    [found] = dsl.check(source, SCHEMA)
+    assert (found.code, found.line, found.column) == ("E102", 3, 1)
+    assert found.message == "expected the ruleset's header before its first declaration"
+    assert "`validation ruleset checks on order.received`" in found.suggestion
+
+
 def test_compile_raises_one_rule_error_carrying_every_error() -> None:
     source = ('validation ruleset t on order.received\n'
               'rule "A" when order.x > 1 then hold code "A" message "a"\n'
