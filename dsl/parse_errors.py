@@ -82,6 +82,10 @@ def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter)
                 suggestion = "use `==` to compare"
             elif char == "'":
                 suggestion = 'texts are written in double quotes: "like this"'
+            elif char in "&|":
+                suggestion = "join conditions with the words `and` and `or`"
+            elif char == "!":
+                suggestion = "write `not` before a condition (`!=` compares)"
         return reporter.add("E101", message, line, column, suggestion=suggestion)
     if isinstance(error, UnexpectedToken | UnexpectedEOF):
         token = error.token if isinstance(error, UnexpectedToken) else Token("$END", "")

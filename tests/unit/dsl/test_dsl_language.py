@@ -60,6 +60,20 @@ def test_a_file_without_its_header_is_told_to_start_with_one_at_its_first_rule()
     assert "`validation ruleset checks on order.received`" in found.suggestion
 
 
+@pytest.mark.parametrize(
+    ("condition", "hint"),
+    [("order.total > 1 && order.total < 5", "join conditions with the words `and` and `or`"),
+     ("order.total > 1 || order.total < 5", "join conditions with the words `and` and `or`"),
+     ("!(order.total > 1)", "write `not` before a condition (`!=` compares)")])
+def test_operators_from_other_languages_are_answered_with_the_words_to_use(
+    condition: str, hint: str
+) -> None:
+    source = ('validation ruleset t on order.received\n'
+              f'rule "A" when {condition} then hold code "A" message "a"\n')
+    [found] = dsl.check(source, SCHEMA)
+    assert (found.code, found.suggestion) == ("E101", hint)
+
+
 def test_compile_raises_one_rule_error_carrying_every_error() -> None:
     source = ('validation ruleset t on order.received\n'
               'rule "A" when order.x > 1 then hold code "A" message "a"\n'
