@@ -88,6 +88,9 @@ class _Checker:
         self.tree = tree
         self.schema = schema
         self.rep = reporter
+        # The name being checked as the object of a field (`zzz` in `zzz.qq`): not a text
+        # missing its quotes, so an unknown one gets no hint to quote it.
+        self.field_object: ast.Node | None = None
         header = tree.header
         self.kind = header.kind if header.kind in KINDS else ""
         self.candidate = CANDIDATE.get(self.kind, "")
@@ -406,11 +409,15 @@ class _Checker:
         hint = suggest(name, known)
         if not hint and name in self.schema.roots:
             hint = f"a {self.kind} ruleset cannot use `{name}`"
+        if not hint and node is not self.field_object:
+            # Most often a value meant as text: `order.channel == web`, `in [web, app]`.
+            hint = f'if `{name}` is a text, write it in double quotes: "{name}"'
         self.rep.add("E201", f"unknown name `{name}`", node.line, node.column, suggestion=hint,
                      length=len(name))
         return ANY
 
     def x_field(self, node: ast.Field, scope: Scope) -> Type:
+        self.field_object = node.obj
         obj = self.expr(node.obj, scope)
         if obj.kind == "any":
             return ANY

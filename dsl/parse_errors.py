@@ -82,6 +82,8 @@ def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter)
                 suggestion = "use `==` to compare"
             elif char == "'":
                 suggestion = 'texts are written in double quotes: "like this"'
+            elif char in "$€£":
+                suggestion = "write an amount as a number and a currency code, e.g. `100 USD`"
             elif char in "&|":
                 suggestion = "join conditions with the words `and` and `or`"
             elif char == "!":

@@ -108,6 +108,8 @@ class _Build(Transformer[Token, Any]):
         if resolved is None:
             _report("E105", f"unknown unit `{unit}`", *_pos(unit_token),
                     suggestion=suggest(unit, units.known_units())
+                    or (f"did you mean `{unit.upper()}`? currency codes are written in capitals"
+                        if units.resolve(unit.upper()) else "")
                     or "units are kg, g, lb, oz, km, m, mi, days, hours, minutes, weeks, "
                     "or a currency code such as USD", length=len(unit))
             # "invalid" types as anything, so one wrong unit is one diagnostic, not several.

@@ -74,6 +74,21 @@ def test_operators_from_other_languages_are_answered_with_the_words_to_use(
     assert (found.code, found.suggestion) == ("E101", hint)
 
 
+@pytest.mark.parametrize(
+    ("condition", "code", "hint"),
+    [('order.channel == web', "E201", 'if `web` is a text, write it in double quotes: "web"'),
+     ("order.total > $100", "E101",
+      "write an amount as a number and a currency code, e.g. `100 USD`"),
+     ("order.total > 100 usd", "E105",
+      "did you mean `USD`? currency codes are written in capitals"),
+     ('zzz.channel == "web"', "E201", "")])
+def test_common_slips_get_a_hint_that_fixes_them(condition: str, code: str, hint: str) -> None:
+    source = ('validation ruleset t on order.received\n'
+              f'rule "A" when {condition} then hold code "A" message "a"\n')
+    [found] = dsl.check(source, SCHEMA)
+    assert (found.code, found.suggestion) == (code, hint)
+
+
 def test_compile_raises_one_rule_error_carrying_every_error() -> None:
     source = ('validation ruleset t on order.received\n'
               'rule "A" when order.x > 1 then hold code "A" message "a"\n'
