@@ -10,7 +10,7 @@ from __future__ import annotations
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from dsl.diagnostics import Diagnostic, Reporter
+from dsl.diagnostics import Diagnostic, Reporter, suggest
 
 _WORDS = {
     "NAME": "a name",
@@ -22,7 +22,7 @@ _WORDS = {
     "$END": "the end of the file",
 }
 _ACTIONS = {"REJECT", "HOLD", "REQUIRE", "EXCLUDE", "RESTRICT", "PREFER", "MAX_SHIPMENTS",
-            "FALLBACK", "SAFETY_STOCK", "ALLOCATE", "CHOOSE", "ALERT"}
+            "FALLBACK", "SAFETY_STOCK", "ALLOCATE", "CHOOSE", "ALERT", "OPTIMISE"}
 _EXPR_START = {"NAME", "NUMBER", "STRING"}
 _SPECIFIC = [
     ("THEN", "expected `then` after the condition"),
@@ -101,6 +101,9 @@ def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter)
             suggestion = "use `==` to compare"
         elif token.type == "NAME" and "THEN" in expected:
             suggestion = "join conditions with `and` or `or`"
+        elif token.type == "NAME" and expected & _ACTIONS:
+            suggestion = suggest(str(token), (_word(lark, name).strip("`")
+                                              for name in expected & _ACTIONS))
         return reporter.add("E102", f"{message}, found {_found(token)}", line, column,
                             suggestion=suggestion, length=length)
     return reporter.add("E102", "the ruleset could not be read here", line, column)

@@ -95,6 +95,8 @@ def _compare(rep: Reporter, node: ast.Binary, left: Type, right: Type,
         hint = "use date(...) to take the date of a date and time"
     elif "str" in (a, b) and ("number" in (a, b) or "money" in (a, b)):
         hint = "numbers are written without quotes"
+    elif "str" in (a, b) and ("date" in (a, b) or "datetime" in (a, b)):
+        hint = "dates are written without quotes, e.g. 2025-03-31"
     rep.add("E301", f"cannot compare {left.describe()} with {right.describe()}", node.line,
             node.column, suggestion=hint)
 

@@ -81,12 +81,24 @@ def test_operators_from_other_languages_are_answered_with_the_words_to_use(
       "write an amount as a number and a currency code, e.g. `100 USD`"),
      ("order.total > 100 usd", "E105",
       "did you mean `USD`? currency codes are written in capitals"),
-     ('zzz.channel == "web"', "E201", "")])
+     ('zzz.channel == "web"', "E201", ""),
+     ('order.created_at > "2025-01-01"', "E301",
+      "dates are written without quotes, e.g. 2025-03-31")])
 def test_common_slips_get_a_hint_that_fixes_them(condition: str, code: str, hint: str) -> None:
     source = ('validation ruleset t on order.received\n'
               f'rule "A" when {condition} then hold code "A" message "a"\n')
     [found] = dsl.check(source, SCHEMA)
     assert (found.code, found.suggestion) == (code, hint)
+
+
+def test_a_misspelt_action_is_named_as_an_action_with_the_one_meant() -> None:
+    source = ('validation ruleset t on order.received\n'
+              'rule "A" when order.total > 1 then rejet code "A" message "a"\n')
+    [found] = dsl.check(source, SCHEMA)
+    assert found.message == (
+        "expected an action after `then` (such as reject, hold, require, prefer, alert), "
+        "found `rejet`")
+    assert found.suggestion == "did you mean `reject`?"
 
 
 def test_compile_raises_one_rule_error_carrying_every_error() -> None:
