@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsl.diagnostics import suggest
 from dsl.results import Action
 from dsl.ruleset import Ruleset
 from dsl.schema import Schema, Type
@@ -171,6 +172,14 @@ def _coerce(value: Any, type_: Type, path: str) -> Any:
         missing = [n for n, t in type_.fields if n not in value and not t.optional]
         if missing:
             raise ScenarioError(f"{path} is missing {', '.join(missing)}")
+        names = [n for n, _ in type_.fields]
+        unknown = [str(key) for key in value if key not in names]
+        if unknown:
+            # A misspelt fact would otherwise be dropped, and the scenario would pass while
+            # testing the defaults rather than what it says it tests.
+            hint = suggest(unknown[0], names)
+            raise ScenarioError(f"{path} has no field {unknown[0]}"
+                                + (f" ({hint})" if hint else ""))
         return {name: _coerce(value.get(name), field_type, f"{path}.{name}")
                 for name, field_type in type_.fields}
     if kind == "list":

@@ -12,7 +12,7 @@ import pytest
 import dsl
 from dsl import tooling
 from dsl.formatter import format_source
-from dsl.scenarios import ScenarioError, load
+from dsl.scenarios import ScenarioError, coerce_facts, load
 from engine.rules.schema import SCHEMA_SPEC
 from tests.unit.dsl.dsl_golden import cases
 from tests.unit.dsl.dsl_sample_schema import order, sample_schema
@@ -251,6 +251,15 @@ def test_a_failing_scenario_is_reported_with_what_was_expected(tmp_path: Path) -
     report, code = tooling.run_scenario_files([spec], SCHEMA)
     assert code == 1
     assert "FAIL" in report and "order is missing id" in report  # the facts were incomplete
+
+
+def test_a_misspelt_fact_in_a_scenario_is_refused_not_dropped() -> None:
+    # Dropped, `totl` would leave the default total in place: the scenario would pass
+    # while testing something other than what it says.
+    facts = {"order": order(totl=5000)}
+    with pytest.raises(ScenarioError) as raised:
+        coerce_facts(facts, SCHEMA, "scenario 'big'")
+    assert str(raised.value) == "scenario 'big': order has no field totl (did you mean `total`?)"
 
 
 def test_the_schema_rejects_unknown_types_with_the_field_name() -> None:
