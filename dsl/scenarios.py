@@ -156,7 +156,11 @@ def coerce_facts(facts: Mapping[str, Any], schema: Schema, label: str) -> dict[s
     out: dict[str, Any] = {}
     for root, value in facts.items():
         type_ = schema.roots.get(root)
-        out[root] = value if type_ is None else _coerce(value, type_, f"{label}: {root}")
+        if type_ is None:
+            hint = suggest(str(root), schema.roots)
+            raise ScenarioError(f"{label}: no rule can read facts called {root}"
+                                + (f" ({hint})" if hint else ""))
+        out[root] = _coerce(value, type_, f"{label}: {root}")
     return out
 
 

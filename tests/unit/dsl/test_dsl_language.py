@@ -262,6 +262,14 @@ def test_a_misspelt_fact_in_a_scenario_is_refused_not_dropped() -> None:
     assert str(raised.value) == "scenario 'big': order has no field totl (did you mean `total`?)"
 
 
+def test_facts_under_a_misspelt_root_are_refused_not_ignored() -> None:
+    with pytest.raises(ScenarioError) as raised:
+        coerce_facts({"ordr": order(total=5000)}, SCHEMA, "scenario 'vip'")
+    assert str(raised.value) == (
+        "scenario 'vip': no rule can read facts called ordr (did you mean `order`?)"
+    )
+
+
 def test_the_schema_rejects_unknown_types_with_the_field_name() -> None:
     with pytest.raises(dsl.SchemaError, match=r"'total'.*'monye'"):
         dsl.Schema.from_dict({"roots": {"order": {"total": "monye"}}})
