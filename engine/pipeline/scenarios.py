@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dsl.diagnostics import suggest
 from engine.domain import commands as c
 from engine.domain.catalog import Customer, Location, LocationType, Product, Service
 from engine.domain.errors import DomainError
@@ -192,7 +193,34 @@ def build_world(spec: Mapping[str, Any], base: Path) -> World:
 # --- steps ------------------------------------------------------------------------------------
 
 
+_ORDER_KEYS = (
+    "id",
+    "channel",
+    "channel_order_id",
+    "customer",
+    "ship_to",
+    "lines",
+    "service_level",
+    "requested_date",
+    "priority",
+)
+_LINE_KEYS = ("sku", "qty", "quantity", "price")
+
+
+def _only_known(spec: Mapping[str, Any], known: Sequence[str], what: str) -> None:
+    """ScenarioError for the first key of `spec` not in `known`: read with defaults, a
+    misspelt key (`chanel: marketplace`) would be dropped and the scenario would test the
+    default while saying it tests something else."""
+    for key in spec:
+        if key not in known:
+            hint = suggest(str(key), known)
+            raise ScenarioError(f"{what} has no field '{key}'" + (f" ({hint})" if hint else ""))
+
+
 def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
+    _only_known(spec, _ORDER_KEYS, "an order")
+    for line in spec.get("lines", []):
+        _only_known(line, _LINE_KEYS, "an order line")
     ship_to = spec.get("ship_to", "10001")
     address = (
         c.AddressInput(str(ship_to))
@@ -453,7 +481,10 @@ def run_scenario(
             order_id = _run_step(world, step, number)
         except DomainError as exc:
             if wanted_error is None or str(wanted_error) not in exc.message:
-                failures.append(f"step {number}: {type(exc).__name__}: {exc.message}")
+                # The engine's refusals are named by kind; the scenario's own mistakes speak
+                # for themselves.
+                kind = "" if isinstance(exc, ScenarioError) else f"{type(exc).__name__}: "
+                failures.append(f"step {number}: {kind}{exc.message}")
             continue
         if wanted_error is not None:
             failures.append(f"step {number}: expected an error containing '{wanted_error}'")

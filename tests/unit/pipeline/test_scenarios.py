@@ -48,3 +48,27 @@ def test_pipeline_scenario(path: Path, index: int) -> None:
 def test_every_behaviour_of_the_pipeline_has_a_scenario_file() -> None:
     missing = [name for name in BEHAVIOURS if not (HERE / f"{name}.yaml").exists()]
     assert not missing, f"no scenario file for {missing}"
+
+
+@pytest.mark.parametrize(
+    ("order", "failure"),
+    [
+        (
+            {"ship_to": "10001", "chanel": "marketplace", "lines": [{"sku": "TSHIRT", "qty": 1}]},
+            "step 1: an order has no field 'chanel' (did you mean `channel`?)",
+        ),
+        (
+            {"ship_to": "10001", "lines": [{"sku": "TSHIRT", "qyt": 5}]},
+            "step 1: an order line has no field 'qyt' (did you mean `qty`?)",
+        ),
+    ],
+)
+def test_a_misspelt_order_field_fails_the_scenario_instead_of_testing_the_default(
+    tmp_path: Path, order: dict[str, object], failure: str
+) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(f"world: {HERE / 'world.yaml'}\nscenarios: []\n")
+    spec = load_scenario_file(path)
+    scenario = {"name": "typo", "order": order, "expect": {"outcome": "allocated"}}
+    result = run_scenario(spec, scenario, HERE, path.name)
+    assert (result.passed, result.failures) == (False, [failure])
