@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -31,23 +32,24 @@ def test_a_bad_value_deep_in_a_list_names_its_json_path(api: Api) -> None:
     assert "$.lines[1].quantity" in response.json()["detail"]
 
 
-def test_a_body_that_is_not_json_is_refused_as_a_problem_not_a_crash(api: Api) -> None:
-    response = api.client.post(
+def post_raw(api: Api, content: bytes) -> httpx.Response:
+    """POST `content` to /v1/orders as a channel, labelled JSON whatever it is."""
+    return api.client.post(
         "/v1/orders",
-        content=b"{not json",
+        content=content,
         headers={**api.headers("channel"), "content-type": "application/json"},
     )
+
+
+def test_a_body_that_is_not_json_is_refused_as_a_problem_not_a_crash(api: Api) -> None:
+    response = post_raw(api, b"{not json")
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert "not valid JSON" in response.json()["detail"]
 
 
 def test_a_body_that_is_not_json_says_at_which_line_and_column(api: Api) -> None:
-    response = api.client.post(
-        "/v1/orders",
-        content=b'{\n  "channel_order_id": "W-1",\n  "lines": [}\n',
-        headers={**api.headers("channel"), "content-type": "application/json"},
-    )
+    response = post_raw(api, b'{\n  "channel_order_id": "W-1",\n  "lines": [}\n')
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["message"] == (
@@ -58,11 +60,7 @@ def test_a_body_that_is_not_json_says_at_which_line_and_column(api: Api) -> None
 def test_a_body_nested_too_deeply_to_read_is_told_so_not_blamed_on_its_encoding(
     api: Api,
 ) -> None:
-    response = api.client.post(
-        "/v1/orders",
-        content=b"[" * 100_000 + b"]" * 100_000,
-        headers={**api.headers("channel"), "content-type": "application/json"},
-    )
+    response = post_raw(api, b"[" * 100_000 + b"]" * 100_000)
     assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
     assert response.json()["detail"] == (
         "the request body nests arrays or objects too deeply to be read"
@@ -70,11 +68,7 @@ def test_a_body_nested_too_deeply_to_read_is_told_so_not_blamed_on_its_encoding(
 
 
 def test_a_body_that_is_not_utf8_is_refused_in_words(api: Api) -> None:
-    response = api.client.post(
-        "/v1/orders",
-        content=b'{"channel_order_id": "caf\xe9"}',
-        headers={**api.headers("channel"), "content-type": "application/json"},
-    )
+    response = post_raw(api, b'{"channel_order_id": "caf\xe9"}')
     assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
     assert "send UTF-8 encoded JSON" in response.json()["detail"]
 
