@@ -205,6 +205,8 @@ _ORDER_KEYS = (
     "priority",
 )
 _LINE_KEYS = ("sku", "qty", "quantity", "price")
+_LINE_EXAMPLE = "{sku: MUG-1, qty: 2}"
+_ORDER_EXAMPLE = f'{{ship_to: "10001", lines: [{_LINE_EXAMPLE}]}}'
 
 
 def _only_known(spec: Mapping[str, Any], known: Sequence[str], what: str) -> None:
@@ -218,8 +220,12 @@ def _only_known(spec: Mapping[str, Any], known: Sequence[str], what: str) -> Non
 
 
 def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
+    if not isinstance(spec, Mapping):
+        raise ScenarioError(f"an order is a mapping such as {_ORDER_EXAMPLE}, not {spec!r}")
     _only_known(spec, _ORDER_KEYS, "an order")
     for line in spec.get("lines", []):
+        if not isinstance(line, Mapping):
+            raise ScenarioError(f"an order line is a mapping such as {_LINE_EXAMPLE}, not {line!r}")
         _only_known(line, _LINE_KEYS, "an order line")
     ship_to = spec.get("ship_to", "10001")
     address = (
@@ -280,7 +286,7 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
     arg = step[action] if isinstance(step[action], Mapping) else {}
     order_id = str(arg.get("order", world.last_order))
     if action == "order":
-        order_id = bus.handle(_order_command(arg, number))
+        order_id = bus.handle(_order_command(step[action], number))
     elif action == "cancel":
         bus.handle(c.CancelOrder(order_id, str(arg.get("reason", "customer request"))))
     elif action == "modify":

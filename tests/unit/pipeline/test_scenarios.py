@@ -61,6 +61,10 @@ def test_every_behaviour_of_the_pipeline_has_a_scenario_file() -> None:
             {"ship_to": "10001", "lines": [{"sku": "TSHIRT", "qyt": 5}]},
             "step 1: an order line has no field 'qyt' (did you mean `qty`?)",
         ),
+        (
+            {"ship_to": "10001", "lines": ["TSHIRT"]},
+            "step 1: an order line is a mapping such as {sku: MUG-1, qty: 2}, not 'TSHIRT'",
+        ),
     ],
 )
 def test_a_misspelt_order_field_fails_the_scenario_instead_of_testing_the_default(
