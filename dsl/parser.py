@@ -523,8 +523,9 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
             # the end of the file" would point at an end the analyst never wrote.
             line = source.count("\n", 0, head_end) + 1
             column = head_end - (source.rfind("\n", 0, head_end) + 1) + 1
-            reporter.add("E102", "expected the ruleset's header before its first declaration",
-                         line, column, suggestion=_HEADER_EXAMPLE)
+            message = ("expected the ruleset's header before its first declaration" if starts
+                       else "the ruleset is empty: expected its header")
+            reporter.add("E102", message, line, column, suggestion=_HEADER_EXAMPLE)
     items: list[ast.Node] = []
     bounds = [*starts, len(source)]
     for begin, end in itertools.pairwise(bounds):

@@ -101,6 +101,12 @@ def test_a_misspelt_action_is_named_as_an_action_with_the_one_meant() -> None:
     assert found.suggestion == "did you mean `reject`?"
 
 
+@pytest.mark.parametrize("source", ["", "# only a comment\n", "\n\n"])
+def test_an_empty_ruleset_is_called_empty(source: str) -> None:
+    [found] = dsl.check(source, SCHEMA)
+    assert (found.code, found.message) == ("E102", "the ruleset is empty: expected its header")
+
+
 def test_compile_raises_one_rule_error_carrying_every_error() -> None:
     source = ('validation ruleset t on order.received\n'
               'rule "A" when order.x > 1 then hold code "A" message "a"\n'
