@@ -50,6 +50,10 @@ def serve_api(container: Container, settings_file: Path | None = None) -> None:
     Python, so one process decides orders on one core at most."""
     settings = container.settings
     ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
+    # Load the published rulesets here, where the CLI reports a database without Ordo's
+    # schema (or out of reach) in one line: the app's startup would refuse to serve just
+    # the same, but uvicorn prints that refusal with its traceback.
+    container.rulesets.ensure_loaded()
     import uvicorn
 
     options: dict[str, Any] = {
