@@ -97,10 +97,12 @@ def show_settings(ctx: typer.Context) -> None:
     """Show the effective settings and where each comes from (secrets are never shown)."""
     settings = _settings(ctx)
     sources = setting_sources(_settings_file(ctx))
-    # Plain lines, not a table: long URLs must not be cut at the terminal's width.
+    # Plain lines, not a table: long URLs must not be cut at the terminal's width. The
+    # values line up one space after the longest name, whatever settings are added.
+    width = max(len(f"ORDO_{name}") for name in Settings.model_fields)
     for name in Settings.model_fields:
         variable = f"ORDO_{name.upper()}"
-        typer.echo(f"{variable:<30} {shown_value(settings, name)}  [{sources[name]}]")
+        typer.echo(f"{variable:<{width}} {shown_value(settings, name)}  [{sources[name]}]")
 
 
 @app.command("demo")

@@ -190,3 +190,15 @@ def test_a_host_that_is_no_address_of_this_machine_is_blamed_on_the_host_not_the
     assert result.exit_code == 1
     assert result.output.startswith(f"error: ORDO_API_HOST: cannot listen on '{host}'")
     assert "address of this machine" in result.output
+
+
+def test_the_settings_listing_lines_every_value_up_in_one_column(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.env"
+    path.write_text("ORDO_API_PORT=8123\n")
+    result = runner.invoke(app, ["--settings", str(path), "settings"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # Each value starts one space after its name's padding: the same column on every line.
+    columns = {len(line) - len(line.split(" ", 1)[1].lstrip()) for line in lines}
+    assert len(columns) == 1, lines
+    assert any(line.startswith("ORDO_API_PORT ") and "8123" in line for line in lines)
