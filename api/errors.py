@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -281,6 +282,27 @@ async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused or dropped the connection (down, restarting, renamed, out of
+    # connections): nothing is wrong with the request, so the client is told to retry, as
+    # a channel's integration does for a 503. The driver's message names the host and the
+    # database, which are the operator's to see: it goes to the log under the reference.
+    reference = secrets.token_hex(6)
+    said = str(getattr(exc, "orig", None) or exc).strip()
+    first_line = said.splitlines()[0] if said else type(exc).__name__
+    log.error("database unavailable (reference %s) on %s %s: %s", reference, request.method,
+              request.url.path, first_line)  # fmt: skip
+    return problem(
+        503,
+        "the database did not answer; retry shortly. Retrying with the same Idempotency-Key is "
+        f"safe. The error was logged under reference {reference}.",
+        code="database_unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": "5"},
+        reference=reference,
+    )
+
+
 async def _on_simulation(request: Request, exc: Exception) -> JSONResponse:
     from engine.simulation.jobs import JobNotFound
 
@@ -294,5 +316,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain)
     app.add_exception_handler(SimulationError, _on_simulation)
     app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
+    app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)

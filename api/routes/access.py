@@ -21,9 +21,14 @@ health = APIRouter(tags=["health"])
 KeyPath = Annotated[str, Path(pattern=KEY_ID)]
 
 
-@health.get("/health", summary="Liveness and database reachability")
+@health.get(
+    "/health",
+    summary="Liveness and database reachability",
+    responses={503: problem_responses(503)[503]},
+)
 def health_check(services: Services) -> dict[str, Any]:
-    """200 when the process is up and the database answers; needs no credential."""
+    """200 when the process is up and the database answers; 503 (`database_unavailable`)
+    when it does not. Needs no credential."""
     with services.container.uow_factory() as uow:
         uow.locations.list(limit=1)
     return {"status": "ok"}

@@ -103,6 +103,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No such resource.",
         409: "The request clashes with the current state.",
         422: "The request is not valid; `errors` lists each bad field's path.",
+        503: "The database is busy or does not answer; retry after `Retry-After` seconds.",
     }
     return {
         status: {

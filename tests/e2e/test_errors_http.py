@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.schemas.patterns import IN_WORDS
@@ -132,3 +133,21 @@ def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "database_busy"
     assert "Idempotency-Key" in response.json()["detail"]
+
+
+def test_a_database_that_does_not_answer_is_a_503_to_retry_without_its_address(
+    api: Api, app: FastAPI
+) -> None:
+    def unreachable() -> None:
+        refused = 'connection to server at "10.0.0.7", port 5432 failed: Connection refused'
+        raise OperationalError("SELECT 1", {}, Exception(refused))
+
+    app.add_api_route("/v1/test-unreachable", unreachable)
+    response = api.get("/v1/test-unreachable")
+    assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)
+    assert response.headers["retry-after"] == "5"
+    body = response.json()
+    assert body["code"] == "database_unavailable"
+    assert body["reference"] in body["detail"]
+    assert "Idempotency-Key" in body["detail"]
+    assert "10.0.0.7" not in response.text
