@@ -76,6 +76,13 @@ order in the third session's quiet hour and 8.2 ms in the fourth's, 5.4-7.8 ms i
 tenth's, 2.2-2.7 ms in the eleventh's and 4.1-8.6 ms in the twelfth's. Compare runs taken
 back to back, not across days.
 
+**Fourteenth session (2026-11-23)**: no change to the order path; one run (`--only
+postgres --trials 1`) on a slow hour, for the record. The ceiling read 530 req/s (561 in
+the trial); each order cost the server 7.2 ms of CPU, PostgreSQL 3.4 ms and the load
+generator 2.5 ms, 1.5-1.8 times the thirteenth session's hour. The closed loop carried
+0.220x the ceiling ("(CPU)" 0.198x); offered 0.25x, p99 was 491 ms in the first table and
+72.6 ms in the trial, the machine 79% busy. The thirteenth session's budget stands.
+
 **Thirteenth session (2026-11-23)**: the target's rate costs about all of the two cores, so
 it is not a question of latency alone. Two runs (`--only postgres`, `--trials 1` and
 `--trials 2`), ceiling 883-1,226 req/s: **0 of 5** open-loop runs at the target kept p99
