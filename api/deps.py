@@ -90,8 +90,22 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bea
 
 
 async def _authenticated(
-    services: ApiServices, api_key: str | None, bearer: HTTPAuthorizationCredentials | None
+    request: Request, api_key: str | None, bearer: HTTPAuthorizationCredentials | None
 ) -> Principal:
+    services: ApiServices = request.app.state.ordo
+    if bearer is None and "authorization" in request.headers:
+        # HTTPBearer leaves out what it cannot read (another scheme, no token): refuse it
+        # rather than fall back to X-API-Key, so a client sending a Basic header or a
+        # malformed one learns which header is wrong instead of being served regardless.
+        scheme = request.headers["authorization"].strip().partition(" ")[0]
+        raise Unauthenticated(
+            "the Authorization header must be 'Bearer <token>'"
+            + (
+                f"; got the scheme '{scheme[:20]}'"
+                if scheme and scheme.lower() != "bearer"
+                else "; the token is missing"
+            )
+        )
     credential = api_key or (bearer.credentials if bearer is not None else None)
     if not credential:
         raise Unauthenticated(
@@ -115,7 +129,7 @@ async def _authenticated(
 async def current_principal(
     request: Request, api_key: ApiKey = None, bearer: BearerCredentials = None
 ) -> Principal:
-    return await _authenticated(request.app.state.ordo, api_key, bearer)
+    return await _authenticated(request, api_key, bearer)
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -125,7 +139,7 @@ def requires(permission: str) -> Callable[..., Awaitable[Principal]]:
     async def check(
         request: Request, api_key: ApiKey = None, bearer: BearerCredentials = None
     ) -> Principal:
-        principal = await _authenticated(request.app.state.ordo, api_key, bearer)
+        principal = await _authenticated(request, api_key, bearer)
         auth.require(principal, permission)
         return principal
 

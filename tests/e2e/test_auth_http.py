@@ -33,6 +33,22 @@ def test_a_key_sent_as_a_bearer_credential_also_authenticates(api: Api) -> None:
     assert response.json()["role"] == "support"
 
 
+def test_an_authorization_header_that_is_not_bearer_is_refused_even_beside_a_good_key(
+    api: Api,
+) -> None:
+    for header, said in [
+        ("Basic dXNlcjpwYXNz", "got the scheme 'Basic'"),
+        ("Bearer", "the token is missing"),
+    ]:
+        response = api.client.get(
+            "/v1/auth/me", headers={"X-API-Key": api.keys["admin"], "Authorization": header}
+        )
+        assert response.status_code == 401, header
+        assert response.json()["detail"] == (
+            f"the Authorization header must be 'Bearer <token>'; {said}"
+        )
+
+
 def test_a_token_minted_from_a_key_acts_with_the_same_role_and_scope(api: Api) -> None:
     minted = api.post("/v1/auth/tokens", role="channel", json={"ttl_seconds": 120})
     assert minted.status_code == 201
