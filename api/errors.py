@@ -284,9 +284,10 @@ async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # The database refused or dropped the connection (down, restarting, renamed, out of
-    # connections): nothing is wrong with the request, so the client is told to retry, as
-    # a channel's integration does for a 503. The driver's message names the host and the
-    # database, which are the operator's to see: it goes to the log under the reference.
+    # connections), or could not finish the statement (a lock it gave up on, a full disk):
+    # nothing is wrong with the request, so the client is told to retry, as a channel's
+    # integration does for a 503. The driver's message names the host and the database,
+    # which are the operator's to see: it goes to the log under the reference.
     reference = secrets.token_hex(6)
     said = str(getattr(exc, "orig", None) or exc).strip()
     first_line = said.splitlines()[0] if said else type(exc).__name__
@@ -294,8 +295,9 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResp
               request.url.path, first_line)  # fmt: skip
     return problem(
         503,
-        "the database did not answer; retry shortly. Retrying with the same Idempotency-Key is "
-        f"safe. The error was logged under reference {reference}.",
+        "the database is unavailable or could not complete this request; retry shortly. "
+        "Retrying with the same Idempotency-Key is safe. The error was logged under reference "
+        f"{reference}.",
         code="database_unavailable",
         instance=request.url.path,
         headers={"Retry-After": "5"},
