@@ -267,11 +267,16 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _first_line(text: str) -> str:
+    """What a database error says in its first line: the log keeps one line per failure."""
+    return text.splitlines()[0] if text else ""
+
+
 async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     # Every connection of this process's pool (`database.POOL_SIZE`, no overflow) stayed busy
     # for the pool's whole timeout: the database is overloaded or stuck, not this request.
     log.warning("no database connection came free for %s %s: %s", request.method,
-                request.url.path, str(exc).splitlines()[0] if str(exc) else "")  # fmt: skip
+                request.url.path, _first_line(str(exc)))  # fmt: skip
     return problem(
         503,
         "every database connection of this server stayed busy for the pool's timeout; retry "
@@ -289,10 +294,9 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResp
     # integration does for a 503. The driver's message names the host and the database,
     # which are the operator's to see: it goes to the log under the reference.
     reference = secrets.token_hex(6)
-    said = str(getattr(exc, "orig", None) or exc).strip()
-    first_line = said.splitlines()[0] if said else type(exc).__name__
+    said = _first_line(str(getattr(exc, "orig", None) or exc).strip()) or type(exc).__name__
     log.error("database unavailable (reference %s) on %s %s: %s", reference, request.method,
-              request.url.path, first_line)  # fmt: skip
+              request.url.path, said)  # fmt: skip
     return problem(
         503,
         "the database is unavailable or could not complete this request; retry shortly. "
