@@ -7,7 +7,7 @@ their own. An order another caller may not see answers 404, so ids do not leak.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
@@ -62,6 +62,26 @@ def _iso_only(value: object) -> object:
 
 
 IsoOnly = BeforeValidator(_iso_only)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # The store reads a date-time without an offset as UTC (engine.adapters.orm), so compare so.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _check_window(created_from: datetime | None, created_to: datetime | None) -> None:
+    """A window that ends where or before it starts finds nothing, which is surely a mistake:
+    say so instead of answering with an empty list the caller would take as 'no orders'."""
+    if created_from is None or created_to is None:
+        return
+    if _as_utc(created_to) <= _as_utc(created_from):
+        raise DomainError(
+            f"query parameter 'created_to' ({created_to.isoformat()}) must be later than "
+            f"'created_from' ({created_from.isoformat()}): 'created_to' is exclusive, "
+            "so this window holds no order"
+        )
+
+
 OrderPath = Annotated[str, Path(pattern=ID, description="Ordo's order id.")]
 IdempotencyKey = Annotated[
     str | None,
@@ -272,7 +292,9 @@ def search_orders(
         datetime | None, Query(description="ISO 8601, inclusive."), IsoOnly
     ] = None,
     created_to: Annotated[
-        datetime | None, Query(description="ISO 8601, exclusive."), IsoOnly
+        datetime | None,
+        Query(description="ISO 8601, exclusive; later than created_from when both are given."),
+        IsoOnly,
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -282,6 +304,7 @@ def search_orders(
         channel = who.channel
     if who.role is Role.CUSTOMER:
         customer_id = who.customer_id
+    _check_window(created_from, created_to)
     with uow:
         if channel_order_id is not None:
             if channel is None:

@@ -102,6 +102,20 @@ def test_orders_are_found_by_customer_email_status_sku_and_date(api: Api) -> Non
     assert [o["id"] for o in by_channel_id.json()] != [first["id"]]
 
 
+def test_a_date_window_that_ends_before_it_starts_is_refused_not_answered_empty(
+    api: Api,
+) -> None:
+    reversed_window = {"created_from": "2026-01-02T00:00:00Z", "created_to": "2026-01-01T00:00:00"}
+    response = api.get("/v1/orders", role="support", params=reversed_window)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "'created_to' (2026-01-01T00:00:00) must be later than 'created_from'" in detail
+    same_moment = {"created_from": "2026-01-01T05:00:00+05:00", "created_to": "2026-01-01"}
+    assert api.get("/v1/orders", role="support", params=same_moment).status_code == 422
+    one_day = {"created_from": "2026-01-01T00:00:00Z", "created_to": "2026-01-02T00:00:00Z"}
+    assert api.get("/v1/orders", role="support", params=one_day).json() == []
+
+
 def test_channel_and_customer_keys_see_only_their_own_orders(api: Api) -> None:
     api.seed(units=10)
     mine = api.post("/v1/orders", role="channel", json=order("O-1")).json()
