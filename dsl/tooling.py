@@ -7,8 +7,9 @@ file, a ruleset with errors or a malformed scenario file is reported, not thrown
 
 The language core imports only the standard library and Lark; reading YAML scenario files is the
 one job that needs PyYAML (a dependency of Ordo), so it is imported here, when a scenario file is
-actually loaded. `read_yaml` is also how the engine reads its other hand-edited YAML (pipeline
-scenarios, rate cards), so every such file reports its mistakes the same way.
+actually loaded. `read_yaml` is also how the engine and the CLI read their other hand-edited YAML
+(pipeline scenarios, rate cards, import mappings, settings files), so every such file reports
+its mistakes the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "format_files",
     "format_source",
     "load_scenario_file",
+    "read_text",
     "read_yaml",
     "run_scenario_files",
 ]
@@ -55,24 +57,38 @@ def _read(path: Path) -> tuple[str | None, str]:
         return None, error.strerror or str(error)
 
 
-def read_yaml(path: str | Path, error: Callable[[str], Exception] = ScenarioError) -> Any:
-    """A YAML file's content, or `error` (the caller's own kind: a scenario, a rate card)
-    naming the file and what is wrong with it: why it cannot be read, or the line and column
-    where it stops being YAML."""
+def read_text(
+    path: str | Path, error: Callable[[str], Exception], *, label: str | None = None
+) -> str:
+    """A hand-edited file's text, or `error` saying in words why it cannot be read."""
+    text, why = _read(Path(path))
+    if text is None:
+        raise error(f"{label or path}: cannot read this file: {why}")
+    return text
+
+
+def read_yaml(
+    path: str | Path,
+    error: Callable[[str], Exception] = ScenarioError,
+    *,
+    label: str | None = None,
+) -> Any:
+    """A YAML file's content, or `error` (the caller's own kind: a scenario, a rate card, a
+    mapping, a settings file) naming the file and what is wrong with it: why it cannot be
+    read, or the line and column where it stops being YAML. `label` names the file in the
+    message where its path alone would not say what it is for (`ORDO_SETTINGS_FILE path`)."""
     import yaml  # see the module docstring: only tooling reads YAML
 
-    path = Path(path)
-    text, why = _read(path)
-    if text is None:
-        raise error(f"{path}: cannot read this file: {why}")
+    name = label or str(path)
+    text = read_text(path, error, label=label)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise error(f"{where}: not valid YAML ({getattr(problem, 'problem', problem)})") from None
     except RecursionError:  # the YAML parser recurses once per nested list or mapping
-        raise error(f"{path}: nested too deeply to be read") from None
+        raise error(f"{name}: nested too deeply to be read") from None
 
 
 def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:

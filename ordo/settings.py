@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
@@ -416,10 +415,9 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
 
 
 def _read_dotenv(path: Path, where: str) -> Mapping[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(f"{where}: cannot be read ({error})") from None
+    from dsl.tooling import read_text  # here, not at the top: it loads the rule language
+
+    text = read_text(path, SettingsError, label=where)
     # python-dotenv skips a line it cannot parse with a warning on the log, so a typo (or the
     # wrong file) would leave its settings at their defaults without a word: refuse it.
     offset = 0  # counted here: python-dotenv's own line numbers drift after a comment
@@ -437,16 +435,9 @@ def _read_dotenv(path: Path, where: str) -> Mapping[str, Any]:
 
 
 def _read_yaml(path: Path, where: str) -> Mapping[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        position = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise SettingsError(f"{where}: {position}{error.problem or 'not valid YAML'}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise SettingsError(f"{where}: cannot be read ({error})") from None
-    except RecursionError:  # the YAML parser recurses once per nested list or mapping
-        raise SettingsError(f"{where}: nested too deeply to be read") from None
+    from dsl.tooling import read_yaml  # here, not at the top: it loads the rule language
+
+    data = read_yaml(path, SettingsError, label=where)
     if data is None:
         return {}
     if not isinstance(data, dict):

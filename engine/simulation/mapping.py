@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from engine.simulation.errors import SimulationError
 from engine.simulation.fields import FIELDS, KINDS, BadValue, Field, Formats, convert, is_blank
 
@@ -139,20 +137,10 @@ class Mapping:
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file, or raise MappingError naming the file and the problem."""
+    from dsl.tooling import read_yaml  # the one reader of hand-edited YAML (see its module)
+
     where = Path(path)
-    try:
-        data = yaml.safe_load(where.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError(f"{where}: no such mapping file") from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise MappingError(f"{where}: {at}{error.problem or 'not valid YAML'}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise MappingError(f"{where}: cannot be read ({error})") from None
-    except RecursionError:  # the YAML parser recurses once per nested list or mapping
-        raise MappingError(f"{where}: nested too deeply to be read") from None
-    return parse_mapping(data or {}, where)
+    return parse_mapping(read_yaml(where, MappingError) or {}, where)
 
 
 def parse_mapping(data: Any, where: Path | str = "<mapping>") -> Mapping:

@@ -61,7 +61,7 @@ def test_a_misspelt_key_in_the_file_suggests_the_real_one(tmp_path: Path) -> Non
 def test_broken_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "ordo.yaml"
     assert refusal(path, "api_port: 9100\nredis_url: [unclosed\n").startswith(
-        f"ORDO_SETTINGS_FILE {path}: line 3"
+        f"ORDO_SETTINGS_FILE {path}:3:1: not valid YAML (expected"
     )
 
 
@@ -91,7 +91,10 @@ def test_a_binary_settings_file_is_one_line_not_a_traceback(tmp_path: Path) -> N
     path.write_bytes(b"\x7fELF\x02\x01\xd0\xff\x00")
     result = runner.invoke(app, ["--settings", str(path), "settings"])
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: ORDO_SETTINGS_FILE {path}: cannot be read (")
+    assert result.output == (
+        f"error: ORDO_SETTINGS_FILE {path}: cannot read this file: "
+        "not UTF-8 text (byte 0xd0 at offset 6)\n"
+    )
 
 
 def test_the_wrong_file_is_quoted_as_written(tmp_path: Path) -> None:

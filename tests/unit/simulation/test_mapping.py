@@ -119,7 +119,7 @@ def test_an_unknown_section_and_a_bad_time_zone_are_refused() -> None:
 def test_broken_yaml_is_reported_with_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "map.yaml"
     path.write_text("orders:\n  columns: [unclosed\n", encoding="utf-8")
-    with pytest.raises(MappingError, match=r"map.yaml: line \d+, column \d+"):
+    with pytest.raises(MappingError, match=r"map.yaml:3:1: not valid YAML \(expected"):
         load_mapping(path)
 
 
@@ -129,3 +129,18 @@ def test_a_mapping_nested_too_deeply_to_read_is_refused_in_words(tmp_path: Path)
     with pytest.raises(MappingError) as raised:
         load_mapping(path)
     assert str(raised.value) == f"{path}: nested too deeply to be read"
+
+
+def test_a_missing_or_latin_1_mapping_file_is_refused_in_the_words_rule_files_get(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(MappingError) as missing:
+        load_mapping(tmp_path / "nowhere.yaml")
+    assert str(missing.value) == f"{tmp_path / 'nowhere.yaml'}: cannot read this file: no such file"
+    latin = tmp_path / "map.yaml"
+    latin.write_bytes("orders:\n  codes: {Café: x}\n".encode("latin-1"))
+    with pytest.raises(MappingError) as undecodable:
+        load_mapping(latin)
+    assert str(undecodable.value) == (
+        f"{latin}: cannot read this file: not UTF-8 text (byte 0xe9 at offset 21)"
+    )
