@@ -59,12 +59,9 @@ def fingerprints(sources: Mapping[str, str]) -> dict[str, str]:
 
 
 def _read(file: Path) -> tuple[str, str]:
-    try:
-        source = file.read_text(encoding="utf-8-sig")  # as `ordo rules check` reads it
-    except FileNotFoundError:
-        raise RulesetFileError(f"{file}: no such ruleset file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RulesetFileError(f"{file}: cannot be read ({error})") from None
+    from dsl.tooling import read_text  # as `ordo rules check` reads it, and says why it cannot
+
+    source = read_text(file, RulesetFileError)
     try:
         compiled = compile_source(source)
     except RulesetCompileError as error:

@@ -101,7 +101,7 @@ def test_simulate_answers_each_bad_argument_with_what_is_wrong_not_a_traceback(
     assert bad.returncode == 1
     assert "--variant 'oops': expected NAME=FILE[,FILE...]" in squeeze(bad.stderr)
     draft = ordo(["simulate", "acme", "--draft", "missing.ordo"], example)
-    assert "missing.ordo: no such ruleset file" in squeeze(draft.stderr)
+    assert "missing.ordo: cannot read this file: no such file" in squeeze(draft.stderr)
     (example / "broken.ordo").write_text('rule "x" when')
     broken = ordo(["simulate", "acme", "--draft", "broken.ordo"], example)
     assert broken.returncode == 1
