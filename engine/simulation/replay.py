@@ -144,6 +144,8 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
                 break
             before_range = spec.date_from is not None and created < spec.date_from
             day.advance(created, world, kpis, count=not before_range)
+            if world.synthesise_products:
+                world.know_skus_of(order)
             before = time.perf_counter()
             decision = _decide(decider, world, order, day.shipments, order.id in keep)
             if not before_range:
@@ -227,6 +229,14 @@ class _World:
     # A history without a product master: every SKU is known, weightless and plain, rather
     # than every order rejected by the pipeline's unknown-SKU check.
     synthesise_products: bool = False
+
+    def know_skus_of(self, order: Order) -> None:
+        """With no product master, a plain product for each SKU the first time one is ordered
+        (the orders are streamed, so the SKUs are not all known up front)."""
+        products = self.products
+        for line in order.lines:
+            if line.sku not in products:
+                products[line.sku] = Product(sku=line.sku, name=line.sku)
 
     @classmethod
     def load(cls, dataset: Dataset) -> _World:
