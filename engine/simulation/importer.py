@@ -173,7 +173,7 @@ class _Context:
             except BadValue as error:
                 if kind == "orders":
                     # The order's other lines must not replay without this one.
-                    self.poisoned.add(section.raw_value(record, "order_id"))
+                    self.poisoned.add(section.field_text(record, "order_id"))
                 self.errors.add(_at(where, str(error)))
                 continue
             for row in typed:

@@ -79,10 +79,17 @@ class FileMapping:
                 raise BadValue(f"{self.lines}: every line must be an object, got {item!r}")
         return [self._row(record, item) for item in items]
 
-    def raw_value(self, record: MappingABC[str, Any], name: str) -> str:
-        """A field's source text before conversion (to name the order a bad row belongs to)."""
+    def field_text(self, record: MappingABC[str, Any], name: str) -> str:
+        """A field's value as the row's good fields get it, though another field is bad (to
+        name the order a bad row belongs to): a JSON or Parquet order id of 1.0 must name
+        order "1", as its good lines do, or they would replay without it."""
         value = _lookup(record, self.columns.get(name, name))
-        return "" if is_blank(value) else str(value).strip()
+        if is_blank(value):
+            return ""
+        try:
+            return str(self._value(FIELDS[self.kind][name], value))
+        except BadValue:
+            return str(value).strip()
 
     def _row(
         self, record: MappingABC[str, Any], item: MappingABC[str, Any] | None

@@ -116,6 +116,26 @@ def test_keep_going_skips_the_whole_order_of_a_bad_line_and_lists_it_in_errors_c
         ]
 
 
+def test_a_bad_line_skips_its_whole_order_even_when_the_order_id_is_a_json_number(
+    tmp_path: Path,
+) -> None:
+    head = {"created_at": "2025-07-01T10:00:00", "postal_code": "10001", "customer_id": "C1"}
+    lines = [
+        {"order_id": 7.0, **head, "sku": "S1", "quantity": 2},
+        {"order_id": 7.0, **head, "sku": "S2", "quantity": "two"},
+        {"order_id": 8, **head, "sku": "S1", "quantity": 1},
+    ]
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    report = import_history(
+        {**history(tmp_path), "orders": orders}, tmp_path / "ds", keep_going=True
+    )
+    assert [order["id"] for order in Dataset(tmp_path / "ds").records("orders")] == ["8"]
+    assert [str(error) for error in report.errors] == [
+        "orders.jsonl line 2: quantity: 'two' is not a valid whole number"
+    ]
+
+
 def test_an_order_whose_rows_disagree_on_the_header_is_reported(tmp_path: Path) -> None:
     rows = [*ORDERS, ["O1", "2025-07-01T12:00:00", "web", "C2", "60601", "S2", "1", "1.00"]]
     report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
