@@ -183,7 +183,9 @@ _COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plai
 
 def iso_utc(moment: datetime) -> str:
     """One text form for instants so that sorting the text sorts the time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime: its %Y writes year 999 as '999', which sorts after '2025' and which
+    # fromisoformat cannot read back; isoformat always writes four digits.
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_utc(text: str) -> datetime:

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from engine.simulation.commands import import_command
-from engine.simulation.dataset import Dataset
+from engine.simulation.dataset import Dataset, to_order
 from engine.simulation.errors import SimulationError
 from engine.simulation.importer import ImportFailed, import_history
 
@@ -134,6 +134,16 @@ def test_a_bad_line_skips_its_whole_order_even_when_the_order_id_is_a_json_numbe
     assert [str(error) for error in report.errors] == [
         "orders.jsonl line 2: quantity: 'two' is not a valid whole number"
     ]
+
+
+def test_an_order_dated_before_the_year_1000_sorts_first_and_reads_back(
+    tmp_path: Path,
+) -> None:
+    ancient = ["O9", "0999-06-01T10:00:00", "web", "C4", "10001", "S1", "1", "10.00"]
+    import_history(history(tmp_path, [*ORDERS, ancient]), tmp_path / "ds")
+    first = next(iter(Dataset(tmp_path / "ds").records("orders")))
+    assert (first["id"], first["created_at"]) == ("O9", "0999-06-01T10:00:00Z")
+    assert to_order(first).created_at.year == 999
 
 
 def test_an_order_whose_rows_disagree_on_the_header_is_reported(tmp_path: Path) -> None:
