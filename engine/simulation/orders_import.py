@@ -10,6 +10,7 @@ out whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ HEADER = (
     "created_at", "channel", "customer_id", "postal_code", "country", "service_level",
     "requested_date", "priority", "customer_tier", "currency", "email",
 )  # fmt: skip
+# Far above any real order line, and low enough that an order's total of five such lines
+# still fits the 28 digits money is computed to: a typo of 1e26 must be a row error here,
+# not an arithmetic error halfway through a replay.
+MOST_UNITS = 1_000_000_000
+MOST_PRICE = 1_000_000_000
 Report = Callable[[RowError], None]
 Customers = dict[str, tuple[str, str, str]]
 
@@ -47,13 +53,10 @@ def _flatten(
     rows: Iterable[tuple[RowError, dict[str, Any]]], report: Report, bad: set[str]
 ) -> Iterator[dict[str, Any]]:
     for where, row in rows:
-        if row["quantity"] <= 0:
+        problem = _line_problem(row["quantity"], row["price"])
+        if problem:
             bad.add(row["order_id"])
-            report(_at(where, f"quantity must be positive, got {row['quantity']}"))
-            continue
-        if row["price"] < 0:
-            bad.add(row["order_id"])
-            report(_at(where, f"price cannot be negative, got {row['price']}"))
+            report(_at(where, problem))
             continue
         yield {
             **row,
@@ -64,6 +67,18 @@ def _flatten(
             "_n": where.row,
             "_u": where.unit,
         }
+
+
+def _line_problem(quantity: int, price: Decimal) -> str | None:
+    if quantity <= 0:
+        return f"quantity must be positive, got {quantity}"
+    if price < 0:
+        return f"price cannot be negative, got {price}"
+    if quantity > MOST_UNITS:
+        return f"quantity {quantity} is over {MOST_UNITS:,}: surely a mistake"
+    if price > MOST_PRICE:
+        return f"price {price} is over {MOST_PRICE:,}: surely a mistake"
+    return None
 
 
 def _group(

@@ -146,6 +146,22 @@ def test_an_order_dated_before_the_year_1000_sorts_first_and_reads_back(
     assert to_order(first).created_at.year == 999
 
 
+def test_a_quantity_or_price_no_order_could_have_is_a_row_error_not_a_crash_later(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        *ORDERS,
+        ["O4", "2025-07-03T09:00:00", "web", "C1", "10001", "S1", "1", "1e26"],
+        ["O5", "2025-07-03T09:00:00", "web", "C1", "10001", "S1", "10" * 15, "1.00"],
+    ]
+    report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
+    assert [str(error) for error in report.errors] == [
+        "orders.csv line 6: price 1E+26 is over 1,000,000,000: surely a mistake",
+        f"orders.csv line 7: quantity {'10' * 15} is over 1,000,000,000: surely a mistake",
+    ]
+    assert [o["id"] for o in Dataset(tmp_path / "ds").records("orders")] == ["O3", "O1", "O2"]
+
+
 def test_an_order_whose_rows_disagree_on_the_header_is_reported(tmp_path: Path) -> None:
     rows = [*ORDERS, ["O1", "2025-07-01T12:00:00", "web", "C2", "60601", "S2", "1", "1.00"]]
     report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
