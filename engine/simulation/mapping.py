@@ -20,10 +20,10 @@ read.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -158,7 +158,8 @@ def parse_mapping(data: Any, where: Path | str = "<mapping>") -> Mapping:
     for kind, body in data.items():
         if kind not in KINDS:
             raise MappingError(f"{where}: unknown section {kind!r}{_hint(str(kind), KINDS)}")
-        sections[kind] = _section(kind, body or {}, f"{where}: {kind}")
+        # `orders:` alone is an empty section; `orders: []` or `orders: 0` is a mistake.
+        sections[kind] = _section(kind, {} if body is None else body, f"{where}: {kind}")
     return Mapping(sections=sections, path=Path(where))
 
 
@@ -179,8 +180,8 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
     }
     defaults = dict(_checked_names(body.get("defaults", {}), f"{where}.defaults", known))
     formats = Formats(
-        datetime_format=_optional_str(body, "datetime_format", where),
-        date_format=_optional_str(body, "date_format", where),
+        datetime_format=_strptime_format(body, "datetime_format", where),
+        date_format=_strptime_format(body, "date_format", where),
         timezone=_zone(body.get("timezone"), where),
         list_separator=_optional_str(body, "list_separator", where) or "|",
         decimal_separator=_decimal_separator(body, where),
@@ -198,9 +199,13 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
         raise MappingError(f"{where}.delimiter: must be one character, got {delimiter!r}")
     encoding = _optional_str(body, "encoding", where) or "utf-8"
     try:
-        codecs.lookup(encoding)
+        # Encoding, not `codecs.lookup`: rot13 and hex are codecs too, but not for text.
+        "".encode(encoding)
     except LookupError:
-        raise MappingError(f"{where}.encoding: unknown text encoding {encoding!r}") from None
+        raise MappingError(
+            f"{where}.encoding: {encoding!r} is not a text encoding (such as utf-8, latin-1 "
+            "or cp1252)"
+        ) from None
     return FileMapping(
         kind=kind,
         delimiter=delimiter,
@@ -231,6 +236,13 @@ def _str_dict(value: Any, where: str, known: dict[str, Field] | None) -> dict[st
         raise MappingError(f"{where}: expected a mapping of text to text")
     out: dict[str, str] = {}
     for key, item in value.items():
+        if isinstance(key, bool) or isinstance(item, bool):
+            # YAML 1.1 reads an unquoted NO, yes, on or off as a boolean: a Norwegian country
+            # code or a service code 'ON' would silently become 'False' or 'True'.
+            raise MappingError(
+                f"{where}: {key!r}: {item!r}: YAML reads unquoted yes/no/on/off/true/false as "
+                "true or false; put the codes in quotes, e.g. 'NO': 'next_day'"
+            )
         if item is None or isinstance(item, dict | list):
             raise MappingError(f"{where}.{key}: expected a single value, got {item!r}")
         out[str(key)] = str(item)
@@ -244,6 +256,24 @@ def _optional_str(body: dict[str, Any], key: str, where: str) -> str | None:
     if not isinstance(value, str) or not value:
         raise MappingError(f"{where}.{key}: expected text, got {value!r}")
     return value
+
+
+_SAMPLE_MOMENT = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+def _strptime_format(body: dict[str, Any], key: str, where: str) -> str | None:
+    """A strptime format, checked now: a mistake in it would otherwise fail every row, each
+    blamed on its value."""
+    fmt = _optional_str(body, key, where)
+    if fmt is None:
+        return None
+    try:
+        datetime.strptime(_SAMPLE_MOMENT.strftime(fmt), fmt)
+    except ValueError as error:
+        raise MappingError(
+            f"{where}.{key}: {fmt!r} is not a format dates can be read with ({error})"
+        ) from None
+    return fmt
 
 
 def _decimal_separator(body: dict[str, Any], where: str) -> str:

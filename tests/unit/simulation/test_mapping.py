@@ -144,3 +144,36 @@ def test_a_missing_or_latin_1_mapping_file_is_refused_in_the_words_rule_files_ge
     assert str(undecodable.value) == (
         f"{latin}: cannot read this file: not UTF-8 text (byte 0xe9 at offset 21)"
     )
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"encoding": "rot13"}, "orders.encoding: 'rot13' is not a text encoding"),
+        ([], "orders: expected a mapping of settings"),
+        (0, "orders: expected a mapping of settings"),
+        (
+            {"datetime_format": "%Q"},
+            "orders.datetime_format: '%Q' is not a format dates can be read",
+        ),
+        ({"date_format": "%d.%m.%Q"}, "orders.date_format: '%d.%m.%Q' is not a format dates"),
+        ({"codes": {"service_level": {False: "next_day"}}}, "put the codes in quotes"),
+        ({"codes": {"country": {"Norway": False}}}, "put the codes in quotes"),
+    ],
+)
+def test_a_mapping_mistake_is_named_before_any_row_is_blamed_for_it(
+    section: object, message: str
+) -> None:
+    with pytest.raises(MappingError) as raised:
+        parse_mapping({"orders": section})
+    assert message in str(raised.value)
+
+
+def test_a_section_left_empty_and_working_formats_are_accepted() -> None:
+    mapping = parse_mapping(
+        {
+            "stock": None,
+            "orders": {"datetime_format": "%d/%m/%y %I:%M %p%z", "date_format": "%d.%m.%Y"},
+        }
+    )
+    assert mapping.for_kind("orders").formats.datetime_format == "%d/%m/%y %I:%M %p%z"
