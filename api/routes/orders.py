@@ -26,7 +26,7 @@ from api.deps import (
     Uow,
 )
 from api.errors import describe_validation_error, problem_body, status_for
-from api.schemas.common import problem_responses
+from api.schemas.common import FIRST_DAY, LAST_DAY, problem_responses
 from api.schemas.orders import (
     ID,
     BatchIn,
@@ -58,6 +58,10 @@ def _iso_only(value: object) -> object:
     """A number is not a date: pydantic would read `1700000000` as epoch seconds."""
     if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
         raise ValueError("must be an ISO 8601 date-time such as 2026-11-22T08:00:00Z")
+    # Year 1 or 9999 with an offset falls off the calendar when the store turns it into UTC.
+    year = value[:4] if isinstance(value, str) and value[:4].isdigit() else None
+    if year is not None and not FIRST_DAY[:4] <= year <= LAST_DAY[:4]:
+        raise ValueError(f"must be a date-time from {FIRST_DAY} to {LAST_DAY}")
     return value
 
 

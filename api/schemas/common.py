@@ -25,10 +25,18 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# The days a query may name: room on either side for the days counted back or forward from
+# it, which year 1 or 9999 would not leave.
+FIRST_DAY, LAST_DAY = "1900-01-01", "9000-12-31"
+
+
 def _iso_date(value: object) -> object:
     """A day is written 2026-11-21: pydantic would also read `0.0` or `1.5e9` as epoch days."""
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("must be an ISO 8601 date such as 2026-11-21")
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("must be an ISO 8601 date such as 2026-11-21")
+        if not FIRST_DAY <= value <= LAST_DAY:
+            raise ValueError(f"must be a day from {FIRST_DAY} to {LAST_DAY}")
     return value
 
 

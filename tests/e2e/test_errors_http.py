@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -78,6 +79,25 @@ def test_a_bad_query_parameter_is_named(api: Api) -> None:
     response = api.get("/v1/products?limit=0")
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "query parameter 'limit'"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/orders", {"created_from": "0001-01-01T00:00:00+05:00"}),
+        ("/v1/orders", {"created_to": "9999-12-31T23:59:59-05:00"}),
+        ("/v1/reports/daily-kpis", {"date": "9999-12-31"}),
+        ("/v1/inventory/reorder-suggestions", {"today": "0001-01-01"}),
+    ],
+)
+def test_a_day_at_the_ends_of_the_calendar_is_refused_by_name_not_a_500(
+    api: Api, path: str, params: dict[str, str]
+) -> None:
+    response = api.get(path, role="admin", params=params)
+    assert response.status_code == 422, response.text
+    (name,) = params
+    assert response.json()["errors"][0]["path"] == f"query parameter {name!r}"
+    assert "from 1900-01-01 to 9000-12-31" in response.json()["detail"]
 
 
 def test_an_unknown_route_and_a_wrong_method_are_problems_too(api: Api) -> None:
