@@ -8,6 +8,7 @@ fields, so a typo in a mapping is caught before the first row is read. Conversio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -139,8 +140,22 @@ def _to_str(value: Any, _: Formats) -> str:
     return str(value).strip()
 
 
+# Thousands separators only where they group thousands: with '.' for decimals, '1,5' is a
+# comma typed for a decimal point (or the wrong decimal_separator), not fifteen.
+_GROUPED = {
+    ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?"),
+    ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?"),
+}
+
+
 def _number_text(value: Any, formats: Formats) -> str:
     text = str(value).strip()
+    thousands = "." if formats.decimal_separator == "," else ","
+    if thousands in text and not _GROUPED[formats.decimal_separator].fullmatch(text):
+        raise BadValue(
+            f"{value!r} is not a number: {thousands!r} must group thousands "
+            f"(the mapping's decimal_separator is {formats.decimal_separator!r})"
+        )
     if formats.decimal_separator == ",":
         return text.replace(".", "").replace(",", ".")
     return text.replace(",", "")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.simulation.fields import BadValue
+from engine.simulation.fields import FIELDS, BadValue, Formats, convert
 from engine.simulation.mapping import MappingError, load_mapping, parse_mapping
 
 
@@ -177,3 +177,23 @@ def test_a_section_left_empty_and_working_formats_are_accepted() -> None:
         }
     )
     assert mapping.for_kind("orders").formats.datetime_format == "%d/%m/%y %I:%M %p%z"
+
+
+@pytest.mark.parametrize(
+    ("text", "separator", "expected"),
+    [("1,500", ".", 1500), ("1,234.56", ".", "1234.56"), ("1.234,56", ",", "1234.56")],
+)
+def test_thousands_separators_that_group_thousands_are_read(
+    text: str, separator: str, expected: object
+) -> None:
+    formats = Formats(decimal_separator=separator)
+    kind = "quantity" if isinstance(expected, int) else "price"
+    assert str(convert(FIELDS["orders"][kind], text, formats)) == str(expected)
+
+
+@pytest.mark.parametrize(("text", "separator"), [("1,5", "."), ("2,50", "."), ("2.5", ",")])
+def test_a_decimal_written_with_the_other_separator_is_refused_not_read_as_thousands(
+    text: str, separator: str
+) -> None:
+    with pytest.raises(BadValue, match="must group thousands"):
+        convert(FIELDS["orders"]["price"], text, Formats(decimal_separator=separator))
