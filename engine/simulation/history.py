@@ -2,10 +2,11 @@
 
 Readers never load a whole file: CSV and JSON Lines are read line by line, Parquet batch by
 batch. Each record comes with its position as a person would find it: the line number in a
-text file (the CSV header is line 1), the 1-based row number in a Parquet file. A record that
-cannot even be parsed (broken JSON) is yielded as a `RowError` so the importer can report it
-and go on; a file that cannot be opened at all, or is not text in its encoding, raises
-`HistoryFileError`.
+text file (the CSV header is line 1; a CSV row spanning lines is at its first), the 1-based
+row number in a Parquet file. A record that cannot even be parsed (broken JSON) is yielded as
+a `RowError` so the importer can report it and go on; a file that cannot be read past some
+point (not text in its encoding, an unclosed CSV quote, a damaged Parquet row group) or whose
+columns are ambiguous raises `HistoryFileError`, since going on would lose rows unseen.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,9 @@ FORMATS = {
     ".parquet": "parquet",
 }
 _PARQUET_BATCH = 8192
+# A quoted CSV cell (a note, an address) may run over a few lines; one still open this many
+# lines on is an unclosed quote swallowing rows, even if a stray quote closes it later.
+_MAX_ROW_LINES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ def read_records(
     `delimiter` and `encoding` come from the mapping: many European exports use `;` and a
     Windows code page, and a user should not have to convert the file first.
     """
+    if path.is_dir():
+        raise HistoryFileError(f"{path}: is a directory, not a file")
     if not path.is_file():
         raise HistoryFileError(f"{path}: no such file")
     if fmt == "csv":
@@ -85,21 +92,15 @@ def position_unit(fmt: str) -> str:
 def _csv(
     path: Path, delimiter: str, encoding: str
 ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    # utf-8-sig: spreadsheet exports often start with a byte-order mark.
-    text_encoding = (
-        "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    )
+    text_encoding = _bom_tolerant(encoding)
     with path.open(newline="", encoding=text_encoding) as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
+        rows = _csv_rows(path, handle, delimiter, text_encoding)
+        _, names = next(rows, (0, None))
+        if names is None:
             return
-        except UnicodeDecodeError as error:
-            raise _not_text(path, text_encoding, error) from None
-        except csv.Error as error:
-            raise HistoryFileError(f"{path} line 1: cannot read the header ({error})") from None
-        header = [name.strip() for name in header]
+        if isinstance(names, csv.Error):
+            raise HistoryFileError(f"{path} line 1: cannot read the header ({names})")
+        header = [name.strip() for name in names]
         if len(header) == 1:
             # Every row would then miss every column but one: say why once, at the header.
             other = next((mark for mark in ";\t|" if mark in header[0]), None)
@@ -108,35 +109,97 @@ def _csv(
                     f"{path} line 1: the header is one column, {header[0][:60]!r}; if the "
                     f"file is separated by {other!r}, name it as 'delimiter' in the mapping"
                 )
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as error:
-                raise _not_text(path, text_encoding, error) from None
-            except csv.Error as error:
-                yield (
-                    reader.line_num,
-                    RowError(path.name, reader.line_num, f"not valid CSV ({error})"),
-                )
+        _refuse_duplicate_columns(path, header, " line 1: the header")
+        for number, cells in rows:
+            if isinstance(cells, csv.Error):
+                yield number, RowError(path.name, number, f"not valid CSV ({cells})")
                 continue
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
                 yield (
-                    reader.line_num,
+                    number,
                     RowError(
                         path.name,
-                        reader.line_num,
+                        number,
                         f"has {len(cells)} cells but the header has {len(header)} columns",
                     ),
                 )
                 continue
-            yield reader.line_num, dict(zip(header, cells, strict=True))
+            yield number, dict(zip(header, cells, strict=True))
+
+
+class _Lines:
+    """The file's lines as the csv module pulls them, noting whether it pulled past the end:
+    it only does so inside a quoted cell, the one sign of a quote that never closes."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self.handle = handle
+        self.ended = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.handle)
+        except StopIteration:
+            self.ended = True
+            raise
+
+
+def _csv_rows(
+    path: Path, handle: Iterator[str], delimiter: str, encoding: str
+) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """(first line, cells) per CSV record, or the csv module's error for a record it refused.
+
+    An unclosed quote makes the rest of the file one cell: that is refused for the whole file,
+    naming the line it opens on, rather than reported as one bad row with the rows it ate."""
+    lines = _Lines(handle)
+    reader = csv.reader(lines, delimiter=delimiter)
+    last = 0
+    while True:
+        first = last + 1
+        try:
+            cells: list[str] | csv.Error = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:
+            raise _not_text(path, encoding, error) from None
+        except csv.Error as error:
+            cells = error
+        last = reader.line_num
+        refused = isinstance(cells, csv.Error) and last > first  # e.g. a cell over the size limit
+        if lines.ended or refused or last - first >= _MAX_ROW_LINES:
+            to = "the end of the file" if lines.ended else f"line {last}"
+            why = f" ({cells})" if isinstance(cells, csv.Error) else ""
+            raise HistoryFileError(
+                f"{path} line {first}: unterminated quote: a quoted cell opens on this line "
+                f"and runs on to {to}{why}, so the rows after it cannot be read; close it, "
+                'or double a quote that is part of the text ("")'
+            )
+        yield first, cells
+
+
+def _refuse_duplicate_columns(path: Path, names: list[str], where: str) -> None:
+    """Two columns of one name would leave a row's value to whichever is read last."""
+    # Unnamed columns (trailing separators) are left out: no mapping can name them anyway.
+    twice = sorted(name for name, count in Counter(names).items() if name and count > 1)
+    if twice:
+        listed = ", ".join(repr(name) for name in twice)
+        raise HistoryFileError(
+            f"{path}{where} names {'a column' if len(twice) == 1 else 'columns'} more than "
+            f"once: {listed}; rename or remove the extra ones"
+        )
+
+
+def _bom_tolerant(encoding: str) -> str:
+    # utf-8-sig: spreadsheet and Windows exports often start with a byte-order mark.
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
 def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    encoding = _bom_tolerant(encoding)
     with path.open(encoding=encoding) as handle:
         number = 0
         while True:
@@ -193,9 +256,21 @@ def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
         source = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as error:
         raise HistoryFileError(f"{path}: not a readable Parquet file ({error})") from None
-    number = 0
     with source:
-        for batch in source.iter_batches(batch_size=_PARQUET_BATCH):
-            for record in batch.to_pylist():
-                number += 1
-                yield number, record
+        _refuse_duplicate_columns(path, source.schema_arrow.names, ": the schema")
+        number = 0
+        for group in range(source.num_row_groups):
+            before = number
+            # The footer read, a data page can still be damaged; the group says where.
+            try:
+                batches = source.iter_batches(batch_size=_PARQUET_BATCH, row_groups=[group])
+                for batch in batches:
+                    for record in batch.to_pylist():
+                        number += 1
+                        yield number, record
+            except (OSError, pa.ArrowException) as error:
+                rows = source.metadata.row_group(group).num_rows
+                raise HistoryFileError(
+                    f"{path} row group {group + 1} (rows {before + 1}-{before + rows}): "
+                    f"not readable ({' '.join(str(error).split())})"
+                ) from None
