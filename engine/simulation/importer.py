@@ -276,6 +276,11 @@ def _location_problem(row: dict[str, Any], seen: set[str], postal: PostalLookup)
     bad = [name for name in row["services"] if name not in _SERVICES]
     if bad:
         return f"service {bad[0]!r} is not one of {', '.join(s.value for s in Service)}"
+    if row["daily_capacity"] < 0:
+        return f"daily_capacity cannot be negative, got {row['daily_capacity']}"
+    for name, most in (("lat", 90), ("lon", 180)):
+        if row[name] is not None and not -most <= row[name] <= most:
+            return f"{name} must be from -{most} to {most}, got {row[name]}"
     if row["lat"] is None or row["lon"] is None:
         point = postal(row["postal_code"], row["country"])
         if point is None:

@@ -162,6 +162,31 @@ def test_a_quantity_or_price_no_order_could_have_is_a_row_error_not_a_crash_late
     assert [o["id"] for o in Dataset(tmp_path / "ds").records("orders")] == ["O3", "O1", "O2"]
 
 
+def test_a_location_off_the_globe_or_with_negative_capacity_is_a_row_error(
+    tmp_path: Path,
+) -> None:
+    sources = history(tmp_path)
+    sources["locations"] = write_csv(
+        tmp_path / "sites.csv",
+        ["code", "type", "postal_code", "daily_capacity", "lat", "lon"],
+        [
+            ["NYC-1", "warehouse", "10001", "100", "", ""],
+            ["SFO-1", "store", "94105", "20", "37.8", "-122.4"],
+            ["BAD-1", "store", "94105", "-5", "", ""],
+            ["BAD-2", "store", "94105", "5", "999", "-122.4"],
+            ["BAD-3", "store", "94105", "5", "37.8", "-999"],
+        ],
+    )
+    report = import_history(sources, tmp_path / "ds", keep_going=True)
+    assert [str(error) for error in report.errors] == [
+        "sites.csv line 4: daily_capacity cannot be negative, got -5",
+        "sites.csv line 5: lat must be from -90 to 90, got 999.0",
+        "sites.csv line 6: lon must be from -180 to 180, got -999.0",
+    ]
+    codes = [site["code"] for site in Dataset(tmp_path / "ds").records("locations")]
+    assert codes == ["NYC-1", "SFO-1"]
+
+
 def test_an_order_whose_rows_disagree_on_the_header_is_reported(tmp_path: Path) -> None:
     rows = [*ORDERS, ["O1", "2025-07-01T12:00:00", "web", "C2", "60601", "S2", "1", "1.00"]]
     report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
