@@ -125,6 +125,9 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     dataset = Dataset(spec.dataset)
     world = _World.load(dataset)
     in_range = _count_in_range(spec, dataset)
+    if in_range == 0:
+        # Before any result is written: an empty run would replace the last real one.
+        raise SimulationError(_nothing_in_range(spec, dataset))
     total = in_range if spec.limit is None else min(spec.limit, in_range)
     kpis = Kpis()
     tick = progress or (lambda done, total: None)
@@ -178,6 +181,17 @@ def _count_in_range(spec: RunSpec, dataset: Dataset) -> int:
         1
         for record in dataset.records("orders")
         if _within(to_order(record).created_at.date(), spec.date_from, spec.date_to)
+    )
+
+
+def _nothing_in_range(spec: RunSpec, dataset: Dataset) -> str:
+    first = str(dataset.manifest.get("first_order_at") or "?")[:10]
+    last = str(dataset.manifest.get("last_order_at") or "?")[:10]
+    start = spec.date_from.isoformat() if spec.date_from else "its start"
+    end = spec.date_to.isoformat() if spec.date_to else "its end"
+    return (
+        f"no order of data set {dataset.manifest.get('name')!r} was created from {start} to "
+        f"{end}: its orders run from {first} to {last}"
     )
 
 

@@ -186,3 +186,18 @@ def test_a_date_range_that_ends_before_it_starts_is_refused(tmp_path: Path) -> N
         RunSpec(
             tmp_path, tmp_path / "run", {}, date_from=date(2025, 7, 5), date_to=date(2025, 7, 4)
         )
+
+
+def test_a_date_range_no_order_falls_in_is_refused_and_keeps_the_last_results(
+    tmp_path: Path,
+) -> None:
+    data = tiny_dataset(tmp_path / "ds", [order(1, "2025-07-01T09:00:00Z", "S1", 2)])
+    out = replay(RunSpec(data, tmp_path / "run", {}), NearestStockDecider()).out
+    kept = (out / "orders.jsonl").read_bytes()
+    later = RunSpec(data, tmp_path / "run", {}, date_from=date(2030, 1, 1))
+    with pytest.raises(SimulationError) as refused:
+        replay(later, NearestStockDecider())
+    assert str(refused.value).startswith(
+        "no order of data set 'ds' was created from 2030-01-01 to its end: its orders run from"
+    )
+    assert (out / "orders.jsonl").read_bytes() == kept
