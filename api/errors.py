@@ -233,7 +233,10 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    # Every problem has a code a client can branch on, these (raised by the framework) too.
+    code = _TITLES.get(exc.status_code, "error").lower().replace(" ", "_")
     if exc.status_code == 400 and "parsing the body" in detail:
+        code = "unreadable_body"
         if isinstance(exc.__cause__, RecursionError):
             # Python's JSON decoder recurses once per nested array or object.
             detail = "the request body nests arrays or objects too deeply to be read"
@@ -243,12 +246,14 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
                 "Content-Type: application/json"
             )
     elif exc.status_code == 404 and detail == "Not Found":
+        code = "no_such_route"
         detail = f"there is no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}; see /docs for the API"
     return problem(
         exc.status_code,
         detail,
+        code=code,
         instance=request.url.path,
         headers=dict(exc.headers) if exc.headers else None,
     )
@@ -257,10 +262,18 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     reference = secrets.token_hex(6)
     log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
+    # The promise a retry can rely on: a failed request does not keep its key (docs/api.md),
+    # and a read changes nothing; a write sent without a key gets no promise.
+    if "idempotency-key" in request.headers:
+        retry = " Retrying with the same Idempotency-Key is safe."
+    elif request.method in ("GET", "HEAD", "OPTIONS"):
+        retry = " Retrying is safe."
+    else:
+        retry = ""
     return problem(
         500,
-        f"Ordo failed to handle this request; the error was logged under reference {reference}. "
-        "Retrying with the same Idempotency-Key is safe.",
+        f"Ordo failed to handle this request; the error was logged under reference "
+        f"{reference}.{retry}",
         code="internal_error",
         instance=request.url.path,
         reference=reference,

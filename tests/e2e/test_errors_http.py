@@ -73,6 +73,7 @@ def test_a_body_that_is_not_utf8_is_refused_in_words(api: Api) -> None:
     response = post_raw(api, b'{"channel_order_id": "caf\xe9"}')
     assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
     assert "send UTF-8 encoded JSON" in response.json()["detail"]
+    assert response.json()["code"] == "unreadable_body"
 
 
 def test_a_bad_query_parameter_is_named(api: Api) -> None:
@@ -104,8 +105,10 @@ def test_an_unknown_route_and_a_wrong_method_are_problems_too(api: Api) -> None:
     missing = api.get("/v1/nothing-here")
     assert (missing.status_code, missing.headers["content-type"]) == (404, PROBLEM)
     assert "/docs" in missing.json()["detail"]
+    assert missing.json()["code"] == "no_such_route"
     wrong = api.client.delete("/v1/products", headers=api.headers("admin"))
     assert (wrong.status_code, wrong.headers["content-type"]) == (405, PROBLEM)
+    assert wrong.json()["code"] == "method_not_allowed"
 
 
 def test_a_missing_resource_names_what_was_not_found(api: Api) -> None:
@@ -171,3 +174,18 @@ def test_a_database_that_does_not_answer_is_a_503_to_retry_without_its_address(
     assert body["reference"] in body["detail"]
     assert "Idempotency-Key" in body["detail"]
     assert "10.0.0.7" not in response.text
+
+
+def test_a_500_promises_a_safe_retry_only_to_a_read_or_a_write_sent_with_a_key(
+    api: Api, app: FastAPI
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/test-broken", broken, methods=["GET", "POST"])
+    read = api.get("/v1/test-broken").json()
+    assert (read["code"], read["detail"][-18:]) == ("internal_error", " Retrying is safe.")
+    keyed = api.client.post("/v1/test-broken", headers={"Idempotency-Key": "k-1"}).json()
+    assert keyed["detail"].endswith("Retrying with the same Idempotency-Key is safe.")
+    unkeyed = api.client.post("/v1/test-broken").json()
+    assert unkeyed["detail"].endswith(f"reference {unkeyed['reference']}.")
