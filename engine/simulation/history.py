@@ -213,9 +213,12 @@ def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | Ro
             if not text.strip():
                 continue
             try:
-                record = json.loads(text)
+                record = _DECODER.decode(text)
             except json.JSONDecodeError as error:
                 yield number, RowError(path.name, number, f"not valid JSON ({error.msg})")
+                continue
+            except _DuplicateKey as error:
+                yield number, RowError(path.name, number, str(error))
                 continue
             except RecursionError:  # the decoder recurses once per nested array or object
                 yield number, RowError(path.name, number, "not valid JSON (nested too deeply)")
@@ -224,6 +227,23 @@ def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | Ro
                 yield number, RowError(path.name, number, "expected a JSON object")
                 continue
             yield number, record
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # `json` keeps the last of two equal keys: a record saying quantity twice is ambiguous.
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        twice = [key for key, count in Counter(key for key, _ in pairs).items() if count > 1]
+        raise _DuplicateKey(f"key {twice[0]!r} appears twice in one object")
+    return record
+
+
+# One decoder: `json.loads` with a hook would build a decoder for every line.
+_DECODER = json.JSONDecoder(object_pairs_hook=_object)
 
 
 def _not_text(path: Path, encoding: str, error: UnicodeDecodeError) -> HistoryFileError:

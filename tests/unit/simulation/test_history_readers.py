@@ -28,6 +28,22 @@ def test_json_lines_report_broken_lines_and_keep_reading(tmp_path: Path) -> None
     assert records[3] == (4, {"a": 2})
 
 
+def test_a_json_line_naming_a_key_twice_is_a_bad_row_not_left_to_the_last(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "o.jsonl"
+    path.write_text(
+        '{"sku": "S1", "quantity": 1, "quantity": 2}\n{"lines": [{"a": 1, "a": 1}]}\n'
+        '{"sku": "S1", "quantity": 3}\n',
+        encoding="utf-8",
+    )
+    assert list(read_records(path, "jsonl")) == [
+        (1, RowError("o.jsonl", 1, "key 'quantity' appears twice in one object")),
+        (2, RowError("o.jsonl", 2, "key 'a' appears twice in one object")),
+        (3, {"sku": "S1", "quantity": 3}),
+    ]
+
+
 def test_a_json_line_nested_too_deeply_to_read_is_a_bad_row_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "o.jsonl"
     path.write_text('{"a": 1}\n' + "[" * 100_000 + "]" * 100_000 + '\n{"a": 2}\n')
