@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import subprocess
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -219,6 +219,16 @@ def worker(
         run_workers(workers, prepare=container.warm_up)
 
 
+def _day(text: str) -> date:
+    """A YYYY-MM-DD option: click's own date type calls 2025-02-30 a format mismatch."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        shape = len(text) == 10 and text[4] == "-" and text[7] == "-"
+        why = f"not a day of the calendar ({error})" if shape else "expected YYYY-MM-DD"
+        raise typer.BadParameter(f"{text!r}: {why}") from None
+
+
 preorders_app = typer.Typer(help="Pre-orders waiting for their release date.")
 app.add_typer(preorders_app, name="preorders")
 
@@ -227,10 +237,11 @@ app.add_typer(preorders_app, name="preorders")
 def preorders_release(
     ctx: typer.Context,
     today: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
             "--today",
-            formats=["%Y-%m-%d"],
+            parser=_day,
+            metavar="YYYY-MM-DD",
             help="Release what is out by this date (YYYY-MM-DD), not after today.",
             show_default="today",
         ),
@@ -244,7 +255,7 @@ def preorders_release(
 
     settings = _settings(ctx)
     with build_app_container(settings) as container:
-        done = container.bus.handle(ReleaseDuePreorders(today.date() if today else None))
+        done = container.bus.handle(ReleaseDuePreorders(today))
     say = _out()
     say.print(f"pre-orders out by {done.today.isoformat()}: {done.count} released")
     for order_id in done.released:
@@ -284,18 +295,20 @@ def simulate(
         int | None, typer.Option("--limit", help="Replay only the first N orders.")
     ] = None,
     date_from: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
             "--from",
-            formats=["%Y-%m-%d"],
+            parser=_day,
+            metavar="YYYY-MM-DD",
             help="Record only orders created on or after this date (YYYY-MM-DD).",
         ),
     ] = None,
     date_to: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
             "--to",
-            formats=["%Y-%m-%d"],
+            parser=_day,
+            metavar="YYYY-MM-DD",
             help="Record only orders created on or before this date (YYYY-MM-DD).",
         ),
     ] = None,
@@ -324,8 +337,8 @@ def simulate(
             limit=limit,
             workers=workers,
             optimiser=settings.optimiser,
-            date_from=date_from.date() if date_from else None,
-            date_to=date_to.date() if date_to else None,
+            date_from=date_from,
+            date_to=date_to,
         )
     except SimulationError as error:
         raise CommandError(str(error)) from None

@@ -33,6 +33,18 @@ def test_a_date_that_is_not_a_date_is_refused_naming_the_option() -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "command", [["preorders", "release", "--today"], ["simulate", "x", "--from"]]
+)
+def test_a_day_that_is_not_on_the_calendar_is_called_so_not_a_format_mismatch(
+    command: list[str],
+) -> None:
+    result = runner.invoke(app, [*command, "2026-02-30"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "'2026-02-30': not a day of the calendar (day is out of range for month)" in said
+
+
 @pytest.mark.usefixtures("database")
 def test_a_date_after_today_is_one_red_line_and_exit_1() -> None:
     later = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
