@@ -43,6 +43,27 @@ class DatasetError(SimulationError):
     """A data set is missing, incomplete or of an unknown format; names the directory."""
 
 
+def _sweep_abandoned(parent: Path) -> None:
+    """Remove scratch directories of imports whose process is gone: a killed import (SIGTERM,
+    SIGKILL, a power cut) cannot clean up after itself, and its sorted runs can be large."""
+    for scratch in parent.glob(".*.importing-*-*"):
+        pid = scratch.name.rsplit(".importing-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # Windows' os.kill ends the process whatever the signal: never ask it
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except (ProcessLookupError, OverflowError):
+        return False  # no process has this number
+    except OSError:
+        return True  # someone else's process: it exists
+    return True
+
+
 class DatasetWriter:
     """Write a data set into a temporary directory and publish it with one rename."""
 
@@ -51,12 +72,14 @@ class DatasetWriter:
         self.replace = replace
         if dest.exists() and not replace:
             raise DatasetError(f"{dest}: a data set with this name already exists (use --replace)")
-        self.tmp = dest.parent / f".{dest.name}.importing-{uuid.uuid4().hex[:8]}"
+        # The process id in the name lets a later import tell an abandoned one from a live one.
+        self.tmp = dest.parent / f".{dest.name}.importing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._handles: dict[str, IO[str]] = {}
         self.counts: dict[str, int] = dict.fromkeys(FILES, 0)
 
     def __enter__(self) -> DatasetWriter:
         self.tmp.mkdir(parents=True)
+        _sweep_abandoned(self.tmp.parent)
         return self
 
     def __exit__(

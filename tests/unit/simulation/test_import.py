@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -365,3 +366,16 @@ def test_a_data_directory_that_cannot_be_made_is_named_with_the_reason(tmp_path:
     not_a_directory.write_text("a file where the data directory should be")
     with pytest.raises(SimulationError, match="data/datasets: cannot create the data sets direc"):
         import_command(Console(), not_a_directory, "q3-2025", {"orders": tmp_path / "o.csv"})
+
+
+def test_an_import_clears_what_a_killed_import_left_but_not_a_running_ones(
+    tmp_path: Path,
+) -> None:
+    sources = history(tmp_path)
+    (tmp_path / "sets").mkdir()
+    killed = tmp_path / "sets" / ".q3.importing-99999999-0badc0de"
+    running = tmp_path / "sets" / f".q4.importing-{os.getpid()}-0badc0de"
+    for scratch in (killed, running):
+        (scratch / "work").mkdir(parents=True)
+    import_history(sources, tmp_path / "sets" / "q3")
+    assert leftovers(tmp_path / "sets") == [running.name]
