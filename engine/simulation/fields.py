@@ -134,6 +134,12 @@ def convert(field: Field, value: Any, formats: Formats) -> Any:
 
 
 def _to_str(value: Any, _: Formats) -> str:
+    if isinstance(value, bytes):
+        # A Parquet binary column written where a string column was meant.
+        try:
+            return value.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise BadValue(f"{value[:40]!r} is binary data, not text") from None
     if isinstance(value, float) and value.is_integer():
         # Spreadsheets and Parquet turn codes like 02134 into numbers; keep them readable.
         return str(int(value))

@@ -197,3 +197,10 @@ def test_a_decimal_written_with_the_other_separator_is_refused_not_read_as_thous
 ) -> None:
     with pytest.raises(BadValue, match="must group thousands"):
         convert(FIELDS["orders"]["price"], text, Formats(decimal_separator=separator))
+
+
+def test_text_in_a_binary_parquet_column_is_read_as_text_and_other_bytes_refused() -> None:
+    postal = FIELDS["orders"]["postal_code"]
+    assert convert(postal, b"10001", Formats()) == "10001"
+    with pytest.raises(BadValue, match=r"postal_code: b'\\xff\\xfe' is binary data, not text"):
+        convert(postal, b"\xff\xfe", Formats())
