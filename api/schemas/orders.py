@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -15,10 +15,15 @@ from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
 from engine.domain.orders import Order, OrderStatus
 
+# A line's units wherever a request names them: a new order's line, an added line, a new
+# quantity for an existing line. One bound, so none of them can store an absurd quantity
+# (or one past SQLite's INTEGER, which failed with a 500).
+Quantity = Annotated[int, Field(gt=0, le=100_000, examples=[2])]
+
 
 class LineIn(Strict):
     sku: str = Field(pattern=SKU, examples=["SHOE-42"])
-    quantity: int = Field(gt=0, le=100_000, examples=[2])
+    quantity: Quantity
     price: Decimal | None = Field(
         default=None,
         strict=False,
@@ -314,7 +319,12 @@ class CancelIn(Strict):
 
 
 class ModifyIn(Strict):
-    quantities: dict[str, int] = Field(default_factory=dict, description="line id -> new quantity")
+    """At least one change; a line is either removed or given a new quantity, not both
+    (the service layer refuses either with 422, as it does for any caller)."""
+
+    quantities: dict[str, Quantity] = Field(
+        default_factory=dict, description="line id -> new quantity (1 to 100000, as for a line)"
+    )
     ship_to: ShipToIn | None = None
     add_lines: list[LineIn] = Field(default_factory=list, max_length=500)
     remove_lines: list[str] = Field(default_factory=list, max_length=500)

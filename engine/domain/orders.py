@@ -7,6 +7,7 @@ the building except towards delivery.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -94,6 +95,13 @@ class OrderLine:
         return money(self.price * self.quantity)
 
 
+# Who released a hold that a re-decision of the changed order no longer places, and why. A
+# person's release waives the hold's code for later decisions; this one does not, so the rule
+# holds the order again if a later change makes it apply again. (`released_by` carries the
+# why because a hold is stored as these five fields.)
+NO_LONGER_APPLIES = "ordo: no longer applies when the changed order was decided again"
+
+
 @dataclass(slots=True)
 class Hold:
     code: str
@@ -105,6 +113,11 @@ class Hold:
     @property
     def active(self) -> bool:
         return self.released_at is None
+
+    @property
+    def waived(self) -> bool:
+        """A person released it: the order is not held again for the same code."""
+        return not self.active and self.released_by != NO_LONGER_APPLIES
 
 
 @dataclass(slots=True)
@@ -158,9 +171,26 @@ class Order:
         self.events.append(events.OrderStatusChanged(self.id, previous, target, reason))
 
     def hold(self, code: str, message: str, at: datetime) -> None:
+        """Hold for a person to review. A hold of the same code still open (a changed order
+        held again for the same reason) is kept, with the message brought up to date, rather
+        than placed twice; it keeps the time it was first placed."""
         self.transition(OrderStatus.HELD, code)
-        self.holds.append(Hold(code=code, message=message, placed_at=at))
+        still_open = next((h for h in self.active_holds if h.code == code), None)
+        if still_open is None:
+            self.holds.append(Hold(code=code, message=message, placed_at=at))
+        else:
+            still_open.message = message
         self.events.append(events.OrderHeld(self.id, code, message))
+
+    def release_holds_not_placed(self, placed: Collection[str], at: datetime) -> list[Hold]:
+        """After the order was decided again: release each open hold whose code the decision
+        no longer places (released by NO_LONGER_APPLIES, so not waived). An order that goes
+        on towards release thus carries no open hold. Returns the holds released."""
+        released = [hold for hold in self.active_holds if hold.code not in placed]
+        for hold in released:
+            hold.released_at = at
+            hold.released_by = NO_LONGER_APPLIES
+        return released
 
     def release_holds(self, by: str, at: datetime) -> None:
         """A person clears every open hold; the order re-enters the pipeline from the top."""
@@ -192,6 +222,12 @@ class Order:
         remove_lines: list[str] | None = None,
     ) -> dict[str, object]:
         """Change an order before release; it goes back to `received` to be decided again."""
+        self.check_modification(
+            quantities=quantities,
+            ship_to=ship_to,
+            add_lines=add_lines,
+            remove_lines=remove_lines,
+        )
         if self.status not in MODIFIABLE:
             raise IllegalTransition("order", self.id, self.status, "modified")
         changes: dict[str, object] = {}
@@ -220,3 +256,28 @@ class Order:
             self.transition(OrderStatus.RECEIVED, "modified")
         self.events.append(events.OrderModified(self.id, changes))
         return changes
+
+    def check_modification(
+        self,
+        *,
+        quantities: Collection[str] | None = None,
+        ship_to: object | None = None,
+        add_lines: Collection[object] | None = None,
+        remove_lines: Collection[str] | None = None,
+    ) -> None:
+        """Refuse a modification that changes nothing, or that both removes a line and gives
+        it a new quantity: deciding the order again would change nothing but its holds, and
+        which of two contradictory instructions was meant cannot be guessed."""
+        if not (quantities or ship_to is not None or add_lines or remove_lines):
+            raise DomainError(
+                f"nothing to change on order {self.id}: give new quantities, a ship_to "
+                "address, lines to add or lines to remove"
+            )
+        both = sorted(set(quantities or ()) & set(remove_lines or ()))
+        if both:
+            named = ", ".join(f"'{line_id}'" for line_id in both)
+            lines = "line" if len(both) == 1 else "lines"
+            raise DomainError(
+                f"{lines} {named} of order {self.id} cannot be both removed (remove_lines) and "
+                "given a new quantity (quantities): send one or the other"
+            )

@@ -272,7 +272,7 @@ def decide(
         now,
         inbound=inbound,
         shipments_today=_ReleasedToday(uow, now.date(), stocked),
-        waived_holds=frozenset(h.code for h in order.holds if not h.active),
+        waived_holds=frozenset(h.code for h in order.holds if h.waived),
         validated=validated,
     )
 
@@ -379,11 +379,17 @@ def _apply(
     options: PipelineOptions,
 ) -> None:
     trace = decision.trace
-    validation = trace.get("validation", {})
+    validation = dict(trace.get("validation", {}))
     # Every trace of this decision records the version the order had when it was decided:
     # the steps change the order (and its version) as they go, and `trace_order` must keep
     # them together, in the pipeline's order, before any later re-decision's.
     version = order.version
+    # A changed order comes back with the holds of its last decision still open: those this
+    # decision does not place any more are released (and said so in the trace), so an order
+    # never goes on with an open hold; one it places again is kept, not placed twice.
+    released = order.release_holds_not_placed(holds_placed(decision), now)
+    if released:
+        validation["holds_released"] = sorted({hold.code for hold in released})
     uow.traces.add(
         DecisionTrace(
             new_id("trc"),
@@ -433,6 +439,23 @@ def _apply(
     order.transition(OrderStatus.CARRIER_ASSIGNED)
     if options.auto_release:
         release_shipments(order, shipments, now)
+
+
+def holds_placed(decision: Decision) -> frozenset[str]:
+    """The hold codes a decision places: the one it holds the order with, and every other
+    hold action of a matched validation rule (the verdict names only the first, but the
+    others apply all the same). None unless the order is held."""
+    if decision.outcome != "held":
+        return frozenset()
+    codes = {decision.code}
+    for ruleset in decision.trace.get("validation", {}).get("rulesets", ()):
+        for rule in ruleset.get("rules", ()):
+            if rule.get("status") != "matched":
+                continue
+            for action in rule.get("actions", ()):
+                if action.get("kind") == "hold":
+                    codes.add(str(action.get("args", {}).get("code", "hold")))
+    return frozenset(codes)
 
 
 def add_shipments(

@@ -74,9 +74,18 @@ def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> st
 
 
 def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
-    """Change quantities, address or lines before release; the order is decided again."""
+    """Change quantities, address or lines before release; the order is decided again (and
+    its open holds with it: `handlers._apply` keeps those the new decision still places)."""
     with uow:
         order = _order(uow, cmd.order_id)
+        # What was asked is checked before what state the order is in: a request that says
+        # nothing, or two contradictory things, is refused alike for every order.
+        order.check_modification(
+            quantities=cmd.quantities,
+            ship_to=cmd.ship_to,
+            add_lines=cmd.add_lines,
+            remove_lines=cmd.remove_lines,
+        )
         if order.status not in MODIFIABLE:
             raise IllegalTransition("order", order.id, order.status, "modified")
         release_reservations(uow, order, ReservationStatus.RELEASED)

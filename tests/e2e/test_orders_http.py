@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.domain.orders import NO_LONGER_APPLIES
 from tests.e2e.conftest import Api, order
 
 
@@ -175,3 +181,96 @@ def test_releasing_a_hold_on_an_order_that_is_not_held_is_refused_with_its_statu
     response = api.post(f"/v1/orders/{created['id']}/release-hold", role="support")
     assert response.status_code == 409
     assert created["status"] in response.json()["detail"]
+
+
+# --- modifying a held order (its holds follow the new decision) ----------------------------
+
+
+def _publish_shipped_validation(api: Api) -> None:
+    """The shipped rules: over 100 units of a line is BULK_QUANTITY, over 5000 USD (250 units
+    of SHOE-42 at 20.00) is FRAUD_REVIEW."""
+    source = (Path(__file__).parents[2] / "rulesets" / "order_validation.ordo").read_text()
+    draft = api.post("/v1/rulesets/drafts", json={"source": source})
+    assert draft.status_code == 201, draft.text
+    published = api.post(f"/v1/rulesets/versions/{draft.json()['id']}/publish", json={})
+    assert published.status_code == 200, published.text
+
+
+def _held_bulk_order(api: Api, channel_order_id: str) -> dict[str, Any]:
+    _publish_shipped_validation(api)
+    api.seed(units=10)
+    body = order(channel_order_id, quantity=101)
+    body["lines"].append({"sku": "SHOE-42", "quantity": 1})
+    created = api.post("/v1/orders", role="channel", json=body).json()
+    assert (created["status"], [h["code"] for h in created["holds"]]) == (
+        "held",
+        ["BULK_QUANTITY"],
+    )
+    return created
+
+
+def test_a_held_order_changed_until_no_hold_applies_is_released_with_every_hold_closed(
+    api: Api,
+) -> None:
+    created = _held_bulk_order(api, "HM-1")
+    modify = f"/v1/orders/{created['id']}/modify"
+
+    both = api.post(modify, role="support", json={"quantities": {"1": 300}})
+    again = api.post(modify, role="support", json={"quantities": {"1": 301}})
+    removed = api.post(modify, role="support", json={"remove_lines": ["1"]})
+
+    assert both.status_code == again.status_code == removed.status_code == 200, removed.text
+    assert [(h["code"], h["released_at"]) for h in again.json()["holds"]] == [
+        ("BULK_QUANTITY", None),
+        ("FRAUD_REVIEW", None),
+    ]
+    done = removed.json()
+    assert done["status"] == "released"
+    assert [h["code"] for h in done["holds"]] == ["BULK_QUANTITY", "FRAUD_REVIEW"]
+    assert all(h["released_at"] is not None for h in done["holds"])
+    assert {h["released_by"] for h in done["holds"]} == {NO_LONGER_APPLIES}
+
+
+def test_an_empty_modification_is_refused_as_nothing_to_change_and_keeps_the_order_held(
+    api: Api,
+) -> None:
+    created = _held_bulk_order(api, "HM-2")
+
+    response = api.post(f"/v1/orders/{created['id']}/modify", role="support", json={})
+
+    assert response.status_code == 422, response.text
+    assert "nothing to change" in response.json()["detail"]
+    after = api.get(f"/v1/orders/{created['id']}").json()
+    assert (after["status"], len(after["holds"])) == ("held", 1)
+
+
+def test_a_line_both_removed_and_given_a_new_quantity_is_refused_naming_the_line(
+    api: Api,
+) -> None:
+    created = _held_bulk_order(api, "HM-3")
+
+    response = api.post(
+        f"/v1/orders/{created['id']}/modify",
+        role="support",
+        json={"quantities": {"1": 2}, "remove_lines": ["1"]},
+    )
+
+    assert response.status_code == 422, response.text
+    assert "line '1'" in response.json()["detail"]
+    assert "cannot be both removed" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("quantity", [0, 100_001, 2**31, 2**63 - 1, 2**63])
+def test_a_new_quantity_outside_1_to_100000_is_refused_at_its_path_as_for_a_new_line(
+    api: Api, quantity: int
+) -> None:
+    api.seed(units=0)
+    created = api.post("/v1/orders", role="channel", json=order("HM-Q", quantity=2)).json()
+    assert created["status"] == "backordered"
+
+    response = api.post(
+        f"/v1/orders/{created['id']}/modify", role="support", json={"quantities": {"1": quantity}}
+    )
+
+    assert response.status_code == 422, response.text
+    assert [e["path"] for e in response.json()["errors"]] == ["$.quantities.1"]

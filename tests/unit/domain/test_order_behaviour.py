@@ -8,7 +8,7 @@ import pytest
 
 from engine.domain import events
 from engine.domain.errors import DomainError, IllegalTransition, InvalidQuantity
-from engine.domain.orders import LineStatus, OrderLine, OrderStatus
+from engine.domain.orders import NO_LONGER_APPLIES, LineStatus, OrderLine, OrderStatus
 from tests.support.builders import a_plain_order, an_address, an_order, at
 
 S = OrderStatus
@@ -36,6 +36,34 @@ def test_releasing_holds_clears_them_all_and_sends_the_order_back_to_the_start()
     assert order.status is S.RECEIVED
     assert order.active_holds == []
     assert {(h.released_by, h.released_at) for h in order.holds} == {("sam", at(3))}
+
+
+def test_holding_again_for_a_code_still_open_keeps_one_hold_with_the_new_message() -> None:
+    order = a_plain_order(1)
+    order.hold("fraud", "total 6000", at(1))
+    order.modify(quantities={"L1": 3})
+
+    order.hold("fraud", "total 9000", at(2))
+
+    assert order.status is S.HELD
+    assert [(h.code, h.message, h.placed_at) for h in order.holds] == [
+        ("fraud", "total 9000", at(1))
+    ]
+
+
+def test_holds_a_new_decision_does_not_place_are_released_saying_why_but_not_waived() -> None:
+    order = a_plain_order(1)
+    order.hold("fraud", "", at(1))
+    order.holds.append(type(order.holds[0])(code="bulk", placed_at=at(1)))
+
+    released = order.release_holds_not_placed({"bulk"}, at(2))
+
+    assert [h.code for h in released] == ["fraud"]
+    assert [(h.code, h.released_at, h.released_by) for h in order.holds] == [
+        ("fraud", at(2), NO_LONGER_APPLIES),
+        ("bulk", None, ""),
+    ]
+    assert not order.holds[0].waived
 
 
 def test_holds_cannot_be_released_on_an_order_that_is_not_held() -> None:
@@ -131,6 +159,22 @@ def test_removing_every_line_is_refused_with_advice_to_cancel() -> None:
 def test_a_modified_quantity_must_be_positive(quantity: int) -> None:
     with pytest.raises(InvalidQuantity, match="L1"):
         an_order(status=S.VALIDATED).modify(quantities={"L1": quantity})
+
+
+def test_a_modification_that_changes_nothing_is_refused() -> None:
+    order = an_order(status=S.HELD)
+
+    with pytest.raises(DomainError, match="nothing to change"):
+        order.modify(quantities={}, remove_lines=[])
+    assert order.status is S.HELD
+
+
+def test_a_line_cannot_be_both_removed_and_given_a_new_quantity() -> None:
+    order = an_order(status=S.VALIDATED)
+
+    with pytest.raises(DomainError, match=r"line 'L1' .* cannot be both removed"):
+        order.modify(quantities={"L1": 5, "L2": 1}, remove_lines=["L1"])
+    assert [(line.id, line.quantity) for line in order.lines] == [("L1", 2), ("L2", 1)]
 
 
 def test_modifying_an_unknown_line_names_it() -> None:
