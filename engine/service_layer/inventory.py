@@ -42,14 +42,18 @@ def _adjusted(uow: UnitOfWork, stock: Stock, delta: int, reason: str) -> None:
     )
 
 
+def _product(uow: UnitOfWork, sku: str) -> None:
+    if uow.products.get(sku) is None:
+        raise NotFound("product", sku)
+
+
 def adjust_stock(cmd: commands.AdjustStock, uow: UnitOfWork) -> int:
     """A count correction (either sign); returns the new on-hand quantity."""
     if cmd.delta == 0:
         raise InvalidQuantity(f"adjustment of {cmd.sku} at {cmd.location_code} must not be 0")
     with uow:
         _location(uow, cmd.location_code)
-        if uow.products.get(cmd.sku) is None:
-            raise NotFound("product", cmd.sku)
+        _product(uow, cmd.sku)
         stock = uow.stock.adjust(cmd.sku, cmd.location_code, cmd.delta)
         _adjusted(uow, stock, cmd.delta, cmd.reason)
         uow.commit()
@@ -62,8 +66,7 @@ def receive_stock(cmd: commands.ReceiveStock, uow: UnitOfWork) -> int:
         raise InvalidQuantity(f"received quantity must be positive, got {cmd.quantity}")
     with uow:
         _location(uow, cmd.location_code)
-        if uow.products.get(cmd.sku) is None:
-            raise NotFound("product", cmd.sku)
+        _product(uow, cmd.sku)
         if cmd.reference:
             supply = uow.inbound.get(cmd.reference)
             if supply is not None and not supply.received:
@@ -83,6 +86,7 @@ def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> str:
     with uow:
         _location(uow, cmd.from_location)
         _location(uow, cmd.to_location)
+        _product(uow, cmd.sku)  # else "only 0 of it available", as if it were merely out
         source = uow.stock.get((cmd.sku, cmd.from_location))
         free = source.available if source else 0
         if cmd.quantity > free:

@@ -66,6 +66,23 @@ def test_a_transfer_leaves_the_source_at_once(api: Api) -> None:
     assert moved.json()["on_hand"] == 6
 
 
+def test_a_transfer_of_a_sku_nobody_sells_is_a_404_not_a_stock_shortage(api: Api) -> None:
+    api.seed(units=10, location="DAL-01")
+    api.seed(units=0, location="RNO-02")
+    response = api.post(
+        "/v1/inventory/transfers",
+        json={
+            "sku": "NOPE-1",
+            "from_location": "DAL-01",
+            "to_location": "RNO-02",
+            "quantity": 1,
+            "expected_on": "2026-12-01",
+        },
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == "product 'NOPE-1' does not exist"
+
+
 def test_receiving_stock_for_an_unknown_location_names_it(api: Api) -> None:
     api.seed(units=0)
     response = api.post(
