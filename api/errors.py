@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.schemas.patterns import IN_WORDS
 from engine.domain.errors import (
@@ -330,6 +331,34 @@ async def _on_simulation(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, str(exc), code=code, instance=request.url.path)
 
 
+class _AnswerUnexpected:
+    """Answer an unhandled exception with the 500 problem here, inside the app, and not
+    raise it on: Starlette's outermost error middleware re-raises after answering, and
+    uvicorn then drops the connection, so a client's next request on it failed too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started:  # half an answer sent: only dropping the connection says so
+                raise
+            response = await _on_unexpected(Request(scope), error)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DomainError, _on_domain)
@@ -338,3 +367,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(_AnswerUnexpected)

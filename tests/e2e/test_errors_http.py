@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http.client import HTTPConnection
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.schemas.patterns import IN_WORDS
 from tests.e2e.conftest import Api, order
+from tests.e2e.live import serve
 
 PROBLEM = "application/problem+json"
 
@@ -189,3 +192,19 @@ def test_a_500_promises_a_safe_retry_only_to_a_read_or_a_write_sent_with_a_key(
     assert keyed["detail"].endswith("Retrying with the same Idempotency-Key is safe.")
     unkeyed = api.client.post("/v1/test-broken").json()
     assert unkeyed["detail"].endswith(f"reference {unkeyed['reference']}.")
+
+
+def test_a_500_keeps_the_connection_open_for_the_clients_next_request(app: FastAPI) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/test-broken", broken)
+    with serve(app) as base:
+        connection = HTTPConnection(base.removeprefix("http://"), timeout=10)
+        connection.request("GET", "/v1/test-broken")
+        failed = connection.getresponse()
+        assert (failed.status, failed.getheader("connection")) == (500, None)
+        failed.read()
+        connection.request("GET", "/health")  # on the same socket: it must still be open
+        assert connection.getresponse().status == 200
+        connection.close()
