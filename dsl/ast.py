@@ -332,12 +332,75 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(list(current.children())))
 
 
+# Operators that chain: `a or b or c`, `a + b - c`, `a * b / c`. The parser folds a chain into a
+# left-leaning tree of `Binary` nodes, one per operator, so its left spine grows with its length.
+CHAIN_GROUPS = {
+    "or": "or",
+    "and": "and",
+    "+": "sum",
+    "-": "sum",
+    "*": "product",
+    "/": "product",
+    "%": "product",
+}
+
+
+def continues_chain(node: Binary) -> bool:
+    """Whether `node`'s left operand is the previous link of the same chain (`a or b` in
+    `a or b or c`)."""
+    left = node.left
+    return (
+        isinstance(left, Binary)
+        and node.op in CHAIN_GROUPS
+        and CHAIN_GROUPS.get(left.op) == CHAIN_GROUPS[node.op]
+    )
+
+
+def left_spine(node: Binary) -> tuple[Expr, list[Binary]]:
+    """The operand at the bottom left of nested binary operators and the operators above it,
+    innermost first, which is evaluation order: `a or b or c` gives `a` and [`a or b`, `... or c`].
+
+    Passes walk this list in a loop instead of recursing into `left`, so a chain of thousands of
+    conditions costs no stack.
+    """
+    links: list[Binary] = []
+    current: Expr = node
+    while isinstance(current, Binary):
+        links.append(current)
+        current = current.left
+    links.reverse()
+    return current, links
+
+
+def conjuncts(node: Expr) -> list[Expr]:
+    """The tests joined by `and` in `node` (itself if it is no `and`), in source order."""
+    found: list[Expr] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Binary) and current.op == "and":
+            stack.append(current.right)
+            stack.append(current.left)
+        else:
+            found.append(current)
+    return found
+
+
 def depth(node: Node) -> int:
-    """Nesting depth, computed without recursion (the parser rejects absurd depths with it)."""
+    """Nesting depth, computed without recursion (the parser rejects absurd depths with it).
+
+    A chain of one operator group (`or`, `and`, `+ -`, `* / %`) is one level however long: every
+    pass loops over a chain rather than recursing along it, so only real nesting (parentheses on
+    the right, `not`, calls, quantifiers) costs stack.
+    """
     best = 0
     stack: list[tuple[Node, int]] = [(node, 1)]
     while stack:
         current, level = stack.pop()
         best = max(best, level)
-        stack.extend((child, level + 1) for child in current.children())
+        if isinstance(current, Binary) and continues_chain(current):
+            stack.append((current.left, level))
+            stack.append((current.right, level + 1))
+        else:
+            stack.extend((child, level + 1) for child in current.children())
     return best

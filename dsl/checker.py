@@ -529,9 +529,14 @@ class _Checker:
         return operand
 
     def x_binary(self, node: ast.Binary, scope: Scope) -> Type:
-        left = self.expr(node.left, scope)
-        right = self.expr(node.right, scope)
-        return typing_rules.binary(self.rep, node, left, right)
+        # A loop along the left operands, not recursion: a chain may join thousands of tests.
+        first, links = ast.left_spine(node)
+        left = self.expr(first, scope)
+        for link in links:
+            right = self.expr(link.right, scope)
+            left = typing_rules.binary(self.rep, link, left, right)
+            self.program.types[link] = left
+        return left
 
     def x_matches(self, node: ast.Matches, scope: Scope) -> Type:
         subject = self.expr(node.subject, scope)

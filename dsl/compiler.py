@@ -35,6 +35,9 @@ MIN_BUCKETED = 16  # below this many rules a dispatch costs more than it saves
 MAX_INDEX_DEPTH = 4
 MAX_IN_VALUES = 64
 INLINE_BUCKETS = 3  # up to this many buckets an if/elif chain beats a dict lookup
+# Longest arithmetic chain written as Python's own `a + b - c`: Python nests such an expression
+# one level per operator, and its compiler gives up a few thousand levels down.
+FLAT_CHAIN = 8
 
 
 class _Dispatch(dict[Any, Any]):
@@ -173,9 +176,48 @@ class _Codegen:
                 "*": "_mul", "/": "_div", "%": "_mod", "starts with": "_starts",
                 "ends with": "_ends", "contains": "_contains"}
 
+    _PLAIN = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
     def g_binary(self, node: ast.Binary) -> str:
+        # A loop along the left operands, one chain (`a or b or c`, `a + b - c`) at a time:
+        # recursing would overflow on thousands of tests, and so would nested generated code
+        # (Python refuses 200 nested parentheses and deep expressions).
+        first, links = ast.left_spine(node)
+        code = self.expr(first)
+        start = 0
+        while start < len(links):
+            end = start + 1
+            while end < len(links) and ast.continues_chain(links[end]):
+                end += 1
+            code = self._chain(code, links[start:end])
+            start = end
+        return code
+
+    def _chain(self, left: str, links: list[ast.Binary]) -> str:
+        """Code for `left` followed by links of one operator group, generated flat."""
+        op = links[0].op
+        rights = [self.expr(link.right) for link in links]
+        if op in ("and", "or"):  # `(a or b) or c` is `a or b or c`, value and short-circuit
+            return "(" + f" {op} ".join([left, *rights]) + ")"
+        if len(links) == 1:
+            return self._link(left, links[0], rights[0])
+        plain = [self._plain(link) for link in links]
+        if all(plain) and len(links) <= FLAT_CHAIN:
+            # Python's + - * are left-associative like ours: `(a + b - c)` is `((a + b) - c)`.
+            return "(" + left + "".join(f" {link.op} {right}"
+                                        for link, right in zip(links, rights, strict=True)) + ")"
+        # A long chain: one call folding the operands left to right, with the same operation
+        # per link as the short form (the plain operator or the null-safe helper).
+        operations = tuple(self._PLAIN[link.op] if is_plain else runtime.BUILTINS[
+            self._HELPERS[link.op]] for link, is_plain in zip(links, plain, strict=True))
+        return f"_fold({self.pool(operations, 'ops')}, ({left}, {', '.join(rights)}))"
+
+    def _plain(self, node: ast.Binary) -> bool:
+        """Whether arithmetic may use Python's operator: the checker proved a value."""
+        return node.op in self._PLAIN and not self.program.types[node].optional
+
+    def _link(self, left: str, node: ast.Binary, right: str) -> str:
         op = node.op
-        left, right = self.expr(node.left), self.expr(node.right)
         if op in ("and", "or", "==", "!="):
             return f"({left} {op} {right})"
         if op in ("in", "not in"):
@@ -187,7 +229,7 @@ class _Codegen:
         either_optional = self.optional(node.left) or self.optional(node.right)
         if op in ("<", "<=", ">", ">=") and not either_optional:
             return f"({left} {op} {right})"
-        if op in ("+", "-", "*") and not self.program.types[node].optional:
+        if self._plain(node):
             return f"({left} {op} {right})"
         return f"{self._HELPERS[op]}({left}, {right})"
 
@@ -303,7 +345,7 @@ class CompiledRunner:
             if not rule.enabled:
                 continue
             uses_windows = uses_windows or rule in self.program.windows
-            entries.append(_Entry(index, _conjuncts(rule.condition), self._guard(rule)))
+            entries.append(_Entry(index, ast.conjuncts(rule.condition), self._guard(rule)))
         # Window counters have side effects, so their rules run strictly in order, unindexed.
         tree = _Leaf(entries) if uses_windows else self._index(entries, 0, set())
         lines.append("def _run(f, now, W):")
@@ -473,12 +515,6 @@ class CompiledRunner:
             values = sorted(members, key=repr)
         return _path_key(path), path, values
 
-
-
-def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
-    if isinstance(node, ast.Binary) and node.op == "and":
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
 
 
 def _path_key(node: ast.Expr) -> str:

@@ -145,9 +145,13 @@ def _rule(rule: ast.Rule) -> str:
 
 
 def _chain(node: ast.Expr, op: str) -> list[ast.Expr]:
-    if isinstance(node, ast.Binary) and node.op == op:
-        return [*_chain(node.left, op), node.right]
-    return [node]
+    """The operands of a chain of `op` (`a`, `b`, `c` of `a or b or c`), left to right."""
+    operands = []
+    while isinstance(node, ast.Binary) and node.op == op:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    return operands[::-1]
 
 
 def _action(action: ast.ActionNode) -> str:
@@ -232,10 +236,7 @@ def _print(node: ast.Expr) -> tuple[str, int]:
             return f"not {expr(node.operand, 3)}", 3
         return f"-{expr(node.operand, 7)}", 7
     if isinstance(node, ast.Binary):
-        level = _PRECEDENCE[node.op]
-        if level == 4:  # comparisons do not chain: both sides are sums
-            return f"{expr(node.left, 5)} {node.op} {expr(node.right, 5)}", 4
-        return f"{expr(node.left, level)} {node.op} {expr(node.right, level + 1)}", level
+        return _binary(node)
     if isinstance(node, ast.Matches):
         return f"{expr(node.subject, 5)} matches {_quote(node.pattern)}", 4
     if isinstance(node, ast.Presence):
@@ -253,3 +254,23 @@ def _print(node: ast.Expr) -> tuple[str, int]:
     value = f" {expr(node.value)}" if node.value is not None else ""
     by = f" by {expr(node.by, _ATOM)}" if node.by is not None else ""
     return f"{node.op}{value} within {expr(node.within, 5)}{by}", 0
+
+
+def _binary(node: ast.Binary) -> tuple[str, int]:
+    """Print binary operators one chain at a time, looping along the left operands: a condition
+    may join thousands of tests, too many to recurse through."""
+    first, links = ast.left_spine(node)
+    text, precedence = _print(first)
+    start = 0
+    while start < len(links):
+        end = start + 1
+        while end < len(links) and ast.continues_chain(links[end]):
+            end += 1
+        level = _PRECEDENCE[links[start].op]
+        # Comparisons do not chain: both sides are sums.
+        left, right = (5, 5) if level == 4 else (level, level + 1)
+        parts = [text if precedence >= left else f"({text})"]
+        parts += [f" {link.op} {expr(link.right, right)}" for link in links[start:end]]
+        text, precedence = "".join(parts), level
+        start = end
+    return text, precedence

@@ -90,14 +90,21 @@ class Evaluator:
         return (not value) if node.op == "not" else runtime.neg(value)
 
     def e_binary(self, node: ast.Binary, env: Env) -> Any:
+        # A loop along the left operands, not recursion: a chain may join thousands of tests.
         # `and`/`or` short-circuit and return an operand, exactly like Python's.
-        if node.op == "and":
-            left = self.ev(node.left, env)
-            return self.ev(node.right, env) if left else left
-        if node.op == "or":
-            left = self.ev(node.left, env)
-            return left if left else self.ev(node.right, env)
-        return _COMPARE[node.op](self.ev(node.left, env), self.ev(node.right, env))
+        first, links = ast.left_spine(node)
+        value = self.ev(first, env)
+        for link in links:
+            op = link.op
+            if op == "and":
+                if value:
+                    value = self.ev(link.right, env)
+            elif op == "or":
+                if not value:
+                    value = self.ev(link.right, env)
+            else:
+                value = _COMPARE[op](value, self.ev(link.right, env))
+        return value
 
     def e_matches(self, node: ast.Matches, env: Env) -> Any:
         return runtime.matches(self.program.regexes[node], self.ev(node.subject, env))

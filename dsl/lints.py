@@ -39,7 +39,7 @@ def duplicate_names(program: Program, reporter: Reporter) -> None:
 
 def never_matches(program: Program, reporter: Reporter) -> None:
     for rule in program.tree.rules:
-        reason = _contradiction(program, _conjuncts(rule.condition))
+        reason = _contradiction(program, ast.conjuncts(rule.condition))
         if reason:
             reporter.add("W602", f"this rule can never match: {reason}", rule.condition.line,
                          rule.condition.column, severity=WARNING)
@@ -53,7 +53,7 @@ def shadowed(program: Program, reporter: Reporter) -> None:
         if not rule.enabled:
             continue
         for before in earlier:
-            if _implies(program, _conjuncts(rule.condition), _conjuncts(before.condition)):
+            if _implies(program, ast.conjuncts(rule.condition), ast.conjuncts(before.condition)):
                 reporter.add("W606", f"this rule never wins: \"{before.name}\" (line "
                              f"{before.line}) comes first and matches whenever this one does",
                              rule.line, rule.column, severity=WARNING,
@@ -68,21 +68,29 @@ PASSES: tuple[Callable[[Program, Reporter], None], ...] = (duplicate_names, neve
 
 
 # ------------------------------------------------------------------------------ reasoning
-def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
-    if isinstance(node, ast.Binary) and node.op == "and":
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
+_POSITIONS = ("line", "column", "name_line", "name_column")
 
 
-def _shape(node: Any) -> Any:
-    """A structural key for an expression, positions left out."""
-    if isinstance(node, ast.Node):
-        return (type(node).__name__, *(
-            _shape(getattr(node, f.name)) for f in dataclasses.fields(node)
-            if f.name not in ("line", "column", "name_line", "name_column")))
-    if isinstance(node, list):
-        return tuple(_shape(n) for n in node)
-    return repr(node)
+def _shape(node: ast.Expr) -> tuple[str, ...]:
+    """A structural key for an expression, positions left out.
+
+    Flat (the nodes in prefix order, lists with their length) and built without recursion, so a
+    condition of thousands of tests is hashed and compared without deep recursion.
+    """
+    shape: list[str] = []
+    pending: list[Any] = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ast.Node):
+            shape.append(type(item).__name__)
+            pending.extend(reversed([getattr(item, f.name) for f in dataclasses.fields(item)
+                                     if f.name not in _POSITIONS]))
+        elif isinstance(item, list):
+            shape.append(f"[{len(item)}]")
+            pending.extend(reversed(item))
+        else:
+            shape.append(repr(item))
+    return tuple(shape)
 
 
 def _path(node: ast.Expr) -> str | None:

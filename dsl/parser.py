@@ -544,7 +544,8 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
 
 
 def _limit_depth(tree: ast.Ruleset, reporter: Reporter, counts: list[int] | None) -> None:
-    """Drop declarations nested beyond MAX_DEPTH: later stages recurse over expressions.
+    """Drop declarations nested beyond MAX_DEPTH: later stages recurse over expressions (but
+    loop along a chain such as `a or b or c`, which `ast.depth` counts as one level).
 
     `counts` (tokens per declaration, from the lexer) spares measuring declarations too short
     to be that deep, which is nearly all of them.

@@ -253,6 +253,14 @@ def format_spec(kind: str, unit: str) -> str:
     return "plain"
 
 
+def fold(operations: Sequence[Callable[[Any, Any], Any]], operands: Sequence[Any]) -> Any:
+    """`a op b op c ...` left to right: the compiled form of a long arithmetic chain."""
+    result = operands[0]
+    for index, operation in enumerate(operations, start=1):
+        result = operation(result, operands[index])
+    return result
+
+
 # The only names compiled rules can call. Keep it to pure functions of their arguments.
 BUILTINS: dict[str, Callable[..., Any]] = {
     "_lt": lt, "_le": le, "_gt": gt, "_ge": ge, "_add": add, "_sub": sub, "_mul": mul,
@@ -262,7 +270,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "_days": days, "_hours": hours, "_lower": lower, "_upper": upper, "_length": length,
     "_abs": absolute, "_round": round_half_up, "_sum": agg_sum, "_min": agg_min,
     "_max": agg_max, "_lookup": lookup, "_decide": decide, "_window": window, "_fmt": fmt,
-    "_any": any, "_all": all, "_count": sum,
+    "_any": any, "_all": all, "_count": sum, "_fold": fold,
 }
 
 FUNCTION_IMPLS: dict[str, Callable[..., Any]] = {
