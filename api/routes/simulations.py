@@ -22,8 +22,9 @@ from api.deps import CanReadRulesets, CanWriteRulesets, Services, Uow
 from api.schemas.common import problem_responses
 from api.schemas.patterns import JOB_ID, VARIANT
 from api.schemas.simulations import DatasetOut, JobOut, SimulationIn
-from engine.domain.errors import DomainError, NotFound
-from engine.rules.registry import shipped_versions
+from engine.domain.errors import Conflict, DomainError, NotFound
+from engine.domain.operations import RulesetVersion
+from engine.rules.registry import RulesetCompileError, compile_source, shipped_versions
 from engine.service_layer import audit
 from engine.simulation.errors import SimulationError
 from engine.simulation.jobs import JobNotFound, SimulationJobs, SimulationRequest
@@ -76,6 +77,18 @@ def list_datasets(_: CanReadRulesets, services: Services) -> list[DatasetOut]:
     return out
 
 
+def _check_compiles(version: RulesetVersion) -> None:
+    """Refuse a draft that does not compile now, naming it: accepted, the job would fail a
+    moment later with a message that cannot say which version it was."""
+    try:
+        compile_source(version.source, version.name, version.version)
+    except RulesetCompileError as error:
+        raise RulesetCompileError(
+            f"draft {version.id} ({error.message.removeprefix('ruleset ')}); "
+            f"POST /v1/rulesets/versions/{version.id}/validate lists every error"
+        ) from None
+
+
 @router.post("", response_model=JobOut, status_code=202, responses=problem_responses(404))
 def start(
     body: SimulationIn, who: CanWriteRulesets, uow: Uow, services: Services, request: Request
@@ -92,6 +105,7 @@ def start(
             version = uow.rulesets.get(version_id)
             if version is None:
                 raise NotFound("ruleset version", version_id)
+            _check_compiles(version)
             drafts.append(version)
     # Rulesets never published in this database run as shipped, like the engine runs them.
     baseline = {v.name: v.source for v in shipped_versions()} | live
@@ -134,7 +148,8 @@ def _result_dir(request: Request, services: Services, job_id: str) -> Path:
     jobs = _jobs(request, services)
     job = _get(jobs, job_id)
     if job.status != "succeeded" or not job.result_path:
-        raise DomainError(f"simulation {job_id} is {job.status}, not finished")
+        # The job's state, not the request, is what is wrong: ask again once it has succeeded.
+        raise Conflict(f"simulation {job_id} is {job.status}, not finished with results")
     return Path(job.result_path)
 
 
@@ -142,7 +157,7 @@ def _read(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@router.get("/{job_id}/result", responses=problem_responses(404))
+@router.get("/{job_id}/result", responses=problem_responses(404, 409))
 def result(
     job_id: JobPath, _: CanReadRulesets, services: Services, request: Request
 ) -> dict[str, Any]:
@@ -163,7 +178,7 @@ def result(
     }
 
 
-@router.get("/{job_id}/changed", responses=problem_responses(404))
+@router.get("/{job_id}/changed", responses=problem_responses(404, 409))
 def changed_orders(
     job_id: JobPath,
     _: CanReadRulesets,
@@ -187,7 +202,7 @@ def changed_orders(
     return rows
 
 
-@router.get("/{job_id}/orders/{order_id}", responses=problem_responses(404))
+@router.get("/{job_id}/orders/{order_id}", responses=problem_responses(404, 409))
 def order_decisions(
     job_id: JobPath,
     order_id: Annotated[str, PathParam(min_length=1, max_length=200)],

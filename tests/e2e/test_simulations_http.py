@@ -80,6 +80,39 @@ def test_an_unknown_data_set_or_job_is_named_in_the_problem(api: Api) -> None:
     assert "abcdef012345" in unknown.json()["detail"]
 
 
+def test_a_draft_that_does_not_compile_is_refused_at_the_start_naming_it(api: Api) -> None:
+    generate_dataset(
+        GeneratorSpec(orders=10, locations=3, skus=10, customers=5, days=2),
+        datasets_dir(Path(api.container.settings.data_dir)) / "small",
+    )
+    broken = STRICT_VALIDATION.replace("order.total > 50 USD", "order.totl > 50 USD")
+    draft = api.post("/v1/rulesets/drafts", role="analyst", json={"source": broken}).json()
+    started = api.post(
+        "/v1/simulations", role="analyst", json={"dataset": "small", "drafts": [draft["id"]]}
+    )
+    assert started.status_code == 422, started.text
+    detail = started.json()["detail"]
+    assert detail.startswith(f"draft {draft['id']} (order_validation v{draft['version']} does")
+    assert "totl" in detail and "/validate lists every error" in detail
+    assert api.get("/v1/simulations", role="analyst").json() == []
+
+
+def test_the_results_of_a_job_that_failed_are_a_409_and_the_job_says_why(api: Api) -> None:
+    generate_dataset(
+        GeneratorSpec(orders=10, locations=3, skus=10, customers=5, days=2),
+        datasets_dir(Path(api.container.settings.data_dir)) / "small",
+    )
+    future = {"dataset": "small", "workers": 0, "date_from": "2099-01-01"}
+    job = _wait(api, api.post("/v1/simulations", role="analyst", json=future).json()["id"])
+    assert job["status"] == "failed"
+    assert job["error"].startswith("no order of data set 'small' was created from 2099-01-01")
+    results = api.get(f"/v1/simulations/{job['id']}/result", role="analyst")
+    assert results.status_code == 409, results.text
+    assert results.json()["detail"] == (
+        f"simulation {job['id']} is failed, not finished with results"
+    )
+
+
 def test_a_date_range_replays_only_the_orders_created_on_those_days(api: Api) -> None:
     data_dir = Path(api.container.settings.data_dir)
     spec = GeneratorSpec(orders=60, locations=4, skus=20, customers=20, days=5)
