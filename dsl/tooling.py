@@ -9,7 +9,9 @@ The language core imports only the standard library and Lark; reading YAML scena
 one job that needs PyYAML (a dependency of Ordo), so it is imported here, when a scenario file is
 actually loaded. `read_yaml` is also how the engine and the CLI read their other hand-edited YAML
 (pipeline scenarios, rate cards, import mappings, settings files), so every such file reports
-its mistakes the same way.
+its mistakes the same way; `parse_yaml` is the same reader for text that is not a file (the
+scenarios sent to the API). Both refuse a document whose aliases would multiply it (a "billion
+laughs") before any Python object is built.
 """
 
 from __future__ import annotations
@@ -26,16 +28,22 @@ from dsl.scenarios import ScenarioError, ScenarioResult, ScenarioRunner
 from dsl.schema import Schema
 
 __all__ = [
+    "YamlProblem",
     "check_files",
     "format_files",
     "format_source",
     "load_scenario_file",
+    "load_yaml_text",
+    "parse_yaml",
     "read_text",
     "read_yaml",
     "run_scenario_files",
 ]
 
 OK, PROBLEMS, UNREADABLE = 0, 1, 2
+# Values YAML aliases may add to a document (see `parse_yaml`): ample for hand-written anchors.
+MAX_ALIASED_VALUES = 100_000
+_CAP = 1 << 62
 
 
 def _read(path: Path) -> tuple[str | None, str]:
@@ -77,18 +85,91 @@ def read_yaml(
     mapping, a settings file) naming the file and what is wrong with it: why it cannot be
     read, or the line and column where it stops being YAML. `label` names the file in the
     message where its path alone would not say what it is for (`ORDO_SETTINGS_FILE path`)."""
+    name = label or str(path)
+    return load_yaml_text(read_text(path, error, label=label), error, name)
+
+
+def load_yaml_text(text: str, error: Callable[[str], Exception], name: str) -> Any:
+    """`text` read as YAML, or `error` saying why not, prefixed with `name` (a file's path):
+    `name:3:1: not valid YAML (...)`, `name: nested too deeply to be read`, or `name:
+    expands to more than 100,000 values through YAML aliases (&anchor/*alias)`."""
+    try:
+        return parse_yaml(text)
+    except YamlProblem as problem:
+        where = f"{name}:{problem.line}:{problem.column}" if problem.line else name
+        raise error(f"{where}: {problem.reason}") from None
+
+
+class YamlProblem(ValueError):
+    """Why a YAML text cannot be read: `kind` is "syntax" (then `reason` quotes the parser,
+    and `line` and `column`, 1-based, say where when it knows), "depth" or "aliases"."""
+
+    def __init__(self, kind: str, reason: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(reason)
+        self.kind, self.reason, self.line, self.column = kind, reason, line, column
+
+
+def parse_yaml(text: str, max_aliased: int = MAX_ALIASED_VALUES) -> Any:
+    """`text` read as YAML (one document, safe types only), or YamlProblem.
+
+    Aliases are checked before any Python object is built: PyYAML shares an aliased node, but
+    whoever then prints, copies or serialises the value walks every repetition, so nine
+    anchors of nine aliases each (381 bytes) become 387 million strings. A document whose
+    aliases add more than `max_aliased` values to what is written is refused; anchors used as
+    they are meant to be (`<<: *defaults`, one order shared by a few scenarios) add a few.
+    """
     import yaml  # see the module docstring: only tooling reads YAML
 
-    name = label or str(path)
-    text = read_text(path, error, label=label)
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None and _aliased_values(node, max_aliased) > max_aliased:
+            raise YamlProblem(
+                "aliases",
+                f"expands to more than {max_aliased:,} values through YAML aliases "
+                "(&anchor/*alias)",
+            )
+        return None if node is None else loader.construct_document(node)
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise error(f"{where}: not valid YAML ({getattr(problem, 'problem', problem)})") from None
+        reason = f"not valid YAML ({getattr(problem, 'problem', problem)})"
+        if mark is None:
+            raise YamlProblem("syntax", reason) from None
+        raise YamlProblem("syntax", reason, mark.line + 1, mark.column + 1) from None
     except RecursionError:  # the YAML parser recurses once per nested list or mapping
-        raise error(f"{name}: nested too deeply to be read") from None
+        raise YamlProblem("depth", "nested too deeply to be read") from None
+    finally:
+        loader.dispose()
+
+
+def _aliased_values(root: Any, limit: int) -> int:
+    """How many values aliases add to the document under `root`: its size with every alias
+    written out, less its size as written. Linear in the document: each node is sized once
+    (memoised by identity; an alias is the same node object as its anchor). An alias inside
+    its own anchor would repeat without end, and counts as over `limit`."""
+    sizes: dict[int, int] = {}
+    open_nodes: dict[int, list[Any]] = {}  # on the path from the root, with their children
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        key = id(node)
+        if key in open_nodes:  # the second visit, after its children: size it
+            children = open_nodes.pop(key)
+            # Capped, so a document of many doublings adds small numbers, not huge ones.
+            sizes[key] = min(1 + sum(sizes[id(child)] for child in children), _CAP)
+        elif key in sizes:
+            continue
+        elif node.id == "scalar":
+            sizes[key] = 1
+        else:
+            value = node.value
+            children = [part for pair in value for part in pair] if node.id == "mapping" else value
+            open_nodes[key] = children
+            if any(id(child) in open_nodes for child in children):
+                return limit + 1
+            stack.append(node)
+            stack.extend(children)
+    return sizes[id(root)] - len(sizes)
 
 
 def check_files(paths: Sequence[str | Path], schema: Schema) -> tuple[str, int]:

@@ -34,6 +34,11 @@ _HEADER = re.compile(
 _RULE = re.compile(r'^\s*rule\s+"(?P<name>[^"\n]+)"', re.M)
 _BLOCK_END = re.compile(r"^\s*(rule\s+\"|const\s|table\s)", re.M)
 MAX_SOURCE = 200_000
+# What one request may run: each scenario builds its own world, and all of them run on the
+# request's thread (200 short scenarios take about 4 s, one of 1,000 orders 80 s).
+MAX_SCENARIOS = 200
+MAX_STEPS = 1_000
+MAX_SCENARIO_STEPS = 100
 log = logging.getLogger(__name__)
 
 
@@ -83,31 +88,48 @@ class InMemoryScenarioStore(ScenarioStore):
 def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
     """Run pipeline scenarios (the YAML of `engine.pipeline.scenarios`, world inline) with
     `source` in place of the same-named ruleset. Nothing is read from disk: a `world:` file or
-    a ruleset given as a file name is refused, so a request cannot make the server read files."""
+    a ruleset given as a file name is refused, so a request cannot make the server read files.
+    Each scenario must run and check something (see `check_scenarios`), or the publish gate
+    means nothing; a request runs at most MAX_SCENARIOS of them and MAX_STEPS steps."""
     if not scenarios or not scenarios.strip():
         return []
-    import yaml
-
+    from dsl.tooling import MAX_ALIASED_VALUES, YamlProblem, parse_yaml
     from engine.pipeline.scenarios import ScenarioError, check_scenarios, run_scenario
 
     try:
-        spec = yaml.safe_load(scenarios)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidRuleset(f"the scenarios are not valid YAML{where}") from None
-    except RecursionError:  # the YAML parser recurses once per nested list or mapping
-        raise InvalidRuleset("the scenarios are nested too deeply to be read") from None
+        spec = parse_yaml(scenarios)
+    except YamlProblem as problem:
+        raise InvalidRuleset(_unreadable(problem, MAX_ALIASED_VALUES)) from None
     if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
         raise InvalidRuleset("the scenarios must be a YAML mapping with a 'scenarios' list")
+    if "ruleset" in spec or any(isinstance(s, dict) and "given" in s for s in spec["scenarios"]):
+        raise InvalidRuleset(
+            "these are rule-level scenarios (`ruleset`, `given`, `expect: matched/actions`), "
+            "the format of `ordo rules test`; the API runs pipeline scenarios: locations, "
+            "products and stock, then scenarios that each place an `order` or run `steps`"
+        )
     if "world" in spec:
         raise InvalidRuleset("'world:' names a file; give locations, products and stock inline")
+    count = len(spec["scenarios"])
+    if not count:
+        raise InvalidRuleset(
+            "the 'scenarios' list is empty: give at least one scenario, or send none"
+        )
+    if count > MAX_SCENARIOS:
+        raise InvalidRuleset(
+            f"{count} scenarios were sent; the API runs at most {MAX_SCENARIOS} at a time"
+        )
     _, name = header_of(source)
+    # The file's rulesets and each scenario's own: a file name would be read from disk.
+    own = [s.get("rulesets") for s in spec["scenarios"] if isinstance(s, dict)]
+    for entries in [spec.get("rulesets"), *own]:
+        if entries is not None and not isinstance(entries, list):
+            raise InvalidRuleset("'rulesets' in scenarios must be a list of ruleset texts")
+        if any(_names_a_file(entry) for entry in entries or []):
+            raise InvalidRuleset("rulesets in scenarios must be given as text, not file names")
     others = []
     for entry in spec.get("rulesets") or []:
         text = str(entry)
-        if "\n" not in text.strip():
-            raise InvalidRuleset("rulesets in scenarios must be given as text, not file names")
         if header_of(text)[1] != name:
             others.append(text if text.endswith("\n") else text + "\n")
     spec["rulesets"] = [*others, source if source.endswith("\n") else source + "\n"]
@@ -115,6 +137,7 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         check_scenarios(spec["scenarios"])
     except ScenarioError as error:
         raise InvalidRuleset(error.message) from None
+    _check_steps(spec["scenarios"])
     results = []
     for index, scenario in enumerate(spec["scenarios"], start=1):
         try:
@@ -125,6 +148,45 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
             continue
         results.append(ScenarioResult(outcome.name, outcome.passed, "; ".join(outcome.failures)))
     return results
+
+
+def _check_steps(scenarios: Sequence[dict[str, Any]]) -> None:
+    """InvalidRuleset for more steps than a request may run (a scenario's `order` is one):
+    a scenario's steps slow down as its world fills with orders, so one long scenario costs
+    more than many short ones."""
+    counts = [len(s.get("steps") or []) + ("order" in s) for s in scenarios]
+    for number, (scenario, count) in enumerate(zip(scenarios, counts, strict=True), start=1):
+        if count > MAX_SCENARIO_STEPS:
+            label = f"scenario {number}" + (
+                f" ({scenario['name']})" if scenario.get("name") else ""
+            )
+            raise InvalidRuleset(
+                f"{label} has {count} steps; a scenario sent to the API has at most "
+                f"{MAX_SCENARIO_STEPS}"
+            )
+    if sum(counts) > MAX_STEPS:
+        raise InvalidRuleset(
+            f"the scenarios have {sum(counts)} steps in all; the API runs at most {MAX_STEPS} "
+            "at a time (a scenario's `order` is one step)"
+        )
+
+
+def _unreadable(problem: Any, max_aliased: int) -> str:
+    """What the API says of scenarios that cannot be read as YAML (a `dsl.tooling.YamlProblem`)."""
+    if problem.kind == "depth":
+        return "the scenarios are nested too deeply to be read"
+    if problem.kind == "aliases":
+        return (
+            f"the scenarios expand to more than {max_aliased:,} values through YAML aliases "
+            "(&anchor/*alias)"
+        )
+    where = f" at line {problem.line}, column {problem.column}" if problem.line else ""
+    return f"the scenarios are not valid YAML{where}"
+
+
+def _names_a_file(entry: Any) -> bool:
+    """A ruleset in scenarios written as a file name, which the scenario runner would read."""
+    return "\n" not in str(entry).strip()
 
 
 def header_of(source: str) -> tuple[str, str]:

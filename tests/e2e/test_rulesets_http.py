@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -273,3 +274,157 @@ def test_scenarios_nested_too_deeply_to_read_are_refused_not_a_server_error(api:
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == "the scenarios are nested too deeply to be read"
+
+
+def run(api: Api, scenarios: str, source: str = CHECKS.format(limit=100)) -> Any:
+    """POST .../test with these scenarios for a fresh draft of `source`."""
+    saved = draft(api, source)
+    return api.post(
+        f"/v1/rulesets/versions/{saved['id']}/test", role="analyst", json={"scenarios": scenarios}
+    )
+
+
+def billion_laughs() -> str:
+    """The prober's 381 bytes: nine anchors of nine aliases each, 9**9 strings in the name."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]")
+    return "\n".join(lines) + "\nscenarios:\n  - name: *i\n    steps: []\n"
+
+
+def test_scenarios_whose_aliases_expand_to_billions_are_refused_at_once(api: Api) -> None:
+    started = time.monotonic()
+    response = run(api, billion_laughs())
+    assert response.status_code == 422, response.text[:500]
+    assert response.json()["detail"] == (
+        "the scenarios expand to more than 100,000 values through YAML aliases (&anchor/*alias)"
+    )
+    assert time.monotonic() - started < 10
+
+
+def test_scenarios_sharing_an_order_through_an_anchor_still_run(api: Api) -> None:
+    shared = SCENARIOS.split("scenarios:")[0] + (
+        "order: &small {ship_to: '10001', lines: [{sku: SHOE-42, qty: 1}]}\n"
+        "expect: &passes {<<: {status: released}}\n"
+        "scenarios:\n"
+        "  - {name: One small order passes, order: *small, expect: *passes}\n"
+        "  - {name: So does the same again, order: *small, expect: *passes}\n"
+    )
+    response = run(api, shared)
+    assert response.status_code == 200, response.text
+    assert (response.json()["passed"], response.json()["failed"]) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("scenarios", "detail"),
+    [
+        (  # the prober's: no order, no steps, an expectation nothing checks
+            "scenarios:\n  - name: this must fail\n"
+            "    expect: {status: no_such_status, bogus_key: 1}\n  - {}\n",
+            "scenario 1 (this must fail) has nothing to run: give it an `order` (and what to "
+            "`expect` of it) or a list of `steps`",
+        ),
+        ("scenarios:\n  - {}\n", "scenario 1 has nothing to run"),
+        ("scenarios:\n  - {name: no steps, steps: []}\n", "scenario 1 (no steps) has nothing"),
+        (
+            "scenarios:\n  - name: unchecked\n    order: {lines: [{sku: SHOE-42}]}\n",
+            "scenario 1 (unchecked) checks nothing: give its `order`, or one of its `steps`, an "
+            "`expect`",
+        ),
+        (
+            "scenarios:\n  - name: typo\n    order: {lines: [{sku: SHOE-42}]}\n"
+            "    expect: {status: released, bogus_key: 1}\n",
+            "scenario 1 (typo): `expect` has no field 'bogus_key'",
+        ),
+        (
+            "scenarios:\n  - name: typo\n    order: {lines: [{sku: SHOE-42}]}\n"
+            "    expect: {status: relased}\n",
+            "scenario 1 (typo): `expect.status` 'relased' is not an order status (did you mean "
+            "`released`?)",
+        ),
+        (
+            "scenarios: []\n",
+            "the 'scenarios' list is empty: give at least one scenario, or send none",
+        ),
+    ],
+    ids=[
+        "the prober's",
+        "empty",
+        "no steps",
+        "no expect",
+        "unknown key",
+        "misspelt status",
+        "no scenarios",
+    ],
+)
+def test_scenarios_that_run_or_check_nothing_are_refused_instead_of_passing(
+    api: Api, scenarios: str, detail: str
+) -> None:
+    response = run(api, scenarios)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_a_draft_whose_scenarios_check_nothing_is_not_published(api: Api) -> None:
+    saved = draft(api, CHECKS.format(limit=100), "scenarios:\n  - {name: vacuous}\n")
+    refused = api.post(f"/v1/rulesets/versions/{saved['id']}/publish", role="analyst", json={})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"].startswith("scenario 1 (vacuous) has nothing to run")
+    versions = api.get("/v1/rulesets?name=order_checks", role="analyst").json()
+    assert [v["status"] for v in versions] == ["draft"]
+
+
+def test_rule_level_scenarios_are_refused_as_the_format_of_ordo_rules_test(api: Api) -> None:
+    shipped = Path(__file__).parents[2] / "rulesets" / "order_validation.scenarios.yaml"
+    source = (shipped.parent / "order_validation.ordo").read_text(encoding="utf-8")
+    response = run(api, shipped.read_text(encoding="utf-8"), source)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(
+        "these are rule-level scenarios (`ruleset`, `given`, `expect: matched/actions`), the "
+        "format of `ordo rules test`; the API runs pipeline scenarios"
+    )
+
+
+def test_a_scenarios_own_ruleset_given_as_a_file_name_is_refused_not_read(api: Api) -> None:
+    scenarios = SCENARIOS.replace(
+        "    expect: {status: released}\n",
+        "    expect: {status: released}\n    rulesets: [../../rulesets/routing.ordo]\n",
+    )
+    response = run(api, scenarios)
+    assert response.status_code == 422, response.text
+    assert (
+        response.json()["detail"] == "rulesets in scenarios must be given as text, not file names"
+    )
+
+
+ONE = "  - {name: S, order: {lines: [{sku: SHOE-42}]}, expect: {status: released}}\n"
+STEP = "      - {order: {lines: [{sku: SHOE-42}]}, expect: {status: released}}\n"
+
+
+@pytest.mark.parametrize(
+    ("scenarios", "detail"),
+    [
+        (
+            "scenarios:\n" + ONE * 201,
+            "201 scenarios were sent; the API runs at most 200 at a time",
+        ),
+        (
+            "scenarios:\n  - name: long\n    steps:\n" + STEP * 101,
+            "scenario 1 (long) has 101 steps; a scenario sent to the API has at most 100",
+        ),
+        (
+            "scenarios:\n" + ("  - name: long\n    steps:\n" + STEP * 100) * 10 + ONE,
+            "the scenarios have 1001 steps in all; the API runs at most 1000 at a time (a "
+            "scenario's `order` is one step)",
+        ),
+    ],
+    ids=["scenarios", "steps of one scenario", "steps in all"],
+)
+def test_more_scenarios_than_a_request_may_run_are_refused_before_any_runs(
+    api: Api, scenarios: str, detail: str
+) -> None:
+    started = time.monotonic()
+    response = run(api, scenarios)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == detail
+    assert time.monotonic() - started < 10

@@ -198,7 +198,8 @@ def test_a_malformed_pipeline_scenario_file_fails_with_what_is_wrong_not_a_trace
     files = {
         "shared.yaml": "world: world.yaml\nscenarios: []\n",
         "numbers.yaml": "scenarios: [5]\n",
-        "price.yaml": "products: [{sku: A, price: abc}]\nscenarios: [{name: a, steps: []}]\n",
+        "price.yaml": "products: [{sku: A, price: abc}]\n"
+        "scenarios: [{name: a, order: {lines: [{sku: A}]}, expect: {status: released}}]\n",
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
