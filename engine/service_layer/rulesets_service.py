@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.domain import events
-from engine.domain.errors import DomainError, NotFound
+from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.operations import RulesetStatus, RulesetVersion
 from engine.domain.values import utcnow
 from engine.service_layer import audit
@@ -289,6 +289,12 @@ def rule_blocks(source: str) -> dict[str, str]:
 
 def diff(old: RulesetVersion, new: RulesetVersion) -> dict[str, Any]:
     """A unified text diff plus which rules were added, removed or changed."""
+    if old.name != new.name:
+        # The answer names versions by number only: across rulesets it would mislead.
+        raise DomainError(
+            f"{old.id} is a version of {old.name} and {new.id} of {new.name}: a diff compares "
+            "two versions of one ruleset"
+        )
     unified = "".join(
         difflib.unified_diff(
             old.source.splitlines(keepends=True),
@@ -377,11 +383,18 @@ def publish(
 
 
 def rollback(uow: UnitOfWork, registry: Any, name: str, to_version: int, by: str) -> RulesetVersion:
-    """Re-publish an earlier version of `name` (it is checked again, scenarios aside)."""
+    """Re-publish a version of `name` that was live before (it is checked again, scenarios
+    aside: they passed when it was published). The live version itself is answered as is."""
     with uow:
         target = next((v for v in uow.rulesets.versions(name) if v.version == to_version), None)
         if target is None:
             raise NotFound("ruleset version", f"{name} v{to_version}")
+        if target.status is RulesetStatus.DRAFT:
+            # Rolling back skips the scenarios; a draft has not yet passed them once.
+            raise Conflict(
+                f"{name} v{to_version} was never published, so there is nothing to roll back "
+                "to: publish it instead (it must check and pass its scenarios)"
+            )
         target_id = target.id
     return publish(uow, registry, target_id, by, action="ruleset.rollback")
 

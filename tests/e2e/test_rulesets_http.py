@@ -216,6 +216,28 @@ def test_publish_and_roll_back_change_which_version_decides_and_the_trace_says_w
     assert released.json()["holds"][0]["released_by"] == "support:e2e-support"
 
 
+def test_rolling_back_to_a_draft_is_refused_since_its_scenarios_never_passed(api: Api) -> None:
+    draft(api, CHECKS.format(limit=100))
+    response = api.post(
+        "/v1/rulesets/order_checks/rollback", role="analyst", json={"to_version": 1}
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"].startswith("order_checks v1 was never published")
+    listed = api.get("/v1/rulesets?name=order_checks", role="admin").json()
+    assert [v["status"] for v in listed] == ["draft"]
+
+
+def test_a_diff_across_two_rulesets_is_refused_naming_both(api: Api) -> None:
+    one = draft(api, CHECKS.format(limit=100))
+    other = draft(api, CHECKS.format(limit=100).replace("order_checks", "other_checks"))
+    response = api.get(f"/v1/rulesets/versions/{one['id']}/diff/{other['id']}", role="analyst")
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        f"{one['id']} is a version of order_checks and {other['id']} of other_checks: a diff "
+        "compares two versions of one ruleset"
+    )
+
+
 def test_rolling_back_to_a_version_that_does_not_exist_names_it(api: Api) -> None:
     draft(api, CHECKS.format(limit=100))
     response = api.post(
