@@ -256,21 +256,34 @@ class Worker:
             # An observer that says it has nothing to do costs no transaction and no record.
             if wants is None or wants(message):
                 steps.append((handler_name(observer), partial(_call_observer, observer, message)))
+        # Each step gets its turn even when one before it fails: a mail server that refuses
+        # must not keep the same event's webhook from being posted. The first failure is
+        # raised after them all, so the message is retried, and the steps that succeeded are
+        # skipped then (their claims are committed).
+        failure: Exception | None = None
         for name, step in steps:
-            with self.uow_factory() as uow:
-                claim = partial(
-                    self.ledger.claim, uow, message.event_id, name, event_name=message.name,
-                    consumer=self.config.name, attempt=message.attempts,
-                )  # fmt: skip
-                if not claim():
-                    continue  # handled before: a redelivery, or another worker got there first
-                try:
-                    step(SharedUnitOfWork(uow, after_rollback=partial(_claim_again, claim)))
-                    uow.commit()
-                except BaseException:
-                    self.ledger.discarded(uow)
-                    raise
-                self.ledger.committed(uow)
+            try:
+                self._step(message, name, step)
+            except Exception as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+
+    def _step(self, message: Message, name: str, step: Callable[[UnitOfWork], None]) -> None:
+        with self.uow_factory() as uow:
+            claim = partial(
+                self.ledger.claim, uow, message.event_id, name, event_name=message.name,
+                consumer=self.config.name, attempt=message.attempts,
+            )  # fmt: skip
+            if not claim():
+                return  # handled before: a redelivery, or another worker got there first
+            try:
+                step(SharedUnitOfWork(uow, after_rollback=partial(_claim_again, claim)))
+                uow.commit()
+            except BaseException:
+                self.ledger.discarded(uow)
+                raise
+            self.ledger.committed(uow)
 
     # --- the loop -------------------------------------------------------------------------
 

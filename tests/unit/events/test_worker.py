@@ -138,6 +138,40 @@ def test_a_failing_handler_leaves_nothing_behind_and_ends_in_the_dead_letters() 
     assert letter.error.startswith("ValueError: carrier API said no")
 
 
+def test_a_failing_step_does_not_keep_the_events_other_steps_from_their_turn() -> None:
+    uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=3)
+    mailed: list[int] = []
+    posted: list[str] = []
+
+    class Mailer:
+        name = "mailer"
+
+        def __call__(self, message: Message, uow: UnitOfWork) -> None:
+            mailed.append(message.attempts)
+            raise ConnectionRefusedError("SMTP 127.0.0.1:2599 refused")
+
+    class Webhook:
+        name = "webhook"
+
+        def __call__(self, message: Message, uow: UnitOfWork) -> None:
+            posted.append(message.event_id)
+
+    worker = Worker(
+        bus=bus,
+        uow_factory=lambda: uow,
+        handlers={},
+        observers=[Mailer(), Webhook()],
+        config=WorkerConfig(block_ms=0),
+    )
+    bus.publish("order.status_changed", {}, "O1", event_id="7")
+    for _ in range(5):
+        worker.run_once()
+    assert posted == ["7"], "posted on the first delivery, and not again on the retries"
+    assert mailed == [1, 2, 3]
+    [letter] = bus.dead_letters()
+    assert letter.error.startswith("ConnectionRefusedError: SMTP 127.0.0.1:2599 refused")
+
+
 def test_a_handler_that_commits_by_itself_joins_the_workers_transaction() -> None:
     uow, bus = InMemoryUnitOfWork(), InProcessBus(max_deliveries=1)
 
