@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from api.schemas.common import AddressIn, AddressOut, Out, Strict
-from api.schemas.patterns import CLOCK_TIME
+from api.schemas.patterns import CLOCK_TIME, EMAIL
 from engine.domain.catalog import Customer, Location, LocationType, Product, Service
 from engine.domain.values import Dimensions
 
@@ -146,7 +146,7 @@ class LocationOut(Out):
 
 
 class CustomerIn(Strict):
-    email: str = Field(min_length=3, max_length=254, examples=["ada@example.com"])
+    email: str = Field(max_length=254, pattern=EMAIL, examples=["ada@example.com"])
     name: str = Field(default="", max_length=200)
     tier: str = Field(default="standard", max_length=50)
     group: str = Field(default="", max_length=50)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from api.schemas.common import AddressOut, Out, Problem, Strict
-from api.schemas.patterns import CURRENCY, ID, SERVICE_LEVEL, SKU
+from api.schemas.patterns import CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
 from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
@@ -66,7 +66,9 @@ class OrderIn(Strict):
         examples=["web"],
     )
     customer_id: str = Field(pattern=ID, examples=["C-1001"])
-    email: str = Field(default="", max_length=254, examples=["ada@example.com"])
+    email: str = Field(
+        default="", max_length=254, pattern=EMAIL_OR_EMPTY, examples=["ada@example.com"]
+    )
     ship_to: ShipToIn
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     currency: str = Field(default="USD", pattern=CURRENCY)

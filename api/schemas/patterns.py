@@ -18,6 +18,11 @@ CURRENCY = r"^[A-Z]{3}$"
 SERVICE_LEVEL = r"^[a-z_]{1,32}$"
 KEY_ID = r"^[0-9a-f]{1,32}$"
 JOB_ID = r"^[0-9a-f]{12}$"
+# One address: mail is sent to it, so two joined by a comma, a display name, a line break
+# (a header of its own) or a word without a domain must not pass as one.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+EMAIL = r"^[^@\s,;<>()\"']{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")*\.[A-Za-z]{2,63}$"
+EMAIL_OR_EMPTY = r"^$|" + EMAIL
 
 
 def _name(longest: int, punctuation: str) -> str:
@@ -38,5 +43,8 @@ IN_WORDS = {
     CURRENCY: "a three-letter ISO 4217 code in capitals, such as USD",
     SERVICE_LEVEL: "1 to 32 lower-case letters or '_', such as standard or two_day",
     KEY_ID: "an API key's id: 1 to 32 lower-case hexadecimal digits",
+    EMAIL: "one e-mail address such as ada@example.com (no spaces, commas or names)",
+    EMAIL_OR_EMPTY: "empty, or one e-mail address such as ada@example.com (no spaces, commas "
+    "or names)",
     JOB_ID: "a job id: 12 lower-case hexadecimal digits",
 }

@@ -79,6 +79,25 @@ def test_a_body_that_is_not_utf8_is_refused_in_words(api: Api) -> None:
     assert response.json()["code"] == "unreadable_body"
 
 
+@pytest.mark.parametrize(
+    "email",
+    [
+        "victim@example.com, attacker@evil.test",
+        "not an email",
+        "a@example.com\r\nBcc: hidden@evil.test",
+        "Ada <ada@example.com>",
+    ],
+)
+def test_an_order_email_that_is_not_one_address_is_refused_before_mail_is_sent_to_it(
+    api: Api, email: str
+) -> None:
+    response = api.post("/v1/orders", role="channel", json={**order("E-1"), "email": email})
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["path"] == "$.email"
+    assert error["message"].startswith("must be empty, or one e-mail address")
+
+
 def test_a_bad_query_parameter_is_named(api: Api) -> None:
     response = api.get("/v1/products?limit=0")
     assert response.status_code == 422
