@@ -6,6 +6,7 @@ processes that come and go); volumes per worker are a few messages a second at m
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,8 @@ from pydantic import SecretStr
 
 from connectors.base import ConnectorConfig, DeliveryError, Notification, OutboundMessage
 from connectors.notifications.templates import TemplateRenderer
+
+log = logging.getLogger(__name__)
 
 
 class SmtpConfig(ConnectorConfig):
@@ -73,8 +76,18 @@ class SmtpEmail(Notification):
                     smtp.starttls(context=ssl.create_default_context())
                 if self.config.username and self.config.password is not None:
                     smtp.login(self.config.username, self.config.password.get_secret_value())
-                smtp.send_message(email)
+                refused = smtp.send_message(email)
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(
                 f"SMTP {self.config.host}:{self.config.port} refused or unreachable: {error}"
             ) from error
+        if refused:
+            # Sent to the others: raising would retry and send them the message twice.
+            log.warning(
+                "SMTP %s:%s refused %s of the %s message (sent to the other recipients): %s",
+                self.config.host, self.config.port, ", ".join(sorted(refused)),
+                message.kind or "e-mail", "; ".join(
+                    f"{address}: {code} {reply.decode(errors='replace')}"
+                    for address, (code, reply) in sorted(refused.items())
+                ),
+            )  # fmt: skip

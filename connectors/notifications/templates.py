@@ -25,6 +25,10 @@ CUSTOMER_KINDS = (
 )
 
 
+class TemplateError(Exception):
+    """A message template could not be rendered; the message names the template."""
+
+
 class TemplateRenderer:
     def __init__(self, directory: Path = TEMPLATES) -> None:
         self.directory = directory
@@ -46,10 +50,16 @@ class TemplateRenderer:
         return sorted(p.stem for p in self.directory.glob("*.j2") if not p.stem.startswith("_"))
 
     def render(self, kind: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
-        """(subject, text, html) for one message kind."""
-        template = self.env.get_template(f"{kind}.j2")
-        html = template.render(context)
-        block_context = template.new_context(dict(context))
-        subject = "".join(template.blocks["subject"](block_context)).strip()
-        text = "".join(template.blocks["text"](block_context)).strip() + "\n"
+        """(subject, text, html) for one message kind, or TemplateError naming the template
+        and what it could not fill (jinja2's own error names neither)."""
+        try:
+            template = self.env.get_template(f"{kind}.j2")
+            html = template.render(context)
+            block_context = template.new_context(dict(context))
+            subject = "".join(template.blocks["subject"](block_context)).strip()
+            text = "".join(template.blocks["text"](block_context)).strip() + "\n"
+        except jinja2.TemplateError as error:
+            raise TemplateError(
+                f"template {kind}.j2 could not be rendered: {error.message or error}"
+            ) from error
         return " ".join(subject.split()), text, html

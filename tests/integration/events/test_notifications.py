@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from connectors.base import DeliveryError
 from connectors.notifications.email import SmtpEmail
+from connectors.notifications.templates import TemplateError
 from connectors.notifications.webhook import WebhookSink
 from engine.adapters.bus import InProcessBus
 from engine.adapters.bus.outbox_sql import SqlOutboxStore
@@ -109,8 +111,12 @@ def test_the_confirmation_for_an_order_arrives_at_the_smtp_server_with_the_right
     worker, factory = worker_for(sqlite_url, CustomerNotifier(email))
     uow = SqlAlchemyUnitOfWork(factory)
     with uow:
-        order = a_plain_order(7, email="ada@example.com", channel_order_id="W-7007",
-                              ship_to=an_address(name="Ada Lovelace"))
+        order = a_plain_order(
+            7,
+            email="ada@example.com",
+            channel_order_id="W-7007",
+            ship_to=an_address(name="Ada Lovelace"),
+        )
         uow.orders.add(order)
         order.transition(OrderStatus.VALIDATED, "rules passed")
         uow.commit()
@@ -142,8 +148,14 @@ def test_a_shipped_parcel_sends_its_carrier_and_tracking_number(
     uow = SqlAlchemyUnitOfWork(factory)
     with uow:
         uow.orders.add(a_plain_order(8, email="bo@example.com", channel_order_id="W-8"))
-        shipment = a_shipment(id="F-8", order_id="O-8", status=ShipmentStatus.PACKED,
-                              carrier="swift", tracking_number="SW123456", created_at=T0)
+        shipment = a_shipment(
+            id="F-8",
+            order_id="O-8",
+            status=ShipmentStatus.PACKED,
+            carrier="swift",
+            tracking_number="SW123456",
+            created_at=T0,
+        )
         uow.shipments.add(shipment)
         shipment.move(ShipmentStatus.SHIPPED, T0)
         uow.commit()
@@ -164,8 +176,14 @@ def test_a_raised_alert_is_emailed_to_its_recipients_and_posted_signed_to_the_we
     worker, factory = worker_for(sqlite_url, notifier)
     uow = SqlAlchemyUnitOfWork(factory)
     with uow:
-        alert = raise_alert(uow, rule="ops/late shipments", key="swift", severity="high",
-                            message="6 late shipments for swift", recipients=["ops@shop.test"])
+        alert = raise_alert(
+            uow,
+            rule="ops/late shipments",
+            key="swift",
+            severity="high",
+            message="6 late shipments for swift",
+            recipients=["ops@shop.test"],
+        )
         uow.commit()
     worker.run_once()
 
@@ -188,6 +206,52 @@ def test_a_webhook_that_answers_with_an_error_is_a_delivery_error(webhook: str) 
 def test_an_unreachable_smtp_server_is_a_delivery_error() -> None:
     email = SmtpEmail({"host": "127.0.0.1", "port": free_port(), "timeout_seconds": 2})
     with pytest.raises(DeliveryError, match="refused or unreachable"):
-        email.notify("alert", ["x@y.test"], {"alert": {
-            "id": "a", "rule": "r", "severity": "low", "key": "", "message": "m",
-            "created_at": "now"}})
+        email.notify(
+            "alert",
+            ["x@y.test"],
+            {
+                "alert": {
+                    "id": "a",
+                    "rule": "r",
+                    "severity": "low",
+                    "key": "",
+                    "message": "m",
+                    "created_at": "now",
+                }
+            },
+        )
+
+
+class PickyInbox(Inbox):
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("refuse"):
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_recipients_the_server_refuses_are_logged_and_the_others_still_get_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inbox, port = PickyInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        email = SmtpEmail({"host": "127.0.0.1", "port": port, "timeout_seconds": 5})
+        with caplog.at_level(logging.WARNING, logger="connectors.notifications.email"):
+            email.notify("alert", ["ok@shop.test", "refuse@shop.test"], {"alert": {
+                "id": "a", "rule": "r", "severity": "low", "key": "", "message": "m",
+                "created_at": "now"}})  # fmt: skip
+    finally:
+        controller.stop()
+    assert [rcpt for rcpt, _ in inbox.messages] == [["ok@shop.test"]]
+    assert "refused refuse@shop.test of the alert message" in caplog.text
+    assert "550 no such user here" in caplog.text
+
+
+def test_a_template_it_cannot_fill_is_named_with_what_is_missing() -> None:
+    email = SmtpEmail({"host": "127.0.0.1", "port": free_port()})
+    with pytest.raises(TemplateError, match=r"template alert\.j2 could not be rendered: .*alert"):
+        email.notify("alert", ["x@y.test"], {"nothing": 1})
