@@ -166,7 +166,9 @@ def build_event_bus(settings: Settings) -> EventBus:
         return RedisStreamsBus(redis.Redis.from_url(settings.redis_url))
     from engine.adapters.bus import InProcessBus
 
-    return InProcessBus()
+    # 1, 2, 4 and 8 s between the five deliveries: a mail server or webhook that is down for a
+    # few seconds does not use them all up at once (Redis waits its 10 s idle timeout).
+    return InProcessBus(retry_seconds=1.0)
 
 
 def build_workers(container: Container, *, name: str = "", concurrency: int = 1) -> list[Any]:

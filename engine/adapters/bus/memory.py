@@ -9,18 +9,34 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.adapters.bus.base import DeadLetter, EventBus, Message
 from engine.domain.values import utcnow
 
+MAX_RETRY_SECONDS = 60.0
+
 
 class InProcessBus(EventBus):
-    def __init__(self, partitions: int = 1, max_deliveries: int = 5) -> None:
+    def __init__(
+        self,
+        partitions: int = 1,
+        max_deliveries: int = 5,
+        *,
+        retry_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.partitions = partitions
         self.max_deliveries = max_deliveries
+        # A failed message waits retry_seconds, doubling with each attempt, before it is
+        # handed out again (the Redis bus waits for its idle timeout): a mail server down
+        # for a few seconds must not use up every delivery at once. 0: at once (tests).
+        self.retry_seconds = retry_seconds
+        self._clock = clock
+        self._later: list[tuple[float, Message]] = []  # (due, message), waiting to retry
         self._queues: list[deque[Message]] = [deque() for _ in range(partitions)]
         self._in_flight: dict[str, Message] = {}
         # partition -> (consumer, messages in flight): one consumer at a time per partition,
@@ -50,19 +66,38 @@ class InProcessBus(EventBus):
 
     def consume(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Message]:
         with self._ready:
-            if not any(self._queues) and block_ms > 0:
-                self._ready.wait(block_ms / 1000)
-            batch: list[Message] = []
-            for partition, queue in enumerate(self._queues):
-                holder, _ = self._holder.get(partition, (consumer, 0))
-                if holder != consumer:
-                    continue
-                while queue and len(batch) < count:
-                    message = queue.popleft()
-                    self._in_flight[message.delivery_id] = message
-                    self._hold(partition, consumer, +1)
-                    batch.append(message)
+            batch = self._take(consumer, count)
+            if not batch and block_ms > 0:
+                wait = block_ms / 1000
+                if self._later:
+                    wait = min(wait, max(0.0, min(due for due, _ in self._later) - self._clock()))
+                self._ready.wait(wait)
+                batch = self._take(consumer, count)
             return batch
+
+    def _take(self, consumer: str, count: int) -> list[Message]:
+        self._requeue_due()
+        batch: list[Message] = []
+        for partition, queue in enumerate(self._queues):
+            holder, _ = self._holder.get(partition, (consumer, 0))
+            if holder != consumer:
+                continue
+            while queue and len(batch) < count:
+                message = queue.popleft()
+                self._in_flight[message.delivery_id] = message
+                self._hold(partition, consumer, +1)
+                batch.append(message)
+        return batch
+
+    def _requeue_due(self) -> None:
+        """Failed messages whose wait is over go back to the head of their partition."""
+        if not self._later:
+            return
+        now = self._clock()
+        due = [message for when, message in self._later if when <= now]
+        self._later = [(when, message) for when, message in self._later if when > now]
+        for message in reversed(due):
+            self._queues[message.partition].appendleft(message)
 
     def _hold(self, partition: int, consumer: str, change: int) -> None:
         holder, held = self._holder.get(partition, (consumer, 0))
@@ -102,7 +137,6 @@ class InProcessBus(EventBus):
                     )
                 )
                 return True
-            # Back to the head of its partition, so the order of that partition still holds.
             retry = Message(
                 message.event_id,
                 message.name,
@@ -112,7 +146,13 @@ class InProcessBus(EventBus):
                 message.partition,
                 message.attempts + 1,
             )
-            self._queues[message.partition].appendleft(retry)
+            if self.retry_seconds > 0:
+                # Like Redis: the partition moves on meanwhile; order holds for successes.
+                delay = min(self.retry_seconds * 2 ** (message.attempts - 1), MAX_RETRY_SECONDS)
+                self._later.append((self._clock() + delay, retry))
+            else:
+                # Back to the head of its partition, so the order of that partition holds.
+                self._queues[message.partition].appendleft(retry)
             self._ready.notify_all()
             return False
 
@@ -138,4 +178,5 @@ class InProcessBus(EventBus):
 
     def pending_count(self) -> int:
         with self._ready:
-            return sum(len(queue) for queue in self._queues) + len(self._in_flight)
+            waiting = sum(len(queue) for queue in self._queues) + len(self._later)
+            return waiting + len(self._in_flight)

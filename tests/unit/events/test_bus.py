@@ -52,3 +52,23 @@ def test_partition_shares_add_up_to_every_partition_whatever_the_number_of_worke
             shares = [fair_share(partitions, live, name) for name in live]
             assert sum(shares) == partitions
             assert max(shares) - min(shares) <= 1
+
+
+def test_a_failed_message_waits_longer_after_each_attempt_while_its_partition_moves_on() -> None:
+    now = [0.0]
+    bus = InProcessBus(partitions=1, retry_seconds=1.0, clock=lambda: now[0])
+    bus.publish("a", {}, "k", event_id="1")
+    bus.publish("b", {}, "k", event_id="2")
+    [first, second] = bus.consume("w", count=2)
+    assert bus.fail(first, "SMTP refused") is False
+    bus.ack([second])
+    assert bus.consume("w") == [], "not before a second has passed"
+    now[0] = 1.0
+    [retry] = bus.consume("w")
+    assert (retry.event_id, retry.attempts) == ("1", 2)
+    bus.fail(retry, "SMTP refused")
+    now[0] = 2.5
+    assert bus.consume("w") == [], "the second wait is two seconds"
+    now[0] = 3.0
+    assert [m.attempts for m in bus.consume("w")] == [3]
+    assert bus.pending_count() == 1
