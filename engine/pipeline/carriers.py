@@ -1,15 +1,11 @@
-"""Carrier rate cards, quotes and promise dates.
+"""Carrier quotes and promise dates, from the rate cards of `engine.pipeline.ratecards`.
 
-A rate card (YAML under `rulesets/carriers/`) lists a carrier's zones (by distance from the
-shipping location, overridden by ship-to postal prefix for remote areas), its services with
-weight breaks per zone, transit days per zone and a daily cut-off, and its surcharges
-(hazmat, oversize, fuel). Parsing builds frozen dataclasses once; quoting is pure arithmetic
-so the Decider can price every candidate shipment on every order.
+Quoting is pure arithmetic over the cards' frozen dataclasses, so the Decider can price every
+candidate shipment on every order; `load_catalog` reads and checks the cards at start-up.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,71 +13,22 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.domain.errors import DomainError
+# Re-exported: callers name the card types and the error through the carriers module.
+from engine.pipeline.ratecards import RateCard, RateCardError, ServiceCard, rate_card_from_dict
 
-
-class RateCardError(DomainError):
-    code = "invalid_rate_card"
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceCard:
-    carrier: str
-    code: str
-    name: str
-    level: str
-    cutoff: time
-    transit_days: Mapping[int, int]
-    weight_breaks_kg: tuple[float, ...]
-    rates: Mapping[int, tuple[float, ...]]
-    min_weight_kg: float = 0.0
-    max_weight_kg: float = 70.0
-    per_kg: bool = False
-    minimum_charge: float = 0.0
-    oversize_ok: bool = False
-
-    def base_rate(self, zone: int, weight_kg: float) -> float | None:
-        """Price before surcharges, or None when the weight is outside the service's range."""
-        if weight_kg > self.max_weight_kg or weight_kg < self.min_weight_kg:
-            return None
-        row = self.rates.get(zone)
-        if row is None:
-            return None
-        # `min` and `max` spelled as tests (what they do): this prices every service of
-        # every card for every shipment.
-        index = bisect.bisect_left(self.weight_breaks_kg, weight_kg)
-        if index > len(row) - 1:
-            index = len(row) - 1
-        rate = row[index] * weight_kg if self.per_kg else row[index]
-        return rate if rate > self.minimum_charge else self.minimum_charge
-
-
-@dataclass(frozen=True, slots=True)
-class RateCard:
-    code: str
-    name: str
-    hazmat: bool
-    zones_by_km: tuple[tuple[float, int], ...]
-    zones_by_prefix: Mapping[str, int]
-    services: tuple[ServiceCard, ...]
-    hazmat_fee: float = 0.0
-    oversize_cm: float = 0.0
-    oversize_fee: float = 0.0
-    fuel_percent: float = 0.0
-    # The distance limits of `zones_by_km` alone, built once: `zone` runs for every card on
-    # every candidate location of every order, and rebuilding the list there cost a third of it.
-    zone_limits: tuple[float, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "zone_limits", tuple(limit for limit, _ in self.zones_by_km))
-
-    def zone(self, distance_km: float, postal_code: str) -> int:
-        remote = self.zones_by_prefix.get(postal_code[:3])
-        if remote is not None:
-            return remote
-        limits = self.zone_limits
-        index = min(bisect.bisect_left(limits, distance_km), len(limits) - 1)
-        return self.zones_by_km[index][1]
+__all__ = [
+    "CarrierCatalog",
+    "Parcel",
+    "Quote",
+    "RateCard",
+    "RateCardError",
+    "ServiceCard",
+    "catalog_from_dicts",
+    "default_carriers_dir",
+    "load_catalog",
+    "quote",
+    "rate_card_from_dict",
+]
 
 
 # Not frozen (hashed by value, as before): a frozen dataclass sets each field through
@@ -334,80 +281,21 @@ class CarrierCatalog:
         return best if best is not None else 0.0
 
 
-# --- parsing ---------------------------------------------------------------------------------
-
-
-def _time(value: Any, where: str) -> time:
-    try:
-        hours, minutes = str(value).split(":")
-        return time(int(hours), int(minutes))
-    except ValueError as exc:
-        raise RateCardError(f"{where}: cut-off '{value}' is not HH:MM") from exc
-
-
-def _service(carrier: str, data: Mapping[str, Any]) -> ServiceCard:
-    where = f"carrier {carrier} service {data.get('code', '?')}"
-    try:
-        breaks = tuple(float(b) for b in data["weight_breaks_kg"])
-        rates = {int(z): tuple(float(r) for r in row) for z, row in data["rates"].items()}
-        transit = {int(z): int(d) for z, d in data["transit_days"].items()}
-        code = str(data["code"])
-    except KeyError as exc:
-        raise RateCardError(f"{where}: missing field {exc}") from exc
-    for zone, row in rates.items():
-        if len(row) != len(breaks):
+def catalog_from_dicts(
+    items: Iterable[Mapping[str, Any]], sources: Sequence[str] = ()
+) -> CarrierCatalog:
+    """The catalog of these rate cards (`sources`, when given, names each one's file)."""
+    cards: dict[str, tuple[RateCard, str]] = {}
+    for i, item in enumerate(items):
+        source = sources[i] if i < len(sources) else None
+        card = rate_card_from_dict(item, source)
+        name = source or f"rate card {i + 1}"
+        if card.code in cards:
             raise RateCardError(
-                f"{where}: zone {zone} has {len(row)} rates for {len(breaks)} weight breaks"
+                f"{name}: carrier {card.code}: code: {cards[card.code][1]} has this code too"
             )
-    return ServiceCard(
-        carrier=carrier,
-        code=code,
-        name=str(data.get("name", code)),
-        level=str(data.get("level", "ground")),
-        cutoff=_time(data.get("cutoff", "17:00"), where),
-        transit_days=transit,
-        weight_breaks_kg=breaks,
-        rates=rates,
-        min_weight_kg=float(data.get("min_weight_kg", 0.0)),
-        max_weight_kg=float(data.get("max_weight_kg", breaks[-1])),
-        per_kg=bool(data.get("per_kg", False)),
-        minimum_charge=float(data.get("minimum_charge", 0.0)),
-        oversize_ok=bool(data.get("oversize_ok", False)),
-    )
-
-
-def rate_card_from_dict(data: Mapping[str, Any]) -> RateCard:
-    """Build a rate card from parsed YAML, naming the carrier and field on any mistake."""
-    code = str(data.get("code") or "")
-    if not code:
-        raise RateCardError("rate card without a carrier 'code'")
-    zones = data.get("zones") or {}
-    by_km = tuple(sorted((float(k), int(z)) for k, z in zones.get("by_distance_km") or []))
-    if not by_km:
-        raise RateCardError(f"carrier {code}: zones.by_distance_km is empty")
-    surcharges = data.get("surcharges") or {}
-    oversize = surcharges.get("oversize") or {}
-    services = tuple(_service(code, s) for s in data.get("services") or [])
-    if not services:
-        raise RateCardError(f"carrier {code}: no services")
-    return RateCard(
-        code=code,
-        name=str(data.get("name", code)),
-        hazmat=bool(data.get("hazmat", False)),
-        zones_by_km=by_km,
-        zones_by_prefix={str(p): int(z) for p, z in (zones.get("by_postal_prefix") or {}).items()},
-        services=services,
-        hazmat_fee=float(surcharges.get("hazmat", 0.0)),
-        oversize_cm=float(oversize.get("longest_side_cm", 0.0)),
-        oversize_fee=float(oversize.get("amount", 0.0)),
-        fuel_percent=float(surcharges.get("fuel_percent", 0.0)),
-    )
-
-
-def catalog_from_dicts(items: Iterable[Mapping[str, Any]]) -> CarrierCatalog:
-    return CarrierCatalog(
-        tuple(sorted((rate_card_from_dict(i) for i in items), key=lambda c: c.code))
-    )
+        cards[card.code] = (card, name)
+    return CarrierCatalog(tuple(card for _, (card, _) in sorted(cards.items())))
 
 
 def default_carriers_dir() -> Path:
@@ -419,7 +307,14 @@ def load_catalog(directory: Path | None = None, paths: Sequence[Path] = ()) -> C
     """Read every `*.yaml` rate card in a directory (called at start-up, never at import)."""
     from dsl.tooling import read_yaml
 
-    files = list(paths) or sorted((directory or default_carriers_dir()).glob("*.yaml"))
+    files = list(paths)
+    if not files:
+        folder = directory or default_carriers_dir()
+        if not folder.is_dir():
+            raise RateCardError(f"{folder}: no such directory of rate cards")
+        files = sorted(folder.glob("*.yaml"))
+        if not files:
+            raise RateCardError(f"{folder}: no rate cards (*.yaml) in this directory")
     items = []
     for path in files:
         # A rate card is edited by hand: say why it cannot be read, or where it stops being YAML.
@@ -427,4 +322,4 @@ def load_catalog(directory: Path | None = None, paths: Sequence[Path] = ()) -> C
         if not isinstance(data, dict):
             raise RateCardError(f"{path}: a rate card must be a mapping")
         items.append(data)
-    return catalog_from_dicts(items)
+    return catalog_from_dicts(items, [str(path) for path in files])

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import math
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from engine.pipeline.carriers import (
     Parcel,
     QuoteMemo,
     RateCardError,
     add_business_days,
+    default_carriers_dir,
     load_catalog,
     quote,
     rate_card_from_dict,
@@ -107,11 +113,203 @@ def test_a_rate_card_with_mismatched_weight_breaks_is_refused_with_the_carrier_n
             {"code": "g", "weight_breaks_kg": [1, 2], "rates": {1: [3.0]}, "transit_days": {1: 1}}
         ],
     }
-    with pytest.raises(RateCardError, match="carrier BAD service g: zone 1 has 1 rates"):
+    with pytest.raises(
+        RateCardError, match=r"carrier BAD: services\.g\.rates\.1: expected 2 rates \(one per"
+    ):
         rate_card_from_dict(bad)
 
 
 def test_a_rate_card_that_is_not_yaml_is_refused_at_its_line_and_column(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("code: X\nzones: [\n")
     with pytest.raises(RateCardError, match=r"broken\.yaml:3:1: not valid YAML \(expected"):
+        load_catalog(tmp_path)
+
+
+# --- a rate card is checked field by field when it is loaded ---------------------------------
+
+Card = dict[str, Any]
+
+
+def parcelline() -> Card:
+    """The shipped Parcelline card as its YAML reads, for each test to spoil one field of."""
+    card: Card = yaml.safe_load((default_carriers_dir() / "parcelline.yaml").read_text())
+    return copy.deepcopy(card)
+
+
+def refusal(change: Callable[[Card], object]) -> str:
+    card = parcelline()
+    change(card)
+    with pytest.raises(RateCardError) as refused:
+        rate_card_from_dict(card, "parcelline.yaml")
+    return refused.value.message
+
+
+def service(card: Card, code: str) -> Card:
+    found: Card = next(s for s in card["services"] if s["code"] == code)
+    return found
+
+
+def test_a_negative_rate_is_refused_naming_the_file_the_carrier_and_the_field() -> None:
+    def negative(card: Card) -> None:
+        service(card, "overnight")["rates"][3][0] = -5
+
+    assert refusal(negative) == (
+        "parcelline.yaml: carrier PCL: services.overnight.rates.3[0]: "
+        "expected an amount of USD at least 0, got -5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda card: card["surcharges"].update(fuel_percent=-200),
+            "surcharges.fuel_percent: expected a percentage at least 0, got -200",
+        ),
+        (
+            lambda card: card["surcharges"].update(fuel_percent="9.5%"),
+            "surcharges.fuel_percent: expected a percentage at least 0, got '9.5%'",
+        ),
+        (
+            lambda card: service(card, "ground")["rates"].update({2: [math.nan] * 6}),
+            "services.ground.rates.2[0]: expected an amount of USD at least 0, got nan",
+        ),
+        (
+            lambda card: service(card, "ground")["rates"].update({2: ["8.20"] * 6}),
+            "services.ground.rates.2[0]: expected an amount of USD at least 0, got '8.20'",
+        ),
+        (
+            lambda card: service(card, "ground").update(max_weight_kg=-1),
+            "services.ground.max_weight_kg: expected a weight in kg at least 0, got -1",
+        ),
+        (
+            lambda card: service(card, "ground")["transit_days"].update({2: -3}),
+            "services.ground.transit_days.2: expected a number of business days "
+            "(a whole number at least 1), got -3",
+        ),
+    ],
+    ids=[
+        "negative fuel",
+        "fuel with a percent sign",
+        "nan rate",
+        "quoted rate",
+        "negative max weight",
+        "negative transit",
+    ],
+)
+def test_a_number_that_is_text_negative_or_not_finite_is_refused_at_its_field(
+    change: Callable[[Card], object], expected: str
+) -> None:
+    assert refusal(change) == f"parcelline.yaml: carrier PCL: {expected}"
+
+
+def test_a_quoted_false_is_refused_instead_of_being_read_as_true() -> None:
+    assert refusal(lambda card: card.update(hazmat="false")).endswith(
+        "hazmat: expected true or false, got 'false' (quoted, so text)"
+    )
+    assert refusal(lambda card: service(card, "ground").update(per_kg="no")).endswith(
+        "services.ground.per_kg: expected true or false, got 'no' (quoted, so text)"
+    )
+
+
+def test_weight_breaks_out_of_order_are_refused_instead_of_mispricing() -> None:
+    def unsorted(card: Card) -> None:
+        service(card, "ground")["weight_breaks_kg"] = [5, 1, 10, 20, 35, 68]
+
+    assert refusal(unsorted).endswith(
+        "services.ground.weight_breaks_kg[1]: 1 kg is not above the break before it (5 kg): "
+        "breaks go up, lightest first"
+    )
+
+
+def test_a_zone_the_card_uses_without_rates_or_transit_days_is_refused() -> None:
+    assert refusal(lambda card: service(card, "2day")["rates"].pop(8)).endswith(
+        "services.2day.rates: zone 8 is missing (the card's zones use it)"
+    )
+    assert refusal(lambda card: service(card, "2day").update(transit_days={})).endswith(
+        "services.2day.transit_days: expected a mapping of zone to days, got {}"
+    )
+
+
+def test_two_services_with_one_code_are_refused() -> None:
+    assert refusal(lambda card: card["services"][1].update(code="ground")).endswith(
+        "services[1].code: 'ground' is already the code of services[0]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda card: service(card, "ground").update(rates=[1, 2]),
+            "services.ground.rates: expected a mapping of zone to rates, got [1, 2]",
+        ),
+        (
+            lambda card: service(card, "ground").update(weight_breaks_kg=[]),
+            "services.ground.weight_breaks_kg: expected a list of weights in kg, got []",
+        ),
+        (
+            lambda card: card.update(zones=[]),
+            "zones: expected a mapping with by_distance_km, got []",
+        ),
+        (
+            lambda card: card.update(surcharges=[]),
+            "surcharges: expected a mapping of fees, got []",
+        ),
+        (
+            lambda card: card["surcharges"].update(oversize=45),
+            "surcharges.oversize: expected a mapping of longest_side_cm and amount, got 45",
+        ),
+        (
+            lambda card: card.update(services=["ground"]),
+            "services[0]: expected a service (a mapping with code, rates, ...), got 'ground'",
+        ),
+        (
+            lambda card: card["surcharges"].update(fuel_precent=9.5),
+            "surcharges.fuel_precent: unknown field (did you mean 'fuel_percent'?)",
+        ),
+        (
+            lambda card: service(card, "ground").update(cutoff=1020),
+            'services.ground.cutoff: expected a time in quotes ("HH:MM"), got 1020',
+        ),
+    ],
+    ids=[
+        "rates as a list",
+        "no weight breaks",
+        "zones as a list",
+        "surcharges as a list",
+        "oversize as a number",
+        "services as names",
+        "misspelt field",
+        "unquoted cut-off",
+    ],
+)
+def test_a_section_of_the_wrong_shape_is_refused_at_its_field_not_with_a_traceback(
+    change: Callable[[Card], object], expected: str
+) -> None:
+    assert refusal(change) == f"parcelline.yaml: carrier PCL: {expected}"
+
+
+def test_a_bad_rate_card_file_is_named_when_the_catalog_loads(tmp_path: Path) -> None:
+    (tmp_path / "parcelline.yaml").write_text(
+        (default_carriers_dir() / "parcelline.yaml")
+        .read_text()
+        .replace("fuel_percent: 9.5", "fuel_percent: 9.5%")
+    )
+    with pytest.raises(RateCardError, match=r"parcelline\.yaml: carrier PCL: surcharges\.fuel"):
+        load_catalog(tmp_path)
+
+
+def test_two_rate_cards_for_one_carrier_are_refused_naming_both_files(tmp_path: Path) -> None:
+    text = (default_carriers_dir() / "parcelline.yaml").read_text()
+    (tmp_path / "a.yaml").write_text(text)
+    (tmp_path / "b.yaml").write_text(text)
+    with pytest.raises(RateCardError, match=r"b\.yaml: carrier PCL: code: .*a\.yaml has this"):
+        load_catalog(tmp_path)
+
+
+def test_a_missing_or_empty_rate_card_directory_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(RateCardError, match=r"nowhere: no such directory of rate cards"):
+        load_catalog(tmp_path / "nowhere")
+    with pytest.raises(RateCardError, match=r"no rate cards \(\*\.yaml\) in this directory"):
         load_catalog(tmp_path)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connectors.base import DeliveryError
-from connectors.carriers.ratecard import RateCardCarrier
+from connectors.carriers.ratecard import RateCardCarrier, ShipmentError
+from engine.pipeline.carriers import RateCardError
 
 MORNING = datetime(2026, 11, 18, 9, 0)
 
@@ -39,3 +42,70 @@ def test_labels_are_zpl_with_a_stable_tracking_number() -> None:
     assert first.content.startswith(b"^XA") and first.tracking_number.encode() in first.content
     with pytest.raises(DeliveryError, match="ZPL labels only"):
         carrier.label({"id": "ful_1"}, "express_2day", "pdf")
+
+
+SHIPMENT = {"weight_kg": 2, "from_postal_code": "07114", "to_postal_code": "60601", "now": MORNING}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"weight_kg": None}, "weight_kg: missing (a weight in kg)"),
+        ({"weight_kg": "3kg"}, "weight_kg: expected a weight in kg above 0, got '3kg'"),
+        ({"from_postal_code": None}, "from_postal_code: missing (give it, or distance_km)"),
+        ({"to_postal_code": 60601}, "to_postal_code: expected a postal code as text, got 60601"),
+        ({"hazmat": "false"}, "hazmat: expected true or false, got 'false'"),
+        ({"cutoff": "5pm"}, "cutoff: expected a time as \"HH:MM\", got '5pm'"),
+        ({"now": "yesterday"}, "now: expected a date and time (ISO 8601, e.g. 2026-11-18T09:00)"),
+    ],
+    ids=[
+        "no weight",
+        "weight with its unit",
+        "no origin",
+        "postal code as a number",
+        "quoted false",
+        "cut-off in words",
+        "now in words",
+    ],
+)
+def test_a_shipment_with_a_missing_or_mistyped_field_is_refused_naming_the_field(
+    changes: dict[str, Any], expected: str
+) -> None:
+    shipment = {k: v for k, v in {**SHIPMENT, **changes}.items() if v is not None}
+    with pytest.raises(ShipmentError) as refused:
+        RateCardCarrier({"carrier": "PCL"}).rates(shipment)
+    assert str(refused.value).startswith(expected)
+
+
+def test_a_shipment_refusal_is_still_a_delivery_error() -> None:
+    with pytest.raises(DeliveryError, match="weight_kg: missing"):
+        RateCardCarrier({"carrier": "PCL"}).rates({"to_postal_code": "60601"})
+
+
+def test_now_may_be_given_as_an_iso_string() -> None:
+    carrier = RateCardCarrier({"carrier": "PCL"})
+    as_text = carrier.rates({**SHIPMENT, "now": "2026-11-18T09:00"})
+    assert as_text == carrier.rates(SHIPMENT)
+
+
+def test_a_missing_rate_card_directory_is_named_not_listed_as_no_carriers(tmp_path: Path) -> None:
+    with pytest.raises(RateCardError, match=r"nowhere: no such directory of rate cards"):
+        RateCardCarrier({"carrier": "PCL", "directory": str(tmp_path / "nowhere")})
+
+
+def test_labels_without_an_id_get_a_tracking_number_of_their_own() -> None:
+    carrier = RateCardCarrier({"carrier": "PCL"})
+    first = carrier.label({"to_postal_code": "10001"}, "ground", "zpl")
+    second = carrier.label({"to_postal_code": "60601"}, "ground", "zpl")
+    faster = carrier.label({"to_postal_code": "10001"}, "overnight", "zpl")
+    again = carrier.label({"to_postal_code": "10001"}, "ground", "zpl")
+    assert len({first.tracking_number, second.tracking_number, faster.tracking_number}) == 3
+    assert again.tracking_number == first.tracking_number
+
+
+def test_zpl_commands_in_a_postal_code_are_printed_as_text_not_run() -> None:
+    label = RateCardCarrier({"carrier": "PCL"}).label(
+        {"id": "ful_1", "to_postal_code": "1^XZ^XA~JA_"}, "ground", "zpl"
+    )
+    assert b"^FH^FDTo: 1_5EXZ_5EXA_7EJA_5F^FS" in label.content
+    assert label.content.count(b"^XZ") == 1 and b"~" not in label.content
