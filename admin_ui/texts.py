@@ -9,20 +9,23 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from admin_ui.models import Diagnostic
 
 
 def when(value: str | None) -> str:
-    """An API timestamp as '2026-11-22 08:21 UTC' (dates pass through); '' for none."""
+    """An API timestamp as '2026-11-22 08:21 UTC' (dates pass through); '' for none. A time
+    with another offset is turned into UTC first; one without an offset is UTC already."""
     if not value:
         return ""
+    if len(value) <= 10:
+        return value
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if len(value) <= 10:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return value
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 

@@ -132,24 +132,24 @@ def update_status(
 def add_tracking(
     shipment_id: ShipmentPath, body: TrackingIn, who: CanUpdateShipments, uow: Uow
 ) -> ShipmentOut:
-    """Append a carrier tracking event (scanned, in transit, out for delivery...)."""
+    """Add a carrier tracking event (scanned, in transit, out for delivery...) in its place in
+    time. An event the shipment already has (a carrier's retry) is not added again: the answer
+    is the shipment as it is, and nothing is audited."""
     with uow:
         shipment = _shipment(uow, who, shipment_id)
-        shipment.tracking = [
-            *shipment.tracking,
-            TrackingEvent(body.at, body.code, body.description, body.location),
-        ]
-        audit.record(
-            uow,
-            who.actor,
-            "shipment.tracking",
-            "shipment",
-            shipment_id,
-            {},
-            body.model_dump(mode="json"),
-        )
+        added = shipment.track(TrackingEvent(body.at, body.code, body.description, body.location))
         out = ShipmentOut.of(shipment)
-        uow.commit()
+        if added:
+            audit.record(
+                uow,
+                who.actor,
+                "shipment.tracking",
+                "shipment",
+                shipment_id,
+                {},
+                body.model_dump(mode="json"),
+            )
+            uow.commit()
     return out
 
 

@@ -383,8 +383,16 @@ def shipment_from(r: Row) -> FulfillmentOrder:
         label=bytes(r["label"]),
         shipped_at=r["shipped_at"],
         delivered_at=r["delivered_at"],
-        tracking=[TrackingEvent(**{**t, "at": _dt(t["at"])}) for t in r["tracking"]],
+        tracking=_timeline(r["tracking"]),
     )
+
+
+def _timeline(rows: list[Row]) -> list[TrackingEvent]:
+    """Tracking events in time order, in UTC. Rows written before the API placed each event in
+    its time (and read a time without a zone as UTC) may hold neither; a stable sort keeps
+    events of one moment in the order they came."""
+    events = [TrackingEvent(**{**t, "at": datetime.fromisoformat(t["at"])}).in_utc() for t in rows]
+    return sorted(events, key=lambda t: t.at)
 
 
 def return_row(r: Return) -> Row:

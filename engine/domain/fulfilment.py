@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -43,10 +44,17 @@ class ShipmentLine:
 
 @dataclass(slots=True)
 class TrackingEvent:
+    """What a carrier reported about a parcel, and when (a time without a zone is UTC)."""
+
     at: datetime
     code: str
     description: str = ""
     location: str = ""
+
+    def in_utc(self) -> TrackingEvent:
+        """The same event with its time in UTC, so that equal moments compare and sort alike."""
+        at = self.at.replace(tzinfo=UTC) if self.at.tzinfo is None else self.at.astimezone(UTC)
+        return replace(self, at=at)
 
 
 @dataclass(slots=True)
@@ -95,12 +103,26 @@ class FulfillmentOrder:
             )
         )
 
+    def track(self, event: TrackingEvent) -> bool:
+        """Put a tracking event on the timeline in its place in time, after those of the same
+        time (they came first). False, and nothing changes, for an event the timeline already
+        has: carriers retry their webhooks, and a retry is not a second scan."""
+        event = event.in_utc()
+        if event in self.tracking:
+            return False
+        self.tracking.insert(bisect_right(self.tracking, event.at, key=_at), event)
+        return True
+
     def is_late(self, today: date) -> bool:
         return (
             self.promised_date is not None
             and self.status not in (ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED)
             and today > self.promised_date
         )
+
+
+def _at(event: TrackingEvent) -> datetime:
+    return event.at
 
 
 # A shipment is an alias readers expect: one fulfilment order becomes one parcel stream.
