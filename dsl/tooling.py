@@ -16,6 +16,9 @@ laughs") before any Python object is built.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -224,9 +227,34 @@ def format_files(paths: Sequence[str | Path], check: bool = False) -> tuple[str,
             lines.append(f"{path}: would be reformatted")
             code = max(code, PROBLEMS)
         else:
-            path.write_text(formatted, encoding="utf-8")
-            lines.append(f"{path}: reformatted")
+            why = _replace_text(path, formatted)
+            if why:
+                lines.append(f"{path}: cannot write this file: {why}")
+                code = UNREADABLE
+            else:
+                lines.append(f"{path}: reformatted")
     return "\n".join(lines) or "nothing to change", code
+
+
+def _replace_text(path: Path, text: str) -> str:
+    """Write `text` over the file at `path` whole or not at all, or say why not: written in
+    place, a full disk would leave the ruleset cut off mid-rule. A symbolic link stays a link
+    (its target is replaced), and the file keeps its permissions."""
+    target = path.resolve()
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.fmt")
+    try:
+        mode = target.stat().st_mode
+        with open(scratch, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(scratch, stat.S_IMODE(mode))
+        os.replace(scratch, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            scratch.unlink()
+        return (error.strerror or str(error)).lower()
+    return ""
 
 
 def load_scenario_file(path: str | Path) -> scenarios.ScenarioSet:

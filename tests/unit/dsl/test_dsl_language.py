@@ -237,6 +237,42 @@ def test_format_files_rewrites_or_only_reports_in_check_mode(tmp_path: Path) -> 
     assert tooling.format_files([path], check=True) == ("nothing to change", 0)
 
 
+UNFORMATTED = (
+    'validation ruleset t on order.received rule "R" when true then hold code "X" message "x"'
+)
+
+
+def test_a_file_fmt_cannot_write_is_left_whole_and_named_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.ordo"
+    path.write_text(UNFORMATTED, encoding="utf-8")
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tooling.os, "replace", disk_full)
+    assert tooling.format_files([path]) == (
+        f"{path}: cannot write this file: no space left on device",
+        2,
+    )
+    assert path.read_text(encoding="utf-8") == UNFORMATTED
+    assert [p.name for p in tmp_path.iterdir()] == ["r.ordo"], "no scratch file left behind"
+
+
+def test_fmt_through_a_link_rewrites_its_target_and_keeps_the_link_and_the_mode(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "r.ordo"
+    target.write_text(UNFORMATTED, encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "link.ordo"
+    link.symlink_to(target)
+    assert tooling.format_files([link]) == (f"{link}: reformatted", 0)
+    assert link.is_symlink() and (target.stat().st_mode & 0o777) == 0o640
+    assert target.read_text(encoding="utf-8") == format_source(UNFORMATTED)
+
+
 def test_scenario_files_are_validated_with_messages_naming_the_problem() -> None:
     with pytest.raises(ScenarioError, match=r"scenario 1 \(x\): `expect` must say"):
         load({"ruleset": "r.ordo", "scenarios": [{"name": "x"}]}, "s.yaml")
