@@ -9,6 +9,7 @@ one red line through `OrdoGroup` (see `ordo.failures`). The `keys` and `rules` g
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -221,12 +222,16 @@ def worker(
 
 def _day(text: str) -> date:
     """A YYYY-MM-DD option: click's own date type calls 2025-02-30 a format mismatch."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise typer.BadParameter(f"{text!r}: expected YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as error:
-        shape = len(text) == 10 and text[4] == "-" and text[7] == "-"
-        why = f"not a day of the calendar ({error})" if shape else "expected YYYY-MM-DD"
-        raise typer.BadParameter(f"{text!r}: {why}") from None
+        raise typer.BadParameter(f"{text!r}: not a day of the calendar ({error})") from None
+    # Room for the days counted back or on from it (a week's look-back from year 1 overflows).
+    if not date(1900, 1, 1) <= day <= date(9000, 12, 31):
+        raise typer.BadParameter(f"{text!r}: expected a day from 1900-01-01 to 9000-12-31")
+    return day
 
 
 preorders_app = typer.Typer(help="Pre-orders waiting for their release date.")

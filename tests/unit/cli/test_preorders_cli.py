@@ -45,6 +45,21 @@ def test_a_day_that_is_not_on_the_calendar_is_called_so_not_a_format_mismatch(
     assert "'2026-02-30': not a day of the calendar (day is out of range for month)" in said
 
 
+@pytest.mark.parametrize(
+    ("day", "said"),
+    [
+        ("0001-01-01", "expected a day from 1900-01-01 to 9000-12-31"),
+        ("20260105", "expected YYYY-MM-DD"),
+    ],
+)
+def test_a_day_outside_1900_to_9000_or_not_written_yyyy_mm_dd_is_refused(
+    day: str, said: str
+) -> None:
+    result = runner.invoke(app, ["preorders", "release", "--today", day])
+    assert result.exit_code == 2
+    assert said in " ".join(result.output.replace("│", " ").split())
+
+
 @pytest.mark.usefixtures("database")
 def test_a_date_after_today_is_one_red_line_and_exit_1() -> None:
     later = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
