@@ -44,11 +44,31 @@ def describe_failure(error: BaseException) -> tuple[str, int] | None:
         return f"database error: {_first_line(error.orig or error)}", EXIT_FAILURE
     if isinstance(error, ArgumentError):
         return f"ORDO_DATABASE_URL: {_first_line(error)}", EXIT_FAILURE
+    unknown = _unknown_revision(error)
+    if unknown is not None:
+        return (
+            f"the database is at schema revision {unknown}, which this Ordo does not know: a "
+            "newer Ordo made or upgraded it; run that version, or point ORDO_DATABASE_URL at "
+            "a database of this one",
+            EXIT_FAILURE,
+        )
     if type(error).__name__ == "DatabaseConfigError":
         # Raised by engine.adapters.database for a URL it cannot use; matched by name so the
         # CLI does not depend on that module's import succeeding to report its errors.
         return f"ORDO_DATABASE_URL: {_first_line(error)}", EXIT_FAILURE
     return None
+
+
+# Alembic's own words when the database's revision is not among this checkout's migrations.
+_UNKNOWN_REVISION = re.compile(r"Can't locate revision identified by '([^']+)'")
+
+
+def _unknown_revision(error: BaseException) -> str | None:
+    # Matched by module, not imported: alembic is loaded only by the commands that migrate.
+    if not type(error).__module__.startswith("alembic"):
+        return None
+    found = _UNKNOWN_REVISION.search(str(error))
+    return found.group(1) if found else None
 
 
 # SQLite says "no such table: x"; PostgreSQL (UndefinedTable) says 'relation "x" does not exist'.

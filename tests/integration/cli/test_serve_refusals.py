@@ -1,9 +1,11 @@
 """`ordo serve` against a database it cannot serve from says so in one line and exits 1,
-before uvicorn starts (whose startup failure would print the reason under a traceback)."""
+before uvicorn starts (whose startup failure would print the reason under a traceback); so
+does `ordo db upgrade` on a database a newer Ordo migrated."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -34,4 +36,25 @@ def test_serve_on_a_database_without_the_schema_asks_for_db_upgrade(
     assert output.strip() == (
         "error: the database has no Ordo schema yet (table ruleset_versions is missing): "
         "run `ordo db upgrade` first"
+    )
+
+
+def test_a_database_from_a_newer_ordo_is_named_by_its_revision_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ordo.cli import app
+
+    database = tmp_path / "newer.sqlite3"
+    monkeypatch.setenv("ORDO_DATABASE_URL", f"sqlite:///{database}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert said.startswith(
+        "error: the database is at schema revision 9999, which this Ordo does not know"
     )
