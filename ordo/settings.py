@@ -141,6 +141,18 @@ class Settings(BaseSettings):
     def _port(cls, value: Any) -> int:
         return _parse_port(value)
 
+    @field_validator("api_host", mode="before")
+    @classmethod
+    def _api_host(cls, value: Any) -> str:
+        # An empty host makes uvicorn listen on every interface: say 0.0.0.0 to mean that.
+        text = str(value).strip()
+        if not text or any(ch.isspace() for ch in text):
+            raise ValueError(
+                f"must be an address to listen on, such as 127.0.0.1 (or 0.0.0.0 for every "
+                f"interface), got {value!r}"
+            )
+        return text
+
     @field_validator("environment", mode="before")
     @classmethod
     def _environment(cls, value: Any) -> str:

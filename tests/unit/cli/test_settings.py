@@ -40,6 +40,13 @@ def test_a_port_from_the_environment_is_reported_under_its_variable_name(
     assert error_for() == "ORDO_API_PORT: must be an integer between 1 and 65535, got '80a'"
 
 
+@pytest.mark.parametrize("host", ["", "  ", "127.0.0.1 8000"])
+def test_an_empty_host_is_refused_rather_than_listening_on_every_interface(host: str) -> None:
+    assert error_for(api_host=host).startswith(
+        "ORDO_API_HOST: must be an address to listen on, such as 127.0.0.1 (or 0.0.0.0"
+    )
+
+
 def test_a_foreign_database_scheme_is_refused() -> None:
     message = error_for(database_url="mysql://root@localhost/ordo")
     assert message.startswith("ORDO_DATABASE_URL: must be an sqlite:/// or postgresql:// URL")
