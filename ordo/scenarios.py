@@ -76,7 +76,15 @@ def _run_pipeline(path: Path) -> tuple[str, int]:
     except DomainError as error:
         # Said once: a message about the file itself starts with its path already.
         return f"FAIL {path}: {error.message.removeprefix(f'{path}: ')}", PROBLEMS
-    except (OSError, KeyError, TypeError, ValueError, AttributeError, yaml.YAMLError) as error:
+    except (
+        OSError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        ArithmeticError,
+        yaml.YAMLError,
+    ) as error:
         return f"FAIL {path}: not a valid scenario file ({type(error).__name__}: {error})", PROBLEMS
     text = "\n".join(str(result) for result in results)
     return text, OK if all(result.passed for result in results) else PROBLEMS

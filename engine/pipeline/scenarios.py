@@ -343,9 +343,15 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
     elif action == "receive_transfer":
         bus.handle(c.ReceiveTransfer(str(arg.get("transfer", world.last_transfer))))
     elif action == "advance":
-        world.clock.now += timedelta(
-            minutes=int(arg.get("minutes", 0)), days=int(arg.get("days", 0))
-        )
+        try:
+            world.clock.now += timedelta(
+                minutes=int(arg.get("minutes", 0)), days=int(arg.get("days", 0))
+            )
+        except OverflowError:
+            raise ScenarioError(
+                f"step {number}: advance moves the clock off the calendar "
+                f"(minutes {arg.get('minutes', 0)}, days {arg.get('days', 0)})"
+            ) from None
     elif action == "release_preorders":
         bus.handle(c.ReleaseDuePreorders(_date(arg["today"]) if "today" in arg else None))
     elif action == "expire":

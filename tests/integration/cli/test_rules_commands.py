@@ -112,6 +112,22 @@ def test_a_failing_rule_scenario_fails_the_command(tmp_path: Path) -> None:
     assert "FAIL" in output and "1 failed" in output
 
 
+def test_a_step_that_moves_the_clock_off_the_calendar_fails_its_scenario_in_words(
+    tmp_path: Path,
+) -> None:
+    far = (PIPELINE_SCENARIOS % "held").replace(
+        "    expect: {status: held}\n",
+        "    expect: {status: held}\n    steps:\n      - {advance: {minutes: 99999999999999}}\n",
+    )
+    assert "advance" in far
+    scenarios = tmp_path / "far.yaml"
+    scenarios.write_text(far)
+    code, output = run("rules", "test", str(scenarios))
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert "advance moves the clock off the calendar (minutes 99999999999999, days 0)" in output
+
+
 def test_pipeline_scenarios_send_orders_through_the_engine(tmp_path: Path) -> None:
     passing, failing = tmp_path / "held.yaml", tmp_path / "released.yaml"
     passing.write_text(PIPELINE_SCENARIOS % "held")
