@@ -51,6 +51,9 @@ _CAP = 1 << 62
 
 def _read(path: Path) -> tuple[str | None, str]:
     """The file's text, or None and why it cannot be read, in words a user can act on."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # Read as a file, /dev/zero never ends and a named pipe waits for a writer.
+        return None, "not a regular file (a device, a pipe or a socket)"
     try:
         # utf-8-sig: Windows editors start a file with a byte-order mark nobody can see, which
         # the rule language would otherwise report as an unexpected character at 1:1.

@@ -234,7 +234,7 @@ def _day(text: str) -> date:
     return day
 
 
-preorders_app = typer.Typer(help="Pre-orders waiting for their release date.")
+preorders_app = typer.Typer(help="Pre-orders waiting for their release date.", no_args_is_help=True)
 app.add_typer(preorders_app, name="preorders")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast as python_ast
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,14 @@ def test_facts_under_a_misspelt_root_are_refused_not_ignored() -> None:
 def test_the_schema_rejects_unknown_types_with_the_field_name() -> None:
     with pytest.raises(dsl.SchemaError, match=r"'total'.*'monye'"):
         dsl.Schema.from_dict({"roots": {"order": {"total": "monye"}}})
+
+
+def test_a_device_or_a_pipe_is_refused_instead_of_read_forever(tmp_path: Path) -> None:
+    pipe = tmp_path / "rules.ordo"
+    os.mkfifo(pipe)
+    report, code = tooling.check_files([pipe, Path("/dev/zero")], SCHEMA)
+    assert code == 2
+    assert f"{pipe}: cannot read this file: not a regular file (a device, a pipe or a socket)" in (
+        report
+    )
+    assert "/dev/zero: cannot read this file: not a regular file" in report
