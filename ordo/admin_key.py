@@ -89,6 +89,13 @@ def issue_key(
     scope, missing = needs.get(Role(role), (True, ""))
     if not scope:
         raise CommandError(missing)
+    for flag, value, owner in (
+        ("--channel", channel, Role.CHANNEL),
+        ("--location", locations, Role.WAREHOUSE),
+        ("--customer", customer_id, Role.CUSTOMER),
+    ):
+        if value and Role(role) is not owner:
+            raise CommandError(f"{flag}: only {owner} keys are limited by it; {role} keys are not")
     return create_api_key(
         SqlApiKeyStore(container.session_factory),
         name,

@@ -247,6 +247,14 @@ def create_api_key(
         raise DomainError("a customer key needs the customer it belongs to (customer_id=...)")
     if role is Role.WAREHOUSE and not tuple(locations):
         raise DomainError("a warehouse key needs at least one location code (locations=...)")
+    # A scope the role does not read would be listed with the key as if it limited it.
+    for scope, value, owner in (
+        ("channel", channel, Role.CHANNEL),
+        ("locations", tuple(locations), Role.WAREHOUSE),
+        ("customer_id", customer_id, Role.CUSTOMER),
+    ):
+        if value and role is not owner:
+            raise DomainError(f"{scope}: only {owner} keys are limited to one; {role} keys are not")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     keys.add(

@@ -95,6 +95,15 @@ def test_a_key_scope_its_orders_could_not_carry_is_refused_in_words(api: Api) ->
     assert "name: must not be blank" in blank.json()["detail"]
 
 
+def test_a_scope_the_keys_role_does_not_read_is_refused_not_listed_as_a_limit(api: Api) -> None:
+    body = {"name": "reports", "role": "analyst", "channel": "web"}
+    response = api.post("/v1/keys", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        "channel: only channel keys are limited to one; analyst keys are not"
+    )
+
+
 def test_only_admins_may_issue_keys(api: Api) -> None:
     response = api.post("/v1/keys", role="analyst", json={"name": "x", "role": "admin"})
     assert response.status_code == 403

@@ -116,6 +116,10 @@ def test_a_key_without_the_scope_its_role_needs_names_the_flag(
         "warehouse": "error: --location: a warehouse key needs at least one location",
         "customer": "error: --customer: a customer key needs the customer it is for",
     }
+    analyst = ["keys", "create", "x", "--role", "analyst", "--location", "NOPE"]
+    assert runner.invoke(app, analyst).output.strip() == (
+        "error: --location: only warehouse keys are limited by it; analyst keys are not"
+    )
     blank = runner.invoke(app, ["keys", "create", "  ", "--role", "admin"])
     assert blank.exit_code == 1
     assert "name must not be blank" in blank.output
