@@ -112,11 +112,16 @@ def list_keys(container: Container) -> Sequence[ApiKey]:
     return SqlApiKeyStore(container.session_factory).list()
 
 
-def revoke_key(container: Container, key_id: str) -> ApiKey:
-    key = SqlApiKeyStore(container.session_factory).revoke(key_id, utcnow())
+def revoke_key(container: Container, key_id: str) -> tuple[ApiKey, str]:
+    """The revoked key, and when it had been revoked already ('' if this revoked it)."""
+    now = utcnow()
+    key = SqlApiKeyStore(container.session_factory).revoke(key_id, now)
     if key is None:
         raise CommandError(f"no API key with id {key_id!r} (see `ordo keys list`)")
-    return key
+    revoked = key.revoked_at
+    if revoked is None or revoked >= now:
+        return key, ""
+    return key, revoked.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _server_secret(container: Container) -> str:

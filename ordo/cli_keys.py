@@ -61,5 +61,8 @@ def keys_revoke(
 ) -> None:
     """Revoke an API key; it stops working within the API's key cache time (seconds)."""
     with build_app_container(load(ctx)) as container:
-        key = revoke_key(container, key_id)
-    out().print(f"API key {key.id} ({escape(key.name)}) is revoked")
+        key, before = revoke_key(container, key_id)
+    if before:
+        out().print(f"API key {key.id} ({escape(key.name)}) was already revoked on {before}")
+    else:
+        out().print(f"API key {key.id} ({escape(key.name)}) is revoked")

@@ -89,6 +89,9 @@ def test_keys_created_on_the_command_line_work_until_revoked(
     assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
     with pytest.raises(Unauthenticated):
         authenticate(sqlite_url, plaintext)
+    again = runner.invoke(app, ["keys", "revoke", key_id])
+    assert again.exit_code == 0
+    assert f"API key {key_id} (Web shop) was already revoked on 20" in again.output
 
 
 def test_an_unknown_role_is_one_line_listing_the_roles(
