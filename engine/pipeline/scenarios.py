@@ -16,6 +16,7 @@ counters, other orders' statuses (`orders`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Collection, Mapping, Sequence
@@ -680,7 +681,42 @@ def load_scenario_file(path: Path) -> dict[str, Any]:
                 data[key] = [*value, *(data.get(key) or [])]
             else:
                 data.setdefault(key, value)
+    check_world(data, f"{path}: ")
     return data
+
+
+_WORLD_LISTS = ("locations", "products", "customers", "stock", "inbound")
+_OPTION_SETTINGS = ("auto_release", "reservation_ttl_minutes")
+
+
+def check_world(spec: Mapping[str, Any], where: str = "") -> None:
+    """ScenarioError for a world of the wrong shape, before any scenario runs: building it
+    would fail with Python's words ("'int' object is not iterable") naming no field."""
+    for key in _WORLD_LISTS:
+        value = spec.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            raise ScenarioError(f"{where}`{key}` must be a list, got {type(value).__name__}")
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise ScenarioError(
+                    f"{where}`{key}[{index}]` must be a mapping of fields, got {item!r}"
+                )
+    settings = spec.get("settings")
+    if settings is None:
+        return
+    if not isinstance(settings, dict):
+        raise ScenarioError(f"{where}`settings` must be a mapping, got {type(settings).__name__}")
+    known = [f.name for f in dataclasses.fields(DeciderSettings)] + list(_OPTION_SETTINGS)
+    for name in settings:
+        if name not in known:
+            hint = suggest(str(name), known)
+            hint = f" ({hint})" if hint else ""
+            raise ScenarioError(
+                f"{where}`settings.{name}` is not a setting{hint}; the settings are "
+                + ", ".join(known)
+            )
 
 
 def run_scenario_file(path: str | Path) -> list[ScenarioResult]:

@@ -94,7 +94,12 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
     if not scenarios or not scenarios.strip():
         return []
     from dsl.tooling import MAX_ALIASED_VALUES, YamlProblem, parse_yaml
-    from engine.pipeline.scenarios import ScenarioError, check_scenarios, run_scenario
+    from engine.pipeline.scenarios import (
+        ScenarioError,
+        check_scenarios,
+        check_world,
+        run_scenario,
+    )
 
     try:
         spec = parse_yaml(scenarios)
@@ -134,6 +139,7 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
             others.append(text if text.endswith("\n") else text + "\n")
     spec["rulesets"] = [*others, source if source.endswith("\n") else source + "\n"]
     try:
+        check_world(spec)
         check_scenarios(spec["scenarios"])
     except ScenarioError as error:
         raise InvalidRuleset(error.message) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ordo.cli import app
@@ -126,6 +127,35 @@ def test_a_step_that_moves_the_clock_off_the_calendar_fails_its_scenario_in_word
     assert code == 1, output
     assert "Traceback" not in output
     assert "advance moves the clock off the calendar (minutes 99999999999999, days 0)" in output
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            ("stock:\n  - {sku: TSHIRT, location: NJ-EWR, on_hand: 100}", "stock: 5"),
+            "`stock` must be a list, got int",
+        ),
+        (
+            ("products:\n  - {sku", "products:\n  - TSHIRT\n  - {sku"),
+            "`products[0]` must be a mapping of fields, got 'TSHIRT'",
+        ),
+        (
+            ("rulesets:", "settings: {max_shipment: 2}\nrulesets:"),
+            "`settings.max_shipment` is not a setting (did you mean `max_shipments`?)",
+        ),
+    ],
+)
+def test_a_world_of_the_wrong_shape_is_named_by_its_field(
+    tmp_path: Path, change: tuple[str, str], said: str
+) -> None:
+    text = (PIPELINE_SCENARIOS % "held").replace(*change)
+    assert text != PIPELINE_SCENARIOS % "held"
+    scenarios = tmp_path / "world.yaml"
+    scenarios.write_text(text)
+    code, output = run("rules", "test", str(scenarios))
+    assert code == 1, output
+    assert f"FAIL {scenarios}: {said}" in " ".join(output.split())
 
 
 def test_pipeline_scenarios_send_orders_through_the_engine(tmp_path: Path) -> None:
