@@ -351,6 +351,16 @@ def normalise_database_url(url: str) -> str:
         raise ValueError(f"must be an sqlite:/// or postgresql:// URL, got {shown!r}")
     if scheme.startswith("postgres") and not parsed.database:
         raise ValueError(f"names no database (e.g. postgresql://host:5432/ordo), got {shown!r}")
+    database = parsed.database or ""
+    if scheme.startswith("sqlite") and (
+        database in ("", ":memory:") or database.startswith("file::memory:")
+    ):
+        # Each command would get a database of its own that is gone when it ends: `ordo db
+        # upgrade` would report success and keep nothing.
+        raise ValueError(
+            f"is an in-memory SQLite database, which keeps nothing once the command ends; "
+            f"name a file, e.g. sqlite:///data/ordo.sqlite3 (got {shown!r})"
+        )
     return text.replace(f"{scheme}://", f"{_DATABASE_SCHEMES[scheme]}://", 1)
 
 

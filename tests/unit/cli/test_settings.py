@@ -47,6 +47,13 @@ def test_an_empty_host_is_refused_rather_than_listening_on_every_interface(host:
     )
 
 
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_is_refused_since_it_keeps_nothing(url: str) -> None:
+    assert error_for(database_url=url).startswith(
+        "ORDO_DATABASE_URL: is an in-memory SQLite database, which keeps nothing"
+    )
+
+
 def test_a_foreign_database_scheme_is_refused() -> None:
     message = error_for(database_url="mysql://root@localhost/ordo")
     assert message.startswith("ORDO_DATABASE_URL: must be an sqlite:/// or postgresql:// URL")
