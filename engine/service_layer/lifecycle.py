@@ -154,20 +154,34 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
 
 
 def _consume(uow: UnitOfWork, order: Order, shipment: FulfillmentOrder) -> None:
-    """Reserved units leave the building; dropshipped lines had nothing reserved."""
+    """The shipped units leave the building, taken from the line's reservations there, oldest
+    first; dropshipped lines had nothing reserved.
+
+    Only as many as this shipment carries: a line may have units reserved at the same
+    location for another shipment (one released as stock came in, another later), and those
+    stay reserved until their own shipment leaves."""
     reservations = [
         r
         for r in uow.reservations.for_order(order.id)
         if r.location_code == shipment.location_code and r.status is ReservationStatus.ACTIVE
     ]
     for item in shipment.lines:
+        left = item.quantity
         for reservation in reservations:
+            if left <= 0:
+                break
             if (
-                reservation.line_id == item.order_line_id
-                and reservation.status is ReservationStatus.ACTIVE
+                reservation.line_id != item.order_line_id
+                or reservation.status is not ReservationStatus.ACTIVE
             ):
-                uow.stock.consume(reservation.sku, reservation.location_code, reservation.quantity)
+                continue
+            taken = min(left, reservation.quantity)
+            uow.stock.consume(reservation.sku, reservation.location_code, taken)
+            if taken == reservation.quantity:
                 reservation.move(ReservationStatus.CONSUMED)
+            else:
+                reservation.quantity -= taken  # the rest waits for the line's other shipment
+            left -= taken
         line = order.line(item.order_line_id)
         line.quantity_shipped = min(line.quantity, line.quantity_shipped + item.quantity)
         if line.quantity_shipped >= line.quantity:
