@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.domain import commands, events
+from engine.domain.catalog import LocationType
 from engine.domain.errors import Conflict, DomainError, InvalidQuantity, NotFound
 from engine.domain.fulfilment import Return, ReturnLine, ReturnStatus
 from engine.domain.orders import Order
@@ -124,8 +125,16 @@ def receive_return(cmd: commands.ReceiveReturn, uow: UnitOfWork) -> str:
     """Book the parcel in at a location; restockable lines go back on hand there."""
     with uow:
         found = _return(uow, cmd.return_id)
-        if uow.locations.get(cmd.location_code) is None:
+        location = uow.locations.get(cmd.location_code)
+        if location is None:
             raise NotFound("location", cmd.location_code)
+        if location.type is LocationType.DROPSHIP_VENDOR:
+            # A vendor's site holds no stock of ours: restocked units there would be offered
+            # for sale and suggested for reordering.
+            raise DomainError(
+                f"location {location.code} is a dropship vendor, which holds no stock of ours: "
+                "receive the return at a warehouse, store or 3PL"
+            )
         found.move(ReturnStatus.RECEIVED)
         found.location_code = cmd.location_code
         for line in found.lines:

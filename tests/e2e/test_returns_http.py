@@ -144,6 +144,25 @@ def test_a_warehouse_receives_only_at_its_own_locations(api: Api) -> None:
     assert "DAL-01" in refused.json()["detail"]
 
 
+def test_a_return_is_not_received_at_a_dropship_vendor_which_holds_no_stock_of_ours(
+    api: Api,
+) -> None:
+    vendor = {"name": "Vendor", "type": "dropship_vendor", "address": {"postal_code": "49503"}}
+    assert api.put("/v1/locations/DSV-GRR", json=vendor).status_code == 200
+    placed = delivered(api)
+    ret = ask(api, placed, 1, restock=True).json()
+    api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    refused = api.post(
+        f"/v1/returns/{ret['id']}/receive", role="support", json={"location_code": "DSV-GRR"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"].startswith("location DSV-GRR is a dropship vendor")
+    assert api.get(f"/v1/returns/{ret['id']}").json()["status"] == "authorised"
+    assert all(
+        s["location_code"] != "DSV-GRR" for s in api.get("/v1/inventory/skus/SHOE-42").json()
+    )
+
+
 def test_a_return_must_be_authorised_before_it_is_received(api: Api) -> None:
     placed = delivered(api)
     ret = ask(api, placed, 1).json()
