@@ -62,32 +62,30 @@ def list_shipments(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[ShipmentOut]:
-    """What is released to a location (warehouse keys: their own), or every shipment."""
-    wanted = str(status) if status else None
-    paged_by_repo = location is None and who.role is not Role.WAREHOUSE
+    """What is released to a location (warehouse keys: their own), or every shipment; oldest
+    first."""
+    locations, customer_id = _scope(who, location)
     with uow:
-        if location is not None:
-            rows = list(uow.shipments.for_location(location, wanted))
-        elif who.role is Role.WAREHOUSE:
-            rows = [s for code in who.locations for s in uow.shipments.for_location(code, wanted)]
-        else:
-            rows = [
-                s
-                for s in uow.shipments.list(limit=limit, offset=offset)
-                if wanted in (None, s.status)
-            ]
-        if who.role is Role.CUSTOMER:
-            rows = [s for s in rows if _owned(uow, who, s)]
-        else:
-            rows = [s for s in rows if can_work_location(who, s.location_code)]
-        if not paged_by_repo:
-            rows = rows[offset : offset + limit]
-        return [ShipmentOut.of(s) for s in rows]
+        found = uow.shipments.search(
+            status=status,
+            locations=locations,
+            customer_id=customer_id,
+            limit=limit,
+            offset=offset,
+        )
+        return [ShipmentOut.of(s) for s in found]
 
 
-def _owned(uow: UnitOfWork, who: Principal, shipment: FulfillmentOrder) -> bool:
-    order = uow.orders.get(shipment.order_id)
-    return order is not None and can_see_order(who, order.channel, order.customer_id)
+def _scope(who: Principal, location: str | None) -> tuple[list[str] | None, str | None]:
+    """The locations (None: every one) and the customer (None: any) whose shipments `who` may
+    list, narrowed to `location`: what `_shipment` lets it see, as filters of the query, so
+    that paging counts only those."""
+    wanted = None if location is None else [location]
+    if who.role is Role.CUSTOMER:
+        return wanted, who.customer_id
+    if who.role is Role.WAREHOUSE:
+        return [code for code in who.locations if wanted is None or code in wanted], None
+    return wanted, None  # admin and support work every location
 
 
 @shipments.get("/{shipment_id}", response_model=ShipmentOut, responses=problem_responses(404))
@@ -163,12 +161,9 @@ def list_alerts(
 ) -> list[AlertOut]:
     """Alerts, newest first; filter by status (open, acknowledged, closed)."""
     with uow:
-        rows = [
-            a
-            for a in uow.alerts.list(limit=limit, offset=offset)
-            if status is None or a.status == status
+        return [
+            AlertOut.of(a) for a in uow.alerts.search(status=status, limit=limit, offset=offset)
         ]
-        return [AlertOut.of(a) for a in sorted(rows, key=lambda a: a.created_at, reverse=True)]
 
 
 @alerts.post(

@@ -160,13 +160,18 @@ def list_returns(
 ) -> list[ReturnOut]:
     """Returns, oldest first; filter by status or look one up by its RMA number (what a
     warehouse reads off the parcel)."""
+    # What `_may_see` lets this caller see, as filters of the query: paging then counts only
+    # those, so a warehouse finds its parcel's RMA however many returns came before it.
     with uow:
-        rows = [
-            r
-            for r in uow.returns.list(limit=limit, offset=offset)
-            if (status is None or r.status is status) and (rma is None or r.rma == rma)
-        ]
-        return [ReturnOut.of(r) for r in rows if _may_see(uow, who, r)]
+        found = uow.returns.search(
+            status=status,
+            rma=rma,
+            customer_id=who.customer_id if who.role is Role.CUSTOMER else None,
+            locations=who.locations if who.role is Role.WAREHOUSE else None,
+            limit=limit,
+            offset=offset,
+        )
+        return [ReturnOut.of(r) for r in found]
 
 
 @router.get(

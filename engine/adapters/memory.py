@@ -18,14 +18,14 @@ the domain's own `Stock.reserve`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict, InsufficientStock, NotFound
 from engine.domain.events import Event
-from engine.domain.fulfilment import FulfillmentOrder, Return, ShipmentStatus
+from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import (
     Alert,
@@ -277,7 +277,27 @@ class MemoryReservations(_MemoryRepository[str, Reservation], uow_api.Reservatio
         return self._select(where=lambda r: r.is_expired(now), limit=limit)
 
 
-class MemoryShipments(_MemoryRepository[str, FulfillmentOrder], uow_api.ShipmentRepository):
+class _OrderRows(_MemoryRepository[str, T]):
+    """Rows that belong to an order (shipments, returns), with the orders table beside them to
+    find a customer's, as the database does with an IN over the orders' ids."""
+
+    def __init__(
+        self,
+        table: _Table[str, T],
+        order: Callable[[T], Any],
+        newest_first: bool,
+        orders: _Table[str, Order],
+    ) -> None:
+        super().__init__(table, order, newest_first)
+        self.orders = orders
+
+    def _ordered_by(self, order_id: str, customer_id: str) -> bool:
+        return (
+            self.orders.exists(order_id) and self.orders.peek(order_id).customer_id == customer_id
+        )
+
+
+class MemoryShipments(_OrderRows[FulfillmentOrder], uow_api.ShipmentRepository):
     def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]:
         return self._select(self.table.by_index("order", order_id))
 
@@ -289,6 +309,29 @@ class MemoryShipments(_MemoryRepository[str, FulfillmentOrder], uow_api.Shipment
             where=None if status is None else (lambda s: s.status == status),
         )
 
+    def search(
+        self,
+        *,
+        status: ShipmentStatus | None = None,
+        locations: Collection[str] | None = None,
+        customer_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[FulfillmentOrder]:
+        codes = None if locations is None else frozenset(locations)
+        keys = None
+        if codes is not None:
+            keys = list(dict.fromkeys(k for c in codes for k in self.table.by_index("location", c)))
+
+        def where(s: FulfillmentOrder) -> bool:
+            return (
+                (status is None or s.status == status)
+                and (codes is None or s.location_code in codes)
+                and (customer_id is None or self._ordered_by(s.order_id, customer_id))
+            )
+
+        return self._select(keys, where, limit, offset)
+
     def count_released_on(self, location_code: str, day: date) -> int:
         """Fulfilment orders created that day at the location and not cancelled or pending."""
         not_released = (ShipmentStatus.PENDING, ShipmentStatus.CANCELLED)
@@ -299,9 +342,35 @@ class MemoryShipments(_MemoryRepository[str, FulfillmentOrder], uow_api.Shipment
         )
 
 
-class MemoryReturns(_MemoryRepository[str, Return], uow_api.ReturnRepository):
+class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
     def for_order(self, order_id: str) -> Sequence[Return]:
         return self._select(self.table.by_index("order", order_id))
+
+    def search(
+        self,
+        *,
+        status: ReturnStatus | None = None,
+        rma: str | None = None,
+        customer_id: str | None = None,
+        locations: Collection[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Return]:
+        codes = None if locations is None else frozenset(locations)
+
+        def where(r: Return) -> bool:
+            return (
+                (status is None or r.status == status)
+                and (rma is None or r.rma == rma)
+                and (customer_id is None or self._ordered_by(r.order_id, customer_id))
+                and (
+                    codes is None
+                    or r.status == ReturnStatus.AUTHORISED
+                    or (r.location_code != "" and r.location_code in codes)
+                )
+            )
+
+        return self._select(where=where, limit=limit, offset=offset)
 
 
 class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundRepository):
@@ -318,6 +387,12 @@ class MemoryAlerts(_MemoryRepository[str, Alert], uow_api.AlertRepository):
             limit=1,
         )
         return found[0] if found else None
+
+    def search(
+        self, *, status: AlertStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[Alert]:
+        where = None if status is None else (lambda a: a.status == status)
+        return self._select(where=where, limit=limit, offset=offset)
 
 
 class MemoryRulesets(_MemoryRepository[str, RulesetVersion], uow_api.RulesetRepository):
@@ -432,8 +507,12 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.reservations = MemoryReservations(
             t["reservations"], lambda r: (r.created_at, r.id), False
         )
-        self.shipments = MemoryShipments(t["shipments"], lambda s: (s.created_at, s.id), False)
-        self.returns = MemoryReturns(t["returns"], lambda r: (r.created_at, r.id), False)
+        self.shipments = MemoryShipments(
+            t["shipments"], lambda s: (s.created_at, s.id), False, t["orders"]
+        )
+        self.returns = MemoryReturns(
+            t["returns"], lambda r: (r.created_at, r.id), False, t["orders"]
+        )
         self.inbound = MemoryInbound(t["inbound"], lambda i: (i.expected_on, i.id), False)
         self.alerts = MemoryAlerts(t["alerts"], lambda a: (a.created_at, a.id), True)
         self.rulesets = MemoryRulesets(t["rulesets"], lambda r: (r.name, r.version), False)

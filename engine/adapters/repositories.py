@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import random
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    or_,
     select,
     update,
 )
@@ -41,7 +42,7 @@ from engine.adapters import catalogue_cache, driver, orm
 from engine.adapters import translation as tr
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
-from engine.domain.fulfilment import FulfillmentOrder, Return, ShipmentStatus
+from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, ReservationStatus
 from engine.domain.operations import (
     Alert,
@@ -646,6 +647,25 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
             where = and_(where, c.status == str(status))
         return self._query(where)
 
+    def search(
+        self,
+        *,
+        status: ShipmentStatus | None = None,
+        locations: Collection[str] | None = None,
+        customer_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[FulfillmentOrder]:
+        c = self.table.c
+        conditions: list[ColumnElement[bool]] = []
+        if status is not None:
+            conditions.append(c.status == str(status))
+        if locations is not None:
+            conditions.append(c.location_code.in_(list(locations)))
+        if customer_id is not None:
+            conditions.append(c.order_id.in_(_orders_of(customer_id)))
+        return self._query(and_(*conditions) if conditions else None, limit, offset)
+
     def count_released_on(self, location_code: str, day: date) -> int:
         """Fulfilment orders created that day at the location, neither pending nor cancelled."""
         return self.count_released_on_many([location_code], day)[location_code]
@@ -702,6 +722,12 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         self._releases.clear()
 
 
+def _orders_of(customer_id: str) -> Select[Any]:
+    """The ids of a customer's orders, for "rows of this customer's orders": an IN over them
+    (the orders' customer index) rather than a JOIN, so no row can come back twice."""
+    return select(orm.orders.c.id).where(orm.orders.c.customer_id == customer_id)
+
+
 # Shards per location and day (see `orm.location_day_releases`).
 RELEASE_SHARDS = 32
 
@@ -747,6 +773,30 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
     def for_order(self, order_id: str) -> Sequence[Return]:
         return self._query(self.table.c.order_id == order_id)
 
+    def search(
+        self,
+        *,
+        status: ReturnStatus | None = None,
+        rma: str | None = None,
+        customer_id: str | None = None,
+        locations: Collection[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Return]:
+        c = self.table.c
+        conditions: list[ColumnElement[bool]] = []
+        if status is not None:
+            conditions.append(c.status == str(status))
+        if rma is not None:
+            conditions.append(c.rma == rma)
+        if customer_id is not None:
+            conditions.append(c.order_id.in_(_orders_of(customer_id)))
+        if locations is not None:
+            # A return not yet received has no location (""): never one of `locations`.
+            received_here = and_(c.location_code != "", c.location_code.in_(list(locations)))
+            conditions.append(or_(c.status == ReturnStatus.AUTHORISED.value, received_here))
+        return self._query(and_(*conditions) if conditions else None, limit, offset)
+
 
 class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):
     table, entity, key_columns = orm.inbound_supply, "inbound supply", ("id",)
@@ -771,6 +821,12 @@ class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
             and_(c.rule == rule, c.key == key, c.status != AlertStatus.CLOSED.value), limit=1
         )
         return found[0] if found else None
+
+    def search(
+        self, *, status: AlertStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[Alert]:
+        where = None if status is None else self.table.c.status == str(status)
+        return self._query(where, limit, offset)
 
 
 class SqlRulesets(_Simple[str, RulesetVersion], uow_api.RulesetRepository):

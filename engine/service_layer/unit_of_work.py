@@ -8,7 +8,7 @@ in-memory one (unit tests, simulation: it never touches live data) and the SQLAl
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -16,9 +16,9 @@ from typing import Any, Generic, TypeVar
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
 from engine.domain.events import Event
-from engine.domain.fulfilment import FulfillmentOrder, Return
+from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, Stock
-from engine.domain.operations import Alert, AuditEntry, DecisionTrace, RulesetVersion
+from engine.domain.operations import Alert, AlertStatus, AuditEntry, DecisionTrace, RulesetVersion
 from engine.domain.orders import LineStatus, Order, OrderStatus
 
 T = TypeVar("T")
@@ -180,6 +180,20 @@ class ShipmentRepository(Repository[str, FulfillmentOrder]):
     ) -> Sequence[FulfillmentOrder]: ...
 
     @abc.abstractmethod
+    def search(
+        self,
+        *,
+        status: ShipmentStatus | None = None,
+        locations: Collection[str] | None = None,
+        customer_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[FulfillmentOrder]:
+        """Oldest first, like `list`; every filter given must match, and is applied before
+        the page is cut. `locations`: shipped from one of these (an empty collection: none);
+        `customer_id`: shipments of that customer's orders."""
+
+    @abc.abstractmethod
     def count_released_on(self, location_code: str, day: date) -> int: ...
 
     def count_released_on_many(self, location_codes: Iterable[str], day: date) -> dict[str, int]:
@@ -191,6 +205,22 @@ class ReturnRepository(Repository[str, Return]):
     @abc.abstractmethod
     def for_order(self, order_id: str) -> Sequence[Return]: ...
 
+    @abc.abstractmethod
+    def search(
+        self,
+        *,
+        status: ReturnStatus | None = None,
+        rma: str | None = None,
+        customer_id: str | None = None,
+        locations: Collection[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Return]:
+        """Oldest first, like `list`; every filter given must match, and is applied before
+        the page is cut. `customer_id`: returns of that customer's orders. `locations`: what
+        a warehouse working these locations handles: every authorised return (it may arrive
+        anywhere) and those received at one of them."""
+
 
 class InboundRepository(Repository[str, InboundSupply]):
     @abc.abstractmethod
@@ -198,8 +228,16 @@ class InboundRepository(Repository[str, InboundSupply]):
 
 
 class AlertRepository(Repository[str, Alert]):
+    """Newest first (by creation, then id)."""
+
     @abc.abstractmethod
     def open_for(self, rule: str, key: str) -> Alert | None: ...
+
+    @abc.abstractmethod
+    def search(
+        self, *, status: AlertStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[Alert]:
+        """Newest first; `status` is applied before the page is cut."""
 
 
 class RulesetRepository(Repository[str, RulesetVersion]):
