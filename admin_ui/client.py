@@ -70,6 +70,12 @@ def problem_message(response: httpx.Response) -> str:
     return detail + (" (" + "; ".join(extra) + ")" if extra else "")
 
 
+def _seg(value: object) -> str:
+    """One path segment, escaped: an id typed as `../auth/me` or `X#y` must name that id (and
+    be answered "not found"), not another route or the part before the `#`."""
+    return quote(str(value), safe="")
+
+
 def _params(**values: Any) -> dict[str, str]:
     """Query parameters without the unset ones; dates in ISO form."""
     out: dict[str, str] = {}
@@ -168,34 +174,41 @@ class OrdoClient:
         return cast(VersionDetail, self._call("POST", "/v1/rulesets/drafts", json=body))
 
     def get_version(self, version_id: str) -> VersionDetail:
-        return cast(VersionDetail, self._call("GET", f"/v1/rulesets/versions/{version_id}"))
+        return cast(VersionDetail, self._call("GET", f"/v1/rulesets/versions/{_seg(version_id)}"))
 
     def validate_version(self, version_id: str) -> Validation:
-        return cast(Validation, self._call("POST", f"/v1/rulesets/versions/{version_id}/validate"))
+        return cast(
+            Validation, self._call("POST", f"/v1/rulesets/versions/{_seg(version_id)}/validate")
+        )
 
     def run_scenarios(self, version_id: str, scenarios: str | None = None) -> ScenarioRun:
         return cast(
             ScenarioRun,
             self._call(
                 "POST",
-                f"/v1/rulesets/versions/{version_id}/test",
+                f"/v1/rulesets/versions/{_seg(version_id)}/test",
                 json={"scenarios": scenarios or None},
             ),
         )
 
     def diff(self, from_id: str, to_id: str) -> RulesetDiff:
-        return cast(RulesetDiff, self._call("GET", f"/v1/rulesets/versions/{from_id}/diff/{to_id}"))
+        return cast(
+            RulesetDiff,
+            self._call("GET", f"/v1/rulesets/versions/{_seg(from_id)}/diff/{_seg(to_id)}"),
+        )
 
     def publish(self, version_id: str) -> RulesetVersion:
         return cast(
             RulesetVersion,
-            self._call("POST", f"/v1/rulesets/versions/{version_id}/publish", json={}),
+            self._call("POST", f"/v1/rulesets/versions/{_seg(version_id)}/publish", json={}),
         )
 
     def rollback(self, name: str, to_version: int) -> RulesetVersion:
         return cast(
             RulesetVersion,
-            self._call("POST", f"/v1/rulesets/{name}/rollback", json={"to_version": to_version}),
+            self._call(
+                "POST", f"/v1/rulesets/{_seg(name)}/rollback", json={"to_version": to_version}
+            ),
         )
 
     # --- orders -----------------------------------------------------------------------------
@@ -227,44 +240,48 @@ class OrdoClient:
         return cast(list[Order], self._call("GET", "/v1/orders", params=params))
 
     def get_order(self, order_id: str) -> OrderDetail:
-        return cast(OrderDetail, self._call("GET", f"/v1/orders/{order_id}"))
+        return cast(OrderDetail, self._call("GET", f"/v1/orders/{_seg(order_id)}"))
 
     def cancel_order(self, order_id: str, reason: str) -> Order:
         return cast(
-            Order, self._call("POST", f"/v1/orders/{order_id}/cancel", json={"reason": reason})
+            Order,
+            self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel", json={"reason": reason}),
         )
 
     def modify_quantities(self, order_id: str, quantities: dict[str, int]) -> Order:
         return cast(
             Order,
-            self._call("POST", f"/v1/orders/{order_id}/modify", json={"quantities": quantities}),
+            self._call(
+                "POST", f"/v1/orders/{_seg(order_id)}/modify", json={"quantities": quantities}
+            ),
         )
 
     def change_address(self, order_id: str, ship_to: dict[str, str]) -> Order:
         return cast(
             Order,
-            self._call("POST", f"/v1/orders/{order_id}/modify", json={"ship_to": ship_to}),
+            self._call("POST", f"/v1/orders/{_seg(order_id)}/modify", json={"ship_to": ship_to}),
         )
 
     def change_lines(self, order_id: str, add: list[dict[str, Any]], remove: list[str]) -> Order:
         """Add lines (`{"sku", "quantity"}`, the catalogue price) and remove lines by id."""
         body = {"add_lines": add, "remove_lines": remove}
-        return cast(Order, self._call("POST", f"/v1/orders/{order_id}/modify", json=body))
+        return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/modify", json=body))
 
     def release_hold(self, order_id: str) -> Order:
-        return cast(Order, self._call("POST", f"/v1/orders/{order_id}/release-hold"))
+        return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/release-hold"))
 
     # --- inventory and catalogue ------------------------------------------------------------
 
     def stock_for_sku(self, sku: str) -> list[Stock]:
-        return cast(list[Stock], self._call("GET", f"/v1/inventory/skus/{sku}"))
+        return cast(list[Stock], self._call("GET", f"/v1/inventory/skus/{_seg(sku)}"))
 
     def stock_at_location(self, code: str) -> list[Stock]:
-        return cast(list[Stock], self._call("GET", f"/v1/inventory/locations/{code}"))
+        return cast(list[Stock], self._call("GET", f"/v1/inventory/locations/{_seg(code)}"))
 
     def atp(self, sku: str, channel: str | None = None) -> Atp:
         return cast(
-            Atp, self._call("GET", f"/v1/inventory/atp/{sku}", params=_params(channel=channel))
+            Atp,
+            self._call("GET", f"/v1/inventory/atp/{_seg(sku)}", params=_params(channel=channel)),
         )
 
     def transfer(
@@ -283,7 +300,7 @@ class OrdoClient:
         return cast(list[Location], self._call("GET", "/v1/locations", params=_params(limit=500)))
 
     def get_product(self, sku: str) -> Product:
-        return cast(Product, self._call("GET", f"/v1/products/{quote(sku, safe='')}"))
+        return cast(Product, self._call("GET", f"/v1/products/{_seg(sku)}"))
 
     def list_products(self, limit: int = 500, offset: int = 0) -> list[Product]:
         return cast(
@@ -299,7 +316,7 @@ class OrdoClient:
         )
 
     def acknowledge_alert(self, alert_id: str) -> Alert:
-        return cast(Alert, self._call("POST", f"/v1/alerts/{alert_id}/acknowledge"))
+        return cast(Alert, self._call("POST", f"/v1/alerts/{_seg(alert_id)}/acknowledge"))
 
     # --- simulations ------------------------------------------------------------------------
 
@@ -330,10 +347,10 @@ class OrdoClient:
         return cast(list[SimulationJob], self._call("GET", "/v1/simulations"))
 
     def get_simulation(self, job_id: str) -> SimulationJob:
-        return cast(SimulationJob, self._call("GET", f"/v1/simulations/{job_id}"))
+        return cast(SimulationJob, self._call("GET", f"/v1/simulations/{_seg(job_id)}"))
 
     def simulation_result(self, job_id: str) -> SimulationResult:
-        return cast(SimulationResult, self._call("GET", f"/v1/simulations/{job_id}/result"))
+        return cast(SimulationResult, self._call("GET", f"/v1/simulations/{_seg(job_id)}/result"))
 
     def changed_orders(
         self, job_id: str, variant: str = "draft", limit: int = 500
@@ -342,12 +359,13 @@ class OrdoClient:
             list[ChangedOrder],
             self._call(
                 "GET",
-                f"/v1/simulations/{job_id}/changed",
+                f"/v1/simulations/{_seg(job_id)}/changed",
                 params=_params(variant=variant, limit=limit),
             ),
         )
 
     def simulated_order(self, job_id: str, order_id: str) -> SimulatedOrder:
         return cast(
-            SimulatedOrder, self._call("GET", f"/v1/simulations/{job_id}/orders/{order_id}")
+            SimulatedOrder,
+            self._call("GET", f"/v1/simulations/{_seg(job_id)}/orders/{_seg(order_id)}"),
         )
