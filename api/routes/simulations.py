@@ -106,6 +106,13 @@ def start(
             if version is None:
                 raise NotFound("ruleset version", version_id)
             _check_compiles(version)
+            twin = next((d for d in drafts if d.name == version.name), None)
+            if twin is not None:
+                # The run takes one text per ruleset: which of the two would be a guess.
+                raise DomainError(
+                    f"drafts {twin.id} (v{twin.version}) and {version.id} (v{version.version}) "
+                    f"are both of {version.name}: a simulation runs one version of a ruleset"
+                )
             drafts.append(version)
     # Rulesets never published in this database run as shipped, like the engine runs them.
     baseline = {v.name: v.source for v in shipped_versions()} | live

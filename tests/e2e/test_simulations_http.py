@@ -97,6 +97,25 @@ def test_a_draft_that_does_not_compile_is_refused_at_the_start_naming_it(api: Ap
     assert api.get("/v1/simulations", role="analyst").json() == []
 
 
+def test_two_drafts_of_one_ruleset_are_refused_rather_than_one_picked_silently(api: Api) -> None:
+    generate_dataset(
+        GeneratorSpec(orders=10, locations=3, skus=10, customers=5, days=2),
+        datasets_dir(Path(api.container.settings.data_dir)) / "small",
+    )
+    first = api.post("/v1/rulesets/drafts", role="analyst", json={"source": STRICT_VALIDATION})
+    second = api.post(
+        "/v1/rulesets/drafts",
+        role="analyst",
+        json={"source": STRICT_VALIDATION.replace("50 USD", "60 USD")},
+    )
+    ids = [first.json()["id"], second.json()["id"]]
+    started = api.post("/v1/simulations", role="analyst", json={"dataset": "small", "drafts": ids})
+    assert started.status_code == 422, started.text
+    assert started.json()["detail"].endswith(
+        "are both of order_validation: a simulation runs one version of a ruleset"
+    )
+
+
 def test_the_results_of_a_job_that_failed_are_a_409_and_the_job_says_why(api: Api) -> None:
     generate_dataset(
         GeneratorSpec(orders=10, locations=3, skus=10, customers=5, days=2),
