@@ -108,6 +108,9 @@ class Reporter:
 
     def __post_init__(self) -> None:
         self._lines = self.source.splitlines()
+        # A declaration re-read after a syntax error can find the same mistake again (an
+        # unknown unit): one place, one message, said once.
+        self._said: dict[tuple[str, int, int, str], Diagnostic] = {}
 
     def line_text(self, line: int) -> str:
         return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
@@ -123,6 +126,9 @@ class Reporter:
         suggestion: str = "",
         length: int = 1,
     ) -> Diagnostic:
+        key = (code, max(line, 1), max(column, 1), message)
+        if key in self._said:
+            return self._said[key]
         diag = Diagnostic(
             code=code,
             message=message,
@@ -134,6 +140,7 @@ class Reporter:
             length=max(length, 1),
         )
         self.diagnostics.append(diag)
+        self._said[key] = diag
         return diag
 
     @property

@@ -327,3 +327,13 @@ def test_a_device_or_a_pipe_is_refused_instead_of_read_forever(tmp_path: Path) -
         report
     )
     assert "/dev/zero: cannot read this file: not a regular file" in report
+
+
+def test_a_mistake_found_again_when_its_declaration_is_reread_is_reported_once() -> None:
+    source = (
+        "validation ruleset t on order.received\n"
+        'rule "R" when order.weight < 5 kgz then hold code "A" message "a" and more\n'
+    )
+    found = [(d.code, d.line, d.column) for d in dsl.check(source, SCHEMA)]
+    assert len(found) == len(set(found)), found
+    assert ("E105", 2, 32) in found
