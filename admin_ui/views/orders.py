@@ -348,5 +348,8 @@ def _apply(confirmed: bool, change: Any, verb: str) -> None:
             raise
         st.error(f"The order was not {verb}: {error.message}")
         return
+    # The search results on screen show the order as it is now, not as it was found.
+    found: list[Order] = st.session_state.get(_RESULTS, [])
+    st.session_state[_RESULTS] = [after if o["id"] == after["id"] else o for o in found]
     flash(f"Order {after['channel_order_id']} {verb}; it is now {after['status']}.")
     st.rerun()

@@ -74,6 +74,8 @@ def test_cancelling_asks_for_confirmation_then_cancels(world: World) -> None:
     assert not app.exception, app.exception
     assert status_of(world, order["id"]) == "cancelled"
     assert any(f"{order['channel_order_id']} cancelled" in s.value for s in app.success)
+    [row] = app.dataframe[0].value.to_dict("records")
+    assert row["status"] == "cancelled", "the results show the order as it is now"
 
 
 def test_releasing_a_hold_sends_the_order_back_through_the_pipeline(world: World) -> None:
