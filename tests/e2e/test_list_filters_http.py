@@ -8,22 +8,9 @@ from typing import Any
 
 from engine.domain.operations import Alert, AlertStatus
 from tests.e2e.conftest import Api, order
+from tests.e2e.test_returns_http import delivered
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def _delivered(api: Api, channel_order_id: str, quantity: int = 1, **extra: Any) -> Any:
-    """An order of `quantity` SHOE-42 shipped and delivered from DAL-01."""
-    api.seed(units=10)
-    created = api.post(
-        "/v1/orders", role="channel", json=order(channel_order_id, quantity=quantity, **extra)
-    )
-    assert created.status_code == 201, created.text
-    [shipment] = api.get(f"/v1/orders/{created.json()['id']}").json()["shipments"]
-    for status in ("shipped", "delivered"):
-        moved = api.post(f"/v1/shipments/{shipment['id']}/status", json={"status": status})
-        assert moved.status_code == 200, moved.text
-    return created.json()
 
 
 def _return(api: Api, placed: Any, *steps: str) -> Any:
@@ -49,7 +36,7 @@ def _ids(api: Api, path: str, role: str = "admin") -> list[str]:
 
 
 def test_a_warehouse_finds_a_return_by_its_rma_past_older_returns(api: Api) -> None:
-    placed = _delivered(api, "L-1", quantity=2)
+    placed = delivered(api, "L-1", quantity=2)
     _return(api, placed, "authorise")
     parcel = _return(api, placed, "authorise")
 
@@ -58,7 +45,7 @@ def test_a_warehouse_finds_a_return_by_its_rma_past_older_returns(api: Api) -> N
 
 
 def test_returns_of_one_status_are_paged_after_filtering(api: Api) -> None:
-    placed = _delivered(api, "L-2", quantity=3)
+    placed = delivered(api, "L-2", quantity=3)
     requested = _return(api, placed)
     authorised = _return(api, placed, "authorise")
     later = _return(api, placed, "authorise")
@@ -69,8 +56,8 @@ def test_returns_of_one_status_are_paged_after_filtering(api: Api) -> None:
 
 
 def test_a_customer_lists_its_own_returns_past_other_customers_returns(api: Api) -> None:
-    _return(api, _delivered(api, "L-3", customer_id="C-2"))
-    mine = _return(api, _delivered(api, "L-4"))
+    _return(api, delivered(api, "L-3", customer_id="C-2"))
+    mine = _return(api, delivered(api, "L-4"))
 
     assert _ids(api, "/v1/returns?limit=1", "customer") == [mine["id"]]
     assert _ids(api, "/v1/returns?limit=1&offset=1", "customer") == []
@@ -78,7 +65,7 @@ def test_a_customer_lists_its_own_returns_past_other_customers_returns(api: Api)
 
 def test_a_warehouse_pages_only_through_returns_it_may_see(api: Api) -> None:
     api.seed(units=0, location="RNO-02")
-    placed = _delivered(api, "L-5", quantity=4)
+    placed = delivered(api, "L-5", quantity=4)
     _return(api, placed)  # requested: nothing to book in yet
     _return(api, placed, "authorise", "receive at RNO-02")  # another warehouse's
     on_its_way = _return(api, placed, "authorise")
