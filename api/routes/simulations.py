@@ -100,7 +100,7 @@ def start(
         raise NotFound("data set", body.dataset)
     with uow:
         live = {v.name: v.source for v in uow.rulesets.published()}
-        drafts = []
+        drafts: list[RulesetVersion] = []
         for version_id in body.drafts:
             version = uow.rulesets.get(version_id)
             if version is None:
