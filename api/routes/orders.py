@@ -7,12 +7,12 @@ their own. An order another caller may not see answers 404, so ids do not leak.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, ValidationError
+from pydantic import ValidationError
 
 from api.commands import dispatch
 from api.deps import (
@@ -26,7 +26,7 @@ from api.deps import (
     Uow,
 )
 from api.errors import describe_validation_error, problem_body, status_for
-from api.schemas.common import FIRST_DAY, LAST_DAY, problem_responses
+from api.schemas.common import QueryDateTime, as_utc, problem_responses
 from api.schemas.orders import (
     ID,
     BatchIn,
@@ -54,31 +54,12 @@ from engine.service_layer.unit_of_work import UnitOfWork
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
-def _iso_only(value: object) -> object:
-    """A number is not a date: pydantic would read `1700000000` as epoch seconds."""
-    if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
-        raise ValueError("must be an ISO 8601 date-time such as 2026-11-22T08:00:00Z")
-    # Year 1 or 9999 with an offset falls off the calendar when the store turns it into UTC.
-    year = value[:4] if isinstance(value, str) and value[:4].isdigit() else None
-    if year is not None and not FIRST_DAY[:4] <= year <= LAST_DAY[:4]:
-        raise ValueError(f"must be a date-time from {FIRST_DAY} to {LAST_DAY}")
-    return value
-
-
-IsoOnly = BeforeValidator(_iso_only)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # The store reads a date-time without an offset as UTC (engine.adapters.orm), so compare so.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _check_window(created_from: datetime | None, created_to: datetime | None) -> None:
     """A window that ends where or before it starts finds nothing, which is surely a mistake:
     say so instead of answering with an empty list the caller would take as 'no orders'."""
     if created_from is None or created_to is None:
         return
-    if _as_utc(created_to) <= _as_utc(created_from):
+    if as_utc(created_to) <= as_utc(created_from):
         raise DomainError(
             f"query parameter 'created_to' ({created_to.isoformat()}) must be later than "
             f"'created_from' ({created_from.isoformat()}): 'created_to' is exclusive, "
@@ -292,13 +273,10 @@ def search_orders(
     email: Annotated[str | None, Query(max_length=254)] = None,
     status: OrderStatus | None = None,
     sku: Annotated[str | None, Query(pattern=SKU)] = None,
-    created_from: Annotated[
-        datetime | None, Query(description="ISO 8601, inclusive."), IsoOnly
-    ] = None,
+    created_from: Annotated[QueryDateTime | None, Query(description="ISO 8601, inclusive.")] = None,
     created_to: Annotated[
-        datetime | None,
+        QueryDateTime | None,
         Query(description="ISO 8601, exclusive; later than created_from when both are given."),
-        IsoOnly,
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from engine.domain.values import Address
 
@@ -42,6 +44,51 @@ def _iso_date(value: object) -> object:
 
 # For query parameters of type `date`: `Annotated[date | None, Query(...), IsoDate]`.
 IsoDate = BeforeValidator(_iso_date)
+
+# The moments a date-time may name: the days above, in UTC.
+EARLIEST = datetime.combine(date.fromisoformat(FIRST_DAY), time.min, UTC)
+LATEST = datetime.combine(date.fromisoformat(LAST_DAY), time.max, UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """The moment in UTC; one without an offset is UTC, as everywhere in Ordo (the store
+    reads it so: engine.adapters.orm)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso_text(value: object) -> object:
+    """A date-time is written 2026-11-22T09:30:00Z: pydantic would also read `1763803800` (or
+    the same in quotes) as seconds since 1970."""
+    if not isinstance(value, str) or value.lstrip("+-").replace(".", "", 1).isdigit():
+        raise PydanticCustomError(
+            "datetime_type", "must be an ISO 8601 date-time such as 2026-11-22T09:30:00Z"
+        )
+    return value
+
+
+def _utc_in_range(moment: datetime) -> datetime:
+    """The moment in UTC, within EARLIEST..LATEST. Year 1, or 9999 with an offset, falls off
+    the calendar on the way, and the date arithmetic after it would fail."""
+    try:
+        utc: datetime | None = as_utc(moment)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise PydanticCustomError(
+            "datetime_range", f"must be a date-time from {FIRST_DAY} to {LAST_DAY} in UTC"
+        )
+    return utc
+
+
+def _in_range(moment: datetime) -> datetime:
+    _utc_in_range(moment)
+    return moment
+
+
+# A date-time in a body, held in UTC (tracking events).
+UtcDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc_in_range)]
+# A date-time in a query, checked the same way and left as written (its offset is shown back).
+QueryDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
 
 
 class AddressIn(Strict):

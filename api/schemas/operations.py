@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from api.schemas.common import FIRST_DAY, LAST_DAY, Out, Strict
+from api.schemas.common import Out, Strict, UtcDateTime
 from api.schemas.patterns import CODE, ID_OR_EMPTY
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.fulfilment import ShipmentStatus
@@ -20,37 +19,8 @@ class ShipmentStatusIn(Strict):
     tracking_number: str = Field(default="", max_length=100, examples=["1Z999AA10123456784"])
 
 
-# The moments a tracking event may have: the days the API's queries may name, in UTC.
-EARLIEST = datetime.combine(date.fromisoformat(FIRST_DAY), time.min, UTC)
-LATEST = datetime.combine(date.fromisoformat(LAST_DAY), time.max, UTC)
-
-
-def _iso_text(value: object) -> object:
-    """A date-time is written 2026-11-22T09:30:00Z: pydantic would also read `1763803800` (or
-    the same in quotes) as seconds since 1970."""
-    if not isinstance(value, str) or value.lstrip("+-").replace(".", "", 1).isdigit():
-        raise PydanticCustomError(
-            "datetime_type", "must be an ISO 8601 date-time such as 2026-11-22T09:30:00Z"
-        )
-    return value
-
-
-def _in_utc_range(moment: datetime) -> datetime:
-    """The moment in UTC, a time without an offset being UTC as everywhere in Ordo. Year 1, or
-    9999 with an offset, falls off the calendar on the way."""
-    try:
-        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except OverflowError:
-        utc = None
-    if utc is None or not EARLIEST <= utc <= LATEST:
-        raise PydanticCustomError(
-            "datetime_range", f"must be a date-time from {FIRST_DAY} to {LAST_DAY} in UTC"
-        )
-    return utc
-
-
 class TrackingIn(Strict):
-    at: Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_utc_range)] = Field(
+    at: UtcDateTime = Field(
         strict=False,
         description="When the carrier saw it. A time without an offset is UTC.",
         examples=["2026-11-22T09:30:00Z"],
