@@ -207,10 +207,8 @@ def _cutoff(shipment: Mapping[str, Any]) -> time | None:
     if isinstance(value, time):
         return value
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):  # not ISO: refused below, naming the field
             return time.fromisoformat(value)
-        except ValueError:
-            pass
     raise ShipmentError(f'cutoff: expected a time as "HH:MM", got {_shown(value)}')
 
 
@@ -221,10 +219,8 @@ def _moment(shipment: Mapping[str, Any]) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):  # not ISO: refused below, naming the field
             return datetime.fromisoformat(value)
-        except ValueError:
-            pass
     raise ShipmentError(
         f"now: expected a date and time (ISO 8601, e.g. 2026-11-18T09:00), got {_shown(value)}"
     )

@@ -230,7 +230,7 @@ def _jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any] | Ro
 
 
 class _DuplicateKey(ValueError):
-    pass
+    """A JSON object naming one key twice; the message names the key."""
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

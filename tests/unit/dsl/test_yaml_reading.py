@@ -12,7 +12,7 @@ from dsl.tooling import YamlProblem, load_yaml_text, parse_yaml, read_yaml
 
 
 class Refused(Exception):
-    pass
+    """The caller's own error kind, as `read_yaml` and `load_yaml_text` take one."""
 
 
 def billion_laughs() -> str:
