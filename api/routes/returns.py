@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.exceptions import RequestValidationError
 
 from api.commands import dispatch
 from api.deps import (
@@ -62,6 +63,24 @@ def _order_visible(uow: UnitOfWork, who: Principal, order_id: str) -> None:
     order = uow.orders.get(order_id)
     if order is None or not can_see_order(who, order.channel, order.customer_id):
         raise NotFound("order", order_id)
+
+
+def _refuse_customer_restock(body: ReturnIn) -> None:
+    """A customer may not decide whether returned units go back on sale: that is support's
+    call when it opens the return. Every line that names `restock` is refused at its path,
+    as a validation error, so the answer reads like any other bad field."""
+    errors = [
+        {
+            "loc": ("body", "lines", index, "restock"),
+            "type": "not_for_customers",
+            "msg": "is decided by support, not by the customer: leave it out",
+            "input": line.restock,
+        }
+        for index, line in enumerate(body.lines)
+        if "restock" in line.model_fields_set
+    ]
+    if errors:
+        raise RequestValidationError(errors, body=body.model_dump())
 
 
 def _change(
@@ -115,9 +134,15 @@ def request_return(
 ) -> ReturnOut:
     """Ask to send back shipped units of an order. Each line may return at most what shipped
     less what is already on other returns (rejected ones do not count); more is refused with
-    422 naming the line. Nothing shipped yet: 409."""
+    422 naming the line. Nothing shipped yet: 409.
+
+    `restock` (whether a line's units go back on hand when the return is received; default
+    true) is set by support or an admin. A customer key may not send it: a line that does is
+    refused with 422 at `$.lines[i].restock`, and a customer's lines are restocked."""
     with services.container.uow_factory() as uow:
         _order_visible(uow, who, order_id)
+    if who.role is Role.CUSTOMER:
+        _refuse_customer_restock(body)
     command = commands.RequestReturn(
         order_id, tuple(line.to_command() for line in body.lines), who.actor
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from api.schemas.common import AddressOut, Out, Problem, Strict
-from api.schemas.patterns import CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
+from api.schemas.patterns import COUNTRY, CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
 from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
@@ -41,7 +41,12 @@ class LineIn(Strict):
 
 class ShipToIn(Strict):
     postal_code: str = Field(min_length=1, max_length=20, examples=["10001"])
-    country: str = Field(default="US", min_length=2, max_length=2)
+    country: str = Field(
+        default="US",
+        pattern=COUNTRY,
+        description="ISO 3166-1 alpha-2, in capitals.",
+        examples=["US"],
+    )
     line1: str = Field(default="", max_length=200, examples=["350 5th Ave"])
     city: str = Field(default="", max_length=100, examples=["New York"])
     state: str = Field(default="", max_length=50, examples=["NY"])
@@ -71,8 +76,17 @@ class OrderIn(Strict):
     )
     ship_to: ShipToIn
     lines: list[LineIn] = Field(min_length=1, max_length=500)
-    currency: str = Field(default="USD", pattern=CURRENCY)
-    service_level: str = Field(default="standard", pattern=SERVICE_LEVEL, examples=["standard"])
+    currency: str = Field(
+        default="USD", pattern=CURRENCY, description="ISO 4217, in capitals.", examples=["USD"]
+    )
+    service_level: str = Field(
+        default="standard",
+        pattern=SERVICE_LEVEL,
+        description="The level the rules and the carriers' rate cards name (standard, two_day, "
+        "next_day, overnight, same_day, ...); checked for shape only, since rulesets may "
+        "define their own.",
+        examples=["standard"],
+    )
     requested_date: date | None = Field(default=None, strict=False)
     priority: int = Field(default=0, ge=-100, le=100)
 

@@ -15,7 +15,13 @@ ID_OR_EMPTY = r"^$|" + ID
 VARIANT = r"^[A-Za-z0-9_\-]{1,50}$"
 CLOCK_TIME = r"^\d{2}:\d{2}$"
 CURRENCY = r"^[A-Z]{3}$"
-SERVICE_LEVEL = r"^[a-z_]{1,32}$"
+# ISO 3166-1 alpha-2's shape: rules compare the country as written (`== "US"`, `in
+# embargoed_countries`), so a lower-case "cu" would slip past the embargo on "CU".
+COUNTRY = r"^[A-Z]{2}$"
+# Rulesets and rate cards name their own service levels, so only the shape is checked: the
+# shipped ones (standard, two_day, next_day, ...) and the pipeline's "2day" fit. No '-': the
+# rules compare levels as written, and "two-day" would quietly miss every rule for two_day.
+SERVICE_LEVEL = r"^[a-z0-9][a-z0-9_]{0,31}$"
 KEY_ID = r"^[0-9a-f]{1,32}$"
 JOB_ID = r"^[0-9a-f]{12}$"
 # One address: mail is sent to it, so two joined by a comma, a display name, a line break
@@ -41,7 +47,9 @@ IN_WORDS = {
     VARIANT: "1 to 50 letters, digits, '_' or '-'",
     CLOCK_TIME: "a time of day as HH:MM, such as 15:00",
     CURRENCY: "a three-letter ISO 4217 code in capitals, such as USD",
-    SERVICE_LEVEL: "1 to 32 lower-case letters or '_', such as standard or two_day",
+    COUNTRY: "a two-letter ISO 3166-1 country code in capitals, such as US",
+    SERVICE_LEVEL: "1 to 32 lower-case letters, digits or '_', starting with a letter or a "
+    "digit, such as standard or two_day",
     KEY_ID: "an API key's id: 1 to 32 lower-case hexadecimal digits",
     EMAIL: "one e-mail address such as ada@example.com (no spaces, commas or names)",
     EMAIL_OR_EMPTY: "empty, or one e-mail address such as ada@example.com (no spaces, commas "

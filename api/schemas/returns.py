@@ -20,7 +20,9 @@ class ReturnLineIn(Strict):
     quantity: int = Field(gt=0, le=100_000, examples=[1])
     reason: str = Field(default="", max_length=200, examples=["too small"])
     restock: bool = Field(
-        default=True, description="Put the units back on hand when the return is received."
+        default=True,
+        description="Put the units back on hand when the return is received. Support's and "
+        "admins' to decide: a customer key may not send it (422), and its lines are restocked.",
     )
 
     def to_command(self) -> commands.ReturnLineInput:

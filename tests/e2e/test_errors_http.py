@@ -98,6 +98,41 @@ def test_an_order_email_that_is_not_one_address_is_refused_before_mail_is_sent_t
     assert error["message"].startswith("must be empty, or one e-mail address")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "path", "words"),
+    [
+        ("currency", "usd", "$.currency", "a three-letter ISO 4217 code in capitals"),
+        ("currency", "US$", "$.currency", "a three-letter ISO 4217 code in capitals"),
+        ("ship_to", {"postal_code": "10400", "country": "cu"}, "$.ship_to.country",
+         "a two-letter ISO 3166-1 country code in capitals"),
+        ("ship_to", {"postal_code": "10400", "country": "C1"}, "$.ship_to.country",
+         "a two-letter ISO 3166-1 country code in capitals"),
+        ("service_level", "Two-Day", "$.service_level", "1 to 32 lower-case letters, digits"),
+        ("service_level", "_", "$.service_level", "1 to 32 lower-case letters, digits"),
+    ],
+)  # fmt: skip
+def test_an_order_code_of_the_wrong_shape_is_refused_at_its_path_saying_the_form_expected(
+    api: Api, field: str, value: object, path: str, words: str
+) -> None:
+    response = api.post("/v1/orders", role="channel", json={**order("C-1"), field: value})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert error["path"] == path
+    assert error["message"].startswith(f"must be {words}")
+
+
+def test_a_service_level_of_digits_and_underscores_as_the_rules_name_them_is_accepted(
+    api: Api,
+) -> None:
+    api.seed(units=10)
+    for number, level in enumerate(("two_day", "2day", "next_day")):
+        body = {**order(f"S-{number}"), "service_level": level}
+        created = api.post("/v1/orders", role="channel", json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["service_level"] == level
+
+
 def test_a_bad_query_parameter_is_named(api: Api) -> None:
     response = api.get("/v1/products?limit=0")
     assert response.status_code == 422

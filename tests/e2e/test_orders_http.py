@@ -81,6 +81,23 @@ def test_an_invalid_order_in_a_batch_gets_its_own_422_and_the_rest_are_created(a
     assert "order 1 is not valid" in problem["detail"]
 
 
+def test_a_batch_order_with_a_lower_case_country_or_currency_gets_its_own_422_by_path(
+    api: Api,
+) -> None:
+    api.seed(units=10)
+    lower = {**order("B-2"), "currency": "eur"}
+    lower["ship_to"] = {**lower["ship_to"], "country": "us"}
+    batch = {"orders": [order("B-1"), lower]}
+    response = api.post("/v1/orders/batch", role="channel", json=batch)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 422]
+    assert {e["path"] for e in results[1]["problem"]["errors"]} == {
+        "$.orders[1].currency",
+        "$.orders[1].ship_to.country",
+    }
+
+
 def test_a_batch_that_is_not_a_list_of_orders_is_refused_whole(api: Api) -> None:
     response = api.post("/v1/orders/batch", role="channel", json={"orders": [], "extra": 1})
     assert response.status_code == 422

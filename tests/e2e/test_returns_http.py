@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 
 from tests.e2e.conftest import Api, order
@@ -150,7 +151,7 @@ def test_a_return_is_not_received_at_a_dropship_vendor_which_holds_no_stock_of_o
     vendor = {"name": "Vendor", "type": "dropship_vendor", "address": {"postal_code": "49503"}}
     assert api.put("/v1/locations/DSV-GRR", json=vendor).status_code == 200
     placed = delivered(api)
-    ret = ask(api, placed, 1, restock=True).json()
+    ret = ask(api, placed, 1, role="support", restock=True).json()
     api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
     refused = api.post(
         f"/v1/returns/{ret['id']}/receive", role="support", json={"location_code": "DSV-GRR"}
@@ -174,11 +175,37 @@ def test_a_return_must_be_authorised_before_it_is_received(api: Api) -> None:
 def test_a_line_not_for_restock_is_received_without_adding_stock(api: Api) -> None:
     placed = delivered(api)
     before = on_hand(api)
-    ret = ask(api, placed, 1, restock=False, reason="damaged").json()
+    ret = ask(api, placed, 1, role="support", restock=False, reason="damaged").json()
     api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
     received = api.post(f"/v1/returns/{ret['id']}/receive", json={"location_code": "DAL-01"})
     assert received.status_code == 200, received.text
     assert on_hand(api) == before
+
+
+@pytest.mark.parametrize("restock", [False, True])
+def test_a_customer_may_not_decide_whether_returned_units_go_back_on_sale(
+    api: Api, restock: bool
+) -> None:
+    placed = delivered(api)
+    refused = ask(api, placed, 1, restock=restock, reason="damaged")
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    [error] = refused.json()["errors"]
+    assert error["path"] == "$.lines[0].restock"
+    assert error["message"] == "is decided by support, not by the customer: leave it out"
+    assert api.get(f"/v1/orders/{placed['id']}/returns", role="customer").json() == []
+
+
+def test_a_customers_return_without_restock_is_restocked_and_support_may_say_otherwise(
+    api: Api,
+) -> None:
+    placed = delivered(api)
+    mine = ask(api, placed, 1, reason="too small")
+    assert mine.status_code == 201, mine.text
+    assert mine.json()["lines"][0]["restock"] is True
+    theirs = ask(api, placed, 1, role="support", restock=False, reason="damaged")
+    assert theirs.status_code == 201, theirs.text
+    assert theirs.json()["lines"][0]["restock"] is False
 
 
 def test_a_refund_is_never_more_than_the_lines_are_worth(api: Api) -> None:
