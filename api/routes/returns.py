@@ -239,7 +239,10 @@ def receive_return(
     return_id: ReturnPath, body: ReceiveReturnIn, who: CanReceiveReturns, services: Services
 ) -> ReturnOut:
     """Book an authorised return in at a location; lines marked `restock` go back on hand
-    there. Warehouse keys receive at their own locations only."""
+    there, except those named in `not_restocked`: the receiving location inspects the parcel
+    and keeps what it finds unfit to sell again (damaged, worn) off sale, whatever the request
+    said. A line id that is not on the return is 422. Warehouse keys receive at their own
+    locations only."""
     if not can_work_location(who, body.location_code):
         raise Forbidden(
             f"this key works only locations {', '.join(who.locations)}, not {body.location_code}"
@@ -248,7 +251,7 @@ def receive_return(
         services,
         who,
         return_id,
-        commands.ReceiveReturn(return_id, body.location_code, who.actor),
+        commands.ReceiveReturn(return_id, body.location_code, who.actor, tuple(body.not_restocked)),
         "return.receive",
         body.model_dump(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -47,6 +48,14 @@ class ReturnIn(Strict):
 class ReceiveReturnIn(Strict):
     location_code: str = Field(
         pattern=CODE, description="Where the parcel arrived.", examples=["DAL-01"]
+    )
+    not_restocked: list[Annotated[str, Field(pattern=ID)]] = Field(
+        default=[],
+        max_length=500,
+        description="Order line ids of the return whose units the receiving location found "
+        "unfit to sell again (damaged, worn, opened): they are booked in but not put back on "
+        "hand, whatever the request said.",
+        examples=[["L2"]],
     )
 
 

@@ -182,11 +182,14 @@ class AuthoriseReturn(Command):
 
 @dataclass(frozen=True)
 class ReceiveReturn(Command):
-    """The parcel arrives at a location; lines marked for restock go back on hand there."""
+    """The parcel arrives at a location; lines marked for restock go back on hand there,
+    except those the location found unfit to sell again on inspection (`not_restocked`,
+    order line ids)."""
 
     return_id: str
     location_code: str
     actor: str = "system"
+    not_restocked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -135,9 +135,20 @@ def receive_return(cmd: commands.ReceiveReturn, uow: UnitOfWork) -> str:
                 f"location {location.code} is a dropship vendor, which holds no stock of ours: "
                 "receive the return at a warehouse, store or 3PL"
             )
+        unknown = sorted(set(cmd.not_restocked) - {line.order_line_id for line in found.lines})
+        if unknown:
+            raise DomainError(
+                f"not_restocked names {', '.join(unknown)}, which "
+                f"{'is not a line' if len(unknown) == 1 else 'are not lines'} of return "
+                f"{found.id}: name the order line ids on the return"
+            )
         found.move(ReturnStatus.RECEIVED)
         found.location_code = cmd.location_code
         for line in found.lines:
+            # The inspection at receipt has the last word: the request was made before anyone
+            # saw the goods. Kept on the return, so its record says what went back on sale.
+            if line.order_line_id in cmd.not_restocked:
+                line.restock = False
             if not line.restock:
                 continue
             stock = uow.stock.adjust(line.sku, cmd.location_code, line.quantity)

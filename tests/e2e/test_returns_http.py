@@ -182,6 +182,35 @@ def test_a_line_not_for_restock_is_received_without_adding_stock(api: Api) -> No
     assert on_hand(api) == before
 
 
+def test_the_receiving_location_keeps_units_it_finds_unfit_to_sell_off_sale(api: Api) -> None:
+    placed = delivered(api)
+    before = on_hand(api)
+    ret = ask(api, placed, 1, reason="too small").json()
+    api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    line_id = placed["lines"][0]["id"]
+    body = {"location_code": "DAL-01", "not_restocked": [line_id]}
+    received = api.post(f"/v1/returns/{ret['id']}/receive", role="warehouse", json=body)
+    assert received.status_code == 200, received.text
+    assert received.json()["lines"][0]["restock"] is False
+    assert on_hand(api) == before
+    assert api.get(f"/v1/returns/{ret['id']}").json()["lines"][0]["restock"] is False
+
+
+def test_keeping_off_sale_a_line_the_return_does_not_have_is_refused_and_nothing_received(
+    api: Api,
+) -> None:
+    placed = delivered(api)
+    before = on_hand(api)
+    ret = ask(api, placed, 1).json()
+    api.post(f"/v1/returns/{ret['id']}/authorise", role="support")
+    body = {"location_code": "DAL-01", "not_restocked": ["NO-SUCH-LINE"]}
+    refused = api.post(f"/v1/returns/{ret['id']}/receive", role="warehouse", json=body)
+    assert refused.status_code == 422, refused.text
+    assert "NO-SUCH-LINE, which is not a line of return" in refused.json()["detail"]
+    assert api.get(f"/v1/returns/{ret['id']}").json()["status"] == "authorised"
+    assert on_hand(api) == before
+
+
 @pytest.mark.parametrize("restock", [False, True])
 def test_a_customer_may_not_decide_whether_returned_units_go_back_on_sale(
     api: Api, restock: bool
