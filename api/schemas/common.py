@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from api.schemas.patterns import COUNTRY
 from engine.domain.values import Address
 
 
@@ -91,9 +92,16 @@ UtcDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_ut
 QueryDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
 
 
+# A country as the rules compare it (`== "US"`, `in embargoed_countries`): a lower-case "cu"
+# would slip past an embargo on "CU", so the form is checked, not guessed.
+Country = Annotated[
+    str, Field(pattern=COUNTRY, description="ISO 3166-1 alpha-2, in capitals.", examples=["US"])
+]
+
+
 class AddressIn(Strict):
     postal_code: str = Field(min_length=1, max_length=20, examples=["10001"])
-    country: str = Field(default="US", min_length=2, max_length=2, examples=["US"])
+    country: Country = "US"
     line1: str = Field(default="", max_length=200, examples=["350 5th Ave"])
     city: str = Field(default="", max_length=100, examples=["New York"])
     state: str = Field(default="", max_length=50, examples=["NY"])

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from api.schemas.common import AddressOut, Out, Problem, Strict
-from api.schemas.patterns import COUNTRY, CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
+from api.schemas.common import AddressOut, Country, Out, Problem, Strict
+from api.schemas.patterns import CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
 from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
@@ -41,12 +41,7 @@ class LineIn(Strict):
 
 class ShipToIn(Strict):
     postal_code: str = Field(min_length=1, max_length=20, examples=["10001"])
-    country: str = Field(
-        default="US",
-        pattern=COUNTRY,
-        description="ISO 3166-1 alpha-2, in capitals.",
-        examples=["US"],
-    )
+    country: Country = "US"
     line1: str = Field(default="", max_length=200, examples=["350 5th Ave"])
     city: str = Field(default="", max_length=100, examples=["New York"])
     state: str = Field(default="", max_length=50, examples=["NY"])

@@ -40,6 +40,23 @@ def test_a_location_round_trips_with_its_address(api: Api) -> None:
     assert body["daily_capacity"] == 500
 
 
+def test_a_location_or_customer_address_with_a_lower_case_country_is_refused_at_its_path(
+    api: Api,
+) -> None:
+    site = {**LOCATION, "address": {"postal_code": "75201", "country": "us"}}
+    refused = api.put("/v1/locations/DAL-01", json=site)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["path"] == "$.address.country"
+    assert error["message"].startswith("must be a two-letter ISO 3166-1 country code in capitals")
+    customer = {
+        "email": "ada@example.com",
+        "default_address": {"postal_code": "10001", "country": "gb"},
+    }
+    assert api.put("/v1/customers/C-1", json=customer).status_code == 422
+    assert api.get("/v1/locations/DAL-01").status_code == 404
+
+
 def test_customers_are_read_by_support_but_not_by_analysts(api: Api) -> None:
     api.put("/v1/customers/C-1", json={"email": "ada@example.com", "name": "Ada"})
     assert api.get("/v1/customers/C-1", role="support").json()["email"] == "ada@example.com"
