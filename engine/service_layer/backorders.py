@@ -9,12 +9,18 @@ SKU is visited in priority order (`rank`):
 
 - a wholly backordered order that can now be filled in full goes back to `received`, so the
   status-changed event decides it again; one that cannot stays backordered rather than
-  trickling out in partial shipments as units arrive. The units it will take are set aside
-  for the rest of the pass (`Budget`): it reserves them only when it is decided.
+  trickling out in partial shipments as units arrive. "In full" is the Decider's answer, asked
+  in the pass: the reservation rules (safety buffers, ring-fenced shares) hold back units
+  that the stock rows call available, so only the Decider knows what the order would get.
+  The units its answer allocates are set aside for the rest of the pass (`Budget`): it
+  reserves them only when it is decided.
 - a remainder is decided on its own (`resource_remainder`): the Decider sees an order holding
   only the backordered lines with their remaining quantities, the allocations are reserved
   atomically (`handlers.reserve_all`), become new fulfilment orders with carriers, and the
   lines move from backordered to allocated. What stock does not cover stays backordered.
+
+Every question the pass asks the Decider sees stock as it will stand once the units set aside
+are reserved, so no order counts on units promised to one ranked before it.
 
 The whole pass is one transaction; losing a reservation race rolls it back and runs it again
 against fresh stock. Kept apart from `handlers.py` (the order path) because it grows with the
@@ -25,14 +31,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from engine.domain import events
 from engine.domain.errors import Conflict
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
+from engine.domain.inventory import Stock
 from engine.domain.operations import DecisionTrace
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
 from engine.pipeline.decide import Decider, Decision, backorder_promise
@@ -132,26 +140,98 @@ def waiting_orders(
 
 
 class Budget:
-    """Units of each SKU promised in this pass to orders sent back to `received`. They reserve
-    only when decided, after the pass, so later (lower-ranked) orders must not count on them."""
+    """What this pass has promised to orders that reserve only when decided, after the pass,
+    so later (lower-ranked) orders must not count on it.
+
+    `hold` sets aside where the Decider's answer for an order takes units (the order then
+    reserves them when it is decided again); `claim` sets aside an order's units of each SKU
+    without knowing where (pre-orders sent back to be decided). `decide` asks the Decider
+    against the stock that is left, so the reservation rules apply to that, as they will."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.claimed: dict[str, int] = defaultdict(int)
+        # (sku, location, units, channel) of each allocation set aside, in the order held.
+        self.held: list[tuple[str, str, int, str]] = []
+
+    def rows(self, skus: Sequence[str]) -> list[Stock]:
+        """Copies of the stock rows of `skus` with every held allocation reserved on them,
+        through `Stock.reserve` (the database's arithmetic, channel allocations included)."""
+        wanted = set(skus)
+        rows = {
+            (row.sku, row.location_code): replace(
+                row, channel_allocations=dict(row.channel_allocations)
+            )
+            for row in self.uow.stock.read_for_skus(sorted(wanted))
+        }
+        for sku, code, units, channel in self.held:
+            row = rows.get((sku, code))
+            if row is None:
+                continue
+            fits = min(units, row.available_for(channel))
+            if fits:
+                row.reserve(fits, channel)
+            # Each hold was allocated against these rows net of the holds before it, so it
+            # fits; were it not to, what is short still counts as taken for later orders.
+            row.reserved += units - fits
+        return list(rows.values())
 
     def available(self, sku: str, channel: str) -> int:
-        on_shelves = sum(row.available_for(channel) for row in self.uow.stock.for_sku(sku))
+        on_shelves = sum(row.available_for(channel) for row in self.rows([sku]))
         return max(0, on_shelves - self.claimed[sku])
 
     def fillable(self, order: Order) -> bool:
+        """Whether the stock rows could cover the order at all: a cheap first question, as
+        the Decider never allocates from stock more than they show (the reservation rules
+        only hold back), so an order this says no to need not be decided."""
+        wanted = _wanted(order)
+        on_shelves: dict[str, int] = defaultdict(int)
+        for row in self.rows(list(wanted)):  # one read for all the order's SKUs
+            on_shelves[row.sku] += row.available_for(order.channel)
         return all(
-            self.available(sku, order.channel) >= quantity
-            for sku, quantity in _wanted(order).items()
+            on_shelves[sku] - self.claimed[sku] >= quantity for sku, quantity in wanted.items()
         )
 
     def claim(self, order: Order) -> None:
         for sku, quantity in _wanted(order).items():
             self.claimed[sku] += quantity
+
+    def hold(self, order: Order, decision: Decision) -> None:
+        """Set aside the units `decision` reserves for `order`, where it reserves them."""
+        for allocation in decision.allocations:
+            if allocation.reserve:
+                self.held.append(
+                    (allocation.sku, allocation.location_code, allocation.quantity, order.channel)
+                )
+
+    def decide(self, order: Order, decider: Decider, now: datetime, *, validated: bool) -> Decision:
+        """The Decider's answer for `order` (`handlers.decide`, rules and all) against the
+        stock this pass leaves it."""
+        return decide(order, cast(UnitOfWork, _HeldBack(self)), decider, now, validated=validated)
+
+
+class _HeldBack:
+    """The unit of work as the pass's Decider reads it: stock net of what the budget holds,
+    everything else the store's own. (`handlers.decide` reads its stock from the unit of
+    work; were it to take the rows as an argument, this would not be needed.)"""
+
+    def __init__(self, budget: Budget) -> None:
+        self._uow = budget.uow
+        self.stock = _HeldStock(budget)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+class _HeldStock:
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def read_for_skus(self, skus: Sequence[str]) -> Sequence[Stock]:
+        return self._budget.rows(skus)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._budget.uow.stock, name)
 
 
 def _wanted(order: Order) -> dict[str, int]:
@@ -159,6 +239,17 @@ def _wanted(order: Order) -> dict[str, int]:
     for line in order.lines:
         wanted[line.sku] += line.quantity - line.quantity_cancelled
     return wanted
+
+
+def in_full(order: Order, decision: Decision) -> bool:
+    """Whether `decision` allocates every unit of every line of `order` not cancelled, with
+    nothing backordered: the order would go out whole."""
+    if not _applicable(decision) or decision.backorders:
+        return False
+    got: dict[str, int] = defaultdict(int)
+    for allocation in decision.allocations:
+        got[allocation.line_id] += allocation.quantity
+    return all(got[line.id] >= line.quantity - line.quantity_cancelled for line in order.lines)
 
 
 # --- stock arrived ----------------------------------------------------------------------------
@@ -205,7 +296,8 @@ def serve(
 ) -> None:
     """Run the pass over the orders waiting for `sku` in its own transaction, again on fresh
     stock (or fresh orders) when it lost a race. `deciding_first` sets aside the units orders
-    in `received` will take when decided, before anyone waiting is served."""
+    in `received` will take when decided (what the Decider allocates them now), before anyone
+    waiting is served."""
     # Compile the published rulesets (first use only) before the transaction opens.
     decider.registry.ensure_loaded()
     for attempt in range(1, options.max_attempts + 1):
@@ -213,8 +305,9 @@ def serve(
             now = clock()
             budget = Budget(uow)
             if deciding_first:
-                for order in waiting_orders(uow, [sku], [S.RECEIVED], backordered=False):
-                    budget.claim(order)
+                received = waiting_orders(uow, [sku], [S.RECEIVED], backordered=False)
+                for order in by_rank(uow, received):
+                    budget.hold(order, budget.decide(order, decider, now, validated=False))
             if serve_waiting(uow, decider, now, options, sku, reason, attempt, budget):
                 try:
                     uow.commit()
@@ -244,13 +337,29 @@ def serve_waiting(
     budget = budget or Budget(uow)
     for order in by_rank(uow, waiting_orders(uow, [sku])):
         if order.status is S.BACKORDERED:
-            if budget.fillable(order):
-                order.transition(S.RECEIVED, reason)
-                budget.claim(order)
+            release_if_filled(order, budget, decider, now, reason)
             continue
         outcome = resource_remainder(uow, order, decider, now, options, budget, reason, attempt)
         if outcome is Outcome.LOST_RACE:
             return False
+    return True
+
+
+def release_if_filled(
+    order: Order, budget: Budget, decider: Decider, now: datetime, reason: str
+) -> bool:
+    """Send a wholly backordered order back to `received` if the Decider would now fill it
+    in full, setting its units aside for the rest of the pass; else leave it waiting.
+
+    Asked as its remainder is (`validated`): whether stock covers it is the question here,
+    and the order's validation runs again when it is decided."""
+    if not budget.fillable(order):
+        return False
+    decision = budget.decide(order, decider, now, validated=True)
+    if not in_full(order, decision):
+        return False
+    order.transition(S.RECEIVED, reason)
+    budget.hold(order, decision)
     return True
 
 
@@ -322,7 +431,9 @@ def resource_remainder(
         return Outcome.UNCHANGED
     asked = dict(left)
     # Units promised earlier in this pass to orders not yet decided are not this order's to
-    # take. Capped only then, so a `hold` fallback still sees the true shortfall otherwise.
+    # take: the Decider sees stock net of those held where they were allocated (`Budget.
+    # decide`), and those claimed without a place cap what is asked. Capped only then, so a
+    # `hold` fallback still sees the true shortfall otherwise.
     taken: dict[str, int] = defaultdict(int)
     for line in order.lines:
         if line.id in asked and budget.claimed[line.sku]:
@@ -331,7 +442,7 @@ def resource_remainder(
             taken[line.sku] += asked[line.id]
     view = remainder_view(order, asked) if any(asked.values()) else None
     # The order was accepted when first decided: its remainder is sourced, not judged again.
-    decision = decide(view, uow, decider, now, validated=True) if view is not None else None
+    decision = budget.decide(view, decider, now, validated=True) if view is not None else None
     if decision is not None and decision.outcome in ("rejected", "held"):
         # Visible to an operator: a `hold` fallback (or the engine's own checks) keeps it waiting.
         log.info("remainder of %s not sourced: %s", order.id, decision.message or decision.code)
