@@ -229,6 +229,56 @@ def _only_known(spec: Mapping[str, Any], known: Sequence[str], what: str) -> Non
             raise ScenarioError(f"{what} has no field '{key}'" + (f" ({hint})" if hint else ""))
 
 
+def _shown(value: Any) -> str:
+    """A value as the scenario's YAML wrote it (`true`, `1.5`, `"2"`)."""
+    return json.dumps(value, default=str)
+
+
+def _whole(value: Any, what: str, least: int | None = None) -> int:
+    """`value` as a whole number (at least `least`), or ScenarioError naming `what` and the
+    value. `int()` would take YAML's `1.5` as 1 and `true` as 1 without a word, and the
+    scenario would test another number than the one it shows."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if whole and (least is None or value >= least):
+        return int(value)
+    wanted = "a whole number" + (f" of at least {least}" if least is not None else "")
+    raise ScenarioError(f"{what} must be {wanted}, got {_shown(value)}")
+
+
+def _quantity(line: Mapping[str, Any], what: str) -> int:
+    """An order line's units (`qty`, or `quantity`; 1 when it gives neither)."""
+    key = "qty" if "qty" in line else "quantity"
+    return _whole(line[key], f"the {key} of {what}", 1) if key in line else 1
+
+
+_ADVANCE_KEYS = ("minutes", "days")
+
+
+def _advance(arg: Any) -> timedelta:
+    """How far an `advance` step moves the clock: forward, by something. A step that moves it
+    back would let a scenario decide orders before they were placed; one that moves it by
+    nothing (`advance: {}`, a misspelt `mins`) is a mistake that would pass unnoticed."""
+    if arg is None:
+        arg = {}
+    if not isinstance(arg, Mapping):
+        raise ScenarioError(f"advance takes minutes and days, such as {{minutes: 30}}, not {arg!r}")
+    _only_known(arg, _ADVANCE_KEYS, "advance")
+    minutes, days = (_whole(arg.get(key, 0), f"advance {key}") for key in _ADVANCE_KEYS)
+    for key, value in (("minutes", minutes), ("days", days)):
+        if value < 0:
+            raise ScenarioError(
+                f"advance {key} must not be negative, got {value}: the clock only moves forward"
+            )
+    if not minutes and not days:
+        raise ScenarioError("advance moves the clock by nothing: give it minutes or days")
+    try:
+        return timedelta(minutes=minutes, days=days)
+    except OverflowError:
+        raise ScenarioError(
+            f"advance moves the clock off the calendar (minutes {minutes}, days {days})"
+        ) from None
+
+
 def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
     if not isinstance(spec, Mapping):
         raise ScenarioError(f"an order is a mapping such as {_ORDER_EXAMPLE}, not {spec!r}")
@@ -246,10 +296,10 @@ def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
     lines = tuple(
         c.LineInput(
             str(line["sku"]),
-            int(line.get("qty", line.get("quantity", 1))),
+            _quantity(line, f"line {index}"),
             _price(line["price"]) if "price" in line else None,
         )
-        for line in spec.get("lines", [])
+        for index, line in enumerate(spec.get("lines", []), start=1)
     )
     return c.CreateOrder(
         channel=str(spec.get("channel", "web")),
@@ -262,6 +312,53 @@ def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
         priority=int(spec.get("priority", 0)),
         order_id=str(spec["id"]) if "id" in spec else None,
     )
+
+
+def _modify_quantities(arg: Mapping[str, Any]) -> tuple[dict[str, int], list[int]]:
+    """A `modify` step's new quantities per line, and the units of each line it adds."""
+    if not isinstance(arg.get("quantities") or {}, Mapping):
+        raise ScenarioError("modify's `quantities` maps line ids to new quantities, such as {1: 3}")
+    for line in arg.get("add_lines") or []:
+        if not isinstance(line, Mapping):
+            raise ScenarioError(
+                f"modify's `add_lines` are mappings such as {_LINE_EXAMPLE}, not {line!r}"
+            )
+    quantities = {
+        str(line): _whole(units, f"the new quantity of line {line}", 1)
+        for line, units in (arg.get("quantities") or {}).items()
+    }
+    added = [
+        _quantity(line, f"added line {index}")
+        for index, line in enumerate(arg.get("add_lines") or [], start=1)
+    ]
+    return quantities, added
+
+
+# The number a stock step moves, whole but of either sign: the engine says which it refuses
+# (a scenario may expect that refusal as its `error`).
+_STOCK_NUMBERS = {"adjust": "delta", "receive": "quantity", "transfer": "quantity"}
+
+
+def _stock_number(action: str, arg: Mapping[str, Any]) -> int:
+    key = _STOCK_NUMBERS[action]
+    return _whole(arg[key], f"{action} {key}")
+
+
+def _step_values(action: str, arg: Any) -> None:
+    """ScenarioError for a number a step gives that the engine would take as another (a
+    truncated `1.5`, a `true`) or that no step can mean (no units, a clock going back)."""
+    if action == "advance":
+        _advance(arg)
+    elif not isinstance(arg, Mapping):
+        return  # a step of the wrong shape is refused when it runs, with its own words
+    elif action == "order" and isinstance(arg.get("lines"), list):
+        for index, line in enumerate(arg["lines"], start=1):
+            if isinstance(line, Mapping):
+                _quantity(line, f"line {index}")
+    elif action == "modify":
+        _modify_quantities(arg)
+    elif action in _STOCK_NUMBERS and _STOCK_NUMBERS[action] in arg:
+        _stock_number(action, arg)
 
 
 # Where a shipment already is once a step has been done to it: a location may ship an order
@@ -301,13 +398,15 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
         bus.handle(c.CancelOrder(order_id, str(arg.get("reason", "customer request"))))
     elif action == "modify":
         ship_to = c.AddressInput(str(arg["ship_to"])) if "ship_to" in arg else None
+        quantities, added = _modify_quantities(arg)
         bus.handle(
             c.ModifyOrder(
                 order_id,
-                quantities={str(k): int(v) for k, v in (arg.get("quantities") or {}).items()},
+                quantities=quantities,
                 ship_to=ship_to,
                 add_lines=tuple(
-                    c.LineInput(str(x["sku"]), int(x["qty"])) for x in arg.get("add_lines", [])
+                    c.LineInput(str(x["sku"]), units)
+                    for x, units in zip(arg.get("add_lines") or [], added, strict=True)
                 ),
                 remove_lines=tuple(str(x) for x in arg.get("remove_lines", [])),
             )
@@ -321,13 +420,13 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
         shipment = _shipment_at(world, order_id, str(arg["location"]), action)
         bus.handle(c.UpdateShipment(shipment, status[action], str(arg.get("tracking", ""))))
     elif action == "adjust":
-        bus.handle(c.AdjustStock(str(arg["sku"]), str(arg["location"]), int(arg["delta"])))
+        bus.handle(c.AdjustStock(str(arg["sku"]), str(arg["location"]), _stock_number(action, arg)))
     elif action == "receive":
         bus.handle(
             c.ReceiveStock(
                 str(arg["sku"]),
                 str(arg["location"]),
-                int(arg["quantity"]),
+                _stock_number(action, arg),
                 str(arg.get("reference", "")),
             )
         )
@@ -337,21 +436,20 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
                 str(arg["sku"]),
                 str(arg["from"]),
                 str(arg["to"]),
-                int(arg["quantity"]),
+                _stock_number(action, arg),
                 _date(arg.get("expected_on", world.clock.now.date())),
             )
         )
     elif action == "receive_transfer":
         bus.handle(c.ReceiveTransfer(str(arg.get("transfer", world.last_transfer))))
     elif action == "advance":
+        by = _advance(step[action])
         try:
-            world.clock.now += timedelta(
-                minutes=int(arg.get("minutes", 0)), days=int(arg.get("days", 0))
-            )
+            world.clock.now += by
         except OverflowError:
             raise ScenarioError(
-                f"step {number}: advance moves the clock off the calendar "
-                f"(minutes {arg.get('minutes', 0)}, days {arg.get('days', 0)})"
+                f"advance moves the clock off the calendar ({by.days} days after "
+                f"{world.clock.now:%Y-%m-%d})"
             ) from None
     elif action == "release_preorders":
         bus.handle(c.ReleaseDuePreorders(_date(arg["today"]) if "today" in arg else None))
@@ -587,8 +685,14 @@ _LINE_STATUSES = tuple(str(status) for status in LineStatus)
 
 def check_scenarios(scenarios: Sequence[Any], where: str = "") -> None:
     """Each scenario a mapping of known fields that runs something (an `order`, or `steps`
-    each naming one known action) and expects only what can be checked, or ScenarioError
-    naming the first that is not (`where` prefixes the message: the file, say)."""
+    each naming one known action, with numbers that mean what they say) and expects only
+    what can be checked, or ScenarioError naming the first that is not (`where` prefixes the
+    message: the file, say). No scenarios at all test nothing, and are refused too."""
+    if not scenarios:
+        raise ScenarioError(
+            f"{where}the 'scenarios' list is empty: give at least one scenario, or the file "
+            "tests nothing"
+        )
     for number, scenario in enumerate(scenarios, start=1):
         steps = scenario.get("steps", []) if isinstance(scenario, dict) else None
         if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
@@ -615,6 +719,8 @@ def _check_scenario(scenario: Mapping[str, Any], label: str) -> None:
                 "step its own `expect`"
             )
         _check_expect(scenario["expect"], label)
+    if "order" in scenario:
+        _check_values("order", scenario["order"], f"{label}, order")
     for number, step in enumerate(scenario.get("steps", []), start=1):
         where = f"{label}, step {number}"
         actions = [key for key in step if key != "expect"]
@@ -630,12 +736,20 @@ def _check_scenario(scenario: Mapping[str, Any], label: str) -> None:
                 f"{where} has no action '{actions[0]}'"
                 + (f" ({hint})" if hint else f"; actions are {', '.join(_ACTIONS)}")
             )
+        _check_values(actions[0], step[actions[0]], where)
         if "expect" in step:
             _check_expect(step["expect"], where)
     if not scenario.get("expect") and not any(s.get("expect") for s in scenario.get("steps", [])):
         raise ScenarioError(
             f"{label} checks nothing: give its `order`, or one of its `steps`, an `expect`"
         )
+
+
+def _check_values(action: str, arg: Any, where: str) -> None:
+    try:
+        _step_values(action, arg)
+    except ScenarioError as error:
+        raise ScenarioError(f"{where}: {error.message}") from None
 
 
 def _check_expect(expect: Any, label: str) -> None:
@@ -666,7 +780,6 @@ def load_scenario_file(path: Path) -> dict[str, Any]:
     data = read_yaml(path, ScenarioError)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
-    check_scenarios(data["scenarios"], f"{path}: ")
     if "world" in data:
         # A shared world file: its lists come first, the file's own entries are added to them.
         world = path.parent / str(data.pop("world"))
@@ -681,6 +794,9 @@ def load_scenario_file(path: Path) -> dict[str, Any]:
                 data[key] = [*value, *(data.get(key) or [])]
             else:
                 data.setdefault(key, value)
+    # After the world file it names is read: a broken one is told first, as other files
+    # share it (and a file of no scenarios is often one being started on a shared world).
+    check_scenarios(data["scenarios"], f"{path}: ")
     check_world(data, f"{path}: ")
     return data
 

@@ -71,7 +71,10 @@ def test_a_misspelt_order_field_fails_the_scenario_instead_of_testing_the_defaul
     tmp_path: Path, order: dict[str, object], failure: str
 ) -> None:
     path = tmp_path / "typo.yaml"
-    path.write_text(f"world: {HERE / 'world.yaml'}\nscenarios: []\n")
+    path.write_text(
+        f"world: {HERE / 'world.yaml'}\n"
+        "scenarios: [{name: fine, order: {lines: [{sku: TSHIRT}]}, expect: {status: held}}]\n"
+    )
     spec = load_scenario_file(path)
     scenario = {"name": "typo", "order": order, "expect": {"outcome": "allocated"}}
     result = run_scenario(spec, scenario, HERE, path.name)
