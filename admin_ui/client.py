@@ -169,8 +169,12 @@ class OrdoClient:
             Validation, self._call("POST", "/v1/rulesets/validate", json={"source": source})
         )
 
-    def save_draft(self, source: str, scenarios: str | None = None) -> VersionDetail:
-        body = {"source": source, "scenarios": scenarios or None}
+    def save_draft(
+        self, source: str, scenarios: str | None = None, based_on: str | None = None
+    ) -> VersionDetail:
+        """`based_on`: the version the text was edited from; the API refuses the draft (409)
+        when a newer version of the ruleset was saved since."""
+        body = {"source": source, "scenarios": scenarios or None, "based_on": based_on}
         return cast(VersionDetail, self._call("POST", "/v1/rulesets/drafts", json=body))
 
     def get_version(self, version_id: str) -> VersionDetail:

@@ -104,11 +104,16 @@ def _working_version(name: str, versions: list[RulesetVersion]) -> RulesetVersio
 
 def _editor(client: OrdoClient, who: Principal, name: str, versions: list[RulesetVersion]) -> None:
     source_key = _state(name, "source")
+    # The version the text in the editor was loaded from (or last saved as): sent with a
+    # save, so the API refuses it if someone saved a newer version meanwhile.
+    based_key = _state(name, "based_on")
+    stale_key = _state(name, "stale")
     start = _working_version(name, versions)
     if source_key not in st.session_state:
         st.session_state[source_key] = (
             client.get_version(start["id"])["source"] if start else TEMPLATE
         )
+        st.session_state[based_key] = start["id"] if start else None
     if start is not None:
         st.caption(
             f"Editing from version {start['version']} ({start['status']}, by {start['author']}, "
@@ -127,8 +132,20 @@ def _editor(client: OrdoClient, who: Principal, name: str, versions: list[Rulese
     save, check = st.columns(2)
     if save.button("Save draft", type="primary", disabled=not writable, key=_state(name, "save")):
         scenarios = st.session_state.get(_state(name, "scenarios")) or None
-        draft = client.save_draft(st.session_state[source_key], scenarios)
+        try:
+            draft = client.save_draft(
+                st.session_state[source_key], scenarios, st.session_state.get(based_key)
+            )
+        except ApiError as error:
+            if error.status != 409:
+                raise
+            # Kept in the state: the reload button below must still exist on the next run.
+            st.session_state[stale_key] = error.message
+            st.rerun()
+        st.session_state.pop(stale_key, None)
         st.session_state[_state(draft["name"], "draft")] = draft["id"]
+        if draft["name"] == name:
+            st.session_state[based_key] = draft["id"]
         st.session_state[_state(name, "findings")] = (
             client.validate_version(draft["id"]),
             draft["version"],
@@ -150,6 +167,14 @@ def _editor(client: OrdoClient, who: Principal, name: str, versions: list[Rulese
             client.validate(st.session_state[source_key]),
             None,
         )
+    stale = st.session_state.get(stale_key)
+    if stale:
+        st.error(f"Not saved: {stale}")
+        if st.button("Reload the newest version", key=_state(name, "reload")):
+            # The text typed here is replaced: the message asked to re-apply the change.
+            for what in ("source", "based_on", "stale", "draft", "findings", "scenarios"):
+                st.session_state.pop(_state(name, what), None)
+            st.rerun()
     findings = st.session_state.get(_state(name, "findings"))
     if findings is not None:
         _show_findings(findings[0], findings[1], st.session_state[source_key])
@@ -187,9 +212,10 @@ def _scenarios(
         detail = client.get_version(working["id"])
         st.session_state[key] = detail["scenarios"] or ""
     st.write(
-        f"Scenarios for version {working['version']}: given this order and this stock, "
-        "expect this decision. They are saved with the next draft and must pass before "
-        "it is published."
+        f"Scenarios for version {working['version']}: given these facts (rule-level, as "
+        "`ordo rules test` reads them) or this order and this stock, expect this decision. "
+        "They are saved with the next draft (one saved without scenarios keeps these) and "
+        "must pass before it is published."
     )
     st.text_area("Scenarios (YAML)", key=key, height=240)
     if st.button("Run scenarios", disabled=not may(who["role"], "write_rules")):

@@ -65,17 +65,28 @@ def validate_source(body: SourceIn, _: CanReadRulesets) -> ValidationOut:
 
 
 @router.post(
-    "/drafts", response_model=VersionDetail, status_code=201, responses=problem_responses()
+    "/drafts", response_model=VersionDetail, status_code=201, responses=problem_responses(409)
 )
 def create_draft(
     body: DraftIn, who: CanWriteRulesets, uow: Uow, services: Services
 ) -> VersionDetail:
     """Save a text (and its scenarios) as the next version of the ruleset its header names.
-    Drafts may contain errors; only publishing requires a clean check."""
-    version = rulesets.create_draft(uow, body.source, who.actor)
-    if body.scenarios:
-        services.scenarios.put(version.id, body.scenarios)
-    return VersionDetail.full(version, body.scenarios)
+    Drafts may contain errors; only publishing requires a clean check.
+
+    A draft sent without scenarios takes those saved with the ruleset's version before it (its
+    parent), so a draft of a shipped ruleset is gated by the shipped scenarios when published.
+    With `based_on` (the id of the version the editor loaded), the draft is refused with 409,
+    and nothing is saved, when a newer version of the ruleset was saved since: the answer
+    names it, its author and its time."""
+    version, scenarios = rulesets.save_draft(
+        uow,
+        services.scenarios,
+        body.source,
+        who.actor,
+        scenarios=body.scenarios,
+        based_on=body.based_on,
+    )
+    return VersionDetail.full(version, scenarios)
 
 
 @router.get(
@@ -108,11 +119,13 @@ def validate_version(version_id: VersionPath, _: CanReadRulesets, uow: Uow) -> V
 def run_scenarios(
     version_id: VersionPath, body: ScenariosIn, _: CanWriteRulesets, uow: Uow, services: Services
 ) -> ScenarioRunOut:
-    """Run the version's scenarios (or the ones sent) and report each one."""
+    """Run the version's scenarios (or the ones sent) and report each one. Both formats run:
+    rule-level (`ruleset:`, scenarios with `given` facts and `expect: matched/actions`, as
+    `ordo rules test` reads them) and pipeline (locations, products, stock, then orders)."""
     with uow:
         source = rulesets.get_version(uow, version_id).source
     scenarios = body.scenarios or services.scenarios.get(version_id)
-    results = rulesets.pipeline_runner(source, scenarios)
+    results = rulesets.scenario_runner(source, scenarios)
     passed = sum(1 for r in results if r.passed)
     return ScenarioRunOut(
         passed=passed,
@@ -148,14 +161,16 @@ def publish(
     uow: Uow,
     services: Services,
 ) -> VersionOut:
-    """Make this version live, only if it checks and its scenarios pass. New decisions use it
-    at once; decisions already running finish on the version they started with."""
+    """Make this version live, only if it checks and its scenarios pass (the ones sent, else
+    those saved with it, which a draft saved without its own took from its parent). New
+    decisions use it at once; decisions already running finish on the version they started
+    with."""
     version = rulesets.publish(
         uow,
         services.container.rulesets,
         version_id,
         who.actor,
-        runner=rulesets.pipeline_runner,
+        runner=rulesets.scenario_runner,
         scenarios=body.scenarios or services.scenarios.get(version_id),
     )
     return VersionOut.of(version)

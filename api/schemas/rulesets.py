@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from api.schemas.common import Out, Strict
+from api.schemas.patterns import ID
 from engine.domain.operations import RulesetStatus, RulesetVersion
 
 EXAMPLE = """validation ruleset checks on order.received policy all
@@ -35,9 +36,19 @@ class DraftIn(Strict):
     scenarios: str | None = Field(
         default=None,
         max_length=500_000,
-        description="Scenarios (YAML: locations, products, stock, scenarios) that must pass "
-        "before this version may be published.",
+        description="Scenarios (YAML) that must pass before this version may be published: "
+        "pipeline scenarios (locations, products, stock, scenarios with orders) or rule-level "
+        "ones (`ruleset`, scenarios with `given` facts, the format of `ordo rules test`). "
+        "Omitted, the draft takes the scenarios of the ruleset's previous version.",
         examples=[SCENARIOS],
+    )
+    based_on: str | None = Field(
+        default=None,
+        pattern=ID,
+        description="The id of the version this text was edited from. If a newer version of "
+        "the ruleset was saved since, the draft is refused (409) naming it; omitted, the draft "
+        "is saved whatever was saved before it.",
+        examples=["rsv_0123456789ab"],
     )
 
 
@@ -49,7 +60,8 @@ class ScenariosIn(Strict):
     scenarios: str | None = Field(
         default=None,
         max_length=500_000,
-        description="Scenarios (YAML) to run; the ruleset's own scenarios when omitted.",
+        description="Scenarios (YAML, pipeline or rule-level) to run; the version's own "
+        "scenarios when omitted.",
     )
 
 

@@ -34,6 +34,7 @@ from engine.domain.values import Address, money
 from engine.pipeline.decide import Decider, Decision
 from engine.pipeline.stock_view import SnapshotStockView
 from engine.service_layer import audit
+from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -624,11 +625,17 @@ def process_received_orders(
 
 
 def publish_shipped_rulesets(
-    uow_factory: Callable[[], UnitOfWork], registry: Any, by: str = "ordo-demo"
+    uow_factory: Callable[[], UnitOfWork],
+    registry: Any,
+    by: str = "ordo-demo",
+    *,
+    scenarios: ScenarioStore | None = None,
 ) -> list[str]:
     """Publish the shipped `rulesets/*.ordo` as version 1 of each ruleset that has never been
-    published; returns the names published."""
-    from engine.rules.registry import shipped_versions
+    published; returns the names published. Each must pass its shipped scenarios
+    (`<name>.scenarios.yaml`, rule-level) to go live, and they are saved with the version in
+    `scenarios`, so a draft edited from it in the console is gated by them too."""
+    from engine.rules.registry import shipped_dir, shipped_versions
     from engine.service_layer import rulesets_service
 
     with uow_factory() as uow:
@@ -637,7 +644,18 @@ def publish_shipped_rulesets(
     for shipped in shipped_versions():
         if shipped.name in live:
             continue
+        path = shipped_dir() / f"{shipped.id.removeprefix('shipped:')}.scenarios.yaml"
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
         draft = rulesets_service.create_draft(uow_factory(), shipped.source, by)
-        rulesets_service.publish(uow_factory(), registry, draft.id, by)
+        if text is not None and scenarios is not None:
+            scenarios.put(draft.id, text)
+        rulesets_service.publish(
+            uow_factory(),
+            registry,
+            draft.id,
+            by,
+            runner=rulesets_service.scenario_runner,
+            scenarios=text,
+        )
         done.append(shipped.name)
     return done

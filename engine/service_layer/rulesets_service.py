@@ -1,6 +1,7 @@
 """The ruleset lifecycle: draft, validate, test, diff, publish, roll back.
 
-Every text an analyst saves becomes a new immutable `RulesetVersion` (a draft). Publishing
+Every text an analyst saves becomes a new immutable `RulesetVersion` (a draft), with its own
+scenarios or else its parent's, and only on top of the version the analyst loaded. Publishing
 checks it against the domain schema, runs its scenarios, then flips the database state (the
 previous published version of that name is retired) and swaps the compiled ruleset into the
 registry in one reference assignment: decisions already running finish on the snapshot they
@@ -17,8 +18,8 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.domain import events
@@ -85,21 +86,17 @@ class InMemoryScenarioStore(ScenarioStore):
         return self._texts.get(version_id)
 
 
-def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
-    """Run pipeline scenarios (the YAML of `engine.pipeline.scenarios`, world inline) with
-    `source` in place of the same-named ruleset. Nothing is read from disk: a `world:` file or
-    a ruleset given as a file name is refused, so a request cannot make the server read files.
-    Each scenario must run and check something (see `check_scenarios`), or the publish gate
-    means nothing; a request runs at most MAX_SCENARIOS of them and MAX_STEPS steps."""
+def scenario_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
+    """Run the scenarios saved with (or sent for) a version against `source`, in either of the
+    two formats `ordo rules test` reads: rule-level (`ruleset:`, then scenarios with `given`
+    facts expecting matched rules and actions, as shipped in `rulesets/*.scenarios.yaml`) or
+    pipeline (locations, products and stock, then orders; `engine.pipeline.scenarios`).
+
+    Nothing is read from disk, and a request runs at most MAX_SCENARIOS scenarios and
+    MAX_STEPS steps (or events); YAML aliases may not multiply the text (`parse_yaml`)."""
     if not scenarios or not scenarios.strip():
         return []
     from dsl.tooling import MAX_ALIASED_VALUES, YamlProblem, parse_yaml
-    from engine.pipeline.scenarios import (
-        ScenarioError,
-        check_scenarios,
-        check_world,
-        run_scenario,
-    )
 
     try:
         spec = parse_yaml(scenarios)
@@ -107,13 +104,10 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         raise InvalidRuleset(_unreadable(problem, MAX_ALIASED_VALUES)) from None
     if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
         raise InvalidRuleset("the scenarios must be a YAML mapping with a 'scenarios' list")
-    if "ruleset" in spec or any(isinstance(s, dict) and "given" in s for s in spec["scenarios"]):
-        raise InvalidRuleset(
-            "these are rule-level scenarios (`ruleset`, `given`, `expect: matched/actions`), "
-            "the format of `ordo rules test`; the API runs pipeline scenarios: locations, "
-            "products and stock, then scenarios that each place an `order` or run `steps`"
-        )
-    if "world" in spec:
+    rule_level = "ruleset" in spec or any(
+        isinstance(s, dict) and "given" in s for s in spec["scenarios"]
+    )
+    if not rule_level and "world" in spec:
         raise InvalidRuleset("'world:' names a file; give locations, products and stock inline")
     count = len(spec["scenarios"])
     if not count:
@@ -124,6 +118,81 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         raise InvalidRuleset(
             f"{count} scenarios were sent; the API runs at most {MAX_SCENARIOS} at a time"
         )
+    if rule_level:
+        return _rule_scenarios(source, spec)
+    return _pipeline_scenarios(source, spec)
+
+
+def _rule_scenarios(source: str, spec: dict[str, Any]) -> list[ScenarioResult]:
+    """Rule-level scenarios, run by the rule language's own runner (`dsl.scenarios`, what
+    `ordo rules test` uses) on `source`. Their `ruleset:` names the ruleset they test (a file
+    name there is only compared with the text's header, never read)."""
+    import dsl
+    from dsl.scenarios import ScenarioError, load, matches_runner
+    from engine.rules.schema import domain_schema
+
+    _, name = header_of(source)
+    named = spec.get("ruleset")
+    if not isinstance(named, str) or not named.strip():
+        raise InvalidRuleset(
+            f"rule-level scenarios (with `given`) start with `ruleset: {name}`, naming the "
+            "ruleset they test"
+        )
+    if PurePosixPath(named.strip()).name.removesuffix(".ordo") != name:
+        raise InvalidRuleset(
+            f"these scenarios are for the ruleset '{named}' (their `ruleset:`), but this text's "
+            f"header names '{name}': send the scenarios written for {name}"
+        )
+    # Counted before `load`, which copies the defaults under every scenario and event.
+    _check_steps(
+        spec["scenarios"],
+        [_events(s) for s in spec["scenarios"]],
+        unit="events",
+        note="a scenario without `events` is one",
+    )
+    try:
+        scenario_set = load(spec, "scenarios")
+    except ScenarioError as error:
+        raise InvalidRuleset(str(error)) from None
+    schema = domain_schema()
+    try:
+        ruleset = dsl.compile(source, schema)
+    except dsl.RuleError as error:
+        raise _refusal([_diagnostic(d) for d in error.diagnostics]) from None
+    run = matches_runner(schema)
+    results = []
+    for scenario in scenario_set.scenarios:
+        try:
+            outcome = run(ruleset, scenario)
+        # ScenarioError (facts the schema does not know) is a ValueError; RuleError covers
+        # a rule that fails at run time.
+        except (dsl.RuleError, ValueError, TypeError, KeyError, AttributeError) as error:
+            results.append(ScenarioResult(scenario.name, False, f"could not run: {error}"))
+            continue
+        results.append(
+            ScenarioResult(outcome.scenario, outcome.passed, "; ".join(outcome.problems))
+        )
+    return results
+
+
+def _events(scenario: Any) -> int:
+    """Evaluations a rule-level scenario asks for: one per event, or one for its `given`."""
+    events = scenario.get("events") if isinstance(scenario, dict) else None
+    return max(1, len(events)) if isinstance(events, list) else 1
+
+
+def _pipeline_scenarios(source: str, spec: dict[str, Any]) -> list[ScenarioResult]:
+    """Pipeline scenarios (the YAML of `engine.pipeline.scenarios`, world inline) with
+    `source` in place of the same-named ruleset. A `world:` file or a ruleset given as a file
+    name is refused, so a request cannot make the server read files. Each scenario must run
+    and check something (see `check_scenarios`), or the publish gate means nothing."""
+    from engine.pipeline.scenarios import (
+        ScenarioError,
+        check_scenarios,
+        check_world,
+        run_scenario,
+    )
+
     _, name = header_of(source)
     # The file's rulesets and each scenario's own: a file name would be read from disk.
     own = [s.get("rulesets") for s in spec["scenarios"] if isinstance(s, dict)]
@@ -143,7 +212,12 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         check_scenarios(spec["scenarios"])
     except ScenarioError as error:
         raise InvalidRuleset(error.message) from None
-    _check_steps(spec["scenarios"])
+    _check_steps(
+        spec["scenarios"],
+        [len(s.get("steps") or []) + ("order" in s) for s in spec["scenarios"]],
+        unit="steps",
+        note="a scenario's `order` is one step",
+    )
     results = []
     for index, scenario in enumerate(spec["scenarios"], start=1):
         try:
@@ -156,24 +230,22 @@ def pipeline_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
     return results
 
 
-def _check_steps(scenarios: Sequence[dict[str, Any]]) -> None:
-    """InvalidRuleset for more steps than a request may run (a scenario's `order` is one):
-    a scenario's steps slow down as its world fills with orders, so one long scenario costs
-    more than many short ones."""
-    counts = [len(s.get("steps") or []) + ("order" in s) for s in scenarios]
+def _check_steps(scenarios: Sequence[Any], counts: list[int], *, unit: str, note: str) -> None:
+    """InvalidRuleset for more steps (or events) than a request may run: a scenario's steps
+    slow down as its world fills with orders, so one long scenario costs more than many
+    short ones."""
     for number, (scenario, count) in enumerate(zip(scenarios, counts, strict=True), start=1):
         if count > MAX_SCENARIO_STEPS:
-            label = f"scenario {number}" + (
-                f" ({scenario['name']})" if scenario.get("name") else ""
-            )
+            name = scenario.get("name") if isinstance(scenario, dict) else None
+            label = f"scenario {number}" + (f" ({name})" if name else "")
             raise InvalidRuleset(
-                f"{label} has {count} steps; a scenario sent to the API has at most "
+                f"{label} has {count} {unit}; a scenario sent to the API has at most "
                 f"{MAX_SCENARIO_STEPS}"
             )
     if sum(counts) > MAX_STEPS:
         raise InvalidRuleset(
-            f"the scenarios have {sum(counts)} steps in all; the API runs at most {MAX_STEPS} "
-            "at a time (a scenario's `order` is one step)"
+            f"the scenarios have {sum(counts)} {unit} in all; the API runs at most {MAX_STEPS} "
+            f"at a time ({note})"
         )
 
 
@@ -227,37 +299,62 @@ def diagnostics(source: str) -> list[dict[str, Any]]:
     import dsl
     from engine.rules.schema import domain_schema
 
-    found = dsl.check(source, domain_schema())
-    return [
-        _diag(
-            d.code,
-            d.message,
-            d.line,
-            d.column,
-            d.severity,
-            source_line=d.source_line,
-            suggestion=d.suggestion,
-            rendered=d.render(),
-        )
-        for d in found
-    ]
+    return [_diagnostic(d) for d in dsl.check(source, domain_schema())]
+
+
+def _diagnostic(d: Any) -> dict[str, Any]:
+    """A `dsl.Diagnostic` as the API shows it."""
+    return _diag(
+        d.code,
+        d.message,
+        d.line,
+        d.column,
+        d.severity,
+        source_line=d.source_line,
+        suggestion=d.suggestion,
+        rendered=d.render(),
+    )
 
 
 def _errors(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [d for d in found if d["severity"] == "error"]
 
 
-def create_draft(uow: UnitOfWork, source: str, author: str) -> RulesetVersion:
-    """Save the text as the next version of its ruleset; drafts may still contain errors."""
+def _refusal(found: list[dict[str, Any]]) -> InvalidRuleset:
+    """Why a text with errors cannot be published or run: the first error, and every finding."""
+    errors = _errors(found)
+    first = errors[0]
+    return InvalidRuleset(
+        f"the ruleset has {len(errors)} error(s); first at line {first['line']}, column "
+        f"{first['column']}: {first['message']}",
+        found,
+    )
+
+
+class StaleDraft(Conflict):
+    """A draft edited from a version that is no longer its ruleset's newest: saving it would
+    silently drop whatever the newer version changed."""
+
+    code = "stale_draft"
+
+
+def create_draft(
+    uow: UnitOfWork, source: str, author: str, *, based_on: str | None = None
+) -> RulesetVersion:
+    """Save the text as the next version of its ruleset; drafts may still contain errors.
+
+    `based_on` is the version the editor loaded: when given, the save is refused (StaleDraft)
+    unless that is still the ruleset's newest version. Without it, the text is saved as is."""
     kind, name = header_of(source)
     with uow:
         existing = uow.rulesets.versions(name)
-        number = max((v.version for v in existing), default=0) + 1
+        newest = max(existing, key=lambda v: v.version, default=None)
+        _check_based_on(uow, name, newest, based_on)
         version = RulesetVersion(
             id=f"rsv_{secrets.token_hex(6)}",
             name=name,
             kind=kind,
-            version=number,
+            version=newest.version + 1 if newest else 1,
             source=source,
             author=author,
             created_at=utcnow(),
@@ -270,10 +367,67 @@ def create_draft(uow: UnitOfWork, source: str, author: str) -> RulesetVersion:
             "ruleset",
             version.id,
             {},
-            {"name": name, "version": number},
+            {"name": name, "version": version.version},
         )
         uow.commit()
     return version
+
+
+def _check_based_on(
+    uow: UnitOfWork, name: str, newest: RulesetVersion | None, based_on: str | None
+) -> None:
+    if based_on is None or (newest is not None and newest.id == based_on):
+        return
+    loaded = uow.rulesets.get(based_on)
+    if loaded is None:
+        raise DomainError(
+            f"based_on: {based_on} is not a saved ruleset version; send the id of the version "
+            "you edited, or leave based_on out"
+        )
+    if newest is None:
+        return  # a new ruleset, started from another one's text: nothing to overwrite
+    at = newest.created_at.astimezone(UTC) if newest.created_at.tzinfo else newest.created_at
+    saved = f"version {newest.version} by {newest.author} at {at:%Y-%m-%d %H:%M:%S} UTC"
+    if loaded.name != name:
+        raise StaleDraft(
+            f"the text's header names the ruleset {name}, but you edited {loaded.name} "
+            f"version {loaded.version}; {name} already has {saved}: load {name} and apply "
+            "your change there, or give the text a new name"
+        )
+    raise StaleDraft(
+        f"{name} {saved} was saved after the one you edited (version {loaded.version}); "
+        "reload it and re-apply your change"
+    )
+
+
+def save_draft(
+    uow: UnitOfWork,
+    store: ScenarioStore,
+    source: str,
+    author: str,
+    *,
+    scenarios: str | None = None,
+    based_on: str | None = None,
+) -> tuple[RulesetVersion, str | None]:
+    """`create_draft`, then the scenarios saved with it: its own, else those of its parent
+    (the ruleset's version before it), so editing a ruleset never drops the scenarios that
+    gate its publishing. Returns the version and the scenarios it now has."""
+    version = create_draft(uow, source, author, based_on=based_on)
+    text = scenarios if scenarios and scenarios.strip() else None
+    if text is None and version.version > 1:
+        with uow:
+            parent = next(
+                (
+                    v
+                    for v in uow.rulesets.versions(version.name)
+                    if v.version == version.version - 1
+                ),
+                None,
+            )
+        text = store.get(parent.id) if parent is not None else None
+    if text is not None:
+        store.put(version.id, text)
+    return version, text
 
 
 def get_version(uow: UnitOfWork, version_id: str) -> RulesetVersion:
@@ -325,14 +479,8 @@ def check_publishable(
 ) -> list[ScenarioResult]:
     """Raise InvalidRuleset unless the text checks and every scenario passes."""
     found = diagnostics(source)
-    errors = _errors(found)
-    if errors:
-        first = errors[0]
-        raise InvalidRuleset(
-            f"the ruleset has {len(errors)} error(s); first at line {first['line']}, column "
-            f"{first['column']}: {first['message']}",
-            found,
-        )
+    if _errors(found):
+        raise _refusal(found)
     results = list(runner(source, scenarios)) if runner is not None else []
     failed = [r for r in results if not r.passed]
     if failed:

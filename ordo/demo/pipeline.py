@@ -12,6 +12,7 @@ from datetime import datetime
 from engine.domain import commands as c
 from engine.domain.catalog import Customer, Product
 from engine.domain.inventory import Stock
+from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import UnitOfWork
 
 # Units a location may hold back under the shipped reservation rules (warehouse buffer, B2B
@@ -19,8 +20,13 @@ from engine.service_layer.unit_of_work import UnitOfWork
 _MARGIN = 30
 
 
-def run_pipeline(uow_factory: Callable[[], UnitOfWork], now: datetime) -> dict[str, int]:
-    """Publish the shipped rulesets, place the split showcase orders, decide every order still
+def run_pipeline(
+    uow_factory: Callable[[], UnitOfWork],
+    now: datetime,
+    scenarios: ScenarioStore | None = None,
+) -> dict[str, int]:
+    """Publish the shipped rulesets (their scenarios saved in `scenarios`, by default where
+    the API keeps them), place the split showcase orders, decide every order still
     `received`; returns how many orders ended in each status."""
     from engine.pipeline.carriers import load_catalog
     from engine.pipeline.decide import Decider
@@ -29,7 +35,8 @@ def run_pipeline(uow_factory: Callable[[], UnitOfWork], now: datetime) -> dict[s
     from engine.service_layer.messagebus import build_bus
 
     registry = RulesetRegistry(loader=published_loader(uow_factory))
-    publish_shipped_rulesets(uow_factory, registry)
+    store = scenarios if scenarios is not None else _scenario_store(uow_factory)
+    publish_shipped_rulesets(uow_factory, registry, scenarios=store)
     bus = build_bus(uow_factory, Decider(registry, load_catalog()), clock=lambda: now)
     outcome: dict[str, int] = {}
     for command in showcase_orders(uow_factory):
@@ -41,6 +48,19 @@ def run_pipeline(uow_factory: Callable[[], UnitOfWork], now: datetime) -> dict[s
     for status, count in process_received_orders(bus, uow_factory).items():
         outcome[status] = outcome.get(status, 0) + count
     return outcome
+
+
+def _scenario_store(uow_factory: Callable[[], UnitOfWork]) -> ScenarioStore:
+    """Where the API reads the scenarios saved with each version: the demo database's own
+    table, or (an in-memory unit of work, in tests) memory."""
+    from engine.adapters.orm_api import SqlScenarioStore
+    from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork
+    from engine.service_layer.rulesets_service import InMemoryScenarioStore
+
+    uow = uow_factory()
+    if isinstance(uow, SqlAlchemyUnitOfWork):
+        return SqlScenarioStore(uow.session_factory)
+    return InMemoryScenarioStore()
 
 
 def _status(order_id: str, uow_factory: Callable[[], UnitOfWork]) -> str:

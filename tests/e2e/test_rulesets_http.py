@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from ordo.bootstrap import build_app_container
 from ordo.settings import load_settings
 from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
 
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 CHECKS = """validation ruleset order_checks on order.received policy all
 
 rule "Large orders are reviewed"
@@ -396,14 +398,105 @@ def test_a_draft_whose_scenarios_check_nothing_is_not_published(api: Api) -> Non
     assert [v["status"] for v in versions] == ["draft"]
 
 
-def test_rule_level_scenarios_are_refused_as_the_format_of_ordo_rules_test(api: Api) -> None:
-    shipped = Path(__file__).parents[2] / "rulesets" / "order_validation.scenarios.yaml"
-    source = (shipped.parent / "order_validation.ordo").read_text(encoding="utf-8")
-    response = run(api, shipped.read_text(encoding="utf-8"), source)
+SHIPPED = Path(__file__).parents[2] / "rulesets"
+VALIDATION = (SHIPPED / "order_validation.ordo").read_text(encoding="utf-8")
+VALIDATION_SCENARIOS = (SHIPPED / "order_validation.scenarios.yaml").read_text(encoding="utf-8")
+EMBARGO = "Embargoed destinations are rejected before anything else"
+
+
+def test_rule_level_scenarios_run_against_the_drafts_text_as_ordo_rules_test_runs_them(
+    api: Api,
+) -> None:
+    response = run(api, VALIDATION_SCENARIOS, VALIDATION)
+    assert response.status_code == 200, response.text
+    assert (response.json()["passed"], response.json()["failed"]) == (7, 0)
+    broken = run(api, VALIDATION_SCENARIOS, VALIDATION.replace('["CU", ', "["))
+    assert broken.status_code == 200, broken.text
+    failed = [r for r in broken.json()["results"] if not r["passed"]]
+    assert [r["name"] for r in failed] == [EMBARGO]
+
+
+def test_rule_level_scenarios_of_another_ruleset_are_refused_naming_both(api: Api) -> None:
+    response = run(api, VALIDATION_SCENARIOS)
     assert response.status_code == 422, response.text
     assert response.json()["detail"].startswith(
-        "these are rule-level scenarios (`ruleset`, `given`, `expect: matched/actions`), the "
-        "format of `ordo rules test`; the API runs pipeline scenarios"
+        "these scenarios are for the ruleset 'order_validation.ordo' (their `ruleset:`), but "
+        "this text's header names 'order_checks'"
+    )
+
+
+def test_a_draft_of_a_shipped_ruleset_goes_live_only_while_the_shipped_scenarios_pass(
+    api: Api,
+) -> None:
+    from ordo.demo.pipeline import run_pipeline
+
+    run_pipeline(api.container.uow_factory, NOW)  # the demo, on an empty database
+    versions = api.get("/v1/rulesets?name=order_validation", role="analyst").json()
+    shipped = api.get(f"/v1/rulesets/versions/{versions[0]['id']}", role="analyst").json()
+    assert (shipped["status"], shipped["scenarios"]) == ("published", VALIDATION_SCENARIOS)
+    edited = draft(api, VALIDATION.replace('["CU", ', "["))
+    assert edited["scenarios"] == VALIDATION_SCENARIOS
+    refused = api.post(f"/v1/rulesets/versions/{edited['id']}/publish", role="analyst", json={})
+    assert refused.status_code == 422, refused.text
+    assert f"1 of 7 scenario(s) fail, first '{EMBARGO}'" in refused.json()["detail"]
+    fixed = draft(api, VALIDATION.replace("fraud_review_limit = 5000", "fraud_review_limit = 6000"))
+    done = api.post(f"/v1/rulesets/versions/{fixed['id']}/publish", role="analyst", json={})
+    assert done.status_code == 200, done.text
+    statuses = {
+        v["version"]: v["status"]
+        for v in api.get("/v1/rulesets?name=order_validation", role="analyst").json()
+    }
+    assert statuses == {1: "retired", 2: "draft", 3: "published"}
+
+
+def test_a_draft_sent_without_scenarios_takes_its_parents(api: Api) -> None:
+    first = draft(api, CHECKS.format(limit=100), SCENARIOS)
+    second = draft(api, CHECKS.format(limit=5000))
+    assert second["scenarios"] == SCENARIOS
+    saved = api.get(f"/v1/rulesets/versions/{second['id']}", role="analyst").json()
+    assert saved["scenarios"] == SCENARIOS
+    refused = api.post(f"/v1/rulesets/versions/{second['id']}/publish", role="analyst", json={})
+    assert refused.status_code == 422 and "A large order is held" in refused.json()["detail"]
+    assert first["scenarios"] == SCENARIOS
+
+
+def test_a_draft_edited_from_a_version_no_longer_the_newest_is_a_409_and_nothing_is_saved(
+    api: Api,
+) -> None:
+    loaded = draft(api, CHECKS.format(limit=100))
+    newer = draft(api, CHECKS.format(limit=200), role="admin")
+    stale = api.post(
+        "/v1/rulesets/drafts",
+        role="analyst",
+        json={"source": CHECKS.format(limit=300), "based_on": loaded["id"]},
+    )
+    assert stale.status_code == 409, stale.text
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert stale.json()["code"] == "stale_draft"
+    saved_at = datetime.fromisoformat(newer["created_at"]).astimezone(UTC)
+    assert stale.json()["detail"] == (
+        f"order_checks version 2 by admin:e2e-admin at {saved_at:%Y-%m-%d %H:%M:%S} UTC was "
+        "saved after the one you edited (version 1); reload it and re-apply your change"
+    )
+    versions = api.get("/v1/rulesets?name=order_checks", role="analyst").json()
+    assert sorted(v["version"] for v in versions) == [1, 2]
+    current = api.post(
+        "/v1/rulesets/drafts",
+        role="analyst",
+        json={"source": CHECKS.format(limit=300), "based_on": newer["id"]},
+    )
+    assert current.status_code == 201 and current.json()["version"] == 3
+
+
+def test_a_draft_based_on_no_saved_version_is_refused_naming_it(api: Api) -> None:
+    response = api.post(
+        "/v1/rulesets/drafts",
+        role="analyst",
+        json={"source": CHECKS.format(limit=300), "based_on": "rsv_000000000000"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(
+        "based_on: rsv_000000000000 is not a saved ruleset version"
     )
 
 

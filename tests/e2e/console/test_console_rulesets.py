@@ -163,3 +163,28 @@ def test_a_changed_text_is_checked_at_once_without_saving_a_version(world: World
     assert any(e.value.startswith(f"Line {line}, column ") for e in app.error), texts(app)
     assert "Saved as version" not in texts(app)
     assert len(_versions(world)) == before
+
+
+def test_saving_over_a_version_someone_saved_meanwhile_is_refused_until_reloaded(
+    world: World,
+) -> None:
+    app = open_page(console(world, "analyst"), "rulesets")  # the editor loads the newest
+    source = routing_source(world)
+    newer_source = source.replace("weight 5", "weight 7")
+    with world.http() as http:
+        saved = http.post("/v1/rulesets/drafts", json={"source": newer_source})
+        assert saved.status_code == 201, saved.text
+    newer = saved.json()
+    before = len(_versions(world))
+    app = save(app, source.replace("weight 5", "weight 8"))
+    shown = texts(app)
+    assert f"Not saved: routing version {newer['version']} by admin:e2e-admin at " in shown
+    assert "was saved after the one you edited" in shown
+    assert "reload it and re-apply your change" in shown
+    assert len(_versions(world)) == before
+    widget(app.button, "Reload the newest version").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert editor(app).value == newer_source
+    app = save(app, newer_source.replace("weight 7", "weight 8"))
+    assert f"Saved as version {newer['version'] + 1}" in texts(app)
+    assert "Not saved" not in texts(app)
