@@ -9,6 +9,7 @@ which the API accepts for both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, cast
@@ -36,27 +37,59 @@ from admin_ui.models import (
     Validation,
     VersionDetail,
 )
+from admin_ui.texts import finding
 
 DEFAULT_TIMEOUT = 30.0
 
 
 class ApiError(Exception):
-    """The API refused a request, or could not be reached; `message` is for people."""
+    """The API refused a request, or could not be reached; `message` is for people.
 
-    def __init__(self, message: str, status: int = 0, code: str = "") -> None:
+    `findings` are the separate things the answer listed (each bad field of a request, each
+    diagnostic of a ruleset, with its line and column), one sentence each, so a page can show
+    them one per line; `detail` is the answer's own sentence without them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int = 0,
+        code: str = "",
+        findings: Sequence[str] = (),
+        detail: str = "",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.findings = tuple(findings)
+        self.detail = detail or message
+
+
+def _problem_body(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def problem_findings(body: dict[str, Any]) -> list[str]:
+    """Each finding a problem answer lists: its `errors` (a request's bad fields, as JSON
+    paths) and its `diagnostics` (a ruleset's errors and warnings, at a line and column)."""
+    found = [
+        f"{e.get('path', '?')}: {e.get('message', '')}"
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    found += [finding(d) for d in body.get("diagnostics") or [] if isinstance(d, dict)]
+    return found
 
 
 def problem_message(response: httpx.Response) -> str:
     """The human sentence of an error answer: `detail`, plus each bad field when listed."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = _problem_body(response)
+    if body is None:
         text = response.text.strip()[:300]
         return f"the API answered {response.status_code}" + (f": {text}" if text else "")
     detail = str(body.get("detail") or body.get("title") or f"error {response.status_code}")
@@ -68,6 +101,18 @@ def problem_message(response: httpx.Response) -> str:
     # The detail often already names the first field; list the rest only when they add to it.
     extra = [f for f in fields if f not in detail]
     return detail + (" (" + "; ".join(extra) + ")" if extra else "")
+
+
+def problem_error(response: httpx.Response) -> ApiError:
+    """The `ApiError` for an error answer: its sentence, status, code and findings."""
+    body = _problem_body(response) or {}
+    return ApiError(
+        problem_message(response),
+        response.status_code,
+        str(body.get("code") or ""),
+        problem_findings(body),
+        str(body.get("detail") or ""),
+    )
 
 
 def _seg(value: object) -> str:
@@ -139,13 +184,7 @@ class OrdoClient:
                 "is Ordo running (ordo up) and ORDO_API_URL right?"
             ) from None
         if response.status_code >= 400:
-            code = ""
-            try:
-                body = response.json()
-                code = str(body.get("code") or "") if isinstance(body, dict) else ""
-            except ValueError:
-                pass
-            raise ApiError(problem_message(response), response.status_code, code)
+            raise problem_error(response)
         try:
             return response.json()
         except ValueError:

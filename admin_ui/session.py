@@ -2,20 +2,24 @@
 
 The credential and who it belongs to live in `st.session_state` for the browser session only.
 `run_page(render)` opens a client for one script run, calls the page, and turns any failure
-into a message: an `ApiError` shows the API's own sentence; anything else is logged with its
-traceback on the server and shown as one line, never as a traceback in the browser.
+into a message: an `ApiError` shows the API's own sentence (and its findings as a list);
+anything else is logged with its traceback on the server and shown as one line, never as a
+traceback in the browser. Inside a page, `section(part)` does the same for one part, so a
+failed call is shown where it happened and the page's other parts still render.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
 from admin_ui.client import ApiError, OrdoClient
 from admin_ui.models import Principal
+from admin_ui.texts import bulleted
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +70,57 @@ def flash(message: str) -> None:
     st.session_state.setdefault(_FLASH, []).append(message)
 
 
-def show_failure(error: BaseException) -> None:
-    """One readable line for a failure; an unexpected one is logged in full for operators."""
+def show_failure(error: BaseException, part: str = "") -> None:
+    """A readable message for a failure, headed by the `part` of the page it struck; the
+    answer's findings one per line when it lists several; an unexpected failure is logged in
+    full for operators."""
+    head = f"**{part}**: " if part else ""
     if isinstance(error, ApiError):
         if error.status == 401:
-            st.error(f"Your sign-in is no longer accepted: {error.message}. Sign out and in again.")
+            text = f"Your sign-in is no longer accepted: {error.message}. Sign out and in again."
         elif error.status == 403:
-            st.error(f"Your role may not do this: {error.message}")
+            text = f"Your role may not do this: {error.message}"
+        elif len(error.findings) > 1:
+            text = bulleted(_lead(error.detail, error.findings), error.findings)
         else:
-            st.error(error.message[:1].upper() + error.message[1:])
+            text = error.message[:1].upper() + error.message[1:]
+        st.error(head + text)
         return
-    log.exception("console page failed")
+    log.exception("console page failed%s", f" in {part}" if part else "")
     st.error(
-        f"Something went wrong on this page ({type(error).__name__}: {error}). "
-        "The details are in the console's log."
+        f"{head}Something went wrong {'here' if part else 'on this page'} "
+        f"({type(error).__name__}: {error}). The details are in the console's log."
     )
 
 
+def _lead(detail: str, findings: tuple[str, ...]) -> str:
+    """The answer's sentence without the findings it already summarises (a request's first
+    bad fields), since the list below shows every one of them."""
+    at = detail.find(findings[0])
+    return detail[:at].rstrip(" ;,") if at > 0 else detail
+
+
+@contextmanager
+def section(part: str) -> Iterator[None]:
+    """Run one part of a page (a tab, a list, a panel, a form's action): when it fails, its
+    failure is shown here, in that part's place, and the rest of the page still renders.
+
+    `with tab, section("Stock at a location"): ...` shows the message inside the tab. Streamlit's
+    own rerun and stop are BaseExceptions, not Exceptions, so `st.rerun()` passes through.
+    """
+    try:
+        yield
+    except Exception as error:  # this part's failure stays this part's: the page goes on
+        show_failure(error, part)
+
+
 def run_page(render: Render) -> None:
-    """Run one page for the signed-in user, showing every failure as a message."""
+    """Run one page for the signed-in user, showing every failure as a message.
+
+    Pages wrap their independent parts in `section`, so one failed call costs only its part;
+    the catch here is the last resort for a failure outside every section (opening the
+    client, the page's own first call).
+    """
     who = principal()
     if who is None:
         st.info("Sign in first.")

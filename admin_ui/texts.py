@@ -1,5 +1,6 @@
 """Pure text helpers the pages share: diagnostics in analyst words, a listing annotated at
-each diagnostic's line and column, a side-by-side diff, and readable times and money.
+each diagnostic's line and column, a failure's findings as a list, a side-by-side diff, and
+readable times and money.
 
 No Streamlit here, so each helper can be checked on its own.
 """
@@ -7,9 +8,10 @@ No Streamlit here, so each helper can be checked on its own.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from admin_ui.models import Diagnostic
 
@@ -46,6 +48,32 @@ def describe(diagnostic: Diagnostic) -> str:
     if diagnostic.get("suggestion"):
         text += " " + sentence(diagnostic["suggestion"])
     return text
+
+
+def finding(diagnostic: Mapping[str, Any]) -> str:
+    """A diagnostic as an API answer carries it, in the words of `describe`, for any shape:
+    the line and column when it has them, its severity when it is not an error."""
+    text = sentence(str(diagnostic.get("message") or diagnostic.get("rendered") or ""))
+    if diagnostic.get("suggestion"):
+        text += " " + sentence(str(diagnostic["suggestion"]))
+    line, column = diagnostic.get("line"), diagnostic.get("column")
+    if not isinstance(line, int) or line < 1:
+        return text
+    where = f"Line {line}" + (f", column {column}" if isinstance(column, int) and column else "")
+    severity = diagnostic.get("severity")
+    if severity and severity != "error":
+        where += f" ({severity})"
+    return f"{where}: {text}"
+
+
+def bulleted(lead: str, items: Sequence[str]) -> str:
+    """Markdown: `lead` as a sentence, then one item per line, so several findings read as a
+    list and not as one run-on paragraph."""
+    # A line break inside an item would end the list item it belongs to.
+    rows = "\n".join("- " + " ".join(item.split()) for item in items)
+    lead = lead.strip()
+    lead = lead[:1].upper() + lead[1:] if lead.endswith(":") else sentence(lead)
+    return f"{lead}\n\n{rows}" if rows else lead
 
 
 def annotate(source: str, diagnostics: Sequence[Diagnostic]) -> str:

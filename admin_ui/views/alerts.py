@@ -14,7 +14,7 @@ import streamlit as st
 from admin_ui.client import OrdoClient
 from admin_ui.models import Order, Principal
 from admin_ui.roles import may
-from admin_ui.session import flash
+from admin_ui.session import flash, section
 from admin_ui.texts import when
 
 KPI_SAMPLE = 500
@@ -51,10 +51,17 @@ def _kpis(client: OrdoClient) -> None:
 
 def render(client: OrdoClient, who: Principal) -> None:
     st.title("Alerts and KPIs")
+    # The KPIs and the alerts come from different routes: either one failing leaves the other.
     if may(who["role"], "read_orders"):
         st.subheader(f"Today ({datetime.now(UTC).date().isoformat()})")
-        _kpis(client)
+        with section("Today's KPIs"):
+            _kpis(client)
     st.subheader("Alerts")
+    with section("Alerts"):
+        _alerts(client, who)
+
+
+def _alerts(client: OrdoClient, who: Principal) -> None:
     status = st.segmented_control(
         "Show", ["open", "acknowledged", "closed", "all"], default="open", key="alerts_status"
     )
@@ -78,6 +85,8 @@ def render(client: OrdoClient, who: Principal) -> None:
         text, button = st.columns([5, 1])
         text.write(f"**{alert['severity']}** · {alert['rule']}: {alert['message']}")
         if button.button("Acknowledge", key=f"ack-{alert['id']}"):
-            client.acknowledge_alert(alert["id"])
-            flash(f"Acknowledged: {alert['message']}")
-            st.rerun()
+            # A refused acknowledgement is shown under its alert; the others stay listed.
+            with section(f"Acknowledging '{alert['message']}'"):
+                client.acknowledge_alert(alert["id"])
+                flash(f"Acknowledged: {alert['message']}")
+                st.rerun()

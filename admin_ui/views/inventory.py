@@ -15,7 +15,7 @@ import streamlit as st
 from admin_ui.client import OrdoClient
 from admin_ui.models import Principal, Stock
 from admin_ui.roles import may
-from admin_ui.session import flash
+from admin_ui.session import flash, section
 
 
 def low_stock(rows: list[Stock], low_mark: int, target: int) -> list[dict[str, Any]]:
@@ -54,11 +54,12 @@ def _table(rows: list[Stock], key: str) -> list[dict[str, Any]]:
 def render(client: OrdoClient, who: Principal) -> None:
     st.title("Inventory")
     by_sku, by_location, transfers = st.tabs(["By SKU", "By location", "Transfer"], key="inv_tab")
-    with by_sku:
+    # Each tab asks its own routes: one failing shows its message in its tab, not in all three.
+    with by_sku, section("Stock of a SKU"):
         _by_sku(client)
-    with by_location:
+    with by_location, section("Stock at a location"):
         _by_location(client, who)
-    with transfers:
+    with transfers, section("Transfer"):
         _transfer(client, who)
 
 
@@ -73,12 +74,13 @@ def _by_sku(client: OrdoClient) -> None:
     if not rows:
         st.warning(f"No location holds stock of {sku}.")
         return
-    atp = client.atp(sku, channel or None)
-    st.metric(
-        f"Available to promise{' to ' + channel if channel else ''}",
-        atp["total"],
-        help="On hand, less reserved, safety stock and other channels' allocations.",
-    )
+    with section("Available to promise"):  # the stock table below is worth having alone
+        atp = client.atp(sku, channel or None)
+        st.metric(
+            f"Available to promise{' to ' + channel if channel else ''}",
+            atp["total"],
+            help="On hand, less reserved, safety stock and other channels' allocations.",
+        )
     st.dataframe(_table(rows, "location_code"), hide_index=True, width="stretch")
 
 

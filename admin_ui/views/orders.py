@@ -16,7 +16,7 @@ from admin_ui.client import ApiError, OrdoClient
 from admin_ui.explain import explain
 from admin_ui.models import Order, OrderDetail, Principal
 from admin_ui.roles import may
-from admin_ui.session import flash
+from admin_ui.session import flash, section
 from admin_ui.texts import money, when
 
 STATUSES = [
@@ -87,7 +87,9 @@ def _label(order: Order) -> str:
 
 def render(client: OrdoClient, who: Principal) -> None:
     st.title("Orders")
-    _search_form(client)
+    # A failed search is shown under its form; the results of the last one stay on the page.
+    with section("Search"):
+        _search_form(client)
     results: list[Order] = st.session_state.get(_RESULTS, [])
     if _RESULTS not in st.session_state:
         st.info("Search by any combination of fields; an order id opens that order.")
@@ -109,7 +111,8 @@ def render(client: OrdoClient, who: Principal) -> None:
     wanted = st.session_state.get(_OPEN)
     index = next((i for i, o in enumerate(results) if o["id"] == wanted), 0)
     order_id = labels[st.selectbox(f"Open one of {len(results)}", list(labels), index=index)]
-    _detail(client, who, client.get_order(order_id))
+    with section("This order"):  # the results table above stays, to open another
+        _detail(client, who, client.get_order(order_id))
 
 
 def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
@@ -156,6 +159,17 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     else:
         st.write("No shipment yet.")
     st.subheader("Why it was decided this way")
+    # The explanation reads the decision trace's details, which change shape over time: one
+    # it cannot read must not cost the timeline and the actions below.
+    with section("The explanation"):
+        _explanation(order)
+    st.subheader("Timeline")
+    st.dataframe(_timeline(order), hide_index=True, width="stretch")
+    if may(who["role"], "change_orders"):
+        _actions(client, order)
+
+
+def _explanation(order: OrderDetail) -> None:
     explanations = explain(order)
     if not explanations:
         st.write(
@@ -165,10 +179,6 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
         st.markdown(f"**{explanation.step}.** {explanation.headline}")
         for text in explanation.details:
             st.markdown(f"- {text}")
-    st.subheader("Timeline")
-    st.dataframe(_timeline(order), hide_index=True, width="stretch")
-    if may(who["role"], "change_orders"):
-        _actions(client, order)
 
 
 def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
@@ -214,12 +224,14 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
         ["Cancel", "Change quantities", "Add or remove lines", "Change address", "Release hold"],
         key=f"orders::actions::{order['id']}",
     )
-    with cancel, st.form(f"cancel-{order['id']}"):
+    # Each action runs in its own tab's section: one refused shows why there, and the other
+    # tabs keep their forms.
+    with cancel, section("Cancel"), st.form(f"cancel-{order['id']}"):
         reason = st.text_input("Reason", placeholder="customer changed their mind")
         sure = st.checkbox("Yes, cancel this order")
         if st.form_submit_button("Cancel order"):
             _apply(sure, lambda: client.cancel_order(order["id"], reason.strip()), "cancelled")
-    with modify, st.form(f"modify-{order['id']}"):
+    with modify, section("Change quantities"), st.form(f"modify-{order['id']}"):
         quantities = {
             line["id"]: int(
                 st.number_input(
@@ -243,9 +255,9 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
                 st.warning("No quantity was changed.")
             else:
                 _apply(sure, lambda: client.modify_quantities(order["id"], changed), "changed")
-    with lines:
+    with lines, section("Add or remove lines"):
         _change_lines(client, order)
-    with address, st.form(f"address-{order['id']}"):
+    with address, section("Change address"), st.form(f"address-{order['id']}"):
         current = order["ship_to"]
         left, right = st.columns(2)
         ship_to = {
@@ -260,7 +272,7 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
         if st.form_submit_button("Change address"):
             # The order is decided again for the new address (locations, carrier, promise).
             _apply(sure, lambda: client.change_address(order["id"], ship_to), "re-addressed")
-    with release:
+    with release, section("Release hold"):
         if not any(h["released_at"] is None for h in order["holds"]):
             st.caption("This order has no open hold.")
         else:

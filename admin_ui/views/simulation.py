@@ -14,10 +14,17 @@ from typing import Any
 
 import streamlit as st
 
-from admin_ui.client import OrdoClient
-from admin_ui.models import Principal, SimulationJob, SimulationResult
+from admin_ui.client import ApiError, OrdoClient
+from admin_ui.models import (
+    Diagnostic,
+    Principal,
+    RulesetVersion,
+    SimulationJob,
+    SimulationResult,
+)
 from admin_ui.roles import may
-from admin_ui.texts import when
+from admin_ui.session import section
+from admin_ui.texts import bulleted, describe, when
 
 _JOB = "sim::job"
 # Breakdowns every run's KPIs carry, charted run against run.
@@ -67,12 +74,21 @@ def render(client: OrdoClient, who: Principal) -> None:
     asked = st.query_params.get("job")
     if asked and st.session_state.get(_JOB) != asked:
         st.session_state[_JOB] = asked
+    # Starting a run, the earlier runs and the open run read different routes: each failure
+    # is shown in its part, and the others stay usable.
     if may(who["role"], "write_rules"):
-        _start(client)
-    _pick_earlier(client)
+        with section("Start a simulation"):
+            _start(client)
+    with section("Earlier simulations"):
+        _pick_earlier(client)
     job_id = st.session_state.get(_JOB)
     if not job_id:
         return
+    with section("This simulation"):
+        _open(client, job_id)
+
+
+def _open(client: OrdoClient, job_id: str) -> None:
     job = client.get_simulation(job_id)
     if job["status"] in ("queued", "running"):
         _progress(job)
@@ -114,16 +130,60 @@ def _start(client: OrdoClient) -> None:
         date_to = _day(right.date_input("Orders to (optional)", value=None))
         go = st.form_submit_button("Start simulation", type="primary")
     if go:
-        job = client.start_simulation(
-            dataset,
-            [labels[c]["id"] for c in chosen],
-            limit=limit or None,
-            workers=workers,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        try:
+            job = client.start_simulation(
+                dataset,
+                [labels[c]["id"] for c in chosen],
+                limit=limit or None,
+                workers=workers,
+                date_from=date_from,
+                date_to=date_to,
+            )
+        except ApiError as error:
+            if not _show_compile_errors(client, error, [labels[c] for c in chosen]):
+                raise
+            return
         st.session_state[_JOB] = job["id"]
         st.query_params["job"] = job["id"]
+
+
+def _show_compile_errors(client: OrdoClient, error: ApiError, drafts: list[RulesetVersion]) -> bool:
+    """When the API refused the run because a draft does not compile, show each error of each
+    draft on its own line at its line and column; False when the refusal was about something
+    else (or the errors cannot be listed), for the caller to show as it came.
+
+    The refusal's sentence runs every error's rendering together; the drafts' own validation
+    (as the Rulesets page shows it) has them one by one, with their suggestions.
+    """
+    if error.status != 422 or error.code != "invalid_ruleset" or not drafts:
+        return False
+    broken: list[tuple[RulesetVersion, list[Diagnostic]]] = []
+    try:
+        for draft in drafts:
+            found = client.validate_version(draft["id"])["diagnostics"]
+            errors = [d for d in found if d["severity"] == "error"]
+            if errors:
+                broken.append((draft, errors))
+    except ApiError:
+        return False
+    if not broken:
+        return False
+    names = ", ".join(f"{draft['name']} v{draft['version']}" for draft, _ in broken)
+    count = sum(len(errors) for _, errors in broken)
+    items = [
+        (f"{draft['name']} v{draft['version']}, " if len(broken) > 1 else "") + describe(d)
+        for draft, errors in broken
+        for d in errors
+    ]
+    st.error(
+        bulleted(
+            f"The simulation was not started: {names} "
+            f"{'does' if len(broken) == 1 else 'do'} not compile ({count} error"
+            f"{'' if count == 1 else 's'}; fix them on the Rulesets page):",
+            items,
+        )
+    )
+    return True
 
 
 def _day(value: object) -> date | None:
@@ -176,9 +236,11 @@ def _results(client: OrdoClient, job: SimulationJob, result: SimulationResult) -
             columns, card_values(summary["kpis"], against), strict=True
         ):
             column.metric(label, value, delta, delta_color=colour)  # type: ignore[arg-type]
-    _charts(result)
+    with section("Charts"):
+        _charts(result)
     for variant, diff in result["diffs"].items():
-        _diff(client, job, variant, diff, int(baseline["kpis"].get("orders", 0)))
+        with section(f"Orders decided differently ({variant})"):
+            _diff(client, job, variant, diff, int(baseline["kpis"].get("orders", 0)))
 
 
 def _charts(result: SimulationResult) -> None:
@@ -299,7 +361,11 @@ def _diff(
         index=ids.index(asked) if asked in ids else 0,
         key=f"sim-order-{variant}-{asked or ''}",
     )
-    both = client.simulated_order(job["id"], order)["decisions"]
+    with section("The two decisions"):  # the table of changed orders stays above
+        _decisions(client.simulated_order(job["id"], order)["decisions"])
+
+
+def _decisions(both: dict[str, dict[str, Any]]) -> None:
     for column, (name, decision) in zip(st.columns(len(both)), both.items(), strict=True):
         with column:
             st.markdown(
