@@ -114,7 +114,7 @@ def build_app_container(settings: Settings) -> Container:
         rulesets=rulesets,
         decider=decider,
         bus=bus,
-        event_bus=build_event_bus(settings),
+        event_bus=build_event_bus(settings, engine),
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
@@ -155,9 +155,10 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
     )
 
 
-def build_event_bus(settings: Settings) -> EventBus:
+def build_event_bus(settings: Settings, engine: Engine) -> EventBus:
     """In-process by default; Redis Streams when ORDO_REDIS_URL is set (workers on many hosts).
-    The Redis client connects on first use, not here."""
+    The Redis client connects on first use, not here. The in-process bus keeps its dead
+    letters in the database, where the API's process sees what a worker's parked."""
     if settings.redis_url:
         import redis
 
@@ -165,10 +166,11 @@ def build_event_bus(settings: Settings) -> EventBus:
 
         return RedisStreamsBus(redis.Redis.from_url(settings.redis_url))
     from engine.adapters.bus import InProcessBus
+    from engine.adapters.bus.dead_letters_sql import SqlDeadLetterStore
 
     # 1, 2, 4 and 8 s between the five deliveries: a mail server or webhook that is down for a
     # few seconds does not use them all up at once (Redis waits its 10 s idle timeout).
-    return InProcessBus(retry_seconds=1.0)
+    return InProcessBus(retry_seconds=1.0, dead_letters=SqlDeadLetterStore(engine))
 
 
 def build_workers(container: Container, *, name: str = "", concurrency: int = 1) -> list[Any]:

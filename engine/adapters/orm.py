@@ -278,7 +278,6 @@ fulfillment_orders = Table(
     Column("tracking_number", String(128), nullable=False),
     Column("label_format", String(16), nullable=False),
     Column("label", LargeBinary(), nullable=False),
-    Column("tracking", Json(), nullable=False),
     _ts("created_at"),
     _ts("shipped_at", nullable=True),
     _ts("delivered_at", nullable=True),
@@ -288,6 +287,32 @@ fulfillment_orders = Table(
     # capacity): by (location, created_at) that reads today's rows, not the location's history.
     Index(None, "location_code", "created_at"),
     Index(None, "tracking_number"),
+)
+
+# A shipment's tracking events, one row each (they were a JSON list on the shipment until
+# migration 0009). A carrier retrying its webhook posts the same event again: the shipment
+# keeps it once, and the unique key makes that hold when two posts race, which a check in
+# code cannot. The key is a digest of what makes two events the same (their time in UTC,
+# code, description and location: `TrackingEvent` equality) because those texts together
+# can outgrow what a PostgreSQL index entry may hold. `id` keeps the order they came in,
+# which the timeline keeps for events of the same moment.
+shipment_tracking = Table(
+    "shipment_tracking",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _id("shipment_id", nullable=False),
+    _ts("at"),
+    Column("code", Text(), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("location", Text(), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    ForeignKeyConstraint(["shipment_id"], ["fulfillment_orders.id"], ondelete="CASCADE"),
+    UniqueConstraint("shipment_id", "fingerprint"),
 )
 
 # Each location's released shipments per day (created that UTC day, neither pending nor
@@ -328,6 +353,9 @@ returns = Table(
     Column("lines", Json(), nullable=False),
     _ts("created_at"),
     Index(None, "order_id"),
+    # Returns are looked up by RMA and listed by date (SqlReturns.search).
+    Index(None, "rma"),
+    Index(None, "created_at"),
 )
 
 alerts = Table(
@@ -427,4 +455,27 @@ outbox = Table(
         postgresql_where=text("published_at IS NULL"),
         sqlite_where=text("published_at IS NULL"),
     ),
+)
+
+# Events the in-process bus gave up on (engine/adapters/bus/dead_letters_sql.py). Redis keeps
+# its dead letters in a stream; the in-process bus kept them in a list, lost when a worker
+# restarted and out of reach of the API, which runs in another process. `id` is the letter's
+# id as the API shows it: newest first is by id, descending.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("event_id", String(200), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("payload", Json(), nullable=False),
+    Column("partition_key", String(200), nullable=False),
+    Column("error", Text(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("consumer", String(200), nullable=False),
+    _ts("failed_at"),
 )

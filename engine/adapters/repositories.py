@@ -14,6 +14,8 @@ Stock, with its atomic moves, lives in `engine.adapters.stock_repository`.
 from __future__ import annotations
 
 import abc
+import hashlib
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
@@ -42,7 +44,13 @@ from engine.adapters import catalogue_cache, driver, orm
 from engine.adapters import translation as tr
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
-from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
+from engine.domain.fulfilment import (
+    FulfillmentOrder,
+    Return,
+    ReturnStatus,
+    ShipmentStatus,
+    TrackingEvent,
+)
 from engine.domain.inventory import InboundSupply, Reservation, ReservationStatus
 from engine.domain.operations import (
     Alert,
@@ -626,9 +634,52 @@ class SqlReservations(_Simple[str, Reservation], uow_api.ReservationRepository):
 
 
 class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
+    """Shipments, with their tracking events in a table of their own (`orm.shipment_tracking`)
+    whose unique key keeps an event once even when two identical posts race."""
+
     table, entity, key_columns = orm.fulfillment_orders, "shipment", ("id",)
     order_by = ("created_at", "id")
     codec = (tr.shipment_row, tr.shipment_from)
+    child_table = orm.shipment_tracking
+
+    def dump(self, item: FulfillmentOrder) -> Snapshot:
+        row = tr.shipment_row(item)
+        del row["tracking"]  # kept as rows of `shipment_tracking`
+        return row, [_tracking_row(item.id, event) for event in item.tracking]
+
+    def build(self, row: Row, children: list[Row]) -> FulfillmentOrder:
+        timeline = [
+            {"at": c["at"].isoformat(), "code": c["code"], "description": c["description"],
+             "location": c["location"]}
+            for c in children
+        ]  # fmt: skip
+        return tr.shipment_from({**row, "tracking": timeline})
+
+    def _children(self, keys: list[str]) -> dict[str, list[Row]]:
+        grouped: dict[str, list[Row]] = {}
+        for r in driver.fetch_all(_TRACKING_OF_SHIPMENTS, self.connection(), {"ids": keys}):
+            grouped.setdefault(r["shipment_id"], []).append(dict(r))
+        return grouped
+
+    def _write_children(
+        self, before: Rows, after: Rows, refused: Callable[[IntegrityError], Conflict]
+    ) -> None:
+        """Tracking events are only ever added (or, in principle, removed), never changed: an
+        event is its fingerprint. An added event another transaction has just stored (the
+        same carrier post, racing this one) is already recorded: the unique key turns the
+        INSERT into nothing instead of a second copy or an error."""
+        old = {row["fingerprint"] for row in before}
+        new = {row["fingerprint"] for row in after}
+        gone = [
+            {"k_shipment_id": row["shipment_id"], "k_fingerprint": row["fingerprint"]}
+            for row in before
+            if row["fingerprint"] not in new
+        ]
+        if gone:
+            self._execute(_FORGET_TRACKING, gone)
+        added = [row for row in after if row["fingerprint"] not in old]
+        if added:
+            self._execute(_record_tracking(self.connection().dialect.name), added)
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -761,6 +812,51 @@ def _add_releases(dialect: str) -> Any:
         statement = _ADD_RELEASES[dialect] = base.on_conflict_do_update(
             index_elements=[table.c.location_code, table.c.day, table.c.shard],
             set_={"released": table.c.released + base.excluded.released},
+        )
+    return statement
+
+
+def tracking_fingerprint(at: datetime, code: str, description: str, location: str) -> str:
+    """What makes two tracking events the same (`TrackingEvent` equality: the time in UTC,
+    the code, the description and the location), as a digest the unique key can hold
+    whatever the texts' length. Migration 0009 keeps a copy: change both or neither."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    key = json.dumps([utc.isoformat(), code, description, location], ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _tracking_row(shipment_id: str, event: TrackingEvent) -> Row:
+    at = event.in_utc().at
+    return {
+        "shipment_id": shipment_id, "at": at, "code": event.code,
+        "description": event.description, "location": event.location,
+        "fingerprint": tracking_fingerprint(at, event.code, event.description, event.location),
+    }  # fmt: skip
+
+
+_TRACKING = orm.shipment_tracking
+# A shipment's events in their timeline's order: by time, then in the order they came.
+_TRACKING_OF_SHIPMENTS = (
+    select(_TRACKING)
+    .where(_TRACKING.c.shipment_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_TRACKING.c.shipment_id, _TRACKING.c.at, _TRACKING.c.id)
+)
+_FORGET_TRACKING = delete(_TRACKING).where(
+    _TRACKING.c.shipment_id == bindparam("k_shipment_id"),
+    _TRACKING.c.fingerprint == bindparam("k_fingerprint"),
+)
+_RECORD_TRACKING: dict[str, Any] = {}
+
+
+def _record_tracking(dialect: str) -> Any:
+    """INSERT an event unless the shipment has it (ON CONFLICT DO NOTHING on its unique
+    key: a racing transaction that stored it first wins, and this one carries on); built
+    once per dialect."""
+    statement = _RECORD_TRACKING.get(dialect)
+    if statement is None:
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _RECORD_TRACKING[dialect] = insert_(_TRACKING).on_conflict_do_nothing(
+            index_elements=[_TRACKING.c.shipment_id, _TRACKING.c.fingerprint]
         )
     return statement
 

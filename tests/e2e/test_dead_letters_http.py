@@ -4,11 +4,15 @@ on the in-process bus and on Redis Streams."""
 from __future__ import annotations
 
 import redis
+from sqlalchemy import select
 
 from engine.adapters.bus import InProcessBus
 from engine.adapters.bus.base import EventBus
+from engine.adapters.bus.dead_letters_sql import SqlDeadLetterStore
 from engine.adapters.bus.redis_streams import RedisStreamsBus
+from engine.adapters.orm import outbox
 from tests.e2e.conftest import Api
+from tests.support.engines import an_engine
 
 
 def park(bus: EventBus, event_id: str = "42") -> None:
@@ -67,3 +71,24 @@ def test_dead_letters_parked_in_redis_are_listed_newest_first_and_redriven(
     # worker-1 still holds the partition's lease, so the redriven event comes back to it.
     [again] = bus.consume("worker-1", count=10)
     assert again.event_id == "e-1"
+
+
+def test_the_api_lists_and_redrives_what_a_worker_process_parked_in_the_database(
+    api: Api,
+) -> None:
+    """With the default in-process bus, `ordo worker` is another process: its dead letters
+    reach the API through the database, and a redrive goes back through the outbox."""
+    with an_engine(api.container.settings.database_url) as worker_engine:
+        worker_bus = InProcessBus(max_deliveries=1, dead_letters=SqlDeadLetterStore(worker_engine))
+        park(worker_bus, "7")
+        [letter] = api.get("/v1/events/dead-letters").json()
+        assert (letter["event_id"], letter["consumer"]) == ("7", "worker-1")
+
+        assert api.post(f"/v1/events/dead-letters/{letter['id']}/redrive").status_code == 200
+
+        assert api.get("/v1/events/dead-letters").json() == []
+        with worker_engine.connect() as connection:
+            queued = connection.execute(
+                select(outbox.c.id, outbox.c.name).where(outbox.c.published_at.is_(None))
+            ).all()
+        assert [tuple(row) for row in queued] == [(7, "order.received")]

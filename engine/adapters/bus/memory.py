@@ -3,21 +3,42 @@
 It keeps the same contract as the Redis transport (partitions in publish order, at-least-once
 with acknowledgement, retries and dead letters) so handlers and the worker behave identically
 whichever bus the settings pick. Thread-safe, because the API and a worker thread may share it.
+
+Dead letters go to a `DeadLetterStore` when one is given (the database's, in every Ordo
+process: the worker parks them, the API lists and redrives them from its own process), and
+stay in a list in memory otherwise (unit tests, no I/O).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from engine.adapters.bus.base import DeadLetter, EventBus, Message
 from engine.domain.values import utcnow
 
+log = logging.getLogger(__name__)
+
 MAX_RETRY_SECONDS = 60.0
+
+
+class DeadLetterStore(Protocol):
+    """Where dead letters outlive the bus (engine/adapters/bus/dead_letters_sql.py)."""
+
+    def add(self, letter: DeadLetter) -> DeadLetter:
+        """Park `letter`; returns it under the store's own id for it."""
+
+    def recent(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest `limit` letters, newest first."""
+
+    def redrive(self, letter_id: str) -> bool:
+        """Remove the letter and queue its event again, with its event id, for whichever
+        worker takes it; False if there is no such letter."""
 
 
 class InProcessBus(EventBus):
@@ -28,6 +49,7 @@ class InProcessBus(EventBus):
         *,
         retry_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        dead_letters: DeadLetterStore | None = None,
     ) -> None:
         self.partitions = partitions
         self.max_deliveries = max_deliveries
@@ -42,7 +64,8 @@ class InProcessBus(EventBus):
         # partition -> (consumer, messages in flight): one consumer at a time per partition,
         # like the Redis leases, so a partition is handled in order even with many threads.
         self._holder: dict[int, tuple[str, int]] = {}
-        self._dead: list[DeadLetter] = []
+        self._dead: list[DeadLetter] = []  # when there is no store
+        self._store = dead_letters
         self._ids = itertools.count(1)
         self._ready = threading.Condition()
 
@@ -120,41 +143,68 @@ class InProcessBus(EventBus):
             self._ready.notify_all()
 
     def fail(self, message: Message, error: str, consumer: str = "") -> bool:
+        dead = message.attempts >= self.max_deliveries
+        if dead:
+            letter = DeadLetter(
+                id=message.delivery_id,
+                event_id=message.event_id,
+                name=message.name,
+                payload=message.payload,
+                partition_key=message.partition_key,
+                error=error,
+                attempts=message.attempts,
+                failed_at=utcnow(),
+                consumer=consumer,
+            )
+            if self._store is not None and not self._park(letter):
+                # Parked nowhere (the database is out of reach): delivered again later, with
+                # the same count, so it is parked then rather than lost now.
+                with self._ready:
+                    self._done(message)
+                    self._retry(message, message.attempts)
+                return False
         with self._ready:
             self._done(message)
-            if message.attempts >= self.max_deliveries:
-                self._dead.append(
-                    DeadLetter(
-                        id=message.delivery_id,
-                        event_id=message.event_id,
-                        name=message.name,
-                        payload=message.payload,
-                        partition_key=message.partition_key,
-                        error=error,
-                        attempts=message.attempts,
-                        failed_at=utcnow(),
-                        consumer=consumer,
-                    )
-                )
+            if dead:
+                if self._store is None:
+                    self._dead.append(letter)
+                self._ready.notify_all()
                 return True
-            retry = Message(
-                message.event_id,
-                message.name,
-                message.payload,
-                message.partition_key,
-                message.delivery_id,
-                message.partition,
-                message.attempts + 1,
-            )
-            if self.retry_seconds > 0:
-                # Like Redis: the partition moves on meanwhile; order holds for successes.
-                delay = min(self.retry_seconds * 2 ** (message.attempts - 1), MAX_RETRY_SECONDS)
-                self._later.append((self._clock() + delay, retry))
-            else:
-                # Back to the head of its partition, so the order of that partition holds.
-                self._queues[message.partition].appendleft(retry)
-            self._ready.notify_all()
+            self._retry(message, message.attempts + 1)
             return False
+
+    def _park(self, letter: DeadLetter) -> bool:
+        """Hand `letter` to the store, outside the bus's lock (it is a database write)."""
+        assert self._store is not None
+        try:
+            self._store.add(letter)
+        except Exception as error:
+            log.warning(
+                "could not park %s %s as a dead letter (%s: %s); it will be delivered again",
+                letter.name, letter.event_id, type(error).__name__, error,
+            )  # fmt: skip
+            return False
+        return True
+
+    def _retry(self, message: Message, attempts: int) -> None:
+        """Deliver `message` again as delivery number `attempts` (under the lock)."""
+        retry = Message(
+            message.event_id,
+            message.name,
+            message.payload,
+            message.partition_key,
+            message.delivery_id,
+            message.partition,
+            attempts,
+        )
+        if self.retry_seconds > 0:
+            # Like Redis: the partition moves on meanwhile; order holds for successes.
+            delay = min(self.retry_seconds * 2 ** (message.attempts - 1), MAX_RETRY_SECONDS)
+            self._later.append((self._clock() + delay, retry))
+        else:
+            # Back to the head of its partition, so the order of that partition holds.
+            self._queues[message.partition].appendleft(retry)
+        self._ready.notify_all()
 
     def release(self, consumer: str, messages: Sequence[Message]) -> None:
         with self._ready:
@@ -164,10 +214,16 @@ class InProcessBus(EventBus):
             self._ready.notify_all()
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        if self._store is not None:
+            return self._store.recent(limit)
         with self._ready:
             return list(reversed(self._dead))[:limit]
 
     def redrive(self, letter_id: str) -> bool:
+        if self._store is not None:
+            # Back through the outbox rather than onto this bus: the worker that will take
+            # it is usually another process (the API redrives what `ordo worker` parked).
+            return self._store.redrive(letter_id)
         with self._ready:
             found = next((d for d in self._dead if d.id == letter_id), None)
             if found is None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Column, Engine, MetaData, Table, inspect, select
 
 from engine.adapters import orm
 from engine.adapters import translation as tr
@@ -51,10 +51,19 @@ def a_worker_clock() -> Iterator[WorkerClock]:
 def add_late_shipment(database_url: str, shipment_id: str = "F-late") -> None:
     # A row as stored, not through the repository: the migration tests call this on older
     # schemas, and today's repository also writes the daily counts those do not have yet.
+    # Before migration 0009 tracking events were a JSON column of the shipment's row.
     shipment = b.a_shipment(id=shipment_id, promised_date=date(2026, 3, 6))
+    row = tr.shipment_row(shipment)
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(orm.fulfillment_orders.insert(), [tr.shipment_row(shipment)])
+        stored = {c["name"] for c in inspect(connection).get_columns("fulfillment_orders")}
+        table = orm.fulfillment_orders
+        if "tracking" in stored:
+            columns = [Column(c.name, c.type) for c in table.c]
+            table = Table(table.name, MetaData(), *columns, Column("tracking", orm.Json()))
+        else:
+            del row["tracking"]
+        connection.execute(table.insert(), [row])
     engine.dispose()
 
 

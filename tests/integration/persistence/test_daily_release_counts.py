@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from sqlalchemy import insert
+from sqlalchemy import Column, MetaData, Table, insert
 
 from engine.adapters import migrations, orm
 from engine.adapters import translation as tr
@@ -19,6 +19,14 @@ from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
 
 DAY = b.T0.date()
+# The shipments' table as migration 0006 left it: tracking events were still a JSON column
+# (migration 0009 moved them to rows of their own).
+SHIPMENTS_AT_0006 = Table(
+    "fulfillment_orders",
+    MetaData(),
+    *(Column(c.name, c.type) for c in orm.fulfillment_orders.c),
+    Column("tracking", orm.Json()),
+)
 
 
 def store_a_released_shipment(uow_factory: UowFactory) -> None:
@@ -119,9 +127,7 @@ def test_the_migration_counts_the_shipments_stored_before_it(database_url: str) 
             b.a_shipment(id="F-6", created_at=b.at(9 * 60 + 29)),
         ]
         with engine.begin() as connection:
-            connection.execute(
-                insert(orm.fulfillment_orders), [tr.shipment_row(s) for s in shipments]
-            )
+            connection.execute(insert(SHIPMENTS_AT_0006), [tr.shipment_row(s) for s in shipments])
         migrations.upgrade(database_url)
         with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
             assert uow.shipments.count_released_on("DAL-01", DAY) == 3
