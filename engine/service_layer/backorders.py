@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, cast
+from typing import Any
 
 from engine.domain import events
 from engine.domain.errors import Conflict
@@ -207,31 +207,7 @@ class Budget:
     def decide(self, order: Order, decider: Decider, now: datetime, *, validated: bool) -> Decision:
         """The Decider's answer for `order` (`handlers.decide`, rules and all) against the
         stock this pass leaves it."""
-        return decide(order, cast(UnitOfWork, _HeldBack(self)), decider, now, validated=validated)
-
-
-class _HeldBack:
-    """The unit of work as the pass's Decider reads it: stock net of what the budget holds,
-    everything else the store's own. (`handlers.decide` reads its stock from the unit of
-    work; were it to take the rows as an argument, this would not be needed.)"""
-
-    def __init__(self, budget: Budget) -> None:
-        self._uow = budget.uow
-        self.stock = _HeldStock(budget)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow, name)
-
-
-class _HeldStock:
-    def __init__(self, budget: Budget) -> None:
-        self._budget = budget
-
-    def read_for_skus(self, skus: Sequence[str]) -> Sequence[Stock]:
-        return self._budget.rows(skus)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._budget.uow.stock, name)
+        return decide(order, self.uow, decider, now, validated=validated, read_stock=self.rows)
 
 
 def _wanted(order: Order) -> dict[str, int]:

@@ -27,7 +27,7 @@ from engine.domain import commands, events
 from engine.domain.catalog import Product
 from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
-from engine.domain.inventory import InboundSupply, Reservation
+from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import DecisionTrace, RulesetStatus
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, money
@@ -247,17 +247,25 @@ class _ReleasedToday(Mapping[str, int]):
 
 
 def decide(
-    order: Order, uow: UnitOfWork, decider: Decider, now: datetime, *, validated: bool = False
+    order: Order,
+    uow: UnitOfWork,
+    decider: Decider,
+    now: datetime,
+    *,
+    validated: bool = False,
+    read_stock: Callable[[Sequence[str]], Sequence[Stock]] | None = None,
 ) -> Decision:
     """Load what the Decider needs for one order and ask it (no writes). `validated`: the
-    order was accepted before and this is its remainder (see `Decider.decide`)."""
+    order was accepted before and this is its remainder (see `Decider.decide`). `read_stock`
+    reads the stock rows of the order's SKUs instead of the store (the backorder pass shows
+    the Decider stock net of what it has already promised)."""
     skus = sorted({line.sku for line in order.lines})
     products = uow.products.read_many(skus)
 
     def inbound() -> list[InboundSupply]:
         return [supply for sku in skus for supply in uow.inbound.for_sku(sku)]
 
-    stock = uow.stock.read_for_skus(skus)
+    stock = (read_stock or uow.stock.read_for_skus)(skus)
     stocked = sorted({row.location_code for row in stock})
     # The Decider looks a location up only to screen one that stocks a line, or to drop-ship
     # from a product's vendor: load those, not the whole network (every location was read
