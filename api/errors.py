@@ -34,6 +34,7 @@ from engine.domain.errors import (
 )
 from engine.service_layer.auth import Forbidden, Unauthenticated
 from engine.service_layer.idempotency import KeyInFlight, KeyReused
+from engine.service_layer.rulesets_service import diagnostic_out
 from engine.simulation.errors import SimulationError
 
 log = logging.getLogger("ordo.api")
@@ -225,7 +226,11 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     diagnostics = getattr(exc, "diagnostics", None)
     if diagnostics:
-        extra["diagnostics"] = diagnostics
+        # The rule language's own objects (a ruleset that stopped compiling) as JSON, like
+        # the ruleset routes' dicts: handed to the encoder as they are, they would be a 500.
+        extra["diagnostics"] = [
+            d if isinstance(d, dict) else diagnostic_out(d) for d in diagnostics
+        ]
     return problem(
         status, exc.message, code=exc.code, instance=request.url.path, headers=headers, **extra
     )

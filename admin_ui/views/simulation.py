@@ -15,16 +15,10 @@ from typing import Any
 import streamlit as st
 
 from admin_ui.client import ApiError, OrdoClient
-from admin_ui.models import (
-    Diagnostic,
-    Principal,
-    RulesetVersion,
-    SimulationJob,
-    SimulationResult,
-)
+from admin_ui.models import Principal, SimulationJob, SimulationResult
 from admin_ui.roles import may
 from admin_ui.session import section
-from admin_ui.texts import bulleted, describe, when
+from admin_ui.texts import bulleted, when
 
 _JOB = "sim::job"
 # Breakdowns every run's KPIs carry, charted run against run.
@@ -140,50 +134,14 @@ def _start(client: OrdoClient) -> None:
                 date_to=date_to,
             )
         except ApiError as error:
-            if not _show_compile_errors(client, error, [labels[c] for c in chosen]):
+            # A draft that does not compile: its errors one per line, at their line and
+            # column, not run together into one paragraph.
+            if error.code != "invalid_ruleset" or not error.findings:
                 raise
+            st.error(bulleted(f"The simulation was not started: {error.detail}", error.findings))
             return
         st.session_state[_JOB] = job["id"]
         st.query_params["job"] = job["id"]
-
-
-def _show_compile_errors(client: OrdoClient, error: ApiError, drafts: list[RulesetVersion]) -> bool:
-    """When the API refused the run because a draft does not compile, show each error of each
-    draft on its own line at its line and column; False when the refusal was about something
-    else (or the errors cannot be listed), for the caller to show as it came.
-
-    The refusal's sentence runs every error's rendering together; the drafts' own validation
-    (as the Rulesets page shows it) has them one by one, with their suggestions.
-    """
-    if error.status != 422 or error.code != "invalid_ruleset" or not drafts:
-        return False
-    broken: list[tuple[RulesetVersion, list[Diagnostic]]] = []
-    try:
-        for draft in drafts:
-            found = client.validate_version(draft["id"])["diagnostics"]
-            errors = [d for d in found if d["severity"] == "error"]
-            if errors:
-                broken.append((draft, errors))
-    except ApiError:
-        return False
-    if not broken:
-        return False
-    names = ", ".join(f"{draft['name']} v{draft['version']}" for draft, _ in broken)
-    count = sum(len(errors) for _, errors in broken)
-    items = [
-        (f"{draft['name']} v{draft['version']}, " if len(broken) > 1 else "") + describe(d)
-        for draft, errors in broken
-        for d in errors
-    ]
-    st.error(
-        bulleted(
-            f"The simulation was not started: {names} "
-            f"{'does' if len(broken) == 1 else 'do'} not compile ({count} error"
-            f"{'' if count == 1 else 's'}; fix them on the Rulesets page):",
-            items,
-        )
-    )
-    return True
 
 
 def _day(value: object) -> date | None:

@@ -26,6 +26,7 @@ from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.operations import RulesetVersion
 from engine.rules.registry import RulesetCompileError, compile_source, shipped_versions
 from engine.service_layer import audit
+from engine.service_layer import rulesets_service as rulesets
 from engine.simulation.errors import SimulationError
 from engine.simulation.jobs import JobNotFound, SimulationJobs, SimulationRequest
 
@@ -83,9 +84,13 @@ def _check_compiles(version: RulesetVersion) -> None:
     try:
         compile_source(version.source, version.name, version.version)
     except RulesetCompileError as error:
+        found = [rulesets.diagnostic_out(d) for d in error.diagnostics]
+        count = sum(1 for d in found if d["severity"] == "error")
+        errors = f"{count} error{'' if count == 1 else 's'}" if count else "errors"
         raise RulesetCompileError(
-            f"draft {version.id} ({error.message.removeprefix('ruleset ')}); "
-            f"POST /v1/rulesets/versions/{version.id}/validate lists every error"
+            f"draft {version.id} ({version.name} v{version.version}) does not compile: "
+            f"{errors}, listed with their lines and columns",
+            found,
         ) from None
 
 

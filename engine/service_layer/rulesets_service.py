@@ -158,7 +158,7 @@ def _rule_scenarios(source: str, spec: dict[str, Any]) -> list[ScenarioResult]:
     try:
         ruleset = dsl.compile(source, schema)
     except dsl.RuleError as error:
-        raise _refusal([_diagnostic(d) for d in error.diagnostics]) from None
+        raise _refusal([diagnostic_out(d) for d in error.diagnostics]) from None
     run = matches_runner(schema)
     results = []
     for scenario in scenario_set.scenarios:
@@ -299,10 +299,10 @@ def diagnostics(source: str) -> list[dict[str, Any]]:
     import dsl
     from engine.rules.schema import domain_schema
 
-    return [_diagnostic(d) for d in dsl.check(source, domain_schema())]
+    return [diagnostic_out(d) for d in dsl.check(source, domain_schema())]
 
 
-def _diagnostic(d: Any) -> dict[str, Any]:
+def diagnostic_out(d: Any) -> dict[str, Any]:
     """A `dsl.Diagnostic` as the API shows it."""
     return _diag(
         d.code,

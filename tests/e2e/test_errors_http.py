@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http.client import HTTPConnection
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.schemas.patterns import IN_WORDS
+from engine.rules.registry import compile_source
 from tests.e2e.conftest import Api, order
 from tests.e2e.live import serve
 
@@ -213,6 +215,26 @@ def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "database_busy"
     assert "Idempotency-Key" in response.json()["detail"]
+
+
+def test_a_ruleset_that_stopped_compiling_is_a_422_listing_its_diagnostics_not_a_500(
+    api: Api, app: FastAPI
+) -> None:
+    shipped = (Path(__file__).parents[2] / "rulesets" / "order_validation.ordo").read_text()
+    broken = shipped.replace("order.total", "order.totl", 1)
+    line = next(n for n, row in enumerate(broken.splitlines(), 1) if "order.totl" in row)
+
+    def stale() -> None:
+        # What the registry raises for a published text the schema no longer accepts: the
+        # rule language's own diagnostic objects, not the dicts the ruleset routes build.
+        compile_source(broken, "order_validation", 3)
+
+    app.add_api_route("/v1/test-stale-ruleset", stale)
+    response = api.get("/v1/test-stale-ruleset")
+    assert (response.status_code, response.headers["content-type"]) == (422, PROBLEM), response.text
+    [found] = response.json()["diagnostics"]
+    assert (found["line"], found["severity"]) == (line, "error")
+    assert "totl" in found["message"]
 
 
 def test_a_database_that_does_not_answer_is_a_503_to_retry_without_its_address(

@@ -91,9 +91,15 @@ def test_a_draft_that_does_not_compile_is_refused_at_the_start_naming_it(api: Ap
         "/v1/simulations", role="analyst", json={"dataset": "small", "drafts": [draft["id"]]}
     )
     assert started.status_code == 422, started.text
-    detail = started.json()["detail"]
-    assert detail.startswith(f"draft {draft['id']} (order_validation v{draft['version']} does")
-    assert "totl" in detail and "/validate lists every error" in detail
+    problem = started.json()
+    assert problem["detail"] == (
+        f"draft {draft['id']} (order_validation v{draft['version']}) does not compile: 1 error, "
+        "listed with their lines and columns"
+    )
+    [found] = problem["diagnostics"]
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if "order.totl" in text)
+    assert (found["line"], found["severity"]) == (line, "error")
+    assert "totl" in found["message"]
     assert api.get("/v1/simulations", role="analyst").json() == []
 
 

@@ -149,7 +149,8 @@ def test_a_draft_with_two_compile_errors_is_refused_with_each_error_on_its_own_l
     [message] = errors(app)
     assert message.count("\n- ") == 2, message
     lead, items = message.split("\n\n")
-    assert lead.startswith(f"The simulation was not started: routing v{version} does not compile")
+    assert lead.startswith("The simulation was not started: draft ")
+    assert f"(routing v{version}) does not compile: 2 errors" in lead
     rows = items.splitlines()
     assert len(rows) == 2
     assert rows[0].startswith(
