@@ -266,7 +266,13 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
             "city": left.text_input("City", value=current["city"]),
             "state": right.text_input("State", value=current["state"]),
             "postal_code": left.text_input("Postal code", value=current["postal_code"]),
-            "country": right.text_input("Country", value=current["country"] or "US"),
+            # The API takes ISO 3166-1 codes in capitals (rules compare them as written);
+            # what a person types as "us " means "US".
+            "country": right.text_input(
+                "Country", value=current["country"] or "US", help="Two letters, such as US"
+            )
+            .strip()
+            .upper(),
         }
         sure = st.checkbox("Yes, ship to this address")
         if st.form_submit_button("Change address"):

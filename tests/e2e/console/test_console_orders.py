@@ -113,18 +113,22 @@ def test_changing_a_quantity_is_confirmed_and_decided_again(world: World) -> Non
     assert any(f"{order['channel_order_id']} changed" in s.value for s in app.success)
 
 
-def test_changing_the_address_is_confirmed_and_sent_to_the_api(world: World) -> None:
+def test_changing_the_address_is_confirmed_and_sent_to_the_api_with_the_country_in_capitals(
+    world: World,
+) -> None:
     order = demo_order(world, "backordered")
     app = search(open_page(console(world, "support"), "orders"), **{"Order id": order["id"]})
     next(t for t in app.text_input if t.label == "Postal code").set_value("94105")
     next(t for t in app.text_input if t.label == "City").set_value("San Francisco")
     next(t for t in app.text_input if t.label == "State").set_value("CA")
+    next(t for t in app.text_input if t.label == "Country").set_value(" us")
     next(c for c in app.checkbox if c.label == "Yes, ship to this address").check()
     next(b for b in app.button if b.label == "Change address").click().run()
     assert not app.exception, app.exception
     with world.http() as http:
         after = http.get(f"/v1/orders/{order['id']}").json()
     assert (after["ship_to"]["postal_code"], after["ship_to"]["city"]) == ("94105", "San Francisco")
+    assert after["ship_to"]["country"] == "US"
     assert any(f"{order['channel_order_id']} re-addressed" in s.value for s in app.success)
 
 
