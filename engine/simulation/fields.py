@@ -25,7 +25,9 @@ class BadValue(ValueError):
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
-    type: str  # str | int | decimal | float | bool | date | datetime | time | list
+    # str | int | decimal | float | bool | date | datetime | time | list, or a code the rules
+    # compare as written: country (ISO 3166-1 alpha-2), currency (ISO 4217), service_level
+    type: str
     required: bool = False
     default: Any = None
 
@@ -42,12 +44,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         Field("customer_id", "str", default=""),
         # Required unless a customers file gives the customer's ship-to postal code.
         Field("postal_code", "str", default=""),
-        Field("country", "str", default="US"),
-        Field("service_level", "str", default="standard"),
+        Field("country", "country", default="US"),
+        Field("service_level", "service_level", default="standard"),
         Field("requested_date", "date"),
         Field("priority", "int", default=0),
         Field("customer_tier", "str", default=""),
-        Field("currency", "str", default="USD"),
+        Field("currency", "currency", default="USD"),
         Field("email", "str", default=""),
         Field("line_id", "str", default=""),
         Field("sku", "str", required=True),
@@ -59,7 +61,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         Field("name", "str", default=""),
         Field("type", "str", default="warehouse"),
         Field("postal_code", "str", default=""),
-        Field("country", "str", default="US"),
+        Field("country", "country", default="US"),
         Field("lat", "float"),
         Field("lon", "float"),
         Field("daily_capacity", "int", default=1000),
@@ -96,7 +98,7 @@ FIELDS: dict[str, dict[str, Field]] = {
     "customers": _fields(
         Field("customer_id", "str", required=True),
         Field("postal_code", "str", required=True),
-        Field("country", "str", default="US"),
+        Field("country", "country", default="US"),
         Field("tier", "str", default="standard"),
         Field("group", "str", default=""),
         Field("email", "str", default=""),
@@ -261,7 +263,33 @@ def _to_list(value: Any, formats: Formats) -> tuple[str, ...]:
     return tuple(part.strip() for part in parts if part.strip())
 
 
+def _code(pattern: str, case: str, words: str) -> Any:
+    """A converter for a code the rules compare as written (`order.ship_to.country == "US"`):
+    trimmed and put in the case the API also requires, so an export's 'us' is still US, and
+    anything else of the wrong shape a row error rather than an order no rule recognises."""
+    shape = re.compile(pattern)
+
+    def to_code(value: Any, formats: Formats) -> str:
+        text = _to_str(value, formats)
+        code = text.upper() if case == "upper" else text.lower()
+        if not shape.fullmatch(code):
+            raise BadValue(
+                f"{text!r} is not {words} (translate the export's own codes under `codes` in "
+                "the mapping file)"
+            )
+        return code
+
+    return to_code
+
+
 _CONVERTERS = {
+    "country": _code(r"[A-Z]{2}", "upper", "a two-letter ISO 3166-1 country code such as US"),
+    "currency": _code(r"[A-Z]{3}", "upper", "a three-letter ISO 4217 currency code such as USD"),
+    "service_level": _code(
+        r"[a-z0-9][a-z0-9_]{0,31}",
+        "lower",
+        "a service level of letters, digits and '_' such as standard or two_day",
+    ),
     "str": _to_str,
     "int": _to_int,
     "decimal": _to_decimal,
@@ -274,6 +302,9 @@ _CONVERTERS = {
 }
 
 _NOUNS = {
+    "country": "country code",
+    "currency": "currency code",
+    "service_level": "service level",
     "str": "text",
     "int": "whole number",
     "decimal": "number",

@@ -204,3 +204,37 @@ def test_text_in_a_binary_parquet_column_is_read_as_text_and_other_bytes_refused
     assert convert(postal, b"10001", Formats()) == "10001"
     with pytest.raises(BadValue, match=r"postal_code: b'\\xff\\xfe' is binary data, not text"):
         convert(postal, b"\xff\xfe", Formats())
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        ("country", " us", "US"),
+        ("currency", "eur", "EUR"),
+        ("service_level", "Two_Day ", "two_day"),
+        ("service_level", "2DAY", "2day"),
+    ],
+)
+def test_codes_the_rules_compare_are_put_in_the_case_the_rules_write_them(
+    field: str, text: str, expected: str
+) -> None:
+    assert convert(FIELDS["orders"][field], text, Formats()) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "text", "words"),
+    [
+        ("orders", "country", "USA", "a two-letter ISO 3166-1 country code such as US"),
+        ("customers", "country", "U.S.", "a two-letter ISO 3166-1 country code such as US"),
+        ("locations", "country", "", "a two-letter ISO 3166-1 country code such as US"),
+        ("orders", "currency", "US$", "a three-letter ISO 4217 currency code such as USD"),
+        ("orders", "service_level", "two day", "a service level of letters, digits and '_'"),
+    ],
+)
+def test_a_code_of_the_wrong_shape_is_a_bad_value_pointing_to_the_mappings_codes(
+    kind: str, field: str, text: str, words: str
+) -> None:
+    with pytest.raises(BadValue) as refused:
+        convert(FIELDS[kind][field], text, Formats())
+    assert str(refused.value).startswith(f"{field}: {text!r} is not {words}")
+    assert "under `codes` in the mapping file" in str(refused.value)
