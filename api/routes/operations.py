@@ -23,7 +23,7 @@ from api.schemas.patterns import CODE, ID
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound
-from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus, TrackingEvent
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.operations import AlertStatus
 from engine.domain.values import utcnow
 from engine.service_layer import audit
@@ -128,27 +128,21 @@ def update_status(
     "/{shipment_id}/tracking", response_model=ShipmentOut, responses=problem_responses(404)
 )
 def add_tracking(
-    shipment_id: ShipmentPath, body: TrackingIn, who: CanUpdateShipments, uow: Uow
+    shipment_id: ShipmentPath, body: TrackingIn, who: CanUpdateShipments, services: Services
 ) -> ShipmentOut:
     """Add a carrier tracking event (scanned, in transit, out for delivery...) in its place in
-    time. An event the shipment already has (a carrier's retry) is not added again: the answer
-    is the shipment as it is, and nothing is audited."""
-    with uow:
-        shipment = _shipment(uow, who, shipment_id)
-        added = shipment.track(TrackingEvent(body.at, body.code, body.description, body.location))
-        out = ShipmentOut.of(shipment)
-        if added:
-            audit.record(
-                uow,
-                who.actor,
-                "shipment.tracking",
-                "shipment",
-                shipment_id,
-                {},
-                body.model_dump(mode="json"),
-            )
-            uow.commit()
-    return out
+    time. An event the shipment already has (a carrier's retry, even one racing the first
+    post) is not added again: the answer is the shipment as it is, and nothing is audited."""
+    with services.container.uow_factory() as uow:
+        _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
+    dispatch(
+        services,
+        commands.TrackShipment(
+            shipment_id, body.at, body.code, body.description, body.location, who.actor
+        ),
+    )
+    with services.container.uow_factory() as uow:
+        return ShipmentOut.of(_shipment(uow, who, shipment_id))
 
 
 @alerts.get("", response_model=list[AlertOut], responses=problem_responses())

@@ -298,6 +298,11 @@ class _OrderRows(_MemoryRepository[str, T]):
 
 
 class MemoryShipments(_OrderRows[FulfillmentOrder], uow_api.ShipmentRepository):
+    def get_for_update(self, key: str) -> FulfillmentOrder | None:
+        # Nothing to lock: this store serves one thread at a time (unit tests, scenario runs,
+        # replays), so no other transaction can read the shipment between this read and commit.
+        return self.get(key)
+
     def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]:
         return self._select(self.table.by_index("order", order_id))
 

@@ -65,6 +65,7 @@ from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
 _BY_KEY: dict[type, Select[Any]] = {}
+_BY_KEY_LOCKED: dict[type, Select[Any]] = {}
 _BY_KEYS: dict[type, Select[Any]] = {}
 _LINES_OF_ORDERS = (
     select(orm.order_lines)
@@ -126,6 +127,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self._new: dict[K, T] = {}
         self._loaded: dict[K, tuple[T, Snapshot]] = {}
         self._read: dict[K, T] = {}  # `read_many`'s entities, not tracked for changes
+        self._row_locked: set[K] = set()  # keys `get_for_update` holds the row of
         self._connection: Connection | None = None
 
     def connection(self) -> Connection:
@@ -191,6 +193,33 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         # so nothing this transaction has not yet written can change what the SELECT returns.
         found = self._materialise(driver.fetch_all(self._by_key(), self.connection(), params))
         return found[0] if found else None
+
+    def get_for_update(self, key: K) -> T | None:
+        """`get`, holding the row until the transaction ends: SELECT ... FOR UPDATE on
+        PostgreSQL, which waits for a transaction holding the row to end and then reads what
+        it committed; the entity's child rows are read after that, so they include its
+        writes too. (SQLite needs no lock: each writer takes the whole database at BEGIN
+        IMMEDIATE.) An entity this transaction has already read without the lock may be
+        older than the row it would now lock, and is refused rather than handed out as if
+        it were current: lock first, then read."""
+        pending = self._new.get(key)
+        if pending is not None:
+            return self._track(pending)  # this transaction's own insert: no one else has it
+        if key in self._loaded:
+            if key not in self._row_locked:
+                raise RuntimeError(
+                    f"{self.entity} '{tr.show_key(key)}' was read in this transaction before "
+                    "its row was locked; call get_for_update before any other read of it"
+                )
+            return self._track(self._loaded[key][0])
+        values = key if isinstance(key, tuple) else (key,)
+        params = {f"k_{c}": v for c, v in zip(self.key_columns, values, strict=True)}
+        rows = driver.fetch_all(self._by_key_locked(), self.connection(), params)
+        found = self._materialise(rows)
+        if not found:
+            return None
+        self._row_locked.add(key)
+        return found[0]
 
     def get_many(self, keys: Iterable[K]) -> dict[K, T]:
         """One `IN` query for every key this transaction does not hold yet (single-column keys;
@@ -278,6 +307,14 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
                 *(c[name] == bindparam(f"k_{name}") for name in cls.key_columns)
             )
             _BY_KEY[cls] = stmt
+        return stmt
+
+    @classmethod
+    def _by_key_locked(cls) -> Select[Any]:
+        """`_by_key` with FOR UPDATE of the row (nothing on SQLite), built once per class."""
+        stmt = _BY_KEY_LOCKED.get(cls)
+        if stmt is None:
+            stmt = _BY_KEY_LOCKED[cls] = cls._by_key().with_for_update()
         return stmt
 
     def list(self, limit: int = 100, offset: int = 0) -> Sequence[T]:
@@ -450,6 +487,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self._new.clear()
         self._loaded.clear()
         self._read.clear()
+        self._row_locked.clear()
         self._connection = None
         self.clear_tracked()
 

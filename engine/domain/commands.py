@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -101,6 +101,19 @@ class UpdateShipment(Command):
     shipment_id: str
     status: str
     tracking_number: str = ""
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class TrackShipment(Command):
+    """Put a carrier's tracking event on a shipment's timeline; an event it already has (a
+    carrier's retried post) is not recorded again."""
+
+    shipment_id: str
+    at: datetime
+    code: str
+    description: str = ""
+    location: str = ""
     actor: str = "system"
 
 

@@ -107,7 +107,15 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     # Imported here, not at the top, because handlers import this module's types.
     from engine.domain import commands as c
     from engine.domain import events as e
-    from engine.service_layer import backorders, handlers, inventory, lifecycle, preorders, returns
+    from engine.service_layer import (
+        backorders,
+        handlers,
+        inventory,
+        lifecycle,
+        preorders,
+        returns,
+        tracking,
+    )
 
     command_handlers: dict[type[Command], Handler] = {
         c.CreateOrder: handlers.create_order,
@@ -117,6 +125,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.ReleaseHold: lifecycle.release_hold,
         c.ReleaseOrder: lifecycle.release_order,
         c.UpdateShipment: lifecycle.update_shipment,
+        c.TrackShipment: tracking.track_shipment,
         c.ConsolidateOrders: lifecycle.consolidate_orders,
         c.AdjustStock: inventory.adjust_stock,
         c.ReceiveStock: inventory.receive_stock,

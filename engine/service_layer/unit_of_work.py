@@ -172,6 +172,13 @@ class ReservationRepository(Repository[str, Reservation]):
 
 class ShipmentRepository(Repository[str, FulfillmentOrder]):
     @abc.abstractmethod
+    def get_for_update(self, key: str) -> FulfillmentOrder | None:
+        """As `get`, holding the shipment's row until the transaction ends (PostgreSQL: a
+        row lock that waits for any other holder's commit, and then reads what it wrote):
+        for a change decided on what the shipment holds, such as whether a tracking event
+        is new, which two transactions must not both decide on the same reading."""
+
+    @abc.abstractmethod
     def for_order(self, order_id: str) -> Sequence[FulfillmentOrder]: ...
 
     @abc.abstractmethod

@@ -1,0 +1,38 @@
+"""A shipment's tracking timeline: carriers post what they saw, and retry their posts.
+
+`track_shipment` reads the shipment under a row lock (`ShipmentRepository.get_for_update`)
+before deciding whether the event is new: two identical posts racing each other are then
+decided one after the other, so only the first records the event and writes its audit entry,
+and the second sees the event already there. Without the lock both read the timeline before
+either wrote, both took the event for new, and both audited it (the tracking table's unique
+key kept the event itself once, but not the audit entry).
+"""
+
+from __future__ import annotations
+
+from engine.domain import commands
+from engine.domain.errors import NotFound
+from engine.domain.fulfilment import TrackingEvent
+from engine.service_layer import audit
+from engine.service_layer.unit_of_work import UnitOfWork
+
+
+def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
+    """Add the event to the shipment's timeline in its place in time, audited; True when it
+    was new, False (nothing written, nothing audited) when the shipment already had it."""
+    event = TrackingEvent(cmd.at, cmd.code, cmd.description, cmd.location).in_utc()
+    with uow:
+        shipment = uow.shipments.get_for_update(cmd.shipment_id)
+        if shipment is None:
+            raise NotFound("shipment", cmd.shipment_id)
+        if not shipment.track(event):
+            return False
+        after = {
+            "at": event.at.isoformat(),
+            "code": event.code,
+            "description": event.description,
+            "location": event.location,
+        }
+        audit.record(uow, cmd.actor, "shipment.tracking", "shipment", shipment.id, {}, after)
+        uow.commit()
+        return True

@@ -1,0 +1,63 @@
+"""A carrier's tracking post is a command (`TrackShipment`) the bus hands to one handler: a
+new event is recorded and audited, a retried one changes and audits nothing, and the handler
+says which (the race between two posts is checked on PostgreSQL in
+tests/integration/persistence/test_tracking_posts_decided_under_lock.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from engine.adapters.memory import InMemoryUnitOfWork
+from engine.domain.commands import TrackShipment
+from engine.domain.errors import NotFound
+from engine.service_layer.messagebus import MessageBus, command_handlers
+from tests.support import builders as b
+
+AT = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def a_bus_with_a_shipment() -> tuple[MessageBus, InMemoryUnitOfWork]:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.shipments.add(b.a_shipment(id="F-1", tracking=[]))
+        uow.commit()
+    return MessageBus(lambda: uow, command_handlers(), {}), uow
+
+
+def post(bus: MessageBus, at: datetime = AT, code: str = "in_transit") -> bool:
+    added: bool = bus.handle(TrackShipment("F-1", at, code, "Departed", "Memphis", "wh-key"))
+    return added
+
+
+def test_a_new_event_is_recorded_audited_and_reported_as_added() -> None:
+    bus, uow = a_bus_with_a_shipment()
+    assert post(bus) is True
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and [t.code for t in shipment.tracking] == ["in_transit"]
+        [entry] = uow.audit.list(entity="shipment", entity_id="F-1")
+    assert (entry.action, entry.actor) == ("shipment.tracking", "wh-key")
+    assert entry.after == {
+        "at": "2026-11-22T09:30:00+00:00",
+        "code": "in_transit",
+        "description": "Departed",
+        "location": "Memphis",
+    }
+
+
+def test_a_retried_event_even_in_another_zone_adds_and_audits_nothing() -> None:
+    bus, uow = a_bus_with_a_shipment()
+    post(bus)
+    assert post(bus, AT.astimezone(timezone(timedelta(hours=-5)))) is False
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and len(shipment.tracking) == 1
+        assert len(uow.audit.list(entity="shipment", entity_id="F-1")) == 1
+
+
+def test_an_event_for_a_shipment_that_does_not_exist_is_refused_naming_it() -> None:
+    bus, _ = a_bus_with_a_shipment()
+    with pytest.raises(NotFound, match="F-404"):
+        bus.handle(TrackShipment("F-404", AT, "in_transit"))
