@@ -4,6 +4,10 @@ against the live version, publishing (refused with the API's reason), history an
 
 Every save is a new draft version on the server, so nothing an analyst types is lost and the
 diff, scenarios and publish tabs always work on a saved version.
+
+Each part runs in its own `section`: a failed call (the list, the versions, a diff, a
+scenario run, a publish) is shown in that part's place, and the rest of the page, the editor
+with the text being edited above all, still renders.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import streamlit as st
 from admin_ui.client import ApiError, OrdoClient
 from admin_ui.models import Principal, RulesetVersion, Validation, VersionDetail
 from admin_ui.roles import may
-from admin_ui.session import flash
+from admin_ui.session import flash, section
 from admin_ui.texts import annotate, describe, side_by_side, when
 
 NEW = "(new ruleset)"
+_SELECTED = "rs_selected"
 TEMPLATE = """sourcing ruleset my_rules on order.received policy best_score
 
 rule "Closer locations score higher"
@@ -60,35 +65,48 @@ def _overview(versions: list[RulesetVersion]) -> list[dict[str, Any]]:
 
 def render(client: OrdoClient, who: Principal) -> None:
     st.title("Rulesets")
-    everything = client.list_rulesets()
-    rows = _overview(everything)
-    if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
-    else:
-        st.info("No rulesets yet: write one below and save it as a draft.")
+    rows: list[dict[str, Any]] = []
+    with section("The rulesets"):
+        rows = _overview(client.list_rulesets())
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch")
+        else:
+            st.info("No rulesets yet: write one below and save it as a draft.")
     names = [row["ruleset"] for row in rows]
+    # The ruleset open before keeps its place when the list could not be read this time, so
+    # a failed list does not take the editor (and the text being edited) away with it.
+    chosen = st.session_state.get(_SELECTED)
+    if chosen is not None and chosen != NEW and chosen not in names:
+        names.append(chosen)
     options = [*names, NEW] if may(who["role"], "write_rules") else names
     if not options:
         return
     default = names.index("routing") if "routing" in names else 0
-    name = st.selectbox("Ruleset", options, index=default, key="rs_selected")
+    name = st.selectbox("Ruleset", options, index=default, key=_SELECTED)
     if name == NEW:
-        _editor(client, who, NEW, [])
+        with section("The editor"):
+            _editor(client, who, NEW, [])
         return
-    versions = sorted(client.list_rulesets(name), key=lambda v: v["version"], reverse=True)
+    versions: list[RulesetVersion] | None = None  # None: they could not be read
+    with section(f"The versions of {name}"):
+        versions = sorted(client.list_rulesets(name), key=lambda v: v["version"], reverse=True)
     editor, scenarios, compare, publish, history = st.tabs(
         ["Editor", "Scenarios", "Compare with live", "Publish", "History"],
         key=_state(name, "tab"),  # keyed, so the open tab survives reruns
     )
-    with editor:
+    with editor, section("The editor"):
         _editor(client, who, name, versions)
-    with scenarios:
+    if versions is None:
+        for tab in (scenarios, compare, publish, history):
+            tab.info(f"Shown again once the versions of {name} can be read.")
+        return
+    with scenarios, section("The scenarios"):
         _scenarios(client, who, name, versions)
-    with compare:
+    with compare, section("The diff"):
         _compare(client, name, versions)
-    with publish:
+    with publish, section("Publishing"):
         _publish(client, who, name, versions)
-    with history:
+    with history, section("History"):
         _history(client, who, name, versions)
 
 
@@ -102,13 +120,22 @@ def _working_version(name: str, versions: list[RulesetVersion]) -> RulesetVersio
     return found or (versions[0] if versions else None)
 
 
-def _editor(client: OrdoClient, who: Principal, name: str, versions: list[RulesetVersion]) -> None:
+def _editor(
+    client: OrdoClient, who: Principal, name: str, versions: list[RulesetVersion] | None
+) -> None:
+    """The text of `name` and its actions; `versions` None when they could not be read, in
+    which case only a text this session already holds is shown. A fresh one is not started
+    from the template: the editor keeps its text for the session, so the template would
+    stand in for the ruleset's own rules even after its versions can be read again."""
     source_key = _state(name, "source")
     # The version the text in the editor was loaded from (or last saved as): sent with a
     # save, so the API refuses it if someone saved a newer version meanwhile.
     based_key = _state(name, "based_on")
     stale_key = _state(name, "stale")
-    start = _working_version(name, versions)
+    if versions is None and source_key not in st.session_state:
+        st.info(f"The rules of {name} are shown once its versions can be read.")
+        return
+    start = _working_version(name, versions or [])
     if source_key not in st.session_state:
         st.session_state[source_key] = (
             client.get_version(start["id"])["source"] if start else TEMPLATE

@@ -1,11 +1,19 @@
 """The Rulesets page driven by AppTest against the real API: list, edit with diagnostics at
-their line and column, scenarios, diff against live, publish (and its refusal), roll back."""
+their line and column, scenarios, diff against live, publish (and its refusal), roll back; a
+failed call (through a gateway that fails the routes a test names) is shown in its part of
+the page, and the rest, the editor above all, still works."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import TextArea
 
 from tests.e2e.console.conftest import World, console, open_page, texts
+from tests.e2e.console.test_console_sections import DOWN, Gateway, gateway_app
+from tests.e2e.live import serve
 
 BROKEN_LINE = "  when order.totl > 100 USD\n"
 
@@ -15,8 +23,8 @@ def routing_source(world: World) -> str:
         return str(http.get(f"/v1/rulesets/versions/{world.live['routing']}").json()["source"])
 
 
-def editor(app: AppTest) -> AppTest:
-    area = next(a for a in app.text_area if a.label == "Rules")
+def editor(app: AppTest) -> TextArea:
+    area: TextArea = next(a for a in app.text_area if a.label == "Rules")
     return area
 
 
@@ -188,3 +196,65 @@ def test_saving_over_a_version_someone_saved_meanwhile_is_refused_until_reloaded
     app = save(app, newer_source.replace("weight 7", "weight 8"))
     assert f"Saved as version {newer['version'] + 1}" in texts(app)
     assert "Not saved" not in texts(app)
+
+
+# --- a failed call costs only its part of the page ----------------------------------------
+
+SHOWN_DOWN = f"{DOWN[:1].upper()}{DOWN[1:]}"
+
+
+@pytest.fixture(scope="module")
+def gateway_server(world: World) -> Iterator[Gateway]:
+    failing: set[tuple[str, str]] = set()
+    with serve(gateway_app(world.url, failing)) as url:
+        yield Gateway(url=url, keys=world.keys, failing=failing)
+
+
+@pytest.fixture
+def gateway(gateway_server: Gateway) -> Iterator[Gateway]:
+    gateway_server.failing.clear()
+    yield gateway_server
+    gateway_server.failing.clear()
+
+
+def test_a_failing_diff_shows_in_the_compare_tab_and_the_editor_and_other_tabs_still_work(
+    world: World, gateway: Gateway
+) -> None:
+    source = routing_source(world).replace("weight 5", "weight 4")
+    with world.http("analyst") as http:
+        saved = http.post("/v1/rulesets/drafts", json={"source": source})
+        assert saved.status_code == 201, saved.text
+    draft = saved.json()
+    live = next(v for v in _versions(world) if v["status"] == "published")
+    # The tab compares the live version with the newest one, the draft just saved.
+    gateway.failing.add(("GET", f"/v1/rulesets/versions/{live['id']}/diff/{draft['id']}"))
+    app = open_page(console(gateway.as_world(), "analyst"), "rulesets")
+    assert not app.exception, app.exception
+    _, scenarios, compare, publish, history = app.tabs
+    assert [str(e.value) for e in compare.error] == [f"**The diff**: {SHOWN_DOWN}"]
+    assert len(app.error) == 1
+    assert editor(app).value == source
+    assert any(a.label == "Scenarios (YAML)" for a in scenarios.text_area)
+    assert any(b.label == "Publish" for b in publish.button)
+    assert any("published by" in d.value.columns for d in history.dataframe)
+
+
+def test_when_the_versions_cannot_be_read_the_editor_keeps_its_text_and_still_saves(
+    world: World, gateway: Gateway
+) -> None:
+    app = open_page(console(gateway.as_world(), "analyst"), "rulesets")
+    typed = routing_source(world).replace("weight 5", "weight 3")
+    editor(app).set_value(typed).run()
+    gateway.failing.add(("GET", "/v1/rulesets"))  # the list and one ruleset's versions
+    app.run()
+    assert not app.exception, app.exception
+    assert [str(e.value) for e in app.error] == [
+        f"**The rulesets**: {SHOWN_DOWN}",
+        f"**The versions of routing**: {SHOWN_DOWN}",
+    ]
+    assert editor(app).value == typed
+    before = len(_versions(world))
+    next(b for b in app.button if b.label == "Save draft").click().run()
+    assert not app.exception, app.exception
+    assert f"Saved as version {before + 1}. No problems found." in texts(app)
+    assert len(_versions(world)) == before + 1
