@@ -125,14 +125,15 @@ def update_status(
 
 
 @shipments.post(
-    "/{shipment_id}/tracking", response_model=ShipmentOut, responses=problem_responses(404)
+    "/{shipment_id}/tracking", response_model=ShipmentOut, responses=problem_responses(404, 409)
 )
 def add_tracking(
     shipment_id: ShipmentPath, body: TrackingIn, who: CanUpdateShipments, services: Services
 ) -> ShipmentOut:
     """Add a carrier tracking event (scanned, in transit, out for delivery...) in its place in
     time. An event the shipment already has (a carrier's retry, even one racing the first
-    post) is not added again: the answer is the shipment as it is, and nothing is audited."""
+    post) is not added again: the answer is the shipment as it is, and nothing is audited.
+    A shipment no carrier has (pending, cancelled) takes no tracking events: 409."""
     with services.container.uow_factory() as uow:
         _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
     dispatch(

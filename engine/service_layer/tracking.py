@@ -11,10 +11,12 @@ key kept the event itself once, but not the audit entry).
 from __future__ import annotations
 
 from engine.domain import commands
-from engine.domain.errors import NotFound
-from engine.domain.fulfilment import TrackingEvent
+from engine.domain.errors import Conflict, NotFound
+from engine.domain.fulfilment import ShipmentStatus, TrackingEvent
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import UnitOfWork
+
+_NOT_WITH_A_CARRIER = frozenset({ShipmentStatus.PENDING, ShipmentStatus.CANCELLED})
 
 
 def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
@@ -25,6 +27,14 @@ def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
         shipment = uow.shipments.get_for_update(cmd.shipment_id)
         if shipment is None:
             raise NotFound("shipment", cmd.shipment_id)
+        if shipment.status in _NOT_WITH_A_CARRIER:
+            # A carrier scan of a parcel that was never handed over (or was called off) is a
+            # post for another shipment, or a stale one: put on this timeline it would say
+            # "delivered" for goods that never left.
+            raise Conflict(
+                f"shipment {shipment.id} is {shipment.status}: no carrier has it, so it takes "
+                "no tracking events"
+            )
         if not shipment.track(event):
             return False
         after = {

@@ -11,7 +11,8 @@ import pytest
 
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.commands import TrackShipment
-from engine.domain.errors import NotFound
+from engine.domain.errors import Conflict, NotFound
+from engine.domain.fulfilment import ShipmentStatus
 from engine.service_layer.messagebus import MessageBus, command_handlers
 from tests.support import builders as b
 
@@ -61,3 +62,19 @@ def test_an_event_for_a_shipment_that_does_not_exist_is_refused_naming_it() -> N
     bus, _ = a_bus_with_a_shipment()
     with pytest.raises(NotFound, match="F-404"):
         bus.handle(TrackShipment("F-404", AT, "in_transit"))
+
+
+@pytest.mark.parametrize("status", [ShipmentStatus.PENDING, ShipmentStatus.CANCELLED])
+def test_a_shipment_no_carrier_has_takes_no_tracking_events(status: ShipmentStatus) -> None:
+    bus, uow = a_bus_with_a_shipment()
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None
+        shipment.status = status
+        uow.commit()
+    with pytest.raises(Conflict, match=f"shipment F-1 is {status}: no carrier has it"):
+        post(bus, code="delivered")
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and shipment.tracking == []
+        assert uow.audit.list(entity="shipment", entity_id="F-1") == []
