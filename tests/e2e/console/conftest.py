@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -30,6 +30,9 @@ from ordo.bootstrap import build_app_container
 from ordo.settings import load_settings
 from tests.e2e.conftest import SECRET, issue_role_keys, wire_pipeline
 from tests.e2e.live import serve
+
+if TYPE_CHECKING:
+    from tests.e2e.console.gateway import Gateway
 
 ROOT = Path(__file__).resolve().parents[3]
 APP = ROOT / "admin_ui" / "app.py"
@@ -158,3 +161,20 @@ def texts(app: AppTest) -> str:
     for kind in ("error", "warning", "success", "info", "caption", "markdown", "code", "title"):
         parts.extend(str(element.value) for element in getattr(app, kind))
     return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def gateway_server(world: World) -> Iterator[Gateway]:
+    """The API behind a gateway failing the routes a test adds to `failing` (gateway.py)."""
+    from tests.e2e.console.gateway import Gateway, gateway_app  # it imports this module
+
+    failing: set[tuple[str, str]] = set()
+    with serve(gateway_app(world.url, failing)) as url:
+        yield Gateway(url=url, keys=world.keys, failing=failing)
+
+
+@pytest.fixture
+def gateway(gateway_server: Gateway) -> Iterator[Gateway]:
+    gateway_server.failing.clear()
+    yield gateway_server
+    gateway_server.failing.clear()

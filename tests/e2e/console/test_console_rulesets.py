@@ -5,15 +5,11 @@ the page, and the rest, the editor above all, still works."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import TextArea
 
 from tests.e2e.console.conftest import World, console, open_page, texts
-from tests.e2e.console.test_console_sections import DOWN, Gateway, gateway_app
-from tests.e2e.live import serve
+from tests.e2e.console.gateway import DOWN, Gateway
 
 BROKEN_LINE = "  when order.totl > 100 USD\n"
 
@@ -201,20 +197,6 @@ def test_saving_over_a_version_someone_saved_meanwhile_is_refused_until_reloaded
 # --- a failed call costs only its part of the page ----------------------------------------
 
 SHOWN_DOWN = f"{DOWN[:1].upper()}{DOWN[1:]}"
-
-
-@pytest.fixture(scope="module")
-def gateway_server(world: World) -> Iterator[Gateway]:
-    failing: set[tuple[str, str]] = set()
-    with serve(gateway_app(world.url, failing)) as url:
-        yield Gateway(url=url, keys=world.keys, failing=failing)
-
-
-@pytest.fixture
-def gateway(gateway_server: Gateway) -> Iterator[Gateway]:
-    gateway_server.failing.clear()
-    yield gateway_server
-    gateway_server.failing.clear()
 
 
 def test_a_failing_diff_shows_in_the_compare_tab_and_the_editor_and_other_tabs_still_work(
