@@ -149,9 +149,11 @@ class _Checker:
 
     def constant(self, node: ast.Expr) -> tuple[Type, object]:
         """Type `node` as a constant and compute its value once, at check time."""
-        errors = len(self.rep.errors)
+        # `found`, not the errors listed: an entry of a table was typed once already, and an
+        # error found again is not listed again, though the value cannot be computed.
+        errors = self.rep.found
         type_ = self.expr(node, Scope(constant=True))
-        if len(self.rep.errors) > errors:
+        if self.rep.found > errors:
             return type_, _FAILED
         if any(isinstance(n, ast.Window | ast.Quantifier | ast.Aggregate)
                for n in ast.walk(node)):
@@ -601,7 +603,8 @@ class _Checker:
             self.rep.add("E509", f"`{node.op} within` is only allowed in {where}", node.line,
                          node.column)
         within = self.expr(node.within, Scope(constant=True))
-        if within.kind != "duration" or not isinstance(node.within, ast.Literal):
+        # "any" is a literal already reported as invalid (a duration too large): said once.
+        if within.kind not in ("duration", "any") or not isinstance(node.within, ast.Literal):
             self.rep.add("E507", "`within` needs a duration written out, e.g. `within 1 hour`",
                          node.within.line, node.within.column)
         if node.by is not None:

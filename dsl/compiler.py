@@ -7,6 +7,15 @@ identifiers the grammar already restricted. Plain Python operators are used wher
 proved both operands present; everything else goes through the null-safe runtime functions the
 interpreter uses, which is what keeps both runners on one semantics.
 
+Plain arithmetic has one way to differ: a number past a float's range (`10**400 * 1.5`) or a
+duration past 999,999,999 days raises OverflowError where the runtime functions give a missing
+value. Guarding every operator would tax every evaluation for facts no real order has, so the
+generated code stays plain and an evaluation that overflows is done again by the interpreter,
+the reference semantics (`CompiledRunner.reference`; `Ruleset.evaluate` does the retry, and each
+action expression function retries itself). A `try` costs nothing until it catches. Rules that
+count over time windows record each event as they run, so running them twice would count it
+twice: a ruleset with windows gets the runtime functions throughout instead.
+
 Rules are grouped by an equality index: the condition `order.channel == "web" and ...` puts a
 rule in the "web" bucket of a dispatch on `order.channel`, and an event only evaluates the rules of
 its own bucket plus those no index applies to. Buckets are split again on another field, so the
@@ -26,6 +35,7 @@ from typing import Any
 
 from dsl import ast, runtime
 from dsl.actions import ExprFunction
+from dsl.interpreter import InterpretedRunner
 from dsl.model import Program
 from dsl.results import Match
 from dsl.windows import WindowStore
@@ -80,7 +90,10 @@ class _Codegen:
         self.namespace: dict[str, Any] = {"__builtins__": {}, **runtime.BUILTINS,
                                           "_get": _get, "_sorted": sorted,
                                           "_index": operator.attrgetter("index"),
-                                          "_Dispatch": _Dispatch}
+                                          "_Dispatch": _Dispatch, "_Overflow": OverflowError}
+        # No plain arithmetic where an overflow could not be retried (module docstring), nor
+        # plain comparisons, as arithmetic may then give a missing value.
+        self.plain_arithmetic = not program.windows
         self._pooled: dict[tuple[str, Any], str] = {}
         self.path_names: dict[str, str] = {}  # access code -> local name
         self.path_access: dict[str, str] = {}  # local name -> access code
@@ -170,7 +183,9 @@ class _Codegen:
         operand = self.expr(node.operand)
         if node.op == "not":
             return f"(not {operand})"
-        return f"_neg({operand})" if self.optional(node.operand) else f"(-{operand})"
+        if self.optional(node.operand) or not self.plain_arithmetic:
+            return f"_neg({operand})"
+        return f"(-{operand})"
 
     _HELPERS = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "+": "_add", "-": "_sub",
                 "*": "_mul", "/": "_div", "%": "_mod", "starts with": "_starts",
@@ -214,7 +229,8 @@ class _Codegen:
 
     def _plain(self, node: ast.Binary) -> bool:
         """Whether arithmetic may use Python's operator: the checker proved a value."""
-        return node.op in self._PLAIN and not self.program.types[node].optional
+        return (node.op in self._PLAIN and not self.program.types[node].optional
+                and self.plain_arithmetic)
 
     def _link(self, left: str, node: ast.Binary, right: str) -> str:
         op = node.op
@@ -227,7 +243,9 @@ class _Codegen:
             test = f"_member({left}, {right})"
             return test if op == "in" else f"(not {test})"
         either_optional = self.optional(node.left) or self.optional(node.right)
-        if op in ("<", "<=", ">", ">=") and not either_optional:
+        # Without plain arithmetic a sum may be missing (an overflow), so comparing needs the
+        # null-safe helper too.
+        if op in ("<", "<=", ">", ">=") and not either_optional and self.plain_arithmetic:
             return f"({left} {op} {right})"
         if self._plain(node):
             return f"({left} {op} {right})"
@@ -303,6 +321,8 @@ class CompiledRunner:
         self.rules = program.rules
         self.first = program.tree.header.policy == "first"
         self.gen = _Codegen(program)
+        # What an evaluation that overflows plain arithmetic is done again with (docstring).
+        self.reference = InterpretedRunner(program)
         self._functions: dict[ast.Expr, ExprFunction] = {}
         self.source = self._generate()
         code = compile(self.source, f"<ruleset {program.tree.header.name}>", "exec")
@@ -310,6 +330,7 @@ class CompiledRunner:
         self._run: Callable[..., list[Match]] = self.gen.namespace["_run"]
         for node, name in self._expression_names.items():
             self._functions[node] = self.gen.namespace[name]
+            self.gen.namespace[f"{name}r"] = self.reference.function(node)
 
     def run(self, facts: Mapping[str, Any], now: Any, store: WindowStore | None) -> list[Match]:
         return self._run(facts, now, store)
@@ -319,6 +340,7 @@ class CompiledRunner:
         for index, match in enumerate(static):
             self.gen.namespace[f"_M{index}"] = match
         self.gen.namespace["_B"] = build
+        self.reference.bind(static, build)
 
     def _match_code(self, index: int) -> str:
         return f"_M{index}" if self.static_rules[index] else f"_B({index}, f, now)"
@@ -450,7 +472,9 @@ class CompiledRunner:
         nodes.extend(w.by for w in windows if w.by is not None)
         for node in nodes:
             name = f"_x{len(self._expression_names)}"
-            body = [f"    return {self.gen.expr(node)}"]
+            # `_x0r` is the interpreter's function for the same node (module docstring).
+            body = ["    try:", f"        return {self.gen.expr(node)}",
+                    "    except _Overflow:", f"        return {name}r(f, now, c)"]
             self._helpers.append(f"def {name}(f, now, c):")
             self._helpers.extend(self._hoist(body, "    "))
             self._helpers.extend(body)

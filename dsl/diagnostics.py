@@ -99,6 +99,15 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     return f"did you mean `{close[0]}`?" if close else ""
 
 
+def source_lines(source: str) -> list[str]:
+    """The lines of a ruleset as the lexer numbers them, for display.
+
+    The lexer counts a line at every "\n" and nowhere else; `str.splitlines` also breaks at
+    "\r", form feeds, U+0085, U+2028 and more, and would put every caret after one of those on
+    the wrong line. A "\r" before the "\n" (a Windows line end) is not shown."""
+    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+
+
 @dataclass
 class Reporter:
     """Collects diagnostics against one source text; knows how to fetch the culprit line."""
@@ -107,10 +116,13 @@ class Reporter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._lines = self.source.splitlines()
+        self._lines = source_lines(self.source)
         # A declaration re-read after a syntax error can find the same mistake again (an
         # unknown unit): one place, one message, said once.
         self._said: dict[tuple[str, int, int, str], Diagnostic] = {}
+        # Errors found, each time one is found, though said once: whoever checks the same
+        # expression twice (a table's keys are typed, then computed) learns it failed again.
+        self.found = 0
 
     def line_text(self, line: int) -> str:
         return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
@@ -126,6 +138,8 @@ class Reporter:
         suggestion: str = "",
         length: int = 1,
     ) -> Diagnostic:
+        if severity == ERROR:
+            self.found += 1
         key = (code, max(line, 1), max(column, 1), message)
         if key in self._said:
             return self._said[key]

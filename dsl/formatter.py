@@ -48,7 +48,10 @@ def format_source(source: str) -> str:
 def _comments(source: str) -> list[tuple[int, str]]:
     """(line, text) of every `#` comment, ignoring `#` inside quoted text."""
     found = []
-    for number, line in enumerate(source.splitlines(), start=1):
+    # Lines as the lexer counts them, at "\n" only: `splitlines` also breaks at "\r", "\f",
+    # U+2028 and others, which may sit inside quoted text, and would turn the text after
+    # them into a "comment" copied out on every run.
+    for number, line in enumerate(source.split("\n"), start=1):
         in_string = escaped = False
         for index, char in enumerate(line):
             if in_string:
@@ -69,7 +72,7 @@ def _comments(source: str) -> list[tuple[int, str]]:
 def _place_comments(comments: list[tuple[int, str]], starts: list[int],
                     source: str) -> dict[int, list[str]]:
     """Attach each comment to a declaration (index into `starts`), or -1 for the file's end."""
-    lines = source.splitlines()
+    lines = source.split("\n")  # as `_comments` and the lexer count them
 
     def quiet(first: int, last: int) -> bool:  # only blanks and comments on lines first..last
         return all(not lines[n - 1].strip() or lines[n - 1].strip().startswith("#")

@@ -7,10 +7,12 @@ anything else lists the expected words, spelled as they are written in a ruleset
 
 from __future__ import annotations
 
+import unicodedata
+
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from dsl.diagnostics import Diagnostic, Reporter, suggest
+from dsl.diagnostics import Diagnostic, Reporter, source_lines, suggest
 
 _WORDS = {
     "NAME": "a name",
@@ -24,6 +26,7 @@ _WORDS = {
 _ACTIONS = {"REJECT", "HOLD", "REQUIRE", "EXCLUDE", "RESTRICT", "PREFER", "MAX_SHIPMENTS",
             "FALLBACK", "SAFETY_STOCK", "ALLOCATE", "CHOOSE", "ALERT", "OPTIMISE"}
 _EXPR_START = {"NAME", "NUMBER", "STRING"}
+_SPACE = " \t\r\f\v"  # what the lexer skips between tokens, besides "\n"
 _SPECIFIC = [
     ("THEN", "expected `then` after the condition"),
     ("WHEN", "expected `when` and a condition after the rule name"),
@@ -76,6 +79,11 @@ def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter)
         if char == '"':
             message = "this text has no closing quote"
             suggestion = 'end the text with `"` on the same line'
+        elif not char.isprintable():
+            # Shown raw, a NUL, a zero-width space or a byte-order mark is an empty pair of
+            # backticks, and U+0085 or U+2028 even breaks the message's line.
+            message = f"unexpected character {_code_point(char)}"
+            suggestion = "delete this invisible character (or type a plain space instead)"
         else:
             message = f"unexpected character `{char}`"
             if char == "=":
@@ -109,6 +117,21 @@ def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter)
     return reporter.add("E102", "the ruleset could not be read here", line, column)
 
 
+# Control characters have no Unicode name; these are the abbreviations people know them by.
+_CONTROLS = dict(enumerate([
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+    "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
+    "ESC", "FS", "GS", "RS", "US"]))
+_CONTROLS.update({0x7F: "DEL", 0x85: "NEL"})
+
+
+def _code_point(char: str) -> str:
+    """`U+200B (ZERO WIDTH SPACE)`: a character that cannot be shown, named by code point."""
+    point = ord(char)
+    name = _CONTROLS.get(point) or unicodedata.name(char, "")
+    return f"U+{point:04X} ({name})" if name else f"U+{point:04X}"
+
+
 def _expected_message(lark: Lark, expected: set[str]) -> str:
     for terminal, sentence in _SPECIFIC:
         if terminal in expected:
@@ -126,9 +149,10 @@ def _expected_message(lark: Lark, expected: set[str]) -> str:
 
 
 def _end_position(source: str) -> tuple[int, int]:
-    lines = source.splitlines() or [""]
-    # Point just past the last non-blank line: that is where something is missing.
+    lines = source_lines(source)  # numbered as the lexer numbers them
+    # Point just past the last non-blank line: that is where something is missing. Blank as
+    # the lexer sees it: U+0085 or U+2028 is no space to it, though `str.strip` drops them.
     for number in range(len(lines), 0, -1):
-        if lines[number - 1].strip():
+        if lines[number - 1].strip(_SPACE):
             return number, len(lines[number - 1]) + 1
     return 1, 1

@@ -97,13 +97,18 @@ class _Build(Transformer[Token, Any]):
 
     # ----------------------------------------------------------------------- literals
     def number(self, ch: list[Any]) -> ast.Literal:
-        return ast.Literal(*_pos(ch[0]), value=_number(ch[0]), kind="number", text=str(ch[0]))
+        # A literal already reported (E103) is "invalid": it types as anything, so the one
+        # mistake is not reported again as a type error of the expression around it.
+        kind = "invalid" if len(ch[0]) > MAX_NUMBER_CHARS else "number"
+        return ast.Literal(*_pos(ch[0]), value=_number(ch[0]), kind=kind, text=str(ch[0]))
 
     def quantity(self, ch: list[Any]) -> ast.Literal:
         number_token, unit_token = ch
         amount = _number(number_token)
         unit = str(unit_token)
         text = f"{number_token} {unit}"
+        if len(number_token) > MAX_NUMBER_CHARS:  # reported (E103); see `number`
+            return ast.Literal(*_pos(number_token), value=amount, kind="invalid", text=text)
         resolved = units.resolve(unit)
         if resolved is None:
             _report("E105", f"unknown unit `{unit}`", *_pos(unit_token),
@@ -118,7 +123,7 @@ class _Build(Transformer[Token, Any]):
             value, dimension, currency = units.convert(amount, unit)
         except OverflowError:
             _report("E103", f"`{text}` is too large", *_pos(number_token), length=len(text))
-            value, dimension, currency = 0, "number", ""
+            return ast.Literal(*_pos(number_token), value=0, kind="invalid", text=text)
         if dimension == units.MONEY:
             value = float(amount)
         return ast.Literal(*_pos(number_token), value=value, kind=dimension, text=text,
@@ -139,7 +144,9 @@ class _Build(Transformer[Token, Any]):
         except ValueError:
             _report("E106", f"`{text}` is not a valid date", *_pos(token),
                     suggestion="dates are written YYYY-MM-DD, e.g. 2025-03-31", length=len(text))
-            return ast.Literal(*_pos(token), value=dt.date(2000, 1, 1), kind="date", text=text)
+            # "invalid", as a number reported too large: one mistake, one diagnostic.
+            return ast.Literal(*_pos(token), value=dt.date(2000, 1, 1), kind="invalid",
+                               text=text)
 
     def true(self, ch: list[Any]) -> ast.Literal:
         return ast.Literal(*_pos(ch[0]), value=True, kind="bool", text="true")

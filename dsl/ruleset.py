@@ -109,8 +109,13 @@ class Ruleset:
         # Without clock-dependent rules, "nothing matched" is always the same answer.
         self._empty = (None if self._needs_now
                        else Evaluation(([], self.rules, None, self._first)))
+        # What evaluates again when plain arithmetic overflows (see dsl.compiler): the
+        # interpreter, whose null-safe operations give a missing value instead.
+        self._rerun: Any = None
         if isinstance(self._runner, CompiledRunner):
             self._run = self._runner.run_function  # the generated function itself, no wrapper
+            if not program.windows:  # a second run would count window events twice
+                self._rerun = self._runner.reference.run
 
     @property
     def source(self) -> str:
@@ -125,11 +130,25 @@ class Ruleset:
         # The hot path of the whole product: the runner returns the matches themselves.
         try:
             matches = self._run(facts, now, windows)
+        except OverflowError as error:  # a number past a float's range: rare, never a failure
+            matches = self._overflowed(facts, now, windows, error)
         except (KeyError, TypeError, LookupError, AttributeError, ValueError) as error:
             raise self._failure(error) from error
         if not matches and self._empty is not None:
             return self._empty
         return Evaluation((matches, self.rules, now, self._first))
+
+    def _overflowed(self, facts: Mapping[str, Any], now: Any, windows: WindowStore | None,
+                    error: OverflowError) -> list[Match]:
+        """The matches of an evaluation whose plain arithmetic overflowed, by the interpreter."""
+        if self._rerun is None:
+            raise self._failure(error) from error
+        try:
+            matches: list[Match] = self._rerun(facts, now, windows)
+        except (KeyError, TypeError, LookupError, AttributeError, ValueError,
+                OverflowError) as again:
+            raise self._failure(again) from again
+        return matches
 
     def _match(self, index: int, facts: Mapping[str, Any], now: Any) -> Match:
         return Match(self._names[index], self._priorities[index],

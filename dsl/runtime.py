@@ -6,9 +6,10 @@ aggregates, table lookups, window counters and message formatting. The interpret
 functions directly and the compiler emits calls to them through `BUILTINS`, the only names
 generated code can reach, so both runners agree by construction.
 
-The operations are total on facts that follow the schema: a missing value, a division by zero or a
-date out of range yields None (which no comparison matches) instead of raising, so the order in
-which a runner evaluates the parts of a condition can never change its outcome.
+The operations are total on facts that follow the schema: a missing value, a division by zero, a
+date out of range or a number past a float's range yields None (a missing value: it equals
+nothing, so only `!=` and `not in` hold for it) instead of raising, so the order in which a
+runner evaluates the parts of a condition can never change its outcome.
 """
 
 from __future__ import annotations
@@ -79,11 +80,19 @@ def div(a: Any, b: Any) -> Any:
 def mod(a: Any, b: Any) -> Any:
     if a is None or b is None or not b:
         return None
-    return a % b
+    try:
+        return a % b
+    except OverflowError:  # an int past a float's range against a float: 10**400 % 2.5
+        return None
 
 
 def neg(a: Any) -> Any:
-    return None if a is None else -a
+    if a is None:
+        return None
+    try:
+        return -a
+    except OverflowError:  # the most negative duration has no positive twin
+        return None
 
 
 def member(item: Any, collection: Any) -> bool:
@@ -129,10 +138,13 @@ def distance(a: Any, b: Any) -> float | None:
     lat1, lon1, lat2, lon2 = a.get("lat"), a.get("lon"), b.get("lat"), b.get("lon")
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
         return None
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    try:
+        p1, p2 = math.radians(lat1), math.radians(lat2)
+        dp, dl = p2 - p1, math.radians(lon2 - lon1)
+        h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    except (OverflowError, ValueError):  # an int past a float's range, an infinite angle
+        return None
 
 
 def date_of(value: Any) -> dt.date | None:
@@ -178,7 +190,10 @@ def agg_sum(values: Iterable[Any]) -> Any:
     total: Any = 0
     for value in values:
         if value is not None:
-            total = total + value
+            try:
+                total = total + value
+            except OverflowError:  # durations past 999,999,999 days: no value, as `add`
+                return None
     return total
 
 
@@ -219,7 +234,10 @@ def window(store: WindowStore | None, rule: str, key: Any, now: dt.datetime, val
     """Record this event in the rule's window and return the count (or sum) inside it."""
     if store is None:
         raise LookupError("this ruleset counts over time windows; pass `windows=` to evaluate")
-    amount = 0.0 if value is None else float(value)
+    try:
+        amount = 0.0 if value is None else float(value)
+    except OverflowError:  # an int past a float's range adds nothing, like a missing value
+        amount = 0.0
     count, total = store.observe(rule, "" if key is None else str(key), now, amount,
                                  dt.timedelta(seconds=seconds))
     return total if want_sum else count
@@ -231,17 +249,46 @@ def fmt(value: Any, spec: str) -> str:
         return "(missing)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if spec.startswith("money:"):
-        return f"{value:.2f} {spec[6:]}"
-    if spec == "mass":
-        return f"{value:g} kg"
-    if spec == "length":
-        return f"{value:g} km"
+    try:
+        if spec.startswith("money:"):
+            return f"{value:.2f} {spec[6:]}"
+        if spec == "mass":
+            return f"{value:g} kg"
+        if spec == "length":
+            return f"{value:g} km"
+    except OverflowError:  # an int past a float's range is no usable number: as arithmetic
+        return "(missing)"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return duration_text(value)
     return str(value)
+
+
+# Units a duration is shown in, largest first, as the language writes them (`3 days`).
+_DURATION_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration_text(value: dt.timedelta) -> str:
+    """A duration as a rule would write it: `1 day`, `36 hours`, `90 minutes`, `2.5 days`.
+
+    The largest unit above seconds it is a whole number of, else the largest unit it is at
+    least one of, with as many digits as other numbers in messages get (`{value:g}`)."""
+    micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    for name, seconds in _DURATION_UNITS[:-1]:
+        if micros and micros % (seconds * 1_000_000) == 0:
+            return _count(micros // (seconds * 1_000_000), name)
+    for name, seconds in _DURATION_UNITS:
+        if abs(micros) >= seconds * 1_000_000:
+            return _count(micros / (seconds * 1_000_000), name)
+    return _count(micros / 1_000_000, "second")
+
+
+def _count(number: float, unit: str) -> str:
+    text = str(number) if isinstance(number, int) else f"{number:g}"
+    return f"{text} {unit}" + ("" if text in ("1", "-1") else "s")
 
 
 def format_spec(kind: str, unit: str) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,7 +195,10 @@ def _coerce(value: Any, type_: Type, path: str) -> Any:
     if kind in ("number", "money", "quantity"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ScenarioError(f"{path} must be a number, not {value!r}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int past float's range (about 1.8e308); ints only
+            raise ScenarioError(f"{path} is too large: {_shown(value)}") from None
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ScenarioError(f"{path} must be a whole number, not {value!r}")
@@ -218,9 +222,22 @@ def _coerce(value: Any, type_: Type, path: str) -> Any:
             raise ScenarioError(f"{path} must be a date like 2025-03-01") from None
     if kind == "duration":
         if isinstance(value, int | float):
-            return dt.timedelta(seconds=value)
+            try:
+                return dt.timedelta(seconds=value)
+            except (OverflowError, ValueError):  # past 999,999,999 days, an infinity, a NaN
+                raise ScenarioError(
+                    f"{path} must be a number of seconds up to 999,999,999 days, "
+                    f"not {_shown(value)}") from None
         raise ScenarioError(f"{path} must be a number of seconds")
     return value
+
+
+def _shown(number: float) -> str:
+    """A number as a message shows it: an int of hundreds of digits by its length only
+    (Python refuses to print one of more than 4,300 digits)."""
+    if isinstance(number, int) and abs(number) >= 10**30:
+        return f"a number of about {int(number.bit_length() * math.log10(2)) + 1:,} digits"
+    return repr(number)
 
 
 def matches_runner(schema: Schema) -> ScenarioRunner:

@@ -17,6 +17,7 @@ laughs") before any Python object is built.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -108,7 +109,9 @@ def load_yaml_text(text: str, error: Callable[[str], Exception], name: str) -> A
 
 class YamlProblem(ValueError):
     """Why a YAML text cannot be read: `kind` is "syntax" (then `reason` quotes the parser,
-    and `line` and `column`, 1-based, say where when it knows), "depth" or "aliases"."""
+    and `line` and `column`, 1-based, say where when it knows), "value" (a scalar YAML reads
+    as a date, a time or a number that cannot be one, like `2025-02-30`; `line` and `column`
+    say where), "depth" or "aliases"."""
 
     def __init__(self, kind: str, reason: str, line: int = 0, column: int = 0) -> None:
         super().__init__(reason)
@@ -126,7 +129,7 @@ def parse_yaml(text: str, max_aliased: int = MAX_ALIASED_VALUES) -> Any:
     """
     import yaml  # see the module docstring: only tooling reads YAML
 
-    loader = yaml.SafeLoader(text)
+    loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
         if node is not None and _aliased_values(node, max_aliased) > max_aliased:
@@ -146,6 +149,47 @@ def parse_yaml(text: str, max_aliased: int = MAX_ALIASED_VALUES) -> Any:
         raise YamlProblem("depth", "nested too deeply to be read") from None
     finally:
         loader.dispose()
+
+
+# Longest piece of a bad scalar quoted back in a message.
+_SHOWN = 40
+
+
+@functools.cache
+def _loader_class() -> Any:
+    """PyYAML's SafeLoader, but a scalar it recognises and cannot build is a YamlProblem
+    naming the scalar's line and column: `2025-02-30` resolves as a date and `datetime`
+    refuses it, an integer of more than 4,300 digits resolves as an int that Python will not
+    convert. PyYAML lets those errors out as bare ValueErrors, with no position, from deep
+    inside its constructors; the node being built is the only place that still knows where
+    the scalar was. Built on first use, as `yaml` itself is imported (module docstring)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except YamlProblem:
+                raise  # already placed at the innermost node, which is the one at fault
+            except (ValueError, ArithmeticError, LookupError, AttributeError, TypeError) as error:
+                raise _value_problem(node, error) from None
+
+    return Loader
+
+
+def _value_problem(node: Any, error: Exception) -> YamlProblem:
+    """The YamlProblem for a scalar PyYAML could not build, at the scalar's position."""
+    value = node.value if isinstance(node.value, str) else ""
+    shown = value if len(value) <= _SHOWN else value[: _SHOWN - 1] + "…"
+    if "integer string conversion" in str(error):
+        # Python's own wording sends a YAML author to `sys.set_int_max_str_digits()`.
+        why = "a number of more than 4,300 digits"
+    elif isinstance(error, ValueError | ArithmeticError):
+        why = str(error)
+    else:  # an explicit tag on text that is no such thing, as `!!timestamp abc`
+        why = f"not a valid {str(node.tag).rsplit(':', 1)[-1]}"
+    mark = node.start_mark
+    return YamlProblem("value", f'cannot read "{shown}" ({why})', mark.line + 1, mark.column + 1)
 
 
 def _aliased_values(root: Any, limit: int) -> int:
