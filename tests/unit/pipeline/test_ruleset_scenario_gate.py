@@ -153,3 +153,17 @@ def test_a_draft_based_on_a_version_that_is_no_longer_the_newest_is_refused_and_
         assert [v.version for v in uow.rulesets.versions("order_checks")] == [1, 2]
     saved = rulesets.create_draft(uow, CHECKS, "ann", based_on=newer.id)
     assert saved.version == 3
+
+
+def test_a_date_in_the_scenarios_that_cannot_be_one_is_refused_naming_it_and_where() -> None:
+    scenarios = RULE_LEVEL + (
+        "  - name: due\n"
+        "    given: {order: {requested_date: 2025-02-30}}\n"
+        "    expect: {matched: []}\n"
+    )
+    with pytest.raises(InvalidRuleset) as refused:
+        rulesets.scenario_runner(CHECKS, scenarios)
+    assert refused.value.message == (
+        'the scenarios are not valid YAML at line 6, column 37: cannot read "2025-02-30" '
+        "(day is out of range for month)"
+    )
