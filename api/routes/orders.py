@@ -1,4 +1,5 @@
-"""Orders: ingestion (single and batch, idempotent), search, detail, cancel, modify, release.
+"""Orders: ingestion (single and batch, idempotent), search, detail, cancel, modify, release
+(of holds, and of orders when releases are not automatic).
 
 Channel keys ingest for their own channel and read only its orders; customer keys read only
 their own. An order another caller may not see answers 404, so ids do not leak.
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -45,7 +47,7 @@ from api.schemas.patterns import SKU
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.orders import InvalidLine, Order, OrderStatus
 from engine.service_layer import audit, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
 from engine.service_layer.idempotency import request_hash
@@ -399,7 +401,20 @@ def modify_order(
         remove_lines=tuple(body.remove_lines),
         actor=who.actor,
     )
-    return _change(services, who, order_id, command, "order.modify", body.model_dump(mode="json"))
+    try:
+        return _change(
+            services, who, order_id, command, "order.modify", body.model_dump(mode="json")
+        )
+    except InvalidLine as refused:
+        # An added line the order cannot take (an id it has, a SKU the catalogue lacks) is
+        # answered like any bad field: 422 with its JSON path in `errors`.
+        error = {
+            "loc": ("body", *refused.loc),
+            "type": refused.code,
+            "msg": refused.reason,
+            "input": None,
+        }
+        raise RequestValidationError([error], body=body.model_dump(mode="json")) from refused
 
 
 @router.post(
@@ -409,4 +424,13 @@ def release_hold(order_id: OrderPath, who: CanReleaseOrders, services: Services)
     """Clear every open hold; the order re-enters the pipeline."""
     return _change(
         services, who, order_id, commands.ReleaseHold(order_id, who.actor), "order.release_hold", {}
+    )
+
+
+@router.post("/{order_id}/release", response_model=OrderOut, responses=problem_responses(404, 409))
+def release_order(order_id: OrderPath, who: CanReleaseOrders, services: Services) -> OrderOut:
+    """Release a `carrier_assigned` order's shipments to their locations, when releases are
+    not automatic (`ORDO_AUTO_RELEASE=false`); any other status is 409 naming it."""
+    return _change(
+        services, who, order_id, commands.ReleaseOrder(order_id, who.actor), "order.release", {}
     )

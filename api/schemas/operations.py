@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from api.schemas.common import Out, Strict, UtcDateTime
 from api.schemas.patterns import CODE, ID_OR_EMPTY
@@ -14,8 +16,42 @@ from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import Alert, AlertStatus, AuditEntry
 
 
+class ReportedStatus(StrEnum):
+    """What a location reports about a shipment. `pending` and `released` are Ordo's to set
+    (with the order's release), and a shipment is cancelled with its order, so neither is
+    offered here."""
+
+    PICKED = ShipmentStatus.PICKED.value
+    PACKED = ShipmentStatus.PACKED.value
+    SHIPPED = ShipmentStatus.SHIPPED.value
+    DELIVERED = ShipmentStatus.DELIVERED.value
+
+
+_NOT_REPORTED = {
+    ShipmentStatus.PENDING.value: "is set by Ordo, not reported",
+    ShipmentStatus.RELEASED.value: "is set when the order is released (automatically, or by "
+    "POST /v1/orders/{id}/release when releases are manual), not reported",
+    ShipmentStatus.CANCELLED.value: "is not reported: a shipment is cancelled with its order "
+    "(POST /v1/orders/{id}/cancel before release)",
+}
+
+
+def _reported(value: object) -> object:
+    """The statuses a location may not report are refused saying who sets them, rather than
+    with the bare list of the others."""
+    if isinstance(value, str) and value in _NOT_REPORTED:
+        allowed = ", ".join(status.value for status in ReportedStatus)
+        raise PydanticCustomError(
+            "shipment_status_not_reported",
+            f"'{value}' {_NOT_REPORTED[value]}; a location reports one of {allowed}",
+        )
+    return value
+
+
 class ShipmentStatusIn(Strict):
-    status: ShipmentStatus = Field(strict=False, examples=["shipped"])
+    status: Annotated[ReportedStatus, BeforeValidator(_reported)] = Field(
+        strict=False, examples=["shipped"]
+    )
     tracking_number: str = Field(default="", max_length=100, examples=["1Z999AA10123456784"])
 
 

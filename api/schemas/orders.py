@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.schemas.common import AddressOut, Country, Out, Problem, Strict
 from api.schemas.patterns import CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
@@ -37,6 +39,34 @@ class LineIn(Strict):
 
     def to_command(self) -> commands.LineInput:
         return commands.LineInput(self.sku, self.quantity, self.price, self.line_id)
+
+
+def refuse_repeated_line_ids(model: str, field: str, lines: Sequence[LineIn]) -> None:
+    """Two lines of one request under one `line_id` are refused at the second one's path
+    (`$.lines[1].line_id`): stored, the second would replace the first. Ids the order already
+    has are the service layer's to refuse (`engine.domain.orders.check_line_ids`)."""
+    first: dict[str, int] = {}
+    errors: list[InitErrorDetails] = []
+    for index, line in enumerate(lines):
+        if line.line_id is None:
+            continue
+        if line.line_id not in first:
+            first[line.line_id] = index
+            continue
+        message = (
+            "line id '{line_id}' is already used by {field}[{first}]: each line needs its own "
+            "id (choose another, or leave line_id out to have one assigned)"
+        )
+        context = {"line_id": line.line_id, "field": field, "first": first[line.line_id]}
+        errors.append(
+            InitErrorDetails(
+                type=PydanticCustomError("line_id_repeated", message, context),
+                loc=(field, index, "line_id"),
+                input=line.line_id,
+            )
+        )
+    if errors:
+        raise ValidationError.from_exception_data(model, errors)
 
 
 class ShipToIn(Strict):
@@ -100,6 +130,11 @@ class OrderIn(Strict):
             ]
         },
     }
+
+    @model_validator(mode="after")
+    def _line_ids_differ(self) -> OrderIn:
+        refuse_repeated_line_ids("OrderIn", "lines", self.lines)
+        return self
 
     def to_command(self, channel: str) -> commands.CreateOrder:
         return commands.CreateOrder(
@@ -337,8 +372,18 @@ class ModifyIn(Strict):
         default_factory=dict, description="line id -> new quantity (1 to 100000, as for a line)"
     )
     ship_to: ShipToIn | None = None
-    add_lines: list[LineIn] = Field(default_factory=list, max_length=500)
+    add_lines: list[LineIn] = Field(
+        default_factory=list,
+        max_length=500,
+        description="New lines; a `line_id` must be new to the order (numbered when omitted), "
+        "and the SKU in the catalogue.",
+    )
     remove_lines: list[str] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _line_ids_differ(self) -> ModifyIn:
+        refuse_repeated_line_ids("ModifyIn", "add_lines", self.add_lines)
+        return self
 
 
 class BatchItem(Out):

@@ -7,7 +7,7 @@ the building except towards delivery.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,6 +74,41 @@ class LineStatus(StrEnum):
     BACKORDERED = "backordered"
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
+
+
+class InvalidLine(DomainError):
+    """A line of a request that the order cannot take, named by where it sits in the request
+    (`("add_lines", 0, "line_id")`), so the message, and the API's answer, point at it."""
+
+    code = "invalid_line"
+
+    def __init__(self, loc: Sequence[str | int], reason: str) -> None:
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        super().__init__(f"{path}: {reason}")
+        self.loc = tuple(loc)
+        self.reason = reason
+
+
+def check_line_ids(line_ids: Sequence[str | None], taken: Collection[str], field: str) -> None:
+    """Refuse a line id a request names (None: none named) that is already taken, by a line
+    of the order or by an earlier line of the same request. Line ids key the order's lines,
+    their reservations and shipments: a second line under one id would replace the first."""
+    first: dict[str, int] = {}
+    for index, line_id in enumerate(line_ids):
+        if line_id is None:
+            continue
+        if line_id in taken:
+            reason = f"line id '{line_id}' is already a line of this order"
+        elif line_id in first:
+            reason = f"line id '{line_id}' is already used by {field}[{first[line_id]}]"
+        else:
+            first[line_id] = index
+            continue
+        raise InvalidLine(
+            (field, index, "line_id"),
+            f"{reason}; each line needs its own id: choose another, or leave line_id out to "
+            "have one assigned",
+        )
 
 
 @dataclass(slots=True)
@@ -230,6 +265,7 @@ class Order:
         )
         if self.status not in MODIFIABLE:
             raise IllegalTransition("order", self.id, self.status, "modified")
+        self._check_added_ids(add_lines or [])
         changes: dict[str, object] = {}
         for line_id, quantity in (quantities or {}).items():
             line = self.line(line_id)
@@ -256,6 +292,18 @@ class Order:
             self.transition(OrderStatus.RECEIVED, "modified")
         self.events.append(events.OrderModified(self.id, changes))
         return changes
+
+    def _check_added_ids(self, added: Sequence[OrderLine]) -> None:
+        """Before anything changes: an added line under an id the order has (a line being
+        removed included: its history keeps the id) would replace that line unseen."""
+        taken = {line.id for line in self.lines}
+        for line in added:
+            if line.id in taken:
+                raise DomainError(
+                    f"order {self.id} already has a line '{line.id}': an added line needs an "
+                    "id of its own"
+                )
+            taken.add(line.id)
 
     def check_modification(
         self,

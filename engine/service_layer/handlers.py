@@ -14,7 +14,7 @@ lists them all.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,7 +29,14 @@ from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import DecisionTrace, RulesetStatus
-from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.orders import (
+    InvalidLine,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    check_line_ids,
+)
 from engine.domain.values import Address, money
 from engine.pipeline.decide import Decider, Decision
 from engine.pipeline.stock_view import SnapshotStockView
@@ -75,24 +82,64 @@ def address_from(data: commands.AddressInput) -> Address:
 
 
 def order_lines(
-    uow: UnitOfWork, lines: Sequence[commands.LineInput], start: int = 1
+    uow: UnitOfWork,
+    lines: Sequence[commands.LineInput],
+    start: int = 1,
+    *,
+    taken: Collection[str] = (),
+    field: str = "lines",
+    known_only: bool = False,
 ) -> list[OrderLine]:
     """Lines from input; a missing price is the catalogue price (0 for an unknown SKU, which
     validation then rejects by name). A line naming a kit becomes one line per component
     (`<line>.<n>`): a kit has no stock of its own, so sourcing, reservation and shipping
-    work on what actually sits on the shelves."""
+    work on what actually sits on the shelves.
+
+    Every id is the order's own: a line without one is numbered by its position, or the next
+    number free after it when that one is taken (`taken`: the order's lines; or named by
+    another line of the request); an id named twice, or already taken, is refused at its
+    path (`<field>[i].line_id`), since a second line under one id replaces the first when
+    stored. `known_only` refuses a SKU the catalogue does not have at `<field>[i].sku`
+    (a change to a live order, which validation would otherwise reject whole)."""
+    check_line_ids([data.line_id or None for data in lines], taken, field)
     products = uow.products.read_many(data.sku for data in lines)
-    built = []
-    for number, data in enumerate(lines, start=start):
+    # Ids in use: for numbering, a kit's `<line>.<n>` components use up `<line>` too.
+    used = {*taken, *(data.line_id for data in lines if data.line_id)}
+    used |= {line_id.split(".")[0] for line_id in used}
+    built: list[OrderLine] = []
+    seen: set[str] = set()
+    for index, data in enumerate(lines):
         product = products.get(data.sku)
+        if product is None and known_only:
+            raise InvalidLine(
+                (field, index, "sku"),
+                f"SKU '{data.sku}' is not in the catalogue; nothing was changed: correct the "
+                "SKU, or add the product to the catalogue first",
+            )
         price = data.price
         if price is None:
             price = product.price if product else money(0)
-        line_id = data.line_id or str(number)
+        line_id = data.line_id
+        if not line_id:
+            number = start + index
+            while str(number) in used:
+                number += 1
+            line_id = str(number)
+            used.add(line_id)
         if product is not None and product.is_kit:
-            built.extend(_kit_lines(uow, line_id, product, data.quantity, money(price)))
+            new = _kit_lines(uow, line_id, product, data.quantity, money(price))
         else:
-            built.append(OrderLine(line_id, data.sku, data.quantity, money(price)))
+            new = [OrderLine(line_id, data.sku, data.quantity, money(price))]
+        # A kit's components can meet a line named like one of them (`1.1`).
+        clash = next((line.id for line in new if line.id in taken or line.id in seen), None)
+        if clash is not None:
+            raise InvalidLine(
+                (field, index, "line_id" if data.line_id else "sku"),
+                f"this line's id '{clash}' is already taken by another line; each line "
+                "needs its own id",
+            )
+        built.extend(new)
+        seen.update(line.id for line in new)
     return built
 
 

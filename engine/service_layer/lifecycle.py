@@ -86,11 +86,21 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             add_lines=cmd.add_lines,
             remove_lines=cmd.remove_lines,
         )
+        # So are the added lines, before anything changes: an id the order already has
+        # (which would replace that line) and a SKU the catalogue does not know (which would
+        # get the whole live order rejected, for good) are refused at their path.
+        added = order_lines(
+            uow,
+            cmd.add_lines,
+            start=_next_line_number(order),
+            taken=[line.id for line in order.lines],
+            field="add_lines",
+            known_only=True,
+        )
         if order.status not in MODIFIABLE:
             raise IllegalTransition("order", order.id, order.status, "modified")
         release_reservations(uow, order, ReservationStatus.RELEASED)
         _cancel_pending_shipments(uow, order, clock())
-        added = order_lines(uow, cmd.add_lines, start=_next_line_number(order))
         order.modify(
             quantities=dict(cmd.quantities) or None,
             ship_to=address_from(cmd.ship_to) if cmd.ship_to else None,
@@ -123,6 +133,11 @@ def release_order(cmd: commands.ReleaseOrder, uow: UnitOfWork, clock: Clock) -> 
         order = _order(uow, cmd.order_id)
         if order.status is not OrderStatus.CARRIER_ASSIGNED:
             raise IllegalTransition("order", order.id, order.status, OrderStatus.RELEASED)
+        # A released order's reservations are its locations' to consume as they ship: a
+        # time-to-live (ORDO_RESERVATION_TTL_MINUTES) only covers the wait for release.
+        for reservation in uow.reservations.for_order(order.id):
+            if reservation.status is ReservationStatus.ACTIVE:
+                reservation.expires_at = None
         release_shipments(order, list(uow.shipments.for_order(order.id)), clock())
         uow.commit()
         return str(order.status)
@@ -141,6 +156,22 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
         shipment = uow.shipments.get(cmd.shipment_id)
         if shipment is None:
             raise NotFound("shipment", cmd.shipment_id)
+        if target is ShipmentStatus.CANCELLED:
+            # A shipment is cancelled with its order (cancel, or modify, before release),
+            # which gives its reservations back and accounts for its lines; cancelled alone,
+            # its units would be neither shipped, waiting nor cancelled on the order.
+            raise Conflict(
+                f"shipment {shipment.id} ('{shipment.status}') cannot be cancelled on its own: "
+                f"cancel its order {shipment.order_id} instead, which cancels its pending "
+                "shipments and gives their stock back"
+            )
+        if shipment.status is ShipmentStatus.PENDING:
+            # In manual-release mode a location sees shipments that are not its to work yet:
+            # say what would make them so, not only that the move is illegal.
+            raise Conflict(
+                f"shipment {shipment.id} cannot go from 'pending' to '{target}': its order "
+                f"{shipment.order_id} is not released yet; release the order first"
+            )
         order = _order(uow, shipment.order_id)
         now = clock()
         if cmd.tracking_number:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from engine.domain.operations import Alert
 from tests.e2e.conftest import Api, order
 
@@ -162,3 +164,36 @@ def test_support_acknowledges_an_open_alert_once(api: Api) -> None:
     )
     assert api.get("/v1/alerts?status=open", role="analyst").json() == []
     assert api.post("/v1/alerts/alr_1/acknowledge", role="support").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("cancelled", "a shipment is cancelled with its order"),
+        ("released", "is set when the order is released"),
+        ("pending", "is set by Ordo"),
+    ],
+)
+def test_a_status_a_location_does_not_report_is_refused_at_its_path_saying_who_sets_it(
+    api: Api, status: str, says: str
+) -> None:
+    api.seed(units=10)
+    created = api.post("/v1/orders", role="channel", json=order("S-9")).json()
+    [shipment] = api.get("/v1/shipments", role="warehouse").json()
+
+    response = api.post(
+        f"/v1/shipments/{shipment['id']}/status", role="warehouse", json={"status": status}
+    )
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["path"] == "$.status"
+    assert says in error["message"]
+    assert "picked, packed, shipped, delivered" in error["message"]
+    after = api.get(f"/v1/orders/{created['id']}").json()
+    assert (after["status"], after["shipments"][0]["status"]) == ("released", "released")
+
+
+def test_the_openapi_status_body_offers_only_the_statuses_a_location_reports(api: Api) -> None:
+    schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["ReportedStatus"]["enum"] == ["picked", "packed", "shipped", "delivered"]

@@ -1,14 +1,19 @@
-"""Orders over HTTP: ingestion (single and batch), search, detail, cancel and modify."""
+"""Orders over HTTP: ingestion (single and batch), search, detail, cancel, modify and release."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from engine.domain.orders import NO_LONGER_APPLIES
-from tests.e2e.conftest import Api, order
+from ordo.bootstrap import build_app_container
+from ordo.settings import load_settings
+from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
 
 
 def test_an_ingested_order_comes_back_decided_with_its_shipment_and_trace(api: Api) -> None:
@@ -291,3 +296,165 @@ def test_a_new_quantity_outside_1_to_100000_is_refused_at_its_path_as_for_a_new_
 
     assert response.status_code == 422, response.text
     assert [e["path"] for e in response.json()["errors"]] == ["$.quantities.1"]
+
+
+# --- line ids: one line per id ----------------------------------------------------------------
+
+
+def test_an_added_line_under_an_id_the_order_has_is_refused_at_its_path_and_the_line_kept(
+    api: Api,
+) -> None:
+    api.seed(sku="SHOE-42", units=0)  # backordered: still modifiable
+    api.seed(sku="SOCK-M", units=10)
+    created = api.post("/v1/orders", role="channel", json=order("L-1", quantity=5)).json()
+    added = {"add_lines": [{"sku": "SOCK-M", "quantity": 2, "line_id": "1"}]}
+
+    response = api.post(f"/v1/orders/{created['id']}/modify", role="support", json=added)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["path"] == "$.add_lines[0].line_id"
+    assert "line id '1' is already a line of this order" in error["message"]
+    after = api.get(f"/v1/orders/{created['id']}").json()
+    assert [(x["id"], x["sku"], x["quantity"]) for x in after["lines"]] == [("1", "SHOE-42", 5)]
+    assert [e["action"] for e in after["events"]] == ["order.create"]
+
+
+@pytest.mark.parametrize("field", ["lines", "add_lines"])
+def test_two_lines_of_one_request_under_one_id_are_refused_at_the_second(
+    api: Api, field: str
+) -> None:
+    api.seed(sku="SHOE-42", units=0)  # backordered: still modifiable
+    api.seed(sku="SOCK-M", units=0)
+    twice = [
+        {"sku": "SHOE-42", "quantity": 1, "line_id": "A"},
+        {"sku": "SOCK-M", "quantity": 1, "line_id": "A"},
+    ]
+    if field == "lines":
+        response = api.post("/v1/orders", role="channel", json={**order("L-2"), "lines": twice})
+    else:
+        created = api.post("/v1/orders", role="channel", json=order("L-2")).json()
+        response = api.post(
+            f"/v1/orders/{created['id']}/modify", role="support", json={"add_lines": twice}
+        )
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["path"] == f"$.{field}[1].line_id"
+    assert f"line id 'A' is already used by {field}[0]" in error["message"]
+    assert "UNIQUE" not in response.text
+
+
+def test_a_line_without_an_id_is_numbered_past_the_ids_the_other_lines_name(api: Api) -> None:
+    api.seed(sku="SHOE-42", units=0)  # backordered: still modifiable
+    api.seed(sku="SOCK-M", units=0)
+    lines = [{"sku": "SHOE-42", "quantity": 1, "line_id": "2"}, {"sku": "SOCK-M", "quantity": 1}]
+
+    created = api.post("/v1/orders", role="channel", json={**order("L-3"), "lines": lines})
+
+    assert created.status_code == 201, created.text
+    assert [(x["id"], x["sku"]) for x in created.json()["lines"]] == [
+        ("2", "SHOE-42"),
+        ("3", "SOCK-M"),
+    ]
+    modified = api.post(
+        f"/v1/orders/{created.json()['id']}/modify",
+        role="support",
+        json={"add_lines": [{"sku": "SOCK-M", "quantity": 1}]},
+    )
+    assert modified.status_code == 200, modified.text
+    assert [x["id"] for x in modified.json()["lines"]] == ["2", "3", "4"]
+
+
+# --- manual release (ORDO_AUTO_RELEASE=false) --------------------------------------------------
+
+
+@pytest.fixture
+def manual_api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    """The API of a deployment that releases orders by hand."""
+    settings = load_settings(
+        database_url=database_url,
+        environment="test",
+        secret_key=SECRET,
+        data_dir=tmp_path / "data",
+        auto_release=False,
+    )
+    with build_app_container(settings) as container:
+        app = create_app(container)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Api(client, issue_role_keys(container), container, app)
+
+
+def _carrier_assigned(api: Api, channel_order_id: str) -> dict[str, Any]:
+    api.seed(units=10)
+    created = api.post("/v1/orders", role="channel", json=order(channel_order_id, quantity=3))
+    assert created.json()["status"] == "carrier_assigned", created.text
+    return dict(created.json())
+
+
+def test_support_releases_a_carrier_assigned_order_and_the_release_is_audited(
+    manual_api: Api,
+) -> None:
+    created = _carrier_assigned(manual_api, "R-1")
+
+    released = manual_api.post(f"/v1/orders/{created['id']}/release", role="support")
+
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+    detail = manual_api.get(f"/v1/orders/{created['id']}").json()
+    assert [s["status"] for s in detail["shipments"]] == ["released"]
+    last = detail["events"][-1]
+    assert (last["action"], last["before"], last["after"]) == (
+        "order.release",
+        {"status": "carrier_assigned"},
+        {"status": "released"},
+    )
+
+
+def test_releasing_an_order_twice_is_refused_naming_its_status(manual_api: Api) -> None:
+    created = _carrier_assigned(manual_api, "R-2")
+    manual_api.post(f"/v1/orders/{created['id']}/release", role="support")
+
+    again = manual_api.post(f"/v1/orders/{created['id']}/release", role="support")
+
+    assert again.status_code == 409, again.text
+    assert "'released'" in again.json()["detail"]
+    assert manual_api.post("/v1/orders/ord_nope/release", role="support").status_code == 404
+
+
+def test_adding_a_sku_not_in_the_catalogue_is_refused_at_its_path_and_the_order_stays_live(
+    manual_api: Api,
+) -> None:
+    created = _carrier_assigned(manual_api, "R-3")
+    typo = {"add_lines": [{"sku": "SHOE-42", "quantity": 1}, {"sku": "NOPE-1", "quantity": 1}]}
+
+    response = manual_api.post(f"/v1/orders/{created['id']}/modify", role="support", json=typo)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["path"] == "$.add_lines[1].sku"
+    assert "SKU 'NOPE-1' is not in the catalogue" in error["message"]
+    after = manual_api.get(f"/v1/orders/{created['id']}").json()
+    assert (after["status"], len(after["lines"])) == ("carrier_assigned", 1)
+    assert [s["status"] for s in after["shipments"]] == ["pending"]
+    assert manual_api.get("/v1/inventory/atp/SHOE-42").json()["total"] == 7
+
+
+def test_a_pending_shipment_is_not_cancelled_on_its_own_but_with_its_order(
+    manual_api: Api,
+) -> None:
+    created = _carrier_assigned(manual_api, "R-4")
+    [shipment] = manual_api.get(f"/v1/orders/{created['id']}").json()["shipments"]
+    status = f"/v1/shipments/{shipment['id']}/status"
+
+    alone = manual_api.post(status, role="warehouse", json={"status": "cancelled"})
+    cancelled = manual_api.post(
+        f"/v1/orders/{created['id']}/cancel", role="support", json={"reason": "customer asked"}
+    )
+
+    assert alone.status_code == 422, alone.text
+    assert "cancelled with its order" in alone.json()["errors"][0]["message"]
+    assert cancelled.status_code == 200, cancelled.text
+    after = manual_api.get(f"/v1/orders/{created['id']}").json()
+    assert [s["status"] for s in after["shipments"]] == ["cancelled"]
+    assert manual_api.get("/v1/inventory/atp/SHOE-42").json()["total"] == 10

@@ -30,6 +30,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orders/{order_id}/cancel"): {ADMIN, SUPPORT},
     ("POST", "/v1/orders/{order_id}/modify"): {ADMIN, SUPPORT},
     ("POST", "/v1/orders/{order_id}/release-hold"): {ADMIN, SUPPORT},
+    # Releasing an order (manual-release mode) is support's call, like releasing its holds:
+    # a warehouse reports what it picks and ships, and sees no orders to release.
+    ("POST", "/v1/orders/{order_id}/release"): {ADMIN, SUPPORT},
     ("GET", "/v1/inventory/skus/{sku}"): STAFF_READ,
     ("GET", "/v1/inventory/locations/{code}"): STAFF_READ,
     ("GET", "/v1/inventory/atp/{sku}"): STAFF_READ,

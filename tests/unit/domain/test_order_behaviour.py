@@ -8,7 +8,14 @@ import pytest
 
 from engine.domain import events
 from engine.domain.errors import DomainError, IllegalTransition, InvalidQuantity
-from engine.domain.orders import NO_LONGER_APPLIES, LineStatus, OrderLine, OrderStatus
+from engine.domain.orders import (
+    NO_LONGER_APPLIES,
+    InvalidLine,
+    LineStatus,
+    OrderLine,
+    OrderStatus,
+    check_line_ids,
+)
 from tests.support.builders import a_plain_order, an_address, an_order, at
 
 S = OrderStatus
@@ -180,6 +187,45 @@ def test_a_line_cannot_be_both_removed_and_given_a_new_quantity() -> None:
 def test_modifying_an_unknown_line_names_it() -> None:
     with pytest.raises(DomainError, match="no line 'L9'"):
         an_order(status=S.VALIDATED).modify(quantities={"L9": 1})
+
+
+def test_an_added_line_under_an_id_the_order_has_is_refused_before_anything_changes() -> None:
+    order = an_order(status=S.VALIDATED)
+
+    with pytest.raises(DomainError, match="already has a line 'L1'"):
+        order.modify(quantities={"L2": 4}, add_lines=[OrderLine("L1", "C", 1, Decimal("2"))])
+    assert [(line.id, line.quantity) for line in order.lines] == [("L1", 2), ("L2", 1)]
+    assert order.status is S.VALIDATED
+
+
+def test_two_added_lines_under_one_id_are_refused() -> None:
+    order = an_order(status=S.VALIDATED)
+    twice = [OrderLine("L3", "C", 1, Decimal("2")), OrderLine("L3", "D", 1, Decimal("2"))]
+
+    with pytest.raises(DomainError, match="already has a line 'L3'"):
+        order.modify(add_lines=twice)
+    assert [line.id for line in order.lines] == ["L1", "L2"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "taken", "index", "reason"),
+    [
+        (["1"], {"1"}, 0, "line id '1' is already a line of this order"),
+        ([None, "A", "A"], set(), 2, "line id 'A' is already used by add_lines[1]"),
+    ],
+)
+def test_a_line_id_already_taken_is_refused_at_its_path(
+    ids: list[str | None], taken: set[str], index: int, reason: str
+) -> None:
+    with pytest.raises(InvalidLine) as refused:
+        check_line_ids(ids, taken, "add_lines")
+
+    assert refused.value.loc == ("add_lines", index, "line_id")
+    assert refused.value.message.startswith(f"$.add_lines[{index}].line_id: {reason}; ")
+
+
+def test_line_ids_nobody_took_pass() -> None:
+    check_line_ids([None, "A", "B", None], {"1", "2"}, "lines")
 
 
 @pytest.mark.parametrize("status", [S.RELEASED, S.SHIPPED, S.DELIVERED, S.CANCELLED])
