@@ -101,7 +101,8 @@ def get_shipment(shipment_id: ShipmentPath, who: CanReadShipments, uow: Uow) -> 
 def update_status(
     shipment_id: ShipmentPath, body: ShipmentStatusIn, who: CanUpdateShipments, services: Services
 ) -> ShipmentOut:
-    """Move a shipment along picked -> packed -> shipped -> delivered (or cancel it)."""
+    """Move a shipment along picked -> packed -> shipped -> delivered; a shipment is cancelled
+    with its order (cancel, or modify before release), not here."""
     with services.container.uow_factory() as uow:
         before = str(_shipment(uow, who, shipment_id).status)
     dispatch(

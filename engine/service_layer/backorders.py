@@ -45,6 +45,7 @@ from engine.domain.operations import DecisionTrace
 from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
 from engine.pipeline.decide import Decider, Decision, backorder_promise
 from engine.service_layer.handlers import (
+    RELEASED_ALREADY,
     Clock,
     PipelineOptions,
     add_shipments,
@@ -63,9 +64,6 @@ S = OrderStatus
 LIVE = frozenset(
     {S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED, S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED}
 )
-# Of those, the ones whose fulfilment orders have gone to the locations: a remainder's new
-# fulfilment orders follow them at once (manual release acts on `carrier_assigned` only).
-RELEASED_ALREADY = LIVE - {S.RESERVED, S.CARRIER_ASSIGNED}
 WAITING = LIVE | {S.BACKORDERED}
 PAGE = 500
 

@@ -386,6 +386,13 @@ def _decide_and_apply(
     return True
 
 
+# Orders whose fulfilment orders have gone to their locations (manual release acts on
+# `carrier_assigned` only): a remainder sourced later follows them at once.
+RELEASED_ALREADY = frozenset(
+    {OrderStatus.RELEASED, OrderStatus.PICKED, OrderStatus.PACKED, OrderStatus.PARTIALLY_SHIPPED}
+)
+
+
 def reserve_all(
     uow: UnitOfWork, order: Order, decision: Decision, now: datetime, options: PipelineOptions
 ) -> bool:
@@ -393,7 +400,10 @@ def reserve_all(
     reservation; False as soon as one loses a race (the caller rolls back). Public because
     re-sourcing a backordered remainder (`backorders.py`) reserves the same way."""
     expires = None
-    if options.reservation_ttl is not None and not options.auto_release:
+    # The time-to-live covers the wait for a manual release; a released order's remainder,
+    # sourced later, goes to its locations at once, so its units are theirs to ship.
+    waits = order.status not in RELEASED_ALREADY
+    if options.reservation_ttl is not None and not options.auto_release and waits:
         expires = now + options.reservation_ttl
     # One global lock order for every transaction: two orders taking the same SKUs in
     # opposite decision order would otherwise each hold a row the other waits for, and
