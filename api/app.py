@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import errors
+from api import errors, idempotent
 from api.deps import ApiServices, AppContainer, single_query_values
 from api.routes import ROUTERS
 from engine.domain.values import utcnow
@@ -39,8 +39,10 @@ modify, release holds; returns), warehouse (its own locations' stock and shipmen
 returns), channel (ingest and read its own orders), customer (its own orders, their
 shipments and returns). Anything not granted is denied (403).
 
-**Retries.** Send an `Idempotency-Key` header with `POST /v1/orders` and `/v1/orders/batch`:
-a retry with the same key and body returns the first response and creates nothing new.
+**Retries.** Send an `Idempotency-Key` header with any write (POST, PUT, PATCH, DELETE;
+not `POST /v1/keys` nor `/v1/auth/tokens`, whose answers hold a secret): a retry with the same
+key and body returns the first response (`Idempotent-Replayed: true`) and changes nothing
+again. A request that failed with a 5xx does not keep its key.
 
 **Errors** are `application/problem+json` with `detail` saying what was wrong and, for bad
 fields, `errors[].path` naming the JSON path.
@@ -139,9 +141,15 @@ def create_app(
         server_secret=secret,
         scenarios=scenarios,
     )
+    # Inside the error middleware `errors.install` adds: a route's crash passes through the
+    # idempotency middleware (which gives the key back) before it is answered with a 500.
+    app.add_middleware(
+        idempotent.IdempotentWrites, own_keys=idempotent.routes_declaring_key(ROUTERS)
+    )
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    idempotent.document(app)
     return app
 
 

@@ -135,6 +135,13 @@ async def current_principal(
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
+async def principal_of(request: Request) -> Principal:
+    """The caller of `request` by the same headers and rules as `Caller`, for code that runs
+    before routing (the idempotency middleware keeps a key per caller); raises
+    `Unauthenticated` as the routes do."""
+    return await _authenticated(request, await _api_key_header(request), await _bearer(request))
+
+
 def requires(permission: str) -> Callable[..., Awaitable[Principal]]:
     async def check(
         request: Request, api_key: ApiKey = None, bearer: BearerCredentials = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -265,21 +265,31 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Set in the request's scope by the idempotency middleware (api/idempotent.py) when the
+# request's Idempotency-Key is honoured: claimed for its caller, or left to a route that
+# claims it itself. A key the server did not claim (no caller, a route that keeps none)
+# promises nothing.
+KEY_HONOURED = "ordo.idempotency_key_honoured"
+
+
+def retry_promise(request: Request) -> str:
+    """What a failed request's answer may promise about a retry: a read changes nothing, and
+    a write whose key was honoured does not keep it when it fails (docs/api.md); any other
+    write may have done part of its work, so it gets no promise."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return " Retrying is safe."
+    if request.scope.get(KEY_HONOURED):
+        return " Retrying with the same Idempotency-Key is safe."
+    return ""
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     reference = secrets.token_hex(6)
     log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
-    # The promise a retry can rely on: a failed request does not keep its key (docs/api.md),
-    # and a read changes nothing; a write sent without a key gets no promise.
-    if "idempotency-key" in request.headers:
-        retry = " Retrying with the same Idempotency-Key is safe."
-    elif request.method in ("GET", "HEAD", "OPTIONS"):
-        retry = " Retrying is safe."
-    else:
-        retry = ""
     return problem(
         500,
         f"Ordo failed to handle this request; the error was logged under reference "
-        f"{reference}.{retry}",
+        f"{reference}.{retry_promise(request)}",
         code="internal_error",
         instance=request.url.path,
         reference=reference,
@@ -299,7 +309,7 @@ async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     return problem(
         503,
         "every database connection of this server stayed busy for the pool's timeout; retry "
-        "shortly. Retrying with the same Idempotency-Key is safe.",
+        f"shortly.{retry_promise(request)}",
         code="database_busy",
         instance=request.url.path,
         headers={"Retry-After": "5"},
@@ -318,9 +328,8 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResp
               request.url.path, said)  # fmt: skip
     return problem(
         503,
-        "the database is unavailable or could not complete this request; retry shortly. "
-        "Retrying with the same Idempotency-Key is safe. The error was logged under reference "
-        f"{reference}.",
+        "the database is unavailable or could not complete this request; retry shortly."
+        f"{retry_promise(request)} The error was logged under reference {reference}.",
         code="database_unavailable",
         instance=request.url.path,
         headers={"Retry-After": "5"},
@@ -364,12 +373,28 @@ class _AnswerUnexpected:
             await response(scope, receive, send)
 
 
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    RequestValidationError: _on_validation,
+    DomainError: _on_domain,
+    SimulationError: _on_simulation,
+    PoolTimeout: _on_pool_exhausted,
+    OperationalError: _on_database_unavailable,
+    StarletteHTTPException: _on_http,
+    Exception: _on_unexpected,
+}
+
+
+async def answer(request: Request, error: Exception) -> JSONResponse:
+    """The answer the app's handlers give `error`, for code that runs before them (a
+    middleware): the nearest class in its MRO, as Starlette looks a handler up."""
+    for kind in type(error).__mro__:
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            return await handler(request, error)
+    return await _on_unexpected(request, error)
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(DomainError, _on_domain)
-    app.add_exception_handler(SimulationError, _on_simulation)
-    app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
-    app.add_exception_handler(OperationalError, _on_database_unavailable)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(Exception, _on_unexpected)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
     app.add_middleware(_AnswerUnexpected)

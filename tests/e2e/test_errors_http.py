@@ -209,12 +209,16 @@ def test_a_request_that_finds_no_free_database_connection_is_a_503_to_retry(
     def busy() -> None:
         raise PoolTimeout("QueuePool limit of size 10 overflow 0 reached, connection timed out")
 
-    app.add_api_route("/v1/test-busy", busy)
+    app.add_api_route("/v1/test-busy", busy, methods=["GET", "POST"])
     response = api.get("/v1/test-busy")
     assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "database_busy"
-    assert "Idempotency-Key" in response.json()["detail"]
+    assert response.json()["detail"].endswith("retry shortly. Retrying is safe.")
+    keyed = api.post("/v1/test-busy", headers={"Idempotency-Key": "busy-1"}).json()
+    assert keyed["detail"].endswith("Retrying with the same Idempotency-Key is safe.")
+    unkeyed = api.post("/v1/test-busy").json()
+    assert unkeyed["detail"].endswith("retry shortly.")
 
 
 def test_a_ruleset_that_stopped_compiling_is_a_422_listing_its_diagnostics_not_a_500(
@@ -244,15 +248,19 @@ def test_a_database_that_does_not_answer_is_a_503_to_retry_without_its_address(
         refused = 'connection to server at "10.0.0.7", port 5432 failed: Connection refused'
         raise OperationalError("SELECT 1", {}, Exception(refused))
 
-    app.add_api_route("/v1/test-unreachable", unreachable)
+    app.add_api_route("/v1/test-unreachable", unreachable, methods=["GET", "POST"])
     response = api.get("/v1/test-unreachable")
     assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)
     assert response.headers["retry-after"] == "5"
     body = response.json()
     assert body["code"] == "database_unavailable"
     assert body["reference"] in body["detail"]
-    assert "Idempotency-Key" in body["detail"]
+    assert "Retrying is safe." in body["detail"]
     assert "10.0.0.7" not in response.text
+    keyed = api.post("/v1/test-unreachable", headers={"Idempotency-Key": "down-1"}).json()
+    assert "Retrying with the same Idempotency-Key is safe." in keyed["detail"]
+    unkeyed = api.post("/v1/test-unreachable").json()
+    assert "Retrying" not in unkeyed["detail"]
 
 
 def test_a_500_promises_a_safe_retry_only_to_a_read_or_a_write_sent_with_a_key(
@@ -264,10 +272,21 @@ def test_a_500_promises_a_safe_retry_only_to_a_read_or_a_write_sent_with_a_key(
     app.add_api_route("/v1/test-broken", broken, methods=["GET", "POST"])
     read = api.get("/v1/test-broken").json()
     assert (read["code"], read["detail"][-18:]) == ("internal_error", " Retrying is safe.")
-    keyed = api.client.post("/v1/test-broken", headers={"Idempotency-Key": "k-1"}).json()
+    keyed = api.post("/v1/test-broken", headers={"Idempotency-Key": "k-1"}).json()
     assert keyed["detail"].endswith("Retrying with the same Idempotency-Key is safe.")
-    unkeyed = api.client.post("/v1/test-broken").json()
+    unkeyed = api.post("/v1/test-broken").json()
     assert unkeyed["detail"].endswith(f"reference {unkeyed['reference']}.")
+
+
+def test_a_500_promises_nothing_for_a_key_no_caller_could_claim(api: Api, app: FastAPI) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    # A route without credentials: nobody to keep the key for, so the key did not guard it.
+    app.add_api_route("/v1/test-broken", broken, methods=["POST"])
+    anonymous = api.client.post("/v1/test-broken", headers={"Idempotency-Key": "k-2"}).json()
+    assert anonymous["code"] == "internal_error"
+    assert anonymous["detail"].endswith(f"reference {anonymous['reference']}.")
 
 
 def test_a_500_keeps_the_connection_open_for_the_clients_next_request(app: FastAPI) -> None:
