@@ -18,7 +18,7 @@ from engine.adapters import orm
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.commands import TrackShipment
 from engine.domain.events import Event
-from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine
+from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.service_layer.tracking import track_shipment
 from engine.service_layer.unit_of_work import UnitOfWork
 from tests.support.engines import an_engine
@@ -49,7 +49,9 @@ class MeetingAtCommit(SqlAlchemyUnitOfWork):
 def a_shipment(uow: UnitOfWork, shipment_id: str = "shp_1") -> str:
     with uow:
         lines = [ShipmentLine("ol_1", "SKU-1", 1)]
-        uow.shipments.add(FulfillmentOrder(shipment_id, "ord_1", "DC1", lines, AT))
+        # Shipped: a carrier has it, so it takes tracking events.
+        shipped = ShipmentStatus.SHIPPED
+        uow.shipments.add(FulfillmentOrder(shipment_id, "ord_1", "DC1", lines, AT, status=shipped))
         uow.commit()
     return shipment_id
 
