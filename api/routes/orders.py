@@ -74,6 +74,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
         max_length=200,
         description="Any unique string per logical request (a UUID). A retry with the same key "
         "and body returns the first response; a different body is refused (422); while the "
