@@ -24,7 +24,7 @@ from api.schemas.inventory import (
     TransferOut,
     TransferStatus,
 )
-from api.schemas.patterns import CODE, SKU
+from api.schemas.patterns import CODE, ID, SKU
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound
@@ -37,6 +37,7 @@ router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
 SkuPath = Annotated[str, Path(pattern=SKU)]
 CodePath = Annotated[str, Path(pattern=CODE)]
+TransferPath = Annotated[str, Path(pattern=ID)]
 
 
 def _visible(who: Principal, rows: list[Stock]) -> list[Stock]:
@@ -185,7 +186,12 @@ def adjust(body: AdjustIn, who: CanWriteInventory, services: Services) -> StockO
 
 @router.post("/receipts", response_model=StockOut, responses=problem_responses(404, 409))
 def receive(body: ReceiveIn, who: CanWriteInventory, services: Services) -> StockOut:
-    """Book units received at a location (a purchase order, a returned transfer)."""
+    """Book units received at a location. A `reference` naming inbound supply (a purchase
+    order, or a transfer's id) receives it and must match it: its SKU and location, and for
+    a transfer its whole quantity (else 422, naming what differs; a purchase order may come
+    in parts), once (else 409); nothing is booked when it does not. Any other reference is
+    kept as the receipt's note. A transfer is received more simply by
+    `POST /v1/inventory/transfers/{transfer_id}/receive`."""
     _may_move(who, body.location_code)
     dispatch(
         services,
@@ -214,6 +220,39 @@ def transfer(body: TransferIn, who: CanWriteInventory, services: Services) -> St
     return _after(
         services, who, "stock.transfer", body.sku, body.from_location, body.model_dump(mode="json")
     )
+
+
+@router.post(
+    "/transfers/{transfer_id}/receive",
+    response_model=StockOut,
+    responses=problem_responses(404, 409),
+    summary="Receive a transfer at its destination",
+)
+def receive_transfer(
+    transfer_id: TransferPath, who: CanWriteInventory, services: Services
+) -> StockOut:
+    """Book a transfer's arrival: its units join the on-hand stock of its destination, all
+    of them and once (a second receipt is a 409 and books nothing). Answers the stock there.
+    A warehouse key receives only into its own locations: one that sees the transfer leave
+    its location gets a 403 naming the destination; one that sees neither end, a 404."""
+    with services.container.uow_factory() as uow:
+        found = uow.inbound.get(transfer_id)
+    shown = TransferOut.of(found) if found and found.kind is InboundKind.TRANSFER else None
+    if shown is None or not (
+        can_work_location(who, shown.to_location)
+        or (bool(shown.from_location) and can_work_location(who, shown.from_location))
+    ):
+        raise NotFound("transfer", transfer_id)
+    _may_move(who, shown.to_location)
+    dispatch(services, commands.ReceiveTransfer(transfer_id, who.actor))
+    summary: dict[str, object] = {
+        "transfer_id": shown.id,
+        "sku": shown.sku,
+        "from_location": shown.from_location,
+        "location_code": shown.to_location,
+        "quantity": shown.quantity,
+    }
+    return _after(services, who, "stock.receive_transfer", shown.sku, shown.to_location, summary)
 
 
 def _after(

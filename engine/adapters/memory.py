@@ -242,17 +242,28 @@ class MemoryStock(_MemoryRepository[tuple[str, str], Stock], uow_api.StockReposi
         return stock
 
     def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
+        return self.reserve(sku, location_code, quantity, channel) is not None
+
+    def reserve(
+        self, sku: str, location_code: str, quantity: int, channel: str | None
+    ) -> int | None:
         stock = self.get((sku, location_code))
         if stock is None:
-            return False
+            return None
         try:
-            stock.reserve(quantity, channel)
+            return stock.reserve(quantity, channel)
         except InsufficientStock:
-            return False
-        return True
+            return None
 
-    def release(self, sku: str, location_code: str, quantity: int) -> None:
-        self._row(sku, location_code).release(quantity)
+    def release(
+        self,
+        sku: str,
+        location_code: str,
+        quantity: int,
+        channel: str | None = None,
+        to_allocation: int = 0,
+    ) -> None:
+        self._row(sku, location_code).release(quantity, channel, to_allocation)
 
     def consume(self, sku: str, location_code: str, quantity: int) -> None:
         self._row(sku, location_code).consume(quantity)

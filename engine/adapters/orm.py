@@ -259,6 +259,8 @@ reservations = Table(
     Column("status", String(32), nullable=False),
     _ts("created_at"),
     _ts("expires_at", nullable=True),
+    # Units taken from the channel's allocation, fenced again on release (migration 0010).
+    Column("from_allocation", Integer(), nullable=False, server_default="0"),
     Index(None, "order_id"),
     Index(None, "status", "expires_at"),
 )

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql import Executable
 
 from engine.adapters import driver, orm
 from engine.adapters import translation as tr
@@ -128,7 +129,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
             self._sync(key, row)
         return row
 
-    def _locked(self, key: tuple[str, str], statement: Update, params: Row) -> Row | None:
+    def _locked(self, key: tuple[str, str], statement: Executable, params: Row) -> Row | None:
         """Execute a move; PostgreSQL breaking a lock cycle becomes a Conflict to retry."""
         try:
             return driver.fetch_one(statement, self.connection(), params)
@@ -146,26 +147,46 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         )
 
     def try_reserve(self, sku: str, location_code: str, quantity: int, channel: str | None) -> bool:
+        return self.reserve(sku, location_code, quantity, channel) is not None
+
+    def reserve(
+        self, sku: str, location_code: str, quantity: int, channel: str | None
+    ) -> int | None:
+        """`try_reserve`, answering how many of the units came out of `channel`'s allocation
+        at the row (the reservation records them, to fence them again when it is released);
+        None when refused."""
         _positive(quantity)
         key = (sku, location_code)
         if channel is None:
-            return self._move(_RESERVE_FOR_ANYONE, key, q=quantity)
+            return 0 if self._move(_RESERVE_FOR_ANYONE, key, q=quantity) else None
         row = self._moved_row(_RESERVE_FOR_CHANNEL, key, q=quantity, channel=channel)
         if row is None:
-            return False
-        self._consume_allocation(key, row, quantity, channel)
-        return True
+            return None
+        return self._consume_allocation(key, row, quantity, channel)
 
     def try_reserve_all(self, moves: Sequence[tuple[str, str, int]], channel: str | None) -> bool:
-        """On PostgreSQL, an order's reservations as one statement: it locks the rows in
+        return self.reserve_all(moves, channel) is not None
+
+    def reserve_all(
+        self, moves: Sequence[tuple[str, str, int]], channel: str | None
+    ) -> dict[tuple[str, str], int] | None:
+        """`try_reserve_all`, answering the units taken from `channel`'s allocations by
+        (sku, location) (None when any move is refused; the caller then rolls back).
+
+        On PostgreSQL, an order's reservations as one statement: it locks the rows in
         (sku, location) order first, whatever order the moves come in (so two orders taking
         the same rows cannot deadlock), then applies each move's condition to the row as it
-        stands once locked, as `try_reserve` does. Moves of the same row are summed: all of
-        them hold exactly when their total does. False when any is refused; the caller then
-        rolls back."""
+        stands once locked, as `reserve` does. Moves of the same row are summed: all of
+        them hold exactly when their total does."""
         connection = self.connection()
         if len(moves) < 2 or connection.dialect.name != "postgresql":
-            return super().try_reserve_all(moves, channel)
+            drawn: dict[tuple[str, str], int] = {}
+            for sku, code, quantity in moves:
+                taken = self.reserve(sku, code, quantity, channel)
+                if taken is None:
+                    return None
+                drawn[(sku, code)] = drawn.get((sku, code), 0) + taken
+            return drawn
         wanted: dict[tuple[str, str], int] = {}
         for sku, code, quantity in moves:
             _positive(quantity)
@@ -187,35 +208,61 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
                 raise
             raise self._lock_cycle_conflict(min(wanted)) from None
         if len(rows) != len(wanted):
-            return False  # a row refused its move (or is missing)
+            return None  # a row refused its move (or is missing)
+        drawn = dict.fromkeys(wanted, 0)
         for row in rows:
             key = (row["sku"], row["location_code"])
             self._sync(key, row)
             if channel is not None:
-                self._consume_allocation(key, row, wanted[key], channel)
-        return True
+                drawn[key] = self._consume_allocation(key, row, wanted[key], channel)
+        return drawn
 
     def _consume_allocation(
         self, key: tuple[str, str], row: Mapping[str, Any], quantity: int, channel: str
-    ) -> None:
-        """After reserving for `channel`, use up what the row held back for it."""
+    ) -> int:
+        """After reserving for `channel`, use up what the row held back for it; returns the
+        units taken from the allocation."""
         sku, location_code = key
         if not row["own_allocation"]:
             # Most rows hold nothing back for the channel: skip the second UPDATE (half the
             # statements of a reservation). An allocation added meanwhile by another
             # transaction stays unconsumed, which fences more units, never fewer.
-            return
+            return 0
         params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": quantity}
-        consumed = self._locked(key, _CONSUME_ALLOCATION, params)
-        left = None if consumed is None else consumed["units"]
+        # The allocation as it now stands, not as the reserving UPDATE's snapshot saw it: the
+        # units taken are recorded on the reservation and fenced again on its release, so
+        # they must be exact. Whoever moves this allocation holds the stock row first (which
+        # this transaction now does), so it cannot change between this read and the UPDATE.
+        before = self._locked(key, _ALLOCATION_UNITS, params)
+        taken = 0 if before is None else min(quantity, before["units"])
+        if taken <= 0:
+            return 0
+        consumed = self._locked(key, _CONSUME_ALLOCATION, {**params, "b_q": taken})
+        if consumed is None:
+            return 0
+        self._sync_allocation(key, channel, consumed["units"])
+        return taken
+
+    def _sync_allocation(self, key: tuple[str, str], channel: str, units: int) -> None:
         held = self._loaded.get(key)
-        if held is not None and left is not None:
-            held[0].channel_allocations[channel] = left
+        if held is not None:
+            held[0].channel_allocations[channel] = units
             self._loaded[key] = (held[0], self.dump(held[0]))
 
-    def release(self, sku: str, location_code: str, quantity: int) -> None:
+    def release(
+        self,
+        sku: str,
+        location_code: str,
+        quantity: int,
+        channel: str | None = None,
+        to_allocation: int = 0,
+    ) -> None:
+        """Give reserved units back; `to_allocation` of them (what the reservation took from
+        `channel`'s allocation) are fenced for that channel again, if it still has an
+        allocation row here (one removed meanwhile is not brought back)."""
         _positive(quantity)
-        if not self._move(_RELEASE, (sku, location_code), q=quantity):
+        key = (sku, location_code)
+        if not self._move(_RELEASE, key, q=quantity):
             self._refuse(
                 sku,
                 location_code,
@@ -224,6 +271,13 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
                     f"{location_code}: only {s.reserved} reserved"
                 ),
             )
+        units = min(to_allocation, quantity)
+        if channel is None or units <= 0:
+            return
+        params = {"b_sku": sku, "b_loc": location_code, "b_channel": channel, "b_q": units}
+        restored = self._locked(key, _RESTORE_ALLOCATION, params)
+        if restored is not None:
+            self._sync_allocation(key, channel, restored["units"])
 
     def consume(self, sku: str, location_code: str, quantity: int) -> None:
         """A shipment leaves: reserved units leave the building."""
@@ -431,15 +485,23 @@ _STOCK_WITH_ALLOCATIONS = (
     .where(_s.sku.in_(bindparam("b_skus", expanding=True)))
     .order_by(_s.sku, _s.location_code, _a.channel)
 )
+_THE_ALLOCATION = (
+    _a.sku == bindparam("b_sku"),
+    _a.location_code == bindparam("b_loc"),
+    _a.channel == bindparam("b_channel"),
+)
+_ALLOCATION_UNITS = select(_a.units).where(*_THE_ALLOCATION).with_for_update()
 # A reservation first uses up the channel's own allocation, never below zero.
 _CONSUME_ALLOCATION = (
     update(orm.stock_allocations)
-    .where(
-        _a.sku == bindparam("b_sku"),
-        _a.location_code == bindparam("b_loc"),
-        _a.channel == bindparam("b_channel"),
-        _a.units > 0,
-    )
+    .where(*_THE_ALLOCATION, _a.units > 0)
     .values(units=case((_a.units > _Q, _a.units - _Q), else_=0))
+    .returning(_a.units)
+)
+# A released reservation fences again what it took from the allocation.
+_RESTORE_ALLOCATION = (
+    update(orm.stock_allocations)
+    .where(*_THE_ALLOCATION)
+    .values(units=_a.units + _Q)
     .returning(_a.units)
 )

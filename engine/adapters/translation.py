@@ -329,6 +329,7 @@ def reservation_row(r: Reservation) -> Row:
         "status": str(r.status),
         "created_at": r.created_at,
         "expires_at": r.expires_at,
+        "from_allocation": r.from_allocation,
     }
 
 

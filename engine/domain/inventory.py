@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from engine.domain.errors import IllegalTransition, InsufficientStock, InvalidQuantity
+from engine.domain.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InsufficientStock,
+    InvalidQuantity,
+)
 
 
 class InboundKind(StrEnum):
@@ -31,6 +37,47 @@ class InboundSupply:
     kind: InboundKind = InboundKind.PURCHASE_ORDER
     reference: str = ""
     received: bool = False
+
+    def receive(self, sku: str, location_code: str, quantity: int) -> None:
+        """Book the arrival of these units, which must be of this supply's SKU at its
+        location, and come once: the units of a transfer already left its source, so a
+        receipt that named it twice would create units, and one of another SKU or location
+        would mark it arrived while its own units vanished. A transfer arrives whole (a
+        different count is a discrepancy to adjust, not a receipt); a purchase order may
+        arrive in parts, and stays expected for what is still to come."""
+        noun = "transfer" if self.kind is InboundKind.TRANSFER else "purchase order"
+        if self.received:
+            raise Conflict(
+                f"{noun} {self.id} was already received; nothing was booked: units that "
+                "arrived beyond it are a receipt without this reference"
+            )
+        expected = (self.sku, self.location_code, self.quantity)
+        differs = [
+            f"{name} {given} (expected {wanted})"
+            for name, given, wanted in zip(
+                ("SKU", "location", "quantity"),
+                (sku, location_code, quantity),
+                expected,
+                strict=True,
+            )
+            if given != wanted and (name != "quantity" or self.kind is InboundKind.TRANSFER)
+        ]
+        if differs:
+            how = (
+                f"receive it whole (POST /v1/inventory/transfers/{self.id}/receive), adjust "
+                "the count if fewer or more arrived"
+                if self.kind is InboundKind.TRANSFER
+                else "correct the receipt"
+            )
+            raise DomainError(
+                f"{noun} {self.id} is {self.quantity} of {self.sku} into "
+                f"{self.location_code}; this receipt has {', '.join(differs)}. Nothing was "
+                f"booked: {how}, or book other units without this reference"
+            )
+        if self.kind is InboundKind.PURCHASE_ORDER and quantity < self.quantity:
+            self.quantity -= quantity  # the rest is still on its way
+        else:
+            self.received = True
 
 
 @dataclass(slots=True)
@@ -67,17 +114,24 @@ class Stock:
         )
         return max(0, free - fenced_for_others)
 
-    def reserve(self, quantity: int, channel: str | None = None) -> None:
+    def reserve(self, quantity: int, channel: str | None = None) -> int:
+        """Reserve for `channel`, using up its own allocation first; returns the units taken
+        from that allocation (the reservation keeps them, to give them back on release)."""
         _positive(quantity)
         can = self.available_for(channel)
         if quantity > can:
             raise InsufficientStock(self.sku, self.location_code, quantity, can)
         self.reserved += quantity
+        used = 0
         if channel and self.channel_allocations.get(channel):
             used = min(quantity, self.channel_allocations[channel])
             self.channel_allocations[channel] -= used
+        return used
 
-    def release(self, quantity: int) -> None:
+    def release(self, quantity: int, channel: str | None = None, to_allocation: int = 0) -> None:
+        """Give reserved units back; `to_allocation` of them (what the reservation took from
+        `channel`'s allocation) are ring-fenced for that channel again, if it still has an
+        allocation here. A shipment consumes instead: its units left, fenced or not."""
         _positive(quantity)
         if quantity > self.reserved:
             raise InvalidQuantity(
@@ -85,6 +139,8 @@ class Stock:
                 f"only {self.reserved} reserved"
             )
         self.reserved -= quantity
+        if channel and to_allocation > 0 and channel in self.channel_allocations:
+            self.channel_allocations[channel] += min(to_allocation, quantity)
 
     def consume(self, quantity: int) -> None:
         """A shipment leaves: reserved units leave the building."""
@@ -133,6 +189,10 @@ class Reservation:
     channel: str | None = None
     status: ReservationStatus = ReservationStatus.ACTIVE
     expires_at: datetime | None = None
+    # Units of `quantity` taken from `channel`'s allocation at the location when reserved:
+    # a release or expiry fences them for the channel again (`Stock.release`); the rest came
+    # from the shared pool and go back there.
+    from_allocation: int = 0
 
     def move(self, target: ReservationStatus) -> None:
         if target not in _RESERVATION_MOVES.get(self.status, set()):

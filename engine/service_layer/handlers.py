@@ -412,9 +412,16 @@ def reserve_all(
         (a for a in decision.allocations if a.reserve), key=lambda a: (a.sku, a.location_code)
     )
     moves = [(a.sku, a.location_code, a.quantity) for a in reservable]
-    if not uow.stock.try_reserve_all(moves, order.channel):
+    drawn = uow.stock.reserve_all(moves, order.channel)
+    if drawn is None:
         return False
     for allocation in reservable:
+        # What a row's allocation gave goes to that row's reservations in turn: each
+        # records its share, which its release fences for the channel again.
+        key = (allocation.sku, allocation.location_code)
+        from_allocation = min(allocation.quantity, drawn.get(key, 0))
+        if from_allocation:
+            drawn[key] -= from_allocation
         uow.reservations.add(
             Reservation(
                 id=new_id("res"),
@@ -426,6 +433,7 @@ def reserve_all(
                 created_at=now,
                 channel=order.channel,
                 expires_at=expires,
+                from_allocation=from_allocation,
             )
         )
         uow.record(

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.domain import commands, events
-from engine.domain.errors import Conflict, InsufficientStock, InvalidQuantity, NotFound
+from engine.domain.errors import InsufficientStock, InvalidQuantity, NotFound
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import (
     InboundKind,
@@ -61,7 +61,9 @@ def adjust_stock(cmd: commands.AdjustStock, uow: UnitOfWork) -> int:
 
 
 def receive_stock(cmd: commands.ReceiveStock, uow: UnitOfWork) -> int:
-    """Goods in (a WMS feed or a person); `reference` may name the purchase order it fills."""
+    """Goods in (a WMS feed or a person). A `reference` naming inbound supply (a purchase
+    order, a transfer) receives it, and must match it: its SKU, location and quantity, once
+    (`InboundSupply.receive`); any other reference is the receipt's note."""
     if cmd.quantity <= 0:
         raise InvalidQuantity(f"received quantity must be positive, got {cmd.quantity}")
     with uow:
@@ -69,8 +71,8 @@ def receive_stock(cmd: commands.ReceiveStock, uow: UnitOfWork) -> int:
         _product(uow, cmd.sku)
         if cmd.reference:
             supply = uow.inbound.get(cmd.reference)
-            if supply is not None and not supply.received:
-                supply.received = True
+            if supply is not None:
+                supply.receive(cmd.sku, cmd.location_code, cmd.quantity)
         stock = uow.stock.adjust(cmd.sku, cmd.location_code, cmd.quantity)
         _adjusted(uow, stock, cmd.quantity, f"received {cmd.reference}".strip())
         uow.commit()
@@ -108,13 +110,12 @@ def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> str:
 
 
 def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork) -> int:
+    """A transfer arrives whole at its destination, once; returns the new on-hand there."""
     with uow:
         transfer = uow.inbound.get(cmd.transfer_id)
         if transfer is None or transfer.kind is not InboundKind.TRANSFER:
             raise NotFound("transfer", cmd.transfer_id)
-        if transfer.received:
-            raise Conflict(f"transfer {transfer.id} was already received")
-        transfer.received = True
+        transfer.receive(transfer.sku, transfer.location_code, transfer.quantity)
         stock = uow.stock.adjust(transfer.sku, transfer.location_code, transfer.quantity)
         _adjusted(uow, stock, transfer.quantity, f"transfer {transfer.id} received")
         uow.commit()
@@ -170,7 +171,13 @@ class ReservationExpirer:
 
 
 def _give_back(uow: UnitOfWork, reservation: Reservation, status: ReservationStatus) -> None:
-    uow.stock.release(reservation.sku, reservation.location_code, reservation.quantity)
+    uow.stock.release(
+        reservation.sku,
+        reservation.location_code,
+        reservation.quantity,
+        reservation.channel,
+        reservation.from_allocation,
+    )
     reservation.move(status)
     uow.record(
         events.StockReleased(

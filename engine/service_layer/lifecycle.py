@@ -43,7 +43,13 @@ def release_reservations(uow: UnitOfWork, order: Order, status: ReservationStatu
     for reservation in uow.reservations.for_order(order.id):
         if reservation.status is not ReservationStatus.ACTIVE:
             continue
-        uow.stock.release(reservation.sku, reservation.location_code, reservation.quantity)
+        uow.stock.release(
+            reservation.sku,
+            reservation.location_code,
+            reservation.quantity,
+            reservation.channel,
+            reservation.from_allocation,
+        )
         reservation.move(status)
         units += reservation.quantity
         uow.record(

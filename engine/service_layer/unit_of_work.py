@@ -146,14 +146,45 @@ class StockRepository(Repository[tuple[str, str], Stock]):
         interleaving of processes can oversell.
         """
 
+    def reserve(
+        self, sku: str, location_code: str, quantity: int, channel: str | None
+    ) -> int | None:
+        """`try_reserve`, answering how many of the units came out of `channel`'s allocation
+        at the row (the reservation records them, so that its release fences them again);
+        None when refused. A store that keeps allocations overrides this."""
+        return 0 if self.try_reserve(sku, location_code, quantity, channel) else None
+
     def try_reserve_all(self, moves: Sequence[tuple[str, str, int]], channel: str | None) -> bool:
         """`try_reserve` each (sku, location, quantity) in the order given; False when any
         is refused, and the caller then rolls back the transaction (some may have been
-        reserved). A store that can send the moves together overrides this."""
-        return all(self.try_reserve(sku, code, quantity, channel) for sku, code, quantity in moves)
+        reserved)."""
+        return self.reserve_all(moves, channel) is not None
+
+    def reserve_all(
+        self, moves: Sequence[tuple[str, str, int]], channel: str | None
+    ) -> dict[tuple[str, str], int] | None:
+        """`try_reserve_all`, answering the units taken from `channel`'s allocations by
+        (sku, location); None when any move is refused. A store that can send the moves
+        together overrides this."""
+        drawn: dict[tuple[str, str], int] = {}
+        for sku, code, quantity in moves:
+            taken = self.reserve(sku, code, quantity, channel)
+            if taken is None:
+                return None
+            drawn[(sku, code)] = drawn.get((sku, code), 0) + taken
+        return drawn
 
     @abc.abstractmethod
-    def release(self, sku: str, location_code: str, quantity: int) -> None: ...
+    def release(
+        self,
+        sku: str,
+        location_code: str,
+        quantity: int,
+        channel: str | None = None,
+        to_allocation: int = 0,
+    ) -> None:
+        """Give reserved units back; `to_allocation` of them (what the reservation took from
+        `channel`'s allocation) are fenced for that channel again."""
 
     @abc.abstractmethod
     def consume(self, sku: str, location_code: str, quantity: int) -> None: ...

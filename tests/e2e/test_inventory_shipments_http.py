@@ -85,6 +85,72 @@ def test_a_transfer_of_a_sku_nobody_sells_is_a_404_not_a_stock_shortage(api: Api
     assert response.json()["detail"] == "product 'NOPE-1' does not exist"
 
 
+def _send_four_from_dallas_to_reno(api: Api) -> str:
+    api.seed(units=10, location="DAL-01")
+    api.seed(units=0, location="RNO-02")
+    api.seed(sku="SOCK-M", units=3, location="DAL-01")
+    sent = api.post(
+        "/v1/inventory/transfers",
+        json={
+            "sku": "SHOE-42",
+            "from_location": "DAL-01",
+            "to_location": "RNO-02",
+            "quantity": 4,
+            "expected_on": "2026-12-01",
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    return str(api.get("/v1/inventory/transfers").json()[0]["id"])
+
+
+def _on_hand(api: Api, sku: str, location: str) -> int:
+    rows = api.get(f"/v1/inventory/skus/{sku}").json()
+    return next((row["on_hand"] for row in rows if row["location_code"] == location), 0)
+
+
+def test_a_transfer_is_received_at_its_destination_once_through_its_own_route(api: Api) -> None:
+    transfer_id = _send_four_from_dallas_to_reno(api)
+    path = f"/v1/inventory/transfers/{transfer_id}/receive"
+    # The Dallas key sees the transfer leave, but Reno receives it.
+    refused = api.post(path, role="warehouse")
+    assert refused.status_code == 403, refused.text
+    assert "RNO-02" in refused.json()["detail"]
+    received = api.post(path)
+    assert received.status_code == 200, received.text
+    assert (received.json()["location_code"], received.json()["on_hand"]) == ("RNO-02", 4)
+    again = api.post(path)
+    assert again.status_code == 409, again.text
+    assert transfer_id in again.json()["detail"]
+    assert _on_hand(api, "SHOE-42", "RNO-02") == 4
+    assert [t["status"] for t in api.get("/v1/inventory/transfers").json()] == ["received"]
+    entry = api.get("/v1/audit?entity=stock&entity_id=SHOE-42@RNO-02").json()[0]
+    assert entry["action"] == "stock.receive_transfer"
+    assert entry["after"]["transfer_id"] == transfer_id
+    assert api.post("/v1/inventory/transfers/trf_nope/receive").status_code == 404
+
+
+def test_a_receipt_naming_a_transfer_books_it_only_as_sent_and_only_once(api: Api) -> None:
+    transfer_id = _send_four_from_dallas_to_reno(api)
+    elsewhere = {"sku": "SOCK-M", "location_code": "DAL-01", "quantity": 1}
+    wrong = api.post("/v1/inventory/receipts", json={**elsewhere, "reference": transfer_id})
+    assert wrong.status_code == 422, wrong.text
+    assert "SKU SOCK-M (expected SHOE-42)" in wrong.json()["detail"]
+    assert "location DAL-01 (expected RNO-02)" in wrong.json()["detail"]
+    short = {"sku": "SHOE-42", "location_code": "RNO-02", "quantity": 3, "reference": transfer_id}
+    refused = api.post("/v1/inventory/receipts", json=short)
+    assert refused.status_code == 422, refused.text
+    assert "quantity 3 (expected 4)" in refused.json()["detail"]
+    # Nothing was booked, and the four units are still on their way.
+    assert (_on_hand(api, "SOCK-M", "DAL-01"), _on_hand(api, "SHOE-42", "RNO-02")) == (3, 0)
+    assert [t["status"] for t in api.get("/v1/inventory/transfers").json()] == ["in_transit"]
+    whole = {**short, "quantity": 4}
+    assert api.post("/v1/inventory/receipts", json=whole).json()["on_hand"] == 4
+    twice = api.post("/v1/inventory/receipts", json=whole)
+    assert twice.status_code == 409, twice.text
+    assert "already received" in twice.json()["detail"]
+    assert _on_hand(api, "SHOE-42", "RNO-02") == 4
+
+
 def test_receiving_stock_for_an_unknown_location_names_it(api: Api) -> None:
     api.seed(units=0)
     response = api.post(

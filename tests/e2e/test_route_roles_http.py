@@ -41,6 +41,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/inventory/adjustments"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/receipts"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers"): {ADMIN, WAREHOUSE},
+    ("POST", "/v1/inventory/transfers/{transfer_id}/receive"): {ADMIN, WAREHOUSE},
     ("GET", "/v1/products"): STAFF_READ,
     ("GET", "/v1/products/{sku}"): STAFF_READ,
     ("PUT", "/v1/products/{sku}"): {ADMIN},
