@@ -390,6 +390,9 @@ class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
 
 
 class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundRepository):
+    def get_for_update(self, key: str) -> InboundSupply | None:
+        return self.get(key)  # one thread at a time here: nothing to lock (MemoryShipments)
+
     def for_sku(self, sku: str) -> Sequence[InboundSupply]:
         return self._select(self.table.by_index("sku", sku))
 

@@ -70,7 +70,9 @@ def receive_stock(cmd: commands.ReceiveStock, uow: UnitOfWork) -> int:
         _location(uow, cmd.location_code)
         _product(uow, cmd.sku)
         if cmd.reference:
-            supply = uow.inbound.get(cmd.reference)
+            # Locked: two receipts of one transfer at the same moment must not both find it
+            # still expected and both book its units.
+            supply = uow.inbound.get_for_update(cmd.reference)
             if supply is not None:
                 supply.receive(cmd.sku, cmd.location_code, cmd.quantity)
         stock = uow.stock.adjust(cmd.sku, cmd.location_code, cmd.quantity)
@@ -112,7 +114,7 @@ def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> str:
 def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork) -> int:
     """A transfer arrives whole at its destination, once; returns the new on-hand there."""
     with uow:
-        transfer = uow.inbound.get(cmd.transfer_id)
+        transfer = uow.inbound.get_for_update(cmd.transfer_id)  # as in receive_stock
         if transfer is None or transfer.kind is not InboundKind.TRANSFER:
             raise NotFound("transfer", cmd.transfer_id)
         transfer.receive(transfer.sku, transfer.location_code, transfer.quantity)

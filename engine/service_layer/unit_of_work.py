@@ -262,6 +262,11 @@ class ReturnRepository(Repository[str, Return]):
 
 class InboundRepository(Repository[str, InboundSupply]):
     @abc.abstractmethod
+    def get_for_update(self, key: str) -> InboundSupply | None:
+        """As `get`, holding the row until the transaction ends (see `ShipmentRepository`):
+        whether a purchase order or transfer is still to be received is decided on it."""
+
+    @abc.abstractmethod
     def for_sku(self, sku: str) -> Sequence[InboundSupply]: ...
 
 

@@ -7,43 +7,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, Table, func, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import orm
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.commands import TrackShipment
-from engine.domain.events import Event
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.service_layer.tracking import track_shipment
 from engine.service_layer.unit_of_work import UnitOfWork
 from tests.support.engines import an_engine
+from tests.support.racing import MeetingAtCommit
 
 UowFactory = Callable[[], UnitOfWork]
 AT = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 SCANNED = TrackShipment("shp_1", AT, "scanned", "Picked up", "Leeds", actor="carrier-hook")
-# How long the first transaction to reach its commit waits for the other one. Both get there
-# only when neither locked the shipment; with the lock, the second waits for the first's
-# commit instead, and the first commits once this runs out.
-MEETING_SECONDS = 1.5
-
-
-class MeetingAtCommit(SqlAlchemyUnitOfWork):
-    """A unit of work that, before committing, waits for the other racer to be about to
-    commit too: the widest window two posts can race through."""
-
-    def __init__(self, sessions: sessionmaker[Session], meeting: threading.Barrier) -> None:
-        super().__init__(sessions)
-        self.meeting = meeting
-
-    def _commit(self, events: list[Event]) -> None:
-        with suppress(threading.BrokenBarrierError):  # the other racer is waiting for our lock
-            self.meeting.wait(timeout=MEETING_SECONDS)
-        super()._commit(events)
 
 
 def a_shipment(uow: UnitOfWork, shipment_id: str = "shp_1") -> str:
