@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -9,12 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from api.deps import ApiServices
 from engine.domain.commands import Command
 from engine.domain.errors import Conflict
+from engine.service_layer.unit_of_work import UnitOfWork
 
 
-def dispatch(services: ApiServices, command: Command) -> Any:
-    """Run `command` and every event it causes; returns the command handler's result."""
+def dispatch(
+    services: ApiServices,
+    command: Command,
+    audit: Callable[[UnitOfWork], None] | None = None,
+) -> Any:
+    """Run `command` and every event it causes; returns the command handler's result.
+    `audit` writes the request's audit entry inside the command's own commit, so the change
+    and its entry are written together or not at all."""
     try:
-        return services.container.bus.handle(command)
+        return services.container.bus.handle(command, before_commit=audit)
     except IntegrityError as error:
         # Two requests raced past a handler's existence check; the database's unique key
         # stopped the second. Same meaning as the check itself: a conflict, not a crash.

@@ -5,6 +5,7 @@ Warehouse keys see and move only their own locations' stock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -32,6 +33,7 @@ from engine.domain.inventory import InboundKind, Stock
 from engine.domain.values import utcnow
 from engine.service_layer import audit, inventory
 from engine.service_layer.auth import Forbidden, can_work_location
+from engine.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
@@ -180,8 +182,9 @@ def adjust(body: AdjustIn, who: CanWriteInventory, services: Services) -> StockO
     dispatch(
         services,
         commands.AdjustStock(body.sku, body.location_code, body.delta, body.reason, who.actor),
+        _audit(who, "stock.adjust", body.sku, body.location_code, body.model_dump()),
     )
-    return _after(services, who, "stock.adjust", body.sku, body.location_code, body.model_dump())
+    return _stock_now(services, body.sku, body.location_code)
 
 
 @router.post("/receipts", response_model=StockOut, responses=problem_responses(404, 409))
@@ -198,8 +201,9 @@ def receive(body: ReceiveIn, who: CanWriteInventory, services: Services) -> Stoc
         commands.ReceiveStock(
             body.sku, body.location_code, body.quantity, body.reference, who.actor
         ),
+        _audit(who, "stock.receive", body.sku, body.location_code, body.model_dump()),
     )
-    return _after(services, who, "stock.receive", body.sku, body.location_code, body.model_dump())
+    return _stock_now(services, body.sku, body.location_code)
 
 
 @router.post("/transfers", response_model=StockOut, responses=problem_responses(404, 409))
@@ -216,10 +220,9 @@ def transfer(body: TransferIn, who: CanWriteInventory, services: Services) -> St
             body.expected_on,
             who.actor,
         ),
+        _audit(who, "stock.transfer", body.sku, body.from_location, body.model_dump(mode="json")),
     )
-    return _after(
-        services, who, "stock.transfer", body.sku, body.from_location, body.model_dump(mode="json")
-    )
+    return _stock_now(services, body.sku, body.from_location)
 
 
 @router.post(
@@ -244,7 +247,6 @@ def receive_transfer(
     ):
         raise NotFound("transfer", transfer_id)
     _may_move(who, shown.to_location)
-    dispatch(services, commands.ReceiveTransfer(transfer_id, who.actor))
     summary: dict[str, object] = {
         "transfer_id": shown.id,
         "sku": shown.sku,
@@ -252,25 +254,31 @@ def receive_transfer(
         "location_code": shown.to_location,
         "quantity": shown.quantity,
     }
-    return _after(services, who, "stock.receive_transfer", shown.sku, shown.to_location, summary)
+    dispatch(
+        services,
+        commands.ReceiveTransfer(transfer_id, who.actor),
+        _audit(who, "stock.receive_transfer", shown.sku, shown.to_location, summary),
+    )
+    return _stock_now(services, shown.sku, shown.to_location)
 
 
-def _after(
-    services: Services, who: Principal, action: str, sku: str, code: str, summary: dict[str, object]
-) -> StockOut:
+def _stock_now(services: Services, sku: str, code: str) -> StockOut:
+    """The stock row as the move left it, for the answer."""
     with services.container.uow_factory() as uow:
         stock = uow.stock.get((sku, code))
         if stock is None:
             raise NotFound("stock", f"{sku}@{code}")
-        audit.record(
-            uow,
-            who.actor,
-            action,
-            "stock",
-            f"{sku}@{code}",
-            {},
-            {**summary, "on_hand": stock.on_hand},
-        )
-        out = StockOut.of(stock)
-        uow.commit()
-    return out
+        return StockOut.of(stock)
+
+
+def _audit(
+    who: Principal, action: str, sku: str, code: str, summary: dict[str, object]
+) -> Callable[[UnitOfWork], None]:
+    """The audit entry of a stock move, written in the move's own commit (`dispatch`)."""
+
+    def audited(uow: UnitOfWork) -> None:
+        stock = uow.stock.get((sku, code))
+        after = {**summary, "on_hand": stock.on_hand if stock else 0}
+        audit.record(uow, who.actor, action, "stock", f"{sku}@{code}", {}, after)
+
+    return audited

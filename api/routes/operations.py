@@ -105,24 +105,20 @@ def update_status(
     with its order (cancel, or modify before release), not here."""
     with services.container.uow_factory() as uow:
         before = str(_shipment(uow, who, shipment_id).status)
+
+    def audited(uow: UnitOfWork) -> None:  # in the move's own commit (`dispatch`)
+        after = body.model_dump(mode="json")
+        audit.record(
+            uow, who.actor, "shipment.status", "shipment", shipment_id, {"status": before}, after
+        )
+
     dispatch(
         services,
         commands.UpdateShipment(shipment_id, str(body.status), body.tracking_number, who.actor),
+        audited,
     )
     with services.container.uow_factory() as uow:
-        shipment = _shipment(uow, who, shipment_id)
-        audit.record(
-            uow,
-            who.actor,
-            "shipment.status",
-            "shipment",
-            shipment_id,
-            {"status": before},
-            body.model_dump(mode="json"),
-        )
-        out = ShipmentOut.of(shipment)
-        uow.commit()
-    return out
+        return ShipmentOut.of(_shipment(uow, who, shipment_id))
 
 
 @shipments.post(

@@ -357,21 +357,16 @@ def _change(
     with services.container.uow_factory() as uow:
         before = _visible(uow, who, order_id)
         before_status = str(before.status)
-    dispatch(services, command)
-    with services.container.uow_factory() as uow:
+
+    def audited(uow: UnitOfWork) -> None:
+        # In the command's own commit: the order as this transaction leaves it.
         order = _load(uow, order_id)
-        audit.record(
-            uow,
-            who.actor,
-            action,
-            "order",
-            order_id,
-            {"status": before_status},
-            {**summary, "status": str(order.status)},
-        )
-        out = OrderOut.of(order)
-        uow.commit()
-    return out
+        after = {**summary, "status": str(order.status)}
+        audit.record(uow, who.actor, action, "order", order_id, {"status": before_status}, after)
+
+    dispatch(services, command, audited)
+    with services.container.uow_factory() as uow:
+        return OrderOut.of(_load(uow, order_id))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut, responses=problem_responses(404, 409))

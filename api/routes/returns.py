@@ -9,6 +9,7 @@ a caller may not see answers 404, so ids do not leak.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -33,6 +34,7 @@ from engine.domain.errors import NotFound
 from engine.domain.fulfilment import Return, ReturnStatus
 from engine.service_layer import audit
 from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
+from engine.service_layer.handlers import new_id
 from engine.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["returns"])
@@ -91,25 +93,29 @@ def _change(
     action: str,
     summary: dict[str, Any],
 ) -> ReturnOut:
-    """Run `command` on a return the caller may see, then audit it with before and after."""
+    """Run `command` on a return the caller may see, audited with before and after in the
+    command's own commit; answers the return as it left it."""
     with services.container.uow_factory() as uow:
         before = str(_visible(uow, who, return_id).status)
-    dispatch(services, command)
-    return _audited(services, who, return_id, action, {"status": before}, summary)
-
-
-def _audited(
-    services: ApiServices,
-    who: Principal,
-    return_id: str,
-    action: str,
-    before: dict[str, Any],
-    summary: dict[str, Any],
-) -> ReturnOut:
+    dispatch(services, command, _audit(who, return_id, action, {"status": before}, summary))
     with services.container.uow_factory() as uow:
-        found = uow.returns.get(return_id)
-        if found is None:
-            raise NotFound("return", return_id)
+        return ReturnOut.of(_return_now(uow, return_id))
+
+
+def _return_now(uow: UnitOfWork, return_id: str) -> Return:
+    found = uow.returns.get(return_id)
+    if found is None:
+        raise NotFound("return", return_id)
+    return found
+
+
+def _audit(
+    who: Principal, return_id: str, action: str, before: dict[str, Any], summary: dict[str, Any]
+) -> Callable[[UnitOfWork], None]:
+    """The audit entry of a step of a return, written in the step's own commit (`dispatch`)."""
+
+    def audited(uow: UnitOfWork) -> None:
+        found = _return_now(uow, return_id)
         after = {
             **summary,
             "status": str(found.status),
@@ -117,9 +123,8 @@ def _audited(
             "refund_amount": str(found.refund_amount),
         }
         audit.record(uow, who.actor, action, "return", return_id, before, after)
-        out = ReturnOut.of(found)
-        uow.commit()
-    return out
+
+    return audited
 
 
 @router.post(
@@ -143,13 +148,15 @@ def request_return(
         _order_visible(uow, who, order_id)
     if who.role is Role.CUSTOMER:
         _refuse_customer_restock(body)
+    # The id is chosen here so the audit entry can name the return in its own commit.
+    return_id = new_id("ret")
     command = commands.RequestReturn(
-        order_id, tuple(line.to_command() for line in body.lines), who.actor
+        order_id, tuple(line.to_command() for line in body.lines), who.actor, return_id
     )
-    return_id = str(dispatch(services, command))
-    return _audited(
-        services, who, return_id, "return.request", {}, {"lines": body.model_dump()["lines"]}
-    )
+    summary = {"lines": body.model_dump()["lines"]}
+    dispatch(services, command, _audit(who, return_id, "return.request", {}, summary))
+    with services.container.uow_factory() as uow:
+        return ReturnOut.of(_return_now(uow, return_id))
 
 
 @router.get(

@@ -43,15 +43,19 @@ class MessageBus:
         self.dependencies["bus"] = self
         self._wanted: dict[Handler, tuple[str, ...]] = {}
 
-    def handle(self, message: Message) -> Any:
-        """Handle a command (returning its handler's result) and every event that follows."""
+    def handle(
+        self, message: Message, *, before_commit: Callable[[UnitOfWork], None] | None = None
+    ) -> Any:
+        """Handle a command (returning its handler's result) and every event that follows.
+        `before_commit` runs inside the command's own commit (`UnitOfWork.before_commit`)."""
         queue: list[Message] = [message]
         result: Any = None
         first = True
         while queue:
             current = queue.pop(0)
             if isinstance(current, Command):
-                outcome, events = self._run(self._command_handler(current), current)
+                hook = before_commit if first else None
+                outcome, events = self._run(self._command_handler(current), current, hook)
                 if first:
                     result = outcome
             else:
@@ -66,8 +70,15 @@ class MessageBus:
             raise LookupError(f"no handler registered for command {type(command).__name__}")
         return handler
 
-    def _run(self, handler: Handler, message: Message) -> tuple[Any, list[Message]]:
+    def _run(
+        self,
+        handler: Handler,
+        message: Message,
+        before_commit: Callable[[UnitOfWork], None] | None = None,
+    ) -> tuple[Any, list[Message]]:
         uow = self.uow_factory()
+        if before_commit is not None:
+            uow.before_commit(before_commit)
         result = handler(message, **self._inject(handler, uow))
         return result, list(uow.collect_new_events())
 

@@ -8,7 +8,7 @@ in-memory one (unit tests, simulation: it never touches live data) and the SQLAl
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -337,6 +337,7 @@ class UnitOfWork(abc.ABC):
         self._recorded: list[Event] = []
         self._committed: list[Event] = []
         self._acted_on: list[Event] = []
+        self._before_commit: list[Callable[[UnitOfWork], None]] = []
 
     def __enter__(self) -> UnitOfWork:
         self._recorded.clear()
@@ -354,9 +355,17 @@ class UnitOfWork(abc.ABC):
         """Add an event that no aggregate owns (stock moved, alert raised) to this transaction."""
         self._recorded.append(event)
 
+    def before_commit(self, hook: Callable[[UnitOfWork], None]) -> None:
+        """Run `hook` with this unit of work inside its next commit, before anything is
+        written: the API's audit entry of a command, in the command's own transaction, so a
+        change is never committed unaudited nor an entry written for a change rolled back."""
+        self._before_commit.append(hook)
+
     def commit(self) -> None:
         """Commit state and its events together: the adapter writes `events` to its outbox
         in the same transaction, so nothing is published for a change that rolled back."""
+        while self._before_commit:
+            self._before_commit.pop(0)(self)
         events = list(self._drain())
         self._commit(events)
         self._committed.extend(events)

@@ -120,10 +120,10 @@ def test_a_5xx_on_a_write_leaves_the_key_free_so_the_retry_runs_for_real(
     handle = bus.handle
     crashes = [crash]
 
-    def crash_once(command: Any) -> Any:
+    def crash_once(command: Any, **options: Any) -> Any:
         if crashes:
             raise crashes.pop()
-        return handle(command)
+        return handle(command, **options)
 
     monkeypatch.setattr(bus, "handle", crash_once)
     headers = {"Idempotency-Key": "receipt-4"}

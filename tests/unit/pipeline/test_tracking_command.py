@@ -6,6 +6,7 @@ tests/integration/persistence/test_tracking_posts_decided_under_lock.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,28 @@ def test_a_shipment_no_carrier_has_takes_no_tracking_events(status: ShipmentStat
         shipment = uow.shipments.get("F-1")
         assert shipment is not None and shipment.tracking == []
         assert uow.audit.list(entity="shipment", entity_id="F-1") == []
+
+
+def test_a_hook_given_with_the_command_is_written_in_the_command_s_own_commit() -> None:
+    bus, _ = a_bus_with_a_shipment()
+    seen: list[int] = []
+
+    def note(inside: Any) -> None:
+        shipment = inside.shipments.get("F-1")
+        seen.append(len(shipment.tracking))  # the command's change, not yet committed
+
+    bus.handle(TrackShipment("F-1", AT, "scanned", "", "", "hook"), before_commit=note)
+    assert seen == [1]
+
+
+def test_a_hook_that_fails_takes_the_command_s_change_with_it() -> None:
+    bus, uow = a_bus_with_a_shipment()
+
+    def fail(_: Any) -> None:
+        raise RuntimeError("the audit log is full")
+
+    with pytest.raises(RuntimeError, match="audit log is full"):
+        bus.handle(TrackShipment("F-1", AT, "scanned", "", "", "hook"), before_commit=fail)
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and shipment.tracking == []
