@@ -57,18 +57,20 @@ def _word(lark: Lark, name: str) -> str:
     return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
 
 
-def _found(token: Token) -> str:
+def _found(token: Token, end: str = "the end of the file") -> str:
     if token.type == "$END":
-        return "the end of the file"
+        return end
     text = str(token)
     return f"`{text[:30]}{'...' if len(text) > 30 else ''}`"
 
 
-def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter) -> Diagnostic:
+def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter,
+            end: str = "the end of the file") -> Diagnostic:
     """Turn a Lark failure into a diagnostic an analyst can act on.
 
     `source` is the text that was parsed (the file, or one padded declaration of it), so
     positions and the end of input are measured in it; `reporter` adds the file's source line.
+    `end` is what follows that text in the file: the next declaration, when one was parsed.
     """
     line, column = max(error.line, 1), max(error.column, 1)
     suggestion = ""
@@ -112,7 +114,7 @@ def explain(lark: Lark, error: UnexpectedInput, source: str, reporter: Reporter)
         elif token.type == "NAME" and expected & _ACTIONS:
             suggestion = suggest(str(token), (_word(lark, name).strip("`")
                                               for name in expected & _ACTIONS))
-        return reporter.add("E102", f"{message}, found {_found(token)}", line, column,
+        return reporter.add("E102", f"{message}, found {_found(token, end)}", line, column,
                             suggestion=suggestion, length=length)
     return reporter.add("E102", "the ruleset could not be read here", line, column)
 

@@ -543,7 +543,13 @@ def _parse_by_declaration(source: str, reporter: Reporter) -> ast.Ruleset:
         try:
             items.append(_lark().parse(chunk, start="item"))  # type: ignore[arg-type]
         except UnexpectedInput as error:
-            explain(_lark(), error, chunk, reporter)
+            # The declaration ends where the next begins: "found the end of the file" would
+            # name an end the analyst can see is not there.
+            following = source[end:].split("\n", 1)[0].strip()
+            shown = following if len(following) <= 30 else following[:30] + "..."
+            explain(_lark(), error, chunk, reporter,
+                    f"the next declaration (`{shown}`)" if end < len(source) else
+                    "the end of the file")
     if header is None:
         header = ast.Header(1, 1, kind="", name="", name_quoted=False, event="", policy="all",
                             policy_explicit=False)

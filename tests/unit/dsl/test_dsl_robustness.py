@@ -310,3 +310,17 @@ def test_an_unknown_name_in_a_table_is_reported_not_a_crash(table: str) -> None:
     # again, said nothing new, and the checker went on to compute it (a KeyError).
     diagnostics = dsl.check(f"{HEADER}{table}\n{rule('true')[len(HEADER) :]}", SCHEMA)
     assert [d.code for d in diagnostics] == ["E201"]
+
+
+def test_a_declaration_cut_short_before_the_next_one_names_the_next_one_not_the_end() -> None:
+    cut = 'rule "a" when order.total > 5 USD then hold code "C"\n'
+    following = 'rule "b" when order.total > 5 USD then hold code "C" message "m"\n'
+    header = "validation ruleset x on order.received\n"
+    [middle] = dsl.check(header + cut + following, SCHEMA)
+    [last] = dsl.check(header + cut, SCHEMA)
+    assert middle.message == (
+        "expected `message` and a text in quotes, found the next declaration "
+        '(`rule "b" when order.total > 5 ...`)'
+    )
+    assert last.message.endswith("found the end of the file")
+    assert (middle.line, middle.column) == (last.line, last.column) == (2, 53)
