@@ -36,6 +36,7 @@ from engine.domain.operations import (
     RulesetVersion,
 )
 from engine.domain.orders import LineStatus, Order, OrderStatus
+from engine.domain.values import in_utc
 from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
@@ -222,6 +223,21 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
             )
 
         return self._select(where=where, limit=limit, offset=offset)
+
+    def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
+        def demand(order: Order) -> bool:
+            return in_utc(order.created_at) >= since and order.status not in _NOT_DEMAND
+
+        return [
+            (order.created_at, line.quantity)
+            for order in self._select(where=demand)
+            for line in order.lines
+            if line.sku == sku
+        ]
+
+
+# Orders that will never ship: not demand.
+_NOT_DEMAND = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED})
 
 
 class MemoryStock(_MemoryRepository[tuple[str, str], Stock], uow_api.StockRepository):

@@ -65,6 +65,16 @@ from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
 _BY_KEY: dict[type, Select[Any]] = {}
+# Demand of one SKU since a moment (SqlOrders.units_ordered): one row per line, no orders built.
+_UNITS_ORDERED = (
+    select(orm.orders.c.created_at, orm.order_lines.c.quantity)
+    .select_from(orm.order_lines.join(orm.orders, orm.order_lines.c.order_id == orm.orders.c.id))
+    .where(
+        orm.order_lines.c.sku == bindparam("b_sku"),
+        orm.orders.c.created_at >= bindparam("b_since"),
+        orm.orders.c.status.not_in([str(OrderStatus.CANCELLED), str(OrderStatus.REJECTED)]),
+    )
+)
 _BY_KEY_LOCKED: dict[type, Select[Any]] = {}
 _BY_KEYS: dict[type, Select[Any]] = {}
 _LINES_OF_ORDERS = (
@@ -539,6 +549,11 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
             [order] = new.values()
             return uow_api.duplicate_order(order.channel, order.channel_order_id)
         return super()._insert_conflict(exc, new)
+
+    def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
+        self.flush()
+        rows = self._execute(_UNITS_ORDERED, {"b_sku": sku, "b_since": since})
+        return [(row.created_at, int(row.quantity)) for row in rows]
 
     def get_by_channel_id(self, channel: str, channel_order_id: str) -> Order | None:
         for item in self._new.values():

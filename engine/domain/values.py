@@ -18,6 +18,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def in_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; one without an offset is taken as UTC already, as Ordo stores it."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """A postal address; coordinates are filled from the postal code when known."""

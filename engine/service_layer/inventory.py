@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from engine.domain import commands, events
@@ -25,6 +25,7 @@ from engine.domain.inventory import (
     Stock,
 )
 from engine.domain.orders import OrderStatus
+from engine.domain.values import in_utc
 from engine.service_layer.handlers import Clock, new_id
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -221,20 +222,16 @@ def available_to_promise(uow: UnitOfWork, sku: str, channel: str | None = None) 
 
 
 def daily_demand(uow: UnitOfWork, sku: str, days: int, today: date) -> list[int]:
-    """Units of `sku` ordered per day over the last `days` days (oldest first)."""
+    """Units of `sku` ordered per day (UTC) over the last `days` days (oldest first), on
+    orders neither cancelled nor rejected: every line, however many (a cap on orders read
+    would drop the oldest days of a best-seller and understate its demand)."""
     start = today - timedelta(days=days - 1)
     per_day: dict[date, int] = defaultdict(int)
-    orders = uow.orders.search(
-        sku=sku,
-        created_from=datetime.combine(start, datetime.min.time(), tzinfo=None),
-        limit=100_000,
-    )
-    for order in orders:
-        if order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
-            continue
-        day = order.created_at.date()
+    since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    for created_at, units in uow.orders.units_ordered(sku, since):
+        day = in_utc(created_at).date()
         if start <= day <= today:
-            per_day[day] += sum(line.quantity for line in order.lines if line.sku == sku)
+            per_day[day] += units
     return [per_day[start + timedelta(days=i)] for i in range(days)]
 
 

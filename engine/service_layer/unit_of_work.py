@@ -119,6 +119,12 @@ class OrderRepository(Repository[str, Order]):
         """Newest first; every filter given must match. `sku` and `line_status` must hold for
         the same line ("a backordered line of this SKU")."""
 
+    @abc.abstractmethod
+    def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
+        """(created at, units) of every line of `sku` on an order created at or after `since`
+        that was neither cancelled nor rejected: the demand a forecast reads, every line of
+        it, without building the orders."""
+
 
 class StockRepository(Repository[tuple[str, str], Stock]):
     """Stock rows, keyed (sku, location_code), with the one atomic reservation primitive."""
