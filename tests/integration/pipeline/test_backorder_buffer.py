@@ -24,20 +24,13 @@ from engine.pipeline.decide import Decider, DeciderSettings
 from engine.rules.registry import RulesetRegistry
 from engine.service_layer.handlers import PipelineOptions
 from engine.service_layer.messagebus import MessageBus, build_bus
+from tests.support.clock import Clock
 
 BUFFER = (
     "reservation ruleset buffer on order.received policy all\n"
     'rule "Warehouses keep three back" when true '
     'then safety_stock 3 where location.type == "warehouse"\n'
 )
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

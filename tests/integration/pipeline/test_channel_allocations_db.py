@@ -27,14 +27,7 @@ from engine.pipeline.decide import Decider, DeciderSettings
 from engine.rules.registry import RulesetRegistry
 from engine.service_layer.handlers import PipelineOptions
 from engine.service_layer.messagebus import MessageBus, build_bus
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support.clock import Clock
 
 
 @dataclass

@@ -33,19 +33,12 @@ from engine.service_layer.backorders import latest_sourcing
 from engine.service_layer.handlers import PipelineOptions
 from engine.service_layer.messagebus import MessageBus, build_bus
 from engine.service_layer.preorders import PreorderRelease
+from tests.support.clock import Clock
 
 PRIORITY = (
     "reservation ruleset first on order.received policy all\n"
     'rule "Gold customers reserve first" when customer.tier == "gold" then priority 10\n'
 )
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -4,7 +4,6 @@ SQLite and PostgreSQL in tests/integration/pipeline/test_preorder_products.py)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from engine.rules.registry import RulesetRegistry
 from engine.service_layer.handlers import PipelineOptions
 from engine.service_layer.messagebus import build_bus
 from engine.service_layer.preorders import PreorderRelease
+from tests.support.clock import Clock
 
 RELEASES = {
     "NONE": None,
@@ -47,14 +47,6 @@ def test_the_memory_store_lists_the_products_released_after_a_day_and_by_another
     with uow:
         found = uow.products.released_between(date(2026, 10, 16), date(2026, 12, 15))
         assert [p.sku for p in found] == ["OUT", "TODAY"]
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class NoCatalogue(AssertionError):
