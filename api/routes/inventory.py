@@ -182,7 +182,7 @@ def adjust(body: AdjustIn, who: CanWriteInventory, services: Services) -> StockO
     dispatch(
         services,
         commands.AdjustStock(body.sku, body.location_code, body.delta, body.reason, who.actor),
-        _audit(who, "stock.adjust", body.sku, body.location_code, body.model_dump()),
+        _audit(who, "stock.adjust", body.sku, body.location_code, body.model_dump(), body.delta),
     )
     return _stock_now(services, body.sku, body.location_code)
 
@@ -201,7 +201,9 @@ def receive(body: ReceiveIn, who: CanWriteInventory, services: Services) -> Stoc
         commands.ReceiveStock(
             body.sku, body.location_code, body.quantity, body.reference, who.actor
         ),
-        _audit(who, "stock.receive", body.sku, body.location_code, body.model_dump()),
+        _audit(
+            who, "stock.receive", body.sku, body.location_code, body.model_dump(), body.quantity
+        ),
     )
     return _stock_now(services, body.sku, body.location_code)
 
@@ -220,7 +222,14 @@ def transfer(body: TransferIn, who: CanWriteInventory, services: Services) -> St
             body.expected_on,
             who.actor,
         ),
-        _audit(who, "stock.transfer", body.sku, body.from_location, body.model_dump(mode="json")),
+        _audit(
+            who,
+            "stock.transfer",
+            body.sku,
+            body.from_location,
+            body.model_dump(mode="json"),
+            -body.quantity,
+        ),
     )
     return _stock_now(services, body.sku, body.from_location)
 
@@ -257,7 +266,9 @@ def receive_transfer(
     dispatch(
         services,
         commands.ReceiveTransfer(transfer_id, who.actor),
-        _audit(who, "stock.receive_transfer", shown.sku, shown.to_location, summary),
+        _audit(
+            who, "stock.receive_transfer", shown.sku, shown.to_location, summary, shown.quantity
+        ),
     )
     return _stock_now(services, shown.sku, shown.to_location)
 
@@ -272,13 +283,16 @@ def _stock_now(services: Services, sku: str, code: str) -> StockOut:
 
 
 def _audit(
-    who: Principal, action: str, sku: str, code: str, summary: dict[str, object]
+    who: Principal, action: str, sku: str, code: str, summary: dict[str, object], delta: int
 ) -> Callable[[UnitOfWork], None]:
-    """The audit entry of a stock move, written in the move's own commit (`dispatch`)."""
+    """The audit entry of a stock move of `delta` units at (sku, code), written in the move's
+    own commit (`dispatch`), with the on-hand before and after it."""
 
     def audited(uow: UnitOfWork) -> None:
         stock = uow.stock.get((sku, code))
-        after = {**summary, "on_hand": stock.on_hand if stock else 0}
-        audit.record(uow, who.actor, action, "stock", f"{sku}@{code}", {}, after)
+        on_hand = stock.on_hand if stock else 0
+        before = {"on_hand": on_hand - delta}
+        after = {**summary, "on_hand": on_hand}
+        audit.record(uow, who.actor, action, "stock", f"{sku}@{code}", before, after)
 
     return audited

@@ -43,6 +43,7 @@ def test_mutations_by_different_callers_are_each_recorded_with_their_actor(api: 
     adjusted = by_action["stock.adjust"]
     assert adjusted["actor"] == "warehouse:e2e-warehouse"
     assert (adjusted["after"]["delta"], adjusted["after"]["on_hand"]) == (2, 6)
+    assert adjusted["before"] == {"on_hand": 4}
     assert {"location.put", "product.put", "stock.receive"} <= set(by_action)
     times = [e["at"] for e in entries]
     assert times == sorted(times, reverse=True), "newest first"
