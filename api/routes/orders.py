@@ -28,7 +28,7 @@ from api.deps import (
     Uow,
 )
 from api.errors import describe_validation_error, problem_body, status_for
-from api.schemas.common import QueryDateTime, as_utc, problem_responses
+from api.schemas.common import QueryDateTime, problem_responses
 from api.schemas.orders import (
     ID,
     BatchIn,
@@ -48,6 +48,7 @@ from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.orders import InvalidLine, Order, OrderStatus
+from engine.domain.values import in_utc
 from engine.service_layer import audit, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
 from engine.service_layer.idempotency import request_hash
@@ -61,7 +62,7 @@ def _check_window(created_from: datetime | None, created_to: datetime | None) ->
     say so instead of answering with an empty list the caller would take as 'no orders'."""
     if created_from is None or created_to is None:
         return
-    if as_utc(created_to) <= as_utc(created_from):
+    if in_utc(created_to) <= in_utc(created_from):
         raise DomainError(
             f"query parameter 'created_to' ({created_to.isoformat()}) must be later than "
             f"'created_from' ({created_from.isoformat()}): 'created_to' is exclusive, "

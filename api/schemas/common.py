@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from api.schemas.patterns import COUNTRY
-from engine.domain.values import Address
+from engine.domain.values import Address, in_utc
 
 
 class Strict(BaseModel):
@@ -51,12 +51,6 @@ EARLIEST = datetime.combine(date.fromisoformat(FIRST_DAY), time.min, UTC)
 LATEST = datetime.combine(date.fromisoformat(LAST_DAY), time.max, UTC)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """The moment in UTC; one without an offset is UTC, as everywhere in Ordo (the store
-    reads it so: engine.adapters.orm)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _iso_text(value: object) -> object:
     """A date-time is written 2026-11-22T09:30:00Z: pydantic would also read `1763803800` (or
     the same in quotes) as seconds since 1970."""
@@ -71,7 +65,7 @@ def _utc_in_range(moment: datetime) -> datetime:
     """The moment in UTC, within EARLIEST..LATEST. Year 1, or 9999 with an offset, falls off
     the calendar on the way, and the date arithmetic after it would fail."""
     try:
-        utc: datetime | None = as_utc(moment)
+        utc: datetime | None = in_utc(moment)
     except OverflowError:
         utc = None
     if utc is None or not EARLIEST <= utc <= LATEST:

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from engine.domain.values import CENT
+from engine.domain.values import CENT, in_utc
 
 # Constraint names are fixed so migrations can refer to them on both databases.
 metadata = MetaData(
@@ -73,7 +73,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return in_utc(value)
 
 
 class Money(TypeDecorator[Decimal]):

@@ -61,6 +61,7 @@ from engine.domain.operations import (
     RulesetVersion,
 )
 from engine.domain.orders import LineStatus, Order, OrderStatus
+from engine.domain.values import in_utc
 from engine.service_layer import unit_of_work as uow_api
 
 K = TypeVar("K", bound=Hashable)
@@ -842,7 +843,7 @@ def _released(row: Row) -> bool:
 
 def _release_key(row: Row) -> tuple[str, date]:
     created: datetime = row["created_at"]
-    day = created.astimezone(UTC).date() if created.tzinfo else created.date()
+    day = in_utc(created).date()
     return str(row["location_code"]), day
 
 
@@ -873,7 +874,7 @@ def tracking_fingerprint(at: datetime, code: str, description: str, location: st
     """What makes two tracking events the same (`TrackingEvent` equality: the time in UTC,
     the code, the description and the location), as a digest the unique key can hold
     whatever the texts' length. Migration 0009 keeps a copy: change both or neither."""
-    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    utc = in_utc(at)
     key = json.dumps([utc.isoformat(), code, description, location], ensure_ascii=False)
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain import events
 from engine.domain.errors import IllegalTransition
+from engine.domain.values import in_utc
 
 
 class ShipmentStatus(StrEnum):
@@ -53,8 +54,7 @@ class TrackingEvent:
 
     def in_utc(self) -> TrackingEvent:
         """The same event with its time in UTC, so that equal moments compare and sort alike."""
-        at = self.at.replace(tzinfo=UTC) if self.at.tzinfo is None else self.at.astimezone(UTC)
-        return replace(self, at=at)
+        return replace(self, at=in_utc(self.at))
 
 
 @dataclass(slots=True)

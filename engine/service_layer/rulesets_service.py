@@ -18,14 +18,14 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.domain import events
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.operations import RulesetStatus, RulesetVersion
-from engine.domain.values import utcnow
+from engine.domain.values import in_utc, utcnow
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -388,7 +388,7 @@ def _check_based_on(
         )
     if newest is None:
         return  # a new ruleset, started from another one's text: nothing to overwrite
-    at = newest.created_at.astimezone(UTC) if newest.created_at.tzinfo else newest.created_at
+    at = in_utc(newest.created_at)
     saved = f"version {newest.version} by {newest.author} at {at:%Y-%m-%d %H:%M:%S} UTC"
     if loaded.name != name:
         raise StaleDraft(
