@@ -35,7 +35,7 @@ from engine.domain.operations import (
     RulesetStatus,
     RulesetVersion,
 )
-from engine.domain.orders import LineStatus, Order, OrderStatus
+from engine.domain.orders import NEVER_SHIPS, LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
 from engine.service_layer import unit_of_work as uow_api
 
@@ -226,7 +226,7 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
 
     def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
         def demand(order: Order) -> bool:
-            return in_utc(order.created_at) >= since and order.status not in _NOT_DEMAND
+            return in_utc(order.created_at) >= since and order.status not in NEVER_SHIPS
 
         return [
             (order.created_at, line.quantity)
@@ -234,10 +234,6 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
             for line in order.lines
             if line.sku == sku
         ]
-
-
-# Orders that will never ship: not demand.
-_NOT_DEMAND = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED})
 
 
 class MemoryStock(_MemoryRepository[tuple[str, str], Stock], uow_api.StockRepository):

@@ -60,7 +60,7 @@ from engine.domain.operations import (
     RulesetStatus,
     RulesetVersion,
 )
-from engine.domain.orders import LineStatus, Order, OrderStatus
+from engine.domain.orders import NEVER_SHIPS, LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
 from engine.service_layer import unit_of_work as uow_api
 
@@ -73,7 +73,7 @@ _UNITS_ORDERED = (
     .where(
         orm.order_lines.c.sku == bindparam("b_sku"),
         orm.orders.c.created_at >= bindparam("b_since"),
-        orm.orders.c.status.not_in([str(OrderStatus.CANCELLED), str(OrderStatus.REJECTED)]),
+        orm.orders.c.status.not_in(sorted(str(status) for status in NEVER_SHIPS)),
     )
 )
 _BY_KEY_LOCKED: dict[type, Select[Any]] = {}

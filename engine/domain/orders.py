@@ -62,6 +62,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 TERMINAL = frozenset(status for status, moves in TRANSITIONS.items() if not moves)
+# Orders that will never ship anything: not demand (reorder forecasts leave them out).
+NEVER_SHIPS = frozenset({S.CANCELLED, S.REJECTED})
 # An order not yet decided can be changed too; it simply stays `received`.
 MODIFIABLE = frozenset(
     {S.RECEIVED} | {status for status, moves in TRANSITIONS.items() if S.RECEIVED in moves}
