@@ -32,6 +32,7 @@ from engine.domain.errors import (
     InvalidQuantity,
     NotFound,
 )
+from engine.domain.orders import InvalidLine
 from engine.service_layer.auth import Forbidden, Unauthenticated
 from engine.service_layer.idempotency import KeyInFlight, KeyReused
 from engine.service_layer.rulesets_service import diagnostic_out
@@ -219,6 +220,14 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_invalid_line(request: Request, exc: Exception) -> JSONResponse:
+    """A line of the request the order cannot take (an id it has, a SKU the catalogue lacks),
+    found by the service layer: answered like any bad field, with its JSON path in `errors`."""
+    assert isinstance(exc, InvalidLine)
+    error = {"loc": ("body", *exc.loc), "type": exc.code, "msg": exc.reason, "input": None}
+    return await _on_validation(request, RequestValidationError([error]))
+
+
 async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_for(exc)
@@ -375,6 +384,7 @@ class _AnswerUnexpected:
 
 _HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
     RequestValidationError: _on_validation,
+    InvalidLine: _on_invalid_line,
     DomainError: _on_domain,
     SimulationError: _on_simulation,
     PoolTimeout: _on_pool_exhausted,

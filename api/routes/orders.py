@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -47,7 +46,7 @@ from api.schemas.patterns import SKU
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.orders import InvalidLine, Order, OrderStatus
+from engine.domain.orders import Order, OrderStatus
 from engine.domain.values import in_utc
 from engine.service_layer import audit, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
@@ -398,20 +397,8 @@ def modify_order(
         remove_lines=tuple(body.remove_lines),
         actor=who.actor,
     )
-    try:
-        return _change(
-            services, who, order_id, command, "order.modify", body.model_dump(mode="json")
-        )
-    except InvalidLine as refused:
-        # An added line the order cannot take (an id it has, a SKU the catalogue lacks) is
-        # answered like any bad field: 422 with its JSON path in `errors`.
-        error = {
-            "loc": ("body", *refused.loc),
-            "type": refused.code,
-            "msg": refused.reason,
-            "input": None,
-        }
-        raise RequestValidationError([error], body=body.model_dump(mode="json")) from refused
+    # An added line the order cannot take is a 422 at its path (api.errors: InvalidLine).
+    return _change(services, who, order_id, command, "order.modify", body.model_dump(mode="json"))
 
 
 @router.post(
