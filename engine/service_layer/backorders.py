@@ -7,20 +7,21 @@ an order gives reserved units back (`stock.released`: cancelled, modified, reser
 expired; orders about to be decided keep first claim on those), every order waiting for that
 SKU is visited in priority order (`rank`):
 
-- a wholly backordered order that can now be filled in full goes back to `received`, so the
-  status-changed event decides it again; one that cannot stays backordered rather than
-  trickling out in partial shipments as units arrive. "In full" is the Decider's answer, asked
-  in the pass: the reservation rules (safety buffers, ring-fenced shares) hold back units
-  that the stock rows call available, so only the Decider knows what the order would get.
-  The units its answer allocates are set aside for the rest of the pass (`Budget`): it
-  reserves them only when it is decided.
+- a wholly backordered order that can now be filled in full goes back to `received` and is
+  decided again from the top, inside the pass (`release_if_filled`), so it reserves before
+  anyone ranked after it is asked; one that cannot stays backordered rather than trickling
+  out in partial shipments as units arrive. "In full" is the Decider's answer: the
+  reservation rules (safety buffers, ring-fenced shares) hold back units that the stock
+  rows call available, so only the Decider knows what the order would get.
 - a remainder is decided on its own (`resource_remainder`): the Decider sees an order holding
   only the backordered lines with their remaining quantities, the allocations are reserved
   atomically (`handlers.reserve_all`), become new fulfilment orders with carriers, and the
   lines move from backordered to allocated. What stock does not cover stays backordered.
 
-Every question the pass asks the Decider sees stock as it will stand once the units set aside
-are reserved, so no order counts on units promised to one ranked before it.
+Orders already in `received` that want the SKU are decided by their own events, after the
+pass; with `deciding_first` the units the Decider would give them are set aside (`Budget`).
+Every question the pass asks the Decider sees stock net of those and of what the pass has
+reserved, so no order counts on units promised to one ranked before it.
 
 The whole pass is one transaction; losing a reservation race rolls it back and runs it again
 against fresh stock. Kept apart from `handlers.py` (the order path) because it grows with the
@@ -50,6 +51,7 @@ from engine.service_layer.handlers import (
     PipelineOptions,
     add_shipments,
     decide,
+    decide_and_apply,
     first_ruleset,
     new_id,
     reserve_all,
@@ -141,14 +143,13 @@ class Budget:
     """What this pass has promised to orders that reserve only when decided, after the pass,
     so later (lower-ranked) orders must not count on it.
 
-    `hold` sets aside where the Decider's answer for an order takes units (the order then
-    reserves them when it is decided again); `claim` sets aside an order's units of each SKU
-    without knowing where (pre-orders sent back to be decided). `decide` asks the Decider
+    `hold` sets aside where the Decider's answer for an order takes units (an order in
+    `received`, which reserves them when its own event decides it). Orders the pass decides
+    itself reserve as they go, which the stock rows then show. `decide` asks the Decider
     against the stock that is left, so the reservation rules apply to that, as they will."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
-        self.claimed: dict[str, int] = defaultdict(int)
         # (sku, location, units, channel) of each allocation set aside, in the order held.
         self.held: list[tuple[str, str, int, str]] = []
 
@@ -174,10 +175,6 @@ class Budget:
             row.reserved += units - fits
         return list(rows.values())
 
-    def available(self, sku: str, channel: str) -> int:
-        on_shelves = sum(row.available_for(channel) for row in self.rows([sku]))
-        return max(0, on_shelves - self.claimed[sku])
-
     def fillable(self, order: Order) -> bool:
         """Whether the stock rows could cover the order at all: a cheap first question, as
         the Decider never allocates from stock more than they show (the reservation rules
@@ -186,13 +183,7 @@ class Budget:
         on_shelves: dict[str, int] = defaultdict(int)
         for row in self.rows(list(wanted)):  # one read for all the order's SKUs
             on_shelves[row.sku] += row.available_for(order.channel)
-        return all(
-            on_shelves[sku] - self.claimed[sku] >= quantity for sku, quantity in wanted.items()
-        )
-
-    def claim(self, order: Order) -> None:
-        for sku, quantity in _wanted(order).items():
-            self.claimed[sku] += quantity
+        return all(on_shelves[sku] >= quantity for sku, quantity in wanted.items())
 
     def hold(self, order: Order, decision: Decision) -> None:
         """Set aside the units `decision` reserves for `order`, where it reserves them."""
@@ -311,30 +302,55 @@ def serve_waiting(
     budget = budget or Budget(uow)
     for order in by_rank(uow, waiting_orders(uow, [sku])):
         if order.status is S.BACKORDERED:
-            release_if_filled(order, budget, decider, now, reason)
-            continue
-        outcome = resource_remainder(uow, order, decider, now, options, budget, reason, attempt)
+            outcome = release_if_filled(uow, order, budget, decider, now, options, reason, attempt)
+        else:
+            outcome = resource_remainder(uow, order, decider, now, options, budget, reason, attempt)
         if outcome is Outcome.LOST_RACE:
             return False
     return True
 
 
 def release_if_filled(
-    order: Order, budget: Budget, decider: Decider, now: datetime, reason: str
-) -> bool:
-    """Send a wholly backordered order back to `received` if the Decider would now fill it
-    in full, setting its units aside for the rest of the pass; else leave it waiting.
+    uow: UnitOfWork,
+    order: Order,
+    budget: Budget,
+    decider: Decider,
+    now: datetime,
+    options: PipelineOptions,
+    reason: str,
+    attempt: int,
+) -> Outcome:
+    """Decide a wholly backordered order again, here in the pass, if the Decider would now
+    fill it in full; else leave it waiting.
 
-    Asked as its remainder is (`validated`): whether stock covers it is the question here,
-    and the order's validation runs again when it is decided."""
+    First asked as its remainder is (`validated`): whether stock covers it is the question.
+    Then the order goes back to `received` and through the whole pipeline (its validation
+    rules included) in this transaction, so it reserves before any order ranked after it is
+    asked, and no order decided in between (a new one, or one on another worker) can take
+    the units it was counted on."""
     if not budget.fillable(order):
-        return False
-    decision = budget.decide(order, decider, now, validated=True)
-    if not in_full(order, decision):
-        return False
+        return Outcome.UNCHANGED
+    if not in_full(order, budget.decide(order, decider, now, validated=True)):
+        return Outcome.UNCHANGED
     order.transition(S.RECEIVED, reason)
-    budget.hold(order, decision)
-    return True
+    return decide_in_pass(uow, order, budget, decider, now, options, attempt)
+
+
+def decide_in_pass(
+    uow: UnitOfWork,
+    order: Order,
+    budget: Budget,
+    decider: Decider,
+    now: datetime,
+    options: PipelineOptions,
+    attempt: int,
+) -> Outcome:
+    """Decide and apply an order sent back to `received` inside the pass, against the stock
+    the pass leaves it (`Budget.rows`). Its status-changed event then finds it decided."""
+    decided = decide_and_apply(
+        uow, order, decider, lambda: now, options, attempt, read_stock=budget.rows
+    )
+    return Outcome.RESOURCED if decided else Outcome.LOST_RACE
 
 
 # --- re-sourcing a remainder ------------------------------------------------------------------
@@ -403,24 +419,15 @@ def resource_remainder(
     left = remainder(uow, order)
     if not left:
         return Outcome.UNCHANGED
-    asked = dict(left)
     # Units promised earlier in this pass to orders not yet decided are not this order's to
-    # take: the Decider sees stock net of those held where they were allocated (`Budget.
-    # decide`), and those claimed without a place cap what is asked. Capped only then, so a
-    # `hold` fallback still sees the true shortfall otherwise.
-    taken: dict[str, int] = defaultdict(int)
-    for line in order.lines:
-        if line.id in asked and budget.claimed[line.sku]:
-            free = budget.available(line.sku, order.channel) - taken[line.sku]
-            asked[line.id] = max(0, min(asked[line.id], free))
-            taken[line.sku] += asked[line.id]
-    view = remainder_view(order, asked) if any(asked.values()) else None
+    # take: the Decider sees stock net of them where they were allocated (`Budget.decide`).
+    view = remainder_view(order, left)
     # The order was accepted when first decided: its remainder is sourced, not judged again.
-    decision = budget.decide(view, decider, now, validated=True) if view is not None else None
-    if decision is not None and decision.outcome in ("rejected", "held"):
+    decision = budget.decide(view, decider, now, validated=True)
+    if decision.outcome in ("rejected", "held"):
         # Visible to an operator: a `hold` fallback (or the engine's own checks) keeps it waiting.
         log.info("remainder of %s not sourced: %s", order.id, decision.message or decision.code)
-    if view is None or decision is None or not _applicable(decision):
+    if not _applicable(decision):
         if record_unchanged:
             _record(uow, order, None, left, {}, now, reason, attempt)
         return Outcome.UNCHANGED

@@ -210,7 +210,7 @@ def create_order(
         uow.orders.add(order)
         if inline:
             assert decider is not None and options is not None
-            if _decide_and_apply(uow, order, decider, clock, options, attempt=1):
+            if decide_and_apply(uow, order, decider, clock, options, attempt=1):
                 _audit_creation(uow, order)
                 uow.commit()
                 uow.acted_on(received)
@@ -351,7 +351,7 @@ def process_order(
                 raise NotFound("order", cmd.order_id)
             if order.status not in DECIDABLE:
                 return str(order.status)
-            if _decide_and_apply(uow, order, decider, clock, options, attempt):
+            if decide_and_apply(uow, order, decider, clock, options, attempt):
                 uow.commit()
                 return str(order.status)
             # Lost a race for stock: roll back what this attempt reserved and decide again.
@@ -368,18 +368,22 @@ def process_order(
         return str(order.status)
 
 
-def _decide_and_apply(
+def decide_and_apply(
     uow: UnitOfWork,
     order: Order,
     decider: Decider,
     clock: Clock,
     options: PipelineOptions,
     attempt: int,
+    *,
+    read_stock: Callable[[Sequence[str]], Sequence[Stock]] | None = None,
 ) -> bool:
     """Decide, reserve and record one attempt inside the caller's transaction; False when a
-    reservation lost a race (the caller rolls back)."""
+    reservation lost a race (the caller rolls back). Public because the backorder pass
+    decides the orders it can now fill in its own transaction, in rank order, showing the
+    Decider stock net of what it has set aside (`read_stock`, as in `decide`)."""
     now = clock()
-    decision = decide(order, uow, decider, now)
+    decision = decide(order, uow, decider, now, read_stock=read_stock)
     if not reserve_all(uow, order, decision, now, options):
         return False
     _apply(uow, order, decision, now, attempt, options)

@@ -32,7 +32,7 @@ from engine.domain.errors import Conflict, DomainError
 from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.pipeline.decide import Decider
 from engine.service_layer import backorders
-from engine.service_layer.handlers import Clock, PipelineOptions, decide, process_order
+from engine.service_layer.handlers import Clock, PipelineOptions, decide
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -91,11 +91,6 @@ def release_due_preorders(
     else:
         log.warning("stock kept changing while releasing pre-orders; the next run does it")
         return result
-    # Decided here, in rank order, each in its own transaction, so the first ranked reserves
-    # first; the `received` events that follow find them decided and leave them alone.
-    for order_id in result.released:
-        status = process_order(commands.ProcessOrder(order_id), uow, decider, clock, options)
-        result.statuses[order_id] = status
     if result.count:
         log.info(
             "pre-orders due by %s: %d decided again, %d remainders re-sourced",
@@ -142,9 +137,13 @@ def _release(
 
     for order in backorders.by_rank(uow, due, ruled):
         if order.status in WHOLLY_WAITING:
+            # Decided here, in rank order, like a backorder the pass can now fill.
             order.transition(OrderStatus.RECEIVED, "pre-order released")
-            budget.claim(order)
+            outcome = backorders.decide_in_pass(uow, order, budget, decider, now, options, attempt)
+            if outcome is backorders.Outcome.LOST_RACE:
+                return False
             result.released.append(order.id)
+            result.statuses[order.id] = str(order.status)
             continue
         outcome = backorders.resource_remainder(
             uow, order, decider, now, options, budget, "pre-order released", attempt,
