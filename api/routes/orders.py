@@ -1,5 +1,6 @@
-"""Orders: ingestion (single and batch, idempotent), search, detail, cancel, modify, release
-(of holds, and of orders when releases are not automatic).
+"""Orders: ingestion (single and batch, idempotent), search, detail, cancel (before release,
+and of a backordered remainder after), modify, release (of holds, and of orders when releases
+are not automatic).
 
 Channel keys ingest for their own channel and read only its orders; customer keys read only
 their own. An order another caller may not see answers 404, so ids do not leak.
@@ -33,6 +34,7 @@ from api.schemas.orders import (
     BatchIn,
     BatchItem,
     BatchOut,
+    CancelBackorderedIn,
     CancelIn,
     HistoryOut,
     ModifyIn,
@@ -48,7 +50,7 @@ from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.orders import Order, OrderStatus
 from engine.domain.values import in_utc
-from engine.service_layer import audit, handlers
+from engine.service_layer import audit, backorders, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
 from engine.service_layer.idempotency import request_hash
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -353,16 +355,19 @@ def _change(
     command: commands.Command,
     action: str,
     summary: dict[str, Any],
+    state: Callable[[UnitOfWork, Order], dict[str, Any]] | None = None,
 ) -> OrderOut:
+    """Run `command` on a visible order and audit it: before, the order's status (and
+    `state`, if given); after, `summary`, the status and `state` as the command left them."""
     with services.container.uow_factory() as uow:
         before = _visible(uow, who, order_id)
-        before_status = str(before.status)
+        was = {"status": str(before.status), **(state(uow, before) if state else {})}
 
     def audited(uow: UnitOfWork) -> None:
         # In the command's own commit: the order as this transaction leaves it.
         order = _load(uow, order_id)
-        after = {**summary, "status": str(order.status)}
-        audit.record(uow, who.actor, action, "order", order_id, {"status": before_status}, after)
+        after = {**summary, "status": str(order.status), **(state(uow, order) if state else {})}
+        audit.record(uow, who.actor, action, "order", order_id, was, after)
 
     dispatch(services, command, audited)
     with services.container.uow_factory() as uow:
@@ -373,7 +378,9 @@ def _change(
 def cancel_order(
     order_id: OrderPath, body: CancelIn, who: CanCancelOrders, services: Services
 ) -> OrderOut:
-    """Cancel before release; reserved stock goes back to the pool."""
+    """Cancel before release; reserved stock goes back to the pool. Once released the order
+    is on its way and this is 409; what of it still waits for stock (its backordered lines)
+    is cancelled with `POST /v1/orders/{order_id}/cancel-backordered`."""
     return _change(
         services,
         who,
@@ -381,6 +388,55 @@ def cancel_order(
         commands.CancelOrder(order_id, body.reason, who.actor),
         "order.cancel",
         {"reason": body.reason},
+    )
+
+
+def _waiting_and_cancelled(uow: UnitOfWork, order: Order) -> dict[str, Any]:
+    """What of each line waits for stock and what of it is cancelled: the audit's before and
+    after of a remainder's cancellation."""
+    waiting = backorders.remainder(uow, order)
+    return {
+        "backordered": waiting,
+        "cancelled": {
+            line.id: line.quantity_cancelled
+            for line in order.lines
+            if line.quantity_cancelled or line.id in waiting
+        },
+    }
+
+
+@router.post(
+    "/{order_id}/cancel-backordered",
+    response_model=OrderOut,
+    responses=problem_responses(404, 409),
+    summary="Cancel what of an order on its way still waits for stock",
+)
+def cancel_backordered(
+    order_id: OrderPath, body: CancelBackorderedIn, who: CanCancelOrders, services: Services
+) -> OrderOut:
+    """Cancel units of the backordered lines of an order already on its way (`reserved` to
+    `partially_shipped`), when the customer no longer wants to wait for the stock: `lines`
+    maps line ids to units, and without it every unit that waits is cancelled. What is
+    allocated ships as it would have; a later arrival sources only what still waits. A line
+    with nothing left waiting becomes `allocated` or `shipped` as its placed units are, and
+    an order with nothing left to send becomes `shipped` (or `delivered`).
+
+    A line the order does not have, one not backordered, or more units than wait is 422 at
+    `$.lines.<line id>`; an order in another status is 409 naming it (before release, cancel
+    the whole order with `POST /v1/orders/{order_id}/cancel`). The audit entry
+    (`order.cancel_backordered`) holds, before and after, the units of each line that wait
+    (`backordered`) and that are cancelled (`cancelled`)."""
+    command = commands.CancelBackordered(
+        order_id, body.reason, dict(body.lines) if body.lines is not None else None, who.actor
+    )
+    return _change(
+        services,
+        who,
+        order_id,
+        command,
+        "order.cancel_backordered",
+        body.model_dump(mode="json"),
+        _waiting_and_cancelled,
     )
 
 

@@ -364,6 +364,30 @@ class CancelIn(Strict):
     reason: str = Field(min_length=1, max_length=500, examples=["customer changed their mind"])
 
 
+class CancelBackorderedIn(Strict):
+    """Units of the backordered lines to cancel; without `lines`, every unit that waits."""
+
+    reason: str = Field(min_length=1, max_length=500, examples=["customer no longer wants to wait"])
+    lines: dict[str, Quantity] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="line id -> units of its backordered remainder to cancel (1 to the units "
+        "that wait); omitted or null: every unit of every backordered line that waits",
+        examples=[{"2": 1}],
+    )
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {"reason": "customer no longer wants to wait", "lines": {"2": 1}},
+                {"reason": "customer no longer wants to wait"},
+            ]
+        },
+    }
+
+
 class ModifyIn(Strict):
     """At least one change; a line is either removed or given a new quantity, not both
     (the service layer refuses either with 422, as it does for any caller)."""

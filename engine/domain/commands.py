@@ -53,6 +53,18 @@ class CancelOrder(Command):
 
 
 @dataclass(frozen=True)
+class CancelBackordered(Command):
+    """Cancel units of the backordered remainder of an order on its way (past release, so
+    `CancelOrder` is refused): `lines` maps line ids to units, None cancels every unit that
+    waits for stock."""
+
+    order_id: str
+    reason: str
+    lines: dict[str, int] | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class ModifyOrder(Command):
     order_id: str
     quantities: dict[str, int] = field(default_factory=dict)

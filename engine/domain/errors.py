@@ -16,10 +16,12 @@ class DomainError(Exception):
 class IllegalTransition(DomainError):
     code = "illegal_transition"
 
-    def __init__(self, entity: str, entity_id: str, current: str, target: str) -> None:
-        super().__init__(
-            f"{entity} {entity_id} cannot go from '{current}' to '{target}'"
-        )
+    def __init__(
+        self, entity: str, entity_id: str, current: str, target: str, hint: str = ""
+    ) -> None:
+        """`hint`: what the caller can do instead, appended to the message."""
+        refused = f"{entity} {entity_id} cannot go from '{current}' to '{target}'"
+        super().__init__(f"{refused}; {hint}" if hint else refused)
         self.current = current
         self.target = target
 

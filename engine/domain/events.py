@@ -252,3 +252,16 @@ class OrderResourced(Event):
     fulfillment_order_ids: list[str] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)
     reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderRemainderCancelled(Event):
+    """Units of an order's backordered remainder were cancelled while the order was on its
+    way (the customer would not wait for the stock). `lines` is units cancelled per line;
+    the order's `order.status_changed` follows if that left nothing to send."""
+
+    name: ClassVar[str] = "order.remainder_cancelled"
+    order_id: str
+    lines: dict[str, int] = field(default_factory=dict)
+    reason: str = ""

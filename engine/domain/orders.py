@@ -7,14 +7,14 @@ the building except towards delivery.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain import events
-from engine.domain.errors import DomainError, IllegalTransition, InvalidQuantity
+from engine.domain.errors import Conflict, DomainError, IllegalTransition, InvalidQuantity
 from engine.domain.values import Address, money
 
 
@@ -67,6 +67,12 @@ NEVER_SHIPS = frozenset({S.CANCELLED, S.REJECTED})
 # An order not yet decided can be changed too; it simply stays `received`.
 MODIFIABLE = frozenset(
     {S.RECEIVED} | {status for status, moves in TRANSITIONS.items() if S.RECEIVED in moves}
+)
+# Allocated (in whole or in part) and going out: from reserved to partially shipped. Its
+# backordered lines, its remainder, still wait for stock (`backorders.LIVE` is this set);
+# shipped means nothing is left to send.
+ON_ITS_WAY = frozenset(
+    {S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED, S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED}
 )
 
 
@@ -130,6 +136,14 @@ class OrderLine:
     @property
     def amount(self) -> Decimal:
         return money(self.price * self.quantity)
+
+
+def _as_placed(line: OrderLine) -> LineStatus:
+    """A line with nothing waiting: where its placed (not cancelled) units are."""
+    placed = line.quantity - line.quantity_cancelled
+    if placed <= 0:
+        return LineStatus.CANCELLED
+    return LineStatus.SHIPPED if line.quantity_shipped >= placed else LineStatus.ALLOCATED
 
 
 # Who released a hold that a re-decision of the changed order no longer places, and why. A
@@ -249,6 +263,92 @@ class Order:
                 line.quantity_cancelled = line.quantity - line.quantity_shipped
                 line.status = LineStatus.CANCELLED
         self.events.append(events.OrderCancelled(self.id, reason))
+
+    def cancel_backordered(
+        self, units: Mapping[str, int] | None, waiting: Mapping[str, int], reason: str
+    ) -> dict[str, int]:
+        """Cancel units of the remainder of an order on its way: `units` per line id (None:
+        every unit that waits). `waiting` is what waits of each backordered line, the units in
+        no live shipment and not cancelled, which only the shipments know
+        (`backorders.remainder`). Nothing changes unless every line asked for can give them.
+
+        A line with nothing left waiting goes on as its placed units do: `allocated` while
+        some have not shipped, `shipped` once all have, `cancelled` if none was ever placed.
+        Returns the units cancelled per line."""
+        if units is not None and not units:
+            raise InvalidLine(
+                ("lines",),
+                "names no line: give line ids and the units to cancel, or leave `lines` out "
+                "to cancel every unit that waits",
+            )
+        self._check_on_its_way()
+        asked = dict(waiting if units is None else units)
+        if not asked:
+            raise Conflict(
+                f"order {self.id} has no backordered units waiting for stock: nothing to cancel"
+            )
+        for line_id, count in asked.items():
+            self._check_waiting(line_id, count, waiting)
+        for line_id, count in asked.items():
+            line = self.line(line_id)
+            line.quantity_cancelled += count
+            if count == waiting[line_id]:
+                line.status = _as_placed(line)
+        self.events.append(events.OrderRemainderCancelled(self.id, asked, reason))
+        if all(line.status is LineStatus.CANCELLED for line in self.lines) and self.can_move_to(
+            OrderStatus.CANCELLED
+        ):
+            # Nothing of it was ever placed: an order on its way always holds a shipment, so
+            # this guards the state machine rather than a path the handlers take.
+            self.cancel(reason)
+        return asked
+
+    def _check_on_its_way(self) -> None:
+        if self.status in ON_ITS_WAY:
+            return
+        if self.can_move_to(OrderStatus.CANCELLED):
+            instead = (
+                "before release the whole order is cancelled instead "
+                f"(POST /v1/orders/{self.id}/cancel)"
+            )
+        else:
+            instead = "nothing of it waits for stock any more"
+        statuses = ", ".join(status for status in OrderStatus if status in ON_ITS_WAY)
+        raise Conflict(
+            f"order {self.id} is '{self.status}': only an order on its way ({statuses}) has "
+            f"a backordered remainder to cancel; {instead}"
+        )
+
+    def _check_waiting(self, line_id: str, count: int, waiting: Mapping[str, int]) -> None:
+        """InvalidLine at `$.lines.<id>` unless `count` units of the line wait for stock."""
+        line = next((line for line in self.lines if line.id == line_id), None)
+        where = ("lines", line_id)
+        if line is None:
+            waits = [ln.id for ln in self.lines if waiting.get(ln.id)]
+            known = (
+                f"the lines waiting for stock are {', '.join(waits)}"
+                if waits
+                else "none of its lines waits for stock"
+            )
+            raise InvalidLine(where, f"order {self.id} has no line '{line_id}' ({known})")
+        if line.status is not LineStatus.BACKORDERED:
+            raise InvalidLine(
+                where,
+                f"line '{line_id}' is '{line.status}', not backordered: only units of a "
+                "backordered line that no shipment carries can be cancelled",
+            )
+        if not waiting.get(line_id):
+            raise InvalidLine(
+                where, f"every unit of line '{line_id}' is in a shipment: none waits for stock"
+            )
+        if count < 1:
+            raise InvalidLine(where, f"units to cancel must be at least 1, got {count}")
+        if count > waiting[line_id]:
+            raise InvalidLine(
+                where,
+                f"only {waiting[line_id]} unit(s) of line '{line_id}' wait for stock; "
+                f"{count} cannot be cancelled",
+            )
 
     def modify(
         self,

@@ -3,13 +3,15 @@
 A file declares a world (locations, products, customers, stock, inbound supply, rulesets,
 settings, the clock) and a list of scenarios. Each scenario is a list of steps run through
 the real message bus and handlers on an in-memory unit of work: `order` (create and process),
-`cancel`, `modify`, `release_hold`, `pick`/`pack`/`ship`/`deliver` (a location's shipment),
-`adjust`, `receive`, `transfer`, `receive_transfer`, `expire` (after advancing the clock),
-`consolidate`, `advance` (move the clock), `release_preorders` (the pre-order release the
-worker runs on a schedule, as of the clock's date or `today`). A step's `expect` checks the
-persisted state of the order it names (or the last one): status, allocations per line and
-location, backorders, shipments and carriers, hold or reject codes, trace fragments, stock
-counters, other orders' statuses (`orders`).
+`cancel`, `cancel_backordered` (units of a live order's remainder, `lines: {2: 1}`; every unit
+that waits without `lines`), `modify`, `release_hold`, `pick`/`pack`/`ship`/`deliver` (a
+location's shipment), `adjust`, `receive`, `transfer`, `receive_transfer`, `expire` (after
+advancing the clock), `consolidate`, `advance` (move the clock), `release_preorders` (the
+pre-order release the worker runs on a schedule, as of the clock's date or `today`). A
+step's `expect` checks the persisted state of the order it names (or the last one): status,
+allocations per line and location, backorders, units cancelled per line, shipments and
+carriers, hold or reject codes, trace fragments, stock counters, other orders' statuses
+(`orders`).
 
 `run_scenario_file(path)` is what `ordo rules test` and pytest call.
 """
@@ -334,6 +336,21 @@ def _modify_quantities(arg: Mapping[str, Any]) -> tuple[dict[str, int], list[int
     return quantities, added
 
 
+def _units_to_cancel(arg: Mapping[str, Any]) -> dict[str, int] | None:
+    """A `cancel_backordered` step's units per line; None (no `lines`) cancels all that waits."""
+    lines = arg.get("lines")
+    if lines is None:
+        return None
+    if not isinstance(lines, Mapping):
+        raise ScenarioError(
+            "cancel_backordered's `lines` maps line ids to the units to cancel, such as {2: 1}"
+        )
+    return {
+        str(line): _whole(units, f"the units to cancel of line {line}", 1)
+        for line, units in lines.items()
+    }
+
+
 # The number a stock step moves, whole but of either sign: the engine says which it refuses
 # (a scenario may expect that refusal as its `error`).
 _STOCK_NUMBERS = {"adjust": "delta", "receive": "quantity", "transfer": "quantity"}
@@ -357,6 +374,8 @@ def _step_values(action: str, arg: Any) -> None:
                 _quantity(line, f"line {index}")
     elif action == "modify":
         _modify_quantities(arg)
+    elif action == "cancel_backordered":
+        _units_to_cancel(arg)
     elif action in _STOCK_NUMBERS and _STOCK_NUMBERS[action] in arg:
         _stock_number(action, arg)
 
@@ -396,6 +415,9 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
         order_id = bus.handle(_order_command(step[action], number))
     elif action == "cancel":
         bus.handle(c.CancelOrder(order_id, str(arg.get("reason", "customer request"))))
+    elif action == "cancel_backordered":
+        reason = str(arg.get("reason", "customer would not wait"))
+        bus.handle(c.CancelBackordered(order_id, reason, _units_to_cancel(arg)))
     elif action == "modify":
         ship_to = c.AddressInput(str(arg["ship_to"])) if "ship_to" in arg else None
         quantities, added = _modify_quantities(arg)
@@ -526,6 +548,7 @@ def _observe(
         "stock": stock,
         "lines": {line.id: str(line.status) for line in order.lines},
         "quantities": {line.id: line.quantity for line in order.lines},
+        "cancelled": {line.id: line.quantity_cancelled for line in order.lines},
         "excluded": {
             k: v.get("excluded", {})
             for k, v in sourcing.get("sourcing", {}).get("lines", {}).items()
@@ -553,7 +576,15 @@ def _check(expect: Mapping[str, Any], seen: Mapping[str, Any]) -> list[str]:
                 failures.append(f"hold: expected '{want}' among active holds {seen['holds']}")
         elif key == "reject":
             same(key, want, seen["reject"])
-        elif key in ("allocations", "carriers", "reserved", "lines", "quantities", "orders"):
+        elif key in (
+            "allocations",
+            "carriers",
+            "reserved",
+            "lines",
+            "quantities",
+            "cancelled",
+            "orders",
+        ):
             got = seen[key]
             wanted = {str(k): v for k, v in want.items()}
             if key == "orders":
@@ -641,6 +672,7 @@ _SCENARIO_KEYS = ("name", "description", "order", "expect", "steps", "settings",
 _ACTIONS = (
     "order",
     "cancel",
+    "cancel_backordered",
     "modify",
     "release_hold",
     "release",
@@ -670,6 +702,7 @@ _EXPECT_KEYS = (
     "reserved",
     "lines",
     "quantities",
+    "cancelled",
     "orders",
     "backorders",
     "backorder_modes",

@@ -43,7 +43,7 @@ from engine.domain.errors import Conflict
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.inventory import Stock
 from engine.domain.operations import DecisionTrace
-from engine.domain.orders import LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.orders import ON_ITS_WAY, LineStatus, Order, OrderLine, OrderStatus
 from engine.pipeline.decide import Decider, Decision, backorder_promise
 from engine.service_layer.handlers import (
     RELEASED_ALREADY,
@@ -63,9 +63,7 @@ log = logging.getLogger(__name__)
 S = OrderStatus
 # Orders already allocated and on their way whose backordered lines can still be sourced:
 # anything from reserved to partially shipped (shipped means nothing is left to send).
-LIVE = frozenset(
-    {S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED, S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED}
-)
+LIVE = ON_ITS_WAY
 WAITING = LIVE | {S.BACKORDERED}
 PAGE = 500
 

@@ -1,7 +1,8 @@
 """Exception management and the order's life after its decision.
 
 Cancel and modify work until release (modification sends the order back to `received`, and
-the `order.status_changed` event re-runs the pipeline); a person releases holds; warehouses
+the `order.status_changed` event re-runs the pipeline); after release only the backordered
+remainder can still be cancelled, in whole or in part; a person releases holds; warehouses
 report picks, shipments (consuming reservations; an order with some shipments out is
 partially shipped) and deliveries; a customer's open orders to one address are consolidated
 when the validation rules accept the merged order.
@@ -9,21 +10,32 @@ when the validation rules accept the merged order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import Conflict, DomainError, IllegalTransition, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.inventory import ReservationStatus
-from engine.domain.orders import MODIFIABLE, LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.operations import DecisionTrace
+from engine.domain.orders import (
+    MODIFIABLE,
+    ON_ITS_WAY,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from engine.pipeline.decide import Decider
 from engine.pipeline.ruling import run
 from engine.pipeline.validation import validate
 from engine.rules import facts as F
+from engine.service_layer import backorders
 from engine.service_layer.handlers import (
     Clock,
     address_from,
+    new_id,
     order_lines,
     release_shipments,
 )
@@ -71,12 +83,99 @@ def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> st
     with uow:
         order = _order(uow, cmd.order_id)
         if not order.can_move_to(OrderStatus.CANCELLED):
-            raise IllegalTransition("order", order.id, order.status, OrderStatus.CANCELLED)
+            raise _not_cancellable(order)
         release_reservations(uow, order, ReservationStatus.RELEASED)
         _cancel_pending_shipments(uow, order, clock())
         order.cancel(cmd.reason or f"cancelled by {cmd.actor}")
         uow.commit()
         return str(order.status)
+
+
+def _not_cancellable(order: Order) -> IllegalTransition:
+    """The refusal, saying what can still be cancelled of an order on its way: its remainder."""
+    hint = ""
+    if order.status in ON_ITS_WAY and any(
+        line.status is LineStatus.BACKORDERED for line in order.lines
+    ):
+        hint = (
+            "it is on its way, but the units of its backordered lines that wait for stock "
+            f"can still be cancelled (POST /v1/orders/{order.id}/cancel-backordered)"
+        )
+    return IllegalTransition("order", order.id, order.status, OrderStatus.CANCELLED, hint)
+
+
+def cancel_backordered(cmd: commands.CancelBackordered, uow: UnitOfWork, clock: Clock) -> str:
+    """Cancel units of the backordered remainder of an order on its way, which waits for stock
+    (`backorders.remainder`). Nothing was placed for them, so nothing is reserved or given
+    back; a later arrival sources only what still waits. An order left with nothing to send
+    is shipped (delivered if every shipment arrived)."""
+    with uow:
+        order = _order(uow, cmd.order_id)
+        reason = cmd.reason or f"remainder cancelled by {cmd.actor}"
+        waiting = backorders.remainder(uow, order)
+        cancelled = order.cancel_backordered(cmd.lines, waiting, reason)
+        now = clock()
+        live = [
+            s for s in uow.shipments.for_order(order.id) if s.status is not ShipmentStatus.CANCELLED
+        ]
+        _record_remainder_cancelled(uow, order, live, waiting, cancelled, reason, now)
+        _follow_remainder(order, [s.status for s in live], reason)
+        uow.commit()
+        return str(order.status)
+
+
+def _record_remainder_cancelled(
+    uow: UnitOfWork,
+    order: Order,
+    live: Sequence[FulfillmentOrder],
+    waiting: Mapping[str, int],
+    cancelled: Mapping[str, int],
+    reason: str,
+    now: datetime,
+) -> None:
+    """Store the cancellation as the order's latest sourcing trace, its `backorders` being
+    what still waits, so that trace goes on accounting for every unit (ordered = allocated +
+    backordered + cancelled, docs/pipeline.md). What still waits waits as it did (a pre-order
+    keeps its release), and the order keeps the priority it is ranked by."""
+    previous = backorders.latest_sourcing(uow, order.id)
+    before = previous.detail if previous is not None else {}
+    how = {str(b["line"]): b for b in before.get("backorders", [])}
+    still: list[dict[str, Any]] = []
+    for line_id, units in waiting.items():
+        left = units - cancelled.get(line_id, 0)
+        if left > 0:
+            known = how.get(line_id, {})
+            still.append(
+                {
+                    "line": line_id,
+                    "sku": order.line(line_id).sku,
+                    "quantity": left,
+                    "mode": known.get("mode", "backorder"),
+                    "promised_date": known.get("promised_date"),
+                }
+            )
+    # A new version: the trace must sort after the decision it amends even at the same instant.
+    order.version += 1
+    detail = {
+        "outcome": "remainder_cancelled",
+        "reason": reason,
+        "remainder": dict(waiting),
+        "cancelled": dict(cancelled),
+        "reservation": before.get("reservation", {}),
+        "allocations": [],
+        "backorders": still,
+        "order_version": order.version,
+    }
+    # No rule decided this: a person did (the audit log says who).
+    uow.traces.add(
+        DecisionTrace(
+            new_id("trc"), order.id, "sourcing", "", 0, now, "remainder_cancelled", detail
+        )
+    )
+    dates = [s.promised_date for s in live if s.promised_date]
+    dates += [date.fromisoformat(str(b["promised_date"])) for b in still if b["promised_date"]]
+    if dates:
+        order.promised_date = max(dates)
 
 
 def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
@@ -221,7 +320,8 @@ def _consume(uow: UnitOfWork, order: Order, shipment: FulfillmentOrder) -> None:
             left -= taken
         line = order.line(item.order_line_id)
         line.quantity_shipped = min(line.quantity, line.quantity_shipped + item.quantity)
-        if line.quantity_shipped >= line.quantity:
+        # Units cancelled (a remainder no longer wanted) will never ship.
+        if line.quantity_shipped >= line.quantity - line.quantity_cancelled:
             line.status = LineStatus.SHIPPED
 
 
@@ -241,15 +341,35 @@ def _follow_order(
             order.transition(OrderStatus.DELIVERED)
         return
     if target is ShipmentStatus.SHIPPED:
-        done = all(s in (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED) for s in statuses)
-        backordered = any(line.status is LineStatus.BACKORDERED for line in order.lines)
-        wanted = OrderStatus.SHIPPED if done and not backordered else OrderStatus.PARTIALLY_SHIPPED
+        wanted = OrderStatus.SHIPPED if _all_out(order, statuses) else OrderStatus.PARTIALLY_SHIPPED
         if order.can_move_to(wanted):
             order.transition(wanted)
         return
     step = {ShipmentStatus.PICKED: OrderStatus.PICKED, ShipmentStatus.PACKED: OrderStatus.PACKED}
     if order.can_move_to(step[target]):
         order.transition(step[target])
+
+
+_OUT = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED})
+
+
+def _all_out(order: Order, statuses: Sequence[ShipmentStatus]) -> bool:
+    """Nothing left to send: every live shipment has left, and no line waits for stock."""
+    return (
+        bool(statuses)
+        and all(s in _OUT for s in statuses)
+        and not any(line.status is LineStatus.BACKORDERED for line in order.lines)
+    )
+
+
+def _follow_remainder(order: Order, statuses: Sequence[ShipmentStatus], reason: str) -> None:
+    """Move the order on once its remainder is cancelled, as its last shipment would have:
+    shipped when all its shipments are out, and delivered too if they all arrived."""
+    if not _all_out(order, statuses) or not order.can_move_to(OrderStatus.SHIPPED):
+        return
+    order.transition(OrderStatus.SHIPPED, reason)
+    if all(s is ShipmentStatus.DELIVERED for s in statuses):
+        order.transition(OrderStatus.DELIVERED, reason)
 
 
 # --- consolidation ----------------------------------------------------------------------------

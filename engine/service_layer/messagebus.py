@@ -132,6 +132,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.CreateOrder: handlers.create_order,
         c.ProcessOrder: handlers.process_order,
         c.CancelOrder: lifecycle.cancel_order,
+        c.CancelBackordered: lifecycle.cancel_backordered,
         c.ModifyOrder: lifecycle.modify_order,
         c.ReleaseHold: lifecycle.release_hold,
         c.ReleaseOrder: lifecycle.release_order,

@@ -28,6 +28,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orders"): {ADMIN, SUPPORT, CHANNEL, CUSTOMER},
     ("GET", "/v1/orders/{order_id}"): {ADMIN, SUPPORT, CHANNEL, CUSTOMER},
     ("POST", "/v1/orders/{order_id}/cancel"): {ADMIN, SUPPORT},
+    # What of an order on its way still waits for stock is support's to cancel, as the order is.
+    ("POST", "/v1/orders/{order_id}/cancel-backordered"): {ADMIN, SUPPORT},
     ("POST", "/v1/orders/{order_id}/modify"): {ADMIN, SUPPORT},
     ("POST", "/v1/orders/{order_id}/release-hold"): {ADMIN, SUPPORT},
     # Releasing an order (manual-release mode) is support's call, like releasing its holds:
