@@ -440,6 +440,24 @@ def cancel_backordered(
     )
 
 
+def _lines_and_address(uow: UnitOfWork, order: Order) -> dict[str, Any]:
+    """The order's lines (id -> quantity) and ship-to address: the audit's before and after
+    of a modification, so the entry says what the quantities and address were, not only
+    what was asked."""
+    address = order.ship_to
+    return {
+        "lines": {line.id: line.quantity for line in order.lines},
+        "ship_to": {
+            "postal_code": address.postal_code,
+            "country": address.country,
+            "line1": address.line1,
+            "city": address.city,
+            "state": address.state,
+            "name": address.name,
+        },
+    }
+
+
 @router.post("/{order_id}/modify", response_model=OrderOut, responses=problem_responses(404, 409))
 def modify_order(
     order_id: OrderPath, body: ModifyIn, who: CanModifyOrders, services: Services
@@ -454,7 +472,15 @@ def modify_order(
         actor=who.actor,
     )
     # An added line the order cannot take is a 422 at its path (api.errors: InvalidLine).
-    return _change(services, who, order_id, command, "order.modify", body.model_dump(mode="json"))
+    return _change(
+        services,
+        who,
+        order_id,
+        command,
+        "order.modify",
+        {"request": body.model_dump(mode="json")},
+        _lines_and_address,
+    )
 
 
 @router.post(

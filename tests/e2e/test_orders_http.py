@@ -197,6 +197,28 @@ def test_modifying_a_backordered_order_decides_it_again_against_new_stock(api: A
     assert api.get("/v1/inventory/atp/SHOE-42").json()["total"] == 0
 
 
+def test_a_modification_is_audited_with_the_quantities_and_address_it_replaced(api: Api) -> None:
+    api.seed(units=0)
+    created = api.post("/v1/orders", role="channel", json=order("M-2", quantity=3)).json()
+    line_id = created["lines"][0]["id"]
+    asked = {"quantities": {line_id: 2}, "ship_to": {"postal_code": "10002", "city": "New York"}}
+    modified = api.post(f"/v1/orders/{created['id']}/modify", role="support", json=asked)
+    assert modified.status_code == 200, modified.text
+
+    [entry] = [
+        e
+        for e in api.get(f"/v1/orders/{created['id']}", role="support").json()["events"]
+        if e["action"] == "order.modify"
+    ]
+    assert entry["before"]["lines"] == {line_id: 3}
+    assert entry["before"]["ship_to"]["postal_code"] == "10001"
+    assert entry["after"]["lines"] == {line_id: 2}
+    assert entry["after"]["ship_to"]["postal_code"] == "10002"
+    assert entry["after"]["request"]["quantities"] == {line_id: 2}
+    # The status the modification left: the order is decided again in a transaction of its own.
+    assert (entry["before"]["status"], entry["after"]["status"]) == ("backordered", "received")
+
+
 def test_releasing_a_hold_on_an_order_that_is_not_held_is_refused_with_its_status(api: Api) -> None:
     api.seed(units=10)
     created = api.post("/v1/orders", role="channel", json=order("H-1")).json()
