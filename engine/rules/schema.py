@@ -151,6 +151,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.held",
         "order.rejected",
         "order.cancelled",
+        "order.remainder_cancelled",
+        "order.resourced",
         "order.released",
         "stock.reserved",
         "stock.released",
@@ -159,7 +161,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "shipment.late",
         "order.held_too_long",
         "return.status_changed",
-        "alert.raised",
+        "ruleset.published",
+        # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],
 }
 
