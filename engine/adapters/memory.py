@@ -229,10 +229,10 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
             return in_utc(order.created_at) >= since and order.status not in NEVER_SHIPS
 
         return [
-            (order.created_at, line.quantity)
+            (order.created_at, line.quantity - line.quantity_cancelled)
             for order in self._select(where=demand)
             for line in order.lines
-            if line.sku == sku
+            if line.sku == sku and line.quantity > line.quantity_cancelled
         ]
 
 

@@ -68,10 +68,14 @@ K = TypeVar("K", bound=Hashable)
 _BY_KEY: dict[type, Select[Any]] = {}
 # Demand of one SKU since a moment (SqlOrders.units_ordered): one row per line, no orders built.
 _UNITS_ORDERED = (
-    select(orm.orders.c.created_at, orm.order_lines.c.quantity)
+    select(
+        orm.orders.c.created_at,
+        (orm.order_lines.c.quantity - orm.order_lines.c.quantity_cancelled).label("quantity"),
+    )
     .select_from(orm.order_lines.join(orm.orders, orm.order_lines.c.order_id == orm.orders.c.id))
     .where(
         orm.order_lines.c.sku == bindparam("b_sku"),
+        orm.order_lines.c.quantity > orm.order_lines.c.quantity_cancelled,
         orm.orders.c.created_at >= bindparam("b_since"),
         orm.orders.c.status.not_in(sorted(str(status) for status in NEVER_SHIPS)),
     )

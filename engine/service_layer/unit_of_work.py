@@ -122,8 +122,9 @@ class OrderRepository(Repository[str, Order]):
     @abc.abstractmethod
     def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
         """(created at, units) of every line of `sku` on an order created at or after `since`
-        that was neither cancelled nor rejected: the demand a forecast reads, every line of
-        it, without building the orders."""
+        that was neither cancelled nor rejected, less the line's cancelled units (a remainder
+        the customer would not wait for): the demand a forecast reads, every line of it,
+        without building the orders. A line with every unit cancelled is left out."""
 
 
 class StockRepository(Repository[tuple[str, str], Stock]):

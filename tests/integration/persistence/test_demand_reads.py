@@ -1,6 +1,6 @@
 """The demand a forecast reads (`OrderRepository.units_ordered`): every line of the SKU on
-orders created since the moment asked, cancelled and rejected orders left out, the same from
-the in-memory fake, SQLite and PostgreSQL."""
+orders created since the moment asked, less its cancelled units, cancelled and rejected orders
+left out, the same from the in-memory fake, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def test_units_ordered_are_every_line_of_the_sku_on_orders_that_may_still_ship(
         ("O-4", SINCE + timedelta(days=2), OrderStatus.REJECTED, [("L1", "SKU-1", 9)]),
         ("O-5", SINCE - timedelta(seconds=1), OrderStatus.RECEIVED, [("L1", "SKU-1", 5)]),
         ("O-6", SINCE + timedelta(days=3), OrderStatus.RECEIVED, [("L1", "SKU-2", 3)]),
+        # On its way with two of five units of a remainder cancelled, and one line wholly.
+        ("O-7", SINCE + timedelta(days=4), OrderStatus.RELEASED,
+         [("L1", "SKU-1", 5, 2), ("L2", "SKU-1", 3, 3)]),
     ]  # fmt: skip
     with uow_factory() as uow:
         for number, (order_id, at, status, lines) in enumerate(placed):
@@ -34,7 +37,10 @@ def test_units_ordered_are_every_line_of_the_sku_on_orders_that_may_still_ship(
                     channel_order_id=f"W-{number}",
                     created_at=at,
                     status=status,
-                    lines=[b.a_line(id=i, sku=s, quantity=q) for i, s, q in lines],
+                    lines=[
+                        b.a_line(id=i, sku=s, quantity=q, quantity_cancelled=rest[0] if rest else 0)
+                        for i, s, q, *rest in lines
+                    ],
                 )
             )
         uow.commit()
@@ -44,4 +50,5 @@ def test_units_ordered_are_every_line_of_the_sku_on_orders_that_may_still_ship(
         (SINCE + timedelta(hours=1), 2),
         (SINCE + timedelta(days=1), 1),
         (SINCE + timedelta(days=1), 4),
+        (SINCE + timedelta(days=4), 3),
     ]
