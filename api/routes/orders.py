@@ -9,6 +9,7 @@ their own. An order another caller may not see answers 404, so ids do not leak.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -444,18 +445,9 @@ def _lines_and_address(uow: UnitOfWork, order: Order) -> dict[str, Any]:
     """The order's lines (id -> quantity) and ship-to address: the audit's before and after
     of a modification, so the entry says what the quantities and address were, not only
     what was asked."""
-    address = order.ship_to
-    return {
-        "lines": {line.id: line.quantity for line in order.lines},
-        "ship_to": {
-            "postal_code": address.postal_code,
-            "country": address.country,
-            "line1": address.line1,
-            "city": address.city,
-            "state": address.state,
-            "name": address.name,
-        },
-    }
+    # As it was given: the coordinates are looked up from the postal code, not asked for.
+    given = {k: v for k, v in asdict(order.ship_to).items() if k not in ("lat", "lon")}
+    return {"lines": {line.id: line.quantity for line in order.lines}, "ship_to": given}
 
 
 @router.post("/{order_id}/modify", response_model=OrderOut, responses=problem_responses(404, 409))

@@ -576,15 +576,7 @@ def _check(expect: Mapping[str, Any], seen: Mapping[str, Any]) -> list[str]:
                 failures.append(f"hold: expected '{want}' among active holds {seen['holds']}")
         elif key == "reject":
             same(key, want, seen["reject"])
-        elif key in (
-            "allocations",
-            "carriers",
-            "reserved",
-            "lines",
-            "quantities",
-            "cancelled",
-            "orders",
-        ):
+        elif key in _KEYED_EXPECTS:
             got = seen[key]
             wanted = {str(k): v for k, v in want.items()}
             if key == "orders":
@@ -689,6 +681,16 @@ _ACTIONS = (
     "expire",
     "consolidate",
 )
+# Expectations that map keys (line ids, locations, order ids) to what each should be.
+_KEYED_EXPECTS = (
+    "allocations",
+    "carriers",
+    "reserved",
+    "lines",
+    "quantities",
+    "cancelled",
+    "orders",
+)
 _EXPECT_KEYS = (
     "status",
     "outcome",
@@ -697,13 +699,7 @@ _EXPECT_KEYS = (
     "promised_date",
     "hold",
     "reject",
-    "allocations",
-    "carriers",
-    "reserved",
-    "lines",
-    "quantities",
-    "cancelled",
-    "orders",
+    *_KEYED_EXPECTS,
     "backorders",
     "backorder_modes",
     "stock",
