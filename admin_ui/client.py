@@ -291,6 +291,19 @@ class OrdoClient:
             self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel", json={"reason": reason}),
         )
 
+    def cancel_backordered(
+        self, order_id: str, reason: str, lines: dict[str, int] | None = None
+    ) -> Order:
+        """Cancel units of the backordered lines of an order on its way: `lines` maps line ids
+        to units; without it the API cancels every unit that waits for stock."""
+        body: dict[str, Any] = {"reason": reason}
+        if lines is not None:
+            body["lines"] = lines
+        return cast(
+            Order,
+            self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel-backordered", json=body),
+        )
+
     def modify_quantities(self, order_id: str, quantities: dict[str, int]) -> Order:
         return cast(
             Order,

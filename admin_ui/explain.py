@@ -3,8 +3,9 @@ from the location it does and not from the others, and why that carrier.
 
 The trace is what the pipeline recorded (`GET /v1/orders/{id}`, field `trace`): one step each
 for validation, sourcing (candidates per line with score, availability and exclusions, the
-optimiser's choice, fallbacks) and carriers (quotes per shipping location). These functions
-only read it; anything missing is simply not mentioned, so an older trace still reads well.
+optimiser's choice, fallbacks; or a person cancelling units that waited for stock) and carriers
+(quotes per shipping location). These functions only read it; anything missing is simply not
+mentioned, so an older trace still reads well.
 """
 
 from __future__ import annotations
@@ -120,8 +121,45 @@ def _line_story(line_id: str, info: Mapping[str, Any], chosen: Mapping[str, int]
     return story
 
 
+def _units(count: int) -> str:
+    return f"{count} unit{'' if count == 1 else 's'}"
+
+
+def explain_remainder_cancelled(step: TraceStep) -> Explanation:
+    """A sourcing step no rule decided: a person cancelled units of the backordered lines of an
+    order on its way, and what still waits for stock waits as it did."""
+    detail = step["detail"]
+    cancelled = {str(k): int(v) for k, v in (detail.get("cancelled") or {}).items()}
+    units = " and ".join(f"{_units(n)} of line {line}" for line, n in cancelled.items())
+    headline = f"Remainder cancelled by a person: {units or 'no unit'}"
+    reason = str(detail.get("reason") or "").strip()
+    headline += f" (reason: {reason})." if reason else "."
+    details: list[str] = []
+    waited = {str(k): int(v) for k, v in (detail.get("remainder") or {}).items()}
+    if waited:
+        lines = ", ".join(f"line {line} ({n})" for line, n in waited.items())
+        total = sum(waited.values())
+        verb = "was" if total == 1 else "were"
+        details.append(f"{_units(total)} {verb} waiting for stock: {lines}.")
+    still = []
+    for backorder in detail.get("backorders", []):
+        by = backorder.get("promised_date")
+        still.append(
+            f"line {backorder.get('line')} ({backorder.get('quantity')} × {backorder.get('sku')}"
+            + (f", expected by {by}" if by else "")
+            + ")"
+        )
+    if still:
+        details.append("Still waiting: " + "; ".join(still) + ".")
+    else:
+        details.append("Nothing waits for stock any more.")
+    return Explanation("Cancellation", headline, details)
+
+
 def explain_sourcing(step: TraceStep) -> Explanation:
     detail = step["detail"]
+    if str(detail.get("outcome", step["outcome"])) == "remainder_cancelled":
+        return explain_remainder_cancelled(step)
     sourcing = detail.get("sourcing", {}) or {}
     rules = _matched(detail, "sourcing")
     chosen: dict[str, dict[str, int]] = {}

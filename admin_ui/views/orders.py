@@ -1,7 +1,8 @@
 """Orders, for support: search by id, channel id, customer, email, SKU, status and date; one
 order in full (lines, shipments, a timeline of what happened, and why it was decided that way
 in plain words); cancel, change quantities or the address, add or remove lines, or release a
-hold, each after a confirmation.
+hold, each after a confirmation; once the order is on its way, cancel what of it still waits
+for stock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ CHANGEABLE = {
     "received", "validated", "held", "sourced", "backordered", "preordered", "reserved",
     "carrier_assigned",
 }  # fmt: skip
+# Allocated and going out (the engine's `orders.ON_ITS_WAY`): what of it still waits for stock,
+# its backordered lines, can be cancelled on its own, even after release.
+ON_ITS_WAY = {
+    "reserved", "carrier_assigned", "released", "picked", "packed", "partially_shipped",
+}  # fmt: skip
+REMAINDER = "Cancel what waits for stock"
 _RESULTS = "orders::results"
 _OPEN = "orders::open"
 # A line to add: a SKU, then a quantity ("SHOE-42 2", "SHOE-42 x 2", "SHOE-42, 2"), 1 if none.
@@ -191,11 +198,15 @@ def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
             {"at": event["at"], "what": event["action"], "by": event["actor"], "detail": after}
         )
     for step in order["trace"]:
+        if step["ruleset"]:
+            by = f"{step['ruleset']} v{step['ruleset_version']}"
+        else:  # no rule decided it: the built-in checks, or a person (the audit says who)
+            by = "a person" if step["outcome"] == "remainder_cancelled" else "no ruleset"
         rows.append(
             {
                 "at": step["at"],
                 "what": f"decided: {step['step']}",
-                "by": f"{step['ruleset']} v{step['ruleset_version']}",
+                "by": by,
                 "detail": step["outcome"],
             }
         )
@@ -215,15 +226,41 @@ def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
     return [{**row, "at": when(row["at"])} for row in rows]
 
 
+def waiting_units(order: OrderDetail) -> dict[str, int]:
+    """Units of each backordered line that wait for stock, counted as the API counts them
+    (`backorders.remainder`): ordered, less cancelled, less what a live shipment carries."""
+    placed: dict[str, int] = {}
+    for shipment in order["shipments"]:
+        if shipment["status"] == "cancelled":
+            continue
+        for item in shipment["lines"]:
+            placed[item["order_line_id"]] = placed.get(item["order_line_id"], 0) + item["quantity"]
+    waiting = {}
+    for line in order["lines"]:
+        units = line["quantity"] - line["quantity_cancelled"] - placed.get(line["id"], 0)
+        if line["status"] == "backordered" and units > 0:
+            waiting[line["id"]] = units
+    return waiting
+
+
 def _actions(client: OrdoClient, order: OrderDetail) -> None:
     st.subheader("Change this order")
+    waiting = waiting_units(order) if order["status"] in ON_ITS_WAY else {}
     if order["status"] not in CHANGEABLE:
-        st.caption(f"An order that is {order['status']} can no longer be cancelled or changed.")
+        refused = f"An order that is {order['status']} can no longer be cancelled or changed"
+        if not waiting:
+            st.caption(refused + ".")
+            return
+        st.caption(refused + ", but what of it still waits for stock can be cancelled.")
+        with section(REMAINDER):
+            _cancel_remainder(client, order, waiting)
         return
-    cancel, modify, lines, address, release = st.tabs(
-        ["Cancel", "Change quantities", "Add or remove lines", "Change address", "Release hold"],
+    tabs = st.tabs(
+        ["Cancel", "Change quantities", "Add or remove lines", "Change address", "Release hold"]
+        + ([REMAINDER] if waiting else []),
         key=f"orders::actions::{order['id']}",
     )
+    cancel, modify, lines, address, release = tabs[:5]
     # Each action runs in its own tab's section: one refused shows why there, and the other
     # tabs keep their forms.
     with cancel, section("Cancel"), st.form(f"cancel-{order['id']}"):
@@ -286,6 +323,63 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
                 sure = st.checkbox("Yes, release every hold")
                 if st.form_submit_button("Release hold"):
                     _apply(sure, lambda: client.release_hold(order["id"]), "released")
+    if waiting:
+        with tabs[5], section(REMAINDER):
+            _cancel_remainder(client, order, waiting)
+
+
+def _cancel_remainder(client: OrdoClient, order: OrderDetail, waiting: dict[str, int]) -> None:
+    """Units of each backordered line that waits, for a customer who will not wait for the
+    stock: all of them by default, fewer if the customer still wants some."""
+    skus = {line["id"]: line["sku"] for line in order["lines"]}
+    # Each run reads the order afresh, so the run a submission starts already shows what
+    # waits now; a field whose count changed is a new field holding its default (all units).
+    # What the previous run showed tells whether the person confirmed these counts.
+    shown = f"orders::remainder::{order['id']}"
+    confirmed_against: dict[str, int] | None = st.session_state.get(shown)
+    st.session_state[shown] = dict(waiting)
+    with st.form(f"remainder-{order['id']}"):
+        st.caption(
+            "What is allocated ships as it would have; only units no shipment carries are "
+            "cancelled, and a later arrival sources only what still waits."
+        )
+        units = {
+            line_id: int(
+                st.number_input(
+                    f"Line {line_id}: {skus[line_id]}, {count} waiting",
+                    min_value=0,
+                    max_value=count,
+                    value=count,
+                    step=1,
+                )
+            )
+            for line_id, count in waiting.items()
+        }
+        reason = st.text_input("Reason", placeholder="customer no longer wants to wait")
+        sure = st.checkbox("Yes, cancel these units")
+        if not st.form_submit_button("Cancel waiting units"):
+            return
+    if confirmed_against is not None and confirmed_against != waiting:
+        now = ", ".join(f"line {line_id}: {count}" for line_id, count in waiting.items())
+        st.warning(
+            "Nothing was cancelled: what waits for stock changed since the form was shown "
+            f"(now {now}). Check the units and submit again."
+        )
+        return
+    # The units the person saw and confirmed, line by line: the API refuses any that no
+    # longer wait rather than cancelling others.
+    chosen = {line_id: count for line_id, count in units.items() if count > 0}
+    if not chosen:
+        st.warning("Every line is at 0: give the units to cancel.")
+        return
+    total = sum(chosen.values())
+    _apply(
+        sure,
+        lambda: client.cancel_backordered(order["id"], reason.strip(), chosen),
+        "cancelled",
+        refused="The waiting units were not cancelled",
+        done=f"had {total} waiting unit{'' if total == 1 else 's'} cancelled",
+    )
 
 
 def _change_lines(client: OrdoClient, order: OrderDetail) -> None:
@@ -355,7 +449,10 @@ def _in_catalogue(client: OrdoClient, sku: str) -> bool:
     return True
 
 
-def _apply(confirmed: bool, change: Any, verb: str) -> None:
+def _apply(confirmed: bool, change: Any, verb: str, *, refused: str = "", done: str = "") -> None:
+    """Run `change` once confirmed; the API's refusal (409, 422) is shown here, in place, as
+    "`refused`: why" ("The order was not `verb`" unless given); success reruns the page so it
+    shows the order as it is now, saying "Order X `done` (or `verb`); it is now S"."""
     if not confirmed:
         st.warning("Tick the box to confirm first.")
         return
@@ -364,10 +461,10 @@ def _apply(confirmed: bool, change: Any, verb: str) -> None:
     except ApiError as error:
         if error.status not in (409, 422):
             raise
-        st.error(f"The order was not {verb}: {error.message}")
+        st.error(f"{refused or f'The order was not {verb}'}: {error.message}")
         return
     # The search results on screen show the order as it is now, not as it was found.
     found: list[Order] = st.session_state.get(_RESULTS, [])
     st.session_state[_RESULTS] = [after if o["id"] == after["id"] else o for o in found]
-    flash(f"Order {after['channel_order_id']} {verb}; it is now {after['status']}.")
+    flash(f"Order {after['channel_order_id']} {done or verb}; it is now {after['status']}.")
     st.rerun()
