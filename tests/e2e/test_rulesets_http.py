@@ -409,7 +409,7 @@ def test_rule_level_scenarios_run_against_the_drafts_text_as_ordo_rules_test_run
 ) -> None:
     response = run(api, VALIDATION_SCENARIOS, VALIDATION)
     assert response.status_code == 200, response.text
-    assert (response.json()["passed"], response.json()["failed"]) == (7, 0)
+    assert (response.json()["passed"], response.json()["failed"]) == (8, 0)
     broken = run(api, VALIDATION_SCENARIOS, VALIDATION.replace('["CU", ', "["))
     assert broken.status_code == 200, broken.text
     failed = [r for r in broken.json()["results"] if not r["passed"]]
@@ -438,7 +438,7 @@ def test_a_draft_of_a_shipped_ruleset_goes_live_only_while_the_shipped_scenarios
     assert edited["scenarios"] == VALIDATION_SCENARIOS
     refused = api.post(f"/v1/rulesets/versions/{edited['id']}/publish", role="analyst", json={})
     assert refused.status_code == 422, refused.text
-    assert f"1 of 7 scenario(s) fail, first '{EMBARGO}'" in refused.json()["detail"]
+    assert f"1 of 8 scenario(s) fail, first '{EMBARGO}'" in refused.json()["detail"]
     fixed = draft(api, VALIDATION.replace("fraud_review_limit = 5000", "fraud_review_limit = 6000"))
     done = api.post(f"/v1/rulesets/versions/{fixed['id']}/publish", role="analyst", json={})
     assert done.status_code == 200, done.text
