@@ -37,7 +37,13 @@ from engine.simulation.html import KPI_LABELS, fmt
 from engine.simulation.importer import ImportReport, import_history
 from engine.simulation.mapping import Mapping as ColumnMapping
 from engine.simulation.mapping import load_mapping
-from engine.simulation.parallel import ProgressMap, WhatIf, WhatIfResult, run_what_if
+from engine.simulation.parallel import (
+    ProgressMap,
+    WhatIf,
+    WhatIfResult,
+    run_what_if,
+    variant_name_problem,
+)
 from engine.simulation.rulesets import read_rulesets, shipped_rulesets_dir, with_drafts
 
 SHOWN_ERRORS = 10
@@ -153,16 +159,29 @@ def ruleset_variants(
     rulesets: Sequence[Path], drafts: Sequence[Path], variants: Sequence[str]
 ) -> dict[str, dict[str, str]]:
     """baseline, then `draft` (the drafts together), then each `NAME=FILE[,FILE]` variant."""
-    base = read_rulesets(rulesets or [shipped_rulesets_dir()])
-    found: dict[str, dict[str, str]] = {"baseline": base}
-    if drafts:
-        found["draft"] = with_drafts(base, drafts)
+    # Every name is checked before any file is read: a name that would overwrite another
+    # run's results (see `variant_name_problem`) is refused before anything runs.
+    taken = {"baseline": "baseline", **({"draft": "draft"} if drafts else {})}
+    named: list[tuple[str, str]] = []
     for text in variants:
         name, _, files = text.partition("=")
         if not name or not files:
             raise SimulationError(f"--variant {text!r}: expected NAME=FILE[,FILE...]")
-        if name in found:
-            raise SimulationError(f"--variant {text!r}: the name {name!r} is already used")
+        problem = variant_name_problem(name)
+        if problem is not None:
+            raise SimulationError(f"--variant {text!r}: the name {name!r} {problem}")
+        # Without case: on a case-insensitive file system Draft/ and draft/ are one directory.
+        twin = taken.get(name.casefold())
+        if twin is not None:
+            same = "is already used" if twin == name else f"differs from {twin!r} only in case"
+            raise SimulationError(f"--variant {text!r}: the name {name!r} {same}")
+        taken[name.casefold()] = name
+        named.append((name, files))
+    base = read_rulesets(rulesets or [shipped_rulesets_dir()])
+    found: dict[str, dict[str, str]] = {"baseline": base}
+    if drafts:
+        found["draft"] = with_drafts(base, drafts)
+    for name, files in named:
         found[name] = with_drafts(base, [Path(part) for part in files.split(",") if part])
     return found
 

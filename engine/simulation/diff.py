@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -67,6 +68,19 @@ def compare_runs(a_dir: Path, b_dir: Path, out: Path) -> dict[str, Any]:
             raise DiffError(f"{a_dir} and {b_dir} replayed different date ranges ({key})")
     tmp = out.parent / f".{out.name}.diffing-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
+    try:
+        diff = _write_diff(tmp, a_dir, b_dir, summary_a, summary_b)
+        publish_dir(tmp, out)
+    finally:
+        # Gone once published; otherwise what was written before the failure, which is not
+        # a comparison anyone should find.
+        shutil.rmtree(tmp, ignore_errors=True)
+    return diff
+
+
+def _write_diff(
+    tmp: Path, a_dir: Path, b_dir: Path, summary_a: dict[str, Any], summary_b: dict[str, Any]
+) -> dict[str, Any]:
     changes: Counter[str] = Counter()
     cost_buckets: Counter[int] = Counter()
     orders = changed = 0
@@ -106,7 +120,6 @@ def compare_runs(a_dir: Path, b_dir: Path, out: Path) -> dict[str, Any]:
     }
     write_json(tmp / "diff.json", diff)
     (tmp / "report.html").write_text(diff_report(diff), encoding="utf-8")
-    publish_dir(tmp, out)
     return diff
 
 
@@ -178,7 +191,8 @@ def _units(outcome: dict[str, Any]) -> tuple[int, int, tuple[tuple[str, int], ..
 
 
 def _distance(outcome: dict[str, Any]) -> float:
-    return float(sum(s["distance_km"] for s in outcome["shipments"]))
+    """The known part of an order's distance: a shipment of unknown distance adds nothing."""
+    return float(sum(s["distance_km"] or 0.0 for s in outcome["shipments"]))
 
 
 def _cell(value: Any) -> Any:

@@ -23,6 +23,7 @@ KPI_LABELS = (
     ("shipments_per_order", "Shipments per order", "{:.3f}"),
     ("distance_km_mean", "Mean distance (km)", "{:,.1f}"),
     ("distance_km_p95", "p95 distance (km)", "{:,.1f}"),
+    ("orders_without_distance", "Orders without a known distance", "{:,}"),
     ("shipping_cost", "Estimated shipping cost", "{:,.2f}"),
     ("shipping_cost_per_order", "Shipping cost per shipped order", "{:,.2f}"),
     ("promise_met_rate", "Promise dates met", "{:.1%}"),

@@ -24,7 +24,13 @@ from typing import Any
 
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.errors import SimulationError
-from engine.simulation.parallel import ProgressMap, WhatIf, WhatIfResult, run_what_if
+from engine.simulation.parallel import (
+    ProgressMap,
+    WhatIf,
+    WhatIfResult,
+    check_variant_names,
+    run_what_if,
+)
 from engine.simulation.replay import check_date_range
 
 STATUSES = ("queued", "running", "succeeded", "failed")
@@ -53,7 +59,10 @@ class SimulationRequest:
     date_to: date | None = None
 
     def __post_init__(self) -> None:
+        # Checked here as `WhatIf` checks them, so a bad request is refused by `submit`
+        # rather than failing the job it would start.
         check_date_range(self.date_from, self.date_to)
+        check_variant_names(self.variants)
 
 
 @dataclass
@@ -179,18 +188,18 @@ class SimulationJobs:
                 last_write = time.monotonic()
                 self._save(job)
 
-        spec = WhatIf(
-            dataset=request.dataset,
-            out=self.root / job.id / "results",
-            variants=request.variants,
-            carriers_dir=request.carriers_dir,
-            settings=DeciderSettings(optimiser=request.optimiser),
-            limit=request.limit,
-            trace_orders=frozenset(request.trace_orders),
-            date_from=request.date_from,
-            date_to=request.date_to,
-        )
         try:
+            spec = WhatIf(
+                dataset=request.dataset,
+                out=self.root / job.id / "results",
+                variants=request.variants,
+                carriers_dir=request.carriers_dir,
+                settings=DeciderSettings(optimiser=request.optimiser),
+                limit=request.limit,
+                trace_orders=frozenset(request.trace_orders),
+                date_from=request.date_from,
+                date_to=request.date_to,
+            )
             result = self._runner(spec, request.workers, watch)
         except Exception as error:  # a job must end in a state the API can report
             job.status, job.error = "failed", str(error) or type(error).__name__

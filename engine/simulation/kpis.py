@@ -12,7 +12,9 @@ Definitions (also in docs/simulation.md):
   pre-ordered); fill rate: units allocated / units ordered, over accepted orders;
 - split rate: accepted orders with more than one shipment / accepted orders with a shipment;
 - promise met: an order with a requested date whose promised date is on or before it;
-- capacity breach: a location-day on which more shipments were planned than its daily capacity.
+- capacity breach: a location-day on which more shipments were planned than its daily capacity;
+- distances: over shipments whose distance is known; `orders_without_distance` counts the
+  shipped orders with a shipment whose ship-to or location had no coordinates.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class Kpis:
     orders_shipped: int = 0
     orders_split: int = 0
     shipments: int = 0
+    # Shipped orders with a shipment of unknown distance (no coordinates for the ship-to or
+    # the location): their unknown distances are left out of the distance figures.
+    orders_without_distance: int = 0
     shipping_cost: float = 0.0
     promises_requested: int = 0
     promises_met: int = 0
@@ -106,11 +111,17 @@ class Kpis:
             self.orders_shipped += 1
             self.orders_split += len(shipments) > 1
         self.shipments += len(shipments)
+        unknown = False
         for shipment in shipments:
             self.shipping_cost += shipment["rate"]
-            self.distance.add(shipment["distance_km"])
+            km = shipment["distance_km"]
+            if km is None:
+                unknown = True
+            else:
+                self.distance.add(km)
             self.carriers[f"{shipment['carrier']}/{shipment['service']}"] += 1
             self.locations[shipment["location"]] += 1
+        self.orders_without_distance += unknown
         if outcome["requested"]:
             self.promises_requested += 1
             promised = outcome["promised"]
@@ -144,6 +155,7 @@ class Kpis:
             "shipments_per_order": _ratio(self.shipments, self.orders_shipped),
             "distance_km_mean": _round(self.distance.mean, 1),
             "distance_km_p95": self.distance.percentile(95),
+            "orders_without_distance": self.orders_without_distance,
             "shipping_cost": round(self.shipping_cost, 2),
             "shipping_cost_per_order": _round(
                 self.shipping_cost / self.orders_shipped if self.orders_shipped else None, 2

@@ -2,12 +2,13 @@
 
 A run writes one of these per order to `orders.jsonl` instead of the full decision trace, so
 memory stays flat and the file stays a few hundred bytes per order. KPIs and the per-order diff
-of two runs are computed from these records alone.
+of two runs are computed from these records alone. A shipment's `distance_km` is null where it
+is unknown (the ship-to or the location has no coordinates).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,15 @@ from engine.domain.orders import Order
 from engine.pipeline.decide import Decision
 
 
-def order_outcome(order: Order, decision: Decision) -> dict[str, Any]:
+def order_outcome(
+    order: Order,
+    decision: Decision,
+    *,
+    located: bool = True,
+    unplaced: Container[str] = frozenset(),
+) -> dict[str, Any]:
+    """`located`: whether the ship-to had coordinates; `unplaced`: locations without. A
+    shipment with either end unknown has `distance_km` None: the Decider measured 0.0 there."""
     # Built once per replayed order: list comprehensions rather than generators inside
     # `sum`, and nothing computed for an order without backorders or shipments.
     lines = order.lines
@@ -38,7 +47,9 @@ def order_outcome(order: Order, decision: Decision) -> dict[str, Any]:
                 "carrier": s.carrier,
                 "service": s.service,
                 "rate": round(s.rate, 2),
-                "distance_km": round(s.distance_km, 1),
+                "distance_km": round(s.distance_km, 1)
+                if located and s.location_code not in unplaced
+                else None,
                 "units": sum([a.quantity for a in s.lines]),
                 "promised": s.promised_date.isoformat() if s.promised_date else None,
             }

@@ -10,7 +10,8 @@ runs are done every variant is diffed against the baseline and an `index.json` l
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Mapping, MutableMapping
+import re
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.pipeline.decide import DeciderSettings
+from engine.simulation.dataset import Dataset
 from engine.simulation.diff import compare_runs
 from engine.simulation.errors import SimulationError, make_directory
 from engine.simulation.replay import RunSpec, check_date_range, run_simulation
@@ -27,6 +29,47 @@ from engine.simulation.report import write_json
 ProgressMap = Mapping[str, tuple[int, int]]
 Watcher = Callable[[ProgressMap], None]
 _POLL_SECONDS = 0.25
+
+# What a what-if writes beside its runs' directories (one per variant, named after it): a
+# variant of one of these names would overwrite, or be overwritten by, the what-if's own files.
+INDEX = "index.json"
+DIFF_PREFIX = "diff-"  # the comparison of variant X with the baseline is in diff-X/
+# A variant's name is a directory name; the hidden ones (".x") are the runs' scratch space.
+VARIANT_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,99}"
+
+
+def variant_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a variant, in words that follow the name; None if it can."""
+    if re.fullmatch(VARIANT_PATTERN, name) is None:
+        return (
+            "must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or a "
+            "digit: it names the variant's results directory"
+        )
+    # Compared without case: on a case-insensitive file system INDEX.JSON is index.json.
+    folded = name.casefold()
+    if folded == INDEX:
+        return f"is taken by the file listing every run and comparison ({INDEX})"
+    if folded.startswith(DIFF_PREFIX):
+        return (
+            f"starts with {DIFF_PREFIX!r}, which names the comparisons' directories "
+            f"({DIFF_PREFIX}<variant>)"
+        )
+    return None
+
+
+def check_variant_names(names: Iterable[str]) -> None:
+    """Refuse names that cannot be results directories, or are one directory twice."""
+    seen: dict[str, str] = {}
+    for name in names:
+        problem = variant_name_problem(name)
+        if problem is not None:
+            raise SimulationError(f"variant name {name!r} {problem}")
+        twin = seen.setdefault(name.casefold(), name)
+        if twin != name:
+            raise SimulationError(
+                f"variant names {twin!r} and {name!r} differ only in case: on a "
+                "case-insensitive file system their results would be one directory"
+            )
 
 
 @dataclass(frozen=True)
@@ -45,6 +88,7 @@ class WhatIf:
 
     def __post_init__(self) -> None:
         check_date_range(self.date_from, self.date_to)
+        check_variant_names(self.variants)
 
     @property
     def baseline(self) -> str:
@@ -78,18 +122,23 @@ def run_what_if(spec: WhatIf, workers: int = 2, watch: Watcher | None = None) ->
     """Run every variant (in `workers` processes; 0 runs them here, one after another)."""
     if not spec.variants:
         raise SimulationError("nothing to simulate: no ruleset variants were given")
-    bad = [name for name in spec.variants if not name or "/" in name or name.startswith(".")]
-    if bad:
-        raise SimulationError(f"variant name {bad[0]!r} cannot be used as a directory name")
+    # Once, here, rather than in every run's process: a changed file fails before any result
+    # of an earlier what-if in `spec.out` is replaced.
+    Dataset(spec.dataset).verify()
     make_directory(spec.out, "results directory")
+    # The index says the runs and comparisons beside it belong together: an earlier one's
+    # must not outlive this what-if replacing some of them and then failing.
+    _remove(spec.out / INDEX)
     results = _run_here(spec, watch) if workers <= 0 else _run_in_processes(spec, workers, watch)
     runs = {name: results[name][0] for name in spec.variants}
     diffs = {
-        name: compare_runs(spec.out / spec.baseline, spec.out / name, spec.out / f"diff-{name}")
+        name: compare_runs(
+            spec.out / spec.baseline, spec.out / name, spec.out / f"{DIFF_PREFIX}{name}"
+        )
         for name in spec.variants
         if name != spec.baseline
     }
-    write_json(spec.out / "index.json", _index(spec, runs, diffs))
+    write_json(spec.out / INDEX, _index(spec, runs, diffs))
     return WhatIfResult(
         spec.out,
         runs,
@@ -97,6 +146,15 @@ def run_what_if(spec: WhatIf, workers: int = 2, watch: Watcher | None = None) ->
         {name: results[name][1] for name in spec.variants},
         {name: results[name][2] for name in spec.variants},
     )
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:  # a directory of that name, say, left by hand
+        raise SimulationError(
+            f"{path}: cannot replace it ({error.strerror or error}); move it out of the way"
+        ) from None
 
 
 def _run_here(spec: WhatIf, watch: Watcher | None) -> dict[str, tuple[dict[str, Any], float, int]]:
@@ -160,7 +218,7 @@ def _index(
         "runs": {name: {"path": name, "kpis": summary["kpis"]} for name, summary in runs.items()},
         "diffs": {
             name: {
-                "path": f"diff-{name}",
+                "path": f"{DIFF_PREFIX}{name}",
                 "changed": diff["changed"],
                 "changes": diff["changes"],
                 "cost_delta": diff["cost_delta"],

@@ -9,6 +9,7 @@ written to disk as it is made, so memory does not grow with the history.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine.adapters.geo import postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import DomainError
 from engine.domain.inventory import Stock
@@ -138,10 +140,9 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
     with RunWriter(spec.out) as writer:
         done, deciding, failed_before = 0, 0.0, 0
         keep = spec.trace_orders
-        for record in dataset.records("orders"):
+        for order in dataset.read("orders", to_order):
             if done >= total:
                 break
-            order = to_order(record)
             created = order.created_at.date()
             if spec.date_to is not None and created > spec.date_to:
                 break
@@ -157,7 +158,7 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
             if before_range:
                 failed_before = world.ledger.failed_reservations
                 continue  # moves stock as it did, but is not part of the results
-            _record(spec, writer, kpis, order, decision)
+            _record(spec, writer, kpis, order, decision, world)
             done += 1
             if done % every == 0:
                 tick(done, total)
@@ -179,8 +180,8 @@ def _count_in_range(spec: RunSpec, dataset: Dataset) -> int:
         return dataset.order_count
     return sum(
         1
-        for record in dataset.records("orders")
-        if _within(to_order(record).created_at.date(), spec.date_from, spec.date_to)
+        for order in dataset.read("orders", to_order)
+        if _within(order.created_at.date(), spec.date_from, spec.date_to)
     )
 
 
@@ -221,8 +222,10 @@ class _Day:
             kpis.close_day(self.shipments, world.capacity)
 
 
-def _record(spec: RunSpec, writer: RunWriter, kpis: Kpis, order: Order, decision: Decision) -> None:
-    outcome = order_outcome(order, decision)
+def _record(
+    spec: RunSpec, writer: RunWriter, kpis: Kpis, order: Order, decision: Decision, world: _World
+) -> None:
+    outcome = order_outcome(order, decision, located=world.located(order), unplaced=world.unplaced)
     kpis.add(outcome)
     count_fired_rules(decision.trace, kpis.rule_hits)
     writer.add(outcome)
@@ -243,6 +246,15 @@ class _World:
     # A history without a product master: every SKU is known, weightless and plain, rather
     # than every order rejected by the pipeline's unknown-SKU check.
     synthesise_products: bool = False
+    # Locations the Decider cannot place on the map: its distance from them is 0.0, which
+    # their shipments must not add to the distance KPIs as if it were a distance.
+    unplaced: frozenset[str] = frozenset()
+
+    @staticmethod
+    def located(order: Order) -> bool:
+        """Whether the Decider knew where `order` ships to (or took its distances as 0.0)."""
+        ship_to = order.ship_to
+        return _placed(ship_to.postal_code, ship_to.country, ship_to.lat, ship_to.lon)
 
     def know_skus_of(self, order: Order) -> None:
         """With no product master, a plain product for each SKU the first time one is ordered
@@ -254,22 +266,36 @@ class _World:
 
     @classmethod
     def load(cls, dataset: Dataset) -> _World:
-        locations = tuple(to_location(r) for r in dataset.records("locations"))
-        stock = (
-            Stock(
+        locations = tuple(dataset.read("locations", to_location))
+        stock = dataset.read(
+            "stock",
+            lambda r: Stock(
                 r["sku"], r["location_code"], on_hand=r["on_hand"], safety_stock=r["safety_stock"]
-            )
-            for r in dataset.records("stock")
+            ),
         )
-        receipts = (to_receipt(r, n) for n, r in enumerate(dataset.records("receipts"), start=1))
+        numbers = itertools.count(1)
+        receipts = dataset.read("receipts", lambda r: to_receipt(r, next(numbers)))
         return cls(
             ledger=StockLedger(stock, receipts),
             locations=locations,
             capacity={loc.code: loc.daily_capacity for loc in locations},
-            products={p.sku: p for p in map(to_product, dataset.records("products"))},
-            customers={c.id: c for c in map(to_customer, dataset.records("customers"))},
+            products={p.sku: p for p in dataset.read("products", to_product)},
+            customers={c.id: c for c in dataset.read("customers", to_customer)},
             synthesise_products=not dataset.manifest["counts"].get("products"),
+            unplaced=frozenset(
+                loc.code
+                for loc in locations
+                if not _placed(loc.address.postal_code, loc.address.country, loc.lat, loc.lon)
+            ),
         )
+
+
+def _placed(postal_code: str, country: str, lat: float | None, lon: float | None) -> bool:
+    """Whether the Decider has coordinates for an address: its own, or its postal code's
+    (the test `engine.pipeline.decide` makes before it measures a distance)."""
+    if lat is not None and lon is not None:
+        return True
+    return postal_code_coordinates(postal_code, country) is not None
 
 
 def _decide(
@@ -297,6 +323,16 @@ def _decide(
     except DomainError as error:
         # One order the engine refuses must not end a million-order run; it is counted.
         return Decision("error", order.id, error.code, error.message)
+    except OverflowError:
+        # A date near the end of the calendar (year 9999), which imports now refuse but an
+        # older data set may hold: a ship or promise date computed from it does not exist.
+        requested = order.requested_date
+        raise SimulationError(
+            f"order {order.id!r} (created {order.created_at.date().isoformat()}"
+            f"{', requested ' + requested.isoformat() if requested else ''}): a date computed "
+            "from it falls past the year 9999; correct the order's dates and re-import the "
+            "data set"
+        ) from None
 
 
 def _book(ledger: StockLedger, order: Order, decision: Decision, today: dict[str, int]) -> None:

@@ -106,10 +106,21 @@ def csv_row(outcome: dict[str, Any]) -> list[Any]:
         "|".join(s["location"] for s in shipments),
         "|".join(f"{s['carrier']}/{s['service']}" for s in shipments),
         f"{outcome['shipping_cost']:.2f}",
-        f"{sum(s['distance_km'] for s in shipments):.1f}",
+        _total_km(shipments),
         outcome["promised"] or "",
         outcome["requested"] or "",
     ]
+
+
+def _total_km(shipments: list[dict[str, Any]]) -> str:
+    """The order's distance, or blank when a shipment's is unknown (no coordinates)."""
+    total = 0.0
+    for shipment in shipments:
+        km = shipment["distance_km"]
+        if km is None:
+            return ""
+        total += km
+    return f"{total:.1f}"
 
 
 def _loose(value: Any) -> Any:
@@ -121,7 +132,13 @@ def _loose(value: Any) -> Any:
 
 
 def write_json(path: Path, value: Any) -> None:
-    path.write_text(dumps(value, indent=2) + "\n", encoding="utf-8")
+    """Write `path` whole or not at all (a what-if's `index.json` is written in place)."""
+    tmp = path.parent / f".{path.name}.writing-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.write_text(dumps(value, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def publish_dir(tmp: Path, out: Path) -> None:
