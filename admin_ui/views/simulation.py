@@ -63,6 +63,19 @@ def card_values(
     return cards
 
 
+def distance_note(kpis: dict[str, Any]) -> str | None:
+    """What the mean distance leaves out, when it leaves anything out."""
+    unknown = kpis.get("orders_without_distance") or 0
+    if not unknown:
+        return None
+    orders = "order" if unknown == 1 else "orders"
+    return (
+        f"{unknown:,} shipped {orders} had no known distance (a ship-to or location without "
+        "coordinates): left out of the mean distance, and their shipping cost was quoted as "
+        "if 0 km."
+    )
+
+
 def render(client: OrdoClient, who: Principal) -> None:
     st.title("Simulation")
     asked = st.query_params.get("job")
@@ -194,6 +207,9 @@ def _results(client: OrdoClient, job: SimulationJob, result: SimulationResult) -
             columns, card_values(summary["kpis"], against), strict=True
         ):
             column.metric(label, value, delta, delta_color=colour)  # type: ignore[arg-type]
+        note = distance_note(summary["kpis"])
+        if note:
+            st.caption(note)
     with section("Charts"):
         _charts(result)
     for variant, diff in result["diffs"].items():

@@ -8,7 +8,7 @@ from datetime import date
 
 from streamlit.testing.v1 import AppTest
 
-from admin_ui.views.simulation import card_values
+from admin_ui.views.simulation import card_values, distance_note
 from tests.e2e.console.conftest import EXAMPLE, World, console, open_page, texts
 from tests.e2e.console.test_console_rulesets import save
 
@@ -62,6 +62,13 @@ def test_kpi_cards_show_the_change_against_live() -> None:
     assert by_label["Split rate"] == ("n/a", None, "inverse")
     same = {c[0]: c for c in card_values({"fill_rate": 0.90001}, {"fill_rate": 0.9})}
     assert same["Fill rate"] == ("Fill rate", "90.0%", "no change", "off")
+
+
+def test_the_mean_distance_card_says_how_many_orders_it_leaves_out() -> None:
+    assert distance_note({"orders_without_distance": 0}) is None
+    assert distance_note({}) is None  # a result from before the count existed
+    note = distance_note({"orders_without_distance": 1234})
+    assert note is not None and note.startswith("1,234 shipped orders had no known distance")
 
 
 def progress_of(job: dict[str, object]) -> None:
