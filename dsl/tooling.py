@@ -111,7 +111,8 @@ class YamlProblem(ValueError):
     """Why a YAML text cannot be read: `kind` is "syntax" (then `reason` quotes the parser,
     and `line` and `column`, 1-based, say where when it knows), "value" (a scalar YAML reads
     as a date, a time or a number that cannot be one, like `2025-02-30`; `line` and `column`
-    say where), "depth" or "aliases"."""
+    say where), "duplicate" (a mapping names a key twice; `line` and `column` are the second
+    one's), "depth" or "aliases"."""
 
     def __init__(self, kind: str, reason: str, line: int = 0, column: int = 0) -> None:
         super().__init__(reason)
@@ -166,6 +167,10 @@ def _loader_class() -> Any:
     import yaml
 
     class Loader(yaml.SafeLoader):
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            self._checked: set[int] = set()
+
         def construct_object(self, node: Any, deep: bool = False) -> Any:
             try:
                 return super().construct_object(node, deep)
@@ -174,7 +179,35 @@ def _loader_class() -> Any:
             except (ValueError, ArithmeticError, LookupError, AttributeError, TypeError) as error:
                 raise _value_problem(node, error) from None
 
+        def flatten_mapping(self, node: Any) -> None:
+            # PyYAML keeps the last of two equal keys, so a second `orders:` silently replaced
+            # the first. Checked here rather than in construct_mapping: this is where a
+            # mapping's own keys are seen before merge keys (`<<: *base`) add theirs, which may
+            # be overridden; a mapping merged into another is flattened (in place) first.
+            if id(node) not in self._checked:
+                self._checked.add(id(node))
+                _refuse_duplicate_keys(node)
+            super().flatten_mapping(node)
+
     return Loader
+
+
+def _refuse_duplicate_keys(node: Any) -> None:
+    """A YamlProblem at the second of two equal keys written in one mapping."""
+    first: dict[tuple[str, str], Any] = {}
+    for key, _ in node.value:
+        if key.id != "scalar" or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        seen = first.setdefault((key.tag, key.value), key)
+        if seen is not key:
+            value = key.value if len(key.value) <= _SHOWN else key.value[: _SHOWN - 1] + "…"
+            mark = key.start_mark
+            raise YamlProblem(
+                "duplicate",
+                f"duplicate key {value!r} (first at line {seen.start_mark.line + 1})",
+                mark.line + 1,
+                mark.column + 1,
+            )
 
 
 def _value_problem(node: Any, error: Exception) -> YamlProblem:

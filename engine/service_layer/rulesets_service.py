@@ -259,7 +259,8 @@ def _unreadable(problem: Any, max_aliased: int) -> str:
             "(&anchor/*alias)"
         )
     where = f" at line {problem.line}, column {problem.column}" if problem.line else ""
-    if problem.kind == "value":  # a date or number that cannot be one: say which and why
+    # A date or number that cannot be one, or a key written twice: say which and why.
+    if problem.kind in ("value", "duplicate"):
         return f"the scenarios are not valid YAML{where}: {problem.reason}"
     return f"the scenarios are not valid YAML{where}"
 

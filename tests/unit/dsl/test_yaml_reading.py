@@ -89,3 +89,32 @@ def test_text_that_is_not_yaml_still_says_where_and_why(text: str, message: str)
 
 def test_an_empty_document_reads_as_nothing() -> None:
     assert load_yaml_text("# only a comment\n", Refused, "empty.yaml") is None
+
+
+def test_a_key_written_twice_in_one_mapping_is_refused_where_it_is_written_again() -> None:
+    text = "orders:\n  - id: A\nstock: []\norders:\n  - id: B\n"
+    with pytest.raises(Refused) as refused:
+        load_yaml_text(text, Refused, "doc.yaml")
+    assert str(refused.value) == "doc.yaml:4:1: duplicate key 'orders' (first at line 1)"
+
+
+def test_a_duplicate_key_in_a_nested_flow_mapping_names_its_column() -> None:
+    with pytest.raises(YamlProblem) as refused:
+        parse_yaml("order:\n  lines: [{sku: MUG-1, qty: 1, qty: 2}]\n")
+    problem = refused.value
+    assert (problem.kind, problem.line, problem.column) == ("duplicate", 2, 32)
+    assert problem.reason == "duplicate key 'qty' (first at line 2)"
+
+
+def test_a_key_a_merge_brings_in_may_still_be_overridden() -> None:
+    # `inner` is merged into `e` (and flattened, in place) before it is built itself: its
+    # own keys and those merged into it are not two keys written in one mapping.
+    text = (
+        "base: &base {channel: web, qty: 1}\n"
+        "outer:\n"
+        "  inner: &inner {<<: *base, qty: 2}\n"
+        "e: {<<: *inner, channel: pos}\n"
+    )
+    data = parse_yaml(text)
+    assert data["outer"]["inner"] == {"channel": "web", "qty": 2}
+    assert data["e"] == {"channel": "pos", "qty": 2}

@@ -167,3 +167,13 @@ def test_a_date_in_the_scenarios_that_cannot_be_one_is_refused_naming_it_and_whe
         'the scenarios are not valid YAML at line 6, column 37: cannot read "2025-02-30" '
         "(day is out of range for month)"
     )
+
+
+def test_a_key_written_twice_in_the_scenarios_is_refused_naming_it_and_where() -> None:
+    scenarios = RULE_LEVEL + "  - name: due\n    expect: {matched: []}\nruleset: other\n"
+    with pytest.raises(InvalidRuleset) as refused:
+        rulesets.scenario_runner(CHECKS, scenarios)
+    assert refused.value.message == (
+        "the scenarios are not valid YAML at line 7, column 1: duplicate key 'ruleset' "
+        "(first at line 1)"
+    )
