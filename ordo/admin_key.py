@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from engine.adapters.orm_api import SqlApiKeyStore
 from engine.domain.access import ApiKey, Role
 from engine.domain.values import utcnow
-from engine.service_layer.auth import KEY_PREFIX, create_api_key, hash_secret
+from engine.service_layer.auth import KEY_PREFIX, InvalidKeyField, create_api_key, hash_secret
 from ordo.bootstrap import Container
 from ordo.failures import CommandError
 
@@ -79,33 +79,25 @@ def issue_key(
         raise CommandError(f"--role: must be one of {choices}, got {role!r}")
     if not name.strip():
         raise CommandError("the key's name must not be blank: say who or what it is for")
-    # The scope each role needs, in the words of this command's flags (the service layer's
-    # own check names the API's fields).
-    needs = {
-        Role.CHANNEL: (channel, "--channel: a channel key needs the channel it ingests for"),
-        Role.WAREHOUSE: (locations, "--location: a warehouse key needs at least one location"),
-        Role.CUSTOMER: (customer_id, "--customer: a customer key needs the customer it is for"),
-    }
-    scope, missing = needs.get(Role(role), (True, ""))
-    if not scope:
-        raise CommandError(missing)
-    for flag, value, owner in (
-        ("--channel", channel, Role.CHANNEL),
-        ("--location", locations, Role.WAREHOUSE),
-        ("--customer", customer_id, Role.CUSTOMER),
-    ):
-        if value and Role(role) is not owner:
-            raise CommandError(f"{flag}: only {owner} keys are limited by it; {role} keys are not")
-    return create_api_key(
-        SqlApiKeyStore(container.session_factory),
-        name,
-        role,
-        server_secret=_server_secret(container),
-        channel=channel,
-        locations=locations,
-        customer_id=customer_id,
-        created_by="ordo keys",
-    )
+    try:
+        return create_api_key(
+            SqlApiKeyStore(container.session_factory),
+            name,
+            role,
+            server_secret=_server_secret(container),
+            channel=channel,
+            locations=locations,
+            customer_id=customer_id,
+            created_by="ordo keys",
+            uow_factory=container.uow_factory,
+        )
+    except InvalidKeyField as refused:
+        # The service layer names the API's fields; this command's are its flags.
+        field = str(refused.loc[0])
+        raise CommandError(f"{_FLAGS.get(field, field)}: {refused.reason}") from None
+
+
+_FLAGS = {"channel": "--channel", "locations": "--location", "customer_id": "--customer"}
 
 
 def list_keys(container: Container) -> Sequence[ApiKey]:

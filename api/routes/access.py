@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import Caller, CanManageKeys, Services
 from api.schemas.common import problem_responses
@@ -13,7 +14,7 @@ from api.schemas.patterns import KEY_ID
 from engine.domain.errors import NotFound
 from engine.domain.values import utcnow
 from engine.service_layer import audit
-from engine.service_layer.auth import create_api_key, mint_token
+from engine.service_layer.auth import InvalidKeyField, create_api_key, mint_token
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 health = APIRouter(tags=["health"])
@@ -36,17 +37,25 @@ def health_check(services: Services) -> dict[str, Any]:
 
 @router.post("/keys", response_model=KeyCreated, status_code=201, responses=problem_responses())
 def issue_key(body: KeyIn, who: CanManageKeys, services: Services) -> KeyCreated:
-    """Issue a key; the response is the only time the key itself is shown."""
-    key_id, plaintext = create_api_key(
-        services.keys,
-        body.name,
-        body.role,
-        server_secret=services.server_secret,
-        channel=body.channel,
-        locations=body.locations,
-        customer_id=body.customer_id,
-        created_by=who.actor,
-    )
+    """Issue a key; the response is the only time the key itself is shown. A key that would
+    work nowhere (a scope missing or blank, a location or customer Ordo does not know) is 422
+    at its field."""
+    try:
+        key_id, plaintext = create_api_key(
+            services.keys,
+            body.name,
+            body.role,
+            server_secret=services.server_secret,
+            channel=body.channel,
+            locations=body.locations,
+            customer_id=body.customer_id,
+            created_by=who.actor,
+            uow_factory=services.container.uow_factory,
+        )
+    except InvalidKeyField as refused:
+        # Answered like any bad field: 422 with its JSON path in `errors`.
+        error = {"loc": ("body", *refused.loc), "type": refused.code, "msg": refused.reason}
+        raise RequestValidationError([{**error, "input": None}]) from None
     key = services.keys.get(key_id)
     assert key is not None
     audit.append(

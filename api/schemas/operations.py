@@ -132,10 +132,14 @@ class KeyIn(Strict):
         examples=["web"],
     )
     locations: list[Annotated[str, Field(pattern=CODE)]] = Field(
-        default_factory=list, max_length=100, description="Required for role warehouse."
+        default_factory=list,
+        max_length=100,
+        description="Required for role warehouse: codes of existing locations.",
     )
     customer_id: str = Field(
-        default="", pattern=ID_OR_EMPTY, description="Required for role customer."
+        default="",
+        pattern=ID_OR_EMPTY,
+        description="Required for role customer: a customer Ordo has, or who has orders.",
     )
 
 

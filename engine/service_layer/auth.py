@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import abc
 import base64
+import difflib
 import hashlib
 import hmac
 import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.errors import DomainError
 from engine.domain.values import utcnow
+from engine.service_layer.unit_of_work import UnitOfWork
 
 KEY_PREFIX = "ordo_"
 TOKEN_PREFIX = "ordo."
@@ -226,6 +228,20 @@ def hash_secret(secret: str, server_secret: str) -> str:
     return hmac.new(server_secret.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
+class InvalidKeyField(DomainError):
+    """A field of a key request that would issue a key working nowhere, named by where it sits
+    in the request (`("locations", 1)`), so the API answers at the field and `ordo keys
+    create` names its flag."""
+
+    code = "invalid_key_field"
+
+    def __init__(self, loc: Sequence[str | int], reason: str) -> None:
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+        super().__init__(f"{where.removeprefix('.')}: {reason}")
+        self.loc = tuple(loc)
+        self.reason = reason
+
+
 def create_api_key(
     keys: ApiKeyStore,
     name: str,
@@ -236,25 +252,20 @@ def create_api_key(
     locations: Iterable[str] = (),
     customer_id: str = "",
     created_by: str = "system",
+    uow_factory: Callable[[], UnitOfWork] | None = None,
 ) -> tuple[str, str]:
-    """Issue a key and return `(key_id, plaintext)`; the plaintext is shown once, never stored."""
+    """Issue a key and return `(key_id, plaintext)`; the plaintext is shown once, never stored.
+
+    Refuses (InvalidKeyField) a blank name, a scope the role needs and lacks or does not read,
+    and a blank one; with `uow_factory`, also locations and a customer the database does not
+    know. Channels have no table: any channel a key names is its channel."""
     role = Role(role)
+    locations = tuple(locations)
     if not name.strip():
-        raise DomainError("name: must not be blank (who or what the key is for)")
-    if role is Role.CHANNEL and not channel:
-        raise DomainError("a channel key needs the channel it ingests for (channel=...)")
-    if role is Role.CUSTOMER and not customer_id:
-        raise DomainError("a customer key needs the customer it belongs to (customer_id=...)")
-    if role is Role.WAREHOUSE and not tuple(locations):
-        raise DomainError("a warehouse key needs at least one location code (locations=...)")
-    # A scope the role does not read would be listed with the key as if it limited it.
-    for scope, value, owner in (
-        ("channel", channel, Role.CHANNEL),
-        ("locations", tuple(locations), Role.WAREHOUSE),
-        ("customer_id", customer_id, Role.CUSTOMER),
-    ):
-        if value and role is not owner:
-            raise DomainError(f"{scope}: only {owner} keys are limited to one; {role} keys are not")
+        raise InvalidKeyField(("name",), "must not be blank (who or what the key is for)")
+    _check_scope_given(role, channel, locations, customer_id)
+    if uow_factory is not None:
+        _check_scope_known(uow_factory, locations, customer_id)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     keys.add(
@@ -266,11 +277,68 @@ def create_api_key(
             created_at=utcnow(),
             created_by=created_by,
             channel=channel,
-            locations=tuple(locations),
+            locations=locations,
             customer_id=customer_id,
         )
     )
     return key_id, f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def _check_scope_given(
+    role: Role, channel: str, locations: tuple[str, ...], customer_id: str
+) -> None:
+    """The scope the role reads is there and not blank (a blank one matches no order and no
+    location); no other scope is (it would be listed with the key as if it limited it)."""
+    needs = (
+        (Role.CHANNEL, "channel", channel, "a channel key needs the channel it ingests for"),
+        (Role.WAREHOUSE, "locations", locations, "a warehouse key needs at least one location"),
+        (Role.CUSTOMER, "customer_id", customer_id, "a customer key needs the customer it is for"),
+    )
+    for owner, field, given, missing in needs:
+        if given and role is not owner:
+            raise InvalidKeyField(
+                (field,), f"only {owner} keys are limited by it; {role} keys are not"
+            )
+        if role is not owner:
+            continue
+        if not given:
+            raise InvalidKeyField((field,), missing)
+        if isinstance(given, str) and not given.strip():
+            raise InvalidKeyField((field,), f"is blank; {missing}")
+        for index, code in enumerate(given if isinstance(given, tuple) else ()):
+            if not code.strip():
+                raise InvalidKeyField((field, index), "is blank; give each location's code")
+
+
+# Codes compared with a location a warehouse key names that does not exist, for a suggestion.
+_MAX_SUGGESTED_FROM = 10_000
+
+
+def _check_scope_known(
+    uow_factory: Callable[[], UnitOfWork], locations: tuple[str, ...], customer_id: str
+) -> None:
+    """Each location exists, and the customer does (or has orders: an order may name a
+    customer Ordo has no record of, and a key for them sees those orders)."""
+    with uow_factory() as uow:
+        found = uow.locations.read_many(locations) if locations else {}
+        for index, code in enumerate(locations):
+            if code in found:
+                continue
+            codes = [known.code for known in uow.locations.list(limit=_MAX_SUGGESTED_FROM)]
+            close = difflib.get_close_matches(code, codes, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise InvalidKeyField(
+                ("locations", index),
+                f"no location '{code}' in the database ({hint}add it first with "
+                f"PUT /v1/locations/{code})",
+            )
+        unknown = customer_id and uow.customers.get(customer_id) is None
+        if unknown and not uow.orders.search(customer_id=customer_id, limit=1):
+            raise InvalidKeyField(
+                ("customer_id",),
+                f"no customer '{customer_id}' in the database and no order of theirs "
+                f"(add the customer first with PUT /v1/customers/{customer_id})",
+            )
 
 
 def principal_of(key: ApiKey) -> Principal:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 
 from tests.e2e.conftest import Api
@@ -99,9 +101,54 @@ def test_a_scope_the_keys_role_does_not_read_is_refused_not_listed_as_a_limit(ap
     body = {"name": "reports", "role": "analyst", "channel": "web"}
     response = api.post("/v1/keys", json=body)
     assert response.status_code == 422, response.text
-    assert response.json()["detail"] == (
-        "channel: only channel keys are limited to one; analyst keys are not"
-    )
+    assert response.json()["errors"] == [
+        {
+            "path": "$.channel",
+            "message": "only channel keys are limited by it; analyst keys are not",
+            "type": "invalid_key_field",
+        }
+    ]
+
+
+def refused_at(response: Any) -> dict[str, str]:
+    """The one field a refused key request is refused at: its JSON path and message."""
+    body = response.json()
+    assert response.status_code == 422, body
+    assert body["code"] == "validation_error"
+    [error] = body["errors"]
+    return {"path": error["path"], "message": error["message"]}
+
+
+def test_a_warehouse_key_for_a_location_that_does_not_exist_is_refused_at_it(api: Api) -> None:
+    api.seed(units=0)  # DAL-01
+    body = {"name": "dock", "role": "warehouse", "locations": ["DAL-01", "DAL-1"]}
+    assert refused_at(api.post("/v1/keys", json=body)) == {
+        "path": "$.locations[1]",
+        "message": "no location 'DAL-1' in the database (did you mean 'DAL-01'? add it first "
+        "with PUT /v1/locations/DAL-1)",
+    }
+    body["locations"] = ["DAL-01"]
+    assert api.post("/v1/keys", json=body).status_code == 201
+
+
+def test_a_customer_key_for_a_customer_ordo_does_not_know_is_refused_at_it(api: Api) -> None:
+    body = {"name": "self-service", "role": "customer", "customer_id": "C-404"}
+    assert refused_at(api.post("/v1/keys", json=body)) == {
+        "path": "$.customer_id",
+        "message": "no customer 'C-404' in the database and no order of theirs (add the "
+        "customer first with PUT /v1/customers/C-404)",
+    }
+    put = api.put("/v1/customers/C-404", json={"email": "c404@example.com"})
+    assert put.status_code == 200, put.text
+    assert api.post("/v1/keys", json=body).status_code == 201
+
+
+def test_a_key_without_the_scope_its_role_needs_is_refused_at_that_field(api: Api) -> None:
+    body = {"name": "dock", "role": "warehouse"}
+    assert refused_at(api.post("/v1/keys", json=body)) == {
+        "path": "$.locations",
+        "message": "a warehouse key needs at least one location",
+    }
 
 
 def test_only_admins_may_issue_keys(api: Api) -> None:

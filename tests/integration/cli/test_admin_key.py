@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 from typer.testing import CliRunner
 
 from engine.adapters.orm_api import SqlApiKeyStore
 from engine.domain.access import Role
+from engine.domain.catalog import Customer, Location
+from engine.domain.orders import Order
 from engine.service_layer.auth import Authenticator, Unauthenticated
 from ordo.bootstrap import build_app_container
 from ordo.cli import app
 from ordo.settings import load_settings
+from tests.support.builders import a_customer, a_location, an_order
 
 runner = CliRunner()
 KEY = re.compile(r"ordo_[0-9a-f]+_[A-Za-z0-9_\-]+")
@@ -126,3 +130,88 @@ def test_a_key_without_the_scope_its_role_needs_names_the_flag(
     blank = runner.invoke(app, ["keys", "create", "  ", "--role", "admin"])
     assert blank.exit_code == 1
     assert "name must not be blank" in blank.output
+
+
+def seed(
+    database_url: str,
+    locations: Sequence[Location] = (),
+    customers: Sequence[Customer] = (),
+    orders: Sequence[Order] = (),
+) -> None:
+    with build_app_container(load_settings(database_url=database_url)) as container:
+        uow = container.uow_factory()
+        with uow:
+            for location in locations:
+                uow.locations.add(location)
+            for customer in customers:
+                uow.customers.add(customer)
+            for order in orders:
+                uow.orders.add(order)
+            uow.commit()
+
+
+def create(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["keys", "create", "x", *args])
+    return result.exit_code, result.output.strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["--role", "warehouse", "--location", ""],
+            "error: --location: is blank; give each location's code",
+        ),
+        (
+            ["--role", "customer", "--customer", "   "],
+            "error: --customer: is blank; a customer key needs the customer it is for",
+        ),
+        (
+            ["--role", "channel", "--channel", " "],
+            "error: --channel: is blank; a channel key needs the channel it ingests for",
+        ),
+        (
+            ["--role", "warehouse", "--location", "DAL-01", "--location", "NOPE"],
+            "error: --location: no location 'NOPE' in the database (add it first with "
+            "PUT /v1/locations/NOPE)",
+        ),
+        (
+            ["--role", "warehouse", "--location", "DAL-1"],
+            "error: --location: no location 'DAL-1' in the database (did you mean 'DAL-01'? "
+            "add it first with PUT /v1/locations/DAL-1)",
+        ),
+        (
+            ["--role", "customer", "--customer", "C-404"],
+            "error: --customer: no customer 'C-404' in the database and no order of theirs "
+            "(add the customer first with PUT /v1/customers/C-404)",
+        ),
+    ],
+)
+def test_a_key_that_would_work_nowhere_is_refused_naming_the_flag(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, args: list[str], said: str
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    seed(sqlite_url, [a_location(code="DAL-01")])
+    assert create(*args) == (1, said)
+    with build_app_container(load_settings(database_url=sqlite_url)) as container:
+        assert SqlApiKeyStore(container.session_factory).list() == []
+
+
+def test_keys_for_a_known_location_or_customer_or_one_with_orders_are_issued(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
+    seed(
+        sqlite_url,
+        [a_location(code="DAL-01")],
+        [a_customer(id="C-1")],
+        [an_order(customer_id="GUEST-7")],
+    )
+    for args in (
+        ["--role", "warehouse", "--location", "DAL-01"],
+        ["--role", "customer", "--customer", "C-1"],
+        ["--role", "customer", "--customer", "GUEST-7"],
+        ["--role", "channel", "--channel", "any-channel"],
+    ):
+        code, output = create(*args)
+        assert code == 0 and KEY.findall(output), output
