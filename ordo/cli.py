@@ -144,7 +144,12 @@ def serve(
     settings = _settings(ctx, api_host=host, api_port=port, api_workers=workers)
     with build_app_container(settings) as container:
         register_configured_key(container)
-        serving.serve_api(container, _settings_file(ctx))
+        serving.serve_api(
+            container,
+            _settings_file(ctx),
+            port_name="ORDO_API_PORT" if port is None else "--port",
+            host_name="ORDO_API_HOST" if host is None else "--host",
+        )
 
 
 @app.command("up")

@@ -55,9 +55,31 @@ def rules_fmt(
 @rules_app.command("test")
 def rules_test(files: ScenarioFiles = None) -> None:
     """Run ruleset scenarios: rules on their own, or orders through the whole pipeline."""
-    from ordo.scenarios import run_scenario_files
+    from ordo.scenarios import UNREADABLE, run_scenario_files
 
-    report(*run_scenario_files(_expand(files, "*.scenarios.yaml")))
+    paths = _expand(files, "*.scenarios.yaml")
+    # A ruleset given where its scenarios were meant: `ordo.scenarios` points at them, which
+    # is no help when they do not exist.
+    unpaired = [path for path in paths if path.suffix == ".ordo" and not _scenarios_of(path)]
+    text, code = run_scenario_files([path for path in paths if path not in unpaired])
+    if unpaired:
+        text = "\n".join([*(_no_scenarios(path) for path in unpaired), text])
+        code = max(code, UNREADABLE)
+    report(text, code)
+
+
+def _scenarios_of(ruleset: Path) -> bool:
+    return ruleset.with_name(f"{ruleset.stem}.scenarios.yaml").is_file()
+
+
+def _no_scenarios(ruleset: Path) -> str:
+    return (
+        f"{ruleset}: a ruleset, and it has no scenarios file ({ruleset.stem}.scenarios.yaml "
+        f"does not exist next to it): write one, with `ruleset: {ruleset.name}` and "
+        "`scenarios:` to test its rules alone, or with `locations`, `stock` and `scenarios` to "
+        "send orders through the whole pipeline (both formats: docs/api.md); or check it with "
+        "`ordo rules check`"
+    )
 
 
 def _expand(paths: list[Path] | None, pattern: str) -> list[Path]:

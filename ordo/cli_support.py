@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from ordo.bootstrap import configure_logging
-from ordo.settings import Settings, load_settings
+from ordo.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 
 @dataclass
@@ -30,11 +30,31 @@ def settings_file(ctx: typer.Context) -> Path | None:
 
 
 def load(ctx: typer.Context, **overrides: Any) -> Settings:
-    """Load and validate the settings for this run; flags given on the command line win."""
+    """Load and validate the settings for this run; flags given on the command line win, and
+    a value a flag gave is refused under that flag's name (`--port`, not ORDO_API_PORT)."""
     given = {name: value for name, value in overrides.items() if value is not None}
-    settings = load_settings(settings_file(ctx), **given)
+    try:
+        settings = load_settings(settings_file(ctx), **given)
+    except SettingsError as error:
+        flag = _flag_for(ctx, error.field, given)
+        if flag is None:
+            raise
+        variable = f"{ENV_PREFIX}{str(error.field).upper()}: "
+        raise SettingsError(f"{flag}: {str(error).removeprefix(variable)}") from None
     configure_logging(settings)
     return settings
+
+
+def _flag_for(ctx: typer.Context, field: str | None, given: dict[str, Any]) -> str | None:
+    """The option of this command that gave setting `field` its value: the one named after
+    the setting, with or without its `api_` (`serve --port` sets api_port)."""
+    if field is None or field not in given:
+        return None
+    names = (field, field.removeprefix("api_"))
+    for param in ctx.command.params:
+        if param.name in names and param.opts and ctx.params.get(param.name) == given[field]:
+            return max(param.opts, key=len)
+    return None
 
 
 def out() -> Console:

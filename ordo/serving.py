@@ -28,11 +28,37 @@ CONSOLE_STOP_SECONDS = 10
 
 
 def migrate(settings: Settings) -> None:
-    """Bring the database schema to the newest migration (idempotent)."""
+    """Bring the database schema to the newest migration (idempotent), and refuse a schema
+    that is at the newest revision yet lacks tables: the migrations, run already, would not
+    create them again, and every other command would fail on the first one it needs."""
     ensure_sqlite_directory(settings.database_url)
     from engine.adapters.migrations import upgrade
 
     upgrade(settings.database_url)
+    missing = missing_tables(settings.database_url)
+    if missing:
+        raise CommandError(
+            f"the database is at the newest schema revision but lacks table(s) "
+            f"{', '.join(missing)}: its schema is damaged (a table dropped by hand, or a "
+            "partial restore), which `ordo db upgrade` cannot repair; restore the database "
+            "from a backup, or point ORDO_DATABASE_URL at a new one and run `ordo db upgrade`"
+        )
+
+
+def missing_tables(database_url: str) -> list[str]:
+    """The tables Ordo's migrations create that the database at `database_url` lacks."""
+    from sqlalchemy import inspect
+
+    from engine.adapters.database import make_engine
+    from engine.adapters.migrations import target_metadata
+
+    engine = make_engine(database_url)
+    try:
+        present = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    expected = {name for metadata in target_metadata() for name in metadata.tables}
+    return sorted(expected - present)
 
 
 def create_api(container: Container) -> Any:
@@ -42,14 +68,21 @@ def create_api(container: Container) -> Any:
     return create_app(container)
 
 
-def serve_api(container: Container, settings_file: Path | None = None) -> None:
+def serve_api(
+    container: Container,
+    settings_file: Path | None = None,
+    *,
+    port_name: str = "ORDO_API_PORT",
+    host_name: str = "ORDO_API_HOST",
+) -> None:
     """Run the API in the foreground until Ctrl-C; uvicorn handles the signal and drains.
 
     With `api_workers` above 1, uvicorn runs that many processes on the one port, each
     building its own container from the same settings (`worker_app`): the pipeline is
-    Python, so one process decides orders on one core at most."""
+    Python, so one process decides orders on one core at most. `port_name` and `host_name`
+    say where the port and host came from (`--port` when a flag gave it)."""
     settings = container.settings
-    ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
+    ensure_port_free(settings.api_host, settings.api_port, port_name, host_name)
     # Load the published rulesets here, where the CLI reports a database without Ordo's
     # schema (or out of reach) in one line: the app's startup would refuse to serve just
     # the same, but uvicorn prints that refusal with its traceback.
@@ -161,9 +194,12 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def ensure_port_free(host: str, port: int, setting: str) -> None:
-    """Fail with one line naming the setting at fault: the port when something already
-    listens on it, ORDO_API_HOST when the host is no address of this machine."""
+def ensure_port_free(
+    host: str, port: int, setting: str, host_setting: str = "ORDO_API_HOST"
+) -> None:
+    """Fail with one line naming the setting (or flag) at fault: `setting` when something
+    already listens on the port, `host_setting` when the host is no address of this
+    machine."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -171,13 +207,13 @@ def ensure_port_free(host: str, port: int, setting: str) -> None:
             probe.bind((host, port))
         except socket.gaierror as error:  # a name that resolves to nothing
             raise CommandError(
-                f"ORDO_API_HOST: cannot listen on {host!r} ({error.strerror}); give an "
+                f"{host_setting}: cannot listen on {host!r} ({error.strerror}); give an "
                 "address of this machine, such as 127.0.0.1, or 0.0.0.0 for all of them"
             ) from None
         except OSError as error:
             if error.errno == errno.EADDRNOTAVAIL:
                 raise CommandError(
-                    f"ORDO_API_HOST: cannot listen on {host!r} ({error.strerror}): it is not an "
+                    f"{host_setting}: cannot listen on {host!r} ({error.strerror}): it is not an "
                     "address of this machine; give one, such as 127.0.0.1, or 0.0.0.0"
                 ) from None
             raise CommandError(

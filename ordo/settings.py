@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -50,6 +50,10 @@ _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _ADMIN_KEY = re.compile(r"ordo_[A-Za-z0-9]+_[A-Za-z0-9_\-]{24,}")
 # Values never echoed in an error message.
 _SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret"}
+# URLs that may carry a password (user:password@host): echoed only with it masked.
+_URL_FIELDS = {"database_url", "redis_url", "webhook_url", "api_url"}
+# A password written as a query parameter (libpq takes ?password=...).
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*")
 _SEVERITIES = ("low", "medium", "high", "critical")  # dsl.model.SEVERITIES, lowest first
 # A worker waits this long at most for the webhook receiver before counting a failed delivery.
 _MAX_WEBHOOK_TIMEOUT = 60.0
@@ -66,7 +70,14 @@ _FALSE = ("0", "false", "no", "off")
 
 
 class SettingsError(Exception):
-    """A setting is missing, malformed or not allowed; the message is one line for a person."""
+    """A setting is missing, malformed or not allowed; the message is one line for a person.
+
+    `field` names the setting at fault when one value is (`api_port`), so a command whose
+    flag gave that value can name the flag instead."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _whole_number(value: Any, most: int, unit: str = "", note: str = "") -> int:
@@ -213,10 +224,7 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: Any) -> str | None:
         if value in (None, ""):
             return None
-        text = str(value).strip()
-        if not text.startswith(_REDIS_SCHEMES):
-            raise ValueError(f"must start with redis://, rediss:// or unix://, got {text!r}")
-        return text
+        return check_redis_url(str(value))
 
     @field_validator("bootstrap_admin_key", mode="before")
     @classmethod
@@ -237,7 +245,7 @@ class Settings(BaseSettings):
     def _api_url(cls, value: Any) -> str:
         text = "" if value is None else str(value).strip().rstrip("/")
         if text and not text.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {text!r}")
+            raise ValueError(f"must start with http:// or https://, got {mask_url(text)!r}")
         return text
 
     @field_validator("webhook_url", mode="before")
@@ -245,7 +253,9 @@ class Settings(BaseSettings):
     def _webhook_url(cls, value: Any) -> str | None:
         text = "" if value is None else str(value).strip()
         if text and (urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc):
-            raise ValueError(f"must be an http:// or https:// URL with a host, got {text!r}")
+            raise ValueError(
+                f"must be an http:// or https:// URL with a host, got {mask_url(text)!r}"
+            )
         return text or None
 
     @field_validator("webhook_secret", mode="before")
@@ -338,19 +348,23 @@ def normalise_database_url(url: str) -> str:
     Raises ValueError with a one-line explanation for a malformed URL or a foreign database.
     """
     text = url.strip()
+    shown = mask_url(text)
     try:
         parsed = make_url(text)
     except ArgumentError:
         raise ValueError(
             "is not a database URL (expected e.g. sqlite:///data/ordo.sqlite3 or "
-            f"postgresql://user@host:5432/ordo), got {text!r}"
+            f"postgresql://user@host:5432/ordo), got {shown!r}"
         ) from None
-    shown = parsed.render_as_string(hide_password=True)
+    except ValueError:  # SQLAlchemy reads the port with int() and lets its error out
+        raise ValueError(f"{_bad_port(_url_port(text))}, got {shown!r}") from None
     scheme = parsed.drivername
     if scheme not in _DATABASE_SCHEMES:
         raise ValueError(f"must be an sqlite:/// or postgresql:// URL, got {shown!r}")
     if scheme.startswith("postgres") and not parsed.database:
         raise ValueError(f"names no database (e.g. postgresql://host:5432/ordo), got {shown!r}")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ValueError(f"{_bad_port(str(parsed.port))}, got {shown!r}")
     database = parsed.database or ""
     if scheme.startswith("sqlite") and (
         database in ("", ":memory:") or database.startswith("file::memory:")
@@ -362,6 +376,70 @@ def normalise_database_url(url: str) -> str:
             f"name a file, e.g. sqlite:///data/ordo.sqlite3 (got {shown!r})"
         )
     return text.replace(f"{scheme}://", f"{_DATABASE_SCHEMES[scheme]}://", 1)
+
+
+def check_redis_url(url: str) -> str:
+    """Check a Redis URL is one redis-py reads as written, or raise ValueError with a
+    one-line explanation that shows the URL with its password masked.
+
+    redis-py lets a port that is no number out as a bare ValueError when it first connects,
+    and reads a database that is no number (`redis://host/zero`) as database 0.
+    """
+    text = url.strip()
+    shown = mask_url(text)
+    if not text.startswith(_REDIS_SCHEMES):
+        raise ValueError(f"must start with redis://, rediss:// or unix://, got {shown!r}")
+    parts = urlsplit(text)
+    port = _url_port(text)
+    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f"{_bad_port(port)}, got {shown!r}")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError(f"names no socket (e.g. unix:///run/redis.sock), got {shown!r}")
+    else:
+        database = parts.path.replace("/", "")
+        if database and not database.isdigit():
+            raise ValueError(
+                f"database {database!r} is not a number (e.g. redis://host:6379/0), got {shown!r}"
+            )
+    for database in parse_qs(parts.query).get("db", []):
+        if not database.strip().isdigit():
+            raise ValueError(f"db={database!r} is not a number, got {shown!r}")
+    from redis.connection import parse_url  # here: only a Redis URL needs redis-py loaded
+
+    try:
+        parse_url(text)
+    except ValueError as error:  # what is left, e.g. ?socket_timeout=soon
+        raise ValueError(f"is not a Redis URL redis-py can use ({error}), got {shown!r}") from None
+    return text
+
+
+def mask_url(url: str) -> str:
+    """A URL as it is safe to show: its password masked, even when it does not parse."""
+    from engine.adapters.database import mask_url as masked  # loads SQLAlchemy: only when used
+
+    shown = _QUERY_PASSWORD.sub(r"\1***", masked(url))
+    if "://" not in shown:
+        # No scheme, so the masker cannot tell credentials (`user:secret@host/db`) apart.
+        credentials, at, rest = shown.rpartition("@")
+        if at and ":" in credentials:
+            shown = f"{credentials.split(':', 1)[0]}:***@{rest}"
+    return shown
+
+
+def _url_port(url: str) -> str:
+    """The port as written in a URL (`'notaport'` in `scheme://u:p@host:notaport/db`)."""
+    authority = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
+    host = authority.rpartition("@")[2]
+    if host.startswith("["):  # an IPv6 address: [::1]:5432
+        return host.partition("]")[2].removeprefix(":")
+    return host.partition(":")[2]
+
+
+def _bad_port(port: str) -> str:
+    if port.isdigit():
+        return f"port {port} is out of range (1 to 65535)"
+    return f"port {port!r} is not a number"
 
 
 def load_settings(settings_file: str | Path | None = None, **overrides: Any) -> Settings:
@@ -383,7 +461,8 @@ def load_settings(settings_file: str | Path | None = None, **overrides: Any) -> 
     try:
         return Settings(**{**file_values, **overrides})
     except ValidationError as error:
-        raise SettingsError(_describe(error, file_values, overrides, path)) from None
+        field, message = _describe(error, file_values, overrides, path)
+        raise SettingsError(message, field if field in overrides else None) from None
 
 
 def setting_sources(settings_file: str | Path | None = None) -> dict[str, str]:
@@ -410,8 +489,8 @@ def shown_value(settings: Settings, name: str) -> str:
             return "(unset)"
         default = name == "secret_key" and value.get_secret_value() == DEFAULT_SECRET_KEY
         return "(the development default)" if default else "(set)"
-    if name in ("database_url", "redis_url") and value:
-        return make_url(value).render_as_string(hide_password=True)
+    if name in _URL_FIELDS and value:
+        return mask_url(value)
     return "(unset)" if value is None else str(value)
 
 
@@ -449,11 +528,23 @@ def _read_dotenv(path: Path, where: str) -> Mapping[str, Any]:
         if binding.error or (binding.key is not None and binding.value is None):
             start = offset + len(written) - len(written.lstrip())
             line = text.count("\n", 0, start) + 1
-            shown = written.strip().splitlines()[0][:60]
-            raise SettingsError(f"{where}: line {line}: expected NAME=value, got {shown!r}")
+            raise SettingsError(
+                f"{where}: line {line}: expected NAME=value, got {_shown_line(written)}"
+            )
         offset += len(written)
     values = dotenv_values(stream=io.StringIO(text))
     return {key: value for key, value in values.items() if value is not None}
+
+
+def _shown_line(written: str) -> str:
+    """A settings file's line as it is safe to quote: a secret's or a URL's value is left out
+    (a line missing its `=` is still the line that holds ORDO_SECRET_KEY's value)."""
+    text = written.strip().splitlines()[0]
+    name = re.match(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)", text)
+    field = name.group(1).lower().removeprefix(ENV_PREFIX.lower()) if name else ""
+    if name and text != name.group(0) and (field in _SECRET_FIELDS or field in _URL_FIELDS):
+        return f"{name.group(0)!r} and a value (not shown)"
+    return repr(text[:60])
 
 
 def _read_yaml(path: Path, where: str) -> Mapping[str, Any]:
@@ -472,19 +563,25 @@ def _describe(
     file_values: Mapping[str, Any],
     overrides: Mapping[str, Any],
     path: str | Path | None,
-) -> str:
-    """Turn pydantic's report into one line that names the setting the person must change."""
+) -> tuple[str, str]:
+    """The setting at fault, and pydantic's report as one line naming it for the person."""
     first = error.errors()[0]
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["loc"]:
         field = str(first["loc"][0])
+        given = first.get("input")
+        if field in _URL_FIELDS and isinstance(given, str) and given.strip():
+            # Whatever a check said, it says it of the URL with its password masked.
+            for raw in (given, given.strip()):
+                message = message.replace(raw, mask_url(raw))
+            given = mask_url(given)
         if "got " not in message and field not in _SECRET_FIELDS:
-            message = f"{message}, got {first.get('input')!r}"
+            message = f"{message}, got {given!r}"
     else:
         # A check across fields names its field at the front of the message.
         field, message = message.split(": ", 1)
     source = f" (in {path})" if field in file_values and field not in overrides else ""
-    return f"{_env_name(field)}{source}: {message}"
+    return field, f"{_env_name(field)}{source}: {message}"
 
 
 def _unknown_setting(key: str, where: str) -> str:

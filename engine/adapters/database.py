@@ -187,6 +187,11 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
         )
     else:
         path = Path(database).expanduser()
+        if path.is_dir():  # SQLite itself says only "unable to open database file"
+            raise DatabaseConfigError(
+                f"{path} is a directory, not an SQLite database file; name a file, e.g. "
+                f"sqlite:///{path / 'ordo.sqlite3'}"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

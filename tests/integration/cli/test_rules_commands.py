@@ -210,12 +210,34 @@ def test_a_yaml_file_that_is_not_a_mapping_is_named_as_not_a_scenario_file(
 def test_a_ruleset_given_to_test_points_at_its_scenarios(tmp_path: Path) -> None:
     ruleset = tmp_path / "big.ordo"
     ruleset.write_text(BIG_ORDERS)
+    (tmp_path / "big.scenarios.yaml").write_text(RULE_SCENARIOS % "true")
     code, output = run("rules", "test", str(ruleset))
     assert code == 2
     assert (
         f"{ruleset}: a ruleset, not a scenario file: test it through its scenarios "
         "(big.scenarios.yaml), or check it with `ordo rules check`"
     ) in output
+
+
+def test_a_ruleset_without_scenarios_given_to_test_says_it_has_none_and_how_to_write_them(
+    tmp_path: Path,
+) -> None:
+    ruleset = tmp_path / "big.ordo"
+    ruleset.write_text(BIG_ORDERS)
+    scenarios = tmp_path / "other.scenarios.yaml"
+    (tmp_path / "other.ordo").write_text(BIG_ORDERS)
+    scenarios.write_text(RULE_SCENARIOS.replace("big.ordo", "other.ordo") % "true")
+    code, output = run("rules", "test", str(ruleset), str(scenarios))
+    assert code == 2
+    lines = output.splitlines()
+    assert lines[0] == (
+        f"{ruleset}: a ruleset, and it has no scenarios file (big.scenarios.yaml does not "
+        "exist next to it): write one, with `ruleset: big.ordo` and `scenarios:` to test its "
+        "rules alone, or with `locations`, `stock` and `scenarios` to send orders through the "
+        "whole pipeline (both formats: docs/api.md); or check it with `ordo rules check`"
+    )
+    assert "(big.scenarios.yaml), or check it" not in output
+    assert lines[-1] == "2 scenario(s) passed, 0 failed"
 
 
 def test_check_says_why_a_file_cannot_be_read_and_does_not_count_it_as_checked(

@@ -58,3 +58,27 @@ def test_a_database_from_a_newer_ordo_is_named_by_its_revision_not_a_traceback(
     assert said.startswith(
         "error: the database is at schema revision 9999, which this Ordo does not know"
     )
+
+
+def test_db_upgrade_on_a_schema_at_the_newest_revision_but_missing_a_table_says_it_is_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ordo.cli import app
+
+    database = tmp_path / "damaged.sqlite3"
+    monkeypatch.setenv("ORDO_DATABASE_URL", f"sqlite:///{database}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TABLE api_keys")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert said == (
+        "error: the database is at the newest schema revision but lacks table(s) api_keys: "
+        "its schema is damaged (a table dropped by hand, or a partial restore), which `ordo db "
+        "upgrade` cannot repair; restore the database from a backup, or point "
+        "ORDO_DATABASE_URL at a new one and run `ordo db upgrade`"
+    )

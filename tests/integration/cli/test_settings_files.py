@@ -86,6 +86,32 @@ def test_a_dotenv_name_without_a_value_is_refused(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("ORDO_SECRET_KEY pw-nobody-may-see", "'ORDO_SECRET_KEY' and a value (not shown)"),
+        (
+            "export ORDO_DATABASE_URL postgresql://ordo:pw-nobody-may-see@db/ordo",
+            "'export ORDO_DATABASE_URL' and a value (not shown)",
+        ),
+    ],
+)
+def test_a_dotenv_line_missing_its_equals_sign_never_quotes_a_secret(
+    tmp_path: Path, line: str, shown: str
+) -> None:
+    path = tmp_path / "ordo.env"
+    assert refusal(path, f"ORDO_API_PORT=9200\n{line}\n") == (
+        f"ORDO_SETTINGS_FILE {path}: line 2: expected NAME=value, got {shown}"
+    )
+
+
+def test_a_setting_written_twice_in_a_yaml_file_is_refused_at_the_second(tmp_path: Path) -> None:
+    path = tmp_path / "ordo.yaml"
+    assert refusal(path, "api_port: 9100\noptimiser: exact\napi_port: 9200\n") == (
+        f"ORDO_SETTINGS_FILE {path}:3:1: duplicate key 'api_port' (first at line 1)"
+    )
+
+
 def test_a_binary_settings_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "ordo.env"
     path.write_bytes(b"\x7fELF\x02\x01\xd0\xff\x00")
@@ -147,6 +173,19 @@ def test_a_data_folder_that_cannot_be_created_is_one_line(
     assert result.output.strip().startswith(f"error: ORDO_DATABASE_URL: cannot create {blocker}")
 
 
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["keys", "list"]])
+def test_an_sqlite_path_that_is_a_directory_is_named_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("ORDO_DATABASE_URL", f"sqlite:///{tmp_path}")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: ORDO_DATABASE_URL: {tmp_path} is a directory, not an SQLite database file; "
+        f"name a file, e.g. sqlite:///{tmp_path / 'ordo.sqlite3'}"
+    )
+
+
 def test_an_sqlite_path_holding_something_else_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -191,8 +230,21 @@ def test_a_host_that_is_no_address_of_this_machine_is_blamed_on_the_host_not_the
     monkeypatch.setenv("ORDO_DATA_DIR", str(tmp_path / "data"))
     result = runner.invoke(app, ["serve", "--host", host, "--port", str(unused_port())])
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: ORDO_API_HOST: cannot listen on '{host}'")
+    assert result.output.startswith(f"error: --host: cannot listen on '{host}'")
     assert "address of this machine" in result.output
+
+
+def test_serve_on_a_taken_port_names_the_flag_that_gave_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDO_DATA_DIR", str(tmp_path / "data"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: --port: cannot listen on 127.0.0.1:{port}")
 
 
 def test_the_settings_listing_lines_every_value_up_in_one_column(tmp_path: Path) -> None:

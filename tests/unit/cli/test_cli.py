@@ -53,10 +53,36 @@ def test_a_bad_setting_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) ->
     )
 
 
-def test_a_bad_port_flag_is_reported_like_the_setting_it_overrides() -> None:
-    code, output = run("serve", "--port", "http")
+def test_a_bad_port_flag_is_reported_under_the_flag_the_person_typed() -> None:
+    code, output = run("serve", "--port", "99999")
     assert code == 1
-    assert output.strip().startswith("error: ORDO_API_PORT: must be an integer")
+    assert output.strip() == "error: --port: must be an integer between 1 and 65535, got '99999'"
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["serve", "--host", " "], "error: --host: must be an address to listen on"),
+        (["serve", "--workers", "0"], "error: --workers: must be a whole number from 1 to 64"),
+        (
+            ["simulate", "any", "--optimiser", "fast"],
+            "error: --optimiser: must be one of greedy, exact, auto, got 'fast'",
+        ),
+    ],
+)
+def test_a_bad_value_from_a_flag_names_the_flag(command: list[str], said: str) -> None:
+    code, output = run(*command)
+    assert code == 1
+    assert output.strip().startswith(said)
+
+
+def test_a_bad_value_from_the_environment_still_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_OPTIMISER", "fast")
+    code, output = run("simulate", "any", "--limit", "1")
+    assert code == 1
+    assert output.strip() == "error: ORDO_OPTIMISER: must be one of greedy, exact, auto, got 'fast'"
 
 
 def test_worker_concurrency_past_a_process_worth_of_threads_is_refused_before_starting() -> None:
@@ -122,3 +148,23 @@ def test_settings_shows_values_and_sources_but_never_secrets(
     assert "environment" in rows["ORDO_DATABASE_URL"]
     assert "(set)" in rows["ORDO_SECRET_KEY"]
     assert "default" in rows["ORDO_API_PORT"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "command"),
+    [
+        ("ORDO_DATABASE_URL", "postgresql://ordo:{pw}@db:notaport/ordo", ["db", "upgrade"]),
+        ("ORDO_DATABASE_URL", "ordo:{pw}@db/ordo", ["db", "upgrade"]),
+        ("ORDO_REDIS_URL", "redis://:{pw}@cache:bad/0", ["settings"]),
+        ("ORDO_REDIS_URL", "redis://:{pw}@cache:bad/0", ["worker"]),
+    ],
+)
+def test_a_malformed_url_is_one_line_that_never_shows_its_password(
+    monkeypatch: pytest.MonkeyPatch, variable: str, url: str, command: list[str]
+) -> None:
+    password = "pw-nobody-may-see"
+    monkeypatch.setenv(variable, url.format(pw=password))
+    code, output = run(*command)
+    assert code == 1
+    assert output.startswith(f"error: {variable}: ") and len(output.splitlines()) == 1
+    assert password not in output and "***" in output

@@ -218,3 +218,70 @@ def test_the_lateness_marker_retention_is_whole_days_up_to_ten_years(days: str) 
         f"ORDO_LATENESS_FLAG_RETENTION_DAYS: must be a whole number of days from 1 to 3650, "
         f"got {days!r}"
     )
+
+
+PASSWORD = "pw-nobody-may-see"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"database_url": f"postgresql://ordo:{PASSWORD}@db:notaport/ordo"},
+            "ORDO_DATABASE_URL: port 'notaport' is not a number, "
+            "got 'postgresql://ordo:***@db:notaport/ordo'",
+        ),
+        (
+            {"database_url": f"postgresql://ordo:{PASSWORD}@db:99999/ordo"},
+            "ORDO_DATABASE_URL: port 99999 is out of range (1 to 65535), "
+            "got 'postgresql://ordo:***@db:99999/ordo'",
+        ),
+        (
+            {"database_url": f"ordo:{PASSWORD}@db/ordo"},
+            "ORDO_DATABASE_URL: is not a database URL (expected e.g. sqlite:///data/ordo.sqlite3 "
+            "or postgresql://user@host:5432/ordo), got 'ordo:***@db/ordo'",
+        ),
+        (
+            {"database_url": f"mysql://ordo@db/ordo?password={PASSWORD}"},
+            "ORDO_DATABASE_URL: must be an sqlite:/// or postgresql:// URL, "
+            "got 'mysql://ordo@db/ordo?password=***'",
+        ),
+        (
+            {"redis_url": f"redis://:{PASSWORD}@cache:bad/0"},
+            "ORDO_REDIS_URL: port 'bad' is not a number, got 'redis://:***@cache:bad/0'",
+        ),
+        (
+            {"redis_url": f"redis://:{PASSWORD}@cache:6379/zero"},
+            "ORDO_REDIS_URL: database 'zero' is not a number (e.g. redis://host:6379/0), "
+            "got 'redis://:***@cache:6379/zero'",
+        ),
+        (
+            {"redis_url": f"rediss://:{PASSWORD}@cache/0?db=one"},
+            "ORDO_REDIS_URL: db='one' is not a number, got 'rediss://:***@cache/0?db=one'",
+        ),
+        (
+            {"redis_url": f"http://:{PASSWORD}@cache:6379"},
+            "ORDO_REDIS_URL: must start with redis://, rediss:// or unix://, "
+            "got 'http://:***@cache:6379'",
+        ),
+        (
+            {"webhook_url": f"ftp://hook:{PASSWORD}@hooks.example"},
+            "ORDO_WEBHOOK_URL: must be an http:// or https:// URL with a host, "
+            "got 'ftp://hook:***@hooks.example'",
+        ),
+        (
+            {"api_url": f"ftp://api:{PASSWORD}@api.example"},
+            "ORDO_API_URL: must start with http:// or https://, got 'ftp://api:***@api.example'",
+        ),
+    ],
+)
+def test_a_refused_url_says_what_is_wrong_without_its_password(
+    overrides: dict[str, str], message: str
+) -> None:
+    assert error_for(**overrides) == message
+
+
+def test_a_redis_url_redis_py_reads_is_kept_as_written() -> None:
+    url = "redis://:pw@cache:6379/2?socket_timeout=5"
+    assert load_settings(redis_url=url).redis_url == url
+    assert load_settings(redis_url="unix:///run/redis.sock?db=1").redis_url is not None
