@@ -16,6 +16,10 @@ class SimulationError(ValueError):
 def make_directory(path: Path, what: str, hint: str = "") -> None:
     """`path` and its parents, or a SimulationError naming the path, what it was for and why
     it cannot be made (`hint`: what the person should check)."""
+    if path.exists() and not path.is_dir():  # mkdir would say only "File exists"
+        raise SimulationError(
+            f"{path}: is a file; the {what} must be a directory{'; ' + hint if hint else ''}"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:

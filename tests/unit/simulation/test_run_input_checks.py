@@ -76,6 +76,18 @@ def test_a_variant_named_like_the_what_ifs_own_files_is_refused_before_anything_
     assert finished_files(out) == before  # the earlier what-if's results are all still there
 
 
+def test_results_asked_into_a_file_are_refused_naming_it(
+    tmp_path: Path, with_the_double: None
+) -> None:
+    data = tiny_dataset(tmp_path / "ds", ORDERS)
+    out = tmp_path / "results.txt"
+    out.write_text("not a directory")
+    with pytest.raises(SimulationError) as refused:
+        run_what_if(WhatIf(data, out, {"baseline": {}}), workers=0)
+    assert str(refused.value) == (f"{out}: is a file; the results directory must be a directory")
+    assert out.read_text() == "not a directory"
+
+
 def test_variant_names_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SimulationError, match="'Draft' and 'draft' differ only in case"):
         WhatIf(tmp_path, tmp_path / "out", {"baseline": {}, "Draft": {}, "draft": {}})
