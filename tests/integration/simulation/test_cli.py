@@ -111,8 +111,8 @@ def test_simulate_answers_each_bad_argument_with_what_is_wrong_not_a_traceback(
     nowhere = ordo(["simulate", "acme", "--out", "/proc/ordo-results"], example)
     assert "/proc/ordo-results: cannot create the results directory" in squeeze(nowhere.stderr)
     method = ordo(["simulate", "acme", "--optimiser", "best"], example)
-    # A flag is reported as the setting it overrides, as `serve --port` is.
-    refused = "ORDO_OPTIMISER: must be one of greedy, exact, auto, got 'best'"
+    # A bad value from a flag is reported as the flag the user typed, as `serve --port` is.
+    refused = "--optimiser: must be one of greedy, exact, auto, got 'best'"
     assert refused in squeeze(method.stderr)
     backwards = ordo(["simulate", "acme", "--from", "2025-08-01", "--to", "2025-07-01"], example)
     assert "--from 2025-08-01 is after --to 2025-07-01" in squeeze(backwards.stderr)
