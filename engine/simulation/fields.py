@@ -16,6 +16,13 @@ from functools import lru_cache
 from typing import Any
 
 KINDS = ("orders", "locations", "stock", "receipts", "products", "customers")
+# Far above any real order line, stock level, capacity, price or weight, and low enough that an
+# order's total of five such lines still fits the 28 digits money is computed to: a typo of
+# 1e26 must be a row error here, not an arithmetic error halfway through a replay.
+MOST = 1_000_000_000
+# The days a history may name, as `ordo simulate --from/--to` and the API's dates: room on
+# either side for the days the replay counts back or on (a ship date after 9999-12-31 fails).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 class BadValue(ValueError):
@@ -30,6 +37,9 @@ class Field:
     type: str
     required: bool = False
     default: Any = None
+    # Bounds of a number field, checked by `convert` (None: unbounded).
+    least: int | None = None
+    most: int | None = None
 
 
 def _fields(*items: Field) -> dict[str, Field]:
@@ -47,14 +57,14 @@ FIELDS: dict[str, dict[str, Field]] = {
         Field("country", "country", default="US"),
         Field("service_level", "service_level", default="standard"),
         Field("requested_date", "date"),
-        Field("priority", "int", default=0),
+        Field("priority", "int", default=0, least=-MOST, most=MOST),
         Field("customer_tier", "str", default=""),
         Field("currency", "currency", default="USD"),
         Field("email", "str", default=""),
         Field("line_id", "str", default=""),
         Field("sku", "str", required=True),
-        Field("quantity", "int", required=True),
-        Field("price", "decimal", default=Decimal("0")),
+        Field("quantity", "int", required=True, least=1, most=MOST),
+        Field("price", "decimal", default=Decimal("0"), least=0, most=MOST),
     ),
     "locations": _fields(
         Field("code", "str", required=True),
@@ -64,7 +74,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         Field("country", "country", default="US"),
         Field("lat", "float"),
         Field("lon", "float"),
-        Field("daily_capacity", "int", default=1000),
+        Field("daily_capacity", "int", default=1000, least=0, most=MOST),
         Field("cutoff", "time", default=time(15, 0)),
         Field("tags", "list", default=()),
         Field("services", "list", default=("ship",)),
@@ -73,13 +83,13 @@ FIELDS: dict[str, dict[str, Field]] = {
     "stock": _fields(
         Field("sku", "str", required=True),
         Field("location_code", "str", required=True),
-        Field("on_hand", "int", required=True),
-        Field("safety_stock", "int", default=0),
+        Field("on_hand", "int", required=True, least=0, most=MOST),
+        Field("safety_stock", "int", default=0, least=0, most=MOST),
     ),
     "receipts": _fields(
         Field("sku", "str", required=True),
         Field("location_code", "str", required=True),
-        Field("quantity", "int", required=True),
+        Field("quantity", "int", required=True, least=1, most=MOST),
         Field("expected_on", "date", required=True),
         Field("kind", "str", default="purchase_order"),
         Field("reference", "str", default=""),
@@ -87,8 +97,8 @@ FIELDS: dict[str, dict[str, Field]] = {
     "products": _fields(
         Field("sku", "str", required=True),
         Field("name", "str", default=""),
-        Field("price", "decimal", default=Decimal("0")),
-        Field("weight_kg", "float", default=0.0),
+        Field("price", "decimal", default=Decimal("0"), least=0, most=MOST),
+        Field("weight_kg", "float", default=0.0, least=0, most=MOST),
         Field("hazmat", "bool", default=False),
         Field("category", "str", default=""),
         Field("tags", "list", default=()),
@@ -126,16 +136,67 @@ def is_blank(value: Any) -> bool:
 
 
 def convert(field: Field, value: Any, formats: Formats) -> Any:
-    """One cell to its typed value; blank cells were already replaced by defaults upstream."""
+    """One cell to its typed value within the field's bounds; blank cells were already replaced
+    by defaults upstream."""
     try:
-        return _CONVERTERS[field.type](value, formats)
+        result = _CONVERTERS[field.type](value, formats)
+    except _OutOfRange as error:
+        raise BadValue(_bound_problem(field, error.number)) from None
     except BadValue as error:
         raise BadValue(f"{field.name}: {error}") from None
     except (ValueError, TypeError, InvalidOperation, OverflowError):
         raise BadValue(f"{field.name}: {value!r} is not a valid {_NOUNS[field.type]}") from None
+    if (field.least is not None and result < field.least) or (
+        field.most is not None and result > field.most
+    ):
+        raise BadValue(_bound_problem(field, result))
+    return result
+
+
+def _refuse_nested(value: Any, wanted: str) -> None:
+    """A JSON or Parquet list or object where one value belongs: its Python repr would
+    otherwise pass for a SKU or an order id."""
+    if isinstance(value, dict | list | tuple):
+        what = "an object" if isinstance(value, dict) else "a list"
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else f"{shown[:57]}..."
+        raise BadValue(f"expected {wanted}, got {what} {shown}")
+
+
+class _OutOfRange(Exception):
+    """A number too large to build as an int (a billion digits take minutes): it is out of
+    every field's bounds, so the bounds are what the row error states."""
+
+    def __init__(self, number: Decimal) -> None:
+        super().__init__(str(number))
+        self.number = number
+
+
+def _bound_problem(field: Field, number: int | float | Decimal) -> str:
+    shown = _shown(number)
+    if field.least is not None and number < field.least:
+        if field.least == 1:
+            return f"{field.name} must be positive, got {shown}"
+        if field.least == 0:
+            return f"{field.name} cannot be negative, got {shown}"
+        return f"{field.name} {shown} is under {field.least:,}: surely a mistake"
+    if field.most is not None:
+        return f"{field.name} {shown} is over {field.most:,}: surely a mistake"
+    return f"{field.name}: {shown} is too large a number"
+
+
+def _shown(number: int | float | Decimal) -> str:
+    """A number as written, or in short when it runs to more digits than a person reads (or
+    than `str` of an int will write)."""
+    if isinstance(number, int) and number.bit_length() > 200:
+        return f"{Decimal(number):.3E}"
+    text = str(number)
+    return f"{number:.3E}" if len(text) > 60 else text
 
 
 def _to_str(value: Any, _: Formats) -> str:
+    if isinstance(value, str):
+        return value.strip()
     if isinstance(value, bytes):
         # A Parquet binary column written where a string column was meant.
         try:
@@ -145,6 +206,7 @@ def _to_str(value: Any, _: Formats) -> str:
     if isinstance(value, float) and value.is_integer():
         # Spreadsheets and Parquet turn codes like 02134 into numbers; keep them readable.
         return str(int(value))
+    _refuse_nested(value, "one value")
     return str(value).strip()
 
 
@@ -154,10 +216,16 @@ _GROUPED = {
     ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?"),
     ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?"),
 }
+# Past this many digits an integer is over every field's bound: refused before `int()` builds
+# it (int("1e999999999") would take minutes, and over 4,300 digits `int()` refuses anyway).
+_MOST_DIGITS = 18
 
 
 def _number_text(value: Any, formats: Formats) -> str:
     text = str(value).strip()
+    if "_" in text:
+        # Python reads 1_000 as a thousand; no export means that.
+        raise BadValue(f"{value!r} is not a number ('_' is not a digit)")
     thousands = "." if formats.decimal_separator == "," else ","
     if thousands in text and not _GROUPED[formats.decimal_separator].fullmatch(text):
         raise BadValue(
@@ -178,7 +246,18 @@ def _to_int(value: Any, formats: Formats) -> int:
         if not value.is_integer():
             raise ValueError(value)
         return int(value)
-    number = Decimal(_number_text(value, formats))
+    text = str(value).strip()
+    if len(text) <= _MOST_DIGITS and text.isascii() and text.isdigit():
+        return int(text)  # nearly every cell: plain digits need no Decimal
+    text = _number_text(value, formats)
+    number = Decimal(text)
+    if not number.is_finite():
+        raise ValueError(value)
+    if number.adjusted() > _MOST_DIGITS:
+        raise _OutOfRange(number)
+    if "e" in text.lower():
+        # A count is never written 1e3 by an export; a spreadsheet's rounded display is.
+        raise BadValue(f"{value!r} is not a whole number like 1000 (write it without 'e')")
     if number != number.to_integral_value():
         raise ValueError(value)
     return int(number)
@@ -187,9 +266,12 @@ def _to_int(value: Any, formats: Formats) -> int:
 def _to_decimal(value: Any, formats: Formats) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(value)
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    number = Decimal(_number_text(value, formats))
+    # A JSON or Parquet float may be NaN or infinite, like the text 'NaN'.
+    number = (
+        Decimal(str(value))
+        if isinstance(value, int | float)
+        else Decimal(_number_text(value, formats))
+    )
     if not number.is_finite():
         raise ValueError(value)
     return number
@@ -201,7 +283,7 @@ def _to_float(value: Any, formats: Formats) -> float:
     number = value if isinstance(value, int | float) else float(_number_text(value, formats))
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueError(value)
-    return number
+    return float(number)
 
 
 def _to_bool(value: Any, _: Formats) -> bool:
@@ -224,6 +306,8 @@ def _to_datetime(value: Any, formats: Formats) -> datetime:
         moment = datetime.strptime(str(value).strip(), formats.datetime_format)
     else:
         moment = datetime.fromisoformat(str(value).strip())
+    # Before the time zone is applied: 9999-12-31T23:00-05:00 falls off the calendar in UTC.
+    _on_calendar(moment.date(), value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=formats.timezone)
     return moment.astimezone(UTC)
@@ -231,17 +315,25 @@ def _to_datetime(value: Any, formats: Formats) -> datetime:
 
 def _to_date(value: Any, formats: Formats) -> date:
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if formats.date_format:
-        return _strptime_date(text, formats.date_format)
-    return (
-        date.fromisoformat(text[:10])
-        if len(text) > 10 and text[10] in "T "
-        else date.fromisoformat(text)
-    )
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        text = str(value).strip()
+        if formats.date_format:
+            day = _strptime_date(text, formats.date_format)
+        elif len(text) > 10 and text[10] in "T ":
+            day = date.fromisoformat(text[:10])
+        else:
+            day = date.fromisoformat(text)
+    _on_calendar(day, value)
+    return day
+
+
+def _on_calendar(day: date, value: Any) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        shown = value.isoformat() if isinstance(value, date) else str(value).strip()
+        raise BadValue(f"{shown!r} is not a day from {FIRST_DAY} to {LAST_DAY}: surely a mistake")
 
 
 @lru_cache(maxsize=8192)
@@ -258,7 +350,11 @@ def _to_time(value: Any, _: Formats) -> time:
 
 def _to_list(value: Any, formats: Formats) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, dict | list | tuple):
+                raise BadValue(f"expected a list of text, but an item is {item!r}")
         return tuple(str(item).strip() for item in value if not is_blank(item))
+    _refuse_nested(value, "a list of text")
     parts = str(value).split(formats.list_separator)
     return tuple(part.strip() for part in parts if part.strip())
 

@@ -91,6 +91,15 @@ class FileMapping:
         except BadValue:
             return str(value).strip()
 
+    def has(self, record: MappingABC[str, Any], column: str) -> bool:
+        """Whether a record, or with `lines` one of its lines, has `column` (blank or not)."""
+        if _present(record, column):
+            return True
+        items = _lookup(record, self.lines) if self.lines is not None else None
+        return isinstance(items, list) and any(
+            isinstance(item, MappingABC) and _present(item, column) for item in items
+        )
+
     def _row(
         self, record: MappingABC[str, Any], item: MappingABC[str, Any] | None
     ) -> dict[str, Any]:
@@ -117,7 +126,8 @@ class FileMapping:
 
     def _value(self, spec: Field, raw: Any) -> Any:
         table = self.codes.get(spec.name)
-        if table is not None:
+        # A list or object is no code (a "*" entry would take its repr): `convert` refuses it.
+        if table is not None and not isinstance(raw, dict | list | tuple):
             key = str(raw).strip()
             if key in table:
                 raw = table[key]
@@ -157,7 +167,7 @@ def parse_mapping(data: Any, where: Path | str = "<mapping>") -> Mapping:
     sections: dict[str, FileMapping] = {}
     for kind, body in data.items():
         if kind not in KINDS:
-            raise MappingError(f"{where}: unknown section {kind!r}{_hint(str(kind), KINDS)}")
+            raise MappingError(f"{where}: unknown section {kind!r}{did_you_mean(str(kind), KINDS)}")
         # `orders:` alone is an empty section; `orders: []` or `orders: 0` is a mistake.
         sections[kind] = _section(kind, {} if body is None else body, f"{where}: {kind}")
     return Mapping(sections=sections, path=Path(where))
@@ -168,7 +178,9 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
         raise MappingError(f"{where}: expected a mapping of settings")
     for key in body:
         if key not in _SECTION_KEYS:
-            raise MappingError(f"{where}: unknown key {key!r}{_hint(str(key), _SECTION_KEYS)}")
+            raise MappingError(
+                f"{where}: unknown key {key!r}{did_you_mean(str(key), _SECTION_KEYS)}"
+            )
     known = FIELDS[kind]
     columns = _str_dict(body.get("columns", {}), f"{where}.columns", known)
     codes_raw = body.get("codes", {})
@@ -225,7 +237,9 @@ def _checked_names(value: Any, where: str, known: dict[str, Field]) -> dict[str,
         raise MappingError(f"{where}: expected a mapping keyed by Ordo field names")
     for name in value:
         if name not in known:
-            raise MappingError(f"{where}: {name!r} is not an Ordo field{_hint(str(name), known)}")
+            raise MappingError(
+                f"{where}: {name!r} is not an Ordo field{did_you_mean(str(name), known)}"
+            )
     return {str(name): item for name, item in value.items()}
 
 
@@ -325,6 +339,7 @@ def _column_problem(
     return f"no column {path!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
-def _hint(name: str, choices: Any) -> str:
+def did_you_mean(name: str, choices: Any) -> str:
+    """' (did you mean ...?)' naming the nearest of `choices`, or nothing when none is near."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
