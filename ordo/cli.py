@@ -233,9 +233,10 @@ def _day(text: str) -> date:
         day = date.fromisoformat(text)
     except ValueError as error:
         raise typer.BadParameter(f"{text!r}: not a day of the calendar ({error})") from None
-    # Room for the days counted back or on from it (a week's look-back from year 1 overflows).
-    if not date(1900, 1, 1) <= day <= date(9000, 12, 31):
-        raise typer.BadParameter(f"{text!r}: expected a day from 1900-01-01 to 9000-12-31")
+    from engine.domain.values import FIRST_DAY, LAST_DAY
+
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(f"{text!r}: expected a day from {FIRST_DAY} to {LAST_DAY}")
     return day
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from api.schemas.patterns import COUNTRY
+from engine.domain import values
 from engine.domain.values import Address, in_utc
 
 
@@ -28,9 +29,8 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-# The days a query may name: room on either side for the days counted back or forward from
-# it, which year 1 or 9999 would not leave.
-FIRST_DAY, LAST_DAY = "1900-01-01", "9000-12-31"
+# The days a query may name (`values.FIRST_DAY` to `LAST_DAY`), as written.
+FIRST_DAY, LAST_DAY = values.FIRST_DAY.isoformat(), values.LAST_DAY.isoformat()
 
 
 def _iso_date(value: object) -> object:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -16,6 +16,12 @@ def money(value: Decimal | float | int | str) -> Decimal:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# The days Ordo takes from people and files (API queries, CLI options, imported histories):
+# room on either side for the days counted back or on from one (a week's look-back from year 1,
+# or a ship date computed past 9999-12-31, would overflow).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 def in_utc(moment: datetime) -> datetime:

@@ -15,14 +15,13 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from engine.domain.values import FIRST_DAY, LAST_DAY
+
 KINDS = ("orders", "locations", "stock", "receipts", "products", "customers")
 # Far above any real order line, stock level, capacity, price or weight, and low enough that an
 # order's total of five such lines still fits the 28 digits money is computed to: a typo of
 # 1e26 must be a row error here, not an arithmetic error halfway through a replay.
 MOST = 1_000_000_000
-# The days a history may name, as `ordo simulate --from/--to` and the API's dates: room on
-# either side for the days the replay counts back or on (a ship date after 9999-12-31 fails).
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 class BadValue(ValueError):
