@@ -254,7 +254,8 @@ class Settings(BaseSettings):
         text = "" if value is None else str(value).strip()
         if text and (urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc):
             raise ValueError(
-                f"must be an http:// or https:// URL with a host, got {mask_url(text)!r}"
+                "must be an http:// or https:// URL with a host, got "
+                f"{_shown_url('webhook_url', text)!r}"
             )
         return text or None
 
@@ -427,6 +428,18 @@ def mask_url(url: str) -> str:
     return shown
 
 
+def _shown_url(field: str, url: str) -> str:
+    """A URL setting as it is safe to show. A webhook's path and query are hidden too: many
+    services (Slack, Teams, Discord) put the hook's token there, not in a password."""
+    if field != "webhook_url":
+        return mask_url(url)
+    parts = urlsplit(mask_url(url))
+    if not (parts.scheme and parts.netloc):
+        return mask_url(url)
+    hidden = "/…" if (parts.path.strip("/") or parts.query) else ""
+    return f"{parts.scheme}://{parts.netloc}{hidden}"
+
+
 def _url_port(url: str) -> str:
     """The port as written in a URL (`'notaport'` in `scheme://u:p@host:notaport/db`)."""
     authority = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
@@ -490,7 +503,7 @@ def shown_value(settings: Settings, name: str) -> str:
         default = name == "secret_key" and value.get_secret_value() == DEFAULT_SECRET_KEY
         return "(the development default)" if default else "(set)"
     if name in _URL_FIELDS and value:
-        return mask_url(value)
+        return _shown_url(name, value)
     return "(unset)" if value is None else str(value)
 
 
@@ -573,8 +586,8 @@ def _describe(
         if field in _URL_FIELDS and isinstance(given, str) and given.strip():
             # Whatever a check said, it says it of the URL with its password masked.
             for raw in (given, given.strip()):
-                message = message.replace(raw, mask_url(raw))
-            given = mask_url(given)
+                message = message.replace(raw, _shown_url(field, raw))
+            given = _shown_url(field, given)
         if "got " not in message and field not in _SECRET_FIELDS:
             message = f"{message}, got {given!r}"
     else:

@@ -97,6 +97,16 @@ def test_the_secret_is_shown_only_as_set() -> None:
     assert shown_value(load_settings(), "webhook_secret") == "(unset)"
 
 
+def test_a_webhook_url_is_shown_without_the_path_and_query_that_hold_its_token() -> None:
+    token = "T0001/B0002/XyZsecretTOKEN"
+    hook = f"https://hooks.slack.example/services/{token}"
+    settings = load_settings(webhook_url=hook, webhook_secret=SECRET)
+    assert shown_value(settings, "webhook_url") == "https://hooks.slack.example/…"
+    refused = error_for(webhook_url=f"ftp://hooks.slack.example/services/{token}")
+    assert refused.startswith("ORDO_WEBHOOK_URL: must be an http:// or https:// URL with a host")
+    assert token not in refused
+
+
 def test_the_webhook_can_be_set_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORDO_WEBHOOK_URL", "http://127.0.0.1:9000/hook")
     monkeypatch.setenv("ORDO_WEBHOOK_SECRET", SECRET)
