@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from admin_ui.explain import explain
+from tests.support.trace_view import order_with_traces
 
 
 def trace() -> dict[str, Any]:
@@ -139,13 +140,7 @@ def test_a_resourcing_says_what_set_it_off_and_what_was_waiting() -> None:
     world.bus.handle(c.ReceiveStock("JEANS", "PA-PHL", 4))
     with world.uow:
         traces = world.uow.traces.for_order(order_id)
-    order = {
-        "trace": [
-            {"id": t.id, "step": t.step, "ruleset": t.ruleset, "ruleset_version": t.ruleset_version,
-             "at": t.at.isoformat(), "outcome": t.outcome, "detail": t.detail}
-            for t in traces
-        ]
-    }  # fmt: skip
+    order = order_with_traces(traces)
     steps = explain(order)  # type: ignore[arg-type]
     assert [s.step for s in steps] == [
         "Validation", "Sourcing", "Carrier", "Re-sourcing", "Carrier"

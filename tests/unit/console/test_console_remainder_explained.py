@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from admin_ui.explain import explain
+from tests.support.trace_view import order_with_traces
 
 AT = "2026-11-23T09:00:00Z"
 
@@ -63,13 +64,7 @@ def test_the_trace_the_pipeline_stores_for_a_cancelled_remainder_reads_the_same(
     world.bus.handle(c.CancelBackordered(order_id, "customer would not wait", {"2": 2}, "ada"))
     with world.uow:
         traces = world.uow.traces.for_order(order_id)
-    order = {
-        "trace": [
-            {"id": t.id, "step": t.step, "ruleset": t.ruleset, "ruleset_version": t.ruleset_version,
-             "at": t.at.isoformat(), "outcome": t.outcome, "detail": t.detail}
-            for t in traces
-        ]
-    }  # fmt: skip
+    order = order_with_traces(traces)
     steps = explain(order)  # type: ignore[arg-type]
     assert [s.step for s in steps] == ["Validation", "Sourcing", "Carrier", "Cancellation"]
     assert steps[-1].headline == (
