@@ -31,9 +31,12 @@ def describe_failure(error: BaseException) -> tuple[str, int] | None:
         return error.message, EXIT_FAILURE
     missing = _missing_table(error)
     if missing is not None:
+        # Most often a database never migrated; but a migrated one with a table dropped by
+        # hand (or half restored) fails the same way, and the upgrade cannot mend that.
         return (
             f"the database has no Ordo schema yet (table {missing} is missing): "
-            "run `ordo db upgrade` first",
+            "run `ordo db upgrade` first; if it was upgraded before, its schema is damaged "
+            "(a table dropped, or a partial restore): restore it from a backup",
             EXIT_FAILURE,
         )
     if isinstance(error, OperationalError):

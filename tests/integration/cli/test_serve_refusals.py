@@ -35,7 +35,8 @@ def test_serve_on_a_database_without_the_schema_asks_for_db_upgrade(
     assert "Traceback" not in output
     assert output.strip() == (
         "error: the database has no Ordo schema yet (table ruleset_versions is missing): "
-        "run `ordo db upgrade` first"
+        "run `ordo db upgrade` first; if it was upgraded before, its schema is damaged (a "
+        "table dropped, or a partial restore): restore it from a backup"
     )
 
 
