@@ -35,7 +35,8 @@ def daily_kpis(
         IsoDate,
     ] = None,
 ) -> DailyKpisOut:
-    """Orders received that day, and how many of them are now held, backordered, rejected
-    or cancelled; shipments promised for that day that had not shipped by its end."""
+    """Orders received that day, and how many of them are now held, wholly backordered, on
+    their way with a line still backordered, rejected or cancelled; shipments promised for
+    that day that had not shipped by its end."""
     now = utcnow()
     return DailyKpisOut.of(reports.daily_kpis(uow, day or now.date(), now))

@@ -17,7 +17,15 @@ class DailyKpisOut(Out):
     date: date
     orders_in: int = Field(description="Orders received that day.", examples=[412])
     held: int = Field(description="Of those, held for review now.", examples=[3])
-    backordered: int = Field(description="Of those, backordered now.", examples=[7])
+    backordered: int = Field(
+        description="Of those, wholly backordered now: nothing of the order allocated yet.",
+        examples=[7],
+    )
+    partly_backordered: int = Field(
+        description="Of those, on their way with a line still waiting for stock (reserved to "
+        "partially shipped; not counted in `backordered`).",
+        examples=[4],
+    )
     rejected: int = Field(description="Of those, rejected.", examples=[2])
     cancelled: int = Field(description="Of those, cancelled.", examples=[5])
     late_shipments: int = Field(
@@ -32,6 +40,7 @@ class DailyKpisOut(Out):
             orders_in=kpis.orders_in,
             held=kpis.held,
             backordered=kpis.backordered,
+            partly_backordered=kpis.partly_backordered,
             rejected=kpis.rejected,
             cancelled=kpis.cancelled,
             late_shipments=kpis.late_shipments,

@@ -224,6 +224,23 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
 
         return self._select(where=where, limit=limit, offset=offset)
 
+    def count_with_line_status(
+        self,
+        line_status: LineStatus,
+        *,
+        statuses: Collection[OrderStatus],
+        created_from: datetime,
+        created_to: datetime,
+    ) -> int:
+        def counted(order: Order) -> bool:
+            return (
+                created_from <= order.created_at < created_to
+                and order.status in statuses
+                and any(line.status == line_status for line in order.lines)
+            )
+
+        return len(self._select(where=counted))
+
     def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
         def demand(order: Order) -> bool:
             return in_utc(order.created_at) >= since and order.status not in NEVER_SHIPS

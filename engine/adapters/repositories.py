@@ -555,6 +555,29 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
             return uow_api.duplicate_order(order.channel, order.channel_order_id)
         return super()._insert_conflict(exc, new)
 
+    def count_with_line_status(
+        self,
+        line_status: LineStatus,
+        *,
+        statuses: Collection[OrderStatus],
+        created_from: datetime,
+        created_to: datetime,
+    ) -> int:
+        self.flush()
+        c, lines = self.table.c, orm.order_lines
+        stmt = (
+            select(func.count())
+            .select_from(self.table)
+            .where(
+                c.created_at >= created_from,
+                c.created_at < created_to,
+                c.status.in_(sorted(str(status) for status in statuses)),
+                # An IN over the matching lines, as `search` does it, and for the same reason.
+                c.id.in_(select(lines.c.order_id).where(lines.c.status == str(line_status))),
+            )
+        )
+        return int(self._execute(stmt).scalar_one())
+
     def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
         self.flush()
         rows = self._execute(_UNITS_ORDERED, {"b_sku": sku, "b_since": since})

@@ -5,6 +5,8 @@ running midnight to midnight UTC:
 
 - orders in: orders received that day; of those, how many are now held, backordered,
   rejected or cancelled (a cohort: each order counts once, by where it stands now);
+  `backordered` is by the order's status (waiting whole), `partly_backordered` the orders on
+  their way (`ON_ITS_WAY`) with a line still waiting for stock, so no order counts in both;
 - late shipments: shipments promised for that day that had not shipped by its end
   (shipped later, or still not shipped once the day is over), cancelled ones aside.
 
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
-from engine.domain.orders import OrderStatus
+from engine.domain.orders import ON_ITS_WAY, LineStatus, OrderStatus
 from engine.service_layer.unit_of_work import UnitOfWork
 
 # Orders and shipments are read in pages of this many, so a busy day never loads at once.
@@ -31,6 +33,7 @@ class DailyKpis:
     orders_in: int
     held: int
     backordered: int
+    partly_backordered: int
     rejected: int
     cancelled: int
     late_shipments: int
@@ -64,6 +67,15 @@ def status_counts(uow: UnitOfWork, day: date) -> Counter[OrderStatus]:
         offset += PAGE
 
 
+def partly_backordered(uow: UnitOfWork, day: date) -> int:
+    """Orders received on `day` that are on their way with a line still backordered: shipped
+    or shipping in part, the rest waiting for stock."""
+    start, end = _bounds(day)
+    return uow.orders.count_with_line_status(
+        LineStatus.BACKORDERED, statuses=ON_ITS_WAY, created_from=start, created_to=end
+    )
+
+
 def late_shipments(uow: UnitOfWork, day: date, now: datetime) -> int:
     """Shipments promised for `day` that had not shipped by its end (as of `now`)."""
     late = 0
@@ -84,6 +96,7 @@ def daily_kpis(uow: UnitOfWork, day: date, now: datetime) -> DailyKpis:
             orders_in=sum(counts.values()),
             held=counts[OrderStatus.HELD],
             backordered=counts[OrderStatus.BACKORDERED],
+            partly_backordered=partly_backordered(uow, day),
             rejected=counts[OrderStatus.REJECTED],
             cancelled=counts[OrderStatus.CANCELLED],
             late_shipments=late_shipments(uow, day, now),

@@ -120,6 +120,18 @@ class OrderRepository(Repository[str, Order]):
         the same line ("a backordered line of this SKU")."""
 
     @abc.abstractmethod
+    def count_with_line_status(
+        self,
+        line_status: LineStatus,
+        *,
+        statuses: Collection[OrderStatus],
+        created_from: datetime,
+        created_to: datetime,
+    ) -> int:
+        """How many orders created in [`created_from`, `created_to`) and standing in one of
+        `statuses` have a line in `line_status`: counted, without building the orders."""
+
+    @abc.abstractmethod
     def units_ordered(self, sku: str, since: datetime) -> list[tuple[datetime, int]]:
         """(created at, units) of every line of `sku` on an order created at or after `since`
         that was neither cancelled nor rejected, less the line's cancelled units (a remainder

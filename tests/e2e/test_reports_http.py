@@ -44,11 +44,25 @@ def test_the_days_kpis_count_each_order_received_by_where_it_stands_now(api: Api
         "orders_in": 4,
         "held": 0,
         "backordered": 1,
+        "partly_backordered": 0,
         "rejected": 1,
         "cancelled": 1,
         "late_shipments": 0,
     }
     assert kpis(api, date(2020, 1, 1))["orders_in"] == 0
+
+
+def test_an_order_on_its_way_with_a_line_waiting_for_stock_is_counted_as_partly_backordered(
+    api: Api,
+) -> None:
+    api.seed(units=3)
+    api.post("/v1/orders", role="channel", json=order("P-1"))
+    api.post("/v1/orders", role="channel", json=order("P-2"))
+    third = api.post("/v1/orders", role="channel", json=order("P-3", quantity=5)).json()
+    assert third["status"] == "released"
+    assert [line["status"] for line in third["lines"]] == ["backordered"]
+    figures = kpis(api, TODAY)
+    assert (figures["backordered"], figures["partly_backordered"]) == (0, 1)
 
 
 def test_a_shipment_is_late_for_the_day_it_was_promised_if_it_shipped_after_it(api: Api) -> None:

@@ -107,3 +107,25 @@ def test_an_order_is_found_by_its_channel_and_channel_order_id(orders: UowFactor
         missing = uow.orders.get_by_channel_id("web", "W-3")
     assert found is not None and found.id == "O-3"
     assert missing is None
+
+
+def test_orders_with_a_line_in_a_status_are_counted_by_their_status_and_creation_time(
+    orders: UowFactory,
+) -> None:
+    received, held = {OrderStatus.RECEIVED}, {OrderStatus.HELD}
+    with orders() as uow:
+
+        def count(statuses: set[OrderStatus], start: int = 1, end: int = 7) -> int:
+            return uow.orders.count_with_line_status(
+                LineStatus.BACKORDERED,
+                statuses=statuses,
+                created_from=b.at(start),
+                created_to=b.at(end),
+            )
+
+        assert (count(received), count(held), count(received, end=6)) == (1, 0, 0)
+        # A change this transaction has not yet written is counted too.
+        fifth = uow.orders.get("O-5")
+        assert fifth is not None
+        fifth.lines[0].status = LineStatus.BACKORDERED
+        assert count(received) == 2
