@@ -48,6 +48,9 @@ _DATABASE_SCHEMES = {
 }
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _ADMIN_KEY = re.compile(r"ordo_[A-Za-z0-9]+_[A-Za-z0-9_\-]{24,}")
+# A bare address, as the SMTP connector uses it: the From header and, after its "@", the
+# Message-ID's domain, which a display name ("Ordo <ordo@shop.example>") would garble.
+_EMAIL_ADDRESS = re.compile(r"[^@\s<>\",;]+@[^@\s<>\",;]+")
 # Values never echoed in an error message.
 _SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret"}
 # URLs that may carry a password (user:password@host): echoed only with it masked.
@@ -162,6 +165,23 @@ class Settings(BaseSettings):
                 f"must be an address to listen on, such as 127.0.0.1 (or 0.0.0.0 for every "
                 f"interface), got {value!r}"
             )
+        return text
+
+    @field_validator("smtp_host", mode="before")
+    @classmethod
+    def _smtp_host(cls, value: Any) -> str | None:
+        # Blank is unset (no email); a host with a space in it could only fail on every send.
+        text = "" if value is None else str(value).strip()
+        if any(ch.isspace() for ch in text):
+            raise ValueError(f"must be a host name such as smtp.example.com, got {value!r}")
+        return text or None
+
+    @field_validator("smtp_sender", mode="before")
+    @classmethod
+    def _smtp_sender(cls, value: Any) -> str:
+        text = str(value).strip()
+        if not _EMAIL_ADDRESS.fullmatch(text):
+            raise ValueError(f"must be an email address such as orders@shop.example, got {value!r}")
         return text
 
     @field_validator("environment", mode="before")

@@ -285,3 +285,33 @@ def test_a_redis_url_redis_py_reads_is_kept_as_written() -> None:
     url = "redis://:pw@cache:6379/2?socket_timeout=5"
     assert load_settings(redis_url=url).redis_url == url
     assert load_settings(redis_url="unix:///run/redis.sock?db=1").redis_url is not None
+
+
+@pytest.mark.parametrize(
+    "sender", ["not-an-email", "ordo@", "@shop.example", "Ordo <o@shop.example>"]
+)
+def test_an_smtp_sender_that_is_not_a_bare_email_address_is_refused_at_startup(
+    sender: str,
+) -> None:
+    assert error_for(smtp_sender=sender) == (
+        f"ORDO_SMTP_SENDER: must be an email address such as orders@shop.example, got {sender!r}"
+    )
+
+
+def test_an_smtp_sender_is_kept_without_the_spaces_around_it() -> None:
+    assert load_settings(smtp_sender=" orders@shop.example ").smtp_sender == "orders@shop.example"
+    assert load_settings().smtp_sender == "ordo@localhost"
+
+
+def test_a_blank_smtp_host_from_the_environment_leaves_email_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDO_SMTP_HOST", "  ")
+    assert load_settings().smtp_host is None
+    assert load_settings(smtp_host=" mail.shop.example ").smtp_host == "mail.shop.example"
+
+
+def test_an_smtp_host_with_a_space_inside_is_refused_at_startup() -> None:
+    assert error_for(smtp_host="mail.shop.example 587").startswith(
+        "ORDO_SMTP_HOST: must be a host name such as smtp.example.com"
+    )
