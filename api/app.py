@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import errors, idempotent
-from api.deps import ApiServices, AppContainer, single_query_values
+from api.deps import ApiServices, AppContainer, checked_query
 from api.routes import ROUTERS
 from engine.domain.values import utcnow
 from engine.service_layer.auth import ApiKeyStore, Authenticator
@@ -130,7 +130,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        dependencies=[Depends(single_query_values)],
+        dependencies=[Depends(checked_query)],
         lifespan=_lifespan(container),
     )
     app.state.ordo = ApiServices(

@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -181,9 +182,13 @@ CanReceiveReturns = Annotated[Principal, Depends(requires(auth.RETURNS_RECEIVE))
 CanManageEvents = Annotated[Principal, Depends(requires(auth.EVENTS_MANAGE))]
 
 
-async def single_query_values(request: Request) -> None:
-    """No route takes a list in its query string, so `?status=a&status=b` is a mistake to
-    report, not something to resolve silently by keeping the last value."""
+async def checked_query(request: Request) -> None:
+    """Refuse a query string the route would misread. No route takes a list in it, so
+    `?status=a&status=b` is a mistake to report, not something to resolve silently by
+    keeping the last value; and a parameter the route does not take (`?from=` where it takes
+    `date`) would be ignored, answering a question that was not asked."""
+    if not request.query_params:  # most requests, order ingestion among them
+        return
     keys = [key for key, _ in request.query_params.multi_items()]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
@@ -191,3 +196,39 @@ async def single_query_values(request: Request) -> None:
             f"query parameter '{repeated[0]}' was given {keys.count(repeated[0])} times; "
             "give each parameter once"
         )
+    taken = _query_parameters(request.scope.get("route"))
+    unknown = [] if taken is None else [key for key in keys if key not in taken]
+    if taken is not None and unknown:
+        takes = ", ".join(sorted(taken)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", key),
+                    "type": "unknown_query_parameter",
+                    "msg": f"this route takes no query parameter '{key}' (it takes: {takes})",
+                    "input": request.query_params[key],
+                }
+                for key in unknown
+            ]
+        )
+
+
+_TAKEN: dict[int, frozenset[str]] = {}
+
+
+def _query_parameters(route: Any) -> frozenset[str] | None:
+    """The query parameters `route` declares, its dependencies' included (None: not an API
+    route, such as the docs, which are left alone). Worked out once per route."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    known = _TAKEN.get(id(route))
+    if known is None:
+        known = _TAKEN[id(route)] = frozenset(_query_aliases(dependant))
+    return known
+
+
+def _query_aliases(dependant: Any) -> Iterator[str]:
+    yield from (param.alias for param in dependant.query_params)
+    for inner in dependant.dependencies:
+        yield from _query_aliases(inner)

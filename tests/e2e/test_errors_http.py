@@ -30,6 +30,18 @@ def test_an_unknown_field_is_reported_with_its_path_and_the_field_it_probably_me
     assert "did you mean 'length_cm'" in error["message"]
 
 
+def test_a_query_parameter_the_route_does_not_take_is_refused_not_ignored(api: Api) -> None:
+    # A range asked of a one-day report would otherwise be answered with today's figures.
+    response = api.get("/v1/reports/daily-kpis?from=2026-11-21", role="analyst")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert error["path"] == "query parameter 'from'"
+    assert "takes no query parameter 'from' (it takes: date)" in error["message"]
+    # Those a route takes, its dependencies' included, still pass.
+    assert api.get("/v1/orders?status=released&limit=5", role="support").status_code == 200
+
+
 def test_a_bad_value_deep_in_a_list_names_its_json_path(api: Api) -> None:
     lines = [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}]
     response = api.post("/v1/orders", role="channel", json=order("W-1", lines=lines))
