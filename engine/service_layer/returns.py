@@ -21,7 +21,7 @@ from engine.domain import commands, events
 from engine.domain.catalog import LocationType
 from engine.domain.errors import Conflict, DomainError, InvalidQuantity, NotFound
 from engine.domain.fulfilment import Return, ReturnLine, ReturnStatus
-from engine.domain.orders import Order
+from engine.domain.orders import InvalidLine, Order
 from engine.domain.values import money
 from engine.service_layer.handlers import Clock, new_id
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -72,9 +72,13 @@ def request_return(cmd: commands.RequestReturn, uow: UnitOfWork, clock: Clock) -
     if not cmd.lines:
         raise DomainError("a return needs at least one line")
     seen = [line.order_line_id for line in cmd.lines]
-    repeated = sorted({line_id for line_id in seen if seen.count(line_id) > 1})
-    if repeated:
-        raise DomainError(f"line {repeated[0]} is named more than once; give each line once")
+    for index, line_id in enumerate(seen):
+        if line_id in seen[:index]:
+            raise InvalidLine(
+                ("lines", index, "order_line_id"),
+                f"line {line_id} is named more than once (also at lines[{seen.index(line_id)}]); "
+                "give each line once",
+            )
     with uow:
         order = _order(uow, cmd.order_id)
         if all(line.quantity_shipped == 0 for line in order.lines):
@@ -85,18 +89,29 @@ def request_return(cmd: commands.RequestReturn, uow: UnitOfWork, clock: Clock) -
         earlier = list(uow.returns.for_order(order.id))
         taken = already_returned(earlier)
         lines = []
-        for wanted in cmd.lines:
-            line = order.line(wanted.order_line_id)
+        by_id = {line.id: line for line in order.lines}
+        # Each refusal at its place in the request, as a bad field is (`$.lines[1].quantity`).
+        for index, wanted in enumerate(cmd.lines):
+            line = by_id.get(wanted.order_line_id)
+            if line is None:
+                raise InvalidLine(
+                    ("lines", index, "order_line_id"),
+                    f"order {order.id} has no line '{wanted.order_line_id}' (its lines: "
+                    f"{', '.join(by_id)})",
+                )
             if wanted.quantity <= 0:
-                raise InvalidQuantity(
-                    f"line {line.id} ({line.sku}): quantity must be positive, got {wanted.quantity}"
+                raise InvalidLine(
+                    ("lines", index, "quantity"),
+                    f"line {line.id} ({line.sku}): quantity must be positive, "
+                    f"got {wanted.quantity}",
                 )
             left = line.quantity_shipped - taken.get(line.id, 0)
             if wanted.quantity > left:
-                raise InvalidQuantity(
+                raise InvalidLine(
+                    ("lines", index, "quantity"),
                     f"line {line.id} ({line.sku}): {wanted.quantity} to return but only {left} "
                     f"can be ({line.quantity_shipped} shipped, {taken.get(line.id, 0)} already "
-                    "on other returns)"
+                    "on other returns)",
                 )
             lines.append(
                 ReturnLine(line.id, line.sku, wanted.quantity, wanted.reason, wanted.restock)

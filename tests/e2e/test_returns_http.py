@@ -92,6 +92,7 @@ def test_returning_more_than_shipped_less_already_returned_is_refused_naming_the
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert f"line {line_id}" in problem["detail"]
     assert "only 1 can be (2 shipped, 1 already on other returns)" in problem["detail"]
+    assert [e["path"] for e in problem["errors"]] == ["$.lines[0].quantity"]
 
 
 def test_a_line_the_order_does_not_have_is_refused_by_name(api: Api) -> None:
@@ -100,6 +101,18 @@ def test_a_line_the_order_does_not_have_is_refused_by_name(api: Api) -> None:
     refused = api.post(f"/v1/orders/{placed['id']}/returns", role="support", json=body)
     assert refused.status_code == 422
     assert "NO-SUCH-LINE" in refused.json()["detail"]
+    assert [e["path"] for e in refused.json()["errors"]] == ["$.lines[0].order_line_id"]
+
+
+def test_a_line_named_twice_is_refused_at_its_second_place(api: Api) -> None:
+    placed = delivered(api, quantity=2)
+    line_id = placed["lines"][0]["id"]
+    twice = [{"order_line_id": line_id, "quantity": 1}] * 2
+    refused = api.post(f"/v1/orders/{placed['id']}/returns", role="support", json={"lines": twice})
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert error["path"] == "$.lines[1].order_line_id"
+    assert f"line {line_id} is named more than once (also at lines[0])" in error["message"]
 
 
 def test_nothing_can_be_returned_before_it_ships(api: Api) -> None:
