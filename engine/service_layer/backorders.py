@@ -529,8 +529,16 @@ def _record(
     live = [
         s for s in uow.shipments.for_order(order.id) if s.status is not ShipmentStatus.CANCELLED
     ]
+    promise_whole(order, live, backorders)
+
+
+def promise_whole(
+    order: Order, live: Sequence[FulfillmentOrder], backorders: Sequence[Mapping[str, Any]]
+) -> None:
+    """The order's promised date: the last of its live shipments' and of what still waits
+    (`backorders` as a sourcing trace records them); left as it was when none has one."""
     dates = [s.promised_date for s in live if s.promised_date]
-    dates += [date.fromisoformat(b["promised_date"]) for b in backorders if b["promised_date"]]
+    dates += [date.fromisoformat(str(b["promised_date"])) for b in backorders if b["promised_date"]]
     if dates:
         order.promised_date = max(dates)
 

@@ -11,7 +11,7 @@ when the validation rules accept the merged order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from engine.domain import commands, events
@@ -172,10 +172,7 @@ def _record_remainder_cancelled(
             new_id("trc"), order.id, "sourcing", "", 0, now, "remainder_cancelled", detail
         )
     )
-    dates = [s.promised_date for s in live if s.promised_date]
-    dates += [date.fromisoformat(str(b["promised_date"])) for b in still if b["promised_date"]]
-    if dates:
-        order.promised_date = max(dates)
+    backorders.promise_whole(order, live, still)
 
 
 def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
