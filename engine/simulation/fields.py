@@ -28,6 +28,23 @@ class BadValue(ValueError):
     """A cell cannot be converted; the message names the field and the offending value."""
 
 
+# Longer than any id, SKU, name or code an export holds: a cell past it is a column shifted
+# into the wrong place (or a file read with the wrong delimiter), refused as such.
+LONGEST_TEXT = 1_000
+# How much of a bad cell an error message quotes: enough to recognise it, never the whole
+# of a megabyte-long cell, which errors.csv and the terminal would otherwise repeat.
+QUOTED = 60
+
+
+def quoted(value: object) -> str:
+    """`repr(value)`, cut to about `QUOTED` characters with how long the whole is."""
+    shown = repr(value)
+    if len(shown) <= QUOTED:
+        return shown
+    size = f"{len(value):,} characters" if isinstance(value, str | bytes) else "in all"
+    return f"{shown[: QUOTED - 3]}... ({size})"
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
@@ -144,7 +161,7 @@ def convert(field: Field, value: Any, formats: Formats) -> Any:
     except BadValue as error:
         raise BadValue(f"{field.name}: {error}") from None
     except (ValueError, TypeError, InvalidOperation, OverflowError):
-        raise BadValue(f"{field.name}: {value!r} is not a valid {_NOUNS[field.type]}") from None
+        raise BadValue(f"{field.name}: {quoted(value)} is not a valid {_NOUNS[field.type]}") from None
     if (field.least is not None and result < field.least) or (
         field.most is not None and result > field.most
     ):
@@ -157,9 +174,7 @@ def _refuse_nested(value: Any, wanted: str) -> None:
     otherwise pass for a SKU or an order id."""
     if isinstance(value, dict | list | tuple):
         what = "an object" if isinstance(value, dict) else "a list"
-        shown = repr(value)
-        shown = shown if len(shown) <= 60 else f"{shown[:57]}..."
-        raise BadValue(f"expected {wanted}, got {what} {shown}")
+        raise BadValue(f"expected {wanted}, got {what} {quoted(value)}")
 
 
 class _OutOfRange(Exception):
@@ -194,6 +209,16 @@ def _shown(number: int | float | Decimal) -> str:
 
 
 def _to_str(value: Any, _: Formats) -> str:
+    text = _text(value)
+    if len(text) > LONGEST_TEXT:
+        raise BadValue(
+            f"{quoted(text)} is {len(text):,} characters long, more than {LONGEST_TEXT:,}: "
+            "surely a column out of place"
+        )
+    return text
+
+
+def _text(value: Any) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bytes):
@@ -224,11 +249,11 @@ def _number_text(value: Any, formats: Formats) -> str:
     text = str(value).strip()
     if "_" in text:
         # Python reads 1_000 as a thousand; no export means that.
-        raise BadValue(f"{value!r} is not a number ('_' is not a digit)")
+        raise BadValue(f"{quoted(value)} is not a number ('_' is not a digit)")
     thousands = "." if formats.decimal_separator == "," else ","
     if thousands in text and not _GROUPED[formats.decimal_separator].fullmatch(text):
         raise BadValue(
-            f"{value!r} is not a number: {thousands!r} must group thousands "
+            f"{quoted(value)} is not a number: {thousands!r} must group thousands "
             f"(the mapping's decimal_separator is {formats.decimal_separator!r})"
         )
     if formats.decimal_separator == ",":
@@ -256,7 +281,7 @@ def _to_int(value: Any, formats: Formats) -> int:
         raise _OutOfRange(number)
     if "e" in text.lower():
         # A count is never written 1e3 by an export; a spreadsheet's rounded display is.
-        raise BadValue(f"{value!r} is not a whole number like 1000 (write it without 'e')")
+        raise BadValue(f"{quoted(value)} is not a whole number like 1000 (write it without 'e')")
     if number != number.to_integral_value():
         raise ValueError(value)
     return int(number)
@@ -293,10 +318,22 @@ def _to_bool(value: Any, _: Formats) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise BadValue(f"{value!r} is not yes/no (use true/false, yes/no or 1/0)")
+    raise BadValue(f"{quoted(value)} is not yes/no (use true/false, yes/no or 1/0)")
+
+
+def _refuse_number(value: Any, fmt: str | None, setting: str) -> None:
+    """A JSON or Parquet number where a date belongs, with no format saying how to read it:
+    str(20250701) reads as ISO 8601's basic form, a day, yet the same column's 1751328000
+    (seconds since 1970) would be refused; neither is a guess to make silently."""
+    if fmt is None and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise BadValue(
+            f"{quoted(value)} is a number, not a date: write dates as text (ISO 8601, such "
+            f"as 2025-07-01), or set {setting} in the mapping (such as '%Y%m%d')"
+        )
 
 
 def _to_datetime(value: Any, formats: Formats) -> datetime:
+    _refuse_number(value, formats.datetime_format, "datetime_format")
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -313,6 +350,7 @@ def _to_datetime(value: Any, formats: Formats) -> datetime:
 
 
 def _to_date(value: Any, formats: Formats) -> date:
+    _refuse_number(value, formats.date_format, "date_format")
     if isinstance(value, datetime):
         day = value.date()
     elif isinstance(value, date):
@@ -332,7 +370,9 @@ def _to_date(value: Any, formats: Formats) -> date:
 def _on_calendar(day: date, value: Any) -> None:
     if not FIRST_DAY <= day <= LAST_DAY:
         shown = value.isoformat() if isinstance(value, date) else str(value).strip()
-        raise BadValue(f"{shown!r} is not a day from {FIRST_DAY} to {LAST_DAY}: surely a mistake")
+        raise BadValue(
+            f"{quoted(shown)} is not a day from {FIRST_DAY} to {LAST_DAY}: surely a mistake"
+        )
 
 
 @lru_cache(maxsize=8192)
@@ -351,7 +391,7 @@ def _to_list(value: Any, formats: Formats) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         for item in value:
             if isinstance(item, dict | list | tuple):
-                raise BadValue(f"expected a list of text, but an item is {item!r}")
+                raise BadValue(f"expected a list of text, but an item is {quoted(item)}")
         return tuple(str(item).strip() for item in value if not is_blank(item))
     _refuse_nested(value, "a list of text")
     parts = str(value).split(formats.list_separator)
@@ -369,7 +409,7 @@ def _code(pattern: str, case: str, words: str) -> Any:
         code = text.upper() if case == "upper" else text.lower()
         if not shape.fullmatch(code):
             raise BadValue(
-                f"{text!r} is not {words} (translate the export's own codes under `codes` in "
+                f"{quoted(text)} is not {words} (translate the export's own codes under `codes` in "
                 "the mapping file)"
             )
         return code

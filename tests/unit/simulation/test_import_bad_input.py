@@ -508,3 +508,50 @@ def test_a_price_with_an_underscore_is_refused(tmp_path: Path) -> None:
     assert reasons(report) == [
         "orders.csv line 6: price: '1_0.5' is not a number ('_' is not a digit)"
     ]
+
+
+# Cells no export means: 100 KB of text, a number where a date belongs
+
+
+def test_a_text_cell_of_100_kb_is_a_row_error_quoting_only_its_start(tmp_path: Path) -> None:
+    huge = "S" * 100_000  # under the CSV reader's own limit of 128 KiB a field
+    rows = [*ORDERS, ["O4", "2025-07-03T09:00:00", "web", "C1", "10001", huge, "1", "1"]]
+    report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
+    assert reasons(report) == [
+        f"orders.csv line 6: sku: '{'S' * 56}... (100,000 characters) is 100,000 "
+        "characters long, more than 1,000: surely a column out of place"
+    ]
+    assert ids(tmp_path) == ["O3", "O1", "O2"]
+
+
+def test_a_long_bad_cell_is_quoted_only_in_part(tmp_path: Path) -> None:
+    rows = [*ORDERS, ["O4", "2025-07-03T09:00:00", "web", "C1", "10001", "S1", "x" * 900, "1"]]
+    report = import_history(history(tmp_path, rows), tmp_path / "ds", keep_going=True)
+    assert reasons(report) == [
+        f"orders.csv line 6: quantity: '{'x' * 56}... (900 characters) is not a valid whole number"
+    ]
+
+
+@pytest.mark.parametrize("created_at", [20250701, 1751328000, 1751328000.5])
+def test_a_parquet_number_where_a_date_belongs_is_refused_without_a_format(
+    tmp_path: Path, created_at: float
+) -> None:
+    record = {"order_id": "P1", **HEAD, "sku": "S1", "quantity": 1, "created_at": created_at}
+    pq.write_table(pa.Table.from_pylist([record]), tmp_path / "orders.parquet")
+    with pytest.raises(SimulationError) as refused:
+        keep_going(tmp_path, orders=tmp_path / "orders.parquet")
+    assert (
+        f"orders.parquet row 1: created_at: {created_at!r} is a number, not a date: write "
+        "dates as text (ISO 8601, such as 2025-07-01), or set datetime_format in the mapping "
+        "(such as '%Y%m%d')"
+    ) in str(refused.value)
+
+
+def test_a_parquet_number_is_read_as_a_date_by_the_mappings_format(tmp_path: Path) -> None:
+    good = {"order_id": "P1", **HEAD, "sku": "S1", "quantity": 1, "created_at": 20250701}
+    pq.write_table(pa.Table.from_pylist([good]), tmp_path / "orders.parquet")
+    mapping = parse_mapping({"orders": {"datetime_format": "%Y%m%d"}})
+    sources = {**history(tmp_path), "orders": tmp_path / "orders.parquet"}
+    import_history(sources, tmp_path / "ds", mapping)
+    [order] = Dataset(tmp_path / "ds").records("orders")
+    assert order["created_at"].startswith("2025-07-01")
