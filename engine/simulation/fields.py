@@ -161,7 +161,9 @@ def convert(field: Field, value: Any, formats: Formats) -> Any:
     except BadValue as error:
         raise BadValue(f"{field.name}: {error}") from None
     except (ValueError, TypeError, InvalidOperation, OverflowError):
-        raise BadValue(f"{field.name}: {quoted(value)} is not a valid {_NOUNS[field.type]}") from None
+        raise BadValue(
+            f"{field.name}: {quoted(value)} is not a valid {_NOUNS[field.type]}"
+        ) from None
     if (field.least is not None and result < field.least) or (
         field.most is not None and result > field.most
     ):
