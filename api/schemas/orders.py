@@ -211,7 +211,16 @@ class OrderOut(Out):
     email: str
     status: OrderStatus
     currency: str
-    total: Decimal
+    total: Decimal = Field(
+        description="The order's value as placed (price times units of every line), cancelled "
+        "units included; a change to a line's quantity changes it.",
+        examples=["129.90"],
+    )
+    total_cancelled: Decimal = Field(
+        description="The value of the units cancelled since: the whole order, or a backordered "
+        "remainder. What is still to be charged is `total` less this.",
+        examples=["0.00"],
+    )
     service_level: str
     priority: int
     created_at: datetime
@@ -232,6 +241,7 @@ class OrderOut(Out):
             status=order.status,
             currency=order.currency,
             total=order.total,
+            total_cancelled=order.total_cancelled,
             service_level=order.service_level,
             priority=order.priority,
             created_at=order.created_at,

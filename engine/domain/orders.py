@@ -198,7 +198,17 @@ class Order:
 
     @property
     def total(self) -> Decimal:
+        """The order's value as placed: cancelled units included, so it stays what the
+        customer was charged for at checkout (`total_cancelled` is what was taken off)."""
         return money(sum((line.amount for line in self.lines), Decimal("0")))
+
+    @property
+    def total_cancelled(self) -> Decimal:
+        """The value of the units cancelled: the whole order's, or a backordered remainder's
+        (a change to a line's quantity changes `total` itself)."""
+        return money(
+            sum((line.price * line.quantity_cancelled for line in self.lines), Decimal("0"))
+        )
 
     @property
     def active_holds(self) -> list[Hold]:

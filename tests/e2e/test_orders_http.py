@@ -165,6 +165,8 @@ def test_cancelling_an_order_before_release_is_audited_and_refused_twice(api: Ap
     )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
+    # The value as placed stays; what was taken off is all of it.
+    assert cancelled.json()["total"] == cancelled.json()["total_cancelled"] == created["total"]
     history = api.get(f"/v1/orders/{created['id']}", role="support").json()["events"]
     assert history[-1]["action"] == "order.cancel"
     assert history[-1]["after"]["reason"] == "customer asked"

@@ -4,6 +4,7 @@ order not on its way a 409 naming its status."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -44,6 +45,8 @@ def test_support_cancels_the_whole_remainder_and_the_audit_names_the_units(api: 
         ("allocated", 3),
         ("allocated", 0),
     ]
+    shoe = Decimal(created["lines"][0]["price"])
+    assert (answer["total"], Decimal(answer["total_cancelled"])) == (created["total"], 3 * shoe)
     entry = api.get(f"/v1/orders/{created['id']}", role="support").json()["events"][-1]
     assert entry["action"] == "order.cancel_backordered"
     assert entry["before"] == {"status": "released", "backordered": {"1": 3}, "cancelled": {"1": 0}}
