@@ -25,6 +25,7 @@ from ordo import demo, serving
 from ordo.admin_key import ensure_admin_key, register_configured_key
 from ordo.bootstrap import build_app_container
 from ordo.cli_keys import keys_app
+from ordo.cli_reports import report_app
 from ordo.cli_rules import rules_app
 from ordo.cli_support import CliState, load, out, settings_file
 from ordo.failures import CommandError, describe_failure
@@ -62,6 +63,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(keys_app, name="keys")
+app.add_typer(report_app, name="report")
 
 
 SettingsOption = Annotated[

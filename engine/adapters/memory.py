@@ -38,6 +38,7 @@ from engine.domain.operations import (
 from engine.domain.orders import NEVER_SHIPS, LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
 from engine.service_layer import unit_of_work as uow_api
+from engine.service_layer.analytics import ReportQueries
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -572,6 +573,14 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             self.reservations, self.shipments, self.returns, self.inbound, self.alerts,
             self.rulesets, self.traces,
         ]  # fmt: skip
+
+    @property
+    def reports(self) -> ReportQueries:
+        """The reports' aggregate queries over these rows (engine.service_layer.analytics);
+        imported here, on use, as that module also holds the SQL side."""
+        from engine.adapters.report_queries import MemoryReportQueries
+
+        return MemoryReportQueries(self)
 
     def _commit(self, events: list[Event]) -> None:
         if self.snapshots:

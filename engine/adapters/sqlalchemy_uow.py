@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import catalogue_cache, driver, orm
 from engine.adapters import repositories as repos
+from engine.adapters.report_queries import SqlReportQueries
 from engine.adapters.stock_repository import SqlStock
 from engine.domain.events import Event
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -60,6 +61,8 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "rulesets": repos.SqlRulesets,
     "traces": repos.SqlTraces,
     "audit": repos.SqlAuditLog,
+    # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
+    "reports": SqlReportQueries,
 }
 _AGGREGATES = ("orders", "shipments", "returns")
 
