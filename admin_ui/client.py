@@ -30,6 +30,7 @@ from admin_ui.models import (
     RulesetDiff,
     RulesetVersion,
     ScenarioRun,
+    Shipment,
     SimulatedOrder,
     SimulationJob,
     SimulationResult,
@@ -174,6 +175,21 @@ class OrdoClient:
         json: Any = None,
         params: dict[str, str] | None = None,
     ) -> Any:
+        response = self._send(method, path, json=json, params=params)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(f"the API answered {method} {path} with something not JSON") from None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """The API's answer, or `ApiError` saying why there is none (a problem, no API)."""
         try:
             response = self._http.request(method, path, json=json, params=params)
         except httpx.TimeoutException:
@@ -185,10 +201,7 @@ class OrdoClient:
             ) from None
         if response.status_code >= 400:
             raise problem_error(response)
-        try:
-            return response.json()
-        except ValueError:
-            raise ApiError(f"the API answered {method} {path} with something not JSON") from None
+        return response
 
     # --- sign-in ----------------------------------------------------------------------------
 
@@ -325,6 +338,17 @@ class OrdoClient:
 
     def release_hold(self, order_id: str) -> Order:
         return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/release-hold"))
+
+    # --- shipping labels --------------------------------------------------------------------
+
+    def make_label(self, shipment_id: str, format: str) -> Shipment:
+        """Print the shipment's label ("pdf" or "zpl"); the shipment, with its tracking number."""
+        path = f"/v1/shipments/{_seg(shipment_id)}/label"
+        return cast(Shipment, self._call("POST", path, json={"format": format}))
+
+    def shipment_label(self, shipment_id: str) -> bytes:
+        """The label made for the shipment, as printed (a PDF, or ZPL text)."""
+        return self._send("GET", f"/v1/shipments/{_seg(shipment_id)}/label").content
 
     # --- inventory and catalogue ------------------------------------------------------------
 

@@ -146,6 +146,7 @@ class Shipment(TypedDict):
     rate: str
     promised_date: str | None
     tracking_number: str
+    label_format: str  # "pdf" or "zpl" once a label is made, else ""
     shipped_at: str | None
     delivered_at: str | None
     lines: list[ShipmentLine]

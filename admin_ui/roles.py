@@ -44,11 +44,20 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
 # Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS).
 _ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {"write_rules", "publish_rules", "change_orders", "move_stock", "ack_alerts", "read_orders"}
+        {
+            "write_rules",
+            "publish_rules",
+            "change_orders",
+            "move_stock",
+            "ack_alerts",
+            "read_orders",
+            "make_labels",
+            "read_labels",
+        }
     ),
     "analyst": frozenset({"write_rules", "publish_rules"}),
-    "support": frozenset({"change_orders", "ack_alerts", "read_orders"}),
-    "warehouse": frozenset({"move_stock"}),
+    "support": frozenset({"change_orders", "ack_alerts", "read_orders", "read_labels"}),
+    "warehouse": frozenset({"move_stock", "make_labels", "read_labels"}),
     "channel": frozenset({"read_orders"}),
     "customer": frozenset({"read_orders"}),
 }

@@ -126,18 +126,23 @@ def build_pipeline(
     """The order pipeline: published rulesets (compiled on first use, the shipped ones until
     something is published), the pure Decider, and the command bus the API and the CLI use.
     With Redis, `order.received` is left to the workers instead of being run in-process."""
+    from connectors.carriers.ratecard import RateCardCarriers
     from engine.pipeline.carriers import load_catalog
     from engine.pipeline.decide import Decider, DeciderSettings
     from engine.rules.registry import RulesetRegistry, published_loader
     from engine.service_layer.messagebus import build_bus
 
     rulesets = RulesetRegistry(loader=published_loader(uows))
-    decider = Decider(rulesets, load_catalog(), DeciderSettings(optimiser=settings.optimiser))
+    catalog = load_catalog()
+    decider = Decider(rulesets, catalog, DeciderSettings(optimiser=settings.optimiser))
     bus = build_bus(
         uows,
         decider,
         options=pipeline_options(settings),
         process_in_process=not settings.redis_url,
+        # Labels are printed by the carrier connectors of the same rate cards the Decider
+        # prices shipments from.
+        carriers=RateCardCarriers(catalog),
     )
     return rulesets, decider, bus
 

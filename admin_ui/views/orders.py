@@ -36,6 +36,8 @@ ON_ITS_WAY = {
     "reserved", "carrier_assigned", "released", "picked", "packed", "partially_shipped",
 }  # fmt: skip
 REMAINDER = "Cancel what waits for stock"
+LABEL_FORMATS = ("pdf", "zpl")
+LABEL_MEDIA_TYPES = {"pdf": "application/pdf", "zpl": "application/x-zpl"}
 _RESULTS = "orders::results"
 _OPEN = "orders::open"
 # A line to add: a SKU, then a quantity ("SHOE-42 2", "SHOE-42 x 2", "SHOE-42, 2"), 1 if none.
@@ -163,6 +165,7 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
             hide_index=True,
             width="stretch",
         )  # fmt: skip
+        _labels(client, who, order)
     else:
         st.write("No shipment yet.")
     st.subheader("Why it was decided this way")
@@ -174,6 +177,51 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     st.dataframe(_timeline(order), hide_index=True, width="stretch")
     if may(who["role"], "change_orders"):
         _actions(client, order)
+
+
+def _labels(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
+    """Each shipment's label: made (PDF for any printer, ZPL for a thermal one) by the roles
+    that may, downloaded once made. The tracking number a label issues stays the shipment's,
+    so making it again, or in the other format, prints the same number."""
+    makes, reads = may(who["role"], "make_labels"), may(who["role"], "read_labels")
+    if not (makes or reads):
+        return
+    for shipment in order["shipments"]:
+        if shipment["status"] == "cancelled" or not shipment["carrier"]:
+            continue  # the API refuses these a label (409)
+        made = shipment.get("label_format") or ""  # an API from before labels has none
+        words, *buttons = st.columns([4, 1, 1, 2])
+        words.write(
+            f"Label of {shipment['id']}: "
+            + (f"{made.upper()}, tracking {shipment['tracking_number']}" if made else "none yet")
+        )
+        if makes:
+            for column, format in zip(buttons[:2], LABEL_FORMATS, strict=True):
+                if column.button(f"Make {format.upper()}", key=f"label:{shipment['id']}:{format}"):
+                    _make_label(client, shipment["id"], format)
+        if reads and made:
+            buttons[2].download_button(
+                "Download label",
+                data=client.shipment_label(shipment["id"]),
+                file_name=f"label-{shipment['id']}.{made}",
+                mime=LABEL_MEDIA_TYPES.get(made, "application/octet-stream"),
+                key=f"label-download:{shipment['id']}",
+            )
+
+
+def _make_label(client: OrdoClient, shipment_id: str, format: str) -> None:
+    try:
+        labelled = client.make_label(shipment_id, format)
+    except ApiError as error:
+        if error.status not in (404, 409, 422):
+            raise
+        st.error(f"No label for {shipment_id}: {error.message}")
+        return
+    flash(
+        f"Label of {shipment_id} made ({format.upper()}); tracking number "
+        f"{labelled['tracking_number']}."
+    )
+    st.rerun()
 
 
 def _explanation(order: OrderDetail) -> None:

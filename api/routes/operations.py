@@ -1,10 +1,11 @@
-"""Shipments (status and tracking), alerts (list, acknowledge) and the audit log."""
+"""Shipments (status, tracking and labels), alerts (list, acknowledge) and the audit log."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from api.commands import dispatch
 from api.deps import (
@@ -17,6 +18,7 @@ from api.deps import (
     Uow,
 )
 from api.schemas.common import problem_responses
+from api.schemas.labels import LabelIn, label_download, label_responses
 from api.schemas.operations import AlertOut, AuditOut, ShipmentStatusIn, TrackingIn
 from api.schemas.orders import ShipmentOut
 from api.schemas.patterns import CODE, ID
@@ -27,7 +29,8 @@ from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.operations import AlertStatus
 from engine.domain.values import utcnow
 from engine.service_layer import audit
-from engine.service_layer.auth import can_see_order, can_work_location
+from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
+from engine.service_layer.labels import NoLabel
 from engine.service_layer.unit_of_work import UnitOfWork
 
 shipments = APIRouter(prefix="/v1/shipments", tags=["shipments"])
@@ -141,6 +144,50 @@ def add_tracking(
     )
     with services.container.uow_factory() as uow:
         return ShipmentOut.of(_shipment(uow, who, shipment_id))
+
+
+@shipments.post(
+    "/{shipment_id}/label",
+    response_model=ShipmentOut,
+    responses=problem_responses(404, 409),
+    summary="Make a shipment's label",
+)
+def make_label(
+    shipment_id: ShipmentPath, body: LabelIn, who: CanUpdateShipments, services: Services
+) -> ShipmentOut:
+    """Print the shipment's label through its carrier (the carrier and service chosen for
+    it), from its location to the order's ship-to address, and keep it: the answer is the
+    shipment with its `tracking_number` and `label_format`; the label itself is
+    GET /v1/shipments/{id}/label. The tracking number is issued once: asked again in the
+    same format, the label made before is kept as it is (nothing is audited); in the other
+    format, the same number is printed again. A cancelled shipment, or one without a
+    carrier, is 409; so is an address the label needs a field of and lacks, named."""
+    with services.container.uow_factory() as uow:
+        _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
+    dispatch(services, commands.LabelShipment(shipment_id, str(body.format), who.actor))
+    with services.container.uow_factory() as uow:
+        return ShipmentOut.of(_shipment(uow, who, shipment_id))
+
+
+@shipments.get(
+    "/{shipment_id}/label",
+    response_class=Response,
+    responses=label_responses(404),
+    summary="Download a shipment's label",
+)
+def get_label(shipment_id: ShipmentPath, who: CanReadShipments, uow: Uow) -> Response:
+    """The label made for the shipment, as an attachment: `application/pdf`, or ZPL text
+    (`application/x-zpl`). Warehouses (their own locations), support (to send it again) and
+    admins; 404 when none was made yet."""
+    if who.role is Role.CUSTOMER:
+        # A shipping label is the location's to stick on the parcel; the customer follows
+        # the shipment by its tracking number.
+        raise Forbidden("shipping labels are for staff: follow the shipment's tracking_number")
+    with uow:
+        shipment = _shipment(uow, who, shipment_id)
+        if not shipment.label:
+            raise NoLabel("shipment", shipment_id, "shipments")
+        return label_download(shipment.label, shipment.label_format, f"label-{shipment.id}")
 
 
 @alerts.get("", response_model=list[AlertOut], responses=problem_responses())

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 
 from api.commands import dispatch
 from api.deps import (
@@ -26,6 +27,7 @@ from api.deps import (
     Uow,
 )
 from api.schemas.common import problem_responses
+from api.schemas.labels import ReturnLabelIn, label_download, label_responses
 from api.schemas.patterns import ID
 from api.schemas.returns import ReceiveReturnIn, RefundIn, RejectIn, ReturnIn, ReturnOut
 from engine.domain import commands
@@ -35,6 +37,7 @@ from engine.domain.fulfilment import Return, ReturnStatus
 from engine.service_layer import audit
 from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
 from engine.service_layer.handlers import new_id
+from engine.service_layer.labels import NoLabel
 from engine.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["returns"])
@@ -303,3 +306,62 @@ def reject_return(
         "return.reject",
         body.model_dump(),
     )
+
+
+# --- return labels --------------------------------------------------------------------------
+
+
+@router.post(
+    "/returns/{return_id}/label",
+    response_model=ReturnOut,
+    responses=problem_responses(404, 409),
+    summary="Make a return's label",
+)
+def make_return_label(
+    return_id: ReturnPath, body: ReturnLabelIn, who: CanRequestReturns, services: Services
+) -> ReturnOut:
+    """Print an authorised return's label, from the order's ship-to address to the location
+    the parcel goes back to, with its RMA number as text and as a barcode, and keep it on the
+    return (`carrier`, `service`, `tracking_number`, `label_format`); the label itself is
+    GET /v1/returns/{id}/label. It travels with the carrier of the order's first shipment,
+    in that carrier's cheapest service for the parcel.
+
+    Support and admins name the location (`location_code`), which becomes the return's; a
+    customer prints the label of their own return once it has one (their key may not send
+    `location_code`: 422). A return not authorised, or with no location, is 409. Asked again
+    in the same format, the label made before comes back; in the other format, the same
+    tracking number is printed again."""
+    if who.role is Role.CUSTOMER and body.location_code is not None:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "location_code"),
+                    "type": "not_for_customers",
+                    "msg": "is decided by support, not by the customer: leave it out",
+                    "input": body.location_code,
+                }
+            ]
+        )
+    with services.container.uow_factory() as uow:
+        _visible(uow, who, return_id)  # 404 before anything is written for a hidden one
+    command = commands.LabelReturn(return_id, str(body.format), body.location_code or "", who.actor)
+    dispatch(services, command)
+    with services.container.uow_factory() as uow:
+        return ReturnOut.of(_return_now(uow, return_id))
+
+
+@router.get(
+    "/returns/{return_id}/label",
+    response_class=Response,
+    responses=label_responses(404),
+    summary="Download a return's label",
+)
+def get_return_label(return_id: ReturnPath, who: CanRequestReturns, uow: Uow) -> Response:
+    """The return's label as an attachment (`application/pdf`, or ZPL text as
+    `application/x-zpl`), for the customer to print and stick on the parcel; 404 when none
+    was made yet."""
+    with uow:
+        found = _visible(uow, who, return_id)
+        if not found.label:
+            raise NoLabel("return", return_id, "returns")
+        return label_download(found.label, found.label_format, f"return-label-{found.id}")

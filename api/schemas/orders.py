@@ -296,6 +296,11 @@ class ShipmentOut(Out):
     rate: Decimal
     promised_date: date | None
     tracking_number: str
+    label_format: str = Field(
+        description="The format of the label made for it (`pdf`, `zpl`); empty until one is "
+        "made. The label itself: GET /v1/shipments/{id}/label.",
+        examples=["pdf"],
+    )
     shipped_at: datetime | None
     delivered_at: datetime | None
     lines: list[ShipmentLineOut]
@@ -313,6 +318,7 @@ class ShipmentOut(Out):
             rate=s.rate,
             promised_date=s.promised_date,
             tracking_number=s.tracking_number,
+            label_format=s.label_format,
             shipped_at=s.shipped_at,
             delivered_at=s.delivered_at,
             lines=[

@@ -89,10 +89,21 @@ class ReturnOut(Out):
     order_id: str
     status: ReturnStatus
     rma: str = Field(description="The authorisation number; empty until authorised.")
-    location_code: str = Field(description="Where it was received; empty until then.")
+    location_code: str = Field(
+        description="Where it is sent back to (named with its label) or was received; empty "
+        "until then."
+    )
     refund_amount: Decimal
     created_at: datetime
     lines: list[ReturnLineOut]
+    carrier: str = Field(description="Who carries the parcel back; empty until its label.")
+    service: str = Field(description="The carrier's service for it; empty until its label.")
+    tracking_number: str = Field(description="The return label's; empty until its label.")
+    label_format: str = Field(
+        description="The format of its label (`pdf`, `zpl`); empty until one is made. The "
+        "label itself: GET /v1/returns/{id}/label.",
+        examples=["pdf"],
+    )
 
     @classmethod
     def of(cls, r: Return) -> ReturnOut:
@@ -104,6 +115,10 @@ class ReturnOut(Out):
             location_code=r.location_code,
             refund_amount=r.refund_amount,
             created_at=r.created_at,
+            carrier=r.carrier,
+            service=r.service,
+            tracking_number=r.tracking_number,
+            label_format=r.label_format,
             lines=[
                 ReturnLineOut(
                     order_line_id=line.order_line_id,

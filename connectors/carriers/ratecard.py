@@ -2,8 +2,10 @@
 
 For carriers without a rating API, or as the offline fallback of one that has it: quotes
 come from the same rate cards the pipeline's Decider uses, so what the console shows and
-what the pipeline chose agree. Labels are plain ZPL with a deterministic tracking number;
-rate-card carriers have no tracking feed, so `track` reports nothing.
+what the pipeline chose agree. Labels are 4x6 inch PDF or ZPL (`connectors.carriers.labels`)
+with a deterministic tracking number; rate-card carriers have no tracking feed, so `track`
+reports nothing. `RateCardCarriers` hands out one connector per card of a catalogue already
+loaded (the composition root's), so a label needs no second read of the YAML files.
 
 A shipment this connector cannot rate or label as given (a field missing or of the wrong
 kind) is a `ShipmentError` naming the field; a bad rate card is the pipeline's
@@ -18,7 +20,7 @@ import json
 import math
 import reprlib
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from connectors.base import (
     ShippingLabel,
     TrackingUpdate,
 )
+from connectors.carriers.labels import FORMATS, LabelSheet, Party, render
 from engine.adapters.geo import haversine_km, postal_code_coordinates
 from engine.pipeline.carriers import (
     CarrierCatalog,
@@ -42,7 +45,13 @@ from engine.pipeline.carriers import (
 
 
 class ShipmentError(DeliveryError):
-    """A shipment the rate-card carrier cannot rate or label as given; names the field."""
+    """A shipment the rate-card carrier cannot rate or label as given; names the field (and
+    keeps its name in `field`, for a caller that says where that field came from)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        # Every message starts with the field's name ("to_line1: missing ...").
+        self.field = field or message.partition(":")[0]
 
 
 class RateCardConfig(ConnectorConfig):
@@ -57,8 +66,19 @@ class RateCardCarrier(Carrier):
     Config = RateCardConfig
     config: RateCardConfig
 
-    def __init__(self, config: RateCardConfig | Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: RateCardConfig | Mapping[str, Any] | None = None,
+        *,
+        card: RateCard | None = None,
+    ) -> None:
+        """`card`: the carrier's rate card, already loaded and checked (`RateCardCarriers`);
+        without it the card is read from `directory`."""
         super().__init__(config)
+        self.card: RateCard = card or self._read_card()
+        self.catalog = CarrierCatalog((self.card,))
+
+    def _read_card(self) -> RateCard:
         directory = Path(self.config.directory) if self.config.directory else None
         catalog = load_catalog(directory)  # RateCardError naming the directory or the file
         cards = [card for card in catalog.cards if card.code == self.config.carrier]
@@ -68,8 +88,7 @@ class RateCardCarrier(Carrier):
                 f"no rate card for carrier '{self.config.carrier}' in "
                 f"{directory or default_carriers_dir()} (known: {known})"
             )
-        self.card: RateCard = cards[0]
-        self.catalog = CarrierCatalog((self.card,))
+        return cards[0]
 
     def rates(self, shipment: Mapping[str, Any]) -> list[RateQuote]:
         """`shipment`: weight_kg, to_postal_code, and from_postal_code or distance_km;
@@ -113,20 +132,47 @@ class RateCardCarrier(Carrier):
         return haversine_km(ends[0], ends[1])
 
     def label(self, shipment: Mapping[str, Any], service: str, format: str) -> ShippingLabel:
-        if format != "zpl":
-            raise DeliveryError(f"the rate-card carrier prints ZPL labels only, not '{format}'")
-        if service not in {s.code for s in self.card.services}:
+        """A 4x6 inch label in `format` ("pdf" or "zpl"), from `shipment`:
+
+        - `to_name`, `to_line1`, `to_city`, `to_postal_code`, `to_country` (optional
+          `to_state`), and the same `from_...` fields for where the parcel leaves from;
+        - `ship_date` (a date or ISO 8601 text): part of the label, so it is given, never
+          taken from the clock, and the same shipment prints the same bytes;
+        - optional: `id` (the shipment's), `reference` (the order's number), `weight_kg`,
+          `rma` (a return label: printed large, and as a barcode), and `tracking_number`:
+          a number issued before, printed again as it is; without one, the carrier issues
+          one (`_tracking_number`).
+        """
+        if format not in FORMATS:
+            raise DeliveryError(
+                f"the rate-card carrier prints {' or '.join(FORMATS)} labels, not '{format}'"
+            )
+        named = {s.code: s for s in self.card.services}
+        if service not in named:
             raise DeliveryError(f"carrier {self.card.code} has no service '{service}'")
         shipment = _fields(shipment)
-        destination = _postal_code(shipment, "to_postal_code")
-        tracking = self._tracking_number(shipment, service)
-        zpl = (
-            "^XA^CF0,40"
-            f"^FO40,40{_zpl_text(f'{self.card.name} {service}')}"
-            f"^FO40,100{_zpl_text(f'To: {destination}')}"
-            f"^FO40,160^BCN,100,Y,N,N^FD{tracking}^FS^XZ"
+        sheet = LabelSheet(
+            carrier=self.card.name,
+            service=named[service].name or service,
+            ship_from=_party(shipment, "from"),
+            ship_to=_party(shipment, "to"),
+            tracking_number=self._issued(shipment, service),
+            ship_date=_day(shipment, "ship_date"),
+            reference=_text(shipment, "reference", required=False),
+            shipment_id=_text(shipment, "id", required=False),
+            weight_kg=(
+                None
+                if shipment.get("weight_kg") is None
+                else _number(shipment, "weight_kg", "a weight in kg", above_zero=True)
+            ),
+            rma=_code128(shipment, "rma"),
         )
-        return ShippingLabel(tracking, "zpl", zpl.encode())
+        return ShippingLabel(sheet.tracking_number, format, render(sheet, format))
+
+    def _issued(self, shipment: Mapping[str, Any], service: str) -> str:
+        """The tracking number the shipment was given before, or a new one."""
+        given = _code128(shipment, "tracking_number")
+        return given or self._tracking_number(shipment, service)
 
     def _tracking_number(self, shipment: Mapping[str, Any], service: str) -> str:
         """From the shipment's `id`, or else from everything the label is made of: the same
@@ -142,6 +188,20 @@ class RateCardCarrier(Carrier):
 
     def track(self, tracking_number: str) -> list[TrackingUpdate]:
         return []
+
+
+class RateCardCarriers:
+    """The rate-card carrier of every card in a loaded catalogue, by carrier code; None for
+    a code no card has."""
+
+    def __init__(self, catalog: CarrierCatalog, currency: str = "USD") -> None:
+        self._by_code = {
+            card.code: RateCardCarrier({"carrier": card.code, "currency": currency}, card=card)
+            for card in catalog.cards
+        }
+
+    def __call__(self, code: str) -> RateCardCarrier | None:
+        return self._by_code.get(code)
 
 
 # --- reading a shipment: each field checked, the bad one named -----------------------------
@@ -226,9 +286,54 @@ def _moment(shipment: Mapping[str, Any]) -> datetime:
     )
 
 
-def _zpl_text(text: str) -> str:
-    """A ZPL text field that prints `text` as written: with `^FH`, `_` followed by two hex
-    digits is a character, so `^` and `~` (which would start a command, `^XZ` ending the
-    label) and `_` itself are written that way."""
-    escaped = "".join(f"_{ord(c):02X}" if c in "^~_" else c for c in text)
-    return f"^FH^FD{escaped}^FS"
+def _text(shipment: Mapping[str, Any], name: str, *, required: bool = True) -> str:
+    """Text to print: missing or blank is refused when the label needs it."""
+    value = shipment.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ShipmentError(f"{name}: missing (the label prints it)")
+        return ""
+    if not isinstance(value, str):
+        raise ShipmentError(f"{name}: expected text, got {_shown(value)}")
+    return value.strip()
+
+
+def _party(shipment: Mapping[str, Any], end: str) -> Party:
+    """The `from_...` or `to_...` fields as one end of the journey."""
+    return Party(
+        name=_text(shipment, f"{end}_name"),
+        line1=_text(shipment, f"{end}_line1"),
+        city=_text(shipment, f"{end}_city"),
+        postal_code=_postal_code(shipment, f"{end}_postal_code"),
+        country=_text(shipment, f"{end}_country"),
+        state=_text(shipment, f"{end}_state", required=False),
+    )
+
+
+def _day(shipment: Mapping[str, Any], name: str) -> date:
+    value = shipment.get(name)
+    if value is None:
+        raise ShipmentError(f"{name}: missing (the label prints it)")
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not ISO: refused below, naming the field
+            return date.fromisoformat(value)
+    raise ShipmentError(f"{name}: expected a date (ISO 8601, e.g. 2026-11-18), got {_shown(value)}")
+
+
+_CODE128_LONGEST = 40
+
+
+def _code128(shipment: Mapping[str, Any], name: str) -> str:
+    """Optional text printed as a Code 128 barcode: printable ASCII (all Code 128 carries),
+    short enough that its bars stay wide enough to scan across a 4 inch label."""
+    value = _text(shipment, name, required=False)
+    if value and (not value.isascii() or not value.isprintable() or len(value) > _CODE128_LONGEST):
+        raise ShipmentError(
+            f"{name}: expected 1 to {_CODE128_LONGEST} printable ASCII characters (a Code 128 "
+            f"barcode carries no others), got {_shown(value)}"
+        )
+    return value

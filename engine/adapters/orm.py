@@ -354,6 +354,12 @@ returns = Table(
     Column("refund_amount", Money(), nullable=False),
     Column("lines", Json(), nullable=False),
     _ts("created_at"),
+    # The return label (migration 0011), as a shipment keeps its own.
+    Column("carrier", String(64), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("tracking_number", String(128), nullable=False),
+    Column("label_format", String(16), nullable=False),
+    Column("label", LargeBinary(), nullable=False),
     Index(None, "order_id"),
     # Returns are looked up by RMA and listed by date (SqlReturns.search).
     Index(None, "rma"),

@@ -406,6 +406,11 @@ def return_row(r: Return) -> Row:
         "refund_amount": r.refund_amount,
         "lines": [asdict(line) for line in r.lines],
         "created_at": r.created_at,
+        "carrier": r.carrier,
+        "service": r.service,
+        "tracking_number": r.tracking_number,
+        "label_format": r.label_format,
+        "label": r.label,
     }
 
 
@@ -419,6 +424,11 @@ def return_from(r: Row) -> Return:
         rma=r["rma"],
         location_code=r["location_code"],
         refund_amount=r["refund_amount"],
+        carrier=r["carrier"],
+        service=r["service"],
+        tracking_number=r["tracking_number"],
+        label_format=r["label_format"],
+        label=bytes(r["label"]),
     )
 
 

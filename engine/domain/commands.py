@@ -130,6 +130,17 @@ class TrackShipment(Command):
 
 
 @dataclass(frozen=True)
+class LabelShipment(Command):
+    """Print a shipment's label (`format`: "pdf" or "zpl") through its carrier. The tracking
+    number it gets is the shipment's for good: asked again, the same label comes back, and
+    in the other format the same number is printed again."""
+
+    shipment_id: str
+    format: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class AcknowledgeAlert(Command):
     alert_id: str
     actor: str
@@ -232,6 +243,17 @@ class RejectReturn(Command):
 
     return_id: str
     reason: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class LabelReturn(Command):
+    """Print an authorised return's label, from the customer back to `location_code` (or,
+    when that is empty, to the location the return names already), carrying its RMA."""
+
+    return_id: str
+    format: str
+    location_code: str = ""
     actor: str = "system"
 
 

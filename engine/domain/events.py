@@ -170,6 +170,22 @@ class ShipmentStatusChanged(Event):
 
 @_register
 @dataclass(frozen=True)
+class ShipmentLabelled(Event):
+    """A shipment's label was printed (first, or again in the other format) through its
+    carrier; `tracking_number` is the one it carries from now on."""
+
+    name: ClassVar[str] = "shipment.labelled"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    carrier: str
+    service: str
+    tracking_number: str
+    format: str
+
+
+@_register
+@dataclass(frozen=True)
 class ShipmentLate(Event):
     name: ClassVar[str] = "shipment.late"
     shipment_id: str
@@ -265,3 +281,20 @@ class OrderRemainderCancelled(Event):
     order_id: str
     lines: dict[str, int] = field(default_factory=dict)
     reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class ReturnLabelled(Event):
+    """An authorised return's label was printed: the parcel goes from the customer to
+    `location_code` with `carrier` and `service`, carrying `rma` and `tracking_number`."""
+
+    name: ClassVar[str] = "return.labelled"
+    return_id: str
+    order_id: str
+    rma: str
+    location_code: str
+    carrier: str
+    service: str
+    tracking_number: str
+    format: str

@@ -165,6 +165,13 @@ class Return:
     rma: str = ""
     location_code: str = ""
     refund_amount: Decimal = Decimal("0.00")
+    # The return label (`LabelReturn`): who carries the parcel back, its tracking number,
+    # and the label as printed ("pdf" or "zpl"); empty until one is made.
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    label_format: str = ""
+    label: bytes = field(default=b"", repr=False)
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     def move(self, target: ReturnStatus) -> None:

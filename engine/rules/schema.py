@@ -158,9 +158,11 @@ SCHEMA_SPEC: dict[str, Any] = {
         "stock.released",
         "stock.adjusted",
         "shipment.status_changed",
+        "shipment.labelled",
         "shipment.late",
         "order.held_too_long",
         "return.status_changed",
+        "return.labelled",
         "ruleset.published",
         # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],

@@ -122,6 +122,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         backorders,
         handlers,
         inventory,
+        labels,
         lifecycle,
         preorders,
         returns,
@@ -146,6 +147,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.ExpireReservations: inventory.expire_reservations,
         c.ReleaseDuePreorders: preorders.release_due_preorders,
         **returns.COMMAND_HANDLERS,
+        **labels.COMMAND_HANDLERS,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],
@@ -172,11 +174,14 @@ def build_bus(
     clock: Callable[[], Any] | None = None,
     options: Any = None,
     process_in_process: bool = True,
+    carriers: Callable[[str], Any] | None = None,
 ) -> MessageBus:
     """The bus with every pipeline handler wired. `process_in_process=False` leaves
-    `order.received` to a worker (the events reach it through the outbox instead)."""
+    `order.received` to a worker (the events reach it through the outbox instead).
+    `carriers`: the carrier connector of a carrier code, for labels (none without it)."""
     from engine.domain.values import utcnow
     from engine.service_layer.handlers import PipelineOptions
+    from engine.service_layer.labels import no_carriers
 
     commands_, events_ = _registry()
     if not process_in_process:
@@ -185,5 +190,10 @@ def build_bus(
         uow_factory,
         commands_,
         events_,
-        {"decider": decider, "clock": clock or utcnow, "options": options or PipelineOptions()},
+        {
+            "decider": decider,
+            "clock": clock or utcnow,
+            "options": options or PipelineOptions(),
+            "carriers": carriers or no_carriers,
+        },
     )

@@ -57,6 +57,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/shipments/{shipment_id}"): {ADMIN, SUPPORT, WAREHOUSE, CUSTOMER},
     ("POST", "/v1/shipments/{shipment_id}/status"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/shipments/{shipment_id}/tracking"): {ADMIN, WAREHOUSE},
+    # A shipping label is made where the parcel is packed (a warehouse, for its own locations,
+    # as it reports the status) or by an admin; support downloads one to send it again to a
+    # location that lost it. A customer follows the tracking number and needs no label.
+    ("POST", "/v1/shipments/{shipment_id}/label"): {ADMIN, WAREHOUSE},
+    ("GET", "/v1/shipments/{shipment_id}/label"): {ADMIN, SUPPORT, WAREHOUSE},
     ("POST", "/v1/orders/{order_id}/returns"): {ADMIN, SUPPORT, CUSTOMER},
     ("GET", "/v1/orders/{order_id}/returns"): {ADMIN, SUPPORT, WAREHOUSE, CUSTOMER},
     ("GET", "/v1/returns"): {ADMIN, SUPPORT, WAREHOUSE, CUSTOMER},
@@ -65,6 +70,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/returns/{return_id}/receive"): {ADMIN, SUPPORT, WAREHOUSE},
     ("POST", "/v1/returns/{return_id}/refund"): {ADMIN, SUPPORT},
     ("POST", "/v1/returns/{return_id}/reject"): {ADMIN, SUPPORT},
+    # Self-service returns: the customer prints the label of their own authorised return;
+    # support makes it (naming where it goes back to). A warehouse reads the RMA off the
+    # parcel when it arrives and needs no label.
+    ("POST", "/v1/returns/{return_id}/label"): {ADMIN, SUPPORT, CUSTOMER},
+    ("GET", "/v1/returns/{return_id}/label"): {ADMIN, SUPPORT, CUSTOMER},
     ("GET", "/v1/alerts"): {ADMIN, ANALYST, SUPPORT},
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): {ADMIN, SUPPORT},
     ("GET", "/v1/rulesets"): RULES,

@@ -1,4 +1,5 @@
-"""The rate-card carrier connector quotes what the pipeline's rate cards say."""
+"""The rate-card carrier connector quotes what the pipeline's rate cards say (its labels:
+test_carrier_labels.py)."""
 
 from __future__ import annotations
 
@@ -32,16 +33,6 @@ def test_an_unknown_carrier_or_postal_code_is_refused_by_name() -> None:
         RateCardCarrier({"carrier": "PCL"}).rates(
             {"weight_kg": 1, "from_postal_code": "00000", "to_postal_code": "60601"}
         )
-
-
-def test_labels_are_zpl_with_a_stable_tracking_number() -> None:
-    carrier = RateCardCarrier({"carrier": "SWX"})
-    first = carrier.label({"id": "ful_1", "to_postal_code": "10001"}, "express_2day", "zpl")
-    again = carrier.label({"id": "ful_1", "to_postal_code": "10001"}, "express_2day", "zpl")
-    assert first.tracking_number == again.tracking_number
-    assert first.content.startswith(b"^XA") and first.tracking_number.encode() in first.content
-    with pytest.raises(DeliveryError, match="ZPL labels only"):
-        carrier.label({"id": "ful_1"}, "express_2day", "pdf")
 
 
 SHIPMENT = {"weight_kg": 2, "from_postal_code": "07114", "to_postal_code": "60601", "now": MORNING}
@@ -91,21 +82,3 @@ def test_now_may_be_given_as_an_iso_string() -> None:
 def test_a_missing_rate_card_directory_is_named_not_listed_as_no_carriers(tmp_path: Path) -> None:
     with pytest.raises(RateCardError, match=r"nowhere: no such directory of rate cards"):
         RateCardCarrier({"carrier": "PCL", "directory": str(tmp_path / "nowhere")})
-
-
-def test_labels_without_an_id_get_a_tracking_number_of_their_own() -> None:
-    carrier = RateCardCarrier({"carrier": "PCL"})
-    first = carrier.label({"to_postal_code": "10001"}, "ground", "zpl")
-    second = carrier.label({"to_postal_code": "60601"}, "ground", "zpl")
-    faster = carrier.label({"to_postal_code": "10001"}, "overnight", "zpl")
-    again = carrier.label({"to_postal_code": "10001"}, "ground", "zpl")
-    assert len({first.tracking_number, second.tracking_number, faster.tracking_number}) == 3
-    assert again.tracking_number == first.tracking_number
-
-
-def test_zpl_commands_in_a_postal_code_are_printed_as_text_not_run() -> None:
-    label = RateCardCarrier({"carrier": "PCL"}).label(
-        {"id": "ful_1", "to_postal_code": "1^XZ^XA~JA_"}, "ground", "zpl"
-    )
-    assert b"^FH^FDTo: 1_5EXZ_5EXA_7EJA_5F^FS" in label.content
-    assert label.content.count(b"^XZ") == 1 and b"~" not in label.content

@@ -1,0 +1,79 @@
+"""Migration 0011 on both databases: returns get label columns, empty for the returns made
+before (an empty label reads back as bytes, not text), and the downgrade drops them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from engine.adapters import migrations
+from tests.support.engines import an_engine, uow_factory_on
+
+LABEL_COLUMNS = {"carrier", "service", "tracking_number", "label_format", "label"}
+
+
+def a_return_at_0010(engine: Engine) -> None:
+    lines = json.dumps([{"order_line_id": "1", "sku": "SHOE-42", "quantity": 1, "reason": "",
+                         "restock": True}])  # fmt: skip
+    value = "CAST(:lines AS JSONB)" if engine.dialect.name == "postgresql" else ":lines"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO returns (id, order_id, status, rma, location_code, refund_amount, "
+                f"lines, created_at) VALUES ('ret_1', 'ord_1', 'authorised', 'RMA-1', '', "
+                f"'0.00', {value}, :created)"
+            ),
+            {"lines": lines, "created": datetime(2026, 11, 22)},
+        )
+
+
+def columns(engine: Engine) -> set[str]:
+    return {str(column["name"]) for column in inspect(engine).get_columns("returns")}
+
+
+@pytest.fixture
+def at_0010(database_url: str) -> str:
+    migrations.downgrade(database_url, "0010")
+    return database_url
+
+
+def test_a_return_made_before_has_no_label_and_gets_one_after_upgrading(at_0010: str) -> None:
+    with an_engine(at_0010) as engine:
+        assert not LABEL_COLUMNS & columns(engine)
+        a_return_at_0010(engine)
+
+    migrations.upgrade(at_0010)
+
+    with an_engine(at_0010) as engine:
+        uows = uow_factory_on(engine)
+        with uows() as uow:
+            found = uow.returns.get("ret_1")
+            assert found is not None
+            assert (found.carrier, found.service, found.tracking_number, found.label_format) == (
+                "", "", "", ""
+            )  # fmt: skip
+            assert found.label == b""
+            found.carrier, found.label_format, found.label = "PCL", "zpl", b"^XA^XZ"
+            uow.commit()
+        with uows() as uow:
+            again = uow.returns.get("ret_1")
+            assert again is not None and (again.carrier, again.label) == ("PCL", b"^XA^XZ")
+
+
+def test_downgrading_drops_the_label_columns_and_keeps_the_return(at_0010: str) -> None:
+    with an_engine(at_0010) as engine:
+        a_return_at_0010(engine)
+    migrations.upgrade(at_0010)
+
+    migrations.downgrade(at_0010, "0010")
+
+    with an_engine(at_0010) as engine:
+        assert not LABEL_COLUMNS & columns(engine)
+        with engine.connect() as connection:
+            rma = connection.execute(text("SELECT rma FROM returns WHERE id = 'ret_1'"))
+            assert rma.scalar_one() == "RMA-1"
+    migrations.upgrade(at_0010)
+    assert migrations.current(at_0010) == migrations.head()

@@ -1,0 +1,116 @@
+"""Labelling a shipment is a command (`LabelShipment`) the bus hands to one handler, which
+prints through the carrier connector the composition root gave the bus: these run it on the
+in-memory fakes with a connector that records what it was asked to print."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from connectors.base import Carrier, RateQuote, ShippingLabel, TrackingUpdate
+from engine.adapters.memory import InMemoryUnitOfWork
+from engine.domain.commands import LabelShipment
+from engine.domain.errors import Conflict
+from engine.domain.fulfilment import ShipmentStatus
+from engine.service_layer.messagebus import MessageBus, build_bus
+from tests.support import builders as b
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+class RecordingCarrier(Carrier):
+    slug = "recording"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[dict[str, Any], str, str]] = []
+
+    def rates(self, shipment: Mapping[str, Any]) -> list[RateQuote]:
+        return []
+
+    def label(self, shipment: Mapping[str, Any], service: str, format: str) -> ShippingLabel:
+        self.asked.append((dict(shipment), service, format))
+        return ShippingLabel(shipment["tracking_number"] or "UPS0001", format, b"label")
+
+    def track(self, tracking_number: str) -> list[TrackingUpdate]:
+        return []
+
+
+def a_bus(carrier: Carrier | None) -> tuple[MessageBus, InMemoryUnitOfWork]:
+    uow = InMemoryUnitOfWork()
+    with uow:
+        uow.orders.add(b.an_order(ship_to=b.an_address(postal_code="10001", city="New York")))
+        uow.locations.add(b.a_location())
+        uow.products.add(b.a_product(sku="SKU-1", weight_kg=1.25))
+        uow.products.add(b.a_product(sku="SKU-2", weight_kg=0.5))
+        shipment = b.a_shipment(
+            status=ShipmentStatus.RELEASED,
+            shipped_at=None,
+            tracking_number="",
+            label_format="",
+            label=b"",
+        )
+        uow.shipments.add(shipment)
+        uow.commit()
+    carriers = None if carrier is None else {"ups": carrier}.get
+    return build_bus(lambda: uow, decider=None, clock=lambda: NOW, carriers=carriers), uow
+
+
+def test_the_label_is_printed_by_the_shipments_carrier_from_its_location_to_the_order() -> None:
+    carrier = RecordingCarrier()
+    bus, uow = a_bus(carrier)
+
+    assert bus.handle(LabelShipment("F-1", "zpl", "wh-key")) is True
+
+    [(fields, service, format)] = carrier.asked
+    assert (service, format) == ("ground", "zpl")
+    assert fields == {
+        "from_name": "Dallas DC", "from_line1": "1 Elm St", "from_city": "Dallas",
+        "from_state": "TX", "from_postal_code": "75201", "from_country": "US",
+        "to_name": "Ada Lovelace", "to_line1": "1 Elm St", "to_city": "New York",
+        "to_state": "TX", "to_postal_code": "10001", "to_country": "US",
+        "id": "F-1", "reference": "W-1001", "ship_date": date(2026, 11, 24),
+        "tracking_number": "", "weight_kg": 3.0,
+    }  # fmt: skip
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None
+        assert (shipment.tracking_number, shipment.label_format, shipment.label) == (
+            "UPS0001",
+            "zpl",
+            b"label",
+        )
+        [entry] = uow.audit.list(entity="shipment", entity_id="F-1")
+    assert (entry.action, entry.actor, entry.after) == (
+        "shipment.label",
+        "wh-key",
+        {"tracking_number": "UPS0001", "label_format": "zpl"},
+    )
+
+
+def test_asked_again_in_the_same_format_nothing_is_printed_or_audited() -> None:
+    carrier = RecordingCarrier()
+    bus, uow = a_bus(carrier)
+    bus.handle(LabelShipment("F-1", "pdf"))
+
+    assert bus.handle(LabelShipment("F-1", "pdf")) is False
+    assert bus.handle(LabelShipment("F-1", "zpl")) is True
+
+    assert [(asked["tracking_number"], format) for asked, _, format in carrier.asked] == [
+        ("", "pdf"),
+        ("UPS0001", "zpl"),
+    ]
+    with uow:
+        assert len(uow.audit.list(entity="shipment", entity_id="F-1")) == 2
+
+
+def test_a_bus_built_without_carrier_connectors_refuses_naming_the_carrier() -> None:
+    bus, uow = a_bus(None)
+    with pytest.raises(Conflict, match="carrier ups has no connector to print labels with"):
+        bus.handle(LabelShipment("F-1", "pdf"))
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and shipment.label == b""
