@@ -52,6 +52,10 @@ TAGS = [
     {"name": "orders", "description": "Ingest, search, inspect, cancel and modify orders."},
     {"name": "inventory", "description": "Stock by SKU and location, ATP, adjustments."},
     {"name": "catalog", "description": "Products, locations and customers."},
+    {
+        "name": "personal data",
+        "description": "A customer's personal data: export it, erase it (GDPR, CCPA).",
+    },
     {"name": "shipments", "description": "Fulfilment orders and their tracking."},
     {"name": "returns", "description": "Request, authorise, receive, refund, reject returns."},
     {"name": "alerts", "description": "Alerts raised by alert rules."},

@@ -240,8 +240,10 @@ def list_audit(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[AuditOut]:
-    """Every mutation: who, when, what, before and after. Append-only: nothing updates or
-    deletes an entry, and there is no route that could."""
+    """Every mutation: who, when, what, before and after. Append-only: no route updates or
+    deletes an entry. The one exception is a customer's erasure (`POST
+    /v1/customers/{customer_id}/erase`), which redacts their details inside the entries about
+    them and records itself as `customer.erase`."""
     return [
         AuditOut.of(e)
         for e in audit.entries(uow, entity=entity, entity_id=entity_id, limit=limit, offset=offset)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -505,11 +506,71 @@ class MemoryAuditLog(uow_api.AuditLog):
         self.working.clear()
 
 
+class MemoryPersonalCopies(uow_api.PersonalCopies):
+    """The copies this store keeps of a customer's details: its audit entries, decision
+    traces and committed events (its outbox). It keeps no dead letters, idempotency answers
+    or API keys (their in-memory stores stand on their own), so those count 0. Redacted
+    entries and events replace the originals when the transaction commits, as rows do."""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self.uow = uow
+        self._entries: dict[int, AuditEntry] = {}  # position in `audit.committed` -> redacted
+        self._events: dict[int, Event] = {}  # position in `committed_events` -> redacted
+
+    def redact(self, copies: uow_api.CustomerCopies) -> dict[str, int]:
+        counts = dict.fromkeys(uow_api.COPY_KINDS, 0)
+        for order_id in copies.order_ids:
+            for trace in self.uow.traces.for_order(order_id):  # copies, committed with the rest
+                detail = copies.scrub(trace.detail, True)
+                if detail != trace.detail:
+                    trace.detail = detail
+                    counts["decision_traces"] += 1
+        about = {
+            ("customer", copies.customer_id),
+            *(("order", key) for key in copies.order_ids),
+            *(("shipment", key) for key in copies.shipment_ids),
+            *(("return", key) for key in copies.return_ids),
+        }
+        for index, entry in enumerate(self.uow.audit.committed):
+            if (entry.entity, entry.entity_id) in about:
+                redacted = replace(
+                    entry,
+                    before=copies.scrub(entry.before, True),
+                    after=copies.scrub(entry.after, True),
+                )
+                if redacted != entry:
+                    self._entries[index] = redacted
+        orders = set(copies.order_ids)
+        for index, event in enumerate(self.uow.committed_events):
+            if getattr(event, "order_id", None) in orders:
+                payload = event.payload()
+                scrubbed = copies.scrub(payload, True)
+                if scrubbed != payload:
+                    self._events[index] = replace(event, **scrubbed)
+        counts["audit_entries"] = len(self._entries)
+        counts["outbox_events"] = len(self._events)
+        if not self.uow.snapshots:
+            self.commit()  # nothing here rolls back (see the module docstring)
+        return counts
+
+    def commit(self) -> None:
+        for index, entry in self._entries.items():
+            self.uow.audit.committed[index] = entry
+        for index, event in self._events.items():
+            self.uow.committed_events[index] = event
+        self.rollback()  # applied: nothing is pending any more
+
+    def rollback(self) -> None:
+        self._entries.clear()
+        self._events.clear()
+
+
 class InMemoryUnitOfWork(uow_api.UnitOfWork):
     """See the module docstring for the two modes; `committed_events` keeps what was committed
     (tests assert on it) unless `keep_events=False`, which the simulation uses."""
 
     audit: MemoryAuditLog
+    personal_copies: MemoryPersonalCopies
 
     def __init__(self, snapshots: bool = True, keep_events: bool = True) -> None:
         super().__init__()
@@ -568,6 +629,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.traces = MemoryTraces(t["traces"], lambda t: (t.at, t.id), False)
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
+        self.personal_copies = MemoryPersonalCopies(self)
         self._repositories: list[uow_api.Repository[Any, Any]] = [
             self.orders, self.products, self.locations, self.customers, self.stock,
             self.reservations, self.shipments, self.returns, self.inbound, self.alerts,
@@ -587,6 +649,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             for table in self._tables.values():
                 table.commit()
             self.audit.commit()
+        self.personal_copies.commit()
         self._forget()
         if self.keep_events:
             self.committed_events.extend(events)
@@ -597,6 +660,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             for table in self._tables.values():
                 table.rollback()
             self.audit.rollback()
+        self.personal_copies.rollback()
         self._forget()
         self._recorded.clear()
 

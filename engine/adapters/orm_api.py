@@ -4,7 +4,8 @@ Kept out of the main ORM module on purpose: these rows belong to the API, are re
 only, and are written with single SQLAlchemy Core statements, each its own short
 transaction. The idempotency insert is the lock of the idempotency protocol: a unique key
 lets exactly one of two concurrent requests in (INSERT ... ON CONFLICT DO NOTHING).
-Migration `0002_api` creates the tables.
+Migration `0002_api` creates the tables. The one exception is a customer's erasure, which
+redacts their keys and stored answers inside the unit of work's transaction (at the end).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Integer,
     MetaData,
@@ -23,9 +25,12 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     insert,
+    or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,6 +40,7 @@ from engine.domain.access import ApiKey, IdempotencyRecord, IdempotencyState, Ro
 from engine.service_layer.auth import ApiKeyStore
 from engine.service_layer.idempotency import IdempotencyStore
 from engine.service_layer.rulesets_service import ScenarioStore
+from engine.service_layer.unit_of_work import CustomerCopies
 
 metadata = MetaData()
 
@@ -253,3 +259,78 @@ class SqlScenarioStore(ScenarioStore):
                 )
             ).first()
         return None if row is None else str(row[0])
+
+
+# --- a customer's personal data (engine.service_layer.privacy) ------------------------------
+
+# The fingerprint of an answer whose request held personal data, once erased: no request
+# hashes to it, so a late retry with the key is refused (422) rather than run twice or
+# answered with the first answer; the hash of the request itself would still let a guess at
+# the customer's details be checked against it.
+ERASED_FINGERPRINT = "erased"
+# Answers read at a time: one batch of orders can be hundreds of kilobytes.
+_ANSWERS_PER_READ = 100
+
+
+def redact_idempotency(connection: Connection, copies: CustomerCopies) -> int:
+    """Redact the stored answers that hold the customer's details (an order's JSON, their
+    customer record), and forget those requests' fingerprints; the records changed. Found
+    by content: an answer names the customer's id, or one of their texts as written,
+    JSON-escaped once (a route's body) or twice (an answer the middleware keeps as text)."""
+    texts = {copies.customer_id, *copies.needles}
+    patterns: set[str] = set()
+    for text in texts:
+        once = json.dumps(text)[1:-1]
+        patterns |= {text, once, json.dumps(once)[1:-1]}
+    c = idempotency_keys.c
+    found = select(c.owner, c.key).where(
+        c.state == str(IdempotencyState.DONE),
+        or_(*(c.response.icontains(p, autoescape=True) for p in sorted(patterns))),
+    )
+    keys = [(row.owner, row.key) for row in connection.execute(found)]
+    write = (
+        update(idempotency_keys)
+        .where(c.owner == bindparam("k_owner"), c.key == bindparam("k_key"))
+        .values(response=bindparam("v_response"), request_hash=ERASED_FINGERPRINT)
+    )
+    changed = 0
+    for start in range(0, len(keys), _ANSWERS_PER_READ):
+        chunk = keys[start : start + _ANSWERS_PER_READ]
+        rows = connection.execute(
+            select(c.owner, c.key, c.response).where(tuple_(c.owner, c.key).in_(chunk))
+        ).all()
+        writes = []
+        for row in rows:
+            stored = json.loads(row.response or "{}")
+            redacted = copies.scrub(stored, False)
+            if redacted != stored:
+                writes.append(
+                    {"k_owner": row.owner, "k_key": row.key, "v_response": json.dumps(redacted)}
+                )
+        if writes:
+            connection.execute(write, writes)
+            changed += len(writes)
+    return changed
+
+
+def redact_api_keys(connection: Connection, copies: CustomerCopies) -> int:
+    """Revoke the customer's keys (there is no one left for them to act as) and take their
+    details out of the keys' names; the keys changed."""
+    c = api_keys.c
+    rows = connection.execute(
+        select(c.id, c.name, c.revoked_at).where(c.customer_id == copies.customer_id)
+    ).all()
+    now = datetime.now(UTC)
+    writes = []
+    for row in rows:
+        name = copies.scrub_text(row.name)
+        if row.revoked_at is None or name != row.name:
+            writes.append({"k_id": row.id, "v_name": name, "v_revoked_at": row.revoked_at or now})
+    if writes:
+        connection.execute(
+            update(api_keys)
+            .where(c.id == bindparam("k_id"))
+            .values(name=bindparam("v_name"), revoked_at=bindparam("v_revoked_at")),
+            writes,
+        )
+    return len(writes)

@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from engine.adapters import catalogue_cache, driver, orm
+from engine.adapters import catalogue_cache, driver, orm, orm_api
 from engine.adapters import translation as tr
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
@@ -1082,6 +1082,125 @@ class SqlAuditLog(uow_api.AuditLog):
             stmt = stmt.where(c.entity_id == entity_id)
         rows = self._execute(stmt.limit(limit).offset(offset)).mappings()
         return [tr.audit_from(dict(r)) for r in rows]
+
+    def about(self, entity: str, entity_ids: Collection[str]) -> Sequence[AuditEntry]:
+        """Oldest first; an IN query per `_CHUNK` ids (the entries' entity index)."""
+        c = orm.audit_log.c
+        found: list[AuditEntry] = []
+        for chunk in _chunks(entity_ids):
+            stmt = select(orm.audit_log).where(c.entity == entity, c.entity_id.in_(chunk))
+            found.extend(tr.audit_from(dict(r)) for r in self._execute(stmt).mappings())
+        return sorted(found, key=lambda e: (e.at, e.id))
+
+
+# Keys per IN query when reading or redacting rows by a customer's ids: well under every
+# database's limit on bound parameters, however many orders the customer has.
+_CHUNK = 500
+
+
+def _chunks(keys: Iterable[str]) -> Iterable[list[str]]:
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
+
+
+class SqlPersonalCopies(uow_api.PersonalCopies):
+    """A customer's details where the database copies them outside the entities' own
+    columns: `audit_log` (entries about their customer record, orders, shipments and returns),
+    `decision_traces`, `outbox` and `dead_letters` (by their orders' ids), and the API's
+    `idempotency_keys` and `api_keys` (`engine.adapters.orm_api`). Each row is read, redacted
+    (`CustomerCopies.scrub`) and written back only if that changed it, in the unit of work's
+    transaction, so an erasure that fails leaves every copy as it was."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def redact(self, copies: uow_api.CustomerCopies) -> dict[str, int]:
+        connection = self.session.connection()
+        driver.write_deferred(connection)  # rows this transaction wrote are redacted too
+        audit = orm.audit_log.c
+        about = (
+            ("customer", (copies.customer_id,)),
+            ("order", copies.order_ids),
+            ("shipment", copies.shipment_ids),
+            ("return", copies.return_ids),
+        )
+        return {
+            "audit_entries": sum(
+                _redact_rows(
+                    connection,
+                    orm.audit_log,
+                    ("before", "after"),
+                    audit.entity_id,
+                    ids,
+                    copies,
+                    audit.entity == entity,
+                )
+                for entity, ids in about
+            ),
+            "decision_traces": _redact_rows(
+                connection,
+                orm.decision_traces,
+                ("detail",),
+                orm.decision_traces.c.order_id,
+                copies.order_ids,
+                copies,
+            ),
+            # Events are partitioned by their order's id (`sqlalchemy_uow.outbox_row`).
+            "outbox_events": _redact_rows(
+                connection,
+                orm.outbox,
+                ("payload",),
+                orm.outbox.c.partition_key,
+                copies.order_ids,
+                copies,
+            ),
+            "dead_letters": _redact_rows(
+                connection,
+                orm.dead_letters,
+                ("payload", "error"),
+                orm.dead_letters.c.partition_key,
+                copies.order_ids,
+                copies,
+            ),
+            "idempotency_records": orm_api.redact_idempotency(connection, copies),
+            "api_keys": orm_api.redact_api_keys(connection, copies),
+        }
+
+
+def _redact_rows(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    key: ColumnElement[Any],
+    keys: Iterable[str],
+    copies: uow_api.CustomerCopies,
+    where: ColumnElement[bool] | None = None,
+) -> int:
+    """Redact `columns` of the rows of `table` whose `key` is one of `keys` (and that match
+    `where`); the rows changed. Every column is the customer's through and through (a trace
+    of their order, a payload about it): scrubbed as theirs."""
+    id_ = table.c.id
+    write = (
+        update(table)
+        .where(id_ == bindparam("k_id"))
+        .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns})
+    )
+    changed = 0
+    for chunk in _chunks(keys):
+        stmt = select(id_, *(table.c[name] for name in columns)).where(key.in_(chunk))
+        if where is not None:
+            stmt = stmt.where(where)
+        rows = connection.execute(stmt).mappings().all()
+        writes = []
+        for row in rows:
+            redacted = {name: copies.scrub(row[name], True) for name in columns}
+            if any(redacted[name] != row[name] for name in columns):
+                writes.append({"k_id": row["id"], **{f"v_{n}": v for n, v in redacted.items()}})
+        if writes:
+            connection.execute(write, writes)
+            changed += len(writes)
+    return changed
 
 
 def flush_all(repositories: Iterable[SqlRepository[Any, Any]]) -> None:

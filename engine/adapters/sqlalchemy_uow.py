@@ -63,6 +63,8 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "audit": repos.SqlAuditLog,
     # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
     "reports": SqlReportQueries,
+    # Not a repository: copies of a customer's personal data, redacted on erasure.
+    "personal_copies": repos.SqlPersonalCopies,
 }
 _AGGREGATES = ("orders", "shipments", "returns")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
@@ -70,6 +71,15 @@ class Location:
         return self.address.lon
 
 
+def erased_email(customer_id: str) -> str:
+    """The address an erased customer's records carry instead of theirs: one per customer (so
+    their orders still group together), derived from the id rather than the person, a valid
+    address (the API's checks of an email still pass), at a domain that can never receive
+    mail (`.invalid`, RFC 2606)."""
+    digest = hashlib.sha256(customer_id.encode()).hexdigest()[:12]
+    return f"erased-{digest}@erased.invalid"
+
+
 @dataclass(slots=True)
 class Customer:
     id: str
@@ -78,3 +88,14 @@ class Customer:
     tier: str = "standard"
     group: str = ""
     default_address: Address | None = None
+
+    def erase_personal_data(self) -> bool:
+        """Forget who the person is (the right to be forgotten): the email becomes
+        `erased_email`, the name and the default address go. The tier and group stay: rules
+        and reports read them, and they say nothing about who the customer is. False when
+        there was nothing left to erase (erased before)."""
+        erased = (erased_email(self.id), "", None)
+        if (self.email, self.name, self.default_address) == erased:
+            return False
+        self.email, self.name, self.default_address = erased
+        return True

@@ -263,3 +263,16 @@ class ReleaseDuePreorders(Command):
     schedule, `ordo preorders release` by hand). `today` defaults to the clock's date."""
 
     today: date | None = None
+
+
+# --- personal data --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EraseCustomer(Command):
+    """Erase a customer's personal data (the right to be forgotten): refused while one of
+    their orders is not finished; `reason` is kept in the audit log."""
+
+    customer_id: str
+    reason: str
+    actor: str = "system"

@@ -298,3 +298,13 @@ class ReturnLabelled(Event):
     service: str
     tracking_number: str
     format: str
+
+
+@_register
+@dataclass(frozen=True)
+class CustomerErased(Event):
+    """A customer's personal data was erased. Systems that keep copies of it (ERP, CRM, a
+    mailing list) erase theirs on it; the payload is the customer's id and nothing else."""
+
+    name: ClassVar[str] = "customer.erased"
+    customer_id: str

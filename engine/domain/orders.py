@@ -7,13 +7,14 @@ the building except towards delivery.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain import events
+from engine.domain.catalog import erased_email
 from engine.domain.errors import Conflict, DomainError, IllegalTransition, InvalidQuantity
 from engine.domain.values import Address, money
 
@@ -404,6 +405,28 @@ class Order:
             self.transition(OrderStatus.RECEIVED, "modified")
         self.events.append(events.OrderModified(self.id, changes))
         return changes
+
+    def erase_personal_data(self, scrub: Callable[[str], str] = str) -> bool:
+        """Forget who the order was for (the right to be forgotten): the email becomes the
+        customer's `erased_email` (none stays none), the recipient's name, street, city and
+        state go, and `scrub` takes the customer's details out of the hold messages (free
+        text a rule or a person wrote). The postal code, the country and the coordinates
+        found from them stay, as do the lines, prices, dates and statuses: sales, fulfilment
+        and simulation figures are worked out from those and stay true. Only a finished order
+        is erased; the warehouse needs the address of one still open. False when there was
+        nothing left to erase."""
+        if self.status not in TERMINAL:
+            raise Conflict(
+                f"order {self.id} is '{self.status}', not finished: its recipient's address is "
+                "still needed to ship it"
+            )
+        email = erased_email(self.customer_id) if self.email else ""
+        ship_to = replace(self.ship_to, name="", line1="", city="", state="")
+        before = (self.email, self.ship_to, [hold.message for hold in self.holds])
+        self.email, self.ship_to = email, ship_to
+        for hold in self.holds:
+            hold.message = scrub(hold.message)
+        return before != (self.email, self.ship_to, [hold.message for hold in self.holds])
 
     def _check_added_ids(self, added: Sequence[OrderLine]) -> None:
         """Before anything changes: an added line under an id the order has (a line being

@@ -125,6 +125,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         labels,
         lifecycle,
         preorders,
+        privacy,
         returns,
         tracking,
     )
@@ -148,6 +149,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.ReleaseDuePreorders: preorders.release_due_preorders,
         **returns.COMMAND_HANDLERS,
         **labels.COMMAND_HANDLERS,
+        **privacy.COMMAND_HANDLERS,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -331,6 +332,58 @@ class AuditLog(abc.ABC):
         offset: int = 0,
     ) -> Sequence[AuditEntry]: ...
 
+    def about(self, entity: str, entity_ids: Collection[str]) -> Sequence[AuditEntry]:
+        """Every entry about these entities of one kind, oldest first (a customer's
+        personal-data export reads those of all their orders). Adapters answer it in a few
+        queries; this reads entity by entity, a page at a time."""
+        found: list[AuditEntry] = []
+        for entity_id in dict.fromkeys(entity_ids):
+            offset = 0
+            while page := self.list(entity=entity, entity_id=entity_id, limit=500, offset=offset):
+                found.extend(page)
+                offset += len(page)
+        return sorted(found, key=lambda e: (e.at, e.id))
+
+
+# What `PersonalCopies.redact` counts, by kind of record changed.
+COPY_KINDS = (
+    "audit_entries",
+    "decision_traces",
+    "outbox_events",
+    "dead_letters",
+    "idempotency_records",
+    "api_keys",
+)
+
+
+@dataclass(frozen=True)
+class CustomerCopies:
+    """A customer's personal data as copies of it are found and redacted: the records that
+    are theirs by id, the texts that are theirs by content (`needles`: emails, names, street
+    lines, as given), and `scrub(value, theirs)`, which returns a JSON value with the
+    customer's details replaced (`theirs`: the whole value is about the customer, not a
+    document that may also hold other people's, such as a batch's answer)."""
+
+    customer_id: str
+    order_ids: tuple[str, ...]
+    shipment_ids: tuple[str, ...]
+    return_ids: tuple[str, ...]
+    needles: tuple[str, ...]
+    scrub: Callable[[Any, bool], Any]
+    scrub_text: Callable[[str], str]
+
+
+class PersonalCopies(abc.ABC):
+    """Where a customer's personal data is copied outside the entities: the JSON of audit
+    entries, decision traces, events (outbox and dead letters) and idempotency answers, and
+    the names of API keys. Erasure redacts those copies in place, in the unit of work's
+    transaction; this is the one change the append-only audit log ever takes."""
+
+    @abc.abstractmethod
+    def redact(self, copies: CustomerCopies) -> dict[str, int]:
+        """Redact every copy of `copies`' data; the records changed, by `COPY_KINDS`. A
+        customer's API keys are revoked: no one is left for them to act as."""
+
 
 class UnitOfWork(abc.ABC):
     """One business transaction: `with uow: ...; uow.commit()`.
@@ -351,6 +404,7 @@ class UnitOfWork(abc.ABC):
     rulesets: RulesetRepository
     traces: TraceRepository
     audit: AuditLog
+    personal_copies: PersonalCopies
 
     def __init__(self) -> None:
         self._recorded: list[Event] = []

@@ -53,6 +53,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/customers"): {ADMIN, SUPPORT},
     ("GET", "/v1/customers/{customer_id}"): {ADMIN, SUPPORT},
     ("PUT", "/v1/customers/{customer_id}"): {ADMIN},
+    # A data-access request is answered by support (or an admin); a customer key exports its
+    # own customer's data (another id is 404). Erasure cannot be undone: admins only.
+    ("GET", "/v1/customers/{customer_id}/personal-data"): {ADMIN, SUPPORT, CUSTOMER},
+    ("POST", "/v1/customers/{customer_id}/erase"): {ADMIN},
     ("GET", "/v1/shipments"): {ADMIN, SUPPORT, WAREHOUSE, CUSTOMER},
     ("GET", "/v1/shipments/{shipment_id}"): {ADMIN, SUPPORT, WAREHOUSE, CUSTOMER},
     ("POST", "/v1/shipments/{shipment_id}/status"): {ADMIN, WAREHOUSE},

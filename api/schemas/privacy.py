@@ -1,0 +1,109 @@
+"""A customer's personal data as the API shows it (the export) and the erasure's request and
+answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from api.schemas.catalog import CustomerOut
+from api.schemas.common import Out, Strict
+from api.schemas.operations import AuditOut
+from api.schemas.orders import OrderOut, ShipmentOut
+from api.schemas.returns import ReturnOut
+from engine.service_layer.privacy import Erasure, PersonalDataExport
+
+
+class PersonalDataOut(Out):
+    """Everything Ordo holds about one customer, in one document (each list oldest first)."""
+
+    customer_id: str = Field(examples=["C-1001"])
+    exported_at: datetime
+    customer: CustomerOut | None = Field(
+        description="The customer record; null when Ordo knows the customer only from orders."
+    )
+    orders: list[OrderOut] = Field(
+        description="Every order under the customer's id: channel ids, email, ship-to "
+        "address, lines, status, holds, dates."
+    )
+    shipments: list[ShipmentOut] = Field(
+        description="Their orders' shipments: carrier, tracking number, status, dates and "
+        "tracking events."
+    )
+    returns: list[ReturnOut] = Field(
+        description="Their orders' returns: lines with reasons, RMA, refund."
+    )
+    audit: list[AuditOut] = Field(
+        description="The audit entries about the customer record, their orders, shipments and "
+        "returns. A customer's own export names the people who acted by role only."
+    )
+
+    @classmethod
+    def of(cls, exported: PersonalDataExport, at: datetime, actors: bool = True) -> PersonalDataOut:
+        """`actors`: name who acted in full (staff); else by role only (`support`)."""
+        entries = [AuditOut.of(entry) for entry in exported.audit]
+        if not actors:
+            # "support:ann" is Ann's identity, not the customer's data.
+            entries = [
+                entry.model_copy(update={"actor": entry.actor.partition(":")[0]})
+                for entry in entries
+            ]
+        return cls(
+            customer_id=exported.customer_id,
+            exported_at=at,
+            customer=CustomerOut.of(exported.customer) if exported.customer else None,
+            orders=[OrderOut.of(order) for order in exported.orders],
+            shipments=[ShipmentOut.of(shipment) for shipment in exported.shipments],
+            returns=[ReturnOut.of(found) for found in exported.returns],
+            audit=entries,
+        )
+
+
+class EraseIn(Strict):
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why the data is erased (the request's reference); kept in the audit log.",
+        examples=["erasure request 2026-114 received by email on 2026-11-20"],
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _says_something(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError(
+                "blank_reason", "must say why the data is erased, not only spaces"
+            )
+        return value
+
+
+class ErasedCounts(Out):
+    """Records changed, per kind; all 0 when the customer was erased before."""
+
+    customers: int = Field(description="The customer record (0 or 1).", examples=[1])
+    orders: int = Field(examples=[12])
+    shipments: int = Field(description="Labels cleared, tracking texts redacted.", examples=[14])
+    returns: int = Field(description="Labels cleared, reasons redacted.", examples=[1])
+    audit_entries: int = Field(
+        description="Entries about the customer and their orders, shipments and returns whose "
+        "before/after summaries held their details.",
+        examples=[20],
+    )
+    decision_traces: int = Field(examples=[36])
+    outbox_events: int = Field(examples=[3])
+    dead_letters: int = Field(examples=[0])
+    idempotency_records: int = Field(
+        description="Stored answers to requests sent with an Idempotency-Key.", examples=[12]
+    )
+    api_keys: int = Field(description="The customer's API keys, revoked.", examples=[1])
+
+
+class ErasureOut(Out):
+    customer_id: str = Field(examples=["C-1001"])
+    erased: ErasedCounts
+
+    @classmethod
+    def of(cls, done: Erasure) -> ErasureOut:
+        return cls(customer_id=done.customer_id, erased=ErasedCounts(**done.erased))

@@ -1,0 +1,99 @@
+"""`ordo customers export|erase`: a customer's personal data, for the person who answers a
+data-protection request at the terminal (see engine.service_layer.privacy).
+
+The export is the document `GET /v1/customers/{id}/personal-data` answers; the erasure is the
+one `POST /v1/customers/{id}/erase` runs, audited as `ordo customers`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from api.schemas.privacy import ErasureOut, PersonalDataOut
+from engine.domain.commands import EraseCustomer
+from engine.domain.values import utcnow
+from engine.service_layer.privacy import Erasure, export_personal_data
+from ordo.bootstrap import build_app_container
+from ordo.cli_support import load, out
+from ordo.failures import CommandError
+
+customers_app = typer.Typer(
+    help="A customer's personal data: export it, erase it.", no_args_is_help=True
+)
+ACTOR = "ordo customers"
+
+CustomerId = Annotated[str, typer.Argument(help="The customer's id, as their orders name it.")]
+
+
+@customers_app.command("export")
+def customers_export(
+    ctx: typer.Context,
+    customer_id: CustomerId,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="Write the document to FILE instead of the terminal.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Everything Ordo holds about a customer, as one JSON document: their record, orders,
+    shipments, returns and the audit entries about them."""
+    settings = load(ctx)
+    with build_app_container(settings) as container:
+        exported = export_personal_data(container.uow_factory(), customer_id)
+    document = PersonalDataOut.of(exported, utcnow()).model_dump_json(indent=2)
+    if out_file is None:
+        typer.echo(document)
+        return
+    try:
+        out_file.write_text(document + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"--out: cannot write {out_file}: {error.strerror}") from None
+    out().print(
+        f"customer {escape(customer_id)}: {len(exported.orders)} order(s), "
+        f"{len(exported.shipments)} shipment(s), {len(exported.returns)} return(s), "
+        f"{len(exported.audit)} audit entries written to {escape(str(out_file))}"
+    )
+
+
+@customers_app.command("erase")
+def customers_erase(
+    ctx: typer.Context,
+    customer_id: CustomerId,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why (the request's reference); kept in the audit log.",
+            show_default=False,
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a customer's personal data for good (the right to be forgotten): their record and
+    orders keep what the figures need and lose who and where they were. Refused while an order
+    of theirs is not finished. Asks first, unless --yes."""
+    if not reason.strip():
+        raise CommandError("--reason: say why the customer's personal data is erased")
+    settings = load(ctx)
+    if not yes:
+        typer.confirm(
+            f"Erase the personal data of customer {customer_id}? This cannot be undone",
+            abort=True,
+        )
+    with build_app_container(settings) as container:
+        done: Erasure = container.bus.handle(EraseCustomer(customer_id, reason, ACTOR))
+    counts = ErasureOut.of(done).erased.model_dump()
+    changed = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in counts.items() if n)
+    say = out()
+    if changed:
+        say.print(f"customer {escape(customer_id)} erased: {changed}")
+    else:
+        say.print(f"customer {escape(customer_id)}: nothing left to erase (erased before)")
