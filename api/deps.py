@@ -6,11 +6,14 @@
   with an API key or a token from `POST /v1/auth/tokens`).
 - One alias per permission (`CanReadOrders`, ...): the principal, after its role was checked.
   Deny by default: a route without one of these cannot learn who is calling.
+- `ChannelCaller`: who posts to a sales channel's webhook route, by API key as above or by the
+  channel connector's signature over the body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
@@ -19,15 +22,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from engine.domain.access import Principal
-from engine.domain.errors import DomainError
+from engine.domain.access import Principal, Role
+from engine.domain.errors import DomainError, NotFound
 from engine.service_layer import auth
-from engine.service_layer.auth import ApiKeyStore, Authenticator, Unauthenticated
+from engine.service_layer.auth import ApiKeyStore, Authenticator, Forbidden, Unauthenticated
 from engine.service_layer.idempotency import Idempotency
 from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from connectors.channels.base import WebhookChannel
     from engine.adapters.bus.base import EventBus
     from engine.rules.registry import RulesetRegistry
     from engine.service_layer.messagebus import MessageBus
@@ -42,6 +46,14 @@ class AppContainer(Protocol):
     bus: MessageBus
     rulesets: RulesetRegistry
     event_bus: EventBus
+
+    @property
+    def channels(self) -> Mapping[str, WebhookChannel]:
+        """Sales channels that post orders by webhook, by connector name."""
+        ...
+
+
+log = logging.getLogger("ordo.api")
 
 
 @dataclass
@@ -180,6 +192,60 @@ CanRequestReturns = Annotated[Principal, Depends(requires(auth.RETURNS_REQUEST))
 CanManageReturns = Annotated[Principal, Depends(requires(auth.RETURNS_MANAGE))]
 CanReceiveReturns = Annotated[Principal, Depends(requires(auth.RETURNS_RECEIVE))]
 CanManageEvents = Annotated[Principal, Depends(requires(auth.EVENTS_MANAGE))]
+
+
+async def channel_caller(
+    request: Request, api_key: ApiKey = None, bearer: BearerCredentials = None
+) -> Principal:
+    """Who posts to a sales channel's webhook route (`{connector_name}` in its path).
+
+    With an API key or token, the caller is checked as on any route: its role must ingest
+    orders, and a channel key must be of the connector's channel. Without one, the request
+    must carry the connector's signature over its raw body. The caller is then the connector
+    itself: a channel principal of its channel, under a key id of its own that its
+    idempotency records belong to. A request with neither is 401, as on every route."""
+    services: ApiServices = request.app.state.ordo
+    name = str(request.path_params.get("connector_name", ""))
+    channels = services.container.channels
+    connector = channels.get(name)
+    if api_key or bearer is not None or "authorization" in request.headers:
+        principal = await _authenticated(request, api_key, bearer)
+        auth.require(principal, auth.ORDERS_INGEST)
+        if connector is None:
+            raise NotFound("channel connector", name)
+        if principal.role is Role.CHANNEL and principal.channel != connector.channel:
+            raise Forbidden(
+                f"this key ingests for channel '{principal.channel}', and connector '{name}' "
+                f"files its orders under channel '{connector.channel}'"
+            )
+        return principal
+    signed = {channel.signature_header.lower() for channel in channels.values()}
+    if not signed & set(request.headers.keys()):
+        header = connector.signature_header if connector is not None else "its header"
+        raise Unauthenticated(
+            "this route needs credentials: the channel's signature over the body "
+            f"({header}), or an API key in the X-API-Key header or 'Authorization: Bearer "
+            "<token>'"
+        )
+    if connector is None:
+        raise NotFound("channel connector", name)
+    signature = request.headers.get(connector.signature_header, "")
+    if not connector.verify(await request.body(), signature):
+        log.warning("channel connector %s refused a delivery: its signature does not match", name)
+        raise Unauthenticated(
+            f"the {connector.signature_header} signature does not match the body: the "
+            f"secret of connector '{name}' must be the one the channel signs with, and the "
+            "body must be sent exactly as signed"
+        )
+    return Principal(
+        key_id=f"connector:{name}",
+        name=f"{name} ({connector.slug} webhook)",
+        role=Role.CHANNEL,
+        channel=connector.channel,
+    )
+
+
+ChannelCaller = Annotated[Principal, Depends(channel_caller)]
 
 
 async def checked_query(request: Request) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -25,6 +25,7 @@ from engine.service_layer.unit_of_work import UnitOfWork
 from ordo.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from connectors.channels.base import WebhookChannel
     from engine.adapters.bus.base import EventBus
     from engine.pipeline.decide import Decider
     from engine.rules.registry import RulesetRegistry
@@ -64,6 +65,8 @@ class Container:
     decider: Decider  # pure sourcing/carrier decisions
     bus: MessageBus  # dispatches commands and events to the service layer's handlers
     event_bus: EventBus  # in-process, or Redis Streams when configured
+    # Sales channels that post orders by webhook, by connector name (ORDO_CHANNEL_CONNECTORS).
+    channels: dict[str, WebhookChannel] = field(default_factory=dict)
 
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
@@ -98,6 +101,7 @@ class Container:
 
 def build_app_container(settings: Settings) -> Container:
     """Build the engine and factories for `settings`; opens no connection until first use."""
+    channels = build_channels(settings)  # first: a bad entry stops start-up before any I/O
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -115,9 +119,21 @@ def build_app_container(settings: Settings) -> Container:
         decider=decider,
         bus=bus,
         event_bus=build_event_bus(settings, engine),
+        channels=channels,
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
+
+
+def build_channels(settings: Settings) -> dict[str, WebhookChannel]:
+    """The sales channels of ORDO_CHANNEL_CONNECTORS, each entry checked by its connector: a
+    bad one is a SettingsError naming the entry and the field (docs/channels.md)."""
+    from connectors import channels
+
+    try:
+        return channels.build_channels(settings.channel_connectors)
+    except channels.ChannelSettingsError as error:
+        raise SettingsError(f"ORDO_CHANNEL_CONNECTORS: {error}") from None
 
 
 def build_pipeline(

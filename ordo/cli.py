@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 from ordo import demo, serving
 from ordo.admin_key import ensure_admin_key, register_configured_key
 from ordo.bootstrap import build_app_container
+from ordo.cli_channels import channels_app
 from ordo.cli_customers import customers_app
 from ordo.cli_keys import keys_app
 from ordo.cli_reports import report_app
@@ -64,6 +65,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(keys_app, name="keys")
+app.add_typer(channels_app, name="channels")
 app.add_typer(customers_app, name="customers")
 app.add_typer(report_app, name="report")
 

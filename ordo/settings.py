@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import difflib
 import io
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -52,7 +53,12 @@ _ADMIN_KEY = re.compile(r"ordo_[A-Za-z0-9]+_[A-Za-z0-9_\-]{24,}")
 # Message-ID's domain, which a display name ("Ordo <ordo@shop.example>") would garble.
 _EMAIL_ADDRESS = re.compile(r"[^@\s<>\",;]+@[^@\s<>\",;]+")
 # Values never echoed in an error message.
-_SECRET_FIELDS = {"secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret"}
+_SECRET_FIELDS = {
+    "secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret",
+    "channel_connectors",  # holds each channel's webhook secret
+}  # fmt: skip
+# A channel connector's name: the last part of its webhook URL (/v1/channels/<name>/orders).
+_CONNECTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
 # URLs that may carry a password (user:password@host): echoed only with it masked.
 _URL_FIELDS = {"database_url", "redis_url", "webhook_url", "api_url"}
 # A password written as a query parameter (libpq takes ?password=...).
@@ -149,6 +155,11 @@ class Settings(BaseSettings):
     # How long the lateness clock keeps a "reported" marker that stops no report; finished
     # shipments' and orders' markers go at once, still-late or still-held ones stay.
     lateness_flag_retention_days: int = 30
+    # Sales channels that post their orders by webhook (docs/channels.md): connector name ->
+    # {"connector": "shopify", "channel": "shopify-us", "secret": "...", ...}, as JSON in the
+    # environment or a mapping in a YAML settings file. Each entry is checked against its
+    # connector's own settings when Ordo starts (ordo/bootstrap.py: build_channels).
+    channel_connectors: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -316,6 +327,11 @@ class Settings(BaseSettings):
             )
         return seconds
 
+    @field_validator("channel_connectors", mode="before")
+    @classmethod
+    def _channel_connectors(cls, value: Any) -> dict[str, dict[str, Any]]:
+        return parse_channel_connectors(value)
+
     @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:
         """Fill the URLs that default to other settings, and refuse a known secret."""
@@ -361,6 +377,46 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def parse_channel_connectors(value: Any) -> dict[str, dict[str, Any]]:
+    """The channel connectors' entries as name -> options, from JSON text or a mapping; the
+    options are checked by each connector when Ordo starts. Messages never quote a value:
+    an entry holds its channel's secret."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"is not valid JSON (line {error.lineno}, column {error.colno}); expected an "
+                "object such as "
+                '{"shopify-us": {"connector": "shopify", "channel": "shopify-us", '
+                '"secret": "..."}} (the value is not shown)'
+            ) from None
+    if not isinstance(value, Mapping):
+        raise ValueError("must be an object of connector name -> its settings")
+    entries: dict[str, dict[str, Any]] = {}
+    for name, options in value.items():
+        if not isinstance(name, str) or not _CONNECTOR_NAME.fullmatch(name):
+            raise ValueError(
+                f"connector name {str(name)[:40]!r} must be 1 to 40 lower-case letters, "
+                "digits, '_' or '-', starting with a letter or a digit (it ends the webhook's "
+                "URL, /v1/channels/<name>/orders)"
+            )
+        if not isinstance(options, Mapping):
+            raise ValueError(
+                f"{name}: must be an object of settings, such as "
+                '{"connector": "shopify", "channel": "...", "secret": "..."}'
+            )
+        connector = options.get("connector")
+        if not isinstance(connector, str) or not connector.strip():
+            raise ValueError(
+                f"{name}.connector: is required, the kind of connector (such as shopify)"
+            )
+        entries[name] = {str(key): option for key, option in options.items()}
+    return entries
 
 
 def normalise_database_url(url: str) -> str:
@@ -517,6 +573,13 @@ def setting_sources(settings_file: str | Path | None = None) -> dict[str, str]:
 def shown_value(settings: Settings, name: str) -> str:
     """A setting as it is safe to print: secrets only as set/unset, URL passwords masked."""
     value = getattr(settings, name)
+    if name == "channel_connectors":
+        # Which connectors and channels, never their secrets.
+        shown = [
+            f"{key} ({entry['connector']}, channel {entry.get('channel', '?')})"
+            for key, entry in value.items()
+        ]
+        return ", ".join(shown) or "(none)"
     if name in _SECRET_FIELDS:
         if value is None:
             return "(unset)"

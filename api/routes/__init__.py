@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     access,
     catalog,
+    channels,
     events,
     inventory,
     operations,
@@ -20,6 +21,7 @@ from api.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     orders.router,
+    channels.router,
     inventory.router,
     catalog.router,
     privacy.router,

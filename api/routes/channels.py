@@ -1,0 +1,313 @@
+"""Sales channels' own webhooks: a storefront posts each new order in its own format.
+
+`POST /v1/channels/{connector_name}/orders` takes, for example, Shopify's `orders/create`
+webhook body. The connector of that name (`ORDO_CHANNEL_CONNECTORS`) translates it into the
+body `POST /v1/orders` takes. That body is validated by the same model (`OrderIn`), so every
+check an order posted there gets applies here too. It is then ingested by the same service
+path (`ingest_one`), so the order is audited and decided like any other.
+
+A channel retries every answer that is not 2xx (Shopify: 8 times over 4 hours), so answers
+are chosen with that in mind:
+- 201: the order as decided. 200: an order Ordo already has (Shopify sent it again under a
+  new delivery id); nothing is created, and the channel stops retrying.
+- A delivery id seen before (a retry of one delivery) gets the first successful answer again.
+- A refusal (401 signature, 404 connector, 422 field) stores nothing, and it is not kept under
+  the delivery id. A retry that arrives after the cause was fixed (the secret, the
+  connector's configuration, the catalogue) is decided again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from api.deps import ApiServices, ChannelCaller, Services
+from api.errors import json_path
+from api.routes.orders import IdempotencyKey, ingest_one
+from api.schemas.common import problem_responses
+from api.schemas.orders import OrderIn, OrderOut
+from connectors.channels.base import ChannelOrder, PayloadError, WebhookChannel
+from engine.domain.access import Principal
+from engine.domain.errors import Conflict, DomainError
+from engine.service_layer.idempotency import request_hash
+
+log = logging.getLogger("ordo.api")
+
+router = APIRouter(prefix="/v1/channels", tags=["channels"])
+
+ConnectorName = Annotated[
+    str,
+    Path(
+        description="The channel connector's name in ORDO_CHANNEL_CONNECTORS.",
+        examples=["shopify-us"],
+    ),
+]
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body exactly as sent: the signature covers these bytes, not a re-encoding."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+_ORDER_EXAMPLE = {
+    "id": 820982911946154508,
+    "name": "#9999",
+    "email": "jon@example.com",
+    "currency": "USD",
+    "created_at": "2026-11-21T17:41:03-05:00",
+    "customer": {"id": 115310627314723954},
+    "shipping_address": {
+        "name": "Steve Shipper",
+        "address1": "350 5th Ave",
+        "address2": "Suite 4200",
+        "city": "New York",
+        "province_code": "NY",
+        "zip": "10001",
+        "country_code": "US",
+    },
+    "line_items": [
+        {"id": 866550311766439020, "sku": "SHOE-42", "quantity": 1, "price": "79.90"},
+    ],
+    "shipping_lines": [{"code": "Standard", "title": "Standard Shipping"}],
+}
+_TEXT = {"type": ["string", "null"]}
+_ID = {"type": ["integer", "string"]}
+_ADDRESS_FIELDS = ("name", "address1", "address2", "city", "province_code", "zip", "country_code")
+# The fields of a Shopify order that Ordo reads (docs/channels.md); the many others a delivery
+# carries are accepted and ignored.
+_SHOPIFY_ORDER: dict[str, Any] = {
+    "type": "object",
+    "title": "ShopifyOrder",
+    "description": "The channel's own order. For a Shopify connector, the `orders/create` "
+    "webhook's body (the Admin REST Order resource); the fields Ordo reads are listed.",
+    "required": ["id", "currency", "customer", "shipping_address", "line_items"],
+    "examples": [_ORDER_EXAMPLE],
+    "properties": {
+        "id": _ID,
+        "name": {"type": "string", "description": "The order's name in the shop, `#1001`."},
+        "email": _TEXT,
+        "currency": {"type": "string"},
+        "created_at": {"type": "string"},
+        "customer": {"type": "object", "properties": {"id": _ID, "email": _TEXT}},
+        "shipping_address": {
+            "type": "object",
+            "properties": {key: _TEXT for key in _ADDRESS_FIELDS},
+        },
+        "line_items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": _ID,
+                    "sku": _TEXT,
+                    "variant_id": _ID,
+                    "quantity": {"type": "integer"},
+                    "price": {"type": "string", "description": "A decimal, `79.90`."},
+                    "requires_shipping": {"type": "boolean"},
+                },
+            },
+        },
+        "shipping_lines": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"code": _TEXT, "title": _TEXT}},
+        },
+    },
+}
+_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _SHOPIFY_ORDER}},
+    },
+    "parameters": [
+        {
+            "name": "X-Shopify-Hmac-Sha256",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "A Shopify connector's credential: the base64 HMAC-SHA256 of the "
+            "raw body under the connector's secret. Not needed with an API key.",
+        },
+        {
+            "name": "X-Shopify-Webhook-Id",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "The delivery's id, which Shopify's retries repeat: a delivery "
+            "seen before is answered as the first time, when no Idempotency-Key is sent.",
+        },
+    ],
+}
+
+
+@router.post(
+    "/{connector_name}/orders",
+    status_code=201,
+    response_model=OrderOut,
+    responses={
+        201: {"description": "The order as decided, filed under the connector's channel."},
+        200: {
+            "model": OrderOut,
+            "description": "Ordo already has this order (the channel delivered it before): "
+            "the order as it stands; nothing is created.",
+        },
+        **problem_responses(404, 409),
+    },
+    summary="Take an order from a sales channel's own webhook (Shopify)",
+    openapi_extra=_OPENAPI,
+)
+def receive_channel_order(
+    connector_name: ConnectorName,
+    request: Request,
+    who: ChannelCaller,
+    services: Services,
+    body: RawBody,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The channel posts its order as it is. Shopify signs it (`X-Shopify-Hmac-Sha256`); an
+    integrator may send an API key instead (an admin's, or a channel key of the connector's
+    channel). The connector translates the order, and the translation is ingested as
+    `POST /v1/orders` would ingest it, filed under the connector's channel.
+
+    201 with the order as decided; 200 with the order Ordo already had when the channel sends
+    one again under a new delivery id. A retry of one delivery (the same
+    `X-Shopify-Webhook-Id`, or `Idempotency-Key`) gets the first answer again. A field that
+    cannot be mapped or is not valid is 422, naming the field in the channel's payload
+    (`$.line_items[2].sku`). A refusal is not kept, so the channel's retry runs again once the
+    cause is fixed. See docs/channels.md."""
+    connector = services.container.channels[connector_name]
+    payload = _payload(body)
+    delivery = key or request.headers.get(connector.delivery_header) or None
+
+    def run() -> tuple[int, dict[str, Any]]:
+        order = translate(connector, payload)
+        try:
+            return 201, ingest_one(services, who, order).model_dump(mode="json")
+        except Conflict:
+            # Sent again under another delivery id: the channel gets a 2xx, so it stops
+            # retrying an order that is safely here. Any other conflict stands.
+            with services.container.uow_factory() as uow:
+                found = uow.orders.get_by_channel_id(connector.channel, order.channel_order_id)
+                if found is None:
+                    raise
+                return 200, OrderOut.of(found).model_dump(mode="json")
+
+    def fingerprint() -> str:
+        return request_hash("POST", f"/v1/channels/{connector_name}/orders", payload)
+
+    try:
+        return _once(services, who, delivery, fingerprint, run)
+    except (RequestValidationError, DomainError) as refused:
+        # The channel shows its failed deliveries to few people: say why in Ordo's log.
+        shown = payload.get("name") or payload.get("id")
+        log.warning(
+            "channel connector %s refused order %s: %s", connector_name, shown, _said(refused)
+        )
+        raise
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    """The delivery as JSON, or the 400 (`unreadable_body`) and 422 every route gives."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise HTTPException(400, "There was an error parsing the body") from error
+    if not isinstance(payload, dict):
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body",),
+                    "type": "dict_type",
+                    "msg": f"must be the channel's order as a JSON object, got "
+                    f"{type(payload).__name__}",
+                }
+            ]
+        )
+    return payload
+
+
+def translate(connector: WebhookChannel, payload: dict[str, Any]) -> OrderIn:
+    """The channel's order as `POST /v1/orders` takes it, validated by the same model. Every
+    error, the mapping's and the model's alike, names its field in the channel's payload, and
+    all of them come at once."""
+    try:
+        order = connector.to_order(payload)
+    except PayloadError as unmapped:
+        errors = [
+            {"loc": ("body", *error.loc), "type": error.kind, "msg": error.message}
+            for error in unmapped.errors
+        ]
+        # What did map is checked too. A field the mapping refused is left out of the body,
+        # so the model's "missing" for it, or for a part of it, would name it twice.
+        for error in _model_errors(unmapped.partial):
+            named = any(_overlap(error["loc"], known["loc"]) for known in errors)
+            if error["type"] != "missing" and not named:
+                errors.append(error)
+        raise RequestValidationError(errors) from None
+    try:
+        return OrderIn.model_validate(order.body)
+    except ValidationError:
+        raise RequestValidationError(_model_errors(order)) from None
+
+
+def _model_errors(order: ChannelOrder | None) -> list[dict[str, Any]]:
+    """The order model's errors for `order`'s body, each at the payload field its value came
+    from."""
+    if order is None:
+        return []
+    try:
+        OrderIn.model_validate(order.body)
+    except ValidationError as invalid:
+        return [
+            {**error, "loc": ("body", *order.source_of(tuple(error["loc"])))}
+            for error in invalid.errors()
+        ]
+    return []
+
+
+def _overlap(one: Sequence[Any], other: Sequence[Any]) -> bool:
+    """Whether one place in the payload contains the other (or is it)."""
+    shorter = min(len(one), len(other))
+    return tuple(one[:shorter]) == tuple(other[:shorter])
+
+
+def _once(
+    services: ApiServices,
+    who: Principal,
+    key: str | None,
+    fingerprint: Callable[[], str],
+    run: Callable[[], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """Run `run` at most once per (caller, key) and replay its answer to a repeat. Unlike
+    the other routes, only a success is kept: `run` raises a refusal, which gives the key
+    back, so a channel's retry after the cause is fixed is decided again."""
+    if key is None:
+        status, answer = run()
+        return JSONResponse(answer, status_code=status)
+    replay = services.idempotency.claim(who.key_id, key, fingerprint())
+    if replay is not None:
+        return JSONResponse(
+            replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    try:
+        status, answer = run()
+    except BaseException:
+        services.idempotency.abandon(who.key_id, key)
+        raise
+    services.idempotency.finish(who.key_id, key, status, answer)
+    return JSONResponse(answer, status_code=status)
+
+
+def _said(error: Exception) -> str:
+    if isinstance(error, RequestValidationError):
+        return "; ".join(f"{json_path(e['loc'])}: {e['msg']}" for e in error.errors())
+    return str(error)

@@ -1,0 +1,57 @@
+"""Sales channels that post their orders to Ordo's webhook route (`POST /v1/channels/.../orders`):
+one module per storefront, each translating the channel's own order payload (`shopify`).
+
+`build_channels` turns the configured entries (ORDO_CHANNEL_CONNECTORS) into connectors, each
+checked against its own settings model. Shopify is built in, and a plugin package adds a
+channel through the `ordo.connectors` entry point (`connectors.base`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import ConnectorRegistry, SalesChannel
+from connectors.channels.base import WebhookChannel
+from connectors.channels.shopify import ShopifyChannel
+
+# Pydantic's words for a setting that is missing or unknown, as a person says them.
+_WORDS = {
+    "missing": "is required",
+    "extra_forbidden": "is not a setting of this connector (see docs/channels.md)",
+}
+
+
+class ChannelSettingsError(ValueError):
+    """An entry that builds no connector; the message names the entry and the field
+    (`shopify-us.secret: is required`) and never a value, which may be the secret."""
+
+
+def build_channels(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, WebhookChannel]:
+    """One connector per entry (name -> its settings, `connector` naming its kind)."""
+    if not entries:
+        return {}
+    registry = ConnectorRegistry()
+    registry.register(ShopifyChannel)
+    registry.load_entry_points()
+    built: dict[str, WebhookChannel] = {}
+    for name, entry in entries.items():
+        kind = entry.get("connector")
+        options = {key: value for key, value in entry.items() if key != "connector"}
+        try:
+            connector = registry.build(SalesChannel.kind, str(kind), options)
+        except LookupError as error:
+            raise ChannelSettingsError(f"{name}.connector: {error}") from None
+        except ValidationError as error:
+            first = error.errors()[0]
+            at = ".".join(str(part) for part in first["loc"])
+            message = _WORDS.get(first["type"], str(first["msg"]).removeprefix("Value error, "))
+            raise ChannelSettingsError(f"{name}.{at}: {message}") from None
+        if not isinstance(connector, WebhookChannel):
+            raise ChannelSettingsError(
+                f"{name}.connector: '{kind}' does not take orders by webhook"
+            )
+        built[name] = connector
+    return built

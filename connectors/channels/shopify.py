@@ -1,0 +1,323 @@
+"""Shopify: an `orders/create` webhook (the Admin REST Order resource) as an Ordo order.
+
+Shopify signs each delivery's raw body with HMAC-SHA256 under the webhook's shared secret and
+sends the base64 digest in `X-Shopify-Hmac-Sha256`. It names the delivery in
+`X-Shopify-Webhook-Id`, which every retry repeats. What is mapped from what:
+
+| Ordo order          | Shopify order                                                    |
+|---------------------|------------------------------------------------------------------|
+| channel             | the connector's `channel` setting                                |
+| channel_order_id    | `id` (not `name`, `#1001`, which a shop may renumber)            |
+| customer_id         | `customer.id`                                                    |
+| email               | `email`, else `customer.email`                                   |
+| currency            | `currency`                                                       |
+| ship_to             | `shipping_address`: `zip`, `country_code`, `address1` (and       |
+|                     | `address2`), `city`, `province_code`, `name`                     |
+| lines               | `line_items` that require shipping: `sku` (or `variant_id`, see  |
+|                     | `missing_sku`), `quantity`, `price`, `id` as the line id         |
+| service_level       | `shipping_lines[0]`: its `code`, else its `title`, through       |
+|                     | `service_levels` and then `SERVICE_LEVELS`                       |
+
+Lines that do not require shipping (gift cards, digital goods) are left out: Ordo has nothing
+to fulfil for them. `price` is Shopify's unit price before discounts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from connectors.channels.base import (
+    SERVICE_LEVEL_PATTERN,
+    ChannelOrder,
+    FieldError,
+    Loc,
+    PayloadError,
+    WebhookChannel,
+    WebhookChannelConfig,
+)
+
+# Shopify's own rate names and the words carriers use, normalised by `_normalised`. A shop's
+# own rates ("Free over $50", "FEDEX_2_DAY") go in the connector's `service_levels`.
+SERVICE_LEVELS: dict[str, str] = {
+    "standard": "standard",
+    "standard shipping": "standard",
+    "economy": "standard",
+    "ground": "standard",
+    "free shipping": "standard",
+    "express": "two_day",
+    "express shipping": "two_day",
+    "expedited": "two_day",
+    "priority": "two_day",
+    "2 day": "two_day",
+    "two day": "two_day",
+    "next day": "next_day",
+    "overnight": "overnight",
+    "same day": "same_day",
+    "local delivery": "same_day",
+}
+
+
+def _normalised(name: str) -> str:
+    """`"Two-Day  Shipping"` -> `"two day shipping"`: case, punctuation and spacing do not
+    make another shipping method."""
+    return " ".join(re.split(r"[^a-z0-9]+", name.lower())).strip()
+
+
+def signature(body: bytes, secret: str) -> str:
+    """What Shopify sends in `X-Shopify-Hmac-Sha256` for `body`: the base64 HMAC-SHA256."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+class ShopifyConfig(WebhookChannelConfig):
+    missing_sku: Literal["refuse", "variant_id"] = Field(
+        default="refuse",
+        description="A line whose variant has no SKU: refused (422 naming the line), or filed "
+        "under the variant id as its SKU.",
+    )
+    service_levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="The shop's shipping methods (a shipping line's code or title) -> Ordo "
+        "service level; consulted before SERVICE_LEVELS.",
+    )
+    default_service_level: str | None = Field(
+        default="standard",
+        description="The level of an order whose shipping method neither table names, or "
+        "that has none; null refuses such an order instead.",
+    )
+
+    @field_validator("service_levels")
+    @classmethod
+    def _levels(cls, levels: dict[str, str]) -> dict[str, str]:
+        for name, level in levels.items():
+            _check_level(level, f"'{name}' maps to")
+        return {_normalised(name): level for name, level in levels.items()}
+
+    @field_validator("default_service_level")
+    @classmethod
+    def _default_level(cls, level: str | None) -> str | None:
+        return None if level is None else _check_level(level, "is")
+
+
+def _check_level(level: str, said: str) -> str:
+    if not re.fullmatch(SERVICE_LEVEL_PATTERN, level):
+        raise ValueError(
+            f"{said} {level[:40]!r}, which is not a service level: 1 to 32 lower-case "
+            "letters, digits or '_', such as standard or two_day"
+        )
+    return level
+
+
+class ShopifyChannel(WebhookChannel):
+    slug = "shopify"
+    title = "Shopify (orders/create webhook)"
+    Config = ShopifyConfig
+    config: ShopifyConfig
+    signature_header = "X-Shopify-Hmac-Sha256"
+    delivery_header = "X-Shopify-Webhook-Id"
+
+    def verify(self, body: bytes, signature_sent: str) -> bool:
+        expected = signature(body, self.config.secret.get_secret_value())
+        # Bytes, not text: compare_digest refuses text that is not ASCII, and a header may
+        # hold anything.
+        return hmac.compare_digest(expected.encode("ascii"), signature_sent.strip().encode())
+
+    def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
+        mapping = _Mapping(self.config)
+        mapping.order(payload)
+        mapped = ChannelOrder(mapping.body, mapping.sources)
+        if mapping.errors:
+            raise PayloadError(mapping.errors, mapped)
+        return mapped
+
+
+class _Mapping:
+    """One payload's translation: the body built so far, where each field came from, and
+    every field that could not be mapped."""
+
+    def __init__(self, config: ShopifyConfig) -> None:
+        self.config = config
+        self.body: dict[str, Any] = {"channel": config.channel}
+        self.sources: dict[Loc, Loc] = {}
+        self.errors: list[FieldError] = []
+
+    def put(self, target: Loc, value: Any, source: Loc) -> None:
+        """Set the body's field at `target` (its parents exist) from the payload's `source`."""
+        parent: Any = self.body  # dicts and, under "lines", a list
+        for part in target[:-1]:
+            parent = parent[part]
+        parent[target[-1]] = value
+        self.sources[target] = source
+
+    def fail(self, loc: Loc, message: str, kind: str = "invalid_channel_field") -> None:
+        self.errors.append(FieldError(loc, message, kind))
+
+    def required(self, data: Mapping[str, Any], loc: Loc, key: str) -> Any:
+        """`data[key]`, or None with the field reported missing (null and "" are missing)."""
+        value = data.get(key)
+        if value is None or value == "":
+            self.fail((*loc, key), "is required but missing", "missing")
+            return None
+        return value
+
+    def mapping_at(self, data: Mapping[str, Any], key: str, loc: Loc) -> Mapping[str, Any] | None:
+        """The object at `data[key]` (None when absent), or None with a wrong type reported."""
+        value = data.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            self.fail((*loc, key), f"must be an object, got {type(value).__name__}")
+            return None
+        return value
+
+    def order(self, payload: Mapping[str, Any]) -> None:
+        order_id = self.required(payload, (), "id")
+        if order_id is not None:
+            self.put(("channel_order_id",), _identifier(order_id), ("id",))
+        customer = self.mapping_at(payload, "customer", ())
+        if payload.get("customer") is None:
+            self.fail(("customer",), "is required but missing", "missing")
+        elif customer is not None:
+            customer_id = self.required(customer, ("customer",), "id")
+            if customer_id is not None:
+                self.put(("customer_id",), _identifier(customer_id), ("customer", "id"))
+        self.email(payload, customer)
+        currency = self.required(payload, (), "currency")
+        if currency is not None:
+            self.put(("currency",), currency, ("currency",))
+        self.ship_to(payload)
+        self.lines(payload)
+        self.service_level(payload)
+
+    def email(self, payload: Mapping[str, Any], customer: Mapping[str, Any] | None) -> None:
+        # A guest's address is on the order; an account's may be only on its customer.
+        for loc, value in ((("email",), payload.get("email")),
+                           (("customer", "email"), (customer or {}).get("email"))):  # fmt: skip
+            if value not in (None, ""):
+                self.put(("email",), value, loc)
+                return
+
+    def ship_to(self, payload: Mapping[str, Any]) -> None:
+        address = self.mapping_at(payload, "shipping_address", ())
+        if address is None:
+            if "shipping_address" not in payload or payload["shipping_address"] is None:
+                self.fail(
+                    ("shipping_address",),
+                    "is required but missing: an order without one (picked up in store, or "
+                    "digital only) has nothing for Ordo to ship",
+                    "missing",
+                )
+            return
+        where: Loc = ("shipping_address",)
+        self.put(("ship_to",), {}, where)
+        for key, field in (("zip", "postal_code"), ("country_code", "country")):
+            value = self.required(address, where, key)
+            if value is not None:
+                self.put(("ship_to", field), value, (*where, key))
+        line1, line2 = address.get("address1"), address.get("address2")
+        if isinstance(line1, str) and isinstance(line2, str) and line2.strip():
+            line1 = f"{line1}, {line2}"
+        for key, field, value in (("address1", "line1", line1),
+                                  ("city", "city", address.get("city")),
+                                  ("province_code", "state", address.get("province_code")),
+                                  ("name", "name", address.get("name"))):  # fmt: skip
+            self.put(("ship_to", field), "" if value is None else value, (*where, key))
+
+    def lines(self, payload: Mapping[str, Any]) -> None:
+        items = payload.get("line_items")
+        if not isinstance(items, list):
+            message = "is required but missing" if items is None else "must be a list of lines"
+            self.fail(("line_items",), message, "missing" if items is None else "list_type")
+            return
+        self.put(("lines",), [], ("line_items",))
+        for index, item in enumerate(items):
+            where: Loc = ("line_items", index)
+            if not isinstance(item, Mapping):
+                self.fail(where, f"must be an object, got {type(item).__name__}")
+                continue
+            if item.get("requires_shipping") is False:
+                continue  # a gift card or a digital good: nothing to fulfil
+            self.line(item, where)
+        if not items:
+            self.fail(("line_items",), "has no line", "too_short")
+        elif not self.body["lines"] and not any(e.loc[:1] == ("line_items",) for e in self.errors):
+            self.fail(
+                ("line_items",),
+                "no line requires shipping (gift cards or digital goods only): nothing for "
+                "Ordo to fulfil",
+            )
+
+    def line(self, item: Mapping[str, Any], where: Loc) -> None:
+        sku, sku_from = item.get("sku"), (*where, "sku")
+        if sku is None or (isinstance(sku, str) and not sku.strip()):
+            if self.config.missing_sku == "refuse":
+                self.fail(
+                    sku_from,
+                    "missing: the variant has no SKU in Shopify; give it one there, or set the "
+                    "connector's missing_sku to variant_id to file such lines under the "
+                    "variant id",
+                    "missing_sku",
+                )
+                return
+            sku_from = (*where, "variant_id")
+            sku = self.required(item, where, "variant_id")
+            if sku is None:
+                return
+            sku = _identifier(sku)
+        quantity = self.required(item, where, "quantity")
+        if quantity is None:
+            return
+        index = len(self.body["lines"])
+        self.body["lines"].append({})
+        self.sources[("lines", index)] = where
+        line: Loc = ("lines", index)
+        self.put((*line, "sku"), sku, sku_from)
+        self.put((*line, "quantity"), quantity, (*where, "quantity"))
+        if item.get("price") is not None:
+            self.put((*line, "price"), item["price"], (*where, "price"))
+        if item.get("id") is not None:
+            self.put((*line, "line_id"), _identifier(item["id"]), (*where, "id"))
+
+    def service_level(self, payload: Mapping[str, Any]) -> None:
+        shipping = payload.get("shipping_lines")
+        if shipping is not None and not isinstance(shipping, list):
+            self.fail(("shipping_lines",), "must be a list of shipping lines", "list_type")
+            return
+        first = shipping[0] if shipping else None
+        if first is not None and not isinstance(first, Mapping):
+            self.fail(("shipping_lines", 0), f"must be an object, got {type(first).__name__}")
+            return
+        named = [
+            (key, first[key])
+            for key in ("code", "title")
+            if first is not None and isinstance(first.get(key), str) and first[key].strip()
+        ]
+        for table in (self.config.service_levels, SERVICE_LEVELS):
+            for key, name in named:
+                level = table.get(_normalised(name))
+                if level is not None:
+                    self.put(("service_level",), level, ("shipping_lines", 0, key))
+                    return
+        if self.config.default_service_level is not None:
+            self.put(("service_level",), self.config.default_service_level, ("shipping_lines",))
+            return
+        said = " or ".join(f"{key} '{name}'" for key, name in named) or "no code or title"
+        self.fail(
+            ("shipping_lines", 0, named[0][0]) if named else ("shipping_lines",),
+            f"the shipping method ({said}) maps to no service level; name it in the "
+            "connector's service_levels, or set its default_service_level",
+            "unknown_service_level",
+        )
+
+
+def _identifier(value: Any) -> Any:
+    """Shopify's ids are JSON numbers, Ordo's are text. Anything else is passed on unchanged,
+    so that the API's order model refuses it in its own words."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
