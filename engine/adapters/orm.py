@@ -289,6 +289,11 @@ fulfillment_orders = Table(
     # capacity): by (location, created_at) that reads today's rows, not the location's history.
     Index(None, "location_code", "created_at"),
     Index(None, "tracking_number"),
+    # The lateness clock (open shipments promised before today, every minute) and the day's
+    # late shipments (promised on a day), each as a range per status named (migration 0012).
+    Index(None, "status", "promised_date"),
+    # Reports over a period read the shipments created in it.
+    Index(None, "created_at"),
 )
 
 # A shipment's tracking events, one row each (they were a JSON list on the shipment until
