@@ -21,14 +21,20 @@ from admin_ui.models import (
     Alert,
     Atp,
     ChangedOrder,
+    CustomersReport,
+    DailyKpis,
     Dataset,
+    FulfilmentReport,
+    InventoryReport,
     Location,
+    OperationsReport,
     Order,
     OrderDetail,
     Principal,
     Product,
     RulesetDiff,
     RulesetVersion,
+    SalesReport,
     ScenarioRun,
     Shipment,
     SimulatedOrder,
@@ -130,6 +136,12 @@ def _params(**values: Any) -> dict[str, str]:
             continue
         out[name] = value.isoformat() if isinstance(value, date | datetime) else str(value)
     return out
+
+
+def _period(first: date, last: date) -> dict[str, str]:
+    """A report's period, both days included (`from` is a Python keyword, hence not `_params`'s
+    keyword arguments)."""
+    return _params(**{"from": first, "to": last})
 
 
 class OrdoClient:
@@ -278,10 +290,13 @@ class OrdoClient:
         email: str | None = None,
         sku: str | None = None,
         status: str | None = None,
+        line_status: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         limit: int = 50,
     ) -> list[Order]:
+        """`line_status`: orders with a line in that status ("backordered": a line waiting for
+        stock, the order wholly backordered or on its way in part)."""
         params = _params(
             channel=channel,
             channel_order_id=channel_order_id,
@@ -289,6 +304,7 @@ class OrdoClient:
             email=email,
             sku=sku,
             status=status,
+            line_status=line_status,
             created_from=created_from,
             created_to=created_to,
             limit=limit,
@@ -397,6 +413,43 @@ class OrdoClient:
 
     def acknowledge_alert(self, alert_id: str) -> Alert:
         return cast(Alert, self._call("POST", f"/v1/alerts/{_seg(alert_id)}/acknowledge"))
+
+    # --- reports ----------------------------------------------------------------------------
+
+    def daily_kpis(self, day: date) -> DailyKpis:
+        """The day's figures (UTC), counted exactly by the API."""
+        return cast(
+            DailyKpis, self._call("GET", "/v1/reports/daily-kpis", params=_params(date=day))
+        )
+
+    def sales_report(self, first: date, last: date) -> SalesReport:
+        return cast(
+            SalesReport, self._call("GET", "/v1/reports/sales", params=_period(first, last))
+        )
+
+    def fulfilment_report(self, first: date, last: date) -> FulfilmentReport:
+        return cast(
+            FulfilmentReport,
+            self._call("GET", "/v1/reports/fulfilment", params=_period(first, last)),
+        )
+
+    def operations_report(self, first: date, last: date) -> OperationsReport:
+        return cast(
+            OperationsReport,
+            self._call("GET", "/v1/reports/operations", params=_period(first, last)),
+        )
+
+    def customers_report(self, first: date, last: date) -> CustomersReport:
+        return cast(
+            CustomersReport,
+            self._call("GET", "/v1/reports/customers", params=_period(first, last)),
+        )
+
+    def inventory_report(self, first: date, last: date) -> InventoryReport:
+        return cast(
+            InventoryReport,
+            self._call("GET", "/v1/reports/inventory", params=_period(first, last)),
+        )
 
     # --- simulations ------------------------------------------------------------------------
 

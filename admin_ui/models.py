@@ -112,7 +112,8 @@ class Order(TypedDict):
     email: str
     status: str
     currency: str
-    total: str
+    total: str  # as placed, cancelled units included
+    total_cancelled: str  # the value of the units cancelled since
     service_level: str
     priority: int
     created_at: str
@@ -277,3 +278,186 @@ class ChangedOrder(TypedDict):
 class SimulatedOrder(TypedDict):
     order: str
     decisions: dict[str, dict[str, Any]]  # run name -> the order's outcome in that run
+
+
+# --- reports (`GET /v1/reports/...`) ----------------------------------------------------------
+# Money is a decimal string per currency, never summed across currencies; a rate comes with
+# the two counts it divides. The definitions of every figure are in docs/api.md ("Reports").
+
+
+class DailyKpis(TypedDict):
+    date: str
+    orders_in: int
+    held: int
+    backordered: int
+    partly_backordered: int
+    rejected: int
+    cancelled: int
+    late_shipments: int
+
+
+# "from" is a Python keyword, so this one is spelt the functional way.
+ReportPeriod = TypedDict("ReportPeriod", {"from": str, "to": str, "days": int})
+
+
+class Ratio(TypedDict):
+    count: int
+    of: int
+    rate: float | None  # count / of, four places; None when `of` is 0
+
+
+class CycleTime(TypedDict):
+    orders: int
+    mean_hours: float | None
+    p90_hours: float | None
+
+
+class SalesDay(TypedDict):
+    date: str
+    orders: int
+    units: int
+    revenue: dict[str, str]
+
+
+class ChannelSales(TypedDict):
+    channel: str
+    orders: int
+    units: int
+    revenue: dict[str, str]
+    cancelled: Ratio
+    rejected: Ratio
+
+
+class SkuUnits(TypedDict):
+    sku: str
+    units: int
+    orders: int
+
+
+class SalesReport(TypedDict):
+    period: ReportPeriod
+    orders: int
+    units: int
+    revenue: dict[str, str]
+    revenue_orders: dict[str, int]
+    average_order_value: dict[str, str]
+    by_status: dict[str, int]
+    days: list[SalesDay]
+    channels: list[ChannelSales]
+    top_skus: list[SkuUnits]
+
+
+class CarrierFigures(TypedDict):
+    carrier: str
+    service: str
+    shipments: int
+    shipping_cost: str
+    mean_cost: str | None
+    on_time: Ratio
+    delivered: int
+    mean_transit_days: float | None
+
+
+class LocationShipments(TypedDict):
+    location_code: str
+    shipments: int
+    units: int
+
+
+class Split(TypedDict):
+    orders: int
+    split: Ratio
+    shipments: int
+    shipments_per_order: float | None
+
+
+class FulfilmentReport(TypedDict):
+    period: ReportPeriod
+    shipments: int
+    cancelled: int
+    units: int
+    carriers: list[CarrierFigures]
+    locations: list[LocationShipments]
+    split: Split
+    cycle_time: CycleTime
+
+
+class OrderDefects(TypedDict):
+    orders: int
+    cancelled_shipment: int
+    late_shipment: int
+    defect_return: int
+    defective: Ratio
+
+
+class OrderAccuracy(TypedDict):
+    shipped: int
+    wrong_item: int
+    rate: float | None
+
+
+class OperationsReport(TypedDict):
+    period: ReportPeriod
+    as_of: str
+    cycle_time: CycleTime
+    late_shipments: Ratio
+    order_defects: OrderDefects
+    order_accuracy: OrderAccuracy
+
+
+class TopCustomer(TypedDict):
+    customer_id: str
+    orders: int
+    revenue: str
+
+
+class CustomersReport(TypedDict):
+    period: ReportPeriod
+    customers: int
+    new: int
+    returning: int
+    orders: int
+    orders_per_customer: float | None
+    repeat: Ratio
+    top_customers: dict[str, list[TopCustomer]]  # currency -> the ten with most revenue
+    by_weekday: dict[str, int]  # monday first
+    by_hour: list[int]  # 24 counts, hour 0 (UTC) first
+
+
+class LocationInventory(TypedDict):
+    location_code: str
+    skus: int
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class SkuCover(TypedDict):
+    sku: str
+    units_shipped: int
+    on_hand: int
+    available: int
+    days_of_cover: float | None
+    turnover: float | None
+
+
+class ReorderSuggestion(TypedDict):
+    sku: str
+    location_code: str
+    daily_forecast: float
+    reorder_point: int
+    position: int
+    suggested_quantity: int
+
+
+class InventoryReport(TypedDict):
+    period: ReportPeriod
+    as_of: str
+    on_hand: int
+    reserved: int
+    available: int
+    units_shipped: int
+    turnover: float | None
+    locations: list[LocationInventory]
+    skus: list[SkuCover]
+    replenishment: list[ReorderSuggestion]

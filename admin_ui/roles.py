@@ -30,11 +30,12 @@ PAGES: dict[str, PageSpec] = {
     "alerts": PageSpec(
         "alerts", "Alerts and KPIs", ":material/notifications:", "screens/alerts.py"
     ),
+    "reports": PageSpec("reports", "Reports", ":material/monitoring:", "screens/reports.py"),
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "admin": ("rulesets", "simulation", "orders", "inventory", "alerts"),
-    "analyst": ("rulesets", "simulation", "inventory", "alerts"),
+    "admin": ("rulesets", "simulation", "orders", "inventory", "alerts", "reports"),
+    "analyst": ("rulesets", "simulation", "inventory", "alerts", "reports"),
     "support": ("orders", "inventory", "alerts"),
     "warehouse": ("inventory",),
     "channel": ("orders",),
@@ -53,9 +54,10 @@ _ACTIONS: dict[str, frozenset[str]] = {
             "read_orders",
             "make_labels",
             "read_labels",
+            "read_reports",
         }
     ),
-    "analyst": frozenset({"write_rules", "publish_rules"}),
+    "analyst": frozenset({"write_rules", "publish_rules", "read_reports"}),
     "support": frozenset({"change_orders", "ack_alerts", "read_orders", "read_labels"}),
     "warehouse": frozenset({"move_stock", "make_labels", "read_labels"}),
     "channel": frozenset({"read_orders"}),

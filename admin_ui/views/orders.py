@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from admin_ui.client import ApiError, OrdoClient
 from admin_ui.explain import explain
@@ -128,7 +130,7 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     st.header(f"Order {order['channel_order_id']} ({order['channel']})")
     status, total, promised, placed = st.columns(4)
     status.metric("Status", order["status"].replace("_", " "))
-    total.metric("Total", money(order["total"], order["currency"]))
+    _total(total, order)
     promised.metric("Promised", order["promised_date"] or "not yet")
     placed.metric("Placed", order["created_at"][:10], help=when(order["created_at"]))
     ship_to = order["ship_to"]
@@ -177,6 +179,24 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     st.dataframe(_timeline(order), hide_index=True, width="stretch")
     if may(who["role"], "change_orders"):
         _actions(client, order)
+
+
+def _total(place: DeltaGenerator, order: OrderDetail) -> None:
+    """The order's value as placed; with what was cancelled of it under it, and what is still
+    to be charged in its help, so support sees both (an API from before has no such field)."""
+    currency = order["currency"]
+    cancelled = Decimal(order.get("total_cancelled") or "0")
+    if not cancelled:
+        place.metric("Total", money(order["total"], currency))
+        return
+    place.metric(
+        "Total",
+        money(order["total"], currency),
+        delta=f"\u2212{money(str(cancelled), currency)} cancelled",  # a minus sign
+        delta_color="off",
+        delta_arrow="off",
+        help=f"Still to be charged: {money(str(Decimal(order['total']) - cancelled), currency)}.",
+    )
 
 
 def _labels(client: OrdoClient, who: Principal, order: OrderDetail) -> None:

@@ -49,7 +49,7 @@ from api.schemas.patterns import SKU
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
 from engine.service_layer import audit, backorders, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
@@ -279,6 +279,15 @@ def search_orders(
     email: Annotated[str | None, Query(max_length=254)] = None,
     status: OrderStatus | None = None,
     sku: Annotated[str | None, Query(pattern=SKU)] = None,
+    line_status: Annotated[
+        LineStatus | None,
+        Query(
+            description="Orders with a line in this status (with `sku`: a line of that SKU in "
+            "it). `backordered` finds every order with a line still to be allocated: those "
+            "backordered whole, those on their way with the rest to follow, and pre-orders.",
+            examples=["backordered"],
+        ),
+    ] = None,
     created_from: Annotated[QueryDateTime | None, Query(description="ISO 8601, inclusive.")] = None,
     created_to: Annotated[
         QueryDateTime | None,
@@ -306,6 +315,7 @@ def search_orders(
                     email=email,
                     status=status,
                     sku=sku,
+                    line_status=line_status,
                     channel=channel,
                     created_from=created_from,
                     created_to=created_to,
