@@ -9,7 +9,6 @@ one red line through `OrdoGroup` (see `ordo.failures`). The `keys` and `rules` g
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -29,7 +28,7 @@ from ordo.cli_customers import customers_app
 from ordo.cli_keys import keys_app
 from ordo.cli_reports import report_app
 from ordo.cli_rules import rules_app
-from ordo.cli_support import CliState, load, out, settings_file
+from ordo.cli_support import CliState, day_option, load, out, settings_file
 from ordo.failures import CommandError, describe_failure
 from ordo.settings import Settings, setting_sources, shown_value
 
@@ -231,21 +230,6 @@ def worker(
         run_workers(workers, prepare=container.warm_up)
 
 
-def _day(text: str) -> date:
-    """A YYYY-MM-DD option: click's own date type calls 2025-02-30 a format mismatch."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise typer.BadParameter(f"{text!r}: expected YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(text)
-    except ValueError as error:
-        raise typer.BadParameter(f"{text!r}: not a day of the calendar ({error})") from None
-    from engine.domain.values import FIRST_DAY, LAST_DAY
-
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise typer.BadParameter(f"{text!r}: expected a day from {FIRST_DAY} to {LAST_DAY}")
-    return day
-
-
 preorders_app = typer.Typer(help="Pre-orders waiting for their release date.", no_args_is_help=True)
 app.add_typer(preorders_app, name="preorders")
 
@@ -257,7 +241,7 @@ def preorders_release(
         date | None,
         typer.Option(
             "--today",
-            parser=_day,
+            parser=day_option,
             metavar="YYYY-MM-DD",
             help="Release what is out by this date (YYYY-MM-DD), not after today.",
             show_default="today",
@@ -315,7 +299,7 @@ def simulate(
         date | None,
         typer.Option(
             "--from",
-            parser=_day,
+            parser=day_option,
             metavar="YYYY-MM-DD",
             help="Record only orders created on or after this date (YYYY-MM-DD).",
         ),
@@ -324,7 +308,7 @@ def simulate(
         date | None,
         typer.Option(
             "--to",
-            parser=_day,
+            parser=day_option,
             metavar="YYYY-MM-DD",
             help="Record only orders created on or before this date (YYYY-MM-DD).",
         ),

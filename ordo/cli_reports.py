@@ -9,7 +9,6 @@ line naming both options' values).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ordo.bootstrap import build_app_container
-from ordo.cli_support import load, out
+from ordo.cli_support import day_option, load, out
 
 report_app = typer.Typer(
     help="Reports over a period: sales, fulfilment, operations, customers, inventory.",
@@ -27,26 +26,11 @@ report_app = typer.Typer(
 )
 
 
-def _day(text: str) -> date:
-    """A YYYY-MM-DD option, refused in words when it is not one (as `ordo preorders` does)."""
-    from engine.domain.values import FIRST_DAY, LAST_DAY
-
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise typer.BadParameter(f"{text!r}: expected YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(text)
-    except ValueError as error:
-        raise typer.BadParameter(f"{text!r}: not a day of the calendar ({error})") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise typer.BadParameter(f"{text!r}: expected a day from {FIRST_DAY} to {LAST_DAY}")
-    return day
-
-
 From = Annotated[
     date | None,
     typer.Option(
         "--from",
-        parser=_day,
+        parser=day_option,
         metavar="YYYY-MM-DD",
         help="The first day (UTC).",
         show_default="29 days before --to",
@@ -56,7 +40,7 @@ To = Annotated[
     date | None,
     typer.Option(
         "--to",
-        parser=_day,
+        parser=day_option,
         metavar="YYYY-MM-DD",
         help="The last day, included.",
         show_default="today",

@@ -6,7 +6,9 @@ Kept apart from `ordo.cli` so command groups in their own modules (`ordo.cli_key
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,19 @@ def report(text: str, code: int) -> None:
     typer.echo(text)
     if code:
         raise typer.Exit(code)
+
+
+def day_option(text: str) -> date:
+    """A YYYY-MM-DD option (`parser=` of a Typer option): click's own date type calls
+    2025-02-30 a format mismatch, and a year such as 0001 would be taken."""
+    from engine.domain.values import FIRST_DAY, LAST_DAY
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise typer.BadParameter(f"{text!r}: expected YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"{text!r}: not a day of the calendar ({error})") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(f"{text!r}: expected a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
