@@ -32,6 +32,7 @@ from admin_ui.models import (
     OrderDetail,
     Principal,
     Product,
+    Return,
     RulesetDiff,
     RulesetVersion,
     SalesReport,
@@ -365,6 +366,60 @@ class OrdoClient:
     def shipment_label(self, shipment_id: str) -> bytes:
         """The label made for the shipment, as printed (a PDF, or ZPL text)."""
         return self._send("GET", f"/v1/shipments/{_seg(shipment_id)}/label").content
+
+    # --- returns ----------------------------------------------------------------------------
+
+    def order_returns(self, order_id: str) -> list[Return]:
+        """Every return of one order, oldest first."""
+        return cast(list[Return], self._call("GET", f"/v1/orders/{_seg(order_id)}/returns"))
+
+    def list_returns(
+        self, status: str | None = None, rma: str | None = None, limit: int = 500
+    ) -> list[Return]:
+        """Returns the caller may see, oldest first: the API filters before it pages."""
+        params = _params(status=status, rma=rma, limit=limit)
+        return cast(list[Return], self._call("GET", "/v1/returns", params=params))
+
+    def request_return(self, order_id: str, lines: list[dict[str, Any]]) -> Return:
+        """Open a return: `lines` as the API takes them (`order_line_id`, `quantity`,
+        `reason`, and `restock` only for support and admins)."""
+        path = f"/v1/orders/{_seg(order_id)}/returns"
+        return cast(Return, self._call("POST", path, json={"lines": lines}))
+
+    def authorise_return(self, return_id: str) -> Return:
+        return cast(Return, self._call("POST", f"/v1/returns/{_seg(return_id)}/authorise"))
+
+    def receive_return(
+        self, return_id: str, location_code: str, not_restocked: list[str] | None = None
+    ) -> Return:
+        """Book the parcel in at `location_code`; `not_restocked`: line ids found unfit to
+        sell again, which stay off hand whatever the request said."""
+        body = {"location_code": location_code, "not_restocked": not_restocked or []}
+        return cast(Return, self._call("POST", f"/v1/returns/{_seg(return_id)}/receive", json=body))
+
+    def refund_return(self, return_id: str, amount: str | None = None) -> Return:
+        """Refund the lines' worth, or `amount` ("15.00") when less is refunded."""
+        body = {} if amount is None else {"amount": amount}
+        return cast(Return, self._call("POST", f"/v1/returns/{_seg(return_id)}/refund", json=body))
+
+    def reject_return(self, return_id: str, reason: str) -> Return:
+        path = f"/v1/returns/{_seg(return_id)}/reject"
+        return cast(Return, self._call("POST", path, json={"reason": reason}))
+
+    def make_return_label(
+        self, return_id: str, format: str, location_code: str | None = None
+    ) -> Return:
+        """Print an authorised return's label ("pdf" or "zpl"); `location_code` (support and
+        admins only) is where the parcel goes back to, and becomes the return's."""
+        body: dict[str, Any] = {"format": format}
+        if location_code:
+            body["location_code"] = location_code
+        path = f"/v1/returns/{_seg(return_id)}/label"
+        return cast(Return, self._call("POST", path, json=body))
+
+    def return_label(self, return_id: str) -> bytes:
+        """The return's label as printed (a PDF, or ZPL text)."""
+        return self._send("GET", f"/v1/returns/{_seg(return_id)}/label").content
 
     # --- inventory and catalogue ------------------------------------------------------------
 

@@ -154,6 +154,29 @@ class Shipment(TypedDict):
     tracking: list[TrackingEvent]
 
 
+class ReturnLine(TypedDict):
+    order_line_id: str
+    sku: str
+    quantity: int
+    reason: str
+    restock: bool  # back on hand when received
+
+
+class Return(TypedDict):
+    id: str
+    order_id: str
+    status: str  # requested, authorised, received, refunded, rejected
+    rma: str  # "" until authorised
+    location_code: str  # where it goes back to, or was received; "" until then
+    refund_amount: str
+    created_at: str
+    lines: list[ReturnLine]
+    carrier: str  # the return label's; "" until one is made
+    service: str
+    tracking_number: str
+    label_format: str  # "pdf" or "zpl" once a label is made, else ""
+
+
 class HistoryEntry(TypedDict):
     at: str
     actor: str

@@ -31,16 +31,27 @@ PAGES: dict[str, PageSpec] = {
         "alerts", "Alerts and KPIs", ":material/notifications:", "screens/alerts.py"
     ),
     "reports": PageSpec("reports", "Reports", ":material/monitoring:", "screens/reports.py"),
+    "returns": PageSpec("returns", "Returns", ":material/assignment_return:", "screens/returns.py"),
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "admin": ("rulesets", "simulation", "orders", "inventory", "alerts", "reports"),
+    "admin": ("rulesets", "simulation", "orders", "returns", "inventory", "alerts", "reports"),
     "analyst": ("rulesets", "simulation", "inventory", "alerts", "reports"),
-    "support": ("orders", "inventory", "alerts"),
+    "support": ("orders", "returns", "inventory", "alerts"),
     "warehouse": ("inventory",),
     "channel": ("orders",),
     "customer": ("orders",),
 }
+
+# The returns desk, as the API's route table has it: read, request (with `restock`), make and
+# download return labels (naming where the parcel goes), authorise, refund, reject, receive.
+_RETURNS_DESK = (
+    "read_returns",
+    "request_returns",
+    "return_labels",
+    "manage_returns",
+    "receive_returns",
+)
 
 # Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS).
 _ACTIONS: dict[str, frozenset[str]] = {
@@ -55,13 +66,20 @@ _ACTIONS: dict[str, frozenset[str]] = {
             "make_labels",
             "read_labels",
             "read_reports",
+            *_RETURNS_DESK,
         }
     ),
     "analyst": frozenset({"write_rules", "publish_rules", "read_reports"}),
-    "support": frozenset({"change_orders", "ack_alerts", "read_orders", "read_labels"}),
-    "warehouse": frozenset({"move_stock", "make_labels", "read_labels"}),
+    "support": frozenset(
+        {"change_orders", "ack_alerts", "read_orders", "read_labels", *_RETURNS_DESK}
+    ),
+    "warehouse": frozenset(
+        {"move_stock", "make_labels", "read_labels", "read_returns", "receive_returns"}
+    ),
     "channel": frozenset({"read_orders"}),
-    "customer": frozenset({"read_orders"}),
+    # A customer follows their own returns, opens one and prints its label; whether units go
+    # back on sale and where the parcel goes are support's to decide (the API refuses both).
+    "customer": frozenset({"read_orders", "read_returns", "request_returns", "return_labels"}),
 }
 
 

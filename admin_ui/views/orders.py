@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -21,6 +22,8 @@ from admin_ui.models import Order, OrderDetail, Principal
 from admin_ui.roles import may
 from admin_ui.session import flash, section
 from admin_ui.texts import money, when
+from admin_ui.views.labels import label_row
+from admin_ui.views.returns import order_returns
 
 STATUSES = [
     "received", "validated", "rejected", "held", "sourced", "backordered", "preordered",
@@ -38,8 +41,6 @@ ON_ITS_WAY = {
     "reserved", "carrier_assigned", "released", "picked", "packed", "partially_shipped",
 }  # fmt: skip
 REMAINDER = "Cancel what waits for stock"
-LABEL_FORMATS = ("pdf", "zpl")
-LABEL_MEDIA_TYPES = {"pdf": "application/pdf", "zpl": "application/x-zpl"}
 _RESULTS = "orders::results"
 _OPEN = "orders::open"
 # A line to add: a SKU, then a quantity ("SHOE-42 2", "SHOE-42 x 2", "SHOE-42, 2"), 1 if none.
@@ -88,6 +89,13 @@ def _search_form(client: OrdoClient) -> None:
         )
     st.session_state[_RESULTS] = found
     st.session_state[_OPEN] = found[0]["id"] if len(found) == 1 else None
+
+
+def open_order(order: Order) -> None:
+    """Have this page open `order`, as a search that found it alone would (the Returns page
+    sends support here with the order of a return)."""
+    st.session_state[_RESULTS] = [order]
+    st.session_state[_OPEN] = order["id"]
 
 
 def _label(order: Order) -> str:
@@ -170,6 +178,7 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
         _labels(client, who, order)
     else:
         st.write("No shipment yet.")
+    order_returns(client, who, order)
     st.subheader("Why it was decided this way")
     # The explanation reads the decision trace's details, which change shape over time: one
     # it cannot read must not cost the timeline and the actions below.
@@ -209,24 +218,16 @@ def _labels(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     for shipment in order["shipments"]:
         if shipment["status"] == "cancelled" or not shipment["carrier"]:
             continue  # the API refuses these a label (409)
-        made = shipment.get("label_format") or ""  # an API from before labels has none
-        words, *buttons = st.columns([4, 1, 1, 2])
-        words.write(
-            f"Label of {shipment['id']}: "
-            + (f"{made.upper()}, tracking {shipment['tracking_number']}" if made else "none yet")
+        shipment_id = shipment["id"]
+        label_row(
+            f"Label of {shipment_id}",
+            made=shipment.get("label_format") or "",  # an API from before labels has none
+            tracking_number=shipment["tracking_number"],
+            key=f"label:{shipment_id}",
+            file_name=f"label-{shipment_id}",
+            make=partial(_make_label, client, shipment_id) if makes else None,
+            download=partial(client.shipment_label, shipment_id) if reads else None,
         )
-        if makes:
-            for column, format in zip(buttons[:2], LABEL_FORMATS, strict=True):
-                if column.button(f"Make {format.upper()}", key=f"label:{shipment['id']}:{format}"):
-                    _make_label(client, shipment["id"], format)
-        if reads and made:
-            buttons[2].download_button(
-                "Download label",
-                data=client.shipment_label(shipment["id"]),
-                file_name=f"label-{shipment['id']}.{made}",
-                mime=LABEL_MEDIA_TYPES.get(made, "application/octet-stream"),
-                key=f"label-download:{shipment['id']}",
-            )
 
 
 def _make_label(client: OrdoClient, shipment_id: str, format: str) -> None:
