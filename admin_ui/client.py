@@ -386,8 +386,11 @@ class OrdoClient:
         path = f"/v1/orders/{_seg(order_id)}/returns"
         return cast(Return, self._call("POST", path, json={"lines": lines}))
 
-    def authorise_return(self, return_id: str) -> Return:
-        return cast(Return, self._call("POST", f"/v1/returns/{_seg(return_id)}/authorise"))
+    def authorise_return(self, return_id: str, location_code: str | None = None) -> Return:
+        """Issue the return's RMA; `location_code`: where the parcel goes back to."""
+        body = {"location_code": location_code} if location_code else None
+        path = f"/v1/returns/{_seg(return_id)}/authorise"
+        return cast(Return, self._call("POST", path, json=body))
 
     def receive_return(
         self, return_id: str, location_code: str, not_restocked: list[str] | None = None

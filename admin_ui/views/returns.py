@@ -272,33 +272,26 @@ def _steps(
 def _authorise_form(client: OrdoClient, found: Return, places: list[Location]) -> None:
     return_id = found["id"]
     with st.form(f"authorise-{return_id}"):
-        # The API names where a parcel goes back to with its label: naming it here makes
-        # the label (PDF) at once, so the customer can print it.
+        # Where the parcel goes back to, named now, is what its label prints, so the customer
+        # can print the label without waiting for support again.
         named = _place_name(places)
         back_to = st.selectbox(
             "Goes back to",
             [LATER, *(place["code"] for place in places)],
             format_func=lambda code: code if code == LATER else named(code),
-            help="Naming it makes the return label (PDF) now; the customer can then print it.",
+            help="Naming it lets the customer print the return label at once.",
         )
         if not st.form_submit_button("Authorise"):
             return
-    after = _attempt(lambda: client.authorise_return(return_id), "The return was not authorised")
+    location = back_to if back_to and back_to != LATER else None
+    after = _attempt(
+        lambda: client.authorise_return(return_id, location), "The return was not authorised"
+    )
     if after is None:
         return
     done = f"Return {return_id} authorised: RMA {after['rma']}."
-    if back_to and back_to != LATER:
-        try:
-            labelled = client.make_return_label(return_id, "pdf", back_to)
-        except ApiError as error:
-            if error.status not in (404, 409, 422):
-                raise
-            st.session_state.setdefault(_NOTES, []).append(
-                f"Return {return_id} has no label yet, so where it goes back to is not named: "
-                f"{error.message}"
-            )
-        else:
-            done += f" It goes back to {back_to}; label tracking {labelled['tracking_number']}."
+    if location:
+        done += f" It goes back to {location}."
     flash(done)
     st.rerun()
 

@@ -29,7 +29,14 @@ from api.deps import (
 from api.schemas.common import problem_responses
 from api.schemas.labels import ReturnLabelIn, label_download, label_responses
 from api.schemas.patterns import ID
-from api.schemas.returns import ReceiveReturnIn, RefundIn, RejectIn, ReturnIn, ReturnOut
+from api.schemas.returns import (
+    AuthoriseReturnIn,
+    ReceiveReturnIn,
+    RefundIn,
+    RejectIn,
+    ReturnIn,
+    ReturnOut,
+)
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound
@@ -227,15 +234,23 @@ def get_return(return_id: ReturnPath, who: CanReadReturns, uow: Uow) -> ReturnOu
     responses=problem_responses(404, 409),
     summary="Authorise a return",
 )
-def authorise_return(return_id: ReturnPath, who: CanManageReturns, services: Services) -> ReturnOut:
-    """Accept a requested return and issue its RMA number (`rma`) for the parcel's label."""
+def authorise_return(
+    return_id: ReturnPath,
+    who: CanManageReturns,
+    services: Services,
+    body: AuthoriseReturnIn | None = None,
+) -> ReturnOut:
+    """Accept a requested return and issue its RMA number (`rma`) for the parcel's label.
+    The body is optional: `location_code` names where the parcel goes back to (404 for a
+    location Ordo does not know, 422 for a dropship vendor's)."""
+    location_code = body.location_code if body is not None else None
     return _change(
         services,
         who,
         return_id,
-        commands.AuthoriseReturn(return_id, who.actor),
+        commands.AuthoriseReturn(return_id, who.actor, location_code or ""),
         "return.authorise",
-        {},
+        {"location_code": location_code} if location_code else {},
     )
 
 

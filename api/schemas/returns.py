@@ -45,6 +45,17 @@ class ReturnIn(Strict):
     }
 
 
+class AuthoriseReturnIn(Strict):
+    location_code: str | None = Field(
+        default=None,
+        pattern=CODE,
+        description="Where the parcel goes back to: the return label the customer prints then "
+        "sends it there. Left out, it is named when the label is made, or when the parcel is "
+        "received.",
+        examples=["DAL-01"],
+    )
+
+
 class ReceiveReturnIn(Strict):
     location_code: str = Field(
         pattern=CODE, description="Where the parcel arrived.", examples=["DAL-01"]

@@ -210,10 +210,12 @@ class RequestReturn(Command):
 
 @dataclass(frozen=True)
 class AuthoriseReturn(Command):
-    """Support accepts a requested return and issues its RMA number."""
+    """Support accepts a requested return and issues its RMA number; `location_code`, when
+    given, is where the parcel goes back to (its label's destination)."""
 
     return_id: str
     actor: str = "system"
+    location_code: str = ""
 
 
 @dataclass(frozen=True)

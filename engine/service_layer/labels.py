@@ -27,13 +27,14 @@ from typing import Any
 
 from connectors.base import Carrier, DeliveryError, ShippingLabel
 from engine.domain import commands, events
-from engine.domain.catalog import Location, LocationType
+from engine.domain.catalog import Location
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
 from engine.domain.orders import Order
 from engine.domain.values import Address
 from engine.service_layer import audit
 from engine.service_layer.handlers import Clock
+from engine.service_layer.returns import return_location
 from engine.service_layer.unit_of_work import UnitOfWork
 
 FORMATS = ("pdf", "zpl")
@@ -158,12 +159,7 @@ def label_return(
             )
         if found.label and found.label_format == cmd.format:
             return False
-        location = _location(uow, destination)
-        if location.type is LocationType.DROPSHIP_VENDOR:
-            raise DomainError(
-                f"location {location.code} is a dropship vendor, which receives no returns of "
-                "ours: send the return to a warehouse, store or 3PL"
-            )
+        location = return_location(uow, destination)
         order = _order(uow, found.order_id)
         units = [(line.sku, line.quantity) for line in found.lines]
         weight = _weight(uow, units)

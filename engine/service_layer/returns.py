@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.domain import commands, events
-from engine.domain.catalog import LocationType
+from engine.domain.catalog import Location, LocationType
 from engine.domain.errors import Conflict, DomainError, InvalidQuantity, NotFound
 from engine.domain.fulfilment import Return, ReturnLine, ReturnStatus
 from engine.domain.orders import InvalidLine, Order
@@ -126,10 +126,28 @@ def request_return(cmd: commands.RequestReturn, uow: UnitOfWork, clock: Clock) -
         return created.id
 
 
+def return_location(uow: UnitOfWork, code: str) -> Location:
+    """A location a return may go back to: one Ordo knows, and not a dropship vendor's site,
+    which holds no stock of ours (restocked units there would be offered for sale and
+    suggested for reordering)."""
+    location = uow.locations.get(code)
+    if location is None:
+        raise NotFound("location", code)
+    if location.type is LocationType.DROPSHIP_VENDOR:
+        raise DomainError(
+            f"location {location.code} is a dropship vendor, which holds no stock of ours and "
+            "takes no returns: send the return to a warehouse, store or 3PL"
+        )
+    return location
+
+
 def authorise_return(cmd: commands.AuthoriseReturn, uow: UnitOfWork, clock: Clock) -> str:
-    """Accept a requested return; returns the RMA number the parcel must carry."""
+    """Accept a requested return; returns the RMA number the parcel must carry. Naming
+    `location_code` says where the parcel goes back to, which its label then prints."""
     with uow:
         found = _return(uow, cmd.return_id)
+        if cmd.location_code:
+            found.location_code = return_location(uow, cmd.location_code).code
         found.move(ReturnStatus.AUTHORISED)
         found.rma = f"RMA-{clock():%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
         uow.commit()
@@ -140,16 +158,7 @@ def receive_return(cmd: commands.ReceiveReturn, uow: UnitOfWork) -> str:
     """Book the parcel in at a location; restockable lines go back on hand there."""
     with uow:
         found = _return(uow, cmd.return_id)
-        location = uow.locations.get(cmd.location_code)
-        if location is None:
-            raise NotFound("location", cmd.location_code)
-        if location.type is LocationType.DROPSHIP_VENDOR:
-            # A vendor's site holds no stock of ours: restocked units there would be offered
-            # for sale and suggested for reordering.
-            raise DomainError(
-                f"location {location.code} is a dropship vendor, which holds no stock of ours: "
-                "receive the return at a warehouse, store or 3PL"
-            )
+        return_location(uow, cmd.location_code)  # one Ordo knows, that takes returns
         unknown = sorted(set(cmd.not_restocked) - {line.order_line_id for line in found.lines})
         if unknown:
             raise DomainError(

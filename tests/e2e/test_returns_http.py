@@ -177,6 +177,42 @@ def test_a_return_is_not_received_at_a_dropship_vendor_which_holds_no_stock_of_o
     )
 
 
+def test_authorising_may_name_where_the_parcel_goes_back_to_and_is_audited(api: Api) -> None:
+    placed = delivered(api)
+    ret = ask(api, placed, 1, role="support", restock=True).json()
+    authorised = api.post(
+        f"/v1/returns/{ret['id']}/authorise", role="support", json={"location_code": "DAL-01"}
+    )
+    assert authorised.status_code == 200, authorised.text
+    assert (authorised.json()["status"], authorised.json()["location_code"]) == (
+        "authorised",
+        "DAL-01",
+    )
+    entries = api.get(f"/v1/audit?entity=return&entity_id={ret['id']}").json()
+    [entry] = [e for e in entries if e["action"] == "return.authorise"]
+    assert (entry["after"]["status"], entry["after"]["location_code"]) == ("authorised", "DAL-01")
+
+
+@pytest.mark.parametrize(
+    ("location", "status", "says"),
+    [("NOWHERE", 404, "location"), ("DSV-GRR", 422, "location DSV-GRR is a dropship vendor")],
+)
+def test_authorising_to_a_location_that_takes_no_returns_changes_nothing(
+    api: Api, location: str, status: int, says: str
+) -> None:
+    vendor = {"name": "Vendor", "type": "dropship_vendor", "address": {"postal_code": "49503"}}
+    assert api.put("/v1/locations/DSV-GRR", json=vendor).status_code == 200
+    placed = delivered(api)
+    ret = ask(api, placed, 1, role="support", restock=True).json()
+    refused = api.post(
+        f"/v1/returns/{ret['id']}/authorise", role="support", json={"location_code": location}
+    )
+    assert refused.status_code == status, refused.text
+    assert says in refused.json()["detail"]
+    after = api.get(f"/v1/returns/{ret['id']}").json()
+    assert (after["status"], after["location_code"], after["rma"]) == ("requested", "", "")
+
+
 def test_a_return_must_be_authorised_before_it_is_received(api: Api) -> None:
     placed = delivered(api)
     ret = ask(api, placed, 1).json()
