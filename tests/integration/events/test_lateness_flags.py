@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, select
 
 from engine.adapters import orm
 from engine.adapters import translation as tr
@@ -22,6 +22,7 @@ from engine.domain.orders import Hold, OrderStatus
 from engine.service_layer.alerts import LatenessClock
 from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
 from tests.support import builders as b
+from tests.support.stored_rows import insert_as_stored
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
@@ -51,19 +52,10 @@ def a_worker_clock() -> Iterator[WorkerClock]:
 def add_late_shipment(database_url: str, shipment_id: str = "F-late") -> None:
     # A row as stored, not through the repository: the migration tests call this on older
     # schemas, and today's repository also writes the daily counts those do not have yet.
-    # Before migration 0009 tracking events were a JSON column of the shipment's row.
     shipment = b.a_shipment(id=shipment_id, promised_date=date(2026, 3, 6))
-    row = tr.shipment_row(shipment)
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        stored = {c["name"] for c in inspect(connection).get_columns("fulfillment_orders")}
-        table = orm.fulfillment_orders
-        if "tracking" in stored:
-            columns = [Column(c.name, c.type) for c in table.c]
-            table = Table(table.name, MetaData(), *columns, Column("tracking", orm.Json()))
-        else:
-            del row["tracking"]
-        connection.execute(table.insert(), [row])
+        connection.execute(*insert_as_stored(connection, tr.shipment_row(shipment)))
     engine.dispose()
 
 

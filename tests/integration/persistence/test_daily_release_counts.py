@@ -8,27 +8,20 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from sqlalchemy import Column, MetaData, Table, insert
-
-from engine.adapters import migrations, orm
+from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.fulfilment import ShipmentStatus
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
+from tests.support.stored_rows import insert_as_stored
 
 DAY = b.T0.date()
+
+
 # The shipments' table as migration 0006 left it: tracking events were still a JSON column
 # (migration 0009 moved them to rows of their own).
-SHIPMENTS_AT_0006 = Table(
-    "fulfillment_orders",
-    MetaData(),
-    *(Column(c.name, c.type) for c in orm.fulfillment_orders.c),
-    Column("tracking", orm.Json()),
-)
-
-
 def store_a_released_shipment(uow_factory: UowFactory) -> None:
     """F-1, released from DAL-01 on DAY, committed."""
     with uow_factory() as uow:
@@ -127,7 +120,8 @@ def test_the_migration_counts_the_shipments_stored_before_it(database_url: str) 
             b.a_shipment(id="F-6", created_at=b.at(9 * 60 + 29)),
         ]
         with engine.begin() as connection:
-            connection.execute(insert(SHIPMENTS_AT_0006), [tr.shipment_row(s) for s in shipments])
+            for shipment in shipments:
+                connection.execute(*insert_as_stored(connection, tr.shipment_row(shipment)))
         migrations.upgrade(database_url)
         with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
             assert uow.shipments.count_released_on("DAL-01", DAY) == 3
