@@ -31,6 +31,7 @@ from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from connectors.base import Ticketing
     from connectors.channels.base import WebhookChannel
     from engine.adapters.bus.base import EventBus
     from engine.rules.registry import RulesetRegistry
@@ -50,6 +51,11 @@ class AppContainer(Protocol):
     @property
     def channels(self) -> Mapping[str, WebhookChannel]:
         """Sales channels that post orders by webhook, by connector name."""
+        ...
+
+    @property
+    def ticketing(self) -> Ticketing | None:
+        """The helpdesk tickets are opened in (ORDO_TICKETING); None when off."""
         ...
 
 

@@ -15,14 +15,18 @@ package adds one with a line in its own pyproject (after Netflix Dispatch's `plu
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 ENTRY_POINT_GROUP = "ordo.connectors"
 
@@ -136,6 +140,10 @@ class ErpCrm(Connector, abc.ABC):
     @abc.abstractmethod
     def sync(self, entity: str, data: Mapping[str, Any]) -> None: ...
 
+    @abc.abstractmethod
+    def erase(self, entity: str, data: Mapping[str, Any]) -> None:
+        """Have the system forget one entity's personal data (a customer's erasure)."""
+
 
 class Notification(Connector, abc.ABC):
     """Delivers messages to people: email, webhooks, chat."""
@@ -153,8 +161,16 @@ class Ticketing(Connector, abc.ABC):
     kind = "ticketing"
 
     @abc.abstractmethod
-    def open(self, title: str, body: str, labels: tuple[str, ...] = ()) -> str:
-        """Open a ticket; returns its id in the ticketing system."""
+    def open(
+        self, title: str, body: str, labels: tuple[str, ...] = (), *, external_id: str = "",
+        priority: str = "",
+    ) -> str:  # fmt: skip
+        """Open a ticket, or raise `DeliveryError`; returns its id in the ticketing system.
+
+        `external_id` is Ordo's name for what the ticket is about: asked again with the same
+        one (a redelivered event), the ticket opened before is returned and no second one
+        is opened. `priority` is an alert severity (low, medium, high, critical), which the
+        connector says in its system's words; "" leaves the system's default."""
 
 
 CAPABILITIES: tuple[type[Connector], ...] = (
@@ -164,6 +180,69 @@ CAPABILITIES: tuple[type[Connector], ...] = (
 
 class DeliveryError(Exception):
     """A connector could not reach, or was refused by, the outside system."""
+
+
+def describe_config_error(error: ValidationError, docs: str) -> tuple[str, str]:
+    """The first fault of a connector's settings as (the field's path, what is wrong in a
+    person's words), for a start-up error naming both. Never the value: it may be a secret.
+    `docs` is the page that lists the connector's settings."""
+    first = error.errors()[0]
+    at = ".".join(str(part) for part in first["loc"])
+    words = {
+        "missing": "is required",
+        "extra_forbidden": f"is not a setting of this connector (see {docs})",
+    }
+    message = words.get(first["type"], str(first["msg"]).removeprefix("Value error, "))
+    if not at:  # a check across fields names its field at the front of its message
+        at, _, message = message.partition(": ")
+    return at, message
+
+
+def check_base_url(value: str) -> str:
+    """A connector's base URL: http(s) with a host and no query; without its trailing slash.
+    The message never quotes it: a URL may carry a password or a token."""
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or a fragment (Ordo appends the path)")
+    return text
+
+
+def host_of(url: str) -> str:
+    """Where a URL points, as it is safe to show in an error: scheme, host and port only."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+
+
+def signature(secret: str, content: bytes) -> str:
+    """`sha256=<hex>`, the HMAC-SHA256 of a body with a shared secret: how Ordo signs what it
+    sends (header `X-Ordo-Signature`), so the receiver can tell Ordo's requests apart."""
+    return "sha256=" + hmac.new(secret.encode(), content, hashlib.sha256).hexdigest()
+
+
+def refusal_message(text: str, hidden: Iterable[str] = ()) -> str:
+    """What an outside system said when it refused a request, for an error message: the
+    `message`, `detail`, `error` or `title` of a JSON answer, else its text, on one line and
+    at most 200 characters. A secret of `hidden` (what the request carried) never shows,
+    should the answer echo it."""
+    said = text
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict):
+        for key in ("message", "detail", "error", "title"):
+            if isinstance(answer.get(key), str) and answer[key].strip():
+                said = answer[key]
+                break
+    said = " ".join(said.split())
+    for secret in hidden:
+        if secret:
+            said = said.replace(secret, "***")
+    return said[:200] or "(no message)"
 
 
 class ConnectorRegistry:

@@ -25,7 +25,9 @@ from engine.service_layer.unit_of_work import UnitOfWork
 from ordo.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from connectors.base import Ticketing, WarehouseSystem
     from connectors.channels.base import WebhookChannel
+    from connectors.erp import HttpSync
     from engine.adapters.bus.base import EventBus
     from engine.pipeline.decide import Decider
     from engine.rules.registry import RulesetRegistry
@@ -67,6 +69,12 @@ class Container:
     event_bus: EventBus  # in-process, or Redis Streams when configured
     # Sales channels that post orders by webhook, by connector name (ORDO_CHANNEL_CONNECTORS).
     channels: dict[str, WebhookChannel] = field(default_factory=dict)
+    # The warehouse system (WMS) of each location code, `*` for every other (ORDO_WMS).
+    warehouses: dict[str, WarehouseSystem] = field(default_factory=dict)
+    # The ERP or CRM kept in step (ORDO_ERP_SYNC_URL); None when off.
+    erp: HttpSync | None = None
+    # The helpdesk tickets are opened in (ORDO_TICKETING); None when tickets are off.
+    ticketing: Ticketing | None = None
 
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
@@ -102,6 +110,8 @@ class Container:
 def build_app_container(settings: Settings) -> Container:
     """Build the engine and factories for `settings`; opens no connection until first use."""
     channels = build_channels(settings)  # first: a bad entry stops start-up before any I/O
+    warehouses, erp = build_warehouses(settings), build_erp_sync(settings)
+    ticketing = build_ticketing(settings)
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -120,6 +130,9 @@ def build_app_container(settings: Settings) -> Container:
         bus=bus,
         event_bus=build_event_bus(settings, engine),
         channels=channels,
+        warehouses=warehouses,
+        erp=erp,
+        ticketing=ticketing,
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
@@ -134,6 +147,60 @@ def build_channels(settings: Settings) -> dict[str, WebhookChannel]:
         return channels.build_channels(settings.channel_connectors)
     except channels.ChannelSettingsError as error:
         raise SettingsError(f"ORDO_CHANNEL_CONNECTORS: {error}") from None
+
+
+def build_ticketing(settings: Settings) -> Ticketing | None:
+    """The helpdesk of ORDO_TICKETING (None when unset), its ORDO_ZENDESK_* options checked
+    by the connector: a bad one is a SettingsError naming the variable, never its value."""
+    if settings.ticketing is None:
+        return None
+    from connectors import ticketing
+
+    options = {
+        "url": settings.zendesk_url, "email": settings.zendesk_email,
+        "token": settings.zendesk_token, "group_id": settings.zendesk_group_id,
+        "tags": settings.zendesk_tags, "timeout_seconds": settings.zendesk_timeout_seconds,
+    }  # fmt: skip
+    try:
+        return ticketing.build_ticketing(
+            settings.ticketing, {key: value for key, value in options.items() if value is not None}
+        )
+    except ticketing.TicketingSettingsError as error:
+        name = f"ORDO_{settings.ticketing}_{error.field}".upper() if error.field else ""
+        when = f" when ORDO_TICKETING is {settings.ticketing}" if error.missing else ""
+        raise SettingsError(f"{name or 'ORDO_TICKETING'}: {error.reason}{when}") from None
+
+
+def build_warehouses(settings: Settings) -> dict[str, WarehouseSystem]:
+    """The warehouse systems of ORDO_WMS by the location codes they serve, each entry checked
+    by its connector: a bad one is a SettingsError naming the entry and the field."""
+    if not settings.wms:
+        return {}
+    from connectors import warehouse
+
+    try:
+        return warehouse.build_warehouses(settings.wms)
+    except warehouse.WarehouseSettingsError as error:
+        raise SettingsError(f"ORDO_WMS: {error}") from None
+
+
+def build_erp_sync(settings: Settings) -> HttpSync | None:
+    """The ERP/CRM of ORDO_ERP_SYNC_URL (None when unset), its ORDO_ERP_SYNC_* settings checked
+    by the connector: a bad one is a SettingsError naming the variable, never its value."""
+    if settings.erp_sync_url is None:
+        return None
+    from connectors import erp
+
+    options = {
+        "url": settings.erp_sync_url, "secret": settings.erp_sync_secret,
+        "entities": settings.erp_sync_entity_names,
+        "timeout_seconds": settings.erp_sync_timeout_seconds,
+    }  # fmt: skip
+    given = {key: value for key, value in options.items() if value is not None}
+    try:
+        return erp.build_erp_sync(given)
+    except erp.ErpSettingsError as error:
+        raise SettingsError(f"ORDO_ERP_SYNC_{error.field.upper()}: {error.message}") from None
 
 
 def build_pipeline(
@@ -245,6 +312,19 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                             "timeout_seconds": settings.webhook_timeout_seconds})  # fmt: skip
         observers.append(notifications.WebhookNotifier(
             sink, settings.webhook_event_names, settings.webhook_min_severity))  # fmt: skip
+    if container.ticketing is not None:
+        from engine.service_layer.tickets import TicketOpener
+
+        observers.append(TicketOpener(
+            container.ticketing, settings.ticket_min_severity, settings.api_url))  # fmt: skip
+    if container.warehouses:  # released shipments to their location's WMS
+        from engine.service_layer.warehouse import WarehouseReleaser
+
+        observers.append(WarehouseReleaser(container.warehouses))
+    if container.erp is not None:  # orders, customers, returns and stock to the ERP/CRM
+        from engine.service_layer.erp_sync import ErpSync
+
+        observers.append(ErpSync(container.erp, container.erp.entities))
     flags = LatenessFlags(retention=timedelta(days=settings.lateness_flag_retention_days))
     handlers: dict[str, Any] = {}
     if settings.redis_url:  # otherwise the API runs the pipeline in its own process

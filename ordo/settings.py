@@ -56,11 +56,13 @@ _EMAIL_ADDRESS = re.compile(r"[^@\s<>\",;]+@[^@\s<>\",;]+")
 _SECRET_FIELDS = {
     "secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret",
     "channel_connectors",  # holds each channel's webhook secret
+    "wms", "erp_sync_secret",  # ORDO_WMS holds each warehouse system's token or secret
+    "zendesk_token",
 }  # fmt: skip
 # A channel connector's name: the last part of its webhook URL (/v1/channels/<name>/orders).
 _CONNECTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
 # URLs that may carry a password (user:password@host): echoed only with it masked.
-_URL_FIELDS = {"database_url", "redis_url", "webhook_url", "api_url"}
+_URL_FIELDS = {"database_url", "redis_url", "webhook_url", "api_url", "zendesk_url", "erp_sync_url"}
 # A password written as a query parameter (libpq takes ?password=...).
 _QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*")
 _SEVERITIES = ("low", "medium", "high", "critical")  # dsl.model.SEVERITIES, lowest first
@@ -75,6 +77,8 @@ _MAX_RULESET_REFRESH = 3600.0
 # Ten years: a longer retention is no retention.
 _MAX_RETENTION_DAYS = 3650
 _TRUE = ("1", "true", "yes", "on")
+# What an ERP or CRM can be kept in step with (connectors.erp.ENTITIES).
+_ERP_ENTITIES = ["orders", "customers", "returns", "stock"]
 _FALSE = ("0", "false", "no", "off")
 
 
@@ -160,6 +164,28 @@ class Settings(BaseSettings):
     # environment or a mapping in a YAML settings file. Each entry is checked against its
     # connector's own settings when Ordo starts (ordo/bootstrap.py: build_channels).
     channel_connectors: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
+    # Warehouse systems released shipments are sent to (docs/integrations.md): a name ->
+    # {"base_url": ..., "token": ..., "locations": ["DAL-01"]}, as JSON in the environment or
+    # a mapping in a YAML settings file, each entry checked by its connector when Ordo starts
+    # (ordo/bootstrap.py: build_warehouses).
+    wms: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
+    # An ERP or CRM kept in step with orders, customers, returns and stock (off without a
+    # URL), checked by its connector when Ordo starts (ordo/bootstrap.py: build_erp_sync).
+    erp_sync_url: str | None = None
+    erp_sync_secret: SecretStr | None = None
+    erp_sync_entities: str = ",".join(_ERP_ENTITIES)  # comma-separated
+    erp_sync_timeout_seconds: float = 5.0
+    # Tickets in a helpdesk (docs/events.md#ticketing): the connector (None: off), how severe
+    # an alert must be to open one, and the connector's options, which it checks itself when
+    # Ordo starts (ordo/bootstrap.py: build_ticketing).
+    ticketing: Literal["zendesk"] | None = None
+    ticket_min_severity: Literal["low", "medium", "high", "critical"] = "high"
+    zendesk_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_token: SecretStr | None = None
+    zendesk_group_id: int | None = None
+    zendesk_tags: str = "ordo"  # comma-separated, on every ticket
+    zendesk_timeout_seconds: float = 10.0
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -279,7 +305,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with http:// or https://, got {mask_url(text)!r}")
         return text
 
-    @field_validator("webhook_url", mode="before")
+    @field_validator("webhook_url", "erp_sync_url", mode="before")
     @classmethod
     def _webhook_url(cls, value: Any) -> str | None:
         text = "" if value is None else str(value).strip()
@@ -290,7 +316,7 @@ class Settings(BaseSettings):
             )
         return text or None
 
-    @field_validator("webhook_secret", mode="before")
+    @field_validator("webhook_secret", "erp_sync_secret", mode="before")
     @classmethod
     def _webhook_secret(cls, value: Any) -> Any:
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -312,12 +338,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"got {name!r}, which is not an event Ordo emits{hint}")
         return ",".join(dict.fromkeys(names))
 
-    @field_validator("webhook_min_severity", mode="before")
+    @field_validator("webhook_min_severity", "ticket_min_severity", mode="before")
     @classmethod
     def _severity(cls, value: Any) -> str:
         return _choice(value, _SEVERITIES, str.lower)
 
-    @field_validator("webhook_timeout_seconds", mode="before")
+    @field_validator(
+        "webhook_timeout_seconds", "zendesk_timeout_seconds", "erp_sync_timeout_seconds",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _webhook_timeout(cls, value: Any) -> float:
         text, seconds = _seconds(value)
@@ -331,6 +360,46 @@ class Settings(BaseSettings):
     @classmethod
     def _channel_connectors(cls, value: Any) -> dict[str, dict[str, Any]]:
         return parse_channel_connectors(value)
+
+    @field_validator("wms", mode="before")
+    @classmethod
+    def _wms(cls, value: Any) -> dict[str, dict[str, Any]]:
+        return parse_wms(value)
+
+    @field_validator("erp_sync_entities", mode="before")
+    @classmethod
+    def _erp_sync_entities(cls, value: Any) -> str:
+        items = value if isinstance(value, list | tuple) else str(value).split(",")
+        names = [str(name).strip() for name in items if str(name).strip()]
+        if not names:
+            raise ValueError(f"names no entity (some of {','.join(_ERP_ENTITIES)})")
+        for name in names:
+            if name not in _ERP_ENTITIES:
+                close = difflib.get_close_matches(name, _ERP_ENTITIES, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(
+                    f"got {name!r}, which is not one of {', '.join(_ERP_ENTITIES)}{hint}"
+                )
+        return ",".join(dict.fromkeys(names))
+
+    @field_validator("ticketing", mode="before")
+    @classmethod
+    def _ticketing(cls, value: Any) -> str | None:
+        if value is None or not str(value).strip():
+            return None  # blank is unset: no tickets
+        return _choice(value, ("zendesk",), str.lower)
+
+    @field_validator("zendesk_url", "zendesk_email", "zendesk_group_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # The connector checks the values when Ordo starts; an empty one is not set.
+        return None if value is None or not str(value).strip() else value
+
+    @field_validator("zendesk_token", mode="before")
+    @classmethod
+    def _zendesk_token(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if text is None or not str(text).strip() else str(text)
 
     @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:
@@ -375,6 +444,10 @@ class Settings(BaseSettings):
         return tuple(self.webhook_events.split(","))
 
     @property
+    def erp_sync_entity_names(self) -> tuple[str, ...]:
+        return tuple(self.erp_sync_entities.split(","))
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -415,6 +488,39 @@ def parse_channel_connectors(value: Any) -> dict[str, dict[str, Any]]:
             raise ValueError(
                 f"{name}.connector: is required, the kind of connector (such as shopify)"
             )
+        entries[name] = {str(key): option for key, option in options.items()}
+    return entries
+
+
+def parse_wms(value: Any) -> dict[str, dict[str, Any]]:
+    """The warehouse systems' entries as name -> options, from JSON text or a mapping; the
+    options are checked by each connector when Ordo starts. Messages never quote a value:
+    an entry holds its WMS's token or secret."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    example = (
+        '{"dallas": {"base_url": "https://wms.example.com/ordo", "token": "...", '
+        '"locations": ["DAL-01"]}}'
+    )
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"is not valid JSON (line {error.lineno}, column {error.colno}); expected an "
+                f"object such as {example} (the value is not shown)"
+            ) from None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be an object of WMS name -> its settings, such as {example}")
+    entries: dict[str, dict[str, Any]] = {}
+    for name, options in value.items():
+        if not isinstance(name, str) or not _CONNECTOR_NAME.fullmatch(name):
+            raise ValueError(
+                f"WMS name {str(name)[:40]!r} must be 1 to 40 lower-case letters, digits, '_' "
+                "or '-', starting with a letter or a digit"
+            )
+        if not isinstance(options, Mapping):
+            raise ValueError(f"{name}: must be an object of settings, such as {example}")
         entries[name] = {str(key): option for key, option in options.items()}
     return entries
 
@@ -507,7 +613,7 @@ def mask_url(url: str) -> str:
 def _shown_url(field: str, url: str) -> str:
     """A URL setting as it is safe to show. A webhook's path and query are hidden too: many
     services (Slack, Teams, Discord) put the hook's token there, not in a password."""
-    if field != "webhook_url":
+    if field not in ("webhook_url", "erp_sync_url"):
         return mask_url(url)
     parts = urlsplit(mask_url(url))
     if not (parts.scheme and parts.netloc):
@@ -580,6 +686,14 @@ def shown_value(settings: Settings, name: str) -> str:
             for key, entry in value.items()
         ]
         return ", ".join(shown) or "(none)"
+    if name == "wms":
+        # Which systems serve which locations, never their tokens or secrets.
+        served = []
+        for key, entry in value.items():
+            codes = entry.get("locations")
+            listed = ", ".join(map(str, codes)) if isinstance(codes, list | tuple) else "?"
+            served.append(f"{key} ({listed})")
+        return ", ".join(served) or "(none)"
     if name in _SECRET_FIELDS:
         if value is None:
             return "(unset)"

@@ -17,10 +17,12 @@ from api.routes import (
     returns,
     rulesets,
     simulations,
+    tickets,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
     orders.router,
+    tickets.router,
     channels.router,
     inventory.router,
     catalog.router,

@@ -46,6 +46,7 @@ from api.schemas.orders import (
     TraceOut,
 )
 from api.schemas.patterns import SKU
+from api.schemas.tickets import TicketOut
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
@@ -340,8 +341,8 @@ def _visible(uow: UnitOfWork, who: Principal, order_id: str) -> Order:
     summary="One order in full",
 )
 def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
-    """Lines, holds, shipments, what happened to it, and the decision trace naming the
-    ruleset versions that decided it."""
+    """Lines, holds, shipments, what happened to it, the decision trace naming the ruleset
+    versions that decided it, and the helpdesk tickets opened about it."""
     with uow:
         order = _visible(uow, who, order_id)
         summary = OrderOut.of(order).model_dump()
@@ -353,6 +354,7 @@ def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
             # Oldest first: a history reads from top to bottom.
             events=[HistoryOut.of(e) for e in sorted(history, key=lambda e: e.at)],
             trace=[TraceOut.of(t) for t in sorted(traces, key=handlers.trace_order)],
+            tickets=[TicketOut.of(t) for t in uow.tickets.about("order", order_id)],
         )
 
 

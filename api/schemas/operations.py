@@ -78,6 +78,12 @@ class AlertOut(Out):
     last_seen_at: datetime | None
     acknowledged_by: str
     acknowledged_at: datetime | None
+    ticket_id: str | None = Field(
+        description="The ticket opened for it in the helpdesk (ORDO_TICKETING), by that "
+        "system's id; null while none was opened (tickets off, or below "
+        "ORDO_TICKET_MIN_SEVERITY).",
+        examples=["35436"],
+    )
 
     @classmethod
     def of(cls, a: Alert) -> AlertOut:
@@ -93,6 +99,7 @@ class AlertOut(Out):
             last_seen_at=a.last_seen_at,
             acknowledged_by=a.acknowledged_by,
             acknowledged_at=a.acknowledged_at,
+            ticket_id=a.ticket_id,
         )
 
 

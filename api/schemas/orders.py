@@ -12,6 +12,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.schemas.common import AddressOut, Country, Out, Problem, Strict
 from api.schemas.patterns import CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
+from api.schemas.tickets import TicketOut
 from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
@@ -301,6 +302,12 @@ class ShipmentOut(Out):
         "made. The label itself: GET /v1/shipments/{id}/label.",
         examples=["pdf"],
     )
+    wms_reference: str = Field(
+        description="The id its location's warehouse system (WMS) gave it when Ordo sent it "
+        "there on its release; empty while it was not sent, or the location has no WMS "
+        "(docs/integrations.md).",
+        examples=["WMS-000123"],
+    )
     shipped_at: datetime | None
     delivered_at: datetime | None
     lines: list[ShipmentLineOut]
@@ -319,6 +326,7 @@ class ShipmentOut(Out):
             promised_date=s.promised_date,
             tracking_number=s.tracking_number,
             label_format=s.label_format,
+            wms_reference=s.wms_reference,
             shipped_at=s.shipped_at,
             delivered_at=s.delivered_at,
             lines=[
@@ -374,6 +382,10 @@ class OrderDetail(OrderOut):
     shipments: list[ShipmentOut]
     events: list[HistoryOut]
     trace: list[TraceOut]
+    tickets: list[TicketOut] = Field(
+        description="Helpdesk tickets opened about the order (POST /v1/orders/{id}/tickets), "
+        "oldest first."
+    )
 
 
 class CancelIn(Strict):

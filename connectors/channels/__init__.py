@@ -13,15 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import ConnectorRegistry, SalesChannel
+from connectors.base import ConnectorRegistry, SalesChannel, describe_config_error
 from connectors.channels.base import WebhookChannel
 from connectors.channels.shopify import ShopifyChannel
-
-# Pydantic's words for a setting that is missing or unknown, as a person says them.
-_WORDS = {
-    "missing": "is required",
-    "extra_forbidden": "is not a setting of this connector (see docs/channels.md)",
-}
 
 
 class ChannelSettingsError(ValueError):
@@ -45,9 +39,7 @@ def build_channels(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Webhoo
         except LookupError as error:
             raise ChannelSettingsError(f"{name}.connector: {error}") from None
         except ValidationError as error:
-            first = error.errors()[0]
-            at = ".".join(str(part) for part in first["loc"])
-            message = _WORDS.get(first["type"], str(first["msg"]).removeprefix("Value error, "))
+            at, message = describe_config_error(error, "docs/channels.md")
             raise ChannelSettingsError(f"{name}.{at}: {message}") from None
         if not isinstance(connector, WebhookChannel):
             raise ChannelSettingsError(

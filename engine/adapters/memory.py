@@ -35,6 +35,7 @@ from engine.domain.operations import (
     DecisionTrace,
     RulesetStatus,
     RulesetVersion,
+    Ticket,
 )
 from engine.domain.orders import NEVER_SHIPS, LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
@@ -458,6 +459,11 @@ class MemoryTraces(_MemoryRepository[str, DecisionTrace], uow_api.TraceRepositor
         return self._select(self.table.by_index("order", order_id))
 
 
+class MemoryTickets(_MemoryRepository[str, Ticket], uow_api.TicketRepository):
+    def about(self, entity: str, entity_id: str) -> Sequence[Ticket]:
+        return self._select(self.table.by_index("about", (entity, entity_id)))
+
+
 class MemoryCatalog(_MemoryRepository[K, T]):
     """Products, locations and customers: add, get and list by key."""
 
@@ -607,6 +613,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             "alerts": table("alert", lambda a: a.id, rule_key=lambda a: (a.rule, a.key)),
             "rulesets": table("ruleset version", lambda r: r.id, name=lambda r: r.name),
             "traces": table("decision trace", lambda t: t.id, order=lambda t: t.order_id),
+            "tickets": table("ticket", lambda t: t.id, about=lambda t: (t.entity, t.entity_id)),
         }
         t = self._tables
         self.orders = MemoryOrders(t["orders"], lambda o: (o.created_at, o.id), True)
@@ -627,13 +634,14 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.alerts = MemoryAlerts(t["alerts"], lambda a: (a.created_at, a.id), True)
         self.rulesets = MemoryRulesets(t["rulesets"], lambda r: (r.name, r.version), False)
         self.traces = MemoryTraces(t["traces"], lambda t: (t.at, t.id), False)
+        self.tickets = MemoryTickets(t["tickets"], lambda t: (t.created_at, t.id), False)
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
         self.personal_copies = MemoryPersonalCopies(self)
         self._repositories: list[uow_api.Repository[Any, Any]] = [
             self.orders, self.products, self.locations, self.customers, self.stock,
             self.reservations, self.shipments, self.returns, self.inbound, self.alerts,
-            self.rulesets, self.traces,
+            self.rulesets, self.traces, self.tickets,
         ]  # fmt: skip
 
     @property

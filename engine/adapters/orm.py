@@ -280,6 +280,8 @@ fulfillment_orders = Table(
     Column("tracking_number", String(128), nullable=False),
     Column("label_format", String(16), nullable=False),
     Column("label", LargeBinary(), nullable=False),
+    # The warehouse system's reference, once the shipment was sent there (migration 0013).
+    Column("wms_reference", String(128), nullable=False),
     _ts("created_at"),
     _ts("shipped_at", nullable=True),
     _ts("delivered_at", nullable=True),
@@ -386,8 +388,26 @@ alerts = Table(
     _ts("created_at"),
     _ts("last_seen_at", nullable=True),
     _ts("acknowledged_at", nullable=True),
+    # The helpdesk ticket opened for the alert (migration 0013); NULL: none.
+    Column("ticket_id", String(128), nullable=True),
     Index(None, "rule", "key", "status"),
     Index(None, "created_at"),
+)
+
+# Tickets Ordo opened in a helpdesk (migration 0013), about an order or an alert; read by
+# entity, oldest first (an order's detail lists its own).
+tickets = Table(
+    "tickets",
+    metadata,
+    _id(primary_key=True),
+    Column("system", String(64), nullable=False),
+    Column("external_ticket_id", String(128), nullable=False),
+    Column("entity", String(64), nullable=False),
+    _id("entity_id", nullable=False),
+    Column("subject", String(200), nullable=False),
+    _ts("created_at"),
+    Column("created_by", String(128), nullable=False),
+    Index(None, "entity", "entity_id"),
 )
 
 audit_log = Table(

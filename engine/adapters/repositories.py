@@ -59,6 +59,7 @@ from engine.domain.operations import (
     DecisionTrace,
     RulesetStatus,
     RulesetVersion,
+    Ticket,
 )
 from engine.domain.orders import NEVER_SHIPS, LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
@@ -1037,6 +1038,25 @@ class SqlTraces(_Simple[str, DecisionTrace], uow_api.TraceRepository):
 
     def for_order(self, order_id: str) -> Sequence[DecisionTrace]:
         return self._query(self.table.c.order_id == order_id)
+
+
+class SqlTickets(_Simple[str, Ticket], uow_api.TicketRepository):
+    """Append-only, as traces are: a ticket is inserted once and never diffed."""
+
+    table, entity, key_columns = orm.tickets, "ticket", ("id",)
+    order_by = ("created_at", "id")
+    codec = (tr.ticket_row, tr.ticket_from)
+
+    def flush(self) -> None:
+        if self._new:
+            self._insert_new()
+
+    def flush_one(self, key: str) -> None:
+        self.flush()
+
+    def about(self, entity: str, entity_id: str) -> Sequence[Ticket]:
+        c = self.table.c
+        return self._query(and_(c.entity == entity, c.entity_id == entity_id))
 
 
 class SqlAuditLog(uow_api.AuditLog):

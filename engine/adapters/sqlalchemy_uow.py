@@ -60,6 +60,7 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "alerts": repos.SqlAlerts,
     "rulesets": repos.SqlRulesets,
     "traces": repos.SqlTraces,
+    "tickets": repos.SqlTickets,
     "audit": repos.SqlAuditLog,
     # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
     "reports": SqlReportQueries,

@@ -37,6 +37,7 @@ from engine.domain.operations import (
     DecisionTrace,
     RulesetStatus,
     RulesetVersion,
+    Ticket,
 )
 from engine.domain.orders import Hold, LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, Dimensions
@@ -357,6 +358,7 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "tracking_number": s.tracking_number,
         "label_format": s.label_format,
         "label": s.label,
+        "wms_reference": s.wms_reference,
         "tracking": [
             {"at": _iso(t.at), "code": t.code, "description": t.description, "location": t.location}
             for t in s.tracking
@@ -382,6 +384,7 @@ def shipment_from(r: Row) -> FulfillmentOrder:
         tracking_number=r["tracking_number"],
         label_format=r["label_format"],
         label=bytes(r["label"]),
+        wms_reference=r["wms_reference"],
         shipped_at=r["shipped_at"],
         delivered_at=r["delivered_at"],
         tracking=_timeline(r["tracking"]),
@@ -449,6 +452,7 @@ def alert_row(a: Alert) -> Row:
         "created_at": a.created_at,
         "last_seen_at": a.last_seen_at,
         "acknowledged_at": a.acknowledged_at,
+        "ticket_id": a.ticket_id,
     }
 
 
@@ -471,6 +475,23 @@ def audit_row(e: AuditEntry) -> Row:
 
 def audit_from(r: Row) -> AuditEntry:
     return AuditEntry(**r)
+
+
+def ticket_row(t: Ticket) -> Row:
+    return {
+        "id": t.id,
+        "system": t.system,
+        "external_ticket_id": t.external_ticket_id,
+        "entity": t.entity,
+        "entity_id": t.entity_id,
+        "subject": t.subject,
+        "created_at": t.created_at,
+        "created_by": t.created_by,
+    }
+
+
+def ticket_from(r: Row) -> Ticket:
+    return Ticket(**r)
 
 
 def ruleset_row(v: RulesetVersion) -> Row:

@@ -308,3 +308,16 @@ class CustomerErased(Event):
 
     name: ClassVar[str] = "customer.erased"
     customer_id: str
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentSentToWms(Event):
+    """A released shipment was handed to its location's warehouse system (WMS), which answered
+    with its own reference for it (`wms_reference`, kept on the shipment from now on)."""
+
+    name: ClassVar[str] = "shipment.sent_to_wms"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    wms_reference: str

@@ -74,6 +74,9 @@ class FulfillmentOrder:
     tracking_number: str = ""
     label_format: str = ""
     label: bytes = b""
+    # The location's warehouse system's own id for it, once it was sent there (released
+    # shipments go to the WMS configured for their location); empty until then.
+    wms_reference: str = ""
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     tracking: list[TrackingEvent] = field(default_factory=list)

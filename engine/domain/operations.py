@@ -32,6 +32,8 @@ class Alert:
     recipients: list[str] = field(default_factory=list)
     acknowledged_by: str = ""
     acknowledged_at: datetime | None = None
+    # The ticket opened for it in the helpdesk (ORDO_TICKETING), by that system's id.
+    ticket_id: str | None = None
 
     def acknowledge(self, by: str, at: datetime) -> None:
         if self.status is not AlertStatus.OPEN:
@@ -43,6 +45,22 @@ class Alert:
     def seen_again(self, at: datetime) -> None:
         self.occurrences += 1
         self.last_seen_at = at
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket Ordo opened in a ticketing system (a helpdesk) about one of its entities: an
+    alert the worker raised, or an order support asked about. Kept once opened; what
+    happens to the ticket afterwards is the helpdesk's to track."""
+
+    id: str
+    system: str  # the ticketing connector's slug, e.g. "zendesk"
+    external_ticket_id: str  # the ticket's id in that system
+    entity: str  # "order" or "alert"
+    entity_id: str
+    subject: str
+    created_at: datetime
+    created_by: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "stock.adjusted",
         "shipment.status_changed",
         "shipment.labelled",
+        "shipment.sent_to_wms",
         "shipment.late",
         "order.held_too_long",
         "return.status_changed",

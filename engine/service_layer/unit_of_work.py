@@ -19,7 +19,14 @@ from engine.domain.errors import Conflict
 from engine.domain.events import Event
 from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, Stock
-from engine.domain.operations import Alert, AlertStatus, AuditEntry, DecisionTrace, RulesetVersion
+from engine.domain.operations import (
+    Alert,
+    AlertStatus,
+    AuditEntry,
+    DecisionTrace,
+    RulesetVersion,
+    Ticket,
+)
 from engine.domain.orders import LineStatus, Order, OrderStatus
 
 T = TypeVar("T")
@@ -316,6 +323,14 @@ class TraceRepository(Repository[str, DecisionTrace]):
     def for_order(self, order_id: str) -> Sequence[DecisionTrace]: ...
 
 
+class TicketRepository(Repository[str, Ticket]):
+    """Tickets opened in a helpdesk; added once, never changed (append-only)."""
+
+    @abc.abstractmethod
+    def about(self, entity: str, entity_id: str) -> Sequence[Ticket]:
+        """The tickets about one entity ("order", "alert"), oldest first."""
+
+
 class AuditLog(abc.ABC):
     """Append-only: there is deliberately no update or delete."""
 
@@ -403,6 +418,7 @@ class UnitOfWork(abc.ABC):
     alerts: AlertRepository
     rulesets: RulesetRepository
     traces: TraceRepository
+    tickets: TicketRepository
     audit: AuditLog
     personal_copies: PersonalCopies
 

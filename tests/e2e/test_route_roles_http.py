@@ -40,6 +40,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # Releasing an order (manual-release mode) is support's call, like releasing its holds:
     # a warehouse reports what it picks and ships, and sees no orders to release.
     ("POST", "/v1/orders/{order_id}/release"): {ADMIN, SUPPORT},
+    # A helpdesk ticket about an order is support's way of following a customer's issue up,
+    # with the roles that act on orders for customers (it opens nothing for analysts'
+    # figures, a warehouse's picks or a channel's own orders).
+    ("POST", "/v1/orders/{order_id}/tickets"): {ADMIN, SUPPORT},
     ("GET", "/v1/inventory/skus/{sku}"): STAFF_READ,
     ("GET", "/v1/inventory/locations/{code}"): STAFF_READ,
     ("GET", "/v1/inventory/atp/{sku}"): STAFF_READ,

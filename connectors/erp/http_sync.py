@@ -1,0 +1,145 @@
+"""An ERP or CRM kept in step over HTTPS with JSON, by Ordo's own contract.
+
+`sync(entity, data)` PUTs an entity's current state to its own URL, an idempotent upsert:
+
+    PUT <url>/orders/{id}     PUT <url>/customers/{id}     PUT <url>/returns/{id}
+    PUT <url>/stock/{sku}/{location_code}
+
+and `erase("customer", data)` DELETEs `<url>/customers/{id}` when the customer's personal data
+was erased in Ordo. Each body (version 1 of the contract in docs/integrations.md, `"contract":
+"ordo.sync.v1"`) names the operation, the entity and its key, so a signed body is good for its
+own URL only, and carries `version`: a number that grows with each state Ordo sends of an
+entity. Updates may arrive late or twice (events are delivered at least once, by several
+workers), so the receiver keeps the highest version it has seen and drops the rest.
+
+Every body is signed with the shared secret (`X-Ordo-Signature: sha256=<hex>`, as the webhook
+signs). A refusal or a network failure is a `DeliveryError` naming the receiver's host, what
+was sent, the status and what the receiver said, never the secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import Field, SecretStr, field_validator
+
+from connectors.base import (
+    ConnectorConfig,
+    DeliveryError,
+    ErpCrm,
+    check_base_url,
+    host_of,
+    refusal_message,
+    signature,
+)
+
+CONTRACT = "ordo.sync.v1"
+Entities = Literal["orders", "customers", "returns", "stock"]
+ENTITIES: tuple[Entities, ...] = ("orders", "customers", "returns", "stock")
+# Each entity: its collection in the URL and the fields of its key, in the URL's order.
+KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "order": ("orders", ("id",)),
+    "customer": ("customers", ("id",)),
+    "return": ("returns", ("id",)),
+    "stock": ("stock", ("sku", "location_code")),
+}
+
+
+class HttpSyncConfig(ConnectorConfig):
+    url: str  # the receiver's base URL; the entity's path is appended
+    secret: SecretStr  # signs each body (`X-Ordo-Signature`)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    entities: tuple[Entities, ...] = Field(default=ENTITIES, min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class HttpSync(ErpCrm):
+    slug = "http"
+    title = "ERP or CRM over HTTPS (Ordo's JSON contract, docs/integrations.md)"
+    Config = HttpSyncConfig
+    config: HttpSyncConfig
+
+    def __init__(
+        self,
+        config: HttpSyncConfig | Mapping[str, Any] | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.config.timeout_seconds)
+        return self._client
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return self.config.entities
+
+    def sync(self, entity: str, data: Mapping[str, Any]) -> None:
+        """PUT the entity's state. `data`: `key` (its key fields), `version`, `updated_at` and
+        `state` (the entity as Ordo holds it now)."""
+        body = self._envelope("upsert", entity, data)
+        body["data"] = dict(data["state"])
+        self._send("PUT", entity, data, body)
+
+    def erase(self, entity: str, data: Mapping[str, Any]) -> None:
+        """DELETE the entity: the receiver forgets who the person is. `data`: `key`,
+        `version`, `updated_at`."""
+        self._send("DELETE", entity, data, self._envelope("erase", entity, data))
+
+    def _envelope(self, op: str, entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        if entity not in KEYS:
+            raise ValueError(f"no such entity to sync: {entity!r} (one of {', '.join(KEYS)})")
+        return {
+            "contract": CONTRACT,
+            "op": op,
+            "entity": entity,
+            "key": dict(data["key"]),
+            "version": data["version"],
+            "updated_at": data["updated_at"],
+        }
+
+    def _send(
+        self, method: str, entity: str, data: Mapping[str, Any], body: Mapping[str, Any]
+    ) -> None:
+        collection, fields = KEYS[entity]
+        key = data["key"]
+        path = "/".join(quote(str(key[field]), safe="") for field in fields)
+        url = f"{self.config.url}/{collection}/{path}"
+        content = json.dumps(body, default=str, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Ordo-Signature": signature(self.config.secret.get_secret_value(), content),
+        }
+        what = f"{method} {collection}/{'/'.join(str(key[field]) for field in fields)}"
+        where = host_of(self.config.url)
+        secret = [self.config.secret.get_secret_value()]
+        try:
+            answer = self.client.request(method, url, content=content, headers=headers)
+        except httpx.HTTPError as error:
+            said = refusal_message(str(error) or type(error).__name__, secret)
+            raise DeliveryError(f"ERP {where} unreachable for {what}: {said}") from None
+        if not 200 <= answer.status_code < 300:
+            said = refusal_message(answer.text, secret)
+            raise DeliveryError(f"ERP {where} refused {what}: {answer.status_code} {said}")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

@@ -1,0 +1,163 @@
+"""A warehouse system (WMS) reached with JSON over HTTPS, by Ordo's own contract.
+
+`release` POSTs one released fulfilment order to `<base_url>/fulfilment-orders` and returns
+the reference the WMS answers with (`{"reference": "..."}`). The body is version 1 of the
+contract in docs/integrations.md (`"contract": "ordo.wms.v1"`), which a WMS, or a small
+adapter in front of one, implements. The shipment's id travels as the `Idempotency-Key`
+header: Ordo's events are delivered at least once, so the same shipment may be posted again,
+and the WMS answers a repeat with the reference it gave the first time.
+
+The WMS knows Ordo by a bearer token, an HMAC signature of the body (`X-Ordo-Signature:
+sha256=<hex>`, as the webhook signs), or both. A refusal or a network failure is a
+`DeliveryError` naming the WMS's host, the shipment, the status and what the WMS said, never
+the token or the secret. The HTTP client is passed in (tests) or built on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors.base import (
+    ConnectorConfig,
+    DeliveryError,
+    WarehouseSystem,
+    check_base_url,
+    host_of,
+    refusal_message,
+    signature,
+)
+
+CONTRACT = "ordo.wms.v1"
+PATH = "/fulfilment-orders"
+ANY_LOCATION = "*"
+# The shipment keeps the reference in a column of this size (fulfillment_orders.wms_reference).
+MAX_REFERENCE = 128
+# Location codes are stored in columns of this size (locations.code).
+MAX_LOCATION_CODE = 64
+
+
+class HttpWarehouseConfig(ConnectorConfig):
+    base_url: str  # Ordo posts to <base_url>/fulfilment-orders
+    token: SecretStr | None = None  # sent as `Authorization: Bearer <token>`
+    secret: SecretStr | None = None  # signs each body (`X-Ordo-Signature`)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Location codes whose shipments go to this WMS; "*" for every location no other WMS serves.
+    locations: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @field_validator("locations")
+    @classmethod
+    def _locations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        codes = tuple(code.strip() for code in value)
+        for code in codes:
+            if not code or len(code) > MAX_LOCATION_CODE or any(ch.isspace() for ch in code):
+                raise ValueError(
+                    f"each must be a location code of 1 to {MAX_LOCATION_CODE} characters "
+                    f"without spaces, or {ANY_LOCATION} for every other location, got {code!r}"
+                )
+        if len(set(codes)) != len(codes):
+            raise ValueError("names a location twice")
+        return codes
+
+    @model_validator(mode="after")
+    def _credentials(self) -> HttpWarehouseConfig:
+        if self.token is None and self.secret is None:
+            # The field in front: the start-up error names it (connectors.base).
+            raise ValueError(
+                "token: is required unless a secret is given; the WMS must be able to tell "
+                "Ordo's requests from anyone's (a bearer token, an HMAC secret, or both)"
+            )
+        return self
+
+
+class HttpWarehouse(WarehouseSystem):
+    slug = "http"
+    title = "Warehouse system over HTTPS (Ordo's JSON contract, docs/integrations.md)"
+    Config = HttpWarehouseConfig
+    config: HttpWarehouseConfig
+
+    def __init__(
+        self,
+        config: HttpWarehouseConfig | Mapping[str, Any] | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.config.timeout_seconds)
+        return self._client
+
+    @property
+    def locations(self) -> tuple[str, ...]:
+        return self.config.locations
+
+    def release(self, fulfilment_order: Mapping[str, Any]) -> str:
+        """POST one fulfilment order (Ordo's plain-data view of it, see
+        `engine.service_layer.warehouse.fulfilment_order_facts`); the WMS's reference."""
+        shipment_id = str(fulfilment_order["id"])
+        body = {"contract": CONTRACT, **fulfilment_order}
+        content = json.dumps(body, default=str, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Idempotency-Key": shipment_id,
+        }
+        if self.config.token is not None:
+            headers["Authorization"] = f"Bearer {self.config.token.get_secret_value()}"
+        if self.config.secret is not None:
+            headers["X-Ordo-Signature"] = signature(self.config.secret.get_secret_value(), content)
+        where = host_of(self.config.base_url)
+        try:
+            answer = self.client.post(self.config.base_url + PATH, content=content, headers=headers)
+        except httpx.HTTPError as error:
+            said = refusal_message(str(error) or type(error).__name__, self._secrets())
+            raise DeliveryError(
+                f"WMS {where} unreachable for shipment {shipment_id}: {said}"
+            ) from None
+        if not 200 <= answer.status_code < 300:
+            said = refusal_message(answer.text, self._secrets())
+            raise DeliveryError(
+                f"WMS {where} refused shipment {shipment_id}: {answer.status_code} {said}"
+            )
+        return self._reference(answer, where, shipment_id)
+
+    def _reference(self, answer: httpx.Response, where: str, shipment_id: str) -> str:
+        try:
+            reference = answer.json().get("reference")
+        except (ValueError, AttributeError):
+            reference = None
+        if not isinstance(reference, str) or not reference.strip():
+            raise DeliveryError(
+                f"WMS {where} answered {answer.status_code} for shipment {shipment_id} without "
+                'a reference (expected a JSON body such as {"reference": "WMS-123"})'
+            )
+        reference = reference.strip()
+        if len(reference) > MAX_REFERENCE or not reference.isprintable():
+            raise DeliveryError(
+                f"WMS {where} answered a reference for shipment {shipment_id} that Ordo cannot "
+                f"keep: it must be 1 to {MAX_REFERENCE} printable characters"
+            )
+        return reference
+
+    def _secrets(self) -> list[str]:
+        return [
+            value.get_secret_value()
+            for value in (self.config.token, self.config.secret)
+            if value is not None
+        ]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

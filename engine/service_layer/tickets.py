@@ -1,0 +1,209 @@
+"""Tickets in a helpdesk: severe alerts open one, and support opens one about an order.
+
+`TicketOpener` is a worker observer: each newly raised alert at or above `min_severity`
+(ORDO_TICKET_MIN_SEVERITY) opens a ticket through the ticketing connector (ORDO_TICKETING),
+and the ticket's id is kept on the alert and in the `tickets` table. It is a step of its own,
+as `WebhookNotifier` is, so a helpdesk that is down is retried (and in the end dead-lettered)
+without the alert's email being sent again.
+
+Opening a ticket is an outside call made before the worker commits, so a crash in between
+opens it again on redelivery. Two things keep that to one ticket: an alert that already has
+a ticket opens none, and every ticket carries an external id (`alert_reference`) that the
+connector looks up before it creates one, so a ticket opened by an attempt that never
+committed is found and kept instead of being opened twice.
+
+`open_order_ticket` is support's: a ticket about one order, with the subject and body a
+person wrote and a footer naming the order. The helpdesk is called outside any transaction;
+the ticket and its audit entry (`order.ticket`) are then written together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from connectors.base import DeliveryError, Ticketing
+from engine.adapters.bus.base import Message
+from engine.domain.access import Principal
+from engine.domain.errors import Conflict, DomainError, NotFound
+from engine.domain.operations import Alert, Ticket
+from engine.domain.orders import Order
+from engine.domain.values import in_utc, utcnow
+from engine.service_layer import audit
+from engine.service_layer.auth import can_see_order
+from engine.service_layer.handlers import new_id
+from engine.service_layer.notifications import SEVERITIES
+from engine.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# The `tickets` table's subject column; a longer subject is cut there (Zendesk shows less).
+MAX_SUBJECT = 200
+# Who opened the tickets the worker opens for alerts (people's tickets name the person).
+SYSTEM = "system"
+
+
+class TicketingOff(Conflict):
+    """No ticketing connector is configured: a 409 saying how to configure one."""
+
+    code = "ticketing_not_configured"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no ticketing system is configured, so no ticket can be opened: set "
+            "ORDO_TICKETING (zendesk) and its ORDO_ZENDESK_URL, ORDO_ZENDESK_EMAIL and "
+            "ORDO_ZENDESK_TOKEN (docs/events.md#ticketing)"
+        )
+
+
+class TicketRefused(DomainError):
+    """The ticketing system refused the ticket or could not be reached; the API answers 502
+    with the system's own words (never its credentials)."""
+
+    code = "ticketing_refused"
+
+
+def alert_reference(alert: Alert) -> str:
+    """Ordo's external id for an alert's ticket. The moment the alert was raised is part of
+    it: a database started afresh gives its first alert of a rule and key the same id again,
+    and that alert must not find the old one's ticket."""
+    return f"ordo:alert:{alert.id}:{in_utc(alert.created_at):%Y%m%dT%H%M%SZ}"
+
+
+def alert_ticket_text(alert: Alert, api_url: str = "") -> tuple[str, str]:
+    """The subject and body of an alert's ticket."""
+    subject = f"[Ordo {alert.severity}] {' '.join(alert.message.split()) or alert.rule}"
+    lines = [
+        "Ordo raised an alert that needs a person.",
+        "",
+        f"Rule: {alert.rule}",
+        f"Severity: {alert.severity}",
+        f"About: {alert.key}",
+        f"Message: {alert.message}",
+        f"Raised at: {in_utc(alert.created_at).isoformat()}",
+        f"Alert id: {alert.id}",
+    ]
+    if api_url:
+        lines += [
+            "",
+            f"In Ordo: GET {api_url}/v1/alerts?status=open lists it, and "
+            f"POST {api_url}/v1/alerts/{alert.id}/acknowledge acknowledges it "
+            "(or the console's Alerts page).",
+        ]
+    return subject[:MAX_SUBJECT], "\n".join(lines)
+
+
+def severe_enough(severity: str, min_severity: str) -> bool:
+    # A severity the rule language does not know opens a ticket, as the webhook posts it:
+    # better a ticket too many than an alert nobody sees.
+    if severity not in SEVERITIES:
+        return True
+    return SEVERITIES.index(severity) >= SEVERITIES.index(min_severity)
+
+
+class TicketOpener:
+    """Worker observer: a newly raised alert at or above `min_severity` opens a ticket.
+
+    A failed call raises the connector's `DeliveryError`, so the worker retries the message
+    and dead-letters it after the bus's last delivery, like any failed handler."""
+
+    name = "alert-tickets"
+
+    def __init__(self, ticketing: Ticketing, min_severity: str = "high", api_url: str = "") -> None:
+        if min_severity not in SEVERITIES:
+            raise ValueError(f"min_severity must be one of {', '.join(SEVERITIES)}")
+        self.ticketing = ticketing
+        self.min_severity = min_severity
+        self.api_url = api_url
+        self.opened = 0
+
+    def wants(self, message: Message) -> bool:
+        if message.name != "alert.raised":
+            return False
+        return severe_enough(str(message.payload.get("severity", "")), self.min_severity)
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        alert = uow.alerts.get(str(message.payload["alert_id"]))
+        if alert is None:
+            log.warning("%s: alert %s not found; no ticket opened", self.name,
+                        message.payload["alert_id"])  # fmt: skip
+            return
+        if alert.ticket_id:
+            return  # opened before: a redriven event, say, after its record was purged
+        subject, body = alert_ticket_text(alert, self.api_url)
+        ticket_id = self.ticketing.open(
+            subject, body, ("alert", f"severity_{alert.severity}"),
+            external_id=alert_reference(alert), priority=alert.severity,
+        )  # fmt: skip
+        alert.ticket_id = ticket_id
+        uow.tickets.add(
+            Ticket(
+                id=new_id("tkt"), system=self.ticketing.slug, external_ticket_id=ticket_id,
+                entity="alert", entity_id=alert.id, subject=subject, created_at=utcnow(),
+                created_by=SYSTEM,
+            )
+        )  # fmt: skip
+        self.opened += 1
+
+
+def order_ticket_body(order: Order, body: str, actor: str, api_url: str = "") -> str:
+    """What support wrote, and a footer naming the order (ids only: the helpdesk gets no
+    more of the customer's details than the person put in the body)."""
+    number = f"{order.channel} order {order.channel_order_id}" if order.channel_order_id else ""
+    footer = [
+        "--",
+        f"Order {order.id}{f' ({number})' if number else ''}, customer {order.customer_id}, "
+        f"status {order.status}.",
+        f"Opened from Ordo by {actor}.",
+    ]
+    if api_url:
+        footer.append(f"In Ordo: GET {api_url}/v1/orders/{order.id}")
+    return f"{body.rstrip()}\n\n" + "\n".join(footer)
+
+
+def open_order_ticket(
+    uows: Callable[[], UnitOfWork],
+    ticketing: Ticketing | None,
+    who: Principal,
+    order_id: str,
+    subject: str,
+    body: str,
+    *,
+    api_url: str = "",
+) -> Ticket:
+    """Open a ticket about an order `who` may see, keep it and audit it (`order.ticket`).
+
+    Raises `TicketingOff` when no ticketing system is configured, `NotFound` for an order
+    `who` may not see, and `TicketRefused` when the system refuses or cannot be reached."""
+    if ticketing is None:
+        raise TicketingOff()
+    with uows() as uow:
+        order = uow.orders.get(order_id)
+        if order is None or not can_see_order(who, order.channel, order.customer_id):
+            raise NotFound("order", order_id)
+        text = order_ticket_body(order, body, who.actor, api_url)
+        labels = ("order", f"channel_{order.channel}")
+    ticket_id = new_id("tkt")
+    try:
+        # Outside any transaction: a slow helpdesk holds no database lock. The external id
+        # is this ticket's own, so a second request opens a second ticket, as asked.
+        opened = ticketing.open(
+            subject, text, labels, external_id=f"ordo:order:{order_id}:{ticket_id}"
+        )
+    except DeliveryError as error:
+        name = ticketing.title or ticketing.slug
+        raise TicketRefused(f"{name} did not open the ticket: {error}") from None
+    ticket = Ticket(
+        id=ticket_id, system=ticketing.slug, external_ticket_id=opened, entity="order",
+        entity_id=order_id, subject=subject[:MAX_SUBJECT], created_at=utcnow(),
+        created_by=who.actor,
+    )  # fmt: skip
+    with uows() as uow:
+        uow.tickets.add(ticket)
+        after = {"ticket": ticket.id, "system": ticket.system,
+                 "external_ticket_id": opened, "subject": ticket.subject}  # fmt: skip
+        audit.record(uow, who.actor, "order.ticket", "order", order_id, {}, after)
+        uow.commit()
+    return ticket

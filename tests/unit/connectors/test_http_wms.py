@@ -1,0 +1,239 @@
+"""The HTTP warehouse connector against a fake WMS (httpx.MockTransport): what it posts, how it
+proves it is Ordo, the reference it brings back, refusals named without the token or the
+secret, and ORDO_WMS checked entry by entry when Ordo starts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from connectors.base import DeliveryError
+from connectors.warehouse import build_warehouses
+from connectors.warehouse.http_wms import CONTRACT, HttpWarehouse
+from engine.service_layer.warehouse import fulfilment_order_facts
+from ordo.bootstrap import build_warehouses as warehouses_of
+from ordo.settings import SettingsError, load_settings, shown_value
+from tests.support.builders import a_shipment, an_order
+
+TOKEN = "wms-token-nobody-may-see"
+SECRET = "wms-signing-secret-nobody-may-see"
+BASE = "https://wms.example.com/api/ordo"
+
+
+@pytest.fixture(autouse=True)
+def _clean_ordo_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.upper().startswith("ORDO_"):
+            monkeypatch.delenv(name)
+
+
+class FakeWms:
+    """Answers each request with `answer(request)` and keeps the requests."""
+
+    def __init__(self, answer: Callable[[httpx.Request], httpx.Response] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self.answer = answer or (lambda _: httpx.Response(201, json={"reference": "WMS-000123"}))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+
+def a_wms(fake: FakeWms, **options: Any) -> HttpWarehouse:
+    config = {"base_url": BASE, "token": TOKEN, "locations": ["DAL-01"], **options}
+    return HttpWarehouse(config, client=httpx.Client(transport=httpx.MockTransport(fake)))
+
+
+def facts() -> dict[str, Any]:
+    shipment = a_shipment(id="ful_1", tracking_number="", label_format="", label=b"")
+    return fulfilment_order_facts(shipment, an_order(id="ord_1", channel_order_id="W-1001"))
+
+
+def test_a_release_posts_the_fulfilment_order_with_its_id_as_the_idempotency_key() -> None:
+    fake = FakeWms()
+    reference = a_wms(fake).release(facts())
+
+    assert reference == "WMS-000123"
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/fulfilment-orders")
+    assert request.headers["Idempotency-Key"] == "ful_1"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "X-Ordo-Signature" not in request.headers  # no secret configured
+    body = json.loads(request.content)
+    assert body["contract"] == CONTRACT == "ordo.wms.v1"
+    assert body["id"] == "ful_1" and body["location_code"] == "DAL-01"
+    assert body["order"] == {
+        "id": "ord_1",
+        "reference": "W-1001",
+        "channel": "web",
+        "service_level": "express",
+        "priority": 3,
+    }
+    assert body["ship_to"]["postal_code"] == "75201" and body["ship_to"]["name"] == "Ada Lovelace"
+    assert body["lines"] == [
+        {"line_id": "L1", "sku": "SKU-1", "units": 2},
+        {"line_id": "L2", "sku": "SKU-2", "units": 1},
+    ]
+    assert body["carrier"] == {
+        "code": "ups",
+        "service": "ground",
+        "promised_date": "2026-03-06",
+        "tracking_number": None,
+    }
+    assert body["label"] is None
+
+
+def test_a_label_made_before_release_travels_as_its_tracking_number_and_download_path() -> None:
+    fake = FakeWms()
+    shipment = a_shipment(id="ful_1", tracking_number="1Z999", label_format="zpl")
+    a_wms(fake).release(fulfilment_order_facts(shipment, an_order()))
+
+    body = json.loads(fake.requests[0].content)
+    assert body["carrier"]["tracking_number"] == "1Z999"
+    assert body["label"] == {"format": "zpl", "path": "/v1/shipments/ful_1/label"}
+
+
+def test_with_a_secret_the_body_is_signed_with_hmac_sha256() -> None:
+    fake = FakeWms()
+    a_wms(fake, token=None, secret=SECRET).release(facts())
+
+    [request] = fake.requests
+    expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+    assert request.headers["X-Ordo-Signature"] == f"sha256={expected}"
+    assert "Authorization" not in request.headers
+
+
+def test_a_refusal_names_the_status_and_what_the_wms_said_never_the_token() -> None:
+    fake = FakeWms(lambda _: httpx.Response(422, json={"message": f"unknown SKU-2 ({TOKEN})"}))
+    with pytest.raises(DeliveryError) as refused:
+        a_wms(fake, secret=SECRET).release(facts())
+
+    message = str(refused.value)
+    assert message == "WMS https://wms.example.com refused shipment ful_1: 422 unknown SKU-2 (***)"
+    assert TOKEN not in message and SECRET not in message
+
+
+def test_an_unreachable_wms_is_a_delivery_error_naming_the_shipment() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(
+        DeliveryError,
+        match=r"WMS https://wms\.example\.com unreachable for "
+        "shipment ful_1: connection refused",
+    ):
+        a_wms(FakeWms(down)).release(facts())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={}),
+        httpx.Response(200, text="ok"),
+        httpx.Response(201, json={"reference": "  "}),
+        httpx.Response(201, json=["WMS-1"]),
+    ],
+)
+def test_an_answer_without_a_reference_is_a_delivery_error(answer: httpx.Response) -> None:
+    with pytest.raises(DeliveryError, match="without a reference"):
+        a_wms(FakeWms(lambda _: answer)).release(facts())
+
+
+def test_a_reference_too_long_to_keep_is_a_delivery_error() -> None:
+    fake = FakeWms(lambda _: httpx.Response(201, json={"reference": "W" * 129}))
+    with pytest.raises(DeliveryError, match="1 to 128 printable characters"):
+        a_wms(fake).release(facts())
+
+
+def test_a_wms_needs_a_token_or_a_secret_and_the_locations_it_serves() -> None:
+    with pytest.raises(ValidationError, match="token: is required unless a secret is given"):
+        HttpWarehouse({"base_url": BASE, "locations": ["DAL-01"]})
+    with pytest.raises(ValidationError, match="locations"):
+        HttpWarehouse({"base_url": BASE, "token": TOKEN, "locations": []})
+
+
+def entries(**named: dict[str, Any]) -> str:
+    return json.dumps(named)
+
+
+def refusal(value: str) -> str:
+    with pytest.raises(SettingsError) as raised:
+        warehouses_of(load_settings(wms=value))
+    message = str(raised.value)
+    assert "\n" not in message and TOKEN not in message
+    return message
+
+
+def test_ordo_wms_maps_each_location_to_its_wms_and_star_to_every_other() -> None:
+    settings = load_settings(
+        wms=entries(
+            dallas={"base_url": BASE, "token": TOKEN, "locations": ["DAL-01", "DAL-02"]},
+            threepl={
+                "connector": "http",
+                "base_url": "https://3pl.example.com",
+                "secret": SECRET,
+                "locations": ["*"],
+            },
+        )
+    )
+    built = warehouses_of(settings)
+
+    assert set(built) == {"DAL-01", "DAL-02", "*"}
+    assert built["DAL-01"] is built["DAL-02"] is not built["*"]
+    assert shown_value(settings, "wms") == "dallas (DAL-01, DAL-02), threepl (*)"
+    assert warehouses_of(load_settings()) == {}
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ({"token": TOKEN, "locations": ["DAL-01"]}, "ORDO_WMS: dallas.base_url: is required"),
+        (
+            {"base_url": "ftp://wms", "token": TOKEN, "locations": ["DAL-01"]},
+            "ORDO_WMS: dallas.base_url: must be an http:// or https:// URL with a host",
+        ),
+        (
+            {"base_url": BASE, "tokn": TOKEN, "locations": ["DAL-01"]},
+            "ORDO_WMS: dallas.tokn: is not a setting of this connector (see docs/integrations.md)",
+        ),
+        (
+            {"base_url": BASE, "secret": SECRET, "token": TOKEN, "locations": ["DAL 01"]},
+            "ORDO_WMS: dallas.locations: each must be a location code",
+        ),
+        (
+            {"base_url": BASE, "locations": ["DAL-01"]},
+            "ORDO_WMS: dallas.token: is required unless a secret is given",
+        ),
+        (
+            {"connector": "sap", "base_url": BASE},
+            "ORDO_WMS: dallas.connector: no warehouse connector 'sap' (known: http)",
+        ),
+    ],
+)
+def test_a_bad_entry_stops_start_up_naming_the_entry_and_the_field(
+    entry: dict[str, Any], said: str
+) -> None:
+    assert refusal(entries(dallas=entry)).startswith(said)
+
+
+def test_a_location_served_by_two_systems_is_refused() -> None:
+    one = {"base_url": BASE, "token": TOKEN, "locations": ["DAL-01"]}
+    message = refusal(entries(dallas=one, backup={**one, "locations": ["RNO-02", "DAL-01"]}))
+    assert message == (
+        "ORDO_WMS: backup.locations: DAL-01 is served by dallas already; a location's "
+        "shipments go to one WMS"
+    )
+
+
+def test_ordo_wms_that_is_not_json_is_refused_without_showing_it() -> None:
+    message = refusal('{"dallas": {"token": "' + TOKEN + '"')
+    assert message.startswith("ORDO_WMS: is not valid JSON (line 1, column")
+    assert build_warehouses({}) == {}
