@@ -13,6 +13,7 @@ from api.schemas.common import Out, Strict
 from api.schemas.operations import AuditOut
 from api.schemas.orders import OrderOut, ShipmentOut
 from api.schemas.returns import ReturnOut
+from api.schemas.tickets import TicketOut
 from engine.service_layer.privacy import Erasure, PersonalDataExport
 
 
@@ -39,6 +40,9 @@ class PersonalDataOut(Out):
         description="The audit entries about the customer record, their orders, shipments and "
         "returns. A customer's own export names the people who acted by role only."
     )
+    tickets: list[TicketOut] = Field(
+        description="Helpdesk tickets opened about their orders (Ordo's record of each)."
+    )
 
     @classmethod
     def of(cls, exported: PersonalDataExport, at: datetime, actors: bool = True) -> PersonalDataOut:
@@ -58,6 +62,14 @@ class PersonalDataOut(Out):
             shipments=[ShipmentOut.of(shipment) for shipment in exported.shipments],
             returns=[ReturnOut.of(found) for found in exported.returns],
             audit=entries,
+            tickets=[
+                TicketOut.of(ticket)
+                if actors
+                else TicketOut.of(ticket).model_copy(
+                    update={"created_by": ticket.created_by.partition(":")[0]}
+                )
+                for ticket in exported.tickets
+            ],
         )
 
 
@@ -98,6 +110,11 @@ class ErasedCounts(Out):
         description="Stored answers to requests sent with an Idempotency-Key.", examples=[12]
     )
     api_keys: int = Field(description="The customer's API keys, revoked.", examples=[1])
+    tickets: int = Field(
+        description="Helpdesk tickets about their orders whose subject named them (Ordo's "
+        "record; the helpdesk's own copy is the helpdesk's to erase).",
+        examples=[0],
+    )
 
 
 class ErasureOut(Out):

@@ -87,6 +87,14 @@ class _Table(Generic[K, T]):
             self.committed[key] = item
         self._index(item)
 
+    def put(self, item: T) -> None:
+        """Replace the row of `item`'s key, in this transaction: for a frozen record that is
+        changed by replacing it (a ticket's subject redacted on erasure)."""
+        if self.snapshots:
+            self.working[self.key(item)] = item
+        else:
+            self.committed[self.key(item)] = item
+
     def load(self, key: K) -> T | None:
         """The transaction's copy of a row: made on first access when snapshots are on."""
         item = self.working.get(key)
@@ -531,6 +539,11 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
                 if detail != trace.detail:
                     trace.detail = detail
                     counts["decision_traces"] += 1
+            for ticket in self.uow.tickets.about("order", order_id):
+                subject = copies.scrub(ticket.subject, True)
+                if subject != ticket.subject:  # tickets are frozen: the redacted one replaces it
+                    self.uow.tickets.table.put(replace(ticket, subject=subject))
+                    counts["tickets"] += 1
         about = {
             ("customer", copies.customer_id),
             *(("order", key) for key in copies.order_ids),
@@ -577,6 +590,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
 
     audit: MemoryAuditLog
     personal_copies: MemoryPersonalCopies
+    tickets: MemoryTickets
 
     def __init__(self, snapshots: bool = True, keep_events: bool = True) -> None:
         super().__init__()

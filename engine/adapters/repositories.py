@@ -1185,6 +1185,16 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
             ),
             "idempotency_records": orm_api.redact_idempotency(connection, copies),
             "api_keys": orm_api.redact_api_keys(connection, copies),
+            # Support writes a ticket's subject, and may name the customer in it.
+            "tickets": _redact_rows(
+                connection,
+                orm.tickets,
+                ("subject",),
+                orm.tickets.c.entity_id,
+                copies.order_ids,
+                copies,
+                orm.tickets.c.entity == "order",
+            ),
         }
 
 

@@ -26,7 +26,7 @@ from engine.domain import commands, events
 from engine.domain.catalog import Customer, erased_email
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, Return
-from engine.domain.operations import AuditEntry
+from engine.domain.operations import AuditEntry, Ticket
 from engine.domain.orders import TERMINAL, Order
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import COPY_KINDS, CustomerCopies, UnitOfWork
@@ -208,6 +208,7 @@ class PersonalDataExport:
     shipments: list[FulfillmentOrder]
     returns: list[Return]
     audit: list[AuditEntry]
+    tickets: list[Ticket]
 
 
 def _every(read: Callable[[int, int], Sequence[T]], key: Callable[[T], str]) -> list[T]:
@@ -275,6 +276,10 @@ def export_personal_data(uow: UnitOfWork, customer_id: str) -> PersonalDataExpor
             shipments=shipments,
             returns=returns,
             audit=sorted(about, key=lambda entry: (entry.at, entry.id)),
+            tickets=sorted(
+                (t for order in orders for t in uow.tickets.about("order", order.id)),
+                key=lambda ticket: (ticket.created_at, ticket.id),
+            ),
         )
 
 

@@ -368,6 +368,7 @@ COPY_KINDS = (
     "dead_letters",
     "idempotency_records",
     "api_keys",
+    "tickets",
 )
 
 
@@ -390,9 +391,10 @@ class CustomerCopies:
 
 class PersonalCopies(abc.ABC):
     """Where a customer's personal data is copied outside the entities: the JSON of audit
-    entries, decision traces, events (outbox and dead letters) and idempotency answers, and
-    the names of API keys. Erasure redacts those copies in place, in the unit of work's
-    transaction; this is the one change the append-only audit log ever takes."""
+    entries, decision traces, events (outbox and dead letters) and idempotency answers, the
+    names of API keys, and the subjects of helpdesk tickets about their orders. Erasure
+    redacts those copies in place, in the unit of work's transaction; this is the one change
+    the append-only audit log (and the tickets' record) ever takes."""
 
     @abc.abstractmethod
     def redact(self, copies: CustomerCopies) -> dict[str, int]:

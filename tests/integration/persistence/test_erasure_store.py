@@ -35,7 +35,7 @@ from engine.domain import events
 from engine.domain.access import IdempotencyRecord, Role
 from engine.domain.catalog import Customer, Location, LocationType, Product
 from engine.domain.inventory import Stock
-from engine.domain.operations import DecisionTrace
+from engine.domain.operations import DecisionTrace, Ticket
 from engine.domain.values import Address
 from engine.pipeline.carriers import load_catalog
 from engine.pipeline.decide import Decider
@@ -160,6 +160,13 @@ def place_everything(
             )
         )
         uow.record(events.OrderHeld(first, "review", f"{who.name} at {who.street}: check ID"))
+        # What support may write in a helpdesk ticket's subject about the order.
+        uow.tickets.add(
+            Ticket(
+                "tkt-" + first, "zendesk", "35436", "order", first,
+                f"{who.name} says the parcel came damaged", NOW, "support:desk",
+            )
+        )  # fmt: skip
         uow.commit()
     for shipment in shipments:
         for status in ("shipped", "delivered"):
@@ -269,7 +276,7 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
         "orders.email_lower", "fulfillment_orders.label", "shipment_tracking.description",
         "returns.lines", "returns.label", "audit_log.before", "audit_log.after",
         "decision_traces.detail", "outbox.payload", "dead_letters.payload", "dead_letters.error",
-        "idempotency_keys.response", "api_keys.name",
+        "idempotency_keys.response", "api_keys.name", "tickets.subject",
     } <= stored  # fmt: skip
     before, counted = figures(bus, hers), row_counts(db_engine)
 
@@ -284,6 +291,7 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
     assert done.erased["orders"] == 2
     assert done.erased["idempotency_records"] == 2
     assert done.erased["api_keys"] == 1
+    assert done.erased["tickets"] == 1
 
 
 def test_a_failed_erasure_leaves_every_copy_as_it_was(

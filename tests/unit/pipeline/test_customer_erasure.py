@@ -16,6 +16,7 @@ from engine.domain.catalog import erased_email
 from engine.domain.commands import EraseCustomer
 from engine.domain.errors import DomainError, NotFound
 from engine.domain.fulfilment import ReturnLine, TrackingEvent
+from engine.domain.operations import Ticket
 from engine.domain.orders import OrderStatus
 from engine.service_layer import privacy
 from engine.service_layer.messagebus import MessageBus, command_handlers
@@ -65,6 +66,13 @@ def a_store() -> InMemoryUnitOfWork:
         )
         uow.record(events.OrderHeld("O-1", "po_box", "Ada Lovelace, 1 Elm St is a PO box"))
         uow.record(events.OrderHeld("O-2", "po_box", "Bob Stone, 9 Oak Ave is a PO box"))
+        for order_id, name in (("O-1", "Ada Lovelace"), ("O-2", "Bob Stone")):
+            uow.tickets.add(
+                Ticket(
+                    "T-" + order_id, "zendesk", "1", "order", order_id,
+                    f"{name} wants a call", b.at(0), "support:desk",
+                )
+            )  # fmt: skip
         uow.commit()
     return uow
 
@@ -84,6 +92,7 @@ def everything(uow: InMemoryUnitOfWork) -> str:
             *uow.returns.list(limit=1000),
             *uow.traces.list(limit=1000),
             *uow.audit.list(limit=1000),
+            *uow.tickets.list(limit=1000),
         ]
     return repr([*rows, *uow.committed_events])
 
@@ -104,6 +113,7 @@ def test_erasure_takes_the_customer_out_of_every_record_the_store_keeps() -> Non
         "dead_letters": 0,
         "idempotency_records": 0,
         "api_keys": 0,
+        "tickets": 1,
     }
     kept = everything(uow)
     assert not [text for text in ADA if text.lower() in kept.lower()]
@@ -181,6 +191,7 @@ def test_the_export_holds_the_customer_s_records_and_only_theirs() -> None:
     assert [s.id for s in exported.shipments] == ["F-1"]
     assert [r.id for r in exported.returns] == ["RT-1"]
     assert [(e.entity, e.entity_id) for e in exported.audit] == [("order", "O-1")]
+    assert [t.subject for t in exported.tickets] == ["Ada Lovelace wants a call"]
 
 
 def test_the_export_reads_a_page_at_a_time_and_lists_every_order_once(
