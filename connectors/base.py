@@ -26,9 +26,12 @@ from importlib.metadata import entry_points
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 ENTRY_POINT_GROUP = "ordo.connectors"
+# How long an HTTP connector waits for an answer when its config does not say.
+DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
 class ConnectorConfig(BaseModel):
@@ -51,6 +54,27 @@ class Connector:
             if isinstance(config, self.Config)
             else self.Config.model_validate(dict(config or {}))
         )
+
+
+class HttpConnector(Connector):
+    """A connector that talks HTTP: its `httpx.Client`, made on first use with the config's
+    `timeout_seconds` (no connection at start-up), or the one given (tests pass one over an
+    `httpx.MockTransport`). Put it before the capability: `class X(HttpConnector, ErpCrm)`."""
+
+    def __init__(
+        self,
+        config: ConnectorConfig | Mapping[str, Any] | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            timeout = float(getattr(self.config, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
+            self._client = httpx.Client(timeout=timeout)
+        return self._client
 
 
 # --- what connectors exchange with the engine (plain data, no I/O) -------------------------

@@ -31,6 +31,7 @@ from connectors.base import (
     ConnectorConfig,
     DeliveryError,
     ErpCrm,
+    HttpConnector,
     check_base_url,
     host_of,
     refusal_message,
@@ -68,25 +69,11 @@ class HttpSyncConfig(ConnectorConfig):
         return value
 
 
-class HttpSync(ErpCrm):
+class HttpSync(HttpConnector, ErpCrm):
     slug = "http"
     title = "ERP or CRM over HTTPS (Ordo's JSON contract, docs/integrations.md)"
     Config = HttpSyncConfig
     config: HttpSyncConfig
-
-    def __init__(
-        self,
-        config: HttpSyncConfig | Mapping[str, Any] | None = None,
-        client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout_seconds)
-        return self._client
 
     @property
     def entities(self) -> tuple[str, ...]:

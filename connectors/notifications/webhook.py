@@ -16,7 +16,13 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from connectors.base import ConnectorConfig, DeliveryError, Notification, OutboundMessage
+from connectors.base import (
+    ConnectorConfig,
+    DeliveryError,
+    HttpConnector,
+    Notification,
+    OutboundMessage,
+)
 
 
 class WebhookConfig(ConnectorConfig):
@@ -26,25 +32,11 @@ class WebhookConfig(ConnectorConfig):
     timeout_seconds: float = 5.0
 
 
-class WebhookSink(Notification):
+class WebhookSink(HttpConnector, Notification):
     slug = "webhook"
     title = "Webhook (JSON POST)"
     Config = WebhookConfig
     config: WebhookConfig
-
-    def __init__(
-        self,
-        config: WebhookConfig | Mapping[str, Any] | None = None,
-        client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout_seconds)
-        return self._client
 
     def notify(self, kind: str, to: Sequence[str], context: Mapping[str, Any]) -> None:
         self.post({"kind": kind, "recipients": list(to), **context})

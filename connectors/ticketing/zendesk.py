@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, field_validator
 
-from connectors.base import ConnectorConfig, DeliveryError, Ticketing
+from connectors.base import ConnectorConfig, DeliveryError, HttpConnector, Ticketing
 
 # Zendesk's four priorities, for Ordo's four severities.
 PRIORITIES = {"low": "low", "medium": "normal", "high": "high", "critical": "urgent"}
@@ -106,25 +106,11 @@ class ZendeskConfig(ConnectorConfig):
         return tuple(dict.fromkeys(tag(str(item)) for item in items if str(item).strip()))
 
 
-class ZendeskTicketing(Ticketing):
+class ZendeskTicketing(HttpConnector, Ticketing):
     slug = "zendesk"
     title = "Zendesk Support"
     Config = ZendeskConfig
     config: ZendeskConfig
-
-    def __init__(
-        self,
-        config: ZendeskConfig | Mapping[str, Any] | None = None,
-        client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout_seconds)
-        return self._client
 
     def open(
         self, title: str, body: str, labels: tuple[str, ...] = (), *, external_id: str = "",

@@ -25,6 +25,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from connectors.base import (
     ConnectorConfig,
     DeliveryError,
+    HttpConnector,
     WarehouseSystem,
     check_base_url,
     host_of,
@@ -79,25 +80,11 @@ class HttpWarehouseConfig(ConnectorConfig):
         return self
 
 
-class HttpWarehouse(WarehouseSystem):
+class HttpWarehouse(HttpConnector, WarehouseSystem):
     slug = "http"
     title = "Warehouse system over HTTPS (Ordo's JSON contract, docs/integrations.md)"
     Config = HttpWarehouseConfig
     config: HttpWarehouseConfig
-
-    def __init__(
-        self,
-        config: HttpWarehouseConfig | Mapping[str, Any] | None = None,
-        client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout_seconds)
-        return self._client
 
     @property
     def locations(self) -> tuple[str, ...]:
