@@ -78,7 +78,7 @@ _MAX_RULESET_REFRESH = 3600.0
 _MAX_RETENTION_DAYS = 3650
 _TRUE = ("1", "true", "yes", "on")
 # What an ERP or CRM can be kept in step with (connectors.erp.ENTITIES).
-_ERP_ENTITIES = ["orders", "customers", "returns", "stock"]
+_ERP_ENTITIES = ("orders", "customers", "returns", "stock")
 _FALSE = ("0", "false", "no", "off")
 
 
@@ -327,16 +327,12 @@ class Settings(BaseSettings):
     def _webhook_events(cls, value: Any) -> str:
         from engine.domain.events import EVENT_TYPES
 
-        items = value if isinstance(value, list | tuple) else str(value).split(",")
-        names = [str(name).strip() for name in items if str(name).strip()]
-        if not names:
-            raise ValueError("names no event (e.g. alert.raised,shipment.late)")
-        for name in names:
-            if name not in EVENT_TYPES:
-                close = difflib.get_close_matches(name, list(EVENT_TYPES), n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                raise ValueError(f"got {name!r}, which is not an event Ordo emits{hint}")
-        return ",".join(dict.fromkeys(names))
+        return _names(
+            value,
+            tuple(EVENT_TYPES),
+            "names no event (e.g. alert.raised,shipment.late)",
+            "which is not an event Ordo emits",
+        )
 
     @field_validator("webhook_min_severity", "ticket_min_severity", mode="before")
     @classmethod
@@ -369,18 +365,12 @@ class Settings(BaseSettings):
     @field_validator("erp_sync_entities", mode="before")
     @classmethod
     def _erp_sync_entities(cls, value: Any) -> str:
-        items = value if isinstance(value, list | tuple) else str(value).split(",")
-        names = [str(name).strip() for name in items if str(name).strip()]
-        if not names:
-            raise ValueError(f"names no entity (some of {','.join(_ERP_ENTITIES)})")
-        for name in names:
-            if name not in _ERP_ENTITIES:
-                close = difflib.get_close_matches(name, _ERP_ENTITIES, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                raise ValueError(
-                    f"got {name!r}, which is not one of {', '.join(_ERP_ENTITIES)}{hint}"
-                )
-        return ",".join(dict.fromkeys(names))
+        return _names(
+            value,
+            _ERP_ENTITIES,
+            f"names no entity (some of {','.join(_ERP_ENTITIES)})",
+            f"which is not one of {', '.join(_ERP_ENTITIES)}",
+        )
 
     @field_validator("ticketing", mode="before")
     @classmethod
@@ -811,6 +801,22 @@ def _parse_port(value: Any) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise ValueError(f"must be an integer between 1 and 65535, got {text!r}")
     return int(text)
+
+
+def _names(value: Any, known: tuple[str, ...], none: str, unknown: str) -> str:
+    """A comma-separated list (or a YAML list) of names from `known`, each once, in the order
+    given: `none` when it names nothing, `unknown` (with a "did you mean") for a name not
+    known."""
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    names = [str(name).strip() for name in items if str(name).strip()]
+    if not names:
+        raise ValueError(none)
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"got {name!r}, {unknown}{hint}")
+    return ",".join(dict.fromkeys(names))
 
 
 def _choice(value: Any, choices: tuple[str, ...], case: Callable[[str], str]) -> str:
