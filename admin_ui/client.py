@@ -42,6 +42,7 @@ from admin_ui.models import (
     SimulationJob,
     SimulationResult,
     Stock,
+    Ticket,
     Validation,
     VersionDetail,
 )
@@ -355,6 +356,12 @@ class OrdoClient:
 
     def release_hold(self, order_id: str) -> Order:
         return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/release-hold"))
+
+    def open_ticket(self, order_id: str, subject: str, body: str) -> Ticket:
+        """Open a helpdesk ticket about the order; the API adds a footer naming the order, and
+        its detail lists the ticket under `tickets` from then on."""
+        path = f"/v1/orders/{_seg(order_id)}/tickets"
+        return cast(Ticket, self._call("POST", path, json={"subject": subject, "body": body}))
 
     # --- shipping labels --------------------------------------------------------------------
 

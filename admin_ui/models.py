@@ -148,6 +148,7 @@ class Shipment(TypedDict):
     promised_date: str | None
     tracking_number: str
     label_format: str  # "pdf" or "zpl" once a label is made, else ""
+    wms_reference: str  # the warehouse system's id for it, once sent there on release; else ""
     shipped_at: str | None
     delivered_at: str | None
     lines: list[ShipmentLine]
@@ -195,10 +196,25 @@ class TraceStep(TypedDict):
     detail: dict[str, Any]
 
 
+class Ticket(TypedDict):
+    """A helpdesk ticket Ordo opened (`POST /v1/orders/{id}/tickets`, or the worker's for an
+    alert); what happens to it afterwards is the helpdesk's to track."""
+
+    id: str
+    system: str  # the ticketing system it was opened in, e.g. "zendesk"
+    external_ticket_id: str  # the ticket's id in that system
+    entity: str  # "order" or "alert"
+    entity_id: str
+    subject: str
+    created_at: str
+    created_by: str  # the actor who opened it ("support:desk-7"), or "system"
+
+
 class OrderDetail(Order):
     shipments: list[Shipment]
     events: list[HistoryEntry]
     trace: list[TraceStep]
+    tickets: list[Ticket]  # helpdesk tickets about it, oldest first
 
 
 class Stock(TypedDict):
@@ -255,6 +271,7 @@ class Alert(TypedDict):
     last_seen_at: str | None
     acknowledged_by: str
     acknowledged_at: str | None
+    ticket_id: str | None  # the helpdesk's id of the ticket opened for it; None while none
 
 
 class Dataset(TypedDict):

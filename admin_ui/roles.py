@@ -53,13 +53,15 @@ _RETURNS_DESK = (
     "receive_returns",
 )
 
-# Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS).
+# Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS). "open_tickets" is
+# `POST /v1/orders/{id}/tickets`, which the API lets whoever may change orders do.
 _ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         {
             "write_rules",
             "publish_rules",
             "change_orders",
+            "open_tickets",
             "move_stock",
             "ack_alerts",
             "read_orders",
@@ -71,7 +73,14 @@ _ACTIONS: dict[str, frozenset[str]] = {
     ),
     "analyst": frozenset({"write_rules", "publish_rules", "read_reports"}),
     "support": frozenset(
-        {"change_orders", "ack_alerts", "read_orders", "read_labels", *_RETURNS_DESK}
+        {
+            "change_orders",
+            "open_tickets",
+            "ack_alerts",
+            "read_orders",
+            "read_labels",
+            *_RETURNS_DESK,
+        }
     ),
     "warehouse": frozenset(
         {"move_stock", "make_labels", "read_labels", "read_returns", "receive_returns"}

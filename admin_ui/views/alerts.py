@@ -122,11 +122,15 @@ def _alerts(client: OrdoClient, who: Principal) -> None:
     if not alerts:
         st.success("No open alerts." if status == "open" else "No alerts.")
         return
+    # The helpdesk's id of the ticket the worker opened for a severe alert, to find it there;
+    # only when one has a ticket (an API from before tickets has no such field).
+    tickets = any(a.get("ticket_id") for a in alerts)
     st.dataframe(
         [
             {"raised": when(a["created_at"]), "severity": a["severity"], "rule": a["rule"],
              "about": a["key"], "message": a["message"], "times": a["occurrences"],
-             "status": a["status"], "acknowledged by": a["acknowledged_by"]}
+             "status": a["status"], "acknowledged by": a["acknowledged_by"],
+             **({"ticket": a.get("ticket_id") or ""} if tickets else {})}
             for a in alerts
         ],
         hide_index=True,

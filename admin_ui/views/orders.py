@@ -24,6 +24,7 @@ from admin_ui.session import flash, section
 from admin_ui.texts import money, when
 from admin_ui.views.labels import label_row
 from admin_ui.views.returns import order_returns
+from admin_ui.views.tickets import order_tickets
 
 STATUSES = [
     "received", "validated", "rejected", "held", "sourced", "backordered", "preordered",
@@ -163,9 +164,13 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     )  # fmt: skip
     st.subheader("Shipments")
     if order["shipments"]:
+        # The warehouse system's id, for support on the phone to a warehouse that uses it;
+        # only when a shipment was sent to one (an API from before WMS has no such field).
+        wms = any(s.get("wms_reference") for s in order["shipments"])
         st.dataframe(
             [
                 {"shipment": s["id"], "from": s["location_code"], "status": s["status"],
+                 **({"WMS ref": s.get("wms_reference") or ""} if wms else {}),
                  "carrier": f"{s['carrier']} {s['service']}".strip(),
                  "rate": money(s["rate"]), "promised": s["promised_date"],
                  "tracking": s["tracking_number"],
@@ -179,6 +184,7 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     else:
         st.write("No shipment yet.")
     order_returns(client, who, order)
+    order_tickets(client, who, order)
     st.subheader("Why it was decided this way")
     # The explanation reads the decision trace's details, which change shape over time: one
     # it cannot read must not cost the timeline and the actions below.
