@@ -52,7 +52,7 @@ from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
-from engine.service_layer import audit, backorders, handlers
+from engine.service_layer import audit, auth, backorders, handlers
 from engine.service_layer.auth import Forbidden, can_see_order
 from engine.service_layer.idempotency import request_hash
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -354,7 +354,11 @@ def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
             # Oldest first: a history reads from top to bottom.
             events=[HistoryOut.of(e) for e in sorted(history, key=lambda e: e.at)],
             trace=[TraceOut.of(t) for t in sorted(traces, key=handlers.trace_order)],
-            tickets=[TicketOut.of(t) for t in uow.tickets.about("order", order_id)],
+            # Support's notes to its helpdesk, for the staff who may open them: not the
+            # customer's to read, nor the channel's.
+            tickets=[TicketOut.of(t) for t in uow.tickets.about("order", order_id)]
+            if auth.allowed(who, auth.ORDERS_MODIFY)
+            else [],
         )
 
 

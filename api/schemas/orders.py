@@ -384,7 +384,8 @@ class OrderDetail(OrderOut):
     trace: list[TraceOut]
     tickets: list[TicketOut] = Field(
         description="Helpdesk tickets opened about the order (POST /v1/orders/{id}/tickets), "
-        "oldest first."
+        "oldest first; listed for the roles that may open them (admin, support), empty for "
+        "the others."
     )
 
 

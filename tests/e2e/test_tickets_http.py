@@ -78,6 +78,19 @@ def test_support_opens_a_ticket_about_an_order_and_the_orders_detail_lists_it(
     assert detail["tickets"] == [ticket]
 
 
+@pytest.mark.parametrize("role", ["customer", "channel"])
+def test_the_customer_and_the_channel_do_not_read_support_s_tickets_on_the_order(
+    api: Api, helpdesk: FakeHelpdesk, role: str
+) -> None:
+    order_id = an_order(api)
+    api.post(f"/v1/orders/{order_id}/tickets", role="support", json=TICKET)
+
+    detail = api.get(f"/v1/orders/{order_id}", role=role)
+
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["tickets"] == []
+
+
 def test_opening_a_ticket_is_audited_as_order_ticket(api: Api, helpdesk: FakeHelpdesk) -> None:
     order_id = an_order(api)
 
