@@ -19,7 +19,7 @@ from api.schemas.catalog import (
 from api.schemas.common import problem_responses
 from api.schemas.patterns import CODE, SKU
 from engine.domain.errors import NotFound
-from engine.service_layer import audit
+from engine.service_layer import audit, catalog
 from engine.service_layer.unit_of_work import Repository
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -129,12 +129,8 @@ def get_customer(customer_id: CustomerPath, _: CanReadCustomers, uow: Uow) -> Cu
 def put_customer(
     customer_id: CustomerPath, body: CustomerIn, who: CanWriteCatalog, uow: Uow
 ) -> CustomerOut:
-    """Create or replace a customer (admins)."""
-    with uow:
-        customer, before = upsert(uow.customers, customer_id, body.to_domain(customer_id))
-        audit.record(
-            uow, who.actor, "customer.put", "customer", customer_id, before, body.model_dump()
-        )
-        out = CustomerOut.of(customer)
-        uow.commit()
-    return out
+    """Create or replace a customer (admins). A change raises `customer.updated` (the id,
+    and whether the record was created) for the ERP/CRM sync and webhooks; the same record
+    stored again raises nothing."""
+    customer = catalog.put_customer(uow, body.to_domain(customer_id), who.actor)
+    return CustomerOut.of(customer)

@@ -321,3 +321,15 @@ class ShipmentSentToWms(Event):
     order_id: str
     location_code: str
     wms_reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class CustomerUpdated(Event):
+    """A customer record was created (`created`) or replaced with different details; storing
+    the same record again raises nothing. Like `customer.erased`, the payload is the id and
+    nothing personal: receivers read the record's current state."""
+
+    name: ClassVar[str] = "customer.updated"
+    customer_id: str
+    created: bool = False

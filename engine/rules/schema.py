@@ -165,6 +165,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "return.status_changed",
         "return.labelled",
         "ruleset.published",
+        "customer.updated",
         "customer.erased",
         # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],

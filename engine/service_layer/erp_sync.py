@@ -16,6 +16,7 @@ Which events send what:
 - a shipment going `shipped`, which takes its units off the shelf: the stock rows of its SKUs
   at its location; `stock.reserved`, `stock.released` and `stock.adjusted`: that stock row
 - `return.status_changed` and `return.labelled`: the return, with its refund
+- `customer.updated` (a record created or changed through the API): the customer
 - `customer.erased`: an erasure of the customer (`Erp.erase`), when customers or orders are
   synced: the receiver forgets who the person is, in its customer and in their orders.
 
@@ -52,6 +53,7 @@ ORDER_EVENTS = frozenset({
 RETURN_EVENTS = frozenset({"return.status_changed", "return.labelled"})
 STOCK_EVENTS = frozenset({"stock.reserved", "stock.released", "stock.adjusted"})
 ERASED = "customer.erased"
+CUSTOMER_UPDATED = "customer.updated"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -78,6 +80,8 @@ def entities_touched(name: str, payload: Mapping[str, Any]) -> frozenset[str]:
         return frozenset({"stock"})
     if name == ERASED:
         return frozenset({"customers", "orders"})  # both hold the person's details
+    if name == CUSTOMER_UPDATED:
+        return frozenset({"customers"})
     return frozenset()
 
 
@@ -256,6 +260,16 @@ class ErpSync:
             return
         if message.name in STOCK_EVENTS:
             yield from _stock(uow, str(payload["sku"]), str(payload["location_code"]))
+            return
+        if message.name == CUSTOMER_UPDATED:
+            # The record as it is now: after an erasure that overtook this event, the erased one.
+            customer = uow.customers.get(str(payload["customer_id"]))
+            if customer is None:
+                log.warning(
+                    "%s: customer %s not found; not synced", self.name, payload["customer_id"]
+                )
+                return
+            yield "customer", {"id": customer.id}, customer_state(customer)
             return
         order = uow.orders.get(str(payload["order_id"]))
         if order is None:
