@@ -32,6 +32,7 @@ from engine.domain.values import money
 from engine.service_layer.analytics import (
     CycleRow,
     LineSum,
+    LocationRow,
     OrderCount,
     Period,
     SkuUnits,
@@ -282,13 +283,6 @@ class CarrierFigures:
 
 
 @dataclass(frozen=True)
-class LocationShipments:
-    location_code: str
-    shipments: int
-    units: int
-
-
-@dataclass(frozen=True)
 class SplitFigures:
     """Orders created in the period with at least one shipment (cancelled shipments aside):
     `split` counts those with two or more; `shipments` is their shipments."""
@@ -312,7 +306,7 @@ class FulfilmentReport:
     cancelled: int
     units: int
     carriers: list[CarrierFigures]
-    locations: list[LocationShipments]
+    locations: list[LocationRow]  # shipments and units by location
     split: SplitFigures
     cycle_time: CycleTime
 
@@ -344,7 +338,7 @@ def fulfilment(uow: UnitOfWork, period: Period) -> FulfilmentReport:
             )
             for row in carriers
         ],
-        locations=[LocationShipments(r.location_code, r.shipments, r.units) for r in locations],
+        locations=list(locations),
         split=SplitFigures(split.orders, Ratio(split.split_orders, split.orders), split.shipments),
         cycle_time=CycleTime.of(cycle),
     )
