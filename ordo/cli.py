@@ -220,14 +220,15 @@ def worker(
     name: Annotated[str, typer.Option(help="Consumer name (default host-pid).")] = "",
 ) -> None:
     """Publish the outbox and run event handlers, alerts and notifications until SIGTERM."""
-    from engine.worker import run_workers
+    from engine.worker import run_workers, stop_on_signals
     from ordo.bootstrap import build_workers
 
+    stop_asked = stop_on_signals()
     settings = _settings(ctx)
     with build_app_container(settings) as container:
         workers = build_workers(container, name=name, concurrency=concurrency)
         # A long-running process too (it decides orders on Redis), so it warms up like the API.
-        run_workers(workers, prepare=container.warm_up)
+        run_workers(workers, prepare=container.warm_up, stop_asked=stop_asked)
 
 
 preorders_app = typer.Typer(help="Pre-orders waiting for their release date.", no_args_is_help=True)

@@ -22,6 +22,7 @@ from engine.worker import (
     assemble_workers,
     run_workers,
     start_in_background,
+    stop_on_signals,
 )
 
 
@@ -377,5 +378,21 @@ def test_a_stop_signal_during_warm_up_ends_the_workers_cleanly_after_it() -> Non
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     assert warmed == [True]
+    assert worker.stopping.is_set()
+    assert worker.processed == 0
+
+
+def test_a_stop_signal_while_the_workers_are_built_ends_them_cleanly_once_they_run() -> None:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        asked = stop_on_signals()
+        # `ordo worker` builds its container and workers for seconds before they run.
+        os.kill(os.getpid(), signal.SIGTERM)
+        worker = make_worker(InMemoryUnitOfWork(), InProcessBus())
+        run_workers([worker], stop_asked=asked)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    assert asked.is_set()
     assert worker.stopping.is_set()
     assert worker.processed == 0
