@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from engine.domain.orders import ON_ITS_WAY, LineStatus, OrderStatus
 from engine.domain.values import money
 from engine.service_layer.analytics import (
+    CustomerRevenue,
     CycleRow,
     LineSum,
     LocationRow,
@@ -418,13 +419,6 @@ def operations(uow: UnitOfWork, period: Period, now: datetime) -> OperationsRepo
 
 
 @dataclass(frozen=True)
-class TopCustomer:
-    customer_id: str
-    orders: int
-    revenue: Decimal
-
-
-@dataclass(frozen=True)
 class CustomersReport:
     """Customers by their orders created in the period, rejected ones aside. `new`: no such
     order before the period (their first order ever is in it); `returning`: the others.
@@ -438,7 +432,7 @@ class CustomersReport:
     returning: int
     orders: int
     repeat: Ratio
-    top_customers: dict[str, list[TopCustomer]]
+    top_customers: dict[str, list[CustomerRevenue]]
     by_weekday: dict[str, int]
     by_hour: list[int]
 
@@ -454,7 +448,7 @@ def customers(uow: UnitOfWork, period: Period) -> CustomersReport:
         figures = queries.customers(start, end)
         top = {
             currency: [
-                TopCustomer(row.customer_id, row.orders, money(row.revenue))
+                replace(row, revenue=money(row.revenue))
                 for row in queries.top_customers(start, end, currency, TOP)
             ]
             for currency in queries.currencies(start, end)
