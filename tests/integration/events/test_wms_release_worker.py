@@ -78,7 +78,7 @@ def outside() -> Iterator[Outside]:
         do_POST = do_PUT = do_DELETE = _any
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Quiet: the server's own line per request would only clutter the test output."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
