@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from importlib.metadata import entry_points
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+if TYPE_CHECKING:
+    import httpx
 
 ENTRY_POINT_GROUP = "ordo.connectors"
 # How long an HTTP connector waits for an answer when its config does not say.
@@ -72,6 +74,10 @@ class HttpConnector(Connector):
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
+            # Imported here: every process imports this module (the carriers' rate cards),
+            # and only those with an HTTP connector configured need httpx.
+            import httpx
+
             timeout = float(getattr(self.config, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
             self._client = httpx.Client(timeout=timeout)
         return self._client
