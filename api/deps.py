@@ -198,6 +198,7 @@ CanRequestReturns = Annotated[Principal, Depends(requires(auth.RETURNS_REQUEST))
 CanManageReturns = Annotated[Principal, Depends(requires(auth.RETURNS_MANAGE))]
 CanReceiveReturns = Annotated[Principal, Depends(requires(auth.RETURNS_RECEIVE))]
 CanManageEvents = Annotated[Principal, Depends(requires(auth.EVENTS_MANAGE))]
+CanOpenTickets = Annotated[Principal, Depends(requires(auth.TICKETS_OPEN))]
 
 
 async def channel_caller(

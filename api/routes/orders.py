@@ -357,7 +357,7 @@ def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
             # Support's notes to its helpdesk, for the staff who may open them: not the
             # customer's to read, nor the channel's.
             tickets=[TicketOut.of(t) for t in uow.tickets.about("order", order_id)]
-            if auth.allowed(who, auth.ORDERS_MODIFY)
+            if auth.allowed(who, auth.TICKETS_OPEN)
             else [],
         )
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import CanModifyOrders, Services
+from api.deps import CanOpenTickets, Services
 from api.errors import problem
 from api.schemas.common import Problem, problem_responses
 from api.schemas.patterns import ID
@@ -43,7 +43,7 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
     summary="Open a helpdesk ticket about an order",
 )
 def open_ticket(
-    order_id: OrderPath, body: TicketIn, who: CanModifyOrders, services: Services, request: Request
+    order_id: OrderPath, body: TicketIn, who: CanOpenTickets, services: Services, request: Request
 ) -> TicketOut | JSONResponse:
     """Open a ticket in the ticketing system (ORDO_TICKETING, e.g. Zendesk) with the subject
     and body given; Ordo adds a footer naming the order, keeps the ticket (the order's detail

@@ -79,6 +79,10 @@ RETURNS_REQUEST = "returns:request"
 RETURNS_MANAGE = "returns:manage"
 RETURNS_RECEIVE = "returns:receive"
 EVENTS_MANAGE = "events:manage"
+# Helpdesk tickets about orders: opening one and reading an order's. Support's notes to its
+# helpdesk, so neither the customer's nor the channel's; a permission of its own, not
+# "modify orders", so a refusal names what was refused.
+TICKETS_OPEN = "tickets:open"
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -108,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             RETURNS_MANAGE,
             RETURNS_RECEIVE,
             EVENTS_MANAGE,
+            TICKETS_OPEN,
         }
     ),
     Role.ANALYST: frozenset(
@@ -137,6 +142,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             RETURNS_REQUEST,
             RETURNS_MANAGE,
             RETURNS_RECEIVE,
+            TICKETS_OPEN,
         }
     ),
     Role.WAREHOUSE: frozenset(

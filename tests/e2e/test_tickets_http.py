@@ -91,6 +91,18 @@ def test_the_customer_and_the_channel_do_not_read_support_s_tickets_on_the_order
     assert detail.json()["tickets"] == []
 
 
+def test_an_analyst_asking_to_open_a_ticket_is_told_it_may_not_open_tickets(
+    api: Api, helpdesk: FakeHelpdesk
+) -> None:
+    order_id = an_order(api)
+
+    refused = api.post(f"/v1/orders/{order_id}/tickets", role="analyst", json=TICKET)
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["detail"] == "role 'analyst' may not open tickets"
+    assert helpdesk.calls == []
+
+
 def test_opening_a_ticket_is_audited_as_order_ticket(api: Api, helpdesk: FakeHelpdesk) -> None:
     order_id = an_order(api)
 
