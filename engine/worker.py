@@ -380,7 +380,7 @@ def run_workers(
 
     `prepare` (the process's warm-up) runs once the signals are handled: a stop asked for
     while it runs still ends the workers cleanly, after it, instead of killing the process.
-    `stop_asked`: set by the process's own handlers (`stop_on_signals`) when a stop came
+    `stop_asked`: set by the process's own handlers (`engine.stop_signals`) when a stop came
     while the workers were still being built; they then start stopped and end at once."""
     if install_signals:
 
@@ -403,21 +403,6 @@ def run_workers(
     while any(thread.is_alive() for thread in threads):
         for thread in threads:
             thread.join(timeout=0.2)
-
-
-def stop_on_signals() -> threading.Event:
-    """From now until `run_workers` takes the signals over, SIGTERM and SIGINT only note that
-    a stop was asked for: building the workers (imports, the container, the rulesets) takes
-    seconds, and a stop in that time (`ordo up` ended at once) would otherwise kill the
-    process with nothing said, instead of ending its workers cleanly."""
-    asked = threading.Event()
-
-    def _note(signum: int, _frame: Any) -> None:
-        asked.set()
-
-    signal.signal(signal.SIGTERM, _note)
-    signal.signal(signal.SIGINT, _note)
-    return asked
 
 
 class Janitor:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ordo.cli import main
+from ordo.entry import main
 
 main()

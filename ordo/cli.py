@@ -220,9 +220,12 @@ def worker(
     name: Annotated[str, typer.Option(help="Consumer name (default host-pid).")] = "",
 ) -> None:
     """Publish the outbox and run event handlers, alerts and notifications until SIGTERM."""
-    from engine.worker import run_workers, stop_on_signals
+    from engine.stop_signals import stop_on_signals
+    from engine.worker import run_workers
     from ordo.bootstrap import build_workers
 
+    # Already noting stops since the `ordo` script started (`ordo.entry`); this is the same
+    # event, or the first when the command was invoked some other way (tests).
     stop_asked = stop_on_signals()
     settings = _settings(ctx)
     with build_app_container(settings) as container:
@@ -453,5 +456,5 @@ def _shown_url(settings: Settings) -> str:
 
 
 def main() -> None:
-    """Console-script entry point (`ordo = "ordo.cli:main"`)."""
+    """The command line, once `ordo.entry` (the console script) has done what must come first."""
     app(prog_name="ordo")

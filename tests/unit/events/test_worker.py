@@ -16,13 +16,13 @@ from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import Event, StockAdjusted
 from engine.service_layer.outbox import OutboxRelay
 from engine.service_layer.unit_of_work import UnitOfWork
+from engine.stop_signals import stop_on_signals
 from engine.worker import (
     Worker,
     WorkerConfig,
     assemble_workers,
     run_workers,
     start_in_background,
-    stop_on_signals,
 )
 
 
