@@ -449,6 +449,14 @@ class Authenticator:
                 raise Unauthenticated(
                     f"the API key {principal.key_id} this token was minted from was revoked"
                 )
+            # The role and scope are the key's, not the token's word for them: anyone holding
+            # the server secret (the development default is in the source) could otherwise
+            # sign an admin token naming any key id they can read, their own channel key's.
+            if principal != principal_of(found):
+                raise Unauthenticated(
+                    f"the bearer token's role or scope is not that of the API key "
+                    f"{principal.key_id} it names; request a new one with your API key"
+                )
             return principal
         if not credential.startswith(KEY_PREFIX) or credential.count("_") < 2:
             raise Unauthenticated(
