@@ -5,6 +5,12 @@ One method per route, each returning the TypedDicts of `admin_ui.models`. Every 
 whose message is the sentence a person should read, so pages show it with `st.error` and never
 a traceback. The credential (an API key or a bearer token) is sent as `Authorization: Bearer`,
 which the API accepts for both.
+
+Every write carries an `Idempotency-Key` naming the person's action (`admin_ui.idempotency`):
+sent again after its answer was lost, it is the same request under the same key, and the API
+answers with what the first attempt did instead of doing it twice. That answer is returned as
+the success it was, and counted in `WriteKeys.replays` so the page can say nothing was done
+twice; while the first attempt is still running, the `ApiError` says so (`still_running`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from admin_ui.idempotency import HEADER, REPLAYED, WRITES, Attempt, WriteKeys
 from admin_ui.models import (
     Alert,
     Atp,
@@ -49,6 +56,13 @@ from admin_ui.models import (
 from admin_ui.texts import finding
 
 DEFAULT_TIMEOUT = 30.0
+IN_FLIGHT = "idempotency_key_in_flight"  # the API's 409 while the key's first request runs
+STILL_RUNNING = "that request is still being processed; try again in a moment"
+# Said of a write whose answer did not come: its key makes doing it again safe.
+UNKNOWN_OUTCOME = (
+    ", so it is not known whether this was done; do it again to find out: "
+    "the API does not do it twice"
+)
 
 
 class ApiError(Exception):
@@ -73,6 +87,12 @@ class ApiError(Exception):
         self.code = code
         self.findings = tuple(findings)
         self.detail = detail or message
+
+    @property
+    def still_running(self) -> bool:
+        """The API is still doing an earlier attempt of this very request: a 409 that
+        refuses nothing, whose answer a retry in a moment gets."""
+        return self.code == IN_FLIGHT
 
 
 def _problem_body(response: httpx.Response) -> dict[str, Any] | None:
@@ -115,6 +135,9 @@ def problem_message(response: httpx.Response) -> str:
 def problem_error(response: httpx.Response) -> ApiError:
     """The `ApiError` for an error answer: its sentence, status, code and findings."""
     body = _problem_body(response) or {}
+    if body.get("code") == IN_FLIGHT:
+        # The API's sentence quotes the key, which means nothing to the person clicking.
+        return ApiError(STILL_RUNNING, response.status_code, IN_FLIGHT)
     return ApiError(
         problem_message(response),
         response.status_code,
@@ -147,7 +170,11 @@ def _period(first: date, last: date) -> dict[str, str]:
 
 
 class OrdoClient:
-    """A signed-in connection to one Ordo API; use as a context manager or call `close()`."""
+    """A signed-in connection to one Ordo API; use as a context manager or call `close()`.
+
+    `keys` are the session's write keys; the console passes the same ones to the client of
+    every page run, so a retry in a later run reuses its key. Without them the client keeps
+    its own, which serve the retries made through it."""
 
     def __init__(
         self,
@@ -156,8 +183,10 @@ class OrdoClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        keys: WriteKeys | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.keys = keys if keys is not None else WriteKeys()
         headers = {"Accept": "application/json"}
         if credential:
             headers["Authorization"] = f"Bearer {credential.strip()}"
@@ -188,8 +217,9 @@ class OrdoClient:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
+        read_only: bool = False,
     ) -> Any:
-        response = self._send(method, path, json=json, params=params)
+        response = self._send(method, path, json=json, params=params, read_only=read_only)
         try:
             return response.json()
         except ValueError:
@@ -202,19 +232,36 @@ class OrdoClient:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
+        read_only: bool = False,
     ) -> httpx.Response:
-        """The API's answer, or `ApiError` saying why there is none (a problem, no API)."""
+        """The API's answer, or `ApiError` saying why there is none (a problem, no API).
+
+        A write goes with its action's key; `read_only` marks a POST that changes nothing
+        (checking a text), which needs none: the API would keep every answer for nothing."""
+        attempt: Attempt | None = None
+        headers: dict[str, str] = {}
+        if method in WRITES and not read_only:
+            attempt = self.keys.begin(method, path, params, json)
+            headers[HEADER] = attempt.key
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            response = self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.TimeoutException:
-            raise ApiError(f"the API at {self.base_url} did not answer in time") from None
+            lost = UNKNOWN_OUTCOME if attempt is not None else ""
+            raise ApiError(f"the API at {self.base_url} did not answer in time{lost}") from None
         except httpx.HTTPError as error:
             raise ApiError(
                 f"cannot reach the API at {self.base_url} ({type(error).__name__}); "
                 "is Ordo running (ordo up) and ORDO_API_URL right?"
             ) from None
-        if response.status_code >= 400:
-            raise problem_error(response)
+        refusal = problem_error(response) if response.status_code >= 400 else None
+        # A 5xx (the API's, or a gateway's that gave up on it) and "still being processed"
+        # are no answer to the action: its key stays for the retry.
+        unanswered = response.status_code >= 500 or (refusal is not None and refusal.still_running)
+        if attempt is not None and not unanswered:
+            replayed = response.headers.get(REPLAYED, "").lower() == "true"
+            self.keys.answered(attempt, replayed=replayed and refusal is None)
+        if refusal is not None:
+            raise refusal
         return response
 
     # --- sign-in ----------------------------------------------------------------------------
@@ -232,7 +279,8 @@ class OrdoClient:
 
     def validate(self, source: str) -> Validation:
         return cast(
-            Validation, self._call("POST", "/v1/rulesets/validate", json={"source": source})
+            Validation,
+            self._call("POST", "/v1/rulesets/validate", json={"source": source}, read_only=True),
         )
 
     def save_draft(
@@ -248,7 +296,10 @@ class OrdoClient:
 
     def validate_version(self, version_id: str) -> Validation:
         return cast(
-            Validation, self._call("POST", f"/v1/rulesets/versions/{_seg(version_id)}/validate")
+            Validation,
+            self._call(
+                "POST", f"/v1/rulesets/versions/{_seg(version_id)}/validate", read_only=True
+            ),
         )
 
     def run_scenarios(self, version_id: str, scenarios: str | None = None) -> ScenarioRun:
@@ -258,6 +309,7 @@ class OrdoClient:
                 "POST",
                 f"/v1/rulesets/versions/{_seg(version_id)}/test",
                 json={"scenarios": scenarios or None},
+                read_only=True,
             ),
         )
 

@@ -6,6 +6,11 @@ into a message: an `ApiError` shows the API's own sentence (and its findings as 
 anything else is logged with its traceback on the server and shown as one line, never as a
 traceback in the browser. Inside a page, `section(part)` does the same for one part, so a
 failed call is shown where it happened and the page's other parts still render.
+
+The session's write keys (`admin_ui.idempotency`) live here too, so every client the session
+opens sends a retried action under its first attempt's key; `run_page` tells them when a run
+begins and when it ended with its answers on screen, and says when an answer was the API's
+first one given again (nothing was done twice).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from admin_ui.client import ApiError, OrdoClient
+from admin_ui.idempotency import WriteKeys
 from admin_ui.models import Principal
 from admin_ui.texts import bulleted
 
@@ -28,6 +34,11 @@ _CREDENTIAL = "ordo_credential"
 _PRINCIPAL = "ordo_principal"
 _API_URL = "ordo_api_url"
 _FLASH = "ordo_flash"
+_WRITE_KEYS = "ordo_write_keys"
+REPLAYED = (
+    "That had already been done, by an earlier attempt of the same action: its answer is "
+    "shown, and it was not done twice."
+)
 
 Render = Callable[[OrdoClient, Principal], None]
 
@@ -57,12 +68,18 @@ def sign_in(url: str, credential: str) -> Principal:
 
 
 def sign_out() -> None:
-    for key in (_CREDENTIAL, _PRINCIPAL):
+    for key in (_CREDENTIAL, _PRINCIPAL, _WRITE_KEYS):
         st.session_state.pop(key, None)
 
 
+def write_keys() -> WriteKeys:
+    """This browser session's write keys, kept across its page runs."""
+    keys: WriteKeys = st.session_state.setdefault(_WRITE_KEYS, WriteKeys())
+    return keys
+
+
 def open_client() -> OrdoClient:
-    return OrdoClient(api_url(), str(st.session_state.get(_CREDENTIAL, "")))
+    return OrdoClient(api_url(), str(st.session_state.get(_CREDENTIAL, "")), keys=write_keys())
 
 
 def flash(message: str) -> None:
@@ -76,6 +93,9 @@ def show_failure(error: BaseException, part: str = "") -> None:
     full for operators."""
     head = f"**{part}**: " if part else ""
     if isinstance(error, ApiError):
+        if error.still_running:  # no failure: the first attempt's answer is on its way
+            st.warning(head + error.message[:1].upper() + error.message[1:] + ".")
+            return
         if error.status == 401:
             text = f"Your sign-in is no longer accepted: {error.message}. Sign out and in again."
         elif error.status == 403:
@@ -130,8 +150,15 @@ def run_page(render: Render) -> None:
     messages = st.container()
     for message in st.session_state.pop(_FLASH, []):
         messages.success(message)
+    keys = write_keys()
+    if keys.take_replays():
+        messages.info(REPLAYED)
+    keys.new_run()
     try:
         with open_client() as client:
             render(client, who)
     except Exception as error:  # every failure becomes a message, never a traceback
         show_failure(error)
+    # Not reached when Streamlit stops the run or reruns it (a BaseException): a click queued
+    # meanwhile may resend what this run sent, and must find its key.
+    keys.settle()

@@ -240,7 +240,7 @@ def _make_label(client: OrdoClient, shipment_id: str, format: str) -> None:
     try:
         labelled = client.make_label(shipment_id, format)
     except ApiError as error:
-        if error.status not in (404, 409, 422):
+        if error.status not in (404, 409, 422) or error.still_running:
             raise
         st.error(f"No label for {shipment_id}: {error.message}")
         return
@@ -534,7 +534,7 @@ def _apply(confirmed: bool, change: Any, verb: str, *, refused: str = "", done: 
     try:
         after: Order = change()
     except ApiError as error:
-        if error.status not in (409, 422):
+        if error.status not in (409, 422) or error.still_running:
             raise
         st.error(f"{refused or f'The order was not {verb}'}: {error.message}")
         return

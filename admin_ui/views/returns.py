@@ -471,7 +471,7 @@ def _request_form(
     try:
         made = client.request_return(order["id"], body)
     except ApiError as error:
-        if error.status not in (404, 409, 422):
+        if error.status not in (404, 409, 422) or error.still_running:
             raise
         by_line, rest = line_findings(error.findings, [x["order_line_id"] for x in body])
         for line_id, messages in by_line.items():
@@ -491,7 +491,7 @@ def _attempt(change: Callable[[], Return], refused: str) -> Return | None:
     try:
         return change()
     except ApiError as error:
-        if error.status not in (404, 409, 422):
+        if error.status not in (404, 409, 422) or error.still_running:
             raise
         st.error(f"{refused}: {error.message}")
         return None

@@ -164,7 +164,7 @@ def _editor(
                 st.session_state[source_key], scenarios, st.session_state.get(based_key)
             )
         except ApiError as error:
-            if error.status != 409:
+            if error.status != 409 or error.still_running:
                 raise
             # Kept in the state: the reload button below must still exist on the next run.
             st.session_state[stale_key] = error.message
@@ -368,7 +368,7 @@ def _publish(client: OrdoClient, who: Principal, name: str, versions: list[Rules
         try:
             done = client.publish(chosen["id"])
         except ApiError as error:
-            if error.status not in (409, 422):
+            if error.status not in (409, 422) or error.still_running:
                 raise
             st.error(f"Publishing was refused: {error.message}")
             return
@@ -418,7 +418,7 @@ def _history(client: OrdoClient, who: Principal, name: str, versions: list[Rules
         try:
             done = client.rollback(name, int(target))
         except ApiError as error:
-            if error.status not in (409, 422):
+            if error.status not in (409, 422) or error.still_running:
                 raise
             st.error(f"Rolling back was refused: {error.message}")
             return

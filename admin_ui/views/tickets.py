@@ -108,7 +108,7 @@ def _open_form(client: OrdoClient, order: OrderDetail) -> None:
     try:
         ticket = client.open_ticket(order["id"], subject.strip(), body)
     except ApiError as error:
-        if error.status not in (404, 409, 422, 502):
+        if error.status not in (404, 409, 422, 502) or error.still_running:
             raise
         _refused(error, at_field)
         return
