@@ -211,7 +211,7 @@ class _Context:
         done = 0
         # JSON Lines records may leave out a key they have no value for, so a mapped column is
         # only known missing once no record of the file had it.
-        unseen = dict(section.columns) if fmt == "jsonl" else {}
+        unseen = dict.fromkeys(section.named_columns()) if fmt == "jsonl" else {}
         records = read_records(
             path,
             fmt,
@@ -227,8 +227,8 @@ class _Context:
                 self._skip(kind, section, record.record, record)
                 continue
             if unseen:
-                for name in [name for name, col in unseen.items() if section.has(record, col)]:
-                    del unseen[name]
+                for pair in [pair for pair in unseen if section.has(record, pair[1])]:
+                    del unseen[pair]
             where = RowError(path.name, number, "", unit)
             try:
                 typed = section.rows(record)
@@ -245,7 +245,7 @@ class _Context:
             for row in typed:
                 yield where, row
         if unseen:
-            name, column = next(iter(unseen.items()))
+            name, column = next(iter(unseen))
             raise MappingError(
                 f"{self._mapping_name()}: {kind}.columns.{name}: no record in {path.name} has "
                 f"{column!r}; nothing was imported"
@@ -255,7 +255,7 @@ class _Context:
     def _check_columns(self, kind: str, path: Path, section: FileMapping, names: list[str]) -> None:
         """Every column the mapping names explicitly is in the file's header or schema: an
         optional field's would otherwise be read as blank on every row, without a word."""
-        for name, column in section.columns.items():
+        for name, column in section.named_columns():
             if column not in names:
                 raise MappingError(
                     f"{self._mapping_name()}: {kind}.columns.{name}: {path.name} has no column "

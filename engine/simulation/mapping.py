@@ -13,9 +13,10 @@ A user brings any system's export unedited and writes a small file like this::
 Fields the mapping does not name are read from a column of the same name, so a file already in
 Ordo's vocabulary needs no mapping at all. A column may be a dotted path (`ship_to.zip`) into
 nested JSON records, and `lines: items` expands a record holding a list of lines into one row
-per line. A code map rejects codes it does not list unless it has a `"*"` entry. Every mistake
-in the mapping itself is a `MappingError` naming the file and the key, raised before any row is
-read.
+per line. A text field may join several columns (`order_id: [StoreNo, OrderNo]` reads store 12's
+order 1001 as "12-1001"), for exports that reuse ids per store or per year. A code map rejects
+codes it does not list unless it has a `"*"` entry. Every mistake in the mapping itself is a
+`MappingError` naming the file and the key, raised before any row is read.
 """
 
 from __future__ import annotations
@@ -46,10 +47,82 @@ _SECTION_KEYS = (
     "encoding",
     "decimal_separator",
 )
+# What a joined field's parts are joined with: readable ("12-1001"), one token in a URL, a
+# file name or a spreadsheet, and neither a CSV delimiter nor the list separator. Not a
+# setting: the joined text only has to tell orders apart and be recognisable in the reports.
+JOINED_BY = "-"
+# Fields a list of columns may fill: text, and the codes the rules compare, whose joined text
+# (which holds a "-" no such code has) the mapping's `codes` must translate.
+_JOINABLE = ("str", "country", "currency", "service_level")
+_NOT_TEXT = {
+    "int": "a whole number",
+    "decimal": "a number",
+    "float": "a number",
+    "bool": "yes or no",
+    "date": "a date",
+    "datetime": "a date and time",
+    "time": "a time of day",
+    "list": "a list",
+}
 
 
 class MappingError(SimulationError):
     """The mapping file is wrong; the message names the file and the offending key."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Join:
+    """A field whose text is several columns' values joined by `JOINED_BY`."""
+
+    spec: Field
+    # Each column, and the text field its value is read as (whatever the joined field's type):
+    # a JSON or Parquet store number 12.0 must join as "12", as it would name order "12".
+    parts: tuple[tuple[str, Field], ...]
+
+    def text(
+        self,
+        record: MappingABC[str, Any],
+        item: MappingABC[str, Any] | None,
+        formats: Formats,
+        *,
+        lenient: bool = False,
+    ) -> str | None:
+        """The joined text, or None when a part is blank: never a shorter text, which could be
+        another order's id. `lenient` takes a part that is no text as written."""
+        texts: list[str] = []
+        for column, reader in self.parts:
+            raw = _part(record, item, column)
+            if is_blank(raw):
+                return None
+            try:
+                texts.append(convert(reader, raw, formats))
+            except BadValue:
+                if not lenient:
+                    raise
+                texts.append(str(raw).strip())
+        return JOINED_BY.join(texts)
+
+    def blank(self, record: MappingABC[str, Any], item: MappingABC[str, Any] | None) -> str:
+        """Which parts left the field blank: blank cells, or columns the record lacks."""
+        problems = [
+            f"{column!r} is blank"
+            if _present(item, column) or _present(record, column)
+            else _absent(record, column)
+            for column, _ in self.parts
+            if is_blank(_part(record, item, column))
+        ]
+        return f"{self.described()}: {', '.join(problems)}"
+
+    def explain(self, error: BadValue) -> BadValue:
+        """`error` about the field, or about one of its parts, naming the columns joined."""
+        reason = str(error)
+        if reason.startswith(f"{self.spec.name}:"):
+            reason = reason.removeprefix(f"{self.spec.name}:").lstrip()
+        return BadValue(f"{self.spec.name} ({self.described()}): {reason}")
+
+    def described(self) -> str:
+        names = [repr(column) for column, _ in self.parts]
+        return f"joined from {', '.join(names[:-1])} and {names[-1]}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +130,8 @@ class FileMapping:
     """How one file kind's source columns and codes become Ordo fields."""
 
     kind: str
-    columns: dict[str, str] = field(default_factory=dict)
+    # A field's column, or the columns whose values are joined into its text.
+    columns: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     formats: Formats = field(default_factory=Formats)
@@ -66,6 +140,32 @@ class FileMapping:
     format: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8"
+    # Worked out once from `columns`: `_row` runs for every row of a history of millions, and
+    # a mapping that joins no columns must not pay for the ones that do.
+    _single: tuple[tuple[Field, str], ...] = field(init=False, repr=False, compare=False)
+    _joined: dict[str, _Join] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        single: list[tuple[Field, str]] = []
+        joined: dict[str, _Join] = {}
+        for spec in FIELDS[self.kind].values():
+            source = self.columns.get(spec.name, spec.name)
+            if isinstance(source, str):
+                single.append((spec, source))
+            else:
+                parts = tuple((column, Field(repr(column), "str")) for column in source)
+                joined[spec.name] = _Join(spec, parts)
+        object.__setattr__(self, "_single", tuple(single))
+        object.__setattr__(self, "_joined", joined)
+
+    def named_columns(self) -> list[tuple[str, str]]:
+        """(field, column) for every column the mapping names, each of a joined field's on its
+        own: a file must have them all."""
+        return [
+            (name, column)
+            for name, source in self.columns.items()
+            for column in ((source,) if isinstance(source, str) else source)
+        ]
 
     def rows(self, record: MappingABC[str, Any]) -> list[dict[str, Any]]:
         """One source record as typed Ordo rows (several when `lines` expands nested lines)."""
@@ -83,7 +183,11 @@ class FileMapping:
         """A field's value as the row's good fields get it, though another field is bad (to
         name the order a bad row belongs to): a JSON or Parquet order id of 1.0 must name
         order "1", as its good lines do, or they would replay without it."""
-        value = _lookup(record, self.columns.get(name, name))
+        source = self.columns.get(name, name)
+        if isinstance(source, str):
+            value = _lookup(record, source)
+        else:
+            value = self._joined[name].text(record, None, self.formats, lenient=True)
         if is_blank(value):
             return ""
         try:
@@ -92,7 +196,8 @@ class FileMapping:
             return str(value).strip()
 
     def has(self, record: MappingABC[str, Any], column: str) -> bool:
-        """Whether a record, or with `lines` one of its lines, has `column` (blank or not)."""
+        """Whether a record, or with `lines` one of its lines, has `column` (blank or not); a
+        joined field's columns are asked about one by one (see `named_columns`)."""
         if _present(record, column):
             return True
         items = _lookup(record, self.lines) if self.lines is not None else None
@@ -105,8 +210,7 @@ class FileMapping:
     ) -> dict[str, Any]:
         row: dict[str, Any] = {}
         missing: list[str] = []
-        for spec in FIELDS[self.kind].values():
-            source = self.columns.get(spec.name, spec.name)
+        for spec, source in self._single:
             raw = _lookup(item, source) if item is not None else None
             if is_blank(raw):
                 raw = _lookup(record, source)
@@ -120,9 +224,36 @@ class FileMapping:
                     row[spec.name] = spec.default
                 continue
             row[spec.name] = self._value(spec, raw)
+        if self._joined:
+            self._join_into(row, missing, record, item)
         if missing:
             raise BadValue(f"missing {', '.join(missing)}")
         return row
+
+    def _join_into(
+        self,
+        row: dict[str, Any],
+        missing: list[str],
+        record: MappingABC[str, Any],
+        item: MappingABC[str, Any] | None,
+    ) -> None:
+        """The joined fields of a row, as `_row` does the others: a field with a blank part is
+        blank, so its default applies, or it is missing if required."""
+        for join in self._joined.values():
+            spec = join.spec
+            try:
+                text = join.text(record, item, self.formats)
+                if text is None:
+                    if spec.name in self.defaults:
+                        row[spec.name] = convert(spec, self.defaults[spec.name], self.formats)
+                    elif spec.required:
+                        missing.append(f"{spec.name} ({join.blank(record, item)})")
+                    else:
+                        row[spec.name] = spec.default
+                    continue
+                row[spec.name] = self._value(spec, text)
+            except BadValue as error:
+                raise join.explain(error) from None
 
     def _value(self, spec: Field, raw: Any) -> Any:
         table = self.codes.get(spec.name)
@@ -182,7 +313,7 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
                 f"{where}: unknown key {key!r}{did_you_mean(str(key), _SECTION_KEYS)}"
             )
     known = FIELDS[kind]
-    columns = _str_dict(body.get("columns", {}), f"{where}.columns", known)
+    columns = _columns(body.get("columns", {}), f"{where}.columns", known)
     codes_raw = body.get("codes", {})
     if not isinstance(codes_raw, dict):
         raise MappingError(f"{where}.codes: expected field: {{foreign code: ordo code}}")
@@ -190,6 +321,12 @@ def _section(kind: str, body: Any, where: str) -> FileMapping:
         name: _str_dict(table, f"{where}.codes.{name}", None)
         for name, table in _checked_names(codes_raw, f"{where}.codes", known).items()
     }
+    for name, source in columns.items():
+        if not isinstance(source, str) and known[name].type != "str" and name not in codes:
+            raise MappingError(
+                f"{where}.columns.{name}: joined columns give text such as 'A{JOINED_BY}1', "
+                f"which is no {name}; translate it under codes.{name}"
+            )
     defaults = dict(_checked_names(body.get("defaults", {}), f"{where}.defaults", known))
     formats = Formats(
         datetime_format=_strptime_format(body, "datetime_format", where),
@@ -241,6 +378,35 @@ def _checked_names(value: Any, where: str, known: dict[str, Field]) -> dict[str,
                 f"{where}: {name!r} is not an Ordo field{did_you_mean(str(name), known)}"
             )
     return {str(name): item for name, item in value.items()}
+
+
+def _columns(value: Any, where: str, known: dict[str, Field]) -> dict[str, str | tuple[str, ...]]:
+    """`columns:`, where a field names its column, or lists the columns joined into its text."""
+    names = _checked_names(value, where, known)
+    single = _str_dict({k: v for k, v in names.items() if not isinstance(v, list)}, where, None)
+    return {
+        name: _joined_columns(item, f"{where}.{name}", known[name])
+        if isinstance(item, list)
+        else single[name]
+        for name, item in names.items()
+    }
+
+
+def _joined_columns(items: list[Any], where: str, spec: Field) -> tuple[str, ...]:
+    if spec.type not in _JOINABLE:
+        raise MappingError(
+            f"{where}: a list joins columns into text, and {spec.name} is "
+            f"{_NOT_TEXT.get(spec.type, spec.type)}; name one column"
+        )
+    if len(items) < 2:
+        raise MappingError(
+            f"{where}: a list joins two or more columns, got {items!r}; name a single column "
+            "without brackets"
+        )
+    for item in items:
+        if isinstance(item, bool | dict | list) or is_blank(item):
+            raise MappingError(f"{where}: expected column names to join, got {item!r}")
+    return tuple(str(item) for item in items)
 
 
 def _str_dict(value: Any, where: str, known: dict[str, Field] | None) -> dict[str, str]:
@@ -328,6 +494,13 @@ def _present(record: MappingABC[str, Any] | None, path: str) -> bool:
     return _lookup(record, path, _ABSENT) is not _ABSENT
 
 
+def _part(record: MappingABC[str, Any], item: MappingABC[str, Any] | None, path: str) -> Any:
+    """A column's value for a row: the line's, or when the line leaves it blank the record's,
+    as `FileMapping._row` reads a single column."""
+    raw = _lookup(item, path) if item is not None else None
+    return _lookup(record, path) if is_blank(raw) else raw
+
+
 def _column_problem(
     record: MappingABC[str, Any], item: MappingABC[str, Any] | None, path: str
 ) -> str:
@@ -335,6 +508,10 @@ def _column_problem(
     column at all (then the nearest one it has, since a wrong name fails every row)."""
     if _present(item, path) or _present(record, path):
         return f"column {path!r}"
+    return _absent(record, path)
+
+
+def _absent(record: MappingABC[str, Any], path: str) -> str:
     close = difflib.get_close_matches(path, [str(key) for key in record], n=1)
     return f"no column {path!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 

@@ -378,3 +378,97 @@ def test_an_import_clears_what_a_killed_import_left_but_not_a_running_ones(
         (scratch / "work").mkdir(parents=True)
     import_history(sources, tmp_path / "sets" / "q3")
     assert leftovers(tmp_path / "sets") == [running.name]
+
+
+# Order ids reused per store, made unique by joining the store to the id
+
+REUSED = [
+    {"StoreNo": 12, "OrderNo": 1001, "sku": "S1", "quantity": 1},
+    {"StoreNo": 40, "OrderNo": 1001, "sku": "S2", "quantity": 1},
+    {"StoreNo": 12, "OrderNo": 1001, "sku": "S2", "quantity": 2},
+]
+REUSED_HEAD = {"created_at": "2025-07-01T09:00:00", "postal_code": "10001", "customer_id": "C1"}
+
+
+def reused_orders(tmp_path: Path, fmt: str) -> Path:
+    """The export in `fmt`: a CSV row names the store in a column, a JSON or Parquet record in
+    a nested `store` object."""
+    if fmt == "csv":
+        rows = [{**row, **REUSED_HEAD} for row in REUSED]
+        header = list(rows[0])
+        return write_csv(
+            tmp_path / "orders.csv", header, [[str(r[k]) for k in header] for r in rows]
+        )
+    records = [
+        {"store": {"no": row["StoreNo"]}, **{k: v for k, v in row.items() if k != "StoreNo"},
+         **REUSED_HEAD}
+        for row in REUSED
+    ]  # fmt: skip
+    if fmt == "jsonl":
+        path = tmp_path / "orders.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        return path
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "orders.parquet")
+    return tmp_path / "orders.parquet"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_orders_under_a_reused_id_at_two_stores_import_as_two_orders_with_joined_ids(
+    tmp_path: Path, fmt: str
+) -> None:
+    from engine.simulation.mapping import parse_mapping
+
+    store = "StoreNo" if fmt == "csv" else "store.no"
+    mapping = parse_mapping({"orders": {"columns": {"order_id": [store, "OrderNo"]}}})
+    sources = {**history(tmp_path), "orders": reused_orders(tmp_path, fmt)}
+    report = import_history(sources, tmp_path / "ds", mapping)
+    orders = {
+        order["id"]: [(line["sku"], line["quantity"]) for line in order["lines"]]
+        for order in Dataset(tmp_path / "ds").records("orders")
+    }
+    assert orders == {"12-1001": [("S1", 1), ("S2", 2)], "40-1001": [("S2", 1)]}
+    assert report.counts["orders"] == 2
+
+
+def test_a_bad_line_skips_only_its_stores_order_of_a_reused_id(tmp_path: Path) -> None:
+    from engine.simulation.mapping import parse_mapping
+
+    rows = [
+        ["12", "1001", "2025-07-01T09:00:00", "10001", "S1", "1"],
+        ["40", "1001", "2025-07-01T09:00:00", "10001", "S2", "1"],
+        ["12", "1001", "2025-07-01T09:00:00", "10001", "S2", "two"],
+    ]
+    header = ["StoreNo", "OrderNo", "created_at", "postal_code", "sku", "quantity"]
+    sources = {**history(tmp_path), "orders": write_csv(tmp_path / "orders.csv", header, rows)}
+    mapping = parse_mapping({"orders": {"columns": {"order_id": ["StoreNo", "OrderNo"]}}})
+    report = import_history(sources, tmp_path / "ds", mapping, keep_going=True)
+    assert [order["id"] for order in Dataset(tmp_path / "ds").records("orders")] == ["40-1001"]
+    assert [str(error) for error in report.errors] == [
+        "orders.csv line 4: quantity: 'two' is not a valid whole number"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "refusal"),
+    [
+        ("csv", "orders.csv has no column 'Store' (did you mean 'StoreNo'?)"),
+        ("parquet", "orders.parquet has no column 'Store'"),
+        ("jsonl", "no record in orders.jsonl has 'Store'"),
+    ],
+)
+def test_a_joined_column_the_file_lacks_is_refused_naming_the_mapping_key_and_the_column(
+    tmp_path: Path, fmt: str, refusal: str
+) -> None:
+    # An optional field: a required one's missing part is its first JSON line's own error
+    # (see test_mapping), while an optional one's would leave every order without it unsaid.
+    from engine.simulation.mapping import parse_mapping
+
+    columns = {"order_id": ["StoreNo" if fmt == "csv" else "store.no", "OrderNo"],
+               "customer_id": ["OrderNo", "Store"]}  # fmt: skip
+    mapping = parse_mapping({"orders": {"columns": columns}}, "map.yaml")
+    sources = {**history(tmp_path), "orders": reused_orders(tmp_path, fmt)}
+    with pytest.raises(SimulationError) as refused:
+        import_history(sources, tmp_path / "ds", mapping, keep_going=True)
+    assert str(refused.value).startswith(f"map.yaml: orders.columns.customer_id: {refusal}")
+    assert str(refused.value).endswith("; nothing was imported")
+    assert not (tmp_path / "ds").exists()

@@ -238,3 +238,164 @@ def test_a_code_of_the_wrong_shape_is_a_bad_value_pointing_to_the_mappings_codes
         convert(FIELDS[kind][field], text, Formats())
     assert str(refused.value).startswith(f"{field}: {text!r} is not {words}")
     assert "under `codes` in the mapping file" in str(refused.value)
+
+
+# Fields joined from several columns (exports that reuse order ids per store or per year)
+
+JOINED = {"order_id": ["StoreNo", "OrderNo"], "sku": "Item", "quantity": "Qty"}
+
+
+def test_a_list_of_columns_joins_their_values_with_a_dash_into_one_text_field() -> None:
+    section = parse_mapping({"orders": {"columns": JOINED}}).for_kind("orders")
+    record = {"StoreNo": "12", "OrderNo": " 1001", "created_at": "2025-07-01", "Item": "S1",
+              "Qty": "1"}  # fmt: skip
+    [row] = section.rows(record)
+    assert row["order_id"] == "12-1001"
+    assert section.field_text(record, "order_id") == "12-1001"
+    assert section.named_columns() == [
+        ("order_id", "StoreNo"),
+        ("order_id", "OrderNo"),
+        ("sku", "Item"),
+        ("quantity", "Qty"),
+    ]
+
+
+def test_joined_json_numbers_and_dotted_paths_read_as_the_text_they_are_written_as() -> None:
+    columns = {**JOINED, "order_id": ["store.no", "OrderNo"]}
+    section = parse_mapping({"orders": {"columns": columns}}).for_kind("orders")
+    record = {"store": {"no": 12.0}, "OrderNo": 1001, "created_at": "2025-07-01", "Item": "S1",
+              "Qty": 1}  # fmt: skip
+    [row] = section.rows(record)
+    assert row["order_id"] == "12-1001"
+    assert section.field_text({**record, "Qty": "two"}, "order_id") == "12-1001"
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"StoreNo": " ", "OrderNo": "1001"}, "'StoreNo' is blank"),
+        ({"StoreNo": None, "OrderNo": ""}, "'StoreNo' is blank, 'OrderNo' is blank"),
+        ({"StoreNr": "12", "OrderNo": "1001"}, "no column 'StoreNo'; did you mean 'StoreNr'?"),
+    ],
+)
+def test_a_blank_part_leaves_a_joined_field_missing_naming_the_blank_column_not_a_shorter_id(
+    record: dict[str, object], problem: str
+) -> None:
+    section = parse_mapping({"orders": {"columns": JOINED}}).for_kind("orders")
+    record = {**record, "created_at": "2025-07-01", "Item": "S1", "Qty": "1"}
+    with pytest.raises(BadValue) as refused:
+        section.rows(record)
+    assert str(refused.value) == (
+        f"missing order_id (joined from 'StoreNo' and 'OrderNo': {problem})"
+    )
+    assert section.field_text(record, "order_id") == ""
+
+
+def test_an_optional_joined_field_with_a_blank_part_takes_its_default() -> None:
+    record = {"order_id": "A", "created_at": "2025-07-01", "sku": "S1", "quantity": "1",
+              "Region": "", "CustNo": "77"}  # fmt: skip
+    columns = {"customer_id": ["Region", "CustNo"]}
+    plain = parse_mapping({"orders": {"columns": columns}}).for_kind("orders")
+    assert plain.rows(record)[0]["customer_id"] == ""
+    given = parse_mapping({"orders": {"columns": columns, "defaults": {"customer_id": "guest"}}})
+    assert given.for_kind("orders").rows(record)[0]["customer_id"] == "guest"
+    assert plain.rows({**record, "Region": "EU"})[0]["customer_id"] == "EU-77"
+
+
+def test_codes_translate_the_joined_text_and_a_missing_code_names_the_joined_columns() -> None:
+    mapping = parse_mapping(
+        {
+            "orders": {
+                "columns": {"service_level": ["Carrier", "Speed"]},
+                "codes": {"service_level": {"UPS-EXP": "next_day", "UPS-STD": "standard"}},
+            }
+        }
+    )
+    record = {"order_id": "A", "created_at": "2025-07-01", "sku": "S1", "quantity": "1",
+              "Carrier": "UPS", "Speed": "EXP"}  # fmt: skip
+    section = mapping.for_kind("orders")
+    assert section.rows(record)[0]["service_level"] == "next_day"
+    with pytest.raises(BadValue) as refused:
+        section.rows({**record, "Carrier": "DHL"})
+    assert str(refused.value) == (
+        "service_level (joined from 'Carrier' and 'Speed'): code 'DHL-EXP' is not in the "
+        "mapping's codes (known: UPS-EXP, UPS-STD)"
+    )
+
+
+def test_a_joined_part_that_is_a_json_list_is_a_bad_value_naming_the_part() -> None:
+    section = parse_mapping({"orders": {"columns": JOINED}}).for_kind("orders")
+    with pytest.raises(BadValue) as refused:
+        section.rows({"StoreNo": [1, 2], "OrderNo": "1001", "created_at": "2025-07-01",
+                      "Item": "S1", "Qty": "1"})  # fmt: skip
+    assert str(refused.value) == (
+        "order_id (joined from 'StoreNo' and 'OrderNo'): 'StoreNo': expected one value, got a "
+        "list [1, 2]"
+    )
+
+
+def test_with_lines_each_joined_part_comes_from_the_line_or_else_the_record() -> None:
+    section = parse_mapping(
+        {"orders": {"lines": "items", "columns": {"sku": ["vendor", "code"], "quantity": "n"}}}
+    ).for_kind("orders")
+    rows = section.rows(
+        {
+            "order_id": "B7",
+            "created_at": "2025-07-01T09:00:00+00:00",
+            "vendor": "ACME",
+            "items": [{"code": "S1", "n": 1}, {"code": "S2", "n": 4, "vendor": "BOLT"}],
+        }
+    )
+    assert [row["sku"] for row in rows] == ["ACME-S1", "BOLT-S2"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (
+            {"quantity": ["Qty", "Unit"]},
+            "orders.columns.quantity: a list joins columns into text, and quantity is a whole "
+            "number; name one column",
+        ),
+        (
+            {"created_at": ["Day", "Time"]},
+            "orders.columns.created_at: a list joins columns into text, and created_at is a "
+            "date and time",
+        ),
+        ({"price": ["Euros", "Cents"]}, "orders.columns.price: a list joins columns into text"),
+        (
+            {"order_id": ["OrderNo"]},
+            "orders.columns.order_id: a list joins two or more columns, got ['OrderNo']; name a "
+            "single column without brackets",
+        ),
+        (
+            {"order_id": ["StoreNo", None]},
+            "orders.columns.order_id: expected column names to join, got None",
+        ),
+        (
+            {"order_id": ["StoreNo", ["OrderNo"]]},
+            "orders.columns.order_id: expected column names to join, got ['OrderNo']",
+        ),
+        (
+            {"country": ["Region", "Country"]},
+            "orders.columns.country: joined columns give text such as 'A-1', which is no "
+            "country; translate it under codes.country",
+        ),
+    ],
+)
+def test_a_list_of_columns_where_joining_cannot_work_is_refused_naming_file_and_key(
+    columns: dict[str, object], message: str
+) -> None:
+    with pytest.raises(MappingError) as raised:
+        parse_mapping({"orders": {"columns": columns}}, "map.yaml")
+    assert str(raised.value).startswith(f"map.yaml: {message}")
+
+
+def test_a_list_for_a_locations_number_is_refused_from_the_mapping_file(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text("locations:\n  columns:\n    daily_capacity: [A, B]\n", encoding="utf-8")
+    with pytest.raises(MappingError) as raised:
+        load_mapping(path)
+    assert str(raised.value).startswith(
+        f"{path}: locations.columns.daily_capacity: a list joins columns into text"
+    )
