@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -19,29 +18,15 @@ from api.schemas.catalog import (
 from api.schemas.common import problem_responses
 from api.schemas.patterns import CODE, SKU
 from engine.domain.errors import NotFound
-from engine.service_layer import audit, catalog
-from engine.service_layer.unit_of_work import Repository
+from engine.service_layer import catalog
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
-T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
 SkuPath = Annotated[str, Path(pattern=SKU, description="The product's SKU.")]
 CodePath = Annotated[str, Path(pattern=CODE, description="The location's code.")]
 CustomerPath = Annotated[str, Path(pattern=CODE, description="The customer's id.")]
-
-
-def upsert(repo: Repository[str, T], key: str, new: T) -> tuple[T, dict[str, Any]]:
-    """Add `new`, or copy its fields onto the stored entity; returns it and the old summary."""
-    current = repo.get(key)
-    if current is None:
-        repo.add(new)
-        return new, {}
-    before = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}  # type: ignore[arg-type]
-    for f in dataclasses.fields(new):  # type: ignore[arg-type]
-        setattr(current, f.name, getattr(new, f.name))
-    return current, before
 
 
 @router.get("/products", response_model=list[ProductOut], responses=problem_responses())
@@ -66,12 +51,8 @@ def get_product(sku: SkuPath, _: CanReadCatalog, uow: Uow) -> ProductOut:
 @router.put("/products/{sku}", response_model=ProductOut, responses=problem_responses())
 def put_product(sku: SkuPath, body: ProductIn, who: CanWriteCatalog, uow: Uow) -> ProductOut:
     """Create or replace a product (admins)."""
-    with uow:
-        product, before = upsert(uow.products, sku, body.to_domain(sku))
-        audit.record(uow, who.actor, "product.put", "product", sku, before, body.model_dump())
-        out = ProductOut.of(product)
-        uow.commit()
-    return out
+    product = catalog.put_product(uow, body.to_domain(sku), who.actor, body.model_dump())
+    return ProductOut.of(product)
 
 
 @router.get("/locations", response_model=list[LocationOut], responses=problem_responses())
@@ -96,12 +77,8 @@ def get_location(code: CodePath, _: CanReadCatalog, uow: Uow) -> LocationOut:
 @router.put("/locations/{code}", response_model=LocationOut, responses=problem_responses())
 def put_location(code: CodePath, body: LocationIn, who: CanWriteCatalog, uow: Uow) -> LocationOut:
     """Create or replace a location (admins)."""
-    with uow:
-        location, before = upsert(uow.locations, code, body.to_domain(code))
-        audit.record(uow, who.actor, "location.put", "location", code, before, body.model_dump())
-        out = LocationOut.of(location)
-        uow.commit()
-    return out
+    location = catalog.put_location(uow, body.to_domain(code), who.actor, body.model_dump())
+    return LocationOut.of(location)
 
 
 @router.get("/customers", response_model=list[CustomerOut], responses=problem_responses())

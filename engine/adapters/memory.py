@@ -6,7 +6,7 @@ without I/O. Two modes:
 - `InMemoryUnitOfWork()` (snapshots on, the default) behaves like a database session: `get`,
   `list` and searches hand out private copies, `commit` stores copies of what the transaction
   touched, and `rollback` (or leaving `with uow:` without committing) discards every change
-  since the last commit. Adding a key that already exists raises `Conflict`.
+  since the last commit. Adding a key that already exists raises `AlreadyExists`.
 - `InMemoryUnitOfWork(snapshots=False)` skips every copy: callers get the stored objects and
   their changes are live at once, so `rollback` cannot undo anything. Use it only where the
   caller never rolls back and speed matters (replaying many orders).
@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from engine.domain.catalog import Customer, Location, Product
-from engine.domain.errors import Conflict, InsufficientStock, NotFound
+from engine.domain.errors import AlreadyExists, InsufficientStock, NotFound
 from engine.domain.events import Event
 from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, Stock
@@ -80,7 +80,7 @@ class _Table(Generic[K, T]):
         key = self.key(item)
         current = self.working.get(key, self.committed.get(key))
         if current is not None and current is not item:
-            raise Conflict(f"{self.entity} '{_show(key)}' already exists")
+            raise AlreadyExists(f"{self.entity} '{_show(key)}' already exists", self.entity, [key])
         if self.snapshots:
             self.working[key] = item
         else:

@@ -43,7 +43,7 @@ from sqlalchemy.sql.expression import Executable
 from engine.adapters import catalogue_cache, driver, orm, orm_api
 from engine.adapters import translation as tr
 from engine.domain.catalog import Customer, Location, Product
-from engine.domain.errors import Conflict
+from engine.domain.errors import AlreadyExists, Conflict
 from engine.domain.fulfilment import (
     FulfillmentOrder,
     Return,
@@ -196,7 +196,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         if known is item:
             return  # adding what this transaction already holds changes nothing
         if known is not None:
-            raise Conflict(f"{self.entity} '{tr.show_key(key)}' already exists")
+            message = f"{self.entity} '{tr.show_key(key)}' already exists"
+            raise AlreadyExists(message, self.entity, [key])
         self._new[key] = item
 
     def _get(self, key: K) -> T | None:
@@ -427,11 +428,31 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         """Last writes of the transaction, after every repository has flushed."""
 
     def _insert_conflict(self, exc: IntegrityError, new: dict[K, T]) -> Conflict:
-        """What to tell the caller when the database refused this transaction's `new` rows."""
+        """What to tell the caller when the database refused this transaction's `new` rows:
+        `AlreadyExists` when one of their keys is stored (by a transaction that committed
+        since this one read), `Conflict` for any other rule they break."""
         keys = ", ".join(tr.show_key(k) for k in new)
-        return Conflict(
+        message = (
             f"cannot save {self.entity} {keys}: it already exists or breaks a rule of the "
             f"stored data ({tr.db_reason(exc)})"
+        )
+        if self._is_key_clash(exc):
+            return AlreadyExists(message, self.entity, new)
+        return Conflict(message)
+
+    def _is_key_clash(self, exc: IntegrityError) -> bool:
+        """Whether the database refused a row of this table for its primary key, rather than
+        for a foreign key, another unique column or a check: only that refusal means "the
+        record is there now", and the drivers name it differently."""
+        refusal = exc.orig
+        diagnosis = getattr(refusal, "diag", None)
+        if diagnosis is not None:  # psycopg: the constraint, by the name the schema gave it
+            return bool(diagnosis.constraint_name == self.table.primary_key.name)
+        # sqlite3 names the kind, and the message the table's columns (not its constraint).
+        columns = ", ".join(f"{self.table.name}.{c.name}" for c in self.table.primary_key)
+        return (
+            getattr(refusal, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY"
+            and str(refusal) == f"UNIQUE constraint failed: {columns}"
         )
 
     def _stamp_insert(self, row: Row, now: datetime) -> Row:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+
 
 class DomainError(Exception):
     """A request the domain refuses; the message is written for the person who made it."""
@@ -56,3 +58,15 @@ class Conflict(DomainError):
     """The request clashes with the current state (a duplicate key, a finished order...)."""
 
     code = "conflict"
+
+
+class AlreadyExists(Conflict):
+    """A record was to be created under a key a stored one already has: `keys`, the keys of
+    `entity` the refused write was creating (one of them clashed). Told apart from other
+    conflicts for a create-or-replace that found the key free when it read it: another
+    request has created the record since, and replacing it is what its caller asked for."""
+
+    def __init__(self, message: str, entity: str, keys: Iterable[Hashable]) -> None:
+        super().__init__(message)
+        self.entity = entity
+        self.keys = tuple(keys)
