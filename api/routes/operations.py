@@ -185,9 +185,10 @@ def get_label(shipment_id: ShipmentPath, who: CanReadShipments, uow: Uow) -> Res
         raise Forbidden("shipping labels are for staff: follow the shipment's tracking_number")
     with uow:
         shipment = _shipment(uow, who, shipment_id)
-        if not shipment.label:
+        label = uow.labels.get("shipment", shipment.id)
+        if label is None:
             raise NoLabel("shipment", shipment_id, "shipments")
-        return label_download(shipment.label, shipment.label_format, f"label-{shipment.id}")
+        return label_download(label.content, label.format, f"label-{shipment.id}")
 
 
 @alerts.get("", response_model=list[AlertOut], responses=problem_responses())

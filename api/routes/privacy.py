@@ -80,7 +80,7 @@ def erase_personal_data(
     `erased-<hash>@erased.invalid`, its name and default address go; each order's email,
     recipient name, street, city and state go, while its postal code, country, lines,
     prices, dates and statuses stay (so sales, fulfilment and simulation figures stay true);
-    shipping and return labels are cleared; the copies in audit summaries, decision traces,
+    shipping and return labels are deleted; the copies in audit summaries, decision traces,
     event payloads and idempotency answers are redacted; the customer's API keys are
     revoked. Audited as `customer.erase` with `reason` and the counts; raises
     `customer.erased` (the id only) for other systems to erase theirs.

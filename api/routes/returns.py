@@ -377,6 +377,7 @@ def get_return_label(return_id: ReturnPath, who: CanRequestReturns, uow: Uow) ->
     was made yet."""
     with uow:
         found = _visible(uow, who, return_id)
-        if not found.label:
+        label = uow.labels.get("return", found.id)
+        if label is None:
             raise NoLabel("return", return_id, "returns")
-        return label_download(found.label, found.label_format, f"return-label-{found.id}")
+        return label_download(label.content, label.format, f"return-label-{found.id}")

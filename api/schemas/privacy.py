@@ -96,8 +96,8 @@ class ErasedCounts(Out):
 
     customers: int = Field(description="The customer record (0 or 1).", examples=[1])
     orders: int = Field(examples=[12])
-    shipments: int = Field(description="Labels cleared, tracking texts redacted.", examples=[14])
-    returns: int = Field(description="Labels cleared, reasons redacted.", examples=[1])
+    shipments: int = Field(description="Labels deleted, tracking texts redacted.", examples=[14])
+    returns: int = Field(description="Labels deleted, reasons redacted.", examples=[1])
     audit_entries: int = Field(
         description="Entries about the customer and their orders, shipments and returns whose "
         "before/after summaries held their details.",

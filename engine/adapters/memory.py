@@ -26,7 +26,13 @@ from typing import Any, Generic, TypeVar
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, InsufficientStock, NotFound
 from engine.domain.events import Event
-from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
+from engine.domain.fulfilment import (
+    FulfillmentOrder,
+    Label,
+    Return,
+    ReturnStatus,
+    ShipmentStatus,
+)
 from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import (
     Alert,
@@ -399,6 +405,9 @@ class MemoryShipments(_OrderRows[FulfillmentOrder], uow_api.ShipmentRepository):
 
 
 class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
+    def get_for_update(self, key: str) -> Return | None:
+        return self.get(key)  # one thread at a time here: nothing to lock (MemoryShipments)
+
     def for_order(self, order_id: str) -> Sequence[Return]:
         return self._select(self.table.by_index("order", order_id))
 
@@ -427,6 +436,46 @@ class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
             )
 
         return self._select(where=where, limit=limit, offset=offset)
+
+
+class MemoryLabels(uow_api.LabelStore):
+    """Labels by (what for, id). Labels are frozen, so they are kept as given, never copied;
+    with snapshots on, a transaction's changes wait for its commit as rows do."""
+
+    def __init__(self, snapshots: bool) -> None:
+        self.snapshots = snapshots
+        self.committed: dict[tuple[str, str], Label] = {}
+        self._changes: dict[tuple[str, str], Label | None] = {}  # None: deleted
+
+    def get(self, of: uow_api.LabelOf, key: str) -> Label | None:
+        if (of, key) in self._changes:
+            return self._changes[(of, key)]
+        return self.committed.get((of, key))
+
+    def put(self, of: uow_api.LabelOf, key: str, label: Label) -> None:
+        if self.snapshots:
+            self._changes[(of, key)] = label
+        else:
+            self.committed[(of, key)] = label
+
+    def delete(self, of: uow_api.LabelOf, key: str) -> bool:
+        had = self.get(of, key) is not None
+        if self.snapshots:
+            self._changes[(of, key)] = None
+        else:
+            self.committed.pop((of, key), None)
+        return had
+
+    def commit(self) -> None:
+        for key, label in self._changes.items():
+            if label is None:
+                self.committed.pop(key, None)
+            else:
+                self.committed[key] = label
+        self.rollback()  # applied: nothing is pending any more
+
+    def rollback(self) -> None:
+        self._changes.clear()
 
 
 class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundRepository):
@@ -589,6 +638,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
     (tests assert on it) unless `keep_events=False`, which the simulation uses."""
 
     audit: MemoryAuditLog
+    labels: MemoryLabels
     personal_copies: MemoryPersonalCopies
     tickets: MemoryTickets
 
@@ -649,6 +699,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.rulesets = MemoryRulesets(t["rulesets"], lambda r: (r.name, r.version), False)
         self.traces = MemoryTraces(t["traces"], lambda t: (t.at, t.id), False)
         self.tickets = MemoryTickets(t["tickets"], lambda t: (t.created_at, t.id), False)
+        self.labels = MemoryLabels(snapshots)
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
         self.personal_copies = MemoryPersonalCopies(self)
@@ -670,6 +721,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         if self.snapshots:
             for table in self._tables.values():
                 table.commit()
+            self.labels.commit()
             self.audit.commit()
         self.personal_copies.commit()
         self._forget()
@@ -681,6 +733,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         if self.snapshots:
             for table in self._tables.values():
                 table.rollback()
+            self.labels.rollback()
             self.audit.rollback()
         self.personal_copies.rollback()
         self._forget()

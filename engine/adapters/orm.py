@@ -278,8 +278,8 @@ fulfillment_orders = Table(
     Column("rate", Money(), nullable=False),
     Column("promised_date", Date()),
     Column("tracking_number", String(128), nullable=False),
+    # The format of its label, empty while it has none; the label is in `shipment_labels`.
     Column("label_format", String(16), nullable=False),
-    Column("label", LargeBinary(), nullable=False),
     # The warehouse system's reference, once the shipment was sent there (migration 0013).
     Column("wms_reference", String(128), nullable=False),
     _ts("created_at"),
@@ -361,16 +361,40 @@ returns = Table(
     Column("refund_amount", Money(), nullable=False),
     Column("lines", Json(), nullable=False),
     _ts("created_at"),
-    # The return label (migration 0011), as a shipment keeps its own.
+    # The return label (migration 0011): who carries it, its number and its format, as a
+    # shipment has them; the label itself is in `return_labels`.
     Column("carrier", String(64), nullable=False),
     Column("service", String(64), nullable=False),
     Column("tracking_number", String(128), nullable=False),
     Column("label_format", String(16), nullable=False),
-    Column("label", LargeBinary(), nullable=False),
     Index(None, "order_id"),
     # Returns are looked up by RMA and listed by date (SqlReturns.search).
     Index(None, "rma"),
     Index(None, "created_at"),
+)
+
+# Printed labels (migration 0015), one per shipment and one per return that has one: a PDF
+# or ZPL document of several KB, read only by its download. They were columns of
+# `fulfillment_orders` and `returns`, so every listing, the pipeline and the lateness clock
+# read them and every change of a shipment compared them. `format` is the document's own,
+# read with it, so a download is typed as what it holds even while the other format is
+# being printed.
+shipment_labels = Table(
+    "shipment_labels",
+    metadata,
+    _id("shipment_id", primary_key=True),
+    Column("format", String(16), nullable=False),
+    Column("content", LargeBinary(), nullable=False),
+    ForeignKeyConstraint(["shipment_id"], ["fulfillment_orders.id"], ondelete="CASCADE"),
+)
+
+return_labels = Table(
+    "return_labels",
+    metadata,
+    _id("return_id", primary_key=True),
+    Column("format", String(16), nullable=False),
+    Column("content", LargeBinary(), nullable=False),
+    ForeignKeyConstraint(["return_id"], ["returns.id"], ondelete="CASCADE"),
 )
 
 alerts = Table(

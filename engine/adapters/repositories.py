@@ -46,6 +46,7 @@ from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, Conflict
 from engine.domain.fulfilment import (
     FulfillmentOrder,
+    Label,
     Return,
     ReturnStatus,
     ShipmentStatus,
@@ -995,6 +996,77 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
             received_here = and_(c.location_code != "", c.location_code.in_(list(locations)))
             conditions.append(or_(c.status == ReturnStatus.AUTHORISED.value, received_here))
         return self._query(and_(*conditions) if conditions else None, limit, offset)
+
+
+# Each label table and the column naming what the label is for.
+_LABELS: dict[str, tuple[Table, str]] = {
+    "shipment": (orm.shipment_labels, "shipment_id"),
+    "return": (orm.return_labels, "return_id"),
+}
+_PUT_LABEL: dict[tuple[str, str], Any] = {}
+
+
+def _put_label(of: str, dialect: str) -> Any:
+    """INSERT a label, or replace the one its shipment or return has (ON CONFLICT DO UPDATE,
+    which both databases have); built once per kind and dialect."""
+    statement = _PUT_LABEL.get((of, dialect))
+    if statement is None:
+        table, key = _LABELS[of]
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        base = insert_(table)
+        statement = _PUT_LABEL[(of, dialect)] = base.on_conflict_do_update(
+            index_elements=[table.c[key]],
+            set_={"format": base.excluded.format, "content": base.excluded.content},
+        )
+    return statement
+
+
+class SqlLabels(uow_api.LabelStore):
+    """Labels in `shipment_labels` and `return_labels`. A label kept is written when the
+    transaction commits, after its shipment or return (which the row refers to) is; a label
+    deleted goes at once. What this transaction kept it reads back before it commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._pending: dict[tuple[str, str], Label] = {}
+
+    def get(self, of: uow_api.LabelOf, key: str) -> Label | None:
+        pending = self._pending.get((of, key))
+        if pending is not None:
+            return pending
+        table, column = _LABELS[of]
+        stmt = select(table.c.format, table.c.content).where(table.c[column] == key)
+        row = self.session.connection().execute(stmt).mappings().first()
+        return None if row is None else tr.label_from(dict(row))
+
+    def put(self, of: uow_api.LabelOf, key: str, label: Label) -> None:
+        self._pending[(of, key)] = label
+
+    def delete(self, of: uow_api.LabelOf, key: str) -> bool:
+        kept = self._pending.pop((of, key), None) is not None
+        table, column = _LABELS[of]
+        connection = self.session.connection()
+        driver.write_deferred(connection)
+        result = connection.execute(delete(table).where(table.c[column] == key))
+        return kept or result.rowcount > 0
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        connection = self.session.connection()
+        # The shipments and returns this transaction added may still be held to be inserted
+        # in one statement (PostgreSQL): written first, so the labels' foreign keys find them.
+        driver.write_deferred(connection)
+        dialect = connection.dialect.name
+        for (of, key), label in self._pending.items():
+            column = _LABELS[of][1]
+            row = {column: key, "format": label.format, "content": label.content}
+            connection.execute(_put_label(of, dialect), row)
+        self._pending.clear()
+
+    def reset(self) -> None:
+        """Forget labels not written (after a rollback)."""
+        self._pending.clear()
 
 
 class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):

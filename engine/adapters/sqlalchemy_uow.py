@@ -45,7 +45,7 @@ def outbox_row(event: Event, now: datetime) -> dict[str, Any]:
 
 
 # The repositories a unit of work offers, built on first use: most transactions touch two or
-# three of the thirteen, and building, flushing and resetting all of them on every transaction
+# three of the fifteen, and building, flushing and resetting all of them on every transaction
 # cost as much as the one UPDATE a reservation runs.
 _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "orders": repos.SqlOrders,
@@ -61,6 +61,8 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "rulesets": repos.SqlRulesets,
     "traces": repos.SqlTraces,
     "tickets": repos.SqlTickets,
+    # Printed labels, apart from the shipments and returns every listing reads.
+    "labels": repos.SqlLabels,
     "audit": repos.SqlAuditLog,
     # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
     "reports": SqlReportQueries,
@@ -121,6 +123,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         # On PostgreSQL every row the commit adds goes in one statement (engine.adapters.driver).
         with driver.deferred_inserts(session.connection()):
             repos.flush_all(self._repositories)
+            labels = self.__dict__.get("labels")
+            if labels is not None:
+                labels.flush()
             audit = self.__dict__.get("audit")
             if audit is not None:
                 audit.flush()
@@ -142,9 +147,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def _forget(self) -> None:
         for repository in self._repositories:
             repository.reset()
-        audit = self.__dict__.get("audit")
-        if audit is not None:
-            audit.reset()
+        for name in ("labels", "audit"):
+            held = self.__dict__.get(name)
+            if held is not None:
+                held.reset()
 
     def _require_session(self) -> Session:
         if self.session is None:

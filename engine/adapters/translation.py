@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.domain.catalog import Customer, Location, LocationType, Product, Service
 from engine.domain.fulfilment import (
     FulfillmentOrder,
+    Label,
     Return,
     ReturnLine,
     ReturnStatus,
@@ -357,7 +358,6 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "promised_date": s.promised_date,
         "tracking_number": s.tracking_number,
         "label_format": s.label_format,
-        "label": s.label,
         "wms_reference": s.wms_reference,
         "tracking": [
             {"at": _iso(t.at), "code": t.code, "description": t.description, "location": t.location}
@@ -383,7 +383,6 @@ def shipment_from(r: Row) -> FulfillmentOrder:
         promised_date=r["promised_date"],
         tracking_number=r["tracking_number"],
         label_format=r["label_format"],
-        label=bytes(r["label"]),
         wms_reference=r["wms_reference"],
         shipped_at=r["shipped_at"],
         delivered_at=r["delivered_at"],
@@ -413,7 +412,6 @@ def return_row(r: Return) -> Row:
         "service": r.service,
         "tracking_number": r.tracking_number,
         "label_format": r.label_format,
-        "label": r.label,
     }
 
 
@@ -431,8 +429,13 @@ def return_from(r: Row) -> Return:
         service=r["service"],
         tracking_number=r["tracking_number"],
         label_format=r["label_format"],
-        label=bytes(r["label"]),
     )
+
+
+def label_from(r: Row) -> Label:
+    """A label as `shipment_labels` and `return_labels` keep it (a driver may hand back the
+    bytes as a memoryview)."""
+    return Label(r["format"], bytes(r["content"]))
 
 
 # --- operations -----------------------------------------------------------------------------

@@ -72,8 +72,9 @@ class FulfillmentOrder:
     rate: Decimal = Decimal("0.00")
     promised_date: date | None = None
     tracking_number: str = ""
+    # The format of its printed label ("pdf" or "zpl"); empty until one is made. The label
+    # itself is kept apart (`Label`).
     label_format: str = ""
-    label: bytes = b""
     # The location's warehouse system's own id for it, once it was sent there (released
     # shipments go to the WMS configured for their location); empty until then.
     wms_reference: str = ""
@@ -128,6 +129,19 @@ def _at(event: TrackingEvent) -> datetime:
     return event.at
 
 
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A printed label, as the carrier made it: its format ("pdf" or "zpl") and the document.
+
+    Kept apart from the shipment or return it is for (`UnitOfWork.labels`): a label is
+    several KB that only its download reads, while the shipment is read by every listing,
+    the pipeline and the lateness clock. The shipment (or return) says which format it has
+    in `label_format`, empty while it has none."""
+
+    format: str
+    content: bytes = field(repr=False)
+
+
 # A shipment is an alias readers expect: one fulfilment order becomes one parcel stream.
 Shipment = FulfillmentOrder
 
@@ -169,12 +183,12 @@ class Return:
     location_code: str = ""
     refund_amount: Decimal = Decimal("0.00")
     # The return label (`LabelReturn`): who carries the parcel back, its tracking number,
-    # and the label as printed ("pdf" or "zpl"); empty until one is made.
+    # and the format it was printed in ("pdf" or "zpl"); empty until one is made. The label
+    # itself is kept apart (`Label`).
     carrier: str = ""
     service: str = ""
     tracking_number: str = ""
     label_format: str = ""
-    label: bytes = field(default=b"", repr=False)
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     def move(self, target: ReturnStatus) -> None:

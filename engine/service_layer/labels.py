@@ -8,11 +8,13 @@ and carries the RMA. It travels with the carrier of the order's first shipment, 
 carrier's cheapest service for the parcel (its units' weight, from the customer's postal
 code to the location's); made once, its carrier and service stay with the return.
 
-The label, its format and its tracking number are stored on the shipment (or the return).
-The tracking number is issued once and never changes: asked again in the same format the
-stored label is the answer (nothing is written, audited or raised), and in the other format
-the same number is printed again. A label is audited (`shipment.label`, `return.label`) and
-raised as an event (`shipment.labelled`, `return.labelled`) in the same commit.
+The tracking number and the label's format are stored on the shipment (or the return); the
+label itself is kept apart (`uow.labels`), as only its download reads it. The tracking
+number is issued once and never changes: asked again in the same format the stored label is
+the answer (nothing is written, audited or raised), and in the other format the same number
+is printed again. A label is audited (`shipment.label`, `return.label`) and raised as an
+event (`shipment.labelled`, `return.labelled`) in the same commit. Whether to print is
+decided with the shipment's (or return's) row locked, so two requests at once print once.
 
 A field the label needs that Ordo does not have (an order's ship-to without a street, a
 location without a name) is a 409 naming the field and where it comes from, so the person
@@ -29,7 +31,13 @@ from connectors.base import Carrier, DeliveryError, ShippingLabel
 from engine.domain import commands, events
 from engine.domain.catalog import Location
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
+from engine.domain.fulfilment import (
+    FulfillmentOrder,
+    Label,
+    Return,
+    ReturnStatus,
+    ShipmentStatus,
+)
 from engine.domain.orders import Order
 from engine.domain.values import Address
 from engine.service_layer import audit
@@ -86,7 +94,7 @@ def label_shipment(
                 f"shipment {shipment.id} has no carrier chosen yet, so there is nobody to "
                 "print its label for; it gets one when its order is decided"
             )
-        if shipment.label and shipment.label_format == cmd.format:
+        if shipment.label_format == cmd.format:
             return False
         order = _order(uow, shipment.order_id)
         location = _location(uow, shipment.location_code)
@@ -116,7 +124,7 @@ def label_shipment(
         }
         shipment.tracking_number = label.tracking_number
         shipment.label_format = label.format
-        shipment.label = label.content
+        uow.labels.put("shipment", shipment.id, Label(label.format, label.content))
         uow.record(
             events.ShipmentLabelled(
                 shipment.id,
@@ -137,11 +145,13 @@ def label_shipment(
 def label_return(
     cmd: commands.LabelReturn, uow: UnitOfWork, clock: Clock, carriers: CarrierLookup
 ) -> bool:
-    """Print an authorised return's label in `cmd.format` and keep it on the return; False
+    """Print an authorised return's label in `cmd.format` and keep it for the return; False
     (nothing written) when the return has that label already."""
     _check_format(cmd.format)
     with uow:
-        found = uow.returns.get(cmd.return_id)
+        # Under a row lock, as a shipment's label: two requests at once would otherwise both
+        # print, giving the parcel two tracking numbers and the audit two entries.
+        found = uow.returns.get_for_update(cmd.return_id)
         if found is None:
             raise NotFound("return", cmd.return_id)
         _check_authorised(found)
@@ -151,13 +161,13 @@ def label_return(
                 f"return {found.id} has no receiving location yet, so its label has nowhere "
                 "to send the parcel: support names one (location_code) when asking for it"
             )
-        if found.label and destination != found.location_code:
+        if found.label_format and destination != found.location_code:
             raise Conflict(
                 f"return {found.id} already has a label sending it to {found.location_code} "
                 f"(tracking number {found.tracking_number}), which the customer may have "
                 f"printed: it cannot be sent to {destination} instead"
             )
-        if found.label and found.label_format == cmd.format:
+        if found.label_format == cmd.format:
             return False
         location = return_location(uow, destination)
         order = _order(uow, found.order_id)
@@ -194,7 +204,7 @@ def label_return(
         found.carrier, found.service = carrier_code, service
         found.tracking_number = label.tracking_number
         found.label_format = label.format
-        found.label = label.content
+        uow.labels.put("return", found.id, Label(label.format, label.content))
         uow.record(
             events.ReturnLabelled(
                 found.id,

@@ -274,7 +274,7 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
                 f"shipment {shipment.id} cannot go from 'pending' to '{target}': its order "
                 f"{shipment.order_id} is not released yet; release the order first"
             )
-        if shipment.label and cmd.tracking_number not in ("", shipment.tracking_number):
+        if shipment.label_format and cmd.tracking_number not in ("", shipment.tracking_number):
             # The number is printed on the parcel's label (labels.label_shipment).
             raise Conflict(
                 f"shipment {shipment.id} has a label with tracking number "

@@ -4,10 +4,11 @@ erasure (the right to be forgotten).
 The export reads the customer's record, orders, shipments, returns and the audit entries
 about them, a page at a time, into one document. Erasure works in one transaction: the
 entities forget the person (`Customer.erase_personal_data`, `Order.erase_personal_data`; the
-labels printed with their address are cleared here), then every copy of their details
-outside the entities (audit summaries, decision traces, event payloads, idempotency answers,
-API keys) is redacted by the store that keeps it (`UnitOfWork.personal_copies`), and a
-`customer.erase` audit entry and a `customer.erased` event record that it happened.
+labels printed with their address are deleted here, from `UnitOfWork.labels`), then every
+copy of their details outside the entities (audit summaries, decision traces, event
+payloads, idempotency answers, API keys) is redacted by the store that keeps it
+(`UnitOfWork.personal_copies`), and a `customer.erase` audit entry and a `customer.erased`
+event record that it happened.
 
 What counts as the customer's is decided here, by `PersonalData`: their emails, names and
 street lines, found by key in records that are theirs (an order's `email` and `ship_to`) and
@@ -295,12 +296,13 @@ class Erasure:
     erased: dict[str, int]
 
 
-def _erase_shipment(shipment: FulfillmentOrder, personal: PersonalData) -> bool:
+def _erase_shipment(uow: UnitOfWork, shipment: FulfillmentOrder, personal: PersonalData) -> bool:
     """A shipment keeps its carrier, tracking number and timeline; its printed label (the
     recipient's address on it) goes, and their details leave the tracking events' texts (a
     carrier's "signed for by ...")."""
-    before = (shipment.label, shipment.label_format, list(shipment.tracking))
-    shipment.label, shipment.label_format = b"", ""
+    before = (shipment.label_format, list(shipment.tracking))
+    deleted = uow.labels.delete("shipment", shipment.id)
+    shipment.label_format = ""
     shipment.tracking = [
         replace(
             event,
@@ -309,18 +311,19 @@ def _erase_shipment(shipment: FulfillmentOrder, personal: PersonalData) -> bool:
         )
         for event in shipment.tracking
     ]
-    return before != (shipment.label, shipment.label_format, shipment.tracking)
+    return deleted or before != (shipment.label_format, shipment.tracking)
 
 
-def _erase_return(found: Return, personal: PersonalData) -> bool:
+def _erase_return(uow: UnitOfWork, found: Return, personal: PersonalData) -> bool:
     """A return keeps its lines, RMA, carrier and tracking number and refund; its label
     (printed with the customer's address as the sender) goes, and their details leave the
     reasons they gave."""
-    before = (found.label, found.label_format, [line.reason for line in found.lines])
-    found.label, found.label_format = b"", ""
+    before = (found.label_format, [line.reason for line in found.lines])
+    deleted = uow.labels.delete("return", found.id)
+    found.label_format = ""
     for line in found.lines:
         line.reason = personal.text(line.reason)
-    return before != (found.label, found.label_format, [line.reason for line in found.lines])
+    return deleted or before != (found.label_format, [line.reason for line in found.lines])
 
 
 def erase_customer(cmd: commands.EraseCustomer, uow: UnitOfWork) -> Erasure:
@@ -345,8 +348,8 @@ def erase_customer(cmd: commands.EraseCustomer, uow: UnitOfWork) -> Erasure:
         erased = {
             "customers": int(customer is not None and customer.erase_personal_data()),
             "orders": sum(order.erase_personal_data(personal.text) for order in orders),
-            "shipments": sum(_erase_shipment(s, personal) for s in shipments),
-            "returns": sum(_erase_return(r, personal) for r in returns),
+            "shipments": sum(_erase_shipment(uow, s, personal) for s in shipments),
+            "returns": sum(_erase_return(uow, r, personal) for r in returns),
         }
         redacted = uow.personal_copies.redact(personal.copies(orders, shipments, returns))
         erased.update({kind: redacted.get(kind, 0) for kind in COPY_KINDS})

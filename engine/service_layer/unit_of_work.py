@@ -12,12 +12,18 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
 from engine.domain.events import Event
-from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
+from engine.domain.fulfilment import (
+    FulfillmentOrder,
+    Label,
+    Return,
+    ReturnStatus,
+    ShipmentStatus,
+)
 from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import (
     Alert,
@@ -268,6 +274,12 @@ class ShipmentRepository(Repository[str, FulfillmentOrder]):
 
 class ReturnRepository(Repository[str, Return]):
     @abc.abstractmethod
+    def get_for_update(self, key: str) -> Return | None:
+        """As `get`, holding the return's row until the transaction ends (see
+        `ShipmentRepository`): whether a return has its label yet is decided on it, and two
+        requests deciding on the same reading would both print one."""
+
+    @abc.abstractmethod
     def for_order(self, order_id: str) -> Sequence[Return]: ...
 
     @abc.abstractmethod
@@ -285,6 +297,31 @@ class ReturnRepository(Repository[str, Return]):
         the page is cut. `customer_id`: returns of that customer's orders. `locations`: what
         a warehouse working these locations handles: every authorised return (it may arrive
         anywhere) and those received at one of them."""
+
+
+# What a label is for: a shipment (the parcel out) or a return (the parcel back).
+LabelOf = Literal["shipment", "return"]
+
+
+class LabelStore(abc.ABC):
+    """The printed labels of shipments and returns, each under its shipment's or return's id.
+
+    Kept apart from the shipment and return rows, which every listing, the pipeline and the
+    lateness clock read, because only a label's download needs its bytes (several KB each);
+    the entity's `label_format` says whether it has one. Written in the unit of work's
+    transaction, so a label and its entity's tracking number commit or roll back together."""
+
+    @abc.abstractmethod
+    def get(self, of: LabelOf, key: str) -> Label | None:
+        """The label kept for the shipment or return `key`; None when it has none."""
+
+    @abc.abstractmethod
+    def put(self, of: LabelOf, key: str, label: Label) -> None:
+        """Keep `label` for `key`, in place of any label it had."""
+
+    @abc.abstractmethod
+    def delete(self, of: LabelOf, key: str) -> bool:
+        """Forget `key`'s label; whether it had one."""
 
 
 class InboundRepository(Repository[str, InboundSupply]):
@@ -421,6 +458,7 @@ class UnitOfWork(abc.ABC):
     rulesets: RulesetRepository
     traces: TraceRepository
     tickets: TicketRepository
+    labels: LabelStore
     audit: AuditLog
     personal_copies: PersonalCopies
 

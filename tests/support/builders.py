@@ -13,6 +13,7 @@ from typing import Any
 from engine.domain.catalog import Customer, Location, LocationType, Product, Service
 from engine.domain.fulfilment import (
     FulfillmentOrder,
+    Label,
     Return,
     ReturnLine,
     ReturnStatus,
@@ -212,12 +213,17 @@ def a_shipment(**kw: Any) -> FulfillmentOrder:
         promised_date=date(2026, 3, 6),
         tracking_number="1Z999",
         label_format="zpl",
-        label=b"^XA^FO50,50^FDOrdo\x00\xff^FS^XZ",
         shipped_at=at(90),
         delivered_at=None,
         tracking=[TrackingEvent(at(95), "in_transit", "Departed facility", "Dallas, TX")],
     )
     return FulfillmentOrder(**{**values, **kw})
+
+
+def a_label(**kw: Any) -> Label:
+    # A NUL and a byte that is not UTF-8: a label is binary, and comes back byte for byte.
+    values: dict[str, Any] = dict(format="zpl", content=b"^XA^FO50,50^FDOrdo\x00\xff^FS^XZ")
+    return Label(**{**values, **kw})
 
 
 def a_return(**kw: Any) -> Return:

@@ -34,6 +34,7 @@ from engine.domain import commands as c
 from engine.domain import events
 from engine.domain.access import IdempotencyRecord, Role
 from engine.domain.catalog import Customer, Location, LocationType, Product
+from engine.domain.fulfilment import Label
 from engine.domain.inventory import Stock
 from engine.domain.operations import DecisionTrace, Ticket
 from engine.domain.values import Address
@@ -144,7 +145,8 @@ def place_everything(
         ]
         for shipment in shipments:
             # A label prints the recipient's name and street.
-            shipment.label = f"^XA^FD{who.name}^FS^FD{who.street}^FS^XZ".encode("latin-1")
+            printed = f"^XA^FD{who.name}^FS^FD{who.street}^FS^XZ".encode("latin-1")
+            uow.labels.put("shipment", shipment.id, Label("zpl", printed))
             shipment.label_format, shipment.tracking_number = "zpl", "1Z" + shipment.id
         # What a rule or a person may write about the order.
         uow.traces.add(
@@ -178,7 +180,8 @@ def place_everything(
     with bus.uow_factory() as uow:
         found = uow.returns.get(return_id)
         assert found is not None
-        found.label = f"FROM {who.name}, {who.street}".encode("latin-1")
+        printed = f"FROM {who.name}, {who.street}".encode("latin-1")
+        uow.labels.put("return", found.id, Label("pdf", printed))
         found.label_format = "pdf"
         uow.commit()
     answer = {"id": first, "customer_id": who.customer_id, "email": who.email}
@@ -273,8 +276,8 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
     # The search sees every kind of copy erasure must reach: proof it looks in the right places.
     assert {
         "customers.email", "customers.default_address", "orders.email", "orders.ship_to",
-        "orders.email_lower", "fulfillment_orders.label", "shipment_tracking.description",
-        "returns.lines", "returns.label", "audit_log.before", "audit_log.after",
+        "orders.email_lower", "shipment_labels.content", "shipment_tracking.description",
+        "returns.lines", "return_labels.content", "audit_log.before", "audit_log.after",
         "decision_traces.detail", "outbox.payload", "dead_letters.payload", "dead_letters.error",
         "idempotency_keys.response", "api_keys.name", "tickets.subject",
     } <= stored  # fmt: skip
@@ -285,9 +288,12 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
     assert found_in(db_engine, ZOE) == set()
     assert found_in(db_engine, BOB) == stored  # Bob is untouched, wherever he is
     assert figures(bus, hers) == before
-    assert {k: v for k, v in row_counts(db_engine).items() if k not in ("audit_log", "outbox")} == {
-        k: v for k, v in counted.items() if k not in ("audit_log", "outbox")
-    }  # erasure changes rows; it deletes none (and adds one audit entry and one event)
+    # Erasure changes rows; it deletes none but her labels (and adds one audit entry and one
+    # event). Which labels go: test_erasure_deletes_her_labels_and_keeps_everyone_else_s.
+    changing = ("audit_log", "outbox", "shipment_labels", "return_labels")
+    assert {k: v for k, v in row_counts(db_engine).items() if k not in changing} == {
+        k: v for k, v in counted.items() if k not in changing
+    }
     assert done.erased["orders"] == 2
     assert done.erased["idempotency_records"] == 2
     assert done.erased["api_keys"] == 1
@@ -308,3 +314,34 @@ def test_a_failed_erasure_leaves_every_copy_as_it_was(
         bus.handle(c.EraseCustomer(ZOE.customer_id, "request 114", "admin:dpo"), before_commit=fail)
 
     assert found_in(db_engine, ZOE) == stored
+
+
+def labelled(engine: Engine) -> set[tuple[str, str]]:
+    """(what for, id) of every label stored."""
+    with engine.connect() as connection:
+        shipments = connection.execute(select(orm.shipment_labels.c.shipment_id)).scalars()
+        returns = connection.execute(select(orm.return_labels.c.return_id)).scalars()
+        return {("shipment", key) for key in shipments} | {("return", key) for key in returns}
+
+
+def test_erasure_deletes_her_labels_and_keeps_everyone_else_s(
+    world: tuple[MessageBus, sessionmaker[Session]], db_engine: Engine
+) -> None:
+    bus, sessions = world
+    place_everything(bus, sessions, db_engine, ZOE)
+    place_everything(bus, sessions, db_engine, BOB)
+    with bus.uow_factory() as uow:
+        hers = {
+            *(("shipment", s.id) for s in uow.shipments.search(customer_id=ZOE.customer_id)),
+            *(("return", r.id) for r in uow.returns.search(customer_id=ZOE.customer_id)),
+        }
+    stored = labelled(db_engine)
+    assert {"shipment", "return"} == {of for of, _ in stored & hers}
+    assert stored - hers  # Bob's
+
+    bus.handle(c.EraseCustomer(ZOE.customer_id, "request 114", "admin:dpo"))
+
+    assert labelled(db_engine) == stored - hers
+    with bus.uow_factory() as uow:
+        assert [key for of, key in hers if of == "shipment" and uow.labels.get(of, key)] == []
+        assert [key for of, key in hers if of == "return" and uow.labels.get(of, key)] == []

@@ -53,7 +53,7 @@ def a_wms(fake: FakeWms, **options: Any) -> HttpWarehouse:
 
 
 def facts() -> dict[str, Any]:
-    shipment = a_shipment(id="ful_1", tracking_number="", label_format="", label=b"")
+    shipment = a_shipment(id="ful_1", tracking_number="", label_format="")
     return fulfilment_order_facts(shipment, an_order(id="ord_1", channel_order_id="W-1001"))
 
 

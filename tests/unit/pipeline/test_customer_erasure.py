@@ -15,7 +15,7 @@ from engine.domain import events
 from engine.domain.catalog import erased_email
 from engine.domain.commands import EraseCustomer
 from engine.domain.errors import DomainError, NotFound
-from engine.domain.fulfilment import ReturnLine, TrackingEvent
+from engine.domain.fulfilment import Label, ReturnLine, TrackingEvent
 from engine.domain.operations import Ticket
 from engine.domain.orders import OrderStatus
 from engine.service_layer import privacy
@@ -28,8 +28,9 @@ BOB = ("Bob Stone", "9 Oak Ave", "bob@example.com")
 
 
 def a_store() -> InMemoryUnitOfWork:
-    """Ada (C-1) with a delivered order, its shipment, a return, a trace, audit entries and
-    events that copy her details; Bob (C-2) with an order of his own."""
+    """Ada (C-1) with a delivered order, its shipment and a return (each with its label), a
+    trace, audit entries and events that copy her details; Bob (C-2) with an order of his
+    own."""
     uow = InMemoryUnitOfWork()
     ship_to = {
         "name": "Ada Lovelace",
@@ -53,7 +54,10 @@ def a_store() -> InMemoryUnitOfWork:
         delivered = TrackingEvent(b.at(99), "delivered", "Signed for by ADA LOVELACE", "Dallas")
         uow.shipments.add(b.a_shipment(tracking=[delivered]))
         gift = ReturnLine("L1", "SKU-1", 1, reason="a gift for Ada Lovelace: too small")
-        uow.returns.add(b.a_return(lines=[gift], label=b"%PDF Ada Lovelace", label_format="pdf"))
+        uow.returns.add(b.a_return(lines=[gift], label_format="pdf"))
+        # Labels print the customer's name and street.
+        uow.labels.put("shipment", "F-1", b.a_label(content=b"^XA^FDAda Lovelace^FS^XZ"))
+        uow.labels.put("return", "RT-1", Label("pdf", b"%PDF Ada Lovelace, 1 Elm St"))
         uow.traces.add(
             b.a_trace(detail={"order": {"email": "Ada@Example.com", "ship_to": ship_to}})
         )
@@ -94,7 +98,8 @@ def everything(uow: InMemoryUnitOfWork) -> str:
             *uow.audit.list(limit=1000),
             *uow.tickets.list(limit=1000),
         ]
-    return repr([*rows, *uow.committed_events])
+    labels = [label.content.decode("latin-1") for label in uow.labels.committed.values()]
+    return repr([*rows, *uow.committed_events, *labels])
 
 
 def test_erasure_takes_the_customer_out_of_every_record_the_store_keeps() -> None:
@@ -128,9 +133,10 @@ def test_erasure_takes_the_customer_out_of_every_record_the_store_keeps() -> Non
         "75201",
         b.an_order().total,
     )
-    assert (shipment.label, shipment.tracking_number) == (b"", "1Z999")
+    assert (shipment.label_format, shipment.tracking_number) == ("", "1Z999")
     assert shipment.tracking[0].description == "Signed for by [erased]"
-    assert (found.label, found.lines[0].reason) == (b"", "a gift for [erased]: too small")
+    assert (found.label_format, found.lines[0].reason) == ("", "a gift for [erased]: too small")
+    assert uow.labels.committed == {}
 
 
 def test_erasure_is_audited_with_its_reason_and_counts_and_announced_by_the_customer_id() -> None:
