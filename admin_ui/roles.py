@@ -54,7 +54,7 @@ _RETURNS_DESK = (
 )
 
 # Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS). "open_tickets" is
-# `POST /v1/orders/{id}/tickets`, which the API lets whoever may change orders do.
+# `POST /v1/orders/{id}/tickets` (the API's tickets:open, admin and support).
 _ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         {
