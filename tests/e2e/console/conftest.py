@@ -165,16 +165,21 @@ def texts(app: AppTest) -> str:
 
 @pytest.fixture(scope="module")
 def gateway_server(world: World) -> Iterator[Gateway]:
-    """The API behind a gateway failing the routes a test adds to `failing` (gateway.py)."""
+    """The API behind a gateway failing the routes a test adds to `failing`, or losing their
+    answers (`losing`) (gateway.py)."""
     from tests.e2e.console.gateway import Gateway, gateway_app  # it imports this module
 
-    failing: set[tuple[str, str]] = set()
-    with serve(gateway_app(world.url, failing)) as url:
-        yield Gateway(url=url, keys=world.keys, failing=failing)
+    gateway = Gateway(url="", keys=world.keys)
+    with serve(gateway_app(world.url, gateway)) as url:
+        gateway.url = url
+        yield gateway
 
 
 @pytest.fixture
 def gateway(gateway_server: Gateway) -> Iterator[Gateway]:
     gateway_server.failing.clear()
+    gateway_server.losing.clear()
+    gateway_server.lost.clear()
     yield gateway_server
     gateway_server.failing.clear()
+    gateway_server.losing.clear()

@@ -8,89 +8,17 @@ success it was) instead of doing it a second time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-
-import httpx
-import pytest
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from streamlit.testing.v1 import AppTest
 
 from admin_ui.session import REPLAYED
-from tests.e2e.console.conftest import TIMEOUT, World, console, open_page
+from tests.e2e.console.conftest import World, console, open_page
+from tests.e2e.console.gateway import GAVE_UP, Gateway
 from tests.e2e.console.test_console_returns import (
     ask_for,
     opened,
     returns_of,
     shipped_order,
 )
-from tests.e2e.live import serve
-
-GAVE_UP = "the gateway gave up waiting for the API"
-# Hop-by-hop and length headers are the gateway's own to set, not the API's to pass on.
-_NOT_FORWARDED = {"host", "content-length", "transfer-encoding", "connection"}
-_KEPT = ("content-type", "idempotent-replayed")
-
-
-@dataclass
-class LossyGateway:
-    """The API behind a gateway that loses the answer of the next request to each (method,
-    path) in `losing`, once: the API gets the request and does it; the client gets a 504."""
-
-    url: str
-    keys: dict[str, str]
-    losing: set[tuple[str, str]] = field(default_factory=set)
-    lost: list[tuple[str, str]] = field(default_factory=list)
-
-    def as_world(self) -> World:
-        return World(url=self.url, keys=self.keys)
-
-
-def lossy_app(upstream: str, gateway: LossyGateway) -> FastAPI:
-    app = FastAPI()
-
-    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    async def forward(path: str, request: Request) -> Response:
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
-        async with httpx.AsyncClient(base_url=upstream, timeout=TIMEOUT) as client:
-            answer = await client.request(
-                request.method,
-                f"/{path}",
-                params=request.query_params,
-                content=await request.body(),
-                headers=headers,
-            )
-        route = (request.method, f"/{path}")
-        if route in gateway.losing:
-            gateway.losing.discard(route)
-            gateway.lost.append(route)
-            return JSONResponse(
-                {"type": "about:blank", "title": "Gateway timeout", "status": 504,
-                 "detail": GAVE_UP, "code": "gateway_timeout"},
-                status_code=504,
-                media_type="application/problem+json",
-            )  # fmt: skip
-        kept = {name: answer.headers[name] for name in _KEPT if name in answer.headers}
-        return Response(answer.content, status_code=answer.status_code, headers=kept)
-
-    return app
-
-
-@pytest.fixture(scope="module")
-def lossy_server(world: World) -> Iterator[LossyGateway]:
-    gateway = LossyGateway(url="", keys=world.keys)
-    with serve(lossy_app(world.url, gateway)) as url:
-        gateway.url = url
-        yield gateway
-
-
-@pytest.fixture
-def lossy(lossy_server: LossyGateway) -> Iterator[LossyGateway]:
-    lossy_server.losing.clear()
-    lossy_server.lost.clear()
-    yield lossy_server
-    lossy_server.losing.clear()
 
 
 def on_hand(world: World, sku: str) -> dict[str, int]:
@@ -105,23 +33,23 @@ def errors(app: AppTest) -> list[str]:
 
 
 def test_a_transfer_tried_again_after_its_answer_was_lost_moves_the_units_once(
-    world: World, lossy: LossyGateway
+    world: World, gateway: Gateway
 ) -> None:
     before = on_hand(world, "APP-BBC-BLACK")
     source = max(before, key=lambda code: before[code])
     target = next(code for code in before if code != source)
-    app = open_page(console(lossy.as_world(), "admin"), "inventory")
+    app = open_page(console(gateway.as_world(), "admin"), "inventory")
     fields = {t.label: t for t in app.text_input}
     fields["SKU to move"].set_value("APP-BBC-BLACK")
     fields["From location"].set_value(source)
     fields["To location"].set_value(target)
     next(n for n in app.number_input if n.label == "Units").set_value(3)
     next(c for c in app.checkbox if c.label == "Yes, move these units").check()
-    lossy.losing.add(("POST", "/v1/inventory/transfers"))
+    gateway.losing.add(("POST", "/v1/inventory/transfers"))
 
     next(b for b in app.button if b.label == "Transfer").click().run()
     assert not app.exception, app.exception
-    assert lossy.lost == [("POST", "/v1/inventory/transfers")]
+    assert gateway.lost == [("POST", "/v1/inventory/transfers")]
     assert errors(app) == [f"**Transfer**: {GAVE_UP[:1].upper()}{GAVE_UP[1:]}"]
     assert on_hand(world, "APP-BBC-BLACK")[source] == before[source] - 3  # done, answer lost
 
@@ -134,11 +62,11 @@ def test_a_transfer_tried_again_after_its_answer_was_lost_moves_the_units_once(
 
 
 def test_a_return_requested_again_after_its_answer_was_lost_is_opened_once(
-    world: World, lossy: LossyGateway
+    world: World, gateway: Gateway
 ) -> None:
     order = shipped_order(world, 1)  # 2 units shipped: a second return of 1 would be allowed
-    app = opened(lossy.as_world(), "support", order)
-    lossy.losing.add(("POST", f"/v1/orders/{order['id']}/returns"))
+    app = opened(gateway.as_world(), "support", order)
+    gateway.losing.add(("POST", f"/v1/orders/{order['id']}/returns"))
 
     ask_for(app, order, 1, "damaged")
     assert errors(app) == [f"**Request a return**: {GAVE_UP[:1].upper()}{GAVE_UP[1:]}"]
