@@ -78,20 +78,33 @@ def put_customer(uow: UnitOfWork, customer: Customer, actor: str) -> Customer:
     return _put("customer", customer.id, write)
 
 
+def _put_audited(
+    uow: UnitOfWork,
+    entity: str,
+    repository: Callable[[], Repository[str, T]],
+    key: str,
+    record: T,
+    actor: str,
+    request: Mapping[str, Any],
+) -> T:
+    """A PUT with no event: the record and its `<entity>.put` audit entry."""
+
+    def write() -> T:
+        with uow:
+            stored, before = _store(repository(), key, record)
+            audit.record(uow, actor, f"{entity}.put", entity, key, before, request)
+            uow.commit()
+        return stored
+
+    return _put(entity, key, write)
+
+
 def put_product(
     uow: UnitOfWork, product: Product, actor: str, request: Mapping[str, Any]
 ) -> Product:
     """Create `product`, or replace the stored record of its SKU with it; returns the record
     as stored. `request`: the body as the caller sent it, for the audit entry."""
-
-    def write() -> Product:
-        with uow:
-            stored, before = _store(uow.products, product.sku, product)
-            audit.record(uow, actor, "product.put", "product", product.sku, before, request)
-            uow.commit()
-        return stored
-
-    return _put("product", product.sku, write)
+    return _put_audited(uow, "product", lambda: uow.products, product.sku, product, actor, request)
 
 
 def put_location(
@@ -99,12 +112,6 @@ def put_location(
 ) -> Location:
     """Create `location`, or replace the stored record of its code with it; returns the
     record as stored. `request`: the body as the caller sent it, for the audit entry."""
-
-    def write() -> Location:
-        with uow:
-            stored, before = _store(uow.locations, location.code, location)
-            audit.record(uow, actor, "location.put", "location", location.code, before, request)
-            uow.commit()
-        return stored
-
-    return _put("location", location.code, write)
+    return _put_audited(
+        uow, "location", lambda: uow.locations, location.code, location, actor, request
+    )
