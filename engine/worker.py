@@ -32,6 +32,7 @@ from engine.adapters.bus.base import EventBus, Message
 from engine.adapters.bus.processed_events import ProcessedLedger
 from engine.domain.events import EVENT_TYPES, Event
 from engine.domain.values import utcnow
+from engine.service_layer.idempotency import DEFAULT_RETENTION, IdempotencyStore
 from engine.service_layer.outbox import OutboxRelay
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -407,16 +408,21 @@ def run_workers(
 
 class Janitor:
     """Ticker: keep the outbox and the streams as long as the work in them, not as long as
-    history. Published outbox rows go after `keep`; acknowledged stream entries at once."""
+    history. Published outbox rows go after `keep`; acknowledged stream entries at once;
+    idempotency records (answers holding orders' and customers' JSON) after
+    `idempotency_retention`, finished or abandoned in flight."""
 
     def __init__(
         self, outbox: Any = None, bus: EventBus | None = None, keep: timedelta = timedelta(days=7),
-        every: timedelta = timedelta(minutes=10),
+        every: timedelta = timedelta(minutes=10), idempotency: IdempotencyStore | None = None,
+        idempotency_retention: timedelta = DEFAULT_RETENTION,
     ) -> None:  # fmt: skip
         self.outbox = outbox
         self.bus = bus
         self.keep = keep
         self.every = every
+        self.idempotency = idempotency
+        self.idempotency_retention = idempotency_retention
         self._last: datetime | None = None
 
     def tick(self, now: datetime) -> int:
@@ -428,6 +434,8 @@ class Janitor:
             removed += int(self.outbox.purge(now - self.keep))
         if self.bus is not None and hasattr(self.bus, "trim"):
             removed += int(self.bus.trim())
+        if self.idempotency is not None:
+            removed += self.idempotency.purge(now - self.idempotency_retention)
         return removed
 
 

@@ -269,6 +269,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from connectors.notifications.email import SmtpEmail
     from engine import worker as w
     from engine.adapters.bus.outbox_sql import SqlOutboxStore
+    from engine.adapters.orm_api import SqlIdempotencyStore
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
     from engine.service_layer import alerts, notifications
     from engine.service_layer.inventory import ReservationExpirer
@@ -336,7 +337,10 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         tickers=[RegistryRefresher(uows, container.rulesets),
                  alerts.LatenessClock(uows, flags, every=timedelta(minutes=1),
                                       past_promise=open_past_promise),
-                 w.Janitor(SqlOutboxStore(container.engine), container.event_bus),
+                 w.Janitor(SqlOutboxStore(container.engine), container.event_bus,
+                           idempotency=SqlIdempotencyStore(container.session_factory),
+                           idempotency_retention=timedelta(
+                               hours=settings.idempotency_retention_hours)),
                  # Pre-orders whose product is out today are sourced (hourly at most).
                  PreorderReleaser(container.bus.handle),
                  # Unreleased orders' reservations past their time-to-live go back to stock.

@@ -159,6 +159,8 @@ class Settings(BaseSettings):
     # How long the lateness clock keeps a "reported" marker that stops no report; finished
     # shipments' and orders' markers go at once, still-late or still-held ones stay.
     lateness_flag_retention_days: int = 30
+    # Hours a write's answer is replayed to retries with its Idempotency-Key; then deleted.
+    idempotency_retention_hours: int = 72
     # Sales channels that post their orders by webhook (docs/channels.md): connector name ->
     # {"connector": "shopify", "channel": "shopify-us", "secret": "...", ...}, as JSON in the
     # environment or a mapping in a YAML settings file. Each entry is checked against its
@@ -270,6 +272,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lateness_retention(cls, value: Any) -> int:
         return _whole_number(value, _MAX_RETENTION_DAYS, "days")
+
+    @field_validator("idempotency_retention_hours", mode="before")
+    @classmethod
+    def _idempotency_retention(cls, value: Any) -> int:
+        return _whole_number(value, _MAX_RETENTION_DAYS * 24, "hours", " (ten years)")
 
     @field_validator("database_url", mode="before")
     @classmethod

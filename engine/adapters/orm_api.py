@@ -4,8 +4,9 @@ Kept out of the main ORM module on purpose: these rows belong to the API, are re
 only, and are written with single SQLAlchemy Core statements, each its own short
 transaction. The idempotency insert is the lock of the idempotency protocol: a unique key
 lets exactly one of two concurrent requests in (INSERT ... ON CONFLICT DO NOTHING).
-Migration `0002_api` creates the tables. The one exception is a customer's erasure, which
-redacts their keys and stored answers inside the unit of work's transaction (at the end).
+Migration `0002_api` creates the tables (`0016` indexes the records' age for their
+retention purge). The one exception is a customer's erasure, which redacts their keys and
+stored answers inside the unit of work's transaction (at the end).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -70,6 +72,8 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False, default="{}"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    # The retention purge deletes by age (migration 0016): without it, a full scan every run.
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 
@@ -230,6 +234,13 @@ class SqlIdempotencyStore(IdempotencyStore):
                 .returning(idempotency_keys.c.key)
             )
             return result.first() is not None
+
+    def purge(self, created_before: datetime) -> int:
+        with self.session_factory() as session, session.begin():
+            result = session.connection().execute(
+                delete(idempotency_keys).where(idempotency_keys.c.created_at < created_before)
+            )
+        return int(result.rowcount)
 
 
 def _match(owner: str, key: str) -> Any:

@@ -10,6 +10,12 @@ The protocol (the one payment APIs use):
    - `KeyInFlight` (409) while the first is still running.
 A request that fails with a server error `abandon`s its record so the client can retry; an
 in-flight record older than `stale_after` (a crashed process) may be taken over.
+
+Records are kept for a retention (`ORDO_IDEMPOTENCY_RETENTION_HOURS`), counted from the first
+request, after which the worker's `Janitor` purges them: an answer holds an order's or a
+customer's JSON, and a retry days later is no retry. Finished and in-flight records go alike:
+an in-flight one that old is a crashed request's, and purging it frees its key just as a
+take-over would. A key sent again after its record was purged runs as a new request.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from engine.domain.errors import Conflict, DomainError
 from engine.domain.values import utcnow
 
 MAX_KEY_LENGTH = 200
+# Payment APIs keep keys a day; three cover a channel's retry queue stuck over a weekend.
+DEFAULT_RETENTION = timedelta(hours=72)
 
 
 class KeyReused(DomainError):
@@ -67,6 +75,10 @@ class IdempotencyStore(abc.ABC):
     def take_over(self, owner: str, key: str, older_than: datetime, now: datetime) -> bool:
         """Restart a stale in-flight record; True when this call won it."""
 
+    @abc.abstractmethod
+    def purge(self, created_before: datetime) -> int:
+        """Delete every record created before the cut-off, finished or in flight; how many."""
+
 
 class InMemoryIdempotencyStore(IdempotencyStore):
     def __init__(self) -> None:
@@ -86,7 +98,9 @@ class InMemoryIdempotencyStore(IdempotencyStore):
     def complete(
         self, owner: str, key: str, status_code: int, response: dict[str, Any], at: datetime
     ) -> None:
-        record = self._records[(owner, key)]
+        record = self._records.get((owner, key))
+        if record is None:  # purged while its request ran: nothing left to keep it in
+            return
         record.state = IdempotencyState.DONE
         record.status_code = status_code
         record.response = response
@@ -107,6 +121,13 @@ class InMemoryIdempotencyStore(IdempotencyStore):
                 return False
             record.created_at = now
             return True
+
+    def purge(self, created_before: datetime) -> int:
+        with self._lock:
+            old = [at for at, record in self._records.items() if record.created_at < created_before]
+            for at in old:
+                del self._records[at]
+            return len(old)
 
 
 @dataclass(frozen=True, slots=True)
