@@ -57,10 +57,12 @@ CanErase = Annotated[Principal, Depends(_may_erase)]
 def export_personal_data(customer_id: CustomerPath, who: CanExport, uow: Uow) -> PersonalDataOut:
     """The customer record, every order under the customer's id (email, ship-to address,
     lines, status, dates), their shipments (carrier, tracking number and events), returns
-    (lines, reasons, refunds) and the audit entries about all of those, in one document:
-    the answer to a data-access request. Read a page at a time, however many orders there
-    are. 404 for a customer Ordo has neither a record nor an order of; a customer key may
-    export only its own customer (any other id is 404), and sees who acted by role only."""
+    (lines, reasons, refunds), the audit entries about all of those, the helpdesk tickets
+    and decision traces of their orders, the alerts about them, and what of the answers kept
+    under an Idempotency-Key is theirs, in one document: the answer to a data-access
+    request. Read a page at a time, however many orders there are. 404 for a customer Ordo
+    has neither a record nor an order of; a customer key may export only its own customer
+    (any other id is 404), and sees who acted by role only."""
     if who.role is Role.CUSTOMER and customer_id != who.customer_id:
         raise NotFound("customer", customer_id)
     exported = privacy.export_personal_data(uow, customer_id)
@@ -80,10 +82,11 @@ def erase_personal_data(
     `erased-<hash>@erased.invalid`, its name and default address go; each order's email,
     recipient name, street, city and state go, while its postal code, country, lines,
     prices, dates and statuses stay (so sales, fulfilment and simulation figures stay true);
-    shipping and return labels are deleted; the copies in audit summaries, decision traces,
-    event payloads and idempotency answers are redacted; the customer's API keys are
-    revoked. Audited as `customer.erase` with `reason` and the counts; raises
-    `customer.erased` (the id only) for other systems to erase theirs.
+    shipping and return labels are deleted; the copies in audit summaries (those of their
+    API keys too), decision traces, event payloads, idempotency answers, alert messages and
+    ticket subjects are redacted; the customer's API keys are revoked. Audited as
+    `customer.erase` with `reason` and the counts; raises `customer.erased` (the id only)
+    for other systems to erase theirs.
 
     409 listing the orders while any is not finished (delivered, cancelled or rejected): the
     warehouse still needs the address. 404 for a customer Ordo does not know. Erasing again

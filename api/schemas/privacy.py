@@ -4,17 +4,36 @@ answer."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from api.schemas.catalog import CustomerOut
 from api.schemas.common import Out, Strict
-from api.schemas.operations import AuditOut
-from api.schemas.orders import OrderOut, ShipmentOut
+from api.schemas.operations import AlertOut, AuditOut
+from api.schemas.orders import OrderOut, ShipmentOut, TraceOut
 from api.schemas.returns import ReturnOut
 from api.schemas.tickets import TicketOut
-from engine.service_layer.privacy import Erasure, PersonalDataExport
+from engine.service_layer.privacy import Erasure, KeptAnswer, PersonalDataExport
+
+
+class KeptAnswerOut(Out):
+    """An answer kept under an Idempotency-Key (replayed to a retry) that holds their details."""
+
+    key: str = Field(description="The request's Idempotency-Key.", examples=["web-W-1001"])
+    status_code: int = Field(examples=[201])
+    stored_at: datetime
+    holds: list[Any] = Field(
+        description="What of the answer is theirs: their orders' and record's JSON as answered "
+        "then (not the other customers' parts of a batch's answer)."
+    )
+
+    @classmethod
+    def of(cls, kept: KeptAnswer) -> KeptAnswerOut:
+        return cls(
+            key=kept.key, status_code=kept.status_code, stored_at=kept.stored_at, holds=kept.holds
+        )
 
 
 class PersonalDataOut(Out):
@@ -43,16 +62,34 @@ class PersonalDataOut(Out):
     tickets: list[TicketOut] = Field(
         description="Helpdesk tickets opened about their orders (Ordo's record of each)."
     )
+    decision_traces: list[TraceOut] = Field(
+        description="Why each pipeline step decided what it did for their orders: the rules "
+        "evaluated, matched and what each contributed."
+    )
+    alerts: list[AlertOut] = Field(
+        description="Alerts about their orders, shipments or returns (keyed by one), or whose "
+        "message names them. A customer's own export names who acknowledged by role only."
+    )
+    idempotency_answers: list[KeptAnswerOut] = Field(
+        description="Answers kept under an Idempotency-Key that hold their details."
+    )
 
     @classmethod
     def of(cls, exported: PersonalDataExport, at: datetime, actors: bool = True) -> PersonalDataOut:
         """`actors`: name who acted in full (staff); else by role only (`support`)."""
         entries = [AuditOut.of(entry) for entry in exported.audit]
+        alerts = [AlertOut.of(alert) for alert in exported.alerts]
         if not actors:
             # "support:ann" is Ann's identity, not the customer's data.
             entries = [
                 entry.model_copy(update={"actor": entry.actor.partition(":")[0]})
                 for entry in entries
+            ]
+            alerts = [
+                alert.model_copy(
+                    update={"acknowledged_by": alert.acknowledged_by.partition(":")[0]}
+                )
+                for alert in alerts
             ]
         return cls(
             customer_id=exported.customer_id,
@@ -70,6 +107,9 @@ class PersonalDataOut(Out):
                 )
                 for ticket in exported.tickets
             ],
+            decision_traces=[TraceOut.of(trace) for trace in exported.decision_traces],
+            alerts=alerts,
+            idempotency_answers=[KeptAnswerOut.of(kept) for kept in exported.idempotency_answers],
         )
 
 
@@ -100,20 +140,30 @@ class ErasedCounts(Out):
     returns: int = Field(description="Labels deleted, reasons redacted.", examples=[1])
     audit_entries: int = Field(
         description="Entries about the customer and their orders, shipments and returns whose "
-        "before/after summaries held their details.",
+        "before/after summaries held their details, and entries about API keys whose names "
+        "named them.",
         examples=[20],
     )
     decision_traces: int = Field(examples=[36])
-    outbox_events: int = Field(examples=[3])
-    dead_letters: int = Field(examples=[0])
+    outbox_events: int = Field(
+        description="Their orders' events, and alert events whose message named them.",
+        examples=[3],
+    )
+    dead_letters: int = Field(
+        description="Dead letters of their orders' events, and of alert events naming them.",
+        examples=[0],
+    )
     idempotency_records: int = Field(
         description="Stored answers to requests sent with an Idempotency-Key.", examples=[12]
     )
     api_keys: int = Field(description="The customer's API keys, revoked.", examples=[1])
     tickets: int = Field(
-        description="Helpdesk tickets about their orders whose subject named them (Ordo's "
-        "record; the helpdesk's own copy is the helpdesk's to erase).",
+        description="Helpdesk tickets about their orders or alerts whose subject named them "
+        "(Ordo's record; the helpdesk's own copy is the helpdesk's to erase).",
         examples=[0],
+    )
+    alerts: int = Field(
+        description="Alerts whose message named them (rule, key and counts stay).", examples=[0]
     )
 
 

@@ -23,9 +23,10 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, InsufficientStock, NotFound
-from engine.domain.events import Event
+from engine.domain.events import AlertRaised, AlertTriggered, Event
 from engine.domain.fulfilment import (
     FulfillmentOrder,
     Label,
@@ -571,9 +572,10 @@ class MemoryAuditLog(uow_api.AuditLog):
 
 class MemoryPersonalCopies(uow_api.PersonalCopies):
     """The copies this store keeps of a customer's details: its audit entries, decision
-    traces and committed events (its outbox). It keeps no dead letters, idempotency answers
-    or API keys (their in-memory stores stand on their own), so those count 0. Redacted
-    entries and events replace the originals when the transaction commits, as rows do."""
+    traces, alerts, tickets and committed events (its outbox). It keeps no dead letters,
+    idempotency answers or API keys (their in-memory stores stand on their own), so those
+    count 0 and it has no answers to export. Redacted entries and events replace the
+    originals when the transaction commits, as rows do."""
 
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self.uow = uow
@@ -588,11 +590,22 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
                 if detail != trace.detail:
                     trace.detail = detail
                     counts["decision_traces"] += 1
-            for ticket in self.uow.tickets.about("order", order_id):
+        alerts = self._alerts(copies)
+        tickets = [
+            *(("order", key) for key in copies.order_ids),
+            *(("alert", alert.id) for alert in alerts),
+        ]
+        for entity, entity_id in tickets:
+            for ticket in self.uow.tickets.about(entity, entity_id):
                 subject = copies.scrub(ticket.subject, True)
                 if subject != ticket.subject:  # tickets are frozen: the redacted one replaces it
                     self.uow.tickets.table.put(replace(ticket, subject=subject))
                     counts["tickets"] += 1
+        for alert in alerts:  # copies, committed with the rest
+            message = copies.scrub_text(alert.message)
+            if message != alert.message:
+                alert.message = message
+                counts["alerts"] += 1
         about = {
             ("customer", copies.customer_id),
             *(("order", key) for key in copies.order_ids),
@@ -600,19 +613,23 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
             *(("return", key) for key in copies.return_ids),
         }
         for index, entry in enumerate(self.uow.audit.committed):
-            if (entry.entity, entry.entity_id) in about:
+            # A key's name may name the customer whoever holds the key: by content only.
+            theirs = (entry.entity, entry.entity_id) in about
+            if theirs or entry.entity == "api_key":
                 redacted = replace(
                     entry,
-                    before=copies.scrub(entry.before, True),
-                    after=copies.scrub(entry.after, True),
+                    before=copies.scrub(entry.before, theirs),
+                    after=copies.scrub(entry.after, theirs),
                 )
                 if redacted != entry:
                     self._entries[index] = redacted
         orders = set(copies.order_ids)
         for index, event in enumerate(self.uow.committed_events):
-            if getattr(event, "order_id", None) in orders:
+            # An alert's events carry its message and no order's id: by content only.
+            theirs = getattr(event, "order_id", None) in orders
+            if theirs or event.name in _ALERT_EVENTS:
                 payload = event.payload()
-                scrubbed = copies.scrub(payload, True)
+                scrubbed = copies.scrub(payload, theirs)
                 if scrubbed != payload:
                     self._events[index] = replace(event, **scrubbed)
         counts["audit_entries"] = len(self._entries)
@@ -620,6 +637,20 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
         if not self.uow.snapshots:
             self.commit()  # nothing here rolls back (see the module docstring)
         return counts
+
+    def alerts(self, copies: uow_api.CustomerCopies) -> Sequence[Alert]:
+        return sorted(self._alerts(copies), key=lambda alert: (alert.created_at, alert.id))
+
+    def answers(self, copies: uow_api.CustomerCopies) -> Sequence[IdempotencyRecord]:
+        return []
+
+    def _alerts(self, copies: uow_api.CustomerCopies) -> list[Alert]:
+        """Keyed by an id of theirs, or with a message naming them (as the SQL store finds
+        them)."""
+        ids = {*copies.order_ids, *copies.shipment_ids, *copies.return_ids}
+        return self.uow.alerts._select(
+            where=lambda a: a.key in ids or copies.scrub_text(a.message) != a.message
+        )
 
     def commit(self) -> None:
         for index, entry in self._entries.items():
@@ -633,10 +664,15 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
         self._events.clear()
 
 
+# Events that carry an alert's message (and no order's id to find them by).
+_ALERT_EVENTS = (AlertTriggered.name, AlertRaised.name)
+
+
 class InMemoryUnitOfWork(uow_api.UnitOfWork):
     """See the module docstring for the two modes; `committed_events` keeps what was committed
     (tests assert on it) unless `keep_events=False`, which the simulation uses."""
 
+    alerts: MemoryAlerts
     audit: MemoryAuditLog
     labels: MemoryLabels
     personal_copies: MemoryPersonalCopies

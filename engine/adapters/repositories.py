@@ -42,8 +42,10 @@ from sqlalchemy.sql.expression import Executable
 
 from engine.adapters import catalogue_cache, driver, orm, orm_api
 from engine.adapters import translation as tr
+from engine.domain.access import IdempotencyRecord, IdempotencyState
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, Conflict
+from engine.domain.events import AlertRaised, AlertTriggered
 from engine.domain.fulfilment import (
     FulfillmentOrder,
     Label,
@@ -1219,11 +1221,13 @@ def _chunks(keys: Iterable[str]) -> Iterable[list[str]]:
 
 class SqlPersonalCopies(uow_api.PersonalCopies):
     """A customer's details where the database copies them outside the entities' own
-    columns: `audit_log` (entries about their customer record, orders, shipments and returns),
-    `decision_traces`, `outbox` and `dead_letters` (by their orders' ids), and the API's
-    `idempotency_keys` and `api_keys` (`engine.adapters.orm_api`). Each row is read, redacted
-    (`CustomerCopies.scrub`) and written back only if that changed it, in the unit of work's
-    transaction, so an erasure that fails leaves every copy as it was."""
+    columns: `audit_log` (entries about their customer record, orders, shipments and returns,
+    and the entries about API keys, whose names may name them), `decision_traces`, `outbox`
+    and `dead_letters` (by their orders' ids, and the alert events naming them), `alerts`,
+    `tickets` (about their orders and alerts), and the API's `idempotency_keys` and `api_keys`
+    (`engine.adapters.orm_api`). Each row is read, redacted (`CustomerCopies.scrub`) and
+    written back only if that changed it, in the unit of work's transaction, so an erasure
+    that fails leaves every copy as it was."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -1238,6 +1242,7 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
             ("shipment", copies.shipment_ids),
             ("return", copies.return_ids),
         )
+        alert_ids = [row.id for row in _alert_rows(connection, copies)]
         return {
             "audit_entries": sum(
                 _redact_rows(
@@ -1250,6 +1255,11 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                     audit.entity == entity,
                 )
                 for entity, ids in about
+            )
+            # A key's entries are few, and its name may name the customer whoever holds the
+            # key: read them all, redacted by content only.
+            + _redact_where(
+                connection, orm.audit_log, ("before", "after"), audit.entity == "api_key", copies
             ),
             "decision_traces": _redact_rows(
                 connection,
@@ -1259,7 +1269,8 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 copies.order_ids,
                 copies,
             ),
-            # Events are partitioned by their order's id (`sqlalchemy_uow.outbox_row`).
+            # Events are partitioned by their order's id (`sqlalchemy_uow.outbox_row`); alert
+            # events have none, and carry an alert's message: read by content.
             "outbox_events": _redact_rows(
                 connection,
                 orm.outbox,
@@ -1267,6 +1278,9 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 orm.outbox.c.partition_key,
                 copies.order_ids,
                 copies,
+            )
+            + _redact_where(
+                connection, orm.outbox, ("payload",), orm.outbox.c.name.in_(_ALERT_EVENTS), copies
             ),
             "dead_letters": _redact_rows(
                 connection,
@@ -1275,20 +1289,103 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 orm.dead_letters.c.partition_key,
                 copies.order_ids,
                 copies,
+            )
+            + _redact_where(
+                connection,
+                orm.dead_letters,
+                ("payload", "error"),
+                orm.dead_letters.c.name.in_(_ALERT_EVENTS),
+                copies,
             ),
             "idempotency_records": orm_api.redact_idempotency(connection, copies),
             "api_keys": orm_api.redact_api_keys(connection, copies),
-            # Support writes a ticket's subject, and may name the customer in it.
-            "tickets": _redact_rows(
-                connection,
-                orm.tickets,
-                ("subject",),
-                orm.tickets.c.entity_id,
-                copies.order_ids,
-                copies,
-                orm.tickets.c.entity == "order",
+            # Support writes a ticket's subject, and may name the customer in it; an alert's
+            # ticket is titled with the alert's message.
+            "tickets": sum(
+                _redact_rows(
+                    connection,
+                    orm.tickets,
+                    ("subject",),
+                    orm.tickets.c.entity_id,
+                    ids,
+                    copies,
+                    orm.tickets.c.entity == entity,
+                )
+                for entity, ids in (("order", copies.order_ids), ("alert", alert_ids))
+            ),
+            "alerts": _redact_rows(
+                connection, orm.alerts, ("message",), orm.alerts.c.id, alert_ids, copies
             ),
         }
+
+    def alerts(self, copies: uow_api.CustomerCopies) -> Sequence[Alert]:
+        connection = self.session.connection()
+        driver.write_deferred(connection)
+        found = [tr.alert_from(dict(row._mapping)) for row in _alert_rows(connection, copies)]
+        return sorted(found, key=lambda alert: (alert.created_at, alert.id))
+
+    def answers(self, copies: uow_api.CustomerCopies) -> Sequence[IdempotencyRecord]:
+        """Found as `orm_api.redact_idempotency` finds them: by content, then kept when
+        redacting would change them."""
+        c = orm_api.idempotency_keys.c
+        patterns: set[str] = set()
+        for text in (copies.customer_id, *copies.needles):
+            once = json.dumps(text)[1:-1]
+            patterns |= {text, once, json.dumps(once)[1:-1]}
+        rows = self.session.connection().execute(
+            select(orm_api.idempotency_keys).where(
+                c.state == str(IdempotencyState.DONE),
+                or_(*(c.response.icontains(p, autoescape=True) for p in sorted(patterns))),
+            )
+        )
+        found = []
+        for row in rows.mappings():
+            stored = json.loads(row["response"] or "{}")
+            if copies.scrub(stored, False) != stored:
+                found.append(
+                    IdempotencyRecord(
+                        key=row["key"],
+                        owner=row["owner"],
+                        request_hash=row["request_hash"],
+                        created_at=_utc(row["created_at"]),
+                        state=IdempotencyState(row["state"]),
+                        status_code=row["status_code"],
+                        response=stored,
+                        completed_at=_utc(row["completed_at"]),
+                    )
+                )
+        return sorted(found, key=lambda record: (record.created_at, record.owner, record.key))
+
+
+# Events that carry an alert's message (and no order's id to find them by).
+_ALERT_EVENTS = (AlertTriggered.name, AlertRaised.name)
+
+
+def _utc(value: Any) -> Any:
+    """SQLite hands back naive datetimes from the API's tables; everything Ordo stores is UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _alert_rows(connection: Connection, copies: uow_api.CustomerCopies) -> list[Any]:
+    """The alerts about the customer: keyed by an id of theirs (an alert without `by` is keyed
+    by the order, shipment or return it is about), or whose message names them. The message
+    is matched in the case given and in upper, lower and title case too, since SQLite folds
+    the case of ASCII letters only; `CustomerCopies.scrub_text` decides what is a match."""
+    a = orm.alerts.c
+    found: dict[str, Any] = {}
+    ids = (*copies.order_ids, *copies.shipment_ids, *copies.return_ids)
+    for chunk in _chunks(ids):
+        for row in connection.execute(select(orm.alerts).where(a.key.in_(chunk))):
+            found.setdefault(row.id, row)
+    variants = sorted({v for n in copies.needles for v in (n, n.lower(), n.upper(), n.title())})
+    if variants:
+        named = or_(*(a.message.icontains(v, autoescape=True) for v in variants))
+        for row in connection.execute(select(orm.alerts).where(named)):
+            if copies.scrub_text(row.message) != row.message:
+                found.setdefault(row.id, row)
+    return list(found.values())
 
 
 def _redact_rows(
@@ -1303,27 +1400,40 @@ def _redact_rows(
     """Redact `columns` of the rows of `table` whose `key` is one of `keys` (and that match
     `where`); the rows changed. Every column is the customer's through and through (a trace
     of their order, a payload about it): scrubbed as theirs."""
+    changed = 0
+    for chunk in _chunks(keys):
+        found = key.in_(chunk) if where is None else and_(key.in_(chunk), where)
+        changed += _redact_where(connection, table, columns, found, copies, theirs=True)
+    return changed
+
+
+def _redact_where(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    where: ColumnElement[bool],
+    copies: uow_api.CustomerCopies,
+    theirs: bool = False,
+) -> int:
+    """Redact `columns` of the rows of `table` matching `where`; the rows changed. Not
+    `theirs`: rows that may be about anyone, whose texts lose the customer's only."""
     id_ = table.c.id
     write = (
         update(table)
         .where(id_ == bindparam("k_id"))
         .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns})
     )
-    changed = 0
-    for chunk in _chunks(keys):
-        stmt = select(id_, *(table.c[name] for name in columns)).where(key.in_(chunk))
-        if where is not None:
-            stmt = stmt.where(where)
-        rows = connection.execute(stmt).mappings().all()
-        writes = []
-        for row in rows:
-            redacted = {name: copies.scrub(row[name], True) for name in columns}
-            if any(redacted[name] != row[name] for name in columns):
-                writes.append({"k_id": row["id"], **{f"v_{n}": v for n, v in redacted.items()}})
-        if writes:
-            connection.execute(write, writes)
-            changed += len(writes)
-    return changed
+    rows = connection.execute(
+        select(id_, *(table.c[name] for name in columns)).where(where)
+    ).mappings()
+    writes = []
+    for row in rows:
+        redacted = {name: copies.scrub(row[name], theirs) for name in columns}
+        if any(redacted[name] != row[name] for name in columns):
+            writes.append({"k_id": row["id"], **{f"v_{n}": v for n, v in redacted.items()}})
+    if writes:
+        connection.execute(write, writes)
+    return len(writes)
 
 
 def flush_all(repositories: Iterable[SqlRepository[Any, Any]]) -> None:

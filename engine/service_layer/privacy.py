@@ -2,13 +2,15 @@
 erasure (the right to be forgotten).
 
 The export reads the customer's record, orders, shipments, returns and the audit entries
-about them, a page at a time, into one document. Erasure works in one transaction: the
-entities forget the person (`Customer.erase_personal_data`, `Order.erase_personal_data`; the
-labels printed with their address are deleted here, from `UnitOfWork.labels`), then every
-copy of their details outside the entities (audit summaries, decision traces, event
-payloads, idempotency answers, API keys) is redacted by the store that keeps it
-(`UnitOfWork.personal_copies`), and a `customer.erase` audit entry and a `customer.erased`
-event record that it happened.
+about them, a page at a time, into one document, with the copies kept elsewhere: their
+orders' decision traces and tickets, the alerts about them, and the parts of stored
+idempotency answers that are theirs. Erasure works in one transaction: the entities forget
+the person (`Customer.erase_personal_data`, `Order.erase_personal_data`; the labels printed
+with their address are deleted here, from `UnitOfWork.labels`), then every copy of their
+details outside the entities (audit summaries, the audit entries of API keys, decision
+traces, event payloads, idempotency answers, API keys, alert messages, ticket subjects) is
+redacted by the store that keeps it (`UnitOfWork.personal_copies`), and a `customer.erase`
+audit entry and a `customer.erased` event record that it happened.
 
 What counts as the customer's is decided here, by `PersonalData`: their emails, names and
 street lines, found by key in records that are theirs (an order's `email` and `ship_to`) and
@@ -19,15 +21,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from engine.domain import commands, events
+from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, erased_email
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, Return
-from engine.domain.operations import AuditEntry, Ticket
+from engine.domain.operations import Alert, AuditEntry, DecisionTrace, Ticket
 from engine.domain.orders import TERMINAL, Order
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import COPY_KINDS, CustomerCopies, UnitOfWork
@@ -154,6 +158,23 @@ class PersonalData:
                 redacted[key] = self.document(item, theirs)
         return redacted
 
+    def parts(self, value: Any) -> list[Any]:
+        """The parts of JSON `value` that are theirs, as `document` tells them: each object
+        naming them as its `customer_id`, and their customer record (a string holding JSON is
+        read as JSON). Empty when none is: the caller decides about the rest."""
+        if isinstance(value, str):
+            parsed = _json_in(value)
+            return [] if parsed is None else self.parts(parsed)
+        if isinstance(value, list):
+            return [part for item in value for part in self.parts(item)]
+        if not isinstance(value, dict):
+            return []
+        if value.get("customer_id") == self.customer_id or (
+            value.get("id") == self.customer_id and "email" in value
+        ):
+            return [value]
+        return [part for item in value.values() for part in self.parts(item)]
+
     def _address(self, value: Any) -> Any:
         if isinstance(value, dict):
             return {
@@ -165,17 +186,13 @@ class PersonalData:
         return value
 
     def _string(self, value: str, theirs: bool) -> str:
-        if value[:1] in ("{", "["):
-            try:
-                parsed = json.loads(value)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, dict | list):
-                redacted = self.document(parsed, theirs)
-                if redacted == parsed:
-                    return value
-                # As the API writes its answers (Starlette's JSONResponse).
-                return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+        parsed = _json_in(value)
+        if parsed is not None:
+            redacted = self.document(parsed, theirs)
+            if redacted == parsed:
+                return value
+            # As the API writes its answers (Starlette's JSONResponse).
+            return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
         return self.text(value)
 
     def copies(
@@ -196,7 +213,30 @@ class PersonalData:
         )
 
 
+def _json_in(value: str) -> dict[str, Any] | list[Any] | None:
+    """The object or list a string holds as JSON (a stored HTTP answer), else None."""
+    if value[:1] not in ("{", "["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict | list) else None
+
+
 # --- export (the right of access) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """An answer kept under an Idempotency-Key that holds the customer's details: `holds` is
+    what of it is theirs (their orders' and record's JSON as answered then), not the rest of
+    a batch's answer, which is other customers'."""
+
+    key: str
+    status_code: int
+    stored_at: datetime
+    holds: list[Any]
 
 
 @dataclass(frozen=True)
@@ -210,6 +250,9 @@ class PersonalDataExport:
     returns: list[Return]
     audit: list[AuditEntry]
     tickets: list[Ticket]
+    decision_traces: list[DecisionTrace]
+    alerts: list[Alert]
+    idempotency_answers: list[KeptAnswer]
 
 
 def _every(read: Callable[[int, int], Sequence[T]], key: Callable[[T], str]) -> list[T]:
@@ -264,6 +307,8 @@ def export_personal_data(uow: UnitOfWork, customer_id: str) -> PersonalDataExpor
             raise NotFound("customer", customer_id)
         shipments = _shipments_of(uow, customer_id)
         returns = _returns_of(uow, customer_id)
+        personal = PersonalData.of(customer_id, customer, orders)
+        copies = personal.copies(orders, shipments, returns)
         about = [
             *uow.audit.about("customer", [customer_id]),
             *uow.audit.about("order", [order.id for order in orders]),
@@ -281,7 +326,46 @@ def export_personal_data(uow: UnitOfWork, customer_id: str) -> PersonalDataExpor
                 (t for order in orders for t in uow.tickets.about("order", order.id)),
                 key=lambda ticket: (ticket.created_at, ticket.id),
             ),
+            decision_traces=sorted(
+                (t for order in orders for t in uow.traces.for_order(order.id)),
+                key=lambda trace: (trace.at, trace.id),
+            ),
+            alerts=list(uow.personal_copies.alerts(copies)),
+            idempotency_answers=list(_kept_answers(personal, uow.personal_copies.answers(copies))),
         )
+
+
+def _kept_answers(
+    personal: PersonalData, records: Sequence[IdempotencyRecord]
+) -> Iterator[KeptAnswer]:
+    for record in records:
+        stored: Any = record.response
+        # The middleware keeps the answer's body as text; a route's own store, as JSON.
+        body = stored.get("text", stored) if isinstance(stored, dict) else stored
+        holds = personal.parts(body)
+        if not holds and not _names_others(personal, body):
+            # Theirs by content only (a return's reasons): all of it, since no one else's.
+            parsed = _json_in(body) if isinstance(body, str) else None
+            holds = [body if parsed is None else parsed]
+        if holds:
+            yield KeptAnswer(
+                record.key, record.status_code, record.completed_at or record.created_at, holds
+            )
+
+
+def _names_others(personal: PersonalData, value: Any) -> bool:
+    """Whether JSON `value` holds an object of another customer's (a batch's answer)."""
+    if isinstance(value, str):
+        parsed = _json_in(value)
+        return parsed is not None and _names_others(personal, parsed)
+    if isinstance(value, list):
+        return any(_names_others(personal, item) for item in value)
+    if not isinstance(value, dict):
+        return False
+    owner = value.get("customer_id")
+    if isinstance(owner, str) and owner and owner != personal.customer_id:
+        return True
+    return any(_names_others(personal, item) for item in value.values())
 
 
 # --- erasure (the right to be forgotten) ----------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar
 
+from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import Conflict
 from engine.domain.events import Event
@@ -406,6 +407,7 @@ COPY_KINDS = (
     "idempotency_records",
     "api_keys",
     "tickets",
+    "alerts",
 )
 
 
@@ -429,7 +431,8 @@ class CustomerCopies:
 class PersonalCopies(abc.ABC):
     """Where a customer's personal data is copied outside the entities: the JSON of audit
     entries, decision traces, events (outbox and dead letters) and idempotency answers, the
-    names of API keys, and the subjects of helpdesk tickets about their orders. Erasure
+    names of API keys (and of the entries auditing them), alert messages, and the subjects of
+    helpdesk tickets about their orders and alerts. Erasure
     redacts those copies in place, in the unit of work's transaction; this is the one change
     the append-only audit log (and the tickets' record) ever takes."""
 
@@ -437,6 +440,16 @@ class PersonalCopies(abc.ABC):
     def redact(self, copies: CustomerCopies) -> dict[str, int]:
         """Redact every copy of `copies`' data; the records changed, by `COPY_KINDS`. A
         customer's API keys are revoked: no one is left for them to act as."""
+
+    @abc.abstractmethod
+    def alerts(self, copies: CustomerCopies) -> Sequence[Alert]:
+        """The alerts about the customer, oldest first: keyed by one of their orders,
+        shipments or returns, or with a message naming them."""
+
+    @abc.abstractmethod
+    def answers(self, copies: CustomerCopies) -> Sequence[IdempotencyRecord]:
+        """The answers kept under an Idempotency-Key that hold the customer's details, oldest
+        first (a store that keeps none answers none)."""
 
 
 class UnitOfWork(abc.ABC):

@@ -149,6 +149,7 @@ def test_once_every_order_is_finished_erasure_removes_her_everywhere_the_api_sho
     erased = answer.json()["erased"]
     assert (erased["customers"], erased["orders"], erased["api_keys"]) == (1, 1, 1)
     assert erased["audit_entries"] >= 1
+    assert erased["alerts"] == 0  # no rule raised one about her
     shown = api.get(f"/v1/orders/{done['id']}").json()
     assert shown["email"].endswith("@erased.invalid")
     assert (shown["ship_to"]["postal_code"], shown["ship_to"]["country"]) == ("10001", "US")
@@ -209,3 +210,22 @@ def test_a_missing_or_blank_reason_is_422_at_its_path(api: Api) -> None:
         assert refused.status_code == 422, refused.text
         assert [e["path"] for e in refused.json()["errors"]] == ["$.reason"]
     assert api.get("/v1/customers/C-1").json()["name"] == "Ada Lovelace"
+
+
+def test_the_export_lists_her_decision_traces_alerts_and_the_answers_kept_for_retries(
+    api: Api,
+) -> None:
+    assert api.put("/v1/customers/C-1", json=ADA).status_code == 200
+    sent = placed(api, "W-8", **{"Idempotency-Key": "order-w8"})
+    api.post("/v1/orders", role="channel", json={**order("W-9"), "customer_id": "C-2"})
+
+    data = api.get("/v1/customers/C-1/personal-data", role="customer").json()
+
+    assert data["decision_traces"]
+    assert {trace["id"] for trace in data["decision_traces"]} == {
+        trace["id"] for trace in api.get(f"/v1/orders/{sent['id']}").json()["trace"]
+    }
+    assert data["alerts"] == []
+    [kept] = data["idempotency_answers"]
+    assert (kept["key"], kept["status_code"]) == ("order-w8", 201)
+    assert [(part["id"], part["email"]) for part in kept["holds"]] == [(sent["id"], ADA["email"])]

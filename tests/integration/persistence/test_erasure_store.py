@@ -3,9 +3,10 @@ name or street, while their orders' figures are what they were.
 
 The customer's data goes in the ways it does in production (orders created, modified,
 shipped, tracked and returned through the service layer, audit entries as the routes write
-them, answers kept under idempotency keys, a dead letter, an API key, labels printed), and
-then every text, JSON and binary column of every table Ordo defines is searched for it
-(labels decoded as latin-1, JSON unescaped, JSON held in text read as JSON). A table added
+them, answers kept under idempotency keys, dead letters, an API key and its `key.issue`
+entry, alerts raised by rules and their tickets, labels printed), and then every text, JSON
+and binary column of every table Ordo defines is searched for it (labels decoded as
+latin-1, JSON unescaped, JSON held in text read as JSON). A table added
 later that copies personal data is caught here once it is written in these flows. Bob, who
 is not erased, goes in the same ways: finding his details proves the search looks where
 hers were.
@@ -42,10 +43,11 @@ from engine.pipeline.carriers import load_catalog
 from engine.pipeline.decide import Decider
 from engine.rules.registry import RulesetRegistry
 from engine.service_layer import audit
+from engine.service_layer.alerts import raise_alert
 from engine.service_layer.auth import create_api_key
 from engine.service_layer.handlers import PipelineOptions
 from engine.service_layer.messagebus import MessageBus, build_bus
-from engine.service_layer.privacy import Erasure
+from engine.service_layer.privacy import Erasure, export_personal_data
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 TABLES: tuple[MetaData, ...] = (orm.metadata, orm_api.metadata, processed_events.metadata)
@@ -198,13 +200,40 @@ def place_everything(
             f"SMTP 550 <{who.email}> unknown", 5, NOW,
         )
     )  # fmt: skip
-    create_api_key(
+    key_id, _ = create_api_key(
         SqlApiKeyStore(sessions),
         f"{who.name}'s phone",
         Role.CUSTOMER,
         server_secret="s" * 40,
         customer_id=who.customer_id,
     )
+    # As `key.issue` audits the key: its name and role.
+    after = {"name": f"{who.name}'s phone", "role": "customer"}
+    audit.append(bus.uow_factory, "admin:ann", "key.issue", "api_key", key_id, {}, after)
+    with bus.uow_factory() as uow:
+        # A rule's alert about her order, and one keyed by a carrier that names her; the
+        # helpdesk ticket of the first (titled with its message). Each raises `alert.raised`.
+        held = raise_alert(
+            uow, rule="order_alerts/held", key=first, severity="high",
+            message=f"Order {first} of {who.name} is held", now=NOW,
+        )  # fmt: skip
+        raise_alert(
+            uow, rule="shipment_alerts/lost", key=f"ups-{who.customer_id}", severity="low",
+            message=f"ups lost the parcel of {who.email.upper()}", now=NOW,
+        )  # fmt: skip
+        uow.tickets.add(
+            Ticket(
+                "tkt-" + held.id, "zendesk", "35437", "alert", held.id,
+                f"[Ordo high] {held.message}", NOW, "system",
+            )
+        )  # fmt: skip
+        uow.commit()
+    SqlDeadLetterStore(engine).add(
+        DeadLetter(
+            "", "2", "alert.raised", {"alert_id": held.id, "message": held.message},
+            "alert", "webhook refused", 5, NOW,
+        )
+    )  # fmt: skip
     return order_ids
 
 
@@ -279,7 +308,7 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
         "orders.email_lower", "shipment_labels.content", "shipment_tracking.description",
         "returns.lines", "return_labels.content", "audit_log.before", "audit_log.after",
         "decision_traces.detail", "outbox.payload", "dead_letters.payload", "dead_letters.error",
-        "idempotency_keys.response", "api_keys.name", "tickets.subject",
+        "idempotency_keys.response", "api_keys.name", "tickets.subject", "alerts.message",
     } <= stored  # fmt: skip
     before, counted = figures(bus, hers), row_counts(db_engine)
 
@@ -297,7 +326,28 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
     assert done.erased["orders"] == 2
     assert done.erased["idempotency_records"] == 2
     assert done.erased["api_keys"] == 1
-    assert done.erased["tickets"] == 1
+    assert done.erased["tickets"] == 2
+    assert done.erased["alerts"] == 2
+
+
+def test_the_export_lists_her_traces_alerts_and_stored_answers_and_none_of_bob_s(
+    world: tuple[MessageBus, sessionmaker[Session]], db_engine: Engine
+) -> None:
+    bus, sessions = world
+    first, second = place_everything(bus, sessions, db_engine, ZOE)
+    place_everything(bus, sessions, db_engine, BOB)
+
+    exported = export_personal_data(bus.uow_factory(), ZOE.customer_id)
+
+    assert {t.order_id for t in exported.decision_traces} == {first, second}
+    assert sorted(a.key for a in exported.alerts) == [first, "ups-C-1"]
+    assert [a.key for a in exported.idempotency_answers] == ["create-" + first, "modify-" + second]
+    held = [part for kept in exported.idempotency_answers for part in kept.holds]
+    assert [(part["id"], part["email"]) for part in held] == [
+        (first, ZOE.email),
+        (second, ZOE.email),
+    ]
+    assert BOB.name not in repr(exported) and BOB.email not in repr(exported)
 
 
 def test_a_failed_erasure_leaves_every_copy_as_it_was(

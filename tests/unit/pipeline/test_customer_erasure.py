@@ -1,7 +1,8 @@
 """A customer's personal data through the service layer on the in-memory store: the export
 reads everything of theirs a page at a time; `EraseCustomer` erases the entities and every
-copy the store keeps (audit entries, traces, committed events) in one transaction, refuses
-while an order is open, and counts nothing the second time."""
+copy the store keeps (audit entries, those of API keys too, traces, alerts, tickets,
+committed events) in one transaction, refuses while an order is open, and counts nothing the
+second time."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from engine.domain.fulfilment import Label, ReturnLine, TrackingEvent
 from engine.domain.operations import Ticket
 from engine.domain.orders import OrderStatus
 from engine.service_layer import privacy
+from engine.service_layer.alerts import raise_alert
 from engine.service_layer.messagebus import MessageBus, command_handlers
 from engine.service_layer.privacy import OrdersNotFinished, PersonalData
 from tests.support import builders as b
@@ -29,8 +31,8 @@ BOB = ("Bob Stone", "9 Oak Ave", "bob@example.com")
 
 def a_store() -> InMemoryUnitOfWork:
     """Ada (C-1) with a delivered order, its shipment and a return (each with its label), a
-    trace, audit entries and events that copy her details; Bob (C-2) with an order of his
-    own."""
+    trace, audit entries, alerts, tickets and events that copy her details; Bob (C-2) with an
+    order of his own, and his own copies."""
     uow = InMemoryUnitOfWork()
     ship_to = {
         "name": "Ada Lovelace",
@@ -77,6 +79,29 @@ def a_store() -> InMemoryUnitOfWork:
                     f"{name} wants a call", b.at(0), "support:desk",
                 )
             )  # fmt: skip
+        # A rule's alert about her order, and one keyed by a carrier whose message names her
+        # (each with its `alert.raised` event); Bob's, and one naming no one.
+        for rule, key, message in (
+            ("order_alerts/held", "O-1", "Order O-1 of Ada Lovelace is held"),
+            ("shipment_alerts/late", "ups", "ups lost the parcel of ADA@example.com"),
+            ("order_alerts/held", "O-2", "Order O-2 of Bob Stone is held"),
+            ("stock_alerts/low", "SKU-1@DAL", "Only 2 of SKU-1 left at DAL"),
+        ):
+            alert = raise_alert(uow, rule=rule, key=key, severity="high", message=message)
+            uow.tickets.add(
+                Ticket(
+                    "T-" + alert.id, "zendesk", "2", "alert", alert.id,
+                    f"[Ordo high] {message}", b.at(0), "system",
+                )
+            )  # fmt: skip
+        # As `key.issue` audits a key: its name, which names whom it was issued for.
+        for key_id, name in (("k-1", "Ada Lovelace's phone"), ("k-2", "Bob Stone's phone")):
+            uow.audit.append(
+                b.an_audit_entry(
+                    id="AU-" + key_id, action="key.issue", entity="api_key", entity_id=key_id,
+                    before={}, after={"name": name, "role": "customer"},
+                )
+            )  # fmt: skip
         uow.commit()
     return uow
 
@@ -97,6 +122,7 @@ def everything(uow: InMemoryUnitOfWork) -> str:
             *uow.traces.list(limit=1000),
             *uow.audit.list(limit=1000),
             *uow.tickets.list(limit=1000),
+            *uow.alerts.list(limit=1000),
         ]
     labels = [label.content.decode("latin-1") for label in uow.labels.committed.values()]
     return repr([*rows, *uow.committed_events, *labels])
@@ -112,13 +138,14 @@ def test_erasure_takes_the_customer_out_of_every_record_the_store_keeps() -> Non
         "orders": 1,
         "shipments": 1,
         "returns": 1,
-        "audit_entries": 1,
+        "audit_entries": 2,
         "decision_traces": 1,
-        "outbox_events": 1,
+        "outbox_events": 3,
         "dead_letters": 0,
         "idempotency_records": 0,
         "api_keys": 0,
-        "tickets": 1,
+        "tickets": 3,
+        "alerts": 2,
     }
     kept = everything(uow)
     assert not [text for text in ADA if text.lower() in kept.lower()]
@@ -137,6 +164,37 @@ def test_erasure_takes_the_customer_out_of_every_record_the_store_keeps() -> Non
     assert shipment.tracking[0].description == "Signed for by [erased]"
     assert (found.label_format, found.lines[0].reason) == ("", "a gift for [erased]: too small")
     assert uow.labels.committed == {}
+
+
+def test_alerts_lose_her_details_and_keep_their_rule_key_and_counts() -> None:
+    uow = a_store()
+    with uow:
+        before = {alert.key: alert for alert in uow.alerts.list(limit=100)}
+
+    erase(uow)
+
+    with uow:
+        after = {alert.key: alert for alert in uow.alerts.list(limit=100)}
+        tickets = {t.entity_id: t.subject for t in uow.tickets.list(limit=100)}
+    assert after["O-1"].message == "Order O-1 of [erased] is held"
+    assert after["ups"].message == f"ups lost the parcel of {erased_email('C-1')}"
+    assert tickets[after["O-1"].id] == "[Ordo high] Order O-1 of [erased] is held"
+    assert [(a.rule, a.severity, a.occurrences, a.status) for a in after.values()] == [
+        (a.rule, a.severity, a.occurrences, a.status) for a in before.values()
+    ]
+    assert after["O-2"] == before["O-2"] and after["SKU-1@DAL"] == before["SKU-1@DAL"]
+    raised = [e for e in uow.committed_events if isinstance(e, events.AlertRaised)]
+    assert [e.message for e in raised] == [after[e.key].message for e in raised]
+
+
+def test_the_audit_entries_of_api_keys_lose_her_name_and_keep_bob_s() -> None:
+    uow = a_store()
+
+    erase(uow)
+
+    with uow:
+        names = {e.entity_id: e.after["name"] for e in uow.audit.list(entity="api_key")}
+    assert names == {"k-1": "[erased]'s phone", "k-2": "Bob Stone's phone"}
 
 
 def test_erasure_is_audited_with_its_reason_and_counts_and_announced_by_the_customer_id() -> None:
@@ -198,6 +256,20 @@ def test_the_export_holds_the_customer_s_records_and_only_theirs() -> None:
     assert [r.id for r in exported.returns] == ["RT-1"]
     assert [(e.entity, e.entity_id) for e in exported.audit] == [("order", "O-1")]
     assert [t.subject for t in exported.tickets] == ["Ada Lovelace wants a call"]
+    assert [t.id for t in exported.decision_traces] == ["T-1"]
+    assert sorted(a.key for a in exported.alerts) == ["O-1", "ups"]
+    assert exported.idempotency_answers == []  # the in-memory store keeps none
+
+
+def test_the_export_still_lists_the_alerts_about_her_orders_once_erased() -> None:
+    uow = a_store()
+    erase(uow)
+
+    exported = privacy.export_personal_data(uow, "C-1")
+
+    assert [(a.key, a.message) for a in exported.alerts] == [
+        ("O-1", "Order O-1 of [erased] is held")
+    ]
 
 
 def test_the_export_reads_a_page_at_a_time_and_lists_every_order_once(
@@ -252,3 +324,13 @@ def test_a_customer_record_loses_its_name_wherever_it_is_copied() -> None:
     assert ada().document({"customer": record}, False) == {
         "customer": {"id": "C-1", "email": erased_email("C-1"), "name": "", "tier": "gold"}
     }
+
+
+def test_of_an_answer_holding_several_customers_only_theirs_is_exported() -> None:
+    theirs = {"customer_id": "C-1", "email": "ada@example.com", "ship_to": {"line1": "1 Elm St"}}
+    other = {"customer_id": "C-2", "email": "bob@example.com"}
+    record = {"id": "C-1", "email": "ada@example.com", "name": "Ada Lovelace"}
+    answer = json.dumps({"results": [{"order": theirs}, {"order": other}], "customer": record})
+
+    assert ada().parts({"headers": [], "text": answer}) == [theirs, record]
+    assert ada().parts({"results": [{"order": other}]}) == []
