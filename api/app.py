@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import errors, idempotent
+from api import body_limit, errors, idempotent
 from api.deps import ApiServices, AppContainer, checked_query
 from api.routes import ROUTERS
 from engine.domain.values import utcnow
@@ -151,10 +151,16 @@ def create_app(
     app.add_middleware(
         idempotent.IdempotentWrites, own_keys=idempotent.routes_declaring_key(ROUTERS)
     )
+    # Outside everything that reads a body (the idempotency middleware, FastAPI, the routes),
+    # so none of them ever holds more than the limit; inside the error middleware, which
+    # answers a crash of its own with a 500.
+    max_bytes = int(getattr(container.settings, "max_request_bytes", body_limit.DEFAULT_MAX_BYTES))
+    app.add_middleware(body_limit.BodyLimit, max_bytes=max_bytes)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     idempotent.document(app)
+    body_limit.document(app, max_bytes)
     return app
 
 

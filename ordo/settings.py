@@ -72,6 +72,10 @@ _MAX_WEBHOOK_TIMEOUT = 60.0
 _MAX_RESERVATION_TTL_MINUTES = 366 * 24 * 60
 # More API processes than this is a typo, not a deployment (run more hosts instead).
 _MAX_API_WORKERS = 64
+# A request body's ceiling: smaller refuses an ordinary order; larger lets a few requests
+# exhaust an API process's memory. Units a body limit is written in, as multiples of a byte.
+_MIN_REQUEST_BYTES, _MAX_REQUEST_BYTES = 1 << 10, 1 << 30
+_BYTE_UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
 # Longer, and a rollback made in an emergency would take too long to reach every process.
 _MAX_RULESET_REFRESH = 3600.0
 # Ten years: a longer retention is no retention.
@@ -100,6 +104,25 @@ def _whole_number(value: Any, most: int, unit: str = "", note: str = "") -> int:
         of = f" of {unit}" if unit else ""
         raise ValueError(f"must be a whole number{of} from 1 to {most}{note}, got {value!r}")
     return int(text)
+
+
+def _byte_count(value: Any, least: int, most: int) -> int:
+    """A number of bytes written as `104857600` or `100MiB` (KiB, MiB, GiB, any case),
+    from `least` to `most`, or the one-line reason it is not."""
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d+)\s*([A-Za-z]*)", text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
+        raise ValueError(
+            f"must be a number of bytes, alone or with KiB, MiB or GiB (such as 104857600 or "
+            f"100MiB), got {value!r}"
+        )
+    count = int(match.group(1)) * _BYTE_UNITS[unit]
+    if not least <= count <= most:
+        raise ValueError(
+            f"must be from {least} bytes (1 KiB) to {most} bytes (1 GiB), got {value!r}"
+        )
+    return count
 
 
 def _seconds(value: Any) -> tuple[str, float]:
@@ -131,6 +154,12 @@ class Settings(BaseSettings):
     # API server processes (`ordo serve`): one per core the API may use. Each decides orders
     # with the published rulesets, reloaded every `ruleset_refresh_seconds`.
     api_workers: int = 1
+    # The largest request body the API reads (413 past it), as bytes or with KiB, MiB, GiB.
+    # The largest the schemas accept, a batch of 500 orders of 500 lines with every field at
+    # its longest, is 48 MiB of JSON (75 MiB indented by 4); a full batch with everyday SKUs
+    # and line ids about 19 MiB; a 200,000-character ruleset at most 2.3 MiB. 100 MiB takes
+    # all of these and still stops a body of gigabytes.
+    max_request_bytes: int = 100 * 1024 * 1024
     console_port: int = 8501
     api_url: str = ""
     optimiser: Optimiser = "auto"
@@ -257,6 +286,11 @@ class Settings(BaseSettings):
     @classmethod
     def _api_workers(cls, value: Any) -> int:
         return _whole_number(value, _MAX_API_WORKERS)
+
+    @field_validator("max_request_bytes", mode="before")
+    @classmethod
+    def _max_request_bytes(cls, value: Any) -> int:
+        return _byte_count(value, _MIN_REQUEST_BYTES, _MAX_REQUEST_BYTES)
 
     @field_validator("ruleset_refresh_seconds", mode="before")
     @classmethod
