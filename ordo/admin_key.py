@@ -5,18 +5,28 @@
 database has no active admin key yet, whose plaintext is printed once and never stored.
 `ordo serve` only registers a configured key: a production server does not print secrets.
 `ordo keys` issues, lists and revokes keys directly in the database, for the operator who has
-no admin key at hand (the API's `/v1/keys` needs one).
+no admin key at hand (the API's `/v1/keys` needs one). Every key this module issues,
+registers or revokes is audited in the key's own transaction, for `cli:<OS user>`.
 """
 
 from __future__ import annotations
 
+import getpass
 import hmac
+import os
 from collections.abc import Sequence
 
 from engine.adapters.orm_api import SqlApiKeyStore
 from engine.domain.access import ApiKey, Role
 from engine.domain.values import utcnow
-from engine.service_layer.auth import KEY_PREFIX, InvalidKeyField, create_api_key, hash_secret
+from engine.service_layer.auth import (
+    KEY_PREFIX,
+    InvalidKeyField,
+    create_api_key,
+    hash_secret,
+    issued_entry,
+    revoke_api_key,
+)
 from ordo.bootstrap import Container
 from ordo.failures import CommandError
 
@@ -34,15 +44,16 @@ def register_configured_key(container: Container) -> bool:
     secret_hash = hash_secret(secret, _server_secret(container))
     existing = store.get(key_id)
     if existing is None:
-        store.add(
-            ApiKey(
-                id=key_id,
-                name=BOOTSTRAP_KEY_NAME,
-                role=Role.ADMIN,
-                secret_hash=secret_hash,
-                created_at=utcnow(),
-            )
+        actor = operator()
+        key = ApiKey(
+            id=key_id,
+            name=BOOTSTRAP_KEY_NAME,
+            role=Role.ADMIN,
+            secret_hash=secret_hash,
+            created_at=utcnow(),
+            created_by=actor,
         )
+        store.add(key, issued_entry(key, actor))
     elif not hmac.compare_digest(existing.secret_hash, secret_hash):
         raise CommandError(
             f"ORDO_BOOTSTRAP_ADMIN_KEY: key id {key_id} is already registered with another "
@@ -59,7 +70,11 @@ def ensure_admin_key(container: Container) -> str | None:
     if any(key.role is Role.ADMIN and key.active for key in store.list()):
         return None
     _, plaintext = create_api_key(
-        store, ISSUED_KEY_NAME, Role.ADMIN, server_secret=_server_secret(container)
+        store,
+        ISSUED_KEY_NAME,
+        Role.ADMIN,
+        server_secret=_server_secret(container),
+        actor=operator(),
     )
     return plaintext
 
@@ -88,7 +103,7 @@ def issue_key(
             channel=channel,
             locations=locations,
             customer_id=customer_id,
-            created_by="ordo keys",
+            actor=operator(),
             uow_factory=container.uow_factory,
         )
     except InvalidKeyField as refused:
@@ -107,13 +122,29 @@ def list_keys(container: Container) -> Sequence[ApiKey]:
 def revoke_key(container: Container, key_id: str) -> tuple[ApiKey, str]:
     """The revoked key, and when it had been revoked already ('' if this revoked it)."""
     now = utcnow()
-    key = SqlApiKeyStore(container.session_factory).revoke(key_id, now)
+    key = revoke_api_key(
+        SqlApiKeyStore(container.session_factory), key_id, actor=operator(), at=now
+    )
     if key is None:
         raise CommandError(f"no API key with id {key_id!r} (see `ordo keys list`)")
     revoked = key.revoked_at
     if revoked is None or revoked >= now:
         return key, ""
     return key, revoked.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def operator() -> str:
+    """Who runs this command, as the audit log names actors (`role:name`): `cli:<OS user>`.
+    The login name is the operating system's word, not a credential: whoever can run `ordo`
+    with the settings can write the database anyway."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        # No login variable and no passwd entry: a container's bare uid, or Windows without
+        # USERNAME.
+        getuid = getattr(os, "getuid", None)
+        user = f"uid {getuid()}" if getuid is not None else "unknown user"
+    return f"cli:{user}"
 
 
 def _server_secret(container: Container) -> str:

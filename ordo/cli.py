@@ -147,14 +147,14 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI page at /docs)."""
     settings = _settings(ctx, api_host=host, api_port=port, api_workers=workers)
+    port_name = "ORDO_API_PORT" if port is None else "--port"
+    host_name = "ORDO_API_HOST" if host is None else "--host"
+    # Before the bootstrap key is registered: a refused start leaves the database as it was.
+    serving.ensure_port_free(settings.api_host, settings.api_port, port_name, host_name)
+    serving.ensure_secret_for_host(settings, host_name)
     with build_app_container(settings) as container:
         register_configured_key(container)
-        serving.serve_api(
-            container,
-            _settings_file(ctx),
-            port_name="ORDO_API_PORT" if port is None else "--port",
-            host_name="ORDO_API_HOST" if host is None else "--host",
-        )
+        serving.serve_api(container, _settings_file(ctx), port_name=port_name, host_name=host_name)
 
 
 @app.command("up")
@@ -165,10 +165,11 @@ def up(ctx: typer.Context) -> None:
     This is what `make run` calls. Ctrl-C stops everything.
     """
     settings = _settings(ctx)
-    # Fail before migrating and seeding, not a minute later, when a port is taken or the
-    # console's files are missing.
+    # Fail before migrating and seeding, not a minute later, when a port is taken, the host
+    # is public on the development secret or the console's files are missing.
     serving.ensure_port_free(settings.api_host, settings.api_port, "ORDO_API_PORT")
     serving.ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
+    serving.ensure_secret_for_host(settings)
     console_script = serving.console_script()
     serving.migrate(settings)
     say = _out()

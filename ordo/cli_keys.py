@@ -1,4 +1,7 @@
-"""`ordo keys create|list|revoke`: API keys straight in the database (see ordo.admin_key)."""
+"""`ordo keys create|list|revoke`: API keys straight in the database (see ordo.admin_key).
+
+Creating and revoking are audited (`key.issue`, `key.revoke`) for `cli:<OS user>`, in the
+key's own transaction, so `GET /v1/audit` shows them beside the API's."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def keys_create(
     ] = None,
     customer: Annotated[str, typer.Option(help="The customer a customer key belongs to.")] = "",
 ) -> None:
-    """Issue an API key and print it once (it is never stored, only its hash)."""
+    """Issue an API key and print it once (it is never stored, only its hash); audited."""
     settings = load(ctx)
     with build_app_container(settings) as container:
         key_id, plaintext = issue_key(
@@ -59,7 +62,8 @@ def keys_list(ctx: typer.Context) -> None:
 def keys_revoke(
     ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id.")]
 ) -> None:
-    """Revoke an API key; it stops working within the API's key cache time (seconds)."""
+    """Revoke an API key (audited); it stops working within the API's key cache time
+    (seconds)."""
     with build_app_container(load(ctx)) as container:
         key, before = revoke_key(container, key_id)
     if before:

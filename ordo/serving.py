@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import ipaddress
 import logging
 import os
 import socket
@@ -18,7 +19,7 @@ from typing import Any
 
 from ordo.bootstrap import Container, ensure_sqlite_directory
 from ordo.failures import CommandError
-from ordo.settings import Settings
+from ordo.settings import DEFAULT_SECRET_KEY, Settings
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def serve_api(
     say where the port and host came from (`--port` when a flag gave it)."""
     settings = container.settings
     ensure_port_free(settings.api_host, settings.api_port, port_name, host_name)
+    ensure_secret_for_host(settings, host_name)
     # Load the published rulesets here, where the CLI reports a database without Ordo's
     # schema (or out of reach) in one line: the app's startup would refuse to serve just
     # the same, but uvicorn prints that refusal with its traceback.
@@ -168,6 +170,7 @@ def start_console(settings: Settings, script: Path) -> subprocess.Popen[bytes]:
     """Start the console (`script`, from `console_script`) as a child process pointed at the
     API by ORDO_API_URL."""
     ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
+    ensure_secret_for_host(settings, "ORDO_API_HOST")
     environment = {**os.environ, "ORDO_API_URL": settings.api_url}
     return subprocess.Popen(console_command(settings, script), env=environment)
 
@@ -192,6 +195,37 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         log.warning("%s did not stop within %ss; killing it", process.args, CONSOLE_STOP_SECONDS)
         process.kill()
         process.wait()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only: 127.0.0.0/8, ::1 or localhost."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        # Any other name resolves to whatever DNS or /etc/hosts says: not known to be private.
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def ensure_secret_for_host(settings: Settings, host_setting: str = "ORDO_API_HOST") -> None:
+    """Refuse to listen beyond this machine while ORDO_SECRET_KEY is the development default.
+
+    The default is published with the source, so whoever reaches the port could sign a token
+    for any key id they learn; settings refuse it outside development, but development is the
+    default environment. The console is refused alike: it forwards its sign-ins to the API."""
+    host = settings.api_host
+    if settings.secret_key.get_secret_value() != DEFAULT_SECRET_KEY or is_loopback(host):
+        return
+    raise CommandError(
+        f"{host_setting}: will not listen on {host!r} while ORDO_SECRET_KEY is the development "
+        "default, which is published with Ordo's source (anyone reaching the port could sign "
+        "tokens): set ORDO_SECRET_KEY to a long random value, for example the output of "
+        '`python -c "import secrets; print(secrets.token_urlsafe(48))"`, or listen on '
+        "127.0.0.1"
+    )
 
 
 def ensure_port_free(

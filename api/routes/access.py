@@ -12,9 +12,7 @@ from api.schemas.common import problem_responses
 from api.schemas.operations import KeyCreated, KeyIn, KeyOut, PrincipalOut, TokenIn, TokenOut
 from api.schemas.patterns import KEY_ID
 from engine.domain.errors import NotFound
-from engine.domain.values import utcnow
-from engine.service_layer import audit
-from engine.service_layer.auth import InvalidKeyField, create_api_key, mint_token
+from engine.service_layer.auth import InvalidKeyField, create_api_key, mint_token, revoke_api_key
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 health = APIRouter(tags=["health"])
@@ -39,7 +37,7 @@ def health_check(services: Services) -> dict[str, Any]:
 def issue_key(body: KeyIn, who: CanManageKeys, services: Services) -> KeyCreated:
     """Issue a key; the response is the only time the key itself is shown. A key that would
     work nowhere (a scope missing or blank, a location or customer Ordo does not know) is 422
-    at its field."""
+    at its field. Audited as `key.issue`, in the key's own transaction."""
     try:
         key_id, plaintext = create_api_key(
             services.keys,
@@ -49,7 +47,7 @@ def issue_key(body: KeyIn, who: CanManageKeys, services: Services) -> KeyCreated
             channel=body.channel,
             locations=body.locations,
             customer_id=body.customer_id,
-            created_by=who.actor,
+            actor=who.actor,
             uow_factory=services.container.uow_factory,
         )
     except InvalidKeyField as refused:
@@ -58,15 +56,6 @@ def issue_key(body: KeyIn, who: CanManageKeys, services: Services) -> KeyCreated
         raise RequestValidationError([{**error, "input": None}]) from None
     key = services.keys.get(key_id)
     assert key is not None
-    audit.append(
-        services.container.uow_factory,
-        who.actor,
-        "key.issue",
-        "api_key",
-        key_id,
-        {},
-        {"name": body.name, "role": str(body.role)},
-    )
     return KeyCreated(**KeyOut.of(key).model_dump(), api_key=plaintext)
 
 
@@ -78,20 +67,13 @@ def list_keys(_: CanManageKeys, services: Services) -> list[KeyOut]:
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut, responses=problem_responses(404))
 def revoke_key(key_id: KeyPath, who: CanManageKeys, services: Services) -> KeyOut:
-    """Revoke a key; it stops working at once in this process, within seconds elsewhere."""
-    key = services.keys.revoke(key_id, utcnow())
+    """Revoke a key; it stops working at once in this process, within seconds elsewhere.
+    Audited as `key.revoke`, in the revocation's transaction; revoking a revoked key changes
+    nothing and adds no entry."""
+    key = revoke_api_key(services.keys, key_id, actor=who.actor)
     if key is None:
         raise NotFound("API key", key_id)
     services.authenticator.forget(key_id)
-    audit.append(
-        services.container.uow_factory,
-        who.actor,
-        "key.revoke",
-        "api_key",
-        key_id,
-        {},
-        {"revoked": True},
-    )
     return KeyOut.of(key)
 
 

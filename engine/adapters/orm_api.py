@@ -38,7 +38,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.adapters import driver, orm
+from engine.adapters import translation as tr
 from engine.domain.access import ApiKey, IdempotencyRecord, IdempotencyState, Role
+from engine.domain.operations import AuditEntry
 from engine.service_layer.auth import ApiKeyStore
 from engine.service_layer.idempotency import IdempotencyStore
 from engine.service_layer.rulesets_service import ScenarioStore
@@ -94,10 +97,12 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class SqlApiKeyStore(ApiKeyStore):
+    """Each change is its own transaction, holding the key's row and its audit entry."""
+
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
 
-    def add(self, key: ApiKey) -> None:
+    def add(self, key: ApiKey, audit: AuditEntry | None = None) -> None:
         with self.session_factory() as session, session.begin():
             session.execute(
                 insert(api_keys).values(
@@ -113,6 +118,8 @@ class SqlApiKeyStore(ApiKeyStore):
                     revoked_at=key.revoked_at,
                 )
             )
+            if audit is not None:
+                _append_audit(session, audit)
 
     def get(self, key_id: str) -> ApiKey | None:
         with self.session_factory() as session:
@@ -124,14 +131,22 @@ class SqlApiKeyStore(ApiKeyStore):
             rows = session.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
         return [_key(row._mapping) for row in rows]
 
-    def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
+    def revoke(self, key_id: str, at: datetime, audit: AuditEntry | None = None) -> ApiKey | None:
         with self.session_factory() as session, session.begin():
-            session.execute(
+            revoked = session.execute(
                 update(api_keys)
                 .where(and_(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)))
                 .values(revoked_at=at)
-            )
+                .returning(api_keys.c.id)
+            ).first()
+            if revoked is not None and audit is not None:
+                _append_audit(session, audit)
         return self.get(key_id)
+
+
+def _append_audit(session: Session, entry: AuditEntry) -> None:
+    """The entry in `audit_log`, on the key's connection and so in its transaction."""
+    driver.insert_rows(session.connection(), orm.audit_log, [tr.audit_row(entry)])
 
 
 def _key(row: Any) -> ApiKey:

@@ -29,7 +29,9 @@ from typing import Any
 
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.errors import DomainError
+from engine.domain.operations import AuditEntry
 from engine.domain.values import utcnow
+from engine.service_layer.audit import entry as audit_entry
 from engine.service_layer.unit_of_work import UnitOfWork
 
 KEY_PREFIX = "ordo_"
@@ -195,10 +197,15 @@ def _describe(permission: str) -> str:
 
 
 class ApiKeyStore(abc.ABC):
-    """Where keys live; the SQL implementation is `engine.adapters.orm_api.SqlApiKeyStore`."""
+    """Where keys live; the SQL implementation is `engine.adapters.orm_api.SqlApiKeyStore`.
+
+    A change to a key and its audit entry are written in one transaction: the keys are not
+    in the unit of work's tables, so the store that commits the key commits its entry too,
+    and a failure between the two leaves neither."""
 
     @abc.abstractmethod
-    def add(self, key: ApiKey) -> None: ...
+    def add(self, key: ApiKey, audit: AuditEntry | None = None) -> None:
+        """Store `key`, and `audit` with it in the same transaction."""
 
     @abc.abstractmethod
     def get(self, key_id: str) -> ApiKey | None: ...
@@ -207,15 +214,22 @@ class ApiKeyStore(abc.ABC):
     def list(self) -> Sequence[ApiKey]: ...
 
     @abc.abstractmethod
-    def revoke(self, key_id: str, at: datetime) -> ApiKey | None: ...
+    def revoke(self, key_id: str, at: datetime, audit: AuditEntry | None = None) -> ApiKey | None:
+        """Revoke the key (None: no such key); `audit` is written in the same transaction,
+        and only when this call revoked it: revoking a revoked key changes nothing."""
 
 
 class InMemoryApiKeyStore(ApiKeyStore):
+    """A fake for tests: the audit entries it is given are kept in `audited`."""
+
     def __init__(self) -> None:
         self._keys: dict[str, ApiKey] = {}
+        self.audited: list[AuditEntry] = []
 
-    def add(self, key: ApiKey) -> None:
+    def add(self, key: ApiKey, audit: AuditEntry | None = None) -> None:
         self._keys[key.id] = key
+        if audit is not None:
+            self.audited.append(audit)
 
     def get(self, key_id: str) -> ApiKey | None:
         return self._keys.get(key_id)
@@ -223,10 +237,12 @@ class InMemoryApiKeyStore(ApiKeyStore):
     def list(self) -> Sequence[ApiKey]:
         return sorted(self._keys.values(), key=lambda key: key.created_at)
 
-    def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
+    def revoke(self, key_id: str, at: datetime, audit: AuditEntry | None = None) -> ApiKey | None:
         key = self._keys.get(key_id)
         if key is not None and key.revoked_at is None:
             key.revoked_at = at
+            if audit is not None:
+                self.audited.append(audit)
         return key
 
 
@@ -257,10 +273,15 @@ def create_api_key(
     channel: str = "",
     locations: Iterable[str] = (),
     customer_id: str = "",
-    created_by: str = "system",
+    actor: str | None = None,
     uow_factory: Callable[[], UnitOfWork] | None = None,
 ) -> tuple[str, str]:
     """Issue a key and return `(key_id, plaintext)`; the plaintext is shown once, never stored.
+
+    `actor` (`admin:ann`, `cli:ann`) is who issues it: the key's `created_by`, and the actor
+    of its `key.issue` audit entry, written in the key's transaction. The API, `ordo keys`
+    and the first admin key always name one; without one (test fixtures) the key is stored
+    unaudited, created by "system".
 
     Refuses (InvalidKeyField) a blank name, a scope the role needs and lacks or does not read,
     and a blank one; with `uow_factory`, also locations and a customer the database does not
@@ -274,20 +295,34 @@ def create_api_key(
         _check_scope_known(uow_factory, locations, customer_id)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    keys.add(
-        ApiKey(
-            id=key_id,
-            name=name,
-            role=role,
-            secret_hash=hash_secret(secret, server_secret),
-            created_at=utcnow(),
-            created_by=created_by,
-            channel=channel,
-            locations=locations,
-            customer_id=customer_id,
-        )
+    key = ApiKey(
+        id=key_id,
+        name=name,
+        role=role,
+        secret_hash=hash_secret(secret, server_secret),
+        created_at=utcnow(),
+        created_by=actor or "system",
+        channel=channel,
+        locations=locations,
+        customer_id=customer_id,
     )
+    keys.add(key, None if actor is None else issued_entry(key, actor))
     return key_id, f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def issued_entry(key: ApiKey, actor: str) -> AuditEntry:
+    """The `key.issue` audit entry of `key`: its name and role, never its secret or hash."""
+    after = {"name": key.name, "role": str(key.role)}
+    return audit_entry(actor, "key.issue", "api_key", key.id, {}, after)
+
+
+def revoke_api_key(
+    keys: ApiKeyStore, key_id: str, *, actor: str, at: datetime | None = None
+) -> ApiKey | None:
+    """Revoke a key (None: no such key), audited as `key.revoke` for `actor` in the same
+    transaction when this call revoked it; a key revoked already is returned unchanged."""
+    entry = audit_entry(actor, "key.revoke", "api_key", key_id, {}, {"revoked": True})
+    return keys.revoke(key_id, at or utcnow(), entry)
 
 
 def _check_scope_given(
