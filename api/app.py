@@ -42,7 +42,8 @@ shipments and returns). Anything not granted is denied (403).
 **Retries.** Send an `Idempotency-Key` header with any write (POST, PUT, PATCH, DELETE;
 not `POST /v1/keys` nor `/v1/auth/tokens`, whose answers hold a secret): a retry with the same
 key and body returns the first response (`Idempotent-Replayed: true`) and changes nothing
-again. A request that failed with a 5xx does not keep its key.
+again, for as long as the server keeps answers (`ORDO_IDEMPOTENCY_RETENTION_HOURS`, 72 by
+default). A request that failed with a 5xx does not keep its key.
 
 **Errors** are `application/problem+json` with `detail` saying what was wrong and, for bad
 fields, `errors[].path` naming the JSON path.

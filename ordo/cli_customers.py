@@ -17,6 +17,7 @@ from api.schemas.privacy import ErasureOut, PersonalDataOut
 from engine.domain.commands import EraseCustomer
 from engine.domain.values import utcnow
 from engine.service_layer.privacy import Erasure, export_personal_data
+from ordo.admin_key import operator
 from ordo.bootstrap import build_app_container
 from ordo.cli_support import load, out
 from ordo.failures import CommandError
@@ -24,8 +25,6 @@ from ordo.failures import CommandError
 customers_app = typer.Typer(
     help="A customer's personal data: export it, erase it.", no_args_is_help=True
 )
-ACTOR = "ordo customers"
-
 CustomerId = Annotated[str, typer.Argument(help="The customer's id, as their orders name it.")]
 
 
@@ -89,7 +88,7 @@ def customers_erase(
             abort=True,
         )
     with build_app_container(settings) as container:
-        done: Erasure = container.bus.handle(EraseCustomer(customer_id, reason, ACTOR))
+        done: Erasure = container.bus.handle(EraseCustomer(customer_id, reason, operator()))
     counts = ErasureOut.of(done).erased.model_dump()
     changed = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in counts.items() if n)
     say = out()

@@ -1,9 +1,10 @@
 """The API's own tables (keys, idempotency records) and their SQL stores.
 
 Kept out of the main ORM module on purpose: these rows belong to the API, are read by key
-only, and are written with single SQLAlchemy Core statements, each its own short
-transaction. The idempotency insert is the lock of the idempotency protocol: a unique key
-lets exactly one of two concurrent requests in (INSERT ... ON CONFLICT DO NOTHING).
+only, and are written with SQLAlchemy Core statements in short transactions of their own (a
+key's change with its audit entry). The idempotency insert is the lock of the idempotency
+protocol: a unique key lets exactly one of two concurrent requests in (INSERT ... ON
+CONFLICT DO NOTHING).
 Migration `0002_api` creates the tables (`0016` indexes the records' age for their
 retention purge). The one exception is a customer's erasure, which redacts their keys and
 stored answers inside the unit of work's transaction (at the end).

@@ -91,7 +91,10 @@ def test_erase_asks_first_and_a_no_erases_nothing() -> None:
 
 
 @pytest.mark.usefixtures("database")
-def test_erase_says_what_it_erased_and_the_second_time_that_nothing_was_left() -> None:
+def test_erase_says_what_it_erased_and_the_second_time_that_nothing_was_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOGNAME", "ann")  # the operator the audit log names
     first = runner.invoke(app, ["customers", "erase", "C-1", "--reason", "request 7"], input="y\n")
     again = runner.invoke(app, ["customers", "erase", "C-1", "--reason", "request 7", "--yes"])
 
@@ -101,7 +104,7 @@ def test_erase_says_what_it_erased_and_the_second_time_that_nothing_was_left() -
     assert again.output.strip() == "customer C-1: nothing left to erase (erased before)"
     document = json.loads(runner.invoke(app, ["customers", "export", "C-1"]).output)
     assert document["customer"]["email"].endswith("@erased.invalid")
-    assert document["audit"][-1]["actor"] == "ordo customers"
+    assert document["audit"][-1]["actor"] == "cli:ann"
 
 
 def test_an_open_order_refuses_the_erasure_naming_it(database: str) -> None:
