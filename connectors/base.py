@@ -241,10 +241,24 @@ def check_base_url(value: str) -> str:
 
 
 def host_of(url: str) -> str:
-    """Where a URL points, as it is safe to show in an error: scheme, host and port only."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+    """Where a URL points, as it is safe to show in an error: scheme, host and port only.
+    Receivers (Slack, Teams, a token-checking proxy) put their token in the path or the
+    query, and a password may stand before the host: none of them shows."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.rpartition("@")[2]  # as written: a port that is no number stays
+    return f"{parts.scheme}://{host}" if parts.scheme else "(a URL without a scheme)"
+
+
+def url_parts(url: str) -> list[str]:
+    """What of a URL must not show in an error should something echo it (an httpx error, a
+    receiver's 404 quoting the path it was asked for): the URL, its path and query, and its
+    password, longest first so the whole goes before its parts. Pass to `refusal_message`."""
+    parts = urlsplit(url.strip())
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    hidden = [url.strip(), url.strip().rstrip("/"), parts.password or "", parts.query]
+    if parts.path.strip("/"):  # "/" alone hides nothing and would mangle every message
+        hidden += [tail, parts.path.rstrip("/")]
+    return sorted({part for part in hidden if part}, key=len, reverse=True)
 
 
 def signature(secret: str, content: bytes) -> str:

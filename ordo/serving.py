@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import ipaddress
 import logging
 import os
 import socket
@@ -19,6 +18,7 @@ from typing import Any
 
 from ordo.bootstrap import Container, ensure_sqlite_directory
 from ordo.failures import CommandError
+from ordo.hosts import is_loopback
 from ordo.settings import DEFAULT_SECRET_KEY, Settings
 
 log = logging.getLogger(__name__)
@@ -195,19 +195,6 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         log.warning("%s did not stop within %ss; killing it", process.args, CONSOLE_STOP_SECONDS)
         process.kill()
         process.wait()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is reachable from this machine only: 127.0.0.0/8, ::1 or localhost."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        # Any other name resolves to whatever DNS or /etc/hosts says: not known to be private.
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def ensure_secret_for_host(settings: Settings, host_setting: str = "ORDO_API_HOST") -> None:

@@ -25,12 +25,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ordo.hosts import is_loopback
+
 ENV_PREFIX = "ORDO_"
 SETTINGS_FILE_VARIABLE = "ORDO_SETTINGS_FILE"
 # Refused outside development: a known secret signs nothing worth trusting.
 DEFAULT_SECRET_KEY = "change-me-in-production"
 # Shorter secrets can be guessed; development keeps the default for a no-setup start.
 MIN_SECRET_LENGTH = 16
+# A WMS issues its own bearer tokens, so their length is not Ordo's to set; anything shorter
+# than this is a placeholder ("test", "x") left in the settings, not a token a system issued.
+MIN_WMS_TOKEN_LENGTH = 8
 
 Environment = Literal["development", "test", "production"]
 Optimiser = Literal["greedy", "exact", "auto"]
@@ -451,6 +456,10 @@ class Settings(BaseSettings):
                 f"is {self.environment} (it signs tokens and hashes API keys)"
             )
         self._check_webhook()
+        if self.environment != "development":
+            self._check_signing_secrets()
+        if self.environment == "production":
+            self._check_transport()
         return self
 
     def _check_webhook(self) -> None:
@@ -462,12 +471,52 @@ class Settings(BaseSettings):
                 "webhook_secret: required when ORDO_WEBHOOK_URL is set (it signs each post "
                 "in X-Ordo-Signature)"
             )
-        if self.environment != "development" and (
-            len(self.webhook_secret.get_secret_value()) < MIN_SECRET_LENGTH
+        if self.environment != "development":
+            _check_length(
+                "webhook_secret", self.webhook_secret, MIN_SECRET_LENGTH, self.environment
+            )
+
+    def _check_signing_secrets(self) -> None:
+        """Every secret that signs or authenticates Ordo's traffic is as long as the secret
+        key: a short one can be guessed, and whoever guesses it can forge orders or posts.
+        Blank or missing ones are left to the connectors, which name them as required."""
+        environment = self.environment
+        _check_length("erp_sync_secret", self.erp_sync_secret, MIN_SECRET_LENGTH, environment)
+        for name, entry in self.channel_connectors.items():
+            at = f"channel_connectors: {name}.secret"
+            _check_length(at, entry.get("secret"), MIN_SECRET_LENGTH, environment)
+        for name, entry in self.wms.items():
+            _check_length(
+                f"wms: {name}.secret", entry.get("secret"), MIN_SECRET_LENGTH, environment
+            )
+            _check_length(
+                f"wms: {name}.token", entry.get("token"), MIN_WMS_TOKEN_LENGTH, environment
+            )
+
+    def _check_transport(self) -> None:
+        """In production nothing signed or authenticated leaves in clear, except to a sidecar
+        on this machine (a loopback host), which no network between them can read."""
+        urls = [
+            ("webhook_url", self.webhook_url),
+            ("erp_sync_url", self.erp_sync_url),
+            ("zendesk_url", self.zendesk_url),
+        ]
+        urls += [
+            (f"wms: {name}.base_url", entry.get("base_url")) for name, entry in self.wms.items()
+        ]
+        for at, url in urls:
+            _check_https(at, url)
+        password = self.smtp_password is not None and self.smtp_password.get_secret_value()
+        if (
+            self.smtp_host
+            and password
+            and not self.smtp_starttls
+            and not is_loopback(self.smtp_host)
         ):
             raise ValueError(
-                f"webhook_secret: must be at least {MIN_SECRET_LENGTH} characters when "
-                f"environment is {self.environment}"
+                "smtp_starttls: must be true when environment is production and "
+                "ORDO_SMTP_PASSWORD is set, or the password and every email travel in clear "
+                f"to {self.smtp_host} (false is accepted for a loopback ORDO_SMTP_HOST only)"
             )
 
     @property
@@ -481,6 +530,35 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _check_length(at: str, value: Any, least: int, environment: str) -> None:
+    """Refuse a secret shorter than `least`, naming `at` ("field" or "field: entry.key") and
+    never the value. A blank or absent one passes: whether it is required is checked apart."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if text is None or not str(text).strip() or len(str(text)) >= least:
+        return
+    raise ValueError(f"{at}: must be at least {least} characters when environment is {environment}")
+
+
+def _check_https(at: str, url: Any) -> None:
+    """Refuse an http:// URL to anything but a loopback host; what is not a URL, or not an
+    http(s) one, is left to the setting's own check or its connector's."""
+    if not isinstance(url, str):
+        return
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "http://[::1": the connector names what is wrong with it
+        return
+    if parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
+        return
+    from connectors.base import host_of  # here: only a production setting with http:// needs it
+
+    raise ValueError(
+        f"{at}: must be an https:// URL when environment is production, got {host_of(url)} "
+        "(http:// sends bodies, signatures and tokens in clear; it is accepted for a loopback "
+        "host only, such as a sidecar on 127.0.0.1)"
+    )
 
 
 def parse_channel_connectors(value: Any) -> dict[str, dict[str, Any]]:

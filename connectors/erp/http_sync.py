@@ -36,6 +36,7 @@ from connectors.base import (
     host_of,
     refusal_message,
     signature,
+    url_parts,
 )
 
 CONTRACT = "ordo.sync.v1"
@@ -117,7 +118,7 @@ class HttpSync(HttpConnector, ErpCrm):
         }
         what = f"{method} {collection}/{'/'.join(str(key[field]) for field in fields)}"
         where = host_of(self.config.url)
-        secret = [self.config.secret.get_secret_value()]
+        secret = [self.config.secret.get_secret_value(), *url_parts(self.config.url)]
         try:
             answer = self.client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as error:

@@ -22,6 +22,9 @@ from connectors.base import (
     HttpConnector,
     Notification,
     OutboundMessage,
+    host_of,
+    refusal_message,
+    url_parts,
 )
 
 
@@ -60,14 +63,22 @@ class WebhookSink(HttpConnector, Notification):
                 self.config.secret.get_secret_value().encode(), content, hashlib.sha256
             ).hexdigest()
             headers["X-Ordo-Signature"] = f"sha256={digest}"
+        where = host_of(self.config.url)
+        hidden = self._hidden()
         try:
             response = self.client.post(self.config.url, content=content, headers=headers)
         except httpx.HTTPError as error:
-            raise DeliveryError(f"webhook {self.config.url} unreachable: {error}") from error
+            said = refusal_message(str(error) or type(error).__name__, hidden)
+            raise DeliveryError(f"webhook {where} unreachable: {said}") from None
         if response.status_code >= 300:
-            raise DeliveryError(
-                f"webhook {self.config.url} answered {response.status_code}: {response.text[:200]}"
-            )
+            said = refusal_message(response.text, hidden)
+            raise DeliveryError(f"webhook {where} answered {response.status_code}: {said}")
+
+    def _hidden(self) -> list[str]:
+        """What a delivery error must not show: the URL's path and query, where receivers
+        keep their tokens (it reaches logs and dead letters), and the signing secret."""
+        secret = [] if self.config.secret is None else [self.config.secret.get_secret_value()]
+        return url_parts(self.config.url) + secret
 
     def close(self) -> None:
         if self._client is not None:

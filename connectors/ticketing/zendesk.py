@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, field_validator
 
-from connectors.base import ConnectorConfig, DeliveryError, HttpConnector, Ticketing
+from connectors.base import ConnectorConfig, DeliveryError, HttpConnector, Ticketing, host_of
 
 # Zendesk's four priorities, for Ordo's four severities.
 PRIORITIES = {"low": "low", "medium": "normal", "high": "high", "critical": "urgent"}
@@ -134,7 +134,7 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         answer = self._call("POST", {"ticket": ticket})
         made = answer.get("ticket")
         if not isinstance(made, dict) or made.get("id") in (None, ""):
-            raise DeliveryError(f"Zendesk {self.config.url} answered without a ticket id")
+            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without a ticket id")
         return str(made["id"])
 
     def find(self, external_id: str) -> str:
@@ -158,17 +158,19 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         except httpx.HTTPError as error:
             said = f"{type(error).__name__}: {error}"
             raise DeliveryError(
-                self._hidden(f"Zendesk {self.config.url} unreachable: {said}")
+                self._hidden(f"Zendesk {host_of(self.config.url)} unreachable: {said}")
             ) from error
         if response.status_code >= 300:
             said = f"answered {response.status_code}: {zendesk_error(response)}"
-            raise DeliveryError(self._hidden(f"Zendesk {self.config.url} {said}"))
+            raise DeliveryError(self._hidden(f"Zendesk {host_of(self.config.url)} {said}"))
         try:
             answer = response.json()
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
-            raise DeliveryError(f"Zendesk {self.config.url} answered something other than JSON")
+            raise DeliveryError(
+                f"Zendesk {host_of(self.config.url)} answered something other than JSON"
+            )
         return answer
 
     def _hidden(self, message: str) -> str:

@@ -31,6 +31,7 @@ from connectors.base import (
     host_of,
     refusal_message,
     signature,
+    url_parts,
 )
 
 CONTRACT = "ordo.wms.v1"
@@ -139,11 +140,13 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         return reference
 
     def _secrets(self) -> list[str]:
+        """What an error must not show: the token, the secret, and the base URL's path and
+        query, should the WMS or httpx echo them."""
         return [
             value.get_secret_value()
             for value in (self.config.token, self.config.secret)
             if value is not None
-        ]
+        ] + url_parts(self.config.base_url)
 
     def close(self) -> None:
         if self._client is not None:

@@ -180,7 +180,9 @@ def test_a_receiver_that_keeps_failing_dead_letters_the_alert_after_the_last_del
     assert len(receiver.posts) == 3
     [letter] = bus.dead_letters()
     assert letter.name == "alert.raised"
-    assert f"webhook {receiver.url} answered 500" in letter.error
+    host = receiver.url.removesuffix("/hooks/ordo")
+    assert f"DeliveryError: webhook {host} answered 500" in letter.error
+    assert "/hooks/ordo" not in letter.error  # a receiver's path may hold its token
 
 
 def test_a_receiver_slower_than_the_timeout_counts_as_a_failed_delivery(
