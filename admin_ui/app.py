@@ -20,13 +20,21 @@ def sign_in_page() -> None:
         "Sign in with an API key (`ordo_...`) or a bearer token. "
         "`ordo up` prints the demo admin key when it starts on a fresh database."
     )
+    choosable = session.address_choosable()
     with st.form("sign-in"):
-        url = st.text_input("API address", value=session.api_url())
+        # Read-only outside development: the console's server sends the credential typed
+        # below to this address, which must not be whatever the visitor names.
+        url = st.text_input(
+            "API address",
+            value=session.api_url(),
+            disabled=not choosable,
+            help=None if choosable else "Set by ORDO_API_URL where the console was started.",
+        )
         credential = st.text_input("API key or token", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            session.sign_in(url, credential)
+            session.sign_in(credential, url if choosable else None)
         except ApiError as error:
             if error.status == 401:
                 st.error(f"That key or token was not accepted: {error.message}")

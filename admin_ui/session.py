@@ -43,10 +43,23 @@ REPLAYED = (
 Render = Callable[[OrdoClient, Principal], None]
 
 
+def address_choosable() -> bool:
+    """Whether the sign-in form may name another API than ORDO_API_URL: in development only
+    (ORDO_ENVIRONMENT, which `ordo console` and `ordo up` pass on). Elsewhere whoever reaches
+    the console could have its server send requests, with the credential they typed, to any
+    address inside the network; an unset environment is not development."""
+    return os.environ.get("ORDO_ENVIRONMENT", "").strip().lower() == "development"
+
+
+def configured_api_url() -> str:
+    """ORDO_API_URL (set by `ordo console` and `ordo up`), else the API's default address."""
+    return str(os.environ.get("ORDO_API_URL", "").strip() or DEFAULT_API_URL).rstrip("/")
+
+
 def api_url() -> str:
-    """Where the API is: what this session signed in to, else ORDO_API_URL (set by `ordo up`)."""
-    chosen = st.session_state.get(_API_URL)
-    return str(chosen or os.environ.get("ORDO_API_URL") or DEFAULT_API_URL).rstrip("/")
+    """Where the API is: ORDO_API_URL, or in development the address this session signed in to."""
+    chosen = st.session_state.get(_API_URL) if address_choosable() else None
+    return str(chosen or configured_api_url()).rstrip("/")
 
 
 def principal() -> Principal | None:
@@ -54,14 +67,20 @@ def principal() -> Principal | None:
     return found
 
 
-def sign_in(url: str, credential: str) -> Principal:
-    """Check the credential against the API and remember it; raises ApiError if refused."""
+def sign_in(credential: str, url: str | None = None) -> Principal:
+    """Check the credential against the API and remember it; raises ApiError if refused.
+
+    `url`, the address typed in the form, counts in development only: elsewhere the form
+    shows no field for it, and a value sent all the same (a browser can send any widget's
+    value) is ignored, so the credential goes to ORDO_API_URL and nowhere else."""
     credential = credential.strip()
     if not credential:
         raise ApiError("enter an API key (ordo_...) or a bearer token")
-    with OrdoClient(url, credential) as client:
+    chosen = (url or "").strip().rstrip("/") if address_choosable() else ""
+    target = chosen or configured_api_url()
+    with OrdoClient(target, credential) as client:
         who = client.whoami()
-    st.session_state[_API_URL] = url.rstrip("/")
+    st.session_state[_API_URL] = target
     st.session_state[_CREDENTIAL] = credential
     st.session_state[_PRINCIPAL] = who
     return who

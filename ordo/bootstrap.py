@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -358,18 +359,70 @@ def _pipeline(container: Container) -> tuple[Any, Any]:
     return (lambda factory: build_bus(factory, decider, options=options)), event_handlers().keys()
 
 
+# Ordo's files hold personal data (orders, addresses, simulation data sets and results): what
+# Ordo creates is its own user's alone, whatever the process's umask would allow others.
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+
+
+def make_private_directory(folder: Path) -> None:
+    """Create `folder` and its missing parents with PRIVATE_DIRECTORY. Folders that exist
+    already keep their permissions: whoever made them chose them (raises OSError)."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_DIRECTORY)
+        except FileExistsError:  # made meanwhile by another process: theirs to keep
+            continue
+        # mkdir's mode passes through the umask, which may take the owner's own bits away.
+        path.chmod(PRIVATE_DIRECTORY)
+
+
+def ensure_data_directory(data_dir: Path) -> None:
+    """Create ORDO_DATA_DIR (the SQLite file, simulation data sets and results live there) for
+    Ordo's user only, if it does not exist yet."""
+    folder = Path(data_dir).expanduser()
+    try:
+        make_private_directory(folder)
+    except OSError as error:
+        raise SettingsError(
+            f"ORDO_DATA_DIR: cannot create {folder} ({error.strerror}); give a directory Ordo "
+            "may create, or create it yourself"
+        ) from None
+
+
 def ensure_sqlite_directory(database_url: str) -> None:
-    """Create the folder an SQLite file lives in, so a fresh checkout needs no manual step."""
+    """Create the folder an SQLite file lives in, so a fresh checkout needs no manual step,
+    and the file itself, both for Ordo's user only when they are new (SQLite would create
+    the file with the umask's permissions, and its journal files copy the file's)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
-    folder = Path(url.database).expanduser().parent
+    database = Path(url.database).expanduser()
+    # `?uri=true` makes the name an SQLite URI (`file:...?mode=memory`), not a path to create.
+    named_by_uri = str(url.query.get("uri", "")).lower() in ("true", "1")
+    folder = database.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_directory(folder)
     except OSError as error:
         raise SettingsError(
             f"ORDO_DATABASE_URL: cannot create {folder} for the SQLite file "
             f"({error.strerror}); check ORDO_DATA_DIR or ORDO_DATABASE_URL"
+        ) from None
+    if named_by_uri:
+        return
+    try:
+        # An empty file is an empty SQLite database; an existing one is left as it is.
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise SettingsError(
+            f"ORDO_DATABASE_URL: cannot create the SQLite file {database} ({error.strerror})"
         ) from None
 
 

@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from ordo import demo, serving
 from ordo.admin_key import ensure_admin_key, register_configured_key
-from ordo.bootstrap import build_app_container
+from ordo.bootstrap import build_app_container, ensure_data_directory
 from ordo.cli_channels import channels_app
 from ordo.cli_customers import customers_app
 from ordo.cli_keys import keys_app
@@ -331,6 +331,8 @@ def simulate(
     from engine.simulation.errors import SimulationError
 
     settings = _settings(ctx, optimiser=optimiser)
+    if out is None:  # the results go under the data dir; they hold personal data
+        ensure_data_directory(settings.data_dir)
     try:
         path = commands.resolve_dataset(settings.data_dir, dataset)
         commands.simulate_command(
@@ -393,6 +395,7 @@ def import_history(
         "products": products,
         "customers": customers,
     }
+    ensure_data_directory(settings.data_dir)  # data sets hold personal data: Ordo's user only
     try:
         commands.import_command(
             _out(), settings.data_dir, name, files, mapping, keep_going=keep_going, replace=replace
@@ -415,6 +418,7 @@ def _import_demo_history(settings: Settings) -> None:
     target = commands.datasets_dir(settings.data_dir) / DEMO_HISTORY
     if not (example / "mapping.yaml").is_file() or (target / "manifest.json").is_file():
         return
+    ensure_data_directory(settings.data_dir)  # data sets hold personal data: Ordo's user only
     quiet = Console(file=io.StringIO())
     try:
         report = commands.import_command(

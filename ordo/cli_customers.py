@@ -7,6 +7,8 @@ one `POST /v1/customers/{id}/erase` runs, audited as `ordo customers`.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +20,7 @@ from engine.domain.commands import EraseCustomer
 from engine.domain.values import utcnow
 from engine.service_layer.privacy import Erasure, export_personal_data
 from ordo.admin_key import operator
-from ordo.bootstrap import build_app_container
+from ordo.bootstrap import PRIVATE_FILE, build_app_container
 from ordo.cli_support import load, out
 from ordo.failures import CommandError
 
@@ -52,7 +54,7 @@ def customers_export(
         typer.echo(document)
         return
     try:
-        out_file.write_text(document + "\n", encoding="utf-8")
+        write_private(out_file, document + "\n")
     except OSError as error:
         raise CommandError(f"--out: cannot write {out_file}: {error.strerror}") from None
     out().print(
@@ -60,6 +62,19 @@ def customers_export(
         f"{len(exported.shipments)} shipment(s), {len(exported.returns)} return(s), "
         f"{len(exported.audit)} audit entries written to {escape(str(out_file))}"
     )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable and writable by this user only (PRIVATE_FILE): the
+    document is everything Ordo holds about a person. An existing file is overwritten and
+    made private too, since it is about to hold the same."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        # The mode above counts for a new file only; a device or pipe (`--out /dev/stdout`)
+        # is not a file to keep, and not necessarily ours to change.
+        if stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            os.fchmod(file.fileno(), PRIVATE_FILE)
+        file.write(text)
 
 
 @customers_app.command("erase")

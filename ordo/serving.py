@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ordo.bootstrap import Container, ensure_sqlite_directory
+from ordo.access_log import log_config
+from ordo.bootstrap import Container, ensure_data_directory, ensure_sqlite_directory
 from ordo.failures import CommandError
 from ordo.hosts import is_loopback
 from ordo.settings import DEFAULT_SECRET_KEY, Settings
@@ -85,6 +86,9 @@ def serve_api(
     settings = container.settings
     ensure_port_free(settings.api_host, settings.api_port, port_name, host_name)
     ensure_secret_for_host(settings, host_name)
+    # The API keeps simulation data sets and results there: made here, for Ordo's user only,
+    # before a route makes it with the umask's permissions.
+    ensure_data_directory(settings.data_dir)
     # Load the published rulesets here, where the CLI reports a database without Ordo's
     # schema (or out of reach) in one line: the app's startup would refuse to serve just
     # the same, but uvicorn prints that refusal with its traceback.
@@ -95,6 +99,8 @@ def serve_api(
         "host": settings.api_host,
         "port": settings.api_port,
         "log_level": settings.log_level.lower(),
+        # Uvicorn's format, with query values masked: they can carry personal data.
+        "log_config": log_config(),
     }
     if settings.api_workers == 1:
         app = create_api(container)
@@ -168,10 +174,17 @@ def console_command(settings: Settings, script: Path) -> list[str]:
 
 def start_console(settings: Settings, script: Path) -> subprocess.Popen[bytes]:
     """Start the console (`script`, from `console_script`) as a child process pointed at the
-    API by ORDO_API_URL."""
+    API by ORDO_API_URL. It reads both variables itself (it may not import Ordo's settings):
+    the API address, and the environment, outside development of which its sign-in form does
+    not let anyone choose another address."""
     ensure_port_free(settings.api_host, settings.console_port, "ORDO_CONSOLE_PORT")
     ensure_secret_for_host(settings, "ORDO_API_HOST")
-    environment = {**os.environ, "ORDO_API_URL": settings.api_url}
+    environment = {
+        **os.environ,
+        "ORDO_API_URL": settings.api_url,
+        # From the settings, which may come from a settings file rather than this variable.
+        "ORDO_ENVIRONMENT": settings.environment,
+    }
     return subprocess.Popen(console_command(settings, script), env=environment)
 
 

@@ -126,7 +126,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             # Alerts come from the worker's alert rules; one stands in for them here.
             uow.alerts.add(ALERT)
             uow.commit()
-        with serve(create_app(container)) as base:
+        # The console signs in to ORDO_API_URL only, as `ordo console` sets it.
+        with serve(create_app(container)) as base, pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ORDO_API_URL", base)
             built = World(url=base, keys=keys)
             with built.http() as http:
                 built.live = publish_shipped_rulesets(http)
@@ -141,7 +143,6 @@ def console(world: World, role: str = "admin") -> AppTest:
     """The console, signed in through its form with `role`'s key."""
     app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     app.run()
-    app.text_input[0].set_value(world.url)
     app.text_input[1].set_value(world.keys[role])
     app.button[0].click().run()
     assert not app.exception, app.exception
@@ -176,10 +177,12 @@ def gateway_server(world: World) -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def gateway(gateway_server: Gateway) -> Iterator[Gateway]:
+def gateway(gateway_server: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     gateway_server.failing.clear()
     gateway_server.losing.clear()
     gateway_server.lost.clear()
+    # The console signs in to ORDO_API_URL only: this test's console goes through the gateway.
+    monkeypatch.setenv("ORDO_API_URL", gateway_server.url)
     yield gateway_server
     gateway_server.failing.clear()
     gateway_server.losing.clear()

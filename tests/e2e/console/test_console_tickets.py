@@ -80,7 +80,9 @@ def app_container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Containe
 def world(app_container: Container) -> Iterator[World]:
     """This module's world: the API over `app_container`, its rulesets published."""
     keys = issue_role_keys(app_container)
-    with serve(create_app(app_container)) as base:
+    # The console signs in to ORDO_API_URL only, as `ordo console` sets it.
+    with serve(create_app(app_container)) as base, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ORDO_API_URL", base)
         built = World(url=base, keys=keys)
         with built.http() as http:
             built.live = publish_shipped_rulesets(http)
