@@ -142,7 +142,12 @@ def create_app(
     app.state.ordo = ApiServices(
         container=container,
         keys=keys,
-        authenticator=Authenticator(keys, secret, cache_seconds=key_cache_seconds),
+        authenticator=Authenticator(
+            keys,
+            secret,
+            cache_seconds=key_cache_seconds,
+            previous_secrets=_previous_secrets(container.settings),
+        ),
         idempotency=Idempotency(idempotency),
         server_secret=secret,
         scenarios=scenarios,
@@ -168,3 +173,9 @@ def create_app(
 def _secret(settings: Any) -> str:
     value = settings.secret_key
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+
+
+def _previous_secrets(settings: Any) -> tuple[str, ...]:
+    """ORDO_PREVIOUS_SECRET_KEYS, still accepted after a rotation (none on a test's settings)."""
+    values = getattr(settings, "previous_secret_keys", ())
+    return tuple(str(v.get_secret_value() if hasattr(v, "get_secret_value") else v) for v in values)

@@ -12,7 +12,6 @@ registers or revokes is audited in the key's own transaction, for `cli:<OS user>
 from __future__ import annotations
 
 import getpass
-import hmac
 import os
 from collections.abc import Sequence
 
@@ -24,7 +23,9 @@ from engine.service_layer.auth import (
     InvalidKeyField,
     create_api_key,
     hash_secret,
+    hashed_with,
     issued_entry,
+    rehash_api_key,
     revoke_api_key,
 )
 from ordo.bootstrap import Container
@@ -35,13 +36,16 @@ ISSUED_KEY_NAME = "first admin (issued by ordo)"
 
 
 def register_configured_key(container: Container) -> bool:
-    """Store ORDO_BOOTSTRAP_ADMIN_KEY as an admin key if it is not there; False when unset."""
+    """Store ORDO_BOOTSTRAP_ADMIN_KEY as an admin key if it is not there; False when unset.
+
+    One registered under a secret key now in ORDO_PREVIOUS_SECRET_KEYS is re-hashed with
+    the current one, so a rotation does not lock the operator out."""
     configured = container.settings.bootstrap_admin_key
     if configured is None:
         return False
     key_id, _, secret = configured.get_secret_value().removeprefix(KEY_PREFIX).partition("_")
     store = SqlApiKeyStore(container.session_factory)
-    secret_hash = hash_secret(secret, _server_secret(container))
+    server_secret = _server_secret(container)
     existing = store.get(key_id)
     if existing is None:
         actor = operator()
@@ -49,16 +53,22 @@ def register_configured_key(container: Container) -> bool:
             id=key_id,
             name=BOOTSTRAP_KEY_NAME,
             role=Role.ADMIN,
-            secret_hash=secret_hash,
+            secret_hash=hash_secret(secret, server_secret),
             created_at=utcnow(),
             created_by=actor,
         )
         store.add(key, issued_entry(key, actor))
-    elif not hmac.compare_digest(existing.secret_hash, secret_hash):
+        return True
+    previous = [key.get_secret_value() for key in container.settings.previous_secret_keys]
+    used = hashed_with(existing.secret_hash, secret, [server_secret, *previous])
+    if used is None:
         raise CommandError(
             f"ORDO_BOOTSTRAP_ADMIN_KEY: key id {key_id} is already registered with another "
-            "secret (or ORDO_SECRET_KEY changed since); choose a new key"
+            "secret (or with an ORDO_SECRET_KEY that is neither the current one nor in "
+            "ORDO_PREVIOUS_SECRET_KEYS); choose a new key"
         )
+    if used != server_secret:
+        rehash_api_key(store, existing, secret, server_secret=server_secret, actor=operator())
     return True
 
 

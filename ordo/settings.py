@@ -60,6 +60,7 @@ _EMAIL_ADDRESS = re.compile(r"[^@\s<>\",;]+@[^@\s<>\",;]+")
 # Values never echoed in an error message.
 _SECRET_FIELDS = {
     "secret_key", "smtp_password", "bootstrap_admin_key", "webhook_secret",
+    "previous_secret_keys",
     "channel_connectors",  # holds each channel's webhook secret
     "wms", "erp_sync_secret",  # ORDO_WMS holds each warehouse system's token or secret
     "zendesk_token",
@@ -154,6 +155,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     environment: Environment = "development"
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    # Secret keys rotated out, comma-separated: what they signed and hashed is still accepted.
+    previous_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # API server processes (`ordo serve`): one per core the API may use. Each decides orders
@@ -343,6 +346,14 @@ class Settings(BaseSettings):
             )
         return text
 
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _previous_secret_keys(cls, value: Any) -> tuple[str, ...]:
+        # A list in a YAML file, comma-separated elsewhere; blanks (a trailing comma) dropped.
+        items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        texts = (item.get_secret_value() if isinstance(item, SecretStr) else item for item in items)
+        return tuple(str(text).strip() for text in texts if str(text).strip())
+
     @field_validator("api_url", mode="before")
     @classmethod
     def _api_url(cls, value: Any) -> str:
@@ -457,6 +468,7 @@ class Settings(BaseSettings):
             )
         self._check_webhook()
         if self.environment != "development":
+            self._check_previous_secret_keys()
             self._check_signing_secrets()
         if self.environment == "production":
             self._check_transport()
@@ -475,6 +487,17 @@ class Settings(BaseSettings):
             _check_length(
                 "webhook_secret", self.webhook_secret, MIN_SECRET_LENGTH, self.environment
             )
+
+    def _check_previous_secret_keys(self) -> None:
+        """A previous secret is still accepted, so it is held to the current one's rules."""
+        for number, previous in enumerate(self.previous_secret_keys, start=1):
+            at = f"previous_secret_keys: key {number} of {len(self.previous_secret_keys)}"
+            if previous.get_secret_value() == DEFAULT_SECRET_KEY:
+                raise ValueError(
+                    f"{at} is the development default, refused when environment is "
+                    f"{self.environment}: anyone could sign tokens with it"
+                )
+            _check_length(at, previous, MIN_SECRET_LENGTH, self.environment)
 
     def _check_signing_secrets(self) -> None:
         """Every secret that signs or authenticates Ordo's traffic is as long as the secret
@@ -804,7 +827,7 @@ def shown_value(settings: Settings, name: str) -> str:
             served.append(f"{key} ({listed})")
         return ", ".join(served) or "(none)"
     if name in _SECRET_FIELDS:
-        if value is None:
+        if value is None or value == ():
             return "(unset)"
         default = name == "secret_key" and value.get_secret_value() == DEFAULT_SECRET_KEY
         return "(the development default)" if default else "(set)"

@@ -144,6 +144,22 @@ class SqlApiKeyStore(ApiKeyStore):
                 _append_audit(session, audit)
         return self.get(key_id)
 
+    def rehash(
+        self, key_id: str, old_hash: str, new_hash: str, audit: AuditEntry | None = None
+    ) -> bool:
+        # Only from the hash it was checked against: two processes re-hashing the same key at
+        # once write one change and one audit entry.
+        with self.session_factory() as session, session.begin():
+            changed = session.execute(
+                update(api_keys)
+                .where(and_(api_keys.c.id == key_id, api_keys.c.secret_hash == old_hash))
+                .values(secret_hash=new_hash)
+                .returning(api_keys.c.id)
+            ).first()
+            if changed is not None and audit is not None:
+                _append_audit(session, audit)
+        return changed is not None
+
 
 def _append_audit(session: Session, entry: AuditEntry) -> None:
     """The entry in `audit_log`, on the key's connection and so in its transaction."""

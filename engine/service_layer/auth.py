@@ -7,6 +7,9 @@
   key's principal. Its signature and expiry are checked without the database; whether its key
   is still active goes through the same short cache as keys, so revoking a key ends its
   tokens too.
+- Rotating the server secret: hashes and signatures made with a previous secret are still
+  accepted, and a key whose hash was made with one is re-hashed with the current secret the
+  first time it is used, so the previous secret can be dropped once every key has called.
 - Roles grant permissions; anything not granted is denied. Scopes on the key (a channel, a
   set of locations, a customer) narrow a role to its own data; routes enforce them with
   `can_see_order`, `can_work_location`.
@@ -24,6 +27,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -218,6 +222,14 @@ class ApiKeyStore(abc.ABC):
         """Revoke the key (None: no such key); `audit` is written in the same transaction,
         and only when this call revoked it: revoking a revoked key changes nothing."""
 
+    @abc.abstractmethod
+    def rehash(
+        self, key_id: str, old_hash: str, new_hash: str, audit: AuditEntry | None = None
+    ) -> bool:
+        """Store `new_hash` as the key's hash if it is still `old_hash`; False when it is not
+        (another process re-hashed it first) or there is no such key. `audit` is written in
+        the same transaction, and only when this call changed the hash."""
+
 
 class InMemoryApiKeyStore(ApiKeyStore):
     """A fake for tests: the audit entries it is given are kept in `audited`."""
@@ -245,9 +257,43 @@ class InMemoryApiKeyStore(ApiKeyStore):
                 self.audited.append(audit)
         return key
 
+    def rehash(
+        self, key_id: str, old_hash: str, new_hash: str, audit: AuditEntry | None = None
+    ) -> bool:
+        key = self._keys.get(key_id)
+        if key is None or key.secret_hash != old_hash:
+            return False
+        # A new object: the authenticator's cache may hold the old one, as it would a row.
+        self._keys[key_id] = replace(key, secret_hash=new_hash)
+        if audit is not None:
+            self.audited.append(audit)
+        return True
+
 
 def hash_secret(secret: str, server_secret: str) -> str:
     return hmac.new(server_secret.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def hashed_with(secret_hash: str, secret: str, server_secrets: Iterable[str]) -> str | None:
+    """The server secret among `server_secrets` that `secret_hash` was made from `secret`
+    with, or None when it was made with none of them (or from another secret)."""
+    for server_secret in server_secrets:
+        if hmac.compare_digest(secret_hash, hash_secret(secret, server_secret)):
+            return server_secret
+    return None
+
+
+def rehash_api_key(
+    keys: ApiKeyStore, key: ApiKey, secret: str, *, server_secret: str, actor: str
+) -> ApiKey:
+    """`key` with its hash made again from `secret` with `server_secret` (the current one),
+    stored and audited as `key.rehash` for `actor` in one transaction. Called once the
+    caller has checked `secret` against the key's hash made with a previous server secret."""
+    new_hash = hash_secret(secret, server_secret)
+    after = {"hashed_with": "the current ORDO_SECRET_KEY"}
+    entry = audit_entry(actor, "key.rehash", "api_key", key.id, {}, after)
+    keys.rehash(key.id, key.secret_hash, new_hash, entry)
+    return replace(key, secret_hash=new_hash)
 
 
 class InvalidKeyField(DomainError):
@@ -417,15 +463,23 @@ def mint_token(
         "exp": int(time.time()) + ttl_seconds,
     }
     payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
-    signature = _b64(hmac.new(server_secret.encode(), payload.encode(), hashlib.sha256).digest())
-    return f"{TOKEN_PREFIX}{payload}.{signature}"
+    return f"{TOKEN_PREFIX}{payload}.{_signature(payload, server_secret)}"
 
 
-def verify_token(token: str, server_secret: str) -> Principal:
+def _signature(payload: str, server_secret: str) -> str:
+    return _b64(hmac.new(server_secret.encode(), payload.encode(), hashlib.sha256).digest())
+
+
+def verify_token(token: str, server_secret: str, previous_secrets: Sequence[str] = ()) -> Principal:
+    """The token's principal if it is signed with `server_secret` or one of the
+    `previous_secrets` (tokens minted before a rotation live out their time) and unexpired."""
     try:
         payload, signature = token.removeprefix(TOKEN_PREFIX).split(".")
-        expected = _b64(hmac.new(server_secret.encode(), payload.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(signature, expected):
+        signed = any(
+            hmac.compare_digest(signature, _signature(payload, secret))
+            for secret in (server_secret, *previous_secrets)
+        )
+        if not signed:
             raise Unauthenticated("the bearer token's signature does not match; request a new one")
         body = json.loads(_unb64(payload))
         if int(body["exp"]) < time.time():
@@ -452,11 +506,23 @@ class Authenticator:
 
     Key look-ups are cached for `cache_seconds` so a busy channel does not cost a database
     round trip per order; a revoked key therefore stops working within that many seconds.
+
+    `previous_secrets` are server secrets rotated out (ORDO_PREVIOUS_SECRET_KEYS): tokens they
+    signed and keys they hashed are still accepted, and such a key is re-hashed with
+    `server_secret` on its first use, so no key needs them after it has called once.
     """
 
-    def __init__(self, keys: ApiKeyStore, server_secret: str, cache_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        keys: ApiKeyStore,
+        server_secret: str,
+        cache_seconds: float = 10.0,
+        *,
+        previous_secrets: Sequence[str] = (),
+    ) -> None:
         self.keys = keys
         self.server_secret = server_secret
+        self.previous_secrets = tuple(previous_secrets)
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = threading.Lock()
@@ -474,7 +540,7 @@ class Authenticator:
 
     def _authenticate(self, credential: str, *, cached_only: bool) -> Principal | None:
         if credential.startswith(TOKEN_PREFIX):
-            principal = verify_token(credential, self.server_secret)
+            principal = verify_token(credential, self.server_secret, self.previous_secrets)
             # A token dies with its key: otherwise a revoked key's tokens could keep minting
             # fresh tokens for ever.
             found = self._lookup(principal.key_id, cached_only)
@@ -502,13 +568,27 @@ class Authenticator:
         key = self._lookup(key_id, cached_only)
         if key is _UNKNOWN:
             return None
-        if key is None or not hmac.compare_digest(
-            key.secret_hash, hash_secret(secret, self.server_secret)
-        ):
+        server_secrets = (self.server_secret, *self.previous_secrets)
+        used = None if key is None else hashed_with(key.secret_hash, secret, server_secrets)
+        if used is None:
             raise Unauthenticated("the API key is not valid")
         if not key.active:
             raise Unauthenticated(f"the API key {key_id} was revoked")
+        if used != self.server_secret:
+            if cached_only:
+                return None  # re-hashing writes to the key store: not on an event loop
+            self._rehash(key, secret)
         return principal_of(key)
+
+    def _rehash(self, key: ApiKey, secret: str) -> None:
+        """Move a key hashed with a previous server secret to the current one and cache it as
+        moved. Another process may have moved it first: the store then changes nothing."""
+        actor = principal_of(key).actor
+        moved = rehash_api_key(
+            self.keys, key, secret, server_secret=self.server_secret, actor=actor
+        )
+        with self._lock:
+            self._cache[key.id] = (time.monotonic(), moved)
 
     def forget(self, key_id: str) -> None:
         with self._lock:
