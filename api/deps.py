@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -59,7 +62,9 @@ class AppContainer(Protocol):
         ...
 
 
-log = logging.getLogger("ordo.api")
+# Refused sign-ins (WARNING) and permissions refused to known callers (INFO), on a logger of
+# their own so an operator can route them to a security log without the rest of the API's.
+auth_log = logging.getLogger("ordo.auth")
 
 
 @dataclass
@@ -111,6 +116,86 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bea
 async def _authenticated(
     request: Request, api_key: str | None, bearer: HTTPAuthorizationCredentials | None
 ) -> Principal:
+    """The caller, or Unauthenticated, which is logged: a refused sign-in is what an operator
+    looks for when keys are guessed or a leaked one is tried after its revocation."""
+    try:
+        return await _identified(request, api_key, bearer)
+    except Unauthenticated as refused:
+        _log_refused(request, str(refused), _claimed_key_id(api_key, bearer))
+        raise
+
+
+def _refused(request: Request, reason: str, key_id: str) -> Unauthenticated:
+    """The 401 answering `request` for `reason`, logged."""
+    _log_refused(request, reason, key_id)
+    return Unauthenticated(reason)
+
+
+def _log_refused(request: Request, reason: str, key_id: str) -> None:
+    """One line per refused sign-in: the 401's reason, the key id the credential named (never
+    its secret), the client's address and the path."""
+    auth_log.warning(
+        "sign-in refused: %s (key id %s, client %s, %s %s)",
+        reason,
+        key_id,
+        _client(request),
+        request.method,
+        request.url.path,
+    )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+# What a key id looks like (hex today, `connector:<name>` for a channel's signature): anything
+# else a client claims is not written into the log as given, where it could forge a line.
+_KEY_ID = re.compile(r"[\w:.-]{1,64}", re.ASCII)
+
+
+def _claimed_key_id(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> str:
+    """The key id a refused credential names (`ordo_<id>_...`, or a token's `kid`, unverified:
+    it is what the caller claimed), never its secret; "none" when it names none."""
+    credential = (api_key or (bearer.credentials if bearer is not None else "") or "").strip()
+    claimed: object = None
+    if credential.startswith(auth.KEY_PREFIX) and credential.count("_") >= 2:
+        claimed = credential.removeprefix(auth.KEY_PREFIX).partition("_")[0]
+    elif credential.startswith(auth.TOKEN_PREFIX):
+        payload = credential.removeprefix(auth.TOKEN_PREFIX).partition(".")[0]
+        try:
+            body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (ValueError, RecursionError):  # not JSON, or nested to exhaust the parser
+            body = None
+        claimed = body.get("kid") if isinstance(body, dict) else None
+    if not isinstance(claimed, str) or not claimed:
+        return "none"
+    return claimed if _KEY_ID.fullmatch(claimed) else "unreadable"
+
+
+def require_logged(request: Request, principal: Principal, permission: str) -> None:
+    """`auth.require`, logging a refusal: a known caller asking for what its role does not
+    allow is worth an operator's look (a misconfigured key, or a key probing), at INFO since
+    it is refused and the caller is known."""
+    if not auth.allowed(principal, permission):
+        log_forbidden(request, principal, permission)
+    auth.require(principal, permission)
+
+
+def log_forbidden(request: Request, principal: Principal, permission: str) -> None:
+    """One INFO line for a known caller refused `permission` (a 403), naming its actor."""
+    auth_log.info(
+        "permission refused: %s lacks %s (client %s, %s %s)",
+        principal.actor,
+        permission,
+        _client(request),
+        request.method,
+        request.url.path,
+    )
+
+
+async def _identified(
+    request: Request, api_key: str | None, bearer: HTTPAuthorizationCredentials | None
+) -> Principal:
     services: ApiServices = request.app.state.ordo
     if bearer is None and "authorization" in request.headers:
         # HTTPBearer leaves out what it cannot read (another scheme, no token): refuse it
@@ -157,8 +242,9 @@ Caller = Annotated[Principal, Depends(current_principal)]
 async def principal_of(request: Request) -> Principal:
     """The caller of `request` by the same headers and rules as `Caller`, for code that runs
     before routing (the idempotency middleware keeps a key per caller); raises
-    `Unauthenticated` as the routes do."""
-    return await _authenticated(request, await _api_key_header(request), await _bearer(request))
+    `Unauthenticated` as the routes do, unlogged: the route then refuses the same request,
+    and logs it once."""
+    return await _identified(request, await _api_key_header(request), await _bearer(request))
 
 
 def requires(permission: str) -> Callable[..., Awaitable[Principal]]:
@@ -166,7 +252,7 @@ def requires(permission: str) -> Callable[..., Awaitable[Principal]]:
         request: Request, api_key: ApiKey = None, bearer: BearerCredentials = None
     ) -> Principal:
         principal = await _authenticated(request, api_key, bearer)
-        auth.require(principal, permission)
+        require_logged(request, principal, permission)
         return principal
 
     check.__name__ = f"requires_{permission.replace(':', '_')}"
@@ -217,10 +303,13 @@ async def channel_caller(
     connector = channels.get(name)
     if api_key or bearer is not None or "authorization" in request.headers:
         principal = await _authenticated(request, api_key, bearer)
-        auth.require(principal, auth.ORDERS_INGEST)
+        require_logged(request, principal, auth.ORDERS_INGEST)
         if connector is None:
             raise NotFound("channel connector", name)
         if principal.role is Role.CHANNEL and principal.channel != connector.channel:
+            log_forbidden(
+                request, principal, f"{auth.ORDERS_INGEST} for channel {connector.channel}"
+            )
             raise Forbidden(
                 f"this key ingests for channel '{principal.channel}', and connector '{name}' "
                 f"files its orders under channel '{connector.channel}'"
@@ -229,20 +318,23 @@ async def channel_caller(
     signed = {channel.signature_header.lower() for channel in channels.values()}
     if not signed & set(request.headers.keys()):
         header = connector.signature_header if connector is not None else "its header"
-        raise Unauthenticated(
+        raise _refused(
+            request,
             "this route needs credentials: the channel's signature over the body "
             f"({header}), or an API key in the X-API-Key header or 'Authorization: Bearer "
-            "<token>'"
+            "<token>'",
+            "none",
         )
     if connector is None:
         raise NotFound("channel connector", name)
     signature = request.headers.get(connector.signature_header, "")
     if not connector.verify(await request.body(), signature):
-        log.warning("channel connector %s refused a delivery: its signature does not match", name)
-        raise Unauthenticated(
+        raise _refused(
+            request,
             f"the {connector.signature_header} signature does not match the body: the "
             f"secret of connector '{name}' must be the one the channel signs with, and the "
-            "body must be sent exactly as signed"
+            "body must be sent exactly as signed",
+            f"connector:{name}",
         )
     return Principal(
         key_id=f"connector:{name}",

@@ -2,7 +2,8 @@
 data-protection request at the terminal (see engine.service_layer.privacy).
 
 The export is the document `GET /v1/customers/{id}/personal-data` answers; the erasure is the
-one `POST /v1/customers/{id}/erase` runs, audited as `ordo customers`.
+one `POST /v1/customers/{id}/erase` runs. Both are audited (`customer.export`,
+`customer.erase`) for the operator, `cli:<OS user>`.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ def customers_export(
     ] = None,
 ) -> None:
     """Everything Ordo holds about a customer, as one JSON document: their record, orders,
-    shipments, returns and the audit entries about them."""
+    shipments, returns and the audit entries about them. Audited as `customer.export`."""
     settings = load(ctx)
     with build_app_container(settings) as container:
-        exported = export_personal_data(container.uow_factory(), customer_id)
+        exported = export_personal_data(container.uow_factory(), customer_id, actor=operator())
     document = PersonalDataOut.of(exported, utcnow()).model_dump_json(indent=2)
     if out_file is None:
         typer.echo(document)

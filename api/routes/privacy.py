@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from api.commands import dispatch
-from api.deps import Caller, Services, Uow
+from api.deps import Caller, Services, Uow, log_forbidden, require_logged
 from api.schemas.common import problem_responses
 from api.schemas.patterns import ID
 from api.schemas.privacy import EraseIn, ErasureOut, PersonalDataOut
@@ -31,15 +31,16 @@ CustomerPath = Annotated[
 ]
 
 
-async def _may_export(who: Caller) -> Principal:
+async def _may_export(request: Request, who: Caller) -> Principal:
     """Staff who read customers (admin, support), and customer keys (for their own)."""
     if who.role is not Role.CUSTOMER:
-        auth.require(who, auth.CUSTOMERS_READ)
+        require_logged(request, who, auth.CUSTOMERS_READ)
     return who
 
 
-async def _may_erase(who: Caller) -> Principal:
+async def _may_erase(request: Request, who: Caller) -> Principal:
     if who.role is not Role.ADMIN:
+        log_forbidden(request, who, "erase customers")
         raise Forbidden(f"role '{who.role}' may not erase a customer's personal data (admins do)")
     return who
 
@@ -62,10 +63,11 @@ def export_personal_data(customer_id: CustomerPath, who: CanExport, uow: Uow) ->
     under an Idempotency-Key is theirs, in one document: the answer to a data-access
     request. Read a page at a time, however many orders there are. 404 for a customer Ordo
     has neither a record nor an order of; a customer key may export only its own customer
-    (any other id is 404), and sees who acted by role only."""
+    (any other id is 404), and sees who acted by role only. Audited as `customer.export`
+    with the counts of what it holds, never the data."""
     if who.role is Role.CUSTOMER and customer_id != who.customer_id:
         raise NotFound("customer", customer_id)
-    exported = privacy.export_personal_data(uow, customer_id)
+    exported = privacy.export_personal_data(uow, customer_id, actor=who.actor)
     return PersonalDataOut.of(exported, utcnow(), actors=who.role is not Role.CUSTOMER)
 
 

@@ -297,9 +297,11 @@ def _returns_of(uow: UnitOfWork, customer_id: str) -> list[Return]:
     )
 
 
-def export_personal_data(uow: UnitOfWork, customer_id: str) -> PersonalDataExport:
+def export_personal_data(uow: UnitOfWork, customer_id: str, *, actor: str) -> PersonalDataExport:
     """Everything held about `customer_id`: NotFound when Ordo has neither a record of the
-    customer nor any order of theirs."""
+    customer nor any order of theirs. Audited as `customer.export` for `actor`, with how many
+    records of each kind went out and none of their content: reading everything about a
+    person is what a data-protection officer must be able to account for."""
     with uow:
         customer = uow.customers.get(customer_id)
         orders = _orders_of(uow, customer_id)
@@ -315,7 +317,7 @@ def export_personal_data(uow: UnitOfWork, customer_id: str) -> PersonalDataExpor
             *uow.audit.about("shipment", [shipment.id for shipment in shipments]),
             *uow.audit.about("return", [found.id for found in returns]),
         ]
-        return PersonalDataExport(
+        exported = PersonalDataExport(
             customer_id=customer_id,
             customer=customer,
             orders=orders,
@@ -333,6 +335,25 @@ def export_personal_data(uow: UnitOfWork, customer_id: str) -> PersonalDataExpor
             alerts=list(uow.personal_copies.alerts(copies)),
             idempotency_answers=list(_kept_answers(personal, uow.personal_copies.answers(copies))),
         )
+        after = {"exported": export_counts(exported)}
+        audit.record(uow, actor, "customer.export", "customer", customer_id, {}, after)
+        uow.commit()
+    return exported
+
+
+def export_counts(exported: PersonalDataExport) -> dict[str, int]:
+    """How many records of each kind `exported` holds: what its audit entry keeps of it."""
+    return {
+        "customers": int(exported.customer is not None),
+        "orders": len(exported.orders),
+        "shipments": len(exported.shipments),
+        "returns": len(exported.returns),
+        "audit_entries": len(exported.audit),
+        "tickets": len(exported.tickets),
+        "decision_traces": len(exported.decision_traces),
+        "alerts": len(exported.alerts),
+        "idempotency_answers": len(exported.idempotency_answers),
+    }
 
 
 def _kept_answers(

@@ -337,7 +337,7 @@ def test_the_export_lists_her_traces_alerts_and_stored_answers_and_none_of_bob_s
     first, second = place_everything(bus, sessions, db_engine, ZOE)
     place_everything(bus, sessions, db_engine, BOB)
 
-    exported = export_personal_data(bus.uow_factory(), ZOE.customer_id)
+    exported = export_personal_data(bus.uow_factory(), ZOE.customer_id, actor="support:ann")
 
     assert {t.order_id for t in exported.decision_traces} == {first, second}
     assert sorted(a.key for a in exported.alerts) == [first, "ups-C-1"]
