@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from engine.domain.catalog import Customer
 from engine.domain.orders import Order, OrderStatus
+from engine.service_layer import audit
 from ordo.bootstrap import build_app_container
 from ordo.cli import app
 from ordo.settings import load_settings
@@ -126,3 +127,19 @@ def test_a_blank_or_missing_reason_is_refused_before_anything_runs() -> None:
     assert blank.output.strip() == "error: --reason: say why the customer's personal data is erased"
     assert missing.exit_code == 2
     assert "--reason" in missing.output
+
+
+def test_the_export_is_audited_for_the_operator_with_counts_only(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "ann")  # the operator the audit log names
+
+    result = runner.invoke(app, ["customers", "export", "C-1", "--out", str(tmp_path / "c1.json")])
+
+    assert result.exit_code == 0, result.output
+    with build_app_container(load_settings(database_url=database)) as container:
+        entries = audit.entries(container.uow_factory(), entity="customer", entity_id="C-1")
+    [entry] = [e for e in entries if e.action == "customer.export"]
+    assert entry.actor == "cli:ann"
+    assert entry.after["exported"]["customers"] == entry.after["exported"]["orders"] == 1
+    assert "ada@example.com" not in repr(entry) and "Ada Lovelace" not in repr(entry)
