@@ -68,6 +68,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
+def existing_order(uow: UnitOfWork, order_id: str) -> Order:
+    """The order `order_id`, or NotFound (a 404) when there is none."""
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
 def address_from(data: commands.AddressInput) -> Address:
     address = Address(
         postal_code=data.postal_code.strip(),

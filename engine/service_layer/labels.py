@@ -41,7 +41,7 @@ from engine.domain.fulfilment import (
 from engine.domain.orders import Order
 from engine.domain.values import Address
 from engine.service_layer import audit
-from engine.service_layer.handlers import Clock
+from engine.service_layer.handlers import Clock, existing_order
 from engine.service_layer.returns import return_location
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -96,7 +96,7 @@ def label_shipment(
             )
         if shipment.label_format == cmd.format:
             return False
-        order = _order(uow, shipment.order_id)
+        order = existing_order(uow, shipment.order_id)
         location = _location(uow, shipment.location_code)
         fields = {
             **_address("from", location.address, location.name),
@@ -170,7 +170,7 @@ def label_return(
         if found.label_format == cmd.format:
             return False
         location = return_location(uow, destination)
-        order = _order(uow, found.order_id)
+        order = existing_order(uow, found.order_id)
         units = [(line.sku, line.quantity) for line in found.lines]
         weight = _weight(uow, units)
         if found.carrier:
@@ -360,13 +360,6 @@ def _weight(uow: UnitOfWork, units: list[tuple[str, int]]) -> float | None:
             return None
         total += product.weight_kg * quantity
     return round(total, 3)
-
-
-def _order(uow: UnitOfWork, order_id: str) -> Order:
-    order = uow.orders.get(order_id)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
 
 
 def _location(uow: UnitOfWork, code: str) -> Location:

@@ -35,18 +35,12 @@ from engine.service_layer import backorders
 from engine.service_layer.handlers import (
     Clock,
     address_from,
+    existing_order,
     new_id,
     order_lines,
     release_shipments,
 )
 from engine.service_layer.unit_of_work import UnitOfWork
-
-
-def _order(uow: UnitOfWork, order_id: str) -> Order:
-    order = uow.orders.get(order_id)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
 
 
 def release_reservations(uow: UnitOfWork, order: Order, status: ReservationStatus) -> int:
@@ -81,7 +75,7 @@ def _cancel_pending_shipments(uow: UnitOfWork, order: Order, now: datetime) -> N
 def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> str:
     """Cancel before release: reservations go back to stock, pending shipments are cancelled."""
     with uow:
-        order = _order(uow, cmd.order_id)
+        order = existing_order(uow, cmd.order_id)
         if not order.can_move_to(OrderStatus.CANCELLED):
             raise _not_cancellable(order)
         release_reservations(uow, order, ReservationStatus.RELEASED)
@@ -110,7 +104,7 @@ def cancel_backordered(cmd: commands.CancelBackordered, uow: UnitOfWork, clock: 
     back; a later arrival sources only what still waits. An order left with nothing to send
     is shipped (delivered if every shipment arrived)."""
     with uow:
-        order = _order(uow, cmd.order_id)
+        order = existing_order(uow, cmd.order_id)
         reason = cmd.reason or f"remainder cancelled by {cmd.actor}"
         waiting = backorders.remainder(uow, order)
         cancelled = order.cancel_backordered(cmd.lines, waiting, reason)
@@ -179,7 +173,7 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
     """Change quantities, address or lines before release; the order is decided again (and
     its open holds with it: `handlers._apply` keeps those the new decision still places)."""
     with uow:
-        order = _order(uow, cmd.order_id)
+        order = existing_order(uow, cmd.order_id)
         # What was asked is checked before what state the order is in: a request that says
         # nothing, or two contradictory things, is refused alike for every order.
         order.check_modification(
@@ -223,7 +217,7 @@ def _next_line_number(order: Order) -> int:
 def release_hold(cmd: commands.ReleaseHold, uow: UnitOfWork, clock: Clock) -> str:
     """A person clears the holds; the order is decided again with those holds waived."""
     with uow:
-        order = _order(uow, cmd.order_id)
+        order = existing_order(uow, cmd.order_id)
         order.release_holds(cmd.actor, clock())
         uow.commit()
         return str(order.status)
@@ -232,7 +226,7 @@ def release_hold(cmd: commands.ReleaseHold, uow: UnitOfWork, clock: Clock) -> st
 def release_order(cmd: commands.ReleaseOrder, uow: UnitOfWork, clock: Clock) -> str:
     """Release an order whose carrier is assigned to its locations (manual release mode)."""
     with uow:
-        order = _order(uow, cmd.order_id)
+        order = existing_order(uow, cmd.order_id)
         if order.status is not OrderStatus.CARRIER_ASSIGNED:
             raise IllegalTransition("order", order.id, order.status, OrderStatus.RELEASED)
         # A released order's reservations are its locations' to consume as they ship: a
@@ -281,7 +275,7 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
                 f"{shipment.tracking_number}, which stays its number: report the status "
                 "without a tracking_number, or with that one"
             )
-        order = _order(uow, shipment.order_id)
+        order = existing_order(uow, shipment.order_id)
         now = clock()
         if cmd.tracking_number:
             shipment.tracking_number = cmd.tracking_number

@@ -23,7 +23,7 @@ from engine.domain.errors import Conflict, DomainError, InvalidQuantity, NotFoun
 from engine.domain.fulfilment import Return, ReturnLine, ReturnStatus
 from engine.domain.orders import InvalidLine, Order
 from engine.domain.values import money
-from engine.service_layer.handlers import Clock, new_id
+from engine.service_layer.handlers import Clock, existing_order, new_id
 from engine.service_layer.unit_of_work import UnitOfWork
 
 ZERO = Decimal("0.00")
@@ -34,13 +34,6 @@ def _return(uow: UnitOfWork, return_id: str) -> Return:
     if found is None:
         raise NotFound("return", return_id)
     return found
-
-
-def _order(uow: UnitOfWork, order_id: str) -> Order:
-    order = uow.orders.get(order_id)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
 
 
 def _claim(order: Order) -> None:
@@ -80,7 +73,7 @@ def request_return(cmd: commands.RequestReturn, uow: UnitOfWork, clock: Clock) -
                 "give each line once",
             )
     with uow:
-        order = _order(uow, cmd.order_id)
+        order = existing_order(uow, cmd.order_id)
         if all(line.quantity_shipped == 0 for line in order.lines):
             raise Conflict(
                 f"order {order.id} is '{order.status}' and nothing of it has shipped, so "
@@ -215,7 +208,7 @@ def refund_return(cmd: commands.RefundReturn, uow: UnitOfWork) -> Decimal:
     """Refund a received return; returns the amount refunded."""
     with uow:
         found = _return(uow, cmd.return_id)
-        order = _order(uow, found.order_id)
+        order = existing_order(uow, found.order_id)
         worth, left = refund_limit(order, uow.returns.for_order(order.id), found)
         ceiling = min(worth, left)
         amount = ceiling if cmd.amount is None else money(cmd.amount)
