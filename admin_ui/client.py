@@ -539,34 +539,23 @@ class OrdoClient:
             DailyKpis, self._call("GET", "/v1/reports/daily-kpis", params=_params(date=day))
         )
 
+    def _report(self, name: str, first: date, last: date) -> Any:
+        return self._call("GET", f"/v1/reports/{name}", params=_period(first, last))
+
     def sales_report(self, first: date, last: date) -> SalesReport:
-        return cast(
-            SalesReport, self._call("GET", "/v1/reports/sales", params=_period(first, last))
-        )
+        return cast(SalesReport, self._report("sales", first, last))
 
     def fulfilment_report(self, first: date, last: date) -> FulfilmentReport:
-        return cast(
-            FulfilmentReport,
-            self._call("GET", "/v1/reports/fulfilment", params=_period(first, last)),
-        )
+        return cast(FulfilmentReport, self._report("fulfilment", first, last))
 
     def operations_report(self, first: date, last: date) -> OperationsReport:
-        return cast(
-            OperationsReport,
-            self._call("GET", "/v1/reports/operations", params=_period(first, last)),
-        )
+        return cast(OperationsReport, self._report("operations", first, last))
 
     def customers_report(self, first: date, last: date) -> CustomersReport:
-        return cast(
-            CustomersReport,
-            self._call("GET", "/v1/reports/customers", params=_period(first, last)),
-        )
+        return cast(CustomersReport, self._report("customers", first, last))
 
     def inventory_report(self, first: date, last: date) -> InventoryReport:
-        return cast(
-            InventoryReport,
-            self._call("GET", "/v1/reports/inventory", params=_period(first, last)),
-        )
+        return cast(InventoryReport, self._report("inventory", first, last))
 
     # --- simulations ------------------------------------------------------------------------
 
