@@ -119,10 +119,14 @@ async def _authenticated(
     """The caller, or Unauthenticated, which is logged: a refused sign-in is what an operator
     looks for when keys are guessed or a leaked one is tried after its revocation."""
     try:
-        return await _identified(request, api_key, bearer)
+        principal = await _identified(request, api_key, bearer)
     except Unauthenticated as refused:
         _log_refused(request, str(refused), _claimed_key_id(api_key, bearer))
         raise
+    # Kept for the error handler: a route that refuses this caller later (another channel's
+    # orders, another location's stock) is answered there, and logged with whom it refused.
+    request.state.principal = principal
+    return principal
 
 
 def _refused(request: Request, reason: str, key_id: str) -> Unauthenticated:
@@ -183,10 +187,28 @@ def require_logged(request: Request, principal: Principal, permission: str) -> N
 
 def log_forbidden(request: Request, principal: Principal, permission: str) -> None:
     """One INFO line for a known caller refused `permission` (a 403), naming its actor."""
+    request.state.forbidden_logged = True
     auth_log.info(
         "permission refused: %s lacks %s (client %s, %s %s)",
         principal.actor,
         permission,
+        _client(request),
+        request.method,
+        request.url.path,
+    )
+
+
+def log_forbidden_unless_logged(request: Request, reason: str) -> None:
+    """The INFO line for a 403 a route raised itself (a key's channel or locations, a role
+    the route's own check refuses), unless the permission check already logged it: every
+    refusal of a known caller leaves one line, whichever check refused it."""
+    if getattr(request.state, "forbidden_logged", False):
+        return
+    principal = getattr(request.state, "principal", None)
+    auth_log.info(
+        "permission refused: %s: %s (client %s, %s %s)",
+        principal.actor if isinstance(principal, Principal) else "an unidentified caller",
+        reason,
         _client(request),
         request.method,
         request.url.path,
@@ -336,12 +358,13 @@ async def channel_caller(
             "body must be sent exactly as signed",
             f"connector:{name}",
         )
-    return Principal(
+    principal = request.state.principal = Principal(
         key_id=f"connector:{name}",
         name=f"{name} ({connector.slug} webhook)",
         role=Role.CHANNEL,
         channel=connector.channel,
     )
+    return principal
 
 
 ChannelCaller = Annotated[Principal, Depends(channel_caller)]

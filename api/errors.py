@@ -23,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import log_forbidden_unless_logged
 from api.schemas.patterns import IN_WORDS
 from engine.domain.errors import (
     Conflict,
@@ -231,6 +232,8 @@ async def _on_invalid_line(request: Request, exc: Exception) -> JSONResponse:
 async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_for(exc)
+    if status == 403:
+        log_forbidden_unless_logged(request, exc.message)
     headers = {"WWW-Authenticate": 'Bearer realm="ordo"'} if status == 401 else None
     extra: dict[str, Any] = {}
     diagnostics = getattr(exc, "diagnostics", None)

@@ -1,6 +1,6 @@
 """Refused sign-ins over HTTP leave one warning on the `ordo.auth` logger naming the reason,
-the key id and where from, never the secret; a role refused a permission leaves an INFO line;
-a successful call leaves nothing."""
+the key id and where from, never the secret; a role refused a permission, or a route refusing a
+key outside its scope, leaves one INFO line; a successful call leaves nothing."""
 
 from __future__ import annotations
 
@@ -89,3 +89,37 @@ def test_a_successful_call_logs_nothing_on_the_auth_logger(
 
     assert [answer.status_code for answer in answers] == [200, 200]
     assert auth_lines(caplog) == []
+
+
+def test_a_route_refusing_a_key_outside_its_locations_logs_the_actor_and_the_reason(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=AUTH_LOG)
+
+    answer = api.post(
+        "/v1/inventory/adjustments",
+        role="warehouse",
+        json={"sku": "SHOE-42", "location_code": "RNO-02", "delta": -1},
+    )
+
+    assert answer.status_code == 403
+    [line] = auth_lines(caplog)
+    assert line.levelno == logging.INFO
+    message = line.getMessage()
+    assert "warehouse:e2e-warehouse" in message
+    assert "not RNO-02" in message and "POST /v1/inventory/adjustments" in message
+
+
+def test_a_permission_refused_by_the_role_check_is_logged_once_not_again_by_the_error_handler(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=AUTH_LOG)
+
+    answer = api.post(
+        "/v1/inventory/adjustments",
+        role="customer",
+        json={"sku": "SHOE-42", "location_code": "DAL-01", "delta": -1},
+    )
+
+    assert answer.status_code == 403
+    assert len(auth_lines(caplog)) == 1
