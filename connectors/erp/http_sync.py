@@ -12,9 +12,12 @@ own URL only, and carries `version`: a number that grows with each state Ordo se
 entity. Updates may arrive late or twice (events are delivered at least once, by several
 workers), so the receiver keeps the highest version it has seen and drops the rest.
 
-Every body is signed with the shared secret (`X-Ordo-Signature: sha256=<hex>`, as the webhook
-signs). A refusal or a network failure is a `DeliveryError` naming the receiver's host, what
-was sent, the status and what the receiver said, never the secret.
+Every request is signed with the shared secret as Standard Webhooks signs (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`, `connectors.base.signed_headers`) and with Ordo's
+older `X-Ordo-Signature: sha256=<hex>`. The id is made from the event that called for the
+request and the entity's URL: a retried event reads the entity again, under a new version,
+and its requests keep their ids. A refusal or a network failure is a `DeliveryError` naming
+the receiver's host, what was sent, the status and what the receiver said, never the secret.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from connectors.base import (
     HttpConnector,
     check_base_url,
     host_of,
+    message_id_of,
     refusal_message,
-    signature,
+    signed_headers,
     url_parts,
 )
 
@@ -53,7 +57,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 class HttpSyncConfig(ConnectorConfig):
     url: str  # the receiver's base URL; the entity's path is appended
-    secret: SecretStr  # signs each body (`X-Ordo-Signature`)
+    secret: SecretStr  # signs each request (`webhook-signature` and more)
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     entities: tuple[Entities, ...] = Field(default=ENTITIES, min_length=1)
 
@@ -81,15 +85,16 @@ class HttpSync(HttpConnector, ErpCrm):
         return self.config.entities
 
     def sync(self, entity: str, data: Mapping[str, Any]) -> None:
-        """PUT the entity's state. `data`: `key` (its key fields), `version`, `updated_at` and
-        `state` (the entity as Ordo holds it now)."""
+        """PUT the entity's state. `data`: `key` (its key fields), `version`, `updated_at`,
+        `state` (the entity as Ordo holds it now) and `event_id`, the event that called for it
+        (for the request's `webhook-id`; not sent in the body)."""
         body = self._envelope("upsert", entity, data)
         body["data"] = dict(data["state"])
         self._send("PUT", entity, data, body)
 
     def erase(self, entity: str, data: Mapping[str, Any]) -> None:
         """DELETE the entity: the receiver forgets who the person is. `data`: `key`,
-        `version`, `updated_at`."""
+        `version`, `updated_at`, `event_id`."""
         self._send("DELETE", entity, data, self._envelope("erase", entity, data))
 
     def _envelope(self, op: str, entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,21 +117,31 @@ class HttpSync(HttpConnector, ErpCrm):
         path = "/".join(quote(str(key[field]), safe="") for field in fields)
         url = f"{self.config.url}/{collection}/{path}"
         content = json.dumps(body, default=str, separators=(",", ":")).encode()
+        secret = self.config.secret.get_secret_value()
         headers = {
             "Content-Type": "application/json",
-            "X-Ordo-Signature": signature(self.config.secret.get_secret_value(), content),
+            **signed_headers(secret, self._message_id(method, url, data), content, self.clock()),
         }
         what = f"{method} {collection}/{'/'.join(str(key[field]) for field in fields)}"
         where = host_of(self.config.url)
-        secret = [self.config.secret.get_secret_value(), *url_parts(self.config.url)]
+        hidden = [secret, *url_parts(self.config.url)]
         try:
             answer = self.client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as error:
-            said = refusal_message(str(error) or type(error).__name__, secret)
+            said = refusal_message(str(error) or type(error).__name__, hidden)
             raise DeliveryError(f"ERP {where} unreachable for {what}: {said}") from None
         if not 200 <= answer.status_code < 300:
-            said = refusal_message(answer.text, secret)
+            said = refusal_message(answer.text, hidden)
             raise DeliveryError(f"ERP {where} refused {what}: {answer.status_code} {said}")
+
+    @staticmethod
+    def _message_id(method: str, url: str, data: Mapping[str, Any]) -> str:
+        # A retried event sends the entity again under a new version: its event id is what the
+        # retry repeats. Called without one (not by the worker), the version is all there is.
+        event_id = data.get("event_id")
+        if event_id:
+            return message_id_of(method, url, "event", str(event_id))
+        return message_id_of(method, url, "version", str(data["version"]))
 
     def close(self) -> None:
         if self._client is not None:

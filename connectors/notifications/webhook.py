@@ -1,14 +1,14 @@
 """A webhook sink: posts each alert (or any message) as JSON to a URL.
 
-The body is signed with HMAC-SHA256 when a secret is configured (header `X-Ordo-Signature:
-sha256=<hex>`), so the receiver can tell Ordo's posts from anyone else's. The HTTP client is
-passed in by the composition root (or built on first send), never at import.
+With a secret configured, each post is signed as Standard Webhooks signs (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`, `connectors.base.signed_headers`) and with Ordo's
+older `X-Ordo-Signature: sha256=<hex>`, so the receiver can tell Ordo's posts from anyone
+else's, and a fresh one from a replay. The HTTP client is passed in by the composition root
+(or built on first send), never at import.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,7 +23,9 @@ from connectors.base import (
     Notification,
     OutboundMessage,
     host_of,
+    message_id_of,
     refusal_message,
+    signed_headers,
     url_parts,
 )
 
@@ -59,10 +61,10 @@ class WebhookSink(HttpConnector, Notification):
         content = json.dumps(body, default=str, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", **self.config.headers}
         if self.config.secret is not None:
-            digest = hmac.new(
-                self.config.secret.get_secret_value().encode(), content, hashlib.sha256
-            ).hexdigest()
-            headers["X-Ordo-Signature"] = f"sha256={digest}"
+            secret = self.config.secret.get_secret_value()
+            headers |= signed_headers(
+                secret, self._message_id(body, content), content, self.clock()
+            )
         where = host_of(self.config.url)
         hidden = self._hidden()
         try:
@@ -73,6 +75,17 @@ class WebhookSink(HttpConnector, Notification):
         if response.status_code >= 300:
             said = refusal_message(response.text, hidden)
             raise DeliveryError(f"webhook {where} answered {response.status_code}: {said}")
+
+    def _message_id(self, body: Mapping[str, Any], content: bytes) -> str:
+        """The same on every attempt of one post: made from the alert's id for an alert, the
+        event's for an event. An alert is read again on each attempt, and its count of
+        occurrences may have grown, so its body is no id; a post that is neither has only its
+        body to go by."""
+        kind = str(body.get("kind", ""))
+        subject = body.get(kind)
+        if kind in ("alert", "event") and isinstance(subject, Mapping) and subject.get("id"):
+            return message_id_of(self.config.url, kind, str(subject["id"]))
+        return message_id_of(self.config.url, "body", content.decode())
 
     def _hidden(self) -> list[str]:
         """What a delivery error must not show: the URL's path and query, where receivers

@@ -7,10 +7,13 @@ adapter in front of one, implements. The shipment's id travels as the `Idempoten
 header: Ordo's events are delivered at least once, so the same shipment may be posted again,
 and the WMS answers a repeat with the reference it gave the first time.
 
-The WMS knows Ordo by a bearer token, an HMAC signature of the body (`X-Ordo-Signature:
-sha256=<hex>`, as the webhook signs), or both. A refusal or a network failure is a
-`DeliveryError` naming the WMS's host, the shipment, the status and what the WMS said, never
-the token or the secret. The HTTP client is passed in (tests) or built on first use.
+The WMS knows Ordo by a bearer token, a signature, or both. With a secret, each request is
+signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
+`connectors.base.signed_headers`), its id made from the shipment's id so that a repeat has
+the id of the first, and also with Ordo's older `X-Ordo-Signature: sha256=<hex>`. A refusal
+or a network failure is a `DeliveryError` naming the WMS's host, the shipment, the status and
+what the WMS said, never the token or the secret. The HTTP client is passed in (tests) or
+built on first use.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from connectors.base import (
     WarehouseSystem,
     check_base_url,
     host_of,
+    message_id_of,
     refusal_message,
-    signature,
+    signed_headers,
     url_parts,
 )
 
@@ -46,7 +50,7 @@ MAX_LOCATION_CODE = 64
 class HttpWarehouseConfig(ConnectorConfig):
     base_url: str  # Ordo posts to <base_url>/fulfilment-orders
     token: SecretStr | None = None  # sent as `Authorization: Bearer <token>`
-    secret: SecretStr | None = None  # signs each body (`X-Ordo-Signature`)
+    secret: SecretStr | None = None  # signs each request (`webhook-signature` and more)
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Location codes whose shipments go to this WMS; "*" for every location no other WMS serves.
     locations: tuple[str, ...] = Field(min_length=1)
@@ -104,11 +108,16 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         }
         if self.config.token is not None:
             headers["Authorization"] = f"Bearer {self.config.token.get_secret_value()}"
+        url = self.config.base_url + PATH
         if self.config.secret is not None:
-            headers["X-Ordo-Signature"] = signature(self.config.secret.get_secret_value(), content)
+            # The shipment is what a repeat repeats, as for the idempotency key.
+            secret = self.config.secret.get_secret_value()
+            headers |= signed_headers(
+                secret, message_id_of(url, shipment_id), content, self.clock()
+            )
         where = host_of(self.config.base_url)
         try:
-            answer = self.client.post(self.config.base_url + PATH, content=content, headers=headers)
+            answer = self.client.post(url, content=content, headers=headers)
         except httpx.HTTPError as error:
             said = refusal_message(str(error) or type(error).__name__, self._secrets())
             raise DeliveryError(

@@ -236,7 +236,12 @@ class ErpSync:
             return
         # Stamped before reading: whatever is read after this moment is at least as new.
         now = self.clock()
-        stamp = {"version": version_of(now), "updated_at": now.isoformat()}
+        # The event's id names the requests it calls for, the same when it is retried.
+        stamp = {
+            "version": version_of(now),
+            "updated_at": now.isoformat(),
+            "event_id": message.event_id,
+        }
         if message.name == ERASED:
             key = {"id": str(message.payload["customer_id"])}
             self.erp.erase("customer", {"key": key, **stamp})

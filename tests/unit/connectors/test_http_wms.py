@@ -67,6 +67,7 @@ def test_a_release_posts_the_fulfilment_order_with_its_id_as_the_idempotency_key
     assert request.headers["Idempotency-Key"] == "ful_1"
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert "X-Ordo-Signature" not in request.headers  # no secret configured
+    assert not [name for name in request.headers if name.startswith("webhook-")]
     body = json.loads(request.content)
     assert body["contract"] == CONTRACT == "ordo.wms.v1"
     assert body["id"] == "ful_1" and body["location_code"] == "DAL-01"

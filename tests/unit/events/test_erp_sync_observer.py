@@ -141,6 +141,17 @@ def test_a_shipment_going_out_sends_its_order_and_the_stock_of_its_skus() -> Non
     assert erp.synced[1][1]["state"]["on_hand"] == 98
 
 
+def test_every_state_sent_names_the_event_so_a_retry_is_signed_under_the_same_ids() -> None:
+    observer, erp = an_erp_sync()
+    shipped = event("shipment.status_changed", shipment_id="F-1", order_id="O-1",
+                    location_code="DAL-01", to_status="shipped")  # fmt: skip
+    observer(shipped, seeded())
+    observer(event("customer.erased", customer_id="C-1"), seeded())
+
+    sent = [data for _, data in erp.synced + erp.erased]
+    assert len(sent) == 4 and {data["event_id"] for data in sent} == {"evt-1"}
+
+
 def test_a_stock_movement_sends_the_stock_row_as_it_is_now() -> None:
     observer, erp = an_erp_sync("stock")
     observer(
@@ -190,7 +201,7 @@ def test_an_erasure_is_sent_as_one_naming_only_the_customer() -> None:
     assert erp.synced == []
     [(entity, data)] = erp.erased
     assert (entity, data["key"]) == ("customer", {"id": "C-1"})
-    assert set(data) == {"key", "version", "updated_at"}
+    assert set(data) == {"key", "version", "updated_at", "event_id"}
 
 
 @pytest.mark.parametrize(
