@@ -480,8 +480,8 @@ class Settings(BaseSettings):
             return
         if self.webhook_secret is None:
             raise ValueError(
-                "webhook_secret: required when ORDO_WEBHOOK_URL is set (it signs each post "
-                "in X-Ordo-Signature)"
+                "webhook_secret: required when ORDO_WEBHOOK_URL is set (it signs each post: "
+                "webhook-signature and X-Ordo-Signature)"
             )
         if self.environment != "development":
             _check_length(

@@ -51,7 +51,7 @@ def test_a_url_that_is_not_http_is_refused() -> None:
 def test_a_url_without_a_secret_is_refused_because_every_post_is_signed() -> None:
     assert error_for(webhook_url="https://hooks.example.com") == (
         "ORDO_WEBHOOK_SECRET: required when ORDO_WEBHOOK_URL is set "
-        "(it signs each post in X-Ordo-Signature)"
+        "(it signs each post: webhook-signature and X-Ordo-Signature)"
     )
     assert error_for(webhook_url="https://hooks.example.com", webhook_secret="  ").startswith(
         "ORDO_WEBHOOK_SECRET: required"
