@@ -51,7 +51,10 @@ fields, `errors[].path` naming the JSON path.
 
 TAGS = [
     {"name": "orders", "description": "Ingest, search, inspect, cancel and modify orders."},
-    {"name": "channels", "description": "Orders from sales channels' own webhooks (Shopify)."},
+    {
+        "name": "channels",
+        "description": "Orders from sales channels' own webhooks (Shopify, WooCommerce).",
+    },
     {"name": "inventory", "description": "Stock by SKU and location, ATP, adjustments."},
     {"name": "catalog", "description": "Products, locations and customers."},
     {

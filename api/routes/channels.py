@@ -1,19 +1,23 @@
 """Sales channels' own webhooks: a storefront posts each new order in its own format.
 
-`POST /v1/channels/{connector_name}/orders` takes, for example, Shopify's `orders/create`
-webhook body. The connector of that name (`ORDO_CHANNEL_CONNECTORS`) translates it into the
-body `POST /v1/orders` takes. That body is validated by the same model (`OrderIn`), so every
-check an order posted there gets applies here too. It is then ingested by the same service
-path (`ingest_one`), so the order is audited and decided like any other.
+`POST /v1/channels/{connector_name}/orders` takes, for example, Shopify's `orders/create` or
+WooCommerce's `order.created` webhook body. The connector of that name
+(`ORDO_CHANNEL_CONNECTORS`) translates it into the body `POST /v1/orders` takes. That body
+is validated by the same model (`OrderIn`), so every check an order posted there gets applies
+here too. It is then ingested by the same service path (`ingest_one`), so the order is audited
+and decided like any other.
 
-A channel retries every answer that is not 2xx (Shopify: 8 times over 4 hours), so answers
-are chosen with that in mind:
+A channel counts every answer that is not 2xx as a failure: Shopify retries it (8 times over
+4 hours), WooCommerce does not, and disables a webhook after more than five failures in a
+row. Answers are chosen with that in mind:
 - 201: the order as decided. 200: an order Ordo already has (Shopify sent it again under a
   new delivery id); nothing is created, and the channel stops retrying.
 - A delivery id seen before (a retry of one delivery) gets the first successful answer again.
 - A refusal (401 signature, 404 connector, 422 field) stores nothing, and it is not kept under
   the delivery id. A retry that arrives after the cause was fixed (the secret, the
   connector's configuration, the catalogue) is decided again.
+- A channel's ping (WooCommerce's `webhook_id=N` when a webhook is activated, unsigned) is
+  200 and creates nothing: WooCommerce reports the webhook's set-up as failed otherwise.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from api.deps import ApiServices, ChannelCaller, Services
+from api.deps import ApiKey, ApiServices, BearerCredentials, Services, channel_caller
 from api.errors import json_path
 from api.routes.orders import IdempotencyKey, ingest_one
 from api.schemas.common import problem_responses
@@ -59,7 +63,32 @@ async def raw_body(request: Request) -> bytes:
 
 RawBody = Annotated[bytes, Depends(raw_body)]
 
-_ORDER_EXAMPLE = {
+
+async def webhook_caller(
+    request: Request, api_key: ApiKey = None, bearer: BearerCredentials = None
+) -> Principal | None:
+    """Who posts to the route (`api.deps.channel_caller`), or None for the connector's ping
+    sent as its channel sends it: with no signature and no credential, since WooCommerce
+    signs none. A ping creates nothing, so it needs no caller; a signed one is checked like
+    any delivery, and anything else unsigned is refused as before."""
+    services: ApiServices = request.app.state.ordo
+    name = str(request.path_params.get("connector_name", ""))
+    connector = services.container.channels.get(name)
+    if (
+        connector is not None
+        and not api_key
+        and bearer is None
+        and "authorization" not in request.headers
+        and connector.signature_header.lower() not in request.headers
+        and connector.is_ping(await request.body())
+    ):
+        return None
+    return await channel_caller(request, api_key, bearer)
+
+
+WebhookCaller = Annotated[Principal | None, Depends(webhook_caller)]
+
+_SHOPIFY_EXAMPLE = {
     "id": 820982911946154508,
     "name": "#9999",
     "email": "jon@example.com",
@@ -80,18 +109,50 @@ _ORDER_EXAMPLE = {
     ],
     "shipping_lines": [{"code": "Standard", "title": "Standard Shipping"}],
 }
+_WOOCOMMERCE_EXAMPLE = {
+    "id": 727,
+    "number": "727",
+    "status": "processing",
+    "currency": "USD",
+    "customer_id": 26,
+    "billing": {"email": "jon@example.com"},
+    "shipping": {
+        "first_name": "Steve",
+        "last_name": "Shipper",
+        "company": "",
+        "address_1": "350 5th Ave",
+        "address_2": "Suite 4200",
+        "city": "New York",
+        "state": "NY",
+        "postcode": "10001",
+        "country": "US",
+    },
+    "line_items": [{"id": 315, "sku": "SHOE-42", "quantity": 1, "price": 79.9}],
+    "shipping_lines": [{"method_id": "flat_rate", "instance_id": "3", "method_title": "Flat rate"}],
+}
 _TEXT = {"type": ["string", "null"]}
 _ID = {"type": ["integer", "string"]}
 _ADDRESS_FIELDS = ("name", "address1", "address2", "city", "province_code", "zip", "country_code")
-# The fields of a Shopify order that Ordo reads (docs/channels.md); the many others a delivery
-# carries are accepted and ignored.
+_WOOCOMMERCE_ADDRESS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "postcode",
+    "country",
+)
+# The fields of each channel's order that Ordo reads (docs/channels.md); the many others a
+# delivery carries are accepted and ignored.
 _SHOPIFY_ORDER: dict[str, Any] = {
     "type": "object",
     "title": "ShopifyOrder",
-    "description": "The channel's own order. For a Shopify connector, the `orders/create` "
-    "webhook's body (the Admin REST Order resource); the fields Ordo reads are listed.",
+    "description": "A Shopify connector's order: the `orders/create` webhook's body (the "
+    "Admin REST Order resource).",
     "required": ["id", "currency", "customer", "shipping_address", "line_items"],
-    "examples": [_ORDER_EXAMPLE],
+    "examples": [_SHOPIFY_EXAMPLE],
     "properties": {
         "id": _ID,
         "name": {"type": "string", "description": "The order's name in the shop, `#1001`."},
@@ -123,10 +184,83 @@ _SHOPIFY_ORDER: dict[str, Any] = {
         },
     },
 }
+_WOOCOMMERCE_ORDER: dict[str, Any] = {
+    "type": "object",
+    "title": "WooCommerceOrder",
+    "description": "A WooCommerce connector's order: the `order.created` webhook's body (the "
+    "REST API v3 order, API version WP REST API Integration v3).",
+    "required": ["id", "status", "currency", "customer_id", "shipping", "line_items"],
+    "examples": [_WOOCOMMERCE_EXAMPLE],
+    "properties": {
+        "id": _ID,
+        "number": {"type": "string", "description": "The order's number in the shop."},
+        "status": {
+            "type": "string",
+            "description": "Taken when `processing` or `on-hold` (the connector's `statuses`).",
+        },
+        "currency": {"type": "string"},
+        "customer_id": {"type": "integer", "description": "0 for a guest."},
+        "billing": {"type": "object", "properties": {"email": _TEXT}},
+        "shipping": {
+            "type": "object",
+            "properties": {key: _TEXT for key in _WOOCOMMERCE_ADDRESS},
+        },
+        "line_items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": _ID,
+                    "sku": _TEXT,
+                    "quantity": {"type": "integer"},
+                    "price": {
+                        "type": "number",
+                        "description": "The line's total after discounts, before tax, divided "
+                        "by its quantity; rounded to the cent.",
+                    },
+                },
+            },
+        },
+        "shipping_lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"method_id": _TEXT, "instance_id": _TEXT, "method_title": _TEXT},
+            },
+        },
+    },
+}
+_PING: dict[str, Any] = {
+    "type": "object",
+    "title": "ChannelPing",
+    "description": "A channel's check that the delivery URL answers, with no order in it: "
+    "WooCommerce posts `webhook_id=N`, unsigned, when a webhook is activated. Answered 200; "
+    "nothing is created.",
+    "required": ["webhook_id"],
+    "properties": {"webhook_id": {"type": "integer", "description": "The webhook's id."}},
+    "examples": [{"webhook_id": 12}],
+}
+_PING_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "title": "ChannelPingAnswer",
+    "required": ["connector", "ping"],
+    "properties": {"connector": {"type": "string"}, "ping": {"type": "boolean"}},
+}
 _OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": _SHOPIFY_ORDER}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "title": "ChannelOrderPayload",
+                    "description": "The channel's own order, as its webhook posts it; the "
+                    "fields Ordo reads are listed.",
+                    "anyOf": [_SHOPIFY_ORDER, _WOOCOMMERCE_ORDER],
+                    "examples": [_SHOPIFY_EXAMPLE, _WOOCOMMERCE_EXAMPLE],
+                }
+            },
+            "application/x-www-form-urlencoded": {"schema": _PING},
+        },
     },
     "parameters": [
         {
@@ -145,6 +279,23 @@ _OPENAPI: dict[str, Any] = {
             "description": "The delivery's id, which Shopify's retries repeat: a delivery "
             "seen before is answered as the first time, when no Idempotency-Key is sent.",
         },
+        {
+            "name": "X-WC-Webhook-Signature",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "A WooCommerce connector's credential: the base64 HMAC-SHA256 of "
+            "the raw body under the webhook's secret. Not needed with an API key, nor on "
+            "WooCommerce's ping, which is unsigned.",
+        },
+        {
+            "name": "X-WC-Webhook-Delivery-ID",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "The delivery's id: with the order's `id`, a delivery seen before "
+            "is answered as the first time, when no Idempotency-Key is sent.",
+        },
     ],
 }
 
@@ -156,37 +307,49 @@ _OPENAPI: dict[str, Any] = {
     responses={
         201: {"description": "The order as decided, filed under the connector's channel."},
         200: {
-            "model": OrderOut,
             "description": "Ordo already has this order (the channel delivered it before): "
-            "the order as it stands; nothing is created.",
+            "the order as it stands; nothing is created. Or the channel's ping was answered "
+            "(WooCommerce's `webhook_id=N`); nothing is created.",
+            "content": {
+                "application/json": {
+                    "schema": {"anyOf": [{"$ref": "#/components/schemas/OrderOut"}, _PING_ANSWER]}
+                }
+            },
         },
         **problem_responses(404, 409),
     },
-    summary="Take an order from a sales channel's own webhook (Shopify)",
+    summary="Take an order from a sales channel's own webhook (Shopify, WooCommerce)",
     openapi_extra=_OPENAPI,
 )
 def receive_channel_order(
     connector_name: ConnectorName,
     request: Request,
-    who: ChannelCaller,
+    who: WebhookCaller,
     services: Services,
     body: RawBody,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """The channel posts its order as it is. Shopify signs it (`X-Shopify-Hmac-Sha256`); an
-    integrator may send an API key instead (an admin's, or a channel key of the connector's
-    channel). The connector translates the order, and the translation is ingested as
-    `POST /v1/orders` would ingest it, filed under the connector's channel.
+    """The channel posts its order as it is. Shopify signs it (`X-Shopify-Hmac-Sha256`), and
+    WooCommerce too (`X-WC-Webhook-Signature`); an integrator may send an API key instead (an
+    admin's, or a channel key of the connector's channel). The connector translates the
+    order, and the translation is ingested as `POST /v1/orders` would ingest it, filed under
+    the connector's channel.
 
     201 with the order as decided; 200 with the order Ordo already had when the channel sends
     one again under a new delivery id. A retry of one delivery (the same
-    `X-Shopify-Webhook-Id`, or `Idempotency-Key`) gets the first answer again. A field that
-    cannot be mapped or is not valid is 422, naming the field in the channel's payload
-    (`$.line_items[2].sku`). A refusal is not kept, so the channel's retry runs again once the
-    cause is fixed. See docs/channels.md."""
+    `X-Shopify-Webhook-Id` or `X-WC-Webhook-Delivery-ID`, or `Idempotency-Key`) gets the
+    first answer again. A field that cannot be mapped or is not valid is 422, naming the
+    field in the channel's payload (`$.line_items[2].sku`). A refusal is not kept, so the
+    channel's retry runs again once the cause is fixed. WooCommerce's ping
+    (`webhook_id=N`, form-encoded, unsigned) is 200 and creates nothing. See
+    docs/channels.md."""
     connector = services.container.channels[connector_name]
+    if who is None or connector.is_ping(body):
+        # WooCommerce flags the webhook's set-up as failed unless its ping gets exactly 200.
+        log.info("channel connector %s answered its channel's ping", connector_name)
+        return JSONResponse({"connector": connector_name, "ping": True}, status_code=200)
     payload = _payload(body)
-    delivery = key or request.headers.get(connector.delivery_header) or None
+    delivery = key or connector.delivery_id(request.headers, payload)
 
     def run() -> tuple[int, dict[str, Any]]:
         order = translate(connector, payload)

@@ -1,9 +1,10 @@
 """Sales channels that post their orders to Ordo's webhook route (`POST /v1/channels/.../orders`):
-one module per storefront, each translating the channel's own order payload (`shopify`).
+one module per storefront, each translating the channel's own order payload (`shopify`,
+`woocommerce`).
 
 `build_channels` turns the configured entries (ORDO_CHANNEL_CONNECTORS) into connectors, each
-checked against its own settings model. Shopify is built in, and a plugin package adds a
-channel through the `ordo.connectors` entry point (`connectors.base`).
+checked against its own settings model. Shopify and WooCommerce are built in, and a plugin
+package adds a channel through the `ordo.connectors` entry point (`connectors.base`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from connectors.base import ConnectorRegistry, SalesChannel, describe_config_error
 from connectors.channels.base import WebhookChannel
 from connectors.channels.shopify import ShopifyChannel
+from connectors.channels.woocommerce import WooCommerceChannel
 
 
 class ChannelSettingsError(ValueError):
@@ -29,6 +31,7 @@ def build_channels(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Webhoo
         return {}
     registry = ConnectorRegistry()
     registry.register(ShopifyChannel)
+    registry.register(WooCommerceChannel)
     registry.load_entry_points()
     built: dict[str, WebhookChannel] = {}
     for name, entry in entries.items():

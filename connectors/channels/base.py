@@ -17,6 +17,9 @@ names the channel's field too (`$.shipping_address.zip`, not `$.ship_to.postal_c
 from __future__ import annotations
 
 import abc
+import base64
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +116,114 @@ class WebhookChannelConfig(ConnectorConfig):
         return secret
 
 
+def normalised_method(name: str) -> str:
+    """`"Two-Day  Shipping"` -> `"two day shipping"`: case, punctuation and spacing do not
+    make another shipping method."""
+    return " ".join(re.split(r"[^a-z0-9]+", name.lower())).strip()
+
+
+def base64_signature(body: bytes, secret: str) -> str:
+    """The base64 HMAC-SHA256 of `body` under `secret`: how Shopify and WooCommerce sign."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def signature_matches(expected: str, sent: str) -> bool:
+    """Whether the signature a request `sent` is the one `expected`, in constant time. Bytes,
+    not text: compare_digest refuses text that is not ASCII, and a header may hold anything."""
+    return hmac.compare_digest(expected.encode("ascii"), sent.strip().encode())
+
+
+def identifier(value: Any) -> Any:
+    """A channel's ids are JSON numbers, Ordo's are text. Anything else is passed on
+    unchanged, so that the API's order model refuses it in its own words."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _check_level(level: str, said: str) -> str:
+    if not re.fullmatch(SERVICE_LEVEL_PATTERN, level):
+        raise ValueError(
+            f"{said} {level[:40]!r}, which is not a service level: 1 to 32 lower-case "
+            "letters, digits or '_', such as standard or two_day"
+        )
+    return level
+
+
+class ServiceLevelsConfig(WebhookChannelConfig):
+    """A storefront channel's settings for its shipping methods: the shop's own names for
+    them, and the level of an order whose method no table names."""
+
+    service_levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="The shop's shipping methods (as its shipping lines name them: see the "
+        "channel's section of docs/channels.md) -> Ordo service level; consulted before the "
+        "connector's own table.",
+    )
+    default_service_level: str | None = Field(
+        default="standard",
+        description="The level of an order whose shipping method neither table names, or "
+        "that has none; null refuses such an order instead.",
+    )
+
+    @field_validator("service_levels")
+    @classmethod
+    def _levels(cls, levels: dict[str, str]) -> dict[str, str]:
+        for name, level in levels.items():
+            _check_level(level, f"'{name}' maps to")
+        return {normalised_method(name): level for name, level in levels.items()}
+
+    @field_validator("default_service_level")
+    @classmethod
+    def _default_level(cls, level: str | None) -> str | None:
+        return None if level is None else _check_level(level, "is")
+
+
+class PayloadMapping:
+    """One payload's translation: the body built so far, where each field came from, and
+    every field that could not be mapped. A connector's mapping adds the channel's fields."""
+
+    def __init__(self, config: WebhookChannelConfig) -> None:
+        self.body: dict[str, Any] = {"channel": config.channel}
+        self.sources: dict[Loc, Loc] = {}
+        self.errors: list[FieldError] = []
+
+    def put(self, target: Loc, value: Any, source: Loc) -> None:
+        """Set the body's field at `target` (its parents exist) from the payload's `source`."""
+        parent: Any = self.body  # dicts and, under "lines", a list
+        for part in target[:-1]:
+            parent = parent[part]
+        parent[target[-1]] = value
+        self.sources[target] = source
+
+    def fail(self, loc: Loc, message: str, kind: str = "invalid_channel_field") -> None:
+        self.errors.append(FieldError(loc, message, kind))
+
+    def required(self, data: Mapping[str, Any], loc: Loc, key: str) -> Any:
+        """`data[key]`, or None with the field reported missing (null and "" are missing)."""
+        value = data.get(key)
+        if value is None or value == "":
+            self.fail((*loc, key), "is required but missing", "missing")
+            return None
+        return value
+
+    def mapping_at(self, data: Mapping[str, Any], key: str, loc: Loc) -> Mapping[str, Any] | None:
+        """The object at `data[key]` (None when absent), or None with a wrong type reported."""
+        value = data.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            self.fail((*loc, key), f"must be an object, got {type(value).__name__}")
+            return None
+        return value
+
+    def result(self) -> ChannelOrder:
+        """The order as mapped, or `PayloadError` naming every field that could not be."""
+        mapped = ChannelOrder(self.body, self.sources)
+        if self.errors:
+            raise PayloadError(self.errors, mapped)
+        return mapped
+
+
 class WebhookChannel(SalesChannel):
     """A sales channel that pushes each new order to Ordo, signed rather than keyed."""
 
@@ -133,6 +244,20 @@ class WebhookChannel(SalesChannel):
     @abc.abstractmethod
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
         """The payload as Ordo's order body, or `PayloadError` naming every unmappable field."""
+
+    def is_ping(self, body: bytes) -> bool:
+        """Whether `body` is the channel's ping: a check that the delivery URL answers, sent
+        when a webhook is saved, carrying no order. The route answers it 200 and stores
+        nothing, even unsigned, since that is how WooCommerce sends it. Most channels send
+        none."""
+        return False
+
+    def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        """The key a delivery is remembered under, so that a retry of it gets its first
+        answer: by default the id in `delivery_header`. None when the request names none."""
+        if not self.delivery_header:
+            return None
+        return headers.get(self.delivery_header) or None
 
     def to_command(self, payload: Mapping[str, Any]) -> commands.CreateOrder:
         """The command built from `to_order`'s body, as the API builds it after its order

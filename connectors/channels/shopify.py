@@ -24,27 +24,25 @@ to fulfil for them. `price` is Shopify's unit price before discounts.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from connectors.channels.base import (
-    SERVICE_LEVEL_PATTERN,
     ChannelOrder,
-    FieldError,
     Loc,
-    PayloadError,
+    PayloadMapping,
+    ServiceLevelsConfig,
     WebhookChannel,
-    WebhookChannelConfig,
+    base64_signature,
+    identifier,
+    normalised_method,
+    signature_matches,
 )
 
-# Shopify's own rate names and the words carriers use, normalised by `_normalised`. A shop's
-# own rates ("Free over $50", "FEDEX_2_DAY") go in the connector's `service_levels`.
+# Shopify's own rate names and the words carriers use, normalised by `normalised_method`. A
+# shop's own rates ("Free over $50", "FEDEX_2_DAY") go in the connector's `service_levels`.
 SERVICE_LEVELS: dict[str, str] = {
     "standard": "standard",
     "standard shipping": "standard",
@@ -64,55 +62,12 @@ SERVICE_LEVELS: dict[str, str] = {
 }
 
 
-def _normalised(name: str) -> str:
-    """`"Two-Day  Shipping"` -> `"two day shipping"`: case, punctuation and spacing do not
-    make another shipping method."""
-    return " ".join(re.split(r"[^a-z0-9]+", name.lower())).strip()
-
-
-def signature(body: bytes, secret: str) -> str:
-    """What Shopify sends in `X-Shopify-Hmac-Sha256` for `body`: the base64 HMAC-SHA256."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-class ShopifyConfig(WebhookChannelConfig):
+class ShopifyConfig(ServiceLevelsConfig):
     missing_sku: Literal["refuse", "variant_id"] = Field(
         default="refuse",
         description="A line whose variant has no SKU: refused (422 naming the line), or filed "
         "under the variant id as its SKU.",
     )
-    service_levels: dict[str, str] = Field(
-        default_factory=dict,
-        description="The shop's shipping methods (a shipping line's code or title) -> Ordo "
-        "service level; consulted before SERVICE_LEVELS.",
-    )
-    default_service_level: str | None = Field(
-        default="standard",
-        description="The level of an order whose shipping method neither table names, or "
-        "that has none; null refuses such an order instead.",
-    )
-
-    @field_validator("service_levels")
-    @classmethod
-    def _levels(cls, levels: dict[str, str]) -> dict[str, str]:
-        for name, level in levels.items():
-            _check_level(level, f"'{name}' maps to")
-        return {_normalised(name): level for name, level in levels.items()}
-
-    @field_validator("default_service_level")
-    @classmethod
-    def _default_level(cls, level: str | None) -> str | None:
-        return None if level is None else _check_level(level, "is")
-
-
-def _check_level(level: str, said: str) -> str:
-    if not re.fullmatch(SERVICE_LEVEL_PATTERN, level):
-        raise ValueError(
-            f"{said} {level[:40]!r}, which is not a service level: 1 to 32 lower-case "
-            "letters, digits or '_', such as standard or two_day"
-        )
-    return level
 
 
 class ShopifyChannel(WebhookChannel):
@@ -124,68 +79,33 @@ class ShopifyChannel(WebhookChannel):
     delivery_header = "X-Shopify-Webhook-Id"
 
     def verify(self, body: bytes, signature_sent: str) -> bool:
-        expected = signature(body, self.config.secret.get_secret_value())
-        # Bytes, not text: compare_digest refuses text that is not ASCII, and a header may
-        # hold anything.
-        return hmac.compare_digest(expected.encode("ascii"), signature_sent.strip().encode())
+        expected = base64_signature(body, self.config.secret.get_secret_value())
+        return signature_matches(expected, signature_sent)
 
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
         mapping = _Mapping(self.config)
         mapping.order(payload)
-        mapped = ChannelOrder(mapping.body, mapping.sources)
-        if mapping.errors:
-            raise PayloadError(mapping.errors, mapped)
-        return mapped
+        return mapping.result()
 
 
-class _Mapping:
-    """One payload's translation: the body built so far, where each field came from, and
-    every field that could not be mapped."""
+class _Mapping(PayloadMapping):
+    """One Shopify order's translation."""
 
     def __init__(self, config: ShopifyConfig) -> None:
+        super().__init__(config)
         self.config = config
-        self.body: dict[str, Any] = {"channel": config.channel}
-        self.sources: dict[Loc, Loc] = {}
-        self.errors: list[FieldError] = []
-
-    def put(self, target: Loc, value: Any, source: Loc) -> None:
-        """Set the body's field at `target` (its parents exist) from the payload's `source`."""
-        parent: Any = self.body  # dicts and, under "lines", a list
-        for part in target[:-1]:
-            parent = parent[part]
-        parent[target[-1]] = value
-        self.sources[target] = source
-
-    def fail(self, loc: Loc, message: str, kind: str = "invalid_channel_field") -> None:
-        self.errors.append(FieldError(loc, message, kind))
-
-    def required(self, data: Mapping[str, Any], loc: Loc, key: str) -> Any:
-        """`data[key]`, or None with the field reported missing (null and "" are missing)."""
-        value = data.get(key)
-        if value is None or value == "":
-            self.fail((*loc, key), "is required but missing", "missing")
-            return None
-        return value
-
-    def mapping_at(self, data: Mapping[str, Any], key: str, loc: Loc) -> Mapping[str, Any] | None:
-        """The object at `data[key]` (None when absent), or None with a wrong type reported."""
-        value = data.get(key)
-        if value is not None and not isinstance(value, Mapping):
-            self.fail((*loc, key), f"must be an object, got {type(value).__name__}")
-            return None
-        return value
 
     def order(self, payload: Mapping[str, Any]) -> None:
         order_id = self.required(payload, (), "id")
         if order_id is not None:
-            self.put(("channel_order_id",), _identifier(order_id), ("id",))
+            self.put(("channel_order_id",), identifier(order_id), ("id",))
         customer = self.mapping_at(payload, "customer", ())
         if payload.get("customer") is None:
             self.fail(("customer",), "is required but missing", "missing")
         elif customer is not None:
             customer_id = self.required(customer, ("customer",), "id")
             if customer_id is not None:
-                self.put(("customer_id",), _identifier(customer_id), ("customer", "id"))
+                self.put(("customer_id",), identifier(customer_id), ("customer", "id"))
         self.email(payload, customer)
         currency = self.required(payload, (), "currency")
         if currency is not None:
@@ -268,7 +188,7 @@ class _Mapping:
             sku = self.required(item, where, "variant_id")
             if sku is None:
                 return
-            sku = _identifier(sku)
+            sku = identifier(sku)
         quantity = self.required(item, where, "quantity")
         if quantity is None:
             return
@@ -281,7 +201,7 @@ class _Mapping:
         if item.get("price") is not None:
             self.put((*line, "price"), item["price"], (*where, "price"))
         if item.get("id") is not None:
-            self.put((*line, "line_id"), _identifier(item["id"]), (*where, "id"))
+            self.put((*line, "line_id"), identifier(item["id"]), (*where, "id"))
 
     def service_level(self, payload: Mapping[str, Any]) -> None:
         shipping = payload.get("shipping_lines")
@@ -299,7 +219,7 @@ class _Mapping:
         ]
         for table in (self.config.service_levels, SERVICE_LEVELS):
             for key, name in named:
-                level = table.get(_normalised(name))
+                level = table.get(normalised_method(name))
                 if level is not None:
                     self.put(("service_level",), level, ("shipping_lines", 0, key))
                     return
@@ -313,11 +233,3 @@ class _Mapping:
             "connector's service_levels, or set its default_service_level",
             "unknown_service_level",
         )
-
-
-def _identifier(value: Any) -> Any:
-    """Shopify's ids are JSON numbers, Ordo's are text. Anything else is passed on unchanged,
-    so that the API's order model refuses it in its own words."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value

@@ -95,7 +95,7 @@ def test_the_settings_show_which_connectors_and_channels_but_never_a_secret() ->
         (
             connectors(**{"shopify-us": {**SHOPIFY, "connector": "shopfy"}}),
             "ORDO_CHANNEL_CONNECTORS: shopify-us.connector: no sales_channel connector "
-            "'shopfy' (known: shopify)",
+            "'shopfy' (known: shopify, woocommerce)",
         ),
         (
             connectors(**{"shopify-us": {"connector": "shopify", "channel": "shopify-us"}}),

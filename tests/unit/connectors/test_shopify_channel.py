@@ -14,7 +14,8 @@ import pytest
 from api.schemas.orders import OrderIn
 from connectors.base import ConnectorRegistry
 from connectors.channels.base import PayloadError, json_path
-from connectors.channels.shopify import ShopifyChannel, signature
+from connectors.channels.base import base64_signature as signature
+from connectors.channels.shopify import ShopifyChannel
 from engine.domain.commands import AddressInput, CreateOrder, LineInput
 
 PAYLOAD = json.loads((Path(__file__).parent / "shopify_order.json").read_text())

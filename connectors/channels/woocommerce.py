@@ -1,0 +1,347 @@
+"""WooCommerce: an `order.created` webhook (the REST API v3 order) as an Ordo order.
+
+WooCommerce signs each delivery's raw body with HMAC-SHA256 under the webhook's secret and
+sends the base64 digest in `X-WC-Webhook-Signature`. It names the delivery in
+`X-WC-Webhook-Delivery-ID`, a hash of the webhook's id and the second it was sent in: it makes
+one attempt per event and does not retry. When a webhook is first activated it sends a ping,
+the form-encoded body `webhook_id=N`, unsigned and without those headers, and keeps the
+webhook's set-up flagged as failed unless the answer is exactly 200. What is mapped from what:
+
+| Ordo order          | WooCommerce order                                                |
+|---------------------|------------------------------------------------------------------|
+| channel             | the connector's `channel` setting                                |
+| channel_order_id    | `id` (not `number`, which order-number plugins rewrite)          |
+| customer_id         | `customer_id`; a guest's (0) is `guest-<id>`, one per order      |
+| email               | `billing.email`                                                  |
+| currency            | `currency`                                                       |
+| ship_to             | `shipping`: `postcode`, `country`, `address_1` (and `address_2`),|
+|                     | `city`, `state`, `first_name` `last_name` (and `company`)        |
+| lines               | `line_items`: `sku`, `quantity`, `price` (rounded to the cent),  |
+|                     | `id` as the line id                                              |
+| service_level       | `shipping_lines[0]`: `method_id:instance_id`, `method_title`,    |
+|                     | `method_id`, through `service_levels` and then `SERVICE_LEVELS`  |
+
+Only orders in one of `statuses` (processing, on-hold) are taken: the others are not paid, or
+not to be shipped. `price` is WooCommerce's line total after discounts, before tax, divided by
+the quantity. WooCommerce itself copies the billing address into `shipping` when the buyer
+ships to it, so an empty `shipping` means there is nothing to ship, not "use billing".
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from connectors.channels.base import (
+    ChannelOrder,
+    Loc,
+    PayloadMapping,
+    ServiceLevelsConfig,
+    WebhookChannel,
+    base64_signature,
+    identifier,
+    normalised_method,
+    signature_matches,
+)
+
+# WooCommerce's own shipping methods (by `method_id`) and the words shops name their rates
+# with, normalised by `normalised_method`. A shop's own rates ("flat_rate:3", "DHL Express")
+# go in the connector's `service_levels`.
+SERVICE_LEVELS: dict[str, str] = {
+    "flat rate": "standard",
+    "free shipping": "standard",
+    "standard": "standard",
+    "standard shipping": "standard",
+    "economy": "standard",
+    "ground": "standard",
+    "express": "two_day",
+    "express shipping": "two_day",
+    "expedited": "two_day",
+    "priority": "two_day",
+    "2 day": "two_day",
+    "two day": "two_day",
+    "next day": "next_day",
+    "overnight": "overnight",
+    "same day": "same_day",
+    "local delivery": "same_day",
+}
+
+# WooCommerce sends `order.created` once, whatever the order's status then: an order that
+# is paid later reaches Ordo only through `order.updated`.
+_SEND_AGAIN = (
+    ". WooCommerce sends order.created only once: subscribe order.updated too (the same "
+    "delivery URL and secret), and the order comes again, and is taken, once it is paid"
+)
+# Why an order in each of WooCommerce's other statuses is not taken, in the store owner's
+# terms (`statuses` names the ones that are).
+_NOT_TAKEN = {
+    "pending": "it is not paid yet" + _SEND_AGAIN,
+    "checkout-draft": "the buyer has not finished checking out" + _SEND_AGAIN,
+    "failed": "its payment failed: there is nothing to ship",
+    "cancelled": "it was cancelled: there is nothing to ship",
+    "refunded": "it was refunded: there is nothing to ship",
+    "completed": "WooCommerce marks it fulfilled already; an order for Ordo to fulfil must "
+    "reach it while it is processing",
+}
+# WooCommerce's status slugs (`wc-` prefixed where it stores them, not in its API).
+_STATUS_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,19}$"
+# Exactly what `WC_Webhook::deliver_ping` posts.
+_PING = re.compile(rb"webhook_id=[0-9]{1,20}")
+_CENT = Decimal("0.01")
+
+
+class WooCommerceConfig(ServiceLevelsConfig):
+    statuses: list[str] = Field(
+        default_factory=lambda: ["processing", "on-hold"],
+        description="The order statuses Ordo takes an order in (WooCommerce's slugs, without "
+        "wc-); an order in any other status is refused (422 naming $.status).",
+    )
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, statuses: list[str]) -> list[str]:
+        if not statuses:
+            raise ValueError("is empty: name the statuses an order is taken in, such as processing")
+        for status in statuses:
+            if not re.fullmatch(_STATUS_PATTERN, status) or status.startswith("wc-"):
+                raise ValueError(
+                    f"{status[:40]!r} is not a WooCommerce order status: write its slug as the "
+                    "REST API does, such as processing or on-hold (without wc-)"
+                )
+        return statuses
+
+
+class WooCommerceChannel(WebhookChannel):
+    slug = "woocommerce"
+    title = "WooCommerce (order.created webhook)"
+    Config = WooCommerceConfig
+    config: WooCommerceConfig
+    signature_header = "X-WC-Webhook-Signature"
+    delivery_header = "X-WC-Webhook-Delivery-ID"
+
+    def verify(self, body: bytes, signature_sent: str) -> bool:
+        expected = base64_signature(body, self.config.secret.get_secret_value())
+        return signature_matches(expected, signature_sent)
+
+    def is_ping(self, body: bytes) -> bool:
+        return _PING.fullmatch(body.strip()) is not None
+
+    def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        delivery = super().delivery_id(headers, payload)
+        order_id = payload.get("id")
+        if delivery is None or not isinstance(order_id, int) or isinstance(order_id, bool):
+            return delivery
+        # WooCommerce's delivery id is a hash of the webhook's id and the current second, so
+        # two orders one webhook sends within a second share it: with the order's id, one key
+        # is one order's delivery, and the second order is not refused as a reused key.
+        return f"{delivery}:{order_id}"
+
+    def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
+        mapping = _Mapping(self.config)
+        mapping.order(payload)
+        return mapping.result()
+
+
+class _Mapping(PayloadMapping):
+    """One WooCommerce order's translation."""
+
+    def __init__(self, config: WooCommerceConfig) -> None:
+        super().__init__(config)
+        self.config = config
+
+    def order(self, payload: Mapping[str, Any]) -> None:
+        order_id = self.required(payload, (), "id")
+        if order_id is not None:
+            self.put(("channel_order_id",), identifier(order_id), ("id",))
+        self.status(payload)
+        self.customer(payload, order_id)
+        billing = self.mapping_at(payload, "billing", ())
+        email = (billing or {}).get("email")
+        if email not in (None, ""):
+            self.put(("email",), email, ("billing", "email"))
+        currency = self.required(payload, (), "currency")
+        if currency is not None:
+            self.put(("currency",), currency, ("currency",))
+        self.ship_to(payload)
+        self.lines(payload)
+        self.service_level(payload)
+
+    def status(self, payload: Mapping[str, Any]) -> None:
+        status = self.required(payload, (), "status")
+        if status is None or status in self.config.statuses:
+            return
+        if not isinstance(status, str):
+            self.fail(("status",), f"must be text, got {type(status).__name__}", "string_type")
+            return
+        why = _NOT_TAKEN.get(
+            status,
+            "the connector's statuses do not name it (add it there if orders in it are to "
+            "be shipped)",
+        )
+        self.fail(
+            ("status",),
+            f"is {status[:40]!r}: Ordo takes an order that is "
+            f"{' or '.join(self.config.statuses)}, and {why}",
+            "order_status_not_taken",
+        )
+
+    def customer(self, payload: Mapping[str, Any], order_id: Any) -> None:
+        customer_id = payload.get("customer_id")
+        if customer_id is None:
+            self.fail(("customer_id",), "is required but missing", "missing")
+        elif customer_id in (0, "0") and not isinstance(customer_id, bool):
+            # A guest has no id in WooCommerce. One id per order: guests are never grouped
+            # under one customer, whose key or personal-data export would then span them all.
+            if order_id is not None:
+                self.put(("customer_id",), f"guest-{identifier(order_id)}", ("customer_id",))
+        else:
+            self.put(("customer_id",), identifier(customer_id), ("customer_id",))
+
+    def ship_to(self, payload: Mapping[str, Any]) -> None:
+        address = payload.get("shipping")
+        if address is not None and not isinstance(address, Mapping):
+            self.fail(("shipping",), f"must be an object, got {type(address).__name__}")
+            return
+        keys = ("address_1", "city", "postcode", "country")
+        if address is None or all(address.get(key) in (None, "") for key in keys):
+            self.fail(
+                ("shipping",),
+                "has no address: WooCommerce leaves it empty when nothing is shipped (virtual "
+                "or downloadable products, local pickup, or shipping switched off), so Ordo "
+                "has nothing to ship",
+                "missing",
+            )
+            return
+        where: Loc = ("shipping",)
+        self.put(("ship_to",), {}, where)
+        for key, field in (("postcode", "postal_code"), ("country", "country")):
+            value = self.required(address, where, key)
+            if value is not None:
+                self.put(("ship_to", field), value, (*where, key))
+        line1, line2 = address.get("address_1"), address.get("address_2")
+        if isinstance(line1, str) and isinstance(line2, str) and line2.strip():
+            line1 = f"{line1}, {line2}"
+        for key, field, value in (("address_1", "line1", line1),
+                                  ("city", "city", address.get("city")),
+                                  ("state", "state", address.get("state"))):  # fmt: skip
+            self.put(("ship_to", field), "" if value is None else value, (*where, key))
+        self.name(address, where)
+
+    def name(self, address: Mapping[str, Any], where: Loc) -> None:
+        """`first_name last_name`, then `, company`: a label's addressee, its firm after it."""
+        parts = {
+            key: address[key].strip()
+            for key in ("first_name", "last_name", "company")
+            if isinstance(address.get(key), str) and address[key].strip()
+        }
+        person = " ".join(parts[key] for key in ("first_name", "last_name") if key in parts)
+        name = ", ".join(part for part in (person, parts.get("company", "")) if part)
+        source = next(iter(parts), "first_name")
+        self.put(("ship_to", "name"), name, (*where, source))
+
+    def lines(self, payload: Mapping[str, Any]) -> None:
+        items = payload.get("line_items")
+        if not isinstance(items, list):
+            message = "is required but missing" if items is None else "must be a list of lines"
+            self.fail(("line_items",), message, "missing" if items is None else "list_type")
+            return
+        if not items:
+            self.fail(("line_items",), "has no line", "too_short")
+            return
+        self.put(("lines",), [], ("line_items",))
+        for index, item in enumerate(items):
+            where: Loc = ("line_items", index)
+            if not isinstance(item, Mapping):
+                self.fail(where, f"must be an object, got {type(item).__name__}")
+                continue
+            self.line(item, where)
+
+    def line(self, item: Mapping[str, Any], where: Loc) -> None:
+        sku = item.get("sku")
+        if sku is None or (isinstance(sku, str) and not sku.strip()):
+            self.fail(
+                (*where, "sku"),
+                "missing: the product has no SKU in WooCommerce (or was deleted); give it one "
+                "there (the product's Inventory tab): Ordo keeps stock by SKU",
+                "missing_sku",
+            )
+            return
+        quantity = self.required(item, where, "quantity")
+        if quantity is None:
+            return
+        index = len(self.body["lines"])
+        self.body["lines"].append({})
+        self.sources[("lines", index)] = where
+        line: Loc = ("lines", index)
+        self.put((*line, "sku"), sku, (*where, "sku"))
+        self.put((*line, "quantity"), quantity, (*where, "quantity"))
+        if item.get("price") is not None:
+            self.put((*line, "price"), _price(item["price"]), (*where, "price"))
+        if item.get("id") is not None:
+            self.put((*line, "line_id"), identifier(item["id"]), (*where, "id"))
+
+    def service_level(self, payload: Mapping[str, Any]) -> None:
+        shipping = payload.get("shipping_lines")
+        if shipping is not None and not isinstance(shipping, list):
+            self.fail(("shipping_lines",), "must be a list of shipping lines", "list_type")
+            return
+        first = shipping[0] if shipping else None
+        if first is not None and not isinstance(first, Mapping):
+            self.fail(("shipping_lines", 0), f"must be an object, got {type(first).__name__}")
+            return
+        named = _rate_names(first or {})
+        for table in (self.config.service_levels, SERVICE_LEVELS):
+            for key, name in named:
+                level = table.get(normalised_method(name))
+                if level is not None:
+                    self.put(("service_level",), level, ("shipping_lines", 0, key))
+                    return
+        if self.config.default_service_level is not None:
+            self.put(("service_level",), self.config.default_service_level, ("shipping_lines",))
+            return
+        said = ", ".join(f"'{name}'" for _, name in named) or "none named"
+        self.fail(
+            ("shipping_lines", 0, named[-1][0]) if named else ("shipping_lines",),
+            f"the shipping method ({said}) maps to no service level; name it in the "
+            "connector's service_levels, or set its default_service_level",
+            "unknown_service_level",
+        )
+
+
+def _rate_names(line: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A shipping line's names, most particular first, each with the field it comes from:
+    the rate (`flat_rate:3`: WooCommerce's method and the shop's instance of it), its title,
+    then the method, which every flat rate of a shop shares."""
+    text = {
+        key: line[key]
+        for key in ("method_id", "instance_id", "method_title")
+        if isinstance(line.get(key), str) and line[key].strip()
+    }
+    named: list[tuple[str, str]] = []
+    if "method_id" in text and text.get("instance_id", "0") != "0":
+        named.append(("method_id", f"{text['method_id']}:{text['instance_id']}"))
+    if "method_title" in text:
+        named.append(("method_title", text["method_title"]))
+    if "method_id" in text:
+        named.append(("method_id", text["method_id"]))
+    return named
+
+
+def _price(value: Any) -> Any:
+    """WooCommerce's `price` is a JSON number, the line total divided by the quantity, so it
+    may run to many places (26.666666666666668): to the cent, as a decimal text. Anything
+    else is passed on unchanged, so that the API's order model refuses it in its own words."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    try:
+        return str(Decimal(repr(value)).quantize(_CENT, rounding=decimal.ROUND_HALF_UP))
+    except decimal.InvalidOperation:  # past Decimal's precision (1e300)
+        return value
