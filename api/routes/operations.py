@@ -1,14 +1,15 @@
-"""Shipments (status, tracking and labels), alerts (list, acknowledge) and the audit log."""
+"""Shipments (status, short picks, tracking, labels), alerts (list, acknowledge), the audit log."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.commands import dispatch
 from api.deps import (
+    Caller,
     CanAckAlerts,
     CanReadAlerts,
     CanReadAudit,
@@ -16,10 +17,18 @@ from api.deps import (
     CanUpdateShipments,
     Services,
     Uow,
+    require_logged,
 )
 from api.schemas.common import problem_responses
 from api.schemas.labels import LabelIn, label_download, label_responses
-from api.schemas.operations import AlertOut, AuditOut, ShipmentStatusIn, TrackingIn
+from api.schemas.operations import (
+    AlertOut,
+    AuditOut,
+    ShipmentStatusIn,
+    ShortPickIn,
+    ShortPickOut,
+    TrackingIn,
+)
 from api.schemas.orders import ShipmentOut
 from api.schemas.patterns import CODE, ID
 from engine.domain import commands
@@ -28,9 +37,10 @@ from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.operations import AlertStatus
 from engine.domain.values import utcnow
-from engine.service_layer import audit
+from engine.service_layer import audit, auth
 from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
 from engine.service_layer.labels import NoLabel
+from engine.service_layer.shortages import ShortPick
 from engine.service_layer.unit_of_work import UnitOfWork
 
 shipments = APIRouter(prefix="/v1/shipments", tags=["shipments"])
@@ -122,6 +132,60 @@ def update_status(
     )
     with services.container.uow_factory() as uow:
         return ShipmentOut.of(_shipment(uow, who, shipment_id))
+
+
+async def _may_report_short(request: Request, who: Caller) -> Principal:
+    """Who works shipments (warehouses, for their own locations; admins), and support, who
+    takes a store's call about units it cannot find and has them sourced again."""
+    if who.role is not Role.SUPPORT:
+        require_logged(request, who, auth.SHIPMENTS_UPDATE)
+    return who
+
+
+CanReportShort = Annotated[Principal, Depends(_may_report_short)]
+
+
+@shipments.post(
+    "/{shipment_id}/short",
+    response_model=ShortPickOut,
+    responses=problem_responses(404, 409),
+    summary="Report units a location cannot find",
+)
+def report_short(
+    shipment_id: ShipmentPath, body: ShortPickIn, who: CanReportShort, services: Services
+) -> ShortPickOut:
+    """A released or picked shipment's location could not find some of its units (damaged,
+    mis-slotted, stolen). In one transaction the shipment's lines lose them (a shipment left
+    with none is `cancelled`), the location's stock loses them from on-hand and reserved
+    (`stock.adjusted`, reason `short pick: <reason>`), the order's lines get them back as
+    backordered, and they are sourced again at once: other locations with the stock get new
+    shipments, released as the order's others were; what no location has waits for stock
+    like any backordered remainder. The short location is not asked again for those SKUs in
+    that re-sourcing. The answer is the shipment as it now stands, the new shipments, and
+    what of the order waits for stock.
+
+    Each line is named by `order_line_id`, or by `sku` when the shipment carries that SKU on
+    one line only. A line the shipment does not carry, one named twice, or more units than
+    it carries is 422 at `$.lines[i]`: report at most the whole line. A pending shipment
+    (its order is not released), or one packed or later, is 409 saying why. Audited as
+    `shipment.short_pick` (the lines before and after, the missing units, the new shipments)
+    and `stock.short_pick` per stock row; raises `shipment.short_picked`."""
+    with services.container.uow_factory() as uow:
+        _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
+    command = commands.ReportShortPick(
+        shipment_id, tuple(line.to_command() for line in body.lines), body.reason, who.actor
+    )
+    done: ShortPick = dispatch(services, command)
+    with services.container.uow_factory() as uow:
+        new = uow.shipments.get_many(done.new_shipments).values()
+        return ShortPickOut(
+            shipment=ShipmentOut.of(_shipment(uow, who, shipment_id)),
+            new_shipments=[
+                ShipmentOut.of(s) for s in new if can_work_location(who, s.location_code)
+            ],
+            resourced=dict(done.resourced),
+            backordered=dict(done.backordered),
+        )
 
 
 @shipments.post(

@@ -6,11 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from api.schemas.common import Out, Strict, UtcDateTime
-from api.schemas.patterns import CODE, ID_OR_EMPTY
+from api.schemas.orders import ShipmentOut
+from api.schemas.patterns import CODE, ID_OR_EMPTY, SKU
+from engine.domain import commands
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import Alert, AlertStatus, AuditEntry
@@ -64,6 +66,69 @@ class TrackingIn(Strict):
     code: str = Field(min_length=1, max_length=50, examples=["in_transit"])
     description: str = Field(default="", max_length=500)
     location: str = Field(default="", max_length=200)
+
+
+class ShortLineIn(Strict):
+    """One line of the shipment and the units the location could not find; the line named by
+    its `order_line_id`, or by its `sku` when the shipment carries that SKU on one line only."""
+
+    order_line_id: str = Field(default="", pattern=ID_OR_EMPTY, examples=["1"])
+    sku: str = Field(default="", pattern=r"^$|" + SKU, examples=["SHOE-42"])
+    missing: int = Field(
+        ge=1,
+        le=100_000,
+        description="Units not found: at least 1, at most what the shipment's line carries.",
+        examples=[2],
+    )
+
+    @model_validator(mode="after")
+    def _names_a_line(self) -> ShortLineIn:
+        if not self.order_line_id and not self.sku:
+            raise PydanticCustomError(
+                "short_line_unnamed", "names no line: give its order_line_id or its sku"
+            )
+        return self
+
+    def to_command(self) -> commands.ShortLineInput:
+        return commands.ShortLineInput(self.missing, self.order_line_id, self.sku)
+
+
+class ShortPickIn(Strict):
+    """What a location could not find of a shipment it is picking."""
+
+    reason: str = Field(min_length=1, max_length=500, examples=["not in its bin"])
+    lines: list[ShortLineIn] = Field(min_length=1, max_length=500)
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {"reason": "not in its bin", "lines": [{"order_line_id": "1", "missing": 2}]},
+                {"reason": "damaged", "lines": [{"sku": "SHOE-42", "missing": 1}]},
+            ]
+        },
+    }
+
+
+class ShortPickOut(Out):
+    shipment: ShipmentOut = Field(
+        description="The short shipment as it now stands: its lines without the missing "
+        "units, `cancelled` when none were left."
+    )
+    new_shipments: list[ShipmentOut] = Field(
+        description="The order's new shipments that carry the missing units now, from other "
+        "locations, released as its others were; a warehouse key sees those of its own "
+        "locations only."
+    )
+    resourced: dict[str, int] = Field(
+        description="Order line id -> units sourced again in the new shipments.",
+        examples=[{"1": 2}],
+    )
+    backordered: dict[str, int] = Field(
+        description="Order line id -> units of the order that wait for stock now (served "
+        "when stock arrives, like any backordered remainder); empty when nothing waits.",
+        examples=[{}],
+    )
 
 
 class AlertOut(Out):

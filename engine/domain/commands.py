@@ -117,6 +117,28 @@ class UpdateShipment(Command):
 
 
 @dataclass(frozen=True)
+class ShortLineInput:
+    """Units of one shipment line the location could not find: the line named by its
+    `order_line_id`, or by its `sku` when the shipment carries that SKU on one line only."""
+
+    missing: int
+    order_line_id: str = ""
+    sku: str = ""
+
+
+@dataclass(frozen=True)
+class ReportShortPick(Command):
+    """A location could not find units of a released or picked shipment (damaged,
+    mis-slotted, stolen): the shipment and the location's stock lose them, and the order's
+    lines get them back as backordered, sourced again at once where stock allows."""
+
+    shipment_id: str
+    lines: tuple[ShortLineInput, ...]
+    reason: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class TrackShipment(Command):
     """Put a carrier's tracking event on a shipment's timeline; an event it already has (a
     carrier's retried post) is not recorded again."""

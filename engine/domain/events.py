@@ -186,6 +186,23 @@ class ShipmentLabelled(Event):
 
 @_register
 @dataclass(frozen=True)
+class ShipmentShortPicked(Event):
+    """A location could not find units of a shipment it was picking (released or picked):
+    `lines` names each line that came up short (`sku`, `order_line_id`, `missing`). The
+    shipment no longer carries those units (cancelled when none are left, which its
+    `shipment.status_changed` says), the location's stock lost them (`stock.adjusted`), and
+    the order's lines wait for them again, until sourced elsewhere (`order.resourced`)."""
+
+    name: ClassVar[str] = "shipment.short_picked"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class ShipmentLate(Event):
     name: ClassVar[str] = "shipment.late"
     shipment_id: str

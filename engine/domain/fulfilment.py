@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain import events
-from engine.domain.errors import IllegalTransition
+from engine.domain.errors import Conflict, IllegalTransition
+from engine.domain.orders import InvalidLine
 from engine.domain.values import in_utc
 
 
@@ -35,12 +37,38 @@ _SHIPMENT_MOVES: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
     ShipmentStatus.CANCELLED: frozenset(),
 }
 
+# Where a location may report units it cannot find: the shipment is on its pick list. Pending,
+# nothing was asked of it yet; packed or later, its units were found. A shipment a short pick
+# leaves with no units is cancelled (`short_pick`), the only way from these statuses to
+# `cancelled`: `_SHIPMENT_MOVES` does not offer it, so no status report or other `move` can
+# cancel a shipment its location is working.
+SHORT_PICKABLE = frozenset({ShipmentStatus.RELEASED, ShipmentStatus.PICKED})
+
 
 @dataclass(slots=True)
 class ShipmentLine:
     order_line_id: str
     sku: str
     quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLine:
+    """Units of one shipment line a location could not find, the line named by its order
+    line id or, when the shipment carries the SKU on one line only, by its SKU."""
+
+    missing: int
+    order_line_id: str = ""
+    sku: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """What a short pick took off one shipment line."""
+
+    order_line_id: str
+    sku: str
+    missing: int
 
 
 @dataclass(slots=True)
@@ -90,6 +118,9 @@ class FulfillmentOrder:
     def move(self, target: ShipmentStatus, at: datetime) -> None:
         if target not in _SHIPMENT_MOVES[self.status]:
             raise IllegalTransition("shipment", self.id, self.status, target)
+        self._enter(target, at)
+
+    def _enter(self, target: ShipmentStatus, at: datetime) -> None:
         previous, self.status = self.status, target
         if target is ShipmentStatus.SHIPPED:
             self.shipped_at = at
@@ -106,6 +137,131 @@ class FulfillmentOrder:
                 self.tracking_number,
             )
         )
+
+    def short_pick(self, asked: Sequence[ShortLine], reason: str, at: datetime) -> list[Shortfall]:
+        """The location could not find the `asked` units: each line named loses them (a line
+        left with none goes), and a shipment left with no units is cancelled. Only while it
+        is released or picked (`SHORT_PICKABLE`); nothing changes unless every line asked
+        for can lose its units. Returns what each line lost, in the order asked."""
+        self._check_short_pickable()
+        shortfalls = self._shortfalls(asked)
+        by_line = {short.order_line_id: short.missing for short in shortfalls}
+        for line in self.lines:
+            line.quantity -= by_line.get(line.order_line_id, 0)
+        self.lines = [line for line in self.lines if line.quantity > 0]
+        self.events.append(
+            events.ShipmentShortPicked(
+                self.id,
+                self.order_id,
+                self.location_code,
+                [
+                    {"sku": s.sku, "order_line_id": s.order_line_id, "missing": s.missing}
+                    for s in shortfalls
+                ],
+                reason,
+            )
+        )
+        if not self.lines:
+            self._enter(ShipmentStatus.CANCELLED, at)
+        return shortfalls
+
+    def _check_short_pickable(self) -> None:
+        if self.status in SHORT_PICKABLE:
+            return
+        if self.status is ShipmentStatus.PENDING:
+            why = (
+                f"its order {self.order_id} is not released yet, so nothing was asked of "
+                f"{self.location_code}: there is nothing to come up short of"
+            )
+        elif self.status is ShipmentStatus.CANCELLED:
+            why = "it is cancelled: nothing is to be picked"
+        else:
+            why = (
+                "once packed its units were found; units missing from the shelves now are a "
+                "stock count to correct (POST /v1/inventory/adjustments)"
+            )
+        raise Conflict(
+            f"shipment {self.id} is '{self.status}': only a released or picked shipment can "
+            f"come up short; {why}"
+        )
+
+    def _shortfalls(self, asked: Sequence[ShortLine]) -> list[Shortfall]:
+        """Each asked line as the shipment line it names and the units it loses; InvalidLine
+        at `lines[i]` for one that names no line, or a line twice, or units it cannot lose."""
+        if not asked:
+            raise InvalidLine(
+                ("lines",),
+                "names no line: give each line the location could not find in full, with "
+                "its missing units",
+            )
+        named: dict[str, int] = {}
+        shortfalls = []
+        for index, item in enumerate(asked):
+            line = self._named_line(index, item)
+            first = named.get(line.order_line_id)
+            if first is not None:
+                raise InvalidLine(
+                    ("lines", index),
+                    f"line '{line.order_line_id}' is already named by lines[{first}]: give "
+                    "its missing units once",
+                )
+            named[line.order_line_id] = index
+            where = ("lines", index, "missing")
+            if item.missing < 1:
+                raise InvalidLine(
+                    where,
+                    f"missing units of line '{line.order_line_id}' ({line.sku}) must be at "
+                    f"least 1, got {item.missing}",
+                )
+            if item.missing > line.quantity:
+                raise InvalidLine(
+                    where,
+                    f"line '{line.order_line_id}' ({line.sku}) of shipment {self.id} carries "
+                    f"{line.quantity} unit(s), so {item.missing} cannot be missing from it: "
+                    f"report at most {line.quantity}, the whole line",
+                )
+            shortfalls.append(Shortfall(line.order_line_id, line.sku, item.missing))
+        return shortfalls
+
+    def _named_line(self, index: int, item: ShortLine) -> ShipmentLine:
+        carried = ", ".join(
+            f"'{line.order_line_id}' ({line.sku} x {line.quantity})" for line in self.lines
+        )
+        if item.order_line_id:
+            line = next((ln for ln in self.lines if ln.order_line_id == item.order_line_id), None)
+            if line is None:
+                raise InvalidLine(
+                    ("lines", index, "order_line_id"),
+                    f"shipment {self.id} carries no line '{item.order_line_id}'; it carries "
+                    f"{carried}",
+                )
+            if item.sku and item.sku != line.sku:
+                raise InvalidLine(
+                    ("lines", index, "sku"),
+                    f"line '{line.order_line_id}' of shipment {self.id} is {line.sku}, not "
+                    f"{item.sku}: name the line by one or the other",
+                )
+            return line
+        if not item.sku:
+            raise InvalidLine(
+                ("lines", index),
+                f"names no line: give its order_line_id or its sku (shipment {self.id} "
+                f"carries {carried})",
+            )
+        lines = [ln for ln in self.lines if ln.sku == item.sku]
+        if not lines:
+            raise InvalidLine(
+                ("lines", index, "sku"),
+                f"shipment {self.id} carries no {item.sku}; it carries {carried}",
+            )
+        if len(lines) > 1:
+            ids = ", ".join(f"'{ln.order_line_id}'" for ln in lines)
+            raise InvalidLine(
+                ("lines", index, "sku"),
+                f"shipment {self.id} carries {item.sku} on lines {ids}: name the line by its "
+                "order_line_id",
+            )
+        return lines[0]
 
     def track(self, event: TrackingEvent) -> bool:
         """Put a tracking event on the timeline in its place in time, after those of the same

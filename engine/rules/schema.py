@@ -160,6 +160,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "shipment.status_changed",
         "shipment.labelled",
         "shipment.sent_to_wms",
+        "shipment.short_picked",
         "shipment.late",
         "order.held_too_long",
         "return.status_changed",

@@ -49,6 +49,7 @@ ORDER_EVENTS = frozenset({
     "order.received", "order.status_changed", "order.held", "order.rejected", "order.cancelled",
     "order.modified", "order.released", "order.resourced", "order.remainder_cancelled",
     "shipment.status_changed", "shipment.labelled", "shipment.sent_to_wms",
+    "shipment.short_picked",
 })  # fmt: skip
 RETURN_EVENTS = frozenset({"return.status_changed", "return.labelled"})
 STOCK_EVENTS = frozenset({"stock.reserved", "stock.released", "stock.adjusted"})

@@ -127,6 +127,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         preorders,
         privacy,
         returns,
+        shortages,
         tracking,
     )
 
@@ -150,6 +151,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         **returns.COMMAND_HANDLERS,
         **labels.COMMAND_HANDLERS,
         **privacy.COMMAND_HANDLERS,
+        **shortages.COMMAND_HANDLERS,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],

@@ -70,6 +70,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/shipments/{shipment_id}"): {ADMIN, SUPPORT, WAREHOUSE, CUSTOMER},
     ("POST", "/v1/shipments/{shipment_id}/status"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/shipments/{shipment_id}/tracking"): {ADMIN, WAREHOUSE},
+    # Units a location cannot find: the warehouse reports them for its own locations, and
+    # support for a store that calls in (the units are sourced again for the customer).
+    ("POST", "/v1/shipments/{shipment_id}/short"): {ADMIN, SUPPORT, WAREHOUSE},
     # A shipping label is made where the parcel is packed (a warehouse, for its own locations,
     # as it reports the status) or by an admin; support downloads one to send it again to a
     # location that lost it. A customer follows the tracking number and needs no label.
