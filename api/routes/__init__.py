@@ -8,6 +8,7 @@ from api.routes import (
     access,
     catalog,
     channels,
+    edi,
     events,
     inventory,
     operations,
@@ -21,6 +22,9 @@ from api.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
+    # Before the orders router: `/v1/orders/x12` is matched before any `/v1/orders/{order_id}`
+    # route could take `x12` for an order id.
+    edi.router,
     orders.router,
     tickets.router,
     channels.router,

@@ -90,7 +90,8 @@ IdempotencyKey = Annotated[
 # --- ingestion ------------------------------------------------------------------------------
 
 
-def _channel_for(who: Principal, requested: str | None) -> str:
+def channel_for(who: Principal, requested: str | None) -> str:
+    """The channel an order is filed under: a channel key's own, else the one requested."""
     if who.role is Role.CHANNEL:
         if requested not in (None, who.channel):
             raise Forbidden(f"this key ingests for channel '{who.channel}', not '{requested}'")
@@ -109,7 +110,7 @@ def _load(uow: UnitOfWork, order_id: str) -> Order:
 
 def ingest_one(services: ApiServices, who: Principal, body: OrderIn) -> OrderOut:
     """Create one order and run it through the pipeline; the order as it stands afterwards."""
-    channel = _channel_for(who, body.channel)
+    channel = channel_for(who, body.channel)
     try:
         # The handler writes the audit entry in the order's own transaction and hands back
         # the order it decided, so answering needs no second transaction.
@@ -210,10 +211,15 @@ def _invalid_item(index: int, raw: dict[str, Any], invalid: ValidationError) -> 
     )
 
 
-def _batch_item(
-    services: ApiServices, who: Principal, index: int, item: OrderIn | dict[str, Any]
+def batch_item(
+    services: ApiServices,
+    who: Principal,
+    index: int,
+    item: OrderIn | dict[str, Any],
+    instance: str = "",
 ) -> BatchItem:
-    """One order of a batch, created or refused on its own (an invalid one included)."""
+    """One order of a batch, created or refused on its own (an invalid one included).
+    `instance` names it in a refusal's problem (`/v1/orders/batch#<index>` when not given)."""
     if isinstance(item, OrderIn):
         order_in = item
     else:
@@ -224,7 +230,7 @@ def _batch_item(
     try:
         order = ingest_one(services, who, order_in)
     except DomainError as error:
-        problem = _problem_body(error, f"/v1/orders/batch#{index}")
+        problem = _problem_body(error, instance or f"/v1/orders/batch#{index}")
         return BatchItem.model_validate(
             {
                 "index": index,
@@ -250,9 +256,7 @@ def create_orders(
     """Every order is created (or refused) on its own: one bad order never sinks the others."""
 
     def run() -> tuple[int, dict[str, Any]]:
-        results = [
-            _batch_item(services, who, index, item) for index, item in enumerate(body.orders)
-        ]
+        results = [batch_item(services, who, index, item) for index, item in enumerate(body.orders)]
         created = sum(1 for r in results if r.status == 201)
         out = BatchOut(created=created, failed=len(results) - created, results=results)
         return 200, out.model_dump(mode="json")

@@ -1,0 +1,389 @@
+"""B2B orders over EDI: `POST /v1/orders/x12` takes an ANSI X12 interchange of 850 purchase
+orders and answers with what became of each one and the 997 functional acknowledgement.
+
+The connector (`connectors.channels.x12`) reads the envelope and maps each 850 to the body
+`POST /v1/orders` takes. The body is validated by the same model (`OrderIn`); an error names
+the EDI element its value came from (`segment 13 (N4), element 03`), not the JSON field. Each
+order then takes the batch route's path (`batch_item`): it is created, decided and audited
+like any order, or refused, on its own. A purchase order that cannot be mapped does not stop
+the others. See docs/edi.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from api.deps import ApiServices, CanIngestOrders, Services
+from api.errors import describe_validation_error, json_path, problem, problem_body
+from api.routes.channels import RawBody
+from api.routes.orders import batch_item, channel_for
+from api.schemas.common import FieldError, Out, Problem, problem_responses
+from api.schemas.orders import OrderIn, OrderOut
+from api.schemas.patterns import ID
+from connectors.channels import x12
+from engine.domain.access import Principal, Role
+from engine.domain.errors import DomainError
+from engine.domain.values import utcnow
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+PATH = "/v1/orders/x12"
+MEDIA_TYPES = ("application/edi-x12", "text/plain")
+# As many as one batch takes (`BatchIn.orders`): one request decides at most this many orders.
+MOST_SETS = 500
+# AK403 for a value the order model refuses, by pydantic's error type; any other: 7, an
+# invalid code value.
+_ELEMENT_CODES = {
+    "missing": "1",
+    "string_too_short": "4",
+    "string_too_long": "5",
+    "string_pattern_mismatch": "6",
+}
+
+EXAMPLE = (
+    "ISA*00*          *00*          *ZZ*BUYERCO        *ZZ*ORDO           *261121*1741*U*00401"
+    "*000000905*0*T*>~\n"
+    "GS*PO*BUYERCO*ORDO*20261121*1741*905*X*004010~\n"
+    "ST*850*0001~\n"
+    "BEG*00*SA*PO-1001**20261121~\n"
+    "PER*BD*Ada Buyer*EM*ada@example.com~\n"
+    "N1*BY*Buyer Company*92*C-1001~\n"
+    "N1*ST*Ada Lovelace~\n"
+    "N3*350 5th Ave~\n"
+    "N4*New York*NY*10001*US~\n"
+    "PO1*1*2*EA*59.90**VP*SHOE-42~\n"
+    "CTT*1~\n"
+    "SE*10*0001~\n"
+    "GE*1*905~\n"
+    "IEA*1*000000905~\n"
+)
+_ACK_EXAMPLE = (
+    "ISA*00*          *00*          *ZZ*ORDO           *ZZ*BUYERCO        *261121*1742*U*00401"
+    "*482913077*0*T*>~GS*FA*ORDO*BUYERCO*20261121*1742*482913077*X*004010~ST*997*0001~"
+    "AK1*PO*905~AK2*850*0001~AK5*A~AK9*A*1*1*1~SE*6*0001~GE*1*482913077~IEA*1*482913077~"
+)
+# The answer to EXAMPLE, as Ordo gave it (POST /v1/orders/x12?channel=b2b-acme).
+_ANSWER_EXAMPLE: dict[str, Any] = {
+    "interchange": "000000905",
+    "created": 1,
+    "failed": 0,
+    "results": [
+        {
+            "group": "905",
+            "control_number": "0001",
+            "po_number": "PO-1001",
+            "status": 201,
+            "order": {
+                "id": "ord_8df7a03322d17a63",
+                "channel": "b2b-acme",
+                "channel_order_id": "PO-1001",
+                "customer_id": "C-1001",
+                "email": "ada@example.com",
+                "status": "released",
+                "currency": "USD",
+                "total": "119.80",
+                "total_cancelled": "0.00",
+                "service_level": "standard",
+                "priority": 0,
+                "created_at": "2026-11-21T17:42:12.819750Z",
+                "requested_date": None,
+                "promised_date": "2026-11-30",
+                "ship_to": {
+                    "postal_code": "10001",
+                    "country": "US",
+                    "line1": "350 5th Ave",
+                    "city": "New York",
+                    "state": "NY",
+                    "name": "Ada Lovelace",
+                    "lat": 40.7484,
+                    "lon": -73.9967,
+                },
+                "lines": [
+                    {
+                        "id": "1",
+                        "sku": "SHOE-42",
+                        "quantity": 2,
+                        "price": "59.90",
+                        "status": "allocated",
+                        "quantity_shipped": 0,
+                        "quantity_cancelled": 0,
+                    }
+                ],
+                "holds": [],
+            },
+            "problem": None,
+            "notes": [],
+        }
+    ],
+    "acknowledgement": _ACK_EXAMPLE,
+}
+_TEXT = {"schema": {"type": "string", "minLength": 1}, "example": EXAMPLE}
+_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One X12 interchange (ISA ... IEA) of 850 purchase orders, as the "
+        "trading partner sent it. The delimiters are read from its ISA segment.",
+        "content": {media: _TEXT for media in MEDIA_TYPES},
+    }
+}
+
+
+class TransactionSetOut(Out):
+    """One 850 of the interchange and what became of it: the order, or why not."""
+
+    group: str = Field(description="Its functional group's control number (GS06).")
+    control_number: str = Field(description="ST02.", examples=["0001"])
+    po_number: str = Field(description="BEG03; empty when it was not sent.", examples=["PO-1001"])
+    status: int = Field(
+        description="201: the order was created. 409: the channel sent this purchase order "
+        "before, and the order Ordo has stands (the 997 still accepts it). 422: it is not "
+        "taken; `problem.errors` names each element at fault.",
+        examples=[201],
+    )
+    order: OrderOut | None = None
+    problem: Problem | None = None
+    notes: list[FieldError] = Field(
+        default_factory=list,
+        description="Elements read with a reservation (a service level Ordo has no name "
+        "for): the order was taken, and the 997 says E, accepted with errors noted.",
+    )
+
+
+class X12Out(Out):
+    interchange: str = Field(description="The interchange's control number (ISA13).")
+    created: int
+    failed: int
+    results: list[TransactionSetOut]
+    acknowledgement: str = Field(
+        description="The 997 functional acknowledgement for the interchange, in its delimiters."
+    )
+
+    model_config = {"json_schema_extra": {"examples": [_ANSWER_EXAMPLE]}}
+
+
+ChannelQuery = Annotated[
+    str | None,
+    Query(
+        pattern=ID,
+        description="The channel the orders are filed under. Channel keys may omit it (their "
+        "own channel is used); admins must send it.",
+        examples=["b2b-acme"],
+    ),
+]
+
+
+@router.post(
+    "/x12",
+    response_model=X12Out,
+    responses={
+        200: {"description": "What became of each purchase order, and the 997."},
+        415: {
+            "model": Problem,
+            "description": "The body is not sent as application/edi-x12 (or text/plain).",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        },
+        **problem_responses(),
+    },
+    summary="Ingest B2B purchase orders: an X12 interchange of 850s, answered with a 997",
+    openapi_extra=_OPENAPI,
+)
+def receive_x12(
+    request: Request,
+    who: CanIngestOrders,
+    services: Services,
+    body: RawBody,
+    channel: ChannelQuery = None,
+) -> JSONResponse:
+    """Each 850 purchase order of the interchange becomes one order, created, decided and
+    audited as `POST /v1/orders/batch` would: on its own, so one that cannot be taken does
+    not stop the others. 200 lists, per transaction set, its control number, its purchase
+    order number and the order (201), the order the channel sent before (409), or the
+    problem (422) naming each EDI element at fault (`segment 14 (PO1), element 02`). The
+    answer carries the 997 functional acknowledgement, to send back to the trading partner.
+
+    An interchange whose envelope cannot be read at all (no ISA, an IEA that does not match
+    it) is a 422 naming the segment; a functional group or a transaction set whose trailer
+    does not match its header is rejected in the 997. At most 500 transaction sets, and a
+    body within the server's limit (`ORDO_MAX_REQUEST_BYTES`, else 413). See docs/edi.md."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in MEDIA_TYPES:
+        said = f"'{media}'" if media else "no Content-Type"
+        return problem(
+            415,
+            f"the body must be an X12 interchange sent as Content-Type: application/edi-x12 "
+            f"(or text/plain), not {said}",
+            code="unsupported_media_type",
+            instance=PATH,
+        )
+    filed_under = _channel(who, channel)
+    try:
+        interchange = x12.parse(_text(body))
+    except x12.X12Error as error:
+        return _unreadable(error.place, error.message)
+    count = sum(len(group.transaction_sets) for group in interchange.groups)
+    if count > MOST_SETS:
+        said = f"the interchange holds {count} transaction sets; send at most {MOST_SETS} at once"
+        return _unreadable(interchange.groups[0].header.at(), said)
+    results: list[TransactionSetOut] = []
+    outcomes: list[x12.Outcome] = []
+    for group in interchange.groups:
+        for tset in group.transaction_sets:
+            result, outcome = _purchase_order(
+                services, who, filed_under, interchange, group, tset, len(results)
+            )
+            results.append(result)
+            outcomes.append(outcome)
+    # Ordo keeps no interchange counter per trading partner: a random number is as unique.
+    number = secrets.randbelow(10**9 - 1) + 1
+    created = sum(1 for result in results if result.status == 201)
+    answer = X12Out(
+        interchange=interchange.control_number,
+        created=created,
+        failed=len(results) - created,
+        results=results,
+        acknowledgement=x12.acknowledgement(
+            interchange, outcomes, control_number=number, at=utcnow()
+        ),
+    )
+    return JSONResponse(answer.model_dump(mode="json"))
+
+
+def _channel(who: Principal, requested: str | None) -> str:
+    """The channel every order of the interchange is filed under, checked once for all."""
+    if who.role is not Role.CHANNEL and not requested:
+        raise DomainError(
+            "query parameter 'channel': is required when the key is not a channel key (the "
+            "channel the purchase orders are filed under)"
+        )
+    return channel_for(who, requested)
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DomainError(
+            f"the interchange is not UTF-8 text: byte 0x{body[error.start]:02x} at offset "
+            f"{error.start} cannot be read"
+        ) from None
+
+
+def _unreadable(place: x12.Place, message: str) -> JSONResponse:
+    return problem(
+        422,
+        f"the interchange cannot be read: {place}: {message}",
+        code="unreadable_interchange",
+        instance=PATH,
+        errors=[{"path": str(place), "message": message, "type": "unreadable_interchange"}],
+    )
+
+
+def _purchase_order(
+    services: ApiServices,
+    who: Principal,
+    channel: str,
+    interchange: x12.Interchange,
+    group: x12.Group,
+    tset: x12.TransactionSet,
+    index: int,
+) -> tuple[TransactionSetOut, x12.Outcome]:
+    """One transaction set as an order, through the batch route's path."""
+    said: dict[str, Any] = {
+        "group": group.control_number,
+        "control_number": tset.control_number,
+        "po_number": next((s.get(3) for s in tset.segments if s.tag == "BEG"), ""),
+    }
+    instance = f"{PATH}#{group.control_number}/{tset.control_number}"
+    envelope = [*group.errors, *tset.errors]
+    if envelope:
+        return _refused(said, tset, [(e, f"invalid_{e.scope}") for e in envelope], instance)
+    try:
+        mapped = x12.purchase_order(interchange, tset)
+    except x12.PurchaseOrderError as unmapped:
+        errors = [(e, f"invalid_{e.scope}") for e in unmapped.errors]
+        # What did map is checked too; a segment already refused is named once, and the
+        # fields the mapping left out are not "missing" twice.
+        refused = {e.place.segment for e, _ in errors}
+        errors += [
+            (error, kind)
+            for error, kind in _validated(unmapped.partial, channel, tset)[1]
+            if kind != "missing" and error.place.segment not in refused
+        ]
+        return _refused(said, tset, errors, instance)
+    order_in, invalid = _validated(mapped, channel, tset)
+    if order_in is None:
+        return _refused(said, tset, invalid, instance)
+    item = batch_item(services, who, index, order_in, instance)
+    notes = [FieldError(path=str(n.place), message=n.message, type="noted") for n in mapped.notes]
+    result = TransactionSetOut(
+        **said, status=item.status, order=item.order, problem=item.problem, notes=notes
+    )
+    if item.status == 201 or (item.status == 409 and _filed(services, channel, order_in)):
+        return result, x12.Outcome(tset, True, mapped.notes)
+    reason = item.problem.detail if item.problem is not None else f"status {item.status}"
+    refusal = x12.EdiError(tset.segments[0].at(), reason, "set", "5")
+    return result, x12.Outcome(tset, False, (refusal,))
+
+
+def _filed(services: ApiServices, channel: str, order: OrderIn) -> bool:
+    """Whether the channel sent this purchase order before: its order stands, so the 997
+    accepts the repeat, as a trading partner's resend is no error of syntax."""
+    with services.container.uow_factory() as uow:
+        return uow.orders.get_by_channel_id(channel, order.channel_order_id) is not None
+
+
+def _validated(
+    mapped: x12.PurchaseOrder, channel: str, tset: x12.TransactionSet
+) -> tuple[OrderIn | None, list[tuple[x12.EdiError, str]]]:
+    """The mapped body as the order model takes it, or the model's errors, each at the
+    element its value came from, with pydantic's type."""
+    try:
+        return OrderIn.model_validate({**mapped.body, "channel": channel}), []
+    except ValidationError as invalid:
+        return None, [_at_element(mapped, tset, error) for error in invalid.errors()]
+
+
+def _at_element(
+    mapped: x12.PurchaseOrder, tset: x12.TransactionSet, error: ErrorDetails
+) -> tuple[x12.EdiError, str]:
+    loc = ("body", *error["loc"])
+    described = describe_validation_error({**error, "loc": loc}, OrderIn)
+    message = f"{described['message']} (Ordo's {json_path(loc)})"
+    place = mapped.source_of(error["loc"]) or tset.segments[0].at()
+    if place.element is None:
+        return x12.EdiError(place, message, "segment", "8"), error["type"]
+    value = error.get("input")
+    copy = str(value) if isinstance(value, str | int) else ""
+    code = _ELEMENT_CODES.get(error["type"], "7")
+    return x12.EdiError(place, message, "element", code, copy), error["type"]
+
+
+def _refused(
+    said: dict[str, Any],
+    tset: x12.TransactionSet,
+    errors: Sequence[tuple[x12.EdiError, str]],
+    instance: str,
+) -> tuple[TransactionSetOut, x12.Outcome]:
+    listed = [{"path": str(e.place), "message": e.message, "type": kind} for e, kind in errors]
+    summary = "; ".join(f"{e['path']}: {e['message']}" for e in listed[:3])
+    if len(listed) > 3:
+        summary += f"; and {len(listed) - 3} more (see errors)"
+    po = f" (purchase order {said['po_number']})" if said["po_number"] else ""
+    body = problem_body(
+        422,
+        f"transaction set {tset.control_number}{po} is not taken: {summary}",
+        code="invalid_purchase_order",
+        instance=instance,
+        errors=listed,
+    )
+    result = TransactionSetOut(**said, status=422, problem=Problem.model_validate(body))
+    return result, x12.Outcome(tset, False, tuple(e for e, _ in errors))
