@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from connectors.channels.base import WebhookChannel
     from connectors.erp import HttpSync
     from engine.adapters.bus.base import EventBus
+    from engine.domain.packaging import BoxCatalog
     from engine.pipeline.decide import Decider
     from engine.rules.registry import RulesetRegistry
     from engine.service_layer.handlers import PipelineOptions
@@ -218,7 +219,12 @@ def build_pipeline(
 
     rulesets = RulesetRegistry(loader=published_loader(uows))
     catalog = load_catalog()
-    decider = Decider(rulesets, catalog, DeciderSettings(optimiser=settings.optimiser))
+    decider = Decider(
+        rulesets,
+        catalog,
+        DeciderSettings(optimiser=settings.optimiser),
+        packaging=build_packaging(settings),
+    )
     bus = build_bus(
         uows,
         decider,
@@ -229,6 +235,21 @@ def build_pipeline(
         carriers=RateCardCarriers(catalog),
     )
     return rulesets, decider, bus
+
+
+def build_packaging(settings: Settings) -> BoxCatalog | None:
+    """The box catalogue of ORDO_PACKAGING_FILE (None when unset: packaging off), read and
+    checked now, so a bad box stops start-up as a bad rate card does, naming the setting,
+    the file and the field."""
+    if settings.packaging_file is None:
+        return None
+    from engine.domain.packaging import PackagingError
+    from engine.pipeline.packing import load_packaging
+
+    try:
+        return load_packaging(settings.packaging_file)
+    except PackagingError as error:
+        raise SettingsError(f"ORDO_PACKAGING_FILE: {error}") from None
 
 
 def pipeline_options(settings: Settings) -> PipelineOptions:

@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     console_port: int = 8501
     api_url: str = ""
     optimiser: Optimiser = "auto"
+    # The box catalogue shipments are packed into and priced by parcel (docs/packaging.md);
+    # unset: each shipment is priced as one parcel. Read and checked when Ordo starts
+    # (ordo/bootstrap.py: build_packaging).
+    packaging_file: Path | None = None
     log_level: LogLevel = "INFO"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -269,6 +273,13 @@ class Settings(BaseSettings):
     @classmethod
     def _optimiser(cls, value: Any) -> str:
         return _choice(value, _OPTIMISERS, str.lower)
+
+    @field_validator("packaging_file", mode="before")
+    @classmethod
+    def _packaging_file(cls, value: Any) -> Path | None:
+        # Blank is unset (packaging off); the file itself is read when Ordo starts.
+        text = "" if value is None else str(value).strip()
+        return Path(text) if text else None
 
     @field_validator("log_level", mode="before")
     @classmethod

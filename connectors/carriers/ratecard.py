@@ -42,6 +42,7 @@ from engine.pipeline.carriers import (
     default_carriers_dir,
     load_catalog,
 )
+from engine.pipeline.packing import PackedParcel, Packing
 
 
 class ShipmentError(DeliveryError):
@@ -93,7 +94,8 @@ class RateCardCarrier(Carrier):
     def rates(self, shipment: Mapping[str, Any]) -> list[RateQuote]:
         """`shipment`: weight_kg, to_postal_code, and from_postal_code or distance_km;
         optional hazmat (true/false), longest_side_cm, cutoff ("HH:MM"), now (a datetime
-        or an ISO 8601 string)."""
+        or an ISO 8601 string), and length_cm, width_cm and height_cm (all three): the
+        parcel's size, which a card with a `dim_divisor` bills by, as the Decider does."""
         shipment = _fields(shipment)
         parcel = Parcel(
             weight_kg=_number(shipment, "weight_kg", "a weight in kg", above_zero=True),
@@ -104,6 +106,15 @@ class RateCardCarrier(Carrier):
         )
         now = _moment(shipment)
         location_cutoff = _cutoff(shipment)
+        sides = _sides(shipment)
+        if sides is None:
+            quotes = self.catalog.quotes(parcel, now, location_cutoff)
+        else:
+            # Measured: priced as the Decider prices a packed parcel, by dimensional weight.
+            measured = PackedParcel(None, {}, parcel.weight_kg, 0.0, parcel.hazmat, sides)
+            quotes = self.catalog.packed_quotes(
+                Packing((measured,)), parcel.distance_km, parcel.postal_code, now, location_cutoff
+            )
         return [
             RateQuote(
                 q.carrier,
@@ -113,7 +124,7 @@ class RateCardCarrier(Carrier):
                 q.transit_days,
                 q.promised_date,
             )
-            for q in self.catalog.quotes(parcel, now, location_cutoff)
+            for q in quotes
         ]
 
     @staticmethod
@@ -239,6 +250,24 @@ def _number(
         least = "above 0" if above_zero else "at least 0"
         raise ShipmentError(f"{name}: expected {what} {least}, got {_shown(value)}")
     return number
+
+
+_SIDES = ("length_cm", "width_cm", "height_cm")
+
+
+def _sides(shipment: Mapping[str, Any]) -> tuple[float, float, float] | None:
+    """The parcel's sides, longest first, when the shipment is measured (all three given)."""
+    given = [name for name in _SIDES if shipment.get(name) is not None]
+    if not given:
+        return None
+    missing = [name for name in _SIDES if name not in given]
+    if missing:
+        raise ShipmentError(f"{missing[0]}: missing (a measured parcel gives {', '.join(_SIDES)})")
+    sides = sorted(
+        (_number(shipment, name, "a length in cm", above_zero=True) for name in _SIDES),
+        reverse=True,
+    )
+    return sides[0], sides[1], sides[2]
 
 
 def _postal_code(shipment: Mapping[str, Any], name: str) -> str:

@@ -2,6 +2,8 @@
 
 Quoting is pure arithmetic over the cards' frozen dataclasses, so the Decider can price every
 candidate shipment on every order; `load_catalog` reads and checks the cards at start-up.
+A shipment is one `Parcel` (`quotes`), or, with a box catalogue, the parcels it was packed
+into (`packed_quotes`: each billed at its dimensional weight where the card sets a divisor).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Re-exported: callers name the card types and the error through the carriers module.
 from engine.pipeline.ratecards import RateCard, RateCardError, ServiceCard, rate_card_from_dict
+
+if TYPE_CHECKING:
+    from engine.pipeline.packing import PackedParcel, Packing
 
 __all__ = [
     "CarrierCatalog",
@@ -186,6 +191,46 @@ def _dated(card: RateCard, zone: int, service: ServiceCard, rated: Rated, leaves
     )
 
 
+# A packed parcel's price inputs for one service: (base rate, hazmat, oversize).
+ParcelPrice = tuple[float, bool, bool]
+
+
+def _parcel_prices(
+    card: RateCard, zone: int, service: ServiceCard, parcels: Sequence[PackedParcel]
+) -> tuple[ParcelPrice, ...] | None:
+    """Each parcel's base rate at its billable weight, or None if one is beyond the service."""
+    prices = []
+    for parcel in parcels:
+        billed = service.billable_kg(parcel.gross_weight_kg, parcel.outer_volume_cm3)
+        base = service.base_rate(zone, billed)
+        if base is None:
+            return None
+        oversize = card.oversize_cm > 0 and parcel.longest_side_cm > card.oversize_cm
+        prices.append((base, parcel.hazmat, oversize))
+    return tuple(prices)
+
+
+def _summed(
+    card: RateCard,
+    zone: int,
+    service: ServiceCard,
+    prices: Sequence[ParcelPrice],
+    box_cost: float,
+) -> Rated:
+    """The parcels' prices added up, surcharge by surcharge, with the boxes' cost."""
+    rate = 0.0
+    surcharges: dict[str, float] = {}
+    transit = 0
+    for base, hazmat, oversize in prices:
+        price, charged, transit = _rated(card, zone, service, base, hazmat, oversize)
+        rate += price
+        for name, amount in charged.items():
+            surcharges[name] = round(surcharges.get(name, 0.0) + amount, 2)
+    if box_cost:
+        surcharges["boxes"] = box_cost
+    return round(rate + box_cost, 2), surcharges, transit
+
+
 class QuoteMemo:
     """Quotes shared between parcels, for a caller that quotes many (the Decider keeps one).
 
@@ -198,6 +243,8 @@ class QuoteMemo:
         self.limit = limit
         self.rated: dict[tuple[int, int, int, float, bool, bool], Rated] = {}
         self.quotes: dict[tuple[int, int, int, float, bool, bool, date], Quote] = {}
+        # Packed shipments' quotes: (card, service, zone, parcel prices, box cost, date).
+        self.packed: dict[tuple[int, int, int, tuple[ParcelPrice, ...], float, date], Quote] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +302,61 @@ class CarrierCatalog:
                     priced = memo.quotes[dated] = _dated(card, zone, service, price, leaves)
                 found.append(priced)
         return found
+
+    def packed_quotes(
+        self,
+        packing: Packing,
+        distance_km: float,
+        postal_code: str,
+        now: datetime,
+        location_cutoff: time | None = None,
+        memo: QuoteMemo | None = None,
+    ) -> list[Quote]:
+        """Every service's quote for a packed shipment, in card and service order: the sum of
+        its parcels' prices (each with the card's surcharges, at its billable weight) plus
+        the boxes' cost, under `surcharges["boxes"]`. A service that cannot carry one of
+        the parcels cannot take the shipment (one label, one service)."""
+        found = []
+        parcels = packing.parcels
+        hazmat = packing.hazmat
+        box_cost = packing.box_cost
+        leaves_by_cutoff: dict[time, date] = {}
+        for c, card in enumerate(self.cards):
+            if hazmat and not card.hazmat:
+                continue
+            zone = card.zone(distance_km, postal_code)
+            for s, service in enumerate(card.services):
+                priced = _parcel_prices(card, zone, service, parcels)
+                if priced is None:
+                    continue
+                cutoff = service.cutoff
+                if location_cutoff and location_cutoff < cutoff:
+                    cutoff = location_cutoff
+                leaves = leaves_by_cutoff.get(cutoff)
+                if leaves is None:
+                    leaves = leaves_by_cutoff[cutoff] = ship_date(now, cutoff)
+                if memo is None:
+                    summed = _summed(card, zone, service, priced, box_cost)
+                    found.append(_dated(card, zone, service, summed, leaves))
+                    continue
+                # The parcels count only through their prices: shipments packed alike share
+                # one quote, as single parcels do.
+                key = (c, s, zone, priced, box_cost, leaves)
+                quoted = memo.packed.get(key)
+                if quoted is None:
+                    if len(memo.packed) >= memo.limit:
+                        memo.packed.clear()
+                    summed = _summed(card, zone, service, priced, box_cost)
+                    quoted = memo.packed[key] = _dated(card, zone, service, summed, leaves)
+                found.append(quoted)
+        return found
+
+    def service(self, carrier: str, code: str) -> ServiceCard | None:
+        """A carrier's service by their codes (None if no card has it)."""
+        for card in self.cards:
+            if card.code == carrier:
+                return next((s for s in card.services if s.code == code), None)
+        return None
 
     def estimate(self, parcel: Parcel) -> float:
         """The cheapest price of any service, used by the optimiser before carriers are chosen."""

@@ -3,7 +3,8 @@
 Steps, each driven by the published rulesets of its kind: validation (reject, hold, pass) →
 reservation policy (what is held back from this order) → sourcing (candidates per line,
 scores, split limit) → optimiser (assign lines to locations at least cost) → fallbacks for
-what stock cannot cover (backorder, pre-order, dropship, hold) → carrier choice per shipment.
+what stock cannot cover (backorder, pre-order, dropship, hold) → carrier choice per shipment
+(with a box catalogue, each shipment packed into boxes and priced parcel by parcel).
 
 The Decider reads the registry's snapshot once, so a publish during a decision cannot mix two
 versions. Ties are broken by location code, carrier and service, so the same inputs always
@@ -25,6 +26,7 @@ from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.inventory import InboundSupply
 from engine.domain.orders import Order
+from engine.domain.packaging import BoxCatalog
 from engine.pipeline import optimiser
 from engine.pipeline.candidates import (
     LineCandidates,
@@ -35,7 +37,7 @@ from engine.pipeline.candidates import (
     reservation_policy,
     screen_locations,
 )
-from engine.pipeline.carriers import CarrierCatalog, Parcel, QuoteMemo, ship_date
+from engine.pipeline.carriers import CarrierCatalog, Parcel, Quote, QuoteMemo, ship_date
 from engine.pipeline.decision import (
     FALLBACKS,
     OUTCOMES,
@@ -44,6 +46,7 @@ from engine.pipeline.decision import (
     Decision,
     PlannedShipment,
 )
+from engine.pipeline.packing import Item, Packing, pack
 from engine.pipeline.ruling import RuleRun, run
 from engine.pipeline.shipping import choose_carrier
 from engine.pipeline.stock_view import StockView
@@ -224,10 +227,14 @@ class Decider:
         registry: RulesetRegistry,
         carriers: CarrierCatalog,
         settings: DeciderSettings | None = None,
+        packaging: BoxCatalog | None = None,
     ) -> None:
+        """`packaging`: the box catalogue shipments are packed with (`ORDO_PACKAGING_FILE`);
+        None prices each shipment as one parcel of its lines' weight."""
         self.registry = registry
         self.carriers = carriers
         self.settings = settings or DeciderSettings()
+        self.packaging = packaging
         # Cheapest-rate estimates are priced at 10 km and 100 g steps: rate cards are step
         # functions, so nearby parcels share an answer and the optimiser asks often. They are
         # cached by each card's zone rather than by distance and postal prefix: a handful of
@@ -705,6 +712,7 @@ class Decider:
             by_location[allocation.location_code].append(allocation)
         shipments = []
         carrier_trace: dict[str, Any] = {}
+        boxes = self.packaging
         for code in sorted(by_location):
             lines = by_location[code]
             products = [ctx.products.get(a.sku) for a in lines]
@@ -723,8 +731,24 @@ class Decider:
                 default=0.0,
             )
             distance = ctx.distance(code)
-            parcel = Parcel(weight, distance, ctx.order.ship_to.postal_code, hazmat, longest)
-            quotes = self.carriers.quotes(parcel, ctx.now, ctx.locations[code].cutoff, self._quotes)
+            # Without a box catalogue this test is all packaging costs a shipment.
+            packing = None if boxes is None else self._pack(boxes, code, lines, products)
+            if packing is None:
+                parcel = Parcel(weight, distance, ctx.order.ship_to.postal_code, hazmat, longest)
+                quotes = self.carriers.quotes(
+                    parcel, ctx.now, ctx.locations[code].cutoff, self._quotes
+                )
+                parcels, gross_weight = 1, weight
+            else:
+                quotes = self.carriers.packed_quotes(
+                    packing,
+                    distance,
+                    ctx.order.ship_to.postal_code,
+                    ctx.now,
+                    ctx.locations[code].cutoff,
+                    self._quotes,
+                )
+                parcels, gross_weight = len(packing.parcels), packing.gross_weight_kg
             facts = {
                 **ctx.facts,
                 "shipment": {
@@ -734,6 +758,8 @@ class Decider:
                     "hazmat": hazmat,
                     "oversize": longest > 120.0,
                     "distance": distance,
+                    "parcels": parcels,
+                    "gross_weight": gross_weight,
                 },
             }
             rules = run(ctx.snapshot, "carrier", facts, ctx.now, ctx.full)
@@ -747,6 +773,8 @@ class Decider:
                     "distance_km": round(distance, 1),
                     "weight_kg": round(weight, 3),
                 }
+                if packing is not None:
+                    carrier_trace[code]["packing"] = self._packing_trace(packing, choice.quote)
             else:
                 carrier_trace[code] = {"rulesets": rules.traces}
             q = choice.quote
@@ -765,6 +793,38 @@ class Decider:
             )
         ctx.trace["carriers"] = carrier_trace
         return shipments
+
+    @staticmethod
+    def _pack(
+        catalog: BoxCatalog,
+        code: str,
+        lines: Sequence[Allocation],
+        products: Sequence[Product | None],
+    ) -> Packing | None:
+        """The shipment from `code` packed into the location's boxes; None where it stocks
+        none (it ships as one parcel, as without a catalogue)."""
+        boxes = catalog.at(code)
+        if not boxes:
+            return None
+        # One item per SKU: an order may name a SKU on several lines.
+        items: dict[str, Item] = {}
+        for allocation, product in zip(lines, products, strict=True):
+            known = items.get(allocation.sku)
+            if known is None:
+                items[allocation.sku] = Item.of(allocation.sku, allocation.quantity, product)
+            else:
+                known.count += allocation.quantity
+        return pack(list(items.values()), boxes, catalog.fill_factor)
+
+    def _packing_trace(self, packing: Packing, chosen: Quote | None) -> dict[str, Any]:
+        """The parcels for support, each with the weight the chosen service billed."""
+        trace = packing.to_trace()
+        service = self.carriers.service(chosen.carrier, chosen.service) if chosen else None
+        if service is not None:
+            for entry, parcel in zip(trace["parcels"], packing.parcels, strict=True):
+                billed = service.billable_kg(parcel.gross_weight_kg, parcel.outer_volume_cm3)
+                entry["billable_weight_kg"] = round(billed, 3)
+        return trace
 
 
 def _outcome(allocations: Sequence[Allocation], backorders: Sequence[Backorder]) -> str:

@@ -2,9 +2,10 @@
 
 A card (under `rulesets/carriers/`, see docs/carriers.md) lists a carrier's zones (by distance
 from the shipping location, overridden by ship-to postal prefix for remote areas), its services
-with weight breaks per zone, transit days per zone and a daily cut-off, and its surcharges
-(hazmat, oversize, fuel). `rate_card_from_dict` checks every field once, as the card is read,
-and builds the frozen dataclasses `engine.pipeline.carriers` quotes from.
+with weight breaks per zone, transit days per zone and a daily cut-off, its surcharges
+(hazmat, oversize, fuel) and, optionally, the divisor of its dimensional weight.
+`rate_card_from_dict` checks every field once, as the card is read, and builds the frozen
+dataclasses `engine.pipeline.carriers` quotes from.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ class ServiceCard:
     per_kg: bool = False
     minimum_charge: float = 0.0
     oversize_ok: bool = False
+    # cm³ per kg (the card's unless the service gives its own); 0: weight alone is billed.
+    dim_divisor: float = 0.0
+
+    def billable_kg(self, weight_kg: float, volume_cm3: float) -> float:
+        """The weight a packed parcel is billed at: its own, or its volume over the divisor
+        when that is more (only parcels from a box catalogue have a volume)."""
+        if self.dim_divisor and volume_cm3:
+            dimensional = volume_cm3 / self.dim_divisor
+            if dimensional > weight_kg:
+                return dimensional
+        return weight_kg
 
     def base_rate(self, zone: int, weight_kg: float) -> float | None:
         """Price before surcharges, or None when the weight is outside the service's range."""
@@ -72,6 +84,7 @@ class RateCard:
     oversize_cm: float = 0.0
     oversize_fee: float = 0.0
     fuel_percent: float = 0.0
+    dim_divisor: float = 0.0
     # The distance limits of `zones_by_km` alone, built once: `zone` runs for every card on
     # every candidate location of every order, and rebuilding the list there cost a third of it.
     zone_limits: tuple[float, ...] = field(init=False, repr=False, compare=False)
@@ -94,13 +107,13 @@ class RateCard:
 # on what Python makes of a quoted "false" or a `.nan`. Each check names the field by its path
 # in the YAML (`services.ground.rates.3[0]`); `rate_card_from_dict` adds the file and carrier.
 
-_CARD_FIELDS = ("code", "name", "hazmat", "zones", "surcharges", "services")
+_CARD_FIELDS = ("code", "name", "hazmat", "zones", "surcharges", "dim_divisor", "services")
 _ZONE_FIELDS = ("by_distance_km", "by_postal_prefix")
 _SURCHARGE_FIELDS = ("hazmat", "oversize", "fuel_percent")
 _OVERSIZE_FIELDS = ("longest_side_cm", "amount")
 _SERVICE_FIELDS = (
     "code", "name", "level", "cutoff", "min_weight_kg", "max_weight_kg", "per_kg",
-    "minimum_charge", "oversize_ok", "transit_days", "weight_breaks_kg", "rates",
+    "minimum_charge", "oversize_ok", "dim_divisor", "transit_days", "weight_breaks_kg", "rates",
 )  # fmt: skip
 _CUTOFF = re.compile(r"\d{1,2}:\d{2}")
 _PREFIX_LENGTH = 3  # `RateCard.zone` looks up the ship-to postal code's first three characters
@@ -201,6 +214,17 @@ def _cutoff(value: Any, path: str) -> time:
     raise _Invalid(path, f'expected a time as "HH:MM", got {_shown(value)}')
 
 
+def _divisor(data: Mapping[str, Any], path: str, default: float) -> float:
+    """A dimensional-weight divisor in cm³ per kg, above 0 (dividing by 0 bills infinity)."""
+    if "dim_divisor" not in data:
+        return default
+    value = data["dim_divisor"]
+    divisor = _number(value, path, "a divisor in cm³ per kg (such as 5000)")
+    if divisor == 0:
+        raise _Invalid(path, "expected a divisor in cm³ per kg (such as 5000) above 0, got 0")
+    return divisor
+
+
 def _zones(data: Mapping[str, Any]) -> tuple[tuple[tuple[float, int], ...], dict[str, int]]:
     zones = _fields(
         _required(data, "zones", "zones"), "zones", _ZONE_FIELDS, "a mapping with by_distance_km"
@@ -280,8 +304,11 @@ def _by_zone(value: Any, path: str, what: str) -> Mapping[int, Any]:
     return value
 
 
-def _service(carrier: str, path: str, data: Mapping[str, Any], zones: Iterable[int]) -> ServiceCard:
-    """One service of a card whose zones (by distance and by postal prefix) are `zones`."""
+def _service(
+    carrier: str, path: str, data: Mapping[str, Any], zones: Iterable[int], dim_divisor: float
+) -> ServiceCard:
+    """One service of a card whose zones (by distance and by postal prefix) are `zones` and
+    whose dimensional-weight divisor, unless the service gives its own, is `dim_divisor`."""
     data = _fields(data, path, _SERVICE_FIELDS, "a service (a mapping with code, rates, ...)")
     code = _text(_required(data, "code", f"{path}.code"), f"{path}.code")
     path = f"services.{code}"
@@ -344,14 +371,17 @@ def _service(carrier: str, path: str, data: Mapping[str, Any], zones: Iterable[i
         per_kg=per_kg,
         minimum_charge=_number(data.get("minimum_charge", 0.0), f"{path}.minimum_charge", unit),
         oversize_ok=_flag(data.get("oversize_ok", False), f"{path}.oversize_ok"),
+        dim_divisor=_divisor(data, f"{path}.dim_divisor", dim_divisor),
     )
 
 
-def _services(code: str, data: Mapping[str, Any], zones: Iterable[int]) -> tuple[ServiceCard, ...]:
+def _services(
+    code: str, data: Mapping[str, Any], zones: Iterable[int], dim_divisor: float
+) -> tuple[ServiceCard, ...]:
     listed = _list(_required(data, "services", "services"), "services", "services")
     services: list[ServiceCard] = []
     for i, item in enumerate(listed):
-        service = _service(code, f"services[{i}]", item, zones)
+        service = _service(code, f"services[{i}]", item, zones, dim_divisor)
         for j, earlier in enumerate(services):
             if earlier.code == service.code:
                 raise _Invalid(
@@ -367,17 +397,19 @@ def _rate_card(data: Any) -> RateCard:
     by_km, by_prefix = _zones(data)
     hazmat_fee, oversize_cm, oversize_fee, fuel_percent = _surcharges(data)
     used = {zone for _, zone in by_km} | set(by_prefix.values())
+    dim_divisor = _divisor(data, "dim_divisor", 0.0)
     return RateCard(
         code=code,
         name=_text(data.get("name", code), "name"),
         hazmat=_flag(data.get("hazmat", False), "hazmat"),
         zones_by_km=by_km,
         zones_by_prefix=by_prefix,
-        services=_services(code, data, used),
+        services=_services(code, data, used, dim_divisor),
         hazmat_fee=hazmat_fee,
         oversize_cm=oversize_cm,
         oversize_fee=oversize_fee,
         fuel_percent=fuel_percent,
+        dim_divisor=dim_divisor,
     )
 
 

@@ -110,6 +110,12 @@ SCHEMA_SPEC: dict[str, Any] = {
             "hazmat": "bool",
             "oversize": "bool",
             "distance": "quantity(length)",
+            # Boxes and units alone the shipment is packed into (1 without a box catalogue),
+            # and their weight with the boxes' (`weight` without a box catalogue). Declared
+            # optional though the Decider always sets them, so that carrier scenarios written
+            # before packaging, which give neither, still run.
+            "parcels": "int?",
+            "gross_weight": "quantity(mass)?",
         },
         "event": {
             "name": "str",
