@@ -10,6 +10,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.exceptions import RequestValidationError
 
 from api.commands import dispatch
 from api.deps import CanReadInventory, CanWriteInventory, Services, Uow
@@ -18,8 +19,10 @@ from api.schemas.inventory import (
     AdjustIn,
     AtpLocation,
     AtpOut,
+    CountIn,
     ReceiveIn,
     ReorderSuggestionOut,
+    StockCountOut,
     StockOut,
     TransferIn,
     TransferOut,
@@ -33,6 +36,7 @@ from engine.domain.inventory import InboundKind, Stock
 from engine.domain.values import utcnow
 from engine.service_layer import audit, inventory
 from engine.service_layer.auth import Forbidden, can_work_location
+from engine.service_layer.counts import CountRefused
 from engine.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
@@ -185,6 +189,34 @@ def adjust(body: AdjustIn, who: CanWriteInventory, services: Services) -> StockO
         _audit(who, "stock.adjust", body.sku, body.location_code, body.model_dump(), body.delta),
     )
     return _stock_now(services, body.sku, body.location_code)
+
+
+@router.post(
+    "/counts",
+    response_model=StockCountOut,
+    responses=problem_responses(404, 409),
+    summary="Set on-hand stock to what a location counted",
+)
+def count(body: CountIn, who: CanWriteInventory, services: Services) -> StockCountOut:
+    """A location's stock as counted (a warehouse system's levels, a cycle count): each SKU's
+    on hand there becomes its count, as of when Ordo receives it, in one transaction. A
+    count below what orders hold reserved sets on hand to the reserved figure and reports
+    the line `short` (`stock.count_short`): the location reports those units as short picks
+    of its shipments. Every line is checked first: a SKU the catalogue does not know or sent
+    twice, or a disabled location, is 422 naming each bad line (`$.counts[i].sku`), and
+    nothing is applied. A warehouse key counts its own locations."""
+    _may_move(who, body.location_code)
+    try:
+        done = dispatch(services, body.to_command(who.actor))
+    except CountRefused as refused:
+        # Answered as bad fields are, every line at its path, not only the first.
+        raise RequestValidationError(
+            [
+                {"loc": ("body", *bad.loc), "type": bad.code, "msg": bad.reason, "input": None}
+                for bad in refused.problems
+            ]
+        ) from None
+    return StockCountOut.of(done, body.counted_at)
 
 
 @router.post("/receipts", response_model=StockOut, responses=problem_responses(404, 409))

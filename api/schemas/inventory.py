@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import Field
 
-from api.schemas.common import Out, Strict
+from api.schemas.common import Out, Strict, UtcDateTime
 from api.schemas.patterns import CODE, SKU
+from engine.domain import commands
 from engine.domain.inventory import InboundSupply, Stock
+from engine.service_layer.counts import CountedLine, StockCount
 from engine.service_layer.inventory import ReorderSuggestion
 
 
@@ -54,6 +56,113 @@ class AdjustIn(Strict):
     location_code: str = Field(pattern=CODE, examples=["DAL-01"])
     delta: int = Field(ge=-1_000_000, le=1_000_000, examples=[-2])
     reason: str = Field(default="adjustment", max_length=200, examples=["cycle count"])
+
+
+class CountLineIn(Strict):
+    sku: str = Field(pattern=SKU, examples=["SHOE-42"])
+    on_hand: int = Field(
+        ge=0, le=10_000_000, description="Units counted on the shelves.", examples=[37]
+    )
+
+
+class CountIn(Strict):
+    """What a location counted: each SKU once, with the units on its shelves."""
+
+    location_code: str = Field(pattern=CODE, examples=["DAL-01"])
+    counts: list[CountLineIn] = Field(min_length=1, max_length=5_000)
+    reason: str = Field(default="count", max_length=200, examples=["cycle count"])
+    counted_at: UtcDateTime | None = Field(
+        default=None,
+        strict=False,
+        description=(
+            "When the count was taken (a time without an offset is UTC). Recorded only: the "
+            "count is applied as of when Ordo receives it."
+        ),
+        examples=["2026-11-22T02:00:00Z"],
+    )
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "location_code": "DAL-01",
+                    "counts": [{"sku": "SHOE-42", "on_hand": 37}, {"sku": "BOOT-9", "on_hand": 0}],
+                    "reason": "nightly count",
+                    "counted_at": "2026-11-22T02:00:00Z",
+                }
+            ]
+        },
+    }
+
+    def to_command(self, actor: str) -> commands.CountStock:
+        return commands.CountStock(
+            self.location_code,
+            tuple(commands.CountLine(line.sku, line.on_hand) for line in self.counts),
+            self.reason,
+            self.counted_at,
+            actor,
+        )
+
+
+class CountedLineOut(Out):
+    sku: str = Field(examples=["SHOE-42"])
+    before: int = Field(description="On hand before the count.", examples=[40])
+    after: int = Field(description="On hand after it.", examples=[37])
+    delta: int = Field(description="after - before.", examples=[-3])
+    reserved: int = Field(description="Units orders hold reserved here.", examples=[5])
+    short: int = Field(
+        description=(
+            "Reserved units the count did not find (reserved - counted), 0 when it covers "
+            "them; on hand stays at what is reserved until they are reported as short picks."
+        ),
+        examples=[0],
+    )
+
+    @classmethod
+    def of(cls, line: CountedLine) -> CountedLineOut:
+        return cls(
+            sku=line.sku,
+            before=line.before,
+            after=line.after,
+            delta=line.delta,
+            reserved=line.reserved,
+            short=line.short,
+        )
+
+
+class CountTotalsOut(Out):
+    lines: int = Field(examples=[2])
+    changed: int = Field(description="Lines whose on hand moved.", examples=[1])
+    rose: int = Field(examples=[0])
+    fell: int = Field(examples=[1])
+    came_up_short: int = Field(description="Lines counted below what is reserved.", examples=[0])
+    net_delta: int = Field(description="The lines' deltas added up.", examples=[-3])
+
+
+class StockCountOut(Out):
+    """What a count did at a location, line by line in the order sent, and in total."""
+
+    location_code: str = Field(examples=["DAL-01"])
+    counted_at: datetime | None
+    lines: list[CountedLineOut]
+    totals: CountTotalsOut
+
+    @classmethod
+    def of(cls, done: StockCount, counted_at: datetime | None) -> StockCountOut:
+        return cls(
+            location_code=done.location_code,
+            counted_at=counted_at,
+            lines=[CountedLineOut.of(line) for line in done.lines],
+            totals=CountTotalsOut(
+                lines=len(done.lines),
+                changed=done.changed,
+                rose=done.rose,
+                fell=done.fell,
+                came_up_short=done.came_up_short,
+                net_delta=sum(line.delta for line in done.lines),
+            ),
+        )
 
 
 class ReceiveIn(Strict):

@@ -90,6 +90,27 @@ class AdjustStock(Command):
 
 
 @dataclass(frozen=True)
+class CountLine:
+    """What a location counted of one SKU: the units on its shelves."""
+
+    sku: str
+    on_hand: int
+
+
+@dataclass(frozen=True)
+class CountStock(Command):
+    """A location says what is on its shelves (a WMS's levels, a cycle count): each SKU's
+    on-hand becomes what was counted, as of when Ordo receives the count, never below what
+    orders hold reserved there. `counted_at`, when the count was taken, is recorded only."""
+
+    location_code: str
+    counts: tuple[CountLine, ...]
+    reason: str = "count"
+    counted_at: datetime | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class ReceiveStock(Command):
     sku: str
     location_code: str

@@ -157,6 +157,26 @@ class StockAdjusted(Event):
 
 @_register
 @dataclass(frozen=True)
+class StockCountShort(Event):
+    """A count found fewer units of a SKU at a location than orders hold reserved there.
+    On-hand was set to the reserved figure, not below it (nothing more is promised from
+    there); the `short` units (reserved - counted) are for the location to report as short
+    picks of `shipment_ids` (its open shipments holding reservations of the SKU), which take
+    on-hand down to what is there and source the units elsewhere. `counted_at`: when the
+    count was taken (ISO 8601), empty when not said."""
+
+    name: ClassVar[str] = "stock.count_short"
+    sku: str
+    location_code: str
+    counted: int
+    reserved: int
+    short: int
+    shipment_ids: list[str] = field(default_factory=list)
+    counted_at: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class ShipmentStatusChanged(Event):
     name: ClassVar[str] = "shipment.status_changed"
     shipment_id: str

@@ -178,7 +178,7 @@ class FulfillmentOrder:
         else:
             why = (
                 "once packed its units were found; units missing from the shelves now are a "
-                "stock count to correct (POST /v1/inventory/adjustments)"
+                "stock count to send (POST /v1/inventory/counts)"
             )
         raise Conflict(
             f"shipment {self.id} is '{self.status}': only a released or picked shipment can "

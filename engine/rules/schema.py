@@ -129,6 +129,9 @@ SCHEMA_SPEC: dict[str, Any] = {
             "severity": "str?",
             "quantity": "int?",
             "available": "int?",
+            # stock.count_short: what the count found, and the reserved units it did not.
+            "counted": "int?",
+            "short": "int?",
             "hours_late": "number?",
             "hours_held": "number?",
             # Completed from current state by the alert worker when the event is silent
@@ -163,6 +166,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "stock.reserved",
         "stock.released",
         "stock.adjusted",
+        "stock.count_short",
         "shipment.status_changed",
         "shipment.labelled",
         "shipment.sent_to_wms",

@@ -120,6 +120,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     from engine.domain import events as e
     from engine.service_layer import (
         backorders,
+        counts,
         handlers,
         inventory,
         labels,
@@ -152,6 +153,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         **labels.COMMAND_HANDLERS,
         **privacy.COMMAND_HANDLERS,
         **shortages.COMMAND_HANDLERS,
+        **counts.COMMAND_HANDLERS,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],

@@ -53,6 +53,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/inventory/reorder-suggestions"): STAFF_READ,
     ("GET", "/v1/inventory/transfers"): STAFF_READ,
     ("POST", "/v1/inventory/adjustments"): {ADMIN, WAREHOUSE},
+    # A warehouse system (or a cycle count) sends what its locations hold, as adjustments do.
+    ("POST", "/v1/inventory/counts"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/receipts"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers/{transfer_id}/receive"): {ADMIN, WAREHOUSE},
