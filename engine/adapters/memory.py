@@ -220,6 +220,7 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
         created_to: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        statuses: Collection[OrderStatus] | None = None,
     ) -> Sequence[Order]:
         # `email` ignores case; `created_to` is exclusive, so consecutive ranges never overlap.
         def where(order: Order) -> bool:
@@ -227,6 +228,7 @@ class MemoryOrders(_MemoryRepository[str, Order], uow_api.OrderRepository):
                 (customer_id is None or order.customer_id == customer_id)
                 and (email is None or order.email.lower() == email.lower())
                 and (status is None or order.status == status)
+                and (statuses is None or order.status in statuses)
                 and (channel is None or order.channel == channel)
                 and (created_from is None or order.created_at >= created_from)
                 and (created_to is None or order.created_at < created_to)

@@ -651,6 +651,7 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         created_to: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        statuses: Collection[OrderStatus] | None = None,
     ) -> Sequence[Order]:
         """Every filter given must match; `email` ignores case; `created_to` is exclusive."""
         c = self.table.c
@@ -661,6 +662,8 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
             conditions.append(c.email_lower == email.lower())
         if status is not None:
             conditions.append(c.status == str(status))
+        if statuses is not None:
+            conditions.append(c.status.in_(sorted(str(s) for s in statuses)))
         if channel is not None:
             conditions.append(c.channel == channel)
         if created_from is not None:

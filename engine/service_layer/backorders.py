@@ -117,23 +117,25 @@ def waiting_orders(
     # Asked of the database, so an arrival reads the orders waiting for the SKU, not every
     # open order holding it; checked again below for the same answer from any repository.
     line_status = LineStatus.BACKORDERED if backordered else None
+    # One question per SKU for every status at once: every arrival of stock asks it, and a
+    # count of thousands of SKUs raises thousands of arrivals.
+    in_statuses = frozenset(statuses)
     for sku in sorted(wanted):
-        for status in sorted(statuses):
-            offset = 0
-            while True:
-                page = uow.orders.search(
-                    status=status, sku=sku, line_status=line_status, limit=PAGE, offset=offset
-                )
-                for order in page:
-                    if any(
-                        line.sku in wanted
-                        and (line.status is LineStatus.BACKORDERED or not backordered)
-                        for line in order.lines
-                    ):
-                        found[order.id] = order
-                if len(page) < PAGE:
-                    break
-                offset += PAGE
+        offset = 0
+        while True:
+            page = uow.orders.search(
+                statuses=in_statuses, sku=sku, line_status=line_status, limit=PAGE, offset=offset
+            )
+            for order in page:
+                if any(
+                    line.sku in wanted
+                    and (line.status is LineStatus.BACKORDERED or not backordered)
+                    for line in order.lines
+                ):
+                    found[order.id] = order
+            if len(page) < PAGE:
+                break
+            offset += PAGE
     return list(found.values())
 
 

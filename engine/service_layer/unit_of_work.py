@@ -130,9 +130,10 @@ class OrderRepository(Repository[str, Order]):
         created_to: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        statuses: Collection[OrderStatus] | None = None,
     ) -> Sequence[Order]:
         """Newest first; every filter given must match. `sku` and `line_status` must hold for
-        the same line ("a backordered line of this SKU")."""
+        the same line ("a backordered line of this SKU"); `statuses`: in any of them."""
 
     @abc.abstractmethod
     def count_with_line_status(

@@ -64,6 +64,14 @@ def test_search_by_status(orders: UowFactory) -> None:
     assert _ids(orders, status=OrderStatus.HELD) == ["O-3"]
 
 
+def test_search_by_several_statuses_finds_orders_in_any_of_them(orders: UowFactory) -> None:
+    """A stock arrival asks once for the orders waiting in any of the waiting statuses."""
+    received_or_held = {OrderStatus.RECEIVED, OrderStatus.HELD}
+    assert _ids(orders, statuses=received_or_held, sku="SKU-1") == ["O-4", "O-3", "O-2", "O-1"]
+    assert _ids(orders, statuses={OrderStatus.HELD}) == ["O-3"]
+    assert _ids(orders, statuses={OrderStatus.CANCELLED, OrderStatus.RELEASED}) == []
+
+
 def test_search_by_sku_matches_any_line_of_the_order(orders: UowFactory) -> None:
     assert _ids(orders, sku="SKU-1") == ["O-4", "O-3", "O-2", "O-1"]
     assert _ids(orders, sku="SKU-9") == ["O-6", "O-4"]
