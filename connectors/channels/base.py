@@ -216,6 +216,46 @@ class PayloadMapping:
             return None
         return value
 
+    def first_shipping_line(self, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """`shipping_lines[0]` ({} when the order has none), or None with the fault reported:
+        the first shipping line names the order's shipping method."""
+        shipping = payload.get("shipping_lines")
+        if shipping is not None and not isinstance(shipping, list):
+            self.fail(("shipping_lines",), "must be a list of shipping lines", "list_type")
+            return None
+        first = shipping[0] if shipping else {}
+        if not isinstance(first, Mapping):
+            self.fail(("shipping_lines", 0), f"must be an object, got {type(first).__name__}")
+            return None
+        return first
+
+    def service_level_of(
+        self,
+        config: ServiceLevelsConfig,
+        levels: Mapping[str, str],
+        named: Sequence[tuple[str, str]],
+        said: str,
+        fault: Loc,
+    ) -> None:
+        """The service level of the first of `named` (the shipping line's field, its name)
+        that the shop's `service_levels`, then the connector's own `levels`, know; else the
+        default; else a fault at `fault`, the method described as `said`."""
+        for table in (config.service_levels, levels):
+            for key, name in named:
+                level = table.get(normalised_method(name))
+                if level is not None:
+                    self.put(("service_level",), level, ("shipping_lines", 0, key))
+                    return
+        if config.default_service_level is not None:
+            self.put(("service_level",), config.default_service_level, ("shipping_lines",))
+            return
+        self.fail(
+            fault,
+            f"the shipping method ({said}) maps to no service level; name it in the "
+            "connector's service_levels, or set its default_service_level",
+            "unknown_service_level",
+        )
+
     def result(self) -> ChannelOrder:
         """The order as mapped, or `PayloadError` naming every field that could not be."""
         mapped = ChannelOrder(self.body, self.sources)

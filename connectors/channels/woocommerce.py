@@ -46,7 +46,6 @@ from connectors.channels.base import (
     WebhookChannel,
     base64_signature,
     identifier,
-    normalised_method,
     signature_matches,
 )
 
@@ -287,31 +286,13 @@ class _Mapping(PayloadMapping):
             self.put((*line, "line_id"), identifier(item["id"]), (*where, "id"))
 
     def service_level(self, payload: Mapping[str, Any]) -> None:
-        shipping = payload.get("shipping_lines")
-        if shipping is not None and not isinstance(shipping, list):
-            self.fail(("shipping_lines",), "must be a list of shipping lines", "list_type")
+        first = self.first_shipping_line(payload)
+        if first is None:
             return
-        first = shipping[0] if shipping else None
-        if first is not None and not isinstance(first, Mapping):
-            self.fail(("shipping_lines", 0), f"must be an object, got {type(first).__name__}")
-            return
-        named = _rate_names(first or {})
-        for table in (self.config.service_levels, SERVICE_LEVELS):
-            for key, name in named:
-                level = table.get(normalised_method(name))
-                if level is not None:
-                    self.put(("service_level",), level, ("shipping_lines", 0, key))
-                    return
-        if self.config.default_service_level is not None:
-            self.put(("service_level",), self.config.default_service_level, ("shipping_lines",))
-            return
+        named = _rate_names(first)
         said = ", ".join(f"'{name}'" for _, name in named) or "none named"
-        self.fail(
-            ("shipping_lines", 0, named[-1][0]) if named else ("shipping_lines",),
-            f"the shipping method ({said}) maps to no service level; name it in the "
-            "connector's service_levels, or set its default_service_level",
-            "unknown_service_level",
-        )
+        fault = ("shipping_lines", 0, named[-1][0]) if named else ("shipping_lines",)
+        self.service_level_of(self.config, SERVICE_LEVELS, named, said, fault)
 
 
 def _rate_names(line: Mapping[str, Any]) -> list[tuple[str, str]]:
