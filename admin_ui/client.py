@@ -45,6 +45,7 @@ from admin_ui.models import (
     SalesReport,
     ScenarioRun,
     Shipment,
+    ShortPick,
     SimulatedOrder,
     SimulationJob,
     SimulationResult,
@@ -414,6 +415,36 @@ class OrdoClient:
         its detail lists the ticket under `tickets` from then on."""
         path = f"/v1/orders/{_seg(order_id)}/tickets"
         return cast(Ticket, self._call("POST", path, json={"subject": subject, "body": body}))
+
+    # --- shipments --------------------------------------------------------------------------
+
+    def list_shipments(
+        self, location: str | None = None, status: str | None = None, limit: int = 500
+    ) -> list[Shipment]:
+        """Shipments the caller may see (a warehouse key: its own locations'), oldest first:
+        the API filters by location and status before it pages."""
+        params = _params(location=location, status=status, limit=limit)
+        return cast(list[Shipment], self._call("GET", "/v1/shipments", params=params))
+
+    def get_shipment(self, shipment_id: str) -> Shipment:
+        return cast(Shipment, self._call("GET", f"/v1/shipments/{_seg(shipment_id)}"))
+
+    def update_shipment_status(
+        self, shipment_id: str, status: str, tracking_number: str = ""
+    ) -> Shipment:
+        """Report the shipment `picked`, `packed`, `shipped` or `delivered`; `tracking_number`
+        (with `shipped`): the carrier's, which must be the label's once a label is made."""
+        body = {"status": status, "tracking_number": tracking_number}
+        path = f"/v1/shipments/{_seg(shipment_id)}/status"
+        return cast(Shipment, self._call("POST", path, json=body))
+
+    def report_short_pick(
+        self, shipment_id: str, lines: list[dict[str, Any]], reason: str
+    ) -> ShortPick:
+        """Report units the location cannot find: `lines` as the API takes them
+        (`order_line_id` or `sku`, and `missing`); they are sourced again elsewhere at once."""
+        path = f"/v1/shipments/{_seg(shipment_id)}/short"
+        return cast(ShortPick, self._call("POST", path, json={"lines": lines, "reason": reason}))
 
     # --- shipping labels --------------------------------------------------------------------
 

@@ -147,12 +147,22 @@ class Shipment(TypedDict):
     rate: str
     promised_date: str | None
     tracking_number: str
+    created_at: str
     label_format: str  # "pdf" or "zpl" once a label is made, else ""
     wms_reference: str  # the warehouse system's id for it, once sent there on release; else ""
     shipped_at: str | None
     delivered_at: str | None
     lines: list[ShipmentLine]
     tracking: list[TrackingEvent]
+
+
+class ShortPick(TypedDict):
+    """What reporting a shipment short did (`POST /v1/shipments/{id}/short`)."""
+
+    shipment: Shipment  # as it now stands: fewer units, `cancelled` when none were left
+    new_shipments: list[Shipment]  # those carrying the units now (a warehouse key: its own)
+    resourced: dict[str, int]  # order line id -> units sourced again in new shipments
+    backordered: dict[str, int]  # order line id -> units of the order that wait for stock
 
 
 class ReturnLine(TypedDict):

@@ -24,6 +24,9 @@ PAGES: dict[str, PageSpec] = {
         "simulation", "Simulation", ":material/science:", "screens/simulation.py"
     ),
     "orders": PageSpec("orders", "Orders", ":material/receipt_long:", "screens/orders.py"),
+    "shipments": PageSpec(
+        "shipments", "Shipments", ":material/local_shipping:", "screens/shipments.py"
+    ),
     "inventory": PageSpec(
         "inventory", "Inventory", ":material/inventory_2:", "screens/inventory.py"
     ),
@@ -35,10 +38,21 @@ PAGES: dict[str, PageSpec] = {
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "admin": ("rulesets", "simulation", "orders", "returns", "inventory", "alerts", "reports"),
+    "admin": (
+        "rulesets",
+        "simulation",
+        "orders",
+        "shipments",
+        "returns",
+        "inventory",
+        "alerts",
+        "reports",
+    ),
     "analyst": ("rulesets", "simulation", "inventory", "alerts", "reports"),
-    "support": ("orders", "returns", "inventory", "alerts"),
-    "warehouse": ("inventory",),
+    "support": ("orders", "shipments", "returns", "inventory", "alerts"),
+    # Their work queue first, so it is the page they land on. Not the Returns page: it opens
+    # each return's order, which a warehouse key may not read.
+    "warehouse": ("shipments", "inventory"),
     "channel": ("orders",),
     "customer": ("orders",),
 }
@@ -54,7 +68,10 @@ _RETURNS_DESK = (
 )
 
 # Actions the pages offer, by role (mirrors the API's ROLE_PERMISSIONS). "open_tickets" is
-# `POST /v1/orders/{id}/tickets` (the API's tickets:open, admin and support).
+# `POST /v1/orders/{id}/tickets` (the API's tickets:open, admin and support);
+# "update_shipments" is `POST /v1/shipments/{id}/status` (picked, packed, shipped: admin and
+# warehouse); "report_short_picks" is `POST /v1/shipments/{id}/short`, which support may call
+# too, for a store that phones in the units it cannot find.
 _ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         {
@@ -67,6 +84,8 @@ _ACTIONS: dict[str, frozenset[str]] = {
             "read_orders",
             "make_labels",
             "read_labels",
+            "update_shipments",
+            "report_short_picks",
             "read_reports",
             *_RETURNS_DESK,
         }
@@ -79,11 +98,20 @@ _ACTIONS: dict[str, frozenset[str]] = {
             "ack_alerts",
             "read_orders",
             "read_labels",
+            "report_short_picks",
             *_RETURNS_DESK,
         }
     ),
     "warehouse": frozenset(
-        {"move_stock", "make_labels", "read_labels", "read_returns", "receive_returns"}
+        {
+            "move_stock",
+            "make_labels",
+            "read_labels",
+            "update_shipments",
+            "report_short_picks",
+            "read_returns",
+            "receive_returns",
+        }
     ),
     "channel": frozenset({"read_orders"}),
     # A customer follows their own returns, opens one and prints its label; whether units go

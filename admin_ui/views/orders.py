@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -22,7 +21,7 @@ from admin_ui.models import Order, OrderDetail, Principal
 from admin_ui.roles import may
 from admin_ui.session import flash, section
 from admin_ui.texts import money, when
-from admin_ui.views.labels import label_row
+from admin_ui.views.labels import shipment_label
 from admin_ui.views.returns import order_returns
 from admin_ui.views.tickets import order_tickets
 
@@ -180,7 +179,8 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
             hide_index=True,
             width="stretch",
         )  # fmt: skip
-        _labels(client, who, order)
+        for shipment in order["shipments"]:
+            shipment_label(client, who["role"], shipment)
     else:
         st.write("No shipment yet.")
     order_returns(client, who, order)
@@ -212,43 +212,6 @@ def _total(place: DeltaGenerator, order: OrderDetail) -> None:
         delta_arrow="off",
         help=f"Still to be charged: {money(str(Decimal(order['total']) - cancelled), currency)}.",
     )
-
-
-def _labels(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
-    """Each shipment's label: made (PDF for any printer, ZPL for a thermal one) by the roles
-    that may, downloaded once made. The tracking number a label issues stays the shipment's,
-    so making it again, or in the other format, prints the same number."""
-    makes, reads = may(who["role"], "make_labels"), may(who["role"], "read_labels")
-    if not (makes or reads):
-        return
-    for shipment in order["shipments"]:
-        if shipment["status"] == "cancelled" or not shipment["carrier"]:
-            continue  # the API refuses these a label (409)
-        shipment_id = shipment["id"]
-        label_row(
-            f"Label of {shipment_id}",
-            made=shipment.get("label_format") or "",  # an API from before labels has none
-            tracking_number=shipment["tracking_number"],
-            key=f"label:{shipment_id}",
-            file_name=f"label-{shipment_id}",
-            make=partial(_make_label, client, shipment_id) if makes else None,
-            download=partial(client.shipment_label, shipment_id) if reads else None,
-        )
-
-
-def _make_label(client: OrdoClient, shipment_id: str, format: str) -> None:
-    try:
-        labelled = client.make_label(shipment_id, format)
-    except ApiError as error:
-        if error.status not in (404, 409, 422) or error.still_running:
-            raise
-        st.error(f"No label for {shipment_id}: {error.message}")
-        return
-    flash(
-        f"Label of {shipment_id} made ({format.upper()}); tracking number "
-        f"{labelled['tracking_number']}."
-    )
-    st.rerun()
 
 
 def _explanation(order: OrderDetail) -> None:

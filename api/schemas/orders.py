@@ -297,6 +297,10 @@ class ShipmentOut(Out):
     rate: Decimal
     promised_date: date | None
     tracking_number: str
+    created_at: datetime = Field(
+        description="When the shipment was planned (the order's sourcing); a location's work "
+        "queue is oldest first by it.",
+    )
     label_format: str = Field(
         description="The format of the label made for it (`pdf`, `zpl`); empty until one is "
         "made. The label itself: GET /v1/shipments/{id}/label.",
@@ -325,6 +329,7 @@ class ShipmentOut(Out):
             rate=s.rate,
             promised_date=s.promised_date,
             tracking_number=s.tracking_number,
+            created_at=s.created_at,
             label_format=s.label_format,
             wms_reference=s.wms_reference,
             shipped_at=s.shipped_at,

@@ -32,8 +32,8 @@ def test_an_unreachable_api_is_a_message(world: World, monkeypatch: pytest.Monke
     ("role", "pages", "hidden"),
     [
         ("analyst", {"rulesets", "simulation", "inventory", "alerts"}, "orders"),
-        ("support", {"orders", "inventory", "alerts"}, "rulesets"),
-        ("warehouse", {"inventory"}, "simulation"),
+        ("support", {"orders", "shipments", "inventory", "alerts"}, "rulesets"),
+        ("warehouse", {"shipments", "inventory"}, "simulation"),
     ],
 )
 def test_each_role_sees_only_its_pages(

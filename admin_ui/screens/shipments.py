@@ -1,0 +1,8 @@
+"""The Shipments page script Streamlit runs; the page itself is `admin_ui.views.shipments`."""
+
+from __future__ import annotations
+
+from admin_ui.session import run_page
+from admin_ui.views.shipments import render
+
+run_page(render)
