@@ -325,12 +325,33 @@ def simulate(
         str | None,
         typer.Option("--optimiser", help="greedy, exact or auto (default: the setting)."),
     ] = None,
+    packaging: Annotated[
+        Path | None,
+        typer.Option(
+            "--packaging",
+            metavar="FILE",
+            help="Box catalogue to pack shipments with (default: ORDO_PACKAGING_FILE).",
+        ),
+    ] = None,
+    no_packaging: Annotated[
+        bool,
+        typer.Option(
+            "--no-packaging",
+            help="Price each shipment as one parcel, whatever ORDO_PACKAGING_FILE says.",
+        ),
+    ] = False,
 ) -> None:
     """Replay historical orders through rulesets and report what would have happened."""
     from engine.simulation import commands
     from engine.simulation.errors import SimulationError
 
+    if packaging is not None and no_packaging:
+        raise CommandError("--packaging and --no-packaging: give one or the other")
     settings = _settings(ctx, optimiser=optimiser)
+    # As production packs: the deployment's box catalogue unless a flag says otherwise.
+    boxes, named = packaging, "--packaging"
+    if boxes is None and not no_packaging:
+        boxes, named = settings.packaging_file, "ORDO_PACKAGING_FILE"
     if out is None:  # the results go under the data dir; they hold personal data
         ensure_data_directory(settings.data_dir)
     try:
@@ -347,6 +368,8 @@ def simulate(
             optimiser=settings.optimiser,
             date_from=date_from,
             date_to=date_to,
+            packaging=boxes,
+            packaging_named=named,
         )
     except SimulationError as error:
         raise CommandError(str(error)) from None

@@ -132,6 +132,8 @@ def start(
         date_from=body.date_from,
         date_to=body.date_to,
         optimiser=str(getattr(services.container.settings, "optimiser", "auto")),
+        # The deployment's boxes, so a replay packs and prices shipments as production does.
+        packaging=getattr(services.container.settings, "packaging_file", None),
     )
     try:
         job = _jobs(request, services).submit(spec)

@@ -732,7 +732,7 @@ class Decider:
             )
             distance = ctx.distance(code)
             # Without a box catalogue this test is all packaging costs a shipment.
-            packing = None if boxes is None else self._pack(boxes, code, lines, products)
+            packing = None if boxes is None else self.pack_shipment(boxes, code, lines, products)
             if packing is None:
                 parcel = Parcel(weight, distance, ctx.order.ship_to.postal_code, hazmat, longest)
                 quotes = self.carriers.quotes(
@@ -795,14 +795,15 @@ class Decider:
         return shipments
 
     @staticmethod
-    def _pack(
+    def pack_shipment(
         catalog: BoxCatalog,
         code: str,
         lines: Sequence[Allocation],
         products: Sequence[Product | None],
     ) -> Packing | None:
         """The shipment from `code` packed into the location's boxes; None where it stocks
-        none (it ships as one parcel, as without a catalogue)."""
+        none (it ships as one parcel, as without a catalogue). Public for the simulation,
+        which packs a recorded shipment again to report its parcels."""
         boxes = catalog.at(code)
         if not boxes:
             return None

@@ -33,10 +33,11 @@ from rich.text import Text
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.dataset import NAME_PATTERN
 from engine.simulation.errors import SimulationError, make_directory
-from engine.simulation.html import KPI_LABELS, fmt
+from engine.simulation.html import fmt, kpi_labels
 from engine.simulation.importer import ImportReport, import_history
 from engine.simulation.mapping import Mapping as ColumnMapping
 from engine.simulation.mapping import load_mapping
+from engine.simulation.packaging import read_boxes
 from engine.simulation.parallel import (
     ProgressMap,
     WhatIf,
@@ -122,8 +123,12 @@ def simulate_command(
     carriers_dir: Path | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    packaging: Path | None = None,
+    packaging_named: str = "--packaging",
 ) -> WhatIfResult:
-    """Replay `dataset` with the baseline rulesets and every variant; print KPIs and diffs."""
+    """Replay `dataset` with the baseline rulesets and every variant; print KPIs and diffs.
+    `packaging`: the box catalogue to pack shipments with (None: one parcel each); a problem
+    with it is reported under `packaging_named`, the flag or setting that gave it."""
     if limit is not None and limit <= 0:
         raise SimulationError(f"--limit must be a positive number of orders, got {limit}")
     if workers < 0:
@@ -131,6 +136,9 @@ def simulate_command(
     if date_from is not None and date_to is not None and date_from > date_to:
         # Checked again by the replay in the API's words (date_from, date_to); here, the flags'.
         raise SimulationError(f"--from {date_from} is after --to {date_to}: no order is in it")
+    if packaging is not None:
+        # Here, in the words of the flag or setting; the what-if checks it again for its runs.
+        read_boxes(packaging, named=packaging_named)
     spec = WhatIf(
         dataset=dataset,
         out=out,
@@ -140,6 +148,7 @@ def simulate_command(
         limit=limit,
         date_from=date_from,
         date_to=date_to,
+        packaging=packaging,
     )
     with _bars(console) as bars:
         tasks: dict[str, TaskID] = {}
@@ -191,9 +200,15 @@ def print_results(console: Console, result: WhatIfResult) -> None:
     table.add_column("KPI")
     for name in result.runs:
         table.add_column(name, justify="right")
-    for key, label, pattern in KPI_LABELS:
+    for key, label, pattern in kpi_labels(*(s["kpis"] for s in result.runs.values())):
         table.add_row(label, *(fmt(s["kpis"].get(key), pattern) for s in result.runs.values()))
     console.print(table)
+    boxes = next((s["packaging"] for s in result.runs.values() if "packaging" in s), None)
+    if boxes is not None:
+        console.print(
+            f"shipments packed into the boxes of {escape(boxes['path'])} "
+            f"(sha256 {boxes['sha256'][:12]}…)"
+        )
     for name, diff in result.diffs.items():
         console.print(
             f"{escape(name)} vs baseline: {diff['changed']:,} of {diff['orders']:,} orders "

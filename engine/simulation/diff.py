@@ -118,6 +118,10 @@ def _write_diff(
         "kpis": {"a": summary_a["kpis"], "b": summary_b["kpis"]},
         "rulesets": {"a": summary_a["rulesets"], "b": summary_b["rulesets"]},
     }
+    if "packaging" in summary_a or "packaging" in summary_b:
+        # Each run's box catalogue (null: none): runs with other boxes price shipments
+        # otherwise. Absent when neither packed, as before there was packaging.
+        diff["packaging"] = {"a": summary_a.get("packaging"), "b": summary_b.get("packaging")}
     write_json(tmp / "diff.json", diff)
     (tmp / "report.html").write_text(diff_report(diff), encoding="utf-8")
     return diff

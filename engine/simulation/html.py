@@ -30,6 +30,19 @@ KPI_LABELS = (
     ("capacity_breaches", "Capacity breaches (location-days)", "{:,}"),
     ("failed_reservations", "Failed reservations", "{:,}"),
 )
+# KPIs of runs with a box catalogue only: shown when a run has them, so the report of a run
+# without packaging is the one it always was.
+PACKAGING_LABELS = (
+    ("parcels_per_shipment", "Parcels per shipment", "{:.3f}"),
+    ("box_cost", "Box cost", "{:,.2f}"),
+)
+
+
+def kpi_labels(*kpis: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """(key, label, format) of the KPIs to show for these runs' KPIs side by side: every
+    one, and the packaging ones when any of the runs packed (n/a for those that did not)."""
+    packed = tuple(row for row in PACKAGING_LABELS if any(row[0] in each for each in kpis))
+    return KPI_LABELS + packed
 
 
 def fmt(value: Any, pattern: str) -> str:
@@ -63,7 +76,7 @@ def diff_figures(diff: Mapping[str, Any]) -> list[tuple[str, Any]]:
     changes = diff["changes"]
     deltas = [
         (label, diff["kpis"]["b"].get(key), diff["kpis"]["a"].get(key))
-        for key, label, _ in KPI_LABELS
+        for key, label, _ in kpi_labels(diff["kpis"]["a"], diff["kpis"]["b"])
         if isinstance(diff["kpis"]["a"].get(key), int | float)
         and isinstance(diff["kpis"]["b"].get(key), int | float)
     ]
@@ -86,13 +99,15 @@ def run_report(summary: Mapping[str, Any]) -> str:
     kpis = summary["kpis"]
     rows = "".join(
         f"<tr><th>{html.escape(label)}</th><td>{fmt(kpis.get(key), pattern)}</td></tr>"
-        for key, label, pattern in KPI_LABELS
+        for key, label, pattern in kpi_labels(kpis)
     )
     dataset = summary["dataset"]
     intro = (
         f"Data set <b>{html.escape(str(dataset['name']))}</b> ({dataset['orders']:,} orders), "
         f"rulesets {html.escape(', '.join(f'{k} ({v})' for k, v in summary['rulesets'].items()))}."
     )
+    if "packaging" in summary:
+        intro += f" Shipments packed with the boxes of {_boxes(summary['packaging'])}."
     title = f"Simulation {summary['run']}"
     return _page(title, intro, f"<table>{rows}</table>", run_figures(summary))
 
@@ -102,7 +117,7 @@ def diff_report(diff: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><th>{html.escape(label)}</th><td>{fmt(a.get(key), pattern)}</td>"
         f"<td>{fmt(b.get(key), pattern)}</td></tr>"
-        for key, label, pattern in KPI_LABELS
+        for key, label, pattern in kpi_labels(a, b)
     )
     table = (
         f"<table><tr><th></th><th>A: {html.escape(diff['a'])}</th>"
@@ -112,7 +127,17 @@ def diff_report(diff: Mapping[str, Any]) -> str:
         f"{diff['changed']:,} of {diff['orders']:,} orders decided differently; shipping cost "
         f"{diff['cost_delta']:+,.2f}, distance {diff['distance_delta_km']:+,.1f} km."
     )
+    if "packaging" in diff:
+        for side, boxes in diff["packaging"].items():
+            packed = f"packed into the boxes of {_boxes(boxes)}" if boxes else "one parcel each"
+            intro += f" {side.upper()}: shipments {packed}."
     return _page(f"Comparison {diff['a']} vs {diff['b']}", intro, table, diff_figures(diff))
+
+
+def _boxes(packaging: Mapping[str, Any]) -> str:
+    """A run's box catalogue, as its summary records it, for a page."""
+    path, digest = str(packaging["path"]), str(packaging["sha256"])
+    return f"<b>{html.escape(path)}</b> (sha256 {html.escape(digest[:12])}…)"
 
 
 def _bar(go: Any, counts: Mapping[Any, float], horizontal: bool = False) -> Any:

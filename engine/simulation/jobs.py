@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.pipeline.decide import DeciderSettings
 from engine.simulation.errors import SimulationError
+from engine.simulation.packaging import read_boxes
 from engine.simulation.parallel import (
     ProgressMap,
     WhatIf,
@@ -57,6 +58,10 @@ class SimulationRequest:
     # Inclusive calendar dates of the orders to replay (see `RunSpec`).
     date_from: date | None = None
     date_to: date | None = None
+    # The box catalogue the deployment packs shipments with (`ORDO_PACKAGING_FILE`), so a
+    # replay prices them as production does; None: one parcel each. A path: each worker
+    # process reads it, as it compiles the rulesets.
+    packaging: Path | None = None
 
     def __post_init__(self) -> None:
         # Checked here as `WhatIf` checks them, so a bad request is refused by `submit`
@@ -136,6 +141,9 @@ class SimulationJobs:
     def submit(self, request: SimulationRequest) -> Job:
         if not Path(request.dataset, "manifest.json").is_file():
             raise SimulationError(f"{request.dataset}: not a data set (no manifest.json)")
+        if request.packaging is not None:
+            # A catalogue edited since start-up is refused now, not by the job a moment later.
+            read_boxes(request.packaging)
         job = Job(id=uuid.uuid4().hex[:12], status="queued", created_at=_now(), owner=_owner())
         (self.root / job.id).mkdir()
         self._save(job)
@@ -199,6 +207,7 @@ class SimulationJobs:
                 trace_orders=frozenset(request.trace_orders),
                 date_from=request.date_from,
                 date_to=request.date_to,
+                packaging=request.packaging,
             )
             result = self._runner(spec, request.workers, watch)
         except Exception as error:  # a job must end in a state the API can report

@@ -14,7 +14,9 @@ Definitions (also in docs/simulation.md):
 - promise met: an order with a requested date whose promised date is on or before it;
 - capacity breach: a location-day on which more shipments were planned than its daily capacity;
 - distances: over shipments whose distance is known; `orders_without_distance` counts the
-  shipped orders with a shipment whose ship-to or location had no coordinates.
+  shipped orders with a shipment whose ship-to or location had no coordinates;
+- with a box catalogue only (absent without, not 0): parcels per shipment, the mean over the
+  shipments of accepted orders; box cost, the boxes' part of the shipping cost.
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ class Kpis:
     locations: Counter[str] = field(default_factory=Counter)
     distance: DistanceHistogram = field(default_factory=DistanceHistogram)
     rule_hits: Counter[str] = field(default_factory=Counter)
+    # With a box catalogue: each outcome's shipments carry `parcels` and `box_cost`.
+    packaging: bool = False
+    parcels: int = 0
+    box_cost: float = 0.0
 
     def add(self, outcome: dict[str, Any]) -> None:
         self.orders += 1
@@ -122,6 +128,10 @@ class Kpis:
             self.carriers[f"{shipment['carrier']}/{shipment['service']}"] += 1
             self.locations[shipment["location"]] += 1
         self.orders_without_distance += unknown
+        if self.packaging:
+            for shipment in shipments:
+                self.parcels += shipment["parcels"]
+                self.box_cost += shipment["box_cost"]
         if outcome["requested"]:
             self.promises_requested += 1
             promised = outcome["promised"]
@@ -137,7 +147,7 @@ class Kpis:
 
     def to_dict(self) -> dict[str, Any]:
         accepted = sum(self.outcomes[name] for name in ACCEPTED)
-        return {
+        found: dict[str, Any] = {
             "orders": self.orders,
             "accepted": accepted,
             "rejected": self.outcomes["rejected"],
@@ -170,6 +180,11 @@ class Kpis:
             "shipments_by_location": dict(sorted(self.locations.items())),
             "distance_histogram_km": self.distance.coarse(50.0),
         }
+        if self.packaging:
+            # Absent, not 0, without packaging: a run without it writes what it always wrote.
+            found["parcels_per_shipment"] = _ratio(self.parcels, self.shipments)
+            found["box_cost"] = round(self.box_cost, 2)
+        return found
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -3,7 +3,8 @@
 A run writes one of these per order to `orders.jsonl` instead of the full decision trace, so
 memory stays flat and the file stays a few hundred bytes per order. KPIs and the per-order diff
 of two runs are computed from these records alone. A shipment's `distance_km` is null where it
-is unknown (the ship-to or the location has no coordinates).
+is unknown (the ship-to or the location has no coordinates). With a box catalogue, each
+shipment also has `parcels` and `box_cost` (`packaging.add_parcels`); without, it has neither.
 """
 
 from __future__ import annotations

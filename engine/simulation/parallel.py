@@ -22,6 +22,7 @@ from engine.pipeline.decide import DeciderSettings
 from engine.simulation.dataset import Dataset
 from engine.simulation.diff import compare_runs
 from engine.simulation.errors import SimulationError, make_directory
+from engine.simulation.packaging import read_boxes
 from engine.simulation.replay import RunSpec, check_date_range, run_simulation
 from engine.simulation.report import write_json
 
@@ -85,6 +86,9 @@ class WhatIf:
     trace_orders: frozenset[str] = frozenset()
     date_from: date | None = None
     date_to: date | None = None
+    # The box catalogue every variant packs shipments with (None: one parcel each): a path,
+    # which each run's process reads for itself (see `RunSpec.packaging`).
+    packaging: Path | None = None
 
     def __post_init__(self) -> None:
         check_date_range(self.date_from, self.date_to)
@@ -94,7 +98,9 @@ class WhatIf:
     def baseline(self) -> str:
         return next(iter(self.variants))
 
-    def run_spec(self, name: str) -> RunSpec:
+    def run_spec(self, name: str, packaging_sha256: str | None = None) -> RunSpec:
+        """Variant `name`'s run; `packaging_sha256`: the box catalogue's content as the
+        what-if found it, which each run checks its own reading against."""
         return RunSpec(
             dataset=self.dataset,
             out=self.out / name,
@@ -106,6 +112,8 @@ class WhatIf:
             trace_orders=self.trace_orders,
             date_from=self.date_from,
             date_to=self.date_to,
+            packaging=self.packaging,
+            packaging_sha256=packaging_sha256,
         )
 
 
@@ -125,11 +133,17 @@ def run_what_if(spec: WhatIf, workers: int = 2, watch: Watcher | None = None) ->
     # Once, here, rather than in every run's process: a changed file fails before any result
     # of an earlier what-if in `spec.out` is replaced.
     Dataset(spec.dataset).verify()
+    # So is the box catalogue: a bad one fails before any run starts, and every run checks
+    # that it packs with the content found here (variants compared on the same boxes).
+    sha256 = read_boxes(spec.packaging).sha256 if spec.packaging is not None else None
     make_directory(spec.out, "results directory")
     # The index says the runs and comparisons beside it belong together: an earlier one's
     # must not outlive this what-if replacing some of them and then failing.
     _remove(spec.out / INDEX)
-    results = _run_here(spec, watch) if workers <= 0 else _run_in_processes(spec, workers, watch)
+    if workers <= 0:
+        results = _run_here(spec, sha256, watch)
+    else:
+        results = _run_in_processes(spec, sha256, workers, watch)
     runs = {name: results[name][0] for name in spec.variants}
     diffs = {
         name: compare_runs(
@@ -157,17 +171,19 @@ def _remove(path: Path) -> None:
         ) from None
 
 
-def _run_here(spec: WhatIf, watch: Watcher | None) -> dict[str, tuple[dict[str, Any], float, int]]:
+def _run_here(
+    spec: WhatIf, sha256: str | None, watch: Watcher | None
+) -> dict[str, tuple[dict[str, Any], float, int]]:
     progress: dict[str, tuple[int, int]] = {}
     results = {}
     for name in spec.variants:
-        result = run_simulation(spec.run_spec(name), _reporter(progress, name, watch))
+        result = run_simulation(spec.run_spec(name, sha256), _reporter(progress, name, watch))
         results[name] = (result.summary, result.seconds, result.orders)
     return results
 
 
 def _run_in_processes(
-    spec: WhatIf, workers: int, watch: Watcher | None
+    spec: WhatIf, sha256: str | None, workers: int, watch: Watcher | None
 ) -> dict[str, tuple[dict[str, Any], float, int]]:
     # spawn, not fork: the API calls this from a thread, and forking a threaded process can
     # copy a lock some other thread holds.
@@ -180,7 +196,8 @@ def _run_in_processes(
     ):
         shared = manager.dict()
         futures: dict[str, Future[tuple[dict[str, Any], float, int]]] = {
-            name: pool.submit(_worker, spec.run_spec(name), shared) for name in spec.variants
+            name: pool.submit(_worker, spec.run_spec(name, sha256), shared)
+            for name in spec.variants
         }
         pending = set(futures.values())
         while pending:
@@ -210,12 +227,19 @@ def _reporter(
     return report
 
 
+def _index_entry(name: str, summary: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": name, "kpis": summary["kpis"]}
+    if "packaging" in summary:  # absent without boxes, as in the index before packaging
+        entry["packaging"] = summary["packaging"]
+    return entry
+
+
 def _index(
     spec: WhatIf, runs: dict[str, dict[str, Any]], diffs: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     return {
         "baseline": spec.baseline,
-        "runs": {name: {"path": name, "kpis": summary["kpis"]} for name, summary in runs.items()},
+        "runs": {name: _index_entry(name, summary) for name, summary in runs.items()},
         "diffs": {
             name: {
                 "path": f"{DIFF_PREFIX}{name}",

@@ -23,6 +23,7 @@ from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import DomainError
 from engine.domain.inventory import Stock
 from engine.domain.orders import Order
+from engine.domain.packaging import BoxCatalog
 from engine.pipeline.carriers import load_catalog
 from engine.pipeline.decide import Decider, DeciderSettings, Decision, Inbound
 from engine.pipeline.stock_view import StockView
@@ -38,6 +39,7 @@ from engine.simulation.errors import SimulationError
 from engine.simulation.kpis import Kpis
 from engine.simulation.ledger import StockLedger
 from engine.simulation.outcome import count_fired_rules, order_outcome
+from engine.simulation.packaging import RunBoxes, add_parcels, read_boxes
 from engine.simulation.report import RunWriter
 from engine.simulation.rulesets import fingerprints, registry_for
 
@@ -83,6 +85,11 @@ class RunSpec:
     # Orders whose full decision trace is kept (in traces.jsonl): an analyst asking why a few
     # orders changed. Traces of all orders would be most of the run's memory and disk.
     trace_orders: frozenset[str] = frozenset()
+    # The box catalogue shipments are packed into (docs/packaging.md); None: one parcel
+    # each. A path, read by the process that runs the replay; `packaging_sha256` is the
+    # content the simulation started with, when it checked the file for every run at once.
+    packaging: Path | None = None
+    packaging_sha256: str | None = None
 
     def __post_init__(self) -> None:
         check_date_range(self.date_from, self.date_to)
@@ -112,32 +119,51 @@ class RunResult:
         return self.orders / self.seconds if self.seconds else 0.0
 
 
-def build_decider(spec: RunSpec) -> Decider:
+def run_boxes(spec: RunSpec) -> RunBoxes | None:
+    """The run's box catalogue, read now (None: packaging off)."""
+    if spec.packaging is None:
+        return None
+    return read_boxes(spec.packaging, sha256=spec.packaging_sha256)
+
+
+def build_decider(spec: RunSpec, boxes: RunBoxes | None = None) -> Decider:
+    """The production Decider for `spec`; `boxes`: its catalogue as `run_boxes` read it
+    (None: read here, when the spec names one)."""
     catalog = load_catalog(spec.carriers_dir) if spec.carriers_dir else load_catalog()
-    return Decider(registry_for(spec.rulesets), catalog, spec.settings)
+    boxes = boxes if boxes is not None else run_boxes(spec)
+    packaging = boxes.catalog if boxes is not None else None
+    return Decider(registry_for(spec.rulesets), catalog, spec.settings, packaging=packaging)
 
 
 def run_simulation(spec: RunSpec, progress: Progress | None = None) -> RunResult:
     """Replay `spec.dataset` with `spec.rulesets`; results land atomically in `spec.out`."""
-    return replay(spec, build_decider(spec), progress)
+    boxes = run_boxes(spec)  # once: the Decider packs with it, the replay records the parcels
+    return replay(spec, build_decider(spec, boxes), progress, boxes)
 
 
-def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = None) -> RunResult:
-    """The replay loop itself, with any Decider (tests pass a double)."""
+def replay(
+    spec: RunSpec,
+    decider: DecidesOrders,
+    progress: Progress | None = None,
+    boxes: RunBoxes | None = None,
+) -> RunResult:
+    """The replay loop itself, with any Decider (tests pass a double); `boxes` as for
+    `build_decider`."""
+    boxes = boxes if boxes is not None else run_boxes(spec)
     dataset = Dataset(spec.dataset)
-    world = _World.load(dataset)
+    world = _World.load(dataset, boxes.catalog if boxes is not None else None)
     in_range = _count_in_range(spec, dataset)
     if in_range == 0:
         # Before any result is written: an empty run would replace the last real one.
         raise SimulationError(_nothing_in_range(spec, dataset))
     total = in_range if spec.limit is None else min(spec.limit, in_range)
-    kpis = Kpis()
+    kpis = Kpis(packaging=boxes is not None)
     tick = progress or (lambda done, total: None)
     # Often enough for a smooth bar on a small history, rarely enough to cost nothing.
     every = max(1, min(PROGRESS_EVERY, total // 100))
     day = _Day()
     started, cpu_started = time.perf_counter(), time.process_time()
-    with RunWriter(spec.out) as writer:
+    with RunWriter(spec.out, packaging=boxes is not None) as writer:
         done, deciding, failed_before = 0, 0.0, 0
         keep = spec.trace_orders
         for order in dataset.read("orders", to_order):
@@ -166,7 +192,7 @@ def replay(spec: RunSpec, decider: DecidesOrders, progress: Progress | None = No
         kpis.failed_reservations = world.ledger.failed_reservations - failed_before
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
-        summary = _summary(spec, dataset, kpis)
+        summary = _summary(spec, dataset, kpis, boxes)
         timing = {"orders": done, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
                   "decide_seconds": round(deciding, 3)}  # fmt: skip
         writer.finish(summary, timing)
@@ -226,6 +252,8 @@ def _record(
     spec: RunSpec, writer: RunWriter, kpis: Kpis, order: Order, decision: Decision, world: _World
 ) -> None:
     outcome = order_outcome(order, decision, located=world.located(order), unplaced=world.unplaced)
+    if world.packaging is not None:
+        add_parcels(outcome, decision, world.products, world.packaging)
     kpis.add(outcome)
     count_fired_rules(decision.trace, kpis.rule_hits)
     writer.add(outcome)
@@ -249,6 +277,8 @@ class _World:
     # Locations the Decider cannot place on the map: its distance from them is 0.0, which
     # their shipments must not add to the distance KPIs as if it were a distance.
     unplaced: frozenset[str] = frozenset()
+    # The box catalogue the Decider packs with (None: off), to record each shipment's parcels.
+    packaging: BoxCatalog | None = None
 
     @staticmethod
     def located(order: Order) -> bool:
@@ -265,7 +295,7 @@ class _World:
                 products[line.sku] = Product(sku=line.sku, name=line.sku)
 
     @classmethod
-    def load(cls, dataset: Dataset) -> _World:
+    def load(cls, dataset: Dataset, packaging: BoxCatalog | None = None) -> _World:
         locations = tuple(dataset.read("locations", to_location))
         stock = dataset.read(
             "stock",
@@ -287,6 +317,7 @@ class _World:
                 for loc in locations
                 if not _placed(loc.address.postal_code, loc.address.country, loc.lat, loc.lon)
             ),
+            packaging=packaging,
         )
 
 
@@ -348,9 +379,11 @@ def _book(ledger: StockLedger, order: Order, decision: Decision, today: dict[str
         today[shipment.location_code] += 1
 
 
-def _summary(spec: RunSpec, dataset: Dataset, kpis: Kpis) -> dict[str, Any]:
+def _summary(
+    spec: RunSpec, dataset: Dataset, kpis: Kpis, boxes: RunBoxes | None = None
+) -> dict[str, Any]:
     """Everything deterministic about a run: the same inputs give byte-identical text."""
-    return {
+    summary: dict[str, Any] = {
         "format": 1,
         "run": spec.name,
         "dataset": {
@@ -366,3 +399,7 @@ def _summary(spec: RunSpec, dataset: Dataset, kpis: Kpis) -> dict[str, Any]:
         "kpis": kpis.to_dict(),
         "rule_hits": dict(sorted(kpis.rule_hits.items())),
     }
+    if boxes is not None:
+        # Only when on: a run without packaging writes the summary it always wrote.
+        summary["packaging"] = boxes.describe()
+    return summary

@@ -2,10 +2,12 @@
 
 A results directory holds::
 
-    summary.json   KPIs, rule hits, data set and ruleset fingerprints (deterministic: the same
-                   inputs give byte-identical text, so it can be diffed and checked in)
+    summary.json   KPIs, rule hits, data set and ruleset fingerprints, the box catalogue
+                   when there is one (deterministic: the same inputs give byte-identical
+                   text, so it can be diffed and checked in)
     orders.jsonl   one compact outcome per order (see `outcome.py`), in replay order
-    orders.csv     the same, flattened for spreadsheets
+    orders.csv     the same, flattened for spreadsheets (with a box catalogue, two columns
+                   more: `PACKAGING_COLUMNS`)
     run.json       how long it took (not deterministic, so kept apart from summary.json)
     traces.jsonl   full decision traces of the orders asked for (`RunSpec.trace_orders`)
     report.html    charts for people (`html.py`)
@@ -33,13 +35,17 @@ CSV_COLUMNS = (
     "backordered", "shipments", "locations", "carriers", "shipping_cost", "distance_km",
     "promised", "requested",
 )  # fmt: skip
+# After those, with a box catalogue only: the order's parcels and what its boxes cost.
+PACKAGING_COLUMNS = ("parcels", "box_cost")
 
 
 class RunWriter:
-    """Stream per-order outcomes to a temporary directory; `finish` publishes it."""
+    """Stream per-order outcomes to a temporary directory; `finish` publishes it.
+    `packaging`: the outcomes' shipments carry parcels (`packaging.add_parcels`)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, *, packaging: bool = False) -> None:
         self.out = Path(out)
+        self.packaging = packaging
         self.tmp = self.out.parent / f".{self.out.name}.running-{uuid.uuid4().hex[:8]}"
         self._jsonl: IO[str] | None = None
         self._csv_handle: IO[str] | None = None
@@ -50,7 +56,7 @@ class RunWriter:
         self._jsonl = (self.tmp / "orders.jsonl").open("w", encoding="utf-8")
         self._csv_handle = (self.tmp / "orders.csv").open("w", newline="", encoding="utf-8")
         self._csv = csv.writer(self._csv_handle, lineterminator="\n")
-        self._csv.writerow(CSV_COLUMNS)
+        self._csv.writerow(CSV_COLUMNS + PACKAGING_COLUMNS if self.packaging else CSV_COLUMNS)
         return self
 
     def __exit__(
@@ -66,7 +72,10 @@ class RunWriter:
         assert self._jsonl is not None
         self._jsonl.write(dumps(outcome))
         self._jsonl.write("\n")
-        self._csv.writerow(csv_row(outcome))
+        row = csv_row(outcome)
+        if self.packaging:
+            row.extend(packaging_cells(outcome))
+        self._csv.writerow(row)
 
     def trace(self, order_id: str, trace: Any) -> None:
         with (self.tmp / "traces.jsonl").open("a", encoding="utf-8") as handle:
@@ -110,6 +119,13 @@ def csv_row(outcome: dict[str, Any]) -> list[Any]:
         outcome["promised"] or "",
         outcome["requested"] or "",
     ]
+
+
+def packaging_cells(outcome: dict[str, Any]) -> list[Any]:
+    """The order's parcels and box cost, over its shipments (see `PACKAGING_COLUMNS`)."""
+    shipments = outcome["shipments"]
+    cost = sum(s["box_cost"] for s in shipments)
+    return [sum(s["parcels"] for s in shipments), f"{cost:.2f}"]
 
 
 def _total_km(shipments: list[dict[str, Any]]) -> str:
