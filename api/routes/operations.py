@@ -197,13 +197,23 @@ def add_tracking(
     """Add a carrier tracking event (scanned, in transit, out for delivery...) in its place in
     time. An event the shipment already has (a carrier's retry, even one racing the first
     post) is not added again: the answer is the shipment as it is, and nothing is audited.
-    A shipment no carrier has (pending, cancelled) takes no tracking events: 409."""
+    A shipment no carrier has (pending, cancelled) takes no tracking events: 409.
+
+    What the scan means (`milestone`, given or read from `code`) acts on the shipment when it
+    is the timeline's latest: `delivered` delivers a shipped shipment (and its order once all
+    its shipments are), `attempted` and `exception` raise `shipment.delivery_exception`."""
     with services.container.uow_factory() as uow:
         _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
     dispatch(
         services,
         commands.TrackShipment(
-            shipment_id, body.at, body.code, body.description, body.location, who.actor
+            shipment_id,
+            body.at,
+            body.code,
+            body.description,
+            body.location,
+            who.actor,
+            body.milestone,
         ),
     )
     with services.container.uow_factory() as uow:

@@ -16,6 +16,7 @@ from engine.domain import commands
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.operations import Alert, AlertStatus, AuditEntry
+from engine.domain.tracking_codes import Milestone
 
 
 class ReportedStatus(StrEnum):
@@ -57,6 +58,16 @@ class ShipmentStatusIn(Strict):
     tracking_number: str = Field(default="", max_length=100, examples=["1Z999AA10123456784"])
 
 
+def _milestone(value: object) -> object:
+    """A milestone Ordo does not know is refused with the list of those it does, in words."""
+    if value is not None and value not in {m.value for m in Milestone}:
+        allowed = ", ".join(m.value for m in Milestone)
+        raise PydanticCustomError(
+            "tracking_milestone", f"must be one of {allowed}; got {{got}}", {"got": repr(value)}
+        )
+    return value
+
+
 class TrackingIn(Strict):
     at: UtcDateTime = Field(
         strict=False,
@@ -66,6 +77,16 @@ class TrackingIn(Strict):
     code: str = Field(min_length=1, max_length=50, examples=["in_transit"])
     description: str = Field(default="", max_length=500)
     location: str = Field(default="", max_length=200)
+    milestone: Annotated[Milestone | None, BeforeValidator(_milestone)] = Field(
+        default=None,
+        strict=False,
+        description="What the scan means, for a code Ordo does not read one from (the "
+        "code table is in docs/api.md, Shipment tracking): one of "
+        + ", ".join(m.value for m in Milestone)
+        + ". A `delivered` scan delivers a shipped shipment; `attempted` and `exception` "
+        "raise `shipment.delivery_exception`.",
+        examples=["attempted"],
+    )
 
 
 class ShortLineIn(Strict):

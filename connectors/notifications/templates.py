@@ -20,6 +20,8 @@ CUSTOMER_KINDS = (
     "order_shipped",
     "order_delivered",
     "order_delayed",
+    "delivery_attempted",
+    "delivery_problem",
     "return_received",
     "refund_issued",
 )

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from engine.domain.tracking_codes import Milestone
+
 
 @dataclass(frozen=True)
 class Command:
@@ -162,7 +164,8 @@ class ReportShortPick(Command):
 @dataclass(frozen=True)
 class TrackShipment(Command):
     """Put a carrier's tracking event on a shipment's timeline; an event it already has (a
-    carrier's retried post) is not recorded again."""
+    carrier's retried post) is not recorded again. `milestone`: what the scan means, when the
+    carrier says; else it is read from `code` (`engine.domain.tracking_codes`)."""
 
     shipment_id: str
     at: datetime
@@ -170,6 +173,7 @@ class TrackShipment(Command):
     description: str = ""
     location: str = ""
     actor: str = "system"
+    milestone: Milestone | None = None
 
 
 @dataclass(frozen=True)

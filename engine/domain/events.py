@@ -234,6 +234,40 @@ class ShipmentLate(Event):
 
 @_register
 @dataclass(frozen=True)
+class ShipmentTracked(Event):
+    """A carrier's scan joined a shipment's timeline (a new one: a retried post raises
+    nothing). `at` is when the carrier saw it (ISO 8601, UTC); `milestone` what it means
+    (`engine.domain.tracking_codes`), empty for a code Ordo does not know."""
+
+    name: ClassVar[str] = "shipment.tracked"
+    shipment_id: str
+    order_id: str
+    at: str
+    code: str
+    description: str = ""
+    location: str = ""
+    milestone: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentDeliveryException(Event):
+    """The carrier could not deliver a shipment it has: a failed attempt (`milestone`
+    "attempted": nobody home, no access) or another problem ("exception": damaged, an address
+    problem, held, weather). Raised for the shipment's latest milestone only, while shipped."""
+
+    name: ClassVar[str] = "shipment.delivery_exception"
+    shipment_id: str
+    order_id: str
+    milestone: str
+    code: str
+    description: str = ""
+    at: str = ""
+    location: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderHeldTooLong(Event):
     """Emitted once per hold by the worker's clock when an order stays held past the limit."""
 

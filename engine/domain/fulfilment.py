@@ -12,6 +12,7 @@ from enum import StrEnum
 from engine.domain import events
 from engine.domain.errors import Conflict, IllegalTransition
 from engine.domain.orders import InvalidLine
+from engine.domain.tracking_codes import Milestone, milestone_of
 from engine.domain.values import in_utc
 
 
@@ -263,15 +264,55 @@ class FulfillmentOrder:
             )
         return lines[0]
 
-    def track(self, event: TrackingEvent) -> bool:
+    def track(self, event: TrackingEvent, milestone: Milestone | None = None) -> bool:
         """Put a tracking event on the timeline in its place in time, after those of the same
-        time (they came first). False, and nothing changes, for an event the timeline already
-        has: carriers retry their webhooks, and a retry is not a second scan."""
+        time (they came first), and act on what it means: `milestone` when the carrier said,
+        else what its code stands for (`tracking_codes.milestone_of`). False, and nothing
+        changes, for an event the timeline already has: carriers retry their webhooks, and a
+        retry is not a second scan.
+
+        Every new scan raises `shipment.tracked`. Only the timeline's latest milestone moves
+        the shipment: carriers post late, and an `out_for_delivery` arriving after the
+        `delivered` that followed it must neither undo nor repeat anything. Earlier scans'
+        milestones are read from their codes (the timeline keeps no explicit ones)."""
         event = event.in_utc()
         if event in self.tracking:
             return False
-        self.tracking.insert(bisect_right(self.tracking, event.at, key=_at), event)
+        meaning = milestone or milestone_of(event.code)
+        place = bisect_right(self.tracking, event.at, key=_at)
+        overtaken = any(milestone_of(later.code) for later in self.tracking[place:])
+        self.tracking.insert(place, event)
+        at = event.at.isoformat()
+        self.events.append(
+            events.ShipmentTracked(
+                self.id, self.order_id, at, event.code, event.description, event.location,
+                meaning.value if meaning else "",
+            )
+        )  # fmt: skip
+        if meaning is None or overtaken or not self._with_the_carrier_at(event.at):
+            return True
+        if meaning is Milestone.DELIVERED:
+            self.move(ShipmentStatus.DELIVERED, event.at)
+        elif meaning in (Milestone.ATTEMPTED, Milestone.EXCEPTION):
+            self.events.append(
+                events.ShipmentDeliveryException(
+                    self.id, self.order_id, meaning.value, event.code, event.description, at,
+                    event.location,
+                )
+            )  # fmt: skip
         return True
+
+    def _with_the_carrier_at(self, at: datetime) -> bool:
+        """Whether a scan seen at `at` is of this shipment's trip with its carrier.
+
+        Not before it is shipped: until then the location reports it (shipping is what takes
+        its units out of stock), so a carrier's "delivered" cannot skip that step. Not once
+        delivered (or cancelled): there is nothing left to deliver. Not for a scan older than
+        the shipping: that is of an earlier parcel under the same tracking number, or a
+        carrier's clock gone wrong, and would make the shipment delivered before it left."""
+        if self.status is not ShipmentStatus.SHIPPED:
+            return False
+        return self.shipped_at is None or at >= in_utc(self.shipped_at)
 
     def is_late(self, today: date) -> bool:
         return (

@@ -141,6 +141,8 @@ SCHEMA_SPEC: dict[str, Any] = {
             "capacity": "int?",
             "from_status": "str?",
             "to_status": "str?",
+            # shipment.tracked / shipment.delivery_exception: what the carrier's scan means.
+            "milestone": "str?",
         },
     },
     "kinds": {
@@ -172,6 +174,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "shipment.sent_to_wms",
         "shipment.short_picked",
         "shipment.late",
+        "shipment.tracked",
+        "shipment.delivery_exception",
         "order.held_too_long",
         "return.status_changed",
         "return.labelled",

@@ -282,7 +282,7 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
         shipment.move(target, now)
         if target is ShipmentStatus.SHIPPED:
             _consume(uow, order, shipment)
-        _follow_order(order, list(uow.shipments.for_order(order.id)), shipment, target)
+        follow_order(order, list(uow.shipments.for_order(order.id)), shipment, target)
         uow.commit()
         return str(shipment.status)
 
@@ -323,7 +323,7 @@ def _consume(uow: UnitOfWork, order: Order, shipment: FulfillmentOrder) -> None:
             line.status = LineStatus.SHIPPED
 
 
-def _follow_order(
+def follow_order(
     order: Order,
     shipments: Sequence[FulfillmentOrder],
     changed: FulfillmentOrder,

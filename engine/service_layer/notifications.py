@@ -1,13 +1,14 @@
 """Which events tell whom what: customer messages and alert notifications.
 
 Three worker observers. `CustomerNotifier` turns lifecycle events into the customer's messages
-(order confirmed, shipped with tracking, delivered, delayed, return received, refund issued)
-with the facts the templates need; `AlertNotifier` sends each newly raised alert to its
-recipients and to every alert sink; `WebhookNotifier` posts the events an operator chose
-(`ORDO_WEBHOOK_EVENTS`) to the signed webhook, in a step of its own so a receiver that is down
-is retried (and in the end dead-lettered) without sending the alert's email again. How a
-message is rendered and carried is the connectors' business: this module hands a `Notifier` a
-message kind, the recipients and a plain-data context.
+(order confirmed, shipped with tracking, delivered, delayed, a delivery attempt that failed, a
+problem on the way, return received, refund issued) with the facts the templates need;
+`AlertNotifier` sends each newly raised alert to its recipients and to every alert sink;
+`WebhookNotifier` posts the events an operator chose (`ORDO_WEBHOOK_EVENTS`) to the signed
+webhook, in a step of its own so a receiver that is down is retried (and in the end
+dead-lettered) without sending the alert's email again. How a message is rendered and carried
+is the connectors' business: this module hands a `Notifier` a message kind, the recipients and
+a plain-data context.
 
 A message is sent before the worker commits its processed-event record, so a crash in between
 sends it again on redelivery: notifications are at least once, like the bus under them.
@@ -32,6 +33,10 @@ class Notifier(Protocol):
     def notify(self, kind: str, to: Sequence[str], context: Mapping[str, Any]) -> None: ...
 
 
+# What the customer hears of a carrier's `shipment.delivery_exception`, by its milestone.
+_DELIVERY_EXCEPTIONS = {"attempted": "delivery_attempted", "exception": "delivery_problem"}
+
+
 def customer_message_kind(name: str, payload: Mapping[str, Any]) -> str | None:
     """The customer message an event calls for, if any."""
     to_status = payload.get("to_status")
@@ -43,6 +48,8 @@ def customer_message_kind(name: str, payload: Mapping[str, Any]) -> str | None:
         return "order_delivered"
     if name == "shipment.late":
         return "order_delayed"
+    if name == "shipment.delivery_exception":
+        return _DELIVERY_EXCEPTIONS.get(str(payload.get("milestone", "")))
     if name == "return.status_changed" and to_status == "received":
         return "return_received"
     if name == "return.status_changed" and to_status == "refunded":

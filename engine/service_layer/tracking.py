@@ -6,6 +6,12 @@ decided one after the other, so only the first records the event and writes its 
 and the second sees the event already there. Without the lock both read the timeline before
 either wrote, both took the event for new, and both audited it (the tracking table's unique
 key kept the event itself once, but not the audit entry).
+
+What a new scan means is the shipment's to act on (`FulfillmentOrder.track`): its events
+(`shipment.tracked`, and `shipment.status_changed` or `shipment.delivery_exception`) leave
+with the timeline in one commit. A `delivered` scan that delivered the shipment moves its
+order along as a location's report of the delivery would (`lifecycle.follow_order`), so the
+order is delivered once all its shipments are.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from engine.domain import commands
 from engine.domain.errors import Conflict, NotFound
 from engine.domain.fulfilment import ShipmentStatus, TrackingEvent
 from engine.service_layer import audit
+from engine.service_layer.handlers import existing_order
+from engine.service_layer.lifecycle import follow_order
 from engine.service_layer.unit_of_work import UnitOfWork
 
 _NOT_WITH_A_CARRIER = frozenset({ShipmentStatus.PENDING, ShipmentStatus.CANCELLED})
@@ -35,14 +43,23 @@ def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
                 f"shipment {shipment.id} is {shipment.status}: no carrier has it, so it takes "
                 "no tracking events"
             )
-        if not shipment.track(event):
+        status = shipment.status
+        if not shipment.track(event, cmd.milestone):
             return False
-        after = {
+        after: dict[str, object] = {
             "at": event.at.isoformat(),
             "code": event.code,
             "description": event.description,
             "location": event.location,
         }
-        audit.record(uow, cmd.actor, "shipment.tracking", "shipment", shipment.id, {}, after)
+        if cmd.milestone is not None:
+            after["milestone"] = str(cmd.milestone)
+        before: dict[str, object] = {}
+        if shipment.status is not status:
+            before["status"], after["status"] = str(status), str(shipment.status)
+            order = existing_order(uow, shipment.order_id)
+            siblings = list(uow.shipments.for_order(order.id))
+            follow_order(order, siblings, shipment, shipment.status)
+        audit.record(uow, cmd.actor, "shipment.tracking", "shipment", shipment.id, before, after)
         uow.commit()
         return True

@@ -15,6 +15,9 @@ SHIPMENT = {"id": "F-1", "carrier": "swift", "service": "ground", "tracking_numb
             "lines": [{"sku": "SKU-1", "quantity": 2}]}  # fmt: skip
 RET = {"id": "RT-1", "rma": "RMA-7", "location_code": "DAL-01", "refund_amount": "12.50",
        "lines": [{"sku": "SKU-1", "quantity": 1}]}  # fmt: skip
+# What the carrier said of a failed delivery, as `shipment.delivery_exception` carries it.
+EVENT = {"milestone": "attempted", "code": "02", "description": "Nobody home & <i>",
+         "at": "2026-03-06T10:00:00+00:00", "location": "Dallas"}  # fmt: skip
 ALERT = {"id": "alr_1", "rule": "ops/late", "severity": "high", "key": "swift",
          "message": "6 late", "status": "open", "occurrences": 1, "created_at": "2026-03-06"}
 
@@ -25,9 +28,10 @@ def test_the_renderer_knows_every_customer_message_and_the_alert() -> None:
 
 @pytest.mark.parametrize("kind", [*CUSTOMER_KINDS, "alert"])
 def test_each_template_renders_subject_text_and_escaped_html(kind: str) -> None:
-    context = {"order": ORDER, "shipment": SHIPMENT, "ret": RET, "alert": ALERT}
+    context = {"order": ORDER, "shipment": SHIPMENT, "ret": RET, "alert": ALERT, "event": EVENT}
     subject, text, html = TemplateRenderer().render(kind, context)
     assert subject and "\n" not in subject
+    assert "<i>" not in html  # the carrier's words are escaped too
     assert text.strip()
     assert html.startswith("<!doctype html>")
     if kind != "alert":
