@@ -464,11 +464,15 @@ class OrdoClient:
         return cast(list[Return], self._call("GET", f"/v1/orders/{_seg(order_id)}/returns"))
 
     def list_returns(
-        self, status: str | None = None, rma: str | None = None, limit: int = 500
+        self, status: str | None = None, rma: str | None = None, limit: int = 500, offset: int = 0
     ) -> list[Return]:
         """Returns the caller may see, oldest first: the API filters before it pages."""
-        params = _params(status=status, rma=rma, limit=limit)
+        params = _params(status=status, rma=rma, limit=limit, offset=offset or None)
         return cast(list[Return], self._call("GET", "/v1/returns", params=params))
+
+    def get_return(self, return_id: str) -> Return:
+        """One return, read without its order (which a warehouse key may not read)."""
+        return cast(Return, self._call("GET", f"/v1/returns/{_seg(return_id)}"))
 
     def request_return(self, order_id: str, lines: list[dict[str, Any]]) -> Return:
         """Open a return: `lines` as the API takes them (`order_line_id`, `quantity`,

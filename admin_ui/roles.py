@@ -50,9 +50,9 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     ),
     "analyst": ("rulesets", "simulation", "inventory", "alerts", "reports"),
     "support": ("orders", "shipments", "returns", "inventory", "alerts"),
-    # Their work queue first, so it is the page they land on. Not the Returns page: it opens
-    # each return's order, which a warehouse key may not read.
-    "warehouse": ("shipments", "inventory"),
+    # Their work queue first, so it is the page they land on. Their Returns page is the
+    # receiving desk: it never opens a return's order, which a warehouse key may not read.
+    "warehouse": ("shipments", "inventory", "returns"),
     "channel": ("orders",),
     "customer": ("orders",),
 }

@@ -33,7 +33,7 @@ def test_an_unreachable_api_is_a_message(world: World, monkeypatch: pytest.Monke
     [
         ("analyst", {"rulesets", "simulation", "inventory", "alerts"}, "orders"),
         ("support", {"orders", "shipments", "inventory", "alerts"}, "rulesets"),
-        ("warehouse", {"shipments", "inventory"}, "simulation"),
+        ("warehouse", {"shipments", "inventory", "returns"}, "simulation"),
     ],
 )
 def test_each_role_sees_only_its_pages(
