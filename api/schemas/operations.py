@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from api.schemas.common import Out, Strict, UtcDateTime
 from api.schemas.orders import ShipmentOut
-from api.schemas.patterns import CODE, ID_OR_EMPTY, SKU
+from api.schemas.patterns import CODE, ID_OR_EMPTY, SKU_OR_EMPTY
 from engine.domain import commands
 from engine.domain.access import ApiKey, Principal, Role
 from engine.domain.fulfilment import ShipmentStatus
@@ -94,7 +94,7 @@ class ShortLineIn(Strict):
     its `order_line_id`, or by its `sku` when the shipment carries that SKU on one line only."""
 
     order_line_id: str = Field(default="", pattern=ID_OR_EMPTY, examples=["1"])
-    sku: str = Field(default="", pattern=r"^$|" + SKU, examples=["SHOE-42"])
+    sku: str = Field(default="", pattern=SKU_OR_EMPTY, examples=["SHOE-42"])
     missing: int = Field(
         ge=1,
         le=100_000,

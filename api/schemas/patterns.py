@@ -12,6 +12,8 @@ CODE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 # An id a field may also leave empty ("" where the role needs none: an API key's scope).
 ID_OR_EMPTY = r"^$|" + ID
+# A SKU a field may leave empty (a short pick's line named by its order line id instead).
+SKU_OR_EMPTY = r"^$|" + SKU
 VARIANT = r"^[A-Za-z0-9_\-]{1,50}$"
 CLOCK_TIME = r"^\d{2}:\d{2}$"
 CURRENCY = r"^[A-Z]{3}$"
@@ -43,6 +45,7 @@ IN_WORDS = {
     CODE: _name(32, "'.', '_', '-'"),
     ID: _name(64, "'.', '_', ':', '-'"),
     ID_OR_EMPTY: "empty, or " + _name(64, "'.', '_', ':', '-'"),
+    SKU_OR_EMPTY: "empty, or " + _name(64, "'.', '_', '-'"),
     DATASET: _name(100, "'.', '_', '-'"),
     VARIANT: "1 to 50 letters, digits, '_' or '-'",
     CLOCK_TIME: "a time of day as HH:MM, such as 15:00",
