@@ -7,7 +7,7 @@ out here. Dates and decimals arrive as JSON strings and stay strings until a pag
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Principal(TypedDict):
@@ -208,7 +208,8 @@ class TraceStep(TypedDict):
 
 class Ticket(TypedDict):
     """A helpdesk ticket Ordo opened (`POST /v1/orders/{id}/tickets`, or the worker's for an
-    alert); what happens to it afterwards is the helpdesk's to track."""
+    alert), with what the helpdesk last reported of it (an API from before that reports
+    nothing: the last four keys are missing)."""
 
     id: str
     system: str  # the ticketing system it was opened in, e.g. "zendesk"
@@ -218,6 +219,10 @@ class Ticket(TypedDict):
     subject: str
     created_at: str
     created_by: str  # the actor who opened it ("support:desk-7"), or "system"
+    status: NotRequired[str]  # new, open, pending, hold, solved, closed; "unknown" until told
+    updated_at: NotRequired[str | None]  # the helpdesk's time of that status
+    comment_author: NotRequired[str]  # who wrote the latest public comment
+    comment_excerpt: NotRequired[str]  # its first 500 characters
 
 
 class OrderDetail(Order):

@@ -129,7 +129,7 @@ async def _authenticated(
     return principal
 
 
-def _refused(request: Request, reason: str, key_id: str) -> Unauthenticated:
+def refused_sign_in(request: Request, reason: str, key_id: str) -> Unauthenticated:
     """The 401 answering `request` for `reason`, logged."""
     _log_refused(request, reason, key_id)
     return Unauthenticated(reason)
@@ -340,7 +340,7 @@ async def channel_caller(
     signed = {channel.signature_header.lower() for channel in channels.values()}
     if not signed & set(request.headers.keys()):
         header = connector.signature_header if connector is not None else "its header"
-        raise _refused(
+        raise refused_sign_in(
             request,
             "this route needs credentials: the channel's signature over the body "
             f"({header}), or an API key in the X-API-Key header or 'Authorization: Bearer "
@@ -351,7 +351,7 @@ async def channel_caller(
         raise NotFound("channel connector", name)
     signature = request.headers.get(connector.signature_header, "")
     if not connector.verify(await request.body(), signature):
-        raise _refused(
+        raise refused_sign_in(
             request,
             f"the {connector.signature_header} signature does not match the body: the "
             f"secret of connector '{name}' must be the one the channel signs with, and the "

@@ -131,6 +131,36 @@ class TrackingUpdate:
     location: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class TicketUpdate:
+    """What a helpdesk's webhook says of one of its tickets: the ticket's id there, Ordo's
+    external id on it (`reference`, "" when it carries none: a ticket Ordo did not open),
+    its status in Ordo's words (new, open, pending, hold, solved, closed), the helpdesk's
+    time of it (UTC), and its latest public comment's author and text when it sends one."""
+
+    external_ticket_id: str
+    reference: str
+    status: str
+    at: datetime
+    comment_author: str = ""
+    comment: str = ""
+
+
+class WebhookRefused(Exception):
+    """A delivery to Ordo's webhook route that is not the outside system's: no signature, a
+    wrong one, or one too old to trust. The message says which (never the secret)."""
+
+
+class WebhookPayloadError(ValueError):
+    """A signed delivery whose body cannot be read: `loc` is the field's path in it
+    (("status",), or () for the body as a whole), and the message says what is wrong."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
 # --- capabilities --------------------------------------------------------------------------
 
 
@@ -193,7 +223,8 @@ class Notification(Connector, abc.ABC):
 
 
 class Ticketing(Connector, abc.ABC):
-    """Opens tickets for alerts that need a person (a helpdesk or issue tracker)."""
+    """Opens tickets for alerts that need a person (a helpdesk or issue tracker), and reads
+    what its webhook reports of them back."""
 
     kind = "ticketing"
 
@@ -208,6 +239,16 @@ class Ticketing(Connector, abc.ABC):
         one (a redelivered event), the ticket opened before is returned and no second one
         is opened. `priority` is an alert severity (low, medium, high, critical), which the
         connector says in its system's words; "" leaves the system's default."""
+
+    def ticket_update(self, headers: Mapping[str, str], body: bytes) -> TicketUpdate:
+        """The update a delivery of the system's webhook carries, once its signature is
+        checked: raises `WebhookRefused` when the delivery is not the system's (checked
+        before the body is read) and `WebhookPayloadError` for a body it cannot read. A
+        connector whose system reports nothing back keeps this refusal."""
+        raise WebhookRefused(
+            f"ticketing connector {self.slug} takes no webhook: its system's ticket updates "
+            "are not read by Ordo"
+        )
 
 
 CAPABILITIES: tuple[type[Connector], ...] = (

@@ -162,6 +162,7 @@ def build_ticketing(settings: Settings) -> Ticketing | None:
         "url": settings.zendesk_url, "email": settings.zendesk_email,
         "token": settings.zendesk_token, "group_id": settings.zendesk_group_id,
         "tags": settings.zendesk_tags, "timeout_seconds": settings.zendesk_timeout_seconds,
+        "webhook_secret": settings.zendesk_webhook_secret,
     }  # fmt: skip
     try:
         return ticketing.build_ticketing(

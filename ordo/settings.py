@@ -229,6 +229,8 @@ class Settings(BaseSettings):
     zendesk_group_id: int | None = None
     zendesk_tags: str = "ordo"  # comma-separated, on every ticket
     zendesk_timeout_seconds: float = 10.0
+    # Signs the webhook that reports ticket updates back (POST /v1/ticketing/zendesk/events).
+    zendesk_webhook_secret: SecretStr | None = None
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -453,7 +455,7 @@ class Settings(BaseSettings):
         # The connector checks the values when Ordo starts; an empty one is not set.
         return None if value is None or not str(value).strip() else value
 
-    @field_validator("zendesk_token", mode="before")
+    @field_validator("zendesk_token", "zendesk_webhook_secret", mode="before")
     @classmethod
     def _zendesk_token(cls, value: Any) -> Any:
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -516,6 +518,9 @@ class Settings(BaseSettings):
         Blank or missing ones are left to the connectors, which name them as required."""
         environment = self.environment
         _check_length("erp_sync_secret", self.erp_sync_secret, MIN_SECRET_LENGTH, environment)
+        _check_length(
+            "zendesk_webhook_secret", self.zendesk_webhook_secret, MIN_SECRET_LENGTH, environment
+        )
         for name, entry in self.channel_connectors.items():
             at = f"channel_connectors: {name}.secret"
             _check_length(at, entry.get("secret"), MIN_SECRET_LENGTH, environment)

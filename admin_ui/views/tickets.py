@@ -1,6 +1,7 @@
 """Helpdesk tickets about an order, on its page: the tickets opened about it in the helpdesk
-(ORDO_TICKETING, e.g. Zendesk) and, for the roles the API lets open one (admin, support), a
-form to open another with a subject and a body.
+(ORDO_TICKETING, e.g. Zendesk), with the status the helpdesk last reported and the start of
+its latest public reply, and, for the roles the API lets open one (admin, support), a form
+to open another with a subject and a body.
 
 The API adds a footer naming the order, so support writes only what the ticket is about.
 A helpdesk that is not configured is not a failure of the person's: the API's 409 says how an
@@ -27,6 +28,7 @@ OPEN_TICKET = "Open a helpdesk ticket"
 FIELDS = ("subject", "body")  # the request's fields, in the order the form shows them
 MAX_SUBJECT, MAX_BODY = 200, 20_000  # the API's limits
 NOT_CONFIGURED = "ticketing_not_configured"  # the API's 409 when no helpdesk is set up
+MAX_REPLY = 120  # characters of the latest reply the table shows (the API keeps 500)
 # "$.subject: must say something, not only spaces"
 _FIELD_FINDING = re.compile(r"^\$\.(?P<field>\w+): (?P<message>.*)$", re.S)
 
@@ -36,17 +38,35 @@ _FIELD_FINDING = re.compile(r"^\$\.(?P<field>\w+): (?P<message>.*)$", re.S)
 
 def ticket_rows(tickets: Iterable[Ticket]) -> list[dict[str, Any]]:
     """The table of an order's tickets, oldest first as the API lists them; `ticket` is the
-    helpdesk's own id, the one to look the ticket up by there."""
-    return [
-        {
+    helpdesk's own id, the one to look the ticket up by there. What the helpdesk reported
+    of each (its status, when, the latest public reply) follows, when the API gives it."""
+    rows = []
+    for t in tickets:
+        row: dict[str, Any] = {
             "subject": t["subject"],
             "system": t["system"],
             "ticket": t["external_ticket_id"],
             "opened by": t["created_by"],
             "opened": when(t["created_at"]),
         }
-        for t in tickets
-    ]
+        if "status" in t:
+            row["status"] = t["status"]
+            row["status since"] = when(t.get("updated_at"))
+            row["latest reply"] = latest_reply(t)
+        rows.append(row)
+    return rows
+
+
+def latest_reply(ticket: Ticket) -> str:
+    """'Dana: We have sent a replacement…', the start of the latest public comment on one
+    line (the table's cell is narrow); '' while none was reported."""
+    text = " ".join(ticket.get("comment_excerpt", "").split())
+    if not text:
+        return ""
+    if len(text) > MAX_REPLY:
+        text = text[: MAX_REPLY - 1].rstrip() + "…"
+    author = ticket.get("comment_author", "")
+    return f"{author}: {text}" if author else text
 
 
 def field_findings(findings: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:

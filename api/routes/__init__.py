@@ -18,6 +18,7 @@ from api.routes import (
     returns,
     rulesets,
     simulations,
+    ticketing,
     tickets,
 )
 
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     orders.router,
     tickets.router,
     channels.router,
+    ticketing.router,
     inventory.router,
     catalog.router,
     privacy.router,

@@ -36,8 +36,8 @@ from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.operations import AlertStatus
-from engine.domain.values import utcnow
 from engine.service_layer import audit, auth
+from engine.service_layer.alerts import record_acknowledgement
 from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
 from engine.service_layer.labels import NoLabel
 from engine.service_layer.shortages import ShortPick
@@ -291,16 +291,7 @@ def acknowledge(
         alert = uow.alerts.get(alert_id)
         if alert is None:
             raise NotFound("alert", alert_id)
-        alert.acknowledge(who.actor, utcnow())
-        audit.record(
-            uow,
-            who.actor,
-            "alert.acknowledge",
-            "alert",
-            alert_id,
-            {"status": "open"},
-            {"status": "acknowledged"},
-        )
+        record_acknowledgement(uow, alert, who.actor)
         out = AlertOut.of(alert)
         uow.commit()
     return out

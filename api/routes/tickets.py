@@ -1,8 +1,8 @@
 """Helpdesk tickets about orders: support opens one in the ticketing system (ORDO_TICKETING).
 
 Tickets for alerts are opened by the worker (engine/service_layer/tickets.py); an order's
-tickets are listed in its detail (`GET /v1/orders/{order_id}`). Replies in the helpdesk do
-not come back to Ordo.
+tickets are listed in its detail (`GET /v1/orders/{order_id}`), with the status and latest
+reply the helpdesk's webhook reported (api/routes/ticketing.py).
 """
 
 from __future__ import annotations

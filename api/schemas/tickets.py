@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -53,6 +54,24 @@ class TicketOut(Out):
         description="Who opened it: the API key's actor, or system for an alert's ticket.",
         examples=["support:desk-7"],
     )
+    status: str = Field(
+        description="Its status as the helpdesk last reported it (its webhook, "
+        "POST /v1/ticketing/{connector}/events): new, open, pending, hold, solved or closed; "
+        "unknown until the helpdesk reports one.",
+        examples=["pending"],
+    )
+    updated_at: datetime | None = Field(
+        description="The helpdesk's time of that status; null until it reports one."
+    )
+    comment_author: str = Field(
+        description="Who wrote the ticket's latest public comment, as the helpdesk names "
+        "them; empty until a comment is reported.",
+        examples=["Dana (Support)"],
+    )
+    comment_excerpt: str = Field(
+        description="The start of that comment (at most 500 characters).",
+        examples=["We have sent a replacement pair; the tracking number follows."],
+    )
 
     @classmethod
     def of(cls, t: Ticket) -> TicketOut:
@@ -65,4 +84,20 @@ class TicketOut(Out):
             subject=t.subject,
             created_at=t.created_at,
             created_by=t.created_by,
+            status=str(t.status),
+            updated_at=t.updated_at,
+            comment_author=t.comment_author,
+            comment_excerpt=t.comment_excerpt,
         )
+
+
+class TicketEventOut(Out):
+    """What Ordo made of one delivery of a helpdesk's webhook."""
+
+    outcome: Literal["kept", "stale", "unknown"] = Field(
+        description="kept: the ticket now shows what the delivery said. stale: the ticket "
+        "already keeps a report as new or newer (webhooks arrive out of order), so nothing "
+        "changed. unknown: no ticket Ordo opened has this id; the helpdesk's other tickets "
+        "are ignored."
+    )
+    ticket: TicketOut | None = Field(description="Ordo's ticket; null when unknown.")

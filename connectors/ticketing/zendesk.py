@@ -10,18 +10,40 @@ redelivery comes seconds after the first attempt.
 Authentication is Zendesk's API token: basic auth as `{email}/token` with the token as the
 password. The token is never part of an error message. The HTTP client is passed in (tests
 give one with a mock transport) or built on first use, never at import.
+
+The way back is a Zendesk webhook that a trigger posts to Ordo on every ticket update, with
+the body `TRIGGER_BODY` (docs/events.md#ticket-updates). Zendesk signs each delivery: the
+base64 HMAC-SHA256, under the webhook's signing secret (`webhook_secret`), of the timestamp
+(`X-Zendesk-Webhook-Signature-Timestamp`) followed by the raw body, in
+`X-Zendesk-Webhook-Signature`. `ticket_update` checks it, in constant time, and refuses a
+timestamp more than five minutes from Ordo's clock, before it reads a byte of the body.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from pydantic import SecretStr, field_validator
 
-from connectors.base import ConnectorConfig, DeliveryError, HttpConnector, Ticketing, host_of
+from connectors.base import (
+    ConnectorConfig,
+    DeliveryError,
+    HttpConnector,
+    Ticketing,
+    TicketUpdate,
+    WebhookPayloadError,
+    WebhookRefused,
+    host_of,
+)
 
 # Zendesk's four priorities, for Ordo's four severities.
 PRIORITIES = {"low": "low", "medium": "normal", "high": "high", "critical": "urgent"}
@@ -30,6 +52,28 @@ MAX_SUBJECT = 150
 _SUBDOMAIN = re.compile(r"[a-z0-9][a-z0-9\-]{0,62}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MAX_TIMEOUT = 60.0
+
+SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
+# A delivery signed further than this from Ordo's clock is refused: a copy of a genuine one
+# replayed later would otherwise be taken again.
+MAX_SKEW_SECONDS = 300
+# Zendesk's statuses; {{ticket.status}} renders them capitalised ("Solved").
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+MAX_EXCERPT = 500
+# The body of the trigger's webhook action, as pasted into Zendesk (docs/events.md). Zendesk
+# escapes what the placeholders render for JSON. The comment comes from the newest of the
+# ticket's public comments (Zendesk lists them newest first); a ticket without one sends "".
+TRIGGER_BODY: dict[str, str] = {
+    "ticket_id": "{{ticket.id}}",
+    "external_id": "{{ticket.external_id}}",
+    "status": "{{ticket.status}}",
+    "updated_at": "{{ticket.updated_at_with_timestamp}}",
+    "comment_author": (
+        "{% for comment in ticket.public_comments limit:1 %}{{comment.author.name}}{% endfor %}"
+    ),
+    "comment": "{% for comment in ticket.public_comments limit:1 %}{{comment.value}}{% endfor %}",
+}
 
 
 def tag(text: str) -> str:
@@ -46,6 +90,9 @@ class ZendeskConfig(ConnectorConfig):
     timeout_seconds: float = 10.0
     group_id: int | None = None  # the group new tickets go to; None: the account's default
     tags: tuple[str, ...] = ("ordo",)  # on every ticket, before the ticket's own labels
+    # The signing secret of the Zendesk webhook that posts ticket updates to Ordo (its page
+    # in Admin Center > Apps and integrations > Webhooks); None: updates are refused.
+    webhook_secret: SecretStr | None = None
 
     @field_validator("url", mode="before")
     @classmethod
@@ -83,6 +130,15 @@ class ZendeskConfig(ConnectorConfig):
     def _token(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().strip():
             raise ValueError("must be an API token of the account (the value is not shown)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(
+                "must be the signing secret of the Zendesk webhook (the value is not shown)"
+            )
         return value
 
     @field_validator("timeout_seconds")
@@ -143,6 +199,50 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         tickets = answer.get("tickets")
         ids = [t["id"] for t in tickets or () if isinstance(t, dict) and "id" in t]
         return str(min(ids)) if ids else ""
+
+    def ticket_update(self, headers: Mapping[str, str], body: bytes) -> TicketUpdate:
+        self.check_signature(headers, body)
+        return read_trigger_body(body)
+
+    def check_signature(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Raise `WebhookRefused`, saying why, unless `body` is signed with the webhook's
+        secret at a time within five minutes of Ordo's clock. `headers` is looked up as
+        given: pass a case-insensitive mapping (Starlette's and httpx's are)."""
+        if self.config.webhook_secret is None:
+            raise WebhookRefused(
+                "no webhook secret is set for connector zendesk (webhook_secret), so no "
+                "delivery can be checked: set the signing secret of the Zendesk webhook"
+            )
+        sent, stamp = headers.get(SIGNATURE_HEADER, ""), headers.get(TIMESTAMP_HEADER, "")
+        if not sent or not stamp:
+            raise WebhookRefused(
+                f"the delivery is not signed: it needs the {SIGNATURE_HEADER} and "
+                f"{TIMESTAMP_HEADER} headers Zendesk sends"
+            )
+        signed_at = _timestamp(stamp)
+        if signed_at is None:
+            raise WebhookRefused(
+                f"{TIMESTAMP_HEADER} must be an ISO 8601 time with its zone, such as "
+                "2026-11-27T10:15:00Z"
+            )
+        skew = abs(self.clock() - signed_at.timestamp())
+        if skew > MAX_SKEW_SECONDS:
+            raise WebhookRefused(
+                f"{TIMESTAMP_HEADER} is {skew / 60:.0f} minutes from Ordo's clock, more than "
+                f"the {MAX_SKEW_SECONDS // 60} allowed: a replayed delivery, or a clock that is off"
+            )
+        secret = self.config.webhook_secret.get_secret_value().encode()
+        expected = hmac.new(secret, stamp.encode() + body, hashlib.sha256).digest()
+        try:
+            given = base64.b64decode(sent.strip().encode("ascii"), validate=True)
+        except (UnicodeEncodeError, binascii.Error):
+            given = b""
+        if not hmac.compare_digest(expected, given):
+            raise WebhookRefused(
+                f"the {SIGNATURE_HEADER} signature does not match the body: the connector's "
+                "webhook_secret must be the Zendesk webhook's signing secret, and the body "
+                "must be sent exactly as signed"
+            )
 
     def _call(
         self, method: str, json: Mapping[str, Any] | None = None,
@@ -211,3 +311,65 @@ def zendesk_error(response: httpx.Response) -> str:
     if complaints:
         message += f" ({'; '.join(complaints)})"
     return message[:500]
+
+
+def read_trigger_body(body: bytes) -> TicketUpdate:
+    """The update in a delivery of `TRIGGER_BODY`; `WebhookPayloadError` names the field at
+    fault. Fields a trigger adds to it are ignored."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise WebhookPayloadError((), "must be the trigger's JSON body (docs/events.md)") from None
+    if not isinstance(data, dict):
+        raise WebhookPayloadError((), f"must be a JSON object, got {type(data).__name__}")
+    ticket_id = _text(data, "ticket_id", required=True)
+    if len(ticket_id) > 128:
+        raise WebhookPayloadError(
+            ("ticket_id",), "must be a Zendesk ticket id (at most 128 characters)"
+        )
+    status = _text(data, "status", required=True).lower()
+    if status not in STATUSES:
+        raise WebhookPayloadError(
+            ("status",),
+            f"must be one of {', '.join(STATUSES)} ({{{{ticket.status}}}}), got {status[:40]!r}",
+        )
+    stamp = _text(data, "updated_at", required=True)
+    at = _timestamp(stamp)
+    if at is None:
+        raise WebhookPayloadError(
+            ("updated_at",),
+            "must be an ISO 8601 time with its zone ({{ticket.updated_at_with_timestamp}}, "
+            f"such as 2026-11-27T10:15Z), got {stamp[:40]!r}",
+        )
+    return TicketUpdate(
+        external_ticket_id=ticket_id,
+        reference=_text(data, "external_id"),
+        status=status,
+        at=at,
+        comment_author=_text(data, "comment_author"),
+        comment=_text(data, "comment")[:MAX_EXCERPT],
+    )
+
+
+def _text(data: Mapping[str, Any], field: str, required: bool = False) -> str:
+    value = data.get(field)
+    if value is None:
+        value = ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise WebhookPayloadError((field,), f"must be text, got {type(value).__name__}")
+    text = str(value).strip()
+    if required and not text:
+        raise WebhookPayloadError(
+            (field,), f"is required: {TRIGGER_BODY[field]} in the trigger's body"
+        )
+    return text
+
+
+def _timestamp(text: str) -> datetime | None:
+    """An ISO 8601 time with its zone, in UTC; None for anything else (a naive one too: its
+    zone would be a guess)."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return at.astimezone(UTC) if at.tzinfo is not None else None

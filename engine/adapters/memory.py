@@ -599,9 +599,14 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
         ]
         for entity, entity_id in tickets:
             for ticket in self.uow.tickets.about(entity, entity_id):
-                subject = copies.scrub(ticket.subject, True)
-                if subject != ticket.subject:  # tickets are frozen: the redacted one replaces it
-                    self.uow.tickets.table.put(replace(ticket, subject=subject))
+                scrubbed = replace(
+                    ticket,
+                    subject=copies.scrub(ticket.subject, True),
+                    comment_author=copies.scrub(ticket.comment_author, True),
+                    comment_excerpt=copies.scrub(ticket.comment_excerpt, True),
+                )
+                if scrubbed != ticket:  # the redacted copy replaces it
+                    self.uow.tickets.table.put(scrubbed)
                     counts["tickets"] += 1
         for alert in alerts:  # copies, committed with the rest
             message = copies.scrub_text(alert.message)

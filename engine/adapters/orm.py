@@ -419,7 +419,9 @@ alerts = Table(
 )
 
 # Tickets Ordo opened in a helpdesk (migration 0013), about an order or an alert; read by
-# entity, oldest first (an order's detail lists its own).
+# entity, oldest first (an order's detail lists its own). What the helpdesk reports back
+# (migration 0017): the status, its time there, the latest public comment's author and
+# excerpt; `version` keeps two reports racing from both being written.
 tickets = Table(
     "tickets",
     metadata,
@@ -431,6 +433,11 @@ tickets = Table(
     Column("subject", String(200), nullable=False),
     _ts("created_at"),
     Column("created_by", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    _ts("updated_at", nullable=True),
+    Column("comment_author", String(200), nullable=False),
+    Column("comment_excerpt", String(500), nullable=False),
+    Column("version", Integer(), nullable=False),
     Index(None, "entity", "entity_id"),
 )
 

@@ -1139,18 +1139,14 @@ class SqlTraces(_Simple[str, DecisionTrace], uow_api.TraceRepository):
 
 
 class SqlTickets(_Simple[str, Ticket], uow_api.TicketRepository):
-    """Append-only, as traces are: a ticket is inserted once and never diffed."""
+    """Inserted when opened and changed by what the helpdesk reports (its webhook). Versioned:
+    two reports of one ticket read at once cannot both be written, so the older one can never
+    overwrite the newer; the second is refused with a Conflict and read again."""
 
     table, entity, key_columns = orm.tickets, "ticket", ("id",)
     order_by = ("created_at", "id")
     codec = (tr.ticket_row, tr.ticket_from)
-
-    def flush(self) -> None:
-        if self._new:
-            self._insert_new()
-
-    def flush_one(self, key: str) -> None:
-        self.flush()
+    versioned = True
 
     def about(self, entity: str, entity_id: str) -> Sequence[Ticket]:
         c = self.table.c
@@ -1303,12 +1299,13 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
             "idempotency_records": orm_api.redact_idempotency(connection, copies),
             "api_keys": orm_api.redact_api_keys(connection, copies),
             # Support writes a ticket's subject, and may name the customer in it; an alert's
-            # ticket is titled with the alert's message.
+            # ticket is titled with the alert's message; the helpdesk's latest reply may be
+            # the customer's own, under their name.
             "tickets": sum(
                 _redact_rows(
                     connection,
                     orm.tickets,
-                    ("subject",),
+                    ("subject", "comment_author", "comment_excerpt"),
                     orm.tickets.c.entity_id,
                     ids,
                     copies,

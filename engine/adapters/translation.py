@@ -39,6 +39,7 @@ from engine.domain.operations import (
     RulesetStatus,
     RulesetVersion,
     Ticket,
+    TicketStatus,
 )
 from engine.domain.orders import Hold, LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, Dimensions
@@ -490,11 +491,16 @@ def ticket_row(t: Ticket) -> Row:
         "subject": t.subject,
         "created_at": t.created_at,
         "created_by": t.created_by,
+        "status": str(t.status),
+        "updated_at": t.updated_at,
+        "comment_author": t.comment_author,
+        "comment_excerpt": t.comment_excerpt,
+        "version": t.version,
     }
 
 
 def ticket_from(r: Row) -> Ticket:
-    return Ticket(**r)
+    return Ticket(**{**r, "status": TicketStatus(r["status"])})
 
 
 def ruleset_row(v: RulesetVersion) -> Row:

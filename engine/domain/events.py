@@ -404,3 +404,21 @@ class CustomerUpdated(Event):
     name: ClassVar[str] = "customer.updated"
     customer_id: str
     created: bool = False
+
+
+@_register
+@dataclass(frozen=True)
+class TicketUpdated(Event):
+    """A helpdesk reported a newer state of a ticket Ordo opened (its webhook): `status` as
+    the helpdesk says it (Zendesk's new, open, pending, hold, solved, closed) and the one
+    kept before (`from_status`, `unknown` until a first report). Nothing of the comment is
+    in it: what a customer wrote stays on the ticket."""
+
+    name: ClassVar[str] = "ticket.updated"
+    ticket_id: str
+    system: str
+    external_ticket_id: str
+    entity: str
+    entity_id: str
+    status: str
+    from_status: str

@@ -47,11 +47,32 @@ class Alert:
         self.last_seen_at = at
 
 
-@dataclass(frozen=True, slots=True)
+class TicketStatus(StrEnum):
+    """A ticket's status as its helpdesk reports it: Zendesk's six, which other helpdesks'
+    connectors map theirs to, and `unknown` until the helpdesk has reported one."""
+
+    UNKNOWN = "unknown"
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    HOLD = "hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+# What an alert's ticket in either of these says: someone saw to it, so the alert is too.
+TICKET_DONE = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
+# The excerpt of a ticket's latest public comment Ordo keeps: enough to tell what was said.
+MAX_COMMENT_EXCERPT = 500
+MAX_COMMENT_AUTHOR = 200
+
+
+@dataclass(slots=True)
 class Ticket:
     """A ticket Ordo opened in a ticketing system (a helpdesk) about one of its entities: an
-    alert the worker raised, or an order support asked about. Kept once opened; what
-    happens to the ticket afterwards is the helpdesk's to track."""
+    alert the worker raised, or an order support asked about. The helpdesk tracks it; what it
+    reports back (its webhook) is kept here: the status, the helpdesk's time of it, and its
+    latest public comment's author and the start of what they wrote."""
 
     id: str
     system: str  # the ticketing connector's slug, e.g. "zendesk"
@@ -61,6 +82,35 @@ class Ticket:
     subject: str
     created_at: datetime
     created_by: str
+    status: TicketStatus = TicketStatus.UNKNOWN
+    updated_at: datetime | None = None  # the helpdesk's time of `status`; None: never reported
+    comment_author: str = ""
+    comment_excerpt: str = ""
+    version: int = 0
+
+    def report(
+        self, status: TicketStatus, at: datetime, comment_author: str = "", comment: str = ""
+    ) -> bool:
+        """Keep what the helpdesk says of the ticket at `at`; a report without a comment
+        leaves the comment kept before. False, keeping nothing, for a report older than the
+        one kept (webhooks arrive out of order) or the same one again (a redelivery). One of
+        the same moment that says something else is kept: the helpdesk's times may be to the
+        minute, and two changes may share one."""
+        author = " ".join(comment_author.split())[:MAX_COMMENT_AUTHOR]
+        excerpt = comment.strip()[:MAX_COMMENT_EXCERPT]
+        if not excerpt:  # a report without a comment leaves the last one as it was
+            author, excerpt = self.comment_author, self.comment_excerpt
+        if self.updated_at is not None:
+            if at < self.updated_at:
+                return False
+            kept = (self.status, self.comment_author, self.comment_excerpt)
+            if at == self.updated_at and kept == (status, author, excerpt):
+                return False
+        self.status = status
+        self.updated_at = at
+        self.comment_author = author
+        self.comment_excerpt = excerpt
+        return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,6 +182,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "ruleset.published",
         "customer.updated",
         "customer.erased",
+        "ticket.updated",
         # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],
 }

@@ -33,6 +33,7 @@ from engine.domain.operations import Alert
 from engine.domain.orders import OrderStatus
 from engine.domain.values import utcnow
 from engine.rules.facts import event_facts
+from engine.service_layer import audit
 from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,19 @@ def acknowledge_alert(uow: UnitOfWork, alert_id: str, actor: str) -> Alert:
         alert = uow.alerts.get(alert_id)
         if alert is None:
             raise NotFound("alert", alert_id)
-        alert.acknowledge(actor, utcnow())
+        record_acknowledgement(uow, alert, actor)
         uow.commit()
         return alert
+
+
+def record_acknowledgement(uow: UnitOfWork, alert: Alert, actor: str) -> None:
+    """`actor` acknowledges `alert`, audited, in `uow`'s open transaction: a person through
+    the API, or a helpdesk whose ticket about it was solved."""
+    alert.acknowledge(actor, utcnow())
+    audit.record(
+        uow, actor, "alert.acknowledge", "alert", alert.id, {"status": "open"},
+        {"status": "acknowledged"},
+    )  # fmt: skip
 
 
 class AlertEvaluator:

@@ -15,21 +15,32 @@ committed is found and kept instead of being opened twice.
 `open_order_ticket` is support's: a ticket about one order, with the subject and body a
 person wrote and a footer naming the order. The helpdesk is called outside any transaction;
 the ticket and its audit entry (`order.ticket`) are then written together.
+
+`record_ticket_update` is the way back: what the helpdesk's webhook reports of a ticket (its
+status, the helpdesk's time of it, the latest public comment) is kept on the ticket, with
+`ticket.updated` and an audit entry (`ticket.status`), in one transaction. An alert whose
+ticket is solved or closed is acknowledged in it too, as `POST /v1/alerts/{id}/acknowledge`
+does, by `connector:<name>`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
-from connectors.base import DeliveryError, Ticketing
+from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
 from engine.domain.access import Principal
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.operations import Alert, Ticket
+from engine.domain.events import TicketUpdated
+from engine.domain.operations import TICKET_DONE, Alert, AlertStatus, Ticket, TicketStatus
 from engine.domain.orders import Order
 from engine.domain.values import in_utc, utcnow
 from engine.service_layer import audit
+from engine.service_layer.alerts import record_acknowledgement
 from engine.service_layer.auth import can_see_order
 from engine.service_layer.handlers import new_id
 from engine.service_layer.notifications import SEVERITIES
@@ -207,3 +218,119 @@ def open_order_ticket(
         audit.record(uow, who.actor, "order.ticket", "order", order_id, {}, after)
         uow.commit()
     return ticket
+
+
+# How many times a report is read and written again when another report of the same ticket
+# was written in between (the ticket's version moved): more than two racing is unheard of.
+REPORT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """What became of a helpdesk's report: `kept` on `ticket`; `stale`, older than (or the
+    same as) what `ticket` keeps; or `unknown`, about no ticket Ordo opened."""
+
+    outcome: Literal["kept", "stale", "unknown"]
+    ticket: Ticket | None = None
+
+
+def referenced(reference: str) -> tuple[str, str] | None:
+    """What Ordo's external id on a ticket names, as (entity, entity id): `ordo:alert:<alert
+    id>:<raised at>` (`alert_reference`) or `ordo:order:<order id>:<ticket id>`
+    (`open_order_ticket`); None for any other (a ticket Ordo did not open)."""
+    head, _, rest = reference.partition(":")
+    entity, _, rest = rest.partition(":")
+    entity_id, _, tail = rest.rpartition(":")
+    if head != "ordo" or entity not in ("alert", "order") or not entity_id or not tail:
+        return None
+    return entity, entity_id
+
+
+def ticket_of(uow: UnitOfWork, system: str, update: TicketUpdate) -> Ticket | None:
+    """The ticket of `system` that `update` is about: among the tickets of the entity its
+    external id names, the one with the helpdesk's id. Both must match: a ticket whose
+    external id an agent copied onto another finds nothing."""
+    about = referenced(update.reference)
+    if about is None:
+        return None
+    for ticket in uow.tickets.about(*about):
+        if ticket.system == system and ticket.external_ticket_id == update.external_ticket_id:
+            return ticket
+    return None
+
+
+def record_ticket_update(
+    uows: Callable[[], UnitOfWork], system: str, update: TicketUpdate
+) -> Reported:
+    """Keep what `system`'s webhook reports of one of its tickets (see the module's doc).
+
+    A report about no ticket Ordo opened is `unknown`, and one older than the ticket's is
+    `stale`: both are logged and change nothing. Raises `DomainError` for a status that is
+    not one of Ordo's (a connector's mistake, not the helpdesk's)."""
+    try:
+        status = TicketStatus(update.status)
+    except ValueError:
+        status = TicketStatus.UNKNOWN
+    if status is TicketStatus.UNKNOWN:
+        raise DomainError(
+            f"status: {update.status[:40]!r} is not a ticket status Ordo knows "
+            f"({', '.join(s for s in TicketStatus if s is not TicketStatus.UNKNOWN)})"
+        )
+    attempt = 1
+    while True:
+        try:
+            return _record(uows, system, update, status)
+        except Conflict:
+            # Another report of this ticket was written since this one read it: read what it
+            # wrote and decide again, so the older of the two never overwrites the newer.
+            if attempt == REPORT_ATTEMPTS:
+                raise
+            attempt += 1
+            log.info("ticket %s of %s changed while its update was kept; reading it again",
+                     update.external_ticket_id, system)  # fmt: skip
+
+
+def _record(
+    uows: Callable[[], UnitOfWork], system: str, update: TicketUpdate, status: TicketStatus
+) -> Reported:
+    actor = f"connector:{system}"
+    with uows() as uow:
+        ticket = ticket_of(uow, system, update)
+        if ticket is None:
+            # The helpdesk holds tickets Ordo did not open, and its trigger reports them all.
+            log.info("%s ticket %s is not one Ordo opened; its update (%s) is ignored",
+                     system, update.external_ticket_id, status)  # fmt: skip
+            return Reported("unknown")
+        was, was_at = ticket.status, ticket.updated_at
+        if not ticket.report(status, update.at, update.comment_author, update.comment):
+            log.info("%s ticket %s: the update of %s (%s) is not newer than the one kept (%s); "
+                     "ignored", system, update.external_ticket_id, _iso(update.at), status,
+                     _iso(was_at))  # fmt: skip
+            return Reported("stale", ticket)
+        uow.record(
+            TicketUpdated(
+                ticket_id=ticket.id, system=system, external_ticket_id=ticket.external_ticket_id,
+                entity=ticket.entity, entity_id=ticket.entity_id, status=str(status),
+                from_status=str(was),
+            )
+        )  # fmt: skip
+        before = {"status": str(was), "updated_at": _iso(was_at)}
+        after = {"status": str(status), "updated_at": _iso(update.at)}
+        audit.record(uow, actor, "ticket.status", "ticket", ticket.id, before, after)
+        if ticket.entity == "alert" and status in TICKET_DONE:
+            _acknowledge(uow, ticket.entity_id, actor)
+        uow.commit()
+        return Reported("kept", ticket)
+
+
+def _acknowledge(uow: UnitOfWork, alert_id: str, actor: str) -> None:
+    """What `POST /v1/alerts/{id}/acknowledge` does, by `actor`, to an alert still open: one
+    acknowledged already (or closed) is left as the person who did it left it."""
+    alert = uow.alerts.get(alert_id)
+    if alert is None or alert.status is not AlertStatus.OPEN:
+        return
+    record_acknowledgement(uow, alert, actor)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else in_utc(at).isoformat()

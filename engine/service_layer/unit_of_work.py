@@ -363,7 +363,8 @@ class TraceRepository(Repository[str, DecisionTrace]):
 
 
 class TicketRepository(Repository[str, Ticket]):
-    """Tickets opened in a helpdesk; added once, never changed (append-only)."""
+    """Tickets opened in a helpdesk: added when opened, then changed only by what the
+    helpdesk reports of them (status, latest reply)."""
 
     @abc.abstractmethod
     def about(self, entity: str, entity_id: str) -> Sequence[Ticket]:

@@ -164,11 +164,13 @@ def place_everything(
             )
         )
         uow.record(events.OrderHeld(first, "review", f"{who.name} at {who.street}: check ID"))
-        # What support may write in a helpdesk ticket's subject about the order.
+        # What support may write in a helpdesk ticket's subject about the order, and the
+        # customer's own reply the helpdesk reported back.
         uow.tickets.add(
             Ticket(
                 "tkt-" + first, "zendesk", "35436", "order", first,
                 f"{who.name} says the parcel came damaged", NOW, "support:desk",
+                comment_author=who.name, comment_excerpt=f"It is {who.name} again: {who.email}",
             )
         )  # fmt: skip
         uow.commit()
@@ -308,7 +310,8 @@ def test_after_erasure_no_table_holds_the_customer_s_email_name_or_street(
         "orders.email_lower", "shipment_labels.content", "shipment_tracking.description",
         "returns.lines", "return_labels.content", "audit_log.before", "audit_log.after",
         "decision_traces.detail", "outbox.payload", "dead_letters.payload", "dead_letters.error",
-        "idempotency_keys.response", "api_keys.name", "tickets.subject", "alerts.message",
+        "idempotency_keys.response", "api_keys.name", "tickets.subject", "tickets.comment_author",
+        "tickets.comment_excerpt", "alerts.message",
     } <= stored  # fmt: skip
     before, counted = figures(bus, hers), row_counts(db_engine)
 

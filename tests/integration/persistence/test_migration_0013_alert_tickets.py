@@ -55,7 +55,7 @@ def test_an_alert_raised_before_has_no_ticket_and_can_be_given_one_after_upgradi
         assert "tickets" not in inspect(engine).get_table_names()
         an_alert_before(engine)
 
-    migrations.upgrade(before, revisions()[0])
+    migrations.upgrade(before)
 
     with an_engine(before) as engine:
         uows = uow_factory_on(engine)

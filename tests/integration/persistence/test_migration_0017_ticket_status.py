@@ -1,0 +1,97 @@
+"""The ticket-status migration on both databases: a ticket opened before says `unknown`, with
+no time and no comment, and keeps what the helpdesk reports after upgrading; the downgrade
+drops the columns and keeps the tickets."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from engine.adapters import migrations
+from engine.domain.operations import TicketStatus
+from tests.support.engines import an_engine, uow_factory_on
+
+NEW_COLUMNS = {"status", "updated_at", "comment_author", "comment_excerpt", "version"}
+
+
+def this_migration() -> ModuleType:
+    # Found by name, not number: two migrations of one day may be renumbered when they land.
+    [path] = (Path(migrations.__file__).parent / "versions").glob("*_ticket_status.py")
+    spec = importlib.util.spec_from_file_location("ticket_status_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BEFORE = str(this_migration().down_revision)
+
+
+def columns(engine: Engine) -> set[str]:
+    return {str(column["name"]) for column in inspect(engine).get_columns("tickets")}
+
+
+def a_ticket_opened_before(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO tickets (id, system, external_ticket_id, entity, entity_id, "
+                "subject, created_at, created_by) VALUES ('tkt_1', 'zendesk', '35436', "
+                "'order', 'ord_1', 'Parcel damaged', :created, 'support:desk-7')"
+            ),
+            {"created": datetime(2026, 11, 24, 9, 30)},
+        )
+
+
+@pytest.fixture
+def before(database_url: str) -> str:
+    migrations.downgrade(database_url, BEFORE)
+    return database_url
+
+
+def test_a_ticket_opened_before_is_unknown_and_keeps_what_the_helpdesk_reports_after_upgrading(
+    before: str,
+) -> None:
+    with an_engine(before) as engine:
+        assert not NEW_COLUMNS & columns(engine)
+        a_ticket_opened_before(engine)
+
+    migrations.upgrade(before)
+
+    with an_engine(before) as engine:
+        uows = uow_factory_on(engine)
+        with uows() as uow:
+            ticket = uow.tickets.get("tkt_1")
+            assert ticket is not None
+            assert (ticket.status, ticket.updated_at) == (TicketStatus.UNKNOWN, None)
+            assert (ticket.comment_author, ticket.comment_excerpt, ticket.version) == ("", "", 0)
+            solved_at = datetime(2026, 11, 27, 10, 15, tzinfo=UTC)
+            assert ticket.report(TicketStatus.SOLVED, solved_at, "Dana", "Replacement sent.")
+            uow.commit()
+        with uows() as uow:
+            again = uow.tickets.get("tkt_1")
+            assert again is not None and again.subject == "Parcel damaged"
+            assert (again.status, again.updated_at) == (TicketStatus.SOLVED, solved_at)
+            assert (again.comment_author, again.comment_excerpt) == ("Dana", "Replacement sent.")
+            assert again.version == 1
+
+
+def test_downgrading_drops_the_status_columns_and_keeps_the_tickets(before: str) -> None:
+    with an_engine(before) as engine:
+        a_ticket_opened_before(engine)
+    migrations.upgrade(before)
+
+    migrations.downgrade(before, BEFORE)
+
+    with an_engine(before) as engine:
+        assert not NEW_COLUMNS & columns(engine)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT subject FROM tickets WHERE id = 'tkt_1'"))
+            assert kept.scalar_one() == "Parcel damaged"
+    migrations.upgrade(before)
+    assert migrations.current(before) == migrations.head()
