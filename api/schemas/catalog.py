@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -86,7 +87,11 @@ class LocationIn(Strict):
     daily_capacity: int = Field(default=1000, ge=0, le=10_000_000)
     cutoff: time = Field(default=time(15, 0), strict=False, description="Local time, e.g. 15:00.")
     tags: list[str] = Field(default_factory=list, max_length=50)
-    services: list[Service] = Field(default_factory=lambda: [Service.SHIP], strict=False)
+    # Each item lax too: `strict=False` on the list alone leaves its items strict, and a
+    # service sent as text ("pickup") was then refused.
+    services: list[Annotated[Service, Field(strict=False)]] = Field(
+        default_factory=lambda: [Service.SHIP], strict=False
+    )
     enabled: bool = True
 
     model_config = {

@@ -16,7 +16,7 @@ from api.schemas.tickets import TicketOut
 from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
-from engine.domain.orders import Order, OrderStatus
+from engine.domain.orders import Fulfilment, InvalidLine, Order, OrderStatus, check_pickup
 
 # A line's units wherever a request names them: a new order's line, an added line, a new
 # quantity for an existing line. One bound, so none of them can store an absurd quantity
@@ -115,6 +115,20 @@ class OrderIn(Strict):
     )
     requested_date: date | None = Field(default=None, strict=False)
     priority: int = Field(default=0, ge=-100, le=100)
+    fulfilment: Fulfilment = Field(
+        default=Fulfilment.SHIP,
+        strict=False,
+        description="`ship` to `ship_to`, or `pickup`: collected by the customer at "
+        "`pickup_location` (click and collect); `ship_to` stays the customer's address.",
+        examples=["pickup"],
+    )
+    pickup_location: str | None = Field(
+        default=None,
+        pattern=ID,
+        description="The code of the store a `pickup` order is collected at: a location Ordo "
+        "knows that offers `pickup`. Only with `fulfilment: pickup`, and required there.",
+        examples=["NYC-STORE-5"],
+    )
 
     model_config = {
         "extra": "forbid",
@@ -137,6 +151,21 @@ class OrderIn(Strict):
         refuse_repeated_line_ids("OrderIn", "lines", self.lines)
         return self
 
+    @model_validator(mode="after")
+    def _pickup_has_a_store(self) -> OrderIn:
+        # The domain's own check, answered at the field's path like any bad field; whether
+        # the store exists and offers pickup is the service layer's to say.
+        try:
+            check_pickup(self.fulfilment, self.pickup_location)
+        except InvalidLine as invalid:
+            error = InitErrorDetails(
+                type=PydanticCustomError("pickup_location", "{reason}", {"reason": invalid.reason}),
+                loc=invalid.loc,
+                input=self.pickup_location,
+            )
+            raise ValidationError.from_exception_data("OrderIn", [error]) from None
+        return self
+
     def to_command(self, channel: str) -> commands.CreateOrder:
         return commands.CreateOrder(
             channel=channel,
@@ -149,6 +178,8 @@ class OrderIn(Strict):
             service_level=self.service_level,
             requested_date=self.requested_date,
             priority=self.priority,
+            fulfilment=self.fulfilment.value,
+            pickup_location=self.pickup_location,
         )
 
 
@@ -228,6 +259,12 @@ class OrderOut(Out):
     requested_date: date | None
     promised_date: date | None
     ship_to: AddressOut
+    fulfilment: Fulfilment = Field(
+        description="`ship`, or `pickup`: collected at `pickup_location` (click and collect)."
+    )
+    pickup_location: str | None = Field(
+        description="The store a pickup order is collected at; null for a shipped order."
+    )
     lines: list[LineOut]
     holds: list[HoldOut]
 
@@ -249,6 +286,8 @@ class OrderOut(Out):
             requested_date=order.requested_date,
             promised_date=order.promised_date,
             ship_to=AddressOut.of(order.ship_to),
+            fulfilment=order.fulfilment,
+            pickup_location=order.pickup_location,
             lines=[
                 LineOut(
                     id=line.id,

@@ -22,6 +22,7 @@ CUSTOMER_KINDS = (
     "order_delayed",
     "delivery_attempted",
     "delivery_problem",
+    "ready_for_pickup",
     "return_received",
     "refund_issued",
 )

@@ -134,6 +134,9 @@ orders = Table(
     Column("version", Integer(), nullable=False),
     _ts("created_at"),
     _ts("updated_at"),
+    # Click and collect (migration 0018): "ship" or "pickup", and the store collected at.
+    Column("fulfilment", String(16), nullable=False, server_default="ship"),
+    Column("pickup_location", String(64)),
     UniqueConstraint("channel", "channel_order_id"),
     Index(None, "customer_id", "created_at"),
     Index(None, "email_lower"),

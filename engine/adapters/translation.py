@@ -41,7 +41,7 @@ from engine.domain.operations import (
     Ticket,
     TicketStatus,
 )
-from engine.domain.orders import Hold, LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.orders import Fulfilment, Hold, LineStatus, Order, OrderLine, OrderStatus
 from engine.domain.values import Address, Dimensions
 
 Row = dict[str, Any]
@@ -113,6 +113,8 @@ def order_row(order: Order) -> Row:
         ],
         "version": order.version,
         "created_at": order.created_at,
+        "fulfilment": order.fulfilment.value,
+        "pickup_location": order.pickup_location,
     }
 
 
@@ -173,6 +175,8 @@ def order_from(row: Row, line_rows: list[Row]) -> Order:
         status=OrderStatus(row["status"]),
         holds=holds,
         version=row["version"],
+        fulfilment=Fulfilment(row["fulfilment"]),
+        pickup_location=row["pickup_location"],
     )
 
 

@@ -45,6 +45,9 @@ class CreateOrder(Command):
     requested_date: date | None = None
     priority: int = 0
     order_id: str | None = None
+    # "ship" or "pickup"; a pickup order names the store it is collected at.
+    fulfilment: str = "ship"
+    pickup_location: str | None = None
 
 
 @dataclass(frozen=True)

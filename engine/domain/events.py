@@ -268,6 +268,19 @@ class ShipmentDeliveryException(Event):
 
 @_register
 @dataclass(frozen=True)
+class ShipmentReadyForPickup(Event):
+    """A pickup shipment (click and collect) was packed at its store: it waits at the counter
+    for the customer, who is told so (`ready_for_pickup`). The store posts `delivered` when
+    the customer collects it."""
+
+    name: ClassVar[str] = "shipment.ready_for_pickup"
+    shipment_id: str
+    order_id: str
+    location_code: str
+
+
+@_register
+@dataclass(frozen=True)
 class OrderHeldTooLong(Event):
     """Emitted once per hold by the worker's clock when an order stays held past the limit."""
 

@@ -38,6 +38,13 @@ _SHIPMENT_MOVES: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
     ShipmentStatus.CANCELLED: frozenset(),
 }
 
+# A pickup shipment (click and collect) travels with no carrier: the Decider gives it these.
+PICKUP_CARRIER = "pickup"
+PICKUP_SERVICE = "in_store"
+# The one move only a pickup shipment makes: packed at the counter, the customer collects it
+# (`move` allows it for those alone; a parcel always leaves through `shipped`).
+_COLLECTED = (ShipmentStatus.PACKED, ShipmentStatus.DELIVERED)
+
 # Where a location may report units it cannot find: the shipment is on its pick list. Pending,
 # nothing was asked of it yet; packed or later, its units were found. A shipment a short pick
 # leaves with no units is cancelled (`short_pick`), the only way from these statuses to
@@ -116,8 +123,14 @@ class FulfillmentOrder:
     def quantity(self) -> int:
         return sum(line.quantity for line in self.lines)
 
+    @property
+    def is_pickup(self) -> bool:
+        return self.carrier == PICKUP_CARRIER
+
     def move(self, target: ShipmentStatus, at: datetime) -> None:
-        if target not in _SHIPMENT_MOVES[self.status]:
+        if target not in _SHIPMENT_MOVES[self.status] and not (
+            self.is_pickup and (self.status, target) == _COLLECTED
+        ):
             raise IllegalTransition("shipment", self.id, self.status, target)
         self._enter(target, at)
 
@@ -138,6 +151,10 @@ class FulfillmentOrder:
                 self.tracking_number,
             )
         )
+        if target is ShipmentStatus.PACKED and self.is_pickup:
+            self.events.append(
+                events.ShipmentReadyForPickup(self.id, self.order_id, self.location_code)
+            )
 
     def short_pick(self, asked: Sequence[ShortLine], reason: str, at: datetime) -> list[Shortfall]:
         """The location could not find the `asked` units: each line named loses them (a line

@@ -77,6 +77,13 @@ ON_ITS_WAY = frozenset(
 )
 
 
+class Fulfilment(StrEnum):
+    """How the customer gets the order: shipped to `ship_to`, or collected in a store."""
+
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
 class LineStatus(StrEnum):
     OPEN = "open"
     ALLOCATED = "allocated"
@@ -117,6 +124,22 @@ def check_line_ids(line_ids: Sequence[str | None], taken: Collection[str], field
             (field, index, "line_id"),
             f"{reason}; each line needs its own id: choose another, or leave line_id out to "
             "have one assigned",
+        )
+
+
+def check_pickup(fulfilment: Fulfilment, pickup_location: str | None) -> None:
+    """Refuse, at `$.pickup_location`, a pickup order without a store to collect it at, or a
+    store named for an order that is shipped (which store would be meant is unclear)."""
+    if fulfilment is Fulfilment.PICKUP and not pickup_location:
+        raise InvalidLine(
+            ("pickup_location",),
+            "a pickup order needs the code of the store it is collected at",
+        )
+    if fulfilment is Fulfilment.SHIP and pickup_location:
+        raise InvalidLine(
+            ("pickup_location",),
+            f"names store '{pickup_location}' but the order is shipped: send "
+            '`fulfilment: "pickup"` with it, or leave pickup_location out',
         )
 
 
@@ -190,12 +213,21 @@ class Order:
     status: OrderStatus = OrderStatus.RECEIVED
     holds: list[Hold] = field(default_factory=list)
     version: int = 0
+    # Click and collect: a pickup order is collected at `pickup_location` (a store offering
+    # `pickup`); its `ship_to` stays the customer's address, for the records.
+    fulfilment: Fulfilment = Fulfilment.SHIP
+    pickup_location: str | None = None
     # Appended by methods, collected by the unit of work after commit: never persisted here.
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.lines:
             raise DomainError(f"order {self.channel_order_id or self.id} has no lines")
+        check_pickup(self.fulfilment, self.pickup_location)
+
+    @property
+    def is_pickup(self) -> bool:
+        return self.fulfilment is Fulfilment.PICKUP
 
     @property
     def total(self) -> Decimal:

@@ -10,7 +10,7 @@ Every location left out is recorded with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +175,49 @@ def screen_locations(
             verdict = Screen(True, "", score, preferred_by)
         screens[code] = verdict
     return screens
+
+
+def screen_pickup(
+    store: str,
+    stocked: Sequence[str],
+    facts: Mapping[str, Any] | None,
+    locations: Mapping[str, Location],
+    actions: SourcingActions,
+) -> dict[str, Screen]:
+    """The verdicts for a pickup order (click and collect): every stocked location but
+    `store` is left out, since the customer collects there; `store` must be known (`facts`
+    are its facts, None when it is not), enabled and offer `pickup`, then pass the sourcing
+    rules as any location does. Neither its shipping services nor its daily capacity count:
+    nothing is shipped, and a pickup order has nowhere else to go."""
+    others = f"not the pickup store: the order is collected at {store}"
+    screens = {code: Screen(False, others) for code in stocked if code != store}
+    location = locations.get(store)
+    if location is None or facts is None:
+        screens[store] = Screen(False, "pickup store unknown")
+    elif not location.enabled:
+        screens[store] = Screen(False, "location disabled")
+    elif Service.PICKUP not in location.services:
+        screens[store] = Screen(False, "location does not offer pickup")
+    else:
+        screens[store] = _ruled(facts, actions)
+    return screens
+
+
+def _ruled(candidate: Mapping[str, Any], actions: SourcingActions) -> Screen:
+    """One location's verdict under the sourcing rules alone (`screen_locations`' last step,
+    written out there for speed)."""
+    for fired in actions.constraints:
+        applies = fired.test is None or fired.test(candidate)
+        if fired.kind == "require" and not applies:
+            return Screen(False, f"fails requirement of rule '{fired.rule}'")
+        if fired.kind == "exclude" and applies:
+            return Screen(False, f"excluded by rule '{fired.rule}'")
+    score, preferred_by = 0.0, []
+    for test, weight, rule in actions.prefers:
+        if test is None or test(candidate):
+            score += weight
+            preferred_by.append(rule)
+    return Screen(True, "", score, preferred_by)
 
 
 # Not frozen (but hashed by value, as before): a frozen dataclass sets each field through

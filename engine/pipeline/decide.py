@@ -18,14 +18,15 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from math import asin, sin, sqrt
 from typing import Any
 
 from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
+from engine.domain.fulfilment import PICKUP_CARRIER, PICKUP_SERVICE
 from engine.domain.inventory import InboundSupply
-from engine.domain.orders import Order
+from engine.domain.orders import Fulfilment, Order
 from engine.domain.packaging import BoxCatalog
 from engine.pipeline import optimiser
 from engine.pipeline.candidates import (
@@ -36,6 +37,7 @@ from engine.pipeline.candidates import (
     line_candidates,
     reservation_policy,
     screen_locations,
+    screen_pickup,
 )
 from engine.pipeline.carriers import CarrierCatalog, Parcel, Quote, QuoteMemo, ship_date
 from engine.pipeline.decision import (
@@ -406,6 +408,8 @@ class Decider:
                 versions=self._versions_of(snap),
                 trace=ctx.trace,
             )
+        if order.fulfilment is Fulfilment.PICKUP:
+            return self._pickup(ctx, customer, stock, inbound)
         released = {} if shipments_today is None else shipments_today
         return self._source(ctx, customer, stock, inbound, released)
 
@@ -515,6 +519,183 @@ class Decider:
             )
         ]
         return self._finish(ctx, sourcing, priority, plan, allocations, preorder_lines, inbound)
+
+    # --- click and collect ----------------------------------------------------------------
+
+    def _pickup(
+        self, ctx: _Context, customer: Customer | None, stock: StockView, inbound: Inbound
+    ) -> Decision:
+        """A pickup order: its store is the one candidate for every line, with the sourcing
+        and reservation rules applied to it as to any location. What the store has is
+        allocated there, with no split and no carrier quotes: one shipment with carrier
+        `pickup`, ready today (tomorrow past the store's cut-off). What it lacks waits there
+        (backordered, promised from the store's own inbound supply), or holds the order
+        under a `hold` fallback. A store that cannot take it (unknown, disabled, no pickup
+        service, refused by a rule) holds the order: there is nowhere else to send it."""
+        order, now, snap = ctx.order, ctx.now, ctx.snapshot
+        store, today = str(order.pickup_location), now.date()
+        sourcing = run(snap, "sourcing", ctx.facts, now, ctx.full)
+        preorder_lines = [
+            line
+            for line in order.lines
+            if (p := ctx.products.get(line.sku))
+            and p.preorder_release
+            and p.preorder_release > today
+        ]
+        sourced = [line for line in order.lines if line not in preorder_lines]
+        stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
+        facts: dict[str, Any] | None = None
+        if store in ctx.locations:
+            facts = ctx.sites.facts(store).copy()
+            facts["distance"] = ctx.distance(store)
+        screens = screen_pickup(store, stocked, facts, ctx.locations, SourcingActions.of(sourcing))
+        if ctx.full:
+            ctx.trace["pickup"] = {
+                "location": store,
+                "why": f"the customer collects the order at {store}: it is the only "
+                "location considered, for every line (no split, no carrier quotes)",
+            }
+        verdict = screens[store]
+        if not verdict.allowed:
+            ctx.trace["sourcing"] = {"rulesets": sourcing.traces}
+            return Decision(
+                "held",
+                order.id,
+                "pickup_unavailable",
+                f"the pickup store {store} cannot take the order: {verdict.reason}",
+                versions=self._versions_of(snap),
+                trace=ctx.trace,
+            )
+        assert facts is not None  # allowed, so known
+        policies, reservation_traces = {}, {}
+        group = customer.group if customer else ""
+        line_facts = {line["id"]: line for line in ctx.facts["order"]["lines"]}
+        for line in sourced:
+            rules = run(snap, "reservation", {**ctx.facts, "line": line_facts[line.id]}, now, False)
+            policies[line.id] = reservation_policy(rules, order.channel, group)
+            reservation_traces[line.id] = rules.traces
+        priority = max((p.priority for p in policies.values()), default=0)
+        allocations, short, per_line = [], {}, []
+        for line in sourced:
+            lc = line_candidates(
+                line.id, line.sku, line.quantity, order.channel, stock, screens,
+                {store: facts}, policies[line.id],
+            )  # fmt: skip
+            if store not in stock.locations(line.sku):
+                lc.excluded[store] = "nothing in stock"
+            per_line.append(lc)
+            got = min(line.quantity, lc.candidates[0].available) if lc.candidates else 0
+            if got:
+                allocations.append(Allocation(line.id, line.sku, store, got))
+            if got < line.quantity:
+                short[line.id] = line.quantity - got
+        fallbacks = sourcing.of("fallback")
+        mode = str(fallbacks[0].args.get("mode")) if fallbacks else self.settings.default_fallback
+        if ctx.full:
+            ctx.trace["reservation"] = {
+                "rulesets": reservation_traces,
+                "priority": priority,
+                "held_back_by": sorted({rule for p in policies.values() for rule in p.rules}),
+            }
+            ctx.trace["sourcing"] = {
+                "rulesets": sourcing.traces,
+                "pickup_location": store,
+                "lines": {lc.line_id: lc.to_trace({}) for lc in per_line},
+                "preordered_lines": [line.id for line in preorder_lines],
+            }
+            ctx.trace["fallback"] = {
+                "mode": mode if short else None,
+                "rule": fallbacks[0].label() if fallbacks and short else None,
+                "short": short,
+            }
+        else:
+            ctx.trace["reservation"] = {"rulesets": reservation_traces}
+            ctx.trace["sourcing"] = {"rulesets": sourcing.traces}
+        if short and mode == "hold":
+            return Decision(
+                "held",
+                order.id,
+                "insufficient_stock",
+                f"not enough stock at the pickup store {store}: "
+                + ", ".join(f"line {k} short {v}" for k, v in short.items()),
+                priority=priority,
+                versions=self._versions_of(snap),
+                trace=ctx.trace,
+            )
+        backorders = self._pickup_backorders(ctx, store, preorder_lines, short, mode, inbound)
+        shipments, ctx.trace["carriers"] = [], {}
+        if allocations:
+            cutoff = ctx.locations[store].cutoff
+            ready = today if now.time() < cutoff else today + timedelta(days=1)
+            distance = round(ctx.distance(store), 1)
+            planned = PlannedShipment(
+                store,
+                tuple(allocations),
+                PICKUP_CARRIER,
+                PICKUP_SERVICE,
+                0.0,
+                ready,
+                ready,
+                distance,
+            )
+            shipments.append(planned)
+            ctx.trace["carriers"] = {
+                store: {
+                    "carrier": PICKUP_CARRIER,
+                    "service": PICKUP_SERVICE,
+                    "rate": 0.0,
+                    "promised_date": ready.isoformat(),
+                    "why": "collected in store: no carrier quoted, ready today before the "
+                    "store's cut-off, else the next day",
+                    "rulesets": [],
+                }
+                if ctx.full
+                else {"rulesets": []}
+            }
+        return Decision(
+            _outcome(allocations, backorders),
+            order.id,
+            allocations=tuple(allocations),
+            backorders=tuple(backorders),
+            shipments=tuple(shipments),
+            priority=priority,
+            versions=self._versions_of(snap),
+            trace=ctx.trace,
+        )
+
+    def _pickup_backorders(
+        self,
+        ctx: _Context,
+        store: str,
+        preorder_lines: Sequence[Any],
+        short: Mapping[str, int],
+        mode: str,
+        inbound: Inbound,
+    ) -> list[Backorder]:
+        """What a pickup order's store cannot give now waits there: a pre-order for its
+        release, a shortfall until the store's own inbound supply covers it (a `preorder`
+        fallback for a product with a release date, as for any order; a `dropship` fallback
+        has no vendor to ship to the counter)."""
+        today = ctx.now.date()
+        backorders = [
+            Backorder(line.id, line.sku, line.quantity, "preorder", release)
+            for line in preorder_lines
+            if (release := ctx.products[line.sku].preorder_release)
+        ]
+        if not short:
+            return backorders
+        pending = inbound() if callable(inbound) else inbound
+        arriving = _by_arrival([s for s in pending if s.location_code == store])
+        for line_id, qty in short.items():
+            sku = ctx.order.line(line_id).sku
+            product = ctx.products.get(sku)
+            release = product.preorder_release if product else None
+            if mode == "preorder" and release:
+                backorders.append(Backorder(line_id, sku, qty, "preorder", release))
+            else:
+                promise = _first_cover(sku, qty, arriving, today)
+                backorders.append(Backorder(line_id, sku, qty, "backorder", promise))
+        return backorders
 
     def _screen(
         self,

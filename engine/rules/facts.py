@@ -111,6 +111,8 @@ def order_facts(
         "units": sum(line.quantity for line in order.lines),
         "weight": weight,
         "hazmat": hazmat,
+        "fulfilment": order.fulfilment.value,
+        "pickup_location": order.pickup_location,
     }
 
 

@@ -69,6 +69,11 @@ SCHEMA_SPEC: dict[str, Any] = {
             "units": "int",
             "weight": "quantity(mass)",
             "hazmat": "bool",
+            # "ship" or "pickup"; the store's code for a pickup (click and collect), else none.
+            # Optional though the Decider always sets them, as `shipment.parcels`: rule-level
+            # scenarios written before click and collect give neither.
+            "fulfilment": "str?",
+            "pickup_location": "str?",
         },
         "customer": {
             "id": "str",
@@ -176,6 +181,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "shipment.late",
         "shipment.tracked",
         "shipment.delivery_exception",
+        "shipment.ready_for_pickup",
         "order.held_too_long",
         "return.status_changed",
         "return.labelled",

@@ -392,6 +392,8 @@ def remainder_view(order: Order, quantities: Mapping[str, int]) -> Order:
         priority=order.priority,
         status=order.status,
         holds=list(order.holds),
+        fulfilment=order.fulfilment,
+        pickup_location=order.pickup_location,
     )
 
 

@@ -24,12 +24,13 @@ from typing import Any
 
 from engine.adapters.geo import postal_code_coordinates
 from engine.domain import commands, events
-from engine.domain.catalog import Product
+from engine.domain.catalog import Product, Service
 from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.inventory import InboundSupply, Reservation, Stock
 from engine.domain.operations import DecisionTrace, RulesetStatus
 from engine.domain.orders import (
+    Fulfilment,
     InvalidLine,
     LineStatus,
     Order,
@@ -212,7 +213,11 @@ def create_order(
             service_level=cmd.service_level,
             requested_date=cmd.requested_date,
             priority=cmd.priority,
+            fulfilment=_fulfilment(cmd.fulfilment),
+            pickup_location=cmd.pickup_location or None,
         )
+        if order.pickup_location is not None:
+            check_pickup_store(uow, order.pickup_location)
         received = events.OrderReceived(order.id, order.channel)
         order.events.append(received)
         uow.orders.add(order)
@@ -232,6 +237,33 @@ def create_order(
         _audit_creation(uow, order)
         uow.commit()
         return order.id
+
+
+def _fulfilment(value: str) -> Fulfilment:
+    try:
+        return Fulfilment(value)
+    except ValueError:
+        known = ", ".join(f"'{f.value}'" for f in Fulfilment)
+        raise InvalidLine(("fulfilment",), f"'{value}' is not one of {known}") from None
+
+
+def check_pickup_store(uow: UnitOfWork, code: str) -> None:
+    """Refuse, at `$.pickup_location`, a store Ordo does not know or one that does not offer
+    pickup: the order could never be collected there."""
+    location = uow.locations.get(code)
+    if location is None:
+        raise InvalidLine(
+            ("pickup_location",),
+            f"location '{code}' is not known to Ordo: give the code of a store that offers "
+            "pickup (GET /v1/locations)",
+        )
+    if Service.PICKUP not in location.services:
+        offered = ", ".join(sorted(str(s) for s in location.services)) or "none"
+        raise InvalidLine(
+            ("pickup_location",),
+            f"location '{code}' does not offer pickup (its services: {offered}): choose a "
+            "store that does",
+        )
 
 
 def _audit_creation(uow: UnitOfWork, order: Order) -> None:
@@ -326,7 +358,10 @@ def decide(
     # from a product's vendor: load those, not the whole network (every location was read
     # and translated on every order).
     vendors = {p.dropship_vendor for p in products.values() if p.dropship_vendor}
-    locations = uow.locations.read_many(sorted({*stocked, *vendors}))
+    # A pickup order's store is read even where it stocks none of the lines: it is the one
+    # place the order can be collected at (what it lacks waits there).
+    store = (order.pickup_location,) if order.pickup_location else ()
+    locations = uow.locations.read_many(sorted({*stocked, *vendors, *store}))
     return decider.decide(
         order,
         uow.customers.get(order.customer_id),

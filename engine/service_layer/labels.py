@@ -89,6 +89,12 @@ def label_shipment(
             raise Conflict(
                 f"shipment {shipment.id} is cancelled: nothing will be sent, so it gets no label"
             )
+        if shipment.is_pickup:
+            raise Conflict(
+                f"shipment {shipment.id} is collected by the customer at "
+                f"{shipment.location_code} (click and collect): no carrier takes it, so it "
+                "gets no label"
+            )
         if not shipment.carrier or not shipment.service:
             raise Conflict(
                 f"shipment {shipment.id} has no carrier chosen yet, so there is nobody to "

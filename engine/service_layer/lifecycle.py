@@ -279,10 +279,16 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
         now = clock()
         if cmd.tracking_number:
             shipment.tracking_number = cmd.tracking_number
+        # A pickup collected at the counter leaves and arrives at once (packed -> delivered):
+        # its units leave the store's stock then, and the order passes through shipped.
+        collected = target is ShipmentStatus.DELIVERED and shipment.status is ShipmentStatus.PACKED
         shipment.move(target, now)
-        if target is ShipmentStatus.SHIPPED:
+        if target is ShipmentStatus.SHIPPED or collected:
             _consume(uow, order, shipment)
-        follow_order(order, list(uow.shipments.for_order(order.id)), shipment, target)
+        shipments = list(uow.shipments.for_order(order.id))
+        if collected:
+            follow_order(order, shipments, shipment, ShipmentStatus.SHIPPED)
+        follow_order(order, shipments, shipment, target)
         uow.commit()
         return str(shipment.status)
 
@@ -392,9 +398,17 @@ def consolidate_orders(
             for o in uow.orders.search(customer_id=cmd.customer_id, limit=1000)
             if o.status in CONSOLIDATABLE
         ]
-        groups: dict[tuple[str, str, str], list[Order]] = {}
+        groups: dict[tuple[str, ...], list[Order]] = {}
         for o in sorted(open_orders, key=lambda o: (o.created_at, o.id)):
-            key = (o.ship_to.postal_code, o.ship_to.line1.strip().lower(), o.currency)
+            # A pickup merges only with pickups at the same store: merged into a shipped
+            # order, the customer would wait at the counter for a parcel sent home.
+            key = (
+                o.ship_to.postal_code,
+                o.ship_to.line1.strip().lower(),
+                o.currency,
+                str(o.fulfilment),
+                o.pickup_location or "",
+            )
             groups.setdefault(key, []).append(o)
         mergeable = [g for g in groups.values() if len(g) > 1]
         if not mergeable:

@@ -2,13 +2,13 @@
 
 Three worker observers. `CustomerNotifier` turns lifecycle events into the customer's messages
 (order confirmed, shipped with tracking, delivered, delayed, a delivery attempt that failed, a
-problem on the way, return received, refund issued) with the facts the templates need;
-`AlertNotifier` sends each newly raised alert to its recipients and to every alert sink;
-`WebhookNotifier` posts the events an operator chose (`ORDO_WEBHOOK_EVENTS`) to the signed
-webhook, in a step of its own so a receiver that is down is retried (and in the end
-dead-lettered) without sending the alert's email again. How a message is rendered and carried
-is the connectors' business: this module hands a `Notifier` a message kind, the recipients and
-a plain-data context.
+problem on the way, ready for pickup in store, return received, refund issued) with the facts
+the templates need; `AlertNotifier` sends each newly raised alert to its recipients and to
+every alert sink; `WebhookNotifier` posts the events an operator chose (`ORDO_WEBHOOK_EVENTS`)
+to the signed webhook, in a step of its own so a receiver that is down is retried (and in the
+end dead-lettered) without sending the alert's email again. How a message is rendered and
+carried is the connectors' business: this module hands a `Notifier` a message kind, the
+recipients and a plain-data context.
 
 A message is sent before the worker commits its processed-event record, so a crash in between
 sends it again on redelivery: notifications are at least once, like the bus under them.
@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from engine.adapters.bus.base import Message
+from engine.domain.catalog import Location
 from engine.domain.fulfilment import FulfillmentOrder, Return
 from engine.domain.operations import Alert
 from engine.domain.orders import Order
@@ -50,6 +51,8 @@ def customer_message_kind(name: str, payload: Mapping[str, Any]) -> str | None:
         return "order_delayed"
     if name == "shipment.delivery_exception":
         return _DELIVERY_EXCEPTIONS.get(str(payload.get("milestone", "")))
+    if name == "shipment.ready_for_pickup":
+        return "ready_for_pickup"
     if name == "return.status_changed" and to_status == "received":
         return "return_received"
     if name == "return.status_changed" and to_status == "refunded":
@@ -86,6 +89,16 @@ def shipment_context(shipment: FulfillmentOrder) -> dict[str, Any]:
         "location_code": shipment.location_code,
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in shipment.lines],
     }
+
+
+def pickup_context(code: str, store: Location | None) -> dict[str, Any]:
+    """Where a pickup order is collected: the store's name and address (its code alone when
+    the store has gone from the catalogue since)."""
+    if store is None:
+        return {"code": code, "name": code, "address": ""}
+    address = store.address
+    parts = (address.line1, address.city, address.postal_code)
+    return {"code": code, "name": store.name, "address": ", ".join(p for p in parts if p)}
 
 
 def return_context(ret: Return) -> dict[str, Any]:
@@ -152,6 +165,9 @@ class CustomerNotifier:
                     "promised_date": "",
                     "lines": [],
                 }
+        if order.pickup_location:
+            store = uow.locations.get(order.pickup_location)
+            context["pickup"] = pickup_context(order.pickup_location, store)
         if "return_id" in message.payload:
             ret = uow.returns.get(str(message.payload["return_id"]))
             if ret is None:

@@ -13,7 +13,8 @@ again when the event is redelivered: the connector sends the shipment's id as an
 key, and the WMS answers a repeat with the reference it gave the first time. A shipment that
 already has a reference is not sent again (a redriven dead letter, say). Nor is one that is
 no longer `released` when its turn comes: one cancelled before it was sent, or one its
-location already picked or shipped without the WMS. A location no WMS serves is skipped.
+location already picked or shipped without the WMS. Nor is a pickup (click and collect): the
+store prepares it at its counter. A location no WMS serves is skipped.
 A WMS that refuses or cannot be reached raises the connector's `DeliveryError`: the worker
 retries the event and, after the bus's last delivery, dead-letters it.
 """
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 
 from engine.adapters.bus.base import Message
 from engine.domain import events
-from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
+from engine.domain.fulfilment import PICKUP_CARRIER, FulfillmentOrder, ShipmentStatus
 from engine.domain.orders import Order
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -102,6 +103,8 @@ class WarehouseReleaser:
         return (
             message.name == "shipment.status_changed"
             and payload.get("to_status") == ShipmentStatus.RELEASED.value
+            # A pickup is prepared at the store's counter, not by a warehouse system.
+            and payload.get("carrier") != PICKUP_CARRIER
             and self.warehouse_for(str(payload.get("location_code", ""))) is not None
         )
 
@@ -117,6 +120,10 @@ class WarehouseReleaser:
             if shipment.wms_reference:
                 log.info("%s: shipment %s was sent before (%s); not sent again", self.name,
                          shipment.id, shipment.wms_reference)  # fmt: skip
+                return
+            if shipment.is_pickup:
+                log.info("%s: shipment %s is collected in store; not sent", self.name,
+                         shipment.id)  # fmt: skip
                 return
             if shipment.status is not ShipmentStatus.RELEASED:
                 log.info("%s: shipment %s is %s now; not sent", self.name, shipment.id,

@@ -40,6 +40,16 @@ def test_a_location_round_trips_with_its_address(api: Api) -> None:
     assert body["daily_capacity"] == 500
 
 
+def test_a_store_is_given_its_services_as_text_and_keeps_them(api: Api) -> None:
+    store = {**LOCATION, "type": "store", "services": ["ship_from_store", "pickup"]}
+    assert api.put("/v1/locations/NYC-05", json=store).status_code == 200
+    body = api.get("/v1/locations/NYC-05", role="analyst").json()
+    assert sorted(body["services"]) == ["pickup", "ship_from_store"]
+    unknown = api.put("/v1/locations/NYC-05", json={**store, "services": ["teleport"]})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["path"] == "$.services[0]"
+
+
 def test_a_location_or_customer_address_with_a_lower_case_country_is_refused_at_its_path(
     api: Api,
 ) -> None:
