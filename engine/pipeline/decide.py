@@ -26,7 +26,7 @@ from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.fulfilment import PICKUP_CARRIER, PICKUP_SERVICE
 from engine.domain.inventory import InboundSupply
-from engine.domain.orders import Fulfilment, Order
+from engine.domain.orders import Fulfilment, Order, OrderLine
 from engine.domain.packaging import BoxCatalog
 from engine.pipeline import optimiser
 from engine.pipeline.candidates import (
@@ -426,14 +426,7 @@ class Decider:
         order, now, snap = ctx.order, ctx.now, ctx.snapshot
         sourcing = run(snap, "sourcing", ctx.facts, now, ctx.full)
         today = now.date()
-        preorder_lines = [
-            line
-            for line in order.lines
-            if (p := ctx.products.get(line.sku))
-            and p.preorder_release
-            and p.preorder_release > today
-        ]
-        sourced = [line for line in order.lines if line not in preorder_lines]
+        preorder_lines, sourced = _preorders_apart(ctx, today)
         stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
         # Capacity is checked for the locations a plan uses, not for every candidate: counting
         # today's releases is a query per location, and few locations are ever near their limit.
@@ -535,14 +528,7 @@ class Decider:
         order, now, snap = ctx.order, ctx.now, ctx.snapshot
         store, today = str(order.pickup_location), now.date()
         sourcing = run(snap, "sourcing", ctx.facts, now, ctx.full)
-        preorder_lines = [
-            line
-            for line in order.lines
-            if (p := ctx.products.get(line.sku))
-            and p.preorder_release
-            and p.preorder_release > today
-        ]
-        sourced = [line for line in order.lines if line not in preorder_lines]
+        preorder_lines, sourced = _preorders_apart(ctx, today)
         stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
         facts: dict[str, Any] | None = None
         if store in ctx.locations:
@@ -1007,6 +993,17 @@ class Decider:
                 billed = service.billable_kg(parcel.gross_weight_kg, parcel.outer_volume_cm3)
                 entry["billable_weight_kg"] = round(billed, 3)
         return trace
+
+
+def _preorders_apart(ctx: _Context, today: date) -> tuple[list[OrderLine], list[OrderLine]]:
+    """The order's lines of products not released yet (pre-orders, which wait for their
+    date), and the lines to source now."""
+    preorder_lines = [
+        line
+        for line in ctx.order.lines
+        if (p := ctx.products.get(line.sku)) and p.preorder_release and p.preorder_release > today
+    ]
+    return preorder_lines, [line for line in ctx.order.lines if line not in preorder_lines]
 
 
 def _outcome(allocations: Sequence[Allocation], backorders: Sequence[Backorder]) -> str:
