@@ -332,6 +332,10 @@ class FulfillmentOrder:
         return self.shipped_at is None or at >= in_utc(self.shipped_at)
 
     def is_late(self, today: date) -> bool:
+        """Past its promised date and not there yet. A packed pickup is there: it waits at
+        the counter for the customer, who was told so, and is not late whenever they come."""
+        if self.is_pickup and self.status is ShipmentStatus.PACKED:
+            return False
         return (
             self.promised_date is not None
             and self.status not in (ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED)

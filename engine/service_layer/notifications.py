@@ -76,6 +76,8 @@ def order_context(order: Order, customer_name: str = "") -> dict[str, Any]:
         ],
         "ship_to": ", ".join(p for p in (address.line1, address.city, address.postal_code) if p),
         "promised_date": order.promised_date.isoformat() if order.promised_date else "",
+        # A pickup (click and collect) is collected at this store, not shipped to `ship_to`.
+        "pickup_location": order.pickup_location or "",
     }
 
 

@@ -4,7 +4,7 @@ store's packing tells the customer it is ready; what the store lacks waits there
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -317,3 +317,14 @@ def test_a_pickup_and_a_shipped_order_to_one_address_are_not_consolidated() -> N
             if (order := uow.orders.get(str(order_id))) is not None
         }
     assert OrderStatus.CANCELLED not in statuses.values(), statuses
+
+
+def test_a_pickup_waiting_at_the_counter_is_not_late_but_one_not_ready_is() -> None:
+    shipment = a_pickup_shipment()
+    shipment.promised_date = MORNING.date()
+    a_week_on = MORNING.date() + timedelta(days=7)
+    assert shipment.is_late(a_week_on), "picked but not packed: the store is late"
+
+    shipment.move(ShipmentStatus.PACKED, MORNING)
+
+    assert not shipment.is_late(a_week_on)
