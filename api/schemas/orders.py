@@ -17,6 +17,7 @@ from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
 from engine.domain.orders import Fulfilment, InvalidLine, Order, OrderStatus, check_pickup
+from engine.domain.tracking_codes import milestone_of
 
 # A line's units wherever a request names them: a new order's line, an added line, a new
 # quantity for an existing line. One bound, so none of them can store an absurd quantity
@@ -324,6 +325,12 @@ class TrackingOut(Out):
     code: str
     description: str
     location: str
+    milestone: str = Field(
+        description="What the carrier's code means (in_transit, out_for_delivery, delivered, "
+        "attempted, exception, returned; docs/api.md), read from the code; empty for a code "
+        "Ordo does not know, even when the scan's post gave its milestone outright.",
+        examples=["delivered"],
+    )
 
 
 class ShipmentOut(Out):
@@ -378,7 +385,13 @@ class ShipmentOut(Out):
                 for x in s.lines
             ],
             tracking=[
-                TrackingOut(at=t.at, code=t.code, description=t.description, location=t.location)
+                TrackingOut(
+                    at=t.at,
+                    code=t.code,
+                    description=t.description,
+                    location=t.location,
+                    milestone=str(milestone_of(t.code) or ""),
+                )
                 for t in s.tracking
             ],
         )

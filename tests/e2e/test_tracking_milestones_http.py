@@ -70,6 +70,17 @@ def test_an_older_scan_posted_after_the_delivery_undoes_nothing(api: Api) -> Non
     assert raised(api, "shipment.delivery_exception") == []
 
 
+def test_each_scan_on_the_timeline_says_what_its_code_means(api: Api) -> None:
+    shipment, _ = a_shipment(api)
+    track(api, shipment, at(1), "OD")
+    track(api, shipment, at(2), "weather-delay-42")
+    timeline = api.get(shipment, role="customer").json()["tracking"]
+    assert [(t["code"], t["milestone"]) for t in timeline] == [
+        ("OD", "out_for_delivery"),
+        ("weather-delay-42", ""),
+    ]
+
+
 def test_a_failed_attempt_said_outright_is_raised_and_the_shipment_stays_shipped(
     api: Api,
 ) -> None:
