@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import Engine
 
+from engine.adapters import migrations
 from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 
@@ -25,3 +29,14 @@ def uow_factory_on(engine: Engine) -> Callable[[], SqlAlchemyUnitOfWork]:
     """A fresh unit of work per call, all on one session factory: one process's requests."""
     sessions = make_session_factory(engine)
     return lambda: SqlAlchemyUnitOfWork(sessions)
+
+
+def migration_named(name: str) -> ModuleType:
+    """The migration module whose file ends in `_<name>.py`, found by name, not number: two
+    migrations of one day may be renumbered when they land."""
+    [path] = (Path(migrations.__file__).parent / "versions").glob(f"*_{name}.py")
+    spec = importlib.util.spec_from_file_location(f"{name}_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

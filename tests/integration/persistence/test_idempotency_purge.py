@@ -4,9 +4,7 @@ index it uses comes and goes with migration 0016."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 
 from sqlalchemy import Engine, event, inspect
@@ -16,7 +14,7 @@ from engine.adapters.orm_api import SqlIdempotencyStore
 from engine.adapters.sqlalchemy_uow import make_session_factory
 from engine.domain.access import IdempotencyRecord, IdempotencyState
 from engine.service_layer.idempotency import Idempotency
-from tests.support.engines import an_engine
+from tests.support.engines import an_engine, migration_named
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 CUT_OFF = NOW - timedelta(hours=72)
@@ -24,13 +22,7 @@ INDEX = "ix_idempotency_keys_created_at"
 
 
 def this_migration() -> ModuleType:
-    # Found by name, not number: two migrations of one day may be renumbered when they land.
-    [path] = (Path(migrations.__file__).parent / "versions").glob("*_idempotency_retention.py")
-    spec = importlib.util.spec_from_file_location("idempotency_retention_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_named("idempotency_retention")
 
 
 def a_store_on(engine: Engine) -> SqlIdempotencyStore:

@@ -5,10 +5,8 @@ would have deleted those through the foreign key's cascade)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -17,17 +15,11 @@ from sqlalchemy import Engine, inspect, text
 from engine.adapters import migrations
 from engine.domain.fulfilment import ShipmentStatus, TrackingEvent
 from tests.support.builders import a_shipment, at
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import an_engine, migration_named, uow_factory_on
 
 
 def this_migration() -> ModuleType:
-    # Found by name, not number: two migrations of one day may be renumbered when they land.
-    [path] = (Path(migrations.__file__).parent / "versions").glob("*_wms_reference.py")
-    spec = importlib.util.spec_from_file_location("wms_reference_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_named("wms_reference")
 
 
 BEFORE = str(this_migration().down_revision)

@@ -6,10 +6,8 @@ key's cascade)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -18,7 +16,7 @@ from sqlalchemy import Engine, inspect, text
 from engine.adapters import migrations
 from engine.domain.fulfilment import Label, TrackingEvent
 from tests.support.builders import a_label, a_return, a_shipment, at
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import an_engine, migration_named, uow_factory_on
 
 # A NUL, a byte that is not UTF-8 and a non-ASCII letter: labels are bytes, not text.
 ZPL = "^XA^FDZoë Lovelace^FS^XZ".encode("latin-1") + b"\x00\xff"
@@ -26,13 +24,7 @@ PDF = b"%PDF-1.4\n\x00\xff\xfe%%EOF"
 
 
 def this_migration() -> ModuleType:
-    # Found by name, not number: two migrations of one day may be renumbered when they land.
-    [path] = (Path(migrations.__file__).parent / "versions").glob("*_label_tables.py")
-    spec = importlib.util.spec_from_file_location("label_tables_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_named("label_tables")
 
 
 BEFORE = str(this_migration().down_revision)

@@ -4,9 +4,7 @@ drops the columns and keeps the tickets."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -14,19 +12,13 @@ from sqlalchemy import Engine, inspect, text
 
 from engine.adapters import migrations
 from engine.domain.operations import TicketStatus
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import an_engine, migration_named, uow_factory_on
 
 NEW_COLUMNS = {"status", "updated_at", "comment_author", "comment_excerpt", "version"}
 
 
 def this_migration() -> ModuleType:
-    # Found by name, not number: two migrations of one day may be renumbered when they land.
-    [path] = (Path(migrations.__file__).parent / "versions").glob("*_ticket_status.py")
-    spec = importlib.util.spec_from_file_location("ticket_status_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_named("ticket_status")
 
 
 BEFORE = str(this_migration().down_revision)

@@ -5,10 +5,8 @@ table on SQLite would have deleted those through the foreign key's cascade)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -17,17 +15,11 @@ from sqlalchemy import Engine, inspect, text
 from engine.adapters import migrations
 from engine.domain.orders import Fulfilment
 from tests.support.builders import an_order
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import an_engine, migration_named, uow_factory_on
 
 
 def this_migration() -> ModuleType:
-    # Found by name, not number: two migrations of one day may be renumbered when they land.
-    [path] = (Path(migrations.__file__).parent / "versions").glob("*_pickup_orders.py")
-    spec = importlib.util.spec_from_file_location("pickup_orders_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_named("pickup_orders")
 
 
 BEFORE = str(this_migration().down_revision)
