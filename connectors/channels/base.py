@@ -180,9 +180,20 @@ class ServiceLevelsConfig(WebhookChannelConfig):
         return None if level is None else _check_level(level, "is")
 
 
-class PayloadMapping:
+class PayloadMapping(abc.ABC):
     """One payload's translation: the body built so far, where each field came from, and
     every field that could not be mapped. A connector's mapping adds the channel's fields."""
+
+    @classmethod
+    def translate(cls, config: WebhookChannelConfig, payload: Mapping[str, Any]) -> ChannelOrder:
+        """`payload` as Ordo's order body, or `PayloadError` naming every unmappable field."""
+        mapping = cls(config)
+        mapping.order(payload)
+        return mapping.result()
+
+    @abc.abstractmethod
+    def order(self, payload: Mapping[str, Any]) -> None:
+        """Map the channel's order, field by field (each connector's own)."""
 
     def __init__(self, config: WebhookChannelConfig) -> None:
         self.body: dict[str, Any] = {"channel": config.channel}

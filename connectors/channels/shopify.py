@@ -82,9 +82,7 @@ class ShopifyChannel(WebhookChannel):
         return signature_matches(expected, signature_sent)
 
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
-        mapping = _Mapping(self.config)
-        mapping.order(payload)
-        return mapping.result()
+        return _Mapping.translate(self.config, payload)
 
 
 class _Mapping(PayloadMapping):

@@ -142,9 +142,7 @@ class WooCommerceChannel(WebhookChannel):
         return f"{delivery}:{order_id}"
 
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
-        mapping = _Mapping(self.config)
-        mapping.order(payload)
-        return mapping.result()
+        return _Mapping.translate(self.config, payload)
 
 
 class _Mapping(PayloadMapping):
