@@ -464,10 +464,19 @@ class OrdoClient:
         return cast(list[Return], self._call("GET", f"/v1/orders/{_seg(order_id)}/returns"))
 
     def list_returns(
-        self, status: str | None = None, rma: str | None = None, limit: int = 500, offset: int = 0
+        self,
+        status: str | None = None,
+        rma: str | None = None,
+        location: str | None = None,
+        limit: int = 500,
+        offset: int = 0,
     ) -> list[Return]:
-        """Returns the caller may see, oldest first: the API filters before it pages."""
-        params = _params(status=status, rma=rma, limit=limit, offset=offset or None)
+        """Returns the caller may see, oldest first: the API filters before it pages.
+        `location`: only those going back to it or received there (a warehouse key: one of
+        its own; not for customer keys)."""
+        params = _params(
+            status=status, rma=rma, location=location, limit=limit, offset=offset or None
+        )
         return cast(list[Return], self._call("GET", "/v1/returns", params=params))
 
     def get_return(self, return_id: str) -> Return:

@@ -22,7 +22,7 @@ from admin_ui.roles import may
 from admin_ui.session import flash, section
 from admin_ui.texts import money, when
 from admin_ui.views.labels import shipment_label
-from admin_ui.views.returns import order_returns
+from admin_ui.views.return_section import order_returns
 from admin_ui.views.tickets import order_tickets
 
 STATUSES = [

@@ -22,7 +22,7 @@ from admin_ui.roles import may
 from admin_ui.session import flash, section
 from admin_ui.texts import bulleted, money, when
 from admin_ui.views.labels import shipment_label
-from admin_ui.views.returns import line_findings
+from admin_ui.views.return_request import line_findings
 
 STATUSES = ["pending", "released", "picked", "packed", "shipped", "delivered", "cancelled"]
 PICK_LIST = "released"  # what the location has been asked to pick and has not started

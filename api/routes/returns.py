@@ -28,7 +28,7 @@ from api.deps import (
 )
 from api.schemas.common import problem_responses
 from api.schemas.labels import ReturnLabelIn, label_download, label_responses
-from api.schemas.patterns import ID
+from api.schemas.patterns import CODE, ID
 from api.schemas.returns import (
     AuthoriseReturnIn,
     ReceiveReturnIn,
@@ -197,11 +197,24 @@ def list_returns(
     uow: Uow,
     status: ReturnStatus | None = None,
     rma: Annotated[str | None, Query(max_length=64, description="The RMA number.")] = None,
+    location: Annotated[
+        str | None,
+        Query(
+            pattern=CODE,
+            description="Only the returns of this location: those going back to it (named "
+            "when authorised) and those received there. A warehouse key names one of its own "
+            "locations (another is 403); a customer key may not send it (422).",
+            examples=["DAL-01"],
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ReturnOut]:
-    """Returns, oldest first; filter by status or look one up by its RMA number (what a
-    warehouse reads off the parcel)."""
+    """Returns, oldest first; filter by status or location, or look one up by its RMA number
+    (what a warehouse reads off the parcel). `?status=authorised&location=DAL-01` is what is
+    on its way back to DAL-01. A location Ordo does not know has no returns (an empty list)."""
+    if location is not None:
+        _may_ask_for_location(who, location)
     # What `_may_see` lets this caller see, as filters of the query: paging then counts only
     # those, so a warehouse finds its parcel's RMA however many returns came before it.
     with uow:
@@ -210,10 +223,34 @@ def list_returns(
             rma=rma,
             customer_id=who.customer_id if who.role is Role.CUSTOMER else None,
             locations=who.locations if who.role is Role.WAREHOUSE else None,
+            location_code=location,
             limit=limit,
             offset=offset,
         )
         return [ReturnOut.of(r) for r in found]
+
+
+def _may_ask_for_location(who: Principal, location: str) -> None:
+    """A customer's list is of its own returns, whatever location they went to: the filter is
+    staff's, refused at the parameter as a customer's `restock` is. A warehouse asks only
+    about locations it works, as it receives only at them."""
+    if who.role is Role.CUSTOMER:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "location"),
+                    "type": "not_for_customers",
+                    "msg": "is for staff: a customer's key lists its own returns, so leave it out",
+                    "input": location,
+                }
+            ]
+        )
+    _must_work(who, location)
+
+
+def _must_work(who: Principal, location: str) -> None:
+    if not can_work_location(who, location):
+        raise Forbidden(f"this key works only locations {', '.join(who.locations)}, not {location}")
 
 
 @router.get(
@@ -268,10 +305,7 @@ def receive_return(
     and keeps what it finds unfit to sell again (damaged, worn) off sale, whatever the request
     said. A line id that is not on the return is 422. Warehouse keys receive at their own
     locations only."""
-    if not can_work_location(who, body.location_code):
-        raise Forbidden(
-            f"this key works only locations {', '.join(who.locations)}, not {body.location_code}"
-        )
+    _must_work(who, body.location_code)
     return _change(
         services,
         who,

@@ -421,6 +421,7 @@ class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
         rma: str | None = None,
         customer_id: str | None = None,
         locations: Collection[str] | None = None,
+        location_code: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Return]:
@@ -430,6 +431,10 @@ class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
             return (
                 (status is None or r.status == status)
                 and (rma is None or r.rma == rma)
+                and (
+                    location_code is None
+                    or (r.location_code != "" and r.location_code == location_code)
+                )
                 and (customer_id is None or self._ordered_by(r.order_id, customer_id))
                 and (
                     codes is None

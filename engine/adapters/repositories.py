@@ -985,6 +985,7 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
         rma: str | None = None,
         customer_id: str | None = None,
         locations: Collection[str] | None = None,
+        location_code: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Return]:
@@ -1000,6 +1001,9 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
             # A return not yet received has no location (""): never one of `locations`.
             received_here = and_(c.location_code != "", c.location_code.in_(list(locations)))
             conditions.append(or_(c.status == ReturnStatus.AUTHORISED.value, received_here))
+        if location_code is not None:
+            # "" is no location (not yet named): it names no location's returns either.
+            conditions.append(and_(c.location_code != "", c.location_code == location_code))
         return self._query(and_(*conditions) if conditions else None, limit, offset)
 
 

@@ -292,13 +292,16 @@ class ReturnRepository(Repository[str, Return]):
         rma: str | None = None,
         customer_id: str | None = None,
         locations: Collection[str] | None = None,
+        location_code: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Return]:
         """Oldest first, like `list`; every filter given must match, and is applied before
         the page is cut. `customer_id`: returns of that customer's orders. `locations`: what
         a warehouse working these locations handles: every authorised return (it may arrive
-        anywhere) and those received at one of them."""
+        anywhere) and those received at one of them. `location_code`: the returns of that
+        one location, those going back to it (named when authorised) and those received
+        there; a return with no location yet is never one."""
 
 
 # What a label is for: a shipment (the parcel out) or a return (the parcel back).

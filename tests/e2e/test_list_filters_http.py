@@ -1,5 +1,6 @@
-"""List endpoints filter before they page: a lookup by RMA or status, and what a customer or a
-warehouse may see, find their rows however many others come first (`limit=1` here)."""
+"""List endpoints filter before they page: a lookup by RMA, status or location, and what a
+customer or a warehouse may see, find their rows however many others come first (`limit=1`
+here)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,74 @@ def test_a_warehouse_pages_only_through_returns_it_may_see(api: Api) -> None:
     assert _ids(api, "/v1/returns?limit=1", "warehouse") == [on_its_way["id"]]
     assert _ids(api, "/v1/returns?limit=1&offset=1", "warehouse") == [booked_here["id"]]
     assert _ids(api, "/v1/returns?limit=1&offset=2", "warehouse") == []
+
+
+def _returns_at_both_locations(api: Api) -> dict[str, Any]:
+    """Returns of one order, oldest first: some going back to or received at RNO-02, some at
+    DAL-01 (the warehouse key's), one with no location named yet, one only requested."""
+    api.seed(units=0, location="RNO-02")
+    placed = delivered(api, "L-6", quantity=6)
+    return {
+        "to_reno": _return(api, placed, "authorise at RNO-02"),
+        "to_dallas": _return(api, placed, "authorise at DAL-01"),
+        "unnamed": _return(api, placed, "authorise"),
+        "in_reno": _return(api, placed, "authorise", "receive at RNO-02"),
+        "in_dallas": _return(api, placed, "authorise", "receive at DAL-01"),
+        "requested": _return(api, placed),
+    }
+
+
+def test_the_returns_of_one_location_are_paged_past_other_locations_returns(api: Api) -> None:
+    made = _returns_at_both_locations(api)
+    reno, dallas = [made["to_reno"]["id"], made["in_reno"]["id"]], [made["to_dallas"]["id"]]
+
+    for role in ("admin", "support"):
+        assert _ids(api, "/v1/returns?location=RNO-02", role) == reno
+        assert _ids(api, "/v1/returns?location=RNO-02&limit=1", role) == reno[:1]
+        assert _ids(api, "/v1/returns?location=RNO-02&limit=1&offset=1", role) == reno[1:]
+        assert _ids(api, "/v1/returns?location=RNO-02&limit=1&offset=2", role) == []
+        assert _ids(api, "/v1/returns?location=DAL-01&status=authorised", role) == dallas
+    # A location Ordo does not know has no returns, as it has no shipments.
+    assert _ids(api, "/v1/returns?location=NOWHERE-1") == []
+
+
+def test_a_warehouse_lists_what_is_on_its_way_to_its_own_location_only(api: Api) -> None:
+    made = _returns_at_both_locations(api)
+
+    assert _ids(api, "/v1/returns?location=DAL-01", "warehouse") == [
+        made["to_dallas"]["id"],
+        made["in_dallas"]["id"],
+    ]
+    assert _ids(api, "/v1/returns?location=DAL-01&status=authorised&limit=1", "warehouse") == [
+        made["to_dallas"]["id"]
+    ]
+    for elsewhere in ("RNO-02", "NOWHERE-1"):
+        refused = api.get(f"/v1/returns?location={elsewhere}", role="warehouse")
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["detail"] == f"this key works only locations DAL-01, not {elsewhere}"
+
+
+def test_a_customer_may_not_list_returns_by_location_and_is_told_at_the_parameter(
+    api: Api,
+) -> None:
+    _returns_at_both_locations(api)
+
+    refused = api.get("/v1/returns?location=DAL-01", role="customer")
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    [error] = refused.json()["errors"]
+    assert error["path"] == "query parameter 'location'"
+    assert error["message"].startswith("is for staff: a customer's key lists its own returns")
+    assert len(_ids(api, "/v1/returns", "customer")) == 6, "its own returns, without the filter"
+
+
+def test_a_location_that_is_not_a_code_is_refused_at_the_parameter(api: Api) -> None:
+    refused = api.get("/v1/returns?location=DAL 01")
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["path"] == "query parameter 'location'"
+    assert error["message"].startswith("must be 1 to 32 characters: letters, digits")
 
 
 def _shipment_of(api: Api, channel_order_id: str, **extra: Any) -> str:

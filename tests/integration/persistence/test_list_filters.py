@@ -97,6 +97,32 @@ def test_a_warehouse_has_authorised_returns_and_those_received_at_its_locations(
     assert _returns(rows, locations=[""]) == ["RT-3"]
 
 
+def test_one_locations_returns_are_those_going_back_to_or_received_there_past_the_first_page(
+    rows: UowFactory,
+) -> None:
+    with rows() as uow:
+        going_back = b.a_return(
+            id="RT-6",
+            order_id="O-1",
+            status=ReturnStatus.AUTHORISED,
+            rma="RMA-6",
+            location_code="DAL-01",
+            created_at=b.at(6),
+        )
+        uow.returns.add(going_back)
+        uow.commit()
+
+    assert _returns(rows, location_code="DAL-01") == ["RT-4", "RT-6"]
+    assert _returns(rows, location_code="DAL-01", limit=1, offset=1) == ["RT-6"]
+    assert _returns(rows, location_code="DAL-01", status=ReturnStatus.AUTHORISED) == ["RT-6"]
+    assert _returns(rows, location_code="RNO-02", limit=1) == ["RT-2"]
+    assert _returns(rows, location_code="RNO-02", limit=1, offset=1) == []
+    assert _returns(rows, location_code="") == [], "no location yet is no location's"
+    assert _returns(rows, location_code="NOWHERE") == []
+    # With a warehouse's sight: its location's, not every authorised return (RT-3).
+    assert _returns(rows, locations=["DAL-01"], location_code="DAL-01") == ["RT-4", "RT-6"]
+
+
 def test_shipments_are_found_by_status_location_and_customer_past_the_first_page(
     rows: UowFactory,
 ) -> None:

@@ -9,17 +9,15 @@ from typing import Any
 import pytest
 
 from admin_ui.models import OrderDetail, Return
-from admin_ui.views.returns import (
+from admin_ui.views.return_common import describe_lines, return_rows
+from admin_ui.views.return_request import (
     OTHER,
     LineChoice,
-    describe_lines,
     line_findings,
-    refund_amount,
     request_lines,
-    return_rows,
     returnable_units,
-    worth,
 )
+from admin_ui.views.return_section import refund_amount, worth
 
 
 def an_order(shipped: dict[str, int]) -> OrderDetail:
