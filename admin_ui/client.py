@@ -407,6 +407,11 @@ class OrdoClient:
         body = {"add_lines": add, "remove_lines": remove}
         return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/modify", json=body))
 
+    def change_fulfilment(self, order_id: str, fulfilment: str, store: str | None) -> Order:
+        """Ship the order (`ship`) or have it collected at `store` (`pickup`)."""
+        body = {"fulfilment": fulfilment, **({"pickup_location": store} if store else {})}
+        return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/modify", json=body))
+
     def release_hold(self, order_id: str) -> Order:
         return cast(Order, self._call("POST", f"/v1/orders/{_seg(order_id)}/release-hold"))
 

@@ -122,6 +122,10 @@ class Order(TypedDict):
     ship_to: Address
     lines: list[OrderLine]
     holds: list[Hold]
+    # "ship", or "pickup" at `pickup_location` (click and collect); an API from before
+    # click and collect sends neither.
+    fulfilment: NotRequired[str]
+    pickup_location: NotRequired[str | None]
 
 
 class ShipmentLine(TypedDict):

@@ -1,8 +1,8 @@
 """Orders, for support: search by id, channel id, customer, email, SKU, status and date; one
 order in full (lines, shipments, a timeline of what happened, and why it was decided that way
-in plain words); cancel, change quantities or the address, add or remove lines, or release a
-hold, each after a confirmation; once the order is on its way, cancel what of it still waits
-for stock.
+in plain words); cancel, change quantities or the address, add or remove lines, switch
+between home delivery and collection at a store, or release a hold, each after a
+confirmation; once the order is on its way, cancel what of it still waits for stock.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ ON_ITS_WAY = {
     "reserved", "carrier_assigned", "released", "picked", "packed", "partially_shipped",
 }  # fmt: skip
 REMAINDER = "Cancel what waits for stock"
+DELIVERY = "Delivery or pickup"
+# How the customer gets the order (the API's `fulfilment`), as support says it.
+WAYS = {"ship": "Home delivery, to the ship-to address", "pickup": "Collection at a store"}
 _RESULTS = "orders::results"
 _OPEN = "orders::open"
 # A line to add: a SKU, then a quantity ("SHOE-42 2", "SHOE-42 x 2", "SHOE-42, 2"), 1 if none.
@@ -142,10 +145,19 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
     promised.metric("Promised", order["promised_date"] or "not yet")
     placed.metric("Placed", order["created_at"][:10], help=when(order["created_at"]))
     ship_to = order["ship_to"]
-    st.write(
-        f"Customer {order['customer_id']} ({order['email'] or 'no email'}), ship to "
+    address = (
         f"{ship_to['name']} {ship_to['line1']} {ship_to['city']} {ship_to['state']} "
-        f"{ship_to['postal_code']} {ship_to['country']}; service {order['service_level']}."
+        f"{ship_to['postal_code']} {ship_to['country']}"
+    )
+    # A pickup keeps the customer's address for the records; it is not where it goes.
+    goes = (
+        f"collected at store {order.get('pickup_location')} (address {address})"
+        if order.get("fulfilment") == "pickup"
+        else f"ship to {address}"
+    )
+    st.write(
+        f"Customer {order['customer_id']} ({order['email'] or 'no email'}), {goes}; "
+        f"service {order['service_level']}."
     )
     for hold in order["holds"]:
         if hold["released_at"] is None:
@@ -294,11 +306,12 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
             _cancel_remainder(client, order, waiting)
         return
     tabs = st.tabs(
-        ["Cancel", "Change quantities", "Add or remove lines", "Change address", "Release hold"]
+        ["Cancel", "Change quantities", "Add or remove lines", "Change address", DELIVERY]
+        + ["Release hold"]
         + ([REMAINDER] if waiting else []),
         key=f"orders::actions::{order['id']}",
     )
-    cancel, modify, lines, address, release = tabs[:5]
+    cancel, modify, lines, address, delivery, release = tabs[:6]
     # Each action runs in its own tab's section: one refused shows why there, and the other
     # tabs keep their forms.
     with cancel, section("Cancel"), st.form(f"cancel-{order['id']}"):
@@ -353,6 +366,8 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
         if st.form_submit_button("Change address"):
             # The order is decided again for the new address (locations, carrier, promise).
             _apply(sure, lambda: client.change_address(order["id"], ship_to), "re-addressed")
+    with delivery, section(DELIVERY):
+        _change_fulfilment(client, order)
     with release, section("Release hold"):
         if not any(h["released_at"] is None for h in order["holds"]):
             st.caption("This order has no open hold.")
@@ -362,8 +377,49 @@ def _actions(client: OrdoClient, order: OrderDetail) -> None:
                 if st.form_submit_button("Release hold"):
                     _apply(sure, lambda: client.release_hold(order["id"]), "released")
     if waiting:
-        with tabs[5], section(REMAINDER):
+        with tabs[6], section(REMAINDER):
             _cancel_remainder(client, order, waiting)
+
+
+def _change_fulfilment(client: OrdoClient, order: OrderDetail) -> None:
+    """Home delivery, or collection at one of the enabled locations that offer pickup; the
+    order is decided again for the way chosen (the API checks the store once more)."""
+    stores = {
+        location["code"]: location.get("name") or location["code"]
+        for location in client.list_locations()
+        if "pickup" in location.get("services", []) and location.get("enabled", True)
+    }
+    way_now = order.get("fulfilment") or "ship"
+    store_now = order.get("pickup_location") or None
+    codes = list(stores)
+    with st.form(f"fulfilment-{order['id']}"):
+        way = st.radio(
+            "How the customer gets the order",
+            list(WAYS),
+            index=list(WAYS).index(way_now) if way_now in WAYS else 0,
+            format_func=WAYS.__getitem__,
+        )
+        store = st.selectbox(
+            "Store to collect at",
+            codes,
+            index=codes.index(store_now) if store_now in codes else None,
+            format_func=lambda code: f"{code}: {stores[code]}",
+            placeholder="Choose a store" if codes else "No location offers pickup",
+            help="The enabled locations that offer pickup. Only for collection at a store.",
+        )
+        sure = st.checkbox("Yes, change how the customer gets this order")
+        if not st.form_submit_button("Change delivery"):
+            return
+    if way == "ship":
+        store = None
+    elif store is None:
+        st.warning("Choose the store the customer collects the order at.")
+        return
+    if (way, store) == (way_now, store_now):
+        already = f"collected at {store}" if store else "shipped to its address"
+        st.warning(f"Nothing was changed: the order is already {already}.")
+        return
+    _apply(sure, lambda: client.change_fulfilment(order["id"], way, store), "changed")
 
 
 def _cancel_remainder(client: OrdoClient, order: OrderDetail, waiting: dict[str, int]) -> None:

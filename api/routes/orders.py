@@ -462,19 +462,26 @@ def cancel_backordered(
 
 
 def _lines_and_address(uow: UnitOfWork, order: Order) -> dict[str, Any]:
-    """The order's lines (id -> quantity) and ship-to address: the audit's before and after
-    of a modification, so the entry says what the quantities and address were, not only
-    what was asked."""
+    """The order's lines (id -> quantity), ship-to address, and whether it is shipped or
+    collected where: the audit's before and after of a modification, so the entry says what
+    these were, not only what was asked."""
     # As it was given: the coordinates are looked up from the postal code, not asked for.
     given = {k: v for k, v in asdict(order.ship_to).items() if k not in ("lat", "lon")}
-    return {"lines": {line.id: line.quantity for line in order.lines}, "ship_to": given}
+    return {
+        "lines": {line.id: line.quantity for line in order.lines},
+        "ship_to": given,
+        "fulfilment": str(order.fulfilment),
+        "pickup_location": order.pickup_location,
+    }
 
 
 @router.post("/{order_id}/modify", response_model=OrderOut, responses=problem_responses(404, 409))
 def modify_order(
     order_id: OrderPath, body: ModifyIn, who: CanModifyOrders, services: Services
 ) -> OrderOut:
-    """Change quantities, lines or the address before release; the order is decided again."""
+    """Change quantities, lines or the address, or switch between shipping and collection
+    at a store, before release; the order is decided again. Once released (its shipments
+    with the locations, picked, packed or shipped) this is 409 naming its status."""
     command = commands.ModifyOrder(
         order_id=order_id,
         quantities=dict(body.quantities),
@@ -482,6 +489,8 @@ def modify_order(
         add_lines=tuple(line.to_command() for line in body.add_lines),
         remove_lines=tuple(body.remove_lines),
         actor=who.actor,
+        fulfilment=body.fulfilment.value if body.fulfilment is not None else None,
+        pickup_location=body.pickup_location,
     )
     # An added line the order cannot take is a 422 at its path (api.errors: InvalidLine).
     return _change(

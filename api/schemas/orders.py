@@ -476,7 +476,9 @@ class CancelBackorderedIn(Strict):
 
 class ModifyIn(Strict):
     """At least one change; a line is either removed or given a new quantity, not both
-    (the service layer refuses either with 422, as it does for any caller)."""
+    (the service layer refuses either with 422, as it does for any caller). Whether a
+    `fulfilment` and `pickup_location` fit together depends on the order (a pickup keeps its
+    store), so the service layer says that too, at `$.pickup_location`."""
 
     quantities: dict[str, Quantity] = Field(
         default_factory=dict, description="line id -> new quantity (1 to 100000, as for a line)"
@@ -489,6 +491,20 @@ class ModifyIn(Strict):
         "and the SKU in the catalogue.",
     )
     remove_lines: list[str] = Field(default_factory=list, max_length=500)
+    fulfilment: Fulfilment | None = Field(
+        default=None,
+        strict=False,
+        description="Switch to `ship` (to `ship_to`) or to `pickup` at `pickup_location` "
+        "(click and collect); omitted: as it is.",
+        examples=["pickup"],
+    )
+    pickup_location: str | None = Field(
+        default=None,
+        pattern=ID,
+        description="The store to collect the order at: with `fulfilment: pickup`, or alone "
+        "to move a pickup to another store; a location Ordo knows that offers `pickup`.",
+        examples=["NYC-STORE-5"],
+    )
 
     @model_validator(mode="after")
     def _line_ids_differ(self) -> ModifyIn:

@@ -37,6 +37,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    not_,
     or_,
     select,
     true,
@@ -46,7 +47,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
 from engine.adapters import orm
-from engine.domain.fulfilment import FulfillmentOrder, Return, ReturnStatus, ShipmentStatus
+from engine.domain.fulfilment import (
+    PICKUP_CARRIER,
+    FulfillmentOrder,
+    Return,
+    ReturnStatus,
+    ShipmentStatus,
+)
 from engine.domain.inventory import Stock
 from engine.domain.orders import Order, OrderStatus
 from engine.domain.values import in_utc
@@ -80,6 +87,17 @@ REJECTED = OrderStatus.REJECTED.value
 CANCELLED = ShipmentStatus.CANCELLED.value
 NOT_CANCELLED = [status.value for status in ShipmentStatus if status.value != CANCELLED]
 FINISHED = (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value)
+# A pickup packed at its store waits at the counter for the customer, then is collected
+# (packed -> delivered, never `shipped_at`): ready, it is not late from then on, however long
+# the customer takes (as `FulfillmentOrder.is_late` says for the lateness clock).
+PICKUP_READY = (ShipmentStatus.PACKED.value, ShipmentStatus.DELIVERED.value)
+
+
+def waits_for_customer(shipment: FulfillmentOrder) -> bool:
+    """A pickup ready at its store's counter, or collected from it (`PICKUP_READY`)."""
+    return shipment.is_pickup and shipment.status.value in PICKUP_READY
+
+
 _SCALE = 10_000  # SQLite sums money in ten-thousandths, the precision `orm.Money` keeps
 
 
@@ -191,6 +209,12 @@ class SqlReportQueries(ReportQueries):
         created = orm.fulfillment_orders.c.created_at
         return and_(created >= start, created < end)
 
+    @staticmethod
+    def _not_ready_pickup() -> ColumnElement[bool]:
+        """Not a pickup waiting at the counter or collected (`waits_for_customer`)."""
+        f = orm.fulfillment_orders.c
+        return not_(and_(f.carrier == PICKUP_CARRIER, f.status.in_(PICKUP_READY)))
+
     def _late(self, today: date) -> ColumnElement[bool]:
         f, sql = orm.fulfillment_orders.c, self._sql
         return and_(
@@ -198,7 +222,7 @@ class SqlReportQueries(ReportQueries):
             f.status != CANCELLED,
             or_(
                 and_(f.shipped_at.is_not(None), sql.day(f.shipped_at) > f.promised_date),
-                and_(f.shipped_at.is_(None), f.promised_date < today),
+                and_(f.shipped_at.is_(None), f.promised_date < today, self._not_ready_pickup()),
             ),
         )
 
@@ -525,7 +549,8 @@ class SqlReportQueries(ReportQueries):
         f = orm.fulfillment_orders.c
         end = datetime.combine(day + timedelta(days=1), datetime.min.time(), now.tzinfo)
         shipped_after = f.shipped_at >= end
-        late = or_(shipped_after, f.shipped_at.is_(None)) if now >= end else shipped_after
+        unshipped = and_(f.shipped_at.is_(None), self._not_ready_pickup())
+        late = or_(shipped_after, unshipped) if now >= end else shipped_after
         # The statuses named rather than `!= cancelled`, so the (status, promised_date) index
         # reads the day's rows of each instead of the table.
         statement = select(func.count()).where(
@@ -570,7 +595,7 @@ class MemoryReportQueries(ReportQueries):
             return False
         if shipment.shipped_at is not None:
             return in_utc(shipment.shipped_at).date() > promised
-        return promised < today
+        return promised < today and not waits_for_customer(shipment)
 
     # -- orders and sales -----------------------------------------------------------------
     def order_counts(self, start: datetime, end: datetime) -> Sequence[OrderCount]:
@@ -809,5 +834,9 @@ class MemoryReportQueries(ReportQueries):
             for s in self._shipments()
             if s.promised_date == day
             and s.status is not ShipmentStatus.CANCELLED
-            and (in_utc(s.shipped_at) >= end if s.shipped_at is not None else now >= end)
+            and (
+                in_utc(s.shipped_at) >= end
+                if s.shipped_at is not None
+                else now >= end and not waits_for_customer(s)
+            )
         )

@@ -77,6 +77,10 @@ class ModifyOrder(Command):
     add_lines: tuple[LineInput, ...] = ()
     remove_lines: tuple[str, ...] = ()
     actor: str = "system"
+    # Switch between shipping and click and collect: "ship" or "pickup" (None: as it is),
+    # and the store a pickup is collected at (None: a pickup's own store stays).
+    fulfilment: str | None = None
+    pickup_location: str | None = None
 
 
 @dataclass(frozen=True)

@@ -400,13 +400,19 @@ class Order:
         ship_to: Address | None = None,
         add_lines: list[OrderLine] | None = None,
         remove_lines: list[str] | None = None,
+        fulfilment: Fulfilment | None = None,
+        pickup_location: str | None = None,
     ) -> dict[str, object]:
-        """Change an order before release; it goes back to `received` to be decided again."""
+        """Change an order before release; it goes back to `received` to be decided again.
+        `fulfilment` and `pickup_location` switch it between shipping and collection at a
+        store (`switched_to` says how)."""
         self.check_modification(
             quantities=quantities,
             ship_to=ship_to,
             add_lines=add_lines,
             remove_lines=remove_lines,
+            fulfilment=fulfilment,
+            pickup_location=pickup_location,
         )
         if self.status not in MODIFIABLE:
             raise IllegalTransition("order", self.id, self.status, "modified")
@@ -431,6 +437,7 @@ class Order:
         if ship_to is not None:
             changes["ship_to"] = ship_to.postal_code
             self.ship_to = ship_to
+        changes.update(self._switch(fulfilment, pickup_location))
         for line in self.lines:
             line.status = LineStatus.OPEN
         if self.status is not OrderStatus.RECEIVED:
@@ -460,6 +467,35 @@ class Order:
             hold.message = scrub(hold.message)
         return before != (self.email, self.ship_to, [hold.message for hold in self.holds])
 
+    def switched_to(
+        self, fulfilment: Fulfilment | None, pickup_location: str | None
+    ) -> tuple[Fulfilment, str | None]:
+        """How the order is fulfilled once a modification names `fulfilment` and/or
+        `pickup_location` (None: not named): a store named alone moves a pickup to it, a
+        pickup keeps its store unless another is named, and a shipped order has none.
+        InvalidLine at `$.pickup_location` for what cannot be (`check_pickup`)."""
+        target = fulfilment or self.fulfilment
+        store = pickup_location
+        if store is None and target is Fulfilment.PICKUP:
+            store = self.pickup_location
+        check_pickup(target, store)
+        return target, store
+
+    def _switch(
+        self, fulfilment: Fulfilment | None, pickup_location: str | None
+    ) -> dict[str, object]:
+        """Apply a switch between shipping and collection; its changes, before and after."""
+        if fulfilment is None and pickup_location is None:
+            return {}
+        target, store = self.switched_to(fulfilment, pickup_location)
+        changes: dict[str, object] = {}
+        if target is not self.fulfilment:
+            changes["fulfilment"] = [str(self.fulfilment), str(target)]
+        if store != self.pickup_location:
+            changes["pickup_location"] = [self.pickup_location, store]
+        self.fulfilment, self.pickup_location = target, store
+        return changes
+
     def _check_added_ids(self, added: Sequence[OrderLine]) -> None:
         """Before anything changes: an added line under an id the order has (a line being
         removed included: its history keeps the id) would replace that line unseen."""
@@ -479,14 +515,27 @@ class Order:
         ship_to: object | None = None,
         add_lines: Collection[object] | None = None,
         remove_lines: Collection[str] | None = None,
+        fulfilment: Fulfilment | None = None,
+        pickup_location: str | None = None,
     ) -> None:
         """Refuse a modification that changes nothing, or that both removes a line and gives
         it a new quantity: deciding the order again would change nothing but its holds, and
-        which of two contradictory instructions was meant cannot be guessed."""
-        if not (quantities or ship_to is not None or add_lines or remove_lines):
+        which of two contradictory instructions was meant cannot be guessed. A switch
+        between shipping and collection must be one the order can make (`switched_to`)."""
+        others = bool(quantities or ship_to is not None or add_lines or remove_lines)
+        if fulfilment is not None or pickup_location is not None:
+            after = self.switched_to(fulfilment, pickup_location)
+            if after == (self.fulfilment, self.pickup_location) and not others:
+                already = (
+                    f"collected at store {self.pickup_location}"
+                    if self.is_pickup
+                    else "shipped to its ship_to"
+                )
+                raise DomainError(f"nothing to change on order {self.id}: it is already {already}")
+        elif not others:
             raise DomainError(
                 f"nothing to change on order {self.id}: give new quantities, a ship_to "
-                "address, lines to add or lines to remove"
+                "address, lines to add or remove, or a fulfilment (ship, or pickup at a store)"
             )
         both = sorted(set(quantities or ()) & set(remove_lines or ()))
         if both:

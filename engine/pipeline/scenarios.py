@@ -2,16 +2,18 @@
 
 A file declares a world (locations, products, customers, stock, inbound supply, rulesets,
 settings, the clock) and a list of scenarios. Each scenario is a list of steps run through
-the real message bus and handlers on an in-memory unit of work: `order` (create and process),
-`cancel`, `cancel_backordered` (units of a live order's remainder, `lines: {2: 1}`; every unit
-that waits without `lines`), `modify`, `release_hold`, `pick`/`pack`/`ship`/`deliver` (a
-location's shipment), `adjust`, `receive`, `transfer`, `receive_transfer`, `expire` (after
-advancing the clock), `consolidate`, `advance` (move the clock), `release_preorders` (the
-pre-order release the worker runs on a schedule, as of the clock's date or `today`). A
-step's `expect` checks the persisted state of the order it names (or the last one): status,
-allocations per line and location, backorders, units cancelled per line, shipments and
-carriers, hold or reject codes, trace fragments, stock counters, other orders' statuses
-(`orders`).
+the real message bus and handlers on an in-memory unit of work: `order` (create and process;
+`fulfilment: pickup` with a `pickup_location` makes it click and collect, checked as the API
+checks it), `cancel`, `cancel_backordered` (units of a live order's remainder,
+`lines: {2: 1}`; every unit that waits without `lines`), `modify` (quantities, lines, the
+address, or a switch between `fulfilment: ship` and `pickup` at a `pickup_location`),
+`release_hold`, `pick`/`pack`/`ship`/`deliver` (a location's shipment), `adjust`, `receive`,
+`transfer`, `receive_transfer`, `expire` (after advancing the clock), `consolidate`,
+`advance` (move the clock), `release_preorders` (the pre-order release the worker runs on a
+schedule, as of the clock's date or `today`). A step's `expect` checks the persisted state of
+the order it names (or the last one): status, allocations per line and location, backorders,
+units cancelled per line, shipments and carriers, hold or reject codes, trace fragments,
+stock counters, other orders' statuses (`orders`).
 
 `run_scenario_file(path)` is what `ordo rules test` and pytest call.
 """
@@ -34,7 +36,7 @@ from engine.domain.catalog import Customer, Location, LocationType, Product, Ser
 from engine.domain.errors import DomainError
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import InboundKind, InboundSupply, ReservationStatus, Stock
-from engine.domain.orders import LineStatus, OrderStatus
+from engine.domain.orders import Fulfilment, InvalidLine, LineStatus, OrderStatus, check_pickup
 from engine.domain.values import Address, Dimensions
 from engine.pipeline.carriers import CarrierCatalog, load_catalog
 from engine.pipeline.decide import Decider, DeciderSettings
@@ -215,6 +217,8 @@ _ORDER_KEYS = (
     "service_level",
     "requested_date",
     "priority",
+    "fulfilment",
+    "pickup_location",
 )
 _LINE_KEYS = ("sku", "qty", "quantity", "price")
 _LINE_EXAMPLE = "{sku: MUG-1, qty: 2}"
@@ -281,6 +285,33 @@ def _advance(arg: Any) -> timedelta:
         ) from None
 
 
+def _fulfilment(arg: Mapping[str, Any], what: str) -> tuple[str | None, str | None]:
+    """The `fulfilment` and `pickup_location` a step gives (None where it gives none), or
+    ScenarioError naming a way to the customer that is neither `ship` nor `pickup`."""
+    fulfilment, store = arg.get("fulfilment"), arg.get("pickup_location")
+    known = [str(f) for f in Fulfilment]
+    if fulfilment is not None and fulfilment not in known:
+        hint = suggest(str(fulfilment), known)
+        raise ScenarioError(
+            f"{what}'s fulfilment {_shown(fulfilment)} is not one of {', '.join(known)}"
+            + (f" ({hint})" if hint else "")
+        )
+    return fulfilment, None if store is None else str(store)
+
+
+def _pickup(arg: Mapping[str, Any]) -> tuple[str, str | None]:
+    """An order's way to the customer, checked as the API checks it (`check_pickup`: a
+    pickup names its store, a shipped order none); the store itself is the engine's to
+    check when the order is placed, as for the API."""
+    fulfilment, store = _fulfilment(arg, "an order")
+    fulfilment = fulfilment or str(Fulfilment.SHIP)
+    try:
+        check_pickup(Fulfilment(fulfilment), store)
+    except InvalidLine as invalid:
+        raise ScenarioError(f"an order's pickup_location: {invalid.reason}") from None
+    return fulfilment, store
+
+
 def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
     if not isinstance(spec, Mapping):
         raise ScenarioError(f"an order is a mapping such as {_ORDER_EXAMPLE}, not {spec!r}")
@@ -303,6 +334,7 @@ def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
         )
         for index, line in enumerate(spec.get("lines", []), start=1)
     )
+    fulfilment, store = _pickup(spec)
     return c.CreateOrder(
         channel=str(spec.get("channel", "web")),
         channel_order_id=str(spec.get("channel_order_id", spec.get("id", f"S-{number}"))),
@@ -313,6 +345,8 @@ def _order_command(spec: Mapping[str, Any], number: int) -> c.CreateOrder:
         requested_date=_date(spec["requested_date"]) if spec.get("requested_date") else None,
         priority=int(spec.get("priority", 0)),
         order_id=str(spec["id"]) if "id" in spec else None,
+        fulfilment=fulfilment,
+        pickup_location=store,
     )
 
 
@@ -368,12 +402,15 @@ def _step_values(action: str, arg: Any) -> None:
         _advance(arg)
     elif not isinstance(arg, Mapping):
         return  # a step of the wrong shape is refused when it runs, with its own words
-    elif action == "order" and isinstance(arg.get("lines"), list):
-        for index, line in enumerate(arg["lines"], start=1):
+    elif action == "order":
+        lines = arg.get("lines")
+        for index, line in enumerate(lines if isinstance(lines, list) else [], start=1):
             if isinstance(line, Mapping):
                 _quantity(line, f"line {index}")
+        _pickup(arg)
     elif action == "modify":
         _modify_quantities(arg)
+        _fulfilment(arg, "modify")
     elif action == "cancel_backordered":
         _units_to_cancel(arg)
     elif action in _STOCK_NUMBERS and _STOCK_NUMBERS[action] in arg:
@@ -421,6 +458,7 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
     elif action == "modify":
         ship_to = c.AddressInput(str(arg["ship_to"])) if "ship_to" in arg else None
         quantities, added = _modify_quantities(arg)
+        fulfilment, store = _fulfilment(arg, "modify")
         bus.handle(
             c.ModifyOrder(
                 order_id,
@@ -431,6 +469,8 @@ def _run_step(world: World, step: Mapping[str, Any], number: int) -> str:
                     for x, units in zip(arg.get("add_lines") or [], added, strict=True)
                 ),
                 remove_lines=tuple(str(x) for x in arg.get("remove_lines", [])),
+                fulfilment=fulfilment,
+                pickup_location=store,
             )
         )
     elif action == "release_hold":

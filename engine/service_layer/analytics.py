@@ -15,7 +15,10 @@ The definitions every implementation follows, so that both give the same figures
   units. Lines of rejected orders count for neither (those orders were never accepted).
 - A shipment is late when it has a promised date, is not cancelled, and either shipped on a
   later day (UTC) than promised, or has not shipped and the promised day is over (`today`
-  is after it). It is on time when it shipped on or before its promised day.
+  is after it). It is on time when it shipped on or before its promised day. A pickup
+  (click and collect) never ships: it is late while it is not yet packed and the promised
+  day is over; once packed it waits at the counter for the customer, and neither that wait
+  nor its collection makes it late.
 - A defect return is a return, not rejected, with a line whose reason contains (in any
   case) one of `DEFECT_WORDS`; a wrong-item return one whose reason contains `WRONG_ITEM`.
 """
@@ -331,7 +334,8 @@ class ReportQueries(abc.ABC):
     @abc.abstractmethod
     def late_promised_on(self, day: date, now: datetime) -> int:
         """Shipments promised for `day`, not cancelled, that had not shipped by its end (as
-        of `now`: one not shipped is not late while the day lasts)."""
+        of `now`: one not shipped is not late while the day lasts); a pickup packed or
+        collected is not counted (it is the customer's to fetch)."""
 
 
 def queries_of(uow: UnitOfWork) -> ReportQueries:

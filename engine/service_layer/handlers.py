@@ -213,7 +213,7 @@ def create_order(
             service_level=cmd.service_level,
             requested_date=cmd.requested_date,
             priority=cmd.priority,
-            fulfilment=_fulfilment(cmd.fulfilment),
+            fulfilment=fulfilment_from(cmd.fulfilment),
             pickup_location=cmd.pickup_location or None,
         )
         if order.pickup_location is not None:
@@ -239,7 +239,8 @@ def create_order(
         return order.id
 
 
-def _fulfilment(value: str) -> Fulfilment:
+def fulfilment_from(value: str) -> Fulfilment:
+    """The fulfilment a command names, or InvalidLine at `$.fulfilment` naming the two."""
     try:
         return Fulfilment(value)
     except ValueError:

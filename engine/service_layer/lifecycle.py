@@ -1,11 +1,12 @@
 """Exception management and the order's life after its decision.
 
-Cancel and modify work until release (modification sends the order back to `received`, and
-the `order.status_changed` event re-runs the pipeline); after release only the backordered
-remainder can still be cancelled, in whole or in part; a person releases holds; warehouses
-report picks, shipments (consuming reservations; an order with some shipments out is
-partially shipped) and deliveries; a customer's open orders to one address are consolidated
-when the validation rules accept the merged order.
+Cancel and modify work until release (modification, a switch between shipping and collection
+at a store included, sends the order back to `received`, and the `order.status_changed` event
+re-runs the pipeline); after release only the backordered remainder can still be cancelled,
+in whole or in part; a person releases holds; warehouses report picks, shipments (consuming
+reservations; an order with some shipments out is partially shipped) and deliveries; a
+customer's open orders to one address are consolidated when the validation rules accept the
+merged order.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from engine.service_layer import backorders
 from engine.service_layer.handlers import (
     Clock,
     address_from,
+    check_pickup_store,
     existing_order,
+    fulfilment_from,
     new_id,
     order_lines,
     release_shipments,
@@ -170,10 +173,13 @@ def _record_remainder_cancelled(
 
 
 def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
-    """Change quantities, address or lines before release; the order is decided again (and
-    its open holds with it: `handlers._apply` keeps those the new decision still places)."""
+    """Change quantities, address, lines, or shipping against collection at a store before
+    release; the order is decided again (and its open holds with it: `handlers._apply` keeps
+    those the new decision still places)."""
     with uow:
         order = existing_order(uow, cmd.order_id)
+        fulfilment = fulfilment_from(cmd.fulfilment) if cmd.fulfilment is not None else None
+        store = cmd.pickup_location or None
         # What was asked is checked before what state the order is in: a request that says
         # nothing, or two contradictory things, is refused alike for every order.
         order.check_modification(
@@ -181,7 +187,13 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             ship_to=cmd.ship_to,
             add_lines=cmd.add_lines,
             remove_lines=cmd.remove_lines,
+            fulfilment=fulfilment,
+            pickup_location=store,
         )
+        # So is a store named to collect at, as on creation: one Ordo does not know, or one
+        # offering no pickup, could never hand the order over.
+        if store is not None:
+            check_pickup_store(uow, store)
         # So are the added lines, before anything changes: an id the order already has
         # (which would replace that line) and a SKU the catalogue does not know (which would
         # get the whole live order rejected, for good) are refused at their path.
@@ -202,6 +214,8 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             ship_to=address_from(cmd.ship_to) if cmd.ship_to else None,
             add_lines=added or None,
             remove_lines=list(cmd.remove_lines) or None,
+            fulfilment=fulfilment,
+            pickup_location=store,
         )
         uow.commit()
         return str(order.status)

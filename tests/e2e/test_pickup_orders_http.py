@@ -20,13 +20,13 @@ STORE = Location(
 )  # fmt: skip
 
 
-def a_store(api: Api, units: int = 5) -> None:
+def a_store(api: Api, units: int = 5, dc_units: int = 50) -> None:
     # Stored directly: PUT /v1/locations refuses any `services` today (its strict list of
     # enums takes no JSON string), a fault of the catalogue schema reported separately.
     with api.container.uow_factory() as uow:
         uow.locations.add(STORE)
         uow.commit()
-    api.seed(units=50)  # the Dallas DC has plenty: a shipped order would come from there
+    api.seed(units=dc_units)  # the Dallas DC has plenty: a shipped order comes from there
     api.seed(units=units, location="NYC-5")
 
 

@@ -67,6 +67,8 @@ class FakeApi:
         path = request.url.path
         if request.method == "GET" and path == f"/v1/orders/{ORDER_ID}":
             return httpx.Response(200, json=self.order)
+        if request.method == "GET" and path == "/v1/locations":
+            return httpx.Response(200, json=[])  # no store to offer in the delivery tab
         if request.method == "POST" and path == f"/v1/orders/{ORDER_ID}/cancel-backordered":
             body = json.loads(request.content)
             self.sent.append(body)
