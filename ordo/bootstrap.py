@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters.database import make_engine
+from engine.adapters.field_crypto import FieldCipher, parse_data_keys
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.service_layer.unit_of_work import UnitOfWork
 from ordo.settings import Settings, SettingsError
@@ -77,6 +78,8 @@ class Container:
     erp: HttpSync | None = None
     # The helpdesk tickets are opened in (ORDO_TICKETING); None when tickets are off.
     ticketing: Ticketing | None = None
+    # Encrypts personal data at rest (ORDO_DATA_KEYS); None when encryption is off.
+    data_cipher: FieldCipher | None = None
 
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
@@ -116,7 +119,8 @@ def build_app_container(settings: Settings) -> Container:
     ticketing = build_ticketing(settings)
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    data_cipher = build_data_cipher(settings)
+    session_factory = make_session_factory(engine, data_cipher)
 
     def uow_factory() -> UnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory)
@@ -135,9 +139,18 @@ def build_app_container(settings: Settings) -> Container:
         warehouses=warehouses,
         erp=erp,
         ticketing=ticketing,
+        data_cipher=data_cipher,
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
+
+
+def build_data_cipher(settings: Settings) -> FieldCipher | None:
+    """The cipher of personal data at rest, or None when ORDO_DATA_KEYS is unset (the
+    settings have checked the keys already)."""
+    if settings.data_keys is None:
+        return None
+    return FieldCipher(parse_data_keys(settings.data_keys.get_secret_value()))
 
 
 def build_channels(settings: Settings) -> dict[str, WebhookChannel]:

@@ -1,4 +1,5 @@
-"""`ordo keys create|list|revoke`: API keys straight in the database (see ordo.admin_key).
+"""`ordo keys create|list|revoke`: API keys straight in the database (see ordo.admin_key);
+`ordo keys new-data-key`: a key for ORDO_DATA_KEYS (docs/security.md#encryption).
 
 Creating and revoking are audited (`key.issue`, `key.revoke`) for `cli:<OS user>`, in the
 key's own transaction, so `GET /v1/audit` shows them beside the API's."""
@@ -11,9 +12,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from engine.adapters.field_crypto import new_data_key
 from ordo.admin_key import issue_key, list_keys, revoke_key
 from ordo.bootstrap import build_app_container
 from ordo.cli_support import load, out
+from ordo.failures import CommandError
 
 keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 
@@ -70,3 +73,20 @@ def keys_revoke(
         out().print(f"API key {key.id} ({escape(key.name)}) was already revoked on {before}")
     else:
         out().print(f"API key {key.id} ({escape(key.name)}) is revoked")
+
+
+@keys_app.command("new-data-key")
+def keys_new_data_key(
+    kid: Annotated[
+        str,
+        typer.Option(help="The key's id, written into what it encrypts (default: random)."),
+    ] = "",
+) -> None:
+    """Print a fresh `kid:key` for ORDO_DATA_KEYS (32 random bytes in base64); stores nothing.
+    Put it first to encrypt under it, and keep the keys it replaces after it until
+    `ordo db encrypt` has run."""
+    try:
+        written = new_data_key(kid or None)
+    except ValueError as error:
+        raise CommandError(f"--kid: {error}") from None
+    typer.echo(written)

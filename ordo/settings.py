@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from engine.adapters.field_crypto import parse_data_keys
 from ordo.hosts import is_loopback
 
 ENV_PREFIX = "ORDO_"
@@ -64,6 +65,7 @@ _SECRET_FIELDS = {
     "channel_connectors",  # holds each channel's webhook secret
     "wms", "erp_sync_secret",  # ORDO_WMS holds each warehouse system's token or secret
     "zendesk_token",
+    "data_keys",  # the keys that encrypt personal data at rest
 }  # fmt: skip
 # A channel connector's name: the last part of its webhook URL (/v1/channels/<name>/orders).
 _CONNECTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
@@ -157,6 +159,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     # Secret keys rotated out, comma-separated: what they signed and hashed is still accepted.
     previous_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    # Keys that encrypt personal data at rest (docs/security.md#encryption), comma-separated
+    # `kid:base64key`: the first encrypts, all decrypt. Unset: stored in clear.
+    data_keys: SecretStr | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # API server processes (`ordo serve`): one per core the API may use. Each decides orders
@@ -366,6 +371,17 @@ class Settings(BaseSettings):
         items = value if isinstance(value, list | tuple) else str(value or "").split(",")
         texts = (item.get_secret_value() if isinstance(item, SecretStr) else item for item in items)
         return tuple(str(text).strip() for text in texts if str(text).strip())
+
+    @field_validator("data_keys", mode="before")
+    @classmethod
+    def _data_keys(cls, value: Any) -> str | None:
+        # A list in a YAML file, comma-separated elsewhere; checked now, so a bad key stops
+        # start-up with its number and what is wrong (never its bytes).
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        texts = [str(item).strip() for item in items if str(item).strip()]
+        return ",".join(texts) if parse_data_keys(texts) else None
 
     @field_validator("api_url", mode="before")
     @classmethod

@@ -114,6 +114,10 @@ def _ts(name: str, nullable: bool = False) -> Column[Any]:
     return Column(name, UTCDateTime(), nullable=nullable)
 
 
+# An email, or its token when encrypted at rest (migration 0019).
+_EMAIL = String(320).with_variant(Text(), "postgresql")
+
+
 orders = Table(
     "orders",
     metadata,
@@ -121,7 +125,8 @@ orders = Table(
     Column("channel", String(64), nullable=False),
     Column("channel_order_id", String(128), nullable=False),
     Column("customer_id", String(64), nullable=False),
-    Column("email", String(320), nullable=False, server_default=""),
+    # Text for encrypted emails (migration 0019); SQLite never enforced the length.
+    Column("email", _EMAIL, nullable=False, server_default=""),
     Column("email_lower", String(320), nullable=False, server_default=""),
     Column("currency", String(3), nullable=False),
     Column("service_level", String(64), nullable=False),
@@ -196,7 +201,7 @@ customers = Table(
     "customers",
     metadata,
     _id(primary_key=True),
-    Column("email", String(320), nullable=False),
+    Column("email", _EMAIL, nullable=False),
     Column("name", Text(), nullable=False),
     Column("tier", String(64), nullable=False),
     Column("group_name", String(64), nullable=False),

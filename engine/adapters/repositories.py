@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from engine.adapters import catalogue_cache, driver, orm, orm_api
+from engine.adapters import catalogue_cache, driver, orm, orm_api, sealed_rows
 from engine.adapters import translation as tr
 from engine.domain.access import IdempotencyRecord, IdempotencyState
 from engine.domain.catalog import Customer, Location, Product
@@ -139,6 +139,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     child_table: ClassVar[Table | None] = None
     # Kept per process by the session factory's catalogue cache (`read_many`).
     catalogued: ClassVar[bool] = False
+    # Columns encrypted at rest when the session factory holds a cipher (ORDO_DATA_KEYS).
+    personal: ClassVar[sealed_rows.PersonalColumns | None] = None
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -148,6 +150,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self._read: dict[K, T] = {}  # `read_many`'s entities, not tracked for changes
         self._row_locked: set[K] = set()  # keys `get_for_update` holds the row of
         self._connection: Connection | None = None
+        # None when encryption is off: rows are written and read exactly as translated.
+        self._sealer = sealed_rows.sealer_for(session, self.personal)
 
     def connection(self) -> Connection:
         """The session's connection for this transaction, asked of the session once: asking
@@ -404,6 +408,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         dumped = {key: self.dump(item) for key, item in self._new.items()}
         now = datetime.now(UTC)
         rows = [self._stamp_insert(row, now) for row, _ in dumped.values()]
+        if self._sealer is not None:  # the snapshots stay plaintext: changes are found in them
+            rows = [self._sealer.seal(row, self._key_from_row(row)) for row in rows]
         children = [child for _, kids in dumped.values() for child in kids]
         new = dict(self._new)
 
@@ -482,6 +488,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
             if changed:
                 if self.catalogued:
                     catalogue_cache.lock_for_change(self.session, self.connection())
+                if self._sealer is not None:
+                    changed = self._sealer.seal(changed, key)
                 stmt = update(self.table).where(where).values(self._stamp_update(changed))
                 result = self._execute(stmt)
                 if self.versioned and result.rowcount == 0:
@@ -537,6 +545,7 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
 
     table = orm.orders
     entity = "order"
+    personal = sealed_rows.ORDERS
     key_columns = ("id",)
     order_by = ("created_at", "id")
     newest_first = True
@@ -550,7 +559,7 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         return tr.order_row(item), tr.order_line_rows(item)
 
     def build(self, row: Row, children: list[Row]) -> Order:
-        return tr.order_from(row, children)
+        return tr.order_from(row if self._sealer is None else self._sealer.open(row), children)
 
     def _get(self, key: str) -> Order | None:
         if key in self._new or key in self._loaded:
@@ -659,7 +668,10 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         if customer_id is not None:
             conditions.append(c.customer_id == customer_id)
         if email is not None:
-            conditions.append(c.email_lower == email.lower())
+            if self._sealer is None:
+                conditions.append(c.email_lower == email.lower())
+            else:  # rows of every key held, and those written before encryption
+                conditions.append(c.email_lower.in_(self._sealer.lookups(email.lower())))
         if status is not None:
             conditions.append(c.status == str(status))
         if statuses is not None:
@@ -720,6 +732,10 @@ class SqlLocations(_Simple[str, Location]):
 class SqlCustomers(_Simple[str, Customer]):
     table, entity, key_columns, order_by = orm.customers, "customer", ("id",), ("id",)
     codec = (tr.customer_row, tr.customer_from)
+    personal = sealed_rows.CUSTOMERS
+
+    def build(self, row: Row, children: list[Row]) -> Customer:
+        return tr.customer_from(row if self._sealer is None else self._sealer.open(row))
 
 
 class SqlReservations(_Simple[str, Reservation], uow_api.ReservationRepository):
@@ -1038,6 +1054,9 @@ class SqlLabels(uow_api.LabelStore):
     def __init__(self, session: Session) -> None:
         self.session = session
         self._pending: dict[tuple[str, str], Label] = {}
+        # A label prints the recipient's (or a return's sender's) address: encrypted at rest
+        # with the personal columns when ORDO_DATA_KEYS is set.
+        self._cipher = sealed_rows.cipher_of(session)
 
     def get(self, of: uow_api.LabelOf, key: str) -> Label | None:
         pending = self._pending.get((of, key))
@@ -1046,7 +1065,13 @@ class SqlLabels(uow_api.LabelStore):
         table, column = _LABELS[of]
         stmt = select(table.c.format, table.c.content).where(table.c[column] == key)
         row = self.session.connection().execute(stmt).mappings().first()
-        return None if row is None else tr.label_from(dict(row))
+        if row is None:
+            return None
+        label = tr.label_from(dict(row))
+        if self._cipher is None:
+            return label
+        where = sealed_rows.label_place(table.name, key)
+        return Label(label.format, self._cipher.decrypt_bytes(label.content, where))
 
     def put(self, of: uow_api.LabelOf, key: str, label: Label) -> None:
         self._pending[(of, key)] = label
@@ -1068,8 +1093,13 @@ class SqlLabels(uow_api.LabelStore):
         driver.write_deferred(connection)
         dialect = connection.dialect.name
         for (of, key), label in self._pending.items():
-            column = _LABELS[of][1]
-            row = {column: key, "format": label.format, "content": label.content}
+            table, column = _LABELS[of]
+            content = label.content
+            if self._cipher is not None:
+                content = self._cipher.encrypt_bytes(
+                    content, sealed_rows.label_place(table.name, key)
+                )
+            row = {column: key, "format": label.format, "content": content}
             connection.execute(_put_label(of, dialect), row)
         self._pending.clear()
 

@@ -14,23 +14,25 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.adapters import catalogue_cache, driver, orm
+from engine.adapters import catalogue_cache, driver, orm, sealed_rows
 from engine.adapters import repositories as repos
+from engine.adapters.field_crypto import FieldCipher
 from engine.adapters.report_queries import SqlReportQueries
 from engine.adapters.stock_repository import SqlStock
 from engine.domain.events import Event
 from engine.service_layer.unit_of_work import UnitOfWork
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(
+    engine: Engine, cipher: FieldCipher | None = None
+) -> sessionmaker[Session]:
     # Entities are translated by hand, so nothing needs expiring after a commit. Every session
-    # of the factory shares one catalogue cache (engine/adapters/catalogue_cache.py).
-    return sessionmaker(
-        bind=engine,
-        expire_on_commit=False,
-        autoflush=False,
-        info={catalogue_cache.CACHE: catalogue_cache.CatalogueCache()},
-    )
+    # of the factory shares one catalogue cache (engine/adapters/catalogue_cache.py), and the
+    # cipher of personal columns when ORDO_DATA_KEYS is set (engine/adapters/sealed_rows.py).
+    info: dict[str, Any] = {catalogue_cache.CACHE: catalogue_cache.CatalogueCache()}
+    if cipher is not None:
+        info[sealed_rows.CIPHER] = cipher
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 def outbox_row(event: Event, now: datetime) -> dict[str, Any]:

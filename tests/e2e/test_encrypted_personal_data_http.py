@@ -1,0 +1,94 @@
+"""With ORDO_DATA_KEYS set, an order and a customer posted over HTTP come back whole, support
+finds the order by email, and the rows in the database hold none of the person's details."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from engine.adapters import orm
+from engine.adapters.field_crypto import new_data_key
+from ordo.bootstrap import build_app_container
+from ordo.settings import load_settings
+from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
+
+SHIP_TO = {
+    "postal_code": "10001",
+    "name": "Zoë Lovelace",
+    "line1": "350 Fifth Avenue",
+    "city": "New York",
+    "state": "NY",
+}
+ZOE = {
+    "email": "zoe@example.com",
+    "name": "Zoë Lovelace",
+    "tier": "gold",
+    "group": "vip",
+    "default_address": {"postal_code": "10001", "line1": "12 Byron Row", "city": "New York"},
+}
+# Whole values: a short text could turn up inside random base64 by chance.
+HERS = ("zoe@example.com", "zoë lovelace", "350 fifth avenue", "12 byron row", "new york")
+
+
+@pytest.fixture
+def encrypted_api(database_url: str) -> Iterator[Api]:
+    settings = load_settings(
+        database_url=database_url,
+        environment="test",
+        secret_key=SECRET,
+        data_dir=Path(tempfile.mkdtemp(prefix="ordo-e2e-")),
+        data_keys=new_data_key("e2e"),
+    )
+    with (
+        build_app_container(settings) as container,
+        TestClient(create_app(container), raise_server_exceptions=False) as client,
+    ):
+        yield Api(client=client, keys=issue_role_keys(container), container=container)
+
+
+def stored(api: Api, table: Any, row_id: str) -> str:
+    """The row as the database holds it, as lower-case text."""
+    with api.container.engine.connect() as connection:
+        row = connection.execute(select(table).where(table.c.id == row_id)).mappings().one()
+    return json.dumps(dict(row), default=str, ensure_ascii=False).lower()
+
+
+def test_an_order_posted_comes_back_with_its_address_and_its_row_holds_none_of_it(
+    encrypted_api: Api,
+) -> None:
+    api = encrypted_api
+    api.seed()
+    posted = order("W-1", ship_to=SHIP_TO, email="Zoe@Example.com")
+
+    created = api.post("/v1/orders", role="channel", json=posted)
+
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    shown = api.get(f"/v1/orders/{order_id}", role="support").json()
+    assert shown["email"] == "Zoe@Example.com"
+    assert {key: shown["ship_to"][key] for key in SHIP_TO} == SHIP_TO
+    found = api.get("/v1/orders?email=ZOE@example.com", role="support").json()
+    assert [o["id"] for o in found] == [order_id]
+    row = stored(api, orm.orders, order_id)
+    assert not [text for text in HERS if text in row]
+    assert "enc:v1:e2e:" in row and "10001" in row
+
+
+def test_a_customer_put_comes_back_whole_and_its_row_holds_none_of_it(encrypted_api: Api) -> None:
+    api = encrypted_api
+
+    assert api.put("/v1/customers/C-1", json=ZOE).status_code == 200
+
+    shown = api.get("/v1/customers/C-1", role="support").json()
+    assert (shown["email"], shown["name"]) == (ZOE["email"], ZOE["name"])
+    assert shown["default_address"]["line1"] == "12 Byron Row"
+    row = stored(api, orm.customers, "C-1")
+    assert not [text for text in HERS if text in row]
