@@ -362,6 +362,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.service_layer.erp_sync import ErpSync
 
         observers.append(ErpSync(container.erp, container.erp.entities))
+    # Shipments of EDI orders shipped: an 856 into the trading partner's mailbox.
+    from engine.service_layer.ship_notices import ShipNoticeWriter
+
+    carrier_names = {card.code: card.name for card in container.decider.carriers.cards}
+    observers.append(ShipNoticeWriter(carrier_names))
     flags = LatenessFlags(retention=timedelta(days=settings.lateness_flag_retention_days))
     handlers: dict[str, Any] = {}
     if settings.redis_url:  # otherwise the API runs the pipeline in its own process

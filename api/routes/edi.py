@@ -6,16 +6,17 @@ The connector (`connectors.channels.x12`) reads the envelope and maps each 850 t
 the EDI element its value came from (`segment 13 (N4), element 03`), not the JSON field. Each
 order then takes the batch route's path (`batch_item`): it is created, decided and audited
 like any order, or refused, on its own. A purchase order that cannot be mapped does not stop
-the others. See docs/edi.md.
+the others. What the 856 for its shipments will need of an 850 (the partner's envelope, PO101
+and product ids) is kept first (`engine.service_layer.edi`), and the 997 takes the next
+control number of the partner's sender/receiver pair. See docs/edi.md.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -23,16 +24,20 @@ from pydantic_core import ErrorDetails
 from api.deps import ApiServices, CanIngestOrders, Services
 from api.errors import describe_validation_error, json_path, problem, problem_body
 from api.routes.channels import RawBody
-from api.routes.orders import batch_item, channel_for
+from api.routes.edi_outbound import ChannelQuery, channel_named
+from api.routes.edi_outbound import router as outbound_router
+from api.routes.orders import batch_item
 from api.schemas.common import FieldError, Out, Problem, problem_responses
 from api.schemas.orders import OrderIn, OrderOut
-from api.schemas.patterns import ID
-from connectors.channels import x12
-from engine.domain.access import Principal, Role
+from connectors.channels import x12, x12_outbound
+from engine.domain.access import Principal
 from engine.domain.errors import DomainError
 from engine.domain.values import utcnow
+from engine.service_layer import edi
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+# The 850s' route, and the partners' mailbox of what Ordo writes back (api/routes/edi_outbound).
+router = APIRouter()
+router.include_router(outbound_router)
 
 PATH = "/v1/orders/x12"
 MEDIA_TYPES = ("application/edi-x12", "text/plain")
@@ -66,8 +71,8 @@ EXAMPLE = (
 )
 _ACK_EXAMPLE = (
     "ISA*00*          *00*          *ZZ*ORDO           *ZZ*BUYERCO        *261121*1742*U*00401"
-    "*482913077*0*T*>~GS*FA*ORDO*BUYERCO*20261121*1742*482913077*X*004010~ST*997*0001~"
-    "AK1*PO*905~AK2*850*0001~AK5*A~AK9*A*1*1*1~SE*6*0001~GE*1*482913077~IEA*1*482913077~"
+    "*000000001*0*T*>~GS*FA*ORDO*BUYERCO*20261121*1742*1*X*004010~ST*997*0001~"
+    "AK1*PO*905~AK2*850*0001~AK5*A~AK9*A*1*1*1~SE*6*0001~GE*1*1~IEA*1*000000001~"
 )
 # The answer to EXAMPLE, as Ordo gave it (POST /v1/orders/x12?channel=b2b-acme).
 _ANSWER_EXAMPLE: dict[str, Any] = {
@@ -168,19 +173,9 @@ class X12Out(Out):
     model_config = {"json_schema_extra": {"examples": [_ANSWER_EXAMPLE]}}
 
 
-ChannelQuery = Annotated[
-    str | None,
-    Query(
-        pattern=ID,
-        description="The channel the orders are filed under. Channel keys may omit it (their "
-        "own channel is used); admins must send it.",
-        examples=["b2b-acme"],
-    ),
-]
-
-
 @router.post(
-    "/x12",
+    PATH,
+    tags=["orders"],
     response_model=X12Out,
     responses={
         200: {"description": "What became of each purchase order, and the 997."},
@@ -224,7 +219,7 @@ def receive_x12(
             code="unsupported_media_type",
             instance=PATH,
         )
-    filed_under = _channel(who, channel)
+    filed_under = channel_named(who, channel)
     try:
         interchange = x12.parse(_text(body))
     except x12.X12Error as error:
@@ -234,7 +229,7 @@ def receive_x12(
         said = f"the interchange holds {count} transaction sets; send at most {MOST_SETS} at once"
         return _unreadable(interchange.groups[0].header.at(), said)
     results: list[TransactionSetOut] = []
-    outcomes: list[x12.Outcome] = []
+    outcomes: list[x12_outbound.Outcome] = []
     for group in interchange.groups:
         for tset in group.transaction_sets:
             result, outcome = _purchase_order(
@@ -242,29 +237,20 @@ def receive_x12(
             )
             results.append(result)
             outcomes.append(outcome)
-    # Ordo keeps no interchange counter per trading partner: a random number is as unique.
-    number = secrets.randbelow(10**9 - 1) + 1
+    # The pair's next number, taken once every order is in: a request that fails before
+    # uses none up.
+    number = edi.take_control_number(services.container.uow_factory, interchange.envelope.pair)
     created = sum(1 for result in results if result.status == 201)
     answer = X12Out(
         interchange=interchange.control_number,
         created=created,
         failed=len(results) - created,
         results=results,
-        acknowledgement=x12.acknowledgement(
+        acknowledgement=x12_outbound.acknowledgement(
             interchange, outcomes, control_number=number, at=utcnow()
         ),
     )
     return JSONResponse(answer.model_dump(mode="json"))
-
-
-def _channel(who: Principal, requested: str | None) -> str:
-    """The channel every order of the interchange is filed under, checked once for all."""
-    if who.role is not Role.CHANNEL and not requested:
-        raise DomainError(
-            "query parameter 'channel': is required when the key is not a channel key (the "
-            "channel the purchase orders are filed under)"
-        )
-    return channel_for(who, requested)
 
 
 def _text(body: bytes) -> str:
@@ -295,7 +281,7 @@ def _purchase_order(
     group: x12.Group,
     tset: x12.TransactionSet,
     index: int,
-) -> tuple[TransactionSetOut, x12.Outcome]:
+) -> tuple[TransactionSetOut, x12_outbound.Outcome]:
     """One transaction set as an order, through the batch route's path."""
     said: dict[str, Any] = {
         "group": group.control_number,
@@ -322,16 +308,20 @@ def _purchase_order(
     order_in, invalid = _validated(mapped, channel, tset)
     if order_in is None:
         return _refused(said, tset, invalid, instance)
+    # What the 856 will need and the order does not keep, kept before the order is made.
+    edi.keep_purchase_order(
+        services.container.uow_factory, x12.kept(interchange, mapped, channel, utcnow())
+    )
     item = batch_item(services, who, index, order_in, instance)
     notes = [FieldError(path=str(n.place), message=n.message, type="noted") for n in mapped.notes]
     result = TransactionSetOut(
         **said, status=item.status, order=item.order, problem=item.problem, notes=notes
     )
     if item.status == 201 or (item.status == 409 and _filed(services, channel, order_in)):
-        return result, x12.Outcome(tset, True, mapped.notes)
+        return result, x12_outbound.Outcome(tset, True, mapped.notes)
     reason = item.problem.detail if item.problem is not None else f"status {item.status}"
     refusal = x12.EdiError(tset.segments[0].at(), reason, "set", "5")
-    return result, x12.Outcome(tset, False, (refusal,))
+    return result, x12_outbound.Outcome(tset, False, (refusal,))
 
 
 def _filed(services: ApiServices, channel: str, order: OrderIn) -> bool:
@@ -372,7 +362,7 @@ def _refused(
     tset: x12.TransactionSet,
     errors: Sequence[tuple[x12.EdiError, str]],
     instance: str,
-) -> tuple[TransactionSetOut, x12.Outcome]:
+) -> tuple[TransactionSetOut, x12_outbound.Outcome]:
     listed = [{"path": str(e.place), "message": e.message, "type": kind} for e, kind in errors]
     summary = "; ".join(f"{e['path']}: {e['message']}" for e in listed[:3])
     if len(listed) > 3:
@@ -386,4 +376,4 @@ def _refused(
         errors=listed,
     )
     result = TransactionSetOut(**said, status=422, problem=Problem.model_validate(body))
-    return result, x12.Outcome(tset, False, tuple(e for e, _ in errors))
+    return result, x12_outbound.Outcome(tset, False, tuple(e for e, _ in errors))

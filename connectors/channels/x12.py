@@ -1,7 +1,7 @@
 """B2B orders over EDI: an ANSI X12 interchange of 850 purchase orders, read into Ordo's order
-body, and the 997 functional acknowledgement that answers it.
+body.
 
-Three stages, each a plain function:
+Each stage is a plain function:
 - `parse` reads the envelope: ISA ... IEA, its functional groups (GS ... GE) and their
   transaction sets (ST ... SE). The delimiters come from the ISA segment itself (docs/edi.md).
   What cannot be read at all raises `X12Error`; a trailer that disagrees with its header
@@ -10,7 +10,10 @@ Three stages, each a plain function:
 - `purchase_order` maps one 850 to the body `POST /v1/orders` takes, with `sources` naming
   the segment and element each field came from, or raises `PurchaseOrderError` listing every
   element it cannot map.
-- `acknowledgement` writes the 997 for what became of each transaction set.
+- `kept` is what Ordo keeps of an 850 that its order does not (engine.domain.edi): the
+  partner's envelope, PO101 and the product ids of each line, for the 856 answering it.
+
+What Ordo writes back (the 997, the 856) is `connectors.channels.x12_outbound`.
 
 Every error names its place as the sender can find it: the segment's number within the
 interchange (ISA is 1), its id and the element's position, `segment 14 (PO1), element 02`.
@@ -27,6 +30,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from connectors.channels.base import Loc
+from engine.domain.edi import EdiPurchaseOrder, Envelope, PurchaseOrderLine
 
 # The 850's SKU qualifiers, in the order they are taken (PO106/PO107, PO108/PO109, ...):
 # the vendor's part number is ours, the buyer's SKU only when the vendor's is not sent.
@@ -158,6 +162,19 @@ class Interchange:
     @property
     def control_number(self) -> str:
         return self.header.get(13)
+
+    @property
+    def envelope(self) -> Envelope:
+        """Its sender, its receiver and how it is written (the first group's GS ids)."""
+        isa, gs = self.header, self.groups[0].header
+        return Envelope(
+            partner_qualifier=isa.get(5), partner_id=isa.get(6),
+            ordo_qualifier=isa.get(7), ordo_id=isa.get(8),
+            partner_application=gs.get(2), ordo_application=gs.get(3),
+            standards=isa.get(11), version=isa.get(12), usage=isa.get(15), release=gs.get(8),
+            element=self.delimiters.element, component=self.delimiters.component,
+            segment=self.delimiters.segment,
+        )  # fmt: skip
 
 
 def parse(text: str) -> Interchange:
@@ -322,6 +339,11 @@ class PurchaseOrder:
     body: dict[str, Any]
     sources: dict[Loc, Place] = field(default_factory=dict)
     notes: tuple[EdiError, ...] = ()
+    # What the order does not keep, for the 856 (`kept`): BEG05, N103/N104 of the ship-to,
+    # and each PO1 mapped, as sent.
+    po_date: str = ""
+    ship_to_id: tuple[str, str] = ("", "")
+    lines_sent: tuple[PurchaseOrderLine, ...] = ()
 
     def source_of(self, loc: Sequence[str | int]) -> Place | None:
         """The place behind the body field at `loc`: the deepest mapped field holding it."""
@@ -345,10 +367,26 @@ def purchase_order(interchange: Interchange, tset: TransactionSet) -> PurchaseOr
     """The 850 `tset` as an order body, or `PurchaseOrderError`."""
     mapping = _Mapping(interchange, tset)
     mapping.read()
-    mapped = PurchaseOrder(mapping.body, mapping.sources, tuple(mapping.notes))
+    mapped = PurchaseOrder(
+        mapping.body, mapping.sources, tuple(mapping.notes),
+        mapping.po_date, mapping.ship_to_id, tuple(mapping.lines_sent),
+    )  # fmt: skip
     if mapping.errors:
         raise PurchaseOrderError(mapping.errors, mapped)
     return mapped
+
+
+def kept(
+    interchange: Interchange, mapped: PurchaseOrder, channel: str, at: datetime
+) -> EdiPurchaseOrder:
+    """What Ordo keeps of the 850 `mapped`, filed under `channel` at `at`, for the 856s that
+    answer it: the partner's envelope, the PO date and ship-to id, and each line as sent."""
+    qualifier, code = mapped.ship_to_id
+    return EdiPurchaseOrder(
+        channel=channel, po_number=str(mapped.body["channel_order_id"]),
+        envelope=interchange.envelope, lines=mapped.lines_sent, received_at=at,
+        po_date=mapped.po_date, ship_to_qualifier=qualifier, ship_to_code=code,
+    )  # fmt: skip
 
 
 class _Mapping:
@@ -361,6 +399,9 @@ class _Mapping:
         self.sources: dict[Loc, Place] = {}
         self.errors: list[EdiError] = []
         self.notes: list[EdiError] = []
+        self.po_date = ""
+        self.ship_to_id = ("", "")
+        self.lines_sent: list[PurchaseOrderLine] = []
 
     def put(self, target: Loc, value: Any, source: Place) -> None:
         """Set the body's field at `target` (its parents exist) from the element at `source`."""
@@ -405,6 +446,7 @@ class _Mapping:
                     self.fail(segment.at(1), said + "to one address; send one 850 per ship-to")
                 elif loop == "ST":
                     ship_to = segment
+                    self.ship_to_id = (segment.get(3), segment.get(4))
                     self.put(("ship_to",), {"name": segment.get(2)}, segment.at())
                     self.sources[("ship_to", "name")] = segment.at(2)
                 elif loop == "BY" and buyer is None:
@@ -456,6 +498,7 @@ class _Mapping:
             self.fail(segment.at(3), "the purchase order number is empty", "1")
         else:
             self.put(("channel_order_id",), segment.get(3), segment.at(3))
+        self.po_date = segment.get(5)
 
     def email(self, segment: Segment) -> None:
         for qualifier in (3, 5, 7):
@@ -525,15 +568,16 @@ class _Mapping:
         self.put((*where, "quantity"), int(units), segment.at(2))
         if price:
             self.put((*where, "price"), price, segment.at(4))
+        sent = tuple((code, value) for code, value, _ in _product_ids(segment))
+        self.lines_sent.append(PurchaseOrderLine(segment.get(1), sku[0], sent, unit))
 
     def sku(self, segment: Segment) -> tuple[str, Place] | None:
         """The first VP of the qualifier pairs (PO106/PO107, PO108/PO109, ...), else the
         first SK."""
         found: dict[str, tuple[str, Place]] = {}
-        for qualifier in range(6, len(segment.elements), 2):
-            code, value = segment.get(qualifier), segment.get(qualifier + 1)
-            if code in SKU_QUALIFIERS and value:
-                found.setdefault(code, (value, segment.at(qualifier + 1)))
+        for code, value, position in _product_ids(segment):
+            if code in SKU_QUALIFIERS:
+                found.setdefault(code, (value, segment.at(position)))
         for code in SKU_QUALIFIERS:
             if code in found:
                 return found[code]
@@ -542,108 +586,16 @@ class _Mapping:
         return None
 
 
+def _product_ids(segment: Segment) -> list[tuple[str, str, int]]:
+    """A PO1's product ids (PO106/PO107, PO108/PO109, ...): each qualifier sent with an id,
+    the id, and the id's position."""
+    return [
+        (segment.get(q), segment.get(q + 1), q + 1)
+        for q in range(6, len(segment.elements), 2)
+        if segment.get(q) and segment.get(q + 1)
+    ]
+
+
 def _number(text: str) -> Decimal | None:
     """An X12 decimal (`2`, `2.50`, `.5`), or None when `text` is not one."""
     return Decimal(text) if _NUMBER.fullmatch(text) else None
-
-
-# --- the 997 ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one transaction set: accepted (an order, or one Ordo already had) or
-    not, and the errors behind a rejection or noted on an acceptance."""
-
-    tset: TransactionSet
-    accepted: bool
-    errors: tuple[EdiError, ...] = ()
-
-    @property
-    def code(self) -> str:
-        """AK501: A accepted, E accepted with errors noted, R rejected."""
-        if not self.accepted:
-            return "R"
-        return "E" if self.errors else "A"
-
-
-def acknowledgement(
-    interchange: Interchange, outcomes: Sequence[Outcome], *, control_number: int, at: datetime
-) -> str:
-    """The 997 for `interchange`: one per functional group, in an interchange of its own
-    from the receiver back to the sender, in the delimiters it came in. `control_number`
-    (1 to 999999999) numbers the new interchange and its group."""
-    if not 0 < control_number < 10**9:
-        raise ValueError(f"control_number must be 1 to 999999999, got {control_number}")
-    by_set = {id(outcome.tset): outcome for outcome in outcomes}
-    segments: list[list[str]] = []
-    for number, group in enumerate(interchange.groups, start=1):
-        ack = _group_acknowledgement(group, by_set)
-        st, se = ["ST", "997", f"{number:04d}"], ["SE", str(len(ack) + 2), f"{number:04d}"]
-        segments += [st, *ack, se]
-    # The 997 goes back: the receiver of the 850s (ISA07/08, GS03) sends it to their sender.
-    isa = interchange.header.elements
-    sender, receiver = [isa[4], isa[5].ljust(15)], [isa[6], isa[7].ljust(15)]
-    day, time = at.strftime("%y%m%d"), at.strftime("%H%M")
-    control = f"{control_number:09d}"
-    envelope: list[str] = ["ISA", "00", " " * 10, "00", " " * 10, *receiver, *sender, day,
-                           time, isa[10], isa[11], control, "0", isa[14],
-                           interchange.delimiters.component]  # fmt: skip
-    first = interchange.groups[0].header
-    gs = ["GS", "FA", first.get(3), first.get(2), at.strftime("%Y%m%d"), time,
-          str(control_number), "X", first.get(8)]  # fmt: skip
-    ge = ["GE", str(len(interchange.groups)), str(control_number)]
-    iea = ["IEA", "1", control]
-    return _write([envelope, gs, *segments, ge, iea], interchange.delimiters)
-
-
-def _group_acknowledgement(group: Group, by_set: dict[int, Outcome]) -> list[list[str]]:
-    segments = [["AK1", group.functional_id, group.control_number]]
-    received = len(group.transaction_sets)
-    if group.errors:
-        notes = [error.code for error in group.errors][:5]
-        return [*segments, ["AK9", "R", str(group.included), str(received), "0", *notes]]
-    accepted = 0
-    noted = False
-    for tset in group.transaction_sets:
-        outcome = by_set.get(id(tset)) or Outcome(tset, False)
-        accepted += outcome.accepted
-        noted = noted or outcome.code == "E"
-        segments.append(["AK2", tset.kind, tset.control_number])
-        segments.extend(_error_notes(tset, outcome.errors))
-        set_codes = [e.code for e in outcome.errors if e.scope == "set"][:5]
-        # A rejection with nothing to say at set level says "one or more segments in error".
-        segments.append(["AK5", outcome.code, *(set_codes or ["5"] * (outcome.code == "R"))])
-    if accepted == received and received:
-        code = "E" if noted else "A"
-    else:
-        code = "P" if accepted else "R"
-    return [*segments, ["AK9", code, str(group.included), str(received), str(accepted)]]
-
-
-def _error_notes(tset: TransactionSet, errors: Sequence[EdiError]) -> list[list[str]]:
-    """AK3 per segment in error and AK4 per element in error under it."""
-    notes: list[list[str]] = []
-    by_segment: dict[int, list[EdiError]] = {}
-    for error in errors:
-        if error.scope in ("element", "segment") and error.place.tag != "ISA":
-            by_segment.setdefault(error.place.segment, []).append(error)
-    for _, found in sorted(by_segment.items()):
-        place = found[0].place
-        code = next((e.code for e in found if e.scope == "segment"), "8")
-        notes.append(["AK3", place.tag, str(tset.position_of(place)), "", code])
-        for error in found:
-            if error.scope == "element" and error.place.element is not None:
-                notes.append(["AK4", str(error.place.element), "", error.code, error.value[:99]])
-    return notes
-
-
-def _write(segments: Sequence[Sequence[str]], delimiters: Delimiters) -> str:
-    """Segments as X12 text; trailing empty elements are left out, as X12 asks."""
-    out = []
-    for elements in segments:
-        items = list(elements)
-        while len(items) > 1 and items[0] != "ISA" and items[-1] == "":
-            items.pop()
-        out.append(delimiters.element.join(items) + delimiters.segment)
-    return "".join(out)

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from engine.adapters.edi_memory import MemoryEdi
 from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, InsufficientStock, NotFound
@@ -686,6 +687,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
 
     alerts: MemoryAlerts
     audit: MemoryAuditLog
+    edi: MemoryEdi
     labels: MemoryLabels
     personal_copies: MemoryPersonalCopies
     tickets: MemoryTickets
@@ -748,6 +750,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.traces = MemoryTraces(t["traces"], lambda t: (t.at, t.id), False)
         self.tickets = MemoryTickets(t["tickets"], lambda t: (t.created_at, t.id), False)
         self.labels = MemoryLabels(snapshots)
+        self.edi = MemoryEdi(snapshots)
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
         self.personal_copies = MemoryPersonalCopies(self)
@@ -770,6 +773,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             for table in self._tables.values():
                 table.commit()
             self.labels.commit()
+            self.edi.commit()
             self.audit.commit()
         self.personal_copies.commit()
         self._forget()
@@ -782,6 +786,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             for table in self._tables.values():
                 table.rollback()
             self.labels.rollback()
+            self.edi.rollback()
             self.audit.rollback()
         self.personal_copies.rollback()
         self._forget()

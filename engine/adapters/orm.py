@@ -551,3 +551,50 @@ dead_letters = Table(
     Column("consumer", String(200), nullable=False),
     _ts("failed_at"),
 )
+
+# EDI with trading partners (migration 0020, docs/edi.md). `edi_control_numbers`: the last
+# interchange control number (ISA13, GS06) Ordo gave each sender/receiver pair, raised in
+# place by one UPDATE so two requests never get the same. `edi_purchase_orders`: what an 850
+# said that the order does not keep (the partner's envelope and delimiters, PO101 and the
+# product ids of each line), for the 856 that answers it. `edi_outbound`: the documents
+# waiting for the partner's gateway to collect them, one per (kind, reference).
+edi_control_numbers = Table(
+    "edi_control_numbers",
+    metadata,
+    Column("sender_qualifier", String(2), primary_key=True),
+    Column("sender_id", String(15), primary_key=True),
+    Column("receiver_qualifier", String(2), primary_key=True),
+    Column("receiver_id", String(15), primary_key=True),
+    Column("last_number", Integer(), nullable=False),
+    _ts("updated_at"),
+)
+
+edi_purchase_orders = Table(
+    "edi_purchase_orders",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("po_number", String(128), primary_key=True),
+    Column("po_date", String(8), nullable=False),
+    Column("envelope", Json(), nullable=False),
+    Column("lines", Json(), nullable=False),
+    Column("ship_to_qualifier", String(2), nullable=False),
+    Column("ship_to_code", String(80), nullable=False),
+    _ts("received_at"),
+)
+
+edi_outbound = Table(
+    "edi_outbound",
+    metadata,
+    _id(primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("reference", String(64), nullable=False),
+    _id("order_id", nullable=False),
+    Column("control_number", Integer(), nullable=False),
+    Column("content", Text(), nullable=False),
+    _ts("created_at"),
+    _ts("acknowledged_at", nullable=True),
+    Column("acknowledged_by", String(128), nullable=False),
+    UniqueConstraint("kind", "reference"),
+    Index(None, "channel", "created_at"),
+)

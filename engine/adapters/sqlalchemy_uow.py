@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import catalogue_cache, driver, orm, sealed_rows
 from engine.adapters import repositories as repos
+from engine.adapters.edi_repository import SqlEdi
 from engine.adapters.field_crypto import FieldCipher
 from engine.adapters.report_queries import SqlReportQueries
 from engine.adapters.stock_repository import SqlStock
@@ -65,6 +66,8 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "tickets": repos.SqlTickets,
     # Printed labels, apart from the shipments and returns every listing reads.
     "labels": repos.SqlLabels,
+    # EDI control numbers, 850 envelopes and the partners' mailbox (docs/edi.md).
+    "edi": SqlEdi,
     "audit": repos.SqlAuditLog,
     # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
     "reports": SqlReportQueries,

@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, Location, Product
+from engine.domain.edi import EdiPurchaseOrder, OutboundDocument, Pair
 from engine.domain.errors import Conflict
 from engine.domain.events import Event
 from engine.domain.fulfilment import (
@@ -329,6 +330,47 @@ class LabelStore(abc.ABC):
         """Forget `key`'s label; whether it had one."""
 
 
+class EdiStore(abc.ABC):
+    """EDI with trading partners (docs/edi.md): the control numbers of the interchanges Ordo
+    sends, what each 850 said that its order does not keep, and the documents waiting for
+    a partner's gateway. Written in the unit of work's transaction."""
+
+    @abc.abstractmethod
+    def next_control_number(self, pair: Pair) -> int:
+        """The next control number for `pair` (1 the first time, and after 999999999),
+        taken now: another transaction asking for the same pair waits for this one to end,
+        so no two that commit get the same number."""
+
+    @abc.abstractmethod
+    def keep_purchase_order(self, purchase_order: EdiPurchaseOrder) -> None:
+        """Keep what an 850 said, in place of what an earlier one of the same number said."""
+
+    @abc.abstractmethod
+    def purchase_order(self, channel: str, po_number: str) -> EdiPurchaseOrder | None: ...
+
+    @abc.abstractmethod
+    def add_document(self, document: OutboundDocument) -> None:
+        """Keep a new document; one of the same kind and reference already kept is a
+        `Conflict` (the database's unique constraint, by the time the transaction commits)."""
+
+    @abc.abstractmethod
+    def document(self, document_id: str) -> OutboundDocument | None: ...
+
+    @abc.abstractmethod
+    def document_about(self, kind: str, reference: str) -> OutboundDocument | None: ...
+
+    @abc.abstractmethod
+    def documents(
+        self, channel: str, *, pending: bool | None = True, limit: int = 100, offset: int = 0
+    ) -> Sequence[OutboundDocument]:
+        """The channel's documents, oldest first: those not acknowledged yet (`pending`),
+        those acknowledged (False), or all (None)."""
+
+    @abc.abstractmethod
+    def acknowledge(self, document_id: str, by: str, at: datetime) -> None:
+        """Mark the document collected, unless it was already (the first time stands)."""
+
+
 class InboundRepository(Repository[str, InboundSupply]):
     @abc.abstractmethod
     def get_for_update(self, key: str) -> InboundSupply | None:
@@ -477,6 +519,7 @@ class UnitOfWork(abc.ABC):
     traces: TraceRepository
     tickets: TicketRepository
     labels: LabelStore
+    edi: EdiStore
     audit: AuditLog
     personal_copies: PersonalCopies
 

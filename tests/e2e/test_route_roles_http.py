@@ -28,6 +28,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # B2B purchase orders over EDI (an X12 interchange): ingested as the batch is, by the
     # same keys; the walker's JSON body is refused with 415 once past authorisation.
     ("POST", "/v1/orders/x12"): {ADMIN, CHANNEL},
+    # The trading partner's mailbox (856s Ordo wrote for it): its gateway polls with the
+    # channel's own key; admins see every channel's.
+    ("GET", "/v1/edi/outbound"): {ADMIN, CHANNEL},
+    ("GET", "/v1/edi/outbound/{document_id}"): {ADMIN, CHANNEL},
+    ("POST", "/v1/edi/outbound/{document_id}/ack"): {ADMIN, CHANNEL},
     # A sales channel's own webhook: keys that ingest orders (a channel key only for the
     # connector's channel; here the connector does not exist, so 404). Without a key the
     # channel's signature over the body authenticates it, which this walker never sends:

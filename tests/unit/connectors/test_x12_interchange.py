@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.channels import x12
+from connectors.channels import x12, x12_outbound
 
 SAMPLE = (Path(__file__).parent / "x12_850_sample.edi").read_text()
 AT = datetime(2026, 11, 21, 18, 5, tzinfo=UTC)
@@ -149,8 +149,8 @@ def test_the_997_reads_back_through_the_parser_with_its_counts_right() -> None:
     bad = x12.EdiError(
         first.segments[11].at(2), "quantity 'x' is not a number", code="6", value="x"
     )
-    outcomes = [x12.Outcome(first, False, (bad,)), x12.Outcome(second, True)]
-    ack = x12.parse(x12.acknowledgement(interchange, outcomes, control_number=42, at=AT))
+    outcomes = [x12_outbound.Outcome(first, False, (bad,)), x12_outbound.Outcome(second, True)]
+    ack = x12.parse(x12_outbound.acknowledgement(interchange, outcomes, control_number=42, at=AT))
     assert ack.delimiters == interchange.delimiters
     assert ack.control_number == "000000042"
     assert [s.strip() for s in ack.header.elements[4:8]] == ["ZZ", "ORDO", "ZZ", "BUYERCO"]
@@ -181,8 +181,10 @@ def test_accepted_with_errors_noted_and_a_rejected_group_are_said_so() -> None:
     noted = x12.parse(SAMPLE)
     [tset] = noted.groups[0].transaction_sets
     note = x12.EdiError(tset.segments[5].at(12), "service level 'AM' is not read", value="AM")
-    ack = x12.acknowledgement(noted, [x12.Outcome(tset, True, (note,))], control_number=1, at=AT)
+    ack = x12_outbound.acknowledgement(
+        noted, [x12_outbound.Outcome(tset, True, (note,))], control_number=1, at=AT
+    )
     assert "AK5*E~AK9*E*1*1*1~" in ack
     rejected = x12.parse(swap(SAMPLE, "GE*1*905", "GE*1*906"))
-    ack = x12.acknowledgement(rejected, [], control_number=1, at=AT)
+    ack = x12_outbound.acknowledgement(rejected, [], control_number=1, at=AT)
     assert "AK1*PO*905~AK9*R*1*1*0*4~" in ack

@@ -1,0 +1,211 @@
+"""The trading partners' mailbox: the X12 documents Ordo writes for them (856 advance ship
+notices), kept until their gateway collects them.
+
+Ordo speaks neither AS2 nor a VAN's protocol, so the partner's gateway (or the VAN's
+connector) polls: `GET /v1/edi/outbound?channel=...` lists what waits, `GET .../{id}` hands
+out one document as `application/edi-x12`, and `POST .../{id}/ack` says it was taken, so it
+no longer waits. A document is never lost between the two: until it is acknowledged it is
+listed again. The channel's own key and admins may use it. See docs/edi.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import Field
+
+from api.deps import CanIngestOrders, Services
+from api.routes.catalog import Limit, Offset
+from api.routes.orders import channel_for
+from api.schemas.common import Out, problem_responses
+from api.schemas.patterns import ID
+from engine.domain.access import Principal, Role
+from engine.domain.edi import OutboundDocument
+from engine.domain.errors import DomainError
+from engine.service_layer import edi
+
+router = APIRouter(prefix="/v1/edi/outbound", tags=["edi"])
+
+MEDIA_TYPE = "application/edi-x12"
+_EXAMPLE_ID = "edi_5f0c9b2e7d1a4c38"
+# An 856 as the partner's gateway receives it (docs/edi.md explains each segment).
+EXAMPLE_856 = (
+    "ISA*00*          *00*          *ZZ*ORDO           *ZZ*BUYERCO        *261124*1530*U*00401"
+    "*000000002*0*T*>~GS*SH*ORDO*BUYERCO*20261124*1530*2*X*004010~ST*856*0001~"
+    "BSN*00*ful_1c9e2b7a40d3f865*20261124*1528*0004~HL*1**S~TD1*CTN25*1~"
+    "TD5*B*2*SWX**Swift Express~REF*CN*1Z999AA10123456784~DTM*011*20261124*1528*UT~"
+    "N1*SF*Dallas DC*91*DAL-01~N3*2400 Logistics Way~N4*Dallas*TX*75201*US~"
+    "N1*ST*Ada Lovelace*92*STORE-7~N3*350 5th Ave~N4*New York*NY*10001*US~HL*2*1*O~"
+    "PRF*PO-1001***20261121~HL*3*2*I~LIN*1*VP*SHOE-42*UP*012345678905~SN1*1*2*EA~"
+    "CTT*3*2~SE*20*0001~GE*1*2~IEA*1*000000002~"
+)
+
+ChannelQuery = Annotated[
+    str | None,
+    Query(
+        pattern=ID,
+        description="The channel (the trading partner). Channel keys may omit it (their "
+        "own channel is used); admins must send it.",
+        examples=["b2b-acme"],
+    ),
+]
+DocumentPath = Annotated[
+    str, Path(pattern=ID, description="The document's id.", examples=[_EXAMPLE_ID])
+]
+
+
+class Waiting(StrEnum):
+    PENDING = "pending"  # not acknowledged yet: what a gateway polls for
+    ACKNOWLEDGED = "acknowledged"
+    ALL = "all"
+
+
+_PENDING: dict[Waiting, bool | None] = {
+    Waiting.PENDING: True,
+    Waiting.ACKNOWLEDGED: False,
+    Waiting.ALL: None,
+}
+
+
+class OutboundDocumentOut(Out):
+    """An outbound document, without its text (`content_url` hands that out)."""
+
+    id: str = Field(examples=[_EXAMPLE_ID])
+    channel: str = Field(examples=["b2b-acme"])
+    kind: str = Field(description="The transaction set: `856`, an advance ship notice.")
+    reference: str = Field(
+        description="What it is about: the shipment's id, for an 856.",
+        examples=["ful_1c9e2b7a40d3f865"],
+    )
+    order_id: str = Field(examples=["ord_8df7a03322d17a63"])
+    control_number: str = Field(
+        description="Its interchange control number (ISA13; GS06 is the same number).",
+        examples=["000000002"],
+    )
+    created_at: datetime
+    acknowledged_at: datetime | None = Field(
+        description="When the gateway acknowledged it; null while it waits."
+    )
+    acknowledged_by: str = Field(description="The key that acknowledged it; empty until then.")
+    content_url: str = Field(
+        description="Where to fetch the document itself, as application/edi-x12.",
+        examples=[f"/v1/edi/outbound/{_EXAMPLE_ID}"],
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": _EXAMPLE_ID, "channel": "b2b-acme", "kind": "856",
+                    "reference": "ful_1c9e2b7a40d3f865", "order_id": "ord_8df7a03322d17a63",
+                    "control_number": "000000002", "created_at": "2026-11-24T15:30:02Z",
+                    "acknowledged_at": None, "acknowledged_by": "",
+                    "content_url": f"/v1/edi/outbound/{_EXAMPLE_ID}",
+                }
+            ]
+        }
+    }  # fmt: skip
+
+    @classmethod
+    def of(cls, document: OutboundDocument) -> OutboundDocumentOut:
+        return cls(
+            id=document.id,
+            channel=document.channel,
+            kind=document.kind,
+            reference=document.reference,
+            order_id=document.order_id,
+            control_number=f"{document.control_number:09d}",
+            created_at=document.created_at,
+            acknowledged_at=document.acknowledged_at,
+            acknowledged_by=document.acknowledged_by,
+            content_url=f"{router.prefix}/{document.id}",
+        )
+
+
+def channel_named(who: Principal, requested: str | None) -> str:
+    """The one channel a request is about: a channel key's own (naming another is 403); an
+    admin names it (`?channel=`), else 422."""
+    if who.role is not Role.CHANNEL and not requested:
+        raise DomainError(
+            "query parameter 'channel': is required when the key is not a channel key: name "
+            "the trading partner's channel"
+        )
+    return channel_for(who, requested)
+
+
+def _scope(who: Principal) -> str | None:
+    """A channel key sees its own channel's documents; an admin every channel's."""
+    return who.channel if who.role is Role.CHANNEL else None
+
+
+@router.get(
+    "",
+    response_model=list[OutboundDocumentOut],
+    responses=problem_responses(),
+    summary="List a trading partner's outbound EDI documents (its mailbox)",
+)
+def list_outbound(
+    who: CanIngestOrders,
+    services: Services,
+    channel: ChannelQuery = None,
+    status: Annotated[
+        Waiting,
+        Query(description="`pending` (the default): not acknowledged yet; `acknowledged`; `all`."),
+    ] = Waiting.PENDING,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[OutboundDocumentOut]:
+    """The channel's documents, oldest first: by default those its gateway has not
+    acknowledged yet. A gateway fetches each (`content_url`), delivers it, and acknowledges
+    it; what it has not acknowledged is listed again on its next poll."""
+    named = channel_named(who, channel)
+    found = edi.outbound(
+        services.container.uow_factory, named, pending=_PENDING[status], limit=limit, offset=offset
+    )
+    return [OutboundDocumentOut.of(document) for document in found]
+
+
+_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The X12 interchange, as Ordo sends it to the trading partner.",
+        "content": {MEDIA_TYPE: {"schema": {"type": "string"}, "example": EXAMPLE_856}},
+    },
+    **problem_responses(404),
+}
+
+
+@router.get(
+    "/{document_id}",
+    response_class=Response,
+    responses=_DOCUMENT,
+    summary="Fetch one outbound EDI document (an X12 interchange)",
+)
+def get_outbound(document_id: DocumentPath, who: CanIngestOrders, services: Services) -> Response:
+    """The document's text, as `application/edi-x12`, in the trading partner's delimiters.
+    Fetching it does not acknowledge it. Another channel's document is 404 for a channel key."""
+    document = edi.outbound_document(services.container.uow_factory, document_id, _scope(who))
+    return Response(
+        document.content,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{document.id}.edi"'},
+    )
+
+
+@router.post(
+    "/{document_id}/ack",
+    response_model=OutboundDocumentOut,
+    responses=problem_responses(404),
+    summary="Acknowledge an outbound EDI document: the gateway has it",
+)
+def acknowledge_outbound(
+    document_id: DocumentPath, who: CanIngestOrders, services: Services
+) -> OutboundDocumentOut:
+    """The gateway has the document (delivered, or queued for delivery): it no longer waits.
+    Acknowledged again, it is answered as it stands (the first acknowledgement's time and
+    key); audited as `edi.acknowledge`. No body."""
+    document = edi.acknowledge(services.container.uow_factory, document_id, _scope(who), who.actor)
+    return OutboundDocumentOut.of(document)

@@ -1,0 +1,258 @@
+"""What Ordo writes to a trading partner in ANSI X12: the 997 that acknowledges their
+interchange of 850s, and the 856 advance ship notice of a shipment of their order.
+
+Both go back in an interchange of Ordo's own (`interchange_to`): the ends of the partner's
+envelope swapped, their version and delimiters, a control number the caller takes from the
+partner's counter (engine.domain.edi). Each writer is a plain function over plain data; the
+text it returns reads back through `x12.parse`. docs/edi.md shows both as a partner sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
+from datetime import datetime
+
+from connectors.channels.x12 import (
+    Delimiters,
+    EdiError,
+    Group,
+    Interchange,
+    TransactionSet,
+)
+from engine.domain.edi import MOST_CONTROL_NUMBER, Envelope
+
+# --- the 997 ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one transaction set: accepted (an order, or one Ordo already had) or
+    not, and the errors behind a rejection or noted on an acceptance."""
+
+    tset: TransactionSet
+    accepted: bool
+    errors: tuple[EdiError, ...] = ()
+
+    @property
+    def code(self) -> str:
+        """AK501: A accepted, E accepted with errors noted, R rejected."""
+        if not self.accepted:
+            return "R"
+        return "E" if self.errors else "A"
+
+
+def acknowledgement(
+    interchange: Interchange, outcomes: Sequence[Outcome], *, control_number: int, at: datetime
+) -> str:
+    """The 997 for `interchange`: one per functional group, in an interchange of its own
+    from the receiver back to the sender, in the delimiters it came in. `control_number`
+    (1 to 999999999) numbers the new interchange and its group."""
+    by_set = {id(outcome.tset): outcome for outcome in outcomes}
+    sets = [
+        transaction_set("997", number, _group_acknowledgement(group, by_set))
+        for number, group in enumerate(interchange.groups, start=1)
+    ]
+    return interchange_to(interchange.envelope, "FA", sets, control_number=control_number, at=at)
+
+
+def transaction_set(kind: str, number: int, body: Sequence[Sequence[str]]) -> list[list[str]]:
+    """ST, `body`, SE: SE01 counts the set's segments, ST and SE included."""
+    control = f"{number:04d}"
+    return [["ST", kind, control], *map(list, body), ["SE", str(len(body) + 2), control]]
+
+
+def interchange_to(
+    envelope: Envelope,
+    functional_id: str,
+    sets: Sequence[Sequence[Sequence[str]]],
+    *,
+    control_number: int,
+    at: datetime,
+) -> str:
+    """Transaction sets (each ST ... SE) in one functional group (GS01 `functional_id`) of an
+    interchange from Ordo back to the partner of `envelope`: the two ends of the partner's
+    ISA (ISA05-08) and GS (GS02, GS03) swapped, ISA11, ISA12, ISA15 and GS08 as the partner
+    sent them, in the partner's delimiters, at `at` (UTC). `control_number` (1 to
+    999999999) is ISA13 and GS06; ISA14 asks for no TA1."""
+    if not 0 < control_number <= MOST_CONTROL_NUMBER:
+        raise ValueError(f"control_number must be 1 to 999999999, got {control_number}")
+    e = envelope
+    day, time, control = at.strftime("%y%m%d"), at.strftime("%H%M"), f"{control_number:09d}"
+    isa = ["ISA", "00", " " * 10, "00", " " * 10, e.ordo_qualifier, e.ordo_id.ljust(15),
+           e.partner_qualifier, e.partner_id.ljust(15), day, time, e.standards, e.version,
+           control, "0", e.usage, e.component]  # fmt: skip
+    gs = ["GS", functional_id, e.ordo_application, e.partner_application,
+          at.strftime("%Y%m%d"), time, str(control_number), "X", e.release]  # fmt: skip
+    ge = ["GE", str(len(sets)), str(control_number)]
+    iea = ["IEA", "1", control]
+    segments = [isa, gs, *(segment for tset in sets for segment in tset), ge, iea]
+    return _write(segments, Delimiters(e.element, e.component, e.segment))
+
+
+def _group_acknowledgement(group: Group, by_set: dict[int, Outcome]) -> list[list[str]]:
+    segments = [["AK1", group.functional_id, group.control_number]]
+    received = len(group.transaction_sets)
+    if group.errors:
+        notes = [error.code for error in group.errors][:5]
+        return [*segments, ["AK9", "R", str(group.included), str(received), "0", *notes]]
+    accepted = 0
+    noted = False
+    for tset in group.transaction_sets:
+        outcome = by_set.get(id(tset)) or Outcome(tset, False)
+        accepted += outcome.accepted
+        noted = noted or outcome.code == "E"
+        segments.append(["AK2", tset.kind, tset.control_number])
+        segments.extend(_error_notes(tset, outcome.errors))
+        set_codes = [e.code for e in outcome.errors if e.scope == "set"][:5]
+        # A rejection with nothing to say at set level says "one or more segments in error".
+        segments.append(["AK5", outcome.code, *(set_codes or ["5"] * (outcome.code == "R"))])
+    if accepted == received and received:
+        code = "E" if noted else "A"
+    else:
+        code = "P" if accepted else "R"
+    return [*segments, ["AK9", code, str(group.included), str(received), str(accepted)]]
+
+
+def _error_notes(tset: TransactionSet, errors: Sequence[EdiError]) -> list[list[str]]:
+    """AK3 per segment in error and AK4 per element in error under it."""
+    notes: list[list[str]] = []
+    by_segment: dict[int, list[EdiError]] = {}
+    for error in errors:
+        if error.scope in ("element", "segment") and error.place.tag != "ISA":
+            by_segment.setdefault(error.place.segment, []).append(error)
+    for _, found in sorted(by_segment.items()):
+        place = found[0].place
+        code = next((e.code for e in found if e.scope == "segment"), "8")
+        notes.append(["AK3", place.tag, str(tset.position_of(place)), "", code])
+        for error in found:
+            if error.scope == "element" and error.place.element is not None:
+                notes.append(["AK4", str(error.place.element), "", error.code, error.value[:99]])
+    return notes
+
+
+def _write(segments: Sequence[Sequence[str]], delimiters: Delimiters) -> str:
+    """Segments as X12 text; trailing empty elements are left out, as X12 asks. A delimiter
+    inside a value (a name with `*` in it) would split it: it is written as a space."""
+    clean = str.maketrans(dict.fromkeys(astuple(delimiters), " "))
+    out = []
+    for elements in segments:
+        items = list(elements)
+        while len(items) > 1 and items[0] != "ISA" and items[-1] == "":
+            items.pop()
+        # ISA16 is the component separator itself.
+        kept = items[-1:] if items[0] == "ISA" else []
+        values = [item.translate(clean) for item in items[: len(items) - len(kept)]]
+        out.append(delimiters.element.join([*values, *kept]) + delimiters.segment)
+    return "".join(out)
+
+
+# --- the 856 ----------------------------------------------------------------------------------
+
+# TD503 names the carrier by its SCAC: two to four capital letters or digits.
+_SCAC = re.compile(r"[A-Z0-9]{2,4}")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """An N1 loop: a name, an id code and its qualifier (N103, N104), and an address."""
+
+    name: str
+    id_qualifier: str = ""
+    id_code: str = ""
+    line1: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedItem:
+    """One line of the shipment as the partner ordered it: their line number (PO101, "" when
+    they sent none), their product ids (qualifier, id) and the units shipped."""
+
+    line_number: str
+    product_ids: tuple[tuple[str, str], ...]
+    quantity: int
+    unit: str = "EA"
+
+
+@dataclass(frozen=True, slots=True)
+class ShipNotice:
+    """What an 856 says of one shipment of one purchase order."""
+
+    shipment_id: str
+    po_number: str
+    po_date: str  # CCYYMMDD, "" when the 850 had no BEG05
+    shipped_at: datetime
+    carrier_code: str
+    carrier_name: str
+    tracking_number: str
+    ship_from: Party
+    ship_to: Party
+    items: tuple[ShippedItem, ...]
+
+
+def ship_notice(
+    envelope: Envelope, notice: ShipNotice, *, control_number: int, at: datetime
+) -> str:
+    """The 856 for `notice` (X12 004010), alone in an `SH` group of an interchange to the
+    partner of `envelope`: BSN, then the shipment level (HL S: TD1, TD5, REF*CN, DTM*011,
+    N1*SF and N1*ST with their N3 and N4), the order level (HL O: PRF, the PO number and
+    date) and one item level per line (HL I: LIN with the partner's line number and product
+    ids, SN1 with the units shipped), then CTT (the HL segments, the units). Values longer
+    than their element allows are cut to fit."""
+    shipped = notice.shipped_at
+    body: list[list[str]] = [
+        ["BSN", "00", _fit(notice.shipment_id, 30), shipped.strftime("%Y%m%d"),
+         shipped.strftime("%H%M"), "0004"],
+        ["HL", "1", "", "S"],
+        # One carton: Ordo ships a shipment as one parcel under one tracking number.
+        ["TD1", "CTN25", "1"],
+        _carrier(notice),
+        ["REF", "CN", _fit(notice.tracking_number, 30)],
+        ["DTM", "011", shipped.strftime("%Y%m%d"), shipped.strftime("%H%M"), "UT"],
+        *_party("SF", notice.ship_from),
+        *_party("ST", notice.ship_to),
+        ["HL", "2", "1", "O"],
+        ["PRF", _fit(notice.po_number, 22), "", "", notice.po_date],
+    ]  # fmt: skip
+    for number, item in enumerate(notice.items, start=3):
+        ids = [part for pair in item.product_ids for part in (pair[0], _fit(pair[1], 48))]
+        body += [
+            ["HL", str(number), "2", "I"],
+            ["LIN", _fit(item.line_number, 20), *ids],
+            ["SN1", _fit(item.line_number, 20), str(item.quantity), item.unit],
+        ]
+    units = sum(item.quantity for item in notice.items)
+    body.append(["CTT", str(len(notice.items) + 2), str(units)])
+    sets = [transaction_set("856", 1, body)]
+    return interchange_to(envelope, "SH", sets, control_number=control_number, at=at)
+
+
+def _carrier(notice: ShipNotice) -> list[str]:
+    """TD5: the carrier by its SCAC (TD502 `2`) and its name; a code that is no SCAC goes
+    into the name alone."""
+    name = _fit(notice.carrier_name or notice.carrier_code, 35)
+    if _SCAC.fullmatch(notice.carrier_code):
+        return ["TD5", "B", "2", notice.carrier_code, "", name]
+    return ["TD5", "B", "", "", "", name]
+
+
+def _party(role: str, party: Party) -> list[list[str]]:
+    """N1 (with N103/N104 when there is a code), N3 when there is a street, N4."""
+    n1 = ["N1", role, _fit(party.name, 60)]
+    if party.id_qualifier and party.id_code:
+        n1 += [party.id_qualifier, _fit(party.id_code, 80)]
+    segments = [n1]
+    if party.line1:
+        segments.append(["N3", _fit(party.line1, 55)])
+    segments.append(["N4", _fit(party.city, 30), party.state[:2],
+                     _fit(party.postal_code, 15), party.country[:3]])  # fmt: skip
+    return segments
+
+
+def _fit(value: str, most: int) -> str:
+    return value.strip()[:most]

@@ -1,0 +1,124 @@
+"""EDI with trading partners, as Ordo keeps it: who the partner is on the wire, what their
+850 said that an order does not keep, and the documents waiting for their gateway.
+
+A partner's interchanges name both ends by an ISA qualifier and id; Ordo's interchanges
+back (997s, 856s) swap them, repeat the partner's version and delimiters, and number
+themselves from a counter per sender/receiver pair (`Envelope.pair`). docs/edi.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.domain.errors import Conflict
+
+# ISA13 and GS06 are nine digits at most; after the last one the sequence starts again at 1.
+MOST_CONTROL_NUMBER = 999_999_999
+# What an outbound document is, by its transaction set id.
+SHIP_NOTICE = "856"
+
+
+def control_number_after(last: int) -> int:
+    """The control number that follows `last` (0: none given yet), wrapping to 1."""
+    return 1 if last >= MOST_CONTROL_NUMBER or last < 1 else last + 1
+
+
+def document_exists(kind: str, reference: str) -> Conflict:
+    """What adding a second document of one kind about one thing raises."""
+    return Conflict(f"Ordo has a {kind} for {reference} already: one is written per shipment")
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """The two ends of the interchanges Ordo sends to one partner (ISA05/06 then ISA07/08):
+    the key its control numbers count under. Ids are kept without ISA's padding."""
+
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """How a partner's interchange addressed Ordo and was written: ISA05/06 (the partner),
+    ISA07/08 (Ordo as the partner names it), GS02/GS03, ISA11, ISA12, ISA15, GS08, and the
+    delimiters. What Ordo sends back repeats them, the two ends swapped."""
+
+    partner_qualifier: str
+    partner_id: str
+    ordo_qualifier: str
+    ordo_id: str
+    partner_application: str
+    ordo_application: str
+    standards: str
+    version: str
+    usage: str
+    release: str
+    element: str
+    component: str
+    segment: str
+
+    @property
+    def pair(self) -> Pair:
+        """Ordo sends, the partner receives."""
+        return Pair(self.ordo_qualifier, self.ordo_id, self.partner_qualifier, self.partner_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderLine:
+    """One PO1 as sent: its line number (PO101, "" when not sent), the SKU Ordo ordered, and
+    every product id pair (qualifier, id) in the order they came (`VP`, `SK`, `UP`, ...)."""
+
+    line_number: str
+    sku: str
+    product_ids: tuple[tuple[str, str], ...] = ()
+    unit: str = "EA"
+
+
+@dataclass(frozen=True, slots=True)
+class EdiPurchaseOrder:
+    """What an 850 said that its order does not keep, by channel and PO number (BEG03)."""
+
+    channel: str
+    po_number: str
+    envelope: Envelope
+    lines: tuple[PurchaseOrderLine, ...]
+    received_at: datetime
+    po_date: str = ""  # BEG05, CCYYMMDD
+    ship_to_qualifier: str = ""  # N103 of N1*ST
+    ship_to_code: str = ""  # N104 of N1*ST
+
+    def line_for(self, order_line_id: str, sku: str) -> PurchaseOrderLine | None:
+        """The PO1 an order line came from: the one whose PO101 is its id, or whose id its
+        kit component's `<id>.<n>` starts with; for a PO1 sent without PO101 (Ordo numbered
+        its line), the first such one of the same SKU. None: a line added later."""
+        for line in self.lines:
+            if line.line_number and (
+                order_line_id == line.line_number
+                or order_line_id.startswith(f"{line.line_number}.")
+            ):
+                return line
+        return next((x for x in self.lines if not x.line_number and x.sku == sku), None)
+
+
+@dataclass(slots=True)
+class OutboundDocument:
+    """An X12 document for a partner's gateway to collect, kept until it says it has it.
+    `reference` is what it is about (a shipment's id for an 856): one per kind and reference."""
+
+    id: str
+    channel: str
+    kind: str
+    reference: str
+    order_id: str
+    control_number: int
+    content: str
+    created_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str = ""
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
