@@ -198,6 +198,17 @@ class WarehouseSystem(Connector, abc.ABC):
     def release(self, fulfilment_order: Mapping[str, Any]) -> str:
         """Send one fulfilment order; returns the WMS's reference for it."""
 
+    @abc.abstractmethod
+    def update(self, reference: str, fulfilment_order: Mapping[str, Any], change_id: str) -> None:
+        """Send a fulfilment order the WMS holds as `reference` as it is now (a short pick
+        took units off it), or raise `DeliveryError`; `PermanentRefusal` when the WMS is
+        past changing it (shipped already). `change_id` names this change on every attempt."""
+
+    @abc.abstractmethod
+    def cancel(self, reference: str, fulfilment_order: Mapping[str, Any]) -> None:
+        """Tell the WMS that holds `reference` Ordo no longer wants it shipped, or raise
+        `DeliveryError`; `PermanentRefusal` when the WMS is past stopping it."""
+
 
 class ErpCrm(Connector, abc.ABC):
     """Keeps an ERP or CRM in step with orders, refunds and customers."""
@@ -240,6 +251,13 @@ class Ticketing(Connector, abc.ABC):
         is opened. `priority` is an alert severity (low, medium, high, critical), which the
         connector says in its system's words; "" leaves the system's default."""
 
+    @abc.abstractmethod
+    def acknowledge(self, ticket_id: str, comment: str) -> bool:
+        """Tell ticket `ticket_id` that its alert was acknowledged in Ordo: add `comment` (who
+        and when) and set the status the connector is configured with, or raise
+        `DeliveryError`. Once only: asked again about the same ticket (a redelivered event)
+        it changes nothing and returns False, as it does for a ticket past changing."""
+
     def ticket_update(self, headers: Mapping[str, str], body: bytes) -> TicketUpdate:
         """The update a delivery of the system's webhook carries, once its signature is
         checked: raises `WebhookRefused` when the delivery is not the system's (checked
@@ -258,6 +276,12 @@ CAPABILITIES: tuple[type[Connector], ...] = (
 
 class DeliveryError(Exception):
     """A connector could not reach, or was refused by, the outside system."""
+
+
+class PermanentRefusal(DeliveryError):
+    """The outside system understood the request and says it will never accept it (a WMS
+    asked to cancel what it shipped already): trying again cannot help, so the caller tells
+    a person instead of retrying. Where it is not caught, it is a `DeliveryError` like any."""
 
 
 def describe_config_error(error: ValidationError, docs: str) -> tuple[str, str]:

@@ -176,6 +176,7 @@ def build_ticketing(settings: Settings) -> Ticketing | None:
         "token": settings.zendesk_token, "group_id": settings.zendesk_group_id,
         "tags": settings.zendesk_tags, "timeout_seconds": settings.zendesk_timeout_seconds,
         "webhook_secret": settings.zendesk_webhook_secret,
+        "acknowledged_status": settings.zendesk_acknowledged_status,
     }  # fmt: skip
     try:
         return ticketing.build_ticketing(
@@ -350,14 +351,16 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(notifications.WebhookNotifier(
             sink, settings.webhook_event_names, settings.webhook_min_severity))  # fmt: skip
     if container.ticketing is not None:
-        from engine.service_layer.tickets import TicketOpener
+        from engine.service_layer.tickets import TicketAcknowledger, TicketOpener
 
         observers.append(TicketOpener(
             container.ticketing, settings.ticket_min_severity, settings.api_url))  # fmt: skip
+        observers.append(TicketAcknowledger(container.ticketing))
     if container.warehouses:  # released shipments to their location's WMS
-        from engine.service_layer.warehouse import WarehouseReleaser
+        from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
 
         observers.append(WarehouseReleaser(container.warehouses))
+        observers.append(WarehouseUpdater(container.warehouses))  # what changes after
     if container.erp is not None:  # orders, customers, returns and stock to the ERP/CRM
         from engine.service_layer.erp_sync import ErpSync
 

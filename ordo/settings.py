@@ -236,6 +236,8 @@ class Settings(BaseSettings):
     zendesk_timeout_seconds: float = 10.0
     # Signs the webhook that reports ticket updates back (POST /v1/ticketing/zendesk/events).
     zendesk_webhook_secret: SecretStr | None = None
+    # The status an alert's ticket gets when the alert is acknowledged in Ordo (None: solved).
+    zendesk_acknowledged_status: str | None = None
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -465,7 +467,13 @@ class Settings(BaseSettings):
             return None  # blank is unset: no tickets
         return _choice(value, ("zendesk",), str.lower)
 
-    @field_validator("zendesk_url", "zendesk_email", "zendesk_group_id", mode="before")
+    @field_validator(
+        "zendesk_url",
+        "zendesk_email",
+        "zendesk_group_id",
+        "zendesk_acknowledged_status",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # The connector checks the values when Ordo starts; an empty one is not set.

@@ -17,6 +17,11 @@ base64 HMAC-SHA256, under the webhook's signing secret (`webhook_secret`), of th
 (`X-Zendesk-Webhook-Signature-Timestamp`) followed by the raw body, in
 `X-Zendesk-Webhook-Signature`. `ticket_update` checks it, in constant time, and refuses a
 timestamp more than five minutes from Ordo's clock, before it reads a byte of the body.
+
+`acknowledge` tells an alert's ticket that the alert was acknowledged in Ordo: an internal
+comment, the status `acknowledged_status` (solved unless set otherwise) and the tag
+`ordo_acknowledged` in one `PUT /api/v2/tickets/{id}.json`. It reads the ticket first and
+leaves alone one that has the tag (a redelivered acknowledgement) or is closed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr, field_validator
@@ -60,6 +66,11 @@ TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 MAX_SKEW_SECONDS = 300
 # Zendesk's statuses; {{ticket.status}} renders them capitalised ("Solved").
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+# What an update may set: Zendesk closes a solved ticket itself, and "new" is before any agent.
+SETTABLE_STATUSES = ("open", "pending", "hold", "solved")
+# The tag an alert's ticket gets with the acknowledgement's comment: a redelivered
+# acknowledgement finds it and adds no second comment, whatever an agent did to the status.
+ACKNOWLEDGED_TAG = "ordo_acknowledged"
 MAX_EXCERPT = 500
 # The body of the trigger's webhook action, as pasted into Zendesk (docs/events.md). Zendesk
 # escapes what the placeholders render for JSON. The comment comes from the newest of the
@@ -93,6 +104,8 @@ class ZendeskConfig(ConnectorConfig):
     # The signing secret of the Zendesk webhook that posts ticket updates to Ordo (its page
     # in Admin Center > Apps and integrations > Webhooks); None: updates are refused.
     webhook_secret: SecretStr | None = None
+    # The status an alert's ticket is given when the alert is acknowledged in Ordo.
+    acknowledged_status: str = "solved"
 
     @field_validator("url", mode="before")
     @classmethod
@@ -140,6 +153,17 @@ class ZendeskConfig(ConnectorConfig):
                 "must be the signing secret of the Zendesk webhook (the value is not shown)"
             )
         return value
+
+    @field_validator("acknowledged_status", mode="before")
+    @classmethod
+    def _acknowledged_status(cls, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in SETTABLE_STATUSES:
+            raise ValueError(
+                f"must be one of {', '.join(SETTABLE_STATUSES)} (the status an alert's ticket "
+                f"gets when the alert is acknowledged in Ordo), got {text[:40]!r}"
+            )
+        return text
 
     @field_validator("timeout_seconds")
     @classmethod
@@ -192,6 +216,28 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         if not isinstance(made, dict) or made.get("id") in (None, ""):
             raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without a ticket id")
         return str(made["id"])
+
+    def acknowledge(self, ticket_id: str, comment: str) -> bool:
+        """Read the ticket first (`GET /api/v2/tickets/{id}.json`): one that carries
+        `ACKNOWLEDGED_TAG` was updated before, and a closed one cannot be (Zendesk refuses
+        it), so neither is changed. Otherwise `PUT` the comment, as an internal note, with
+        the configured status and the tag, in one update."""
+        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
+        ticket = self._call("GET", path=path).get("ticket")
+        if not isinstance(ticket, dict):
+            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
+                                f"{ticket_id}")  # fmt: skip
+        if ACKNOWLEDGED_TAG in (ticket.get("tags") or ()) or ticket.get("status") == "closed":
+            return False
+        update = {
+            "status": self.config.acknowledged_status,
+            # Internal: the requester of an alert's ticket is Ordo's own agent, whom a public
+            # comment would email.
+            "comment": {"body": comment, "public": False},
+            "additional_tags": [ACKNOWLEDGED_TAG],
+        }
+        self._call("PUT", {"ticket": update}, path=path)
+        return True
 
     def find(self, external_id: str) -> str:
         """The id of the oldest ticket carrying `external_id`; "" when there is none."""
@@ -246,9 +292,9 @@ class ZendeskTicketing(HttpConnector, Ticketing):
 
     def _call(
         self, method: str, json: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None, path: str = "/api/v2/tickets.json",
     ) -> dict[str, Any]:  # fmt: skip
-        url = f"{self.config.url}/api/v2/tickets.json"
+        url = f"{self.config.url}{path}"
         auth = httpx.BasicAuth(f"{self.config.email}/token", self.config.token.get_secret_value())
         try:
             response = self.client.request(

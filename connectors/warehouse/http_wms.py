@@ -7,6 +7,12 @@ adapter in front of one, implements. The shipment's id travels as the `Idempoten
 header: Ordo's events are delivered at least once, so the same shipment may be posted again,
 and the WMS answers a repeat with the reference it gave the first time.
 
+Changes Ordo makes afterwards go to the order's reference: `update` PUTs the fulfilment order
+as it is now to `<base_url>/fulfilment-orders/{reference}` and `cancel` POSTs to
+`.../{reference}/cancel`, each with `"message"` naming it, in the same contract. A 409
+answer means the WMS is past the change (it shipped the order): that is a
+`PermanentRefusal`, which the caller does not retry.
+
 The WMS knows Ordo by a bearer token, a signature, or both. With a secret, each request is
 signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
 `connectors.base.signed_headers`), its id made from the shipment's id so that a repeat has
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -29,6 +36,7 @@ from connectors.base import (
     ConnectorConfig,
     DeliveryError,
     HttpConnector,
+    PermanentRefusal,
     WarehouseSystem,
     check_base_url,
     host_of,
@@ -45,6 +53,9 @@ ANY_LOCATION = "*"
 MAX_REFERENCE = 128
 # Location codes are stored in columns of this size (locations.code).
 MAX_LOCATION_CODE = 64
+# What a WMS answers an update or a cancellation of an order it shipped (or packed) already:
+# never retried, a person is told instead (docs/integrations.md).
+TOO_LATE = 409
 
 
 class HttpWarehouseConfig(ConnectorConfig):
@@ -100,35 +111,65 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         `engine.service_layer.warehouse.fulfilment_order_facts`); the WMS's reference."""
         shipment_id = str(fulfilment_order["id"])
         body = {"contract": CONTRACT, **fulfilment_order}
+        # The shipment is what a repeat repeats, for the idempotency key and the signature.
+        answer = self._send("POST", PATH, body, shipment_id, shipment_id, "shipment")
+        return self._reference(answer, host_of(self.config.base_url), shipment_id)
+
+    def update(self, reference: str, fulfilment_order: Mapping[str, Any], change_id: str) -> None:
+        """PUT the fulfilment order as it is now to `<base_url>/fulfilment-orders/{reference}`
+        (`"message": "update"`); `change_id` (the event that changed it) keeps a repeat of
+        this change a repeat, while the shipment's next change is a request of its own."""
+        shipment_id = str(fulfilment_order["id"])
+        body = {"contract": CONTRACT, "message": "update", "reference": reference,
+                **fulfilment_order}  # fmt: skip
+        key = f"{shipment_id}:update:{change_id}"
+        self._send("PUT", _order_path(reference), body, key, key, "the update of shipment")
+
+    def cancel(self, reference: str, fulfilment_order: Mapping[str, Any]) -> None:
+        """POST `<base_url>/fulfilment-orders/{reference}/cancel` (`"message": "cancel"`): a
+        cancellation is final, so every attempt at it, whatever event led to it, is one
+        request to the WMS (the same idempotency key and message id)."""
+        shipment_id = str(fulfilment_order["id"])
+        body = {
+            "contract": CONTRACT, "message": "cancel", "reference": reference,
+            **{name: fulfilment_order[name] for name in ("id", "order", "location_code")},
+        }  # fmt: skip
+        key = f"{shipment_id}:cancel"
+        path = _order_path(reference) + "/cancel"
+        self._send("POST", path, body, key, key, "the cancellation of shipment")
+
+    def _send(
+        self, method: str, path: str, body: Mapping[str, Any], key: str, repeat: str,
+        what: str,
+    ) -> httpx.Response:  # fmt: skip
+        """One signed request; its 2xx answer, else `DeliveryError` naming `what` and the
+        shipment, `PermanentRefusal` for a 409 (the WMS is past the change)."""
+        shipment_id = str(body["id"])
         content = json.dumps(body, default=str, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "Idempotency-Key": shipment_id,
+            "Idempotency-Key": key,
         }
         if self.config.token is not None:
             headers["Authorization"] = f"Bearer {self.config.token.get_secret_value()}"
-        url = self.config.base_url + PATH
+        url = self.config.base_url + path
         if self.config.secret is not None:
-            # The shipment is what a repeat repeats, as for the idempotency key.
             secret = self.config.secret.get_secret_value()
-            headers |= signed_headers(
-                secret, message_id_of(url, shipment_id), content, self.clock()
-            )
+            headers |= signed_headers(secret, message_id_of(url, repeat), content, self.clock())
         where = host_of(self.config.base_url)
         try:
-            answer = self.client.post(url, content=content, headers=headers)
+            answer = self.client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as error:
             said = refusal_message(str(error) or type(error).__name__, self._secrets())
             raise DeliveryError(
-                f"WMS {where} unreachable for shipment {shipment_id}: {said}"
+                f"WMS {where} unreachable for {what} {shipment_id}: {said}"
             ) from None
         if not 200 <= answer.status_code < 300:
             said = refusal_message(answer.text, self._secrets())
-            raise DeliveryError(
-                f"WMS {where} refused shipment {shipment_id}: {answer.status_code} {said}"
-            )
-        return self._reference(answer, where, shipment_id)
+            refused = PermanentRefusal if answer.status_code == TOO_LATE else DeliveryError
+            raise refused(f"WMS {where} refused {what} {shipment_id}: {answer.status_code} {said}")
+        return answer
 
     def _reference(self, answer: httpx.Response, where: str, shipment_id: str) -> str:
         try:
@@ -160,3 +201,8 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def _order_path(reference: str) -> str:
+    # A WMS's reference may hold any printable character, '/' and spaces too.
+    return f"{PATH}/{quote(reference, safe='')}"

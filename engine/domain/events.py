@@ -328,6 +328,23 @@ class AlertRaised(Event):
 
 @_register
 @dataclass(frozen=True)
+class AlertAcknowledged(Event):
+    """A person acknowledged an open alert: `by` (the actor), `at` (ISO 8601, UTC). In Ordo
+    (`helpdesk` empty), or by solving its ticket in a helpdesk (`helpdesk`, the ticketing
+    connector's name): the alert's ticket is updated for the former only, never echoed."""
+
+    name: ClassVar[str] = "alert.acknowledged"
+    alert_id: str
+    rule: str
+    severity: str
+    key: str
+    by: str
+    at: str
+    helpdesk: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class RulesetPublished(Event):
     """A ruleset version went live (published or rolled back to). Every process holding a
     compiled registry (other API processes, workers) should load that version."""
@@ -405,6 +422,37 @@ class ShipmentSentToWms(Event):
     order_id: str
     location_code: str
     wms_reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentWmsUpdated(Event):
+    """The warehouse system holding a shipment (`wms_reference`) took a change Ordo made to
+    it after its release: `change` is `update` (its lines as they are now, after a short
+    pick) or `cancel` (Ordo no longer wants it shipped)."""
+
+    name: ClassVar[str] = "shipment.wms_updated"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    wms_reference: str
+    change: str
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentWmsRefused(Event):
+    """The warehouse system holding a shipment refused a change for good (409: it shipped or
+    packed it already), so the WMS ships what Ordo no longer wants: `change` (`update` or
+    `cancel`) and what the WMS said (`message`). An alert asks a person to step in."""
+
+    name: ClassVar[str] = "shipment.wms_refused"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    wms_reference: str
+    change: str
+    message: str = ""
 
 
 @_register

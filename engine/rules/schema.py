@@ -177,6 +177,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "shipment.status_changed",
         "shipment.labelled",
         "shipment.sent_to_wms",
+        "shipment.wms_updated",
+        "shipment.wms_refused",
         "shipment.short_picked",
         "shipment.late",
         "shipment.tracked",

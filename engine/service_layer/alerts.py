@@ -27,11 +27,17 @@ from typing import Any, Protocol
 
 from engine.adapters.bus.base import Message
 from engine.domain.errors import NotFound
-from engine.domain.events import AlertRaised, AlertTriggered, OrderHeldTooLong, ShipmentLate
+from engine.domain.events import (
+    AlertAcknowledged,
+    AlertRaised,
+    AlertTriggered,
+    OrderHeldTooLong,
+    ShipmentLate,
+)
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import Alert
 from engine.domain.orders import OrderStatus
-from engine.domain.values import utcnow
+from engine.domain.values import in_utc, utcnow
 from engine.rules.facts import event_facts
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
@@ -146,13 +152,23 @@ def acknowledge_alert(uow: UnitOfWork, alert_id: str, actor: str) -> Alert:
         return alert
 
 
-def record_acknowledgement(uow: UnitOfWork, alert: Alert, actor: str) -> None:
-    """`actor` acknowledges `alert`, audited, in `uow`'s open transaction: a person through
-    the API, or a helpdesk whose ticket about it was solved."""
-    alert.acknowledge(actor, utcnow())
+def record_acknowledgement(
+    uow: UnitOfWork, alert: Alert, actor: str, *, helpdesk: str = ""
+) -> None:
+    """`actor` acknowledges `alert`, audited, with `alert.acknowledged`, in `uow`'s open
+    transaction: a person through the API, or `helpdesk` (its connector's name) whose ticket
+    about it was solved, which is not told of it again."""
+    at = utcnow()
+    alert.acknowledge(actor, at)
     audit.record(
         uow, actor, "alert.acknowledge", "alert", alert.id, {"status": "open"},
         {"status": "acknowledged"},
+    )  # fmt: skip
+    uow.record(
+        AlertAcknowledged(
+            alert.id, alert.rule, alert.severity, alert.key, actor, in_utc(at).isoformat(),
+            helpdesk,
+        )
     )  # fmt: skip
 
 

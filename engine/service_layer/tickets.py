@@ -16,6 +16,13 @@ committed is found and kept instead of being opened twice.
 person wrote and a footer naming the order. The helpdesk is called outside any transaction;
 the ticket and its audit entry (`order.ticket`) are then written together.
 
+`TicketAcknowledger` is the way there: an alert acknowledged in Ordo (`alert.acknowledged`)
+updates its ticket through the connector, a comment saying who acknowledged it and when, and
+the status the connector is configured with (solved by default). An acknowledgement that came
+from the helpdesk (its ticket was solved there) is not told back to it. The alert's ticket
+opener and its acknowledgement share the alert's partition, so the ticket is opened first;
+an alert acknowledged before its ticket could be opened (the helpdesk was down) opens none.
+
 `record_ticket_update` is the way back: what the helpdesk's webhook reports of a ticket (its
 status, the helpdesk's time of it, the latest public comment) is kept on the ticket, with
 `ticket.updated` and an audit entry (`ticket.status`), in one transaction. An alert whose
@@ -35,7 +42,7 @@ from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
 from engine.domain.access import Principal
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.events import TicketUpdated
+from engine.domain.events import AlertAcknowledged, TicketUpdated
 from engine.domain.operations import TICKET_DONE, Alert, AlertStatus, Ticket, TicketStatus
 from engine.domain.orders import Order
 from engine.domain.values import in_utc, utcnow
@@ -143,6 +150,11 @@ class TicketOpener:
             return
         if alert.ticket_id:
             return  # opened before: a redriven event, say, after its record was purged
+        if alert.status is not AlertStatus.OPEN:
+            # Seen to while the helpdesk could not be reached: no ticket left open for nobody.
+            log.info("%s: alert %s is %s already; no ticket opened", self.name, alert.id,
+                     alert.status)  # fmt: skip
+            return
         subject, body = alert_ticket_text(alert, self.api_url)
         ticket_id = self.ticketing.open(
             subject, body, ("alert", f"severity_{alert.severity}"),
@@ -157,6 +169,51 @@ class TicketOpener:
             )
         )  # fmt: skip
         self.opened += 1
+
+
+def acknowledgement_comment(alert_id: str, rule: str, by: str, at: str) -> str:
+    """The comment an alert's ticket gets when the alert is acknowledged in Ordo."""
+    try:
+        when = f"{in_utc(datetime.fromisoformat(at)):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        when = at or "a moment Ordo did not record"
+    return f"Acknowledged in Ordo by {by} at {when}.\n\nAlert {alert_id} (rule: {rule})."
+
+
+class TicketAcknowledger:
+    """Worker observer: an alert acknowledged in Ordo updates its ticket (see the module's
+    doc). A failed call raises the connector's `DeliveryError`: retried, then dead-lettered;
+    the connector makes a repeat change nothing."""
+
+    name = "alert-ticket-acknowledgements"
+
+    def __init__(self, ticketing: Ticketing) -> None:
+        self.ticketing = ticketing
+        self.updated = 0
+
+    def wants(self, message: Message) -> bool:
+        # One the helpdesk reported (its ticket solved there) is not sent back to it.
+        return message.name == AlertAcknowledged.name and not message.payload.get("helpdesk")
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        payload = message.payload
+        alert = uow.alerts.get(str(payload["alert_id"]))
+        if alert is None or not alert.ticket_id:
+            return  # no ticket opened for it: below the severity, or tickets were off
+        if not any(
+            ticket.system == self.ticketing.slug and ticket.external_ticket_id == alert.ticket_id
+            for ticket in uow.tickets.about("alert", alert.id)
+        ):
+            log.info("%s: alert %s's ticket %s is not one of %s's; left as it is", self.name,
+                     alert.id, alert.ticket_id, self.ticketing.slug)  # fmt: skip
+            return
+        comment = acknowledgement_comment(
+            alert.id, alert.rule, str(payload.get("by", "")), str(payload.get("at", ""))
+        )
+        if self.ticketing.acknowledge(alert.ticket_id, comment):
+            self.updated += 1
 
 
 def order_ticket_body(order: Order, body: str, actor: str, api_url: str = "") -> str:
@@ -318,18 +375,20 @@ def _record(
         after = {"status": str(status), "updated_at": _iso(update.at)}
         audit.record(uow, actor, "ticket.status", "ticket", ticket.id, before, after)
         if ticket.entity == "alert" and status in TICKET_DONE:
-            _acknowledge(uow, ticket.entity_id, actor)
+            _acknowledge(uow, ticket.entity_id, system)
         uow.commit()
         return Reported("kept", ticket)
 
 
-def _acknowledge(uow: UnitOfWork, alert_id: str, actor: str) -> None:
-    """What `POST /v1/alerts/{id}/acknowledge` does, by `actor`, to an alert still open: one
-    acknowledged already (or closed) is left as the person who did it left it."""
+def _acknowledge(uow: UnitOfWork, alert_id: str, system: str) -> None:
+    """What `POST /v1/alerts/{id}/acknowledge` does, by `connector:<system>`, to an alert
+    still open: one acknowledged already (or closed) is left as the person who did it left
+    it. The helpdesk is named on `alert.acknowledged`, so its ticket is not updated back."""
+    actor = f"connector:{system}"
     alert = uow.alerts.get(alert_id)
     if alert is None or alert.status is not AlertStatus.OPEN:
         return
-    record_acknowledgement(uow, alert, actor)
+    record_acknowledgement(uow, alert, actor, helpdesk=system)
 
 
 def _iso(at: datetime | None) -> str | None:

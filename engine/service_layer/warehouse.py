@@ -17,29 +17,63 @@ location already picked or shipped without the WMS. Nor is a pickup (click and c
 store prepares it at its counter. A location no WMS serves is skipped.
 A WMS that refuses or cannot be reached raises the connector's `DeliveryError`: the worker
 retries the event and, after the bus's last delivery, dead-letters it.
+
+`WarehouseUpdater` tells the WMS what Ordo changed afterwards. A short pick that leaves units
+on the shipment (`shipment.short_picked`) sends it as it is now (an update); a shipment
+cancelled (`shipment.status_changed` to `cancelled`: a short pick took its last units) sends
+a cancellation. Only a shipment the WMS holds, one with a `wms_reference`, is told about:
+its events share the order's partition with its release, so they come after it, and one
+whose release has not gone through yet (its release is being retried) is sent as it is then
+by the releaser instead. Each message reads the shipment as it stands when its turn comes,
+so a retried one never takes back a later change. Orders are cancelled and modified before
+release only, and a stock count short changes no shipment (its short picks do): neither has
+anything to tell a WMS. A WMS that answers 409 (it shipped the order already) is past
+changing it: that is not retried, but raises `shipment.wms_refused` and a high alert
+(`wms/WMS refused a change`, keyed by the shipment) for a person to stop the parcel.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
+from connectors.base import PermanentRefusal
 from engine.adapters.bus.base import Message
 from engine.domain import events
-from engine.domain.fulfilment import PICKUP_CARRIER, FulfillmentOrder, ShipmentStatus
+from engine.domain.fulfilment import (
+    PICKUP_CARRIER,
+    SHORT_PICKABLE,
+    FulfillmentOrder,
+    ShipmentStatus,
+)
 from engine.domain.orders import Order
+from engine.domain.values import utcnow
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 ANY_LOCATION = "*"
+# The alert a WMS's refusal of a change raises: high, so it opens a ticket where tickets are on.
+REFUSED_RULE = "wms/WMS refused a change"
+REFUSED_SEVERITY = "high"
+W = TypeVar("W")
 
 
 class Warehouse(Protocol):
     """A WMS connector (`connectors.base.WarehouseSystem`), as the releaser uses it."""
 
     def release(self, fulfilment_order: Mapping[str, Any]) -> str: ...
+
+
+class ChangingWarehouse(Protocol):
+    """A WMS connector (`connectors.base.WarehouseSystem`), as the updater uses it."""
+
+    def update(
+        self, reference: str, fulfilment_order: Mapping[str, Any], change_id: str
+    ) -> None: ...
+
+    def cancel(self, reference: str, fulfilment_order: Mapping[str, Any]) -> None: ...
 
 
 def fulfilment_order_facts(shipment: FulfillmentOrder, order: Order) -> dict[str, Any]:
@@ -85,18 +119,21 @@ def fulfilment_order_facts(shipment: FulfillmentOrder, order: Order) -> dict[str
     }
 
 
-class WarehouseReleaser:
-    """Worker observer: each released shipment to the WMS of its location, once."""
+class _ByLocation(Generic[W]):
+    """The WMS of each location code; `*` for every location not named."""
 
-    name = "wms-release"
-
-    def __init__(self, warehouses: Mapping[str, Warehouse]) -> None:
-        # Location code -> its WMS; `*` -> the WMS of every location not named.
+    def __init__(self, warehouses: Mapping[str, W]) -> None:
         self.warehouses = dict(warehouses)
         self.sent = 0
 
-    def warehouse_for(self, location_code: str) -> Warehouse | None:
+    def warehouse_for(self, location_code: str) -> W | None:
         return self.warehouses.get(location_code) or self.warehouses.get(ANY_LOCATION)
+
+
+class WarehouseReleaser(_ByLocation[Warehouse]):
+    """Worker observer: each released shipment to the WMS of its location, once."""
+
+    name = "wms-release"
 
     def wants(self, message: Message) -> bool:
         payload = message.payload
@@ -144,3 +181,92 @@ class WarehouseReleaser:
             )
             uow.commit()
         self.sent += 1
+
+
+class WarehouseUpdater(_ByLocation[ChangingWarehouse]):
+    """Worker observer: a change to a shipment its WMS holds, to that WMS (module's doc)."""
+
+    name = "wms-changes"
+
+    def wants(self, message: Message) -> bool:
+        payload = message.payload
+        changed = message.name == events.ShipmentShortPicked.name or (
+            message.name == events.ShipmentStatusChanged.name
+            and payload.get("to_status") == ShipmentStatus.CANCELLED.value
+        )
+        return changed and self.warehouse_for(str(payload.get("location_code", ""))) is not None
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        shipment_id = str(message.payload["shipment_id"])
+        with uow:
+            shipment = uow.shipments.get(shipment_id)
+            if shipment is None or not shipment.wms_reference:
+                # Not at the WMS (yet): a release still to go through sends it as it is then.
+                log.info("%s: shipment %s is not at a WMS; nothing to tell", self.name,
+                         shipment_id)  # fmt: skip
+                return
+            change = _change(message, shipment)
+            order = uow.orders.get(shipment.order_id)
+            warehouse = self.warehouse_for(shipment.location_code)
+            if change is None or order is None or warehouse is None:
+                log.info("%s: shipment %s is %s now; nothing to tell its WMS", self.name,
+                         shipment.id, shipment.status)  # fmt: skip
+                return
+            facts = fulfilment_order_facts(shipment, order)
+            try:
+                if change == "cancel":
+                    warehouse.cancel(shipment.wms_reference, facts)
+                else:
+                    reason = str(message.payload.get("reason", ""))
+                    warehouse.update(
+                        shipment.wms_reference, {**facts, "reason": reason}, message.event_id
+                    )
+            except PermanentRefusal as refusal:
+                _refused(uow, shipment, change, str(refusal))
+                uow.commit()
+                return
+            uow.record(
+                events.ShipmentWmsUpdated(
+                    shipment.id, shipment.order_id, shipment.location_code,
+                    shipment.wms_reference, change,
+                )
+            )  # fmt: skip
+            uow.commit()
+        self.sent += 1
+
+
+def _change(message: Message, shipment: FulfillmentOrder) -> str | None:
+    """What the WMS is to be told of `shipment` on `message`: `cancel` once it is cancelled,
+    `update` after a short pick that left it units; None once the WMS is past changing it
+    (packed or shipped), or for a short pick that cancelled it (its status change tells)."""
+    if message.name == events.ShipmentStatusChanged.name:
+        return "cancel" if shipment.status is ShipmentStatus.CANCELLED else None
+    return "update" if shipment.status in SHORT_PICKABLE else None
+
+
+def _refused(uow: UnitOfWork, shipment: FulfillmentOrder, change: str, said: str) -> None:
+    """The WMS will not take the change: record so, and ask a person to step in."""
+    log.warning("wms-changes: shipment %s: %s", shipment.id, said)
+    uow.record(
+        events.ShipmentWmsRefused(
+            shipment.id, shipment.order_id, shipment.location_code, shipment.wms_reference,
+            change, said,
+        )
+    )  # fmt: skip
+    asked = "its cancellation" if change == "cancel" else "its shortened lines"
+    uow.record(
+        events.AlertTriggered(
+            rule=REFUSED_RULE,
+            key=shipment.id,
+            severity=REFUSED_SEVERITY,
+            message=(
+                f"Shipment {shipment.id} of order {shipment.order_id} at "
+                f"{shipment.location_code} ({shipment.wms_reference} in the WMS): the WMS "
+                f"refused {asked} and may ship what Ordo no longer wants; stop the parcel "
+                f"there or with its carrier. {said}"
+            ),
+            at=utcnow().isoformat(),
+        )
+    )

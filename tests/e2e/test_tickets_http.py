@@ -2,7 +2,7 @@
 connector (a fake helpdesk put in the container the app was built with), the order's detail
 lists it, the audit log records it; and the refusals: no helpdesk configured, no such order,
 a helpdesk that refuses. The worker opens a ticket for a severe alert, which the alert list
-shows."""
+shows, and updates it once the alert is acknowledged in Ordo."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class FakeHelpdesk(Ticketing):
         super().__init__()
         self.refusal = refusal
         self.calls: list[dict[str, Any]] = []
+        self.acknowledged: list[tuple[str, str]] = []
 
     def open(
         self, title: str, body: str, labels: tuple[str, ...] = (), *, external_id: str = "",
@@ -39,6 +40,10 @@ class FakeHelpdesk(Ticketing):
         if self.refusal:
             raise DeliveryError(self.refusal)
         return str(35436 + len(self.calls) - 1)
+
+    def acknowledge(self, ticket_id: str, comment: str) -> bool:
+        self.acknowledged.append((ticket_id, comment))
+        return True
 
 
 @pytest.fixture
@@ -192,3 +197,24 @@ def test_the_worker_opens_a_ticket_for_a_severe_alert_and_the_alert_list_shows_i
     assert call["title"] == "[Ordo critical] 6 late shipments for swift"
     shown = {a["id"]: a["ticket_id"] for a in api.get("/v1/alerts", role="support").json()}
     assert shown == {severe.id: "35436", mild.id: None}
+
+
+def test_an_alert_acknowledged_over_http_updates_its_ticket_through_the_worker(
+    api: Api, helpdesk: FakeHelpdesk
+) -> None:
+    [worker] = build_workers(api.container, name="w1")
+    with api.container.uow_factory() as uow:
+        severe = raise_alert(uow, rule="ops/late shipments", key="swift", severity="critical",
+                             message="6 late shipments for swift")  # fmt: skip
+        uow.commit()
+    for _ in range(3):
+        worker.run_once()
+
+    acked = api.post(f"/v1/alerts/{severe.id}/acknowledge", role="support")
+    assert acked.status_code == 200, acked.text
+    for _ in range(3):
+        worker.run_once()
+
+    [(ticket_id, comment)] = helpdesk.acknowledged
+    assert ticket_id == "35436"
+    assert comment.startswith(f"Acknowledged in Ordo by {acked.json()['acknowledged_by']} at ")

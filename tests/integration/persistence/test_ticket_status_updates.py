@@ -14,7 +14,7 @@ import pytest
 
 from connectors.base import TicketUpdate
 from engine.domain.errors import DomainError
-from engine.domain.events import Event, TicketUpdated
+from engine.domain.events import AlertAcknowledged, Event, TicketUpdated
 from engine.domain.operations import Alert, AlertStatus, Ticket, TicketStatus
 from engine.service_layer import tickets
 from engine.service_layer.tickets import record_ticket_update
@@ -200,6 +200,15 @@ def test_an_alert_whose_ticket_is_done_is_acknowledged_by_the_connector(
         [entry] = uow.audit.list(entity="alert", entity_id="alr_1")
     assert (entry.actor, entry.action) == ("connector:zendesk", "alert.acknowledge")
     assert (entry.before, entry.after) == ({"status": "open"}, {"status": "acknowledged"})
+
+
+def test_an_acknowledgement_from_the_helpdesk_is_evented_naming_it_so_it_is_not_sent_back(
+    uows: Recorder,
+) -> None:
+    record_ticket_update(uows, "zendesk", update("solved", at(10), "35501", ALERT_REFERENCE))
+
+    [event] = [e for e in uows.events() if isinstance(e, AlertAcknowledged)]
+    assert (event.alert_id, event.by, event.helpdesk) == ("alr_1", "connector:zendesk", "zendesk")
 
 
 def test_an_alert_whose_ticket_is_only_pending_stays_open(uows: Recorder) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import DeliveryError
+from connectors.base import DeliveryError, PermanentRefusal
 from connectors.warehouse import build_warehouses
 from connectors.warehouse.http_wms import CONTRACT, HttpWarehouse
 from engine.service_layer.warehouse import fulfilment_order_facts
@@ -238,3 +238,90 @@ def test_ordo_wms_that_is_not_json_is_refused_without_showing_it() -> None:
     message = refusal('{"dallas": {"token": "' + TOKEN + '"')
     assert message.startswith("ORDO_WMS: is not valid JSON (line 1, column")
     assert build_warehouses({}) == {}
+
+
+# --- changes after release: update and cancel -------------------------------------------
+
+
+def test_an_update_puts_the_shipment_as_it_is_now_at_the_wms_reference() -> None:
+    fake = FakeWms(lambda _: httpx.Response(204))
+    a_wms(fake).update("WMS/00 7", {**facts(), "reason": "damaged"}, "412")
+
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == (
+        "PUT",
+        f"{BASE}/fulfilment-orders/WMS%2F00%207",
+    )
+    assert request.headers["Idempotency-Key"] == "ful_1:update:412"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    body = json.loads(request.content)
+    assert (body["contract"], body["message"], body["reference"]) == (
+        "ordo.wms.v1",
+        "update",
+        "WMS/00 7",
+    )
+    assert body["id"] == "ful_1" and body["reason"] == "damaged"
+    assert body["lines"] == facts()["lines"] and body["ship_to"] == facts()["ship_to"]
+
+
+def test_a_cancellation_posts_the_shipment_and_its_order_to_the_cancel_path() -> None:
+    fake = FakeWms(lambda _: httpx.Response(200, json={"status": "cancelled"}))
+    a_wms(fake).cancel("WMS-7", facts())
+
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == (
+        "POST",
+        f"{BASE}/fulfilment-orders/WMS-7/cancel",
+    )
+    assert request.headers["Idempotency-Key"] == "ful_1:cancel"
+    assert json.loads(request.content) == {
+        "contract": "ordo.wms.v1",
+        "message": "cancel",
+        "reference": "WMS-7",
+        "id": "ful_1",
+        "order": facts()["order"],
+        "location_code": "DAL-01",
+    }
+
+
+def test_a_repeated_change_is_signed_with_the_same_message_id_and_the_next_one_with_another() -> (
+    None
+):
+    fake = FakeWms(lambda _: httpx.Response(204))
+    wms = a_wms(fake, token=None, secret=SECRET)
+    wms.update("WMS-7", facts(), "412")
+    wms.update("WMS-7", facts(), "412")  # the same event, redelivered
+    wms.update("WMS-7", facts(), "415")  # the shipment's next change
+    wms.cancel("WMS-7", facts())
+    wms.cancel("WMS-7", facts())
+
+    ids = [request.headers["webhook-id"] for request in fake.requests]
+    assert ids[0] == ids[1] and ids[3] == ids[4]
+    assert len({ids[0], ids[2], ids[3]}) == 3
+    for request in fake.requests:
+        expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+        assert request.headers["X-Ordo-Signature"] == f"sha256={expected}"
+        assert request.headers["webhook-signature"].startswith("v1,")
+        assert "Authorization" not in request.headers
+
+
+def test_a_409_is_a_permanent_refusal_naming_the_change_and_what_the_wms_said() -> None:
+    answer = httpx.Response(409, json={"status": "shipped", "message": f"shipped ({TOKEN})"})
+    with pytest.raises(PermanentRefusal) as refused:
+        a_wms(FakeWms(lambda _: answer), secret=SECRET).cancel("WMS-7", facts())
+
+    message = str(refused.value)
+    assert message == (
+        "WMS https://wms.example.com refused the cancellation of shipment ful_1: 409 shipped (***)"
+    )
+    assert TOKEN not in message and SECRET not in message
+
+
+@pytest.mark.parametrize("status", [404, 422, 503])
+def test_any_other_refusal_of_a_change_is_a_delivery_error_to_retry(status: int) -> None:
+    answer = httpx.Response(status, json={"message": "no such order"})
+    with pytest.raises(DeliveryError) as refused:
+        a_wms(FakeWms(lambda _: answer)).update("WMS-7", facts(), "412")
+
+    assert not isinstance(refused.value, PermanentRefusal)
+    assert f"refused the update of shipment ful_1: {status} no such order" in str(refused.value)

@@ -44,6 +44,9 @@ class FakeHelpdesk(Ticketing):
             self.tickets[external_id] = str(9000 + len(self.tickets))
         return self.tickets[external_id]
 
+    def acknowledge(self, ticket_id: str, comment: str) -> bool:
+        raise AssertionError("no alert is acknowledged here")
+
 
 def an_alert_raised(uow: InMemoryUnitOfWork, severity: str = "high") -> tuple[Alert, Message]:
     with uow:
