@@ -139,6 +139,8 @@ class TrackingEvent(TypedDict):
     code: str
     description: str
     location: str
+    milestone: NotRequired[str]  # given in the post, else read from the code; "" when neither
+    estimated_delivery: NotRequired[str | None]  # the day the carrier expected as of this scan
 
 
 class Shipment(TypedDict):
@@ -156,6 +158,7 @@ class Shipment(TypedDict):
     wms_reference: str  # the warehouse system's id for it, once sent there on release; else ""
     shipped_at: str | None
     delivered_at: str | None
+    estimated_delivery: NotRequired[str | None]  # the carrier's latest estimate, null while none
     lines: list[ShipmentLine]
     tracking: list[TrackingEvent]
 

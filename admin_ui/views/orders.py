@@ -184,6 +184,8 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
                  **({"WMS ref": s.get("wms_reference") or ""} if wms else {}),
                  "carrier": f"{s['carrier']} {s['service']}".strip(),
                  "rate": money(s["rate"]), "promised": s["promised_date"],
+                 # The carrier's latest estimate (an API from before has no such field).
+                 "expected": s.get("estimated_delivery") or "",
                  "tracking": s["tracking_number"],
                  "items": ", ".join(f"{x['quantity']} × {x['sku']}" for x in s["lines"])}
                 for s in order["shipments"]
@@ -262,12 +264,16 @@ def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
         )
     for shipment in order["shipments"]:
         for track in shipment["tracking"]:
+            said = [track["description"], track["location"]]
+            if track.get("estimated_delivery"):
+                said.append(f"(expected {track['estimated_delivery']})")
+            milestone = track.get("milestone")
             rows.append(
                 {
                     "at": track["at"],
-                    "what": f"tracking: {track['code']}",
+                    "what": f"tracking: {track['code']}" + (f" ({milestone})" if milestone else ""),
                     "by": shipment["carrier"],
-                    "detail": f"{track['description']} {track['location']}".strip(),
+                    "detail": " ".join(part for part in said if part),
                 }
             )
     # Steps of one decision share a time; list them in the order the pipeline runs them.

@@ -201,7 +201,9 @@ def add_tracking(
 
     What the scan means (`milestone`, given or read from `code`) acts on the shipment when it
     is the timeline's latest: `delivered` delivers a shipped shipment (and its order once all
-    its shipments are), `attempted` and `exception` raise `shipment.delivery_exception`."""
+    its shipments are), `attempted` and `exception` raise `shipment.delivery_exception`.
+    A scan's `estimated_delivery` becomes the shipment's when no later scan gave one; one
+    that goes past the promised date raises `shipment.delivery_estimate_slipped`."""
     with services.container.uow_factory() as uow:
         _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
     dispatch(
@@ -214,6 +216,7 @@ def add_tracking(
             body.location,
             who.actor,
             body.milestone,
+            body.estimated_delivery,
         ),
     )
     with services.container.uow_factory() as uow:

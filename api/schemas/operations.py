@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from api.schemas.common import Out, Strict, UtcDateTime
+from api.schemas.common import IsoDate, Out, Strict, UtcDateTime
 from api.schemas.orders import ShipmentOut
 from api.schemas.patterns import CODE, ID_OR_EMPTY, SKU_OR_EMPTY
 from engine.domain import commands
@@ -68,6 +68,16 @@ def _milestone(value: object) -> object:
     return value
 
 
+def _day_as_text(value: object) -> object:
+    """A day is JSON text: pydantic would read a number as a moment since the epoch."""
+    if value is not None and not isinstance(value, str):
+        raise PydanticCustomError(
+            "date_type", "must be an ISO 8601 date such as 2026-11-21, as text; got {got}",
+            {"got": repr(value)},
+        )  # fmt: skip
+    return value
+
+
 class TrackingIn(Strict):
     at: UtcDateTime = Field(
         strict=False,
@@ -84,8 +94,17 @@ class TrackingIn(Strict):
         "code table is in docs/api.md, Shipment tracking): one of "
         + ", ".join(m.value for m in Milestone)
         + ". A `delivered` scan delivers a shipped shipment; `attempted` and `exception` "
-        "raise `shipment.delivery_exception`.",
+        "raise `shipment.delivery_exception`. Kept with the scan on the timeline.",
         examples=["attempted"],
+    )
+    estimated_delivery: Annotated[date | None, IsoDate, BeforeValidator(_day_as_text)] = Field(
+        default=None,
+        strict=False,
+        description="The day the carrier expects to deliver, as of this scan (a day, "
+        "2026-11-25). The shipment's estimate is its latest scan's that gave one; one past "
+        "the promised date raises `shipment.delivery_estimate_slipped` and tells the "
+        "customer, once per slip.",
+        examples=["2026-11-25"],
     )
 
 

@@ -17,7 +17,6 @@ from engine.domain import commands
 from engine.domain.fulfilment import FulfillmentOrder
 from engine.domain.operations import AuditEntry, DecisionTrace
 from engine.domain.orders import Fulfilment, InvalidLine, Order, OrderStatus, check_pickup
-from engine.domain.tracking_codes import milestone_of
 
 # A line's units wherever a request names them: a new order's line, an added line, a new
 # quantity for an existing line. One bound, so none of them can store an absurd quantity
@@ -326,10 +325,14 @@ class TrackingOut(Out):
     description: str
     location: str
     milestone: str = Field(
-        description="What the carrier's code means (in_transit, out_for_delivery, delivered, "
-        "attempted, exception, returned; docs/api.md), read from the code; empty for a code "
-        "Ordo does not know, even when the scan's post gave its milestone outright.",
+        description="What the scan means (in_transit, out_for_delivery, delivered, "
+        "attempted, exception, returned; docs/api.md): the milestone its post gave, else "
+        "what its code stands for; empty for a code Ordo does not know.",
         examples=["delivered"],
+    )
+    estimated_delivery: date | None = Field(
+        description="The day the carrier expected to deliver as of this scan, when it said.",
+        examples=["2026-11-25"],
     )
 
 
@@ -360,6 +363,11 @@ class ShipmentOut(Out):
     )
     shipped_at: datetime | None
     delivered_at: datetime | None
+    estimated_delivery: date | None = Field(
+        description="The day the carrier expects to deliver: its latest scan's estimate "
+        "(POST /v1/shipments/{id}/tracking); null while no scan gave one.",
+        examples=["2026-11-25"],
+    )
     lines: list[ShipmentLineOut]
     tracking: list[TrackingOut]
 
@@ -380,6 +388,7 @@ class ShipmentOut(Out):
             wms_reference=s.wms_reference,
             shipped_at=s.shipped_at,
             delivered_at=s.delivered_at,
+            estimated_delivery=s.estimated_delivery,
             lines=[
                 ShipmentLineOut(order_line_id=x.order_line_id, sku=x.sku, quantity=x.quantity)
                 for x in s.lines
@@ -390,7 +399,8 @@ class ShipmentOut(Out):
                     code=t.code,
                     description=t.description,
                     location=t.location,
-                    milestone=str(milestone_of(t.code) or ""),
+                    milestone=str(t.meaning or ""),
+                    estimated_delivery=t.estimated_delivery,
                 )
                 for t in s.tracking
             ],

@@ -22,6 +22,7 @@ CUSTOMER_KINDS = (
     "order_delayed",
     "delivery_attempted",
     "delivery_problem",
+    "delivery_estimate_slipped",
     "ready_for_pickup",
     "return_received",
     "refund_issued",

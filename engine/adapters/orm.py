@@ -328,6 +328,11 @@ shipment_tracking = Table(
     Column("description", Text(), nullable=False),
     Column("location", Text(), nullable=False),
     Column("fingerprint", String(64), nullable=False),
+    # What the carrier's post said the scan means (NULL: read from `code`) and the delivery
+    # day it estimated, when it did (migration 0021). Not in the fingerprint: a retry is the
+    # same scan, whatever it repeats.
+    Column("milestone", String(32)),
+    Column("estimated_delivery", Date()),
     ForeignKeyConstraint(["shipment_id"], ["fulfillment_orders.id"], ondelete="CASCADE"),
     UniqueConstraint("shipment_id", "fingerprint"),
 )

@@ -775,7 +775,8 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     def build(self, row: Row, children: list[Row]) -> FulfillmentOrder:
         timeline = [
             {"at": c["at"].isoformat(), "code": c["code"], "description": c["description"],
-             "location": c["location"]}
+             "location": c["location"], "milestone": c["milestone"],
+             "estimated_delivery": c["estimated_delivery"]}
             for c in children
         ]  # fmt: skip
         return tr.shipment_from({**row, "tracking": timeline})
@@ -956,6 +957,8 @@ def _tracking_row(shipment_id: str, event: TrackingEvent) -> Row:
         "shipment_id": shipment_id, "at": at, "code": event.code,
         "description": event.description, "location": event.location,
         "fingerprint": tracking_fingerprint(at, event.code, event.description, event.location),
+        "milestone": str(event.milestone) if event.milestone else None,
+        "estimated_delivery": event.estimated_delivery,
     }  # fmt: skip
 
 

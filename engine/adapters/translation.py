@@ -8,7 +8,7 @@ check on both databases. Value objects and small child lists become JSON-ready d
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +42,7 @@ from engine.domain.operations import (
     TicketStatus,
 )
 from engine.domain.orders import Fulfilment, Hold, LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.tracking_codes import Milestone
 from engine.domain.values import Address, Dimensions
 
 Row = dict[str, Any]
@@ -364,10 +365,7 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "tracking_number": s.tracking_number,
         "label_format": s.label_format,
         "wms_reference": s.wms_reference,
-        "tracking": [
-            {"at": _iso(t.at), "code": t.code, "description": t.description, "location": t.location}
-            for t in s.tracking
-        ],
+        "tracking": [_scan_row(t) for t in s.tracking],
         "created_at": s.created_at,
         "shipped_at": s.shipped_at,
         "delivered_at": s.delivered_at,
@@ -399,8 +397,27 @@ def _timeline(rows: list[Row]) -> list[TrackingEvent]:
     """Tracking events in time order, in UTC. Rows written before the API placed each event in
     its time (and read a time without a zone as UTC) may hold neither; a stable sort keeps
     events of one moment in the order they came."""
-    events = [TrackingEvent(**{**t, "at": datetime.fromisoformat(t["at"])}).in_utc() for t in rows]
-    return sorted(events, key=lambda t: t.at)
+    return sorted((_scan(t) for t in rows), key=lambda t: t.at)
+
+
+def _scan_row(t: TrackingEvent) -> Row:
+    estimate = t.estimated_delivery
+    return {
+        "at": _iso(t.at), "code": t.code, "description": t.description, "location": t.location,
+        "milestone": str(t.milestone) if t.milestone else None,
+        "estimated_delivery": estimate.isoformat() if estimate else None,
+    }  # fmt: skip
+
+
+def _scan(t: Row) -> TrackingEvent:
+    """One scan as stored: its day a date or ISO text; rows stored before migration 0021 have
+    no `milestone` (read it from the code) nor `estimated_delivery`."""
+    milestone, estimate = t.get("milestone"), t.get("estimated_delivery")
+    return TrackingEvent(
+        datetime.fromisoformat(t["at"]), t["code"], t["description"], t["location"],
+        Milestone(milestone) if milestone else None,
+        date.fromisoformat(estimate) if isinstance(estimate, str) else estimate,
+    ).in_utc()  # fmt: skip
 
 
 def return_row(r: Return) -> Row:

@@ -172,7 +172,8 @@ class ReportShortPick(Command):
 class TrackShipment(Command):
     """Put a carrier's tracking event on a shipment's timeline; an event it already has (a
     carrier's retried post) is not recorded again. `milestone`: what the scan means, when the
-    carrier says; else it is read from `code` (`engine.domain.tracking_codes`)."""
+    carrier says; else it is read from `code` (`engine.domain.tracking_codes`).
+    `estimated_delivery`: the day the carrier expects to deliver, when the scan says."""
 
     shipment_id: str
     at: datetime
@@ -181,6 +182,7 @@ class TrackShipment(Command):
     location: str = ""
     actor: str = "system"
     milestone: Milestone | None = None
+    estimated_delivery: date | None = None
 
 
 @dataclass(frozen=True)

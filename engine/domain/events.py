@@ -281,6 +281,25 @@ class ShipmentReadyForPickup(Event):
 
 @_register
 @dataclass(frozen=True)
+class ShipmentDeliveryEstimateSlipped(Event):
+    """The carrier's estimate of a shipment's delivery day went past its promised date (from
+    on time, or from no estimate): raised once per slip, not with every scan repeating it.
+    Dates are ISO 8601 days; `previous_estimate` is empty when no scan had estimated one;
+    `days_late` is the estimate less the promised date, in days."""
+
+    name: ClassVar[str] = "shipment.delivery_estimate_slipped"
+    shipment_id: str
+    order_id: str
+    carrier: str
+    location_code: str
+    promised_date: str
+    estimated_delivery: str
+    previous_estimate: str
+    days_late: int
+
+
+@_register
+@dataclass(frozen=True)
 class OrderHeldTooLong(Event):
     """Emitted once per hold by the worker's clock when an order stays held past the limit."""
 

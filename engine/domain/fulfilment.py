@@ -81,16 +81,28 @@ class Shortfall:
 
 @dataclass(slots=True)
 class TrackingEvent:
-    """What a carrier reported about a parcel, and when (a time without a zone is UTC)."""
+    """What a carrier reported about a parcel, and when (a time without a zone is UTC).
+
+    `milestone` is what the carrier's post said the scan means, when it said (None: read it
+    from `code`), and `estimated_delivery` the day the carrier expected the parcel to arrive
+    as of this scan. Neither makes two events different: a carrier's retry of a scan is the
+    same scan, whatever else it repeats (and the store's unique key is over the other four)."""
 
     at: datetime
     code: str
     description: str = ""
     location: str = ""
+    milestone: Milestone | None = field(default=None, compare=False)
+    estimated_delivery: date | None = field(default=None, compare=False)
 
     def in_utc(self) -> TrackingEvent:
         """The same event with its time in UTC, so that equal moments compare and sort alike."""
         return replace(self, at=in_utc(self.at))
+
+    @property
+    def meaning(self) -> Milestone | None:
+        """What the scan means: the milestone the carrier said, else what its code stands for."""
+        return self.milestone or milestone_of(self.code)
 
 
 @dataclass(slots=True)
@@ -281,23 +293,37 @@ class FulfillmentOrder:
             )
         return lines[0]
 
+    @property
+    def estimated_delivery(self) -> date | None:
+        """The day the carrier expects to deliver: the estimate of the latest scan that
+        brought one (in the timeline's order, so a scan posted late does not undo a newer
+        estimate), or None while no scan brought one."""
+        return next(
+            (t.estimated_delivery for t in reversed(self.tracking) if t.estimated_delivery),
+            None,
+        )
+
     def track(self, event: TrackingEvent, milestone: Milestone | None = None) -> bool:
         """Put a tracking event on the timeline in its place in time, after those of the same
-        time (they came first), and act on what it means: `milestone` when the carrier said,
-        else what its code stands for (`tracking_codes.milestone_of`). False, and nothing
-        changes, for an event the timeline already has: carriers retry their webhooks, and a
-        retry is not a second scan.
+        time (they came first), and act on what it means: `milestone` when the carrier said
+        (kept with the event), else what its code stands for (`TrackingEvent.meaning`).
+        False, and nothing changes, for an event the timeline already has: carriers retry
+        their webhooks, and a retry is not a second scan.
 
         Every new scan raises `shipment.tracked`. Only the timeline's latest milestone moves
         the shipment: carriers post late, and an `out_for_delivery` arriving after the
-        `delivered` that followed it must neither undo nor repeat anything. Earlier scans'
-        milestones are read from their codes (the timeline keeps no explicit ones)."""
+        `delivered` that followed it must neither undo nor repeat anything. A scan's estimate
+        of the delivery day may move `estimated_delivery` past the promised date: see
+        `_follow_estimate`."""
         event = event.in_utc()
+        if milestone is not None:
+            event = replace(event, milestone=milestone)
         if event in self.tracking:
             return False
-        meaning = milestone or milestone_of(event.code)
+        expected = self.estimated_delivery
+        meaning = event.meaning
         place = bisect_right(self.tracking, event.at, key=_at)
-        overtaken = any(milestone_of(later.code) for later in self.tracking[place:])
+        overtaken = any(later.meaning for later in self.tracking[place:])
         self.tracking.insert(place, event)
         at = event.at.isoformat()
         self.events.append(
@@ -306,18 +332,36 @@ class FulfillmentOrder:
                 meaning.value if meaning else "",
             )
         )  # fmt: skip
-        if meaning is None or overtaken or not self._with_the_carrier_at(event.at):
-            return True
-        if meaning is Milestone.DELIVERED:
-            self.move(ShipmentStatus.DELIVERED, event.at)
-        elif meaning in (Milestone.ATTEMPTED, Milestone.EXCEPTION):
-            self.events.append(
-                events.ShipmentDeliveryException(
-                    self.id, self.order_id, meaning.value, event.code, event.description, at,
-                    event.location,
-                )
-            )  # fmt: skip
+        if meaning is not None and not overtaken and self._with_the_carrier_at(event.at):
+            if meaning is Milestone.DELIVERED:
+                self.move(ShipmentStatus.DELIVERED, event.at)
+            elif meaning in (Milestone.ATTEMPTED, Milestone.EXCEPTION):
+                self.events.append(
+                    events.ShipmentDeliveryException(
+                        self.id, self.order_id, meaning.value, event.code, event.description,
+                        at, event.location,
+                    )
+                )  # fmt: skip
+        self._follow_estimate(expected)
         return True
+
+    def _follow_estimate(self, before: date | None) -> None:
+        """Raise `shipment.delivery_estimate_slipped` when the carrier's estimate has just
+        gone past the promised date: the customer is to hear the new day. Once per slip, not
+        per scan: not when the estimate `before` was past it already (carriers repeat their
+        estimate with every scan), but again after an estimate back within the promise. Not
+        for a shipment delivered (by this scan too: the delivered email says it all)."""
+        now, promised = self.estimated_delivery, self.promised_date
+        if now is None or promised is None or now <= promised:
+            return
+        if (before is not None and before > promised) or self.status is ShipmentStatus.DELIVERED:
+            return
+        self.events.append(
+            events.ShipmentDeliveryEstimateSlipped(
+                self.id, self.order_id, self.carrier, self.location_code, promised.isoformat(),
+                now.isoformat(), before.isoformat() if before else "", (now - promised).days,
+            )
+        )  # fmt: skip
 
     def _with_the_carrier_at(self, at: datetime) -> bool:
         """Whether a scan seen at `at` is of this shipment's trip with its carrier.

@@ -148,6 +148,10 @@ SCHEMA_SPEC: dict[str, Any] = {
             "to_status": "str?",
             # shipment.tracked / shipment.delivery_exception: what the carrier's scan means.
             "milestone": "str?",
+            # shipment.delivery_estimate_slipped: the carrier's estimate less the promised day,
+            # and the estimate itself (ISO text, for messages).
+            "days_late": "int?",
+            "estimated_delivery": "str?",
         },
     },
     "kinds": {
@@ -183,6 +187,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "shipment.late",
         "shipment.tracked",
         "shipment.delivery_exception",
+        "shipment.delivery_estimate_slipped",
         "shipment.ready_for_pickup",
         "order.held_too_long",
         "return.status_changed",

@@ -1,14 +1,14 @@
 """Which events tell whom what: customer messages and alert notifications.
 
 Three worker observers. `CustomerNotifier` turns lifecycle events into the customer's messages
-(order confirmed, shipped with tracking, delivered, delayed, a delivery attempt that failed, a
-problem on the way, ready for pickup in store, return received, refund issued) with the facts
-the templates need; `AlertNotifier` sends each newly raised alert to its recipients and to
-every alert sink; `WebhookNotifier` posts the events an operator chose (`ORDO_WEBHOOK_EVENTS`)
-to the signed webhook, in a step of its own so a receiver that is down is retried (and in the
-end dead-lettered) without sending the alert's email again. How a message is rendered and
-carried is the connectors' business: this module hands a `Notifier` a message kind, the
-recipients and a plain-data context.
+(order confirmed, shipped with tracking, delivered, delayed, a carrier's estimate past the
+promised day, a delivery attempt that failed, a problem on the way, ready for pickup in store,
+return received, refund issued) with the facts the templates need; `AlertNotifier` sends each
+newly raised alert to its recipients and to every alert sink; `WebhookNotifier` posts the
+events an operator chose (`ORDO_WEBHOOK_EVENTS`) to the signed webhook, in a step of its own
+so a receiver that is down is retried (and in the end dead-lettered) without sending the
+alert's email again. How a message is rendered and carried is the connectors' business: this
+module hands a `Notifier` a message kind, the recipients and a plain-data context.
 
 A message is sent before the worker commits its processed-event record, so a crash in between
 sends it again on redelivery: notifications are at least once, like the bus under them.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from engine.adapters.bus.base import Message
@@ -51,6 +52,8 @@ def customer_message_kind(name: str, payload: Mapping[str, Any]) -> str | None:
         return "order_delayed"
     if name == "shipment.delivery_exception":
         return _DELIVERY_EXCEPTIONS.get(str(payload.get("milestone", "")))
+    if name == "shipment.delivery_estimate_slipped":
+        return "delivery_estimate_slipped"
     if name == "shipment.ready_for_pickup":
         return "ready_for_pickup"
     if name == "return.status_changed" and to_status == "received":
@@ -87,10 +90,15 @@ def shipment_context(shipment: FulfillmentOrder) -> dict[str, Any]:
         "carrier": shipment.carrier,
         "service": shipment.service,
         "tracking_number": shipment.tracking_number,
-        "promised_date": shipment.promised_date.isoformat() if shipment.promised_date else "",
+        "promised_date": _day(shipment.promised_date),
+        "estimated_delivery": _day(shipment.estimated_delivery),
         "location_code": shipment.location_code,
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in shipment.lines],
     }
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def pickup_context(code: str, store: Location | None) -> dict[str, Any]:

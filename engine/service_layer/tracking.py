@@ -8,10 +8,11 @@ either wrote, both took the event for new, and both audited it (the tracking tab
 key kept the event itself once, but not the audit entry).
 
 What a new scan means is the shipment's to act on (`FulfillmentOrder.track`): its events
-(`shipment.tracked`, and `shipment.status_changed` or `shipment.delivery_exception`) leave
-with the timeline in one commit. A `delivered` scan that delivered the shipment moves its
-order along as a location's report of the delivery would (`lifecycle.follow_order`), so the
-order is delivered once all its shipments are.
+(`shipment.tracked`, `shipment.status_changed` or `shipment.delivery_exception`, and
+`shipment.delivery_estimate_slipped` when its estimate of the delivery day went past the
+promise) leave with the timeline in one commit. A `delivered` scan that delivered the
+shipment moves its order along as a location's report of the delivery would
+(`lifecycle.follow_order`), so the order is delivered once all its shipments are.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ _NOT_WITH_A_CARRIER = frozenset({ShipmentStatus.PENDING, ShipmentStatus.CANCELLE
 def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
     """Add the event to the shipment's timeline in its place in time, audited; True when it
     was new, False (nothing written, nothing audited) when the shipment already had it."""
-    event = TrackingEvent(cmd.at, cmd.code, cmd.description, cmd.location).in_utc()
+    event = TrackingEvent(
+        cmd.at, cmd.code, cmd.description, cmd.location, cmd.milestone, cmd.estimated_delivery
+    ).in_utc()
     with uow:
         shipment = uow.shipments.get_for_update(cmd.shipment_id)
         if shipment is None:
@@ -44,7 +47,7 @@ def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
                 "no tracking events"
             )
         status = shipment.status
-        if not shipment.track(event, cmd.milestone):
+        if not shipment.track(event):
             return False
         after: dict[str, object] = {
             "at": event.at.isoformat(),
@@ -54,6 +57,8 @@ def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
         }
         if cmd.milestone is not None:
             after["milestone"] = str(cmd.milestone)
+        if cmd.estimated_delivery is not None:
+            after["estimated_delivery"] = cmd.estimated_delivery.isoformat()
         before: dict[str, object] = {}
         if shipment.status is not status:
             before["status"], after["status"] = str(status), str(shipment.status)
