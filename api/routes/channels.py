@@ -18,6 +18,10 @@ row. Answers are chosen with that in mind:
   connector's configuration, the catalogue) is decided again.
 - A channel's ping (WooCommerce's `webhook_id=N` when a webhook is activated, unsigned) is
   200 and creates nothing: WooCommerce reports the webhook's set-up as failed otherwise.
+- A delivery the connector leaves alone (WooCommerce's `order.updated` of an order in a
+  status Ordo does not take; an order of virtual products only) is 200 with
+  `{"connector", "ignored": true, "reason"}` and creates nothing; a delivery of a topic no
+  order comes in (`X-WC-Webhook-Topic: product.created`) is 422 naming the header.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from api.errors import json_path
 from api.routes.orders import IdempotencyKey, ingest_one
 from api.schemas.common import problem_responses
 from api.schemas.orders import OrderIn, OrderOut
-from connectors.channels.base import ChannelOrder, PayloadError, WebhookChannel
+from connectors.channels.base import ChannelOrder, LeftOut, PayloadError, WebhookChannel, WrongTopic
 from engine.domain.access import Principal
 from engine.domain.errors import Conflict, DomainError
 from engine.service_layer.idempotency import request_hash
@@ -212,6 +216,8 @@ _WOOCOMMERCE_ORDER: dict[str, Any] = {
                 "properties": {
                     "id": _ID,
                     "sku": _TEXT,
+                    "product_id": {"type": "integer"},
+                    "variation_id": {"type": "integer"},
                     "quantity": {"type": "integer"},
                     "price": {
                         "type": "number",
@@ -245,6 +251,16 @@ _PING_ANSWER: dict[str, Any] = {
     "title": "ChannelPingAnswer",
     "required": ["connector", "ping"],
     "properties": {"connector": {"type": "string"}, "ping": {"type": "boolean"}},
+}
+_IGNORED_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "title": "ChannelDeliveryIgnored",
+    "required": ["connector", "ignored", "reason"],
+    "properties": {
+        "connector": {"type": "string"},
+        "ignored": {"type": "boolean"},
+        "reason": {"type": "string"},
+    },
 }
 _OPENAPI: dict[str, Any] = {
     "requestBody": {
@@ -289,6 +305,15 @@ _OPENAPI: dict[str, Any] = {
             "WooCommerce's ping, which is unsigned.",
         },
         {
+            "name": "X-WC-Webhook-Topic",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "A WooCommerce delivery's topic: `order.created`, or `order.updated` "
+            "(an order in a status not taken is answered 200 and left alone). Any other topic "
+            "is 422 naming this header; without it, a delivery is taken as `order.created`.",
+        },
+        {
             "name": "X-WC-Webhook-Delivery-ID",
             "in": "header",
             "required": False,
@@ -309,10 +334,17 @@ _OPENAPI: dict[str, Any] = {
         200: {
             "description": "Ordo already has this order (the channel delivered it before): "
             "the order as it stands; nothing is created. Or the channel's ping was answered "
-            "(WooCommerce's `webhook_id=N`); nothing is created.",
+            "(WooCommerce's `webhook_id=N`), or the delivery was left alone (`ignored`, with "
+            "the `reason`); nothing is created.",
             "content": {
                 "application/json": {
-                    "schema": {"anyOf": [{"$ref": "#/components/schemas/OrderOut"}, _PING_ANSWER]}
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/OrderOut"},
+                            _PING_ANSWER,
+                            _IGNORED_ANSWER,
+                        ]
+                    }
                 }
             },
         },
@@ -341,20 +373,27 @@ def receive_channel_order(
     first answer again. A field that cannot be mapped or is not valid is 422, naming the
     field in the channel's payload (`$.line_items[2].sku`). A refusal is not kept, so the
     channel's retry runs again once the cause is fixed. WooCommerce's ping
-    (`webhook_id=N`, form-encoded, unsigned) is 200 and creates nothing. See
-    docs/channels.md."""
+    (`webhook_id=N`, form-encoded, unsigned) is 200 and creates nothing. A WooCommerce
+    delivery whose `X-WC-Webhook-Topic` is neither `order.created` nor `order.updated` is
+    422 naming the header; an `order.updated` of an order in a status not taken, or an
+    order of virtual products only, is 200 `ignored` with the reason. Lines of virtual
+    products are left out, and the answer lists them in `left_out`. See docs/channels.md."""
     connector = services.container.channels[connector_name]
     if who is None or connector.is_ping(body):
         # WooCommerce flags the webhook's set-up as failed unless its ping gets exactly 200.
         log.info("channel connector %s answered its channel's ping", connector_name)
         return JSONResponse({"connector": connector_name, "ping": True}, status_code=200)
     payload = _payload(body)
+    passed = _passed_over(connector_name, connector, request, payload)
+    if passed is not None:
+        return JSONResponse({"connector": connector_name, "ignored": True, "reason": passed})
     delivery = key or connector.delivery_id(request.headers, payload)
 
     def run() -> tuple[int, dict[str, Any]]:
-        order = translate(connector, payload)
+        order, left_out = translate_noting(connector, payload)
+        noted = {"left_out": [_left_out(line) for line in left_out]} if left_out else {}
         try:
-            return 201, ingest_one(services, who, order).model_dump(mode="json")
+            return 201, {**ingest_one(services, who, order).model_dump(mode="json"), **noted}
         except Conflict:
             # Sent again under another delivery id: the channel gets a 2xx, so it stops
             # retrying an order that is safely here. Any other conflict stands.
@@ -362,7 +401,7 @@ def receive_channel_order(
                 found = uow.orders.get_by_channel_id(connector.channel, order.channel_order_id)
                 if found is None:
                     raise
-                return 200, OrderOut.of(found).model_dump(mode="json")
+                return 200, {**OrderOut.of(found).model_dump(mode="json"), **noted}
 
     def fingerprint() -> str:
         return request_hash("POST", f"/v1/channels/{connector_name}/orders", payload)
@@ -398,10 +437,38 @@ def _payload(body: bytes) -> dict[str, Any]:
     return payload
 
 
+def _passed_over(
+    name: str, connector: WebhookChannel, request: Request, payload: dict[str, Any]
+) -> str | None:
+    """Why the connector leaves this delivery alone (answered 200, logged), or None to take
+    it; a delivery of a topic no order comes in is 422 naming the header that gave it."""
+    try:
+        passed = connector.passed_over(request.headers, payload)
+    except WrongTopic as wrong:
+        log.warning("channel connector %s refused a delivery: %s", name, wrong)
+        error = {"loc": ("header", wrong.header), "type": "webhook_topic", "msg": wrong.message}
+        raise RequestValidationError([error]) from None
+    if passed is not None:
+        shown = payload.get("name") or payload.get("id")
+        log.info("channel connector %s left order %s alone: %s", name, shown, passed)
+    return passed
+
+
+def _left_out(line: LeftOut) -> dict[str, str]:
+    return {"path": json_path(line.loc), "sku": line.sku, "reason": line.reason}
+
+
 def translate(connector: WebhookChannel, payload: dict[str, Any]) -> OrderIn:
     """The channel's order as `POST /v1/orders` takes it, validated by the same model. Every
     error, the mapping's and the model's alike, names its field in the channel's payload, and
     all of them come at once."""
+    return translate_noting(connector, payload)[0]
+
+
+def translate_noting(
+    connector: WebhookChannel, payload: dict[str, Any]
+) -> tuple[OrderIn, tuple[LeftOut, ...]]:
+    """`translate`, with the lines the connector left out of the order (virtual products)."""
     try:
         order = connector.to_order(payload)
     except PayloadError as unmapped:
@@ -417,7 +484,7 @@ def translate(connector: WebhookChannel, payload: dict[str, Any]) -> OrderIn:
                 errors.append(error)
         raise RequestValidationError(errors) from None
     try:
-        return OrderIn.model_validate(order.body)
+        return OrderIn.model_validate(order.body), order.left_out
     except ValidationError:
         raise RequestValidationError(_model_errors(order)) from None
 

@@ -71,12 +71,34 @@ class PayloadError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A line of the channel's order deliberately not taken (a virtual product: nothing to
+    ship), at `loc` in the payload, with why; the answer to the channel says so."""
+
+    loc: Loc
+    sku: str
+    reason: str
+
+
+class WrongTopic(Exception):
+    """A delivery of a webhook topic no new order comes in (a product, a deleted order): the
+    channel's webhook points at the order URL by mistake. `header` names the request header
+    that gave the topic."""
+
+    def __init__(self, header: str, message: str) -> None:
+        self.header = header
+        self.message = message
+        super().__init__(f"{header}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelOrder:
     """A channel's order as Ordo's order body (`body`, the shape `POST /v1/orders` takes),
-    with the payload field each body field came from (`sources`)."""
+    with the payload field each body field came from (`sources`) and the lines left out."""
 
     body: dict[str, Any]
     sources: dict[Loc, Loc] = field(default_factory=dict)
+    left_out: tuple[LeftOut, ...] = ()
 
     def source_of(self, loc: Loc) -> Loc:
         """The payload field behind the body field at `loc`: the deepest mapped field that
@@ -199,6 +221,7 @@ class PayloadMapping(abc.ABC):
         self.body: dict[str, Any] = {"channel": config.channel}
         self.sources: dict[Loc, Loc] = {}
         self.errors: list[FieldError] = []
+        self.left_out: list[LeftOut] = []
 
     def put(self, target: Loc, value: Any, source: Loc) -> None:
         """Set the body's field at `target` (its parents exist) from the payload's `source`."""
@@ -269,7 +292,7 @@ class PayloadMapping(abc.ABC):
 
     def result(self) -> ChannelOrder:
         """The order as mapped, or `PayloadError` naming every field that could not be."""
-        mapped = ChannelOrder(self.body, self.sources)
+        mapped = ChannelOrder(self.body, self.sources, tuple(self.left_out))
         if self.errors:
             raise PayloadError(self.errors, mapped)
         return mapped
@@ -302,6 +325,13 @@ class WebhookChannel(SalesChannel):
         nothing, even unsigned, since that is how WooCommerce sends it. Most channels send
         none."""
         return False
+
+    def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        """Why a delivery is answered 200 and left alone (it carries no order for Ordo, and
+        the channel must not count it as a failure), or None to take it as an order.
+        `WrongTopic` for a delivery of a topic no order comes in. Asked before the order is
+        mapped; by default every delivery is taken."""
+        return None
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         """The key a delivery is remembered under, so that a retry of it gets its first

@@ -25,6 +25,18 @@ Only orders in one of `statuses` (processing, on-hold) are taken: the others are
 not to be shipped. `price` is WooCommerce's line total after discounts, before tax, divided by
 the quantity. WooCommerce itself copies the billing address into `shipping` when the buyer
 ships to it, so an empty `shipping` means there is nothing to ship, not "use billing".
+
+What a delivery is comes in `X-WC-Webhook-Topic`: `order.created`, or `order.updated` (which
+a shop subscribes so that an order paid after checkout comes again). Any other topic carries
+no order and is refused naming the header. An `order.updated` of an order in a status Ordo
+does not take is answered 200 and left alone: every change of every order sends one, and
+WooCommerce disables a webhook after a few failures in a row. A delivery without the header
+(an integrator posting with a key) is taken as `order.created`.
+
+WooCommerce's order does not say which lines need shipping (a product's `virtual` and
+`downloadable` flags stay on the product), so the shop names its virtual products in
+`virtual_skus` and `virtual_product_ids`: their lines are left out, and the answer says so.
+An order of such lines alone is answered 200 and left alone: Ordo ships physical goods.
 """
 
 from __future__ import annotations
@@ -40,10 +52,12 @@ from pydantic import Field, field_validator
 
 from connectors.channels.base import (
     ChannelOrder,
+    LeftOut,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
     WebhookChannel,
+    WrongTopic,
     base64_signature,
     identifier,
     signature_matches,
@@ -88,6 +102,9 @@ _NOT_TAKEN = {
     "completed": "WooCommerce marks it fulfilled already; an order for Ordo to fulfil must "
     "reach it while it is processing",
 }
+# The webhook topics an order comes in (the header WooCommerce names a delivery's topic in).
+TOPIC_HEADER = "X-WC-Webhook-Topic"
+_CREATED, _UPDATED = "order.created", "order.updated"
 # WooCommerce's status slugs (`wc-` prefixed where it stores them, not in its API).
 _STATUS_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,19}$"
 # Exactly what `WC_Webhook::deliver_ping` posts.
@@ -115,6 +132,47 @@ class WooCommerceConfig(ServiceLevelsConfig):
                 )
         return statuses
 
+    virtual_skus: list[str] = Field(
+        default_factory=list,
+        description="SKUs of the shop's virtual or downloadable products (gift cards, "
+        "e-books, warranties): their lines are left out of the order, since Ordo has nothing "
+        "to ship for them, and an order of such lines alone is answered 200 and left alone.",
+    )
+    virtual_product_ids: list[int] = Field(
+        default_factory=list,
+        description="The same by WooCommerce product id (a line's product_id, or its "
+        "variation_id for a virtual variation), for virtual products without a SKU.",
+    )
+
+    @field_validator("virtual_skus")
+    @classmethod
+    def _virtual_skus(cls, skus: list[str]) -> list[str]:
+        if any(not sku.strip() for sku in skus):
+            raise ValueError(
+                "names an empty SKU: list the virtual products' SKUs as WooCommerce shows them"
+            )
+        return [sku.strip() for sku in skus]
+
+    @field_validator("virtual_product_ids")
+    @classmethod
+    def _virtual_ids(cls, ids: list[int]) -> list[int]:
+        if any(product_id < 1 for product_id in ids):
+            raise ValueError("names an id below 1: WooCommerce's product ids are 1 and up")
+        return ids
+
+    def virtual(self, item: Mapping[str, Any]) -> str | None:
+        """Why a line item is a virtual product's, when the shop said it is; else None."""
+        sku = item.get("sku")
+        if isinstance(sku, str) and sku.strip() in self.virtual_skus:
+            return f"SKU {sku.strip()} is a virtual product (the connector's virtual_skus)"
+        for key in ("variation_id", "product_id"):
+            product_id = item.get(key)
+            if isinstance(product_id, int) and product_id in self.virtual_product_ids:
+                return (
+                    f"{key} {product_id} is a virtual product (the connector's virtual_product_ids)"
+                )
+        return None
+
 
 class WooCommerceChannel(WebhookChannel):
     slug = "woocommerce"
@@ -130,6 +188,28 @@ class WooCommerceChannel(WebhookChannel):
 
     def is_ping(self, body: bytes) -> bool:
         return _PING.fullmatch(body.strip()) is not None
+
+    def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        topic = headers.get(TOPIC_HEADER)
+        if topic is not None and topic not in (_CREATED, _UPDATED):
+            raise WrongTopic(
+                TOPIC_HEADER,
+                f"is {topic[:60]!r}: this URL takes WooCommerce orders, and a delivery of that "
+                "topic carries none. Set the webhook's topic to Order created (and a second "
+                "webhook's to Order updated, for orders paid after checkout), or point it "
+                "elsewhere",
+            )
+        status = payload.get("status")
+        if topic == _UPDATED and status not in self.config.statuses:
+            return (
+                f"an order.updated delivery of an order that is {str(status)[:40]!r}: Ordo "
+                f"takes an order once it is {' or '.join(self.config.statuses)}, and leaves "
+                "changes to it in WooCommerce alone"
+            )
+        items = payload.get("line_items")
+        if isinstance(items, list) and items and all(_virtual(self.config, i) for i in items):
+            return "every line is a virtual product's: Ordo has nothing to ship"
+        return None
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         delivery = super().delivery_id(headers, payload)
@@ -257,7 +337,19 @@ class _Mapping(PayloadMapping):
             if not isinstance(item, Mapping):
                 self.fail(where, f"must be an object, got {type(item).__name__}")
                 continue
+            why = self.config.virtual(item)
+            if why is not None:
+                sku = item.get("sku")
+                self.left_out.append(LeftOut(where, sku if isinstance(sku, str) else "", why))
+                continue
             self.line(item, where)
+        if len(self.left_out) == len(items):
+            self.fail(
+                ("line_items",),
+                "has only virtual products' lines (the connector's virtual_skus and "
+                "virtual_product_ids): nothing for Ordo to ship",
+                "nothing_to_ship",
+            )
 
     def line(self, item: Mapping[str, Any], where: Loc) -> None:
         sku = item.get("sku")
@@ -291,6 +383,10 @@ class _Mapping(PayloadMapping):
         said = ", ".join(f"'{name}'" for _, name in named) or "none named"
         fault = ("shipping_lines", 0, named[-1][0]) if named else ("shipping_lines",)
         self.service_level_of(self.config, SERVICE_LEVELS, named, said, fault)
+
+
+def _virtual(config: WooCommerceConfig, item: Any) -> bool:
+    return isinstance(item, Mapping) and config.virtual(item) is not None
 
 
 def _rate_names(line: Mapping[str, Any]) -> list[tuple[str, str]]:
