@@ -1,9 +1,11 @@
 """`ordo channels check NAME FILE`: what a saved webhook payload becomes, without sending it.
 
 The payload goes through the connector NAME of ORDO_CHANNEL_CONNECTORS and the API's own order
-model, exactly as `POST /v1/channels/NAME/orders` takes it (`api.routes.channels.translate`).
-The command prints the order as `POST /v1/orders` would take it, or every field that cannot be
-mapped, by its path in the payload. No signature is checked, and nothing is stored.
+model, exactly as `POST /v1/channels/NAME/orders` takes it
+(`api.routes.channels.translate_noting`). The command prints the order as `POST /v1/orders`
+would take it, with the lines left out of it (a gift card, a virtual product: nothing to ship)
+under `left_out` as the webhook's answer lists them, or every field that cannot be mapped, by
+its path in the payload. No signature is checked, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import typer
 from fastapi.exceptions import RequestValidationError
 
 from api.errors import describe_validation_error
-from api.routes.channels import translate
+from api.routes.channels import left_out_noted, translate_noting
 from ordo.bootstrap import build_channels
 from ordo.cli_support import load, report
 from ordo.failures import CommandError
@@ -45,9 +47,10 @@ def check(
     if not isinstance(payload, dict):
         raise CommandError(f"{file}: must hold one order, a JSON object")
     try:
-        order = translate(connector, payload)
+        order, left_out = translate_noting(connector, payload)
     except RequestValidationError as invalid:
         lines = [describe_validation_error(dict(error), None) for error in invalid.errors()]
         report("\n".join(f"{line['path']}: {line['message']}" for line in lines), 1)
         return
-    report(json.dumps(order.model_dump(mode="json"), indent=2), 0)
+    shown = {**order.model_dump(mode="json"), **left_out_noted(left_out)}
+    report(json.dumps(shown, indent=2), 0)

@@ -19,9 +19,14 @@ row. Answers are chosen with that in mind:
 - A channel's ping (WooCommerce's `webhook_id=N` when a webhook is activated, unsigned) is
   200 and creates nothing: WooCommerce reports the webhook's set-up as failed otherwise.
 - A delivery the connector leaves alone (WooCommerce's `order.updated` of an order in a
-  status Ordo does not take; an order of virtual products only) is 200 with
-  `{"connector", "ignored": true, "reason"}` and creates nothing; a delivery of a topic no
-  order comes in (`X-WC-Webhook-Topic: product.created`) is 422 naming the header.
+  status Ordo does not take; an order with nothing to ship: virtual products, gift cards) is
+  200 with `{"connector", "ignored": true, "reason"}` and creates nothing; a delivery of a
+  topic no order comes in (`X-WC-Webhook-Topic: product.created`) is 422 naming the header.
+- The shop's cancellation of an order (Shopify's `orders/cancelled`, WooCommerce's
+  `order.updated` to a cancel status) cancels the order Ordo filed under its id
+  (`engine.service_layer.channel_cancellations`) and is 200 whatever came of it: `outcome`
+  says what (`cancelled`, `unchanged`, `unknown_order`, or `refused` with an alert raised for
+  an order past cancelling), since no retry could change it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -37,15 +43,26 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from api.commands import dispatch
 from api.deps import ApiKey, ApiServices, BearerCredentials, Services, channel_caller
 from api.errors import json_path
 from api.routes.orders import IdempotencyKey, ingest_one
 from api.schemas.common import problem_responses
 from api.schemas.orders import OrderIn, OrderOut
-from connectors.channels.base import ChannelOrder, LeftOut, PayloadError, WebhookChannel, WrongTopic
+from connectors.channels.base import (
+    Cancellation,
+    ChannelOrder,
+    LeftOut,
+    PayloadError,
+    WebhookChannel,
+    WrongTopic,
+)
 from engine.domain.access import Principal
+from engine.domain.commands import Command
 from engine.domain.errors import Conflict, DomainError
+from engine.service_layer.channel_cancellations import ChannelCancellation, cancel_for_channel
 from engine.service_layer.idempotency import request_hash
+from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("ordo.api")
 
@@ -153,8 +170,8 @@ _WOOCOMMERCE_ADDRESS = (
 _SHOPIFY_ORDER: dict[str, Any] = {
     "type": "object",
     "title": "ShopifyOrder",
-    "description": "A Shopify connector's order: the `orders/create` webhook's body (the "
-    "Admin REST Order resource).",
+    "description": "A Shopify connector's order: the `orders/create` or `orders/cancelled` "
+    "webhook's body (the Admin REST Order resource).",
     "required": ["id", "currency", "customer", "shipping_address", "line_items"],
     "examples": [_SHOPIFY_EXAMPLE],
     "properties": {
@@ -163,6 +180,10 @@ _SHOPIFY_ORDER: dict[str, Any] = {
         "email": _TEXT,
         "currency": {"type": "string"},
         "created_at": {"type": "string"},
+        "cancel_reason": {
+            "type": ["string", "null"],
+            "description": "Read from an `orders/cancelled` delivery: why the shop cancelled.",
+        },
         "customer": {"type": "object", "properties": {"id": _ID, "email": _TEXT}},
         "shipping_address": {
             "type": "object",
@@ -200,7 +221,9 @@ _WOOCOMMERCE_ORDER: dict[str, Any] = {
         "number": {"type": "string", "description": "The order's number in the shop."},
         "status": {
             "type": "string",
-            "description": "Taken when `processing` or `on-hold` (the connector's `statuses`).",
+            "description": "Taken when `processing` or `on-hold` (the connector's `statuses`); "
+            "an `order.updated` to `cancelled`, `refunded` or `failed` (its `cancel_statuses`) "
+            "cancels the order.",
         },
         "currency": {"type": "string"},
         "customer_id": {"type": "integer", "description": "0 for a guest."},
@@ -252,6 +275,21 @@ _PING_ANSWER: dict[str, Any] = {
     "required": ["connector", "ping"],
     "properties": {"connector": {"type": "string"}, "ping": {"type": "boolean"}},
 }
+_CANCELLATION_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "title": "ChannelCancellationAnswer",
+    "required": ["connector", "channel_order_id", "outcome", "reason", "order"],
+    "properties": {
+        "connector": {"type": "string"},
+        "channel_order_id": {"type": "string"},
+        "outcome": {
+            "type": "string",
+            "enum": ["cancelled", "unchanged", "unknown_order", "refused"],
+        },
+        "reason": {"type": "string"},
+        "order": {"anyOf": [{"$ref": "#/components/schemas/OrderOut"}, {"type": "null"}]},
+    },
+}
 _IGNORED_ANSWER: dict[str, Any] = {
     "type": "object",
     "title": "ChannelDeliveryIgnored",
@@ -288,6 +326,15 @@ _OPENAPI: dict[str, Any] = {
             "raw body under the connector's secret. Not needed with an API key.",
         },
         {
+            "name": "X-Shopify-Topic",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "A Shopify delivery's topic: `orders/create` (a new order) or "
+            "`orders/cancelled` (the shop cancelled the order: Ordo cancels it). Any other topic "
+            "is 422 naming this header; without it, a delivery is taken as `orders/create`.",
+        },
+        {
             "name": "X-Shopify-Webhook-Id",
             "in": "header",
             "required": False,
@@ -310,8 +357,9 @@ _OPENAPI: dict[str, Any] = {
             "required": False,
             "schema": {"type": "string"},
             "description": "A WooCommerce delivery's topic: `order.created`, or `order.updated` "
-            "(an order in a status not taken is answered 200 and left alone). Any other topic "
-            "is 422 naming this header; without it, a delivery is taken as `order.created`.",
+            "(an order in a cancel status is cancelled; one in another status not taken is "
+            "answered 200 and left alone). Any other topic is 422 naming this header; without "
+            "it, a delivery is taken as `order.created`.",
         },
         {
             "name": "X-WC-Webhook-Delivery-ID",
@@ -335,7 +383,8 @@ _OPENAPI: dict[str, Any] = {
             "description": "Ordo already has this order (the channel delivered it before): "
             "the order as it stands; nothing is created. Or the channel's ping was answered "
             "(WooCommerce's `webhook_id=N`), or the delivery was left alone (`ignored`, with "
-            "the `reason`); nothing is created.",
+            "the `reason`); nothing is created. Or the shop cancelled the order: `outcome` "
+            "says what came of it.",
             "content": {
                 "application/json": {
                     "schema": {
@@ -343,6 +392,7 @@ _OPENAPI: dict[str, Any] = {
                             {"$ref": "#/components/schemas/OrderOut"},
                             _PING_ANSWER,
                             _IGNORED_ANSWER,
+                            _CANCELLATION_ANSWER,
                         ]
                     }
                 }
@@ -350,7 +400,8 @@ _OPENAPI: dict[str, Any] = {
         },
         **problem_responses(404, 409),
     },
-    summary="Take an order from a sales channel's own webhook (Shopify, WooCommerce)",
+    summary="Take an order, or its cancellation, from a sales channel's own webhook (Shopify, "
+    "WooCommerce)",
     openapi_extra=_OPENAPI,
 )
 def receive_channel_order(
@@ -373,35 +424,36 @@ def receive_channel_order(
     first answer again. A field that cannot be mapped or is not valid is 422, naming the
     field in the channel's payload (`$.line_items[2].sku`). A refusal is not kept, so the
     channel's retry runs again once the cause is fixed. WooCommerce's ping
-    (`webhook_id=N`, form-encoded, unsigned) is 200 and creates nothing. A WooCommerce
-    delivery whose `X-WC-Webhook-Topic` is neither `order.created` nor `order.updated` is
-    422 naming the header; an `order.updated` of an order in a status not taken, or an
-    order of virtual products only, is 200 `ignored` with the reason. Lines of virtual
-    products are left out, and the answer lists them in `left_out`. See docs/channels.md."""
+    (`webhook_id=N`, form-encoded, unsigned) is 200 and creates nothing. A delivery of a
+    topic this URL does not take (`X-Shopify-Topic` other than `orders/create` or
+    `orders/cancelled`, `X-WC-Webhook-Topic` other than `order.created` or `order.updated`)
+    is 422 naming the header; a WooCommerce `order.updated` of an order in a status not
+    taken, or an order with nothing to ship (virtual products, gift cards), is 200 `ignored`
+    with the reason. Lines with nothing to ship are left out, and the answer lists them in
+    `left_out`.
+
+    The shop's cancellation of an order (`orders/cancelled`; an `order.updated` to a cancel
+    status, `cancelled`, `refunded` or `failed` by default) cancels the order Ordo filed under
+    its id, as `POST /v1/orders/{order_id}/cancel` does, and is 200 whatever came of it:
+    `outcome` is `cancelled`, `unchanged` (cancelled or rejected already), `unknown_order`,
+    or `refused` (released or further on: `order.cancel_refused` and a high alert ask a
+    person to stop it). See docs/channels.md."""
     connector = services.container.channels[connector_name]
     if who is None or connector.is_ping(body):
         # WooCommerce flags the webhook's set-up as failed unless its ping gets exactly 200.
         log.info("channel connector %s answered its channel's ping", connector_name)
         return JSONResponse({"connector": connector_name, "ping": True}, status_code=200)
     payload = _payload(body)
-    passed = _passed_over(connector_name, connector, request, payload)
-    if passed is not None:
-        return JSONResponse({"connector": connector_name, "ignored": True, "reason": passed})
+    cancellation = _cancellation(connector_name, connector, request, payload)
+    run: Callable[[], tuple[int, dict[str, Any]]]
+    if cancellation is not None:
+        run = partial(_cancel, services, who, connector_name, connector, cancellation)
+    else:
+        passed = _passed_over(connector_name, connector, request, payload)
+        if passed is not None:
+            return JSONResponse({"connector": connector_name, "ignored": True, "reason": passed})
+        run = partial(_ingest, services, who, connector, payload)
     delivery = key or connector.delivery_id(request.headers, payload)
-
-    def run() -> tuple[int, dict[str, Any]]:
-        order, left_out = translate_noting(connector, payload)
-        noted = {"left_out": [_left_out(line) for line in left_out]} if left_out else {}
-        try:
-            return 201, {**ingest_one(services, who, order).model_dump(mode="json"), **noted}
-        except Conflict:
-            # Sent again under another delivery id: the channel gets a 2xx, so it stops
-            # retrying an order that is safely here. Any other conflict stands.
-            with services.container.uow_factory() as uow:
-                found = uow.orders.get_by_channel_id(connector.channel, order.channel_order_id)
-                if found is None:
-                    raise
-                return 200, {**OrderOut.of(found).model_dump(mode="json"), **noted}
 
     def fingerprint() -> str:
         return request_hash("POST", f"/v1/channels/{connector_name}/orders", payload)
@@ -411,10 +463,29 @@ def receive_channel_order(
     except (RequestValidationError, DomainError) as refused:
         # The channel shows its failed deliveries to few people: say why in Ordo's log.
         shown = payload.get("name") or payload.get("id")
+        what = "the cancellation of order" if cancellation is not None else "order"
         log.warning(
-            "channel connector %s refused order %s: %s", connector_name, shown, _said(refused)
+            "channel connector %s refused %s %s: %s", connector_name, what, shown, _said(refused)
         )
         raise
+
+
+def _ingest(
+    services: ApiServices, who: Principal, connector: WebhookChannel, payload: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """Take the channel's order: 201 with it as decided, or 200 with the order Ordo had."""
+    order, left_out = translate_noting(connector, payload)
+    noted = left_out_noted(left_out)
+    try:
+        return 201, {**ingest_one(services, who, order).model_dump(mode="json"), **noted}
+    except Conflict:
+        # Sent again under another delivery id: the channel gets a 2xx, so it stops
+        # retrying an order that is safely here. Any other conflict stands.
+        with services.container.uow_factory() as uow:
+            found = uow.orders.get_by_channel_id(connector.channel, order.channel_order_id)
+            if found is None:
+                raise
+            return 200, {**OrderOut.of(found).model_dump(mode="json"), **noted}
 
 
 def _payload(body: bytes) -> dict[str, Any]:
@@ -454,28 +525,71 @@ def _passed_over(
     return passed
 
 
-def _left_out(line: LeftOut) -> dict[str, str]:
-    return {"path": json_path(line.loc), "sku": line.sku, "reason": line.reason}
+def _cancellation(
+    name: str, connector: WebhookChannel, request: Request, payload: dict[str, Any]
+) -> Cancellation | None:
+    """The order the delivery cancels, when it is the shop's cancellation of one; one that
+    names no order is 422 at the field."""
+    try:
+        return connector.cancellation(request.headers, payload)
+    except PayloadError as unmapped:
+        log.warning("channel connector %s refused a cancellation: %s", name, unmapped)
+        raise RequestValidationError(_field_errors(unmapped)) from None
 
 
-def translate(connector: WebhookChannel, payload: dict[str, Any]) -> OrderIn:
-    """The channel's order as `POST /v1/orders` takes it, validated by the same model. Every
-    error, the mapping's and the model's alike, names its field in the channel's payload, and
-    all of them come at once."""
-    return translate_noting(connector, payload)[0]
+def _cancel(
+    services: ApiServices,
+    who: Principal,
+    name: str,
+    connector: WebhookChannel,
+    cancellation: Cancellation,
+) -> tuple[int, dict[str, Any]]:
+    """Cancel the order the shop cancelled, as support would, for the channel's caller: 200
+    whatever came of it, with the `outcome` and why."""
+
+    def run(command: Command, audited: Callable[[UnitOfWork], None]) -> Any:
+        return dispatch(services, command, audited)
+
+    asked = ChannelCancellation(
+        connector.channel, cancellation.channel_order_id, cancellation.reason, who.actor
+    )
+    done = cancel_for_channel(services.container.uow_factory, run, asked)
+    log.info("channel connector %s: the shop cancelled order %s: %s (%s)", name,
+             cancellation.channel_order_id[:64], done.outcome, done.reason)  # fmt: skip
+    order = None if done.order is None else OrderOut.of(done.order).model_dump(mode="json")
+    return 200, {
+        "connector": name,
+        "channel_order_id": cancellation.channel_order_id,
+        "outcome": done.outcome,
+        "reason": done.reason,
+        "order": order,
+    }
+
+
+def left_out_noted(left_out: Sequence[LeftOut]) -> dict[str, Any]:
+    """`{"left_out": [...]}`, each line left out by its path, SKU and why; {} for none: what
+    an answer (or `ordo channels check`) adds to the order."""
+    if not left_out:
+        return {}
+    return {
+        "left_out": [
+            {"path": json_path(line.loc), "sku": line.sku, "reason": line.reason}
+            for line in left_out
+        ]
+    }
 
 
 def translate_noting(
     connector: WebhookChannel, payload: dict[str, Any]
 ) -> tuple[OrderIn, tuple[LeftOut, ...]]:
-    """`translate`, with the lines the connector left out of the order (virtual products)."""
+    """The channel's order as `POST /v1/orders` takes it, validated by the same model, and
+    the lines the connector left out of it (nothing to ship: virtual products, gift cards).
+    Every error, the mapping's and the model's alike, names its field in the channel's
+    payload, and all of them come at once."""
     try:
         order = connector.to_order(payload)
     except PayloadError as unmapped:
-        errors = [
-            {"loc": ("body", *error.loc), "type": error.kind, "msg": error.message}
-            for error in unmapped.errors
-        ]
+        errors = _field_errors(unmapped)
         # What did map is checked too. A field the mapping refused is left out of the body,
         # so the model's "missing" for it, or for a part of it, would name it twice.
         for error in _model_errors(unmapped.partial):
@@ -487,6 +601,14 @@ def translate_noting(
         return OrderIn.model_validate(order.body), order.left_out
     except ValidationError:
         raise RequestValidationError(_model_errors(order)) from None
+
+
+def _field_errors(unmapped: PayloadError) -> list[dict[str, Any]]:
+    """The fields the connector could not map, as the API's validation errors in the body."""
+    return [
+        {"loc": ("body", *error.loc), "type": error.kind, "msg": error.message}
+        for error in unmapped.errors
+    ]
 
 
 def _model_errors(order: ChannelOrder | None) -> list[dict[str, Any]]:

@@ -12,6 +12,10 @@ A payload the connector cannot map raises `PayloadError`, which names each field
 in the channel's payload (`$.line_items[2].sku`). `ChannelOrder.sources` records which payload
 field each field of the Ordo body came from. When the API's model refuses a value, the error
 names the channel's field too (`$.shipping_address.zip`, not `$.ship_to.postal_code`).
+
+A delivery may say instead that the shop cancelled an order (`WebhookChannel.cancellation`):
+the connector names the order by the channel's id, and the API cancels the order it filed
+under that id.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -72,12 +76,55 @@ class PayloadError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LeftOut:
-    """A line of the channel's order deliberately not taken (a virtual product: nothing to
-    ship), at `loc` in the payload, with why; the answer to the channel says so."""
+    """A line of the channel's order deliberately not taken (nothing to ship for it: a
+    virtual product, a gift card), at `loc` in the payload, with why; the answer to the
+    channel says so."""
 
     loc: Loc
     sku: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """A delivery that says the shop cancelled one of its orders: the channel's id of it (as
+    ingestion files it, `channel_order_id`) and why, in words for the audit and the order's
+    history."""
+
+    channel_order_id: str
+    reason: str
+
+
+def cancellation_of(payload: Mapping[str, Any], reason: str) -> Cancellation:
+    """The cancellation of the order the payload's `id` names, or `PayloadError` at `$.id`."""
+    order_id = payload.get("id")
+    if order_id is None or order_id == "":
+        message = "is required but missing: a cancellation names the order it cancels"
+        raise PayloadError([FieldError(("id",), message, "missing_order_id")])
+    if isinstance(order_id, bool) or not isinstance(order_id, int | str):
+        message = f"must be the order's id, a number or text; got {type(order_id).__name__}"
+        raise PayloadError([FieldError(("id",), message)])
+    if not re.fullmatch(CHANNEL_PATTERN, str(order_id)):
+        # The shape every channel order id Ordo takes has (api/schemas/patterns.py: ID).
+        message = (
+            "is not an order id Ordo could have taken: 1 to 64 letters, digits and '.', '_', "
+            f"':', '-'; got {str(order_id)[:70]!r}"
+        )
+        raise PayloadError([FieldError(("id",), message)])
+    return Cancellation(str(order_id), reason)
+
+
+def every_line_left_out(
+    payload: Mapping[str, Any], why: Callable[[Mapping[str, Any]], str | None]
+) -> bool:
+    """Whether each of the payload's `line_items` is one `why` leaves out (it says why for a
+    line left out, None for one taken): an order with nothing for Ordo to ship."""
+    items = payload.get("line_items")
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(item, Mapping) and why(item) is not None for item in items)
+    )
 
 
 class WrongTopic(Exception):
@@ -234,6 +281,11 @@ class PayloadMapping(abc.ABC):
     def fail(self, loc: Loc, message: str, kind: str = "invalid_channel_field") -> None:
         self.errors.append(FieldError(loc, message, kind))
 
+    def leave_out(self, item: Mapping[str, Any], where: Loc, why: str) -> None:
+        """Leave the line item at `where` out of the order, noting why for the answer."""
+        sku = item.get("sku")
+        self.left_out.append(LeftOut(where, sku if isinstance(sku, str) else "", why))
+
     def required(self, data: Mapping[str, Any], loc: Loc, key: str) -> Any:
         """`data[key]`, or None with the field reported missing (null and "" are missing)."""
         value = data.get(key)
@@ -325,6 +377,14 @@ class WebhookChannel(SalesChannel):
         nothing, even unsigned, since that is how WooCommerce sends it. Most channels send
         none."""
         return False
+
+    def cancellation(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> Cancellation | None:
+        """The order this delivery cancels, when it is the channel's word that the shop
+        cancelled one (`cancellation_of`; `PayloadError` when it names no order), or None for
+        any other delivery. Asked first, before `passed_over`; by default there is none."""
+        return None
 
     def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         """Why a delivery is answered 200 and left alone (it carries no order for Ordo, and

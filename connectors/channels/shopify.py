@@ -18,8 +18,14 @@ sends the base64 digest in `X-Shopify-Hmac-Sha256`. It names the delivery in
 | service_level       | `shipping_lines[0]`: its `code`, else its `title`, through       |
 |                     | `service_levels` and then `SERVICE_LEVELS`                       |
 
-Lines that do not require shipping (gift cards, digital goods) are left out: Ordo has nothing
-to fulfil for them. `price` is Shopify's unit price before discounts.
+Lines that do not require shipping (gift cards, digital goods) are left out, and the answer
+lists them: Ordo has nothing to fulfil for them. An order of such lines alone is answered 200
+and left alone. `price` is Shopify's unit price before discounts.
+
+What a delivery is comes in `X-Shopify-Topic`: `orders/create` carries a new order, and
+`orders/cancelled` the order the shop cancelled (its `id` and `cancel_reason`), which Ordo
+cancels. Any other topic is refused naming the header. A delivery without the header (an
+integrator posting with a key) is taken as `orders/create`.
 """
 
 from __future__ import annotations
@@ -30,12 +36,16 @@ from typing import Any, Literal
 from pydantic import Field
 
 from connectors.channels.base import (
+    Cancellation,
     ChannelOrder,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
     WebhookChannel,
+    WrongTopic,
     base64_signature,
+    cancellation_of,
+    every_line_left_out,
     identifier,
     signature_matches,
 )
@@ -60,6 +70,14 @@ SERVICE_LEVELS: dict[str, str] = {
     "local delivery": "same_day",
 }
 
+# The header Shopify names a delivery's topic in, and the topics this URL takes.
+TOPIC_HEADER = "X-Shopify-Topic"
+_CREATE, _CANCELLED = "orders/create", "orders/cancelled"
+_NO_SHIPPING = "requires_shipping is false (a gift card or a digital good): nothing to ship"
+_SHIPS_NOTHING = (
+    "no line requires shipping (gift cards or digital goods only): Ordo has nothing to ship"
+)
+
 
 class ShopifyConfig(ServiceLevelsConfig):
     missing_sku: Literal["refuse", "variant_id"] = Field(
@@ -71,7 +89,7 @@ class ShopifyConfig(ServiceLevelsConfig):
 
 class ShopifyChannel(WebhookChannel):
     slug = "shopify"
-    title = "Shopify (orders/create webhook)"
+    title = "Shopify (orders/create and orders/cancelled webhooks)"
     Config = ShopifyConfig
     config: ShopifyConfig
     signature_header = "X-Shopify-Hmac-Sha256"
@@ -81,8 +99,34 @@ class ShopifyChannel(WebhookChannel):
         expected = base64_signature(body, self.config.secret.get_secret_value())
         return signature_matches(expected, signature_sent)
 
+    def cancellation(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> Cancellation | None:
+        if headers.get(TOPIC_HEADER) != _CANCELLED:
+            return None
+        why = payload.get("cancel_reason")  # customer, fraud, inventory, declined, staff, other
+        said = f" ({why.strip()[:40]})" if isinstance(why, str) and why.strip() else ""
+        return cancellation_of(payload, f"cancelled in Shopify{said}")
+
+    def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        topic = headers.get(TOPIC_HEADER)
+        if topic is not None and topic not in (_CREATE, _CANCELLED):
+            raise WrongTopic(
+                TOPIC_HEADER,
+                f"is {topic[:60]!r}: this URL takes Shopify's orders/create (new orders) and "
+                "orders/cancelled (cancellations), and a delivery of that topic is neither. "
+                "Subscribe those topics to this URL, and point this one elsewhere",
+            )
+        if every_line_left_out(payload, _needs_no_shipping):
+            return _SHIPS_NOTHING
+        return None
+
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
         return _Mapping.translate(self.config, payload)
+
+
+def _needs_no_shipping(item: Mapping[str, Any]) -> str | None:
+    return _NO_SHIPPING if item.get("requires_shipping") is False else None
 
 
 class _Mapping(PayloadMapping):
@@ -157,17 +201,15 @@ class _Mapping(PayloadMapping):
             if not isinstance(item, Mapping):
                 self.fail(where, f"must be an object, got {type(item).__name__}")
                 continue
-            if item.get("requires_shipping") is False:
-                continue  # a gift card or a digital good: nothing to fulfil
+            why = _needs_no_shipping(item)
+            if why is not None:
+                self.leave_out(item, where, why)
+                continue
             self.line(item, where)
         if not items:
             self.fail(("line_items",), "has no line", "too_short")
-        elif not self.body["lines"] and not any(e.loc[:1] == ("line_items",) for e in self.errors):
-            self.fail(
-                ("line_items",),
-                "no line requires shipping (gift cards or digital goods only): nothing for "
-                "Ordo to fulfil",
-            )
+        elif len(self.left_out) == len(items):
+            self.fail(("line_items",), _SHIPS_NOTHING, "nothing_to_ship")
 
     def line(self, item: Mapping[str, Any], where: Loc) -> None:
         sku, sku_from = item.get("sku"), (*where, "sku")

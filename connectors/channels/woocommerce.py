@@ -22,15 +22,19 @@ webhook's set-up flagged as failed unless the answer is exactly 200. What is map
 |                     | `method_id`, through `service_levels` and then `SERVICE_LEVELS`  |
 
 Only orders in one of `statuses` (processing, on-hold) are taken: the others are not paid, or
-not to be shipped. `price` is WooCommerce's line total after discounts, before tax, divided by
-the quantity. WooCommerce itself copies the billing address into `shipping` when the buyer
-ships to it, so an empty `shipping` means there is nothing to ship, not "use billing".
+not to be shipped. An `order.updated` to one of `cancel_statuses` (cancelled, refunded, failed:
+the shop will not be paid, or has paid the money back) is the shop's cancellation of the
+order, which Ordo cancels. `price` is WooCommerce's line total after discounts, before tax,
+divided by the quantity. WooCommerce itself copies the billing address into `shipping` when
+the buyer ships to it, so an empty `shipping` means there is nothing to ship, not "use
+billing".
 
 What a delivery is comes in `X-WC-Webhook-Topic`: `order.created`, or `order.updated` (which
 a shop subscribes so that an order paid after checkout comes again). Any other topic carries
-no order and is refused naming the header. An `order.updated` of an order in a status Ordo
-does not take is answered 200 and left alone: every change of every order sends one, and
-WooCommerce disables a webhook after a few failures in a row. A delivery without the header
+no order and is refused naming the header. An `order.updated` to a cancel status cancels the
+order; one of an order in another status Ordo does not take is answered 200 and left alone:
+every change of every order sends one, and WooCommerce disables a webhook after a few failures
+in a row. A delivery without the header
 (an integrator posting with a key) is taken as `order.created`.
 
 WooCommerce's order does not say which lines need shipping (a product's `virtual` and
@@ -48,17 +52,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.channels.base import (
+    Cancellation,
     ChannelOrder,
-    LeftOut,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
     WebhookChannel,
     WrongTopic,
     base64_signature,
+    cancellation_of,
+    every_line_left_out,
     identifier,
     signature_matches,
 )
@@ -119,18 +125,34 @@ class WooCommerceConfig(ServiceLevelsConfig):
         "wc-); an order in any other status is refused (422 naming $.status).",
     )
 
+    cancel_statuses: list[str] = Field(
+        default_factory=lambda: ["cancelled", "refunded", "failed"],
+        description="The statuses an order.updated cancels the order in (WooCommerce's slugs, "
+        "without wc-): Ordo cancels the order it took, or alerts a person when it is past "
+        "cancelling. Empty: changes in WooCommerce are not carried over.",
+    )
+
     @field_validator("statuses")
     @classmethod
     def _statuses(cls, statuses: list[str]) -> list[str]:
         if not statuses:
             raise ValueError("is empty: name the statuses an order is taken in, such as processing")
-        for status in statuses:
-            if not re.fullmatch(_STATUS_PATTERN, status) or status.startswith("wc-"):
-                raise ValueError(
-                    f"{status[:40]!r} is not a WooCommerce order status: write its slug as the "
-                    "REST API does, such as processing or on-hold (without wc-)"
-                )
-        return statuses
+        return _slugs(statuses)
+
+    @field_validator("cancel_statuses")
+    @classmethod
+    def _cancel_statuses(cls, statuses: list[str]) -> list[str]:
+        return _slugs(statuses)
+
+    @model_validator(mode="after")
+    def _apart(self) -> WooCommerceConfig:
+        both = [status for status in self.cancel_statuses if status in self.statuses]
+        if both:
+            raise ValueError(
+                f"cancel_statuses: names {both[0]!r}, a status an order is taken in "
+                "(statuses): an order in it cannot be both shipped and cancelled"
+            )
+        return self
 
     virtual_skus: list[str] = Field(
         default_factory=list,
@@ -176,7 +198,7 @@ class WooCommerceConfig(ServiceLevelsConfig):
 
 class WooCommerceChannel(WebhookChannel):
     slug = "woocommerce"
-    title = "WooCommerce (order.created webhook)"
+    title = "WooCommerce (order.created and order.updated webhooks)"
     Config = WooCommerceConfig
     config: WooCommerceConfig
     signature_header = "X-WC-Webhook-Signature"
@@ -188,6 +210,14 @@ class WooCommerceChannel(WebhookChannel):
 
     def is_ping(self, body: bytes) -> bool:
         return _PING.fullmatch(body.strip()) is not None
+
+    def cancellation(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> Cancellation | None:
+        status = payload.get("status")
+        if headers.get(TOPIC_HEADER) != _UPDATED or status not in self.config.cancel_statuses:
+            return None
+        return cancellation_of(payload, f"{status} in WooCommerce")
 
     def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         topic = headers.get(TOPIC_HEADER)
@@ -206,8 +236,7 @@ class WooCommerceChannel(WebhookChannel):
                 f"takes an order once it is {' or '.join(self.config.statuses)}, and leaves "
                 "changes to it in WooCommerce alone"
             )
-        items = payload.get("line_items")
-        if isinstance(items, list) and items and all(_virtual(self.config, i) for i in items):
+        if every_line_left_out(payload, self.config.virtual):
             return "every line is a virtual product's: Ordo has nothing to ship"
         return None
 
@@ -339,8 +368,7 @@ class _Mapping(PayloadMapping):
                 continue
             why = self.config.virtual(item)
             if why is not None:
-                sku = item.get("sku")
-                self.left_out.append(LeftOut(where, sku if isinstance(sku, str) else "", why))
+                self.leave_out(item, where, why)
                 continue
             self.line(item, where)
         if len(self.left_out) == len(items):
@@ -385,8 +413,14 @@ class _Mapping(PayloadMapping):
         self.service_level_of(self.config, SERVICE_LEVELS, named, said, fault)
 
 
-def _virtual(config: WooCommerceConfig, item: Any) -> bool:
-    return isinstance(item, Mapping) and config.virtual(item) is not None
+def _slugs(statuses: list[str]) -> list[str]:
+    for status in statuses:
+        if not re.fullmatch(_STATUS_PATTERN, status) or status.startswith("wc-"):
+            raise ValueError(
+                f"{status[:40]!r} is not a WooCommerce order status: write its slug as the "
+                "REST API does, such as processing or on-hold (without wc-)"
+            )
+    return statuses
 
 
 def _rate_names(line: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -109,6 +109,22 @@ class OrderCancelled(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderCancelRefused(Event):
+    """A sales channel cancelled an order (`reason`, as the shop gave it) that Ordo could no
+    longer cancel (`status`: released or further on); `message` says why. An alert asks a
+    person to stop the parcel."""
+
+    name: ClassVar[str] = "order.cancel_refused"
+    order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    reason: str = ""
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderModified(Event):
     name: ClassVar[str] = "order.modified"
     order_id: str

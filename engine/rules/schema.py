@@ -171,6 +171,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.held",
         "order.rejected",
         "order.cancelled",
+        "order.cancel_refused",
         "order.remainder_cancelled",
         "order.resourced",
         "order.released",

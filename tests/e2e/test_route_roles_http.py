@@ -33,8 +33,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/edi/outbound"): {ADMIN, CHANNEL},
     ("GET", "/v1/edi/outbound/{document_id}"): {ADMIN, CHANNEL},
     ("POST", "/v1/edi/outbound/{document_id}/ack"): {ADMIN, CHANNEL},
-    # A sales channel's own webhook: keys that ingest orders (a channel key only for the
-    # connector's channel; here the connector does not exist, so 404). Without a key the
+    # A sales channel's own webhook, for its orders and the shop's cancellations of them:
+    # keys that ingest orders (a channel key only for the connector's channel, whose orders
+    # alone it can cancel; here the connector does not exist, so 404). Without a key the
     # channel's signature over the body authenticates it, which this walker never sends:
     # test_channel_webhooks_http.py covers that way in, and its 401s.
     ("POST", "/v1/channels/{connector_name}/orders"): {ADMIN, CHANNEL},

@@ -40,6 +40,26 @@ def test_a_saved_payload_is_printed_as_the_order_post_v1_orders_would_take(tmp_p
     assert order["ship_to"]["postal_code"] == "10001"
 
 
+def test_lines_left_out_of_the_order_are_shown_with_where_they_were_and_why(
+    tmp_path: Path,
+) -> None:
+    payload = json.loads(FIXTURE.read_text())
+    payload["line_items"].append(
+        {"id": 5, "sku": "GIFT-25", "quantity": 1, "price": "25.00", "requires_shipping": False}
+    )
+    file = tmp_path / "order.json"
+    file.write_text(json.dumps(payload))
+    code, output = check("shopify-us", file)
+    assert code == 0, output
+    order = json.loads(output)
+    assert [line["sku"] for line in order["lines"]] == ["SHOE-42", "SOCK-M"]
+    assert order["left_out"] == [
+        {"path": "$.line_items[2]", "sku": "GIFT-25",
+         "reason": "requires_shipping is false (a gift card or a digital good): nothing to ship"},
+    ]  # fmt: skip
+    assert "left_out" not in json.loads(check("shopify-us", FIXTURE)[1])
+
+
 def test_every_field_at_fault_is_listed_by_its_path_in_the_payload(tmp_path: Path) -> None:
     payload = json.loads(FIXTURE.read_text())
     payload["line_items"][0]["sku"] = None

@@ -1,6 +1,7 @@
 """Which WooCommerce deliveries carry an order for Ordo: `order.created`, and `order.updated`
 of an order in a status Ordo takes; another topic is refused naming the header, an update of
-an order Ordo does not take is left alone. Lines of the virtual products the shop names are
+an order Ordo does not take is left alone, and an update to a cancel status (cancelled,
+refunded, failed) is the order's cancellation. Lines of the virtual products the shop names are
 left out of the order, noted, and an order of those alone is left alone."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from connectors.channels.base import PayloadError, WrongTopic, json_path
+from connectors.channels import ChannelSettingsError, build_channels
+from connectors.channels.base import Cancellation, PayloadError, WrongTopic, json_path
 from connectors.channels.woocommerce import WooCommerceChannel
 
 PAYLOAD = json.loads((Path(__file__).parent / "woocommerce_order.json").read_text())
@@ -109,3 +111,52 @@ def test_the_virtual_products_settings_are_checked_when_built() -> None:
         woocommerce(virtual_skus=["GIFT-50", " "])
     with pytest.raises(ValueError, match="names an id below 1"):
         woocommerce(virtual_product_ids=[0])
+
+
+@pytest.mark.parametrize("status", ["cancelled", "refunded", "failed"])
+def test_an_update_to_a_status_that_ends_the_order_is_its_cancellation(status: str) -> None:
+    said = woocommerce().cancellation(topic("order.updated"), {**PAYLOAD, "status": status})
+    assert said == Cancellation("727", f"{status} in WooCommerce")
+    for other in ({}, topic("order.created")):  # a new order in that status is still refused
+        assert woocommerce().cancellation(other, {**PAYLOAD, "status": status}) is None
+
+
+@pytest.mark.parametrize("status", ["processing", "pending", "completed"])
+def test_an_update_to_another_status_is_no_cancellation(status: str) -> None:
+    cancelled = {**PAYLOAD, "status": "cancelled"}
+    assert woocommerce().cancellation(topic("order.updated"), cancelled) is not None
+    assert woocommerce().cancellation(topic("order.updated"), {**PAYLOAD, "status": status}) is None
+
+
+def test_the_shop_chooses_which_statuses_cancel_and_none_switches_cancelling_off() -> None:
+    refunded = {**PAYLOAD, "status": "refunded"}
+    assert woocommerce().cancellation(topic("order.updated"), refunded) is not None
+    assert woocommerce(cancel_statuses=["cancelled"]).cancellation(
+        topic("order.updated"), refunded
+    ) is None  # fmt: skip
+    assert woocommerce(cancel_statuses=[]).cancellation(
+        topic("order.updated"), {**PAYLOAD, "status": "cancelled"}
+    ) is None  # fmt: skip
+
+
+def test_a_cancellation_without_the_orders_id_is_refused_at_it() -> None:
+    payload = {key: value for key, value in PAYLOAD.items() if key != "id"}
+    with pytest.raises(PayloadError) as refused:
+        woocommerce().cancellation(topic("order.updated"), {**payload, "status": "cancelled"})
+    assert [json_path(error.loc) for error in refused.value.errors] == ["$.id"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [({"cancel_statuses": ["processing"]}, "cancel_statuses: names 'processing', a status an "
+      "order is taken in (statuses)"),
+     ({"cancel_statuses": ["wc-cancelled"]}, "cancel_statuses: 'wc-cancelled' is not a "
+      "WooCommerce order status")],
+)  # fmt: skip
+def test_cancel_statuses_that_are_taken_or_are_no_slugs_stop_the_start(
+    settings: dict[str, Any], says: str
+) -> None:
+    entry = {"connector": "woocommerce", "channel": "woo-us", "secret": "hush", **settings}
+    with pytest.raises(ChannelSettingsError) as refused:
+        build_channels({"woo-us": entry})
+    assert str(refused.value).startswith(f"woo-us.{says}")

@@ -1,0 +1,145 @@
+"""A shop's cancellation of one of its orders, on the bus with fakes: the order filed under the
+channel's id is cancelled as support cancels one (stock back, audited for the channel), an
+order that ships nothing already or that Ordo never had is left as it is, and one past
+cancelling is refused with `order.cancel_refused` and a high alert, once per order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.domain import commands as c
+from engine.domain import events
+from engine.domain.inventory import ReservationStatus
+from engine.domain.orders import OrderStatus
+from engine.pipeline.decide import DeciderSettings
+from engine.service_layer.channel_cancellations import (
+    REFUSED_RULE,
+    ChannelCancellation,
+    Outcome,
+    cancel_for_channel,
+)
+from engine.service_layer.handlers import PipelineOptions
+from engine.service_layer.unit_of_work import UnitOfWork
+from tests.unit.pipeline.world import Engine, build
+
+SHOP = "channel:shopify-us (shopify webhook)"
+
+
+def a_reserved_order(auto_release: bool = False) -> tuple[Engine, str]:
+    """Order W-1 of channel `shop` for 2 of A (NJ has 5): reserved, or released."""
+    engine = build(
+        {("A", "NJ"): (5, 0)},
+        settings=DeciderSettings(optimiser="greedy"),
+        options=PipelineOptions(auto_release=auto_release),
+    )
+    command = c.CreateOrder("shop", "W-1", "c1", c.AddressInput("10001"), (c.LineInput("A", 2),))
+    order_id = str(engine.bus.handle(command))
+    engine.uow.committed_events.clear()
+    return engine, order_id
+
+
+def cancel(engine: Engine, channel_order_id: str = "W-1") -> Outcome:
+    def dispatch(command: c.Command, audited: Any) -> Any:
+        try:
+            return engine.bus.handle(command, before_commit=audited)
+        finally:
+            # The one in-memory unit of work serves every transaction here, and keeps the hook
+            # of a command that failed for its next commit; a database's is new each time.
+            engine.uow._before_commit.clear()
+
+    def uows() -> UnitOfWork:
+        return engine.uow
+
+    asked = ChannelCancellation("shop", channel_order_id, "cancelled in Shopify (customer)", SHOP)
+    return cancel_for_channel(uows, dispatch, asked)
+
+
+def reserved_units(engine: Engine) -> int:
+    with engine.uow as uow:
+        stock = uow.stock.get(("A", "NJ"))
+        assert stock is not None
+        return stock.reserved
+
+
+def actions(engine: Engine, order_id: str) -> list[tuple[str, str]]:
+    with engine.uow as uow:
+        entries = uow.audit.list(entity="order", entity_id=order_id)
+        return [(e.actor, e.action) for e in reversed(entries) if e.actor == SHOP]
+
+
+def test_an_unreleased_order_is_cancelled_its_stock_given_back_and_the_channel_named() -> None:
+    engine, order_id = a_reserved_order()
+    assert reserved_units(engine) == 2
+
+    done = cancel(engine)
+
+    assert (done.outcome, done.reason) == ("cancelled", "cancelled in Shopify (customer)")
+    assert done.order is not None and done.order.status is OrderStatus.CANCELLED
+    assert reserved_units(engine) == 0
+    with engine.uow as uow:
+        [reservation] = uow.reservations.for_order(order_id)
+        assert reservation.status is ReservationStatus.RELEASED
+        [entry] = [e for e in uow.audit.list(entity="order", entity_id=order_id) if e.actor == SHOP]
+    assert (entry.action, entry.before, entry.after) == (
+        "order.cancel",
+        {"status": "carrier_assigned"},
+        {"reason": "cancelled in Shopify (customer)", "status": "cancelled"},
+    )
+    assert events.OrderCancelled(order_id, "cancelled in Shopify (customer)") in (
+        engine.uow.committed_events
+    )
+
+
+def test_a_second_cancellation_of_a_cancelled_order_changes_nothing() -> None:
+    engine, order_id = a_reserved_order()
+    cancel(engine)
+    engine.uow.committed_events.clear()
+
+    again = cancel(engine)
+
+    assert (again.outcome, again.reason) == ("unchanged", f"order {order_id} is cancelled already")
+    assert engine.uow.committed_events == []
+    assert actions(engine, order_id) == [(SHOP, "order.cancel")]
+
+
+def test_an_order_ordo_never_had_is_unknown_and_nothing_changes() -> None:
+    engine, _ = a_reserved_order()
+
+    done = cancel(engine, "W-404")
+
+    assert done.outcome == "unknown_order" and done.order is None
+    assert done.reason.startswith("Ordo has no order W-404 of channel shop")
+    assert engine.uow.committed_events == []
+    assert reserved_units(engine) == 2
+
+
+def test_a_released_order_is_refused_with_an_event_a_high_alert_and_an_audit_entry() -> None:
+    engine, order_id = a_reserved_order(auto_release=True)
+
+    done = cancel(engine)
+
+    assert done.outcome == "refused"
+    assert done.order is not None and done.order.status is OrderStatus.RELEASED
+    assert done.reason.startswith(f"order {order_id} is released: released to its location")
+    [refused] = [e for e in engine.uow.committed_events if isinstance(e, events.OrderCancelRefused)]
+    assert (refused.order_id, refused.channel, refused.channel_order_id, refused.status) == (
+        order_id, "shop", "W-1", "released",
+    )  # fmt: skip
+    assert refused.message.startswith(f"order {order_id} cannot go from 'released' to 'cancelled'")
+    [alert] = [e for e in engine.uow.committed_events if isinstance(e, events.AlertTriggered)]
+    assert (alert.rule, alert.key, alert.severity) == (REFUSED_RULE, order_id, "high")
+    assert "was cancelled in the shop (cancelled in Shopify (customer))" in alert.message
+    assert reserved_units(engine) == 2
+    assert actions(engine, order_id) == [(SHOP, "order.cancel_refused")]
+
+
+def test_a_refusal_is_raised_once_however_often_the_shop_sends_the_cancellation() -> None:
+    engine, order_id = a_reserved_order(auto_release=True)
+    cancel(engine)
+    engine.uow.committed_events.clear()
+
+    again = cancel(engine)
+
+    assert again.outcome == "refused"
+    assert engine.uow.committed_events == []
+    assert actions(engine, order_id) == [(SHOP, "order.cancel_refused")]
