@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import body_limit, errors, idempotent
+from api import body_limit, errors, idempotent, rate_limit
 from api.deps import ApiServices, AppContainer, checked_query
 from api.routes import ROUTERS
 from engine.domain.values import utcnow
@@ -154,6 +154,8 @@ def create_app(
         idempotency=Idempotency(idempotency),
         server_secret=secret,
         scenarios=scenarios,
+        # Built by the composition root (None when off, and on a test's offline container).
+        rate_limits=getattr(container, "rate_limits", None),
     )
     # Inside the error middleware `errors.install` adds: a route's crash passes through the
     # idempotency middleware (which gives the key back) before it is answered with a 500.
@@ -170,6 +172,8 @@ def create_app(
         app.include_router(router)
     idempotent.document(app)
     body_limit.document(app, max_bytes)
+    if app.state.ordo.rate_limits is not None:
+        rate_limit.document(app)
     return app
 
 

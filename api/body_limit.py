@@ -16,7 +16,6 @@ The server discards the rest of the body as it comes, without keeping it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.idempotent import WRITES
+from api.openapi_amend import PROBLEM_CONTENT, amend_operations
 
 # ORDO_MAX_REQUEST_BYTES's default (ordo/settings.py, which says why), for a container whose
 # settings do not name the limit (the OpenAPI test's offline container).
@@ -130,25 +130,15 @@ def _in_units(count: int) -> str:
 
 
 def document(app: FastAPI, most: int) -> None:
-    """Add the 413 to every operation of the OpenAPI document that takes a body or writes,
-    once, when the document is first rendered."""
-    render: Callable[[], dict[str, Any]] = app.openapi
+    """Add the 413 to every operation of the OpenAPI document that takes a body or writes."""
     response = {
         "description": f"The request body is more than {most:,} bytes ({_in_units(most)}), "
         "the most this server accepts in one request (`max_bytes`).",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
+        "content": PROBLEM_CONTENT,
     }
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            for operations in render().get("paths", {}).values():
-                for method, operation in operations.items():
-                    if "requestBody" in operation or method.upper() in WRITES:
-                        operation.setdefault("responses", {}).setdefault("413", dict(response))
-        assert app.openapi_schema is not None
-        return app.openapi_schema
+    def amend(path: str, method: str, operation: dict[str, Any]) -> None:
+        if "requestBody" in operation or method.upper() in WRITES:
+            operation.setdefault("responses", {}).setdefault("413", dict(response))
 
-    # FastAPI's documented way to change the document: replace the app's `openapi`.
-    app.openapi = openapi  # type: ignore[method-assign]
+    amend_operations(app, amend)

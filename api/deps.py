@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api import rate_limit
 from engine.domain.access import Principal, Role
 from engine.domain.errors import DomainError, NotFound
 from engine.service_layer import auth
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from connectors.base import Ticketing
     from connectors.channels.base import WebhookChannel
     from engine.adapters.bus.base import EventBus
+    from engine.adapters.rate_limits import RateLimits
     from engine.rules.registry import RulesetRegistry
     from engine.service_layer.messagebus import MessageBus
 
@@ -75,6 +77,8 @@ class ApiServices:
     idempotency: Idempotency
     server_secret: str
     scenarios: ScenarioStore
+    # Requests per key by role, and lockouts after failed sign-ins (None: neither).
+    rate_limits: RateLimits | None = None
 
 
 # The dependencies below that do no I/O are `async def`: FastAPI runs a plain `def` dependency
@@ -121,7 +125,11 @@ async def _authenticated(
     try:
         principal = await _identified(request, api_key, bearer)
     except Unauthenticated as refused:
-        _log_refused(request, str(refused), _claimed_key_id(api_key, bearer))
+        key_id = _claimed_key_id(api_key, bearer)
+        _log_refused(request, str(refused), key_id)
+        limits: RateLimits | None = request.app.state.ordo.rate_limits
+        if limits is not None and request.scope.get(_CREDENTIAL_REFUSED):
+            await rate_limit.count_failed_sign_in(limits, request.scope, key_id)
         raise
     # Kept for the error handler: a route that refuses this caller later (another channel's
     # orders, another location's stock) is answered there, and logged with whom it refused.
@@ -215,10 +223,19 @@ def log_forbidden_unless_logged(request: Request, reason: str) -> None:
     )
 
 
+# Set on a request's scope when the authenticator refused its credential: a failed sign-in,
+# which counts towards its address's lockout (a request without one, or with a malformed
+# Authorization header, guesses nothing).
+_CREDENTIAL_REFUSED = "ordo.credential_refused"
+
+
 async def _identified(
     request: Request, api_key: str | None, bearer: HTTPAuthorizationCredentials | None
 ) -> Principal:
     services: ApiServices = request.app.state.ordo
+    limits = services.rate_limits
+    if limits is not None:
+        rate_limit.refuse_locked_out(limits, request.scope)
     if bearer is None and "authorization" in request.headers:
         # HTTPBearer leaves out what it cannot read (another scheme, no token): refuse it
         # rather than fall back to X-API-Key, so a client sending a Basic header or a
@@ -239,11 +256,26 @@ async def _identified(
             "or 'Authorization: Bearer <token>'"
         )
     credential = credential.strip()
-    principal = services.authenticator.authenticate_cached(credential)
-    if principal is not None:
-        return principal
-    # The key store is a database read: off the event loop.
-    return await run_in_threadpool(services.authenticator.authenticate, credential)
+    try:
+        principal = services.authenticator.authenticate_cached(credential)
+        if principal is None:
+            # The key store is a database read: off the event loop.
+            principal = await run_in_threadpool(_looked_up, services, request.scope, credential)
+    except Unauthenticated:
+        request.scope[_CREDENTIAL_REFUSED] = True
+        raise
+    if limits is not None:
+        rate_limit.charge(limits, request.scope, principal)
+    return principal
+
+
+def _looked_up(services: ApiServices, scope: Any, credential: str) -> Principal:
+    """The caller of a credential not in the authenticator's cache, from the key store;
+    first refused if its address is locked out anywhere (Redis): every guess of a key
+    comes this way, and is stopped before the database."""
+    if services.rate_limits is not None:
+        rate_limit.refuse_locked_out_anywhere(services.rate_limits, scope)
+    return services.authenticator.authenticate(credential)
 
 
 # The principal's dependencies read the services from the request rather than through
@@ -364,6 +396,8 @@ async def channel_caller(
         role=Role.CHANNEL,
         channel=connector.channel,
     )
+    if services.rate_limits is not None:
+        rate_limit.charge(services.rate_limits, request.scope, principal)
     return principal
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import anyio
@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.deps import ApiServices, principal_of
+from api.openapi_amend import PROBLEM_CONTENT, amend_operations
 from engine.service_layer.auth import Unauthenticated
 from engine.service_layer.idempotency import MAX_KEY_LENGTH, Replay, request_hash
 
@@ -297,26 +298,19 @@ _PARAMETER: dict[str, Any] = {
 _IN_FLIGHT: dict[str, Any] = {
     "description": "The request clashes with the current state, or the first request with "
     "this Idempotency-Key is still running.",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "content": PROBLEM_CONTENT,
 }
 
 
 def document(app: FastAPI) -> None:
     """Add the header (and its 409) to every write operation of the OpenAPI document that
-    honours it without declaring it, once, when the document is first rendered."""
-    render: Callable[[], dict[str, Any]] = app.openapi
+    honours it without declaring it."""
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            for path, operations in render().get("paths", {}).items():
-                for method, operation in operations.items():
-                    if method.upper() in WRITES and (method.upper(), path) not in NOT_REMEMBERED:
-                        _document_operation(operation)
-        assert app.openapi_schema is not None
-        return app.openapi_schema
+    def amend(path: str, method: str, operation: dict[str, Any]) -> None:
+        if method.upper() in WRITES and (method.upper(), path) not in NOT_REMEMBERED:
+            _document_operation(operation)
 
-    # FastAPI's documented way to change the document: replace the app's `openapi`.
-    app.openapi = openapi  # type: ignore[method-assign]
+    amend_operations(app, amend)
 
 
 def _document_operation(operation: dict[str, Any]) -> None:

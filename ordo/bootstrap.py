@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from connectors.channels.base import WebhookChannel
     from connectors.erp import HttpSync
     from engine.adapters.bus.base import EventBus
+    from engine.adapters.rate_limits import RateLimits
     from engine.domain.packaging import BoxCatalog
     from engine.pipeline.decide import Decider
     from engine.rules.registry import RulesetRegistry
@@ -80,6 +83,8 @@ class Container:
     ticketing: Ticketing | None = None
     # Encrypts personal data at rest (ORDO_DATA_KEYS); None when encryption is off.
     data_cipher: FieldCipher | None = None
+    # The API's rate limits and failed sign-in lockouts; None when both are off.
+    rate_limits: RateLimits | None = None
 
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
@@ -126,6 +131,7 @@ def build_app_container(settings: Settings) -> Container:
         return SqlAlchemyUnitOfWork(session_factory)
 
     rulesets, decider, bus = build_pipeline(settings, uow_factory)
+    event_bus = build_event_bus(settings, engine)
     container = Container(
         settings=settings,
         engine=engine,
@@ -134,15 +140,46 @@ def build_app_container(settings: Settings) -> Container:
         rulesets=rulesets,
         decider=decider,
         bus=bus,
-        event_bus=build_event_bus(settings, engine),
+        event_bus=event_bus,
         channels=channels,
         warehouses=warehouses,
         erp=erp,
         ticketing=ticketing,
         data_cipher=data_cipher,
+        rate_limits=build_rate_limits(settings, event_bus),
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
+
+
+def build_rate_limits(
+    settings: Settings, event_bus: EventBus, clock: Callable[[], float] = time.monotonic
+) -> RateLimits | None:
+    """ORDO_RATE_LIMITS and the failed sign-in lockout (None when both are off), timed by
+    `clock` (seconds). Failed sign-ins are counted in Redis when the event bus is Redis
+    Streams, through its client (which connects on first use), so every API process and
+    host counts together."""
+    from engine.adapters.rate_limits import (
+        MemorySignInGuard,
+        RateLimits,
+        RedisSignInGuard,
+        SignInGuard,
+        TokenBuckets,
+    )
+
+    rates = settings.role_rate_limits
+    limit, lockout = settings.failed_sign_in_rate, settings.failed_sign_in_lockout_seconds
+    guard: SignInGuard | None = None
+    if limit is not None and settings.redis_url:
+        from engine.adapters.bus.redis_streams import RedisStreamsBus
+
+        client = cast(RedisStreamsBus, event_bus).client
+        guard = RedisSignInGuard(client, limit, lockout, clock=clock)
+    elif limit is not None:
+        guard = MemorySignInGuard(limit, lockout, clock=clock)
+    if guard is None and not any(rates.values()):
+        return None
+    return RateLimits(rates, guard, TokenBuckets(clock))
 
 
 def build_data_cipher(settings: Settings) -> FieldCipher | None:

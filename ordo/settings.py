@@ -26,6 +26,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from engine.adapters.field_crypto import parse_data_keys
+from engine.adapters.rate_limits import Rate, parse_rate, parse_rates, written_rates
+from engine.domain.access import Role
 from ordo.hosts import is_loopback
 
 ENV_PREFIX = "ORDO_"
@@ -86,6 +88,9 @@ _MIN_REQUEST_BYTES, _MAX_REQUEST_BYTES = 1 << 10, 1 << 30
 _BYTE_UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
 # Longer, and a rollback made in an emergency would take too long to reach every process.
 _MAX_RULESET_REFRESH = 3600.0
+# A lockout shorter than a second slows no one; longer than a day, and a mistake that
+# tripped it (a proxy that hides its clients' addresses) takes a day to go away.
+_MAX_LOCKOUT_SECONDS = 86400.0
 # Ten years: a longer retention is no retention.
 _MAX_RETENTION_DAYS = 3650
 _TRUE = ("1", "true", "yes", "on")
@@ -173,6 +178,15 @@ class Settings(BaseSettings):
     # and line ids about 19 MiB; a 200,000-character ruleset at most 2.3 MiB. 100 MiB takes
     # all of these and still stops a body of gigabytes.
     max_request_bytes: int = 100 * 1024 * 1024
+    # Requests each API key (with the tokens minted from it) may send, by role:
+    # `channel=600/s,support=50/s`, `*` for every role not named, 0 for none; unset: no
+    # limit. Each API process enforces them on its own (docs/security.md#rate-limits).
+    rate_limits: str = ""
+    # Refused credentials one client address may send per period before it is locked out
+    # for `failed_sign_in_lockout_seconds` (0: never); shared through Redis when it is set.
+    # Nobody signing in with a right key comes near it; a key guesser does at once.
+    failed_sign_in_limit: str = "20/min"
+    failed_sign_in_lockout_seconds: float = 300.0
     console_port: int = 8501
     api_url: str = ""
     optimiser: Optimiser = "auto"
@@ -314,6 +328,27 @@ class Settings(BaseSettings):
     @classmethod
     def _api_workers(cls, value: Any) -> int:
         return _whole_number(value, _MAX_API_WORKERS)
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _rate_limits(cls, value: Any) -> str:
+        if isinstance(value, Mapping):  # a mapping of role: rate in a YAML settings file
+            value = ",".join(f"{role}={rate}" for role, rate in value.items())
+        return written_rates(parse_rates(value, tuple(Role)))
+
+    @field_validator("failed_sign_in_limit", mode="before")
+    @classmethod
+    def _failed_sign_in_limit(cls, value: Any) -> str:
+        rate = parse_rate(value)
+        return rate.written() if rate is not None else "0"
+
+    @field_validator("failed_sign_in_lockout_seconds", mode="before")
+    @classmethod
+    def _failed_sign_in_lockout(cls, value: Any) -> float:
+        text, seconds = _seconds(value)
+        if not 1 <= seconds <= _MAX_LOCKOUT_SECONDS:  # also refuses nan
+            raise ValueError(f"must be from 1 to {_MAX_LOCKOUT_SECONDS:g} seconds, got {text!r}")
+        return seconds
 
     @field_validator("max_request_bytes", mode="before")
     @classmethod
@@ -585,6 +620,16 @@ class Settings(BaseSettings):
     @property
     def webhook_event_names(self) -> tuple[str, ...]:
         return tuple(self.webhook_events.split(","))
+
+    @property
+    def role_rate_limits(self) -> dict[str, Rate | None]:
+        """ORDO_RATE_LIMITS by role name (`*`: the roles not named; None: no limit)."""
+        return parse_rates(self.rate_limits, tuple(Role))
+
+    @property
+    def failed_sign_in_rate(self) -> Rate | None:
+        """ORDO_FAILED_SIGN_IN_LIMIT, None when lockouts are off."""
+        return parse_rate(self.failed_sign_in_limit)
 
     @property
     def erp_sync_entity_names(self) -> tuple[str, ...]:

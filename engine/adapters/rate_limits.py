@@ -1,0 +1,385 @@
+"""Rate limits: requests per API key by role, and failed sign-ins per client address.
+
+Two mechanisms, both consulted by the API on every authenticated request (`api/deps.py`):
+
+- `TokenBuckets`: one token bucket per key id, in this process's memory. A key of a role
+  limited to `q` requests per `w` seconds holds up to `q` tokens and gains `q / w` a second;
+  each request takes one, and a request that finds less than one is refused with the time
+  until the next. A dictionary look-up and a few float operations: no I/O, a couple of
+  microseconds, so the limit costs order ingestion nothing measurable. Each API process
+  keeps its own buckets (docs/security.md says what that means with several).
+- `SignInGuard`: counts refused credentials per client address in fixed windows; the
+  failure that reaches the limit locks the address out for a cool-down, during which the
+  API refuses its requests without checking their credential. `MemorySignInGuard` counts in
+  this process; `RedisSignInGuard` counts in Redis (one Lua script: INCR, PEXPIRE, and the
+  lock's SET PX), so `ordo serve --workers N` and several hosts count together.
+
+`RateLimits` bundles them for the app; `ordo.bootstrap.build_rate_limits` builds it from
+`ORDO_RATE_LIMITS`, `ORDO_FAILED_SIGN_IN_LIMIT` and `ORDO_FAILED_SIGN_IN_LOCKOUT_SECONDS`.
+Nothing here does I/O when it is built.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import redis
+
+log = logging.getLogger("ordo.auth")
+
+Clock = Callable[[], float]
+
+# A limit's period, as written after the slash: `600/s`, `50/10s`, `1000/min`, `5/h`, `1/day`.
+_UNITS = {
+    "s": 1, "sec": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}  # fmt: skip
+_SHORT = ((86400, "day"), (3600, "h"), (60, "min"), (1, "s"))
+_RATE = re.compile(r"(\d+)\s*/\s*(\d*)\s*([A-Za-z]+)")
+# A longer period is a quota, not a rate limit; a larger count is a typo.
+MAX_PERIOD_SECONDS = 86400
+MAX_REQUESTS = 1_000_000_000
+ANY_ROLE = "*"
+RATE_FORMS = "a count per period such as 600/s, 50/10s, 1000/min or 5/h (0: no limit)"
+# Addresses counted at once before the oldest counts are dropped: made-up addresses (IPv6
+# gives an attacker many) must not grow a process's memory without bound.
+MAX_COUNTED_CLIENTS = 100_000
+# After Redis failed to answer, how long a process counts failed sign-ins on its own before
+# asking it again: one sign-in in this long waits out the client's retries, not every one.
+REDIS_RETRY_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `requests` per `seconds`."""
+
+    requests: int
+    seconds: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def written(self) -> str:
+        """As the settings take it: `600/s`, `50/10s`, `1000/min`."""
+        for size, unit in _SHORT:
+            if self.seconds % size == 0:
+                count = self.seconds // size
+                return f"{self.requests}/{'' if count == 1 else count}{unit}"
+        raise AssertionError("every whole number of seconds is a multiple of 1")
+
+    def period(self) -> str:
+        """'a second', 'every 10 seconds', 'a minute', 'every 5 minutes', 'an hour'."""
+        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+            if self.seconds % size == 0:
+                count = self.seconds // size
+                if count == 1:
+                    return f"an {unit}" if unit == "hour" else f"a {unit}"
+                return f"every {count} {unit}s"
+        raise AssertionError("every whole number of seconds is a multiple of 1")
+
+
+def parse_rate(text: str) -> Rate | None:
+    """`600/s` -> Rate(600, 1); `0` -> None (no limit); anything else a ValueError saying
+    which forms are taken."""
+    written = str(text).strip()
+    if written == "0":
+        return None
+    match = _RATE.fullmatch(written)
+    unit = match.group(3).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"must be {RATE_FORMS}, got {written!r}")
+    requests = int(match.group(1))
+    seconds = int(match.group(2) or 1) * _UNITS[unit]
+    if requests == 0:
+        return None
+    if requests > MAX_REQUESTS or not 1 <= seconds <= MAX_PERIOD_SECONDS:
+        raise ValueError(
+            f"must be at most {MAX_REQUESTS:,} requests per period, and a period from 1 "
+            f"second to 1 day, got {written!r}"
+        )
+    return Rate(requests, seconds)
+
+
+def parse_rates(text: str, names: Collection[str]) -> dict[str, Rate | None]:
+    """`channel=600/s,support=50/s` -> {"channel": Rate(600, 1), ...}: comma-separated
+    `name=rate` pairs, `name` one of `names` or `*` (every name not given); a rate of 0 is
+    None, no limit (even with `*` given). Raises ValueError naming the pair at fault."""
+    rates: dict[str, Rate | None] = {}
+    for pair in (part.strip() for part in str(text).split(",")):
+        if not pair:
+            continue
+        name, equals, written = (piece.strip() for piece in pair.partition("="))
+        if not equals or not name:
+            raise ValueError(f"expected role=rate pairs such as channel=600/s, got {pair!r}")
+        if name != ANY_ROLE and name not in names:
+            close = difflib.get_close_matches(name, list(names), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            known = ", ".join(sorted(names))
+            raise ValueError(f"{name!r} is not a role (one of {known}, or *){hint}")
+        if name in rates:
+            raise ValueError(f"role {name!r} is given twice")
+        try:
+            rates[name] = parse_rate(written)
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+    return rates
+
+
+def written_rates(rates: Mapping[str, Rate | None]) -> str:
+    """The inverse of `parse_rates`, in the order given."""
+    return ",".join(f"{name}={rate.written() if rate else 0}" for name, rate in rates.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """A refusal: the limit that refused, how long until a request would pass, and whether
+    this is the first refusal of the caller in the limit's period (the one to log)."""
+
+    rate: Rate
+    retry_after: float
+    first: bool
+
+
+class TokenBuckets:
+    """One token bucket per caller, in this process. Called from the event loop only, so
+    without a lock: a bucket's read and write never interleave with another request's."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self.clock = clock
+        # caller -> [tokens, when they were counted, until when refusals go unlogged]
+        self._buckets: dict[str, list[float]] = {}
+
+    def take(self, caller: str, rate: Rate) -> Throttled | None:
+        """Take a token from `caller`'s bucket: None when there was one, else the refusal."""
+        now = self.clock()
+        bucket = self._buckets.get(caller)
+        if bucket is None:
+            self._buckets[caller] = [rate.requests - 1.0, now, now]
+            return None
+        tokens = min(float(rate.requests), bucket[0] + (now - bucket[1]) * rate.per_second)
+        bucket[1] = now
+        if tokens >= 1.0:
+            bucket[0] = tokens - 1.0
+            return None
+        bucket[0] = tokens
+        first = now >= bucket[2]
+        if first:
+            bucket[2] = now + rate.seconds
+        return Throttled(rate, (1.0 - tokens) / rate.per_second, first)
+
+
+@dataclass(frozen=True, slots=True)
+class Lockout:
+    """A client address locked out for `seconds` more; `started` when the failure just
+    counted locked it (the one to log)."""
+
+    seconds: float
+    started: bool
+
+
+class SignInGuard(Protocol):
+    """Failed sign-ins per client address, and the lockouts they lead to."""
+
+    limit: Rate
+    lockout_seconds: float
+
+    def locked(self, client: str) -> float | None:
+        """Seconds left of `client`'s lockout as this process knows it (no I/O), or None."""
+        ...
+
+    def locked_anywhere(self, client: str) -> float | None:
+        """Seconds left of `client`'s lockout, asking whatever is shared (may do I/O)."""
+        ...
+
+    def failed(self, client: str) -> Lockout | None:
+        """Count a refused credential from `client` (may do I/O); the lockout it is under
+        afterwards, if any."""
+        ...
+
+
+class MemorySignInGuard:
+    """Failed sign-ins counted in this process, in fixed windows of the limit's period.
+    Thread-safe: the API counts from its thread pool as well as its event loop."""
+
+    def __init__(self, limit: Rate, lockout_seconds: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.lockout_seconds = lockout_seconds
+        self.clock = clock
+        self._counts: dict[str, tuple[float, int]] = {}  # client -> (window's end, failures)
+        self._locked: dict[str, float] = {}  # client -> end of its lockout
+        self._lock = threading.Lock()
+
+    def locked(self, client: str) -> float | None:
+        if not self._locked:  # nearly always: costs a request nothing
+            return None
+        until = self._locked.get(client)
+        if until is None:
+            return None
+        left = until - self.clock()
+        if left > 0:
+            return left
+        with self._lock:
+            self._locked.pop(client, None)
+        return None
+
+    def locked_anywhere(self, client: str) -> float | None:
+        return self.locked(client)
+
+    def failed(self, client: str) -> Lockout | None:
+        now = self.clock()
+        with self._lock:
+            until = self._locked.get(client)
+            if until is not None and until > now:
+                return Lockout(until - now, started=False)
+            end, count = self._counts.get(client, (0.0, 0))
+            if now >= end:
+                end, count = now + self.limit.seconds, 0
+            count += 1
+            if count < self.limit.requests:
+                _make_room(self._counts, lambda counted: counted[0] <= now)
+                self._counts[client] = (end, count)
+                return None
+            self._counts.pop(client, None)
+            _make_room(self._locked, lambda ends: ends <= now)
+            self._locked[client] = now + self.lockout_seconds
+        return Lockout(self.lockout_seconds, started=True)
+
+    def remember(self, client: str, seconds: float) -> None:
+        """Hold a lockout learnt elsewhere (Redis) for the `seconds` it has left."""
+        now = self.clock()
+        with self._lock:
+            _make_room(self._locked, lambda ends: ends <= now)
+            self._locked[client] = now + seconds
+
+
+def _make_room(entries: dict[str, Any], ended: Callable[[Any], bool]) -> None:
+    """Keep `entries` under MAX_COUNTED_CLIENTS: drop those `ended`, else all of them
+    (every one current: starting over beats growing without bound)."""
+    if len(entries) < MAX_COUNTED_CLIENTS:
+        return
+    for key in [key for key, value in entries.items() if ended(value)]:
+        del entries[key]
+    if len(entries) >= MAX_COUNTED_CLIENTS:
+        entries.clear()
+
+
+# KEYS: the address's failure count, its lockout. ARGV: the window (ms), the limit, the
+# lockout (ms). Returns the lockout's milliseconds left (-2: none) and whether this call
+# started it. The count expires with its window; reaching the limit sets the lockout and
+# starts the count over.
+_FAILED = """
+local locked = redis.call('pttl', KEYS[2])
+if locked > 0 then return {locked, 0} end
+local count = redis.call('incr', KEYS[1])
+if count == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end
+if count < tonumber(ARGV[2]) then return {-2, 0} end
+redis.call('del', KEYS[1])
+redis.call('set', KEYS[2], '1', 'PX', ARGV[3])
+return {tonumber(ARGV[3]), 1}
+"""
+
+
+@dataclass
+class RedisSignInGuard:
+    """Failed sign-ins counted in Redis, shared by every API process and host.
+
+    A lockout found in Redis is also held in this process (`local`), so the process refuses
+    that address's later requests without asking Redis again. If Redis cannot be reached,
+    the process counts and checks on its own (logged once a minute) and tries Redis again
+    `REDIS_RETRY_SECONDS` later: sign-ins are neither refused nor each kept waiting on the
+    client's own retries while Redis is down."""
+
+    client: redis.Redis
+    limit: Rate
+    lockout_seconds: float
+    clock: Clock = time.monotonic
+    prefix: str = "ordo:sign-in"
+    local: MemorySignInGuard = field(init=False)
+    _down_until: float = field(init=False, default=-math.inf)
+    _complained: float = field(init=False, default=-math.inf)
+
+    def __post_init__(self) -> None:
+        self.local = MemorySignInGuard(self.limit, self.lockout_seconds, self.clock)
+        self._script = self.client.register_script(_FAILED)  # no I/O: loaded on first call
+
+    def locked(self, client: str) -> float | None:
+        return self.local.locked(client)
+
+    def locked_anywhere(self, client: str) -> float | None:
+        import redis
+
+        if self.clock() < self._down_until:
+            return self.local.locked(client)
+        try:
+            left_ms = int(self.client.pttl(self._key(client, "locked")))
+        except redis.RedisError as error:
+            self._complain(error)
+            return self.local.locked(client)
+        if left_ms <= 0:
+            return self.local.locked(client)
+        self.local.remember(client, left_ms / 1000)
+        return left_ms / 1000
+
+    def failed(self, client: str) -> Lockout | None:
+        import redis
+
+        if self.clock() < self._down_until:
+            return self.local.failed(client)
+        try:
+            left_ms, started = self._script(
+                keys=[self._key(client, "failures"), self._key(client, "locked")],
+                args=[self.limit.seconds * 1000, self.limit.requests,
+                      math.ceil(self.lockout_seconds * 1000)],
+            )  # fmt: skip
+        except redis.RedisError as error:
+            self._complain(error)
+            return self.local.failed(client)
+        if int(left_ms) <= 0:
+            return None
+        self.local.remember(client, int(left_ms) / 1000)
+        return Lockout(int(left_ms) / 1000, started=bool(started))
+
+    def _key(self, client: str, what: str) -> str:
+        return f"{self.prefix}:{what}:{client}"
+
+    def _complain(self, error: Exception) -> None:
+        now = self.clock()
+        self._down_until = now + REDIS_RETRY_SECONDS
+        if now - self._complained >= 60:
+            self._complained = now
+            log.warning(
+                "failed sign-ins are counted in this process only: Redis is unreachable (%s: %s)",
+                type(error).__name__,
+                str(error).splitlines()[0] if str(error) else "",
+            )
+
+
+@dataclass
+class RateLimits:
+    """What the API enforces: a rate per role for each key (`rates`, by role name; `*` for
+    the roles not named), and the failed sign-in guard (None: no lockouts)."""
+
+    rates: Mapping[str, Rate | None]
+    sign_ins: SignInGuard | None = None
+    buckets: TokenBuckets = field(default_factory=TokenBuckets)
+
+    def rate_for(self, role: str) -> Rate | None:
+        """The limit of `role`'s keys: its own (None when 0), else `*`'s, else none."""
+        return self.rates.get(role, self.rates.get(ANY_ROLE))
+
+    def take(self, caller: str, role: str) -> Throttled | None:
+        """A request of `caller` (a key id) of `role`: None when it may go ahead."""
+        rate = self.rate_for(role)
+        return None if rate is None else self.buckets.take(caller, rate)
