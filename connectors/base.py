@@ -120,6 +120,9 @@ class ShippingLabel:
     tracking_number: str
     format: str  # "pdf" | "zpl"
     content: bytes
+    # A label of several parcels (the shipment's `parcels`): each parcel's tracking number,
+    # in their order, the first being `tracking_number`; empty for a one-parcel label.
+    parcel_tracking_numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,6 +319,33 @@ class ShipmentLineOut(Out):
     quantity: int
 
 
+class ParcelOut(Out):
+    """One box of a packed shipment (docs/packaging.md), in the order it was packed."""
+
+    box: str = Field(
+        description="The box's code in the catalogue; empty for a unit shipped alone, in its "
+        "own packaging.",
+        examples=["MEDIUM"],
+    )
+    dimensions_cm: list[float] = Field(
+        description="Its outer sides in cm, longest first.", examples=[[45.0, 35.0, 25.0]]
+    )
+    weight_kg: float = Field(description="Its gross weight: units and box.", examples=[5.55])
+    billable_weight_kg: float | None = Field(
+        description="What its carrier service bills it at (dimensional weight when more); "
+        "null when no service could take the shipment.",
+        examples=[7.875],
+    )
+    units: dict[str, int] = Field(
+        description="The units of each SKU in it.", examples=[{"BOOTS": 2, "MUG": 1}]
+    )
+    tracking_number: str = Field(
+        description="Its own tracking number, issued with the shipment's label; the first "
+        "parcel's is the shipment's. Empty until a label is made.",
+        examples=["PCL000123456789"],
+    )
+
+
 class TrackingOut(Out):
     at: datetime
     code: str
@@ -370,6 +397,10 @@ class ShipmentOut(Out):
     )
     lines: list[ShipmentLineOut]
     tracking: list[TrackingOut]
+    parcels: list[ParcelOut] = Field(
+        description="The boxes it was packed into, each labelled on its own; empty when it "
+        "was not packed (no box catalogue, ORDO_PACKAGING_FILE): it ships as one parcel.",
+    )
 
     @classmethod
     def of(cls, s: FulfillmentOrder) -> ShipmentOut:
@@ -403,6 +434,17 @@ class ShipmentOut(Out):
                     estimated_delivery=t.estimated_delivery,
                 )
                 for t in s.tracking
+            ],
+            parcels=[
+                ParcelOut(
+                    box=p.box,
+                    dimensions_cm=list(p.dimensions_cm),
+                    weight_kg=p.weight_kg,
+                    billable_weight_kg=p.billable_weight_kg,
+                    units=dict(p.units),
+                    tracking_number=p.tracking_number,
+                )
+                for p in s.parcels
             ],
         )
 

@@ -4,7 +4,9 @@
 tracking number (as text and as a Code 128 barcode), the ship date, the order and shipment it
 belongs to, the weight when known and, on a return label, the RMA number (as text and as a
 barcode of its own). `render(sheet, format)` prints it; the same sheet always gives the same
-bytes, in either format, so a label made twice can be compared with the first.
+bytes, in either format, so a label made twice can be compared with the first. A packed
+shipment's parcels are a sheet each (`parcel`: "PARCEL 2 OF 3" and its size), rendered
+together into one document: a PDF page each, or ZPL labels one after another.
 
 Text on a ZPL label goes through `_zpl_text`: every `^`, `~` and `_` (and every character
 outside printable ASCII) is a `^FH` hex escape, so text can never start a ZPL command, and
@@ -18,9 +20,10 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 FORMATS = ("pdf", "zpl")
 MEDIA_TYPES = {"pdf": "application/pdf", "zpl": "application/x-zpl"}
@@ -55,6 +58,10 @@ class LabelSheet:
     shipment_id: str = ""
     weight_kg: float | None = None
     rma: str = ""  # a return label's authorisation number
+    # One parcel of several: (its place, how many), and its outer sides in cm. A label
+    # without them is the shipment's only one, and says nothing of parcels.
+    parcel: tuple[int, int] | None = None
+    dimensions_cm: tuple[float, float, float] | None = None
 
     @property
     def is_return(self) -> bool:
@@ -82,13 +89,28 @@ class LabelSheet:
         )
         return [first, second] if second else [first]
 
+    def parcel_line(self) -> str:
+        """Which parcel of the shipment this is and its size, printed under the tracking
+        number ("PARCEL 2 OF 3   45 x 35 x 25 cm"); "" on a shipment's only label."""
+        if self.parcel is None:
+            return ""
+        line = f"PARCEL {self.parcel[0]} OF {self.parcel[1]}"
+        if self.dimensions_cm is not None:
+            line += "   " + " x ".join(f"{side:g}" for side in self.dimensions_cm) + " cm"
+        return line
 
-def render(sheet: LabelSheet, format: str) -> bytes:
-    """The label in `format` ("pdf" or "zpl"); anything else is a ValueError naming both."""
+
+def render(sheet: LabelSheet | Sequence[LabelSheet], format: str) -> bytes:
+    """The label in `format` ("pdf" or "zpl"); anything else is a ValueError naming both.
+    Several sheets (a shipment's parcels) make one document: a PDF of a page each, or their
+    ZPL labels one after another. One sheet prints as it always has."""
     renderer = _RENDERERS.get(format)
     if renderer is None:
         raise ValueError(f"no label format '{format}': expected one of {', '.join(FORMATS)}")
-    return renderer(sheet)
+    sheets = (sheet,) if isinstance(sheet, LabelSheet) else tuple(sheet)
+    if not sheets:
+        raise ValueError("a label needs at least one sheet")
+    return renderer(sheets)
 
 
 # --- ZPL: 4x6 inch at 203 dpi (812 x 1218 dots) ------------------------------------------------
@@ -97,7 +119,12 @@ _ZPL_WIDTH, _ZPL_MARGIN = 812, 30
 _ZPL_RULE = f"^GB{_ZPL_WIDTH - 2 * _ZPL_MARGIN},3,3^FS"
 
 
-def render_zpl(sheet: LabelSheet) -> bytes:
+def render_zpl(sheets: Sequence[LabelSheet]) -> bytes:
+    """Each sheet a label (`^XA` ... `^XZ`), one after another: the printer prints them in turn."""
+    return "\n".join(_zpl_label(sheet) for sheet in sheets).encode("ascii")
+
+
+def _zpl_label(sheet: LabelSheet) -> str:
     commands = ["^XA", "^CI28", f"^PW{_ZPL_WIDTH}", "^LL1218", "^LH0,0"]
 
     def text(y: int, size: int, value: str, limit: int) -> None:
@@ -128,8 +155,10 @@ def render_zpl(sheet: LabelSheet) -> bytes:
     height = 160 if sheet.is_return else 300
     commands.append(_zpl_barcode(y, height, sheet.tracking_number))
     text(y + height + 20, 36, f"TRACKING #: {sheet.tracking_number}", 38)
+    if sheet.parcel is not None:
+        text(y + height + 80, 40, sheet.parcel_line(), 34)
     commands.append("^XZ")
-    return "\n".join(commands).encode("ascii")
+    return "\n".join(commands)
 
 
 def _zpl_barcode(y: int, height: int, value: str) -> str:
@@ -163,18 +192,27 @@ def _zpl_text(text: str) -> str:
 _PDF_WIDTH, _PDF_HEIGHT, _PDF_MARGIN = 288.0, 432.0, 14.0
 
 
-def render_pdf(sheet: LabelSheet) -> bytes:
+def render_pdf(sheets: Sequence[LabelSheet]) -> bytes:
+    """A page for each sheet, titled by the first (the shipment's master tracking number)."""
     # Imported here: reportlab is only needed when a PDF is asked for, not at start-up.
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
 
     out = io.BytesIO()
     # `invariant=1` fixes the creation date and the document id, which would otherwise make
     # every rendering of the same label different bytes.
     pdf = Canvas(out, pagesize=(_PDF_WIDTH, _PDF_HEIGHT), invariant=1, pageCompression=1)
-    pdf.setTitle(f"{sheet.carrier} label {sheet.tracking_number}")
+    pdf.setTitle(f"{sheets[0].carrier} label {sheets[0].tracking_number}")
     pdf.setAuthor("Ordo")
     pdf.setCreator("Ordo")
+    for sheet in sheets:
+        _pdf_page(pdf, sheet)
+    pdf.save()
+    return out.getvalue()
+
+
+def _pdf_page(pdf: Any, sheet: LabelSheet) -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     room = _PDF_WIDTH - 2 * _PDF_MARGIN
 
     def text(y: float, size: float, value: str, bold: bool = False) -> None:
@@ -211,9 +249,9 @@ def render_pdf(sheet: LabelSheet) -> bytes:
     height = 60.0 if sheet.is_return else 120.0
     _pdf_barcode(pdf, top - height, height, sheet.tracking_number, room)
     text(top - height - 18, 12, f"TRACKING #: {sheet.tracking_number}", bold=True)
+    if sheet.parcel is not None:
+        text(top - height - 36, 12, sheet.parcel_line(), bold=True)
     pdf.showPage()
-    pdf.save()
-    return out.getvalue()
 
 
 def _pdf_barcode(pdf: object, y: float, height: float, value: str, room: float) -> None:
@@ -262,4 +300,7 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_RENDERERS: dict[str, Callable[[LabelSheet], bytes]] = {"pdf": render_pdf, "zpl": render_zpl}
+_RENDERERS: dict[str, Callable[[Sequence[LabelSheet]], bytes]] = {
+    "pdf": render_pdf,
+    "zpl": render_zpl,
+}

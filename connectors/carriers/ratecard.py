@@ -19,7 +19,8 @@ import hashlib
 import json
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -152,7 +153,13 @@ class RateCardCarrier(Carrier):
         - optional: `id` (the shipment's), `reference` (the order's number), `weight_kg`,
           `rma` (a return label: printed large, and as a barcode), and `tracking_number`:
           a number issued before, printed again as it is; without one, the carrier issues
-          one (`_tracking_number`).
+          one (`_tracking_number`);
+        - optional `parcels`, a list: the boxes of a packed shipment, each a mapping with
+          `weight_kg`, optionally its sides (`length_cm`, `width_cm`, `height_cm`, all
+          three) and its `tracking_number` issued before. Each gets a label of its own, one
+          after another in one document, saying "PARCEL i OF N" with its weight and size and
+          its own tracking number: the first parcel's is the shipment's, and the others are
+          issued from it piece by piece (`parcel_tracking_numbers` lists them all).
         """
         if format not in FORMATS:
             raise DeliveryError(
@@ -178,22 +185,70 @@ class RateCardCarrier(Carrier):
             ),
             rma=_code128(shipment, "rma"),
         )
-        return ShippingLabel(sheet.tracking_number, format, render(sheet, format))
+        parcels = _parcels(shipment)
+        if parcels is None:
+            return ShippingLabel(sheet.tracking_number, format, render(sheet, format))
+        numbers = self._parcel_numbers(shipment, service, sheet.tracking_number, parcels)
+        sheets = [
+            replace(
+                sheet,
+                tracking_number=number,
+                weight_kg=parcel.weight_kg,
+                parcel=(place, len(parcels)),
+                dimensions_cm=parcel.sides,
+            )
+            for place, (parcel, number) in enumerate(zip(parcels, numbers, strict=True), 1)
+        ]
+        return ShippingLabel(numbers[0], format, render(sheets, format), tuple(numbers))
 
     def _issued(self, shipment: Mapping[str, Any], service: str) -> str:
         """The tracking number the shipment was given before, or a new one."""
         given = _code128(shipment, "tracking_number")
         return given or self._tracking_number(shipment, service)
 
-    def _tracking_number(self, shipment: Mapping[str, Any], service: str) -> str:
+    def _parcel_numbers(
+        self,
+        shipment: Mapping[str, Any],
+        service: str,
+        master: str,
+        parcels: list[_Piece],
+    ) -> list[str]:
+        """Each parcel's tracking number: the one issued before, else the carrier's for its
+        piece of the shipment. The first parcel's is the shipment's (`master`); no two
+        parcels share one."""
+        first = parcels[0].tracking_number
+        if first and first != master and _code128(shipment, "tracking_number"):
+            raise ShipmentError(
+                f"parcels[0].tracking_number: the first parcel's number is the shipment's "
+                f"({master}), got {_shown(first)}"
+            )
+        numbers = [first or master]
+        seen = {numbers[0]: 0}
+        for place, parcel in enumerate(parcels[1:], start=1):
+            number = parcel.tracking_number or self._tracking_number(
+                shipment, service, piece=place + 1
+            )
+            if number in seen:
+                raise ShipmentError(
+                    f"parcels[{place}].tracking_number: {number} is parcels[{seen[number]}]'s "
+                    "already; each parcel has a number of its own"
+                )
+            seen[number] = place
+            numbers.append(number)
+        return numbers
+
+    def _tracking_number(self, shipment: Mapping[str, Any], service: str, piece: int = 1) -> str:
         """From the shipment's `id`, or else from everything the label is made of: the same
-        shipment always gets the same number, two different ones never share it."""
+        shipment always gets the same number, two different ones never share it. A packed
+        shipment's second and later parcels (`piece`) get numbers of their own the same way."""
         reference = shipment.get("id")
         if reference is None or reference == "":
             content = json.dumps(
                 {"service": service, "shipment": shipment}, sort_keys=True, default=str
             )
             reference = f"content:{content}"
+        if piece > 1:
+            reference = f"{reference}#{piece}"
         digest = hashlib.sha256(f"{self.card.code}:{reference}".encode()).hexdigest()[:12]
         return f"{self.card.code}{int(digest, 16) % 10**12:012d}"
 
@@ -351,6 +406,42 @@ def _day(shipment: Mapping[str, Any], name: str) -> date:
         with contextlib.suppress(ValueError):  # not ISO: refused below, naming the field
             return date.fromisoformat(value)
     raise ShipmentError(f"{name}: expected a date (ISO 8601, e.g. 2026-11-18), got {_shown(value)}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """One parcel of a packed shipment, as its label prints it."""
+
+    weight_kg: float
+    sides: tuple[float, float, float] | None
+    tracking_number: str
+
+
+def _parcels(shipment: Mapping[str, Any]) -> list[_Piece] | None:
+    """The shipment's `parcels`, each checked; None when it gives none (one label)."""
+    given = shipment.get("parcels")
+    if given is None:
+        return None
+    if isinstance(given, str | bytes) or not isinstance(given, Sequence) or not given:
+        raise ShipmentError(f"parcels: expected a list of one parcel or more, got {_shown(given)}")
+    pieces = []
+    for place, parcel in enumerate(given):
+        if not isinstance(parcel, Mapping):
+            raise ShipmentError(
+                f"parcels[{place}]: expected a parcel (a mapping with weight_kg), got "
+                f"{_shown(parcel)}"
+            )
+        try:
+            pieces.append(
+                _Piece(
+                    _number(parcel, "weight_kg", "a weight in kg", above_zero=True),
+                    _sides(parcel),
+                    _code128(parcel, "tracking_number"),
+                )
+            )
+        except ShipmentError as error:
+            raise ShipmentError(f"parcels[{place}].{error}") from None
+    return pieces
 
 
 _CODE128_LONGEST = 40

@@ -180,8 +180,19 @@ class ShippedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ShippedPack:
+    """One carton of a packed shipment: its tracking number ("" when it has none), its gross
+    weight in kg and the lines' units inside it."""
+
+    tracking_number: str
+    weight_kg: float
+    items: tuple[ShippedItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ShipNotice:
-    """What an 856 says of one shipment of one purchase order."""
+    """What an 856 says of one shipment of one purchase order: its lines (`items`) and,
+    for a shipment packed into boxes, its cartons (`packs`), which hold those lines' units."""
 
     shipment_id: str
     po_number: str
@@ -193,6 +204,7 @@ class ShipNotice:
     ship_from: Party
     ship_to: Party
     items: tuple[ShippedItem, ...]
+    packs: tuple[ShippedPack, ...] = ()
 
 
 def ship_notice(
@@ -202,15 +214,16 @@ def ship_notice(
     partner of `envelope`: BSN, then the shipment level (HL S: TD1, TD5, REF*CN, DTM*011,
     N1*SF and N1*ST with their N3 and N4), the order level (HL O: PRF, the PO number and
     date) and one item level per line (HL I: LIN with the partner's line number and product
-    ids, SN1 with the units shipped), then CTT (the HL segments, the units). Values longer
-    than their element allows are cut to fit."""
+    ids, SN1 with the units shipped), then CTT (the HL segments, the units). A packed
+    shipment (`packs`) has a pack level per carton between the order and its items (HL P:
+    MAN*CP, the carton's tracking number), and TD1 counts the cartons and their gross
+    weight. Values longer than their element allows are cut to fit."""
     shipped = notice.shipped_at
     body: list[list[str]] = [
         ["BSN", "00", _fit(notice.shipment_id, 30), shipped.strftime("%Y%m%d"),
-         shipped.strftime("%H%M"), "0004"],
+         shipped.strftime("%H%M"), _PACKED if notice.packs else _UNPACKED],
         ["HL", "1", "", "S"],
-        # One carton: Ordo ships a shipment as one parcel under one tracking number.
-        ["TD1", "CTN25", "1"],
+        _lading(notice),
         _carrier(notice),
         ["REF", "CN", _fit(notice.tracking_number, 30)],
         ["DTM", "011", shipped.strftime("%Y%m%d"), shipped.strftime("%H%M"), "UT"],
@@ -219,17 +232,49 @@ def ship_notice(
         ["HL", "2", "1", "O"],
         ["PRF", _fit(notice.po_number, 22), "", "", notice.po_date],
     ]  # fmt: skip
-    for number, item in enumerate(notice.items, start=3):
-        ids = [part for pair in item.product_ids for part in (pair[0], _fit(pair[1], 48))]
-        body += [
-            ["HL", str(number), "2", "I"],
-            ["LIN", _fit(item.line_number, 20), *ids],
-            ["SN1", _fit(item.line_number, 20), str(item.quantity), item.unit],
-        ]
+    levels = 2
+    if not notice.packs:
+        for item in notice.items:
+            levels += 1
+            body += _item_level(levels, 2, item)
+    for pack in notice.packs:
+        levels += 1
+        parent = levels
+        body.append(["HL", str(parent), "2", "P"])
+        if pack.tracking_number:
+            # CP: the carrier's id for the package (GM would be an SSCC-18, which Ordo has not).
+            body.append(["MAN", "CP", _fit(pack.tracking_number, 48)])
+        for item in pack.items:
+            levels += 1
+            body += _item_level(levels, parent, item)
     units = sum(item.quantity for item in notice.items)
-    body.append(["CTT", str(len(notice.items) + 2), str(units)])
+    body.append(["CTT", str(levels), str(units)])
     sets = [transaction_set("856", 1, body)]
     return interchange_to(envelope, "SH", sets, control_number=control_number, at=at)
+
+
+# BSN05, the levels the 856 has: shipment, order, pack (carton) and item ("SOPI"), or
+# shipment, order and item for a shipment not packed.
+_PACKED, _UNPACKED = "0001", "0004"
+
+
+def _item_level(number: int, parent: int, item: ShippedItem) -> list[list[str]]:
+    """HL I under its order (or carton): LIN with the partner's line number and ids, SN1."""
+    ids = [part for pair in item.product_ids for part in (pair[0], _fit(pair[1], 48))]
+    return [
+        ["HL", str(number), str(parent), "I"],
+        ["LIN", _fit(item.line_number, 20), *ids],
+        ["SN1", _fit(item.line_number, 20), str(item.quantity), item.unit],
+    ]
+
+
+def _lading(notice: ShipNotice) -> list[str]:
+    """TD1: how many cartons (CTN25) and, for a packed shipment, their gross weight in kg.
+    A shipment not packed is one carton under one tracking number, its weight not known."""
+    if not notice.packs:
+        return ["TD1", "CTN25", "1"]
+    weight = f"{sum(pack.weight_kg for pack in notice.packs):.3f}".rstrip("0").rstrip(".")
+    return ["TD1", "CTN25", str(len(notice.packs)), "", "", "", "G", weight, "KG"]
 
 
 def _carrier(notice: ShipNotice) -> list[str]:

@@ -108,7 +108,8 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
 
     def release(self, fulfilment_order: Mapping[str, Any]) -> str:
         """POST one fulfilment order (Ordo's plain-data view of it, see
-        `engine.service_layer.warehouse.fulfilment_order_facts`); the WMS's reference."""
+        `engine.service_layer.warehouse.fulfilment_order_facts`, with its `parcels` when it
+        was packed into boxes); the WMS's reference."""
         shipment_id = str(fulfilment_order["id"])
         body = {"contract": CONTRACT, **fulfilment_order}
         # The shipment is what a repeat repeats, for the idempotency key and the signature.

@@ -17,6 +17,7 @@ from engine.domain.catalog import Customer, Location, LocationType, Product, Ser
 from engine.domain.fulfilment import (
     FulfillmentOrder,
     Label,
+    Parcel,
     Return,
     ReturnLine,
     ReturnStatus,
@@ -366,6 +367,7 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "label_format": s.label_format,
         "wms_reference": s.wms_reference,
         "tracking": [_scan_row(t) for t in s.tracking],
+        "parcels": [_parcel_row(p) for p in s.parcels],
         "created_at": s.created_at,
         "shipped_at": s.shipped_at,
         "delivered_at": s.delivered_at,
@@ -390,7 +392,23 @@ def shipment_from(r: Row) -> FulfillmentOrder:
         shipped_at=r["shipped_at"],
         delivered_at=r["delivered_at"],
         tracking=_timeline(r["tracking"]),
+        parcels=[_parcel(p) for p in r["parcels"]],
     )
+
+
+def _parcel_row(p: Parcel) -> Row:
+    return {
+        "box": p.box, "length_cm": p.length_cm, "width_cm": p.width_cm,
+        "height_cm": p.height_cm, "weight_kg": p.weight_kg,
+        "billable_weight_kg": p.billable_weight_kg, "units": dict(p.units),
+        "tracking_number": p.tracking_number,
+    }  # fmt: skip
+
+
+def _parcel(r: Row) -> Parcel:
+    # By SKU, as they were packed (`PackedParcel.stored`): JSONB does not keep key order.
+    units = {str(sku): int(n) for sku, n in sorted(r["units"].items())}
+    return Parcel(**{**r, "units": units})
 
 
 def _timeline(rows: list[Row]) -> list[TrackingEvent]:

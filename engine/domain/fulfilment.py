@@ -105,6 +105,29 @@ class TrackingEvent:
         return self.milestone or milestone_of(self.code)
 
 
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """One box of a packed shipment (docs/packaging.md), as the Decider packed and priced it:
+    its box's code ("" for a unit that ships alone, in its own packaging), its outer sides in
+    cm (longest first), its gross weight (units and box), the weight its carrier service
+    bills it at (None when no service could take the shipment) and the units of each SKU in
+    it. `tracking_number` is its own, issued with the shipment's label; the first parcel's
+    is the shipment's `tracking_number` (the master), empty until a label is made."""
+
+    box: str
+    length_cm: float
+    width_cm: float
+    height_cm: float
+    weight_kg: float
+    billable_weight_kg: float | None
+    units: dict[str, int]
+    tracking_number: str = ""
+
+    @property
+    def dimensions_cm(self) -> tuple[float, float, float]:
+        return self.length_cm, self.width_cm, self.height_cm
+
+
 @dataclass(slots=True)
 class FulfillmentOrder:
     """The lines one location ships for one order, with the carrier that takes them."""
@@ -129,6 +152,9 @@ class FulfillmentOrder:
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     tracking: list[TrackingEvent] = field(default_factory=list)
+    # The boxes it was packed into, in the order they were opened; empty when it was not
+    # packed (no box catalogue, or none stocked at its location): it ships as one parcel.
+    parcels: list[Parcel] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -179,6 +205,10 @@ class FulfillmentOrder:
         for line in self.lines:
             line.quantity -= by_line.get(line.order_line_id, 0)
         self.lines = [line for line in self.lines if line.quantity > 0]
+        # Its boxes were packed for the units planned: with some missing that packing no
+        # longer holds, and packing again needs the box catalogue, which is the pipeline's.
+        # What is left goes as an unpacked shipment does: one parcel, packed by the location.
+        self.parcels = []
         self.events.append(
             events.ShipmentShortPicked(
                 self.id,

@@ -25,6 +25,7 @@ from typing import Any
 from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.fulfilment import PICKUP_CARRIER, PICKUP_SERVICE
+from engine.domain.fulfilment import Parcel as StoredParcel
 from engine.domain.inventory import InboundSupply
 from engine.domain.orders import Fulfilment, Order, OrderLine
 from engine.domain.packaging import BoxCatalog
@@ -945,6 +946,7 @@ class Decider:
             else:
                 carrier_trace[code] = {"rulesets": rules.traces}
             q = choice.quote
+            parcels_kept = () if packing is None else self._stored_parcels(packing, q)
             shipments.append(
                 PlannedShipment(
                     code,
@@ -956,6 +958,7 @@ class Decider:
                     q.promised_date if q else None,
                     round(distance, 1),
                     dropship=not lines[0].reserve,
+                    parcels=parcels_kept,
                 )
             )
         ctx.trace["carriers"] = carrier_trace
@@ -987,12 +990,28 @@ class Decider:
     def _packing_trace(self, packing: Packing, chosen: Quote | None) -> dict[str, Any]:
         """The parcels for support, each with the weight the chosen service billed."""
         trace = packing.to_trace()
-        service = self.carriers.service(chosen.carrier, chosen.service) if chosen else None
-        if service is not None:
-            for entry, parcel in zip(trace["parcels"], packing.parcels, strict=True):
-                billed = service.billable_kg(parcel.gross_weight_kg, parcel.outer_volume_cm3)
-                entry["billable_weight_kg"] = round(billed, 3)
+        billed = self._billed(packing, chosen)
+        if billed is not None:
+            for entry, kg in zip(trace["parcels"], billed, strict=True):
+                entry["billable_weight_kg"] = round(kg, 3)
         return trace
+
+    def _stored_parcels(self, packing: Packing, chosen: Quote | None) -> tuple[StoredParcel, ...]:
+        """The parcels as the shipment keeps them (its labels, its WMS release, its 856)."""
+        billed: Sequence[float | None] = self._billed(packing, chosen) or [None] * len(
+            packing.parcels
+        )
+        return tuple(parcel.stored(kg) for parcel, kg in zip(packing.parcels, billed, strict=True))
+
+    def _billed(self, packing: Packing, chosen: Quote | None) -> list[float] | None:
+        """What the chosen service bills each parcel at; None without a service."""
+        service = self.carriers.service(chosen.carrier, chosen.service) if chosen else None
+        if service is None:
+            return None
+        return [
+            service.billable_kg(parcel.gross_weight_kg, parcel.outer_volume_cm3)
+            for parcel in packing.parcels
+        ]
 
 
 def _preorders_apart(ctx: _Context, today: date) -> tuple[list[OrderLine], list[OrderLine]]:

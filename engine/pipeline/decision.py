@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from engine.domain.fulfilment import Parcel
+
 OUTCOMES = ("rejected", "held", "allocated", "partially_allocated", "backordered", "preordered")
 FALLBACKS = ("backorder", "preorder", "dropship", "hold")
 
@@ -46,6 +48,8 @@ class PlannedShipment:
     promised_date: date | None
     distance_km: float
     dropship: bool = False
+    # The boxes it was packed into (docs/packaging.md); empty when it was not packed.
+    parcels: tuple[Parcel, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.domain.catalog import Product
+from engine.domain.fulfilment import Parcel
 from engine.domain.packaging import Box, BoxCatalog, PackagingError
 
 # The rate cards' field checks: a box catalogue is edited by hand like a card, and its
@@ -104,6 +105,21 @@ class PackedParcel:
             "gross_weight_kg": round(self.gross_weight_kg, 3),
             "dimensions_cm": [round(side, 1) for side in self.sides],
         }
+
+    def stored(self, billable_kg: float | None) -> Parcel:
+        """The parcel as its shipment keeps it, rounded as the trace shows it, with the
+        weight the chosen service bills it at (None: no service could take it)."""
+        length, width, height = (round(side, 1) for side in self.sides)
+        return Parcel(
+            box=self.box.code if self.box else "",
+            length_cm=length,
+            width_cm=width,
+            height_cm=height,
+            weight_kg=round(self.gross_weight_kg, 3),
+            billable_weight_kg=None if billable_kg is None else round(billable_kg, 3),
+            # By SKU: PostgreSQL's JSONB keeps no key order, so the stored order is this one.
+            units=dict(sorted(self.units.items())),
+        )
 
 
 @dataclass(slots=True)

@@ -597,6 +597,7 @@ def add_shipments(
             service=planned.service,
             rate=money(planned.rate),
             promised_date=planned.promised_date,
+            parcels=list(planned.parcels),
         )
         uow.shipments.add(shipment)
         shipments.append(shipment)

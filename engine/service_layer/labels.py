@@ -16,6 +16,11 @@ is printed again. A label is audited (`shipment.label`, `return.label`) and rais
 event (`shipment.labelled`, `return.labelled`) in the same commit. Whether to print is
 decided with the shipment's (or return's) row locked, so two requests at once print once.
 
+A shipment packed into two parcels or more (`shipment.parcels`) is printed as a label per
+parcel in one document, each parcel's tracking number kept with it, the first being the
+shipment's; like the shipment's, they are issued once and printed again in the other format.
+A shipment of one parcel is printed as one not packed, and its parcel takes its number.
+
 A field the label needs that Ordo does not have (an order's ship-to without a street, a
 location without a name) is a 409 naming the field and where it comes from, so the person
 asking knows what to correct.
@@ -24,6 +29,7 @@ asking knows what to correct.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -34,6 +40,7 @@ from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.fulfilment import (
     FulfillmentOrder,
     Label,
+    Parcel,
     Return,
     ReturnStatus,
     ShipmentStatus,
@@ -115,6 +122,8 @@ def label_shipment(
         weight = _weight(uow, [(line.sku, line.quantity) for line in shipment.lines])
         if weight is not None:
             fields["weight_kg"] = weight
+        if len(shipment.parcels) > 1:
+            fields["parcels"] = [_parcel_fields(parcel) for parcel in shipment.parcels]
         sources = {**_location_fields("from", location), **_order_fields("to", order)}
         label = _print(
             _carrier(carriers, shipment.carrier, f"shipment {shipment.id}"),
@@ -124,12 +133,17 @@ def label_shipment(
             f"shipment {shipment.id}",
             sources,
         )
+        numbers = _parcel_numbers(shipment, label)
         before = {
             "tracking_number": shipment.tracking_number,
             "label_format": shipment.label_format,
         }
         shipment.tracking_number = label.tracking_number
         shipment.label_format = label.format
+        shipment.parcels = [
+            replace(parcel, tracking_number=number)
+            for parcel, number in zip(shipment.parcels, numbers, strict=True)
+        ]
         uow.labels.put("shipment", shipment.id, Label(label.format, label.content))
         uow.record(
             events.ShipmentLabelled(
@@ -228,6 +242,35 @@ def label_return(
         )
         uow.commit()
         return True
+
+
+def _parcel_fields(parcel: Parcel) -> dict[str, Any]:
+    """A parcel of the shipment as the carrier's label takes it (`parcels`)."""
+    fields: dict[str, Any] = {
+        "weight_kg": parcel.weight_kg,
+        "length_cm": parcel.length_cm,
+        "width_cm": parcel.width_cm,
+        "height_cm": parcel.height_cm,
+    }
+    if parcel.tracking_number:
+        fields["tracking_number"] = parcel.tracking_number
+    return fields
+
+
+def _parcel_numbers(shipment: FulfillmentOrder, label: ShippingLabel) -> list[str]:
+    """Each of the shipment's parcels' tracking number from its label: a one-parcel
+    shipment's is the label's; a carrier that printed one label for several parcels (its
+    connector knows nothing of parcels) is a 409 rather than boxes without a number."""
+    if len(shipment.parcels) <= 1:
+        return [label.tracking_number] * len(shipment.parcels)
+    numbers = list(label.parcel_tracking_numbers)
+    if len(numbers) != len(shipment.parcels):
+        raise Conflict(
+            f"shipment {shipment.id} is packed in {len(shipment.parcels)} parcels, and "
+            f"carrier {shipment.carrier} printed labels for {len(numbers) or 1}: its connector "
+            "does not label parcel by parcel"
+        )
+    return numbers
 
 
 def _check_format(format: str) -> None:

@@ -6,8 +6,9 @@ is an EDI order when Ordo kept what its 850 said (`uow.edi.purchase_order`, by c
 PO number); any other order gets no 856. The notice names the partner's PO number and date,
 each line by the partner's PO101 and the product ids they sent, the units shipped, the
 carrier's SCAC and name, the tracking number, the ship date, the location it left and the
-ship-to. It is written with the partner's envelope and delimiters and the pair's next
-control number, and kept in `edi_outbound` for the partner's gateway
+ship-to; a shipment packed into boxes has a carton per parcel, with its own tracking number
+and the lines' units in it. It is written with the partner's envelope and delimiters and the
+pair's next control number, and kept in `edi_outbound` for the partner's gateway
 (`GET /v1/edi/outbound`), all in the worker's transaction.
 
 One 856 per shipment: a redelivered event finds the one written before and writes nothing
@@ -18,9 +19,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
-from connectors.channels.x12_outbound import Party, ShipNotice, ShippedItem, ship_notice
+from connectors.channels.x12_outbound import (
+    Party,
+    ShipNotice,
+    ShippedItem,
+    ShippedPack,
+    ship_notice,
+)
 from engine.adapters.bus.base import Message
 from engine.domain.catalog import Location
 from engine.domain.edi import SHIP_NOTICE, EdiPurchaseOrder, OutboundDocument
@@ -123,7 +131,30 @@ class ShipNoticeWriter:
             ship_from=ship_from,
             ship_to=ship_to,
             items=tuple(_item(line, purchase_order) for line in shipment.lines),
+            packs=_packs(shipment, purchase_order),
         )
+
+
+def _packs(shipment: FulfillmentOrder, purchase_order: EdiPurchaseOrder) -> tuple[ShippedPack, ...]:
+    """The shipment's parcels as cartons, each with the lines' units in it. A parcel holds
+    units by SKU; a SKU on several lines fills them in the lines' order. No cartons for a
+    shipment not packed, nor for one whose parcels do not hold its lines' units: its 856
+    then names its lines alone, as an unpacked shipment's does."""
+    left = {id(line): line.quantity for line in shipment.lines}
+    packs = []
+    for parcel in shipment.parcels:
+        inside: list[ShippedItem] = []
+        for sku, units in parcel.units.items():
+            for line in shipment.lines:
+                taken = min(units, left[id(line)]) if line.sku == sku else 0
+                if taken:
+                    left[id(line)] -= taken
+                    units -= taken
+                    inside.append(_item(replace(line, quantity=taken), purchase_order))
+            if units:
+                return ()
+        packs.append(ShippedPack(parcel.tracking_number, parcel.weight_kg, tuple(inside)))
+    return () if any(left.values()) else tuple(packs)
 
 
 def _item(line: ShipmentLine, purchase_order: EdiPurchaseOrder) -> ShippedItem:

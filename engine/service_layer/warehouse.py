@@ -45,6 +45,7 @@ from engine.domain.fulfilment import (
     PICKUP_CARRIER,
     SHORT_PICKABLE,
     FulfillmentOrder,
+    Parcel,
     ShipmentStatus,
 )
 from engine.domain.orders import Order
@@ -78,9 +79,27 @@ class ChangingWarehouse(Protocol):
 
 def fulfilment_order_facts(shipment: FulfillmentOrder, order: Order) -> dict[str, Any]:
     """What a WMS is told of a released shipment, as plain data (docs/integrations.md shows
-    it on the wire): the order it belongs to, where it goes, its lines and its carrier. A
-    label made already is not sent itself: the WMS downloads it from `label.path` with a
-    warehouse key."""
+    it on the wire): the order it belongs to, where it goes, its lines, the boxes it was
+    packed into (`parcels`, only for a packed shipment: an unpacked one's body is as it
+    always was) and its carrier. A label made already is not sent itself: the WMS downloads
+    it from `label.path` with a warehouse key."""
+    facts = _facts(shipment, order)
+    if shipment.parcels:
+        facts["parcels"] = [_parcel_facts(parcel) for parcel in shipment.parcels]
+    return facts
+
+
+def _parcel_facts(parcel: Parcel) -> dict[str, Any]:
+    return {
+        "box": parcel.box or None,
+        "units": [{"sku": sku, "units": units} for sku, units in parcel.units.items()],
+        "weight_kg": parcel.weight_kg,
+        "dimensions_cm": list(parcel.dimensions_cm),
+        "tracking_number": parcel.tracking_number or None,
+    }
+
+
+def _facts(shipment: FulfillmentOrder, order: Order) -> dict[str, Any]:
     address = order.ship_to
     return {
         "id": shipment.id,
