@@ -30,6 +30,7 @@ from api.deps import (
 )
 from api.errors import describe_validation_error, problem_body, status_for
 from api.schemas.common import QueryDateTime, problem_responses
+from api.schemas.inventory import TransferOut
 from api.schemas.orders import (
     ID,
     BatchIn,
@@ -52,7 +53,7 @@ from engine.domain.access import Principal, Role
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.orders import LineStatus, Order, OrderStatus
 from engine.domain.values import in_utc
-from engine.service_layer import audit, auth, backorders, handlers
+from engine.service_layer import audit, auth, backorders, handlers, ship_to_store
 from engine.service_layer.auth import Forbidden, can_see_order
 from engine.service_layer.idempotency import request_hash
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -363,6 +364,7 @@ def get_order(order_id: OrderPath, who: CanReadOrders, uow: Uow) -> OrderDetail:
             tickets=[TicketOut.of(t) for t in uow.tickets.about("order", order_id)]
             if auth.allowed(who, auth.TICKETS_OPEN)
             else [],
+            transfers=[TransferOut.of(s) for s in ship_to_store.awaited(uow, order_id)],
         )
 
 

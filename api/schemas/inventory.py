@@ -207,6 +207,8 @@ class ReorderSuggestionOut(Out):
 class TransferStatus(StrEnum):
     IN_TRANSIT = "in_transit"
     RECEIVED = "received"
+    # A ship-to-store transfer its order no longer needed: the units stayed at the source.
+    CANCELLED = "cancelled"
 
 
 class TransferOut(Out):
@@ -220,10 +222,16 @@ class TransferOut(Out):
     expected_on: date
     status: TransferStatus
     reference: str
+    order_id: str = Field(
+        default="",
+        description="The pickup order a ship-to-store transfer was sent for (its units are "
+        "that order's when they arrive); empty for any other transfer.",
+    )
 
     @classmethod
     def of(cls, supply: InboundSupply) -> TransferOut:
         origin = supply.reference[5:] if supply.reference.startswith("from ") else ""
+        status = TransferStatus.RECEIVED if supply.received else TransferStatus.IN_TRANSIT
         return cls(
             id=supply.id,
             sku=supply.sku,
@@ -231,6 +239,7 @@ class TransferOut(Out):
             to_location=supply.location_code,
             quantity=supply.quantity,
             expected_on=supply.expected_on,
-            status=TransferStatus.RECEIVED if supply.received else TransferStatus.IN_TRANSIT,
+            status=TransferStatus.CANCELLED if supply.cancelled else status,
             reference=supply.reference,
+            order_id=supply.order_id,
         )

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.schemas.common import AddressOut, Country, Out, Problem, Strict
+from api.schemas.inventory import TransferOut
 from api.schemas.patterns import CURRENCY, EMAIL_OR_EMPTY, ID, SERVICE_LEVEL, SKU
 from api.schemas.tickets import TicketOut
 from engine.domain import commands
@@ -495,6 +496,11 @@ class OrderDetail(OrderOut):
         description="Helpdesk tickets opened about the order (POST /v1/orders/{id}/tickets), "
         "oldest first; listed for the roles that may open them (admin, support), empty for "
         "the others."
+    )
+    transfers: list[TransferOut] = Field(
+        default_factory=list,
+        description="Ship to store: the transfers bringing a pickup order's missing units to "
+        "its store, by expected arrival (in transit, received, or cancelled).",
     )
 
 

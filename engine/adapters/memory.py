@@ -494,6 +494,9 @@ class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundReposi
     def for_sku(self, sku: str) -> Sequence[InboundSupply]:
         return self._select(self.table.by_index("sku", sku))
 
+    def for_order(self, order_id: str) -> Sequence[InboundSupply]:
+        return self._select(self.table.by_index("order", order_id))
+
 
 class MemoryAlerts(_MemoryRepository[str, Alert], uow_api.AlertRepository):
     def open_for(self, rule: str, key: str) -> Alert | None:
@@ -723,7 +726,9 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
                 location=lambda s: s.location_code,
             ),
             "returns": table("return", lambda r: r.id, order=lambda r: r.order_id),
-            "inbound": table("inbound supply", lambda i: i.id, sku=lambda i: i.sku),
+            "inbound": table(
+                "inbound supply", lambda i: i.id, sku=lambda i: i.sku, order=lambda i: i.order_id
+            ),
             "alerts": table("alert", lambda a: a.id, rule_key=lambda a: (a.rule, a.key)),
             "rulesets": table("ruleset version", lambda r: r.id, name=lambda r: r.name),
             "traces": table("decision trace", lambda t: t.id, order=lambda t: t.order_id),

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -251,7 +252,12 @@ inbound_supply = Table(
     Column("kind", String(32), nullable=False),
     Column("reference", String(128), nullable=False),
     Column("received", Boolean(), nullable=False),
+    # Ship to store (migration 0023): the pickup order a transfer was sent for, and a
+    # transfer that order no longer needed.
+    _id("order_id", nullable=False, server_default=""),
+    Column("cancelled", Boolean(), nullable=False, server_default=false()),
     Index(None, "sku", "expected_on"),
+    Index(None, "order_id"),
 )
 
 reservations = Table(

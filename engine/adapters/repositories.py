@@ -1119,6 +1119,9 @@ class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):
     def for_sku(self, sku: str) -> Sequence[InboundSupply]:
         return self._query(self.table.c.sku == sku)
 
+    def for_order(self, order_id: str) -> Sequence[InboundSupply]:
+        return self._query(self.table.c.order_id == order_id)
+
 
 class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
     """Newest first."""

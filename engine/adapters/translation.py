@@ -319,6 +319,8 @@ def inbound_row(i: InboundSupply) -> Row:
         "kind": str(i.kind),
         "reference": i.reference,
         "received": i.received,
+        "order_id": i.order_id,
+        "cancelled": i.cancelled,
     }
 
 

@@ -45,6 +45,8 @@ class Service(StrEnum):
     SHIP = "ship"
     PICKUP = "pickup"
     SHIP_FROM_STORE = "ship_from_store"
+    # A store taking transfers from warehouses for pickup orders it cannot fill itself.
+    SHIP_TO_STORE = "ship_to_store"
 
 
 @dataclass(slots=True)

@@ -408,6 +408,39 @@ class OrderResourced(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderAwaitingTransfer(Event):
+    """A pickup order waits for units its store lacked, sent there from a warehouse (ship to
+    store): transfer `transfer_id` of `quantity` `sku` from `from_location`, due at the
+    store on `expected_on`. Its arrival releases them to this order."""
+
+    name: ClassVar[str] = "order.awaiting_transfer"
+    order_id: str
+    transfer_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    expected_on: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferCancelled(Event):
+    """A ship-to-store transfer its order no longer needs was called off before it arrived
+    (the order cancelled, changed, or served from elsewhere): its units are back at
+    `from_location` (which raises `stock.adjusted` there too)."""
+
+    name: ClassVar[str] = "transfer.cancelled"
+    transfer_id: str
+    order_id: str
+    sku: str
+    from_location: str
+    quantity: int
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderRemainderCancelled(Event):
     """Units of an order's backordered remainder were cancelled while the order was on its
     way (the customer would not wait for the stock). `lines` is units cancelled per line;

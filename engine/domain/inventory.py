@@ -37,6 +37,24 @@ class InboundSupply:
     kind: InboundKind = InboundKind.PURCHASE_ORDER
     reference: str = ""
     received: bool = False
+    # The pickup order a ship-to-store transfer was sent for (docs/pipeline.md): its units
+    # are that order's when they arrive, not the first waiting at the store. "" for any other.
+    order_id: str = ""
+    # A ship-to-store transfer its order no longer needs: its units went back to the source.
+    cancelled: bool = False
+
+    @property
+    def pending(self) -> bool:
+        """Still to arrive: neither received nor cancelled."""
+        return not (self.received or self.cancelled)
+
+    def cancel(self) -> None:
+        """Call off a transfer not yet received (its units stay at, or go back to, where it
+        was sent from: the caller books that)."""
+        if not self.pending:
+            state = "received" if self.received else "cancelled"
+            raise Conflict(f"transfer {self.id} was already {state}: it cannot be cancelled")
+        self.cancelled = True
 
     def receive(self, sku: str, location_code: str, quantity: int) -> None:
         """Book the arrival of these units, which must be of this supply's SKU at its
@@ -46,6 +64,12 @@ class InboundSupply:
         different count is a discrepancy to adjust, not a receipt); a purchase order may
         arrive in parts, and stays expected for what is still to come."""
         noun = "transfer" if self.kind is InboundKind.TRANSFER else "purchase order"
+        if self.cancelled:
+            raise Conflict(
+                f"{noun} {self.id} was cancelled (the order it was sent for no longer needs "
+                "it) and its units stayed at their source; nothing was booked: units that "
+                "arrived anyway are a receipt without this reference"
+            )
         if self.received:
             raise Conflict(
                 f"{noun} {self.id} was already received; nothing was booked: units that "

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from math import asin, sin, sqrt
 from typing import Any
 
-from engine.adapters.geo import EARTH_RADIUS_KM, postal_code_coordinates
+from engine.adapters.geo import EARTH_RADIUS_KM, haversine_km, postal_code_coordinates
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.fulfilment import PICKUP_CARRIER, PICKUP_SERVICE
 from engine.domain.fulfilment import Parcel as StoredParcel
@@ -48,9 +48,11 @@ from engine.pipeline.decision import (
     Backorder,
     Decision,
     PlannedShipment,
+    PlannedTransfer,
 )
 from engine.pipeline.packing import Item, Packing, pack
 from engine.pipeline.ruling import RuleRun, run
+from engine.pipeline.ship_to_store import TransferPlan, plan_transfers
 from engine.pipeline.shipping import choose_carrier
 from engine.pipeline.stock_view import StockView
 from engine.pipeline.validation import validate
@@ -117,12 +119,17 @@ def _first_cover(
     """`backorder_promise` over inbound supply already in order of arrival."""
     total = 0
     for supply in arriving:
-        if supply.sku != sku or supply.received:
+        if supply.sku != sku or not supply.pending:
             continue
         total += supply.quantity
         if total >= quantity:
             return max(supply.expected_on, today)
     return None
+
+
+def _open_to(supply: InboundSupply, order: Order) -> bool:
+    """Whether `order` may count on `supply`: a ship-to-store transfer is its order's alone."""
+    return not supply.order_id or supply.order_id == order.id
 
 
 # A location's (lat, lon) in radians with the cosine of its latitude (see `_Context.distance`).
@@ -609,7 +616,9 @@ class Decider:
                 versions=self._versions_of(snap),
                 trace=ctx.trace,
             )
-        backorders = self._pickup_backorders(ctx, store, preorder_lines, short, mode, inbound)
+        backorders, transfers = self._pickup_backorders(
+            ctx, store, preorder_lines, short, mode, inbound, stock
+        )
         shipments, ctx.trace["carriers"] = [], {}
         if allocations:
             cutoff = ctx.locations[store].cutoff
@@ -645,6 +654,7 @@ class Decider:
             allocations=tuple(allocations),
             backorders=tuple(backorders),
             shipments=tuple(shipments),
+            transfers=tuple(transfers),
             priority=priority,
             versions=self._versions_of(snap),
             trace=ctx.trace,
@@ -658,11 +668,13 @@ class Decider:
         short: Mapping[str, int],
         mode: str,
         inbound: Inbound,
-    ) -> list[Backorder]:
+        stock: StockView,
+    ) -> tuple[list[Backorder], list[PlannedTransfer]]:
         """What a pickup order's store cannot give now waits there: a pre-order for its
-        release, a shortfall until the store's own inbound supply covers it (a `preorder`
-        fallback for a product with a release date, as for any order; a `dropship` fallback
-        has no vendor to ship to the counter)."""
+        release, a shortfall until it arrives, sent from the nearest warehouses (ship to
+        store, `engine.pipeline.ship_to_store`) or else from the store's own inbound supply
+        (a `preorder` fallback for a product with a release date, as for any order; a
+        `dropship` fallback has no vendor to ship to the counter)."""
         today = ctx.now.date()
         backorders = [
             Backorder(line.id, line.sku, line.quantity, "preorder", release)
@@ -670,9 +682,20 @@ class Decider:
             if (release := ctx.products[line.sku].preorder_release)
         ]
         if not short:
-            return backorders
+            return backorders, []
+        waiting: dict[str, int] = defaultdict(int)
+        for line_id, qty in short.items():
+            sku = ctx.order.line(line_id).sku
+            product = ctx.products.get(sku)
+            if not (mode == "preorder" and product and product.preorder_release):
+                waiting[sku] += qty
         pending = inbound() if callable(inbound) else inbound
-        arriving = _by_arrival([s for s in pending if s.location_code == store])
+        plan = self._transfers(ctx, ctx.locations[store], waiting, stock, pending)
+        if plan.trace and ctx.full:
+            ctx.trace["ship_to_store"] = plan.trace
+        arriving = _by_arrival(
+            [s for s in pending if s.location_code == store and _open_to(s, ctx.order)]
+        )
         for line_id, qty in short.items():
             sku = ctx.order.line(line_id).sku
             product = ctx.products.get(sku)
@@ -680,9 +703,53 @@ class Decider:
             if mode == "preorder" and release:
                 backorders.append(Backorder(line_id, sku, qty, "preorder", release))
             else:
-                promise = _first_cover(sku, qty, arriving, today)
+                promise = plan.ready.get(sku) or _first_cover(sku, qty, arriving, today)
                 backorders.append(Backorder(line_id, sku, qty, "backorder", promise))
-        return backorders
+        return backorders, plan.transfers
+
+    def _transfers(
+        self,
+        ctx: _Context,
+        store: Location,
+        short: Mapping[str, int],
+        stock: StockView,
+        inbound: Sequence[InboundSupply],
+    ) -> TransferPlan:
+        """The ship-to-store transfers of a pickup order's shortfall: distances from the store
+        as the crow flies (as every distance the pipeline weighs), arrival as the cheapest
+        carrier quote from the warehouse to the store promises it."""
+        if not short:
+            return TransferPlan()
+        address = store.address
+        here = _coordinates(address.postal_code, address.country, store.lat, store.lon)
+
+        def distance_km(code: str) -> float:
+            there = ctx.locations[code]
+            point = _coordinates(
+                there.address.postal_code, there.address.country, there.lat, there.lon
+            )
+            return haversine_km(here, point) if here and point else 0.0
+
+        def arrival(code: str, sku: str, units: int) -> date | None:
+            product = ctx.products.get(sku)
+            weight = (product.weight_kg if product else 0.0) * units
+            hazmat = bool(product and product.hazmat)
+            parcel = Parcel(weight, distance_km(code), address.postal_code, hazmat)
+            quotes = self.carriers.quotes(parcel, ctx.now, ctx.locations[code].cutoff, self._quotes)
+            cheapest = min(quotes, key=lambda q: (q.rate, q.promised_date), default=None)
+            return cheapest.promised_date if cheapest else None
+
+        return plan_transfers(
+            ctx.order.id,
+            ctx.order.channel,
+            store,
+            short,
+            stock,
+            ctx.locations,
+            inbound,
+            distance_km,
+            arrival,
+        )
 
     def _screen(
         self,
@@ -813,7 +880,9 @@ class Decider:
             if not loaded:
                 wanted = {order.line(line_id).sku for line_id in short}
                 pending = inbound() if callable(inbound) else inbound
-                loaded.append(_by_arrival([s for s in pending if s.sku in wanted]))
+                loaded.append(
+                    _by_arrival([s for s in pending if s.sku in wanted and _open_to(s, order)])
+                )
             return loaded[0]
 
         if ctx.full:

@@ -38,6 +38,20 @@ class Backorder:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedTransfer:
+    """Units of a pickup order's line sent from a warehouse to its store (ship to store).
+    `transfer_id` names a transfer already on its way for the order, which it keeps counting
+    on; "" is one to request now."""
+
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    expected_on: date
+    transfer_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedShipment:
     location_code: str
     lines: tuple[Allocation, ...]
@@ -61,6 +75,8 @@ class Decision:
     allocations: tuple[Allocation, ...] = ()
     backorders: tuple[Backorder, ...] = ()
     shipments: tuple[PlannedShipment, ...] = ()
+    # A pickup order's shortfall sent to its store (docs/pipeline.md, click and collect).
+    transfers: tuple[PlannedTransfer, ...] = ()
     cost: float = 0.0
     shipping_cost: float = 0.0
     priority: int = 0

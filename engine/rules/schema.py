@@ -174,6 +174,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.cancel_refused",
         "order.remainder_cancelled",
         "order.resourced",
+        "order.awaiting_transfer",
+        "transfer.cancelled",
         "order.released",
         "stock.reserved",
         "stock.released",

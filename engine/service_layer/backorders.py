@@ -45,6 +45,7 @@ from engine.domain.inventory import Stock
 from engine.domain.operations import DecisionTrace
 from engine.domain.orders import ON_ITS_WAY, LineStatus, Order, OrderLine, OrderStatus
 from engine.pipeline.decide import Decider, Decision, backorder_promise
+from engine.service_layer import ship_to_store
 from engine.service_layer.handlers import (
     RELEASED_ALREADY,
     Clock,
@@ -301,12 +302,17 @@ def serve_waiting(
     """One pass over the orders waiting for `sku`; False if a reservation lost a race."""
     budget = budget or Budget(uow)
     for order in by_rank(uow, waiting_orders(uow, [sku])):
+        # Units a ship-to-store transfer brought for this order are its own to be decided
+        # with; what it still waits for afterwards stays claimed, out of everyone else's reach.
+        claims = ship_to_store.open_claims(uow, order)
         if order.status is S.BACKORDERED:
             outcome = release_if_filled(uow, order, budget, decider, now, options, reason, attempt)
         else:
             outcome = resource_remainder(uow, order, decider, now, options, budget, reason, attempt)
         if outcome is Outcome.LOST_RACE:
             return False
+        if claims:
+            ship_to_store.reclaim(uow, order, claims, remainder(uow, order), now)
     return True
 
 
@@ -435,6 +441,9 @@ def resource_remainder(
         return Outcome.UNCHANGED
     if not reserve_all(uow, view, decision, now, options):
         return Outcome.LOST_RACE
+    # The transfers still on their way for the remainder, or sent for it now (ship to store).
+    if not ship_to_store.apply(uow, order, decision, now):
+        return Outcome.LOST_RACE
     got: dict[str, int] = defaultdict(int)
     for allocation in decision.allocations:
         got[allocation.line_id] += allocation.quantity
@@ -507,6 +516,9 @@ def _record(
         "cost": decision.cost if decision is not None else 0.0,
         "order_version": order.version,
     }
+    if "ship_to_store" in trace:
+        # A pickup's shortfall sent to its store: from where, or why from nowhere.
+        detail["ship_to_store"] = trace["ship_to_store"]
     if decision is None and previous is not None:
         # Nothing decided: the priority the order was ranked by stays on record.
         detail["reservation"] = previous.detail.get("reservation", {})

@@ -426,12 +426,17 @@ def decide_and_apply(
     reservation lost a race (the caller rolls back). Public because the backorder pass
     decides the orders it can now fill in its own transaction, in rank order, showing the
     Decider stock net of what it has set aside (`read_stock`, as in `decide`)."""
+    # Here, not at the top: ship_to_store builds on this module (`new_id`).
+    from engine.service_layer import ship_to_store
+
     now = clock()
     decision = decide(order, uow, decider, now, read_stock=read_stock)
     if not reserve_all(uow, order, decision, now, options):
         return False
     _apply(uow, order, decision, now, attempt, options)
-    return True
+    # A pickup order's shortfall sent to its store, in the same transaction (a warehouse's
+    # units taken meanwhile lose the race as a reservation would).
+    return ship_to_store.apply(uow, order, decision, now)
 
 
 # Orders whose fulfilment orders have gone to their locations (manual release acts on
@@ -646,6 +651,9 @@ def _store_sourcing(
         "cost": decision.cost,
         "order_version": version,
     }
+    if "ship_to_store" in trace:
+        # A pickup's shortfall sent to its store: from where, or why from nowhere.
+        detail["ship_to_store"] = trace["ship_to_store"]
     uow.traces.add(
         DecisionTrace(
             new_id("trc"),

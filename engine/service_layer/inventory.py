@@ -19,14 +19,14 @@ from engine.domain.errors import InsufficientStock, InvalidQuantity, NotFound
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import (
     InboundKind,
-    InboundSupply,
     Reservation,
     ReservationStatus,
     Stock,
 )
 from engine.domain.orders import OrderStatus
-from engine.domain.values import in_utc
-from engine.service_layer.handlers import Clock, new_id
+from engine.domain.values import in_utc, utcnow
+from engine.service_layer import backorders, ship_to_store
+from engine.service_layer.handlers import Clock
 from engine.service_layer.unit_of_work import UnitOfWork
 
 
@@ -96,24 +96,19 @@ def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> str:
         free = source.available if source else 0
         if cmd.quantity > free:
             raise InsufficientStock(cmd.sku, cmd.from_location, cmd.quantity, free)
-        stock = uow.stock.adjust(cmd.sku, cmd.from_location, -cmd.quantity)
-        _adjusted(uow, stock, -cmd.quantity, f"transfer to {cmd.to_location}")
-        transfer = InboundSupply(
-            id=new_id("trf"),
-            sku=cmd.sku,
-            location_code=cmd.to_location,
-            quantity=cmd.quantity,
-            expected_on=cmd.expected_on,
-            kind=InboundKind.TRANSFER,
-            reference=f"from {cmd.from_location}",
+        uow.stock.adjust(cmd.sku, cmd.from_location, -cmd.quantity)
+        transfer = ship_to_store.book_transfer(
+            uow, cmd.sku, cmd.from_location, cmd.to_location, cmd.quantity, cmd.expected_on
         )
-        uow.inbound.add(transfer)
         uow.commit()
         return transfer.id
 
 
-def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork) -> int:
-    """A transfer arrives whole at its destination, once; returns the new on-hand there."""
+def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork, clock: Clock = utcnow) -> int:
+    """A transfer arrives whole at its destination, once; returns the new on-hand there. A
+    ship-to-store transfer's units are reserved at once for the order it was sent for, as far
+    as that order still waits for them (`ship_to_store.claim`): the backorder pass its
+    arrival starts releases that order, not the first waiting at the store."""
     with uow:
         transfer = uow.inbound.get_for_update(cmd.transfer_id)  # as in receive_stock
         if transfer is None or transfer.kind is not InboundKind.TRANSFER:
@@ -121,6 +116,11 @@ def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork) -> int:
         transfer.receive(transfer.sku, transfer.location_code, transfer.quantity)
         stock = uow.stock.adjust(transfer.sku, transfer.location_code, transfer.quantity)
         _adjusted(uow, stock, transfer.quantity, f"transfer {transfer.id} received")
+        order = uow.orders.get(transfer.order_id) if transfer.order_id else None
+        if order is not None and order.status in backorders.WAITING:
+            waiting = backorders.remainder(uow, order)
+            sku, store, units = transfer.sku, transfer.location_code, transfer.quantity
+            ship_to_store.claim(uow, order, sku, store, units, waiting, clock())
         uow.commit()
         return stock.on_hand
 
@@ -291,7 +291,7 @@ def reorder_suggestions(
             share = total / len(rows)
             inbound: dict[str, int] = defaultdict(int)
             for supply in uow.inbound.for_sku(sku):
-                if not supply.received:
+                if supply.pending:
                     inbound[supply.location_code] += supply.quantity
             for row in sorted(rows, key=lambda r: r.location_code):
                 point = math.ceil(share * lead_time_days) + row.safety_stock

@@ -32,7 +32,7 @@ from engine.pipeline.decide import Decider
 from engine.pipeline.ruling import run
 from engine.pipeline.validation import validate
 from engine.rules import facts as F
-from engine.service_layer import backorders
+from engine.service_layer import backorders, ship_to_store
 from engine.service_layer.handlers import (
     Clock,
     address_from,
@@ -83,6 +83,7 @@ def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> st
             raise _not_cancellable(order)
         release_reservations(uow, order, ReservationStatus.RELEASED)
         _cancel_pending_shipments(uow, order, clock())
+        ship_to_store.cancel_all(uow, order, f"order {order.id} cancelled")
         order.cancel(cmd.reason or f"cancelled by {cmd.actor}")
         uow.commit()
         return str(order.status)
@@ -116,6 +117,8 @@ def cancel_backordered(cmd: commands.CancelBackordered, uow: UnitOfWork, clock: 
             s for s in uow.shipments.for_order(order.id) if s.status is not ShipmentStatus.CANCELLED
         ]
         _record_remainder_cancelled(uow, order, live, waiting, cancelled, reason, now)
+        still = {k: units - cancelled.get(k, 0) for k, units in waiting.items()}
+        ship_to_store.settle(uow, order, still, f"remainder of order {order.id} cancelled")
         _follow_remainder(order, [s.status for s in live], reason)
         uow.commit()
         return str(order.status)
@@ -209,6 +212,7 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             raise IllegalTransition("order", order.id, order.status, "modified")
         release_reservations(uow, order, ReservationStatus.RELEASED)
         _cancel_pending_shipments(uow, order, clock())
+        collected_at = (order.fulfilment, order.pickup_location)
         order.modify(
             quantities=dict(cmd.quantities) or None,
             ship_to=address_from(cmd.ship_to) if cmd.ship_to else None,
@@ -217,6 +221,10 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             fulfilment=fulfilment,
             pickup_location=store,
         )
+        # Shipped now, or collected at another store: nothing on its way to the old one is
+        # needed. Still collected there, its new decision keeps what it still needs of it.
+        if (order.fulfilment, order.pickup_location) != collected_at:
+            ship_to_store.cancel_all(uow, order, f"order {order.id} no longer collected there")
         uow.commit()
         return str(order.status)
 
@@ -438,6 +446,7 @@ def consolidate_orders(
         for other in others:
             release_reservations(uow, other, ReservationStatus.RELEASED)
             _cancel_pending_shipments(uow, other, now)
+            ship_to_store.cancel_all(uow, other, f"order consolidated into {primary.id}")
             other.cancel(f"consolidated into {primary.id}")
         release_reservations(uow, primary, ReservationStatus.RELEASED)
         _cancel_pending_shipments(uow, primary, now)

@@ -380,6 +380,10 @@ class InboundRepository(Repository[str, InboundSupply]):
     @abc.abstractmethod
     def for_sku(self, sku: str) -> Sequence[InboundSupply]: ...
 
+    @abc.abstractmethod
+    def for_order(self, order_id: str) -> Sequence[InboundSupply]:
+        """The ship-to-store transfers sent for a pickup order, by expected arrival."""
+
 
 class AlertRepository(Repository[str, Alert]):
     """Newest first (by creation, then id)."""

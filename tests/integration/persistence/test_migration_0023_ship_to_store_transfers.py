@@ -1,0 +1,95 @@
+"""The ship-to-store migration on both databases: a transfer stored before belongs to no
+order and is not cancelled; one sent for an order after keeps its order and can be called
+off; the downgrade drops both columns and keeps the transfers."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import ModuleType
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from engine.adapters import migrations
+from engine.domain.inventory import InboundKind, InboundSupply
+from tests.support.engines import an_engine, migration_named, uow_factory_on
+
+NEW_COLUMNS = {"order_id", "cancelled"}
+
+
+def this_migration() -> ModuleType:
+    return migration_named("ship_to_store_transfers")
+
+
+BEFORE = str(this_migration().down_revision)
+
+
+def columns(engine: Engine) -> set[str]:
+    return {str(column["name"]) for column in inspect(engine).get_columns("inbound_supply")}
+
+
+@pytest.fixture
+def before(database_url: str) -> str:
+    migrations.downgrade(database_url, BEFORE)
+    return database_url
+
+
+def test_a_transfer_stored_before_is_nobodys_and_one_after_keeps_its_order(before: str) -> None:
+    with an_engine(before) as engine:
+        assert not NEW_COLUMNS & columns(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO inbound_supply (id, sku, location_code, quantity, expected_on, "
+                    "kind, reference, received) VALUES ('trf_old', 'MUG', 'NYC-5', 2, "
+                    "'2026-12-01', 'transfer', 'from NJ-DC', :no)"
+                ),
+                {"no": False},
+            )
+
+    migrations.upgrade(before)
+
+    with an_engine(before) as engine:
+        uows = uow_factory_on(engine)
+        with uows() as uow:
+            old = uow.inbound.get("trf_old")
+            assert old is not None and (old.order_id, old.cancelled, old.pending) == (
+                "",
+                False,
+                True,
+            )
+            uow.inbound.add(
+                InboundSupply("trf_new", "MUG", "NYC-5", 3, date(2026, 12, 2),
+                              InboundKind.TRANSFER, "from NJ-DC", order_id="ord_1")
+            )  # fmt: skip
+            uow.commit()
+        with uows() as uow:
+            sent = uow.inbound.get_for_update("trf_new")
+            assert sent is not None
+            sent.cancel()
+            uow.commit()
+        with uows() as uow:
+            [kept] = uow.inbound.for_order("ord_1")
+            assert (kept.id, kept.cancelled, kept.pending) == ("trf_new", True, False)
+            assert uow.inbound.for_order("") != []  # the old one: ordinary supply
+
+
+def test_downgrading_drops_the_columns_and_keeps_the_transfers(database_url: str) -> None:
+    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+        uow.inbound.add(
+            InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
+                          "from NJ-DC", order_id="ord_1")
+        )  # fmt: skip
+        uow.commit()
+
+    migrations.downgrade(database_url, BEFORE)
+
+    with an_engine(database_url) as engine:
+        assert not NEW_COLUMNS & columns(engine)
+        with engine.connect() as connection:
+            ids = connection.execute(text("SELECT id FROM inbound_supply"))
+            assert ids.scalars().all() == ["trf_1"]
+    migrations.upgrade(database_url)
+    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+        kept = uow.inbound.get("trf_1")
+        assert kept is not None and kept.order_id == ""
