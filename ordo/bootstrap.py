@@ -407,6 +407,10 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
 
     carrier_names = {card.code: card.name for card in container.decider.carriers.cards}
     observers.append(ShipNoticeWriter(carrier_names))
+    if settings.edi_acknowledgement_channels:  # decided EDI orders: an 855 for the partner
+        from engine.service_layer.po_acknowledgements import PoAcknowledgementWriter
+
+        observers.append(PoAcknowledgementWriter(settings.edi_acknowledgement_channels))
     flags = LatenessFlags(retention=timedelta(days=settings.lateness_flag_retention_days))
     handlers: dict[str, Any] = {}
     if settings.redis_url:  # otherwise the API runs the pipeline in its own process

@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from connectors.channels.base import CHANNEL_PATTERN
 from engine.adapters.field_crypto import parse_data_keys
 from engine.adapters.rate_limits import Rate, parse_rate, parse_rates, written_rates
 from engine.domain.access import Role
@@ -226,6 +227,10 @@ class Settings(BaseSettings):
     # environment or a mapping in a YAML settings file. Each entry is checked against its
     # connector's own settings when Ordo starts (ordo/bootstrap.py: build_channels).
     channel_connectors: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
+    # The EDI channels whose trading partners get an 855 for each purchase order decided
+    # (docs/edi.md#the-855-purchase-order-acknowledgement), comma-separated; `*`: every one.
+    # Unset: none, as a partner's translator may refuse a document it does not expect.
+    edi_acknowledgement_channels: Annotated[tuple[str, ...], NoDecode] = ()
     # Warehouse systems released shipments are sent to (docs/integrations.md): a name ->
     # {"base_url": ..., "token": ..., "locations": ["DAL-01"]}, as JSON in the environment or
     # a mapping in a YAML settings file, each entry checked by its connector when Ordo starts
@@ -479,6 +484,20 @@ class Settings(BaseSettings):
     @classmethod
     def _channel_connectors(cls, value: Any) -> dict[str, dict[str, Any]]:
         return parse_channel_connectors(value)
+
+    @field_validator("edi_acknowledgement_channels", mode="before")
+    @classmethod
+    def _edi_acknowledgement_channels(cls, value: Any) -> tuple[str, ...]:
+        items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        names = [str(name).strip() for name in items if str(name).strip()]
+        for name in names:
+            if name != "*" and not re.fullmatch(CHANNEL_PATTERN, name):
+                raise ValueError(
+                    f"got {name[:70]!r}, which is no channel name (1 to 64 letters, digits, "
+                    "'.', '_', ':' or '-', starting with a letter or a digit) nor '*' (every "
+                    "channel)"
+                )
+        return tuple(dict.fromkeys(names))
 
     @field_validator("wms", mode="before")
     @classmethod

@@ -1,5 +1,5 @@
-"""The trading partners' mailbox: the X12 documents Ordo writes for them (856 advance ship
-notices), kept until their gateway collects them.
+"""The trading partners' mailbox: the X12 documents Ordo writes for them (855 purchase order
+acknowledgements, 856 advance ship notices), kept until their gateway collects them.
 
 Ordo speaks neither AS2 nor a VAN's protocol, so the partner's gateway (or the VAN's
 connector) polls: `GET /v1/edi/outbound?channel=...` lists what waits, `GET .../{id}` hands
@@ -10,28 +10,25 @@ listed again. The channel's own key and admins may use it. See docs/edi.md.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import Field
 
 from api.deps import CanIngestOrders, Services
 from api.routes.catalog import Limit, Offset
 from api.routes.orders import channel_for
-from api.schemas.common import Out, problem_responses
+from api.schemas.common import problem_responses
+from api.schemas.edi import EXAMPLE_DOCUMENT_ID, MAILBOX, OutboundDocumentOut
 from api.schemas.patterns import ID
 from engine.domain.access import Principal, Role
-from engine.domain.edi import OutboundDocument
 from engine.domain.errors import DomainError
 from engine.service_layer import edi
 
-router = APIRouter(prefix="/v1/edi/outbound", tags=["edi"])
+router = APIRouter(prefix=MAILBOX, tags=["edi"])
 
 MEDIA_TYPE = "application/edi-x12"
-_EXAMPLE_ID = "edi_5f0c9b2e7d1a4c38"
 # An 856 as the partner's gateway receives it (docs/edi.md explains each segment).
 EXAMPLE_856 = (
     "ISA*00*          *00*          *ZZ*ORDO           *ZZ*BUYERCO        *261124*1530*U*00401"
@@ -54,7 +51,7 @@ ChannelQuery = Annotated[
     ),
 ]
 DocumentPath = Annotated[
-    str, Path(pattern=ID, description="The document's id.", examples=[_EXAMPLE_ID])
+    str, Path(pattern=ID, description="The document's id.", examples=[EXAMPLE_DOCUMENT_ID])
 ]
 
 
@@ -69,61 +66,6 @@ _PENDING: dict[Waiting, bool | None] = {
     Waiting.ACKNOWLEDGED: False,
     Waiting.ALL: None,
 }
-
-
-class OutboundDocumentOut(Out):
-    """An outbound document, without its text (`content_url` hands that out)."""
-
-    id: str = Field(examples=[_EXAMPLE_ID])
-    channel: str = Field(examples=["b2b-acme"])
-    kind: str = Field(description="The transaction set: `856`, an advance ship notice.")
-    reference: str = Field(
-        description="What it is about: the shipment's id, for an 856.",
-        examples=["ful_1c9e2b7a40d3f865"],
-    )
-    order_id: str = Field(examples=["ord_8df7a03322d17a63"])
-    control_number: str = Field(
-        description="Its interchange control number (ISA13; GS06 is the same number).",
-        examples=["000000002"],
-    )
-    created_at: datetime
-    acknowledged_at: datetime | None = Field(
-        description="When the gateway acknowledged it; null while it waits."
-    )
-    acknowledged_by: str = Field(description="The key that acknowledged it; empty until then.")
-    content_url: str = Field(
-        description="Where to fetch the document itself, as application/edi-x12.",
-        examples=[f"/v1/edi/outbound/{_EXAMPLE_ID}"],
-    )
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "id": _EXAMPLE_ID, "channel": "b2b-acme", "kind": "856",
-                    "reference": "ful_1c9e2b7a40d3f865", "order_id": "ord_8df7a03322d17a63",
-                    "control_number": "000000002", "created_at": "2026-11-24T15:30:02Z",
-                    "acknowledged_at": None, "acknowledged_by": "",
-                    "content_url": f"/v1/edi/outbound/{_EXAMPLE_ID}",
-                }
-            ]
-        }
-    }  # fmt: skip
-
-    @classmethod
-    def of(cls, document: OutboundDocument) -> OutboundDocumentOut:
-        return cls(
-            id=document.id,
-            channel=document.channel,
-            kind=document.kind,
-            reference=document.reference,
-            order_id=document.order_id,
-            control_number=f"{document.control_number:09d}",
-            created_at=document.created_at,
-            acknowledged_at=document.acknowledged_at,
-            acknowledged_by=document.acknowledged_by,
-            content_url=f"{router.prefix}/{document.id}",
-        )
 
 
 def channel_named(who: Principal, requested: str | None) -> str:

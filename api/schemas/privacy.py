@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from api.schemas.catalog import CustomerOut
 from api.schemas.common import Out, Strict
+from api.schemas.edi import EdiDocumentOut, EdiPurchaseOrderOut
 from api.schemas.operations import AlertOut, AuditOut
 from api.schemas.orders import OrderOut, ShipmentOut, TraceOut
 from api.schemas.returns import ReturnOut
@@ -73,6 +74,15 @@ class PersonalDataOut(Out):
     idempotency_answers: list[KeptAnswerOut] = Field(
         description="Answers kept under an Idempotency-Key that hold their details."
     )
+    edi_purchase_orders: list[EdiPurchaseOrderOut] = Field(
+        default_factory=list,
+        description="What was kept of the EDI 850s their orders came in as: the ship-to's id.",
+    )
+    edi_documents: list[EdiDocumentOut] = Field(
+        default_factory=list,
+        description="The X12 documents written to trading partners about their orders (855s, "
+        "856s), collected or not, with their text: they name the ship-to and its street.",
+    )
 
     @classmethod
     def of(cls, exported: PersonalDataExport, at: datetime, actors: bool = True) -> PersonalDataOut:
@@ -110,6 +120,8 @@ class PersonalDataOut(Out):
             decision_traces=[TraceOut.of(trace) for trace in exported.decision_traces],
             alerts=alerts,
             idempotency_answers=[KeptAnswerOut.of(kept) for kept in exported.idempotency_answers],
+            edi_purchase_orders=[EdiPurchaseOrderOut.of(k) for k in exported.edi_purchase_orders],
+            edi_documents=[EdiDocumentOut.of(document) for document in exported.edi_documents],
         )
 
 
@@ -164,6 +176,15 @@ class ErasedCounts(Out):
     )
     alerts: int = Field(
         description="Alerts whose message named them (rule, key and counts stay).", examples=[0]
+    )
+    edi_purchase_orders: int = Field(
+        description="EDI 850s kept for their orders, whose ship-to id (N103/N104) went.",
+        examples=[0],
+    )
+    edi_documents: int = Field(
+        description="X12 documents written to trading partners about their orders (855s, "
+        "856s), collected or not, whose ship-to's name, id and street were taken out.",
+        examples=[0],
     )
 
 

@@ -339,8 +339,8 @@ class PurchaseOrder:
     body: dict[str, Any]
     sources: dict[Loc, Place] = field(default_factory=dict)
     notes: tuple[EdiError, ...] = ()
-    # What the order does not keep, for the 856 (`kept`): BEG05, N103/N104 of the ship-to,
-    # and each PO1 mapped, as sent.
+    # What the order does not keep, for the 855 and 856 (`kept`): BEG05, N103/N104 of the
+    # ship-to, and each PO1 mapped, as sent.
     po_date: str = ""
     ship_to_id: tuple[str, str] = ("", "")
     lines_sent: tuple[PurchaseOrderLine, ...] = ()
@@ -569,7 +569,9 @@ class _Mapping:
         if price:
             self.put((*where, "price"), price, segment.at(4))
         sent = tuple((code, value) for code, value, _ in _product_ids(segment))
-        self.lines_sent.append(PurchaseOrderLine(segment.get(1), sku[0], sent, unit))
+        self.lines_sent.append(
+            PurchaseOrderLine(segment.get(1), sku[0], sent, unit, int(units), price)
+        )
 
     def sku(self, segment: Segment) -> tuple[str, Place] | None:
         """The first VP of the qualifier pairs (PO106/PO107, PO108/PO109, ...), else the

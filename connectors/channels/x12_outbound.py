@@ -1,16 +1,18 @@
 """What Ordo writes to a trading partner in ANSI X12: the 997 that acknowledges their
-interchange of 850s, and the 856 advance ship notice of a shipment of their order.
+interchange of 850s, the 855 that says which lines of a purchase order Ordo takes, and the
+856 advance ship notice of a shipment of their order; and an erasure's redaction of what
+was written (`redacted`).
 
-Both go back in an interchange of Ordo's own (`interchange_to`): the ends of the partner's
+Each goes back in an interchange of Ordo's own (`interchange_to`): the ends of the partner's
 envelope swapped, their version and delimiters, a control number the caller takes from the
 partner's counter (engine.domain.edi). Each writer is a plain function over plain data; the
-text it returns reads back through `x12.parse`. docs/edi.md shows both as a partner sees them.
+text it returns reads back through `x12.parse`. docs/edi.md shows them as a partner sees them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
@@ -20,6 +22,7 @@ from connectors.channels.x12 import (
     Group,
     Interchange,
     TransactionSet,
+    parse,
 )
 from engine.domain.edi import MOST_CONTROL_NUMBER, Envelope
 
@@ -301,3 +304,127 @@ def _party(role: str, party: Party) -> list[list[str]]:
 
 def _fit(value: str, most: int) -> str:
     return value.strip()[:most]
+
+
+# --- the 855 ----------------------------------------------------------------------------------
+
+# ACK01, what became of a line's units: accepted as sent, accepted with the quantity changed
+# (the order's line was changed since), backordered (waiting for stock), rejected.
+ACCEPTED, QUANTITY_CHANGED, BACKORDERED, REJECTED = "IA", "IQ", "IB", "IR"
+# BAK02: acknowledged with detail, no change; with detail and change; rejected.
+NO_CHANGE, WITH_CHANGE, REJECTED_WHOLE = "AD", "AC", "RJ"
+
+
+@dataclass(frozen=True, slots=True)
+class AcknowledgedLine:
+    """One PO1 as the partner sent it (their line number, quantity, unit, unit price as
+    written, product ids) and what became of its units: (ACK01, units) pairs, in the
+    partner's units (kits, not their components)."""
+
+    line_number: str
+    quantity: int
+    unit: str
+    price: str
+    product_ids: tuple[tuple[str, str], ...]
+    statuses: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderAcknowledgement:
+    """What an 855 says of one purchase order: Ordo's order id for it, where it ships
+    (`ship_to`: None when it has neither a name nor an id to say), and each PO1's fate."""
+
+    po_number: str
+    po_date: str  # CCYYMMDD
+    order_id: str
+    ship_to: Party | None
+    lines: tuple[AcknowledgedLine, ...]
+
+    @property
+    def acknowledgement_type(self) -> str:
+        """BAK02: RJ when every line is rejected, AD when every line is accepted as sent,
+        AC otherwise (some units backordered, rejected, or their quantity changed)."""
+        if all(code == REJECTED for line in self.lines for code, _ in line.statuses):
+            return REJECTED_WHOLE
+        if all(line.statuses == ((ACCEPTED, line.quantity),) for line in self.lines):
+            return NO_CHANGE
+        return WITH_CHANGE
+
+
+def po_acknowledgement(
+    envelope: Envelope,
+    acknowledgement: PurchaseOrderAcknowledgement,
+    *,
+    control_number: int,
+    at: datetime,
+) -> str:
+    """The 855 for `acknowledgement` (X12 004010), alone in a `PR` group of an interchange to
+    the partner of `envelope`: BAK (`00` original, the acknowledgement type, the PO number and
+    date, Ordo's order id as BAK08, the date acknowledged as BAK09), the ship-to's N1 loop,
+    then per PO1 sent, the PO1 echoed and one ACK per status of its units (ACK01, units,
+    unit), then CTT (the PO1 segments, their quantities). Values longer than their element
+    allows are cut to fit."""
+    ack = acknowledgement
+    body: list[list[str]] = [
+        ["BAK", "00", ack.acknowledgement_type, _fit(ack.po_number, 22), ack.po_date,
+         "", "", "", _fit(ack.order_id, 30), at.strftime("%Y%m%d")],
+    ]  # fmt: skip
+    if ack.ship_to is not None:
+        body += _party("ST", ack.ship_to)
+    for line in ack.lines:
+        ids = [part for pair in line.product_ids for part in (pair[0], _fit(pair[1], 48))]
+        body.append(
+            ["PO1", _fit(line.line_number, 20), str(line.quantity), line.unit, line.price, "",
+             *ids]
+        )  # fmt: skip
+        body += [["ACK", code, str(units), line.unit] for code, units in line.statuses]
+    body.append(["CTT", str(len(ack.lines)), str(sum(line.quantity for line in ack.lines))])
+    sets = [transaction_set("855", 1, body)]
+    return interchange_to(envelope, "PR", sets, control_number=control_number, at=at)
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+# The segments of the envelope: nothing of a person is in them.
+_ENVELOPE_TAGS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+
+
+def redacted(document: str, erased: str, scrub: Callable[[str], str]) -> str:
+    """`document` (an interchange Ordo wrote) with the ship-to taken out, for an erasure: in
+    the N1 loop of the ship-to (`N1*ST` and its N2, N3, N4), the name (N102, N2) and the
+    street (N3) become `erased`, and the id (N103, N104), the city and the state (N401,
+    N402) are emptied; the postal code and the country stay, as they stay on an erased
+    order. Every other element outside the envelope goes through `scrub` (a customer's name
+    written elsewhere). The segments stay the same ones, so their counts (SE01, CTT) and the
+    control numbers still hold and the document reads back through `x12.parse`."""
+    delimiters = parse(document).delimiters
+    pieces = document.split(delimiters.segment)
+    if pieces and not pieces[-1].strip():
+        pieces.pop()
+    segments: list[list[str]] = []
+    loop = ""
+    for piece in pieces:
+        tag, *elements = piece.split(delimiters.element)
+        loop = elements[0].strip() if tag == "N1" and elements else loop
+        if tag not in ("N1", "N2", "N3", "N4"):
+            loop = ""
+        if tag in _ENVELOPE_TAGS:
+            segments.append([tag, *elements])
+        elif loop == "ST":
+            segments.append([tag, *_ship_to_erased(tag, elements, erased)])
+        else:
+            segments.append([tag, *map(scrub, elements)])
+    return _write(segments, delimiters)
+
+
+def _ship_to_erased(tag: str, elements: Sequence[str], erased: str) -> list[str]:
+    """The elements of one segment of the ship-to's N1 loop, its person and door taken out."""
+    blanked = {"N1": {1: erased, 2: "", 3: ""}, "N2": {0: erased, 1: erased},
+               "N3": {0: erased, 1: erased}, "N4": {0: "", 1: ""}}[tag]  # fmt: skip
+    kept = [
+        blanked[index] if index in blanked and value.strip() else value
+        for index, value in enumerate(elements)
+    ]
+    if tag == "N1":  # an N1 names its party by N102 or N103: with the id gone, the name stays
+        kept[1:2] = [erased]
+    return kept

@@ -87,6 +87,18 @@ class MemoryEdi(EdiStore):
         )
         return [replace(d) for d in found[offset : offset + limit]]
 
+    def documents_about_orders(self, order_ids: Sequence[str]) -> Sequence[OutboundDocument]:
+        wanted = set(order_ids)
+        found = (d for d in self.outbound.values() if d.order_id in wanted)
+        return [replace(d) for d in sorted(found, key=lambda d: (d.created_at, d.id))]
+
+    def rewrite(self, document_id: str, content: str) -> None:
+        found = self.outbound.get(document_id)
+        if found is None:
+            return
+        self._changing()
+        self.outbound[document_id] = replace(found, content=content)
+
     def acknowledge(self, document_id: str, by: str, at: datetime) -> None:
         found = self.outbound.get(document_id)
         if found is None or found.acknowledged:

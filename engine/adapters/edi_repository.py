@@ -4,6 +4,10 @@ Every statement runs at once on the unit of work's connection, in its transactio
 control number is raised by one `UPDATE ... RETURNING` on the pair's row: the row stays
 locked until the transaction ends, so on PostgreSQL a second request for the same pair waits
 and then reads the number the first one committed, and SQLite lets one writer in at a time.
+
+A document's text names the ship-to and its street: with ORDO_DATA_KEYS set it is sealed on
+its way in and opened on its way out (`sealed_rows.EDI_DOCUMENTS`), so the rest of Ordo only
+ever sees the X12.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sqlalchemy import Connection, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine.adapters import driver, orm
+from engine.adapters import driver, orm, sealed_rows
 from engine.domain.edi import (
     MOST_CONTROL_NUMBER,
     EdiPurchaseOrder,
@@ -43,6 +47,7 @@ def _upsert(connection: Connection) -> Any:
 class SqlEdi(EdiStore):
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._sealer = sealed_rows.sealer_for(session, sealed_rows.EDI_DOCUMENTS)
 
     def _connection(self) -> Connection:
         connection = self.session.connection()
@@ -92,9 +97,12 @@ class SqlEdi(EdiStore):
 
     def add_document(self, document: OutboundDocument) -> None:
         connection = self._connection()
+        row = asdict(document)
+        if self._sealer is not None:
+            row = self._sealer.seal(row, document.id)
         added = (
             _upsert(connection)(_outbound)
-            .values(**asdict(document))
+            .values(**row)
             .on_conflict_do_nothing()
             .returning(_outbound.c.id)
         )
@@ -116,8 +124,20 @@ class SqlEdi(EdiStore):
             collected = _outbound.c.acknowledged_at
             query = query.where(collected.is_(None) if pending else collected.is_not(None))
         query = query.order_by(_outbound.c.created_at, _outbound.c.id).limit(limit).offset(offset)
-        rows = self._connection().execute(query).mappings()
-        return [_document_from(row) for row in rows]
+        return self._all(query)
+
+    def documents_about_orders(self, order_ids: Sequence[str]) -> Sequence[OutboundDocument]:
+        if not order_ids:
+            return []
+        about = select(_outbound).where(_outbound.c.order_id.in_(list(order_ids)))
+        return self._all(about.order_by(_outbound.c.created_at, _outbound.c.id))
+
+    def rewrite(self, document_id: str, content: str) -> None:
+        if self._sealer is not None:
+            content = self._sealer.seal({"content": content}, document_id)["content"]
+        self._connection().execute(
+            update(_outbound).where(_outbound.c.id == document_id).values(content=content)
+        )
 
     def acknowledge(self, document_id: str, by: str, at: datetime) -> None:
         self._connection().execute(
@@ -128,7 +148,15 @@ class SqlEdi(EdiStore):
 
     def _first(self, query: Any) -> OutboundDocument | None:
         row = self._connection().execute(query).mappings().first()
-        return None if row is None else _document_from(row)
+        return None if row is None else self._document_from(row)
+
+    def _all(self, query: Any) -> list[OutboundDocument]:
+        rows = self._connection().execute(query).mappings()
+        return [self._document_from(row) for row in rows]
+
+    def _document_from(self, row: Mapping[Any, Any]) -> OutboundDocument:
+        opened = dict(row) if self._sealer is None else self._sealer.open(dict(row))
+        return OutboundDocument(**opened)
 
 
 def _purchase_order_row(purchase_order: EdiPurchaseOrder) -> dict[str, Any]:
@@ -143,6 +171,8 @@ def _purchase_order_row(purchase_order: EdiPurchaseOrder) -> dict[str, Any]:
                 "sku": line.sku,
                 "unit": line.unit,
                 "product_ids": [list(pair) for pair in line.product_ids],
+                "quantity": line.quantity,
+                "price": line.price,
             }
             for line in purchase_order.lines
         ],
@@ -159,6 +189,9 @@ def _purchase_order_from(row: Mapping[Any, Any]) -> EdiPurchaseOrder:
             line["sku"],
             tuple((str(q), str(v)) for q, v in line["product_ids"]),
             line["unit"],
+            # An 850 kept before Ordo kept PO102 and PO104 has neither.
+            int(line.get("quantity", 0)),
+            str(line.get("price", "")),
         )
         for line in row["lines"]
     )
@@ -172,7 +205,3 @@ def _purchase_order_from(row: Mapping[Any, Any]) -> EdiPurchaseOrder:
         ship_to_qualifier=row["ship_to_qualifier"],
         ship_to_code=row["ship_to_code"],
     )
-
-
-def _document_from(row: Mapping[Any, Any]) -> OutboundDocument:
-    return OutboundDocument(**dict(row))

@@ -611,4 +611,6 @@ edi_outbound = Table(
     Column("acknowledged_by", String(128), nullable=False),
     UniqueConstraint("kind", "reference"),
     Index(None, "channel", "created_at"),
+    # A customer's export and erasure find the documents about their orders (migration 0024).
+    Index(None, "order_id"),
 )

@@ -2,9 +2,10 @@
 
 Run after turning encryption on (rows written before are plaintext) and after putting a new
 key first in `ORDO_DATA_KEYS` (rows are under the old one): every personal column of
-`orders` and `customers` not yet sealed under the current key is decrypted (or read as
-plaintext) and sealed again, its blind index recomputed. Once a run has finished, no row
-needs an older key, and it can be removed from the settings.
+`orders`, `customers` and `edi_outbound` (trading partners' documents) not yet sealed under
+the current key is decrypted (or read as plaintext) and sealed again, its blind index
+recomputed. Once a run has finished, no row needs an older key, and it can be removed from
+the settings.
 
 Each batch is one transaction that locks its rows (FOR UPDATE on PostgreSQL; SQLite's writer
 takes the whole database at BEGIN), so an order changed by the API meanwhile is never
@@ -23,13 +24,21 @@ from sqlalchemy import Engine, Table, bindparam, select, update
 
 from engine.adapters import orm
 from engine.adapters.field_crypto import FieldCipher
-from engine.adapters.sealed_rows import CUSTOMERS, ORDERS, PersonalColumns, RowSealer, label_place
+from engine.adapters.sealed_rows import (
+    CUSTOMERS,
+    EDI_DOCUMENTS,
+    ORDERS,
+    PersonalColumns,
+    RowSealer,
+    label_place,
+)
 
 Row = dict[str, Any]
 # The tables whose personal columns are sealed (what the repositories seal, table by table).
 SEALED_TABLES: tuple[tuple[Table, PersonalColumns], ...] = (
     (orm.orders, ORDERS),
     (orm.customers, CUSTOMERS),
+    (orm.edi_outbound, EDI_DOCUMENTS),
 )
 # Printed labels (`SqlLabels`), by the column naming their shipment or return.
 LABEL_TABLES: tuple[tuple[Table, str], ...] = (

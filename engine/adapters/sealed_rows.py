@@ -12,7 +12,8 @@ where it shipped, pseudonymous without the rest), and what sales and distance fi
 be grouped by in SQL; the column stays a JSON object either way.
 
 Printed labels are binary, and sealed whole by `SqlLabels` with the same cipher (`cipher_of`,
-`label_place`).
+`label_place`); the EDI documents waiting for a trading partner are text, sealed whole as a
+personal column (`EDI_DOCUMENTS`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ ORDERS = PersonalColumns(
 CUSTOMERS = PersonalColumns(
     "customers", "id", texts=("email", "name"), addresses=("default_address",)
 )
+# The X12 documents in a trading partner's mailbox (855s, 856s) name the ship-to and its
+# street: each is sealed whole, as a printed label is (`SqlEdi`).
+EDI_DOCUMENTS = PersonalColumns("edi_outbound", "id", texts=("content",))
 
 
 class RowSealer:

@@ -2,12 +2,13 @@
 850 said that an order does not keep, and the documents waiting for their gateway.
 
 A partner's interchanges name both ends by an ISA qualifier and id; Ordo's interchanges
-back (997s, 856s) swap them, repeat the partner's version and delimiters, and number
+back (997s, 855s, 856s) swap them, repeat the partner's version and delimiters, and number
 themselves from a counter per sender/receiver pair (`Envelope.pair`). docs/edi.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +16,11 @@ from engine.domain.errors import Conflict
 
 # ISA13 and GS06 are nine digits at most; after the last one the sequence starts again at 1.
 MOST_CONTROL_NUMBER = 999_999_999
-# What an outbound document is, by its transaction set id.
+# What an outbound document is, by its transaction set id: an 856 is about a shipment, an
+# 855 about an order (its `reference`).
 SHIP_NOTICE = "856"
+PO_ACKNOWLEDGEMENT = "855"
+_ONE_PER = {SHIP_NOTICE: "shipment", PO_ACKNOWLEDGEMENT: "order"}
 
 
 def control_number_after(last: int) -> int:
@@ -26,7 +30,8 @@ def control_number_after(last: int) -> int:
 
 def document_exists(kind: str, reference: str) -> Conflict:
     """What adding a second document of one kind about one thing raises."""
-    return Conflict(f"Ordo has a {kind} for {reference} already: one is written per shipment")
+    per = _ONE_PER.get(kind, "reference")
+    return Conflict(f"Ordo has a {kind} for {reference} already: one is written per {per}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +73,17 @@ class Envelope:
 
 @dataclass(frozen=True, slots=True)
 class PurchaseOrderLine:
-    """One PO1 as sent: its line number (PO101, "" when not sent), the SKU Ordo ordered, and
-    every product id pair (qualifier, id) in the order they came (`VP`, `SK`, `UP`, ...)."""
+    """One PO1 as sent: its line number (PO101, "" when not sent), the SKU Ordo ordered,
+    every product id pair (qualifier, id) in the order they came (`VP`, `SK`, `UP`, ...),
+    the unit (PO103), the quantity (PO102; 0 for an 850 kept before Ordo kept it) and the
+    unit price as written (PO104, "" when not sent)."""
 
     line_number: str
     sku: str
     product_ids: tuple[tuple[str, str], ...] = ()
     unit: str = "EA"
+    quantity: int = 0
+    price: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +111,42 @@ class EdiPurchaseOrder:
                 return line
         return next((x for x in self.lines if not x.line_number and x.sku == sku), None)
 
+    def lines_as_ordered(
+        self, order_lines: Sequence[tuple[str, str]]
+    ) -> list[tuple[PurchaseOrderLine, list[str]]]:
+        """Each PO1 with the ids of the order lines (id, SKU) that came from it: the line its
+        PO101 names and its kit components (`<PO101>.<n>`); for a PO1 sent without PO101, the
+        first line of its SKU no other PO1 took, else (a kit, numbered by Ordo) the first
+        components `<n>.<k>` none took. A PO1 with no line left (removed from the order
+        since) has none; a line added since belongs to no PO1."""
+        taken: set[str] = set()
+        found: list[tuple[PurchaseOrderLine, list[str]]] = []
+        for sent in self.lines:
+            number = sent.line_number
+            ids = [
+                i for i, _ in order_lines if number and (i == number or i.startswith(f"{number}."))
+            ]
+            found.append((sent, ids))
+            taken.update(ids)
+        for sent, ids in found:
+            if sent.line_number:
+                continue
+            left = [(i, s) for i, s in order_lines if i not in taken]
+            first = next((i for i, s in left if s == sent.sku), None)
+            kit = next((i.split(".")[0] for i, _ in left if "." in i), None)
+            if first is not None:
+                ids.append(first)
+            elif kit is not None:
+                ids.extend(i for i, _ in left if i.startswith(f"{kit}."))
+            taken.update(ids)
+        return found
+
 
 @dataclass(slots=True)
 class OutboundDocument:
     """An X12 document for a partner's gateway to collect, kept until it says it has it.
-    `reference` is what it is about (a shipment's id for an 856): one per kind and reference."""
+    `reference` is what it is about (a shipment's id for an 856, an order's for an 855): one
+    per kind and reference."""
 
     id: str
     channel: str

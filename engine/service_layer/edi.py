@@ -2,19 +2,26 @@
 sends, what an 850 said that its order does not keep, and the partner's mailbox of outbound
 documents (list, fetch, acknowledge). docs/edi.md.
 
-Each function is one short transaction: a control number is taken and committed before the
-document that carries it is sent, so a number is never given twice, though one may go unused
-(a request that fails after taking it), which trading partners' translators accept.
+Each of these functions is one short transaction: a control number is taken and committed
+before the document that carries it is sent, so a number is never given twice, though one
+may go unused (a request that fails after taking it), which trading partners' translators
+accept. The last ones (`mail`, and a customer's copies for the export and the erasure) work
+inside their caller's transaction instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 
+from connectors.channels.x12_outbound import redacted
 from engine.domain.edi import EdiPurchaseOrder, OutboundDocument, Pair
 from engine.domain.errors import NotFound
+from engine.domain.orders import Order
 from engine.domain.values import utcnow
 from engine.service_layer import audit
+from engine.service_layer.handlers import new_id
 from engine.service_layer.unit_of_work import UnitOfWork
 
 Uows = Callable[[], UnitOfWork]
@@ -82,3 +89,66 @@ def _visible(uow: UnitOfWork, document_id: str, scope: Scope) -> OutboundDocumen
     if document is None or scope not in (None, document.channel):
         raise NotFound("outbound document", document_id)
     return document
+
+
+# --- inside the caller's transaction ----------------------------------------------------------
+
+
+def mail(
+    uow: UnitOfWork,
+    purchase_order: EdiPurchaseOrder,
+    order: Order,
+    kind: str,
+    reference: str,
+    write: Callable[[int, datetime], str],
+    at: datetime,
+) -> OutboundDocument:
+    """Put in the partner's mailbox the document of `kind` about `reference` that `write`
+    writes (given the control number and the time) for `order`, which came in as
+    `purchase_order`: under the pair's next control number, which it takes."""
+    number = uow.edi.next_control_number(purchase_order.envelope.pair)
+    document = OutboundDocument(
+        id=new_id("edi"),
+        channel=order.channel,
+        kind=kind,
+        reference=reference,
+        order_id=order.id,
+        control_number=number,
+        content=write(number, at),
+        created_at=at,
+    )
+    uow.edi.add_document(document)
+    return document
+
+
+def copies_of(
+    uow: UnitOfWork, orders: Sequence[Order]
+) -> tuple[list[EdiPurchaseOrder], list[OutboundDocument]]:
+    """What EDI keeps about these orders: the 850s they came in as, and every document
+    written to the partner about them (855s, 856s), collected or not."""
+    kept = (uow.edi.purchase_order(order.channel, order.channel_order_id) for order in orders)
+    documents = uow.edi.documents_about_orders([order.id for order in orders])
+    return [found for found in kept if found is not None], list(documents)
+
+
+def erase_copies(
+    uow: UnitOfWork, orders: Sequence[Order], erased: str, scrub: Callable[[str], str]
+) -> dict[str, int]:
+    """Take a person out of what EDI keeps about their orders: each 850 kept forgets the
+    ship-to's id (N103/N104), and each document about them, collected or not, has the
+    ship-to's name and street written as `erased` and `scrub` applied to the rest
+    (`x12_outbound.redacted`). The records changed, as `edi_purchase_orders` and
+    `edi_documents`."""
+    purchase_orders, documents = copies_of(uow, orders)
+    forgotten = 0
+    for kept in purchase_orders:
+        if kept.ship_to_qualifier or kept.ship_to_code:
+            uow.edi.keep_purchase_order(replace(kept, ship_to_qualifier="", ship_to_code=""))
+            forgotten += 1
+    rewritten = 0
+    for document in documents:
+        content = redacted(document.content, erased, scrub)
+        if content != document.content:
+            uow.edi.rewrite(document.id, content)
+            rewritten += 1
+    return {"edi_purchase_orders": forgotten, "edi_documents": rewritten}

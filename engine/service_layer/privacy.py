@@ -3,13 +3,16 @@ erasure (the right to be forgotten).
 
 The export reads the customer's record, orders, shipments, returns and the audit entries
 about them, a page at a time, into one document, with the copies kept elsewhere: their
-orders' decision traces and tickets, the alerts about them, and the parts of stored
-idempotency answers that are theirs. Erasure works in one transaction: the entities forget
+orders' decision traces and tickets, the alerts about them, the parts of stored
+idempotency answers that are theirs, and what EDI keeps of their orders (the 850s and the
+documents written to trading partners). Erasure works in one transaction: the entities forget
 the person (`Customer.erase_personal_data`, `Order.erase_personal_data`; the labels printed
 with their address are deleted here, from `UnitOfWork.labels`), then every copy of their
 details outside the entities (audit summaries, the audit entries of API keys, decision
 traces, event payloads, idempotency answers, API keys, alert messages, ticket subjects) is
-redacted by the store that keeps it (`UnitOfWork.personal_copies`), and a `customer.erase`
+redacted by the store that keeps it (`UnitOfWork.personal_copies`), so is what EDI keeps of
+their orders (`edi.erase_copies`: the 850s' ship-to ids, the ship-to in the 855s and 856s
+written to trading partners), and a `customer.erase`
 audit entry and a `customer.erased` event record that it happened.
 
 What counts as the customer's is decided here, by `PersonalData`: their emails, names and
@@ -29,11 +32,12 @@ from typing import Any, TypeVar
 from engine.domain import commands, events
 from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, erased_email
+from engine.domain.edi import EdiPurchaseOrder, OutboundDocument
 from engine.domain.errors import Conflict, DomainError, NotFound
 from engine.domain.fulfilment import FulfillmentOrder, Return
 from engine.domain.operations import Alert, AuditEntry, DecisionTrace, Ticket
 from engine.domain.orders import TERMINAL, Order
-from engine.service_layer import audit
+from engine.service_layer import audit, edi
 from engine.service_layer.unit_of_work import COPY_KINDS, CustomerCopies, UnitOfWork
 
 T = TypeVar("T")
@@ -253,6 +257,9 @@ class PersonalDataExport:
     decision_traces: list[DecisionTrace]
     alerts: list[Alert]
     idempotency_answers: list[KeptAnswer]
+    # The 850s their orders came in as, and the documents written to the partners about them.
+    edi_purchase_orders: list[EdiPurchaseOrder] = field(default_factory=list)
+    edi_documents: list[OutboundDocument] = field(default_factory=list)
 
 
 def _every(read: Callable[[int, int], Sequence[T]], key: Callable[[T], str]) -> list[T]:
@@ -311,6 +318,7 @@ def export_personal_data(uow: UnitOfWork, customer_id: str, *, actor: str) -> Pe
         returns = _returns_of(uow, customer_id)
         personal = PersonalData.of(customer_id, customer, orders)
         copies = personal.copies(orders, shipments, returns)
+        edi_purchase_orders, edi_documents = edi.copies_of(uow, orders)
         about = [
             *uow.audit.about("customer", [customer_id]),
             *uow.audit.about("order", [order.id for order in orders]),
@@ -334,6 +342,8 @@ def export_personal_data(uow: UnitOfWork, customer_id: str, *, actor: str) -> Pe
             ),
             alerts=list(uow.personal_copies.alerts(copies)),
             idempotency_answers=list(_kept_answers(personal, uow.personal_copies.answers(copies))),
+            edi_purchase_orders=edi_purchase_orders,
+            edi_documents=edi_documents,
         )
         after = {"exported": export_counts(exported)}
         audit.record(uow, actor, "customer.export", "customer", customer_id, {}, after)
@@ -353,6 +363,8 @@ def export_counts(exported: PersonalDataExport) -> dict[str, int]:
         "decision_traces": len(exported.decision_traces),
         "alerts": len(exported.alerts),
         "idempotency_answers": len(exported.idempotency_answers),
+        "edi_purchase_orders": len(exported.edi_purchase_orders),
+        "edi_documents": len(exported.edi_documents),
     }
 
 
@@ -395,7 +407,8 @@ def _names_others(personal: PersonalData, value: Any) -> bool:
 @dataclass(frozen=True)
 class Erasure:
     """What an erasure changed: records per kind (`customers`, `orders`, `shipments`,
-    `returns`, then `COPY_KINDS`); all zero when the customer was erased before."""
+    `returns`, then `COPY_KINDS`, then `edi_purchase_orders` and `edi_documents`); all zero
+    when the customer was erased before."""
 
     customer_id: str
     erased: dict[str, int]
@@ -458,6 +471,7 @@ def erase_customer(cmd: commands.EraseCustomer, uow: UnitOfWork) -> Erasure:
         }
         redacted = uow.personal_copies.redact(personal.copies(orders, shipments, returns))
         erased.update({kind: redacted.get(kind, 0) for kind in COPY_KINDS})
+        erased.update(edi.erase_copies(uow, orders, ERASED, personal.text))
         # The reason as the admin wrote it, less the customer's own details, should it name them.
         after = {"reason": personal.text(cmd.reason.strip()), "erased": erased}
         audit.record(uow, cmd.actor, "customer.erase", "customer", cmd.customer_id, {}, after)

@@ -370,6 +370,14 @@ class EdiStore(abc.ABC):
     def acknowledge(self, document_id: str, by: str, at: datetime) -> None:
         """Mark the document collected, unless it was already (the first time stands)."""
 
+    @abc.abstractmethod
+    def documents_about_orders(self, order_ids: Sequence[str]) -> Sequence[OutboundDocument]:
+        """Every document about these orders, collected or not, oldest first."""
+
+    @abc.abstractmethod
+    def rewrite(self, document_id: str, content: str) -> None:
+        """Replace a document's text (an erasure's redaction); nothing else of it changes."""
+
 
 class InboundRepository(Repository[str, InboundSupply]):
     @abc.abstractmethod

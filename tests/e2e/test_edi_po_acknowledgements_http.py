@@ -1,0 +1,103 @@
+"""The 855 over HTTP, for a channel that asks for them (ORDO_EDI_ACKNOWLEDGEMENT_CHANNELS): an
+850 posted becomes an order, decided at once, and once a worker has handled what followed,
+the partner's mailbox holds its 855 saying which units ship and which wait for stock; a
+purchase order refused before it became an order gets none, and neither does a channel that
+did not ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connectors.channels import x12
+from ordo.bootstrap import build_workers
+from tests.e2e.conftest import Api
+from tests.e2e.test_edi_orders_http import SAMPLE, interchange, post, purchase_order
+from tests.support.edi_partners import acks_per_po1
+
+MAILBOX = "/v1/edi/outbound"
+
+
+@pytest.fixture
+def partner(api: Api) -> Api:
+    """Socks short: 3 are ordered and 1 is in stock. The `web` channel asks for 855s."""
+    api.seed("SHOE-42", units=10)
+    api.seed("SOCK-M", units=1)
+    settings = api.container.settings
+    api.container.settings = settings.model_copy(update={"edi_acknowledgement_channels": ("web",)})
+    return api
+
+
+def handled(api: Api) -> None:
+    [worker] = build_workers(api.container, name="w1")
+    for _ in range(3):
+        worker.run_once()
+
+
+def segment(text: str, tag: str) -> list[str]:
+    [tset] = x12.parse(text).groups[0].transaction_sets
+    return next(list(s.elements) for s in tset.segments if s.tag == tag)
+
+
+def mailbox(api: Api) -> list[dict[str, Any]]:
+    return list(api.get(f"{MAILBOX}?status=all", role="channel").json())
+
+
+def test_an_850_posted_gets_an_855_in_the_mailbox_with_a_line_backordered(partner: Api) -> None:
+    answer = post(partner, SAMPLE)
+    assert answer.status_code == 200, answer.text
+    order = answer.json()["results"][0]["order"]
+    handled(partner)
+
+    [waiting] = mailbox(partner)
+    assert (waiting["kind"], waiting["reference"], waiting["order_id"]) == (
+        "855", order["id"], order["id"],
+    )  # fmt: skip
+    # The 997 took number 1 of the pair; the 855 the next.
+    assert waiting["control_number"] == "000000002"
+    fetched = partner.get(waiting["content_url"], role="channel")
+    assert fetched.status_code == 200, fetched.text
+    text = fetched.text
+    assert x12.parse(text).groups[0].functional_id == "PR"
+    assert segment(text, "BAK")[:4] == ["00", "AC", "PO-1001", "20261121"]
+    assert segment(text, "BAK")[7] == order["id"]
+    assert acks_per_po1(text) == [
+        ("1", [["IA", "2", "EA"]]),
+        ("2", [["IA", "1", "EA"], ["IB", "2", "EA"]]),
+    ]
+
+    handled(partner)  # the same events, or later ones, write no second 855
+    assert len(mailbox(partner)) == 1
+
+
+def test_a_purchase_order_refused_before_it_became_an_order_gets_no_855(partner: Api) -> None:
+    text = interchange(purchase_order("PO-1"), purchase_order("PO-2", purpose="01"))
+    answer = post(partner, text).json()
+    assert [result["status"] for result in answer["results"]] == [201, 422]
+    handled(partner)
+
+    [only] = mailbox(partner)
+    assert only["order_id"] == answer["results"][0]["order"]["id"]
+    assert segment(partner.get(only["content_url"]).text, "BAK")[1:3] == ["AD", "PO-1"]
+
+
+def test_a_channel_that_did_not_ask_for_855s_gets_none(partner: Api) -> None:
+    post(partner, SAMPLE, channel="shop")
+    handled(partner)
+    assert partner.get(f"{MAILBOX}?channel=shop&status=all").json() == []
+
+
+def test_the_buyers_personal_data_export_lists_the_850_kept_and_the_855(partner: Api) -> None:
+    post(partner, SAMPLE)
+    handled(partner)
+
+    exported = partner.get("/v1/customers/C-1001/personal-data")
+    assert exported.status_code == 200, exported.text
+    body = exported.json()
+    assert [(k["po_number"], k["ship_to_code"]) for k in body["edi_purchase_orders"]] == [
+        ("PO-1001", "STORE-7")
+    ]
+    [document] = body["edi_documents"]
+    assert document["kind"] == "855"
+    assert "Ada Lovelace, Receiving Dock 4" in document["content"]
