@@ -79,7 +79,12 @@ class MessageBus:
         uow = self.uow_factory()
         if before_commit is not None:
             uow.before_commit(before_commit)
-        result = handler(message, **self._inject(handler, uow))
+        try:
+            result = handler(message, **self._inject(handler, uow))
+        finally:
+            # A command refused, or one that changed nothing, commits nothing: its hook (its
+            # audit entry) must not run in the next commit of a shared unit of work.
+            uow.drop_before_commit()
         return result, list(uow.collect_new_events())
 
     def _dispatch_event(self, event: Event) -> list[Message]:

@@ -563,6 +563,11 @@ class UnitOfWork(abc.ABC):
         change is never committed unaudited nor an entry written for a change rolled back."""
         self._before_commit.append(hook)
 
+    def drop_before_commit(self) -> None:
+        """Forget the hooks no commit ran: they belong to the command that registered them,
+        not to the next transaction of a unit of work that outlives it."""
+        self._before_commit.clear()
+
     def commit(self) -> None:
         """Commit state and its events together: the adapter writes `events` to its outbox
         in the same transaction, so nothing is published for a change that rolled back."""

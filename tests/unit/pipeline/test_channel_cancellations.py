@@ -40,12 +40,7 @@ def a_reserved_order(auto_release: bool = False) -> tuple[Engine, str]:
 
 def cancel(engine: Engine, channel_order_id: str = "W-1") -> Outcome:
     def dispatch(command: c.Command, audited: Any) -> Any:
-        try:
-            return engine.bus.handle(command, before_commit=audited)
-        finally:
-            # The one in-memory unit of work serves every transaction here, and keeps the hook
-            # of a command that failed for its next commit; a database's is new each time.
-            engine.uow._before_commit.clear()
+        return engine.bus.handle(command, before_commit=audited)
 
     def uows() -> UnitOfWork:
         return engine.uow

@@ -104,3 +104,15 @@ def test_a_hook_that_fails_takes_the_command_s_change_with_it() -> None:
     with uow:
         shipment = uow.shipments.get("F-1")
         assert shipment is not None and shipment.tracking == []
+
+
+def test_the_hook_of_a_refused_command_never_runs_in_a_later_commit() -> None:
+    bus, _ = a_bus_with_a_shipment()
+    ran: list[str] = []
+    with pytest.raises(NotFound):
+        bus.handle(
+            TrackShipment("NO-SUCH", AT, "scanned", "", "", "hook"),
+            before_commit=lambda _: ran.append("refused command's hook"),
+        )
+    post(bus)  # the same unit of work commits the next command
+    assert ran == []
