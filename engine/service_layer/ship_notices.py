@@ -31,11 +31,11 @@ from connectors.channels.x12_outbound import (
 )
 from engine.adapters.bus.base import Message
 from engine.domain.catalog import Location
-from engine.domain.edi import SHIP_NOTICE, EdiPurchaseOrder, OutboundDocument
+from engine.domain.edi import SHIP_NOTICE, EdiPurchaseOrder
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.orders import Order
 from engine.domain.values import utcnow
-from engine.service_layer.handlers import new_id
+from engine.service_layer import edi
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -83,21 +83,11 @@ class ShipNoticeWriter:
                 shipment, order, purchase_order, uow.locations.get(shipment.location_code)
             )
             envelope = purchase_order.envelope
-            number = uow.edi.next_control_number(envelope.pair)
-            now = self.clock()
-            text = ship_notice(envelope, notice, control_number=number, at=now)
-            uow.edi.add_document(
-                OutboundDocument(
-                    id=new_id("edi"),
-                    channel=order.channel,
-                    kind=SHIP_NOTICE,
-                    reference=shipment.id,
-                    order_id=order.id,
-                    control_number=number,
-                    content=text,
-                    created_at=now,
-                )
-            )
+
+            def write(number: int, at: datetime) -> str:
+                return ship_notice(envelope, notice, control_number=number, at=at)
+
+            edi.mail(uow, purchase_order, order, SHIP_NOTICE, shipment.id, write, self.clock())
             uow.commit()
         self.written += 1
 
