@@ -27,7 +27,7 @@ from engine.domain import commands, events
 from engine.domain.catalog import Product, Service
 from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
-from engine.domain.inventory import InboundSupply, Reservation, Stock
+from engine.domain.inventory import InboundSupply, Reservation, ReservationStatus, Stock
 from engine.domain.operations import DecisionTrace, RulesetStatus
 from engine.domain.orders import (
     Fulfilment,
@@ -495,6 +495,19 @@ def reserve_all(
             )
         )
     return True
+
+
+def give_back(uow: UnitOfWork, reservation: Reservation, status: ReservationStatus) -> None:
+    """Put a reservation's units back on sale at its location (fenced for its channel again,
+    as far as its allocation gave them) and close it as `status`."""
+    uow.stock.release(
+        reservation.sku,
+        reservation.location_code,
+        reservation.quantity,
+        reservation.channel,
+        reservation.from_allocation,
+    )
+    reservation.move(status)
 
 
 def _apply(

@@ -26,7 +26,7 @@ from engine.domain.inventory import (
 from engine.domain.orders import OrderStatus
 from engine.domain.values import in_utc, utcnow
 from engine.service_layer import backorders, ship_to_store
-from engine.service_layer.handlers import Clock
+from engine.service_layer.handlers import Clock, give_back
 from engine.service_layer.unit_of_work import UnitOfWork
 
 
@@ -174,14 +174,7 @@ class ReservationExpirer:
 
 
 def _give_back(uow: UnitOfWork, reservation: Reservation, status: ReservationStatus) -> None:
-    uow.stock.release(
-        reservation.sku,
-        reservation.location_code,
-        reservation.quantity,
-        reservation.channel,
-        reservation.from_allocation,
-    )
-    reservation.move(status)
+    give_back(uow, reservation, status)
     uow.record(
         events.StockReleased(
             reservation.order_id, reservation.sku, reservation.location_code, reservation.quantity

@@ -39,6 +39,7 @@ from engine.service_layer.handlers import (
     check_pickup_store,
     existing_order,
     fulfilment_from,
+    give_back,
     new_id,
     order_lines,
     release_shipments,
@@ -52,14 +53,7 @@ def release_reservations(uow: UnitOfWork, order: Order, status: ReservationStatu
     for reservation in uow.reservations.for_order(order.id):
         if reservation.status is not ReservationStatus.ACTIVE:
             continue
-        uow.stock.release(
-            reservation.sku,
-            reservation.location_code,
-            reservation.quantity,
-            reservation.channel,
-            reservation.from_allocation,
-        )
-        reservation.move(status)
+        give_back(uow, reservation, status)
         units += reservation.quantity
         uow.record(
             events.StockReleased(

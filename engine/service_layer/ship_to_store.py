@@ -33,7 +33,7 @@ from engine.domain import events
 from engine.domain.inventory import InboundKind, InboundSupply, Reservation, ReservationStatus
 from engine.domain.orders import Fulfilment, Order
 from engine.pipeline.decision import Decision, PlannedTransfer
-from engine.service_layer.handlers import new_id
+from engine.service_layer.handlers import give_back, new_id
 from engine.service_layer.unit_of_work import UnitOfWork
 
 # Reservations holding a received transfer's units for its order, before any fulfilment order.
@@ -235,14 +235,7 @@ def open_claims(uow: UnitOfWork, order: Order) -> list[Reservation]:
             reservation.id.startswith(f"{CLAIM}_")
             and reservation.status is ReservationStatus.ACTIVE
         ):
-            uow.stock.release(
-                reservation.sku,
-                reservation.location_code,
-                reservation.quantity,
-                reservation.channel,
-                reservation.from_allocation,
-            )
-            reservation.move(ReservationStatus.RELEASED)
+            give_back(uow, reservation, ReservationStatus.RELEASED)
             opened.append(reservation)
     return opened
 
