@@ -937,7 +937,11 @@ def shown_value(settings: Settings, name: str) -> str:
         return "(the development default)" if default else "(set)"
     if name in _URL_FIELDS and value:
         return _shown_url(name, value)
-    return "(unset)" if value is None else str(value)
+    if value is None or value == "" or value == ():
+        return "(unset)"  # an empty value would leave its line's column blank
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value))
+    return str(value)
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:
