@@ -17,6 +17,9 @@ SKU is visited in priority order (`rank`):
   only the backordered lines with their remaining quantities, the allocations are reserved
   atomically (`handlers.reserve_all`), become new fulfilment orders with carriers, and the
   lines move from backordered to allocated. What stock does not cover stays backordered.
+- a pickup order whose store is sent what it lacks (ship to store) is sent it when the
+  units reach a warehouse, though nothing can be allocated at the store yet
+  (`send_to_store`; why there, in `engine/service_layer/ship_to_store.py`).
 
 Orders already in `received` that want the SKU are decided by their own events, after the
 pass; with `deciding_first` the units the Decider would give them are set aside (`Budget`).
@@ -72,6 +75,7 @@ PAGE = 500
 class Outcome(Enum):
     UNCHANGED = "unchanged"
     RESOURCED = "resourced"
+    SENT = "sent"  # a pickup's shortfall sent to its store, nothing allocated yet
     LOST_RACE = "lost_race"
 
 
@@ -333,10 +337,22 @@ def release_if_filled(
     Then the order goes back to `received` and through the whole pipeline (its validation
     rules included) in this transaction, so it reserves before any order ranked after it is
     asked, and no order decided in between (a new one, or one on another worker) can take
-    the units it was counted on."""
-    if not budget.fillable(order):
-        return Outcome.UNCHANGED
-    if not in_full(order, budget.decide(order, decider, now, validated=True)):
+    the units it was counted on. A pickup whose store is sent what it lacks, not filled in
+    full, is sent it (`send_to_store`)."""
+    if ship_to_store.supplied(uow, order):
+        # Asked whatever the stock rows say: the warehouses may cover one SKU while another
+        # still waits, and each SKU is sent on its own. Asked of its remainder, so units
+        # cancelled meanwhile are not sent for.
+        left = remainder(uow, order)
+        if not left:
+            return Outcome.UNCHANGED
+        decision = budget.decide(remainder_view(order, left), decider, now, validated=True)
+        if not in_full(order, decision):
+            return send_to_store(uow, order, decision, left, now, reason, attempt)
+    elif not (
+        budget.fillable(order)
+        and in_full(order, budget.decide(order, decider, now, validated=True))
+    ):
         return Outcome.UNCHANGED
     order.transition(S.RECEIVED, reason)
     return decide_in_pass(uow, order, budget, decider, now, options, attempt)
@@ -436,9 +452,10 @@ def resource_remainder(
         # Visible to an operator: a `hold` fallback (or the engine's own checks) keeps it waiting.
         log.info("remainder of %s not sourced: %s", order.id, decision.message or decision.code)
     if not _applicable(decision):
-        if record_unchanged:
+        sent = send_to_store(uow, order, decision, left, now, reason, attempt)
+        if sent is Outcome.UNCHANGED and record_unchanged:
             _record(uow, order, None, left, {}, now, reason, attempt)
-        return Outcome.UNCHANGED
+        return sent
     if not reserve_all(uow, view, decision, now, options):
         return Outcome.LOST_RACE
     # The transfers still on their way for the remainder, or sent for it now (ship to store).
@@ -456,6 +473,31 @@ def resource_remainder(
         events.OrderResourced(order.id, [s.id for s in shipments], dict(got), reason)
     )
     return Outcome.RESOURCED
+
+
+def send_to_store(
+    uow: UnitOfWork,
+    order: Order,
+    decision: Decision,
+    left: Mapping[str, int],
+    now: datetime,
+    reason: str,
+    attempt: int,
+) -> Outcome:
+    """A pickup order its store cannot serve yet (`decision` is not applied: it allocates
+    nothing, or not the whole of a wholly backordered order): request the new transfers it
+    plans to the store (`ship_to_store.apply`) and record it as the order's latest sourcing,
+    everything still waiting, promised for their arrival. UNCHANGED when it plans no new
+    one: any other order, or the units are already on their way."""
+    if decision.outcome in ("rejected", "held") or not ship_to_store.sends(decision):
+        return Outcome.UNCHANGED
+    if not ship_to_store.apply(uow, order, decision, now):
+        return Outcome.LOST_RACE
+    # What the store has stays unallocated (a wholly backordered order is not served in
+    # parts): the record says the order waits, not what the Decider would have allocated.
+    waits = replace(decision, outcome="backordered", allocations=(), shipments=())
+    _record(uow, order, waits, left, {}, now, reason, attempt)
+    return Outcome.SENT
 
 
 def _applicable(decision: Decision) -> bool:

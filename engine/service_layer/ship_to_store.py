@@ -22,6 +22,19 @@ back just before deciding it (`open_claims`) and claims again what it still wait
 (`claim`): an order waiting for two transfers is released when the second arrives, with the
 first one's units kept for it meanwhile. Cancelling or modifying the order gives its claims
 back like any reservation.
+
+Stock reaching a warehouse later sends a waiting order its transfers through the same
+planner: the backorder pass already visits every order waiting for the arriving SKU wherever
+it arrived, and asks the Decider about its remainder, whose plan (`plan_transfers`) now finds
+the units. What the pass did not do was act on a plan that allocates nothing at the store;
+it now sends that plan's new transfers (`sends`, `backorders.send_to_store`). So there is one
+planner, one way a transfer is requested (`apply`), and the pass's ranking, stock budget,
+retries and optimistic locking for free: the Decider keeps the transfers already on their way
+(`PlannedTransfer.transfer_id`), so a second arrival or a redelivered event sends nothing
+more, and two passes that both sent for one order cannot both commit (each records a new
+sourcing decision, a new order version; the second is refused and runs again). A wholly
+backordered pickup at such a store (`supplied`) is asked whatever the stock rows say, as a
+warehouse may cover one SKU while another still waits; any other order is asked as before.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from engine.domain import events
+from engine.domain.catalog import Service
 from engine.domain.inventory import InboundKind, InboundSupply, Reservation, ReservationStatus
 from engine.domain.orders import Fulfilment, Order
 from engine.pipeline.decision import Decision, PlannedTransfer
@@ -54,6 +68,19 @@ def apply(uow: UnitOfWork, order: Order, decision: Decision, now: datetime) -> b
         if not planned.transfer_id and not _send(uow, order, planned):
             return False
     return True
+
+
+def supplied(uow: UnitOfWork, order: Order) -> bool:
+    """Whether `order` is collected at a store that is sent what it lacks (`ship_to_store`)."""
+    if order.fulfilment is not Fulfilment.PICKUP or not order.pickup_location:
+        return False
+    store = uow.locations.get(order.pickup_location)
+    return store is not None and Service.SHIP_TO_STORE in store.services
+
+
+def sends(decision: Decision) -> bool:
+    """Whether `decision` requests a transfer not already on its way."""
+    return any(not planned.transfer_id for planned in decision.transfers)
 
 
 def _send(uow: UnitOfWork, order: Order, planned: PlannedTransfer) -> bool:

@@ -77,3 +77,44 @@ def test_cancelling_what_waits_lists_its_transfer_as_cancelled_and_refuses_it(ap
     assert transfer["status"] == "cancelled"
     receipt = api.post(f"/v1/inventory/transfers/{transfer['id']}/receive")
     assert receipt.status_code == 409 and "was cancelled" in receipt.text
+
+
+def test_a_pickup_waiting_is_sent_the_units_a_warehouse_receives_and_released_when_they_arrive(
+    api: Api,
+) -> None:
+    with api.container.uow_factory() as uow:
+        uow.locations.add(STORE)
+        uow.commit()
+    api.seed(units=0)  # the Dallas warehouse and the product, with nothing in stock anywhere
+    body = order("P-3", quantity=3, fulfilment="pickup", pickup_location="NYC-5")
+    order_id = api.post("/v1/orders", role="channel", json=body).json()["id"]
+    waiting = api.get(f"/v1/orders/{order_id}").json()
+    assert (waiting["status"], waiting["transfers"]) == ("backordered", [])
+
+    receipt = {"sku": "SHOE-42", "location_code": "DAL-01", "quantity": 5, "reference": "PO-7"}
+    received = api.post("/v1/inventory/receipts", json=receipt)
+
+    assert received.status_code == 200, received.text
+    assert received.json()["on_hand"] == 2  # three of the five went on to the store
+    listed = api.get("/v1/inventory/transfers", params={"status": "in_transit"}).json()
+    [transfer] = [t for t in listed if t["order_id"] == order_id]
+    assert (transfer["from_location"], transfer["to_location"], transfer["quantity"]) == (
+        "DAL-01", "NYC-5", 3,
+    )  # fmt: skip
+    sent = api.get(f"/v1/orders/{order_id}").json()
+    assert [t["id"] for t in sent["transfers"]] == [transfer["id"]]
+    assert (sent["status"], sent["promised_date"]) == ("backordered", transfer["expected_on"])
+    again = api.post("/v1/inventory/receipts", json={**receipt, "reference": "PO-8"})
+    assert again.status_code == 200 and again.json()["on_hand"] == 7  # nothing more sent
+    assert len(api.get(f"/v1/orders/{order_id}").json()["transfers"]) == 1
+
+    arrived = api.post(f"/v1/inventory/transfers/{transfer['id']}/receive")
+
+    assert arrived.status_code == 200, arrived.text
+    after = api.get(f"/v1/orders/{order_id}").json()
+    assert after["status"] == "released"
+    [shipment] = after["shipments"]
+    assert (shipment["location_code"], shipment["carrier"], shipment["status"]) == (
+        "NYC-5", "pickup", "released",
+    )  # fmt: skip
+    assert shipment["lines"][0]["quantity"] == 3

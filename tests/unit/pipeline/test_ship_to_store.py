@@ -165,12 +165,14 @@ def test_a_store_that_takes_no_transfers_waits_for_its_own_stock() -> None:
 
 
 def test_the_arriving_transfer_releases_its_order_and_not_an_older_one_waiting_there() -> None:
-    uow, bus = a_world({("MUG", "NJ-DC"): 0})
-    older = a_pickup(bus, ("MUG", 2), number="W-0")  # nothing to send it: it waits, first
+    uow, bus = a_world({("MUG", "NJ-DC"): 2})
+    older = a_pickup(bus, ("MUG", 2), number="W-0")  # sent the two the warehouse has
+    later = a_pickup(bus, ("MUG", 2), number="W-1")  # nothing left to send it: it waits
+    assert transfers_for(uow, later) == []
     bus.handle(commands.AdjustStock("MUG", "NJ-DC", 2, "found"))
-    later = a_pickup(bus, ("MUG", 2), number="W-1")
-    assert transfers_for(uow, older) == []
     [sent] = transfers_for(uow, later)
+    [still_coming] = transfers_for(uow, older)
+    assert still_coming.pending
 
     bus.handle(commands.ReceiveTransfer(sent.id))
 
