@@ -203,7 +203,11 @@ def add_tracking(
     is the timeline's latest: `delivered` delivers a shipped shipment (and its order once all
     its shipments are), `attempted` and `exception` raise `shipment.delivery_exception`.
     A scan's `estimated_delivery` becomes the shipment's when no later scan gave one; one
-    that goes past the promised date raises `shipment.delivery_estimate_slipped`."""
+    that goes past the promised date raises `shipment.delivery_estimate_slipped`.
+
+    A shipment packed into several parcels is tracked parcel by parcel: a scan naming one
+    (`tracking_number`) counts for that parcel, and the shipment is delivered once each of
+    its parcels is; a number that is none of its parcels' is a 422 at `$.tracking_number`."""
     with services.container.uow_factory() as uow:
         _shipment(uow, who, shipment_id)  # 404 before anything is written for a hidden one
     dispatch(
@@ -217,6 +221,7 @@ def add_tracking(
             who.actor,
             body.milestone,
             body.estimated_delivery,
+            body.tracking_number,
         ),
     )
     with services.container.uow_factory() as uow:

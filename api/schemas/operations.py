@@ -106,6 +106,16 @@ class TrackingIn(Strict):
         "customer, once per slip.",
         examples=["2026-11-25"],
     )
+    tracking_number: str = Field(
+        default="",
+        max_length=64,
+        description="The parcel the scan is of, for a shipment packed into several (its "
+        "`parcels`, each with its own tracking number): one of its parcels' numbers, else "
+        "422. A shipment of several parcels is delivered once each has a `delivered` scan; a "
+        "scan without it is of the whole shipment (a `delivered` one delivers it all). "
+        "Kept with the scan; a one-parcel or unpacked shipment takes its own number here.",
+        examples=["PCL000123456789"],
+    )
 
 
 class ShortLineIn(Strict):

@@ -345,6 +345,16 @@ class ParcelOut(Out):
         "parcel's is the shipment's. Empty until a label is made.",
         examples=["PCL000123456789"],
     )
+    milestone: str = Field(
+        description="Its latest milestone (`delivered`, `out_for_delivery`...): of the "
+        "latest scan naming it or the whole shipment, for a shipment tracked parcel by "
+        "parcel; else the shipment's latest. Empty while no scan meant one.",
+        examples=["delivered"],
+    )
+    milestone_at: datetime | None = Field(
+        description="When the carrier saw that milestone; null while there is none.",
+        examples=["2026-11-22T09:30:00Z"],
+    )
 
 
 class TrackingOut(Out):
@@ -361,6 +371,11 @@ class TrackingOut(Out):
     estimated_delivery: date | None = Field(
         description="The day the carrier expected to deliver as of this scan, when it said.",
         examples=["2026-11-25"],
+    )
+    tracking_number: str = Field(
+        description="The parcel the scan is of, by its tracking number; empty for a scan "
+        "of the whole shipment.",
+        examples=["PCL000123456789"],
     )
 
 
@@ -393,7 +408,8 @@ class ShipmentOut(Out):
     delivered_at: datetime | None
     estimated_delivery: date | None = Field(
         description="The day the carrier expects to deliver: its latest scan's estimate "
-        "(POST /v1/shipments/{id}/tracking); null while no scan gave one.",
+        "(POST /v1/shipments/{id}/tracking); for a shipment tracked parcel by parcel, the "
+        "latest of its parcels' estimates. Null while no scan gave one.",
         examples=["2026-11-25"],
     )
     lines: list[ShipmentLineOut]
@@ -433,6 +449,7 @@ class ShipmentOut(Out):
                     location=t.location,
                     milestone=str(t.meaning or ""),
                     estimated_delivery=t.estimated_delivery,
+                    tracking_number=t.tracking_number,
                 )
                 for t in s.tracking
             ],
@@ -444,8 +461,10 @@ class ShipmentOut(Out):
                     billable_weight_kg=p.billable_weight_kg,
                     units=dict(p.units),
                     tracking_number=p.tracking_number,
+                    milestone=str(latest.meaning or "") if latest else "",
+                    milestone_at=latest.at if latest else None,
                 )
-                for p in s.parcels
+                for p, latest in zip(s.parcels, s.parcel_milestones(), strict=True)
             ],
         )
 

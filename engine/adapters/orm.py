@@ -342,6 +342,9 @@ shipment_tracking = Table(
     # same scan, whatever it repeats.
     Column("milestone", String(32)),
     Column("estimated_delivery", Date()),
+    # The parcel the scan is of, by its tracking number; '' for the whole shipment, as every
+    # scan stored before was (migration 0025). In the fingerprint when not empty.
+    Column("tracking_number", String(64), nullable=False, server_default=""),
     ForeignKeyConstraint(["shipment_id"], ["fulfillment_orders.id"], ondelete="CASCADE"),
     UniqueConstraint("shipment_id", "fingerprint"),
 )

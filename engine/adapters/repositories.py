@@ -776,7 +776,8 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         timeline = [
             {"at": c["at"].isoformat(), "code": c["code"], "description": c["description"],
              "location": c["location"], "milestone": c["milestone"],
-             "estimated_delivery": c["estimated_delivery"]}
+             "estimated_delivery": c["estimated_delivery"],
+             "tracking_number": c["tracking_number"]}
             for c in children
         ]  # fmt: skip
         return tr.shipment_from({**row, "tracking": timeline})
@@ -942,12 +943,19 @@ def _add_releases(dialect: str) -> Any:
     return statement
 
 
-def tracking_fingerprint(at: datetime, code: str, description: str, location: str) -> str:
+def tracking_fingerprint(
+    at: datetime, code: str, description: str, location: str, tracking_number: str = ""
+) -> str:
     """What makes two tracking events the same (`TrackingEvent` equality: the time in UTC,
-    the code, the description and the location), as a digest the unique key can hold
-    whatever the texts' length. Migration 0009 keeps a copy: change both or neither."""
+    the code, the description, the location and the parcel's tracking number), as a digest
+    the unique key can hold whatever the texts' length. A scan of the whole shipment (no
+    number) has the digest every scan had before migration 0025, so a retry of one stored
+    then is still known. Migration 0009 keeps a copy: change both or neither."""
     utc = in_utc(at)
-    key = json.dumps([utc.isoformat(), code, description, location], ensure_ascii=False)
+    parts = [utc.isoformat(), code, description, location]
+    if tracking_number:
+        parts.append(tracking_number)
+    key = json.dumps(parts, ensure_ascii=False)
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -956,9 +964,12 @@ def _tracking_row(shipment_id: str, event: TrackingEvent) -> Row:
     return {
         "shipment_id": shipment_id, "at": at, "code": event.code,
         "description": event.description, "location": event.location,
-        "fingerprint": tracking_fingerprint(at, event.code, event.description, event.location),
+        "fingerprint": tracking_fingerprint(
+            at, event.code, event.description, event.location, event.tracking_number
+        ),
         "milestone": str(event.milestone) if event.milestone else None,
         "estimated_delivery": event.estimated_delivery,
+        "tracking_number": event.tracking_number,
     }  # fmt: skip
 
 

@@ -426,17 +426,20 @@ def _scan_row(t: TrackingEvent) -> Row:
         "at": _iso(t.at), "code": t.code, "description": t.description, "location": t.location,
         "milestone": str(t.milestone) if t.milestone else None,
         "estimated_delivery": estimate.isoformat() if estimate else None,
+        "tracking_number": t.tracking_number,
     }  # fmt: skip
 
 
 def _scan(t: Row) -> TrackingEvent:
     """One scan as stored: its day a date or ISO text; rows stored before migration 0021 have
-    no `milestone` (read it from the code) nor `estimated_delivery`."""
+    no `milestone` (read it from the code) nor `estimated_delivery`, and those stored before
+    0025 no `tracking_number` (of the whole shipment, as every scan was)."""
     milestone, estimate = t.get("milestone"), t.get("estimated_delivery")
     return TrackingEvent(
         datetime.fromisoformat(t["at"]), t["code"], t["description"], t["location"],
         Milestone(milestone) if milestone else None,
         date.fromisoformat(estimate) if isinstance(estimate, str) else estimate,
+        t.get("tracking_number") or "",
     ).in_utc()  # fmt: skip
 
 

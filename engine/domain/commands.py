@@ -173,7 +173,9 @@ class TrackShipment(Command):
     """Put a carrier's tracking event on a shipment's timeline; an event it already has (a
     carrier's retried post) is not recorded again. `milestone`: what the scan means, when the
     carrier says; else it is read from `code` (`engine.domain.tracking_codes`).
-    `estimated_delivery`: the day the carrier expects to deliver, when the scan says."""
+    `estimated_delivery`: the day the carrier expects to deliver, when the scan says.
+    `tracking_number`: the parcel the scan is of, when the carrier names it (one of the
+    shipment's parcels' numbers, or its own); empty for the whole shipment."""
 
     shipment_id: str
     at: datetime
@@ -183,6 +185,7 @@ class TrackShipment(Command):
     actor: str = "system"
     milestone: Milestone | None = None
     estimated_delivery: date | None = None
+    tracking_number: str = ""
 
 
 @dataclass(frozen=True)

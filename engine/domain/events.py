@@ -263,6 +263,8 @@ class ShipmentTracked(Event):
     description: str = ""
     location: str = ""
     milestone: str = ""
+    # The parcel the scan named by its tracking number; empty for the whole shipment.
+    parcel_tracking_number: str = ""
 
 
 @_register
@@ -280,6 +282,8 @@ class ShipmentDeliveryException(Event):
     description: str = ""
     at: str = ""
     location: str = ""
+    # The parcel the scan named by its tracking number; empty for the whole shipment.
+    parcel_tracking_number: str = ""
 
 
 @_register
@@ -312,6 +316,8 @@ class ShipmentDeliveryEstimateSlipped(Event):
     estimated_delivery: str
     previous_estimate: str
     days_late: int
+    # The parcel whose scan moved the estimate, by its tracking number; empty when unnamed.
+    parcel_tracking_number: str = ""
 
 
 @_register

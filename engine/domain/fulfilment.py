@@ -86,7 +86,11 @@ class TrackingEvent:
     `milestone` is what the carrier's post said the scan means, when it said (None: read it
     from `code`), and `estimated_delivery` the day the carrier expected the parcel to arrive
     as of this scan. Neither makes two events different: a carrier's retry of a scan is the
-    same scan, whatever else it repeats (and the store's unique key is over the other four)."""
+    same scan, whatever else it repeats (and the store's unique key is over the other five).
+
+    `tracking_number` names the parcel the scan is of (one of the shipment's `parcels`, or
+    its own number); empty, the scan is of the whole shipment. It does make two scans
+    different: three boxes delivered together are three `delivered` scans alike but for it."""
 
     at: datetime
     code: str
@@ -94,6 +98,7 @@ class TrackingEvent:
     location: str = ""
     milestone: Milestone | None = field(default=None, compare=False)
     estimated_delivery: date | None = field(default=None, compare=False)
+    tracking_number: str = ""
 
     def in_utc(self) -> TrackingEvent:
         """The same event with its time in UTC, so that equal moments compare and sort alike."""
@@ -206,8 +211,9 @@ class FulfillmentOrder:
             line.quantity -= by_line.get(line.order_line_id, 0)
         self.lines = [line for line in self.lines if line.quantity > 0]
         # Its boxes were packed for the units planned: with some missing that packing no
-        # longer holds, and packing again needs the box catalogue, which is the pipeline's.
-        # What is left goes as an unpacked shipment does: one parcel, packed by the location.
+        # longer holds. Packing again needs the box catalogue, which is the pipeline's: the
+        # service layer does it (`pack_again`); without one, what is left goes as an
+        # unpacked shipment does: one parcel, packed by the location.
         self.parcels = []
         self.events.append(
             events.ShipmentShortPicked(
@@ -224,6 +230,18 @@ class FulfillmentOrder:
         if not self.lines:
             self._enter(ShipmentStatus.CANCELLED, at)
         return shortfalls
+
+    def pack_again(self, parcels: Sequence[Parcel]) -> bool:
+        """Keep `parcels`: what a short pick left, packed again into the location's boxes
+        (by the service layer, as the box catalogue is the Decider's). A label printed for
+        the boxes before fits them no more: it is void (`label_format` cleared; True tells
+        the caller to drop the document), to be printed again, which numbers the new boxes.
+        The shipment keeps its own tracking number, issued for it by its carrier: the label
+        printed again carries it, as one printed in the other format does."""
+        self.parcels = list(parcels)
+        voided = bool(self.label_format)
+        self.label_format = ""
+        return voided
 
     def _check_short_pickable(self) -> None:
         if self.status in SHORT_PICKABLE:
@@ -327,60 +345,142 @@ class FulfillmentOrder:
     def estimated_delivery(self) -> date | None:
         """The day the carrier expects to deliver: the estimate of the latest scan that
         brought one (in the timeline's order, so a scan posted late does not undo a newer
-        estimate), or None while no scan brought one."""
-        return next(
-            (t.estimated_delivery for t in reversed(self.tracking) if t.estimated_delivery),
-            None,
-        )
+        estimate), or None while no scan brought one. A shipment tracked parcel by parcel
+        (`_streams`) arrives with its last parcel: its estimate is the latest of its
+        parcels', each read from that parcel's scans and the whole shipment's."""
+        days = [day for number in self._streams() if (day := self._estimate_of(number))]
+        return max(days, default=None)
+
+    def parcel_milestones(self) -> list[TrackingEvent | None]:
+        """The latest scan that means something (`TrackingEvent.meaning`) of each parcel, in
+        the parcels' order; None for a parcel with none yet. A shipment tracked as one (one
+        parcel, or its parcels not numbered yet) has one latest scan, its parcels' alike."""
+        streams = self._streams()
+        if len(streams) == 1:
+            return [self._latest_of(streams[0])] * len(self.parcels)
+        return [self._latest_of(number) for number in streams]
 
     def track(self, event: TrackingEvent, milestone: Milestone | None = None) -> bool:
         """Put a tracking event on the timeline in its place in time, after those of the same
         time (they came first), and act on what it means: `milestone` when the carrier said
         (kept with the event), else what its code stands for (`TrackingEvent.meaning`).
         False, and nothing changes, for an event the timeline already has: carriers retry
-        their webhooks, and a retry is not a second scan.
+        their webhooks, and a retry is not a second scan. A scan naming a parcel the shipment
+        does not have (`event.tracking_number`) is refused (`InvalidLine`), changing nothing.
 
-        Every new scan raises `shipment.tracked`. Only the timeline's latest milestone moves
-        the shipment: carriers post late, and an `out_for_delivery` arriving after the
-        `delivered` that followed it must neither undo nor repeat anything. A scan's estimate
-        of the delivery day may move `estimated_delivery` past the promised date: see
-        `_follow_estimate`."""
+        Every new scan raises `shipment.tracked`. Only the latest milestone moves the
+        shipment: carriers post late, and an `out_for_delivery` arriving after the
+        `delivered` that followed it must neither undo nor repeat anything. A shipment of
+        two parcels or more, each with its tracking number, is followed parcel by parcel
+        (`_streams`): a scan is overtaken only by later ones of its parcel (or of the whole
+        shipment), and the shipment is delivered once every parcel's latest milestone is
+        `delivered`. A scan's estimate of the delivery day may move `estimated_delivery`
+        past the promised date: see `_follow_estimate`."""
         event = event.in_utc()
         if milestone is not None:
             event = replace(event, milestone=milestone)
+        self._check_parcel(event.tracking_number)
         if event in self.tracking:
             return False
         expected = self.estimated_delivery
         meaning = event.meaning
         place = bisect_right(self.tracking, event.at, key=_at)
-        overtaken = any(later.meaning for later in self.tracking[place:])
+        overtaken = self._overtaken(event, self.tracking[place:])
         self.tracking.insert(place, event)
         at = event.at.isoformat()
+        parcel = event.tracking_number
         self.events.append(
             events.ShipmentTracked(
                 self.id, self.order_id, at, event.code, event.description, event.location,
-                meaning.value if meaning else "",
+                meaning.value if meaning else "", parcel,
             )
         )  # fmt: skip
         if meaning is not None and not overtaken and self._with_the_carrier_at(event.at):
             if meaning is Milestone.DELIVERED:
-                self.move(ShipmentStatus.DELIVERED, event.at)
+                delivered_at = self._delivered_at()
+                if delivered_at is not None:
+                    self.move(ShipmentStatus.DELIVERED, delivered_at)
             elif meaning in (Milestone.ATTEMPTED, Milestone.EXCEPTION):
                 self.events.append(
                     events.ShipmentDeliveryException(
                         self.id, self.order_id, meaning.value, event.code, event.description,
-                        at, event.location,
+                        at, event.location, parcel,
                     )
                 )  # fmt: skip
-        self._follow_estimate(expected)
+        self._follow_estimate(expected, parcel)
         return True
 
-    def _follow_estimate(self, before: date | None) -> None:
+    def _check_parcel(self, number: str) -> None:
+        """Refuse a scan that names (`tracking_number`) neither one of the shipment's parcels
+        nor the shipment itself: it is another shipment's, and would count for a parcel here."""
+        if not number:
+            return
+        numbers = (self.tracking_number, *(parcel.tracking_number for parcel in self.parcels))
+        known = list(dict.fromkeys(n for n in numbers if n))
+        if number in known:
+            return
+        if not known:
+            why = (
+                f"shipment {self.id} has no tracking number yet (no label was made for it), "
+                "so no scan can name one of its parcels: post the scan without tracking_number"
+            )
+        else:
+            theirs = (
+                f"its tracking number is {known[0]}"
+                if len(known) == 1
+                else f"its parcels' are {', '.join(known)}"
+            )
+            why = f"shipment {self.id} has no parcel with tracking number '{number}': {theirs}"
+        raise InvalidLine(("tracking_number",), why)
+
+    def _streams(self) -> tuple[str, ...]:
+        """The timelines the shipment is followed on, by tracking number: a parcel each for a
+        shipment of two parcels or more, all numbered (its label made); else one, "", for the
+        whole shipment, as a shipment not packed always was."""
+        numbers = tuple(parcel.tracking_number for parcel in self.parcels)
+        return numbers if len(numbers) > 1 and all(numbers) else ("",)
+
+    def _overtaken(self, scan: TrackingEvent, later: Sequence[TrackingEvent]) -> bool:
+        """Whether a scan that means something came after `scan` on a timeline it is on."""
+        streams = [number for number in self._streams() if _tells_of(scan, number)]
+        return any(t.meaning and any(_tells_of(t, n) for n in streams) for t in later)
+
+    def _latest_of(self, number: str) -> TrackingEvent | None:
+        """The latest scan that means something on the timeline of `number` (`_streams`)."""
+        return next(
+            (t for t in reversed(self.tracking) if t.meaning and _tells_of(t, number)), None
+        )
+
+    def _estimate_of(self, number: str) -> date | None:
+        return next(
+            (
+                t.estimated_delivery
+                for t in reversed(self.tracking)
+                if t.estimated_delivery and _tells_of(t, number)
+            ),
+            None,
+        )
+
+    def _delivered_at(self) -> datetime | None:
+        """When its last parcel was delivered, once the latest milestone of each is
+        `delivered` by a scan of its trip with the carrier; None while one is not."""
+        times = []
+        for number in self._streams():
+            latest = self._latest_of(number)
+            if latest is None or latest.meaning is not Milestone.DELIVERED:
+                return None
+            if not self._with_the_carrier_at(latest.at):
+                return None
+            times.append(latest.at)
+        return max(times)
+
+    def _follow_estimate(self, before: date | None, parcel: str) -> None:
         """Raise `shipment.delivery_estimate_slipped` when the carrier's estimate has just
         gone past the promised date: the customer is to hear the new day. Once per slip, not
         per scan: not when the estimate `before` was past it already (carriers repeat their
         estimate with every scan), but again after an estimate back within the promise. Not
-        for a shipment delivered (by this scan too: the delivered email says it all)."""
+        for a shipment delivered (by this scan too: the delivered email says it all). The
+        event names the `parcel` whose scan moved the estimate, when the scan named one."""
         now, promised = self.estimated_delivery, self.promised_date
         if now is None or promised is None or now <= promised:
             return
@@ -390,6 +490,7 @@ class FulfillmentOrder:
             events.ShipmentDeliveryEstimateSlipped(
                 self.id, self.order_id, self.carrier, self.location_code, promised.isoformat(),
                 now.isoformat(), before.isoformat() if before else "", (now - promised).days,
+                parcel,
             )
         )  # fmt: skip
 
@@ -419,6 +520,12 @@ class FulfillmentOrder:
 
 def _at(event: TrackingEvent) -> datetime:
     return event.at
+
+
+def _tells_of(scan: TrackingEvent, number: str) -> bool:
+    """Whether `scan` is on the timeline of the parcel numbered `number` ("" the whole
+    shipment's, which every scan is on): a scan of that parcel, or of the whole shipment."""
+    return not number or not scan.tracking_number or scan.tracking_number == number
 
 
 @dataclass(frozen=True, slots=True)

@@ -1015,7 +1015,9 @@ class Decider:
             else:
                 carrier_trace[code] = {"rulesets": rules.traces}
             q = choice.quote
-            parcels_kept = () if packing is None else self._stored_parcels(packing, q)
+            parcels_kept = (
+                () if packing is None else _stored_parcels(packing, self._billed(packing, q))
+            )
             shipments.append(
                 PlannedShipment(
                     code,
@@ -1065,22 +1067,43 @@ class Decider:
                 entry["billable_weight_kg"] = round(kg, 3)
         return trace
 
-    def _stored_parcels(self, packing: Packing, chosen: Quote | None) -> tuple[StoredParcel, ...]:
-        """The parcels as the shipment keeps them (its labels, its WMS release, its 856)."""
-        billed: Sequence[float | None] = self._billed(packing, chosen) or [None] * len(
-            packing.parcels
-        )
-        return tuple(parcel.stored(kg) for parcel, kg in zip(packing.parcels, billed, strict=True))
+    def packed_again(
+        self,
+        code: str,
+        lines: Sequence[Allocation],
+        products: Sequence[Product | None],
+        carrier: str,
+        service: str,
+    ) -> tuple[StoredParcel, ...]:
+        """A planned shipment's parcels packed anew for `lines` (what a short pick left of
+        it) into `code`'s boxes, billed by the service it goes with, as `_shipments` packs
+        and prices a shipment; () without a box catalogue, or where `code` stocks no boxes."""
+        boxes = self.packaging
+        packing = None if boxes is None else self.pack_shipment(boxes, code, lines, products)
+        if packing is None:
+            return ()
+        return _stored_parcels(packing, self._billed_by(packing, carrier, service))
 
     def _billed(self, packing: Packing, chosen: Quote | None) -> list[float] | None:
         """What the chosen service bills each parcel at; None without a service."""
-        service = self.carriers.service(chosen.carrier, chosen.service) if chosen else None
+        return self._billed_by(packing, chosen.carrier, chosen.service) if chosen else None
+
+    def _billed_by(self, packing: Packing, carrier: str, code: str) -> list[float] | None:
+        """What `carrier`'s service `code` bills each parcel at; None when no card has it."""
+        service = self.carriers.service(carrier, code)
         if service is None:
             return None
         return [
             service.billable_kg(parcel.gross_weight_kg, parcel.outer_volume_cm3)
             for parcel in packing.parcels
         ]
+
+
+def _stored_parcels(packing: Packing, billed: list[float] | None) -> tuple[StoredParcel, ...]:
+    """The parcels as the shipment keeps them (its labels, its WMS release, its 856), each
+    with the weight its service bills (`billed`; None: no service could take it)."""
+    kilos: Sequence[float | None] = billed or [None] * len(packing.parcels)
+    return tuple(parcel.stored(kg) for parcel, kg in zip(packing.parcels, kilos, strict=True))
 
 
 def _preorders_apart(ctx: _Context, today: date) -> tuple[list[OrderLine], list[OrderLine]]:

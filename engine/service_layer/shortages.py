@@ -5,7 +5,10 @@ them again.
 lost between two steps:
 
 1. the shipment's lines lose the missing units; a shipment left with none is cancelled
-   (`FulfillmentOrder.short_pick`, the only way a released or picked shipment is cancelled);
+   (`FulfillmentOrder.short_pick`, the only way a released or picked shipment is cancelled).
+   A packed one's boxes no longer hold what it carries: with a box catalogue, what is left
+   is packed again into its location's boxes (`_pack_again`), and a label printed for the
+   old boxes is void, to be printed again; without one it ships as one parcel;
 2. at its location, the order lines' reservations give the units up and the stock row loses
    them from both on-hand and reserved: they are not there (`stock.adjusted`, reason
    "short pick: <reason>");
@@ -37,6 +40,7 @@ from engine.domain.fulfilment import FulfillmentOrder, Shortfall, ShortLine
 from engine.domain.inventory import ReservationStatus, Stock
 from engine.domain.orders import LineStatus, Order
 from engine.pipeline.decide import Decider
+from engine.pipeline.decision import Allocation
 from engine.service_layer import audit, backorders
 from engine.service_layer.handlers import Clock, PipelineOptions, existing_order
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -117,9 +121,12 @@ def _short_pick(
     shipment = uow.shipments.get_for_update(cmd.shipment_id)
     if shipment is None:
         raise NotFound("shipment", cmd.shipment_id)
-    before = _summary(shipment)
+    packed = bool(shipment.parcels)
+    before = _summary(shipment, packed)
     order = existing_order(uow, shipment.order_id)
     shortfalls = shipment.short_pick(asked, cmd.reason, now)
+    if packed:
+        _pack_again(uow, shipment, decider)
     for short in shortfalls:
         _write_off(uow, order.id, shipment.location_code, short, cmd.reason, cmd.actor)
         order.line(short.order_line_id).status = LineStatus.BACKORDERED
@@ -140,8 +147,32 @@ def _short_pick(
         resourced=_units(new),
         backordered=backorders.remainder(uow, order),
     )
-    _audit(uow, cmd, shipment, order, before, done)
+    _audit(uow, cmd, shipment, order, before, done, packed)
     return done
+
+
+def _pack_again(uow: UnitOfWork, shipment: FulfillmentOrder, decider: Decider) -> None:
+    """What a short pick left of a packed shipment, packed again into its location's boxes
+    and billed by its carrier service (`Decider.packed_again`). A label printed for the old
+    boxes is void: its document goes, and the shipment is labelled again when asked, its
+    new boxes numbered then (`FulfillmentOrder.pack_again`). Nothing for a shipment the
+    short pick cancelled, nor without a box catalogue (or boxes at its location): it ships
+    as one parcel, and its label stays."""
+    if not shipment.lines:
+        return
+    products = uow.products.get_many(line.sku for line in shipment.lines)
+    parcels = decider.packed_again(
+        shipment.location_code,
+        [
+            Allocation(line.order_line_id, line.sku, shipment.location_code, line.quantity)
+            for line in shipment.lines
+        ],
+        [products.get(line.sku) for line in shipment.lines],
+        shipment.carrier,
+        shipment.service,
+    )
+    if parcels and shipment.pack_again(parcels):
+        uow.labels.delete("shipment", shipment.id)
 
 
 def _write_off(
@@ -199,11 +230,17 @@ def _units(shipments: Iterable[FulfillmentOrder]) -> dict[str, int]:
     return dict(units)
 
 
-def _summary(shipment: FulfillmentOrder) -> dict[str, Any]:
-    return {
+def _summary(shipment: FulfillmentOrder, packed: bool) -> dict[str, Any]:
+    """The shipment as its short pick's audit shows it; a packed one's (`packed`: before
+    the short pick) with its parcels and its label's format, which a short pick changes."""
+    summary: dict[str, Any] = {
         "status": str(shipment.status),
         "lines": {line.order_line_id: line.quantity for line in shipment.lines},
     }
+    if packed:
+        summary["parcels"] = len(shipment.parcels)
+        summary["label_format"] = shipment.label_format
+    return summary
 
 
 def _audit(
@@ -213,9 +250,10 @@ def _audit(
     order: Order,
     before: Mapping[str, Any],
     done: ShortPick,
+    packed: bool,
 ) -> None:
     after = {
-        **_summary(shipment),
+        **_summary(shipment, packed),
         "missing": dict(done.missing),
         "reason": cmd.reason,
         "order_id": order.id,

@@ -12,7 +12,10 @@ What a new scan means is the shipment's to act on (`FulfillmentOrder.track`): it
 `shipment.delivery_estimate_slipped` when its estimate of the delivery day went past the
 promise) leave with the timeline in one commit. A `delivered` scan that delivered the
 shipment moves its order along as a location's report of the delivery would
-(`lifecycle.follow_order`), so the order is delivered once all its shipments are.
+(`lifecycle.follow_order`), so the order is delivered once all its shipments are. A scan
+may name the parcel it is of (`tracking_number`): a shipment of several parcels is
+delivered once each of them is, and a number that is none of its parcels' is refused at
+`$.tracking_number` before anything is written.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
     """Add the event to the shipment's timeline in its place in time, audited; True when it
     was new, False (nothing written, nothing audited) when the shipment already had it."""
     event = TrackingEvent(
-        cmd.at, cmd.code, cmd.description, cmd.location, cmd.milestone, cmd.estimated_delivery
-    ).in_utc()
+        cmd.at, cmd.code, cmd.description, cmd.location, cmd.milestone, cmd.estimated_delivery,
+        cmd.tracking_number,
+    ).in_utc()  # fmt: skip
     with uow:
         shipment = uow.shipments.get_for_update(cmd.shipment_id)
         if shipment is None:
@@ -59,6 +63,8 @@ def track_shipment(cmd: commands.TrackShipment, uow: UnitOfWork) -> bool:
             after["milestone"] = str(cmd.milestone)
         if cmd.estimated_delivery is not None:
             after["estimated_delivery"] = cmd.estimated_delivery.isoformat()
+        if cmd.tracking_number:
+            after["tracking_number"] = cmd.tracking_number
         before: dict[str, object] = {}
         if shipment.status is not status:
             before["status"], after["status"] = str(status), str(shipment.status)

@@ -109,6 +109,7 @@ def test_a_failed_attempt_leaves_through_the_outbox_with_what_the_carrier_said(
             "shipment_id": "F-1", "order_id": "O-1", "milestone": "attempted",
             "code": "delivery_attempted", "description": "",
             "at": (DELIVERED_AT + timedelta(minutes=30)).isoformat(), "location": "Dallas",
+            "parcel_tracking_number": "",
         }
     ]  # fmt: skip
     with sql_uow_factory() as uow:
