@@ -314,6 +314,10 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
     return PipelineOptions(
         auto_release=settings.auto_release,
         reservation_ttl=timedelta(minutes=minutes) if minutes is not None else None,
+        # Each entry's `channel` was checked at start-up (`build_channels`): its connector's.
+        early_cancellation_channels=frozenset(
+            str(entry.get("channel")) for entry in settings.channel_connectors.values()
+        ),
     )
 
 
@@ -346,6 +350,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.adapters.orm_api import SqlIdempotencyStore
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
     from engine.service_layer import alerts, notifications
+    from engine.service_layer.channel_cancellations import EarlyCancellationKeeper
     from engine.service_layer.inventory import ReservationExpirer
     from engine.service_layer.outbox import OutboxRelay
     from engine.service_layer.preorders import PreorderReleaser
@@ -430,7 +435,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                  PreorderReleaser(container.bus.handle),
                  # Unreleased orders' reservations past their time-to-live go back to stock.
                  *([ReservationExpirer(container.bus.handle)]
-                   if settings.reservation_ttl_minutes else [])],
+                   if settings.reservation_ttl_minutes else []),
+                 # Shops' cancellations of orders that never came are forgotten in time.
+                 EarlyCancellationKeeper(
+                     uows, lambda command, hook: container.bus.handle(command, before_commit=hook),
+                     timedelta(days=settings.channel_cancellation_retention_days))],
         config=w.WorkerConfig(tick_seconds=10),
     )  # fmt: skip
 

@@ -222,6 +222,9 @@ class Settings(BaseSettings):
     lateness_flag_retention_days: int = 30
     # Hours a write's answer is replayed to retries with its Idempotency-Key; then deleted.
     idempotency_retention_hours: int = 72
+    # Days a shop's cancellation of an order Ordo has not seen yet waits for that order (to
+    # cancel it as it arrives, docs/channels.md); then the worker forgets it.
+    channel_cancellation_retention_days: int = 30
     # Sales channels that post their orders by webhook (docs/channels.md): connector name ->
     # {"connector": "shopify", "channel": "shopify-us", "secret": "...", ...}, as JSON in the
     # environment or a mapping in a YAML settings file. Each entry is checked against its
@@ -370,9 +373,11 @@ class Settings(BaseSettings):
             )
         return seconds
 
-    @field_validator("lateness_flag_retention_days", mode="before")
+    @field_validator(
+        "lateness_flag_retention_days", "channel_cancellation_retention_days", mode="before"
+    )
     @classmethod
-    def _lateness_retention(cls, value: Any) -> int:
+    def _retention_days(cls, value: Any) -> int:
         return _whole_number(value, _MAX_RETENTION_DAYS, "days")
 
     @field_validator("idempotency_retention_hours", mode="before")

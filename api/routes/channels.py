@@ -25,8 +25,9 @@ row. Answers are chosen with that in mind:
 - The shop's cancellation of an order (Shopify's `orders/cancelled`, WooCommerce's
   `order.updated` to a cancel status) cancels the order Ordo filed under its id
   (`engine.service_layer.channel_cancellations`) and is 200 whatever came of it: `outcome`
-  says what (`cancelled`, `unchanged`, `unknown_order`, or `refused` with an alert raised for
-  an order past cancelling), since no retry could change it.
+  says what (`cancelled`, `unchanged`, `remembered` for an order not here yet, which is
+  cancelled as it arrives, or `refused` with an alert raised for an order past cancelling),
+  since no retry could change it.
 """
 
 from __future__ import annotations
@@ -284,7 +285,7 @@ _CANCELLATION_ANSWER: dict[str, Any] = {
         "channel_order_id": {"type": "string"},
         "outcome": {
             "type": "string",
-            "enum": ["cancelled", "unchanged", "unknown_order", "refused"],
+            "enum": ["cancelled", "unchanged", "remembered", "refused"],
         },
         "reason": {"type": "string"},
         "order": {"anyOf": [{"$ref": "#/components/schemas/OrderOut"}, {"type": "null"}]},
@@ -435,9 +436,10 @@ def receive_channel_order(
     The shop's cancellation of an order (`orders/cancelled`; an `order.updated` to a cancel
     status, `cancelled`, `refunded` or `failed` by default) cancels the order Ordo filed under
     its id, as `POST /v1/orders/{order_id}/cancel` does, and is 200 whatever came of it:
-    `outcome` is `cancelled`, `unchanged` (cancelled or rejected already), `unknown_order`,
-    or `refused` (released or further on: `order.cancel_refused` and a high alert ask a
-    person to stop it). See docs/channels.md."""
+    `outcome` is `cancelled`, `unchanged` (cancelled or rejected already), `remembered` (not
+    here yet: the order is cancelled as it arrives, before any stock is reserved), or
+    `refused` (released or further on: `order.cancel_refused` and a high alert ask a person
+    to stop it). See docs/channels.md."""
     connector = services.container.channels[connector_name]
     if who is None or connector.is_ping(body):
         # WooCommerce flags the webhook's set-up as failed unless its ping gets exactly 200.
@@ -445,15 +447,17 @@ def receive_channel_order(
         return JSONResponse({"connector": connector_name, "ping": True}, status_code=200)
     payload = _payload(body)
     cancellation = _cancellation(connector_name, connector, request, payload)
+    delivery = key or connector.delivery_id(request.headers, payload)
     run: Callable[[], tuple[int, dict[str, Any]]]
     if cancellation is not None:
-        run = partial(_cancel, services, who, connector_name, connector, cancellation)
+        asked = ChannelCancellation(connector.channel, cancellation.channel_order_id,
+                                    cancellation.reason, who.actor, delivery or "")  # fmt: skip
+        run = partial(_cancel, services, connector_name, asked)
     else:
         passed = _passed_over(connector_name, connector, request, payload)
         if passed is not None:
             return JSONResponse({"connector": connector_name, "ignored": True, "reason": passed})
         run = partial(_ingest, services, who, connector, payload)
-    delivery = key or connector.delivery_id(request.headers, payload)
 
     def fingerprint() -> str:
         return request_hash("POST", f"/v1/channels/{connector_name}/orders", payload)
@@ -538,22 +542,16 @@ def _cancellation(
 
 
 def _cancel(
-    services: ApiServices,
-    who: Principal,
-    name: str,
-    connector: WebhookChannel,
-    cancellation: Cancellation,
+    services: ApiServices, name: str, cancellation: ChannelCancellation
 ) -> tuple[int, dict[str, Any]]:
-    """Cancel the order the shop cancelled, as support would, for the channel's caller: 200
-    whatever came of it, with the `outcome` and why."""
+    """Cancel the order the shop cancelled, as support would, for the channel's caller (or
+    remember it for an order not here yet): 200 whatever came of it, with the `outcome` and
+    why."""
 
     def run(command: Command, audited: Callable[[UnitOfWork], None]) -> Any:
         return dispatch(services, command, audited)
 
-    asked = ChannelCancellation(
-        connector.channel, cancellation.channel_order_id, cancellation.reason, who.actor
-    )
-    done = cancel_for_channel(services.container.uow_factory, run, asked)
+    done = cancel_for_channel(services.container.uow_factory, run, cancellation)
     log.info("channel connector %s: the shop cancelled order %s: %s (%s)", name,
              cancellation.channel_order_id[:64], done.outcome, done.reason)  # fmt: skip
     order = None if done.order is None else OrderOut.of(done.order).model_dump(mode="json")

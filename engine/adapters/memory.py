@@ -680,6 +680,53 @@ class MemoryPersonalCopies(uow_api.PersonalCopies):
         self._events.clear()
 
 
+class MemoryEarlyCancellations(uow_api.EarlyCancellations):
+    """By (channel, channel order id); entries are frozen, so kept as given. With snapshots
+    on, a transaction's first change saves the collection, and a rollback puts it back (as
+    `MemoryEdi` does). `orders`: the orders' table, which `arrived` joins with."""
+
+    def __init__(self, snapshots: bool, orders: _Table[str, Order]) -> None:
+        self.snapshots = snapshots
+        self.orders = orders
+        self.kept: dict[tuple[str, str], uow_api.EarlyCancellation] = {}
+        self._saved: dict[tuple[str, str], uow_api.EarlyCancellation] | None = None
+
+    def _changing(self) -> None:
+        if self.snapshots and self._saved is None:
+            self._saved = dict(self.kept)
+
+    def commit(self) -> None:
+        self._saved = None
+
+    def rollback(self) -> None:
+        if self._saved is not None:
+            self.kept, self._saved = self._saved, None
+
+    def remember(self, cancellation: uow_api.EarlyCancellation) -> None:
+        key = (cancellation.channel, cancellation.channel_order_id)
+        if key not in self.kept:
+            self._changing()
+            self.kept[key] = cancellation
+
+    def take(self, channel: str, channel_order_id: str) -> uow_api.EarlyCancellation | None:
+        if (channel, channel_order_id) not in self.kept:
+            return None
+        self._changing()
+        return self.kept.pop((channel, channel_order_id))
+
+    def arrived(self, limit: int = 100) -> Sequence[uow_api.EarlyCancellation]:
+        found = [c for key, c in self.kept.items() if self.orders.by_index("channel_id", key)]
+        return sorted(found, key=lambda c: (c.noted_at, c.channel, c.channel_order_id))[:limit]
+
+    def purge(self, before: datetime) -> int:
+        gone = [key for key, c in self.kept.items() if c.noted_at < before]
+        if gone:
+            self._changing()
+            for key in gone:
+                del self.kept[key]
+        return len(gone)
+
+
 # Events that carry an alert's message (and no order's id to find them by).
 _ALERT_EVENTS = (AlertTriggered.name, AlertRaised.name)
 
@@ -690,6 +737,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
 
     alerts: MemoryAlerts
     audit: MemoryAuditLog
+    early_cancellations: MemoryEarlyCancellations
     edi: MemoryEdi
     labels: MemoryLabels
     personal_copies: MemoryPersonalCopies
@@ -756,6 +804,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.tickets = MemoryTickets(t["tickets"], lambda t: (t.created_at, t.id), False)
         self.labels = MemoryLabels(snapshots)
         self.edi = MemoryEdi(snapshots)
+        self.early_cancellations = MemoryEarlyCancellations(snapshots, t["orders"])
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
         self.personal_copies = MemoryPersonalCopies(self)
@@ -779,6 +828,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
                 table.commit()
             self.labels.commit()
             self.edi.commit()
+            self.early_cancellations.commit()
             self.audit.commit()
         self.personal_copies.commit()
         self._forget()
@@ -792,6 +842,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
                 table.rollback()
             self.labels.rollback()
             self.edi.rollback()
+            self.early_cancellations.rollback()
             self.audit.rollback()
         self.personal_copies.rollback()
         self._forget()

@@ -492,6 +492,21 @@ lateness_flags = Table(
     _ts("flagged_at"),
 )
 
+# A shop's cancellation of an order Ordo has not seen yet (migration 0026), remembered until
+# the order arrives and is cancelled at once, or for a retention. The key is what every
+# order created is looked up by; purged by age.
+early_cancellations = Table(
+    "early_cancellations",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("channel_order_id", String(128), primary_key=True),
+    Column("reason", Text(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("delivery_id", String(200), nullable=False),
+    _ts("noted_at"),
+    Index(None, "noted_at"),
+)
+
 ruleset_versions = Table(
     "ruleset_versions",
     metadata,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import catalogue_cache, driver, orm, sealed_rows
 from engine.adapters import repositories as repos
+from engine.adapters.early_cancellations import SqlEarlyCancellations
 from engine.adapters.edi_repository import SqlEdi
 from engine.adapters.field_crypto import FieldCipher
 from engine.adapters.report_queries import SqlReportQueries
@@ -68,6 +69,8 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "labels": repos.SqlLabels,
     # EDI control numbers, 850 envelopes and the partners' mailbox (docs/edi.md).
     "edi": SqlEdi,
+    # Shops' cancellations of orders not here yet (engine.service_layer.channel_cancellations).
+    "early_cancellations": SqlEarlyCancellations,
     "audit": repos.SqlAuditLog,
     # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
     "reports": SqlReportQueries,

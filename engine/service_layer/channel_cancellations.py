@@ -11,11 +11,20 @@ its webhook off, yet no retry can make a shipped order cancellable. So every can
 in an outcome, never a refusal:
 - `cancelled`: the order was cancelled now.
 - `unchanged`: it ships nothing already (cancelled before, or rejected); nothing changes.
-- `unknown_order`: Ordo never had it (cancelled before it was paid, or before its creation
-  reached Ordo); nothing changes, and it is logged.
+- `remembered`: Ordo has no such order yet. Webhooks come in any order (Shopify documents
+  that `orders/create` may come after `orders/cancelled`), so the cancellation is kept
+  (`uow.early_cancellations`) and the order, when it arrives, is created and cancelled at
+  once, before anything is sourced or reserved (`cancel_early`, called by
+  `create_order`). Kept for a retention (`ORDO_CHANNEL_CANCELLATION_RETENTION_DAYS`): an
+  order cancelled before it was paid never comes.
 - `refused`: it is past cancelling. `order.cancel_refused`, an audit entry and a high alert
   ask a person to stop the parcel, once per order: the shop's later deliveries of the same
   news (WooCommerce sends one on every change of the order) raise nothing more.
+
+An order created in another process while its cancellation is being remembered may miss it
+(each transaction reads before the other commits): the cancellation looks for its order again
+once remembered, and the worker's `EarlyCancellationKeeper` settles any left over, so the
+order is cancelled, or a person is alerted, either way.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.domain import commands, events
@@ -30,8 +40,7 @@ from engine.domain.errors import IllegalTransition
 from engine.domain.orders import NEVER_SHIPS, Order, OrderStatus
 from engine.domain.values import utcnow
 from engine.service_layer import audit
-from engine.service_layer.handlers import existing_order
-from engine.service_layer.unit_of_work import UnitOfWork
+from engine.service_layer.unit_of_work import EarlyCancellation, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,11 @@ REFUSED_SEVERITY = "high"
 REFUSED_ACTION = "order.cancel_refused"
 # How far back an order's audit trail is read for an earlier refusal (an order has dozens).
 _HISTORY = 500
+# A cancellation waiting for its order is kept this long by default: a shop stops retrying
+# a delivery within days, and an order cancelled unpaid never comes.
+DEFAULT_RETENTION = timedelta(days=30)
+# What `delivery_id` keeps of a delivery's id (a header: any length).
+_DELIVERY_ID_LENGTH = 200
 
 Dispatch = Callable[[commands.Command, Callable[[UnitOfWork], None]], Any]
 
@@ -49,12 +63,14 @@ Dispatch = Callable[[commands.Command, Callable[[UnitOfWork], None]], Any]
 @dataclass(frozen=True, slots=True)
 class ChannelCancellation:
     """The channel `channel` cancelled its order `channel_order_id`, saying `reason`; `actor`
-    is who delivered the news (the audit's name for the channel's caller)."""
+    is who delivered the news (the audit's name for the channel's caller), `delivery_id` the
+    channel's id of the delivery ("" for none)."""
 
     channel: str
     channel_order_id: str
     reason: str
     actor: str
+    delivery_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +92,9 @@ def cancel_for_channel(
     with uows() as uow:
         order = uow.orders.get_by_channel_id(channel, channel_order_id)
         if order is None:
-            why = (
-                f"Ordo has no order {channel_order_id} of channel {channel}: it was cancelled "
-                "before it reached Ordo (unpaid, or sent before its creation), so there is "
-                "nothing to cancel"
-            )
-            log.info("channel %s cancelled order %s: %s", channel, channel_order_id[:64], why)
-            return Outcome("unknown_order", why)
+            uow.early_cancellations.remember(_early(cancellation))
+            uow.commit()
+            return _remembered(uows, dispatch, cancellation)
         if order.status in NEVER_SHIPS:
             return Outcome("unchanged", f"order {order.id} is {order.status} already", order)
         if _refused_before(uow, order.id):
@@ -104,6 +116,99 @@ def cancel_for_channel(
         return Outcome("cancelled", cancellation.reason, uow.orders.get(order_id))
 
 
+def _early(cancellation: ChannelCancellation) -> EarlyCancellation:
+    return EarlyCancellation(
+        cancellation.channel,
+        cancellation.channel_order_id,
+        cancellation.reason,
+        cancellation.actor,
+        cancellation.delivery_id[:_DELIVERY_ID_LENGTH],
+        utcnow(),
+    )
+
+
+def _remembered(
+    uows: Callable[[], UnitOfWork], dispatch: Dispatch, cancellation: ChannelCancellation
+) -> Outcome:
+    """The outcome of a cancellation just remembered. An order created meanwhile, in a
+    transaction that read before this one committed, did not see it: cancel that one now."""
+    channel, channel_order_id = cancellation.channel, cancellation.channel_order_id
+    with uows() as uow:
+        arrived = uow.orders.get_by_channel_id(channel, channel_order_id) is not None
+    if arrived:
+        return settle(uows, dispatch, cancellation)
+    why = (
+        f"Ordo has no order {channel_order_id} of channel {channel} yet: it is cancelled as it "
+        "arrives (webhooks come in any order), before any stock is reserved for it"
+    )
+    log.info("channel %s cancelled order %s: %s", channel, channel_order_id[:64], why)
+    return Outcome("remembered", why)
+
+
+def settle(
+    uows: Callable[[], UnitOfWork], dispatch: Dispatch, cancellation: ChannelCancellation
+) -> Outcome:
+    """A remembered cancellation whose order is here after all: forget it, and cancel the
+    order as any channel's cancellation does (`cancelled`; `unchanged` when its creation
+    found the cancellation after all; `refused`, with an alert, when it is released)."""
+    with uows() as uow:
+        uow.early_cancellations.take(cancellation.channel, cancellation.channel_order_id)
+        uow.commit()
+    return cancel_for_channel(uows, dispatch, cancellation)
+
+
+def cancel_early(uow: UnitOfWork, order: Order, early: EarlyCancellation) -> None:
+    """Cancel `order`, being created in `uow`'s open transaction, which its channel cancelled
+    before it arrived (`early`, taken from `uow.early_cancellations`): before anything is
+    decided or reserved for it, audited for whoever delivered the shop's news, with its
+    reason. The caller commits."""
+    was = str(order.status)
+    order.cancel(early.reason)
+    after = {
+        "reason": early.reason,
+        "status": str(order.status),
+        "cancellation_noted_at": early.noted_at.isoformat(),
+        "delivery_id": early.delivery_id,
+    }
+    audit.record(uow, early.actor, "order.cancel", "order", order.id, {"status": was}, after)
+    log.info("order %s (%s order %s) was cancelled by its channel before it arrived: %s",
+             order.id, order.channel, order.channel_order_id[:64], early.reason)  # fmt: skip
+
+
+class EarlyCancellationKeeper:
+    """Worker ticker, at most once per `every`: forget the cancellations that waited longer
+    than `retention` for their order, and settle those whose order arrived while they were
+    being remembered (see the module). `dispatch` runs a command with a hook inside its
+    commit, as for `cancel_for_channel`."""
+
+    def __init__(
+        self,
+        uows: Callable[[], UnitOfWork],
+        dispatch: Dispatch,
+        retention: timedelta = DEFAULT_RETENTION,
+        every: timedelta = timedelta(minutes=10),
+    ) -> None:
+        if retention <= timedelta(0):
+            raise ValueError(f"early cancellation retention must be positive, got {retention}")
+        self.uows, self.dispatch = uows, dispatch
+        self.retention, self.every = retention, every
+        self._last: datetime | None = None
+
+    def tick(self, now: datetime) -> int:
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        with self.uows() as uow:
+            forgotten = uow.early_cancellations.purge(now - self.retention)
+            arrived = list(uow.early_cancellations.arrived())
+            uow.commit()
+        for early in arrived:
+            asked = ChannelCancellation(early.channel, early.channel_order_id, early.reason,
+                                        early.actor, early.delivery_id)  # fmt: skip
+            settle(self.uows, self.dispatch, asked)
+        self._last = now  # after the run: a failed one (database restarting) is tried again
+        return forgotten + len(arrived)
+
+
 def _refused_before(uow: UnitOfWork, order_id: str) -> bool:
     history = uow.audit.list(entity="order", entity_id=order_id, limit=_HISTORY)
     return any(entry.action == REFUSED_ACTION for entry in history)
@@ -121,7 +226,8 @@ def _refuse(
 ) -> Outcome:
     """Record that the channel's cancellation came too late, and ask a person to step in."""
     with uows() as uow:
-        order = existing_order(uow, order_id)
+        order = uow.orders.get(order_id)
+        assert order is not None  # orders are never deleted
         if _refused_before(uow, order_id):
             return Outcome("refused", _past_cancelling(order), order)
         status = str(order.status)

@@ -41,9 +41,9 @@ from engine.domain.orders import (
 from engine.domain.values import Address, money
 from engine.pipeline.decide import Decider, Decision
 from engine.pipeline.stock_view import SnapshotStockView
-from engine.service_layer import audit
+from engine.service_layer import audit, channel_cancellations
 from engine.service_layer.rulesets_service import ScenarioStore
-from engine.service_layer.unit_of_work import UnitOfWork
+from engine.service_layer.unit_of_work import EarlyCancellation, UnitOfWork
 
 Clock = Callable[[], datetime]
 # Orders the pipeline may (re)decide; anything else has been decided already.
@@ -61,6 +61,10 @@ class PipelineOptions:
     reservation_ttl: timedelta | None = None
     # Re-decisions after losing a reservation race before the order is held.
     max_attempts: int = 4
+    # The channels whose shops may cancel an order before it reaches Ordo (those with a
+    # webhook connector): only their new orders are looked up among the cancellations waiting
+    # (`uow.early_cancellations`), a round trip each on PostgreSQL. None: every channel's.
+    early_cancellation_channels: frozenset[str] | None = None
 
 
 def new_id(prefix: str) -> str:
@@ -221,22 +225,46 @@ def create_order(
         received = events.OrderReceived(order.id, order.channel)
         order.events.append(received)
         uow.orders.add(order)
+        early = _cancelled_early(uow, order, options)
+        if early is not None:
+            # Its shop cancelled it before it came: nothing to decide, nothing reserved.
+            _audit_creation(uow, order)  # as it came, then its cancellation
+            channel_cancellations.cancel_early(uow, order, early)
+            return _created(uow, order, received if inline else None)
         if inline:
             assert decider is not None and options is not None
             if decide_and_apply(uow, order, decider, clock, options, attempt=1):
                 _audit_creation(uow, order)
-                uow.commit()
-                uow.acted_on(received)
-                kept = _kept_orders.get()
-                if kept is not None:
-                    kept[order.id] = order
-                return order.id
+                return _created(uow, order, received)
             # Lost a race for stock: store the order undecided; `process_order` retries.
             uow.rollback()
             uow.orders.add(order)
         _audit_creation(uow, order)
         uow.commit()
         return order.id
+
+
+def _cancelled_early(
+    uow: UnitOfWork, order: Order, options: PipelineOptions | None
+) -> EarlyCancellation | None:
+    """The cancellation its shop sent before `order` came, taken (`channel_cancellations`)."""
+    channels = None if options is None else options.early_cancellation_channels
+    if channels is not None and order.channel not in channels:
+        return None  # no shop of this channel could have sent one
+    return uow.early_cancellations.take(order.channel, order.channel_order_id)
+
+
+def _created(uow: UnitOfWork, order: Order, acted_on: events.OrderReceived | None) -> str:
+    """Commit an order settled as it was created, for the caller that keeps it
+    (`keeping_created_orders`); `acted_on`: its `order.received`, when the in-process
+    pipeline, its one subscriber, has nothing left to do for it."""
+    uow.commit()
+    if acted_on is not None:
+        uow.acted_on(acted_on)
+    kept = _kept_orders.get()
+    if kept is not None:
+        kept[order.id] = order
+    return order.id
 
 
 def fulfilment_from(value: str) -> Fulfilment:

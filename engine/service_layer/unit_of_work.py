@@ -428,6 +428,45 @@ class TicketRepository(Repository[str, Ticket]):
         """The tickets about one entity ("order", "alert"), oldest first."""
 
 
+@dataclass(frozen=True, slots=True)
+class EarlyCancellation:
+    """A shop's cancellation of an order Ordo has not seen yet (webhooks come in any order):
+    remembered, so the order is cancelled the moment it arrives. `actor` is who delivered the
+    news (the audit's name for the channel's caller); `delivery_id` the channel's id of that
+    delivery ("" when it gave none)."""
+
+    channel: str
+    channel_order_id: str
+    reason: str
+    actor: str
+    delivery_id: str
+    noted_at: datetime
+
+
+class EarlyCancellations(abc.ABC):
+    """The shops' cancellations still waiting for their orders, one per (channel, channel
+    order id), kept for a retention. Written in the unit of work's transaction."""
+
+    @abc.abstractmethod
+    def remember(self, cancellation: EarlyCancellation) -> None:
+        """Keep `cancellation`, unless one for the same order is kept already (the first
+        stands: a retry of the news changes nothing)."""
+
+    @abc.abstractmethod
+    def take(self, channel: str, channel_order_id: str) -> EarlyCancellation | None:
+        """The cancellation kept for this order, forgotten now; None (the common case, asked
+        once per order created) when there is none."""
+
+    @abc.abstractmethod
+    def arrived(self, limit: int = 100) -> Sequence[EarlyCancellation]:
+        """Cancellations whose order is here after all (it arrived while the news was being
+        remembered, past the check at its creation), oldest first."""
+
+    @abc.abstractmethod
+    def purge(self, before: datetime) -> int:
+        """Forget the cancellations noted before `before`; how many went."""
+
+
 class AuditLog(abc.ABC):
     """Append-only: there is deliberately no update or delete."""
 
@@ -534,6 +573,7 @@ class UnitOfWork(abc.ABC):
     edi: EdiStore
     audit: AuditLog
     personal_copies: PersonalCopies
+    early_cancellations: EarlyCancellations
 
     def __init__(self) -> None:
         self._recorded: list[Event] = []

@@ -1,9 +1,11 @@
 """A shopper cancels in the shop, and the shop's webhook cancels the order in Ordo, over HTTP:
 Shopify's `orders/cancelled` and WooCommerce's `order.updated` to `cancelled` post to the
 order URL the shop already uses. The order is cancelled as support would cancel it (its stock
-given back, the channel named in its history); a delivery sent again changes nothing; an
-order past cancelling is answered 200 all the same and raises an alert a person sees. Shopify
-orders leave out the lines that need no shipping, and say so."""
+given back, the channel named in its history); a delivery sent again changes nothing; a
+cancellation that comes before its order is remembered, and the order, however it comes, is
+created cancelled, reserving nothing; an order past cancelling is answered 200 all the same
+and raises an alert a person sees. Shopify orders leave out the lines that need no shipping,
+and say so."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from api.app import create_app
 from engine.adapters import orm
 from ordo.bootstrap import build_app_container, build_workers
 from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, issue_role_keys
+from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
 from tests.e2e.test_channel_webhooks_http import PAYLOAD as SHOPIFY_ORDER
 from tests.e2e.test_channel_webhooks_http import SHOPIFY_SECRET
 from tests.e2e.test_channel_webhooks_http import signed as shopify_signed
@@ -152,15 +154,55 @@ def test_a_woocommerce_order_cancelled_in_the_shop_is_cancelled_in_ordo(shops: A
     assert reserved(shops) == 0
 
 
-def test_a_cancellation_of_an_order_ordo_never_had_is_200_and_changes_nothing(shops: Api) -> None:
+def test_a_cancellation_before_its_order_is_remembered_and_the_order_comes_in_cancelled(
+    shops: Api,
+) -> None:
+    early = shopify(shops, "orders/cancelled", shopify_cancelled(), "w-cancel")
+
+    assert early.status_code == 200, early.text
+    assert (early.json()["outcome"], early.json()["order"]) == ("remembered", None)
+    assert early.json()["reason"].startswith("Ordo has no order 820982911946154508 of channel")
+    assert shops.get("/v1/orders?channel=shopify-us").json() == []
+
+    created = shopify(shops, "orders/create", SHOPIFY_ORDER, "w-create")
+
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    assert created.json()["status"] == "cancelled"
+    assert {line["status"] for line in created.json()["lines"]} == {"cancelled"}
+    assert shops.get(f"/v1/orders/{order_id}").json()["status"] == "cancelled"
+    assert reserved(shops) == 0
+    assert history(shops, order_id) == [
+        (SHOPIFY_ACTOR, "order.create"),
+        (SHOPIFY_ACTOR, "order.cancel"),
+    ]
+    [cancelled] = outbox(shops, "order.cancelled")
+    assert cancelled == {"order_id": order_id, "reason": "cancelled in Shopify (customer)"}
+    assert outbox(shops, "order.reserved") == []
+    resent = shopify(shops, "orders/create", SHOPIFY_ORDER, "w-create-again")
+    assert (resent.status_code, resent.json()["status"]) == (200, "cancelled")
+
+
+def test_orders_posted_to_the_api_for_a_channel_that_cancelled_them_come_in_cancelled(
+    shops: Api,
+) -> None:
     unpaid = {**WOO_ORDER, "id": 728, "status": "cancelled"}
+    assert woo_deliver(shops, "order.updated", unpaid, delivery="d1").json()["outcome"] == (
+        "remembered"
+    )
+    shopify(shops, "orders/cancelled", shopify_cancelled(id=9001), "w-cancel")
 
-    answer = woo_deliver(shops, "order.updated", unpaid, delivery="d1")
+    one = shops.post("/v1/orders", json=order("9001", channel="shopify-us"))
+    batch = shops.post(
+        "/v1/orders/batch",
+        json={"orders": [order("728", channel="woo-us"), order("729", channel="woo-us")]},
+    )
 
-    assert answer.status_code == 200, answer.text
-    assert (answer.json()["outcome"], answer.json()["order"]) == ("unknown_order", None)
-    assert answer.json()["reason"].startswith("Ordo has no order 728 of channel woo-us")
-    assert shops.get("/v1/orders?channel=woo-us").json() == []
+    assert (one.status_code, one.json()["status"]) == (201, "cancelled"), one.text
+    assert batch.status_code == 200, batch.text
+    statuses = {r["channel_order_id"]: r["order"]["status"] for r in batch.json()["results"]}
+    assert statuses == {"728": "cancelled", "729": "carrier_assigned"}
+    assert reserved(shops) == 1  # order 729's shoe; nothing for the two cancelled
 
 
 def test_a_shipped_orders_cancellation_is_200_and_alerts_a_person_once(shops: Api) -> None:

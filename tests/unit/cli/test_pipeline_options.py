@@ -15,7 +15,10 @@ NOWHERE_REDIS = "redis://127.0.0.1:9/0"
 
 def test_the_api_bus_releases_automatically_and_keeps_reservations_by_default() -> None:
     with build_app_container(load_settings(database_url=NOWHERE_PG)) as container:
-        assert container.bus.dependencies["options"] == PipelineOptions()
+        # No channel connector configured: no channel's new orders look for a shop's
+        # cancellation that came first.
+        wanted = PipelineOptions(early_cancellation_channels=frozenset())
+        assert container.bus.dependencies["options"] == wanted
 
 
 def test_manual_release_and_a_time_to_live_reach_the_api_bus_and_the_workers_bus() -> None:
@@ -25,7 +28,11 @@ def test_manual_release_and_a_time_to_live_reach_the_api_bus_and_the_workers_bus
         auto_release="false",
         reservation_ttl_minutes="45",
     )
-    wanted = PipelineOptions(auto_release=False, reservation_ttl=timedelta(minutes=45))
+    wanted = PipelineOptions(
+        auto_release=False,
+        reservation_ttl=timedelta(minutes=45),
+        early_cancellation_channels=frozenset(),
+    )
     with build_app_container(settings) as container:
         assert container.bus.dependencies["options"] == wanted
         make_bus, _ = _pipeline(container)

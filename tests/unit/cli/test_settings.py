@@ -315,3 +315,15 @@ def test_an_smtp_host_with_a_space_inside_is_refused_at_startup() -> None:
     assert error_for(smtp_host="mail.shop.example 587").startswith(
         "ORDO_SMTP_HOST: must be a host name such as smtp.example.com"
     )
+
+
+def test_a_shops_early_cancellations_are_kept_30_days_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().channel_cancellation_retention_days == 30
+    monkeypatch.setenv("ORDO_CHANNEL_CANCELLATION_RETENTION_DAYS", "7")
+    assert load_settings().channel_cancellation_retention_days == 7
+    assert error_for(channel_cancellation_retention_days="0") == (
+        "ORDO_CHANNEL_CANCELLATION_RETENTION_DAYS: must be a whole number of days from 1 to "
+        "3650, got '0'"
+    )

@@ -1,7 +1,8 @@
 """A shop's cancellation of one of its orders, on the bus with fakes: the order filed under the
 channel's id is cancelled as support cancels one (stock back, audited for the channel), an
-order that ships nothing already or that Ordo never had is left as it is, and one past
-cancelling is refused with `order.cancel_refused` and a high alert, once per order."""
+order that ships nothing already is left as it is, one Ordo has not seen yet is remembered
+(test_early_channel_cancellations.py), and one past cancelling is refused with
+`order.cancel_refused` and a high alert, once per order."""
 
 from __future__ import annotations
 
@@ -97,15 +98,16 @@ def test_a_second_cancellation_of_a_cancelled_order_changes_nothing() -> None:
     assert actions(engine, order_id) == [(SHOP, "order.cancel")]
 
 
-def test_an_order_ordo_never_had_is_unknown_and_nothing_changes() -> None:
+def test_an_order_ordo_has_not_seen_yet_is_remembered_and_nothing_else_changes() -> None:
     engine, _ = a_reserved_order()
 
     done = cancel(engine, "W-404")
 
-    assert done.outcome == "unknown_order" and done.order is None
-    assert done.reason.startswith("Ordo has no order W-404 of channel shop")
+    assert done.outcome == "remembered" and done.order is None
+    assert done.reason.startswith("Ordo has no order W-404 of channel shop yet")
     assert engine.uow.committed_events == []
     assert reserved_units(engine) == 2
+    assert list(engine.uow.early_cancellations.kept) == [("shop", "W-404")]
 
 
 def test_a_released_order_is_refused_with_an_event_a_high_alert_and_an_audit_entry() -> None:

@@ -1,0 +1,89 @@
+"""The early cancellations' table on both databases: the migration adds it and downgrading drops
+it alone; a cancellation is kept once per (channel, channel order id), taken once, found when
+its order is stored, and purged by age."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect
+
+from engine.adapters import migrations
+from engine.domain.orders import Order, OrderLine
+from engine.domain.values import Address, utcnow
+from engine.service_layer.unit_of_work import EarlyCancellation
+from tests.support.engines import an_engine, migration_named, uow_factory_on
+
+TABLE = "early_cancellations"
+
+
+def tables(database_url: str) -> set[str]:
+    with an_engine(database_url) as engine:
+        return set(inspect(engine).get_table_names())
+
+
+def a_cancellation(channel_order_id: str, days_ago: int = 0, reason: str = "customer") -> Any:
+    at = utcnow() - timedelta(days=days_ago)
+    return EarlyCancellation("shop", channel_order_id, reason, "channel:shop", "d-1", at)
+
+
+def test_downgrading_drops_the_table_alone_and_upgrading_restores_it(database_url: str) -> None:
+    before = tables(database_url)
+    assert TABLE in before
+
+    migrations.downgrade(
+        database_url, str(migration_named("early_channel_cancellations").down_revision)
+    )
+    assert tables(database_url) == before - {TABLE}
+
+    migrations.upgrade(database_url)
+    assert tables(database_url) == before
+
+
+def test_a_cancellation_is_kept_once_taken_once_and_purged_by_age(database_url: str) -> None:
+    with an_engine(database_url) as engine:
+        uows = uow_factory_on(engine)
+        with uows() as uow:
+            uow.early_cancellations.remember(a_cancellation("W-1"))
+            uow.early_cancellations.remember(a_cancellation("W-1", reason="a retry"))
+            uow.early_cancellations.remember(a_cancellation("W-old", days_ago=31))
+            uow.commit()
+        with uows() as uow:
+            assert uow.early_cancellations.purge(utcnow() - timedelta(days=30)) == 1
+            uow.commit()
+        with uows() as uow:
+            assert uow.early_cancellations.take("web", "W-1") is None
+            taken = uow.early_cancellations.take("shop", "W-1")
+            assert taken is not None
+            assert (taken.reason, taken.actor, taken.delivery_id) == (
+                "customer", "channel:shop", "d-1"
+            )  # fmt: skip
+            assert abs(taken.noted_at - utcnow()) < timedelta(minutes=1)
+            assert uow.early_cancellations.take("shop", "W-1") is None
+            # Not committed: the cancellation is still kept for the next transaction.
+        with uows() as uow:
+            assert uow.early_cancellations.take("shop", "W-1") is not None
+            assert uow.early_cancellations.take("shop", "W-old") is None
+            uow.commit()
+
+
+def test_a_cancellation_whose_order_is_stored_is_found_by_the_worker(database_url: str) -> None:
+    with an_engine(database_url) as engine:
+        uows = uow_factory_on(engine)
+        with uows() as uow:
+            uow.early_cancellations.remember(a_cancellation("W-1"))
+            uow.early_cancellations.remember(a_cancellation("W-2"))
+            uow.commit()
+        assert _arrived(uows) == []
+        with uows() as uow:
+            line = OrderLine("l1", "A", 1, Decimal("5.00"))
+            uow.orders.add(Order("ord_1", "shop", "W-2", "c1", Address("10001"), [line], utcnow()))
+            uow.commit()
+        assert _arrived(uows) == ["W-2"]
+
+
+def _arrived(uows: Any) -> list[str]:
+    with uows() as uow:
+        return [early.channel_order_id for early in uow.early_cancellations.arrived()]
