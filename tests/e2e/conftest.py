@@ -7,8 +7,10 @@ store), one per role.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +118,29 @@ def issue_role_keys(container: Container) -> dict[str, str]:
         )
         keys[str(role)] = plaintext
     return keys
+
+
+@contextmanager
+def shop_api(
+    database_url: str, data_dir: Path, connectors: dict[str, Any], **settings: Any
+) -> Iterator[Api]:
+    """Ordo over HTTP with storefront channel connectors (`ORDO_CHANNEL_CONNECTORS`) and
+    any other settings given, and ten units of SHOE-42 and SOCK-M at Dallas to order."""
+    loaded = load_settings(
+        database_url=database_url,
+        environment="test",
+        secret_key=SECRET,
+        data_dir=data_dir,
+        channel_connectors=json.dumps(connectors),
+        **settings,
+    )
+    with build_app_container(loaded) as container:
+        app = create_app(container)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = Api(client, issue_role_keys(container), container, app)
+            api.seed("SHOE-42", units=10)
+            api.seed("SOCK-M", units=10)
+            yield api
 
 
 def wire_pipeline(container: Container) -> Container:

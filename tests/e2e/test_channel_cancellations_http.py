@@ -10,20 +10,16 @@ and say so."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.app import create_app
 from engine.adapters import orm
-from ordo.bootstrap import build_app_container, build_workers
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
+from ordo.bootstrap import build_workers
+from tests.e2e.conftest import Api, order, shop_api
 from tests.e2e.test_channel_webhooks_http import PAYLOAD as SHOPIFY_ORDER
 from tests.e2e.test_channel_webhooks_http import SHOPIFY_SECRET
 from tests.e2e.test_channel_webhooks_http import signed as shopify_signed
@@ -45,21 +41,8 @@ def shops(database_url: str, tmp_path: Path) -> Iterator[Api]:
         "shopify-us": {"connector": "shopify", "channel": "shopify-us", "secret": SHOPIFY_SECRET},
         "woo-us": {"connector": "woocommerce", "channel": "woo-us", "secret": WOO_SECRET},
     }
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        channel_connectors=json.dumps(connectors),
-        auto_release=False,
-    )
-    with build_app_container(settings) as container:
-        app = create_app(container)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            api = Api(client, issue_role_keys(container), container, app)
-            api.seed("SHOE-42", units=10)
-            api.seed("SOCK-M", units=10)
-            yield api
+    with shop_api(database_url, tmp_path / "data", connectors, auto_release=False) as api:
+        yield api
 
 
 def shopify(api: Api, topic: str, payload: dict[str, Any], webhook_id: str) -> Any:

@@ -12,12 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ordo.bootstrap import build_app_container
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, issue_role_keys
+from tests.e2e.conftest import Api, shop_api
 from tests.e2e.test_woocommerce_webhooks_http import PAYLOAD, URL, WOO_SECRET, ping, signed
 
 GIFT_CARD = {"id": 317, "name": "Gift card", "product_id": 120, "variation_id": 0,
@@ -31,20 +27,8 @@ def shop(database_url: str, tmp_path: Path) -> Iterator[Api]:
         "woo-us": {"connector": "woocommerce", "channel": "woo-us", "secret": WOO_SECRET,
                    "virtual_skus": ["GIFT-50"]},
     }  # fmt: skip
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        channel_connectors=json.dumps(connectors),
-    )
-    with build_app_container(settings) as container:
-        app = create_app(container)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            api = Api(client, issue_role_keys(container), container, app)
-            api.seed("SHOE-42", units=10)
-            api.seed("SOCK-M", units=10)
-            yield api
+    with shop_api(database_url, tmp_path / "data", connectors) as api:
+        yield api
 
 
 def deliver(api: Api, topic: str, payload: dict[str, Any] = PAYLOAD, delivery: str = "d1") -> Any:

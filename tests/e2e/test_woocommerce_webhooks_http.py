@@ -14,12 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ordo.bootstrap import build_app_container
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, issue_role_keys
+from tests.e2e.conftest import Api, shop_api
 
 WOO_SECRET = "wc-0123456789abcdef0123456789abcdef"
 URL = "/v1/channels/woo-us/orders"
@@ -38,20 +34,8 @@ def shop(database_url: str, tmp_path: Path) -> Iterator[Api]:
         "woo-us": {"connector": "woocommerce", "channel": "woo-us", "secret": WOO_SECRET},
         "shopify-us": {"connector": "shopify", "channel": "shopify-us", "secret": WOO_SECRET},
     }
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        channel_connectors=json.dumps(connectors),
-    )
-    with build_app_container(settings) as container:
-        app = create_app(container)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            api = Api(client, issue_role_keys(container), container, app)
-            api.seed("SHOE-42", units=10)
-            api.seed("SOCK-M", units=10)
-            yield api
+    with shop_api(database_url, tmp_path / "data", connectors) as api:
+        yield api
 
 
 def signed(body: bytes, secret: str = WOO_SECRET) -> str:
