@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import streamlit as st
 
@@ -26,6 +27,8 @@ from admin_ui.client import ApiError, OrdoClient
 from admin_ui.idempotency import WriteKeys
 from admin_ui.models import Principal
 from admin_ui.texts import bulleted
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -181,3 +184,14 @@ def run_page(render: Render) -> None:
     # Not reached when Streamlit stops the run or reruns it (a BaseException): a click queued
     # meanwhile may resend what this run sent, and must find its key.
     keys.settle()
+
+
+def attempt(change: Callable[[], T], refused: str) -> T | None:
+    """Run one step; the API's refusal (404, 409, 422) is shown here as "`refused`: why"."""
+    try:
+        return change()
+    except ApiError as error:
+        if error.status not in (404, 409, 422) or error.still_running:
+            raise
+        st.error(f"{refused}: {error.message}")
+        return None

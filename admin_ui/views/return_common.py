@@ -5,12 +5,11 @@ and a step on a return run with the API's refusal shown where the step was asked
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
 
-from admin_ui.client import ApiError
 from admin_ui.models import Return
 from admin_ui.session import flash
 from admin_ui.texts import money, when
@@ -50,17 +49,6 @@ def return_rows(
         }
         for r in returns
     ]
-
-
-def attempt(change: Callable[[], Return], refused: str) -> Return | None:
-    """Run one step; the API's refusal (404, 409, 422) is shown here as "`refused`: why"."""
-    try:
-        return change()
-    except ApiError as error:
-        if error.status not in (404, 409, 422) or error.still_running:
-            raise
-        st.error(f"{refused}: {error.message}")
-        return None
 
 
 def done(message: str) -> None:

@@ -16,9 +16,9 @@ import streamlit as st
 from admin_ui.client import ApiError, OrdoClient
 from admin_ui.models import Principal, Return
 from admin_ui.roles import may
-from admin_ui.session import section
+from admin_ui.session import attempt, section
 from admin_ui.texts import when
-from admin_ui.views.return_common import attempt, done, return_rows
+from admin_ui.views.return_common import done, return_rows
 
 _SCAN = "returns::scan"  # the RMA a warehouse looked up, kept through a receipt's rerun
 _OPEN = "returns::open"  # the return a warehouse opened, kept open when receiving it ends

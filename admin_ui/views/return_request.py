@@ -105,6 +105,21 @@ def line_findings(
     return by_line, rest
 
 
+def show_refusal_at_lines(
+    error: ApiError, sent: Sequence[str], at_line: Mapping[str, DeltaGenerator], refused: str
+) -> None:
+    """Show the API's refusal of a request of lines (404, 409, 422; anything else is raised
+    again): each finding at the line it is about (`sent` holds the lines' ids in the order
+    sent), the rest, or the message when no finding names a line, as "`refused`: why"."""
+    if error.status not in (404, 409, 422) or error.still_running:
+        raise error
+    by_line, rest = line_findings(error.findings, sent)
+    for line_id, messages in by_line.items():
+        at_line[line_id].error(" ".join(messages))
+    if rest or not by_line:
+        st.error(f"{refused}: {error.message}")
+
+
 def request_form(
     client: OrdoClient, role: str, order: OrderDetail, returnable: Mapping[str, int]
 ) -> None:
@@ -160,13 +175,8 @@ def request_form(
     try:
         made = client.request_return(order["id"], body)
     except ApiError as error:
-        if error.status not in (404, 409, 422) or error.still_running:
-            raise
-        by_line, rest = line_findings(error.findings, [x["order_line_id"] for x in body])
-        for line_id, messages in by_line.items():
-            at_line[line_id].error(" ".join(messages))
-        if rest or not by_line:
-            st.error(f"The return was not requested: {error.message}")
+        sent = [x["order_line_id"] for x in body]
+        show_refusal_at_lines(error, sent, at_line, "The return was not requested")
         return
     units = sum(x["quantity"] for x in body)
     done(

@@ -17,10 +17,10 @@ import streamlit as st
 from admin_ui.client import OrdoClient
 from admin_ui.models import Location, OrderDetail, Principal, Return
 from admin_ui.roles import may
-from admin_ui.session import section
+from admin_ui.session import attempt, section
 from admin_ui.texts import money
 from admin_ui.views.labels import label_row
-from admin_ui.views.return_common import attempt, describe_lines, done, return_rows
+from admin_ui.views.return_common import describe_lines, done, return_rows
 from admin_ui.views.return_request import request_form, returnable_units
 
 FINISHED = {"refunded", "rejected"}  # nothing more can be done with these

@@ -10,7 +10,7 @@ are shown where the step was asked for, a short pick's bad line under that line'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -19,10 +19,10 @@ from streamlit.delta_generator import DeltaGenerator
 from admin_ui.client import ApiError, OrdoClient
 from admin_ui.models import Principal, Shipment, ShortPick
 from admin_ui.roles import may
-from admin_ui.session import flash, section
+from admin_ui.session import attempt, flash, section
 from admin_ui.texts import bulleted, money, when
 from admin_ui.views.labels import shipment_label
-from admin_ui.views.return_request import line_findings
+from admin_ui.views.return_request import show_refusal_at_lines
 
 STATUSES = ["pending", "released", "picked", "packed", "shipped", "delivered", "cancelled"]
 PICK_LIST = "released"  # what the location has been asked to pick and has not started
@@ -338,7 +338,7 @@ def _progress(client: OrdoClient, shipment: Shipment) -> None:
 
 
 def _move(client: OrdoClient, shipment_id: str, step: str, tracking_number: str = "") -> None:
-    after = _attempt(
+    after = attempt(
         lambda: client.update_shipment_status(shipment_id, step, tracking_number),
         f"Shipment {shipment_id} was not marked {step}",
     )
@@ -399,13 +399,8 @@ def _short_form(client: OrdoClient, shipment: Shipment) -> None:
     try:
         done = client.report_short_pick(shipment_id, body, reason.strip())
     except ApiError as error:
-        if error.status not in (404, 409, 422) or error.still_running:
-            raise
-        by_line, rest = line_findings(error.findings, [x["order_line_id"] for x in body])
-        for line_id, messages in by_line.items():
-            at_line[line_id].error(" ".join(messages))
-        if rest or not by_line:
-            st.error(f"Nothing was reported short: {error.message}")
+        sent = [x["order_line_id"] for x in body]
+        show_refusal_at_lines(error, sent, at_line, "Nothing was reported short")
         return
     # The next report of this shipment starts unconfirmed, with no reason of this one's.
     for key in (sure_key, why_key):
@@ -413,14 +408,3 @@ def _short_form(client: OrdoClient, shipment: Shipment) -> None:
     _seen(done["shipment"])
     flash(bulleted(*short_pick_outcome(shipment, done, reason.strip())))
     st.rerun()
-
-
-def _attempt(change: Callable[[], T], refused: str) -> T | None:
-    """Run one step; the API's refusal (404, 409, 422) is shown here as "`refused`: why"."""
-    try:
-        return change()
-    except ApiError as error:
-        if error.status not in (404, 409, 422) or error.still_running:
-            raise
-        st.error(f"{refused}: {error.message}")
-        return None
