@@ -56,15 +56,26 @@ def redrive(letter_id: LetterPath, who: CanManageEvents, services: Services) -> 
     """Publish the event again with its own event id (handlers that had already succeeded
     skip it) and remove it from the dead letters; answers with the letter as it was."""
     letter = next((d for d in _letters(services, _LOOKUP) if d.id == letter_id), None)
-    if letter is None or not services.container.event_bus.redrive(letter_id):
+    if letter is None:
         raise NotFound("dead letter", letter_id)
-    audit.append(
-        services.container.uow_factory,
-        who.actor,
-        "event.redrive",
-        "dead_letter",
-        letter_id,
-        {"name": letter.name, "event_id": letter.event_id, "error": letter.error[:500]},
-        {"redriven": True},
-    )
+    # Audited before the act: the bus is not the audit's database, so the two cannot commit
+    # together, and an entry that fails to write must stop the redrive rather than leave an
+    # event republished that the trail never mentions. A redrive that then does not happen
+    # says so in an entry of its own.
+    before = {"name": letter.name, "event_id": letter.event_id, "error": letter.error[:500]}
+
+    def audited(action: str, after: dict[str, Any]) -> None:
+        uow_factory = services.container.uow_factory
+        audit.append(uow_factory, who.actor, action, "dead_letter", letter_id, before, after)
+
+    audited("event.redrive", {"redriven": True})
+    try:
+        redriven = services.container.event_bus.redrive(letter_id)
+    except Exception as error:
+        audited("event.redrive_failed", {"error": repr(error)[:500]})
+        raise
+    if not redriven:
+        # Another request redrove it between the look-up and now.
+        audited("event.redrive_failed", {"error": "no such dead letter"})
+        raise NotFound("dead letter", letter_id)
     return DeadLetterOut.of(letter)

@@ -135,14 +135,29 @@ def start(
         # The deployment's boxes, so a replay packs and prices shipments as production does.
         packaging=getattr(services.container.settings, "packaging_file", None),
     )
+    jobs = _jobs(request, services)
     try:
-        job = _jobs(request, services).submit(spec)
+        jobs.check(spec)
     except SimulationError as error:
         raise DomainError(str(error)) from None
+    # Audited before the job starts (the job is files and a thread, not rows the entry could
+    # commit with): an entry that cannot be written stops the run, and a start that fails
+    # after it says so in an entry of its own.
+    job_id = jobs.new_id()
     audit.append(
-        services.container.uow_factory, who.actor, "simulation.start", "simulation", job.id,
+        services.container.uow_factory, who.actor, "simulation.start", "simulation", job_id,
         {}, body.model_dump(mode="json"),
     )  # fmt: skip
+    try:
+        job = jobs.submit(spec, job_id)
+    except Exception as error:
+        audit.append(
+            services.container.uow_factory, who.actor, "simulation.start_failed", "simulation",
+            job_id, {}, {"error": str(error)[:500]},
+        )  # fmt: skip
+        if isinstance(error, SimulationError):
+            raise DomainError(str(error)) from None
+        raise
     return _job(job)
 
 

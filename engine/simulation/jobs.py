@@ -138,13 +138,23 @@ class SimulationJobs:
         self._threads: dict[str, threading.Thread] = {}
         self._fail_abandoned()
 
-    def submit(self, request: SimulationRequest) -> Job:
+    @staticmethod
+    def new_id() -> str:
+        """An id for a job not submitted yet, so that it can be named (audited) first."""
+        return uuid.uuid4().hex[:12]
+
+    @staticmethod
+    def check(request: SimulationRequest) -> None:
+        """Raise `SimulationError` if `submit` would refuse `request`; starts nothing."""
         if not Path(request.dataset, "manifest.json").is_file():
             raise SimulationError(f"{request.dataset}: not a data set (no manifest.json)")
         if request.packaging is not None:
             # A catalogue edited since start-up is refused now, not by the job a moment later.
             read_boxes(request.packaging)
-        job = Job(id=uuid.uuid4().hex[:12], status="queued", created_at=_now(), owner=_owner())
+
+    def submit(self, request: SimulationRequest, job_id: str | None = None) -> Job:
+        self.check(request)
+        job = Job(id=job_id or self.new_id(), status="queued", created_at=_now(), owner=_owner())
         (self.root / job.id).mkdir()
         self._save(job)
         # The caller gets the state at submission; the thread keeps its own copy to update.

@@ -3,14 +3,17 @@ on the in-process bus and on Redis Streams."""
 
 from __future__ import annotations
 
+import pytest
 import redis
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from engine.adapters.bus import InProcessBus
 from engine.adapters.bus.base import EventBus
 from engine.adapters.bus.dead_letters_sql import SqlDeadLetterStore
 from engine.adapters.bus.redis_streams import RedisStreamsBus
 from engine.adapters.orm import outbox
+from engine.service_layer import audit
 from tests.e2e.conftest import Api
 from tests.support.engines import an_engine
 
@@ -49,6 +52,44 @@ def test_redriving_a_letter_that_is_not_there_is_404_and_changes_nothing(api: Ap
     assert missing.status_code == 404
     assert "999" in missing.json()["detail"]
     assert api.get("/v1/audit?entity=dead_letter").json() == []
+
+
+def test_a_redrive_whose_audit_entry_cannot_be_written_does_not_happen(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = InProcessBus(max_deliveries=1)
+    api.container.event_bus = bus
+    park(bus)
+    [letter] = api.get("/v1/events/dead-letters").json()
+
+    def audit_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO audit_log", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(audit, "append", audit_down)
+    answer = api.post(f"/v1/events/dead-letters/{letter['id']}/redrive")
+
+    assert answer.status_code >= 500
+    assert [d["event_id"] for d in api.get("/v1/events/dead-letters").json()] == ["42"]
+    assert bus.consume("worker-2", count=10) == []
+
+
+class FailingRedrive(InProcessBus):
+    def redrive(self, letter_id: str) -> bool:
+        raise ConnectionError("the bus is unreachable")
+
+
+def test_a_redrive_the_bus_fails_is_audited_as_asked_and_then_as_failed(api: Api) -> None:
+    bus = FailingRedrive(max_deliveries=1)
+    api.container.event_bus = bus
+    park(bus)
+    [letter] = api.get("/v1/events/dead-letters").json()
+
+    assert api.post(f"/v1/events/dead-letters/{letter['id']}/redrive").status_code == 500
+
+    entries = api.get(f"/v1/audit?entity=dead_letter&entity_id={letter['id']}").json()
+    assert sorted(e["action"] for e in entries) == ["event.redrive", "event.redrive_failed"]
+    failed = next(e for e in entries if e["action"] == "event.redrive_failed")
+    assert "the bus is unreachable" in failed["after"]["error"]
 
 
 def test_only_admins_see_dead_letters(api: Api) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from engine.service_layer import audit
 from engine.simulation.commands import datasets_dir
 from engine.simulation.dataset import Dataset, to_order
 from engine.simulation.generate import GeneratorSpec, generate_dataset
@@ -171,3 +173,34 @@ def test_a_date_range_that_ends_before_it_starts_is_a_problem_naming_date_to(api
     problem = reversed_range.json()
     assert "date_to" in problem["detail"]
     assert "must not be before date_from" in problem["detail"]
+
+
+def test_a_start_whose_audit_entry_cannot_be_written_runs_no_job(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate_dataset(
+        GeneratorSpec(orders=10, locations=3, skus=10, customers=5, days=2),
+        datasets_dir(Path(api.container.settings.data_dir)) / "small",
+    )
+
+    def audit_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO audit_log", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(audit, "append", audit_down)
+    started = api.post("/v1/simulations", role="analyst", json={"dataset": "small"})
+
+    assert started.status_code >= 500
+    assert api.get("/v1/simulations", role="analyst").json() == []
+
+
+def test_a_start_is_audited_under_the_id_of_the_job_it_starts(api: Api) -> None:
+    generate_dataset(
+        GeneratorSpec(orders=10, locations=3, skus=10, customers=5, days=2),
+        datasets_dir(Path(api.container.settings.data_dir)) / "small",
+    )
+    job = _wait(
+        api, api.post("/v1/simulations", role="analyst", json={"dataset": "small"}).json()["id"]
+    )
+
+    [entry] = api.get(f"/v1/audit?entity=simulation&entity_id={job['id']}").json()
+    assert (entry["action"], entry["after"]["dataset"]) == ("simulation.start", "small")
