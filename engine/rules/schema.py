@@ -152,6 +152,13 @@ SCHEMA_SPEC: dict[str, Any] = {
             # and the estimate itself (ISO text, for messages).
             "days_late": "int?",
             "estimated_delivery": "str?",
+            # shipment.tracked / .delivery_exception / .delivery_estimate_slipped of a packed
+            # shipment: the parcel the scan named, which of the shipment's parcels it is
+            # (1-based) and how many it has; none when the scan named no parcel. The position
+            # and count are read from the shipment by the alert worker.
+            "parcel_tracking_number": "str?",
+            "parcel_index": "int?",
+            "parcels": "int?",
         },
     },
     "kinds": {

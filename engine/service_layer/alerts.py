@@ -234,8 +234,9 @@ class AlertEvaluator:
 def enriched_event_facts(message: Message, uow: UnitOfWork, now: datetime) -> dict[str, Any]:
     """The `event` facts, completed from current state where the event itself is silent: the
     stock row's available units and reorder point, the location's released backlog today and
-    its daily capacity. Only fields the engine schema declares are looked up (a rule can name
-    nothing else), so an undeclared one costs no query."""
+    its daily capacity, and for a scan naming a parcel, which of its shipment's parcels it is
+    and how many there are. Only fields the engine schema declares are looked up (a rule can
+    name nothing else), so an undeclared one costs no query."""
     from engine.rules.schema import SCHEMA_SPEC
 
     facts = event_facts(message.name, message.payload)
@@ -254,7 +255,36 @@ def enriched_event_facts(message: Message, uow: UnitOfWork, now: datetime) -> di
         site = uow.locations.get(str(location))
         if site is not None and "capacity" in declared and facts.get("capacity") is None:
             facts["capacity"] = site.daily_capacity
+    if "parcel_tracking_number" in declared:
+        _complete_parcel_facts(facts, uow, declared)
     return facts
+
+
+def _complete_parcel_facts(
+    facts: dict[str, Any], uow: UnitOfWork, declared: Mapping[str, Any]
+) -> None:
+    """`parcel_index` and `parcels` of the parcel a scan named, from its shipment as it is now.
+    The events say "" for a scan of the whole shipment: a rule reads that as no parcel (none),
+    not as a parcel with an empty number. A parcel the shipment no longer has (packed again
+    after a short pick) keeps its number, with the count but no index."""
+    number = str(facts.get("parcel_tracking_number") or "")
+    if not number:
+        facts["parcel_tracking_number"] = None
+        return
+    wanted = {"parcel_index", "parcels"} & declared.keys()
+    if not wanted or not facts.get("shipment_id") or all(facts.get(f) is not None for f in wanted):
+        return
+    shipment = uow.shipments.get(str(facts["shipment_id"]))
+    if shipment is None:
+        return
+    # An unpacked shipment ships as one parcel, numbered with the shipment's own number.
+    numbers = [p.tracking_number for p in shipment.parcels] or [shipment.tracking_number]
+    found = {"parcels": len(numbers)}
+    if number in numbers:
+        found["parcel_index"] = numbers.index(number) + 1
+    for field, value in found.items():
+        if field in declared and facts.get(field) is None:
+            facts[field] = value
 
 
 class AlertRecorder:

@@ -3,7 +3,8 @@
 Three worker observers. `CustomerNotifier` turns lifecycle events into the customer's messages
 (order confirmed, shipped with tracking, delivered, delayed, a carrier's estimate past the
 promised day, a delivery attempt that failed, a problem on the way, ready for pickup in store,
-return received, refund issued) with the facts the templates need; `AlertNotifier` sends each
+return received, refund issued) with the facts the templates need, down to the parcel a
+carrier's scan was of when the shipment was packed into several; `AlertNotifier` sends each
 newly raised alert to its recipients and to every alert sink; `WebhookNotifier` posts the
 events an operator chose (`ORDO_WEBHOOK_EVENTS`) to the signed webhook, in a step of its own
 so a receiver that is down is retried (and in the end dead-lettered) without sending the
@@ -94,7 +95,29 @@ def shipment_context(shipment: FulfillmentOrder) -> dict[str, Any]:
         "estimated_delivery": _day(shipment.estimated_delivery),
         "location_code": shipment.location_code,
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in shipment.lines],
+        "parcels": parcels_context(shipment),
     }
+
+
+def parcels_context(shipment: FulfillmentOrder) -> list[dict[str, Any]]:
+    """The boxes a packed shipment went in, in order, each with its place among them ("parcel
+    2 of 3"), its tracking number ("" before the label) and its box's code (None for a unit
+    that ships alone); empty for a shipment not packed, whose emails speak of it as one."""
+    count = len(shipment.parcels)
+    return [
+        {"index": index, "count": count, "tracking_number": parcel.tracking_number,
+         "box": parcel.box or None}
+        for index, parcel in enumerate(shipment.parcels, start=1)
+    ]  # fmt: skip
+
+
+def named_parcel(
+    parcels: Sequence[Mapping[str, Any]], payload: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The parcel (of `parcels_context`) an event's scan named by its tracking number, if it
+    named one the shipment still has."""
+    number = payload.get("parcel_tracking_number")
+    return next((p for p in parcels if number and p["tracking_number"] == number), None)
 
 
 def _day(day: date | None) -> str:
@@ -168,12 +191,17 @@ class CustomerNotifier:
             shipment = uow.shipments.get(str(message.payload["shipment_id"]))
             if shipment is not None:
                 context["shipment"] = shipment_context(shipment)
+                # A scan of one parcel of several: the email says which ("parcel 2 of 3").
+                parcel = named_parcel(context["shipment"]["parcels"], message.payload)
+                if parcel is not None:
+                    context["parcel"] = parcel
             else:
                 context["shipment"] = {
                     "carrier": message.payload.get("carrier", ""),
                     "tracking_number": message.payload.get("tracking_number", ""),
                     "promised_date": "",
                     "lines": [],
+                    "parcels": [],
                 }
         if order.pickup_location:
             store = uow.locations.get(order.pickup_location)
