@@ -25,7 +25,7 @@ from ordo.admin_key import ensure_admin_key, register_configured_key
 from ordo.bootstrap import build_app_container, ensure_data_directory
 from ordo.cli_channels import channels_app
 from ordo.cli_customers import customers_app
-from ordo.cli_data import db_encrypt
+from ordo.cli_data import db_decrypt, db_encrypt
 from ordo.cli_keys import keys_app
 from ordo.cli_reports import report_app
 from ordo.cli_rules import rules_app
@@ -64,6 +64,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema, and what it stores encrypted.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 db_app.command("encrypt")(db_encrypt)
+db_app.command("decrypt")(db_decrypt)
 app.add_typer(rules_app, name="rules")
 app.add_typer(keys_app, name="keys")
 app.add_typer(channels_app, name="channels")
