@@ -407,6 +407,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.service_layer.erp_sync import ErpSync
 
         observers.append(ErpSync(container.erp, container.erp.entities))
+    if any(channel.tells_cancellations for channel in container.channels.values()):
+        # Orders cancelled in Ordo, cancelled in the shop they came from (docs/channels.md).
+        from engine.service_layer.shop_cancellations import ShopCanceller
+
+        observers.append(ShopCanceller(container.channels))
     # Shipments of EDI orders shipped: an 856 into the trading partner's mailbox.
     from engine.service_layer.ship_notices import ShipNoticeWriter
 

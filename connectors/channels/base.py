@@ -15,7 +15,9 @@ names the channel's field too (`$.shipping_address.zip`, not `$.ship_to.postal_c
 
 A delivery may say instead that the shop cancelled an order (`WebhookChannel.cancellation`):
 the connector names the order by the channel's id, and the API cancels the order it filed
-under that id.
+under that id. The other way round, a connector given the shop's API credentials cancels in
+the shop an order cancelled in Ordo (`WebhookChannel.cancel_in_shop`, called by the worker:
+`engine.service_layer.shop_cancellations`).
 """
 
 from __future__ import annotations
@@ -24,16 +26,28 @@ import abc
 import base64
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, SecretStr, field_validator
 
-from connectors.base import ConnectorConfig, SalesChannel
+from connectors.base import (
+    ConnectorConfig,
+    DeliveryError,
+    HttpConnector,
+    PermanentRefusal,
+    SalesChannel,
+    host_of,
+    refusal_message,
+)
 from engine.domain import commands
+
+if TYPE_CHECKING:
+    import httpx
 
 # A place in a JSON document: keys and list indexes, outermost first.
 Loc = tuple[str | int, ...]
@@ -43,6 +57,11 @@ Loc = tuple[str | int, ...]
 # at start-up instead of failing every order.
 CHANNEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 SERVICE_LEVEL_PATTERN = r"^[a-z0-9][a-z0-9_]{0,31}$"
+# What `WebhookChannel.cancel_in_shop` answers: the shop cancelled the order now, or it had
+# it cancelled (or otherwise closed without charging) before Ordo asked.
+CANCELLED_IN_SHOP, ALREADY_CANCELLED = "cancelled", "already_cancelled"
+# Answers that say "not now" rather than "never": a timeout, too many requests, the shop down.
+_TRY_AGAIN = frozenset({408, 425, 429})
 
 
 def json_path(loc: Loc) -> str:
@@ -400,6 +419,22 @@ class WebhookChannel(SalesChannel):
             return None
         return headers.get(self.delivery_header) or None
 
+    @property
+    def tells_cancellations(self) -> bool:
+        """Whether orders cancelled in Ordo are cancelled in the shop too (`cancel_in_shop`):
+        only when the connector holds the shop's API credentials. By default there are none."""
+        return False
+
+    def cancel_in_shop(self, channel_order_id: str) -> str:
+        """Cancel the shop's order `channel_order_id`, which Ordo cancelled: `CANCELLED_IN_SHOP`,
+        or `ALREADY_CANCELLED` when the shop had it so before. `DeliveryError` when the shop
+        cannot be reached or asks to be tried later; `PermanentRefusal` when it refuses for
+        good (no such order, wrong credentials, shipped already), naming what it said."""
+        raise PermanentRefusal(
+            f"channel connector {self.slug} cannot cancel orders in its shop: it has no API "
+            "credentials for it"
+        )
+
     def to_command(self, payload: Mapping[str, Any]) -> commands.CreateOrder:
         """The command built from `to_order`'s body, as the API builds it after its order
         model has checked the body (the API always takes that path). Called directly, no
@@ -425,3 +460,73 @@ class WebhookChannel(SalesChannel):
             currency=body["currency"],
             service_level=body["service_level"],
         )
+
+
+class ShopApiChannel(HttpConnector, WebhookChannel):
+    """A webhook channel that also calls its shop's REST API: the HTTP client (made on first
+    use, with the config's `timeout_seconds`), and one request's answer sorted into success,
+    a failure worth retrying, and a refusal for good. Errors name the shop by `shop_name` and
+    its host, and never show what `hidden` lists (the credentials)."""
+
+    shop_name: ClassVar[str] = ""
+
+    def hidden(self) -> list[str]:
+        """What an error must never show: the connector's credentials."""
+        return []
+
+    def shop_request(
+        self, method: str, url: str, what: str, headers: Mapping[str, str],
+        body: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:  # fmt: skip
+        """The shop's answer to one request, whatever its status; `DeliveryError` (retried)
+        when the shop cannot be reached. `what` names the request in errors."""
+        import httpx
+
+        try:
+            return self.client.request(method, url, json=body, headers=dict(headers))
+        except httpx.HTTPError as error:
+            said = refusal_message(str(error) or type(error).__name__, self.hidden())
+            where = f"{self.shop_name} {host_of(url)}"
+            raise DeliveryError(f"{where} unreachable for {what}: {said}") from None
+
+    def refusal(self, answer: httpx.Response, what: str) -> DeliveryError:
+        """The error of an answer that is no success: `DeliveryError` (tried again later) for
+        a timeout, too many requests or the shop's own failure (5xx); `PermanentRefusal` for
+        any other, which no retry changes (401 wrong credentials, 404 no such order, ...)."""
+        said = refusal_message(_errors_said(answer.text), self.hidden())
+        status = answer.status_code
+        retried = status in _TRY_AGAIN or status >= 500
+        refused = DeliveryError if retried else PermanentRefusal
+        return refused(
+            f"{self.shop_name} {host_of(str(answer.url))} refused {what}: {status} {said}"
+        )
+
+
+def _errors_said(text: str) -> str:
+    """A shop's refusal as words: Shopify's `errors` (a text, a list, or each field's list)
+    flattened, any other answer as it came (`refusal_message` reads `message` and the like)."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return text
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    if isinstance(errors, list):
+        return "; ".join(map(str, errors))
+    if isinstance(errors, dict):
+        return "; ".join(
+            f"{field}: {', '.join(map(str, said)) if isinstance(said, list) else said}"
+            for field, said in errors.items()
+        )
+    return errors if isinstance(errors, str) else text
+
+
+def shop_order_id(channel_order_id: str, shop: str) -> str:
+    """The shop's order id, `channel_order_id`, as its REST API takes it in a path: a whole
+    number (Shopify's and WooCommerce's ids are). An order filed under another id (posted to
+    `POST /v1/orders` by hand) is no order of the shop's: `PermanentRefusal`."""
+    if not channel_order_id.isascii() or not channel_order_id.isdigit():
+        raise PermanentRefusal(
+            f"order {channel_order_id[:64]!r} is not a {shop} order id (a whole number), so "
+            f"{shop} cannot be asked to cancel it"
+        )
+    return channel_order_id

@@ -26,27 +26,39 @@ What a delivery is comes in `X-Shopify-Topic`: `orders/create` carries a new ord
 `orders/cancelled` the order the shop cancelled (its `id` and `cancel_reason`), which Ordo
 cancels. Any other topic is refused naming the header. A delivery without the header (an
 integrator posting with a key) is taken as `orders/create`.
+
+Given the shop's address (`shop_url`) and an Admin API access token (`access_token`, sent as
+`X-Shopify-Access-Token`), the connector also cancels in Shopify an order cancelled in Ordo:
+`POST /admin/api/{api_version}/orders/{id}/cancel.json` with `{"reason": "other", "email":
+false}`. Shopify answers 200, or 422 for an order it will not cancel: one cancelled already
+(asked again, `GET .../orders/{id}.json` shows its `cancelled_at`) is done, any other (a
+fulfilled order) is refused for good, with Shopify's words.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from connectors.base import PermanentRefusal, check_base_url
 from connectors.channels.base import (
+    ALREADY_CANCELLED,
+    CANCELLED_IN_SHOP,
     Cancellation,
     ChannelOrder,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
-    WebhookChannel,
+    ShopApiChannel,
     WrongTopic,
     base64_signature,
     cancellation_of,
     every_line_left_out,
     identifier,
+    shop_order_id,
     signature_matches,
 )
 
@@ -77,6 +89,15 @@ _NO_SHIPPING = "requires_shipping is false (a gift card or a digital good): noth
 _SHIPS_NOTHING = (
     "no line requires shipping (gift cards or digital goods only): Ordo has nothing to ship"
 )
+# The Admin API version asked for by default; Shopify answers a retired one with its oldest
+# supported version.
+API_VERSION = "2026-10"
+_API_VERSION = re.compile(r"\d{4}-(01|04|07|10)")
+# What Ordo's cancellation tells Shopify: no reason of the shop's own applies, and Ordo's
+# customer notifications (not Shopify's e-mail) tell the customer.
+CANCEL_BODY = {"reason": "other", "email": False}
+# Shopify's answer to a cancellation it will not make (cancelled already, fulfilled).
+_UNPROCESSABLE = 422
 
 
 class ShopifyConfig(ServiceLevelsConfig):
@@ -85,15 +106,62 @@ class ShopifyConfig(ServiceLevelsConfig):
         description="A line whose variant has no SKU: refused (422 naming the line), or filed "
         "under the variant id as its SKU.",
     )
+    shop_url: str | None = Field(
+        default=None,
+        description="The shop's address, https://<shop>.myshopify.com: with access_token, an "
+        "order cancelled in Ordo is cancelled in Shopify too (docs/channels.md).",
+    )
+    access_token: SecretStr | None = Field(
+        default=None,
+        description="An Admin API access token of the shop's custom app with the write_orders "
+        "scope, sent as X-Shopify-Access-Token.",
+    )
+    api_version: str = Field(
+        default=API_VERSION, description="The Admin API version asked for, such as 2026-10."
+    )
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long a call to Shopify may take."
+    )
+
+    @field_validator("shop_url")
+    @classmethod
+    def _shop_url(cls, url: str | None) -> str | None:
+        return None if url is None else check_base_url(url)
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, version: str) -> str:
+        if not _API_VERSION.fullmatch(version):
+            raise ValueError(
+                "must be a Shopify API version, a year and a quarter's month such as "
+                f"{API_VERSION}; got {version[:20]!r}"
+            )
+        return version
+
+    @model_validator(mode="after")
+    def _outbound(self) -> ShopifyConfig:
+        # The field in front: the start-up error names it (connectors.base).
+        if self.access_token is not None and self.shop_url is None:
+            raise ValueError(
+                "shop_url: is required with access_token: the shop's address, "
+                "https://<shop>.myshopify.com"
+            )
+        if self.shop_url is not None and self.access_token is None:
+            raise ValueError(
+                "access_token: is required with shop_url: an Admin API access token with the "
+                "write_orders scope"
+            )
+        return self
 
 
-class ShopifyChannel(WebhookChannel):
+class ShopifyChannel(ShopApiChannel):
     slug = "shopify"
     title = "Shopify (orders/create and orders/cancelled webhooks)"
     Config = ShopifyConfig
     config: ShopifyConfig
     signature_header = "X-Shopify-Hmac-Sha256"
     delivery_header = "X-Shopify-Webhook-Id"
+    shop_name = "Shopify"
 
     def verify(self, body: bytes, signature_sent: str) -> bool:
         expected = base64_signature(body, self.config.secret.get_secret_value())
@@ -123,6 +191,52 @@ class ShopifyChannel(WebhookChannel):
 
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
         return _Mapping.translate(self.config, payload)
+
+    @property
+    def tells_cancellations(self) -> bool:
+        return self.config.access_token is not None
+
+    def cancel_in_shop(self, channel_order_id: str) -> str:
+        if not self.tells_cancellations:
+            return super().cancel_in_shop(channel_order_id)  # refused: no credentials
+        order_id = shop_order_id(channel_order_id, self.shop_name)
+        what = f"the cancellation of order {order_id}"
+        answer = self.shop_request("POST", self._url(f"orders/{order_id}/cancel.json"), what,
+                                   self._headers(), CANCEL_BODY)  # fmt: skip
+        if answer.is_success:
+            return CANCELLED_IN_SHOP
+        if answer.status_code == _UNPROCESSABLE and self._cancelled(order_id):
+            return ALREADY_CANCELLED
+        raise self.refusal(answer, what)
+
+    def _cancelled(self, order_id: str) -> bool:
+        """Whether Shopify has the order cancelled (its `cancelled_at` is set): what a 422
+        to a cancellation means when it is no refusal, in words Shopify does not promise."""
+        url = self._url(f"orders/{order_id}.json?fields=id,cancelled_at")
+        what = f"the look-up of order {order_id}"
+        answer = self.shop_request("GET", url, what, self._headers())
+        if not answer.is_success:
+            refused = self.refusal(answer, what)
+            if not isinstance(refused, PermanentRefusal):
+                raise refused  # asked again later, when Shopify answers
+            return False
+        try:
+            order = answer.json().get("order")
+        except (ValueError, AttributeError):
+            order = None
+        return isinstance(order, Mapping) and bool(order.get("cancelled_at"))
+
+    def _url(self, path: str) -> str:
+        return f"{self.config.shop_url}/admin/api/{self.config.api_version}/{path}"
+
+    def _headers(self) -> dict[str, str]:
+        token = self.config.access_token
+        assert token is not None  # asked only when `tells_cancellations`
+        return {"X-Shopify-Access-Token": token.get_secret_value(), "Accept": "application/json"}
+
+    def hidden(self) -> list[str]:
+        token = self.config.access_token
+        return [token.get_secret_value()] if token is not None else []
 
 
 def _needs_no_shipping(item: Mapping[str, Any]) -> str | None:

@@ -41,33 +41,48 @@ WooCommerce's order does not say which lines need shipping (a product's `virtual
 `downloadable` flags stay on the product), so the shop names its virtual products in
 `virtual_skus` and `virtual_product_ids`: their lines are left out, and the answer says so.
 An order of such lines alone is answered 200 and left alone: Ordo ships physical goods.
+
+Given the shop's address (`store_url`) and a REST API key (`consumer_key` and
+`consumer_secret`, sent as HTTP Basic auth, as WooCommerce takes them over HTTPS), the
+connector also cancels in WooCommerce an order cancelled in Ordo: it reads the order (`GET
+/wp-json/wc/v3/orders/{id}`) and, unless it is cancelled, refunded or failed already (done)
+or completed (refused: WooCommerce counts it fulfilled, and a person must look), sets it
+cancelled (`PUT` of `{"status": "cancelled"}`).
 """
 
 from __future__ import annotations
 
+import base64
 import decimal
 import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from connectors.base import PermanentRefusal, check_base_url
 from connectors.channels.base import (
+    ALREADY_CANCELLED,
+    CANCELLED_IN_SHOP,
     Cancellation,
     ChannelOrder,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
-    WebhookChannel,
+    ShopApiChannel,
     WrongTopic,
     base64_signature,
     cancellation_of,
     every_line_left_out,
     identifier,
+    shop_order_id,
     signature_matches,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 # WooCommerce's own shipping methods (by `method_id`) and the words shops name their rates
 # with, normalised by `normalised_method`. A shop's own rates ("flat_rate:3", "DHL Express")
@@ -116,6 +131,12 @@ _STATUS_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,19}$"
 # Exactly what `WC_Webhook::deliver_ping` posts.
 _PING = re.compile(rb"webhook_id=[0-9]{1,20}")
 _CENT = Decimal("0.01")
+# The REST API's orders, under the shop's address.
+ORDERS_PATH = "/wp-json/wc/v3/orders"
+# Statuses of an order the shop will not be paid for, or has paid back: asked to cancel one,
+# there is nothing left to do. A completed order counts as fulfilled: refused, for a person.
+_SETTLED = frozenset({"cancelled", "refunded", "failed"})
+_FULFILLED = "completed"
 
 
 class WooCommerceConfig(ServiceLevelsConfig):
@@ -151,6 +172,45 @@ class WooCommerceConfig(ServiceLevelsConfig):
             raise ValueError(
                 f"cancel_statuses: names {both[0]!r}, a status an order is taken in "
                 "(statuses): an order in it cannot be both shipped and cancelled"
+            )
+        return self
+
+    store_url: str | None = Field(
+        default=None,
+        description="The shop's address (https://shop.example.com): with consumer_key and "
+        "consumer_secret, an order cancelled in Ordo is cancelled in WooCommerce too "
+        "(docs/channels.md).",
+    )
+    consumer_key: SecretStr | None = Field(
+        default=None,
+        description="A WooCommerce REST API key's consumer key (ck_...), with Read/Write "
+        "permissions.",
+    )
+    consumer_secret: SecretStr | None = Field(
+        default=None, description="That key's consumer secret (cs_...)."
+    )
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long a call to WooCommerce may take."
+    )
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_url(cls, url: str | None) -> str | None:
+        return None if url is None else check_base_url(url)
+
+    @model_validator(mode="after")
+    def _outbound(self) -> WooCommerceConfig:
+        given = {
+            "store_url": self.store_url, "consumer_key": self.consumer_key,
+            "consumer_secret": self.consumer_secret,
+        }  # fmt: skip
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            # The field in front: the start-up error names it (connectors.base).
+            raise ValueError(
+                f"{missing[0]}: is required with {', '.join(n for n in given if n not in missing)}"
+                ": to cancel orders in WooCommerce, Ordo needs the shop's address and a REST "
+                "API key (consumer key and secret)"
             )
         return self
 
@@ -196,13 +256,14 @@ class WooCommerceConfig(ServiceLevelsConfig):
         return None
 
 
-class WooCommerceChannel(WebhookChannel):
+class WooCommerceChannel(ShopApiChannel):
     slug = "woocommerce"
     title = "WooCommerce (order.created and order.updated webhooks)"
     Config = WooCommerceConfig
     config: WooCommerceConfig
     signature_header = "X-WC-Webhook-Signature"
     delivery_header = "X-WC-Webhook-Delivery-ID"
+    shop_name = "WooCommerce"
 
     def verify(self, body: bytes, signature_sent: str) -> bool:
         expected = base64_signature(body, self.config.secret.get_secret_value())
@@ -252,6 +313,57 @@ class WooCommerceChannel(WebhookChannel):
 
     def to_order(self, payload: Mapping[str, Any]) -> ChannelOrder:
         return _Mapping.translate(self.config, payload)
+
+    @property
+    def tells_cancellations(self) -> bool:
+        return self.config.consumer_key is not None
+
+    def cancel_in_shop(self, channel_order_id: str) -> str:
+        if not self.tells_cancellations:
+            return super().cancel_in_shop(channel_order_id)  # refused: no credentials
+        order_id = shop_order_id(channel_order_id, self.shop_name)
+        url = f"{self.config.store_url}{ORDERS_PATH}/{order_id}"
+        looked_up = f"the look-up of order {order_id}"
+        answer = self.shop_request("GET", url, looked_up, self._headers())
+        if not answer.is_success:
+            raise self.refusal(answer, looked_up)
+        status = _status_of(answer)
+        if status in _SETTLED:
+            return ALREADY_CANCELLED
+        if status == _FULFILLED:
+            raise PermanentRefusal(
+                f"WooCommerce {self.config.store_url} has order {order_id} completed (fulfilled), "
+                "so Ordo does not set it cancelled there: settle it in WooCommerce"
+            )
+        what = f"the cancellation of order {order_id}"
+        answer = self.shop_request("PUT", url, what, self._headers(), {"status": "cancelled"})
+        if not answer.is_success:
+            raise self.refusal(answer, what)
+        return CANCELLED_IN_SHOP
+
+    def _headers(self) -> dict[str, str]:
+        key, secret = self.config.consumer_key, self.config.consumer_secret
+        assert key is not None and secret is not None  # asked only when `tells_cancellations`
+        pair = f"{key.get_secret_value()}:{secret.get_secret_value()}".encode()
+        return {"Authorization": f"Basic {base64.b64encode(pair).decode()}",
+                "Accept": "application/json"}  # fmt: skip
+
+    def hidden(self) -> list[str]:
+        return [
+            value.get_secret_value()
+            for value in (self.config.consumer_key, self.config.consumer_secret)
+            if value is not None
+        ]
+
+
+def _status_of(answer: httpx.Response) -> str | None:
+    """The order's `status` in WooCommerce's answer, or None when it gives none."""
+    try:
+        order = answer.json()
+    except ValueError:
+        return None
+    status = order.get("status") if isinstance(order, Mapping) else None
+    return status if isinstance(status, str) else None
 
 
 class _Mapping(PayloadMapping):

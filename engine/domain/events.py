@@ -125,6 +125,34 @@ class OrderCancelRefused(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderCancelSentToChannel(Event):
+    """An order cancelled in Ordo was cancelled in the shop it came from (`channel`, whose
+    order `channel_order_id` it is): `outcome` is `cancelled`, or `already_cancelled` when
+    the shop had it cancelled before Ordo asked."""
+
+    name: ClassVar[str] = "order.cancel_sent_to_channel"
+    order_id: str
+    channel: str
+    channel_order_id: str
+    outcome: str
+
+
+@_register
+@dataclass(frozen=True)
+class OrderChannelCancelFailed(Event):
+    """The shop an order came from refused for good to cancel it after Ordo cancelled it
+    (`message`: what the shop said), so the shop may still charge for it or show it as
+    coming. An alert asks a person to cancel it there."""
+
+    name: ClassVar[str] = "order.channel_cancel_failed"
+    order_id: str
+    channel: str
+    channel_order_id: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderModified(Event):
     name: ClassVar[str] = "order.modified"
     order_id: str

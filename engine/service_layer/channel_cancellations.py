@@ -21,6 +21,10 @@ in an outcome, never a refusal:
   ask a person to stop the parcel, once per order: the shop's later deliveries of the same
   news (WooCommerce sends one on every change of the order) raise nothing more.
 
+Either way the order's `order.cancel` audit entry carries the channel under `from_channel`
+(`cancelled_by_channel`): the shop's own news is never sent back to it
+(`engine.service_layer.shop_cancellations`).
+
 An order created in another process while its cancellation is being remembered may miss it
 (each transaction reads before the other commits): the cancellation looks for its order again
 once remembered, and the worker's `EarlyCancellationKeeper` settles any left over, so the
@@ -30,13 +34,14 @@ order is cancelled, or a person is alerted, either way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import IllegalTransition
+from engine.domain.operations import AuditEntry
 from engine.domain.orders import NEVER_SHIPS, Order, OrderStatus
 from engine.domain.values import utcnow
 from engine.service_layer import audit
@@ -56,6 +61,9 @@ _HISTORY = 500
 DEFAULT_RETENTION = timedelta(days=30)
 # What `delivery_id` keeps of a delivery's id (a header: any length).
 _DELIVERY_ID_LENGTH = 200
+# The audit's mark on the cancellation of an order its channel cancelled (the channel's name).
+FROM_CHANNEL = "from_channel"
+CANCEL_ACTION = "order.cancel"
 
 Dispatch = Callable[[commands.Command, Callable[[UnitOfWork], None]], Any]
 
@@ -103,8 +111,9 @@ def cancel_for_channel(
 
     def audited(uow: UnitOfWork) -> None:
         # Runs inside the command's commit, which only a cancelled order reaches.
-        after = {"reason": cancellation.reason, "status": str(OrderStatus.CANCELLED)}
-        audit.record(uow, cancellation.actor, "order.cancel", "order", order_id, {"status": was},
+        after = {"reason": cancellation.reason, "status": str(OrderStatus.CANCELLED),
+                 FROM_CHANNEL: cancellation.channel}  # fmt: skip
+        audit.record(uow, cancellation.actor, CANCEL_ACTION, "order", order_id, {"status": was},
                      after)  # fmt: skip
 
     try:
@@ -169,8 +178,9 @@ def cancel_early(uow: UnitOfWork, order: Order, early: EarlyCancellation) -> Non
         "status": str(order.status),
         "cancellation_noted_at": early.noted_at.isoformat(),
         "delivery_id": early.delivery_id,
+        FROM_CHANNEL: early.channel,
     }
-    audit.record(uow, early.actor, "order.cancel", "order", order.id, {"status": was}, after)
+    audit.record(uow, early.actor, CANCEL_ACTION, "order", order.id, {"status": was}, after)
     log.info("order %s (%s order %s) was cancelled by its channel before it arrived: %s",
              order.id, order.channel, order.channel_order_id[:64], early.reason)  # fmt: skip
 
@@ -207,6 +217,16 @@ class EarlyCancellationKeeper:
             settle(self.uows, self.dispatch, asked)
         self._last = now  # after the run: a failed one (database restarting) is tried again
         return forgotten + len(arrived)
+
+
+def cancelled_by_channel(history: Iterable[AuditEntry]) -> bool:
+    """Whether an order's cancellation was its channel's news: the latest `order.cancel` of
+    its audit trail (`history`, newest first, as `uow.audit.list` gives it) carries
+    `FROM_CHANNEL`. Support's, a rule's or a script's cancellation carries none."""
+    for entry in history:
+        if entry.action == CANCEL_ACTION:
+            return bool(entry.after.get(FROM_CHANNEL))
+    return False
 
 
 def _refused_before(uow: UnitOfWork, order_id: str) -> bool:

@@ -79,7 +79,11 @@ def test_an_unreleased_order_is_cancelled_its_stock_given_back_and_the_channel_n
     assert (entry.action, entry.before, entry.after) == (
         "order.cancel",
         {"status": "carrier_assigned"},
-        {"reason": "cancelled in Shopify (customer)", "status": "cancelled"},
+        {
+            "reason": "cancelled in Shopify (customer)",
+            "status": "cancelled",
+            "from_channel": "shop",
+        },
     )
     assert events.OrderCancelled(order_id, "cancelled in Shopify (customer)") in (
         engine.uow.committed_events

@@ -1,0 +1,142 @@
+"""Orders cancelled in Ordo, cancelled in their shop, as an operator turns it on: the shop's
+API credentials in ORDO_CHANNEL_CONNECTORS -> `build_workers` -> an order cancelled by
+support -> the outbox -> the worker, which cancels it in a fake Shopify and a fake
+WooCommerce (a local HTTP server) once, keeps `order.cancel_sent_to_channel` on the order's
+timeline, and raises an alert a person sees when the shop refuses; on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.adapters import orm
+from engine.domain import commands as c
+from engine.domain.catalog import Customer, Location, LocationType, Product
+from engine.domain.inventory import Stock
+from engine.domain.values import Address
+from engine.service_layer.shop_cancellations import FAILED_RULE, ShopCanceller
+from ordo.bootstrap import Container, build_app_container, build_workers
+from ordo.settings import load_settings
+from tests.support.fake_shop import FakeShop, fake_shop, shopify_connector, woo_connector
+
+HOOK_SECRET = "a-webhook-secret-of-some-length"
+
+
+@pytest.fixture
+def shop() -> Iterator[FakeShop]:
+    with fake_shop() as found:
+        yield found
+
+
+@pytest.fixture
+def container(database_url: str, tmp_path: Path, shop: FakeShop) -> Iterator[Container]:
+    connectors = {"shopify-us": shopify_connector(shop, HOOK_SECRET),
+                  "woo-us": woo_connector(shop, HOOK_SECRET)}  # fmt: skip
+    settings = load_settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        redis_url=None,
+        auto_release=False,
+        channel_connectors=json.dumps(connectors),
+    )
+    with build_app_container(settings) as built:
+        with built.uow_factory() as uow:
+            uow.locations.add(Location("NJ", "Newark", LocationType.WAREHOUSE, Address("07114")))
+            uow.products.add(Product("JEANS", "Jeans", Decimal("59.00"), weight_kg=0.8))
+            uow.customers.add(Customer("c1", "c1@example.com"))
+            uow.stock.add(Stock("JEANS", "NJ", on_hand=5))
+            uow.commit()
+        yield built
+
+
+def cancelled_by_support(container: Container, channel: str, channel_order_id: str) -> str:
+    address = c.AddressInput("10001", line1="1 Main St", city="New York", name="Ada")
+    line = c.LineInput("JEANS", 1)
+    order = c.CreateOrder(channel, channel_order_id, "c1", address, (line,))
+    order_id = str(container.bus.handle(order))
+    container.bus.handle(c.CancelOrder(order_id, "customer called", "support:sam"))
+    return order_id
+
+
+def run(worker: Any, turns: int = 8) -> None:
+    for _ in range(turns):
+        worker.run_once()
+
+
+def outbox(container: Container, name: str) -> list[dict[str, Any]]:
+    with container.engine.connect() as connection:
+        rows = connection.execute(
+            select(orm.outbox.c.payload).where(orm.outbox.c.name == name).order_by(orm.outbox.c.id)
+        ).all()
+    return [dict(row.payload) for row in rows]
+
+
+def test_the_worker_cancels_a_shopify_and_a_woocommerce_order_in_their_shop_once(
+    container: Container, shop: FakeShop
+) -> None:
+    [worker] = build_workers(container, name="w1")
+    assert ShopCanceller in {type(o) for o in worker.observers}
+    shopify_order = cancelled_by_support(container, "shopify-us", "450789469")
+    woo_order = cancelled_by_support(container, "woo-us", "727")
+
+    run(worker)
+    run(worker)  # nothing more to do: each shop was asked once
+
+    assert shop.cancels() == [
+        ("POST", "/shopify/admin/api/2026-10/orders/450789469/cancel.json",
+         {"reason": "other", "email": False}),
+        ("PUT", "/woo/wp-json/wc/v3/orders/727", {"status": "cancelled"}),
+    ]  # fmt: skip
+    assert shop.cancelled == {"shopify:450789469", "woo:727"}
+    assert outbox(container, "order.cancel_sent_to_channel") == [
+        {"order_id": shopify_order, "channel": "shopify-us", "channel_order_id": "450789469",
+         "outcome": "cancelled"},
+        {"order_id": woo_order, "channel": "woo-us", "channel_order_id": "727",
+         "outcome": "cancelled"},
+    ]  # fmt: skip
+    with container.uow_factory() as uow:
+        [told] = [e for e in uow.audit.list(entity="order", entity_id=shopify_order)
+                  if e.action == "order.cancel_sent_to_channel"]  # fmt: skip
+    assert told.after["outcome"] == "cancelled"
+
+
+def test_an_order_shopify_cancelled_before_ordo_asked_is_recorded_as_already_cancelled(
+    container: Container, shop: FakeShop
+) -> None:
+    [worker] = build_workers(container, name="w1")
+    shop.cancelled.add("shopify:450789469")  # cancelled in the shop, its webhook not here yet
+    cancelled_by_support(container, "shopify-us", "450789469")
+
+    run(worker)
+
+    assert [(method, path) for method, path, _ in shop.requests] == [
+        ("POST", "/shopify/admin/api/2026-10/orders/450789469/cancel.json"),
+        ("GET", "/shopify/admin/api/2026-10/orders/450789469.json?fields=id,cancelled_at"),
+    ]
+    [sent] = outbox(container, "order.cancel_sent_to_channel")
+    assert sent["outcome"] == "already_cancelled"
+
+
+def test_a_shop_refusing_for_good_raises_an_alert_a_person_sees(
+    container: Container, shop: FakeShop
+) -> None:
+    [worker] = build_workers(container, name="w1")
+    shop.failures.append((401, {"errors": "[API] Invalid API key or access token"}))
+    order_id = cancelled_by_support(container, "shopify-us", "450789469")
+
+    run(worker)
+
+    assert len(shop.requests) == 1  # not retried
+    [failed] = outbox(container, "order.channel_cancel_failed")
+    assert failed["order_id"] == order_id
+    assert failed["message"].endswith("401 [API] Invalid API key or access token")
+    with container.uow_factory() as uow:
+        [alert] = [a for a in uow.alerts.list() if a.rule == FAILED_RULE]
+    assert (alert.key, alert.severity) == (order_id, "high")
+    assert "Invalid API key" in alert.message
