@@ -162,6 +162,12 @@ def create_app(
     app.add_middleware(
         idempotent.IdempotentWrites, own_keys=idempotent.routes_declaring_key(ROUTERS)
     )
+    # Outside the idempotency middleware, whose answers (a key's 429 among them: it charges a
+    # write's key before the route) must carry the RateLimit fields too. Only with a budget
+    # set: without one, a request pays nothing for it.
+    limits = app.state.ordo.rate_limits
+    if limits is not None and limits.any_budget:
+        app.add_middleware(rate_limit.RateLimitFields, limits=limits)
     # Outside everything that reads a body (the idempotency middleware, FastAPI, the routes),
     # so none of them ever holds more than the limit; inside the error middleware, which
     # answers a crash of its own with a 500.

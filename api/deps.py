@@ -264,8 +264,8 @@ async def _identified(
     except Unauthenticated:
         request.scope[_CREDENTIAL_REFUSED] = True
         raise
-    if limits is not None:
-        rate_limit.charge(limits, request.scope, principal)
+    if limits is not None and limits.keys_limited:
+        await rate_limit.charge(limits, request.scope, principal)
     return principal
 
 
@@ -396,8 +396,8 @@ async def channel_caller(
         role=Role.CHANNEL,
         channel=connector.channel,
     )
-    if services.rate_limits is not None:
-        rate_limit.charge(services.rate_limits, request.scope, principal)
+    if services.rate_limits is not None and services.rate_limits.keys_limited:
+        await rate_limit.charge(services.rate_limits, request.scope, principal)
     return principal
 
 

@@ -1,9 +1,10 @@
 """The API's side of its rate limits (`engine/adapters/rate_limits.py`): whom each limit
-counts, and the 429 `application/problem+json` that answers a request over one.
+counts, the `RateLimit-Policy` and `RateLimit` fields that tell a client where it stands,
+and the 429 `application/problem+json` that answers a request over a limit.
 
-Both limits are applied where the caller is identified (`api/deps.py`), not in a middleware
-of their own: a key's limit is its role's, which only authentication knows, and a
-middleware would have to authenticate every request a second time to learn it. There:
+A key's limit is applied where the caller is identified (`api/deps.py`), not in a middleware
+of its own: a key's limit is its role's, which only authentication knows, and a middleware
+would have to authenticate every request a second time to learn it. There:
 
 - a client address locked out for failed sign-ins is refused before its credential is
   looked at (`refuse_locked_out`, from this process's memory; `refuse_locked_out_anywhere`
@@ -14,18 +15,25 @@ middleware would have to authenticate every request a second time to learn it. T
   however many times the request is authenticated (the idempotency middleware does it
   before the route).
 
-Routes that take no credential (`/health`, `/docs`, `/openapi.json`) are never limited. A
-sales channel's webhook signed by its connector is charged to the connector
-(`connector:<name>`) at the channel role's rate.
+`RateLimitFields`, a middleware installed only when a budget is set, does the rest: it counts
+a request that names no credential against its client address's `anonymous` budget (and
+refuses it over that, before anything else runs), and adds the two fields to the answer of
+every request counted against a budget, a 200 as much as a 401 or 404.
 
-The 429 names the limit in `detail`, and carries `Retry-After` (whole seconds, rounded up)
-and the `RateLimit-Policy` and `RateLimit` fields of draft-ietf-httpapi-ratelimit-headers-11
-(`"key";q=600;w=1`, `"key";r=0;t=1`). Each throttled caller is logged once per period of its
+A sales channel's webhook signed by its connector is charged to the connector
+(`connector:<name>`) at the channel role's rate; signed webhooks are never anonymous.
+
+The fields are those of draft-ietf-httpapi-ratelimit-headers-11: `RateLimit-Policy:
+"key";q=600;w=1` (the limit: `q` requests per window of `w` seconds) and `RateLimit:
+"key";r=599;t=1` (`r` left in the current window, which ends in `t` seconds, rounded up).
+The 429 names the limit in `detail` and carries `Retry-After` (the same whole seconds as
+`t`) and the two fields with `r=0`. Each throttled caller is logged once per window of its
 limit on `ordo.auth`, and a lockout once when it starts: a storm leaves a line, not a flood.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import socket
@@ -34,19 +42,30 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.types import Scope
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.openapi_amend import PROBLEM_CONTENT, amend_operations
-from engine.adapters.rate_limits import Rate, RateLimits
+from engine.adapters.rate_limits import Rate, RateLimits, Standing
 from engine.domain.access import Principal
 
 auth_log = logging.getLogger("ordo.auth")
 
 KEY_POLICY = "key"
+ANONYMOUS_POLICY = "anonymous"
 SIGN_IN_POLICY = "sign-in"
 # Set on a request's scope once its caller was charged: a second authentication of the same
 # request (the route's, after the idempotency middleware's) takes nothing more.
 _CHARGED = "ordo.rate_limit_charged"
+# Where a request that passed its budget left it, and that budget's policy name: what
+# `RateLimitFields` writes into the answer.
+_STANDING = "ordo.rate_limit_standing"
+_POLICY = "ordo.rate_limit_policy"
+# The routes whose credential is a signature over the body, checked by the route itself (a
+# channel's orders, the helpdesk's ticket updates): their deliveries are never anonymous,
+# or one busy shop's webhooks, sent from a few addresses, would be refused.
+SIGNED_WEBHOOKS = ("/v1/channels/", "/v1/ticketing/")
+_CREDENTIAL_HEADERS = (b"x-api-key", b"authorization")
 _IPV4_MAPPED = bytes(10) + b"\xff\xff"  # ::ffff:a.b.c.d, an IPv4 client of a dual stack
 
 
@@ -129,19 +148,28 @@ async def count_failed_sign_in(limits: RateLimits, scope: Scope, key_id: str) ->
         )
 
 
-def charge(limits: RateLimits, scope: Scope, principal: Principal) -> None:
-    """Take one request from `principal`'s budget, or refuse it (429)."""
+async def charge(limits: RateLimits, scope: Scope, principal: Principal) -> None:
+    """Take one request from `principal`'s budget, or refuse it (429). Called only when some
+    key is limited (`limits.keys_limited`); Redis is asked from the thread pool."""
     if _CHARGED in scope:
         return
     scope[_CHARGED] = True
-    throttled = limits.take(principal.key_id, principal.role)
-    if throttled is None:
+    rate = limits.rate_for(principal.role)
+    if rate is None:
         return
-    rate, role = throttled.rate, str(principal.role)
-    if throttled.first:
+    budgets = limits.budgets
+    if budgets.shared:
+        standing = await run_in_threadpool(budgets.take, principal.key_id, rate)
+    else:
+        standing = budgets.take(principal.key_id, rate)
+    if not standing.refused:
+        scope[_STANDING] = standing
+        scope[_POLICY] = KEY_POLICY
+        return
+    if standing.first_refusal:
         auth_log.warning(
             "rate limit: %s (key id %s, client %s) is over its role's %s; refused (429) "
-            "until it slows down, logged once %s",
+            "until its window ends, logged once %s",
             principal.actor,
             principal.key_id,
             client_of(scope),
@@ -149,12 +177,133 @@ def charge(limits: RateLimits, scope: Scope, principal: Principal) -> None:
             rate.period(),
         )
     raise RateLimited(
-        f"this key ({principal.key_id}, role {role}) may send {_allowance(rate)}; "
-        f"try again in {_duration(throttled.retry_after)}",
+        f"this key ({principal.key_id}, role {principal.role}) may send {_allowance(rate)}; "
+        f"try again in {_duration(standing.reset)}",
         KEY_POLICY,
         rate,
-        throttled.retry_after,
+        standing.reset,
     )
+
+
+async def charge_anonymous(limits: RateLimits, scope: Scope) -> RateLimited | None:
+    """Take one request from its client address's anonymous budget: the refusal (429) when
+    it is over, else None."""
+    client = client_of(scope)
+    if limits.budgets.shared:
+        standing = await run_in_threadpool(limits.take_anonymous, client)
+    else:
+        standing = limits.take_anonymous(client)
+    if standing is None:
+        return None
+    if not standing.refused:
+        scope[_STANDING] = standing
+        scope[_POLICY] = ANONYMOUS_POLICY
+        return None
+    rate = standing.rate
+    if standing.first_refusal:
+        auth_log.warning(
+            "rate limit: client %s is over the %s allowed without a credential; its "
+            "anonymous requests are refused (429) until its window ends, logged once %s",
+            client,
+            _allowance(rate),
+            rate.period(),
+        )
+    return RateLimited(
+        f"this client address ({client}) may send {_allowance(rate)} without a credential; "
+        f"try again in {_duration(standing.reset)}, or send one (X-API-Key, or "
+        "Authorization: Bearer)",
+        ANONYMOUS_POLICY,
+        rate,
+        standing.reset,
+    )
+
+
+def fields(policy: str, standing: Standing) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    """The `RateLimit-Policy` and `RateLimit` fields, as ASGI headers, of a request that
+    passed `policy`'s budget and left it at `standing`: `"key";q=600;w=1` and
+    `"key";r=599;t=1`. `t` is rounded up, as `Retry-After` is: the draft's whole seconds,
+    never sooner than the window's end. On every counted request: what does not change
+    with it is formatted once per limit."""
+    rate = standing.rate
+    policy_field, left = _constant_parts(policy, rate.requests, rate.seconds)
+    return policy_field, (
+        b"ratelimit",
+        left % (rate.requests - standing.count, math.ceil(standing.reset)),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _constant_parts(policy: str, requests: int, seconds: int) -> tuple[tuple[bytes, bytes], bytes]:
+    """A limit's `RateLimit-Policy` header, and its `RateLimit` value to fill in."""
+    quoted = f'"{policy}"'.encode()
+    return (
+        (b"ratelimit-policy", b"%s;q=%d;w=%d" % (quoted, requests, seconds)),
+        quoted + b";r=%d;t=%d",
+    )
+
+
+class RateLimitFields:
+    """Counts each request that names no credential against its client address's anonymous
+    budget, refusing it (429) over that before anything else runs; and adds the
+    `RateLimit-Policy` and `RateLimit` fields to the answer of every request counted against
+    a budget (`charge`, `charge_anonymous`). A refusal carries its own fields.
+
+    Added (by `api.app.create_app`) only when a budget is set, outside the idempotency
+    middleware (which charges a write's key before the route) and inside the error
+    middleware: an app without budgets pays nothing for it."""
+
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self.app = app
+        self.limits = limits
+        self._public: frozenset[str] | None = None  # worked out at the first request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.limits.anonymous is not None and self._anonymous(scope):
+            refused = await charge_anonymous(self.limits, scope)
+            if refused is not None:
+                from api import errors  # errors imports the dependencies, which import this
+
+                await (await errors.answer(Request(scope), refused))(scope, receive, send)
+                return
+
+        async def with_fields(message: Message) -> None:
+            if message["type"] == "http.response.start" and _STANDING in scope:
+                added = fields(scope[_POLICY], scope[_STANDING])
+                message["headers"] = [*message.get("headers", ()), *added]
+            await send(message)
+
+        await self.app(scope, receive, with_fields)
+
+    def _anonymous(self, scope: Scope) -> bool:
+        """Whether the request counts as anonymous: any request to a route that checks no
+        credential (`/health`, the documentation), whatever headers it carries, since
+        nothing checks them; else one with neither `X-API-Key` nor `Authorization`, unless
+        it is a signed webhook's delivery."""
+        public = self._public
+        if public is None:
+            public = self._public = _public_paths(scope["app"])
+        path, root = str(scope["path"]), str(scope.get("root_path", ""))
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if path in public:
+            return True
+        if path.startswith(SIGNED_WEBHOOKS):
+            return False
+        return not any(name in _CREDENTIAL_HEADERS for name, _ in scope["headers"])
+
+
+def _public_paths(app: Any) -> frozenset[str]:
+    """The paths that take no credential: the API's documentation, and the operations its
+    OpenAPI document lists without a security requirement (`/health`)."""
+    docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    paths = {path for path in docs if path}
+    for path, operations in app.openapi().get("paths", {}).items():
+        if "{" not in path and not any(op.get("security") for op in operations.values()):
+            paths.add(path)
+    return frozenset(paths)
 
 
 def _locked_out(limits: RateLimits, client: str, left: float) -> RateLimited:
@@ -189,11 +338,16 @@ def _duration(seconds: float) -> str:
 
 
 def document(app: FastAPI) -> None:
-    """Add the 429 to every operation of the OpenAPI document that takes a credential."""
+    """Add the 429 to every operation of the OpenAPI document that takes a credential, and
+    to every operation when anonymous requests have a budget."""
+    limits: RateLimits | None = app.state.ordo.rate_limits
+    everywhere = limits is not None and limits.anonymous is not None
     response = {
-        "description": "Too many requests: this key is over its role's rate limit, or this "
-        "client address is locked out after too many failed sign-ins. `Retry-After` says "
-        "when to try again; `RateLimit-Policy` and `RateLimit` name the limit.",
+        "description": "Too many requests: this key is over its role's rate limit, this "
+        "client address is over its budget of requests without a credential, or it is "
+        "locked out after too many failed sign-ins. `Retry-After` says when to try again; "
+        "`RateLimit-Policy` and `RateLimit` name the limit (and are sent on every answer to "
+        "a request counted against a budget).",
         "headers": {
             name: {"schema": {"type": "string"}, "description": description}
             for name, description in (
@@ -206,7 +360,7 @@ def document(app: FastAPI) -> None:
     }
 
     def amend(path: str, method: str, operation: dict[str, Any]) -> None:
-        if operation.get("security"):
+        if everywhere or operation.get("security"):
             operation.setdefault("responses", {}).setdefault("429", dict(response))
 
     amend_operations(app, amend)

@@ -158,13 +158,17 @@ def build_rate_limits(
     """ORDO_RATE_LIMITS and the failed sign-in lockout (None when both are off), timed by
     `clock` (seconds). Failed sign-ins are counted in Redis when the event bus is Redis
     Streams, through its client (which connects on first use), so every API process and
-    host counts together."""
+    host counts together; so are the budgets of ORDO_RATE_LIMITS, through a client of
+    their own with short time-outs (also unconnected here): every request waits on it."""
     from engine.adapters.rate_limits import (
+        Budgets,
+        FixedWindows,
         MemorySignInGuard,
         RateLimits,
         RedisSignInGuard,
+        RedisWindows,
         SignInGuard,
-        TokenBuckets,
+        budgets_client,
     )
 
     rates = settings.role_rate_limits
@@ -179,7 +183,10 @@ def build_rate_limits(
         guard = MemorySignInGuard(limit, lockout, clock=clock)
     if guard is None and not any(rates.values()):
         return None
-    return RateLimits(rates, guard, TokenBuckets(clock))
+    budgets: Budgets = FixedWindows(clock)
+    if settings.redis_url and any(rates.values()):
+        budgets = RedisWindows(budgets_client(settings.redis_url), clock=clock)
+    return RateLimits(rates, guard, budgets)
 
 
 def build_data_cipher(settings: Settings) -> FieldCipher | None:

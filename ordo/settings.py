@@ -180,8 +180,10 @@ class Settings(BaseSettings):
     # all of these and still stops a body of gigabytes.
     max_request_bytes: int = 100 * 1024 * 1024
     # Requests each API key (with the tokens minted from it) may send, by role:
-    # `channel=600/s,support=50/s`, `*` for every role not named, 0 for none; unset: no
-    # limit. Each API process enforces them on its own (docs/security.md#rate-limits).
+    # `channel=600/s,support=50/s`, `*` for every role not named, 0 for none; and
+    # `anonymous=60/min`, requests without a credential per client address (not covered by
+    # `*`). Unset: no limit. Counted in fixed windows, shared through Redis when it is set
+    # (docs/security.md#rate-limits).
     rate_limits: str = ""
     # Refused credentials one client address may send per period before it is locked out
     # for `failed_sign_in_lockout_seconds` (0: never); shared through Redis when it is set.
@@ -647,7 +649,8 @@ class Settings(BaseSettings):
 
     @property
     def role_rate_limits(self) -> dict[str, Rate | None]:
-        """ORDO_RATE_LIMITS by role name (`*`: the roles not named; None: no limit)."""
+        """ORDO_RATE_LIMITS by role name (`*`: the roles not named; `anonymous`: requests
+        without a credential, per client address; None: no limit)."""
         return parse_rates(self.rate_limits, tuple(Role))
 
     @property

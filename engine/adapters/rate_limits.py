@@ -1,18 +1,29 @@
-"""Rate limits: requests per API key by role, and failed sign-ins per client address.
+"""Rate limits: requests per API key by role, per anonymous client address, and failed
+sign-ins per client address.
 
-Two mechanisms, both consulted by the API on every authenticated request (`api/deps.py`):
+Two mechanisms, both consulted by the API on every request a limit applies to (`api/deps.py`,
+`api/rate_limit.py`):
 
-- `TokenBuckets`: one token bucket per key id, in this process's memory. A key of a role
-  limited to `q` requests per `w` seconds holds up to `q` tokens and gains `q / w` a second;
-  each request takes one, and a request that finds less than one is refused with the time
-  until the next. A dictionary look-up and a few float operations: no I/O, a couple of
-  microseconds, so the limit costs order ingestion nothing measurable. Each API process
-  keeps its own buckets (docs/security.md says what that means with several).
+- Budgets, counted in fixed windows: a caller (a key id, or `address:<client>` for requests
+  without a credential) limited to `q` requests per `w` seconds opens a window of `w`
+  seconds with its first request, and may send `q` requests in it; the next are refused
+  until the window ends, and the request after that opens the next one. Every request is
+  counted, refused ones too, so the count says where the caller stands (the `RateLimit`
+  field: `q - count` left, the window's end in seconds), and the one just past the limit is
+  the first refusal (the one to log). `FixedWindows` counts in this process (a dictionary
+  look-up, no I/O); `RedisWindows` counts in Redis (one Lua script: INCR, PTTL, and PEXPIRE
+  for a new window), so `ordo serve --workers N` and several hosts share one budget, its
+  windows timed by Redis's clock (the count's expiry), not by the hosts'.
 - `SignInGuard`: counts refused credentials per client address in fixed windows; the
   failure that reaches the limit locks the address out for a cool-down, during which the
   API refuses its requests without checking their credential. `MemorySignInGuard` counts in
   this process; `RedisSignInGuard` counts in Redis (one Lua script: INCR, PEXPIRE, and the
   lock's SET PX), so `ordo serve --workers N` and several hosts count together.
+
+Whatever counts in Redis fails open: if Redis does not answer, the process counts on its own
+(as without Redis) and asks again `REDIS_RETRY_SECONDS` later, logging it once a minute. A
+Redis outage never answers a request with a 500, nor refuses more than each process's own
+count would.
 
 `RateLimits` bundles them for the app; `ordo.bootstrap.build_rate_limits` builds it from
 `ORDO_RATE_LIMITS`, `ORDO_FAILED_SIGN_IN_LIMIT` and `ORDO_FAILED_SIGN_IN_LOCKOUT_SECONDS`.
@@ -29,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import redis
@@ -51,6 +62,9 @@ _RATE = re.compile(r"(\d+)\s*/\s*(\d*)\s*([A-Za-z]+)")
 MAX_PERIOD_SECONDS = 86400
 MAX_REQUESTS = 1_000_000_000
 ANY_ROLE = "*"
+# Not a role: the budget of each client address's requests that name no credential. `*` does
+# not cover it: anonymous requests are limited only when it is named.
+ANONYMOUS = "anonymous"
 RATE_FORMS = "a count per period such as 600/s, 50/10s, 1000/min or 5/h (0: no limit)"
 # Addresses counted at once before the oldest counts are dropped: made-up addresses (IPv6
 # gives an attacker many) must not grow a process's memory without bound.
@@ -58,6 +72,10 @@ MAX_COUNTED_CLIENTS = 100_000
 # After Redis failed to answer, how long a process counts failed sign-ins on its own before
 # asking it again: one sign-in in this long waits out the client's retries, not every one.
 REDIS_RETRY_SECONDS = 10.0
+# How long a request waits on Redis for its budget (to connect, or for the answer; tried
+# twice) before the process counts on its own: a Redis that stalls delays the requests in
+# flight then by twice this at most, and then none for REDIS_RETRY_SECONDS.
+REDIS_TIMEOUT_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +132,9 @@ def parse_rate(text: str) -> Rate | None:
 
 def parse_rates(text: str, names: Collection[str]) -> dict[str, Rate | None]:
     """`channel=600/s,support=50/s` -> {"channel": Rate(600, 1), ...}: comma-separated
-    `name=rate` pairs, `name` one of `names` or `*` (every name not given); a rate of 0 is
-    None, no limit (even with `*` given). Raises ValueError naming the pair at fault."""
+    `name=rate` pairs, `name` one of `names` (the roles), `anonymous` (requests without a
+    credential, per client address) or `*` (every role not given); a rate of 0 is None, no
+    limit (even with `*` given). Raises ValueError naming the pair at fault."""
     rates: dict[str, Rate | None] = {}
     for pair in (part.strip() for part in str(text).split(",")):
         if not pair:
@@ -123,11 +142,11 @@ def parse_rates(text: str, names: Collection[str]) -> dict[str, Rate | None]:
         name, equals, written = (piece.strip() for piece in pair.partition("="))
         if not equals or not name:
             raise ValueError(f"expected role=rate pairs such as channel=600/s, got {pair!r}")
-        if name != ANY_ROLE and name not in names:
-            close = difflib.get_close_matches(name, list(names), n=1)
+        if name not in (ANY_ROLE, ANONYMOUS) and name not in names:
+            close = difflib.get_close_matches(name, [*names, ANONYMOUS], n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             known = ", ".join(sorted(names))
-            raise ValueError(f"{name!r} is not a role (one of {known}, or *){hint}")
+            raise ValueError(f"{name!r} is not a role (one of {known}), {ANONYMOUS} or *{hint}")
         if name in rates:
             raise ValueError(f"role {name!r} is given twice")
         try:
@@ -142,42 +161,150 @@ def written_rates(rates: Mapping[str, Rate | None]) -> str:
     return ",".join(f"{name}={rate.written() if rate else 0}" for name, rate in rates.items())
 
 
-@dataclass(frozen=True, slots=True)
-class Throttled:
-    """A refusal: the limit that refused, how long until a request would pass, and whether
-    this is the first refusal of the caller in the limit's period (the one to log)."""
+@dataclass(slots=True)  # not frozen: one is made per counted request, and freezing triples that
+class Standing:
+    """Where a caller stands once a request was counted: its limit, the requests counted in
+    the limit's current window (this one included) and the seconds until that window ends.
+    Read-only by convention."""
 
     rate: Rate
-    retry_after: float
-    first: bool
+    count: int
+    reset: float
+
+    @property
+    def refused(self) -> bool:
+        return self.count > self.rate.requests
+
+    @property
+    def remaining(self) -> int:
+        """Requests still allowed in this window (the `RateLimit` field's `r`)."""
+        return max(0, self.rate.requests - self.count)
+
+    @property
+    def first_refusal(self) -> bool:
+        """The first refusal of its window: the one to log, so a storm leaves one line."""
+        return self.count == self.rate.requests + 1
 
 
-class TokenBuckets:
-    """One token bucket per caller, in this process. Called from the event loop only, so
-    without a lock: a bucket's read and write never interleave with another request's."""
+class Budgets(Protocol):
+    """Requests per caller in fixed windows of each limit's period."""
+
+    # True when `take` does I/O (Redis): the API then calls it off the event loop.
+    shared: ClassVar[bool]
+
+    def take(self, caller: str, rate: Rate) -> Standing:
+        """Count a request of `caller` against `rate`; where it stands afterwards."""
+        ...
+
+
+class FixedWindows:
+    """Budgets counted in this process. Called from the event loop only, so without a lock
+    (a window's read and write never interleave with another request's); `RedisWindows`
+    locks around it when it counts here from its thread pool while Redis is down."""
+
+    shared: ClassVar[bool] = False
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self.clock = clock
-        # caller -> [tokens, when they were counted, until when refusals go unlogged]
-        self._buckets: dict[str, list[float]] = {}
+        self._windows: dict[str, list[float]] = {}  # caller -> [window's end, count]
 
-    def take(self, caller: str, rate: Rate) -> Throttled | None:
-        """Take a token from `caller`'s bucket: None when there was one, else the refusal."""
+    def take(self, caller: str, rate: Rate) -> Standing:
         now = self.clock()
-        bucket = self._buckets.get(caller)
-        if bucket is None:
-            self._buckets[caller] = [rate.requests - 1.0, now, now]
-            return None
-        tokens = min(float(rate.requests), bucket[0] + (now - bucket[1]) * rate.per_second)
-        bucket[1] = now
-        if tokens >= 1.0:
-            bucket[0] = tokens - 1.0
-            return None
-        bucket[0] = tokens
-        first = now >= bucket[2]
-        if first:
-            bucket[2] = now + rate.seconds
-        return Throttled(rate, (1.0 - tokens) / rate.per_second, first)
+        window = self._windows.get(caller)
+        if window is None or now >= window[0]:
+            if window is None:  # addresses without a credential are many: keep them bounded
+                _make_room(self._windows, lambda ended: ended[0] <= now)
+            window = self._windows[caller] = [now + rate.seconds, 0.0]
+        window[1] += 1
+        return Standing(rate, int(window[1]), window[0] - now)
+
+
+# KEYS: the caller's count in its current window. ARGV: the window (ms). Returns the count
+# (this request included) and the window's milliseconds left. A count with no expiry (a new
+# window, or one left behind by hand) is given the window's: a window always ends.
+_TAKE = """
+local count = redis.call('incr', KEYS[1])
+local left = redis.call('pttl', KEYS[1])
+if left <= 0 then
+  redis.call('pexpire', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+
+@dataclass
+class _Outage:
+    """When Redis last failed to answer: ask it again `REDIS_RETRY_SECONDS` later, and say
+    so on `ordo.auth` at most once a minute, naming what is counted alone meanwhile."""
+
+    clock: Clock
+    counted: str
+    until: float = -math.inf
+    complained: float = -math.inf
+
+    def ongoing(self) -> bool:
+        return self.clock() < self.until
+
+    def began(self, error: Exception) -> None:
+        now = self.clock()
+        self.until = now + REDIS_RETRY_SECONDS
+        if now - self.complained >= 60:
+            self.complained = now
+            log.warning(
+                "%s counted in this process only: Redis is unreachable (%s: %s)",
+                self.counted,
+                type(error).__name__,
+                str(error).splitlines()[0] if str(error) else "",
+            )
+
+
+def budgets_client(url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> redis.Redis:
+    """A Redis client for `RedisWindows` (connects on first use): every request waits on it,
+    so it gives up after `timeout` seconds and retries once at once (a connection Redis
+    closed while idle), never after a back-off."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1)
+    )
+
+
+@dataclass
+class RedisWindows:
+    """Budgets counted in Redis, shared by every API process and host: one round trip (the
+    `_TAKE` script, atomic) per counted request. Blocking: the API calls it from its thread
+    pool. If Redis does not answer, each process counts on its own (`local`, as without
+    Redis: never stricter than the shared count) and asks Redis again `REDIS_RETRY_SECONDS`
+    later: an outage refuses nothing and answers nothing with a 500."""
+
+    client: redis.Redis
+    clock: Clock = time.monotonic
+    prefix: str = "ordo:rate"
+    shared: ClassVar[bool] = True
+    local: FixedWindows = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.local = FixedWindows(self.clock)
+        self._local_lock = threading.Lock()
+        self._outage = _Outage(self.clock, "requests per key and per anonymous address are")
+        self._script = self.client.register_script(_TAKE)  # no I/O: loaded on first call
+
+    def take(self, caller: str, rate: Rate) -> Standing:
+        import redis
+
+        if not self._outage.ongoing():
+            try:
+                count, left_ms = self._script(
+                    keys=[f"{self.prefix}:{rate.seconds}s:{caller}"], args=[rate.seconds * 1000]
+                )
+                return Standing(rate, int(count), int(left_ms) / 1000)
+            except redis.RedisError as error:
+                self._outage.began(error)
+        with self._local_lock:
+            return self.local.take(caller, rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,11 +434,10 @@ class RedisSignInGuard:
     clock: Clock = time.monotonic
     prefix: str = "ordo:sign-in"
     local: MemorySignInGuard = field(init=False)
-    _down_until: float = field(init=False, default=-math.inf)
-    _complained: float = field(init=False, default=-math.inf)
 
     def __post_init__(self) -> None:
         self.local = MemorySignInGuard(self.limit, self.lockout_seconds, self.clock)
+        self._outage = _Outage(self.clock, "failed sign-ins are")
         self._script = self.client.register_script(_FAILED)  # no I/O: loaded on first call
 
     def locked(self, client: str) -> float | None:
@@ -320,12 +446,12 @@ class RedisSignInGuard:
     def locked_anywhere(self, client: str) -> float | None:
         import redis
 
-        if self.clock() < self._down_until:
+        if self._outage.ongoing():
             return self.local.locked(client)
         try:
             left_ms = int(self.client.pttl(self._key(client, "locked")))
         except redis.RedisError as error:
-            self._complain(error)
+            self._outage.began(error)
             return self.local.locked(client)
         if left_ms <= 0:
             return self.local.locked(client)
@@ -335,7 +461,7 @@ class RedisSignInGuard:
     def failed(self, client: str) -> Lockout | None:
         import redis
 
-        if self.clock() < self._down_until:
+        if self._outage.ongoing():
             return self.local.failed(client)
         try:
             left_ms, started = self._script(
@@ -344,7 +470,7 @@ class RedisSignInGuard:
                       math.ceil(self.lockout_seconds * 1000)],
             )  # fmt: skip
         except redis.RedisError as error:
-            self._complain(error)
+            self._outage.began(error)
             return self.local.failed(client)
         if int(left_ms) <= 0:
             return None
@@ -354,32 +480,43 @@ class RedisSignInGuard:
     def _key(self, client: str, what: str) -> str:
         return f"{self.prefix}:{what}:{client}"
 
-    def _complain(self, error: Exception) -> None:
-        now = self.clock()
-        self._down_until = now + REDIS_RETRY_SECONDS
-        if now - self._complained >= 60:
-            self._complained = now
-            log.warning(
-                "failed sign-ins are counted in this process only: Redis is unreachable (%s: %s)",
-                type(error).__name__,
-                str(error).splitlines()[0] if str(error) else "",
-            )
-
 
 @dataclass
 class RateLimits:
     """What the API enforces: a rate per role for each key (`rates`, by role name; `*` for
-    the roles not named), and the failed sign-in guard (None: no lockouts)."""
+    the roles not named), one for each client address's requests without a credential
+    (`rates["anonymous"]`), the budgets they are counted in, and the failed sign-in guard
+    (None: no lockouts)."""
 
     rates: Mapping[str, Rate | None]
     sign_ins: SignInGuard | None = None
-    buckets: TokenBuckets = field(default_factory=TokenBuckets)
+    budgets: Budgets = field(default_factory=FixedWindows)
+    # Worked out once: whether any key is limited, and the anonymous budget (None: none).
+    keys_limited: bool = field(init=False)
+    anonymous: Rate | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys_limited = any(rate for name, rate in self.rates.items() if name != ANONYMOUS)
+        self.anonymous = self.rates.get(ANONYMOUS)
+
+    @property
+    def any_budget(self) -> bool:
+        """Whether any request is counted against a budget (the API then sends the
+        `RateLimit` fields); False with lockouts alone."""
+        return self.keys_limited or self.anonymous is not None
 
     def rate_for(self, role: str) -> Rate | None:
         """The limit of `role`'s keys: its own (None when 0), else `*`'s, else none."""
         return self.rates.get(role, self.rates.get(ANY_ROLE))
 
-    def take(self, caller: str, role: str) -> Throttled | None:
-        """A request of `caller` (a key id) of `role`: None when it may go ahead."""
+    def take(self, caller: str, role: str) -> Standing | None:
+        """Count a request of `caller` (a key id) of `role`: where it stands, or None when
+        its role has no limit. May do I/O when the budgets are `shared`."""
         rate = self.rate_for(role)
-        return None if rate is None else self.buckets.take(caller, rate)
+        return None if rate is None else self.budgets.take(caller, rate)
+
+    def take_anonymous(self, client: str) -> Standing | None:
+        """Count a request without a credential from `client` (an address); None when
+        anonymous requests have no limit. May do I/O when the budgets are `shared`."""
+        rate = self.anonymous
+        return None if rate is None else self.budgets.take(f"address:{client}", rate)

@@ -1,4 +1,6 @@
-"""Rate limits over HTTP: a key over its role's limit, and a client address guessing keys.
+"""Rate limits over HTTP: a key over its role's limit, a client address without a credential
+over its anonymous budget, a client address guessing keys, and the RateLimit fields that
+tell a client where it stands (shared by two API processes through Redis).
 
 The app is built from settings as `ordo serve` builds it (`ORDO_RATE_LIMITS`,
 `ORDO_FAILED_SIGN_IN_LIMIT`, ...), with the limits' clock replaced by one the test moves, so
@@ -78,7 +80,7 @@ def test_a_key_over_its_roles_limit_gets_a_429_problem_naming_the_limit_and_when
         assert [client.get("/v1/orders", headers=channel).status_code for _ in range(3)] == [
             200
         ] * 3
-        clock.now += 0.1  # 0.3 of a token back: the next is 0.7 of a 1/3 s away
+        clock.now += 0.1  # still in the second that opened with the first request
         refused = client.get("/v1/orders", headers=channel)
         again = client.get("/v1/orders", headers=channel)
 
@@ -86,7 +88,7 @@ def test_a_key_over_its_roles_limit_gets_a_429_problem_naming_the_limit_and_when
     assert refused.headers["content-type"] == "application/problem+json"
     body = refused.json()
     assert body["status"] == 429 and body["code"] == "too_many_requests"
-    assert "may send 3 requests a second; try again in 0.3 s" in body["detail"]
+    assert "may send 3 requests a second; try again in 0.9 s" in body["detail"]
     assert "role channel" in body["detail"]
     assert refused.headers["retry-after"] == "1"
     assert refused.headers["ratelimit-policy"] == '"key";q=3;w=1'
@@ -115,10 +117,11 @@ def test_another_key_is_unaffected_and_the_limit_resets_after_its_window(
         statuses = {client.get("/v1/orders", headers={"X-API-Key": keys["admin"]}).status_code
                     for _ in range(20)}  # fmt: skip
         assert statuses == {200}
-        clock.now += 5  # half the 10 s window: one of the two requests back
-        assert client.get("/v1/orders", headers=support).status_code == 200
-        assert client.get("/v1/orders", headers=support).status_code == 429
-        clock.now += 10
+        clock.now += 5  # half the 10 s window: nothing back until it ends
+        halfway = client.get("/v1/orders", headers=support)
+        assert halfway.status_code == 429
+        assert halfway.headers["ratelimit"] == '"key";r=0;t=5'
+        clock.now += 5
         assert [client.get("/v1/orders", headers=support).status_code for _ in range(3)] == [
             200,
             200,
@@ -264,3 +267,192 @@ def test_with_redis_a_client_locked_out_by_one_api_process_is_refused_by_another
     assert refused.status_code == 429
     assert refused.headers["ratelimit-policy"] == '"sign-in";q=3;w=60'
     assert int(refused.headers["retry-after"]) in range(299, 301)
+
+
+def test_every_answer_to_a_limited_key_says_where_it_stands_not_only_the_429(
+    limited: tuple[Any, dict[str, str]], clock: Clock
+) -> None:
+    app, keys = limited
+    with _client(app) as client:
+        channel = {"X-API-Key": keys["channel"]}
+        answers = [client.get("/v1/orders", headers=channel) for _ in range(2)]
+        clock.now += 0.4
+        missing = client.get("/v1/orders/no-such-order", headers=channel)
+        admin = client.get("/v1/orders", headers={"X-API-Key": keys["admin"]})
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert {answer.headers["ratelimit-policy"] for answer in answers} == {'"key";q=3;w=1'}
+    assert [answer.headers["ratelimit"] for answer in answers] == [
+        '"key";r=2;t=1',
+        '"key";r=1;t=1',
+    ]
+    # An answer that is not a 200 was counted too, and says so.
+    assert missing.status_code == 404
+    assert missing.headers["ratelimit"] == '"key";r=0;t=1'
+    # Admin keys have no limit here: nothing to report.
+    assert admin.status_code == 200
+    assert "ratelimit" not in admin.headers and "ratelimit-policy" not in admin.headers
+
+
+def test_a_write_and_its_replay_carry_the_fields_of_the_request_that_brought_them(
+    limited: tuple[Any, dict[str, str]],
+) -> None:
+    app, keys = limited
+    with _client(app) as client:
+        write = {"X-API-Key": keys["support"], "Idempotency-Key": "cancel-fields"}
+        first = client.post("/v1/orders/no-such-order/cancel", headers=write, json=REASON)
+        replayed = client.post("/v1/orders/no-such-order/cancel", headers=write, json=REASON)
+    assert first.status_code == replayed.status_code == 404
+    assert first.headers["ratelimit"] == '"key";r=1;t=10'
+    assert replayed.headers["ratelimit"] == '"key";r=0;t=10'
+    assert replayed.headers.get_list("ratelimit") == ['"key";r=0;t=10']  # not stored with it
+
+
+def test_without_budgets_no_answer_carries_ratelimit_fields(
+    sqlite_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    # The default: no ORDO_RATE_LIMITS, lockouts on.
+    with _container(sqlite_url, tmp_path, clock) as container:
+        assert container.rate_limits is not None and not container.rate_limits.any_budget
+        app = create_app(container)
+        keys = issue_role_keys(container)
+        with _client(app) as client:
+            answers = [
+                client.get("/v1/orders", headers={"X-API-Key": keys["channel"]}),
+                client.get("/health"),
+                client.get("/v1/orders"),
+            ]
+    assert [answer.status_code for answer in answers] == [200, 200, 401]
+    assert not [answer for answer in answers if "ratelimit" in answer.headers]
+
+
+@pytest.fixture
+def anonymous(
+    sqlite_url: str, tmp_path: Path, clock: Clock
+) -> Iterator[tuple[Any, dict[str, str]]]:
+    with _container(
+        sqlite_url, tmp_path, clock, rate_limits="anonymous=3/min", failed_sign_in_limit="0"
+    ) as container:
+        yield create_app(container), issue_role_keys(container)
+
+
+def test_requests_without_a_credential_are_limited_per_address_when_a_budget_is_named(
+    anonymous: tuple[Any, dict[str, str]], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, keys = anonymous
+    with (
+        _client(app, GUESSER) as client,
+        _client(app, NEIGHBOUR) as neighbour,
+        caplog.at_level(logging.WARNING, logger="ordo.auth"),
+    ):
+        health = [client.get("/health") for _ in range(2)]
+        # A route that needs a credential, asked without one: counted, and still a 401.
+        unsigned = client.get("/v1/orders")
+        refused = client.get("/health")
+        again = client.get("/openapi.json")
+        # Another address has a budget of its own; a key is never anonymous.
+        other = neighbour.get("/health")
+        with_key = client.get("/v1/orders", headers={"X-API-Key": keys["support"]})
+        clock.now += 60
+        after = client.get("/health")
+
+    assert [answer.status_code for answer in health] == [200, 200]
+    assert [answer.headers["ratelimit"] for answer in health] == [
+        '"anonymous";r=2;t=60',
+        '"anonymous";r=1;t=60',
+    ]
+    assert health[0].headers["ratelimit-policy"] == '"anonymous";q=3;w=60'
+    assert unsigned.status_code == 401
+    assert unsigned.headers["ratelimit"] == '"anonymous";r=0;t=60'
+    assert refused.status_code == again.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "too_many_requests"
+    assert refused.json()["detail"] == (
+        "this client address (203.0.113.7) may send 3 requests a minute without a credential; "
+        "try again in 60 s, or send one (X-API-Key, or Authorization: Bearer)"
+    )
+    assert refused.headers["retry-after"] == "60"
+    assert refused.headers.get_list("ratelimit") == ['"anonymous";r=0;t=60']
+    assert other.status_code == 200 and other.headers["ratelimit"] == '"anonymous";r=2;t=60'
+    assert with_key.status_code == 200 and "ratelimit" not in with_key.headers
+    assert after.status_code == 200
+    throttled = [r.getMessage() for r in caplog.records if "rate limit:" in r.getMessage()]
+    assert throttled == [
+        "rate limit: client 203.0.113.7 is over the 3 requests a minute allowed without a "
+        "credential; its anonymous requests are refused (429) until its window ends, logged "
+        "once a minute"
+    ]
+
+
+def test_a_made_up_credential_on_a_route_that_checks_none_is_still_anonymous(
+    anonymous: tuple[Any, dict[str, str]],
+) -> None:
+    app, _ = anonymous
+    with _client(app, GUESSER) as client:
+        decoy = {"X-API-Key": WRONG_KEY, "Authorization": "Bearer nothing"}
+        statuses = [client.get("/health", headers=decoy).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_a_signed_webhooks_delivery_is_not_anonymous(
+    anonymous: tuple[Any, dict[str, str]],
+) -> None:
+    app, _ = anonymous
+    with _client(app, GUESSER) as client:
+        answers = [client.post("/v1/channels/nope/orders", content=b"{}") for _ in range(5)]
+    # Refused for its missing signature, every time, and never counted as anonymous.
+    assert {answer.status_code for answer in answers} == {401}
+    assert not [answer for answer in answers if "ratelimit" in answer.headers]
+
+
+def test_the_openapi_document_lists_the_429_everywhere_with_an_anonymous_budget(
+    anonymous: tuple[Any, dict[str, str]],
+) -> None:
+    app, _ = anonymous
+    assert "429" in app.openapi()["paths"]["/health"]["get"]["responses"]
+
+
+def test_with_redis_two_api_processes_share_one_keys_budget(
+    sqlite_url: str, redis_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    options = {"redis_url": redis_url, "rate_limits": "channel=3/min"}
+    with (
+        _container(sqlite_url, tmp_path / "one", clock, **options) as one,
+        _container(sqlite_url, tmp_path / "other", clock, **options) as other,
+    ):
+        channel = {"X-API-Key": issue_role_keys(one)["channel"]}
+        with _client(create_app(one)) as first, _client(create_app(other)) as second:
+            answers = [
+                first.get("/v1/orders", headers=channel),
+                second.get("/v1/orders", headers=channel),
+                first.get("/v1/orders", headers=channel),
+                second.get("/v1/orders", headers=channel),
+            ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert [answer.headers["ratelimit"].partition(";t=")[0] for answer in answers] == [
+        '"key";r=2',
+        '"key";r=1',
+        '"key";r=0',
+        '"key";r=0',
+    ]
+    assert int(answers[3].headers["retry-after"]) in range(59, 61)
+
+
+def test_with_redis_unreachable_a_limited_key_is_served_and_counted_by_the_process(
+    sqlite_url: str, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = {
+        "redis_url": "redis://127.0.0.1:9/0",  # port 9: no Redis there
+        "rate_limits": "channel=2/min",
+        "failed_sign_in_limit": "0",
+    }
+    with (
+        _container(sqlite_url, tmp_path, clock, **options) as container,
+        caplog.at_level(logging.WARNING, logger="ordo.auth"),
+    ):
+        channel = {"X-API-Key": issue_role_keys(container)["channel"]}
+        with _client(create_app(container)) as client:
+            answers = [client.get("/v1/orders", headers=channel) for _ in range(3)]
+    # No 500 and no lockout: the process counts on its own, and says so.
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[0].headers["ratelimit"] == '"key";r=1;t=60'
+    assert any("Redis is unreachable" in r.getMessage() for r in caplog.records)

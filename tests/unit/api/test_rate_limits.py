@@ -1,17 +1,19 @@
-"""The rate limiter's arithmetic on a fake clock: token buckets per key, failed sign-ins per
-address, how limits are written, and which address a request counts against."""
+"""The rate limiter's arithmetic on a fake clock: fixed windows per caller, failed sign-ins
+per address, how limits are written, which address a request counts against, and the
+RateLimit fields that tell a client where it stands."""
 
 from __future__ import annotations
 
 import pytest
 
-from api.rate_limit import client_of
+from api.rate_limit import RateLimited, client_of, fields
 from engine.adapters import rate_limits
 from engine.adapters.rate_limits import (
+    FixedWindows,
     MemorySignInGuard,
     Rate,
     RateLimits,
-    TokenBuckets,
+    Standing,
     parse_rate,
     parse_rates,
     written_rates,
@@ -28,75 +30,75 @@ class Clock:
         return self.now
 
 
-def test_a_fresh_bucket_lets_a_whole_periods_requests_through_then_refuses() -> None:
-    buckets = TokenBuckets(Clock())
+def test_a_window_opens_with_a_callers_first_request_and_lets_its_limit_through() -> None:
+    windows = FixedWindows(Clock())
     rate = Rate(5, 1)
-    assert [buckets.take("k", rate) for _ in range(5)] == [None] * 5
-    refused = buckets.take("k", rate)
-    assert refused is not None
-    assert refused.rate == rate
-    assert refused.retry_after == pytest.approx(0.2)
+    taken = [windows.take("k", rate) for _ in range(6)]
+    assert [standing.refused for standing in taken] == [False] * 5 + [True]
+    assert [standing.remaining for standing in taken] == [4, 3, 2, 1, 0, 0]
+    assert taken[-1] == Standing(rate, 6, 1.0)
 
 
-def test_tokens_come_back_at_the_limits_pace_and_never_beyond_one_periods_worth() -> None:
+def test_the_count_starts_over_when_the_window_ends_and_not_before() -> None:
     clock = Clock()
-    buckets = TokenBuckets(clock)
+    windows = FixedWindows(clock)
+    rate = Rate(2, 10)
+    windows.take("k", rate)
+    clock.now += 4
+    second, third = windows.take("k", rate), windows.take("k", rate)
+    assert (second.refused, third.refused) == (False, True)
+    assert third.reset == pytest.approx(6.0)  # the window's end, counted from its first request
+    clock.now += 5.999
+    assert windows.take("k", rate).refused
+    clock.now += 0.001
+    fresh = windows.take("k", rate)
+    assert fresh == Standing(rate, 1, 10.0)
+
+
+def test_an_idle_caller_gets_one_windows_worth_not_what_it_saved_up() -> None:
+    clock = Clock()
+    windows = FixedWindows(clock)
     rate = Rate(600, 1)
-    for _ in range(600):
-        assert buckets.take("k", rate) is None
-    clock.now += 0.25  # 150 tokens
-    assert [buckets.take("k", rate) is None for _ in range(151)] == [True] * 150 + [False]
-    clock.now += 3600  # idle for an hour: still one second's burst, not an hour's
-    passed = sum(buckets.take("k", rate) is None for _ in range(700))
+    clock.now += 3600
+    passed = sum(not windows.take("k", rate).refused for _ in range(700))
     assert passed == 600
 
 
-def test_the_wait_is_what_the_missing_fraction_of_a_token_takes() -> None:
+def test_only_the_first_refusal_in_each_window_is_marked_to_be_logged() -> None:
     clock = Clock()
-    buckets = TokenBuckets(clock)
-    rate = Rate(2, 10)  # a token every 5 s
-    buckets.take("k", rate)
-    buckets.take("k", rate)
-    clock.now += 4
-    refused = buckets.take("k", rate)
-    assert refused is not None and refused.retry_after == pytest.approx(1.0)
-
-
-def test_a_refused_request_takes_nothing_so_a_storm_does_not_push_the_wait_back() -> None:
-    clock = Clock()
-    buckets = TokenBuckets(clock)
-    rate = Rate(1, 1)
-    buckets.take("k", rate)
-    for _ in range(100):
-        assert buckets.take("k", rate) is not None
-    clock.now += 1
-    assert buckets.take("k", rate) is None
-
-
-def test_only_the_first_refusal_in_each_period_is_marked_to_be_logged() -> None:
-    clock = Clock()
-    buckets = TokenBuckets(clock)
+    windows = FixedWindows(clock)
     rate = Rate(1, 10)
-    buckets.take("k", rate)
+    windows.take("k", rate)
     marks = []
     for _ in range(4):
-        refused = buckets.take("k", rate)
-        assert refused is not None
-        marks.append(refused.first)
-        clock.now += 3
+        refused = windows.take("k", rate)
+        assert refused.refused
+        marks.append(refused.first_refusal)
+        clock.now += 2
     assert marks == [True, False, False, False]
     clock.now += 10
-    buckets.take("k", rate)  # the token that came back
-    again = buckets.take("k", rate)
-    assert again is not None and again.first
+    windows.take("k", rate)
+    again = windows.take("k", rate)
+    assert again.refused and again.first_refusal
 
 
-def test_each_key_has_a_bucket_of_its_own() -> None:
-    buckets = TokenBuckets(Clock())
+def test_each_caller_has_a_window_of_its_own() -> None:
+    windows = FixedWindows(Clock())
     rate = Rate(1, 1)
-    assert buckets.take("a", rate) is None
-    assert buckets.take("a", rate) is not None
-    assert buckets.take("b", rate) is None
+    assert not windows.take("a", rate).refused
+    assert windows.take("a", rate).refused
+    assert not windows.take("b", rate).refused
+
+
+def test_made_up_addresses_cannot_grow_the_windows_without_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rate_limits, "MAX_COUNTED_CLIENTS", 10)
+    clock = Clock()
+    windows = FixedWindows(clock)
+    for number in range(25):
+        windows.take(f"address:10.0.0.{number}", Rate(5, 60))
+    assert len(windows._windows) <= 10
 
 
 def test_a_roles_rate_is_its_own_else_the_star_one_and_zero_means_no_limit() -> None:
@@ -106,6 +108,44 @@ def test_a_roles_rate_is_its_own_else_the_star_one_and_zero_means_no_limit() -> 
     assert limits.rate_for("admin") is None
     assert all(limits.take("admin-key", "admin") is None for _ in range(100))
     assert RateLimits(parse_rates("channel=2/s", ROLES)).rate_for("support") is None
+
+
+def test_anonymous_requests_are_counted_per_address_apart_from_any_key() -> None:
+    limits = RateLimits(parse_rates("anonymous=2/min,*=1/min", ROLES))
+    assert limits.anonymous == Rate(2, 60)
+    taken = [limits.take_anonymous("203.0.113.7") for _ in range(3)]
+    assert [standing is not None and standing.refused for standing in taken] == [
+        False,
+        False,
+        True,
+    ]
+    other = limits.take_anonymous("198.51.100.9")
+    assert other is not None and not other.refused
+    # A key whose id happens to be an address is not that address's anonymous budget.
+    key = limits.take("203.0.113.7", "channel")
+    assert key is not None and not key.refused
+
+
+def test_the_ratelimit_fields_name_the_policy_its_limit_and_what_is_left_of_the_window() -> None:
+    assert fields("key", Standing(Rate(600, 1), 1, 1.0)) == (
+        (b"ratelimit-policy", b'"key";q=600;w=1'),
+        (b"ratelimit", b'"key";r=599;t=1'),
+    )
+    # Seconds rounded up, so a client waiting `t` never comes back before the window ends.
+    assert fields("anonymous", Standing(Rate(60, 60), 60, 12.2))[1] == (
+        b"ratelimit",
+        b'"anonymous";r=0;t=13',
+    )
+
+
+def test_a_refusals_fields_agree_with_its_retry_after() -> None:
+    refused = RateLimited("over", "key", Rate(3, 10), retry_after=6.2)
+    assert refused.status_code == 429
+    assert refused.headers == {
+        "Retry-After": "7",
+        "RateLimit-Policy": '"key";q=3;w=10',
+        "RateLimit": '"key";r=0;t=7',
+    }
 
 
 @pytest.mark.parametrize(
@@ -164,8 +204,13 @@ def test_role_rates_are_pairs_written_back_as_given() -> None:
 
 @pytest.mark.parametrize(
     ("written", "message"),
-    [("chanel=5/s", "'chanel' is not a role (one of admin, channel, support, or *) "
+    [("chanel=5/s", "'chanel' is not a role (one of admin, channel, support), anonymous or * "
                     "(did you mean channel?)"),
+     ("anonymos=5/s", "'anonymos' is not a role (one of admin, channel, support), anonymous "
+                      "or * (did you mean anonymous?)"),
+     ("anonymous=5/s,anonymous=6/s", "role 'anonymous' is given twice"),
+     ("anonymous=many", "anonymous: must be a count per period such as 600/s"),
+     ("anonymous=5/2days", "anonymous: must be at most 1,000,000,000 requests per period"),
      ("channel=5/s,channel=6/s", "role 'channel' is given twice"),
      ("channel", "expected role=rate pairs such as channel=600/s, got 'channel'"),
      ("=5/s", "expected role=rate pairs such as channel=600/s, got '=5/s'"),
