@@ -424,11 +424,18 @@ class OrdoClient:
     # --- shipments --------------------------------------------------------------------------
 
     def list_shipments(
-        self, location: str | None = None, status: str | None = None, limit: int = 500
+        self,
+        location: str | None = None,
+        status: str | None = None,
+        limit: int = 500,
+        tracking_number: str | None = None,
     ) -> list[Shipment]:
         """Shipments the caller may see (a warehouse key: its own locations'), oldest first:
-        the API filters by location and status before it pages."""
-        params = _params(location=location, status=status, limit=limit)
+        the API filters by location, status and tracking number (the shipment's own or one
+        of its parcels') before it pages."""
+        params = _params(
+            location=location, status=status, limit=limit, tracking_number=tracking_number
+        )
         return cast(list[Shipment], self._call("GET", "/v1/shipments", params=params))
 
     def get_shipment(self, shipment_id: str) -> Shipment:
@@ -442,6 +449,12 @@ class OrdoClient:
         body = {"status": status, "tracking_number": tracking_number}
         path = f"/v1/shipments/{_seg(shipment_id)}/status"
         return cast(Shipment, self._call("POST", path, json=body))
+
+    def add_tracking(self, shipment_id: str, scan: dict[str, Any]) -> Shipment:
+        """Add a carrier's scan (`at`, `code`, `description`, `location`, and `tracking_number`
+        naming the parcel it is of, "" for the whole shipment); the shipment, as it now stands."""
+        path = f"/v1/shipments/{_seg(shipment_id)}/tracking"
+        return cast(Shipment, self._call("POST", path, json=scan))
 
     def report_short_pick(
         self, shipment_id: str, lines: list[dict[str, Any]], reason: str

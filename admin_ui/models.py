@@ -141,6 +141,15 @@ class TrackingEvent(TypedDict):
     location: str
     milestone: NotRequired[str]  # given in the post, else read from the code; "" when neither
     estimated_delivery: NotRequired[str | None]  # the day the carrier expected as of this scan
+    tracking_number: NotRequired[str]  # the parcel the scan is of; "" for the whole shipment
+
+
+class Parcel(TypedDict):
+    """One box of a packed shipment, as far as the console reads it."""
+
+    box: str  # its box's code; "" for a unit that ships in its own packaging
+    units: dict[str, int]  # by SKU
+    tracking_number: str  # its own, from its label on; "" until then
 
 
 class Shipment(TypedDict):
@@ -161,6 +170,7 @@ class Shipment(TypedDict):
     estimated_delivery: NotRequired[str | None]  # the carrier's latest estimate, null while none
     lines: list[ShipmentLine]
     tracking: list[TrackingEvent]
+    parcels: NotRequired[list[Parcel]]  # the boxes it was packed into; [] when not packed
 
 
 class ShortPick(TypedDict):

@@ -1,8 +1,11 @@
 """Shipments: the work queue of warehouse and store staff. What is released to a location (a
-warehouse key's own; admins and support pick any), oldest first; one shipment opened with its
-lines, tracking and label, and the steps the role may take in its present status: mark it
-picked, packed or shipped (with the label's tracking number), make and download its label, or
-report units the location cannot find, which the API sources again elsewhere at once.
+warehouse key's own; admins and support pick any), oldest first, or the shipment a tracking
+number belongs to (its own or one of its parcels', as a customer reads it out or a scanner
+types it); one shipment opened with its lines, tracking and label, and the steps the role
+may take in its present status: mark it picked, packed or shipped (with the label's tracking
+number), add a carrier's scan (of the whole shipment or of one of its numbered parcels), make
+and download its label, or report units the location cannot find, which the API sources
+again elsewhere at once.
 
 Every step re-reads the queue after it (a rerun) and says what happened; the API's refusals
 are shown where the step was asked for, a short pick's bad line under that line's field.
@@ -11,6 +14,7 @@ are shown where the step was asked for, a short pick's bad line under that line'
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -39,7 +43,13 @@ NEXT: dict[str, tuple[str, ...]] = {
 SHORT_PICKABLE = frozenset({"released", "picked"})
 MAX_REASON = 500  # the API's limit on a short pick's reason
 LIMIT = 500  # the most the API lists at once
+MAX_TRACKING = 128  # the API's limit on a tracking number searched for
+MAX_CODE, MAX_SCAN_TEXT, MAX_WHERE = 50, 500, 200  # its limits on a scan's code and texts
+# A carrier has no shipment in these statuses: the API takes no scan of it (409).
+NOT_WITH_A_CARRIER = frozenset({"pending", "cancelled"})
+WHOLE = "whole shipment"  # a scan naming no parcel
 _LOCATION, _STATUS = "shipments::location", "shipments::status"  # the queue's filter
+_NUMBER = "shipments::tracking-number"  # the number searched for instead of the queue
 _SURE, _WHY = "shipments::short-sure", "shipments::short-reason"  # the short form's, per id
 _OPEN = "shipments::open"  # the shipment opened, kept open when a step moves it off the list
 _SEEN = "shipments::seen"  # the opened shipment as last shown (`state_of`), by its id
@@ -90,6 +100,57 @@ def shipment_rows(shipments: Iterable[Shipment]) -> list[dict[str, Any]]:
         }
         for s in shipments
     ]
+
+
+def tracking_number_problem(number: str) -> str:
+    """Why `number` (stripped) cannot be a tracking number, in a sentence; "" when it can be:
+    the API takes printable ASCII, what a label's barcode holds, up to its limit."""
+    if len(number) > MAX_TRACKING:
+        return f"A tracking number has at most {MAX_TRACKING} characters; this has {len(number)}."
+    if not (number.isascii() and number.isprintable()):
+        return (
+            f"'{number}' is not a tracking number: it has letters, digits and punctuation "
+            "as printed on the label, nothing else (a dash typed as '–' is not '-')."
+        )
+    return ""
+
+
+def parcel_choices(shipment: Shipment) -> list[str]:
+    """The parcels a scan may name, by their tracking numbers, after `WHOLE` (a scan of the
+    whole shipment); [] when none is numbered yet (unpacked, or not labelled): a scan is
+    then of the whole shipment, and there is nothing to choose."""
+    numbers = [p["tracking_number"] for p in shipment.get("parcels", []) if p["tracking_number"]]
+    return [WHOLE, *dict.fromkeys(numbers)] if numbers else []
+
+
+def scan_body(
+    at: datetime, code: str, description: str, location: str, parcel: str | None
+) -> dict[str, Any]:
+    """The scan as `POST /v1/shipments/{id}/tracking` takes it: `at` in UTC (a time without a
+    zone is taken as UTC, as the API takes it), the parcel named by its number, none for
+    `WHOLE`."""
+    moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return {
+        "at": moment.isoformat().replace("+00:00", "Z"),
+        "code": code.strip(),
+        "description": description.strip(),
+        "location": location.strip(),
+        "tracking_number": "" if parcel in (None, WHOLE) else parcel,
+    }
+
+
+def scan_rows(shipment: Shipment) -> list[dict[str, Any]]:
+    """The shipment's timeline as a table, with the parcel each scan is of ("whole" for the
+    whole shipment) once any scan names one."""
+    rows = [
+        {"at": when(t["at"]), "tracking": t["code"], "what": t["description"],
+         "where": t["location"]}
+        for t in shipment["tracking"]
+    ]  # fmt: skip
+    if any(t.get("tracking_number") for t in shipment["tracking"]):
+        for row, scan in zip(rows, shipment["tracking"], strict=True):
+            row["parcel"] = scan.get("tracking_number") or "whole"
+    return rows
 
 
 def short_lines(shipment: Shipment, missing: Mapping[str, int]) -> tuple[list[dict[str, Any]], str]:
@@ -175,17 +236,56 @@ def render(client: OrdoClient, who: Principal) -> None:
             )
             if st.form_submit_button("Show shipments", type="primary"):
                 st.session_state.pop(_OPEN, None)  # a new list: open its first
+                st.session_state[_NUMBER] = ""  # the queue, not what a number found
+        with st.form("shipments-find"):
+            # Not "Tracking number": that is the shipping form's field, further down the page.
+            typed = st.text_input(
+                "Find by tracking number",
+                max_chars=MAX_TRACKING,
+                key=_NUMBER,
+                placeholder="PCL000123456789",
+                help="The shipment's own number or one of its parcels', as printed on the "
+                "label: capitals and all.",
+            )
+            if st.form_submit_button("Find"):
+                st.session_state.pop(_OPEN, None)  # open what it finds
+        number = str(typed or "").strip()
+        if number:
+            problem = tracking_number_problem(number)
+            if problem:
+                st.warning(problem)
+                return
+            _queue(client, who, None, None, number)
+            return
         location = None if place in (None, EVERY) else str(place)
         _queue(client, who, location, None if status == ANY else str(status))
 
 
-def _queue(client: OrdoClient, who: Principal, location: str | None, status: str | None) -> None:
-    found = client.list_shipments(location=location, status=status, limit=LIMIT)
-    where = f" at {location}" if location else ""
-    if not found:
-        st.info(f"No shipment{where} is {status}." if status else f"No shipment{where} yet.")
-    elif len(found) == LIMIT:
-        st.caption(f"The oldest {LIMIT} are shown: work through them to see the others.")
+def _queue(
+    client: OrdoClient,
+    who: Principal,
+    location: str | None,
+    status: str | None,
+    number: str = "",
+) -> None:
+    """The shipments at `location` in `status`, or the one `number` is the tracking number
+    of (whatever its location and status), and the one opened among them."""
+    if number:
+        found = client.list_shipments(tracking_number=number, limit=LIMIT)
+        if found:
+            st.caption(f"Found by tracking number {number}: empty the field for the queue.")
+        else:
+            st.info(
+                f"No shipment you may see has tracking number {number}. Numbers are matched "
+                "exactly, capitals and all: check it against the label."
+            )
+    else:
+        found = client.list_shipments(location=location, status=status, limit=LIMIT)
+        where = f" at {location}" if location else ""
+        if not found:
+            st.info(f"No shipment{where} is {status}." if status else f"No shipment{where} yet.")
+        elif len(found) == LIMIT:
+            st.caption(f"The oldest {LIMIT} are shown: work through them to see the others.")
     if found:
         st.dataframe(shipment_rows(found), hide_index=True, width="stretch")
     by_id = {s["id"]: s for s in found}
@@ -278,20 +378,16 @@ def _detail(client: OrdoClient, who: Principal, shipment: Shipment) -> None:
         width="stretch",
     )
     if shipment["tracking"]:
-        st.dataframe(
-            [
-                {"at": when(t["at"]), "tracking": t["code"], "what": t["description"],
-                 "where": t["location"]}
-                for t in shipment["tracking"]
-            ],
-            hide_index=True,
-            width="stretch",
-        )  # fmt: skip
+        st.dataframe(scan_rows(shipment), hide_index=True, width="stretch")
     offered = False
     if may(role, "update_shipments") and status in NEXT:
         offered = True
         with section("Report progress"):
             _progress(client, shipment)
+    if may(role, "update_shipments") and status not in NOT_WITH_A_CARRIER:
+        offered = True
+        with section("Add a tracking scan"):
+            _scan_form(client, shipment)
     with section("Label"):
         offered = shipment_label(client, role, shipment) or offered
     if may(role, "report_short_picks") and status in SHORT_PICKABLE:
@@ -349,6 +445,55 @@ def _move(client: OrdoClient, shipment_id: str, step: str, tracking_number: str 
     if after["tracking_number"] and step == "shipped":
         done += f", tracking number {after['tracking_number']}"
     flash(done + ".")
+    st.rerun()
+
+
+def _scan_form(client: OrdoClient, shipment: Shipment) -> None:
+    """A carrier's scan the carrier did not post itself (read off its site, phoned in): when,
+    its code, what and where; of the whole shipment or, for one packed into numbered
+    parcels, of one of them, as the carrier scans each box on its own."""
+    shipment_id = shipment["id"]
+    choices = parcel_choices(shipment)
+    with st.form(f"scan-{shipment_id}"):
+        st.markdown("**Add a tracking scan**")
+        at = st.datetime_input(
+            "Scanned at (UTC)",
+            # Keyed: the field keeps what was typed while the minute of its default moves on.
+            value=datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0),
+            key=f"shipments::scan-at:{shipment_id}",
+        )
+        first, second = st.columns(2)
+        code = first.text_input(
+            "Scan code", max_chars=MAX_CODE, placeholder="in_transit",
+            help="The carrier's code: in_transit, out_for_delivery, delivered, DL...",
+        )  # fmt: skip
+        where = second.text_input("Where", max_chars=MAX_WHERE, placeholder="Dallas, TX")
+        description = st.text_input("What", max_chars=MAX_SCAN_TEXT)
+        parcel = (
+            st.selectbox(
+                "Parcel",
+                choices,
+                help="Its tracking number, for a scan of one box; a scan of the whole "
+                "shipment counts for each.",
+            )
+            if choices
+            else None
+        )
+        if not st.form_submit_button("Add scan"):
+            return
+    if at is None or not code.strip():
+        st.warning("Give the scan's time and its code (in_transit, delivered...).")
+        return
+    body = scan_body(at, code, description, where, None if parcel is None else str(parcel))
+    after = attempt(
+        lambda: client.add_tracking(shipment_id, body),
+        f"The scan was not added to shipment {shipment_id}",
+    )
+    if after is None:
+        return
+    _seen(after)
+    of = f"parcel {body['tracking_number']}" if body["tracking_number"] else "the shipment"
+    flash(f"Scan {body['code']} of {of} added; shipment {shipment_id} is {after['status']}.")
     st.rerun()
 
 

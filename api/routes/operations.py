@@ -30,7 +30,7 @@ from api.schemas.operations import (
     TrackingIn,
 )
 from api.schemas.orders import ShipmentOut
-from api.schemas.patterns import CODE, ID
+from api.schemas.patterns import CODE, ID, TRACKING_NUMBER
 from engine.domain import commands
 from engine.domain.access import Principal, Role
 from engine.domain.errors import NotFound
@@ -72,17 +72,29 @@ def list_shipments(
     uow: Uow,
     location: Annotated[str | None, Query(pattern=CODE)] = None,
     status: ShipmentStatus | None = None,
+    tracking_number: Annotated[
+        str | None,
+        Query(
+            pattern=TRACKING_NUMBER,
+            max_length=128,
+            description="The shipment whose own tracking number, or one of whose parcels' "
+            "numbers, this is: exactly, case and all (spaces around it are ignored).",
+            examples=["PCL000123456789"],
+        ),
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[ShipmentOut]:
     """What is released to a location (warehouse keys: their own), or every shipment; oldest
-    first."""
+    first. With `tracking_number`, the shipment a label or a parcel's number belongs to,
+    among those the caller may see."""
     locations, customer_id = _scope(who, location)
     with uow:
         found = uow.shipments.search(
             status=status,
             locations=locations,
             customer_id=customer_id,
+            tracking_number=tracking_number,
             limit=limit,
             offset=offset,
         )

@@ -28,7 +28,7 @@ from api.deps import (
 )
 from api.schemas.common import problem_responses
 from api.schemas.labels import ReturnLabelIn, label_download, label_responses
-from api.schemas.patterns import CODE, ID
+from api.schemas.patterns import CODE, ID, TRACKING_NUMBER
 from api.schemas.returns import (
     AuthoriseReturnIn,
     ReceiveReturnIn,
@@ -207,12 +207,23 @@ def list_returns(
             examples=["DAL-01"],
         ),
     ] = None,
+    tracking_number: Annotated[
+        str | None,
+        Query(
+            pattern=TRACKING_NUMBER,
+            max_length=128,
+            description="The return whose label has this tracking number: exactly, case and "
+            "all (spaces around it are ignored).",
+            examples=["PCL000123456789"],
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ReturnOut]:
     """Returns, oldest first; filter by status or location, or look one up by its RMA number
-    (what a warehouse reads off the parcel). `?status=authorised&location=DAL-01` is what is
-    on its way back to DAL-01. A location Ordo does not know has no returns (an empty list)."""
+    or its label's tracking number (what a warehouse reads off the parcel).
+    `?status=authorised&location=DAL-01` is what is on its way back to DAL-01. A location
+    Ordo does not know has no returns (an empty list)."""
     if location is not None:
         _may_ask_for_location(who, location)
     # What `_may_see` lets this caller see, as filters of the query: paging then counts only
@@ -224,6 +235,7 @@ def list_returns(
             customer_id=who.customer_id if who.role is Role.CUSTOMER else None,
             locations=who.locations if who.role is Role.WAREHOUSE else None,
             location_code=location,
+            tracking_number=tracking_number,
             limit=limit,
             offset=offset,
         )

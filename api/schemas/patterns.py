@@ -25,6 +25,9 @@ COUNTRY = r"^[A-Z]{2}$"
 # rules compare levels as written, and "two-day" would quietly miss every rule for two_day.
 SERVICE_LEVEL = r"^[a-z0-9][a-z0-9_]{0,31}$"
 KEY_ID = r"^[0-9a-f]{1,32}$"
+# A carrier's tracking number as a person pastes it or a scanner types it: printable ASCII
+# (what a label's Code 128 barcode holds), the spaces and line ends around it ignored.
+TRACKING_NUMBER = r"^\s*[!-~][ -~]*\s*$"
 JOB_ID = r"^[0-9a-f]{12}$"
 # One address: mail is sent to it, so two joined by a comma, a display name, a line break
 # (a header of its own) or a word without a domain must not pass as one.
@@ -54,6 +57,8 @@ IN_WORDS = {
     SERVICE_LEVEL: "1 to 32 lower-case letters, digits or '_', starting with a letter or a "
     "digit, such as standard or two_day",
     KEY_ID: "an API key's id: 1 to 32 lower-case hexadecimal digits",
+    TRACKING_NUMBER: "a tracking number: printable ASCII characters (letters, digits, "
+    "punctuation), not only spaces, such as PCL000123456789",
     EMAIL: "one e-mail address such as ada@example.com (no spaces, commas or names)",
     EMAIL_OR_EMPTY: "empty, or one e-mail address such as ada@example.com (no spaces, commas "
     "or names)",

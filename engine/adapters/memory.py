@@ -381,6 +381,7 @@ class MemoryShipments(_OrderRows[FulfillmentOrder], uow_api.ShipmentRepository):
         status: ShipmentStatus | None = None,
         locations: Collection[str] | None = None,
         customer_id: str | None = None,
+        tracking_number: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[FulfillmentOrder]:
@@ -388,12 +389,14 @@ class MemoryShipments(_OrderRows[FulfillmentOrder], uow_api.ShipmentRepository):
         keys = None
         if codes is not None:
             keys = list(dict.fromkeys(k for c in codes for k in self.table.by_index("location", c)))
+        number = None if tracking_number is None else tracking_number.strip()
 
         def where(s: FulfillmentOrder) -> bool:
             return (
                 (status is None or s.status == status)
                 and (codes is None or s.location_code in codes)
                 and (customer_id is None or self._ordered_by(s.order_id, customer_id))
+                and (number is None or _numbered(s, number))
             )
 
         return self._select(keys, where, limit, offset)
@@ -406,6 +409,16 @@ class MemoryShipments(_OrderRows[FulfillmentOrder], uow_api.ShipmentRepository):
             for key in self.table.by_index("location", location_code)
             if (s := self.table.peek(key)).created_at.date() == day and s.status not in not_released
         )
+
+
+def _numbered(shipment: FulfillmentOrder, number: str) -> bool:
+    """Whether `number` is the shipment's own tracking number or one of its parcels' (the
+    database finds it by `shipment_parcel_numbers`; here the parcels are scanned)."""
+    if not number:
+        return False  # an unlabelled shipment's "" or parcel's "" numbers nothing
+    return shipment.tracking_number == number or any(
+        parcel.tracking_number == number for parcel in shipment.parcels
+    )
 
 
 class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
@@ -423,15 +436,18 @@ class MemoryReturns(_OrderRows[Return], uow_api.ReturnRepository):
         customer_id: str | None = None,
         locations: Collection[str] | None = None,
         location_code: str | None = None,
+        tracking_number: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Return]:
         codes = None if locations is None else frozenset(locations)
+        number = None if tracking_number is None else tracking_number.strip()
 
         def where(r: Return) -> bool:
             return (
                 (status is None or r.status == status)
                 and (rma is None or r.rma == rma)
+                and (number is None or (number != "" and r.tracking_number == number))
                 and (
                     location_code is None
                     or (r.location_code != "" and r.location_code == location_code)

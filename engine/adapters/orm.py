@@ -349,6 +349,20 @@ shipment_tracking = Table(
     UniqueConstraint("shipment_id", "fingerprint"),
 )
 
+# Each labelled parcel's tracking number, one row per (shipment, number) (migration 0027):
+# the parcels themselves are JSON in `fulfillment_orders.parcels`, which no index reaches,
+# and a support agent with a customer's parcel number or a warehouse with a scanned box must
+# find the shipment by it (`SqlShipments.search`). Written by the shipments repository in
+# the same flush as the parcels it mirrors; never read to build a shipment.
+shipment_parcel_numbers = Table(
+    "shipment_parcel_numbers",
+    metadata,
+    _id("shipment_id", primary_key=True),
+    Column("tracking_number", String(128), primary_key=True),
+    ForeignKeyConstraint(["shipment_id"], ["fulfillment_orders.id"], ondelete="CASCADE"),
+    Index(None, "tracking_number"),
+)
+
 # Each location's released shipments per day (created that UTC day, neither pending nor
 # cancelled), kept as the shipments are written (engine/adapters/repositories.py,
 # SqlShipments): deciding an order reads a location's count here instead of counting its
@@ -395,6 +409,8 @@ returns = Table(
     Index(None, "order_id"),
     # Returns are looked up by RMA and listed by date (SqlReturns.search).
     Index(None, "rma"),
+    # ... and by their label's tracking number, a parcel coming back (migration 0027).
+    Index(None, "tracking_number"),
     Index(None, "created_at"),
 )
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    false,
     func,
     or_,
     select,
@@ -760,7 +761,9 @@ class SqlReservations(_Simple[str, Reservation], uow_api.ReservationRepository):
 
 class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     """Shipments, with their tracking events in a table of their own (`orm.shipment_tracking`)
-    whose unique key keeps an event once even when two identical posts race."""
+    whose unique key keeps an event once even when two identical posts race, and their
+    parcels' tracking numbers indexed in another (`orm.shipment_parcel_numbers`), written
+    with the row whose `parcels` they mirror."""
 
     table, entity, key_columns = orm.fulfillment_orders, "shipment", ("id",)
     order_by = ("created_at", "id")
@@ -831,6 +834,7 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         status: ShipmentStatus | None = None,
         locations: Collection[str] | None = None,
         customer_id: str | None = None,
+        tracking_number: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[FulfillmentOrder]:
@@ -842,6 +846,15 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
             conditions.append(c.location_code.in_(list(locations)))
         if customer_id is not None:
             conditions.append(c.order_id.in_(_orders_of(customer_id)))
+        if tracking_number is not None:
+            # Each side by its own index: the master number's, and the parcels' table's. ""
+            # is every unlabelled shipment's number: it names none.
+            number = tracking_number.strip()
+            parcels = select(_PARCEL_NUMBERS.c.shipment_id).where(
+                _PARCEL_NUMBERS.c.tracking_number == number
+            )
+            found = or_(c.tracking_number == number, c.id.in_(parcels))
+            conditions.append(found if number else false())
         return self._query(and_(*conditions) if conditions else None, limit, offset)
 
     def count_released_on(self, location_code: str, day: date) -> int:
@@ -869,15 +882,39 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     # so concurrent orders from one location seldom wait for each other at all.
 
     def _inserted(self, rows: Rows) -> None:
+        numbered = [
+            {"shipment_id": row["id"], "tracking_number": number}
+            for row in rows
+            for number in _parcel_numbers(row)
+        ]
+        if numbered:  # deferred with the rows on PostgreSQL, as their tracking events are
+            driver.insert_rows(self.connection(), _PARCEL_NUMBERS, numbered)
         for row in rows:
             if _released(row):
                 self._releases[_release_key(row)] += 1
 
     def _updated(self, before: Row, after: Row) -> None:
+        self._renumber(before, after)
         if _released(before):
             self._releases[_release_key(before)] -= 1
         if _released(after):
             self._releases[_release_key(after)] += 1
+
+    def _renumber(self, before: Row, after: Row) -> None:
+        """Keep `shipment_parcel_numbers` in step with the parcels just written: a label
+        numbers them, packing again after a short pick replaces them (their numbers gone
+        with them). A number another transaction has just stored for the shipment (the
+        same label, racing this one) is already there: the INSERT keeps it once."""
+        old, new = _parcel_numbers(before), _parcel_numbers(after)
+        if old == new:
+            return
+        shipment_id = after["id"]
+        gone = [{"k_shipment_id": shipment_id, "k_tracking_number": n} for n in old - new]
+        if gone:
+            self._execute(_FORGET_PARCEL_NUMBER, gone)
+        added = [{"shipment_id": shipment_id, "tracking_number": n} for n in new - old]
+        if added:
+            self._execute(_record_parcel_number(self.connection().dialect.name), added)
 
     def before_commit(self) -> None:
         changes = sorted((key, n) for key, n in self._releases.items() if n)
@@ -908,6 +945,31 @@ def _orders_of(customer_id: str) -> Select[Any]:
 
 # Shards per location and day (see `orm.location_day_releases`).
 RELEASE_SHARDS = 32
+
+
+def _parcel_numbers(row: Row) -> set[str]:
+    """The tracking numbers of a shipment row's parcels (those labelled: one not yet is "")."""
+    return {number for parcel in row["parcels"] if (number := parcel["tracking_number"])}
+
+
+_PARCEL_NUMBERS = orm.shipment_parcel_numbers
+_FORGET_PARCEL_NUMBER = delete(_PARCEL_NUMBERS).where(
+    _PARCEL_NUMBERS.c.shipment_id == bindparam("k_shipment_id"),
+    _PARCEL_NUMBERS.c.tracking_number == bindparam("k_tracking_number"),
+)
+_RECORD_PARCEL_NUMBER: dict[str, Any] = {}
+
+
+def _record_parcel_number(dialect: str) -> Any:
+    """INSERT a parcel's number unless the shipment has it (ON CONFLICT DO NOTHING on the
+    primary key); built once per dialect."""
+    statement = _RECORD_PARCEL_NUMBER.get(dialect)
+    if statement is None:
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        key = [_PARCEL_NUMBERS.c.shipment_id, _PARCEL_NUMBERS.c.tracking_number]
+        statement = insert_(_PARCEL_NUMBERS).on_conflict_do_nothing(index_elements=key)
+        _RECORD_PARCEL_NUMBER[dialect] = statement
+    return statement
 
 
 def _released(row: Row) -> bool:
@@ -1016,6 +1078,7 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
         customer_id: str | None = None,
         locations: Collection[str] | None = None,
         location_code: str | None = None,
+        tracking_number: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Return]:
@@ -1034,6 +1097,10 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
         if location_code is not None:
             # "" is no location (not yet named): it names no location's returns either.
             conditions.append(and_(c.location_code != "", c.location_code == location_code))
+        if tracking_number is not None:
+            # "" is every unlabelled return's number: it names none.
+            number = tracking_number.strip()
+            conditions.append(c.tracking_number == number if number else false())
         return self._query(and_(*conditions) if conditions else None, limit, offset)
 
 

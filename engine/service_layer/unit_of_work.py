@@ -260,12 +260,17 @@ class ShipmentRepository(Repository[str, FulfillmentOrder]):
         status: ShipmentStatus | None = None,
         locations: Collection[str] | None = None,
         customer_id: str | None = None,
+        tracking_number: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[FulfillmentOrder]:
         """Oldest first, like `list`; every filter given must match, and is applied before
         the page is cut. `locations`: shipped from one of these (an empty collection: none);
-        `customer_id`: shipments of that customer's orders."""
+        `customer_id`: shipments of that customer's orders; `tracking_number`: the shipment
+        whose own number, or one of whose parcels' numbers, it is (exactly, case and all,
+        once the whitespace around it is stripped: numbers are kept as their carrier issued
+        them, and a rate card's begin with its code, which may differ from another's in
+        case alone)."""
 
     @abc.abstractmethod
     def count_released_on(self, location_code: str, day: date) -> int: ...
@@ -294,6 +299,7 @@ class ReturnRepository(Repository[str, Return]):
         customer_id: str | None = None,
         locations: Collection[str] | None = None,
         location_code: str | None = None,
+        tracking_number: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[Return]:
@@ -302,7 +308,9 @@ class ReturnRepository(Repository[str, Return]):
         a warehouse working these locations handles: every authorised return (it may arrive
         anywhere) and those received at one of them. `location_code`: the returns of that
         one location, those going back to it (named when authorised) and those received
-        there; a return with no location yet is never one."""
+        there; a return with no location yet is never one. `tracking_number`: the return
+        whose label has that number (matched as `ShipmentRepository.search` matches it; a
+        return with no label yet has none)."""
 
 
 # What a label is for: a shipment (the parcel out) or a return (the parcel back).

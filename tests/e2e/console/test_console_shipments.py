@@ -2,7 +2,8 @@
 location, marks a shipment picked, makes its label and ships it under the label's tracking
 number; support reports a line short after confirming and is told where the units went; a
 step the API refuses (the shipment moved on meanwhile) shows the API's reason; a warehouse
-never sees another location's shipments."""
+never sees another location's shipments, nor finds one by its tracking number, and finds its
+own by the label's number and adds a carrier's scan to it."""
 
 from __future__ import annotations
 
@@ -224,3 +225,40 @@ def test_a_label_the_api_refuses_is_its_reason_on_the_page(world: World) -> None
     ), [e.value for e in app.error]
     assert not app.get("download_button")
     assert "Traceback" not in texts(app)
+
+
+def find(app: AppTest, number: str) -> AppTest:
+    next(t for t in app.text_input if t.label == "Find by tracking number").set_value(number)
+    return click(app, "Find")
+
+
+def test_a_warehouse_finds_a_shipment_by_its_label_s_number_and_adds_a_scan_to_it(
+    world: World,
+) -> None:
+    shipment = released_shipment(world, 41)
+    shipment_id, location = shipment["id"], shipment["location_code"]
+    with world.http() as http:
+        made = http.post(f"/v1/shipments/{shipment_id}/label", json={"format": "zpl"})
+        assert made.status_code == 200, made.text
+        number = made.json()["tracking_number"]
+        codes = [place["code"] for place in http.get("/v1/locations").json()]
+    app = console(staff_of(world, location), "warehouse")
+
+    find(app, f" {number} ")
+
+    assert [row["shipment"] for row in queue(app)] == [shipment_id]
+    assert f"Shipment {shipment_id}" in [h.value for h in app.header]
+    assert not [s for s in app.selectbox if s.label == "Parcel"], "not packed: no parcel"
+    next(t for t in app.text_input if t.label == "Scan code").set_value("in_transit")
+    next(t for t in app.text_input if t.label == "Where").set_value("Dallas, TX")
+    click(app, "Add scan")
+    after = shipment_now(world, shipment_id)
+    assert [(t["code"], t["location"]) for t in after["tracking"]] == [("in_transit", "Dallas, TX")]
+    assert f"Scan in_transit of the shipment added; shipment {shipment_id} is released." in (
+        successes(app)
+    )
+
+    other = next(code for code in codes if code != location)
+    elsewhere = find(console(staff_of(world, other), "warehouse"), number)
+    assert not [d for d in elsewhere.dataframe if "shipment" in d.value.columns]
+    assert f"No shipment you may see has tracking number {number}." in texts(elsewhere)
