@@ -24,6 +24,7 @@ from pydantic_core import ErrorDetails
 from api.deps import ApiServices, CanIngestOrders, Services
 from api.errors import describe_validation_error, json_path, problem, problem_body
 from api.routes.channels import RawBody
+from api.routes.edi_functional_acks import router as functional_acks_router
 from api.routes.edi_outbound import ChannelQuery, channel_named
 from api.routes.edi_outbound import router as outbound_router
 from api.routes.orders import batch_item
@@ -35,8 +36,10 @@ from engine.domain.errors import DomainError
 from engine.domain.values import utcnow
 from engine.service_layer import edi
 
-# The 850s' route, and the partners' mailbox of what Ordo writes back (api/routes/edi_outbound).
+# The 850s' route, the partners' mailbox of what Ordo writes back (api/routes/edi_outbound),
+# and the 997s they send for it (api/routes/edi_functional_acks).
 router = APIRouter()
+router.include_router(functional_acks_router)
 router.include_router(outbound_router)
 
 PATH = "/v1/orders/x12"

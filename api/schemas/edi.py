@@ -26,7 +26,8 @@ class OutboundDocumentOut(Out):
         "advance ship notice."
     )
     reference: str = Field(
-        description="What it is about: the order's id, for an 855; the shipment's, for an 856.",
+        description="What it is about: the order's id, for an 855 (`<order id>#<n>` for its "
+        "nth, a change 855); the shipment's, for an 856.",
         examples=["ful_1c9e2b7a40d3f865"],
     )
     order_id: str = Field(examples=["ord_8df7a03322d17a63"])
@@ -39,6 +40,20 @@ class OutboundDocumentOut(Out):
         description="When the gateway acknowledged it; null while it waits."
     )
     acknowledged_by: str = Field(description="The key that acknowledged it; empty until then.")
+    functional_ack: str | None = Field(
+        default=None,
+        description="What the partner's 997 said of it (`POST /v1/edi/outbound/997`): "
+        "`accepted`, `accepted_with_errors` or `rejected`; null until a 997 names it.",
+        examples=["rejected"],
+    )
+    functional_ack_codes: list[str] = Field(
+        default_factory=list,
+        description="The partner's error codes from that 997, by the element that carried "
+        "them (`AK502=5`, `AK304=8 (TD5, segment 5 of the set)`, `AK403=7 (TD5*03)`).",
+    )
+    functional_ack_at: datetime | None = Field(
+        default=None, description="When that 997 was received; null until then."
+    )
     content_url: str = Field(
         description="Where to fetch the document itself, as application/edi-x12.",
         examples=[f"{MAILBOX}/{EXAMPLE_DOCUMENT_ID}"],
@@ -52,6 +67,8 @@ class OutboundDocumentOut(Out):
                     "reference": "ful_1c9e2b7a40d3f865", "order_id": "ord_8df7a03322d17a63",
                     "control_number": "000000002", "created_at": "2026-11-24T15:30:02Z",
                     "acknowledged_at": None, "acknowledged_by": "",
+                    "functional_ack": None, "functional_ack_codes": [],
+                    "functional_ack_at": None,
                     "content_url": f"{MAILBOX}/{EXAMPLE_DOCUMENT_ID}",
                 }
             ]
@@ -70,6 +87,9 @@ class OutboundDocumentOut(Out):
             created_at=document.created_at,
             acknowledged_at=document.acknowledged_at,
             acknowledged_by=document.acknowledged_by,
+            functional_ack=document.functional_ack or None,
+            functional_ack_codes=list(document.functional_ack_codes),
+            functional_ack_at=document.functional_ack_at,
             content_url=f"{MAILBOX}/{document.id}",
         )
 

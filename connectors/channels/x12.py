@@ -61,6 +61,23 @@ Scope = Literal["element", "segment", "set", "group"]
 
 
 @dataclass(frozen=True, slots=True)
+class Reads:
+    """What one door takes: the functional group (GS01) and transaction set (ST01) it reads,
+    and how a refusal names them. Any other group or set is kept, with the error."""
+
+    functional_id: str
+    kind: str
+    groups: str
+    sets: str
+
+
+PURCHASE_ORDERS = Reads("PO", "850", "purchase orders (PO)", "850 purchase orders")
+FUNCTIONAL_ACKNOWLEDGEMENTS = Reads(
+    "FA", "997", "functional acknowledgements (FA)", "997 functional acknowledgements"
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Place:
     """Where something is in the interchange: the segment's number (ISA is 1), its id, and
     the element's position in it (None: the segment as a whole)."""
@@ -177,8 +194,9 @@ class Interchange:
         )  # fmt: skip
 
 
-def parse(text: str) -> Interchange:
-    """The interchange in `text`, or `X12Error` naming the first segment that cannot be read."""
+def parse(text: str, reads: Reads = PURCHASE_ORDERS) -> Interchange:
+    """The interchange in `text`, or `X12Error` naming the first segment that cannot be read.
+    A group or set other than what `reads` names is kept with an error saying so."""
     text = text.lstrip("\ufeff \t\r\n")
     delimiters = _delimiters(text)
     segments = list(_segments(text, delimiters))
@@ -193,7 +211,7 @@ def parse(text: str) -> Interchange:
     groups: list[Group] = []
     index = 1
     while index < len(segments) and segments[index].tag == "GS":
-        group, index = _group(segments, index)
+        group, index = _group(segments, index, reads)
         groups.append(group)
     if index >= len(segments):
         raise X12Error(segments[-1].at(), "the interchange ends without its IEA trailer")
@@ -266,7 +284,7 @@ def _segments(text: str, delimiters: Delimiters) -> Iterator[Segment]:
         yield Segment(number, tag, tuple(elements))
 
 
-def _group(segments: Sequence[Segment], index: int) -> tuple[Group, int]:
+def _group(segments: Sequence[Segment], index: int, reads: Reads) -> tuple[Group, int]:
     """The group whose GS is at `index`, and the index after its GE."""
     gs = segments[index]
     for element in (1, 2, 3, 6):
@@ -275,7 +293,7 @@ def _group(segments: Sequence[Segment], index: int) -> tuple[Group, int]:
     sets: list[TransactionSet] = []
     index += 1
     while index < len(segments) and segments[index].tag == "ST":
-        tset, index = _transaction_set(segments, index)
+        tset, index = _transaction_set(segments, index, reads)
         sets.append(tset)
     if index >= len(segments) or segments[index].tag in ("GS", "IEA"):
         at = segments[min(index, len(segments) - 1)]
@@ -285,8 +303,8 @@ def _group(segments: Sequence[Segment], index: int) -> tuple[Group, int]:
         said = "is outside any transaction set: after GS or SE, an ST or the GE trailer comes next"
         raise X12Error(ge.at(), said)
     errors: list[EdiError] = []
-    if gs.get(1) != "PO":
-        said = f"functional group {gs.get(1)!r} is not taken: Ordo reads purchase orders (PO)"
+    if gs.get(1) != reads.functional_id:
+        said = f"functional group {gs.get(1)!r} is not taken: Ordo reads {reads.groups}"
         errors.append(EdiError(gs.at(1), said, "group", "1"))
     if ge.get(2) != gs.get(6):
         said = f"group control number {ge.get(2)!r} does not match GS06 {gs.get(6)!r}"
@@ -298,7 +316,9 @@ def _group(segments: Sequence[Segment], index: int) -> tuple[Group, int]:
     return Group(gs, tuple(sets), included, tuple(errors)), index + 1
 
 
-def _transaction_set(segments: Sequence[Segment], index: int) -> tuple[TransactionSet, int]:
+def _transaction_set(
+    segments: Sequence[Segment], index: int, reads: Reads
+) -> tuple[TransactionSet, int]:
     """The transaction set whose ST is at `index`, and the index after it. One without its
     SE ends where the next envelope segment begins."""
     st = segments[index]
@@ -321,8 +341,8 @@ def _transaction_set(segments: Sequence[Segment], index: int) -> tuple[Transacti
     else:
         body = tuple(segments[index:end])
         errors.append(EdiError(st.at(), "has no SE trailer", "set", "2"))
-    if st.get(1) != "850":
-        said = f"transaction set {st.get(1)!r} is not taken: Ordo reads 850 purchase orders"
+    if st.get(1) != reads.kind:
+        said = f"transaction set {st.get(1)!r} is not taken: Ordo reads {reads.sets}"
         errors.append(EdiError(st.at(1), said, "set", "1"))
     return TransactionSet(st.get(1), st.get(2), body, tuple(errors)), end
 

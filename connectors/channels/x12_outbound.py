@@ -309,10 +309,17 @@ def _fit(value: str, most: int) -> str:
 # --- the 855 ----------------------------------------------------------------------------------
 
 # ACK01, what became of a line's units: accepted as sent, accepted with the quantity changed
-# (the order's line was changed since), backordered (waiting for stock), rejected.
+# (the order's line was changed since), backordered (waiting for stock), rejected; and, in a
+# change 855, deleted (accepted before, cancelled or removed since).
 ACCEPTED, QUANTITY_CHANGED, BACKORDERED, REJECTED = "IA", "IQ", "IB", "IR"
-# BAK02: acknowledged with detail, no change; with detail and change; rejected.
-NO_CHANGE, WITH_CHANGE, REJECTED_WHOLE = "AD", "AC", "RJ"
+DELETED = "ID"
+# ACK01s of units the order no longer places.
+REFUSED = frozenset({REJECTED, DELETED})
+# BAK02: acknowledged with detail, no change; with detail and change; rejected with detail
+# (every line refused: Ordo's 855 always lists its lines, so never RJ, "no detail").
+NO_CHANGE, WITH_CHANGE, REJECTED_WHOLE = "AD", "AC", "RD"
+# BAK01: the order's first 855; a later one, saying what changed since.
+ORIGINAL, CHANGE = "00", "04"
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,19 +339,22 @@ class AcknowledgedLine:
 @dataclass(frozen=True, slots=True)
 class PurchaseOrderAcknowledgement:
     """What an 855 says of one purchase order: Ordo's order id for it, where it ships
-    (`ship_to`: None when it has neither a name nor an id to say), and each PO1's fate."""
+    (`ship_to`: None when it has neither a name nor an id to say), and each PO1's fate;
+    `purpose` (BAK01) says whether it is the first (ORIGINAL) or a CHANGE."""
 
     po_number: str
     po_date: str  # CCYYMMDD
     order_id: str
     ship_to: Party | None
     lines: tuple[AcknowledgedLine, ...]
+    purpose: str = ORIGINAL
 
     @property
     def acknowledgement_type(self) -> str:
-        """BAK02: RJ when every line is rejected, AD when every line is accepted as sent,
-        AC otherwise (some units backordered, rejected, or their quantity changed)."""
-        if all(code == REJECTED for line in self.lines for code, _ in line.statuses):
+        """BAK02: RD when every line is rejected (or deleted), AD when every line is
+        accepted as sent, AC otherwise (some units backordered, rejected, deleted, or their
+        quantity changed)."""
+        if all(code in REFUSED for line in self.lines for code, _ in line.statuses):
             return REJECTED_WHOLE
         if all(line.statuses == ((ACCEPTED, line.quantity),) for line in self.lines):
             return NO_CHANGE
@@ -359,14 +369,15 @@ def po_acknowledgement(
     at: datetime,
 ) -> str:
     """The 855 for `acknowledgement` (X12 004010), alone in a `PR` group of an interchange to
-    the partner of `envelope`: BAK (`00` original, the acknowledgement type, the PO number and
-    date, Ordo's order id as BAK08, the date acknowledged as BAK09), the ship-to's N1 loop,
+    the partner of `envelope`: BAK (its purpose, `00` original or `04` change, the
+    acknowledgement type, the PO number and date, Ordo's order id as BAK08, the date
+    acknowledged as BAK09), the ship-to's N1 loop,
     then per PO1 sent, the PO1 echoed and one ACK per status of its units (ACK01, units,
     unit), then CTT (the PO1 segments, their quantities). Values longer than their element
     allows are cut to fit."""
     ack = acknowledgement
     body: list[list[str]] = [
-        ["BAK", "00", ack.acknowledgement_type, _fit(ack.po_number, 22), ack.po_date,
+        ["BAK", ack.purpose, ack.acknowledgement_type, _fit(ack.po_number, 22), ack.po_date,
          "", "", "", _fit(ack.order_id, 30), at.strftime("%Y%m%d")],
     ]  # fmt: skip
     if ack.ship_to is not None:
@@ -381,6 +392,20 @@ def po_acknowledgement(
     body.append(["CTT", str(len(ack.lines)), str(sum(line.quantity for line in ack.lines))])
     sets = [transaction_set("855", 1, body)]
     return interchange_to(envelope, "PR", sets, control_number=control_number, at=at)
+
+
+def acknowledged_statuses(document: str) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """What an 855 Ordo wrote (`po_acknowledgement`) said of each PO1, in order: its ACKs'
+    (ACK01, units). What a later 855 is compared with."""
+    [group] = parse(document).groups
+    said: list[list[tuple[str, int]]] = []
+    for segment in group.transaction_sets[0].segments:
+        if segment.tag == "PO1":
+            said.append([])
+        elif segment.tag == "ACK" and said:
+            units = segment.get(2)
+            said[-1].append((segment.get(1), int(units) if units.isdigit() else 0))
+    return tuple(tuple(statuses) for statuses in said)
 
 
 # --- erasure ----------------------------------------------------------------------------------

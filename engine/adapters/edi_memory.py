@@ -7,7 +7,7 @@ collection keeps them as they were."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -105,3 +105,23 @@ class MemoryEdi(EdiStore):
             return
         self._changing()
         self.outbound[document_id] = replace(found, acknowledged_at=at, acknowledged_by=by)
+
+    def documents_numbered(
+        self, channel: str, control_numbers: Collection[int]
+    ) -> Sequence[OutboundDocument]:
+        wanted = set(control_numbers)
+        found = (
+            d for d in self.outbound.values() if d.channel == channel and d.control_number in wanted
+        )
+        return [replace(d) for d in sorted(found, key=lambda d: (d.created_at, d.id))]
+
+    def record_functional_ack(
+        self, document_id: str, status: str, codes: Sequence[str], at: datetime
+    ) -> None:
+        found = self.outbound.get(document_id)
+        if found is None:
+            return
+        self._changing()
+        self.outbound[document_id] = replace(
+            found, functional_ack=status, functional_ack_codes=tuple(codes), functional_ack_at=at
+        )

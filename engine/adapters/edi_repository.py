@@ -12,7 +12,7 @@ ever sees the X12.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -146,6 +146,25 @@ class SqlEdi(EdiStore):
             .values(acknowledged_at=at, acknowledged_by=by)
         )
 
+    def documents_numbered(
+        self, channel: str, control_numbers: Collection[int]
+    ) -> Sequence[OutboundDocument]:
+        if not control_numbers:
+            return []
+        numbered = select(_outbound).where(
+            _outbound.c.channel == channel, _outbound.c.control_number.in_(list(control_numbers))
+        )
+        return self._all(numbered.order_by(_outbound.c.created_at, _outbound.c.id))
+
+    def record_functional_ack(
+        self, document_id: str, status: str, codes: Sequence[str], at: datetime
+    ) -> None:
+        self._connection().execute(
+            update(_outbound)
+            .where(_outbound.c.id == document_id)
+            .values(functional_ack=status, functional_ack_codes=list(codes), functional_ack_at=at)
+        )
+
     def _first(self, query: Any) -> OutboundDocument | None:
         row = self._connection().execute(query).mappings().first()
         return None if row is None else self._document_from(row)
@@ -156,6 +175,8 @@ class SqlEdi(EdiStore):
 
     def _document_from(self, row: Mapping[Any, Any]) -> OutboundDocument:
         opened = dict(row) if self._sealer is None else self._sealer.open(dict(row))
+        # Written before a 997 could be read (migration 0028): none has named it.
+        opened["functional_ack_codes"] = tuple(opened.get("functional_ack_codes") or ())
         return OutboundDocument(**opened)
 
 

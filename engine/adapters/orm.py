@@ -643,8 +643,14 @@ edi_outbound = Table(
     _ts("created_at"),
     _ts("acknowledged_at", nullable=True),
     Column("acknowledged_by", String(128), nullable=False),
+    # What the partner's 997 said of it, and its error codes (migration 0028): "" and NULL
+    # until one names it, by the control number (indexed per channel) it was sent under.
+    Column("functional_ack", String(24), nullable=False, server_default=""),
+    Column("functional_ack_codes", Json(), nullable=True),
+    _ts("functional_ack_at", nullable=True),
     UniqueConstraint("kind", "reference"),
     Index(None, "channel", "created_at"),
     # A customer's export and erasure find the documents about their orders (migration 0024).
     Index(None, "order_id"),
+    Index(None, "channel", "control_number"),
 )

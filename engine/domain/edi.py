@@ -21,11 +21,31 @@ MOST_CONTROL_NUMBER = 999_999_999
 SHIP_NOTICE = "856"
 PO_ACKNOWLEDGEMENT = "855"
 _ONE_PER = {SHIP_NOTICE: "shipment", PO_ACKNOWLEDGEMENT: "order"}
+# The functional group (GS01) each kind is sent in, as the partner's 997 names it (AK101).
+FUNCTIONAL_IDS = {SHIP_NOTICE: "SH", PO_ACKNOWLEDGEMENT: "PR"}
+# What the partner's 997 said of a document (AK501, or AK901 for a group without AK2):
+# A accepted, E accepted with errors noted, anything else (R, M, W, X) rejected. "" until
+# a 997 names it.
+FA_ACCEPTED, FA_ERRORS_NOTED, FA_REJECTED = "accepted", "accepted_with_errors", "rejected"
+# A change 855 is about the order as `<order id>#<n>`, n counting its 855s from 2: the
+# original keeps the order's id, and (kind, reference) stays one document per reference.
+_CHANGE = "#"
 
 
 def control_number_after(last: int) -> int:
     """The control number that follows `last` (0: none given yet), wrapping to 1."""
     return 1 if last >= MOST_CONTROL_NUMBER or last < 1 else last + 1
+
+
+def change_reference(order_id: str, sequence: int) -> str:
+    """The reference of an order's `sequence`th 855 (1: the original, the order's id)."""
+    return order_id if sequence <= 1 else f"{order_id}{_CHANGE}{sequence}"
+
+
+def sequence_of(reference: str) -> int:
+    """Which of its order's 855s the one about `reference` is (`change_reference` undone)."""
+    _, _, sequence = reference.rpartition(_CHANGE)
+    return int(sequence) if _CHANGE in reference and sequence.isdigit() else 1
 
 
 def document_exists(kind: str, reference: str) -> Conflict:
@@ -145,8 +165,10 @@ class EdiPurchaseOrder:
 @dataclass(slots=True)
 class OutboundDocument:
     """An X12 document for a partner's gateway to collect, kept until it says it has it.
-    `reference` is what it is about (a shipment's id for an 856, an order's for an 855): one
-    per kind and reference."""
+    `reference` is what it is about (a shipment's id for an 856, an order's for an 855, and
+    `<order id>#<n>` for its change 855s): one per kind and reference. `functional_ack` is
+    what the partner's 997 said of it (FA_ACCEPTED, FA_ERRORS_NOTED, FA_REJECTED; "" before
+    one came), with the error codes it gave (`functional_ack_codes`, as `AK502=5`)."""
 
     id: str
     channel: str
@@ -158,6 +180,9 @@ class OutboundDocument:
     created_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str = ""
+    functional_ack: str = ""
+    functional_ack_codes: tuple[str, ...] = ()
+    functional_ack_at: datetime | None = None
 
     @property
     def acknowledged(self) -> bool:

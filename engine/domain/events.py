@@ -585,3 +585,21 @@ class TicketUpdated(Event):
     entity_id: str
     status: str
     from_status: str
+
+
+@_register
+@dataclass(frozen=True)
+class EdiDocumentRejected(Event):
+    """A trading partner's 997 rejected a document Ordo sent them (`kind` 855 or 856, about
+    `reference`, of order `order_id`, under `control_number`): their translator did not take
+    it, so they do not know what it said. `codes` are the partner's error codes (`AK502=5`,
+    `AK304=8 (TD5, segment 5 of the set)`). A high alert asks a person to look."""
+
+    name: ClassVar[str] = "edi.document_rejected"
+    document_id: str
+    channel: str
+    kind: str
+    reference: str
+    order_id: str
+    control_number: int
+    codes: list[str] = field(default_factory=list)

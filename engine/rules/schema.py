@@ -208,6 +208,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "customer.updated",
         "customer.erased",
         "ticket.updated",
+        "edi.document_rejected",
         # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],
 }

@@ -19,29 +19,49 @@ line was changed since), `IB` backordered, `IR` rejected (the order rejected or 
 or the line removed from it). The 855 is written with the partner's envelope and delimiters
 and the pair's next control number, and kept in `edi_outbound`, in the worker's transaction.
 
-One 855 per order: its first decision is acknowledged, and later events (a re-decision of a
-changed order, a backorder filled, the same event delivered again) find it and write nothing
-(and the store's unique (kind, reference) refuses a second written at the same time).
+Its first decision is acknowledged by the original 855 (BAK01 `00`). After that, each event
+that may change what the partner was told (a decision again: a modified order, a wholly
+backordered one filled, a cancellation; `order.resourced`, part of a remainder filled;
+`order.remainder_cancelled`) has the order read again, and each PO1's units (accepted,
+backordered, or none placed) compared with what the order's last 855 said, read back from
+its text. When one differs, a change 855 (BAK01 `04`) restates every PO1 as it stands now,
+so the latest 855 is always the partner's whole picture: a line accepted before and no longer
+placed is `ID`, deleted (`IR` when the order was rejected, or the line refused before). It
+is about `<order id>#<n>` (`edi.change_reference`), the order's nth 855. The same event
+delivered again, or a change that leaves every PO1 as the last 855 said, writes nothing; two
+workers writing the same change at once take the same reference, and the store's unique
+(kind, reference) refuses the second, whose retry finds nothing left to say.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from connectors.channels.x12_outbound import (
     ACCEPTED,
     BACKORDERED,
+    CHANGE,
+    DELETED,
     QUANTITY_CHANGED,
+    REFUSED,
     REJECTED,
     AcknowledgedLine,
     Party,
     PurchaseOrderAcknowledgement,
+    acknowledged_statuses,
     po_acknowledgement,
 )
 from engine.adapters.bus.base import Message
-from engine.domain.edi import PO_ACKNOWLEDGEMENT, EdiPurchaseOrder, PurchaseOrderLine
+from engine.domain.edi import (
+    PO_ACKNOWLEDGEMENT,
+    EdiPurchaseOrder,
+    PurchaseOrderLine,
+    change_reference,
+    sequence_of,
+)
 from engine.domain.orders import Order, OrderLine, OrderStatus
 from engine.domain.values import money, utcnow
 from engine.service_layer import edi
@@ -62,6 +82,11 @@ DECIDED = frozenset(
         OrderStatus.CANCELLED,
     }
 )
+# Events after which an order acknowledged already may say something new, besides its
+# decisions: part of its remainder filled, or cancelled.
+_CHANGED = frozenset({"order.resourced", "order.remainder_cancelled"})
+# (ACK01, units) of each of a PO1's statuses.
+Statuses = Sequence[tuple[str, int]]
 # An order in one of these, when the event is handled, is being decided (again): the event
 # of that decision acknowledges it.
 _UNDECIDED = frozenset(
@@ -77,7 +102,7 @@ _UNDECIDED = frozenset(
 
 class PoAcknowledgementWriter:
     """Worker observer: an 855 for each decided order of an EDI channel that asks for them,
-    once."""
+    and a change 855 each time what it says of the order's lines changes."""
 
     name = "edi-po-acknowledgements"
 
@@ -91,20 +116,24 @@ class PoAcknowledgementWriter:
         return EVERY_CHANNEL in self.channels or channel in self.channels
 
     def wants(self, message: Message) -> bool:
-        return (
-            bool(self.channels)
-            and message.name == "order.status_changed"
-            and message.payload.get("to_status") in DECIDED
-        )
+        if not self.channels:
+            return False
+        if message.name == "order.status_changed":
+            return message.payload.get("to_status") in DECIDED
+        return message.name in _CHANGED
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
         if not self.wants(message):
             return
         order_id = str(message.payload["order_id"])
         with uow:
-            if uow.edi.document_about(PO_ACKNOWLEDGEMENT, order_id) is not None:
-                log.info("%s: order %s has its 855 already", self.name, order_id)
-                return
+            sent = sorted(
+                (d for d in uow.edi.documents_about_orders([order_id])
+                 if d.kind == PO_ACKNOWLEDGEMENT),
+                key=lambda d: sequence_of(d.reference),
+            )  # fmt: skip
+            if not sent and message.name in _CHANGED:
+                return  # its decision writes its first 855
             order = uow.orders.get(order_id)
             if order is None:
                 log.warning("%s: order %s not found", self.name, order_id)
@@ -121,14 +150,61 @@ class PoAcknowledgementWriter:
                 )  # fmt: skip
                 return
             said = acknowledgement(order, purchase_order, remainder(uow, order))
-            envelope = purchase_order.envelope
+            sequence = 1
+            if sent:
+                last = acknowledged_statuses(sent[-1].content)
+                changed = change(said, last, rejected=order.status is OrderStatus.REJECTED)
+                if changed is None:
+                    log.info("%s: order %s stands as its last 855 says", self.name, order_id)
+                    return
+                said, sequence = changed, sequence_of(sent[-1].reference) + 1
+            envelope, reference = purchase_order.envelope, change_reference(order.id, sequence)
 
             def write(number: int, at: datetime) -> str:
                 return po_acknowledgement(envelope, said, control_number=number, at=at)
 
-            edi.mail(uow, purchase_order, order, PO_ACKNOWLEDGEMENT, order.id, write, self.clock())
+            edi.mail(uow, purchase_order, order, PO_ACKNOWLEDGEMENT, reference, write, self.clock())
             uow.commit()
         self.written += 1
+
+
+def change(
+    now: PurchaseOrderAcknowledgement, last: Sequence[Statuses], *, rejected: bool
+) -> PurchaseOrderAcknowledgement | None:
+    """The change 855 for an order whose 855 says `now` (`acknowledgement`) and whose last
+    855 said `last` of each PO1 (`acknowledged_statuses`): every PO1 as it stands, each no
+    longer placed said as `_refused` says; None when every PO1's units stand as last said.
+    `rejected`: the order was rejected when decided again."""
+    if [_picture(line.statuses) for line in now.lines] == [_picture(said) for said in last]:
+        return None
+    # The same 850's PO1s, so as many as last time (a shorter `last` is read as said of none).
+    before = [*last[: len(now.lines)], *[()] * (len(now.lines) - len(last))]
+    lines = tuple(
+        _refused(line, said, rejected) for line, said in zip(now.lines, before, strict=True)
+    )
+    return replace(now, lines=lines, purpose=CHANGE)
+
+
+def _picture(statuses: Statuses) -> tuple[int, int]:
+    """What the partner was told of a PO1's units: (accepted, backordered). IA and IQ say
+    the same units differently (IQ: the line's quantity changed), and a line refused has
+    neither, whether it was rejected (IR) or deleted (ID)."""
+    accepted = sum(units for code, units in statuses if code not in REFUSED | {BACKORDERED})
+    return accepted, sum(units for code, units in statuses if code == BACKORDERED)
+
+
+def _refused(line: AcknowledgedLine, said: Statuses, rejected: bool) -> AcknowledgedLine:
+    """`line` as a change 855 says it: a line still placed as it is; one no longer placed
+    `ID` (deleted) once the partner was told some of it was accepted or backordered, and as
+    last said when it was refused already; `IR` throughout for an order rejected."""
+    if any(code not in REFUSED for code, _ in line.statuses):
+        return line
+    code = DELETED
+    if rejected or not said:
+        code = REJECTED
+    elif all(was in REFUSED for was, _ in said):
+        code = said[0][0]
+    return replace(line, statuses=((code, line.quantity),))
 
 
 def acknowledgement(

@@ -386,6 +386,21 @@ class EdiStore(abc.ABC):
     def rewrite(self, document_id: str, content: str) -> None:
         """Replace a document's text (an erasure's redaction); nothing else of it changes."""
 
+    @abc.abstractmethod
+    def documents_numbered(
+        self, channel: str, control_numbers: Collection[int]
+    ) -> Sequence[OutboundDocument]:
+        """The channel's documents sent under these control numbers (ISA13, GS06), oldest
+        first: a partner's 997 names them so (several, when the counter wrapped or the
+        channel has several sender/receiver pairs)."""
+
+    @abc.abstractmethod
+    def record_functional_ack(
+        self, document_id: str, status: str, codes: Sequence[str], at: datetime
+    ) -> None:
+        """What the partner's 997 said of the document, in place of what an earlier one
+        said (`OutboundDocument.functional_ack`)."""
+
 
 class InboundRepository(Repository[str, InboundSupply]):
     @abc.abstractmethod

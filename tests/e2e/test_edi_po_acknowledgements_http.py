@@ -6,13 +6,15 @@ did not ask."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.channels import x12
 from ordo.bootstrap import build_workers
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, shop_api
 from tests.e2e.test_edi_orders_http import SAMPLE, interchange, post, purchase_order
 from tests.support.edi_partners import acks_per_po1
 
@@ -101,3 +103,52 @@ def test_the_buyers_personal_data_export_lists_the_850_kept_and_the_855(partner:
     [document] = body["edi_documents"]
     assert document["kind"] == "855"
     assert "Ada Lovelace, Receiving Dock 4" in document["content"]
+
+
+@pytest.fixture
+def released_by_hand(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    """A deployment that releases orders by hand, so support can still change one decided,
+    with ten of each SKU; the `web` channel asks for 855s."""
+    with shop_api(database_url, tmp_path / "data", {}, auto_release=False,
+                  edi_acknowledgement_channels="web") as api:  # fmt: skip
+        yield api
+
+
+def test_an_order_modified_after_its_855_gets_a_change_855_in_the_mailbox(
+    released_by_hand: Api,
+) -> None:
+    partner = released_by_hand
+    order = post(partner, SAMPLE).json()["results"][0]["order"]
+    handled(partner)
+    [original] = mailbox(partner)
+    assert segment(partner.get(original["content_url"]).text, "BAK")[:2] == ["00", "AD"]
+
+    modified = partner.post(
+        f"/v1/orders/{order['id']}/modify", role="support", json={"quantities": {"1": 1}}
+    )
+    assert modified.status_code == 200, modified.text
+    handled(partner)
+    handled(partner)  # the same events, or later ones, write no third 855
+
+    first, change = mailbox(partner)
+    assert first["id"] == original["id"]
+    assert (change["kind"], change["reference"], change["order_id"]) == (
+        "855", f"{order['id']}#2", order["id"],
+    )  # fmt: skip
+    text = partner.get(change["content_url"], role="channel").text
+    assert segment(text, "BAK")[:3] == ["04", "AC", "PO-1001"]
+    # Every PO1 restated: one pair of shoes of the two ordered, the socks as they stood.
+    assert acks_per_po1(text) == [("1", [["IQ", "1", "EA"]]), ("2", [["IA", "3", "EA"]])]
+
+
+def test_a_backorder_filled_after_the_855_gets_a_change_855_accepting_it(partner: Api) -> None:
+    order = post(partner, SAMPLE).json()["results"][0]["order"]
+    handled(partner)
+    partner.seed("SOCK-M", units=10)  # the socks arrive
+    handled(partner)
+
+    _, change = mailbox(partner)
+    assert change["reference"] == f"{order['id']}#2"
+    text = partner.get(change["content_url"], role="channel").text
+    assert segment(text, "BAK")[:2] == ["04", "AD"]
+    assert acks_per_po1(text) == [("1", [["IA", "2", "EA"]]), ("2", [["IA", "3", "EA"]])]

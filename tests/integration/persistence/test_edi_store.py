@@ -105,6 +105,38 @@ def test_documents_are_listed_oldest_first_and_one_per_kind_and_reference(
     assert collected.acknowledged_at is not None
 
 
+def test_documents_are_found_by_control_number_and_keep_what_a_997_said_of_them(
+    uow_factory: UowFactory,
+) -> None:
+    numbered = [("edi_1", "ful_1", 7), ("edi_2", "ful_2", 8), ("edi_3", "ful_3", 7)]
+    with uow_factory() as uow:
+        for document_id, reference, number in numbered:
+            document = a_document(document_id, reference, AT.replace(minute=number))
+            document.control_number = number
+            uow.edi.add_document(document)
+        uow.edi.add_document(
+            OutboundDocument("edi_4", "b2b-other", "856", "ful_4", "ord_4", 7, "ISA|00\n", AT)
+        )
+        uow.commit()
+    with uow_factory() as uow:
+        assert [d.id for d in uow.edi.documents_numbered("b2b-acme", [7])] == ["edi_1", "edi_3"]
+        assert uow.edi.documents_numbered("b2b-acme", []) == []
+        fresh = uow.edi.document("edi_1")
+        assert fresh is not None and (fresh.functional_ack, fresh.functional_ack_codes) == ("", ())
+        uow.edi.record_functional_ack("edi_1", "rejected", ["AK502=5", "AK403=7 (TD5*03)"], AT)
+        uow.commit()
+    with uow_factory() as uow:
+        said = uow.edi.document("edi_1")
+        assert said is not None
+        assert (said.functional_ack, said.functional_ack_codes, said.functional_ack_at) == (
+            "rejected", ("AK502=5", "AK403=7 (TD5*03)"), AT,
+        )  # fmt: skip
+        uow.edi.record_functional_ack("edi_1", "accepted", [], AT.replace(hour=16))
+        uow.commit()
+    [again] = [d for d in edi.outbound(uow_factory, "b2b-acme") if d.id == "edi_1"]
+    assert (again.functional_ack, again.functional_ack_codes) == ("accepted", ())
+
+
 def test_two_requests_taking_a_number_at_once_get_two_numbers(postgres_url: str) -> None:
     with an_engine(postgres_url) as engine:
         sessions = make_session_factory(engine)

@@ -9,6 +9,8 @@ from engine.adapters import migrations
 from tests.support.engines import an_engine, migration_named
 
 INDEX = "ix_edi_outbound_order_id"
+# Added by a later migration (0028), so gone too once downgraded past it.
+LATER = {"ix_edi_outbound_channel_control_number"}
 
 
 def indexes(database_url: str) -> set[str]:
@@ -23,7 +25,7 @@ def test_downgrading_drops_the_order_index_alone_and_upgrading_restores_it(
     assert INDEX in before
 
     migrations.downgrade(database_url, str(migration_named("edi_documents_by_order").down_revision))
-    assert indexes(database_url) == before - {INDEX}
+    assert indexes(database_url) == before - {INDEX} - LATER
 
     migrations.upgrade(database_url)
     assert indexes(database_url) == before

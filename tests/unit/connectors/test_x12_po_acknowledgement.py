@@ -17,6 +17,7 @@ from connectors.channels.x12_outbound import (
     PurchaseOrderAcknowledgement,
     ShipNotice,
     ShippedItem,
+    acknowledged_statuses,
     po_acknowledgement,
     redacted,
     ship_notice,
@@ -91,10 +92,13 @@ def test_each_po1_is_echoed_as_sent_with_an_ack_per_status_of_its_units() -> Non
     assert by_tag(text, "CTT") == [["2", "5"]]
 
 
-def test_every_line_accepted_as_sent_is_ad_and_every_line_rejected_is_rj() -> None:
+def test_every_line_accepted_as_sent_is_ad_and_every_line_rejected_is_rd_with_detail() -> None:
     assert by_tag(written(an_acknowledgement(SHOES)), "BAK")[0][1] == "AD"
     refused = [replace(line, statuses=(("IR", line.quantity),)) for line in (SHOES, SOCKS)]
-    assert by_tag(written(an_acknowledgement(*refused)), "BAK")[0][1] == "RJ"
+    # RD, rejected with detail: the 855 lists its lines (RJ would say it has none).
+    assert by_tag(written(an_acknowledgement(*refused)), "BAK")[0][1] == "RD"
+    deleted = [replace(line, statuses=(("ID", line.quantity),)) for line in (SHOES, SOCKS)]
+    assert by_tag(written(an_acknowledgement(*deleted)), "BAK")[0][1] == "RD"
     changed = replace(SHOES, statuses=(("IQ", 1),))
     assert by_tag(written(an_acknowledgement(changed)), "BAK")[0][1] == "AC"
 
@@ -170,3 +174,18 @@ def test_redacting_leaves_the_ship_from_and_scrubs_a_name_written_elsewhere() ->
 def test_redacting_twice_changes_nothing_the_second_time() -> None:
     once = redacted(written(), "[erased]", scrub)
     assert redacted(once, "[erased]", scrub) == once
+
+
+def test_a_change_855_says_04_in_bak01_and_an_original_00() -> None:
+    assert by_tag(written(), "BAK")[0][0] == "00"
+    changed = replace(an_acknowledgement(), purpose="04")
+    assert by_tag(written(changed), "BAK")[0][:3] == ["04", "AC", "PO-1001"]
+
+
+def test_what_an_855_said_of_each_po1_reads_back_from_its_text() -> None:
+    deleted = replace(SOCKS, statuses=(("ID", 3),))
+    assert acknowledged_statuses(written(an_acknowledgement(SHOES, deleted))) == (
+        (("IA", 2),),
+        (("ID", 3),),
+    )
+    assert acknowledged_statuses(written()) == ((("IA", 2),), (("IA", 1), ("IB", 2)))

@@ -149,7 +149,7 @@ def test_a_rejected_order_rejects_every_line() -> None:
     uow = seeded(status=OrderStatus.REJECTED)
     writer()(decided("rejected"), uow)
     text = the_855(uow)
-    assert by_tag(text, "BAK")[0][1] == "RJ"
+    assert by_tag(text, "BAK")[0][1] == "RD"
     assert [acks for _, acks in acks_per_po1(text)] == [
         [["IR", "2", "EA"]], [["IR", "2", "EA"]], [["IR", "5", "EA"]],
     ]  # fmt: skip
@@ -163,7 +163,7 @@ def test_an_order_cancelled_before_it_was_decided_rejects_every_line() -> None:
         order.cancel("the buyer called")
         uow.commit()
     writer()(decided("cancelled"), uow)
-    assert by_tag(the_855(uow), "BAK")[0][1] == "RJ"
+    assert by_tag(the_855(uow), "BAK")[0][1] == "RD"
 
 
 def test_a_backordered_order_has_every_line_backordered() -> None:
