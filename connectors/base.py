@@ -261,6 +261,15 @@ class Ticketing(Connector, abc.ABC):
         `DeliveryError`. Once only: asked again about the same ticket (a redelivered event)
         it changes nothing and returns False, as it does for a ticket past changing."""
 
+    def note_repeat(self, ticket_id: str, comment: str, window: int) -> bool:
+        """Tell ticket `ticket_id` that its alert keeps repeating: add `comment` (how often,
+        the latest time and message) as an internal note, or raise `DeliveryError`. Once per
+        repeat `window` (its number, counted from when the alert was raised): asked again
+        about that window or an earlier one (a redelivered or late event) it changes nothing
+        and returns False, as it does for a ticket solved or closed. A connector whose system
+        takes no notes keeps this: nothing is added."""
+        return False
+
     def ticket_update(self, headers: Mapping[str, str], body: bytes) -> TicketUpdate:
         """The update a delivery of the system's webhook carries, once its signature is
         checked: raises `WebhookRefused` when the delivery is not the system's (checked

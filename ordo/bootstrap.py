@@ -221,6 +221,7 @@ def build_ticketing(settings: Settings) -> Ticketing | None:
         "tags": settings.zendesk_tags, "timeout_seconds": settings.zendesk_timeout_seconds,
         "webhook_secret": settings.zendesk_webhook_secret,
         "acknowledged_status": settings.zendesk_acknowledged_status,
+        "status_labels": settings.zendesk_status_labels,
     }  # fmt: skip
     try:
         return ticketing.build_ticketing(
@@ -387,7 +388,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     shipped = alerts.shipped_alert_programs(Path(__file__).resolve().parents[1] / "rulesets")
     observers: list[Any] = [
         alerts.AlertEvaluator(alerts.registry_programs(container.rulesets, shipped), windows),
-        alerts.AlertRecorder(),
+        alerts.AlertRecorder(timedelta(minutes=settings.alert_repeat_window_minutes)),
         notifications.AlertNotifier(email),
     ]
     if email is not None:
@@ -400,11 +401,16 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(notifications.WebhookNotifier(
             sink, settings.webhook_event_names, settings.webhook_min_severity))  # fmt: skip
     if container.ticketing is not None:
-        from engine.service_layer.tickets import TicketAcknowledger, TicketOpener
+        from engine.service_layer.tickets import (
+            TicketAcknowledger,
+            TicketOpener,
+            TicketRepeatNoter,
+        )
 
         observers.append(TicketOpener(
             container.ticketing, settings.ticket_min_severity, settings.api_url))  # fmt: skip
         observers.append(TicketAcknowledger(container.ticketing))
+        observers.append(TicketRepeatNoter(container.ticketing))
     if container.warehouses:  # released shipments to their location's WMS
         from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
 

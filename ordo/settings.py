@@ -262,6 +262,12 @@ class Settings(BaseSettings):
     zendesk_webhook_secret: SecretStr | None = None
     # The status an alert's ticket gets when the alert is acknowledged in Ordo (None: solved).
     zendesk_acknowledged_status: str | None = None
+    # What {{ticket.status}} renders in a non-English Zendesk, or custom statuses' labels, by
+    # the status they stand for: "Gelöst=solved,Résolu=solved" (None: the six names only).
+    zendesk_status_labels: str | None = None
+    # An open alert that keeps firing raises `alert.repeated` (and notes its ticket) at most
+    # once per this many minutes, counted from its raising.
+    alert_repeat_window_minutes: int = 60
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -381,6 +387,11 @@ class Settings(BaseSettings):
     @classmethod
     def _retention_days(cls, value: Any) -> int:
         return _whole_number(value, _MAX_RETENTION_DAYS, "days")
+
+    @field_validator("alert_repeat_window_minutes", mode="before")
+    @classmethod
+    def _alert_repeat_window(cls, value: Any) -> int:
+        return _whole_number(value, 7 * 24 * 60, "minutes", " (a week)")
 
     @field_validator("idempotency_retention_hours", mode="before")
     @classmethod
@@ -533,6 +544,7 @@ class Settings(BaseSettings):
         "zendesk_email",
         "zendesk_group_id",
         "zendesk_acknowledged_status",
+        "zendesk_status_labels",
         mode="before",
     )
     @classmethod

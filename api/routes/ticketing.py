@@ -96,7 +96,9 @@ _OPENAPI: dict[str, Any] = {
                     "title": "TicketingEvent",
                     "description": "What the connector's helpdesk posts. For Zendesk, a "
                     "trigger's webhook body (docs/events.md#ticket-updates); fields it adds "
-                    "are ignored.",
+                    "are ignored. `status` is one of Zendesk's six in any case (`Solved`, "
+                    "`On-hold`), or a label ORDO_ZENDESK_STATUS_LABELS names (`Gelöst`): "
+                    "what a Zendesk in another language, or with custom statuses, renders.",
                     "type": "object",
                     "required": ["ticket_id", "status", "updated_at"],
                     "properties": {key: {"type": "string"} for key in TRIGGER_BODY},

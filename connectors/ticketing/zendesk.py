@@ -22,6 +22,19 @@ timestamp more than five minutes from Ordo's clock, before it reads a byte of th
 comment, the status `acknowledged_status` (solved unless set otherwise) and the tag
 `ordo_acknowledged` in one `PUT /api/v2/tickets/{id}.json`. It reads the ticket first and
 leaves alone one that has the tag (a redelivered acknowledgement) or is closed.
+
+`note_repeat` tells an alert's ticket that the alert keeps firing: an internal comment and
+the tag `ordo_repeat_<window>` (the previous window's tag removed) in one update, status
+untouched. It reads the ticket first and leaves alone one that has that window's tag or a
+later one's (a redelivered or late repeat), and one solved or closed.
+
+`{{ticket.status}}` renders a status as the account's agents read it: `Solved`, `On-hold` in
+English, `Gelöst` or `Résolu` in a German or French account, and a custom status's own label
+where custom ticket statuses are on. Zendesk's stable names are its six system statuses (a
+custom status belongs to the category of one of them), so those are taken in any case and
+spelling, and `status_labels` (ORDO_ZENDESK_STATUS_LABELS) says which category any other
+label stands for. `system_status` does the matching, for both the webhook and the
+configured `acknowledged_status`.
 """
 
 from __future__ import annotations
@@ -32,13 +45,14 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, ValidationInfo, field_validator
 
 from connectors.base import (
     ConnectorConfig,
@@ -66,11 +80,15 @@ TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 MAX_SKEW_SECONDS = 300
 # Zendesk's statuses; {{ticket.status}} renders them capitalised ("Solved").
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+# How an English account renders "hold" (and how people write it), besides its own name.
+_HOLD_SPELLINGS = ("on-hold", "on hold", "on_hold")
 # What an update may set: Zendesk closes a solved ticket itself, and "new" is before any agent.
 SETTABLE_STATUSES = ("open", "pending", "hold", "solved")
 # The tag an alert's ticket gets with the acknowledgement's comment: a redelivered
 # acknowledgement finds it and adds no second comment, whatever an agent did to the status.
 ACKNOWLEDGED_TAG = "ordo_acknowledged"
+# The tag of a repeat's note, followed by its window's number: one note per window.
+REPEAT_TAG = "ordo_repeat_"
 MAX_EXCERPT = 500
 # The body of the trigger's webhook action, as pasted into Zendesk (docs/events.md). Zendesk
 # escapes what the placeholders render for JSON. The comment comes from the newest of the
@@ -92,6 +110,70 @@ def tag(text: str) -> str:
     return re.sub(r"\s+", "_", text.strip().lower())
 
 
+def status_key(text: str) -> str:
+    """A status as written, made comparable: one Unicode form (an "ö" may come as "o" and a
+    combining mark), no case, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def system_status(text: str, labels: Mapping[str, str] | None = None) -> str | None:
+    """The system status (one of `STATUSES`) that `text` names: the status itself in any
+    case, "On-hold", or a label of `labels` (keys made with `status_key`); None otherwise."""
+    key = status_key(text)
+    if key in STATUSES:
+        return key
+    if key in _HOLD_SPELLINGS:
+        return "hold"
+    return (labels or {}).get(key)
+
+
+def accepted_statuses(labels: Mapping[str, str] | None = None) -> str:
+    """What a status may be, for an error: the six, and the configured labels if any."""
+    text = ", ".join(STATUSES)
+    if labels:
+        shown = ", ".join(sorted(labels)[:10]) + (", ..." if len(labels) > 10 else "")
+        text += f", or a label of ORDO_ZENDESK_STATUS_LABELS ({shown})"
+    return text
+
+
+def read_status_labels(value: Any) -> dict[str, str]:
+    """`Gelöst=solved,Résolu=solved` (or a mapping) as {status_key(label): status}; a
+    ValueError names the entry at fault."""
+    if isinstance(value, Mapping):
+        entries = [(str(label), str(status)) for label, status in value.items()]
+    else:
+        entries = []
+        for item in str(value or "").split(","):
+            if not item.strip():
+                continue
+            label, equals, status = item.rpartition("=")
+            if not equals:
+                raise ValueError(
+                    f"{item.strip()[:60]!r} must be label=status, such as Gelöst=solved "
+                    "(entries separated by commas)"
+                )
+            entries.append((label, status))
+    labels: dict[str, str] = {}
+    for label, status in entries:
+        key, category = status_key(label), system_status(status)
+        if not key:
+            raise ValueError(f"'={status.strip()[:40]}' names no label before the =")
+        if category is None:
+            raise ValueError(
+                f"{label.strip()[:60]!r} stands for {status.strip()[:40]!r}, which is not one "
+                f"of Zendesk's statuses ({', '.join(STATUSES)})"
+            )
+        if system_status(key) not in (None, category):
+            raise ValueError(
+                f"{label.strip()[:60]!r} is Zendesk's own name of {system_status(key)}: it "
+                "cannot stand for another status"
+            )
+        if labels.get(key, category) != category:
+            raise ValueError(f"{label.strip()[:60]!r} stands for both {labels[key]} and {category}")
+        labels[key] = category
+    return labels
+
+
 class ZendeskConfig(ConnectorConfig):
     # `acme` (the subdomain of acme.zendesk.com) or the account's address, which a host
     # mapped to the account (https://help.acme.example) needs.
@@ -104,6 +186,10 @@ class ZendeskConfig(ConnectorConfig):
     # The signing secret of the Zendesk webhook that posts ticket updates to Ordo (its page
     # in Admin Center > Apps and integrations > Webhooks); None: updates are refused.
     webhook_secret: SecretStr | None = None
+    # What {{ticket.status}} renders in a Zendesk that is not in English, and custom
+    # statuses' labels, by the system status they stand for: {"gelöst": "solved"}. Before
+    # `acknowledged_status`, which may be one of them.
+    status_labels: dict[str, str] = {}
     # The status an alert's ticket is given when the alert is acknowledged in Ordo.
     acknowledged_status: str = "solved"
 
@@ -154,16 +240,25 @@ class ZendeskConfig(ConnectorConfig):
             )
         return value
 
+    @field_validator("status_labels", mode="before")
+    @classmethod
+    def _status_labels(cls, value: Any) -> dict[str, str]:
+        return read_status_labels(value)
+
     @field_validator("acknowledged_status", mode="before")
     @classmethod
-    def _acknowledged_status(cls, value: Any) -> str:
-        text = str(value).strip().lower()
-        if text not in SETTABLE_STATUSES:
+    def _acknowledged_status(cls, value: Any, info: ValidationInfo) -> str:
+        text = str(value).strip()
+        status = system_status(text, info.data.get("status_labels"))
+        if status not in SETTABLE_STATUSES:
+            # Zendesk's API sets the six by their English names only: a label is taken for
+            # the status it stands for, and "closed" and "new" are Zendesk's own to set.
             raise ValueError(
-                f"must be one of {', '.join(SETTABLE_STATUSES)} (the status an alert's ticket "
+                f"must be one of {', '.join(SETTABLE_STATUSES)}, or a label of "
+                "ORDO_ZENDESK_STATUS_LABELS standing for one (the status an alert's ticket "
                 f"gets when the alert is acknowledged in Ordo), got {text[:40]!r}"
             )
-        return text
+        return status
 
     @field_validator("timeout_seconds")
     @classmethod
@@ -239,6 +334,32 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         self._call("PUT", {"ticket": update}, path=path)
         return True
 
+    def note_repeat(self, ticket_id: str, comment: str, window: int) -> bool:
+        """Read the ticket first: one tagged with this window's `REPEAT_TAG` or a later
+        one's has had the note (a redelivery, or a repeat that arrived late), and a solved or
+        closed one is seen to; neither is changed. Otherwise `PUT` the comment, as an
+        internal note, with this window's tag, removing the earlier window's, so the ticket
+        carries one such tag however long the alert repeats."""
+        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
+        ticket = self._call("GET", path=path).get("ticket")
+        if not isinstance(ticket, dict):
+            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
+                                f"{ticket_id}")  # fmt: skip
+        if ticket.get("status") in ("solved", "closed"):
+            return False
+        noted = [str(t) for t in ticket.get("tags") or () if str(t).startswith(REPEAT_TAG)]
+        windows = [int(t[len(REPEAT_TAG) :]) for t in noted if t[len(REPEAT_TAG) :].isdigit()]
+        if any(seen >= window for seen in windows):
+            return False
+        update: dict[str, Any] = {
+            "comment": {"body": comment, "public": False},
+            "additional_tags": [f"{REPEAT_TAG}{window}"],
+        }
+        if noted:
+            update["remove_tags"] = noted
+        self._call("PUT", {"ticket": update}, path=path)
+        return True
+
     def find(self, external_id: str) -> str:
         """The id of the oldest ticket carrying `external_id`; "" when there is none."""
         answer = self._call("GET", params={"external_id": external_id})
@@ -248,7 +369,7 @@ class ZendeskTicketing(HttpConnector, Ticketing):
 
     def ticket_update(self, headers: Mapping[str, str], body: bytes) -> TicketUpdate:
         self.check_signature(headers, body)
-        return read_trigger_body(body)
+        return read_trigger_body(body, self.config.status_labels)
 
     def check_signature(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise `WebhookRefused`, saying why, unless `body` is signed with the webhook's
@@ -359,8 +480,9 @@ def zendesk_error(response: httpx.Response) -> str:
     return message[:500]
 
 
-def read_trigger_body(body: bytes) -> TicketUpdate:
-    """The update in a delivery of `TRIGGER_BODY`; `WebhookPayloadError` names the field at
+def read_trigger_body(body: bytes, labels: Mapping[str, str] | None = None) -> TicketUpdate:
+    """The update in a delivery of `TRIGGER_BODY`, its status as the system status it names
+    (`system_status`, with the configured `labels`); `WebhookPayloadError` names the field at
     fault. Fields a trigger adds to it are ignored."""
     try:
         data = json.loads(body)
@@ -373,11 +495,19 @@ def read_trigger_body(body: bytes) -> TicketUpdate:
         raise WebhookPayloadError(
             ("ticket_id",), "must be a Zendesk ticket id (at most 128 characters)"
         )
-    status = _text(data, "status", required=True).lower()
-    if status not in STATUSES:
+    shown = _text(data, "status", required=True)
+    status = system_status(shown, labels)
+    if status is None:
+        hint = (
+            "add it to ORDO_ZENDESK_STATUS_LABELS if it is one of the account's labels"
+            if labels
+            else "a Zendesk in another language, or with custom statuses, names its labels in "
+            "ORDO_ZENDESK_STATUS_LABELS (label=status, docs/events.md)"
+        )
         raise WebhookPayloadError(
             ("status",),
-            f"must be one of {', '.join(STATUSES)} ({{{{ticket.status}}}}), got {status[:40]!r}",
+            f"must be one of {accepted_statuses(labels)} ({{{{ticket.status}}}}), got "
+            f"{shown[:40]!r}: {hint}",
         )
     stamp = _text(data, "updated_at", required=True)
     at = _timestamp(stamp)

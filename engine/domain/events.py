@@ -414,6 +414,25 @@ class AlertAcknowledged(Event):
 
 @_register
 @dataclass(frozen=True)
+class AlertRepeated(Event):
+    """An open alert fired again, at `at` (ISO 8601, UTC), with `occurrences` counted so far
+    and its latest `message`. Raised for the first repeat and then for the first repeat of
+    each later `window` (numbered from 0 at the alert's raising, each as long as
+    ORDO_ALERT_REPEAT_WINDOW_MINUTES), so a storm raises one per window, not one per repeat."""
+
+    name: ClassVar[str] = "alert.repeated"
+    alert_id: str
+    rule: str
+    severity: str
+    key: str
+    message: str
+    occurrences: int
+    at: str
+    window: int
+
+
+@_register
+@dataclass(frozen=True)
 class RulesetPublished(Event):
     """A ruleset version went live (published or rolled back to). Every process holding a
     compiled registry (other API processes, workers) should load that version."""

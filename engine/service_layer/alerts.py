@@ -6,7 +6,8 @@ several workers share the load, so they count together; in memory otherwise). Ea
 action becomes an `alert.triggered` event; `AlertRecorder` turns those into an `Alert`,
 deduplicated by (rule, key) while open: a repeat bumps the open alert's occurrences instead of
 opening another, and a new alert records `alert.raised`, which the notifiers turn into email
-and webhook posts.
+and webhook posts. A repeat records `alert.repeated` once per repeat window (the first repeat,
+then the first of each later window), which the alert's helpdesk ticket is told of.
 
 `LatenessClock` is the worker's periodic tick: it turns the passage of time into events the
 rules can see, `shipment.late` (past its promised date, not delivered) and
@@ -30,6 +31,7 @@ from engine.domain.errors import NotFound
 from engine.domain.events import (
     AlertAcknowledged,
     AlertRaised,
+    AlertRepeated,
     AlertTriggered,
     OrderHeldTooLong,
     ShipmentLate,
@@ -43,6 +45,9 @@ from engine.service_layer import audit
 from engine.service_layer.unit_of_work import ShipmentRepository, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# How long a repeat window is unless ORDO_ALERT_REPEAT_WINDOW_MINUTES says otherwise.
+DEFAULT_REPEAT_WINDOW = timedelta(hours=1)
 
 
 class WindowStore(Protocol):
@@ -107,13 +112,25 @@ def raise_alert(
     message: str,
     recipients: Sequence[str] = (),
     now: datetime | None = None,
+    repeat_window: timedelta = DEFAULT_REPEAT_WINDOW,
 ) -> Alert:
-    """Open an alert for (rule, key), or count one more occurrence of the open one."""
+    """Open an alert for (rule, key), or count one more occurrence of the open one: its first
+    repeat, and the first in each later `repeat_window`, record `alert.repeated`."""
     at = now or utcnow()
     existing = uow.alerts.open_for(rule, key)
     if existing is not None:
+        before = repeat_window_of(existing, existing.last_seen_at or existing.created_at,
+                                  repeat_window)  # fmt: skip
         existing.seen_again(at)
         existing.message = message
+        window = repeat_window_of(existing, at, repeat_window)
+        if existing.occurrences == 2 or window > before:
+            uow.record(
+                AlertRepeated(
+                    existing.id, existing.rule, existing.severity, existing.key, message,
+                    existing.occurrences, in_utc(at).isoformat(), window,
+                )
+            )  # fmt: skip
         return existing
     alert = Alert(
         id=_next_alert_id(uow, rule, key),
@@ -128,6 +145,13 @@ def raise_alert(
     uow.alerts.add(alert)
     uow.record(AlertRaised(alert.id, rule, severity, key, message))
     return alert
+
+
+def repeat_window_of(alert: Alert, at: datetime, length: timedelta) -> int:
+    """Which repeat window of `alert` `at` falls in: 0 from its raising for `length`, and so
+    on. Counted from the alert, not the clock, so the answer is the same on every worker and
+    on a redelivery; a time before the raising (clocks apart) is in window 0."""
+    return max(0, (in_utc(at) - in_utc(alert.created_at)) // length)
 
 
 def _next_alert_id(uow: UnitOfWork, rule: str, key: str) -> str:
@@ -288,9 +312,13 @@ def _complete_parcel_facts(
 
 
 class AlertRecorder:
-    """Worker observer: `alert.triggered` opens the (rule, key) alert or counts a repeat."""
+    """Worker observer: `alert.triggered` opens the (rule, key) alert or counts a repeat,
+    `repeat_window` (ORDO_ALERT_REPEAT_WINDOW_MINUTES) long windows apart for `alert.repeated`."""
 
     name = "alert-recorder"
+
+    def __init__(self, repeat_window: timedelta = DEFAULT_REPEAT_WINDOW) -> None:
+        self.repeat_window = repeat_window
 
     def wants(self, message: Message) -> bool:
         return message.name == AlertTriggered.name
@@ -307,6 +335,7 @@ class AlertRecorder:
             message=p["message"],
             recipients=p.get("recipients") or (),
             now=datetime.fromisoformat(p["at"]) if p.get("at") else None,
+            repeat_window=self.repeat_window,
         )
 
 

@@ -23,6 +23,12 @@ from the helpdesk (its ticket was solved there) is not told back to it. The aler
 opener and its acknowledgement share the alert's partition, so the ticket is opened first;
 an alert acknowledged before its ticket could be opened (the helpdesk was down) opens none.
 
+`TicketRepeatNoter` tells the ticket of an alert still open that it keeps firing
+(`alert.repeated`): an internal note with how often, when last and its latest message. The
+event comes once per repeat window (ORDO_ALERT_REPEAT_WINDOW_MINUTES), so a storm of repeats
+adds one note per window, and the connector keeps it to one per window on redelivery. A
+repeat never opens a second ticket: the open alert is the same alert, with its ticket.
+
 `record_ticket_update` is the way back: what the helpdesk's webhook reports of a ticket (its
 status, the helpdesk's time of it, the latest public comment) is kept on the ticket, with
 `ticket.updated` and an audit entry (`ticket.status`), in one transaction. An alert whose
@@ -42,7 +48,7 @@ from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
 from engine.domain.access import Principal
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.events import AlertAcknowledged, TicketUpdated
+from engine.domain.events import AlertAcknowledged, AlertRepeated, TicketUpdated
 from engine.domain.operations import TICKET_DONE, Alert, AlertStatus, Ticket, TicketStatus
 from engine.domain.orders import Order
 from engine.domain.values import in_utc, utcnow
@@ -202,18 +208,69 @@ class TicketAcknowledger:
         alert = uow.alerts.get(str(payload["alert_id"]))
         if alert is None or not alert.ticket_id:
             return  # no ticket opened for it: below the severity, or tickets were off
-        if not any(
-            ticket.system == self.ticketing.slug and ticket.external_ticket_id == alert.ticket_id
-            for ticket in uow.tickets.about("alert", alert.id)
-        ):
-            log.info("%s: alert %s's ticket %s is not one of %s's; left as it is", self.name,
-                     alert.id, alert.ticket_id, self.ticketing.slug)  # fmt: skip
+        if not _its_ticket(uow, self.ticketing, alert, self.name):
             return
         comment = acknowledgement_comment(
             alert.id, alert.rule, str(payload.get("by", "")), str(payload.get("at", ""))
         )
         if self.ticketing.acknowledge(alert.ticket_id, comment):
             self.updated += 1
+
+
+def _its_ticket(uow: UnitOfWork, ticketing: Ticketing, alert: Alert, step: str) -> bool:
+    """Whether `alert`'s ticket is one `ticketing` opened: a helpdesk configured since is
+    not asked about another's ticket."""
+    if any(
+        ticket.system == ticketing.slug and ticket.external_ticket_id == alert.ticket_id
+        for ticket in uow.tickets.about("alert", alert.id)
+    ):
+        return True
+    log.info("%s: alert %s's ticket %s is not one of %s's; left as it is", step, alert.id,
+             alert.ticket_id, ticketing.slug)  # fmt: skip
+    return False
+
+
+def repeat_comment(alert: Alert) -> str:
+    """The note an alert's ticket gets when the alert keeps firing: how often, when last, and
+    what its latest firing said (the rule's message, with the facts it names)."""
+    last = alert.last_seen_at or alert.created_at
+    repeats = alert.occurrences - 1
+    return (
+        f"Repeated in Ordo {repeats} time{'s' if repeats != 1 else ''} since it was raised "
+        f"({alert.occurrences} occurrences), the latest at {in_utc(last):%Y-%m-%d %H:%M} UTC.\n"
+        f"Latest: {alert.message}\n\nAlert {alert.id} (rule: {alert.rule}, about: {alert.key})."
+    )
+
+
+class TicketRepeatNoter:
+    """Worker observer: an open alert that keeps firing (`alert.repeated`, once per repeat
+    window) adds a note to its ticket (see the module's doc). A failed call raises the
+    connector's `DeliveryError`: retried, then dead-lettered; the connector adds one note per
+    window however often the event comes."""
+
+    name = "alert-ticket-repeats"
+
+    def __init__(self, ticketing: Ticketing) -> None:
+        self.ticketing = ticketing
+        self.noted = 0
+
+    def wants(self, message: Message) -> bool:
+        return message.name == AlertRepeated.name
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        alert = uow.alerts.get(str(message.payload["alert_id"]))
+        if alert is None or not alert.ticket_id:
+            return  # no ticket opened for it: below the severity, or tickets were off
+        if alert.status is not AlertStatus.OPEN:
+            return  # acknowledged: someone has it in hand, and its ticket is solved
+        if not _its_ticket(uow, self.ticketing, alert, self.name):
+            return
+        # The alert as it is now, not as the event saw it: repeats counted since come too.
+        window = int(message.payload["window"])
+        if self.ticketing.note_repeat(alert.ticket_id, repeat_comment(alert), window):
+            self.noted += 1
 
 
 def order_ticket_body(order: Order, body: str, actor: str, api_url: str = "") -> str:

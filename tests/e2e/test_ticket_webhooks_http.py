@@ -1,8 +1,9 @@
 """The helpdesk's webhook over HTTP: support opens a ticket about an order in Zendesk (a fake
 Zendesk behind the real connector), Zendesk's trigger posts what became of it, signed, and the
 order's detail shows the status and the latest reply; an older update changes nothing, a
-ticket Ordo did not open is ignored, an alert whose ticket is solved is acknowledged. Every
-way in but Zendesk's signature is refused: 401 logged on `ordo.auth`, 403 for an API key."""
+ticket Ordo did not open is ignored, an alert whose ticket is solved is acknowledged, also when
+a German Zendesk says "Gelöst" (ORDO_ZENDESK_STATUS_LABELS). Every way in but Zendesk's
+signature is refused: 401 logged on `ordo.auth`, 403 for an API key."""
 
 from __future__ import annotations
 
@@ -41,9 +42,19 @@ def opened_tickets(request: httpx.Request) -> httpx.Response:
 def zendesk(api: Api) -> ZendeskTicketing:
     """ORDO_TICKETING=zendesk with ORDO_ZENDESK_WEBHOOK_SECRET, as the composition root
     builds it: the container's connector."""
+    return configured(api)
+
+
+@pytest.fixture
+def german_zendesk(api: Api) -> ZendeskTicketing:
+    """The same, for an account whose agents read Zendesk in German."""
+    return configured(api, status_labels="Offen=open,Gelöst=solved,Geschlossen=closed")
+
+
+def configured(api: Api, **options: str) -> ZendeskTicketing:
     connector = ZendeskTicketing(
         {"url": "acme", "email": "ops@shop.example", "token": "zd-token",
-         "webhook_secret": SECRET},
+         "webhook_secret": SECRET, **options},
         client=httpx.Client(transport=httpx.MockTransport(opened_tickets)),
     )  # fmt: skip
     api.container.ticketing = connector
@@ -139,9 +150,7 @@ def test_a_ticket_ordo_did_not_open_is_200_ignored_and_logged(
     assert "zendesk ticket 77 is not one Ordo opened" in caplog.text
 
 
-def test_an_alert_whose_ticket_is_solved_is_acknowledged_by_the_connector(
-    api: Api, zendesk: ZendeskTicketing
-) -> None:
+def an_alert_ticket(api: Api) -> Any:
     with api.container.uow_factory() as uow:
         alert = raise_alert(uow, rule="ops/late shipments", key="swift", severity="critical",
                             message="6 late shipments for swift")  # fmt: skip
@@ -151,6 +160,13 @@ def test_an_alert_whose_ticket_is_solved_is_acknowledged_by_the_connector(
                    created_at=alert.created_at, created_by="system")
         )  # fmt: skip
         uow.commit()
+    return alert
+
+
+def test_an_alert_whose_ticket_is_solved_is_acknowledged_by_the_connector(
+    api: Api, zendesk: ZendeskTicketing
+) -> None:
+    alert = an_alert_ticket(api)
     body = json.dumps({"ticket_id": "35501", "external_id": alert_reference(alert),
                        "status": "solved", "updated_at": now()}).encode()  # fmt: skip
 
@@ -230,3 +246,35 @@ def test_a_status_zendesk_does_not_have_is_422_at_its_path(
     [error] = answer.json()["errors"]
     assert error["path"] == "$.status"
     assert "must be one of new, open, pending, hold, solved, closed" in error["message"]
+
+
+def test_a_german_zendesks_geloest_solves_the_ticket_and_acknowledges_its_alert(
+    api: Api, german_zendesk: ZendeskTicketing
+) -> None:
+    alert = an_alert_ticket(api)
+    body = json.dumps({"ticket_id": "35501", "external_id": alert_reference(alert),
+                       "status": "Gelöst", "updated_at": now()}).encode()  # fmt: skip
+
+    answer = post(api, body, signed(body))
+
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["outcome"], answer.json()["ticket"]["status"]) == ("kept", "solved")
+    [shown] = api.get("/v1/alerts", role="support").json()
+    assert (shown["status"], shown["acknowledged_by"]) == ("acknowledged", "connector:zendesk")
+
+
+def test_a_label_the_setting_does_not_name_is_422_naming_it_and_the_labels_it_takes(
+    api: Api, german_zendesk: ZendeskTicketing
+) -> None:
+    body = json.dumps({"ticket_id": "77", "status": "Erledigt", "updated_at": now()}).encode()
+
+    answer = post(api, body, signed(body))
+
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["path"] == "$.status"
+    assert (
+        "or a label of ORDO_ZENDESK_STATUS_LABELS (gelöst, geschlossen, offen)"
+        in (error["message"])
+    )
+    assert "got 'Erledigt'" in error["message"]

@@ -2,10 +2,12 @@
 connector (a fake helpdesk put in the container the app was built with), the order's detail
 lists it, the audit log records it; and the refusals: no helpdesk configured, no such order,
 a helpdesk that refuses. The worker opens a ticket for a severe alert, which the alert list
-shows, and updates it once the alert is acknowledged in Ordo."""
+shows, updates it once the alert is acknowledged in Ordo, and notes on it that the alert keeps
+firing, once per repeat window."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +32,7 @@ class FakeHelpdesk(Ticketing):
         self.refusal = refusal
         self.calls: list[dict[str, Any]] = []
         self.acknowledged: list[tuple[str, str]] = []
+        self.notes: list[tuple[str, str, int]] = []
 
     def open(
         self, title: str, body: str, labels: tuple[str, ...] = (), *, external_id: str = "",
@@ -43,6 +46,10 @@ class FakeHelpdesk(Ticketing):
 
     def acknowledge(self, ticket_id: str, comment: str) -> bool:
         self.acknowledged.append((ticket_id, comment))
+        return True
+
+    def note_repeat(self, ticket_id: str, comment: str, window: int) -> bool:
+        self.notes.append((ticket_id, comment, window))
         return True
 
 
@@ -218,3 +225,31 @@ def test_an_alert_acknowledged_over_http_updates_its_ticket_through_the_worker(
     [(ticket_id, comment)] = helpdesk.acknowledged
     assert ticket_id == "35436"
     assert comment.startswith(f"Acknowledged in Ordo by {acked.json()['acknowledged_by']} at ")
+
+
+def test_an_alert_that_keeps_firing_adds_one_note_per_window_to_its_ticket_through_the_worker(
+    api: Api, helpdesk: FakeHelpdesk
+) -> None:
+    [worker] = build_workers(api.container, name="w1")  # ORDO_ALERT_REPEAT_WINDOW_MINUTES: 60
+    with api.container.uow_factory() as uow:
+        severe = raise_alert(uow, rule="ops/late shipments", key="swift", severity="critical",
+                             message="6 late shipments for swift")  # fmt: skip
+        uow.commit()
+    for _ in range(3):
+        worker.run_once()
+    for minutes in (1, 2, 3, 4):  # a storm within the first window
+        with api.container.uow_factory() as uow:
+            raise_alert(uow, rule="ops/late shipments", key="swift", severity="critical",
+                        message=f"{6 + minutes} late shipments for swift",
+                        now=severe.created_at + timedelta(minutes=minutes))  # fmt: skip
+            uow.commit()
+    for _ in range(3):
+        worker.run_once()
+
+    [(ticket_id, note, window)] = helpdesk.notes
+    assert (ticket_id, window) == ("35436", 0)
+    assert note.startswith("Repeated in Ordo 4 times since it was raised (5 occurrences)")
+    assert "Latest: 10 late shipments for swift" in note
+    [shown] = api.get("/v1/alerts", role="support").json()
+    assert (shown["id"], shown["occurrences"], shown["ticket_id"]) == (severe.id, 5, "35436")
+    assert len(helpdesk.calls) == 1  # the repeats opened no second ticket
