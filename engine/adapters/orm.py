@@ -412,6 +412,8 @@ returns = Table(
     # ... and by their label's tracking number, a parcel coming back (migration 0027).
     Index(None, "tracking_number"),
     Index(None, "created_at"),
+    # ... and by location, a warehouse's receiving desk paging through its own (migration 0029).
+    Index(None, "location_code", "created_at"),
 )
 
 # Printed labels (migration 0015), one per shipment and one per return that has one: a PDF
