@@ -28,11 +28,11 @@ from api.routes.edi_functional_acks import router as functional_acks_router
 from api.routes.edi_outbound import ChannelQuery, channel_named
 from api.routes.edi_outbound import router as outbound_router
 from api.routes.orders import batch_item
+from api.routes.x12_bodies import MEDIA_TYPES, interchange_text, refused_media
 from api.schemas.common import FieldError, Out, Problem, problem_responses
 from api.schemas.orders import OrderIn, OrderOut
 from connectors.channels import x12, x12_outbound
 from engine.domain.access import Principal
-from engine.domain.errors import DomainError
 from engine.domain.values import utcnow
 from engine.service_layer import edi
 
@@ -43,7 +43,6 @@ router.include_router(functional_acks_router)
 router.include_router(outbound_router)
 
 PATH = "/v1/orders/x12"
-MEDIA_TYPES = ("application/edi-x12", "text/plain")
 # As many as one batch takes (`BatchIn.orders`): one request decides at most this many orders.
 MOST_SETS = 500
 # AK403 for a value the order model refuses, by pydantic's error type; any other: 7, an
@@ -212,19 +211,12 @@ def receive_x12(
     it) is a 422 naming the segment; a functional group or a transaction set whose trailer
     does not match its header is rejected in the 997. At most 500 transaction sets, and a
     body within the server's limit (`ORDO_MAX_REQUEST_BYTES`, else 413). See docs/edi.md."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in MEDIA_TYPES:
-        said = f"'{media}'" if media else "no Content-Type"
-        return problem(
-            415,
-            f"the body must be an X12 interchange sent as Content-Type: application/edi-x12 "
-            f"(or text/plain), not {said}",
-            code="unsupported_media_type",
-            instance=PATH,
-        )
+    refused = refused_media(request, PATH)
+    if refused is not None:
+        return refused
     filed_under = channel_named(who, channel)
     try:
-        interchange = x12.parse(_text(body))
+        interchange = x12.parse(interchange_text(body))
     except x12.X12Error as error:
         return _unreadable(error.place, error.message)
     count = sum(len(group.transaction_sets) for group in interchange.groups)
@@ -254,16 +246,6 @@ def receive_x12(
         ),
     )
     return JSONResponse(answer.model_dump(mode="json"))
-
-
-def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DomainError(
-            f"the interchange is not UTF-8 text: byte 0x{body[error.start]:02x} at offset "
-            f"{error.start} cannot be read"
-        ) from None
 
 
 def _unreadable(place: x12.Place, message: str) -> JSONResponse:

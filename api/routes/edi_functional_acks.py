@@ -21,17 +21,16 @@ from pydantic import Field
 from api.deps import CanIngestOrders, Services
 from api.errors import problem
 from api.routes.channels import RawBody
-from api.routes.edi_outbound import MEDIA_TYPE, ChannelQuery, channel_named
+from api.routes.edi_outbound import ChannelQuery, channel_named
+from api.routes.x12_bodies import MEDIA_TYPES, interchange_text, refused_media
 from api.schemas.common import Out, Problem, problem_responses
 from api.schemas.edi import MAILBOX, OutboundDocumentOut
 from connectors.channels import x12, x12_functional_acks
-from engine.domain.errors import DomainError
 from engine.service_layer import functional_acks
 
 router = APIRouter(prefix=MAILBOX, tags=["edi"])
 
 PATH = f"{MAILBOX}/997"
-MEDIA_TYPES = (MEDIA_TYPE, "text/plain")
 # The partner's 997 rejecting the 856 of docs/edi.md's example (control number 2): its
 # carrier's SCAC (TD503) was refused.
 EXAMPLE = (
@@ -97,19 +96,12 @@ def receive_997(
     422 when the 997 cannot be read (each segment and element at fault in `errors`), or when
     it names a document Ordo never sent this partner on this channel (each AK1 or AK2 in
     `errors`): then nothing of it is recorded. See docs/edi.md."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in MEDIA_TYPES:
-        said = f"'{media}'" if media else "no Content-Type"
-        return problem(
-            415,
-            f"the body must be an X12 interchange sent as Content-Type: application/edi-x12 "
-            f"(or text/plain), not {said}",
-            code="unsupported_media_type",
-            instance=PATH,
-        )
+    refused = refused_media(request, PATH)
+    if refused is not None:
+        return refused
     filed_under = channel_named(who, channel)
     try:
-        read = x12_functional_acks.read(_text(body))
+        read = x12_functional_acks.read(interchange_text(body))
     except x12.X12Error as error:
         return _refused([(str(error.place), error.message)], "unreadable_interchange")
     except x12_functional_acks.FunctionalAckError as error:
@@ -131,16 +123,6 @@ def receive_997(
         documents=[OutboundDocumentOut.of(document) for document in documents],
     )
     return JSONResponse(answer.model_dump(mode="json"))
-
-
-def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DomainError(
-            f"the interchange is not UTF-8 text: byte 0x{body[error.start]:02x} at offset "
-            f"{error.start} cannot be read"
-        ) from None
 
 
 def _refused(errors: list[tuple[str, str]], kind: str) -> JSONResponse:
