@@ -28,7 +28,12 @@ from api.routes.edi_functional_acks import router as functional_acks_router
 from api.routes.edi_outbound import ChannelQuery, channel_named
 from api.routes.edi_outbound import router as outbound_router
 from api.routes.orders import batch_item
-from api.routes.x12_bodies import MEDIA_TYPES, interchange_text, refused_media
+from api.routes.x12_bodies import (
+    UNSUPPORTED_MEDIA,
+    interchange_text,
+    openapi_body,
+    refused_media,
+)
 from api.schemas.common import FieldError, Out, Problem, problem_responses
 from api.schemas.orders import OrderIn, OrderOut
 from connectors.channels import x12, x12_outbound
@@ -131,15 +136,7 @@ _ANSWER_EXAMPLE: dict[str, Any] = {
     ],
     "acknowledgement": _ACK_EXAMPLE,
 }
-_TEXT = {"schema": {"type": "string", "minLength": 1}, "example": EXAMPLE}
-_OPENAPI: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "One X12 interchange (ISA ... IEA) of 850 purchase orders, as the "
-        "trading partner sent it. The delimiters are read from its ISA segment.",
-        "content": {media: _TEXT for media in MEDIA_TYPES},
-    }
-}
+_OPENAPI = openapi_body("850 purchase orders", EXAMPLE)
 
 
 class TransactionSetOut(Out):
@@ -181,13 +178,7 @@ class X12Out(Out):
     response_model=X12Out,
     responses={
         200: {"description": "What became of each purchase order, and the 997."},
-        415: {
-            "model": Problem,
-            "description": "The body is not sent as application/edi-x12 (or text/plain).",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        },
+        415: UNSUPPORTED_MEDIA,
         **problem_responses(),
     },
     summary="Ingest B2B purchase orders: an X12 interchange of 850s, answered with a 997",

@@ -12,8 +12,6 @@ fault, as an 850's interchange is; one naming documents Ordo never sent this par
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
@@ -22,8 +20,13 @@ from api.deps import CanIngestOrders, Services
 from api.errors import problem
 from api.routes.channels import RawBody
 from api.routes.edi_outbound import ChannelQuery, channel_named
-from api.routes.x12_bodies import MEDIA_TYPES, interchange_text, refused_media
-from api.schemas.common import Out, Problem, problem_responses
+from api.routes.x12_bodies import (
+    UNSUPPORTED_MEDIA,
+    interchange_text,
+    openapi_body,
+    refused_media,
+)
+from api.schemas.common import Out, problem_responses
 from api.schemas.edi import MAILBOX, OutboundDocumentOut
 from connectors.channels import x12, x12_functional_acks
 from engine.service_layer import functional_acks
@@ -48,20 +51,7 @@ EXAMPLE = (
     "GE*1*77~\n"
     "IEA*1*000000077~\n"
 )
-_TEXT = {"schema": {"type": "string", "minLength": 1}, "example": EXAMPLE}
-_OPENAPI: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "One X12 interchange (ISA ... IEA) of 997 functional acknowledgements, "
-        "as the trading partner sent it. The delimiters are read from its ISA segment.",
-        "content": {media: _TEXT for media in MEDIA_TYPES},
-    }
-}
-_UNSUPPORTED = {
-    "model": Problem,
-    "description": "The body is not sent as application/edi-x12 (or text/plain).",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
+_OPENAPI = openapi_body("997 functional acknowledgements", EXAMPLE)
 
 
 class FunctionalAcksOut(Out):
@@ -74,7 +64,7 @@ class FunctionalAcksOut(Out):
 @router.post(
     "/997",
     response_model=FunctionalAcksOut,
-    responses={415: _UNSUPPORTED, **problem_responses()},
+    responses={415: UNSUPPORTED_MEDIA, **problem_responses()},
     summary="Take the partner's 997 for the 855s and 856s Ordo sent: accepted or rejected",
     openapi_extra=_OPENAPI,
 )

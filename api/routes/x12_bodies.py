@@ -4,13 +4,35 @@ UTF-8). `api.routes.edi` takes 850s and `api.routes.edi_functional_acks` 997s.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.errors import problem
+from api.schemas.common import Problem
 from engine.domain.errors import DomainError
 
 MEDIA_TYPES = ("application/edi-x12", "text/plain")
+# The 415 in the OpenAPI document of a route that takes an interchange.
+UNSUPPORTED_MEDIA: dict[str, Any] = {
+    "model": Problem,
+    "description": "The body is not sent as application/edi-x12 (or text/plain).",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+def openapi_body(what: str, example: str) -> dict[str, Any]:
+    """The route's `openapi_extra`: its body, one interchange of `what`, in either media type."""
+    text = {"schema": {"type": "string", "minLength": 1}, "example": example}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": f"One X12 interchange (ISA ... IEA) of {what}, as the trading "
+            "partner sent it. The delimiters are read from its ISA segment.",
+            "content": {media: text for media in MEDIA_TYPES},
+        }
+    }
 
 
 def refused_media(request: Request, instance: str) -> JSONResponse | None:
