@@ -5,33 +5,18 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from engine.adapters import orm
 from engine.adapters.database import make_engine
 from engine.adapters.field_crypto import FieldCipher, parse_data_keys
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
-from ordo.cli import app
 from tests.support import builders as b
-
-runner = CliRunner()
+from tests.support.cli import ordo, refused
 
 
 @pytest.fixture(autouse=True)
 def _database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("ORDO_DATABASE_URL", database_url)
-
-
-def ordo(*arguments: str) -> str:
-    result = runner.invoke(app, list(arguments))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def refused(*arguments: str) -> str:
-    result = runner.invoke(app, list(arguments))
-    assert result.exit_code == 1, result.output
-    return " ".join(result.output.split())
 
 
 def stored_email(database_url: str) -> str:

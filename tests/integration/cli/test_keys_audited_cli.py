@@ -8,14 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from api.app import create_app
 from ordo.bootstrap import build_app_container
-from ordo.cli import app
 from ordo.settings import load_settings
+from tests.support.cli import ordo
 
-runner = CliRunner()
 KEY = re.compile(r"ordo_([0-9a-f]+)_[A-Za-z0-9_\-]+")
 CONFIGURED = "ordo_c0ffee42_" + "s3cret-value-for-tests-only-0123456789"
 
@@ -25,12 +23,6 @@ def _operator(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     # getpass reads LOGNAME first: the operator the entries must name.
     monkeypatch.setenv("LOGNAME", "ann")
     monkeypatch.setenv("ORDO_DATABASE_URL", database_url)
-
-
-def ordo(*arguments: str) -> str:
-    result = runner.invoke(app, list(arguments))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def key_entries(database_url: str, admin_key: str) -> list[dict[str, Any]]:
