@@ -18,7 +18,7 @@ the domain's own `Stock.reserve`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -328,6 +328,24 @@ class MemoryStock(_MemoryRepository[tuple[str, str], Stock], uow_api.StockReposi
             return stock
         stock.adjust(delta)
         return stock
+
+    def set_counts(
+        self, location_code: str, counts: Mapping[str, int]
+    ) -> dict[str, uow_api.CountApplied]:
+        applied = {}
+        for sku in sorted(counts):
+            stock = self.get((sku, location_code))
+            if stock is None:
+                stock = Stock(sku=sku, location_code=location_code, on_hand=counts[sku])
+                self.add(stock)
+                before = 0
+            else:
+                before = stock.on_hand
+                stock.adjust(max(counts[sku], stock.reserved) - before)
+            applied[sku] = uow_api.CountApplied(
+                sku, before, stock.on_hand, stock.reserved, stock.available
+            )
+        return applied
 
 
 class MemoryReservations(_MemoryRepository[str, Reservation], uow_api.ReservationRepository):

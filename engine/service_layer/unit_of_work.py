@@ -8,7 +8,7 @@ in-memory one (unit tests, simulation: it never touches live data) and the SQLAl
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -156,6 +156,19 @@ class OrderRepository(Repository[str, Order]):
         without building the orders. A line with every unit cancelled is left out."""
 
 
+@dataclass(frozen=True, slots=True)
+class CountApplied:
+    """One SKU of a count as the store set it (`StockRepository.set_counts`): on-hand
+    `before` (0 when the location had no row of the SKU), and `on_hand`, `reserved` and
+    `available` as the row now stands."""
+
+    sku: str
+    before: int
+    on_hand: int
+    reserved: int
+    available: int
+
+
 class StockRepository(Repository[tuple[str, str], Stock]):
     """Stock rows, keyed (sku, location_code), with the one atomic reservation primitive."""
 
@@ -227,6 +240,14 @@ class StockRepository(Repository[tuple[str, str], Stock]):
 
     @abc.abstractmethod
     def adjust(self, sku: str, location_code: str, delta: int) -> Stock: ...
+
+    @abc.abstractmethod
+    def set_counts(self, location_code: str, counts: Mapping[str, int]) -> dict[str, CountApplied]:
+        """Set on-hand of each SKU at the location to its count (`counts`: units by SKU), or
+        to what is reserved there when the count is below it; a SKU the location has no row
+        of gets one with its count. The rows are held until the transaction ends, taken in
+        SKU order (the order `reserve_all` takes an order's rows in, so the two wait for each
+        other instead of deadlocking); each is set against what it holds once taken."""
 
 
 class ReservationRepository(Repository[str, Reservation]):
