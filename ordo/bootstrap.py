@@ -425,6 +425,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.service_layer.shop_cancellations import ShopCanceller
 
         observers.append(ShopCanceller(container.channels))
+    if any(channel.tells_refunds for channel in container.channels.values()):
+        # Returns refunded in Ordo, refunded in the shop their order came from (channels.md).
+        from engine.service_layer.shop_refunds import ShopRefunder
+
+        observers.append(ShopRefunder(container.channels))
     # Shipments of EDI orders shipped: an 856 into the trading partner's mailbox.
     from engine.service_layer.ship_notices import ShipNoticeWriter
 

@@ -17,7 +17,8 @@ A delivery may say instead that the shop cancelled an order (`WebhookChannel.can
 the connector names the order by the channel's id, and the API cancels the order it filed
 under that id. The other way round, a connector given the shop's API credentials cancels in
 the shop an order cancelled in Ordo (`WebhookChannel.cancel_in_shop`, called by the worker:
-`engine.service_layer.shop_cancellations`).
+`engine.service_layer.shop_cancellations`), and refunds in the shop a return Ordo refunded
+(`WebhookChannel.refund_in_shop`: `engine.service_layer.shop_refunds`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ SERVICE_LEVEL_PATTERN = r"^[a-z0-9][a-z0-9_]{0,31}$"
 # What `WebhookChannel.cancel_in_shop` answers: the shop cancelled the order now, or it had
 # it cancelled (or otherwise closed without charging) before Ordo asked.
 CANCELLED_IN_SHOP, ALREADY_CANCELLED = "cancelled", "already_cancelled"
+# What `WebhookChannel.refund_in_shop` answers: the shop refunded the return now, or it holds
+# a refund marked with the return's RMA already (Ordo asked before and crashed before it could
+# record the answer, or a person refunded it by hand naming the RMA).
+REFUNDED_IN_SHOP, ALREADY_REFUNDED = "refunded", "already_refunded"
 # Answers that say "not now" rather than "never": a timeout, too many requests, the shop down.
 _TRY_AGAIN = frozenset({408, 425, 429})
 
@@ -144,6 +149,48 @@ def every_line_left_out(
         and bool(items)
         and all(isinstance(item, Mapping) and why(item) is not None for item in items)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    """A returned line as its shop may be told of it: Ordo's order line id (the shop's own
+    line id, for an order the shop's webhook brought), the units returned, and what Ordo
+    priced them at."""
+
+    line_id: str
+    quantity: int
+    worth: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRefund:
+    """A return Ordo refunded, as its shop is asked to refund it: `amount` in `currency` (the
+    order's), marked with the return's `rma` so that the shop's refund can be found again,
+    and the lines that came back."""
+
+    rma: str
+    amount: Decimal
+    currency: str
+    lines: tuple[RefundLine, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """What the shop's refund carries (Shopify's `note`, WooCommerce's `reason`)."""
+        return f"Ordo return {self.rma}"
+
+    def marks(self, said: Any) -> bool:
+        """Whether a refund the shop holds, by its note or reason, is this return's."""
+        return isinstance(said, str) and self.rma in said
+
+    def refusal_if_over(self, left: Decimal, where: str) -> PermanentRefusal | None:
+        """The refusal of a refund larger than the `left` the shop (`where`, naming the shop
+        and its order) still has to refund, or None when it fits."""
+        if self.amount <= left:
+            return None
+        return PermanentRefusal(
+            f"{where} has {left:.2f} {self.currency} left to refund, less than the "
+            f"{self.amount:.2f} {self.currency} Ordo refunded for return {self.rma}"
+        )
 
 
 class WrongTopic(Exception):
@@ -420,18 +467,41 @@ class WebhookChannel(SalesChannel):
         return headers.get(self.delivery_header) or None
 
     @property
+    def holds_shop_credentials(self) -> bool:
+        """Whether the connector holds the shop's API credentials, without which Ordo never
+        calls the shop back. By default there are none."""
+        return False
+
+    @property
     def tells_cancellations(self) -> bool:
         """Whether orders cancelled in Ordo are cancelled in the shop too (`cancel_in_shop`):
-        only when the connector holds the shop's API credentials. By default there are none."""
-        return False
+        only when the connector holds the shop's API credentials."""
+        return self.holds_shop_credentials
+
+    @property
+    def tells_refunds(self) -> bool:
+        """Whether returns refunded in Ordo are refunded in the shop too (`refund_in_shop`):
+        only when the connector holds the shop's API credentials."""
+        return self.holds_shop_credentials
 
     def cancel_in_shop(self, channel_order_id: str) -> str:
         """Cancel the shop's order `channel_order_id`, which Ordo cancelled: `CANCELLED_IN_SHOP`,
         or `ALREADY_CANCELLED` when the shop had it so before. `DeliveryError` when the shop
         cannot be reached or asks to be tried later; `PermanentRefusal` when it refuses for
         good (no such order, wrong credentials, shipped already), naming what it said."""
-        raise PermanentRefusal(
-            f"channel connector {self.slug} cannot cancel orders in its shop: it has no API "
+        raise self._no_credentials("cancel orders")
+
+    def refund_in_shop(self, channel_order_id: str, refund: ShopRefund) -> str:
+        """Refund `refund` (a return Ordo refunded) on the shop's order `channel_order_id`,
+        the money only, restocking nothing: `REFUNDED_IN_SHOP`, or `ALREADY_REFUNDED` when the
+        shop holds a refund marked with the return's RMA. Errors as `cancel_in_shop`'s; a
+        refund larger than what the shop has left to refund is a `PermanentRefusal` naming
+        both amounts."""
+        raise self._no_credentials("refund returns")
+
+    def _no_credentials(self, what: str) -> PermanentRefusal:
+        return PermanentRefusal(
+            f"channel connector {self.slug} cannot {what} in its shop: it has no API "
             "credentials for it"
         )
 
@@ -473,6 +543,26 @@ class ShopApiChannel(HttpConnector, WebhookChannel):
     def hidden(self) -> list[str]:
         """What an error must never show: the connector's credentials."""
         return []
+
+    @abc.abstractmethod
+    def shop_headers(self) -> dict[str, str]:
+        """The headers that carry the shop's credentials (asked only when it holds them)."""
+
+    def shop_call(
+        self, method: str, url: str, what: str, body: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The JSON of the shop's successful answer to one request with its credentials; the
+        `refusal` of any other answer. An answer that is no JSON (a proxy's page in front of
+        a shop being worked on) is a `DeliveryError`, tried again later."""
+        answer = self.shop_request(method, url, what, self.shop_headers(), body)
+        if not answer.is_success:
+            raise self.refusal(answer, what)
+        try:
+            return answer.json()
+        except ValueError:
+            said = refusal_message(answer.text, self.hidden())
+            where = f"{self.shop_name} {host_of(url)}"
+            raise DeliveryError(f"{where} answered {what} with no JSON: {said}") from None
 
     def shop_request(
         self, method: str, url: str, what: str, headers: Mapping[str, str],
@@ -520,13 +610,50 @@ def _errors_said(text: str) -> str:
     return errors if isinstance(errors, str) else text
 
 
-def shop_order_id(channel_order_id: str, shop: str) -> str:
+def shop_order_id(channel_order_id: str, shop: str, asked: str = "cancel it") -> str:
     """The shop's order id, `channel_order_id`, as its REST API takes it in a path: a whole
     number (Shopify's and WooCommerce's ids are). An order filed under another id (posted to
-    `POST /v1/orders` by hand) is no order of the shop's: `PermanentRefusal`."""
+    `POST /v1/orders` by hand) is no order of the shop's: `PermanentRefusal` saying what the
+    shop cannot be `asked`."""
     if not channel_order_id.isascii() or not channel_order_id.isdigit():
         raise PermanentRefusal(
             f"order {channel_order_id[:64]!r} is not a {shop} order id (a whole number), so "
-            f"{shop} cannot be asked to cancel it"
+            f"{shop} cannot be asked to {asked}"
         )
     return channel_order_id
+
+
+def shop_lines(
+    refund: ShopRefund, items: Any, quantity_key: str = "quantity"
+) -> tuple[RefundLine, ...]:
+    """The refund's lines when each is a line of the shop's order (`items`, its `line_items`:
+    the same id, at least as many units), else none: the refund is then of the money alone.
+    Ordo files a shop's order under the shop's own line ids, so the lines match, but not for
+    a kit's parts (`<id>.1`) or an order posted to Ordo by hand."""
+    if not isinstance(items, list):
+        return ()
+    units = {
+        str(item["id"]): item.get(quantity_key)
+        for item in items
+        if isinstance(item, Mapping) and _whole(item.get("id"))
+    }
+    for line in refund.lines:
+        held = units.get(line.line_id)
+        if not isinstance(held, int) or isinstance(held, bool) or held < line.quantity:
+            return ()
+    return refund.lines
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def decimal_of(value: Any) -> Decimal | None:
+    """A shop's amount (a JSON string or number) as a Decimal, or None when it is none."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        found = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return found if found.is_finite() else None

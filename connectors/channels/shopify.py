@@ -33,31 +33,50 @@ Given the shop's address (`shop_url`) and an Admin API access token (`access_tok
 false}`. Shopify answers 200, or 422 for an order it will not cancel: one cancelled already
 (asked again, `GET .../orders/{id}.json` shows its `cancelled_at`) is done, any other (a
 fulfilled order) is refused for good, with Shopify's words.
+
+With the same credentials it refunds in Shopify a return refunded in Ordo, the money only
+(Ordo's return put the units back in stock where it received them): it reads the order (`GET
+.../orders/{id}.json`: its currency, line items and refunds), and unless a refund's `note`
+carries the return's RMA already (done), asks Shopify which payment to refund (`POST
+.../orders/{id}/refunds/calculate.json`) and refunds it (`POST .../orders/{id}/refunds.json`):
+`transactions` of kind `refund`, each on a payment the calculation suggests (its `parent_id`
+and `gateway`), up to what it still holds (`maximum_refundable`), for the return's amount in
+the order's currency; `note` "Ordo return <RMA>"; `notify` false (Ordo's own e-mail tells the
+customer). The returned lines go as `refund_line_items` with `restock_type` `no_restock`,
+so the shop's order shows which lines came back, when each is a line of the shop's order;
+otherwise the refund is of the money alone. A refund larger than what the payments still hold
+is refused for good, naming both amounts, as is one Shopify refuses with a 4xx.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.base import PermanentRefusal, check_base_url
+from connectors.base import PermanentRefusal, check_base_url, host_of
 from connectors.channels.base import (
     ALREADY_CANCELLED,
+    ALREADY_REFUNDED,
     CANCELLED_IN_SHOP,
+    REFUNDED_IN_SHOP,
     Cancellation,
     ChannelOrder,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
     ShopApiChannel,
+    ShopRefund,
     WrongTopic,
     base64_signature,
     cancellation_of,
+    decimal_of,
     every_line_left_out,
     identifier,
+    shop_lines,
     shop_order_id,
     signature_matches,
 )
@@ -98,6 +117,8 @@ _API_VERSION = re.compile(r"\d{4}-(01|04|07|10)")
 CANCEL_BODY = {"reason": "other", "email": False}
 # Shopify's answer to a cancellation it will not make (cancelled already, fulfilled).
 _UNPROCESSABLE = 422
+# What of the order a refund needs: its currency, its lines' ids, and the refunds it holds.
+_REFUND_FIELDS = "id,currency,line_items,refunds"
 
 
 class ShopifyConfig(ServiceLevelsConfig):
@@ -193,7 +214,7 @@ class ShopifyChannel(ShopApiChannel):
         return _Mapping.translate(self.config, payload)
 
     @property
-    def tells_cancellations(self) -> bool:
+    def holds_shop_credentials(self) -> bool:
         return self.config.access_token is not None
 
     def cancel_in_shop(self, channel_order_id: str) -> str:
@@ -202,7 +223,7 @@ class ShopifyChannel(ShopApiChannel):
         order_id = shop_order_id(channel_order_id, self.shop_name)
         what = f"the cancellation of order {order_id}"
         answer = self.shop_request("POST", self._url(f"orders/{order_id}/cancel.json"), what,
-                                   self._headers(), CANCEL_BODY)  # fmt: skip
+                                   self.shop_headers(), CANCEL_BODY)  # fmt: skip
         if answer.is_success:
             return CANCELLED_IN_SHOP
         if answer.status_code == _UNPROCESSABLE and self._cancelled(order_id):
@@ -214,7 +235,7 @@ class ShopifyChannel(ShopApiChannel):
         to a cancellation means when it is no refusal, in words Shopify does not promise."""
         url = self._url(f"orders/{order_id}.json?fields=id,cancelled_at")
         what = f"the look-up of order {order_id}"
-        answer = self.shop_request("GET", url, what, self._headers())
+        answer = self.shop_request("GET", url, what, self.shop_headers())
         if not answer.is_success:
             refused = self.refusal(answer, what)
             if not isinstance(refused, PermanentRefusal):
@@ -226,17 +247,93 @@ class ShopifyChannel(ShopApiChannel):
             order = None
         return isinstance(order, Mapping) and bool(order.get("cancelled_at"))
 
+    def refund_in_shop(self, channel_order_id: str, refund: ShopRefund) -> str:
+        if not self.tells_refunds:
+            return super().refund_in_shop(channel_order_id, refund)  # refused: no credentials
+        order_id = shop_order_id(channel_order_id, self.shop_name, f"refund return {refund.rma}")
+        url = self._url(f"orders/{order_id}.json?fields={_REFUND_FIELDS}")
+        order = _order_of(self.shop_call("GET", url, f"the look-up of order {order_id}"))
+        refunds = order.get("refunds")
+        if isinstance(refunds, list) and any(
+            isinstance(held, Mapping) and refund.marks(held.get("note")) for held in refunds
+        ):
+            return ALREADY_REFUNDED  # asked before, and the answer was lost
+        where = f"{self.shop_name} {host_of(str(self.config.shop_url))} order {order_id}"
+        currency = order.get("currency")
+        if isinstance(currency, str) and currency and currency != refund.currency:
+            raise PermanentRefusal(
+                f"{where} is in {currency}, but Ordo refunded return {refund.rma} in "
+                f"{refund.currency}"
+            )
+        lines = [
+            {"line_item_id": int(line.line_id), "quantity": line.quantity,
+             "restock_type": "no_restock"}
+            for line in shop_lines(refund, order.get("line_items"))
+        ]  # fmt: skip
+        calculated = self.shop_call(
+            "POST", self._url(f"orders/{order_id}/refunds/calculate.json"),
+            f"the calculation of a refund of order {order_id}",
+            {"refund": {"currency": refund.currency, "refund_line_items": lines}},
+        )  # fmt: skip
+        transactions = _transactions(_suggested(calculated), refund, where)
+        body = {"refund": {"currency": refund.currency, "notify": False, "note": refund.note,
+                           "refund_line_items": lines, "transactions": transactions}}  # fmt: skip
+        self.shop_call("POST", self._url(f"orders/{order_id}/refunds.json"),
+                       f"the refund of return {refund.rma} on order {order_id}", body)  # fmt: skip
+        return REFUNDED_IN_SHOP
+
     def _url(self, path: str) -> str:
         return f"{self.config.shop_url}/admin/api/{self.config.api_version}/{path}"
 
-    def _headers(self) -> dict[str, str]:
+    def shop_headers(self) -> dict[str, str]:
         token = self.config.access_token
-        assert token is not None  # asked only when `tells_cancellations`
+        assert token is not None  # asked only when `holds_shop_credentials`
         return {"X-Shopify-Access-Token": token.get_secret_value(), "Accept": "application/json"}
 
     def hidden(self) -> list[str]:
         token = self.config.access_token
         return [token.get_secret_value()] if token is not None else []
+
+
+def _order_of(answer: Any) -> Mapping[str, Any]:
+    """The `order` of Shopify's answer ({} when it gives none)."""
+    order = answer.get("order") if isinstance(answer, Mapping) else None
+    return order if isinstance(order, Mapping) else {}
+
+
+def _suggested(answer: Any) -> list[Mapping[str, Any]]:
+    """The payments a calculated refund suggests refunding (`transactions` of kind
+    `suggested_refund`, each with the `parent_id` of a sale or capture)."""
+    refund = answer.get("refund") if isinstance(answer, Mapping) else None
+    found = refund.get("transactions") if isinstance(refund, Mapping) else None
+    return [
+        transaction
+        for transaction in (found if isinstance(found, list) else [])
+        if isinstance(transaction, Mapping) and transaction.get("parent_id") is not None
+    ]
+
+
+def _transactions(
+    suggested: list[Mapping[str, Any]], refund: ShopRefund, where: str
+) -> list[dict[str, Any]]:
+    """The refund's amount spread over the suggested payments in Shopify's order, each up to
+    what it still holds: the `refund` transactions to send. `PermanentRefusal` naming both
+    amounts when they hold less than the amount."""
+    held = [(t, decimal_of(t.get("maximum_refundable")) or Decimal("0")) for t in suggested]
+    refused = refund.refusal_if_over(sum((most for _, most in held), Decimal("0")), where)
+    if refused is not None:
+        raise refused
+    transactions, owed = [], refund.amount
+    for transaction, most in held:
+        if owed <= 0:
+            break
+        part = min(owed, most)
+        if part > 0:
+            gateway = transaction.get("gateway", "")
+            transactions.append({"parent_id": transaction["parent_id"], "amount": f"{part:.2f}",
+                                 "kind": "refund", "gateway": gateway})  # fmt: skip
+            owed -= part
+    return transactions
 
 
 def _needs_no_shipping(item: Mapping[str, Any]) -> str | None:

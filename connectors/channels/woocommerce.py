@@ -48,6 +48,19 @@ connector also cancels in WooCommerce an order cancelled in Ordo: it reads the o
 /wp-json/wc/v3/orders/{id}`) and, unless it is cancelled, refunded or failed already (done)
 or completed (refused: WooCommerce counts it fulfilled, and a person must look), sets it
 cancelled (`PUT` of `{"status": "cancelled"}`).
+
+With the same key it refunds in WooCommerce a return refunded in Ordo: it reads the order
+(`GET /wp-json/wc/v3/orders/{id}`: its currency, total, line items and refunds), and unless a
+refund's `reason` carries the return's RMA already (done), posts `POST .../orders/{id}/refunds`
+with the `amount` (text), `reason` "Ordo return <RMA>", `api_refund` true (the payment
+gateway pays the money back) and `api_restock` false (Ordo's return put the units back in
+stock where it received them). The returned lines go as `line_items` (each line's share of
+the amount as its `refund_total`) when each is a line of the shop's order. A refund larger
+than the order's total less its refunds is refused for good, naming both amounts, before
+anything is sent. WooCommerce answers a refund it cannot make (its own amount check, or a
+gateway that cannot refund automatically: "The payment gateway for this order does not
+support automatic refunds.") with 500 and `woocommerce_rest_cannot_create_order_refund`,
+and records nothing: a refusal for good, for a person, not an outage to retry.
 """
 
 from __future__ import annotations
@@ -56,27 +69,32 @@ import base64
 import decimal
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.base import PermanentRefusal, check_base_url
+from connectors.base import PermanentRefusal, check_base_url, host_of
 from connectors.channels.base import (
     ALREADY_CANCELLED,
+    ALREADY_REFUNDED,
     CANCELLED_IN_SHOP,
+    REFUNDED_IN_SHOP,
     Cancellation,
     ChannelOrder,
     Loc,
     PayloadMapping,
     ServiceLevelsConfig,
     ShopApiChannel,
+    ShopRefund,
     WrongTopic,
     base64_signature,
     cancellation_of,
+    decimal_of,
     every_line_left_out,
     identifier,
+    shop_lines,
     shop_order_id,
     signature_matches,
 )
@@ -137,6 +155,9 @@ ORDERS_PATH = "/wp-json/wc/v3/orders"
 # there is nothing left to do. A completed order counts as fulfilled: refused, for a person.
 _SETTLED = frozenset({"cancelled", "refunded", "failed"})
 _FULFILLED = "completed"
+# The code of WooCommerce's 500 to a refund it will not make (`wc_create_refund` refused it:
+# more than is left, or a gateway that cannot refund); it records nothing.
+_REFUND_REFUSED = "woocommerce_rest_cannot_create_order_refund"
 
 
 class WooCommerceConfig(ServiceLevelsConfig):
@@ -315,7 +336,7 @@ class WooCommerceChannel(ShopApiChannel):
         return _Mapping.translate(self.config, payload)
 
     @property
-    def tells_cancellations(self) -> bool:
+    def holds_shop_credentials(self) -> bool:
         return self.config.consumer_key is not None
 
     def cancel_in_shop(self, channel_order_id: str) -> str:
@@ -324,7 +345,7 @@ class WooCommerceChannel(ShopApiChannel):
         order_id = shop_order_id(channel_order_id, self.shop_name)
         url = f"{self.config.store_url}{ORDERS_PATH}/{order_id}"
         looked_up = f"the look-up of order {order_id}"
-        answer = self.shop_request("GET", url, looked_up, self._headers())
+        answer = self.shop_request("GET", url, looked_up, self.shop_headers())
         if not answer.is_success:
             raise self.refusal(answer, looked_up)
         status = _status_of(answer)
@@ -336,14 +357,56 @@ class WooCommerceChannel(ShopApiChannel):
                 "so Ordo does not set it cancelled there: settle it in WooCommerce"
             )
         what = f"the cancellation of order {order_id}"
-        answer = self.shop_request("PUT", url, what, self._headers(), {"status": "cancelled"})
+        answer = self.shop_request("PUT", url, what, self.shop_headers(), {"status": "cancelled"})
         if not answer.is_success:
             raise self.refusal(answer, what)
         return CANCELLED_IN_SHOP
 
-    def _headers(self) -> dict[str, str]:
+    def refund_in_shop(self, channel_order_id: str, refund: ShopRefund) -> str:
+        if not self.tells_refunds:
+            return super().refund_in_shop(channel_order_id, refund)  # refused: no credentials
+        order_id = shop_order_id(channel_order_id, self.shop_name, f"refund return {refund.rma}")
+        url = f"{self.config.store_url}{ORDERS_PATH}/{order_id}"
+        found = self.shop_call("GET", url, f"the look-up of order {order_id}")
+        order: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        refunds = [held for held in _list(order.get("refunds")) if isinstance(held, Mapping)]
+        if any(refund.marks(held.get("reason")) for held in refunds):
+            return ALREADY_REFUNDED  # asked before, and the answer was lost
+        where = f"{self.shop_name} {host_of(str(self.config.store_url))} order {order_id}"
+        currency = order.get("currency")
+        if isinstance(currency, str) and currency and currency != refund.currency:
+            raise PermanentRefusal(
+                f"{where} is in {currency}, but Ordo refunded return {refund.rma} in "
+                f"{refund.currency}"
+            )
+        total = decimal_of(order.get("total"))
+        if total is not None:  # each refund's `total` is negative: money out
+            taken = (decimal_of(held.get("total")) or Decimal(0) for held in refunds)
+            refunded = sum((abs(amount) for amount in taken), Decimal(0))
+            refused = refund.refusal_if_over(total - refunded, where)
+            if refused is not None:
+                raise refused
+        body: dict[str, Any] = {"amount": f"{refund.amount:.2f}", "reason": refund.note,
+                                "api_refund": True, "api_restock": False}  # fmt: skip
+        lines = shop_lines(refund, order.get("line_items"))
+        if lines:
+            shares = spread(refund.amount, [line.worth for line in lines])
+            body["line_items"] = [
+                {"id": int(line.line_id), "quantity": line.quantity, "refund_total": f"{share:.2f}"}
+                for line, share in zip(lines, shares, strict=True)
+            ]
+        what = f"the refund of return {refund.rma} on order {order_id}"
+        answer = self.shop_request("POST", f"{url}/refunds", what, self.shop_headers(), body)
+        if answer.is_success:
+            return REFUNDED_IN_SHOP
+        refused_now = self.refusal(answer, what)
+        if _code_of(answer) == _REFUND_REFUSED:
+            raise PermanentRefusal(str(refused_now))  # its 500 says "no", not "later"
+        raise refused_now
+
+    def shop_headers(self) -> dict[str, str]:
         key, secret = self.config.consumer_key, self.config.consumer_secret
-        assert key is not None and secret is not None  # asked only when `tells_cancellations`
+        assert key is not None and secret is not None  # asked only when `holds_shop_credentials`
         pair = f"{key.get_secret_value()}:{secret.get_secret_value()}".encode()
         return {"Authorization": f"Basic {base64.b64encode(pair).decode()}",
                 "Accept": "application/json"}  # fmt: skip
@@ -364,6 +427,38 @@ def _status_of(answer: httpx.Response) -> str | None:
         return None
     status = order.get("status") if isinstance(order, Mapping) else None
     return status if isinstance(status, str) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _code_of(answer: httpx.Response) -> str | None:
+    """The `code` of WooCommerce's error answer, or None when it gives none."""
+    try:
+        said = answer.json()
+    except ValueError:
+        return None
+    code = said.get("code") if isinstance(said, Mapping) else None
+    return code if isinstance(code, str) else None
+
+
+def spread(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`amount` shared out over `weights` to the cent, the last taking what rounding left, so
+    that the shares add up to it exactly (WooCommerce refuses a refund whose lines come to more
+    than its amount).
+
+    >>> spread(Decimal("10.00"), [Decimal("1"), Decimal("1"), Decimal("1")])
+    [Decimal('3.33'), Decimal('3.33'), Decimal('3.34')]
+    """
+    total = sum(weights, Decimal(0))
+    if total <= 0:
+        weights, total = [Decimal(1)] * len(weights), Decimal(len(weights))
+    shares = [
+        (amount * weight / total).quantize(_CENT, rounding=decimal.ROUND_DOWN)
+        for weight in weights[:-1]
+    ]
+    return [*shares, amount - sum(shares, Decimal(0))]
 
 
 class _Mapping(PayloadMapping):

@@ -524,6 +524,40 @@ class ReturnLabelled(Event):
 
 @_register
 @dataclass(frozen=True)
+class ReturnRefundSentToChannel(Event):
+    """A return refunded in Ordo was refunded in the shop its order came from (`channel`,
+    whose order `channel_order_id` it is): `amount` in `currency`; `outcome` is `refunded`, or
+    `already_refunded` when the shop held a refund marked with the return's RMA."""
+
+    name: ClassVar[str] = "return.refund_sent_to_channel"
+    return_id: str
+    order_id: str
+    channel: str
+    channel_order_id: str
+    amount: str
+    currency: str
+    outcome: str
+
+
+@_register
+@dataclass(frozen=True)
+class ReturnChannelRefundFailed(Event):
+    """The shop a returned order came from refused for good to refund what Ordo refunded
+    (`message`: what the shop said, or the amounts when it has less left to refund), so the
+    customer has not had the money back. An alert asks a person to refund it there."""
+
+    name: ClassVar[str] = "return.channel_refund_failed"
+    return_id: str
+    order_id: str
+    channel: str
+    channel_order_id: str
+    amount: str
+    currency: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class CustomerErased(Event):
     """A customer's personal data was erased. Systems that keep copies of it (ERP, CRM, a
     mailing list) erase theirs on it; the payload is the customer's id and nothing else."""

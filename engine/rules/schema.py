@@ -204,6 +204,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.held_too_long",
         "return.status_changed",
         "return.labelled",
+        "return.refund_sent_to_channel",
+        "return.channel_refund_failed",
         "ruleset.published",
         "customer.updated",
         "customer.erased",

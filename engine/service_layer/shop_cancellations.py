@@ -27,7 +27,8 @@ with backoff and, after the bus's last delivery, dead-letters it. A shop that re
 (401 wrong credentials, 404 no such order, Shopify's 422 for a fulfilled order) raises
 `PermanentRefusal`: not retried, but `order.channel_cancel_failed`, its audit entry and a high
 alert (`channels/shop cancellation failed`, keyed by the order) naming what the shop said ask
-a person to cancel the order in the shop.
+a person to cancel the order in the shop. What this shares with `shop_refunds` is in
+`shop_calls`.
 """
 
 from __future__ import annotations
@@ -41,8 +42,7 @@ from connectors.base import PermanentRefusal
 from engine.adapters.bus.base import Message
 from engine.domain import events
 from engine.domain.orders import Order, OrderStatus
-from engine.domain.values import utcnow
-from engine.service_layer import audit
+from engine.service_layer import shop_calls
 from engine.service_layer.channel_cancellations import cancelled_by_channel
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -50,14 +50,12 @@ log = logging.getLogger(__name__)
 
 # The alert a shop's refusal raises: high, so it opens a ticket where tickets are on.
 FAILED_RULE = "channels/shop cancellation failed"
-FAILED_SEVERITY = "high"
+FAILED_SEVERITY = shop_calls.FAILED_SEVERITY
 # The audit actions on the order's timeline, which also tell a redelivery the shop was asked.
 SENT_ACTION = events.OrderCancelSentToChannel.name
 FAILED_ACTION = events.OrderChannelCancelFailed.name
 # Who the audit names: the worker, on behalf of whoever cancelled the order in Ordo.
-ACTOR = "system"
-# How far back an order's audit trail is read (an order has dozens of entries).
-_HISTORY = 500
+ACTOR = shop_calls.ACTOR
 # The reason `lifecycle.consolidate_orders` cancels a merged order with.
 _CONSOLIDATED = re.compile(r"consolidated into (\S+)")
 
@@ -82,10 +80,7 @@ class ShopCanceller:
     name = "shop-cancellations"
 
     def __init__(self, shops: Mapping[str, Shop]) -> None:
-        self.shops: dict[str, Shop] = {}
-        for shop in shops.values():
-            if shop.tells_cancellations:
-                self.shops.setdefault(shop.channel, shop)
+        self.shops = shop_calls.shops_that(shops, lambda shop: shop.tells_cancellations)
         self.sent = 0
 
     def wants(self, message: Message) -> bool:
@@ -111,11 +106,11 @@ class ShopCanceller:
                 _failed(uow, order, str(refusal))
                 uow.commit()
                 return
-            uow.record(events.OrderCancelSentToChannel(
-                order.id, order.channel, order.channel_order_id, outcome))  # fmt: skip
+            sent = events.OrderCancelSentToChannel(
+                order.id, order.channel, order.channel_order_id, outcome)  # fmt: skip
             after = {"channel": order.channel, "channel_order_id": order.channel_order_id,
                      "outcome": outcome}  # fmt: skip
-            audit.record(uow, ACTOR, SENT_ACTION, "order", order.id, {}, after)
+            shop_calls.recorded(uow, sent, "order", order.id, after)
             uow.commit()
         log.info("%s: order %s cancelled in %s (its order %s): %s", self.name, order_id,
                  order.channel, order.channel_order_id[:64], outcome)  # fmt: skip
@@ -126,8 +121,8 @@ def _not_sent(uow: UnitOfWork, order: Order, reason: str) -> str:
     """Why the shop is not to be told of the order's cancellation; "" to tell it."""
     if order.status is not OrderStatus.CANCELLED:
         return f"it is {order.status}"  # a cancelled order stays so: a stray event
-    history = uow.audit.list(entity="order", entity_id=order.id, limit=_HISTORY)
-    if any(entry.action in (SENT_ACTION, FAILED_ACTION) for entry in history):
+    history = shop_calls.timeline(uow, "order", order.id)
+    if shop_calls.asked_before(history, (SENT_ACTION, FAILED_ACTION)):
         return "its shop was asked before"
     if cancelled_by_channel(history):
         return "its shop cancelled it"
@@ -144,21 +139,16 @@ def _not_sent(uow: UnitOfWork, order: Order, reason: str) -> str:
 def _failed(uow: UnitOfWork, order: Order, said: str) -> None:
     """The shop will not cancel its order: record so, and ask a person to step in."""
     log.warning("shop-cancellations: order %s: %s", order.id, said)
-    uow.record(events.OrderChannelCancelFailed(
-        order.id, order.channel, order.channel_order_id, said))  # fmt: skip
+    failed = events.OrderChannelCancelFailed(
+        order.id, order.channel, order.channel_order_id, said)  # fmt: skip
     after = {"channel": order.channel, "channel_order_id": order.channel_order_id,
              "refused": said}  # fmt: skip
-    audit.record(uow, ACTOR, FAILED_ACTION, "order", order.id, {}, after)
-    uow.record(
-        events.AlertTriggered(
-            rule=FAILED_RULE,
-            key=order.id,
-            severity=FAILED_SEVERITY,
-            message=(
-                f"Order {order.id} was cancelled in Ordo, but its shop ({order.channel}, order "
-                f"{order.channel_order_id}) would not cancel it and may still charge the "
-                f"customer or show it as coming: cancel it in the shop. {said}"
-            ),
-            at=utcnow().isoformat(),
-        )
+    shop_calls.recorded(uow, failed, "order", order.id, after)
+    shop_calls.ask_a_person(
+        uow,
+        FAILED_RULE,
+        order.id,
+        f"Order {order.id} was cancelled in Ordo, but its shop ({order.channel}, order "
+        f"{order.channel_order_id}) would not cancel it and may still charge the customer or "
+        f"show it as coming: cancel it in the shop. {said}",
     )

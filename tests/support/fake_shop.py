@@ -1,7 +1,9 @@
 """A fake Shopify and WooCommerce admin API on a local HTTP server, for the tests of orders
-cancelled in Ordo and then in their shop: it keeps every request, knows which orders are
-cancelled, and answers as the shops do (Shopify's 422 for an order cancelled already,
-WooCommerce's order with its status)."""
+cancelled, and returns refunded, in Ordo and then in their shop: it keeps every request, knows
+which orders are cancelled and what each has had refunded, and answers as the shops do
+(Shopify's 422 for an order cancelled already, its calculated refund on the sale's parent
+transaction; WooCommerce's order with its status, total and refunds, and its 500 for a refund
+larger than what is left)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,6 +23,19 @@ WOO_KEY, WOO_SECRET = "ck_nobody_may_see_this", "cs_nobody_may_see_this"
 SHOPIFY_CANCEL = re.compile(r"/shopify/admin/api/[0-9-]+/orders/(\d+)/cancel\.json")
 SHOPIFY_ORDER = re.compile(r"/shopify/admin/api/[0-9-]+/orders/(\d+)\.json(\?.*)?")
 WOO_ORDER = re.compile(r"/woo/wp-json/wc/v3/orders/(\d+)")
+SHOPIFY_REFUNDS = re.compile(r"/shopify/admin/api/[0-9-]+/orders/(\d+)/refunds(/calculate)?\.json")
+WOO_REFUNDS = re.compile(r"/woo/wp-json/wc/v3/orders/(\d+)/refunds")
+# The id of each Shopify order's sale, the transaction its refunds are made on.
+SALE_ID = 801038806
+
+
+@dataclass
+class ShopOrder:
+    """What the shop holds of one order: its currency, what was paid, its line items."""
+
+    currency: str = "USD"
+    paid: Decimal = Decimal("500.00")
+    line_items: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -32,10 +48,30 @@ class FakeShop:
     cancelled: set[str] = field(default_factory=set)
     # Answered to each request instead, first come first served: (status, body).
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Each order by "shopify:<id>" or "woo:<id>" (a default one when not set), and the refunds
+    # made on it: {"id", "note" or "reason", "amount"}.
+    orders: dict[str, ShopOrder] = field(default_factory=dict)
+    refunds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def cancels(self) -> list[tuple[str, str, dict[str, Any] | None]]:
         """The requests that cancel an order (Shopify's POST, WooCommerce's PUT)."""
-        return [request for request in self.requests if request[0] in ("POST", "PUT")]
+        return [
+            request
+            for request in self.requests
+            if request[0] in ("POST", "PUT") and "/refunds" not in request[1]
+        ]
+
+    def refunds_made(self) -> list[tuple[str, str, dict[str, Any] | None]]:
+        """The requests that refund (Shopify's refunds.json, WooCommerce's refunds)."""
+        return [
+            request
+            for request in self.requests
+            if request[0] == "POST" and re.search(r"/refunds(\.json)?$", request[1])
+        ]
+
+    def _left(self, key: str) -> Decimal:
+        made = sum((Decimal(r["amount"]) for r in self.refunds.get(key, [])), Decimal(0))
+        return self.orders.setdefault(key, ShopOrder()).paid - made
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
         sent = json.loads(body) if body else None
@@ -45,13 +81,16 @@ class FakeShop:
         if path.startswith("/shopify/"):
             if headers.get("X-Shopify-Access-Token") != SHOPIFY_TOKEN:
                 return 401, {"errors": "[API] Invalid API key or access token"}
-            return self._shopify(method, path)
+            return self._shopify(method, path, sent)
         basic = base64.b64encode(f"{WOO_KEY}:{WOO_SECRET}".encode()).decode()
         if headers.get("Authorization") != f"Basic {basic}":
             return 401, {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot."}
         return self._woo(method, path, sent)
 
-    def _shopify(self, method: str, path: str) -> Any:
+    def _shopify(self, method: str, path: str, sent: dict[str, Any] | None) -> Any:
+        refunds = SHOPIFY_REFUNDS.fullmatch(path)
+        if method == "POST" and refunds:
+            return self._shopify_refund(f"shopify:{refunds[1]}", bool(refunds[2]), sent or {})
         cancel = SHOPIFY_CANCEL.fullmatch(path)
         if method == "POST" and cancel:
             if f"shopify:{cancel[1]}" in self.cancelled:
@@ -60,11 +99,39 @@ class FakeShop:
             return 200, {"order": {"id": int(cancel[1]), "cancelled_at": "2026-11-24T10:00:00Z"}}
         order = SHOPIFY_ORDER.fullmatch(path)
         if method == "GET" and order:
-            at = "2026-11-24T10:00:00Z" if f"shopify:{order[1]}" in self.cancelled else None
-            return 200, {"order": {"id": int(order[1]), "cancelled_at": at}}
+            key = f"shopify:{order[1]}"
+            at = "2026-11-24T10:00:00Z" if key in self.cancelled else None
+            held = self.orders.setdefault(key, ShopOrder())
+            return 200, {"order": {"id": int(order[1]), "cancelled_at": at,
+                                   "currency": held.currency, "line_items": held.line_items,
+                                   "refunds": self.refunds.get(key, [])}}  # fmt: skip
         return 404, {"errors": "Not Found"}
 
+    def _shopify_refund(self, key: str, calculate: bool, sent: dict[str, Any]) -> Any:
+        refund = sent.get("refund", {})
+        if calculate:
+            suggested = {"order_id": int(key.split(":")[1]), "kind": "suggested_refund",
+                         "gateway": "bogus", "parent_id": SALE_ID, "amount": "0.00",
+                         "currency": refund.get("currency"),
+                         "maximum_refundable": str(self._left(key))}  # fmt: skip
+            return 200, {"refund": {"currency": refund.get("currency"),
+                                    "refund_line_items": refund.get("refund_line_items", []),
+                                    "transactions": [suggested]}}  # fmt: skip
+        transactions = refund.get("transactions", [])
+        if any(t.get("kind") != "refund" or t.get("parent_id") != SALE_ID for t in transactions):
+            return 422, {"errors": {"transactions": ["must be refunds of the order's sale"]}}
+        amount = sum((Decimal(t["amount"]) for t in transactions), Decimal(0))
+        if amount > self._left(key):
+            return 422, {"errors": {"base": ["Refund amount exceeds the refundable amount"]}}
+        made = {"id": 929361465 + len(self.requests), "note": refund.get("note"),
+                "amount": str(amount)}  # fmt: skip
+        self.refunds.setdefault(key, []).append(made)
+        return 201, {"refund": made}
+
     def _woo(self, method: str, path: str, sent: dict[str, Any] | None) -> Any:
+        refunds = WOO_REFUNDS.fullmatch(path)
+        if method == "POST" and refunds:
+            return self._woo_refund(f"woo:{refunds[1]}", sent or {})
         order = WOO_ORDER.fullmatch(path)
         if order is None:
             return 404, {"code": "rest_no_route", "message": "No route was found."}
@@ -72,7 +139,21 @@ class FakeShop:
         if method == "PUT" and sent == {"status": "cancelled"}:
             self.cancelled.add(key)
         status = "cancelled" if key in self.cancelled else "processing"
-        return 200, {"id": int(order[1]), "status": status}
+        held = self.orders.setdefault(key, ShopOrder())
+        made = [{"id": r["id"], "reason": r["reason"], "total": f"-{r['amount']}"}
+                for r in self.refunds.get(key, [])]  # fmt: skip
+        return 200, {"id": int(order[1]), "status": status, "currency": held.currency,
+                     "total": str(held.paid), "line_items": held.line_items,
+                     "refunds": made}  # fmt: skip
+
+    def _woo_refund(self, key: str, sent: dict[str, Any]) -> Any:
+        if Decimal(sent.get("amount", "0")) > self._left(key):
+            return 500, {"code": "woocommerce_rest_cannot_create_order_refund",
+                         "message": "Invalid refund amount.", "data": 500}  # fmt: skip
+        made = {"id": 801 + len(self.requests), "reason": sent.get("reason"),
+                "amount": sent["amount"]}  # fmt: skip
+        self.refunds.setdefault(key, []).append(made)
+        return 201, made
 
 
 @contextmanager
