@@ -199,13 +199,13 @@ def screen_pickup(
     elif Service.PICKUP not in location.services:
         screens[store] = Screen(False, "location does not offer pickup")
     else:
-        screens[store] = _ruled(facts, actions)
+        screens[store] = screen_by_rules(facts, actions)
     return screens
 
 
-def _ruled(candidate: Mapping[str, Any], actions: SourcingActions) -> Screen:
+def screen_by_rules(candidate: Mapping[str, Any], actions: SourcingActions) -> Screen:
     """One location's verdict under the sourcing rules alone (`screen_locations`' last step,
-    written out there for speed)."""
+    written out there for speed): the pickup store's, and a ship-to-store sender's."""
     for fired in actions.constraints:
         applies = fired.test is None or fired.test(candidate)
         if fired.kind == "require" and not applies:

@@ -52,7 +52,7 @@ from engine.pipeline.decision import (
 )
 from engine.pipeline.packing import Item, Packing, pack
 from engine.pipeline.ruling import RuleRun, run
-from engine.pipeline.ship_to_store import TransferPlan, plan_transfers
+from engine.pipeline.ship_to_store import SenderRules, TransferPlan, plan_transfers
 from engine.pipeline.shipping import choose_carrier
 from engine.pipeline.stock_view import StockView
 from engine.pipeline.validation import validate
@@ -199,6 +199,12 @@ class _Context:
         if known is not None:
             return known
         return self.distances_to((code,))[0]
+
+    def location_facts(self, code: str) -> dict[str, Any]:
+        """A location's facts for this order's rules, its distance included."""
+        facts = self.sites.facts(code).copy()
+        facts["distance"] = self.distance(code)
+        return facts
 
     def distances_to(self, codes: Sequence[str]) -> list[float]:
         """`distance` to each of `codes`, in one loop (an order asks for every stocked
@@ -540,9 +546,9 @@ class Decider:
         stocked = sorted({code for line in sourced for code in stock.locations(line.sku)})
         facts: dict[str, Any] | None = None
         if store in ctx.locations:
-            facts = ctx.sites.facts(store).copy()
-            facts["distance"] = ctx.distance(store)
-        screens = screen_pickup(store, stocked, facts, ctx.locations, SourcingActions.of(sourcing))
+            facts = ctx.location_facts(store)
+        actions = SourcingActions.of(sourcing)
+        screens = screen_pickup(store, stocked, facts, ctx.locations, actions)
         if ctx.full:
             ctx.trace["pickup"] = {
                 "location": store,
@@ -617,7 +623,7 @@ class Decider:
                 trace=ctx.trace,
             )
         backorders, transfers = self._pickup_backorders(
-            ctx, store, preorder_lines, short, mode, inbound, stock
+            ctx, store, preorder_lines, short, mode, inbound, stock, actions, policies
         )
         shipments, ctx.trace["carriers"] = [], {}
         if allocations:
@@ -669,12 +675,16 @@ class Decider:
         mode: str,
         inbound: Inbound,
         stock: StockView,
+        actions: SourcingActions,
+        policies: Mapping[str, ReservationPolicy],
     ) -> tuple[list[Backorder], list[PlannedTransfer]]:
         """What a pickup order's store cannot give now waits there: a pre-order for its
         release, a shortfall until it arrives, sent from the nearest warehouses (ship to
         store, `engine.pipeline.ship_to_store`) or else from the store's own inbound supply
         (a `preorder` fallback for a product with a release date, as for any order; a
-        `dropship` fallback has no vendor to ship to the counter)."""
+        `dropship` fallback has no vendor to ship to the counter). The order's sourcing
+        `actions` and each line's reservation policy (`policies`, by line id) say what the
+        warehouses may send it, as they would what they may ship it."""
         today = ctx.now.date()
         backorders = [
             Backorder(line.id, line.sku, line.quantity, "preorder", release)
@@ -684,13 +694,16 @@ class Decider:
         if not short:
             return backorders, []
         waiting: dict[str, int] = defaultdict(int)
+        per_sku: dict[str, list[ReservationPolicy]] = defaultdict(list)
         for line_id, qty in short.items():
             sku = ctx.order.line(line_id).sku
             product = ctx.products.get(sku)
             if not (mode == "preorder" and product and product.preorder_release):
                 waiting[sku] += qty
+                per_sku[sku].append(policies[line_id])
         pending = inbound() if callable(inbound) else inbound
-        plan = self._transfers(ctx, ctx.locations[store], waiting, stock, pending)
+        senders = SenderRules(actions, per_sku, ctx.location_facts)
+        plan = self._transfers(ctx, ctx.locations[store], waiting, stock, pending, senders)
         if plan.trace and ctx.full:
             ctx.trace["ship_to_store"] = plan.trace
         arriving = _by_arrival(
@@ -714,10 +727,12 @@ class Decider:
         short: Mapping[str, int],
         stock: StockView,
         inbound: Sequence[InboundSupply],
+        rules: SenderRules,
     ) -> TransferPlan:
         """The ship-to-store transfers of a pickup order's shortfall: distances from the store
         as the crow flies (as every distance the pipeline weighs), arrival as the cheapest
-        carrier quote from the warehouse to the store promises it."""
+        carrier quote from the warehouse to the store promises it, what each warehouse may
+        send as the order's `rules` say."""
         if not short:
             return TransferPlan()
         address = store.address
@@ -749,6 +764,7 @@ class Decider:
             inbound,
             distance_km,
             arrival,
+            rules,
         )
 
     def _screen(

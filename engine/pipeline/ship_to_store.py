@@ -4,11 +4,19 @@ transfers (`engine/service_layer/ship_to_store.py`).
 
 For each SKU the store cannot give, the order first keeps counting on the transfers already
 on their way to the store for it (a re-decision reuses them rather than sending more), in
-order of arrival while any units are still needed. What is left is sent from the nearest
-warehouses (or 3PLs) holding available units, nearest first, as many as each has, if the
-store offers `ship_to_store`. A SKU the warehouses cannot cover in full is sent from none of
-them: part of it would leave stock other orders could ship while this one still could not be
-collected; it waits at the store as before, promised from the store's own inbound supply.
+order of arrival while any units are still needed. What is left is sent from the warehouses
+(or 3PLs) holding available units, as many as each may give, if the store offers
+`ship_to_store`. A SKU the warehouses cannot cover in full is sent from none of them: part of
+it would leave stock other orders could ship while this one still could not be collected; it
+waits at the store as before, promised from the store's own inbound supply.
+
+A warehouse gives only what an ordinary order of the same channel and customer could ship
+from it: the order's sourcing rules screen it (`require`, `exclude`: one they leave out
+sends nothing) and its reservation rules hold back the safety stock there and the units
+fenced for other channels or customer groups, on the location's facts as that order sees
+them (`engine.pipeline.candidates`, the same code as for sourcing). The warehouses the
+sourcing rules prefer (the highest score) send first, then the nearest to the store, then by
+code.
 """
 
 from __future__ import annotations
@@ -16,10 +24,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from engine.domain.catalog import Location, LocationType, Service
 from engine.domain.inventory import InboundSupply
+from engine.pipeline.candidates import (
+    LineCandidates,
+    ReservationPolicy,
+    Screen,
+    SourcingActions,
+    line_candidates,
+    screen_by_rules,
+)
 from engine.pipeline.decision import PlannedTransfer
 from engine.pipeline.stock_view import StockView
 
@@ -30,6 +47,21 @@ SOURCE_TYPES = frozenset({LocationType.WAREHOUSE, LocationType.THREE_PL})
 # (source code, SKU, units) -> the day the units would reach the store, None if no carrier
 # can carry them.
 Arrival = Callable[[str, str, int], date | None]
+
+
+@dataclass(frozen=True)
+class SenderRules:
+    """What the order's rules say about the warehouses that could send it units: what they
+    would say about the same warehouses shipping it the order."""
+
+    # The sourcing actions about locations (require, exclude, prefer).
+    sourcing: SourcingActions
+    # Per SKU, the reservation policy of each of the order's lines of it that waits (one,
+    # unless the order has several lines of the SKU).
+    policies: Mapping[str, Sequence[ReservationPolicy]]
+    # A location's facts as the order's rules read them, by code (its `distance` is from the
+    # order's ship-to address, as for any order).
+    facts: Callable[[str], Mapping[str, Any]]
 
 
 @dataclass
@@ -52,10 +84,12 @@ def plan_transfers(
     inbound: Sequence[InboundSupply],
     distance_km: Callable[[str], float],
     arrival: Arrival,
+    rules: SenderRules,
 ) -> TransferPlan:
     """The transfers that bring `short` (units per SKU) to `store` for order `order_id`.
     `distance_km(code)` is a location's distance from the store; `inbound` is the pending
-    supply of the short SKUs (any location)."""
+    supply of the short SKUs (any location); `rules` what the order's rules let each
+    warehouse give."""
     plan = TransferPlan()
     takes = Service.SHIP_TO_STORE in store.services
     for sku in sorted(short):
@@ -68,9 +102,8 @@ def plan_transfers(
         if need > 0 and not takes:
             sku_trace["why"] = f"{store.code} does not offer ship_to_store"
         elif need > 0:
-            sent, considered = _send(
-                sku, channel, store.code, need, stock, locations, distance_km, arrival
-            )
+            offered = _offered(sku, channel, store.code, need, stock, locations, rules)
+            sent, considered = _send(sku, store.code, need, offered, distance_km, arrival)
             sku_trace.update(considered)
             if sum(t.quantity for t in sent) < need:
                 sku_trace["why"] = (
@@ -119,54 +152,82 @@ def _kept(
     return kept, need
 
 
-def _candidates(
-    sku: str,
-    store: str,
-    stock: StockView,
-    locations: Mapping[str, Location],
-) -> tuple[list[str], dict[str, str]]:
-    """Locations that may send `sku` to the store, and why each other stocking one may not."""
-    allowed, excluded = [], {}
-    for code in sorted(set(stock.locations(sku))):
-        location = locations.get(code)
-        if code == store:
-            continue
-        if location is None:
-            excluded[code] = "unknown location"
-        elif not location.enabled:
-            excluded[code] = "location disabled"
-        elif location.type not in SOURCE_TYPES:
-            excluded[code] = f"a {location.type}, not a warehouse"
-        else:
-            allowed.append(code)
-    return allowed, excluded
-
-
-def _send(
+def _offered(
     sku: str,
     channel: str,
     store: str,
     need: int,
     stock: StockView,
     locations: Mapping[str, Location],
+    rules: SenderRules,
+) -> LineCandidates:
+    """What each location stocking `sku` may send of it, and why each other may not: the
+    candidates of a line of the order (`line_candidates`) among the warehouses, under the
+    reservation policy of each of the order's lines of the SKU (the least a warehouse may
+    give under any of them, should they differ)."""
+    screens: dict[str, Screen] = {}
+    facts: dict[str, Mapping[str, Any]] = {}
+    for code in sorted(set(stock.locations(sku))):
+        location = locations.get(code)
+        if code == store or location is None:
+            continue  # the store: not a sender; unknown: `line_candidates` says so
+        if not location.enabled:
+            screens[code] = Screen(False, "location disabled")
+        elif location.type not in SOURCE_TYPES:
+            screens[code] = Screen(False, f"a {location.type}, not a warehouse")
+        else:
+            facts[code] = rules.facts(code)
+            screens[code] = screen_by_rules(facts[code], rules.sourcing)
+    policies = rules.policies.get(sku) or (ReservationPolicy(),)
+    first, *others = (
+        line_candidates(sku, sku, need, channel, stock, screens, facts, policy)
+        for policy in policies
+    )
+    for other in others:
+        for code, why in other.excluded.items():
+            first.excluded.setdefault(code, why)
+        theirs = {c.location_code: c for c in other.candidates}
+        first.candidates = [
+            min(mine, theirs[mine.location_code], key=attrgetter("available"))
+            for mine in first.candidates
+            if mine.location_code in theirs
+        ]
+    first.excluded.pop(store, None)
+    return first
+
+
+def _send(
+    sku: str,
+    store: str,
+    need: int,
+    offered: LineCandidates,
     distance_km: Callable[[str], float],
     arrival: Arrival,
 ) -> tuple[list[PlannedTransfer], dict[str, Any]]:
-    """Nearest first, as many units as each candidate has, until `need` is covered; with
-    the trace of every location considered (its distance, what it sends or why not) and of
-    every stocking location left out."""
-    allowed, excluded = _candidates(sku, store, stock, locations)
+    """Preferred first (the highest score), then nearest, then by code, as many units as each
+    candidate may give, until `need` is covered; with the trace of every location considered
+    (its distance, score, what the reservation rules hold back there and which, what it sends
+    or why not) and of every stocking location left out."""
+    far = {c.location_code: distance_km(c.location_code) for c in offered.candidates}
+    ranked = sorted(
+        offered.candidates, key=lambda c: (-c.score, far[c.location_code], c.location_code)
+    )
     sent, considered = [], []
-    for code in sorted(allowed, key=lambda c: (distance_km(c), c)):
-        seen: dict[str, Any] = {"location": code, "distance_km": round(distance_km(code), 1)}
+    for candidate in ranked:
+        code = candidate.location_code
+        seen: dict[str, Any] = {
+            "location": code,
+            "distance_km": round(far[code], 1),
+            "score": candidate.score,
+            "available": candidate.available,
+            "held_back": candidate.held_back,
+            "held_back_by": list(candidate.held_back_by),
+        }
         considered.append(seen)
         if need <= 0:
-            seen["why"] = "not needed: nearer warehouses send it all"
+            seen["why"] = "not needed: the warehouses ranked before it send it all"
             continue
-        units = min(need, stock.available(sku, code, channel))
-        if units <= 0:
-            seen["why"] = "nothing available to send"
-            continue
+        units = min(need, candidate.available)
         arrives = arrival(code, sku, units)
         if arrives is None:
             seen["why"] = "no carrier can carry it to the store"
@@ -174,4 +235,4 @@ def _send(
         seen["sends"] = units
         sent.append(PlannedTransfer(sku, code, store, units, arrives))
         need -= units
-    return sent, {"sources": considered, "excluded": excluded}
+    return sent, {"sources": considered, "excluded": dict(sorted(offered.excluded.items()))}

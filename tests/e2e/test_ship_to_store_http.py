@@ -8,11 +8,18 @@ from engine.domain.catalog import Location, LocationType, Service
 from engine.domain.values import Address
 from tests.e2e.conftest import Api, order
 from tests.e2e.test_pickup_orders_http import outbox
+from tests.e2e.test_pickup_switch_http import publish
 
 STORE = Location(
     "NYC-5", "Fifth Avenue", LocationType.STORE, Address("10001", line1="350 5th Ave"),
     services=frozenset({Service.PICKUP, Service.SHIP_TO_STORE}),
 )  # fmt: skip
+DALLAS_KEEPS_49 = """reservation ruleset buffers on order.validated policy all
+
+rule "Dallas keeps a deep buffer"
+  when true
+  then safety_stock 49 where location.code == "DAL-01"
+"""
 
 
 def a_store_short_of_shoes(api: Api) -> None:
@@ -118,3 +125,28 @@ def test_a_pickup_waiting_is_sent_the_units_a_warehouse_receives_and_released_wh
         "NYC-5", "pickup", "released",
     )  # fmt: skip
     assert shipment["lines"][0]["quantity"] == 3
+
+
+def test_a_warehouse_keeps_its_safety_stock_and_sends_once_a_receipt_leaves_enough_above_it(
+    api: Api,
+) -> None:
+    a_store_short_of_shoes(api)
+    publish(api, DALLAS_KEEPS_49)
+    body = order("P-4", quantity=3, fulfilment="pickup", pickup_location="NYC-5")
+
+    order_id = api.post("/v1/orders", role="channel", json=body).json()["id"]
+
+    waiting = api.get(f"/v1/orders/{order_id}").json()
+    assert waiting["transfers"] == []  # Dallas may give 1 of the 2 missing: none is sent
+    sourcing = next(t for t in waiting["trace"] if t["step"] == "sourcing")
+    [dallas] = sourcing["detail"]["ship_to_store"]["SHOE-42"]["sources"]
+    assert (dallas["location"], dallas["available"], dallas["held_back"]) == ("DAL-01", 1, 49)
+    assert dallas["held_back_by"] == ["buffers: Dallas keeps a deep buffer"]
+    receipt = {"sku": "SHOE-42", "location_code": "DAL-01", "quantity": 1, "reference": "PO-9"}
+
+    received = api.post("/v1/inventory/receipts", json=receipt)
+
+    assert received.status_code == 200, received.text
+    assert received.json()["on_hand"] == 49  # the two above the buffer went to the store
+    [transfer] = api.get(f"/v1/orders/{order_id}").json()["transfers"]
+    assert (transfer["from_location"], transfer["quantity"]) == ("DAL-01", 2)
