@@ -31,12 +31,14 @@ from admin_ui.models import (
     CustomersReport,
     DailyKpis,
     Dataset,
+    DeadLetter,
     FulfilmentReport,
     InventoryReport,
     Location,
     OperationsReport,
     Order,
     OrderDetail,
+    OutboundDocument,
     Principal,
     Product,
     Return,
@@ -670,3 +672,26 @@ class OrdoClient:
             SimulatedOrder,
             self._call("GET", f"/v1/simulations/{_seg(job_id)}/orders/{_seg(order_id)}"),
         )
+
+    # --- operations: dead letters and the EDI mailbox ---------------------------------------
+
+    def dead_letters(self, limit: int = 500) -> list[DeadLetter]:
+        """Events the workers gave up on, newest first, each with its last error (admins)."""
+        return cast(
+            list[DeadLetter],
+            self._call("GET", "/v1/events/dead-letters", params=_params(limit=limit)),
+        )
+
+    def redrive_dead_letter(self, letter_id: str) -> DeadLetter:
+        """Publish the letter's event again under its own event id and remove the letter; the
+        letter as it was. 404 once it is no longer parked (someone redrove it meanwhile)."""
+        path = f"/v1/events/dead-letters/{_seg(letter_id)}/redrive"
+        return cast(DeadLetter, self._call("POST", path))
+
+    def edi_outbound(
+        self, channel: str, status: str = "all", limit: int = 500, offset: int = 0
+    ) -> list[OutboundDocument]:
+        """A trading partner's mailbox, oldest first: its 855s and 856s `pending` (not yet
+        collected by its gateway), `acknowledged` or `all`, each with what its 997 said."""
+        params = _params(channel=channel, status=status, limit=limit, offset=offset or None)
+        return cast(list[OutboundDocument], self._call("GET", "/v1/edi/outbound", params=params))

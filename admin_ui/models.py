@@ -533,3 +533,35 @@ class InventoryReport(TypedDict):
     locations: list[LocationInventory]
     skus: list[SkuCover]
     replenishment: list[ReorderSuggestion]
+
+
+class DeadLetter(TypedDict):
+    """An event a worker kept failing on (`GET /v1/events/dead-letters`)."""
+
+    id: str  # what a redrive names
+    event_id: str
+    name: str
+    payload: dict[str, Any]
+    partition_key: str
+    error: str
+    attempts: int
+    failed_at: str
+    consumer: str
+
+
+class OutboundDocument(TypedDict):
+    """An 855 or 856 in a trading partner's mailbox (`GET /v1/edi/outbound`), without its text."""
+
+    id: str
+    channel: str
+    kind: str
+    reference: str
+    order_id: str
+    control_number: str
+    created_at: str
+    acknowledged_at: str | None
+    acknowledged_by: str
+    functional_ack: str | None
+    functional_ack_codes: list[str]
+    functional_ack_at: str | None
+    content_url: str

@@ -35,6 +35,8 @@ PAGES: dict[str, PageSpec] = {
     ),
     "reports": PageSpec("reports", "Reports", ":material/monitoring:", "screens/reports.py"),
     "returns": PageSpec("returns", "Returns", ":material/assignment_return:", "screens/returns.py"),
+    # Dead letters and every partner's EDI mailbox, which the API shows admins alone.
+    "operations": PageSpec("operations", "Operations", ":material/build:", "screens/operations.py"),
 }
 
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
@@ -47,6 +49,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
         "inventory",
         "alerts",
         "reports",
+        "operations",
     ),
     "analyst": ("rulesets", "simulation", "inventory", "alerts", "reports"),
     "support": ("orders", "shipments", "returns", "inventory", "alerts"),

@@ -79,6 +79,8 @@ class World:
     keys: dict[str, str]
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     live: dict[str, str] = field(default_factory=dict)  # ruleset name -> live version id
+    # The API's database, for a test playing another process on it (a worker parking events).
+    database_url: str = ""
 
     def http(self, role: str = "admin") -> httpx.Client:
         return httpx.Client(
@@ -129,7 +131,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         # The console signs in to ORDO_API_URL only, as `ordo console` sets it.
         with serve(create_app(container)) as base, pytest.MonkeyPatch.context() as patch:
             patch.setenv("ORDO_API_URL", base)
-            built = World(url=base, keys=keys)
+            built = World(url=base, keys=keys, database_url=url)
             with built.http() as http:
                 built.live = publish_shipped_rulesets(http)
                 for body in ORDERS:
