@@ -16,7 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from engine.domain.catalog import Customer, Location, LocationType, Product
+from engine.domain.inventory import Stock
+from engine.domain.values import Address
+from ordo.bootstrap import Container, build_app_container
+from ordo.settings import load_settings
 
 SHOPIFY_TOKEN = "shpat-nobody-may-see-this-token"
 WOO_KEY, WOO_SECRET = "ck_nobody_may_see_this", "cs_nobody_may_see_this"
@@ -198,3 +205,29 @@ def woo_connector(shop: FakeShop, secret: str) -> dict[str, Any]:
     return {"connector": "woocommerce", "channel": "woo-us", "secret": secret,
             "store_url": f"{shop.url}/woo", "consumer_key": WOO_KEY,
             "consumer_secret": WOO_SECRET}  # fmt: skip
+
+
+@contextmanager
+def ordo_with_shops(
+    database_url: str, data_dir: Path, shop: FakeShop, secret: str, **settings: Any
+) -> Iterator[Container]:
+    """Ordo (no Redis) with a Shopify channel `shopify-us` and a WooCommerce one `woo-us`
+    whose connectors call `shop`, a warehouse NJ (Newark) holding five pairs of JEANS, and
+    customer c1; `settings` are passed on (`auto_release=False`, say)."""
+    connectors = {"shopify-us": shopify_connector(shop, secret),
+                  "woo-us": woo_connector(shop, secret)}  # fmt: skip
+    loaded = load_settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        redis_url=None,
+        channel_connectors=json.dumps(connectors),
+        **settings,
+    )
+    with build_app_container(loaded) as built:
+        with built.uow_factory() as uow:
+            uow.locations.add(Location("NJ", "Newark", LocationType.WAREHOUSE, Address("07114")))
+            uow.products.add(Product("JEANS", "Jeans", Decimal("59.00"), weight_kg=0.8))
+            uow.customers.add(Customer("c1", "c1@example.com"))
+            uow.stock.add(Stock("JEANS", "NJ", on_hand=5))
+            uow.commit()
+        yield built

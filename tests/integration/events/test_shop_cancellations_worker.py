@@ -6,9 +6,7 @@ timeline, and raises an alert a person sees when the shop refuses; on both datab
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +15,9 @@ from sqlalchemy import select
 
 from engine.adapters import orm
 from engine.domain import commands as c
-from engine.domain.catalog import Customer, Location, LocationType, Product
-from engine.domain.inventory import Stock
-from engine.domain.values import Address
 from engine.service_layer.shop_cancellations import FAILED_RULE, ShopCanceller
-from ordo.bootstrap import Container, build_app_container, build_workers
-from ordo.settings import load_settings
-from tests.support.fake_shop import FakeShop, fake_shop, shopify_connector, woo_connector
+from ordo.bootstrap import Container, build_workers
+from tests.support.fake_shop import FakeShop, fake_shop, ordo_with_shops
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
 
@@ -36,22 +30,7 @@ def shop() -> Iterator[FakeShop]:
 
 @pytest.fixture
 def container(database_url: str, tmp_path: Path, shop: FakeShop) -> Iterator[Container]:
-    connectors = {"shopify-us": shopify_connector(shop, HOOK_SECRET),
-                  "woo-us": woo_connector(shop, HOOK_SECRET)}  # fmt: skip
-    settings = load_settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        redis_url=None,
-        auto_release=False,
-        channel_connectors=json.dumps(connectors),
-    )
-    with build_app_container(settings) as built:
-        with built.uow_factory() as uow:
-            uow.locations.add(Location("NJ", "Newark", LocationType.WAREHOUSE, Address("07114")))
-            uow.products.add(Product("JEANS", "Jeans", Decimal("59.00"), weight_kg=0.8))
-            uow.customers.add(Customer("c1", "c1@example.com"))
-            uow.stock.add(Stock("JEANS", "NJ", on_hand=5))
-            uow.commit()
+    with ordo_with_shops(database_url, tmp_path, shop, HOOK_SECRET, auto_release=False) as built:
         yield built
 
 

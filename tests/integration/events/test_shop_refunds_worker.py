@@ -7,7 +7,6 @@ the shop has less left to refund; on both databases."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,19 +17,14 @@ from sqlalchemy import select
 
 from engine.adapters import orm
 from engine.domain import commands as c
-from engine.domain.catalog import Customer, Location, LocationType, Product
-from engine.domain.inventory import Stock
-from engine.domain.values import Address
 from engine.service_layer.shop_refunds import FAILED_RULE, ShopRefunder
-from ordo.bootstrap import Container, build_app_container, build_workers
-from ordo.settings import load_settings
+from ordo.bootstrap import Container, build_workers
 from tests.support.fake_shop import (
     SALE_ID,
     FakeShop,
     ShopOrder,
     fake_shop,
-    shopify_connector,
-    woo_connector,
+    ordo_with_shops,
 )
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
@@ -44,21 +38,7 @@ def shop() -> Iterator[FakeShop]:
 
 @pytest.fixture
 def container(database_url: str, tmp_path: Path, shop: FakeShop) -> Iterator[Container]:
-    connectors = {"shopify-us": shopify_connector(shop, HOOK_SECRET),
-                  "woo-us": woo_connector(shop, HOOK_SECRET)}  # fmt: skip
-    settings = load_settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        redis_url=None,
-        channel_connectors=json.dumps(connectors),
-    )
-    with build_app_container(settings) as built:
-        with built.uow_factory() as uow:
-            uow.locations.add(Location("NJ", "Newark", LocationType.WAREHOUSE, Address("07114")))
-            uow.products.add(Product("JEANS", "Jeans", Decimal("59.00"), weight_kg=0.8))
-            uow.customers.add(Customer("c1", "c1@example.com"))
-            uow.stock.add(Stock("JEANS", "NJ", on_hand=5))
-            uow.commit()
+    with ordo_with_shops(database_url, tmp_path, shop, HOOK_SECRET) as built:
         yield built
 
 
