@@ -30,11 +30,14 @@ STATUSES = [
     "reserved", "carrier_assigned", "released", "picked", "packed", "partially_shipped",
     "shipped", "delivered", "cancelled",
 ]  # fmt: skip
-# Before release an order can still be cancelled or changed (the API has the last word).
+# Until a location picks an order can still be cancelled or changed (the API has the last
+# word): before release, and released while every shipment is (`changeable`).
 CHANGEABLE = {
     "received", "validated", "held", "sourced", "backordered", "preordered", "reserved",
-    "carrier_assigned",
+    "carrier_assigned", "released",
 }  # fmt: skip
+# A shipment its location has started on (the engine's `fulfilment.WORKED`).
+WORKED = {"picked", "packed", "shipped", "delivered"}
 # Allocated and going out (the engine's `orders.ON_ITS_WAY`): what of it still waits for stock,
 # its backordered lines, can be cancelled on its own, even after release.
 ON_ITS_WAY = {
@@ -299,11 +302,26 @@ def waiting_units(order: OrderDetail) -> dict[str, int]:
     return waiting
 
 
+def changeable(order: OrderDetail) -> bool:
+    """Whether the order can still be cancelled or changed: its status allows it, and none
+    of its shipments is picked or further on (fulfilment has not started)."""
+    return order["status"] in CHANGEABLE and not any(
+        shipment["status"] in WORKED for shipment in order["shipments"]
+    )
+
+
 def _actions(client: OrdoClient, order: OrderDetail) -> None:
     st.subheader("Change this order")
     waiting = waiting_units(order) if order["status"] in ON_ITS_WAY else {}
-    if order["status"] not in CHANGEABLE:
+    if not changeable(order):
         refused = f"An order that is {order['status']} can no longer be cancelled or changed"
+        worked = [s for s in order["shipments"] if s["status"] in WORKED]
+        if worked:  # say which: fulfilment started with it
+            first = worked[0]
+            refused = (
+                f"Shipment {first['id']} is already {first['status']} at "
+                f"{first['location_code']}: the order can no longer be cancelled or changed"
+            )
         if not waiting:
             st.caption(refused + ".")
             return

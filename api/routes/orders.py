@@ -1,6 +1,6 @@
-"""Orders: ingestion (single and batch, idempotent), search, detail, cancel (before release,
-and of a backordered remainder after), modify, release (of holds, and of orders when releases
-are not automatic).
+"""Orders: ingestion (single and batch, idempotent), search, detail, cancel (until a location
+picks, and of a backordered remainder after), modify, release (of holds, and of orders when
+releases are not automatic).
 
 Channel keys ingest for their own channel and read only its orders; customer keys read only
 their own. An order another caller may not see answers 404, so ids do not leak.
@@ -401,9 +401,14 @@ def _change(
 def cancel_order(
     order_id: OrderPath, body: CancelIn, who: CanCancelOrders, services: Services
 ) -> OrderOut:
-    """Cancel before release; reserved stock goes back to the pool. Once released the order
-    is on its way and this is 409; what of it still waits for stock (its backordered lines)
-    is cancelled with `POST /v1/orders/{order_id}/cancel-backordered`."""
+    """Cancel until fulfilment starts: before release, or released while none of its
+    shipments is picked. Reserved stock goes back to the pool, and its pending and released
+    shipments are cancelled (`shipment.status_changed` with a `reason` naming the order's
+    cancellation; a warehouse system holding one is told). Once a location has picked,
+    packed or shipped any of it this is 409 naming that shipment; what of it still waits for
+    stock (its backordered lines) is cancelled with
+    `POST /v1/orders/{order_id}/cancel-backordered`, and what was delivered comes back as a
+    return."""
     return _change(
         services,
         who,
@@ -482,8 +487,10 @@ def modify_order(
     order_id: OrderPath, body: ModifyIn, who: CanModifyOrders, services: Services
 ) -> OrderOut:
     """Change quantities, lines or the address, or switch between shipping and collection
-    at a store, before release; the order is decided again. Once released (its shipments
-    with the locations, picked, packed or shipped) this is 409 naming its status."""
+    at a store, until fulfilment starts: before release, or released while none of its
+    shipments is picked (they are cancelled, naming the modification, and their stock given
+    back). The order is decided again. Once a location has picked, packed or shipped any of
+    it this is 409 naming its status and that shipment."""
     command = commands.ModifyOrder(
         order_id=order_id,
         quantities=dict(body.quantities),

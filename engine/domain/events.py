@@ -230,6 +230,8 @@ class ShipmentStatusChanged(Event):
     to_status: str
     carrier: str = ""
     tracking_number: str = ""
+    # Why, when a person's change to its order moved it (cancelled with the order); else "".
+    reason: str = ""
 
 
 @_register

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from engine.domain import events
 from engine.domain.errors import Conflict, IllegalTransition
-from engine.domain.orders import InvalidLine
+from engine.domain.orders import MODIFIABLE, ON_ITS_WAY, InvalidLine, LineStatus, Order
 from engine.domain.tracking_codes import Milestone, milestone_of
 from engine.domain.values import in_utc
 
@@ -51,6 +51,14 @@ _COLLECTED = (ShipmentStatus.PACKED, ShipmentStatus.DELIVERED)
 # `cancelled`: `_SHIPMENT_MOVES` does not offer it, so no status report or other `move` can
 # cancel a shipment its location is working.
 SHORT_PICKABLE = frozenset({ShipmentStatus.RELEASED, ShipmentStatus.PICKED})
+
+# Fulfilment starts with the pick: a shipment its location has picked (or packed, shipped,
+# delivered) is being worked, and holds its order to what it carries. One pending or released
+# is only on a list yet, and goes with its order when that is cancelled or modified.
+WORKED = frozenset(
+    {ShipmentStatus.PICKED, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED}
+)
+CANCELLED_WITH_ORDER = frozenset({ShipmentStatus.PENDING, ShipmentStatus.RELEASED})
 
 
 @dataclass(slots=True)
@@ -177,7 +185,22 @@ class FulfillmentOrder:
             raise IllegalTransition("shipment", self.id, self.status, target)
         self._enter(target, at)
 
-    def _enter(self, target: ShipmentStatus, at: datetime) -> None:
+    def cancel_with_order(self, reason: str, at: datetime) -> bool:
+        """Cancelled with its order, which is cancelled or modified (`reason` says which, on
+        the `shipment.status_changed` it raises): only while pending or released, nothing of
+        it picked (`check_changeable`); `_SHIPMENT_MOVES` leaves this move out so that no
+        status report can make it. A label printed for it is void: `label_format` is
+        cleared and True tells the caller to drop the document, so the location cannot print
+        it again. The carrier connectors have no call to void one with the carrier; the
+        tracking number it issued stays on the shipment, for the record."""
+        if self.status not in CANCELLED_WITH_ORDER:
+            raise IllegalTransition("shipment", self.id, self.status, ShipmentStatus.CANCELLED)
+        self._enter(ShipmentStatus.CANCELLED, at, reason)
+        voided = bool(self.label_format)
+        self.label_format = ""
+        return voided
+
+    def _enter(self, target: ShipmentStatus, at: datetime, reason: str = "") -> None:
         previous, self.status = self.status, target
         if target is ShipmentStatus.SHIPPED:
             self.shipped_at = at
@@ -192,6 +215,7 @@ class FulfillmentOrder:
                 target,
                 self.carrier,
                 self.tracking_number,
+                reason,
             )
         )
         if target is ShipmentStatus.PACKED and self.is_pickup:
@@ -516,6 +540,42 @@ class FulfillmentOrder:
             and self.status not in (ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED)
             and today > self.promised_date
         )
+
+
+def check_changeable(order: Order, shipments: Sequence[FulfillmentOrder], change: str) -> None:
+    """Refuse to cancel or modify `order` (`change`, the target the refusal names: `cancelled`
+    or `modified`) once its fulfilment has started. Before release nothing was asked of its
+    locations (`orders.MODIFIABLE`); released, it is changed as before release while none of
+    its `shipments` is picked or further on (`WORKED`). The refusal (IllegalTransition, a 409)
+    names the shipments already worked and says what can still be done: cancel what waits
+    for stock, or, once delivered, return what the customer does not want."""
+    worked = [s for s in shipments if s.status in WORKED]
+    if order.status in MODIFIABLE and not worked:
+        return
+    raise IllegalTransition("order", order.id, order.status, change, _still_possible(order, worked))
+
+
+def _still_possible(order: Order, worked: Sequence[FulfillmentOrder]) -> str:
+    """Why an order cannot be changed any more, and what can be done instead ("" for one
+    finished without shipping: nothing can)."""
+    options = []
+    if order.status in ON_ITS_WAY and any(
+        line.status is LineStatus.BACKORDERED for line in order.lines
+    ):
+        options.append(
+            "the units of its backordered lines that wait for stock can still be cancelled "
+            f"(POST /v1/orders/{order.id}/cancel-backordered)"
+        )
+    if not worked:
+        return f"it is on its way, but {options[0]}" if options else ""
+    options.append(
+        "what the customer no longer wants comes back as a return once delivered "
+        f"(POST /v1/orders/{order.id}/returns)"
+    )
+    started = ", ".join(
+        f"shipment {s.id} at {s.location_code} is already {s.status}" for s in worked
+    )
+    return f"{started}, so its fulfilment has started: {'; '.join(options)}"
 
 
 def _at(event: TrackingEvent) -> datetime:

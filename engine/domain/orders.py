@@ -2,7 +2,9 @@
 
 The allowed moves follow DESIGN.md's lifecycle. Modification and hold release send an order
 back to `received` so the affected pipeline steps run again; nothing moves once it has left
-the building except towards delivery.
+the building except towards delivery. A released order may still be cancelled or modified
+while no location has picked any of it: the order does not know its shipments, so
+`fulfilment.check_changeable` asks them before either.
 """
 
 from __future__ import annotations
@@ -52,7 +54,11 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PREORDERED: frozenset({S.SOURCED} | _BEFORE_RELEASE),
     S.RESERVED: frozenset({S.CARRIER_ASSIGNED} | _BEFORE_RELEASE),
     S.CARRIER_ASSIGNED: frozenset({S.RELEASED} | _BEFORE_RELEASE),
-    S.RELEASED: frozenset({S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    # Released, fulfilment has not started until a location picks: until then the order can
+    # still be cancelled or modified (`fulfilment.check_changeable` asks its shipments).
+    S.RELEASED: frozenset(
+        {S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED, S.RECEIVED}
+    ),
     S.PICKED: frozenset({S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED}),
     S.PACKED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
     S.PARTIALLY_SHIPPED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
@@ -65,7 +71,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 TERMINAL = frozenset(status for status, moves in TRANSITIONS.items() if not moves)
 # Orders that will never ship anything: not demand (reorder forecasts leave them out).
 NEVER_SHIPS = frozenset({S.CANCELLED, S.REJECTED})
-# An order not yet decided can be changed too; it simply stays `received`.
+# An order not yet decided can be changed too; it simply stays `received`. A released one
+# only while none of its shipments is picked (`fulfilment.check_changeable`).
 MODIFIABLE = frozenset(
     {S.RECEIVED} | {status for status, moves in TRANSITIONS.items() if S.RECEIVED in moves}
 )
@@ -403,7 +410,8 @@ class Order:
         fulfilment: Fulfilment | None = None,
         pickup_location: str | None = None,
     ) -> dict[str, object]:
-        """Change an order before release; it goes back to `received` to be decided again.
+        """Change an order before its fulfilment starts (the service layer checks its
+        shipments: `fulfilment.check_changeable`); it goes back to `received` to be decided again.
         `fulfilment` and `pickup_location` switch it between shipping and collection at a
         store (`switched_to` says how)."""
         self.check_modification(

@@ -3,8 +3,9 @@ WooCommerce's `order.updated` to cancelled, refunded or failed).
 
 The order Ordo filed under the channel and the channel's order id is cancelled as support
 cancels one: `CancelOrder` through the bus, so the same rules hold (its reservations go back to
-stock, its pending shipments are cancelled, and an order released to its location or further
-on can no longer be cancelled), audited for the channel's caller in the command's own commit.
+stock, its pending and released shipments are cancelled, and an order a location has picked
+or further on can no longer be cancelled), audited for the channel's caller in the command's
+own commit.
 
 A shop counts any answer but a 2xx as a failed delivery, retries it, and in the end switches
 its webhook off, yet no retry can make a shipped order cancellable. So every cancellation ends
@@ -119,7 +120,7 @@ def cancel_for_channel(
     try:
         dispatch(commands.CancelOrder(order_id, cancellation.reason, cancellation.actor), audited)
     except IllegalTransition as refusal:
-        # Released (or further on) since it was read, or before: past cancelling.
+        # Picked (or further on) since it was read, or before: past cancelling.
         return _refuse(uows, cancellation, order_id, refusal.message)
     with uows() as uow:
         return Outcome("cancelled", cancellation.reason, uow.orders.get(order_id))
@@ -159,7 +160,7 @@ def settle(
 ) -> Outcome:
     """A remembered cancellation whose order is here after all: forget it, and cancel the
     order as any channel's cancellation does (`cancelled`; `unchanged` when its creation
-    found the cancellation after all; `refused`, with an alert, when it is released)."""
+    found the cancellation after all; `refused`, with an alert, when it is picked)."""
     with uows() as uow:
         uow.early_cancellations.take(cancellation.channel, cancellation.channel_order_id)
         uow.commit()
@@ -236,7 +237,7 @@ def _refused_before(uow: UnitOfWork, order_id: str) -> bool:
 
 def _past_cancelling(order: Order) -> str:
     return (
-        f"order {order.id} is {order.status}: released to its location or further on, it can "
+        f"order {order.id} is {order.status}: picked at its location or further on, it can "
         "no longer be cancelled; a person was alerted to stop it"
     )
 

@@ -1,9 +1,11 @@
 """Exception management and the order's life after its decision.
 
-Cancel and modify work until release (modification, a switch between shipping and collection
-at a store included, sends the order back to `received`, and the `order.status_changed` event
-re-runs the pipeline); after release only the backordered remainder can still be cancelled,
-in whole or in part; a person releases holds; warehouses report picks, shipments (consuming
+Cancel and modify work until fulfilment starts, when a location picks: before release, and
+after it while every shipment is still only released (modification, a switch between shipping
+and collection at a store included, sends the order back to `received`, and the
+`order.status_changed` event re-runs the pipeline); once picked only the backordered
+remainder can still be cancelled, in whole or in part; a person releases holds; warehouses
+report picks, shipments (consuming
 reservations; an order with some shipments out is partially shipped) and deliveries; a
 customer's open orders to one address are consolidated when the validation rules accept the
 merged order.
@@ -17,12 +19,16 @@ from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import Conflict, DomainError, IllegalTransition, NotFound
-from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
+from engine.domain.fulfilment import (
+    CANCELLED_WITH_ORDER,
+    FulfillmentOrder,
+    ShipmentStatus,
+    check_changeable,
+)
 from engine.domain.inventory import ReservationStatus
 from engine.domain.operations import DecisionTrace
 from engine.domain.orders import (
     MODIFIABLE,
-    ON_ITS_WAY,
     LineStatus,
     Order,
     OrderLine,
@@ -32,7 +38,7 @@ from engine.pipeline.decide import Decider
 from engine.pipeline.ruling import run
 from engine.pipeline.validation import validate
 from engine.rules import facts as F
-from engine.service_layer import backorders, ship_to_store
+from engine.service_layer import audit, backorders, ship_to_store
 from engine.service_layer.handlers import (
     Clock,
     address_from,
@@ -63,37 +69,50 @@ def release_reservations(uow: UnitOfWork, order: Order, status: ReservationStatu
     return units
 
 
-def _cancel_pending_shipments(uow: UnitOfWork, order: Order, now: datetime) -> None:
+def _cancel_shipments(
+    uow: UnitOfWork, order: Order, now: datetime, reason: str, actor: str
+) -> None:
+    """Cancel the order's shipments nothing was done with yet: pending ones, and released ones
+    no location has picked (`check_changeable` made sure the order has no other live one).
+    Each carries `reason` on its `shipment.status_changed`, which also tells the WMS holding
+    a released one (`warehouse.WarehouseUpdater`). A released one was on its location's list,
+    so it is audited too, as a location's report is (`shipment.status`): its own history says
+    why it went. A label printed for one is void, its document dropped."""
     for shipment in uow.shipments.for_order(order.id):
-        if shipment.status is ShipmentStatus.PENDING:
-            shipment.move(ShipmentStatus.CANCELLED, now)
+        if shipment.status not in CANCELLED_WITH_ORDER:
+            continue
+        was = shipment.status
+        if shipment.cancel_with_order(reason, now):
+            uow.labels.delete("shipment", shipment.id)
+        if was is ShipmentStatus.RELEASED:
+            after = {"status": str(shipment.status), "reason": reason}
+            audit.record(uow, actor, "shipment.status", "shipment", shipment.id,
+                         {"status": str(was)}, after)  # fmt: skip
+
+
+def _shipments_first(uow: UnitOfWork, order_id: str) -> list[FulfillmentOrder]:
+    """The order's shipments, read before the order itself. A unit of work writes its
+    repositories at commit in the order it first used them, and a location's status report
+    (`update_shipment`) holds its shipment's row and then writes the order: a cancellation
+    or modification writing them in the same order waits for the report's commit instead of
+    deadlocking with it, and then finds the order changed (a Conflict) if the report won."""
+    return list(uow.shipments.for_order(order_id))
 
 
 def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> str:
-    """Cancel before release: reservations go back to stock, pending shipments are cancelled."""
+    """Cancel before fulfilment starts (`check_changeable`): reservations go back to stock,
+    pending and released shipments are cancelled, naming the order's cancellation."""
     with uow:
+        shipments = _shipments_first(uow, cmd.order_id)
         order = existing_order(uow, cmd.order_id)
-        if not order.can_move_to(OrderStatus.CANCELLED):
-            raise _not_cancellable(order)
+        check_changeable(order, shipments, OrderStatus.CANCELLED)
+        reason = cmd.reason or f"cancelled by {cmd.actor}"
         release_reservations(uow, order, ReservationStatus.RELEASED)
-        _cancel_pending_shipments(uow, order, clock())
+        _cancel_shipments(uow, order, clock(), f"order {order.id} cancelled: {reason}", cmd.actor)
         ship_to_store.cancel_all(uow, order, f"order {order.id} cancelled")
-        order.cancel(cmd.reason or f"cancelled by {cmd.actor}")
+        order.cancel(reason)
         uow.commit()
         return str(order.status)
-
-
-def _not_cancellable(order: Order) -> IllegalTransition:
-    """The refusal, saying what can still be cancelled of an order on its way: its remainder."""
-    hint = ""
-    if order.status in ON_ITS_WAY and any(
-        line.status is LineStatus.BACKORDERED for line in order.lines
-    ):
-        hint = (
-            "it is on its way, but the units of its backordered lines that wait for stock "
-            f"can still be cancelled (POST /v1/orders/{order.id}/cancel-backordered)"
-        )
-    return IllegalTransition("order", order.id, order.status, OrderStatus.CANCELLED, hint)
 
 
 def cancel_backordered(cmd: commands.CancelBackordered, uow: UnitOfWork, clock: Clock) -> str:
@@ -171,9 +190,11 @@ def _record_remainder_cancelled(
 
 def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
     """Change quantities, address, lines, or shipping against collection at a store before
-    release; the order is decided again (and its open holds with it: `handlers._apply` keeps
-    those the new decision still places)."""
+    fulfilment starts (`check_changeable`); its pending and released shipments are cancelled,
+    naming the modification, and the order is decided again (and its open holds with it:
+    `handlers._apply` keeps those the new decision still places)."""
     with uow:
+        shipments = _shipments_first(uow, cmd.order_id)
         order = existing_order(uow, cmd.order_id)
         fulfilment = fulfilment_from(cmd.fulfilment) if cmd.fulfilment is not None else None
         store = cmd.pickup_location or None
@@ -202,10 +223,10 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             field="add_lines",
             known_only=True,
         )
-        if order.status not in MODIFIABLE:
-            raise IllegalTransition("order", order.id, order.status, "modified")
+        check_changeable(order, shipments, "modified")
         release_reservations(uow, order, ReservationStatus.RELEASED)
-        _cancel_pending_shipments(uow, order, clock())
+        reason = f"order {order.id} modified by {cmd.actor}: decided again"
+        _cancel_shipments(uow, order, clock(), reason, cmd.actor)
         collected_at = (order.fulfilment, order.pickup_location)
         order.modify(
             quantities=dict(cmd.quantities) or None,
@@ -265,17 +286,20 @@ def update_shipment(cmd: commands.UpdateShipment, uow: UnitOfWork, clock: Clock)
         allowed = "picked, packed, shipped, delivered"
         raise DomainError(f"unknown shipment status '{cmd.status}', expected one of {allowed}")
     with uow:
-        shipment = uow.shipments.get(cmd.shipment_id)
+        # Under a row lock, taken before the order is read: a cancellation or modification of
+        # the order racing this report waits for it, or this report for that, so either the
+        # pick or the cancellation wins, never both (`_shipments_first`).
+        shipment = uow.shipments.get_for_update(cmd.shipment_id)
         if shipment is None:
             raise NotFound("shipment", cmd.shipment_id)
         if target is ShipmentStatus.CANCELLED:
-            # A shipment is cancelled with its order (cancel, or modify, before release),
+            # A shipment is cancelled with its order (cancel, or modify, before it is picked),
             # which gives its reservations back and accounts for its lines; cancelled alone,
             # its units would be neither shipped, waiting nor cancelled on the order.
             raise Conflict(
                 f"shipment {shipment.id} ('{shipment.status}') cannot be cancelled on its own: "
                 f"cancel its order {shipment.order_id} instead, which cancels its pending "
-                "shipments and gives their stock back"
+                "and released shipments and gives their stock back"
             )
         if shipment.status is ShipmentStatus.PENDING:
             # In manual-release mode a location sees shipments that are not its to work yet:
@@ -394,7 +418,9 @@ def _follow_remainder(order: Order, statuses: Sequence[ShipmentStatus], reason: 
 
 # --- consolidation ----------------------------------------------------------------------------
 
-CONSOLIDATABLE = frozenset(MODIFIABLE - {OrderStatus.HELD})
+# Released orders are with their locations already: merging them would take back their
+# shipments for a new decision, which is a person's call (modify), not consolidation's.
+CONSOLIDATABLE = frozenset(MODIFIABLE - {OrderStatus.HELD, OrderStatus.RELEASED})
 
 
 def consolidate_orders(
@@ -439,11 +465,13 @@ def consolidate_orders(
         now = clock()
         for other in others:
             release_reservations(uow, other, ReservationStatus.RELEASED)
-            _cancel_pending_shipments(uow, other, now)
+            merged = f"order {other.id} consolidated into {primary.id}"
+            _cancel_shipments(uow, other, now, merged, cmd.actor)
             ship_to_store.cancel_all(uow, other, f"order consolidated into {primary.id}")
             other.cancel(f"consolidated into {primary.id}")
         release_reservations(uow, primary, ReservationStatus.RELEASED)
-        _cancel_pending_shipments(uow, primary, now)
+        merged = f"order {primary.id} took in {', '.join(o.id for o in others)}: decided again"
+        _cancel_shipments(uow, primary, now, merged, cmd.actor)
         new_lines = merged_lines[len(primary.lines) :]
         primary.modify(add_lines=new_lines)
         uow.commit()

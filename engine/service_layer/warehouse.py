@@ -21,15 +21,17 @@ retries the event and, after the bus's last delivery, dead-letters it.
 `WarehouseUpdater` tells the WMS what Ordo changed afterwards. A short pick that leaves units
 on the shipment (`shipment.short_picked`) sends it as it is now (an update); a shipment
 cancelled (`shipment.status_changed` to `cancelled`: a short pick took its last units) sends
-a cancellation. Only a shipment the WMS holds, one with a `wms_reference`, is told about:
-its events share the order's partition with its release, so they come after it, and one
-whose release has not gone through yet (its release is being retried) is sent as it is then
-by the releaser instead. Each message reads the shipment as it stands when its turn comes,
-so a retried one never takes back a later change. Orders are cancelled and modified before
-release only, and a stock count short changes no shipment (its short picks do): neither has
-anything to tell a WMS. A WMS that answers 409 (it shipped the order already) is past
-changing it: that is not retried, but raises `shipment.wms_refused` and a high alert
-(`wms/WMS refused a change`, keyed by the shipment) for a person to stop the parcel.
+a cancellation, as does one cancelled with its order, which support cancelled or modified
+after release but before any pick (its event's `reason` names which). Only a shipment the
+WMS holds, one with a `wms_reference`, is told about: its events share the order's partition
+with its release, so they come after it, and one whose release has not gone through yet (its
+release is being retried) is sent as it is then by the releaser instead. Each message reads
+the shipment as it stands when its turn comes, so a retried one never takes back a later
+change. A stock count short changes no shipment
+(its short picks do): it has nothing to tell a WMS. A WMS that answers 409 (it picked or
+shipped the order already, before Ordo heard of it) is past changing it: that is not retried,
+but raises `shipment.wms_refused` and a high alert (`wms/WMS refused a change`, keyed by the
+shipment) for a person to stop the parcel.
 """
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ def test_a_shipped_orders_cancellation_is_200_and_alerts_a_person_once(shops: Ap
     again = shopify(shops, "orders/cancelled", shopify_cancelled(), "w-cancel-2")
 
     assert (refused.status_code, refused.json()["outcome"]) == (200, "refused")
-    assert refused.json()["reason"].startswith(f"order {order_id} is shipped: released to its")
+    assert refused.json()["reason"].startswith(f"order {order_id} is shipped: picked at its")
     assert (again.status_code, again.json()["outcome"]) == (200, "refused")
     assert shops.get(f"/v1/orders/{order_id}").json()["status"] == "shipped"
     [event] = outbox(shops, "order.cancel_refused")

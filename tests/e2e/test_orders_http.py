@@ -175,13 +175,17 @@ def test_cancelling_an_order_before_release_is_audited_and_refused_twice(api: Ap
     assert "'cancelled'" in again.json()["detail"]
 
 
-def test_a_released_order_cannot_be_cancelled_and_the_problem_says_why(api: Api) -> None:
+def test_a_picked_order_cannot_be_cancelled_and_the_problem_says_why(api: Api) -> None:
     api.seed(units=5)
     created = api.post("/v1/orders", role="channel", json=order("C-2")).json()
     assert created["status"] == "released"
+    [shipment] = api.get(f"/v1/orders/{created['id']}").json()["shipments"]
+    path = f"/v1/shipments/{shipment['id']}/status"
+    assert api.post(path, role="warehouse", json={"status": "picked"}).status_code == 200
     refused = api.post(f"/v1/orders/{created['id']}/cancel", role="support", json={"reason": "x"})
     assert refused.status_code == 409
-    assert "'released'" in refused.json()["detail"]
+    assert "'picked'" in refused.json()["detail"]
+    assert f"shipment {shipment['id']} at DAL-01 is already picked" in refused.json()["detail"]
 
 
 def test_modifying_a_backordered_order_decides_it_again_against_new_stock(api: Api) -> None:

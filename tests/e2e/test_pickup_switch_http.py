@@ -127,11 +127,15 @@ def test_an_unknown_fulfilment_is_refused_at_its_field(api: Api) -> None:
 def test_an_order_its_location_is_already_working_on_cannot_be_switched(api: Api) -> None:
     a_store(api)
     created = api.post("/v1/orders", role="channel", json=order("SW-5")).json()
-    [(_, _, status)] = shipments(api, created["id"])
-    assert status == "released"
+    [shipment] = api.get(f"/v1/orders/{created['id']}").json()["shipments"]
+    assert shipment["status"] == "released"
+    path = f"/v1/shipments/{shipment['id']}/status"
+    assert api.post(path, json={"status": "picked"}).status_code == 200
 
     refused = modify(api, created["id"], fulfilment="pickup", pickup_location="NYC-5")
 
     assert refused.status_code == 409, refused.text
-    assert "'released'" in refused.json()["detail"]
+    assert "'picked'" in refused.json()["detail"]
+    picked = f"shipment {shipment['id']} at {shipment['location_code']} is already picked"
+    assert picked in refused.json()["detail"]
     assert api.get(f"/v1/orders/{created['id']}").json()["fulfilment"] == "ship"

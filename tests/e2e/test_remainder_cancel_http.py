@@ -123,8 +123,11 @@ def test_an_order_not_yet_on_its_way_is_409_pointing_to_the_whole_cancel(api: Ap
     assert f"POST /v1/orders/{created['id']}/cancel)" in detail
 
 
-def test_a_released_order_with_a_remainder_points_its_cancel_to_the_new_route(api: Api) -> None:
+def test_a_picked_order_with_a_remainder_points_its_cancel_to_the_new_route(api: Api) -> None:
     created = a_released_order_waiting_for(api, 3)
+    for shipment in api.get(f"/v1/orders/{created['id']}").json()["shipments"]:
+        path = f"/v1/shipments/{shipment['id']}/status"
+        assert api.post(path, json={"status": "picked"}).status_code == 200
 
     refused = api.post(f"/v1/orders/{created['id']}/cancel", role="support", json={"reason": "x"})
 

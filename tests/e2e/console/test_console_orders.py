@@ -89,12 +89,24 @@ def test_releasing_a_hold_sends_the_order_back_through_the_pipeline(world: World
     assert any(f"{order['channel_order_id']} released" in s.value for s in app.success)
 
 
-def test_a_released_order_offers_no_changes(world: World) -> None:
+def test_a_released_order_nothing_of_which_is_picked_still_offers_its_changes(
+    world: World,
+) -> None:
     app = search(
         open_page(console(world, "support"), "orders"),
         **{"Channel": "web", "Channel order id": "CONSOLE-2"},
     )
+    assert status_of(world, world.orders["CONSOLE-2"]["id"]) == "released"
+    assert not any("can no longer be cancelled" in c.value for c in app.caption)
+    assert [b for b in app.button if b.label == "Cancel order"]
+    assert [b for b in app.button if b.label == "Change quantities"]
+
+
+def test_an_order_its_location_has_shipped_offers_no_changes(world: World) -> None:
+    order = demo_order(world, "shipped")
+    app = search(open_page(console(world, "support"), "orders"), **{"Order id": order["id"]})
     assert any("can no longer be cancelled" in c.value for c in app.caption)
+    assert any("is already shipped at" in c.value for c in app.caption)
     assert not [b for b in app.button if b.label == "Cancel order"]
 
 

@@ -20,10 +20,11 @@ ORDER_ID = "ord_total_1"
 
 
 def an_order(total: str, cancelled: str | None) -> dict[str, Any]:
-    """Five jeans at 12.00 on their way; `cancelled` is None for an API from before the field."""
+    """Five jeans at 12.00 on their way (picked: the page offers no changes, only the total
+    is looked at); `cancelled` is None for an API from before the field."""
     order = {
         "id": ORDER_ID, "channel": "web", "channel_order_id": "WEB-88", "customer_id": "c1",
-        "email": "ada@example.com", "status": "released", "currency": "USD", "total": total,
+        "email": "ada@example.com", "status": "picked", "currency": "USD", "total": total,
         "service_level": "standard", "priority": 0, "created_at": "2026-11-22T08:00:00Z",
         "requested_date": None, "promised_date": "2026-11-25",
         "ship_to": {"postal_code": "10001", "country": "US", "line1": "1 Main St",

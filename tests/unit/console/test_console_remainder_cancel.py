@@ -37,8 +37,10 @@ def shipment(ship_id: str, status: str, items: dict[str, int]) -> dict[str, Any]
             "tracking": []}  # fmt: skip
 
 
-def an_order(status: str = "released", backordered: bool = True) -> dict[str, Any]:
-    """One T-shirt allocated, and 5 jeans of which 2 are in the shipment and 3 wait."""
+def an_order(status: str = "picked", backordered: bool = True) -> dict[str, Any]:
+    """One T-shirt allocated, and 5 jeans of which 2 are in the shipment and 3 wait. Picked
+    (its shipment too), the order can no longer be cancelled whole; released, it still can."""
+    worked = "picked" if status == "picked" else "released"
     return {
         "id": ORDER_ID, "channel": "web", "channel_order_id": "WEB-77", "customer_id": "c1",
         "email": "ada@example.com", "status": status, "currency": "USD", "total": "60.00",
@@ -49,7 +51,7 @@ def an_order(status: str = "released", backordered: bool = True) -> dict[str, An
         "lines": [line("1", "TSHIRT", 1, "allocated"),
                   line("2", "JEANS", 5, "backordered" if backordered else "allocated")],
         "holds": [],
-        "shipments": [shipment("ful_1", "released", {"1": 1, "2": 2 if backordered else 5})],
+        "shipments": [shipment("ful_1", worked, {"1": 1, "2": 2 if backordered else 5})],
         "events": [], "trace": [],
     }  # fmt: skip
 
@@ -161,7 +163,7 @@ def test_units_waiting_are_what_no_live_shipment_carries_of_a_backordered_line()
     assert waiting_units(order) == {"2": 3, "3": 2}  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("status", ["released", "partially_shipped"])
+@pytest.mark.parametrize("status", ["picked", "partially_shipped"])
 def test_an_order_on_its_way_offers_support_its_waiting_units_all_of_them_by_default(
     api: Callable[[dict[str, Any]], FakeApi], status: str
 ) -> None:
@@ -188,9 +190,9 @@ def test_an_order_not_yet_released_offers_its_waiting_units_in_a_tab_beside_the_
     ("status", "backordered", "role"),
     [
         ("backordered", True, "support"),  # not on its way: the whole order is cancelled
-        ("released", False, "support"),  # on its way, nothing waits
-        ("released", True, "channel"),  # a role that may not cancel
-        ("released", True, "customer"),
+        ("picked", False, "support"),  # on its way, nothing waits
+        ("picked", True, "channel"),  # a role that may not cancel
+        ("picked", True, "customer"),
     ],
 )
 def test_the_waiting_units_are_not_offered_without_an_order_on_its_way_waiting_or_the_role(
@@ -212,7 +214,7 @@ def test_cancelling_some_waiting_units_sends_them_and_shows_the_order_as_it_is_a
     submit(app)
     assert fake.sent == [{"reason": "customer would not wait", "lines": {"2": 2}}]
     assert [s.value for s in app.success] == [
-        "Order WEB-77 had 2 waiting units cancelled; it is now released."
+        "Order WEB-77 had 2 waiting units cancelled; it is now picked."
     ]
     assert remainder_fields(app) == ["Line 2: JEANS, 1 waiting"]
     [rows] = [d.value.to_dict("records") for d in app.dataframe if "cancelled" in d.value]

@@ -57,17 +57,22 @@ def test_only_delivered_rejected_and_cancelled_orders_are_final() -> None:
     assert final == TERMINAL
 
 
-def test_nothing_moves_backwards_once_an_order_is_released() -> None:
-    after_release = {S.RELEASED, S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED}
-    for status in after_release:
-        assert TRANSITIONS[status] <= after_release, status
+def test_nothing_moves_backwards_once_an_order_is_picked() -> None:
+    after_pick = {S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED}
+    for status in after_pick:
+        assert TRANSITIONS[status] <= after_pick, status
 
 
-def test_an_order_can_be_cancelled_exactly_until_it_is_released() -> None:
+def test_a_released_order_moves_back_only_to_be_cancelled_or_decided_again() -> None:
+    after_release = {S.PICKED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED}
+    assert TRANSITIONS[S.RELEASED] == after_release | {S.CANCELLED, S.RECEIVED}
+
+
+def test_an_order_can_be_cancelled_exactly_until_it_is_picked() -> None:
     cancellable = {status for status, moves in TRANSITIONS.items() if S.CANCELLED in moves}
     assert cancellable == {
         S.RECEIVED, S.HELD, S.VALIDATED, S.SOURCED, S.BACKORDERED, S.PREORDERED,
-        S.RESERVED, S.CARRIER_ASSIGNED,
+        S.RESERVED, S.CARRIER_ASSIGNED, S.RELEASED,
     }  # fmt: skip
 
 

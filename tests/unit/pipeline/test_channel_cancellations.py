@@ -39,6 +39,16 @@ def a_reserved_order(auto_release: bool = False) -> tuple[Engine, str]:
     return engine, order_id
 
 
+def a_picked_order() -> tuple[Engine, str]:
+    """Order W-1, released and its shipment picked at NJ: past cancelling."""
+    engine, order_id = a_reserved_order(auto_release=True)
+    with engine.uow as uow:
+        [shipment] = uow.shipments.for_order(order_id)
+    engine.bus.handle(c.UpdateShipment(shipment.id, "picked"))
+    engine.uow.committed_events.clear()
+    return engine, order_id
+
+
 def cancel(engine: Engine, channel_order_id: str = "W-1") -> Outcome:
     def dispatch(command: c.Command, audited: Any) -> Any:
         return engine.bus.handle(command, before_commit=audited)
@@ -114,19 +124,31 @@ def test_an_order_ordo_has_not_seen_yet_is_remembered_and_nothing_else_changes()
     assert list(engine.uow.early_cancellations.kept) == [("shop", "W-404")]
 
 
-def test_a_released_order_is_refused_with_an_event_a_high_alert_and_an_audit_entry() -> None:
+def test_a_released_order_nothing_of_which_is_picked_is_cancelled_with_its_shipment() -> None:
     engine, order_id = a_reserved_order(auto_release=True)
 
     done = cancel(engine)
 
+    assert done.outcome == "cancelled"
+    assert done.order is not None and done.order.status is OrderStatus.CANCELLED
+    with engine.uow as uow:
+        assert [str(s.status) for s in uow.shipments.for_order(order_id)] == ["cancelled"]
+    assert reserved_units(engine) == 0
+
+
+def test_a_picked_order_is_refused_with_an_event_a_high_alert_and_an_audit_entry() -> None:
+    engine, order_id = a_picked_order()
+
+    done = cancel(engine)
+
     assert done.outcome == "refused"
-    assert done.order is not None and done.order.status is OrderStatus.RELEASED
-    assert done.reason.startswith(f"order {order_id} is released: released to its location")
+    assert done.order is not None and done.order.status is OrderStatus.PICKED
+    assert done.reason.startswith(f"order {order_id} is picked: picked at its location")
     [refused] = [e for e in engine.uow.committed_events if isinstance(e, events.OrderCancelRefused)]
     assert (refused.order_id, refused.channel, refused.channel_order_id, refused.status) == (
-        order_id, "shop", "W-1", "released",
+        order_id, "shop", "W-1", "picked",
     )  # fmt: skip
-    assert refused.message.startswith(f"order {order_id} cannot go from 'released' to 'cancelled'")
+    assert refused.message.startswith(f"order {order_id} cannot go from 'picked' to 'cancelled'")
     [alert] = [e for e in engine.uow.committed_events if isinstance(e, events.AlertTriggered)]
     assert (alert.rule, alert.key, alert.severity) == (REFUSED_RULE, order_id, "high")
     assert "was cancelled in the shop (cancelled in Shopify (customer))" in alert.message
@@ -135,7 +157,7 @@ def test_a_released_order_is_refused_with_an_event_a_high_alert_and_an_audit_ent
 
 
 def test_a_refusal_is_raised_once_however_often_the_shop_sends_the_cancellation() -> None:
-    engine, order_id = a_reserved_order(auto_release=True)
+    engine, order_id = a_picked_order()
     cancel(engine)
     engine.uow.committed_events.clear()
 

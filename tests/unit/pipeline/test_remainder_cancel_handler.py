@@ -114,13 +114,16 @@ def test_the_units_left_waiting_ship_as_the_last_of_the_line() -> None:
         )
 
 
-def test_cancelling_a_live_order_whole_points_to_its_remainder_when_one_waits() -> None:
+def test_cancelling_a_picked_order_whole_points_to_its_remainder_when_one_waits() -> None:
     engine, order_id = a_released_order_waiting_for(3)
+    with engine.uow as uow:
+        [shipment] = uow.shipments.for_order(order_id)
+    engine.bus.handle(c.UpdateShipment(shipment.id, "picked"))
 
     with pytest.raises(IllegalTransition) as refused:
         engine.bus.handle(c.CancelOrder(order_id, "x"))
 
-    assert "'released' to 'cancelled'" in refused.value.message
+    assert "'picked' to 'cancelled'" in refused.value.message
     assert f"(POST /v1/orders/{order_id}/cancel-backordered)" in refused.value.message
     assert str(refused.value) == refused.value.message
 
