@@ -595,6 +595,11 @@ class OrdoClient:
     def acknowledge_alert(self, alert_id: str) -> Alert:
         return cast(Alert, self._call("POST", f"/v1/alerts/{_seg(alert_id)}/acknowledge"))
 
+    def close_alert(self, alert_id: str, note: str = "") -> Alert:
+        """Close it (acknowledging it too if open); `note`, if any, says why."""
+        body = {"note": note} if note.strip() else None
+        return cast(Alert, self._call("POST", f"/v1/alerts/{_seg(alert_id)}/close", json=body))
+
     # --- reports ----------------------------------------------------------------------------
 
     def daily_kpis(self, day: date) -> DailyKpis:

@@ -304,6 +304,8 @@ class Alert(TypedDict):
     acknowledged_by: str
     acknowledged_at: str | None
     ticket_id: str | None  # the helpdesk's id of the ticket opened for it; None while none
+    closed_by: str  # who closed it ("system": the worker, quiet long enough); "" if not closed
+    closed_at: str | None
 
 
 class Dataset(TypedDict):

@@ -270,6 +270,15 @@ class Ticketing(Connector, abc.ABC):
         takes no notes keeps this: nothing is added."""
         return False
 
+    def resolve(self, ticket_id: str, comment: str) -> bool:
+        """Tell ticket `ticket_id` that its alert was closed in Ordo: add `comment` (who,
+        when, why) as an internal note and mark the ticket done (Zendesk: solved), or raise
+        `DeliveryError`. Once only: asked again about the same ticket (a redelivered event)
+        it changes nothing and returns False, as it does for a ticket past changing. A
+        connector that says nothing of closing takes it as an acknowledgement, which it
+        takes once: a ticket acknowledged before is left as it is."""
+        return self.acknowledge(ticket_id, comment)
+
     def ticket_update(self, headers: Mapping[str, str], body: bytes) -> TicketUpdate:
         """The update a delivery of the system's webhook carries, once its signature is
         checked: raises `WebhookRefused` when the delivery is not the system's (checked

@@ -403,6 +403,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     if container.ticketing is not None:
         from engine.service_layer.tickets import (
             TicketAcknowledger,
+            TicketCloser,
             TicketOpener,
             TicketRepeatNoter,
         )
@@ -411,6 +412,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
             container.ticketing, settings.ticket_min_severity, settings.api_url))  # fmt: skip
         observers.append(TicketAcknowledger(container.ticketing))
         observers.append(TicketRepeatNoter(container.ticketing))
+        observers.append(TicketCloser(container.ticketing))
     if container.warehouses:  # released shipments to their location's WMS
         from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
 
@@ -459,6 +461,10 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                  # Unreleased orders' reservations past their time-to-live go back to stock.
                  *([ReservationExpirer(container.bus.handle)]
                    if settings.reservation_ttl_minutes else []),
+                 # Acknowledged alerts quiet for long enough are closed (0: never).
+                 *([alerts.AlertCloser(uows, timedelta(hours=settings.alert_close_after_hours),
+                                       every=timedelta(minutes=1))]
+                   if settings.alert_close_after_hours else []),
                  # Shops' cancellations of orders that never came are forgotten in time.
                  EarlyCancellationKeeper(
                      uows, lambda command, hook: container.bus.handle(command, before_commit=hook),

@@ -268,6 +268,9 @@ class Settings(BaseSettings):
     # An open alert that keeps firing raises `alert.repeated` (and notes its ticket) at most
     # once per this many minutes, counted from its raising.
     alert_repeat_window_minutes: int = 60
+    # An acknowledged alert neither firing nor acknowledged for this many hours is closed by
+    # the worker, so the same rule and key firing later opens a new alert (0: never).
+    alert_close_after_hours: int = 24
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -392,6 +395,14 @@ class Settings(BaseSettings):
     @classmethod
     def _alert_repeat_window(cls, value: Any) -> int:
         return _whole_number(value, 7 * 24 * 60, "minutes", " (a week)")
+
+    @field_validator("alert_close_after_hours", mode="before")
+    @classmethod
+    def _alert_close_after(cls, value: Any) -> int:
+        text = str(value).strip()
+        if text == "0":
+            return 0
+        return _whole_number(value, 365 * 24, "hours", " (a year), or 0 for never")
 
     @field_validator("idempotency_retention_hours", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
-"""Alerts and the day's KPIs: orders in today, held, late and backordered; the open alerts,
-each of which a person can acknowledge.
+"""Alerts and the day's KPIs: orders in today, held, late and backordered; the alerts by
+status, each open one of which a person can acknowledge, and each not closed yet close (its
+rule and key firing again then raise a new alert).
 
 Roles that may read reports (admin, analyst) get the day's figures from
 `GET /v1/reports/daily-kpis`, counted exactly by the API: of the orders received today, how
@@ -16,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 
 from admin_ui.client import OrdoClient
-from admin_ui.models import Order, Principal
+from admin_ui.models import Alert, Order, Principal
 from admin_ui.roles import may
 from admin_ui.session import flash, section
 from admin_ui.texts import when
@@ -114,6 +115,28 @@ def render(client: OrdoClient, who: Principal) -> None:
         _alerts(client, who)
 
 
+def alert_rows(alerts: list[Alert]) -> list[dict[str, object]]:
+    """The alerts table: the ticket column only when one has a ticket (an API from before
+    tickets has no such field), the closing columns only when one is closed."""
+    tickets = any(a.get("ticket_id") for a in alerts)
+    closed = any(a.get("closed_at") for a in alerts)
+    return [
+        {"raised": when(a["created_at"]), "severity": a["severity"], "rule": a["rule"],
+         "about": a["key"], "message": a["message"], "times": a["occurrences"],
+         "status": a["status"], "acknowledged by": a["acknowledged_by"],
+         **({"closed by": a.get("closed_by") or "",
+             "closed": when(a.get("closed_at"))} if closed else {}),
+         **({"ticket": a.get("ticket_id") or ""} if tickets else {})}
+        for a in alerts
+    ]  # fmt: skip
+
+
+def alert_actions(alert: Alert) -> list[str]:
+    """The buttons an alert gets: an open one is acknowledged or closed outright (which
+    acknowledges it too), an acknowledged one closed; a closed one is over."""
+    return {"open": ["Acknowledge", "Close"], "acknowledged": ["Close"]}.get(alert["status"], [])
+
+
 def _alerts(client: OrdoClient, who: Principal) -> None:
     status = st.segmented_control(
         "Show", ["open", "acknowledged", "closed", "all"], default="open", key="alerts_status"
@@ -122,28 +145,26 @@ def _alerts(client: OrdoClient, who: Principal) -> None:
     if not alerts:
         st.success("No open alerts." if status == "open" else "No alerts.")
         return
-    # The helpdesk's id of the ticket the worker opened for a severe alert, to find it there;
-    # only when one has a ticket (an API from before tickets has no such field).
-    tickets = any(a.get("ticket_id") for a in alerts)
-    st.dataframe(
-        [
-            {"raised": when(a["created_at"]), "severity": a["severity"], "rule": a["rule"],
-             "about": a["key"], "message": a["message"], "times": a["occurrences"],
-             "status": a["status"], "acknowledged by": a["acknowledged_by"],
-             **({"ticket": a.get("ticket_id") or ""} if tickets else {})}
-            for a in alerts
-        ],
-        hide_index=True,
-        width="stretch",
-    )  # fmt: skip
-    if not may(who["role"], "ack_alerts"):
+    st.dataframe(alert_rows(alerts), hide_index=True, width="stretch")
+    actionable = [a for a in alerts if alert_actions(a)]
+    if not may(who["role"], "ack_alerts") or not actionable:
         return
-    for alert in (a for a in alerts if a["status"] == "open"):
-        text, button = st.columns([5, 1])
+    note = st.text_input(
+        "Note when closing (optional)", key="alerts_close_note",
+        help="Why it is over: kept in the audit log and added to the alert's helpdesk ticket.",
+    )  # fmt: skip
+    for alert in actionable:
+        text, *buttons = st.columns([4, 1, 1])
         text.write(f"**{alert['severity']}** · {alert['rule']}: {alert['message']}")
-        if button.button("Acknowledge", key=f"ack-{alert['id']}"):
-            # A refused acknowledgement is shown under its alert; the others stay listed.
-            with section(f"Acknowledging '{alert['message']}'"):
-                client.acknowledge_alert(alert["id"])
-                flash(f"Acknowledged: {alert['message']}")
-                st.rerun()
+        for button, action in zip(buttons, alert_actions(alert), strict=False):
+            if button.button(action, key=f"{action.lower()}-{alert['id']}"):
+                # A refusal is shown under its alert; the others stay listed.
+                doing = "Closing" if action == "Close" else "Acknowledging"
+                with section(f"{doing} '{alert['message']}'"):
+                    if action == "Close":
+                        client.close_alert(alert["id"], note)
+                        flash(f"Closed: {alert['message']}")
+                    else:
+                        client.acknowledge_alert(alert["id"])
+                        flash(f"Acknowledged: {alert['message']}")
+                    st.rerun()

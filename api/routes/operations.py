@@ -1,4 +1,5 @@
-"""Shipments (status, short picks, tracking, labels), alerts (list, acknowledge), the audit log."""
+"""Shipments (status, short picks, tracking, labels), alerts (list, acknowledge, close), the
+audit log."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from api.deps import (
 from api.schemas.common import problem_responses
 from api.schemas.labels import LabelIn, label_download, label_responses
 from api.schemas.operations import (
+    AlertCloseIn,
     AlertOut,
     AuditOut,
     ShipmentStatusIn,
@@ -37,7 +39,7 @@ from engine.domain.errors import NotFound
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
 from engine.domain.operations import AlertStatus
 from engine.service_layer import audit, auth
-from engine.service_layer.alerts import record_acknowledgement
+from engine.service_layer.alerts import record_acknowledgement, record_close
 from engine.service_layer.auth import Forbidden, can_see_order, can_work_location
 from engine.service_layer.labels import NoLabel
 from engine.service_layer.shortages import ShortPick
@@ -308,10 +310,32 @@ def acknowledge(
 ) -> AlertOut:
     """Say a person has seen the alert; it stops notifying."""
     with uow:
-        alert = uow.alerts.get(alert_id)
+        # Locked: a repeat counted on it meanwhile is waited for, not refused at commit.
+        alert = uow.alerts.get_for_update(alert_id)
         if alert is None:
             raise NotFound("alert", alert_id)
         record_acknowledgement(uow, alert, who.actor)
+        out = AlertOut.of(alert)
+        uow.commit()
+    return out
+
+
+@alerts.post("/{alert_id}/close", response_model=AlertOut, responses=problem_responses(404, 409))
+def close(
+    alert_id: Annotated[str, Path(pattern=ID)],
+    who: CanAckAlerts,
+    uow: Uow,
+    body: AlertCloseIn | None = None,
+) -> AlertOut:
+    """Say the alert is over (acknowledging it too if it is open): the same rule and key
+    firing again opens a new alert. The body is optional: a `note` saying why. A closed
+    alert is 409."""
+    note = body.note.strip() if body is not None else ""
+    with uow:
+        alert = uow.alerts.get_for_update(alert_id)
+        if alert is None:
+            raise NotFound("alert", alert_id)
+        record_close(uow, alert, who.actor, note=note)
         out = AlertOut.of(alert)
         uow.commit()
     return out

@@ -199,6 +199,13 @@ class AlertOut(Out):
         "ORDO_TICKET_MIN_SEVERITY).",
         examples=["35436"],
     )
+    closed_by: str = Field(
+        description="Who closed it: a person's actor, `system` when the worker closed it "
+        "(acknowledged and quiet for ORDO_ALERT_CLOSE_AFTER_HOURS), `connector:<helpdesk>` "
+        "when its ticket was closed there; empty while it is not closed.",
+        examples=["user:ada@shop.example"],
+    )
+    closed_at: datetime | None
 
     @classmethod
     def of(cls, a: Alert) -> AlertOut:
@@ -215,7 +222,19 @@ class AlertOut(Out):
             acknowledged_by=a.acknowledged_by,
             acknowledged_at=a.acknowledged_at,
             ticket_id=a.ticket_id,
+            closed_by=a.closed_by,
+            closed_at=a.closed_at,
         )
+
+
+class AlertCloseIn(Strict):
+    note: str = Field(
+        default="",
+        max_length=1000,
+        description="Why it is over, for the audit log, `alert.closed` and the alert's "
+        "helpdesk ticket (an internal note); optional.",
+        examples=["reordered from the supplier; stock arrives Monday"],
+    )
 
 
 class AuditOut(Out):

@@ -23,6 +23,12 @@ comment, the status `acknowledged_status` (solved unless set otherwise) and the 
 `ordo_acknowledged` in one `PUT /api/v2/tickets/{id}.json`. It reads the ticket first and
 leaves alone one that has the tag (a redelivered acknowledgement) or is closed.
 
+`resolve` tells an alert's ticket that the alert was closed in Ordo: an internal comment, the
+status solved (whatever `acknowledged_status` says: the alert is over) and the tags
+`ordo_closed` and `ordo_acknowledged` (so a late acknowledgement changes nothing after it) in
+one update. It reads the ticket first and leaves alone one that has `ordo_closed` (a
+redelivered close) or is closed.
+
 `note_repeat` tells an alert's ticket that the alert keeps firing: an internal comment and
 the tag `ordo_repeat_<window>` (the previous window's tag removed) in one update, status
 untouched. It reads the ticket first and leaves alone one that has that window's tag or a
@@ -87,6 +93,8 @@ SETTABLE_STATUSES = ("open", "pending", "hold", "solved")
 # The tag an alert's ticket gets with the acknowledgement's comment: a redelivered
 # acknowledgement finds it and adds no second comment, whatever an agent did to the status.
 ACKNOWLEDGED_TAG = "ordo_acknowledged"
+# The tag an alert's ticket gets with the close's note: one note, however often it comes.
+CLOSED_TAG = "ordo_closed"
 # The tag of a repeat's note, followed by its window's number: one note per window.
 REPEAT_TAG = "ordo_repeat_"
 MAX_EXCERPT = 500
@@ -330,6 +338,25 @@ class ZendeskTicketing(HttpConnector, Ticketing):
             # comment would email.
             "comment": {"body": comment, "public": False},
             "additional_tags": [ACKNOWLEDGED_TAG],
+        }
+        self._call("PUT", {"ticket": update}, path=path)
+        return True
+
+    def resolve(self, ticket_id: str, comment: str) -> bool:
+        """Read the ticket first: one that carries `CLOSED_TAG` was told before, and a closed
+        one cannot be changed, so neither is. Otherwise `PUT` the comment, as an internal
+        note, with the status solved and the tags, in one update."""
+        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
+        ticket = self._call("GET", path=path).get("ticket")
+        if not isinstance(ticket, dict):
+            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
+                                f"{ticket_id}")  # fmt: skip
+        if CLOSED_TAG in (ticket.get("tags") or ()) or ticket.get("status") == "closed":
+            return False
+        update = {
+            "status": "solved",
+            "comment": {"body": comment, "public": False},
+            "additional_tags": [CLOSED_TAG, ACKNOWLEDGED_TAG],
         }
         self._call("PUT", {"ticket": update}, path=path)
         return True

@@ -548,6 +548,15 @@ class MemoryAlerts(_MemoryRepository[str, Alert], uow_api.AlertRepository):
         where = None if status is None else (lambda a: a.status == status)
         return self._select(where=where, limit=limit, offset=offset)
 
+    def get_for_update(self, key: str) -> Alert | None:
+        return self.get(key)  # one thread at a time here: nothing to lock (MemoryShipments)
+
+    def quiet_acknowledged(self, since: datetime, limit: int = 100) -> Sequence[Alert]:
+        return self._select(
+            where=lambda a: a.status is AlertStatus.ACKNOWLEDGED and a.quiet_since() <= since,
+            limit=limit,
+        )
+
 
 class MemoryRulesets(_MemoryRepository[str, RulesetVersion], uow_api.RulesetRepository):
     def versions(self, name: str) -> Sequence[RulesetVersion]:

@@ -457,8 +457,14 @@ alerts = Table(
     _ts("acknowledged_at", nullable=True),
     # The helpdesk ticket opened for the alert (migration 0013); NULL: none.
     Column("ticket_id", String(128), nullable=True),
+    # Who closed it and when (migration 0030); `version` keeps a repeat and a close racing
+    # from both being written, and the worker finds quiet acknowledged alerts by status.
+    Column("closed_by", String(128), nullable=False),
+    _ts("closed_at", nullable=True),
+    Column("version", Integer(), nullable=False),
     Index(None, "rule", "key", "status"),
     Index(None, "created_at"),
+    Index(None, "status", "last_seen_at"),
 )
 
 # Tickets Ordo opened in a helpdesk (migration 0013), about an order or an alert; read by

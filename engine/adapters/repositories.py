@@ -1202,11 +1202,13 @@ class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):
 
 
 class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
-    """Newest first."""
+    """Newest first. Versioned: a repeat counted and a close written at the same moment
+    cannot both be kept (the second is refused, and its transaction tried again)."""
 
     table, entity, key_columns = orm.alerts, "alert", ("id",)
     order_by, newest_first = ("created_at", "id"), True
     codec = (tr.alert_row, tr.alert_from)
+    versioned = True
 
     def open_for(self, rule: str, key: str) -> Alert | None:
         """The alert for (rule, key) that is not closed yet: acknowledged ones still count."""
@@ -1221,6 +1223,18 @@ class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
     ) -> Sequence[Alert]:
         where = None if status is None else self.table.c.status == str(status)
         return self._query(where, limit, offset)
+
+    def quiet_acknowledged(self, since: datetime, limit: int = 100) -> Sequence[Alert]:
+        c = self.table.c
+        fired = func.coalesce(c.last_seen_at, c.created_at)
+        return self._query(
+            and_(
+                c.status == AlertStatus.ACKNOWLEDGED.value,
+                fired <= since,
+                or_(c.acknowledged_at.is_(None), c.acknowledged_at <= since),
+            ),
+            limit,
+        )
 
 
 class SqlRulesets(_Simple[str, RulesetVersion], uow_api.RulesetRepository):

@@ -501,6 +501,9 @@ def alert_row(a: Alert) -> Row:
         "last_seen_at": a.last_seen_at,
         "acknowledged_at": a.acknowledged_at,
         "ticket_id": a.ticket_id,
+        "closed_by": a.closed_by,
+        "closed_at": a.closed_at,
+        "version": a.version,
     }
 
 

@@ -435,6 +435,28 @@ class AlertRepeated(Event):
 
 @_register
 @dataclass(frozen=True)
+class AlertClosed(Event):
+    """An alert ended: `by` (the actor; `system` when the worker closed it, acknowledged and
+    quiet for ORDO_ALERT_CLOSE_AFTER_HOURS), `at` (ISO 8601, UTC), `from_status` (`open`: it
+    was acknowledged in the same stroke, or `acknowledged`), a person's `note`. In Ordo
+    (`helpdesk` empty), or by closing its ticket in a helpdesk (`helpdesk`, the ticketing
+    connector's name): its ticket is told of the former only. The same rule and key firing
+    again opens a new alert."""
+
+    name: ClassVar[str] = "alert.closed"
+    alert_id: str
+    rule: str
+    severity: str
+    key: str
+    by: str
+    at: str
+    from_status: str
+    note: str = ""
+    helpdesk: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class RulesetPublished(Event):
     """A ruleset version went live (published or rolled back to). Every process holding a
     compiled registry (other API processes, workers) should load that version."""

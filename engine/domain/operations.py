@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.domain.errors import IllegalTransition
+from engine.domain.values import in_utc
 
 
 class AlertStatus(StrEnum):
@@ -18,7 +19,9 @@ class AlertStatus(StrEnum):
 
 @dataclass(slots=True)
 class Alert:
-    """Something a person should look at; deduplicated by (rule, key) while open."""
+    """Something a person should look at; deduplicated by (rule, key) until it is closed.
+    Its life is open -> acknowledged (a person has seen it) -> closed (it is over: the same
+    rule and key firing again opens a new alert, with a new id)."""
 
     id: str
     rule: str
@@ -34,6 +37,10 @@ class Alert:
     acknowledged_at: datetime | None = None
     # The ticket opened for it in the helpdesk (ORDO_TICKETING), by that system's id.
     ticket_id: str | None = None
+    closed_by: str = ""
+    closed_at: datetime | None = None
+    # Bumped by every write: a repeat and a close of the same alert cannot both be written.
+    version: int = 0
 
     def acknowledge(self, by: str, at: datetime) -> None:
         if self.status is not AlertStatus.OPEN:
@@ -42,9 +49,35 @@ class Alert:
         self.acknowledged_by = by
         self.acknowledged_at = at
 
+    def close(self, by: str, at: datetime) -> AlertStatus:
+        """End the alert; the status it was closed from. An open one is acknowledged by the
+        same person at the same moment: closing it says it was seen to."""
+        if self.status is AlertStatus.CLOSED:
+            closed = f" by {self.closed_by}" if self.closed_by else ""
+            raise IllegalTransition(
+                "alert", self.id, self.status, AlertStatus.CLOSED,
+                f"it was closed already{closed}; the same rule and key firing again opens a "
+                "new alert",
+            )  # fmt: skip
+        was = self.status
+        if was is AlertStatus.OPEN:
+            self.acknowledged_by, self.acknowledged_at = by, at
+        self.status = AlertStatus.CLOSED
+        self.closed_by, self.closed_at = by, at
+        return was
+
     def seen_again(self, at: datetime) -> None:
         self.occurrences += 1
         self.last_seen_at = at
+
+    def quiet_since(self) -> datetime:
+        """Since when nothing happened to it: the later of its last firing and its
+        acknowledgement (a person who has just acknowledged it is given the whole quiet
+        time before it closes by itself)."""
+        moments = [in_utc(self.last_seen_at or self.created_at)]
+        if self.acknowledged_at is not None:
+            moments.append(in_utc(self.acknowledged_at))
+        return max(moments)
 
 
 class TicketStatus(StrEnum):

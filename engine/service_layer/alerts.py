@@ -4,10 +4,17 @@
 listening to that event name with the facts `{"event": ...}` and the window store (Redis when
 several workers share the load, so they count together; in memory otherwise). Each `alert`
 action becomes an `alert.triggered` event; `AlertRecorder` turns those into an `Alert`,
-deduplicated by (rule, key) while open: a repeat bumps the open alert's occurrences instead of
-opening another, and a new alert records `alert.raised`, which the notifiers turn into email
-and webhook posts. A repeat records `alert.repeated` once per repeat window (the first repeat,
-then the first of each later window), which the alert's helpdesk ticket is told of.
+deduplicated by (rule, key) until it is closed: a repeat bumps the open (or acknowledged)
+alert's occurrences instead of opening another, and a new alert records `alert.raised`, which
+the notifiers turn into email and webhook posts. A repeat records `alert.repeated` once per
+repeat window (the first repeat, then the first of each later window), which the alert's
+helpdesk ticket is told of. A closed alert's rule and key firing again opens a new alert.
+
+`AlertCloser` is a worker tick too: an acknowledged alert quiet for
+ORDO_ALERT_CLOSE_AFTER_HOURS is closed (`alert.closed`), each in a transaction of its own
+that reads the alert again under its row's lock. The alert rows are versioned, so a repeat
+that read the alert before the close was written is refused at its commit and retried, and
+then opens a new alert; a repeat written first leaves the alert no longer quiet.
 
 `LatenessClock` is the worker's periodic tick: it turns the passage of time into events the
 rules can see, `shipment.late` (past its promised date, not delivered) and
@@ -30,6 +37,7 @@ from engine.adapters.bus.base import Message
 from engine.domain.errors import NotFound
 from engine.domain.events import (
     AlertAcknowledged,
+    AlertClosed,
     AlertRaised,
     AlertRepeated,
     AlertTriggered,
@@ -37,7 +45,7 @@ from engine.domain.events import (
     ShipmentLate,
 )
 from engine.domain.fulfilment import FulfillmentOrder
-from engine.domain.operations import Alert
+from engine.domain.operations import Alert, AlertStatus
 from engine.domain.orders import OrderStatus
 from engine.domain.values import in_utc, utcnow
 from engine.rules.facts import event_facts
@@ -48,6 +56,8 @@ log = logging.getLogger(__name__)
 
 # How long a repeat window is unless ORDO_ALERT_REPEAT_WINDOW_MINUTES says otherwise.
 DEFAULT_REPEAT_WINDOW = timedelta(hours=1)
+# Who closes the alerts the worker closes (a person's close names the person).
+AUTO_CLOSER = "system"
 
 
 class WindowStore(Protocol):
@@ -194,6 +204,98 @@ def record_acknowledgement(
             helpdesk,
         )
     )  # fmt: skip
+
+
+def close_alert(uow: UnitOfWork, alert_id: str, actor: str, note: str = "") -> Alert:
+    """It is over: the same rule and key firing again opens a new alert."""
+    with uow:
+        alert = uow.alerts.get_for_update(alert_id)
+        if alert is None:
+            raise NotFound("alert", alert_id)
+        record_close(uow, alert, actor, note=note)
+        uow.commit()
+        return alert
+
+
+def record_close(
+    uow: UnitOfWork,
+    alert: Alert,
+    actor: str,
+    *,
+    note: str = "",
+    helpdesk: str = "",
+    at: datetime | None = None,
+    quiet_for: timedelta | None = None,
+) -> None:
+    """`actor` closes `alert` (acknowledging it too if it was open), audited, with
+    `alert.closed`, in `uow`'s open transaction: a person through the API with their `note`,
+    the worker (`AUTO_CLOSER`) once it was quiet `quiet_for`, or `helpdesk` (its connector's
+    name) whose ticket about it was closed, which is not told of it again."""
+    when = at or utcnow()
+    was = alert.close(actor, when)
+    after: dict[str, Any] = {"status": str(AlertStatus.CLOSED)}
+    if note:
+        after["note"] = note
+    if quiet_for is not None:
+        after["quiet_hours"] = quiet_for / timedelta(hours=1)
+    audit.record(uow, actor, "alert.close", "alert", alert.id, {"status": str(was)}, after)
+    uow.record(
+        AlertClosed(
+            alert.id, alert.rule, alert.severity, alert.key, actor, in_utc(when).isoformat(),
+            str(was), note, helpdesk,
+        )
+    )  # fmt: skip
+
+
+class AlertCloser:
+    """The worker's tick: close the acknowledged alerts quiet for `after` (neither fired nor
+    acknowledged since), at most `batch` per run and a run at most once per `every`. An
+    open alert is never closed by time: it waits for a person to see it."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        after: timedelta,
+        batch: int = 100,
+        every: timedelta = timedelta(0),
+    ) -> None:
+        if after <= timedelta(0):
+            raise ValueError(f"alerts close after a positive time, got {after}")
+        self.uow_factory = uow_factory
+        self.after = after
+        self.batch = batch
+        self.every = every
+        self._last: datetime | None = None
+
+    def tick(self, now: datetime) -> int:
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        since = now - self.after
+        with self.uow_factory() as uow:
+            quiet = [alert.id for alert in uow.alerts.quiet_acknowledged(since, self.batch)]
+        closed = sum(self._close(alert_id, since, now) for alert_id in quiet)
+        self._last = now  # after the run: a failed one (database restarting) is tried again
+        if closed:
+            log.info("alerts: closed %d acknowledged alerts quiet for %s", closed, self.after)
+        return closed
+
+    def _close(self, alert_id: str, since: datetime, now: datetime) -> bool:
+        """One alert in its own transaction, so a refusal closes the others still."""
+        with self.uow_factory() as uow:
+            # Read again holding the row: a repeat written since the list was read (or a
+            # person closing it) has its say before this decides.
+            alert = uow.alerts.get_for_update(alert_id)
+            if (
+                alert is None
+                or alert.status is not AlertStatus.ACKNOWLEDGED
+                or alert.quiet_since() > since
+            ):
+                return False
+            hours = self.after / timedelta(hours=1)
+            said = f"acknowledged, and quiet for {hours:g} hours (ORDO_ALERT_CLOSE_AFTER_HOURS)"
+            record_close(uow, alert, AUTO_CLOSER, note=said, at=now, quiet_for=self.after)
+            uow.commit()
+        return True
 
 
 class AlertEvaluator:

@@ -23,6 +23,12 @@ from the helpdesk (its ticket was solved there) is not told back to it. The aler
 opener and its acknowledgement share the alert's partition, so the ticket is opened first;
 an alert acknowledged before its ticket could be opened (the helpdesk was down) opens none.
 
+`TicketCloser` tells an alert's ticket that the alert was closed in Ordo (`alert.closed`): an
+internal note saying who closed it, when and why, and the ticket solved, once, through the
+connector's `resolve`. Whether the alert was open or acknowledged before, the note is added
+(an acknowledged alert's ticket may be solved already, but not told the alert is over); a
+close that came from the helpdesk (its ticket was closed there) is not told back to it.
+
 `TicketRepeatNoter` tells the ticket of an alert still open that it keeps firing
 (`alert.repeated`): an internal note with how often, when last and its latest message. The
 event comes once per repeat window (ORDO_ALERT_REPEAT_WINDOW_MINUTES), so a storm of repeats
@@ -32,8 +38,9 @@ repeat never opens a second ticket: the open alert is the same alert, with its t
 `record_ticket_update` is the way back: what the helpdesk's webhook reports of a ticket (its
 status, the helpdesk's time of it, the latest public comment) is kept on the ticket, with
 `ticket.updated` and an audit entry (`ticket.status`), in one transaction. An alert whose
-ticket is solved or closed is acknowledged in it too, as `POST /v1/alerts/{id}/acknowledge`
-does, by `connector:<name>`.
+ticket is solved is acknowledged in it too, as `POST /v1/alerts/{id}/acknowledge` does, and
+one whose ticket is closed is closed, as `POST /v1/alerts/{id}/close` does, by
+`connector:<name>`.
 """
 
 from __future__ import annotations
@@ -48,12 +55,12 @@ from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
 from engine.domain.access import Principal
 from engine.domain.errors import Conflict, DomainError, NotFound
-from engine.domain.events import AlertAcknowledged, AlertRepeated, TicketUpdated
+from engine.domain.events import AlertAcknowledged, AlertClosed, AlertRepeated, TicketUpdated
 from engine.domain.operations import TICKET_DONE, Alert, AlertStatus, Ticket, TicketStatus
 from engine.domain.orders import Order
 from engine.domain.values import in_utc, utcnow
 from engine.service_layer import audit
-from engine.service_layer.alerts import record_acknowledgement
+from engine.service_layer.alerts import record_acknowledgement, record_close
 from engine.service_layer.auth import can_see_order
 from engine.service_layer.handlers import new_id
 from engine.service_layer.notifications import SEVERITIES
@@ -215,6 +222,51 @@ class TicketAcknowledger:
         )
         if self.ticketing.acknowledge(alert.ticket_id, comment):
             self.updated += 1
+
+
+def closing_comment(alert_id: str, rule: str, by: str, at: str, note: str = "") -> str:
+    """The note an alert's ticket gets when the alert is closed in Ordo."""
+    try:
+        when = f"{in_utc(datetime.fromisoformat(at)):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        when = at or "a moment Ordo did not record"
+    said = f"\nNote: {note}" if note else ""
+    return (
+        f"Closed in Ordo by {by} at {when}.{said}\n\nIf its rule fires again for the same "
+        f"key, Ordo raises a new alert.\n\nAlert {alert_id} (rule: {rule})."
+    )
+
+
+class TicketCloser:
+    """Worker observer: an alert closed in Ordo notes and solves its ticket (see the module's
+    doc). A failed call raises the connector's `DeliveryError`: retried, then dead-lettered;
+    the connector makes a repeat change nothing."""
+
+    name = "alert-ticket-closings"
+
+    def __init__(self, ticketing: Ticketing) -> None:
+        self.ticketing = ticketing
+        self.closed = 0
+
+    def wants(self, message: Message) -> bool:
+        # One the helpdesk reported (its ticket closed there) is not sent back to it.
+        return message.name == AlertClosed.name and not message.payload.get("helpdesk")
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        payload = message.payload
+        alert = uow.alerts.get(str(payload["alert_id"]))
+        if alert is None or not alert.ticket_id:
+            return  # no ticket opened for it: below the severity, or tickets were off
+        if not _its_ticket(uow, self.ticketing, alert, self.name):
+            return
+        comment = closing_comment(
+            alert.id, alert.rule, str(payload.get("by", "")), str(payload.get("at", "")),
+            str(payload.get("note", "")),
+        )  # fmt: skip
+        if self.ticketing.resolve(alert.ticket_id, comment):
+            self.closed += 1
 
 
 def _its_ticket(uow: UnitOfWork, ticketing: Ticketing, alert: Alert, step: str) -> bool:
@@ -431,7 +483,9 @@ def _record(
         before = {"status": str(was), "updated_at": _iso(was_at)}
         after = {"status": str(status), "updated_at": _iso(update.at)}
         audit.record(uow, actor, "ticket.status", "ticket", ticket.id, before, after)
-        if ticket.entity == "alert" and status in TICKET_DONE:
+        if ticket.entity == "alert" and status is TicketStatus.CLOSED:
+            _close(uow, ticket.entity_id, system)
+        elif ticket.entity == "alert" and status in TICKET_DONE:
             _acknowledge(uow, ticket.entity_id, system)
         uow.commit()
         return Reported("kept", ticket)
@@ -446,6 +500,16 @@ def _acknowledge(uow: UnitOfWork, alert_id: str, system: str) -> None:
     if alert is None or alert.status is not AlertStatus.OPEN:
         return
     record_acknowledgement(uow, alert, actor, helpdesk=system)
+
+
+def _close(uow: UnitOfWork, alert_id: str, system: str) -> None:
+    """What `POST /v1/alerts/{id}/close` does, by `connector:<system>`, to an alert not closed
+    yet (an open one is acknowledged in the same stroke). The helpdesk is named on
+    `alert.closed`, so its ticket is not updated back."""
+    alert = uow.alerts.get(alert_id)
+    if alert is None or alert.status is AlertStatus.CLOSED:
+        return
+    record_close(uow, alert, f"connector:{system}", helpdesk=system)
 
 
 def _iso(at: datetime | None) -> str | None:

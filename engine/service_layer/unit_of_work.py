@@ -449,6 +449,16 @@ class AlertRepository(Repository[str, Alert]):
     ) -> Sequence[Alert]:
         """Newest first; `status` is applied before the page is cut."""
 
+    @abc.abstractmethod
+    def get_for_update(self, key: str) -> Alert | None:
+        """As `get`, holding the alert's row until the transaction ends (see
+        `ShipmentRepository`): a close is decided on the alert as the last repeat left it."""
+
+    @abc.abstractmethod
+    def quiet_acknowledged(self, since: datetime, limit: int = 100) -> Sequence[Alert]:
+        """Up to `limit` acknowledged alerts that neither fired nor were acknowledged after
+        `since` (`Alert.quiet_since`): the ones the worker closes."""
+
 
 class RulesetRepository(Repository[str, RulesetVersion]):
     @abc.abstractmethod

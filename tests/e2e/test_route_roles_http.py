@@ -109,6 +109,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/returns/{return_id}/label"): {ADMIN, SUPPORT, CUSTOMER},
     ("GET", "/v1/alerts"): {ADMIN, ANALYST, SUPPORT},
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): {ADMIN, SUPPORT},
+    # Closing is the end of acknowledging: the same people see alerts through.
+    ("POST", "/v1/alerts/{alert_id}/close"): {ADMIN, SUPPORT},
     ("GET", "/v1/rulesets"): RULES,
     ("POST", "/v1/rulesets/validate"): RULES,
     ("POST", "/v1/rulesets/drafts"): RULES,

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.base import TicketUpdate
 from engine.domain.errors import DomainError
-from engine.domain.events import AlertAcknowledged, Event, TicketUpdated
+from engine.domain.events import AlertAcknowledged, AlertClosed, Event, TicketUpdated
 from engine.domain.operations import Alert, AlertStatus, Ticket, TicketStatus
 from engine.service_layer import tickets
 from engine.service_layer.tickets import record_ticket_update
@@ -183,12 +183,11 @@ def test_a_ticket_ordo_did_not_open_is_ignored(
     assert uows.events() == []
 
 
-@pytest.mark.parametrize("status", ["solved", "closed"])
-def test_an_alert_whose_ticket_is_done_is_acknowledged_by_the_connector(
-    uows: Recorder, status: str
+def test_an_alert_whose_ticket_is_solved_is_acknowledged_by_the_connector(
+    uows: Recorder,
 ) -> None:
     record_ticket_update(
-        uows, "zendesk", update(status, at(10), "35501", ALERT_REFERENCE, "Dana", "Fixed.")
+        uows, "zendesk", update("solved", at(10), "35501", ALERT_REFERENCE, "Dana", "Fixed.")
     )
 
     with uows() as uow:
@@ -200,6 +199,24 @@ def test_an_alert_whose_ticket_is_done_is_acknowledged_by_the_connector(
         [entry] = uow.audit.list(entity="alert", entity_id="alr_1")
     assert (entry.actor, entry.action) == ("connector:zendesk", "alert.acknowledge")
     assert (entry.before, entry.after) == ({"status": "open"}, {"status": "acknowledged"})
+
+
+def test_an_alert_whose_ticket_is_closed_is_closed_by_the_connector_naming_the_helpdesk(
+    uows: Recorder,
+) -> None:
+    record_ticket_update(uows, "zendesk", update("closed", at(10), "35501", ALERT_REFERENCE))
+
+    with uows() as uow:
+        alert = uow.alerts.get("alr_1")
+        assert alert is not None
+        assert (alert.status, alert.closed_by, alert.acknowledged_by) == (
+            AlertStatus.CLOSED, "connector:zendesk", "connector:zendesk",
+        )  # fmt: skip
+        [entry] = uow.audit.list(entity="alert", entity_id="alr_1")
+    assert (entry.actor, entry.action) == ("connector:zendesk", "alert.close")
+    assert (entry.before, entry.after) == ({"status": "open"}, {"status": "closed"})
+    [event] = [e for e in uows.events() if isinstance(e, AlertClosed)]
+    assert (event.alert_id, event.by, event.helpdesk) == ("alr_1", "connector:zendesk", "zendesk")
 
 
 def test_an_acknowledgement_from_the_helpdesk_is_evented_naming_it_so_it_is_not_sent_back(
