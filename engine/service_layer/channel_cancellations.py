@@ -42,6 +42,7 @@ from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import IllegalTransition
+from engine.domain.fulfilment import ReturnStatus
 from engine.domain.operations import AuditEntry
 from engine.domain.orders import NEVER_SHIPS, Order, OrderStatus
 from engine.domain.values import utcnow
@@ -106,6 +107,13 @@ def cancel_for_channel(
             return _remembered(uows, dispatch, cancellation)
         if order.status in NEVER_SHIPS:
             return Outcome("unchanged", f"order {order.id} is {order.status} already", order)
+        if _refunded_by_ordo(uow, order.id):
+            why = (
+                f"order {order.id} has returns Ordo refunded in the shop: the shop's status "
+                "follows those refunds (WooCommerce marks an order refunded once they reach "
+                "its total), which is no cancellation"
+            )
+            return Outcome("unchanged", why, order)
         if _refused_before(uow, order.id):
             return Outcome("refused", _past_cancelling(order), order)
         order_id, was = order.id, str(order.status)
@@ -228,6 +236,18 @@ def cancelled_by_channel(history: Iterable[AuditEntry]) -> bool:
         if entry.action == CANCEL_ACTION:
             return bool(entry.after.get(FROM_CHANNEL))
     return False
+
+
+def _refunded_by_ordo(uow: UnitOfWork, order_id: str) -> bool:
+    """Whether a return of the order was refunded, and that refund sent to its shop
+    (`shop_refunds.ShopRefunder`): the shop's news of its own refunds then comes back as a
+    status its connector reads as a cancellation, and must raise no refusal."""
+    sent = events.ReturnRefundSentToChannel.name
+    return any(
+        any(entry.action == sent for entry in uow.audit.list(entity="return", entity_id=r.id))
+        for r in uow.returns.for_order(order_id)
+        if r.status is ReturnStatus.REFUNDED
+    )
 
 
 def _refused_before(uow: UnitOfWork, order_id: str) -> bool:

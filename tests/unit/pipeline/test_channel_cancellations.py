@@ -10,9 +10,12 @@ from typing import Any
 
 from engine.domain import commands as c
 from engine.domain import events
+from engine.domain.fulfilment import Return, ReturnStatus
 from engine.domain.inventory import ReservationStatus
 from engine.domain.orders import OrderStatus
+from engine.domain.values import utcnow
 from engine.pipeline.decide import DeciderSettings
+from engine.service_layer import audit
 from engine.service_layer.channel_cancellations import (
     REFUSED_RULE,
     ChannelCancellation,
@@ -166,3 +169,31 @@ def test_a_refusal_is_raised_once_however_often_the_shop_sends_the_cancellation(
     assert again.outcome == "refused"
     assert engine.uow.committed_events == []
     assert actions(engine, order_id) == [(SHOP, "order.cancel_refused")]
+
+
+def test_the_shops_news_of_a_refund_ordo_sent_it_is_no_cancellation_and_raises_no_alert() -> None:
+    engine, order_id = a_picked_order()
+    with engine.uow as uow:
+        refunded = Return("ret_1", order_id, [], utcnow(), ReturnStatus.REFUNDED, rma="RMA-1")
+        uow.returns.add(refunded)
+        audit.record(uow, "system", "return.refund_sent_to_channel", "return", "ret_1")
+        uow.commit()
+
+    done = cancel(engine)
+
+    assert done.outcome == "unchanged"
+    assert "refunded in the shop" in done.reason
+    assert not [e for e in engine.uow.committed_events if isinstance(e, events.AlertTriggered)]
+    with engine.uow as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None and order.status is OrderStatus.PICKED
+
+
+def test_a_refund_made_in_the_shop_by_hand_is_still_refused_as_before() -> None:
+    engine, order_id = a_picked_order()
+    with engine.uow as uow:
+        refunded = Return("ret_1", order_id, [], utcnow(), ReturnStatus.REFUNDED, rma="RMA-1")
+        uow.returns.add(refunded)
+        uow.commit()
+
+    assert cancel(engine).outcome == "refused"
