@@ -7,10 +7,8 @@ opened opens none."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from connectors.base import Ticketing, TicketUpdate
-from engine.adapters.bus import Message
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import AlertAcknowledged
 from engine.domain.operations import Alert, AlertStatus
@@ -21,6 +19,7 @@ from engine.service_layer.tickets import (
     alert_reference,
     record_ticket_update,
 )
+from tests.support.worker_steps import handled, published
 
 
 class Helpdesk(Ticketing):
@@ -45,23 +44,6 @@ class Helpdesk(Ticketing):
             return False
         self.comments[ticket_id] = [comment]
         return True
-
-
-def published(uow: InMemoryUnitOfWork, name: str) -> list[Message]:
-    return [
-        Message(f"evt-{n}", event.name, event.payload(), "p")
-        for n, event in enumerate(uow.committed_events)
-        if event.name == name
-    ]
-
-
-def handled(observer: Any, uow: InMemoryUnitOfWork, messages: list[Message]) -> None:
-    """Each delivery as the worker runs a step: the observer, then the commit."""
-    for message in messages:
-        with uow:
-            if observer.wants(message):
-                observer(message, uow)
-            uow.commit()
 
 
 def an_alert_with_a_ticket(helpdesk: Helpdesk) -> tuple[InMemoryUnitOfWork, Alert]:

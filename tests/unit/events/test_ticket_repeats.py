@@ -7,7 +7,6 @@ acknowledged alert's ticket gets none, and a repeat never opens a second ticket.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from connectors.base import Ticketing
 from engine.adapters.bus import Message
@@ -16,6 +15,7 @@ from engine.domain.events import AlertRepeated
 from engine.domain.operations import Alert
 from engine.service_layer.alerts import AlertRecorder, acknowledge_alert, raise_alert
 from engine.service_layer.tickets import TicketOpener, TicketRepeatNoter
+from tests.support.worker_steps import handled, published
 
 RAISED = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 RULE, KEY = "ops/late shipments", "swift"
@@ -60,27 +60,10 @@ def repeats(uow: InMemoryUnitOfWork) -> list[AlertRepeated]:
     return [e for e in uow.committed_events if isinstance(e, AlertRepeated)]
 
 
-def messages(uow: InMemoryUnitOfWork, name: str) -> list[Message]:
-    return [
-        Message(f"evt-{n}", event.name, event.payload(), "p")
-        for n, event in enumerate(uow.committed_events)
-        if event.name == name
-    ]
-
-
-def handled(observer: Any, uow: InMemoryUnitOfWork, delivered: list[Message]) -> None:
-    """Each delivery as the worker runs a step: the observer, then the commit."""
-    for message in delivered:
-        with uow:
-            if observer.wants(message):
-                observer(message, uow)
-            uow.commit()
-
-
 def an_alert_with_a_ticket(helpdesk: Helpdesk) -> tuple[InMemoryUnitOfWork, Alert]:
     uow = InMemoryUnitOfWork()
     alert = fired(uow, 0)
-    handled(TicketOpener(helpdesk), uow, messages(uow, "alert.raised"))
+    handled(TicketOpener(helpdesk), uow, published(uow, "alert.raised"))
     return uow, alert
 
 
@@ -124,7 +107,7 @@ def test_the_alerts_ticket_gets_a_note_of_how_often_when_last_and_what_it_said()
         fired(uow, minutes, message="9 late shipments for swift")
     noter = TicketRepeatNoter(helpdesk)
 
-    handled(noter, uow, messages(uow, AlertRepeated.name))
+    handled(noter, uow, published(uow, AlertRepeated.name))
 
     [(ticket_id, window, note)] = helpdesk.notes
     assert (ticket_id, window) == ("9000", 0)
@@ -140,12 +123,12 @@ def test_a_redelivered_repeat_adds_no_second_note_and_a_later_window_adds_one() 
     helpdesk = Helpdesk()
     uow, _ = an_alert_with_a_ticket(helpdesk)
     fired(uow, 5)
-    [first] = messages(uow, AlertRepeated.name)
+    [first] = published(uow, AlertRepeated.name)
     noter = TicketRepeatNoter(helpdesk)
 
     handled(noter, uow, [first, first])
     fired(uow, 70)
-    handled(noter, uow, messages(uow, AlertRepeated.name)[1:])
+    handled(noter, uow, published(uow, AlertRepeated.name)[1:])
 
     assert [(t, w) for t, w, _ in helpdesk.notes] == [("9000", 0), ("9000", 1)]
     assert noter.noted == 2
@@ -157,7 +140,7 @@ def test_an_acknowledged_alerts_repeat_adds_nothing_to_its_ticket() -> None:
     acknowledge_alert(uow, alert.id, "user:ada@shop.example")
 
     fired(uow, 5)  # still the same alert: acknowledged alerts deduplicate too
-    handled(TicketRepeatNoter(helpdesk), uow, messages(uow, AlertRepeated.name))
+    handled(TicketRepeatNoter(helpdesk), uow, published(uow, AlertRepeated.name))
 
     assert len(repeats(uow)) == 1
     assert helpdesk.notes == []
@@ -167,14 +150,14 @@ def test_an_alert_without_a_ticket_or_with_another_helpdesks_adds_no_note() -> N
     helpdesk, uow = Helpdesk(), InMemoryUnitOfWork()
     fired(uow, 0)
     fired(uow, 5)
-    handled(TicketRepeatNoter(helpdesk), uow, messages(uow, AlertRepeated.name))
+    handled(TicketRepeatNoter(helpdesk), uow, published(uow, AlertRepeated.name))
     assert helpdesk.notes == []
 
     other = Helpdesk()
     other.slug = "otherdesk"  # the helpdesk configured now is not the one that opened it
     uow, _ = an_alert_with_a_ticket(helpdesk)
     fired(uow, 5)
-    handled(TicketRepeatNoter(other), uow, messages(uow, AlertRepeated.name))
+    handled(TicketRepeatNoter(other), uow, published(uow, AlertRepeated.name))
     assert other.notes == [] and helpdesk.notes == []
 
 
@@ -185,7 +168,7 @@ def test_repeats_add_notes_to_the_one_ticket_and_never_open_a_second() -> None:
 
     for minutes in range(1, 200, 7):
         fired(uow, minutes)
-    delivered = messages(uow, "alert.raised") + messages(uow, AlertRepeated.name)
+    delivered = published(uow, "alert.raised") + published(uow, AlertRepeated.name)
     handled(opener, uow, delivered)
     handled(noter, uow, delivered)
 
