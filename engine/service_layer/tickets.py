@@ -45,11 +45,12 @@ one whose ticket is closed is closed, as `POST /v1/alerts/{id}/close` does, by
 
 from __future__ import annotations
 
+import abc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
@@ -184,89 +185,88 @@ class TicketOpener:
         self.opened += 1
 
 
+def _when(at: str) -> str:
+    """An event's ISO time as a ticket's note gives it."""
+    try:
+        return f"{in_utc(datetime.fromisoformat(at)):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return at or "a moment Ordo did not record"
+
+
 def acknowledgement_comment(alert_id: str, rule: str, by: str, at: str) -> str:
     """The comment an alert's ticket gets when the alert is acknowledged in Ordo."""
-    try:
-        when = f"{in_utc(datetime.fromisoformat(at)):%Y-%m-%d %H:%M} UTC"
-    except ValueError:
-        when = at or "a moment Ordo did not record"
-    return f"Acknowledged in Ordo by {by} at {when}.\n\nAlert {alert_id} (rule: {rule})."
+    return f"Acknowledged in Ordo by {by} at {_when(at)}.\n\nAlert {alert_id} (rule: {rule})."
 
 
-class TicketAcknowledger:
-    """Worker observer: an alert acknowledged in Ordo updates its ticket (see the module's
-    doc). A failed call raises the connector's `DeliveryError`: retried, then dead-lettered;
-    the connector makes a repeat change nothing."""
+def closing_comment(alert_id: str, rule: str, by: str, at: str, note: str = "") -> str:
+    """The note an alert's ticket gets when the alert is closed in Ordo."""
+    said = f"\nNote: {note}" if note else ""
+    return (
+        f"Closed in Ordo by {by} at {_when(at)}.{said}\n\nIf its rule fires again for the same "
+        f"key, Ordo raises a new alert.\n\nAlert {alert_id} (rule: {rule})."
+    )
 
-    name = "alert-ticket-acknowledgements"
+
+class _AlertTicketStep(abc.ABC):
+    """Worker observer: an alert event raised in Ordo (`event`) tells the alert's ticket
+    (`_tell`), when it has one of this helpdesk's. One the helpdesk reported itself (its
+    `helpdesk` set) is not sent back to it. A failed call raises the connector's
+    `DeliveryError`: retried, then dead-lettered; the connector makes a repeat change
+    nothing. `updated` counts the tickets changed."""
+
+    name: str
+    event: str
 
     def __init__(self, ticketing: Ticketing) -> None:
         self.ticketing = ticketing
         self.updated = 0
 
     def wants(self, message: Message) -> bool:
-        # One the helpdesk reported (its ticket solved there) is not sent back to it.
-        return message.name == AlertAcknowledged.name and not message.payload.get("helpdesk")
+        return message.name == self.event and not message.payload.get("helpdesk")
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
         if not self.wants(message):
             return
-        payload = message.payload
-        alert = uow.alerts.get(str(payload["alert_id"]))
+        alert = uow.alerts.get(str(message.payload["alert_id"]))
         if alert is None or not alert.ticket_id:
             return  # no ticket opened for it: below the severity, or tickets were off
         if not _its_ticket(uow, self.ticketing, alert, self.name):
             return
-        comment = acknowledgement_comment(
-            alert.id, alert.rule, str(payload.get("by", "")), str(payload.get("at", ""))
-        )
-        if self.ticketing.acknowledge(alert.ticket_id, comment):
+        payload = message.payload
+        by, at = str(payload.get("by", "")), str(payload.get("at", ""))
+        if self._tell(alert.ticket_id, alert, by, at, payload):
             self.updated += 1
 
-
-def closing_comment(alert_id: str, rule: str, by: str, at: str, note: str = "") -> str:
-    """The note an alert's ticket gets when the alert is closed in Ordo."""
-    try:
-        when = f"{in_utc(datetime.fromisoformat(at)):%Y-%m-%d %H:%M} UTC"
-    except ValueError:
-        when = at or "a moment Ordo did not record"
-    said = f"\nNote: {note}" if note else ""
-    return (
-        f"Closed in Ordo by {by} at {when}.{said}\n\nIf its rule fires again for the same "
-        f"key, Ordo raises a new alert.\n\nAlert {alert_id} (rule: {rule})."
-    )
+    @abc.abstractmethod
+    def _tell(
+        self, ticket_id: str, alert: Alert, by: str, at: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Tell the ticket what `by` did at `at`; whether the ticket changed."""
 
 
-class TicketCloser:
-    """Worker observer: an alert closed in Ordo notes and solves its ticket (see the module's
-    doc). A failed call raises the connector's `DeliveryError`: retried, then dead-lettered;
-    the connector makes a repeat change nothing."""
+class TicketAcknowledger(_AlertTicketStep):
+    """An alert acknowledged in Ordo updates its ticket (see the module's doc)."""
 
-    name = "alert-ticket-closings"
+    name, event = "alert-ticket-acknowledgements", AlertAcknowledged.name
 
-    def __init__(self, ticketing: Ticketing) -> None:
-        self.ticketing = ticketing
-        self.closed = 0
+    def _tell(
+        self, ticket_id: str, alert: Alert, by: str, at: str, payload: Mapping[str, Any]
+    ) -> bool:
+        return self.ticketing.acknowledge(
+            ticket_id, acknowledgement_comment(alert.id, alert.rule, by, at)
+        )
 
-    def wants(self, message: Message) -> bool:
-        # One the helpdesk reported (its ticket closed there) is not sent back to it.
-        return message.name == AlertClosed.name and not message.payload.get("helpdesk")
 
-    def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if not self.wants(message):
-            return
-        payload = message.payload
-        alert = uow.alerts.get(str(payload["alert_id"]))
-        if alert is None or not alert.ticket_id:
-            return  # no ticket opened for it: below the severity, or tickets were off
-        if not _its_ticket(uow, self.ticketing, alert, self.name):
-            return
-        comment = closing_comment(
-            alert.id, alert.rule, str(payload.get("by", "")), str(payload.get("at", "")),
-            str(payload.get("note", "")),
-        )  # fmt: skip
-        if self.ticketing.resolve(alert.ticket_id, comment):
-            self.closed += 1
+class TicketCloser(_AlertTicketStep):
+    """An alert closed in Ordo notes and solves its ticket (see the module's doc)."""
+
+    name, event = "alert-ticket-closings", AlertClosed.name
+
+    def _tell(
+        self, ticket_id: str, alert: Alert, by: str, at: str, payload: Mapping[str, Any]
+    ) -> bool:
+        note = closing_comment(alert.id, alert.rule, by, at, str(payload.get("note", "")))
+        return self.ticketing.resolve(ticket_id, note)
 
 
 def _its_ticket(uow: UnitOfWork, ticketing: Ticketing, alert: Alert, step: str) -> bool:

@@ -196,7 +196,7 @@ def test_a_closed_alerts_ticket_gets_one_note_however_often_the_close_comes(
     assert comment.startswith("Closed in Ordo by user:kim at ")
     assert "\nNote: restocked\n" in comment
     assert comment.endswith(f"Alert {alert.id} (rule: ops/low stock).")
-    assert closer.closed == 1
+    assert closer.updated == 1
 
 
 def test_a_ticket_closed_in_the_helpdesk_closes_its_alert_and_is_not_told_back() -> None:
