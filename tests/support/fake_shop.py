@@ -19,6 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from engine.adapters import orm
 from engine.domain.catalog import Customer, Location, LocationType, Product
 from engine.domain.inventory import Stock
 from engine.domain.values import Address
@@ -231,3 +234,18 @@ def ordo_with_shops(
             uow.stock.add(Stock("JEANS", "NJ", on_hand=5))
             uow.commit()
         yield built
+
+
+def run(worker: Any, turns: int = 8) -> None:
+    """Let `worker` take what is on the bus, `turns` times."""
+    for _ in range(turns):
+        worker.run_once()
+
+
+def outbox(container: Container, name: str) -> list[dict[str, Any]]:
+    """The payloads of the events named `name` in the outbox, oldest first."""
+    with container.engine.connect() as connection:
+        rows = connection.execute(
+            select(orm.outbox.c.payload).where(orm.outbox.c.name == name).order_by(orm.outbox.c.id)
+        ).all()
+    return [dict(row.payload) for row in rows]

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from engine.adapters import orm
 from engine.domain import commands as c
 from engine.service_layer.shop_cancellations import FAILED_RULE, ShopCanceller
 from ordo.bootstrap import Container, build_workers
-from tests.support.fake_shop import FakeShop, fake_shop, ordo_with_shops
+from tests.support.fake_shop import FakeShop, fake_shop, ordo_with_shops, outbox, run
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
 
@@ -41,19 +38,6 @@ def cancelled_by_support(container: Container, channel: str, channel_order_id: s
     order_id = str(container.bus.handle(order))
     container.bus.handle(c.CancelOrder(order_id, "customer called", "support:sam"))
     return order_id
-
-
-def run(worker: Any, turns: int = 8) -> None:
-    for _ in range(turns):
-        worker.run_once()
-
-
-def outbox(container: Container, name: str) -> list[dict[str, Any]]:
-    with container.engine.connect() as connection:
-        rows = connection.execute(
-            select(orm.outbox.c.payload).where(orm.outbox.c.name == name).order_by(orm.outbox.c.id)
-        ).all()
-    return [dict(row.payload) for row in rows]
 
 
 def test_the_worker_cancels_a_shopify_and_a_woocommerce_order_in_their_shop_once(

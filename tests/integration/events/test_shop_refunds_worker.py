@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from engine.adapters import orm
 from engine.domain import commands as c
 from engine.service_layer.shop_refunds import FAILED_RULE, ShopRefunder
 from ordo.bootstrap import Container, build_workers
@@ -25,6 +22,8 @@ from tests.support.fake_shop import (
     ShopOrder,
     fake_shop,
     ordo_with_shops,
+    outbox,
+    run,
 )
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
@@ -65,19 +64,6 @@ def rma_of(container: Container, return_id: str) -> str:
         found = uow.returns.get(return_id)
         assert found is not None
         return found.rma
-
-
-def run(worker: Any, turns: int = 8) -> None:
-    for _ in range(turns):
-        worker.run_once()
-
-
-def outbox(container: Container, name: str) -> list[dict[str, Any]]:
-    with container.engine.connect() as connection:
-        rows = connection.execute(
-            select(orm.outbox.c.payload).where(orm.outbox.c.name == name).order_by(orm.outbox.c.id)
-        ).all()
-    return [dict(row.payload) for row in rows]
 
 
 def test_the_worker_refunds_a_shopify_and_a_woocommerce_return_in_their_shop_once(
