@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from engine.adapters.bus.base import EventBus
     from engine.adapters.rate_limits import RateLimits
     from engine.domain.packaging import BoxCatalog
+    from engine.pipeline.carriers import CarrierCatalog
     from engine.pipeline.decide import Decider
     from engine.rules.registry import RulesetRegistry
     from engine.service_layer.handlers import PipelineOptions
+    from engine.service_layer.labels import CarrierLookup
     from engine.service_layer.messagebus import MessageBus
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class Container:
     decider: Decider  # pure sourcing/carrier decisions
     bus: MessageBus  # dispatches commands and events to the service layer's handlers
     event_bus: EventBus  # in-process, or Redis Streams when configured
+    # The carrier connector of a carrier code (labels, voids, tracking webhooks): the same
+    # lookup the command bus prints labels through.
+    carriers: CarrierLookup
     # Sales channels that post orders by webhook, by connector name (ORDO_CHANNEL_CONNECTORS).
     channels: dict[str, WebhookChannel] = field(default_factory=dict)
     # The warehouse system (WMS) of each location code, `*` for every other (ORDO_WMS).
@@ -130,7 +135,11 @@ def build_app_container(settings: Settings) -> Container:
     def uow_factory() -> UnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory)
 
-    rulesets, decider, bus = build_pipeline(settings, uow_factory)
+    from engine.pipeline.carriers import load_catalog
+
+    catalog = load_catalog()
+    carriers = build_carriers(settings, catalog)
+    rulesets, decider, bus = build_pipeline(settings, uow_factory, catalog, carriers)
     event_bus = build_event_bus(settings, engine)
     container = Container(
         settings=settings,
@@ -147,6 +156,7 @@ def build_app_container(settings: Settings) -> Container:
         ticketing=ticketing,
         data_cipher=data_cipher,
         rate_limits=build_rate_limits(settings, event_bus),
+        carriers=carriers,
     )
     log.debug("container built for %s", engine.url.render_as_string(hide_password=True))
     return container
@@ -265,20 +275,26 @@ def build_erp_sync(settings: Settings) -> HttpSync | None:
         raise SettingsError(f"ORDO_ERP_SYNC_{error.field.upper()}: {error.message}") from None
 
 
+def build_carriers(settings: Settings, catalog: CarrierCatalog) -> CarrierLookup:
+    """The carrier connector of each carrier code: one per rate card of `catalog` (the one
+    the Decider prices shipments from, `connectors.carriers.ratecard`), so a label needs no
+    second read of the YAML files."""
+    from connectors.carriers.ratecard import RateCardCarriers
+
+    return RateCardCarriers(catalog)
+
+
 def build_pipeline(
-    settings: Settings, uows: UowFactory
+    settings: Settings, uows: UowFactory, catalog: CarrierCatalog, carriers: CarrierLookup
 ) -> tuple[RulesetRegistry, Decider, MessageBus]:
     """The order pipeline: published rulesets (compiled on first use, the shipped ones until
     something is published), the pure Decider, and the command bus the API and the CLI use.
     With Redis, `order.received` is left to the workers instead of being run in-process."""
-    from connectors.carriers.ratecard import RateCardCarriers
-    from engine.pipeline.carriers import load_catalog
     from engine.pipeline.decide import Decider, DeciderSettings
     from engine.rules.registry import RulesetRegistry, published_loader
     from engine.service_layer.messagebus import build_bus
 
     rulesets = RulesetRegistry(loader=published_loader(uows))
-    catalog = load_catalog()
     decider = Decider(
         rulesets,
         catalog,
@@ -290,9 +306,7 @@ def build_pipeline(
         decider,
         options=pipeline_options(settings),
         process_in_process=not settings.redis_url,
-        # Labels are printed by the carrier connectors of the same rate cards the Decider
-        # prices shipments from.
-        carriers=RateCardCarriers(catalog),
+        carriers=carriers,
     )
     return rulesets, decider, bus
 
