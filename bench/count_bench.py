@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from bench.report import DOC, write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -45,7 +47,6 @@ from engine.service_layer.handlers import PipelineOptions  # noqa: E402
 from tests.support.per_row_counts import per_row  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Stock counts"
 LOCATION = "NJ"
 # Measured by hand (cProfile), not by this script: kept with the figures when --write runs.
@@ -196,20 +197,6 @@ def report(results: Sequence[Result], rounds: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(markdown: str) -> None:
-    """Replace (or add) the "Stock counts" section of docs/benchmarks.md, nothing else."""
-    text = DOC.read_text(encoding="utf-8")
-    section = f"{HEADING}\n\n{markdown}\n"
-    if HEADING in text:
-        start = text.index(HEADING)
-        following = text.find("\n## ", start + len(HEADING))
-        end = len(text) if following == -1 else following + 1
-        text = text[:start] + section + ("\n" + text[end:] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run (500 lines, 1 round)")
@@ -223,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     markdown = report(results, rounds)
     print(markdown)
     if args.write:
-        write_section(markdown)
+        write_section(HEADING, markdown)
         print(f"written to {DOC.relative_to(ROOT)}")
     return 0
 

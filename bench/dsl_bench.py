@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import dsl  # noqa: E402  (the path above makes `python bench/dsl_bench.py` work too)
+from bench.report import write_section  # noqa: E402
 
 SCHEMA = dsl.Schema.from_dict({"roots": {"order": {
     "total": "number", "channel": "str", "country": "str", "line_count": "int", "tier": "str",
@@ -241,23 +242,6 @@ def table(rows: list[dict[str, Any]], events: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(markdown: str, path: Path) -> None:
-    """Replace (or add) the "Rule language" section of docs/benchmarks.md, nothing else."""
-    heading = "## Rule language"
-    text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmarks\n\nEach section is produced by a script under `bench/` and reports ratios "
-        "against named baselines measured in the same process.\n")
-    section = f"{heading}\n\n{markdown}\n"
-    if heading in text:
-        start = text.index(heading)
-        following = text.find("\n## ", start + len(heading))
-        end = len(text) if following == -1 else following + 1
-        text = text[:start] + section + ("\n" + text[end:] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
@@ -305,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     markdown = body + "\n" + summary + notes
     print(markdown)
     if args.write:
-        write_section(markdown, ROOT / "docs" / "benchmarks.md")
+        write_section("## Rule language", markdown)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import secrets
 import signal
 import subprocess
@@ -43,6 +42,7 @@ if str(ROOT) not in sys.path:
 import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.report import DOC, write_section  # noqa: E402
 from engine.adapters import orm  # noqa: E402
 from engine.adapters.database import make_engine  # noqa: E402
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory  # noqa: E402
@@ -53,7 +53,6 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PREFIX = "ordo-bench"
 EFFECT = "BENCH"
-DOC = ROOT / "docs" / "benchmarks.md"
 
 
 # --- the worker process ----------------------------------------------------------------------
@@ -325,16 +324,6 @@ def _scaling(results: list[Result]) -> str:
     )
 
 
-def write_section(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Events\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def _redis_version() -> str:
     return str(redis.Redis.from_url(REDIS_URL).info("server")["redis_version"])
 
@@ -369,7 +358,7 @@ def main(argv: list[str]) -> None:
     print()
     print(section)
     if args.write:
-        write_section(section)
+        write_section("## Events", section)
         print(f"written to {DOC.relative_to(ROOT)}")
 
 

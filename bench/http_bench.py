@@ -36,7 +36,6 @@ import gc
 import os
 import platform
 import random
-import re
 import secrets
 import socket
 import ssl
@@ -48,6 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -419,7 +420,6 @@ COMFORTABLE = 0.6
 # writer at a time, so a second process gets no more orders through (193 req/s with two,
 # 203 with one); PostgreSQL takes a process per core.
 WORKERS = {"SQLite": 1, "PostgreSQL": 2}
-DOC = ROOT / "docs" / "benchmarks.md"
 
 
 @dataclass
@@ -1023,17 +1023,6 @@ def _database_cell(phase: Phase) -> str:
     return "in the server" if database is None else f"{database:.2f}"
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this benchmark's own section of docs/benchmarks.md, nothing else."""
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short phases (smoke run)")
@@ -1090,7 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(results, args.clients, seconds, workers)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0
 
 

@@ -37,6 +37,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from bench.report import DOC, write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -64,7 +66,6 @@ NOW = datetime(2026, 11, 18, 10, 0)
 SKUS = 300
 CARRY = 0.33
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Order pipeline"
 
 
@@ -487,27 +488,6 @@ def report(
     return "\n".join(lines)
 
 
-def write_section(markdown: str) -> None:
-    """Replace (or add) the "Order pipeline" section of docs/benchmarks.md, nothing else."""
-    text = (
-        DOC.read_text(encoding="utf-8")
-        if DOC.exists()
-        else (
-            "# Benchmarks\n\nEach section is produced by a script under `bench/` and reports "
-            "ratios against named baselines measured in the same process.\n"
-        )
-    )
-    section = f"{HEADING}\n\n{markdown}\n"
-    if HEADING in text:
-        start = text.index(HEADING)
-        following = text.find("\n## ", start + len(HEADING))
-        end = len(text) if following == -1 else following + 1
-        text = text[:start] + section + ("\n" + text[end:] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run (fewer samples)")
@@ -527,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(markdown)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
     if args.write:
-        write_section(markdown)
+        write_section(HEADING, markdown)
         print(f"written to {DOC.relative_to(ROOT)}")
     return 0
 
