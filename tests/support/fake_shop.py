@@ -10,12 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from engine.domain.inventory import Stock
 from engine.domain.values import Address
 from ordo.bootstrap import Container, build_app_container
 from ordo.settings import load_settings
+from tests.support.local_http import serving
 
 SHOPIFY_TOKEN = "shpat-nobody-may-see-this-token"
 WOO_KEY, WOO_SECRET = "ck_nobody_may_see_this", "cs_nobody_may_see_this"
@@ -170,31 +169,9 @@ class FakeShop:
 def fake_shop() -> Iterator[FakeShop]:
     """A `FakeShop` serving on 127.0.0.1, on a free port, until the block ends."""
     shop = FakeShop()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _any(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, answer = shop.answer(self.command, self.path, dict(self.headers), body)
-            content = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        do_GET = do_POST = do_PUT = _any
-
-        def log_message(self, *args: Any) -> None:
-            """Quiet: the server's own line per request would only clutter the test output."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    shop.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(shop.answer) as url:
+        shop.url = url
         yield shop
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def shopify_connector(shop: FakeShop, secret: str) -> dict[str, Any]:

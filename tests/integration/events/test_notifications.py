@@ -8,11 +8,10 @@ import hmac
 import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -33,6 +32,7 @@ from engine.service_layer.notifications import AlertNotifier, CustomerNotifier
 from engine.service_layer.outbox import OutboxRelay
 from engine.worker import Worker, WorkerConfig
 from tests.support.builders import T0, a_plain_order, a_shipment, an_address
+from tests.support.local_http import serving
 
 
 def free_port() -> int:
@@ -63,30 +63,26 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-class Hook(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+@dataclass
+class Hook:
+    """What a webhook receiver at `url` was sent: each request's headers and body."""
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Hook.received.append((dict(self.headers), body))
-        self.send_response(204 if self.path == "/ok" else 500)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
+    url: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
 @pytest.fixture
-def webhook() -> Iterator[str]:
-    Hook.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def webhook() -> Iterator[Hook]:
+    """A webhook receiver: /ok answers 204, anything else 500."""
+    hook = Hook()
+
+    def answer(_method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, None]:
+        hook.received.append((headers, body))
+        return (204 if path == "/ok" else 500), None
+
+    with serving(answer) as url:
+        hook.url = url
+        yield hook
 
 
 def worker_for(url: str, *observers: Any) -> tuple[Worker, Any]:
@@ -168,10 +164,10 @@ def test_a_shipped_parcel_sends_its_carrier_and_tracking_number(
 
 
 def test_a_raised_alert_is_emailed_to_its_recipients_and_posted_signed_to_the_webhook(
-    sqlite_url: str, smtp: tuple[Inbox, int], webhook: str
+    sqlite_url: str, smtp: tuple[Inbox, int], webhook: Hook
 ) -> None:
     inbox, port = smtp
-    sink = WebhookSink({"url": f"{webhook}/ok", "secret": "s3cret"})
+    sink = WebhookSink({"url": f"{webhook.url}/ok", "secret": "s3cret"})
     notifier = AlertNotifier(SmtpEmail({"host": "127.0.0.1", "port": port}), [sink])
     worker, factory = worker_for(sqlite_url, notifier)
     uow = SqlAlchemyUnitOfWork(factory)
@@ -190,7 +186,7 @@ def test_a_raised_alert_is_emailed_to_its_recipients_and_posted_signed_to_the_we
     [(recipients, mail)] = inbox.messages
     assert recipients == ["ops@shop.test"]
     assert mail["Subject"] == "[HIGH] 6 late shipments for swift"
-    [(headers, body)] = Hook.received
+    [(headers, body)] = webhook.received
     posted = json.loads(body)
     assert posted["kind"] == "alert"
     assert posted["alert"]["id"] == alert.id and posted["alert"]["key"] == "swift"
@@ -198,9 +194,9 @@ def test_a_raised_alert_is_emailed_to_its_recipients_and_posted_signed_to_the_we
     assert headers["X-Ordo-Signature"] == f"sha256={expected}"
 
 
-def test_a_webhook_that_answers_with_an_error_is_a_delivery_error(webhook: str) -> None:
+def test_a_webhook_that_answers_with_an_error_is_a_delivery_error(webhook: Hook) -> None:
     with pytest.raises(DeliveryError, match="answered 500"):
-        WebhookSink({"url": f"{webhook}/broken"}).notify("alert", [], {"alert": {"id": "a"}})
+        WebhookSink({"url": f"{webhook.url}/broken"}).notify("alert", [], {"alert": {"id": "a"}})
 
 
 def test_an_unreachable_smtp_server_is_a_delivery_error() -> None:

@@ -7,11 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from engine.service_layer.outbox import OutboxRelay
 from engine.worker import Worker, WorkerConfig
 from ordo.bootstrap import build_app_container, build_workers
 from ordo.settings import load_settings
+from tests.support.local_http import serving
 
 SECRET = "a-webhook-secret-of-some-length"
 
@@ -57,29 +56,9 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            status = found.answer(self.headers, body)
-            try:
-                self.send_response(status)
-                self.end_headers()
-            except OSError:
-                pass  # the sender gave up waiting (the timeout test)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    found.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/ordo"
-    try:
+    with serving(lambda _method, _path, headers, body: (found.answer(headers, body), None)) as url:
+        found.url = f"{url}/hooks/ordo"
         yield found
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class Mailbox:

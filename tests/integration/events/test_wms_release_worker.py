@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from engine.service_layer.erp_sync import ErpSync
 from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
 from ordo.bootstrap import Container, build_app_container, build_workers
 from ordo.settings import load_settings
+from tests.support.local_http import serving
 
 TOKEN = "a-wms-token-of-some-length"
 SECRET = "an-erp-secret-of-some-length"
@@ -71,30 +70,9 @@ class Outside:
 @pytest.fixture
 def outside() -> Iterator[Outside]:
     found = Outside()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _any(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, answer = found.answer(self.command, self.path, dict(self.headers), body)
-            content = json.dumps(answer).encode() if answer is not None else b""
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        do_POST = do_PUT = do_DELETE = _any
-
-        def log_message(self, *args: Any) -> None:
-            """Quiet: the server's own line per request would only clutter the test output."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    found.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(found.answer) as url:
+        found.url = url
         yield found
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
