@@ -21,7 +21,7 @@ import hmac
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -127,11 +127,19 @@ class ShippingLabel:
 
 @dataclass(frozen=True, slots=True)
 class TrackingUpdate:
+    """One scan a carrier reports of a parcel: its number, when (UTC), the carrier's code
+    for it, and what the carrier says. `milestone` is what the scan means in Ordo's words
+    (`engine.domain.tracking_codes.Milestone`'s values) when the connector knows, "" to
+    have Ordo read it from `code`; `estimated_delivery` the day the carrier now expects to
+    deliver, when the scan says."""
+
     tracking_number: str
     at: datetime
     code: str
     description: str = ""
     location: str = ""
+    milestone: str = ""
+    estimated_delivery: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +198,27 @@ class Carrier(Connector, abc.ABC):
 
     @abc.abstractmethod
     def track(self, tracking_number: str) -> list[TrackingUpdate]: ...
+
+    def void(self, tracking_numbers: Sequence[str]) -> bool:
+        """Tell the carrier that a label Ordo bought will not be used (its parcels' tracking
+        numbers, the shipment's first), so that it is not charged for: True once the carrier
+        has taken it, or raise `DeliveryError`; `PermanentRefusal` when the carrier will not
+        void it (a parcel scanned already, the void window past). Voiding a label voided
+        before is not an error (a redelivered event). A carrier whose labels cost nothing
+        until used (the rate-card labels Ordo prints itself) keeps this: there is nothing
+        to void, and False says so."""
+        return False
+
+    def tracking_updates(self, headers: Mapping[str, str], body: bytes) -> list[TrackingUpdate]:
+        """The scans a delivery of the carrier's tracking webhook carries, once its signature
+        is checked: raises `WebhookRefused` when the delivery is not the carrier's (checked
+        before the body is read) and `WebhookPayloadError` for a body it cannot read. A
+        delivery about nothing Ordo tracks (another kind of event) is an empty list. A
+        carrier that pushes nothing keeps this refusal."""
+        raise WebhookRefused(
+            f"carrier connector {self.slug} takes no webhook: its carrier's tracking is not "
+            "pushed to Ordo"
+        )
 
 
 class WarehouseSystem(Connector, abc.ABC):

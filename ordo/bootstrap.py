@@ -276,12 +276,32 @@ def build_erp_sync(settings: Settings) -> HttpSync | None:
 
 
 def build_carriers(settings: Settings, catalog: CarrierCatalog) -> CarrierLookup:
-    """The carrier connector of each carrier code: one per rate card of `catalog` (the one
-    the Decider prices shipments from, `connectors.carriers.ratecard`), so a label needs no
-    second read of the YAML files."""
+    """The carrier connector of each carrier code: the API connector of ORDO_CARRIER_APIS
+    for a code it configures (EasyPost buys the labels), else the rate-card connector of the
+    code's card in `catalog` (`connectors.carriers.ratecard`, no second read of the YAML
+    files). The Decider prices and chooses from the rate cards either way, so a configured
+    code that no card has is a SettingsError, as is an entry its connector refuses."""
     from connectors.carriers.ratecard import RateCardCarriers
 
-    return RateCardCarriers(catalog)
+    rate_cards = RateCardCarriers(catalog)
+    if not settings.carrier_apis:
+        return rate_cards
+    from connectors import carriers
+
+    codes = {card.code for card in catalog.cards}
+    for code in settings.carrier_apis:
+        if code not in codes:
+            known = ", ".join(sorted(codes)) or "none"
+            raise SettingsError(
+                f"ORDO_CARRIER_APIS: {code}: no rate card has this carrier code (known: "
+                f"{known}); the Decider chooses carriers from the rate cards, so an API "
+                "connector serves a card's code"
+            )
+    try:
+        apis = carriers.build_carrier_apis(settings.carrier_apis)
+    except carriers.CarrierSettingsError as error:
+        raise SettingsError(f"ORDO_CARRIER_APIS: {error}") from None
+    return lambda code: apis.get(code) or rate_cards(code)
 
 
 def build_pipeline(

@@ -68,10 +68,13 @@ _SECRET_FIELDS = {
     "channel_connectors",  # holds each channel's webhook secret
     "wms", "erp_sync_secret",  # ORDO_WMS holds each warehouse system's token or secret
     "zendesk_token",
+    "carrier_apis",  # holds each carrier API's key and webhook secret
     "data_keys",  # the keys that encrypt personal data at rest
 }  # fmt: skip
 # A channel connector's name: the last part of its webhook URL (/v1/channels/<name>/orders).
 _CONNECTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
+# An Ordo carrier code as ORDO_CARRIER_APIS names it: a rate card's `code` ("PCL").
+_CARRIER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,39}")
 # URLs that may carry a password (user:password@host): echoed only with it masked.
 _URL_FIELDS = {"database_url", "redis_url", "webhook_url", "api_url", "zendesk_url", "erp_sync_url"}
 # A password written as a query parameter (libpq takes ?password=...).
@@ -241,6 +244,11 @@ class Settings(BaseSettings):
     # a mapping in a YAML settings file, each entry checked by its connector when Ordo starts
     # (ordo/bootstrap.py: build_warehouses).
     wms: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
+    # Carriers reached over an API (docs/integrations.md#carriers-over-an-api): an Ordo
+    # carrier code (a rate card's) -> {"provider": "easypost", "api_key": ..., ...}, as JSON
+    # in the environment or a mapping in a YAML settings file, each entry checked by its
+    # connector when Ordo starts (ordo/bootstrap.py: build_carriers).
+    carrier_apis: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
     # An ERP or CRM kept in step with orders, customers, returns and stock (off without a
     # URL), checked by its connector when Ordo starts (ordo/bootstrap.py: build_erp_sync).
     erp_sync_url: str | None = None
@@ -533,6 +541,11 @@ class Settings(BaseSettings):
     def _wms(cls, value: Any) -> dict[str, dict[str, Any]]:
         return parse_wms(value)
 
+    @field_validator("carrier_apis", mode="before")
+    @classmethod
+    def _carrier_apis(cls, value: Any) -> dict[str, dict[str, Any]]:
+        return parse_carrier_apis(value)
+
     @field_validator("erp_sync_entities", mode="before")
     @classmethod
     def _erp_sync_entities(cls, value: Any) -> str:
@@ -639,6 +652,9 @@ class Settings(BaseSettings):
             _check_length(
                 f"wms: {name}.token", entry.get("token"), MIN_WMS_TOKEN_LENGTH, environment
             )
+        for code, entry in self.carrier_apis.items():
+            at = f"carrier_apis: {code}.webhook_secret"
+            _check_length(at, entry.get("webhook_secret"), MIN_SECRET_LENGTH, environment)
 
     def _check_transport(self) -> None:
         """In production nothing signed or authenticated leaves in clear, except to a sidecar
@@ -650,6 +666,10 @@ class Settings(BaseSettings):
         ]
         urls += [
             (f"wms: {name}.base_url", entry.get("base_url")) for name, entry in self.wms.items()
+        ]
+        urls += [
+            (f"carrier_apis: {code}.base_url", entry.get("base_url"))
+            for code, entry in self.carrier_apis.items()
         ]
         for at, url in urls:
             _check_https(at, url)
@@ -789,6 +809,43 @@ def parse_wms(value: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(options, Mapping):
             raise ValueError(f"{name}: must be an object of settings, such as {example}")
         entries[name] = {str(key): option for key, option in options.items()}
+    return entries
+
+
+def parse_carrier_apis(value: Any) -> dict[str, dict[str, Any]]:
+    """The carriers reached over an API as carrier code -> options, from JSON text or a
+    mapping; the options are checked by each connector when Ordo starts. Messages never
+    quote a value: an entry holds its API key and webhook secret."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    example = (
+        '{"UPS": {"provider": "easypost", "api_key": "...", "carrier": "UPS", '
+        '"services": {"GROUND": "Ground"}}}'
+    )
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"is not valid JSON (line {error.lineno}, column {error.colno}); expected an "
+                f"object such as {example} (the value is not shown)"
+            ) from None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be an object of carrier code -> its settings, such as {example}")
+    entries: dict[str, dict[str, Any]] = {}
+    for code, options in value.items():
+        if not isinstance(code, str) or not _CARRIER_CODE.fullmatch(code):
+            raise ValueError(
+                f"carrier code {str(code)[:40]!r} must be a rate card's code: 1 to 40 letters, "
+                "digits, '_' or '-' (it ends the tracking webhook's URL, "
+                "/v1/carriers/<code>/tracking)"
+            )
+        if not isinstance(options, Mapping):
+            raise ValueError(f"{code}: must be an object of settings, such as {example}")
+        provider = options.get("provider")
+        if not isinstance(provider, str) or not provider.strip():
+            raise ValueError(f"{code}.provider: is required, the carrier's API (such as easypost)")
+        entries[code] = {str(key): option for key, option in options.items()}
     return entries
 
 
@@ -961,6 +1018,10 @@ def shown_value(settings: Settings, name: str) -> str:
             listed = ", ".join(map(str, codes)) if isinstance(codes, list | tuple) else "?"
             served.append(f"{key} ({listed})")
         return ", ".join(served) or "(none)"
+    if name == "carrier_apis":
+        # Which carriers go through which API, never their keys or secrets.
+        shown = [f"{code} ({entry.get('provider', '?')})" for code, entry in value.items()]
+        return ", ".join(shown) or "(none)"
     if name in _SECRET_FIELDS:
         if value is None or value == ():
             return "(unset)"
