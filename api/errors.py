@@ -32,6 +32,7 @@ from engine.domain.errors import (
     InsufficientStock,
     InvalidQuantity,
     NotFound,
+    Unavailable,
 )
 from engine.domain.orders import InvalidLine
 from engine.service_layer.auth import Forbidden, Unauthenticated
@@ -55,6 +56,7 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (InsufficientStock, 409),
     (Conflict, 409),
     (InvalidQuantity, 422),
+    (Unavailable, 503),
     (DomainError, 422),
 )
 
@@ -235,6 +237,8 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
     if status == 403:
         log_forbidden_unless_logged(request, exc.message)
     headers = {"WWW-Authenticate": 'Bearer realm="ordo"'} if status == 401 else None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     extra: dict[str, Any] = {}
     diagnostics = getattr(exc, "diagnostics", None)
     if diagnostics:

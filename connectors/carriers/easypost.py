@@ -47,7 +47,7 @@ each create a shipment and buy it.
 Asked again for a label whose tracking number Ordo holds (`tracking_number`: the other format
 of a label bought before), nothing is bought: the shipment is found by its reference, its
 tracking code checked against the number, and the same label fetched in the other format.
-A label EasyPost cannot find that way is refused with a `DeliveryError` saying it is kept in
+A label EasyPost cannot find that way is refused (a `PermanentRefusal`) saying it is kept in
 the format it was bought in.
 
 Tracking: each TrackingDetail is a `TrackingUpdate` at its `datetime` in UTC, its `code` the
@@ -56,6 +56,11 @@ status where that is unambiguous (in_transit, out_for_delivery, delivered; retur
 is `returned`, failure an `exception`); EasyPost has no status of its own for a failed
 delivery attempt, so that one, and the rest, are left for Ordo to read from the carrier's
 code. The tracker's `est_delivery_date` goes on its latest scan.
+
+A refusal EasyPost (or the carrier) will repeat however often it is asked (a 4xx other than
+401, 403, 408, 409, 425 and 429; a service the account does not offer; a label kept in
+another format) is a `PermanentRefusal`; EasyPost out of reach, failing (5xx) or asking to
+wait is a `DeliveryError`, which the label route answers 503 and the worker retries.
 
 Every refusal names EasyPost's host, what was asked (the shipment, the tracking number),
 the status and EasyPost's own `error.message`, never the API key or the webhook secret.
@@ -69,7 +74,7 @@ import io
 import json
 import math
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -111,7 +116,8 @@ MILESTONES = {
 }
 # Refund statuses that mean the label will not be charged for (or will be refunded).
 _VOIDED = ("submitted", "refunded")
-# Answers to a void that trying again would not change: the request itself is refused.
+# Refusals that trying again may mend (a key being fixed, a rate limit); any other 4xx is
+# the request's own fault, a `PermanentRefusal`, and a 5xx or no answer is EasyPost's.
 _RETRYABLE_REFUSALS = (401, 403, 408, 409, 425, 429)
 
 
@@ -238,7 +244,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
         """The label of `service` in `format`, bought once per Ordo shipment (its `id`, which
         is EasyPost's `reference`): see the module's docstring for the calls."""
         if format not in FORMATS:
-            raise DeliveryError(f"EasyPost labels are {' or '.join(FORMATS)}, not '{format}'")
+            raise PermanentRefusal(f"EasyPost labels are {' or '.join(FORMATS)}, not '{format}'")
         fields = _fields(shipment)
         reference = _required_text(fields, "id", "EasyPost's reference for the label")
         issued = _optional_text(fields, "tracking_number")
@@ -337,7 +343,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
             return self.config.services[service]
         except KeyError:
             known = ", ".join(self.config.services)
-            raise DeliveryError(
+            raise PermanentRefusal(
                 f"carrier {self.config.code or self.config.carrier} has no service '{service}' "
                 f"at EasyPost (its services setting names {known})"
             ) from None
@@ -355,7 +361,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
             for m in messages or ()
             if isinstance(m, dict) and m.get("message")
         )
-        raise DeliveryError(
+        raise PermanentRefusal(
             f"EasyPost {self.host} has no {self.config.carrier} {carrier_service} rate for {what} "
             f"(Ordo's service {service}); it offered {', '.join(offered) or 'none'}"
             + (f" ({said[:200]})" if said else "")
@@ -367,8 +373,8 @@ class EasyPostCarrier(HttpConnector, Carrier):
         answer = self._call("GET", path, what, missing_is_none=True)
         return None if answer is None else _object(answer, self.host, what)
 
-    def _kept(self, reference: str, issued: str, format: str) -> DeliveryError:
-        return DeliveryError(
+    def _kept(self, reference: str, issued: str, format: str) -> PermanentRefusal:
+        return PermanentRefusal(
             f"label {issued} of {reference} was bought at EasyPost in another format, and "
             f"EasyPost {self.host} has no shipment or order {reference} with that tracking number "
             f"to fetch it as {format.upper()} from: the label is kept in the format it was "
@@ -479,7 +485,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
             return False
         what = f"the void of label {', '.join(numbers)}"
         body = {"refund": {"carrier": self.config.carrier, "tracking_codes": numbers}}
-        answer = self._call("POST", "/refunds", what, body, refused=_void_refusal)
+        answer = self._call("POST", "/refunds", what, body)
         refunds = answer if isinstance(answer, list) else []
         statuses = {
             str(refund.get("tracking_code")): str(refund.get("status"))
@@ -515,10 +521,9 @@ class EasyPostCarrier(HttpConnector, Carrier):
     def _call(
         self, method: str, path: str, what: str, json: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None, *, missing_is_none: bool = False,
-        refused: Callable[[int], type[DeliveryError]] = lambda _: DeliveryError,
     ) -> Any:  # fmt: skip
         """One request to the API: its JSON answer; None for a 404 when `missing_is_none`;
-        else a `refused(status)` naming EasyPost's host, `what`, the status and its words."""
+        else a `_refusal(status)` naming EasyPost's host, `what`, the status and its words."""
         auth = httpx.BasicAuth(self.config.api_key.get_secret_value(), "")
         try:
             answer = self.client.request(
@@ -532,7 +537,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
             return None
         if answer.status_code >= 300:
             said = self._hidden(easypost_error(answer))
-            raise refused(answer.status_code)(
+            raise _refusal(answer.status_code)(
                 f"EasyPost {self.host} refused {what}: {answer.status_code} {said}"
             )
         try:
@@ -557,8 +562,8 @@ class EasyPostCarrier(HttpConnector, Carrier):
             self._client.close()
 
 
-def _void_refusal(status: int) -> type[DeliveryError]:
-    """A void EasyPost refuses outright is not tried again, unless trying again could help
+def _refusal(status: int) -> type[DeliveryError]:
+    """A request EasyPost refuses outright is not tried again, unless trying again could help
     (a key being fixed, a rate limit, EasyPost itself failing)."""
     if status >= 500 or status in _RETRYABLE_REFUSALS:
         return DeliveryError

@@ -30,6 +30,7 @@ from connectors.base import (
     Carrier,
     ConnectorConfig,
     DeliveryError,
+    PermanentRefusal,
     RateQuote,
     ShippingLabel,
     TrackingUpdate,
@@ -86,7 +87,7 @@ class RateCardCarrier(Carrier):
         cards = [card for card in catalog.cards if card.code == self.config.carrier]
         if not cards:
             known = ", ".join(card.code for card in catalog.cards)
-            raise DeliveryError(
+            raise PermanentRefusal(
                 f"no rate card for carrier '{self.config.carrier}' in "
                 f"{directory or default_carriers_dir()} (known: {known})"
             )
@@ -162,12 +163,12 @@ class RateCardCarrier(Carrier):
           issued from it piece by piece (`parcel_tracking_numbers` lists them all).
         """
         if format not in FORMATS:
-            raise DeliveryError(
+            raise PermanentRefusal(
                 f"the rate-card carrier prints {' or '.join(FORMATS)} labels, not '{format}'"
             )
         named = {s.code: s for s in self.card.services}
         if service not in named:
-            raise DeliveryError(f"carrier {self.card.code} has no service '{service}'")
+            raise PermanentRefusal(f"carrier {self.card.code} has no service '{service}'")
         shipment = _fields(shipment)
         sheet = LabelSheet(
             carrier=self.card.name,

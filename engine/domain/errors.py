@@ -60,6 +60,15 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """An outside system the request needs (a carrier's API buying a label) did not answer,
+    or failed on its side: nothing is wrong with the request, so it may be sent again
+    shortly (the API's 503, with `Retry-After`)."""
+
+    code = "unavailable"
+    retry_after_seconds = 30
+
+
 class AlreadyExists(Conflict):
     """A record was to be created under a key a stored one already has: `keys`, the keys of
     `entity` the refused write was creating (one of them clashed). Told apart from other

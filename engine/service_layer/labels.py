@@ -33,10 +33,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from connectors.base import Carrier, DeliveryError, ShippingLabel
+from connectors.base import Carrier, DeliveryError, PermanentRefusal, ShippingLabel
 from engine.domain import commands, events
 from engine.domain.catalog import Location
-from engine.domain.errors import Conflict, DomainError, NotFound
+from engine.domain.errors import Conflict, DomainError, NotFound, Unavailable
 from engine.domain.fulfilment import (
     FulfillmentOrder,
     Label,
@@ -326,9 +326,8 @@ def _return_carrier(
     try:
         quotes = carrier.rates(parcel)
     except DeliveryError as error:
-        raise Conflict(
-            f"return {found.id}: carrier {code} cannot rate its parcel: {error}"
-        ) from None
+        what = f"return {found.id}: carrier {code} cannot rate its parcel: {error}"
+        raise _refusal(error, what) from None
     if not quotes:
         raise Conflict(
             f"return {found.id}: carrier {code} (of the order's first shipment) has no service "
@@ -357,13 +356,25 @@ def _print(
     what: str,
     sources: Mapping[str, str],
 ) -> ShippingLabel:
-    """The carrier's label, or a 409 naming the field it lacked and where that comes from."""
+    """The carrier's label, or a 409 naming the field it lacked and where that comes from
+    (a 503 when the carrier could not be reached: `_refusal`)."""
     try:
         return carrier.label(fields, service, format)
     except DeliveryError as error:
         source = sources.get(getattr(error, "field", ""))  # a ShipmentError names its field
         where = f" ({source})" if source else ""
-        raise Conflict(f"{what} cannot be labelled: {error}{where}") from None
+        raise _refusal(error, f"{what} cannot be labelled: {error}{where}") from None
+
+
+def _refusal(error: DeliveryError, message: str) -> DomainError:
+    """What a carrier's refusal is to the person asking: a 409 when the carrier will never
+    do it as asked (`PermanentRefusal`, or a field of the shipment it cannot take, which a
+    `ShipmentError` names); else the carrier's API did not answer or failed on its side,
+    which asking again shortly may mend (503). A carrier API's connector finds a label it
+    bought before it lost the answer, so asking again does not buy a second one."""
+    if isinstance(error, PermanentRefusal) or bool(getattr(error, "field", "")):
+        return Conflict(message)
+    return Unavailable(f"{message}; nothing is wrong with the request: try again shortly")
 
 
 _PARTS = ("line1", "city", "state", "postal_code", "country")

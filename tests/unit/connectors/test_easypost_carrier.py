@@ -276,7 +276,7 @@ def test_a_packed_shipment_s_pdf_labels_are_merged_into_one_document() -> None:
 
 def test_a_service_the_map_does_not_name_is_refused_before_anything_is_bought() -> None:
     fake = FakeEasyPost({"POST /shipments": httpx.Response(201, json={"id": "shp_1"})})
-    with pytest.raises(DeliveryError, match="carrier PCL has no service 'FREIGHT' at EasyPost"):
+    with pytest.raises(PermanentRefusal, match="carrier PCL has no service 'FREIGHT' at EasyPost"):
         a_carrier(fake).label(shipment_fields(), "FREIGHT", "zpl")
     assert not [sent for sent in fake.sent() if sent.endswith("/buy")]
 
@@ -288,7 +288,7 @@ def test_a_service_easypost_does_not_offer_is_refused_naming_what_it_offered() -
         "messages": [{"carrier": "UPS", "message": "Ground unavailable to 73301"}],
     }
     fake = FakeEasyPost({"POST /shipments": httpx.Response(201, json=created)})
-    with pytest.raises(DeliveryError) as refused:
+    with pytest.raises(PermanentRefusal) as refused:
         a_carrier(fake).label(shipment_fields(), "GROUND", "zpl")
     assert str(refused.value) == (
         "EasyPost https://api.easypost.com has no UPS Ground rate for the label of ful_1 "
@@ -312,12 +312,20 @@ def test_a_refusal_names_the_host_the_label_the_status_and_easypost_s_message_no
         }
     }
     fake = FakeEasyPost({"POST /shipments": httpx.Response(422, json=error)})
-    with pytest.raises(DeliveryError) as refused:
+    with pytest.raises(PermanentRefusal) as refused:
         a_carrier(fake, webhook_secret=SECRET).label(shipment_fields(), "GROUND", "zpl")
     assert str(refused.value) == (
         "EasyPost https://api.easypost.com refused the label of ful_1: 422 "
         "ADDRESS.VERIFY.FAILURE: Bad street (***) (street1: is invalid)"
     )
+
+
+@pytest.mark.parametrize("status", [500, 502, 429])
+def test_a_label_easypost_fails_to_sell_on_its_side_may_be_asked_for_again(status: int) -> None:
+    fake = FakeEasyPost({"POST /shipments": httpx.Response(status, text="busy")})
+    with pytest.raises(DeliveryError) as refused:
+        a_carrier(fake).label(shipment_fields(), "GROUND", "zpl")
+    assert not isinstance(refused.value, PermanentRefusal)
 
 
 def test_an_unreachable_easypost_is_a_delivery_error_naming_what_was_asked() -> None:

@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Carrier, RateQuote, ShippingLabel, TrackingUpdate
+from connectors.base import (
+    Carrier,
+    DeliveryError,
+    PermanentRefusal,
+    RateQuote,
+    ShippingLabel,
+    TrackingUpdate,
+)
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.commands import LabelShipment
-from engine.domain.errors import Conflict
+from engine.domain.errors import Conflict, Unavailable
 from engine.domain.fulfilment import Label, ShipmentStatus
 from engine.service_layer.messagebus import MessageBus, build_bus
 from tests.support import builders as b
@@ -111,3 +118,34 @@ def test_a_bus_built_without_carrier_connectors_refuses_naming_the_carrier() -> 
         shipment = uow.shipments.get("F-1")
         assert shipment is not None and shipment.label_format == ""
         assert uow.labels.get("shipment", "F-1") is None
+
+
+class FailingCarrier(RecordingCarrier):
+    """A carrier's API that fails with `error` on every label."""
+
+    def __init__(self, error: DeliveryError) -> None:
+        super().__init__()
+        self.error = error
+
+    def label(self, shipment: Mapping[str, Any], service: str, format: str) -> ShippingLabel:
+        raise self.error
+
+
+def test_a_carrier_api_out_of_reach_is_a_refusal_to_ask_again_shortly_with_nothing_kept() -> None:
+    bus, uow = a_bus(FailingCarrier(DeliveryError("EasyPost api.easypost.com unreachable")))
+
+    with pytest.raises(Unavailable, match="unreachable; nothing is wrong with the request"):
+        bus.handle(LabelShipment("F-1", "zpl", "wh-key"))
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and (shipment.tracking_number, shipment.label_format) == (
+            "",
+            "",
+        )
+
+
+def test_a_label_the_carrier_will_never_sell_as_asked_is_a_conflict() -> None:
+    bus, _ = a_bus(FailingCarrier(PermanentRefusal("carrier ups has no service 'ground'")))
+
+    with pytest.raises(Conflict, match="cannot be labelled: carrier ups has no service"):
+        bus.handle(LabelShipment("F-1", "zpl", "wh-key"))
