@@ -22,6 +22,9 @@ row. Answers are chosen with that in mind:
   status Ordo does not take; an order with nothing to ship: virtual products, gift cards) is
   200 with `{"connector", "ignored": true, "reason"}` and creates nothing; a delivery of a
   topic no order comes in (`X-WC-Webhook-Topic: product.created`) is 422 naming the header.
+- The shop's cancellation of some units of an order (Shopify's `refunds/create` with
+  `cancel` lines, WooCommerce's `order.updated` with lower quantities) takes them off the
+  order (`engine.service_layer.channel_unit_cancellations`), 200 with the `outcome` likewise.
 - The shop's cancellation of an order (Shopify's `orders/cancelled`, WooCommerce's
   `order.updated` to a cancel status) cancels the order Ordo filed under its id
   (`engine.service_layer.channel_cancellations`) and is 200 whatever came of it: `outcome`
@@ -55,6 +58,7 @@ from connectors.channels.base import (
     ChannelOrder,
     LeftOut,
     PayloadError,
+    UnitCancellation,
     WebhookChannel,
     WrongTopic,
 )
@@ -62,6 +66,10 @@ from engine.domain.access import Principal
 from engine.domain.commands import Command
 from engine.domain.errors import Conflict, DomainError
 from engine.service_layer.channel_cancellations import ChannelCancellation, cancel_for_channel
+from engine.service_layer.channel_unit_cancellations import (
+    ChannelUnitCancellation,
+    cancel_units_for_channel,
+)
 from engine.service_layer.idempotency import request_hash
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -260,6 +268,34 @@ _WOOCOMMERCE_ORDER: dict[str, Any] = {
         },
     },
 }
+_SHOPIFY_REFUND: dict[str, Any] = {
+    "type": "object",
+    "title": "ShopifyRefund",
+    "description": "A Shopify connector's `refunds/create` webhook body (the Admin REST Refund "
+    "resource): the units of its `refund_line_items` whose `restock_type` is `cancel` come "
+    "off the order Ordo filed under `order_id`.",
+    "required": ["id", "order_id"],
+    "properties": {
+        "id": _ID,
+        "order_id": _ID,
+        "note": _TEXT,
+        "refund_line_items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "line_item_id": _ID,
+                    "quantity": {"type": "integer"},
+                    "restock_type": {
+                        "type": "string",
+                        "description": "`cancel` (units cancelled before fulfilment) is "
+                        "taken; `return`, `no_restock` and `legacy_restock` are not.",
+                    },
+                },
+            },
+        },
+    },
+}
 _PING: dict[str, Any] = {
     "type": "object",
     "title": "ChannelPing",
@@ -291,6 +327,42 @@ _CANCELLATION_ANSWER: dict[str, Any] = {
         "order": {"anyOf": [{"$ref": "#/components/schemas/OrderOut"}, {"type": "null"}]},
     },
 }
+_UNIT_CANCELLATION_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "title": "ChannelUnitCancellationAnswer",
+    "description": "What came of the shop's cancellation of some units of an order "
+    "(docs/channels.md#units-cancelled-in-the-shop).",
+    "required": [
+        "connector",
+        "channel_order_id",
+        "outcome",
+        "reason",
+        "cancelled",
+        "refused",
+        "order",
+    ],
+    "properties": {
+        "connector": {"type": "string"},
+        "channel_order_id": {"type": "string"},
+        "outcome": {
+            "type": "string",
+            "enum": ["cancelled", "unchanged", "refused", "ignored"],
+        },
+        "reason": {"type": "string"},
+        "cancelled": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Units per line id that came off Ordo's order now.",
+        },
+        "refused": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Units per line id past changing (picked or further on): a "
+            "person was alerted to stop them.",
+        },
+        "order": {"anyOf": [{"$ref": "#/components/schemas/OrderOut"}, {"type": "null"}]},
+    },
+}
 _IGNORED_ANSWER: dict[str, Any] = {
     "type": "object",
     "title": "ChannelDeliveryIgnored",
@@ -310,7 +382,7 @@ _OPENAPI: dict[str, Any] = {
                     "title": "ChannelOrderPayload",
                     "description": "The channel's own order, as its webhook posts it; the "
                     "fields Ordo reads are listed.",
-                    "anyOf": [_SHOPIFY_ORDER, _WOOCOMMERCE_ORDER],
+                    "anyOf": [_SHOPIFY_ORDER, _SHOPIFY_REFUND, _WOOCOMMERCE_ORDER],
                     "examples": [_SHOPIFY_EXAMPLE, _WOOCOMMERCE_EXAMPLE],
                 }
             },
@@ -331,9 +403,11 @@ _OPENAPI: dict[str, Any] = {
             "in": "header",
             "required": False,
             "schema": {"type": "string"},
-            "description": "A Shopify delivery's topic: `orders/create` (a new order) or "
-            "`orders/cancelled` (the shop cancelled the order: Ordo cancels it). Any other topic "
-            "is 422 naming this header; without it, a delivery is taken as `orders/create`.",
+            "description": "A Shopify delivery's topic: `orders/create` (a new order), "
+            "`orders/cancelled` (the shop cancelled the order: Ordo cancels it) or "
+            "`refunds/create` (a refund: the units it cancels come off Ordo's order). Any "
+            "other topic is 422 naming this header; without it, a delivery is taken as "
+            "`orders/create`.",
         },
         {
             "name": "X-Shopify-Webhook-Id",
@@ -358,9 +432,10 @@ _OPENAPI: dict[str, Any] = {
             "required": False,
             "schema": {"type": "string"},
             "description": "A WooCommerce delivery's topic: `order.created`, or `order.updated` "
-            "(an order in a cancel status is cancelled; one in another status not taken is "
-            "answered 200 and left alone). Any other topic is 422 naming this header; without "
-            "it, a delivery is taken as `order.created`.",
+            "(an order in a cancel status is cancelled; lines lowered or removed come off "
+            "Ordo's order; one in another status not taken is answered 200 and left alone). "
+            "Any other topic is 422 naming this header; without it, a delivery is taken as "
+            "`order.created`.",
         },
         {
             "name": "X-WC-Webhook-Delivery-ID",
@@ -384,8 +459,8 @@ _OPENAPI: dict[str, Any] = {
             "description": "Ordo already has this order (the channel delivered it before): "
             "the order as it stands; nothing is created. Or the channel's ping was answered "
             "(WooCommerce's `webhook_id=N`), or the delivery was left alone (`ignored`, with "
-            "the `reason`); nothing is created. Or the shop cancelled the order: `outcome` "
-            "says what came of it.",
+            "the `reason`); nothing is created. Or the shop cancelled the order, or some "
+            "units of it: `outcome` says what came of it.",
             "content": {
                 "application/json": {
                     "schema": {
@@ -394,6 +469,7 @@ _OPENAPI: dict[str, Any] = {
                             _PING_ANSWER,
                             _IGNORED_ANSWER,
                             _CANCELLATION_ANSWER,
+                            _UNIT_CANCELLATION_ANSWER,
                         ]
                     }
                 }
@@ -439,7 +515,16 @@ def receive_channel_order(
     `outcome` is `cancelled`, `unchanged` (cancelled or rejected already), `remembered` (not
     here yet: the order is cancelled as it arrives, before any stock is reserved), or
     `refused` (released or further on: `order.cancel_refused` and a high alert ask a person
-    to stop it). See docs/channels.md."""
+    to stop it).
+
+    The shop's cancellation of some units (Shopify's `refunds/create` with `cancel` lines; a
+    WooCommerce `order.updated` whose lines are lower than Ordo's) takes them off the order
+    as support's change would (`POST /v1/orders/{order_id}/modify` until a location picks,
+    then the backordered remainder), and is 200 whatever came of it: `outcome` is
+    `cancelled`, `unchanged` (taken before), `refused` (past changing: the units are listed,
+    and `order.channel_change_refused` and a high alert ask a person to stop them), or
+    `ignored` (no such order). A change that leaves the order nothing cancels it whole. See
+    docs/channels.md."""
     connector = services.container.channels[connector_name]
     if who is None or connector.is_ping(body):
         # WooCommerce flags the webhook's set-up as failed unless its ping gets exactly 200.
@@ -447,17 +532,26 @@ def receive_channel_order(
         return JSONResponse({"connector": connector_name, "ping": True}, status_code=200)
     payload = _payload(body)
     cancellation = _cancellation(connector_name, connector, request, payload)
+    units = None if cancellation else _unit_cancellation(connector_name, connector, request,
+                                                         payload)  # fmt: skip
     delivery = key or connector.delivery_id(request.headers, payload)
     run: Callable[[], tuple[int, dict[str, Any]]]
     if cancellation is not None:
         asked = ChannelCancellation(connector.channel, cancellation.channel_order_id,
                                     cancellation.reason, who.actor, delivery or "")  # fmt: skip
         run = partial(_cancel, services, connector_name, asked)
+    elif units is not None and units.cancelled is not None:
+        run = partial(_cancel_units, services, who, connector, connector_name, payload,
+                      _units_asked(connector, units, who, delivery))  # fmt: skip
     else:
         passed = _passed_over(connector_name, connector, request, payload)
         if passed is not None:
             return JSONResponse({"connector": connector_name, "ignored": True, "reason": passed})
         run = partial(_ingest, services, who, connector, payload)
+        if units is not None:
+            # The shop's whole order again: what it lowers comes off; otherwise it is an order.
+            run = partial(_cancel_units, services, who, connector, connector_name, payload,
+                          _units_asked(connector, units, who, delivery))  # fmt: skip
 
     def fingerprint() -> str:
         return request_hash("POST", f"/v1/channels/{connector_name}/orders", payload)
@@ -539,6 +633,60 @@ def _cancellation(
     except PayloadError as unmapped:
         log.warning("channel connector %s refused a cancellation: %s", name, unmapped)
         raise RequestValidationError(_field_errors(unmapped)) from None
+
+
+def _unit_cancellation(
+    name: str, connector: WebhookChannel, request: Request, payload: dict[str, Any]
+) -> UnitCancellation | None:
+    """The units of an order the delivery cancels, when it is the shop's word that some are;
+    one whose order or lines cannot be read is 422 at the fields."""
+    try:
+        return connector.unit_cancellation(request.headers, payload)
+    except PayloadError as unmapped:
+        log.warning("channel connector %s refused a cancellation of units: %s", name, unmapped)
+        raise RequestValidationError(_field_errors(unmapped)) from None
+
+
+def _units_asked(
+    connector: WebhookChannel, units: UnitCancellation, who: Principal, delivery: str | None
+) -> ChannelUnitCancellation:
+    return ChannelUnitCancellation(
+        connector.channel, units.channel_order_id, units.reason, who.actor,
+        cancelled=units.cancelled, kept=units.kept, change=units.change,
+        delivery_id=delivery or "",
+    )  # fmt: skip
+
+
+def _cancel_units(
+    services: ApiServices,
+    who: Principal,
+    connector: WebhookChannel,
+    name: str,
+    payload: dict[str, Any],
+    asked: ChannelUnitCancellation,
+) -> tuple[int, dict[str, Any]]:
+    """Take the units the shop cancelled off its order, as support's change would: 200
+    whatever came of it, with the `outcome`, why, and the units per line that came off and
+    that were past it. A whole order that cancels nothing is taken as the order it is."""
+
+    def run(command: Command, audited: Callable[[UnitOfWork], None]) -> Any:
+        return dispatch(services, command, audited)
+
+    done = cancel_units_for_channel(services.container.uow_factory, run, asked)
+    if done is None:
+        return _ingest(services, who, connector, payload)
+    log.info("channel connector %s: the shop cancelled units of order %s: %s (%s)", name,
+             asked.channel_order_id[:64], done.outcome, done.reason)  # fmt: skip
+    order = None if done.order is None else OrderOut.of(done.order).model_dump(mode="json")
+    return 200, {
+        "connector": name,
+        "channel_order_id": asked.channel_order_id,
+        "outcome": done.outcome,
+        "reason": done.reason,
+        "cancelled": done.cancelled,
+        "refused": done.refused,
+        "order": order,
+    }
 
 
 def _cancel(

@@ -15,8 +15,12 @@ names the channel's field too (`$.shipping_address.zip`, not `$.ship_to.postal_c
 
 A delivery may say instead that the shop cancelled an order (`WebhookChannel.cancellation`):
 the connector names the order by the channel's id, and the API cancels the order it filed
-under that id. The other way round, a connector given the shop's API credentials cancels in
-the shop an order cancelled in Ordo (`WebhookChannel.cancel_in_shop`, called by the worker:
+under that id. Or that it cancelled some units of one (`WebhookChannel.unit_cancellation`):
+the connector names the order and its lines by the shop's ids, and the service layer
+(`engine.service_layer.channel_unit_cancellations`) takes those units off Ordo's order.
+
+The other way round, a connector given the shop's API credentials cancels in the shop an
+order cancelled in Ordo (`WebhookChannel.cancel_in_shop`, called by the worker:
 `engine.service_layer.shop_cancellations`), and refunds in the shop a return Ordo refunded
 (`WebhookChannel.refund_in_shop`: `engine.service_layer.shop_refunds`).
 """
@@ -121,21 +125,80 @@ class Cancellation:
 
 def cancellation_of(payload: Mapping[str, Any], reason: str) -> Cancellation:
     """The cancellation of the order the payload's `id` names, or `PayloadError` at `$.id`."""
-    order_id = payload.get("id")
+    return Cancellation(order_id_at(payload, "id"), reason)
+
+
+def order_id_at(payload: Mapping[str, Any], key: str) -> str:
+    """The channel's order id at `payload[key]` as Ordo filed it, or `PayloadError` at the
+    field when it is missing or is no id Ordo could have taken."""
+    order_id = payload.get(key)
     if order_id is None or order_id == "":
         message = "is required but missing: a cancellation names the order it cancels"
-        raise PayloadError([FieldError(("id",), message, "missing_order_id")])
+        raise PayloadError([FieldError((key,), message, "missing_order_id")])
     if isinstance(order_id, bool) or not isinstance(order_id, int | str):
         message = f"must be the order's id, a number or text; got {type(order_id).__name__}"
-        raise PayloadError([FieldError(("id",), message)])
+        raise PayloadError([FieldError((key,), message)])
     if not re.fullmatch(CHANNEL_PATTERN, str(order_id)):
         # The shape every channel order id Ordo takes has (api/schemas/patterns.py: ID).
         message = (
             "is not an order id Ordo could have taken: 1 to 64 letters, digits and '.', '_', "
             f"':', '-'; got {str(order_id)[:70]!r}"
         )
-        raise PayloadError([FieldError(("id",), message)])
-    return Cancellation(str(order_id), reason)
+        raise PayloadError([FieldError((key,), message)])
+    return str(order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCancellation:
+    """A delivery that says the shop cancelled some units of one of its orders, by the
+    shop's line ids (Ordo files a shop's lines under them: `to_order`'s `line_id`). Either
+    `cancelled`, the units each line lost (a shop that sends what changed: Shopify's refund
+    of cancelled units), or `kept`, the units each line still has, every line of the order
+    listed, a line missing having none left (a shop that sends the whole order again:
+    WooCommerce). `change` names the shop's change (its refund's id) so that the same change
+    is recognised under another delivery; "" when the shop gives it none."""
+
+    channel_order_id: str
+    reason: str
+    cancelled: Mapping[str, int] | None = None
+    kept: Mapping[str, int] | None = None
+    change: str = ""
+
+
+def units_at(
+    items: Any,
+    where: Loc,
+    id_key: str,
+    quantity_key: str,
+    taken: Callable[[Mapping[str, Any]], bool] = lambda item: True,
+) -> dict[str, int]:
+    """Units per line id of the list `items` at `where`: each object `taken` picks holds the
+    line's id at `id_key` and a whole number of units at `quantity_key`, and a line named
+    twice counts once per mention. `PayloadError` names every field at fault."""
+    if not isinstance(items, list):
+        raise PayloadError([FieldError(where, "must be a list of lines", "list_type")])
+    units: dict[str, int] = {}
+    errors: list[FieldError] = []
+    for index, item in enumerate(items):
+        at: Loc = (*where, index)
+        if not isinstance(item, Mapping):
+            errors.append(FieldError(at, f"must be an object, got {type(item).__name__}"))
+            continue
+        if not taken(item):
+            continue
+        line_id, quantity = item.get(id_key), item.get(quantity_key)
+        named = isinstance(line_id, int | str) and not isinstance(line_id, bool) and line_id != ""
+        whole = isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 0
+        if not named:
+            errors.append(FieldError((*at, id_key), "must be the line's id, a number or text"))
+        if not whole:
+            said = f"must be a whole number of units, 0 or more; got {str(quantity)[:20]!r}"
+            errors.append(FieldError((*at, quantity_key), said))
+        if named and whole and isinstance(quantity, int):
+            units[str(line_id)] = units.get(str(line_id), 0) + quantity
+    if errors:
+        raise PayloadError(errors)
+    return units
 
 
 def every_line_left_out(
@@ -450,6 +513,15 @@ class WebhookChannel(SalesChannel):
         """The order this delivery cancels, when it is the channel's word that the shop
         cancelled one (`cancellation_of`; `PayloadError` when it names no order), or None for
         any other delivery. Asked first, before `passed_over`; by default there is none."""
+        return None
+
+    def unit_cancellation(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> UnitCancellation | None:
+        """The units of an order this delivery cancels, when it is the channel's word that
+        the shop cancelled some (`PayloadError` naming the fields when they cannot be read),
+        or None for any other delivery. Asked after `cancellation`, before `passed_over`; by
+        default there is none."""
         return None
 
     def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:

@@ -22,10 +22,31 @@ Lines that do not require shipping (gift cards, digital goods) are left out, and
 lists them: Ordo has nothing to fulfil for them. An order of such lines alone is answered 200
 and left alone. `price` is Shopify's unit price before discounts.
 
-What a delivery is comes in `X-Shopify-Topic`: `orders/create` carries a new order, and
+What a delivery is comes in `X-Shopify-Topic`: `orders/create` carries a new order,
 `orders/cancelled` the order the shop cancelled (its `id` and `cancel_reason`), which Ordo
-cancels. Any other topic is refused naming the header. A delivery without the header (an
+cancels, and `refunds/create` a refund, whose units the shop cancelled Ordo takes off its
+order. Any other topic is refused naming the header. A delivery without the header (an
 integrator posting with a key) is taken as `orders/create`.
+
+Which of Shopify's deliveries tell of cancelled units, from what Shopify sends:
+- `refunds/create` posts the Refund resource itself (Admin REST `Refund`: `id`, `order_id`,
+  `note`, `refund_line_items[]` with `line_item_id`, `quantity` and `restock_type`). Shopify's
+  `RefundLineItemRestockType` says `cancel` is "the refund line item was canceled. Use this
+  when restocking unfulfilled line items"; `return` is for fulfilled items coming back, and
+  `no_restock` refunds the money only, fulfilled or not (Ordo's own refund of a return sends
+  `no_restock`: `refund_in_shop`). So only `cancel` lines are units that must not ship, and
+  they are taken; a refund with none is answered 200 and left alone.
+- An order edit that removes items or lowers a quantity is kept, in the REST order, as refund
+  line items too: Shopify's changelog for `LineItem.current_quantity` (REST 2024-01) tells
+  those who computed "a line item's current quantity after removals" from refund line items
+  to read the new field instead. So the removal of an edit that restocks reaches Ordo as a
+  `cancel` refund line.
+- `orders/edited` (`{"order_edit": {"id", "order_id", "line_items": {"additions": [{"id",
+  "delta"}], "removals": [{"id", "delta"}]}, ...}}`) reports the same removals as deltas.
+  Taking it too would cancel each removed unit twice, so it is not taken (a 422 naming the
+  topic, as for any other): a shop subscribes `refunds/create` instead.
+A refund's `id` is unique in the shop, so the same refund delivered again under another
+webhook id is recognised (`UnitCancellation.change`) and changes nothing.
 
 Given the shop's address (`shop_url`) and an Admin API access token (`access_token`, sent as
 `X-Shopify-Access-Token`), the connector also cancels in Shopify an order cancelled in Ordo:
@@ -70,15 +91,18 @@ from connectors.channels.base import (
     ServiceLevelsConfig,
     ShopApiChannel,
     ShopRefund,
+    UnitCancellation,
     WrongTopic,
     base64_signature,
     cancellation_of,
     decimal_of,
     every_line_left_out,
     identifier,
+    order_id_at,
     shop_lines,
     shop_order_id,
     signature_matches,
+    units_at,
 )
 
 # Shopify's own rate names and the words carriers use, normalised by `normalised_method`. A
@@ -103,7 +127,13 @@ SERVICE_LEVELS: dict[str, str] = {
 
 # The header Shopify names a delivery's topic in, and the topics this URL takes.
 TOPIC_HEADER = "X-Shopify-Topic"
-_CREATE, _CANCELLED = "orders/create", "orders/cancelled"
+_CREATE, _CANCELLED, _REFUND = "orders/create", "orders/cancelled", "refunds/create"
+# The restock type of a refund line whose units were cancelled before they were fulfilled.
+_CANCELLED_UNITS = "cancel"
+_NOTHING_CANCELLED = (
+    "the refund cancels no unit (no refund line's restock_type is cancel): money back, or "
+    "items returned after fulfilment, which Ordo's returns handle"
+)
 _NO_SHIPPING = "requires_shipping is false (a gift card or a digital good): nothing to ship"
 _SHIPS_NOTHING = (
     "no line requires shipping (gift cards or digital goods only): Ordo has nothing to ship"
@@ -177,7 +207,7 @@ class ShopifyConfig(ServiceLevelsConfig):
 
 class ShopifyChannel(ShopApiChannel):
     slug = "shopify"
-    title = "Shopify (orders/create and orders/cancelled webhooks)"
+    title = "Shopify (orders/create, orders/cancelled and refunds/create webhooks)"
     Config = ShopifyConfig
     config: ShopifyConfig
     signature_header = "X-Shopify-Hmac-Sha256"
@@ -197,13 +227,38 @@ class ShopifyChannel(ShopApiChannel):
         said = f" ({why.strip()[:40]})" if isinstance(why, str) and why.strip() else ""
         return cancellation_of(payload, f"cancelled in Shopify{said}")
 
+    def unit_cancellation(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> UnitCancellation | None:
+        if headers.get(TOPIC_HEADER) != _REFUND:
+            return None
+        items = payload.get("refund_line_items")
+        if items is None:
+            return None  # a refund of shipping, or of an amount alone
+        units = units_at(items, ("refund_line_items",), "line_item_id", "quantity", _cancels)
+        if not any(units.values()):
+            return None
+        refund, note = payload.get("id"), payload.get("note")
+        said = f": {note.strip()[:60]}" if isinstance(note, str) and note.strip() else ""
+        named = isinstance(refund, int | str) and not isinstance(refund, bool) and refund != ""
+        return UnitCancellation(
+            order_id_at(payload, "order_id"),
+            f"cancelled in Shopify (refund {refund}{said})" if named
+            else f"cancelled in Shopify (a refund{said})",
+            cancelled={line: count for line, count in units.items() if count > 0},
+            change=f"shopify refund {refund}" if named else "",
+        )  # fmt: skip
+
     def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         topic = headers.get(TOPIC_HEADER)
+        if topic == _REFUND:
+            return _NOTHING_CANCELLED  # one that cancels units was taken before this
         if topic is not None and topic not in (_CREATE, _CANCELLED):
             raise WrongTopic(
                 TOPIC_HEADER,
-                f"is {topic[:60]!r}: this URL takes Shopify's orders/create (new orders) and "
-                "orders/cancelled (cancellations), and a delivery of that topic is neither. "
+                f"is {topic[:60]!r}: this URL takes Shopify's orders/create (new orders), "
+                "orders/cancelled (cancellations) and refunds/create (units cancelled by a "
+                "refund or an order edit), and a delivery of that topic is none of them. "
                 "Subscribe those topics to this URL, and point this one elsewhere",
             )
         if every_line_left_out(payload, _needs_no_shipping):
@@ -334,6 +389,11 @@ def _transactions(
                                  "kind": "refund", "gateway": gateway})  # fmt: skip
             owed -= part
     return transactions
+
+
+def _cancels(item: Mapping[str, Any]) -> bool:
+    """Whether a refund line cancels its units (unfulfilled, put back in stock)."""
+    return item.get("restock_type") == _CANCELLED_UNITS
 
 
 def _needs_no_shipping(item: Mapping[str, Any]) -> str | None:

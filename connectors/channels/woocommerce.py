@@ -37,6 +37,17 @@ every change of every order sends one, and WooCommerce disables a webhook after 
 in a row. A delivery without the header
 (an integrator posting with a key) is taken as `order.created`.
 
+Units the shop cancelled, from what WooCommerce sends: `order.updated` posts the whole order
+as the REST API v3 shows it, never what changed, so an `order.updated` of an order in one of
+`statuses` lists what each line still has (`line_items[].quantity`; a removed item is no
+longer listed), and the service layer compares that with Ordo's order
+(`UnitCancellation.kept`). WooCommerce lets a shop change an order's items only while
+`WC_Order::is_editable` holds (pending, on-hold, drafts), which is when an edit lowers a
+line. A refund of some lines does not show there: the line item keeps its `quantity`, the
+order's `refunds` lists each refund's `id`, `reason` and `total` only, and the refunded
+units (negative `quantity`) are on the refund itself (`GET .../orders/{id}/refunds`), which
+no webhook posts. So a partial refund cancels nothing in Ordo.
+
 WooCommerce's order does not say which lines need shipping (a product's `virtual` and
 `downloadable` flags stay on the product), so the shop names its virtual products in
 `virtual_skus` and `virtual_product_ids`: their lines are left out, and the answer says so.
@@ -84,19 +95,23 @@ from connectors.channels.base import (
     Cancellation,
     ChannelOrder,
     Loc,
+    PayloadError,
     PayloadMapping,
     ServiceLevelsConfig,
     ShopApiChannel,
     ShopRefund,
+    UnitCancellation,
     WrongTopic,
     base64_signature,
     cancellation_of,
     decimal_of,
     every_line_left_out,
     identifier,
+    order_id_at,
     shop_lines,
     shop_order_id,
     signature_matches,
+    units_at,
 )
 
 if TYPE_CHECKING:
@@ -300,6 +315,28 @@ class WooCommerceChannel(ShopApiChannel):
         if headers.get(TOPIC_HEADER) != _UPDATED or status not in self.config.cancel_statuses:
             return None
         return cancellation_of(payload, f"{status} in WooCommerce")
+
+    def unit_cancellation(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> UnitCancellation | None:
+        # Every order.updated of an order Ordo takes carries the whole order: the service
+        # layer compares its lines with Ordo's, and finds any the shop lowered or removed.
+        if (
+            headers.get(TOPIC_HEADER) != _UPDATED
+            or payload.get("status") not in self.config.statuses
+        ):
+            return None
+        try:
+            kept = units_at(payload.get("line_items"), ("line_items",), "id", "quantity")
+        except PayloadError:
+            return None  # taken as an order, whose mapping names every field at fault
+        listed = ",".join(f"{line}={units}" for line, units in sorted(kept.items()))
+        return UnitCancellation(
+            order_id_at(payload, "id"),
+            "lowered or removed in WooCommerce (the order was edited)",
+            kept=kept,
+            change=f"woocommerce lines {listed}"[:200],
+        )
 
     def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         topic = headers.get(TOPIC_HEADER)

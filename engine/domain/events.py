@@ -125,6 +125,23 @@ class OrderCancelRefused(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderChannelChangeRefused(Event):
+    """A sales channel cancelled some units of an order (`lines`: line id -> units; `reason`,
+    as the shop gave it) that Ordo could no longer take off it (`status`: the order's, its
+    units picked or further on); `message` says why. An alert asks a person to stop them."""
+
+    name: ClassVar[str] = "order.channel_change_refused"
+    order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    lines: dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderCancelSentToChannel(Event):
     """An order cancelled in Ordo was cancelled in the shop it came from (`channel`, whose
     order `channel_order_id` it is): `outcome` is `cancelled`, or `already_cancelled` when

@@ -179,6 +179,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.rejected",
         "order.cancelled",
         "order.cancel_refused",
+        "order.channel_change_refused",
         "order.cancel_sent_to_channel",
         "order.channel_cancel_failed",
         "order.remainder_cancelled",

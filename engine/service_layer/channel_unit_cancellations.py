@@ -1,0 +1,363 @@
+"""A sales channel's word that some units of one of its orders are cancelled (Shopify's
+`refunds/create` with `cancel` lines, WooCommerce's `order.updated` with lower quantities).
+
+The units come off Ordo's order as support's own change would take them off, through the bus,
+so that the same rules hold (reservations, shipments, re-sourcing, WMS updates, events):
+- while the order can change (before a location picks: `fulfilment.check_changeable`),
+  `ModifyOrder` lowers its lines, or removes those left with none; its released shipments are
+  cancelled and it is decided again;
+- once it is on its way, what of those units still waits for stock (its backordered
+  remainder) is cancelled with `CancelBackordered`;
+- units picked or further on are past changing: `refused`, with
+  `order.channel_change_refused`, an audit entry and a high alert asking a person to stop
+  them, once per shop change.
+A delivery that leaves the order nothing is the shop's cancellation of the whole order, and
+takes that path (`channel_cancellations.cancel_for_channel`).
+
+This is its own module rather than part of `channel_cancellations`: that one cancels or
+remembers whole orders; this one works out which units a shop's change takes off and which
+command may take them, and shares only the audit's `from_channel` mark with it.
+
+Like a whole cancellation, every delivery ends in an outcome, never a refusal (a shop retries
+a failed delivery for hours and in the end switches its webhook off):
+- `cancelled`: the units came off now.
+- `unchanged`: this change was taken before (the shop's refund, or the same lines, seen on
+  the order's history), or Ordo's order has none of those units left: nothing changes.
+- `refused`: some units are past changing (the answer lists them; any that still waited for
+  stock came off); a person was alerted.
+- `ignored`: Ordo has no such order. Not remembered, unlike a whole cancellation: Shopify
+  refunds or edits an order it has had for a while, so its creation has long reached Ordo,
+  and keeping deltas for an order that may never come needs a store of its own. Logged as a
+  warning.
+A shop that sends its whole order (WooCommerce) sends it on every change, most of which
+cancel nothing: such a delivery that cancels no unit of an order Ordo has, or names an order
+Ordo has not got, is no cancellation at all (None), and is taken as the order it carries.
+
+The audit entries carry the channel under `from_channel`, as a whole cancellation's does, and
+the shop's change under `channel_change`: the shop is never told its own news, and the same
+change delivered again is recognised. Lines the shop names that Ordo's order has not got (a
+kit's parts, filed as `<line>.<n>`; a line support removed) are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from engine.domain import commands, events
+from engine.domain.errors import DomainError, IllegalTransition
+from engine.domain.fulfilment import WORKED
+from engine.domain.operations import AuditEntry
+from engine.domain.orders import MODIFIABLE, NEVER_SHIPS, ON_ITS_WAY, Order
+from engine.domain.values import utcnow
+from engine.service_layer import audit, backorders
+from engine.service_layer.channel_cancellations import (
+    FROM_CHANNEL,
+    ChannelCancellation,
+    Dispatch,
+    cancel_for_channel,
+)
+from engine.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# The alert a refusal raises: high, so it opens a ticket where tickets are on.
+REFUSED_RULE = "channels/unit cancellation refused"
+REFUSED_SEVERITY = "high"
+REFUSED_ACTION = events.OrderChannelChangeRefused.name
+# The audit's mark naming the shop's change an entry took (or refused).
+CHANGE = "channel_change"
+# How far back an order's audit trail is read for the same change (an order has dozens).
+_HISTORY = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUnitCancellation:
+    """The channel `channel` cancelled units of its order `channel_order_id`, by its own line
+    ids: `cancelled`, the units each line lost, or `kept`, the units each line still has
+    (every line listed; see `connectors.channels.base.UnitCancellation`). `change` names the
+    shop's change ("" for none), `actor` who delivered the news."""
+
+    channel: str
+    channel_order_id: str
+    reason: str
+    actor: str
+    cancelled: Mapping[str, int] | None = None
+    kept: Mapping[str, int] | None = None
+    change: str = ""
+    delivery_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOutcome:
+    """What became of it: `outcome` (see the module), why in words, the order as it stands,
+    and the units per line that came off (`cancelled`) and that were past it (`refused`)."""
+
+    outcome: str
+    reason: str
+    order: Order | None = None
+    cancelled: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)
+
+
+def cancel_units_for_channel(
+    uows: Callable[[], UnitOfWork], dispatch: Dispatch, asked: ChannelUnitCancellation
+) -> UnitOutcome | None:
+    """Take the units the shop cancelled off its order (`dispatch` runs a command with a hook
+    inside its commit), or say why none came off; None when the delivery is no cancellation
+    (a whole order that cancels nothing, or names an order Ordo has not got)."""
+    sends_whole_order = asked.kept is not None
+    with uows() as uow:
+        order = uow.orders.get_by_channel_id(asked.channel, asked.channel_order_id)
+        if order is None:
+            return None if sends_whole_order else _ignored(asked)
+        if order.status in NEVER_SHIPS:
+            if sends_whole_order:
+                return None
+            return UnitOutcome("unchanged", f"order {order.id} is {order.status} already", order)
+        wanted = _wanted(order, asked)
+        if not wanted:
+            if sends_whole_order:
+                return None
+            why = f"order {order.id} has none of those units left to cancel"
+            return UnitOutcome("unchanged", why, order)
+        taken = _taken_before(uow.audit.list(entity="order", entity_id=order.id, limit=_HISTORY),
+                              asked.change)  # fmt: skip
+        if taken is not None:
+            return _again(order, taken)
+        whole = _leaves_nothing(order, wanted)
+        worked = any(s.status in WORKED for s in uow.shipments.for_order(order.id))
+        changeable = order.status in MODIFIABLE and not worked
+        before: dict[str, object] = {"status": str(order.status), "lines": _lines(order)}
+        order_id = order.id
+    if whole:
+        return _whole_order(uows, dispatch, asked, wanted)
+    if changeable:
+        try:
+            _modify(dispatch, asked, order_id, wanted, before)
+        except IllegalTransition:
+            pass  # picked since it was read: on its way after all
+        else:
+            return _done(uows, order_id, "cancelled", asked.reason, wanted, {})
+    return _on_its_way(uows, dispatch, asked, order_id, wanted)
+
+
+def _wanted(order: Order, asked: ChannelUnitCancellation) -> dict[str, int]:
+    """The units per line of Ordo's order that the shop's change takes off: never more than
+    a line still has, and only lines the order has under the shop's ids."""
+    left = {line.id: line.quantity - line.quantity_cancelled for line in order.lines}
+    if asked.cancelled is not None:
+        capped = {line: min(units, left[line]) for line, units in asked.cancelled.items()
+                  if line in left}  # fmt: skip
+        return {line: units for line, units in capped.items() if units > 0}
+    kept = asked.kept or {}
+    if not any(line in kept for line in left):
+        # None of the order's lines is a line of the shop's order (posted to Ordo by hand,
+        # or a kit's parts): nothing here says the shop removed them.
+        return {}
+    return {
+        line: have - kept.get(line, 0)
+        for line, have in left.items()
+        if "." not in line and have > kept.get(line, 0)  # a kit's parts: not the shop's lines
+    }
+
+
+def _leaves_nothing(order: Order, wanted: Mapping[str, int]) -> bool:
+    left = sum(line.quantity - line.quantity_cancelled for line in order.lines)
+    return left <= sum(wanted.values())
+
+
+def _taken_before(history: Sequence[AuditEntry], change: str) -> str | None:
+    """The action of the newest entry of the order's history (newest first) that took or
+    refused the shop's `change`, or None when it is new (or the shop names none)."""
+    if not change:
+        return None
+    for entry in history:
+        if entry.after.get(CHANGE) == change:
+            return entry.action
+    return None
+
+
+def _again(order: Order, action: str) -> UnitOutcome:
+    if action == REFUSED_ACTION:
+        why = (
+            f"order {order.id} had units of this change past changing, and a person was "
+            "alerted to stop them already"
+        )
+        return UnitOutcome("refused", why, order)
+    return UnitOutcome("unchanged", f"order {order.id} has had this change taken already", order)
+
+
+def _ignored(asked: ChannelUnitCancellation) -> UnitOutcome:
+    why = (
+        f"Ordo has no order {asked.channel_order_id} of channel {asked.channel}: there are no "
+        "units of it to cancel"
+    )
+    log.warning("channel %s cancelled units of order %s: %s", asked.channel,
+                asked.channel_order_id[:64], why)  # fmt: skip
+    return UnitOutcome("ignored", why)
+
+
+def _whole_order(
+    uows: Callable[[], UnitOfWork],
+    dispatch: Dispatch,
+    asked: ChannelUnitCancellation,
+    wanted: dict[str, int],
+) -> UnitOutcome:
+    """Every unit left cancelled: the shop's cancellation of the whole order."""
+    whole = ChannelCancellation(asked.channel, asked.channel_order_id, asked.reason,
+                                asked.actor, asked.delivery_id)  # fmt: skip
+    done = cancel_for_channel(uows, dispatch, whole)
+    came_off = wanted if done.outcome == "cancelled" else {}
+    refused = wanted if done.outcome == "refused" else {}
+    return UnitOutcome(done.outcome, done.reason, done.order, came_off, refused)
+
+
+def _lines(order: Order) -> dict[str, int]:
+    return {line.id: line.quantity for line in order.lines}
+
+
+def _modify(
+    dispatch: Dispatch,
+    asked: ChannelUnitCancellation,
+    order_id: str,
+    wanted: dict[str, int],
+    before: dict[str, object],
+) -> None:
+    """Lower the lines as support's `ModifyOrder` would (a line left with none is removed),
+    audited for the channel's caller in the command's own commit."""
+    had = before["lines"]
+    assert isinstance(had, dict)
+    lower = {line: had[line] - units for line, units in wanted.items() if had[line] > units}
+    removed = tuple(line for line in wanted if line not in lower)
+
+    def audited(uow: UnitOfWork) -> None:
+        order = uow.orders.get(order_id)
+        assert order is not None  # orders are never deleted
+        after = {"status": str(order.status), "lines": _lines(order), "reason": asked.reason,
+                 "cancelled": wanted, FROM_CHANNEL: asked.channel,
+                 CHANGE: asked.change}  # fmt: skip
+        audit.record(uow, asked.actor, "order.modify", "order", order_id, before, after)
+
+    command = commands.ModifyOrder(order_id, quantities=lower, remove_lines=removed,
+                                   actor=asked.actor)  # fmt: skip
+    dispatch(command, audited)
+
+
+def _on_its_way(
+    uows: Callable[[], UnitOfWork],
+    dispatch: Dispatch,
+    asked: ChannelUnitCancellation,
+    order_id: str,
+    wanted: dict[str, int],
+) -> UnitOutcome:
+    """Cancel what of the units still waits for stock (`CancelBackordered`, as support's
+    `POST /v1/orders/{id}/cancel-backordered`); the rest is past changing: refused."""
+    with uows() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None  # orders are never deleted
+        waiting = backorders.remainder(uow, order) if order.status in ON_ITS_WAY else {}
+        was = str(order.status)
+    remainder = {line: min(units, waiting[line]) for line, units in wanted.items()
+                 if waiting.get(line, 0) > 0}  # fmt: skip
+    if remainder:
+        try:
+            _cancel_remainder(
+                dispatch, asked, order_id, remainder, {"status": was, "backordered": waiting}
+            )
+        except DomainError:
+            remainder = {}  # placed or shipped since it was read: past changing too
+    refused = {line: units - remainder.get(line, 0) for line, units in wanted.items()
+               if units > remainder.get(line, 0)}  # fmt: skip
+    if not refused:
+        return _done(uows, order_id, "cancelled", asked.reason, remainder, {})
+    said = _refuse(uows, asked, order_id, refused, remainder)
+    return _done(uows, order_id, "refused", said, remainder, refused)
+
+
+def _cancel_remainder(
+    dispatch: Dispatch,
+    asked: ChannelUnitCancellation,
+    order_id: str,
+    remainder: dict[str, int],
+    before: dict[str, object],
+) -> None:
+    """Cancel units of the backordered remainder, audited as support's cancellation of it
+    is (`order.cancel_backordered`), for the channel's caller, in the command's own commit."""
+
+    def audited(uow: UnitOfWork) -> None:
+        order = uow.orders.get(order_id)
+        assert order is not None  # orders are never deleted
+        after = {"status": str(order.status), "reason": asked.reason, "cancelled": remainder,
+                 FROM_CHANNEL: asked.channel, CHANGE: asked.change}  # fmt: skip
+        audit.record(uow, asked.actor, "order.cancel_backordered", "order", order_id, before,
+                     after)  # fmt: skip
+
+    command = commands.CancelBackordered(order_id, asked.reason, remainder, asked.actor)
+    dispatch(command, audited)
+
+
+def _units(lines: Mapping[str, int]) -> str:
+    return ", ".join(f"{units} of line {line}" for line, units in lines.items())
+
+
+def _refuse(
+    uows: Callable[[], UnitOfWork],
+    asked: ChannelUnitCancellation,
+    order_id: str,
+    refused: dict[str, int],
+    remainder: dict[str, int],
+) -> str:
+    """Record that the shop's change came too late for `refused`, and ask a person to stop
+    those units: the event, a high alert and an audit entry naming the change, so that the
+    same change delivered again raises nothing more. Returns why, for the answer."""
+    with uows() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None  # orders are never deleted
+        status = str(order.status)
+        said = (
+            f"{_units(refused)} of order {order_id} are past changing (the order is {status}: "
+            "picked at its location or further on); a person was alerted to stop them"
+        )
+        if remainder:
+            said += f"; {_units(remainder)}, still waiting for stock, were cancelled"
+        log.warning("channel %s cancelled units of order %s (%s): %s", asked.channel, order_id,
+                    asked.channel_order_id[:64], said)  # fmt: skip
+        uow.record(
+            events.OrderChannelChangeRefused(order_id, asked.channel, asked.channel_order_id,
+                                             status, dict(refused), asked.reason, said)
+        )  # fmt: skip
+        uow.record(
+            events.AlertTriggered(
+                rule=REFUSED_RULE,
+                key=order_id,
+                severity=REFUSED_SEVERITY,
+                message=(
+                    f"Order {order_id} ({asked.channel} order {asked.channel_order_id}): the "
+                    f"shop cancelled {_units(refused)} ({asked.reason}), but they are past "
+                    f"changing in Ordo (the order is {status}) and may still reach the "
+                    "customer: stop them at their location or with the carrier, or settle it "
+                    "with the customer."
+                ),
+                at=utcnow().isoformat(),
+            )
+        )
+        after = {"reason": asked.reason, "lines": dict(refused), "refused": said,
+                 CHANGE: asked.change}  # fmt: skip
+        audit.record(uow, asked.actor, REFUSED_ACTION, "order", order_id, {"status": status},
+                     after)  # fmt: skip
+        uow.commit()
+    return said
+
+
+def _done(
+    uows: Callable[[], UnitOfWork],
+    order_id: str,
+    outcome: str,
+    reason: str,
+    cancelled: dict[str, int],
+    refused: dict[str, int],
+) -> UnitOutcome:
+    with uows() as uow:
+        return UnitOutcome(outcome, reason, uow.orders.get(order_id), cancelled, refused)
