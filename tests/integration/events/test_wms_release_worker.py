@@ -70,7 +70,8 @@ class Outside:
 @pytest.fixture
 def outside() -> Iterator[Outside]:
     found = Outside()
-    with serving(found.answer) as url:
+    # Looked up per request, not once: a test may swap `answer` (a WMS that picked already).
+    with serving(lambda *request: found.answer(*request)) as url:
         found.url = url
         yield found
 
