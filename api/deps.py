@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from engine.adapters.bus.base import EventBus
     from engine.adapters.rate_limits import RateLimits
     from engine.rules.registry import RulesetRegistry
+    from engine.service_layer.labels import CarrierLookup
     from engine.service_layer.messagebus import MessageBus
 
 
@@ -61,6 +62,11 @@ class AppContainer(Protocol):
     @property
     def ticketing(self) -> Ticketing | None:
         """The helpdesk tickets are opened in (ORDO_TICKETING); None when off."""
+        ...
+
+    @property
+    def carriers(self) -> CarrierLookup:
+        """The carrier connector of a carrier code (None: none), whose webhook it reads."""
         ...
 
 

@@ -64,7 +64,7 @@ _POLICY = "ordo.rate_limit_policy"
 # The routes whose credential is a signature over the body, checked by the route itself (a
 # channel's orders, the helpdesk's ticket updates): their deliveries are never anonymous,
 # or one busy shop's webhooks, sent from a few addresses, would be refused.
-SIGNED_WEBHOOKS = ("/v1/channels/", "/v1/ticketing/")
+SIGNED_WEBHOOKS = ("/v1/channels/", "/v1/ticketing/", "/v1/carriers/")
 _CREDENTIAL_HEADERS = (b"x-api-key", b"authorization")
 _IPV4_MAPPED = bytes(10) + b"\xff\xff"  # ::ffff:a.b.c.d, an IPv4 client of a dual stack
 

@@ -466,6 +466,12 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.service_layer.shop_refunds import ShopRefunder
 
         observers.append(ShopRefunder(container.channels))
+    # Labels made void (a shipment called off), voided with their carrier. Always wired: the
+    # lookup answers per carrier code, so only asking it tells whether a connector can void,
+    # and a rate-card carrier's "nothing to void" costs one read of a rare event.
+    from engine.service_layer.label_voids import LabelVoider
+
+    observers.append(LabelVoider(container.carriers))
     # Shipments of EDI orders shipped: an 856 into the trading partner's mailbox.
     from engine.service_layer.ship_notices import ShipNoticeWriter
 

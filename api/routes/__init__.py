@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     access,
+    carriers,
     catalog,
     channels,
     edi,
@@ -30,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tickets.router,
     channels.router,
     ticketing.router,
+    carriers.router,
     inventory.router,
     catalog.router,
     privacy.router,

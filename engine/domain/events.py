@@ -269,6 +269,40 @@ class ShipmentLabelled(Event):
 
 @_register
 @dataclass(frozen=True)
+class ShipmentLabelVoided(Event):
+    """A label bought for a shipment will not be used: the shipment was cancelled (with its
+    order, or by a short pick that took its last units) or packed again into new boxes
+    (`reason` says which). `tracking_numbers` are the label's, the shipment's own first,
+    then each parcel's. The worker asks the carrier to void it, so that it is not charged
+    for (`engine.service_layer.label_voids`)."""
+
+    name: ClassVar[str] = "shipment.label_voided"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    carrier: str
+    tracking_numbers: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class ShipmentLabelVoidFailed(Event):
+    """The carrier refused for good to void a label Ordo made void (`message`: what it
+    said; a parcel scanned already, its void window past), so it may charge for it. An
+    alert asks a person to claim the refund."""
+
+    name: ClassVar[str] = "shipment.label_void_failed"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    carrier: str
+    tracking_numbers: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class ShipmentShortPicked(Event):
     """A location could not find units of a shipment it was picking (released or picked):
     `lines` names each line that came up short (`sku`, `order_line_id`, `missing`). The

@@ -183,22 +183,46 @@ class FulfillmentOrder:
             self.is_pickup and (self.status, target) == _COLLECTED
         ):
             raise IllegalTransition("shipment", self.id, self.status, target)
+        printed = self.label_numbers
         self._enter(target, at)
+        if target is ShipmentStatus.CANCELLED:  # a pending one, its order decided again
+            self._void_label(printed, "cancelled: its order is decided again")
 
     def cancel_with_order(self, reason: str, at: datetime) -> bool:
         """Cancelled with its order, which is cancelled or modified (`reason` says which, on
         the `shipment.status_changed` it raises): only while pending or released, nothing of
         it picked (`check_changeable`); `_SHIPMENT_MOVES` leaves this move out so that no
-        status report can make it. A label printed for it is void: `label_format` is
-        cleared and True tells the caller to drop the document, so the location cannot print
-        it again. The carrier connectors have no call to void one with the carrier; the
+        status report can make it. A label printed for it is void (`_void_label`): True
+        tells the caller to drop the document, so the location cannot print it again. The
         tracking number it issued stays on the shipment, for the record."""
         if self.status not in CANCELLED_WITH_ORDER:
             raise IllegalTransition("shipment", self.id, self.status, ShipmentStatus.CANCELLED)
+        printed = self.label_numbers
         self._enter(ShipmentStatus.CANCELLED, at, reason)
-        voided = bool(self.label_format)
+        return self._void_label(printed, reason)
+
+    @property
+    def label_numbers(self) -> list[str]:
+        """The tracking numbers its label carries: its own, then each parcel's that is
+        another (a one-parcel shipment's is its own); none while it has no label."""
+        if not self.label_format:
+            return []
+        numbers = (self.tracking_number, *(parcel.tracking_number for parcel in self.parcels))
+        return list(dict.fromkeys(number for number in numbers if number))
+
+    def _void_label(self, printed: Sequence[str], reason: str) -> bool:
+        """Its label will not be used: `label_format` is cleared and `shipment.label_voided`
+        names the numbers it carried (`printed`, read before they changed), so the carrier
+        is asked to void it and does not charge for it. False when it had no label."""
+        if not self.label_format:
+            return False
         self.label_format = ""
-        return voided
+        self.events.append(
+            events.ShipmentLabelVoided(
+                self.id, self.order_id, self.location_code, self.carrier, list(printed), reason
+            )
+        )
+        return True
 
     def _enter(self, target: ShipmentStatus, at: datetime, reason: str = "") -> None:
         previous, self.status = self.status, target
@@ -230,6 +254,7 @@ class FulfillmentOrder:
         for can lose its units. Returns what each line lost, in the order asked."""
         self._check_short_pickable()
         shortfalls = self._shortfalls(asked)
+        printed = self.label_numbers  # before its parcels, and their numbers, go
         by_line = {short.order_line_id: short.missing for short in shortfalls}
         for line in self.lines:
             line.quantity -= by_line.get(line.order_line_id, 0)
@@ -252,20 +277,24 @@ class FulfillmentOrder:
             )
         )
         if not self.lines:
+            # Nothing of it will ship: a label printed for it is void, as when cancelled with
+            # its order (the caller drops the document).
             self._enter(ShipmentStatus.CANCELLED, at)
+            self._void_label(printed, f"cancelled by a short pick: {reason}")
         return shortfalls
 
-    def pack_again(self, parcels: Sequence[Parcel]) -> bool:
+    def pack_again(self, parcels: Sequence[Parcel], printed: Sequence[str] | None = None) -> bool:
         """Keep `parcels`: what a short pick left, packed again into the location's boxes
         (by the service layer, as the box catalogue is the Decider's). A label printed for
-        the boxes before fits them no more: it is void (`label_format` cleared; True tells
-        the caller to drop the document), to be printed again, which numbers the new boxes.
-        The shipment keeps its own tracking number, issued for it by its carrier: the label
-        printed again carries it, as one printed in the other format does."""
+        the boxes before fits them no more: it is void (`_void_label`; True tells the caller
+        to drop the document), to be printed again, which numbers the new boxes. `printed`:
+        the numbers the label carried, read before the short pick dropped the old boxes
+        (`label_numbers`); by default the shipment's as they are. The shipment keeps its own
+        tracking number, issued for it by its carrier: the label printed again carries it,
+        as one printed in the other format does."""
+        numbers = self.label_numbers if printed is None else printed
         self.parcels = list(parcels)
-        voided = bool(self.label_format)
-        self.label_format = ""
-        return voided
+        return self._void_label(numbers, "packed again into new boxes after a short pick")
 
     def _check_short_pickable(self) -> None:
         if self.status in SHORT_PICKABLE:

@@ -193,6 +193,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "stock.count_short",
         "shipment.status_changed",
         "shipment.labelled",
+        "shipment.label_voided",
+        "shipment.label_void_failed",
         "shipment.sent_to_wms",
         "shipment.wms_updated",
         "shipment.wms_refused",

@@ -192,7 +192,10 @@ def _void_allocation(uow: UnitOfWork, order_id: str, now: datetime) -> None:
             _give_back(uow, reservation, ReservationStatus.RELEASED)
     for shipment in uow.shipments.for_order(order_id):
         if shipment.status is ShipmentStatus.PENDING:
+            labelled = bool(shipment.label_format)
             shipment.move(ShipmentStatus.CANCELLED, now)
+            if labelled:  # a label made before the hold is void (`shipment.label_voided`)
+                uow.labels.delete("shipment", shipment.id)
 
 
 # --- queries ----------------------------------------------------------------------------------

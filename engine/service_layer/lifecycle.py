@@ -77,7 +77,8 @@ def _cancel_shipments(
     Each carries `reason` on its `shipment.status_changed`, which also tells the WMS holding
     a released one (`warehouse.WarehouseUpdater`). A released one was on its location's list,
     so it is audited too, as a location's report is (`shipment.status`): its own history says
-    why it went. A label printed for one is void, its document dropped."""
+    why it went. A label printed for one is void, its document dropped, and its carrier
+    asked to void it (`shipment.label_voided`, `label_voids`)."""
     for shipment in uow.shipments.for_order(order.id):
         if shipment.status not in CANCELLED_WITH_ORDER:
             continue

@@ -8,7 +8,8 @@ lost between two steps:
    (`FulfillmentOrder.short_pick`, the only way a released or picked shipment is cancelled).
    A packed one's boxes no longer hold what it carries: with a box catalogue, what is left
    is packed again into its location's boxes (`_pack_again`), and a label printed for the
-   old boxes is void, to be printed again; without one it ships as one parcel;
+   old boxes is void, to be printed again; without one it ships as one parcel. A label of
+   a shipment cancelled, or packed again, raises `shipment.label_voided` for its carrier;
 2. at its location, the order lines' reservations give the units up and the stock row loses
    them from both on-hand and reserved: they are not there (`stock.adjusted`, reason
    "short pick: <reason>");
@@ -124,9 +125,13 @@ def _short_pick(
     packed = bool(shipment.parcels)
     before = _summary(shipment, packed)
     order = existing_order(uow, shipment.order_id)
+    printed = shipment.label_numbers  # the old boxes' numbers, which the short pick drops
     shortfalls = shipment.short_pick(asked, cmd.reason, now)
     if packed:
-        _pack_again(uow, shipment, decider)
+        _pack_again(uow, shipment, decider, printed)
+    if printed and not shipment.label_format:
+        # Void (cancelled, or its boxes packed again): the location cannot print it again.
+        uow.labels.delete("shipment", shipment.id)
     for short in shortfalls:
         _write_off(uow, order.id, shipment.location_code, short, cmd.reason, cmd.actor)
         order.line(short.order_line_id).status = LineStatus.BACKORDERED
@@ -151,13 +156,16 @@ def _short_pick(
     return done
 
 
-def _pack_again(uow: UnitOfWork, shipment: FulfillmentOrder, decider: Decider) -> None:
+def _pack_again(
+    uow: UnitOfWork, shipment: FulfillmentOrder, decider: Decider, printed: Sequence[str]
+) -> None:
     """What a short pick left of a packed shipment, packed again into its location's boxes
     and billed by its carrier service (`Decider.packed_again`). A label printed for the old
-    boxes is void: its document goes, and the shipment is labelled again when asked, its
-    new boxes numbered then (`FulfillmentOrder.pack_again`). Nothing for a shipment the
-    short pick cancelled, nor without a box catalogue (or boxes at its location): it ships
-    as one parcel, and its label stays."""
+    boxes (`printed`: its numbers) is void: the caller drops its document, the carrier is
+    asked to void it, and the shipment is labelled again when asked, its new boxes numbered
+    then (`FulfillmentOrder.pack_again`). Nothing for a shipment the short pick cancelled
+    (whose label the short pick voided), nor without a box catalogue (or boxes at its
+    location): it ships as one parcel, and its label stays."""
     if not shipment.lines:
         return
     products = uow.products.get_many(line.sku for line in shipment.lines)
@@ -171,8 +179,8 @@ def _pack_again(uow: UnitOfWork, shipment: FulfillmentOrder, decider: Decider) -
         shipment.carrier,
         shipment.service,
     )
-    if parcels and shipment.pack_again(parcels):
-        uow.labels.delete("shipment", shipment.id)
+    if parcels:
+        shipment.pack_again(parcels, printed)
 
 
 def _write_off(

@@ -393,12 +393,16 @@ def test_a_made_up_credential_on_a_route_that_checks_none_is_still_anonymous(
     assert statuses == [200, 200, 200, 429]
 
 
+@pytest.mark.parametrize(
+    "webhook",
+    ["/v1/channels/nope/orders", "/v1/ticketing/nope/events", "/v1/carriers/PCL/tracking"],
+)
 def test_a_signed_webhooks_delivery_is_not_anonymous(
-    anonymous: tuple[Any, dict[str, str]],
+    anonymous: tuple[Any, dict[str, str]], webhook: str
 ) -> None:
     app, _ = anonymous
     with _client(app, GUESSER) as client:
-        answers = [client.post("/v1/channels/nope/orders", content=b"{}") for _ in range(5)]
+        answers = [client.post(webhook, content=b"{}") for _ in range(5)]
     # Refused for its missing signature, every time, and never counted as anonymous.
     assert {answer.status_code for answer in answers} == {401}
     assert not [answer for answer in answers if "ratelimit" in answer.headers]

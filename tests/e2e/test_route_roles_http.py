@@ -58,6 +58,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # every role's key is refused (403); test_ticket_webhooks_http.py covers the signed way
     # in and its 401s.
     ("POST", "/v1/ticketing/{connector}/events"): set(),
+    # A carrier API's own tracking webhook: its signature is the only credential, so every
+    # role's key is refused (403); test_carrier_api_http.py covers the signed way in and its
+    # 401s (a warehouse posts a scan to /v1/shipments/{shipment_id}/tracking instead).
+    ("POST", "/v1/carriers/{code}/tracking"): set(),
     ("GET", "/v1/inventory/skus/{sku}"): STAFF_READ,
     ("GET", "/v1/inventory/locations/{code}"): STAFF_READ,
     ("GET", "/v1/inventory/atp/{sku}"): STAFF_READ,

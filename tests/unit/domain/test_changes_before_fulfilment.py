@@ -145,7 +145,10 @@ def test_a_shipment_cancelled_with_its_order_carries_the_reason_and_its_label_is
         events.ShipmentStatusChanged(
             "F-1", "O-1", "RNO-02", status, SH.CANCELLED, "ups", "1Z999",
             "order O-1 cancelled: customer asked",
-        )
+        ),
+        events.ShipmentLabelVoided(
+            "F-1", "O-1", "RNO-02", "ups", ["1Z999"], "order O-1 cancelled: customer asked"
+        ),
     ]  # fmt: skip
 
 
