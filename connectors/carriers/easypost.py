@@ -44,11 +44,16 @@ created and not bought is bought. The risk left: EasyPost does not hold referenc
 so two attempts at the same moment (which Ordo's row lock on the shipment prevents) could
 each create a shipment and buy it.
 
-Asked again for a label whose tracking number Ordo holds (`tracking_number`: the other format
-of a label bought before), nothing is bought: the shipment is found by its reference, its
+Asked again for a label whose tracking number Ordo holds (`tracking_number`, with the
+`label_format` the label is in now: the other format of a label bought before), nothing is
+bought: the shipment is found by its reference, its
 tracking code checked against the number, and the same label fetched in the other format.
 A label EasyPost cannot find that way is refused (a `PermanentRefusal`) saying it is kept in
-the format it was bought in.
+the format it was bought in: so is one bought after a void, below, as its reference is not
+the shipment's id. A tracking number with no label behind it (no `label_format`: the label
+bought under it was voided when the shipment was packed again, or a location reported the
+number before any label) gets a new label, bought under the reference `<id>~<that number>`,
+so the voided label is never handed out again and a retry still finds the new one.
 
 Tracking: each TrackingDetail is a `TrackingUpdate` at its `datetime` in UTC, its `code` the
 carrier's own (`carrier_code`, else EasyPost's status), its `milestone` from EasyPost's
@@ -248,6 +253,12 @@ class EasyPostCarrier(HttpConnector, Carrier):
         fields = _fields(shipment)
         reference = _required_text(fields, "id", "EasyPost's reference for the label")
         issued = _optional_text(fields, "tracking_number")
+        if issued and not _optional_text(fields, "label_format"):
+            # A number with no label behind it now: the label bought under it was voided
+            # (the shipment packed again), or a location reported the number before any
+            # label. A new label is bought, under a reference of its own: never the voided
+            # one found again, and still found again on a retry instead of bought twice.
+            reference, issued = f"{reference}~{issued}", ""
         what = f"the label of {reference}"
         if fields.get("parcels") is not None:
             return self._order_label(fields, service, format, reference, issued, what)

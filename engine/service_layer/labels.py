@@ -118,6 +118,10 @@ def label_shipment(
             "reference": order.channel_order_id or order.id,
             "ship_date": _ship_date(shipment, clock),
             "tracking_number": shipment.tracking_number,
+            # The label it has now ("" for none): with a tracking number, the other format of
+            # that label is asked; without, the number's label was voided (packed again) or
+            # a location reported the number before any label.
+            "label_format": shipment.label_format,
         }
         weight = _weight(uow, [(line.sku, line.quantity) for line in shipment.lines])
         if weight is not None:
@@ -207,6 +211,7 @@ def label_return(
             "rma": found.rma,
             "ship_date": clock().date(),
             "tracking_number": found.tracking_number,
+            "label_format": found.label_format,
         }
         if weight is not None:
             fields["weight_kg"] = weight

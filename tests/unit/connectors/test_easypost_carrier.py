@@ -197,7 +197,8 @@ def test_the_other_format_of_a_bought_label_is_fetched_from_easypost_never_bough
         f"GET {FILES}/shp_1.pdf": httpx.Response(200, content=b"%PDF-label"),
     })  # fmt: skip
 
-    label = a_carrier(fake).label(shipment_fields(tracking_number="1Z0001"), "GROUND", "pdf")
+    asked = shipment_fields(tracking_number="1Z0001", label_format="zpl")
+    label = a_carrier(fake).label(asked, "GROUND", "pdf")
 
     assert (label.tracking_number, label.format, label.content) == (
         "1Z0001", "pdf", b"%PDF-label",
@@ -219,8 +220,27 @@ def test_a_label_easypost_cannot_find_again_is_kept_in_the_format_it_was_bought_
     }  # fmt: skip
     fake = FakeEasyPost(routes)
     with pytest.raises(DeliveryError, match="kept in the format it was bought in"):
-        a_carrier(fake).label(shipment_fields(tracking_number="1Z0001"), "GROUND", "pdf")
+        asked = shipment_fields(tracking_number="1Z0001", label_format="zpl")
+        a_carrier(fake).label(asked, "GROUND", "pdf")
     assert not [sent for sent in fake.sent() if sent.startswith("POST")]
+
+
+def test_a_label_voided_when_its_shipment_was_packed_again_is_bought_anew_never_handed_out(
+) -> None:  # fmt: skip
+    created = {"id": "shp_2", "rates": [rate("Ground", "9.15")]}
+    fake = FakeEasyPost({
+        "GET /shipments/ful_1": httpx.Response(200, json=bought("shp_1", "1Z0001")),  # voided
+        "POST /shipments": httpx.Response(201, json=created),
+        "POST /shipments/shp_2/buy": httpx.Response(200, json=bought("shp_2", "1Z0002")),
+        f"GET {FILES}/shp_2.zpl": httpx.Response(200, content=b"^XA^XZ"),
+    })  # fmt: skip
+
+    asked = shipment_fields(tracking_number="1Z0001", label_format="")  # its label was voided
+    label = a_carrier(fake).label(asked, "GROUND", "zpl")
+
+    assert label.tracking_number == "1Z0002"
+    assert fake.sent()[0] == "GET /shipments/ful_1~1Z0001"  # a retry finds this one again
+    assert body_of(fake.requests[1])["shipment"]["reference"] == "ful_1~1Z0001"
 
 
 def _order(formats: str) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_the_label_is_printed_by_the_shipments_carrier_from_its_location_to_the_
         "to_name": "Ada Lovelace", "to_line1": "1 Elm St", "to_city": "New York",
         "to_state": "TX", "to_postal_code": "10001", "to_country": "US",
         "id": "F-1", "reference": "W-1001", "ship_date": date(2026, 11, 24),
-        "tracking_number": "", "weight_kg": 3.0,
+        "tracking_number": "", "label_format": "", "weight_kg": 3.0,
     }  # fmt: skip
     with uow:
         shipment = uow.shipments.get("F-1")
