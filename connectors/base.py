@@ -241,6 +241,23 @@ class WarehouseSystem(Connector, abc.ABC):
         """Tell the WMS that holds `reference` Ordo no longer wants it shipped, or raise
         `DeliveryError`; `PermanentRefusal` when the WMS is past stopping it."""
 
+    def send_transfer(self, transfer: Mapping[str, Any]) -> str | None:
+        """Send one stock transfer out of a location the WMS runs, for it to pick and ship
+        (`engine.service_layer.wms_transfers.transfer_facts`); returns the WMS's reference
+        for it, or raise `DeliveryError`. The transfer's id names it on every attempt. A
+        connector whose WMS takes no transfers keeps this: None skips the transfer, which
+        the location's staff then ship by hand, as before Ordo sent transfers anywhere."""
+        return None
+
+    def cancel_transfer(self, reference: str, transfer: Mapping[str, Any]) -> None:
+        """Tell the WMS that holds transfer `reference` Ordo no longer wants it shipped, or
+        raise `DeliveryError`; `PermanentRefusal` when the WMS is past stopping it. Only a
+        transfer `send_transfer` answered a reference for is cancelled, so a connector that
+        sends transfers and keeps this says it cannot stop one: a person is asked to."""
+        raise PermanentRefusal(
+            f"warehouse connector {self.slug} cannot cancel a transfer it was sent"
+        )
+
 
 class ErpCrm(Connector, abc.ABC):
     """Keeps an ERP or CRM in step with orders, refunds and customers."""

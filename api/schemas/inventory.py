@@ -227,10 +227,17 @@ class TransferOut(Out):
         description="The pickup order a ship-to-store transfer was sent for (its units are "
         "that order's when they arrive); empty for any other transfer.",
     )
+    wms_reference: str = Field(
+        default="",
+        description="The reference the sending location's warehouse system (WMS) gave the "
+        "transfer when Ordo sent it there to pick and ship; empty while it has not (or the "
+        "location has no WMS).",
+        examples=["WMS-TO-000123"],
+    )
 
     @classmethod
     def of(cls, supply: InboundSupply) -> TransferOut:
-        origin = supply.reference[5:] if supply.reference.startswith("from ") else ""
+        origin = supply.from_location
         status = TransferStatus.RECEIVED if supply.received else TransferStatus.IN_TRANSIT
         return cls(
             id=supply.id,
@@ -242,4 +249,5 @@ class TransferOut(Out):
             status=TransferStatus.CANCELLED if supply.cancelled else status,
             reference=supply.reference,
             order_id=supply.order_id,
+            wms_reference=supply.wms_reference,
         )

@@ -13,6 +13,14 @@ as it is now to `<base_url>/fulfilment-orders/{reference}` and `cancel` POSTs to
 answer means the WMS is past the change (it shipped the order): that is a
 `PermanentRefusal`, which the caller does not retry.
 
+Stock transfers out of a location the WMS runs (ship to store, or made by hand) are a
+document of their own in the same contract: `send_transfer` POSTs one to
+`<base_url>/transfer-orders` with the transfer's id as the `Idempotency-Key` and returns the
+WMS's reference; `cancel_transfer` POSTs `.../transfer-orders/{reference}/cancel`, a 409 to
+which is a `PermanentRefusal` as for a shipment. They go through the same request code, so
+they are authenticated and signed exactly as a release is. A WMS (or adapter) built before
+transfer orders is configured with `transfers: false` and is sent none.
+
 The WMS knows Ordo by a bearer token, a signature, or both. With a secret, each request is
 signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
 `connectors.base.signed_headers`), its id made from the shipment's id so that a repeat has
@@ -48,8 +56,10 @@ from connectors.base import (
 
 CONTRACT = "ordo.wms.v1"
 PATH = "/fulfilment-orders"
+TRANSFER_PATH = "/transfer-orders"
 ANY_LOCATION = "*"
-# The shipment keeps the reference in a column of this size (fulfillment_orders.wms_reference).
+# The shipment (or transfer) keeps the reference in a column of this size
+# (fulfillment_orders.wms_reference, inbound_supply.wms_reference).
 MAX_REFERENCE = 128
 # Location codes are stored in columns of this size (locations.code).
 MAX_LOCATION_CODE = 64
@@ -65,6 +75,9 @@ class HttpWarehouseConfig(ConnectorConfig):
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Location codes whose shipments go to this WMS; "*" for every location no other WMS serves.
     locations: tuple[str, ...] = Field(min_length=1)
+    # Whether the WMS takes transfer orders (`/transfer-orders`): false for a WMS or adapter
+    # built before them, whose locations' staff then ship transfers by hand, as before.
+    transfers: bool = True
 
     @field_validator("base_url")
     @classmethod
@@ -114,7 +127,7 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         body = {"contract": CONTRACT, **fulfilment_order}
         # The shipment is what a repeat repeats, for the idempotency key and the signature.
         answer = self._send("POST", PATH, body, shipment_id, shipment_id, "shipment")
-        return self._reference(answer, host_of(self.config.base_url), shipment_id)
+        return self._reference(answer, "shipment", shipment_id)
 
     def update(self, reference: str, fulfilment_order: Mapping[str, Any], change_id: str) -> None:
         """PUT the fulfilment order as it is now to `<base_url>/fulfilment-orders/{reference}`
@@ -139,13 +152,40 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         path = _order_path(reference) + "/cancel"
         self._send("POST", path, body, key, key, "the cancellation of shipment")
 
+    def send_transfer(self, transfer: Mapping[str, Any]) -> str | None:
+        """POST one stock transfer out of a location this WMS runs (Ordo's plain-data view
+        of it, `engine.service_layer.wms_transfers.transfer_facts`) to
+        `<base_url>/transfer-orders`; the WMS's reference, or None (nothing sent) when its
+        `transfers` setting is off. The transfer's id is the idempotency key and makes the
+        message id, as a shipment's does for its release."""
+        if not self.config.transfers:
+            return None  # this WMS takes none (its setting): the transfer is shipped by hand
+        transfer_id = str(transfer["id"])
+        body = {"contract": CONTRACT, **transfer}
+        answer = self._send("POST", TRANSFER_PATH, body, transfer_id, transfer_id, "transfer")
+        return self._reference(answer, "transfer", transfer_id)
+
+    def cancel_transfer(self, reference: str, transfer: Mapping[str, Any]) -> None:
+        """POST `<base_url>/transfer-orders/{reference}/cancel` (`"message": "cancel"`),
+        once per transfer as a shipment's cancellation is; a 409 (shipped already) is a
+        `PermanentRefusal`."""
+        transfer_id = str(transfer["id"])
+        body = {
+            "contract": CONTRACT, "message": "cancel", "reference": reference,
+            **{name: transfer[name] for name in ("id", "order", "location_code")},
+        }  # fmt: skip
+        key = f"{transfer_id}:cancel"
+        path = _order_path(reference, TRANSFER_PATH) + "/cancel"
+        self._send("POST", path, body, key, key, "the cancellation of transfer")
+
     def _send(
         self, method: str, path: str, body: Mapping[str, Any], key: str, repeat: str,
         what: str,
     ) -> httpx.Response:  # fmt: skip
         """One signed request; its 2xx answer, else `DeliveryError` naming `what` and the
-        shipment, `PermanentRefusal` for a 409 (the WMS is past the change)."""
-        shipment_id = str(body["id"])
+        shipment or transfer (`body["id"]`), `PermanentRefusal` for a 409 (the WMS is past
+        the change)."""
+        sent_id = str(body["id"])
         content = json.dumps(body, default=str, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -163,29 +203,29 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
             answer = self.client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as error:
             said = refusal_message(str(error) or type(error).__name__, self._secrets())
-            raise DeliveryError(
-                f"WMS {where} unreachable for {what} {shipment_id}: {said}"
-            ) from None
+            raise DeliveryError(f"WMS {where} unreachable for {what} {sent_id}: {said}") from None
         if not 200 <= answer.status_code < 300:
             said = refusal_message(answer.text, self._secrets())
             refused = PermanentRefusal if answer.status_code == TOO_LATE else DeliveryError
-            raise refused(f"WMS {where} refused {what} {shipment_id}: {answer.status_code} {said}")
+            raise refused(f"WMS {where} refused {what} {sent_id}: {answer.status_code} {said}")
         return answer
 
-    def _reference(self, answer: httpx.Response, where: str, shipment_id: str) -> str:
+    def _reference(self, answer: httpx.Response, what: str, sent_id: str) -> str:
+        """The reference the WMS answered for the `what` (shipment, transfer) `sent_id`."""
+        where = host_of(self.config.base_url)
         try:
             reference = answer.json().get("reference")
         except (ValueError, AttributeError):
             reference = None
         if not isinstance(reference, str) or not reference.strip():
             raise DeliveryError(
-                f"WMS {where} answered {answer.status_code} for shipment {shipment_id} without "
+                f"WMS {where} answered {answer.status_code} for {what} {sent_id} without "
                 'a reference (expected a JSON body such as {"reference": "WMS-123"})'
             )
         reference = reference.strip()
         if len(reference) > MAX_REFERENCE or not reference.isprintable():
             raise DeliveryError(
-                f"WMS {where} answered a reference for shipment {shipment_id} that Ordo cannot "
+                f"WMS {where} answered a reference for {what} {sent_id} that Ordo cannot "
                 f"keep: it must be 1 to {MAX_REFERENCE} printable characters"
             )
         return reference
@@ -204,6 +244,6 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
             self._client.close()
 
 
-def _order_path(reference: str) -> str:
+def _order_path(reference: str, documents: str = PATH) -> str:
     # A WMS's reference may hold any printable character, '/' and spaces too.
-    return f"{PATH}/{quote(reference, safe='')}"
+    return f"{documents}/{quote(reference, safe='')}"

@@ -256,6 +256,8 @@ inbound_supply = Table(
     # transfer that order no longer needed.
     _id("order_id", nullable=False, server_default=""),
     Column("cancelled", Boolean(), nullable=False, server_default=false()),
+    # Migration 0031: the reference the sending location's WMS gave a transfer ("" unsent).
+    Column("wms_reference", String(128), nullable=False, server_default=""),
     Index(None, "sku", "expected_on"),
     Index(None, "order_id"),
 )

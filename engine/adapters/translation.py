@@ -321,6 +321,7 @@ def inbound_row(i: InboundSupply) -> Row:
         "received": i.received,
         "order_id": i.order_id,
         "cancelled": i.cancelled,
+        "wms_reference": i.wms_reference,
     }
 
 

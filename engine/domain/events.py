@@ -569,6 +569,65 @@ class TransferCancelled(Event):
 
 @_register
 @dataclass(frozen=True)
+class TransferRequested(Event):
+    """Units left `from_location` for `to_location`, due there on `expected_on` (ISO date):
+    a transfer made by hand (`order_id` empty) or for a pickup order (ship to store). The
+    sending location's WMS, if it has one, is told to pick and ship it."""
+
+    name: ClassVar[str] = "transfer.requested"
+    transfer_id: str
+    order_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    expected_on: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferSentToWms(Event):
+    """A transfer was handed to the warehouse system (WMS) of the location it leaves, which
+    answered with its own reference for it (`wms_reference`, kept on the transfer)."""
+
+    name: ClassVar[str] = "transfer.sent_to_wms"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    to_location: str
+    wms_reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferWmsCancelled(Event):
+    """The warehouse system holding a transfer (`wms_reference`) took its cancellation: it
+    will not ship it."""
+
+    name: ClassVar[str] = "transfer.wms_cancelled"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    wms_reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferWmsRefused(Event):
+    """The warehouse system holding a transfer refused its cancellation for good (409: it
+    shipped it already; `message` is what it said), so units Ordo put back on
+    `from_location`'s stock may be on their way. An alert asks a person to step in."""
+
+    name: ClassVar[str] = "transfer.wms_refused"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    wms_reference: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderRemainderCancelled(Event):
     """Units of an order's backordered remainder were cancelled while the order was on its
     way (the customer would not wait for the stock). `lines` is units cancelled per line;

@@ -42,11 +42,22 @@ class InboundSupply:
     order_id: str = ""
     # A ship-to-store transfer its order no longer needs: its units went back to the source.
     cancelled: bool = False
+    # A transfer out of a location a warehouse system runs: that WMS's reference for it once
+    # it took it (engine.service_layer.wms_transfers), so it is never sent twice. "" before.
+    wms_reference: str = ""
 
     @property
     def pending(self) -> bool:
         """Still to arrive: neither received nor cancelled."""
         return not (self.received or self.cancelled)
+
+    @property
+    def from_location(self) -> str:
+        """Where a transfer left from (its `reference` says so, `from <code>`); "" for a
+        purchase order."""
+        if self.kind is not InboundKind.TRANSFER:
+            return ""
+        return self.reference.removeprefix("from ") if self.reference.startswith("from ") else ""
 
     def cancel(self) -> None:
         """Call off a transfer not yet received (its units stay at, or go back to, where it

@@ -8,7 +8,8 @@ transaction that applies the decision (`apply`):
   reservation consumed at once, so no order there can have counted on them; losing that
   race rolls the decision back and it is decided again), becomes inbound supply at the store
   carrying the order's id (`InboundSupply.order_id`), and raises `stock.adjusted` at the
-  warehouse and `order.awaiting_transfer`;
+  warehouse, `transfer.requested` (which the warehouse's WMS is sent, if it has one:
+  `engine.service_layer.wms_transfers`) and `order.awaiting_transfer`;
 - a transfer already on its way for the order that the decision no longer counts on (the
   order changed, or was served from elsewhere first) is cancelled: its units go back to the
   warehouse (`transfer.cancelled`, `stock.adjusted`). So are all of them when the order is
@@ -118,7 +119,8 @@ def book_transfer(
     order_id: str = "",
 ) -> InboundSupply:
     """Units that just left `origin` (already taken off its stock): `stock.adjusted` there,
-    and inbound supply at `destination` until received. Any transfer, ship to store or not."""
+    inbound supply at `destination` until received, and `transfer.requested` (for the WMS
+    of `origin`, if it has one). Any transfer, ship to store or not."""
     stock = uow.stock.get((sku, origin))
     assert stock is not None  # the units were just taken from it
     transfer = InboundSupply(
@@ -136,6 +138,11 @@ def book_transfer(
         why += f" for order {order_id}"
     uow.record(events.StockAdjusted(sku, origin, -quantity, stock.on_hand, stock.available, why))
     uow.inbound.add(transfer)
+    uow.record(
+        events.TransferRequested(
+            transfer.id, order_id, sku, origin, destination, quantity, expected_on.isoformat()
+        )
+    )
     return transfer
 
 

@@ -140,7 +140,7 @@ def _facts(shipment: FulfillmentOrder, order: Order) -> dict[str, Any]:
     }
 
 
-class _ByLocation(Generic[W]):
+class ByLocation(Generic[W]):
     """The WMS of each location code; `*` for every location not named."""
 
     def __init__(self, warehouses: Mapping[str, W]) -> None:
@@ -151,7 +151,7 @@ class _ByLocation(Generic[W]):
         return self.warehouses.get(location_code) or self.warehouses.get(ANY_LOCATION)
 
 
-class WarehouseReleaser(_ByLocation[Warehouse]):
+class WarehouseReleaser(ByLocation[Warehouse]):
     """Worker observer: each released shipment to the WMS of its location, once."""
 
     name = "wms-release"
@@ -204,7 +204,7 @@ class WarehouseReleaser(_ByLocation[Warehouse]):
         self.sent += 1
 
 
-class WarehouseUpdater(_ByLocation[ChangingWarehouse]):
+class WarehouseUpdater(ByLocation[ChangingWarehouse]):
     """Worker observer: a change to a shipment its WMS holds, to that WMS (module's doc)."""
 
     name = "wms-changes"

@@ -180,6 +180,7 @@ def an_inbound(**kw: Any) -> InboundSupply:
         kind=InboundKind.TRANSFER,
         reference="TR-77",
         received=True,
+        wms_reference="WMS-TO-7",
     )
     return InboundSupply(**{**values, **kw})
 

@@ -1,6 +1,7 @@
-"""The HTTP warehouse connector against a fake WMS (httpx.MockTransport): what it posts, how it
-proves it is Ordo, the reference it brings back, refusals named without the token or the
-secret, and ORDO_WMS checked entry by entry when Ordo starts."""
+"""The HTTP warehouse connector against a fake WMS (httpx.MockTransport): what it posts (a
+shipment, its changes, a stock transfer and its cancellation), how it proves it is Ordo, the
+reference it brings back, refusals named without the token or the secret, and ORDO_WMS
+checked entry by entry when Ordo starts."""
 
 from __future__ import annotations
 
@@ -8,20 +9,23 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import DeliveryError, PermanentRefusal
+from connectors.base import DeliveryError, PermanentRefusal, WarehouseSystem
 from connectors.warehouse import build_warehouses
 from connectors.warehouse.http_wms import CONTRACT, HttpWarehouse
+from engine.domain.inventory import InboundKind, InboundSupply
 from engine.service_layer.warehouse import fulfilment_order_facts
+from engine.service_layer.wms_transfers import transfer_facts
 from ordo.bootstrap import build_warehouses as warehouses_of
 from ordo.settings import SettingsError, load_settings, shown_value
-from tests.support.builders import a_shipment, an_order
+from tests.support.builders import a_location, a_shipment, an_address, an_order
 
 TOKEN = "wms-token-nobody-may-see"
 SECRET = "wms-signing-secret-nobody-may-see"
@@ -325,3 +329,147 @@ def test_any_other_refusal_of_a_change_is_a_delivery_error_to_retry(status: int)
 
     assert not isinstance(refused.value, PermanentRefusal)
     assert f"refused the update of shipment ful_1: {status} no such order" in str(refused.value)
+
+
+# --- stock transfers: sent, and cancelled -----------------------------------------------
+
+
+def a_transfer() -> dict[str, Any]:
+    transfer = InboundSupply(
+        "trf_1", "MUG", "NYC-5", 2, date(2026, 12, 3), InboundKind.TRANSFER, "from DAL-01",
+        order_id="ord_1",
+    )  # fmt: skip
+    source = a_location(code="DAL-01", name="Dallas DC")
+    store = a_location(code="NYC-5", name="Fifth Avenue", address=an_address(line1="350 5th Ave"))
+    return transfer_facts(transfer, source, store, an_order(id="ord_1", channel_order_id="W-7"))
+
+
+def test_a_transfer_is_posted_to_transfer_orders_with_its_id_as_the_idempotency_key() -> None:
+    fake = FakeWms(lambda _: httpx.Response(201, json={"reference": "TO-55"}))
+    reference = a_wms(fake).send_transfer(a_transfer())
+
+    assert reference == "TO-55"
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/transfer-orders")
+    assert request.headers["Idempotency-Key"] == "trf_1"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    body = json.loads(request.content)
+    assert (body["contract"], body["id"], body["location_code"]) == (
+        "ordo.wms.v1",
+        "trf_1",
+        "DAL-01",
+    )
+    assert (body["from"]["code"], body["from"]["name"]) == ("DAL-01", "Dallas DC")
+    assert (body["to"]["code"], body["to"]["address"]["line1"]) == ("NYC-5", "350 5th Ave")
+    assert body["lines"] == [{"sku": "MUG", "units": 2}]
+    assert body["expected_on"] == "2026-12-03"
+    assert body["order"] == {"id": "ord_1", "reference": "W-7", "channel": "web"}
+
+
+def test_a_transfer_and_its_cancellation_are_signed_as_a_release_is() -> None:
+    fake = FakeWms(lambda _: httpx.Response(201, json={"reference": "TO-55"}))
+    wms = a_wms(fake, token=None, secret=SECRET)
+    wms.send_transfer(a_transfer())
+    wms.send_transfer(a_transfer())  # the same event, redelivered
+    wms.cancel_transfer("TO-55", a_transfer())
+
+    ids = [request.headers["webhook-id"] for request in fake.requests]
+    assert ids[0] == ids[1] != ids[2]
+    for request in fake.requests:
+        expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+        assert request.headers["X-Ordo-Signature"] == f"sha256={expected}"
+        assert request.headers["webhook-signature"].startswith("v1,")
+        assert "Authorization" not in request.headers
+
+
+def test_a_transfers_cancellation_posts_to_its_reference_once_for_every_attempt() -> None:
+    fake = FakeWms(lambda _: httpx.Response(204))
+    a_wms(fake).cancel_transfer("TO/5 5", a_transfer())
+
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == (
+        "POST",
+        f"{BASE}/transfer-orders/TO%2F5%205/cancel",
+    )
+    assert request.headers["Idempotency-Key"] == "trf_1:cancel"
+    assert json.loads(request.content) == {
+        "contract": "ordo.wms.v1",
+        "message": "cancel",
+        "reference": "TO/5 5",
+        "id": "trf_1",
+        "order": {"id": "ord_1", "reference": "W-7", "channel": "web"},
+        "location_code": "DAL-01",
+    }
+
+
+def test_a_409_to_a_transfers_cancellation_is_a_permanent_refusal_never_showing_the_token() -> None:
+    answer = httpx.Response(409, json={"message": f"shipped with 1Z9 ({TOKEN})"})
+    with pytest.raises(PermanentRefusal) as refused:
+        a_wms(FakeWms(lambda _: answer), secret=SECRET).cancel_transfer("TO-55", a_transfer())
+
+    assert str(refused.value) == (
+        "WMS https://wms.example.com refused the cancellation of transfer trf_1: 409 shipped "
+        "with 1Z9 (***)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            httpx.Response(422, json={"message": "unknown SKU MUG"}),
+            "WMS https://wms.example.com refused transfer trf_1: 422 unknown SKU MUG",
+        ),
+        (
+            httpx.Response(200, json={}),
+            "WMS https://wms.example.com answered 200 for transfer trf_1 without a reference",
+        ),
+    ],
+)
+def test_a_transfer_the_wms_does_not_take_is_a_delivery_error_naming_the_host_and_transfer(
+    answer: httpx.Response, said: str
+) -> None:
+    with pytest.raises(DeliveryError) as refused:
+        a_wms(FakeWms(lambda _: answer), secret=SECRET).send_transfer(a_transfer())
+
+    assert not isinstance(refused.value, PermanentRefusal)
+    assert str(refused.value).startswith(said)
+    assert TOKEN not in str(refused.value) and SECRET not in str(refused.value)
+
+
+def test_an_unreachable_wms_is_a_delivery_error_naming_the_transfer() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(DeliveryError, match="unreachable for transfer trf_1: connection refused"):
+        a_wms(FakeWms(down)).send_transfer(a_transfer())
+
+
+class ShipmentsOnly(WarehouseSystem):
+    """A WMS connector written before transfers: it keeps the base class's answers."""
+
+    slug = "shipments-only"
+
+    def release(self, fulfilment_order: Mapping[str, Any]) -> str:
+        return "WMS-1"
+
+    def update(self, reference: str, fulfilment_order: Mapping[str, Any], change_id: str) -> None:
+        """Takes every change."""
+
+    def cancel(self, reference: str, fulfilment_order: Mapping[str, Any]) -> None:
+        """Takes every cancellation."""
+
+
+def test_a_wms_connector_that_takes_no_transfers_skips_them_and_cannot_cancel_one() -> None:
+    wms = ShipmentsOnly()
+
+    assert wms.send_transfer(a_transfer()) is None
+    with pytest.raises(PermanentRefusal, match="shipments-only cannot cancel a transfer"):
+        wms.cancel_transfer("TO-55", a_transfer())
+
+
+def test_a_wms_whose_transfers_setting_is_off_is_sent_no_transfer() -> None:
+    fake = FakeWms()
+
+    assert a_wms(fake, transfers=False).send_transfer(a_transfer()) is None
+    assert fake.requests == []

@@ -1,0 +1,218 @@
+"""Stock transfers go to the warehouse system (WMS) of the location they leave from.
+
+A transfer's units leave its source's stock the moment Ordo makes it (by hand, `POST
+/v1/inventory/transfers`, or for a pickup order's shortfall, ship to store), which raises
+`transfer.requested`. Someone still has to pick and ship them: where a WMS runs the source,
+`TransferReleaser`, a worker observer, sends it the transfer (`transfer_facts`: from, to,
+the SKU and units, the expected arrival, the order it serves), keeps the reference the WMS
+answers with on the transfer (`wms_reference`) and raises `transfer.sent_to_wms`, all in the
+worker's transaction. A transfer with a reference is not sent again (a redelivered event, a
+redriven dead letter); nor is one no longer pending when its turn comes (cancelled before it
+was sent, or received already). A source no WMS serves is skipped, as is a transfer to a WMS
+whose connector takes none (`WarehouseSystem.send_transfer` answers None): its staff ship
+it by hand, as before.
+
+The WMS is called before that transaction commits, so a crash in between sends the transfer
+again when the event is redelivered: the connector sends the transfer's id as an idempotency
+key, and the WMS answers a repeat with the reference it gave the first time. A WMS that
+refuses or cannot be reached raises the connector's `DeliveryError`: the worker retries the
+event and, after the bus's last delivery, dead-letters it.
+
+A transfer cancelled in Ordo (`transfer.cancelled`: its order no longer needs it; its units
+went back to the source's stock at once) is cancelled at the WMS that holds it. Its events
+share the order's partition (a transfer made by hand, which is never cancelled, the SKU's)
+with its request, so the cancellation comes after the send. One not sent yet needs nothing:
+its send, when its turn comes, finds it cancelled. A WMS that answers 409 has shipped it
+already: that is not retried, but raises `transfer.wms_refused` and the high alert
+`wms/WMS refused a change` (keyed by the transfer) for a person to stop the parcel or, if it
+cannot be stopped, to book what Ordo gave back as gone (docs/integrations.md).
+
+Its own module rather than a third job in `warehouse.py`: a transfer is another document
+(its facts, its events, its repository), and that module is about shipments; both share
+the location lookup (`ByLocation`) and the refusal's alert rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from connectors.base import PermanentRefusal
+from engine.adapters.bus.base import Message
+from engine.domain import events
+from engine.domain.catalog import Location
+from engine.domain.inventory import InboundKind, InboundSupply
+from engine.domain.orders import Order
+from engine.domain.values import utcnow
+from engine.service_layer.unit_of_work import UnitOfWork
+from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY, ByLocation
+
+log = logging.getLogger(__name__)
+
+
+class TransferringWarehouse(Protocol):
+    """A WMS connector (`connectors.base.WarehouseSystem`), as the transfer releaser uses it."""
+
+    def send_transfer(self, transfer: Mapping[str, Any]) -> str | None: ...
+
+    def cancel_transfer(self, reference: str, transfer: Mapping[str, Any]) -> None: ...
+
+
+def transfer_facts(
+    transfer: InboundSupply, source: Location, destination: Location, order: Order | None
+) -> dict[str, Any]:
+    """What a WMS is told of a transfer out of a location it runs, as plain data
+    (docs/integrations.md shows it on the wire): the sending location (`location_code`, as a
+    fulfilment order names it, and `from`), where it goes (`to`), its lines, the day it is
+    expected there and, for ship to store, the pickup order it is for (else null)."""
+    return {
+        "id": transfer.id,
+        "location_code": source.code,
+        "from": _place(source),
+        "to": _place(destination),
+        "lines": [{"sku": transfer.sku, "units": transfer.quantity}],
+        "expected_on": transfer.expected_on.isoformat(),
+        "order": _order_facts(transfer.order_id, order),
+    }
+
+
+def _place(location: Location) -> dict[str, Any]:
+    address = location.address
+    return {
+        "code": location.code,
+        "name": location.name,
+        "address": {
+            "line1": address.line1,
+            "city": address.city,
+            "state": address.state,
+            "postal_code": address.postal_code,
+            "country": address.country,
+        },
+    }
+
+
+def _order_facts(order_id: str, order: Order | None) -> dict[str, Any] | None:
+    if not order_id:
+        return None
+    if order is None:  # gone since (an erased customer's): its id is all there is
+        return {"id": order_id, "reference": order_id, "channel": ""}
+    return {"id": order.id, "reference": order.channel_order_id or order.id,
+            "channel": order.channel}  # fmt: skip
+
+
+class TransferReleaser(ByLocation[TransferringWarehouse]):
+    """Worker observer: each new transfer to the WMS of the location it leaves, once, and its
+    cancellation to the WMS holding it (module's doc)."""
+
+    name = "wms-transfers"
+
+    def wants(self, message: Message) -> bool:
+        return (
+            message.name in (events.TransferRequested.name, events.TransferCancelled.name)
+            and self.warehouse_for(str(message.payload.get("from_location", ""))) is not None
+        )
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        transfer_id = str(message.payload["transfer_id"])
+        with uow:
+            transfer = uow.inbound.get(transfer_id)
+            if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+                log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
+                return
+            if message.name == events.TransferRequested.name:
+                told = self._send(uow, transfer)
+            else:
+                told = self._cancel(uow, transfer)
+            uow.commit()
+        if told:
+            self.sent += 1
+
+    def _send(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        if transfer.wms_reference:
+            log.info("%s: transfer %s was sent before (%s); not sent again", self.name,
+                     transfer.id, transfer.wms_reference)  # fmt: skip
+            return False
+        if not transfer.pending:
+            log.info("%s: transfer %s is %s now; not sent", self.name, transfer.id,
+                     "cancelled" if transfer.cancelled else "received")  # fmt: skip
+            return False
+        facts = self._facts(uow, transfer)
+        warehouse = self.warehouse_for(transfer.from_location)
+        if facts is None or warehouse is None:
+            return False
+        reference = warehouse.send_transfer(facts)
+        if reference is None:
+            log.info("%s: the WMS of %s takes no transfers; %s is shipped by hand", self.name,
+                     transfer.from_location, transfer.id)  # fmt: skip
+            return False
+        transfer.wms_reference = reference
+        uow.record(
+            events.TransferSentToWms(
+                transfer.id, transfer.order_id, transfer.from_location, transfer.location_code,
+                reference,
+            )
+        )  # fmt: skip
+        return True
+
+    def _cancel(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        if not transfer.wms_reference or not transfer.cancelled:
+            # Never at a WMS: a send still to come finds it cancelled and sends nothing.
+            log.info("%s: transfer %s is not at a WMS; nothing to cancel", self.name,
+                     transfer.id)  # fmt: skip
+            return False
+        facts = self._facts(uow, transfer)
+        warehouse = self.warehouse_for(transfer.from_location)
+        if facts is None or warehouse is None:
+            return False
+        try:
+            warehouse.cancel_transfer(transfer.wms_reference, facts)
+        except PermanentRefusal as refusal:
+            _refused(uow, transfer, str(refusal))
+            return False
+        uow.record(
+            events.TransferWmsCancelled(
+                transfer.id, transfer.order_id, transfer.from_location, transfer.wms_reference
+            )
+        )
+        return True
+
+    def _facts(self, uow: UnitOfWork, transfer: InboundSupply) -> dict[str, Any] | None:
+        source = uow.locations.get(transfer.from_location)
+        destination = uow.locations.get(transfer.location_code)
+        if source is None or destination is None:
+            log.warning("%s: transfer %s names a location Ordo does not know; not sent",
+                        self.name, transfer.id)  # fmt: skip
+            return None
+        order = uow.orders.get(transfer.order_id) if transfer.order_id else None
+        return transfer_facts(transfer, source, destination, order)
+
+
+def _refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
+    """The WMS shipped a transfer Ordo cancelled: record so, and ask a person to step in."""
+    log.warning("wms-transfers: transfer %s: %s", transfer.id, said)
+    uow.record(
+        events.TransferWmsRefused(
+            transfer.id, transfer.order_id, transfer.from_location, transfer.wms_reference,
+            said,
+        )
+    )  # fmt: skip
+    source, units = transfer.from_location, f"{transfer.quantity} {transfer.sku}"
+    uow.record(
+        events.AlertTriggered(
+            rule=REFUSED_RULE,
+            key=transfer.id,
+            severity=REFUSED_SEVERITY,
+            message=(
+                f"Transfer {transfer.id} of {units} from {source} to "
+                f"{transfer.location_code} ({transfer.wms_reference} in the WMS): the WMS "
+                f"refused its cancellation and may ship it, though Ordo put the units back on "
+                f"{source}'s stock; stop the parcel there or with its carrier. If it goes, "
+                f"take the {units} off {source}'s stock and book them as a receipt at "
+                f"{transfer.location_code} when they arrive. {said}"
+            ),
+            at=utcnow().isoformat(),
+        )
+    )

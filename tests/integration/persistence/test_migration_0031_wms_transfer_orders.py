@@ -1,0 +1,82 @@
+"""The transfers' WMS reference migration on both databases: a transfer stored before has
+none and can be given one after; the downgrade drops the column and keeps the transfers."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import ModuleType
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from engine.adapters import migrations
+from engine.domain.inventory import InboundKind, InboundSupply
+from tests.support.engines import an_engine, migration_named, uow_factory_on
+
+
+def this_migration() -> ModuleType:
+    return migration_named("wms_transfer_orders")
+
+
+BEFORE = str(this_migration().down_revision)
+
+
+def columns(engine: Engine) -> set[str]:
+    return {str(column["name"]) for column in inspect(engine).get_columns("inbound_supply")}
+
+
+@pytest.fixture
+def before(database_url: str) -> str:
+    migrations.downgrade(database_url, BEFORE)
+    return database_url
+
+
+def test_a_transfer_stored_before_has_no_wms_reference_and_can_be_given_one(before: str) -> None:
+    with an_engine(before) as engine:
+        assert "wms_reference" not in columns(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO inbound_supply (id, sku, location_code, quantity, expected_on, "
+                    "kind, reference, received) VALUES ('trf_old', 'MUG', 'NYC-5', 2, "
+                    "'2026-12-01', 'transfer', 'from NJ-DC', :no)"
+                ),
+                {"no": False},
+            )
+
+    migrations.upgrade(before)
+
+    with an_engine(before) as engine:
+        uows = uow_factory_on(engine)
+        with uows() as uow:
+            old = uow.inbound.get("trf_old")
+            assert old is not None and old.wms_reference == ""
+            old.wms_reference = "TO-000001"
+            uow.commit()
+        with uows() as uow:
+            sent = uow.inbound.get("trf_old")
+            assert sent is not None and (sent.wms_reference, sent.from_location) == (
+                "TO-000001",
+                "NJ-DC",
+            )
+
+
+def test_downgrading_drops_the_column_and_keeps_the_transfers(database_url: str) -> None:
+    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+        uow.inbound.add(
+            InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
+                          "from NJ-DC", order_id="ord_1", wms_reference="TO-7")
+        )  # fmt: skip
+        uow.commit()
+
+    migrations.downgrade(database_url, BEFORE)
+
+    with an_engine(database_url) as engine:
+        assert "wms_reference" not in columns(engine)
+        with engine.connect() as connection:
+            ids = connection.execute(text("SELECT id, order_id FROM inbound_supply"))
+            assert [tuple(row) for row in ids] == [("trf_1", "ord_1")]
+    migrations.upgrade(database_url)
+    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+        kept = uow.inbound.get("trf_1")
+        assert kept is not None and kept.wms_reference == ""
