@@ -469,6 +469,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.service_layer.shop_refunds import ShopRefunder
 
         observers.append(ShopRefunder(container.channels))
+        # Units cancelled in Ordo (a line lowered or removed, part of the remainder),
+        # cancelled and refunded in their shop with the same credentials (channels.md).
+        from engine.service_layer.shop_unit_cancellations import ShopUnitCanceller
+
+        observers.append(ShopUnitCanceller(container.channels))
     # Labels made void (a shipment called off), voided with their carrier. Always wired: the
     # lookup answers per carrier code, so only asking it tells whether a connector can void,
     # and a rate-card carrier's "nothing to void" costs one read of a rare event.

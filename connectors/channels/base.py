@@ -21,8 +21,10 @@ the connector names the order and its lines by the shop's ids, and the service l
 
 The other way round, a connector given the shop's API credentials cancels in the shop an
 order cancelled in Ordo (`WebhookChannel.cancel_in_shop`, called by the worker:
-`engine.service_layer.shop_cancellations`), and refunds in the shop a return Ordo refunded
-(`WebhookChannel.refund_in_shop`: `engine.service_layer.shop_refunds`).
+`engine.service_layer.shop_cancellations`), refunds in the shop a return Ordo refunded
+(`WebhookChannel.refund_in_shop`: `engine.service_layer.shop_refunds`), and cancels and
+refunds there units Ordo cancelled (`WebhookChannel.cancel_units_in_shop`:
+`engine.service_layer.shop_unit_cancellations`).
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ CANCELLED_IN_SHOP, ALREADY_CANCELLED = "cancelled", "already_cancelled"
 # a refund marked with the return's RMA already (Ordo asked before and crashed before it could
 # record the answer, or a person refunded it by hand naming the RMA).
 REFUNDED_IN_SHOP, ALREADY_REFUNDED = "refunded", "already_refunded"
+# How Ordo's refund of units it cancelled begins its note (Shopify) or reason (WooCommerce):
+# the shop's news of that refund coming back is Ordo's own, never a cancellation to take.
+UNITS_NOTE = "Ordo cancelled units"
 # Answers that say "not now" rather than "never": a timeout, too many requests, the shop down.
 _TRY_AGAIN = frozenset({408, 425, 429})
 
@@ -254,6 +259,55 @@ class ShopRefund:
             f"{where} has {left:.2f} {self.currency} left to refund, less than the "
             f"{self.amount:.2f} {self.currency} Ordo refunded for return {self.rma}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelledUnits:
+    """Units of a shop's order that Ordo cancelled (a line lowered or removed, or part of its
+    backordered remainder cancelled), as the shop is asked to cancel them and refund what
+    they cost: `units` per shop line id (Ordo files a shop's lines under the shop's own ids),
+    in the order's `currency`. `order_id` is Ordo's order and `change` the id of the event
+    that cancelled them: the shop's refund is marked with both, so that it is found again."""
+
+    order_id: str
+    change: str
+    currency: str
+    units: Mapping[str, int]
+
+    @property
+    def note(self) -> str:
+        """What the shop's refund carries (Shopify's `note`, WooCommerce's `reason`)."""
+        return f"{UNITS_NOTE} of order {self.order_id} (event {self.change})"
+
+    def marks(self, said: Any) -> bool:
+        """Whether a refund the shop holds, by its note or reason, is this change's."""
+        return isinstance(said, str) and said.strip() == self.note
+
+    def described(self) -> str:
+        return ", ".join(f"{units} of line {line}" for line, units in self.units.items())
+
+
+def from_ordo(said: Any) -> bool:
+    """Whether a shop's refund, by its note or reason, is Ordo's own of units it cancelled."""
+    return isinstance(said, str) and said.startswith(UNITS_NOTE)
+
+
+def shop_items(cancelled: CancelledUnits, items: Any, where: str) -> dict[str, Mapping[str, Any]]:
+    """The shop's line item (of `items`, its order's `line_items`) of each line `cancelled`
+    names, by id. A line the shop's order has not got (a kit's part, `<id>.1`; an order
+    posted to Ordo by hand) is a `PermanentRefusal` naming it and the order (`where`)."""
+    held = {
+        str(item["id"]): item
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, Mapping) and _whole(item.get("id"))
+    }
+    for line in cancelled.units:
+        if line not in held:
+            raise PermanentRefusal(
+                f"{where} has no line item {line[:64]!r}, so the units Ordo cancelled of it "
+                f"({cancelled.described()}) cannot be cancelled there"
+            )
+    return {line: held[line] for line in cancelled.units}
 
 
 class WrongTopic(Exception):
@@ -570,6 +624,14 @@ class WebhookChannel(SalesChannel):
         refund larger than what the shop has left to refund is a `PermanentRefusal` naming
         both amounts."""
         raise self._no_credentials("refund returns")
+
+    def cancel_units_in_shop(self, channel_order_id: str, cancelled: CancelledUnits) -> str:
+        """Cancel `cancelled` (units Ordo cancelled) on the shop's order `channel_order_id`
+        and refund what they cost to the customer's payment, restocking nothing Ordo counts:
+        `CANCELLED_IN_SHOP`, or `ALREADY_CANCELLED` when the shop holds a refund marked with
+        the change. Errors as `refund_in_shop`'s; a line the shop's order has not got is a
+        `PermanentRefusal` naming it. Asked only of a connector that `tells_refunds`."""
+        raise self._no_credentials("cancel units of orders")
 
     def _no_credentials(self, what: str) -> PermanentRefusal:
         return PermanentRefusal(

@@ -67,6 +67,19 @@ customer). The returned lines go as `refund_line_items` with `restock_type` `no_
 so the shop's order shows which lines came back, when each is a line of the shop's order;
 otherwise the refund is of the money alone. A refund larger than what the payments still hold
 is refused for good, naming both amounts, as is one Shopify refuses with a 4xx.
+
+With the same credentials it cancels in Shopify units Ordo cancelled (`cancel_units_in_shop`:
+a line lowered or removed, part of the backordered remainder): it reads the order as for a
+refund, and unless a refund's `note` is Ordo's for that change already (done), asks Shopify to
+calculate a refund of those units as `refund_line_items` with `restock_type` `cancel` (the
+Refund resource's restock type for units not yet fulfilled, which Shopify counts as cancelled)
+and refunds them (`refunds.json`): the calculation's suggested transactions as `refund`
+transactions for their suggested amounts (what Shopify worked out the units cost, with their
+discounts and taxes), `note` "Ordo cancelled units of order <id> (event <id>)", `notify`
+false. A line Shopify's order has not got, or a refund it will not make (422: more units than
+are left to cancel, a gateway that cannot refund), is refused for good. That refund comes back
+as a `refunds/create` delivery with `cancel` lines; its note says it is Ordo's, so it is
+answered 200 and left alone, not taken off Ordo's order a second time.
 """
 
 from __future__ import annotations
@@ -85,6 +98,7 @@ from connectors.channels.base import (
     CANCELLED_IN_SHOP,
     REFUNDED_IN_SHOP,
     Cancellation,
+    CancelledUnits,
     ChannelOrder,
     Loc,
     PayloadMapping,
@@ -97,8 +111,10 @@ from connectors.channels.base import (
     cancellation_of,
     decimal_of,
     every_line_left_out,
+    from_ordo,
     identifier,
     order_id_at,
+    shop_items,
     shop_lines,
     shop_order_id,
     signature_matches,
@@ -133,6 +149,10 @@ _CANCELLED_UNITS = "cancel"
 _NOTHING_CANCELLED = (
     "the refund cancels no unit (no refund line's restock_type is cancel): money back, or "
     "items returned after fulfilment, which Ordo's returns handle"
+)
+_ORDOS_OWN = (
+    "the refund is Ordo's own, of units Ordo cancelled (its note says so): they are off "
+    "Ordo's order already"
 )
 _NO_SHIPPING = "requires_shipping is false (a gift card or a digital good): nothing to ship"
 _SHIPS_NOTHING = (
@@ -230,7 +250,7 @@ class ShopifyChannel(ShopApiChannel):
     def unit_cancellation(
         self, headers: Mapping[str, str], payload: Mapping[str, Any]
     ) -> UnitCancellation | None:
-        if headers.get(TOPIC_HEADER) != _REFUND:
+        if headers.get(TOPIC_HEADER) != _REFUND or from_ordo(payload.get("note")):
             return None
         items = payload.get("refund_line_items")
         if items is None:
@@ -252,7 +272,8 @@ class ShopifyChannel(ShopApiChannel):
     def passed_over(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         topic = headers.get(TOPIC_HEADER)
         if topic == _REFUND:
-            return _NOTHING_CANCELLED  # one that cancels units was taken before this
+            # One that cancels units was taken before this, unless Ordo made it.
+            return _ORDOS_OWN if from_ordo(payload.get("note")) else _NOTHING_CANCELLED
         if topic is not None and topic not in (_CREATE, _CANCELLED):
             raise WrongTopic(
                 TOPIC_HEADER,
@@ -336,6 +357,50 @@ class ShopifyChannel(ShopApiChannel):
         self.shop_call("POST", self._url(f"orders/{order_id}/refunds.json"),
                        f"the refund of return {refund.rma} on order {order_id}", body)  # fmt: skip
         return REFUNDED_IN_SHOP
+
+    def cancel_units_in_shop(self, channel_order_id: str, cancelled: CancelledUnits) -> str:
+        if not self.tells_refunds:
+            return super().cancel_units_in_shop(channel_order_id, cancelled)  # no credentials
+        order_id = shop_order_id(channel_order_id, self.shop_name,
+                                 f"cancel units of order {cancelled.order_id}")  # fmt: skip
+        url = self._url(f"orders/{order_id}.json?fields={_REFUND_FIELDS}")
+        order = _order_of(self.shop_call("GET", url, f"the look-up of order {order_id}"))
+        refunds = order.get("refunds")
+        if isinstance(refunds, list) and any(
+            isinstance(held, Mapping) and cancelled.marks(held.get("note")) for held in refunds
+        ):
+            return ALREADY_CANCELLED  # asked before, and the answer was lost
+        where = f"{self.shop_name} {host_of(str(self.config.shop_url))} order {order_id}"
+        currency = order.get("currency")
+        if isinstance(currency, str) and currency and currency != cancelled.currency:
+            raise PermanentRefusal(
+                f"{where} is in {currency}, but Ordo's order {cancelled.order_id} is in "
+                f"{cancelled.currency}"
+            )
+        shop_items(cancelled, order.get("line_items"), where)
+        lines = [
+            {"line_item_id": int(line), "quantity": units, "restock_type": _CANCELLED_UNITS}
+            for line, units in cancelled.units.items()
+        ]
+        calculated = self.shop_call(
+            "POST", self._url(f"orders/{order_id}/refunds/calculate.json"),
+            f"the calculation of a refund of order {order_id}",
+            {"refund": {"currency": cancelled.currency, "refund_line_items": lines}},
+        )  # fmt: skip
+        # What Shopify suggests is what the units cost, discounts and taxes counted: each
+        # payment is refunded that much (none, for an order nobody paid for).
+        transactions = [
+            {"parent_id": suggested["parent_id"], "amount": f"{amount:.2f}", "kind": "refund",
+             "gateway": suggested.get("gateway", "")}
+            for suggested in _suggested(calculated)
+            if (amount := decimal_of(suggested.get("amount")) or Decimal(0)) > 0
+        ]  # fmt: skip
+        body = {"refund": {"currency": cancelled.currency, "notify": False,
+                           "note": cancelled.note, "refund_line_items": lines,
+                           "transactions": transactions}}  # fmt: skip
+        self.shop_call("POST", self._url(f"orders/{order_id}/refunds.json"),
+                       f"the refund of units Ordo cancelled on order {order_id}", body)  # fmt: skip
+        return CANCELLED_IN_SHOP
 
     def _url(self, path: str) -> str:
         return f"{self.config.shop_url}/admin/api/{self.config.api_version}/{path}"

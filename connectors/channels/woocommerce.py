@@ -72,6 +72,19 @@ anything is sent. WooCommerce answers a refund it cannot make (its own amount ch
 gateway that cannot refund automatically: "The payment gateway for this order does not
 support automatic refunds.") with 500 and `woocommerce_rest_cannot_create_order_refund`,
 and records nothing: a refusal for good, for a person, not an outage to retry.
+
+With the same key it cancels in WooCommerce units Ordo cancelled (`cancel_units_in_shop`: a
+line lowered or removed, part of the backordered remainder): it reads the order, and unless a
+refund's `reason` is Ordo's for that change already (done), posts a refund of those units:
+`line_items` with each line's `id`, `quantity`, `refund_total` (its `total`, after discounts
+and before tax, shared per unit) and `refund_tax` (each of its `taxes` shared likewise), the
+`amount` they add up to, `reason` "Ordo cancelled units of order <id> (event <id>)",
+`api_refund` true and `api_restock` false: Ordo owns the stock, and WooCommerce's REST API
+restocks the lines otherwise (`api_restock` is what it hands `wc_create_refund` as
+`restock_items`). A refund does not lower the line's `quantity` in WooCommerce, so nothing of
+it comes back as a cancellation. A line the shop's order has not got, one without a total,
+more than the order has left to refund, or a refund WooCommerce will not make is refused for
+good.
 """
 
 from __future__ import annotations
@@ -93,6 +106,7 @@ from connectors.channels.base import (
     CANCELLED_IN_SHOP,
     REFUNDED_IN_SHOP,
     Cancellation,
+    CancelledUnits,
     ChannelOrder,
     Loc,
     PayloadError,
@@ -108,6 +122,7 @@ from connectors.channels.base import (
     every_line_left_out,
     identifier,
     order_id_at,
+    shop_items,
     shop_lines,
     shop_order_id,
     signature_matches,
@@ -416,13 +431,10 @@ class WooCommerceChannel(ShopApiChannel):
                 f"{where} is in {currency}, but Ordo refunded return {refund.rma} in "
                 f"{refund.currency}"
             )
-        total = decimal_of(order.get("total"))
-        if total is not None:  # each refund's `total` is negative: money out
-            taken = (decimal_of(held.get("total")) or Decimal(0) for held in refunds)
-            refunded = sum((abs(amount) for amount in taken), Decimal(0))
-            refused = refund.refusal_if_over(total - refunded, where)
-            if refused is not None:
-                raise refused
+        left = _left_to_refund(order, refunds)
+        refused = None if left is None else refund.refusal_if_over(left, where)
+        if refused is not None:
+            raise refused
         body: dict[str, Any] = {"amount": f"{refund.amount:.2f}", "reason": refund.note,
                                 "api_refund": True, "api_restock": False}  # fmt: skip
         lines = shop_lines(refund, order.get("line_items"))
@@ -432,10 +444,53 @@ class WooCommerceChannel(ShopApiChannel):
                 {"id": int(line.line_id), "quantity": line.quantity, "refund_total": f"{share:.2f}"}
                 for line, share in zip(lines, shares, strict=True)
             ]
-        what = f"the refund of return {refund.rma} on order {order_id}"
-        answer = self.shop_request("POST", f"{url}/refunds", what, self.shop_headers(), body)
+        self._refund(f"{url}/refunds", f"the refund of return {refund.rma} on order {order_id}",
+                     body)  # fmt: skip
+        return REFUNDED_IN_SHOP
+
+    def cancel_units_in_shop(self, channel_order_id: str, cancelled: CancelledUnits) -> str:
+        if not self.tells_refunds:
+            return super().cancel_units_in_shop(channel_order_id, cancelled)  # no credentials
+        order_id = shop_order_id(channel_order_id, self.shop_name,
+                                 f"cancel units of order {cancelled.order_id}")  # fmt: skip
+        url = f"{self.config.store_url}{ORDERS_PATH}/{order_id}"
+        found = self.shop_call("GET", url, f"the look-up of order {order_id}")
+        order: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        refunds = [held for held in _list(order.get("refunds")) if isinstance(held, Mapping)]
+        if any(cancelled.marks(held.get("reason")) for held in refunds):
+            return ALREADY_CANCELLED  # asked before, and the answer was lost
+        where = f"{self.shop_name} {host_of(str(self.config.store_url))} order {order_id}"
+        currency = order.get("currency")
+        if isinstance(currency, str) and currency and currency != cancelled.currency:
+            raise PermanentRefusal(
+                f"{where} is in {currency}, but Ordo's order {cancelled.order_id} is in "
+                f"{cancelled.currency}"
+            )
+        items = shop_items(cancelled, order.get("line_items"), where)
+        lines = [_line_refund(items[line], line, units, where)
+                 for line, units in cancelled.units.items()]  # fmt: skip
+        amount = sum((Decimal(line["refund_total"]) for line in lines), Decimal(0)) + sum(
+            (Decimal(tax["refund_total"]) for line in lines for tax in line["refund_tax"]),
+            Decimal(0),
+        )
+        left = _left_to_refund(order, refunds)
+        if left is not None and amount > left:
+            raise PermanentRefusal(
+                f"{where} has {left:.2f} {cancelled.currency} left to refund, less than the "
+                f"{amount:.2f} {cancelled.currency} the units Ordo cancelled cost "
+                f"({cancelled.described()})"
+            )
+        body = {"amount": f"{amount:.2f}", "reason": cancelled.note, "api_refund": True,
+                "api_restock": False, "line_items": lines}  # fmt: skip
+        self._refund(f"{url}/refunds",
+                     f"the refund of units Ordo cancelled on order {order_id}", body)  # fmt: skip
+        return CANCELLED_IN_SHOP
+
+    def _refund(self, url: str, what: str, body: Mapping[str, Any]) -> None:
+        """Post a refund; WooCommerce's 500 to one it will not make is a refusal for good."""
+        answer = self.shop_request("POST", url, what, self.shop_headers(), body)
         if answer.is_success:
-            return REFUNDED_IN_SHOP
+            return
         refused_now = self.refusal(answer, what)
         if _code_of(answer) == _REFUND_REFUSED:
             raise PermanentRefusal(str(refused_now))  # its 500 says "no", not "later"
@@ -464,6 +519,39 @@ def _status_of(answer: httpx.Response) -> str | None:
         return None
     status = order.get("status") if isinstance(order, Mapping) else None
     return status if isinstance(status, str) else None
+
+
+def _left_to_refund(
+    order: Mapping[str, Any], refunds: Sequence[Mapping[str, Any]]
+) -> Decimal | None:
+    """The order's total less its refunds (each refund's `total` is negative: money out), or
+    None when WooCommerce gives no total."""
+    total = decimal_of(order.get("total"))
+    if total is None:
+        return None
+    taken = (decimal_of(held.get("total")) or Decimal(0) for held in refunds)
+    return total - sum((abs(amount) for amount in taken), Decimal(0))
+
+
+def _line_refund(item: Mapping[str, Any], line: str, units: int, where: str) -> dict[str, Any]:
+    """The refund of `units` of a line item: its `total` and each of its `taxes` shared per
+    unit, to the cent. A line item without a total or a quantity is refused for good: there
+    is no telling what the units cost."""
+    quantity, total = item.get("quantity"), decimal_of(item.get("total"))
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1 or total is None:
+        raise PermanentRefusal(
+            f"{where} gives line item {line} no total and quantity, so what its {units} "
+            "cancelled units cost cannot be worked out: refund them in WooCommerce"
+        )
+    taxes = [
+        {"id": tax["id"],
+         "refund_total": f"{(amount * units / quantity).quantize(_CENT, decimal.ROUND_HALF_UP)}"}
+        for tax in _list(item.get("taxes"))
+        if isinstance(tax, Mapping) and isinstance(tax.get("id"), int)
+        and (amount := decimal_of(tax.get("total"))) is not None
+    ]  # fmt: skip
+    share = (total * units / quantity).quantize(_CENT, decimal.ROUND_HALF_UP)
+    return {"id": int(line), "quantity": units, "refund_total": f"{share}", "refund_tax": taxes}
 
 
 def _list(value: Any) -> list[Any]:

@@ -170,6 +170,41 @@ class OrderChannelCancelFailed(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderUnitsCancelSentToChannel(Event):
+    """Units of an order cancelled in Ordo (a line lowered or removed, or part of the
+    backordered remainder cancelled) were cancelled, and their money refunded, in the shop it
+    came from (`channel`, whose order `channel_order_id` it is): `lines` is units per shop
+    line, `change` the id of Ordo's event that cancelled them, and `outcome` is `cancelled`,
+    or `already_cancelled` when the shop held Ordo's refund of that change already."""
+
+    name: ClassVar[str] = "order.units_cancel_sent_to_channel"
+    order_id: str
+    channel: str
+    channel_order_id: str
+    lines: dict[str, int] = field(default_factory=dict)
+    change: str = ""
+    outcome: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class OrderChannelUnitsCancelFailed(Event):
+    """The shop an order came from refused for good to cancel and refund units Ordo
+    cancelled (`lines`, `change` as in `OrderUnitsCancelSentToChannel`; `message`: what the
+    shop said), so the customer may still be charged for them. An alert asks a person to
+    refund them there."""
+
+    name: ClassVar[str] = "order.channel_units_cancel_failed"
+    order_id: str
+    channel: str
+    channel_order_id: str
+    lines: dict[str, int] = field(default_factory=dict)
+    change: str = ""
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class OrderModified(Event):
     name: ClassVar[str] = "order.modified"
     order_id: str

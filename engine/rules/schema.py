@@ -182,6 +182,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.channel_change_refused",
         "order.cancel_sent_to_channel",
         "order.channel_cancel_failed",
+        "order.units_cancel_sent_to_channel",
+        "order.channel_units_cancel_failed",
         "order.remainder_cancelled",
         "order.resourced",
         "order.awaiting_transfer",

@@ -2,8 +2,9 @@
 cancelled, and returns refunded, in Ordo and then in their shop: it keeps every request, knows
 which orders are cancelled and what each has had refunded, and answers as the shops do
 (Shopify's 422 for an order cancelled already, its calculated refund on the sale's parent
-transaction; WooCommerce's order with its status, total and refunds, and its 500 for a refund
-larger than what is left)."""
+transaction, suggesting what the refunded line items cost when they carry a `price`;
+WooCommerce's order with its status, total and refunds, and its 500 for a refund larger than
+what is left). Each refund made keeps the lines it named."""
 
 from __future__ import annotations
 
@@ -119,8 +120,13 @@ class FakeShop:
     def _shopify_refund(self, key: str, calculate: bool, sent: dict[str, Any]) -> Any:
         refund = sent.get("refund", {})
         if calculate:
+            prices = {item["id"]: Decimal(item["price"])
+                      for item in self.orders.setdefault(key, ShopOrder()).line_items
+                      if "price" in item}  # fmt: skip
+            worth = sum((prices.get(line["line_item_id"], Decimal(0)) * line["quantity"]
+                         for line in refund.get("refund_line_items", [])), Decimal(0))  # fmt: skip
             suggested = {"order_id": int(key.split(":")[1]), "kind": "suggested_refund",
-                         "gateway": "bogus", "parent_id": SALE_ID, "amount": "0.00",
+                         "gateway": "bogus", "parent_id": SALE_ID, "amount": f"{worth:.2f}",
                          "currency": refund.get("currency"),
                          "maximum_refundable": str(self._left(key))}  # fmt: skip
             return 200, {"refund": {"currency": refund.get("currency"),
@@ -134,6 +140,8 @@ class FakeShop:
             return 422, {"errors": {"base": ["Refund amount exceeds the refundable amount"]}}
         made = {"id": 929361465 + len(self.requests), "note": refund.get("note"),
                 "amount": str(amount)}  # fmt: skip
+        if refund.get("refund_line_items"):
+            made["refund_line_items"] = refund["refund_line_items"]
         self.refunds.setdefault(key, []).append(made)
         return 201, {"refund": made}
 
@@ -161,6 +169,8 @@ class FakeShop:
                          "message": "Invalid refund amount.", "data": 500}  # fmt: skip
         made = {"id": 801 + len(self.requests), "reason": sent.get("reason"),
                 "amount": sent["amount"]}  # fmt: skip
+        if sent.get("line_items"):
+            made["line_items"] = sent["line_items"]
         self.refunds.setdefault(key, []).append(made)
         return 201, made
 
