@@ -19,7 +19,6 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.exceptions import RequestValidationError
 
 from api.commands import dispatch
 from api.deps import (
@@ -27,14 +26,12 @@ from api.deps import (
     ApiServices,
     BearerCredentials,
     Services,
-    current_principal,
-    log_forbidden_unless_logged,
     refused_sign_in,
 )
 from api.schemas.carriers import CarrierTrackingOut
 from api.schemas.common import problem_responses
-from connectors.base import TrackingUpdate, WebhookPayloadError, WebhookRefused
-from engine.service_layer.auth import Forbidden
+from api.signed_webhooks import read_signed, refuse_ordo_credentials
+from connectors.base import TrackingUpdate
 from engine.service_layer.carrier_tracking import record_updates
 
 router = APIRouter(prefix="/v1/carriers", tags=["carriers"])
@@ -56,14 +53,15 @@ async def signed_updates(
     """The scans a delivery carries, once it is known to be the carrier's: its connector
     checks the signature before it reads the body (401, logged), then reads it (422 naming
     the field). A caller with an Ordo credential is known, and refused: 403."""
-    if api_key or bearer is not None or "authorization" in request.headers:
-        principal = await current_principal(request, api_key, bearer)  # a bad one is 401
-        log_forbidden_unless_logged(request, "tracking webhooks are the carrier's, signed")
-        raise Forbidden(
-            f"role '{principal.role}' may not post a carrier's tracking webhook: it comes "
-            "from the carrier only, signed with its secret, never with an API key (post a "
-            "scan to POST /v1/shipments/{id}/tracking instead)"
-        )
+    await refuse_ordo_credentials(
+        request,
+        api_key,
+        bearer,
+        "tracking webhooks are the carrier's, signed",
+        "post a carrier's tracking webhook: it comes from the carrier only, signed with its "
+        "secret, never with an API key (post a scan to POST /v1/shipments/{id}/tracking "
+        "instead)",
+    )
     services: ApiServices = request.app.state.ordo
     code = str(request.path_params.get("code", ""))
     shown = f"carrier:{code}" if _CODE.fullmatch(code) else "unreadable"
@@ -75,14 +73,7 @@ async def signed_updates(
             "checked",
             shown,
         )
-    try:
-        return carrier.tracking_updates(request.headers, await request.body())
-    except WebhookRefused as refused:
-        raise refused_sign_in(request, str(refused), shown) from None
-    except WebhookPayloadError as unread:
-        raise RequestValidationError(
-            [{"loc": ("body", *unread.loc), "type": "value_error", "msg": unread.message}]
-        ) from None
+    return await read_signed(request, carrier.tracking_updates, shown)
 
 
 SignedUpdates = Annotated[list[TrackingUpdate], Depends(signed_updates)]

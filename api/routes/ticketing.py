@@ -19,22 +19,19 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.exceptions import RequestValidationError
 
 from api.deps import (
     ApiKey,
     ApiServices,
     BearerCredentials,
     Services,
-    current_principal,
-    log_forbidden_unless_logged,
     refused_sign_in,
 )
 from api.schemas.common import problem_responses
 from api.schemas.tickets import TicketEventOut, TicketOut
-from connectors.base import TicketUpdate, WebhookPayloadError, WebhookRefused
+from api.signed_webhooks import read_signed, refuse_ordo_credentials
+from connectors.base import TicketUpdate
 from connectors.ticketing.zendesk import SIGNATURE_HEADER, TIMESTAMP_HEADER, TRIGGER_BODY
-from engine.service_layer.auth import Forbidden
 from engine.service_layer.tickets import record_ticket_update
 
 router = APIRouter(prefix="/v1/ticketing", tags=["ticketing"])
@@ -56,13 +53,14 @@ async def signed_update(
     """The update a delivery carries, once it is known to be the helpdesk's: its connector
     checks the signature before it reads the body (401, logged), then reads it (422 naming
     the field). A caller with an Ordo credential is known, and refused: 403."""
-    if api_key or bearer is not None or "authorization" in request.headers:
-        principal = await current_principal(request, api_key, bearer)  # a bad one is 401
-        log_forbidden_unless_logged(request, "ticket updates are the helpdesk's, signed")
-        raise Forbidden(
-            f"role '{principal.role}' may not post ticket updates: they come from the "
-            "helpdesk's webhook only, signed with its secret, never with an API key"
-        )
+    await refuse_ordo_credentials(
+        request,
+        api_key,
+        bearer,
+        "ticket updates are the helpdesk's, signed",
+        "post ticket updates: they come from the helpdesk's webhook only, signed with its "
+        "secret, never with an API key",
+    )
     services: ApiServices = request.app.state.ordo
     name = str(request.path_params.get("connector", ""))
     shown = f"connector:{name}" if _NAME.fullmatch(name) else "unreadable"
@@ -75,14 +73,7 @@ async def signed_update(
             f"{configured}), so the delivery's signature cannot be checked",
             shown,
         )
-    try:
-        return connector.ticket_update(request.headers, await request.body())
-    except WebhookRefused as refused:
-        raise refused_sign_in(request, str(refused), shown) from None
-    except WebhookPayloadError as unread:
-        raise RequestValidationError(
-            [{"loc": ("body", *unread.loc), "type": "value_error", "msg": unread.message}]
-        ) from None
+    return await read_signed(request, connector.ticket_update, shown)
 
 
 SignedUpdate = Annotated[TicketUpdate, Depends(signed_update)]
