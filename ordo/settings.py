@@ -743,85 +743,63 @@ def parse_channel_connectors(value: Any) -> dict[str, dict[str, Any]]:
     """The channel connectors' entries as name -> options, from JSON text or a mapping; the
     options are checked by each connector when Ordo starts. Messages never quote a value:
     an entry holds its channel's secret."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"is not valid JSON (line {error.lineno}, column {error.colno}); expected an "
-                "object such as "
-                '{"shopify-us": {"connector": "shopify", "channel": "shopify-us", '
-                '"secret": "..."}} (the value is not shown)'
-            ) from None
-    if not isinstance(value, Mapping):
-        raise ValueError("must be an object of connector name -> its settings")
-    entries: dict[str, dict[str, Any]] = {}
-    for name, options in value.items():
-        if not isinstance(name, str) or not _CONNECTOR_NAME.fullmatch(name):
-            raise ValueError(
-                f"connector name {str(name)[:40]!r} must be 1 to 40 lower-case letters, "
-                "digits, '_' or '-', starting with a letter or a digit (it ends the webhook's "
-                "URL, /v1/channels/<name>/orders)"
-            )
-        if not isinstance(options, Mapping):
-            raise ValueError(
-                f"{name}: must be an object of settings, such as "
-                '{"connector": "shopify", "channel": "...", "secret": "..."}'
-            )
-        connector = options.get("connector")
-        if not isinstance(connector, str) or not connector.strip():
-            raise ValueError(
-                f"{name}.connector: is required, the kind of connector (such as shopify)"
-            )
-        entries[name] = {str(key): option for key, option in options.items()}
-    return entries
+    return _parse_entries(
+        value,
+        example='{"shopify-us": {"connector": "shopify", "channel": "shopify-us", '
+        '"secret": "..."}}',
+        keyed_by="connector name",
+        key=_CONNECTOR_NAME,
+        key_rule="1 to 40 lower-case letters, digits, '_' or '-', starting with a letter or a "
+        "digit (it ends the webhook's URL, /v1/channels/<name>/orders)",
+        kind=("connector", "the kind of connector (such as shopify)"),
+    )
 
 
 def parse_wms(value: Any) -> dict[str, dict[str, Any]]:
     """The warehouse systems' entries as name -> options, from JSON text or a mapping; the
     options are checked by each connector when Ordo starts. Messages never quote a value:
     an entry holds its WMS's token or secret."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return {}
-    example = (
-        '{"dallas": {"base_url": "https://wms.example.com/ordo", "token": "...", '
-        '"locations": ["DAL-01"]}}'
+    return _parse_entries(
+        value,
+        example='{"dallas": {"base_url": "https://wms.example.com/ordo", "token": "...", '
+        '"locations": ["DAL-01"]}}',
+        keyed_by="WMS name",
+        key=_CONNECTOR_NAME,
+        key_rule="1 to 40 lower-case letters, digits, '_' or '-', starting with a letter or a "
+        "digit",
     )
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"is not valid JSON (line {error.lineno}, column {error.colno}); expected an "
-                f"object such as {example} (the value is not shown)"
-            ) from None
-    if not isinstance(value, Mapping):
-        raise ValueError(f"must be an object of WMS name -> its settings, such as {example}")
-    entries: dict[str, dict[str, Any]] = {}
-    for name, options in value.items():
-        if not isinstance(name, str) or not _CONNECTOR_NAME.fullmatch(name):
-            raise ValueError(
-                f"WMS name {str(name)[:40]!r} must be 1 to 40 lower-case letters, digits, '_' "
-                "or '-', starting with a letter or a digit"
-            )
-        if not isinstance(options, Mapping):
-            raise ValueError(f"{name}: must be an object of settings, such as {example}")
-        entries[name] = {str(key): option for key, option in options.items()}
-    return entries
 
 
 def parse_carrier_apis(value: Any) -> dict[str, dict[str, Any]]:
     """The carriers reached over an API as carrier code -> options, from JSON text or a
     mapping; the options are checked by each connector when Ordo starts. Messages never
     quote a value: an entry holds its API key and webhook secret."""
+    return _parse_entries(
+        value,
+        example='{"UPS": {"provider": "easypost", "api_key": "...", "carrier": "UPS", '
+        '"services": {"GROUND": "Ground"}}}',
+        keyed_by="carrier code",
+        key=_CARRIER_CODE,
+        key_rule="a rate card's code: 1 to 40 letters, digits, '_' or '-' (it ends the "
+        "tracking webhook's URL, /v1/carriers/<code>/tracking)",
+        kind=("provider", "the carrier's API (such as easypost)"),
+    )
+
+
+def _parse_entries(
+    value: Any,
+    *,
+    example: str,
+    keyed_by: str,
+    key: re.Pattern[str],
+    key_rule: str,
+    kind: tuple[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Connector entries (`keyed_by` -> options) from JSON text or a mapping, each key
+    matching `key`, each entry an object naming its `kind` field when one is given (the
+    field and what it is). Messages show `example`, never a value given."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return {}
-    example = (
-        '{"UPS": {"provider": "easypost", "api_key": "...", "carrier": "UPS", '
-        '"services": {"GROUND": "Ground"}}}'
-    )
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -831,21 +809,19 @@ def parse_carrier_apis(value: Any) -> dict[str, dict[str, Any]]:
                 f"object such as {example} (the value is not shown)"
             ) from None
     if not isinstance(value, Mapping):
-        raise ValueError(f"must be an object of carrier code -> its settings, such as {example}")
+        raise ValueError(f"must be an object of {keyed_by} -> its settings, such as {example}")
     entries: dict[str, dict[str, Any]] = {}
-    for code, options in value.items():
-        if not isinstance(code, str) or not _CARRIER_CODE.fullmatch(code):
-            raise ValueError(
-                f"carrier code {str(code)[:40]!r} must be a rate card's code: 1 to 40 letters, "
-                "digits, '_' or '-' (it ends the tracking webhook's URL, "
-                "/v1/carriers/<code>/tracking)"
-            )
+    for name, options in value.items():
+        if not isinstance(name, str) or not key.fullmatch(name):
+            raise ValueError(f"{keyed_by} {str(name)[:40]!r} must be {key_rule}")
         if not isinstance(options, Mapping):
-            raise ValueError(f"{code}: must be an object of settings, such as {example}")
-        provider = options.get("provider")
-        if not isinstance(provider, str) or not provider.strip():
-            raise ValueError(f"{code}.provider: is required, the carrier's API (such as easypost)")
-        entries[code] = {str(key): option for key, option in options.items()}
+            raise ValueError(f"{name}: must be an object of settings, such as {example}")
+        if kind is not None:
+            field, meaning = kind
+            given = options.get(field)
+            if not isinstance(given, str) or not given.strip():
+                raise ValueError(f"{name}.{field}: is required, {meaning}")
+        entries[name] = {str(option): setting for option, setting in options.items()}
     return entries
 
 
