@@ -85,7 +85,7 @@ answered 200 and left alone, not taken off Ordo's order a second time.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -327,20 +327,11 @@ class ShopifyChannel(ShopApiChannel):
         if not self.tells_refunds:
             return super().refund_in_shop(channel_order_id, refund)  # refused: no credentials
         order_id = shop_order_id(channel_order_id, self.shop_name, f"refund return {refund.rma}")
-        url = self._url(f"orders/{order_id}.json?fields={_REFUND_FIELDS}")
-        order = _order_of(self.shop_call("GET", url, f"the look-up of order {order_id}"))
-        refunds = order.get("refunds")
-        if isinstance(refunds, list) and any(
-            isinstance(held, Mapping) and refund.marks(held.get("note")) for held in refunds
-        ):
+        read = self._order_to_refund(order_id, refund.marks, refund.currency,
+                                     f"Ordo refunded return {refund.rma}")  # fmt: skip
+        if read is None:
             return ALREADY_REFUNDED  # asked before, and the answer was lost
-        where = f"{self.shop_name} {host_of(str(self.config.shop_url))} order {order_id}"
-        currency = order.get("currency")
-        if isinstance(currency, str) and currency and currency != refund.currency:
-            raise PermanentRefusal(
-                f"{where} is in {currency}, but Ordo refunded return {refund.rma} in "
-                f"{refund.currency}"
-            )
+        order, where = read
         lines = [
             {"line_item_id": int(line.line_id), "quantity": line.quantity,
              "restock_type": "no_restock"}
@@ -363,20 +354,11 @@ class ShopifyChannel(ShopApiChannel):
             return super().cancel_units_in_shop(channel_order_id, cancelled)  # no credentials
         order_id = shop_order_id(channel_order_id, self.shop_name,
                                  f"cancel units of order {cancelled.order_id}")  # fmt: skip
-        url = self._url(f"orders/{order_id}.json?fields={_REFUND_FIELDS}")
-        order = _order_of(self.shop_call("GET", url, f"the look-up of order {order_id}"))
-        refunds = order.get("refunds")
-        if isinstance(refunds, list) and any(
-            isinstance(held, Mapping) and cancelled.marks(held.get("note")) for held in refunds
-        ):
+        read = self._order_to_refund(order_id, cancelled.marks, cancelled.currency,
+                                     f"Ordo's order {cancelled.order_id} is")  # fmt: skip
+        if read is None:
             return ALREADY_CANCELLED  # asked before, and the answer was lost
-        where = f"{self.shop_name} {host_of(str(self.config.shop_url))} order {order_id}"
-        currency = order.get("currency")
-        if isinstance(currency, str) and currency and currency != cancelled.currency:
-            raise PermanentRefusal(
-                f"{where} is in {currency}, but Ordo's order {cancelled.order_id} is in "
-                f"{cancelled.currency}"
-            )
+        order, where = read
         shop_items(cancelled, order.get("line_items"), where)
         lines = [
             {"line_item_id": int(line), "quantity": units, "restock_type": _CANCELLED_UNITS}
@@ -401,6 +383,26 @@ class ShopifyChannel(ShopApiChannel):
         self.shop_call("POST", self._url(f"orders/{order_id}/refunds.json"),
                        f"the refund of units Ordo cancelled on order {order_id}", body)  # fmt: skip
         return CANCELLED_IN_SHOP
+
+    def _order_to_refund(
+        self, order_id: str, marks: Callable[[object], bool], currency: str, ordo: str
+    ) -> tuple[Mapping[str, Any], str] | None:
+        """Shopify's order `order_id` (its currency, line items and refunds) and how to name
+        it, for a refund in `currency`; None when one of its refunds `marks` shows Ordo's
+        (asked before, the answer lost). An order in another currency is refused for good,
+        saying what `ordo` did in which."""
+        url = self._url(f"orders/{order_id}.json?fields={_REFUND_FIELDS}")
+        order = _order_of(self.shop_call("GET", url, f"the look-up of order {order_id}"))
+        refunds = order.get("refunds")
+        if isinstance(refunds, list) and any(
+            isinstance(held, Mapping) and marks(held.get("note")) for held in refunds
+        ):
+            return None
+        where = f"{self.shop_name} {host_of(str(self.config.shop_url))} order {order_id}"
+        held_in = order.get("currency")
+        if isinstance(held_in, str) and held_in and held_in != currency:
+            raise PermanentRefusal(f"{where} is in {held_in}, but {ordo} in {currency}")
+        return order, where
 
     def _url(self, path: str) -> str:
         return f"{self.config.shop_url}/admin/api/{self.config.api_version}/{path}"
