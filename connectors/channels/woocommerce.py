@@ -93,7 +93,7 @@ import base64
 import decimal
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -419,18 +419,11 @@ class WooCommerceChannel(ShopApiChannel):
             return super().refund_in_shop(channel_order_id, refund)  # refused: no credentials
         order_id = shop_order_id(channel_order_id, self.shop_name, f"refund return {refund.rma}")
         url = f"{self.config.store_url}{ORDERS_PATH}/{order_id}"
-        found = self.shop_call("GET", url, f"the look-up of order {order_id}")
-        order: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        refunds = [held for held in _list(order.get("refunds")) if isinstance(held, Mapping)]
-        if any(refund.marks(held.get("reason")) for held in refunds):
+        read = self._order_to_refund(url, order_id, refund.marks, refund.currency,
+                                     f"Ordo refunded return {refund.rma}")  # fmt: skip
+        if read is None:
             return ALREADY_REFUNDED  # asked before, and the answer was lost
-        where = f"{self.shop_name} {host_of(str(self.config.store_url))} order {order_id}"
-        currency = order.get("currency")
-        if isinstance(currency, str) and currency and currency != refund.currency:
-            raise PermanentRefusal(
-                f"{where} is in {currency}, but Ordo refunded return {refund.rma} in "
-                f"{refund.currency}"
-            )
+        order, refunds, where = read
         left = _left_to_refund(order, refunds)
         refused = None if left is None else refund.refusal_if_over(left, where)
         if refused is not None:
@@ -454,18 +447,11 @@ class WooCommerceChannel(ShopApiChannel):
         order_id = shop_order_id(channel_order_id, self.shop_name,
                                  f"cancel units of order {cancelled.order_id}")  # fmt: skip
         url = f"{self.config.store_url}{ORDERS_PATH}/{order_id}"
-        found = self.shop_call("GET", url, f"the look-up of order {order_id}")
-        order: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        refunds = [held for held in _list(order.get("refunds")) if isinstance(held, Mapping)]
-        if any(cancelled.marks(held.get("reason")) for held in refunds):
+        read = self._order_to_refund(url, order_id, cancelled.marks, cancelled.currency,
+                                     f"Ordo's order {cancelled.order_id} is")  # fmt: skip
+        if read is None:
             return ALREADY_CANCELLED  # asked before, and the answer was lost
-        where = f"{self.shop_name} {host_of(str(self.config.store_url))} order {order_id}"
-        currency = order.get("currency")
-        if isinstance(currency, str) and currency and currency != cancelled.currency:
-            raise PermanentRefusal(
-                f"{where} is in {currency}, but Ordo's order {cancelled.order_id} is in "
-                f"{cancelled.currency}"
-            )
+        order, refunds, where = read
         items = shop_items(cancelled, order.get("line_items"), where)
         lines = [_line_refund(items[line], line, units, where)
                  for line, units in cancelled.units.items()]  # fmt: skip
@@ -485,6 +471,24 @@ class WooCommerceChannel(ShopApiChannel):
         self._refund(f"{url}/refunds",
                      f"the refund of units Ordo cancelled on order {order_id}", body)  # fmt: skip
         return CANCELLED_IN_SHOP
+
+    def _order_to_refund(
+        self, url: str, order_id: str, marks: Callable[[object], bool], currency: str, ordo: str
+    ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]], str] | None:
+        """WooCommerce's order `order_id` (at `url`), its refunds and how to name it, for a
+        refund in `currency`; None when one of its refunds' reason `marks` shows Ordo's
+        (asked before, the answer lost). An order in another currency is refused for good,
+        saying what `ordo` did in which."""
+        found = self.shop_call("GET", url, f"the look-up of order {order_id}")
+        order: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        refunds = [held for held in _list(order.get("refunds")) if isinstance(held, Mapping)]
+        if any(marks(held.get("reason")) for held in refunds):
+            return None
+        where = f"{self.shop_name} {host_of(str(self.config.store_url))} order {order_id}"
+        held_in = order.get("currency")
+        if isinstance(held_in, str) and held_in and held_in != currency:
+            raise PermanentRefusal(f"{where} is in {held_in}, but {ordo} in {currency}")
+        return order, refunds, where
 
     def _refund(self, url: str, what: str, body: Mapping[str, Any]) -> None:
         """Post a refund; WooCommerce's 500 to one it will not make is a refusal for good."""
