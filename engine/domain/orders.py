@@ -437,6 +437,13 @@ class Order:
                 self.line(line_id)
             if len(set(remove_lines)) >= len(self.lines) and not add_lines:
                 raise DomainError(f"order {self.id} would have no lines; cancel it instead")
+            # What each removed line still had to send (less what was cancelled of it
+            # before), for whoever must take those units off elsewhere: the shop's order.
+            changes["removed_units"] = {
+                line.id: line.quantity - line.quantity_cancelled
+                for line in self.lines
+                if line.id in set(remove_lines)
+            }
             self.lines = [line for line in self.lines if line.id not in set(remove_lines)]
             changes["removed_lines"] = list(remove_lines)
         if add_lines:

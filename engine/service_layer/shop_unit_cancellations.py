@@ -12,12 +12,13 @@ cost is refunded to the customer's payment (`cancel_units_in_shop`), so that the
 shows them as coming nor keeps the money. `order.units_cancel_sent_to_channel` and an audit
 entry of the same name (the order's timeline) record it, in the worker's transaction.
 
-How many units a removed line had is not in the event (the line is gone from the order): it is
-read from the change's audit entry (`order.modify`, whose `before` lists each line's
-quantity), which support's API and a shop's own change both write in the change's commit. That
-entry is the newest `order.modify` (or `order.cancel_backordered`) of the order's timeline
-that agrees with the event's lines. It also says whether the change was the shop's own
-(`channel_unit_cancellations` marks its entries `from_channel`).
+How many units a removed line still had to send is in the event (`removed_units`: its
+quantity less what was cancelled of it before); for an event written before it said so, the
+line's quantity is read from the change's audit entry (`order.modify`, whose `before` lists
+each line's quantity), which support's API and a shop's own change both write in the change's
+commit. That entry is the newest `order.modify` (or `order.cancel_backordered`) of the order's
+timeline that agrees with the event's lines. It also says whether the change was the shop's
+own (`channel_unit_cancellations` marks its entries `from_channel`).
 
 Not sent:
 - the shop's own change: the shop knows, and told again it would cancel the units twice;
@@ -167,11 +168,14 @@ def change_of(message: Message, history: Sequence[AuditEntry]) -> Change:
     changes: Mapping[str, Any] = message.payload.get("changes") or {}
     entry = _newest(history, MODIFY_ACTION, lambda e: _same_modification(e, changes))
     units = {line: was - now for line, (was, now) in _lowered(changes).items()}
-    had = _lines(entry.before) if entry is not None else {}
+    # A removed line's units still to send are in the event (`removed_units`); an event
+    # written before it said so gives the line's quantity from the change's audit entry.
+    left = changes.get("removed_units")
+    had = left if isinstance(left, Mapping) else _lines(entry.before) if entry is not None else {}
     unknown = []
     for line in map(str, changes.get("removed_lines") or ()):
         if line in had:
-            units[line] = had[line]
+            units[line] = int(had[line])
         else:
             unknown.append(line)
     return Change(units, entry, tuple(unknown))

@@ -176,3 +176,15 @@ def test_a_status_report_still_cannot_cancel_a_released_shipment() -> None:
 
     with pytest.raises(IllegalTransition):
         shipment.move(SH.CANCELLED, at(9))
+
+
+def test_a_removed_line_says_how_many_units_it_still_had_to_send() -> None:
+    kept = OrderLine(id="L1", sku="SKU-1", quantity=1, price=Decimal("10"))
+    removed = OrderLine(id="L2", sku="SKU-2", quantity=5, price=Decimal("10"))
+    removed.quantity_cancelled = 2  # of its remainder, cancelled before
+    order = a_plain_order(1, lines=[kept, removed])
+
+    changes = order.modify(remove_lines=["L2"])
+
+    assert changes["removed_lines"] == ["L2"]
+    assert changes["removed_units"] == {"L2": 3}
