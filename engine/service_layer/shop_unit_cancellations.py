@@ -28,8 +28,8 @@ Not sent:
 - lines that are not the shop's: a kit's parts (`<line>.<n>`) and the lines an order
   consolidated into this one brought (`<order>:<line>`), which belong to another shop order;
 - added lines and raised quantities: a shop is never asked to charge more;
-- a removed line whose quantity no audit entry gives (a script's change): left out, and
-  logged as a warning.
+- a removed line of an event from before `removed_units`, whose quantity no audit entry
+  gives either: left out, and logged as a warning.
 
 Once per change: the shop's refund is marked with the event's id (`CancelledUnits.note`), and
 the connector reads the shop's order first and finds it (`already_cancelled`) should the
