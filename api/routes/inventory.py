@@ -26,6 +26,7 @@ from api.schemas.inventory import (
     StockOut,
     TransferIn,
     TransferOut,
+    TransferShippedIn,
     TransferStatus,
 )
 from api.schemas.patterns import CODE, ID, SKU
@@ -279,14 +280,7 @@ def receive_transfer(
     of them and once (a second receipt is a 409 and books nothing). Answers the stock there.
     A warehouse key receives only into its own locations: one that sees the transfer leave
     its location gets a 403 naming the destination; one that sees neither end, a 404."""
-    with services.container.uow_factory() as uow:
-        found = uow.inbound.get(transfer_id)
-    shown = TransferOut.of(found) if found and found.kind is InboundKind.TRANSFER else None
-    if shown is None or not (
-        can_work_location(who, shown.to_location)
-        or (bool(shown.from_location) and can_work_location(who, shown.from_location))
-    ):
-        raise NotFound("transfer", transfer_id)
+    shown = _visible_transfer(who, services, transfer_id)
     _may_move(who, shown.to_location)
     summary: dict[str, object] = {
         "transfer_id": shown.id,
@@ -303,6 +297,45 @@ def receive_transfer(
         ),
     )
     return _stock_now(services, shown.sku, shown.to_location)
+
+
+@router.post(
+    "/transfers/{transfer_id}/shipped",
+    response_model=TransferOut,
+    responses=problem_responses(403, 404, 409),
+    summary="Report a transfer shipped from the location it leaves",
+)
+def report_transfer_shipped(
+    transfer_id: TransferPath, body: TransferShippedIn, who: CanWriteInventory, services: Services
+) -> TransferOut:
+    """The location a transfer leaves (its WMS, or a person there) says it shipped: when, with
+    which carrier, under which tracking number, and the day the carrier expects it at its
+    destination, which becomes the transfer's `expected_on`. Answers the transfer. Only a
+    transfer in transit: a received or cancelled one is a 409. The same report again is
+    answered the same and writes nothing; a different one (another tracking number) is a
+    409 naming what differs. A warehouse key reports only from its own locations: one that
+    sees the transfer arrive gets a 403 naming its source; one that sees neither end, a 404."""
+    shown = _visible_transfer(who, services, transfer_id)
+    if not shown.from_location and who.role is Role.WAREHOUSE:
+        # Seen only as it arrives; without a source no warehouse key is the sender's.
+        raise Forbidden(f"transfer {transfer_id} has no recorded source: an admin reports it")
+    _may_move(who, shown.from_location)
+    dispatch(services, body.to_command(transfer_id, who.actor))
+    return _visible_transfer(who, services, transfer_id)
+
+
+def _visible_transfer(who: Principal, services: Services, transfer_id: str) -> TransferOut:
+    """The transfer as `who` may see it: into or out of one of its locations (404 else, as
+    for a transfer that does not exist)."""
+    with services.container.uow_factory() as uow:
+        found = uow.inbound.get(transfer_id)
+    shown = TransferOut.of(found) if found and found.kind is InboundKind.TRANSFER else None
+    if shown is None or not (
+        can_work_location(who, shown.to_location)
+        or (bool(shown.from_location) and can_work_location(who, shown.from_location))
+    ):
+        raise NotFound("transfer", transfer_id)
+    return shown
 
 
 def _stock_now(services: Services, sku: str, code: str) -> StockOut:

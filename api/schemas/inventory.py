@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import Out, Strict, UtcDateTime
-from api.schemas.patterns import CODE, SKU
+from api.schemas.common import IsoDate, Out, Strict, UtcDateTime
+from api.schemas.patterns import CODE, SKU, TRACKING_NUMBER
 from engine.domain import commands
 from engine.domain.inventory import InboundSupply, Stock
 from engine.service_layer.counts import CountedLine, StockCount
@@ -234,6 +235,20 @@ class TransferOut(Out):
         "location has no WMS).",
         examples=["WMS-TO-000123"],
     )
+    shipped_at: datetime | None = Field(
+        default=None,
+        description="When the sending location reported the transfer shipped "
+        "(`POST /v1/inventory/transfers/{transfer_id}/shipped`); null while it has not.",
+        examples=["2026-11-28T14:05:00Z"],
+    )
+    carrier: str = Field(
+        default="", description="Who carries it, as reported shipped; empty before.",
+        examples=["ups"],
+    )  # fmt: skip
+    tracking_number: str = Field(
+        default="", description="The carrier's tracking number, as reported shipped; empty "
+        "before.", examples=["1Z999AA10123456784"],
+    )  # fmt: skip
 
     @classmethod
     def of(cls, supply: InboundSupply) -> TransferOut:
@@ -250,4 +265,43 @@ class TransferOut(Out):
             reference=supply.reference,
             order_id=supply.order_id,
             wms_reference=supply.wms_reference,
+            shipped_at=supply.shipped_at,
+            carrier=supply.carrier,
+            tracking_number=supply.tracking_number,
+        )
+
+
+class TransferShippedIn(Strict):
+    """The sending location's report that a transfer left it."""
+
+    carrier: str = Field(pattern=CODE, description="Who carries it.", examples=["ups"])
+    tracking_number: str = Field(
+        pattern=TRACKING_NUMBER,
+        max_length=100,
+        description="The carrier's number for it (spaces around it are ignored).",
+        examples=["1Z999AA10123456784"],
+    )
+    shipped_at: UtcDateTime | None = Field(
+        default=None,
+        strict=False,
+        description="When it left; now when left out. A time without an offset is UTC.",
+        examples=["2026-11-28T14:05:00Z"],
+    )
+    expected_on: Annotated[date | None, IsoDate] = Field(
+        default=None,
+        strict=False,
+        description="The day the carrier expects it at its destination, which becomes the "
+        "transfer's `expected_on`; left out, the planned day stands. Not before the day it "
+        "shipped.",
+        examples=["2026-12-01"],
+    )
+
+    def to_command(self, transfer_id: str, actor: str) -> commands.ReportTransferShipped:
+        return commands.ReportTransferShipped(
+            transfer_id,
+            self.carrier,
+            self.tracking_number.strip(),
+            self.shipped_at,
+            self.expected_on,
+            actor,
         )

@@ -258,6 +258,10 @@ inbound_supply = Table(
     Column("cancelled", Boolean(), nullable=False, server_default=false()),
     # Migration 0031: the reference the sending location's WMS gave a transfer ("" unsent).
     Column("wms_reference", String(128), nullable=False, server_default=""),
+    # Migration 0032: what the sending location reported when it shipped a transfer.
+    _ts("shipped_at", nullable=True),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("tracking_number", String(100), nullable=False, server_default=""),
     Index(None, "sku", "expected_on"),
     Index(None, "order_id"),
 )

@@ -322,6 +322,9 @@ def inbound_row(i: InboundSupply) -> Row:
         "order_id": i.order_id,
         "cancelled": i.cancelled,
         "wms_reference": i.wms_reference,
+        "shipped_at": i.shipped_at,
+        "carrier": i.carrier,
+        "tracking_number": i.tracking_number,
     }
 
 

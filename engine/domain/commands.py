@@ -232,6 +232,20 @@ class ReceiveTransfer(Command):
 
 
 @dataclass(frozen=True)
+class ReportTransferShipped(Command):
+    """The location a transfer leaves (its WMS, or a person there) reports it shipped:
+    when (`shipped_at`, None: now), with which carrier and tracking number, and the day the
+    carrier expects it to arrive (`expected_on`, None: as planned)."""
+
+    transfer_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime | None = None
+    expected_on: date | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class ExpireReservations(Command):
     """Release reservations whose time-to-live has passed (run by the worker on a timer)."""
 

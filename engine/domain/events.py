@@ -621,6 +621,42 @@ class TransferRequested(Event):
 
 @_register
 @dataclass(frozen=True)
+class TransferShipped(Event):
+    """The location a transfer leaves reported it shipped at `shipped_at` (ISO moment), with
+    `carrier` under `tracking_number`; due at `to_location` on `expected_on` (ISO date: the
+    carrier's estimate when the report gave one, else the planned day)."""
+
+    name: ClassVar[str] = "transfer.shipped"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    to_location: str
+    carrier: str
+    tracking_number: str
+    shipped_at: str
+    expected_on: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferReleased(Event):
+    """A ship-to-store transfer its order no longer needs (`reason`: the order cancelled,
+    changed, or served from elsewhere) had left already (reported shipped), so it was not
+    called back: it keeps going to `to_location`, where its units arrive as the store's own
+    stock, claimed by no order. Nothing was booked back at `from_location`."""
+
+    name: ClassVar[str] = "transfer.released"
+    transfer_id: str
+    order_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True)
 class TransferSentToWms(Event):
     """A transfer was handed to the warehouse system (WMS) of the location it leaves, which
     answered with its own reference for it (`wms_reference`, kept on the transfer)."""

@@ -18,6 +18,7 @@ from engine.domain.errors import (
     InsufficientStock,
     InvalidQuantity,
 )
+from engine.domain.orders import InvalidLine
 
 
 class InboundKind(StrEnum):
@@ -45,6 +46,11 @@ class InboundSupply:
     # A transfer out of a location a warehouse system runs: that WMS's reference for it once
     # it took it (engine.service_layer.wms_transfers), so it is never sent twice. "" before.
     wms_reference: str = ""
+    # A transfer its sending location reported shipped (`report_shipped`): when, with which
+    # carrier, under which tracking number. None and "" while nobody has.
+    shipped_at: datetime | None = None
+    carrier: str = ""
+    tracking_number: str = ""
 
     @property
     def pending(self) -> bool:
@@ -66,6 +72,67 @@ class InboundSupply:
             state = "received" if self.received else "cancelled"
             raise Conflict(f"transfer {self.id} was already {state}: it cannot be cancelled")
         self.cancelled = True
+
+    def release_from_order(self) -> str:
+        """A ship-to-store transfer its order no longer needs, but which left already (its
+        sending location reported it shipped): it cannot be called back, so it keeps going,
+        and its units arrive as the destination's own stock, claimed by no order. Returns
+        the order it was sent for."""
+        if not self.pending:
+            state = "received" if self.received else "cancelled"
+            raise Conflict(f"transfer {self.id} was already {state}: it has no order to leave")
+        order_id, self.order_id = self.order_id, ""
+        return order_id
+
+    def report_shipped(
+        self,
+        carrier: str,
+        tracking_number: str,
+        shipped_at: datetime | None,
+        expected_on: date | None,
+        now: datetime,
+    ) -> bool:
+        """The sending location says this transfer left: at `shipped_at` (None: `now`), with
+        `carrier` under `tracking_number`, due on `expected_on` (None: as planned). Returns
+        whether anything changed: the same report again (a WMS retrying) changes nothing,
+        and a different one is refused, so a tracking number is never silently replaced.
+        A moment or day left out of the repeat is not a difference."""
+        if not self.pending:
+            state = "received" if self.received else "cancelled"
+            raise Conflict(f"transfer {self.id} was already {state}: it cannot be reported shipped")
+        if self.shipped_at is not None:
+            reported = (
+                ("carrier", carrier, self.carrier),
+                ("tracking_number", tracking_number, self.tracking_number),
+                ("shipped_at", shipped_at, self.shipped_at),
+                ("expected_on", expected_on, self.expected_on),
+            )
+            differs = [
+                f"{name} {_text(given)} (reported {_text(kept)})"
+                for name, given, kept in reported
+                if given is not None and given != kept
+            ]
+            if differs:
+                raise Conflict(
+                    f"transfer {self.id} was already reported shipped with {self.carrier} "
+                    f"under {self.tracking_number}; this report has {', '.join(differs)}. "
+                    "Nothing was changed: a transfer ships once, under one tracking number"
+                )
+            return False
+        when = shipped_at or now
+        if expected_on is not None and expected_on < when.date():
+            # Named by its field, as a bad field of the request is (`InvalidLine`).
+            raise InvalidLine(
+                ("expected_on",),
+                f"{expected_on} is before the day transfer {self.id} shipped "
+                f"({when.date()}); nothing was changed",
+            )
+        self.shipped_at, self.carrier, self.tracking_number = when, carrier, tracking_number
+        if expected_on is not None:
+            # The carrier's estimate replaces the planned day: promises and the transfer
+            # list read inbound supply by `expected_on`, so they count on the new one.
+            self.expected_on = expected_on
+        return True
 
     def receive(self, sku: str, location_code: str, quantity: int) -> None:
         """Book the arrival of these units, which must be of this supply's SKU at its
@@ -240,6 +307,11 @@ class Reservation:
             and self.expires_at is not None
             and now >= self.expires_at
         )
+
+
+def _text(value: object) -> str:
+    """A reported fact as a refusal quotes it: a moment in ISO form, anything else as is."""
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
 def _positive(quantity: int) -> None:

@@ -189,6 +189,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.awaiting_transfer",
         "transfer.cancelled",
         "transfer.requested",
+        "transfer.shipped",
+        "transfer.released",
         "transfer.sent_to_wms",
         "transfer.wms_cancelled",
         "transfer.wms_refused",

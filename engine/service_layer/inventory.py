@@ -25,7 +25,7 @@ from engine.domain.inventory import (
 )
 from engine.domain.orders import OrderStatus
 from engine.domain.values import in_utc, utcnow
-from engine.service_layer import backorders, ship_to_store
+from engine.service_layer import audit, backorders, ship_to_store
 from engine.service_layer.handlers import Clock, give_back
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -123,6 +123,43 @@ def receive_transfer(cmd: commands.ReceiveTransfer, uow: UnitOfWork, clock: Cloc
             ship_to_store.claim(uow, order, sku, store, units, waiting, clock())
         uow.commit()
         return stock.on_hand
+
+
+def report_transfer_shipped(
+    cmd: commands.ReportTransferShipped, uow: UnitOfWork, clock: Clock = utcnow
+) -> bool:
+    """The sending location reports a transfer shipped (`InboundSupply.report_shipped`):
+    recorded on it, with `transfer.shipped` and an audit entry. Returns whether anything was
+    written: the same report again (a WMS retrying) writes nothing, not even an entry."""
+    with uow:
+        # Locked: two reports of one transfer at the same moment must not both find it
+        # unreported and the second silently replace the first's tracking number.
+        transfer = uow.inbound.get_for_update(cmd.transfer_id)
+        if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+            raise NotFound("transfer", cmd.transfer_id)
+        planned = transfer.expected_on
+        shipped_at = in_utc(cmd.shipped_at) if cmd.shipped_at else None
+        if not transfer.report_shipped(
+            cmd.carrier, cmd.tracking_number, shipped_at, cmd.expected_on, in_utc(clock())
+        ):
+            return False
+        assert transfer.shipped_at is not None  # just reported
+        facts = {
+            "carrier": transfer.carrier,
+            "tracking_number": transfer.tracking_number,
+            "shipped_at": transfer.shipped_at.isoformat(),
+            "expected_on": transfer.expected_on.isoformat(),
+        }
+        uow.record(
+            events.TransferShipped(
+                transfer.id, transfer.order_id, transfer.from_location,
+                transfer.location_code, **facts,
+            )
+        )  # fmt: skip
+        before = {"shipped_at": None, "expected_on": planned.isoformat()}
+        audit.record(uow, cmd.actor, "transfer.shipped", "transfer", transfer.id, before, facts)
+        uow.commit()
+        return True
 
 
 def expire_reservations(cmd: commands.ExpireReservations, uow: UnitOfWork, clock: Clock) -> int:

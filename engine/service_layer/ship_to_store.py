@@ -147,7 +147,20 @@ def book_transfer(
 
 
 def cancel(uow: UnitOfWork, supply: InboundSupply, reason: str) -> None:
-    """Call off a transfer not yet received: its units are back at the warehouse."""
+    """Call off a transfer not yet received: its units are back at the warehouse. One its
+    sending location reported shipped is on a truck and cannot be called back: it keeps
+    going, released from its order, and its units arrive as the store's own stock
+    (`transfer.released`); nothing is booked back at the warehouse, nor cancelled at its
+    WMS."""
+    if supply.shipped_at is not None:
+        order_id = supply.release_from_order()
+        uow.record(
+            events.TransferReleased(
+                supply.id, order_id, supply.sku, supply.from_location, supply.location_code,
+                supply.quantity, reason,
+            )
+        )  # fmt: skip
+        return
     supply.cancel()
     origin = supply.reference.removeprefix("from ")
     stock = uow.stock.adjust(supply.sku, origin, supply.quantity)

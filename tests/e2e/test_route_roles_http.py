@@ -73,6 +73,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/inventory/receipts"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers/{transfer_id}/receive"): {ADMIN, WAREHOUSE},
+    # The sending location (its WMS, or a person there) reports a transfer shipped.
+    ("POST", "/v1/inventory/transfers/{transfer_id}/shipped"): {ADMIN, WAREHOUSE},
     ("GET", "/v1/products"): STAFF_READ,
     ("GET", "/v1/products/{sku}"): STAFF_READ,
     ("PUT", "/v1/products/{sku}"): {ADMIN},

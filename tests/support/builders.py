@@ -181,6 +181,9 @@ def an_inbound(**kw: Any) -> InboundSupply:
         reference="TR-77",
         received=True,
         wms_reference="WMS-TO-7",
+        shipped_at=at(30),
+        carrier="ups",
+        tracking_number="1Z999AA10123456784",
     )
     return InboundSupply(**{**values, **kw})
 
