@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from engine.adapters import migrations
 from engine.adapters.database import make_engine
@@ -23,6 +23,12 @@ def an_engine(url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def columns_of(engine: Engine, table: str) -> set[str]:
+    """The names of `table`'s columns as the database has them now (a migration test's
+    before and after)."""
+    return {str(column["name"]) for column in inspect(engine).get_columns(table)}
 
 
 def uow_factory_on(engine: Engine) -> Callable[[], SqlAlchemyUnitOfWork]:

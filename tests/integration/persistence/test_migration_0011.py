@@ -8,11 +8,11 @@ import json
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
 from engine.adapters import migrations
 from engine.domain.fulfilment import Label
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import an_engine, columns_of, uow_factory_on
 
 LABEL_COLUMNS = {"carrier", "service", "tracking_number", "label_format", "label"}
 
@@ -32,10 +32,6 @@ def a_return_at_0010(engine: Engine) -> None:
         )
 
 
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("returns")}
-
-
 @pytest.fixture
 def at_0010(database_url: str) -> str:
     migrations.downgrade(database_url, "0010")
@@ -44,7 +40,7 @@ def at_0010(database_url: str) -> str:
 
 def test_a_return_made_before_has_no_label_and_gets_one_after_upgrading(at_0010: str) -> None:
     with an_engine(at_0010) as engine:
-        assert not LABEL_COLUMNS & columns(engine)
+        assert not LABEL_COLUMNS & columns_of(engine, "returns")
         a_return_at_0010(engine)
 
     migrations.upgrade(at_0010)
@@ -75,7 +71,7 @@ def test_downgrading_drops_the_label_columns_and_keeps_the_return(at_0010: str) 
     migrations.downgrade(at_0010, "0010")
 
     with an_engine(at_0010) as engine:
-        assert not LABEL_COLUMNS & columns(engine)
+        assert not LABEL_COLUMNS & columns_of(engine, "returns")
         with engine.connect() as connection:
             rma = connection.execute(text("SELECT rma FROM returns WHERE id = 'ret_1'"))
             assert rma.scalar_one() == "RMA-1"

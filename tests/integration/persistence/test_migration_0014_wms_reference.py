@@ -10,12 +10,12 @@ from datetime import datetime
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
 from engine.adapters import migrations
 from engine.domain.fulfilment import ShipmentStatus, TrackingEvent
 from tests.support.builders import a_shipment, at
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 
 def this_migration() -> ModuleType:
@@ -23,10 +23,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("fulfillment_orders")}
 
 
 def a_shipment_made_before(engine: Engine) -> None:
@@ -55,7 +51,7 @@ def test_a_shipment_made_before_has_no_wms_reference_and_keeps_one_given_after_u
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert "wms_reference" not in columns(engine)
+        assert "wms_reference" not in columns_of(engine, "fulfillment_orders")
         a_shipment_made_before(engine)
 
     migrations.upgrade(before)
@@ -91,7 +87,7 @@ def test_downgrading_drops_the_column_and_keeps_the_shipment_and_its_tracking_ev
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert "wms_reference" not in columns(engine)
+        assert "wms_reference" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             status = connection.execute(text("SELECT status FROM fulfillment_orders"))
             assert status.scalar_one() == "shipped"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, inspect, text
 from engine.adapters import migrations
 from engine.domain.fulfilment import Label, TrackingEvent
 from tests.support.builders import a_label, a_return, a_shipment, at
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 # A NUL, a byte that is not UTF-8 and a non-ASCII letter: labels are bytes, not text.
 ZPL = "^XA^FDZoë Lovelace^FS^XZ".encode("latin-1") + b"\x00\xff"
@@ -28,10 +28,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine, table: str) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns(table)}
 
 
 def shipment_made_before(engine: Engine, key: str, label_format: str, label: bytes) -> None:
@@ -101,8 +97,8 @@ def test_labels_stored_before_are_found_apart_from_their_rows_after_upgrading(
     migrations.upgrade(before)
 
     with an_engine(before) as engine:
-        assert "label" not in columns(engine, "fulfillment_orders")
-        assert "label" not in columns(engine, "returns")
+        assert "label" not in columns_of(engine, "fulfillment_orders")
+        assert "label" not in columns_of(engine, "returns")
         with uow_factory_on(engine)() as uow:
             assert uow.labels.get("shipment", "ful_zpl") == Label("zpl", ZPL)
             assert uow.labels.get("shipment", "ful_none") is None

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
 from engine.adapters import migrations
 from engine.domain.operations import TicketStatus
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 NEW_COLUMNS = {"status", "updated_at", "comment_author", "comment_excerpt", "version"}
 
@@ -22,10 +22,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("tickets")}
 
 
 def a_ticket_opened_before(engine: Engine) -> None:
@@ -50,7 +46,7 @@ def test_a_ticket_opened_before_is_unknown_and_keeps_what_the_helpdesk_reports_a
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "tickets")
         a_ticket_opened_before(engine)
 
     migrations.upgrade(before)
@@ -81,7 +77,7 @@ def test_downgrading_drops_the_status_columns_and_keeps_the_tickets(before: str)
     migrations.downgrade(before, BEFORE)
 
     with an_engine(before) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "tickets")
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT subject FROM tickets WHERE id = 'tkt_1'"))
             assert kept.scalar_one() == "Parcel damaged"

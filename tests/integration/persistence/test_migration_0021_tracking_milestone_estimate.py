@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
 from engine.adapters import migrations
 from engine.adapters import translation as tr
@@ -17,7 +17,7 @@ from engine.domain.commands import TrackShipment
 from engine.domain.tracking_codes import Milestone
 from engine.service_layer.tracking import track_shipment
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 from tests.support.stored_rows import insert_as_stored
 
 NEW_COLUMNS = {"milestone", "estimated_delivery"}
@@ -29,10 +29,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("shipment_tracking")}
 
 
 def a_scan_stored_before(engine: Engine) -> None:
@@ -61,7 +57,7 @@ def test_a_scan_stored_before_reads_its_code_and_one_posted_after_keeps_what_it_
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "shipment_tracking")
         a_scan_stored_before(engine)
 
     migrations.upgrade(before)
@@ -102,7 +98,7 @@ def test_downgrading_drops_the_columns_and_keeps_the_scans(database_url: str) ->
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "shipment_tracking")
         with engine.connect() as connection:
             codes = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert codes.scalars().all() == ["IT"]

@@ -9,14 +9,14 @@ from dataclasses import replace
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import text
 
 from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.domain.fulfilment import Parcel
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 from tests.support.stored_rows import insert_as_stored
 
 PARCELS = [
@@ -32,10 +32,6 @@ def this_migration() -> ModuleType:
 BEFORE = str(this_migration().down_revision)
 
 
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("fulfillment_orders")}
-
-
 @pytest.fixture
 def before(database_url: str) -> str:
     migrations.downgrade(database_url, BEFORE)
@@ -44,7 +40,7 @@ def before(database_url: str) -> str:
 
 def test_a_shipment_stored_before_has_no_parcels_and_keeps_those_given_after(before: str) -> None:
     with an_engine(before) as engine:
-        assert "parcels" not in columns(engine)
+        assert "parcels" not in columns_of(engine, "fulfillment_orders")
         with engine.begin() as connection:
             connection.execute(*insert_as_stored(connection, tr.shipment_row(b.a_shipment())))
 
@@ -90,7 +86,7 @@ def test_downgrading_drops_the_column_and_keeps_the_shipment_and_its_tracking(
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert "parcels" not in columns(engine)
+        assert "parcels" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             codes = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert codes.scalars().all() == ["in_transit"]

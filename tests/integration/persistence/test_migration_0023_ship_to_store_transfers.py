@@ -8,11 +8,11 @@ from datetime import date
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import text
 
 from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 NEW_COLUMNS = {"order_id", "cancelled"}
 
@@ -24,10 +24,6 @@ def this_migration() -> ModuleType:
 BEFORE = str(this_migration().down_revision)
 
 
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("inbound_supply")}
-
-
 @pytest.fixture
 def before(database_url: str) -> str:
     migrations.downgrade(database_url, BEFORE)
@@ -36,7 +32,7 @@ def before(database_url: str) -> str:
 
 def test_a_transfer_stored_before_is_nobodys_and_one_after_keeps_its_order(before: str) -> None:
     with an_engine(before) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -85,7 +81,7 @@ def test_downgrading_drops_the_columns_and_keeps_the_transfers(database_url: str
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             ids = connection.execute(text("SELECT id FROM inbound_supply"))
             assert ids.scalars().all() == ["trf_1"]

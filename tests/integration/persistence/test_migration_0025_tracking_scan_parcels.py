@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import text
 
 from engine.adapters import migrations
 from engine.adapters import translation as tr
@@ -18,7 +18,7 @@ from engine.domain.commands import TrackShipment
 from engine.domain.fulfilment import FulfillmentOrder, Parcel, ShipmentStatus
 from engine.service_layer.tracking import track_shipment
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 from tests.support.stored_rows import insert_as_stored
 
 SCANNED = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
@@ -30,10 +30,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("shipment_tracking")}
 
 
 def packed() -> FulfillmentOrder:
@@ -59,7 +55,7 @@ def test_a_scan_stored_before_is_of_the_whole_shipment_and_its_retry_is_still_kn
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert "tracking_number" not in columns(engine)
+        assert "tracking_number" not in columns_of(engine, "shipment_tracking")
         with engine.begin() as connection:
             connection.execute(*insert_as_stored(connection, tr.shipment_row(packed())))
             connection.execute(
@@ -123,7 +119,7 @@ def test_downgrading_drops_the_column_and_keeps_every_scan(database_url: str) ->
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert "tracking_number" not in columns(engine)
+        assert "tracking_number" not in columns_of(engine, "shipment_tracking")
         with engine.connect() as connection:
             codes = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert codes.scalars().all() == ["DL", "DL"]

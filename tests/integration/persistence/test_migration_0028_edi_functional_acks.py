@@ -10,16 +10,12 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 
 from engine.adapters import migrations
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 BEFORE = str(migration_named("edi_functional_acks").down_revision)
 ADDED = {"functional_ack", "functional_ack_codes", "functional_ack_at"}
 INDEX = "ix_edi_outbound_channel_control_number"
 AT = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("edi_outbound")}
 
 
 def indexes(engine: Engine) -> set[str]:
@@ -48,7 +44,7 @@ def test_a_document_written_before_has_no_997_and_keeps_one_read_after_upgrading
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert not ADDED & columns(engine)
+        assert not ADDED & columns_of(engine, "edi_outbound")
         assert INDEX not in indexes(engine)
         a_document_written_before(engine)
 
@@ -71,13 +67,13 @@ def test_downgrading_drops_the_columns_and_the_index_and_keeps_the_documents(
     database_url: str,
 ) -> None:
     with an_engine(database_url) as engine:
-        assert columns(engine) >= ADDED
+        assert columns_of(engine, "edi_outbound") >= ADDED
         a_document_written_before(engine)
 
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert not ADDED & columns(engine)
+        assert not ADDED & columns_of(engine, "edi_outbound")
         assert INDEX not in indexes(engine)
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT reference FROM edi_outbound"))

@@ -11,15 +11,11 @@ from sqlalchemy import Engine, inspect, text
 
 from engine.adapters import migrations
 from engine.domain.operations import AlertStatus
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 NEW_COLUMNS = {"closed_by", "closed_at", "version"}
 INDEX = "ix_alerts_status_last_seen_at"
 BEFORE = str(migration_named("alert_closing").down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("alerts")}
 
 
 def indexes(engine: Engine) -> set[str]:
@@ -50,7 +46,7 @@ def test_an_alert_raised_before_is_not_closed_and_can_be_closed_after_upgrading(
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "alerts")
         an_alert_acknowledged_before(engine)
 
     migrations.upgrade(before)
@@ -84,7 +80,7 @@ def test_downgrading_drops_the_columns_and_the_index_and_keeps_the_alerts(before
     migrations.downgrade(before, BEFORE)
 
     with an_engine(before) as engine:
-        assert not NEW_COLUMNS & columns(engine)
+        assert not NEW_COLUMNS & columns_of(engine, "alerts")
         assert indexes(engine) == old_indexes
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT occurrences FROM alerts WHERE id = 'alr_1'"))

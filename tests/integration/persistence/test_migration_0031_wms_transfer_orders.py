@@ -7,11 +7,11 @@ from datetime import date
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import text
 
 from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 
 def this_migration() -> ModuleType:
@@ -19,10 +19,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("inbound_supply")}
 
 
 @pytest.fixture
@@ -33,7 +29,7 @@ def before(database_url: str) -> str:
 
 def test_a_transfer_stored_before_has_no_wms_reference_and_can_be_given_one(before: str) -> None:
     with an_engine(before) as engine:
-        assert "wms_reference" not in columns(engine)
+        assert "wms_reference" not in columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -72,7 +68,7 @@ def test_downgrading_drops_the_column_and_keeps_the_transfers(database_url: str)
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert "wms_reference" not in columns(engine)
+        assert "wms_reference" not in columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             ids = connection.execute(text("SELECT id, order_id FROM inbound_supply"))
             assert [tuple(row) for row in ids] == [("trf_1", "ord_1")]

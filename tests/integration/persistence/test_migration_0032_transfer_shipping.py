@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import text
 
 from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 LEFT = datetime(2026, 11, 28, 14, 5, tzinfo=UTC)
 SHIPPING = {"shipped_at", "carrier", "tracking_number"}
@@ -25,10 +25,6 @@ def this_migration() -> ModuleType:
 BEFORE = str(this_migration().down_revision)
 
 
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("inbound_supply")}
-
-
 @pytest.fixture
 def before(database_url: str) -> str:
     migrations.downgrade(database_url, BEFORE)
@@ -39,7 +35,7 @@ def test_a_transfer_stored_before_has_not_shipped_and_can_be_reported_shipped(
     before: str,
 ) -> None:
     with an_engine(before) as engine:
-        assert not SHIPPING & columns(engine)
+        assert not SHIPPING & columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -78,7 +74,7 @@ def test_downgrading_drops_the_columns_and_keeps_the_transfers(database_url: str
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert not SHIPPING & columns(engine)
+        assert not SHIPPING & columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             ids = connection.execute(text("SELECT id, order_id FROM inbound_supply"))
             assert [tuple(row) for row in ids] == [("trf_1", "ord_1")]

@@ -10,12 +10,12 @@ from datetime import datetime
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
 from engine.adapters import migrations
 from engine.domain.orders import Fulfilment
 from tests.support.builders import an_order
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
 
 
 def this_migration() -> ModuleType:
@@ -23,10 +23,6 @@ def this_migration() -> ModuleType:
 
 
 BEFORE = str(this_migration().down_revision)
-
-
-def columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("orders")}
 
 
 def an_order_placed_before(engine: Engine) -> None:
@@ -63,7 +59,7 @@ def before(database_url: str) -> str:
 
 def test_an_order_placed_before_is_shipped_and_a_pickup_keeps_its_store(before: str) -> None:
     with an_engine(before) as engine:
-        assert not {"fulfilment", "pickup_location"} & columns(engine)
+        assert not {"fulfilment", "pickup_location"} & columns_of(engine, "orders")
         an_order_placed_before(engine)
 
     migrations.upgrade(before)
@@ -99,7 +95,7 @@ def test_downgrading_drops_the_columns_and_keeps_the_orders_and_their_lines(
     migrations.downgrade(database_url, BEFORE)
 
     with an_engine(database_url) as engine:
-        assert not {"fulfilment", "pickup_location"} & columns(engine)
+        assert not {"fulfilment", "pickup_location"} & columns_of(engine, "orders")
         with engine.connect() as connection:
             lines = connection.execute(text("SELECT sku FROM order_lines ORDER BY id"))
             assert lines.scalars().all() == ["SKU-1", "SKU-2"]
