@@ -4,8 +4,9 @@ its own simple format:
 
     {"scans": [{"tracking_number", "at", "code", "milestone"?, "estimated_delivery"?}]}
 
-signed by `X-Fake-Signature`, the hex HMAC-SHA256 of the body under `SECRET`. Prices,
-labels and polled tracking are not its business here."""
+signed by `X-Fake-Signature`, the hex HMAC-SHA256 of the body under `SECRET`. Its prices,
+labels and polled tracking are those of the carrier it stands in front of (`printer`: the
+rate card's connector `with_fake` replaces), as EasyPost's are the carrier's it fronts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from connectors.base import (
     Carrier,
+    PermanentRefusal,
     RateQuote,
     ShippingLabel,
     TrackingUpdate,
@@ -31,13 +33,15 @@ SIGNATURE_HEADER = "X-Fake-Signature"
 
 class FakeCarrier(Carrier):
     """`answer` is what `void` says (True, False), or the error it raises; `asked` the
-    numbers of each void asked for."""
+    numbers of each void asked for; `printer` the carrier whose rates, labels and tracking
+    it gives (None: it quotes and tracks nothing, and refuses to print)."""
 
     slug = "fake-api"
 
-    def __init__(self, answer: Any = True) -> None:
+    def __init__(self, answer: Any = True, printer: Carrier | None = None) -> None:
         super().__init__()
         self.answer = answer
+        self.printer = printer
         self.asked: list[list[str]] = []
 
     def void(self, tracking_numbers: Sequence[str]) -> bool:
@@ -59,13 +63,15 @@ class FakeCarrier(Carrier):
         return [_update(index, scan) for index, scan in enumerate(scans)]
 
     def rates(self, shipment: Mapping[str, Any]) -> list[RateQuote]:
-        raise NotImplementedError
+        return [] if self.printer is None else self.printer.rates(shipment)
 
     def label(self, shipment: Mapping[str, Any], service: str, format: str) -> ShippingLabel:
-        raise NotImplementedError
+        if self.printer is None:
+            raise PermanentRefusal(f"carrier {self.slug} has no printer to label {shipment['id']}")
+        return self.printer.label(shipment, service, format)
 
     def track(self, tracking_number: str) -> list[TrackingUpdate]:
-        raise NotImplementedError
+        return [] if self.printer is None else self.printer.track(tracking_number)
 
 
 def _update(index: int, scan: dict[str, Any]) -> TrackingUpdate:
@@ -100,5 +106,7 @@ def with_fake(
     carriers: Callable[[str], Carrier | None], code: str, fake: FakeCarrier
 ) -> Callable[[str], Carrier | None]:
     """The carrier lookup `carriers` with carrier `code`'s connector the fake (a carrier API
-    configured for it), every other code's as before."""
+    configured for it), printing through the connector it replaces; every other code's as
+    before."""
+    fake.printer = fake.printer or carriers(code)
     return lambda asked: fake if asked == code else carriers(asked)
