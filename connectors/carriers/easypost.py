@@ -25,7 +25,14 @@ What is called when (https://docs.easypost.com, read for this module):
   (same code and carrier within three months) with the tracker it made before.
 - `void`: `POST /refunds` with the carrier and the labels' tracking codes; a refund that is
   `submitted` or `refunded` is done, a `rejected` one (a parcel scanned already, the void
-  window past) is a `PermanentRefusal`.
+  window past) is a `PermanentRefusal`. A request EasyPost refuses outright (a 4xx) may be
+  a void asked again of a label refunded already (the worker's redelivery), so the refusal
+  is not taken at its word: each label's shipment is looked up (`GET /trackers` by tracking
+  code and carrier, the tracker EasyPost made when the label was bought naming its
+  `shipment_id`, then `GET /shipments/{id}`) and its `refund_status` decides. Every label
+  `submitted` or `refunded` is a void done; any other (`rejected`, none, no shipment found)
+  leaves the `PermanentRefusal`, naming each label's status. A lookup EasyPost cannot
+  answer now is a `DeliveryError`, so the void is tried again later.
 - `tracking_updates`: EasyPost's webhook Event (`tracker.created`, `tracker.updated`, whose
   `result` is the Tracker), signed as its client libraries check it: `X-Hmac-Signature:
   hmac-sha256-hex=<hex>`, the HMAC-SHA256 of the raw body under the webhook's secret, the
@@ -35,7 +42,11 @@ What is called when (https://docs.easypost.com, read for this module):
   to every webhook URL, so a tracker of another carrier is not this connector's: an empty
   list. (EasyPost's support pages also describe a newer `x-hmac-signature-v2` with
   `x-timestamp` and `x-path` headers; its client libraries do not check it yet, and neither
-  does Ordo.)
+  does Ordo: easypost-python 10.7.0's `validate_webhook` (the newest, read for this) and
+  easypost-node's check `X-Hmac-Signature` only, so there is no reference computation of v2
+  to check against, and a guessed one would refuse EasyPost's own deliveries or take forged
+  ones. A delivery signed with v2 alone is refused as unsigned; one carrying both headers is
+  checked by its `X-Hmac-Signature`.)
 
 Buying is safe to retry. Before buying, Ordo looks its shipment up by reference
 (`GET /shipments/{reference}`, `GET /orders/{reference}`: EasyPost takes a reference where it
@@ -46,14 +57,18 @@ each create a shipment and buy it.
 
 Asked again for a label whose tracking number Ordo holds (`tracking_number`, with the
 `label_format` the label is in now: the other format of a label bought before), nothing is
-bought: the shipment is found by its reference, its
-tracking code checked against the number, and the same label fetched in the other format.
-A label EasyPost cannot find that way is refused (a `PermanentRefusal`) saying it is kept in
-the format it was bought in: so is one bought after a void, below, as its reference is not
-the shipment's id. A tracking number with no label behind it (no `label_format`: the label
-bought under it was voided when the shipment was packed again, or a location reported the
-number before any label) gets a new label, bought under the reference `<id>~<that number>`,
-so the voided label is never handed out again and a retry still finds the new one.
+bought: the shipment (or order) is found by its reference, its tracking code checked
+against the number, and the same label fetched in the other format. A tracking number with
+no label behind it (no `label_format`: the label bought under it was voided when the
+shipment was packed again, or a location reported the number before any label) gets a new
+label, bought under the reference `<id>~<that number>`, so the voided label is never handed
+out again and a retry still finds the new one. Its other format is found by following the
+labels from the first: the label under `<id>` is the voided one, its number names the
+reference the next was bought under (`<id>~<number>`), and so on, a shipment or an order at
+each (a one-parcel label packed again into several parcels is an order after a shipment), up
+to the label numbered as Ordo's (ten labels at most). A label that trail does not reach
+(none under `<id>`: the first was bought under a number a location reported) is refused (a
+`PermanentRefusal`) saying it is kept in the format it was bought in.
 
 Tracking: each TrackingDetail is a `TrackingUpdate` at its `datetime` in UTC, its `code` the
 carrier's own (`carrier_code`, else EasyPost's status), its `milestone` from EasyPost's
@@ -121,6 +136,9 @@ MILESTONES = {
 }
 # Refund statuses that mean the label will not be charged for (or will be refunded).
 _VOIDED = ("submitted", "refunded")
+# How many labels of one shipment, each voided and bought again, are followed to find the one
+# Ordo holds: a shipment is packed again after a short pick, rarely more than once or twice.
+_LABELS_FOLLOWED = 10
 # Refusals that trying again may mend (a key being fixed, a rate limit); any other 4xx is
 # the request's own fault, a `PermanentRefusal`, and a 5xx or no answer is EasyPost's.
 _RETRYABLE_REFUSALS = (401, 403, 408, 409, 425, 429)
@@ -264,9 +282,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
             return self._order_label(fields, service, format, reference, issued, what)
         found = self._find("shipments", reference, what)
         if issued:
-            if found is None or found.get("tracking_code") != issued:
-                raise self._kept(reference, issued, format)
-            bought = found
+            bought = self._issued("shipments", found, reference, issued, format, what)
         elif found is not None and _bought(found):
             bought = found  # bought before, its answer lost: not bought twice
         else:
@@ -307,10 +323,7 @@ class EasyPostCarrier(HttpConnector, Carrier):
         parcels = _parcels(fields)
         found = self._find("orders", reference, what)
         if issued:
-            shipments = _order_shipments(found) if found is not None else []
-            if found is None or not shipments or shipments[0].get("tracking_code") != issued:
-                raise self._kept(reference, issued, format)
-            bought = found
+            bought = self._issued("orders", found, reference, issued, format, what)
         elif found is not None and _order_bought(found):
             bought = found
         else:
@@ -384,12 +397,37 @@ class EasyPostCarrier(HttpConnector, Carrier):
         answer = self._call("GET", path, what, missing_is_none=True)
         return None if answer is None else _object(answer, self.host, what)
 
+    def _issued(
+        self, kind: str, found: dict[str, Any] | None, reference: str, issued: str,
+        format: str, what: str,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The shipment or order (`kind`) whose label Ordo holds as `issued`, to fetch in the
+        other format: `found` under `reference`, or one bought again after a void. That one's
+        reference is `<reference>~<the voided label's number>`, and the voided label is the
+        one under the reference before it, so the labels are followed from the first, each
+        voided number leading to the next reference, to the one numbered `issued`. A label
+        may be a shipment and the next an order (packed into more parcels), so where `kind`
+        has none under a reference the other kind is looked at. `_kept` when none is."""
+        other = "orders" if kind == "shipments" else "shipments"
+        at = reference
+        for _ in range(_LABELS_FOLLOWED):
+            number = _number_of(kind, found)
+            if found is not None and number == issued:
+                return found
+            if found is None:
+                number = _number_of(other, self._find(other, at, what))
+            if not number:
+                break  # no label under `at`, or one not bought: the trail ends
+            at = f"{reference}~{number}"
+            found = self._find(kind, at, what)
+        raise self._kept(reference, issued, format)
+
     def _kept(self, reference: str, issued: str, format: str) -> PermanentRefusal:
         return PermanentRefusal(
             f"label {issued} of {reference} was bought at EasyPost in another format, and "
             f"EasyPost {self.host} has no shipment or order {reference} with that tracking number "
-            f"to fetch it as {format.upper()} from: the label is kept in the format it was "
-            "bought in"
+            f"(nor one bought again under {reference}~<a voided label's number>) to fetch it as "
+            f"{format.upper()} from: the label is kept in the format it was bought in"
         )
 
     def _document(self, shipments: Sequence[dict[str, Any]], format: str, what: str) -> bytes:
@@ -496,7 +534,12 @@ class EasyPostCarrier(HttpConnector, Carrier):
             return False
         what = f"the void of label {', '.join(numbers)}"
         body = {"refund": {"carrier": self.config.carrier, "tracking_codes": numbers}}
-        answer = self._call("POST", "/refunds", what, body)
+        try:
+            answer = self._call("POST", "/refunds", what, body)
+        except PermanentRefusal as refused:
+            # A label refunded already (a void asked again) is refused too: its shipment's
+            # refund_status tells that one from a label EasyPost will not refund.
+            return self._voided_before(numbers, refused)
         refunds = answer if isinstance(answer, list) else []
         statuses = {
             str(refund.get("tracking_code")): str(refund.get("status"))
@@ -521,6 +564,41 @@ class EasyPostCarrier(HttpConnector, Carrier):
                     f"'{status}': {why}"
                 )
         return True
+
+    def _voided_before(self, numbers: Sequence[str], refused: PermanentRefusal) -> bool:
+        """True when every label EasyPost would not refund is refunded (or being refunded)
+        already; else `refused`, with the refund_status each label has at EasyPost. Where
+        EasyPost cannot be asked now, a `DeliveryError`: the void is tried again later."""
+        try:
+            statuses = {number: self._refund_status(number) for number in numbers}
+        except PermanentRefusal as unread:
+            raise PermanentRefusal(
+                f"{refused}; and its refund status could not be read: {unread}"
+            ) from None
+        if all(status in _VOIDED for status in statuses.values()):
+            return True
+        said = ", ".join(f"{number} {status or 'none'}" for number, status in statuses.items())
+        raise PermanentRefusal(f"{refused} (refund_status at EasyPost: {said})") from None
+
+    def _refund_status(self, number: str) -> str:
+        """The `refund_status` of the shipment bought with tracking code `number` ("" for
+        none, or no such shipment): found through its tracker (`GET /trackers`, by code and
+        carrier, newest first), which EasyPost makes when a label is bought and which names
+        the shipment."""
+        what = f"the refund status of label {number}"
+        params = {"tracking_code": number, "carrier": self.config.carrier}
+        answer = self._call("GET", "/trackers", what, params=params, missing_is_none=True)
+        trackers = answer.get("trackers") if isinstance(answer, dict) else None
+        for tracker in trackers if isinstance(trackers, list) else ():
+            shipment_id = tracker.get("shipment_id") if isinstance(tracker, dict) else None
+            if not isinstance(shipment_id, str) or not shipment_id:
+                continue  # a tracker of a label bought elsewhere: no shipment to ask
+            path = f"/shipments/{quote(shipment_id, safe='')}"
+            shipment = self._call("GET", path, what, missing_is_none=True)
+            if isinstance(shipment, dict) and shipment.get("tracking_code") == number:
+                status = shipment.get("refund_status")
+                return status if isinstance(status, str) else ""
+        return ""
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -707,6 +785,18 @@ def _tracking_code(shipment: Mapping[str, Any], host: str, what: str) -> str:
     if not isinstance(code, str) or not code.strip():
         raise DeliveryError(f"EasyPost {host} answered {what} without a tracking code")
     return code.strip()
+
+
+def _number_of(kind: str, found: Mapping[str, Any] | None) -> str:
+    """The tracking number of the label of a shipment or an order (`kind`): an order's is its
+    first parcel's, as Ordo's shipment's is; "" for none found, or none bought."""
+    if found is None:
+        return ""
+    if kind == "orders":
+        shipments = _order_shipments(found)
+        found = shipments[0] if shipments else {}
+    number = found.get("tracking_code")
+    return number.strip() if isinstance(number, str) else ""
 
 
 def _bought(shipment: Mapping[str, Any]) -> bool:

@@ -1,7 +1,8 @@
 """The EasyPost carrier connector against a fake EasyPost (httpx.MockTransport): the requests
 it sends (paths, Basic auth with the key, bodies), the answers it maps into Ordo's rates,
-labels and tracking, a label never bought twice, voids, the webhook's signature, and every
-refusal named without the key."""
+labels and tracking, a label never bought twice (nor, in the other format, one bought again
+after a void), voids (a void asked again of a label refunded already is done), the webhook's
+signature, and every refusal named without the key."""
 
 from __future__ import annotations
 
@@ -243,6 +244,55 @@ def test_a_label_voided_when_its_shipment_was_packed_again_is_bought_anew_never_
     assert body_of(fake.requests[1])["shipment"]["reference"] == "ful_1~1Z0001"
 
 
+def test_the_other_format_of_a_label_bought_after_a_void_is_found_under_its_own_reference(
+) -> None:  # fmt: skip
+    # Packed again twice: 1Z0001 voided, 1Z0002 bought under ful_1~1Z0001 and voided, 1Z0003
+    # bought under ful_1~1Z0002: each voided label's number leads to the next reference.
+    converted = bought("shp_3", "1Z0003", label_pdf_url=f"{FILES}/shp_3.pdf")
+    fake = FakeEasyPost({
+        "GET /shipments/ful_1": httpx.Response(200, json=bought("shp_1", "1Z0001")),
+        "GET /shipments/ful_1~1Z0001": httpx.Response(200, json=bought("shp_2", "1Z0002")),
+        "GET /shipments/ful_1~1Z0002": httpx.Response(200, json=bought("shp_3", "1Z0003")),
+        "GET /shipments/shp_3/label": httpx.Response(200, json=converted),
+        f"GET {FILES}/shp_3.pdf": httpx.Response(200, content=b"%PDF-label-3"),
+    })  # fmt: skip
+
+    asked = shipment_fields(tracking_number="1Z0003", label_format="zpl")
+    label = a_carrier(fake).label(asked, "GROUND", "pdf")
+
+    assert (label.tracking_number, label.format, label.content) == (
+        "1Z0003", "pdf", b"%PDF-label-3",
+    )  # fmt: skip
+    assert fake.sent() == [
+        "GET /shipments/ful_1", "GET /shipments/ful_1~1Z0001", "GET /shipments/ful_1~1Z0002",
+        "GET /shipments/shp_3/label?file_format=PDF", f"GET {FILES}/shp_3.pdf",
+    ]  # fmt: skip
+
+
+def test_a_packed_shipment_s_label_bought_after_a_one_parcel_label_is_found_in_the_other_format(
+) -> None:  # fmt: skip
+    # The first label was one parcel's, a shipment (1Z0000, voided); packed again into two
+    # parcels, the new label is an order bought under ful_1~1Z0000.
+    fake = FakeEasyPost({
+        "GET /shipments/ful_1": httpx.Response(200, json=bought("shp_0", "1Z0000")),
+        "GET /orders/ful_1~1Z0000": httpx.Response(200, json=_order("pdf")),
+        f"GET {FILES}/1.pdf": httpx.Response(200, content=a_pdf()),
+        f"GET {FILES}/2.pdf": httpx.Response(200, content=a_pdf()),
+    })  # fmt: skip
+    parcels = [{"weight_kg": 1.0, "tracking_number": "1Z0001"},
+               {"weight_kg": 3.0, "tracking_number": "1Z0002"}]  # fmt: skip
+
+    asked = shipment_fields(parcels=parcels, tracking_number="1Z0001", label_format="zpl")
+    label = a_carrier(fake).label(asked, "GROUND", "pdf")
+
+    assert label.parcel_tracking_numbers == ("1Z0001", "1Z0002")
+    assert len(PdfReader(io.BytesIO(label.content)).pages) == 2
+    assert fake.sent()[:3] == [
+        "GET /orders/ful_1", "GET /shipments/ful_1", "GET /orders/ful_1~1Z0000",
+    ]  # fmt: skip
+    assert not [sent for sent in fake.sent() if sent.startswith("POST")]
+
+
 def _order(formats: str) -> dict[str, Any]:
     shipments = []
     for n in (1, 2):
@@ -418,15 +468,97 @@ def test_a_refund_the_carrier_rejects_is_a_permanent_refusal_naming_the_label() 
         a_carrier(fake).void(["1Z0001"])
 
 
-def test_a_void_easypost_refuses_outright_is_permanent_and_says_easypost_s_words() -> None:
+def refused_refund() -> httpx.Response:
+    """EasyPost refusing a refund outright: what it says does not decide, the label's
+    refund_status does."""
     error = {"error": {"code": "REFUND.NOT_ELIGIBLE", "message": "Label already scanned"}}
-    fake = FakeEasyPost({"POST /refunds": httpx.Response(422, json=error)})
+    return httpx.Response(422, json=error)
+
+
+def trackers(number: str, shipment_id: str | None) -> httpx.Response:
+    """`GET /trackers` by tracking code: the tracker EasyPost made when the label was bought
+    (naming its shipment), or one made for a label bought elsewhere (`shipment_id` None)."""
+    tracker = {"id": "trk_1", "object": "Tracker", "tracking_code": number, "carrier": "UPS",
+               "shipment_id": shipment_id}  # fmt: skip
+    return httpx.Response(200, json={"trackers": [tracker], "has_more": False})
+
+
+def refund_of(shipment_id: str, number: str, status: str | None) -> httpx.Response:
+    return httpx.Response(200, json={**bought(shipment_id, number), "refund_status": status})
+
+
+@pytest.mark.parametrize("status", ["submitted", "refunded"])
+def test_a_void_refused_for_a_label_refunded_already_is_done_not_a_refusal(status: str) -> None:
+    fake = FakeEasyPost({
+        "POST /refunds": refused_refund(),
+        "GET /trackers": trackers("1Z0001", "shp_1"),
+        "GET /shipments/shp_1": refund_of("shp_1", "1Z0001", status),
+    })  # fmt: skip
+
+    assert a_carrier(fake).void(["1Z0001"]) is True
+    assert dict(fake.requests[1].url.params) == {"tracking_code": "1Z0001", "carrier": "UPS"}
+
+
+@pytest.mark.parametrize(
+    ("routes", "found"),
+    [
+        ({"GET /trackers": trackers("1Z0001", "shp_1"),
+          "GET /shipments/shp_1": refund_of("shp_1", "1Z0001", "rejected")}, "rejected"),
+        ({"GET /trackers": trackers("1Z0001", "shp_1"),
+          "GET /shipments/shp_1": refund_of("shp_1", "1Z0001", None)}, "none"),
+        ({"GET /trackers": trackers("1Z0001", None)}, "none"),
+        ({}, "none"),
+    ],
+    ids=["scanned-parcel-rejected", "never-refunded", "bought-elsewhere", "no-tracker"],
+)  # fmt: skip
+def test_a_void_easypost_refuses_for_a_label_not_refunded_is_permanent_in_easypost_s_words(
+    routes: dict[str, httpx.Response], found: str
+) -> None:
+    fake = FakeEasyPost({"POST /refunds": refused_refund(), **routes})
     with pytest.raises(PermanentRefusal) as refused:
         a_carrier(fake).void(["1Z0001"])
     assert str(refused.value) == (
         "EasyPost https://api.easypost.com refused the void of label 1Z0001: 422 "
-        "REFUND.NOT_ELIGIBLE: Label already scanned"
+        f"REFUND.NOT_ELIGIBLE: Label already scanned (refund_status at EasyPost: 1Z0001 {found})"
     )
+
+
+def test_a_void_refused_with_only_some_of_its_labels_refunded_already_names_each_one() -> None:
+    def tracker_of(request: httpx.Request) -> httpx.Response:
+        number = request.url.params["tracking_code"]
+        return trackers(number, {"1Z0001": "shp_1", "1Z0002": "shp_2"}[number])
+
+    fake = FakeEasyPost({
+        "POST /refunds": refused_refund(),
+        "GET /trackers": tracker_of,
+        "GET /shipments/shp_1": refund_of("shp_1", "1Z0001", "refunded"),
+        "GET /shipments/shp_2": refund_of("shp_2", "1Z0002", "rejected"),
+    })  # fmt: skip
+    with pytest.raises(PermanentRefusal, match=r"\(refund_status at EasyPost: 1Z0001 refunded, "
+                       r"1Z0002 rejected\)$"):  # fmt: skip
+        a_carrier(fake).void(["1Z0001", "1Z0002"])
+
+
+def test_a_refused_void_whose_refund_status_easypost_will_not_give_stays_refused() -> None:
+    error = {"error": {"code": "PARAMETER.INVALID", "message": "Invalid carrier"}}
+    fake = FakeEasyPost({"POST /refunds": refused_refund(),
+                         "GET /trackers": httpx.Response(422, json=error)})  # fmt: skip
+    with pytest.raises(PermanentRefusal) as refused:
+        a_carrier(fake).void(["1Z0001"])
+    assert str(refused.value) == (
+        "EasyPost https://api.easypost.com refused the void of label 1Z0001: 422 "
+        "REFUND.NOT_ELIGIBLE: Label already scanned; and its refund status could not be read: "
+        "EasyPost https://api.easypost.com refused the refund status of label 1Z0001: 422 "
+        "PARAMETER.INVALID: Invalid carrier"
+    )
+
+
+def test_a_refused_void_whose_refund_status_cannot_be_read_now_is_tried_again_later() -> None:
+    fake = FakeEasyPost({"POST /refunds": refused_refund(),
+                         "GET /trackers": httpx.Response(503, text="busy")})  # fmt: skip
+    with pytest.raises(DeliveryError, match="the refund status of label 1Z0001: 503") as refused:
+        a_carrier(fake).void(["1Z0001"])
+    assert not isinstance(refused.value, PermanentRefusal)
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
