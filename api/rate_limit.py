@@ -24,11 +24,15 @@ A sales channel's webhook signed by its connector is charged to the connector
 (`connector:<name>`) at the channel role's rate; signed webhooks are never anonymous.
 
 The fields are those of draft-ietf-httpapi-ratelimit-headers-11: `RateLimit-Policy:
-"key";q=600;w=1` (the limit: `q` requests per window of `w` seconds) and `RateLimit:
-"key";r=599;t=1` (`r` left in the current window, which ends in `t` seconds, rounded up).
+"key";q=600;w=1` (the limit: `q` requests per `w` seconds) and `RateLimit: "key";r=599;t=1`
+(`r` requests the caller may send now, and `t` seconds, rounded up, until its budget holds
+one more: the working group's "until additional quota is made available"). Budgets are
+paced (GCRA, `engine/adapters/rate_limits.py`), not counted in windows, so `t` is never a
+window's end: a caller that spent its budget gets a request back every `w / q` seconds.
 The 429 names the limit in `detail` and carries `Retry-After` (the same whole seconds as
-`t`) and the two fields with `r=0`. Each throttled caller is logged once per window of its
-limit on `ordo.auth`, and a lockout once when it starts: a storm leaves a line, not a flood.
+`t`) and the two fields with `r=0`. Each throttled caller is logged at most once per period
+of its limit on `ordo.auth`, and a lockout once when it starts: a storm leaves a line, not
+a flood.
 """
 
 from __future__ import annotations
@@ -169,7 +173,7 @@ async def charge(limits: RateLimits, scope: Scope, principal: Principal) -> None
     if standing.first_refusal:
         auth_log.warning(
             "rate limit: %s (key id %s, client %s) is over its role's %s; refused (429) "
-            "until its window ends, logged once %s",
+            "until it slows down, logged at most once %s",
             principal.actor,
             principal.key_id,
             client_of(scope),
@@ -203,7 +207,7 @@ async def charge_anonymous(limits: RateLimits, scope: Scope) -> RateLimited | No
     if standing.first_refusal:
         auth_log.warning(
             "rate limit: client %s is over the %s allowed without a credential; its "
-            "anonymous requests are refused (429) until its window ends, logged once %s",
+            "anonymous requests are refused (429) until it slows down, logged at most once %s",
             client,
             _allowance(rate),
             rate.period(),
@@ -222,13 +226,13 @@ def fields(policy: str, standing: Standing) -> tuple[tuple[bytes, bytes], tuple[
     """The `RateLimit-Policy` and `RateLimit` fields, as ASGI headers, of a request that
     passed `policy`'s budget and left it at `standing`: `"key";q=600;w=1` and
     `"key";r=599;t=1`. `t` is rounded up, as `Retry-After` is: the draft's whole seconds,
-    never sooner than the window's end. On every counted request: what does not change
-    with it is formatted once per limit."""
+    never sooner than the budget holds one more. On every counted request: what does not
+    change with it is formatted once per limit."""
     rate = standing.rate
     policy_field, left = _constant_parts(policy, rate.requests, rate.seconds)
     return policy_field, (
         b"ratelimit",
-        left % (rate.requests - standing.count, math.ceil(standing.reset)),
+        left % (standing.remaining, math.ceil(standing.reset)),
     )
 
 

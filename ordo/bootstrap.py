@@ -172,11 +172,11 @@ def build_rate_limits(
     their own with short time-outs (also unconnected here): every request waits on it."""
     from engine.adapters.rate_limits import (
         Budgets,
-        FixedWindows,
+        MemoryBudgets,
         MemorySignInGuard,
         RateLimits,
+        RedisBudgets,
         RedisSignInGuard,
-        RedisWindows,
         SignInGuard,
         budgets_client,
     )
@@ -193,9 +193,9 @@ def build_rate_limits(
         guard = MemorySignInGuard(limit, lockout, clock=clock)
     if guard is None and not any(rates.values()):
         return None
-    budgets: Budgets = FixedWindows(clock)
+    budgets: Budgets = MemoryBudgets(clock)
     if settings.redis_url and any(rates.values()):
-        budgets = RedisWindows(budgets_client(settings.redis_url), clock=clock)
+        budgets = RedisBudgets(budgets_client(settings.redis_url), clock=clock)
     return RateLimits(rates, guard, budgets)
 
 

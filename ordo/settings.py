@@ -185,7 +185,9 @@ class Settings(BaseSettings):
     # Requests each API key (with the tokens minted from it) may send, by role:
     # `channel=600/s,support=50/s`, `*` for every role not named, 0 for none; and
     # `anonymous=60/min`, requests without a credential per client address (not covered by
-    # `*`). Unset: no limit. Counted in fixed windows, shared through Redis when it is set
+    # `*`). Unset: no limit. Paced by GCRA, not in fixed windows: a caller may spend its
+    # whole count at once, then gets one request back every period / count, so never twice
+    # its count within moments; shared through Redis when it is set
     # (docs/security.md#rate-limits).
     rate_limits: str = ""
     # Refused credentials one client address may send per period before it is locked out

@@ -4,16 +4,36 @@ sign-ins per client address.
 Two mechanisms, both consulted by the API on every request a limit applies to (`api/deps.py`,
 `api/rate_limit.py`):
 
-- Budgets, counted in fixed windows: a caller (a key id, or `address:<client>` for requests
-  without a credential) limited to `q` requests per `w` seconds opens a window of `w`
-  seconds with its first request, and may send `q` requests in it; the next are refused
-  until the window ends, and the request after that opens the next one. Every request is
-  counted, refused ones too, so the count says where the caller stands (the `RateLimit`
-  field: `q - count` left, the window's end in seconds), and the one just past the limit is
-  the first refusal (the one to log). `FixedWindows` counts in this process (a dictionary
-  look-up, no I/O); `RedisWindows` counts in Redis (one Lua script: INCR, PTTL, and PEXPIRE
-  for a new window), so `ordo serve --workers N` and several hosts share one budget, its
-  windows timed by Redis's clock (the count's expiry), not by the hosts'.
+- Budgets, paced by GCRA, the generic cell rate algorithm (as redis-cell and redis-gcra do
+  it): a caller (a key id, or `address:<client>` for requests without a credential) limited
+  to `q` requests per `w` seconds has a budget of `q` requests that gains one back every
+  `w / q` seconds. It may spend the whole budget at once, and is then let through at `q`
+  per `w`: at most `q` requests within any moment, `q + n` within any `n * w / q` seconds,
+  `q` per `w` on average however long it keeps at it. No window ends, so a caller cannot
+  send `q` at the end of one and `q` more at the start of the next, as it could with the
+  fixed windows this replaced. The budget is one number, the theoretical arrival time
+  (TAT): when it will be whole again. A request is let through when the budget holds one
+  (`TAT + w / q - w <= now`), which moves the TAT on by `w / q` (from now, if it had
+  passed); the seconds until that holds are an exact `Retry-After`.
+  Why GCRA: one number per caller (the sliding log, which alone both bounds every stretch
+  of `w` seconds to `q` and lets `q` through at once, keeps `q` times per caller, up to a
+  billion) and no arithmetic guessing where the previous window's requests fell (the
+  sliding-window counter's). What it allows: a caller that saved up a whole budget and then
+  keeps to its full rate sends `2q - 1` in its first `w` seconds (the budget, then the
+  period's refill at `q / w`), spread out, never `2q` within moments. GCRA with no budget
+  to save up (a tolerance of 0) would hold every stretch of `w` seconds to `q`, but refuse
+  any two requests less than `w / q` apart: `/docs` and the `/openapi.json` it loads at
+  once, under `anonymous=60/min`; the parallel requests of a console page.
+  A refused request takes nothing from the budget (fixed windows counted it): a caller
+  that keeps asking faster than its rate gets its rate, not nothing for as long as it
+  keeps asking. Refusals are counted for the log instead: the first in each period of the
+  limit is the one to log (`Standing.first_refusal`, the budget's second number: the end of
+  its quiet time), so a storm leaves a line a period. Where a caller stands is what the
+  `RateLimit` field says: `r` requests it may send now, and `t` seconds until its budget
+  holds one more (after a refusal, its `Retry-After`). `MemoryBudgets` paces in this
+  process (a dictionary look-up, no I/O); `RedisBudgets` in Redis (one Lua script: TIME,
+  HMGET, HSET and PEXPIRE), so `ordo serve --workers N` and several hosts share one
+  budget, timed by Redis's clock, not the hosts'.
 - `SignInGuard`: counts refused credentials per client address in fixed windows; the
   failure that reaches the limit locks the address out for a cool-down, during which the
   API refuses its requests without checking their credential. `MemorySignInGuard` counts in
@@ -163,31 +183,23 @@ def written_rates(rates: Mapping[str, Rate | None]) -> str:
 
 @dataclass(slots=True)  # not frozen: one is made per counted request, and freezing triples that
 class Standing:
-    """Where a caller stands once a request was counted: its limit, the requests counted in
-    the limit's current window (this one included) and the seconds until that window ends.
+    """Where a caller stands once a request was counted: its limit, whether the request was
+    refused (and whether it is the refusal to log), the requests it may still send at once,
+    and the seconds until its budget holds one more (after a refusal: how long to wait).
     Read-only by convention."""
 
     rate: Rate
-    count: int
-    reset: float
-
-    @property
-    def refused(self) -> bool:
-        return self.count > self.rate.requests
-
-    @property
-    def remaining(self) -> int:
-        """Requests still allowed in this window (the `RateLimit` field's `r`)."""
-        return max(0, self.rate.requests - self.count)
-
-    @property
-    def first_refusal(self) -> bool:
-        """The first refusal of its window: the one to log, so a storm leaves one line."""
-        return self.count == self.rate.requests + 1
+    remaining: int  # the `RateLimit` field's `r`
+    reset: float  # the `RateLimit` field's `t`; after a refusal, `Retry-After`
+    refused: bool = False
+    # The refusal to log: the caller's first in a period of its limit, so a storm leaves a
+    # line a period, not one a request.
+    first_refusal: bool = False
 
 
 class Budgets(Protocol):
-    """Requests per caller in fixed windows of each limit's period."""
+    """Requests per caller, paced by the generic cell rate algorithm (the module's
+    docstring says how)."""
 
     # True when `take` does I/O (Redis): the API then calls it off the event loop.
     shared: ClassVar[bool]
@@ -197,39 +209,94 @@ class Budgets(Protocol):
         ...
 
 
-class FixedWindows:
-    """Budgets counted in this process. Called from the event loop only, so without a lock
-    (a window's read and write never interleave with another request's); `RedisWindows`
+def _interval(rate: Rate) -> float:
+    """The seconds one request takes of a budget: `w / q`."""
+    return rate.seconds / rate.requests
+
+
+def _tolerance(interval: float) -> float:
+    """How early a request may come and still be in time: a microsecond (Redis's clock
+    ticks in them), less for rates of over a thousand a millisecond. Without it, float
+    rounding could refuse a caller that waited exactly its `Retry-After`."""
+    return min(1e-6, interval / 1000)
+
+
+def _standing(rate: Rate, slack: float, refused: bool, first_refusal: bool) -> Standing:
+    """Where a caller stands with `slack` seconds of its budget unused (`now + w - TAT`):
+    `slack // interval` requests left, and one more once slack reaches the next multiple."""
+    interval = _interval(rate)
+    remaining = 0 if refused else int((slack + _tolerance(interval)) // interval)
+    return Standing(rate, remaining, (remaining + 1) * interval - slack, refused, first_refusal)
+
+
+class MemoryBudgets:
+    """Budgets paced in this process. Called from the event loop only, so without a lock
+    (a budget's read and write never interleave with another request's); `RedisBudgets`
     locks around it when it counts here from its thread pool while Redis is down."""
 
     shared: ClassVar[bool] = False
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self.clock = clock
-        self._windows: dict[str, list[float]] = {}  # caller -> [window's end, count]
+        # caller -> [TAT, end of its quiet time]; a caller whose TAT and quiet time have
+        # both passed stands as one never seen, so dropping it loses nothing.
+        self._budgets: dict[str, list[float]] = {}
 
     def take(self, caller: str, rate: Rate) -> Standing:
         now = self.clock()
-        window = self._windows.get(caller)
-        if window is None or now >= window[0]:
-            if window is None:  # addresses without a credential are many: keep them bounded
-                _make_room(self._windows, lambda ended: ended[0] <= now)
-            window = self._windows[caller] = [now + rate.seconds, 0.0]
-        window[1] += 1
-        return Standing(rate, int(window[1]), window[0] - now)
+        budget = self._budgets.get(caller)
+        tat = now if budget is None else max(budget[0], now)
+        interval = _interval(rate)
+        due = tat + interval  # the TAT if this request is let through
+        if due - rate.seconds > now + _tolerance(interval):
+            assert budget is not None  # a budget nobody took from holds at least one request
+            first = budget[1] <= now
+            if first:
+                budget[1] = now + rate.seconds
+            return _standing(rate, now + rate.seconds - tat, True, first)
+        if budget is None:  # addresses without a credential are many: keep them bounded
+            _make_room(self._budgets, lambda kept: kept[0] <= now and kept[1] <= now)
+            self._budgets[caller] = [due, -math.inf]
+        else:
+            budget[0] = due
+        return _standing(rate, now + rate.seconds - due, False, False)
 
 
-# KEYS: the caller's count in its current window. ARGV: the window (ms). Returns the count
-# (this request included) and the window's milliseconds left. A count with no expiry (a new
-# window, or one left behind by hand) is given the window's: a window always ends.
+# KEYS: the caller's budget, a hash of its TAT (`tat`) and the end of its quiet time
+# (`quiet`: no refusal before it is logged), in microseconds of Redis's clock. ARGV: the
+# period and the interval (microseconds, the interval fractional). Returns whether the
+# request was refused, whether it is the refusal to log, the requests left, and the
+# microseconds (rounded up) until the budget holds one more: `MemoryBudgets.take` and
+# `_standing`, line for line. The hash expires when both times have passed, when it would
+# stand as a budget nobody took from. TIME before a write needs Redis 5 or later (scripts
+# replicated by their effects).
 _TAKE = """
-local count = redis.call('incr', KEYS[1])
-local left = redis.call('pttl', KEYS[1])
-if left <= 0 then
-  redis.call('pexpire', KEYS[1], ARGV[1])
-  left = tonumber(ARGV[1])
+local clock = redis.call('time')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local period, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tolerance = math.min(1, interval / 1000)
+local kept = redis.call('hmget', KEYS[1], 'tat', 'quiet')
+local tat = math.max(tonumber(kept[1]) or now, now)
+local quiet = tonumber(kept[2]) or 0
+local due = tat + interval
+local refused, first, remaining = 0, 0, 0
+if due - period > now + tolerance then
+  refused = 1
+  if quiet <= now then
+    first = 1
+    quiet = now + period
+    redis.call('hset', KEYS[1], 'quiet', string.format('%.17g', quiet))
+  end
+else
+  tat = due
+  redis.call('hset', KEYS[1], 'tat', string.format('%.17g', tat))
 end
-return {count, left}
+if refused == 0 or first == 1 then
+  redis.call('pexpire', KEYS[1], math.ceil((math.max(tat, quiet) - now) / 1000))
+end
+local slack = now + period - tat
+if refused == 0 then remaining = math.floor((slack + tolerance) / interval) end
+return {refused, first, remaining, math.ceil((remaining + 1) * interval - slack)}
 """
 
 
@@ -260,7 +327,7 @@ class _Outage:
 
 
 def budgets_client(url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> redis.Redis:
-    """A Redis client for `RedisWindows` (connects on first use): every request waits on it,
+    """A Redis client for `RedisBudgets` (connects on first use): every request waits on it,
     so it gives up after `timeout` seconds and retries once at once (a connection Redis
     closed while idle), never after a back-off."""
     import redis
@@ -273,21 +340,21 @@ def budgets_client(url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> redis.Re
 
 
 @dataclass
-class RedisWindows:
-    """Budgets counted in Redis, shared by every API process and host: one round trip (the
-    `_TAKE` script, atomic) per counted request. Blocking: the API calls it from its thread
-    pool. If Redis does not answer, each process counts on its own (`local`, as without
-    Redis: never stricter than the shared count) and asks Redis again `REDIS_RETRY_SECONDS`
-    later: an outage refuses nothing and answers nothing with a 500."""
+class RedisBudgets:
+    """Budgets paced in Redis, shared by every API process and host: one round trip (the
+    `_TAKE` script, atomic, timed by Redis's clock) per counted request. Blocking: the API
+    calls it from its thread pool. If Redis does not answer, each process paces on its own
+    (`local`, as without Redis: never stricter than the shared budget) and asks Redis again
+    `REDIS_RETRY_SECONDS` later: an outage refuses nothing and answers nothing with a 500."""
 
     client: redis.Redis
     clock: Clock = time.monotonic
     prefix: str = "ordo:rate"
     shared: ClassVar[bool] = True
-    local: FixedWindows = field(init=False)
+    local: MemoryBudgets = field(init=False)
 
     def __post_init__(self) -> None:
-        self.local = FixedWindows(self.clock)
+        self.local = MemoryBudgets(self.clock)
         self._local_lock = threading.Lock()
         self._outage = _Outage(self.clock, "requests per key and per anonymous address are")
         self._script = self.client.register_script(_TAKE)  # no I/O: loaded on first call
@@ -297,14 +364,23 @@ class RedisWindows:
 
         if not self._outage.ongoing():
             try:
-                count, left_ms = self._script(
-                    keys=[f"{self.prefix}:{rate.seconds}s:{caller}"], args=[rate.seconds * 1000]
+                refused, first, remaining, reset_us = self._script(
+                    keys=[self.key(caller, rate)],
+                    args=[rate.seconds * 1_000_000, _interval(rate) * 1_000_000],
                 )
-                return Standing(rate, int(count), int(left_ms) / 1000)
+                return Standing(
+                    rate, int(remaining), int(reset_us) / 1_000_000, bool(refused), bool(first)
+                )
             except redis.RedisError as error:
                 self._outage.began(error)
         with self._local_lock:
             return self.local.take(caller, rate)
+
+    def key(self, caller: str, rate: Rate) -> str:
+        """Where `caller`'s budget under `rate` is kept: a budget per rate, so a key whose
+        role's rate changed starts with a whole one (and a fixed window's count, a string
+        under `<prefix>:<w>s:<caller>` before this scheme, is never read as a budget)."""
+        return f"{self.prefix}:{rate.requests}/{rate.seconds}s:{caller}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +566,7 @@ class RateLimits:
 
     rates: Mapping[str, Rate | None]
     sign_ins: SignInGuard | None = None
-    budgets: Budgets = field(default_factory=FixedWindows)
+    budgets: Budgets = field(default_factory=MemoryBudgets)
     # Worked out once: whether any key is limited, and the anonymous budget (None: none).
     keys_limited: bool = field(init=False)
     anonymous: Rate | None = field(init=False)

@@ -4,7 +4,7 @@ tell a client where it stands (shared by two API processes through Redis).
 
 The app is built from settings as `ordo serve` builds it (`ORDO_RATE_LIMITS`,
 `ORDO_FAILED_SIGN_IN_LIMIT`, ...), with the limits' clock replaced by one the test moves, so
-a window passes without sleeping.
+a budget comes back and a lockout ends without sleeping.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_a_key_over_its_roles_limit_gets_a_429_problem_naming_the_limit_and_when
         assert [client.get("/v1/orders", headers=channel).status_code for _ in range(3)] == [
             200
         ] * 3
-        clock.now += 0.1  # still in the second that opened with the first request
+        clock.now += 0.1  # a request comes back every third of a second: none yet
         refused = client.get("/v1/orders", headers=channel)
         again = client.get("/v1/orders", headers=channel)
 
@@ -88,7 +88,7 @@ def test_a_key_over_its_roles_limit_gets_a_429_problem_naming_the_limit_and_when
     assert refused.headers["content-type"] == "application/problem+json"
     body = refused.json()
     assert body["status"] == 429 and body["code"] == "too_many_requests"
-    assert "may send 3 requests a second; try again in 0.9 s" in body["detail"]
+    assert "may send 3 requests a second; try again in 0.3 s" in body["detail"]
     assert "role channel" in body["detail"]
     assert refused.headers["retry-after"] == "1"
     assert refused.headers["ratelimit-policy"] == '"key";q=3;w=1'
@@ -100,7 +100,7 @@ def test_a_key_over_its_roles_limit_gets_a_429_problem_naming_the_limit_and_when
     assert "channel:e2e-channel" in throttled[0].getMessage()
 
 
-def test_another_key_is_unaffected_and_the_limit_resets_after_its_window(
+def test_another_key_is_unaffected_and_a_spent_budget_comes_back_a_request_at_a_time(
     limited: tuple[Any, dict[str, str]], clock: Clock
 ) -> None:
     app, keys = limited
@@ -117,11 +117,16 @@ def test_another_key_is_unaffected_and_the_limit_resets_after_its_window(
         statuses = {client.get("/v1/orders", headers={"X-API-Key": keys["admin"]}).status_code
                     for _ in range(20)}  # fmt: skip
         assert statuses == {200}
-        clock.now += 5  # half the 10 s window: nothing back until it ends
-        halfway = client.get("/v1/orders", headers=support)
-        assert halfway.status_code == 429
-        assert halfway.headers["ratelimit"] == '"key";r=0;t=5'
-        clock.now += 5
+        clock.now += 4  # a request comes back every 5 s (2 per 10 s): none yet
+        early = client.get("/v1/orders", headers=support)
+        assert early.status_code == 429
+        assert early.headers["retry-after"] == "1"
+        assert early.headers["ratelimit"] == '"key";r=0;t=1'
+        clock.now += 1  # one came back, not a whole new window's worth
+        paced = [client.get("/v1/orders", headers=support) for _ in range(2)]
+        assert [answer.status_code for answer in paced] == [200, 429]
+        assert paced[0].headers["ratelimit"] == '"key";r=0;t=5'
+        clock.now += 15  # idle long enough: the whole budget again, and no more
         assert [client.get("/v1/orders", headers=support).status_code for _ in range(3)] == [
             200,
             200,
@@ -285,9 +290,9 @@ def test_every_answer_to_a_limited_key_says_where_it_stands_not_only_the_429(
         '"key";r=2;t=1',
         '"key";r=1;t=1',
     ]
-    # An answer that is not a 200 was counted too, and says so.
+    # An answer that is not a 200 was counted too, and says so: 0.4 s gave one request back.
     assert missing.status_code == 404
-    assert missing.headers["ratelimit"] == '"key";r=0;t=1'
+    assert missing.headers["ratelimit"] == '"key";r=1;t=1'
     # Admin keys have no limit here: nothing to report.
     assert admin.status_code == 200
     assert "ratelimit" not in admin.headers and "ratelimit-policy" not in admin.headers
@@ -302,9 +307,10 @@ def test_a_write_and_its_replay_carry_the_fields_of_the_request_that_brought_the
         first = client.post("/v1/orders/no-such-order/cancel", headers=write, json=REASON)
         replayed = client.post("/v1/orders/no-such-order/cancel", headers=write, json=REASON)
     assert first.status_code == replayed.status_code == 404
-    assert first.headers["ratelimit"] == '"key";r=1;t=10'
-    assert replayed.headers["ratelimit"] == '"key";r=0;t=10'
-    assert replayed.headers.get_list("ratelimit") == ['"key";r=0;t=10']  # not stored with it
+    # `t`: a request comes back 5 s (10 s / 2) after each was taken.
+    assert first.headers["ratelimit"] == '"key";r=1;t=5'
+    assert replayed.headers["ratelimit"] == '"key";r=0;t=5'
+    assert replayed.headers.get_list("ratelimit") == ['"key";r=0;t=5']  # not stored with it
 
 
 def test_without_budgets_no_answer_carries_ratelimit_fields(
@@ -356,30 +362,31 @@ def test_requests_without_a_credential_are_limited_per_address_when_a_budget_is_
         after = client.get("/health")
 
     assert [answer.status_code for answer in health] == [200, 200]
+    # A request comes back every 20 s (a minute / 3).
     assert [answer.headers["ratelimit"] for answer in health] == [
-        '"anonymous";r=2;t=60',
-        '"anonymous";r=1;t=60',
+        '"anonymous";r=2;t=20',
+        '"anonymous";r=1;t=20',
     ]
     assert health[0].headers["ratelimit-policy"] == '"anonymous";q=3;w=60'
     assert unsigned.status_code == 401
-    assert unsigned.headers["ratelimit"] == '"anonymous";r=0;t=60'
+    assert unsigned.headers["ratelimit"] == '"anonymous";r=0;t=20'
     assert refused.status_code == again.status_code == 429
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["code"] == "too_many_requests"
     assert refused.json()["detail"] == (
         "this client address (203.0.113.7) may send 3 requests a minute without a credential; "
-        "try again in 60 s, or send one (X-API-Key, or Authorization: Bearer)"
+        "try again in 20 s, or send one (X-API-Key, or Authorization: Bearer)"
     )
-    assert refused.headers["retry-after"] == "60"
-    assert refused.headers.get_list("ratelimit") == ['"anonymous";r=0;t=60']
-    assert other.status_code == 200 and other.headers["ratelimit"] == '"anonymous";r=2;t=60'
+    assert refused.headers["retry-after"] == "20"
+    assert refused.headers.get_list("ratelimit") == ['"anonymous";r=0;t=20']
+    assert other.status_code == 200 and other.headers["ratelimit"] == '"anonymous";r=2;t=20'
     assert with_key.status_code == 200 and "ratelimit" not in with_key.headers
     assert after.status_code == 200
     throttled = [r.getMessage() for r in caplog.records if "rate limit:" in r.getMessage()]
     assert throttled == [
         "rate limit: client 203.0.113.7 is over the 3 requests a minute allowed without a "
-        "credential; its anonymous requests are refused (429) until its window ends, logged "
-        "once a minute"
+        "credential; its anonymous requests are refused (429) until it slows down, logged "
+        "at most once a minute"
     ]
 
 
@@ -438,7 +445,7 @@ def test_with_redis_two_api_processes_share_one_keys_budget(
         '"key";r=0',
         '"key";r=0',
     ]
-    assert int(answers[3].headers["retry-after"]) in range(59, 61)
+    assert int(answers[3].headers["retry-after"]) in range(19, 21)  # a minute / 3
 
 
 def test_with_redis_unreachable_a_limited_key_is_served_and_counted_by_the_process(
@@ -458,5 +465,5 @@ def test_with_redis_unreachable_a_limited_key_is_served_and_counted_by_the_proce
             answers = [client.get("/v1/orders", headers=channel) for _ in range(3)]
     # No 500 and no lockout: the process counts on its own, and says so.
     assert [answer.status_code for answer in answers] == [200, 200, 429]
-    assert answers[0].headers["ratelimit"] == '"key";r=1;t=60'
+    assert answers[0].headers["ratelimit"] == '"key";r=1;t=30'
     assert any("Redis is unreachable" in r.getMessage() for r in caplog.records)

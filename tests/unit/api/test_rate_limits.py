@@ -1,5 +1,5 @@
-"""The rate limiter's arithmetic on a fake clock: fixed windows per caller, failed sign-ins
-per address, how limits are written, which address a request counts against, and the
+"""The rate limiter's arithmetic on a fake clock: budgets per caller paced by GCRA, failed
+sign-ins per address, how limits are written, which address a request counts against, and the
 RateLimit fields that tell a client where it stands."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from api.rate_limit import RateLimited, client_of, fields
 from engine.adapters import rate_limits
 from engine.adapters.rate_limits import (
-    FixedWindows,
+    MemoryBudgets,
     MemorySignInGuard,
     Rate,
     RateLimits,
@@ -30,75 +30,136 @@ class Clock:
         return self.now
 
 
-def test_a_window_opens_with_a_callers_first_request_and_lets_its_limit_through() -> None:
-    windows = FixedWindows(Clock())
+def test_a_caller_may_spend_its_whole_budget_at_once_and_then_waits_for_one_request() -> None:
+    budgets = MemoryBudgets(Clock())
     rate = Rate(5, 1)
-    taken = [windows.take("k", rate) for _ in range(6)]
+    taken = [budgets.take("k", rate) for _ in range(6)]
     assert [standing.refused for standing in taken] == [False] * 5 + [True]
     assert [standing.remaining for standing in taken] == [4, 3, 2, 1, 0, 0]
-    assert taken[-1] == Standing(rate, 6, 1.0)
+    # One request comes back every w/q = 0.2 s, not the whole budget at a window's end.
+    assert taken[-1].reset == pytest.approx(0.2)
+    assert [standing.reset for standing in taken[:5]] == pytest.approx([0.2] * 5)
 
 
-def test_the_count_starts_over_when_the_window_ends_and_not_before() -> None:
+def test_no_burst_of_twice_the_limit_where_a_window_would_have_ended() -> None:
     clock = Clock()
-    windows = FixedWindows(clock)
+    budgets = MemoryBudgets(clock)
+    rate = Rate(10, 60)
+    budgets.take("k", rate)  # what opened a fixed window, ending 60 s from now
+    clock.now += 59.9
+    before = sum(not budgets.take("k", rate).refused for _ in range(10))
+    clock.now += 0.2  # just past where that window ended
+    after = sum(not budgets.take("k", rate).refused for _ in range(10))
+    assert before == 10  # the budget was whole again: one came back every 6 s
+    assert after == 0  # 0.2 s gives back no request, let alone a second budget
+
+
+def test_a_caller_hammering_its_budget_gets_its_rate_and_no_more() -> None:
+    clock = Clock()
+    budgets = MemoryBudgets(clock)
     rate = Rate(2, 10)
-    windows.take("k", rate)
-    clock.now += 4
-    second, third = windows.take("k", rate), windows.take("k", rate)
-    assert (second.refused, third.refused) == (False, True)
-    assert third.reset == pytest.approx(6.0)  # the window's end, counted from its first request
-    clock.now += 5.999
-    assert windows.take("k", rate).refused
-    clock.now += 0.001
-    fresh = windows.take("k", rate)
-    assert fresh == Standing(rate, 1, 10.0)
+    start = clock.now
+    allowed = []
+    for _ in range(240):  # every half second for two minutes: ten times its rate
+        if not budgets.take("k", rate).refused:
+            allowed.append(clock.now - start)
+        clock.now += 0.5
+    # Its budget at once, then one request every 5 s: refusals take nothing from it, so
+    # asking all the time does not lock it out, nor does it get more.
+    assert allowed == [0.0, 0.5] + [5.0 * n for n in range(1, 24)]
+    # Within any 10 s: never more than the budget plus the period's refill.
+    assert max(sum(at <= t < at + 10 for t in allowed) for at in allowed) == 2 * 2 - 1
 
 
-def test_an_idle_caller_gets_one_windows_worth_not_what_it_saved_up() -> None:
+def test_a_caller_keeping_to_its_rate_after_spending_its_budget_is_never_refused() -> None:
     clock = Clock()
-    windows = FixedWindows(clock)
+    budgets = MemoryBudgets(clock)
+    rate = Rate(3, 1)
+    assert not any(budgets.take("k", rate).refused for _ in range(3))
+    refused = 0
+    for _ in range(30_000):  # a request every third of a second for nearly three hours
+        clock.now += 1 / 3
+        refused += budgets.take("k", rate).refused
+    assert refused == 0
+    assert budgets.take("k", rate).refused  # and not a request faster
+
+
+def test_a_refused_caller_is_let_through_after_exactly_its_retry_after() -> None:
+    clock = Clock()
+    budgets = MemoryBudgets(clock)
+    rate = Rate(3, 10)
+    for _ in range(3):
+        budgets.take("k", rate)
+    clock.now += 1.5
+    refused = budgets.take("k", rate)
+    assert refused.refused and refused.remaining == 0
+    assert refused.reset == pytest.approx(10 / 3 - 1.5)
+    waited = clock.now + refused.reset
+    clock.now = waited - 0.001
+    assert budgets.take("k", rate).refused
+    clock.now = waited
+    through = budgets.take("k", rate)
+    assert not through.refused and through.remaining == 0
+    assert through.reset == pytest.approx(10 / 3)
+
+
+def test_an_idle_caller_gets_one_budgets_worth_not_what_it_saved_up() -> None:
+    clock = Clock()
+    budgets = MemoryBudgets(clock)
     rate = Rate(600, 1)
     clock.now += 3600
-    passed = sum(not windows.take("k", rate).refused for _ in range(700))
+    passed = sum(not budgets.take("k", rate).refused for _ in range(700))
     assert passed == 600
 
 
-def test_only_the_first_refusal_in_each_window_is_marked_to_be_logged() -> None:
+def test_a_storm_of_refusals_is_marked_to_be_logged_once_a_period() -> None:
     clock = Clock()
-    windows = FixedWindows(clock)
+    budgets = MemoryBudgets(clock)
     rate = Rate(1, 10)
-    windows.take("k", rate)
     marks = []
-    for _ in range(4):
-        refused = windows.take("k", rate)
-        assert refused.refused
-        marks.append(refused.first_refusal)
+    for _ in range(15):  # every 2 s for 30 s: one let through every 10 s
+        standing = budgets.take("k", rate)
+        if standing.refused:
+            marks.append((clock.now - 50, standing.first_refusal))
         clock.now += 2
-    assert marks == [True, False, False, False]
-    clock.now += 10
-    windows.take("k", rate)
-    again = windows.take("k", rate)
-    assert again.refused and again.first_refusal
+    assert [at for at, first in marks if first] == [2.0, 12.0, 22.0]
+    assert len(marks) == 12
 
 
-def test_each_caller_has_a_window_of_its_own() -> None:
-    windows = FixedWindows(Clock())
+def test_each_caller_has_a_budget_of_its_own() -> None:
+    budgets = MemoryBudgets(Clock())
     rate = Rate(1, 1)
-    assert not windows.take("a", rate).refused
-    assert windows.take("a", rate).refused
-    assert not windows.take("b", rate).refused
+    assert not budgets.take("a", rate).refused
+    assert budgets.take("a", rate).refused
+    assert not budgets.take("b", rate).refused
 
 
-def test_made_up_addresses_cannot_grow_the_windows_without_bound(
+def test_made_up_addresses_cannot_grow_the_budgets_without_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(rate_limits, "MAX_COUNTED_CLIENTS", 10)
     clock = Clock()
-    windows = FixedWindows(clock)
+    budgets = MemoryBudgets(clock)
     for number in range(25):
-        windows.take(f"address:10.0.0.{number}", Rate(5, 60))
-    assert len(windows._windows) <= 10
+        budgets.take(f"address:10.0.0.{number}", Rate(5, 60))
+    assert len(budgets._budgets) <= 10
+
+
+def test_room_is_made_by_dropping_budgets_that_are_whole_again_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rate_limits, "MAX_COUNTED_CLIENTS", 3)
+    clock = Clock()
+    budgets = MemoryBudgets(clock)
+    rate = Rate(2, 60)
+    budgets.take("address:old", rate)
+    clock.now += 30  # its budget is whole again: forgetting it changes nothing
+    budgets.take("k", rate)
+    budgets.take("k", rate)
+    budgets.take("address:new", rate)
+    budgets.take("address:newer", rate)
+    assert set(budgets._budgets) == {"k", "address:new", "address:newer"}
+    assert budgets.take("k", rate).refused  # the spent budget was kept
 
 
 def test_a_roles_rate_is_its_own_else_the_star_one_and_zero_means_no_limit() -> None:
@@ -126,16 +187,27 @@ def test_anonymous_requests_are_counted_per_address_apart_from_any_key() -> None
     assert key is not None and not key.refused
 
 
-def test_the_ratelimit_fields_name_the_policy_its_limit_and_what_is_left_of_the_window() -> None:
-    assert fields("key", Standing(Rate(600, 1), 1, 1.0)) == (
+def test_the_ratelimit_fields_name_the_policy_its_limit_and_what_is_left_of_it() -> None:
+    assert fields("key", Standing(Rate(600, 1), 599, 1 / 600)) == (
         (b"ratelimit-policy", b'"key";q=600;w=1'),
         (b"ratelimit", b'"key";r=599;t=1'),
     )
-    # Seconds rounded up, so a client waiting `t` never comes back before the window ends.
-    assert fields("anonymous", Standing(Rate(60, 60), 60, 12.2))[1] == (
+    # Seconds rounded up, so a client waiting `t` never comes back before a request is.
+    assert fields("anonymous", Standing(Rate(60, 60), 0, 12.2))[1] == (
         b"ratelimit",
         b'"anonymous";r=0;t=13',
     )
+
+
+def test_the_ratelimit_fields_say_when_one_more_request_comes_back_not_when_a_window_ends() -> None:
+    clock = Clock()
+    budgets = MemoryBudgets(clock)
+    rate = Rate(2, 10)
+    assert fields("key", budgets.take("k", rate))[1] == (b"ratelimit", b'"key";r=1;t=5')
+    clock.now += 1  # the budget spent: the first request comes back 5 s after it was taken
+    assert fields("key", budgets.take("k", rate))[1] == (b"ratelimit", b'"key";r=0;t=4')
+    clock.now += 8.5  # 9.5 s in: one came back at 5 s (taken now), the next comes at 10 s
+    assert fields("key", budgets.take("k", rate))[1] == (b"ratelimit", b'"key";r=0;t=1')
 
 
 def test_a_refusals_fields_agree_with_its_retry_after() -> None:

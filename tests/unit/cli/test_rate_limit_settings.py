@@ -9,11 +9,11 @@ import pytest
 
 from engine.adapters.bus import InProcessBus
 from engine.adapters.rate_limits import (
-    FixedWindows,
+    MemoryBudgets,
     MemorySignInGuard,
     Rate,
+    RedisBudgets,
     RedisSignInGuard,
-    RedisWindows,
 )
 from ordo.bootstrap import build_event_bus, build_rate_limits
 from ordo.settings import SettingsError, load_settings
@@ -89,7 +89,7 @@ def test_role_limits_alone_are_enforced_without_lockouts() -> None:
     settings = load_settings(failed_sign_in_limit="0", rate_limits="channel=1/s")
     limits = build_rate_limits(settings, InProcessBus())
     assert limits is not None and limits.sign_ins is None
-    assert isinstance(limits.budgets, FixedWindows)
+    assert isinstance(limits.budgets, MemoryBudgets)
     first, second = limits.take("k", "channel"), limits.take("k", "channel")
     assert first is not None and not first.refused
     assert second is not None and second.refused
@@ -123,7 +123,7 @@ def test_with_redis_failed_sign_ins_are_counted_there_through_the_buss_client_un
     limits = build_rate_limits(settings, bus)
     assert limits is not None and isinstance(limits.sign_ins, RedisSignInGuard)
     assert limits.sign_ins.client is bus.client  # type: ignore[attr-defined]
-    assert isinstance(limits.budgets, FixedWindows)  # no budget set: nothing to share
+    assert isinstance(limits.budgets, MemoryBudgets)  # no budget set: nothing to share
 
 
 def test_with_redis_budgets_are_shared_through_a_client_of_their_own_unconnected(
@@ -134,7 +134,7 @@ def test_with_redis_budgets_are_shared_through_a_client_of_their_own_unconnected
     )
     bus = build_event_bus(settings, engine=None)  # type: ignore[arg-type]
     limits = build_rate_limits(settings, bus)
-    assert limits is not None and isinstance(limits.budgets, RedisWindows)
+    assert limits is not None and isinstance(limits.budgets, RedisBudgets)
     # Its own client, whose time-outs keep a request from waiting long on a stalled Redis.
     client = limits.budgets.client
     assert client is not bus.client  # type: ignore[attr-defined]
