@@ -5,6 +5,10 @@
 - `database_url`: the same test once per database, ids "sqlite" and "postgres".
 - `redis_url`: `redis://127.0.0.1:6379/<n>` with a database number this session owns,
   flushed after each test.
+- `shop`: a fake Shopify and WooCommerce admin API (`tests.support.fake_shop`) serving on a
+  free local port for the test, which the integration and end-to-end tests of Ordo calling
+  the shop share. A few files give the name to something else (Ordo itself with its shop
+  connectors, a world of stock), and their own fixture stands in for this one there.
 
 PostgreSQL and Redis skip with the reason when unreachable, and fail under `CI=true`.
 """
@@ -13,10 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support import servers
+
+if TYPE_CHECKING:
+    from tests.support.fake_shop import FakeShop
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -90,3 +98,13 @@ def redis_url(_redis_db: int | None) -> Iterator[str]:
     servers.flush_redis_db(_redis_db)
     yield f"redis://{servers.REDIS_HOST}:{servers.REDIS_PORT}/{_redis_db}"
     servers.flush_redis_db(_redis_db)
+
+
+@pytest.fixture
+def shop() -> Iterator[FakeShop]:
+    # Imported here: the fake shop brings in the composition root, which the unit tier,
+    # sharing this file, has no need of.
+    from tests.support.fake_shop import fake_shop
+
+    with fake_shop() as found:
+        yield found

@@ -74,6 +74,8 @@ REFUNDED_IN_SHOP, ALREADY_REFUNDED = "refunded", "already_refunded"
 # How Ordo's refund of units it cancelled begins its note (Shopify) or reason (WooCommerce):
 # the shop's news of that refund coming back is Ordo's own, never a cancellation to take.
 UNITS_NOTE = "Ordo cancelled units"
+# How Ordo's refund of a return it refunded begins its note or reason (then the return's RMA).
+RETURN_NOTE = "Ordo return"
 # Answers that say "not now" rather than "never": a timeout, too many requests, the shop down.
 _TRY_AGAIN = frozenset({408, 425, 429})
 
@@ -244,7 +246,7 @@ class ShopRefund:
     @property
     def note(self) -> str:
         """What the shop's refund carries (Shopify's `note`, WooCommerce's `reason`)."""
-        return f"Ordo return {self.rma}"
+        return f"{RETURN_NOTE} {self.rma}"
 
     def marks(self, said: Any) -> bool:
         """Whether a refund the shop holds, by its note or reason, is this return's."""
@@ -290,6 +292,12 @@ class CancelledUnits:
 def from_ordo(said: Any) -> bool:
     """Whether a shop's refund, by its note or reason, is Ordo's own of units it cancelled."""
     return isinstance(said, str) and said.startswith(UNITS_NOTE)
+
+
+def refunded_by_ordo(said: Any) -> bool:
+    """Whether a shop's refund, by its note or reason, is one Ordo made: of a return Ordo
+    refunded (`ShopRefund.note`) or of units it cancelled (`CancelledUnits.note`)."""
+    return isinstance(said, str) and (said.startswith(f"{RETURN_NOTE} ") or from_ordo(said))
 
 
 def shop_items(cancelled: CancelledUnits, items: Any, where: str) -> dict[str, Mapping[str, Any]]:

@@ -24,10 +24,10 @@ webhook's set-up flagged as failed unless the answer is exactly 200. What is map
 Only orders in one of `statuses` (processing, on-hold) are taken: the others are not paid, or
 not to be shipped. An `order.updated` to one of `cancel_statuses` (cancelled, refunded, failed:
 the shop will not be paid, or has paid the money back) is the shop's cancellation of the
-order, which Ordo cancels. `price` is WooCommerce's line total after discounts, before tax,
-divided by the quantity. WooCommerce itself copies the billing address into `shipping` when
-the buyer ships to it, so an empty `shipping` means there is nothing to ship, not "use
-billing".
+order, which Ordo cancels, unless Ordo's own refunds explain a `refunded` (below). `price`
+is WooCommerce's line total after discounts, before tax, divided by the quantity.
+WooCommerce itself copies the billing address into `shipping` when the buyer ships to it, so
+an empty `shipping` means there is nothing to ship, not "use billing".
 
 What a delivery is comes in `X-WC-Webhook-Topic`: `order.created`, or `order.updated` (which
 a shop subscribes so that an order paid after checkout comes again). Any other topic carries
@@ -85,6 +85,24 @@ restocks the lines otherwise (`api_restock` is what it hands `wc_create_refund` 
 it comes back as a cancellation. A line the shop's order has not got, one without a total,
 more than the order has left to refund, or a refund WooCommerce will not make is refused for
 good.
+
+Ordo's refunds coming back: once an order's refunds reach its total, `wc_create_refund` sets
+it `refunded` and WooCommerce sends `order.updated`, so Ordo's own refunds (of returns, of
+units it cancelled) can bring an order to a cancel status that nobody in the shop chose.
+Such a delivery is no cancellation when its `refunds` explain the status
+(`ordos_own_refunds`): every refund's `reason` is one Ordo writes ("Ordo return <RMA>",
+"Ordo cancelled units of order <id> (event <id>)": `base.refunded_by_ordo`), and their
+`total`s reach the order's `total`, WooCommerce's own test for setting it. It is answered
+200 and left alone, the answer saying why (`passed_over`). The rule reads the delivery alone,
+since it carries all there is to know: the `reason` is what Ordo wrote when it refunded, and
+how `refund_in_shop` and `cancel_units_in_shop` find their own refunds again; Ordo keeps no
+WooCommerce refund id; and the line items' `quantity` tells nothing, a refund leaving it as
+it was. A refund the shop made itself (any other reason, such as the refund WooCommerce
+records for the rest when a person sets the status by hand), an entry that cannot be read,
+or Ordo's refunds short of the total keep today's reading, the shop's cancellation, its
+reason naming the shop's refund (a person alerted about a shipped order sees which); a
+`cancelled` or `failed` status is never explained by refunds. This is the only place the
+echo is recognised: the service layer's cancellation takes what the connector hands it.
 """
 
 from __future__ import annotations
@@ -122,6 +140,7 @@ from connectors.channels.base import (
     every_line_left_out,
     identifier,
     order_id_at,
+    refunded_by_ordo,
     shop_items,
     shop_lines,
     shop_order_id,
@@ -184,6 +203,8 @@ ORDERS_PATH = "/wp-json/wc/v3/orders"
 # Statuses of an order the shop will not be paid for, or has paid back: asked to cancel one,
 # there is nothing left to do. A completed order counts as fulfilled: refused, for a person.
 _SETTLED = frozenset({"cancelled", "refunded", "failed"})
+# The status `wc_create_refund` sets once an order's refunds reach its total.
+_REFUNDED = "refunded"
 _FULFILLED = "completed"
 # The code of WooCommerce's 500 to a refund it will not make (`wc_create_refund` refused it:
 # more than is left, or a gateway that cannot refund); it records nothing.
@@ -329,6 +350,10 @@ class WooCommerceChannel(ShopApiChannel):
         status = payload.get("status")
         if headers.get(TOPIC_HEADER) != _UPDATED or status not in self.config.cancel_statuses:
             return None
+        if status == _REFUNDED:
+            if ordos_own_refunds(payload) is not None:
+                return None  # Ordo's refunds coming back: `passed_over` says so
+            return cancellation_of(payload, _refunded_by_shop(payload))
         return cancellation_of(payload, f"{status} in WooCommerce")
 
     def unit_cancellation(
@@ -364,6 +389,9 @@ class WooCommerceChannel(ShopApiChannel):
                 "elsewhere",
             )
         status = payload.get("status")
+        echo = ordos_own_refunds(payload) if topic == _UPDATED and status == _REFUNDED else None
+        if echo is not None:
+            return echo
         if topic == _UPDATED and status not in self.config.statuses:
             return (
                 f"an order.updated delivery of an order that is {str(status)[:40]!r}: Ordo "
@@ -535,6 +563,49 @@ def _left_to_refund(
         return None
     taken = (decimal_of(held.get("total")) or Decimal(0) for held in refunds)
     return total - sum((abs(amount) for amount in taken), Decimal(0))
+
+
+def ordos_own_refunds(payload: Mapping[str, Any]) -> str | None:
+    """Why a WooCommerce order `refunded` is no cancellation: every refund it lists is one
+    Ordo made (by its `reason`), and they reach the order's `total`, as they do when
+    WooCommerce sets the status itself. None when they do not explain it: no refunds, one
+    the shop made (or one that cannot be read), no total, or less than it."""
+    refunds = _list(payload.get("refunds"))
+    if not refunds or not all(
+        isinstance(held, Mapping) and refunded_by_ordo(held.get("reason")) for held in refunds
+    ):
+        return None
+    left = _left_to_refund(payload, refunds)
+    if left is None or left > 0:
+        return None
+    return (
+        f"order {str(payload.get('id'))[:40]} is refunded by Ordo's own refunds alone "
+        f"({_named(refunds)}, which reach its total {payload.get('total')}): WooCommerce set "
+        "the status as they did, so it cancels nothing"
+    )
+
+
+def _refunded_by_shop(payload: Mapping[str, Any]) -> str:
+    """The reason kept for an order `refunded` that Ordo's refunds do not explain: the
+    refunds the shop made itself, or how far short of the total Ordo's come."""
+    refunds = [held for held in _list(payload.get("refunds")) if isinstance(held, Mapping)]
+    shops = [held for held in refunds if not refunded_by_ordo(held.get("reason"))]
+    if shops:
+        said = shops[0].get("reason") if len(shops) == 1 else None
+        why = f": {said.strip()[:60]}" if isinstance(said, str) and said.strip() else ""
+        return f"refunded in WooCommerce ({_named(shops)} made in the shop{why})"
+    left = _left_to_refund(payload, refunds) if refunds else None
+    if left is not None:
+        total = decimal_of(payload.get("total")) or Decimal(0)
+        return f"refunded in WooCommerce (Ordo's refunds come to {total - left:.2f} of {total:.2f})"
+    return "refunded in WooCommerce"
+
+
+def _named(refunds: Sequence[Mapping[str, Any]], shown: int = 5) -> str:
+    """`refund 801`, `refunds 801, 805`: a reason names a few, and says how many more."""
+    ids = ", ".join(str(held.get("id"))[:20] for held in refunds[:shown])
+    more = f" and {len(refunds) - shown} more" if len(refunds) > shown else ""
+    return f"refund{'s' if len(refunds) > 1 else ''} {ids}{more}"
 
 
 def _line_refund(item: Mapping[str, Any], line: str, units: int, where: str) -> dict[str, Any]:

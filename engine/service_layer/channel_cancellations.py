@@ -26,6 +26,12 @@ Either way the order's `order.cancel` audit entry carries the channel under `fro
 (`cancelled_by_channel`): the shop's own news is never sent back to it
 (`engine.service_layer.shop_cancellations`).
 
+Ordo's own refunds coming back as a cancel status (WooCommerce sets an order `refunded` once
+refunds reach its total) never reach this module: the connector tells them from the shop's
+by the refunds its delivery lists (`connectors.channels.woocommerce`), and only it can, since
+a cancellation is all this module is handed. An order Ordo refunded a return of may still be
+refunded, or cancelled, by the shop itself, and that is a cancellation like any other.
+
 An order created in another process while its cancellation is being remembered may miss it
 (each transaction reads before the other commits): the cancellation looks for its order again
 once remembered, and the worker's `EarlyCancellationKeeper` settles any left over, so the
@@ -42,7 +48,6 @@ from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import IllegalTransition
-from engine.domain.fulfilment import ReturnStatus
 from engine.domain.operations import AuditEntry
 from engine.domain.orders import NEVER_SHIPS, Order, OrderStatus
 from engine.domain.values import utcnow
@@ -107,13 +112,6 @@ def cancel_for_channel(
             return _remembered(uows, dispatch, cancellation)
         if order.status in NEVER_SHIPS:
             return Outcome("unchanged", f"order {order.id} is {order.status} already", order)
-        if _refunded_by_ordo(uow, order.id):
-            why = (
-                f"order {order.id} has returns Ordo refunded in the shop: the shop's status "
-                "follows those refunds (WooCommerce marks an order refunded once they reach "
-                "its total), which is no cancellation"
-            )
-            return Outcome("unchanged", why, order)
         if _refused_before(uow, order.id):
             return Outcome("refused", _past_cancelling(order), order)
         order_id, was = order.id, str(order.status)
@@ -236,18 +234,6 @@ def cancelled_by_channel(history: Iterable[AuditEntry]) -> bool:
         if entry.action == CANCEL_ACTION:
             return bool(entry.after.get(FROM_CHANNEL))
     return False
-
-
-def _refunded_by_ordo(uow: UnitOfWork, order_id: str) -> bool:
-    """Whether a return of the order was refunded, and that refund sent to its shop
-    (`shop_refunds.ShopRefunder`): the shop's news of its own refunds then comes back as a
-    status its connector reads as a cancellation, and must raise no refusal."""
-    sent = events.ReturnRefundSentToChannel.name
-    return any(
-        any(entry.action == sent for entry in uow.audit.list(entity="return", entity_id=r.id))
-        for r in uow.returns.for_order(order_id)
-        if r.status is ReturnStatus.REFUNDED
-    )
 
 
 def _refused_before(uow: UnitOfWork, order_id: str) -> bool:

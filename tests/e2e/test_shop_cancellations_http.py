@@ -19,15 +19,9 @@ from tests.e2e.test_channel_webhooks_http import SHOPIFY_SECRET
 from tests.e2e.test_woocommerce_topics_http import deliver as woo_deliver
 from tests.e2e.test_woocommerce_webhooks_http import PAYLOAD as WOO_ORDER
 from tests.e2e.test_woocommerce_webhooks_http import WOO_SECRET
-from tests.support.fake_shop import FakeShop, fake_shop, shopify_connector, woo_connector
+from tests.support.fake_shop import FakeShop, shopify_connector, woo_connector
 
 SHOPIFY_ID = str(SHOPIFY_ORDER["id"])
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeShop]:
-    with fake_shop() as found:
-        yield found
 
 
 @pytest.fixture

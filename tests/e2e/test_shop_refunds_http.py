@@ -25,19 +25,12 @@ from tests.support.fake_shop import (
     SALE_ID,
     FakeShop,
     ShopOrder,
-    fake_shop,
     shopify_connector,
     woo_connector,
 )
 
 SHOPIFY_ID = str(SHOPIFY_ORDER["id"])
 SOCKS = SHOPIFY_ORDER["line_items"][1]  # two pairs at 24.90, the shop's line id its own
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeShop]:
-    with fake_shop() as found:
-        yield found
 
 
 @pytest.fixture

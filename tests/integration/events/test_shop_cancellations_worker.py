@@ -14,15 +14,9 @@ import pytest
 from engine.domain import commands as c
 from engine.service_layer.shop_cancellations import FAILED_RULE, ShopCanceller
 from ordo.bootstrap import Container, build_workers
-from tests.support.fake_shop import FakeShop, fake_shop, ordo_with_shops, outbox, run
+from tests.support.fake_shop import FakeShop, ordo_with_shops, outbox, run
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeShop]:
-    with fake_shop() as found:
-        yield found
 
 
 @pytest.fixture

@@ -20,19 +20,12 @@ from tests.support.fake_shop import (
     SALE_ID,
     FakeShop,
     ShopOrder,
-    fake_shop,
     ordo_with_shops,
     outbox,
     run,
 )
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeShop]:
-    with fake_shop() as found:
-        yield found
 
 
 @pytest.fixture

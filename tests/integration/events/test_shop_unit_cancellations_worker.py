@@ -24,7 +24,6 @@ from tests.support.fake_shop import (
     SALE_ID,
     FakeShop,
     ShopOrder,
-    fake_shop,
     ordo_with_shops,
     outbox,
     run,
@@ -32,12 +31,6 @@ from tests.support.fake_shop import (
 
 HOOK_SECRET = "a-webhook-secret-of-some-length"
 SUPPORT = "support:sam"
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeShop]:
-    with fake_shop() as found:
-        yield found
 
 
 @pytest.fixture

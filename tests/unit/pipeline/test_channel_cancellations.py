@@ -171,7 +171,9 @@ def test_a_refusal_is_raised_once_however_often_the_shop_sends_the_cancellation(
     assert actions(engine, order_id) == [(SHOP, "order.cancel_refused")]
 
 
-def test_the_shops_news_of_a_refund_ordo_sent_it_is_no_cancellation_and_raises_no_alert() -> None:
+def test_the_shops_own_cancellation_after_ordo_refunded_a_return_there_is_still_refused() -> None:
+    # The connector hands over only what the shop did itself (Ordo's own refunds coming back
+    # are told apart there, from the delivery): an Ordo refund on the order excuses nothing.
     engine, order_id = a_picked_order()
     with engine.uow as uow:
         refunded = Return("ret_1", order_id, [], utcnow(), ReturnStatus.REFUNDED, rma="RMA-1")
@@ -181,9 +183,9 @@ def test_the_shops_news_of_a_refund_ordo_sent_it_is_no_cancellation_and_raises_n
 
     done = cancel(engine)
 
-    assert done.outcome == "unchanged"
-    assert "refunded in the shop" in done.reason
-    assert not [e for e in engine.uow.committed_events if isinstance(e, events.AlertTriggered)]
+    assert done.outcome == "refused"
+    [alert] = [e for e in engine.uow.committed_events if isinstance(e, events.AlertTriggered)]
+    assert (alert.rule, alert.key) == (REFUSED_RULE, order_id)
     with engine.uow as uow:
         order = uow.orders.get(order_id)
         assert order is not None and order.status is OrderStatus.PICKED
