@@ -30,7 +30,12 @@ Ordo's own refunds coming back as a cancel status (WooCommerce sets an order `re
 refunds reach its total) never reach this module: the connector tells them from the shop's
 by the refunds its delivery lists (`connectors.channels.woocommerce`), and only it can, since
 a cancellation is all this module is handed. An order Ordo refunded a return of may still be
-refunded, or cancelled, by the shop itself, and that is a cancellation like any other.
+refunded, or cancelled, by the shop itself, and while it has units to send that is a
+cancellation like any other. Once all of it has shipped (`shipped`, `delivered`) and a
+return of it was refunded in the shop by Ordo, it is answered `unchanged`, with no alert:
+the shop's own refund then is of what Ordo's could not cover (WooCommerce sets `refunded`
+only when the shipping is paid back too, which Ordo's line refunds never include), and there
+is no parcel left for a person to stop.
 
 An order created in another process while its cancellation is being remembered may miss it
 (each transaction reads before the other commits): the cancellation looks for its order again
@@ -48,6 +53,7 @@ from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import IllegalTransition
+from engine.domain.fulfilment import ReturnStatus
 from engine.domain.operations import AuditEntry
 from engine.domain.orders import NEVER_SHIPS, Order, OrderStatus
 from engine.domain.values import utcnow
@@ -63,6 +69,8 @@ REFUSED_SEVERITY = "high"
 REFUSED_ACTION = "order.cancel_refused"
 # How far back an order's audit trail is read for an earlier refusal (an order has dozens).
 _HISTORY = 500
+# All of an order sent: a shop's refund then has no parcel left for a person to stop.
+_ALL_SENT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
 # A cancellation waiting for its order is kept this long by default: a shop stops retrying
 # a delivery within days, and an order cancelled unpaid never comes.
 DEFAULT_RETENTION = timedelta(days=30)
@@ -112,6 +120,12 @@ def cancel_for_channel(
             return _remembered(uows, dispatch, cancellation)
         if order.status in NEVER_SHIPS:
             return Outcome("unchanged", f"order {order.id} is {order.status} already", order)
+        if order.status in _ALL_SENT and _refunded_by_ordo(uow, order.id):
+            why = (
+                f"order {order.id} is {order.status} and Ordo refunded its return in the shop: "
+                "there is nothing left to send, and the shop's refund of the rest cancels nothing"
+            )
+            return Outcome("unchanged", why, order)
         if _refused_before(uow, order.id):
             return Outcome("refused", _past_cancelling(order), order)
         order_id, was = order.id, str(order.status)
@@ -234,6 +248,17 @@ def cancelled_by_channel(history: Iterable[AuditEntry]) -> bool:
         if entry.action == CANCEL_ACTION:
             return bool(entry.after.get(FROM_CHANNEL))
     return False
+
+
+def _refunded_by_ordo(uow: UnitOfWork, order_id: str) -> bool:
+    """Whether a return of the order was refunded, and that refund sent to its shop
+    (`shop_refunds.ShopRefunder`)."""
+    sent = events.ReturnRefundSentToChannel.name
+    return any(
+        any(entry.action == sent for entry in uow.audit.list(entity="return", entity_id=r.id))
+        for r in uow.returns.for_order(order_id)
+        if r.status is ReturnStatus.REFUNDED
+    )
 
 
 def _refused_before(uow: UnitOfWork, order_id: str) -> bool:

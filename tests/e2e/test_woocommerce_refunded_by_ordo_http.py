@@ -4,7 +4,9 @@ fake WooCommerce), the rest ships, comes back and is refunded (the worker refund
 there too), and WooCommerce, its refunds now reaching the order's total, posts `order.updated`
 to `refunded`. Ordo answers 200 `ignored`, naming its own refunds: the order stays as it was
 and nobody is alerted. Once the shop has refunded something itself, the same status is the
-shop's cancellation again, refused for an order past cancelling, with its alert."""
+shop's cancellation again: for an order all shipped whose return Ordo refunded (the shop
+paying back the shipping) it cancels nothing and alerts nobody; for a shipped order the shop
+refunded itself, it is refused, with its alert."""
 
 from __future__ import annotations
 
@@ -109,13 +111,42 @@ def test_an_order_refunded_in_full_by_ordo_is_not_cancelled_and_raises_no_alert(
     assert open_alerts(shops) == []
 
 
-def test_a_refund_the_shop_made_itself_makes_refunded_its_cancellation_again(
+def test_the_shop_paying_back_the_shipping_of_a_shipped_and_returned_order_cancels_nothing(
     shops: Api, shop: FakeShop
 ) -> None:
     # Shipping (10.00) is not Ordo's to refund: the shop pays it back by hand, which takes
-    # the order's refunds to its total of 139.70.
+    # the order's refunds to its total of 139.70. A cancellation, but of an order with
+    # nothing left to send: no parcel for a person to stop.
     order_id = refunded_by_ordo(shops, shop, PAYLOAD)
     shop.refunds[f"woo:{WOO_ID}"].append({"id": 990, "reason": "Shipping", "amount": "10.00"})
+    before = history(shops, order_id)
+
+    answered = deliver(shops, "order.updated", as_refunded(shop, PAYLOAD), "d-refunded")
+
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["outcome"] == "unchanged"
+    assert "nothing left to send" in answered.json()["reason"]
+    assert shops.get(f"/v1/orders/{order_id}").json()["status"] == "shipped"
+    assert history(shops, order_id) == before
+    assert open_alerts(shops) == []
+
+
+def test_a_shipped_order_the_shop_refunded_itself_is_its_refused_cancellation_with_an_alert(
+    shops: Api, shop: FakeShop
+) -> None:
+    shop.orders[f"woo:{WOO_ID}"] = ShopOrder(
+        paid=Decimal(PAYLOAD["total"]), line_items=PAYLOAD["line_items"]
+    )
+    created = deliver(shops, "order.created", PAYLOAD, delivery="d-create")
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    assert shops.post(f"/v1/orders/{order_id}/release", role="support").status_code == 200
+    for shipment in shops.get(f"/v1/orders/{order_id}").json()["shipments"]:
+        sent = shops.post(f"/v1/shipments/{shipment['id']}/status", json={"status": "shipped"})
+        assert sent.status_code == 200, sent.text
+    shop.refunds[f"woo:{WOO_ID}"] = [
+        {"id": 990, "reason": "Customer complaint", "amount": PAYLOAD["total"]}
+    ]
 
     refused = deliver(shops, "order.updated", as_refunded(shop, PAYLOAD), "d-refunded")
 
@@ -124,4 +155,5 @@ def test_a_refund_the_shop_made_itself_makes_refunded_its_cancellation_again(
     assert (ACTOR, "order.cancel_refused") in history(shops, order_id)
     [alert] = open_alerts(shops)
     assert (alert["rule"], alert["key"]) == ("channels/cancellation refused", order_id)
-    assert "refunded in WooCommerce (refund 990 made in the shop: Shipping)" in alert["message"]
+    said = "refunded in WooCommerce (refund 990 made in the shop: Customer complaint)"
+    assert said in alert["message"]

@@ -52,6 +52,25 @@ def a_picked_order() -> tuple[Engine, str]:
     return engine, order_id
 
 
+def a_delivered_order() -> tuple[Engine, str]:
+    """Order W-1, its one shipment packed, shipped and delivered: nothing left to send."""
+    engine, order_id = a_picked_order()
+    with engine.uow as uow:
+        [shipment] = uow.shipments.for_order(order_id)
+    for status in ("packed", "shipped", "delivered"):
+        engine.bus.handle(c.UpdateShipment(shipment.id, status, tracking_number="1Z1"))
+    engine.uow.committed_events.clear()
+    return engine, order_id
+
+
+def a_return_refunded_in_the_shop(engine: Engine, order_id: str) -> None:
+    with engine.uow as uow:
+        refunded = Return("ret_1", order_id, [], utcnow(), ReturnStatus.REFUNDED, rma="RMA-1")
+        uow.returns.add(refunded)
+        audit.record(uow, "system", "return.refund_sent_to_channel", "return", "ret_1")
+        uow.commit()
+
+
 def cancel(engine: Engine, channel_order_id: str = "W-1") -> Outcome:
     def dispatch(command: c.Command, audited: Any) -> Any:
         return engine.bus.handle(command, before_commit=audited)
@@ -175,11 +194,7 @@ def test_the_shops_own_cancellation_after_ordo_refunded_a_return_there_is_still_
     # The connector hands over only what the shop did itself (Ordo's own refunds coming back
     # are told apart there, from the delivery): an Ordo refund on the order excuses nothing.
     engine, order_id = a_picked_order()
-    with engine.uow as uow:
-        refunded = Return("ret_1", order_id, [], utcnow(), ReturnStatus.REFUNDED, rma="RMA-1")
-        uow.returns.add(refunded)
-        audit.record(uow, "system", "return.refund_sent_to_channel", "return", "ret_1")
-        uow.commit()
+    a_return_refunded_in_the_shop(engine, order_id)
 
     done = cancel(engine)
 
@@ -199,3 +214,26 @@ def test_a_refund_made_in_the_shop_by_hand_is_still_refused_as_before() -> None:
         uow.commit()
 
     assert cancel(engine).outcome == "refused"
+
+
+def test_a_delivered_order_whose_return_ordo_refunded_in_the_shop_is_unchanged_without_alert() -> (
+    None
+):
+    # The shop paying back the shipping after Ordo refunded the returned lines sets the order
+    # `refunded`: nothing is left to send, so nothing for a person to stop.
+    engine, order_id = a_delivered_order()
+    a_return_refunded_in_the_shop(engine, order_id)
+
+    done = cancel(engine)
+
+    assert done.outcome == "unchanged"
+    assert "nothing left to send" in done.reason
+    assert not [e for e in engine.uow.committed_events if isinstance(e, events.AlertTriggered)]
+    assert actions(engine, order_id) == []
+
+
+def test_a_delivered_order_ordo_refunded_nothing_of_is_still_refused_for_a_person() -> None:
+    engine, order_id = a_delivered_order()
+
+    assert cancel(engine).outcome == "refused"
+    assert actions(engine, order_id) == [(SHOP, "order.cancel_refused")]
