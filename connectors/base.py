@@ -258,6 +258,15 @@ class WarehouseSystem(Connector, abc.ABC):
             f"warehouse connector {self.slug} cannot cancel a transfer it was sent"
         )
 
+    def send_inbound_transfer(self, transfer: Mapping[str, Any]) -> str | None:
+        """Tell the WMS of a location it runs that a transfer is on its way there, so its
+        dock expects it (`engine.service_layer.wms_transfers.inbound_facts`, which adds the
+        carrier, tracking number and shipping moment); returns the name the WMS knows that
+        expected receipt by (never ""), or raise `DeliveryError`; `PermanentRefusal` when
+        the WMS will not expect it. Keeping this (None) tells it nothing, as before: the
+        location receives the transfer by hand."""
+        return None
+
 
 class ErpCrm(Connector, abc.ABC):
     """Keeps an ERP or CRM in step with orders, refunds and customers."""

@@ -449,12 +449,14 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(TicketCloser(container.ticketing))
     if container.warehouses:  # released shipments to their location's WMS
         from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
-        from engine.service_layer.wms_transfers import TransferReleaser
+        from engine.service_layer.wms_transfers import InboundTransferNotifier, TransferReleaser
 
         observers.append(WarehouseReleaser(container.warehouses))
         observers.append(WarehouseUpdater(container.warehouses))  # what changes after
         # Transfers out of a WMS's locations (ship to store, by hand), for it to pick and ship.
         observers.append(TransferReleaser(container.warehouses))
+        # Transfers into a WMS's locations, once shipped, for its dock to expect.
+        observers.append(InboundTransferNotifier(container.warehouses))
     if container.erp is not None:  # orders, customers, returns and stock to the ERP/CRM
         from engine.service_layer.erp_sync import ErpSync
 

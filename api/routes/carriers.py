@@ -6,7 +6,8 @@ signature is the only way in: no API key posts here (403), and an unsigned deliv
 signature, a carrier code without a connector, or a connector whose carrier pushes nothing
 (the rate cards) is 401, logged on `ordo.auth` as refused sign-ins are. A signed body the
 connector cannot read is 422 naming the field. The scans are put on their shipments by
-`engine.service_layer.carrier_tracking`, each as a posted scan would be.
+`engine.service_layer.carrier_tracking`, each as a posted scan would be; a scan of a stock
+transfer the carrier carries, on that transfer.
 
 The carrier counts every answer that is not 2xx as a failure and retries it, so everything
 Ordo ignores on purpose is 200 and counted: a number it does not know, a shipment no carrier
@@ -135,9 +136,13 @@ def receive_tracking(
     carrier whose tracking number, or one of whose parcels' numbers, it names, as a scan
     posted to POST /v1/shipments/{id}/tracking is (`shipment.tracked`, audited as
     `shipment.tracking` by `carrier:<code>`; a `delivered` one delivers the shipment or its
-    parcel, and the customer is told). Scans of a number Ordo does not know, of a shipment
-    pending or cancelled, and scans already recorded are 200 too, and counted. Signed by the
-    carrier only: see docs/api.md#tracking-pushed-by-a-carrier."""
+    parcel, and the customer is told). A scan of a stock transfer this carrier carries (its
+    number as reported shipped) goes on the transfer instead: its estimate revises the
+    transfer's `expected_on` (`transfer.arrival_revised`), a `delivered` one records its
+    delivery at the store (`transfer.delivered`), never a receipt. Scans of a number Ordo
+    does not know, of a shipment pending or cancelled or a transfer received or cancelled,
+    and scans already recorded are 200 too, and counted. Signed by the carrier only: see
+    docs/api.md#tracking-pushed-by-a-carrier."""
     tally = record_updates(
         code,
         updates,

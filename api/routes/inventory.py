@@ -312,9 +312,11 @@ def report_transfer_shipped(
     which carrier, under which tracking number, and the day the carrier expects it at its
     destination, which becomes the transfer's `expected_on`. Answers the transfer. Only a
     transfer in transit: a received or cancelled one is a 409. The same report again is
-    answered the same and writes nothing; a different one (another tracking number) is a
-    409 naming what differs. A warehouse key reports only from its own locations: one that
-    sees the transfer arrive gets a 403 naming its source; one that sees neither end, a 404."""
+    answered the same and writes nothing; one with another `expected_on` revises the
+    arrival day (`transfer.arrival_revised`); one with another carrier, tracking number or
+    moment is a 409 naming what differs. A warehouse key reports only from its own
+    locations: one that sees the transfer arrive gets a 403 naming its source; one that sees
+    neither end, a 404."""
     shown = _visible_transfer(who, services, transfer_id)
     if not shown.from_location and who.role is Role.WAREHOUSE:
         # Seen only as it arrives; without a source no warehouse key is the sender's.

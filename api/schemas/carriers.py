@@ -30,7 +30,15 @@ class CarrierTrackingOut(Out):
     not_with_carrier: int = Field(
         ge=0,
         description="Scans of a shipment no carrier has: pending (not released yet) or "
-        "cancelled (its label voided).",
+        "cancelled (its label voided); or of a transfer received or cancelled.",
+        examples=[0],
+    )
+    transfers: int = Field(
+        ge=0,
+        description="Scans of a stock transfer on its way, reported shipped with this carrier "
+        "under their number: an estimate revises its `expected_on` (`transfer.arrival_revised`), "
+        "a `delivered` one records its delivery at the store (`transfer.delivered`; the store "
+        "still receives it to count the units in); a repeat changes nothing, and is counted.",
         examples=[0],
     )
 
@@ -41,4 +49,5 @@ class CarrierTrackingOut(Out):
             unchanged=tally.unchanged,
             unknown=tally.unknown,
             not_with_carrier=tally.not_with_carrier,
+            transfers=tally.transfers,
         )

@@ -249,6 +249,13 @@ class TransferOut(Out):
         default="", description="The carrier's tracking number, as reported shipped; empty "
         "before.", examples=["1Z999AA10123456784"],
     )  # fmt: skip
+    delivered_at: datetime | None = Field(
+        default=None,
+        description="When its carrier scanned it delivered at `to_location` (the carrier's "
+        "tracking webhook); null before. Delivered is not received: its units count at "
+        "`to_location` once it is received there.",
+        examples=["2026-12-01T10:12:00Z"],
+    )
 
     @classmethod
     def of(cls, supply: InboundSupply) -> TransferOut:
@@ -268,6 +275,7 @@ class TransferOut(Out):
             shipped_at=supply.shipped_at,
             carrier=supply.carrier,
             tracking_number=supply.tracking_number,
+            delivered_at=supply.delivered_at,
         )
 
 
@@ -292,7 +300,8 @@ class TransferShippedIn(Strict):
         strict=False,
         description="The day the carrier expects it at its destination, which becomes the "
         "transfer's `expected_on`; left out, the planned day stands. Not before the day it "
-        "shipped.",
+        "shipped. Reported again with another day (the carrier revised it), the transfer's "
+        "`expected_on` moves to it.",
         examples=["2026-12-01"],
     )
 

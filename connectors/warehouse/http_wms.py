@@ -21,6 +21,14 @@ which is a `PermanentRefusal` as for a shipment. They go through the same reques
 they are authenticated and signed exactly as a release is. A WMS (or adapter) built before
 transfer orders is configured with `transfers: false` and is sent none.
 
+A transfer *into* a location the WMS runs is announced when its sender reports it shipped:
+`send_inbound_transfer` POSTs an expected receipt (an advance ship notice: where from, what,
+carrier, tracking number, when it left and the day it is due) to
+`<base_url>/inbound-transfers` with `<transfer id>:inbound` as the `Idempotency-Key`. The
+reference the WMS answers is kept if it gives one; a WMS that answers a bare 2xx knows the
+receipt by that key, which is kept instead. The same `transfers` setting turns it off, and
+a 409 (the WMS will not expect it) is a `PermanentRefusal`.
+
 The WMS knows Ordo by a bearer token, a signature, or both. With a secret, each request is
 signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
 `connectors.base.signed_headers`), its id made from the shipment's id so that a repeat has
@@ -57,6 +65,7 @@ from connectors.base import (
 CONTRACT = "ordo.wms.v1"
 PATH = "/fulfilment-orders"
 TRANSFER_PATH = "/transfer-orders"
+INBOUND_PATH = "/inbound-transfers"
 ANY_LOCATION = "*"
 # The shipment (or transfer) keeps the reference in a column of this size
 # (fulfillment_orders.wms_reference, inbound_supply.wms_reference).
@@ -75,8 +84,9 @@ class HttpWarehouseConfig(ConnectorConfig):
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Location codes whose shipments go to this WMS; "*" for every location no other WMS serves.
     locations: tuple[str, ...] = Field(min_length=1)
-    # Whether the WMS takes transfer orders (`/transfer-orders`): false for a WMS or adapter
-    # built before them, whose locations' staff then ship transfers by hand, as before.
+    # Whether the WMS takes transfer orders (`/transfer-orders`) and expected receipts of
+    # transfers coming in (`/inbound-transfers`): false for a WMS or adapter built before
+    # them, whose locations' staff then ship and receive transfers by hand, as before.
     transfers: bool = True
 
     @field_validator("base_url")
@@ -178,6 +188,24 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         path = _order_path(reference, TRANSFER_PATH) + "/cancel"
         self._send("POST", path, body, key, key, "the cancellation of transfer")
 
+    def send_inbound_transfer(self, transfer: Mapping[str, Any]) -> str | None:
+        """POST the expected receipt of a shipped transfer into a location this WMS runs
+        (`engine.service_layer.wms_transfers.inbound_facts`) to `<base_url>/inbound-transfers`;
+        the WMS's reference for it, else the `Idempotency-Key` it was sent under
+        (`<transfer id>:inbound`, which names it at the WMS too); None (nothing sent) when
+        the `transfers` setting is off. A 409 is a `PermanentRefusal`."""
+        if not self.config.transfers:
+            return None  # this WMS takes none (its setting): the store receives it by hand
+        transfer_id = str(transfer["id"])
+        body = {"contract": CONTRACT, **transfer}
+        key = f"{transfer_id}:inbound"
+        what = "the expected receipt of transfer"
+        answer = self._send("POST", INBOUND_PATH, body, key, key, what)
+        said = _said_reference(answer)
+        if said is None or (isinstance(said, str) and not said.strip()):
+            return key  # a bare 2xx (204): the WMS knows the receipt by Ordo's key
+        return self._reference(answer, what, transfer_id)
+
     def _send(
         self, method: str, path: str, body: Mapping[str, Any], key: str, repeat: str,
         what: str,
@@ -213,10 +241,7 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
     def _reference(self, answer: httpx.Response, what: str, sent_id: str) -> str:
         """The reference the WMS answered for the `what` (shipment, transfer) `sent_id`."""
         where = host_of(self.config.base_url)
-        try:
-            reference = answer.json().get("reference")
-        except (ValueError, AttributeError):
-            reference = None
+        reference = _said_reference(answer)
         if not isinstance(reference, str) or not reference.strip():
             raise DeliveryError(
                 f"WMS {where} answered {answer.status_code} for {what} {sent_id} without "
@@ -242,6 +267,14 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def _said_reference(answer: httpx.Response) -> Any:
+    """The `reference` of a JSON answer, as the WMS gave it (any type); None without one."""
+    try:
+        return answer.json().get("reference")
+    except (ValueError, AttributeError):
+        return None
 
 
 def _order_path(reference: str, documents: str = PATH) -> str:

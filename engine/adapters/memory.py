@@ -531,6 +531,11 @@ class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundReposi
     def for_order(self, order_id: str) -> Sequence[InboundSupply]:
         return self._select(self.table.by_index("order", order_id))
 
+    def with_tracking_number(self, number: str, limit: int = 10) -> Sequence[InboundSupply]:
+        # A scan, not an index: the number is set after the transfer is added, and this
+        # table's indexes are only ever added to (`_Table`).
+        return self._select(where=lambda i: i.tracking_number == number, limit=limit)
+
 
 class MemoryAlerts(_MemoryRepository[str, Alert], uow_api.AlertRepository):
     def open_for(self, rule: str, key: str) -> Alert | None:

@@ -262,8 +262,14 @@ inbound_supply = Table(
     _ts("shipped_at", nullable=True),
     Column("carrier", String(64), nullable=False, server_default=""),
     Column("tracking_number", String(100), nullable=False, server_default=""),
+    # Migration 0033: when its carrier scanned a transfer delivered; carriers' scans find
+    # their transfer by tracking number.
+    _ts("delivered_at", nullable=True),
+    # Migration 0034: the name the receiving location's WMS expects a shipped transfer by.
+    Column("inbound_reference", String(128), nullable=False, server_default=""),
     Index(None, "sku", "expected_on"),
     Index(None, "order_id"),
+    Index(None, "tracking_number"),
 )
 
 reservations = Table(

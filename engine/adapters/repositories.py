@@ -1200,6 +1200,10 @@ class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):
     def for_order(self, order_id: str) -> Sequence[InboundSupply]:
         return self._query(self.table.c.order_id == order_id)
 
+    def with_tracking_number(self, number: str, limit: int = 10) -> Sequence[InboundSupply]:
+        # Indexed (migration 0033): every carrier scan no shipment has is looked up here.
+        return self._query(self.table.c.tracking_number == number, limit)
+
 
 class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
     """Newest first. Versioned: a repeat counted and a close written at the same moment

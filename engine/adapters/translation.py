@@ -325,6 +325,8 @@ def inbound_row(i: InboundSupply) -> Row:
         "shipped_at": i.shipped_at,
         "carrier": i.carrier,
         "tracking_number": i.tracking_number,
+        "delivered_at": i.delivered_at,
+        "inbound_reference": i.inbound_reference,
     }
 
 

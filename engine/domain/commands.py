@@ -246,6 +246,21 @@ class ReportTransferShipped(Command):
 
 
 @dataclass(frozen=True)
+class TrackTransfer(Command):
+    """A carrier's scan of a transfer it carries (its tracking webhook): `estimated_delivery`
+    revises the day the transfer is expected, and a `delivered` milestone records that it
+    reached its destination (not a receipt). `milestone`: what the scan means, as the
+    carrier said or as Ordo read it from its code; None when neither knows."""
+
+    transfer_id: str
+    at: datetime
+    code: str
+    milestone: Milestone | None = None
+    estimated_delivery: date | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class ExpireReservations(Command):
     """Release reservations whose time-to-live has passed (run by the worker on a timer)."""
 

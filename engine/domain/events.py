@@ -657,6 +657,42 @@ class TransferReleased(Event):
 
 @_register
 @dataclass(frozen=True)
+class TransferArrivalRevised(Event):
+    """A transfer in transit is now expected at `to_location` on `expected_on` instead of
+    `previous_expected_on` (ISO dates): its sending location reported shipped again with
+    another day, or its carrier's scan estimated one. `by`: who said so (the audit's actor:
+    `warehouse:<key>`, `admin:<key>`, `carrier:<code>`). Once per change of day."""
+
+    name: ClassVar[str] = "transfer.arrival_revised"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    to_location: str
+    previous_expected_on: str
+    expected_on: str
+    by: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferDelivered(Event):
+    """The carrier of a transfer scanned it delivered at `to_location` at `delivered_at` (ISO
+    moment). Its units are not counted in by this: they are when the destination receives
+    the transfer, saying what came (`stock.adjusted` follows that receipt). Once per
+    transfer."""
+
+    name: ClassVar[str] = "transfer.delivered"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    to_location: str
+    carrier: str
+    tracking_number: str
+    delivered_at: str
+
+
+@_register
+@dataclass(frozen=True)
 class TransferSentToWms(Event):
     """A transfer was handed to the warehouse system (WMS) of the location it leaves, which
     answered with its own reference for it (`wms_reference`, kept on the transfer)."""
@@ -694,6 +730,35 @@ class TransferWmsRefused(Event):
     order_id: str
     from_location: str
     wms_reference: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class TransferInboundSentToWms(Event):
+    """The warehouse system (WMS) of the location a shipped transfer goes to took its
+    expected receipt, so its dock expects it; `inbound_reference` is the name it knows the
+    receipt by (its own, else the key Ordo sent), kept on the transfer."""
+
+    name: ClassVar[str] = "transfer.inbound_sent_to_wms"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    to_location: str
+    inbound_reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferInboundWmsRefused(Event):
+    """The warehouse system of `to_location` refused a shipped transfer's expected receipt
+    for good (409; `message` is what it said): its dock may not expect the transfer. An
+    alert asks a person to see it received."""
+
+    name: ClassVar[str] = "transfer.inbound_wms_refused"
+    transfer_id: str
+    order_id: str
+    to_location: str
     message: str = ""
 
 

@@ -51,6 +51,13 @@ class InboundSupply:
     shipped_at: datetime | None = None
     carrier: str = ""
     tracking_number: str = ""
+    # When its carrier scanned it delivered at the destination (`mark_delivered`): it is at
+    # the store's door, not yet counted in (that is `receive`). None before.
+    delivered_at: datetime | None = None
+    # A shipped transfer to a location a warehouse system runs: the name under which that
+    # (receiving) WMS expects it (engine.service_layer.wms_transfers), so its dock is told
+    # once. "" before, and for a destination no WMS runs.
+    inbound_reference: str = ""
 
     @property
     def pending(self) -> bool:
@@ -94,9 +101,10 @@ class InboundSupply:
     ) -> bool:
         """The sending location says this transfer left: at `shipped_at` (None: `now`), with
         `carrier` under `tracking_number`, due on `expected_on` (None: as planned). Returns
-        whether anything changed: the same report again (a WMS retrying) changes nothing,
-        and a different one is refused, so a tracking number is never silently replaced.
-        A moment or day left out of the repeat is not a difference."""
+        whether anything changed: the same report again (a WMS retrying) changes nothing, one
+        with another arrival day revises it (`revise_arrival`), and one with another carrier,
+        tracking number or moment is refused, so a tracking number is never silently
+        replaced. A moment or day left out of the repeat is not a difference."""
         if not self.pending:
             state = "received" if self.received else "cancelled"
             raise Conflict(f"transfer {self.id} was already {state}: it cannot be reported shipped")
@@ -105,7 +113,6 @@ class InboundSupply:
                 ("carrier", carrier, self.carrier),
                 ("tracking_number", tracking_number, self.tracking_number),
                 ("shipped_at", shipped_at, self.shipped_at),
-                ("expected_on", expected_on, self.expected_on),
             )
             differs = [
                 f"{name} {_text(given)} (reported {_text(kept)})"
@@ -116,9 +123,12 @@ class InboundSupply:
                 raise Conflict(
                     f"transfer {self.id} was already reported shipped with {self.carrier} "
                     f"under {self.tracking_number}; this report has {', '.join(differs)}. "
-                    "Nothing was changed: a transfer ships once, under one tracking number"
+                    "Nothing was changed: a transfer ships once, under one tracking number "
+                    "(only its arrival day, expected_on, may be reported again)"
                 )
-            return False
+            # The same shipment, reported again: a later estimate from its carrier is news,
+            # the day it already has (a WMS retrying) is not.
+            return expected_on is not None and self.revise_arrival(expected_on) is not None
         when = shipped_at or now
         if expected_on is not None and expected_on < when.date():
             # Named by its field, as a bad field of the request is (`InvalidLine`).
@@ -133,6 +143,60 @@ class InboundSupply:
             # list read inbound supply by `expected_on`, so they count on the new one.
             self.expected_on = expected_on
         return True
+
+    def revise_arrival(self, expected_on: date) -> date | None:
+        """The transfer's carrier now expects it at its destination on `expected_on` (its
+        sending location reporting again, or the carrier's own scan): that day replaces the
+        one it had, which is returned; None when it had that day already, so a repeated
+        estimate changes nothing. Only a transfer on its way, reported shipped, not yet
+        scanned delivered; never before the day it shipped."""
+        self.ensure_pending("have its arrival day revised")
+        if self.shipped_at is None:
+            raise Conflict(
+                f"transfer {self.id} was not reported shipped: its arrival day is given with "
+                "that report (POST /v1/inventory/transfers/{id}/shipped)"
+            )
+        if expected_on == self.expected_on:
+            return None
+        if expected_on < self.shipped_at.date():
+            raise InvalidLine(
+                ("expected_on",),
+                f"{expected_on} is before the day transfer {self.id} shipped "
+                f"({self.shipped_at.date()}); nothing was changed",
+            )
+        if self.delivered_at is not None:
+            # At the store's door already: a day to come would make promises wait for units
+            # that are there.
+            raise Conflict(
+                f"transfer {self.id} was delivered at {self.location_code} at "
+                f"{_text(self.delivered_at)}: its arrival day is no longer revised"
+            )
+        # Promises and the transfer list read inbound supply by `expected_on`, so they count
+        # on the new day from now on.
+        previous, self.expected_on = self.expected_on, expected_on
+        return previous
+
+    def mark_delivered(self, at: datetime) -> bool:
+        """Its carrier scanned it delivered at the destination at `at`. That is not a receipt:
+        the units are counted in when the destination receives the transfer (`receive`),
+        saying what actually came. Returns whether this is news: the first delivery scan is
+        kept, a repeated or later one changes nothing."""
+        self.ensure_pending("be delivered")
+        if self.shipped_at is None:
+            raise Conflict(
+                f"transfer {self.id} was not reported shipped: no carrier has it to deliver"
+            )
+        if self.delivered_at is not None:
+            return False
+        self.delivered_at = at
+        return True
+
+    def ensure_pending(self, doing: str) -> None:
+        """Refuse (Conflict) to `doing` a transfer no longer on its way: received or
+        cancelled."""
+        if not self.pending:
+            state = "received" if self.received else "cancelled"
+            raise Conflict(f"transfer {self.id} was already {state}: it cannot {doing}")
 
     def receive(self, sku: str, location_code: str, quantity: int) -> None:
         """Book the arrival of these units, which must be of this supply's SKU at its

@@ -3,10 +3,16 @@
 Every change goes through the stock repository's primitives (the same arithmetic as
 `engine.domain.inventory.Stock`), records a `stock.adjusted` event, and refuses bad input
 with a message naming the SKU, the location and the numbers.
+
+A transfer on its way is followed, not counted: its sending location's report that it
+shipped (and later reports revising its arrival day) and its carrier's scans
+(`track_transfer`: a new estimate, its delivery at the store) change when it is expected
+and what is known of it, never the stock; only its receipt books units.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,15 +25,19 @@ from engine.domain.errors import InsufficientStock, InvalidQuantity, NotFound
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import (
     InboundKind,
+    InboundSupply,
     Reservation,
     ReservationStatus,
     Stock,
 )
-from engine.domain.orders import OrderStatus
+from engine.domain.orders import InvalidLine, OrderStatus
+from engine.domain.tracking_codes import Milestone
 from engine.domain.values import in_utc, utcnow
 from engine.service_layer import audit, backorders, ship_to_store
 from engine.service_layer.handlers import Clock, give_back
 from engine.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def _location(uow: UnitOfWork, code: str) -> None:
@@ -129,20 +139,24 @@ def report_transfer_shipped(
     cmd: commands.ReportTransferShipped, uow: UnitOfWork, clock: Clock = utcnow
 ) -> bool:
     """The sending location reports a transfer shipped (`InboundSupply.report_shipped`):
-    recorded on it, with `transfer.shipped` and an audit entry. Returns whether anything was
-    written: the same report again (a WMS retrying) writes nothing, not even an entry."""
+    recorded on it, with `transfer.shipped` and an audit entry. Reported again with another
+    arrival day, the day is revised instead (`transfer.arrival_revised`, audited). Returns
+    whether anything was written: the same report again (a WMS retrying) writes nothing, not
+    even an entry."""
     with uow:
         # Locked: two reports of one transfer at the same moment must not both find it
         # unreported and the second silently replace the first's tracking number.
-        transfer = uow.inbound.get_for_update(cmd.transfer_id)
-        if transfer is None or transfer.kind is not InboundKind.TRANSFER:
-            raise NotFound("transfer", cmd.transfer_id)
-        planned = transfer.expected_on
+        transfer = _transfer_for_update(uow, cmd.transfer_id)
+        planned, first = transfer.expected_on, transfer.shipped_at is None
         shipped_at = in_utc(cmd.shipped_at) if cmd.shipped_at else None
         if not transfer.report_shipped(
             cmd.carrier, cmd.tracking_number, shipped_at, cmd.expected_on, in_utc(clock())
         ):
             return False
+        if not first:
+            _arrival_revised(uow, transfer, planned, cmd.actor)
+            uow.commit()
+            return True
         assert transfer.shipped_at is not None  # just reported
         facts = {
             "carrier": transfer.carrier,
@@ -160,6 +174,74 @@ def report_transfer_shipped(
         audit.record(uow, cmd.actor, "transfer.shipped", "transfer", transfer.id, before, facts)
         uow.commit()
         return True
+
+
+def track_transfer(cmd: commands.TrackTransfer, uow: UnitOfWork) -> bool:
+    """A carrier's scan of a transfer it carries: a `delivered` one records the delivery at
+    the destination (`InboundSupply.mark_delivered`, `transfer.delivered`, audited), any
+    other with an estimate revises the arrival day as a repeated shipped report does
+    (`transfer.arrival_revised`). Returns whether anything was written: a repeated scan, one
+    that says nothing new, and an estimate after the delivery write nothing. A transfer
+    received or cancelled is a Conflict: no carrier has it."""
+    with uow:
+        transfer = _transfer_for_update(uow, cmd.transfer_id)
+        transfer.ensure_pending("take a carrier's scan")
+        if cmd.milestone is Milestone.DELIVERED:
+            if not transfer.mark_delivered(in_utc(cmd.at)):
+                return False
+            assert transfer.delivered_at is not None  # just marked
+            facts = {
+                "carrier": transfer.carrier,
+                "tracking_number": transfer.tracking_number,
+                "delivered_at": transfer.delivered_at.isoformat(),
+            }
+            uow.record(
+                events.TransferDelivered(
+                    transfer.id, transfer.order_id, transfer.from_location,
+                    transfer.location_code, **facts,
+                )
+            )  # fmt: skip
+            audit.record(uow, cmd.actor, "transfer.delivered", "transfer", transfer.id,
+                         {"delivered_at": None}, facts)  # fmt: skip
+            uow.commit()
+            return True
+        # Scans come out of order and are retried: one after the delivery says nothing new.
+        if cmd.estimated_delivery is None or transfer.delivered_at is not None:
+            return False
+        planned = transfer.expected_on
+        try:
+            if transfer.revise_arrival(cmd.estimated_delivery) is None:
+                return False
+        except InvalidLine as refused:
+            # The carrier's mistake (a day before it shipped): a webhook is never refused,
+            # so the day is not taken and the transfer keeps the one it had.
+            log.warning("carrier scan of transfer %s not taken: %s", transfer.id, refused)
+            return False
+        _arrival_revised(uow, transfer, planned, cmd.actor)
+        uow.commit()
+        return True
+
+
+def _transfer_for_update(uow: UnitOfWork, transfer_id: str) -> InboundSupply:
+    """The transfer, locked until the transaction ends: reports and scans of one transfer
+    at the same moment are decided one after the other. NotFound for a purchase order."""
+    transfer = uow.inbound.get_for_update(transfer_id)
+    if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+        raise NotFound("transfer", transfer_id)
+    return transfer
+
+
+def _arrival_revised(uow: UnitOfWork, transfer: InboundSupply, previous: date, by: str) -> None:
+    """Raise and audit a transfer's new arrival day (it was `previous`)."""
+    before, after = previous.isoformat(), transfer.expected_on.isoformat()
+    uow.record(
+        events.TransferArrivalRevised(
+            transfer.id, transfer.order_id, transfer.from_location, transfer.location_code,
+            before, after, by,
+        )
+    )  # fmt: skip
+    audit.record(uow, by, "transfer.arrival_revised", "transfer", transfer.id,
+                 {"expected_on": before}, {"expected_on": after})  # fmt: skip
 
 
 def expire_reservations(cmd: commands.ExpireReservations, uow: UnitOfWork, clock: Clock) -> int:

@@ -153,6 +153,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         c.TransferStock: inventory.transfer_stock,
         c.ReceiveTransfer: inventory.receive_transfer,
         c.ReportTransferShipped: inventory.report_transfer_shipped,
+        c.TrackTransfer: inventory.track_transfer,
         c.ExpireReservations: inventory.expire_reservations,
         c.ReleaseDuePreorders: preorders.release_due_preorders,
         **returns.COMMAND_HANDLERS,

@@ -436,6 +436,11 @@ class InboundRepository(Repository[str, InboundSupply]):
     def for_order(self, order_id: str) -> Sequence[InboundSupply]:
         """The ship-to-store transfers sent for a pickup order, by expected arrival."""
 
+    @abc.abstractmethod
+    def with_tracking_number(self, number: str, limit: int = 10) -> Sequence[InboundSupply]:
+        """Transfers reported shipped under this tracking number (exactly; whatever their
+        state or carrier), by expected arrival: a carrier's scan finds its transfer by it."""
+
 
 class AlertRepository(Repository[str, Alert]):
     """Newest first (by creation, then id)."""

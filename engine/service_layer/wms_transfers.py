@@ -1,4 +1,5 @@
-"""Stock transfers go to the warehouse system (WMS) of the location they leave from.
+"""Stock transfers go to the warehouse system (WMS) of the location they leave from, and
+are announced to the WMS of the location they go to once they ship.
 
 A transfer's units leave its source's stock the moment Ordo makes it (by hand, `POST
 /v1/inventory/transfers`, or for a pickup order's shortfall, ship to store), which raises
@@ -27,6 +28,23 @@ already: that is not retried, but raises `transfer.wms_refused` and the high ale
 `wms/WMS refused a change` (keyed by the transfer) for a person to stop the parcel or, if it
 cannot be stopped, to book what Ordo gave back as gone (docs/integrations.md).
 
+When the sending location reports a transfer shipped (`transfer.shipped`) and a WMS runs
+the location it goes to, `InboundTransferNotifier`, a second worker observer, sends that WMS
+an expected receipt (`inbound_facts`: the transfer's facts plus its carrier, tracking number
+and shipping moment, read from the transfer as it is then, so an arrival day revised since
+goes with it), so its dock expects the parcel. It keeps the name the WMS knows the receipt
+by on the transfer (`inbound_reference`) and raises `transfer.inbound_sent_to_wms`; a
+transfer with that name is not announced again, and the connector's idempotency key
+(`<transfer id>:inbound`) makes a send repeated after a crash a repeat at the WMS. One
+received (or cancelled) before its turn is not announced: there is nothing left to expect.
+A WMS that takes no transfers (`transfers: false`) and a destination no WMS runs are told
+nothing, as before. A failure is a `DeliveryError`, retried as above; a 409 (the WMS will not
+expect it) is not retried but raises `transfer.inbound_wms_refused` and the same high alert,
+for a person to see the transfer received by hand. Nothing is ever withdrawn from the
+receiving WMS: only a transfer not yet shipped is cancelled (`ship_to_store.cancel` releases
+a shipped one from its order instead, and it keeps going), and only a shipped one is
+announced.
+
 Its own module rather than a third job in `warehouse.py`: a transfer is another document
 (its facts, its events, its repository), and that module is about shipments; both share
 the location lookup (`ByLocation`) and the refusal's alert rule.
@@ -51,6 +69,12 @@ from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY, ByLoc
 log = logging.getLogger(__name__)
 
 
+class ReceivingWarehouse(Protocol):
+    """A WMS connector (`connectors.base.WarehouseSystem`), as the inbound notifier uses it."""
+
+    def send_inbound_transfer(self, transfer: Mapping[str, Any]) -> str | None: ...
+
+
 class TransferringWarehouse(Protocol):
     """A WMS connector (`connectors.base.WarehouseSystem`), as the transfer releaser uses it."""
 
@@ -72,6 +96,28 @@ def transfer_facts(
         "from": _place(source),
         "to": _place(destination),
         "lines": [{"sku": transfer.sku, "units": transfer.quantity}],
+        "expected_on": transfer.expected_on.isoformat(),
+        "order": _order_facts(transfer.order_id, order),
+    }
+
+
+def inbound_facts(
+    transfer: InboundSupply, source: Location, destination: Location, order: Order | None
+) -> dict[str, Any]:
+    """What the WMS of a transfer's destination is told when it ships, as plain data
+    (docs/integrations.md shows it on the wire): the location it is for (`location_code`,
+    also `to`), where it comes from (`from`), its lines, its carrier, tracking number and
+    the moment it left, the day it is due and the pickup order it is for (else null)."""
+    shipped_at = transfer.shipped_at
+    return {
+        "id": transfer.id,
+        "location_code": destination.code,
+        "from": _place(source),
+        "to": _place(destination),
+        "lines": [{"sku": transfer.sku, "units": transfer.quantity}],
+        "carrier": transfer.carrier,
+        "tracking_number": transfer.tracking_number,
+        "shipped_at": shipped_at.isoformat() if shipped_at is not None else None,
         "expected_on": transfer.expected_on.isoformat(),
         "order": _order_facts(transfer.order_id, order),
     }
@@ -180,14 +226,83 @@ class TransferReleaser(ByLocation[TransferringWarehouse]):
         return True
 
     def _facts(self, uow: UnitOfWork, transfer: InboundSupply) -> dict[str, Any] | None:
-        source = uow.locations.get(transfer.from_location)
-        destination = uow.locations.get(transfer.location_code)
-        if source is None or destination is None:
-            log.warning("%s: transfer %s names a location Ordo does not know; not sent",
-                        self.name, transfer.id)  # fmt: skip
-            return None
-        order = uow.orders.get(transfer.order_id) if transfer.order_id else None
-        return transfer_facts(transfer, source, destination, order)
+        route = _route(uow, transfer, self.name)
+        return None if route is None else transfer_facts(transfer, *route)
+
+
+class InboundTransferNotifier(ByLocation[ReceivingWarehouse]):
+    """Worker observer: each shipped transfer announced to the WMS of the location it goes
+    to, once, as an expected receipt (module's doc)."""
+
+    name = "wms-inbound-transfers"
+
+    def wants(self, message: Message) -> bool:
+        return (
+            message.name == events.TransferShipped.name
+            and self.warehouse_for(str(message.payload.get("to_location", ""))) is not None
+        )
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        transfer_id = str(message.payload["transfer_id"])
+        with uow:
+            transfer = uow.inbound.get(transfer_id)
+            if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+                log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
+                return
+            told = self._announce(uow, transfer)
+            uow.commit()
+        if told:
+            self.sent += 1
+
+    def _announce(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        if transfer.inbound_reference:
+            log.info("%s: the WMS of %s expects transfer %s already (%s); not sent again",
+                     self.name, transfer.location_code, transfer.id,
+                     transfer.inbound_reference)  # fmt: skip
+            return False
+        if not transfer.pending:
+            # Received before its turn (a fast truck, a slow worker): nothing left to expect.
+            log.info("%s: transfer %s is %s now; not announced", self.name, transfer.id,
+                     "cancelled" if transfer.cancelled else "received")  # fmt: skip
+            return False
+        route = _route(uow, transfer, self.name)
+        warehouse = self.warehouse_for(transfer.location_code)
+        if route is None or warehouse is None:
+            return False
+        try:
+            reference = warehouse.send_inbound_transfer(inbound_facts(transfer, *route))
+        except PermanentRefusal as refusal:
+            _inbound_refused(uow, transfer, str(refusal))
+            return False
+        if reference is None:
+            log.info("%s: the WMS of %s takes no transfers; %s is received by hand", self.name,
+                     transfer.location_code, transfer.id)  # fmt: skip
+            return False
+        transfer.inbound_reference = reference
+        uow.record(
+            events.TransferInboundSentToWms(
+                transfer.id, transfer.order_id, transfer.from_location, transfer.location_code,
+                reference,
+            )
+        )  # fmt: skip
+        return True
+
+
+def _route(
+    uow: UnitOfWork, transfer: InboundSupply, observer: str
+) -> tuple[Location, Location, Order | None] | None:
+    """A transfer's source, destination and order (None when it has none, or it is gone);
+    None, logged, when Ordo no longer knows one of its locations."""
+    source = uow.locations.get(transfer.from_location)
+    destination = uow.locations.get(transfer.location_code)
+    if source is None or destination is None:
+        log.warning("%s: transfer %s names a location Ordo does not know; not sent",
+                    observer, transfer.id)  # fmt: skip
+        return None
+    order = uow.orders.get(transfer.order_id) if transfer.order_id else None
+    return source, destination, order
 
 
 def _refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
@@ -212,6 +327,32 @@ def _refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
                 f"{source}'s stock; stop the parcel there or with its carrier. If it goes, "
                 f"take the {units} off {source}'s stock and book them as a receipt at "
                 f"{transfer.location_code} when they arrive. {said}"
+            ),
+            at=utcnow().isoformat(),
+        )
+    )
+
+
+def _inbound_refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
+    """The receiving WMS will not expect a shipped transfer: record so, and ask a person to
+    see it received all the same."""
+    log.warning("wms-inbound-transfers: transfer %s: %s", transfer.id, said)
+    destination = transfer.location_code
+    uow.record(events.TransferInboundWmsRefused(transfer.id, transfer.order_id, destination, said))
+    units = f"{transfer.quantity} {transfer.sku}"
+    uow.record(
+        events.AlertTriggered(
+            rule=REFUSED_RULE,
+            key=transfer.id,
+            severity=REFUSED_SEVERITY,
+            message=(
+                f"Transfer {transfer.id} of {units} from {transfer.from_location} to "
+                f"{destination} (shipped with {transfer.carrier} under "
+                f"{transfer.tracking_number}, due {transfer.expected_on.isoformat()}): the "
+                f"WMS of {destination} refused its expected receipt, so the dock there may "
+                f"not expect it. Tell them it is coming; when it arrives, receive it there "
+                f"and count it in Ordo (POST /v1/inventory/transfers/{transfer.id}/receive). "
+                f"{said}"
             ),
             at=utcnow().isoformat(),
         )

@@ -2,7 +2,9 @@
 cancels a released order whose label was bought, and the worker voids the label with the
 carrier, once, shown on the shipment's history; the carrier's signed tracking webhook
 delivers a shipment and lands a parcel's scan on its parcel, a retried delivery records
-nothing twice, and numbers Ordo does not know are answered 200 and counted. Every way in but
+nothing twice, and numbers Ordo does not know are answered 200 and counted. A scan of a stock
+transfer the carrier carries revises its arrival day and records its delivery at the store,
+which still receives it. Every way in but
 the carrier's signature is refused: 401 logged on `ordo.auth`, 403 for an API key, 422
 naming the field of a signed body the carrier's connector cannot read."""
 
@@ -23,6 +25,7 @@ from tests.e2e.test_shipment_parcels_http import (  # `container`, `stocked`: fi
     container,  # noqa: F401
     stocked,  # noqa: F401
 )
+from tests.e2e.test_transfer_shipped_http import SHIPPED, a_store_key, a_transfer_to_the_store
 from tests.integration.events.test_wms_release_worker import outside  # noqa: F401
 from tests.support.fake_carrier import FakeCarrier, scans, signed, with_fake
 
@@ -88,7 +91,8 @@ def test_a_signed_delivery_delivers_the_shipment_parcel_by_parcel(
     answer = deliver(stocked, code, first, signed(first))
 
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"recorded": 1, "unchanged": 0, "unknown": 0, "not_with_carrier": 0}
+    assert answer.json() == {"recorded": 1, "unchanged": 0, "unknown": 0, "not_with_carrier": 0,
+                             "transfers": 0}  # fmt: skip
     seen = stocked.get(f"/v1/shipments/{shipment['id']}").json()
     assert [p["milestone"] for p in seen["parcels"]] == ["", "delivered", ""]
     assert seen["status"] == "shipped"
@@ -118,8 +122,10 @@ def test_a_retried_delivery_and_unknown_numbers_are_answered_200_and_counted(
     again = deliver(stocked, code, body, signed(body))
 
     assert (first.status_code, again.status_code) == (200, 200)
-    assert first.json() == {"recorded": 1, "unchanged": 0, "unknown": 1, "not_with_carrier": 0}
-    assert again.json() == {"recorded": 0, "unchanged": 1, "unknown": 1, "not_with_carrier": 0}
+    assert first.json() == {"recorded": 1, "unchanged": 0, "unknown": 1, "not_with_carrier": 0,
+                            "transfers": 0}  # fmt: skip
+    assert again.json() == {"recorded": 0, "unchanged": 1, "unknown": 1, "not_with_carrier": 0,
+                            "transfers": 0}  # fmt: skip
 
 
 def test_a_scan_of_a_cancelled_shipment_is_answered_200_and_counted(api: Api) -> None:
@@ -136,6 +142,44 @@ def test_a_scan_of_a_cancelled_shipment_is_answered_200_and_counted(api: Api) ->
     assert answer.status_code == 200, answer.text
     assert answer.json()["not_with_carrier"] == 1
     assert api.get(f"/v1/shipments/{shipment['id']}").json()["tracking"] == []
+
+
+def test_a_carriers_scans_of_a_transfer_revise_its_arrival_and_record_its_delivery(
+    api: Api,
+) -> None:
+    order_id, transfer_id = a_transfer_to_the_store(api)
+    shipped = api.post(f"/v1/inventory/transfers/{transfer_id}/shipped", role="warehouse",
+                       json={**SHIPPED, "carrier": "RPS", "expected_on": "2026-12-01"})  # fmt: skip
+    assert shipped.status_code == 200, shipped.text
+    with_carrier_api(api, "RPS")
+    number = SHIPPED["tracking_number"]
+    late = scans({"tracking_number": number, "at": "2026-11-29T08:00:00Z", "code": "in_transit",
+                  "estimated_delivery": "2026-12-03"})  # fmt: skip
+
+    first = deliver(api, "RPS", late, signed(late))
+    again = deliver(api, "RPS", late, signed(late))
+
+    assert (first.status_code, again.status_code) == (200, 200), first.text
+    assert first.json() == again.json() == {"recorded": 0, "unchanged": 0, "unknown": 0,
+                                            "not_with_carrier": 0, "transfers": 1}  # fmt: skip
+    [awaited] = api.get(f"/v1/orders/{order_id}").json()["transfers"]
+    assert (awaited["expected_on"], awaited["delivered_at"]) == ("2026-12-03", None)
+
+    there = scans({"tracking_number": number, "at": "2026-12-02T09:30:00Z", "code": "DL"})
+    assert deliver(api, "RPS", there, signed(there)).json()["transfers"] == 1
+    [listed] = api.get("/v1/inventory/transfers").json()
+    assert (listed["status"], listed["delivered_at"]) == ("in_transit", "2026-12-02T09:30:00Z")
+    entries = api.get(f"/v1/audit?entity=transfer&entity_id={transfer_id}").json()
+    assert {(e["action"], e["actor"]) for e in entries} == {
+        ("transfer.shipped", "warehouse:e2e-warehouse"),
+        ("transfer.arrival_revised", "carrier:RPS"), ("transfer.delivered", "carrier:RPS"),
+    } and len(entries) == 3  # fmt: skip
+
+    store = {"X-API-Key": a_store_key(api)}
+    received = api.client.post(f"/v1/inventory/transfers/{transfer_id}/receive", headers=store)
+    assert received.status_code == 200, received.text  # the store still counts it in
+    assert received.json()["on_hand"] == 3  # its one unit and the transfer's two, once
+    assert deliver(api, "RPS", there, signed(there)).json()["not_with_carrier"] == 1
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """A transfer's sending location reports it shipped over HTTP: the carrier and tracking
 number show on the transfer, in the transfer list and on the order it was sent for; only
-the sender's key may say so, once, and only while the transfer is on its way."""
+the sender's key may say so, once, and only while the transfer is on its way; reported again
+with a later day, the transfer's arrival day is revised."""
 
 from __future__ import annotations
 
@@ -75,6 +76,44 @@ def test_a_transfer_is_reported_shipped_once_by_its_sender_while_on_its_way(api:
     late = api.post(path, json=SHIPPED)
     assert late.status_code == 409, late.text
     assert "already received" in late.json()["detail"]
+
+
+def test_a_later_report_with_another_day_revises_the_arrival_once(api: Api) -> None:
+    order_id, transfer_id = a_transfer_to_the_store(api)
+    path = f"/v1/inventory/transfers/{transfer_id}/shipped"
+    first = api.post(path, role="warehouse", json={**SHIPPED, "expected_on": "2026-12-01"})
+    assert first.status_code == 200, first.text
+
+    later = {"carrier": "ups", "tracking_number": "1Z999AA10123456784", "expected_on": "2026-12-05"}
+    revised = api.post(path, role="warehouse", json=later)
+    again = api.post(path, role="warehouse", json=later)
+
+    assert (revised.status_code, again.status_code) == (200, 200), again.text
+    assert revised.json()["expected_on"] == again.json()["expected_on"] == "2026-12-05"
+    assert revised.json()["shipped_at"] == "2026-11-28T14:05:00Z"  # the first report's
+    [awaited] = api.get(f"/v1/orders/{order_id}").json()["transfers"]
+    assert awaited["expected_on"] == "2026-12-05"
+    entries = api.get(f"/v1/audit?entity=transfer&entity_id={transfer_id}").json()
+    [entry] = [e for e in entries if e["action"] == "transfer.arrival_revised"]
+    assert (entry["actor"], entry["before"], entry["after"]) == (
+        "warehouse:e2e-warehouse", {"expected_on": "2026-12-01"}, {"expected_on": "2026-12-05"},
+    )  # fmt: skip
+    assert len(entries) == 2  # shipped, then revised once
+
+
+def test_a_revision_naming_another_carrier_or_an_earlier_day_is_refused(api: Api) -> None:
+    _, transfer_id = a_transfer_to_the_store(api)
+    path = f"/v1/inventory/transfers/{transfer_id}/shipped"
+    api.post(path, role="warehouse", json={**SHIPPED, "expected_on": "2026-12-01"})
+
+    other = api.post(path, json={**SHIPPED, "carrier": "fedex", "expected_on": "2026-12-05"})
+    early = api.post(path, json={**SHIPPED, "expected_on": "2026-11-27"})
+
+    assert (other.status_code, early.status_code) == (409, 422), early.text
+    assert "carrier fedex (reported ups)" in other.json()["detail"]
+    assert early.json()["errors"][0]["path"] == "$.expected_on"
+    [listed] = api.get("/v1/inventory/transfers").json()
+    assert (listed["carrier"], listed["expected_on"]) == ("ups", "2026-12-01")
 
 
 def test_a_bad_report_is_refused_naming_its_field(api: Api) -> None:

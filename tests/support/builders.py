@@ -184,6 +184,7 @@ def an_inbound(**kw: Any) -> InboundSupply:
         shipped_at=at(30),
         carrier="ups",
         tracking_number="1Z999AA10123456784",
+        delivered_at=at(40),
     )
     return InboundSupply(**{**values, **kw})
 

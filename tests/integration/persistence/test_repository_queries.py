@@ -100,6 +100,23 @@ def test_traces_returns_and_inbound_supply_are_found_by_their_owner(
         assert [i.id for i in uow.inbound.for_sku("SKU-1")] == ["IN-1", "IN-2"]
 
 
+def test_transfers_are_found_by_their_tracking_number_exactly_by_arrival(
+    uow_factory: UowFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.inbound.add(b.an_inbound(id="IN-2", expected_on=date(2026, 3, 20)))
+        uow.inbound.add(b.an_inbound(id="IN-1", expected_on=date(2026, 3, 10)))
+        uow.inbound.add(b.an_inbound(id="IN-3", tracking_number="1Z999AA1012345678"))
+        uow.inbound.add(b.an_inbound(id="IN-4", tracking_number=""))
+        uow.commit()
+
+    with uow_factory() as uow:
+        found = uow.inbound.with_tracking_number("1Z999AA10123456784")
+        assert [i.id for i in found] == ["IN-1", "IN-2"]
+        assert [i.id for i in uow.inbound.with_tracking_number("1Z999AA10123456784", 1)] == ["IN-1"]
+        assert uow.inbound.with_tracking_number("1z999aa10123456784") == []
+
+
 def test_the_audit_log_lists_newest_first_and_filters_by_entity(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
         uow.audit.append(b.an_audit_entry(id="AU-1", at=b.at(1)))

@@ -1,5 +1,6 @@
 """The HTTP warehouse connector against a fake WMS (httpx.MockTransport): what it posts (a
-shipment, its changes, a stock transfer and its cancellation), how it proves it is Ordo, the
+shipment, its changes, a stock transfer, its cancellation and its expected receipt at the
+location it goes to), how it proves it is Ordo, the
 reference it brings back, refusals named without the token or the secret, and ORDO_WMS
 checked entry by entry when Ordo starts."""
 
@@ -10,7 +11,7 @@ import hmac
 import json
 import os
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -22,7 +23,7 @@ from connectors.warehouse import build_warehouses
 from connectors.warehouse.http_wms import CONTRACT, HttpWarehouse
 from engine.domain.inventory import InboundKind, InboundSupply
 from engine.service_layer.warehouse import fulfilment_order_facts
-from engine.service_layer.wms_transfers import transfer_facts
+from engine.service_layer.wms_transfers import inbound_facts, transfer_facts
 from ordo.bootstrap import build_warehouses as warehouses_of
 from ordo.settings import SettingsError, load_settings, shown_value
 from tests.support.builders import a_location, a_shipment, an_address, an_order
@@ -472,4 +473,92 @@ def test_a_wms_whose_transfers_setting_is_off_is_sent_no_transfer() -> None:
     fake = FakeWms()
 
     assert a_wms(fake, transfers=False).send_transfer(a_transfer()) is None
+    assert fake.requests == []
+
+
+# --- stock transfers: expected at the location they go to ---------------------------------
+
+
+def an_expected_receipt() -> dict[str, Any]:
+    transfer = InboundSupply(
+        "trf_1", "MUG", "NYC-5", 2, date(2026, 12, 4), InboundKind.TRANSFER, "from DAL-01",
+        order_id="ord_1", shipped_at=datetime(2026, 11, 28, 14, 5, tzinfo=UTC), carrier="ups",
+        tracking_number="1Z999AA10123456784",
+    )  # fmt: skip
+    source = a_location(code="DAL-01", name="Dallas DC")
+    store = a_location(code="NYC-5", name="Fifth Avenue", address=an_address(line1="350 5th Ave"))
+    return inbound_facts(transfer, source, store, an_order(id="ord_1", channel_order_id="W-7"))
+
+
+def test_an_expected_receipt_is_posted_to_inbound_transfers_under_its_own_key() -> None:
+    fake = FakeWms(lambda _: httpx.Response(201, json={"reference": "ASN-9"}))
+    wms = a_wms(fake, locations=["NYC-5"])
+
+    assert wms.send_inbound_transfer(an_expected_receipt()) == "ASN-9"
+
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/inbound-transfers")
+    assert request.headers["Idempotency-Key"] == "trf_1:inbound"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    body = json.loads(request.content)
+    assert (body["contract"], body["id"], body["location_code"]) == (CONTRACT, "trf_1", "NYC-5")
+    assert (body["from"]["code"], body["from"]["name"]) == ("DAL-01", "Dallas DC")
+    assert (body["to"]["code"], body["to"]["address"]["line1"]) == ("NYC-5", "350 5th Ave")
+    assert body["lines"] == [{"sku": "MUG", "units": 2}]
+    assert (body["carrier"], body["tracking_number"]) == ("ups", "1Z999AA10123456784")
+    assert (body["shipped_at"], body["expected_on"]) == ("2026-11-28T14:05:00+00:00", "2026-12-04")
+    assert body["order"] == {"id": "ord_1", "reference": "W-7", "channel": "web"}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [httpx.Response(204), httpx.Response(202, json={"status": "expected"}),
+     httpx.Response(200, json={"reference": "  "})],
+)  # fmt: skip
+def test_a_wms_that_answers_no_reference_knows_the_receipt_by_ordos_key(
+    answer: httpx.Response,
+) -> None:
+    assert a_wms(FakeWms(lambda _: answer)).send_inbound_transfer(an_expected_receipt()) == (
+        "trf_1:inbound"
+    )
+
+
+def test_an_expected_receipt_is_signed_with_a_message_id_of_its_own_and_the_same_on_a_repeat() -> (
+    None
+):
+    fake = FakeWms(lambda _: httpx.Response(201, json={"reference": "ASN-9"}))
+    wms = a_wms(fake, token=None, secret=SECRET)
+    wms.send_transfer(a_transfer())
+    wms.send_inbound_transfer(an_expected_receipt())
+    wms.send_inbound_transfer(an_expected_receipt())  # the same event, redelivered
+
+    ids = [request.headers["webhook-id"] for request in fake.requests]
+    assert ids[0] != ids[1] == ids[2]
+    for request in fake.requests[1:]:
+        expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+        assert request.headers["X-Ordo-Signature"] == f"sha256={expected}"
+        assert "Authorization" not in request.headers
+
+
+def test_a_409_to_an_expected_receipt_is_a_permanent_refusal_and_a_503_one_to_retry() -> None:
+    answer = httpx.Response(409, json={"message": f"received already ({TOKEN})"})
+    with pytest.raises(PermanentRefusal) as refused:
+        a_wms(FakeWms(lambda _: answer)).send_inbound_transfer(an_expected_receipt())
+    assert str(refused.value) == (
+        "WMS https://wms.example.com refused the expected receipt of transfer trf_1: 409 "
+        "received already (***)"
+    )
+
+    busy = httpx.Response(503, json={"message": "busy"})
+    with pytest.raises(DeliveryError) as failed:
+        a_wms(FakeWms(lambda _: busy)).send_inbound_transfer(an_expected_receipt())
+    assert not isinstance(failed.value, PermanentRefusal)
+    assert "expected receipt of transfer trf_1: 503 busy" in str(failed.value)
+
+
+def test_a_wms_that_takes_no_transfers_is_sent_no_expected_receipt() -> None:
+    fake = FakeWms()
+
+    assert a_wms(fake, transfers=False).send_inbound_transfer(an_expected_receipt()) is None
+    assert ShipmentsOnly().send_inbound_transfer(an_expected_receipt()) is None
     assert fake.requests == []

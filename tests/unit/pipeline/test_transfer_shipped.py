@@ -1,7 +1,7 @@
 """A transfer's sending location reports it shipped: the carrier, tracking number and moment
 are kept on it, a new arrival day replaces the planned one, and a report is taken once: the
-same again changes nothing, a different one is refused, so a tracking number is never
-silently replaced."""
+same again changes nothing, one with a later arrival day revises it, a different carrier or
+tracking number is refused, so a tracking number is never silently replaced."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import pytest
 
 from engine.domain import commands as c
 from engine.domain.errors import Conflict
-from engine.domain.events import TransferCancelled, TransferReleased, TransferShipped
+from engine.domain.events import (
+    TransferArrivalRevised,
+    TransferCancelled,
+    TransferReleased,
+    TransferShipped,
+)
 from engine.domain.inventory import InboundKind, InboundSupply
 from engine.domain.orders import InvalidLine
 from engine.pipeline.decide import backorder_promise
@@ -97,11 +102,43 @@ def test_another_tracking_number_is_refused_naming_it_and_the_first_is_kept() ->
     engine.bus.handle(_shipped())
 
     with pytest.raises(Conflict, match=r"tracking_number 1Z2 \(reported 1Z1\)"):
-        engine.bus.handle(_shipped(tracking="1Z2"))
-    with pytest.raises(Conflict, match=r"expected_on 2026-12-09 \(reported 2026-12-01\)"):
-        engine.bus.handle(_shipped(expected_on=date(2026, 12, 9)))
+        engine.bus.handle(_shipped(tracking="1Z2", expected_on=date(2026, 12, 9)))
 
     assert (_transfer(engine).tracking_number, _transfer(engine).expected_on) == ("1Z1", PLANNED)
+
+
+def test_a_later_report_with_another_day_revises_the_arrival_once_audited() -> None:
+    engine = _in_transit()
+    engine.bus.handle(_shipped(expected_on=date(2026, 12, 3)))
+
+    assert engine.bus.handle(_shipped(expected_on=date(2026, 12, 6))) is True
+    assert engine.bus.handle(_shipped(expected_on=date(2026, 12, 6))) is False
+
+    assert _transfer(engine).expected_on == date(2026, 12, 6)
+    [revised] = [e for e in engine.uow.committed_events if isinstance(e, TransferArrivalRevised)]
+    assert (revised.transfer_id, revised.from_location, revised.to_location) == (
+        "trf_1", "PA", "NJ",
+    )  # fmt: skip
+    assert (revised.previous_expected_on, revised.expected_on, revised.by) == (
+        "2026-12-03", "2026-12-06", "wms:pa",
+    )  # fmt: skip
+    assert len([e for e in engine.uow.committed_events if isinstance(e, TransferShipped)]) == 1
+    _, entry = engine.uow.audit.committed
+    assert (entry.action, entry.entity_id, entry.actor) == (
+        "transfer.arrival_revised", "trf_1", "wms:pa",
+    )  # fmt: skip
+    assert (entry.before, entry.after) == (
+        {"expected_on": "2026-12-03"},
+        {"expected_on": "2026-12-06"},
+    )
+
+
+def test_a_promise_counts_on_the_revised_day() -> None:
+    engine = _in_transit()
+    engine.bus.handle(_shipped(expected_on=date(2026, 12, 3)))
+    engine.bus.handle(_shipped(expected_on=date(2026, 12, 8)))
+
+    assert backorder_promise("A", 6, [_transfer(engine)], START.date()) == date(2026, 12, 8)
 
 
 @pytest.mark.parametrize("state", ["received", "cancelled"])

@@ -1,0 +1,116 @@
+"""A transfer between two locations warehouse systems run, over HTTP: the sending warehouse's
+WMS is sent the transfer order; once the sender reports it shipped
+(`POST /v1/inventory/transfers/{id}/shipped`, even twice), the receiving store's WMS is sent
+its expected receipt once, with the carrier, tracking number and day, and the transfer keeps
+the name that WMS gave it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ordo.bootstrap import Container, build_app_container, build_workers
+from ordo.settings import load_settings
+from tests.e2e.conftest import SECRET, Api
+from tests.e2e.test_pickup_orders_http import outbox
+from tests.e2e.test_transfer_shipped_http import SHIPPED, a_transfer_to_the_store
+from tests.support.local_http import serving
+
+TOKEN = "a-wms-token-of-some-length"
+
+
+@dataclass
+class Systems:
+    """Two WMSs on one server: Dallas's at /dallas, the store's at /store; what each was
+    sent, in order, as (method, path, Idempotency-Key, body)."""
+
+    url: str = ""
+    requests: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
+        if headers.get("Authorization") != f"Bearer {TOKEN}":
+            return 401, {"message": "who are you?"}
+        key = headers["Idempotency-Key"]
+        self.requests.append((method, path, key, json.loads(body)))
+        if path == "/dallas/transfer-orders":
+            return 201, {"reference": "TO-000001"}
+        if path == "/store/inbound-transfers":
+            return 201, {"reference": "ASN-000001"}
+        return 404, {"message": f"no {path} here"}
+
+    def sent_to(self, system: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+        return [request for request in self.requests if request[1].startswith(f"/{system}/")]
+
+
+@pytest.fixture
+def systems() -> Iterator[Systems]:
+    found = Systems()
+    with serving(found.answer) as url:
+        found.url = url
+        yield found
+
+
+@pytest.fixture
+def container(database_url: str, tmp_path: Path, systems: Systems) -> Iterator[Container]:
+    """The app of a deployment whose Dallas warehouse and Fifth Avenue store each work with
+    a WMS of their own."""
+    wms = {
+        "dallas": {"base_url": f"{systems.url}/dallas", "token": TOKEN, "locations": ["DAL-01"]},
+        "store": {"base_url": f"{systems.url}/store", "token": TOKEN, "locations": ["NYC-5"]},
+    }
+    settings = load_settings(
+        database_url=database_url,
+        environment="test",
+        secret_key=SECRET,
+        data_dir=tmp_path / "data",
+        wms=json.dumps(wms),
+    )
+    with build_app_container(settings) as built:
+        yield built
+
+
+def run_worker(api: Api) -> None:
+    [worker] = build_workers(api.container, name="w1")
+    for _ in range(8):
+        worker.run_once()
+
+
+def test_the_receiving_stores_wms_expects_a_shipped_transfer_once(
+    api: Api, systems: Systems
+) -> None:
+    order_id, transfer_id = a_transfer_to_the_store(api)
+    run_worker(api)
+    assert [path for _, path, _, _ in systems.requests] == ["/dallas/transfer-orders"]
+
+    path = f"/v1/inventory/transfers/{transfer_id}/shipped"
+    report = {**SHIPPED, "expected_on": "2026-12-04"}
+    first = api.post(path, role="warehouse", json=report)
+    again = api.post(path, role="warehouse", json=report)  # the sender's WMS retrying
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    run_worker(api)
+    run_worker(api)
+
+    [(method, _, key, body)] = systems.sent_to("store")
+    assert (method, key) == ("POST", f"{transfer_id}:inbound")
+    assert (body["contract"], body["id"], body["location_code"]) == (
+        "ordo.wms.v1", transfer_id, "NYC-5",
+    )  # fmt: skip
+    assert (body["from"]["code"], body["to"]["code"]) == ("DAL-01", "NYC-5")
+    assert body["lines"] == [{"sku": "SHOE-42", "units": 2}]
+    assert (body["carrier"], body["tracking_number"]) == ("ups", "1Z999AA10123456784")
+    assert body["shipped_at"].startswith("2026-11-28T14:05:00")
+    assert body["expected_on"] == "2026-12-04"
+    assert body["order"]["id"] == order_id
+    assert len(systems.sent_to("dallas")) == 1  # the sender is not told again
+    [told] = outbox(api, "transfer.inbound_sent_to_wms")
+    assert (told["transfer_id"], told["to_location"], told["inbound_reference"]) == (
+        transfer_id, "NYC-5", "ASN-000001",
+    )  # fmt: skip
+    with api.container.uow_factory() as uow:
+        kept = uow.inbound.get(transfer_id)
+        assert kept is not None and kept.inbound_reference == "ASN-000001"
