@@ -69,6 +69,11 @@ class AppContainer(Protocol):
         """The carrier connector of a carrier code (None: none), whose webhook it reads."""
         ...
 
+    @property
+    def carrier_names(self) -> Mapping[str, str]:
+        """Each carrier code's name, from the rate cards (an 856 written again names it)."""
+        ...
+
 
 # Refused sign-ins (WARNING) and permissions refused to known callers (INFO), on a logger of
 # their own so an operator can route them to a security log without the rest of the API's.

@@ -91,6 +91,11 @@ class Container:
     # The API's rate limits and failed sign-in lockouts; None when both are off.
     rate_limits: RateLimits | None = None
 
+    @property
+    def carrier_names(self) -> dict[str, str]:
+        """Each carrier code's name, from the rate cards: an 856 names its carrier so."""
+        return {card.code: card.name for card in self.decider.carriers.cards}
+
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
         self.engine.dispose()
@@ -485,8 +490,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     # Shipments of EDI orders shipped: an 856 into the trading partner's mailbox.
     from engine.service_layer.ship_notices import ShipNoticeWriter
 
-    carrier_names = {card.code: card.name for card in container.decider.carriers.cards}
-    observers.append(ShipNoticeWriter(carrier_names))
+    observers.append(ShipNoticeWriter(container.carrier_names))
     if settings.edi_acknowledgement_channels:  # decided EDI orders: an 855 for the partner
         from engine.service_layer.po_acknowledgements import PoAcknowledgementWriter
 

@@ -5,7 +5,9 @@ Ordo speaks neither AS2 nor a VAN's protocol, so the partner's gateway (or the V
 connector) polls: `GET /v1/edi/outbound?channel=...` lists what waits, `GET .../{id}` hands
 out one document as `application/edi-x12`, and `POST .../{id}/ack` says it was taken, so it
 no longer waits. A document is never lost between the two: until it is acknowledged it is
-listed again. The channel's own key and admins may use it. See docs/edi.md.
+listed again. One the partner's 997 rejected is written again, once its cause is fixed, by
+`POST .../{id}/resend` (engine.service_layer.edi_resends). The channel's own key and admins
+may use it. See docs/edi.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import CanIngestOrders, Services
 from api.routes.catalog import Limit, Offset
@@ -24,7 +26,7 @@ from api.schemas.edi import EXAMPLE_DOCUMENT_ID, MAILBOX, OutboundDocumentOut
 from api.schemas.patterns import ID
 from engine.domain.access import Principal, Role
 from engine.domain.errors import DomainError
-from engine.service_layer import edi
+from engine.service_layer import edi, edi_resends
 
 router = APIRouter(prefix=MAILBOX, tags=["edi"])
 
@@ -151,3 +153,37 @@ def acknowledge_outbound(
     key); audited as `edi.acknowledge`. No body."""
     document = edi.acknowledge(services.container.uow_factory, document_id, _scope(who), who.actor)
     return OutboundDocumentOut.of(document)
+
+
+@router.post(
+    "/{document_id}/resend",
+    status_code=201,
+    response_model=OutboundDocumentOut,
+    responses={
+        201: {"description": "The document written again, waiting for the gateway."},
+        200: {
+            "description": "The document was written again before: that replacement, as it "
+            "stands; nothing is written.",
+            "model": OutboundDocumentOut,
+        },
+        **problem_responses(404, 409),
+    },
+    summary="Write again an outbound EDI document the partner rejected",
+)
+def resend_outbound(
+    document_id: DocumentPath, who: CanIngestOrders, services: Services
+) -> JSONResponse:
+    """Once the cause of a rejection is fixed (the partner's set-up, a product's code, the
+    order's ship-to), write a new document of the same kind for the same order (an 855) or
+    shipment (an 856), from Ordo's data as it stands now, under new control numbers: it waits
+    in the mailbox for the gateway as any other, with `replaces` naming the rejected one,
+    which stays, `replaced_by` the new one. Raises `edi.document_resent`, audited as
+    `edi.resend`, and closes the rejection's alert. 201 with the new document; 200 with the
+    one written before when asked again. A document the partner's 997 did not reject
+    (accepted, accepted with errors noted, or not named by a 997 yet) is 409. No body."""
+    container = services.container
+    resent = edi_resends.resend(
+        container.uow_factory, document_id, _scope(who), who.actor, container.carrier_names
+    )
+    body = OutboundDocumentOut.of(resent.document).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if resent.created else 200)

@@ -54,6 +54,16 @@ class OutboundDocumentOut(Out):
     functional_ack_at: datetime | None = Field(
         default=None, description="When that 997 was received; null until then."
     )
+    replaces: str | None = Field(
+        default=None,
+        description="The document the partner rejected that this one was written in place "
+        "of (`POST /v1/edi/outbound/{id}/resend`); null for none.",
+    )
+    replaced_by: str | None = Field(
+        default=None,
+        description="The document written in place of this one, which the partner rejected; "
+        "null until one is. This one stays for the record.",
+    )
     content_url: str = Field(
         description="Where to fetch the document itself, as application/edi-x12.",
         examples=[f"{MAILBOX}/{EXAMPLE_DOCUMENT_ID}"],
@@ -68,7 +78,7 @@ class OutboundDocumentOut(Out):
                     "control_number": "000000002", "created_at": "2026-11-24T15:30:02Z",
                     "acknowledged_at": None, "acknowledged_by": "",
                     "functional_ack": None, "functional_ack_codes": [],
-                    "functional_ack_at": None,
+                    "functional_ack_at": None, "replaces": None, "replaced_by": None,
                     "content_url": f"{MAILBOX}/{EXAMPLE_DOCUMENT_ID}",
                 }
             ]
@@ -90,6 +100,8 @@ class OutboundDocumentOut(Out):
             functional_ack=document.functional_ack or None,
             functional_ack_codes=list(document.functional_ack_codes),
             functional_ack_at=document.functional_ack_at,
+            replaces=document.replaces or None,
+            replaced_by=document.replaced_by or None,
             content_url=f"{MAILBOX}/{document.id}",
         )
 

@@ -17,6 +17,7 @@ from engine.domain.edi import (
     Pair,
     control_number_after,
     document_exists,
+    resent_already,
 )
 from engine.service_layer.unit_of_work import EdiStore
 
@@ -61,6 +62,11 @@ class MemoryEdi(EdiStore):
         return self.purchase_orders.get((channel, po_number))
 
     def add_document(self, document: OutboundDocument) -> None:
+        if document.replaces:
+            replacing = (d for d in self.outbound.values() if d.replaces == document.replaces)
+            first = next(replacing, None)
+            if first is not None:
+                raise resent_already(document.replaces, first.id)
         if self.document_about(document.kind, document.reference) is not None:
             raise document_exists(document.kind, document.reference)
         self._changing()
@@ -125,3 +131,10 @@ class MemoryEdi(EdiStore):
         self.outbound[document_id] = replace(
             found, functional_ack=status, functional_ack_codes=tuple(codes), functional_ack_at=at
         )
+
+    def mark_replaced(self, document_id: str, replacement_id: str) -> None:
+        found = self.outbound.get(document_id)
+        if found is None:
+            return
+        self._changing()
+        self.outbound[document_id] = replace(found, replaced_by=replacement_id)

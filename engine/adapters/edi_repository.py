@@ -30,6 +30,7 @@ from engine.domain.edi import (
     Pair,
     PurchaseOrderLine,
     document_exists,
+    resent_already,
 )
 from engine.service_layer.unit_of_work import EdiStore
 
@@ -98,6 +99,9 @@ class SqlEdi(EdiStore):
     def add_document(self, document: OutboundDocument) -> None:
         connection = self._connection()
         row = asdict(document)
+        # NULL, not "", for a link that is not there: the unique index on `replaces` holds
+        # the documents that replace one, and any number replace none.
+        row.update(replaces=document.replaces or None, replaced_by=document.replaced_by or None)
         if self._sealer is not None:
             row = self._sealer.seal(row, document.id)
         added = (
@@ -106,8 +110,15 @@ class SqlEdi(EdiStore):
             .on_conflict_do_nothing()
             .returning(_outbound.c.id)
         )
-        if connection.execute(added).first() is None:
-            raise document_exists(document.kind, document.reference)
+        if connection.execute(added).first() is not None:
+            return
+        if document.replaces:
+            # Which unique key refused it: another replacement of the same document first.
+            replacing = select(_outbound.c.id).where(_outbound.c.replaces == document.replaces)
+            first = connection.execute(replacing).scalar()
+            if first is not None:
+                raise resent_already(document.replaces, str(first))
+        raise document_exists(document.kind, document.reference)
 
     def document(self, document_id: str) -> OutboundDocument | None:
         return self._first(select(_outbound).where(_outbound.c.id == document_id))
@@ -165,6 +176,13 @@ class SqlEdi(EdiStore):
             .values(functional_ack=status, functional_ack_codes=list(codes), functional_ack_at=at)
         )
 
+    def mark_replaced(self, document_id: str, replacement_id: str) -> None:
+        self._connection().execute(
+            update(_outbound)
+            .where(_outbound.c.id == document_id)
+            .values(replaced_by=replacement_id)
+        )
+
     def _first(self, query: Any) -> OutboundDocument | None:
         row = self._connection().execute(query).mappings().first()
         return None if row is None else self._document_from(row)
@@ -177,6 +195,9 @@ class SqlEdi(EdiStore):
         opened = dict(row) if self._sealer is None else self._sealer.open(dict(row))
         # Written before a 997 could be read (migration 0028): none has named it.
         opened["functional_ack_codes"] = tuple(opened.get("functional_ack_codes") or ())
+        # NULL: it replaces nothing, or nothing replaced it (and before migration 0035).
+        opened["replaces"] = opened.get("replaces") or ""
+        opened["replaced_by"] = opened.get("replaced_by") or ""
         return OutboundDocument(**opened)
 
 

@@ -668,9 +668,15 @@ edi_outbound = Table(
     Column("functional_ack", String(24), nullable=False, server_default=""),
     Column("functional_ack_codes", Json(), nullable=True),
     _ts("functional_ack_at", nullable=True),
+    # A document the partner rejected, written again (migration 0035): the new one names
+    # the one it replaces, unique so two resends at once cannot both write one, and the old
+    # one its replacement. NULL for neither.
+    _id("replaces", nullable=True),
+    _id("replaced_by", nullable=True),
     UniqueConstraint("kind", "reference"),
     Index(None, "channel", "created_at"),
     # A customer's export and erasure find the documents about their orders (migration 0024).
     Index(None, "order_id"),
     Index(None, "channel", "control_number"),
+    Index(None, "replaces", unique=True),
 )

@@ -8,7 +8,7 @@ themselves from a counter per sender/receiver pair (`Envelope.pair`). docs/edi.m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +29,8 @@ FUNCTIONAL_IDS = {SHIP_NOTICE: "SH", PO_ACKNOWLEDGEMENT: "PR"}
 FA_ACCEPTED, FA_ERRORS_NOTED, FA_REJECTED = "accepted", "accepted_with_errors", "rejected"
 # A change 855 is about the order as `<order id>#<n>`, n counting its 855s from 2: the
 # original keeps the order's id, and (kind, reference) stays one document per reference.
+# A document written again for one the partner rejected takes the next number of its kind
+# about the same thing the same way (an 856 resent: `<shipment id>#2`).
 _CHANGE = "#"
 
 
@@ -46,6 +48,20 @@ def sequence_of(reference: str) -> int:
     """Which of its order's 855s the one about `reference` is (`change_reference` undone)."""
     _, _, sequence = reference.rpartition(_CHANGE)
     return int(sequence) if _CHANGE in reference and sequence.isdigit() else 1
+
+
+def subject_of(reference: str) -> str:
+    """What the document about `reference` is about: the order's or the shipment's id, its
+    sequence (`#<n>`) taken off."""
+    subject, _, sequence = reference.rpartition(_CHANGE)
+    return subject if _CHANGE in reference and sequence.isdigit() else reference
+
+
+def next_reference(subject: str, references: Iterable[str]) -> str:
+    """The reference of the next document of a kind about `subject` (an order, a shipment),
+    given the `references` of that kind's documents written already (about anything)."""
+    taken = [sequence_of(r) for r in references if subject_of(r) == subject]
+    return change_reference(subject, max(taken, default=0) + 1)
 
 
 def document_exists(kind: str, reference: str) -> Conflict:
@@ -166,9 +182,12 @@ class EdiPurchaseOrder:
 class OutboundDocument:
     """An X12 document for a partner's gateway to collect, kept until it says it has it.
     `reference` is what it is about (a shipment's id for an 856, an order's for an 855, and
-    `<order id>#<n>` for its change 855s): one per kind and reference. `functional_ack` is
-    what the partner's 997 said of it (FA_ACCEPTED, FA_ERRORS_NOTED, FA_REJECTED; "" before
-    one came), with the error codes it gave (`functional_ack_codes`, as `AK502=5`)."""
+    `<order id>#<n>` for its change 855s, `<id>#<n>` for one written again): one per kind
+    and reference. `functional_ack` is what the partner's 997 said of it (FA_ACCEPTED,
+    FA_ERRORS_NOTED, FA_REJECTED; "" before one came), with the error codes it gave
+    (`functional_ack_codes`, as `AK502=5`). A document the partner rejected and Ordo wrote
+    again is `replaced_by` the new one, which `replaces` it ("" for neither); each is
+    replaced once at most."""
 
     id: str
     channel: str
@@ -183,7 +202,22 @@ class OutboundDocument:
     functional_ack: str = ""
     functional_ack_codes: tuple[str, ...] = ()
     functional_ack_at: datetime | None = None
+    replaces: str = ""
+    replaced_by: str = ""
 
     @property
     def acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+    @property
+    def rejected(self) -> bool:
+        """The partner's 997 rejected it: their systems do not hold what it said."""
+        return self.functional_ack == FA_REJECTED
+
+
+def resent_already(document_id: str, replacement: str) -> Conflict:
+    """What writing a second replacement of one document raises."""
+    return Conflict(
+        f"outbound document {document_id} was written again already, as {replacement}: a "
+        "document is written again once"
+    )

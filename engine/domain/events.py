@@ -926,3 +926,22 @@ class EdiDocumentRejected(Event):
     order_id: str
     control_number: int
     codes: list[str] = field(default_factory=list)
+
+
+@_register
+@dataclass(frozen=True)
+class EdiDocumentResent(Event):
+    """A document the trading partner rejected (`replaces`) was written again, as
+    `document_id` (`kind` 855 or 856, about `reference`, of order `order_id`), from Ordo's
+    data as it stands now, under a new `control_number`, for the partner's gateway to
+    collect. `by`: who asked (the audit's actor)."""
+
+    name: ClassVar[str] = "edi.document_resent"
+    document_id: str
+    replaces: str
+    channel: str
+    kind: str
+    reference: str
+    order_id: str
+    control_number: int
+    by: str

@@ -226,6 +226,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "customer.erased",
         "ticket.updated",
         "edi.document_rejected",
+        "edi.document_resent",
         # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],
 }

@@ -1,6 +1,7 @@
 """EDI with trading partners, as the API uses it: control numbers for the interchanges Ordo
 sends, what an 850 said that its order does not keep, and the partner's mailbox of outbound
-documents (list, fetch, acknowledge). docs/edi.md.
+documents (list, fetch, acknowledge; one rejected is written again by
+engine.service_layer.edi_resends). docs/edi.md.
 
 Each of these functions is one short transaction: a control number is taken and committed
 before the document that carries it is sent, so a number is never given twice, though one
@@ -63,14 +64,14 @@ def outbound_document(uows: Uows, document_id: str, scope: Scope) -> OutboundDoc
     """One document, or NotFound: also for a channel key asking for another channel's,
     whose documents it may not know exist."""
     with uows() as uow:
-        return _visible(uow, document_id, scope)
+        return visible(uow, document_id, scope)
 
 
 def acknowledge(uows: Uows, document_id: str, scope: Scope, actor: str) -> OutboundDocument:
     """The partner's gateway has the document: it leaves the pending list, audited. Asked
     again, it stays as first acknowledged (a gateway's retry is no error)."""
     with uows() as uow:
-        document = _visible(uow, document_id, scope)
+        document = visible(uow, document_id, scope)
         if document.acknowledged:
             return document
         at = utcnow()
@@ -84,7 +85,8 @@ def acknowledge(uows: Uows, document_id: str, scope: Scope, actor: str) -> Outbo
         return document
 
 
-def _visible(uow: UnitOfWork, document_id: str, scope: Scope) -> OutboundDocument:
+def visible(uow: UnitOfWork, document_id: str, scope: Scope) -> OutboundDocument:
+    """The document, in `uow`'s transaction, as `scope` may see it: NotFound otherwise."""
     document = uow.edi.document(document_id)
     if document is None or scope not in (None, document.channel):
         raise NotFound("outbound document", document_id)
@@ -102,11 +104,17 @@ def mail(
     reference: str,
     write: Callable[[int, datetime], str],
     at: datetime,
+    *,
+    number: int | None = None,
+    replaces: str = "",
 ) -> OutboundDocument:
     """Put in the partner's mailbox the document of `kind` about `reference` that `write`
     writes (given the control number and the time) for `order`, which came in as
-    `purchase_order`: under the pair's next control number, which it takes."""
-    number = uow.edi.next_control_number(purchase_order.envelope.pair)
+    `purchase_order`: under the pair's next control number, which it takes, or under
+    `number` taken before (`take_control_number`). `replaces`: the id of the document the
+    partner rejected that this one is written in place of."""
+    if number is None:
+        number = uow.edi.next_control_number(purchase_order.envelope.pair)
     document = OutboundDocument(
         id=new_id("edi"),
         channel=order.channel,
@@ -116,6 +124,7 @@ def mail(
         control_number=number,
         content=write(number, at),
         created_at=at,
+        replaces=replaces,
     )
     uow.edi.add_document(document)
     return document

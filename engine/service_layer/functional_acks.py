@@ -155,7 +155,8 @@ def _alert(uow: UnitOfWork, document: OutboundDocument, codes: Sequence[str], at
                 f"The {d.channel} trading partner rejected the {d.kind} Ordo sent about "
                 f"{d.reference} (order {d.order_id}, control number {d.control_number:09d}, "
                 f"document {d.id}); {gave}. Their systems do not hold what it said: see "
-                "what they refused and settle it with them."
+                "what they refused and settle it with them, then have Ordo write it again "
+                f"(POST /v1/edi/outbound/{d.id}/resend)."
             ),
             at=at.isoformat(),
         )

@@ -31,6 +31,10 @@ is about `<order id>#<n>` (`edi.change_reference`), the order's nth 855. The sam
 delivered again, or a change that leaves every PO1 as the last 855 said, writes nothing; two
 workers writing the same change at once take the same reference, and the store's unique
 (kind, reference) refuses the second, whose retry finds nothing left to say.
+
+An 855 the partner's 997 rejected is written again only when a person asks
+(engine.service_layer.edi_resends): `written_again` reads the order as it stands then, as
+the next of its 855s.
 """
 
 from __future__ import annotations
@@ -58,8 +62,10 @@ from engine.adapters.bus.base import Message
 from engine.domain.edi import (
     PO_ACKNOWLEDGEMENT,
     EdiPurchaseOrder,
+    OutboundDocument,
     PurchaseOrderLine,
     change_reference,
+    next_reference,
     sequence_of,
 )
 from engine.domain.orders import Order, OrderLine, OrderStatus
@@ -127,11 +133,7 @@ class PoAcknowledgementWriter:
             return
         order_id = str(message.payload["order_id"])
         with uow:
-            sent = sorted(
-                (d for d in uow.edi.documents_about_orders([order_id])
-                 if d.kind == PO_ACKNOWLEDGEMENT),
-                key=lambda d: sequence_of(d.reference),
-            )  # fmt: skip
+            sent = acknowledgements_of(uow, order_id)
             if not sent and message.name in _CHANGED:
                 return  # its decision writes its first 855
             order = uow.orders.get(order_id)
@@ -168,15 +170,46 @@ class PoAcknowledgementWriter:
         self.written += 1
 
 
+def acknowledgements_of(uow: UnitOfWork, order_id: str) -> list[OutboundDocument]:
+    """The order's 855s in the mailbox, in the order they were written (by reference)."""
+    about = uow.edi.documents_about_orders([order_id])
+    sent = (d for d in about if d.kind == PO_ACKNOWLEDGEMENT)
+    return sorted(sent, key=lambda d: sequence_of(d.reference))
+
+
+def written_again(
+    uow: UnitOfWork, order: Order, purchase_order: EdiPurchaseOrder
+) -> tuple[str, PurchaseOrderAcknowledgement]:
+    """The 855 that replaces one of `order`'s the partner rejected, read from the order as
+    it stands now, and its reference (the order's next 855: `<order id>#<n>`). The partner
+    holds none of the order's 855s when it rejected each it was sent: then it is the
+    original (BAK01 `00`); otherwise a change (`04`) restating every PO1 against the last
+    855 the partner did not reject, as a change 855 is."""
+    sent = acknowledgements_of(uow, order.id)
+    held = [d for d in sent if not d.rejected]
+    said = acknowledgement(order, purchase_order, remainder(uow, order))
+    if held:
+        last = acknowledged_statuses(held[-1].content)
+        said = restated(said, last, rejected=order.status is OrderStatus.REJECTED)
+    return next_reference(order.id, (d.reference for d in sent)), said
+
+
 def change(
     now: PurchaseOrderAcknowledgement, last: Sequence[Statuses], *, rejected: bool
 ) -> PurchaseOrderAcknowledgement | None:
     """The change 855 for an order whose 855 says `now` (`acknowledgement`) and whose last
-    855 said `last` of each PO1 (`acknowledged_statuses`): every PO1 as it stands, each no
-    longer placed said as `_refused` says; None when every PO1's units stand as last said.
-    `rejected`: the order was rejected when decided again."""
+    855 said `last` of each PO1 (`acknowledged_statuses`): `restated`; None when every PO1's
+    units stand as last said. `rejected`: the order was rejected when decided again."""
     if [_picture(line.statuses) for line in now.lines] == [_picture(said) for said in last]:
         return None
+    return restated(now, last, rejected=rejected)
+
+
+def restated(
+    now: PurchaseOrderAcknowledgement, last: Sequence[Statuses], *, rejected: bool
+) -> PurchaseOrderAcknowledgement:
+    """A change 855 saying `now` after `last`: every PO1 as it stands, each no longer placed
+    said as `_refused` says."""
     # The same 850's PO1s, so as many as last time (a shorter `last` is read as said of none).
     before = [*last[: len(now.lines)], *[()] * (len(now.lines) - len(last))]
     lines = tuple(

@@ -12,7 +12,9 @@ pair's next control number, and kept in `edi_outbound` for the partner's gateway
 (`GET /v1/edi/outbound`), all in the worker's transaction.
 
 One 856 per shipment: a redelivered event finds the one written before and writes nothing
-(and the store's unique (kind, reference) refuses a second written at the same time).
+(and the store's unique (kind, reference) refuses a second written at the same time). One
+the partner's 997 rejected is written again only when a person asks
+(engine.service_layer.edi_resends), about `<shipment id>#<n>` (`written_again`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from connectors.channels.x12_outbound import (
 )
 from engine.adapters.bus.base import Message
 from engine.domain.catalog import Location
-from engine.domain.edi import SHIP_NOTICE, EdiPurchaseOrder
+from engine.domain.edi import SHIP_NOTICE, EdiPurchaseOrder, next_reference
 from engine.domain.fulfilment import FulfillmentOrder, ShipmentLine, ShipmentStatus
 from engine.domain.orders import Order
 from engine.domain.values import utcnow
@@ -90,6 +92,22 @@ class ShipNoticeWriter:
             edi.mail(uow, purchase_order, order, SHIP_NOTICE, shipment.id, write, self.clock())
             uow.commit()
         self.written += 1
+
+    def written_again(
+        self,
+        uow: UnitOfWork,
+        shipment: FulfillmentOrder,
+        order: Order,
+        purchase_order: EdiPurchaseOrder,
+    ) -> tuple[str, ShipNotice]:
+        """The 856 that replaces one of `shipment`'s the partner rejected, read from the
+        shipment, its order and its location as they stand now, and its reference (the
+        shipment's next 856: `<shipment id>#<n>`)."""
+        about = uow.edi.documents_about_orders([order.id])
+        references = (d.reference for d in about if d.kind == SHIP_NOTICE)
+        location = uow.locations.get(shipment.location_code)
+        notice = self.notice(shipment, order, purchase_order, location)
+        return next_reference(shipment.id, references), notice
 
     def notice(
         self,

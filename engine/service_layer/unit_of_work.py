@@ -379,8 +379,9 @@ class EdiStore(abc.ABC):
 
     @abc.abstractmethod
     def add_document(self, document: OutboundDocument) -> None:
-        """Keep a new document; one of the same kind and reference already kept is a
-        `Conflict` (the database's unique constraint, by the time the transaction commits)."""
+        """Keep a new document; one of the same kind and reference already kept, or another
+        that `replaces` the same document, is a `Conflict` (the database's unique
+        constraints, by the time the transaction commits)."""
 
     @abc.abstractmethod
     def document(self, document_id: str) -> OutboundDocument | None: ...
@@ -421,6 +422,11 @@ class EdiStore(abc.ABC):
     ) -> None:
         """What the partner's 997 said of the document, in place of what an earlier one
         said (`OutboundDocument.functional_ack`)."""
+
+    @abc.abstractmethod
+    def mark_replaced(self, document_id: str, replacement_id: str) -> None:
+        """The document was written again as `replacement_id` (`OutboundDocument.replaced_by`);
+        the replacement names it in its `replaces` when added."""
 
 
 class InboundRepository(Repository[str, InboundSupply]):

@@ -33,6 +33,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/edi/outbound"): {ADMIN, CHANNEL},
     ("GET", "/v1/edi/outbound/{document_id}"): {ADMIN, CHANNEL},
     ("POST", "/v1/edi/outbound/{document_id}/ack"): {ADMIN, CHANNEL},
+    ("POST", "/v1/edi/outbound/{document_id}/resend"): {ADMIN, CHANNEL},
     ("POST", "/v1/edi/outbound/997"): {ADMIN, CHANNEL},
     # A sales channel's own webhook, for its orders and the shop's cancellations of them:
     # keys that ingest orders (a channel key only for the connector's channel, whose orders

@@ -137,6 +137,29 @@ def test_documents_are_found_by_control_number_and_keep_what_a_997_said_of_them(
     assert (again.functional_ack, again.functional_ack_codes) == ("accepted", ())
 
 
+def test_a_document_is_replaced_once_and_each_names_the_other(uow_factory: UowFactory) -> None:
+    again = a_document("edi_2", "ful_1#2")
+    again.replaces = "edi_1"
+    with uow_factory() as uow:
+        uow.edi.add_document(a_document("edi_1", "ful_1"))
+        uow.edi.add_document(again)
+        uow.edi.mark_replaced("edi_1", "edi_2")
+        uow.commit()
+    with uow_factory() as uow:
+        old, new = uow.edi.document("edi_1"), uow.edi.document("edi_2")
+        assert old is not None and new is not None
+        assert (old.replaces, old.replaced_by, new.replaces, new.replaced_by) == (
+            "", "edi_2", "edi_1", "",
+        )  # fmt: skip
+    # Another replacement of the same document, however it is named, is refused.
+    second = a_document("edi_3", "ful_1#3")
+    second.replaces = "edi_1"
+    with uow_factory() as uow, pytest.raises(Conflict, match="written again already, as edi_2"):
+        uow.edi.add_document(second)
+    with uow_factory() as uow:
+        assert uow.edi.document("edi_3") is None
+
+
 def test_two_requests_taking_a_number_at_once_get_two_numbers(postgres_url: str) -> None:
     with an_engine(postgres_url) as engine:
         sessions = make_session_factory(engine)
