@@ -190,9 +190,11 @@ class Settings(BaseSettings):
     # its count within moments; shared through Redis when it is set
     # (docs/security.md#rate-limits).
     rate_limits: str = ""
-    # Refused credentials one client address may send per period before it is locked out
-    # for `failed_sign_in_lockout_seconds` (0: never); shared through Redis when it is set.
-    # Nobody signing in with a right key comes near it; a key guesser does at once.
+    # Refused credentials from one client address within any stretch of the period that lock
+    # it out for `failed_sign_in_lockout_seconds` (`20/min`: the 20th within any minute;
+    # 0: never). A sliding window, as fail2ban's maxretry within findtime, not fixed ones
+    # that a guesser could straddle; shared through Redis when it is set. Nobody signing in
+    # with a right key comes near it; a key guesser does at once.
     failed_sign_in_limit: str = "20/min"
     failed_sign_in_lockout_seconds: float = 300.0
     console_port: int = 8501

@@ -34,11 +34,33 @@ Two mechanisms, both consulted by the API on every request a limit applies to (`
   process (a dictionary look-up, no I/O); `RedisBudgets` in Redis (one Lua script: TIME,
   HMGET, HSET and PEXPIRE), so `ordo serve --workers N` and several hosts share one
   budget, timed by Redis's clock, not the hosts'.
-- `SignInGuard`: counts refused credentials per client address in fixed windows; the
-  failure that reaches the limit locks the address out for a cool-down, during which the
-  API refuses its requests without checking their credential. `MemorySignInGuard` counts in
-  this process; `RedisSignInGuard` counts in Redis (one Lua script: INCR, PEXPIRE, and the
-  lock's SET PX), so `ordo serve --workers N` and several hosts count together.
+- `SignInGuard`: refused credentials per client address, in a sliding window (a sliding
+  log): an address limited to `q` failures per `w` seconds is locked out by the failure
+  that makes `q` within any `w` seconds (less than `w` from the first of them to it),
+  wherever those seconds fall. These are fail2ban's semantics (a ban after `maxretry`
+  failures "during the last findtime seconds") and those of the `limits` library's moving
+  window. The lockout lasts a cool-down, during which the API refuses the address's
+  requests without checking their credential, and starts the count over. The guard keeps
+  the times of an address's last `q - 1` failures, oldest first: the next failure locks
+  out when there are `q - 1` and the oldest is less than `w` old (one comparison; a new
+  time pushes the oldest out).
+  Why not the budgets' scheme or another cheap one: each lets about `2q` failures through
+  within `w` seconds. Fixed windows (what this replaced): `q - 1` in a window, most of them
+  just before its end, and `q - 1` just after. GCRA with a budget of `q` (one failure back
+  every `w / q`): a guesser that spent its budget goes on at `q` per `w`, so `q - 1` at once
+  and nearly `q` more within the same `w`. The sliding-window counter (the previous window's
+  count weighted by how much of it is still in view, plus the current one's) guesses where
+  the previous window's failures fell: `q - 1` at its very end read as gone by the time the
+  next window ends, and nearly `q` more go through just before. GCRA with no budget would
+  hold every `w` to `q`, but lock out two mistyped keys sent moments apart: failures are not
+  paced. The log alone bounds every stretch of `w` seconds to `q - 1` failures without a
+  lockout. Its cost, `q - 1` times an address (8 bytes each here), is small for the limits a
+  guard is set to (`20/min` by default), and this process keeps at most `MAX_FAILURE_TIMES`
+  of them in all, over however many addresses (under any limit up to that many).
+  `MemorySignInGuard` counts in this process; `RedisSignInGuard` in Redis (one Lua script:
+  the lockout's PTTL, TIME, LINDEX, then LPUSH, LTRIM and PEXPIRE on the address's list, or
+  the lockout's SET PX), timed by Redis's clock, so `ordo serve --workers N` and several
+  hosts count together.
 
 Whatever counts in Redis fails open: if Redis does not answer, the process counts on its own
 (as without Redis) and asks again `REDIS_RETRY_SECONDS` later, logging it once a minute. A
@@ -58,6 +80,7 @@ import math
 import re
 import threading
 import time
+from array import array
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -89,6 +112,11 @@ RATE_FORMS = "a count per period such as 600/s, 50/10s, 1000/min or 5/h (0: no l
 # Addresses counted at once before the oldest counts are dropped: made-up addresses (IPv6
 # gives an attacker many) must not grow a process's memory without bound.
 MAX_COUNTED_CLIENTS = 100_000
+# Failure times a process keeps in all (8 bytes each), over the addresses whose failures it
+# counts: under a limit of `q`, each keeps up to `q - 1`, so a high limit counts fewer
+# addresses at once rather than keeping more than about 8 MB of times. (A limit above this
+# many failures a period, which guards nothing, keeps one address's `q - 1`.)
+MAX_FAILURE_TIMES = 1_000_000
 # After Redis failed to answer, how long a process counts failed sign-ins on its own before
 # asking it again: one sign-in in this long waits out the client's retries, not every one.
 REDIS_RETRY_SECONDS = 10.0
@@ -413,14 +441,17 @@ class SignInGuard(Protocol):
 
 
 class MemorySignInGuard:
-    """Failed sign-ins counted in this process, in fixed windows of the limit's period.
-    Thread-safe: the API counts from its thread pool as well as its event loop."""
+    """Failed sign-ins counted in this process, in a sliding window of the limit's period
+    (the module's docstring says why). Thread-safe: the API counts from its thread pool as
+    well as its event loop."""
 
     def __init__(self, limit: Rate, lockout_seconds: float, clock: Clock = time.monotonic) -> None:
         self.limit = limit
         self.lockout_seconds = lockout_seconds
         self.clock = clock
-        self._counts: dict[str, tuple[float, int]] = {}  # client -> (window's end, failures)
+        # client -> the times of its last `limit - 1` failures, oldest first. An array of
+        # doubles, not a list of floats: a quarter of the memory, for every address counted.
+        self._failures: dict[str, array[float]] = {}
         self._locked: dict[str, float] = {}  # client -> end of its lockout
         self._lock = threading.Lock()
 
@@ -442,22 +473,30 @@ class MemorySignInGuard:
 
     def failed(self, client: str) -> Lockout | None:
         now = self.clock()
+        period, before = self.limit.seconds, self.limit.requests - 1
         with self._lock:
             until = self._locked.get(client)
             if until is not None and until > now:
                 return Lockout(until - now, started=False)
-            end, count = self._counts.get(client, (0.0, 0))
-            if now >= end:
-                end, count = now + self.limit.seconds, 0
-            count += 1
-            if count < self.limit.requests:
-                _make_room(self._counts, lambda counted: counted[0] <= now)
-                self._counts[client] = (end, count)
-                return None
-            self._counts.pop(client, None)
-            _make_room(self._locked, lambda ends: ends <= now)
-            self._locked[client] = now + self.lockout_seconds
-        return Lockout(self.lockout_seconds, started=True)
+            times = self._failures.get(client)
+            # The limit-th failure within a period: the `before` kept are all less than a
+            # period old, which the oldest of them says.
+            if before == 0 or (
+                times is not None and len(times) == before and times[0] > now - period
+            ):
+                self._failures.pop(client, None)
+                _make_room(self._locked, lambda ends: ends <= now)
+                self._locked[client] = now + self.lockout_seconds
+                return Lockout(self.lockout_seconds, started=True)
+            if times is None:
+                # An address whose last failure is a period old counts as one never seen.
+                room = min(MAX_COUNTED_CLIENTS, max(1, MAX_FAILURE_TIMES // before))
+                _make_room(self._failures, lambda kept: kept[-1] <= now - period, room)
+                times = self._failures[client] = array("d")
+            elif len(times) == before:
+                del times[0]
+            times.append(now)
+        return None
 
     def remember(self, client: str, seconds: float) -> None:
         """Hold a lockout learnt elsewhere (Redis) for the `seconds` it has left."""
@@ -467,27 +506,41 @@ class MemorySignInGuard:
             self._locked[client] = now + seconds
 
 
-def _make_room(entries: dict[str, Any], ended: Callable[[Any], bool]) -> None:
-    """Keep `entries` under MAX_COUNTED_CLIENTS: drop those `ended`, else all of them
-    (every one current: starting over beats growing without bound)."""
-    if len(entries) < MAX_COUNTED_CLIENTS:
+def _make_room(
+    entries: dict[str, Any], ended: Callable[[Any], bool], room: int | None = None
+) -> None:
+    """Keep `entries` under `room` (MAX_COUNTED_CLIENTS if not given): drop those `ended`,
+    else all of them (every one current: starting over beats growing without bound)."""
+    room = MAX_COUNTED_CLIENTS if room is None else room
+    if len(entries) < room:
         return
     for key in [key for key, value in entries.items() if ended(value)]:
         del entries[key]
-    if len(entries) >= MAX_COUNTED_CLIENTS:
+    if len(entries) >= room:
         entries.clear()
 
 
-# KEYS: the address's failure count, its lockout. ARGV: the window (ms), the limit, the
-# lockout (ms). Returns the lockout's milliseconds left (-2: none) and whether this call
-# started it. The count expires with its window; reaching the limit sets the lockout and
-# starts the count over.
+# KEYS: the times of the address's last `limit - 1` failures (a list, newest first, in
+# microseconds of Redis's clock), its lockout. ARGV: the period (microseconds), `limit - 1`,
+# the lockout (ms). Returns the lockout's milliseconds left (-2: none) and whether this call
+# started it: `MemorySignInGuard.failed`, line for line. The list expires a period after
+# its newest time, when it would count as none; the lockout starts the count over. TIME
+# before a write needs Redis 5 or later (scripts replicated by their effects).
 _FAILED = """
 local locked = redis.call('pttl', KEYS[2])
 if locked > 0 then return {locked, 0} end
-local count = redis.call('incr', KEYS[1])
-if count == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end
-if count < tonumber(ARGV[2]) then return {-2, 0} end
+local clock = redis.call('time')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local period, before = tonumber(ARGV[1]), tonumber(ARGV[2])
+if before > 0 then
+  local oldest = tonumber(redis.call('lindex', KEYS[1], before - 1))
+  if oldest == nil or oldest <= now - period then
+    redis.call('lpush', KEYS[1], string.format('%.17g', now))
+    redis.call('ltrim', KEYS[1], 0, before - 1)
+    redis.call('pexpire', KEYS[1], math.ceil(period / 1000))
+    return {-2, 0}
+  end
+end
 redis.call('del', KEYS[1])
 redis.call('set', KEYS[2], '1', 'PX', ARGV[3])
 return {tonumber(ARGV[3]), 1}
@@ -541,8 +594,8 @@ class RedisSignInGuard:
             return self.local.failed(client)
         try:
             left_ms, started = self._script(
-                keys=[self._key(client, "failures"), self._key(client, "locked")],
-                args=[self.limit.seconds * 1000, self.limit.requests,
+                keys=[self._key(client, "failure-times"), self._key(client, "locked")],
+                args=[self.limit.seconds * 1_000_000, self.limit.requests - 1,
                       math.ceil(self.lockout_seconds * 1000)],
             )  # fmt: skip
         except redis.RedisError as error:
@@ -554,6 +607,8 @@ class RedisSignInGuard:
         return Lockout(int(left_ms) / 1000, started=bool(started))
 
     def _key(self, client: str, what: str) -> str:
+        """`<prefix>:failure-times:<client>`, a list (the fixed windows' count was a string
+        under `failures`, never read as a list), and `<prefix>:locked:<client>`."""
         return f"{self.prefix}:{what}:{client}"
 
 

@@ -1,10 +1,13 @@
-"""Failed sign-ins counted in Redis: every API process (and host) counts together, the count
-expires with its window and the lockout with its cool-down, and an unreachable Redis leaves
-each process counting alone rather than failing sign-ins."""
+"""Failed sign-ins counted in Redis: every API process (and host) counts together, the limit
+holds within any stretch of its period on Redis's own clock (real seconds here: a period is
+at least one), the failure times expire a period after the last and the lockout with its
+cool-down, and an unreachable Redis leaves each process counting alone rather than failing
+sign-ins."""
 
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,9 +29,9 @@ class Clock:
         return self.now
 
 
-def _guard(redis_url: str, lockout: float = 120) -> RedisSignInGuard:
+def _guard(redis_url: str, lockout: float = 120, limit: Rate = LIMIT) -> RedisSignInGuard:
     """What one API process holds: a client of its own, the shared counts."""
-    return RedisSignInGuard(redis.Redis.from_url(redis_url), LIMIT, lockout)
+    return RedisSignInGuard(redis.Redis.from_url(redis_url), limit, lockout)
 
 
 def test_processes_count_one_addresss_failures_together(redis_url: str) -> None:
@@ -55,17 +58,56 @@ def test_many_failures_at_once_start_exactly_one_lockout(redis_url: str) -> None
     assert sum(result is None for result in results) == LIMIT.requests - 1
 
 
-def test_the_count_expires_with_its_window_and_the_lockout_with_its_cool_down(
+def test_failures_straddling_where_a_window_would_have_ended_lock_out_at_the_limit(
+    redis_url: str,
+) -> None:
+    # Two processes, limited to three failures a second (a period to wait out for real).
+    one, other = _guard(redis_url, limit=Rate(3, 1)), _guard(redis_url, limit=Rate(3, 1))
+    assert one.failed("203.0.113.7") is None
+    time.sleep(0.6)
+    assert other.failed("203.0.113.7") is None
+    time.sleep(0.5)  # the first failure is now more than a second old
+    assert one.failed("203.0.113.7") is None  # the second within the last second
+    lockout = other.failed("203.0.113.7")  # the third, with the second less than 0.5 s ago
+    assert lockout is not None and lockout.started
+    assert lockout.seconds == pytest.approx(120, abs=0.01)
+
+
+def test_a_steady_trickle_below_the_limit_never_locks_out_but_one_more_within_a_period_does(
+    redis_url: str,
+) -> None:
+    guard = RedisSignInGuard(redis.Redis.from_url(redis_url), Rate(3, 1), lockout_seconds=120)
+    # A failure every 0.55 s: two in any second, never three.
+    for _ in range(4):
+        assert guard.failed("203.0.113.7") is None
+        assert guard.locked_anywhere("203.0.113.7") is None
+        time.sleep(0.55)
+    assert guard.failed("203.0.113.7") is None
+    lockout = guard.failed("203.0.113.7")  # at once: the third within a second
+    assert lockout is not None and lockout.started
+
+
+def test_the_failure_times_expire_a_period_after_the_last_and_the_lockout_with_its_cool_down(
     redis_url: str,
 ) -> None:
     client = redis.Redis.from_url(redis_url)
     guard = RedisSignInGuard(client, LIMIT, lockout_seconds=90, prefix="t")
     guard.failed("203.0.113.7")
-    assert 59_000 < client.pttl("t:failures:203.0.113.7") <= 60_000
-    for _ in range(LIMIT.requests - 1):
+    assert 59_000 < client.pttl("t:failure-times:203.0.113.7") <= 60_000
+    for _ in range(LIMIT.requests - 2):
         guard.failed("203.0.113.7")
+    # The times of the last limit - 1 failures, no more: what the next one is judged by.
+    assert client.llen("t:failure-times:203.0.113.7") == LIMIT.requests - 1
+    assert guard.failed("203.0.113.7") is not None
     assert 89_000 < client.pttl("t:locked:203.0.113.7") <= 90_000
-    assert client.exists("t:failures:203.0.113.7") == 0  # counting starts over after it
+    assert client.exists("t:failure-times:203.0.113.7") == 0  # counting starts over after it
+
+
+def test_a_count_the_fixed_windows_left_under_the_old_key_is_not_read(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.set("t:failures:203.0.113.7", 4, px=60_000)  # a process of the version before
+    guard = RedisSignInGuard(client, LIMIT, lockout_seconds=90, prefix="t")
+    assert guard.failed("203.0.113.7") is None
 
 
 def test_a_lockout_that_ended_in_redis_is_no_longer_found(redis_url: str) -> None:

@@ -321,7 +321,7 @@ def test_a_lockout_ends_after_its_cool_down_and_counting_starts_over() -> None:
     assert guard.failed("a") is None
 
 
-def test_failures_in_different_windows_do_not_add_up() -> None:
+def test_failures_a_period_apart_or_more_do_not_add_up() -> None:
     clock = Clock()
     guard = MemorySignInGuard(Rate(3, 60), lockout_seconds=30, clock=clock)
     guard.failed("a")
@@ -329,6 +329,54 @@ def test_failures_in_different_windows_do_not_add_up() -> None:
     clock.now += 60
     assert guard.failed("a") is None
     assert guard.failed("a") is None
+    assert guard.locked("a") is None
+
+
+def test_failures_straddling_where_a_window_would_have_ended_lock_out_at_the_limit() -> None:
+    # A fixed window opened by the first failure ends at 60 s: one failure to open it, three
+    # just before its end and four just after would all have gone through, seven within 2 s.
+    clock = Clock()
+    guard = MemorySignInGuard(Rate(5, 60), lockout_seconds=120, clock=clock)
+    assert guard.failed("a") is None
+    clock.now += 59
+    assert [guard.failed("a") for _ in range(3)] == [None, None, None]
+    clock.now += 2  # the first failure is now more than a period old
+    assert guard.failed("a") is None  # the fourth within the last period
+    lockout = guard.failed("a")  # the fifth
+    assert lockout is not None and lockout.started and lockout.seconds == 120
+
+
+def test_a_steady_trickle_below_the_limit_never_locks_out_but_one_more_within_a_period_does() -> (
+    None
+):
+    clock = Clock()
+    guard = MemorySignInGuard(Rate(3, 60), lockout_seconds=120, clock=clock)
+    # Two failures in any minute, for ten minutes: never three within one.
+    for _ in range(19):
+        assert guard.failed("a") is None
+        assert guard.locked("a") is None
+        clock.now += 31
+    clock.now -= 30  # one second after the last: the third within a minute
+    lockout = guard.failed("a")
+    assert lockout is not None and lockout.started
+
+
+def test_the_lockout_lasts_its_cool_down_from_the_failure_that_reached_the_limit() -> None:
+    clock = Clock()
+    guard = MemorySignInGuard(Rate(3, 60), lockout_seconds=120, clock=clock)
+    guard.failed("a")
+    clock.now += 59.5
+    guard.failed("a")
+    clock.now += 1  # past where a window opened by the first failure would have ended
+    assert guard.failed("a") is None  # two within the last minute
+    clock.now += 10
+    assert guard.failed("a") is not None  # the third: locked out until 120 s from now
+    clock.now += 119.5
+    assert guard.locked("a") == pytest.approx(0.5)
+    clock.now += 0.5
+    assert guard.locked("a") is None
+    # The lockout started the count over: the failures before it no longer count.
+    assert [guard.failed("a") for _ in range(2)] == [None, None]
     assert guard.locked("a") is None
 
 
@@ -340,7 +388,37 @@ def test_made_up_addresses_cannot_grow_the_counts_without_bound(
     guard = MemorySignInGuard(Rate(5, 60), lockout_seconds=30, clock=clock)
     for number in range(25):
         guard.failed(f"10.0.0.{number}")
-    assert len(guard._counts) <= 10
+    assert len(guard._failures) <= 10
+
+
+def test_a_high_limit_counts_fewer_addresses_at_once_to_keep_the_failure_times_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rate_limits, "MAX_FAILURE_TIMES", 40)
+    clock = Clock()
+    guard = MemorySignInGuard(Rate(9, 60), lockout_seconds=30, clock=clock)
+    for number in range(25):
+        for _ in range(8):
+            guard.failed(f"10.0.0.{number}")
+    kept = sum(len(times) for times in guard._failures.values())
+    assert len(guard._failures) <= 5 and kept <= 40
+
+
+def test_room_is_made_by_dropping_addresses_whose_failures_are_a_period_old_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rate_limits, "MAX_COUNTED_CLIENTS", 3)
+    clock = Clock()
+    guard = MemorySignInGuard(Rate(3, 60), lockout_seconds=30, clock=clock)
+    guard.failed("old")
+    clock.now += 30
+    guard.failed("recent")
+    guard.failed("recent")
+    clock.now += 30
+    guard.failed("new")  # three counted: room made by dropping "old" alone
+    guard.failed("newer")
+    assert set(guard._failures) == {"recent", "new", "newer"}
+    assert guard.failed("recent") is not None  # its two failures were kept
 
 
 @pytest.mark.parametrize(
