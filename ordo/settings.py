@@ -95,6 +95,9 @@ _MAX_RULESET_REFRESH = 3600.0
 # A lockout shorter than a second slows no one; longer than a day, and a mistake that
 # tripped it (a proxy that hides its clients' addresses) takes a day to go away.
 _MAX_LOCKOUT_SECONDS = 86400.0
+# More failed sign-ins a period than this is no guard: the guard keeps each one's time
+# (engine/adapters/rate_limits.py), and a person who mistypes a key never gets near it.
+_MAX_FAILED_SIGN_INS = 10_000
 # Ten years: a longer retention is no retention.
 _MAX_RETENTION_DAYS = 3650
 _TRUE = ("1", "true", "yes", "on")
@@ -371,6 +374,11 @@ class Settings(BaseSettings):
     @classmethod
     def _failed_sign_in_limit(cls, value: Any) -> str:
         rate = parse_rate(value)
+        if rate is not None and rate.requests > _MAX_FAILED_SIGN_INS:
+            raise ValueError(
+                f"must be at most {_MAX_FAILED_SIGN_INS} failed sign-ins a period, got "
+                f"{rate.written()!r}"
+            )
         return rate.written() if rate is not None else "0"
 
     @field_validator("failed_sign_in_lockout_seconds", mode="before")

@@ -66,6 +66,9 @@ def test_role_limits_may_be_a_mapping_in_a_yaml_settings_file(tmp_path: Path) ->
      ("failed_sign_in_limit", "twenty",
       "ORDO_FAILED_SIGN_IN_LIMIT: must be a count per period such as 600/s, 50/10s, "
       "1000/min or 5/h (0: no limit), got 'twenty'"),
+     ("failed_sign_in_limit", "20000/min",
+      "ORDO_FAILED_SIGN_IN_LIMIT: must be at most 10000 failed sign-ins a period, got "
+      "'20000/min'"),
      ("failed_sign_in_lockout_seconds", "0",
       "ORDO_FAILED_SIGN_IN_LOCKOUT_SECONDS: must be from 1 to 86400 seconds, got '0'"),
      ("failed_sign_in_lockout_seconds", "soon",
