@@ -267,6 +267,16 @@ class WarehouseSystem(Connector, abc.ABC):
         location receives the transfer by hand."""
         return None
 
+    def update_inbound_transfer(
+        self, reference: str, transfer: Mapping[str, Any], change_id: str
+    ) -> bool:
+        """Send the expected receipt the WMS knows as `reference` (`send_inbound_transfer`
+        answered it) as it is now (`inbound_facts`: its arrival day was revised); returns
+        whether it was sent, or raise `DeliveryError`; `PermanentRefusal` when the WMS will
+        not take the change. `change_id` names this change on every attempt. Keeping this
+        (False) tells it nothing, as before: the dock keeps the day it was first sent."""
+        return False
+
 
 class ErpCrm(Connector, abc.ABC):
     """Keeps an ERP or CRM in step with orders, refunds and customers."""

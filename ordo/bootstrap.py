@@ -454,7 +454,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(TicketCloser(container.ticketing))
     if container.warehouses:  # released shipments to their location's WMS
         from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
-        from engine.service_layer.wms_transfers import InboundTransferNotifier, TransferReleaser
+        from engine.service_layer.wms_transfers import (
+            InboundTransferNotifier,
+            InboundTransferUpdater,
+            TransferReleaser,
+        )
 
         observers.append(WarehouseReleaser(container.warehouses))
         observers.append(WarehouseUpdater(container.warehouses))  # what changes after
@@ -462,6 +466,8 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(TransferReleaser(container.warehouses))
         # Transfers into a WMS's locations, once shipped, for its dock to expect.
         observers.append(InboundTransferNotifier(container.warehouses))
+        # ... and their arrival day again, when it is revised after that.
+        observers.append(InboundTransferUpdater(container.warehouses))
     if container.erp is not None:  # orders, customers, returns and stock to the ERP/CRM
         from engine.service_layer.erp_sync import ErpSync
 

@@ -235,6 +235,14 @@ class TransferOut(Out):
         "location has no WMS).",
         examples=["WMS-TO-000123"],
     )
+    inbound_reference: str = Field(
+        default="",
+        description="The name the receiving location's warehouse system (WMS) knows the "
+        "transfer's expected receipt by, kept when Ordo announced it there once it shipped "
+        "(a revised arrival day is sent to it under this name); empty while it has not (or "
+        "the location has no WMS, or one that takes no transfers).",
+        examples=["ASN-000001"],
+    )
     shipped_at: datetime | None = Field(
         default=None,
         description="When the sending location reported the transfer shipped "
@@ -272,6 +280,7 @@ class TransferOut(Out):
             reference=supply.reference,
             order_id=supply.order_id,
             wms_reference=supply.wms_reference,
+            inbound_reference=supply.inbound_reference,
             shipped_at=supply.shipped_at,
             carrier=supply.carrier,
             tracking_number=supply.tracking_number,

@@ -27,7 +27,10 @@ carrier, tracking number, when it left and the day it is due) to
 `<base_url>/inbound-transfers` with `<transfer id>:inbound` as the `Idempotency-Key`. The
 reference the WMS answers is kept if it gives one; a WMS that answers a bare 2xx knows the
 receipt by that key, which is kept instead. The same `transfers` setting turns it off, and
-a 409 (the WMS will not expect it) is a `PermanentRefusal`.
+a 409 (the WMS will not expect it) is a `PermanentRefusal`. When the transfer's arrival day
+is revised afterwards, `update_inbound_transfer` PUTs the receipt as it is now to
+`.../inbound-transfers/{reference}` (`"message": "update"`), keyed by the transfer and the
+event that revised it, as a shipment's update is; a 409 to it is a `PermanentRefusal` too.
 
 The WMS knows Ordo by a bearer token, a signature, or both. With a secret, each request is
 signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
@@ -205,6 +208,25 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         if said is None or (isinstance(said, str) and not said.strip()):
             return key  # a bare 2xx (204): the WMS knows the receipt by Ordo's key
         return self._reference(answer, what, transfer_id)
+
+    def update_inbound_transfer(
+        self, reference: str, transfer: Mapping[str, Any], change_id: str
+    ) -> bool:
+        """PUT the expected receipt as it is now (`inbound_facts`, its arrival day revised)
+        to `<base_url>/inbound-transfers/{reference}` (`"message": "update"`), as a
+        shipment's update is put to its reference; `change_id` (the event that revised it)
+        keeps a repeat of this change a repeat, while the next revision is a request of its
+        own. False (nothing sent) when the `transfers` setting is off. A 409 is a
+        `PermanentRefusal`."""
+        if not self.config.transfers:
+            return False  # turned off since the receipt was sent: the dock keeps its day
+        transfer_id = str(transfer["id"])
+        body = {"contract": CONTRACT, "message": "update", "reference": reference,
+                **transfer}  # fmt: skip
+        key = f"{transfer_id}:inbound:update:{change_id}"
+        path = _order_path(reference, INBOUND_PATH)
+        self._send("PUT", path, body, key, key, "the update of the expected receipt of transfer")
+        return True
 
     def _send(
         self, method: str, path: str, body: Mapping[str, Any], key: str, repeat: str,

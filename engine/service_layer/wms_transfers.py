@@ -40,10 +40,23 @@ received (or cancelled) before its turn is not announced: there is nothing left 
 A WMS that takes no transfers (`transfers: false`) and a destination no WMS runs are told
 nothing, as before. A failure is a `DeliveryError`, retried as above; a 409 (the WMS will not
 expect it) is not retried but raises `transfer.inbound_wms_refused` and the same high alert,
-for a person to see the transfer received by hand. Nothing is ever withdrawn from the
-receiving WMS: only a transfer not yet shipped is cancelled (`ship_to_store.cancel` releases
-a shipped one from its order instead, and it keeps going), and only a shipped one is
-announced.
+for a person to see the transfer received by hand.
+
+Its arrival day can move after it shipped (`transfer.arrival_revised`: the sender reported it
+shipped again with another day, or the carrier's scan estimated one). `InboundTransferUpdater`,
+a third observer, sends the receiving WMS the expected receipt as it is now, to the name it
+knows it by (`update_inbound_transfer`), so its dock plans for the new day. Only a transfer
+with an `inbound_reference` is updated: one never announced (no WMS, or one that takes no
+transfers) gets nothing, and one whose announcement has not gone yet needs nothing, as the
+announcement reads the day when it is sent (the revision's event shares the shipped event's
+partition, so it comes after it; an announcement still being retried then carries it). The
+event's id names the change, so a redelivered revision is a repeat at the WMS and the next
+revision a request of its own. Failures go as for the announcement: a `DeliveryError` is
+retried, a 409 raises `transfer.inbound_wms_refused` and the high alert, worded for the day.
+
+Nothing is ever withdrawn from the receiving WMS: only a transfer not yet shipped is
+cancelled (`ship_to_store.cancel` releases a shipped one from its order instead, and it
+keeps going), and only a shipped one is announced.
 
 Its own module rather than a third job in `warehouse.py`: a transfer is another document
 (its facts, its events, its repository), and that module is about shipments; both share
@@ -73,6 +86,14 @@ class ReceivingWarehouse(Protocol):
     """A WMS connector (`connectors.base.WarehouseSystem`), as the inbound notifier uses it."""
 
     def send_inbound_transfer(self, transfer: Mapping[str, Any]) -> str | None: ...
+
+
+class RevisingWarehouse(Protocol):
+    """A WMS connector (`connectors.base.WarehouseSystem`), as the inbound updater uses it."""
+
+    def update_inbound_transfer(
+        self, reference: str, transfer: Mapping[str, Any], change_id: str
+    ) -> bool: ...
 
 
 class TransferringWarehouse(Protocol):
@@ -290,6 +311,59 @@ class InboundTransferNotifier(ByLocation[ReceivingWarehouse]):
         return True
 
 
+class InboundTransferUpdater(ByLocation[RevisingWarehouse]):
+    """Worker observer: a revised arrival day of a transfer the receiving WMS expects, to
+    that WMS, once per revision (module's doc)."""
+
+    name = "wms-inbound-transfer-updates"
+
+    def wants(self, message: Message) -> bool:
+        return (
+            message.name == events.TransferArrivalRevised.name
+            and self.warehouse_for(str(message.payload.get("to_location", ""))) is not None
+        )
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        transfer_id = str(message.payload["transfer_id"])
+        with uow:
+            transfer = uow.inbound.get(transfer_id)
+            if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+                log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
+                return
+            told = self._update(uow, transfer, message.event_id)
+            uow.commit()
+        if told:
+            self.sent += 1
+
+    def _update(self, uow: UnitOfWork, transfer: InboundSupply, change_id: str) -> bool:
+        if not transfer.inbound_reference:
+            # Never announced (no WMS took it), or not yet: an announcement still to go reads
+            # the transfer when it is sent, so it carries this day already.
+            log.info("%s: the WMS of %s does not expect transfer %s; nothing to revise",
+                     self.name, transfer.location_code, transfer.id)  # fmt: skip
+            return False
+        if not transfer.pending:
+            log.info("%s: transfer %s is %s now; its day is not sent", self.name, transfer.id,
+                     "cancelled" if transfer.cancelled else "received")  # fmt: skip
+            return False
+        route = _route(uow, transfer, self.name)
+        warehouse = self.warehouse_for(transfer.location_code)
+        if route is None or warehouse is None:
+            return False
+        facts = inbound_facts(transfer, *route)
+        try:
+            sent = warehouse.update_inbound_transfer(transfer.inbound_reference, facts, change_id)
+        except PermanentRefusal as refusal:
+            _inbound_refused(uow, transfer, str(refusal), revised=True)
+            return False
+        if not sent:
+            log.info("%s: the WMS of %s takes no transfers now; it keeps the day of %s it "
+                     "was sent", self.name, transfer.location_code, transfer.id)  # fmt: skip
+        return sent
+
+
 def _route(
     uow: UnitOfWork, transfer: InboundSupply, observer: str
 ) -> tuple[Location, Location, Order | None] | None:
@@ -333,13 +407,23 @@ def _refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
     )
 
 
-def _inbound_refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
-    """The receiving WMS will not expect a shipped transfer: record so, and ask a person to
-    see it received all the same."""
+def _inbound_refused(
+    uow: UnitOfWork, transfer: InboundSupply, said: str, revised: bool = False
+) -> None:
+    """The receiving WMS will not expect a shipped transfer (or, `revised`, will not take
+    its new arrival day): record so, and ask a person to see it received all the same."""
     log.warning("wms-inbound-transfers: transfer %s: %s", transfer.id, said)
     destination = transfer.location_code
     uow.record(events.TransferInboundWmsRefused(transfer.id, transfer.order_id, destination, said))
     units = f"{transfer.quantity} {transfer.sku}"
+    refused = (
+        f"refused its revised arrival day for the expected receipt it holds as "
+        f"{transfer.inbound_reference}, so the dock there may expect it on another day. Tell "
+        f"them when it is due"
+        if revised
+        else "refused its expected receipt, so the dock there may not expect it. Tell them "
+        "it is coming"
+    )
     uow.record(
         events.AlertTriggered(
             rule=REFUSED_RULE,
@@ -349,8 +433,7 @@ def _inbound_refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> Non
                 f"Transfer {transfer.id} of {units} from {transfer.from_location} to "
                 f"{destination} (shipped with {transfer.carrier} under "
                 f"{transfer.tracking_number}, due {transfer.expected_on.isoformat()}): the "
-                f"WMS of {destination} refused its expected receipt, so the dock there may "
-                f"not expect it. Tell them it is coming; when it arrives, receive it there "
+                f"WMS of {destination} {refused}; when it arrives, receive it there "
                 f"and count it in Ordo (POST /v1/inventory/transfers/{transfer.id}/receive). "
                 f"{said}"
             ),

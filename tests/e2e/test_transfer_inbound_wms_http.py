@@ -2,7 +2,8 @@
 WMS is sent the transfer order; once the sender reports it shipped
 (`POST /v1/inventory/transfers/{id}/shipped`, even twice), the receiving store's WMS is sent
 its expected receipt once, with the carrier, tracking number and day, and the transfer keeps
-the name that WMS gave it."""
+the name that WMS gave it, shown in the transfer list; reported again with a later day (even
+twice), that WMS is sent the receipt with the new day once, at that name."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from engine.adapters import orm
 from ordo.bootstrap import Container, build_app_container, build_workers
 from ordo.settings import load_settings
 from tests.e2e.conftest import SECRET, Api
@@ -41,6 +44,8 @@ class Systems:
             return 201, {"reference": "TO-000001"}
         if path == "/store/inbound-transfers":
             return 201, {"reference": "ASN-000001"}
+        if (method, path) == ("PUT", "/store/inbound-transfers/ASN-000001"):
+            return 204, None
         return 404, {"message": f"no {path} here"}
 
     def sent_to(self, system: str) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -114,3 +119,46 @@ def test_the_receiving_stores_wms_expects_a_shipped_transfer_once(
     with api.container.uow_factory() as uow:
         kept = uow.inbound.get(transfer_id)
         assert kept is not None and kept.inbound_reference == "ASN-000001"
+
+
+def test_the_receiving_stores_wms_hears_a_revised_arrival_day_once_at_its_reference(
+    api: Api, systems: Systems
+) -> None:
+    _, transfer_id = a_transfer_to_the_store(api)
+    path = f"/v1/inventory/transfers/{transfer_id}/shipped"
+    first = api.post(path, role="warehouse", json={**SHIPPED, "expected_on": "2026-12-04"})
+    assert first.status_code == 200, first.text
+    run_worker(api)  # the transfer order to Dallas, the expected receipt to the store
+
+    later = {**SHIPPED, "expected_on": "2026-12-06"}
+    revised = api.post(path, role="warehouse", json=later)
+    again = api.post(path, role="warehouse", json=later)  # the sender's WMS retrying
+    assert (revised.status_code, again.status_code) == (200, 200), again.text
+    run_worker(api)
+    run_worker(api)
+
+    [(_, announced, _, _), (method, updated, key, body)] = systems.sent_to("store")
+    assert (announced, method, updated) == (
+        "/store/inbound-transfers", "PUT", "/store/inbound-transfers/ASN-000001",
+    )  # fmt: skip
+    assert key == f"{transfer_id}:inbound:update:{revision_id(api)}"
+    assert (body["contract"], body["message"], body["reference"], body["id"]) == (
+        "ordo.wms.v1", "update", "ASN-000001", transfer_id,
+    )  # fmt: skip
+    assert (body["expected_on"], body["location_code"]) == ("2026-12-06", "NYC-5")
+    assert (body["carrier"], body["tracking_number"]) == ("ups", "1Z999AA10123456784")
+    assert len(systems.sent_to("dallas")) == 1  # the sender is not told again
+
+    [listed] = api.get("/v1/inventory/transfers").json()
+    assert (listed["id"], listed["inbound_reference"], listed["expected_on"]) == (
+        transfer_id, "ASN-000001", "2026-12-06",
+    )  # fmt: skip
+
+
+def revision_id(api: Api) -> str:
+    """The id of the one `transfer.arrival_revised` event, as the bus delivers it."""
+    with api.container.engine.connect() as connection:
+        [row] = connection.execute(
+            select(orm.outbox.c.id).where(orm.outbox.c.name == "transfer.arrival_revised")
+        ).all()
+    return str(row.id)

@@ -562,3 +562,71 @@ def test_a_wms_that_takes_no_transfers_is_sent_no_expected_receipt() -> None:
     assert a_wms(fake, transfers=False).send_inbound_transfer(an_expected_receipt()) is None
     assert ShipmentsOnly().send_inbound_transfer(an_expected_receipt()) is None
     assert fake.requests == []
+
+
+# --- stock transfers: a revised arrival day, to the WMS that expects it --------------------
+
+
+def test_a_revised_day_puts_the_expected_receipt_as_it_is_now_at_the_wms_reference() -> None:
+    fake = FakeWms(lambda _: httpx.Response(204))
+    receipt = {**an_expected_receipt(), "expected_on": "2026-12-06"}
+
+    assert a_wms(fake, locations=["NYC-5"]).update_inbound_transfer("ASN/9 b", receipt, "4187")
+
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == (
+        "PUT", f"{BASE}/inbound-transfers/ASN%2F9%20b",
+    )  # fmt: skip
+    assert request.headers["Idempotency-Key"] == "trf_1:inbound:update:4187"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert json.loads(request.content) == {
+        "contract": CONTRACT, "message": "update", "reference": "ASN/9 b", **receipt,
+    }  # fmt: skip
+
+
+def test_a_repeated_revision_is_signed_with_the_same_message_id_and_the_next_one_with_another() -> (
+    None
+):
+    fake = FakeWms(lambda _: httpx.Response(200, json={"status": "updated"}))
+    wms = a_wms(fake, token=None, secret=SECRET)
+    wms.send_inbound_transfer(an_expected_receipt())
+    wms.update_inbound_transfer("trf_1:inbound", an_expected_receipt(), "4187")
+    wms.update_inbound_transfer("trf_1:inbound", an_expected_receipt(), "4187")  # redelivered
+    wms.update_inbound_transfer("trf_1:inbound", an_expected_receipt(), "4190")  # the next
+
+    ids = [request.headers["webhook-id"] for request in fake.requests]
+    assert ids[1] == ids[2] and len({ids[0], ids[1], ids[3]}) == 3
+    assert str(fake.requests[1].url) == f"{BASE}/inbound-transfers/trf_1%3Ainbound"
+    for request in fake.requests[1:]:
+        expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+        assert request.headers["X-Ordo-Signature"] == f"sha256={expected}"
+
+
+def test_a_409_to_a_revised_day_is_a_permanent_refusal_and_a_503_one_to_retry() -> None:
+    answer = httpx.Response(409, json={"message": f"receipt closed ({TOKEN})"})
+    with pytest.raises(PermanentRefusal) as refused:
+        a_wms(FakeWms(lambda _: answer)).update_inbound_transfer(
+            "ASN-9", an_expected_receipt(), "4187"
+        )
+    assert str(refused.value) == (
+        "WMS https://wms.example.com refused the update of the expected receipt of transfer "
+        "trf_1: 409 receipt closed (***)"
+    )
+
+    busy = httpx.Response(503, json={"message": "busy"})
+    with pytest.raises(DeliveryError) as failed:
+        a_wms(FakeWms(lambda _: busy)).update_inbound_transfer(
+            "ASN-9", an_expected_receipt(), "4187"
+        )
+    assert not isinstance(failed.value, PermanentRefusal)
+    assert "update of the expected receipt of transfer trf_1: 503 busy" in str(failed.value)
+
+
+def test_a_wms_that_takes_no_transfers_is_sent_no_revised_day() -> None:
+    fake = FakeWms()
+
+    assert not a_wms(fake, transfers=False).update_inbound_transfer(
+        "ASN-9", an_expected_receipt(), "4187"
+    )
+    assert not ShipmentsOnly().update_inbound_transfer("ASN-9", an_expected_receipt(), "4187")
+    assert fake.requests == []
