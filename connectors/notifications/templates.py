@@ -24,6 +24,7 @@ CUSTOMER_KINDS = (
     "delivery_problem",
     "delivery_estimate_slipped",
     "ready_for_pickup",
+    "pickup_delayed",
     "return_received",
     "refund_issued",
 )

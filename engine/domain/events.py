@@ -588,6 +588,25 @@ class OrderAwaitingTransfer(Event):
 
 @_register
 @dataclass(frozen=True)
+class OrderPickupDelayed(Event):
+    """A pickup order waiting for a ship-to-store transfer will be ready later than it was
+    promised: the transfer's arrival day moved (`transfer.shipped` with the carrier's day,
+    `transfer.arrival_revised`) and with it the order's ready day, now `ready_date`, past
+    `promised_date` (the day its decision promised) by `days_late` days; it was expected on
+    `previous_ready_date`. Once per slip: again only for a later day still (ISO days)."""
+
+    name: ClassVar[str] = "order.pickup_delayed"
+    order_id: str
+    transfer_id: str
+    pickup_location: str
+    promised_date: str
+    ready_date: str
+    previous_ready_date: str
+    days_late: int
+
+
+@_register
+@dataclass(frozen=True)
 class TransferCancelled(Event):
     """A ship-to-store transfer its order no longer needs was called off before it arrived
     (the order cancelled, changed, or served from elsewhere): its units are back at

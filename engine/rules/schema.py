@@ -187,6 +187,7 @@ SCHEMA_SPEC: dict[str, Any] = {
         "order.remainder_cancelled",
         "order.resourced",
         "order.awaiting_transfer",
+        "order.pickup_delayed",
         "transfer.cancelled",
         "transfer.requested",
         "transfer.shipped",

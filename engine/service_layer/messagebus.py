@@ -130,6 +130,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         inventory,
         labels,
         lifecycle,
+        pickup_promises,
         preorders,
         privacy,
         returns,
@@ -168,6 +169,9 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         e.StockAdjusted: [backorders.on_stock_adjusted],
         e.StockReleased: [backorders.on_stock_released],
         e.RulesetPublished: [handlers.on_ruleset_published],
+        # A pickup waiting for a transfer is ready when it is (`pickup_promises`).
+        e.TransferShipped: [pickup_promises.follow_transfer],
+        e.TransferArrivalRevised: [pickup_promises.follow_transfer],
     }
     return command_handlers, event_handlers
 

@@ -3,6 +3,7 @@
 Three worker observers. `CustomerNotifier` turns lifecycle events into the customer's messages
 (order confirmed, shipped with tracking, delivered, delayed, a carrier's estimate past the
 promised day, a delivery attempt that failed, a problem on the way, ready for pickup in store,
+a pickup's ready day past its promise as the transfer bringing it is delayed,
 return received, refund issued) with the facts the templates need, down to the parcel a
 carrier's scan was of when the shipment was packed into several; `AlertNotifier` sends each
 newly raised alert to its recipients and to every alert sink; `WebhookNotifier` posts the
@@ -57,6 +58,8 @@ def customer_message_kind(name: str, payload: Mapping[str, Any]) -> str | None:
         return "delivery_estimate_slipped"
     if name == "shipment.ready_for_pickup":
         return "ready_for_pickup"
+    if name == "order.pickup_delayed":
+        return "pickup_delayed"
     if name == "return.status_changed" and to_status == "received":
         return "return_received"
     if name == "return.status_changed" and to_status == "refunded":
