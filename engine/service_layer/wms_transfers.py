@@ -65,9 +65,10 @@ the location lookup (`ByLocation`) and the refusal's alert rule.
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from connectors.base import PermanentRefusal
 from engine.adapters.bus.base import Message
@@ -80,6 +81,8 @@ from engine.service_layer.unit_of_work import UnitOfWork
 from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY, ByLocation
 
 log = logging.getLogger(__name__)
+
+W = TypeVar("W")
 
 
 class ReceivingWarehouse(Protocol):
@@ -168,16 +171,20 @@ def _order_facts(order_id: str, order: Order | None) -> dict[str, Any] | None:
             "channel": order.channel}  # fmt: skip
 
 
-class TransferReleaser(ByLocation[TransferringWarehouse]):
-    """Worker observer: each new transfer to the WMS of the location it leaves, once, and its
-    cancellation to the WMS holding it (module's doc)."""
+class _TransferObserver(ByLocation[W], abc.ABC):
+    """A worker observer of transfer events (`handles`) for the WMS of one of the transfer's
+    locations (`side`: the payload's `from_location` or `to_location`): each wanted event's
+    transfer, read afresh, is handed to `_handle` in one transaction, counted when a WMS was
+    told. An id that names no transfer (a purchase order's, or one gone) is logged."""
 
-    name = "wms-transfers"
+    name: ClassVar[str]
+    handles: ClassVar[tuple[str, ...]]
+    side: ClassVar[str]
 
     def wants(self, message: Message) -> bool:
         return (
-            message.name in (events.TransferRequested.name, events.TransferCancelled.name)
-            and self.warehouse_for(str(message.payload.get("from_location", ""))) is not None
+            message.name in self.handles
+            and self.warehouse_for(str(message.payload.get(self.side, ""))) is not None
         )
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
@@ -189,13 +196,28 @@ class TransferReleaser(ByLocation[TransferringWarehouse]):
             if transfer is None or transfer.kind is not InboundKind.TRANSFER:
                 log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
                 return
-            if message.name == events.TransferRequested.name:
-                told = self._send(uow, transfer)
-            else:
-                told = self._cancel(uow, transfer)
+            told = self._handle(message, uow, transfer)
             uow.commit()
         if told:
             self.sent += 1
+
+    @abc.abstractmethod
+    def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        """Tell the WMS what `message` says of `transfer`; whether it was told."""
+
+
+class TransferReleaser(_TransferObserver[TransferringWarehouse]):
+    """Worker observer: each new transfer to the WMS of the location it leaves, once, and its
+    cancellation to the WMS holding it (module's doc)."""
+
+    name = "wms-transfers"
+    handles = (events.TransferRequested.name, events.TransferCancelled.name)
+    side = "from_location"
+
+    def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        if message.name == events.TransferRequested.name:
+            return self._send(uow, transfer)
+        return self._cancel(uow, transfer)
 
     def _send(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if transfer.wms_reference:
@@ -251,33 +273,15 @@ class TransferReleaser(ByLocation[TransferringWarehouse]):
         return None if route is None else transfer_facts(transfer, *route)
 
 
-class InboundTransferNotifier(ByLocation[ReceivingWarehouse]):
+class InboundTransferNotifier(_TransferObserver[ReceivingWarehouse]):
     """Worker observer: each shipped transfer announced to the WMS of the location it goes
     to, once, as an expected receipt (module's doc)."""
 
     name = "wms-inbound-transfers"
+    handles = (events.TransferShipped.name,)
+    side = "to_location"
 
-    def wants(self, message: Message) -> bool:
-        return (
-            message.name == events.TransferShipped.name
-            and self.warehouse_for(str(message.payload.get("to_location", ""))) is not None
-        )
-
-    def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if not self.wants(message):
-            return
-        transfer_id = str(message.payload["transfer_id"])
-        with uow:
-            transfer = uow.inbound.get(transfer_id)
-            if transfer is None or transfer.kind is not InboundKind.TRANSFER:
-                log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
-                return
-            told = self._announce(uow, transfer)
-            uow.commit()
-        if told:
-            self.sent += 1
-
-    def _announce(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+    def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if transfer.inbound_reference:
             log.info("%s: the WMS of %s expects transfer %s already (%s); not sent again",
                      self.name, transfer.location_code, transfer.id,
@@ -311,33 +315,16 @@ class InboundTransferNotifier(ByLocation[ReceivingWarehouse]):
         return True
 
 
-class InboundTransferUpdater(ByLocation[RevisingWarehouse]):
+class InboundTransferUpdater(_TransferObserver[RevisingWarehouse]):
     """Worker observer: a revised arrival day of a transfer the receiving WMS expects, to
     that WMS, once per revision (module's doc)."""
 
     name = "wms-inbound-transfer-updates"
+    handles = (events.TransferArrivalRevised.name,)
+    side = "to_location"
 
-    def wants(self, message: Message) -> bool:
-        return (
-            message.name == events.TransferArrivalRevised.name
-            and self.warehouse_for(str(message.payload.get("to_location", ""))) is not None
-        )
-
-    def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if not self.wants(message):
-            return
-        transfer_id = str(message.payload["transfer_id"])
-        with uow:
-            transfer = uow.inbound.get(transfer_id)
-            if transfer is None or transfer.kind is not InboundKind.TRANSFER:
-                log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
-                return
-            told = self._update(uow, transfer, message.event_id)
-            uow.commit()
-        if told:
-            self.sent += 1
-
-    def _update(self, uow: UnitOfWork, transfer: InboundSupply, change_id: str) -> bool:
+    def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        change_id = message.event_id
         if not transfer.inbound_reference:
             # Never announced (no WMS took it), or not yet: an announcement still to go reads
             # the transfer when it is sent, so it carries this day already.
