@@ -26,7 +26,14 @@ from engine.service_layer.inventory import receive_transfer, report_transfer_shi
 from engine.service_layer.warehouse import REFUSED_RULE
 from engine.service_layer.wms_transfers import InboundTransferNotifier
 from tests.support.worker_steps import handled, published
-from tests.unit.events.test_transfer_releaser import DUE, a_world, sent_for_the_order, transfer
+from tests.unit.events.test_transfer_releaser import (
+    DALLAS_DC,
+    DUE,
+    FIFTH_AVENUE,
+    a_world,
+    sent_for_the_order,
+    transfer,
+)
 
 LEFT = datetime(2026, 11, 28, 14, 5, tzinfo=UTC)
 
@@ -71,28 +78,8 @@ def test_a_shipped_transfer_is_announced_to_the_receiving_wms_with_its_carrier_a
     assert expected == {
         "id": transfer_id,
         "location_code": "NYC-5",
-        "from": {
-            "code": "DAL-01",
-            "name": "Dallas DC",
-            "address": {
-                "line1": "1 Elm St",
-                "city": "Dallas",
-                "state": "TX",
-                "postal_code": "75201",
-                "country": "US",
-            },
-        },
-        "to": {
-            "code": "NYC-5",
-            "name": "Fifth Avenue",
-            "address": {
-                "line1": "350 5th Ave",
-                "city": "New York",
-                "state": "NY",
-                "postal_code": "10001",
-                "country": "US",
-            },
-        },
+        "from": DALLAS_DC,
+        "to": FIFTH_AVENUE,
         "lines": [{"sku": "MUG", "units": 2}],
         "carrier": "ups",
         "tracking_number": "1Z999AA10123456784",

@@ -34,6 +34,19 @@ from tests.support.builders import a_location, a_product, an_order
 from tests.support.worker_steps import handled, published
 
 DUE = date(2026, 12, 3)
+# The route's two places as a WMS is sent them (`wms_transfers.transfer_facts`).
+DALLAS_DC = {
+    "code": "DAL-01",
+    "name": "Dallas DC",
+    "address": {"line1": "1 Elm St", "city": "Dallas", "state": "TX", "postal_code": "75201",
+                "country": "US"},
+}  # fmt: skip
+FIFTH_AVENUE = {
+    "code": "NYC-5",
+    "name": "Fifth Avenue",
+    "address": {"line1": "350 5th Ave", "city": "New York", "state": "NY",
+                "postal_code": "10001", "country": "US"},
+}  # fmt: skip
 
 
 class FakeWms:
@@ -124,28 +137,8 @@ def test_a_new_transfer_goes_to_its_sources_wms_once_and_keeps_the_reference() -
     assert sent == {
         "id": transfer_id,
         "location_code": "DAL-01",
-        "from": {
-            "code": "DAL-01",
-            "name": "Dallas DC",
-            "address": {
-                "line1": "1 Elm St",
-                "city": "Dallas",
-                "state": "TX",
-                "postal_code": "75201",
-                "country": "US",
-            },
-        },
-        "to": {
-            "code": "NYC-5",
-            "name": "Fifth Avenue",
-            "address": {
-                "line1": "350 5th Ave",
-                "city": "New York",
-                "state": "NY",
-                "postal_code": "10001",
-                "country": "US",
-            },
-        },
+        "from": DALLAS_DC,
+        "to": FIFTH_AVENUE,
         "lines": [{"sku": "MUG", "units": 2}],
         "expected_on": "2026-12-03",
         "order": {"id": "O-1", "reference": "W-7", "channel": "web"},
