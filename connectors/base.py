@@ -209,6 +209,16 @@ class Carrier(Connector, abc.ABC):
         to void, and False says so."""
         return False
 
+    def poll_tracking(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate] | None:
+        """The scans the carrier has of these parcels, asked of its API without creating
+        anything there (the worker's tracking poll, for parcels its webhook has been silent
+        about: `engine.service_layer.carrier_polls`); a number it knows nothing of gives
+        none. Raise `DeliveryError` when the carrier cannot be asked now. None says the
+        carrier cannot be asked at all, whatever the numbers: a carrier with no API (the
+        rate-card connector) keeps this, and asking about no numbers (`()`), which costs an
+        API carrier no call, tells the poll which carriers to pass over."""
+        return None
+
     def tracking_updates(self, headers: Mapping[str, str], body: bytes) -> list[TrackingUpdate]:
         """The scans a delivery of the carrier's tracking webhook carries, once its signature
         is checked: raises `WebhookRefused` when the delivery is not the carrier's (checked

@@ -388,7 +388,8 @@ def build_event_bus(settings: Settings, engine: Engine) -> EventBus:
 
 def build_workers(container: Container, *, name: str = "", concurrency: int = 1) -> list[Any]:
     """`ordo worker`: outbox relay, the pipeline's asynchronous steps (when Redis carries them),
-    alert rules, notifications and the lateness clock, as `concurrency` consumers."""
+    alert rules, notifications, the lateness clock and the tracking poll, as `concurrency`
+    consumers."""
     from datetime import timedelta
 
     from connectors.notifications.email import SmtpEmail
@@ -396,7 +397,9 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.adapters.bus.outbox_sql import SqlOutboxStore
     from engine.adapters.orm_api import SqlIdempotencyStore
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
+    from engine.adapters.silent_shipments import silent_with_carrier
     from engine.service_layer import alerts, notifications
+    from engine.service_layer.carrier_polls import CarrierPoller
     from engine.service_layer.channel_cancellations import EarlyCancellationKeeper
     from engine.service_layer.inventory import ReservationExpirer
     from engine.service_layer.outbox import OutboxRelay
@@ -525,6 +528,13 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                  *([alerts.AlertCloser(uows, timedelta(hours=settings.alert_close_after_hours),
                                        every=timedelta(minutes=1))]
                    if settings.alert_close_after_hours else []),
+                 # Carriers with an API asked about parcels silent too long (0: never).
+                 *([CarrierPoller(uows, container.bus.handle,
+                                  lambda code: container.carriers(code),
+                                  lambda: container.carrier_names,
+                                  timedelta(hours=settings.carrier_poll_hours),
+                                  silent=silent_with_carrier)]
+                   if settings.carrier_poll_hours else []),
                  # Shops' cancellations of orders that never came are forgotten in time.
                  EarlyCancellationKeeper(
                      uows, lambda command, hook: container.bus.handle(command, before_commit=hook),

@@ -256,6 +256,10 @@ class Settings(BaseSettings):
     # in the environment or a mapping in a YAML settings file, each entry checked by its
     # connector when Ordo starts (ordo/bootstrap.py: build_carriers).
     carrier_apis: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
+    # The worker asks a carrier with an API about its shipped parcels that have had no scan
+    # for this many hours (a webhook not set up, or a delivery the carrier gave up on), and
+    # records what it says (engine/service_layer/carrier_polls.py); 0: never asks.
+    carrier_poll_hours: int = 6
     # An ERP or CRM kept in step with orders, customers, returns and stock (off without a
     # URL), checked by its connector when Ordo starts (ordo/bootstrap.py: build_erp_sync).
     erp_sync_url: str | None = None
@@ -423,6 +427,13 @@ class Settings(BaseSettings):
         if text == "0":
             return 0
         return _whole_number(value, 365 * 24, "hours", " (a year), or 0 for never")
+
+    @field_validator("carrier_poll_hours", mode="before")
+    @classmethod
+    def _carrier_poll_hours(cls, value: Any) -> int:
+        if str(value).strip() == "0":
+            return 0
+        return _whole_number(value, 30 * 24, "hours", " (a month), or 0 for never")
 
     @field_validator("idempotency_retention_hours", mode="before")
     @classmethod

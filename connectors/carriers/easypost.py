@@ -33,6 +33,10 @@ What is called when (https://docs.easypost.com, read for this module):
   `submitted` or `refunded` is a void done; any other (`rejected`, none, no shipment found)
   leaves the `PermanentRefusal`, naming each label's status. A lookup EasyPost cannot
   answer now is a `DeliveryError`, so the void is tried again later.
+- `poll_tracking` (the worker's poll of parcels its webhook has been silent about):
+  `GET /trackers` by tracking code and carrier for each number, the newest tracker's
+  `tracking_details` read exactly as a webhook's (`tracker_updates`). Nothing is created: a
+  number EasyPost has no tracker of gives no scans.
 - `tracking_updates`: EasyPost's webhook Event (`tracker.created`, `tracker.updated`, whose
   `result` is the Tracker), signed as its client libraries check it: `X-Hmac-Signature:
   hmac-sha256-hex=<hex>`, the HMAC-SHA256 of the raw body under the webhook's secret, the
@@ -470,7 +474,23 @@ class EasyPostCarrier(HttpConnector, Carrier):
     def track(self, tracking_number: str) -> list[TrackingUpdate]:
         what = f"tracking number {tracking_number}"
         body = {"tracker": {"tracking_code": tracking_number, "carrier": self.config.carrier}}
-        tracker = self._call("POST", "/trackers", what, body)
+        return self._scans_of(self._call("POST", "/trackers", what, body), what)
+
+    def poll_tracking(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
+        """Each number's scans from the tracker EasyPost has of it (`GET /trackers`, the
+        newest, as for a void's refund status), read as a webhook's are; nothing for a
+        number with no tracker. Nothing is created: `track`'s `POST /trackers` would make
+        (and bill) a tracker for a number EasyPost never sold a label for."""
+        updates: list[TrackingUpdate] = []
+        for number in dict.fromkeys(n.strip() for n in tracking_numbers if n.strip()):
+            what = f"the tracking of {number}"
+            for tracker in self._trackers(number, what)[:1]:
+                updates.extend(self._scans_of(tracker, what))
+        return updates
+
+    def _scans_of(self, tracker: Any, what: str) -> list[TrackingUpdate]:
+        """A tracker EasyPost answered with, read as its webhook's are; one Ordo cannot read
+        is EasyPost's fault, a `DeliveryError` naming the field."""
         try:
             return tracker_updates(tracker)
         except WebhookPayloadError as error:
@@ -586,11 +606,8 @@ class EasyPostCarrier(HttpConnector, Carrier):
         carrier, newest first), which EasyPost makes when a label is bought and which names
         the shipment."""
         what = f"the refund status of label {number}"
-        params = {"tracking_code": number, "carrier": self.config.carrier}
-        answer = self._call("GET", "/trackers", what, params=params, missing_is_none=True)
-        trackers = answer.get("trackers") if isinstance(answer, dict) else None
-        for tracker in trackers if isinstance(trackers, list) else ():
-            shipment_id = tracker.get("shipment_id") if isinstance(tracker, dict) else None
+        for tracker in self._trackers(number, what):
+            shipment_id = tracker.get("shipment_id")
             if not isinstance(shipment_id, str) or not shipment_id:
                 continue  # a tracker of a label bought elsewhere: no shipment to ask
             path = f"/shipments/{quote(shipment_id, safe='')}"
@@ -599,6 +616,15 @@ class EasyPostCarrier(HttpConnector, Carrier):
                 status = shipment.get("refund_status")
                 return status if isinstance(status, str) else ""
         return ""
+
+    def _trackers(self, number: str, what: str) -> list[dict[str, Any]]:
+        """EasyPost's trackers of tracking code `number` with this carrier, newest first
+        (`GET /trackers`); none when it has none."""
+        params = {"tracking_code": number, "carrier": self.config.carrier}
+        answer = self._call("GET", "/trackers", what, params=params, missing_is_none=True)
+        trackers = answer.get("trackers") if isinstance(answer, dict) else None
+        found = trackers if isinstance(trackers, list) else []
+        return [tracker for tracker in found if isinstance(tracker, dict)]
 
     # --- HTTP -------------------------------------------------------------------------------
 
