@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from connectors.base import PermanentRefusal
@@ -83,6 +83,8 @@ from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY, ByLoc
 log = logging.getLogger(__name__)
 
 W = TypeVar("W")
+# What a WMS is told of a transfer, from it and its route (`transfer_facts`, `inbound_facts`).
+Facts = Callable[[InboundSupply, Location, Location, "Order | None"], dict[str, Any]]
 
 
 class ReceivingWarehouse(Protocol):
@@ -205,6 +207,30 @@ class _TransferObserver(ByLocation[W], abc.ABC):
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         """Tell the WMS what `message` says of `transfer`; whether it was told."""
 
+    def _on_its_way(self, transfer: InboundSupply, so: str) -> bool:
+        """Whether `transfer` is still pending; logged when not, with what is not done (`so`):
+        one received (a fast truck, a slow worker) or cancelled before its turn."""
+        if transfer.pending:
+            return True
+        log.info("%s: transfer %s is %s now; %s", self.name, transfer.id,
+                 "cancelled" if transfer.cancelled else "received", so)  # fmt: skip
+        return False
+
+    def _telling(
+        self, uow: UnitOfWork, transfer: InboundSupply, facts: Facts
+    ) -> tuple[W, dict[str, Any]] | None:
+        """The WMS of the observer's side of `transfer` and what to tell it (`facts` of the
+        transfer and its route); None when there is none, or Ordo no longer knows one of its
+        locations."""
+        location = (
+            transfer.from_location if self.side == "from_location" else transfer.location_code
+        )
+        warehouse = self.warehouse_for(location)
+        route = _route(uow, transfer, self.name)
+        if route is None or warehouse is None:
+            return None
+        return warehouse, facts(transfer, *route)
+
 
 class TransferReleaser(_TransferObserver[TransferringWarehouse]):
     """Worker observer: each new transfer to the WMS of the location it leaves, once, and its
@@ -224,14 +250,10 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             log.info("%s: transfer %s was sent before (%s); not sent again", self.name,
                      transfer.id, transfer.wms_reference)  # fmt: skip
             return False
-        if not transfer.pending:
-            log.info("%s: transfer %s is %s now; not sent", self.name, transfer.id,
-                     "cancelled" if transfer.cancelled else "received")  # fmt: skip
+        telling = self._telling(uow, transfer, transfer_facts)
+        if not self._on_its_way(transfer, "not sent") or telling is None:
             return False
-        facts = self._facts(uow, transfer)
-        warehouse = self.warehouse_for(transfer.from_location)
-        if facts is None or warehouse is None:
-            return False
+        warehouse, facts = telling
         reference = warehouse.send_transfer(facts)
         if reference is None:
             log.info("%s: the WMS of %s takes no transfers; %s is shipped by hand", self.name,
@@ -252,10 +274,10 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             log.info("%s: transfer %s is not at a WMS; nothing to cancel", self.name,
                      transfer.id)  # fmt: skip
             return False
-        facts = self._facts(uow, transfer)
-        warehouse = self.warehouse_for(transfer.from_location)
-        if facts is None or warehouse is None:
+        telling = self._telling(uow, transfer, transfer_facts)
+        if telling is None:
             return False
+        warehouse, facts = telling
         try:
             warehouse.cancel_transfer(transfer.wms_reference, facts)
         except PermanentRefusal as refusal:
@@ -267,10 +289,6 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             )
         )
         return True
-
-    def _facts(self, uow: UnitOfWork, transfer: InboundSupply) -> dict[str, Any] | None:
-        route = _route(uow, transfer, self.name)
-        return None if route is None else transfer_facts(transfer, *route)
 
 
 class InboundTransferNotifier(_TransferObserver[ReceivingWarehouse]):
@@ -287,17 +305,12 @@ class InboundTransferNotifier(_TransferObserver[ReceivingWarehouse]):
                      self.name, transfer.location_code, transfer.id,
                      transfer.inbound_reference)  # fmt: skip
             return False
-        if not transfer.pending:
-            # Received before its turn (a fast truck, a slow worker): nothing left to expect.
-            log.info("%s: transfer %s is %s now; not announced", self.name, transfer.id,
-                     "cancelled" if transfer.cancelled else "received")  # fmt: skip
+        telling = self._telling(uow, transfer, inbound_facts)
+        if not self._on_its_way(transfer, "not announced") or telling is None:
             return False
-        route = _route(uow, transfer, self.name)
-        warehouse = self.warehouse_for(transfer.location_code)
-        if route is None or warehouse is None:
-            return False
+        warehouse, facts = telling
         try:
-            reference = warehouse.send_inbound_transfer(inbound_facts(transfer, *route))
+            reference = warehouse.send_inbound_transfer(facts)
         except PermanentRefusal as refusal:
             _inbound_refused(uow, transfer, str(refusal))
             return False
@@ -331,15 +344,10 @@ class InboundTransferUpdater(_TransferObserver[RevisingWarehouse]):
             log.info("%s: the WMS of %s does not expect transfer %s; nothing to revise",
                      self.name, transfer.location_code, transfer.id)  # fmt: skip
             return False
-        if not transfer.pending:
-            log.info("%s: transfer %s is %s now; its day is not sent", self.name, transfer.id,
-                     "cancelled" if transfer.cancelled else "received")  # fmt: skip
+        telling = self._telling(uow, transfer, inbound_facts)
+        if not self._on_its_way(transfer, "its day is not sent") or telling is None:
             return False
-        route = _route(uow, transfer, self.name)
-        warehouse = self.warehouse_for(transfer.location_code)
-        if route is None or warehouse is None:
-            return False
-        facts = inbound_facts(transfer, *route)
+        warehouse, facts = telling
         try:
             sent = warehouse.update_inbound_transfer(transfer.inbound_reference, facts, change_id)
         except PermanentRefusal as refusal:
