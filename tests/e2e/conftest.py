@@ -23,7 +23,7 @@ from api.app import create_app
 from engine.adapters.orm_api import SqlApiKeyStore
 from engine.domain.access import Role
 from engine.service_layer.auth import create_api_key
-from ordo.bootstrap import Container, build_app_container
+from ordo.bootstrap import Container, build_app_container, build_workers
 from ordo.settings import load_settings
 
 SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
@@ -91,6 +91,14 @@ class Api:
 
     def put(self, path: str, role: str = "admin", **kw: Any) -> Any:
         return self.client.put(path, headers=self.headers(role, **kw.pop("headers", {})), **kw)
+
+
+def run_worker(api: Api, rounds: int = 8) -> None:
+    """One worker (`ordo worker`'s), run `rounds` times: the outbox relayed and every event
+    it carries handed to the observers, and what they raise after them."""
+    [worker] = build_workers(api.container, name="w1")
+    for _ in range(rounds):
+        worker.run_once()
 
 
 def build_container(database_url: str, data_dir: Path | None = None) -> Container:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ordo.bootstrap import Container, build_app_container, build_workers
+from ordo.bootstrap import Container, build_app_container
 from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, order
+from tests.e2e.conftest import SECRET, Api, order, run_worker
 from tests.integration.events.test_wms_release_worker import (  # `outside`: a fixture
     TOKEN,
     Outside,
@@ -55,12 +55,6 @@ def a_released_order(api: Api, number: str, quantity: int = 3) -> dict[str, Any]
 def stock(api: Api) -> tuple[int, int]:
     [row] = api.get("/v1/inventory/locations/DAL-01").json()
     return row["on_hand"], row["reserved"]
-
-
-def run_worker(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(8):
-        worker.run_once()
 
 
 def cancel(api: Api, order_id: str) -> Any:

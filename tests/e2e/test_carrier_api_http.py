@@ -17,8 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ordo.bootstrap import build_workers
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, run_worker
 from tests.e2e.test_labels_http import actions, make, shipment_of
 from tests.e2e.test_parcel_tracking_http import labelled_and_shipped
 from tests.e2e.test_shipment_parcels_http import (  # `container`, `stocked`: fixtures
@@ -51,12 +50,6 @@ def deliver(api: Api, code: str, body: bytes, headers: dict[str, str]) -> httpx.
 def audited(api: Api, shipment_id: str, action: str) -> list[dict[str, Any]]:
     entries = api.get(f"/v1/audit?entity=shipment&entity_id={shipment_id}").json()
     return [entry for entry in entries if entry["action"] == action]
-
-
-def run_worker(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(8):
-        worker.run_once()
 
 
 def test_a_released_labelled_order_cancelled_by_support_has_its_label_voided_once(

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from connectors.channels import x12
-from ordo.bootstrap import build_workers
-from tests.e2e.conftest import Api, shop_api
+from tests.e2e.conftest import Api, run_worker, shop_api
 from tests.e2e.test_edi_orders_http import SAMPLE, interchange, post, purchase_order
 from tests.support.edi_partners import acks_per_po1
 
@@ -32,9 +31,7 @@ def partner(api: Api) -> Api:
 
 
 def handled(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(3):
-        worker.run_once()
+    run_worker(api, rounds=3)
 
 
 def segment(text: str, tag: str) -> list[str]:

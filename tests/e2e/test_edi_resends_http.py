@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from connectors.channels import x12
-from ordo.bootstrap import build_workers
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, run_worker
 from tests.e2e.test_edi_functional_acks_http import a_997, post_997, rejecting
 from tests.e2e.test_edi_orders_http import SAMPLE, post
 from tests.e2e.test_edi_ship_notices_http import shipped
@@ -32,9 +31,7 @@ def partner(api: Api) -> Api:
 
 
 def handled(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(3):
-        worker.run_once()
+    run_worker(api, rounds=3)
 
 
 def the_855(api: Api) -> dict[str, Any]:

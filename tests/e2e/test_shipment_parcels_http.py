@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ordo.bootstrap import Container, build_app_container, build_workers
+from ordo.bootstrap import Container, build_app_container
 from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api
+from tests.e2e.conftest import SECRET, Api, run_worker
 from tests.e2e.test_edi_orders_http import SAMPLE, post
 from tests.e2e.test_edi_ship_notices_http import MAILBOX, segments_of
 from tests.e2e.test_labels_http import make, shipment_of, site
@@ -76,12 +76,6 @@ def the_shipment(api: Api) -> dict[str, Any]:
     order = answer.json()["results"][0]["order"]
     [shipment] = api.get(f"/v1/orders/{order['id']}").json()["shipments"]
     return dict(shipment)
-
-
-def run_worker(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(8):
-        worker.run_once()
 
 
 def test_a_packed_shipment_is_labelled_released_and_announced_parcel_by_parcel(

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from ordo.bootstrap import build_workers
-from tests.e2e.conftest import Api, shop_api
+from tests.e2e.conftest import Api, run_worker, shop_api
 from tests.e2e.test_channel_cancellations_http import shopify
 from tests.e2e.test_channel_webhooks_http import PAYLOAD as SHOPIFY_ORDER
 from tests.e2e.test_channel_webhooks_http import SHOPIFY_SECRET
@@ -41,12 +40,6 @@ def shops(database_url: str, tmp_path: Path, shop: FakeShop) -> Iterator[Api]:
                   "woo-us": woo_connector(shop, WOO_SECRET)}  # fmt: skip
     with shop_api(database_url, tmp_path / "data", connectors) as api:
         yield api
-
-
-def run_worker(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(8):
-        worker.run_once()
 
 
 def shipped(api: Api, created: Any) -> dict[str, Any]:

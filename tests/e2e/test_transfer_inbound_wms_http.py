@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.adapters import orm
-from ordo.bootstrap import Container, build_app_container, build_workers
+from ordo.bootstrap import Container, build_app_container
 from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api
+from tests.e2e.conftest import SECRET, Api, run_worker
 from tests.e2e.test_pickup_orders_http import outbox
 from tests.e2e.test_transfer_shipped_http import SHIPPED, a_transfer_to_the_store
 from tests.support.local_http import serving
@@ -77,12 +77,6 @@ def container(database_url: str, tmp_path: Path, systems: Systems) -> Iterator[C
     )
     with build_app_container(settings) as built:
         yield built
-
-
-def run_worker(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(8):
-        worker.run_once()
 
 
 def test_the_receiving_stores_wms_expects_a_shipped_transfer_once(

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from ordo.bootstrap import build_workers
-from tests.e2e.conftest import Api, shop_api
+from tests.e2e.conftest import Api, run_worker, shop_api
 from tests.e2e.test_channel_cancellations_http import history
 from tests.e2e.test_shop_refunds_http import returned_and_refunded
 from tests.e2e.test_woocommerce_topics_http import deliver
@@ -37,12 +36,6 @@ def shops(database_url: str, tmp_path: Path, shop: FakeShop) -> Iterator[Api]:
     connectors = {"woo-us": woo_connector(shop, WOO_SECRET)}
     with shop_api(database_url, tmp_path / "data", connectors, auto_release=False) as api:
         yield api
-
-
-def run_worker(api: Api) -> None:
-    [worker] = build_workers(api.container, name="w1")
-    for _ in range(8):
-        worker.run_once()
 
 
 def free_shipping() -> dict[str, Any]:
