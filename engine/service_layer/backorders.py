@@ -590,15 +590,23 @@ def _record(
     promise_whole(order, live, backorders)
 
 
+def whole_promise(
+    live: Sequence[FulfillmentOrder], backorders: Sequence[Mapping[str, Any]]
+) -> date | None:
+    """An order's promise: the last of its live shipments' promised dates and of what still
+    waits (`backorders` as a sourcing trace records them); None when none has one."""
+    dates = [s.promised_date for s in live if s.promised_date]
+    dates += [date.fromisoformat(str(b["promised_date"])) for b in backorders if b["promised_date"]]
+    return max(dates) if dates else None
+
+
 def promise_whole(
     order: Order, live: Sequence[FulfillmentOrder], backorders: Sequence[Mapping[str, Any]]
 ) -> None:
-    """The order's promised date: the last of its live shipments' and of what still waits
-    (`backorders` as a sourcing trace records them); left as it was when none has one."""
-    dates = [s.promised_date for s in live if s.promised_date]
-    dates += [date.fromisoformat(str(b["promised_date"])) for b in backorders if b["promised_date"]]
-    if dates:
-        order.promised_date = max(dates)
+    """The order's promised date made its `whole_promise`; left as it was when that is none."""
+    promised = whole_promise(live, backorders)
+    if promised is not None:
+        order.promised_date = promised
 
 
 def _still_waiting(

@@ -40,7 +40,7 @@ from typing import Any
 
 from engine.domain import events
 from engine.domain.errors import Conflict
-from engine.domain.fulfilment import FulfillmentOrder, ShipmentStatus
+from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import InboundSupply, ReservationStatus
 from engine.domain.orders import Fulfilment, Order
 from engine.pipeline.decide import backorder_promise
@@ -91,7 +91,7 @@ def _follow(uow: UnitOfWork, transfer_id: str, order_id: str, today: date) -> bo
     live = [
         s for s in uow.shipments.for_order(order.id) if s.status is not ShipmentStatus.CANCELLED
     ]
-    promised = _whole(order, live, waiting)
+    promised = backorders.whole_promise(live, waiting) or order.promised_date
     before = order.promised_date
     backorders.promise_whole(order, live, _ready_again(uow, order, waiting, left, today))
     after = order.promised_date
@@ -117,16 +117,6 @@ def _waits_for(order: Order, transfer: InboundSupply) -> bool:
         and order.pickup_location == transfer.location_code
         and order.status in backorders.WAITING
     )
-
-
-def _whole(
-    order: Order, live: Sequence[FulfillmentOrder], waiting: Sequence[Mapping[str, Any]]
-) -> date | None:
-    """The order's promise from its live shipments and waiting lines (`promise_whole`'s
-    reading), without touching the order."""
-    dates = [s.promised_date for s in live if s.promised_date]
-    dates += [date.fromisoformat(str(b["promised_date"])) for b in waiting if b["promised_date"]]
-    return max(dates) if dates else order.promised_date
 
 
 def _ready_again(
