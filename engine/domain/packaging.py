@@ -1,13 +1,15 @@
 """Boxes a shipment can be packed into: the box catalogue of `rulesets/packaging/boxes.yaml`.
 
 A box has inner dimensions, the most it may hold, its own (tare) weight and what it costs;
-it may be stocked at some locations only. `engine.pipeline.packing` reads the catalogue and
-packs shipments into these boxes (docs/packaging.md).
+it may be stocked at some locations only, and may be barred from dangerous goods. The
+catalogue says how dangerous goods share parcels (`HazmatMode`). `engine.pipeline.packing`
+reads the catalogue and packs shipments into these boxes (docs/packaging.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from engine.domain.errors import DomainError
 
@@ -16,6 +18,17 @@ class PackagingError(DomainError):
     """A box catalogue that cannot be used, naming its file, the box and the field."""
 
     code = "invalid_box_catalogue"
+
+
+class HazmatMode(StrEnum):
+    """How dangerous goods (`Product.hazmat`) share parcels: the catalogue's `hazmat`.
+
+    Carriers charge their hazmat fee per parcel holding dangerous goods, and some forbid
+    packing them with anything else, so a catalogue may keep them apart."""
+
+    MIXED = "mixed"  # with anything that fits: packing as it was before the setting
+    APART = "apart"  # never with goods that are not dangerous; dangerous SKUs together
+    ALONE = "alone"  # each dangerous SKU in parcels holding that SKU only
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +42,8 @@ class Box:
     cost: float  # in the catalogue's currency
     # Location codes that stock it; empty: every location.
     locations: frozenset[str] = frozenset()
+    # False: the box may not carry dangerous goods (a poly mailer, say).
+    hazmat: bool = True
     # Its sides longest first, and its volume: what every fit test reads, worked out once.
     sides: tuple[float, float, float] = field(init=False, repr=False, compare=False)
     volume_cm3: float = field(init=False, repr=False, compare=False)
@@ -50,6 +65,7 @@ class BoxCatalog:
     boxes: tuple[Box, ...]
     fill_factor: float = 0.8
     currency: str = "USD"
+    hazmat: HazmatMode = HazmatMode.MIXED
     # A location's boxes, smallest first: worked out once per location, on first use.
     _at: dict[str, tuple[Box, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False

@@ -1072,7 +1072,7 @@ class Decider:
                 items[allocation.sku] = Item.of(allocation.sku, allocation.quantity, product)
             else:
                 known.count += allocation.quantity
-        return pack(list(items.values()), boxes, catalog.fill_factor)
+        return pack(list(items.values()), boxes, catalog.fill_factor, catalog.hazmat)
 
     def _packing_trace(self, packing: Packing, chosen: Quote | None) -> dict[str, Any]:
         """The parcels for support, each with the weight the chosen service billed."""

@@ -4,6 +4,8 @@
 the first open box with room for them; when none has room, the smallest box (by volume, then
 cost, then code) the unit fits is opened; a unit no box takes ships alone, in its own
 packaging. Units of one SKU are placed by the count at once, never one object per unit.
+The catalogue's `hazmat` mode narrows which open boxes a dangerous unit (or a unit beside
+dangerous ones) may join, and a box marked `hazmat: false` takes no dangerous unit at all.
 
 `box_catalog_from_dict` checks a box catalogue field by field as it is read, with the rate
 cards' checks, so its errors read like theirs; `load_packaging` reads the file at start-up
@@ -12,6 +14,7 @@ cards' checks, so its errors read like theirs; `load_packaging` reads the file a
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +22,20 @@ from typing import Any
 
 from engine.domain.catalog import Product
 from engine.domain.fulfilment import Parcel
-from engine.domain.packaging import Box, BoxCatalog, PackagingError
+from engine.domain.packaging import Box, BoxCatalog, HazmatMode, PackagingError
 
 # The rate cards' field checks: a box catalogue is edited by hand like a card, and its
 # errors should read the same way (`boxes.M.length_cm: expected ...`).
-from engine.pipeline.ratecards import _fields, _Invalid, _list, _number, _required, _shown, _text
+from engine.pipeline.ratecards import (
+    _fields,
+    _flag,
+    _Invalid,
+    _list,
+    _number,
+    _required,
+    _shown,
+    _text,
+)
 
 __all__ = [
     "Item",
@@ -165,7 +177,7 @@ def _how_many(room: float, each: float, wanted: int) -> int:
 def _room(parcel: PackedParcel, item: Item, wanted: int, fill_factor: float) -> int:
     """How many of the item's `wanted` units the box of `parcel` still takes."""
     box = parcel.box
-    if box is None or not _fits(item, box.sides):
+    if box is None or (item.hazmat and not box.hazmat) or not _fits(item, box.sides):
         return 0
     by_volume = _how_many(box.volume_cm3 * fill_factor - parcel.volume_cm3, item.volume_cm3, wanted)
     if not by_volume:
@@ -180,18 +192,37 @@ def _put(parcel: PackedParcel, item: Item, count: int) -> None:
     parcel.hazmat = parcel.hazmat or item.hazmat
 
 
-def pack(items: Sequence[Item], boxes: Sequence[Box], fill_factor: float = 0.8) -> Packing:
-    """The items packed into `boxes` (a location's, smallest first: `BoxCatalog.at`)."""
+def _may_share(parcel: PackedParcel, item: Item, hazmat: HazmatMode) -> bool:
+    """Whether the item's units may join the parcel's units under a mode other than MIXED."""
+    if parcel.hazmat != item.hazmat:
+        return False
+    # Dangerous with dangerous: any SKU when apart; alone, a parcel holds one dangerous SKU.
+    return hazmat == HazmatMode.APART or not item.hazmat or item.sku in parcel.units
+
+
+def pack(
+    items: Sequence[Item],
+    boxes: Sequence[Box],
+    fill_factor: float = 0.8,
+    hazmat: HazmatMode = HazmatMode.MIXED,
+) -> Packing:
+    """The items packed into `boxes` (a location's, smallest first: `BoxCatalog.at`), with
+    dangerous goods kept as the catalogue's `hazmat` says."""
     # Largest first; then heaviest, then by SKU, so equal inputs always pack alike.
     ordered = sorted(items, key=lambda item: (-item.volume_cm3, -item.weight_kg, item.sku))
+    # Mixed (the default) asks nothing more of an open box than room, as before the mode.
+    separate = hazmat != HazmatMode.MIXED
     parcels: list[PackedParcel] = []
     for item in ordered:
         left = item.count
         # First fit: a unit that did not fit an open box will not fit it later either (it
-        # only fills up), so each open box is offered the item's remaining units once.
+        # only fills up), so each open box is offered the item's remaining units once. A
+        # box it may not share stays so: what it holds decides, and that only grows.
         for parcel in parcels:
             if left <= 0:
                 break
+            if separate and not _may_share(parcel, item, hazmat):
+                continue
             taken = _room(parcel, item, left, fill_factor)
             if taken:
                 _put(parcel, item, taken)
@@ -226,10 +257,12 @@ def _alone(item: Item) -> PackedParcel:
 
 # --- reading the catalogue --------------------------------------------------------------------
 
-_CATALOG_FIELDS = ("currency", "fill_factor", "boxes")
+_CATALOG_FIELDS = ("currency", "fill_factor", "hazmat", "boxes")
 _BOX_FIELDS = (
     "code", "length_cm", "width_cm", "height_cm", "max_weight_kg", "tare_kg", "cost", "locations",
+    "hazmat",
 )  # fmt: skip
+_HAZMAT_MODES = tuple(mode.value for mode in HazmatMode)
 # Box costs are added to rate-card prices, which are in USD (docs/carriers.md).
 _CURRENCY = "USD"
 
@@ -278,6 +311,20 @@ def _box(data: Any, path: str) -> Box:
             if "locations" in data
             else frozenset()
         ),
+        hazmat=_flag(data.get("hazmat", True), f"{path}.hazmat"),
+    )
+
+
+def _hazmat_mode(value: Any) -> HazmatMode:
+    """The catalogue's `hazmat`: one of the modes' names, the nearest suggested when misspelt."""
+    if isinstance(value, str) and value in _HAZMAT_MODES:
+        return HazmatMode(value)
+    close = difflib.get_close_matches(value, _HAZMAT_MODES, n=1) if isinstance(value, str) else []
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise _Invalid(
+        "hazmat",
+        f"expected mixed, apart or alone (how dangerous goods share parcels), "
+        f"got {_shown(value)}{hint}",
     )
 
 
@@ -295,6 +342,7 @@ def _catalog(data: Any) -> BoxCatalog:
     fill_factor = _number(given, "fill_factor", what)
     if not 0 < fill_factor <= 1:
         raise _Invalid("fill_factor", f"expected {what}, got {_shown(given)}")
+    hazmat = _hazmat_mode(data.get("hazmat", HazmatMode.MIXED.value))
     listed = _list(_required(data, "boxes", "boxes"), "boxes", "boxes")
     boxes: dict[str, tuple[Box, int]] = {}
     for i, item in enumerate(listed):
@@ -305,7 +353,7 @@ def _catalog(data: Any) -> BoxCatalog:
                 f"'{box.code}' is already the code of boxes[{boxes[box.code][1]}]",
             )
         boxes[box.code] = (box, i)
-    return BoxCatalog(tuple(box for box, _ in boxes.values()), fill_factor, _CURRENCY)
+    return BoxCatalog(tuple(box for box, _ in boxes.values()), fill_factor, _CURRENCY, hazmat)
 
 
 def box_catalog_from_dict(data: Mapping[str, Any], source: str | None = None) -> BoxCatalog:

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.domain.catalog import Product
-from engine.domain.packaging import Box, BoxCatalog, PackagingError
+from engine.domain.packaging import Box, BoxCatalog, HazmatMode, PackagingError
 from engine.domain.values import Dimensions
 from engine.pipeline.packing import Item, Packing, box_catalog_from_dict, load_packaging, pack
 
@@ -23,11 +23,14 @@ SHIPPED = Path(__file__).resolve().parents[3] / "rulesets" / "packaging" / "boxe
 
 def box(code: str, sides: tuple[float, float, float], max_kg: float = 20.0, **more: Any) -> Box:
     tare, cost, locations = more.get("tare", 0.5), more.get("cost", 1.0), more.get("locations", ())
-    return Box(code, *sides, max_kg, tare, cost, frozenset(locations))
+    return Box(code, *sides, max_kg, tare, cost, frozenset(locations), more.get("hazmat", True))
 
 
-def item(sku: str, count: int, sides: tuple[float, float, float], kg: float = 1.0) -> Item:
-    return Item.of(sku, count, Product(sku, sku, weight_kg=kg, dimensions=Dimensions(*sides)))
+def item(
+    sku: str, count: int, sides: tuple[float, float, float], kg: float = 1.0, hazmat: bool = False
+) -> Item:
+    product = Product(sku, sku, weight_kg=kg, dimensions=Dimensions(*sides), hazmat=hazmat)
+    return Item.of(sku, count, product)
 
 
 def contents(packing: Packing) -> list[tuple[str | None, dict[str, int]]]:
@@ -125,19 +128,31 @@ def test_the_same_units_listed_in_any_order_pack_alike() -> None:
     assert contents(pack(items, boxes)) == [("M", {"C": 1, "B": 2, "A": 3})]
 
 
-def one_by_one(items: list[Item], boxes: tuple[Box, ...], fill: float) -> list[Any]:
-    """First fit decreasing as the docs say it, one unit at a time: what `pack` must match."""
+def one_by_one(
+    items: list[Item], boxes: tuple[Box, ...], fill: float, mode: HazmatMode = HazmatMode.MIXED
+) -> list[Any]:
+    """First fit decreasing as the docs say it, one unit at a time, dangerous goods kept as
+    `mode` says: what `pack` must match."""
     units = [it for it in sorted(items, key=lambda i: (-i.volume_cm3, -i.weight_kg, i.sku))
              for _ in range(it.count)]  # fmt: skip
+    dangerous = {it.sku for it in items if it.hazmat}
     parcels: list[list[Any]] = []  # [box, units, kg, cm³]
     for unit in units:
 
         def fits(b: Box, kg: float, cm3: float, u: Item = unit) -> bool:
             sides_fit = all(s <= t for s, t in zip(u.sides, b.sides, strict=True))
-            return (sides_fit and cm3 + u.volume_cm3 <= b.volume_cm3 * fill + 1e-9
+            return (sides_fit and (b.hazmat or not u.hazmat)
+                    and cm3 + u.volume_cm3 <= b.volume_cm3 * fill + 1e-9
                     and kg + u.weight_kg <= b.max_weight_kg + 1e-9)  # fmt: skip
 
-        home = next((p for p in parcels if p[0] and fits(p[0], p[2], p[3])), None)
+        def shares(held: dict[str, int], u: Item = unit) -> bool:
+            if mode == HazmatMode.MIXED:
+                return True
+            if any((sku in dangerous) != u.hazmat for sku in held):
+                return False
+            return mode == HazmatMode.APART or not u.hazmat or set(held) == {u.sku}
+
+        home = next((p for p in parcels if p[0] and shares(p[1]) and fits(p[0], p[2], p[3])), None)
         if home is None:
             first = next((b for b in boxes if fits(b, 0.0, 0.0)), None)
             home = [first, {}, 0.0, 0.0]
@@ -152,22 +167,31 @@ def one_by_one(items: list[Item], boxes: tuple[Box, ...], fill: float) -> list[A
 
 sides = st.tuples(*[st.sampled_from([0, 5, 10, 15, 25, 40, 70])] * 3)
 items = st.lists(
-    st.tuples(st.sampled_from("ABCDE"), st.integers(1, 6), sides, st.sampled_from([0, 0.5, 3, 9])),
+    st.tuples(st.sampled_from("ABCDE"), st.integers(1, 6), sides, st.sampled_from([0, 0.5, 3, 9]),
+              st.booleans()),
     min_size=1,
     max_size=5,
     unique_by=lambda spec: spec[0],
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    specs=items,
+    fill=st.sampled_from([0.5, 0.8, 1.0]),
+    mode=st.sampled_from(HazmatMode),
+    small_carries_hazmat=st.booleans(),
 )
-
-
-@settings(max_examples=200, deadline=None)
-@given(specs=items, fill=st.sampled_from([0.5, 0.8, 1.0]))
 def test_packing_by_the_count_gives_what_packing_unit_by_unit_gives(
-    specs: list[tuple[str, int, tuple[float, float, float], float]], fill: float
+    specs: list[tuple[str, int, tuple[float, float, float], float, bool]],
+    fill: float,
+    mode: HazmatMode,
+    small_carries_hazmat: bool,
 ) -> None:
-    boxes = BoxCatalog((box("S", (20, 15, 10), 5.0), box("M", (40, 30, 20), 12.0),
-                        box("L", (60, 50, 40), 25.0))).at("X")  # fmt: skip
-    listed = [item(sku, count, dims, kg) for sku, count, dims, kg in specs]
-    assert contents(pack(listed, boxes, fill)) == one_by_one(listed, boxes, fill)
+    small = box("S", (20, 15, 10), 5.0, hazmat=small_carries_hazmat)
+    boxes = BoxCatalog((small, box("M", (40, 30, 20), 12.0), box("L", (60, 50, 40), 25.0))).at("X")
+    listed = [item(sku, count, dims, kg, hazmat) for sku, count, dims, kg, hazmat in specs]
+    assert contents(pack(listed, boxes, fill, mode)) == one_by_one(listed, boxes, fill, mode)
 
 
 # --- the box catalogue ----------------------------------------------------------------------
@@ -176,7 +200,17 @@ def test_packing_by_the_count_gives_what_packing_unit_by_unit_gives(
 def test_the_shipped_box_catalogue_loads_with_its_boxes_smallest_first() -> None:
     catalog = load_packaging(SHIPPED)
     assert catalog.fill_factor == 0.8 and catalog.currency == "USD"
+    assert catalog.hazmat == HazmatMode.MIXED and all(b.hazmat for b in catalog.boxes)
     assert [b.code for b in catalog.at("DAL-01")] == ["MAILER", "SMALL", "MEDIUM", "LARGE", "LONG"]
+
+
+def test_the_catalogue_reads_how_dangerous_goods_are_packed_and_which_boxes_carry_them() -> None:
+    data = yaml.safe_load(SHIPPED.read_text())
+    data["hazmat"] = "alone"
+    data["boxes"][0]["hazmat"] = False
+    catalog = box_catalog_from_dict(data)
+    assert catalog.hazmat == HazmatMode.ALONE
+    assert [b.code for b in catalog.boxes if not b.hazmat] == ["MAILER"]
 
 
 Catalogue = dict[str, Any]
@@ -225,11 +259,28 @@ def medium(data: Catalogue) -> Catalogue:
          "USD), got 'EUR'"),
         (lambda d: d.update(boxes={"M": {}}), "boxes: expected a list of boxes, got {'M': {}}"),
         (lambda d: d.update(box=[]), "box: unknown field (did you mean 'boxes'?)"),
+        (lambda d: d.update(hazmat="appart"),
+         "hazmat: expected mixed, apart or alone (how dangerous goods share parcels), "
+         "got 'appart' (did you mean 'apart'?)"),
+        (lambda d: d.update(hazmat=True),
+         "hazmat: expected mixed, apart or alone (how dangerous goods share parcels), got true"),
+        (lambda d: d.update(hazmat="forbidden"),
+         "hazmat: expected mixed, apart or alone (how dangerous goods share parcels), "
+         "got 'forbidden'"),
+        (lambda d: d.update(hazmt="apart"), "hazmt: unknown field (did you mean 'hazmat'?)"),
+        (lambda d: medium(d).update(hazmat="no"),
+         "boxes.MEDIUM.hazmat: expected true or false, got 'no' (quoted, so text)"),
+        (lambda d: medium(d).update(hazmat=None),
+         "boxes.MEDIUM.hazmat: expected true or false, got null (no value)"),
+        (lambda d: medium(d).update(hazmats=False),
+         "boxes[2].hazmats: unknown field (did you mean 'hazmat'?)"),
     ],
     ids=["missing weight limit", "zero length", "quoted cost", "negative tare", "misspelt field",
          "two boxes with one code", "no code", "a location twice", "locations as text",
          "fill as a percentage", "no fill", "another currency", "boxes as a mapping",
-         "misspelt section"],
+         "misspelt section", "misspelt hazmat mode", "hazmat as a flag", "unknown hazmat mode",
+         "misspelt hazmat setting", "box hazmat as text", "box hazmat empty",
+         "misspelt box hazmat"],
 )  # fmt: skip
 def test_a_bad_box_catalogue_is_refused_naming_the_file_and_the_field(
     change: Callable[[Catalogue], object], expected: str
