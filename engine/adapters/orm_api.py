@@ -8,12 +8,14 @@ CONFLICT DO NOTHING).
 Migration `0002_api` creates the tables (`0016` indexes the records' age for their
 retention purge). The one exception is a customer's erasure, which redacts their keys and
 stored answers inside the unit of work's transaction (at the end).
+With ORDO_DATA_KEYS set, a stored answer (`response`) is sealed whole, bound to its owner and
+key, and so are the summaries of a key's audit entry (`engine.adapters.sealed_rows`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,8 +41,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.adapters import driver, orm
+from engine.adapters import driver, orm, sealed_rows
 from engine.adapters import translation as tr
+from engine.adapters.field_crypto import TOKEN_PREFIX, FieldCipher
 from engine.domain.access import ApiKey, IdempotencyRecord, IdempotencyState, Role
 from engine.domain.operations import AuditEntry
 from engine.service_layer.auth import ApiKeyStore
@@ -162,8 +165,13 @@ class SqlApiKeyStore(ApiKeyStore):
 
 
 def _append_audit(session: Session, entry: AuditEntry) -> None:
-    """The entry in `audit_log`, on the key's connection and so in its transaction."""
-    driver.insert_rows(session.connection(), orm.audit_log, [tr.audit_row(entry)])
+    """The entry in `audit_log`, on the key's connection and so in its transaction; its
+    summaries sealed when encryption is on (a key's name may name a customer)."""
+    row = tr.audit_row(entry)
+    sealer = sealed_rows.sealer_for(session, sealed_rows.AUDIT_SUMMARIES)
+    if sealer is not None:
+        row = sealer.seal(row, entry.id)
+    driver.insert_rows(session.connection(), orm.audit_log, [row])
 
 
 def _key(row: Any) -> ApiKey:
@@ -182,6 +190,9 @@ def _key(row: Any) -> ApiKey:
 
 
 class SqlIdempotencyStore(IdempotencyStore):
+    """Records in `idempotency_keys`. With ORDO_DATA_KEYS set, an answer (an order's or a
+    customer's JSON) is sealed on its way in and opened on its way out."""
+
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
 
@@ -196,6 +207,7 @@ class SqlIdempotencyStore(IdempotencyStore):
             "created_at": record.created_at,
         }
         with self.session_factory() as session, session.begin():
+            values = _sealed_answer(session, values)
             dialect = session.get_bind().dialect.name
             module: Any = postgresql if dialect == "postgresql" else sqlite
             statement = (
@@ -211,9 +223,9 @@ class SqlIdempotencyStore(IdempotencyStore):
     def get(self, owner: str, key: str) -> IdempotencyRecord | None:
         with self.session_factory() as session:
             row = session.execute(select(idempotency_keys).where(_match(owner, key))).first()
-        if row is None:
-            return None
-        data = row._mapping
+            if row is None:
+                return None
+            data = _opened_answer(session, dict(row._mapping))
         return IdempotencyRecord(
             key=data["key"],
             owner=data["owner"],
@@ -229,13 +241,14 @@ class SqlIdempotencyStore(IdempotencyStore):
         self, owner: str, key: str, status_code: int, response: dict[str, Any], at: datetime
     ) -> None:
         with self.session_factory() as session, session.begin():
+            answer = {"owner": owner, "key": key, "response": json.dumps(response)}
             session.execute(
                 update(idempotency_keys)
                 .where(_match(owner, key))
                 .values(
                     state=str(IdempotencyState.DONE),
                     status_code=status_code,
-                    response=json.dumps(response),
+                    response=_sealed_answer(session, answer)["response"],
                     completed_at=at,
                 )
             )
@@ -279,6 +292,26 @@ def _match(owner: str, key: str) -> Any:
     return and_(idempotency_keys.c.owner == owner, idempotency_keys.c.key == key)
 
 
+def _sealed_answer(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (an owner, a key and a response) with the response sealed, when the session's
+    factory has a cipher."""
+    cipher = sealed_rows.cipher_of(session)
+    return values if cipher is None else _answers(cipher).seal(values, _answer_id(values))
+
+
+def _opened_answer(session: Session, row: dict[str, Any]) -> dict[str, Any]:
+    cipher = sealed_rows.cipher_of(session)
+    return row if cipher is None else _answers(cipher).open(row)
+
+
+def _answers(cipher: FieldCipher) -> sealed_rows.RowSealer:
+    return sealed_rows.RowSealer(cipher, sealed_rows.IDEMPOTENCY_ANSWERS)
+
+
+def _answer_id(row: Mapping[str, Any]) -> object:
+    return sealed_rows.IDEMPOTENCY_ANSWERS.row_id(row)
+
+
 class SqlScenarioStore(ScenarioStore):
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -315,41 +348,63 @@ ERASED_FINGERPRINT = "erased"
 _ANSWERS_PER_READ = 100
 
 
-def redact_idempotency(connection: Connection, copies: CustomerCopies) -> int:
-    """Redact the stored answers that hold the customer's details (an order's JSON, their
-    customer record), and forget those requests' fingerprints; the records changed. Found
-    by content: an answer names the customer's id, or one of their texts as written,
-    JSON-escaped once (a route's body) or twice (an answer the middleware keeps as text)."""
+def answers_naming(
+    connection: Connection, copies: CustomerCopies, cipher: FieldCipher | None
+) -> Iterator[list[tuple[dict[str, Any], Any]]]:
+    """The stored answers that hold the customer's details (an order's JSON, their customer
+    record), up to `_ANSWERS_PER_READ` at a time: each record's row (its answer opened) with
+    its answer read. Found by content: an answer names the customer's id, or one of their
+    texts as written, JSON-escaped once (a route's body) or twice (an answer the middleware
+    keeps as text). SQL cannot see into a sealed answer: with a cipher, every sealed one is
+    read and opened as well (answers are kept for ORDO_IDEMPOTENCY_RETENTION_HOURS only),
+    and each is kept when redacting would change it, as those found in clear are."""
     texts = {copies.customer_id, *copies.needles}
     patterns: set[str] = set()
     for text in texts:
         once = json.dumps(text)[1:-1]
         patterns |= {text, once, json.dumps(once)[1:-1]}
     c = idempotency_keys.c
-    found = select(c.owner, c.key).where(
-        c.state == str(IdempotencyState.DONE),
-        or_(*(c.response.icontains(p, autoescape=True) for p in sorted(patterns))),
-    )
+    named = [c.response.icontains(p, autoescape=True) for p in sorted(patterns)]
+    if cipher is not None:
+        named.append(c.response.startswith(TOKEN_PREFIX, autoescape=True))
+    found = select(c.owner, c.key).where(c.state == str(IdempotencyState.DONE), or_(*named))
     keys = [(row.owner, row.key) for row in connection.execute(found)]
+    for start in range(0, len(keys), _ANSWERS_PER_READ):
+        chunk = keys[start : start + _ANSWERS_PER_READ]
+        rows = connection.execute(
+            select(idempotency_keys).where(tuple_(c.owner, c.key).in_(chunk))
+        ).mappings()
+        batch = []
+        for row in rows.all():
+            opened = dict(row) if cipher is None else _answers(cipher).open(dict(row))
+            stored = json.loads(opened["response"] or "{}")
+            if copies.scrub(stored, False) != stored:
+                batch.append((opened, stored))
+        yield batch
+
+
+def redact_idempotency(
+    connection: Connection, copies: CustomerCopies, cipher: FieldCipher | None = None
+) -> int:
+    """Redact the stored answers that hold the customer's details (`answers_naming`), sealed
+    again when encryption is on, and forget those requests' fingerprints; the records
+    changed."""
+    c = idempotency_keys.c
     write = (
         update(idempotency_keys)
         .where(c.owner == bindparam("k_owner"), c.key == bindparam("k_key"))
         .values(response=bindparam("v_response"), request_hash=ERASED_FINGERPRINT)
     )
     changed = 0
-    for start in range(0, len(keys), _ANSWERS_PER_READ):
-        chunk = keys[start : start + _ANSWERS_PER_READ]
-        rows = connection.execute(
-            select(c.owner, c.key, c.response).where(tuple_(c.owner, c.key).in_(chunk))
-        ).all()
+    for batch in answers_naming(connection, copies, cipher):
         writes = []
-        for row in rows:
-            stored = json.loads(row.response or "{}")
-            redacted = copies.scrub(stored, False)
-            if redacted != stored:
-                writes.append(
-                    {"k_owner": row.owner, "k_key": row.key, "v_response": json.dumps(redacted)}
-                )
+        for row, stored in batch:
+            answer = {**row, "response": json.dumps(copies.scrub(stored, False))}
+            if cipher is not None:
+                answer = _answers(cipher).seal(answer, _answer_id(row))
+            writes.append(
+                {"k_owner": row["owner"], "k_key": row["key"], "v_response": answer["response"]}
+            )
         if writes:
             connection.execute(write, writes)
             changed += len(writes)

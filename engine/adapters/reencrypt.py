@@ -4,11 +4,12 @@ it (`ordo db encrypt --check`).
 
 Encrypting runs after turning encryption on (rows written before are plaintext) and after
 putting a new key first in `ORDO_DATA_KEYS` (rows are under the old one): every personal
-column of `orders`, `customers` and `edi_outbound` (trading partners' documents), and every
-printed label, not yet sealed under the current key is decrypted (or read as plaintext) and
-sealed again, its blind index recomputed. Once a run has finished, no row needs an older key,
-and it can be removed from the settings; `key_usage` says so by counting, for each key id,
-the values still under it.
+column of `orders`, `customers` and `edi_outbound` (trading partners' documents), the audit
+log's summaries, the API's stored answers to retries, and every printed label, not yet
+sealed under the current key is decrypted (or read as plaintext) and sealed again, its blind
+index recomputed. Once a run has finished, no row needs an older key, and it can be removed
+from the settings; `key_usage` says so by counting, for each key id, the values still under
+it.
 
 Decrypting is the way back: every token is opened and written as the plaintext it holds, and
 each blind index as the lower-cased email an unencrypted database keeps there, so that once
@@ -31,14 +32,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, select, tuple_, update
 
-from engine.adapters import orm
+from engine.adapters import orm, orm_api
 from engine.adapters.field_crypto import INDEX_PREFIX, TOKEN_PREFIX, FieldCipher, FieldCryptoError
 from engine.adapters.sealed_rows import (
     ADDRESS_FIELDS,
+    AUDIT_SUMMARIES,
     CUSTOMERS,
     EDI_DOCUMENTS,
+    IDEMPOTENCY_ANSWERS,
     ORDERS,
     PersonalColumns,
     RowSealer,
@@ -51,6 +54,8 @@ SEALED_TABLES: tuple[tuple[Table, PersonalColumns], ...] = (
     (orm.orders, ORDERS),
     (orm.customers, CUSTOMERS),
     (orm.edi_outbound, EDI_DOCUMENTS),
+    (orm.audit_log, AUDIT_SUMMARIES),
+    (orm_api.idempotency_keys, IDEMPOTENCY_ANSWERS),
 )
 # Printed labels (`SqlLabels`), by the column naming their shipment or return.
 LABEL_TABLES: tuple[tuple[Table, str], ...] = (
@@ -62,8 +67,12 @@ DEFAULT_BATCH = 500
 # all the key-usage pass reads of them.
 _HEAD = len(TOKEN_PREFIX) + 33
 _BYTES_TOKEN = TOKEN_PREFIX.encode()
-# Text columns sealed whole that can be long (documents): the key-usage pass reads their head.
-_WHOLE_DOCUMENTS = {EDI_DOCUMENTS.table: EDI_DOCUMENTS.texts}
+# Text columns sealed whole that can be long (documents, an answer listing a batch of orders):
+# the key-usage pass reads their head. An audit summary is a small JSON value, read whole.
+_WHOLE_DOCUMENTS = {
+    EDI_DOCUMENTS.table: EDI_DOCUMENTS.texts,
+    IDEMPOTENCY_ANSWERS.table: IDEMPOTENCY_ANSWERS.texts,
+}
 
 
 @dataclass
@@ -107,10 +116,10 @@ class UnheldKeyError(FieldCryptoError):
 @dataclass(frozen=True)
 class Rewrite:
     """How to bring one table's rows where a run wants them: which columns, whether a row is
-    there already (as read, its key and `columns`), and those columns' new values."""
+    there already (as read, its key columns and `columns`), and those columns' new values."""
 
     table: Table
-    key: str
+    keys: tuple[str, ...]
     columns: tuple[str, ...]
     is_done: Callable[[Row], bool]
     rewritten: Callable[[Row], Row]
@@ -185,10 +194,10 @@ def resealing(cipher: FieldCipher) -> list[Rewrite]:
     for table, columns in SEALED_TABLES:
         sealer = RowSealer(cipher, columns)
 
-        def resealed(row: Row, sealer: RowSealer = sealer, key: str = columns.key) -> Row:
-            return sealer.seal(sealer.reopened(row), row[key])
+        def resealed(row: Row, sealer: RowSealer = sealer) -> Row:
+            return sealer.seal(sealer.reopened(row), sealer.columns.row_id(row))
 
-        found.append(Rewrite(table, columns.key, columns.columns, sealer.is_current, resealed))
+        found.append(Rewrite(table, columns.keys, columns.columns, sealer.is_current, resealed))
     for table, key in LABEL_TABLES:
 
         def label(row: Row, table: Table = table, key: str = key) -> Row:
@@ -198,7 +207,7 @@ def resealing(cipher: FieldCipher) -> list[Rewrite]:
             }
 
         found.append(
-            Rewrite(table, key, ("content",), lambda row: cipher.is_current(_bytes(row)), label)
+            Rewrite(table, (key,), ("content",), lambda row: cipher.is_current(_bytes(row)), label)
         )
     return found
 
@@ -212,7 +221,7 @@ def opening(cipher: FieldCipher) -> list[Rewrite]:
         def is_plain(row: Row, columns: PersonalColumns = columns) -> bool:
             return _is_plain(row, columns)
 
-        found.append(Rewrite(table, columns.key, columns.columns, is_plain, sealer.reopened))
+        found.append(Rewrite(table, columns.keys, columns.columns, is_plain, sealer.reopened))
     for table, key in LABEL_TABLES:
 
         def label(row: Row, table: Table = table, key: str = key) -> Row:
@@ -221,7 +230,7 @@ def opening(cipher: FieldCipher) -> list[Rewrite]:
         found.append(
             Rewrite(
                 table,
-                key,
+                (key,),
                 ("content",),
                 lambda row: not _bytes(row).startswith(_BYTES_TOKEN),
                 label,
@@ -252,18 +261,18 @@ def _rewrite_table(
     write: bool,
 ) -> Progress:
     progress = Progress(rewrite.table.name)
-    key = rewrite.table.c[rewrite.key]
-    read = select(key, *(rewrite.table.c[name] for name in rewrite.columns)).order_by(key)
+    keys = [rewrite.table.c[name] for name in rewrite.keys]
+    read = select(*keys, *(rewrite.table.c[name] for name in rewrite.columns)).order_by(*keys)
     statement = (
         update(rewrite.table)
-        .where(key == bindparam("k_key"))
+        .where(and_(*(key == bindparam(f"k_{key.name}") for key in keys)))
         .values({c: bindparam(f"v_{c}", type_=rewrite.table.c[c].type) for c in rewrite.columns})
     )
-    after: Any = None
+    after: tuple[Any, ...] | None = None
     while True:
         # A dry run locks nothing and takes no writer: it reads, and opens what it would write.
         with engine.begin() if write else engine.connect() as connection:
-            batch = (read if after is None else read.where(key > after)).limit(size)
+            batch = (read if after is None else read.where(_past(keys, after))).limit(size)
             batch = batch.with_for_update() if write else batch
             found = [dict(row) for row in connection.execute(batch).mappings()]
             if not found:
@@ -273,14 +282,25 @@ def _rewrite_table(
                 connection.execute(statement, writes)
         progress.examined += len(found)
         progress.rewritten += len(writes)
-        after = found[-1][rewrite.key]
+        after = tuple(found[-1][name] for name in rewrite.keys)
         if report is not None:
             report(progress)
 
 
+def _past(keys: Sequence[ColumnElement[Any]], after: tuple[Any, ...]) -> ColumnElement[bool]:
+    """The rows after the last of a batch, in the order of their key columns (a row value
+    comparison, which PostgreSQL and SQLite both run, when there are several)."""
+    if len(keys) == 1:
+        return keys[0] > after[0]
+    return tuple_(*keys) > tuple_(*after)
+
+
 def _write(rewrite: Rewrite, row: Row) -> Row:
     values = rewrite.rewritten(row)
-    return {"k_key": row[rewrite.key], **{f"v_{c}": values[c] for c in rewrite.columns}}
+    return {
+        **{f"k_{name}": row[name] for name in rewrite.keys},
+        **{f"v_{c}": values[c] for c in rewrite.columns},
+    }
 
 
 @dataclass(frozen=True)
@@ -289,7 +309,6 @@ class _Scan:
     label's or a document's first bytes only), with the columns' names for places."""
 
     table: Table
-    key: str
     read: tuple[ColumnElement[Any], ...]
     columns: PersonalColumns
 
@@ -301,12 +320,11 @@ def _scans() -> list[_Scan]:
             _head(table, name) if name in _WHOLE_DOCUMENTS.get(table.name, ()) else table.c[name]
             for name in columns.columns
         )
-        found.append(_Scan(table, columns.key, read, columns))
+        found.append(_Scan(table, read, columns))
     for table, key in LABEL_TABLES:
         found.append(
             _Scan(
                 table,
-                key,
                 (_head(table, "content"),),
                 PersonalColumns(table.name, key, ("content",)),
             )
@@ -321,13 +339,13 @@ def _head(table: Table, name: str) -> ColumnElement[Any]:
 
 def _usage_of(engine: Engine, scan: _Scan, size: int) -> KeyUsage:
     usage = KeyUsage(scan.table.name)
-    key = scan.table.c[scan.key]
-    read = select(key, *scan.read).order_by(key).limit(size)
+    keys = [scan.table.c[name] for name in scan.columns.keys]
+    read = select(*keys, *scan.read).order_by(*keys).limit(size)
     indexes = {index for index, _ in scan.columns.indexes}
-    after: Any = None
+    after: tuple[Any, ...] | None = None
     while True:
         with engine.connect() as connection:
-            batch = read if after is None else read.where(key > after)
+            batch = read if after is None else read.where(_past(keys, after))
             found = [dict(row) for row in connection.execute(batch).mappings()]
         if not found:
             return usage
@@ -339,15 +357,16 @@ def _usage_of(engine: Engine, scan: _Scan, size: int) -> KeyUsage:
                     continue
                 usage.sealed[kid] += 1
                 if column not in indexes and kid not in usage.first:
-                    usage.first[kid] = f"{scan.table.name}.{column} of row {row[scan.key]}"
+                    row_id = scan.columns.row_id(row)
+                    usage.first[kid] = f"{scan.table.name}.{column} of row {row_id}"
         usage.rows += len(found)
-        after = found[-1][scan.key]
+        after = tuple(found[-1][name] for name in scan.columns.keys)
 
 
-def _values(row: Row, columns: PersonalColumns) -> Iterator[tuple[str, str | bytes]]:
+def _values(row: Row, columns: PersonalColumns) -> Iterator[tuple[str, object]]:
     """Each non-empty personal value of a stored row, by its column (`ship_to.name` for an
-    address field), indexes included."""
-    for column in (*columns.texts, *(index for index, _ in columns.indexes)):
+    address field), indexes included; a JSON document as stored (a token, or JSON in clear)."""
+    for column in (*columns.texts, *columns.documents, *(i for i, _ in columns.indexes)):
         value = row.get(column)
         if value:
             yield column, bytes(value) if isinstance(value, memoryview) else value
@@ -360,12 +379,15 @@ def _values(row: Row, columns: PersonalColumns) -> Iterator[tuple[str, str | byt
                     yield f"{column}.{name}", value
 
 
-def _kid(value: str | bytes) -> str | None:
-    """The key id of a token or a blind index; None for a value in clear."""
+def _kid(value: object) -> str | None:
+    """The key id of a token or a blind index; None for a value in clear (a JSON document in
+    clear is no text)."""
     if isinstance(value, bytes):
         if not value.startswith(_BYTES_TOKEN):
             return None
         return value[len(_BYTES_TOKEN) :].partition(b":")[0].decode("ascii", "replace")
+    if not isinstance(value, str):
+        return None
     for prefix in (TOKEN_PREFIX, INDEX_PREFIX):
         if value.startswith(prefix):
             return value[len(prefix) :].partition(":")[0]

@@ -1291,11 +1291,13 @@ class SqlTickets(_Simple[str, Ticket], uow_api.TicketRepository):
 
 class SqlAuditLog(uow_api.AuditLog):
     """Entries are written with the transaction's other rows when it commits (or before this
-    log is read): they vanish with a rollback."""
+    log is read): they vanish with a rollback. With ORDO_DATA_KEYS set, their summaries are
+    sealed on the way in and opened on the way out (`sealed_rows.AUDIT_SUMMARIES`)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._pending: list[Row] = []
+        self._sealer = sealed_rows.sealer_for(session, sealed_rows.AUDIT_SUMMARIES)
 
     def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
         self.flush()
@@ -1308,8 +1310,14 @@ class SqlAuditLog(uow_api.AuditLog):
 
     def flush(self) -> None:
         if self._pending:
-            driver.insert_rows(self.session.connection(), orm.audit_log, self._pending)
+            rows, sealer = self._pending, self._sealer
+            if sealer is not None:
+                rows = [sealer.seal(row, row["id"]) for row in rows]
+            driver.insert_rows(self.session.connection(), orm.audit_log, rows)
             self._pending = []
+
+    def _entry(self, row: Row) -> AuditEntry:
+        return tr.audit_from(row if self._sealer is None else self._sealer.open(row))
 
     def reset(self) -> None:
         """Forget entries not written (after a rollback)."""
@@ -1331,7 +1339,7 @@ class SqlAuditLog(uow_api.AuditLog):
         if entity_id is not None:
             stmt = stmt.where(c.entity_id == entity_id)
         rows = self._execute(stmt.limit(limit).offset(offset)).mappings()
-        return [tr.audit_from(dict(r)) for r in rows]
+        return [self._entry(dict(r)) for r in rows]
 
     def about(self, entity: str, entity_ids: Collection[str]) -> Sequence[AuditEntry]:
         """Oldest first; an IN query per `_CHUNK` ids (the entries' entity index)."""
@@ -1339,7 +1347,7 @@ class SqlAuditLog(uow_api.AuditLog):
         found: list[AuditEntry] = []
         for chunk in _chunks(entity_ids):
             stmt = select(orm.audit_log).where(c.entity == entity, c.entity_id.in_(chunk))
-            found.extend(tr.audit_from(dict(r)) for r in self._execute(stmt).mappings())
+            found.extend(self._entry(dict(r)) for r in self._execute(stmt).mappings())
         return sorted(found, key=lambda e: (e.at, e.id))
 
 
@@ -1371,6 +1379,8 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
         connection = self.session.connection()
         driver.write_deferred(connection)  # rows this transaction wrote are redacted too
         audit = orm.audit_log.c
+        # Summaries sealed at rest are opened to be redacted, and sealed again.
+        summaries = sealed_rows.sealer_for(self.session, sealed_rows.AUDIT_SUMMARIES)
         about = (
             ("customer", (copies.customer_id,)),
             ("order", copies.order_ids),
@@ -1388,13 +1398,19 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                     ids,
                     copies,
                     audit.entity == entity,
+                    summaries,
                 )
                 for entity, ids in about
             )
             # A key's entries are few, and its name may name the customer whoever holds the
             # key: read them all, redacted by content only.
             + _redact_where(
-                connection, orm.audit_log, ("before", "after"), audit.entity == "api_key", copies
+                connection,
+                orm.audit_log,
+                ("before", "after"),
+                audit.entity == "api_key",
+                copies,
+                sealer=summaries,
             ),
             "decision_traces": _redact_rows(
                 connection,
@@ -1432,7 +1448,9 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 orm.dead_letters.c.name.in_(_ALERT_EVENTS),
                 copies,
             ),
-            "idempotency_records": orm_api.redact_idempotency(connection, copies),
+            "idempotency_records": orm_api.redact_idempotency(
+                connection, copies, sealed_rows.cipher_of(self.session)
+            ),
             "api_keys": orm_api.redact_api_keys(connection, copies),
             # Support writes a ticket's subject, and may name the customer in it; an alert's
             # ticket is titled with the alert's message; the helpdesk's latest reply may be
@@ -1461,35 +1479,23 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
         return sorted(found, key=lambda alert: (alert.created_at, alert.id))
 
     def answers(self, copies: uow_api.CustomerCopies) -> Sequence[IdempotencyRecord]:
-        """Found as `orm_api.redact_idempotency` finds them: by content, then kept when
-        redacting would change them."""
-        c = orm_api.idempotency_keys.c
-        patterns: set[str] = set()
-        for text in (copies.customer_id, *copies.needles):
-            once = json.dumps(text)[1:-1]
-            patterns |= {text, once, json.dumps(once)[1:-1]}
-        rows = self.session.connection().execute(
-            select(orm_api.idempotency_keys).where(
-                c.state == str(IdempotencyState.DONE),
-                or_(*(c.response.icontains(p, autoescape=True) for p in sorted(patterns))),
+        """Found as `orm_api.redact_idempotency` finds them (`orm_api.answers_naming`): by
+        content, or opened when sealed, then kept when redacting would change them."""
+        cipher = sealed_rows.cipher_of(self.session)
+        found = [
+            IdempotencyRecord(
+                key=row["key"],
+                owner=row["owner"],
+                request_hash=row["request_hash"],
+                created_at=_utc(row["created_at"]),
+                state=IdempotencyState(row["state"]),
+                status_code=row["status_code"],
+                response=stored,
+                completed_at=_utc(row["completed_at"]),
             )
-        )
-        found = []
-        for row in rows.mappings():
-            stored = json.loads(row["response"] or "{}")
-            if copies.scrub(stored, False) != stored:
-                found.append(
-                    IdempotencyRecord(
-                        key=row["key"],
-                        owner=row["owner"],
-                        request_hash=row["request_hash"],
-                        created_at=_utc(row["created_at"]),
-                        state=IdempotencyState(row["state"]),
-                        status_code=row["status_code"],
-                        response=stored,
-                        completed_at=_utc(row["completed_at"]),
-                    )
-                )
+            for batch in orm_api.answers_naming(self.session.connection(), copies, cipher)
+            for row, stored in batch
+        ]
         return sorted(found, key=lambda record: (record.created_at, record.owner, record.key))
 
 
@@ -1532,6 +1538,7 @@ def _redact_rows(
     keys: Iterable[str],
     copies: uow_api.CustomerCopies,
     where: ColumnElement[bool] | None = None,
+    sealer: sealed_rows.RowSealer | None = None,
 ) -> int:
     """Redact `columns` of the rows of `table` whose `key` is one of `keys` (and that match
     `where`); the rows changed. Every column is the customer's through and through (a trace
@@ -1539,7 +1546,7 @@ def _redact_rows(
     changed = 0
     for chunk in _chunks(keys):
         found = key.in_(chunk) if where is None else and_(key.in_(chunk), where)
-        changed += _redact_where(connection, table, columns, found, copies, theirs=True)
+        changed += _redact_where(connection, table, columns, found, copies, True, sealer)
     return changed
 
 
@@ -1550,9 +1557,11 @@ def _redact_where(
     where: ColumnElement[bool],
     copies: uow_api.CustomerCopies,
     theirs: bool = False,
+    sealer: sealed_rows.RowSealer | None = None,
 ) -> int:
     """Redact `columns` of the rows of `table` matching `where`; the rows changed. Not
-    `theirs`: rows that may be about anyone, whose texts lose the customer's only."""
+    `theirs`: rows that may be about anyone, whose texts lose the customer's only. With a
+    `sealer` (of these columns), each row is opened first and its redaction sealed again."""
     id_ = table.c.id
     write = (
         update(table)
@@ -1563,9 +1572,12 @@ def _redact_where(
         select(id_, *(table.c[name] for name in columns)).where(where)
     ).mappings()
     writes = []
-    for row in rows:
+    for stored in rows:
+        row = stored if sealer is None else sealer.open(dict(stored))
         redacted = {name: copies.scrub(row[name], theirs) for name in columns}
         if any(redacted[name] != row[name] for name in columns):
+            if sealer is not None:
+                redacted = sealer.seal(redacted, row["id"])
             writes.append({"k_id": row["id"], **{f"v_{n}": v for n, v in redacted.items()}})
     if writes:
         connection.execute(write, writes)

@@ -13,18 +13,23 @@ be grouped by in SQL; the column stays a JSON object either way.
 
 Printed labels are binary, and sealed whole by `SqlLabels` with the same cipher (`cipher_of`,
 `label_place`); the EDI documents waiting for a trading partner are text, sealed whole as a
-personal column (`EDI_DOCUMENTS`).
+personal column (`EDI_DOCUMENTS`), and so are the API's stored answers to retries
+(`IDEMPOTENCY_ANSWERS`, keyed by owner and key). The audit log's `before` and `after`
+summaries are JSON documents sealed whole (`AUDIT_SUMMARIES`): the column then holds a JSON
+string, the token, so it stays valid JSON (JSONB on PostgreSQL) and needs no migration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.adapters.field_crypto import FieldCipher
+from engine.adapters.database import dumps, loads
+from engine.adapters.field_crypto import TOKEN_PREFIX, FieldCipher
 
 Row = dict[str, Any]
 # The sessions' `info` key of their factory's cipher (`sqlalchemy_uow.make_session_factory`).
@@ -39,18 +44,38 @@ class PersonalColumns:
     """The personal columns of one table.
 
     `texts` are sealed whole; `addresses` are JSON addresses (or NULL) sealed field by field;
-    each of `indexes` is (index column, source column): the index column holds the source's
-    lower-cased text in clear, or its blind index once sealed."""
+    `documents` are JSON values sealed whole, their JSON text becoming a token that the column
+    holds as a JSON string; each of `indexes` is (index column, source column): the index
+    column holds the source's lower-cased text in clear, or its blind index once sealed."""
 
     table: str
-    key: str  # the primary key column: bound into each token, so none moves to another row
+    # The primary key column, or columns: bound into each token, so none moves to another row.
+    key: str | tuple[str, ...]
     texts: tuple[str, ...] = ()
     addresses: tuple[str, ...] = ()
     indexes: tuple[tuple[str, str], ...] = ()
+    documents: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (*self.texts, *self.addresses, *(index for index, _ in self.indexes))
+        return (
+            *self.texts,
+            *self.addresses,
+            *self.documents,
+            *(index for index, _ in self.indexes),
+        )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
+
+    def row_id(self, row: Mapping[str, Any]) -> object:
+        """The id bound into a row's tokens: its key, or its keys as a compact JSON list (an
+        idempotency record's owner and key, either of which may hold any character, so no
+        separator could tell `a/b`+`c` from `a`+`b/c`)."""
+        if isinstance(self.key, str):
+            return row[self.key]
+        return json.dumps([row[name] for name in self.key], separators=(",", ":"))
 
     def where(self, column: str, row_id: object) -> str:
         """The associated data of a value: its table, column (and address field) and row."""
@@ -66,6 +91,11 @@ CUSTOMERS = PersonalColumns(
 # The X12 documents in a trading partner's mailbox (855s, 856s) name the ship-to and its
 # street: each is sealed whole, as a printed label is (`SqlEdi`).
 EDI_DOCUMENTS = PersonalColumns("edi_outbound", "id", texts=("content",))
+# What an audit entry summarises (a customer's email and address, an order's ship-to, a key's
+# name), sealed whole: which of its keys name a person depends on the action that wrote it.
+AUDIT_SUMMARIES = PersonalColumns("audit_log", "id", documents=("before", "after"))
+# The answers replayed to retries (an order's or a customer's JSON), stored as JSON text.
+IDEMPOTENCY_ANSWERS = PersonalColumns("idempotency_keys", ("owner", "key"), texts=("response",))
 
 
 class RowSealer:
@@ -92,6 +122,12 @@ class RowSealer:
             text = row.get(index)
             if text:
                 sealed[index] = cipher.blind_index(text)
+        for column in spec.documents:
+            document = row.get(column)
+            # An empty summary (`{}`, an entry about a creation's `before`) stays as it is,
+            # as an empty text does; a token (a string) is sealed already.
+            if document and not isinstance(document, str):
+                sealed[column] = cipher.encrypt(dumps(document), spec.where(column, row_id))
         return sealed
 
     def open(self, row: Row) -> Row:
@@ -99,7 +135,7 @@ class RowSealer:
         Index columns are left as stored: no entity is built from them."""
         spec, cipher = self.columns, self.cipher
         opened = dict(row)
-        row_id = row[spec.key]
+        row_id = spec.row_id(row)
         for column in spec.texts:
             text = row.get(column)
             if text:
@@ -108,6 +144,10 @@ class RowSealer:
             address = row.get(column)
             if address is not None:
                 opened[column] = self._address(address, column, row_id, cipher.decrypt)
+        for column in spec.documents:
+            document = row.get(column)
+            if isinstance(document, str) and document.startswith(TOKEN_PREFIX):
+                opened[column] = loads(cipher.decrypt(document, spec.where(column, row_id)))
         return opened
 
     def reopened(self, row: Row) -> Row:
@@ -127,6 +167,11 @@ class RowSealer:
             address = row.get(column)
             if isinstance(address, dict):
                 values.extend(address.get(name) for name in ADDRESS_FIELDS)
+        for column in spec.documents:
+            document = row.get(column)
+            # In clear, a document is a JSON object (nothing to seal when empty); sealed, a text.
+            if document and not (isinstance(document, str) and cipher.is_current(document)):
+                return False
         if not all(not value or cipher.is_current(value) for value in values):
             return False
         opened = self.open(row)

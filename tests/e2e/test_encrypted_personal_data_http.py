@@ -1,5 +1,6 @@
 """With ORDO_DATA_KEYS set, an order and a customer posted over HTTP come back whole, support
-finds the order by email, and the rows in the database hold none of the person's details."""
+finds the order by email, a retry is replayed whole, the audit log and an order's history
+show what changed, and the rows in the database hold none of the person's details."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from engine.adapters import orm
+from engine.adapters import orm, orm_api
 from engine.adapters.field_crypto import new_data_key
 from ordo.bootstrap import build_app_container
 from ordo.settings import load_settings
@@ -92,3 +93,52 @@ def test_a_customer_put_comes_back_whole_and_its_row_holds_none_of_it(encrypted_
     assert shown["default_address"]["line1"] == "12 Byron Row"
     row = stored(api, orm.customers, "C-1")
     assert not [text for text in HERS if text in row]
+
+
+def stored_rows(api: Api, table: Any) -> str:
+    """Every row of `table` as the database holds it, as lower-case text."""
+    with api.container.engine.connect() as connection:
+        rows = [dict(row) for row in connection.execute(select(table)).mappings()]
+    return json.dumps(rows, default=str, ensure_ascii=False).lower()
+
+
+def test_a_retried_order_is_replayed_whole_and_the_stored_answer_holds_none_of_it(
+    encrypted_api: Api,
+) -> None:
+    api = encrypted_api
+    api.seed()
+    posted = order("W-2", ship_to=SHIP_TO, email="Zoe@Example.com")
+    headers = {"Idempotency-Key": "zoe-1"}
+
+    first = api.post("/v1/orders", role="channel", json=posted, headers=headers)
+    retry = api.post("/v1/orders", role="channel", json=posted, headers=headers)
+
+    assert first.status_code == retry.status_code == 201, retry.text
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    assert retry.json()["ship_to"]["line1"] == SHIP_TO["line1"]
+    answers = stored_rows(api, orm_api.idempotency_keys)
+    assert not [text for text in HERS if text in answers]
+    assert "enc:v1:e2e:" in answers
+
+
+def test_the_audit_log_and_an_orders_history_read_summaries_sealed_in_their_rows(
+    encrypted_api: Api,
+) -> None:
+    api = encrypted_api
+    api.seed()
+    assert api.put("/v1/customers/C-1", json=ZOE).status_code == 200
+    created = api.post("/v1/orders", role="channel", json=order("W-3", email=ZOE["email"]))
+    order_id = created.json()["id"]
+    moved = api.post(f"/v1/orders/{order_id}/modify", role="support", json={"ship_to": SHIP_TO})
+    assert moved.status_code == 200, moved.text
+
+    [put] = api.get("/v1/audit?entity=customer&entity_id=C-1", role="admin").json()
+    history = api.get(f"/v1/orders/{order_id}", role="support").json()["events"]
+
+    assert (put["after"]["email"], put["after"]["name"]) == (ZOE["email"], ZOE["name"])
+    [modified] = [event for event in history if event["action"] == "order.modify"]
+    assert modified["after"]["ship_to"]["line1"] == SHIP_TO["line1"]
+    entries = stored_rows(api, orm.audit_log)
+    assert not [text for text in HERS if text in entries]
+    assert "enc:v1:e2e:" in entries

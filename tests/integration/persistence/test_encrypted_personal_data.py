@@ -138,6 +138,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("orders", 5, 5),
         ("customers", 1, 1),
         ("edi_outbound", 0, 0),
+        ("audit_log", 0, 0),
+        ("idempotency_keys", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
@@ -145,6 +147,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("orders", 5, 0),
         ("customers", 1, 0),
         ("edi_outbound", 0, 0),
+        ("audit_log", 0, 0),
+        ("idempotency_keys", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
