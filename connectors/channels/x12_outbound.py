@@ -21,6 +21,7 @@ from connectors.channels.x12 import (
     EdiError,
     Group,
     Interchange,
+    Segment,
     TransactionSet,
     parse,
 )
@@ -320,6 +321,8 @@ REFUSED = frozenset({REJECTED, DELETED})
 NO_CHANGE, WITH_CHANGE, REJECTED_WHOLE = "AD", "AC", "RD"
 # BAK01: the order's first 855; a later one, saying what changed since.
 ORIGINAL, CHANGE = "00", "04"
+# ACK04: the date in ACK05 is the current schedule ship date of the ACK's units.
+SCHEDULED_SHIP = "068"
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +337,9 @@ class AcknowledgedLine:
     price: str
     product_ids: tuple[tuple[str, str], ...]
     statuses: tuple[tuple[str, int], ...]
+    # CCYYMMDD: the day its backordered (IB) units are promised to ship; "" when Ordo has no
+    # promise for them, or none waits.
+    ship_date: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,8 +379,9 @@ def po_acknowledgement(
     acknowledgement type, the PO number and date, Ordo's order id as BAK08, the date
     acknowledged as BAK09), the ship-to's N1 loop,
     then per PO1 sent, the PO1 echoed and one ACK per status of its units (ACK01, units,
-    unit), then CTT (the PO1 segments, their quantities). Values longer than their element
-    allows are cut to fit."""
+    unit; the backordered units' with ACK04 `068` and their `ship_date` as ACK05 when they
+    have one), then CTT (the PO1 segments, their quantities). Values longer than their
+    element allows are cut to fit."""
     ack = acknowledgement
     body: list[list[str]] = [
         ["BAK", ack.purpose, ack.acknowledgement_type, _fit(ack.po_number, 22), ack.po_date,
@@ -388,24 +395,50 @@ def po_acknowledgement(
             ["PO1", _fit(line.line_number, 20), str(line.quantity), line.unit, line.price, "",
              *ids]
         )  # fmt: skip
-        body += [["ACK", code, str(units), line.unit] for code, units in line.statuses]
+        body += [_ack(line, code, units) for code, units in line.statuses]
     body.append(["CTT", str(len(ack.lines)), str(sum(line.quantity for line in ack.lines))])
     sets = [transaction_set("855", 1, body)]
     return interchange_to(envelope, "PR", sets, control_number=control_number, at=at)
 
 
+def _ack(line: AcknowledgedLine, code: str, units: int) -> list[str]:
+    """One ACK of `line`: the backordered units' carries the day they are promised to ship
+    (ACK04 `068`, ACK05), which only they have: units allocated have no ship date kept."""
+    ack = ["ACK", code, str(units), line.unit]
+    if code == BACKORDERED and line.ship_date:
+        ack += [SCHEDULED_SHIP, line.ship_date]
+    return ack
+
+
 def acknowledged_statuses(document: str) -> tuple[tuple[tuple[str, int], ...], ...]:
     """What an 855 Ordo wrote (`po_acknowledgement`) said of each PO1, in order: its ACKs'
     (ACK01, units). What a later 855 is compared with."""
+    return tuple(
+        tuple((ack.get(1), int(ack.get(2)) if ack.get(2).isdigit() else 0) for ack in acks)
+        for acks in _acks_per_po1(document)
+    )
+
+
+def acknowledged_ship_dates(document: str) -> tuple[str, ...]:
+    """The ship date (CCYYMMDD) an 855 Ordo wrote gave each PO1's backordered units, in
+    order: ACK05 of its ACK with ACK04 `068`; "" for a PO1 given none (an 855 written
+    before Ordo wrote dates, too)."""
+    return tuple(
+        next((ack.get(5) for ack in acks if ack.get(4) == SCHEDULED_SHIP), "")
+        for acks in _acks_per_po1(document)
+    )
+
+
+def _acks_per_po1(document: str) -> list[list[Segment]]:
+    """The ACK segments under each PO1 of an 855 Ordo wrote, in order."""
     [group] = parse(document).groups
-    said: list[list[tuple[str, int]]] = []
+    said: list[list[Segment]] = []
     for segment in group.transaction_sets[0].segments:
         if segment.tag == "PO1":
             said.append([])
         elif segment.tag == "ACK" and said:
-            units = segment.get(2)
-            said[-1].append((segment.get(1), int(units) if units.isdigit() else 0))
-    return tuple(tuple(statuses) for statuses in said)
+            said[-1].append(segment)
+    return said
 
 
 # --- erasure ----------------------------------------------------------------------------------

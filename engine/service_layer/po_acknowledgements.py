@@ -16,21 +16,26 @@ The order is an EDI order when Ordo kept what its 850 said (`uow.edi.purchase_or
 is echoed with the status of its units, in the partner's units (a kit's, not its
 components'): `IA` accepted as sent, `IQ` accepted with the quantity changed (the order's
 line was changed since), `IB` backordered, `IR` rejected (the order rejected or cancelled,
-or the line removed from it). The 855 is written with the partner's envelope and delimiters
-and the pair's next control number, and kept in `edi_outbound`, in the worker's transaction.
+or the line removed from it). Backordered units carry the day they are promised to ship
+(ACK04 `068`), as the order's latest sourcing decision promised each line: a PO1 of several
+lines (a kit) the last of their days, none when one of them has no promise. Units allocated
+carry none: Ordo keeps a shipment's promised delivery, not the day it plans to ship it.
+The 855 is written with the partner's envelope and delimiters and the pair's next control
+number, and kept in `edi_outbound`, in the worker's transaction.
 
 Its first decision is acknowledged by the original 855 (BAK01 `00`). After that, each event
 that may change what the partner was told (a decision again: a modified order, a wholly
 backordered one filled, a cancellation; `order.resourced`, part of a remainder filled;
 `order.remainder_cancelled`) has the order read again, and each PO1's units (accepted,
-backordered, or none placed) compared with what the order's last 855 said, read back from
-its text. When one differs, a change 855 (BAK01 `04`) restates every PO1 as it stands now,
-so the latest 855 is always the partner's whole picture: a line accepted before and no longer
-placed is `ID`, deleted (`IR` when the order was rejected, or the line refused before). It
-is about `<order id>#<n>` (`edi.change_reference`), the order's nth 855. The same event
-delivered again, or a change that leaves every PO1 as the last 855 said, writes nothing; two
-workers writing the same change at once take the same reference, and the store's unique
-(kind, reference) refuses the second, whose retry finds nothing left to say.
+backordered, or none placed) and its backordered units' ship date compared with what the
+order's last 855 said, read back from its text. When one differs (a promise moved too), a
+change 855 (BAK01 `04`) restates every PO1 as it stands now, so the latest 855 is always the
+partner's whole picture: a line accepted before and no longer placed is `ID`, deleted (`IR`
+when the order was rejected, or the line refused before). It is about `<order id>#<n>`
+(`edi.change_reference`), the order's nth 855. The same event delivered again, or a change
+that leaves every PO1 as the last 855 said, writes nothing; two workers writing the same
+change at once take the same reference, and the store's unique (kind, reference) refuses the
+second, whose retry finds nothing left to say.
 
 An 855 the partner's 997 rejected is written again only when a person asks
 (engine.service_layer.edi_resends): `written_again` reads the order as it stands then, as
@@ -42,7 +47,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from connectors.channels.x12_outbound import (
     ACCEPTED,
@@ -55,6 +60,7 @@ from connectors.channels.x12_outbound import (
     AcknowledgedLine,
     Party,
     PurchaseOrderAcknowledgement,
+    acknowledged_ship_dates,
     acknowledged_statuses,
     po_acknowledgement,
 )
@@ -71,7 +77,7 @@ from engine.domain.edi import (
 from engine.domain.orders import Order, OrderLine, OrderStatus
 from engine.domain.values import money, utcnow
 from engine.service_layer import edi
-from engine.service_layer.backorders import remainder
+from engine.service_layer.backorders import latest_sourcing, remainder
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -151,11 +157,12 @@ class PoAcknowledgementWriter:
                     self.name, order_id,
                 )  # fmt: skip
                 return
-            said = acknowledgement(order, purchase_order, remainder(uow, order))
+            said = _as_it_stands(uow, order, purchase_order)
             sequence = 1
             if sent:
-                last = acknowledged_statuses(sent[-1].content)
-                changed = change(said, last, rejected=order.status is OrderStatus.REJECTED)
+                told = sent[-1].content
+                last, dates = acknowledged_statuses(told), acknowledged_ship_dates(told)
+                changed = change(said, last, dates, rejected=order.status is OrderStatus.REJECTED)
                 if changed is None:
                     log.info("%s: order %s stands as its last 855 says", self.name, order_id)
                     return
@@ -187,20 +194,52 @@ def written_again(
     855 the partner did not reject, as a change 855 is."""
     sent = acknowledgements_of(uow, order.id)
     held = [d for d in sent if not d.rejected]
-    said = acknowledgement(order, purchase_order, remainder(uow, order))
+    said = _as_it_stands(uow, order, purchase_order)
     if held:
         last = acknowledged_statuses(held[-1].content)
         said = restated(said, last, rejected=order.status is OrderStatus.REJECTED)
     return next_reference(order.id, (d.reference for d in sent)), said
 
 
+def _as_it_stands(
+    uow: UnitOfWork, order: Order, purchase_order: EdiPurchaseOrder
+) -> PurchaseOrderAcknowledgement:
+    """What an 855 written now says of `order`: `acknowledgement` of its stored state."""
+    waiting = remainder(uow, order)
+    return acknowledgement(order, purchase_order, waiting, backorder_promises(uow, order))
+
+
+def backorder_promises(uow: UnitOfWork, order: Order) -> dict[str, date | None]:
+    """The day each backordered line of `order` is promised, as its latest sourcing decision
+    records what waits (`backorders.whole_promise` makes the order's promise of the same
+    days); None for a line that waits with no promise (no inbound supply covers it)."""
+    trace = latest_sourcing(uow, order.id)
+    promised: dict[str, date | None] = {}
+    for waits in trace.detail.get("backorders", []) if trace is not None else ():
+        line, day = str(waits["line"]), waits.get("promised_date")
+        known = promised.get(line, date.min)
+        # A line waiting in two ways (part pre-order) is promised its later day, or none.
+        promised[line] = None if not day or known is None else max(known, _day(day))
+    return promised
+
+
+def _day(value: object) -> date:
+    return date.fromisoformat(str(value))
+
+
 def change(
-    now: PurchaseOrderAcknowledgement, last: Sequence[Statuses], *, rejected: bool
+    now: PurchaseOrderAcknowledgement,
+    last: Sequence[Statuses],
+    dates: Sequence[str],
+    *,
+    rejected: bool,
 ) -> PurchaseOrderAcknowledgement | None:
     """The change 855 for an order whose 855 says `now` (`acknowledgement`) and whose last
-    855 said `last` of each PO1 (`acknowledged_statuses`): `restated`; None when every PO1's
-    units stand as last said. `rejected`: the order was rejected when decided again."""
-    if [_picture(line.statuses) for line in now.lines] == [_picture(said) for said in last]:
+    855 said `last` of each PO1 (`acknowledged_statuses`) and `dates` of their backordered
+    units (`acknowledged_ship_dates`): `restated`; None when every PO1's units and ship date
+    stand as last said. `rejected`: the order was rejected when decided again."""
+    told = [(_picture(said), day) for said, day in zip(last, dates, strict=True)]
+    if [(_picture(line.statuses), line.ship_date) for line in now.lines] == told:
         return None
     return restated(now, last, rejected=rejected)
 
@@ -241,10 +280,14 @@ def _refused(line: AcknowledgedLine, said: Statuses, rejected: bool) -> Acknowle
 
 
 def acknowledgement(
-    order: Order, purchase_order: EdiPurchaseOrder, waiting: Mapping[str, int]
+    order: Order,
+    purchase_order: EdiPurchaseOrder,
+    waiting: Mapping[str, int],
+    promised: Mapping[str, date | None],
 ) -> PurchaseOrderAcknowledgement:
     """What the 855 says of `order`, which came in as `purchase_order`, with `waiting` the
-    backordered units of each line in no shipment (`backorders.remainder`)."""
+    backordered units of each line in no shipment (`backorders.remainder`) and `promised`
+    the day each backordered line is promised (`backorder_promises`)."""
     lines = {line.id: line for line in order.lines}
     as_ordered = purchase_order.lines_as_ordered([(line.id, line.sku) for line in order.lines])
     rejected = order.status is OrderStatus.REJECTED
@@ -252,6 +295,7 @@ def acknowledgement(
     for sent, ids in as_ordered:
         ours = [lines[line_id] for line_id in ids]
         statuses = () if rejected else _statuses(sent, ours, waiting)
+        waits = any(code == BACKORDERED for code, _ in statuses)
         acknowledged.append(
             AcknowledgedLine(
                 line_number=sent.line_number,
@@ -260,6 +304,7 @@ def acknowledgement(
                 price=sent.price or _unit_price(sent, ours),
                 product_ids=sent.product_ids,
                 statuses=statuses or ((REJECTED, sent.quantity),),
+                ship_date=_ship_date(ours, waiting, promised) if waits else "",
             )
         )
     to = order.ship_to
@@ -309,6 +354,19 @@ def _statuses(
     if placed > ready:
         statuses.append((BACKORDERED, placed - ready))
     return tuple(statuses)
+
+
+def _ship_date(
+    lines: Sequence[OrderLine], waiting: Mapping[str, int], promised: Mapping[str, date | None]
+) -> str:
+    """CCYYMMDD the backordered units of a PO1 whose order lines are `lines` are promised to
+    ship: the last promise of those lines that wait (a kit ships once its last component is
+    in); "" when one of them waits with no promise, as no day can honestly be said."""
+    days = [promised.get(line.id) for line in lines if waiting.get(line.id, 0) > 0]
+    known = [day for day in days if day is not None]
+    if not known or len(known) < len(days):
+        return ""
+    return max(known).strftime("%Y%m%d")
 
 
 def _unit_price(sent: PurchaseOrderLine, lines: Sequence[OrderLine]) -> str:

@@ -7,6 +7,7 @@ did not ask."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,30 @@ def test_an_850_posted_gets_an_855_in_the_mailbox_with_a_line_backordered(partne
     ]
 
     handled(partner)  # the same events, or later ones, write no second 855
+    assert len(mailbox(partner)) == 1
+
+
+def test_backordered_units_are_given_the_day_their_stock_comes_in(partner: Api) -> None:
+    # Two pairs of socks are on their way to Dallas: the two that wait are promised for then.
+    due = (datetime.now(UTC) + timedelta(days=10)).date()
+    partner.seed("SOCK-M", units=2, location="RNO-02")
+    transfer = {"sku": "SOCK-M", "from_location": "RNO-02", "to_location": "DAL-01",
+                "quantity": 2, "expected_on": due.isoformat()}  # fmt: skip
+    assert partner.post("/v1/inventory/transfers", json=transfer).status_code == 200
+    order = post(partner, SAMPLE).json()["results"][0]["order"]
+    handled(partner)
+
+    [waiting] = mailbox(partner)
+    text = partner.get(waiting["content_url"], role="channel").text
+    assert acks_per_po1(text) == [
+        ("1", [["IA", "2", "EA"]]),
+        ("2", [["IA", "1", "EA"], ["IB", "2", "EA", "068", due.strftime("%Y%m%d")]]),
+    ]
+    # The order's promise counts that day too.
+    promised = partner.get(f"/v1/orders/{order['id']}").json()["promised_date"]
+    assert promised >= due.isoformat()
+
+    handled(partner)  # the same promise: no change 855
     assert len(mailbox(partner)) == 1
 
 

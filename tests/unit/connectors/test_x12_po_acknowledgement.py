@@ -17,6 +17,7 @@ from connectors.channels.x12_outbound import (
     PurchaseOrderAcknowledgement,
     ShipNotice,
     ShippedItem,
+    acknowledged_ship_dates,
     acknowledged_statuses,
     po_acknowledgement,
     redacted,
@@ -121,7 +122,8 @@ def test_the_worked_example_in_the_docs_is_what_the_writer_writes() -> None:
     start = doc.index("ST*855*0001~")
     start = doc.rindex("```\n", 0, start)
     shown = doc[start + 4 : doc.index("```", start + 4)].replace("~\n", "~")
-    assert written() == shown
+    # The socks that wait are due in on 4 December.
+    assert written(an_acknowledgement(SHOES, replace(SOCKS, ship_date="20261204"))) == shown
 
 
 # --- an erasure's redaction ---------------------------------------------------------------
@@ -189,3 +191,16 @@ def test_what_an_855_said_of_each_po1_reads_back_from_its_text() -> None:
         (("ID", 3),),
     )
     assert acknowledged_statuses(written()) == ((("IA", 2),), (("IA", 1), ("IB", 2)))
+
+
+def test_backordered_units_carry_the_day_they_are_promised_to_ship_and_read_back() -> None:
+    promised = replace(SOCKS, ship_date="20261204")
+    text = written(an_acknowledgement(SHOES, promised))
+    # ACK04 068 (current schedule ship), ACK05 the day; allocated units have no day to say.
+    assert by_tag(text, "ACK") == [
+        ["IA", "2", "EA"], ["IA", "1", "EA"], ["IB", "2", "EA", "068", "20261204"],
+    ]  # fmt: skip
+    assert acknowledged_ship_dates(text) == ("", "20261204")
+    assert acknowledged_statuses(text) == ((("IA", 2),), (("IA", 1), ("IB", 2)))
+    # Without a promise the ACK stays as before, and so does an 855 written before dates.
+    assert acknowledged_ship_dates(written()) == ("", "")
