@@ -13,6 +13,13 @@ each AK1 or AK2 named): nothing of it is recorded. A 997 about another system's 
 or numbered wrong, is for a person to look at, not to be half taken. The same 997 again (a
 gateway's retry), or a later one for the same document, is recorded in its place; the alert
 is raised when a document becomes rejected, not again while it stays so.
+
+A rejection of a document already written again (`replaced_by`: it was rejected before, a
+person had it resent, and a 997 rejecting it comes late or again after a later acceptance)
+is recorded and audited, naming the replacement, but raises neither the event nor the
+alert: what it asks of a person is done, and an alert raised for it would stay open with
+nothing left to do (the resend closes the alert of a rejection that came before it). What
+the partner says of the replacement is the 997 that counts now.
 """
 
 from __future__ import annotations
@@ -130,11 +137,14 @@ def _record(
     status = _STATUS.get(said.code, FA_REJECTED)
     before = document.functional_ack
     uow.edi.record_functional_ack(document.id, status, said.codes, at)
+    recorded: dict[str, object] = {"functional_ack": status, "codes": list(said.codes)}
+    if document.replaced_by:  # why a rejection of it raises nothing (module doc)
+        recorded["replaced_by"] = document.replaced_by
     audit.record(
         uow, actor, "edi.functional_ack", "edi_document", document.id,
-        {"functional_ack": before}, {"functional_ack": status, "codes": list(said.codes)},
+        {"functional_ack": before}, recorded,
     )  # fmt: skip
-    if status == FA_REJECTED and before != FA_REJECTED:
+    if status == FA_REJECTED and before != FA_REJECTED and not document.replaced_by:
         _alert(uow, document, said.codes, at)
 
 

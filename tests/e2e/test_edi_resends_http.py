@@ -105,6 +105,27 @@ def test_an_855_the_partner_rejected_is_written_again_with_new_control_numbers(
     ]
 
 
+def test_a_rejection_coming_again_after_the_resend_is_recorded_and_opens_no_alert(
+    partner: Api,
+) -> None:
+    rejected = the_855(partner)
+    answered(partner, rejected, "R")
+    handled(partner)
+    assert resend(partner, rejected["id"]).status_code == 201
+    # The partner's translator acknowledges it again, then its rejection comes once more.
+    answered(partner, rejected, "A")
+    answered(partner, rejected, "R")
+    handled(partner)
+
+    everything = {d["id"]: d for d in partner.get(f"{MAILBOX}?status=all", role="channel").json()}
+    assert everything[rejected["id"]]["functional_ack"] == "rejected"
+    # Its replacement is written already: nothing is left for a person to do.
+    assert partner.get("/v1/alerts?status=open", role="support").json() == []
+    recorded = [e for e in partner.get("/v1/audit?limit=100").json()
+                if e["action"] == "edi.functional_ack"]  # fmt: skip
+    assert recorded[0]["after"]["replaced_by"] == everything[rejected["id"]]["replaced_by"]
+
+
 def test_an_856_the_partner_rejected_is_resent_by_its_gateways_key(partner: Api) -> None:
     shipment = shipped(partner)
     [notice] = [d for d in partner.get(MAILBOX, role="channel").json() if d["kind"] == "856"]

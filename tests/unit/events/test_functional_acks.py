@@ -123,3 +123,22 @@ def test_a_set_other_than_the_first_of_its_group_is_no_document_of_ordos() -> No
         received(uow, replace(named("SH", 2, "856", "A"), control_number="0002"))
     [document] = received(uow, replace(named("SH", 2, "856", "A"), control_number="1"))
     assert document.functional_ack == "accepted"
+
+
+def test_a_rejection_of_a_document_written_again_already_is_recorded_but_raises_nothing() -> None:
+    uow = mailbox(sent("edi_856", "856", 3))
+    received(uow, named("SH", 3, "856", "R", "AK502=5"))  # one event, one alert
+    with uow:  # a person had it written again (edi_resends)
+        uow.edi.mark_replaced("edi_856", "edi_856_again")
+        uow.commit()
+    received(uow, named("SH", 3, "856", "A"))
+    # A 997 rejecting it again, late: its replacement is what the partner is to hold now.
+    [document] = received(uow, named("SH", 3, "856", "R", "AK502=5"))
+
+    assert (document.functional_ack, document.functional_ack_codes) == ("rejected", ("AK502=5",))
+    assert len(raised(uow)) == 2  # the first rejection's only
+    last = uow.audit.committed[-1]
+    assert (last.action, last.entity_id) == ("edi.functional_ack", "edi_856")
+    assert last.after == {
+        "functional_ack": "rejected", "codes": ["AK502=5"], "replaced_by": "edi_856_again",
+    }  # fmt: skip
