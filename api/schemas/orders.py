@@ -218,6 +218,12 @@ class BatchIn(Strict):
     }
 
 
+class KitOut(Out):
+    sku: str = Field(description="The kit's SKU, as the order's line named it.")
+    units: int = Field(description="Units of this line's component in one kit.")
+    kits: int = Field(description="Kits ordered on the kit's line (`<line>` of `<line>.<n>`).")
+
+
 class LineOut(Out):
     id: str
     sku: str
@@ -226,6 +232,11 @@ class LineOut(Out):
     status: str
     quantity_shipped: int
     quantity_cancelled: int
+    kit: KitOut | None = Field(
+        default=None,
+        description="For a line filed for one component of a kit (`<line>.<n>`), the kit it "
+        "came from; null for any other line, and for a kit's part filed before Ordo kept it.",
+    )
 
 
 class HoldOut(Out):
@@ -298,6 +309,11 @@ class OrderOut(Out):
                     status=str(line.status),
                     quantity_shipped=line.quantity_shipped,
                     quantity_cancelled=line.quantity_cancelled,
+                    kit=(
+                        KitOut(sku=line.kit.sku, units=line.kit.units, kits=line.kit.kits)
+                        if line.kit
+                        else None
+                    ),
                 )
                 for line in order.lines
             ],

@@ -162,6 +162,11 @@ order_lines = Table(
     Column("status", String(32), nullable=False),
     Column("quantity_shipped", Integer(), nullable=False),
     Column("quantity_cancelled", Integer(), nullable=False),
+    # A kit's part: the kit's SKU, units of the part per kit, kits ordered (NULL: no kit's
+    # part, or filed before migration 0036).
+    Column("kit_sku", String(64), nullable=True),
+    Column("kit_units", Integer(), nullable=True),
+    Column("kit_kits", Integer(), nullable=True),
     ForeignKeyConstraint(["order_id"], ["orders.id"], ondelete="CASCADE"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     Index(None, "sku"),

@@ -42,7 +42,15 @@ from engine.domain.operations import (
     Ticket,
     TicketStatus,
 )
-from engine.domain.orders import Fulfilment, Hold, LineStatus, Order, OrderLine, OrderStatus
+from engine.domain.orders import (
+    Fulfilment,
+    Hold,
+    KitShape,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from engine.domain.tracking_codes import Milestone
 from engine.domain.values import Address, Dimensions
 
@@ -132,9 +140,19 @@ def order_line_rows(order: Order) -> list[Row]:
             "status": str(line.status),
             "quantity_shipped": line.quantity_shipped,
             "quantity_cancelled": line.quantity_cancelled,
+            "kit_sku": line.kit.sku if line.kit else None,
+            "kit_units": line.kit.units if line.kit else None,
+            "kit_kits": line.kit.kits if line.kit else None,
         }
         for position, line in enumerate(order.lines)
     ]
+
+
+def _kit_shape(row: Row) -> KitShape | None:
+    """A kit part's shape; None for a line that is none (or was filed before it was kept)."""
+    if row.get("kit_sku") is None:
+        return None
+    return KitShape(row["kit_sku"], row["kit_units"], row["kit_kits"])
 
 
 def order_from(row: Row, line_rows: list[Row]) -> Order:
@@ -147,6 +165,7 @@ def order_from(row: Row, line_rows: list[Row]) -> Order:
             status=LineStatus(r["status"]),
             quantity_shipped=r["quantity_shipped"],
             quantity_cancelled=r["quantity_cancelled"],
+            kit=_kit_shape(r),
         )
         for r in line_rows
     ]

@@ -150,6 +150,19 @@ def check_pickup(fulfilment: Fulfilment, pickup_location: str | None) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class KitShape:
+    """What a line filed for one component of a kit keeps of the kit it came from: the kit's
+    SKU, `units` of this component in one kit, and the `kits` the customer ordered on the
+    kit's line. The line's id is `<kit line>.<n>`. Kept so that the kit's units can be told
+    to and from the shop, whose line is the kit (`engine.domain.kits`): the parts'
+    quantities alone cannot say it (2 kits of A+B read like 1 kit of 2A+2B)."""
+
+    sku: str
+    units: int
+    kits: int
+
+
 @dataclass(slots=True)
 class OrderLine:
     id: str
@@ -159,6 +172,8 @@ class OrderLine:
     status: LineStatus = LineStatus.OPEN
     quantity_shipped: int = 0
     quantity_cancelled: int = 0
+    # None: not a kit's part (or filed before Ordo kept the shape, which is then unknown).
+    kit: KitShape | None = None
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
@@ -167,6 +182,12 @@ class OrderLine:
     @property
     def amount(self) -> Decimal:
         return money(self.price * self.quantity)
+
+    @property
+    def kit_line(self) -> str | None:
+        """The id of the kit's line this part was filed for (`7` of `7.2`); None for a line
+        that is no kit's part."""
+        return self.id.rpartition(".")[0] if self.kit is not None else None
 
 
 def _as_placed(line: OrderLine) -> LineStatus:
@@ -444,6 +465,15 @@ class Order:
                 for line in self.lines
                 if line.id in set(remove_lines)
             }
+            # A removed kit's part takes its kit's shape with it: the kits its line ordered,
+            # by kit line, for whoever tells the shop whole kits (none: no key).
+            kits = {
+                line.kit_line: line.kit.kits
+                for line in self.lines
+                if line.id in set(remove_lines) and line.kit is not None and line.kit_line
+            }
+            if kits:
+                changes["removed_kits"] = kits
             self.lines = [line for line in self.lines if line.id not in set(remove_lines)]
             changes["removed_lines"] = list(remove_lines)
         if add_lines:

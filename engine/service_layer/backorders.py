@@ -402,7 +402,7 @@ def remainder_view(order: Order, quantities: Mapping[str, int]) -> Order:
         customer_id=order.customer_id,
         ship_to=order.ship_to,
         lines=[
-            OrderLine(line.id, line.sku, quantities[line.id], line.price)
+            OrderLine(line.id, line.sku, quantities[line.id], line.price, kit=line.kit)
             for line in order.lines
             if quantities.get(line.id, 0) > 0
         ],

@@ -36,7 +36,15 @@ Ordo has not got, is no cancellation at all (None), and is taken as the order it
 The audit entries carry the channel under `from_channel`, as a whole cancellation's does, and
 the shop's change under `channel_change`: the shop is never told its own news, and the same
 change delivered again is recognised. Lines the shop names that Ordo's order has not got (a
-kit's parts, filed as `<line>.<n>`; a line support removed) are left alone.
+line support removed) are left alone.
+
+A kit's line (`7`, filed as its parts `7.1`, `7.2`, each keeping the kit's shape) loses
+whole kits: k kits the shop cancelled are k times each part's units per kit
+(`engine.domain.kits`), as many as every part still has whole, like a plain line never losing
+more than it has left; kits it could not give are said in the answer's reason. The kits the
+shop cancelled are kept on the change's audit entries (`kits`), so that units cancelled in
+Ordo later are not told to the shop again (`shop_unit_cancellations`). Parts filed before Ordo
+kept the kit's shape are left alone, and logged.
 """
 
 from __future__ import annotations
@@ -48,8 +56,9 @@ from dataclasses import dataclass, field
 from engine.domain import commands, events
 from engine.domain.errors import DomainError, IllegalTransition
 from engine.domain.fulfilment import WORKED
+from engine.domain.kits import kit_parts, kit_sku, live_kits, units_for, whole_kits_left
 from engine.domain.operations import AuditEntry
-from engine.domain.orders import MODIFIABLE, NEVER_SHIPS, ON_ITS_WAY, Order
+from engine.domain.orders import MODIFIABLE, NEVER_SHIPS, ON_ITS_WAY, Order, OrderLine
 from engine.domain.values import utcnow
 from engine.service_layer import audit, backorders
 from engine.service_layer.channel_cancellations import (
@@ -68,6 +77,8 @@ REFUSED_SEVERITY = "high"
 REFUSED_ACTION = events.OrderChannelChangeRefused.name
 # The audit's mark naming the shop's change an entry took (or refused).
 CHANGE = "channel_change"
+# The audit's mark of the kits the shop's change cancelled, by the kit's line.
+KITS = "kits"
 # How far back an order's audit trail is read for the same change (an order has dozens).
 _HISTORY = 500
 
@@ -101,6 +112,17 @@ class UnitOutcome:
     refused: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """What of the shop's change Ordo's order can take: `units` per line of Ordo's order,
+    the `kits` the shop cancelled per kit line, and the kits its parts could not give whole
+    (`short`, said in the answer)."""
+
+    units: dict[str, int]
+    kits: dict[str, int] = field(default_factory=dict)
+    short: tuple[str, ...] = ()
+
+
 def cancel_units_for_channel(
     uows: Callable[[], UnitOfWork], dispatch: Dispatch, asked: ChannelUnitCancellation
 ) -> UnitOutcome | None:
@@ -116,7 +138,8 @@ def cancel_units_for_channel(
             if sends_whole_order:
                 return None
             return UnitOutcome("unchanged", f"order {order.id} is {order.status} already", order)
-        wanted = _wanted(order, asked)
+        asking = _wanted(order, asked)
+        wanted = asking.units
         if not wanted:
             if sends_whole_order:
                 return None
@@ -133,34 +156,83 @@ def cancel_units_for_channel(
         order_id = order.id
     if whole:
         return _whole_order(uows, dispatch, asked, wanted)
+    reason = "; ".join((asked.reason, *asking.short))
     if changeable:
         try:
-            _modify(dispatch, asked, order_id, wanted, before)
+            _modify(dispatch, asked, order_id, asking, before)
         except IllegalTransition:
             pass  # picked since it was read: on its way after all
         else:
-            return _done(uows, order_id, "cancelled", asked.reason, wanted, {})
-    return _on_its_way(uows, dispatch, asked, order_id, wanted)
+            return _done(uows, order_id, "cancelled", reason, wanted, {})
+    return _on_its_way(uows, dispatch, asked, order_id, asking)
 
 
-def _wanted(order: Order, asked: ChannelUnitCancellation) -> dict[str, int]:
+def _wanted(order: Order, asked: ChannelUnitCancellation) -> _Wanted:
     """The units per line of Ordo's order that the shop's change takes off: never more than
-    a line still has, and only lines the order has under the shop's ids."""
+    a line still has, and only lines the order has under the shop's ids, or whole kits of
+    its kit lines' parts."""
     left = {line.id: line.quantity - line.quantity_cancelled for line in order.lines}
+    kits = kit_parts(order.lines)
     if asked.cancelled is not None:
+        _shapeless(order, asked.cancelled, left, kits, logging.WARNING)
         capped = {line: min(units, left[line]) for line, units in asked.cancelled.items()
                   if line in left}  # fmt: skip
-        return {line: units for line, units in capped.items() if units > 0}
+        units = {line: units for line, units in capped.items() if units > 0}
+        return _with_kits(units, kits, {line: n for line, n in asked.cancelled.items()
+                                        if line in kits and n > 0})  # fmt: skip
     kept = asked.kept or {}
-    if not any(line in kept for line in left):
-        # None of the order's lines is a line of the shop's order (posted to Ordo by hand,
-        # or a kit's parts): nothing here says the shop removed them.
-        return {}
-    return {
+    if not any(line in kept for line in (*left, *kits)):
+        # None of the order's lines is a line of the shop's order (posted to Ordo by hand):
+        # nothing here says the shop removed them.
+        return _Wanted({})
+    # Quieter: a shop sending its whole order names such a line on every change it makes.
+    _shapeless(order, kept, left, kits, logging.INFO)
+    units = {
         line: have - kept.get(line, 0)
         for line, have in left.items()
-        if "." not in line and have > kept.get(line, 0)  # a kit's parts: not the shop's lines
+        if "." not in line and have > kept.get(line, 0)  # a kit's parts are taken in kits
     }
+    # A kit is the shop's while any part has units of it left; the shop keeps `kept` kits.
+    lowered = {line: live_kits(parts) - kept.get(line, 0) for line, parts in kits.items()}
+    return _with_kits(units, kits, {line: n for line, n in lowered.items() if n > 0})
+
+
+def _with_kits(
+    units: dict[str, int], kits: Mapping[str, Sequence[OrderLine]], asked: Mapping[str, int]
+) -> _Wanted:
+    """`units`, and the units of each kit's parts that the kits `asked` are: as many whole
+    kits as every part still has, the rest said (`short`)."""
+    short = []
+    for line, count in asked.items():
+        parts = kits[line]
+        whole = min(count, whole_kits_left(parts))
+        if whole < count:
+            short.append(
+                f"kit line {line} ({kit_sku(parts)}): {whole} of the {count} kits cancelled, "
+                "as its parts had no more whole kits left to cancel"
+            )
+        units.update({part: n for part, n in units_for(parts, whole).items() if n > 0})
+    return _Wanted(units, dict(asked), tuple(short))
+
+
+def _shapeless(
+    order: Order,
+    named: Mapping[str, int],
+    left: Mapping[str, int],
+    kits: Mapping[str, Sequence[OrderLine]],
+    level: int,
+) -> None:
+    """Log the shop's lines Ordo filed as a kit's parts before it kept the kit's shape: their
+    units are left alone, as nothing says how many make a kit."""
+    for line in named:
+        if (
+            line not in left
+            and line not in kits
+            and any(part.startswith(f"{line}.") for part in left)
+        ):
+            log.log(level, "order %s: the shop's line %s is a kit whose parts were filed "
+                    "without its shape; its units are left alone: change them by hand",
+                    order.id, line)  # fmt: skip
 
 
 def _leaves_nothing(order: Order, wanted: Mapping[str, int]) -> bool:
@@ -222,11 +294,12 @@ def _modify(
     dispatch: Dispatch,
     asked: ChannelUnitCancellation,
     order_id: str,
-    wanted: dict[str, int],
+    asking: _Wanted,
     before: dict[str, object],
 ) -> None:
     """Lower the lines as support's `ModifyOrder` would (a line left with none is removed),
     audited for the channel's caller in the command's own commit."""
+    wanted = asking.units
     had = before["lines"]
     assert isinstance(had, dict)
     lower = {line: had[line] - units for line, units in wanted.items() if had[line] > units}
@@ -236,8 +309,8 @@ def _modify(
         order = uow.orders.get(order_id)
         assert order is not None  # orders are never deleted
         after = {"status": str(order.status), "lines": _lines(order), "reason": asked.reason,
-                 "cancelled": wanted, FROM_CHANNEL: asked.channel,
-                 CHANGE: asked.change}  # fmt: skip
+                 "cancelled": wanted, FROM_CHANNEL: asked.channel, CHANGE: asked.change,
+                 **_kits(asking)}  # fmt: skip
         audit.record(uow, asked.actor, "order.modify", "order", order_id, before, after)
 
     command = commands.ModifyOrder(order_id, quantities=lower, remove_lines=removed,
@@ -250,10 +323,13 @@ def _on_its_way(
     dispatch: Dispatch,
     asked: ChannelUnitCancellation,
     order_id: str,
-    wanted: dict[str, int],
+    asking: _Wanted,
 ) -> UnitOutcome:
     """Cancel what of the units still waits for stock (`CancelBackordered`, as support's
-    `POST /v1/orders/{id}/cancel-backordered`); the rest is past changing: refused."""
+    `POST /v1/orders/{id}/cancel-backordered`); the rest is past changing: refused. A kit's
+    parts go as any line's units do: what of each still waits comes off (the customer wants
+    none of the kits), and a person is asked to stop the rest."""
+    wanted = asking.units
     with uows() as uow:
         order = uow.orders.get(order_id)
         assert order is not None  # orders are never deleted
@@ -264,15 +340,21 @@ def _on_its_way(
     if remainder:
         try:
             _cancel_remainder(
-                dispatch, asked, order_id, remainder, {"status": was, "backordered": waiting}
+                dispatch,
+                asked,
+                order_id,
+                remainder,
+                {"status": was, "backordered": waiting},
+                asking,
             )
         except DomainError:
             remainder = {}  # placed or shipped since it was read: past changing too
     refused = {line: units - remainder.get(line, 0) for line, units in wanted.items()
                if units > remainder.get(line, 0)}  # fmt: skip
     if not refused:
-        return _done(uows, order_id, "cancelled", asked.reason, remainder, {})
-    said = _refuse(uows, asked, order_id, refused, remainder)
+        reason = "; ".join((asked.reason, *asking.short))
+        return _done(uows, order_id, "cancelled", reason, remainder, {})
+    said = _refuse(uows, asked, order_id, refused, remainder, asking)
     return _done(uows, order_id, "refused", said, remainder, refused)
 
 
@@ -282,6 +364,7 @@ def _cancel_remainder(
     order_id: str,
     remainder: dict[str, int],
     before: dict[str, object],
+    asking: _Wanted,
 ) -> None:
     """Cancel units of the backordered remainder, audited as support's cancellation of it
     is (`order.cancel_backordered`), for the channel's caller, in the command's own commit."""
@@ -290,12 +373,19 @@ def _cancel_remainder(
         order = uow.orders.get(order_id)
         assert order is not None  # orders are never deleted
         after = {"status": str(order.status), "reason": asked.reason, "cancelled": remainder,
-                 FROM_CHANNEL: asked.channel, CHANGE: asked.change}  # fmt: skip
+                 FROM_CHANNEL: asked.channel, CHANGE: asked.change,
+                 **_kits(asking)}  # fmt: skip
         audit.record(uow, asked.actor, "order.cancel_backordered", "order", order_id, before,
                      after)  # fmt: skip
 
     command = commands.CancelBackordered(order_id, asked.reason, remainder, asked.actor)
     dispatch(command, audited)
+
+
+def _kits(asking: _Wanted) -> dict[str, object]:
+    """The audit's mark of the kits the shop cancelled (none: no mark). Every entry of one
+    change carries it; a reader counts it once per change (`channel_change`)."""
+    return {KITS: dict(asking.kits)} if asking.kits else {}
 
 
 def _units(lines: Mapping[str, int]) -> str:
@@ -308,6 +398,7 @@ def _refuse(
     order_id: str,
     refused: dict[str, int],
     remainder: dict[str, int],
+    asking: _Wanted,
 ) -> str:
     """Record that the shop's change came too late for `refused`, and ask a person to stop
     those units: the event, a high alert and an audit entry naming the change, so that the
@@ -322,6 +413,7 @@ def _refuse(
         )
         if remainder:
             said += f"; {_units(remainder)}, still waiting for stock, were cancelled"
+        said = "; ".join((said, *asking.short))
         log.warning("channel %s cancelled units of order %s (%s): %s", asked.channel, order_id,
                     asked.channel_order_id[:64], said)  # fmt: skip
         uow.record(
@@ -344,7 +436,7 @@ def _refuse(
             )
         )
         after = {"reason": asked.reason, "lines": dict(refused), "refused": said,
-                 CHANGE: asked.change}  # fmt: skip
+                 CHANGE: asked.change, **_kits(asking)}  # fmt: skip
         audit.record(uow, asked.actor, REFUSED_ACTION, "order", order_id, {"status": status},
                      after)  # fmt: skip
         uow.commit()

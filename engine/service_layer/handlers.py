@@ -32,6 +32,7 @@ from engine.domain.operations import DecisionTrace, RulesetStatus
 from engine.domain.orders import (
     Fulfilment,
     InvalidLine,
+    KitShape,
     LineStatus,
     Order,
     OrderLine,
@@ -174,8 +175,16 @@ def _kit_lines(
     rest = price - sum(unit_prices[sku] * units for sku, units in components)
     absorber, units = next(((s, u) for s, u in components if u == 1), components[0])
     unit_prices[absorber] = money(unit_prices[absorber] + rest / units)
+    # Each part keeps the kit's shape: the shop counts the line in kits, and its parts'
+    # quantities alone cannot say how many (2 kits of A+B read like 1 kit of 2A+2B).
     return [
-        OrderLine(f"{line_id}.{n}", sku, units * quantity, unit_prices[sku])
+        OrderLine(
+            f"{line_id}.{n}",
+            sku,
+            units * quantity,
+            unit_prices[sku],
+            kit=KitShape(kit.sku, units, quantity),
+        )
         for n, (sku, units) in enumerate(components, start=1)
     ]
 

@@ -480,10 +480,12 @@ def consolidate_orders(
 
 
 def _merged_lines(primary: Order, others: Sequence[Order]) -> list[OrderLine]:
-    lines = [OrderLine(line.id, line.sku, line.quantity, line.price) for line in primary.lines]
+    lines = [OrderLine(line.id, line.sku, line.quantity, line.price, kit=line.kit)
+             for line in primary.lines]  # fmt: skip
     for other in others:
         for line in other.lines:
-            lines.append(OrderLine(f"{other.id}:{line.id}", line.sku, line.quantity, line.price))
+            lines.append(OrderLine(f"{other.id}:{line.id}", line.sku, line.quantity, line.price,
+                                   kit=line.kit))  # fmt: skip
     return lines
 
 

@@ -20,13 +20,24 @@ commit. That entry is the newest `order.modify` (or `order.cancel_backordered`) 
 timeline that agrees with the event's lines. It also says whether the change was the shop's
 own (`channel_unit_cancellations` marks its entries `from_channel`).
 
+A kit's line (`7`, filed as its parts `7.1`, `7.2`, each keeping the kit's shape) is told in
+whole kits, never a part of one (`engine.domain.kits`): the kits all of whose parts' units are
+cancelled (however: lowered, removed, a remainder cancelled), less the kits the shop knows of
+already: those told for earlier changes (this worker's entries, `lines`) and those the shop
+cancelled itself (`channel_unit_cancellations`' entries, `kits`). Counting from the order as
+it stands, not the one change, a worker that is behind tells each kit once: the first change
+it reads tells what the later ones made whole too. A part removed takes the kits its line
+ordered along in the event (`removed_kits`).
+
 Not sent:
 - the shop's own change: the shop knows, and told again it would cancel the units twice;
 - an order that is cancelled or rejected: `shop_cancellations` tells the shop of a whole
   cancellation (and a modification that would leave no line is refused: it is a
   cancellation);
-- lines that are not the shop's: a kit's parts (`<line>.<n>`) and the lines an order
-  consolidated into this one brought (`<order>:<line>`), which belong to another shop order;
+- lines that are not the shop's: the lines an order consolidated into this one brought
+  (`<order>:<line>`), which belong to another shop order, and a kit's parts filed before
+  Ordo kept the kit's shape (logged: nothing says how many units make a kit);
+- units of a kit's parts that make no whole kit yet (they are told once the kit is whole);
 - added lines and raised quantities: a shop is never asked to charge more;
 - a removed line of an event from before `removed_units`, whose quantity no audit entry
   gives either: left out, and logged as a warning.
@@ -55,10 +66,13 @@ from connectors.base import PermanentRefusal
 from connectors.channels.base import CancelledUnits
 from engine.adapters.bus.base import Message
 from engine.domain import events
+from engine.domain.kits import kit_parts, kits_cancelled, kits_ordered
 from engine.domain.operations import AuditEntry
 from engine.domain.orders import NEVER_SHIPS, Order
 from engine.service_layer import shop_calls
 from engine.service_layer.channel_cancellations import FROM_CHANNEL
+from engine.service_layer.channel_unit_cancellations import CHANGE as SHOP_CHANGE
+from engine.service_layer.channel_unit_cancellations import KITS
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -125,6 +139,7 @@ class ShopUnitCanceller:
             history = shop_calls.timeline(uow, "order", order.id)
             change = change_of(message, history)
             units = {line: n for line, n in change.units.items() if _shops_line(line)}
+            units.update(_kits_to_tell(order, message, change, history))
             why_not = _not_sent(order, history, message.event_id, change, units)
             if why_not:
                 log.info("%s: units of order %s are not cancelled in its shop: %s", self.name,
@@ -233,8 +248,53 @@ def _same_remainder(entry: AuditEntry, lines: Mapping[str, int]) -> bool:
 
 def _shops_line(line: str) -> bool:
     """Whether a line of Ordo's order is a line of the shop's order: not a kit's part
-    (`<line>.<n>`) nor one a consolidated order brought (`<order>:<line>`)."""
+    (`<line>.<n>`, told as its kit's line) nor one a consolidated order brought
+    (`<order>:<line>`)."""
     return "." not in line and ":" not in line
+
+
+def _kits_to_tell(
+    order: Order, message: Message, change: Change, history: Sequence[AuditEntry]
+) -> dict[str, int]:
+    """The whole kits to tell the shop of, by the kit's line, for the kit lines whose parts
+    the change took units off (module doc); `history` is the order's audit trail."""
+    changes = message.payload.get("changes") or {}
+    found = changes.get("removed_kits") if isinstance(changes, Mapping) else None
+    removed = {str(k): int(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
+    shaped = {line.id: line.kit_line for line in order.lines if line.kit_line}
+    touched = set()
+    for line in change.units:
+        kit_line = shaped.get(line) or (line.rpartition(".")[0] if "." in line else "")
+        if kit_line in removed or line in shaped:
+            touched.add(kit_line)
+        elif "." in line:
+            log.info("shop-unit-cancellations: order %s: line %s is no kit's part whose shape "
+                     "Ordo keeps (filed before it kept it, or named so by hand); its units are "
+                     "not told to the shop", order.id, line)  # fmt: skip
+    parts = kit_parts(order.lines)
+    tell = {}
+    for kit_line in sorted(line for line in touched if _shops_line(line)):
+        of_line = parts.get(kit_line, [])
+        whole = kits_cancelled(of_line, kits_ordered(of_line, removed, kit_line))
+        count = whole - _kits_known(history, kit_line)
+        if count > 0:
+            tell[kit_line] = count
+    return tell
+
+
+def _kits_known(history: Sequence[AuditEntry], kit_line: str) -> int:
+    """Kits of the line the shop knows are cancelled: told (or asked of a person) for earlier
+    changes, and cancelled in the shop itself; each change counted once (a shop's change
+    that was refused in part writes two entries)."""
+    known: dict[tuple[str, object], int] = {}
+    for entry in history:
+        if entry.action in (SENT_ACTION, FAILED_ACTION):
+            known["told", entry.after.get(CHANGE)] = int(_lines(entry.after).get(kit_line, 0))
+        elif isinstance(kits := entry.after.get(KITS), Mapping):
+            # A change the shop did not name (a Shopify refund without an id) is its entry.
+            named = entry.after.get(SHOP_CHANGE) or f"entry {entry.id}"
+            known["shop", named] = int(kits.get(kit_line, 0))
+    return sum(known.values())
 
 
 def _not_sent(
@@ -259,7 +319,10 @@ def _not_sent(
                     "removed lines %s; they are not cancelled in its shop", order.id,
                     ", ".join(change.unknown))  # fmt: skip
     if not units:
-        return "none of the units cancelled is on a line of the shop's order"
+        return (
+            "none of the units cancelled is on a line of the shop's order, or makes a whole "
+            "kit the shop was not told of"
+        )
     return ""
 
 

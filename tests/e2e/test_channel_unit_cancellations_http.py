@@ -3,7 +3,7 @@ HTTP: a signed Shopify `refunds/create` whose lines are `cancel`, and a WooComme
 `order.updated` with a line lowered. The units come off as support's change would take them
 off (stock back, the shipment made again for what is left); the same delivery again changes
 nothing; units a location has picked are answered `refused` and raise one alert a person
-sees."""
+sees. A kit's line loses whole kits: each of its parts the units of a kit."""
 
 from __future__ import annotations
 
@@ -168,3 +168,42 @@ def test_a_refund_that_cancels_no_unit_is_left_alone(shops: Api) -> None:
 
     assert (answer.status_code, answer.json()["ignored"]) == (200, True)
     assert reserved(shops, "SHOE-42") == 3
+
+
+# A kit on the shoe line is filed as its parts, by component SKU.
+SHOE, SOCKS = f"{SHOE_LINE}.1", f"{SHOE_LINE}.2"
+
+
+def two_shoe_sets(api: Api) -> str:
+    """Shopify's order of 2 SHOE-SETs (its shoe line) and 2 pairs of socks, in Ordo."""
+    kit = {"name": "Shoe set", "price": "99.90", "kit_components": {"SHOE-42": 1, "SOCK-M": 2}}
+    assert api.put("/v1/products/SHOE-SET", json=kit).status_code == 200
+    payload = copy.deepcopy(SHOPIFY_ORDER)
+    payload["line_items"][0].update(sku="SHOE-SET", quantity=2)
+    created = shopify(api, "orders/create", payload, "w-create")
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def test_a_shopify_refund_of_one_kit_takes_its_parts_off_and_the_order_shows_the_kit(
+    shops: Api,
+) -> None:
+    order_id = two_shoe_sets(shops)
+    lines = shops.get(f"/v1/orders/{order_id}").json()["lines"]
+    assert [(line["id"], line["quantity"], line["kit"]) for line in lines] == [
+        (SHOE, 2, {"sku": "SHOE-SET", "units": 1, "kits": 2}),
+        (SOCKS, 4, {"sku": "SHOE-SET", "units": 2, "kits": 2}),
+        ("141249953214522974", 2, None),
+    ]
+    assert (reserved(shops, "SHOE-42"), reserved(shops, "SOCK-M")) == (2, 6)
+
+    answer = shopify(shops, "refunds/create", REFUND, "w-refund")
+
+    assert answer.status_code == 200, answer.text
+    said = answer.json()
+    assert (said["outcome"], said["cancelled"], said["refused"]) == (
+        "cancelled", {SHOE: 1, SOCKS: 2}, {},
+    )  # fmt: skip
+    quantities = {line["id"]: line["quantity"] for line in said["order"]["lines"]}
+    assert quantities == {SHOE: 1, SOCKS: 2, "141249953214522974": 2}
+    assert (reserved(shops, "SHOE-42"), reserved(shops, "SOCK-M")) == (1, 4)

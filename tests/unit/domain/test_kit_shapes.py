@@ -1,0 +1,83 @@
+"""A kit's line and the parts Ordo files it as, both ways: a shop's kits are each part's units
+per kit times the kits; parts' cancelled units are whole kits only once every part gave its
+share. The parts keep the kit's shape, so 2 kits of A+B are never read as 1 kit of 2A+2B (as
+a guess from the quantities' greatest common divisor read them), and a component taken twice
+per kit counts its units twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.domain.kits import (
+    kit_parts,
+    kits_cancelled,
+    kits_ordered,
+    live_kits,
+    units_for,
+    whole_kits_left,
+)
+from engine.domain.orders import KitShape, OrderLine
+
+
+def part(line_id: str, sku: str, units: int, kits: int, kit: str = "GIFTSET") -> OrderLine:
+    return OrderLine(line_id, sku, units * kits, Decimal("5.00"), kit=KitShape(kit, units, kits))
+
+
+def two_kits_of_a_and_b() -> list[OrderLine]:
+    return [part("7.1", "A", 1, 2, kit="AB"), part("7.2", "B", 1, 2, kit="AB")]
+
+
+def gift_sets(kits: int) -> list[OrderLine]:
+    """`kits` GIFTSETs: a MUG and two TEAs each."""
+    return [part("7.1", "MUG", 1, kits), part("7.2", "TEA", 2, kits)]
+
+
+def test_one_of_two_kits_of_a_and_b_is_one_unit_of_each_part_not_two() -> None:
+    parts = two_kits_of_a_and_b()
+
+    assert units_for(parts, 1) == {"7.1": 1, "7.2": 1}
+    assert whole_kits_left(parts) == 2
+
+
+def test_a_component_taken_twice_per_kit_gives_two_units_per_kit() -> None:
+    parts = gift_sets(3)
+
+    assert units_for(parts, 2) == {"7.1": 2, "7.2": 4}
+    assert whole_kits_left(parts) == 3
+
+
+def test_whole_kits_left_are_the_fewest_any_part_can_give() -> None:
+    parts = gift_sets(3)
+    parts[1].quantity_cancelled = 3  # 3 of 6 TEAs gone: one and a half kits
+
+    assert whole_kits_left(parts) == 1
+    assert live_kits(parts) == 3  # the MUGs of all three are still coming
+
+
+def test_units_cancelled_of_one_part_alone_cancel_no_kit() -> None:
+    parts = two_kits_of_a_and_b()
+    parts[0].quantity = 1  # support lowered A alone
+
+    assert kits_cancelled(parts, ordered=2) == 0
+
+
+def test_a_kit_is_cancelled_once_every_part_gave_its_share() -> None:
+    parts = gift_sets(3)
+    parts[0].quantity = 2  # one MUG lowered away
+    parts[1].quantity_cancelled = 2  # two TEAs of the remainder cancelled
+
+    assert kits_cancelled(parts, ordered=3) == 1
+
+
+def test_a_kit_whose_parts_are_all_removed_is_cancelled_by_the_kits_its_line_ordered() -> None:
+    assert kits_ordered([], {"7": 3}, "7") == 3
+    assert kits_cancelled([], ordered=3) == 3
+
+
+def test_parts_are_found_by_their_kits_line_and_shapeless_lines_are_none() -> None:
+    shapeless = OrderLine("8.1", "A", 2, Decimal("5.00"))
+    plain = OrderLine("9", "C", 1, Decimal("5.00"))
+    parts = gift_sets(1)
+
+    assert kit_parts([*parts, shapeless, plain]) == {"7": parts}
+    assert [line.kit_line for line in (*parts, shapeless, plain)] == ["7", "7", None, None]
