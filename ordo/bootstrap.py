@@ -397,7 +397,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.adapters.bus.outbox_sql import SqlOutboxStore
     from engine.adapters.orm_api import SqlIdempotencyStore
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
-    from engine.adapters.silent_shipments import silent_with_carrier
+    from engine.adapters.silent_shipments import claim_for_poll, release_poll, silent_with_carrier
     from engine.service_layer import alerts, notifications
     from engine.service_layer.carrier_polls import CarrierPoller
     from engine.service_layer.channel_cancellations import EarlyCancellationKeeper
@@ -533,7 +533,8 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                                   lambda code: container.carriers(code),
                                   lambda: container.carrier_names,
                                   timedelta(hours=settings.carrier_poll_hours),
-                                  silent=silent_with_carrier)]
+                                  silent=silent_with_carrier, claim=claim_for_poll,
+                                  release=release_poll)]
                    if settings.carrier_poll_hours else []),
                  # Shops' cancellations of orders that never came are forgotten in time.
                  EarlyCancellationKeeper(

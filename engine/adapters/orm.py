@@ -319,6 +319,9 @@ fulfillment_orders = Table(
     _ts("created_at"),
     _ts("shipped_at", nullable=True),
     _ts("delivered_at", nullable=True),
+    # When the tracking poll last asked the carrier about it, NULL never (migration 0037):
+    # claimed by a conditional UPDATE, so worker processes ask about each shipment once.
+    _ts("tracking_polled_at", nullable=True),
     Index(None, "order_id"),
     Index(None, "location_code", "status"),
     # Every order counts the shipments its candidate locations released today (daily

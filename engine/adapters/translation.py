@@ -398,6 +398,7 @@ def shipment_row(s: FulfillmentOrder) -> Row:
         "created_at": s.created_at,
         "shipped_at": s.shipped_at,
         "delivered_at": s.delivered_at,
+        "tracking_polled_at": s.tracking_polled_at,
     }
 
 
@@ -418,6 +419,7 @@ def shipment_from(r: Row) -> FulfillmentOrder:
         wms_reference=r["wms_reference"],
         shipped_at=r["shipped_at"],
         delivered_at=r["delivered_at"],
+        tracking_polled_at=r["tracking_polled_at"],
         tracking=_timeline(r["tracking"]),
         parcels=[_parcel(p) for p in r["parcels"]],
     )

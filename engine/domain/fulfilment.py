@@ -164,6 +164,10 @@ class FulfillmentOrder:
     wms_reference: str = ""
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    # When the worker's tracking poll last asked its carrier about it (None: never). Kept
+    # with it, not in a worker's memory, so worker processes share whom they asked
+    # (engine.service_layer.carrier_polls).
+    tracking_polled_at: datetime | None = None
     tracking: list[TrackingEvent] = field(default_factory=list)
     # The boxes it was packed into, in the order they were opened; empty when it was not
     # packed (no box catalogue, or none stocked at its location): it ships as one parcel.

@@ -6,29 +6,34 @@ lost (EasyPost gives up after its retries), a shipment with the carrier would ne
 its scans again. So every `every` the worker's `CarrierPoller` asks each carrier that can be
 asked (`Carrier.poll_tracking`; a rate-card carrier, with no API, answers None and is passed
 over) about its shipments that are with it (`shipped`: neither delivered nor cancelled) and
-have had no news for `silence` (ORDO_CARRIER_POLL_HOURS): no scan since then, nor shipping.
-The longest silent are asked first, at most `MAX_PER_CARRIER` a run, `BATCH` at a time.
+have had no news for `silence` (ORDO_CARRIER_POLL_HOURS): no scan since then, nor shipping,
+nor a question of the poll's own. The longest silent are asked first, at most
+`MAX_PER_CARRIER` a run, `BATCH` at a time.
 
 What comes back is recorded by `carrier_tracking.record_updates`, exactly as the webhook's
 scans are: a scan the webhook delivered too is `unchanged`, never doubled, and a delivered
 scan delivers the shipment and its order through the one `TrackShipment` handler.
 
 A parcel the carrier has nothing new on stays silent, so the store would offer it first
-again at the next run and starve the rest: the poller remembers whom it asked, and asks
-them again only once `silence` has passed since. That memory is the process's own (lost on
-restart, which only means one early ask). Tickers run in the first worker of a process
-(`engine.worker.assemble_workers`); two worker processes each poll, which costs the carrier
-API a second call and records nothing twice.
+again at the next run and starve the rest: the shipment remembers when the poll asked about
+it (`FulfillmentOrder.tracking_polled_at`), and is asked again only once `silence` has passed
+since. Before asking about a batch the poller claims it (`PollClaim`: the store's
+conditional UPDATE, `engine.adapters.silent_shipments.claim_for_poll`) in a transaction of
+its own, and asks about those it claimed only. Tickers run in the first worker of a process
+(`engine.worker.assemble_workers`), so with two worker processes polling, each shipment is
+claimed by one of them and asked about once; a restarted process finds the claims where it
+left them.
 
-A carrier that cannot be reached (`DeliveryError`) is left for this run, its unasked
-shipments asked at the next; one that refuses a batch (`PermanentRefusal`) has that batch
-counted as asked, so it is not asked again until `silence` has passed, and the rest go on.
+A carrier that cannot be reached (`DeliveryError`) is left for this run: the batch it failed
+is handed back (`PollRelease`) and asked about at the next run, as are the shipments not
+reached. One that refuses a batch (`PermanentRefusal`) has that batch counted as asked, so it
+is not asked again until `silence` has passed, and the rest go on.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +64,12 @@ _PAGE = 500
 # since before this moment, at most) -> the longest silent first
 # (`engine.adapters.silent_shipments.silent_with_carrier`).
 SilentQuery = Callable[[ShipmentRepository, str, datetime, int], Sequence[FulfillmentOrder]]
+# The store's claim of shipments the poll is about to ask about: (shipments, their ids, now,
+# not asked since before this moment) -> the ids claimed, each marked asked now; a shipment
+# asked since is left to whoever asked (`engine.adapters.silent_shipments.claim_for_poll`).
+PollClaim = Callable[[ShipmentRepository, Collection[str], datetime, datetime], set[str]]
+# A claim handed back, unasked: (shipments, their ids, when it was claimed).
+PollRelease = Callable[[ShipmentRepository, Collection[str], datetime], None]
 
 
 def last_news(shipment: FulfillmentOrder) -> datetime:
@@ -71,6 +82,10 @@ def polled_numbers(shipment: FulfillmentOrder) -> list[str]:
     """The numbers to ask the carrier about: the shipment's own, then each parcel's."""
     numbers = (shipment.tracking_number, *(parcel.tracking_number for parcel in shipment.parcels))
     return list(dict.fromkeys(number for number in numbers if number))
+
+
+def _not_asked_since(shipment: FulfillmentOrder, before: datetime) -> bool:
+    return shipment.tracking_polled_at is None or shipment.tracking_polled_at < before
 
 
 def silent_the_slow_way(
@@ -88,12 +103,35 @@ def silent_the_slow_way(
             if shipment.carrier == code
             and polled_numbers(shipment)
             and last_news(shipment) < before
+            and _not_asked_since(shipment, before)
         )
         if len(page) < _PAGE:
             break
         offset += _PAGE
     found.sort(key=lambda shipment: (last_news(shipment), shipment.id))
     return found[:limit]
+
+
+def claim_the_slow_way(
+    shipments: ShipmentRepository, ids: Collection[str], at: datetime, before: datetime
+) -> set[str]:
+    """`PollClaim` for a store with no claim of its own: each shipment read and marked in the
+    caller's transaction (one process: nothing races it)."""
+    claimed = set()
+    for shipment_id in ids:
+        shipment = shipments.get(shipment_id)
+        if shipment is not None and _not_asked_since(shipment, before):
+            shipment.tracking_polled_at = at
+            claimed.add(shipment_id)
+    return claimed
+
+
+def release_the_slow_way(shipments: ShipmentRepository, ids: Collection[str], at: datetime) -> None:
+    """`PollRelease` for a store with no release of its own."""
+    for shipment_id in ids:
+        shipment = shipments.get(shipment_id)
+        if shipment is not None and shipment.tracking_polled_at == at:
+            shipment.tracking_polled_at = None
 
 
 class CarrierPoller:
@@ -113,6 +151,8 @@ class CarrierPoller:
         limit: int = MAX_PER_CARRIER,
         batch: int = BATCH,
         silent: SilentQuery = silent_the_slow_way,
+        claim: PollClaim = claim_the_slow_way,
+        release: PollRelease = release_the_slow_way,
     ) -> None:
         if silence <= timedelta(0):
             raise ValueError(f"the tracking poll's silence must be positive, got {silence}")
@@ -122,9 +162,8 @@ class CarrierPoller:
         self.uows, self.handle, self.carriers, self.codes = uows, handle, carriers, codes
         self.silence, self.every = silence, every
         self.limit, self.batch, self.silent = limit, batch, silent
+        self.claim, self.release = claim, release
         self._last: datetime | None = None
-        # Shipment id -> (carrier code, when it was asked): not asked again before `silence`.
-        self._asked: dict[str, tuple[str, datetime]] = {}
 
     def tick(self, now: datetime) -> int:
         if self._last is not None and now - self._last < self.every:
@@ -134,19 +173,20 @@ class CarrierPoller:
         return recorded
 
     def poll(self, code: str, now: datetime) -> Tally:
-        """Ask carrier `code` about its silent shipments, once each, and record the answers."""
+        """Ask carrier `code` about its silent shipments, once each across every process
+        polling, and record the answers."""
         tally = Tally()
         carrier = self.carriers(code)
         if carrier is None or carrier.poll_tracking(()) is None:
             return tally  # no API to ask: its parcels are tracked by hand or not at all
         cutoff = now - self.silence
-        self._asked = {key: seen for key, seen in self._asked.items() if seen[1] >= cutoff}
-        remembered = sum(1 for asked_of, _ in self._asked.values() if asked_of == code)
         with self.uows() as uow:
-            found = self.silent(uow.shipments, code, cutoff, self.limit + remembered)
-        due = [shipment for shipment in found if shipment.id not in self._asked][: self.limit]
+            due = self.silent(uow.shipments, code, cutoff, self.limit)
+        asked = 0
         for start in range(0, len(due), self.batch):
-            group = due[start : start + self.batch]
+            group = self._claimed(due[start : start + self.batch], now, cutoff)
+            if not group:
+                continue  # another process asks about these
             numbers = [number for shipment in group for number in polled_numbers(shipment)]
             try:
                 updates = carrier.poll_tracking(numbers) or []
@@ -157,13 +197,28 @@ class CarrierPoller:
             except DeliveryError as error:
                 log.warning("tracking poll: carrier %s cannot be asked now (%s); %d shipments "
                             "left for the next run", code, error, len(due) - start)  # fmt: skip
+                self._hand_back(group, now)
                 break
-            for shipment in group:
-                self._asked[shipment.id] = (code, now)
+            asked += len(group)
             _add(tally, record_updates(code, updates, self.uows, self.handle))
-        if due:
-            log.info("tracking poll: carrier %s, %d shipments asked: %s", code, len(due), tally)
+        if asked:
+            log.info("tracking poll: carrier %s, %d shipments asked: %s", code, asked, tally)
         return tally
+
+    def _claimed(
+        self, group: Sequence[FulfillmentOrder], now: datetime, cutoff: datetime
+    ) -> list[FulfillmentOrder]:
+        """Those of `group` this poller claims, committed before the carrier is asked so a
+        process polling at the same moment passes over them."""
+        with self.uows() as uow:
+            claimed = self.claim(uow.shipments, [shipment.id for shipment in group], now, cutoff)
+            uow.commit()
+        return [shipment for shipment in group if shipment.id in claimed]
+
+    def _hand_back(self, group: Sequence[FulfillmentOrder], now: datetime) -> None:
+        with self.uows() as uow:
+            self.release(uow.shipments, [shipment.id for shipment in group], now)
+            uow.commit()
 
 
 def _add(total: Tally, more: Tally) -> None:

@@ -3,18 +3,21 @@ carrier with an API about its shipped shipments silent for the set hours, longes
 first, at most its limit, in batches, each shipment's numbers and its parcels'; what comes
 back is recorded as a webhook's scans are (a scan the shipment has is `unchanged`). A
 shipment asked once is not asked again before the silence has passed again, so the others
-get their turn; a carrier that cannot be reached leaves its shipments for the next run; a
-carrier with no API is never asked and its shipments never read."""
+get their turn, and that is kept on the shipment, so two pollers sharing the store (worker
+processes) ask about each shipment once; a carrier that cannot be reached leaves its
+shipments for the next run, any poller's; a carrier with no API is never asked and its
+shipments never read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from connectors.base import DeliveryError, TrackingUpdate
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.fulfilment import Parcel, ShipmentStatus, TrackingEvent
-from engine.service_layer.carrier_polls import CarrierPoller
+from engine.service_layer.carrier_polls import CarrierPoller, silent_the_slow_way
 from engine.service_layer.messagebus import MessageBus, command_handlers
 from tests.support import builders as b
 from tests.support.fake_carrier import FakeCarrier
@@ -172,3 +175,50 @@ def test_a_carrier_with_no_api_is_never_asked_and_its_shipments_never_read() -> 
 
     assert poller.tick(NOW) == 0
     assert read == []
+
+
+def test_two_pollers_on_one_store_ask_about_each_shipment_once() -> None:
+    # Two worker processes: what one asked about is kept on the shipment, not in its memory.
+    uow = a_store(*({"id": f"F-{n}", "tracking_number": f"1Z{n}"} for n in range(1, 4)))
+    carrier = PollableCarrier()
+    first, second = a_poller(uow, carrier), a_poller(uow, carrier)
+
+    first.tick(NOW)
+    second.tick(NOW + timedelta(minutes=1))
+    a_poller(uow, carrier).tick(NOW + timedelta(hours=1))  # a process restarted
+
+    assert carrier.polled == [["1Z1", "1Z2", "1Z3"]]
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and shipment.tracking_polled_at == NOW
+
+
+def test_a_poller_asks_only_about_what_it_claimed_when_another_read_the_same_shipments(
+) -> None:  # fmt: skip
+    uow = a_store(*({"id": f"F-{n}", "tracking_number": f"1Z{n}"} for n in range(1, 5)))
+    carrier = PollableCarrier()
+    other = a_poller(uow, carrier, batch=2)
+
+    def silent_then_raced(shipments: Any, code: str, before: datetime, limit: int) -> Any:
+        found = silent_the_slow_way(shipments, code, before, limit)
+        # Between this poller's read and its claims, another process claims and asks.
+        other.tick(NOW)
+        return found
+
+    bus = MessageBus(lambda: uow, command_handlers(), {})
+    racing = CarrierPoller(lambda: uow, bus.handle, {"ups": carrier}.get, lambda: ["ups"],
+                           SILENCE, silent=silent_then_raced)  # fmt: skip
+    racing.tick(NOW)
+
+    assert carrier.polled == [["1Z1", "1Z2"], ["1Z3", "1Z4"]]
+
+
+def test_a_batch_the_carrier_could_not_be_asked_about_is_handed_back_to_any_poller() -> None:
+    uow = a_store({"id": "F-1", "tracking_number": "1Z1"})
+    carrier = PollableCarrier()
+    carrier.failure = DeliveryError("EasyPost unreachable")
+    a_poller(uow, carrier).tick(NOW)
+    carrier.failure = None
+    a_poller(uow, carrier).tick(NOW + timedelta(minutes=1))  # another process, at once
+
+    assert carrier.polled == [["1Z1"], ["1Z1"]]
