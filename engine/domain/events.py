@@ -741,14 +741,35 @@ class TransferWmsCancelled(Event):
 @dataclass(frozen=True)
 class TransferWmsRefused(Event):
     """The warehouse system holding a transfer refused its cancellation for good (409: it
-    shipped it already; `message` is what it said), so units Ordo put back on
-    `from_location`'s stock may be on their way. An alert asks a person to step in."""
+    shipped it already; `message` is what it said): `transfer.reinstated` follows, the
+    transfer on its way again."""
 
     name: ClassVar[str] = "transfer.wms_refused"
     transfer_id: str
     order_id: str
     from_location: str
     wms_reference: str
+    message: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class TransferReinstated(Event):
+    """A transfer Ordo had cancelled left `from_location` all the same (its WMS answered
+    the cancellation too late, or reported it shipped; `message` says which): it is on its
+    way to `to_location` again, released from `order_id` (the order it was sent for), its
+    units arriving as the store's own stock, and its units were taken off `from_location`
+    again (`stock.adjusted`). `short`: units that could not be, orders there having reserved
+    them since (then a high alert asks a person to step in); 0 normally."""
+
+    name: ClassVar[str] = "transfer.reinstated"
+    transfer_id: str
+    order_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    short: int = 0
     message: str = ""
 
 
@@ -765,6 +786,21 @@ class TransferInboundSentToWms(Event):
     from_location: str
     to_location: str
     inbound_reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class TransferInboundUpdatedAtWms(Event):
+    """The warehouse system of `to_location` took a shipped transfer's revised expected
+    receipt (`inbound_reference`), so its dock expects it on `expected_on` (ISO date) now."""
+
+    name: ClassVar[str] = "transfer.inbound_updated_at_wms"
+    transfer_id: str
+    order_id: str
+    from_location: str
+    to_location: str
+    inbound_reference: str
+    expected_on: str
 
 
 @_register

@@ -91,6 +91,18 @@ class InboundSupply:
         order_id, self.order_id = self.order_id, ""
         return order_id
 
+    def reinstate(self) -> str:
+        """A transfer cancelled in Ordo that left all the same (its WMS answered that it was
+        too late, or reported it shipped): it is on its way again, released from its order
+        as a shipped transfer its order no longer needs is (`release_from_order`), so its
+        units arrive as the destination's own stock. Returns the order it was sent for. The
+        caller takes its units off the source again."""
+        if not self.cancelled:
+            state = "received" if self.received else "on its way"
+            raise Conflict(f"transfer {self.id} is {state}, not cancelled: nothing to reinstate")
+        self.cancelled = False
+        return self.release_from_order()
+
     def report_shipped(
         self,
         carrier: str,

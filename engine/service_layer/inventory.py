@@ -142,11 +142,17 @@ def report_transfer_shipped(
     recorded on it, with `transfer.shipped` and an audit entry. Reported again with another
     arrival day, the day is revised instead (`transfer.arrival_revised`, audited). Returns
     whether anything was written: the same report again (a WMS retrying) writes nothing, not
-    even an entry."""
+    even an entry. A transfer Ordo cancelled while its WMS held it, reported shipped, left
+    before the cancellation reached that WMS: the report is its answer "too late", so the
+    transfer is reinstated (`ship_to_store.reinstate`) and then recorded shipped."""
     with uow:
         # Locked: two reports of one transfer at the same moment must not both find it
-        # unreported and the second silently replace the first's tracking number.
+        # unreported and the second silently replace the first's tracking number (nor the
+        # worker's reinstatement and this one both book its units off the source).
         transfer = _transfer_for_update(uow, cmd.transfer_id)
+        if transfer.cancelled and transfer.wms_reference:
+            said = f"{cmd.actor} reported it shipped after Ordo cancelled it"
+            ship_to_store.reinstate(uow, transfer, said, cmd.actor)
         planned, first = transfer.expected_on, transfer.shipped_at is None
         shipped_at = in_utc(cmd.shipped_at) if cmd.shipped_at else None
         if not transfer.report_shipped(

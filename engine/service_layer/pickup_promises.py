@@ -16,10 +16,12 @@ and its emails say) becomes that day. The decision's own dates stay in its trace
 what the customer was promised. A day past that promise, and later than the order was
 expected before, raises `order.pickup_delayed` and the customer is told the new day
 (`pickup_delayed` email); an earlier day, or one still within the promise, is taken
-silently. So the customer hears once per slip: a redelivered event finds the day already
-taken and does nothing; unlike a carrier's estimate, repeated with every scan and so told
-only when it first goes past the promise, a transfer's day is revised only when it changes,
-and a customer on their way to the counter must hear each later day. An order no longer
+silently; either way the order's audit trail gets an entry (`order.pickup_promise`, by
+`system`: the day before and after, and the transfer that moved it). So the customer hears
+once per slip: a redelivered event finds the day already taken and does nothing; unlike a
+carrier's estimate, repeated with every scan and so told only when it first goes past the
+promise, a transfer's day is revised only when it changes, and a customer on their way to the
+counter must hear each later day. An order no longer
 waiting (cancelled, collected, moved to another store) or a transfer released from it, already
 received or cancelled is left as it is.
 
@@ -44,7 +46,7 @@ from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import InboundSupply, ReservationStatus
 from engine.domain.orders import Fulfilment, Order
 from engine.pipeline.decide import backorder_promise
-from engine.service_layer import backorders, ship_to_store
+from engine.service_layer import audit, backorders, ship_to_store, shop_calls
 from engine.service_layer.handlers import Clock, PipelineOptions
 from engine.service_layer.unit_of_work import UnitOfWork
 
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 
 # The events that move a transfer's arrival day.
 Moved = events.TransferShipped | events.TransferArrivalRevised
+# The audit entry of an order's ready day moved with its transfer.
+PROMISE_ACTION = "order.pickup_promise"
 
 
 def follow_transfer(event: Moved, uow: UnitOfWork, clock: Clock, options: PipelineOptions) -> None:
@@ -97,13 +101,21 @@ def _follow(uow: UnitOfWork, transfer_id: str, order_id: str, today: date) -> bo
     after = order.promised_date
     if after is None or after == before:
         return False
-    if promised is not None and after > promised and (before is None or after > before):
+    was = before.isoformat() if before else ""
+    late = promised is not None and after > promised and (before is None or after > before)
+    if late and promised is not None:
         order.events.append(
             events.OrderPickupDelayed(
                 order.id, transfer.id, transfer.location_code, promised.isoformat(),
-                after.isoformat(), before.isoformat() if before else "", (after - promised).days,
+                after.isoformat(), was, (after - promised).days,
             )
         )  # fmt: skip
+    # On the order's timeline, as a person's change to it would be: the day its page and
+    # emails say moved, and which transfer moved it (Ordo did, for whoever moved that).
+    moved = {"promised_date": after.isoformat(), "transfer_id": transfer.id,
+             "expected_on": transfer.expected_on.isoformat(), "delayed": late}  # fmt: skip
+    audit.record(uow, shop_calls.ACTOR, PROMISE_ACTION, "order", order.id,
+                 {"promised_date": was or None}, moved)  # fmt: skip
     return True
 
 

@@ -13,7 +13,10 @@ transaction that applies the decision (`apply`):
 - a transfer already on its way for the order that the decision no longer counts on (the
   order changed, or was served from elsewhere first) is cancelled: its units go back to the
   warehouse (`transfer.cancelled`, `stock.adjusted`). So are all of them when the order is
-  cancelled or stops being collected at that store (`cancel_all`).
+  cancelled or stops being collected at that store (`cancel_all`). One that left all the
+  same (its WMS answers the cancellation "too late", or reports it shipped) is put back on
+  its way, released from its order, and its units come off the warehouse again
+  (`reinstate`, `transfer.reinstated`).
 
 When a transfer arrives (`inventory.receive_transfer`), its units are at once reserved for
 its order, as far as the order still waits for them (`claim`): a *claim*, a reservation with
@@ -47,9 +50,12 @@ from engine.domain import events
 from engine.domain.catalog import Service
 from engine.domain.inventory import InboundKind, InboundSupply, Reservation, ReservationStatus
 from engine.domain.orders import Fulfilment, Order
+from engine.domain.values import utcnow
 from engine.pipeline.decision import Decision, PlannedTransfer
+from engine.service_layer import audit
 from engine.service_layer.handlers import give_back, new_id
 from engine.service_layer.unit_of_work import UnitOfWork
+from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY
 
 # Reservations holding a received transfer's units for its order, before any fulfilment order.
 CLAIM = "clm"
@@ -177,6 +183,60 @@ def cancel(uow: UnitOfWork, supply: InboundSupply, reason: str) -> None:
     uow.record(
         events.TransferCancelled(
             supply.id, supply.order_id, supply.sku, origin, supply.quantity, reason
+        )
+    )
+
+
+def reinstate(uow: UnitOfWork, supply: InboundSupply, said: str, actor: str) -> int:
+    """A transfer `cancel` called off left its source all the same (`said`: its WMS's
+    answer "too late", or the report that it shipped): it is on its way again, released
+    from its order (`InboundSupply.reinstate`), and its units come off the source's stock
+    again, which `cancel` had booked them back on; audited for `actor`. Returns the units
+    that could not come off, orders there having reserved them since (the order itself,
+    decided again, among them): Ordo keeps them on the source's stock, and a high alert
+    asks a person to see those orders' shipments short-picked and the stock corrected."""
+    order_id = supply.reinstate()
+    origin, units = supply.from_location, supply.quantity
+    row = uow.stock.get((supply.sku, origin))
+    taken = min(units, max(0, row.on_hand - row.reserved)) if row is not None else 0
+    if taken:
+        stock = uow.stock.adjust(supply.sku, origin, -taken)
+        why = f"transfer {supply.id} left after its cancellation"
+        uow.record(
+            events.StockAdjusted(supply.sku, origin, -taken, stock.on_hand, stock.available, why)
+        )
+    short = units - taken
+    uow.record(
+        events.TransferReinstated(
+            supply.id, order_id, supply.sku, origin, supply.location_code, units, short, said
+        )
+    )
+    before = {"status": "cancelled", "order_id": order_id}
+    after = {"status": "in_transit", "order_id": "", "taken_off": taken, "message": said}
+    audit.record(uow, actor, events.TransferReinstated.name, "transfer", supply.id, before, after)
+    if short:
+        _reinstated_short(uow, supply, short, said)
+    return short
+
+
+def _reinstated_short(uow: UnitOfWork, supply: InboundSupply, short: int, said: str) -> None:
+    """A reinstated transfer's units reserved at its source since its cancellation: they
+    are gone, yet orders count on them there. Only a person can sort that out."""
+    origin, sku = supply.from_location, supply.sku
+    uow.record(
+        events.AlertTriggered(
+            rule=REFUSED_RULE,
+            key=supply.id,
+            severity=REFUSED_SEVERITY,
+            message=(
+                f"Transfer {supply.id} of {supply.quantity} {sku} from {origin} to "
+                f"{supply.location_code} left after Ordo cancelled it, and is on its way "
+                f"again; {short} of its units were reserved at {origin} since, so Ordo still "
+                f"counts them there. See the shipments holding them reported short when "
+                f"{origin} picks them (POST /v1/shipments/{{id}}/short): that sources them "
+                f"elsewhere and takes the {short} {sku} off {origin}'s stock. {said}"
+            ),
+            at=utcnow().isoformat(),
         )
     )
 

@@ -24,9 +24,13 @@ went back to the source's stock at once) is cancelled at the WMS that holds it. 
 share the order's partition (a transfer made by hand, which is never cancelled, the SKU's)
 with its request, so the cancellation comes after the send. One not sent yet needs nothing:
 its send, when its turn comes, finds it cancelled. A WMS that answers 409 has shipped it
-already: that is not retried, but raises `transfer.wms_refused` and the high alert
-`wms/WMS refused a change` (keyed by the transfer) for a person to stop the parcel or, if it
-cannot be stopped, to book what Ordo gave back as gone (docs/integrations.md).
+already: that is not retried, but raises `transfer.wms_refused`, and the transfer is put
+back on its way as the truck has it (`ship_to_store.reinstate`: released from its order,
+its units off the source's stock again, `transfer.reinstated`), in a second transaction
+that locks the transfer first, as its shipped report (which reinstates it too, when it
+comes first) does; so a redelivered refusal, or one that lost that race, changes nothing. A
+high alert (`wms/WMS refused a change`) is raised only when a person is still needed: orders
+at the source reserved some of the units since (docs/integrations.md).
 
 When the sending location reports a transfer shipped (`transfer.shipped`) and a WMS runs
 the location it goes to, `InboundTransferNotifier`, a second worker observer, sends that WMS
@@ -45,9 +49,10 @@ for a person to see the transfer received by hand.
 Its arrival day can move after it shipped (`transfer.arrival_revised`: the sender reported it
 shipped again with another day, or the carrier's scan estimated one). `InboundTransferUpdater`,
 a third observer, sends the receiving WMS the expected receipt as it is now, to the name it
-knows it by (`update_inbound_transfer`), so its dock plans for the new day. Only a transfer
-with an `inbound_reference` is updated: one never announced (no WMS, or one that takes no
-transfers) gets nothing, and one whose announcement has not gone yet needs nothing, as the
+knows it by (`update_inbound_transfer`), so its dock plans for the new day, and raises
+`transfer.inbound_updated_at_wms` when the WMS takes it. Only a transfer with an
+`inbound_reference` is updated: one never announced (no WMS, or one that takes no transfers)
+gets nothing, and one whose announcement has not gone yet needs nothing, as the
 announcement reads the day when it is sent (the revision's event shares the shipped event's
 partition, so it comes after it; an announcement still being retried then carries it). The
 event's id names the change, so a redelivered revision is a repeat at the WMS and the next
@@ -77,6 +82,7 @@ from engine.domain.catalog import Location
 from engine.domain.inventory import InboundKind, InboundSupply
 from engine.domain.orders import Order
 from engine.domain.values import utcnow
+from engine.service_layer import ship_to_store, shop_calls
 from engine.service_layer.unit_of_work import UnitOfWork
 from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY, ByLocation
 
@@ -232,13 +238,34 @@ class _TransferObserver(ByLocation[W], abc.ABC):
         return warehouse, facts(transfer, *route)
 
 
+class _TooLate(Exception):
+    """The WMS answered a transfer's cancellation 409: it shipped it (`said`: its answer)."""
+
+    def __init__(self, transfer_id: str, said: str) -> None:
+        super().__init__(said)
+        self.transfer_id, self.said = transfer_id, said
+
+
 class TransferReleaser(_TransferObserver[TransferringWarehouse]):
     """Worker observer: each new transfer to the WMS of the location it leaves, once, and its
-    cancellation to the WMS holding it (module's doc)."""
+    cancellation to the WMS holding it; one the WMS shipped already is reinstated (module's
+    doc)."""
 
     name = "wms-transfers"
     handles = (events.TransferRequested.name, events.TransferCancelled.name)
     side = "from_location"
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        try:
+            super().__call__(message, uow)
+        except _TooLate as late:
+            # Afresh, the transfer locked before it is read: its shipped report, which
+            # reinstates it too, may come at the same moment, and the two must not both book
+            # its units off the source. Not locked across the WMS call, which may take as
+            # long as the WMS likes. The rollback also starts the worker's transaction, lent
+            # to this step, again: there the transfer was read unlocked.
+            uow.rollback()
+            _reinstate(uow, late.transfer_id, late.said)
 
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if message.name == events.TransferRequested.name:
@@ -270,9 +297,10 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
 
     def _cancel(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if not transfer.wms_reference or not transfer.cancelled:
-            # Never at a WMS: a send still to come finds it cancelled and sends nothing.
-            log.info("%s: transfer %s is not at a WMS; nothing to cancel", self.name,
-                     transfer.id)  # fmt: skip
+            # Never at a WMS: a send still to come finds it cancelled and sends nothing. Or
+            # on its way again: its shipped report came first and reinstated it.
+            log.info("%s: transfer %s is not cancelled at a WMS; nothing to cancel",
+                     self.name, transfer.id)  # fmt: skip
             return False
         telling = self._telling(uow, transfer, transfer_facts)
         if telling is None:
@@ -281,8 +309,7 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
         try:
             warehouse.cancel_transfer(transfer.wms_reference, facts)
         except PermanentRefusal as refusal:
-            _refused(uow, transfer, str(refusal))
-            return False
+            raise _TooLate(transfer.id, str(refusal)) from refusal
         uow.record(
             events.TransferWmsCancelled(
                 transfer.id, transfer.order_id, transfer.from_location, transfer.wms_reference
@@ -356,7 +383,14 @@ class InboundTransferUpdater(_TransferObserver[RevisingWarehouse]):
         if not sent:
             log.info("%s: the WMS of %s takes no transfers now; it keeps the day of %s it "
                      "was sent", self.name, transfer.location_code, transfer.id)  # fmt: skip
-        return sent
+            return False
+        uow.record(
+            events.TransferInboundUpdatedAtWms(
+                transfer.id, transfer.order_id, transfer.from_location, transfer.location_code,
+                transfer.inbound_reference, transfer.expected_on.isoformat(),
+            )
+        )  # fmt: skip
+        return True
 
 
 def _route(
@@ -374,32 +408,25 @@ def _route(
     return source, destination, order
 
 
-def _refused(uow: UnitOfWork, transfer: InboundSupply, said: str) -> None:
-    """The WMS shipped a transfer Ordo cancelled: record so, and ask a person to step in."""
-    log.warning("wms-transfers: transfer %s: %s", transfer.id, said)
-    uow.record(
-        events.TransferWmsRefused(
-            transfer.id, transfer.order_id, transfer.from_location, transfer.wms_reference,
-            said,
-        )
-    )  # fmt: skip
-    source, units = transfer.from_location, f"{transfer.quantity} {transfer.sku}"
-    uow.record(
-        events.AlertTriggered(
-            rule=REFUSED_RULE,
-            key=transfer.id,
-            severity=REFUSED_SEVERITY,
-            message=(
-                f"Transfer {transfer.id} of {units} from {source} to "
-                f"{transfer.location_code} ({transfer.wms_reference} in the WMS): the WMS "
-                f"refused its cancellation and may ship it, though Ordo put the units back on "
-                f"{source}'s stock; stop the parcel there or with its carrier. If it goes, "
-                f"take the {units} off {source}'s stock and book them as a receipt at "
-                f"{transfer.location_code} when they arrive. {said}"
-            ),
-            at=utcnow().isoformat(),
-        )
-    )
+def _reinstate(uow: UnitOfWork, transfer_id: str, said: str) -> None:
+    """The WMS shipped a transfer Ordo cancelled: its units are on their way, so the transfer
+    is too (`ship_to_store.reinstate`). Once: a redelivered refusal, or one whose shipped
+    report reinstated the transfer first, finds it no longer cancelled."""
+    log.warning("wms-transfers: transfer %s: %s", transfer_id, said)
+    with uow:
+        transfer = uow.inbound.get_for_update(transfer_id)
+        if transfer is None or not transfer.cancelled:
+            log.info("wms-transfers: transfer %s is not cancelled now; nothing to reinstate",
+                     transfer_id)  # fmt: skip
+            return
+        uow.record(
+            events.TransferWmsRefused(
+                transfer.id, transfer.order_id, transfer.from_location,
+                transfer.wms_reference, said,
+            )
+        )  # fmt: skip
+        ship_to_store.reinstate(uow, transfer, said, shop_calls.ACTOR)
+        uow.commit()
 
 
 def _inbound_refused(

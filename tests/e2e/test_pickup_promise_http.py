@@ -44,3 +44,10 @@ def test_a_repeated_shipped_report_with_a_later_day_moves_the_orders_promise(api
 
     assert promised(api, order_id) == day + timedelta(days=1)
     assert len(outbox(api, "order.pickup_delayed")) == 1
+    trail = api.get("/v1/audit", params={"entity": "order", "entity_id": order_id}).json()
+    moves = [(e["before"]["promised_date"], e["after"]["promised_date"], e["actor"])
+             for e in trail if e["action"] == "order.pickup_promise"]  # fmt: skip
+    assert sorted(moves) == sorted([
+        (day.isoformat(), (day + timedelta(days=3)).isoformat(), "system"),
+        ((day + timedelta(days=3)).isoformat(), (day + timedelta(days=1)).isoformat(), "system"),
+    ])  # fmt: skip

@@ -3,7 +3,9 @@ WMS is sent the transfer order; once the sender reports it shipped
 (`POST /v1/inventory/transfers/{id}/shipped`, even twice), the receiving store's WMS is sent
 its expected receipt once, with the carrier, tracking number and day, and the transfer keeps
 the name that WMS gave it, shown in the transfer list; reported again with a later day (even
-twice), that WMS is sent the receipt with the new day once, at that name."""
+twice), that WMS is sent the receipt with the new day once, at that name. A transfer cancelled
+in Ordo that Dallas shipped already (its cancellation answered 409, or its shipped report
+coming first) is on its way again, off Dallas's stock, and received as the store's own."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from tests.e2e.test_transfer_shipped_http import SHIPPED, a_transfer_to_the_stor
 from tests.support.local_http import serving
 
 TOKEN = "a-wms-token-of-some-length"
+TOO_LATE = "TO-000001 shipped at 10:42 with 1Z999AA10123456784"
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Systems:
         self.requests.append((method, path, key, json.loads(body)))
         if path == "/dallas/transfer-orders":
             return 201, {"reference": "TO-000001"}
+        if path == "/dallas/transfer-orders/TO-000001/cancel":
+            return 409, {"message": TOO_LATE}  # on the truck already
         if path == "/store/inbound-transfers":
             return 201, {"reference": "ASN-000001"}
         if (method, path) == ("PUT", "/store/inbound-transfers/ASN-000001"):
@@ -147,6 +152,10 @@ def test_the_receiving_stores_wms_hears_a_revised_arrival_day_once_at_its_refere
     assert (listed["id"], listed["inbound_reference"], listed["expected_on"]) == (
         transfer_id, "ASN-000001", "2026-12-06",
     )  # fmt: skip
+    [updated] = outbox(api, "transfer.inbound_updated_at_wms")
+    assert (updated["transfer_id"], updated["inbound_reference"], updated["expected_on"]) == (
+        transfer_id, "ASN-000001", "2026-12-06",
+    )  # fmt: skip
 
 
 def revision_id(api: Api) -> str:
@@ -156,3 +165,68 @@ def revision_id(api: Api) -> str:
             select(orm.outbox.c.id).where(orm.outbox.c.name == "transfer.arrival_revised")
         ).all()
     return str(row.id)
+
+
+def dallas_on_hand(api: Api) -> int:
+    rows = {r["location_code"]: r for r in api.get("/v1/inventory/skus/SHOE-42").json()}
+    return int(rows["DAL-01"]["on_hand"])
+
+
+def test_a_transfer_dallas_shipped_before_its_cancellation_is_on_its_way_and_received(
+    api: Api, systems: Systems
+) -> None:
+    order_id, transfer_id = a_transfer_to_the_store(api)
+    run_worker(api)  # the transfer order to Dallas: TO-000001
+    cancelled = api.post(f"/v1/orders/{order_id}/cancel", json={"reason": "changed her mind"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert dallas_on_hand(api) == 50  # booked back at once
+
+    run_worker(api)
+    run_worker(api)  # nothing more: the refusal is not asked again
+
+    assert [path for _, path, _, _ in systems.sent_to("dallas")] == [
+        "/dallas/transfer-orders", "/dallas/transfer-orders/TO-000001/cancel",
+    ]  # fmt: skip
+    [listed] = api.get("/v1/inventory/transfers", params={"status": "in_transit"}).json()
+    assert (listed["id"], listed["order_id"]) == (transfer_id, "")  # released from the order
+    assert dallas_on_hand(api) == 48  # on the truck, off Dallas again
+    [reinstated] = outbox(api, "transfer.reinstated")
+    assert (reinstated["transfer_id"], reinstated["order_id"], reinstated["short"]) == (
+        transfer_id, order_id, 0,
+    )  # fmt: skip
+    assert TOO_LATE in reinstated["message"]
+    assert outbox(api, "alert.triggered") == []  # nothing left for a person
+    trail = api.get(f"/v1/audit?entity=transfer&entity_id={transfer_id}").json()
+    [entry] = [e for e in trail if e["action"] == "transfer.reinstated"]
+    assert entry["actor"] == "system" and TOO_LATE in entry["after"]["message"]
+
+    path = f"/v1/inventory/transfers/{transfer_id}/shipped"
+    reported = api.post(path, role="warehouse", json={**SHIPPED, "expected_on": "2026-12-04"})
+    assert reported.status_code == 200, reported.text
+    run_worker(api)
+    [(_, announced, _, body)] = systems.sent_to("store")
+    assert (announced, body["order"]) == ("/store/inbound-transfers", None)
+    received = api.post(f"/v1/inventory/transfers/{transfer_id}/receive")
+    assert received.status_code == 200, received.text
+    assert received.json()["on_hand"] == 3  # the store's own one, and the two that came
+
+
+def test_a_shipped_report_before_dallas_hears_of_the_cancellation_puts_the_transfer_back(
+    api: Api, systems: Systems
+) -> None:
+    order_id, transfer_id = a_transfer_to_the_store(api)
+    run_worker(api)
+    api.post(f"/v1/orders/{order_id}/cancel", json={"reason": "changed her mind"})
+
+    path = f"/v1/inventory/transfers/{transfer_id}/shipped"
+    reported = api.post(path, role="warehouse", json=SHIPPED)
+    run_worker(api)
+
+    assert reported.status_code == 200, reported.text
+    assert dallas_on_hand(api) == 48
+    assert [path for _, path, _, _ in systems.sent_to("dallas")] == ["/dallas/transfer-orders"]
+    [reinstated] = outbox(api, "transfer.reinstated")
+    said = "warehouse:e2e-warehouse reported it shipped after Ordo cancelled it"
+    assert reinstated["message"] == said
+    [(_, announced, _, _)] = systems.sent_to("store")
+    assert announced == "/store/inbound-transfers"

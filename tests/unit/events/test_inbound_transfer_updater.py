@@ -4,7 +4,8 @@ with a fake WMS: once the receiving WMS holds the transfer's expected receipt, e
 receipt as it is now under the name it gave, keyed by the revision; a transfer never
 announced, or received before the revision's turn, is sent nothing; a WMS that takes no
 transfers is told nothing, one that fails is retried, and one that will not take the day
-(409) raises `transfer.inbound_wms_refused` and a high alert."""
+(409) raises `transfer.inbound_wms_refused` and a high alert; one it takes raises
+`transfer.inbound_updated_at_wms`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ import pytest
 from connectors.base import DeliveryError, PermanentRefusal
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain import commands
-from engine.domain.events import AlertTriggered, TransferInboundWmsRefused
+from engine.domain.events import (
+    AlertTriggered,
+    TransferInboundUpdatedAtWms,
+    TransferInboundWmsRefused,
+)
 from engine.service_layer.inventory import receive_transfer, track_transfer
 from engine.service_layer.warehouse import REFUSED_RULE
 from engine.service_layer.wms_transfers import InboundTransferNotifier, InboundTransferUpdater
@@ -61,6 +66,10 @@ def revisions(uow: InMemoryUnitOfWork) -> list[Any]:
     return published(uow, "transfer.arrival_revised")
 
 
+def updated(uow: InMemoryUnitOfWork) -> list[TransferInboundUpdatedAtWms]:
+    return [e for e in uow.committed_events if isinstance(e, TransferInboundUpdatedAtWms)]
+
+
 def test_a_revised_arrival_day_is_sent_to_the_wms_that_expects_the_transfer() -> None:
     uow, wms = a_world(), RevisingWms()
     transfer_id = announced_transfer(uow)
@@ -78,6 +87,9 @@ def test_a_revised_arrival_day_is_sent_to_the_wms_that_expects_the_transfer() ->
     assert (receipt["carrier"], receipt["tracking_number"]) == ("ups", "1Z999AA10123456784")
     assert receipt["order"] == {"id": "O-1", "reference": "W-7", "channel": "web"}
     assert updater.sent == 1 and transfer(uow, transfer_id).inbound_reference == "ASN-1"
+    assert updated(uow) == [
+        TransferInboundUpdatedAtWms(transfer_id, "O-1", "DAL-01", "NYC-5", "ASN-1", "2026-12-06")
+    ]
 
 
 def test_a_carriers_estimate_is_sent_as_a_revision_too() -> None:
@@ -159,7 +171,7 @@ def test_a_wms_that_takes_no_transfers_now_is_told_nothing() -> None:
 
     handled(updater, uow, revisions(uow))
 
-    assert updater.sent == 0
+    assert updater.sent == 0 and updated(uow) == []
     assert not [e for e in uow.committed_events if isinstance(e, TransferInboundWmsRefused)]
 
 
@@ -188,3 +200,4 @@ def test_a_wms_that_will_not_take_the_day_raises_a_refusal_and_a_high_alert() ->
     assert "revised arrival day" in alert.message and "ASN-1" in alert.message
     assert "due 2026-12-06" in alert.message and "409 receipt closed" in alert.message
     assert f"/v1/inventory/transfers/{transfer_id}/receive" in alert.message
+    assert updated(uow) == []

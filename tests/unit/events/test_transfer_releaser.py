@@ -2,14 +2,16 @@
 WMS: making one raises `transfer.requested`; the worker sends it once with its facts, keeps
 the reference and raises `transfer.sent_to_wms`, whatever is redelivered; a source no WMS
 serves, a WMS that takes no transfers and a transfer cancelled before its turn send nothing;
-a cancelled transfer the WMS holds is cancelled there, and a WMS that shipped it already (409)
-raises `transfer.wms_refused` and a high alert while the transfer stays cancelled."""
+a cancelled transfer the WMS holds is cancelled there, and one a WMS shipped already (its 409,
+or its shipped report coming first) is on its way again, released from its order, its units
+off the source once whatever is redelivered; a person is asked only for units reserved at the
+source since."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -19,20 +21,29 @@ from engine.domain import commands
 from engine.domain.catalog import LocationType
 from engine.domain.events import (
     AlertTriggered,
+    Event,
+    StockAdjusted,
+    TransferReinstated,
     TransferRequested,
     TransferSentToWms,
+    TransferShipped,
     TransferWmsCancelled,
     TransferWmsRefused,
 )
 from engine.domain.inventory import InboundSupply, Stock
 from engine.domain.values import Address
 from engine.service_layer import ship_to_store
-from engine.service_layer.inventory import transfer_stock
+from engine.service_layer.inventory import (
+    receive_transfer,
+    report_transfer_shipped,
+    transfer_stock,
+)
 from engine.service_layer.warehouse import REFUSED_RULE
 from engine.service_layer.wms_transfers import TransferReleaser
 from tests.support.builders import a_location, a_product, an_order
 from tests.support.worker_steps import handled, published
 
+E = TypeVar("E", bound=Event)
 DUE = date(2026, 12, 3)
 # The route's two places as a WMS is sent them (`wms_transfers.transfer_facts`).
 DALLAS_DC = {
@@ -58,6 +69,8 @@ class FakeWms:
         self.refusal, self.takes = refusal, takes
         self.sent: list[dict[str, Any]] = []
         self.cancelled: list[tuple[str, str]] = []
+        # What happens in Ordo while the WMS is being asked to cancel (a report arriving).
+        self.while_cancelling: Callable[[], object] = lambda: None
 
     def send_transfer(self, transfer: Mapping[str, Any]) -> str | None:
         if self.refusal is not None:
@@ -68,6 +81,7 @@ class FakeWms:
         return f"TO-{len(self.sent)}"
 
     def cancel_transfer(self, reference: str, transfer: Mapping[str, Any]) -> None:
+        self.while_cancelling()
         if self.refusal is not None:
             raise self.refusal
         self.cancelled.append((reference, str(transfer["id"])))
@@ -227,25 +241,132 @@ def test_a_cancelled_transfer_the_wms_holds_is_cancelled_there() -> None:
     assert TransferWmsCancelled(transfer_id, "O-1", "DAL-01", "TO-1") in uow.committed_events
 
 
-def test_a_wms_that_shipped_the_cancelled_transfer_raises_a_refusal_and_a_high_alert() -> None:
-    uow, wms = a_world(), FakeWms()
+TOO_LATE = "WMS https://wms.example.com refused ...: 409 shipped"
+
+
+def refused_too_late(uow: InMemoryUnitOfWork, wms: FakeWms) -> tuple[TransferReleaser, str]:
+    """A transfer the WMS took, then cancelled in Ordo: (the releaser, the transfer)."""
     transfer_id = sent_for_the_order(uow)
     releaser = TransferReleaser({"DAL-01": wms})
     handled(releaser, uow, published(uow, "transfer.requested"))
     cancelled(uow, transfer_id)
+    wms.refusal = PermanentRefusal(TOO_LATE)
+    return releaser, transfer_id
 
-    wms.refusal = PermanentRefusal("WMS https://wms.example.com refused ...: 409 shipped")
+
+def on_hand(uow: InMemoryUnitOfWork, location: str = "DAL-01") -> int:
+    with uow:
+        row = uow.stock.get(("MUG", location))
+        assert row is not None
+        return row.on_hand
+
+
+def of_type(uow: InMemoryUnitOfWork, kind: type[E]) -> list[E]:
+    return [e for e in uow.committed_events if isinstance(e, kind)]
+
+
+def test_a_transfer_the_wms_shipped_before_its_cancellation_is_on_its_way_again_off_its_order(
+) -> None:  # fmt: skip
+    uow, wms = a_world(), FakeWms()
+    releaser, transfer_id = refused_too_late(uow, wms)
+    assert on_hand(uow) == 10  # the cancellation booked its units back
+
     handled(releaser, uow, published(uow, "transfer.cancelled"))
 
-    assert TransferWmsRefused(
-        transfer_id, "O-1", "DAL-01", "TO-1", "WMS https://wms.example.com refused ...: 409 shipped"
-    ) in uow.committed_events  # fmt: skip
-    [alert] = [e for e in uow.committed_events if isinstance(e, AlertTriggered)]
-    assert (alert.rule, alert.key, alert.severity) == (REFUSED_RULE, transfer_id, "high")
-    assert "stop the parcel" in alert.message and "TO-1" in alert.message
-    assert not [e for e in uow.committed_events if isinstance(e, TransferWmsCancelled)]
     kept = transfer(uow, transfer_id)
-    assert kept.cancelled and kept.wms_reference == "TO-1"  # cancelled in Ordo all the same
+    assert kept.pending and kept.order_id == "" and kept.wms_reference == "TO-1"
+    assert on_hand(uow) == 8  # off Dallas again: they are on the truck
+    assert TransferWmsRefused(transfer_id, "O-1", "DAL-01", "TO-1", TOO_LATE) in (
+        uow.committed_events
+    )
+    assert of_type(uow, TransferReinstated) == [
+        TransferReinstated(transfer_id, "O-1", "MUG", "DAL-01", "NYC-5", 2, 0, TOO_LATE)
+    ]
+    [adjusted] = [e for e in of_type(uow, StockAdjusted) if "after its cancellation" in e.reason]
+    assert (adjusted.location_code, adjusted.delta, adjusted.on_hand) == ("DAL-01", -2, 8)
+    [entry] = [e for e in uow.audit.committed if e.action == "transfer.reinstated"]
+    assert (entry.entity, entry.entity_id, entry.actor) == ("transfer", transfer_id, "system")
+    assert entry.before == {"status": "cancelled", "order_id": "O-1"}
+    assert (entry.after["status"], entry.after["taken_off"]) == ("in_transit", 2)
+    assert entry.after["message"] == TOO_LATE
+    assert of_type(uow, AlertTriggered) == []  # nothing left for a person to do
+    assert not of_type(uow, TransferWmsCancelled)
+
+
+def test_a_redelivered_too_late_reinstates_the_transfer_once() -> None:
+    uow, wms = a_world(), FakeWms()
+    releaser, _ = refused_too_late(uow, wms)
+    [message] = published(uow, "transfer.cancelled")
+
+    handled(releaser, uow, [message, message, message])
+
+    assert on_hand(uow) == 8
+    assert len(of_type(uow, TransferReinstated)) == 1
+    assert len(of_type(uow, TransferWmsRefused)) == 1
+
+
+def test_a_reinstated_transfer_is_received_at_the_store_as_its_own_stock() -> None:
+    uow, wms = a_world(), FakeWms()
+    releaser, transfer_id = refused_too_late(uow, wms)
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+
+    receive_transfer(commands.ReceiveTransfer(transfer_id), uow)
+
+    assert transfer(uow, transfer_id).received
+    assert (on_hand(uow), on_hand(uow, "NYC-5")) == (8, 2)
     with uow:
-        dallas = uow.stock.get(("MUG", "DAL-01"))
-        assert dallas is not None and dallas.on_hand == 10  # its units were given back
+        assert uow.reservations.for_order("O-1") == []  # claimed by no order
+
+
+def test_units_reserved_at_the_source_since_the_cancellation_stay_counted_and_a_person_is_asked(
+) -> None:  # fmt: skip
+    uow, wms = a_world(), FakeWms()
+    releaser, transfer_id = refused_too_late(uow, wms)
+    with uow:
+        uow.stock.reserve("MUG", "DAL-01", 9, "web")  # another order took what was given back
+        uow.commit()
+
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+
+    assert transfer(uow, transfer_id).pending
+    assert on_hand(uow) == 9  # one of the two was free to take off; nine are promised
+    [reinstated] = of_type(uow, TransferReinstated)
+    assert (reinstated.quantity, reinstated.short) == (2, 1)
+    [alert] = of_type(uow, AlertTriggered)
+    assert (alert.rule, alert.key, alert.severity) == (REFUSED_RULE, transfer_id, "high")
+    assert "1 of its units were reserved at DAL-01" in alert.message
+    assert TOO_LATE in alert.message
+
+
+def test_a_shipped_report_before_the_wms_hears_of_the_cancellation_reinstates_it_sending_nothing(
+) -> None:  # fmt: skip
+    uow, wms = a_world(), FakeWms()
+    releaser, transfer_id = refused_too_late(uow, wms)
+
+    report_transfer_shipped(commands.ReportTransferShipped(
+        transfer_id, "ups", "1Z1", None, None, "warehouse:dal"), uow)  # fmt: skip
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+
+    kept = transfer(uow, transfer_id)
+    assert kept.pending and kept.order_id == "" and kept.tracking_number == "1Z1"
+    assert on_hand(uow) == 8
+    [reinstated] = of_type(uow, TransferReinstated)
+    assert reinstated.message == "warehouse:dal reported it shipped after Ordo cancelled it"
+    [shipped] = of_type(uow, TransferShipped)
+    assert shipped.order_id == ""  # the store's own stock, not the order's
+    assert wms.cancelled == [] and not of_type(uow, TransferWmsRefused)
+    actions = [(e.action, e.actor) for e in uow.audit.committed]
+    assert ("transfer.reinstated", "warehouse:dal") in actions
+
+
+def test_a_shipped_report_while_the_wms_answers_too_late_leaves_one_reinstatement() -> None:
+    uow, wms = a_world(), FakeWms()
+    releaser, transfer_id = refused_too_late(uow, wms)
+    report = commands.ReportTransferShipped(transfer_id, "ups", "1Z1", None, None, "wms:dal")
+    wms.while_cancelling = lambda: report_transfer_shipped(report, uow)
+
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+
+    assert on_hand(uow) == 8  # taken off once, by the report
+    assert len(of_type(uow, TransferReinstated)) == 1
+    assert not of_type(uow, TransferWmsRefused)

@@ -1,8 +1,8 @@
 """A pickup order waiting for a ship-to-store transfer is ready when the transfer is there:
 when the transfer's arrival day moves (its shipped report, a repeated report, a carrier's
 scan), the order's promised date moves with it; a day past the decision's promise tells the
-customer once per slip, an earlier one is taken silently, and an order no longer waiting for
-the transfer keeps its date."""
+customer once per slip, an earlier one is taken silently, each move is on the order's audit
+trail, and an order no longer waiting for the transfer keeps its date."""
 
 from __future__ import annotations
 
@@ -111,6 +111,40 @@ def test_each_later_day_is_told_again_and_a_redelivered_event_tells_nothing_more
     assert promised(uow, order_id) == day + timedelta(days=4)
     assert [(d.previous_ready_date, d.days_late) for d in delays(uow)] == [
         (day.isoformat(), 1), ((day + timedelta(days=1)).isoformat(), 4),
+    ]  # fmt: skip
+
+
+def promise_entries(uow: InMemoryUnitOfWork, order_id: str) -> list[tuple[Any, Any]]:
+    """The order's audit entries of its ready day moving: (before, after) each, oldest first."""
+    return [
+        (e.before, e.after)
+        for e in uow.audit.committed
+        if (e.action, e.entity, e.entity_id, e.actor)
+        == ("order.pickup_promise", "order", order_id, "system")
+    ]
+
+
+def test_each_move_of_the_ready_day_is_on_the_orders_audit_trail_once() -> None:
+    uow, bus, order_id, transfer_id, day = waiting_for_one_transfer()
+    later, earlier = day + timedelta(days=3), day - timedelta(days=1)
+    bus.handle(shipped(transfer_id, day))  # as planned: the day does not move
+    assert promise_entries(uow, order_id) == []
+
+    bus.handle(shipped(transfer_id, later))
+    bus.handle(shipped(transfer_id, later))  # the WMS retrying: nothing moves
+    bus.handle(shipped(transfer_id, earlier))
+
+    assert promise_entries(uow, order_id) == [
+        (
+            {"promised_date": day.isoformat()},
+            {"promised_date": later.isoformat(), "transfer_id": transfer_id,
+             "expected_on": later.isoformat(), "delayed": True},
+        ),
+        (
+            {"promised_date": later.isoformat()},
+            {"promised_date": earlier.isoformat(), "transfer_id": transfer_id,
+             "expected_on": earlier.isoformat(), "delayed": False},
+        ),
     ]  # fmt: skip
 
 
