@@ -243,7 +243,8 @@ class Settings(BaseSettings):
     # connector's own settings when Ordo starts (ordo/bootstrap.py: build_channels).
     channel_connectors: Annotated[dict[str, dict[str, Any]], NoDecode] = {}
     # The EDI channels whose trading partners get an 855 for each purchase order decided
-    # (docs/edi.md#the-855-purchase-order-acknowledgement), comma-separated; `*`: every one.
+    # (docs/edi.md#the-855-purchase-order-acknowledgement), and an 865 for each 860 they send,
+    # comma-separated; `*`: every one.
     # Unset: none, as a partner's translator may refuse a document it does not expect.
     edi_acknowledgement_channels: Annotated[tuple[str, ...], NoDecode] = ()
     # Warehouse systems released shipments are sent to (docs/integrations.md): a name ->

@@ -206,14 +206,9 @@ def receive_x12(
     if refused is not None:
         return refused
     filed_under = channel_named(who, channel)
-    try:
-        interchange = x12.parse(interchange_text(body))
-    except x12.X12Error as error:
-        return _unreadable(error.place, error.message)
-    count = sum(len(group.transaction_sets) for group in interchange.groups)
-    if count > MOST_SETS:
-        said = f"the interchange holds {count} transaction sets; send at most {MOST_SETS} at once"
-        return _unreadable(interchange.groups[0].header.at(), said)
+    interchange = read_interchange(body, x12.PURCHASE_ORDERS, PATH)
+    if isinstance(interchange, JSONResponse):
+        return interchange
     results: list[TransactionSetOut] = []
     outcomes: list[x12_outbound.Outcome] = []
     for group in interchange.groups:
@@ -239,14 +234,30 @@ def receive_x12(
     return JSONResponse(answer.model_dump(mode="json"))
 
 
-def _unreadable(place: x12.Place, message: str) -> JSONResponse:
+def _unreadable(place: x12.Place, message: str, instance: str = PATH) -> JSONResponse:
     return problem(
         422,
         f"the interchange cannot be read: {place}: {message}",
         code="unreadable_interchange",
-        instance=PATH,
+        instance=instance,
         errors=[{"path": str(place), "message": message, "type": "unreadable_interchange"}],
     )
+
+
+def read_interchange(
+    body: bytes, reads: x12.Reads, instance: str
+) -> x12.Interchange | JSONResponse:
+    """The interchange in `body`, or the 422 saying why it cannot be read at all (or holds
+    more transaction sets than one request takes)."""
+    try:
+        interchange = x12.parse(interchange_text(body), reads)
+    except x12.X12Error as error:
+        return _unreadable(error.place, error.message, instance)
+    count = sum(len(group.transaction_sets) for group in interchange.groups)
+    if count > MOST_SETS:
+        said = f"the interchange holds {count} transaction sets; send at most {MOST_SETS} at once"
+        return _unreadable(interchange.groups[0].header.at(), said, instance)
+    return interchange
 
 
 def _purchase_order(
@@ -339,17 +350,31 @@ def _refused(
     errors: Sequence[tuple[x12.EdiError, str]],
     instance: str,
 ) -> tuple[TransactionSetOut, x12_outbound.Outcome]:
+    refused, outcome = refusal(tset, said["po_number"], errors, instance, "invalid_purchase_order")
+    return TransactionSetOut(**said, status=422, problem=refused), outcome
+
+
+def refusal(
+    tset: x12.TransactionSet,
+    po_number: str,
+    errors: Sequence[tuple[x12.EdiError, str]],
+    instance: str,
+    code: str,
+) -> tuple[Problem, x12_outbound.Outcome]:
+    """The 422 problem of a transaction set not taken, naming each element at fault (with
+    its type), and its outcome for the 997: rejected, with those errors."""
     listed = [{"path": str(e.place), "message": e.message, "type": kind} for e, kind in errors]
     summary = "; ".join(f"{e['path']}: {e['message']}" for e in listed[:3])
     if len(listed) > 3:
         summary += f"; and {len(listed) - 3} more (see errors)"
-    po = f" (purchase order {said['po_number']})" if said["po_number"] else ""
+    po = f" (purchase order {po_number})" if po_number else ""
     body = problem_body(
         422,
         f"transaction set {tset.control_number}{po} is not taken: {summary}",
-        code="invalid_purchase_order",
+        code=code,
         instance=instance,
         errors=listed,
     )
-    result = TransactionSetOut(**said, status=422, problem=Problem.model_validate(body))
-    return result, x12_outbound.Outcome(tset, False, tuple(e for e, _ in errors))
+    return Problem.model_validate(body), x12_outbound.Outcome(
+        tset, False, tuple(e for e, _ in errors)
+    )

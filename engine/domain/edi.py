@@ -20,9 +20,11 @@ MOST_CONTROL_NUMBER = 999_999_999
 # 855 about an order (its `reference`).
 SHIP_NOTICE = "856"
 PO_ACKNOWLEDGEMENT = "855"
-_ONE_PER = {SHIP_NOTICE: "shipment", PO_ACKNOWLEDGEMENT: "order"}
+# An 865 answers one 860, the buyer's change of an order: about `<order id>/<the 860's key>`.
+PO_CHANGE_ACKNOWLEDGEMENT = "865"
+_ONE_PER = {SHIP_NOTICE: "shipment", PO_ACKNOWLEDGEMENT: "order", PO_CHANGE_ACKNOWLEDGEMENT: "860"}
 # The functional group (GS01) each kind is sent in, as the partner's 997 names it (AK101).
-FUNCTIONAL_IDS = {SHIP_NOTICE: "SH", PO_ACKNOWLEDGEMENT: "PR"}
+FUNCTIONAL_IDS = {SHIP_NOTICE: "SH", PO_ACKNOWLEDGEMENT: "PR", PO_CHANGE_ACKNOWLEDGEMENT: "CA"}
 # What the partner's 997 said of a document (AK501, or AK901 for a group without AK2):
 # A accepted, E accepted with errors noted, anything else (R, M, W, X) rejected. "" until
 # a 997 names it.

@@ -985,6 +985,42 @@ class EdiDocumentRejected(Event):
 
 @_register
 @dataclass(frozen=True)
+class EdiPoChangeReceived(Event):
+    """A trading partner's 860 changed (or cancelled) its purchase order `po_number`, Ordo's
+    order `order_id`: `purpose` is BCH01 (`01` cancellation, `04` change), `change` the
+    860's key (`860:<BCH05>`, or `860:<ISA13>/<GS06>/<ST02>` without BCH05), `accepted` and
+    `rejected` the PO1 line numbers (POC01) Ordo took and refused (for a cancellation
+    without POC, `*` for the whole order)."""
+
+    name: ClassVar[str] = "edi.po_change_received"
+    order_id: str
+    channel: str
+    po_number: str
+    purpose: str
+    change: str
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+@_register
+@dataclass(frozen=True)
+class EdiPoChangeAcknowledged(Event):
+    """The 865 answering an 860 (`change`, as in `edi.po_change_received`) is in the
+    partner's mailbox as `document_id`, under `control_number`: `acknowledgement_type` is
+    its BCA02 (`AT` all accepted, `RJ` none, `AC` some)."""
+
+    name: ClassVar[str] = "edi.po_change_acknowledged"
+    document_id: str
+    order_id: str
+    channel: str
+    po_number: str
+    change: str
+    acknowledgement_type: str
+    control_number: int
+
+
+@_register
+@dataclass(frozen=True)
 class EdiDocumentResent(Event):
     """A document the trading partner rejected (`replaces`) was written again, as
     `document_id` (`kind` 855 or 856, about `reference`, of order `order_id`), from Ordo's

@@ -230,6 +230,8 @@ SCHEMA_SPEC: dict[str, Any] = {
         "ticket.updated",
         "edi.document_rejected",
         "edi.document_resent",
+        "edi.po_change_received",
+        "edi.po_change_acknowledged",
         # Not `alert.*`: alerts about alerts would feed on themselves (`AlertEvaluator.wants`).
     ],
 }

@@ -28,6 +28,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # B2B purchase orders over EDI (an X12 interchange): ingested as the batch is, by the
     # same keys; the walker's JSON body is refused with 415 once past authorisation.
     ("POST", "/v1/orders/x12"): {ADMIN, CHANNEL},
+    ("POST", "/v1/orders/x12/changes"): {ADMIN, CHANNEL},
     # The trading partner's mailbox (856s Ordo wrote for it): its gateway polls with the
     # channel's own key; admins see every channel's.
     ("GET", "/v1/edi/outbound"): {ADMIN, CHANNEL},

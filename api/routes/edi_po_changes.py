@@ -1,0 +1,235 @@
+"""The buyer's changes to its purchase orders over EDI: `POST /v1/orders/x12/changes` takes an
+ANSI X12 interchange of 860 purchase order changes, applies each to the order made from its
+850, and answers with what became of each POC and the 997.
+
+A route of its own, beside the 850s' `POST /v1/orders/x12`: the reader takes one kind of
+functional group per door (`x12.Reads`), and a partner's gateway routes by document type. The
+connector (`connectors.channels.x12_po_changes`) reads each 860; the service layer
+(`engine.service_layer.po_changes`) applies it with Ordo's own cancellation paths, records
+it, and writes the 865 into the partner's mailbox for the channels that get 855s. See
+docs/edi.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from api.commands import dispatch
+from api.deps import ApiServices, CanIngestOrders, Services
+from api.routes.channels import RawBody
+from api.routes.edi import read_interchange, refusal
+from api.routes.edi_outbound import ChannelQuery, channel_named
+from api.routes.x12_bodies import UNSUPPORTED_MEDIA, openapi_body, refused_media
+from api.schemas.common import Out, Problem, problem_responses
+from api.schemas.orders import OrderOut
+from connectors.channels import x12, x12_outbound
+from connectors.channels.x12_po_changes import PO_CHANGES, PoChangeError, po_change
+from engine.domain.access import Principal
+from engine.domain.commands import Command
+from engine.domain.values import utcnow
+from engine.service_layer import edi
+from engine.service_layer.po_acknowledgements import EVERY_CHANNEL
+from engine.service_layer.po_changes import (
+    ChangeRequest,
+    UnknownPurchaseOrder,
+    change_key,
+    take_change,
+)
+from engine.service_layer.unit_of_work import UnitOfWork
+
+router = APIRouter()
+
+PATH = "/v1/orders/x12/changes"
+
+EXAMPLE = (
+    "ISA*00*          *00*          *ZZ*BUYERCO        *ZZ*ORDO           *261122*0905*U*00401"
+    "*000000906*0*T*>~\n"
+    "GS*PC*BUYERCO*ORDO*20261122*0905*906*X*004010~\n"
+    "ST*860*0001~\n"
+    "BCH*04*SA*PO-1001**1*20261121~\n"
+    "POC*1*QD*1*1*EA*59.90**VP*SHOE-42~\n"
+    "CTT*1~\n"
+    "SE*5*0001~\n"
+    "GE*1*906~\n"
+    "IEA*1*000000906~\n"
+)
+
+
+class LineChangeOut(Out):
+    """One POC and what Ordo did with it, as the 865 says it."""
+
+    line_number: str = Field(description="POC01, the 850's PO101.", examples=["1"])
+    change_type: str = Field(description="POC02: DI, QD, QI, AI, PC or CA.", examples=["QD"])
+    status: str = Field(
+        description="ACK01: IA accepted (the line had it already), ID deleted, IQ quantity "
+        "changed, IR rejected.",
+        examples=["IQ"],
+    )
+    quantity: int = Field(
+        description="ACK02: the units deleted (ID), the line's units now (IA, IQ), or the "
+        "units that stand (IR)."
+    )
+    reason: str = Field(default="", description="Why it was rejected or only partly taken.")
+
+
+class PoChangeSetOut(Out):
+    """One 860 of the interchange and what became of it."""
+
+    group: str = Field(description="Its functional group's control number (GS06).")
+    control_number: str = Field(description="ST02.", examples=["0001"])
+    po_number: str = Field(description="BCH03; empty when it was not sent.")
+    purpose: str = Field(description="BCH01: 01 cancellation, 04 change.", examples=["04"])
+    status: int = Field(
+        description="200: applied (each POC accepted or rejected in `lines`). 409: this 860 "
+        "was taken before; nothing changed now, and `lines` says what was answered then. "
+        "422: not taken; `problem.errors` names each element at fault.",
+        examples=[200],
+    )
+    acknowledgement_type: str | None = Field(
+        default=None, description="BCA02 of the answer: AT all accepted, RJ none, AC some."
+    )
+    lines: list[LineChangeOut] = Field(default_factory=list)
+    order: OrderOut | None = None
+    document_id: str | None = Field(
+        default=None,
+        description="The 865 written into the partner's mailbox (GET /v1/edi/outbound); null "
+        "for a channel that gets no 855s, a repeat, or a refusal.",
+    )
+    problem: Problem | None = None
+
+
+class PoChangesOut(Out):
+    interchange: str = Field(description="The interchange's control number (ISA13).")
+    applied: int
+    failed: int
+    results: list[PoChangeSetOut]
+    acknowledgement: str = Field(description="The 997 for the interchange, in its delimiters.")
+
+
+@router.post(
+    PATH,
+    tags=["orders"],
+    response_model=PoChangesOut,
+    responses={
+        200: {"description": "What became of each purchase order change, and the 997."},
+        415: UNSUPPORTED_MEDIA,
+        **problem_responses(),
+    },
+    summary="Take B2B purchase order changes: an X12 interchange of 860s, answered by 865s",
+    openapi_extra=openapi_body("860 purchase order changes", EXAMPLE),
+)
+def receive_po_changes(
+    request: Request,
+    who: CanIngestOrders,
+    services: Services,
+    body: RawBody,
+    channel: ChannelQuery = None,
+) -> JSONResponse:
+    """Each 860 of the interchange is applied to the order the channel made from its 850
+    (BCH03): a cancellation (BCH01 01) cancels the order as `POST /v1/orders/{id}/cancel`
+    does; a delete (DI) or quantity decrease (QD) cancels units of the PO1's line; other
+    changes are rejected. 200 lists each 860 and each POC's answer (ACK01), with the 997;
+    for a channel that gets 855s, an 865 goes into its mailbox. The same 860 sent again (its
+    BCH05, or its control numbers) changes nothing and is 409. See docs/edi.md."""
+    refused = refused_media(request, PATH)
+    if refused is not None:
+        return refused
+    filed_under = channel_named(who, channel)
+    interchange = read_interchange(body, PO_CHANGES, PATH)
+    if isinstance(interchange, JSONResponse):
+        return interchange
+    channels = services.container.settings.edi_acknowledgement_channels
+    acknowledge = EVERY_CHANNEL in channels or filed_under in channels
+    results: list[PoChangeSetOut] = []
+    outcomes: list[x12_outbound.Outcome] = []
+    for group in interchange.groups:
+        for tset in group.transaction_sets:
+            result, outcome = _po_change(
+                services, who, filed_under, acknowledge, interchange, group, tset
+            )
+            results.append(result)
+            outcomes.append(outcome)
+    number = edi.take_control_number(services.container.uow_factory, interchange.envelope.pair)
+    applied = sum(1 for result in results if result.status == 200)
+    answer = PoChangesOut(
+        interchange=interchange.control_number,
+        applied=applied,
+        failed=sum(1 for result in results if result.status == 422),
+        results=results,
+        acknowledgement=x12_outbound.acknowledgement(
+            interchange, outcomes, control_number=number, at=utcnow()
+        ),
+    )
+    return JSONResponse(answer.model_dump(mode="json"))
+
+
+def _po_change(
+    services: ApiServices,
+    who: Principal,
+    channel: str,
+    acknowledge: bool,
+    interchange: x12.Interchange,
+    group: x12.Group,
+    tset: x12.TransactionSet,
+) -> tuple[PoChangeSetOut, x12_outbound.Outcome]:
+    """One transaction set read, applied, and answered."""
+    bch = next((s for s in tset.segments if s.tag == "BCH"), None)
+    said: dict[str, Any] = {
+        "group": group.control_number,
+        "control_number": tset.control_number,
+        "po_number": bch.get(3) if bch else "",
+        "purpose": bch.get(1) if bch else "",
+    }
+    instance = f"{PATH}#{group.control_number}/{tset.control_number}"
+    envelope = [*group.errors, *tset.errors]
+    if envelope:
+        errors = [(e, f"invalid_{e.scope}") for e in envelope]
+        return _refused(said, tset, errors, instance, "invalid_po_change")
+    try:
+        change = po_change(tset)
+    except PoChangeError as unread:
+        errors = [(e, f"invalid_{e.scope}") for e in unread.errors]
+        return _refused(said, tset, errors, instance, "invalid_po_change")
+    key = change_key(change, interchange.control_number, group.control_number,
+                     tset.control_number)  # fmt: skip
+    asked = ChangeRequest(channel, change, key, interchange.envelope, who.actor, acknowledge)
+
+    def run(command: Command, audited: Callable[[UnitOfWork], None]) -> Any:
+        return dispatch(services, command, audited)
+
+    try:
+        done = take_change(services.container.uow_factory, run, asked)
+    except UnknownPurchaseOrder as unknown:
+        error = x12.EdiError(change.po_place, str(unknown), "element", "7", change.po_number)
+        return _refused(said, tset, [(error, "unknown_purchase_order")], instance,
+                        "unknown_purchase_order")  # fmt: skip
+    lines = [
+        LineChangeOut(line_number=a.change.line_number, change_type=a.change.change_type,
+                      status=a.status, quantity=a.quantity, reason=a.reason)
+        for a in done.answered.lines
+    ]  # fmt: skip
+    result = PoChangeSetOut(
+        **said,
+        status=409 if done.repeated else 200,
+        acknowledgement_type=done.answered.acknowledgement_type,
+        lines=lines,
+        order=OrderOut.of(done.order),
+        document_id=None if done.document is None else done.document.id,
+    )
+    return result, x12_outbound.Outcome(tset, True)
+
+
+def _refused(
+    said: dict[str, Any],
+    tset: x12.TransactionSet,
+    errors: list[tuple[x12.EdiError, str]],
+    instance: str,
+    code: str,
+) -> tuple[PoChangeSetOut, x12_outbound.Outcome]:
+    refused, outcome = refusal(tset, said["po_number"], errors, instance, code)
+    return PoChangeSetOut(**said, status=422, problem=refused), outcome
