@@ -101,15 +101,25 @@ def run_worker(api: Api, rounds: int = 8) -> None:
         worker.run_once()
 
 
-def build_container(database_url: str, data_dir: Path | None = None) -> Container:
-    """The composition root's container; files (simulation jobs, data sets) go to `data_dir`."""
-    settings = load_settings(
+def build_container(database_url: str, data_dir: Path | None = None, **settings: Any) -> Container:
+    """The composition root's container; files (simulation jobs, data sets) go to `data_dir`;
+    `settings`, any others the deployment sets."""
+    loaded = load_settings(
         database_url=database_url,
         environment="test",
         secret_key=SECRET,
         data_dir=data_dir or Path(tempfile.mkdtemp(prefix="ordo-e2e-")),
+        **settings,
     )
-    return build_app_container(settings)
+    return build_app_container(loaded)
+
+
+def packing_container(database_url: str, tmp_path: Path, boxes: str, **settings: Any) -> Container:
+    """The container of a deployment that packs shipments into the box catalogue `boxes`
+    (YAML, written to `tmp_path` as ORDO_PACKAGING_FILE), with any other `settings`."""
+    catalogue = tmp_path / "boxes.yaml"
+    catalogue.write_text(boxes, encoding="utf-8")
+    return build_container(database_url, tmp_path / "data", packaging_file=catalogue, **settings)
 
 
 def issue_role_keys(container: Container) -> dict[str, str]:

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from ordo.bootstrap import Container, build_app_container
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api
+from ordo.bootstrap import Container
+from tests.e2e.conftest import Api, packing_container
 from tests.e2e.test_labels_http import shipment_of
 
 # Room for both products in one carton: only the catalogue's `hazmat` keeps them apart.
@@ -35,16 +34,8 @@ def container(
 ) -> Iterator[Container]:
     """The app of a deployment whose catalogue keeps dangerous goods apart (or, given as the
     test's `container` parameter, another `hazmat` mode)."""
-    boxes = tmp_path / "boxes.yaml"
-    boxes.write_text(BOXES.format(mode=getattr(request, "param", "apart")), encoding="utf-8")
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        packaging_file=boxes,
-    )
-    with build_app_container(settings) as built:
+    boxes = BOXES.format(mode=getattr(request, "param", "apart"))
+    with packing_container(database_url, tmp_path, boxes) as built:
         yield built
 
 

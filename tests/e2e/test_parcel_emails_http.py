@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from ordo.bootstrap import Container, build_app_container
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, order
+from ordo.bootstrap import Container
+from tests.e2e.conftest import Api, order, packing_container
 from tests.e2e.test_labels_http import ADA, make
 from tests.e2e.test_parcel_tracking_http import at
 from tests.e2e.test_shipment_parcels_http import (
@@ -43,18 +42,8 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture
 def container(database_url: str, tmp_path: Path, inbox: tuple[Inbox, int]) -> Iterator[Container]:
     """The app of a deployment that packs shipments and emails customers."""
-    boxes = tmp_path / "boxes.yaml"
-    boxes.write_text(BOXES, encoding="utf-8")
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        packaging_file=boxes,
-        smtp_host="127.0.0.1",
-        smtp_port=inbox[1],
-    )
-    with build_app_container(settings) as built:
+    mail = {"smtp_host": "127.0.0.1", "smtp_port": inbox[1]}
+    with packing_container(database_url, tmp_path, BOXES, **mail) as built:
         yield built
 
 

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from ordo.bootstrap import Container, build_app_container
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api, run_worker
+from ordo.bootstrap import Container
+from tests.e2e.conftest import Api, packing_container, run_worker
 from tests.e2e.test_edi_orders_http import SAMPLE, post
 from tests.e2e.test_edi_ship_notices_http import MAILBOX, segments_of
 from tests.e2e.test_labels_http import make, shipment_of, site
@@ -44,18 +43,8 @@ def container(
     outside: Outside,  # noqa: F811
 ) -> Iterator[Container]:
     """The app of a deployment that packs shipments and sends DAL-01's to a WMS."""
-    boxes = tmp_path / "boxes.yaml"
-    boxes.write_text(BOXES, encoding="utf-8")
     wms = {"dallas": {"base_url": f"{outside.url}/wms", "token": TOKEN, "locations": ["DAL-01"]}}
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        packaging_file=boxes,
-        wms=json.dumps(wms),
-    )
-    with build_app_container(settings) as built:
+    with packing_container(database_url, tmp_path, BOXES, wms=json.dumps(wms)) as built:
         yield built
 
 

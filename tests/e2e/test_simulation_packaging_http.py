@@ -13,9 +13,8 @@ import pytest
 
 from engine.simulation.commands import datasets_dir
 from engine.simulation.generate import GeneratorSpec, generate_dataset
-from ordo.bootstrap import Container, build_app_container
-from ordo.settings import load_settings
-from tests.e2e.conftest import SECRET, Api
+from ordo.bootstrap import Container
+from tests.e2e.conftest import Api, packing_container
 
 BOXES = """boxes:
   - {code: SMALL, length_cm: 30, width_cm: 20, height_cm: 10, max_weight_kg: 3,
@@ -32,16 +31,7 @@ def database_url(sqlite_url: str) -> str:
 @pytest.fixture
 def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
     """The app of a deployment that packs shipments (ORDO_PACKAGING_FILE set)."""
-    boxes = tmp_path / "boxes.yaml"
-    boxes.write_text(BOXES, encoding="utf-8")
-    settings = load_settings(
-        database_url=database_url,
-        environment="test",
-        secret_key=SECRET,
-        data_dir=tmp_path / "data",
-        packaging_file=boxes,
-    )
-    with build_app_container(settings) as built:
+    with packing_container(database_url, tmp_path, BOXES) as built:
         yield built
 
 
