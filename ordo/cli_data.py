@@ -46,9 +46,9 @@ def db_encrypt(
         ),
     ] = False,
 ) -> None:
-    """Encrypt every stored email, name, address, label, EDI document, audit summary and
-    idempotency answer under the first key of ORDO_DATA_KEYS: rows written before encryption
-    was on, and rows under an older key. Safe to run again,
+    """Encrypt every stored email, name, address, label, EDI document, audit summary,
+    idempotency answer, alert message and ticket text under the first key of ORDO_DATA_KEYS:
+    rows written before encryption was on, and rows under an older key. Safe to run again,
     and to stop: a second run resumes where one stopped and rewrites nothing twice. With
     --check, it changes nothing and says what each key still seals."""
     settings = load(ctx)
@@ -88,9 +88,10 @@ def db_decrypt(
         ),
     ] = False,
 ) -> None:
-    """Write every stored email, name, address, label, EDI document, audit summary and
-    idempotency answer back in clear, with the keys of ORDO_DATA_KEYS: how encryption at rest
-    is turned off, or the data readied for a system without the keys. Email search keeps
+    """Write every stored email, name, address, label, EDI document, audit summary,
+    idempotency answer, alert message and ticket text back in clear, with the keys of
+    ORDO_DATA_KEYS: how encryption at rest is turned off, or the data readied for a system
+    without the keys. Email search keeps
     working once the keys are removed. It first checks that every value is under a key it
     holds, and changes nothing otherwise. Safe to run again, and to stop: a second run
     resumes and leaves values in clear alone."""

@@ -490,7 +490,9 @@ alerts = Table(
 # Tickets Ordo opened in a helpdesk (migration 0013), about an order or an alert; read by
 # entity, oldest first (an order's detail lists its own). What the helpdesk reports back
 # (migration 0017): the status, its time there, the latest public comment's author and
-# excerpt; `version` keeps two reports racing from both being written.
+# excerpt; `version` keeps two reports racing from both being written. The subject and the
+# comment's author and excerpt are text on PostgreSQL (migration 0038): with ORDO_DATA_KEYS
+# they hold tokens, longer than their texts; SQLite never enforced the lengths.
 tickets = Table(
     "tickets",
     metadata,
@@ -499,13 +501,13 @@ tickets = Table(
     Column("external_ticket_id", String(128), nullable=False),
     Column("entity", String(64), nullable=False),
     _id("entity_id", nullable=False),
-    Column("subject", String(200), nullable=False),
+    Column("subject", String(200).with_variant(Text(), "postgresql"), nullable=False),
     _ts("created_at"),
     Column("created_by", String(128), nullable=False),
     Column("status", String(16), nullable=False),
     _ts("updated_at", nullable=True),
-    Column("comment_author", String(200), nullable=False),
-    Column("comment_excerpt", String(500), nullable=False),
+    Column("comment_author", String(200).with_variant(Text(), "postgresql"), nullable=False),
+    Column("comment_excerpt", String(500).with_variant(Text(), "postgresql"), nullable=False),
     Column("version", Integer(), nullable=False),
     Index(None, "entity", "entity_id"),
 )

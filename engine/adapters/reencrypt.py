@@ -5,7 +5,8 @@ it (`ordo db encrypt --check`).
 Encrypting runs after turning encryption on (rows written before are plaintext) and after
 putting a new key first in `ORDO_DATA_KEYS` (rows are under the old one): every personal
 column of `orders`, `customers` and `edi_outbound` (trading partners' documents), the audit
-log's summaries, the API's stored answers to retries, and every printed label, not yet
+log's summaries, the API's stored answers to retries, alerts' messages, what tickets say
+(subject, the helpdesk's latest reply and its author), and every printed label, not yet
 sealed under the current key is decrypted (or read as plaintext) and sealed again, its blind
 index recomputed. Once a run has finished, no row needs an older key, and it can be removed
 from the settings; `key_usage` says so by counting, for each key id, the values still under
@@ -38,11 +39,13 @@ from engine.adapters import orm, orm_api
 from engine.adapters.field_crypto import INDEX_PREFIX, TOKEN_PREFIX, FieldCipher, FieldCryptoError
 from engine.adapters.sealed_rows import (
     ADDRESS_FIELDS,
+    ALERT_MESSAGES,
     AUDIT_SUMMARIES,
     CUSTOMERS,
     EDI_DOCUMENTS,
     IDEMPOTENCY_ANSWERS,
     ORDERS,
+    TICKET_TEXTS,
     PersonalColumns,
     RowSealer,
     label_place,
@@ -56,6 +59,8 @@ SEALED_TABLES: tuple[tuple[Table, PersonalColumns], ...] = (
     (orm.edi_outbound, EDI_DOCUMENTS),
     (orm.audit_log, AUDIT_SUMMARIES),
     (orm_api.idempotency_keys, IDEMPOTENCY_ANSWERS),
+    (orm.alerts, ALERT_MESSAGES),
+    (orm.tickets, TICKET_TEXTS),
 )
 # Printed labels (`SqlLabels`), by the column naming their shipment or return.
 LABEL_TABLES: tuple[tuple[Table, str], ...] = (

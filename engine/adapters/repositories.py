@@ -43,6 +43,7 @@ from sqlalchemy.sql.expression import Executable
 
 from engine.adapters import catalogue_cache, driver, orm, orm_api, sealed_rows
 from engine.adapters import translation as tr
+from engine.adapters.field_crypto import TOKEN_PREFIX
 from engine.domain.access import IdempotencyRecord, IdempotencyState
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, Conflict
@@ -711,7 +712,8 @@ class _Simple(SqlRepository[K, T]):
         return self.codec[0](item), []
 
     def build(self, row: Row, children: list[Row]) -> T:
-        return self.codec[1](row)
+        # Sealed columns opened first (`personal`): the entity and its snapshot are plaintext.
+        return self.codec[1](row if self._sealer is None else self._sealer.open(row))
 
 
 class SqlProducts(_Simple[str, Product], uow_api.ProductRepository):
@@ -734,9 +736,6 @@ class SqlCustomers(_Simple[str, Customer]):
     table, entity, key_columns, order_by = orm.customers, "customer", ("id",), ("id",)
     codec = (tr.customer_row, tr.customer_from)
     personal = sealed_rows.CUSTOMERS
-
-    def build(self, row: Row, children: list[Row]) -> Customer:
-        return tr.customer_from(row if self._sealer is None else self._sealer.open(row))
 
 
 class SqlReservations(_Simple[str, Reservation], uow_api.ReservationRepository):
@@ -1213,6 +1212,7 @@ class SqlAlerts(_Simple[str, Alert], uow_api.AlertRepository):
     order_by, newest_first = ("created_at", "id"), True
     codec = (tr.alert_row, tr.alert_from)
     versioned = True
+    personal = sealed_rows.ALERT_MESSAGES
 
     def open_for(self, rule: str, key: str) -> Alert | None:
         """The alert for (rule, key) that is not closed yet: acknowledged ones still count."""
@@ -1283,6 +1283,7 @@ class SqlTickets(_Simple[str, Ticket], uow_api.TicketRepository):
     order_by = ("created_at", "id")
     codec = (tr.ticket_row, tr.ticket_from)
     versioned = True
+    personal = sealed_rows.TICKET_TEXTS
 
     def about(self, entity: str, entity_id: str) -> Sequence[Ticket]:
         c = self.table.c
@@ -1387,7 +1388,9 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
             ("shipment", copies.shipment_ids),
             ("return", copies.return_ids),
         )
-        alert_ids = [row.id for row in _alert_rows(connection, copies)]
+        alerts = sealed_rows.sealer_for(self.session, sealed_rows.ALERT_MESSAGES)
+        tickets = sealed_rows.sealer_for(self.session, sealed_rows.TICKET_TEXTS)
+        alert_ids = [row["id"] for row in _alert_rows(connection, copies, alerts)]
         return {
             "audit_entries": sum(
                 _redact_rows(
@@ -1464,18 +1467,27 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                     ids,
                     copies,
                     orm.tickets.c.entity == entity,
+                    tickets,
                 )
                 for entity, ids in (("order", copies.order_ids), ("alert", alert_ids))
             ),
             "alerts": _redact_rows(
-                connection, orm.alerts, ("message",), orm.alerts.c.id, alert_ids, copies
+                connection,
+                orm.alerts,
+                ("message",),
+                orm.alerts.c.id,
+                alert_ids,
+                copies,
+                None,
+                alerts,
             ),
         }
 
     def alerts(self, copies: uow_api.CustomerCopies) -> Sequence[Alert]:
         connection = self.session.connection()
         driver.write_deferred(connection)
-        found = [tr.alert_from(dict(row._mapping)) for row in _alert_rows(connection, copies)]
+        sealer = sealed_rows.sealer_for(self.session, sealed_rows.ALERT_MESSAGES)
+        found = [tr.alert_from(row) for row in _alert_rows(connection, copies, sealer)]
         return sorted(found, key=lambda alert: (alert.created_at, alert.id))
 
     def answers(self, copies: uow_api.CustomerCopies) -> Sequence[IdempotencyRecord]:
@@ -1510,23 +1522,38 @@ def _utc(value: Any) -> Any:
     return value
 
 
-def _alert_rows(connection: Connection, copies: uow_api.CustomerCopies) -> list[Any]:
-    """The alerts about the customer: keyed by an id of theirs (an alert without `by` is keyed
-    by the order, shipment or return it is about), or whose message names them. The message
-    is matched in the case given and in upper, lower and title case too, since SQLite folds
-    the case of ASCII letters only; `CustomerCopies.scrub_text` decides what is a match."""
+def _alert_rows(
+    connection: Connection,
+    copies: uow_api.CustomerCopies,
+    sealer: sealed_rows.RowSealer | None = None,
+) -> list[Row]:
+    """The alerts about the customer, as rows with their messages opened: keyed by an id of
+    theirs (an alert without `by` is keyed by the order, shipment or return it is about), or
+    whose message names them. The message is matched in the case given and in upper, lower
+    and title case too, since SQLite folds the case of ASCII letters only;
+    `CustomerCopies.scrub_text` decides what is a match. SQL cannot see into a sealed message:
+    with a `sealer`, every sealed one is read and opened as well."""
     a = orm.alerts.c
-    found: dict[str, Any] = {}
+    found: dict[str, Row] = {}
+
+    def opened(row: Any) -> Row:
+        stored = dict(row._mapping)
+        return stored if sealer is None else sealer.open(stored)
+
     ids = (*copies.order_ids, *copies.shipment_ids, *copies.return_ids)
     for chunk in _chunks(ids):
         for row in connection.execute(select(orm.alerts).where(a.key.in_(chunk))):
-            found.setdefault(row.id, row)
+            found.setdefault(row.id, opened(row))
     variants = sorted({v for n in copies.needles for v in (n, n.lower(), n.upper(), n.title())})
     if variants:
-        named = or_(*(a.message.icontains(v, autoescape=True) for v in variants))
-        for row in connection.execute(select(orm.alerts).where(named)):
-            if copies.scrub_text(row.message) != row.message:
-                found.setdefault(row.id, row)
+        named = [a.message.icontains(v, autoescape=True) for v in variants]
+        if sealer is not None:
+            named.append(a.message.startswith(TOKEN_PREFIX, autoescape=True))
+        for row in connection.execute(select(orm.alerts).where(or_(*named))):
+            if row.id not in found:
+                alert = opened(row)
+                if copies.scrub_text(alert["message"]) != alert["message"]:
+                    found[row.id] = alert
     return list(found.values())
 
 

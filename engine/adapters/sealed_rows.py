@@ -17,6 +17,8 @@ personal column (`EDI_DOCUMENTS`), and so are the API's stored answers to retrie
 (`IDEMPOTENCY_ANSWERS`, keyed by owner and key). The audit log's `before` and `after`
 summaries are JSON documents sealed whole (`AUDIT_SUMMARIES`): the column then holds a JSON
 string, the token, so it stays valid JSON (JSONB on PostgreSQL) and needs no migration.
+Alerts' messages (`ALERT_MESSAGES`) and what tickets say (`TICKET_TEXTS`: the subject and the
+helpdesk's latest reply, its author and excerpt) are texts sealed whole.
 """
 
 from __future__ import annotations
@@ -96,6 +98,16 @@ EDI_DOCUMENTS = PersonalColumns("edi_outbound", "id", texts=("content",))
 AUDIT_SUMMARIES = PersonalColumns("audit_log", "id", documents=("before", "after"))
 # The answers replayed to retries (an order's or a customer's JSON), stored as JSON text.
 IDEMPOTENCY_ANSWERS = PersonalColumns("idempotency_keys", ("owner", "key"), texts=("response",))
+# A rule's message is filled with an order's fields (a customer's name or email). Alerts are
+# found by rule, key and status, never by their message in SQL (but by an erasure, which
+# opens them: `repositories._alert_rows`).
+ALERT_MESSAGES = PersonalColumns("alerts", "id", texts=("message",))
+# Support names the customer in a subject, an alert's ticket is titled with its message, and
+# the helpdesk's latest reply may be the customer's own, under their name (migration 0038
+# widens these columns on PostgreSQL to hold a token). Tickets are read by their entity only.
+TICKET_TEXTS = PersonalColumns(
+    "tickets", "id", texts=("subject", "comment_author", "comment_excerpt")
+)
 
 
 class RowSealer:

@@ -1,6 +1,7 @@
 """With ORDO_DATA_KEYS set, an order and a customer posted over HTTP come back whole, support
 finds the order by email, a retry is replayed whole, the audit log and an order's history
-show what changed, and the rows in the database hold none of the person's details."""
+show what changed, alerts and tickets read in clear, and the rows in the database hold none
+of the person's details."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from sqlalchemy import select
 from api.app import create_app
 from engine.adapters import orm, orm_api
 from engine.adapters.field_crypto import new_data_key
+from engine.domain.operations import Ticket
+from engine.service_layer.alerts import raise_alert
 from ordo.bootstrap import build_app_container
 from ordo.settings import load_settings
 from tests.e2e.conftest import SECRET, Api, issue_role_keys, order
@@ -142,3 +145,37 @@ def test_the_audit_log_and_an_orders_history_read_summaries_sealed_in_their_rows
     entries = stored_rows(api, orm.audit_log)
     assert not [text for text in HERS if text in entries]
     assert "enc:v1:e2e:" in entries
+
+
+def test_an_alerts_message_and_a_ticket_read_in_clear_over_http_while_sealed_in_their_rows(
+    encrypted_api: Api,
+) -> None:
+    api = encrypted_api
+    api.seed()
+    created = api.post("/v1/orders", role="channel", json=order("W-4", email=ZOE["email"]))
+    order_id = created.json()["id"]
+    held = f"Order {order_id} of Zoë Lovelace <zoe@example.com> is held"
+    subject = "Zoë Lovelace says the parcel came damaged"
+    with api.container.uow_factory() as uow:
+        # A rule's alert filled with the order's fields, and support's ticket about the order.
+        alert = raise_alert(uow, rule="order_alerts/held", key=order_id, severity="high",
+                            message=held)  # fmt: skip
+        uow.tickets.add(
+            Ticket(id="tkt_1", system="zendesk", external_ticket_id="35436", entity="order",
+                   entity_id=order_id, subject=subject, created_at=alert.created_at,
+                   created_by="support:desk", comment_author="Zoë Lovelace",
+                   comment_excerpt="It is zoe@example.com again")
+        )  # fmt: skip
+        uow.commit()
+
+    acknowledged = api.post(f"/v1/alerts/{alert.id}/acknowledge", role="support")
+    [listed] = api.get("/v1/alerts", role="analyst").json()
+    [ticket] = api.get(f"/v1/orders/{order_id}", role="support").json()["tickets"]
+
+    assert acknowledged.status_code == 200, acknowledged.text
+    assert (listed["message"], listed["status"]) == (held, "acknowledged")
+    assert (ticket["subject"], ticket["comment_author"]) == (subject, "Zoë Lovelace")
+    assert ticket["comment_excerpt"] == "It is zoe@example.com again"
+    rows = stored(api, orm.alerts, alert.id) + stored(api, orm.tickets, "tkt_1")
+    assert not [text for text in HERS if text in rows]
+    assert rows.count("enc:v1:e2e:") == 4

@@ -25,6 +25,7 @@ from engine.adapters.reencrypt import (
 )
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.fulfilment import Label
+from engine.domain.operations import Ticket
 from tests.support import builders as b
 from tests.support.edi_partners import CHANNEL, an_edi_customer
 
@@ -34,6 +35,12 @@ OLD = FieldCipher(parse_data_keys(OLD_KEY))
 NEW = FieldCipher(parse_data_keys(NEW_KEY))
 ROTATING = FieldCipher(parse_data_keys(f"{NEW_KEY},{OLD_KEY}"))
 LABEL = Label("pdf", b"%PDF-1.4 Ship to: Ada Lovelace, 1 Elm St, Dallas TX")
+# A rule's message filled with the order's fields, and a ticket support wrote about it.
+ALERT = b.an_alert(message="Order O-1 of Ada Lovelace is held")
+TICKET = Ticket(
+    "tkt-1", "zendesk", "35436", "order", "O-1", "Ada Lovelace says the parcel came damaged",
+    b.at(0), "support:desk", comment_author="Ada Lovelace", comment_excerpt="It is me again",
+)  # fmt: skip
 
 Uows = Callable[[], SqlAlchemyUnitOfWork]
 
@@ -69,7 +76,14 @@ def raw_everything(engine: Engine) -> str:
     with engine.connect() as connection:
         rows = [
             dict(row)
-            for table in (orm.orders, orm.customers, orm.edi_outbound, orm.shipment_labels)
+            for table in (
+                orm.orders,
+                orm.customers,
+                orm.edi_outbound,
+                orm.shipment_labels,
+                orm.alerts,
+                orm.tickets,
+            )
             for row in connection.execute(select(table)).mappings()
         ]
     return json.dumps(rows, default=_text, ensure_ascii=False)
@@ -99,6 +113,8 @@ def test_after_decrypting_ordo_reads_everything_and_finds_orders_by_email_withou
     with factory() as uow:
         uow.shipments.add(b.a_shipment(id="S-1"))
         uow.labels.put("shipment", "S-1", LABEL)
+        uow.alerts.add(ALERT)
+        uow.tickets.add(TICKET)
         uow.commit()
     assert "Lovelace" not in raw_everything(db_engine)
     assert "Bob Stone" not in raw_everything(db_engine)
@@ -111,6 +127,8 @@ def test_after_decrypting_ordo_reads_everything_and_finds_orders_by_email_withou
         "edi_outbound": (2, 2),
         "audit_log": (0, 0),
         "idempotency_keys": (0, 0),
+        "alerts": (1, 1),
+        "tickets": (1, 1),
         "shipment_labels": (1, 1),
         "return_labels": (0, 0),
     }
@@ -124,6 +142,8 @@ def test_after_decrypting_ordo_reads_everything_and_finds_orders_by_email_withou
         assert [o.id for o in uow.orders.search(email="c-2@example.com")] == ["O-2"]
         assert uow.labels.get("shipment", "S-1") == LABEL
         assert {d.id: d.content for d in uow.edi.documents(CHANNEL, pending=None)} == documents
+        assert uow.alerts.get(ALERT.id) == ALERT
+        assert uow.tickets.about("order", "O-1") == [TICKET]
 
 
 def test_a_run_stopped_part_way_is_finished_by_running_it_again(db_engine: Engine) -> None:

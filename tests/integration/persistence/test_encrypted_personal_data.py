@@ -140,6 +140,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("edi_outbound", 0, 0),
         ("audit_log", 0, 0),
         ("idempotency_keys", 0, 0),
+        ("alerts", 0, 0),
+        ("tickets", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
@@ -149,6 +151,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("edi_outbound", 0, 0),
         ("audit_log", 0, 0),
         ("idempotency_keys", 0, 0),
+        ("alerts", 0, 0),
+        ("tickets", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
