@@ -86,6 +86,12 @@ class Address(TypedDict):
     lon: float | None
 
 
+class Kit(TypedDict):
+    sku: str
+    units: int  # of the line's component in one kit
+    kits: int  # ordered on the kit's line
+
+
 class OrderLine(TypedDict):
     id: str
     sku: str
@@ -94,6 +100,7 @@ class OrderLine(TypedDict):
     status: str
     quantity_shipped: int
     quantity_cancelled: int
+    kit: NotRequired[Kit | None]  # a kit's part's kit; an API from before has no such field
 
 
 class Hold(TypedDict):

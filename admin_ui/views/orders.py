@@ -17,7 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from admin_ui.client import ApiError, OrdoClient
 from admin_ui.explain import explain
-from admin_ui.models import Order, OrderDetail, Principal
+from admin_ui.models import Order, OrderDetail, OrderLine, Principal
 from admin_ui.roles import may
 from admin_ui.session import flash, section
 from admin_ui.texts import money, when
@@ -166,9 +166,13 @@ def _detail(client: OrdoClient, who: Principal, order: OrderDetail) -> None:
         if hold["released_at"] is None:
             st.warning(f"On hold ({hold['code']}): {hold['message']}")
     st.subheader("Lines")
+    # Which kit a line is a part of, for support answering a customer who ordered the kit;
+    # only when the order has a kit's part, as most have none.
+    kits = any(line.get("kit") for line in order["lines"])
     st.dataframe(
         [
             {"line": line["id"], "sku": line["sku"], "quantity": line["quantity"],
+             **({"kit": kit_of(line)} if kits else {}),
              "price": money(line["price"], order["currency"]), "status": line["status"],
              "shipped": line["quantity_shipped"], "cancelled": line["quantity_cancelled"]}
             for line in order["lines"]
@@ -283,6 +287,16 @@ def _timeline(order: OrderDetail) -> list[dict[str, Any]]:
     rank = {"order placed": 0, "decided: validation": 1, "decided: sourcing": 2}
     rows.sort(key=lambda row: (row["at"], rank.get(row["what"], 3)))
     return [{**row, "at": when(row["at"])} for row in rows]
+
+
+def kit_of(line: OrderLine) -> str:
+    """The kit a line is a part of, as support reads it: "GIFTSET (2 per kit, 3 kits)"; ""
+    for a line that is no kit's part (or one filed before Ordo kept the kit)."""
+    kit = line.get("kit")
+    if not kit:
+        return ""
+    kits = "1 kit" if kit["kits"] == 1 else f"{kit['kits']} kits"
+    return f"{kit['sku']} ({kit['units']} per kit, {kits})"
 
 
 def waiting_units(order: OrderDetail) -> dict[str, int]:

@@ -224,8 +224,8 @@ def every_line_left_out(
 @dataclass(frozen=True, slots=True)
 class RefundLine:
     """A returned line as its shop may be told of it: Ordo's order line id (the shop's own
-    line id, for an order the shop's webhook brought), the units returned, and what Ordo
-    priced them at."""
+    line id, for an order the shop's webhook brought; a kit's line for whole kits of its
+    parts), the units returned (kits, for a kit's line), and what Ordo priced them at."""
 
     line_id: str
     quantity: int
@@ -770,8 +770,9 @@ def shop_lines(
 ) -> tuple[RefundLine, ...]:
     """The refund's lines when each is a line of the shop's order (`items`, its `line_items`:
     the same id, at least as many units), else none: the refund is then of the money alone.
-    Ordo files a shop's order under the shop's own line ids, so the lines match, but not for
-    a kit's parts (`<id>.1`) or an order posted to Ordo by hand."""
+    Ordo files a shop's order under the shop's own line ids, so the lines match: whole kits
+    returned come as the kit's line (`<id>`, in kits), but a part of a kit (`<id>.1`: a TEA
+    without its MUG) is no line of the shop's, nor is a line of an order posted by hand."""
     if not isinstance(items, list):
         return ()
     units = {

@@ -64,8 +64,9 @@ carries the return's RMA already (done), asks Shopify which payment to refund (`
 and `gateway`), up to what it still holds (`maximum_refundable`), for the return's amount in
 the order's currency; `note` "Ordo return <RMA>"; `notify` false (Ordo's own e-mail tells the
 customer). The returned lines go as `refund_line_items` with `restock_type` `no_restock`,
-so the shop's order shows which lines came back, when each is a line of the shop's order;
-otherwise the refund is of the money alone. A refund larger than what the payments still hold
+so the shop's order shows which lines came back, when each is a line of the shop's order
+(whole kits returned of a kit's parts come as so many of the kit's line); otherwise the
+refund is of the money alone. A refund larger than what the payments still hold
 is refused for good, naming both amounts, as is one Shopify refuses with a 4xx.
 
 With the same credentials it cancels in Shopify units Ordo cancelled (`cancel_units_in_shop`:

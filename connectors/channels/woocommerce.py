@@ -66,7 +66,8 @@ refund's `reason` carries the return's RMA already (done), posts `POST .../order
 with the `amount` (text), `reason` "Ordo return <RMA>", `api_refund` true (the payment
 gateway pays the money back) and `api_restock` false (Ordo's return put the units back in
 stock where it received them). The returned lines go as `line_items` (each line's share of
-the amount as its `refund_total`) when each is a line of the shop's order. A refund larger
+the amount as its `refund_total`) when each is a line of the shop's order (whole kits
+returned of a kit's parts come as so many of the kit's line). A refund larger
 than the order's total less its refunds is refused for good, naming both amounts, before
 anything is sent. WooCommerce answers a refund it cannot make (its own amount check, or a
 gateway that cannot refund automatically: "The payment gateway for this order does not

@@ -6,7 +6,8 @@ component (`7.1`: 2 MUG, `7.2`: 4 TEA), and each part keeps the kit's shape
 line `7` alone, counted in kits. These functions say how units of the one are units of the
 other: k kits the shop cancels are k times each part's units per kit; units Ordo cancels of
 the parts are whole kits only once every part has given up its share of them, so the shop is
-never told of a part of a kit.
+never told of a part of a kit. Units returned of the parts are likewise whole kits only when
+every part came back in the same number of kits.
 
 Parts filed before Ordo kept the shape have no `kit` and are no kit's part here: their units
 are left alone, as they were before.
@@ -71,3 +72,26 @@ def kits_cancelled(parts: Sequence[OrderLine], ordered: int) -> int:
 def units_for(parts: Sequence[OrderLine], kits: int) -> dict[str, int]:
     """The units of each part that `kits` whole kits are."""
     return {line.id: kits * _per_kit(line) for line in parts}
+
+
+def whole_kits_in(parts: Sequence[OrderLine], units: Mapping[str, int]) -> int:
+    """How many whole kits `units` (by part id: units returned, say) of the kit's parts are:
+    every part in multiples of its units per kit, the same number of kits for each; 0 when
+    they are no whole kits (a part left out, a TEA without its MUG, one kit and a half)."""
+    kits: set[int] = set()
+    for line in parts:
+        given, per_kit = units.get(line.id, 0), _per_kit(line)
+        kits.add(given // per_kit if given % per_kit == 0 else 0)
+    return kits.pop() if len(kits) == 1 else 0
+
+
+def as_kit_lines(lines: Iterable[OrderLine], units: Mapping[str, int]) -> dict[str, int]:
+    """The kits' lines whose parts `units` (by line id) make whole kits, with how many: the
+    shop's line `7` and its kits for units of its parts `7.1`, `7.2`. A part's units that make
+    no whole kit, and lines that are no kit's part, are left out."""
+    found = {
+        kit_line: whole_kits_in(parts, units)
+        for kit_line, parts in kit_parts(lines).items()
+        if any(line.id in units for line in parts)
+    }
+    return {kit_line: kits for kit_line, kits in found.items() if kits > 0}

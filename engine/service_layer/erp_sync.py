@@ -133,6 +133,13 @@ def order_state(order: Order, shipments: Sequence[FulfillmentOrder]) -> dict[str
                 "status": str(line.status),
                 "quantity_shipped": line.quantity_shipped,
                 "quantity_cancelled": line.quantity_cancelled,
+                # The kit a component's line was filed for, as the API shows it (None: no
+                # kit's part), so the ERP can tell the kit the customer ordered.
+                "kit": (
+                    {"sku": line.kit.sku, "units": line.kit.units, "kits": line.kit.kits}
+                    if line.kit is not None
+                    else None
+                ),
             }
             for line in order.lines
         ],

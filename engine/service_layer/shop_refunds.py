@@ -7,7 +7,10 @@ payment, so when the order's channel has a connector holding the shop's API cred
 order's currency, on the shop's order (the order's `channel_order_id`), marked with the
 return's RMA. The money only: Ordo's return put its units back in stock where it received
 them, so the shop restocks nothing. `return.refund_sent_to_channel` and an audit entry of the
-same name (the return's timeline) record it, in the worker's transaction.
+same name (the return's timeline) record it, in the worker's transaction. The returned
+lines go along for the shop to name when they are its lines: the shop's line of a kit (`7`)
+counts kits, so whole kits returned of its parts (`7.1`, `7.2`) are told as that many of
+`7`, while a part of a kit (a TEA without its MUG) has no line in the shop to be named on.
 
 Not sent: a refund of nothing (0.00, such as goods that came back broken), and a return of an
 order of a channel without such a connector.
@@ -30,6 +33,7 @@ shop said ask a person to refund the customer in the shop. What this shares with
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol
@@ -39,6 +43,7 @@ from connectors.channels.base import RefundLine, ShopRefund
 from engine.adapters.bus.base import Message
 from engine.domain import events
 from engine.domain.fulfilment import Return, ReturnStatus
+from engine.domain.kits import as_kit_lines
 from engine.domain.orders import Order
 from engine.domain.values import money
 from engine.service_layer import shop_calls
@@ -122,13 +127,32 @@ class ShopRefunder:
 
 def shop_refund(found: Return, order: Order) -> ShopRefund:
     """The return as its shop is asked to refund it: its amount in the order's currency, its
-    RMA (its id, should it have none), and each line with what Ordo priced it at."""
-    lines = tuple(
-        RefundLine(line.order_line_id, line.quantity,
-                   money(_price(order, line.order_line_id) * line.quantity))
-        for line in found.lines
-    )  # fmt: skip
-    return ShopRefund(found.rma or found.id, money(found.refund_amount), order.currency, lines)
+    RMA (its id, should it have none), and each line with what Ordo priced it at. Whole kits
+    returned of a kit's parts (`7.1`, `7.2`) are the shop's line of the kit (`7`), counted
+    in kits as the shop counts it and worth what its parts were (`engine.domain.kits`); a
+    part of a kit stays its part, which is no line of the shop's (the money alone goes)."""
+    returned: Counter[str] = Counter()
+    for line in found.lines:
+        returned[line.order_line_id] += line.quantity
+    kits = as_kit_lines(order.lines, returned)
+    of_kit = {line.id: line.kit_line for line in order.lines if line.kit_line in kits}
+    lines: list[RefundLine] = []
+    for line in found.lines:
+        kit_line = of_kit.get(line.order_line_id)
+        if kit_line is None:
+            worth = _worth(order, {line.order_line_id: line.quantity})
+            lines.append(RefundLine(line.order_line_id, line.quantity, worth))
+        elif all(named.line_id != kit_line for named in lines):  # the kit's first part named
+            parts = {part: returned[part] for part, kit in of_kit.items() if kit == kit_line}
+            lines.append(RefundLine(kit_line, kits[kit_line], _worth(order, parts)))
+    return ShopRefund(found.rma or found.id, money(found.refund_amount), order.currency,
+                      tuple(lines))  # fmt: skip
+
+
+def _worth(order: Order, units: Mapping[str, int]) -> Decimal:
+    """What Ordo priced `units` (by order line id) of the order at."""
+    return money(sum((_price(order, line_id) * count for line_id, count in units.items()),
+                     Decimal(0)))  # fmt: skip
 
 
 def _price(order: Order, line_id: str) -> Decimal:

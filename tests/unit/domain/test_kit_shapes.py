@@ -1,19 +1,22 @@
 """A kit's line and the parts Ordo files it as, both ways: a shop's kits are each part's units
 per kit times the kits; parts' cancelled units are whole kits only once every part gave its
-share. The parts keep the kit's shape, so 2 kits of A+B are never read as 1 kit of 2A+2B (as
-a guess from the quantities' greatest common divisor read them), and a component taken twice
-per kit counts its units twice."""
+share, and units returned of them only when every part came back in the same number of kits.
+The parts keep the kit's shape, so 2 kits of A+B are never read as 1 kit of 2A+2B (as a guess
+from the quantities' greatest common divisor read them), and a component taken twice per kit
+counts its units twice."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from engine.domain.kits import (
+    as_kit_lines,
     kit_parts,
     kits_cancelled,
     kits_ordered,
     live_kits,
     units_for,
+    whole_kits_in,
     whole_kits_left,
 )
 from engine.domain.orders import KitShape, OrderLine
@@ -81,3 +84,28 @@ def test_parts_are_found_by_their_kits_line_and_shapeless_lines_are_none() -> No
 
     assert kit_parts([*parts, shapeless, plain]) == {"7": parts}
     assert [line.kit_line for line in (*parts, shapeless, plain)] == ["7", "7", None, None]
+
+
+def test_units_returned_of_every_part_in_its_units_per_kit_are_that_many_whole_kits() -> None:
+    parts = gift_sets(3)
+
+    assert whole_kits_in(parts, {"7.1": 1, "7.2": 2}) == 1
+    assert whole_kits_in(parts, {"7.1": 2, "7.2": 4}) == 2
+
+
+def test_units_returned_of_part_of_a_kit_are_no_whole_kit() -> None:
+    parts = gift_sets(3)
+
+    assert whole_kits_in(parts, {"7.2": 2}) == 0  # the TEAs without their MUG
+    assert whole_kits_in(parts, {"7.1": 1, "7.2": 1}) == 0  # a TEA short of a kit
+    assert whole_kits_in(parts, {"7.1": 2, "7.2": 2}) == 0  # two MUGs, the TEAs of one kit
+    assert whole_kits_in(parts, {"7.1": 1, "7.2": 3}) == 0  # one kit and a half of TEA
+
+
+def test_returned_units_are_named_by_the_kit_lines_they_make_whole_kits_of() -> None:
+    others = [part("8.1", "A", 1, 2, kit="AB"), part("8.2", "B", 1, 2, kit="AB")]
+    plain = OrderLine("9", "C", 1, Decimal("5.00"))
+    lines = [*gift_sets(3), *others, plain]
+
+    returned = {"7.1": 2, "7.2": 4, "8.1": 1, "9": 1}  # two GIFTSETs; an A without its B
+    assert as_kit_lines(lines, returned) == {"7": 2}

@@ -1,7 +1,7 @@
 """The ERP/CRM kept in step, on the in-memory store with a fake ERP: each event sends the current
 state of what it changed (so a late or redelivered event still sends the latest), under a
-version that grows with each read; the entities not chosen are not sent; an erasure is sent
-as one."""
+version that grows with each read, each line with the kit it was filed for (null for others);
+the entities not chosen are not sent; an erasure is sent as one."""
 
 from __future__ import annotations
 
@@ -15,9 +15,16 @@ import pytest
 from engine.adapters.bus import Message
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.fulfilment import ReturnStatus, ShipmentStatus
-from engine.domain.orders import OrderStatus
+from engine.domain.orders import KitShape, OrderStatus
 from engine.service_layer.erp_sync import ErpSync, version_of
-from tests.support.builders import a_customer, a_return, a_shipment, a_stock, an_order
+from tests.support.builders import (
+    a_customer,
+    a_line,
+    a_return,
+    a_shipment,
+    a_stock,
+    an_order,
+)
 
 
 class FakeErp:
@@ -94,6 +101,26 @@ def test_a_late_event_still_sends_the_orders_latest_state() -> None:
         "1Z999",
         "WMS-9",
     )
+
+
+def test_each_line_of_an_order_sent_says_the_kit_it_was_filed_for() -> None:
+    observer, erp = an_erp_sync("orders")
+    uow = seeded()
+    with uow:
+        uow.orders.add(an_order(id="O-2", channel_order_id="W-1002", lines=[
+            a_line(id="L1"),
+            a_line(id="7.1", sku="MUG", quantity=3, kit=KitShape("GIFTSET", 1, 3)),
+            a_line(id="7.2", sku="TEA", quantity=6, kit=KitShape("GIFTSET", 2, 3)),
+        ]))  # fmt: skip
+        uow.commit()
+    observer(event("order.status_changed", order_id="O-2", to_status="released"), uow)
+
+    [(_, data)] = erp.synced
+    assert [(line["id"], line["kit"]) for line in data["state"]["lines"]] == [
+        ("L1", None),
+        ("7.1", {"sku": "GIFTSET", "units": 1, "kits": 3}),
+        ("7.2", {"sku": "GIFTSET", "units": 2, "kits": 3}),
+    ]
 
 
 def test_each_state_read_later_carries_a_higher_version() -> None:

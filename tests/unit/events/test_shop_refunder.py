@@ -3,7 +3,8 @@ sent once with the return's amount, currency, RMA and lines (a redelivery sends 
 and shown on the return's timeline; a channel without a shop connector, a connector without
 credentials and a refund of nothing left alone; a refusal for good raising
 `return.channel_refund_failed` and a high alert naming the amounts; a shop out of reach
-retried by the worker."""
+retried by the worker; whole kits returned of a kit's parts sent as the kit's line, counted
+in kits, and part of a kit as its parts (which the shop refunds as money alone)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from connectors.channels.base import ALREADY_REFUNDED, REFUNDED_IN_SHOP, RefundL
 from engine.adapters.bus import InProcessBus, Message
 from engine.domain import commands as c
 from engine.domain import events
+from engine.domain.catalog import Product
 from engine.pipeline.decide import DeciderSettings
 from engine.service_layer.shop_refunds import FAILED_RULE, ShopRefunder
 from engine.worker import Worker, WorkerConfig
@@ -64,6 +66,37 @@ def a_refunded_return(
         if isinstance(e, events.ReturnStatusChanged) and e.to_status == "refunded"
     ]
     engine.uow.committed_events.clear()
+    return engine, return_id, Message("evt-1", event.name, event.payload(), event.order_id)
+
+
+def a_refunded_kit_return(*returned: tuple[str, int]) -> tuple[Engine, str, Message]:
+    """Shopify's order 450789469, its line 7 three AB-SETs (an A and two Bs each, filed as
+    parts 7.1: 3 A and 7.2: 6 B at 20.00), shipped; `returned` (part, units) received and
+    refunded; the `return.status_changed` to refunded, as the worker gets it."""
+    engine = build({("A", "NJ"): (5, 0), ("B", "NJ"): (10, 0)},
+                   settings=DeciderSettings(optimiser="greedy"))  # fmt: skip
+    with engine.uow as uow:
+        uow.products.add(Product("AB-SET", "A and two Bs", Decimal("60.00"), weight_kg=3.0,
+                                 kit_components={"A": 1, "B": 2}))  # fmt: skip
+        uow.commit()
+    lines = (c.LineInput("AB-SET", 3, line_id="7"),)
+    command = c.CreateOrder("shopify-us", "450789469", "c1", c.AddressInput("10001"), lines)
+    order_id = str(engine.bus.handle(command))
+    with engine.uow as uow:
+        for shipment in uow.shipments.for_order(order_id):
+            engine.bus.handle(c.UpdateShipment(shipment.id, "shipped"))
+    asked = c.RequestReturn(order_id, tuple(c.ReturnLineInput(line, units, "unwanted")
+                                            for line, units in returned))  # fmt: skip
+    return_id = str(engine.bus.handle(asked))
+    engine.bus.handle(c.AuthoriseReturn(return_id))
+    engine.bus.handle(c.ReceiveReturn(return_id, "NJ"))
+    engine.uow.committed_events.clear()
+    engine.bus.handle(c.RefundReturn(return_id, None))
+    [event] = [
+        e
+        for e in engine.uow.committed_events
+        if isinstance(e, events.ReturnStatusChanged) and e.to_status == "refunded"
+    ]
     return engine, return_id, Message("evt-1", event.name, event.payload(), event.order_id)
 
 
@@ -211,3 +244,25 @@ def test_a_shop_out_of_reach_is_retried_by_the_worker_and_told_once_it_answers()
         worker.run_once()
     assert len(shop.asked) == 2
     assert [e.name for e in engine.uow.committed_events] == ["return.refund_sent_to_channel"]
+
+
+def test_whole_kits_returned_of_a_kits_parts_are_sent_as_so_many_of_the_kits_line() -> None:
+    engine, return_id, message = a_refunded_kit_return(("7.1", 2), ("7.2", 4))
+    shop = FakeShop()
+
+    ShopRefunder({"shopify-us": shop})(message, engine.uow)
+
+    [(_, refund)] = shop.asked
+    # Two kits: the shop's line 7 counts AB-SETs, worth what their 2 A and 4 B were priced at.
+    assert refund.lines == (RefundLine("7", 2, Decimal("120.00")),)
+    assert refund.amount == Decimal("120.00") and refund.rma == rma_of(engine, return_id)
+
+
+def test_part_of_a_kit_returned_is_sent_as_its_parts_which_are_no_lines_of_the_shop() -> None:
+    engine, _, message = a_refunded_kit_return(("7.2", 2))  # the Bs of a kit, not its A
+    shop = FakeShop()
+
+    ShopRefunder({"shopify-us": shop})(message, engine.uow)
+
+    [(_, refund)] = shop.asked
+    assert refund.lines == (RefundLine("7.2", 2, Decimal("40.00")),)
