@@ -251,6 +251,19 @@ class WarehouseSystem(Connector, abc.ABC):
         """Tell the WMS that holds `reference` Ordo no longer wants it shipped, or raise
         `DeliveryError`; `PermanentRefusal` when the WMS is past stopping it."""
 
+    @property
+    def takes_transfers(self) -> bool:
+        """Whether this WMS is sent transfers at all (transfer orders, expected receipts):
+        what `ordo wms send-transfers` lists before sending. A connector that implements
+        `send_transfer` or `send_inbound_transfer` says yes unless it overrides this; one
+        whose sends may answer None by a setting says that setting here."""
+        base = WarehouseSystem
+        kind = type(self)
+        return (
+            kind.send_transfer is not base.send_transfer
+            or kind.send_inbound_transfer is not base.send_inbound_transfer
+        )
+
     def send_transfer(self, transfer: Mapping[str, Any]) -> str | None:
         """Send one stock transfer out of a location the WMS runs, for it to pick and ship
         (`engine.service_layer.wms_transfers.transfer_facts`); returns the WMS's reference

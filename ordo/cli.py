@@ -30,6 +30,7 @@ from ordo.cli_keys import keys_app
 from ordo.cli_reports import report_app
 from ordo.cli_rules import rules_app
 from ordo.cli_support import CliState, day_option, load, out, settings_file
+from ordo.cli_wms import wms_app
 from ordo.failures import CommandError, describe_failure
 from ordo.settings import Settings, setting_sources, shown_value
 
@@ -70,6 +71,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(channels_app, name="channels")
 app.add_typer(customers_app, name="customers")
 app.add_typer(report_app, name="report")
+app.add_typer(wms_app, name="wms")
 
 
 SettingsOption = Annotated[

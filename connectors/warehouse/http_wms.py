@@ -132,6 +132,10 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
     def locations(self) -> tuple[str, ...]:
         return self.config.locations
 
+    @property
+    def takes_transfers(self) -> bool:
+        return self.config.transfers
+
     def release(self, fulfilment_order: Mapping[str, Any]) -> str:
         """POST one fulfilment order (Ordo's plain-data view of it, see
         `engine.service_layer.warehouse.fulfilment_order_facts`, with its `parcels` when it

@@ -63,6 +63,11 @@ Nothing is ever withdrawn from the receiving WMS: only a transfer not yet shippe
 cancelled (`ship_to_store.cancel` releases a shipped one from its order instead, and it
 keeps going), and only a shipped one is announced.
 
+A transfer made (or shipped) before its WMS was configured had no WMS when its event came:
+`ordo wms send-transfers` sends it later (`unsent_transfers`) through the same two sends,
+`TransferReleaser.send` and `InboundTransferNotifier.announce`, which say what they did
+(`Sent`) for it to print.
+
 Its own module rather than a third job in `warehouse.py`: a transfer is another document
 (its facts, its events, its repository), and that module is about shipments; both share
 the location lookup (`ByLocation`) and the refusal's alert rule.
@@ -73,6 +78,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from connectors.base import PermanentRefusal
@@ -179,6 +185,18 @@ def _order_facts(order_id: str, order: Order | None) -> dict[str, Any] | None:
             "channel": order.channel}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What one send of a transfer's document to a WMS came to: the name the WMS took it
+    under (`reference`), or why nothing was sent (`why`, also logged); `refused` when the WMS
+    said it never will (a 409 to an expected receipt: recorded, with its alert). The worker
+    counts what was sent; `ordo wms send-transfers` prints all three."""
+
+    reference: str = ""
+    why: str = ""
+    refused: bool = False
+
+
 class _TransferObserver(ByLocation[W], abc.ABC):
     """A worker observer of transfer events (`handles`) for the WMS of one of the transfer's
     locations (`side`: the payload's `from_location` or `to_location`): each wanted event's
@@ -213,28 +231,37 @@ class _TransferObserver(ByLocation[W], abc.ABC):
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         """Tell the WMS what `message` says of `transfer`; whether it was told."""
 
-    def _on_its_way(self, transfer: InboundSupply, so: str) -> bool:
-        """Whether `transfer` is still pending; logged when not, with what is not done (`so`):
-        one received (a fast truck, a slow worker) or cancelled before its turn."""
+    def _not_sent(self, transfer: InboundSupply, why: str, warn: bool = False) -> Sent:
+        """Nothing sent for `transfer`, and `why` (logged)."""
+        (log.warning if warn else log.info)("%s: transfer %s %s", self.name, transfer.id, why)
+        return Sent(why=why)
+
+    def _gone(self, transfer: InboundSupply, so: str) -> Sent | None:
+        """None while `transfer` is still pending; else what is not done (`so`) and why: it
+        was received (a fast truck, a slow worker) or cancelled before its turn."""
         if transfer.pending:
-            return True
-        log.info("%s: transfer %s is %s now; %s", self.name, transfer.id,
-                 "cancelled" if transfer.cancelled else "received", so)  # fmt: skip
-        return False
+            return None
+        state = "cancelled" if transfer.cancelled else "received"
+        return self._not_sent(transfer, f"is {state} now; {so}")
 
     def _telling(
         self, uow: UnitOfWork, transfer: InboundSupply, facts: Facts
-    ) -> tuple[W, dict[str, Any]] | None:
+    ) -> tuple[W, dict[str, Any]] | Sent:
         """The WMS of the observer's side of `transfer` and what to tell it (`facts` of the
-        transfer and its route); None when there is none, or Ordo no longer knows one of its
-        locations."""
+        transfer and its route); why not when there is none, or Ordo no longer knows one of
+        its locations."""
         location = (
             transfer.from_location if self.side == "from_location" else transfer.location_code
         )
         warehouse = self.warehouse_for(location)
-        route = _route(uow, transfer, self.name)
-        if route is None or warehouse is None:
-            return None
+        if warehouse is None:
+            return self._not_sent(
+                transfer, f"is for {location or 'no location'}, which no WMS runs"
+            )
+        route = _route(uow, transfer)
+        if route is None:
+            why = "names a location Ordo does not know; not sent"
+            return self._not_sent(transfer, why, warn=True)
         return warehouse, facts(transfer, *route)
 
 
@@ -269,23 +296,28 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
 
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if message.name == events.TransferRequested.name:
-            return self._send(uow, transfer)
+            return bool(self.send(uow, transfer).reference)
         return self._cancel(uow, transfer)
 
-    def _send(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+    def send(self, uow: UnitOfWork, transfer: InboundSupply) -> Sent:
+        """Send `transfer`'s transfer order to the WMS of the location it leaves, in `uow`'s
+        transaction (the caller commits): its reference kept, `transfer.sent_to_wms`
+        recorded. Not one sent before, nor one no longer pending. A failure raises the
+        connector's `DeliveryError`. The worker's send, and `ordo wms send-transfers`'
+        (`engine.service_layer.unsent_transfers`)."""
         if transfer.wms_reference:
-            log.info("%s: transfer %s was sent before (%s); not sent again", self.name,
-                     transfer.id, transfer.wms_reference)  # fmt: skip
-            return False
-        telling = self._telling(uow, transfer, transfer_facts)
-        if not self._on_its_way(transfer, "not sent") or telling is None:
-            return False
+            return self._not_sent(
+                transfer, f"was sent before ({transfer.wms_reference}); not sent again"
+            )
+        gone = self._gone(transfer, "not sent")
+        telling = gone or self._telling(uow, transfer, transfer_facts)
+        if isinstance(telling, Sent):
+            return telling
         warehouse, facts = telling
         reference = warehouse.send_transfer(facts)
         if reference is None:
-            log.info("%s: the WMS of %s takes no transfers; %s is shipped by hand", self.name,
-                     transfer.from_location, transfer.id)  # fmt: skip
-            return False
+            why = f"leaves {transfer.from_location}, whose WMS takes no transfers; shipped by hand"
+            return self._not_sent(transfer, why)
         transfer.wms_reference = reference
         uow.record(
             events.TransferSentToWms(
@@ -293,7 +325,7 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
                 reference,
             )
         )  # fmt: skip
-        return True
+        return Sent(reference)
 
     def _cancel(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if not transfer.wms_reference or not transfer.cancelled:
@@ -303,7 +335,7 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
                      self.name, transfer.id)  # fmt: skip
             return False
         telling = self._telling(uow, transfer, transfer_facts)
-        if telling is None:
+        if isinstance(telling, Sent):
             return False
         warehouse, facts = telling
         try:
@@ -327,24 +359,33 @@ class InboundTransferNotifier(_TransferObserver[ReceivingWarehouse]):
     side = "to_location"
 
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        return bool(self.announce(uow, transfer).reference)
+
+    def announce(self, uow: UnitOfWork, transfer: InboundSupply) -> Sent:
+        """Send the expected receipt of shipped `transfer` to the WMS of the location it goes
+        to, in `uow`'s transaction (the caller commits): the name the WMS knows it by kept,
+        `transfer.inbound_sent_to_wms` recorded. Not one announced before, nor one no longer
+        pending. A 409 records the refusal and its alert (`refused`); any other failure
+        raises the connector's `DeliveryError`. The worker's send, and `ordo wms
+        send-transfers`' (`engine.service_layer.unsent_transfers`)."""
         if transfer.inbound_reference:
-            log.info("%s: the WMS of %s expects transfer %s already (%s); not sent again",
-                     self.name, transfer.location_code, transfer.id,
-                     transfer.inbound_reference)  # fmt: skip
-            return False
-        telling = self._telling(uow, transfer, inbound_facts)
-        if not self._on_its_way(transfer, "not announced") or telling is None:
-            return False
+            why = f"is expected at {transfer.location_code} already ({transfer.inbound_reference})"
+            return self._not_sent(transfer, f"{why}; not sent again")
+        gone = self._gone(transfer, "not announced")
+        telling = gone or self._telling(uow, transfer, inbound_facts)
+        if isinstance(telling, Sent):
+            return telling
         warehouse, facts = telling
         try:
             reference = warehouse.send_inbound_transfer(facts)
         except PermanentRefusal as refusal:
             _inbound_refused(uow, transfer, str(refusal))
-            return False
+            return Sent(why=str(refusal), refused=True)
         if reference is None:
-            log.info("%s: the WMS of %s takes no transfers; %s is received by hand", self.name,
-                     transfer.location_code, transfer.id)  # fmt: skip
-            return False
+            why = (
+                f"goes to {transfer.location_code}, whose WMS takes no transfers; received by hand"
+            )
+            return self._not_sent(transfer, why)
         transfer.inbound_reference = reference
         uow.record(
             events.TransferInboundSentToWms(
@@ -352,7 +393,7 @@ class InboundTransferNotifier(_TransferObserver[ReceivingWarehouse]):
                 reference,
             )
         )  # fmt: skip
-        return True
+        return Sent(reference)
 
 
 class InboundTransferUpdater(_TransferObserver[RevisingWarehouse]):
@@ -371,8 +412,9 @@ class InboundTransferUpdater(_TransferObserver[RevisingWarehouse]):
             log.info("%s: the WMS of %s does not expect transfer %s; nothing to revise",
                      self.name, transfer.location_code, transfer.id)  # fmt: skip
             return False
-        telling = self._telling(uow, transfer, inbound_facts)
-        if not self._on_its_way(transfer, "its day is not sent") or telling is None:
+        gone = self._gone(transfer, "its day is not sent")
+        telling = gone or self._telling(uow, transfer, inbound_facts)
+        if isinstance(telling, Sent):
             return False
         warehouse, facts = telling
         try:
@@ -394,15 +436,13 @@ class InboundTransferUpdater(_TransferObserver[RevisingWarehouse]):
 
 
 def _route(
-    uow: UnitOfWork, transfer: InboundSupply, observer: str
+    uow: UnitOfWork, transfer: InboundSupply
 ) -> tuple[Location, Location, Order | None] | None:
     """A transfer's source, destination and order (None when it has none, or it is gone);
-    None, logged, when Ordo no longer knows one of its locations."""
+    None when Ordo no longer knows one of its locations."""
     source = uow.locations.get(transfer.from_location)
     destination = uow.locations.get(transfer.location_code)
     if source is None or destination is None:
-        log.warning("%s: transfer %s names a location Ordo does not know; not sent",
-                    observer, transfer.id)  # fmt: skip
         return None
     order = uow.orders.get(transfer.order_id) if transfer.order_id else None
     return source, destination, order

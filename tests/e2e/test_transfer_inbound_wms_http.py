@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -24,55 +22,29 @@ from ordo.settings import load_settings
 from tests.e2e.conftest import SECRET, Api, run_worker
 from tests.e2e.test_pickup_orders_http import outbox
 from tests.e2e.test_transfer_shipped_http import SHIPPED, a_transfer_to_the_store
-from tests.support.local_http import serving
+from tests.support.fake_wms import FakeWms, fake_wms
 
-TOKEN = "a-wms-token-of-some-length"
 TOO_LATE = "TO-000001 shipped at 10:42 with 1Z999AA10123456784"
 
 
-@dataclass
-class Systems:
-    """Two WMSs on one server: Dallas's at /dallas, the store's at /store; what each was
-    sent, in order, as (method, path, Idempotency-Key, body)."""
-
-    url: str = ""
-    requests: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {"message": "who are you?"}
-        key = headers["Idempotency-Key"]
-        self.requests.append((method, path, key, json.loads(body)))
-        if path == "/dallas/transfer-orders":
-            return 201, {"reference": "TO-000001"}
-        if path == "/dallas/transfer-orders/TO-000001/cancel":
-            return 409, {"message": TOO_LATE}  # on the truck already
-        if path == "/store/inbound-transfers":
-            return 201, {"reference": "ASN-000001"}
-        if (method, path) == ("PUT", "/store/inbound-transfers/ASN-000001"):
-            return 204, None
-        return 404, {"message": f"no {path} here"}
-
-    def sent_to(self, system: str) -> list[tuple[str, str, str, dict[str, Any]]]:
-        return [request for request in self.requests if request[1].startswith(f"/{system}/")]
-
-
 @pytest.fixture
-def systems() -> Iterator[Systems]:
-    found = Systems()
-    with serving(found.answer) as url:
-        found.url = url
+def systems() -> Iterator[FakeWms]:
+    """Two WMSs on one server: Dallas's at /dallas, the store's at /store."""
+    routes = {
+        ("POST", "/dallas/transfer-orders"): (201, {"reference": "TO-000001"}),
+        ("POST", "/dallas/transfer-orders/TO-000001/cancel"): (409, {"message": TOO_LATE}),
+        ("POST", "/store/inbound-transfers"): (201, {"reference": "ASN-000001"}),
+        ("PUT", "/store/inbound-transfers/ASN-000001"): (204, None),
+    }
+    with fake_wms(routes) as found:
         yield found
 
 
 @pytest.fixture
-def container(database_url: str, tmp_path: Path, systems: Systems) -> Iterator[Container]:
+def container(database_url: str, tmp_path: Path, systems: FakeWms) -> Iterator[Container]:
     """The app of a deployment whose Dallas warehouse and Fifth Avenue store each work with
     a WMS of their own."""
-    wms = {
-        "dallas": {"base_url": f"{systems.url}/dallas", "token": TOKEN, "locations": ["DAL-01"]},
-        "store": {"base_url": f"{systems.url}/store", "token": TOKEN, "locations": ["NYC-5"]},
-    }
+    wms = {"dallas": systems.entry("dallas", "DAL-01"), "store": systems.entry("store", "NYC-5")}
     settings = load_settings(
         database_url=database_url,
         environment="test",
@@ -85,7 +57,7 @@ def container(database_url: str, tmp_path: Path, systems: Systems) -> Iterator[C
 
 
 def test_the_receiving_stores_wms_expects_a_shipped_transfer_once(
-    api: Api, systems: Systems
+    api: Api, systems: FakeWms
 ) -> None:
     order_id, transfer_id = a_transfer_to_the_store(api)
     run_worker(api)
@@ -121,7 +93,7 @@ def test_the_receiving_stores_wms_expects_a_shipped_transfer_once(
 
 
 def test_the_receiving_stores_wms_hears_a_revised_arrival_day_once_at_its_reference(
-    api: Api, systems: Systems
+    api: Api, systems: FakeWms
 ) -> None:
     _, transfer_id = a_transfer_to_the_store(api)
     path = f"/v1/inventory/transfers/{transfer_id}/shipped"
@@ -173,7 +145,7 @@ def dallas_on_hand(api: Api) -> int:
 
 
 def test_a_transfer_dallas_shipped_before_its_cancellation_is_on_its_way_and_received(
-    api: Api, systems: Systems
+    api: Api, systems: FakeWms
 ) -> None:
     order_id, transfer_id = a_transfer_to_the_store(api)
     run_worker(api)  # the transfer order to Dallas: TO-000001
@@ -212,7 +184,7 @@ def test_a_transfer_dallas_shipped_before_its_cancellation_is_on_its_way_and_rec
 
 
 def test_a_shipped_report_before_dallas_hears_of_the_cancellation_puts_the_transfer_back(
-    api: Api, systems: Systems
+    api: Api, systems: FakeWms
 ) -> None:
     order_id, transfer_id = a_transfer_to_the_store(api)
     run_worker(api)
