@@ -175,7 +175,8 @@ def resend_outbound(
 ) -> JSONResponse:
     """Once the cause of a rejection is fixed (the partner's set-up, a product's code, the
     order's ship-to), write a new document of the same kind for the same order (an 855) or
-    shipment (an 856), from Ordo's data as it stands now, under new control numbers: it waits
+    shipment (an 856), from Ordo's data as it stands now, or an 865 restating what Ordo
+    answered to its 860 (the change is not applied again), under new control numbers: it waits
     in the mailbox for the gateway as any other, with `replaces` naming the rejected one,
     which stays, `replaced_by` the new one. Raises `edi.document_resent`, audited as
     `edi.resend`, and closes the rejection's alert. 201 with the new document; 200 with the

@@ -169,8 +169,25 @@ class _Reading:
             self.element(poc.at(5), said, "7", unit)
         if len(self.errors) > failed:
             return None
-        units = int(quantity.split(".")[0]) if quantity else None
-        return LineChange(number, kind, units, tuple(e.strip() for e in poc.elements))
+        return line_change([e.strip() for e in poc.elements])
+
+
+def line_change(elements: Sequence[str]) -> LineChange:
+    """The POC whose elements (POC01 on) are `elements`, read already: its line number, change
+    type and quantity (in the PO1's units: kits for a kit's PO1)."""
+    number, kind, quantity = (*elements, "", "", "")[:3]
+    units = int(quantity.split(".")[0]) if _WHOLE.fullmatch(quantity) else None
+    return LineChange(number, kind, units, tuple(elements))
+
+
+def recorded_change(
+    purpose: str, po_number: str, release: str, sequence: str, po_date: str,
+    pocs: Sequence[Sequence[str]],
+) -> PoChange:  # fmt: skip
+    """An 860 taken before, from what Ordo kept of it (its BCH and each POC's elements), for
+    an 865 written again: read from no interchange, so it has no place of its own."""
+    lines = tuple(line_change([str(e) for e in poc]) for poc in pocs)
+    return PoChange(purpose, po_number, release, sequence, po_date, lines, Place(0, "BCH", 3))
 
 
 def _day(text: str) -> date | None:
@@ -186,8 +203,9 @@ def _day(text: str) -> date | None:
 @dataclass(frozen=True, slots=True)
 class LineAnswer:
     """What Ordo did with one POC: its ACK01 status, ACK02 the units (the units deleted for
-    `ID`, the quantity now for `IQ` and `IA`, the quantity that stands for `IR`), and why in
-    words (for the API's answer; the 865 carries the code only)."""
+    `ID`, the quantity now for `IQ` and `IA`, the quantity that stands for `IR`), in the
+    PO1's units (kits for a kit, as the 855 counts them), and why in words (for the API's
+    answer; the 865 carries the code only)."""
 
     change: LineChange
     status: str

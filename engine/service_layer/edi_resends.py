@@ -6,9 +6,12 @@ errors noted, is held in the partner's systems, and one no 997 named yet may sti
 accepted. The new document is of the same kind about the same order (an 855) or shipment
 (an 856), read from Ordo's data as it stands now, so the fix shows, and written as the
 worker's writers write it (`po_acknowledgements.written_again`,
-`ShipNoticeWriter.written_again`) under the pair's next control number. It is about the next
-reference of its kind (`<order id>#<n>`, `<shipment id>#<n>`), `replaces` the old one, which
-is `replaced_by` it and stays in the mailbox for the record.
+`ShipNoticeWriter.written_again`) under the pair's next control number. An 865 restates what
+Ordo answered to its 860 (`po_changes.written_again`, from the order's audit trail): the
+change was applied once, and is not applied again; it goes in the 860's envelope, under
+that pair's next number. It is about the next reference of its kind (`<order id>#<n>`,
+`<shipment id>#<n>`, `<order id>/<the 860's key>#<n>`), `replaces` the old one, which is
+`replaced_by` it and stays in the mailbox for the record.
 
 A document is written again once. Asked again, the replacement written already is the
 answer (`Resent.created` false), so a person's second click or a client's retry writes
@@ -28,20 +31,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.channels.x12_outbound import po_acknowledgement, ship_notice
+from connectors.channels.x12_po_changes import po_change_acknowledgement
 from engine.domain import events
 from engine.domain.edi import (
     FA_ERRORS_NOTED,
     PO_ACKNOWLEDGEMENT,
+    PO_CHANGE_ACKNOWLEDGEMENT,
     SHIP_NOTICE,
     EdiPurchaseOrder,
     OutboundDocument,
+    Pair,
     subject_of,
 )
 from engine.domain.errors import Conflict
 from engine.domain.operations import AlertStatus
 from engine.domain.orders import Order
 from engine.domain.values import utcnow
-from engine.service_layer import alerts, audit, edi, po_acknowledgements
+from engine.service_layer import alerts, audit, edi, po_acknowledgements, po_changes
 from engine.service_layer.functional_acks import REJECTED_RULE
 from engine.service_layer.ship_notices import ShipNoticeWriter
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -76,7 +82,7 @@ def resend(
         if document.replaced_by:
             return Resent(_replacement(uow, document), created=False)
         _refuse_unless_rejected(document)
-        pair = _purchase_order(uow, document).envelope.pair
+        pair = _pair(uow, document)
         # Found here, locked there: the store refuses a row lock on an alert its transaction
         # has read already.
         alert = uow.alerts.open_for(REJECTED_RULE, document.id)
@@ -122,6 +128,15 @@ def _replacement(uow: UnitOfWork, document: OutboundDocument) -> OutboundDocumen
     if found is None:  # the link is written in the replacement's own transaction
         raise Conflict(f"outbound document {document.replaced_by} is missing")
     return found
+
+
+def _pair(uow: UnitOfWork, document: OutboundDocument) -> Pair:
+    """The pair whose counter numbers the replacement: the 850's, but for an 865 the 860's
+    it answers, whose envelope it was written in."""
+    purchase_order = _purchase_order(uow, document)
+    if document.kind == PO_CHANGE_ACKNOWLEDGEMENT:
+        return po_changes.answered(uow, _order(uow, document), document).envelope.pair
+    return purchase_order.envelope.pair
 
 
 def _purchase_order(uow: UnitOfWork, document: OutboundDocument) -> EdiPurchaseOrder:
@@ -206,5 +221,10 @@ def _writer(
         reference, notice = writer.written_again(uow, shipment, order, purchase_order)
         return reference, lambda number, at: ship_notice(
             envelope, notice, control_number=number, at=at
+        )
+    if document.kind == PO_CHANGE_ACKNOWLEDGEMENT:
+        reference, answered = po_changes.written_again(uow, order, document)
+        return reference, lambda number, at: po_change_acknowledgement(
+            answered.envelope, answered.acknowledgement, control_number=number, at=at
         )
     raise Conflict(f"outbound document {document.id} is a {document.kind}, which Ordo cannot write")

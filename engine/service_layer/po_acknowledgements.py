@@ -325,8 +325,20 @@ def acknowledgement(
 
 def _per_unit(sent: PurchaseOrderLine, line: OrderLine) -> int:
     """How many units of `line` one unit the partner ordered is: 1 for the line itself, a
-    kit's share for one of its components (`<PO101>.<n>`, another SKU)."""
+    kit's share for one of its components (`<PO101>.<n>`, another SKU): its shape's units per
+    kit, as the line's quantity no longer says it once kits of it were cancelled; guessed
+    from the quantities for a part filed before Ordo kept the shape."""
+    if line.kit is not None:
+        return line.kit.units
     return 1 if line.sku == sent.sku else max(1, line.quantity // sent.quantity)
+
+
+def units_placed(sent: PurchaseOrderLine, lines: Sequence[OrderLine]) -> int:
+    """The units of the PO1 `sent` that its order lines `lines` still place (ordered, not
+    cancelled), in the partner's units: a kit's whole kits. 0: none (or no line left)."""
+    if not lines:
+        return 0
+    return max(0, min((ln.quantity - ln.quantity_cancelled) // _per_unit(sent, ln) for ln in lines))
 
 
 def _statuses(
@@ -336,9 +348,7 @@ def _statuses(
     cancelled) that are allocated or shipped, and those waiting for stock, counted in the
     partner's units (a kit is ready when each of its components is). Empty: nothing of it
     is placed any more (rejected)."""
-    if not lines:
-        return ()
-    placed = min((ln.quantity - ln.quantity_cancelled) // _per_unit(sent, ln) for ln in lines)
+    placed = units_placed(sent, lines)
     if placed <= 0:
         return ()
     ready = max(

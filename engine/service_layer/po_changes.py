@@ -8,9 +8,13 @@ It is applied with what Ordo already has, never a path of its own:
 - a line deleted (`DI`) or decreased (`QD`) has its units cancelled by the channels' unit
   cancellation (`channel_unit_cancellations.cancel_units_for_channel`): `ModifyOrder` before
   a location picks, the backordered remainder after, the rest refused (with its alert);
+  a kit's PO1 (filed as its parts `<PO101>.<n>`) loses whole kits there, as a shop's kit
+  line does: POC03 and ACK02 are in kits, counted as the 855 counts them
+  (`po_acknowledgements.units_placed`);
 - `QI`, `AI`, `PC` and `CA` are not applied: rejected (`IR`), as are a line the 850 did not
-  send, a kit's line, a decrease to more than the line has open, and any line of an order
-  that has shipped or is cancelled or rejected.
+  send, a kit whose parts were filed before Ordo kept the kit's shape, a decrease to more
+  than the line has open, and any line of an order that has shipped or is cancelled or
+  rejected.
 
 Each 860 is known by its key: `860:<BCH05>` (the change order sequence number), or
 `860:<ISA13>/<GS06>/<ST02>` when it has none. What was done is written to the order's audit
@@ -18,13 +22,18 @@ trail (`edi.po_change`) with the key and each POC's answer, with `edi.po_change_
 the same 860 again finds it there and changes nothing, writes no 865, and is answered as
 first. For the channels that get 855s (`ORDO_EDI_ACKNOWLEDGEMENT_CHANNELS`) the 865 goes into
 the partner's mailbox in the same transaction (`edi.mail`), with `edi.po_change_acknowledged`.
+
+The entry also keeps what the 865 echoes of the 860 (its BCH, each POC as sent, its
+envelope), so that an 865 the partner rejected is written again (`written_again`, for
+engine.service_layer.edi_resends) restating what was answered then, never applying the
+change again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +51,7 @@ from connectors.channels.x12_po_changes import (
     PoChange,
     PoChangeAcknowledgement,
     po_change_acknowledgement,
+    recorded_change,
 )
 from engine.domain import commands, events
 from engine.domain.edi import (
@@ -49,8 +59,11 @@ from engine.domain.edi import (
     EdiPurchaseOrder,
     Envelope,
     OutboundDocument,
+    change_reference,
+    sequence_of,
+    subject_of,
 )
-from engine.domain.errors import DomainError
+from engine.domain.errors import Conflict, DomainError
 from engine.domain.orders import NEVER_SHIPS, Order, OrderLine, OrderStatus
 from engine.domain.values import utcnow
 from engine.service_layer import audit, edi
@@ -60,6 +73,7 @@ from engine.service_layer.channel_unit_cancellations import (
     UnitOutcome,
     cancel_units_for_channel,
 )
+from engine.service_layer.po_acknowledgements import units_placed
 from engine.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,6 +85,8 @@ KEY = "po_change"
 _SENT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
 # How far back an order's audit trail is read for the same 860 (an order has dozens).
 _HISTORY = 500
+# The audit entry's mark of what an 865 echoes of the 860 (BCH, POCs as sent, envelope).
+_ECHOED = "echoed"
 
 
 class UnknownPurchaseOrder(DomainError):
@@ -122,10 +138,10 @@ def take_change(
         order, kept = _found(uow, asked)
         before = _taken_before(uow, order.id, asked.key)
         if before is not None:
-            return ChangeOutcome(True, order, _as_answered(asked, order, before))
+            return ChangeOutcome(True, order, _as_answered(asked.change, order.id, before))
         order_id = order.id
     if asked.change.purpose == CANCELLATION:
-        answered = _cancel(dispatch, asked, order)
+        answered = _cancel(dispatch, asked, order, kept)
     else:
         answered = _change_lines(uows, dispatch, asked, order, kept)
     with uows() as uow:
@@ -149,29 +165,75 @@ def _found(uow: UnitOfWork, asked: ChangeRequest) -> tuple[Order, EdiPurchaseOrd
     return order, kept
 
 
+def _recorded(uow: UnitOfWork, order_id: str) -> list[dict[str, Any]]:
+    """What the order's audit trail records of each 860 taken (`edi.po_change`), newest first."""
+    history = uow.audit.list(entity="order", entity_id=order_id, limit=_HISTORY)
+    return [entry.after for entry in history if entry.action == ACTION]
+
+
 def _taken_before(uow: UnitOfWork, order_id: str, key: str) -> dict[str, Any] | None:
-    for entry in uow.audit.list(entity="order", entity_id=order_id, limit=_HISTORY):
-        if entry.action == ACTION and entry.after.get(KEY) == key:
-            return entry.after
-    return None
+    return next((after for after in _recorded(uow, order_id) if after.get(KEY) == key), None)
 
 
-def _as_answered(
-    asked: ChangeRequest, order: Order, after: dict[str, Any]
-) -> PoChangeAcknowledgement:
-    """What was answered the first time, from its audit entry, for the same 860's POCs."""
+def _as_answered(change: PoChange, order_id: str, after: dict[str, Any]) -> PoChangeAcknowledgement:
+    """What was answered to `change` the first time, from its audit entry, POC by POC."""
     said = [tuple(line) for line in after.get("lines", [])]
     lines = tuple(
-        LineAnswer(change, str(status), int(units), str(reason))
-        for change, (_, status, units, reason) in zip(asked.change.lines, said, strict=False)
+        LineAnswer(poc, str(status), int(units), str(reason))
+        for poc, (_, status, units, reason) in zip(change.lines, said, strict=False)
     )
-    return PoChangeAcknowledgement(asked.change, order.id, bool(after.get("accepted")), lines)
+    return PoChangeAcknowledgement(change, order_id, bool(after.get("accepted")), lines)
+
+
+# --- each PO1 as the order has it now ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Po1:
+    """One PO1 of the 850 as the order has it now: the order lines it was filed as (itself,
+    or a kit's parts `<PO101>.<n>`), and what it has left (ordered, not cancelled) in the
+    PO1's own units, as the 855 counts them: whole kits for a kit."""
+
+    number: str
+    lines: tuple[OrderLine, ...]
+    left: int
+
+    @property
+    def kit(self) -> bool:
+        return any(line.id != self.number for line in self.lines)
+
+    @property
+    def shapeless(self) -> bool:
+        """A kit whose parts were filed before Ordo kept the kit's shape: how many of each
+        part make a kit is not known, so no kit of it can be cancelled."""
+        return self.kit and any(line.kit is None for line in self.lines)
+
+
+def _po1s(order: Order, kept: EdiPurchaseOrder) -> dict[str, _Po1]:
+    """The 850's PO1s by their line number (PO101; those sent without one cannot be named by
+    an 860), each as the order has it now."""
+    lines = {line.id: line for line in order.lines}
+    as_ordered = kept.lines_as_ordered([(line.id, line.sku) for line in order.lines])
+    found = {}
+    for sent, ids in as_ordered:
+        ours = tuple(lines[line_id] for line_id in ids)
+        if sent.line_number:
+            found[sent.line_number] = _Po1(sent.line_number, ours, units_placed(sent, ours))
+    return found
+
+
+def _left(po1s: dict[str, _Po1], number: str) -> int:
+    """The units (kits for a kit) the PO1 still has: 0 for one the 850 did not send."""
+    found = po1s.get(number)
+    return 0 if found is None else found.left
 
 
 # --- a cancellation ---------------------------------------------------------------------------
 
 
-def _cancel(dispatch: Dispatch, asked: ChangeRequest, order: Order) -> PoChangeAcknowledgement:
+def _cancel(
+    dispatch: Dispatch, asked: ChangeRequest, order: Order, kept: EdiPurchaseOrder
+) -> PoChangeAcknowledgement:
     """BCH01 `01`: the order cancelled as `POST /v1/orders/{id}/cancel` would, or why not.
     Each POC sent with it is answered by the cancellation: `ID` its units, or `IR`."""
     reason = ""
@@ -189,19 +251,14 @@ def _cancel(dispatch: Dispatch, asked: ChangeRequest, order: Order) -> PoChangeA
             dispatch(commands.CancelOrder(order.id, said, asked.actor), audited)
         except DomainError as refused:
             reason = f"the order cannot be cancelled: {refused}"
-    lines = {line.id: line for line in order.lines}
+    po1s = _po1s(order, kept)
     answers = tuple(
-        LineAnswer(change, ITEM_REJECTED, _left(lines.get(change.line_number)), reason)
+        LineAnswer(change, ITEM_REJECTED, _left(po1s, change.line_number), reason)
         if reason
-        else LineAnswer(change, ITEM_DELETED, _left(lines.get(change.line_number)))
+        else LineAnswer(change, ITEM_DELETED, _left(po1s, change.line_number))
         for change in asked.change.lines
     )
     return PoChangeAcknowledgement(asked.change, order.id, not reason, answers)
-
-
-def _left(line: OrderLine | None) -> int:
-    """The units the line still has: ordered, not cancelled."""
-    return 0 if line is None else line.quantity - line.quantity_cancelled
 
 
 # --- lines deleted or decreased ---------------------------------------------------------------
@@ -215,16 +272,18 @@ def _change_lines(
     kept: EdiPurchaseOrder,
 ) -> PoChangeAcknowledgement:
     """BCH01 `04`: each POC checked against the order (`_refusal`); the units of those that
-    may be applied cancelled in one go, as the channels' unit cancellation does."""
-    left = {line.id: _left(line) for line in order.lines}
+    may be applied cancelled in one go, as the channels' unit cancellation does: by the PO1's
+    number, which is the order line's id, or the kit line's whose parts lose whole kits."""
+    po1s = _po1s(order, kept)
     refused: dict[str, str] = {}
     wanted: dict[str, int] = {}
     for change in asked.change.lines:
-        why = _refusal(change, order, kept, left)
+        why = _refusal(change, order, kept, po1s)
+        number = change.line_number
         if why:
-            refused[change.line_number] = why
-        elif left[change.line_number] > _after(change, left):
-            wanted[change.line_number] = left[change.line_number] - _after(change, left)
+            refused[number] = why
+        elif po1s[number].left > _after(change, po1s[number].left):
+            wanted[number] = po1s[number].left - _after(change, po1s[number].left)
     done: UnitOutcome | None = None
     if wanted:
         reason = f"the buyer's 860 ({asked.key}) for purchase order {order.channel_order_id}"
@@ -234,20 +293,22 @@ def _change_lines(
                                     cancelled=wanted, change=asked.key),
         )  # fmt: skip
     answers = tuple(
-        _answer(change, left, wanted, refused.get(change.line_number, ""), done)
+        _answer(change, po1s, wanted, refused.get(change.line_number, ""), done)
         for change in asked.change.lines
     )
     return PoChangeAcknowledgement(asked.change, order.id, True, answers)
 
 
-def _after(change: LineChange, left: dict[str, int]) -> int:
+def _after(change: LineChange, left: int) -> int:
     """The units the line is to have: none for a delete, POC03 for a decrease."""
     if change.change_type == DELETE or change.quantity is None:
         return 0
-    return min(change.quantity, left[change.line_number])
+    return min(change.quantity, left)
 
 
-def _refusal(change: LineChange, order: Order, kept: EdiPurchaseOrder, left: dict[str, int]) -> str:
+def _refusal(
+    change: LineChange, order: Order, kept: EdiPurchaseOrder, po1s: dict[str, _Po1]
+) -> str:
     """Why the POC is rejected (IR), or "" when it may be applied."""
     number = change.line_number
     if change.change_type not in APPLIED:
@@ -255,48 +316,64 @@ def _refusal(change: LineChange, order: Order, kept: EdiPurchaseOrder, left: dic
             f"change type {change.change_type} is not applied by Ordo: only deletes (DI) and "
             "quantity decreases (QD) are; change the order through Ordo's API"
         )
-    if not any(line.line_number == number for line in kept.lines):
+    if number not in po1s:
         return f"purchase order {kept.po_number} has no PO1 line {number}"
-    if number not in left:
-        if any(line_id.startswith(f"{number}.") for line_id in left):
-            return f"line {number} is a kit: change it through Ordo's API"
+    po1 = po1s[number]
+    if not po1.lines:
         return f"line {number} is no longer on order {order.id}"
+    if po1.shapeless:
+        return (
+            f"line {number} is a kit whose parts were filed before Ordo kept the kit's shape, "
+            "so how many of each make a kit is not known: change it through Ordo's API"
+        )
     if order.status in NEVER_SHIPS:
         return f"order {order.id} is {order.status}"
     if order.status in _SENT:
         return f"order {order.id} has {order.status}: nothing of it can be cancelled"
-    if change.change_type == DECREASE and (change.quantity or 0) > left[number]:
+    if change.change_type == DECREASE and (change.quantity or 0) > po1.left:
+        counted = "kits" if po1.kit else "units"
         return (
-            f"line {number} has {left[number]} units open, fewer than the {change.quantity} "
+            f"line {number} has {po1.left} {counted} open, fewer than the {change.quantity} "
             "the decrease asks for"
         )
     return ""
 
 
+def _past(po1: _Po1, done: UnitOutcome) -> int:
+    """The PO1's units of the change that were past changing, in its own units: a kit is
+    past once any of its parts' units of it are (the customer may get part of it)."""
+    return max(
+        (-(-done.refused.get(line.id, 0) // (line.kit.units if line.kit else 1))
+         for line in po1.lines),
+        default=0,
+    )  # fmt: skip
+
+
 def _answer(
     change: LineChange,
-    left: dict[str, int],
+    po1s: dict[str, _Po1],
     wanted: dict[str, int],
     refused: str,
     done: UnitOutcome | None,
 ) -> LineAnswer:
     number = change.line_number
+    left = _left(po1s, number)
     if refused:
-        return LineAnswer(change, ITEM_REJECTED, left.get(number, 0), refused)
+        return LineAnswer(change, ITEM_REJECTED, left, refused)
     asked_for = wanted.get(number, 0)
     if not asked_for:  # the line has what the change asks for already
-        return LineAnswer(change, ITEM_ACCEPTED, left[number])
-    past = 0 if done is None else done.refused.get(number, 0)
-    came_off = asked_for - past
+        return LineAnswer(change, ITEM_ACCEPTED, left)
     if done is None or done.outcome == "ignored":
-        return LineAnswer(change, ITEM_REJECTED, left[number], "the order was not found")
+        return LineAnswer(change, ITEM_REJECTED, left, "the order was not found")
+    past = min(_past(po1s[number], done), asked_for)
+    came_off = asked_for - past
     if past and not came_off:
-        return LineAnswer(change, ITEM_REJECTED, left[number], done.reason)
+        return LineAnswer(change, ITEM_REJECTED, left, done.reason)
     if past:
-        return LineAnswer(change, QUANTITY_CHANGED, left[number] - came_off, done.reason)
+        return LineAnswer(change, QUANTITY_CHANGED, left - came_off, done.reason)
     if change.change_type == DELETE:
         return LineAnswer(change, ITEM_DELETED, came_off)
-    return LineAnswer(change, QUANTITY_CHANGED, left[number] - came_off)
+    return LineAnswer(change, QUANTITY_CHANGED, left - came_off)
 
 
 # --- the record and the 865 -------------------------------------------------------------------
@@ -310,12 +387,17 @@ def _record(
     answered: PoChangeAcknowledgement,
     at: datetime,
 ) -> OutboundDocument | None:
-    """The audit entry that says the 860 was taken (and how each POC was answered), its
-    event, and for a channel that gets them, the 865 in the partner's mailbox."""
+    """The audit entry that says the 860 was taken (and how each POC was answered, with what
+    an 865 echoes of it, to write one again), its event, and for a channel that gets them,
+    the 865 in the partner's mailbox."""
     change = asked.change
     lines = [[a.change.line_number, a.status, a.quantity, a.reason] for a in answered.lines]
     after = {KEY: asked.key, "purpose": change.purpose, "accepted": answered.accepted,
-             "acknowledgement_type": answered.acknowledgement_type, "lines": lines}  # fmt: skip
+             "acknowledgement_type": answered.acknowledgement_type, "lines": lines,
+             _ECHOED: {"po_number": change.po_number, "release": change.release,
+                       "sequence": change.sequence, "po_date": change.po_date,
+                       "pocs": [list(line.elements) for line in change.lines],
+                       "envelope": asdict(asked.envelope)}}  # fmt: skip
     audit.record(uow, asked.actor, ACTION, "order", order.id, {"status": str(order.status)}, after)
     taken, rejected = _split(answered)
     uow.record(
@@ -348,3 +430,64 @@ def _split(answered: PoChangeAcknowledgement) -> tuple[list[str], list[str]]:
     taken = [a.change.line_number for a in answered.lines if a.status != ITEM_REJECTED]
     rejected = [a.change.line_number for a in answered.lines if a.status == ITEM_REJECTED]
     return taken, rejected
+
+
+# --- an 865 written again ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What Ordo answered to one 860, as the order's audit trail keeps it, and the envelope
+    the 860 came in (an 865 goes back in it: its pair's counter, its delimiters)."""
+
+    acknowledgement: PoChangeAcknowledgement
+    envelope: Envelope
+
+
+def answered(uow: UnitOfWork, order: Order, document: OutboundDocument) -> Answered:
+    """What the 865 `document` (or the one it was written in place of) answered, from the
+    order's `edi.po_change` entry for its 860: the answer then, never the change applied
+    again. A Conflict when the order's audit trail holds no such entry, or one recorded
+    before Ordo kept what an 865 echoes."""
+    entry = _entry_for(uow, order, document)
+    echoed = entry.get(_ECHOED)
+    if not isinstance(echoed, dict):
+        raise Conflict(
+            f"outbound document {document.id} is not written again: the 860 it answered "
+            f"({entry.get(KEY)}) was recorded before Ordo kept what an 865 echoes of it; send "
+            "the partner a corrected answer by hand"
+        )
+    change = recorded_change(str(entry.get("purpose", "")), echoed["po_number"],
+                             echoed["release"], echoed["sequence"], echoed["po_date"],
+                             echoed["pocs"])  # fmt: skip
+    return Answered(_as_answered(change, order.id, entry), Envelope(**echoed["envelope"]))
+
+
+def written_again(
+    uow: UnitOfWork, order: Order, document: OutboundDocument
+) -> tuple[str, Answered]:
+    """The 865 that replaces `document`, which the partner rejected: what was answered to its
+    860 (`answered`), and its reference, the next 865 about that 860 (`<order id>/<key>#<n>`)."""
+    said = answered(uow, order, document)
+    subject = f"{order.id}/{_entry_for(uow, order, document)[KEY]}"
+    about = uow.edi.documents_about_orders([order.id])
+    sent = [d.reference for d in about if d.kind == PO_CHANGE_ACKNOWLEDGEMENT]
+    # The first 865 is about the subject itself, the 860's key whole, even a key that ends
+    # like a sequence (BCH05 `A#1`): it is the first, and the next is `#2` after it.
+    taken = [1 if r == subject else sequence_of(r) for r in sent
+             if r == subject or subject_of(r) == subject]  # fmt: skip
+    return change_reference(subject, max(taken, default=1) + 1), said
+
+
+def _entry_for(uow: UnitOfWork, order: Order, document: OutboundDocument) -> dict[str, Any]:
+    """The `edi.po_change` entry of the 860 the 865 `document` answers: the one whose key
+    its reference names (`<order id>/<key>`, or a replacement's `<order id>/<key>#<n>`)."""
+    # By the reference each 860's 865 was written about; an 860 is recorded once.
+    about = {f"{order.id}/{after.get(KEY)}": after for after in _recorded(uow, order.id)}
+    entry = about.get(document.reference) or about.get(subject_of(document.reference))
+    if entry is None:
+        raise Conflict(
+            f"outbound document {document.id} is not written again: the audit trail of order "
+            f"{order.id} has no record ({ACTION}) of the 860 it answered"
+        )
+    return entry
