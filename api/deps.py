@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from connectors.channels.base import WebhookChannel
     from engine.adapters.bus.base import EventBus
     from engine.adapters.rate_limits import RateLimits
+    from engine.domain.packaging import BoxCatalog
     from engine.rules.registry import RulesetRegistry
     from engine.service_layer.labels import CarrierLookup
     from engine.service_layer.messagebus import MessageBus
@@ -72,6 +73,11 @@ class AppContainer(Protocol):
     @property
     def carrier_names(self) -> Mapping[str, str]:
         """Each carrier code's name, from the rate cards (an 856 written again names it)."""
+        ...
+
+    @property
+    def packaging(self) -> BoxCatalog | None:
+        """The box catalogue decisions pack with (ORDO_PACKAGING_FILE); None when off."""
         ...
 
 

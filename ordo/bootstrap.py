@@ -96,6 +96,11 @@ class Container:
         """Each carrier code's name, from the rate cards: an 856 names its carrier so."""
         return {card.code: card.name for card in self.decider.carriers.cards}
 
+    @property
+    def packaging(self) -> BoxCatalog | None:
+        """The box catalogue decisions pack with (ORDO_PACKAGING_FILE); None when off."""
+        return self.decider.packaging
+
     def close(self) -> None:
         """Return pooled connections; safe to call twice."""
         self.engine.dispose()

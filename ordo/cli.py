@@ -29,7 +29,17 @@ from ordo.cli_data import db_decrypt, db_encrypt
 from ordo.cli_keys import keys_app
 from ordo.cli_reports import report_app
 from ordo.cli_rules import rules_app
-from ordo.cli_support import CliState, day_option, load, out, settings_file
+from ordo.cli_support import (
+    CliState,
+    NoPackagingOption,
+    PackagingOption,
+    check_packaging_flags,
+    day_option,
+    load,
+    out,
+    packaging_file,
+    settings_file,
+)
 from ordo.cli_wms import wms_app
 from ordo.failures import CommandError, describe_failure
 from ordo.settings import Settings, setting_sources, shown_value
@@ -330,33 +340,17 @@ def simulate(
         str | None,
         typer.Option("--optimiser", help="greedy, exact or auto (default: the setting)."),
     ] = None,
-    packaging: Annotated[
-        Path | None,
-        typer.Option(
-            "--packaging",
-            metavar="FILE",
-            help="Box catalogue to pack shipments with (default: ORDO_PACKAGING_FILE).",
-        ),
-    ] = None,
-    no_packaging: Annotated[
-        bool,
-        typer.Option(
-            "--no-packaging",
-            help="Price each shipment as one parcel, whatever ORDO_PACKAGING_FILE says.",
-        ),
-    ] = False,
+    packaging: PackagingOption = None,
+    no_packaging: NoPackagingOption = False,
 ) -> None:
     """Replay historical orders through rulesets and report what would have happened."""
     from engine.simulation import commands
     from engine.simulation.errors import SimulationError
 
-    if packaging is not None and no_packaging:
-        raise CommandError("--packaging and --no-packaging: give one or the other")
+    check_packaging_flags(packaging, no_packaging)
     settings = _settings(ctx, optimiser=optimiser)
     # As production packs: the deployment's box catalogue unless a flag says otherwise.
-    boxes, named = packaging, "--packaging"
-    if boxes is None and not no_packaging:
-        boxes, named = settings.packaging_file, "ORDO_PACKAGING_FILE"
+    boxes, named = packaging_file(packaging, no_packaging, lambda: settings)
     if out is None:  # the results go under the data dir; they hold personal data
         ensure_data_directory(settings.data_dir)
     try:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ordo.cli_support import report
+from ordo.cli_support import (
+    NoPackagingOption,
+    PackagingOption,
+    check_packaging_flags,
+    load,
+    packaging_file,
+    read_packaging,
+    report,
+)
 from ordo.failures import CommandError
+
+if TYPE_CHECKING:
+    from engine.domain.packaging import BoxCatalog
 
 rules_app = typer.Typer(help="Check, format and test rulesets.", no_args_is_help=True)
 
@@ -53,15 +65,32 @@ def rules_fmt(
 
 
 @rules_app.command("test")
-def rules_test(files: ScenarioFiles = None) -> None:
-    """Run ruleset scenarios: rules on their own, or orders through the whole pipeline."""
+def rules_test(
+    ctx: typer.Context,
+    files: ScenarioFiles = None,
+    packaging: PackagingOption = None,
+    no_packaging: NoPackagingOption = False,
+) -> None:
+    """Run ruleset scenarios: rules on their own, or orders through the whole pipeline.
+
+    Pipeline scenarios pack shipments as production does: with ORDO_PACKAGING_FILE's boxes,
+    another catalogue (--packaging), or none (--no-packaging)."""
     from ordo.scenarios import UNREADABLE, run_scenario_files
 
+    check_packaging_flags(packaging, no_packaging)
     paths = _expand(files, "*.scenarios.yaml")
+
+    @functools.cache
+    def boxes() -> BoxCatalog | None:
+        # Read when the first pipeline file runs, once: rule-level scenarios decide nothing,
+        # so they run whatever the settings say.
+        path, named = packaging_file(packaging, no_packaging, lambda: load(ctx))
+        return None if path is None else read_packaging(path, named)
+
     # A ruleset given where its scenarios were meant: `ordo.scenarios` points at them, which
     # is no help when they do not exist.
     unpaired = [path for path in paths if path.suffix == ".ordo" and not _scenarios_of(path)]
-    text, code = run_scenario_files([path for path in paths if path not in unpaired])
+    text, code = run_scenario_files([path for path in paths if path not in unpaired], boxes)
     if unpaired:
         text = "\n".join([*(_no_scenarios(path) for path in unpaired), text])
         code = max(code, UNREADABLE)

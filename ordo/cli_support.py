@@ -7,16 +7,21 @@ Kept apart from `ordo.cli` so command groups in their own modules (`ordo.cli_key
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from ordo.bootstrap import configure_logging
+from ordo.failures import CommandError
 from ordo.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from engine.domain.packaging import BoxCatalog
 
 
 @dataclass
@@ -85,3 +90,51 @@ def day_option(text: str) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise typer.BadParameter(f"{text!r}: expected a day from {FIRST_DAY} to {LAST_DAY}")
     return day
+
+
+# The box catalogue of the commands that decide orders away from production (`ordo simulate`,
+# `ordo rules test`): the deployment's unless a flag names another, or none.
+PackagingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--packaging",
+        metavar="FILE",
+        help="Box catalogue to pack shipments with (default: ORDO_PACKAGING_FILE).",
+    ),
+]
+NoPackagingOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-packaging",
+        help="Price each shipment as one parcel, whatever ORDO_PACKAGING_FILE says.",
+    ),
+]
+
+
+def check_packaging_flags(packaging: Path | None, no_packaging: bool) -> None:
+    if packaging is not None and no_packaging:
+        raise CommandError("--packaging and --no-packaging: give one or the other")
+
+
+def packaging_file(
+    packaging: Path | None, no_packaging: bool, settings: Callable[[], Settings]
+) -> tuple[Path | None, str]:
+    """The box catalogue to pack with (None: one parcel per shipment) and the flag or
+    setting that named it, for its errors. `settings` is called only when no flag decides:
+    turned off, a broken ORDO_PACKAGING_FILE is not read at all."""
+    check_packaging_flags(packaging, no_packaging)
+    if packaging is not None or no_packaging:
+        return packaging, "--packaging"
+    return settings().packaging_file, "ORDO_PACKAGING_FILE"
+
+
+def read_packaging(path: Path, named: str) -> BoxCatalog:
+    """The catalogue at `path`, read as a simulation reads it; a bad one is one line naming
+    `named` (the flag or setting), the file and the field."""
+    from engine.simulation.errors import SimulationError
+    from engine.simulation.packaging import read_boxes
+
+    try:
+        return read_boxes(path, named=named).catalog
+    except SimulationError as error:
+        raise CommandError(str(error)) from None

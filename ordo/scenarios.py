@@ -4,12 +4,17 @@ Two formats exist. A rule-level file names one ruleset (`ruleset: routing.ordo`)
 matched rules and actions; the rule language runs those itself (`dsl.tooling`). A pipeline file
 describes a world (locations, stock, rulesets) and sends orders through the whole engine
 (`engine.pipeline.scenarios`). The file's top-level `ruleset` key tells them apart.
+
+Pipeline files decide as production does: with the box catalogue `boxes` gives (the
+deployment's, or the one a flag names), asked for only when a pipeline file runs, so a
+rule-level file is tested whatever the packaging settings say.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -17,11 +22,22 @@ from dsl.scenarios import ScenarioError
 from dsl.tooling import read_yaml
 from engine.domain.errors import DomainError
 
+if TYPE_CHECKING:
+    from engine.domain.packaging import BoxCatalog
+
 OK, PROBLEMS, UNREADABLE = 0, 1, 2
 
 
-def run_scenario_files(paths: Sequence[Path]) -> tuple[str, int]:
-    """The report (one line per scenario, failures explained) and the exit code."""
+def _unpacked() -> BoxCatalog | None:
+    return None
+
+
+def run_scenario_files(
+    paths: Sequence[Path], boxes: Callable[[], BoxCatalog | None] = _unpacked
+) -> tuple[str, int]:
+    """The report (one line per scenario, failures explained) and the exit code. `boxes`:
+    the box catalogue pipeline scenarios pack with (None: one parcel per shipment); a
+    problem with it is the caller's to raise."""
     lines: list[str] = []
     code = OK
     passed = failed = 0
@@ -32,7 +48,7 @@ def run_scenario_files(paths: Sequence[Path]) -> tuple[str, int]:
             lines.append(str(error))
             code = UNREADABLE
             continue
-        text, file_code = _run_rules(path) if kind == "rules" else _run_pipeline(path)
+        text, file_code = _run_rules(path) if kind == "rules" else _run_pipeline(path, boxes())
         body = [line for line in text.splitlines() if not line.endswith(" failed")]
         lines.extend(body)
         passed += sum(line.startswith("PASS") for line in body)
@@ -68,11 +84,11 @@ def _run_rules(path: Path) -> tuple[str, int]:
     return run_rule_scenarios([path], domain_schema())
 
 
-def _run_pipeline(path: Path) -> tuple[str, int]:
+def _run_pipeline(path: Path, boxes: BoxCatalog | None) -> tuple[str, int]:
     from engine.pipeline.scenarios import run_scenario_file
 
     try:
-        results = run_scenario_file(path)
+        results = run_scenario_file(path, boxes)
     except DomainError as error:
         # Said once: a message about the file itself starts with its path already.
         return f"FAIL {path}: {error.message.removeprefix(f'{path}: ')}", PROBLEMS

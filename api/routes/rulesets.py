@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -27,6 +28,11 @@ router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
 VersionPath = Annotated[str, Path(pattern=ID, description="A ruleset version id (rsv_...).")]
 NamePath = Annotated[str, Path(min_length=1, max_length=100, description="The ruleset's name.")]
+
+
+def _runner(services: Services) -> rulesets.ScenarioRunner:
+    """Scenarios decide as this deployment does: packing with its box catalogue."""
+    return functools.partial(rulesets.scenario_runner, packaging=services.container.packaging)
 
 
 def _validation(source: str) -> ValidationOut:
@@ -125,7 +131,7 @@ def run_scenarios(
     with uow:
         source = rulesets.get_version(uow, version_id).source
     scenarios = body.scenarios or services.scenarios.get(version_id)
-    results = rulesets.scenario_runner(source, scenarios)
+    results = _runner(services)(source, scenarios)
     passed = sum(1 for r in results if r.passed)
     return ScenarioRunOut(
         passed=passed,
@@ -170,7 +176,7 @@ def publish(
         services.container.rulesets,
         version_id,
         who.actor,
-        runner=rulesets.scenario_runner,
+        runner=_runner(services),
         scenarios=body.scenarios or services.scenarios.get(version_id),
     )
     return VersionOut.of(version)

@@ -13,7 +13,11 @@ address, or a switch between `fulfilment: ship` and `pickup` at a `pickup_locati
 schedule, as of the clock's date or `today`). A step's `expect` checks the persisted state of
 the order it names (or the last one): status, allocations per line and location, backorders,
 units cancelled per line, shipments and carriers, hold or reject codes, trace fragments,
-stock counters, other orders' statuses (`orders`).
+stock counters, other orders' statuses (`orders`), parcels and boxes per location.
+
+Scenarios decide as production does when given its box catalogue (`packaging`, what
+`ORDO_PACKAGING_FILE` names): shipments are packed and priced per parcel. Without one, each
+shipment is one parcel, as without packaging in production.
 
 `run_scenario_file(path)` is what `ordo rules test` and pytest call.
 """
@@ -37,6 +41,7 @@ from engine.domain.errors import DomainError
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import InboundKind, InboundSupply, ReservationStatus, Stock
 from engine.domain.orders import Fulfilment, InvalidLine, LineStatus, OrderStatus, check_pickup
+from engine.domain.packaging import BoxCatalog
 from engine.domain.values import Address, Dimensions
 from engine.pipeline.carriers import CarrierCatalog, load_catalog
 from engine.pipeline.decide import Decider, DeciderSettings
@@ -157,7 +162,8 @@ class World:
     last_transfer: str = ""
 
 
-def build_world(spec: Mapping[str, Any], base: Path) -> World:
+def build_world(spec: Mapping[str, Any], base: Path, packaging: BoxCatalog | None = None) -> World:
+    """`packaging`: the box catalogue the Decider packs shipments with (None: one parcel each)."""
     from engine.adapters.memory import InMemoryUnitOfWork
     from engine.service_layer.handlers import PipelineOptions
     from engine.service_layer.messagebus import build_bus
@@ -198,7 +204,7 @@ def build_world(spec: Mapping[str, Any], base: Path) -> World:
         if "reservation_ttl_minutes" in settings
         else None,
     )
-    decider = Decider(_rulesets(spec, base), _catalog(), DeciderSettings(**settings))
+    decider = Decider(_rulesets(spec, base), _catalog(), DeciderSettings(**settings), packaging)
     clock = _Clock(_datetime(spec.get("now", "2026-11-18T10:00:00")))
     bus = build_bus(lambda: uow, decider, clock, options)
     return World(bus, uow, clock, decider)
@@ -581,6 +587,9 @@ def _observe(
         "allocations": allocations,
         "shipments": len(shipments),
         "carriers": {s.location_code: f"{s.carrier}/{s.service}" for s in shipments},
+        "parcels": _parcels(shipments),
+        "boxes": _boxes(shipments),
+        "packed": world.decider.packaging is not None,
         "backorders": {b["line"]: b["quantity"] for b in sourcing.get("backorders", [])},
         "backorder_modes": {b["line"]: b["mode"] for b in sourcing.get("backorders", [])},
         "promised_date": order.promised_date.isoformat() if order.promised_date else None,
@@ -600,12 +609,35 @@ def _observe(
     }
 
 
+def _parcels(shipments: Sequence[Any]) -> dict[str, int]:
+    """The parcels each location ships the order in: a shipment not packed (no catalogue,
+    or no boxes at its location) is one, as carrier rules count it (`shipment.parcels`)."""
+    found: dict[str, int] = {}
+    for s in shipments:
+        found[s.location_code] = found.get(s.location_code, 0) + (len(s.parcels) or 1)
+    return found
+
+
+def _boxes(shipments: Sequence[Any]) -> dict[str, list[str | None]]:
+    """The boxes each location packs the order into, in packing order; None for a unit that
+    ships alone, in its own packaging. A shipment not packed uses none."""
+    found: dict[str, list[str | None]] = {}
+    for s in shipments:
+        found.setdefault(s.location_code, []).extend(p.box or None for p in s.parcels)
+    return found
+
+
+# Said when parcels or boxes differ and no catalogue was given: the likely reason.
+_UNPACKED = " (no box catalogue: each shipment is one parcel, in no box)"
+
+
 def _check(expect: Mapping[str, Any], seen: Mapping[str, Any]) -> list[str]:
     failures: list[str] = []
 
     def same(key: str, want: Any, got: Any) -> None:
         if want != got:
-            failures.append(f"{key}: expected {want!r}, got {got!r}")
+            why = _UNPACKED if key in ("parcels", "boxes") and not seen.get("packed") else ""
+            failures.append(f"{key}: expected {want!r}, got {got!r}{why}")
 
     plain = {"status", "outcome", "shipments", "optimiser", "promised_date"}
     for key, want in expect.items():
@@ -655,8 +687,13 @@ def _check(expect: Mapping[str, Any], seen: Mapping[str, Any]) -> list[str]:
 
 
 def run_scenario(
-    spec: Mapping[str, Any], scenario: Mapping[str, Any], base: Path, file: str = ""
+    spec: Mapping[str, Any],
+    scenario: Mapping[str, Any],
+    base: Path,
+    file: str = "",
+    packaging: BoxCatalog | None = None,
 ) -> ScenarioResult:
+    """Run one scenario in a fresh world; `packaging`: the box catalogue to pack with."""
     name = str(scenario.get("name", "unnamed"))
     if "settings" in scenario:
         # A scenario may override the file's settings (say, to compare two optimisers).
@@ -664,7 +701,7 @@ def run_scenario(
     if "rulesets" in scenario:
         # Or add rulesets of its own to the file's (say, a priority rule for one scenario).
         spec = {**spec, "rulesets": [*(spec.get("rulesets") or []), *scenario["rulesets"]]}
-    world = build_world(spec, base)
+    world = build_world(spec, base, packaging)
     steps = list(scenario.get("steps", []))
     if "order" in scenario:
         steps.insert(0, {"order": scenario["order"], "expect": scenario.get("expect", {})})
@@ -725,6 +762,8 @@ _ACTIONS = (
 _KEYED_EXPECTS = (
     "allocations",
     "carriers",
+    "parcels",
+    "boxes",
     "reserved",
     "lines",
     "quantities",
@@ -827,6 +866,7 @@ def _check_expect(expect: Any, label: str) -> None:
     if not isinstance(expect, Mapping):
         raise ScenarioError(f"{label}: `expect` is a mapping such as {{status: released}}")
     _only_known(expect, _EXPECT_KEYS, f"{label}: `expect`")
+    _check_packing_expect(expect, label)
     statuses = [("status", expect["status"])] if "status" in expect else []
     for key in ("orders", "lines"):
         if isinstance(expect.get(key), Mapping):
@@ -839,6 +879,33 @@ def _check_expect(expect: Any, label: str) -> None:
                 f"{label}: `expect.{key}` '{value}' is not {kind} status"
                 + (f" ({hint})" if hint else f"; the statuses are {', '.join(known)}")
             )
+
+
+def _check_packing_expect(expect: Mapping[str, Any], label: str) -> None:
+    """ScenarioError for `parcels` or `boxes` written so no shipment could match them: each
+    maps a location to its parcels' count (a whole number of at least 1), or to the box
+    codes of its parcels, in packing order (null for a unit shipped alone)."""
+    for key, example in (("parcels", "{EWR-01: 2}"), ("boxes", "{EWR-01: [MEDIUM, SMALL]}")):
+        if key not in expect:
+            continue
+        want = expect[key]
+        if not isinstance(want, Mapping) or not want:
+            raise ScenarioError(
+                f"{label}: `expect.{key}` maps each location to its {key}, such as {example}, "
+                f"not {_shown(want)}"
+            )
+        for where, value in want.items():
+            field = f"{label}: `expect.{key}[{where}]`"
+            if key == "parcels":
+                # `_whole`'s test: YAML's `1.5` or `true` is not a count of parcels.
+                _whole(value, f"{field} (the parcels of its shipments)", 1)
+            elif not isinstance(value, list) or not all(
+                box is None or isinstance(box, str) for box in value
+            ):
+                raise ScenarioError(
+                    f"{field} must be a list of box codes, such as [MEDIUM, SMALL] (null for a "
+                    f"unit shipped alone), got {_shown(value)}"
+                )
 
 
 def load_scenario_file(path: Path) -> dict[str, Any]:
@@ -904,8 +971,10 @@ def check_world(spec: Mapping[str, Any], where: str = "") -> None:
             )
 
 
-def run_scenario_file(path: str | Path) -> list[ScenarioResult]:
-    """Run every scenario of a file; each gets a fresh world."""
+def run_scenario_file(
+    path: str | Path, packaging: BoxCatalog | None = None
+) -> list[ScenarioResult]:
+    """Run every scenario of a file; each gets a fresh world, packing with `packaging`."""
     path = Path(path)
     spec = load_scenario_file(path)
-    return [run_scenario(spec, s, path.parent, path.name) for s in spec["scenarios"]]
+    return [run_scenario(spec, s, path.parent, path.name, packaging) for s in spec["scenarios"]]

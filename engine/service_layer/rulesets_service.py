@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.domain import events
 from engine.domain.errors import Conflict, DomainError, NotFound
@@ -28,6 +28,9 @@ from engine.domain.operations import RulesetStatus, RulesetVersion
 from engine.domain.values import in_utc, utcnow
 from engine.service_layer import audit
 from engine.service_layer.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from engine.domain.packaging import BoxCatalog
 
 _HEADER = re.compile(
     r'^\s*(?P<kind>[A-Za-z_]\w*)\s+ruleset\s+(?P<name>"[^"\n]+"|[A-Za-z_]\w*)', re.M
@@ -86,11 +89,14 @@ class InMemoryScenarioStore(ScenarioStore):
         return self._texts.get(version_id)
 
 
-def scenario_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
+def scenario_runner(
+    source: str, scenarios: str | None, packaging: BoxCatalog | None = None
+) -> list[ScenarioResult]:
     """Run the scenarios saved with (or sent for) a version against `source`, in either of the
     two formats `ordo rules test` reads: rule-level (`ruleset:`, then scenarios with `given`
     facts expecting matched rules and actions, as shipped in `rulesets/*.scenarios.yaml`) or
-    pipeline (locations, products and stock, then orders; `engine.pipeline.scenarios`).
+    pipeline (locations, products and stock, then orders; `engine.pipeline.scenarios`),
+    packing shipments with `packaging` (the deployment's box catalogue; None: one parcel each).
 
     Nothing is read from disk, and a request runs at most MAX_SCENARIOS scenarios and
     MAX_STEPS steps (or events); YAML aliases may not multiply the text (`parse_yaml`)."""
@@ -120,7 +126,7 @@ def scenario_runner(source: str, scenarios: str | None) -> list[ScenarioResult]:
         )
     if rule_level:
         return _rule_scenarios(source, spec)
-    return _pipeline_scenarios(source, spec)
+    return _pipeline_scenarios(source, spec, packaging)
 
 
 def _rule_scenarios(source: str, spec: dict[str, Any]) -> list[ScenarioResult]:
@@ -181,7 +187,9 @@ def _events(scenario: Any) -> int:
     return max(1, len(events)) if isinstance(events, list) else 1
 
 
-def _pipeline_scenarios(source: str, spec: dict[str, Any]) -> list[ScenarioResult]:
+def _pipeline_scenarios(
+    source: str, spec: dict[str, Any], packaging: BoxCatalog | None
+) -> list[ScenarioResult]:
     """Pipeline scenarios (the YAML of `engine.pipeline.scenarios`, world inline) with
     `source` in place of the same-named ruleset. A `world:` file or a ruleset given as a file
     name is refused, so a request cannot make the server read files. Each scenario must run
@@ -221,7 +229,7 @@ def _pipeline_scenarios(source: str, spec: dict[str, Any]) -> list[ScenarioResul
     results = []
     for index, scenario in enumerate(spec["scenarios"], start=1):
         try:
-            outcome = run_scenario(spec, scenario, Path("/nonexistent"), "request")
+            outcome = run_scenario(spec, scenario, Path("/nonexistent"), "request", packaging)
         except (DomainError, KeyError, TypeError, ValueError, AttributeError) as error:
             label = str(scenario.get("name", f"scenario {index}"))
             results.append(ScenarioResult(label, False, f"could not run: {error}"))
