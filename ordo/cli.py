@@ -26,6 +26,7 @@ from ordo.bootstrap import build_app_container, ensure_data_directory
 from ordo.cli_channels import channels_app
 from ordo.cli_customers import customers_app
 from ordo.cli_data import db_decrypt, db_encrypt
+from ordo.cli_erp import erp_app
 from ordo.cli_keys import keys_app
 from ordo.cli_reports import report_app
 from ordo.cli_rules import rules_app
@@ -82,6 +83,7 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(customers_app, name="customers")
 app.add_typer(report_app, name="report")
 app.add_typer(wms_app, name="wms")
+app.add_typer(erp_app, name="erp")
 
 
 SettingsOption = Annotated[

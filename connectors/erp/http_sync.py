@@ -18,6 +18,9 @@ older `X-Ordo-Signature: sha256=<hex>`. The id is made from the event that calle
 request and the entity's URL: a retried event reads the entity again, under a new version,
 and its requests keep their ids. A refusal or a network failure is a `DeliveryError` naming
 the receiver's host, what was sent, the status and what the receiver said, never the secret.
+A 4xx that trying again cannot mend (any but 401, 403, 408, 409, 425 and 429: the receiver
+will never take this state, say a 422 for a record it cannot hold) is a `PermanentRefusal`:
+the worker retries it as any failure, and `ordo erp backfill` reports it and goes on.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from connectors.base import (
     DeliveryError,
     ErpCrm,
     HttpConnector,
+    PermanentRefusal,
     check_base_url,
     host_of,
     message_id_of,
@@ -53,6 +57,9 @@ KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "return": ("returns", ("id",)),
     "stock": ("stock", ("sku", "location_code")),
 }
+# Refusals that trying again may mend (a secret being fixed, a lock, a rate limit); any other
+# 4xx is the receiver saying it will never take this state.
+_RETRYABLE_REFUSALS = (401, 403, 408, 409, 425, 429)
 
 
 class HttpSyncConfig(ConnectorConfig):
@@ -132,7 +139,10 @@ class HttpSync(HttpConnector, ErpCrm):
             raise DeliveryError(f"ERP {where} unreachable for {what}: {said}") from None
         if not 200 <= answer.status_code < 300:
             said = refusal_message(answer.text, hidden)
-            raise DeliveryError(f"ERP {where} refused {what}: {answer.status_code} {said}")
+            status = answer.status_code
+            for_good = 400 <= status < 500 and status not in _RETRYABLE_REFUSALS
+            refused = PermanentRefusal if for_good else DeliveryError
+            raise refused(f"ERP {where} refused {what}: {status} {said}")
 
     @staticmethod
     def _message_id(method: str, url: str, data: Mapping[str, Any]) -> str:

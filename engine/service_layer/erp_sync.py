@@ -218,6 +218,44 @@ def stock_state(stock: Stock) -> dict[str, Any]:
 Update = tuple[str, dict[str, str], dict[str, Any]]
 
 
+def order_update(uow: UnitOfWork, order: Order) -> Update:
+    return "order", {"id": order.id}, order_state(order, uow.shipments.for_order(order.id))
+
+
+def customer_update(customer: Customer) -> Update:
+    return "customer", {"id": customer.id}, customer_state(customer)
+
+
+def return_update(uow: UnitOfWork, ret: Return) -> Update:
+    return "return", {"id": ret.id}, return_state(ret, uow.orders.get(ret.order_id))
+
+
+def stock_update(stock: Stock) -> Update:
+    key = {"sku": stock.sku, "location_code": stock.location_code}
+    return "stock", key, stock_state(stock)
+
+
+def stamp_of(now: datetime, event_id: str = "") -> dict[str, Any]:
+    """What a request carries besides the state: its `version` and `updated_at`, the moment
+    `now` taken before the state was read (whatever is read after it is at least as new), and
+    the event that called for it, which names the requests it calls for, the same when it is
+    retried. Without one (`ordo erp backfill`) the connector names a request by its version."""
+    stamp: dict[str, Any] = {"version": version_of(now), "updated_at": now.isoformat()}
+    if event_id:
+        stamp["event_id"] = event_id
+    return stamp
+
+
+def send_update(erp: Erp, update: Update, stamp: Mapping[str, Any]) -> None:
+    entity, key, state = update
+    erp.sync(entity, {"key": key, "state": state, **stamp})
+
+
+def send_erasure(erp: Erp, customer_id: str, stamp: Mapping[str, Any]) -> None:
+    """An erasure of the customer: the receiver forgets who the person is."""
+    erp.erase("customer", {"key": {"id": customer_id}, **stamp})
+
+
 class ErpSync:
     """Worker observer: the current state of what an event changed, to the ERP/CRM."""
 
@@ -243,21 +281,14 @@ class ErpSync:
         if not touched:
             return
         # Stamped before reading: whatever is read after this moment is at least as new.
-        now = self.clock()
-        # The event's id names the requests it calls for, the same when it is retried.
-        stamp = {
-            "version": version_of(now),
-            "updated_at": now.isoformat(),
-            "event_id": message.event_id,
-        }
+        stamp = stamp_of(self.clock(), message.event_id)
         if message.name == ERASED:
-            key = {"id": str(message.payload["customer_id"])}
-            self.erp.erase("customer", {"key": key, **stamp})
+            send_erasure(self.erp, str(message.payload["customer_id"]), stamp)
             self.sent += 1
             return
         with uow:
-            for entity, key, state in self._updates(message, touched, uow):
-                self.erp.sync(entity, {"key": key, "state": state, **stamp})
+            for update in self._updates(message, touched, uow):
+                send_update(self.erp, update, stamp)
                 self.sent += 1
 
     def _updates(
@@ -269,7 +300,7 @@ class ErpSync:
             if ret is None:
                 log.warning("%s: return %s not found; not synced", self.name, payload["return_id"])
                 return
-            yield "return", {"id": ret.id}, return_state(ret, uow.orders.get(ret.order_id))
+            yield return_update(uow, ret)
             return
         if message.name in STOCK_EVENTS:
             yield from _stock(uow, str(payload["sku"]), str(payload["location_code"]))
@@ -282,18 +313,18 @@ class ErpSync:
                     "%s: customer %s not found; not synced", self.name, payload["customer_id"]
                 )
                 return
-            yield "customer", {"id": customer.id}, customer_state(customer)
+            yield customer_update(customer)
             return
         order = uow.orders.get(str(payload["order_id"]))
         if order is None:
             log.warning("%s: order %s not found; not synced", self.name, payload["order_id"])
             return
         if "orders" in touched:
-            yield "order", {"id": order.id}, order_state(order, uow.shipments.for_order(order.id))
+            yield order_update(uow, order)
         if "customers" in touched:
             customer = uow.customers.get(order.customer_id)
             if customer is not None:  # Ordo may know a customer from their orders only
-                yield "customer", {"id": customer.id}, customer_state(customer)
+                yield customer_update(customer)
         if "stock" in touched:
             shipment = uow.shipments.get(str(payload["shipment_id"]))
             if shipment is not None:
@@ -306,4 +337,4 @@ def _stock(uow: UnitOfWork, sku: str, location_code: str) -> Iterator[Update]:
     if stock is None:
         log.warning("erp-sync: no stock row for %s at %s; not synced", sku, location_code)
         return
-    yield "stock", {"sku": sku, "location_code": location_code}, stock_state(stock)
+    yield stock_update(stock)

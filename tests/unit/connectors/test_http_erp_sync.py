@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import DeliveryError
+from connectors.base import DeliveryError, PermanentRefusal
 from connectors.erp import HttpSync
 from ordo.bootstrap import build_erp_sync
 from ordo.settings import SettingsError, load_settings, shown_value
@@ -104,6 +104,23 @@ def test_a_refusal_names_what_was_sent_and_the_status_never_the_secret() -> None
         an_erp(fake).sync("order", {"key": {"id": "ord_1"}, "state": {}, **STAMP})
     assert str(refused.value) == (
         "ERP https://erp.example.com refused PUT orders/ord_1: 500 boom while checking ***"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "for_good"),
+    [(400, True), (404, True), (422, True), (401, False), (409, False), (429, False),
+     (500, False), (503, False)],
+)  # fmt: skip
+def test_a_4xx_that_trying_again_cannot_mend_is_a_refusal_for_good(
+    status: int, for_good: bool
+) -> None:
+    fake = FakeErp(lambda _: httpx.Response(status, text="no"))
+    with pytest.raises(DeliveryError) as refused:
+        an_erp(fake).sync("order", {"key": {"id": "ord_1"}, "state": {}, **STAMP})
+    assert isinstance(refused.value, PermanentRefusal) is for_good
+    assert (
+        str(refused.value) == f"ERP https://erp.example.com refused PUT orders/ord_1: {status} no"
     )
 
 

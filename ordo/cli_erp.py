@@ -1,0 +1,149 @@
+"""`ordo erp backfill`: send the ERP or CRM of ORDO_ERP_SYNC_* the current state of what Ordo
+holds, for one switched on after Ordo had orders (engine.service_layer.erp_backfill;
+docs/integrations.md#an-erp-switched-on-later).
+
+A line per batch (how many of a kind are sent), a line per entity the ERP refused for good,
+then a count per kind; exit 1 when the ERP could not be reached, saying how far the run got
+and how to resume it (what was sent already may be sent again: the receiver keeps the newest)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine.adapters.erp_backfill_keys import changed_keys
+from engine.service_layer.erp_backfill import Backfill, BackfillStopped, Due, Tally, described
+from engine.service_layer.erp_sync import ENTITIES
+from ordo.bootstrap import build_app_container
+from ordo.cli_support import day_option, load, out
+from ordo.failures import CommandError
+
+erp_app = typer.Typer(
+    help="The ERP or CRM (ORDO_ERP_SYNC_*): send it what Ordo holds.", no_args_is_help=True
+)
+
+
+@erp_app.command("backfill")
+def backfill(
+    ctx: typer.Context,
+    erp_sync_entities: Annotated[
+        str | None,
+        typer.Option(
+            "--entities",
+            metavar="KINDS",
+            help=f"Some of {','.join(ENTITIES)}, comma-separated (default: "
+            "ORDO_ERP_SYNC_ENTITIES).",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="YYYY-MM-DD",
+            help="Only what changed on or after this day (UTC); stock is sent whole.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be sent, and send nothing.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", metavar="N", help="Entities read and sent at a time.")
+    ] = 100,
+) -> None:
+    """Send the ERP the current state of every order, customer, return and stock row.
+
+    Each goes as the worker sends it on a change (the same payload, signed, with a version the
+    receiver keeps the newest of); a customer whose personal data was erased goes as an
+    erasure. A refusal for good of one entity is reported and the run goes on; an ERP out of
+    reach stops it (exit 1). Running it again is harmless: it sends the states as they are."""
+    day = _day(since)
+    if batch_size < 1:
+        raise CommandError(f"--batch-size: must be 1 or more, got {batch_size}")
+    settings = load(ctx, erp_sync_entities=erp_sync_entities)
+    kinds = settings.erp_sync_entity_names
+    with build_app_container(settings) as container:
+        if container.erp is None:
+            raise CommandError("ORDO_ERP_SYNC_URL is not set: there is no ERP or CRM to send to")
+        walk = Backfill(container.erp, changed_keys, batch_size=batch_size)
+        listed = walk.listed(container.uow_factory, kinds, day)
+        say = out()
+        if day is not None and "stock" in listed:
+            _print(say, "stock: every row is sent (Ordo keeps no time of a level's change)")
+        if dry_run:
+            counts = ", ".join(f"{len(dues)} {kind}" for kind, dues in listed.items())
+            _print(say, f"dry run: {counts} to send to the ERP; nothing sent")
+            return
+        shown = {kind: 0 for kind in listed}
+
+        def progress(tally: Tally) -> None:
+            for what, why in tally.refused[shown[tally.kind] :]:
+                _print(say, f"{what} refused for good: {why}")
+            shown[tally.kind] = len(tally.refused)
+            _print(say, f"{tally.kind}: {tally.done} of {tally.due} done")
+
+        try:
+            tallies = walk.send(container.uow_factory, listed, progress)
+        except BackfillStopped as stopped:
+            for line in _stopped(stopped, listed, day):
+                _print(say, line)
+            raise typer.Exit(1) from None
+    for line in _summary(tallies):
+        _print(say, line)
+
+
+def _day(text: str | None) -> date | None:
+    """`--since` as a day; a bad one is one line naming the flag."""
+    if text is None:
+        return None
+    try:
+        return day_option(text)
+    except typer.BadParameter as error:
+        raise CommandError(f"--since: {error.message}") from None
+
+
+def _print(say: Console, line: str) -> None:
+    say.print(line, markup=False, soft_wrap=True)
+
+
+def _summary(tallies: Sequence[Tally]) -> list[str]:
+    """A line per kind: sent, refused and gone since listed."""
+    lines = []
+    for tally in tallies:
+        erased = f" ({tally.erased} as erased)" if tally.erased else ""
+        lines.append(
+            f"{tally.kind}: {tally.sent} sent{erased}, {len(tally.refused)} refused, "
+            f"{tally.gone} gone since listed"
+        )
+    return lines
+
+
+def _stopped(
+    stopped: BackfillStopped, listed: dict[str, Sequence[Due]], since: date | None
+) -> list[str]:
+    """How far a stopped run got, and the commands that resume it."""
+    kinds = list(listed)
+    not_started = kinds[kinds.index(stopped.kind) + 1 :]
+    lines = [
+        *_summary(stopped.tallies),
+        f"stopped at {described(stopped.kind, stopped.due.key)}: {stopped.error}",
+    ]
+    if not_started:
+        lines.append(f"not started: {', '.join(not_started)}")
+    after = f" --since {since.isoformat()}" if since is not None else ""
+    if stopped.due.changed_on is None:
+        resume = [f"ordo erp backfill --entities {','.join([stopped.kind, *not_started])}{after}"]
+    else:
+        # The kind is walked by the day it changed: what is left of it changed that day or later.
+        resume = [
+            f"ordo erp backfill --entities {stopped.kind} --since {stopped.due.changed_on}",
+            *([f"ordo erp backfill --entities {','.join(not_started)}{after}"] * bool(not_started)),
+        ]
+    lines.append(f"to resume: {', then '.join(resume)}")
+    lines.append("(what was sent already may be sent again: the ERP keeps the newest version)")
+    return lines

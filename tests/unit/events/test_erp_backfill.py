@@ -1,0 +1,198 @@
+"""An ERP switched on later, sent what Ordo holds (`Backfill`), on the in-memory store with a fake
+ERP: every entity of the kinds asked goes as the observer sends it, under a version stamped
+before it was read; an erased customer goes as an erasure; a refusal for good is counted and
+the walk goes on, an ERP out of reach stops it saying where; `since` narrows the walk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from connectors.base import DeliveryError, PermanentRefusal
+from engine.adapters.bus import Message
+from engine.adapters.memory import InMemoryUnitOfWork
+from engine.domain.catalog import erased_email
+from engine.domain.operations import AuditEntry
+from engine.service_layer.erp_backfill import Backfill, BackfillStopped, Due, Tally
+from engine.service_layer.erp_sync import ErpSync, version_of
+from tests.support.builders import T0, a_customer, a_return, a_shipment, a_stock, an_order
+
+ALL = ("orders", "customers", "returns", "stock")
+
+
+class FakeErp:
+    """Takes every state, but answers `refusals` (by the key's first value) with them."""
+
+    def __init__(self, refusals: Mapping[str, DeliveryError] | None = None) -> None:
+        self.synced: list[tuple[str, Mapping[str, Any]]] = []
+        self.erased: list[tuple[str, Mapping[str, Any]]] = []
+        self.refusals = dict(refusals or {})
+
+    def sync(self, entity: str, data: Mapping[str, Any]) -> None:
+        self._answer(data)
+        self.synced.append((entity, data))
+
+    def erase(self, entity: str, data: Mapping[str, Any]) -> None:
+        self._answer(data)
+        self.erased.append((entity, data))
+
+    def _answer(self, data: Mapping[str, Any]) -> None:
+        refusal = self.refusals.get(next(iter(data["key"].values())))
+        if refusal is not None:
+            raise refusal
+
+    def keys(self) -> list[tuple[str, Any]]:
+        return [(entity, data["key"]) for entity, data in self.synced]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+        self.read: list[datetime] = []
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(microseconds=1)
+        self.read.append(self.now)
+        return self.now
+
+
+def seeded() -> InMemoryUnitOfWork:
+    """Three orders made on three days, two customers (one erased), a return, two stock rows."""
+    uow = InMemoryUnitOfWork()
+    with uow:
+        for n in (1, 2, 3):
+            made = T0 + timedelta(days=n)
+            uow.orders.add(
+                an_order(
+                    id=f"O-{n}", channel_order_id=f"W-{n}", customer_id=f"C-{n}", created_at=made
+                )
+            )
+        uow.shipments.add(a_shipment(id="F-1", order_id="O-1"))
+        uow.customers.add(a_customer(id="C-1"))
+        gone = a_customer(id="C-2")
+        gone.erase_personal_data()
+        uow.customers.add(gone)
+        uow.returns.add(a_return(id="RT-1", order_id="O-1"))
+        uow.stock.add(a_stock(sku="SKU-1", location_code="DAL-01"))
+        uow.stock.add(a_stock(sku="SKU-2", location_code="DAL-01"))
+        uow.commit()
+    return uow
+
+
+def backfilled(
+    uow: InMemoryUnitOfWork, kinds: tuple[str, ...] = ALL, since: date | None = None, **kw: Any
+) -> tuple[list[Tally], FakeErp, Clock]:
+    erp, clock = kw.pop("erp", FakeErp()), Clock()
+    walk = Backfill(erp, clock=clock, **kw)
+    tallies = walk.send(lambda: uow, walk.listed(lambda: uow, kinds, since))
+    return tallies, erp, clock
+
+
+def test_every_entity_of_the_kinds_asked_is_sent_as_the_worker_sends_it() -> None:
+    uow = seeded()
+    tallies, erp, _ = backfilled(uow)
+
+    assert erp.keys() == [
+        ("order", {"id": "O-1"}),
+        ("order", {"id": "O-2"}),
+        ("order", {"id": "O-3"}),
+        ("customer", {"id": "C-1"}),
+        ("return", {"id": "RT-1"}),
+        ("stock", {"sku": "SKU-1", "location_code": "DAL-01"}),
+        ("stock", {"sku": "SKU-2", "location_code": "DAL-01"}),
+    ]
+    live = FakeErp()
+    ErpSync(live, ["orders"])(Message("evt-1", "order.released", {"order_id": "O-1"}, "O-1"), uow)
+    [(_, sent_live)] = live.synced
+    assert erp.synced[0][1]["state"] == sent_live["state"]  # the same payload, shipments too
+    assert [(t.kind, t.due, t.sent, t.erased, t.refused) for t in tallies] == [
+        ("orders", 3, 3, 0, []),
+        ("customers", 2, 2, 1, []),
+        ("returns", 1, 1, 0, []),
+        ("stock", 2, 2, 0, []),
+    ]
+
+
+def test_each_batch_is_stamped_before_it_is_read_and_names_no_event() -> None:
+    _, erp, clock = backfilled(seeded(), ("orders",), batch_size=2)
+
+    versions = [data["version"] for _, data in erp.synced]
+    assert versions == [version_of(clock.read[0])] * 2 + [version_of(clock.read[1])]
+    assert all("event_id" not in data for _, data in erp.synced)
+    assert erp.synced[0][1]["updated_at"] == clock.read[0].isoformat()
+
+
+def test_an_erased_customer_is_sent_as_an_erasure_never_as_a_record() -> None:
+    _, erp, _ = backfilled(seeded(), ("customers",))
+
+    assert erp.keys() == [("customer", {"id": "C-1"})]
+    [(entity, data)] = erp.erased
+    assert (entity, data["key"]) == ("customer", {"id": "C-2"})
+    assert "state" not in data
+    assert erased_email("C-2") not in str(erp.synced)
+
+
+def test_a_refusal_for_good_is_counted_and_the_walk_goes_on() -> None:
+    refused = PermanentRefusal("ERP https://erp.example.com refused PUT orders/O-2: 422 no")
+    tallies, erp, _ = backfilled(seeded(), ("orders",), erp=FakeErp({"O-2": refused}))
+
+    assert erp.keys() == [("order", {"id": "O-1"}), ("order", {"id": "O-3"})]
+    [orders] = tallies
+    assert (orders.sent, orders.refused) == (2, [("order O-2", str(refused))])
+
+
+def test_an_erp_out_of_reach_stops_the_walk_saying_where() -> None:
+    down = DeliveryError("ERP https://erp.example.com unreachable for PUT orders/O-2: refused")
+    uow = seeded()
+    walk = Backfill(FakeErp({"O-2": down}), batch_size=1)
+    with pytest.raises(BackfillStopped) as stopped:
+        walk.send(lambda: uow, walk.listed(lambda: uow, ALL, None))
+
+    assert (stopped.value.kind, stopped.value.due) == ("orders", Due("O-2", date(2026, 3, 4)))
+    assert stopped.value.error is down
+    assert [(t.kind, t.sent) for t in stopped.value.tallies] == [("orders", 1)]
+
+
+def test_progress_is_told_after_each_batch() -> None:
+    uow = seeded()
+    walk = Backfill(FakeErp(), batch_size=2)
+    seen: list[tuple[str, int, int]] = []
+    walk.send(lambda: uow, walk.listed(lambda: uow, ("orders", "stock"), None),
+              lambda tally: seen.append((tally.kind, tally.done, tally.due)))  # fmt: skip
+
+    assert seen == [("orders", 2, 3), ("orders", 3, 3), ("stock", 2, 2)]
+
+
+def test_an_entity_gone_since_it_was_listed_is_counted_not_sent() -> None:
+    uow = seeded()
+    # Listed, then deleted (by hand, in the database) before its batch was read.
+    walk = Backfill(FakeErp(), changed=lambda uow, kind, since: [Due("RT-GONE"), Due("RT-1")])
+    [returns] = walk.send(lambda: uow, walk.listed(lambda: uow, ("returns",), None))
+
+    assert (returns.due, returns.sent, returns.gone) == (2, 1, 1)
+
+
+def test_since_a_day_only_what_changed_then_is_sent_and_stock_whole() -> None:
+    uow = seeded()
+    with uow:
+        uow.audit.append(AuditEntry("AU-1", T0 + timedelta(days=5), "admin", "customer.put",
+                                    "customer", "C-2"))  # fmt: skip
+        uow.commit()
+    _, erp, _ = backfilled(uow, since=(T0 + timedelta(days=3)).date())
+
+    assert erp.keys() == [
+        ("order", {"id": "O-3"}),  # made that day
+        ("stock", {"sku": "SKU-1", "location_code": "DAL-01"}),
+        ("stock", {"sku": "SKU-2", "location_code": "DAL-01"}),
+    ]
+    assert [data["key"] for _, data in erp.erased] == [{"id": "C-2"}]  # its record changed then
+
+
+def test_a_kind_ordo_does_not_sync_is_refused() -> None:
+    with pytest.raises(ValueError, match="no such entity to sync: \\['refunds'\\]"):
+        Backfill(FakeErp()).listed(InMemoryUnitOfWork, ("orders", "refunds"), None)
+    with pytest.raises(ValueError, match="batch size must be 1 or more, got 0"):
+        Backfill(FakeErp(), batch_size=0)
