@@ -62,10 +62,11 @@ def erp() -> Iterator[Erp]:
 
 
 @pytest.fixture
-def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Two orders (O-1 last saved long ago), a customer and one erased, a return, stock."""
-    monkeypatch.setenv("ORDO_DATABASE_URL", sqlite_url)
-    engine = make_engine(sqlite_url)
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Two orders (O-1 last saved long ago), a customer and one erased, a return, stock; on
+    each database."""
+    monkeypatch.setenv("ORDO_DATABASE_URL", database_url)
+    engine = make_engine(database_url)
     with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
         uow.locations.add(b.a_location(code="DAL-01"))
         for n in (1, 2):
@@ -85,7 +86,7 @@ def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
                 update(orm.orders).where(orm.orders.c.id == order_id).values(updated_at=saved)
             )
     engine.dispose()
-    yield sqlite_url
+    yield database_url
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, url: str, entities: str | None = None) -> None:
