@@ -505,6 +505,10 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.service_layer.ship_notices import ShipNoticeWriter
 
     observers.append(ShipNoticeWriter(container.carrier_names))
+    if container.packaging is not None:  # packed shipments shipped: their boxes counted out
+        from engine.service_layer.box_stock import BoxCounter
+
+        observers.append(BoxCounter(container.packaging))
     if settings.edi_acknowledgement_channels:  # decided EDI orders: an 855 for the partner
         from engine.service_layer.po_acknowledgements import PoAcknowledgementWriter
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     access,
+    box_stock,
     carriers,
     catalog,
     channels,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ticketing.router,
     carriers.router,
     inventory.router,
+    box_stock.router,
     catalog.router,
     privacy.router,
     operations.shipments,

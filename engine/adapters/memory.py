@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from engine.adapters.box_stock_memory import MemoryBoxStock
 from engine.adapters.edi_memory import MemoryEdi
 from engine.domain.access import IdempotencyRecord
 from engine.domain.catalog import Customer, Location, Product
@@ -785,6 +786,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
 
     alerts: MemoryAlerts
     audit: MemoryAuditLog
+    box_stock: MemoryBoxStock
     early_cancellations: MemoryEarlyCancellations
     edi: MemoryEdi
     labels: MemoryLabels
@@ -853,6 +855,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
         self.labels = MemoryLabels(snapshots)
         self.edi = MemoryEdi(snapshots)
         self.early_cancellations = MemoryEarlyCancellations(snapshots, t["orders"])
+        self.box_stock = MemoryBoxStock(snapshots)
         self.audit = MemoryAuditLog()
         self.audit.snapshots = snapshots
         self.personal_copies = MemoryPersonalCopies(self)
@@ -877,6 +880,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             self.labels.commit()
             self.edi.commit()
             self.early_cancellations.commit()
+            self.box_stock.commit()
             self.audit.commit()
         self.personal_copies.commit()
         self._forget()
@@ -891,6 +895,7 @@ class InMemoryUnitOfWork(uow_api.UnitOfWork):
             self.labels.rollback()
             self.edi.rollback()
             self.early_cancellations.rollback()
+            self.box_stock.rollback()
             self.audit.rollback()
         self.personal_copies.rollback()
         self._forget()

@@ -553,6 +553,29 @@ early_cancellations = Table(
     Index(None, "noted_at"),
 )
 
+# How many of each box each location has (migration 0039, docs/packaging.md#boxes-in-stock):
+# set by counts, raised by receipts, one less per parcel shipped in it. May go below 0.
+box_stock = Table(
+    "box_stock",
+    metadata,
+    Column("location_code", String(64), primary_key=True),
+    Column("box_code", String(64), primary_key=True),
+    Column("on_hand", Integer(), nullable=False),
+    _ts("updated_at"),
+    Column("version", Integer(), nullable=False),
+)
+
+# The shipments whose boxes were counted out of `box_stock` (migration 0039), so a shipment's
+# boxes are taken once: a redelivered `shipment.status_changed` finds its row and does nothing.
+box_stock_uses = Table(
+    "box_stock_uses",
+    metadata,
+    _id("shipment_id", primary_key=True),
+    Column("location_code", String(64), nullable=False),
+    Column("boxes", Json(), nullable=False),  # box code -> parcels shipped in it
+    _ts("used_at"),
+)
+
 ruleset_versions = Table(
     "ruleset_versions",
     metadata,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import catalogue_cache, driver, orm, sealed_rows
 from engine.adapters import repositories as repos
+from engine.adapters.box_stock_repository import SqlBoxStock
 from engine.adapters.early_cancellations import SqlEarlyCancellations
 from engine.adapters.edi_repository import SqlEdi
 from engine.adapters.field_crypto import FieldCipher
@@ -71,6 +72,8 @@ _REPOSITORIES: dict[str, Callable[[Session], Any]] = {
     "edi": SqlEdi,
     # Shops' cancellations of orders not here yet (engine.service_layer.channel_cancellations).
     "early_cancellations": SqlEarlyCancellations,
+    # How many of each box each location has (docs/packaging.md#boxes-in-stock).
+    "box_stock": SqlBoxStock,
     "audit": repos.SqlAuditLog,
     # Not a repository: the reports' aggregate queries (engine.service_layer.analytics).
     "reports": SqlReportQueries,

@@ -120,6 +120,35 @@ class CountStock(Command):
 
 
 @dataclass(frozen=True)
+class BoxCountLine:
+    """What a location counted of one box of the catalogue."""
+
+    box: str
+    on_hand: int
+
+
+@dataclass(frozen=True)
+class CountBoxes(Command):
+    """A location's people say how many of each box they have: each one's on-hand there
+    becomes its count (docs/packaging.md#boxes-in-stock)."""
+
+    location_code: str
+    counts: tuple[BoxCountLine, ...]
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ReceiveBoxes(Command):
+    """`quantity` of a box were delivered to a location: its on-hand there rises by that."""
+
+    location_code: str
+    box: str
+    quantity: int
+    reference: str = ""
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
 class ReceiveStock(Command):
     sku: str
     location_code: str

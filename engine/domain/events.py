@@ -273,6 +273,50 @@ class StockCountShort(Event):
 
 @_register
 @dataclass(frozen=True)
+class BoxesCounted(Event):
+    """A location's people counted a box of the catalogue (docs/packaging.md#boxes-in-stock):
+    its `on_hand` there is what they counted; `before` what Ordo had (None: not counted
+    there before)."""
+
+    name: ClassVar[str] = "boxes.counted"
+    location_code: str
+    box_code: str
+    on_hand: int
+    before: int | None = None
+    actor: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class BoxesReceived(Event):
+    """`quantity` of a box were delivered to a location; `on_hand` is its level after."""
+
+    name: ClassVar[str] = "boxes.received"
+    location_code: str
+    box_code: str
+    quantity: int
+    on_hand: int
+    reference: str = ""
+    actor: str = ""
+
+
+@_register
+@dataclass(frozen=True)
+class BoxesUsed(Event):
+    """A packed shipment shipped: one box per parcel in a box was counted out of its
+    location's stock, once per shipment. `boxes`: box code -> parcels; `on_hand`: box code
+    -> the level left (below 0 when more left than were counted in)."""
+
+    name: ClassVar[str] = "boxes.used"
+    shipment_id: str
+    order_id: str
+    location_code: str
+    boxes: dict[str, int] = field(default_factory=dict)
+    on_hand: dict[str, int] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True)
 class ShipmentStatusChanged(Event):
     name: ClassVar[str] = "shipment.status_changed"
     shipment_id: str

@@ -9,6 +9,7 @@ reads the catalogue and packs shipments into these boxes (docs/packaging.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from engine.domain.errors import DomainError
@@ -44,6 +45,9 @@ class Box:
     locations: frozenset[str] = frozenset()
     # False: the box may not carry dangerous goods (a poly mailer, say).
     hazmat: bool = True
+    # At or below this many at a location, a medium alert asks for more (`BoxStock`); None:
+    # never. Read by box stock only, never by packing: the Decider assumes a stocked box is there.
+    reorder_point: int | None = None
     # Its sides longest first, and its volume: what every fit test reads, worked out once.
     sides: tuple[float, float, float] = field(init=False, repr=False, compare=False)
     volume_cm3: float = field(init=False, repr=False, compare=False)
@@ -80,3 +84,21 @@ class BoxCatalog:
             stocked.sort(key=lambda box: (box.volume_cm3, box.cost, box.code))
             found = self._at[location_code] = tuple(stocked)
         return found
+
+
+@dataclass(slots=True)
+class BoxStock:
+    """How many of a box a location has (docs/packaging.md#boxes-in-stock): what its people
+    last counted, plus what was received since, less one for each parcel shipped in it.
+    `on_hand` may be below 0: shipments leave in boxes nobody counted in, and the level says
+    so until a count sets it right. `version` counts its changes."""
+
+    location_code: str
+    box_code: str
+    on_hand: int
+    updated_at: datetime
+    version: int = 1
+
+    def low(self, box: Box) -> bool:
+        """At or below `box`'s reorder point (never when it has none)."""
+        return box.reorder_point is not None and self.on_hand <= box.reorder_point

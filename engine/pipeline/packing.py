@@ -35,6 +35,7 @@ from engine.pipeline.ratecards import (
     _required,
     _shown,
     _text,
+    _whole,
 )
 
 __all__ = [
@@ -260,9 +261,10 @@ def _alone(item: Item) -> PackedParcel:
 _CATALOG_FIELDS = ("currency", "fill_factor", "hazmat", "boxes")
 _BOX_FIELDS = (
     "code", "length_cm", "width_cm", "height_cm", "max_weight_kg", "tare_kg", "cost", "locations",
-    "hazmat",
+    "hazmat", "reorder_point",
 )  # fmt: skip
 _HAZMAT_MODES = tuple(mode.value for mode in HazmatMode)
+_REORDER_POINT = "the boxes left at a location that ask for more"
 # Box costs are added to rate-card prices, which are in USD (docs/carriers.md).
 _CURRENCY = "USD"
 
@@ -312,6 +314,11 @@ def _box(data: Any, path: str) -> Box:
             else frozenset()
         ),
         hazmat=_flag(data.get("hazmat", True), f"{path}.hazmat"),
+        reorder_point=(
+            _whole(data["reorder_point"], f"{path}.reorder_point", _REORDER_POINT, 0)
+            if data.get("reorder_point") is not None
+            else None
+        ),
     )
 
 

@@ -125,6 +125,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
     from engine.domain import events as e
     from engine.service_layer import (
         backorders,
+        box_stock,
         counts,
         handlers,
         inventory,
@@ -162,6 +163,7 @@ def _registry() -> tuple[dict[type[Command], Handler], dict[type[Event], list[Ha
         **privacy.COMMAND_HANDLERS,
         **shortages.COMMAND_HANDLERS,
         **counts.COMMAND_HANDLERS,
+        **box_stock.COMMAND_HANDLERS,
     }
     event_handlers: dict[type[Event], list[Handler]] = {
         e.OrderReceived: [handlers.on_order_received],

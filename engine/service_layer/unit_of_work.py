@@ -36,6 +36,7 @@ from engine.domain.operations import (
     Ticket,
 )
 from engine.domain.orders import LineStatus, Order, OrderStatus
+from engine.domain.packaging import BoxStock
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -532,6 +533,37 @@ class EarlyCancellations(abc.ABC):
         """Forget the cancellations noted before `before`; how many went."""
 
 
+class BoxStockStore(abc.ABC):
+    """How many of each box each location has (docs/packaging.md#boxes-in-stock), and the
+    shipments whose boxes were counted out. Written at once, in the unit of work's
+    transaction; a level changed is held until the transaction ends, so two changes of one
+    (location, box) follow each other. A change answers the on-hand before it (None: the box
+    was not counted there yet, and is tracked from 0 now) and the level after it."""
+
+    @abc.abstractmethod
+    def levels(self, location_code: str | None = None) -> Sequence[BoxStock]:
+        """The levels at a location (every location's when None), by location and box code."""
+
+    @abc.abstractmethod
+    def add(
+        self, location_code: str, box_code: str, delta: int, at: datetime
+    ) -> tuple[int | None, BoxStock]:
+        """`delta` more (or fewer, below 0) of the box at the location."""
+
+    @abc.abstractmethod
+    def set(
+        self, location_code: str, box_code: str, on_hand: int, at: datetime
+    ) -> tuple[int | None, BoxStock]:
+        """The box's on-hand at the location is `on_hand` (what was counted)."""
+
+    @abc.abstractmethod
+    def mark_used(
+        self, shipment_id: str, location_code: str, boxes: Mapping[str, int], at: datetime
+    ) -> bool:
+        """Note that `shipment_id` took `boxes` (box code -> parcels); False, noting nothing,
+        when it was noted before: its boxes are counted out once."""
+
+
 class AuditLog(abc.ABC):
     """Append-only: there is deliberately no update or delete."""
 
@@ -639,6 +671,7 @@ class UnitOfWork(abc.ABC):
     audit: AuditLog
     personal_copies: PersonalCopies
     early_cancellations: EarlyCancellations
+    box_stock: BoxStockStore
 
     def __init__(self) -> None:
         self._recorded: list[Event] = []

@@ -73,6 +73,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # A warehouse system (or a cycle count) sends what its locations hold, as adjustments do.
     ("POST", "/v1/inventory/counts"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/receipts"): {ADMIN, WAREHOUSE},
+    ("GET", "/v1/inventory/boxes"): STAFF_READ,
+    ("POST", "/v1/inventory/boxes/counts"): {ADMIN, WAREHOUSE},
+    ("POST", "/v1/inventory/boxes/receipts"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers"): {ADMIN, WAREHOUSE},
     ("POST", "/v1/inventory/transfers/{transfer_id}/receive"): {ADMIN, WAREHOUSE},
     # The sending location (its WMS, or a person there) reports a transfer shipped.

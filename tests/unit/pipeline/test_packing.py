@@ -274,13 +274,25 @@ def medium(data: Catalogue) -> Catalogue:
          "boxes.MEDIUM.hazmat: expected true or false, got null (no value)"),
         (lambda d: medium(d).update(hazmats=False),
          "boxes[2].hazmats: unknown field (did you mean 'hazmat'?)"),
+        (lambda d: medium(d).update(reorder_point=-1),
+         "boxes.MEDIUM.reorder_point: expected the boxes left at a location that ask for more "
+         "(a whole number at least 0), got -1"),
+        (lambda d: medium(d).update(reorder_point=2.5),
+         "boxes.MEDIUM.reorder_point: expected the boxes left at a location that ask for more "
+         "(a whole number at least 0), got 2.5"),
+        (lambda d: medium(d).update(reorder_point="40"),
+         "boxes.MEDIUM.reorder_point: expected the boxes left at a location that ask for more "
+         "(a whole number at least 0), got '40'"),
+        (lambda d: medium(d).update(reorder=40),
+         "boxes[2].reorder: unknown field (did you mean 'reorder_point'?)"),
     ],
     ids=["missing weight limit", "zero length", "quoted cost", "negative tare", "misspelt field",
          "two boxes with one code", "no code", "a location twice", "locations as text",
          "fill as a percentage", "no fill", "another currency", "boxes as a mapping",
          "misspelt section", "misspelt hazmat mode", "hazmat as a flag", "unknown hazmat mode",
          "misspelt hazmat setting", "box hazmat as text", "box hazmat empty",
-         "misspelt box hazmat"],
+         "misspelt box hazmat", "negative reorder point", "fractional reorder point",
+         "quoted reorder point", "misspelt reorder point"],
 )  # fmt: skip
 def test_a_bad_box_catalogue_is_refused_naming_the_file_and_the_field(
     change: Callable[[Catalogue], object], expected: str
