@@ -41,10 +41,7 @@ class SqlBoxStock(BoxStockStore):
         self.session = session
 
     def _connection(self) -> Connection:
-        connection = self.session.connection()
-        # Rows held back to be inserted at commit (PostgreSQL) go first, as in `SqlEdi`.
-        driver.write_deferred(connection)
-        return connection
+        return driver.connection_after_deferred(self.session)
 
     @staticmethod
     def _dialect(connection: Connection) -> Any:

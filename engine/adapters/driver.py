@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import Connection, LargeBinary, Table, TypeDecorator, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable, Select
 
 from engine.adapters.database import dumps, json_default
@@ -405,6 +406,15 @@ def upsert_adding(
     )
     deferred.add(table, tuple(rows[0]), list(rows), clause, None)
     return True
+
+
+def connection_after_deferred(session: Session) -> Connection:
+    """The session's connection, with the rows the repositories hold back to insert at commit
+    (PostgreSQL) written first: what a store of its own (EDI documents, box stock, early
+    cancellations) writes then comes after them, as the code that asked for it did."""
+    connection = session.connection()
+    write_deferred(connection)
+    return connection
 
 
 def write_deferred(connection: Connection) -> None:

@@ -54,10 +54,7 @@ class SqlEarlyCancellations(EarlyCancellations):
         self.session = session
 
     def _connection(self) -> Connection:
-        connection = self.session.connection()
-        # Rows held back to be inserted at commit (PostgreSQL) go first, as in `SqlEdi`.
-        driver.write_deferred(connection)
-        return connection
+        return driver.connection_after_deferred(self.session)
 
     def remember(self, cancellation: EarlyCancellation) -> None:
         connection = self._connection()

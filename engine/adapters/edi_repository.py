@@ -51,11 +51,7 @@ class SqlEdi(EdiStore):
         self._sealer = sealed_rows.sealer_for(session, sealed_rows.EDI_DOCUMENTS)
 
     def _connection(self) -> Connection:
-        connection = self.session.connection()
-        # Rows the other repositories hold back to insert at commit (PostgreSQL) go first, so
-        # what is written here comes after them, as the code that asked for it did.
-        driver.write_deferred(connection)
-        return connection
+        return driver.connection_after_deferred(self.session)
 
     def next_control_number(self, pair: Pair) -> int:
         connection = self._connection()
