@@ -6,7 +6,8 @@ Encrypting runs after turning encryption on (rows written before are plaintext) 
 putting a new key first in `ORDO_DATA_KEYS` (rows are under the old one): every personal
 column of `orders`, `customers` and `edi_outbound` (trading partners' documents), the audit
 log's summaries, the API's stored answers to retries, alerts' messages, what tickets say
-(subject, the helpdesk's latest reply and its author), and every printed label, not yet
+(subject, the helpdesk's latest reply and its author), returns' reasons, carriers' texts in
+tracking scans, and every printed label, not yet
 sealed under the current key is decrypted (or read as plaintext) and sealed again, its blind
 index recomputed. Once a run has finished, no row needs an older key, and it can be removed
 from the settings; `key_usage` says so by counting, for each key id, the values still under
@@ -45,9 +46,12 @@ from engine.adapters.sealed_rows import (
     EDI_DOCUMENTS,
     IDEMPOTENCY_ANSWERS,
     ORDERS,
+    RETURN_REASONS,
     TICKET_TEXTS,
+    TRACKING_TEXTS,
     PersonalColumns,
     RowSealer,
+    item_values,
     label_place,
 )
 
@@ -61,6 +65,8 @@ SEALED_TABLES: tuple[tuple[Table, PersonalColumns], ...] = (
     (orm_api.idempotency_keys, IDEMPOTENCY_ANSWERS),
     (orm.alerts, ALERT_MESSAGES),
     (orm.tickets, TICKET_TEXTS),
+    (orm.returns, RETURN_REASONS),
+    (orm.shipment_tracking, TRACKING_TEXTS),
 )
 # Printed labels (`SqlLabels`), by the column naming their shipment or return.
 LABEL_TABLES: tuple[tuple[Table, str], ...] = (
@@ -382,6 +388,7 @@ def _values(row: Row, columns: PersonalColumns) -> Iterator[tuple[str, object]]:
                 value = address.get(name)
                 if isinstance(value, str) and value:
                     yield f"{column}.{name}", value
+    yield from item_values(row, columns)
 
 
 def _kid(value: object) -> str | None:

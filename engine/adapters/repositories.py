@@ -143,6 +143,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
     catalogued: ClassVar[bool] = False
     # Columns encrypted at rest when the session factory holds a cipher (ORDO_DATA_KEYS).
     personal: ClassVar[sealed_rows.PersonalColumns | None] = None
+    # ... and of `child_table` (shipments' tracking scans).
+    personal_children: ClassVar[sealed_rows.PersonalColumns | None] = None
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -154,6 +156,7 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self._connection: Connection | None = None
         # None when encryption is off: rows are written and read exactly as translated.
         self._sealer = sealed_rows.sealer_for(session, self.personal)
+        self._child_sealer = sealed_rows.sealer_for(session, self.personal_children)
 
     def connection(self) -> Connection:
         """The session's connection for this transaction, asked of the session once: asking
@@ -190,6 +193,13 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
 
     def _children(self, keys: list[K]) -> dict[K, list[Row]]:
         return {}
+
+    def _sealed_children(self, rows: Rows) -> Rows:
+        """Child rows as they are written: their personal columns sealed, when any."""
+        sealer = self._child_sealer
+        if sealer is None:
+            return rows
+        return [sealer.seal(row, sealer.columns.row_id(row)) for row in rows]
 
     # -- the Repository interface -------------------------------------------------------------
     def _held(self, key: K) -> T | None:
@@ -421,7 +431,8 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         try:
             driver.insert_rows(self.connection(), self.table, rows, conflict)
             if children and self.child_table is not None:
-                driver.insert_rows(self.connection(), self.child_table, children, conflict)
+                sealed = self._sealed_children(children)
+                driver.insert_rows(self.connection(), self.child_table, sealed, conflict)
         except IntegrityError as exc:
             raise conflict(exc) from None
         self._inserted(rows)
@@ -517,18 +528,22 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         pk = [c.name for c in table.primary_key.columns]
         old = {tuple(r[c] for c in pk): r for r in before}
         new = {tuple(r[c] for c in pk): r for r in after}
+        # As written: sealed copies when the rows hold personal columns (compared in clear).
+        written = new
+        if self._child_sealer is not None:
+            written = dict(zip(new, self._sealed_children(list(new.values())), strict=True))
         where = and_(*(table.c[c] == bindparam(f"k_{c}") for c in pk))
         gone = [dict(zip((f"k_{c}" for c in pk), k, strict=True)) for k in old if k not in new]
         if gone:
             self._execute(delete(table).where(where), gone)
         changed = [
             {**{f"k_{c}": row[c] for c in pk}, **{c: v for c, v in row.items() if c not in pk}}
-            for k, row in new.items()
-            if k in old and old[k] != row
+            for k, row in written.items()
+            if k in old and old[k] != new[k]
         ]
         if changed:
             self._execute(update(table).where(where), changed)
-        added = [row for k, row in new.items() if k not in old]
+        added = [row for k, row in written.items() if k not in old]
         if added:  # at commit on PostgreSQL, where `refused` names the parent if they fail
             driver.insert_rows(self.connection(), table, added, refused)
 
@@ -768,6 +783,7 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     order_by = ("created_at", "id")
     codec = (tr.shipment_row, tr.shipment_from)
     child_table = orm.shipment_tracking
+    personal_children = sealed_rows.TRACKING_TEXTS
 
     def dump(self, item: FulfillmentOrder) -> Snapshot:
         row = tr.shipment_row(item)
@@ -775,6 +791,8 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         return row, [_tracking_row(item.id, event) for event in item.tracking]
 
     def build(self, row: Row, children: list[Row]) -> FulfillmentOrder:
+        if self._child_sealer is not None:
+            children = [self._child_sealer.open(child) for child in children]
         timeline = [
             {"at": c["at"].isoformat(), "code": c["code"], "description": c["description"],
              "location": c["location"], "milestone": c["milestone"],
@@ -807,7 +825,8 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         if gone:
             self._execute(_FORGET_TRACKING, gone)
         added = [row for row in after if row["fingerprint"] not in old]
-        if added:
+        if added:  # sealed, each under its fingerprint, computed from the scan in clear
+            added = self._sealed_children(added)
             self._execute(_record_tracking(self.connection().dialect.name), added)
 
     def __init__(self, session: Session) -> None:
@@ -1065,6 +1084,7 @@ class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
     table, entity, key_columns = orm.returns, "return", ("id",)
     order_by = ("created_at", "id")
     codec = (tr.return_row, tr.return_from)
+    personal = sealed_rows.RETURN_REASONS
 
     def for_order(self, order_id: str) -> Sequence[Return]:
         return self._query(self.table.c.order_id == order_id)

@@ -18,7 +18,9 @@ personal column (`EDI_DOCUMENTS`), and so are the API's stored answers to retrie
 summaries are JSON documents sealed whole (`AUDIT_SUMMARIES`): the column then holds a JSON
 string, the token, so it stays valid JSON (JSONB on PostgreSQL) and needs no migration.
 Alerts' messages (`ALERT_MESSAGES`) and what tickets say (`TICKET_TEXTS`: the subject and the
-helpdesk's latest reply, its author and excerpt) are texts sealed whole.
+helpdesk's latest reply, its author and excerpt) are texts sealed whole, and so are carriers'
+texts in tracking scans (`TRACKING_TEXTS`). A return's reasons are fields of the JSON list of
+its lines (`RETURN_REASONS`), sealed line by line as an address is field by field.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class PersonalColumns:
     addresses: tuple[str, ...] = ()
     indexes: tuple[tuple[str, str], ...] = ()
     documents: tuple[str, ...] = ()
+    # Each is (JSON list column, text field of its elements): the field of every element is
+    # sealed, bound to its position (`lines[0].reason`); the list stays a JSON list.
+    items: tuple[tuple[str, str], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -64,6 +69,7 @@ class PersonalColumns:
             *self.texts,
             *self.addresses,
             *self.documents,
+            *dict.fromkeys(column for column, _ in self.items),
             *(index for index, _ in self.indexes),
         )
 
@@ -108,6 +114,17 @@ ALERT_MESSAGES = PersonalColumns("alerts", "id", texts=("message",))
 TICKET_TEXTS = PersonalColumns(
     "tickets", "id", texts=("subject", "comment_author", "comment_excerpt")
 )
+# A return's reasons are the customer's own words ("the parcel came to my neighbour, Mrs
+# Smith"). Nothing searches them in SQL: the defects report reads the period's returns and
+# opens them (`report_queries.SqlReportQueries.defects`).
+RETURN_REASONS = PersonalColumns("returns", "id", items=(("lines", "reason"),))
+# A carrier's scan says who signed for the parcel and on which street. A scan's id is the
+# database's, unknown until it is inserted: its tokens are bound to the key that makes it
+# unique instead, its shipment and its fingerprint (a digest of the scan in clear, which
+# still recognises a carrier's retry with keys set).
+TRACKING_TEXTS = PersonalColumns(
+    "shipment_tracking", ("shipment_id", "fingerprint"), texts=("description", "location")
+)
 
 
 class RowSealer:
@@ -140,6 +157,9 @@ class RowSealer:
             # as an empty text does; a token (a string) is sealed already.
             if document and not isinstance(document, str):
                 sealed[column] = cipher.encrypt(dumps(document), spec.where(column, row_id))
+        for column, name in spec.items:
+            if column in sealed:
+                sealed[column] = self._items(sealed[column], column, name, row_id, cipher.encrypt)
         return sealed
 
     def open(self, row: Row) -> Row:
@@ -160,6 +180,9 @@ class RowSealer:
             document = row.get(column)
             if isinstance(document, str) and document.startswith(TOKEN_PREFIX):
                 opened[column] = loads(cipher.decrypt(document, spec.where(column, row_id)))
+        for column, name in spec.items:
+            if column in opened:
+                opened[column] = self._items(opened[column], column, name, row_id, cipher.decrypt)
         return opened
 
     def reopened(self, row: Row) -> Row:
@@ -179,6 +202,7 @@ class RowSealer:
             address = row.get(column)
             if isinstance(address, dict):
                 values.extend(address.get(name) for name in ADDRESS_FIELDS)
+        values.extend(value for _, value in item_values(row, spec))
         for column in spec.documents:
             document = row.get(column)
             # In clear, a document is a JSON object (nothing to seal when empty); sealed, a text.
@@ -208,6 +232,32 @@ class RowSealer:
             if isinstance(value, str) and value:
                 changed[name] = apply(value, self.columns.where(f"{column}.{name}", row_id))
         return changed
+
+    def _items(
+        self, items: Any, column: str, name: str, row_id: object, apply: Callable[[str, str], str]
+    ) -> Any:
+        if not isinstance(items, list):
+            return items
+        changed = []
+        for at, item in enumerate(items):
+            value = item.get(name) if isinstance(item, dict) else None
+            if isinstance(value, str) and value:
+                where = self.columns.where(f"{column}[{at}].{name}", row_id)
+                item = {**item, name: apply(value, where)}
+            changed.append(item)
+        return changed
+
+
+def item_values(row: Row, columns: PersonalColumns) -> list[tuple[str, str]]:
+    """Each non-empty text of the `items` of a row, by its place (`lines[0].reason`)."""
+    found = []
+    for column, name in columns.items:
+        items = row.get(column)
+        for at, item in enumerate(items if isinstance(items, list) else ()):
+            value = item.get(name) if isinstance(item, dict) else None
+            if isinstance(value, str) and value:
+                found.append((f"{column}[{at}].{name}", value))
+    return found
 
 
 def _index_of(cipher: FieldCipher, text: str) -> str:

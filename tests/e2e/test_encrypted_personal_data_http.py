@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,74 @@ def test_an_alerts_message_and_a_ticket_read_in_clear_over_http_while_sealed_in_
     rows = stored(api, orm.alerts, alert.id) + stored(api, orm.tickets, "tkt_1")
     assert not [text for text in HERS if text in rows]
     assert rows.count("enc:v1:e2e:") == 4
+
+
+def shipped_order(api: Api, channel_order_id: str) -> Any:
+    """A fresh order of Zoë's whose one shipment has left DAL-01."""
+    created = api.post("/v1/orders", role="channel", json=order(channel_order_id))
+    assert created.status_code == 201, created.text
+    [shipment] = api.get(f"/v1/orders/{created.json()['id']}").json()["shipments"]
+    moved = api.post(f"/v1/shipments/{shipment['id']}/status", json={"status": "shipped"})
+    assert moved.status_code == 200, moved.text
+    return api.get(f"/v1/orders/{created.json()['id']}").json()
+
+
+def test_a_returns_reason_and_a_scans_texts_read_in_clear_over_http_while_sealed_in_their_rows(
+    encrypted_api: Api,
+) -> None:
+    api = encrypted_api
+    api.seed()
+    placed = shipped_order(api, "W-5")
+    [shipment] = placed["shipments"]
+    reason = "Damaged box, Zoë Lovelace says: left at 350 Fifth Avenue"
+    scan = {
+        "at": "2026-11-22T09:30:00Z",
+        "code": "delivered",
+        "description": "Signed for by Zoë Lovelace",
+        "location": "350 Fifth Avenue, New York",
+    }
+
+    line = {"order_line_id": placed["lines"][0]["id"], "quantity": 1, "reason": reason}
+    created = api.post(f"/v1/orders/{placed['id']}/returns", role="support", json={"lines": [line]})
+    tracked = api.post(f"/v1/shipments/{shipment['id']}/tracking", role="warehouse", json=scan)
+    retried = api.post(f"/v1/shipments/{shipment['id']}/tracking", role="warehouse", json=scan)
+
+    assert created.status_code == 201, created.text
+    assert tracked.status_code == 200 and retried.status_code == 200, retried.text
+    shown = api.get(f"/v1/returns/{created.json()['id']}", role="support").json()
+    assert shown["lines"][0]["reason"] == reason
+    timeline = api.get(f"/v1/shipments/{shipment['id']}", role="support").json()["tracking"]
+    # The carrier's retry was recognised: the scan is on the timeline once, in clear.
+    assert [(t["description"], t["location"]) for t in timeline] == [
+        (scan["description"], scan["location"])
+    ]
+    rows = stored(api, orm.returns, created.json()["id"]) + stored_rows(api, orm.shipment_tracking)
+    assert not [text for text in HERS if text in rows]
+    assert rows.count("enc:v1:e2e:") == 3
+
+
+@pytest.mark.parametrize("keys", ["api", "encrypted_api"])
+def test_the_defects_report_counts_the_same_reasons_with_and_without_keys(
+    keys: str, database_url: str, request: pytest.FixtureRequest
+) -> None:
+    api: Api = request.getfixturevalue(keys)  # both on `database_url`
+    api.seed()
+    reasons = ("Arrived DAMAGED", "Wrong item sent", "Changed my mind, Zoë")
+    for number, reason in enumerate(reasons):
+        placed = shipped_order(api, f"D-{number}")
+        line = {"order_line_id": placed["lines"][0]["id"], "quantity": 1, "reason": reason}
+        returned = api.post(
+            f"/v1/orders/{placed['id']}/returns", role="support", json={"lines": [line]}
+        )
+        assert returned.status_code == 201, returned.text
+    today = datetime.now(UTC).date().isoformat()
+
+    answer = api.get(f"/v1/reports/operations?from={today}&to={today}", role="analyst")
+
+    assert answer.status_code == 200, answer.text
+    operations = answer.json()
+    assert operations["order_defects"]["defect_return"] == 2
+    assert operations["order_defects"]["defective"]["count"] == 2
+    assert operations["order_accuracy"] == {"shipped": 3, "wrong_item": 1, "rate": 0.6667}
+    sealed = "enc:v1:e2e:" in stored_rows(api, orm.returns)
+    assert sealed is (keys == "encrypted_api")

@@ -23,6 +23,7 @@ from engine.adapters.reencrypt import (
     encrypt_stored,
     key_usage,
 )
+from engine.adapters.repositories import tracking_fingerprint
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.fulfilment import Label
 from engine.domain.operations import Ticket
@@ -83,6 +84,7 @@ def raw_everything(engine: Engine) -> str:
                 orm.shipment_labels,
                 orm.alerts,
                 orm.tickets,
+                orm.shipment_tracking,
             )
             for row in connection.execute(select(table)).mappings()
         ]
@@ -129,6 +131,8 @@ def test_after_decrypting_ordo_reads_everything_and_finds_orders_by_email_withou
         "idempotency_keys": (0, 0),
         "alerts": (1, 1),
         "tickets": (1, 1),
+        "returns": (0, 0),
+        "shipment_tracking": (1, 1),
         "shipment_labels": (1, 1),
         "return_labels": (0, 0),
     }
@@ -182,10 +186,14 @@ def test_a_value_under_a_key_not_held_stops_the_run_before_anything_is_written(
     with pytest.raises(UnheldKeyError) as raised:
         decrypt_stored(db_engine, NEW)
 
+    # The first is the shipment's scan's description (tracking texts are walked before
+    # labels), named by its shipment and fingerprint; its location and the label follow.
+    [scan] = b.a_shipment().tracking
+    fingerprint = tracking_fingerprint(scan.at, scan.code, scan.description, scan.location)
     assert str(raised.value) == (
-        "shipment_labels.content of row S-1 is sealed under data key 'old', which "
-        "ORDO_DATA_KEYS does not hold (it holds 'new'); 1 stored value in all need keys it "
-        "does not hold ('old')"
+        f'shipment_tracking.description of row ["S-1","{fingerprint}"] is sealed under data '
+        "key 'old', which ORDO_DATA_KEYS does not hold (it holds 'new'); 3 stored values in "
+        "all need keys it does not hold ('old')"
     )
     assert raw_everything(db_engine) == before  # the orders before it are still sealed
 

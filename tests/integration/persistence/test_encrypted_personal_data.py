@@ -142,6 +142,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("idempotency_keys", 0, 0),
         ("alerts", 0, 0),
         ("tickets", 0, 0),
+        ("returns", 0, 0),
+        ("shipment_tracking", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
@@ -153,6 +155,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("idempotency_keys", 0, 0),
         ("alerts", 0, 0),
         ("tickets", 0, 0),
+        ("returns", 0, 0),
+        ("shipment_tracking", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
