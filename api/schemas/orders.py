@@ -404,6 +404,12 @@ class ShipmentOut(Out):
     service: str
     rate: Decimal
     promised_date: date | None
+    planned_ship_date: date | None = Field(
+        description="The day its location is planned to ship it, as the decision that "
+        "planned it said (the location's cut-off and handling time); null for a shipment "
+        "planned before Ordo kept the day.",
+        examples=["2026-11-23"],
+    )
     tracking_number: str
     created_at: datetime = Field(
         description="When the shipment was planned (the order's sourcing); a location's work "
@@ -446,6 +452,7 @@ class ShipmentOut(Out):
             service=s.service,
             rate=s.rate,
             promised_date=s.promised_date,
+            planned_ship_date=s.planned_ship_date,
             tracking_number=s.tracking_number,
             created_at=s.created_at,
             label_format=s.label_format,

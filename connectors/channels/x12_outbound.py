@@ -12,7 +12,7 @@ text it returns reads back through `x12.parse`. docs/edi.md shows them as a part
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
@@ -314,6 +314,9 @@ def _fit(value: str, most: int) -> str:
 # change 855, deleted (accepted before, cancelled or removed since).
 ACCEPTED, QUANTITY_CHANGED, BACKORDERED, REJECTED = "IA", "IQ", "IB", "IR"
 DELETED = "ID"
+# ACK01s of units the order takes now (allocated or shipped), as sent or with its quantity
+# changed.
+TAKEN = frozenset({ACCEPTED, QUANTITY_CHANGED})
 # ACK01s of units the order no longer places.
 REFUSED = frozenset({REJECTED, DELETED})
 # BAK02: acknowledged with detail, no change; with detail and change; rejected with detail
@@ -340,6 +343,9 @@ class AcknowledgedLine:
     # CCYYMMDD: the day its backordered (IB) units are promised to ship; "" when Ordo has no
     # promise for them, or none waits.
     ship_date: str = ""
+    # CCYYMMDD: the day its accepted (IA, IQ) units are planned to ship, the last of their
+    # shipments' planned days; "" when one of those shipments has none, or none is accepted.
+    planned_ship_date: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,9 +385,9 @@ def po_acknowledgement(
     acknowledgement type, the PO number and date, Ordo's order id as BAK08, the date
     acknowledged as BAK09), the ship-to's N1 loop,
     then per PO1 sent, the PO1 echoed and one ACK per status of its units (ACK01, units,
-    unit; the backordered units' with ACK04 `068` and their `ship_date` as ACK05 when they
-    have one), then CTT (the PO1 segments, their quantities). Values longer than their
-    element allows are cut to fit."""
+    unit; with ACK04 `068` and ACK05 the backordered units' `ship_date`, the accepted
+    units' `planned_ship_date`, when they have one), then CTT (the PO1 segments, their
+    quantities). Values longer than their element allows are cut to fit."""
     ack = acknowledgement
     body: list[list[str]] = [
         ["BAK", ack.purpose, ack.acknowledgement_type, _fit(ack.po_number, 22), ack.po_date,
@@ -402,11 +408,14 @@ def po_acknowledgement(
 
 
 def _ack(line: AcknowledgedLine, code: str, units: int) -> list[str]:
-    """One ACK of `line`: the backordered units' carries the day they are promised to ship
-    (ACK04 `068`, ACK05), which only they have: units allocated have no ship date kept."""
+    """One ACK of `line`: the backordered units' carries the day they are promised to ship,
+    the accepted units' the day their shipments are planned to ship (ACK04 `068`, ACK05),
+    when there is one; refused units none."""
     ack = ["ACK", code, str(units), line.unit]
-    if code == BACKORDERED and line.ship_date:
-        ack += [SCHEDULED_SHIP, line.ship_date]
+    day = line.ship_date if code == BACKORDERED else ""
+    day = line.planned_ship_date if code in TAKEN else day
+    if day:
+        ack += [SCHEDULED_SHIP, day]
     return ack
 
 
@@ -419,14 +428,20 @@ def acknowledged_statuses(document: str) -> tuple[tuple[tuple[str, int], ...], .
     )
 
 
-def acknowledged_ship_dates(document: str) -> tuple[str, ...]:
-    """The ship date (CCYYMMDD) an 855 Ordo wrote gave each PO1's backordered units, in
-    order: ACK05 of its ACK with ACK04 `068`; "" for a PO1 given none (an 855 written
-    before Ordo wrote dates, too)."""
+def acknowledged_ship_dates(document: str) -> tuple[tuple[str, str], ...]:
+    """The ship dates (CCYYMMDD) an 855 Ordo wrote gave each PO1, in order, as (its accepted
+    units' planned day, its backordered units' promised day): ACK05 of its ACK (`IA` or
+    `IQ`; `IB`) with ACK04 `068`; "" for units given none (an 855 written before Ordo wrote
+    that date, too)."""
     return tuple(
-        next((ack.get(5) for ack in acks if ack.get(4) == SCHEDULED_SHIP), "")
+        (_ship_date_of(acks, TAKEN), _ship_date_of(acks, {BACKORDERED}))
         for acks in _acks_per_po1(document)
     )
+
+
+def _ship_date_of(acks: Sequence[Segment], codes: Collection[str]) -> str:
+    dated = (ack.get(5) for ack in acks if ack.get(1) in codes and ack.get(4) == SCHEDULED_SHIP)
+    return next(dated, "")
 
 
 def _acks_per_po1(document: str) -> list[list[Segment]]:

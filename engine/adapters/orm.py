@@ -308,6 +308,8 @@ fulfillment_orders = Table(
     Column("service", String(64), nullable=False),
     Column("rate", Money(), nullable=False),
     Column("promised_date", Date()),
+    # The day its location is to ship it, as planned; NULL for rows written before (0040).
+    Column("planned_ship_date", Date()),
     Column("tracking_number", String(128), nullable=False),
     # The format of its label, empty while it has none; the label is in `shipment_labels`.
     Column("label_format", String(16), nullable=False),

@@ -155,6 +155,11 @@ class FulfillmentOrder:
     service: str = ""
     rate: Decimal = Decimal("0.00")
     promised_date: date | None = None
+    # The day its location is to ship it, as the decision that planned it said (the
+    # location's cut-off and handling time): what an 855 tells a trading partner of its
+    # accepted units and what a label prints. None for shipments planned before Ordo kept
+    # it (migration 0040), and for a decision that planned no day.
+    planned_ship_date: date | None = None
     tracking_number: str = ""
     # The format of its printed label ("pdf" or "zpl"); empty until one is made. The label
     # itself is kept apart (`Label`).

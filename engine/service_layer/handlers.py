@@ -638,8 +638,9 @@ def holds_placed(decision: Decision) -> frozenset[str]:
 def add_shipments(
     uow: UnitOfWork, order: Order, decision: Decision, now: datetime
 ) -> list[FulfillmentOrder]:
-    """A pending fulfilment order per planned shipment of `decision`, added to the store.
-    Public because re-sourcing a backordered remainder (`backorders.py`) ships the same way."""
+    """A pending fulfilment order per planned shipment of `decision`, added to the store,
+    keeping the day it is planned to ship (`planned_ship_date`) and to be delivered. Public
+    because re-sourcing a backordered remainder (`backorders.py`) ships the same way."""
     shipments = []
     for planned in decision.shipments:
         shipment = FulfillmentOrder(
@@ -652,6 +653,7 @@ def add_shipments(
             service=planned.service,
             rate=money(planned.rate),
             promised_date=planned.promised_date,
+            planned_ship_date=planned.ship_date,
             parcels=list(planned.parcels),
         )
         uow.shipments.add(shipment)

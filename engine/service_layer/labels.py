@@ -411,8 +411,15 @@ def _address(end: str, address: Address, name: str = "") -> dict[str, Any]:
 
 
 def _ship_date(shipment: FulfillmentOrder, clock: Clock) -> date:
-    """The day it left, for a label printed again after; else the day it is printed."""
-    return (shipment.shipped_at or clock()).date()
+    """The day it left, for a label printed again after; else the day it is planned to
+    ship (`planned_ship_date`) when that is today or later, as a label printed ahead is
+    for the day the carrier takes it; else (none planned, or the day passed) the day it is
+    printed."""
+    if shipment.shipped_at is not None:
+        return shipment.shipped_at.date()
+    today = clock().date()
+    planned = shipment.planned_ship_date
+    return planned if planned is not None and planned >= today else today
 
 
 def _weight(uow: UnitOfWork, units: list[tuple[str, int]]) -> float | None:

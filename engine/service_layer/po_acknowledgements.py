@@ -18,8 +18,10 @@ components'): `IA` accepted as sent, `IQ` accepted with the quantity changed (th
 line was changed since), `IB` backordered, `IR` rejected (the order rejected or cancelled,
 or the line removed from it). Backordered units carry the day they are promised to ship
 (ACK04 `068`), as the order's latest sourcing decision promised each line: a PO1 of several
-lines (a kit) the last of their days, none when one of them has no promise. Units allocated
-carry none: Ordo keeps a shipment's promised delivery, not the day it plans to ship it.
+lines (a kit) the last of their days, none when one of them has no promise. Units accepted
+carry the day they are planned to ship (ACK04 `068` too): the last planned ship day of the
+shipments holding them (a kit: of its parts'), none when one of those shipments has no
+planned day (planned before Ordo kept it, migration 0040).
 The 855 is written with the partner's envelope and delimiters and the pair's next control
 number, and kept in `edi_outbound`, in the worker's transaction.
 
@@ -27,8 +29,9 @@ Its first decision is acknowledged by the original 855 (BAK01 `00`). After that,
 that may change what the partner was told (a decision again: a modified order, a wholly
 backordered one filled, a cancellation; `order.resourced`, part of a remainder filled;
 `order.remainder_cancelled`) has the order read again, and each PO1's units (accepted,
-backordered, or none placed) and its backordered units' ship date compared with what the
-order's last 855 said, read back from its text. When one differs (a promise moved too), a
+backordered, or none placed) and its accepted and backordered units' ship dates compared
+with what the order's last 855 said, read back from its text. When one differs (a promise
+or a planned ship day moved too: a re-decision, a re-sourcing after a short pick), a
 change 855 (BAK01 `04`) restates every PO1 as it stands now, so the latest 855 is always the
 partner's whole picture: a line accepted before and no longer placed is `ID`, deleted (`IR`
 when the order was rejected, or the line refused before). It is about `<order id>#<n>`
@@ -57,6 +60,7 @@ from connectors.channels.x12_outbound import (
     QUANTITY_CHANGED,
     REFUSED,
     REJECTED,
+    TAKEN,
     AcknowledgedLine,
     Party,
     PurchaseOrderAcknowledgement,
@@ -74,6 +78,7 @@ from engine.domain.edi import (
     next_reference,
     sequence_of,
 )
+from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.orders import Order, OrderLine, OrderStatus
 from engine.domain.values import money, utcnow
 from engine.service_layer import edi
@@ -99,6 +104,9 @@ DECIDED = frozenset(
 _CHANGED = frozenset({"order.resourced", "order.remainder_cancelled"})
 # (ACK01, units) of each of a PO1's statuses.
 Statuses = Sequence[tuple[str, int]]
+# The planned ship days of the live shipments holding an order line's units (None: one
+# planned before Ordo kept the day).
+PlannedDays = Mapping[str, Sequence[date | None]]
 # An order in one of these, when the event is handled, is being decided (again): the event
 # of that decision acknowledges it.
 _UNDECIDED = frozenset(
@@ -206,7 +214,19 @@ def _as_it_stands(
 ) -> PurchaseOrderAcknowledgement:
     """What an 855 written now says of `order`: `acknowledgement` of its stored state."""
     waiting = remainder(uow, order)
-    return acknowledgement(order, purchase_order, waiting, backorder_promises(uow, order))
+    promised, planned = backorder_promises(uow, order), planned_ship_days(uow, order)
+    return acknowledgement(order, purchase_order, waiting, promised, planned)
+
+
+def planned_ship_days(uow: UnitOfWork, order: Order) -> dict[str, list[date | None]]:
+    """The planned ship day of each shipment of `order` not cancelled, under each order line
+    whose units it holds: the shipments the accepted units of the line go in."""
+    days: dict[str, list[date | None]] = {}
+    for shipment in uow.shipments.for_order(order.id):
+        if shipment.status is not ShipmentStatus.CANCELLED:
+            for item in shipment.lines:
+                days.setdefault(item.order_line_id, []).append(shipment.planned_ship_date)
+    return days
 
 
 def backorder_promises(uow: UnitOfWork, order: Order) -> dict[str, date | None]:
@@ -230,16 +250,20 @@ def _day(value: object) -> date:
 def change(
     now: PurchaseOrderAcknowledgement,
     last: Sequence[Statuses],
-    dates: Sequence[str],
+    dates: Sequence[tuple[str, str]],
     *,
     rejected: bool,
 ) -> PurchaseOrderAcknowledgement | None:
     """The change 855 for an order whose 855 says `now` (`acknowledgement`) and whose last
-    855 said `last` of each PO1 (`acknowledged_statuses`) and `dates` of their backordered
-    units (`acknowledged_ship_dates`): `restated`; None when every PO1's units and ship date
-    stand as last said. `rejected`: the order was rejected when decided again."""
-    told = [(_picture(said), day) for said, day in zip(last, dates, strict=True)]
-    if [(_picture(line.statuses), line.ship_date) for line in now.lines] == told:
+    855 said `last` of each PO1 (`acknowledged_statuses`) and `dates` of their accepted and
+    backordered units (`acknowledged_ship_dates`): `restated`; None when every PO1's units
+    and ship dates stand as last said. `rejected`: the order was rejected when decided
+    again."""
+    told = [(_picture(said), days) for said, days in zip(last, dates, strict=True)]
+    stands = [
+        (_picture(line.statuses), (line.planned_ship_date, line.ship_date)) for line in now.lines
+    ]
+    if stands == told:
         return None
     return restated(now, last, rejected=rejected)
 
@@ -284,10 +308,13 @@ def acknowledgement(
     purchase_order: EdiPurchaseOrder,
     waiting: Mapping[str, int],
     promised: Mapping[str, date | None],
+    planned: PlannedDays | None = None,
 ) -> PurchaseOrderAcknowledgement:
     """What the 855 says of `order`, which came in as `purchase_order`, with `waiting` the
-    backordered units of each line in no shipment (`backorders.remainder`) and `promised`
-    the day each backordered line is promised (`backorder_promises`)."""
+    backordered units of each line in no shipment (`backorders.remainder`), `promised`
+    the day each backordered line is promised (`backorder_promises`) and `planned` the
+    planned ship days of the shipments holding each line (`planned_ship_days`; None: no
+    shipment has one)."""
     lines = {line.id: line for line in order.lines}
     as_ordered = purchase_order.lines_as_ordered([(line.id, line.sku) for line in order.lines])
     rejected = order.status is OrderStatus.REJECTED
@@ -296,6 +323,7 @@ def acknowledgement(
         ours = [lines[line_id] for line_id in ids]
         statuses = () if rejected else _statuses(sent, ours, waiting)
         waits = any(code == BACKORDERED for code, _ in statuses)
+        taken = any(code in TAKEN for code, _ in statuses)
         acknowledged.append(
             AcknowledgedLine(
                 line_number=sent.line_number,
@@ -305,6 +333,7 @@ def acknowledgement(
                 product_ids=sent.product_ids,
                 statuses=statuses or ((REJECTED, sent.quantity),),
                 ship_date=_ship_date(ours, waiting, promised) if waits else "",
+                planned_ship_date=_planned_ship_date(ours, planned or {}) if taken else "",
             )
         )
     to = order.ship_to
@@ -372,7 +401,18 @@ def _ship_date(
     """CCYYMMDD the backordered units of a PO1 whose order lines are `lines` are promised to
     ship: the last promise of those lines that wait (a kit ships once its last component is
     in); "" when one of them waits with no promise, as no day can honestly be said."""
-    days = [promised.get(line.id) for line in lines if waiting.get(line.id, 0) > 0]
+    return _last_of([promised.get(line.id) for line in lines if waiting.get(line.id, 0) > 0])
+
+
+def _planned_ship_date(lines: Sequence[OrderLine], planned: PlannedDays) -> str:
+    """CCYYMMDD the accepted units of a PO1 whose order lines are `lines` are planned to
+    ship: the last planned day of the shipments holding them (a kit leaves with its last
+    part); "" when one of those shipments has no planned day, or none holds them."""
+    return _last_of([day for line in lines for day in planned.get(line.id, ())])
+
+
+def _last_of(days: Sequence[date | None]) -> str:
+    """CCYYMMDD of the last of `days`; "" when there is none or one is unknown (None)."""
     known = [day for day in days if day is not None]
     if not known or len(known) < len(days):
         return ""

@@ -44,6 +44,18 @@ def mailbox(api: Api) -> list[dict[str, Any]]:
     return list(api.get(f"{MAILBOX}?status=all", role="channel").json())
 
 
+def planned(api: Api, order_id: str) -> dict[str, str]:
+    """CCYYMMDD each SKU of the order is planned to ship, as its page shows its shipments
+    (not cancelled): the last planned day of those holding it."""
+    days: dict[str, str] = {}
+    for shipment in api.get(f"/v1/orders/{order_id}").json()["shipments"]:
+        if shipment["status"] != "cancelled":
+            day = shipment["planned_ship_date"].replace("-", "")
+            for line in shipment["lines"]:
+                days[line["sku"]] = max(day, days.get(line["sku"], day))
+    return days
+
+
 def test_an_850_posted_gets_an_855_in_the_mailbox_with_a_line_backordered(partner: Api) -> None:
     answer = post(partner, SAMPLE)
     assert answer.status_code == 200, answer.text
@@ -62,9 +74,11 @@ def test_an_850_posted_gets_an_855_in_the_mailbox_with_a_line_backordered(partne
     assert x12.parse(text).groups[0].functional_id == "PR"
     assert segment(text, "BAK")[:4] == ["00", "AC", "PO-1001", "20261121"]
     assert segment(text, "BAK")[7] == order["id"]
+    # Units accepted carry the day their shipment is planned to ship (ACK04 068, ACK05).
+    day = planned(partner, order["id"])
     assert acks_per_po1(text) == [
-        ("1", [["IA", "2", "EA"]]),
-        ("2", [["IA", "1", "EA"], ["IB", "2", "EA"]]),
+        ("1", [["IA", "2", "EA", "068", day["SHOE-42"]]]),
+        ("2", [["IA", "1", "EA", "068", day["SOCK-M"]], ["IB", "2", "EA"]]),
     ]
 
     handled(partner)  # the same events, or later ones, write no second 855
@@ -83,10 +97,12 @@ def test_backordered_units_are_given_the_day_their_stock_comes_in(partner: Api) 
 
     [waiting] = mailbox(partner)
     text = partner.get(waiting["content_url"], role="channel").text
+    day = planned(partner, order["id"])
     assert acks_per_po1(text) == [
-        ("1", [["IA", "2", "EA"]]),
-        ("2", [["IA", "1", "EA"], ["IB", "2", "EA", "068", due.strftime("%Y%m%d")]]),
-    ]
+        ("1", [["IA", "2", "EA", "068", day["SHOE-42"]]]),
+        ("2", [["IA", "1", "EA", "068", day["SOCK-M"]],
+               ["IB", "2", "EA", "068", due.strftime("%Y%m%d")]]),
+    ]  # fmt: skip
     # The order's promise counts that day too.
     promised = partner.get(f"/v1/orders/{order['id']}").json()["promised_date"]
     assert promised >= due.isoformat()
@@ -159,8 +175,13 @@ def test_an_order_modified_after_its_855_gets_a_change_855_in_the_mailbox(
     )  # fmt: skip
     text = partner.get(change["content_url"], role="channel").text
     assert segment(text, "BAK")[:3] == ["04", "AC", "PO-1001"]
-    # Every PO1 restated: one pair of shoes of the two ordered, the socks as they stood.
-    assert acks_per_po1(text) == [("1", [["IQ", "1", "EA"]]), ("2", [["IA", "3", "EA"]])]
+    # Every PO1 restated: one pair of shoes of the two ordered, the socks as they stood,
+    # each with the day the shipments of the new decision are planned to ship.
+    day = planned(partner, order["id"])
+    assert acks_per_po1(text) == [
+        ("1", [["IQ", "1", "EA", "068", day["SHOE-42"]]]),
+        ("2", [["IA", "3", "EA", "068", day["SOCK-M"]]]),
+    ]
 
 
 def test_a_backorder_filled_after_the_855_gets_a_change_855_accepting_it(partner: Api) -> None:
@@ -173,4 +194,9 @@ def test_a_backorder_filled_after_the_855_gets_a_change_855_accepting_it(partner
     assert change["reference"] == f"{order['id']}#2"
     text = partner.get(change["content_url"], role="channel").text
     assert segment(text, "BAK")[:2] == ["04", "AD"]
-    assert acks_per_po1(text) == [("1", [["IA", "2", "EA"]]), ("2", [["IA", "3", "EA"]])]
+    # The socks are in two shipments now: the PO1 is given the later of their days.
+    day = planned(partner, order["id"])
+    assert acks_per_po1(text) == [
+        ("1", [["IA", "2", "EA", "068", day["SHOE-42"]]]),
+        ("2", [["IA", "3", "EA", "068", day["SOCK-M"]]]),
+    ]

@@ -122,8 +122,11 @@ def test_the_worked_example_in_the_docs_is_what_the_writer_writes() -> None:
     start = doc.index("ST*855*0001~")
     start = doc.rindex("```\n", 0, start)
     shown = doc[start + 4 : doc.index("```", start + 4)].replace("~\n", "~")
-    # The socks that wait are due in on 4 December.
-    assert written(an_acknowledgement(SHOES, replace(SOCKS, ship_date="20261204"))) == shown
+    # The shoes and the pair of socks in stock are planned to leave on 23 November; the
+    # socks that wait are due in on 4 December.
+    shoes = replace(SHOES, planned_ship_date="20261123")
+    socks = replace(SOCKS, ship_date="20261204", planned_ship_date="20261123")
+    assert written(an_acknowledgement(shoes, socks)) == shown
 
 
 # --- an erasure's redaction ---------------------------------------------------------------
@@ -196,11 +199,30 @@ def test_what_an_855_said_of_each_po1_reads_back_from_its_text() -> None:
 def test_backordered_units_carry_the_day_they_are_promised_to_ship_and_read_back() -> None:
     promised = replace(SOCKS, ship_date="20261204")
     text = written(an_acknowledgement(SHOES, promised))
-    # ACK04 068 (current schedule ship), ACK05 the day; allocated units have no day to say.
+    # ACK04 068 (current schedule ship), ACK05 the day; accepted units with no planned day
+    # (their shipments planned before Ordo kept it) have none to say.
     assert by_tag(text, "ACK") == [
         ["IA", "2", "EA"], ["IA", "1", "EA"], ["IB", "2", "EA", "068", "20261204"],
     ]  # fmt: skip
-    assert acknowledged_ship_dates(text) == ("", "20261204")
+    assert acknowledged_ship_dates(text) == (("", ""), ("", "20261204"))
     assert acknowledged_statuses(text) == ((("IA", 2),), (("IA", 1), ("IB", 2)))
     # Without a promise the ACK stays as before, and so does an 855 written before dates.
-    assert acknowledged_ship_dates(written()) == ("", "")
+    assert acknowledged_ship_dates(written()) == (("", ""), ("", ""))
+
+
+def test_accepted_units_carry_the_day_they_are_planned_to_ship_and_read_back_apart() -> None:
+    shoes = replace(SHOES, statuses=(("IQ", 1),), planned_ship_date="20261123")
+    socks = replace(SOCKS, ship_date="20261204", planned_ship_date="20261124")
+    text = written(an_acknowledgement(shoes, socks))
+    assert by_tag(text, "ACK") == [
+        ["IQ", "1", "EA", "068", "20261123"],
+        ["IA", "1", "EA", "068", "20261124"],
+        ["IB", "2", "EA", "068", "20261204"],
+    ]
+    # Each PO1's (accepted, backordered) days, each read from its own ACK.
+    assert acknowledged_ship_dates(text) == (("20261123", ""), ("20261124", "20261204"))
+    # Units refused carry none, whatever day the line kept.
+    deleted = replace(socks, statuses=(("ID", 3),))
+    text = written(an_acknowledgement(shoes, deleted))
+    assert by_tag(text, "ACK") == [["IQ", "1", "EA", "068", "20261123"], ["ID", "3", "EA"]]
+    assert acknowledged_ship_dates(text) == (("20261123", ""), ("", ""))

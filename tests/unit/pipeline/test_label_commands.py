@@ -149,3 +149,34 @@ def test_a_label_the_carrier_will_never_sell_as_asked_is_a_conflict() -> None:
 
     with pytest.raises(Conflict, match="cannot be labelled: carrier ups has no service"):
         bus.handle(LabelShipment("F-1", "zpl", "wh-key"))
+
+
+def dated(planned: date | None, shipped_at: datetime | None = None) -> date:
+    """The ship date a label is printed with (at NOW, 24 November) for a shipment planned to
+    leave on `planned`, and shipped at `shipped_at` (None: not yet)."""
+    carrier = RecordingCarrier()
+    bus, uow = a_bus(carrier)
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None
+        shipment.planned_ship_date = planned
+        if shipped_at is not None:
+            shipment.status, shipment.shipped_at = ShipmentStatus.SHIPPED, shipped_at
+        uow.commit()
+    bus.handle(LabelShipment("F-1", "pdf", "wh-key"))
+    [(fields, _, _)] = carrier.asked
+    return date.fromisoformat(str(fields["ship_date"]))
+
+
+def test_a_label_is_dated_the_planned_ship_day_unless_that_day_has_passed() -> None:
+    # Printed ahead: the day the shipment is planned to leave, when the carrier takes it.
+    assert dated(date(2026, 11, 26)) == date(2026, 11, 26)
+    assert dated(date(2026, 11, 24)) == date(2026, 11, 24)
+    # Late (the planned day has passed), or planned before Ordo kept the day: the day it
+    # is printed, never a day gone.
+    assert dated(date(2026, 11, 20)) == date(2026, 11, 24)
+    assert dated(None) == date(2026, 11, 24)
+    # Printed again after it shipped: the day it left.
+    assert dated(date(2026, 11, 26), datetime(2026, 11, 23, 16, 0, tzinfo=UTC)) == date(
+        2026, 11, 23
+    )
