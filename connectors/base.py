@@ -157,6 +157,22 @@ class TicketUpdate:
     comment: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class FoundOrder:
+    """What a warehouse system said when asked for the order it made for one of Ordo's ids
+    (`WarehouseSystem.find_fulfilment_order`, `find_transfer_order`): `reference`, its own id
+    for it, when it holds one; "" when it holds none. `supported` False when it cannot be
+    asked at all (`said`: why, for the person an alert asks to look instead)."""
+
+    reference: str = ""
+    supported: bool = True
+    said: str = ""
+
+    @classmethod
+    def unsupported(cls, said: str) -> FoundOrder:
+        return cls(supported=False, said=said)
+
+
 class WebhookRefused(Exception):
     """A delivery to Ordo's webhook route that is not the outside system's: no signature, a
     wrong one, or one too old to trust. The message says which (never the secret)."""
@@ -235,6 +251,9 @@ class WarehouseSystem(Connector, abc.ABC):
     """Hands released fulfilment orders to a WMS and reads back picks and shipments."""
 
     kind = "warehouse"
+    # The ORDO_WMS entry it was built from (`connectors.warehouse.build_warehouses` sets it),
+    # so that an alert names the WMS as the operator does; "" for one built otherwise.
+    entry_name: str = ""
 
     @abc.abstractmethod
     def release(self, fulfilment_order: Mapping[str, Any]) -> str:
@@ -279,6 +298,27 @@ class WarehouseSystem(Connector, abc.ABC):
         sends transfers and keeps this says it cannot stop one: a person is asked to."""
         raise PermanentRefusal(
             f"warehouse connector {self.slug} cannot cancel a transfer it was sent"
+        )
+
+    def find_fulfilment_order(self, shipment_id: str) -> FoundOrder:
+        """Ask the WMS whether it holds a fulfilment order for Ordo's shipment `shipment_id`
+        (one it took, though Ordo never kept the reference it answered: the answer was lost,
+        or the worker's commit failed): its reference, "" when it holds none, or raise
+        `DeliveryError` when it cannot answer now. Asked before Ordo concludes a cancelled
+        shipment has nothing to cancel. A connector that keeps this cannot be asked: the
+        shipment is left as it is and a person is alerted to look in the WMS."""
+        return FoundOrder.unsupported(
+            f"warehouse connector {self.slug} cannot look up a fulfilment order by Ordo's id"
+        )
+
+    def find_transfer_order(self, transfer_id: str) -> FoundOrder:
+        """As `find_fulfilment_order`, for the transfer order of Ordo's transfer
+        `transfer_id`. A WMS sent no transfers (`takes_transfers`) holds none; one that
+        takes them and keeps this cannot be asked, as above."""
+        if not self.takes_transfers:
+            return FoundOrder()
+        return FoundOrder.unsupported(
+            f"warehouse connector {self.slug} cannot look up a transfer order by Ordo's id"
         )
 
     def send_inbound_transfer(self, transfer: Mapping[str, Any]) -> str | None:

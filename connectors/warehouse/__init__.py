@@ -58,4 +58,5 @@ def build_warehouses(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Ware
                     "a location's shipments go to one WMS"
                 )
             served_by[code], served[code] = name, connector
+        connector.entry_name = name
     return served

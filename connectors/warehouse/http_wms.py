@@ -32,6 +32,14 @@ is revised afterwards, `update_inbound_transfer` PUTs the receipt as it is now t
 `.../inbound-transfers/{reference}` (`"message": "update"`), keyed by the transfer and the
 event that revised it, as a shipment's update is; a 409 to it is a `PermanentRefusal` too.
 
+When a shipment (or transfer) is cancelled in Ordo without the reference of its release (the
+WMS took it but its answer was lost, or the worker's commit failed), the worker asks the WMS
+before concluding there is nothing to cancel: `find_fulfilment_order` GETs
+`<base_url>/fulfilment-orders?id=<shipment id>` (`find_transfer_order`, `.../transfer-orders
+?id=<transfer id>`), an optional request of the same contract. A 2xx names the reference; a
+404 whose body says `{"found": false}` holds none; a 405, a 501 or a bare 404 (a WMS built
+before the lookup: its router knows no such request) says it cannot be asked.
+
 The WMS knows Ordo by a bearer token, a signature, or both. With a secret, each request is
 signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
 `connectors.base.signed_headers`), its id made from the shipment's id so that a repeat has
@@ -44,6 +52,7 @@ built on first use.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +63,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from connectors.base import (
     ConnectorConfig,
     DeliveryError,
+    FoundOrder,
     HttpConnector,
     PermanentRefusal,
     WarehouseSystem,
@@ -78,6 +88,10 @@ MAX_LOCATION_CODE = 64
 # What a WMS answers an update or a cancellation of an order it shipped (or packed) already:
 # never retried, a person is told instead (docs/integrations.md).
 TOO_LATE = 409
+# What a WMS built before the lookup (`find_fulfilment_order`) answers it: a 404 without
+# NOT_FOUND_BODY, a 405 or a 501. It cannot be asked, and a person is asked to look instead.
+LOOKUP_UNSUPPORTED = frozenset({404, 405, 501})
+NOT_FOUND_BODY = '{"found": false}'
 
 
 class HttpWarehouseConfig(ConnectorConfig):
@@ -232,6 +246,42 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         self._send("PUT", path, body, key, key, "the update of the expected receipt of transfer")
         return True
 
+    def find_fulfilment_order(self, shipment_id: str) -> FoundOrder:
+        """GET `<base_url>/fulfilment-orders?id=<shipment id>`: the reference of the
+        fulfilment order the WMS made for that shipment (`_find` reads the answer)."""
+        return self._find(PATH, shipment_id, "the fulfilment order of shipment")
+
+    def find_transfer_order(self, transfer_id: str) -> FoundOrder:
+        """GET `<base_url>/transfer-orders?id=<transfer id>`, as for a shipment. A WMS whose
+        `transfers` setting is off was sent none, so holds none: it is not asked."""
+        if not self.config.transfers:
+            return FoundOrder()
+        return self._find(TRANSFER_PATH, transfer_id, "the transfer order of transfer")
+
+    def _find(self, documents: str, sent_id: str, what: str) -> FoundOrder:
+        """Ask the WMS for the `documents` it made for Ordo's id `sent_id`. A 2xx names its
+        reference; a 404 whose JSON says `"found": false` is "none here". A WMS built before
+        the lookup answers it 405 or 501, or 404 without that body (its router knows no such
+        request): it cannot be asked. Anything else is a `DeliveryError`, to retry."""
+        path = f"{documents}?id={quote(sent_id, safe='')}"
+        # A question, not a delivery: a message id of its own on every attempt, so that a
+        # receiver dropping repeated ids (Standard Webhooks' advice) never drops it.
+        answer = self._request("GET", path, b"", {}, uuid.uuid4().hex, what, sent_id)
+        status = answer.status_code
+        if 200 <= status < 300:
+            return FoundOrder(self._reference(answer, what, sent_id))
+        if status == 404 and _says_not_found(answer):
+            return FoundOrder()
+        said = refusal_message(answer.text, self._secrets())
+        where = host_of(self.config.base_url)
+        if status in LOOKUP_UNSUPPORTED:
+            return FoundOrder.unsupported(
+                f"WMS {where} does not look orders up by Ordo's id: asked for {what} "
+                f"{sent_id}, it answered {status} {said} (one that holds none answers 404 "
+                f"{NOT_FOUND_BODY})"
+            )
+        raise DeliveryError(f"WMS {where} refused the lookup of {what} {sent_id}: {status} {said}")
+
     def _send(
         self, method: str, path: str, body: Mapping[str, Any], key: str, repeat: str,
         what: str,
@@ -241,28 +291,35 @@ class HttpWarehouse(HttpConnector, WarehouseSystem):
         the change)."""
         sent_id = str(body["id"])
         content = json.dumps(body, default=str, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Idempotency-Key": key,
-        }
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        answer = self._request(method, path, content, headers, repeat, what, sent_id)
+        where = host_of(self.config.base_url)
+        if not 200 <= answer.status_code < 300:
+            said = refusal_message(answer.text, self._secrets())
+            refused = PermanentRefusal if answer.status_code == TOO_LATE else DeliveryError
+            raise refused(f"WMS {where} refused {what} {sent_id}: {answer.status_code} {said}")
+        return answer
+
+    def _request(
+        self, method: str, path: str, content: bytes, headers: Mapping[str, str], repeat: str,
+        what: str, sent_id: str,
+    ) -> httpx.Response:  # fmt: skip
+        """One request, authenticated and signed (its message id made from the URL and
+        `repeat`); its answer, whatever the status, else `DeliveryError` when the WMS cannot
+        be reached."""
+        headers = {"Accept": "application/json", **headers}
         if self.config.token is not None:
             headers["Authorization"] = f"Bearer {self.config.token.get_secret_value()}"
         url = self.config.base_url + path
         if self.config.secret is not None:
             secret = self.config.secret.get_secret_value()
             headers |= signed_headers(secret, message_id_of(url, repeat), content, self.clock())
-        where = host_of(self.config.base_url)
         try:
-            answer = self.client.request(method, url, content=content, headers=headers)
+            return self.client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as error:
             said = refusal_message(str(error) or type(error).__name__, self._secrets())
+            where = host_of(self.config.base_url)
             raise DeliveryError(f"WMS {where} unreachable for {what} {sent_id}: {said}") from None
-        if not 200 <= answer.status_code < 300:
-            said = refusal_message(answer.text, self._secrets())
-            refused = PermanentRefusal if answer.status_code == TOO_LATE else DeliveryError
-            raise refused(f"WMS {where} refused {what} {sent_id}: {answer.status_code} {said}")
-        return answer
 
     def _reference(self, answer: httpx.Response, what: str, sent_id: str) -> str:
         """The reference the WMS answered for the `what` (shipment, transfer) `sent_id`."""
@@ -301,6 +358,16 @@ def _said_reference(answer: httpx.Response) -> Any:
         return answer.json().get("reference")
     except (ValueError, AttributeError):
         return None
+
+
+def _says_not_found(answer: httpx.Response) -> bool:
+    """Whether a 404 is the WMS's "I hold no such order" (`{"found": false}`), not a router's
+    "no such request"."""
+    try:
+        said = answer.json()
+    except ValueError:
+        return False
+    return isinstance(said, dict) and said.get("found") is False
 
 
 def _order_path(reference: str, documents: str = PATH) -> str:

@@ -32,6 +32,16 @@ change. A stock count short changes no shipment
 shipped the order already, before Ordo heard of it) is past changing it: that is not retried,
 but raises `shipment.wms_refused` and a high alert (`wms/WMS refused a change`, keyed by the
 shipment) for a person to stop the parcel.
+
+A shipment cancelled after its release with no `wms_reference` may still be at the WMS: the
+WMS took its release, but its answer was lost (or the worker's commit failed), and the
+release's retry found the shipment cancelled and sent nothing. Nothing in Ordo records that
+the release reached the WMS, only that one was due (the cancellation's `from_status` is not
+`pending`), so the updater asks the WMS (`find_fulfilment_order`, by the shipment's id)
+before it concludes there is nothing to cancel: a reference found is kept on the shipment and
+the cancellation sent as for any shipment the WMS holds; none found, nothing is sent; a WMS
+that cannot be asked leaves it so, with a medium alert (`wms/WMS may hold a cancelled order`,
+`found_at_wms`) asking a person to look in that WMS.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
-from connectors.base import PermanentRefusal
+from connectors.base import FoundOrder, PermanentRefusal
 from engine.adapters.bus.base import Message
 from engine.domain import events
 from engine.domain.fulfilment import (
@@ -60,6 +70,10 @@ ANY_LOCATION = "*"
 # The alert a WMS's refusal of a change raises: high, so it opens a ticket where tickets are on.
 REFUSED_RULE = "wms/WMS refused a change"
 REFUSED_SEVERITY = "high"
+# The alert of a cancelled shipment (or transfer) Ordo kept no WMS reference of, whose WMS
+# cannot be asked whether it holds it: medium, a person checks that WMS.
+LOOKUP_RULE = "wms/WMS may hold a cancelled order"
+LOOKUP_SEVERITY = "medium"
 W = TypeVar("W")
 
 
@@ -77,6 +91,11 @@ class ChangingWarehouse(Protocol):
     ) -> None: ...
 
     def cancel(self, reference: str, fulfilment_order: Mapping[str, Any]) -> None: ...
+
+    def find_fulfilment_order(self, shipment_id: str) -> FoundOrder: ...
+
+    @property
+    def entry_name(self) -> str: ...
 
 
 def fulfilment_order_facts(shipment: FulfillmentOrder, order: Order) -> dict[str, Any]:
@@ -223,10 +242,13 @@ class WarehouseUpdater(ByLocation[ChangingWarehouse]):
         shipment_id = str(message.payload["shipment_id"])
         with uow:
             shipment = uow.shipments.get(shipment_id)
-            if shipment is None or not shipment.wms_reference:
+            if shipment is None or not (
+                shipment.wms_reference or self._found(message, uow, shipment)
+            ):
                 # Not at the WMS (yet): a release still to go through sends it as it is then.
                 log.info("%s: shipment %s is not at a WMS; nothing to tell", self.name,
                          shipment_id)  # fmt: skip
+                uow.commit()  # an alert `_found` raised, if any
                 return
             change = _change(message, shipment)
             order = uow.orders.get(shipment.order_id)
@@ -256,6 +278,57 @@ class WarehouseUpdater(ByLocation[ChangingWarehouse]):
             )  # fmt: skip
             uow.commit()
         self.sent += 1
+
+    def _found(self, message: Message, uow: UnitOfWork, shipment: FulfillmentOrder) -> bool:
+        """Whether the WMS holds `shipment`, cancelled without a reference, all the same: its
+        reference, when the WMS names one, is kept on it (module's doc). Asked only when its
+        release was due: it was cancelled after it (not while pending), and is no pickup."""
+        warehouse = self.warehouse_for(shipment.location_code)
+        if (
+            warehouse is None
+            or message.name != events.ShipmentStatusChanged.name
+            or shipment.status is not ShipmentStatus.CANCELLED
+            or message.payload.get("from_status") == ShipmentStatus.PENDING.value
+            or shipment.is_pickup
+        ):
+            return False
+        named = f"shipment {shipment.id} of order {shipment.order_id} at {shipment.location_code}"
+        found = warehouse.find_fulfilment_order(shipment.id)
+        shipment.wms_reference = found_at_wms(uow, found, shipment.id, named, warehouse.entry_name)
+        return bool(shipment.wms_reference)
+
+
+def found_at_wms(uow: UnitOfWork, found: FoundOrder, key: str, named: str, wms: str) -> str:
+    """The reference a WMS (`wms`, its ORDO_WMS entry) said it holds a document cancelled in
+    Ordo under (`key`, its id; `named`, what it is, for the log and the alert), though Ordo
+    kept none: "" when it holds none, or cannot be asked, which raises a medium alert
+    (`LOOKUP_RULE`) for a person to look in that WMS."""
+    wms = wms or "of its location"
+    if found.reference:
+        log.info("wms: %s: the WMS %s holds it as %s though Ordo kept no reference; "
+                 "cancelling it there", named, wms, found.reference)  # fmt: skip
+        return found.reference
+    if found.supported:
+        log.info("wms: %s: the WMS %s holds none; nothing to cancel", named, wms)
+        return ""
+    log.warning("wms: %s: the WMS %s cannot be asked whether it holds it: %s", named, wms,
+                found.said)  # fmt: skip
+    uow.record(
+        events.AlertTriggered(
+            rule=LOOKUP_RULE,
+            key=key,
+            severity=LOOKUP_SEVERITY,
+            message=(
+                f"{named[:1].upper()}{named[1:]} was cancelled in Ordo, which kept no reference "
+                f"of it at the WMS {wms}, and that WMS cannot be asked whether it holds it "
+                f"(its release may have reached it, the answer lost). Look in the WMS {wms} "
+                f"for an order with Ordo's id {key} and cancel it there if it holds one. "
+                f"{found.said}"
+            ),
+            at=utcnow().isoformat(),
+        )
+    )
+    return ""
 
 
 def _change(message: Message, shipment: FulfillmentOrder) -> str | None:

@@ -30,7 +30,11 @@ its units off the source's stock again, `transfer.reinstated`), in a second tran
 that locks the transfer first, as its shipped report (which reinstates it too, when it
 comes first) does; so a redelivered refusal, or one that lost that race, changes nothing. A
 high alert (`wms/WMS refused a change`) is raised only when a person is still needed: orders
-at the source reserved some of the units since (docs/integrations.md).
+at the source reserved some of the units since (docs/integrations.md). A cancelled transfer
+with no reference may be at the WMS all the same (it took the send, but its answer was lost,
+or the worker's commit failed, and the retried send found the transfer cancelled): Ordo
+records no attempt, so the WMS is asked (`find_transfer_order`) before Ordo concludes there
+is nothing to cancel, as for a shipment (`warehouse.found_at_wms`).
 
 When the sending location reports a transfer shipped (`transfer.shipped`) and a WMS runs
 the location it goes to, `InboundTransferNotifier`, a second worker observer, sends that WMS
@@ -81,7 +85,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from connectors.base import PermanentRefusal
+from connectors.base import FoundOrder, PermanentRefusal
 from engine.adapters.bus.base import Message
 from engine.domain import events
 from engine.domain.catalog import Location
@@ -90,7 +94,12 @@ from engine.domain.orders import Order
 from engine.domain.values import utcnow
 from engine.service_layer import ship_to_store, shop_calls
 from engine.service_layer.unit_of_work import UnitOfWork
-from engine.service_layer.warehouse import REFUSED_RULE, REFUSED_SEVERITY, ByLocation
+from engine.service_layer.warehouse import (
+    REFUSED_RULE,
+    REFUSED_SEVERITY,
+    ByLocation,
+    found_at_wms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +128,11 @@ class TransferringWarehouse(Protocol):
     def send_transfer(self, transfer: Mapping[str, Any]) -> str | None: ...
 
     def cancel_transfer(self, reference: str, transfer: Mapping[str, Any]) -> None: ...
+
+    def find_transfer_order(self, transfer_id: str) -> FoundOrder: ...
+
+    @property
+    def entry_name(self) -> str: ...
 
 
 def transfer_facts(
@@ -266,11 +280,12 @@ class _TransferObserver(ByLocation[W], abc.ABC):
 
 
 class _TooLate(Exception):
-    """The WMS answered a transfer's cancellation 409: it shipped it (`said`: its answer)."""
+    """The WMS answered a transfer's cancellation 409: it shipped it (`said`: its answer),
+    holding it as `reference` (found by asking it, when Ordo had kept none)."""
 
-    def __init__(self, transfer_id: str, said: str) -> None:
+    def __init__(self, transfer_id: str, said: str, reference: str) -> None:
         super().__init__(said)
-        self.transfer_id, self.said = transfer_id, said
+        self.transfer_id, self.said, self.reference = transfer_id, said, reference
 
 
 class TransferReleaser(_TransferObserver[TransferringWarehouse]):
@@ -292,7 +307,7 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             # long as the WMS likes. The rollback also starts the worker's transaction, lent
             # to this step, again: there the transfer was read unlocked.
             uow.rollback()
-            _reinstate(uow, late.transfer_id, late.said)
+            _reinstate(uow, late.transfer_id, late.said, late.reference)
 
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if message.name == events.TransferRequested.name:
@@ -328,20 +343,32 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
         return Sent(reference)
 
     def _cancel(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
-        if not transfer.wms_reference or not transfer.cancelled:
-            # Never at a WMS: a send still to come finds it cancelled and sends nothing. Or
-            # on its way again: its shipped report came first and reinstated it.
-            log.info("%s: transfer %s is not cancelled at a WMS; nothing to cancel",
-                     self.name, transfer.id)  # fmt: skip
+        if not transfer.cancelled:
+            # On its way again: its shipped report came first and reinstated it.
+            log.info("%s: transfer %s is not cancelled now; nothing to cancel", self.name,
+                     transfer.id)  # fmt: skip
             return False
         telling = self._telling(uow, transfer, transfer_facts)
         if isinstance(telling, Sent):
             return False
         warehouse, facts = telling
+        if not transfer.wms_reference:
+            # Ordo kept no reference: the WMS may hold it all the same (module's doc). If not,
+            # a send still to come finds it cancelled and sends nothing.
+            named = (
+                f"transfer {transfer.id} of {transfer.quantity} {transfer.sku} from "
+                f"{transfer.from_location} to {transfer.location_code}"
+            )
+            found = warehouse.find_transfer_order(transfer.id)
+            transfer.wms_reference = found_at_wms(
+                uow, found, transfer.id, named, warehouse.entry_name
+            )
+            if not transfer.wms_reference:
+                return False
         try:
             warehouse.cancel_transfer(transfer.wms_reference, facts)
         except PermanentRefusal as refusal:
-            raise _TooLate(transfer.id, str(refusal)) from refusal
+            raise _TooLate(transfer.id, str(refusal), transfer.wms_reference) from refusal
         uow.record(
             events.TransferWmsCancelled(
                 transfer.id, transfer.order_id, transfer.from_location, transfer.wms_reference
@@ -448,10 +475,11 @@ def _route(
     return source, destination, order
 
 
-def _reinstate(uow: UnitOfWork, transfer_id: str, said: str) -> None:
-    """The WMS shipped a transfer Ordo cancelled: its units are on their way, so the transfer
-    is too (`ship_to_store.reinstate`). Once: a redelivered refusal, or one whose shipped
-    report reinstated the transfer first, finds it no longer cancelled."""
+def _reinstate(uow: UnitOfWork, transfer_id: str, said: str, reference: str) -> None:
+    """The WMS shipped a transfer Ordo cancelled, holding it as `reference`: its units are on
+    their way, so the transfer is too (`ship_to_store.reinstate`). Once: a redelivered
+    refusal, or one whose shipped report reinstated the transfer first, finds it no longer
+    cancelled."""
     log.warning("wms-transfers: transfer %s: %s", transfer_id, said)
     with uow:
         transfer = uow.inbound.get_for_update(transfer_id)
@@ -459,6 +487,8 @@ def _reinstate(uow: UnitOfWork, transfer_id: str, said: str) -> None:
             log.info("wms-transfers: transfer %s is not cancelled now; nothing to reinstate",
                      transfer_id)  # fmt: skip
             return
+        # Read afresh: a reference the WMS was asked for went with the rolled-back step.
+        transfer.wms_reference = transfer.wms_reference or reference
         uow.record(
             events.TransferWmsRefused(
                 transfer.id, transfer.order_id, transfer.from_location,

@@ -13,7 +13,8 @@ from typing import Any
 from tests.support.local_http import serving
 
 TOKEN = "a-wms-token-of-some-length"
-# What one WMS was sent: (method, path, Idempotency-Key, body).
+# What one WMS was sent: (method, path, Idempotency-Key, body); a lookup (GET) has neither
+# key nor body: "" and {}.
 Request = tuple[str, str, str, dict[str, Any]]
 
 
@@ -29,7 +30,8 @@ class FakeWms:
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
         if headers.get("Authorization") != f"Bearer {TOKEN}":
             return 401, {"message": "who are you?"}
-        self.requests.append((method, path, headers["Idempotency-Key"], json.loads(body)))
+        key, sent = headers.get("Idempotency-Key", ""), json.loads(body) if body else {}
+        self.requests.append((method, path, key, sent))
         return self.routes.get((method, path), (404, {"message": f"no {path} here"}))
 
     def sent_to(self, system: str) -> list[Request]:

@@ -5,7 +5,9 @@ serves, a WMS that takes no transfers and a transfer cancelled before its turn s
 a cancelled transfer the WMS holds is cancelled there, and one a WMS shipped already (its 409,
 or its shipped report coming first) is on its way again, released from its order, its units
 off the source once whatever is redelivered; a person is asked only for units reserved at the
-source since."""
+source since. A cancelled transfer whose send's answer was lost is looked up at the WMS:
+found, it is cancelled there (or, shipped already, reinstated); a WMS that cannot be asked
+leaves it so, with a medium alert."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from connectors.base import DeliveryError, PermanentRefusal
+from connectors.base import DeliveryError, FoundOrder, PermanentRefusal
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain import commands
 from engine.domain.catalog import LocationType
@@ -38,7 +40,7 @@ from engine.service_layer.inventory import (
     report_transfer_shipped,
     transfer_stock,
 )
-from engine.service_layer.warehouse import REFUSED_RULE
+from engine.service_layer.warehouse import LOOKUP_RULE, REFUSED_RULE
 from engine.service_layer.wms_transfers import TransferReleaser
 from tests.support.builders import a_location, a_product, an_order
 from tests.support.worker_steps import handled, published
@@ -63,12 +65,25 @@ FIFTH_AVENUE = {
 class FakeWms:
     """Keeps the transfers it was sent and the references it was asked to cancel; `refusal`
     is raised for every request when set, `takes` False answers a send as a connector that
-    takes no transfers does."""
+    takes no transfers does. `answer_lost` takes a send, then fails as if its answer never
+    came back. Asked for a transfer order, it names the one it took for that id, or none
+    (`lookup` False: it cannot be asked)."""
 
-    def __init__(self, refusal: DeliveryError | None = None, takes: bool = True) -> None:
-        self.refusal, self.takes = refusal, takes
+    entry_name = "dallas"
+
+    def __init__(
+        self, refusal: DeliveryError | None = None, takes: bool = True, answer_lost: bool = False,
+        lookup: bool = True,
+    ) -> None:  # fmt: skip
+        self.refusal, self.takes, self.answer_lost, self.lookup = (
+            refusal,
+            takes,
+            answer_lost,
+            lookup,
+        )
         self.sent: list[dict[str, Any]] = []
         self.cancelled: list[tuple[str, str]] = []
+        self.asked: list[str] = []
         # What happens in Ordo while the WMS is being asked to cancel (a report arriving).
         self.while_cancelling: Callable[[], object] = lambda: None
 
@@ -78,7 +93,16 @@ class FakeWms:
         if not self.takes:
             return None
         self.sent.append(dict(transfer))
+        if self.answer_lost:
+            raise DeliveryError("WMS https://wms.example.com unreachable for transfer: timed out")
         return f"TO-{len(self.sent)}"
+
+    def find_transfer_order(self, transfer_id: str) -> FoundOrder:
+        self.asked.append(transfer_id)
+        if not self.lookup:
+            return FoundOrder.unsupported("WMS https://wms.example.com answered 405")
+        held = [n for n, sent in enumerate(self.sent, start=1) if sent["id"] == transfer_id]
+        return FoundOrder(f"TO-{held[0]}" if held else "")
 
     def cancel_transfer(self, reference: str, transfer: Mapping[str, Any]) -> None:
         self.while_cancelling()
@@ -216,6 +240,7 @@ def test_a_transfer_cancelled_before_its_turn_is_neither_sent_nor_cancelled_at_t
     handled(releaser, uow, published(uow, "transfer.cancelled"))
 
     assert (wms.sent, wms.cancelled) == ([], [])
+    assert wms.asked == [transfer_id]  # Ordo cannot tell it was never sent: the WMS holds none
 
 
 def test_a_wms_that_fails_leaves_no_reference_and_the_event_to_be_retried() -> None:
@@ -370,3 +395,63 @@ def test_a_shipped_report_while_the_wms_answers_too_late_leaves_one_reinstatemen
     assert on_hand(uow) == 8  # taken off once, by the report
     assert len(of_type(uow, TransferReinstated)) == 1
     assert not of_type(uow, TransferWmsRefused)
+
+
+def sent_but_answer_lost(uow: InMemoryUnitOfWork, wms: FakeWms) -> tuple[TransferReleaser, str]:
+    """A transfer the WMS took, whose answer never reached Ordo, then cancelled in Ordo."""
+    transfer_id = sent_for_the_order(uow)
+    releaser = TransferReleaser({"DAL-01": wms})
+    with pytest.raises(DeliveryError, match="timed out"):
+        handled(releaser, uow, published(uow, "transfer.requested"))
+    assert transfer(uow, transfer_id).wms_reference == "" and len(wms.sent) == 1
+    cancelled(uow, transfer_id)
+    return releaser, transfer_id
+
+
+def test_a_cancelled_transfer_whose_send_answer_was_lost_is_found_at_the_wms_and_cancelled() -> (
+    None
+):
+    uow, wms = a_world(), FakeWms(answer_lost=True)
+    releaser, transfer_id = sent_but_answer_lost(uow, wms)
+
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+    handled(releaser, uow, published(uow, "transfer.requested"))  # the send's retry
+
+    assert wms.asked == [transfer_id]
+    assert wms.cancelled == [("TO-1", transfer_id)] and len(wms.sent) == 1
+    assert transfer(uow, transfer_id).wms_reference == "TO-1"
+    assert of_type(uow, TransferWmsCancelled) == [
+        TransferWmsCancelled(transfer_id, "O-1", "DAL-01", "TO-1")
+    ]
+    assert of_type(uow, AlertTriggered) == []
+
+
+def test_a_transfer_found_at_the_wms_that_shipped_it_already_is_reinstated_with_its_reference(
+) -> None:  # fmt: skip
+    uow, wms = a_world(), FakeWms(answer_lost=True)
+    releaser, transfer_id = sent_but_answer_lost(uow, wms)
+    wms.refusal = PermanentRefusal(TOO_LATE)
+
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+
+    kept = transfer(uow, transfer_id)
+    assert kept.pending and kept.wms_reference == "TO-1" and on_hand(uow) == 8
+    assert of_type(uow, TransferWmsRefused) == [
+        TransferWmsRefused(transfer_id, "O-1", "DAL-01", "TO-1", TOO_LATE)
+    ]
+
+
+def test_a_wms_that_cannot_be_asked_leaves_the_transfer_and_a_person_is_alerted() -> None:
+    uow, wms = a_world(), FakeWms(answer_lost=True, lookup=False)
+    releaser, transfer_id = sent_but_answer_lost(uow, wms)
+
+    handled(releaser, uow, published(uow, "transfer.cancelled"))
+
+    assert wms.cancelled == [] and transfer(uow, transfer_id).wms_reference == ""
+    [alert] = of_type(uow, AlertTriggered)
+    assert (alert.rule, alert.key, alert.severity) == (LOOKUP_RULE, transfer_id, "medium")
+    assert alert.message.startswith(
+        f"Transfer {transfer_id} of 2 MUG from DAL-01 to NYC-5 was cancelled in Ordo"
+    )
+    assert f"Look in the WMS dallas for an order with Ordo's id {transfer_id}" in alert.message
+    assert "answered 405" in alert.message

@@ -2,7 +2,10 @@
 a short pick that leaves units sends the shipment as it is now, one that takes the last units
 sends a cancellation (once, on the status change), a shipment the WMS does not hold (its
 release still to go through) or no longer works on sends nothing, and a WMS past changing it
-(409) raises `shipment.wms_refused` and a high alert instead of being retried."""
+(409) raises `shipment.wms_refused` and a high alert instead of being retried. A shipment
+cancelled after its release without a reference (the release's answer lost) is looked up at
+the WMS: found, it is cancelled there; none there, nothing is sent; a WMS that cannot be asked
+leaves it so, with a medium alert."""
 
 from __future__ import annotations
 
@@ -11,22 +14,34 @@ from typing import Any
 
 import pytest
 
-from connectors.base import DeliveryError, PermanentRefusal
+from connectors.base import DeliveryError, FoundOrder, PermanentRefusal
 from engine.adapters.bus import InProcessBus, Message
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import AlertTriggered, Event, ShipmentWmsRefused, ShipmentWmsUpdated
 from engine.domain.fulfilment import ShipmentStatus, ShortLine
-from engine.service_layer.warehouse import REFUSED_RULE, WarehouseUpdater
+from engine.service_layer.warehouse import LOOKUP_RULE, REFUSED_RULE, WarehouseUpdater
 from engine.worker import Worker, WorkerConfig
 from tests.support.builders import a_shipment, an_order, at
 
 
 class FakeWms:
-    """Keeps what it was told; `refusal` is raised for every change when set."""
+    """Keeps what it was told; `refusal` is raised for every change when set. Asked for a
+    shipment's fulfilment order, it keeps the id and answers `holds` (raised, if an error)."""
 
-    def __init__(self, refusal: DeliveryError | None = None) -> None:
-        self.refusal = refusal
+    entry_name = "dallas"
+
+    def __init__(
+        self, refusal: DeliveryError | None = None, holds: FoundOrder | DeliveryError | None = None
+    ) -> None:
+        self.refusal, self.holds = refusal, holds or FoundOrder()
         self.told: list[tuple[str, str, dict[str, Any], str]] = []
+        self.asked: list[str] = []
+
+    def find_fulfilment_order(self, shipment_id: str) -> FoundOrder:
+        self.asked.append(shipment_id)
+        if isinstance(self.holds, DeliveryError):
+            raise self.holds
+        return self.holds
 
     def update(self, reference: str, fulfilment_order: Mapping[str, Any], change_id: str) -> None:
         self._tell("update", reference, fulfilment_order, change_id)
@@ -112,7 +127,7 @@ def test_a_shipment_the_wms_does_not_hold_yet_is_left_to_its_release() -> None:
 
     told(WarehouseUpdater({"DAL-01": wms}), uow, short_picked(uow, 1))
 
-    assert wms.told == []
+    assert wms.told == [] and wms.asked == []  # a short pick is sent by the release
 
 
 def test_a_change_whose_turn_comes_after_the_shipment_was_packed_sends_nothing() -> None:
@@ -183,3 +198,78 @@ def test_a_wms_that_fails_otherwise_leaves_the_event_to_be_retried() -> None:
     with pytest.raises(DeliveryError):
         told(WarehouseUpdater({"DAL-01": wms}), uow, [message])
     assert not [e for e in uow.committed_events if isinstance(e, ShipmentWmsUpdated)]
+
+
+def cancelled_with_its_order(uow: InMemoryUnitOfWork, status: ShipmentStatus) -> list[Message]:
+    """F-1, `status` until now, cancelled with its order as the domain does; its messages."""
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None
+        shipment.status = status
+        shipment.cancel_with_order("order O-1 cancelled: changed mind", at(100))
+        raised: list[Event] = list(shipment.events)
+        shipment.events.clear()
+        uow.commit()
+    return [Message(f"evt-{n}", e.name, e.payload(), "O-1") for n, e in enumerate(raised, 1)]
+
+
+def test_a_cancelled_shipment_whose_release_answer_was_lost_is_found_at_the_wms_and_cancelled(
+) -> None:  # fmt: skip
+    uow, wms = held_by_the_wms(reference=""), FakeWms(holds=FoundOrder("WMS-9"))
+    messages = cancelled_with_its_order(uow, ShipmentStatus.RELEASED)
+
+    told(WarehouseUpdater({"DAL-01": wms}), uow, messages)
+
+    assert wms.asked == ["F-1"]
+    assert [(what, reference) for what, reference, _, _ in wms.told] == [("cancel", "WMS-9")]
+    with uow:
+        kept = uow.shipments.get("F-1")
+        assert kept is not None and kept.wms_reference == "WMS-9"
+    assert ShipmentWmsUpdated("F-1", "O-1", "DAL-01", "WMS-9", "cancel") in uow.committed_events
+    assert not [e for e in uow.committed_events if isinstance(e, AlertTriggered)]
+
+
+def test_a_cancelled_shipment_the_wms_holds_none_of_sends_nothing_and_alerts_nobody() -> None:
+    uow, wms = held_by_the_wms(reference=""), FakeWms(holds=FoundOrder())
+
+    told(WarehouseUpdater({"DAL-01": wms}), uow,
+         cancelled_with_its_order(uow, ShipmentStatus.RELEASED))  # fmt: skip
+
+    assert wms.asked == ["F-1"] and wms.told == []
+    assert not [
+        e for e in uow.committed_events if isinstance(e, AlertTriggered | ShipmentWmsUpdated)
+    ]
+
+
+def test_a_wms_that_cannot_be_asked_leaves_the_shipment_and_a_person_is_alerted() -> None:
+    said = "WMS https://wms.example.com does not look orders up by Ordo's id: ... 405"
+    uow, wms = held_by_the_wms(reference=""), FakeWms(holds=FoundOrder.unsupported(said))
+
+    told(WarehouseUpdater({"DAL-01": wms}), uow,
+         cancelled_with_its_order(uow, ShipmentStatus.RELEASED))  # fmt: skip
+
+    assert wms.told == []
+    [alert] = [e for e in uow.committed_events if isinstance(e, AlertTriggered)]
+    assert (alert.rule, alert.key, alert.severity) == (LOOKUP_RULE, "F-1", "medium")
+    assert alert.message.startswith("Shipment F-1 of order O-1 at DAL-01 was cancelled in Ordo")
+    assert "Look in the WMS dallas for an order with Ordo's id F-1" in alert.message
+    assert said in alert.message
+    assert not [e for e in uow.committed_events if isinstance(e, ShipmentWmsUpdated)]
+
+
+def test_a_shipment_cancelled_before_its_release_is_not_looked_up() -> None:
+    uow, wms = held_by_the_wms(reference=""), FakeWms(holds=FoundOrder("WMS-9"))
+
+    told(WarehouseUpdater({"DAL-01": wms}), uow,
+         cancelled_with_its_order(uow, ShipmentStatus.PENDING))  # fmt: skip
+
+    assert (wms.asked, wms.told) == ([], [])
+
+
+def test_a_wms_that_cannot_answer_the_lookup_now_leaves_the_cancellation_to_be_retried() -> None:
+    busy = DeliveryError("WMS https://wms.example.com refused the lookup ...: 503")
+    uow, wms = held_by_the_wms(reference=""), FakeWms(holds=busy)
+
+    with pytest.raises(DeliveryError, match="503"):
+        told(WarehouseUpdater({"DAL-01": wms}), uow,
+             cancelled_with_its_order(uow, ShipmentStatus.RELEASED))  # fmt: skip
