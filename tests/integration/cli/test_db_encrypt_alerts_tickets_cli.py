@@ -14,7 +14,7 @@ from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.operations import Ticket
 from tests.support import builders as b
-from tests.support.cli import ordo
+from tests.support.cli import sealed_and_opened
 
 ALERT = b.an_alert(key="O-1", message="Order O-1 of Ada Lovelace is held")
 TICKET = Ticket(
@@ -58,26 +58,11 @@ def test_alerts_and_tickets_stored_before_are_encrypted_counted_and_decrypted(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_in_clear(database_url)
-    before = stored(database_url)
-    check = ordo("db", "encrypt", "--check")
-    assert "alerts: 1 rows, 1 values in clear\n" in check
-    assert "tickets: 1 rows, 3 values in clear\n" in check
-    monkeypatch.setenv("ORDO_DATA_KEYS", ordo("keys", "new-data-key", "--kid", "k1").strip())
 
-    output = ordo("db", "encrypt", "--batch-size", "1")
+    before, sealed = sealed_and_opened(
+        monkeypatch, lambda: stored(database_url), {"alerts": (1, 1, 1), "tickets": (1, 1, 3)}
+    )
 
-    assert "alerts: 1 rows read, 1 encrypted under key 'k1'" in output
-    assert "tickets: 1 rows read, 1 encrypted under key 'k1'" in output
-    sealed = stored(database_url)
     assert all(value.startswith("enc:v1:k1:") for value in sealed)
     assert "Lovelace" not in "".join(sealed)
-    check = ordo("db", "encrypt", "--check")
-    assert "alerts: 1 rows, 0 values in clear, 1 under key 'k1'\n" in check
-    assert "tickets: 1 rows, 0 values in clear, 3 under key 'k1'\n" in check
-
-    output = ordo("db", "decrypt", "--batch-size", "1")
-
-    assert "alerts: 1 rows read, 1 decrypted" in output
-    assert "tickets: 1 rows read, 1 decrypted" in output
-    assert stored(database_url) == before
     assert before[0] == ALERT.message

@@ -17,7 +17,7 @@ from engine.adapters.orm_api import SqlIdempotencyStore, idempotency_keys
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.access import IdempotencyRecord
 from engine.service_layer import audit
-from tests.support.cli import ordo
+from tests.support.cli import sealed_and_opened
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 PUT = audit.entry("admin:ann", "customer.put", "customer", "C-1", {}, {"email": "ada@example.com"})
@@ -67,25 +67,14 @@ def test_entries_and_answers_stored_before_are_encrypted_counted_and_decrypted(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_in_clear(database_url)
-    before = stored(database_url)
-    assert "audit_log: 2 rows, 3 values in clear\n" in ordo("db", "encrypt", "--check")
-    monkeypatch.setenv("ORDO_DATA_KEYS", ordo("keys", "new-data-key", "--kid", "k1").strip())
 
-    output = ordo("db", "encrypt", "--batch-size", "1")
+    before, sealed = sealed_and_opened(
+        monkeypatch,
+        lambda: stored(database_url),
+        {"audit_log": (2, 2, 3), "idempotency_keys": (1, 1, 1)},
+    )
 
-    assert "audit_log: 2 rows read, 2 encrypted under key 'k1'" in output
-    assert "idempotency_keys: 1 rows read, 1 encrypted under key 'k1'" in output
-    sealed = stored(database_url)
     assert [value for value in sealed if value == {}] == [{}]  # PUT's empty `before`
     assert all(value.startswith("enc:v1:k1:") for value in sealed if value != {})
     assert "ada@example.com" not in json.dumps(sealed)
-    check = ordo("db", "encrypt", "--check")
-    assert "audit_log: 2 rows, 0 values in clear, 3 under key 'k1'\n" in check
-    assert "idempotency_keys: 1 rows, 0 values in clear, 1 under key 'k1'\n" in check
-
-    output = ordo("db", "decrypt", "--batch-size", "1")
-
-    assert "audit_log: 2 rows read, 2 decrypted" in output
-    assert "idempotency_keys: 1 rows read, 1 decrypted" in output
-    assert stored(database_url) == before
     assert json.loads(before[-1]) == ANSWER

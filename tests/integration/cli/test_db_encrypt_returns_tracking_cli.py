@@ -14,7 +14,7 @@ from engine.adapters.database import make_engine
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.fulfilment import ReturnLine, TrackingEvent
 from tests.support import builders as b
-from tests.support.cli import ordo
+from tests.support.cli import sealed_and_opened
 
 RETURN = b.a_return(
     lines=[
@@ -61,26 +61,13 @@ def test_returns_and_scans_stored_before_are_encrypted_counted_and_decrypted(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_in_clear(database_url)
-    before = stored(database_url)
-    check = ordo("db", "encrypt", "--check")
-    assert "returns: 1 rows, 2 values in clear\n" in check
-    assert "shipment_tracking: 1 rows, 2 values in clear\n" in check
-    monkeypatch.setenv("ORDO_DATA_KEYS", ordo("keys", "new-data-key", "--kid", "k1").strip())
 
-    output = ordo("db", "encrypt", "--batch-size", "1")
+    before, sealed = sealed_and_opened(
+        monkeypatch,
+        lambda: stored(database_url),
+        {"returns": (1, 1, 2), "shipment_tracking": (1, 1, 2)},
+    )
 
-    assert "returns: 1 rows read, 1 encrypted under key 'k1'" in output
-    assert "shipment_tracking: 1 rows read, 1 encrypted under key 'k1'" in output
-    sealed = stored(database_url)
     assert all(value.startswith("enc:v1:k1:") for value in sealed)
     assert "Lovelace" not in "".join(sealed) and "LOVELACE" not in "".join(sealed)
-    check = ordo("db", "encrypt", "--check")
-    assert "returns: 1 rows, 0 values in clear, 2 under key 'k1'\n" in check
-    assert "shipment_tracking: 1 rows, 0 values in clear, 2 under key 'k1'\n" in check
-
-    output = ordo("db", "decrypt", "--batch-size", "1")
-
-    assert "returns: 1 rows read, 1 decrypted" in output
-    assert "shipment_tracking: 1 rows read, 1 decrypted" in output
-    assert stored(database_url) == before
     assert before[0] == RETURN.lines[0].reason
