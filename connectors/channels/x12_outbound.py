@@ -419,13 +419,19 @@ def _ack(line: AcknowledgedLine, code: str, units: int) -> list[str]:
     return ack
 
 
+def acknowledged(
+    document: str,
+) -> tuple[tuple[tuple[tuple[str, int], ...], ...], tuple[tuple[str, str], ...]]:
+    """What an 855 Ordo wrote said of each PO1, read once: its statuses
+    (`acknowledged_statuses`) and its ship dates (`acknowledged_ship_dates`)."""
+    acks = _acks_per_po1(document)
+    return _statuses_of(acks), _ship_dates_of(acks)
+
+
 def acknowledged_statuses(document: str) -> tuple[tuple[tuple[str, int], ...], ...]:
     """What an 855 Ordo wrote (`po_acknowledgement`) said of each PO1, in order: its ACKs'
     (ACK01, units). What a later 855 is compared with."""
-    return tuple(
-        tuple((ack.get(1), int(ack.get(2)) if ack.get(2).isdigit() else 0) for ack in acks)
-        for acks in _acks_per_po1(document)
-    )
+    return _statuses_of(_acks_per_po1(document))
 
 
 def acknowledged_ship_dates(document: str) -> tuple[tuple[str, str], ...]:
@@ -433,9 +439,19 @@ def acknowledged_ship_dates(document: str) -> tuple[tuple[str, str], ...]:
     units' planned day, its backordered units' promised day): ACK05 of its ACK (`IA` or
     `IQ`; `IB`) with ACK04 `068`; "" for units given none (an 855 written before Ordo wrote
     that date, too)."""
+    return _ship_dates_of(_acks_per_po1(document))
+
+
+def _statuses_of(per_po1: Sequence[Sequence[Segment]]) -> tuple[tuple[tuple[str, int], ...], ...]:
     return tuple(
-        (_ship_date_of(acks, TAKEN), _ship_date_of(acks, {BACKORDERED}))
-        for acks in _acks_per_po1(document)
+        tuple((ack.get(1), int(ack.get(2)) if ack.get(2).isdigit() else 0) for ack in acks)
+        for acks in per_po1
+    )
+
+
+def _ship_dates_of(per_po1: Sequence[Sequence[Segment]]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (_ship_date_of(acks, TAKEN), _ship_date_of(acks, {BACKORDERED})) for acks in per_po1
     )
 
 

@@ -64,7 +64,7 @@ from connectors.channels.x12_outbound import (
     AcknowledgedLine,
     Party,
     PurchaseOrderAcknowledgement,
-    acknowledged_ship_dates,
+    acknowledged,
     acknowledged_statuses,
     po_acknowledgement,
 )
@@ -169,7 +169,7 @@ class PoAcknowledgementWriter:
             sequence = 1
             if sent:
                 told = sent[-1].content
-                last, dates = acknowledged_statuses(told), acknowledged_ship_dates(told)
+                last, dates = acknowledged(told)
                 changed = change(said, last, dates, rejected=order.status is OrderStatus.REJECTED)
                 if changed is None:
                     log.info("%s: order %s stands as its last 855 says", self.name, order_id)
