@@ -39,9 +39,12 @@ change delivered again is recognised. Lines the shop names that Ordo's order has
 line support removed) are left alone.
 
 A kit's line (`7`, filed as its parts `7.1`, `7.2`, each keeping the kit's shape) loses
-whole kits: k kits the shop cancelled are k times each part's units per kit
-(`engine.domain.kits`), as many as every part still has whole, like a plain line never losing
-more than it has left; kits it could not give are said in the answer's reason. The kits the
+whole kits: the shop lowering it by k kits (of the kits Ordo's order still has any part of),
+or to n, leaves each part n kits' worth, taking off what it has beyond that
+(`engine.domain.kits`). A part support lowered before keeps its partners' count: 3 GIFTSETs
+whose TEAs support took to 5, lowered by the shop to 2, are 2 MUG and 4 TEA, never a MUG
+without its TEAs. Like a plain line never losing more than it has left, kits beyond those
+are said in the answer's reason. The kits the
 shop cancelled are kept on the change's audit entries (`kits`), so that units cancelled in
 Ordo later are not told to the shop again (`shop_unit_cancellations`). Parts filed before Ordo
 kept the kit's shape are left alone, and logged.
@@ -56,7 +59,7 @@ from dataclasses import dataclass, field
 from engine.domain import commands, events
 from engine.domain.errors import DomainError, IllegalTransition
 from engine.domain.fulfilment import WORKED
-from engine.domain.kits import kit_parts, kit_sku, live_kits, units_for, whole_kits_left
+from engine.domain.kits import kit_parts, kit_sku, live_kits, units_above
 from engine.domain.operations import AuditEntry
 from engine.domain.orders import MODIFIABLE, NEVER_SHIPS, ON_ITS_WAY, Order, OrderLine
 from engine.domain.values import utcnow
@@ -200,18 +203,20 @@ def _wanted(order: Order, asked: ChannelUnitCancellation) -> _Wanted:
 def _with_kits(
     units: dict[str, int], kits: Mapping[str, Sequence[OrderLine]], asked: Mapping[str, int]
 ) -> _Wanted:
-    """`units`, and the units of each kit's parts that the kits `asked` are: as many whole
-    kits as every part still has, the rest said (`short`)."""
+    """`units`, and the units of each kit's parts that the kits `asked` are: the kit's line
+    lowered by that many of its live kits, each part down to the kits left (a part already
+    below keeps what it has), so whole kits stay whole; kits beyond the live ones said
+    (`short`)."""
     short = []
     for line, count in asked.items():
         parts = kits[line]
-        whole = min(count, whole_kits_left(parts))
-        if whole < count:
+        live = live_kits(parts)
+        if live < count:
             short.append(
-                f"kit line {line} ({kit_sku(parts)}): {whole} of the {count} kits cancelled, "
-                "as its parts had no more whole kits left to cancel"
+                f"kit line {line} ({kit_sku(parts)}): {live} of the {count} kits cancelled, "
+                "as its parts had no more kits left to cancel"
             )
-        units.update({part: n for part, n in units_for(parts, whole).items() if n > 0})
+        units.update(units_above(parts, max(live - count, 0)))
     return _Wanted(units, dict(asked), tuple(short))
 
 

@@ -104,7 +104,7 @@ class ShopRefunder:
                 log.info("%s: return %s is not refunded in its shop: %s", self.name, found.id,
                          why_not)  # fmt: skip
                 return
-            refund = shop_refund(found, order)
+            refund = shop_refund(found, order, _kit_components(uow, order))
             try:
                 outcome = shop.refund_in_shop(order.channel_order_id, refund)
             except PermanentRefusal as refusal:
@@ -125,16 +125,18 @@ class ShopRefunder:
         self.sent += 1
 
 
-def shop_refund(found: Return, order: Order) -> ShopRefund:
+def shop_refund(found: Return, order: Order, components: Mapping[str, int]) -> ShopRefund:
     """The return as its shop is asked to refund it: its amount in the order's currency, its
     RMA (its id, should it have none), and each line with what Ordo priced it at. Whole kits
     returned of a kit's parts (`7.1`, `7.2`) are the shop's line of the kit (`7`), counted
     in kits as the shop counts it and worth what its parts were (`engine.domain.kits`); a
-    part of a kit stays its part, which is no line of the shop's (the money alone goes)."""
+    part of a kit stays its part, which is no line of the shop's (the money alone goes), and
+    so do the parts of a kit one part of which was removed from the order (`components`: how
+    many parts each kit SKU has)."""
     returned: Counter[str] = Counter()
     for line in found.lines:
         returned[line.order_line_id] += line.quantity
-    kits = as_kit_lines(order.lines, returned)
+    kits = as_kit_lines(order.lines, returned, components)
     of_kit = {line.id: line.kit_line for line in order.lines if line.kit_line in kits}
     lines: list[RefundLine] = []
     for line in found.lines:
@@ -147,6 +149,15 @@ def shop_refund(found: Return, order: Order) -> ShopRefund:
             lines.append(RefundLine(kit_line, kits[kit_line], _worth(order, parts)))
     return ShopRefund(found.rma or found.id, money(found.refund_amount), order.currency,
                       tuple(lines))  # fmt: skip
+
+
+def _kit_components(uow: UnitOfWork, order: Order) -> dict[str, int]:
+    """How many parts each kit of the order has, by its SKU, as the catalogue says: a kit's
+    part removed from the order leaves nothing else to tell it by (the last part's removal
+    leaves no gap in the parts' numbers)."""
+    skus = {line.kit.sku for line in order.lines if line.kit is not None}
+    found = uow.products.read_many(skus) if skus else {}
+    return {sku: len(product.kit_components) for sku, product in found.items()}
 
 
 def _worth(order: Order, units: Mapping[str, int]) -> Decimal:

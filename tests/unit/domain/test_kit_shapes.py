@@ -1,6 +1,7 @@
-"""A kit's line and the parts Ordo files it as, both ways: a shop's kits are each part's units
-per kit times the kits; parts' cancelled units are whole kits only once every part gave its
-share, and units returned of them only when every part came back in the same number of kits.
+"""A kit's line and the parts Ordo files it as, both ways: a shop's line lowered to n kits
+leaves each part n kits' worth, however support lowered one part before; parts' cancelled
+units are whole kits only once every part gave its share, and units returned of them only
+when every part of the kit (none removed) came back in the same number of kits.
 The parts keep the kit's shape, so 2 kits of A+B are never read as 1 kit of 2A+2B (as a guess
 from the quantities' greatest common divisor read them), and a component taken twice per kit
 counts its units twice."""
@@ -15,9 +16,8 @@ from engine.domain.kits import (
     kits_cancelled,
     kits_ordered,
     live_kits,
-    units_for,
+    units_above,
     whole_kits_in,
-    whole_kits_left,
 )
 from engine.domain.orders import KitShape, OrderLine
 
@@ -38,22 +38,31 @@ def gift_sets(kits: int) -> list[OrderLine]:
 def test_one_of_two_kits_of_a_and_b_is_one_unit_of_each_part_not_two() -> None:
     parts = two_kits_of_a_and_b()
 
-    assert units_for(parts, 1) == {"7.1": 1, "7.2": 1}
-    assert whole_kits_left(parts) == 2
+    assert units_above(parts, 1) == {"7.1": 1, "7.2": 1}
+    assert live_kits(parts) == 2
 
 
 def test_a_component_taken_twice_per_kit_gives_two_units_per_kit() -> None:
     parts = gift_sets(3)
 
-    assert units_for(parts, 2) == {"7.1": 2, "7.2": 4}
-    assert whole_kits_left(parts) == 3
+    assert units_above(parts, 1) == {"7.1": 2, "7.2": 4}
+    assert live_kits(parts) == 3
 
 
-def test_whole_kits_left_are_the_fewest_any_part_can_give() -> None:
+def test_a_kit_line_lowered_leaves_each_part_at_the_kits_left_after_support_lowered_one() -> None:
+    parts = gift_sets(3)
+    parts[1].quantity = 5  # support took one TEA off: the third kit is short of it
+
+    # Down to 2 kits: 2 MUG and 4 TEA, never 2 MUG and 3 TEA (a MUG without its TEAs).
+    assert units_above(parts, 2) == {"7.1": 1, "7.2": 1}
+    parts[1].quantity_cancelled = 2  # 3 TEAs left: below 2 kits' worth, so they stay
+    assert units_above(parts, 2) == {"7.1": 1}
+
+
+def test_live_kits_count_a_kit_while_any_part_has_a_unit_of_it() -> None:
     parts = gift_sets(3)
     parts[1].quantity_cancelled = 3  # 3 of 6 TEAs gone: one and a half kits
 
-    assert whole_kits_left(parts) == 1
     assert live_kits(parts) == 3  # the MUGs of all three are still coming
 
 
@@ -108,4 +117,15 @@ def test_returned_units_are_named_by_the_kit_lines_they_make_whole_kits_of() -> 
     lines = [*gift_sets(3), *others, plain]
 
     returned = {"7.1": 2, "7.2": 4, "8.1": 1, "9": 1}  # two GIFTSETs; an A without its B
-    assert as_kit_lines(lines, returned) == {"7": 2}
+    assert as_kit_lines(lines, returned, {"GIFTSET": 2, "AB": 2}) == {"7": 2}
+
+
+def test_a_kit_one_of_whose_parts_was_removed_is_never_returned_whole() -> None:
+    mugs, teas = gift_sets(3)
+
+    # The MUGs removed: the TEAs alone are no kit (a gap in the parts' numbers).
+    assert whole_kits_in([teas], {"7.2": 2}) == 0
+    # The TEAs removed: the MUGs alone look whole, but the kit has two parts.
+    assert whole_kits_in([mugs], {"7.1": 1}, components=2) == 0
+    assert as_kit_lines([mugs], {"7.1": 1}, {"GIFTSET": 2}) == {}
+    assert as_kit_lines([mugs, teas], {"7.1": 1, "7.2": 2}, {"GIFTSET": 2}) == {"7": 1}

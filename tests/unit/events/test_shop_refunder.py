@@ -69,10 +69,13 @@ def a_refunded_return(
     return engine, return_id, Message("evt-1", event.name, event.payload(), event.order_id)
 
 
-def a_refunded_kit_return(*returned: tuple[str, int]) -> tuple[Engine, str, Message]:
+def a_refunded_kit_return(
+    *returned: tuple[str, int], removed: tuple[str, ...] = ()
+) -> tuple[Engine, str, Message]:
     """Shopify's order 450789469, its line 7 three AB-SETs (an A and two Bs each, filed as
-    parts 7.1: 3 A and 7.2: 6 B at 20.00), shipped; `returned` (part, units) received and
-    refunded; the `return.status_changed` to refunded, as the worker gets it."""
+    parts 7.1: 3 A and 7.2: 6 B at 20.00), the parts `removed` taken off it, shipped;
+    `returned` (part, units) received and refunded; the `return.status_changed` to refunded,
+    as the worker gets it."""
     engine = build({("A", "NJ"): (5, 0), ("B", "NJ"): (10, 0)},
                    settings=DeciderSettings(optimiser="greedy"))  # fmt: skip
     with engine.uow as uow:
@@ -82,9 +85,12 @@ def a_refunded_kit_return(*returned: tuple[str, int]) -> tuple[Engine, str, Mess
     lines = (c.LineInput("AB-SET", 3, line_id="7"),)
     command = c.CreateOrder("shopify-us", "450789469", "c1", c.AddressInput("10001"), lines)
     order_id = str(engine.bus.handle(command))
+    if removed:
+        engine.bus.handle(c.ModifyOrder(order_id, remove_lines=removed))
     with engine.uow as uow:
         for shipment in uow.shipments.for_order(order_id):
-            engine.bus.handle(c.UpdateShipment(shipment.id, "shipped"))
+            if shipment.status != "cancelled":
+                engine.bus.handle(c.UpdateShipment(shipment.id, "shipped"))
     asked = c.RequestReturn(order_id, tuple(c.ReturnLineInput(line, units, "unwanted")
                                             for line, units in returned))  # fmt: skip
     return_id = str(engine.bus.handle(asked))
@@ -266,3 +272,17 @@ def test_part_of_a_kit_returned_is_sent_as_its_parts_which_are_no_lines_of_the_s
 
     [(_, refund)] = shop.asked
     assert refund.lines == (RefundLine("7.2", 2, Decimal("40.00")),)
+
+
+def test_the_rest_of_a_kit_whose_part_was_removed_is_sent_as_its_parts_never_as_whole_kits() -> (
+    None
+):
+    # The Bs removed before it shipped: the A that came back is no AB-SET, though it is all
+    # that is left of line 7 on the order.
+    engine, _, message = a_refunded_kit_return(("7.1", 1), removed=("7.2",))
+    shop = FakeShop()
+
+    ShopRefunder({"shopify-us": shop})(message, engine.uow)
+
+    [(_, refund)] = shop.asked
+    assert refund.lines == (RefundLine("7.1", 1, Decimal("20.00")),)

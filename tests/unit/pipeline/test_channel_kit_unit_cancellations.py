@@ -1,9 +1,10 @@
 """A shop's cancellation of units of a kit's line, on the bus with fakes: Ordo filed the shop's
 line `7` as the kit's parts `7.1`, `7.2`, and k kits the shop cancels take k times each part's
 units per kit off them (2 kits of A+B lose one A and one B per kit, a kit of a MUG and two
-TEAs one MUG and two TEAs); never more whole kits than every part still has, the rest said in
-the answer; the kits kept on the change's audit entry; parts filed before Ordo kept the kit's
-shape left alone."""
+TEAs one MUG and two TEAs); a part support lowered before is brought down to its partners'
+kits, never below them, so whole kits stay whole; never more kits than are left, the rest
+said in the answer; the kits kept on the change's audit entry; parts filed before Ordo kept
+the kit's shape left alone."""
 
 from __future__ import annotations
 
@@ -79,21 +80,48 @@ def test_a_component_taken_twice_per_kit_loses_two_units_per_kit() -> None:
     assert parts_of(engine, order_id) == {"7.1": (1, 0), "7.2": (2, 0)}
 
 
-def test_more_kits_than_the_parts_have_whole_cancels_the_whole_ones_and_says_so() -> None:
+def test_more_kits_than_the_parts_have_cancels_those_there_are_and_says_so() -> None:
+    engine, order_id = a_kit_order(GIFT_SET, kits=3, more=c.LineInput("KIT", 1, line_id="8"))
+    engine.bus.handle(c.ModifyOrder(order_id, quantities={"7.1": 1, "7.2": 1}))  # half a kit
+    engine.uow.committed_events.clear()
+
+    done = cancel_units(engine, cancelled={"7": 2})
+
+    assert done is not None and (done.outcome, done.cancelled) == (
+        "cancelled", {"7.1": 1, "7.2": 1},
+    )  # fmt: skip
+    assert done.reason == (
+        f"{REFUND}; kit line 7 (KIT): 1 of the 2 kits cancelled, as its parts had no more "
+        "kits left to cancel"
+    )
+
+
+def test_a_shops_kits_cancelled_after_support_lowered_a_part_leave_whole_kits() -> None:
     engine, order_id = a_kit_order(GIFT_SET, kits=3)
     engine.bus.handle(c.ModifyOrder(order_id, quantities={"7.2": 3}))  # 1.5 kits of TEA left
     engine.uow.committed_events.clear()
 
     done = cancel_units(engine, cancelled={"7": 2})
 
-    assert done is not None and (done.outcome, done.cancelled) == (
-        "cancelled", {"7.1": 1, "7.2": 2},
+    # One kit left in the shop: 1 MUG and its 2 TEAs, not 2 MUGs and 1 TEA.
+    assert done is not None and (done.outcome, done.reason, done.cancelled) == (
+        "cancelled", REFUND, {"7.1": 2, "7.2": 1},
     )  # fmt: skip
-    assert done.reason == (
-        f"{REFUND}; kit line 7 (KIT): 1 of the 2 kits cancelled, as its parts had no more "
-        "whole kits left to cancel"
-    )
-    assert parts_of(engine, order_id) == {"7.1": (2, 0), "7.2": (1, 0)}
+    assert parts_of(engine, order_id) == {"7.1": (1, 0), "7.2": (2, 0)}
+
+
+def test_woocommerce_lowering_a_kit_line_support_took_a_part_of_leaves_its_kits_whole() -> None:
+    engine, order_id = a_kit_order(GIFT_SET, kits=3)
+    engine.bus.handle(c.ModifyOrder(order_id, quantities={"7.2": 5}))  # a TEA of the third kit
+    engine.uow.committed_events.clear()
+
+    done = cancel_units(engine, kept={"7": 2}, change="woocommerce lines 7=2")
+
+    # 2 kits: each part at exactly 2 kits' worth, the TEA support took counted, none more.
+    assert done is not None and (done.outcome, done.cancelled) == (
+        "cancelled", {"7.1": 1, "7.2": 1},
+    )  # fmt: skip
+    assert parts_of(engine, order_id) == {"7.1": (2, 0), "7.2": (4, 0)}
 
 
 def test_a_woocommerce_order_lowering_its_kit_line_takes_whole_kits_off() -> None:
