@@ -5,7 +5,8 @@ ANSI X12 interchange of 860 purchase order changes, applies each to the order ma
 A route of its own, beside the 850s' `POST /v1/orders/x12`: the reader takes one kind of
 functional group per door (`x12.Reads`), and a partner's gateway routes by document type. The
 connector (`connectors.channels.x12_po_changes`) reads each 860; the service layer
-(`engine.service_layer.po_changes`) applies it with Ordo's own cancellation paths, records
+(`engine.service_layer.po_changes`) applies it with Ordo's own cancellation and modification
+paths, records
 it, and writes the 865 into the partner's mailbox for the channels that get 855s. See
 docs/edi.md.
 """
@@ -31,6 +32,7 @@ from connectors.channels import x12, x12_outbound
 from connectors.channels.x12_po_changes import PO_CHANGES, PoChangeError, po_change
 from engine.domain.access import Principal
 from engine.domain.commands import Command
+from engine.domain.errors import Conflict
 from engine.domain.values import utcnow
 from engine.service_layer import edi
 from engine.service_layer.po_acknowledgements import EVERY_CHANNEL
@@ -66,15 +68,19 @@ class LineChangeOut(Out):
     line_number: str = Field(description="POC01, the 850's PO101.", examples=["1"])
     change_type: str = Field(description="POC02: DI, QD, QI, AI, PC or CA.", examples=["QD"])
     status: str = Field(
-        description="ACK01: IA accepted (the line had it already), ID deleted, IQ quantity "
-        "changed, IR rejected.",
+        description="ACK01: IA accepted (the line had it already, or the item was added), ID "
+        "deleted, IQ quantity changed, IR rejected.",
         examples=["IQ"],
     )
     quantity: int = Field(
         description="ACK02: the units deleted (ID), the line's units now (IA, IQ), or the "
         "units that stand (IR)."
     )
-    reason: str = Field(default="", description="Why it was rejected or only partly taken.")
+    reason: str = Field(
+        default="",
+        description="Why it was rejected or only partly taken (a change to a line item whose "
+        "price was not applied: the 865 rejects that part in a second ACK).",
+    )
 
 
 class PoChangeSetOut(Out):
@@ -86,7 +92,8 @@ class PoChangeSetOut(Out):
     purpose: str = Field(description="BCH01: 01 cancellation, 04 change.", examples=["04"])
     status: int = Field(
         description="200: applied (each POC accepted or rejected in `lines`). 409: this 860 "
-        "was taken before; nothing changed now, and `lines` says what was answered then. "
+        "was taken before; nothing changed now, and `lines` says what was answered then (or, "
+        "with a `problem`, it was being taken by another request at the same moment). "
         "422: not taken; `problem.errors` names each element at fault.",
         examples=[200],
     )
@@ -132,9 +139,11 @@ def receive_po_changes(
 ) -> JSONResponse:
     """Each 860 of the interchange is applied to the order the channel made from its 850
     (BCH03): a cancellation (BCH01 01) cancels the order as `POST /v1/orders/{id}/cancel`
-    does; a delete (DI) or quantity decrease (QD) cancels units of the PO1's line; other
-    changes are rejected. 200 lists each 860 and each POC's answer (ACK01), with the 997;
-    for a channel that gets 855s, an 865 goes into its mailbox. The same 860 sent again (its
+    does; a delete (DI) or quantity decrease (QD) cancels units of the PO1's line; an increase
+    (QI), an added item (AI) and the quantity of a change to a line item (CA) modify the
+    order as `POST /v1/orders/{id}/modify` does; a price change (PC) is rejected. 200 lists
+    each 860 and each POC's answer (ACK01), with the 997; for a channel that gets 855s, an
+    865 goes into its mailbox. The same 860 sent again (its
     BCH05, or its control numbers) changes nothing and is 409. See docs/edi.md."""
     refused = refused_media(request, PATH)
     if refused is not None:
@@ -208,6 +217,13 @@ def _po_change(
         error = x12.EdiError(change.po_place, str(unknown), "element", "7", change.po_number)
         return _refused(said, tset, [(error, "unknown_purchase_order")], instance,
                         "unknown_purchase_order")  # fmt: skip
+    except Conflict as clash:
+        # The same 860 taken by another request at this moment: nothing of this one stands,
+        # and the 997 asks the partner to send it again, to be answered what was done.
+        error = x12.EdiError(change.po_place, str(clash), "element", "7", change.po_number)
+        refused, outcome = _refused(said, tset, [(error, "po_change_in_flight")], instance,
+                                    "po_change_in_flight")  # fmt: skip
+        return refused.model_copy(update={"status": 409}), outcome
     lines = [
         LineChangeOut(line_number=a.change.line_number, change_type=a.change.change_type,
                       status=a.status, quantity=a.quantity, reason=a.reason)

@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from connectors.channels.x12 import EdiError, Place, Reads, Segment, TransactionSet
+from connectors.channels.x12 import (
+    SKU_QUALIFIERS,
+    EdiError,
+    Place,
+    Reads,
+    Segment,
+    TransactionSet,
+)
 from connectors.channels.x12_outbound import interchange_to, transaction_set
 from engine.domain.edi import Envelope
 
@@ -28,18 +35,22 @@ PO_CHANGES = Reads("PC", "860", "purchase order changes (PC)", "860 purchase ord
 # BCH01, the transaction set purpose: the whole order cancelled, or lines of it changed.
 CANCELLATION, CHANGE = "01", "04"
 _PURPOSES = {CANCELLATION: "cancellation", CHANGE: "change"}
-# POC02, the change type. Ordo applies a delete and a decrease (units cancelled); the others
-# are read, and answered rejected.
-DELETE, DECREASE = "DI", "QD"
+# POC02, the change type. Ordo applies a delete and a decrease (units cancelled), an increase
+# and an added item (the order modified), and of changes to a line item (CA) its quantity; a
+# price change is read, and answered rejected.
+DELETE, DECREASE, INCREASE, ADD, PRICE, LINE_ITEM = "DI", "QD", "QI", "AI", "PC", "CA"
 CHANGE_TYPES = {
     DELETE: "delete item",
     DECREASE: "quantity decrease",
-    "QI": "quantity increase",
-    "AI": "add item",
-    "PC": "price change",
-    "CA": "changes to line items",
+    INCREASE: "quantity increase",
+    ADD: "add item",
+    PRICE: "price change",
+    LINE_ITEM: "changes to line items",
 }
-APPLIED = frozenset({DELETE, DECREASE})
+APPLIED = frozenset({DELETE, DECREASE, INCREASE, ADD, LINE_ITEM})
+# The change types that must say the quantity ordered after them (POC03).
+_COUNTED = {DECREASE: "a quantity decrease (QD)", INCREASE: "a quantity increase (QI)",
+            ADD: "an added item (AI)"}  # fmt: skip
 
 # ACK01 of the 865, what became of one POC: accepted as asked, deleted, quantity changed
 # (the new quantity), rejected.
@@ -50,6 +61,7 @@ ACCEPTED_ALL, REJECTED_ALL, WITH_CHANGE = "AT", "RJ", "AC"
 ORIGINAL = "00"
 
 _WHOLE = re.compile(r"\d+(\.0*)?")
+_PRICE = re.compile(r"\d+\.?\d*|\.\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,24 @@ class LineChange:
     change_type: str
     quantity: int | None
     elements: tuple[str, ...]
+
+    @property
+    def price(self) -> str:
+        """The unit price as written (POC06), "" when not sent."""
+        return self.elements[5] if len(self.elements) > 5 else ""
+
+    @property
+    def product_ids(self) -> tuple[tuple[str, str], ...]:
+        """Every product id pair sent (POC08/POC09, POC10/POC11, ...), in order."""
+        pairs = self.elements[7:]
+        return tuple((q, i) for q, i in zip(pairs[::2], pairs[1::2], strict=False) if q and i)
+
+    @property
+    def sku(self) -> str:
+        """The SKU an added item names, as an 850's PO1 does: the first vendor's part number
+        (VP), else the first SKU (SK); "" when it names neither."""
+        found = dict(reversed(self.product_ids))  # the first of each qualifier
+        return next((found[code] for code in SKU_QUALIFIERS if code in found), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +178,7 @@ class _Reading:
     def line(self, poc: Segment, seen: dict[str, Place]) -> LineChange | None:
         failed = len(self.errors)
         number, kind, quantity, unit = poc.get(1), poc.get(2), poc.get(3), poc.get(5)
+        price = poc.get(6)
         if not number:
             self.element(poc.at(1), "the line number (the 850's PO101) is empty", "1")
         elif number in seen:
@@ -161,9 +192,11 @@ class _Reading:
         if quantity and not _WHOLE.fullmatch(quantity):
             said = f"quantity {quantity!r} is not a whole number of units"
             self.element(poc.at(3), said, "6", quantity)
-        elif not quantity and kind == DECREASE:
-            said = "a quantity decrease (QD) must say the quantity ordered after it"
+        elif not quantity and kind in _COUNTED:
+            said = f"{_COUNTED[kind]} must say the quantity ordered after it"
             self.element(poc.at(3), said, "1")
+        if price and not _PRICE.fullmatch(price):
+            self.element(poc.at(6), f"unit price {price!r} is not a number", "6", price)
         if unit and unit != "EA":
             said = f"unit {unit!r} is not taken: Ordo orders whole units, each (EA)"
             self.element(poc.at(5), said, "7", unit)
@@ -205,12 +238,15 @@ class LineAnswer:
     """What Ordo did with one POC: its ACK01 status, ACK02 the units (the units deleted for
     `ID`, the quantity now for `IQ` and `IA`, the quantity that stands for `IR`), in the
     PO1's units (kits for a kit, as the 855 counts them), and why in words (for the API's
-    answer; the 865 carries the code only)."""
+    answer; the 865 carries the code only). `rejected_part` says why a part of a change to
+    the line item (CA) was not applied, its price say, when the rest was: the 865 rejects it
+    in an ACK of its own ("" for none)."""
 
     change: LineChange
     status: str
     quantity: int
     reason: str = ""
+    rejected_part: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +278,7 @@ def po_change_acknowledgement(
     the partner of `envelope`: BCA (`00` original, the acknowledgement type, the PO number,
     release and change sequence of the 860, the PO date, Ordo's order id as BCA09, the date
     acknowledged as BCA10), then per POC the POC echoed as sent and its ACK (status, units,
-    `EA`), then CTT (the POC segments)."""
+    `EA`; a second, `IR`, for the part of it not applied), then CTT (the POC segments)."""
     ack, change = acknowledgement, acknowledgement.change
     body: list[list[str]] = [
         ["BCA", ORIGINAL, ack.acknowledgement_type, change.po_number[:22], change.release[:30],
@@ -251,6 +287,8 @@ def po_change_acknowledgement(
     for line in ack.lines:
         body.append(["POC", *line.change.elements])
         body.append(["ACK", line.status, str(line.quantity), "EA"])
+        if line.rejected_part:
+            body.append(["ACK", ITEM_REJECTED, str(line.quantity), "EA"])
     body.append(["CTT", str(len(ack.lines))])
     sets = [transaction_set("865", 1, body)]
     return interchange_to(envelope, "CA", sets, control_number=control_number, at=at)

@@ -11,9 +11,15 @@ It is applied with what Ordo already has, never a path of its own:
   a kit's PO1 (filed as its parts `<PO101>.<n>`) loses whole kits there, as a shop's kit
   line does: POC03 and ACK02 are in kits, counted as the 855 counts them
   (`po_acknowledgements.units_placed`);
-- `QI`, `AI`, `PC` and `CA` are not applied: rejected (`IR`), as are a line the 850 did not
-  send, a kit whose parts were filed before Ordo kept the kit's shape, a decrease to more
-  than the line has open, and any line of an order that has shipped or is cancelled or
+- a line increased (`QI`) or an item added (`AI`) is support's `ModifyOrder`: refused once a
+  location has picked any of it; the units added are sourced by the re-decision, and an
+  item added is kept as a PO1 of the 850 (`uow.edi.purchase_order`) for later documents;
+  kits are not added to a kit's PO1 (the modification cannot count them);
+- a change to a line item (`CA`) has its quantity taken as a `QD` or `QI`; a price (`PC`, a
+  `CA`'s POC06) is never changed (the modification changes no price): `IR`;
+- rejected (`IR`) too: a line the 850 did not send, a kit whose parts were filed before Ordo
+  kept the kit's shape, a decrease to more than the line has open, an item of a SKU the
+  catalogue does not know, and any line of an order that has shipped or is cancelled or
   rejected.
 
 Each 860 is known by its key: `860:<BCH05>` (the change order sequence number), or
@@ -35,16 +41,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.channels.x12_po_changes import (
+    ADD,
     APPLIED,
     CANCELLATION,
+    CHANGE_TYPES,
     DECREASE,
     DELETE,
+    INCREASE,
     ITEM_ACCEPTED,
     ITEM_DELETED,
     ITEM_REJECTED,
+    LINE_ITEM,
     QUANTITY_CHANGED,
     LineAnswer,
     LineChange,
@@ -59,6 +70,7 @@ from engine.domain.edi import (
     EdiPurchaseOrder,
     Envelope,
     OutboundDocument,
+    PurchaseOrderLine,
     change_reference,
     sequence_of,
     subject_of,
@@ -140,17 +152,43 @@ def take_change(
         if before is not None:
             return ChangeOutcome(True, order, _as_answered(asked.change, order.id, before))
         order_id = order.id
-    if asked.change.purpose == CANCELLATION:
-        answered = _cancel(dispatch, asked, order, kept)
-    else:
-        answered = _change_lines(uows, dispatch, asked, order, kept)
+    try:
+        if asked.change.purpose == CANCELLATION:
+            answered = _cancel(dispatch, asked, order, kept)
+            document = _recorded_apart(uows, asked, answered, clock)
+        else:
+            answered, document = _change_lines(uows, dispatch, asked, order, kept, clock)
+    except Conflict:
+        # The same 860, posted at the same moment, was taken first: answered as it was then.
+        with uows() as uow:
+            order, _ = _found(uow, asked)
+            before = _taken_before(uow, order.id, asked.key)
+        if before is None:
+            raise
+        return ChangeOutcome(True, order, _as_answered(asked.change, order.id, before))
+    with uows() as uow:
+        order, _ = _found(uow, asked)
+    log.info("channel %s: 860 %s of order %s taken (%s)", asked.channel, asked.key, order_id,
+             answered.acknowledgement_type)  # fmt: skip
+    return ChangeOutcome(False, order, answered, document)
+
+
+class _TakenMeanwhile(Conflict):
+    """The 860 was recorded by another request while this one applied it."""
+
+
+def _recorded_apart(
+    uows: Callable[[], UnitOfWork],
+    asked: ChangeRequest,
+    answered: PoChangeAcknowledgement,
+    clock: Callable[[], datetime],
+) -> OutboundDocument | None:
+    """Record the 860 in a transaction of its own, after the changes it made."""
     with uows() as uow:
         order, kept = _found(uow, asked)
         document = _record(uow, asked, order, kept, answered, clock())
         uow.commit()
-    log.info("channel %s: 860 %s of order %s taken (%s)", asked.channel, asked.key, order_id,
-             answered.acknowledgement_type)  # fmt: skip
-    return ChangeOutcome(False, order, answered, document)
+    return document
 
 
 def _found(uow: UnitOfWork, asked: ChangeRequest) -> tuple[Order, EdiPurchaseOrder]:
@@ -177,10 +215,11 @@ def _taken_before(uow: UnitOfWork, order_id: str, key: str) -> dict[str, Any] | 
 
 def _as_answered(change: PoChange, order_id: str, after: dict[str, Any]) -> PoChangeAcknowledgement:
     """What was answered to `change` the first time, from its audit entry, POC by POC."""
-    said = [tuple(line) for line in after.get("lines", [])]
+    # An entry written before Ordo applied changes to a line item has no rejected part.
+    said = [(*line, "")[1:5] for line in after.get("lines", [])]
     lines = tuple(
-        LineAnswer(poc, str(status), int(units), str(reason))
-        for poc, (_, status, units, reason) in zip(change.lines, said, strict=False)
+        LineAnswer(poc, str(status), int(units), str(reason), str(part))
+        for poc, (status, units, reason, part) in zip(change.lines, said, strict=False)
     )
     return PoChangeAcknowledgement(change, order_id, bool(after.get("accepted")), lines)
 
@@ -192,11 +231,12 @@ def _as_answered(change: PoChange, order_id: str, after: dict[str, Any]) -> PoCh
 class _Po1:
     """One PO1 of the 850 as the order has it now: the order lines it was filed as (itself,
     or a kit's parts `<PO101>.<n>`), and what it has left (ordered, not cancelled) in the
-    PO1's own units, as the 855 counts them: whole kits for a kit."""
+    PO1's own units, as the 855 counts them: whole kits for a kit; its unit price as sent."""
 
     number: str
     lines: tuple[OrderLine, ...]
     left: int
+    price: str = ""  # PO104 as sent
 
     @property
     def kit(self) -> bool:
@@ -218,7 +258,8 @@ def _po1s(order: Order, kept: EdiPurchaseOrder) -> dict[str, _Po1]:
     for sent, ids in as_ordered:
         ours = tuple(lines[line_id] for line_id in ids)
         if sent.line_number:
-            found[sent.line_number] = _Po1(sent.line_number, ours, units_placed(sent, ours))
+            left = units_placed(sent, ours)
+            found[sent.line_number] = _Po1(sent.line_number, ours, left, sent.price)
     return found
 
 
@@ -261,7 +302,30 @@ def _cancel(
     return PoChangeAcknowledgement(asked.change, order.id, not reason, answers)
 
 
-# --- lines deleted or decreased ---------------------------------------------------------------
+# --- lines deleted, decreased, increased or added ---------------------------------------------
+
+# Why a price change is not applied: see docs/edi.md.
+_NO_PRICES = (
+    "Ordo does not change the price of a line on an order it has taken: a change to an order "
+    "(support's modify) changes its quantities and lines, not what the buyer pays; settle the "
+    "price on the invoice"
+)
+
+
+# The change types that may raise a line's quantity (to POC03).
+_RAISING = frozenset({INCREASE, LINE_ITEM})
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the 860's POCs ask of the order: why each refused one is refused, the units (kits
+    for a kit) to cancel per PO1, the quantity each increased PO1 is to have open, and the
+    items added."""
+
+    refused: dict[str, str]
+    wanted: dict[str, int]
+    raised: dict[str, int]
+    added: tuple[LineChange, ...]
 
 
 def _change_lines(
@@ -270,52 +334,119 @@ def _change_lines(
     asked: ChangeRequest,
     order: Order,
     kept: EdiPurchaseOrder,
-) -> PoChangeAcknowledgement:
-    """BCH01 `04`: each POC checked against the order (`_refusal`); the units of those that
-    may be applied cancelled in one go, as the channels' unit cancellation does: by the PO1's
-    number, which is the order line's id, or the kit line's whose parts lose whole kits."""
+    clock: Callable[[], datetime],
+) -> tuple[PoChangeAcknowledgement, OutboundDocument | None]:
+    """BCH01 `04`: each POC checked against the order (`_refusal`). Increases and added
+    items go first, through `ModifyOrder` as support's modify does (`_modify`), so that a
+    line deleted beside an item added never leaves the order empty; then the units of
+    deletes and decreases are cancelled in one go, as the channels' unit cancellation does:
+    by the PO1's number, which is the order line's id, or the kit line's whose parts lose
+    whole kits. An 860 that only increases and adds is recorded in the modification's own
+    transaction; otherwise after the cancellation, in one of its own."""
     po1s = _po1s(order, kept)
-    refused: dict[str, str] = {}
-    wanted: dict[str, int] = {}
-    for change in asked.change.lines:
-        why = _refusal(change, order, kept, po1s)
-        number = change.line_number
-        if why:
-            refused[number] = why
-        elif po1s[number].left > _after(change, po1s[number].left):
-            wanted[number] = po1s[number].left - _after(change, po1s[number].left)
+    plan = _plan(uows, asked.change, order, kept, po1s)
+    apart = bool(plan.wanted)
+    modified: dict[str, LineAnswer] = {}
+    written: list[OutboundDocument | None] = []
+    if plan.raised or plan.added:
+
+        def answer_now(uow: UnitOfWork, done: dict[str, LineAnswer]) -> PoChangeAcknowledgement:
+            return _acknowledged(asked, order, po1s, plan, None, done)
+
+        record = None if apart else answer_now
+        modified = _modify(dispatch, asked, order, po1s, plan, record, clock, written)
+        if written:
+            return _acknowledged(asked, order, po1s, plan, None, modified), written[0]
     done: UnitOutcome | None = None
-    if wanted:
+    if plan.wanted:
         reason = f"the buyer's 860 ({asked.key}) for purchase order {order.channel_order_id}"
         done = cancel_units_for_channel(
             uows, dispatch,
             ChannelUnitCancellation(asked.channel, order.channel_order_id, reason, asked.actor,
-                                    cancelled=wanted, change=asked.key),
+                                    cancelled=plan.wanted, change=asked.key),
         )  # fmt: skip
+    answered = _acknowledged(asked, order, po1s, plan, done, modified)
+    return answered, _recorded_apart(uows, asked, answered, clock)
+
+
+def _acknowledged(
+    asked: ChangeRequest,
+    order: Order,
+    po1s: dict[str, _Po1],
+    plan: _Plan,
+    done: UnitOutcome | None,
+    modified: dict[str, LineAnswer],
+) -> PoChangeAcknowledgement:
     answers = tuple(
-        _answer(change, po1s, wanted, refused.get(change.line_number, ""), done)
+        _with_price(
+            modified.get(change.line_number)
+            or _answer(change, po1s, plan.wanted, plan.refused.get(change.line_number, ""), done),
+            po1s,
+        )
         for change in asked.change.lines
     )
     return PoChangeAcknowledgement(asked.change, order.id, True, answers)
 
 
+def _with_price(answer: LineAnswer, po1s: dict[str, _Po1]) -> LineAnswer:
+    """A change to the line item (CA) whose quantity was taken, with its price part, when it
+    asked for another price, rejected beside it (`rejected_part`)."""
+    if answer.change.change_type != LINE_ITEM or answer.status == ITEM_REJECTED:
+        return answer
+    part = _price_refused(answer.change, po1s[answer.change.line_number])
+    return replace(answer, reason=part, rejected_part=part) if part else answer
+
+
+def _plan(
+    uows: Callable[[], UnitOfWork],
+    change: PoChange,
+    order: Order,
+    kept: EdiPurchaseOrder,
+    po1s: dict[str, _Po1],
+) -> _Plan:
+    skus = {line.sku for line in change.lines if line.change_type == ADD and line.sku}
+    with uows() as uow:
+        known = set(uow.products.read_many(skus)) if skus else set()
+    refused: dict[str, str] = {}
+    wanted: dict[str, int] = {}
+    raised: dict[str, int] = {}
+    added: list[LineChange] = []
+    for line in change.lines:
+        why = _refusal(line, order, kept, po1s, known)
+        number = line.line_number
+        if why:
+            refused[number] = why
+        elif line.change_type == ADD:
+            if number not in po1s:  # one added before is the line it asks for already
+                added.append(line)
+        elif line.change_type in _RAISING and (line.quantity or 0) > po1s[number].left:
+            raised[number] = line.quantity or 0
+        elif po1s[number].left > _after(line, po1s[number].left):
+            wanted[number] = po1s[number].left - _after(line, po1s[number].left)
+    return _Plan(refused, wanted, raised, tuple(added))
+
+
 def _after(change: LineChange, left: int) -> int:
-    """The units the line is to have: none for a delete, POC03 for a decrease."""
-    if change.change_type == DELETE or change.quantity is None:
+    """The units the line is to have: none for a delete, POC03 for a decrease (or a change
+    to the line item that says one), what it has for one that says none."""
+    if change.change_type == DELETE:
         return 0
-    return min(change.quantity, left)
+    return left if change.quantity is None else min(change.quantity, left)
 
 
 def _refusal(
-    change: LineChange, order: Order, kept: EdiPurchaseOrder, po1s: dict[str, _Po1]
+    change: LineChange,
+    order: Order,
+    kept: EdiPurchaseOrder,
+    po1s: dict[str, _Po1],
+    known: set[str],
 ) -> str:
     """Why the POC is rejected (IR), or "" when it may be applied."""
-    number = change.line_number
-    if change.change_type not in APPLIED:
-        return (
-            f"change type {change.change_type} is not applied by Ordo: only deletes (DI) and "
-            "quantity decreases (QD) are; change the order through Ordo's API"
-        )
+    number, kind = change.line_number, change.change_type
+    if kind not in APPLIED:
+        return f"change type {kind} ({CHANGE_TYPES[kind]}) is not applied: {_NO_PRICES}"
+    if kind == ADD:
+        return _not_added(change, order, kept, po1s, known) or _finished(order, kind)
     if number not in po1s:
         return f"purchase order {kept.po_number} has no PO1 line {number}"
     po1 = po1s[number]
@@ -326,17 +457,163 @@ def _refusal(
             f"line {number} is a kit whose parts were filed before Ordo kept the kit's shape, "
             "so how many of each make a kit is not known: change it through Ordo's API"
         )
-    if order.status in NEVER_SHIPS:
-        return f"order {order.id} is {order.status}"
-    if order.status in _SENT:
-        return f"order {order.id} has {order.status}: nothing of it can be cancelled"
-    if change.change_type == DECREASE and (change.quantity or 0) > po1.left:
-        counted = "kits" if po1.kit else "units"
+    finished = _finished(order, kind)
+    if finished:
+        return finished
+    counted = "kits" if po1.kit else "units"
+    if kind == DECREASE and (change.quantity or 0) > po1.left:
         return (
             f"line {number} has {po1.left} {counted} open, fewer than the {change.quantity} "
             "the decrease asks for"
         )
+    if kind == INCREASE and (change.quantity or 0) < po1.left:
+        return (
+            f"line {number} has {po1.left} {counted} open, more than the {change.quantity} "
+            "the increase asks for: a decrease is sent as QD"
+        )
+    if po1.kit and (change.quantity or 0) > po1.left:
+        return (
+            f"line {number} is a kit: Ordo's modification changes each part's units but not "
+            "the kits the line ordered, so kits are not added to it; add them as a new item "
+            "(AI) or through Ordo's API"
+        )
+    if kind == LINE_ITEM and change.quantity in (None, po1.left):
+        return _price_refused(change, po1)  # nothing else asked: its price alone
     return ""
+
+
+def _finished(order: Order, kind: str) -> str:
+    """Why nothing of the order can change any more, or ""."""
+    if order.status in NEVER_SHIPS:
+        return f"order {order.id} is {order.status}"
+    if order.status in _SENT:
+        done = "cancelled" if kind in (DELETE, DECREASE) else "changed"
+        return f"order {order.id} has {order.status}: nothing of it can be {done}"
+    return ""
+
+
+def _not_added(
+    change: LineChange,
+    order: Order,
+    kept: EdiPurchaseOrder,
+    po1s: dict[str, _Po1],
+    known: set[str],
+) -> str:
+    """Why an added item (AI) is not added, or "": an item added before by the same 860 (a
+    resend) is the line it asks for, and is taken as such."""
+    number, sku = change.line_number, change.sku
+    if not sku:
+        return (
+            f"added item {number} names no SKU: send the vendor's part number (qualifier VP) "
+            "or the SKU (SK) in POC08/POC09 or a later pair"
+        )
+    if number in po1s:
+        sent = next(line for line in kept.lines if line.line_number == number)
+        if (sent.sku, po1s[number].left) != (sku, change.quantity):
+            return (
+                f"purchase order {kept.po_number} has a PO1 line {number} already: change it "
+                "with QI, QD or DI, or add the item under a new line number"
+            )
+        return ""
+    taken = [line.id for line in order.lines if line.id.split(".")[0] == number]
+    if taken:
+        return (
+            f"order {order.id} has a line {taken[0]} already (added through Ordo's API): add "
+            "the item under a new line number"
+        )
+    if sku not in known:
+        return f"SKU {sku!r} of added item {number} is not in the catalogue"
+    return ""
+
+
+def _price_refused(change: LineChange, po1: _Po1) -> str:
+    """Why the price a change to the line item (CA) sends is not applied, or "" when it
+    sends none, or the one the line has."""
+    if not change.price:
+        return ""
+    have = po1.price or (str(po1.lines[0].price) if not po1.kit else "")
+    try:
+        if have and Decimal(have) == Decimal(change.price):
+            return ""
+    except InvalidOperation:  # a price kept as the 850 wrote it, not a number
+        pass
+    return f"the price change to {change.price} is not applied: {_NO_PRICES}"
+
+
+def _modify(
+    dispatch: Dispatch,
+    asked: ChangeRequest,
+    order: Order,
+    po1s: dict[str, _Po1],
+    plan: _Plan,
+    record: Callable[[UnitOfWork, dict[str, LineAnswer]], PoChangeAcknowledgement] | None,
+    clock: Callable[[], datetime],
+    written: list[OutboundDocument | None],
+) -> dict[str, LineAnswer]:
+    """Increase lines and add items as support's `ModifyOrder` does (refused once a location
+    has picked: `check_changeable`; the added units are sourced and reserved when the order is
+    decided again), audited in the command's own commit, where each item added is kept as a
+    PO1 of the 850 (its line number, SKU, product ids, quantity and price), so that later
+    855s, 856s and 860s know it. With `record`, the 860 is recorded in that commit too (its
+    865 appended to `written`). The answer of each POC applied, or rejected with why."""
+    changes = {c.line_number: c for c in asked.change.lines}
+    lines = {number: po1s[number].lines[0] for number in plan.raised}
+    quantities = {lines[n].id: lines[n].quantity + units - po1s[n].left
+                  for n, units in plan.raised.items()}  # fmt: skip
+    added = tuple(
+        commands.LineInput(c.sku, c.quantity or 0, Decimal(c.price) if c.price else None,
+                           line_id=c.line_number)
+        for c in plan.added
+    )  # fmt: skip
+    answers = {n: LineAnswer(changes[n], QUANTITY_CHANGED, units)
+               for n, units in plan.raised.items()}  # fmt: skip
+    answers.update({c.line_number: LineAnswer(c, ITEM_ACCEPTED, c.quantity or 0)
+                    for c in plan.added})  # fmt: skip
+    before = {"status": str(order.status), "lines": _quantities(order)}
+
+    def audited(uow: UnitOfWork) -> None:
+        if _taken_before(uow, order.id, asked.key) is not None:
+            raise _TakenMeanwhile(_in_flight(asked))
+        now = uow.orders.get(order.id)
+        kept = uow.edi.purchase_order(asked.channel, asked.change.po_number)
+        assert now is not None and kept is not None  # neither is ever deleted
+        kept = replace(kept, lines=(*kept.lines, *(_po1(c) for c in plan.added)))
+        uow.edi.keep_purchase_order(kept)
+        after = {"status": str(now.status), "lines": _quantities(now),
+                 "reason": f"the buyer's 860 ({asked.key}) for purchase order "
+                           f"{order.channel_order_id}", KEY: asked.key}  # fmt: skip
+        audit.record(uow, asked.actor, "order.modify", "order", order.id, before, after)
+        if record is not None:
+            written.append(_record(uow, asked, now, kept, record(uow, answers), clock()))
+
+    command = commands.ModifyOrder(order.id, quantities=quantities, add_lines=added,
+                                   actor=asked.actor)  # fmt: skip
+    try:
+        dispatch(command, audited)
+    except _TakenMeanwhile:
+        raise
+    except DomainError as refused:
+        why = f"the order cannot be changed: {refused}"
+        return {n: LineAnswer(a.change, ITEM_REJECTED, _left(po1s, n), why)
+                for n, a in answers.items()}  # fmt: skip
+    return answers
+
+
+def _quantities(order: Order) -> dict[str, int]:
+    return {line.id: line.quantity for line in order.lines}
+
+
+def _po1(change: LineChange) -> PurchaseOrderLine:
+    """An added item (AI) kept as the 850's PO1s are, as it was sent."""
+    return PurchaseOrderLine(change.line_number, change.sku, change.product_ids,
+                             quantity=change.quantity or 0, price=change.price)  # fmt: skip
+
+
+def _in_flight(asked: ChangeRequest) -> str:
+    return (
+        f"860 {asked.key} of purchase order {asked.change.po_number} is being taken by another "
+        "request: send it again to be answered what was done"
+    )
 
 
 def _past(po1: _Po1, done: UnitOutcome) -> int:
@@ -390,8 +667,11 @@ def _record(
     """The audit entry that says the 860 was taken (and how each POC was answered, with what
     an 865 echoes of it, to write one again), its event, and for a channel that gets them,
     the 865 in the partner's mailbox."""
+    if _taken_before(uow, order.id, asked.key) is not None:
+        raise _TakenMeanwhile(_in_flight(asked))
     change = asked.change
-    lines = [[a.change.line_number, a.status, a.quantity, a.reason] for a in answered.lines]
+    lines = [[a.change.line_number, a.status, a.quantity, a.reason, a.rejected_part]
+             for a in answered.lines]  # fmt: skip
     after = {KEY: asked.key, "purpose": change.purpose, "accepted": answered.accepted,
              "acknowledgement_type": answered.acknowledgement_type, "lines": lines,
              _ECHOED: {"po_number": change.po_number, "release": change.release,

@@ -128,13 +128,13 @@ def test_the_same_860_sent_again_changes_nothing_and_writes_no_second_865(
     assert len([d for d in mailbox(partner) if d["kind"] == "865"]) == 1
 
 
-def test_changes_ordo_does_not_apply_and_unknown_lines_are_rejected_and_the_rest_taken(
+def test_a_price_change_and_unknown_lines_are_rejected_and_the_rest_taken(
     partner: Api,
 ) -> None:
     order = an_order(partner)
     text = an_860(
         "BCH*04*SA*PO-1001**2",
-        "POC*1*QI*5**EA",
+        "POC*1*PC*2**EA*70.00",
         "POC*2*QD*7**EA",
         "POC*9*DI*0**EA",
         "POC*3*DI",
@@ -214,3 +214,49 @@ def test_an_860_for_an_order_shipped_is_rejected_line_by_line_and_cancels_nothin
     [cancelled] = changed(partner, an_860("BCH*01*SA*PO-1001**9"))["results"]
     assert cancelled["acknowledgement_type"] == "RJ"
     assert partner.get(f"/v1/orders/{shipment['order_id']}").json()["status"] == "shipped"
+
+
+def test_an_860_increasing_a_line_and_adding_an_item_modifies_the_order_and_a_later_860_knows_it(
+    partner: Api,
+) -> None:
+    order = an_order(partner)
+    text = an_860(
+        "BCH*04*SA*PO-1001**6*20261121",
+        "POC*1*QI*4*2*EA*59.90**VP*SHOE-42",
+        "POC*5*AI*2**EA*4.50**SK*SOCK-M",
+        "CTT*2",
+    )
+    [result] = changed(partner, text)["results"]
+    assert (result["status"], result["acknowledgement_type"]) == (200, "AT")
+    assert [(x["line_number"], x["status"], x["quantity"]) for x in result["lines"]] == [
+        ("1", "IQ", 4),
+        ("5", "IA", 2),
+    ]
+    now = partner.get(f"/v1/orders/{order['id']}").json()
+    assert [(line["id"], line["sku"], line["quantity"]) for line in now["lines"]] == [
+        ("1", "SHOE-42", 4), ("2", "SOCK-M", 3), ("5", "SOCK-M", 2),
+    ]  # fmt: skip
+    [document] = [d for d in mailbox(partner) if d["kind"] == "865"]
+    written = segments(partner.get(document["content_url"]).text)
+    assert [s for s in written if s[0] == "ACK"] == [
+        ["ACK", "IQ", "4", "EA"],
+        ["ACK", "IA", "2", "EA"],
+    ]
+    # The added item is a PO1 of the purchase order now: a later 860 deletes it.
+    later = an_860("BCH*04*SA*PO-1001**7", "POC*5*DI*0**EA", control="000000908")
+    [deleted] = changed(partner, later)["results"]
+    assert [(x["status"], x["quantity"]) for x in deleted["lines"]] == [("ID", 2)]
+
+
+def test_an_added_item_the_catalogue_does_not_know_is_rejected_and_the_order_left_as_it_was(
+    partner: Api,
+) -> None:
+    order = an_order(partner)
+    text = an_860("BCH*04*SA*PO-1001**8", "POC*6*AI*1**EA***VP*NO-SUCH-SKU")
+    [result] = changed(partner, text)["results"]
+    assert result["acknowledgement_type"] == "RJ"
+    [line] = result["lines"]
+    assert (line["status"], line["quantity"]) == ("IR", 0)
+    assert "'NO-SUCH-SKU' of added item 6 is not in the catalogue" in line["reason"]
+    now = partner.get(f"/v1/orders/{order['id']}").json()
+    assert [(line["id"], line["quantity"]) for line in now["lines"]] == [("1", 2), ("2", 3)]

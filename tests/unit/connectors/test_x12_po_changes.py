@@ -177,3 +177,25 @@ def test_a_cancellation_without_poc_is_at_when_taken_and_rj_when_refused() -> No
     change = po_change(read(an_860("BCH*01*SA*PO-1001**2")))
     assert PoChangeAcknowledgement(change, "ord_1", True, ()).acknowledgement_type == "AT"
     assert PoChangeAcknowledgement(change, "ord_1", False, ()).acknowledgement_type == "RJ"
+
+
+def test_an_added_item_is_read_with_its_price_and_product_ids_and_names_its_vendor_part() -> None:
+    text = an_860("BCH*04*SA*PO-1001**4", "POC*5*AI*2**EA*4.50**UP*0001*SK*SOCK-M*VP*S-1")
+    [line] = po_change(read(text)).lines
+    assert (line.quantity, line.price, line.sku) == (2, "4.50", "S-1")
+    assert line.product_ids == (("UP", "0001"), ("SK", "SOCK-M"), ("VP", "S-1"))
+
+
+def test_an_increase_or_an_added_item_without_its_quantity_or_a_price_not_a_number_is_refused() -> (
+    None
+):
+    text = an_860("BCH*04*SA*PO-1001**4", "POC*1*QI", "POC*5*AI***EA***VP*B", "POC*2*PC*1**EA*x")
+    with pytest.raises(PoChangeError) as refused:
+        po_change(read(text))
+    assert [(str(e.place), e.message) for e in refused.value.errors] == [
+        ("segment 5 (POC), element 03", "a quantity increase (QI) must say the quantity ordered "
+         "after it"),
+        ("segment 6 (POC), element 03", "an added item (AI) must say the quantity ordered "
+         "after it"),
+        ("segment 7 (POC), element 06", "unit price 'x' is not a number"),
+    ]  # fmt: skip
