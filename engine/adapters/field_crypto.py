@@ -18,6 +18,11 @@ lookup (an order by its email) still runs in SQL, without the text. An index is 
 the current key; a lookup asks for the index under every key held, and the plaintext too, so
 rows of either age are found until `ordo db encrypt` has rewritten them all.
 
+A fingerprint (`fp:<kid>:<base64url>`) is the same kind of keyed digest, under a key of its
+own, of a value that must be recognised again but is no lookup text (a carrier's scan, the
+key of its row): HMAC-SHA256 cut to 160 bits, so that with the longest key id it still fits
+the 64 characters the unkeyed SHA-256 in hex took before.
+
 The cipher is pure: no I/O and no global state. The composition root builds it once from the
 settings and the persistence adapters use it (`engine.adapters.sealed_rows`).
 """
@@ -47,6 +52,10 @@ NONCE_BYTES = 12  # GCM's 96-bit nonce: random per value, so never reused under 
 KID = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 _ENCRYPTION_LABEL = b"ordo field encryption v1"
 _INDEX_LABEL = b"ordo blind index v1"
+_FINGERPRINT_LABEL = b"ordo fingerprint v1"
+FINGERPRINT_PREFIX = "fp:"
+# 160 bits: far past any chance of two scans of one shipment meeting, and 27 characters.
+_FINGERPRINT_BYTES = 20
 # Nonce and GCM tag: the least a token's payload can be.
 _LEAST_PAYLOAD = NONCE_BYTES + 16
 _BYTES_PREFIX = TOKEN_PREFIX.encode()
@@ -126,6 +135,7 @@ class FieldCipher:
         self.kids = tuple(key.kid for key in keys)
         self._aead = {key.kid: AESGCM(_derived(key.secret, _ENCRYPTION_LABEL)) for key in keys}
         self._index = {key.kid: _derived(key.secret, _INDEX_LABEL) for key in keys}
+        self._fingerprint = {key.kid: _derived(key.secret, _FINGERPRINT_LABEL) for key in keys}
 
     def encrypt(self, text: str, where: str) -> str:
         """`text` as a token under the current key, bound to `where` (`table.column:id`)."""
@@ -194,6 +204,20 @@ class FieldCipher:
     def _index_under(self, kid: str, text: str) -> str:
         digest = hmac.new(self._index[kid], text.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"{INDEX_PREFIX}{kid}:{digest}"
+
+    def fingerprint(self, text: str) -> str:
+        """The fingerprint of `text` under the current key (at most 63 characters)."""
+        return self._fingerprint_under(self.current, text)
+
+    def fingerprints(self, text: str) -> list[str]:
+        """The fingerprint of `text` under every key held, current first: what a value
+        fingerprinted under an older key may still be stored as."""
+        return [self._fingerprint_under(kid, text) for kid in self.kids]
+
+    def _fingerprint_under(self, kid: str, text: str) -> str:
+        mac = hmac.new(self._fingerprint[kid], text.encode("utf-8"), hashlib.sha256).digest()
+        encoded = base64.urlsafe_b64encode(mac[:_FINGERPRINT_BYTES]).decode("ascii").rstrip("=")
+        return f"{FINGERPRINT_PREFIX}{kid}:{encoded}"
 
 
 def _decoded_payload(payload: str) -> bytes | None:

@@ -6,16 +6,18 @@ Encrypting runs after turning encryption on (rows written before are plaintext) 
 putting a new key first in `ORDO_DATA_KEYS` (rows are under the old one): every personal
 column of `orders`, `customers` and `edi_outbound` (trading partners' documents), the audit
 log's summaries, the API's stored answers to retries, alerts' messages, what tickets say
-(subject, the helpdesk's latest reply and its author), returns' reasons, carriers' texts in
-tracking scans, and every printed label, not yet
-sealed under the current key is decrypted (or read as plaintext) and sealed again, its blind
-index recomputed. Once a run has finished, no row needs an older key, and it can be removed
-from the settings; `key_usage` says so by counting, for each key id, the values still under
-it.
+(subject, the helpdesk's latest reply and its author), returns' reasons, orders' hold
+messages, decision traces' details, carriers' texts in tracking scans, and every printed
+label, not yet sealed under the current key is decrypted (or read as plaintext) and sealed
+again, its blind index recomputed, and a scan's fingerprint (the key its tokens are bound to)
+computed again under the current key. Once a run has finished, no row needs an older key,
+and it can be removed from the settings; `key_usage` says so by counting, for each key id,
+the values still under it.
 
 Decrypting is the way back: every token is opened and written as the plaintext it holds, and
-each blind index as the lower-cased email an unencrypted database keeps there, so that once
-the keys are gone the repositories read the rows as they are and find orders by email. A
+each blind index as the lower-cased email an unencrypted database keeps there (and each
+scan's fingerprint as the unkeyed digest), so that once the keys are gone the repositories
+read the rows as they are and find orders by email. A
 first pass reads only the key ids of the stored values (a label's or a document's first bytes,
 never the rest, and nothing is decrypted): a value under a key the cipher does not hold stops
 the run before anything is written, naming where it is.
@@ -37,12 +39,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, select, tuple_, update
 
 from engine.adapters import orm, orm_api
-from engine.adapters.field_crypto import INDEX_PREFIX, TOKEN_PREFIX, FieldCipher, FieldCryptoError
+from engine.adapters.field_crypto import (
+    FINGERPRINT_PREFIX,
+    INDEX_PREFIX,
+    TOKEN_PREFIX,
+    FieldCipher,
+    FieldCryptoError,
+)
+from engine.adapters.repositories import scan_fingerprint
 from engine.adapters.sealed_rows import (
     ADDRESS_FIELDS,
     ALERT_MESSAGES,
     AUDIT_SUMMARIES,
     CUSTOMERS,
+    DECISION_TRACES,
     EDI_DOCUMENTS,
     IDEMPOTENCY_ANSWERS,
     ORDERS,
@@ -67,6 +77,7 @@ SEALED_TABLES: tuple[tuple[Table, PersonalColumns], ...] = (
     (orm.tickets, TICKET_TEXTS),
     (orm.returns, RETURN_REASONS),
     (orm.shipment_tracking, TRACKING_TEXTS),
+    (orm.decision_traces, DECISION_TRACES),
 )
 # Printed labels (`SqlLabels`), by the column naming their shipment or return.
 LABEL_TABLES: tuple[tuple[Table, str], ...] = (
@@ -134,6 +145,8 @@ class Rewrite:
     columns: tuple[str, ...]
     is_done: Callable[[Row], bool]
     rewritten: Callable[[Row], Row]
+    # Further columns read, not written: what a scan's fingerprint is computed from.
+    reads: tuple[str, ...] = ()
 
 
 def encrypt_stored(
@@ -204,6 +217,9 @@ def resealing(cipher: FieldCipher) -> list[Rewrite]:
     found = []
     for table, columns in SEALED_TABLES:
         sealer = RowSealer(cipher, columns)
+        if columns.fingerprint is not None:
+            found.append(_refingerprinted(table, sealer, cipher))
+            continue
 
         def resealed(row: Row, sealer: RowSealer = sealer) -> Row:
             return sealer.seal(sealer.reopened(row), sealer.columns.row_id(row))
@@ -228,6 +244,9 @@ def opening(cipher: FieldCipher) -> list[Rewrite]:
     found = []
     for table, columns in SEALED_TABLES:
         sealer = RowSealer(cipher, columns)
+        if columns.fingerprint is not None:
+            found.append(_refingerprinted(table, sealer, None))
+            continue
 
         def is_plain(row: Row, columns: PersonalColumns = columns) -> bool:
             return _is_plain(row, columns)
@@ -248,6 +267,30 @@ def opening(cipher: FieldCipher) -> list[Rewrite]:
             )
         )
     return found
+
+
+def _refingerprinted(table: Table, sealer: RowSealer, sealing: FieldCipher | None) -> Rewrite:
+    """The rewrite of scans (`TRACKING_TEXTS`): their texts sealed under `sealing`'s current
+    key (or written in clear without one), and their fingerprint, which their tokens are
+    bound to, computed again to match: keyed under that key, or the unkeyed digest. Rows are
+    walked by their database id, as the fingerprint they are keyed by is rewritten."""
+    spec = sealer.columns
+    assert spec.fingerprint is not None
+    name = spec.fingerprint
+    keyed = None if sealing is None else f"{FINGERPRINT_PREFIX}{sealing.current}:"
+
+    def is_done(row: Row) -> bool:
+        if keyed is None:
+            return _is_plain(row, spec)
+        return row[name].startswith(keyed) and sealer.is_current(row)
+
+    def rewritten(row: Row) -> Row:
+        opened = sealer.open(row)
+        opened[name] = scan_fingerprint(opened, sealing)
+        return opened if sealing is None else sealer.seal(opened, spec.row_id(opened))
+
+    reads = ("shipment_id", "at", "code", "tracking_number")
+    return Rewrite(table, ("id",), (name, *spec.texts), is_done, rewritten, reads)
 
 
 def _is_plain(row: Row, columns: PersonalColumns) -> bool:
@@ -273,7 +316,9 @@ def _rewrite_table(
 ) -> Progress:
     progress = Progress(rewrite.table.name)
     keys = [rewrite.table.c[name] for name in rewrite.keys]
-    read = select(*keys, *(rewrite.table.c[name] for name in rewrite.columns)).order_by(*keys)
+    read = select(
+        *keys, *(rewrite.table.c[name] for name in (*rewrite.columns, *rewrite.reads))
+    ).order_by(*keys)
     statement = (
         update(rewrite.table)
         .where(and_(*(key == bindparam(f"k_{key.name}") for key in keys)))
@@ -352,7 +397,8 @@ def _usage_of(engine: Engine, scan: _Scan, size: int) -> KeyUsage:
     usage = KeyUsage(scan.table.name)
     keys = [scan.table.c[name] for name in scan.columns.keys]
     read = select(*keys, *scan.read).order_by(*keys).limit(size)
-    indexes = {index for index, _ in scan.columns.indexes}
+    # Recomputed by a decryption from what they index, so no key of theirs needs holding.
+    indexes = {index for index, _ in scan.columns.indexes} | {scan.columns.fingerprint}
     after: tuple[Any, ...] | None = None
     while True:
         with engine.connect() as connection:
@@ -376,8 +422,15 @@ def _usage_of(engine: Engine, scan: _Scan, size: int) -> KeyUsage:
 
 def _values(row: Row, columns: PersonalColumns) -> Iterator[tuple[str, object]]:
     """Each non-empty personal value of a stored row, by its column (`ship_to.name` for an
-    address field), indexes included; a JSON document as stored (a token, or JSON in clear)."""
-    for column in (*columns.texts, *columns.documents, *(i for i, _ in columns.indexes)):
+    address field), indexes and a fingerprint included; a JSON document as stored (a token,
+    or JSON in clear)."""
+    fingerprint = () if columns.fingerprint is None else (columns.fingerprint,)
+    for column in (
+        *columns.texts,
+        *columns.documents,
+        *(i for i, _ in columns.indexes),
+        *fingerprint,
+    ):
         value = row.get(column)
         if value:
             yield column, bytes(value) if isinstance(value, memoryview) else value
@@ -400,7 +453,7 @@ def _kid(value: object) -> str | None:
         return value[len(_BYTES_TOKEN) :].partition(b":")[0].decode("ascii", "replace")
     if not isinstance(value, str):
         return None
-    for prefix in (TOKEN_PREFIX, INDEX_PREFIX):
+    for prefix in (TOKEN_PREFIX, INDEX_PREFIX, FINGERPRINT_PREFIX):
         if value.startswith(prefix):
             return value[len(prefix) :].partition(":")[0]
     return None

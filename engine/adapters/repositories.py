@@ -43,7 +43,7 @@ from sqlalchemy.sql.expression import Executable
 
 from engine.adapters import catalogue_cache, driver, orm, orm_api, sealed_rows
 from engine.adapters import translation as tr
-from engine.adapters.field_crypto import TOKEN_PREFIX
+from engine.adapters.field_crypto import TOKEN_PREFIX, FieldCipher
 from engine.domain.access import IdempotencyRecord, IdempotencyState
 from engine.domain.catalog import Customer, Location, Product
 from engine.domain.errors import AlreadyExists, Conflict
@@ -788,7 +788,9 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
     def dump(self, item: FulfillmentOrder) -> Snapshot:
         row = tr.shipment_row(item)
         del row["tracking"]  # kept as rows of `shipment_tracking`
-        return row, [_tracking_row(item.id, event) for event in item.tracking]
+        # With keys, each scan's fingerprint is keyed (`tracking_fingerprint`).
+        cipher = None if self._child_sealer is None else self._child_sealer.cipher
+        return row, [_tracking_row(item.id, event, cipher) for event in item.tracking]
 
     def build(self, row: Row, children: list[Row]) -> FulfillmentOrder:
         if self._child_sealer is not None:
@@ -817,10 +819,14 @@ class SqlShipments(_Simple[str, FulfillmentOrder], uow_api.ShipmentRepository):
         INSERT into nothing instead of a second copy or an error."""
         old = {row["fingerprint"] for row in before}
         new = {row["fingerprint"] for row in after}
+        # The snapshots' fingerprints are under the current key; a scan stored under another
+        # (or before keys were set) is stored under that one's: each is asked for.
+        cipher = None if self._child_sealer is None else self._child_sealer.cipher
         gone = [
-            {"k_shipment_id": row["shipment_id"], "k_fingerprint": row["fingerprint"]}
+            {"k_shipment_id": row["shipment_id"], "k_fingerprint": fingerprint}
             for row in before
             if row["fingerprint"] not in new
+            for fingerprint in tracking_fingerprints(row, cipher)
         ]
         if gone:
             self._execute(_FORGET_TRACKING, gone)
@@ -1024,28 +1030,64 @@ def _add_releases(dialect: str) -> Any:
 
 
 def tracking_fingerprint(
-    at: datetime, code: str, description: str, location: str, tracking_number: str = ""
+    at: datetime,
+    code: str,
+    description: str,
+    location: str,
+    tracking_number: str = "",
+    cipher: FieldCipher | None = None,
 ) -> str:
     """What makes two tracking events the same (`TrackingEvent` equality: the time in UTC,
     the code, the description, the location and the parcel's tracking number), as a digest
     the unique key can hold whatever the texts' length. A scan of the whole shipment (no
     number) has the digest every scan had before migration 0025, so a retry of one stored
-    then is still known. Migration 0009 keeps a copy: change both or neither."""
-    utc = in_utc(at)
-    parts = [utc.isoformat(), code, description, location]
-    if tracking_number:
-        parts.append(tracking_number)
-    key = json.dumps(parts, ensure_ascii=False)
+    then is still known. Migration 0009 keeps a copy: change both or neither.
+
+    Without a cipher, SHA-256 in hex. With one (ORDO_DATA_KEYS), a keyed fingerprint under
+    its current key (`FieldCipher.fingerprint`): an unkeyed digest of texts sealed beside it
+    would let whoever guesses a scan's texts confirm the guess. A retry is recognised by the
+    shipment's timeline, read in clear, whatever key its scans' fingerprints are under."""
+    key = _scan_key(at, code, description, location, tracking_number)
+    if cipher is not None:
+        return cipher.fingerprint(key)
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _tracking_row(shipment_id: str, event: TrackingEvent) -> Row:
+def _scan_key(
+    at: datetime, code: str, description: str, location: str, tracking_number: str
+) -> str:
+    parts = [in_utc(at).isoformat(), code, description, location]
+    if tracking_number:
+        parts.append(tracking_number)
+    return json.dumps(parts, ensure_ascii=False)
+
+
+def scan_fingerprint(row: Row, cipher: FieldCipher | None) -> str:
+    """`tracking_fingerprint` of a `shipment_tracking` row in clear."""
+    return tracking_fingerprint(
+        row["at"], row["code"], row["description"], row["location"], row["tracking_number"], cipher
+    )
+
+
+def tracking_fingerprints(row: Row, cipher: FieldCipher | None) -> list[str]:
+    """Every fingerprint a scan (a row in clear) may be stored under: its keyed one under
+    each key held, current first, then its unkeyed one."""
+    unkeyed = scan_fingerprint(row, None)
+    if cipher is None:
+        return [unkeyed]
+    key = _scan_key(
+        row["at"], row["code"], row["description"], row["location"], row["tracking_number"]
+    )
+    return [*cipher.fingerprints(key), unkeyed]
+
+
+def _tracking_row(shipment_id: str, event: TrackingEvent, cipher: FieldCipher | None) -> Row:
     at = event.in_utc().at
     return {
         "shipment_id": shipment_id, "at": at, "code": event.code,
         "description": event.description, "location": event.location,
         "fingerprint": tracking_fingerprint(
-            at, event.code, event.description, event.location, event.tracking_number
+            at, event.code, event.description, event.location, event.tracking_number, cipher
         ),
         "milestone": str(event.milestone) if event.milestone else None,
         "estimated_delivery": event.estimated_delivery,
@@ -1282,6 +1324,8 @@ class SqlTraces(_Simple[str, DecisionTrace], uow_api.TraceRepository):
     table, entity, key_columns = orm.decision_traces, "decision trace", ("id",)
     order_by = ("at", "id")
     codec = (tr.trace_row, tr.trace_from)
+    # Sealed only with keys: without, a trace is inserted as it was, with no work added.
+    personal = sealed_rows.DECISION_TRACES
 
     def flush(self) -> None:
         if self._new:
@@ -1410,6 +1454,7 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
         )
         alerts = sealed_rows.sealer_for(self.session, sealed_rows.ALERT_MESSAGES)
         tickets = sealed_rows.sealer_for(self.session, sealed_rows.TICKET_TEXTS)
+        traces = sealed_rows.sealer_for(self.session, sealed_rows.DECISION_TRACES)
         alert_ids = [row["id"] for row in _alert_rows(connection, copies, alerts)]
         return {
             "audit_entries": sum(
@@ -1442,6 +1487,8 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 orm.decision_traces.c.order_id,
                 copies.order_ids,
                 copies,
+                None,
+                traces,
             ),
             # Events are partitioned by their order's id (`sqlalchemy_uow.outbox_row`); alert
             # events have none, and carry an alert's message: read by content.

@@ -20,7 +20,9 @@ string, the token, so it stays valid JSON (JSONB on PostgreSQL) and needs no mig
 Alerts' messages (`ALERT_MESSAGES`) and what tickets say (`TICKET_TEXTS`: the subject and the
 helpdesk's latest reply, its author and excerpt) are texts sealed whole, and so are carriers'
 texts in tracking scans (`TRACKING_TEXTS`). A return's reasons are fields of the JSON list of
-its lines (`RETURN_REASONS`), sealed line by line as an address is field by field.
+its lines (`RETURN_REASONS`), sealed line by line as an address is field by field, and so are
+an order's hold messages (in `ORDERS`). A decision trace's `detail` is a JSON document sealed
+whole, as an audit summary is (`DECISION_TRACES`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ class PersonalColumns:
     # Each is (JSON list column, text field of its elements): the field of every element is
     # sealed, bound to its position (`lines[0].reason`); the list stays a JSON list.
     items: tuple[tuple[str, str], ...] = ()
+    # A column holding a keyed fingerprint its repository computes from the row in clear (a
+    # scan's, `FieldCipher.fingerprint`): no token, but counted by key as an index is, and
+    # computed again by a re-encryption (`reencrypt`).
+    fingerprint: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -90,8 +96,15 @@ class PersonalColumns:
         return f"{self.table}.{column}:{row_id}"
 
 
+# A hold's message is a rule's, and may be filled with the order's fields (the customer's
+# name or email); its code, times and who released it stay in clear.
 ORDERS = PersonalColumns(
-    "orders", "id", texts=("email",), addresses=("ship_to",), indexes=(("email_lower", "email"),)
+    "orders",
+    "id",
+    texts=("email",),
+    addresses=("ship_to",),
+    indexes=(("email_lower", "email"),),
+    items=(("holds", "message"),),
 )
 CUSTOMERS = PersonalColumns(
     "customers", "id", texts=("email", "name"), addresses=("default_address",)
@@ -120,11 +133,18 @@ TICKET_TEXTS = PersonalColumns(
 RETURN_REASONS = PersonalColumns("returns", "id", items=(("lines", "reason"),))
 # A carrier's scan says who signed for the parcel and on which street. A scan's id is the
 # database's, unknown until it is inserted: its tokens are bound to the key that makes it
-# unique instead, its shipment and its fingerprint (a digest of the scan in clear, which
-# still recognises a carrier's retry with keys set).
+# unique instead, its shipment and its fingerprint (with keys, a keyed digest of the scan in
+# clear, `repositories.tracking_fingerprint`: the same scan again has the same one).
 TRACKING_TEXTS = PersonalColumns(
-    "shipment_tracking", ("shipment_id", "fingerprint"), texts=("description", "location")
+    "shipment_tracking",
+    ("shipment_id", "fingerprint"),
+    texts=("description", "location"),
+    fingerprint="fingerprint",
 )
+# What a rule decided about an order and why: the candidates, the rules' messages (filled
+# with the order's fields) and the order's ship-to as the Decider saw it. Traces are read by
+# their order only, never inside `detail` in SQL.
+DECISION_TRACES = PersonalColumns("decision_traces", "id", documents=("detail",))
 
 
 class RowSealer:

@@ -45,13 +45,13 @@ def store_in_clear(database_url: str) -> None:
 
 
 def stored(database_url: str) -> list[Any]:
-    """The return's reasons and the scan's texts as the database holds them."""
+    """The return's reasons, and the scan's texts and fingerprint, as the database holds them."""
     engine = make_engine(database_url)
     t = orm.shipment_tracking.c
     try:
         with engine.connect() as connection:
             lines = connection.execute(select(orm.returns.c.lines)).scalar_one()
-            scan = connection.execute(select(t.description, t.location)).one()
+            scan = connection.execute(select(t.description, t.location, t.fingerprint)).one()
         return [*(line["reason"] for line in lines), *scan]
     finally:
         engine.dispose()
@@ -65,9 +65,11 @@ def test_returns_and_scans_stored_before_are_encrypted_counted_and_decrypted(
     before, sealed = sealed_and_opened(
         monkeypatch,
         lambda: stored(database_url),
-        {"returns": (1, 1, 2), "shipment_tracking": (1, 1, 2)},
+        {"returns": (1, 1, 2), "shipment_tracking": (1, 1, 3)},
     )
 
-    assert all(value.startswith("enc:v1:k1:") for value in sealed)
+    *texts, fingerprint = sealed
+    assert all(value.startswith("enc:v1:k1:") for value in texts)
+    assert fingerprint.startswith("fp:k1:")  # and back to the unkeyed digest once decrypted
     assert "Lovelace" not in "".join(sealed) and "LOVELACE" not in "".join(sealed)
     assert before[0] == RETURN.lines[0].reason

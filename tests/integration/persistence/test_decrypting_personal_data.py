@@ -133,6 +133,7 @@ def test_after_decrypting_ordo_reads_everything_and_finds_orders_by_email_withou
         "tickets": (1, 1),
         "returns": (0, 0),
         "shipment_tracking": (1, 1),
+        "decision_traces": (0, 0),
         "shipment_labels": (1, 1),
         "return_labels": (0, 0),
     }
@@ -187,12 +188,15 @@ def test_a_value_under_a_key_not_held_stops_the_run_before_anything_is_written(
         decrypt_stored(db_engine, NEW)
 
     # The first is the shipment's scan's description (tracking texts are walked before
-    # labels), named by its shipment and fingerprint; its location and the label follow.
+    # labels), named by its shipment and fingerprint; its location, its fingerprint (keyed
+    # under 'old' too) and the label follow.
     [scan] = b.a_shipment().tracking
-    fingerprint = tracking_fingerprint(scan.at, scan.code, scan.description, scan.location)
+    fingerprint = tracking_fingerprint(
+        scan.at, scan.code, scan.description, scan.location, cipher=OLD
+    )
     assert str(raised.value) == (
         f'shipment_tracking.description of row ["S-1","{fingerprint}"] is sealed under data '
-        "key 'old', which ORDO_DATA_KEYS does not hold (it holds 'new'); 3 stored values in "
+        "key 'old', which ORDO_DATA_KEYS does not hold (it holds 'new'); 4 stored values in "
         "all need keys it does not hold ('old')"
     )
     assert raw_everything(db_engine) == before  # the orders before it are still sealed
@@ -222,11 +226,11 @@ def test_key_usage_counts_each_tables_values_in_clear_and_under_each_key(
 
     usage = {u.table: u for u in key_usage(db_engine, batch_size=2)}
 
-    # An order's email, its index and four fields of its address; a customer's email, name
-    # and the same four fields.
+    # An order's email, its index, four fields of its address and its hold's message; a
+    # customer's email, name and the same four fields.
     orders_usage = usage["orders"]
     assert (orders_usage.rows, orders_usage.clear, dict(orders_usage.sealed)) == (
-        3, 6, {"old": 6, "new": 6},
+        3, 7, {"old": 7, "new": 7},
     )  # fmt: skip
     assert orders_usage.first == {
         "old": "orders.email of row O-1",

@@ -144,6 +144,7 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("tickets", 0, 0),
         ("returns", 0, 0),
         ("shipment_tracking", 0, 0),
+        ("decision_traces", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
@@ -157,6 +158,7 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("tickets", 0, 0),
         ("returns", 0, 0),
         ("shipment_tracking", 0, 0),
+        ("decision_traces", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]

@@ -173,16 +173,18 @@ def test_encrypting_counting_and_decrypting_what_was_stored_before(db_engine: En
     assert before["returns"]["R-1"][0]["reason"] == RETURN.lines[0].reason  # without keys
     usage = {u.table: u for u in key_usage(db_engine, batch_size=1)}
     assert (usage["returns"].rows, usage["returns"].clear) == (1, 1)
-    assert (usage["shipment_tracking"].rows, usage["shipment_tracking"].clear) == (2, 4)
+    # Each scan's description, location and unkeyed fingerprint.
+    assert (usage["shipment_tracking"].rows, usage["shipment_tracking"].clear) == (2, 6)
 
     done = {p.table: (p.examined, p.rewritten) for p in encrypt_stored(db_engine, NEW, 1)}
 
     assert (done["returns"], done["shipment_tracking"]) == ((1, 1), (2, 2))
     assert not shows(raw(db_engine), *ADA, "Leeds")
-    assert raw(db_engine)["scans"][1][2] == before["scans"][1][2]  # fingerprints kept
+    # Fingerprints keyed: the unkeyed digests would confirm a guess at the sealed texts.
+    assert all(scan[2].startswith("fp:new:") for scan in raw(db_engine)["scans"])
     usage = {u.table: u for u in key_usage(db_engine)}
     assert dict(usage["returns"].sealed) == {"new": 1}
-    assert dict(usage["shipment_tracking"].sealed) == {"new": 4}
+    assert dict(usage["shipment_tracking"].sealed) == {"new": 6}
     assert usage["returns"].first["new"] == "returns.lines[0].reason of row R-1"
     with uows(db_engine, NEW)() as uow:
         assert uow.returns.get("R-1") == RETURN

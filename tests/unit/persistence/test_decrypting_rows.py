@@ -49,6 +49,7 @@ def test_an_orders_email_address_and_blind_index_come_back_as_written_in_clear()
     assert back == {
         "email": "Ada@Example.com",
         "ship_to": plain["ship_to"],
+        "holds": plain["holds"],
         "email_lower": "ada@example.com",
     }
     assert rewrite_of("orders").is_done({**sealed, **back})

@@ -100,6 +100,22 @@ def test_the_blind_index_is_deterministic_per_key_and_hides_the_text() -> None:
     assert cipher(NEW).blind_index("bob@example.com") != index
 
 
+def test_a_fingerprint_is_keyed_deterministic_and_fits_where_a_sha256_did() -> None:
+    scan = '["2026-03-02T14:31:15+00:00","delivered","Signed for by Ada","1 Elm St"]'
+    rotated = cipher(NEW, OLD)
+    longest = cipher(f"{'k' * 32}:{base64.b64encode(bytes(32)).decode()}")
+
+    assert rotated.fingerprint(scan) == cipher(NEW).fingerprint(scan)
+    assert rotated.fingerprint(scan).startswith("fp:new:")
+    # Under every key held, current first: what a value fingerprinted before may be stored as.
+    assert rotated.fingerprints(scan) == [rotated.fingerprint(scan), cipher(OLD).fingerprint(scan)]
+    assert rotated.fingerprint(scan) != rotated.fingerprint(scan + " ")
+    assert len(longest.fingerprint(scan)) <= 64  # `shipment_tracking.fingerprint` is 64
+    # Its own derived key: not the blind index of the same text.
+    assert rotated.fingerprint(scan).split(":")[-1] not in rotated.blind_index(scan)
+    assert "Ada" not in rotated.fingerprint(scan)
+
+
 def test_a_new_data_key_is_a_kid_and_32_random_bytes_the_settings_accept() -> None:
     written = new_data_key("k2026")
     [key] = parse_data_keys(written)
