@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from engine.adapters.erp_backfill_keys import changed_keys
-from engine.service_layer.erp_backfill import Backfill, BackfillStopped, Due, Tally, described
+from engine.service_layer.erp_backfill import Backfill, BackfillStopped, Tally, described
 from engine.service_layer.erp_sync import ENTITIES
 from ordo.bootstrap import build_app_container
 from ordo.cli_support import day_option, load, out
@@ -45,7 +45,8 @@ def backfill(
         typer.Option(
             "--since",
             metavar="YYYY-MM-DD",
-            help="Only what changed on or after this day (UTC); stock is sent whole.",
+            help="Only what changed on or after this day (UTC), and what Ordo keeps no time "
+            "of a change of.",
             show_default=False,
         ),
     ] = None,
@@ -71,15 +72,13 @@ def backfill(
         if container.erp is None:
             raise CommandError("ORDO_ERP_SYNC_URL is not set: there is no ERP or CRM to send to")
         walk = Backfill(container.erp, changed_keys, batch_size=batch_size)
-        listed = walk.listed(container.uow_factory, kinds, day)
+        counted = walk.counted(container.uow_factory, kinds, day)
         say = out()
-        if day is not None and "stock" in listed:
-            _print(say, "stock: every row is sent (Ordo keeps no time of a level's change)")
         if dry_run:
-            counts = ", ".join(f"{len(dues)} {kind}" for kind, dues in listed.items())
+            counts = ", ".join(f"{due} {kind}" for kind, due in counted.items())
             _print(say, f"dry run: {counts} to send to the ERP; nothing sent")
             return
-        shown = {kind: 0 for kind in listed}
+        shown = {kind: 0 for kind in counted}
 
         def progress(tally: Tally) -> None:
             for what, why in tally.refused[shown[tally.kind] :]:
@@ -88,9 +87,9 @@ def backfill(
             _print(say, f"{tally.kind}: {tally.done} of {tally.due} done")
 
         try:
-            tallies = walk.send(container.uow_factory, listed, progress)
+            tallies = walk.send(container.uow_factory, counted, day, progress)
         except BackfillStopped as stopped:
-            for line in _stopped(stopped, listed, day):
+            for line in _stopped(stopped, list(counted), day):
                 _print(say, line)
             raise typer.Exit(1) from None
     for line in _summary(tallies):
@@ -123,27 +122,19 @@ def _summary(tallies: Sequence[Tally]) -> list[str]:
     return lines
 
 
-def _stopped(
-    stopped: BackfillStopped, listed: dict[str, Sequence[Due]], since: date | None
-) -> list[str]:
-    """How far a stopped run got, and the commands that resume it."""
-    kinds = list(listed)
+def _stopped(stopped: BackfillStopped, kinds: list[str], since: date | None) -> list[str]:
+    """How far a stopped run got, and the command that resumes it."""
     not_started = kinds[kinds.index(stopped.kind) + 1 :]
     lines = [
         *_summary(stopped.tallies),
-        f"stopped at {described(stopped.kind, stopped.due.key)}: {stopped.error}",
+        f"stopped at {described(stopped.kind, stopped.key)}: {stopped.error}",
     ]
     if not_started:
         lines.append(f"not started: {', '.join(not_started)}")
+    # A kind is walked in key order, not by when its entities changed: the kind stopped in is
+    # walked again from its start, with what was not started.
     after = f" --since {since.isoformat()}" if since is not None else ""
-    if stopped.due.changed_on is None:
-        resume = [f"ordo erp backfill --entities {','.join([stopped.kind, *not_started])}{after}"]
-    else:
-        # The kind is walked by the day it changed: what is left of it changed that day or later.
-        resume = [
-            f"ordo erp backfill --entities {stopped.kind} --since {stopped.due.changed_on}",
-            *([f"ordo erp backfill --entities {','.join(not_started)}{after}"] * bool(not_started)),
-        ]
-    lines.append(f"to resume: {', then '.join(resume)}")
+    resume = f"ordo erp backfill --entities {','.join([stopped.kind, *not_started])}{after}"
+    lines.append(f"to resume: {resume}")
     lines.append("(what was sent already may be sent again: the ERP keeps the newest version)")
     return lines

@@ -40,6 +40,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from engine.domain.values import CENT, in_utc
@@ -113,6 +116,27 @@ def _id(name: str = "id", **kw: Any) -> Column[Any]:
 
 def _ts(name: str, nullable: bool = False) -> Column[Any]:
     return Column(name, UTCDateTime(), nullable=nullable)
+
+
+class changed_now(FunctionElement[datetime]):
+    """The database's clock, as a row's time of change (`stock.updated_at`): set by the
+    UPDATE itself, so the stock moves' prepared statements stamp a row at no cost of their own.
+    On SQLite, in the text `UTCDateTime` stores (microseconds included), so a change in the
+    first second of a day still compares as on or after that day's midnight."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(changed_now, "postgresql")
+def _changed_now_postgresql(element: changed_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "statement_timestamp()"
+
+
+@compiles(changed_now, "sqlite")
+def _changed_now_sqlite(element: changed_now, compiler: SQLCompiler, **kw: Any) -> str:
+    # strftime's %f is seconds with milliseconds; the stored text has six decimals.
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')"
 
 
 # An email, or its token when encrypted at rest (migration 0019).
@@ -225,6 +249,10 @@ stock = Table(
     Column("safety_stock", Integer(), nullable=False),
     Column("reorder_point", Integer(), nullable=False),
     Column("version", Integer(), nullable=False),
+    # When the row last changed (migration 0041), for `ordo erp backfill --since`: stamped by
+    # the database on every INSERT and UPDATE that does not set it, the stock moves' prepared
+    # statements included. NULL for rows not changed since the migration: unknown.
+    Column("updated_at", UTCDateTime(), default=changed_now(), onupdate=changed_now()),
     # The last line of defence behind the conditional updates: never below zero, never more
     # reserved than is on the shelf.
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
@@ -428,6 +456,9 @@ returns = Table(
     Column("service", String(64), nullable=False),
     Column("tracking_number", String(128), nullable=False),
     Column("label_format", String(16), nullable=False),
+    # When it was last saved (migration 0041), stamped by `SqlReturns` as an order's is; NULL
+    # for a return not saved since the migration: unknown.
+    _ts("updated_at", nullable=True),
     Index(None, "order_id"),
     # Returns are looked up by RMA and listed by date (SqlReturns.search).
     Index(None, "rma"),

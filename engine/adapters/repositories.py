@@ -557,7 +557,18 @@ class SqlRepository(uow_api.Repository[K, T], Generic[K, T]):
         self.clear_tracked()
 
 
-class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
+class _StampsSaves:
+    """For a table whose `updated_at` is the time of the entity's last save (orders,
+    returns): set on the rows inserted and on every UPDATE, for `ordo erp backfill --since`."""
+
+    def _stamp_insert(self, row: Row, now: datetime) -> Row:
+        return {**row, "updated_at": now}
+
+    def _stamp_update(self, changed: Row) -> Row:
+        return {**changed, "updated_at": datetime.now(UTC)}
+
+
+class SqlOrders(_StampsSaves, SqlRepository[str, Order], uow_api.OrderRepository):
     """Orders with their lines; newest first in lists and searches."""
 
     table = orm.orders
@@ -591,12 +602,6 @@ class SqlOrders(SqlRepository[str, Order], uow_api.OrderRepository):
         for r in driver.fetch_all(_LINES_OF_ORDERS, self.connection(), {"order_ids": keys}):
             grouped.setdefault(r["order_id"], []).append(dict(r))
         return grouped
-
-    def _stamp_insert(self, row: Row, now: datetime) -> Row:
-        return {**row, "updated_at": now}
-
-    def _stamp_update(self, changed: Row) -> Row:
-        return {**changed, "updated_at": datetime.now(UTC)}
 
     def _insert_conflict(self, exc: IntegrityError, new: dict[str, Order]) -> Conflict:
         # The channel's order id is unique per channel (uq_orders_channel_channel_order_id);
@@ -1122,7 +1127,7 @@ def _record_tracking(dialect: str) -> Any:
     return statement
 
 
-class SqlReturns(_Simple[str, Return], uow_api.ReturnRepository):
+class SqlReturns(_StampsSaves, _Simple[str, Return], uow_api.ReturnRepository):
     table, entity, key_columns = orm.returns, "return", ("id",)
     order_by = ("created_at", "id")
     codec = (tr.return_row, tr.return_from)

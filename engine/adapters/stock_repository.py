@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import (
@@ -67,6 +68,11 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
     def build(self, row: Row, children: list[Row]) -> Stock:
         return tr.stock_from(row, children)
 
+    def _stamp_insert(self, row: Row, now: datetime) -> Row:
+        # PostgreSQL's held-back INSERT names its columns: the column's default is not used.
+        # Updates are stamped by the database (`orm.changed_now`).
+        return {**row, "updated_at": now}
+
     def _children(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Row]]:
         grouped: dict[tuple[str, str], list[Row]] = {}
         for r in self._execute(_ALLOCATIONS_OF, {"b_keys": keys}).mappings():
@@ -110,7 +116,7 @@ class SqlStock(SqlRepository[tuple[str, str], Stock], uow_api.StockRepository):
         for r in rows:
             key = (r["sku"], r["location_code"])
             if key not in found:
-                found[key] = ({c.name: r[c.name] for c in orm.stock.c}, [])
+                found[key] = ({c.name: r[c.name] for c in _STOCK_COLUMNS}, [])
             if r["a_channel"] is not None:
                 found[key][1].append({c.name: r[f"a_{c.name}"] for c in _ALLOCATION_COLUMNS})
         return found
@@ -555,8 +561,11 @@ _ALLOCATIONS_OF = (
     .order_by(_a.sku, _a.location_code, _a.channel)
 )
 _ALLOCATION_COLUMNS = list(orm.stock_allocations.c)
+# Without `updated_at`, which no entity holds: the pipeline's read of a dozen rows per order
+# need not convert a time for each.
+_STOCK_COLUMNS = [c for c in orm.stock.c if c is not _s.updated_at]
 _STOCK_WITH_ALLOCATIONS = (
-    select(orm.stock, *(c.label(f"a_{c.name}") for c in _ALLOCATION_COLUMNS))
+    select(*_STOCK_COLUMNS, *(c.label(f"a_{c.name}") for c in _ALLOCATION_COLUMNS))
     .outerjoin(
         orm.stock_allocations,
         (_a.sku == _s.sku) & (_a.location_code == _s.location_code),
@@ -628,11 +637,14 @@ def _counting(
         .values(on_hand=target, version=_s.version + 1)
         .returning(_s.sku, *_RETURNED)
     )
-    columns = [c.name for c in orm.stock.c]  # sku, location, on_hand, then the zeros
+    # sku, location, on_hand, then the zeros and the time of change
+    columns = [c.name for c in orm.stock.c]
     # `WHERE true`: SQLite reads the ON of `INSERT ... SELECT ... ON CONFLICT` as a join's
     # without it.
     zeros = [literal(0) for _ in ("reserved", "safety_stock", "reorder_point", "version")]
-    rows = select(counted.c.sku, location, counted.c.counted, *zeros).where(true())
+    rows = select(counted.c.sku, location, counted.c.counted, *zeros, orm.changed_now()).where(
+        true()
+    )
     make = (
         insert_into(orm.stock).from_select(columns, rows).on_conflict_do_nothing().returning(_s.sku)
     )

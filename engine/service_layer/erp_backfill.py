@@ -5,8 +5,11 @@ The worker's `ErpSync` sends an entity when an event says it changed, so an ERP 
 after the fact hears of an order at its next change only. This walks every entity of the
 kinds asked (orders, customers, returns, stock) and sends each its current state through the
 observer's own builders and connector call (`erp_sync.order_update`, `send_update`...), in
-batches: each batch is stamped, then read in a transaction of its own, then sent. The stamp
-is taken before the read, as the observer takes it, so a state read here carries a lower
+batches: each batch is stamped, then listed and read in a transaction of its own, then sent.
+The keys are listed a batch at a time, in key order, each batch after the last key of the one
+before (`ChangedKeys.page`), so no list of every key is held, however many there are; an
+entity made during the walk with a key beyond where it stands is sent too. The stamp is taken
+before the read, as the observer takes it, so a state read here carries a lower
 `version` than any live update of the same entity whose read came after, and a receiver that
 keeps the highest version (as the contract asks) drops this one when the two race. A state
 sent again (a second run) is the entity as it is then, under a newer version: harmless.
@@ -17,9 +20,10 @@ erasure (`Erp.erase`), never as an upsert: the receiver forgets who the person i
 anonymised in Ordo by the erasure and are sent as they are now.
 
 `--since` narrows the walk to what changed on or after a day, as far as Ordo knows when things
-changed (`ChangedKeys`): an order by its last save, a return by when it was made, a customer
-by a change to their record (written or erased) or by an order of theirs changed; stock keeps
-no time of its changes, so every row is sent.
+changed (`ChangedKeys`): an order or a return by its last save, a stock row by its last change,
+a customer by a change to their record (written or erased) or by an order of theirs changed.
+A return or stock row not changed since Ordo began keeping the time (migration 0041) has none:
+unknown, so it is sent.
 
 A refusal for good of one entity (`PermanentRefusal`) is counted and the walk goes on; any
 other `DeliveryError` (the ERP down, a timeout, a 5xx, a bad secret) stops it with
@@ -28,6 +32,7 @@ other `DeliveryError` (the ERP down, a timeout, a 5xx, a bad secret) stops it wi
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -60,21 +65,19 @@ CUSTOMER_CHANGES = ("customer.put", "customer.erase")
 Key = str | tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Due:
-    """One entity to send: its key (an id; `(sku, location_code)` for stock) and the day the
-    walk of its kind is ordered by (an order's last save, a return's making), None for a kind
-    walked by key, so a stopped run can say from which day on the rest changed."""
-
-    key: Key
-    changed_on: date | None = None
-
-
 class ChangedKeys(Protocol):
-    """The entities of `kind` to send, in the order they are sent: every one, or those that
-    changed at or after `since`."""
+    """The entities of `kind` to send: every one, or (`since`) those that changed at or after
+    it or whose time of change is unknown. A key is an id; `(sku, location_code)` for stock."""
 
-    def __call__(self, uow: UnitOfWork, kind: str, since: datetime | None) -> Sequence[Due]: ...
+    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
+        """How many there are."""
+        ...
+
+    def page(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None, limit: int
+    ) -> Sequence[Key]:
+        """Up to `limit` of their keys, in key order, each greater than `after` (if given)."""
+        ...
 
 
 @dataclass
@@ -97,13 +100,13 @@ class Tally:
 
 class BackfillStopped(Exception):
     """The ERP could not be reached, or refused in a way a retry may mend: the walk stopped
-    at `due` of `kind`, after what `tallies` count."""
+    at the entity `key` of `kind`, after what `tallies` count."""
 
-    def __init__(self, tallies: Sequence[Tally], kind: str, due: Due, error: DeliveryError) -> None:
+    def __init__(self, tallies: Sequence[Tally], kind: str, key: Key, error: DeliveryError) -> None:
         super().__init__(str(error))
         self.tallies = list(tallies)
         self.kind = kind
-        self.due = due
+        self.key = key
         self.error = error
 
 
@@ -126,7 +129,8 @@ def described(kind: str, key: Key) -> str:
 
 
 class Backfill:
-    """Lists the entities of the kinds asked (`changed`) and sends them to `erp`."""
+    """Counts the entities of the kinds asked (`changed`), then lists and sends them to `erp`
+    a batch at a time."""
 
     def __init__(
         self,
@@ -138,50 +142,61 @@ class Backfill:
         if batch_size < 1:
             raise ValueError(f"batch size must be 1 or more, got {batch_size}")
         self.erp = erp
-        self.changed: ChangedKeys = changed or keys_the_slow_way
+        self.changed: ChangedKeys = changed or KeysTheSlowWay()
         self.clock = clock
         self.batch_size = batch_size
 
-    def listed(
+    def counted(
         self, uow_factory: Callable[[], UnitOfWork], kinds: Iterable[str], since: date | None
-    ) -> dict[str, Sequence[Due]]:
-        """The entities to send, by kind, in ENTITIES' order."""
+    ) -> dict[str, int]:
+        """How many entities there are to send, by kind, in ENTITIES' order."""
         wanted = set(kinds)
         unknown = sorted(wanted - set(ENTITIES))
         if unknown:
             raise ValueError(f"no such entity to sync: {unknown} (one of {', '.join(ENTITIES)})")
-        moment = day_start(since) if since is not None else None
+        moment = _moment(since)
         with uow_factory() as uow:
-            return {kind: self.changed(uow, kind, moment) for kind in ENTITIES if kind in wanted}
+            return {
+                kind: self.changed.count(uow, kind, moment) for kind in ENTITIES if kind in wanted
+            }
 
     def send(
         self,
         uow_factory: Callable[[], UnitOfWork],
-        listed: Mapping[str, Sequence[Due]],
+        counted: Mapping[str, int],
+        since: date | None,
         progress: Callable[[Tally], None] = lambda _: None,
     ) -> list[Tally]:
-        """Send every entity `listed`, a batch at a time, calling `progress` after each batch;
-        `BackfillStopped` at the first failure that is not a refusal for good."""
+        """Send the entities of each kind `counted`, a batch at a time, calling `progress`
+        after each batch; `BackfillStopped` at the first failure that is not a refusal for
+        good."""
+        moment = _moment(since)
         tallies: list[Tally] = []
-        for kind, dues in listed.items():
-            tally = Tally(kind, len(dues))
+        for kind, due in counted.items():
+            tally = Tally(kind, due)
             tallies.append(tally)
-            for start in range(0, len(dues), self.batch_size):
-                batch = dues[start : start + self.batch_size]
+            after: Key | None = None
+            while True:
                 # Stamped before reading: whatever is read after this moment is at least as new.
                 stamp = stamp_of(self.clock())
                 with uow_factory() as uow:
-                    read = _read(uow, kind, [due.key for due in batch])
-                for due in batch:
-                    self._send_one(tally, kind, due, read.get(due.key), stamp, tallies)
+                    keys = self.changed.page(uow, kind, moment, after, self.batch_size)
+                    read = _read(uow, kind, list(keys))
+                if not keys:
+                    break
+                for key in keys:
+                    self._send_one(tally, kind, key, read.get(key), stamp, tallies)
                 progress(tally)
+                if len(keys) < self.batch_size:
+                    break
+                after = keys[-1]
         return tallies
 
     def _send_one(
         self,
         tally: Tally,
         kind: str,
-        due: Due,
+        key: Key,
         found: Update | str | None,
         stamp: Mapping[str, Any],
         tallies: Sequence[Tally],
@@ -196,11 +211,15 @@ class Backfill:
             else:
                 send_update(self.erp, found, stamp)
         except PermanentRefusal as refusal:
-            tally.refused.append((described(kind, due.key), str(refusal)))
+            tally.refused.append((described(kind, key), str(refusal)))
             return
         except DeliveryError as error:
-            raise BackfillStopped(tallies, kind, due, error) from None
+            raise BackfillStopped(tallies, kind, key, error) from None
         tally.sent += 1
+
+
+def _moment(since: date | None) -> datetime | None:
+    return day_start(since) if since is not None else None
 
 
 def _read(uow: UnitOfWork, kind: str, keys: list[Key]) -> dict[Key, Update | str]:
@@ -220,25 +239,33 @@ def _read(uow: UnitOfWork, kind: str, keys: list[Key]) -> dict[Key, Update | str
     }
 
 
-def keys_the_slow_way(uow: UnitOfWork, kind: str, since: datetime | None) -> Sequence[Due]:
-    """`ChangedKeys` read through the repositories, page by page, for a store with no query
-    of its own (the in-memory one, which keeps no time of an order's last save: an order
-    counts as changed when it was made). The database's is
-    `engine.adapters.erp_backfill_keys.changed_keys`."""
+class KeysTheSlowWay:
+    """`ChangedKeys` read through the repositories, for a store with no query of its own (the
+    in-memory one): every entity of the kind is read, page by page, at each count and each
+    page of keys, which such a store holds in memory anyway. It keeps no time of a change:
+    an order or a return counts as changed when it was made, and every stock row is sent.
+    The database's is `engine.adapters.erp_backfill_keys.changed_keys`."""
+
+    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
+        return len(_changed(uow, kind, since))
+
+    def page(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None, limit: int
+    ) -> Sequence[Key]:
+        keys = _changed(uow, kind, since)
+        return keys[bisect_right(keys, after) :][:limit] if after is not None else keys[:limit]
+
+
+def _changed(uow: UnitOfWork, kind: str, since: datetime | None) -> list[Any]:
+    """Every key of `kind` that `KeysTheSlowWay` sends, in key order."""
     if kind == "stock":
-        rows = _every(uow.stock.list)
-        return [Due(key) for key in sorted((s.sku, s.location_code) for s in rows)]
-    if kind == "orders":
-        orders = [o for o in _every(uow.orders.list) if since is None or o.created_at >= since]
-        ordered = sorted(orders, key=lambda o: (o.created_at, o.id))
-        return [Due(o.id, o.created_at.date()) for o in ordered]
-    if kind == "returns":
-        returns = [r for r in _every(uow.returns.list) if since is None or r.created_at >= since]
-        ordered_returns = sorted(returns, key=lambda r: (r.created_at, r.id))
-        return [Due(r.id, r.created_at.date()) for r in ordered_returns]
+        return sorted((s.sku, s.location_code) for s in _every(uow.stock.list))
+    if kind in ("orders", "returns"):
+        listing = uow.orders.list if kind == "orders" else uow.returns.list
+        return sorted(e.id for e in _every(listing) if since is None or e.created_at >= since)
     ids = sorted(customer.id for customer in _every(uow.customers.list))
     if since is None:
-        return [Due(id) for id in ids]
+        return ids
     audited = _every(partial(uow.audit.list, entity="customer"))
     changed = {
         entry.entity_id
@@ -246,7 +273,7 @@ def keys_the_slow_way(uow: UnitOfWork, kind: str, since: datetime | None) -> Seq
         if entry.action in CUSTOMER_CHANGES and entry.at >= since
     }
     changed |= {o.customer_id for o in _every(uow.orders.list) if o.created_at >= since}
-    return [Due(id) for id in ids if id in changed]
+    return [id for id in ids if id in changed]
 
 
 def _every(page: Callable[..., Sequence[Any]]) -> list[Any]:

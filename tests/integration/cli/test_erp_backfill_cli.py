@@ -80,11 +80,13 @@ def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
         uow.returns.add(b.a_return(id="RT-1", order_id="O-1"))
         uow.stock.add(b.a_stock(sku="MUG", location_code="DAL-01", on_hand=7, reserved=2))
         uow.commit()
-    with engine.begin() as connection:  # when each order was last saved
+    with engine.begin() as connection:  # when each order, the return and the stock last changed
         for order_id, saved in (("O-1", LONG_AGO), ("O-2", LATELY)):
             connection.execute(
                 update(orm.orders).where(orm.orders.c.id == order_id).values(updated_at=saved)
             )
+        connection.execute(update(orm.returns).values(updated_at=LONG_AGO))
+        connection.execute(update(orm.stock).values(updated_at=LONG_AGO))
     engine.dispose()
     yield database_url
 
@@ -135,10 +137,41 @@ def test_the_kinds_default_to_those_synced_and_since_narrows_to_what_changed_the
 
     # O-1 was last saved in January, C-2 erased then; C-2's order O-2 was saved on the day.
     assert erp.paths() == ["PUT /erp/orders/O-2", "DELETE /erp/customers/C-2"]
-    erp.took.clear()
-    output = ordo("erp", "backfill", "--entities", "stock", "--since", "2026-03-10")
-    assert erp.paths() == ["PUT /erp/stock/MUG/DAL-01"]
-    assert "stock: every row is sent (Ordo keeps no time of a level's change)" in output
+
+
+def test_since_a_day_sends_the_returns_and_stock_changed_then_and_those_of_unknown_time(
+    database: str, erp: Erp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, f"{erp.url}/erp", entities="returns,stock")
+    ordo("erp", "backfill", "--since", "2026-03-10")
+    assert erp.paths() == []  # the return and MUG last changed in January
+
+    engine = make_engine(database)
+    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        uow.stock.add(b.a_stock(sku="CUP", location_code="DAL-01", on_hand=3, reserved=0))
+        uow.stock.add(b.a_stock(sku="PLATE", location_code="DAL-01", on_hand=3, reserved=0))
+        uow.returns.add(b.a_return(id="RT-2", order_id="O-2"))
+        uow.commit()
+    with engine.begin() as connection:  # made before Ordo kept the time: unknown
+        s = orm.stock.c
+        connection.execute(update(orm.stock).where(s.sku == "PLATE").values(updated_at=None))
+    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        uow.stock.adjust("MUG", "DAL-01", 1)  # a change today
+        received = uow.returns.get("RT-1")
+        assert received is not None
+        received.location_code = "RNO-02"  # a change today of a return made long ago
+        uow.commit()
+    engine.dispose()
+    output = ordo("erp", "backfill", "--since", "2026-03-10", "--batch-size", "2")
+
+    assert erp.paths() == [
+        "PUT /erp/returns/RT-1",
+        "PUT /erp/returns/RT-2",
+        "PUT /erp/stock/CUP/DAL-01",
+        "PUT /erp/stock/MUG/DAL-01",
+        "PUT /erp/stock/PLATE/DAL-01",
+    ]
+    assert "stock: 2 of 3 done" in output and "stock: 3 of 3 done" in output
 
 
 @pytest.mark.usefixtures("database")
@@ -185,14 +218,11 @@ def test_an_erp_that_fails_stops_the_run_saying_how_to_resume(
     assert "orders: 1 sent, 0 refused, 0 gone since listed" in lines
     assert any(line.startswith("stopped at order O-2: ERP http://127.0.0.1:") for line in lines)
     assert "not started: customers, returns, stock" in lines
-    assert (
-        "to resume: ordo erp backfill --entities orders --since 2026-03-10, then ordo erp "
-        "backfill --entities customers,returns,stock"
-    ) in lines
+    assert "to resume: ordo erp backfill --entities orders,customers,returns,stock" in lines
 
     erp.refusing.clear()
-    ordo("erp", "backfill", "--entities", "orders", "--since", "2026-03-10")
-    assert erp.paths()[-1] == "PUT /erp/orders/O-2"
+    ordo("erp", "backfill", "--entities", "orders,customers,returns,stock")
+    assert erp.paths()[1:3] == ["PUT /erp/orders/O-1", "PUT /erp/orders/O-2"]
 
 
 @pytest.mark.usefixtures("database")
@@ -204,6 +234,18 @@ def test_an_erp_out_of_reach_stops_the_run_with_exit_1(monkeypatch: pytest.Monke
         "stopped at customer C-1: ERP http://127.0.0.1:9 unreachable for PUT customers/C-1" in said
     )
     assert "to resume: ordo erp backfill --entities customers" in said
+
+
+@pytest.mark.usefixtures("database")
+def test_a_run_since_a_day_that_stops_resumes_since_the_same_day(
+    erp: Erp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, f"{erp.url}/erp", entities="customers,stock")
+    erp.refusing["/erp/customers/C-2"] = (503, {"message": "maintenance"})
+    said = refused("erp", "backfill", "--since", "2026-01-01")
+
+    assert "stopped at customer C-2: ERP http://127.0.0.1:" in said
+    assert "to resume: ordo erp backfill --entities customers,stock --since 2026-01-01" in said
 
 
 @pytest.mark.usefixtures("database")

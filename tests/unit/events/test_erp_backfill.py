@@ -1,11 +1,13 @@
 """An ERP switched on later, sent what Ordo holds (`Backfill`), on the in-memory store with a fake
 ERP: every entity of the kinds asked goes as the observer sends it, under a version stamped
 before it was read; an erased customer goes as an erasure; a refusal for good is counted and
-the walk goes on, an ERP out of reach stops it saying where; `since` narrows the walk."""
+the walk goes on, an ERP out of reach stops it saying where; `since` narrows the walk; the keys
+are listed a batch at a time, never all at once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,8 +18,15 @@ from engine.adapters.bus import Message
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.catalog import erased_email
 from engine.domain.operations import AuditEntry
-from engine.service_layer.erp_backfill import Backfill, BackfillStopped, Due, Tally
+from engine.service_layer.erp_backfill import (
+    Backfill,
+    BackfillStopped,
+    Key,
+    KeysTheSlowWay,
+    Tally,
+)
 from engine.service_layer.erp_sync import ErpSync, version_of
+from engine.service_layer.unit_of_work import UnitOfWork
 from tests.support.builders import T0, a_customer, a_return, a_shipment, a_stock, an_order
 
 ALL = ("orders", "customers", "returns", "stock")
@@ -87,8 +96,26 @@ def backfilled(
 ) -> tuple[list[Tally], FakeErp, Clock]:
     erp, clock = kw.pop("erp", FakeErp()), Clock()
     walk = Backfill(erp, clock=clock, **kw)
-    tallies = walk.send(lambda: uow, walk.listed(lambda: uow, kinds, since))
+    tallies = walk.send(lambda: uow, walk.counted(lambda: uow, kinds, since), since)
     return tallies, erp, clock
+
+
+@dataclass
+class Listed:
+    """`ChangedKeys` over the keys given, remembering each page asked (after, limit)."""
+
+    keys: list[Key]
+    asked: list[tuple[Key | None, int]] = field(default_factory=list)
+
+    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
+        return len(self.keys)
+
+    def page(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None, limit: int
+    ) -> Sequence[Key]:
+        self.asked.append((after, limit))
+        start = 0 if after is None else self.keys.index(after) + 1
+        return self.keys[start : start + limit]
 
 
 def test_every_entity_of_the_kinds_asked_is_sent_as_the_worker_sends_it() -> None:
@@ -149,9 +176,9 @@ def test_an_erp_out_of_reach_stops_the_walk_saying_where() -> None:
     uow = seeded()
     walk = Backfill(FakeErp({"O-2": down}), batch_size=1)
     with pytest.raises(BackfillStopped) as stopped:
-        walk.send(lambda: uow, walk.listed(lambda: uow, ALL, None))
+        walk.send(lambda: uow, walk.counted(lambda: uow, ALL, None), None)
 
-    assert (stopped.value.kind, stopped.value.due) == ("orders", Due("O-2", date(2026, 3, 4)))
+    assert (stopped.value.kind, stopped.value.key) == ("orders", "O-2")
     assert stopped.value.error is down
     assert [(t.kind, t.sent) for t in stopped.value.tallies] == [("orders", 1)]
 
@@ -160,7 +187,7 @@ def test_progress_is_told_after_each_batch() -> None:
     uow = seeded()
     walk = Backfill(FakeErp(), batch_size=2)
     seen: list[tuple[str, int, int]] = []
-    walk.send(lambda: uow, walk.listed(lambda: uow, ("orders", "stock"), None),
+    walk.send(lambda: uow, walk.counted(lambda: uow, ("orders", "stock"), None), None,
               lambda tally: seen.append((tally.kind, tally.done, tally.due)))  # fmt: skip
 
     assert seen == [("orders", 2, 3), ("orders", 3, 3), ("stock", 2, 2)]
@@ -169,8 +196,8 @@ def test_progress_is_told_after_each_batch() -> None:
 def test_an_entity_gone_since_it_was_listed_is_counted_not_sent() -> None:
     uow = seeded()
     # Listed, then deleted (by hand, in the database) before its batch was read.
-    walk = Backfill(FakeErp(), changed=lambda uow, kind, since: [Due("RT-GONE"), Due("RT-1")])
-    [returns] = walk.send(lambda: uow, walk.listed(lambda: uow, ("returns",), None))
+    walk = Backfill(FakeErp(), changed=Listed(["RT-GONE", "RT-1"]))
+    [returns] = walk.send(lambda: uow, walk.counted(lambda: uow, ("returns",), None), None)
 
     assert (returns.due, returns.sent, returns.gone) == (2, 1, 1)
 
@@ -191,8 +218,29 @@ def test_since_a_day_only_what_changed_then_is_sent_and_stock_whole() -> None:
     assert [data["key"] for _, data in erp.erased] == [{"id": "C-2"}]  # its record changed then
 
 
+def test_the_keys_are_listed_a_batch_at_a_time_each_after_the_last_one_sent() -> None:
+    uow = seeded()
+    listed = Listed(["O-1", "O-2", "O-3"])
+    _, erp, _ = backfilled(uow, ("orders",), changed=listed, batch_size=2)
+
+    assert erp.keys() == [("order", {"id": f"O-{n}"}) for n in (1, 2, 3)]
+    # A short page is the last: no page is asked after it.
+    assert listed.asked == [(None, 2), ("O-2", 2)]
+
+
+def test_the_slow_way_pages_through_the_keys_in_key_order() -> None:
+    uow = seeded()
+    slow = KeysTheSlowWay()
+
+    assert slow.page(uow, "stock", None, None, 1) == [("SKU-1", "DAL-01")]
+    assert slow.page(uow, "stock", None, ("SKU-1", "DAL-01"), 5) == [("SKU-2", "DAL-01")]
+    assert slow.page(uow, "orders", None, "O-1", 5) == ["O-2", "O-3"]
+    assert slow.page(uow, "orders", T0 + timedelta(days=2), "O-2", 5) == ["O-3"]
+    assert slow.count(uow, "orders", T0 + timedelta(days=2)) == 2
+
+
 def test_a_kind_ordo_does_not_sync_is_refused() -> None:
     with pytest.raises(ValueError, match="no such entity to sync: \\['refunds'\\]"):
-        Backfill(FakeErp()).listed(InMemoryUnitOfWork, ("orders", "refunds"), None)
+        Backfill(FakeErp()).counted(InMemoryUnitOfWork, ("orders", "refunds"), None)
     with pytest.raises(ValueError, match="batch size must be 1 or more, got 0"):
         Backfill(FakeErp(), batch_size=0)
