@@ -406,16 +406,28 @@ def run_workers(
             thread.join(timeout=0.2)
 
 
+class Purge(Protocol):
+    """Rows kept for a retention: `purge` deletes those past it, returning how many."""
+
+    def purge(self, before: datetime) -> int: ...
+
+
+# How long alerts are kept unless ORDO_ALERT_RETENTION_DAYS says otherwise.
+DEFAULT_ALERT_RETENTION = timedelta(days=365)
+
+
 class Janitor:
     """Ticker: keep the outbox and the streams as long as the work in them, not as long as
     history. Published outbox rows go after `keep`; acknowledged stream entries at once;
     idempotency records (answers holding orders' and customers' JSON) after
-    `idempotency_retention`, finished or abandoned in flight."""
+    `idempotency_retention`, finished or abandoned in flight; closed and acknowledged
+    alerts (sealed messages) unchanged for `alert_retention`, with their tickets' rows."""
 
     def __init__(
         self, outbox: Any = None, bus: EventBus | None = None, keep: timedelta = timedelta(days=7),
         every: timedelta = timedelta(minutes=10), idempotency: IdempotencyStore | None = None,
-        idempotency_retention: timedelta = DEFAULT_RETENTION,
+        idempotency_retention: timedelta = DEFAULT_RETENTION, alerts: Purge | None = None,
+        alert_retention: timedelta = DEFAULT_ALERT_RETENTION,
     ) -> None:  # fmt: skip
         self.outbox = outbox
         self.bus = bus
@@ -423,6 +435,8 @@ class Janitor:
         self.every = every
         self.idempotency = idempotency
         self.idempotency_retention = idempotency_retention
+        self.alerts = alerts
+        self.alert_retention = alert_retention
         self._last: datetime | None = None
 
     def tick(self, now: datetime) -> int:
@@ -436,6 +450,12 @@ class Janitor:
             removed += int(self.bus.trim())
         if self.idempotency is not None:
             removed += self.idempotency.purge(now - self.idempotency_retention)
+        if self.alerts is not None:
+            purged = self.alerts.purge(now - self.alert_retention)
+            if purged:
+                log.info("janitor: deleted %d alerts closed or acknowledged and unchanged for "
+                         "%d days", purged, self.alert_retention.days)  # fmt: skip
+            removed += purged
         return removed
 
 

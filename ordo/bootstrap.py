@@ -399,6 +399,8 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
 
     from connectors.notifications.email import SmtpEmail
     from engine import worker as w
+    from engine.adapters.alert_retention import SqlAlertPurge
+    from engine.adapters.alert_storms import untold_repeats
     from engine.adapters.bus.outbox_sql import SqlOutboxStore
     from engine.adapters.orm_api import SqlIdempotencyStore
     from engine.adapters.shipment_queries import LatenessFlags, open_past_promise
@@ -410,6 +412,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.service_layer.outbox import OutboxRelay
     from engine.service_layer.preorders import PreorderReleaser
     from engine.service_layer.rulesets_service import RegistryRefresher
+    from engine.service_layer.tickets import QuietNotes, StormEndNoter
 
     settings, uows = container.settings, container.uow_factory
     # Load now: a handler reads the rulesets inside the worker's open transaction, where a
@@ -527,7 +530,10 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                  w.Janitor(SqlOutboxStore(container.engine), container.event_bus,
                            idempotency=SqlIdempotencyStore(container.session_factory),
                            idempotency_retention=timedelta(
-                               hours=settings.idempotency_retention_hours)),
+                               hours=settings.idempotency_retention_hours),
+                           alerts=(SqlAlertPurge(container.engine)
+                                   if settings.alert_retention_days else None),
+                           alert_retention=timedelta(days=settings.alert_retention_days)),
                  # Pre-orders whose product is out today are sourced (hourly at most).
                  PreorderReleaser(container.bus.handle),
                  # Unreleased orders' reservations past their time-to-live go back to stock.
@@ -537,6 +543,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                  *([alerts.AlertCloser(uows, timedelta(hours=settings.alert_close_after_hours),
                                        every=timedelta(minutes=1))]
                    if settings.alert_close_after_hours else []),
+                 # Tickets told that a storm of repeats ended (a helpdesk that takes notes).
+                 *([StormEndNoter(uows, container.ticketing,
+                                  timedelta(minutes=settings.alert_repeat_window_minutes),
+                                  untold=untold_repeats)]
+                   if isinstance(container.ticketing, QuietNotes) else []),
                  # Carriers with an API asked about parcels silent too long (0: never).
                  *([CarrierPoller(uows, container.bus.handle,
                                   lambda code: container.carriers(code),

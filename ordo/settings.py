@@ -291,6 +291,9 @@ class Settings(BaseSettings):
     # An acknowledged alert neither firing nor acknowledged for this many hours is closed by
     # the worker, so the same rule and key firing later opens a new alert (0: never).
     alert_close_after_hours: int = 24
+    # Closed and acknowledged alerts nothing has changed for this many days are deleted by
+    # the worker, with their tickets' rows (0: kept for ever); open ones are always kept.
+    alert_retention_days: int = 365
 
     @field_validator("api_port", "console_port", "smtp_port", mode="before")
     @classmethod
@@ -428,6 +431,13 @@ class Settings(BaseSettings):
         if text == "0":
             return 0
         return _whole_number(value, 365 * 24, "hours", " (a year), or 0 for never")
+
+    @field_validator("alert_retention_days", mode="before")
+    @classmethod
+    def _alert_retention(cls, value: Any) -> int:
+        if str(value).strip() == "0":
+            return 0
+        return _whole_number(value, _MAX_RETENTION_DAYS, "days", " (ten years), or 0 for ever")
 
     @field_validator("carrier_poll_hours", mode="before")
     @classmethod

@@ -34,6 +34,10 @@ the tag `ordo_repeat_<window>` (the previous window's tag removed) in one update
 untouched. It reads the ticket first and leaves alone one that has that window's tag or a
 later one's (a redelivered or late repeat), and one solved or closed.
 
+`note_quiet` tells it that a storm of repeats has ended: the last note, with the repeats
+since the window's note, and the tag `ordo_quiet_<window>` (the earlier one's removed). It
+leaves alone one that has that window's quiet tag or a later one's, and one solved or closed.
+
 `{{ticket.status}}` renders a status as the account's agents read it: `Solved`, `On-hold` in
 English, `Gelöst` or `Résolu` in a German or French account, and a custom status's own label
 where custom ticket statuses are on. Zendesk's stable names are its six system statuses (a
@@ -97,6 +101,8 @@ ACKNOWLEDGED_TAG = "ordo_acknowledged"
 CLOSED_TAG = "ordo_closed"
 # The tag of a repeat's note, followed by its window's number: one note per window.
 REPEAT_TAG = "ordo_repeat_"
+# The tag of the note that ends a storm of repeats, followed by its last window's number.
+QUIET_TAG = "ordo_quiet_"
 MAX_EXCERPT = 500
 # The body of the trigger's webhook action, as pasted into Zendesk (docs/events.md). Zendesk
 # escapes what the placeholders render for JSON. The comment comes from the newest of the
@@ -325,11 +331,7 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         `ACKNOWLEDGED_TAG` was updated before, and a closed one cannot be (Zendesk refuses
         it), so neither is changed. Otherwise `PUT` the comment, as an internal note, with
         the configured status and the tag, in one update."""
-        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
-        ticket = self._call("GET", path=path).get("ticket")
-        if not isinstance(ticket, dict):
-            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
-                                f"{ticket_id}")  # fmt: skip
+        path, ticket = self._ticket(ticket_id)
         if ACKNOWLEDGED_TAG in (ticket.get("tags") or ()) or ticket.get("status") == "closed":
             return False
         update = {
@@ -346,11 +348,7 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         """Read the ticket first: one that carries `CLOSED_TAG` was told before, and a closed
         one cannot be changed, so neither is. Otherwise `PUT` the comment, as an internal
         note, with the status solved and the tags, in one update."""
-        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
-        ticket = self._call("GET", path=path).get("ticket")
-        if not isinstance(ticket, dict):
-            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
-                                f"{ticket_id}")  # fmt: skip
+        path, ticket = self._ticket(ticket_id)
         if CLOSED_TAG in (ticket.get("tags") or ()) or ticket.get("status") == "closed":
             return False
         update = {
@@ -367,25 +365,41 @@ class ZendeskTicketing(HttpConnector, Ticketing):
         closed one is seen to; neither is changed. Otherwise `PUT` the comment, as an
         internal note, with this window's tag, removing the earlier window's, so the ticket
         carries one such tag however long the alert repeats."""
-        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
-        ticket = self._call("GET", path=path).get("ticket")
-        if not isinstance(ticket, dict):
-            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
-                                f"{ticket_id}")  # fmt: skip
+        return self._note_once(ticket_id, comment, REPEAT_TAG, window)
+
+    def note_quiet(self, ticket_id: str, comment: str, window: int) -> bool:
+        """As `note_repeat`, with `QUIET_TAG`: the note ending a storm whose last repeat
+        `window` ended quiet, once per window however often it is asked."""
+        return self._note_once(ticket_id, comment, QUIET_TAG, window)
+
+    def _note_once(self, ticket_id: str, comment: str, prefix: str, window: int) -> bool:
+        """`PUT` `comment` as an internal note tagged `<prefix><window>` (the earlier
+        window's tag removed), unless the ticket is solved or closed, or has that tag or a
+        later window's already."""
+        path, ticket = self._ticket(ticket_id)
         if ticket.get("status") in ("solved", "closed"):
             return False
-        noted = [str(t) for t in ticket.get("tags") or () if str(t).startswith(REPEAT_TAG)]
-        windows = [int(t[len(REPEAT_TAG) :]) for t in noted if t[len(REPEAT_TAG) :].isdigit()]
+        noted = [str(t) for t in ticket.get("tags") or () if str(t).startswith(prefix)]
+        windows = [int(t[len(prefix) :]) for t in noted if t[len(prefix) :].isdigit()]
         if any(seen >= window for seen in windows):
             return False
         update: dict[str, Any] = {
             "comment": {"body": comment, "public": False},
-            "additional_tags": [f"{REPEAT_TAG}{window}"],
+            "additional_tags": [f"{prefix}{window}"],
         }
         if noted:
             update["remove_tags"] = noted
         self._call("PUT", {"ticket": update}, path=path)
         return True
+
+    def _ticket(self, ticket_id: str) -> tuple[str, dict[str, Any]]:
+        """The ticket's API path and the ticket as Zendesk has it now."""
+        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}.json"
+        ticket = self._call("GET", path=path).get("ticket")
+        if not isinstance(ticket, dict):
+            raise DeliveryError(f"Zendesk {host_of(self.config.url)} answered without ticket "
+                                f"{ticket_id}")  # fmt: skip
+        return path, ticket
 
     def find(self, external_id: str) -> str:
         """The id of the oldest ticket carrying `external_id`; "" when there is none."""

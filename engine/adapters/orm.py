@@ -515,6 +515,10 @@ alerts = Table(
     Column("closed_by", String(128), nullable=False),
     _ts("closed_at", nullable=True),
     Column("version", Integer(), nullable=False),
+    # What its ticket was told of its repeats (migration 0042): the occurrences the last note
+    # counted and that note's repeat window (NULL: none), for the note ending a storm.
+    Column("noted_occurrences", Integer(), nullable=False),
+    Column("noted_window", Integer(), nullable=True),
     Index(None, "rule", "key", "status"),
     Index(None, "created_at"),
     Index(None, "status", "last_seen_at"),

@@ -533,6 +533,8 @@ def alert_row(a: Alert) -> Row:
         "closed_by": a.closed_by,
         "closed_at": a.closed_at,
         "version": a.version,
+        "noted_occurrences": a.noted_occurrences,
+        "noted_window": a.noted_window,
     }
 
 

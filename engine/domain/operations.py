@@ -41,6 +41,11 @@ class Alert:
     closed_at: datetime | None = None
     # Bumped by every write: a repeat and a close of the same alert cannot both be written.
     version: int = 0
+    # What its ticket has been told of its repeats (migration 0042): the occurrences counted
+    # by the last note (1: none but the raising), and that note's repeat window (None: no
+    # note yet). Repeats past them, once their window ends quiet, get one last note.
+    noted_occurrences: int = 1
+    noted_window: int | None = None
 
     def acknowledge(self, by: str, at: datetime) -> None:
         if self.status is not AlertStatus.OPEN:
@@ -69,6 +74,12 @@ class Alert:
     def seen_again(self, at: datetime) -> None:
         self.occurrences += 1
         self.last_seen_at = at
+
+    def repeats_told(self, window: int) -> None:
+        """Its ticket was told of its repeats so far, in repeat `window` (a late or
+        redelivered note never takes back what a later one told)."""
+        self.noted_occurrences = max(self.noted_occurrences, self.occurrences)
+        self.noted_window = max(window, self.noted_window if self.noted_window is not None else -1)
 
     def quiet_since(self) -> datetime:
         """Since when nothing happened to it: the later of its last firing and its

@@ -164,6 +164,11 @@ def repeat_window_of(alert: Alert, at: datetime, length: timedelta) -> int:
     return max(0, (in_utc(at) - in_utc(alert.created_at)) // length)
 
 
+def repeat_window_end(alert: Alert, window: int, length: timedelta) -> datetime:
+    """When repeat window `window` of `alert` ends (`repeat_window_of`)."""
+    return in_utc(alert.created_at) + (window + 1) * length
+
+
 def _next_alert_id(uow: UnitOfWork, rule: str, key: str) -> str:
     """`alr_<digest of rule and key>_<n>`, n counting the alerts (rule, key) has had. Two
     workers opening the same alert at once pick the same id, so the database refuses the

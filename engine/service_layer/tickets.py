@@ -33,7 +33,15 @@ close that came from the helpdesk (its ticket was closed there) is not told back
 (`alert.repeated`): an internal note with how often, when last and its latest message. The
 event comes once per repeat window (ORDO_ALERT_REPEAT_WINDOW_MINUTES), so a storm of repeats
 adds one note per window, and the connector keeps it to one per window on redelivery. A
-repeat never opens a second ticket: the open alert is the same alert, with its ticket.
+repeat never opens a second ticket: the open alert is the same alert, with its ticket. The
+alert keeps what its ticket was told (`Alert.noted_occurrences`, `noted_window`).
+
+`StormEndNoter` is a worker ticker for what that leaves out: the repeats after a window's note.
+Once the last window with a note has ended and no repeat opened the next, the ticket gets
+one last note: how many more times, the latest when, and quiet since the window's end. Each
+alert is claimed first, in a transaction of its own that reads it holding its row and
+writes it versioned (a conditional UPDATE): of two workers, or a worker and a repeat, one
+wins and the other passes; the claim is handed back if the helpdesk cannot be reached.
 
 `record_ticket_update` is the way back: what the helpdesk's webhook reports of a ticket (its
 status, the helpdesk's time of it, the latest public comment) is kept on the ticket, with
@@ -47,10 +55,10 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
@@ -61,11 +69,17 @@ from engine.domain.operations import TICKET_DONE, Alert, AlertStatus, Ticket, Ti
 from engine.domain.orders import Order
 from engine.domain.values import in_utc, utcnow
 from engine.service_layer import audit
-from engine.service_layer.alerts import record_acknowledgement, record_close
+from engine.service_layer.alerts import (
+    DEFAULT_REPEAT_WINDOW,
+    record_acknowledgement,
+    record_close,
+    repeat_window_end,
+    repeat_window_of,
+)
 from engine.service_layer.auth import can_see_order
 from engine.service_layer.handlers import new_id
 from engine.service_layer.notifications import SEVERITIES
-from engine.service_layer.unit_of_work import UnitOfWork
+from engine.service_layer.unit_of_work import AlertRepository, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -290,8 +304,13 @@ def repeat_comment(alert: Alert) -> str:
     return (
         f"Repeated in Ordo {repeats} time{'s' if repeats != 1 else ''} since it was raised "
         f"({alert.occurrences} occurrences), the latest at {in_utc(last):%Y-%m-%d %H:%M} UTC.\n"
-        f"Latest: {alert.message}\n\nAlert {alert.id} (rule: {alert.rule}, about: {alert.key})."
+        + _latest(alert)
     )
+
+
+def _latest(alert: Alert) -> str:
+    """The end of a repeat's note: the alert's latest message and what it is."""
+    return f"Latest: {alert.message}\n\nAlert {alert.id} (rule: {alert.rule}, about: {alert.key})."
 
 
 class TicketRepeatNoter:
@@ -323,6 +342,177 @@ class TicketRepeatNoter:
         window = int(message.payload["window"])
         if self.ticketing.note_repeat(alert.ticket_id, repeat_comment(alert), window):
             self.noted += 1
+        # Told, or found told (a redelivery) or seen to: either way nothing more for this
+        # window until its storm ends (`StormEndNoter`).
+        alert.repeats_told(window)
+
+
+@runtime_checkable
+class QuietNotes(Protocol):
+    """A ticketing connector that can end a storm of repeats with a note (Zendesk's
+    `note_quiet`): added once per `window`, and not to a ticket solved or closed."""
+
+    def note_quiet(self, ticket_id: str, comment: str, window: int) -> bool: ...
+
+
+# The store's query for the alerts that may have a storm to end: (alerts, now, at most) ->
+# open alerts with a ticket and repeats past their last note, last seen before now, the
+# longest quiet first (`engine.adapters.alert_storms.untold_repeats`).
+StormQuery = Callable[[AlertRepository, datetime, int], Sequence[Alert]]
+# Open alerts read at a time by the slow way of finding them (no store query).
+_PAGE = 500
+
+
+def _last_seen(alert: Alert) -> datetime:
+    return in_utc(alert.last_seen_at or alert.created_at)
+
+
+def has_untold_repeats(alert: Alert) -> bool:
+    """Open, with a ticket, a repeat note written, and repeats counted since."""
+    return (
+        alert.status is AlertStatus.OPEN
+        and bool(alert.ticket_id)
+        and alert.noted_window is not None
+        and alert.occurrences > alert.noted_occurrences
+    )
+
+
+def untold_repeats_the_slow_way(
+    alerts: AlertRepository, now: datetime, limit: int
+) -> Sequence[Alert]:
+    """`StormQuery` for a store with no query of its own: every open alert read and checked."""
+    found: list[Alert] = []
+    offset = 0
+    while True:
+        page = alerts.search(status=AlertStatus.OPEN, limit=_PAGE, offset=offset)
+        found.extend(a for a in page if has_untold_repeats(a) and _last_seen(a) <= in_utc(now))
+        if len(page) < _PAGE:
+            break
+        offset += _PAGE
+    found.sort(key=lambda alert: (_last_seen(alert), alert.id))
+    return found[:limit]
+
+
+def storm_ended(alert: Alert, now: datetime, length: timedelta) -> int | None:
+    """The repeat window whose storm `alert` ended by `now`: its last note's window, over
+    with repeats after the note and none since; None while the storm goes on, or while the
+    note of its latest repeat's window is still to be written (that note tells them)."""
+    if not has_untold_repeats(alert) or alert.noted_window is None:
+        return None
+    if repeat_window_of(alert, _last_seen(alert), length) > alert.noted_window:
+        return None
+    if in_utc(now) < repeat_window_end(alert, alert.noted_window, length):
+        return None
+    return alert.noted_window
+
+
+def quiet_comment(alert: Alert, quiet_since: datetime) -> str:
+    """The last note of a storm: the repeats after the last note, the latest when, and since
+    when there were none."""
+    more = alert.occurrences - alert.noted_occurrences
+    return (
+        f"Repeated in Ordo {more} more time{'s' if more != 1 else ''} after the last note "
+        f"({alert.occurrences} occurrences), the latest at {_last_seen(alert):%Y-%m-%d %H:%M} "
+        f"UTC; no repeats since {in_utc(quiet_since):%Y-%m-%d %H:%M} UTC.\n" + _latest(alert)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A storm's end claimed for its note: what to write, and what to hand back."""
+
+    alert_id: str
+    ticket_id: str
+    comment: str
+    window: int
+    told_before: int
+    told_now: int
+
+
+class StormEndNoter:
+    """Worker ticker, at most once per `every`: the last note of each storm of repeats that
+    has ended (see the module's doc), at most `batch` per run. `tick` returns how many
+    tickets were noted."""
+
+    name = "alert-ticket-storm-ends"
+
+    def __init__(
+        self,
+        uows: Callable[[], UnitOfWork],
+        ticketing: Ticketing,
+        repeat_window: timedelta = DEFAULT_REPEAT_WINDOW,
+        *,
+        every: timedelta = timedelta(minutes=1),
+        batch: int = 100,
+        untold: StormQuery = untold_repeats_the_slow_way,
+    ) -> None:
+        if not isinstance(ticketing, QuietNotes):
+            raise ValueError(f"ticketing connector {ticketing.slug} cannot end a storm of "
+                             "repeats with a note (it has no note_quiet)")  # fmt: skip
+        self.uows, self.ticketing, self.notes = uows, ticketing, ticketing
+        self.repeat_window, self.every = repeat_window, every
+        self.batch, self.untold = batch, untold
+        self._last: datetime | None = None
+
+    def tick(self, now: datetime) -> int:
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        with self.uows() as uow:
+            due = [
+                alert.id
+                for alert in self.untold(uow.alerts, now, self.batch)
+                if storm_ended(alert, now, self.repeat_window) is not None
+            ]
+        noted = sum(self._end(alert_id, now) for alert_id in due)
+        self._last = now  # after the run: a failed one (database restarting) is tried again
+        if noted:
+            log.info("%s: %d tickets told a storm of repeats ended", self.name, noted)
+        return noted
+
+    def _end(self, alert_id: str, now: datetime) -> bool:
+        claim = self._claim(alert_id, now)
+        if claim is None:
+            return False
+        try:
+            return self.notes.note_quiet(claim.ticket_id, claim.comment, claim.window)
+        except DeliveryError as error:
+            log.warning("%s: alert %s's ticket %s not noted (%s); tried again next run",
+                        self.name, alert_id, claim.ticket_id, error)  # fmt: skip
+            self._hand_back(claim)
+            return False
+
+    def _claim(self, alert_id: str, now: datetime) -> _Claim | None:
+        """The storm's end, claimed and committed before the helpdesk is told, so a worker
+        deciding at the same moment passes over it; None when there is nothing to claim."""
+        try:
+            with self.uows() as uow:
+                # Read again holding the row: a repeat written since the list was read (or
+                # another worker's claim) has its say before this decides.
+                alert = uow.alerts.get_for_update(alert_id)
+                window = None if alert is None else storm_ended(alert, now, self.repeat_window)
+                if alert is None or window is None or alert.ticket_id is None:
+                    return None
+                ours = _its_ticket(uow, self.ticketing, alert, self.name)
+                end = repeat_window_end(alert, window, self.repeat_window)
+                claim = _Claim(alert.id, alert.ticket_id, quiet_comment(alert, end), window,
+                               alert.noted_occurrences, alert.occurrences)  # fmt: skip
+                alert.repeats_told(window)  # another helpdesk's ticket: not looked at again
+                uow.commit()
+        except Conflict:
+            return None  # written by another since it was read: a claim, or a repeat
+        return claim if ours else None
+
+    def _hand_back(self, claim: _Claim) -> None:
+        """The claim undone, unless the alert was told more since (a repeat's note)."""
+        try:
+            with self.uows() as uow:
+                alert = uow.alerts.get_for_update(claim.alert_id)
+                if alert is not None and alert.noted_occurrences == claim.told_now:
+                    alert.noted_occurrences = claim.told_before
+                    uow.commit()
+        except Conflict:
+            log.info("%s: alert %s changed meanwhile; its claim is left", self.name,
+                     claim.alert_id)  # fmt: skip
 
 
 def order_ticket_body(order: Order, body: str, actor: str, api_url: str = "") -> str:
