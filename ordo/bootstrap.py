@@ -464,13 +464,19 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(TicketRepeatNoter(container.ticketing))
         observers.append(TicketCloser(container.ticketing))
     if container.warehouses:  # released shipments to their location's WMS
-        from engine.service_layer.warehouse import WarehouseReleaser, WarehouseUpdater
+        from engine.service_layer.warehouse import (
+            ReleaseAttempts,
+            WarehouseReleaser,
+            WarehouseUpdater,
+        )
         from engine.service_layer.wms_transfers import (
             InboundTransferNotifier,
             InboundTransferUpdater,
             TransferReleaser,
         )
 
+        # The attempt first, in a step of its own: kept whatever the release's call comes to.
+        observers.append(ReleaseAttempts(container.warehouses))
         observers.append(WarehouseReleaser(container.warehouses))
         observers.append(WarehouseUpdater(container.warehouses))  # what changes after
         # Transfers out of a WMS's locations (ship to store, by hand), for it to pick and ship.

@@ -532,6 +532,9 @@ class MemoryInbound(_MemoryRepository[str, InboundSupply], uow_api.InboundReposi
     def for_order(self, order_id: str) -> Sequence[InboundSupply]:
         return self._select(self.table.by_index("order", order_id))
 
+    def for_order_for_update(self, order_id: str) -> Sequence[InboundSupply]:
+        return self.for_order(order_id)  # one thread at a time here (MemoryShipments)
+
     def with_tracking_number(self, number: str, limit: int = 10) -> Sequence[InboundSupply]:
         # A scan, not an index: the number is set after the transfer is added, and this
         # table's indexes are only ever added to (`_Table`).

@@ -343,6 +343,8 @@ fulfillment_orders = Table(
     Column("label_format", String(16), nullable=False),
     # The warehouse system's reference, once the shipment was sent there (migration 0013).
     Column("wms_reference", String(128), nullable=False),
+    # When the worker first set out to send it there, NULL never (migration 0043).
+    _ts("wms_attempted_at", nullable=True),
     # The boxes it was packed into, each with its box, size, weights, units by SKU and
     # tracking number (migration 0022); [] when it was not packed. Read with it only.
     Column("parcels", Json(), nullable=False),

@@ -1266,6 +1266,26 @@ class SqlInbound(_Simple[str, InboundSupply], uow_api.InboundRepository):
     def for_order(self, order_id: str) -> Sequence[InboundSupply]:
         return self._query(self.table.c.order_id == order_id)
 
+    def for_order_for_update(self, order_id: str) -> Sequence[InboundSupply]:
+        """`for_order` with FOR UPDATE of the rows (nothing on SQLite), refusing, as
+        `get_for_update` does, a transfer this transaction read before without its lock."""
+        # Before the flush, which holds this transaction's own inserts as loaded: no one
+        # else has those.
+        unlocked = {key for key in self._loaded if key not in self._row_locked}
+        self.flush()
+        stmt = self._statement(self.table.c.order_id == order_id).with_for_update()
+        rows = [dict(r) for r in self._execute(stmt).mappings()]
+        keys = [self._key_from_row(row) for row in rows]
+        for key in keys:
+            if key in unlocked:
+                raise RuntimeError(
+                    f"{self.entity} '{key}' was read in this transaction before its row was "
+                    "locked; call for_order_for_update before any other read of it"
+                )
+        found = self._materialise(rows)
+        self._row_locked.update(keys)
+        return found
+
     def with_tracking_number(self, number: str, limit: int = 10) -> Sequence[InboundSupply]:
         # Indexed (migration 0033): every carrier scan no shipment has is looked up here.
         return self._query(self.table.c.tracking_number == number, limit)

@@ -167,6 +167,10 @@ class FulfillmentOrder:
     # The location's warehouse system's own id for it, once it was sent there (released
     # shipments go to the WMS configured for their location); empty until then.
     wms_reference: str = ""
+    # When the worker first set out to send it to that WMS, kept before the WMS is called
+    # (migration 0043): one with none was never sent, so cancelling it asks no WMS whether
+    # it holds it (engine.service_layer.warehouse). None for one not released to a WMS.
+    wms_attempted_at: datetime | None = None
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     # When the worker's tracking poll last asked its carrier about it (None: never). Kept

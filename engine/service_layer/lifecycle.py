@@ -105,6 +105,7 @@ def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, clock: Clock) -> st
     pending and released shipments are cancelled, naming the order's cancellation."""
     with uow:
         shipments = _shipments_first(uow, cmd.order_id)
+        ship_to_store.lock(uow, cmd.order_id)  # before its reservations: an arrival's claim
         order = existing_order(uow, cmd.order_id)
         check_changeable(order, shipments, OrderStatus.CANCELLED)
         reason = cmd.reason or f"cancelled by {cmd.actor}"

@@ -241,10 +241,21 @@ def _reinstated_short(uow: UnitOfWork, supply: InboundSupply, short: int, said: 
     )
 
 
+def lock(uow: UnitOfWork, order_id: str) -> list[InboundSupply]:
+    """The order's transfers, their rows locked until the transaction ends, as an arrival
+    (`inventory.receive_transfer`) and a reinstatement (`reinstate`'s callers) lock theirs:
+    a cancellation racing either waits for it and then sees what it did (received: nothing
+    to cancel, its claim on the order's reservations; on its way again: released from the
+    order), instead of cancelling a transfer as it stood before. A cancellation that gives
+    the order's reservations back locks them before reading those, so a claim an arrival
+    made meanwhile is given back with them."""
+    return list(uow.inbound.for_order_for_update(order_id))
+
+
 def cancel_all(uow: UnitOfWork, order: Order, reason: str) -> None:
     """Cancel every transfer still on its way for `order` (cancelled, or no longer collected
-    at the store they go to)."""
-    for supply in uow.inbound.for_order(order.id):
+    at the store they go to), locked first (`lock`)."""
+    for supply in lock(uow, order.id):
         if supply.pending:
             cancel(uow, supply, reason)
 
@@ -256,7 +267,7 @@ def settle(uow: UnitOfWork, order: Order, waiting: Mapping[str, int], reason: st
     wanted: dict[str, int] = {}
     for line in order.lines:
         wanted[line.sku] = wanted.get(line.sku, 0) + waiting.get(line.id, 0)
-    for supply in uow.inbound.for_order(order.id):
+    for supply in lock(uow, order.id):
         if supply.pending and wanted.get(supply.sku, 0) <= 0:
             cancel(uow, supply, reason)
     for reservation in uow.reservations.for_order(order.id):

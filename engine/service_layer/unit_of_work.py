@@ -444,6 +444,12 @@ class InboundRepository(Repository[str, InboundSupply]):
         """The ship-to-store transfers sent for a pickup order, by expected arrival."""
 
     @abc.abstractmethod
+    def for_order_for_update(self, order_id: str) -> Sequence[InboundSupply]:
+        """As `for_order`, holding their rows until the transaction ends (as
+        `get_for_update`): a cancellation decides on them as an arrival or reinstatement
+        racing it left them, not as they were before."""
+
+    @abc.abstractmethod
     def with_tracking_number(self, number: str, limit: int = 10) -> Sequence[InboundSupply]:
         """Transfers reported shipped under this tracking number (exactly; whatever their
         state or carrier), by expected arrival: a carrier's scan finds its transfer by it."""

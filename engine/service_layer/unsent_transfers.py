@@ -18,6 +18,8 @@ to an expected receipt records `transfer.inbound_wms_refused` and its alert), in
 transaction per transfer, with an audit entry for the operator who sent it. The transfer is
 read again in that transaction: one the worker sent meanwhile, or shipped, received or
 cancelled since it was listed, is left alone and said so. So a second run sends nothing.
+It is read locked, as the worker reads it: a send the worker makes at the same moment is
+waited for, and found, rather than made and recorded twice.
 """
 
 from __future__ import annotations
@@ -118,7 +120,9 @@ class UnsentTransfers:
         """Send `unsent` in a transaction of its own, audited for `actor` when the WMS took
         it; left alone when it is no longer due (a failure rolls back, keeping nothing)."""
         with uow_factory() as uow:
-            transfer = uow.inbound.get(unsent.transfer_id)
+            # Locked, as the worker's send reads it (`TransferReleaser.send`): of the two
+            # sending it at once, the second finds it sent, and neither calls nor records twice.
+            transfer = uow.inbound.get_for_update(unsent.transfer_id)
             if transfer is None or self.due(transfer) != unsent:
                 return Outcome(unsent, Sent(why=_no_longer_due(transfer, unsent)))
             send = (

@@ -10,7 +10,12 @@ serves `*`, every other location), keeps the reference the WMS answers with on t
 
 The WMS is called before that transaction commits, so a crash in between sends the shipment
 again when the event is redelivered: the connector sends the shipment's id as an idempotency
-key, and the WMS answers a repeat with the reference it gave the first time. A shipment that
+key, and the WMS answers a repeat with the reference it gave the first time. Before the call,
+in a transaction of its own, the releaser keeps on the shipment that it set out to send it
+(`wms_attempted_at`, the first time only): a call whose answer is lost, or whose commit
+fails, leaves that behind even though its own transaction rolls back. In the worker, whose
+steps each commit once at their end, `ReleaseAttempts`, an observer of its own registered
+just before the releaser, keeps it in the step before. A shipment that
 already has a reference is not sent again (a redriven dead letter, say). Nor is one that is
 no longer `released` when its turn comes: one cancelled before it was sent, or one its
 location already picked or shipped without the WMS. Nor is a pickup (click and collect): the
@@ -36,12 +41,13 @@ shipment) for a person to stop the parcel.
 A shipment cancelled after its release with no `wms_reference` may still be at the WMS: the
 WMS took its release, but its answer was lost (or the worker's commit failed), and the
 release's retry found the shipment cancelled and sent nothing. Nothing in Ordo records that
-the release reached the WMS, only that one was due (the cancellation's `from_status` is not
-`pending`), so the updater asks the WMS (`find_fulfilment_order`, by the shipment's id)
-before it concludes there is nothing to cancel: a reference found is kept on the shipment and
-the cancellation sent as for any shipment the WMS holds; none found, nothing is sent; a WMS
-that cannot be asked leaves it so, with a medium alert (`wms/WMS may hold a cancelled order`,
-`found_at_wms`) asking a person to look in that WMS.
+the release reached the WMS, only that it was attempted (`wms_attempted_at`), so the updater
+asks the WMS (`find_fulfilment_order`, by the shipment's id) before it concludes there is
+nothing to cancel; a shipment cancelled before the releaser's turn came was never attempted,
+holds nothing at any WMS, and is not asked about. For one attempted, a reference found is
+kept on the shipment and the cancellation sent as for any shipment the WMS holds; none
+found, nothing is sent; a WMS that cannot be asked leaves it so, with a medium alert
+(`wms/WMS may hold a cancelled order`, `found_at_wms`) asking a person to look in that WMS.
 """
 
 from __future__ import annotations
@@ -189,29 +195,22 @@ class WarehouseReleaser(ByLocation[Warehouse]):
         if not self.wants(message):
             return
         shipment_id = str(message.payload["shipment_id"])
+        # First the attempt, committed on its own before the WMS is called (module's doc):
+        # whatever becomes of the call, a cancellation then knows the WMS may hold it. (In
+        # the worker this commit is the worker's, at the end: `ReleaseAttempts` does it.)
         with uow:
-            shipment = uow.shipments.get(shipment_id)
-            if shipment is None:
-                log.warning("%s: shipment %s not found; not sent", self.name, shipment_id)
+            due = self._due(uow, shipment_id)
+            if due is None:
                 return
-            if shipment.wms_reference:
-                log.info("%s: shipment %s was sent before (%s); not sent again", self.name,
-                         shipment.id, shipment.wms_reference)  # fmt: skip
+            shipment = due[0]
+            if shipment.wms_attempted_at is None:
+                shipment.wms_attempted_at = utcnow()
+                uow.commit()
+        with uow:
+            due = self._due(uow, shipment_id)  # cancelled since, say: then not sent after all
+            if due is None:
                 return
-            if shipment.is_pickup:
-                log.info("%s: shipment %s is collected in store; not sent", self.name,
-                         shipment.id)  # fmt: skip
-                return
-            if shipment.status is not ShipmentStatus.RELEASED:
-                log.info("%s: shipment %s is %s now; not sent", self.name, shipment.id,
-                         shipment.status)  # fmt: skip
-                return
-            order = uow.orders.get(shipment.order_id)
-            warehouse = self.warehouse_for(shipment.location_code)
-            if order is None or warehouse is None:
-                log.warning("%s: shipment %s has no order or no WMS; not sent", self.name,
-                            shipment.id)  # fmt: skip
-                return
+            shipment, order, warehouse = due
             reference = warehouse.release(fulfilment_order_facts(shipment, order))
             shipment.wms_reference = reference
             uow.record(
@@ -221,6 +220,54 @@ class WarehouseReleaser(ByLocation[Warehouse]):
             )
             uow.commit()
         self.sent += 1
+
+    def _due(
+        self, uow: UnitOfWork, shipment_id: str
+    ) -> tuple[FulfillmentOrder, Order, Warehouse] | None:
+        """The shipment to send, its order and its WMS; None, logged, when it is not to be
+        sent (module's doc)."""
+        shipment = uow.shipments.get(shipment_id)
+        if shipment is None:
+            log.warning("%s: shipment %s not found; not sent", self.name, shipment_id)
+            return None
+        if shipment.wms_reference:
+            log.info("%s: shipment %s was sent before (%s); not sent again", self.name,
+                     shipment.id, shipment.wms_reference)  # fmt: skip
+            return None
+        if shipment.is_pickup:
+            log.info("%s: shipment %s is collected in store; not sent", self.name,
+                     shipment.id)  # fmt: skip
+            return None
+        if shipment.status is not ShipmentStatus.RELEASED:
+            log.info("%s: shipment %s is %s now; not sent", self.name, shipment.id,
+                     shipment.status)  # fmt: skip
+            return None
+        order = uow.orders.get(shipment.order_id)
+        warehouse = self.warehouse_for(shipment.location_code)
+        if order is None or warehouse is None:
+            log.warning("%s: shipment %s has no order or no WMS; not sent", self.name,
+                        shipment.id)  # fmt: skip
+            return None
+        return shipment, order, warehouse
+
+
+class ReleaseAttempts(WarehouseReleaser):
+    """Worker observer, registered just before `WarehouseReleaser`: keeps that a release is
+    being attempted (`wms_attempted_at`) in a step of its own. The worker runs each observer
+    of a message in a transaction of its own, committed when it ends, and the releaser's
+    step rolls back whole when its WMS call fails: its own mark of the attempt would go with
+    it. Sends nothing."""
+
+    name = "wms-release-attempt"
+
+    def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        if not self.wants(message):
+            return
+        with uow:
+            due = self._due(uow, str(message.payload["shipment_id"]))
+            if due is not None and due[0].wms_attempted_at is None:
+                due[0].wms_attempted_at = utcnow()
+                uow.commit()
 
 
 class WarehouseUpdater(ByLocation[ChangingWarehouse]):
@@ -282,7 +329,8 @@ class WarehouseUpdater(ByLocation[ChangingWarehouse]):
     def _found(self, message: Message, uow: UnitOfWork, shipment: FulfillmentOrder) -> bool:
         """Whether the WMS holds `shipment`, cancelled without a reference, all the same: its
         reference, when the WMS names one, is kept on it (module's doc). Asked only when its
-        release was due: it was cancelled after it (not while pending), and is no pickup."""
+        release was attempted (`wms_attempted_at`): it was cancelled after it (not while
+        pending), is no pickup, and the releaser set out to send it."""
         warehouse = self.warehouse_for(shipment.location_code)
         if (
             warehouse is None
@@ -290,6 +338,7 @@ class WarehouseUpdater(ByLocation[ChangingWarehouse]):
             or shipment.status is not ShipmentStatus.CANCELLED
             or message.payload.get("from_status") == ShipmentStatus.PENDING.value
             or shipment.is_pickup
+            or shipment.wms_attempted_at is None
         ):
             return False
         named = f"shipment {shipment.id} of order {shipment.order_id} at {shipment.location_code}"

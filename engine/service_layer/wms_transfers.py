@@ -15,7 +15,15 @@ it by hand, as before.
 
 The WMS is called before that transaction commits, so a crash in between sends the transfer
 again when the event is redelivered: the connector sends the transfer's id as an idempotency
-key, and the WMS answers a repeat with the reference it gave the first time. A WMS that
+key, and the WMS answers a repeat with the reference it gave the first time. The transfer is
+read with its row locked (`get_for_update`) and held until that commit, across the WMS's
+answer: the lock is the claim on sending it. `ordo wms send-transfers` reads it locked too,
+so when it and the worker send one transfer at the same moment, the second waits for the
+first's commit, finds the reference, and neither calls the WMS nor records
+`transfer.sent_to_wms` again (on SQLite the first writer holds the whole file anyway). A
+report or receipt of that transfer waits as long as the WMS takes to answer (the connector's
+timeout at most); locking a row rather than claiming it with a column of its own keeps the
+claim from outliving a crash. Every transfer observer reads its transfer so. A WMS that
 refuses or cannot be reached raises the connector's `DeliveryError`: the worker retries the
 event and, after the bus's last delivery, dead-letters it.
 
@@ -232,7 +240,10 @@ class _TransferObserver(ByLocation[W], abc.ABC):
             return
         transfer_id = str(message.payload["transfer_id"])
         with uow:
-            transfer = uow.inbound.get(transfer_id)
+            # Locked, across the WMS's answer: the lock is the claim on telling it (module's
+            # doc), so `ordo wms send-transfers` sending the transfer at the same moment waits
+            # and then finds it told.
+            transfer = uow.inbound.get_for_update(transfer_id)
             if transfer is None or transfer.kind is not InboundKind.TRANSFER:
                 log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
                 return
@@ -301,11 +312,10 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
         try:
             super().__call__(message, uow)
         except _TooLate as late:
-            # Afresh, the transfer locked before it is read: its shipped report, which
-            # reinstates it too, may come at the same moment, and the two must not both book
-            # its units off the source. Not locked across the WMS call, which may take as
-            # long as the WMS likes. The rollback also starts the worker's transaction, lent
-            # to this step, again: there the transfer was read unlocked.
+            # Afresh, the transfer locked again before it is read: its shipped report, which
+            # reinstates it too, waited for the cancellation's lock and may come now, and the
+            # two must not both book its units off the source. The rollback also starts the
+            # worker's transaction, lent to this step, again.
             uow.rollback()
             _reinstate(uow, late.transfer_id, late.said, late.reference)
 
@@ -319,7 +329,8 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
         transaction (the caller commits): its reference kept, `transfer.sent_to_wms`
         recorded. Not one sent before, nor one no longer pending. A failure raises the
         connector's `DeliveryError`. The worker's send, and `ordo wms send-transfers`'
-        (`engine.service_layer.unsent_transfers`)."""
+        (`engine.service_layer.unsent_transfers`); each reads `transfer` locked
+        (`get_for_update`), so of two at once the second finds it sent."""
         if transfer.wms_reference:
             return self._not_sent(
                 transfer, f"was sent before ({transfer.wms_reference}); not sent again"

@@ -120,3 +120,26 @@ def test_a_wms_without_the_lookup_is_sent_nothing_and_a_person_is_alerted(
     assert "Look in the WMS newark for an order with Ordo's id" in alert["message"]
     assert "answered 404 no such route" in alert["message"]
     assert outbox(container, "shipment.wms_updated") == []
+
+
+def test_a_shipment_cancelled_before_its_releases_turn_is_not_looked_up_nor_alerted(
+    container: Container,  # noqa: F811
+    outside: Outside,  # noqa: F811
+) -> None:
+    # Released and cancelled before the worker ran: its release was never attempted (no
+    # `wms_attempted_at`), so even a WMS without the lookup raises no alert for it.
+    answer_lost(outside, lookup=False)
+    [worker] = build_workers(container, name="w1")
+    address = c.AddressInput("10001", line1="1 Main St", city="New York", name="Ada")
+    order_id = str(
+        container.bus.handle(c.CreateOrder("web", "W-9", "c1", address, (c.LineInput("JEANS", 2),)))
+    )
+    container.bus.handle(c.CancelOrder(order_id, "customer changed their mind"))
+    for _ in range(8):
+        worker.run_once()
+
+    assert outside.posts == [] and outside.changes == []
+    assert [a for a in outbox(container, "alert.triggered") if a["rule"] == LOOKUP_RULE] == []
+    with container.uow_factory() as uow:
+        [shipment] = uow.shipments.for_order(order_id)
+        assert shipment.wms_attempted_at is None

@@ -101,6 +101,19 @@ def test_a_shipment_that_is_no_longer_released_when_its_turn_comes_is_not_sent(
     with uow:
         shipment = uow.shipments.get("F-1")
         assert shipment is not None and shipment.wms_reference == ""
+        assert shipment.wms_attempted_at is None  # never sent: nothing to look up if cancelled
+
+
+def test_a_release_whose_answer_is_lost_keeps_that_it_was_attempted() -> None:
+    uow, wms = seeded(), FakeWms(refuse=True)
+
+    with pytest.raises(DeliveryError):
+        WarehouseReleaser({"DAL-01": wms})(released(), uow)
+
+    with uow:
+        shipment = uow.shipments.get("F-1")
+        assert shipment is not None and shipment.wms_reference == ""
+        assert shipment.wms_attempted_at is not None
 
 
 def test_a_location_without_a_wms_is_skipped() -> None:

@@ -55,7 +55,11 @@ class FakeWms:
         self.told.append((what, reference, dict(facts), change))
 
 
-def held_by_the_wms(reference: str = "WMS-7", location: str = "DAL-01") -> InMemoryUnitOfWork:
+def held_by_the_wms(
+    reference: str = "WMS-7", location: str = "DAL-01", attempted: bool = True
+) -> InMemoryUnitOfWork:
+    """F-1, released to `location`'s WMS (`attempted`: the releaser set out to send it),
+    which holds it as `reference` ("" for none Ordo kept)."""
     uow = InMemoryUnitOfWork()
     with uow:
         uow.orders.add(an_order(id="O-1"))
@@ -63,6 +67,7 @@ def held_by_the_wms(reference: str = "WMS-7", location: str = "DAL-01") -> InMem
             a_shipment(
                 status=ShipmentStatus.RELEASED, location_code=location, wms_reference=reference,
                 tracking_number="", label_format="", shipped_at=None, tracking=[],
+                wms_attempted_at=at(50) if attempted else None,
             )
         )  # fmt: skip
         uow.commit()
@@ -273,3 +278,17 @@ def test_a_wms_that_cannot_answer_the_lookup_now_leaves_the_cancellation_to_be_r
     with pytest.raises(DeliveryError, match="503"):
         told(WarehouseUpdater({"DAL-01": wms}), uow,
              cancelled_with_its_order(uow, ShipmentStatus.RELEASED))  # fmt: skip
+
+
+def test_a_shipment_cancelled_before_the_releaser_set_out_to_send_it_is_not_looked_up() -> None:
+    # Released, then cancelled before its turn in the worker: never sent, so a WMS without
+    # the lookup raises no alert for it.
+    said = "WMS https://wms.example.com does not look orders up by Ordo's id: ... 405"
+    uow = held_by_the_wms(reference="", attempted=False)
+    wms = FakeWms(holds=FoundOrder.unsupported(said))
+
+    told(WarehouseUpdater({"DAL-01": wms}), uow,
+         cancelled_with_its_order(uow, ShipmentStatus.RELEASED))  # fmt: skip
+
+    assert (wms.asked, wms.told) == ([], [])
+    assert not [e for e in uow.committed_events if isinstance(e, AlertTriggered)]
