@@ -55,6 +55,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.domain import commands, events
 from engine.domain.errors import DomainError, IllegalTransition
@@ -115,6 +116,12 @@ class UnitOutcome:
     refused: dict[str, int] = field(default_factory=dict)
 
 
+# The caller's own record of the change, run inside the commit that takes its units off or
+# refuses them, with what that commit settles (its order as the transaction has it): the
+# units never come off without it, nor it without them (an 860's record and 865, po_changes).
+Settled = Callable[[UnitOfWork, UnitOutcome], None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Wanted:
     """What of the shop's change Ordo's order can take: `units` per line of Ordo's order,
@@ -127,11 +134,19 @@ class _Wanted:
 
 
 def cancel_units_for_channel(
-    uows: Callable[[], UnitOfWork], dispatch: Dispatch, asked: ChannelUnitCancellation
+    uows: Callable[[], UnitOfWork],
+    dispatch: Dispatch,
+    asked: ChannelUnitCancellation,
+    *,
+    settled: Settled | None = None,
 ) -> UnitOutcome | None:
     """Take the units the shop cancelled off its order (`dispatch` runs a command with a hook
     inside its commit), or say why none came off; None when the delivery is no cancellation
-    (a whole order that cancels nothing, or names an order Ordo has not got)."""
+    (a whole order that cancels nothing, or names an order Ordo has not got). `settled` runs
+    inside the commit that takes the units off or refuses them, with that outcome; not when
+    nothing is committed, nor when a whole order's cancellation is refused (that refusal is
+    `channel_cancellations`' own commit). What it raises rolls that commit back, to the
+    caller."""
     sends_whole_order = asked.kept is not None
     with uows() as uow:
         order = uow.orders.get_by_channel_id(asked.channel, asked.channel_order_id)
@@ -158,16 +173,16 @@ def cancel_units_for_channel(
         before: dict[str, object] = {"status": str(order.status), "lines": _lines(order)}
         order_id = order.id
     if whole:
-        return _whole_order(uows, dispatch, asked, wanted)
+        return _whole_order(uows, dispatch, asked, wanted, settled)
     reason = "; ".join((asked.reason, *asking.short))
     if changeable:
         try:
-            _modify(dispatch, asked, order_id, asking, before)
+            _modify(dispatch, asked, order_id, asking, before, reason, settled)
         except IllegalTransition:
             pass  # picked since it was read: on its way after all
         else:
             return _done(uows, order_id, "cancelled", reason, wanted, {})
-    return _on_its_way(uows, dispatch, asked, order_id, asking)
+    return _on_its_way(uows, dispatch, asked, order_id, asking, settled)
 
 
 def _wanted(order: Order, asked: ChannelUnitCancellation) -> _Wanted:
@@ -281,11 +296,22 @@ def _whole_order(
     dispatch: Dispatch,
     asked: ChannelUnitCancellation,
     wanted: dict[str, int],
+    settled: Settled | None,
 ) -> UnitOutcome:
     """Every unit left cancelled: the shop's cancellation of the whole order."""
     whole = ChannelCancellation(asked.channel, asked.channel_order_id, asked.reason,
                                 asked.actor, asked.delivery_id)  # fmt: skip
-    done = cancel_for_channel(uows, dispatch, whole)
+
+    def run(command: commands.Command, audited: Callable[[UnitOfWork], None]) -> Any:
+        def then(uow: UnitOfWork) -> None:
+            audited(uow)
+            if settled is not None:
+                order = uow.orders.get_by_channel_id(asked.channel, asked.channel_order_id)
+                settled(uow, UnitOutcome("cancelled", asked.reason, order, dict(wanted)))
+
+        return dispatch(command, then)
+
+    done = cancel_for_channel(uows, run, whole)
     came_off = wanted if done.outcome == "cancelled" else {}
     refused = wanted if done.outcome == "refused" else {}
     return UnitOutcome(done.outcome, done.reason, done.order, came_off, refused)
@@ -301,9 +327,11 @@ def _modify(
     order_id: str,
     asking: _Wanted,
     before: dict[str, object],
+    reason: str,
+    settled: Settled | None,
 ) -> None:
     """Lower the lines as support's `ModifyOrder` would (a line left with none is removed),
-    audited for the channel's caller in the command's own commit."""
+    audited for the channel's caller (and `settled`) in the command's own commit."""
     wanted = asking.units
     had = before["lines"]
     assert isinstance(had, dict)
@@ -317,6 +345,8 @@ def _modify(
                  "cancelled": wanted, FROM_CHANNEL: asked.channel, CHANGE: asked.change,
                  **_kits(asking)}  # fmt: skip
         audit.record(uow, asked.actor, "order.modify", "order", order_id, before, after)
+        if settled is not None:
+            settled(uow, UnitOutcome("cancelled", reason, order, dict(wanted)))
 
     command = commands.ModifyOrder(order_id, quantities=lower, remove_lines=removed,
                                    actor=asked.actor)  # fmt: skip
@@ -329,11 +359,12 @@ def _on_its_way(
     asked: ChannelUnitCancellation,
     order_id: str,
     asking: _Wanted,
+    settled: Settled | None,
 ) -> UnitOutcome:
     """Cancel what of the units still waits for stock (`CancelBackordered`, as support's
-    `POST /v1/orders/{id}/cancel-backordered`); the rest is past changing: refused. A kit's
-    parts go as any line's units do: what of each still waits comes off (the customer wants
-    none of the kits), and a person is asked to stop the rest."""
+    `POST /v1/orders/{id}/cancel-backordered`); the rest is past changing: refused, in the
+    same commit. A kit's parts go as any line's units do: what of each still waits comes off
+    (the customer wants none of the kits), and a person is asked to stop the rest."""
     wanted = asking.units
     with uows() as uow:
         order = uow.orders.get(order_id)
@@ -343,24 +374,22 @@ def _on_its_way(
     remainder = {line: min(units, waiting[line]) for line, units in wanted.items()
                  if waiting.get(line, 0) > 0}  # fmt: skip
     if remainder:
-        try:
-            _cancel_remainder(
-                dispatch,
-                asked,
-                order_id,
-                remainder,
-                {"status": was, "backordered": waiting},
-                asking,
-            )
-        except DomainError:
-            remainder = {}  # placed or shipped since it was read: past changing too
-    refused = {line: units - remainder.get(line, 0) for line, units in wanted.items()
-               if units > remainder.get(line, 0)}  # fmt: skip
-    if not refused:
-        reason = "; ".join((asked.reason, *asking.short))
-        return _done(uows, order_id, "cancelled", reason, remainder, {})
-    said = _refuse(uows, asked, order_id, refused, remainder, asking)
-    return _done(uows, order_id, "refused", said, remainder, refused)
+        refused = _beyond(wanted, remainder)
+        said = _cancel_remainder(dispatch, asked, order_id, remainder,
+                                 {"status": was, "backordered": waiting}, asking, refused,
+                                 settled)  # fmt: skip
+        if said is not None:
+            return _done(uows, order_id, "refused" if refused else "cancelled", said, remainder,
+                         refused)  # fmt: skip
+    # Nothing waits, or it was placed or shipped since it was read: past changing too.
+    said = _refuse(uows, asked, order_id, dict(wanted), {}, asking, settled)
+    return _done(uows, order_id, "refused", said, {}, dict(wanted))
+
+
+def _beyond(wanted: Mapping[str, int], remainder: Mapping[str, int]) -> dict[str, int]:
+    """The units of `wanted` that the remainder cancelled does not take: past changing."""
+    return {line: units - remainder.get(line, 0) for line, units in wanted.items()
+            if units > remainder.get(line, 0)}  # fmt: skip
 
 
 def _cancel_remainder(
@@ -370,9 +399,15 @@ def _cancel_remainder(
     remainder: dict[str, int],
     before: dict[str, object],
     asking: _Wanted,
-) -> None:
+    refused: dict[str, int],
+    settled: Settled | None,
+) -> str | None:
     """Cancel units of the backordered remainder, audited as support's cancellation of it
-    is (`order.cancel_backordered`), for the channel's caller, in the command's own commit."""
+    is (`order.cancel_backordered`), for the channel's caller, in the command's own commit,
+    with the `refused` units past changing (`_refusal`) and `settled`: the units never come
+    off without the rest of the change answered. Why, for the answer; None when the command
+    is refused (placed or shipped since it was read)."""
+    said: list[str] = []
 
     def audited(uow: UnitOfWork) -> None:
         order = uow.orders.get(order_id)
@@ -382,9 +417,22 @@ def _cancel_remainder(
                  **_kits(asking)}  # fmt: skip
         audit.record(uow, asked.actor, "order.cancel_backordered", "order", order_id, before,
                      after)  # fmt: skip
+        if refused:
+            said.append(_refusal(uow, asked, order_id, refused, remainder, asking))
+        else:
+            said.append("; ".join((asked.reason, *asking.short)))
+        if settled is not None:
+            outcome = "refused" if refused else "cancelled"
+            settled(uow, UnitOutcome(outcome, said[0], order, dict(remainder), dict(refused)))
 
     command = commands.CancelBackordered(order_id, asked.reason, remainder, asked.actor)
-    dispatch(command, audited)
+    try:
+        dispatch(command, audited)
+    except DomainError:
+        if settled is not None and said:
+            raise  # the command reached its commit: the caller's record failed, not it
+        return None
+    return said[0]
 
 
 def _kits(asking: _Wanted) -> dict[str, object]:
@@ -404,47 +452,64 @@ def _refuse(
     refused: dict[str, int],
     remainder: dict[str, int],
     asking: _Wanted,
+    settled: Settled | None,
 ) -> str:
-    """Record that the shop's change came too late for `refused`, and ask a person to stop
-    those units: the event, a high alert and an audit entry naming the change, so that the
-    same change delivered again raises nothing more. Returns why, for the answer."""
+    """`_refusal` in a transaction of its own, `settled` in its commit. Returns why."""
     with uows() as uow:
-        order = uow.orders.get(order_id)
-        assert order is not None  # orders are never deleted
-        status = str(order.status)
-        said = (
-            f"{_units(refused)} of order {order_id} are past changing (the order is {status}: "
-            "picked at its location or further on); a person was alerted to stop them"
-        )
-        if remainder:
-            said += f"; {_units(remainder)}, still waiting for stock, were cancelled"
-        said = "; ".join((said, *asking.short))
-        log.warning("channel %s cancelled units of order %s (%s): %s", asked.channel, order_id,
-                    asked.channel_order_id[:64], said)  # fmt: skip
-        uow.record(
-            events.OrderChannelChangeRefused(order_id, asked.channel, asked.channel_order_id,
-                                             status, dict(refused), asked.reason, said)
-        )  # fmt: skip
-        uow.record(
-            events.AlertTriggered(
-                rule=REFUSED_RULE,
-                key=order_id,
-                severity=REFUSED_SEVERITY,
-                message=(
-                    f"Order {order_id} ({asked.channel} order {asked.channel_order_id}): the "
-                    f"shop cancelled {_units(refused)} ({asked.reason}), but they are past "
-                    f"changing in Ordo (the order is {status}) and may still reach the "
-                    "customer: stop them at their location or with the carrier, or settle it "
-                    "with the customer."
-                ),
-                at=utcnow().isoformat(),
-            )
-        )
-        after = {"reason": asked.reason, "lines": dict(refused), "refused": said,
-                 CHANGE: asked.change, **_kits(asking)}  # fmt: skip
-        audit.record(uow, asked.actor, REFUSED_ACTION, "order", order_id, {"status": status},
-                     after)  # fmt: skip
+        said = _refusal(uow, asked, order_id, refused, remainder, asking)
+        if settled is not None:
+            settled(uow, UnitOutcome("refused", said, uow.orders.get(order_id), dict(remainder),
+                                     dict(refused)))  # fmt: skip
         uow.commit()
+    return said
+
+
+def _refusal(
+    uow: UnitOfWork,
+    asked: ChannelUnitCancellation,
+    order_id: str,
+    refused: dict[str, int],
+    remainder: dict[str, int],
+    asking: _Wanted,
+) -> str:
+    """Record in `uow` that the shop's change came too late for `refused`, and ask a person
+    to stop those units: the event, a high alert and an audit entry naming the change, so
+    that the same change delivered again raises nothing more. Returns why, for the answer."""
+    order = uow.orders.get(order_id)
+    assert order is not None  # orders are never deleted
+    status = str(order.status)
+    said = (
+        f"{_units(refused)} of order {order_id} are past changing (the order is {status}: "
+        "picked at its location or further on); a person was alerted to stop them"
+    )
+    if remainder:
+        said += f"; {_units(remainder)}, still waiting for stock, were cancelled"
+    said = "; ".join((said, *asking.short))
+    log.warning("channel %s cancelled units of order %s (%s): %s", asked.channel, order_id,
+                asked.channel_order_id[:64], said)  # fmt: skip
+    uow.record(
+        events.OrderChannelChangeRefused(order_id, asked.channel, asked.channel_order_id,
+                                         status, dict(refused), asked.reason, said)
+    )  # fmt: skip
+    uow.record(
+        events.AlertTriggered(
+            rule=REFUSED_RULE,
+            key=order_id,
+            severity=REFUSED_SEVERITY,
+            message=(
+                f"Order {order_id} ({asked.channel} order {asked.channel_order_id}): the "
+                f"shop cancelled {_units(refused)} ({asked.reason}), but they are past "
+                f"changing in Ordo (the order is {status}) and may still reach the "
+                "customer: stop them at their location or with the carrier, or settle it "
+                "with the customer."
+            ),
+            at=utcnow().isoformat(),
+        )
+    )
+    after = {"reason": asked.reason, "lines": dict(refused), "refused": said,
+             CHANGE: asked.change, **_kits(asking)}  # fmt: skip
+    audit.record(uow, asked.actor, REFUSED_ACTION, "order", order_id, {"status": status},
+                 after)  # fmt: skip
     return said
 
 

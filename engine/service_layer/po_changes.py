@@ -154,12 +154,13 @@ def take_change(
         order_id = order.id
     try:
         if asked.change.purpose == CANCELLATION:
-            answered = _cancel(dispatch, asked, order, kept)
-            document = _recorded_apart(uows, asked, answered, clock)
+            answered, document = _cancel(uows, dispatch, asked, order, kept, clock)
         else:
             answered, document = _change_lines(uows, dispatch, asked, order, kept, clock)
-    except Conflict:
-        # The same 860, posted at the same moment, was taken first: answered as it was then.
+    except DomainError:
+        # The same 860, posted at the same moment, was taken first (its units and its record
+        # committed together: a line gone, or the order's version moved, under this one's
+        # change): answered as it was then.
         with uows() as uow:
             order, _ = _found(uow, asked)
             before = _taken_before(uow, order.id, asked.key)
@@ -273,33 +274,51 @@ def _left(po1s: dict[str, _Po1], number: str) -> int:
 
 
 def _cancel(
-    dispatch: Dispatch, asked: ChangeRequest, order: Order, kept: EdiPurchaseOrder
-) -> PoChangeAcknowledgement:
-    """BCH01 `01`: the order cancelled as `POST /v1/orders/{id}/cancel` would, or why not.
+    uows: Callable[[], UnitOfWork],
+    dispatch: Dispatch,
+    asked: ChangeRequest,
+    order: Order,
+    kept: EdiPurchaseOrder,
+    clock: Callable[[], datetime],
+) -> tuple[PoChangeAcknowledgement, OutboundDocument | None]:
+    """BCH01 `01`: the order cancelled as `POST /v1/orders/{id}/cancel` would, recorded in
+    the cancellation's own commit, or why not (recorded apart: nothing else was committed).
     Each POC sent with it is answered by the cancellation: `ID` its units, or `IR`."""
+    po1s = _po1s(order, kept)
+
+    def answered(reason: str) -> PoChangeAcknowledgement:
+        answers = tuple(
+            LineAnswer(change, ITEM_REJECTED, _left(po1s, change.line_number), reason)
+            if reason
+            else LineAnswer(change, ITEM_DELETED, _left(po1s, change.line_number))
+            for change in asked.change.lines
+        )
+        return PoChangeAcknowledgement(asked.change, order.id, not reason, answers)
+
     reason = ""
     if order.status is OrderStatus.REJECTED:
         reason = f"order {order.id} was rejected: it has nothing to cancel"
     elif order.status is not OrderStatus.CANCELLED:
         said = f"the buyer's 860 ({asked.key}) cancelled purchase order {order.channel_order_id}"
+        written: list[OutboundDocument | None] = []
 
         def audited(uow: UnitOfWork) -> None:
             after = {"status": str(OrderStatus.CANCELLED), "reason": said, KEY: asked.key}
             audit.record(uow, asked.actor, "order.cancel", "order", order.id,
                          {"status": str(order.status)}, after)  # fmt: skip
+            now, kept_now = _found(uow, asked)
+            written[:] = [_record(uow, asked, now, kept_now, answered(""), clock())]
 
         try:
             dispatch(commands.CancelOrder(order.id, said, asked.actor), audited)
+        except Conflict:
+            raise  # taken meanwhile, or cancelled by the same 860 first: `take_change` answers
         except DomainError as refused:
             reason = f"the order cannot be cancelled: {refused}"
-    po1s = _po1s(order, kept)
-    answers = tuple(
-        LineAnswer(change, ITEM_REJECTED, _left(po1s, change.line_number), reason)
-        if reason
-        else LineAnswer(change, ITEM_DELETED, _left(po1s, change.line_number))
-        for change in asked.change.lines
-    )
-    return PoChangeAcknowledgement(asked.change, order.id, not reason, answers)
+        else:
+            return answered(""), written[0]
+    refusal = answered(reason)
+    return refusal, _recorded_apart(uows, asked, refusal, clock)
 
 
 # --- lines deleted, decreased, increased or added ---------------------------------------------
@@ -341,11 +360,12 @@ def _change_lines(
     line deleted beside an item added never leaves the order empty; then the units of
     deletes and decreases are cancelled in one go, as the channels' unit cancellation does:
     by the PO1's number, which is the order line's id, or the kit line's whose parts lose
-    whole kits. An 860 that only increases and adds is recorded in the modification's own
-    transaction; otherwise after the cancellation, in one of its own."""
+    whole kits. The 860 is recorded in the transaction of its last change: the
+    modification's when it only increases and adds, else the commit that takes its units
+    off or refuses them (a resend after a crash before it finds its increases made, and
+    answers them so); apart only when that cancellation commits nothing of its own."""
     po1s = _po1s(order, kept)
     plan = _plan(uows, asked.change, order, kept, po1s)
-    apart = bool(plan.wanted)
     modified: dict[str, LineAnswer] = {}
     written: list[OutboundDocument | None] = []
     if plan.raised or plan.added:
@@ -353,18 +373,28 @@ def _change_lines(
         def answer_now(uow: UnitOfWork, done: dict[str, LineAnswer]) -> PoChangeAcknowledgement:
             return _acknowledged(asked, order, po1s, plan, None, done)
 
-        record = None if apart else answer_now
+        record = None if plan.wanted else answer_now
         modified = _modify(dispatch, asked, order, po1s, plan, record, clock, written)
         if written:
             return _acknowledged(asked, order, po1s, plan, None, modified), written[0]
     done: UnitOutcome | None = None
+    said: list[PoChangeAcknowledgement] = []
     if plan.wanted:
+
+        def recorded(uow: UnitOfWork, settled: UnitOutcome) -> None:
+            said[:] = [_acknowledged(asked, order, po1s, plan, settled, modified)]
+            now, kept_now = _found(uow, asked)
+            written[:] = [_record(uow, asked, now, kept_now, said[0], clock())]
+
         reason = f"the buyer's 860 ({asked.key}) for purchase order {order.channel_order_id}"
         done = cancel_units_for_channel(
             uows, dispatch,
             ChannelUnitCancellation(asked.channel, order.channel_order_id, reason, asked.actor,
                                     cancelled=plan.wanted, change=asked.key),
+            settled=recorded,
         )  # fmt: skip
+        if said:
+            return said[0], written[0]
     answered = _acknowledged(asked, order, po1s, plan, done, modified)
     return answered, _recorded_apart(uows, asked, answered, clock)
 
@@ -590,7 +620,9 @@ def _modify(
                                    actor=asked.actor)  # fmt: skip
     try:
         dispatch(command, audited)
-    except _TakenMeanwhile:
+    except Conflict:
+        # Taken meanwhile, or another change of the order committed first (the same 860 at
+        # the same moment): `take_change` answers it as that one was, never as refused.
         raise
     except DomainError as refused:
         why = f"the order cannot be changed: {refused}"
