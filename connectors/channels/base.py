@@ -24,7 +24,8 @@ order cancelled in Ordo (`WebhookChannel.cancel_in_shop`, called by the worker:
 `engine.service_layer.shop_cancellations`), refunds in the shop a return Ordo refunded
 (`WebhookChannel.refund_in_shop`: `engine.service_layer.shop_refunds`), and cancels and
 refunds there units Ordo cancelled (`WebhookChannel.cancel_units_in_shop`:
-`engine.service_layer.shop_unit_cancellations`).
+`engine.service_layer.shop_unit_cancellations`), whose refunds it reads back by change
+(`WebhookChannel.units_refunded_by_ordo`) to count kits told before a crash.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -287,6 +288,37 @@ class CancelledUnits:
 
     def described(self) -> str:
         return ", ".join(f"{units} of line {line}" for line, units in self.units.items())
+
+
+def change_noted(said: Any, order_id: str) -> str | None:
+    """The change (event id) a shop's refund names when its note or reason is Ordo's refund of
+    units it cancelled of order `order_id` (`CancelledUnits.note`); None for any other."""
+    opening = f"{UNITS_NOTE} of order {order_id} (event "
+    if not isinstance(said, str):
+        return None
+    said = said.strip()
+    if not said.startswith(opening) or not said.endswith(")"):
+        return None
+    return said[len(opening) : -1] or None
+
+
+def units_by_change(
+    order_id: str, refunds: Iterable[tuple[Any, Iterable[tuple[Any, Any]]]]
+) -> dict[str, dict[str, int]]:
+    """The units Ordo's refunds among a shop's `refunds` (each its note or reason, and its
+    lines as the shop's line id and units) cancelled of order `order_id`, by the change each
+    names and by line. Units count whatever their sign (WooCommerce's are negative); a line
+    whose id or units cannot be read is left out, and so is any refund that is not Ordo's."""
+    found: dict[str, dict[str, int]] = {}
+    for said, lines in refunds:
+        change = change_noted(said, order_id)
+        if change is None:
+            continue
+        held = found.setdefault(change, {})
+        for line, units in lines:
+            if line is not None and str(line).strip() and _whole(units):
+                held[str(line)] = held.get(str(line), 0) + abs(units)
+    return found
 
 
 def from_ordo(said: Any) -> bool:
@@ -640,6 +672,16 @@ class WebhookChannel(SalesChannel):
         the change. Errors as `refund_in_shop`'s; a line the shop's order has not got is a
         `PermanentRefusal` naming it. Asked only of a connector that `tells_refunds`."""
         raise self._no_credentials("cancel units of orders")
+
+    def units_refunded_by_ordo(
+        self, channel_order_id: str, order_id: str
+    ) -> dict[str, dict[str, int]]:
+        """The units the shop's order `channel_order_id` holds refunds of from Ordo for its order
+        `order_id` (each marked `CancelledUnits.note`), by the change (event id) each refund
+        names and by the shop's line id: what the shop was told, even when Ordo crashed before
+        it could record the answer. Errors as `cancel_units_in_shop`'s; asked only of a
+        connector that `tells_refunds`."""
+        raise self._no_credentials("read the units Ordo cancelled of orders")
 
     def _no_credentials(self, what: str) -> PermanentRefusal:
         return PermanentRefusal(

@@ -80,7 +80,10 @@ discounts and taxes), `note` "Ordo cancelled units of order <id> (event <id>)", 
 false. A line Shopify's order has not got, or a refund it will not make (422: more units than
 are left to cancel, a gateway that cannot refund), is refused for good. That refund comes back
 as a `refunds/create` delivery with `cancel` lines; its note says it is Ordo's, so it is
-answered 200 and left alone, not taken off Ordo's order a second time.
+answered 200 and left alone, not taken off Ordo's order a second time. What Ordo's refunds
+cancelled is read back the same way (`units_refunded_by_ordo`: the order's `refunds`, each
+one's `refund_line_items` by the change its note names), so that the worker counts a kit told
+just before a crash as told.
 """
 
 from __future__ import annotations
@@ -120,6 +123,7 @@ from connectors.channels.base import (
     shop_order_id,
     signature_matches,
     units_at,
+    units_by_change,
 )
 
 # Shopify's own rate names and the words carriers use, normalised by `normalised_method`. A
@@ -170,6 +174,8 @@ CANCEL_BODY = {"reason": "other", "email": False}
 _UNPROCESSABLE = 422
 # What of the order a refund needs: its currency, its lines' ids, and the refunds it holds.
 _REFUND_FIELDS = "id,currency,line_items,refunds"
+# What of the order tells the units Ordo's refunds cancelled: its refunds, with their lines.
+_REFUNDED_FIELDS = "id,refunds"
 
 
 class ShopifyConfig(ServiceLevelsConfig):
@@ -385,6 +391,22 @@ class ShopifyChannel(ShopApiChannel):
                        f"the refund of units Ordo cancelled on order {order_id}", body)  # fmt: skip
         return CANCELLED_IN_SHOP
 
+    def units_refunded_by_ordo(
+        self, channel_order_id: str, order_id: str
+    ) -> dict[str, dict[str, int]]:
+        if not self.tells_refunds:
+            return super().units_refunded_by_ordo(channel_order_id, order_id)  # no credentials
+        shop_id = shop_order_id(channel_order_id, self.shop_name,
+                                f"read the units of order {order_id} Ordo cancelled")  # fmt: skip
+        url = self._url(f"orders/{shop_id}.json?fields={_REFUNDED_FIELDS}")
+        order = _order_of(self.shop_call("GET", url, f"the look-up of order {shop_id}"))
+        # Each refund's `refund_line_items` names the line item and the units it refunded.
+        return units_by_change(order_id, (
+            (held.get("note"), [(item.get("line_item_id"), item.get("quantity"))
+                                for item in _mappings(held.get("refund_line_items"))])
+            for held in _mappings(order.get("refunds"))
+        ))  # fmt: skip
+
     def _order_to_refund(
         self, order_id: str, marks: Callable[[object], bool], currency: str, ordo: str
     ) -> tuple[Mapping[str, Any], str] | None:
@@ -422,6 +444,11 @@ def _order_of(answer: Any) -> Mapping[str, Any]:
     """The `order` of Shopify's answer ({} when it gives none)."""
     order = answer.get("order") if isinstance(answer, Mapping) else None
     return order if isinstance(order, Mapping) else {}
+
+
+def _mappings(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a JSON list (none when it is no list)."""
+    return [held for held in value if isinstance(held, Mapping)] if isinstance(value, list) else []
 
 
 def _suggested(answer: Any) -> list[Mapping[str, Any]]:

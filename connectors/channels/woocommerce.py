@@ -85,7 +85,10 @@ restocks the lines otherwise (`api_restock` is what it hands `wc_create_refund` 
 `restock_items`). A refund does not lower the line's `quantity` in WooCommerce, so nothing of
 it comes back as a cancellation. A line the shop's order has not got, one without a total,
 more than the order has left to refund, or a refund WooCommerce will not make is refused for
-good.
+good. What Ordo's refunds cancelled is read back from the refunds themselves
+(`units_refunded_by_ordo`: `GET .../orders/{id}/refunds`, whose `line_items` give the units,
+negative, and the order's line item each refunds, in its meta `_refunded_item_id`), by the
+change each `reason` names, so that the worker counts a kit told just before a crash as told.
 
 Ordo's refunds coming back: once an order's refunds reach its total, `wc_create_refund` sets
 it `refunded` and WooCommerce sends `order.updated`, so Ordo's own refunds (of returns, of
@@ -147,6 +150,7 @@ from connectors.channels.base import (
     shop_order_id,
     signature_matches,
     units_at,
+    units_by_change,
 )
 
 if TYPE_CHECKING:
@@ -204,6 +208,8 @@ ORDERS_PATH = "/wp-json/wc/v3/orders"
 # Statuses of an order the shop will not be paid for, or has paid back: asked to cancel one,
 # there is nothing left to do. A completed order counts as fulfilled: refused, for a person.
 _SETTLED = frozenset({"cancelled", "refunded", "failed"})
+# The meta of a refund's line item naming the order's line item it refunds.
+_REFUNDED_ITEM = "_refunded_item_id"
 # The status `wc_create_refund` sets once an order's refunds reach its total.
 _REFUNDED = "refunded"
 _FULFILLED = "completed"
@@ -501,6 +507,24 @@ class WooCommerceChannel(ShopApiChannel):
                      f"the refund of units Ordo cancelled on order {order_id}", body)  # fmt: skip
         return CANCELLED_IN_SHOP
 
+    def units_refunded_by_ordo(
+        self, channel_order_id: str, order_id: str
+    ) -> dict[str, dict[str, int]]:
+        if not self.tells_refunds:
+            return super().units_refunded_by_ordo(channel_order_id, order_id)  # no credentials
+        shop_id = shop_order_id(channel_order_id, self.shop_name,
+                                f"read the units of order {order_id} Ordo cancelled")  # fmt: skip
+        # The order lists its refunds without their lines; the refunds' own resource has them
+        # (WooCommerce's largest page: an order refunded more than 100 times is read in part).
+        url = f"{self.config.store_url}{ORDERS_PATH}/{shop_id}/refunds?per_page=100"
+        found = self.shop_call("GET", url, f"the look-up of the refunds of order {shop_id}")
+        return units_by_change(order_id, (
+            (held.get("reason"), [(_refunded_item(item), item.get("quantity"))
+                                  for item in _list(held.get("line_items"))
+                                  if isinstance(item, Mapping)])
+            for held in _list(found) if isinstance(held, Mapping)
+        ))  # fmt: skip
+
     def _order_to_refund(
         self, url: str, order_id: str, marks: Callable[[object], bool], currency: str, ordo: str
     ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]], str] | None:
@@ -628,6 +652,15 @@ def _line_refund(item: Mapping[str, Any], line: str, units: int, where: str) -> 
     ]  # fmt: skip
     share = (total * units / quantity).quantize(_CENT, decimal.ROUND_HALF_UP)
     return {"id": int(line), "quantity": units, "refund_total": f"{share}", "refund_tax": taxes}
+
+
+def _refunded_item(item: Mapping[str, Any]) -> Any:
+    """The id of the order's line item a refund's line item refunds: its meta
+    `_refunded_item_id` (a text, as WooCommerce keeps meta), or None when it names none."""
+    for meta in _list(item.get("meta_data")):
+        if isinstance(meta, Mapping) and meta.get("key") == _REFUNDED_ITEM:
+            return meta.get("value")
+    return None
 
 
 def _list(value: Any) -> list[Any]:

@@ -27,7 +27,13 @@ already: those told for earlier changes (this worker's entries, `lines`) and tho
 cancelled itself (`channel_unit_cancellations`' entries, `kits`). Counting from the order as
 it stands, not the one change, a worker that is behind tells each kit once: the first change
 it reads tells what the later ones made whole too. A part removed takes the kits its line
-ordered along in the event (`removed_kits`).
+ordered along in the event (`removed_kits`). A change that tells kits first reads back the
+refunds the shop holds from Ordo (`units_refunded_by_ordo`, by change): a worker that crashed
+after the shop answered has no entry for that telling, and the next change may come first
+(a Redis bus hands a crashed entry out again only once it has been idle). The shop holding
+this change's refund, it is recorded with the shop's units (`already_cancelled`); its refunds
+of other changes count as told, in place of their entries. A change that tells no kit is not
+read back: the shop is asked once, as before.
 
 Not sent:
 - the shop's own change: the shop knows, and told again it would cancel the units twice;
@@ -63,7 +69,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.base import PermanentRefusal
-from connectors.channels.base import CancelledUnits
+from connectors.channels.base import ALREADY_CANCELLED, CancelledUnits
 from engine.adapters.bus.base import Message
 from engine.domain import events
 from engine.domain.kits import kit_parts, kits_cancelled, kits_ordered
@@ -88,6 +94,10 @@ REMAINDER_ACTION = "order.cancel_backordered"
 # Where the change's id is kept in this worker's audit entries.
 CHANGE = "change"
 _WATCHED = frozenset({events.OrderModified.name, events.OrderRemainderCancelled.name})
+_NOTHING_TO_TELL = (
+    "none of the units cancelled is on a line of the shop's order, or makes a whole kit the "
+    "shop was not told of"
+)
 
 
 class Shop(Protocol):
@@ -101,6 +111,10 @@ class Shop(Protocol):
     def tells_refunds(self) -> bool: ...
 
     def cancel_units_in_shop(self, channel_order_id: str, cancelled: CancelledUnits) -> str: ...
+
+    def units_refunded_by_ordo(
+        self, channel_order_id: str, order_id: str
+    ) -> dict[str, dict[str, int]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,23 +152,32 @@ class ShopUnitCanceller:
                 return  # no shop of its channel is told of cancelled units
             history = shop_calls.timeline(uow, "order", order.id)
             change = change_of(message, history)
-            units = {line: n for line, n in change.units.items() if _shops_line(line)}
-            units.update(_kits_to_tell(order, message, change, history))
-            why_not = _not_sent(order, history, message.event_id, change, units)
-            if why_not:
-                log.info("%s: units of order %s are not cancelled in its shop: %s", self.name,
-                         order.id, why_not)  # fmt: skip
-                return
-            cancelled = CancelledUnits(order.id, message.event_id, order.currency, units)
+            plain = {line: n for line, n in change.units.items() if _shops_line(line)}
+            kits = _kits_to_tell(order, message, change, history)
+            why_not = _not_sent(order, history, message.event_id, change, {**plain, **kits})
+            cancelled = CancelledUnits(order.id, message.event_id, order.currency,
+                                       {**plain, **kits})  # fmt: skip
             try:
-                outcome = shop.cancel_units_in_shop(order.channel_order_id, cancelled)
+                outcome = None
+                if not why_not and kits:
+                    # A kit told just before a crash is on the shop, not on the timeline: the
+                    # shop's refunds say it, lest it go untold or be told twice (module doc).
+                    cancelled, outcome = _as_the_shop_holds(shop, order, message, change,
+                                                            history, plain)  # fmt: skip
+                    why_not = "" if cancelled.units or outcome else _NOTHING_TO_TELL
+                if why_not:
+                    log.info("%s: units of order %s are not cancelled in its shop: %s",
+                             self.name, order.id, why_not)  # fmt: skip
+                    return
+                if outcome is None:
+                    outcome = shop.cancel_units_in_shop(order.channel_order_id, cancelled)
             except PermanentRefusal as refusal:
                 _failed(uow, order, cancelled, str(refusal))
                 uow.commit()
                 return
             sent = events.OrderUnitsCancelSentToChannel(
-                order.id, order.channel, order.channel_order_id, dict(units), message.event_id,
-                outcome,
+                order.id, order.channel, order.channel_order_id, dict(cancelled.units),
+                message.event_id, outcome,
             )  # fmt: skip
             shop_calls.recorded(uow, sent, "order", order.id,
                                 _said(order, cancelled, outcome=outcome))  # fmt: skip
@@ -253,11 +276,36 @@ def _shops_line(line: str) -> bool:
     return "." not in line and ":" not in line
 
 
+def _as_the_shop_holds(
+    shop: Shop,
+    order: Order,
+    message: Message,
+    change: Change,
+    history: Sequence[AuditEntry],
+    plain: Mapping[str, int],
+) -> tuple[CancelledUnits, str | None]:
+    """The units to tell the shop of a change that tells kits, read against the refunds
+    the shop holds from Ordo (module doc): the shop's own units of this change and
+    `ALREADY_CANCELLED` when it holds its refund (told before a crash); else the change's
+    `plain` lines and its kits counted with the shop's refunds of other changes, and None."""
+    held = shop.units_refunded_by_ordo(order.channel_order_id, order.id)
+    mine = held.get(message.event_id)
+    if mine is not None:
+        return CancelledUnits(order.id, message.event_id, order.currency, mine), ALREADY_CANCELLED
+    kits = _kits_to_tell(order, message, change, history, held)
+    return CancelledUnits(order.id, message.event_id, order.currency, {**plain, **kits}), None
+
+
 def _kits_to_tell(
-    order: Order, message: Message, change: Change, history: Sequence[AuditEntry]
+    order: Order,
+    message: Message,
+    change: Change,
+    history: Sequence[AuditEntry],
+    held: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, int]:
     """The whole kits to tell the shop of, by the kit's line, for the kit lines whose parts
-    the change took units off (module doc); `history` is the order's audit trail."""
+    the change took units off (module doc); `history` is the order's audit trail, `held` the
+    units of Ordo's refunds the shop holds by change, when it was read."""
     changes = message.payload.get("changes") or {}
     found = changes.get("removed_kits") if isinstance(changes, Mapping) else None
     removed = {str(k): int(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
@@ -276,16 +324,21 @@ def _kits_to_tell(
     for kit_line in sorted(line for line in touched if _shops_line(line)):
         of_line = parts.get(kit_line, [])
         whole = kits_cancelled(of_line, kits_ordered(of_line, removed, kit_line))
-        count = whole - _kits_known(history, kit_line)
+        count = whole - _kits_known(history, kit_line, held or {})
         if count > 0:
             tell[kit_line] = count
     return tell
 
 
-def _kits_known(history: Sequence[AuditEntry], kit_line: str) -> int:
+def _kits_known(
+    history: Sequence[AuditEntry], kit_line: str, held: Mapping[str, Mapping[str, int]]
+) -> int:
     """Kits of the line the shop knows are cancelled: told (or asked of a person) for earlier
     changes, and cancelled in the shop itself; each change counted once (a shop's change
-    that was refused in part writes two entries)."""
+    that was refused in part writes two entries). `held` (Ordo's refunds the shop holds, by
+    change) is what the shop was told: a change it answered before the worker crashed is on
+    it and not on the timeline, and where both have a change the shop's count is the one
+    that holds."""
     known: dict[tuple[str, object], int] = {}
     for entry in history:
         if entry.action in (SENT_ACTION, FAILED_ACTION):
@@ -294,6 +347,8 @@ def _kits_known(history: Sequence[AuditEntry], kit_line: str) -> int:
             # A change the shop did not name (a Shopify refund without an id) is its entry.
             named = entry.after.get(SHOP_CHANGE) or f"entry {entry.id}"
             known["shop", named] = int(kits.get(kit_line, 0))
+    for change, lines in held.items():
+        known["told", change] = int(lines.get(kit_line, 0))
     return sum(known.values())
 
 
@@ -318,12 +373,7 @@ def _not_sent(
         log.warning("shop-unit-cancellations: order %s: no audit entry gives the units of "
                     "removed lines %s; they are not cancelled in its shop", order.id,
                     ", ".join(change.unknown))  # fmt: skip
-    if not units:
-        return (
-            "none of the units cancelled is on a line of the shop's order, or makes a whole "
-            "kit the shop was not told of"
-        )
-    return ""
+    return "" if units else _NOTHING_TO_TELL
 
 
 def _said(order: Order, cancelled: CancelledUnits, **more: str) -> dict[str, Any]:

@@ -3,8 +3,9 @@ cancelled, and returns refunded, in Ordo and then in their shop: it keeps every 
 which orders are cancelled and what each has had refunded, and answers as the shops do
 (Shopify's 422 for an order cancelled already, its calculated refund on the sale's parent
 transaction, suggesting what the refunded line items cost when they carry a `price`;
-WooCommerce's order with its status, total and refunds, and its 500 for a refund larger than
-what is left). Each refund made keeps the lines it named."""
+WooCommerce's order with its status, total and refunds, its refunds listed with their lines,
+and its 500 for a refund larger than what is left). Each refund made keeps the lines it
+named; a refund's answer can be lost after it was made (`lost`)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ SHOPIFY_CANCEL = re.compile(r"/shopify/admin/api/[0-9-]+/orders/(\d+)/cancel\.js
 SHOPIFY_ORDER = re.compile(r"/shopify/admin/api/[0-9-]+/orders/(\d+)\.json(\?.*)?")
 WOO_ORDER = re.compile(r"/woo/wp-json/wc/v3/orders/(\d+)")
 SHOPIFY_REFUNDS = re.compile(r"/shopify/admin/api/[0-9-]+/orders/(\d+)/refunds(/calculate)?\.json")
-WOO_REFUNDS = re.compile(r"/woo/wp-json/wc/v3/orders/(\d+)/refunds")
+WOO_REFUNDS = re.compile(r"/woo/wp-json/wc/v3/orders/(\d+)/refunds(\?.*)?")
 # The id of each Shopify order's sale, the transaction its refunds are made on.
 SALE_ID = 801038806
 
@@ -62,6 +63,9 @@ class FakeShop:
     # made on it: {"id", "note" or "reason", "amount"}.
     orders: dict[str, ShopOrder] = field(default_factory=dict)
     refunds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # How many of the next refunds are made but their answers lost (a 504 from a proxy that
+    # gave up waiting), as when Ordo crashes between the shop's answer and its own commit.
+    lost: int = 0
 
     def cancels(self) -> list[tuple[str, str, dict[str, Any] | None]]:
         """The requests that cancel an order (Shopify's POST, WooCommerce's PUT)."""
@@ -143,12 +147,21 @@ class FakeShop:
         if refund.get("refund_line_items"):
             made["refund_line_items"] = refund["refund_line_items"]
         self.refunds.setdefault(key, []).append(made)
-        return 201, {"refund": made}
+        return self._answered(201, {"refund": made})
+
+    def _answered(self, status: int, body: Any) -> Any:
+        """A refund's answer, or the 504 in its place while answers are `lost`."""
+        if self.lost:
+            self.lost -= 1
+            return 504, {"message": "Gateway Timeout"}
+        return status, body
 
     def _woo(self, method: str, path: str, sent: dict[str, Any] | None) -> Any:
         refunds = WOO_REFUNDS.fullmatch(path)
         if method == "POST" and refunds:
             return self._woo_refund(f"woo:{refunds[1]}", sent or {})
+        if method == "GET" and refunds:
+            return 200, [_woo_refund_listed(r) for r in self.refunds.get(f"woo:{refunds[1]}", [])]
         order = WOO_ORDER.fullmatch(path)
         if order is None:
             return 404, {"code": "rest_no_route", "message": "No route was found."}
@@ -172,7 +185,17 @@ class FakeShop:
         if sent.get("line_items"):
             made["line_items"] = sent["line_items"]
         self.refunds.setdefault(key, []).append(made)
-        return 201, made
+        return self._answered(201, made)
+
+
+def _woo_refund_listed(made: dict[str, Any]) -> dict[str, Any]:
+    """A refund as `GET .../orders/{id}/refunds` lists it: each of its lines an item of its
+    own, its units negative, the order's line item it refunds in its meta."""
+    items = [{"id": 9100 + n, "quantity": -line["quantity"], "total": f"-{line['refund_total']}",
+              "meta_data": [{"id": 700 + n, "key": "_refunded_item_id", "value": str(line["id"])}]}
+             for n, line in enumerate(made.get("line_items", []))]  # fmt: skip
+    return {"id": made["id"], "reason": made["reason"], "amount": made["amount"],
+            "line_items": items}  # fmt: skip
 
 
 @contextmanager

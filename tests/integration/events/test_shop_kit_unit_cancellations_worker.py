@@ -5,6 +5,7 @@ shop's line (a `cancel` refund line of 1), and nothing for units that make no wh
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -34,11 +35,15 @@ def container(database_url: str, tmp_path: Path, shop: FakeShop) -> Iterator[Con
         yield built
 
 
-def two_denim_sets(container: Container) -> str:
-    """Shopify's order 450789469: its line 9001 is 2 DENIM-SETs (parts 9001.1, 9001.2)."""
+def two_denim_sets(
+    container: Container, channel: str = "shopify-us", channel_order_id: str = "450789469",
+    kits: int = 2,
+) -> str:  # fmt: skip
+    """Shopify's order 450789469 (or another): its line 9001 is 2 DENIM-SETs (or `kits`),
+    parts 9001.1, 9001.2."""
     address = c.AddressInput("10001", line1="1 Main St", city="New York", name="Ada")
-    line = c.LineInput("DENIM-SET", 2, line_id="9001")
-    command = c.CreateOrder("shopify-us", "450789469", "c1", address, (line,))
+    line = c.LineInput("DENIM-SET", kits, line_id="9001")
+    command = c.CreateOrder(channel, channel_order_id, "c1", address, (line,))
     return str(container.bus.handle(command))
 
 
@@ -73,3 +78,31 @@ def test_one_kit_of_parts_support_lowered_is_cancelled_in_shopify_as_one_of_its_
         {"line_item_id": 9001, "quantity": 1, "restock_type": "cancel"}
     ]
     assert told(container) == [(order_id, "shopify-us", {"9001": 1}, "cancelled")]
+
+
+def test_a_kit_whose_refund_answer_was_lost_is_refunded_once_though_another_lands_meanwhile(
+    container: Container, shop: FakeShop
+) -> None:
+    [worker] = build_workers(container, name="w1")
+    shop.orders["woo:727"] = ShopOrder(
+        line_items=[{"id": 9001, "quantity": 3, "total": "237.00", "taxes": []}]
+    )
+    order_id = two_denim_sets(container, "woo-us", "727", kits=3)
+    shop.lost = 1  # WooCommerce refunds the first kit, but its answer never reaches Ordo
+    container.bus.handle(c.ModifyOrder(order_id, quantities={"9001.1": 4, "9001.2": 2},
+                                       actor=SUPPORT))  # fmt: skip
+    worker.run_once()
+    assert len(shop.refunds["woo:727"]) == 1 and told(container) == []
+
+    # Another kit is cancelled before the first change is handled again.
+    container.bus.handle(c.ModifyOrder(order_id, quantities={"9001.1": 2, "9001.2": 1},
+                                       actor=SUPPORT))  # fmt: skip
+    deadline = time.monotonic() + 20  # the bus hands the failed event back after a backoff
+    while len(told(container)) < 2 and time.monotonic() < deadline:
+        worker.run_once()
+
+    refunded = [line["quantity"] for made in shop.refunds["woo:727"] for line in made["line_items"]]
+    assert refunded == [1, 1]  # two kits, each refunded once
+    assert sorted((lines, outcome) for _, _, lines, outcome in told(container)) == [
+        ({"9001": 1}, "already_cancelled"), ({"9001": 1}, "cancelled"),
+    ]  # fmt: skip

@@ -143,6 +143,29 @@ def test_shopifys_news_of_ordos_own_refund_is_not_taken_as_a_cancellation() -> N
     assert theirs is not None and theirs.cancelled == {"518995019": 2}
 
 
+def test_shopify_reads_back_the_units_of_ordos_refunds_of_the_order_by_change() -> None:
+    ours = {"id": 929361465, "note": NOTE, "refund_line_items": [
+        {"id": 1, "line_item_id": 518995019, "quantity": 2, "restock_type": "cancel"},
+        {"id": 2, "line_item_id": 466157049, "quantity": 1, "restock_type": "cancel"},
+    ]}  # fmt: skip
+    others = [
+        {"id": 929361466, "note": "Ordo cancelled units of order O-2 (event 4712)",
+         "refund_line_items": [{"line_item_id": 518995019, "quantity": 1}]},
+        {"id": 929361467, "note": "out of stock",
+         "refund_line_items": [{"line_item_id": 518995019, "quantity": 1}]},
+        {"id": 929361468, "note": "Ordo return RMA-1", "refund_line_items": []},
+    ]  # fmt: skip
+    connector, fake = shopify(shopify_answering(a_shopify_order(ours, *others), suggesting()))
+
+    assert connector.units_refunded_by_ordo("450789469", "O-1") == {
+        "4711": {"518995019": 2, "466157049": 1}
+    }
+    [look_up] = fake.requests
+    assert (look_up.method, look_up.url.path, look_up.url.params["fields"]) == (
+        "GET", f"{ORDERS}.json", "id,refunds",
+    )  # fmt: skip
+
+
 # --- WooCommerce -----------------------------------------------------------------------------
 
 
@@ -224,6 +247,41 @@ def test_woocommerce_down_is_retried() -> None:
     assert not isinstance(failed.value, PermanentRefusal)
 
 
+def a_woo_refund(refund_id: int, reason: str, *lines: tuple[int, int]) -> dict[str, Any]:
+    """WooCommerce's refund as `GET .../orders/{id}/refunds` lists it: each line (the order's
+    line item, units) as its own item, the units negative, the line item in its meta."""
+    return {"id": refund_id, "reason": reason, "amount": "10.00", "line_items": [
+        {"id": 900 + n, "quantity": -units, "total": "-10.00",
+         "meta_data": [{"id": 5, "key": "_refunded_item_id", "value": str(item)}]}
+        for n, (item, units) in enumerate(lines)
+    ]}  # fmt: skip
+
+
+def test_woocommerce_reads_back_the_units_of_ordos_refunds_from_the_refunds_themselves() -> None:
+    refunds = [
+        a_woo_refund(801, NOTE, (518995019, 2)),
+        a_woo_refund(802, "Ordo cancelled units of order O-1 (event 4712)", (466157049, 1)),
+        a_woo_refund(803, "goodwill", (518995019, 1)),
+    ]
+    connector, fake = woo(lambda _: httpx.Response(200, json=refunds))
+
+    assert connector.units_refunded_by_ordo("727", "O-1") == {
+        "4711": {"518995019": 2}, "4712": {"466157049": 1}
+    }  # fmt: skip
+    [look_up] = fake.requests
+    assert (look_up.method, look_up.url.path, look_up.url.params["per_page"]) == (
+        "GET", "/wp-json/wc/v3/orders/727/refunds", "100",
+    )  # fmt: skip
+
+
+def test_a_shop_down_while_ordos_refunds_are_read_back_is_retried() -> None:
+    connector, _ = woo(lambda _: httpx.Response(503, text="Service unavailable"))
+
+    with pytest.raises(DeliveryError) as failed:
+        connector.units_refunded_by_ordo("727", "O-1")
+    assert not isinstance(failed.value, PermanentRefusal)
+
+
 # --- without credentials ---------------------------------------------------------------------
 
 
@@ -235,6 +293,8 @@ def test_a_connector_without_the_shops_credentials_cancels_no_units() -> None:
     for channel in built.values():
         with pytest.raises(PermanentRefusal, match="cannot cancel units of orders in its shop"):
             channel.cancel_units_in_shop("1", UNITS)
+        with pytest.raises(PermanentRefusal, match="cannot read the units Ordo cancelled"):
+            channel.units_refunded_by_ordo("1", "O-1")
 
 
 def test_an_order_id_that_is_no_shop_id_is_refused_without_asking_the_shop() -> None:

@@ -2,12 +2,14 @@
 bus with fakes: Ordo filed the shop's line `7` as parts `7.1`, `7.2`, and the shop hears of a
 kit once every part gave up its units of it (lowered, removed, a remainder cancelled), never
 of a part of one; kits it heard of before, or cancelled itself, are not told again; a worker
-behind by two changes tells each kit once."""
+behind by two changes tells each kit once, and so does one that crashed after the shop
+answered a kit's telling, whichever change comes next."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from connectors.channels.base import CANCELLED_IN_SHOP, CancelledUnits
 from engine.adapters.bus import Message
 from engine.domain import commands as c
 from engine.domain import events
@@ -122,3 +124,50 @@ def test_a_worker_behind_by_two_changes_tells_each_kit_once() -> None:
     canceller(second, engine.uow)
 
     assert told(shop) == [{"7": 1}]
+
+
+def told_before_a_crash(shop: FakeShop, message: Message, units: dict[str, int]) -> None:
+    """The worker asked the shop to cancel `units` for `message`'s change, and the shop did,
+    but the worker crashed before it committed: the timeline shows nothing of it."""
+    cancelled = CancelledUnits(str(message.payload["order_id"]), message.event_id, "USD", units)
+    assert shop.cancel_units_in_shop("W-1", cancelled) == CANCELLED_IN_SHOP
+
+
+def sent_lines(engine: Engine) -> list[tuple[str, dict[str, int], str]]:
+    return [(e.change, e.lines, e.outcome) for e in engine.uow.committed_events
+            if isinstance(e, events.OrderUnitsCancelSentToChannel)]  # fmt: skip
+
+
+def test_a_kit_told_before_a_crash_is_recorded_as_the_shop_holds_it_when_its_event_is_first(
+) -> None:  # fmt: skip
+    engine, order_id = a_kit_order({"A": 1, "B": 1}, kits=3, channel="shopify-us")
+    first = lowered(engine, order_id, {"7.1": 2, "7.2": 2})
+    shop = FakeShop()
+    canceller = ShopUnitCanceller({"shopify-us": shop})
+    told_before_a_crash(shop, first, {"7": 1})
+    second = lowered(engine, order_id, {"7.1": 1, "7.2": 1}, event_id="4712")
+
+    canceller(first, engine.uow)  # redelivered first: two kits are whole by now
+    canceller(second, engine.uow)
+
+    # The shop holds one kit for 4711, so 4711 is recorded with one and 4712 tells the other.
+    assert told(shop) == [{"7": 1}, {"7": 1}]
+    assert sent_lines(engine) == [("4711", {"7": 1}, "already_cancelled"),
+                                  ("4712", {"7": 1}, "cancelled")]  # fmt: skip
+
+
+def test_the_next_change_handled_before_a_crashed_kit_telling_does_not_tell_that_kit_again(
+) -> None:  # fmt: skip
+    engine, order_id = a_kit_order({"A": 1, "B": 1}, kits=3, channel="shopify-us")
+    first = lowered(engine, order_id, {"7.1": 2, "7.2": 2})
+    shop = FakeShop()
+    canceller = ShopUnitCanceller({"shopify-us": shop})
+    told_before_a_crash(shop, first, {"7": 1})
+    second = lowered(engine, order_id, {"7.1": 1, "7.2": 1}, event_id="4712")
+
+    canceller(second, engine.uow)  # read first, as a Redis bus reclaims a crashed entry late
+    canceller(first, engine.uow)
+
+    assert told(shop) == [{"7": 1}, {"7": 1}]  # two kits refunded, each once
+    assert sent_lines(engine) == [("4712", {"7": 1}, "cancelled"),
+                                  ("4711", {"7": 1}, "already_cancelled")]  # fmt: skip

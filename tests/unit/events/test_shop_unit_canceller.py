@@ -31,18 +31,32 @@ SUPPORT = "support:sam"
 
 class FakeShop:
     """A channel connector's shop: the unit cancellations it was asked for; `answer` is what
-    it says, or the error it raises."""
+    it says, or the error it raises. The units it cancelled are kept by change (`held`), as
+    the shop keeps Ordo's refunds, and asked again for a change it holds it answers
+    `already_cancelled`; `reads` counts the times they were read back."""
 
     def __init__(self, channel: str = "shopify-us", answer: Any = CANCELLED_IN_SHOP) -> None:
         self.channel, self.answer = channel, answer
         self.tells_refunds = True
         self.asked: list[tuple[str, CancelledUnits]] = []
+        self.held: dict[str, dict[str, int]] = {}
+        self.reads = 0
 
     def cancel_units_in_shop(self, channel_order_id: str, cancelled: CancelledUnits) -> str:
         self.asked.append((channel_order_id, cancelled))
         if isinstance(self.answer, Exception):
             raise self.answer
+        if cancelled.change in self.held:
+            return ALREADY_CANCELLED
+        if self.answer == CANCELLED_IN_SHOP:
+            self.held[cancelled.change] = dict(cancelled.units)
         return str(self.answer)
+
+    def units_refunded_by_ordo(
+        self, channel_order_id: str, order_id: str
+    ) -> dict[str, dict[str, int]]:
+        self.reads += 1
+        return {change: dict(units) for change, units in self.held.items()}
 
 
 def an_order(channel: str = "shopify-us", a: int = 3, stock_of_a: int = 5) -> tuple[Engine, str]:
@@ -109,6 +123,7 @@ def test_a_lowered_line_is_cancelled_in_its_shop_once_and_shown_on_the_orders_ti
 
     assert shop.asked == [("450789469", CancelledUnits(order_id, "4711", "USD", {"1001": 2}))]
     assert canceller.sent == 1
+    assert shop.reads == 0  # a line of no kit: the shop is asked once, and nothing read back
     [sent] = engine.uow.committed_events
     assert sent == events.OrderUnitsCancelSentToChannel(
         order_id, "shopify-us", "450789469", {"1001": 2}, "4711", "cancelled"
