@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.service_layer.unit_of_work import UnitOfWork
 from tests.support.engines import an_engine, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -40,3 +41,10 @@ def uow_factory(request: pytest.FixtureRequest) -> Iterator[UowFactory]:
         return
     with an_engine(request.getfixturevalue(f"{request.param}_url")) as engine:
         yield uow_factory_on(engine)
+
+
+@pytest.fixture
+def migration(request: pytest.FixtureRequest, database_url: str) -> MigrationSteps:
+    """The test module's migration (its `MIGRATION`: the end of the migration file's name) on
+    the test's database, which starts at the newest revision."""
+    return MigrationSteps.named(database_url, str(request.module.MIGRATION))

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Engine, inspect, text
 
-from engine.adapters import migrations
 from engine.domain.fulfilment import TrackingEvent
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, indexes_of, json_value
+
+MIGRATION = "dead_letters_tracking_returns"
 
 SCANNED = {"at": "2026-11-22T09:30:00+00:00", "code": "scanned", "description": "Picked up",
            "location": "Leeds"}  # fmt: skip
@@ -30,10 +31,7 @@ STORED_BEFORE = [
 
 
 def a_shipment_at_0008(engine: Engine, tracking: list[dict[str, str]]) -> None:
-    tracking_value = (
-        "CAST(:tracking AS JSONB)" if engine.dialect.name == "postgresql" else (":tracking")
-    )
-    lines_value = "CAST('[]' AS JSONB)" if engine.dialect.name == "postgresql" else "'[]'"
+    tracking_value, lines_value = json_value(engine, ":tracking"), json_value(engine, "'[]'")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -46,23 +44,15 @@ def a_shipment_at_0008(engine: Engine, tracking: list[dict[str, str]]) -> None:
         )
 
 
-def indexes(engine: Engine, table: str) -> set[str]:
-    return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
-
-
-@pytest.fixture
-def at_0008(database_url: str) -> str:
-    migrations.downgrade(database_url, "0008")
-    return database_url
-
-
-def test_upgrading_keeps_each_stored_tracking_event_once_in_time_order(at_0008: str) -> None:
-    with an_engine(at_0008) as engine:
+def test_upgrading_keeps_each_stored_tracking_event_once_in_time_order(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         a_shipment_at_0008(engine, STORED_BEFORE)
 
-    migrations.upgrade(at_0008)
+    migration.upgrade()
 
-    with an_engine(at_0008) as engine:
+    with migration.engine() as engine:
         with uow_factory_on(engine)() as uow:
             shipment = uow.shipments.get("shp_1")
         assert shipment is not None
@@ -74,28 +64,26 @@ def test_upgrading_keeps_each_stored_tracking_event_once_in_time_order(at_0008: 
         with engine.connect() as connection:
             count = connection.execute(text("SELECT count(*) FROM shipment_tracking"))
             assert count.scalar_one() == 2
-        assert "tracking" not in {c["name"] for c in inspect(engine).get_columns(
-            "fulfillment_orders")}  # fmt: skip
-        assert {"ix_returns_rma", "ix_returns_created_at"} <= indexes(engine, "returns")
+        assert "tracking" not in columns_of(engine, "fulfillment_orders")
+        assert {"ix_returns_rma", "ix_returns_created_at"} <= indexes_of(engine, "returns")
         assert "dead_letters" in inspect(engine).get_table_names()
 
 
 def test_downgrading_puts_the_events_back_on_the_shipment_and_drops_what_0009_added(
-    at_0008: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(at_0008) as engine:
+    with migration.at_before().engine() as engine:
         a_shipment_at_0008(engine, STORED_BEFORE)
-    migrations.upgrade(at_0008)
+    migration.upgrade()
 
-    migrations.downgrade(at_0008, "0008")
+    migration.downgrade()
 
-    with an_engine(at_0008) as engine:
+    with migration.engine() as engine:
         with engine.connect() as connection:
             stored = connection.execute(text("SELECT tracking FROM fulfillment_orders"))
             value = stored.scalar_one()
         assert (json.loads(value) if isinstance(value, str) else value) == [SCANNED, IN_TRANSIT]
         tables = set(inspect(engine).get_table_names())
         assert not {"dead_letters", "shipment_tracking"} & tables
-        assert not {"ix_returns_rma", "ix_returns_created_at"} & indexes(engine, "returns")
-    migrations.upgrade(at_0008)
-    assert migrations.current(at_0008) == migrations.head()
+        assert not {"ix_returns_rma", "ix_returns_created_at"} & indexes_of(engine, "returns")
+    migration.to_head()

@@ -7,20 +7,20 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import pytest
 from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.domain.fulfilment import Label
-from tests.support.engines import an_engine, columns_of, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, json_value
 
+MIGRATION = "return_labels"
 LABEL_COLUMNS = {"carrier", "service", "tracking_number", "label_format", "label"}
 
 
 def a_return_at_0010(engine: Engine) -> None:
     lines = json.dumps([{"order_line_id": "1", "sku": "SHOE-42", "quantity": 1, "reason": "",
                          "restock": True}])  # fmt: skip
-    value = "CAST(:lines AS JSONB)" if engine.dialect.name == "postgresql" else ":lines"
+    value = json_value(engine, ":lines")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -32,20 +32,16 @@ def a_return_at_0010(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def at_0010(database_url: str) -> str:
-    migrations.downgrade(database_url, "0010")
-    return database_url
-
-
-def test_a_return_made_before_has_no_label_and_gets_one_after_upgrading(at_0010: str) -> None:
-    with an_engine(at_0010) as engine:
+def test_a_return_made_before_has_no_label_and_gets_one_after_upgrading(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         assert not LABEL_COLUMNS & columns_of(engine, "returns")
         a_return_at_0010(engine)
 
-    migrations.upgrade(at_0010)
+    migration.upgrade()
 
-    with an_engine(at_0010) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             found = uow.returns.get("ret_1")
@@ -63,17 +59,18 @@ def test_a_return_made_before_has_no_label_and_gets_one_after_upgrading(at_0010:
             assert uow.labels.get("return", "ret_1") == Label("zpl", b"^XA^XZ")
 
 
-def test_downgrading_drops_the_label_columns_and_keeps_the_return(at_0010: str) -> None:
-    with an_engine(at_0010) as engine:
+def test_downgrading_drops_the_label_columns_and_keeps_the_return(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         a_return_at_0010(engine)
-    migrations.upgrade(at_0010)
+    migration.upgrade()
 
-    migrations.downgrade(at_0010, "0010")
+    migration.downgrade()
 
-    with an_engine(at_0010) as engine:
+    with migration.engine() as engine:
         assert not LABEL_COLUMNS & columns_of(engine, "returns")
         with engine.connect() as connection:
             rma = connection.execute(text("SELECT rma FROM returns WHERE id = 'ret_1'"))
             assert rma.scalar_one() == "RMA-1"
-    migrations.upgrade(at_0010)
-    assert migrations.current(at_0010) == migrations.head()
+    migration.to_head()

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from engine.adapters import migrations
 from engine.domain.operations import Ticket
-from tests.support.engines import an_engine, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, json_value
 
-
-def revisions() -> tuple[str, str]:
-    """This migration's revision and the one before it, found by its file's name: revision
-    numbers are renumbered when two branches of work both add one."""
-    script = ScriptDirectory.from_config(migrations.config())
-    [found] = [r for r in script.walk_revisions() if r.path.endswith("_alert_tickets.py")]
-    assert isinstance(found.down_revision, str)
-    return found.revision, found.down_revision
+MIGRATION = "alert_tickets"
 
 
 def an_alert_before(engine: Engine) -> None:
-    recipients = "CAST('[]' AS JSONB)" if engine.dialect.name == "postgresql" else "'[]'"
+    recipients = json_value(engine, "'[]'")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -37,27 +28,17 @@ def an_alert_before(engine: Engine) -> None:
         )
 
 
-def alert_columns(engine: Engine) -> set[str]:
-    return {str(column["name"]) for column in inspect(engine).get_columns("alerts")}
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, revisions()[1])
-    return database_url
-
-
 def test_an_alert_raised_before_has_no_ticket_and_can_be_given_one_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
-        assert "ticket_id" not in alert_columns(engine)
+    with migration.at_before().engine() as engine:
+        assert "ticket_id" not in columns_of(engine, "alerts")
         assert "tickets" not in inspect(engine).get_table_names()
         an_alert_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             alert = uow.alerts.get("alr_1")
@@ -76,21 +57,20 @@ def test_an_alert_raised_before_has_no_ticket_and_can_be_given_one_after_upgradi
             assert again is not None and again.ticket_id == "35436"
             assert uow.tickets.about("alert", "alr_1") == [ticket]
             assert uow.tickets.about("order", "alr_1") == []
-    migrations.upgrade(before)
+    migration.upgrade()
 
 
-def test_downgrading_drops_the_tickets_and_keeps_the_alerts(before: str) -> None:
-    with an_engine(before) as engine:
+def test_downgrading_drops_the_tickets_and_keeps_the_alerts(migration: MigrationSteps) -> None:
+    with migration.at_before().engine() as engine:
         an_alert_before(engine)
-    migrations.upgrade(before, revisions()[0])
+    migration.upgrade(migration.revision)
 
-    migrations.downgrade(before, revisions()[1])
+    migration.downgrade()
 
-    with an_engine(before) as engine:
-        assert "ticket_id" not in alert_columns(engine)
+    with migration.engine() as engine:
+        assert "ticket_id" not in columns_of(engine, "alerts")
         assert "tickets" not in inspect(engine).get_table_names()
         with engine.connect() as connection:
             message = connection.execute(text("SELECT message FROM alerts WHERE id = 'alr_1'"))
             assert message.scalar_one() == "6 late shipments"
-    migrations.upgrade(before)
-    assert migrations.current(before) == migrations.head()
+    migration.to_head()

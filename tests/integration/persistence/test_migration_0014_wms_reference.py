@@ -7,27 +7,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.domain.fulfilment import ShipmentStatus, TrackingEvent
 from tests.support.builders import a_shipment, at
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, json_value
 
-
-def this_migration() -> ModuleType:
-    return migration_named("wms_reference")
-
-
-BEFORE = str(this_migration().down_revision)
+MIGRATION = "wms_reference"
 
 
 def a_shipment_made_before(engine: Engine) -> None:
     lines = json.dumps([{"order_line_id": "L1", "sku": "SHOE-42", "quantity": 1}])
-    value = "CAST(:lines AS JSONB)" if engine.dialect.name == "postgresql" else ":lines"
+    value = json_value(engine, ":lines")
     label = "''::bytea" if engine.dialect.name == "postgresql" else "X''"
     with engine.begin() as connection:
         connection.execute(
@@ -41,22 +34,16 @@ def a_shipment_made_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_shipment_made_before_has_no_wms_reference_and_keeps_one_given_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "wms_reference" not in columns_of(engine, "fulfillment_orders")
         a_shipment_made_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             found = uow.shipments.get("ful_1")
@@ -69,9 +56,9 @@ def test_a_shipment_made_before_has_no_wms_reference_and_keeps_one_given_after_u
 
 
 def test_downgrading_drops_the_column_and_keeps_the_shipment_and_its_tracking_events(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.shipments.add(
@@ -84,17 +71,16 @@ def test_downgrading_drops_the_column_and_keeps_the_shipment_and_its_tracking_ev
             )
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "wms_reference" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             status = connection.execute(text("SELECT status FROM fulfillment_orders"))
             assert status.scalar_one() == "shipped"
             events = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert events.scalars().all() == ["in_transit"]
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.to_head()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.shipments.get("ful_2")
         assert kept is not None and kept.wms_reference == "" and len(kept.tracking) == 1

@@ -8,31 +8,25 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import Engine, inspect, text
 
-from engine.adapters import migrations
 from engine.domain.fulfilment import Label, TrackingEvent
 from tests.support.builders import a_label, a_return, a_shipment, at
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, json_value
 
 # A NUL, a byte that is not UTF-8 and a non-ASCII letter: labels are bytes, not text.
 ZPL = "^XA^FDZoë Lovelace^FS^XZ".encode("latin-1") + b"\x00\xff"
 PDF = b"%PDF-1.4\n\x00\xff\xfe%%EOF"
 
 
-def this_migration() -> ModuleType:
-    return migration_named("label_tables")
-
-
-BEFORE = str(this_migration().down_revision)
+MIGRATION = "label_tables"
 
 
 def shipment_made_before(engine: Engine, key: str, label_format: str, label: bytes) -> None:
     lines = json.dumps([{"order_line_id": "L1", "sku": "SHOE-42", "quantity": 1}])
-    value = "CAST(:lines AS JSONB)" if engine.dialect.name == "postgresql" else ":lines"
+    value = json_value(engine, ":lines")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -56,7 +50,7 @@ def shipment_made_before(engine: Engine, key: str, label_format: str, label: byt
 def return_made_before(engine: Engine, key: str, label_format: str, label: bytes) -> None:
     lines = json.dumps([{"order_line_id": "L1", "sku": "SHOE-42", "quantity": 1, "reason": "",
                          "restock": True}])  # fmt: skip
-    value = "CAST(:lines AS JSONB)" if engine.dialect.name == "postgresql" else ":lines"
+    value = json_value(engine, ":lines")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -77,16 +71,10 @@ def stored_labels(engine: Engine, table: str) -> dict[str, tuple[str, bytes]]:
         return {row.id: (row.label_format, bytes(row.label)) for row in rows}
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_labels_stored_before_are_found_apart_from_their_rows_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         shipment_made_before(engine, "ful_zpl", "zpl", ZPL)
         shipment_made_before(engine, "ful_none", "", b"")
         # A format and no label: nothing to download, so after upgrading it has none.
@@ -94,9 +82,9 @@ def test_labels_stored_before_are_found_apart_from_their_rows_after_upgrading(
         return_made_before(engine, "ret_pdf", "pdf", PDF)
         return_made_before(engine, "ret_none", "", b"")
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         assert "label" not in columns_of(engine, "fulfillment_orders")
         assert "label" not in columns_of(engine, "returns")
         with uow_factory_on(engine)() as uow:
@@ -115,9 +103,9 @@ def test_labels_stored_before_are_found_apart_from_their_rows_after_upgrading(
 
 
 def test_downgrading_puts_the_labels_back_in_their_columns_and_keeps_the_tracking_events(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         departed = [TrackingEvent(at(95), "in_transit", "Departed", "Dallas, TX")]
         uow.shipments.add(a_shipment(id="ful_zpl", label_format="zpl", tracking=departed))
         uow.shipments.add(a_shipment(id="ful_none", label_format="", tracking=departed))
@@ -127,9 +115,9 @@ def test_downgrading_puts_the_labels_back_in_their_columns_and_keeps_the_trackin
         uow.labels.put("return", "ret_pdf", Label("pdf", PDF))
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not {"shipment_labels", "return_labels"} & set(inspect(engine).get_table_names())
         assert stored_labels(engine, "fulfillment_orders") == {
             "ful_zpl": ("zpl", ZPL), "ful_none": ("", b""),
@@ -139,9 +127,8 @@ def test_downgrading_puts_the_labels_back_in_their_columns_and_keeps_the_trackin
             events = connection.execute(text("SELECT count(*) FROM shipment_tracking"))
             assert events.scalar_one() == 2
 
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.to_head()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         assert uow.labels.get("shipment", "ful_zpl") == Label("zpl", ZPL)
         assert uow.labels.get("return", "ret_pdf") == Label("pdf", PDF)
         assert uow.labels.get("shipment", "ful_none") is None

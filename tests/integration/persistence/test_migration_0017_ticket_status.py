@@ -5,23 +5,17 @@ drops the columns and keeps the tickets."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.domain.operations import TicketStatus
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
 NEW_COLUMNS = {"status", "updated_at", "comment_author", "comment_excerpt", "version"}
 
 
-def this_migration() -> ModuleType:
-    return migration_named("ticket_status")
-
-
-BEFORE = str(this_migration().down_revision)
+MIGRATION = "ticket_status"
 
 
 def a_ticket_opened_before(engine: Engine) -> None:
@@ -36,22 +30,16 @@ def a_ticket_opened_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_ticket_opened_before_is_unknown_and_keeps_what_the_helpdesk_reports_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "tickets")
         a_ticket_opened_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             ticket = uow.tickets.get("tkt_1")
@@ -69,17 +57,18 @@ def test_a_ticket_opened_before_is_unknown_and_keeps_what_the_helpdesk_reports_a
             assert again.version == 1
 
 
-def test_downgrading_drops_the_status_columns_and_keeps_the_tickets(before: str) -> None:
-    with an_engine(before) as engine:
+def test_downgrading_drops_the_status_columns_and_keeps_the_tickets(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         a_ticket_opened_before(engine)
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    migrations.downgrade(before, BEFORE)
+    migration.downgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "tickets")
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT subject FROM tickets WHERE id = 'tkt_1'"))
             assert kept.scalar_one() == "Parcel damaged"
-    migrations.upgrade(before)
-    assert migrations.current(before) == migrations.head()
+    migration.to_head()

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from sqlalchemy import Engine, inspect, text
 
-from engine.adapters import migrations
 from engine.adapters.field_crypto import FieldCipher, parse_data_keys
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named
+from tests.support.migration_steps import MigrationSteps
 
-BEFORE = str(migration_named("encrypted_personal_data").down_revision)
+MIGRATION = "encrypted_personal_data"
 CIPHER = FieldCipher(parse_data_keys(f"k1:{base64.b64encode(b'k' * 32).decode()}"))
 # The longest email the API accepts: 64 characters before the @, 254 in all, non-ASCII.
 LONGEST = "é" * 64 + "@" + "a" * 185 + ".com"
@@ -30,14 +28,10 @@ def email_types(engine: Engine) -> list[str]:
     return found
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_an_encrypted_email_of_the_longest_kind_is_stored_after_upgrading(before: str) -> None:
-    with an_engine(before) as engine:
+def test_an_encrypted_email_of_the_longest_kind_is_stored_after_upgrading(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -47,9 +41,9 @@ def test_an_encrypted_email_of_the_longest_kind_is_stored_after_upgrading(before
             )
         kept_type = email_types(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         sqlite = engine.dialect.name == "sqlite"
         assert email_types(engine) == (kept_type if sqlite else ["TEXT", "TEXT"])
         sessions = make_session_factory(engine, CIPHER)
@@ -66,7 +60,8 @@ def test_an_encrypted_email_of_the_longest_kind_is_stored_after_upgrading(before
 
 
 def test_the_downgrade_gives_postgresql_its_bounded_emails_back(postgres_url: str) -> None:
-    migrations.downgrade(postgres_url, BEFORE)
+    migration = MigrationSteps.named(postgres_url, MIGRATION)
+    migration.downgrade()
 
-    with an_engine(postgres_url) as engine:
+    with migration.engine() as engine:
         assert email_types(engine) == ["VARCHAR(320)", "VARCHAR(320)"]

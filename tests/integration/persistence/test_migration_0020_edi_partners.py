@@ -4,39 +4,27 @@ nothing else, and upgrading again gives a pair its numbers from 1."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from sqlalchemy import inspect
-
-from engine.adapters import migrations
 from engine.domain.edi import Pair
 from engine.service_layer import edi
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
+MIGRATION = "edi_partners"
 TABLES = {"edi_control_numbers", "edi_purchase_orders", "edi_outbound"}
 ACME = Pair("ZZ", "ORDO", "ZZ", "ACME")
 
 
-def this_migration() -> ModuleType:
-    return migration_named("edi_partners")
-
-
 def test_downgrading_removes_the_edi_tables_alone_and_upgrading_starts_the_count_again(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    # The schema as this migration left it: later ones add tables of their own, which a
-    # downgrade below it removes too.
-    migrations.downgrade(database_url, str(this_migration().revision))
-    with an_engine(database_url) as engine:
-        assert set(inspect(engine).get_table_names()) >= TABLES
-        assert edi.take_control_number(uow_factory_on(engine), ACME) == 1
-        others = set(inspect(engine).get_table_names()) - TABLES
+    with migration.at_this().uows() as uows:
+        assert migration.tables() >= TABLES
+        assert edi.take_control_number(uows, ACME) == 1
+        others = migration.tables() - TABLES
 
-    migrations.downgrade(database_url, str(this_migration().down_revision))
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
-        assert set(inspect(engine).get_table_names()) == others
+    assert migration.tables() == others
 
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine:
-        assert edi.take_control_number(uow_factory_on(engine), ACME) == 1
+    migration.upgrade()
+    with migration.uows() as uows:
+        assert edi.take_control_number(uows, ACME) == 1

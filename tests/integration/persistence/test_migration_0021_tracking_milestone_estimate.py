@@ -5,30 +5,24 @@ after keeps both; the downgrade drops the columns and keeps the scans."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.adapters.repositories import tracking_fingerprint
 from engine.domain.commands import TrackShipment
 from engine.domain.tracking_codes import Milestone
 from engine.service_layer.tracking import track_shipment
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 
 NEW_COLUMNS = {"milestone", "estimated_delivery"}
 SCANNED = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
 
 
-def this_migration() -> ModuleType:
-    return migration_named("tracking_milestone_estimate")
-
-
-BEFORE = str(this_migration().down_revision)
+MIGRATION = "tracking_milestone_estimate"
 
 
 def a_scan_stored_before(engine: Engine) -> None:
@@ -47,22 +41,16 @@ def a_scan_stored_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_scan_stored_before_reads_its_code_and_one_posted_after_keeps_what_it_said(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "shipment_tracking")
         a_scan_stored_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             shipment = uow.shipments.get("F-1")
@@ -84,27 +72,26 @@ def test_a_scan_stored_before_reads_its_code_and_one_posted_after_keeps_what_it_
             ]
 
 
-def test_downgrading_drops_the_columns_and_keeps_the_scans(database_url: str) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+def test_downgrading_drops_the_columns_and_keeps_the_scans(migration: MigrationSteps) -> None:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.orders.add(b.a_plain_order(1))
         uow.shipments.add(b.a_shipment(tracking=[]))
         uow.commit()
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         track_shipment(
             TrackShipment("F-1", SCANNED, "IT", "", "", "ups-hook", None, date(2026, 3, 6)),
             uow_factory_on(engine)(),
         )
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "shipment_tracking")
         with engine.connect() as connection:
             codes = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert codes.scalars().all() == ["IT"]
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.to_head()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.shipments.get("F-1")
         assert kept is not None and [t.code for t in kept.tracking] == ["IT"]
         assert kept.estimated_delivery is None

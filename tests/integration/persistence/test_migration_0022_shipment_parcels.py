@@ -6,17 +6,15 @@ saved; the downgrade drops the column and keeps the shipments and their tracking
 from __future__ import annotations
 
 from dataclasses import replace
-from types import ModuleType
 
-import pytest
 from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.domain.fulfilment import Parcel
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 
 PARCELS = [
@@ -25,28 +23,20 @@ PARCELS = [
 ]
 
 
-def this_migration() -> ModuleType:
-    return migration_named("shipment_parcels")
+MIGRATION = "shipment_parcels"
 
 
-BEFORE = str(this_migration().down_revision)
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_a_shipment_stored_before_has_no_parcels_and_keeps_those_given_after(before: str) -> None:
-    with an_engine(before) as engine:
+def test_a_shipment_stored_before_has_no_parcels_and_keeps_those_given_after(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         assert "parcels" not in columns_of(engine, "fulfillment_orders")
         with engine.begin() as connection:
             connection.execute(*insert_as_stored(connection, tr.shipment_row(b.a_shipment())))
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             found = uow.shipments.get("F-1")
@@ -77,20 +67,20 @@ def test_parcels_come_back_as_stored_and_a_tracking_number_given_later_is_saved(
 
 
 def test_downgrading_drops_the_column_and_keeps_the_shipment_and_its_tracking(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.shipments.add(b.a_shipment(parcels=list(PARCELS)))
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "parcels" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             codes = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert codes.scalars().all() == ["in_transit"]
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.upgrade()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.shipments.get("F-1")
         assert kept is not None and kept.parcels == [] and len(kept.tracking) == 1

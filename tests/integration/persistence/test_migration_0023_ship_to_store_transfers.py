@@ -5,33 +5,23 @@ off; the downgrade drops both columns and keeps the transfers."""
 from __future__ import annotations
 
 from datetime import date
-from types import ModuleType
 
-import pytest
 from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
 NEW_COLUMNS = {"order_id", "cancelled"}
 
 
-def this_migration() -> ModuleType:
-    return migration_named("ship_to_store_transfers")
+MIGRATION = "ship_to_store_transfers"
 
 
-BEFORE = str(this_migration().down_revision)
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_a_transfer_stored_before_is_nobodys_and_one_after_keeps_its_order(before: str) -> None:
-    with an_engine(before) as engine:
+def test_a_transfer_stored_before_is_nobodys_and_one_after_keeps_its_order(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
@@ -43,9 +33,9 @@ def test_a_transfer_stored_before_is_nobodys_and_one_after_keeps_its_order(befor
                 {"no": False},
             )
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             old = uow.inbound.get("trf_old")
@@ -70,22 +60,22 @@ def test_a_transfer_stored_before_is_nobodys_and_one_after_keeps_its_order(befor
             assert uow.inbound.for_order("") != []  # the old one: ordinary supply
 
 
-def test_downgrading_drops_the_columns_and_keeps_the_transfers(database_url: str) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+def test_downgrading_drops_the_columns_and_keeps_the_transfers(migration: MigrationSteps) -> None:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.inbound.add(
             InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
                           "from NJ-DC", order_id="ord_1")
         )  # fmt: skip
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             ids = connection.execute(text("SELECT id FROM inbound_supply"))
             assert ids.scalars().all() == ["trf_1"]
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.upgrade()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.inbound.get("trf_1")
         assert kept is not None and kept.order_id == ""

@@ -6,30 +6,24 @@ each; the downgrade drops the column and keeps every scan."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.adapters.repositories import tracking_fingerprint
 from engine.domain.commands import TrackShipment
 from engine.domain.fulfilment import FulfillmentOrder, Parcel, ShipmentStatus
 from engine.service_layer.tracking import track_shipment
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 
 SCANNED = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
 NUMBERS = ("PCL0001", "PCL0002")
 
 
-def this_migration() -> ModuleType:
-    return migration_named("tracking_scan_parcels")
-
-
-BEFORE = str(this_migration().down_revision)
+MIGRATION = "tracking_scan_parcels"
 
 
 def packed() -> FulfillmentOrder:
@@ -45,16 +39,10 @@ def delivered(number: str = "") -> TrackShipment:
                          tracking_number=number)  # fmt: skip
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_scan_stored_before_is_of_the_whole_shipment_and_its_retry_is_still_known(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "tracking_number" not in columns_of(engine, "shipment_tracking")
         with engine.begin() as connection:
             connection.execute(*insert_as_stored(connection, tr.shipment_row(packed())))
@@ -70,9 +58,9 @@ def test_a_scan_stored_before_is_of_the_whole_shipment_and_its_retry_is_still_kn
                 },
             )
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             shipment = uow.shipments.get("F-1")
@@ -89,9 +77,9 @@ def test_a_scan_stored_before_is_of_the_whole_shipment_and_its_retry_is_still_kn
 
 
 def test_scans_alike_but_for_their_parcel_are_stored_each_and_deliver_the_shipment(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.orders.add(b.a_plain_order(1))
@@ -106,8 +94,8 @@ def test_scans_alike_but_for_their_parcel_are_stored_each_and_deliver_the_shipme
             assert [t.tracking_number for t in shipment.tracking] == list(NUMBERS)
 
 
-def test_downgrading_drops_the_column_and_keeps_every_scan(database_url: str) -> None:
-    with an_engine(database_url) as engine:
+def test_downgrading_drops_the_column_and_keeps_every_scan(migration: MigrationSteps) -> None:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.orders.add(b.a_plain_order(1))
@@ -116,12 +104,11 @@ def test_downgrading_drops_the_column_and_keeps_every_scan(database_url: str) ->
         for number in NUMBERS:
             track_shipment(delivered(number), uows())
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "tracking_number" not in columns_of(engine, "shipment_tracking")
         with engine.connect() as connection:
             codes = connection.execute(text("SELECT code FROM shipment_tracking"))
             assert codes.scalars().all() == ["DL", "DL"]
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
+    migration.to_head()

@@ -8,20 +8,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
-
-from engine.adapters import migrations
 from engine.domain.orders import Order, OrderLine
 from engine.domain.values import Address, utcnow
 from engine.service_layer.unit_of_work import EarlyCancellation
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import an_engine, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
+MIGRATION = "early_channel_cancellations"
 TABLE = "early_cancellations"
-
-
-def tables(database_url: str) -> set[str]:
-    with an_engine(database_url) as engine:
-        return set(inspect(engine).get_table_names())
 
 
 def a_cancellation(channel_order_id: str, days_ago: int = 0, reason: str = "customer") -> Any:
@@ -29,20 +23,20 @@ def a_cancellation(channel_order_id: str, days_ago: int = 0, reason: str = "cust
     return EarlyCancellation("shop", channel_order_id, reason, "channel:shop", "d-1", at)
 
 
-def test_downgrading_drops_the_table_alone_and_upgrading_restores_it(database_url: str) -> None:
-    head = tables(database_url)
-    this = migration_named("early_channel_cancellations")
+def test_downgrading_drops_the_table_alone_and_upgrading_restores_it(
+    migration: MigrationSteps,
+) -> None:
+    head = migration.tables()
     # The schema as this migration left it: later ones add tables of their own, which a
     # downgrade below it removes too.
-    migrations.downgrade(database_url, str(this.revision))
-    before = tables(database_url)
+    before = migration.at_this().tables()
     assert TABLE in before
 
-    migrations.downgrade(database_url, str(this.down_revision))
-    assert tables(database_url) == before - {TABLE}
+    migration.downgrade()
+    assert migration.tables() == before - {TABLE}
 
-    migrations.upgrade(database_url)
-    assert tables(database_url) == head
+    migration.upgrade()
+    assert migration.tables() == head
 
 
 def test_a_cancellation_is_kept_once_taken_once_and_purged_by_age(database_url: str) -> None:

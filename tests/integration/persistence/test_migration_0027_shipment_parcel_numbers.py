@@ -5,24 +5,16 @@ tracking number index, and the shipments keep their parcels."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
-import pytest
 from sqlalchemy import Engine, inspect, text
 
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.domain.fulfilment import FulfillmentOrder, Parcel
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named, uow_factory_on
+from tests.support.engines import uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 
-
-def this_migration() -> ModuleType:
-    return migration_named("shipment_parcel_numbers")
-
-
-BEFORE = str(this_migration().down_revision)
+MIGRATION = "shipment_parcel_numbers"
 
 
 def parcel(number: str = "") -> Parcel:
@@ -50,14 +42,10 @@ def indexed_numbers(engine: Engine) -> list[tuple[str, str]]:
         return [(str(shipment), str(number)) for shipment, number in rows]
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_upgrading_indexes_the_numbers_of_the_parcels_stored_before(before: str) -> None:
-    with an_engine(before) as engine:
+def test_upgrading_indexes_the_numbers_of_the_parcels_stored_before(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         assert "shipment_parcel_numbers" not in tables(engine)
         with engine.begin() as connection:
             for shipment in (
@@ -67,9 +55,9 @@ def test_upgrading_indexes_the_numbers_of_the_parcels_stored_before(before: str)
             ):
                 connection.execute(*insert_as_stored(connection, tr.shipment_row(shipment)))
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         assert indexed_numbers(engine) == [
             ("F-1", "PCL0001"),
             ("F-1", "PCL0002"),
@@ -82,21 +70,21 @@ def test_upgrading_indexes_the_numbers_of_the_parcels_stored_before(before: str)
 
 
 def test_downgrading_drops_the_numbers_and_the_shipments_keep_their_parcels(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.shipments.add(packed("F-1", "PCL0001", "PCL0002"))
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "shipment_parcel_numbers" not in tables(engine)
         returns_indexes = {str(ix["name"]) for ix in inspect(engine).get_indexes("returns")}
         assert "ix_returns_tracking_number" not in returns_indexes
         with engine.connect() as connection:
             stored = connection.execute(text("SELECT parcels FROM fulfillment_orders"))
             assert "PCL0002" in str(stored.scalar_one())
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine:
+    migration.upgrade()
+    with migration.engine() as engine:
         assert indexed_numbers(engine) == [("F-1", "PCL0001"), ("F-1", "PCL0002")]

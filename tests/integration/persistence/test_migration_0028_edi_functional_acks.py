@@ -6,20 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, indexes_of
 
-BEFORE = str(migration_named("edi_functional_acks").down_revision)
+MIGRATION = "edi_functional_acks"
 ADDED = {"functional_ack", "functional_ack_codes", "functional_ack_at"}
 INDEX = "ix_edi_outbound_channel_control_number"
 AT = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
-
-
-def indexes(engine: Engine) -> set[str]:
-    return {str(index["name"]) for index in inspect(engine).get_indexes("edi_outbound")}
 
 
 def a_document_written_before(engine: Engine) -> None:
@@ -34,24 +29,18 @@ def a_document_written_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_document_written_before_has_no_997_and_keeps_one_read_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not ADDED & columns_of(engine, "edi_outbound")
-        assert INDEX not in indexes(engine)
+        assert INDEX not in indexes_of(engine, "edi_outbound")
         a_document_written_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
-        assert INDEX in indexes(engine)
+    with migration.engine() as engine:
+        assert INDEX in indexes_of(engine, "edi_outbound")
         uows = uow_factory_on(engine)
         with uows() as uow:
             [found] = uow.edi.documents_numbered("b2b-acme", [2])
@@ -64,19 +53,18 @@ def test_a_document_written_before_has_no_997_and_keeps_one_read_after_upgrading
 
 
 def test_downgrading_drops_the_columns_and_the_index_and_keeps_the_documents(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert columns_of(engine, "edi_outbound") >= ADDED
         a_document_written_before(engine)
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not ADDED & columns_of(engine, "edi_outbound")
-        assert INDEX not in indexes(engine)
+        assert INDEX not in indexes_of(engine, "edi_outbound")
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT reference FROM edi_outbound"))
             assert kept.scalars().all() == ["ful_1"]
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
+    migration.to_head()

@@ -3,28 +3,21 @@ alone, and a location's returns are read through it."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from tests.support.migration_steps import MigrationSteps
 
-from engine.adapters import migrations
-from tests.support.engines import an_engine, migration_named
-
+MIGRATION = "returns_by_location"
 INDEX = "ix_returns_location_code_created_at"
 
 
-def indexes(database_url: str) -> set[str]:
-    with an_engine(database_url) as engine:
-        return {str(index["name"]) for index in inspect(engine).get_indexes("returns")}
-
-
-def test_downgrading_drops_the_index_alone_and_upgrading_restores_it(database_url: str) -> None:
-    head = indexes(database_url)
-    this = migration_named("returns_by_location")
-    migrations.downgrade(database_url, str(this.revision))
-    before = indexes(database_url)
+def test_downgrading_drops_the_index_alone_and_upgrading_restores_it(
+    migration: MigrationSteps,
+) -> None:
+    head = migration.indexes("returns")
+    before = migration.at_this().indexes("returns")
     assert INDEX in before
 
-    migrations.downgrade(database_url, str(this.down_revision))
-    assert indexes(database_url) == before - {INDEX}
+    migration.downgrade()
+    assert migration.indexes("returns") == before - {INDEX}
 
-    migrations.upgrade(database_url)
-    assert indexes(database_url) == head
+    migration.upgrade()
+    assert migration.indexes("returns") == head

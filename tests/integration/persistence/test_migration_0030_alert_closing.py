@@ -6,24 +6,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.domain.operations import AlertStatus
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, indexes_of, json_value
 
 NEW_COLUMNS = {"closed_by", "closed_at", "version"}
 INDEX = "ix_alerts_status_last_seen_at"
-BEFORE = str(migration_named("alert_closing").down_revision)
-
-
-def indexes(engine: Engine) -> set[str]:
-    return {str(index["name"]) for index in inspect(engine).get_indexes("alerts")}
+MIGRATION = "alert_closing"
 
 
 def an_alert_acknowledged_before(engine: Engine) -> None:
-    recipients = "CAST('[]' AS JSONB)" if engine.dialect.name == "postgresql" else "'[]'"
+    recipients = json_value(engine, "'[]'")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -36,23 +31,17 @@ def an_alert_acknowledged_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_an_alert_raised_before_is_not_closed_and_can_be_closed_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "alerts")
         an_alert_acknowledged_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
-        assert INDEX in indexes(engine)
+    with migration.engine() as engine:
+        assert INDEX in indexes_of(engine, "alerts")
         uows = uow_factory_on(engine)
         with uows() as uow:
             alert = uow.alerts.get("alr_1")
@@ -71,19 +60,20 @@ def test_an_alert_raised_before_is_not_closed_and_can_be_closed_after_upgrading(
             assert uow.alerts.open_for("ops/low stock", "SKU-1@W1") is None
 
 
-def test_downgrading_drops_the_columns_and_the_index_and_keeps_the_alerts(before: str) -> None:
-    with an_engine(before) as engine:
+def test_downgrading_drops_the_columns_and_the_index_and_keeps_the_alerts(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         an_alert_acknowledged_before(engine)
-        old_indexes = indexes(engine)
-    migrations.upgrade(before)
+        old_indexes = indexes_of(engine, "alerts")
+    migration.upgrade()
 
-    migrations.downgrade(before, BEFORE)
+    migration.downgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "alerts")
-        assert indexes(engine) == old_indexes
+        assert indexes_of(engine, "alerts") == old_indexes
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT occurrences FROM alerts WHERE id = 'alr_1'"))
             assert kept.scalar_one() == 3
-    migrations.upgrade(before)
-    assert migrations.current(before) == migrations.head()
+    migration.to_head()

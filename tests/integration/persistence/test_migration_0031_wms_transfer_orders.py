@@ -4,31 +4,20 @@ none and can be given one after; the downgrade drops the column and keeps the tr
 from __future__ import annotations
 
 from datetime import date
-from types import ModuleType
 
-import pytest
 from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
+
+MIGRATION = "wms_transfer_orders"
 
 
-def this_migration() -> ModuleType:
-    return migration_named("wms_transfer_orders")
-
-
-BEFORE = str(this_migration().down_revision)
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_a_transfer_stored_before_has_no_wms_reference_and_can_be_given_one(before: str) -> None:
-    with an_engine(before) as engine:
+def test_a_transfer_stored_before_has_no_wms_reference_and_can_be_given_one(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         assert "wms_reference" not in columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
@@ -40,9 +29,9 @@ def test_a_transfer_stored_before_has_no_wms_reference_and_can_be_given_one(befo
                 {"no": False},
             )
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             old = uow.inbound.get("trf_old")
@@ -57,22 +46,22 @@ def test_a_transfer_stored_before_has_no_wms_reference_and_can_be_given_one(befo
             )
 
 
-def test_downgrading_drops_the_column_and_keeps_the_transfers(database_url: str) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+def test_downgrading_drops_the_column_and_keeps_the_transfers(migration: MigrationSteps) -> None:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.inbound.add(
             InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
                           "from NJ-DC", order_id="ord_1", wms_reference="TO-7")
         )  # fmt: skip
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "wms_reference" not in columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             ids = connection.execute(text("SELECT id, order_id FROM inbound_supply"))
             assert [tuple(row) for row in ids] == [("trf_1", "ord_1")]
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.upgrade()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.inbound.get("trf_1")
         assert kept is not None and kept.wms_reference == ""

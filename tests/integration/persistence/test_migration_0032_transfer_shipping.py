@@ -5,36 +5,24 @@ transfers."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
 LEFT = datetime(2026, 11, 28, 14, 5, tzinfo=UTC)
 SHIPPING = {"shipped_at", "carrier", "tracking_number"}
 
 
-def this_migration() -> ModuleType:
-    return migration_named("transfer_shipping")
-
-
-BEFORE = str(this_migration().down_revision)
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
+MIGRATION = "transfer_shipping"
 
 
 def test_a_transfer_stored_before_has_not_shipped_and_can_be_reported_shipped(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not SHIPPING & columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
@@ -46,9 +34,9 @@ def test_a_transfer_stored_before_has_not_shipped_and_can_be_reported_shipped(
                 {"no": False},
             )
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             old = uow.inbound.get("trf_old")
@@ -62,8 +50,8 @@ def test_a_transfer_stored_before_has_not_shipped_and_can_be_reported_shipped(
             assert (sent.shipped_at, sent.carrier, sent.tracking_number) == (LEFT, "ups", "1Z1")
 
 
-def test_downgrading_drops_the_columns_and_keeps_the_transfers(database_url: str) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+def test_downgrading_drops_the_columns_and_keeps_the_transfers(migration: MigrationSteps) -> None:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.inbound.add(
             InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
                           "from NJ-DC", order_id="ord_1", shipped_at=LEFT, carrier="ups",
@@ -71,14 +59,14 @@ def test_downgrading_drops_the_columns_and_keeps_the_transfers(database_url: str
         )  # fmt: skip
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not SHIPPING & columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             ids = connection.execute(text("SELECT id, order_id FROM inbound_supply"))
             assert [tuple(row) for row in ids] == [("trf_1", "ord_1")]
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.upgrade()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.inbound.get("trf_1")
         assert kept is not None and (kept.shipped_at, kept.tracking_number) == (None, "")

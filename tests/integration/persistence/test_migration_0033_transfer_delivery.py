@@ -5,43 +5,27 @@ delivered; the downgrade drops the column and the index and keeps the transfers.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from types import ModuleType
 
-import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, migration_named, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, indexes_of
 
 LEFT = datetime(2026, 11, 28, 14, 5, tzinfo=UTC)
 AT_THE_STORE = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
 
-def this_migration() -> ModuleType:
-    return migration_named("transfer_delivery")
-
-
-BEFORE = str(this_migration().down_revision)
-INDEX = str(this_migration().INDEX)
-
-
-def indexes(engine: Engine) -> set[str]:
-    return {str(index["name"]) for index in inspect(engine).get_indexes("inbound_supply")}
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
+MIGRATION = "transfer_delivery"
+INDEX = str(migration_named(MIGRATION).INDEX)
 
 
 def test_a_transfer_shipped_before_is_found_by_its_number_and_can_be_delivered_after(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "delivered_at" not in columns_of(engine, "inbound_supply")
-        assert INDEX not in indexes(engine)
+        assert INDEX not in indexes_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -53,10 +37,10 @@ def test_a_transfer_shipped_before_is_found_by_its_number_and_can_be_delivered_a
                 {"no": False, "left": LEFT},
             )
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
-        assert INDEX in indexes(engine)
+    with migration.engine() as engine:
+        assert INDEX in indexes_of(engine, "inbound_supply")
         uows = uow_factory_on(engine)
         with uows() as uow:
             [old] = uow.inbound.with_tracking_number("1Z1")
@@ -70,9 +54,9 @@ def test_a_transfer_shipped_before_is_found_by_its_number_and_can_be_delivered_a
 
 
 def test_downgrading_drops_the_column_and_the_index_and_keeps_the_transfers(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.inbound.add(
             InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
                           "from NJ-DC", shipped_at=LEFT, carrier="ups", tracking_number="1Z1",
@@ -80,15 +64,15 @@ def test_downgrading_drops_the_column_and_the_index_and_keeps_the_transfers(
         )  # fmt: skip
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "delivered_at" not in columns_of(engine, "inbound_supply")
-        assert INDEX not in indexes(engine)
+        assert INDEX not in indexes_of(engine, "inbound_supply")
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT id, tracking_number FROM inbound_supply"))
             assert [tuple(row) for row in rows] == [("trf_1", "1Z1")]
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.upgrade()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         kept = uow.inbound.get("trf_1")
         assert kept is not None and (kept.tracking_number, kept.delivered_at) == ("1Z1", None)

@@ -5,35 +5,23 @@ the downgrade drops the column and keeps the transfers."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from types import ModuleType
 
-import pytest
 from sqlalchemy import text
 
-from engine.adapters import migrations
 from engine.domain.inventory import InboundKind, InboundSupply
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
 LEFT = datetime(2026, 11, 28, 14, 5, tzinfo=UTC)
 
 
-def this_migration() -> ModuleType:
-    return migration_named("transfer_inbound_reference")
-
-
-BEFORE = str(this_migration().down_revision)
-
-
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
+MIGRATION = "transfer_inbound_reference"
 
 
 def test_a_transfer_shipped_before_is_unannounced_and_keeps_the_receiving_wms_name_after(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "inbound_reference" not in columns_of(engine, "inbound_supply")
         with engine.begin() as connection:
             connection.execute(
@@ -46,9 +34,9 @@ def test_a_transfer_shipped_before_is_unannounced_and_keeps_the_receiving_wms_na
                 {"no": False, "left": LEFT},
             )
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             old = uow.inbound.get("trf_old")
@@ -61,8 +49,8 @@ def test_a_transfer_shipped_before_is_unannounced_and_keeps_the_receiving_wms_na
             assert announced is not None and announced.inbound_reference == "ASN-1"
 
 
-def test_downgrading_drops_the_column_and_keeps_the_transfers(database_url: str) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+def test_downgrading_drops_the_column_and_keeps_the_transfers(migration: MigrationSteps) -> None:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.inbound.add(
             InboundSupply("trf_1", "MUG", "NYC-5", 3, date(2026, 12, 2), InboundKind.TRANSFER,
                           "from NJ-DC", order_id="ord_1", shipped_at=LEFT, carrier="ups",
@@ -70,14 +58,14 @@ def test_downgrading_drops_the_column_and_keeps_the_transfers(database_url: str)
         )  # fmt: skip
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "inbound_reference" not in columns_of(engine, "inbound_supply")
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT id, tracking_number FROM inbound_supply"))
             assert [tuple(row) for row in kept] == [("trf_1", "1Z1")]
-    migrations.upgrade(database_url)
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+    migration.upgrade()
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         again = uow.inbound.get("trf_1")
         assert again is not None and again.inbound_reference == ""

@@ -8,23 +8,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.domain.edi import OutboundDocument
 from engine.domain.errors import Conflict
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps, indexes_of
 
-BEFORE = str(migration_named("edi_resends").down_revision)
+MIGRATION = "edi_resends"
 ADDED = {"replaces", "replaced_by"}
 INDEX = "ix_edi_outbound_replaces"
 AT = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
 AGAIN = OutboundDocument("edi_2", "b2b-acme", "856", "ful_1#2", "ord_1", 3, "ISA*00~", AT,
                          replaces="edi_1")  # fmt: skip
-
-
-def indexes(engine: Engine) -> set[str]:
-    return {str(index["name"]) for index in inspect(engine).get_indexes("edi_outbound")}
 
 
 def a_document_written_before(engine: Engine) -> None:
@@ -40,23 +36,17 @@ def a_document_written_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_document_written_before_replaces_nothing_and_is_replaced_once_after_upgrading(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not ADDED & columns_of(engine, "edi_outbound")
         a_document_written_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
-        assert INDEX in indexes(engine)
+    with migration.engine() as engine:
+        assert INDEX in indexes_of(engine, "edi_outbound")
         uows = uow_factory_on(engine)
         with uows() as uow:
             old = uow.edi.document("edi_1")
@@ -72,22 +62,21 @@ def test_a_document_written_before_replaces_nothing_and_is_replaced_once_after_u
 
 
 def test_downgrading_drops_the_columns_and_the_index_and_keeps_the_documents(
-    database_url: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert columns_of(engine, "edi_outbound") >= ADDED
         a_document_written_before(engine)
         with uow_factory_on(engine)() as uow:
             uow.edi.add_document(AGAIN)
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not ADDED & columns_of(engine, "edi_outbound")
-        assert INDEX not in indexes(engine)
+        assert INDEX not in indexes_of(engine, "edi_outbound")
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT reference FROM edi_outbound ORDER BY id"))
             assert kept.scalars().all() == ["ful_1", "ful_1#2"]
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
+    migration.to_head()

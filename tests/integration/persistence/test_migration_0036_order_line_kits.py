@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import Engine, text
 
-from engine.adapters import migrations
 from engine.domain.orders import KitShape, OrderLine
 from tests.integration.persistence.test_pickup_order_columns import an_order_placed_before
 from tests.support.builders import an_order
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
-BEFORE = str(migration_named("order_line_kits").down_revision)
+MIGRATION = "order_line_kits"
 ADDED = {"kit_sku", "kit_units", "kit_kits"}
 GIFT_SET = [
     OrderLine("7.1", "MUG", 3, Decimal("10.00"), kit=KitShape("GIFTSET", 1, 3)),
@@ -37,22 +36,16 @@ def parts_filed_before(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_parts_filed_before_have_no_shape_and_parts_stored_after_keep_theirs(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert not ADDED & columns_of(engine, "order_lines")
         parts_filed_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             old = uow.orders.get("ord_1")
@@ -73,21 +66,20 @@ def test_parts_filed_before_have_no_shape_and_parts_stored_after_keep_theirs(
             ]
 
 
-def test_downgrading_drops_the_columns_and_keeps_the_lines(database_url: str) -> None:
-    with an_engine(database_url) as engine:
+def test_downgrading_drops_the_columns_and_keeps_the_lines(migration: MigrationSteps) -> None:
+    with migration.engine() as engine:
         assert columns_of(engine, "order_lines") >= ADDED
         with uow_factory_on(engine)() as uow:
             uow.orders.add(an_order(id="ord_2", channel_order_id="W-2", lines=GIFT_SET))
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not ADDED & columns_of(engine, "order_lines")
         with engine.connect() as connection:
             kept = connection.execute(
                 text("SELECT id, quantity FROM order_lines WHERE order_id = 'ord_2' ORDER BY id")
             )
             assert [tuple(row) for row in kept] == [("7.1", 3), ("7.2", 6)]
-    migrations.upgrade(database_url)
-    assert migrations.current(database_url) == migrations.head()
+    migration.to_head()

@@ -6,37 +6,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.adapters.silent_shipments import claim_for_poll, silent_with_carrier
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 from tests.unit.pipeline.test_carrier_polls import NOW, SILENCE, hours_ago
 
-BEFORE = str(migration_named("tracking_polled_at").down_revision)
+MIGRATION = "tracking_polled_at"
 SHIPPED = b.a_shipment(tracking=[], shipped_at=hours_ago(8), created_at=hours_ago(9))
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_shipment_stored_before_was_never_asked_about_and_is_claimed_once_after(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "tracking_polled_at" not in columns_of(engine, "fulfillment_orders")
         with engine.begin() as connection:
             connection.execute(*insert_as_stored(connection, tr.shipment_row(SHIPPED)))
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             shipment = uow.shipments.get(SHIPPED.id)
@@ -52,8 +44,8 @@ def test_a_shipment_stored_before_was_never_asked_about_and_is_claimed_once_afte
             assert claim_for_poll(uow.shipments, [SHIPPED.id], later, later - SILENCE) == set()
 
 
-def test_downgrading_drops_the_column_and_keeps_the_shipments(database_url: str) -> None:
-    with an_engine(database_url) as engine:
+def test_downgrading_drops_the_column_and_keeps_the_shipments(migration: MigrationSteps) -> None:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.shipments.add(SHIPPED)
@@ -62,11 +54,11 @@ def test_downgrading_drops_the_column_and_keeps_the_shipments(database_url: str)
             claim_for_poll(uow.shipments, [SHIPPED.id], NOW, NOW - SILENCE)
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "tracking_polled_at" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             ids = connection.exec_driver_sql("SELECT id FROM fulfillment_orders").scalars()
             assert list(ids) == [SHIPPED.id]
-    migrations.upgrade(database_url)
+    migration.upgrade()

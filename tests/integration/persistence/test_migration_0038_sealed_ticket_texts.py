@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from sqlalchemy import Engine, insert, inspect, select
 
-from engine.adapters import migrations, orm
+from engine.adapters import orm
 from engine.adapters import translation as tr
 from engine.adapters.field_crypto import FieldCipher, parse_data_keys
 from engine.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_session_factory
 from engine.domain.operations import Ticket
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named
+from tests.support.migration_steps import MigrationSteps
 
-BEFORE = str(migration_named("sealed_ticket_texts").down_revision)
+MIGRATION = "sealed_ticket_texts"
 CIPHER = FieldCipher(parse_data_keys(f"k1:{base64.b64encode(b'k' * 32).decode()}"))
 COLUMNS = ("subject", "comment_author", "comment_excerpt")
 OLD = Ticket("tkt-0", "zendesk", "1", "order", "O-0", "Old subject", b.at(0), "support:desk")
@@ -35,22 +34,18 @@ def text_types(engine: Engine) -> list[str]:
     return [found[name] for name in COLUMNS]
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_a_sealed_ticket_of_the_longest_kind_is_stored_after_upgrading(before: str) -> None:
-    with an_engine(before) as engine:
+def test_a_sealed_ticket_of_the_longest_kind_is_stored_after_upgrading(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         with engine.begin() as connection:
             # The table has the same columns before: only their declared types change.
             connection.execute(insert(orm.tickets).values(tr.ticket_row(OLD)))
         kept_types = text_types(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         sqlite = engine.dialect.name == "sqlite"
         assert text_types(engine) == (kept_types if sqlite else ["TEXT"] * 3)
         sessions = make_session_factory(engine, CIPHER)
@@ -68,7 +63,8 @@ def test_a_sealed_ticket_of_the_longest_kind_is_stored_after_upgrading(before: s
 
 
 def test_the_downgrade_gives_postgresql_its_bounded_texts_back(postgres_url: str) -> None:
-    migrations.downgrade(postgres_url, BEFORE)
+    migration = MigrationSteps.named(postgres_url, MIGRATION)
+    migration.downgrade()
 
-    with an_engine(postgres_url) as engine:
+    with migration.engine() as engine:
         assert text_types(engine) == ["VARCHAR(200)", "VARCHAR(200)", "VARCHAR(500)"]

@@ -4,33 +4,26 @@ by a count, moved by receipts and uses (below 0 too), and a shipment's boxes are
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
-
-from engine.adapters import migrations
 from tests.integration.persistence.conftest import UowFactory
 from tests.support import builders as b
-from tests.support.engines import an_engine, migration_named
+from tests.support.migration_steps import MigrationSteps
 
+MIGRATION = "box_stock"
 TABLES = {"box_stock", "box_stock_uses"}
 
 
-def tables(database_url: str) -> set[str]:
-    with an_engine(database_url) as engine:
-        return set(inspect(engine).get_table_names())
-
-
-def test_downgrading_drops_the_tables_alone_and_upgrading_restores_them(database_url: str) -> None:
-    head = tables(database_url)
-    this = migration_named("box_stock")
-    migrations.downgrade(database_url, str(this.revision))
-    before = tables(database_url)
+def test_downgrading_drops_the_tables_alone_and_upgrading_restores_them(
+    migration: MigrationSteps,
+) -> None:
+    head = migration.tables()
+    before = migration.at_this().tables()
     assert before >= TABLES
 
-    migrations.downgrade(database_url, str(this.down_revision))
-    assert tables(database_url) == before - TABLES
+    migration.downgrade()
+    assert migration.tables() == before - TABLES
 
-    migrations.upgrade(database_url)
-    assert tables(database_url) == head
+    migration.upgrade()
+    assert migration.tables() == head
 
 
 def test_a_level_is_counted_moved_and_listed_by_location_and_box(uow_factory: UowFactory) -> None:

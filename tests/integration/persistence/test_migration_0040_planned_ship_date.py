@@ -6,36 +6,28 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 
-BEFORE = str(migration_named("planned_ship_date").down_revision)
+MIGRATION = "planned_ship_date"
 STORED_BEFORE = b.a_shipment(id="F-OLD", tracking=[])
 PLANNED = b.a_shipment(id="F-NEW", tracking=[], planned_ship_date=date(2026, 3, 4))
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_a_shipment_stored_before_has_no_planned_day_and_one_stored_after_keeps_its_own(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "planned_ship_date" not in columns_of(engine, "fulfillment_orders")
         with engine.begin() as connection:
             connection.execute(*insert_as_stored(connection, tr.shipment_row(STORED_BEFORE)))
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.shipments.add(PLANNED)
@@ -46,18 +38,18 @@ def test_a_shipment_stored_before_has_no_planned_day_and_one_stored_after_keeps_
             assert new is not None and new.planned_ship_date == date(2026, 3, 4)
 
 
-def test_downgrading_drops_the_column_and_keeps_the_shipments(database_url: str) -> None:
-    with an_engine(database_url) as engine:
+def test_downgrading_drops_the_column_and_keeps_the_shipments(migration: MigrationSteps) -> None:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.shipments.add(PLANNED)
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "planned_ship_date" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             ids = connection.exec_driver_sql("SELECT id FROM fulfillment_orders").scalars()
             assert list(ids) == [PLANNED.id]
-    migrations.upgrade(database_url)
+    migration.upgrade()
