@@ -18,6 +18,7 @@ from api.schemas.patterns import CODE
 from engine.domain import commands
 from engine.domain.access import Role
 from engine.domain.errors import NotFound
+from engine.service_layer import box_stock
 from engine.service_layer.counts import CountRefused
 
 router = APIRouter(prefix="/v1/inventory/boxes", tags=["inventory"])
@@ -30,18 +31,19 @@ def box_levels(
     location: Annotated[str | None, Query(pattern=CODE)] = None,
 ) -> list[BoxStockOut]:
     """Each box's level at a location (every location's without `location`; a warehouse
-    key: its own), by location and box. Only boxes counted or received there, or shipped
-    from there, have a level."""
+    key: its own), by location and box. With `location`, every box the catalogue stocks
+    there is listed: one never counted, received or shipped from there has `tracked` false
+    and `on_hand` null. Without `location`, only boxes with a level."""
     if location is not None:
         _may_move(who, location)
     catalog = services.container.packaging
     with services.container.uow_factory() as uow:
         if location is not None and uow.locations.get(location) is None:
             raise NotFound("location", location)
-        levels = uow.box_stock.levels(location)
+        levels = box_stock.box_levels(uow, catalog, location)
     if who.role is Role.WAREHOUSE:
         levels = [level for level in levels if level.location_code in who.locations]
-    return [BoxStockOut.of(level, catalog) for level in levels]
+    return [BoxStockOut.listed(level, catalog) for level in levels]
 
 
 @router.post(

@@ -21,6 +21,9 @@ at or below the point raises the medium alert `packaging/boxes low`, keyed `<box
 while it is already low do not), and a count or receipt that lifts it above closes the open
 alert. The level's row is held by the change until the transaction ends, so two changes of
 one box at one location decide about its alert one after the other.
+
+`box_levels` lists a location's boxes as the catalogue stocks them, a box without a level
+included (never counted, received or shipped from there).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -81,6 +85,36 @@ def _box_problem(catalog: BoxCatalog, code: str, location_code: str) -> str | No
 def _location(uow: UnitOfWork, code: str) -> None:
     if uow.locations.get(code) is None:
         raise NotFound("location", code)
+
+
+@dataclass(frozen=True, slots=True)
+class BoxLevel:
+    """A box at a location as `GET /v1/inventory/boxes` lists it: `level` is None for a box
+    the catalogue stocks there that was never counted, received or shipped from there."""
+
+    location_code: str
+    box_code: str
+    level: BoxStock | None
+
+
+def box_levels(
+    uow: UnitOfWork, catalog: BoxCatalog | None, location_code: str | None
+) -> list[BoxLevel]:
+    """The levels at `location_code` (every location's without it), by location and box.
+
+    At one location with a catalogue, every box the catalogue stocks there is listed, those
+    without a level too: "what boxes does EWR-01 have" is answered by the catalogue, and a
+    box nobody counted yet is one to count, not one the location lacks. A level of a box the
+    catalogue no longer stocks there is still listed. Every location's: only levels, since
+    the catalogue's boxes times every location is mostly boxes nobody keeps."""
+    found = uow.box_stock.levels(location_code)
+    levels = {(level.location_code, level.box_code): level for level in found}
+    keys = set(levels)
+    if location_code is not None and catalog is not None:
+        keys.update(
+            (location_code, box.code) for box in catalog.boxes if box.stocked_at(location_code)
+        )
+    return [BoxLevel(location, box, levels.get((location, box))) for location, box in sorted(keys)]
 
 
 def count_boxes(cmd: commands.CountBoxes, uow: UnitOfWork, decider: Packs) -> list[BoxStock]:

@@ -45,7 +45,7 @@ def stocked(api: Api) -> Api:
 def levels(api: Api, location: str = "DAL-01") -> dict[str, int]:
     answer = api.get(f"{LEVELS}?location={location}")
     assert answer.status_code == 200, answer.text
-    return {level["box"]: level["on_hand"] for level in answer.json()}
+    return {level["box"]: level["on_hand"] for level in answer.json() if level["tracked"]}
 
 
 def low_alerts(api: Api, status: str = "open") -> list[dict[str, Any]]:
@@ -135,3 +135,24 @@ def test_a_warehouse_key_counts_and_sees_only_its_own_locations_boxes(stocked: A
     assert stocked.get(LEVELS, role="warehouse").json() == []
     assert [level["box"] for level in stocked.get(LEVELS).json()] == ["CRATE"]
     assert stocked.get(f"{LEVELS}?location=NOPE-1").status_code == 404
+
+
+def test_a_locations_boxes_list_every_box_it_stocks_those_never_counted_too(
+    stocked: Api,
+) -> None:
+    stocked.seed("SHOE-42", units=1, location="RNO-02")
+    counted = {"location_code": "RNO-02", "counts": [{"box": "CRATE", "on_hand": 5}]}
+    assert stocked.post(COUNTS, json=counted).status_code == 200
+    at_reno = stocked.get(f"{LEVELS}?location=RNO-02").json()
+    assert [(box["box"], box["tracked"], box["on_hand"]) for box in at_reno] == [
+        ("CRATE", True, 5), ("SHOEBOX", False, None),
+    ]  # fmt: skip
+    assert at_reno[1]["reorder_point"] == 3
+    assert (at_reno[1]["low"], at_reno[1]["updated_at"]) == (False, None)
+    # CRATE is stocked at RNO-02 only (its `locations`): DAL-01 has only the SHOEBOX.
+    at_dallas = stocked.get(f"{LEVELS}?location=DAL-01", role="warehouse").json()
+    assert [(box["box"], box["tracked"]) for box in at_dallas] == [("SHOEBOX", False)]
+    # Every location's lists only the levels kept.
+    assert [(box["location_code"], box["box"]) for box in stocked.get(LEVELS).json()] == [
+        ("RNO-02", "CRATE"),
+    ]  # fmt: skip

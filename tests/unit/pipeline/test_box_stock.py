@@ -21,6 +21,7 @@ from engine.domain.packaging import Box, BoxCatalog
 from engine.service_layer.box_stock import (
     LOW_RULE,
     BoxCounter,
+    box_levels,
     count_boxes,
     receive_boxes,
 )
@@ -146,3 +147,27 @@ def test_without_a_box_catalogue_there_is_nothing_to_count(uow: InMemoryUnitOfWo
             commands.CountBoxes("DAL-01", (commands.BoxCountLine("SMALL", 1),)),
             uow, SimpleNamespace(packaging=None),
         )  # fmt: skip
+
+
+def test_a_locations_levels_list_every_box_stocked_there_counted_or_not(
+    uow: InMemoryUnitOfWork,
+) -> None:
+    count(uow, MEDIUM=7)
+    with uow:
+        listed = box_levels(uow, CATALOG, "DAL-01")
+    assert [(found.box_code, found.level and found.level.on_hand) for found in listed] == [
+        ("MEDIUM", 7), ("SMALL", None),
+    ]  # fmt: skip
+    with uow:
+        assert [found.box_code for found in box_levels(uow, CATALOG, "RNO-02")] == [
+            "LONG", "MEDIUM", "SMALL",
+        ]  # fmt: skip
+
+
+def test_without_a_catalogue_or_a_location_only_levels_are_listed(
+    uow: InMemoryUnitOfWork,
+) -> None:
+    count(uow, MEDIUM=7)
+    with uow:
+        assert [found.box_code for found in box_levels(uow, None, "DAL-01")] == ["MEDIUM"]
+        assert [found.box_code for found in box_levels(uow, CATALOG, None)] == ["MEDIUM"]
