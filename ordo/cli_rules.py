@@ -74,7 +74,8 @@ def rules_test(
     """Run ruleset scenarios: rules on their own, or orders through the whole pipeline.
 
     Pipeline scenarios pack shipments as production does: with ORDO_PACKAGING_FILE's boxes,
-    another catalogue (--packaging), or none (--no-packaging)."""
+    the catalogue a file names (`packaging:`), another catalogue (--packaging), or none
+    (--no-packaging); a flag wins over the file, the file over the setting."""
     from ordo.scenarios import UNREADABLE, run_scenario_files
 
     check_packaging_flags(packaging, no_packaging)
@@ -90,7 +91,10 @@ def rules_test(
     # A ruleset given where its scenarios were meant: `ordo.scenarios` points at them, which
     # is no help when they do not exist.
     unpaired = [path for path in paths if path.suffix == ".ordo" and not _scenarios_of(path)]
-    text, code = run_scenario_files([path for path in paths if path not in unpaired], boxes)
+    flagged = packaging is not None or no_packaging  # a flag wins over a file's `packaging:`
+    text, code = run_scenario_files(
+        [path for path in paths if path not in unpaired], boxes, flagged=flagged
+    )
     if unpaired:
         text = "\n".join([*(_no_scenarios(path) for path in unpaired), text])
         code = max(code, UNREADABLE)

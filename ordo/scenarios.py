@@ -6,8 +6,9 @@ describes a world (locations, stock, rulesets) and sends orders through the whol
 (`engine.pipeline.scenarios`). The file's top-level `ruleset` key tells them apart.
 
 Pipeline files decide as production does: with the box catalogue `boxes` gives (the
-deployment's, or the one a flag names), asked for only when a pipeline file runs, so a
-rule-level file is tested whatever the packaging settings say.
+deployment's, or the one a flag names), asked for only when a pipeline file runs that names
+none of its own (`packaging:`), so a rule-level file is tested whatever the packaging
+settings say. A flag wins over the file's own (`flagged`), and the file's over the setting.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ def _unpacked() -> BoxCatalog | None:
 
 
 def run_scenario_files(
-    paths: Sequence[Path], boxes: Callable[[], BoxCatalog | None] = _unpacked
+    paths: Sequence[Path],
+    boxes: Callable[[], BoxCatalog | None] = _unpacked,
+    *,
+    flagged: bool = False,
 ) -> tuple[str, int]:
     """The report (one line per scenario, failures explained) and the exit code. `boxes`:
-    the box catalogue pipeline scenarios pack with (None: one parcel per shipment); a
+    the box catalogue pipeline scenarios pack with (None: one parcel per shipment) when the
+    file names none (`packaging:`), or always when `flagged` (a command's flag gave it); a
     problem with it is the caller's to raise."""
     lines: list[str] = []
     code = OK
@@ -48,7 +53,10 @@ def run_scenario_files(
             lines.append(str(error))
             code = UNREADABLE
             continue
-        text, file_code = _run_rules(path) if kind == "rules" else _run_pipeline(path, boxes())
+        if kind == "rules":
+            text, file_code = _run_rules(path)
+        else:
+            text, file_code = _run_pipeline(path, boxes, flagged)
         body = [line for line in text.splitlines() if not line.endswith(" failed")]
         lines.extend(body)
         passed += sum(line.startswith("PASS") for line in body)
@@ -84,11 +92,17 @@ def _run_rules(path: Path) -> tuple[str, int]:
     return run_rule_scenarios([path], domain_schema())
 
 
-def _run_pipeline(path: Path, boxes: BoxCatalog | None) -> tuple[str, int]:
-    from engine.pipeline.scenarios import run_scenario_file
+def _run_pipeline(
+    path: Path, boxes: Callable[[], BoxCatalog | None], flagged: bool
+) -> tuple[str, int]:
+    from engine.pipeline.scenarios import load_scenario_file, own_packaging, run_scenarios
 
     try:
-        results = run_scenario_file(path, boxes)
+        spec = load_scenario_file(path)
+        own = own_packaging(spec)
+        results = run_scenarios(
+            spec, path, own.catalog if own is not None and not flagged else boxes()
+        )
     except DomainError as error:
         # Said once: a message about the file itself starts with its path already.
         return f"FAIL {path}: {error.message.removeprefix(f'{path}: ')}", PROBLEMS

@@ -17,7 +17,9 @@ stock counters, other orders' statuses (`orders`), parcels and boxes per locatio
 
 Scenarios decide as production does when given its box catalogue (`packaging`, what
 `ORDO_PACKAGING_FILE` names): shipments are packed and priced per parcel. Without one, each
-shipment is one parcel, as without packaging in production.
+shipment is one parcel, as without packaging in production. A file may name its own at its
+top level (`packaging: boxes.yaml`, relative to the file, or `packaging: none`), which wins
+over the one it is run with; `ordo rules test`'s flags win over the file's.
 
 `run_scenario_file(path)` is what `ordo rules test` and pytest call.
 """
@@ -41,7 +43,7 @@ from engine.domain.errors import DomainError
 from engine.domain.fulfilment import ShipmentStatus
 from engine.domain.inventory import InboundKind, InboundSupply, ReservationStatus, Stock
 from engine.domain.orders import Fulfilment, InvalidLine, LineStatus, OrderStatus, check_pickup
-from engine.domain.packaging import BoxCatalog
+from engine.domain.packaging import BoxCatalog, PackagingError
 from engine.domain.values import Address, Dimensions
 from engine.pipeline.carriers import CarrierCatalog, load_catalog
 from engine.pipeline.decide import Decider, DeciderSettings
@@ -908,6 +910,47 @@ def _check_packing_expect(expect: Mapping[str, Any], label: str) -> None:
                 )
 
 
+# A file's own box catalogue: `packaging: <path>` (relative to the file) or `packaging: none`.
+PACKAGING, NO_PACKAGING = "packaging", "none"
+
+
+@dataclass(frozen=True)
+class OwnPackaging:
+    """What a scenario file's `packaging` says, read when the file is loaded: the catalogue
+    its scenarios pack with, None for `packaging: none`."""
+
+    catalog: BoxCatalog | None
+
+
+def says_no_packaging(value: Any) -> bool:
+    """Whether a file's `packaging` is `none` (one parcel per shipment)."""
+    return isinstance(value, str) and value.strip().lower() == NO_PACKAGING
+
+
+def _own_packaging(value: Any, named_in: Path) -> OwnPackaging:
+    """The catalogue `value` names, relative to `named_in` (the file that names it), or none;
+    ScenarioError naming the file and the field when it is neither, or cannot be used."""
+    if says_no_packaging(value):
+        return OwnPackaging(None)
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(
+            f"{named_in}: `packaging` must be a box catalogue's path (relative to this file) "
+            f"or none, got {_shown(value)}"
+        )
+    from engine.pipeline.packing import load_packaging
+
+    try:
+        return OwnPackaging(load_packaging(named_in.parent / value.strip()))
+    except PackagingError as error:
+        raise ScenarioError(f"{named_in}: `packaging`: {error.message}") from None
+
+
+def own_packaging(spec: Mapping[str, Any]) -> OwnPackaging | None:
+    """What a loaded file says of its packaging (`load_scenario_file`); None: nothing."""
+    own = spec.get(PACKAGING)
+    return own if isinstance(own, OwnPackaging) else None
+
+
 def load_scenario_file(path: Path) -> dict[str, Any]:
     # The rule language's reader, which `ordo rules test` uses for every file: why a file
     # cannot be read, or where it stops being YAML.
@@ -916,6 +959,8 @@ def load_scenario_file(path: Path) -> dict[str, Any]:
     data = read_yaml(path, ScenarioError)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise ScenarioError(f"{path}: expected a mapping with a 'scenarios' list")
+    if PACKAGING in data:
+        data[PACKAGING] = _own_packaging(data[PACKAGING], path)
     if "world" in data:
         # A shared world file: its lists come first, the file's own entries are added to them.
         world = path.parent / str(data.pop("world"))
@@ -925,6 +970,10 @@ def load_scenario_file(path: Path) -> dict[str, Any]:
                 f"{world}: a world file is a mapping (locations, products, stock, ...), "
                 f"not a {type(base).__name__}"
             )
+        if PACKAGING in base:  # relative to the world file; the scenario file's wins
+            named = base.pop(PACKAGING)
+            if PACKAGING not in data:
+                data[PACKAGING] = _own_packaging(named, world)
         for key, value in base.items():
             if isinstance(value, list):
                 data[key] = [*value, *(data.get(key) or [])]
@@ -974,7 +1023,16 @@ def check_world(spec: Mapping[str, Any], where: str = "") -> None:
 def run_scenario_file(
     path: str | Path, packaging: BoxCatalog | None = None
 ) -> list[ScenarioResult]:
-    """Run every scenario of a file; each gets a fresh world, packing with `packaging`."""
+    """Run every scenario of a file; each gets a fresh world, packing with the catalogue the
+    file names (`packaging:`), else with `packaging`."""
     path = Path(path)
     spec = load_scenario_file(path)
+    own = own_packaging(spec)
+    return run_scenarios(spec, path, own.catalog if own is not None else packaging)
+
+
+def run_scenarios(
+    spec: Mapping[str, Any], path: Path, packaging: BoxCatalog | None
+) -> list[ScenarioResult]:
+    """Run every scenario of a loaded file (`load_scenario_file`), packing with `packaging`."""
     return [run_scenario(spec, s, path.parent, path.name, packaging) for s in spec["scenarios"]]

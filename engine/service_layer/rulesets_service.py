@@ -202,6 +202,7 @@ def _pipeline_scenarios(
     )
 
     _, name = header_of(source)
+    packaging = _sent_packaging(spec, packaging)
     # The file's rulesets and each scenario's own: a file name would be read from disk.
     own = [s.get("rulesets") for s in spec["scenarios"] if isinstance(s, dict)]
     for entries in [spec.get("rulesets"), *own]:
@@ -236,6 +237,24 @@ def _pipeline_scenarios(
             continue
         results.append(ScenarioResult(outcome.name, outcome.passed, "; ".join(outcome.failures)))
     return results
+
+
+def _sent_packaging(spec: dict[str, Any], packaging: BoxCatalog | None) -> BoxCatalog | None:
+    """The catalogue scenarios sent pack with: the deployment's, or none for `packaging:
+    none`. A catalogue's path is refused: the server does not read files a request names."""
+    from engine.pipeline.scenarios import PACKAGING, says_no_packaging
+
+    if PACKAGING not in spec:
+        return packaging
+    named = spec.pop(PACKAGING)
+    if says_no_packaging(named):
+        return None
+    raise InvalidRuleset(
+        f"`packaging: {named}`: scenarios sent to the API pack with the deployment's box "
+        "catalogue (ORDO_PACKAGING_FILE), or with none (`packaging: none`); a catalogue's "
+        "file is not read from a request. Leave `packaging` out, or run the file with "
+        "`ordo rules test`"
+    )
 
 
 def _check_steps(scenarios: Sequence[Any], counts: list[int], *, unit: str, note: str) -> None:

@@ -61,3 +61,20 @@ def test_without_a_catalogue_the_same_scenarios_see_one_parcel(
         assert "(no box catalogue: each shipment is one parcel, in no box)" in result["message"]
         refused = api.post(f"/v1/rulesets/versions/{saved['id']}/publish", role="analyst", json={})
         assert refused.status_code == 422
+
+
+def test_scenarios_sent_may_pack_with_none_but_not_name_a_catalogue_file(api: Api) -> None:
+    saved = draft(api, CHECKS.format(limit=5000), SCENARIOS)
+    path = f"/v1/rulesets/versions/{saved['id']}/test"
+    unpacked = api.post(path, role="analyst", json={"scenarios": "packaging: none\n" + SCENARIOS})
+    assert unpacked.status_code == 200, unpacked.text
+    [result] = unpacked.json()["results"]
+    assert "(no box catalogue: each shipment is one parcel, in no box)" in result["message"]
+
+    named = "packaging: /etc/ordo/boxes.yaml\n" + SCENARIOS
+    refused = api.post(path, role="analyst", json={"scenarios": named})
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    detail = refused.json()["detail"]
+    assert "`packaging: /etc/ordo/boxes.yaml`" in detail
+    assert "a catalogue's file is not read from a request" in detail

@@ -88,3 +88,43 @@ def test_rule_level_scenarios_run_whatever_the_packaging_setting_says(
     result = runner.invoke(app, ["rules", "test", "big.scenarios.yaml"])
     assert result.exit_code == 0, result.output
     assert "2 scenario(s) passed, 0 failed" in result.output
+
+
+def test_a_file_names_its_catalogue_a_flag_wins_over_it_and_it_over_the_setting(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (here / "boxes").mkdir()
+    (here / "boxes" / "mine.yaml").write_text(BOXES, encoding="utf-8")
+    (here / "packing.scenarios.yaml").write_text(
+        "packaging: boxes/mine.yaml\n" + WORLD + PLATES, encoding="utf-8"
+    )
+    # The file's own catalogue, relative to it; a broken setting is not read.
+    monkeypatch.setenv("ORDO_PACKAGING_FILE", "nowhere.yaml")
+    code, output = rules_test()
+    assert code == 0, output
+    assert PASSED in output
+    code, output = rules_test("--no-packaging")
+    assert code == 1 and UNPACKED in output
+
+    (here / "packing.scenarios.yaml").write_text(
+        "packaging: none\n" + WORLD + PLATES, encoding="utf-8"
+    )
+    monkeypatch.setenv("ORDO_PACKAGING_FILE", "boxes.yaml")
+    code, output = rules_test()
+    assert code == 1 and UNPACKED in output
+    code, output = rules_test("--packaging", "boxes.yaml")
+    assert code == 0, output
+
+
+def test_a_bad_catalogue_a_file_names_fails_that_file_naming_it_and_the_field(
+    here: Path,
+) -> None:
+    (here / "packing.scenarios.yaml").write_text(
+        "packaging: nowhere.yaml\n" + WORLD + PLATES, encoding="utf-8"
+    )
+    code, output = rules_test()
+    assert code == 1
+    assert output.startswith(
+        "FAIL packing.scenarios.yaml: `packaging`: nowhere.yaml: cannot read this file"
+    ), output
+    assert "0 scenario(s) passed, 1 failed" in output

@@ -117,3 +117,62 @@ def test_a_malformed_packing_expectation_names_the_file_the_scenario_and_the_fie
         load_scenario_file(path)
     assert f"{path}: scenario 1 (Boxed): " in refused.value.message
     assert message in refused.value.message
+
+
+def test_a_file_names_its_own_catalogue_relative_to_itself_over_the_one_given(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "boxes").mkdir()
+    (tmp_path / "boxes" / "boxes.yaml").write_text(BOXES.read_text(encoding="utf-8"))
+    path = scenario_file(tmp_path, "packaging: boxes/boxes.yaml\n" + PLATES)
+    [packed] = run_scenario_file(path)
+    assert packed.passed, str(packed)
+    # `none` wins over a catalogue given: one parcel, so Regional Post is out.
+    path = scenario_file(tmp_path, "packaging: none\n" + PLATES)
+    [unpacked] = run_scenario_file(path, load_packaging(BOXES))
+    assert not unpacked.passed
+    assert "got {'EWR-01': 1} (no box catalogue" in " ".join(unpacked.failures)
+
+
+def test_a_world_file_may_name_the_catalogue_and_the_scenario_file_wins(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "boxes.yaml").write_text(BOXES.read_text(encoding="utf-8"))
+    (tmp_path / "shared" / "world.yaml").write_text(WORLD + "packaging: boxes.yaml\n")
+    path = tmp_path / "packing.scenarios.yaml"
+    path.write_text("world: shared/world.yaml\n" + PLATES, encoding="utf-8")
+    [packed] = run_scenario_file(path)
+    assert packed.passed, str(packed)
+    path.write_text("world: shared/world.yaml\npackaging: none\n" + PLATES, encoding="utf-8")
+    [unpacked] = run_scenario_file(path)
+    assert not unpacked.passed
+
+
+@pytest.mark.parametrize(
+    ("packaging", "message"),
+    [
+        ("nowhere.yaml", "`packaging`: {dir}/nowhere.yaml: cannot read this file: no such file"),
+        (
+            "bad.yaml",
+            "`packaging`: {dir}/bad.yaml: boxes.SMALL.max_weight_kg: expected a weight in kg "
+            "above 0, got -3",
+        ),
+        (
+            "[boxes.yaml]",
+            '`packaging` must be a box catalogue\'s path (relative to this file) or none, got '
+            '["boxes.yaml"]',
+        ),
+        ("", "`packaging` must be a box catalogue's path (relative to this file) or none, got "
+             "null"),
+    ],
+)  # fmt: skip
+def test_a_bad_own_catalogue_names_the_scenario_file_and_the_field(
+    tmp_path: Path, packaging: str, message: str
+) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        "boxes:\n  - {code: SMALL, length_cm: 30, width_cm: 20, height_cm: 10, "
+        "max_weight_kg: -3, tare_kg: 0.2, cost: 0.45}\n"
+    )
+    path = scenario_file(tmp_path, f"packaging: {packaging}\n" + PLATES)
+    with pytest.raises(ScenarioError) as refused:
+        run_scenario_file(path)
+    assert refused.value.message == f"{path}: " + message.format(dir=tmp_path)
