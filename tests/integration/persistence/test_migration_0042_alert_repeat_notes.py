@@ -5,18 +5,18 @@ downgrade drops the columns and keeps the alerts."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import Column, Engine, MetaData, Table
 
-from engine.adapters import migrations, orm
+from engine.adapters import orm
 from engine.adapters import translation as tr
 from engine.adapters.alert_storms import untold_repeats
 from engine.domain.operations import AlertStatus
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
 NEW_COLUMNS = {"noted_occurrences", "noted_window"}
-BEFORE = str(migration_named("alert_repeat_notes").down_revision)
+MIGRATION = "alert_repeat_notes"
 STORM = b.an_alert(id="alr_1", status=AlertStatus.OPEN, occurrences=6, ticket_id="9000",
                    acknowledged_by="", acknowledged_at=None)  # fmt: skip
 
@@ -31,20 +31,16 @@ def stored_before(engine: Engine) -> None:
         connection.execute(table.insert(), [row])
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
-def test_an_alert_stored_before_is_taken_as_told_and_keeps_its_next_note(before: str) -> None:
-    with an_engine(before) as engine:
+def test_an_alert_stored_before_is_taken_as_told_and_keeps_its_next_note(
+    migration: MigrationSteps,
+) -> None:
+    with migration.at_before().engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "alerts")
         stored_before(engine)
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             alert = uow.alerts.get("alr_1")
@@ -60,18 +56,18 @@ def test_an_alert_stored_before_is_taken_as_told_and_keeps_its_next_note(before:
             assert (again.noted_occurrences, again.noted_window) == (7, 3)
 
 
-def test_downgrading_drops_the_columns_and_keeps_the_alerts(database_url: str) -> None:
-    with an_engine(database_url) as engine:
+def test_downgrading_drops_the_columns_and_keeps_the_alerts(migration: MigrationSteps) -> None:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.alerts.add(STORM)
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert not NEW_COLUMNS & columns_of(engine, "alerts")
         with engine.connect() as connection:
             rows = connection.exec_driver_sql("SELECT id, occurrences FROM alerts").all()
             assert [tuple(row) for row in rows] == [("alr_1", 6)]
-    migrations.upgrade(database_url)
+    migration.upgrade()

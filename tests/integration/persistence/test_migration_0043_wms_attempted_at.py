@@ -6,16 +6,14 @@ shipments."""
 
 from __future__ import annotations
 
-import pytest
-
-from engine.adapters import migrations
 from engine.adapters import translation as tr
 from engine.domain.fulfilment import ShipmentStatus
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 from tests.support.stored_rows import insert_as_stored
 
-BEFORE = str(migration_named("wms_attempted_at").down_revision)
+MIGRATION = "wms_attempted_at"
 CREATED = b.at(9)
 
 
@@ -25,21 +23,15 @@ def a_shipment(id: str, status: ShipmentStatus, wms_reference: str = "") -> tr.R
     return tr.shipment_row(shipment)
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_shipments_released_or_cancelled_before_without_a_reference_count_as_attempted(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
     stored = {
         "F-LOST": ShipmentStatus.CANCELLED,
         "F-ON-ITS-WAY": ShipmentStatus.RELEASED,
         "F-PENDING": ShipmentStatus.PENDING,
     }
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         assert "wms_attempted_at" not in columns_of(engine, "fulfillment_orders")
         with engine.begin() as connection:
             for id, status in stored.items():
@@ -47,9 +39,9 @@ def test_shipments_released_or_cancelled_before_without_a_reference_count_as_att
             sent = a_shipment("F-SENT", ShipmentStatus.CANCELLED, "WMS-7")
             connection.execute(*insert_as_stored(connection, sent))
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine, uow_factory_on(engine)() as uow:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         attempted = {
             id: shipment.wms_attempted_at
             for id in [*stored, "F-SENT"]
@@ -60,16 +52,16 @@ def test_shipments_released_or_cancelled_before_without_a_reference_count_as_att
         }  # fmt: skip
 
 
-def test_downgrading_drops_the_column_and_keeps_the_shipments(database_url: str) -> None:
-    with an_engine(database_url) as engine, uow_factory_on(engine)() as uow:
+def test_downgrading_drops_the_column_and_keeps_the_shipments(migration: MigrationSteps) -> None:
+    with migration.engine() as engine, uow_factory_on(engine)() as uow:
         uow.shipments.add(b.a_shipment(id="F-1", wms_attempted_at=CREATED))
         uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         assert "wms_attempted_at" not in columns_of(engine, "fulfillment_orders")
         with engine.connect() as connection:
             ids = connection.exec_driver_sql("SELECT id FROM fulfillment_orders").scalars()
             assert list(ids) == ["F-1"]
-    migrations.upgrade(database_url)
+    migration.upgrade()
