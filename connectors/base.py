@@ -398,6 +398,15 @@ class Ticketing(Connector, abc.ABC):
         takes no notes keeps this: nothing is added."""
         return False
 
+    def note_quiet(self, ticket_id: str, comment: str, window: int) -> bool:
+        """Tell ticket `ticket_id` that a storm of its alert's repeats has ended: add
+        `comment` (the repeats since the last note, the latest time and message, quiet since
+        when) as an internal note, or raise `DeliveryError`. Once per storm, named by the
+        repeat `window` of its last note: asked again about that window or an earlier one it
+        changes nothing and returns False, as it does for a ticket solved or closed. A
+        connector whose system takes no notes keeps this: nothing is added."""
+        return False
+
     def resolve(self, ticket_id: str, comment: str) -> bool:
         """Tell ticket `ticket_id` that its alert was closed in Ordo: add `comment` (who,
         when, why) as an internal note and mark the ticket done (Zendesk: solved), or raise

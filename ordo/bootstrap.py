@@ -412,7 +412,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
     from engine.service_layer.outbox import OutboxRelay
     from engine.service_layer.preorders import PreorderReleaser
     from engine.service_layer.rulesets_service import RegistryRefresher
-    from engine.service_layer.tickets import QuietNotes, StormEndNoter
+    from engine.service_layer.tickets import StormEndNoter
 
     settings, uows = container.settings, container.uow_factory
     # Load now: a handler reads the rulesets inside the worker's open transaction, where a
@@ -549,11 +549,11 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
                  *([alerts.AlertCloser(uows, timedelta(hours=settings.alert_close_after_hours),
                                        every=timedelta(minutes=1))]
                    if settings.alert_close_after_hours else []),
-                 # Tickets told that a storm of repeats ended (a helpdesk that takes notes).
+                 # Tickets told that a storm of repeats ended (any helpdesk, as repeats are).
                  *([StormEndNoter(uows, container.ticketing,
                                   timedelta(minutes=settings.alert_repeat_window_minutes),
                                   untold=untold_repeats)]
-                   if isinstance(container.ticketing, QuietNotes) else []),
+                   if container.ticketing is not None else []),
                  # Carriers with an API asked about parcels silent too long (0: never).
                  *([CarrierPoller(uows, container.bus.handle,
                                   lambda code: container.carriers(code),

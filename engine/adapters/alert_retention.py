@@ -7,7 +7,9 @@ that nothing has changed since the cut-off: raised, last fired, acknowledged and
 before it. With each go the rows about it in `tickets` (its helpdesk ticket's link, whose
 subject is the alert's text; the ticket itself stays in the helpdesk, and an update it
 reports later is answered as about a ticket Ordo did not open). Nothing else references an
-alert; its audit entries are never deleted (the audit log is append-only).
+alert; its audit entries are never deleted (the audit log is append-only), and they keep its
+id from being given to a later alert (`engine.service_layer.alerts._next_alert_id`): a
+closed or acknowledged alert always has one.
 
 It works in batches, each a transaction of its own: a batch's alerts are deleted by one
 statement that tests them again (a repeat written since the batch was read keeps its alert;

@@ -172,12 +172,32 @@ def repeat_window_end(alert: Alert, window: int, length: timedelta) -> datetime:
 def _next_alert_id(uow: UnitOfWork, rule: str, key: str) -> str:
     """`alr_<digest of rule and key>_<n>`, n counting the alerts (rule, key) has had. Two
     workers opening the same alert at once pick the same id, so the database refuses the
-    second insert and its event is retried, finding the first alert open: one alert, not two."""
+    second insert and its event is retried, finding the first alert open: one alert, not two.
+
+    An id is never given twice, not even once its alert is deleted (ORDO_ALERT_RETENTION_DAYS):
+    its audit entries, its ticket and the e-mails about it still name it. The store deletes
+    only closed and acknowledged alerts, and both are audited in the transaction that makes
+    them so (`record_close`, `record_acknowledgement`), while the audit log is never deleted
+    from: so n is taken while it has an alert or audit entries about one. Ids are handed out
+    in order, which makes the taken ones 1 to the last, found by doubling then halving: a
+    few indexed lookups, however many alerts (rule, key) has had."""
     digest = hashlib.sha1(f"{rule}\x00{key}".encode()).hexdigest()[:20]
-    n = 1
-    while uow.alerts.get(f"alr_{digest}_{n}") is not None:
-        n += 1
-    return f"alr_{digest}_{n}"
+
+    def taken(n: int) -> bool:
+        alert_id = f"alr_{digest}_{n}"
+        return uow.alerts.get(alert_id) is not None or bool(
+            uow.audit.list(entity="alert", entity_id=alert_id, limit=1)
+        )
+
+    if not taken(1):
+        return f"alr_{digest}_1"
+    last, free = 1, 2  # taken, and the first n to look at that may not be
+    while taken(free):
+        last, free = free, free * 2
+    while free - last > 1:  # the first free n is in (last, free]
+        middle = (last + free) // 2
+        last, free = (middle, free) if taken(middle) else (last, middle)
+    return f"alr_{digest}_{free}"
 
 
 def acknowledge_alert(uow: UnitOfWork, alert_id: str, actor: str) -> Alert:

@@ -58,7 +58,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 from connectors.base import DeliveryError, Ticketing, TicketUpdate
 from engine.adapters.bus.base import Message
@@ -347,14 +347,6 @@ class TicketRepeatNoter:
         alert.repeats_told(window)
 
 
-@runtime_checkable
-class QuietNotes(Protocol):
-    """A ticketing connector that can end a storm of repeats with a note (Zendesk's
-    `note_quiet`): added once per `window`, and not to a ticket solved or closed."""
-
-    def note_quiet(self, ticket_id: str, comment: str, window: int) -> bool: ...
-
-
 # The store's query for the alerts that may have a storm to end: (alerts, now, at most) ->
 # open alerts with a ticket and repeats past their last note, last seen before now, the
 # longest quiet first (`engine.adapters.alert_storms.untold_repeats`).
@@ -432,7 +424,8 @@ class _Claim:
 class StormEndNoter:
     """Worker ticker, at most once per `every`: the last note of each storm of repeats that
     has ended (see the module's doc), at most `batch` per run. `tick` returns how many
-    tickets were noted."""
+    tickets were noted. A helpdesk that takes no notes (`Ticketing.note_quiet` as the base
+    class has it) is given none, and the storm is taken as told, as its repeats are."""
 
     name = "alert-ticket-storm-ends"
 
@@ -446,10 +439,7 @@ class StormEndNoter:
         batch: int = 100,
         untold: StormQuery = untold_repeats_the_slow_way,
     ) -> None:
-        if not isinstance(ticketing, QuietNotes):
-            raise ValueError(f"ticketing connector {ticketing.slug} cannot end a storm of "
-                             "repeats with a note (it has no note_quiet)")  # fmt: skip
-        self.uows, self.ticketing, self.notes = uows, ticketing, ticketing
+        self.uows, self.ticketing = uows, ticketing
         self.repeat_window, self.every = repeat_window, every
         self.batch, self.untold = batch, untold
         self._last: datetime | None = None
@@ -474,7 +464,7 @@ class StormEndNoter:
         if claim is None:
             return False
         try:
-            return self.notes.note_quiet(claim.ticket_id, claim.comment, claim.window)
+            return self.ticketing.note_quiet(claim.ticket_id, claim.comment, claim.window)
         except DeliveryError as error:
             log.warning("%s: alert %s's ticket %s not noted (%s); tried again next run",
                         self.name, alert_id, claim.ticket_id, error)  # fmt: skip

@@ -1,6 +1,7 @@
 """The worker built from the settings: its janitor deletes the closed alerts older than
-ORDO_ALERT_RETENTION_DAYS and none when it says 0, and with Zendesk configured it ends storms
-of repeats with a last note (`StormEndNoter`, on the repeat window's length)."""
+ORDO_ALERT_RETENTION_DAYS and none when it says 0, and with a helpdesk configured (Zendesk,
+or any ticketing connector) it ends storms of repeats with a last note (`StormEndNoter`, on
+the repeat window's length); without one it has nothing to tell."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from engine.service_layer.tickets import StormEndNoter
 from engine.worker import Janitor
 from ordo.bootstrap import build_app_container, build_workers
 from ordo.settings import load_settings
+from tests.unit.events.test_ticket_repeats import Helpdesk
 
 RAISED = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 ZENDESK = {
@@ -51,3 +53,16 @@ def test_with_zendesk_the_worker_ends_storms_of_repeats_on_the_repeat_window(
 
     [ender] = [t for t in worker.tickers if isinstance(t, StormEndNoter)]
     assert ender.repeat_window == timedelta(minutes=15)
+
+
+def test_any_helpdesk_has_its_storms_of_repeats_ended_and_none_without_one(
+    sqlite_url: str,
+) -> None:
+    with build_app_container(load_settings(database_url=sqlite_url)) as container:
+        [without] = build_workers(container, name="w1")
+        container.ticketing = Helpdesk()  # takes repeat notes, keeps `note_quiet` as it is
+        [worker] = build_workers(container, name="w2")
+
+    assert not [t for t in without.tickers if isinstance(t, StormEndNoter)]
+    [ender] = [t for t in worker.tickers if isinstance(t, StormEndNoter)]
+    assert ender.ticketing is container.ticketing

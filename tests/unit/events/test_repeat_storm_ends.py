@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from connectors.base import DeliveryError
 from engine.adapters.memory import InMemoryUnitOfWork
 from engine.domain.events import AlertRepeated
@@ -40,9 +38,7 @@ class QuietHelpdesk(Helpdesk):
         return True
 
 
-def a_storm(
-    helpdesk: QuietHelpdesk, minutes: tuple[float, ...]
-) -> tuple[InMemoryUnitOfWork, Alert]:
+def a_storm(helpdesk: Helpdesk, minutes: tuple[float, ...]) -> tuple[InMemoryUnitOfWork, Alert]:
     """An alert with a ticket, firing again at each of `minutes`, its repeat notes written
     as the worker writes them."""
     uow, alert = an_alert_with_a_ticket(helpdesk)
@@ -137,6 +133,27 @@ def test_a_helpdesk_that_cannot_be_reached_gets_the_note_at_the_next_run() -> No
     assert [w for _, w, _ in helpdesk.quiet] == [0]
 
 
-def test_a_helpdesk_that_takes_no_notes_cannot_end_storms() -> None:
-    with pytest.raises(ValueError, match="fakedesk cannot end a storm"):
-        StormEndNoter(InMemoryUnitOfWork, Helpdesk(), HOUR)
+class NotelessHelpdesk(Helpdesk):
+    """Takes repeat notes but keeps the base class's `note_quiet`, counting the asks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[int] = []
+
+    def note_quiet(self, ticket_id: str, comment: str, window: int) -> bool:
+        self.asked.append(window)
+        return super().note_quiet(ticket_id, comment, window)
+
+
+def test_a_helpdesk_that_takes_no_last_notes_is_asked_once_and_the_storm_taken_as_told() -> None:
+    helpdesk = NotelessHelpdesk()
+    uow, alert = a_storm(helpdesk, (5, 10))
+    ender = StormEndNoter(lambda: uow, helpdesk, HOUR)
+
+    assert ender.tick(RAISED + at(61)) == 0
+    assert ender.tick(RAISED + at(62)) == 0
+
+    assert helpdesk.asked == [0]
+    with uow:
+        told = uow.alerts.get(alert.id)
+        assert told is not None and told.noted_occurrences == told.occurrences == 3
