@@ -486,11 +486,12 @@ def _lines_and_address(uow: UnitOfWork, order: Order) -> dict[str, Any]:
 def modify_order(
     order_id: OrderPath, body: ModifyIn, who: CanModifyOrders, services: Services
 ) -> OrderOut:
-    """Change quantities, lines or the address, or switch between shipping and collection
-    at a store, until fulfilment starts: before release, or released while none of its
-    shipments is picked (they are cancelled, naming the modification, and their stock given
-    back). The order is decided again. Once a location has picked, packed or shipped any of
-    it this is 409 naming its status and that shipment."""
+    """Change quantities (a kit line's by whole kits: `kits`), lines or the address, or
+    switch between shipping and collection at a store, until fulfilment starts: before
+    release, or released while none of its shipments is picked (they are cancelled, naming
+    the modification, and their stock given back). The order is decided again. Once a
+    location has picked, packed or shipped any of it this is 409 naming its status and that
+    shipment."""
     command = commands.ModifyOrder(
         order_id=order_id,
         quantities=dict(body.quantities),
@@ -500,8 +501,9 @@ def modify_order(
         actor=who.actor,
         fulfilment=body.fulfilment.value if body.fulfilment is not None else None,
         pickup_location=body.pickup_location,
+        kits=dict(body.kits),
     )
-    # An added line the order cannot take is a 422 at its path (api.errors: InvalidLine).
+    # An added line, or kits, the order cannot take are a 422 at its path (InvalidLine).
     return _change(
         services,
         who,

@@ -591,6 +591,13 @@ class ModifyIn(Strict):
         "and the SKU in the catalogue.",
     )
     remove_lines: list[str] = Field(default_factory=list, max_length=500)
+    kits: dict[str, Quantity] = Field(
+        default_factory=dict,
+        description="kit line id (`7`, filed as its parts `7.1`, `7.2`) -> the kits it is to "
+        "order, more than it did: each part gains its units per kit for each kit added. Kits "
+        "are taken off by lowering or removing the parts.",
+        examples=[{"7": 4}],
+    )
     fulfilment: Fulfilment | None = Field(
         default=None,
         strict=False,

@@ -81,6 +81,10 @@ class ModifyOrder(Command):
     # and the store a pickup is collected at (None: a pickup's own store stays).
     fulfilment: str | None = None
     pickup_location: str | None = None
+    # A kit's line (`7`, filed as its parts `7.1`, `7.2`) -> the kits it is to order, more
+    # than it did: each part gains its units per kit for each kit added, and the kit's shape
+    # the kits, which the parts' quantities alone cannot say.
+    kits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -430,11 +430,13 @@ class Order:
         remove_lines: list[str] | None = None,
         fulfilment: Fulfilment | None = None,
         pickup_location: str | None = None,
+        kits: Mapping[str, int] | None = None,
     ) -> dict[str, object]:
         """Change an order before its fulfilment starts (the service layer checks its
         shipments: `fulfilment.check_changeable`); it goes back to `received` to be decided again.
         `fulfilment` and `pickup_location` switch it between shipping and collection at a
-        store (`switched_to` says how)."""
+        store (`switched_to` says how). `kits` (kit line -> the kits it is to order, more than
+        it did) raises each of the line's parts by its units per kit for each kit added."""
         self.check_modification(
             quantities=quantities,
             ship_to=ship_to,
@@ -442,6 +444,7 @@ class Order:
             remove_lines=remove_lines,
             fulfilment=fulfilment,
             pickup_location=pickup_location,
+            kits=kits,
         )
         if self.status not in MODIFIABLE:
             raise IllegalTransition("order", self.id, self.status, "modified")
@@ -453,6 +456,8 @@ class Order:
                 raise InvalidQuantity(f"line {line_id}: quantity must be positive, got {quantity}")
             changes[f"lines.{line_id}.quantity"] = [line.quantity, quantity]
             line.quantity = quantity
+        if kits:
+            changes["kits"] = self._raise_kits(kits, changes)
         if remove_lines:
             for line_id in remove_lines:
                 self.line(line_id)
@@ -562,12 +567,14 @@ class Order:
         remove_lines: Collection[str] | None = None,
         fulfilment: Fulfilment | None = None,
         pickup_location: str | None = None,
+        kits: Mapping[str, int] | None = None,
     ) -> None:
         """Refuse a modification that changes nothing, or that both removes a line and gives
         it a new quantity: deciding the order again would change nothing but its holds, and
         which of two contradictory instructions was meant cannot be guessed. A switch
-        between shipping and collection must be one the order can make (`switched_to`)."""
-        others = bool(quantities or ship_to is not None or add_lines or remove_lines)
+        between shipping and collection must be one the order can make (`switched_to`), and
+        kits added must be ones the kit's line can take (`_check_kits`)."""
+        others = bool(quantities or ship_to is not None or add_lines or remove_lines or kits)
         if fulfilment is not None or pickup_location is not None:
             after = self.switched_to(fulfilment, pickup_location)
             if after == (self.fulfilment, self.pickup_location) and not others:
@@ -590,3 +597,57 @@ class Order:
                 f"{lines} {named} of order {self.id} cannot be both removed (remove_lines) and "
                 "given a new quantity (quantities): send one or the other"
             )
+        self._check_kits(kits or {}, set(quantities or ()) | set(remove_lines or ()))
+
+    def _kit_parts(self, kit_line: str) -> list[tuple[OrderLine, KitShape]]:
+        return [(line, line.kit) for line in self.lines
+                if line.kit is not None and line.kit_line == kit_line]  # fmt: skip
+
+    def _check_kits(self, kits: Mapping[str, int], named: Collection[str]) -> None:
+        """Refuse kits added (kit line -> the kits it is to order) to a line that is no kit's
+        line whose shape Ordo keeps, to no more kits than it ordered (kits come off by
+        cancelling their units, which the shop is told of: lowering the shape would hide
+        them), or beside a quantity or removal of one of its parts (`named`)."""
+        for kit_line, wanted in kits.items():
+            where = ("kits", kit_line)
+            parts = self._kit_parts(kit_line)
+            if not parts:
+                known = sorted({line.kit_line for line in self.lines if line.kit_line})
+                have = f"its kit lines are {', '.join(known)}" if known else "it has none"
+                raise InvalidLine(
+                    where,
+                    f"order {self.id} has no kit line '{kit_line}' whose shape Ordo keeps "
+                    f"({have}); a kit filed before Ordo kept it is changed by its parts' "
+                    "quantities",
+                )
+            ordered = parts[0][1].kits
+            if wanted <= ordered:
+                raise InvalidLine(
+                    where,
+                    f"kit line '{kit_line}' ordered {ordered} kits: kits raises it to more, got "
+                    f"{wanted}; take kits off by lowering or removing its parts",
+                )
+            both = sorted(line.id for line, _ in parts if line.id in named)
+            if both:
+                raise InvalidLine(
+                    where,
+                    f"part(s) {', '.join(both)} of kit line '{kit_line}' cannot be given kits "
+                    "and a quantity or removed (quantities, remove_lines): send one or the other",
+                )
+
+    def _raise_kits(
+        self, kits: Mapping[str, int], changes: dict[str, object]
+    ) -> dict[str, list[int]]:
+        """Raise each kit line to the kits `kits` says (checked: `_check_kits`): every part by
+        its units per kit for each kit added, and its shape's kits with it, so the kits
+        cancelled later (ordered less live) still count right. Each part's quantity goes into
+        `changes` as a quantity given would; the kits were and are, by kit line, returned."""
+        raised = {}
+        for kit_line, wanted in kits.items():
+            parts = self._kit_parts(kit_line)
+            raised[kit_line] = [parts[0][1].kits, wanted]
+            for line, kit in parts:
+                quantity = line.quantity + (wanted - kit.kits) * kit.units
+                changes[f"lines.{line.id}.quantity"] = [line.quantity, quantity]
+                line.quantity, line.kit = quantity, replace(kit, kits=wanted)
+        return raised

@@ -191,7 +191,8 @@ def _record_remainder_cancelled(
 
 
 def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> str:
-    """Change quantities, address, lines, or shipping against collection at a store before
+    """Change quantities (a kit line's by whole kits), address, lines, or shipping against
+    collection at a store before
     fulfilment starts (`check_changeable`); its pending and released shipments are cancelled,
     naming the modification, and the order is decided again (and its open holds with it:
     `handlers._apply` keeps those the new decision still places)."""
@@ -209,6 +210,7 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             remove_lines=cmd.remove_lines,
             fulfilment=fulfilment,
             pickup_location=store,
+            kits=cmd.kits,
         )
         # So is a store named to collect at, as on creation: one Ordo does not know, or one
         # offering no pickup, could never hand the order over.
@@ -237,6 +239,7 @@ def modify_order(cmd: commands.ModifyOrder, uow: UnitOfWork, clock: Clock) -> st
             remove_lines=list(cmd.remove_lines) or None,
             fulfilment=fulfilment,
             pickup_location=store,
+            kits=cmd.kits,
         )
         # Shipped now, or collected at another store: nothing on its way to the old one is
         # needed. Still collected there, its new decision keeps what it still needs of it.

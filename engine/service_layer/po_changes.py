@@ -14,7 +14,8 @@ It is applied with what Ordo already has, never a path of its own:
 - a line increased (`QI`) or an item added (`AI`) is support's `ModifyOrder`: refused once a
   location has picked any of it; the units added are sourced by the re-decision, and an
   item added is kept as a PO1 of the 850 (`uow.edi.purchase_order`) for later documents;
-  kits are not added to a kit's PO1 (the modification cannot count them);
+  a kit's PO1 gains whole kits (`ModifyOrder.kits`: each part its units per kit for each
+  kit added, and the kit's shape the kits, so the 855, the shop and returns count them);
 - a change to a line item (`CA`) has its quantity taken as a `QD` or `QI`; a price (`PC`, a
   `CA`'s POC06) is never changed (the modification changes no price): `IR`;
 - rejected (`IR`) too: a line the 850 did not send, a kit whose parts were filed before Ordo
@@ -76,6 +77,7 @@ from engine.domain.edi import (
     subject_of,
 )
 from engine.domain.errors import Conflict, DomainError
+from engine.domain.kits import kits_ordered
 from engine.domain.orders import NEVER_SHIPS, Order, OrderLine, OrderStatus
 from engine.domain.values import utcnow
 from engine.service_layer import audit, edi
@@ -501,12 +503,6 @@ def _refusal(
             f"line {number} has {po1.left} {counted} open, more than the {change.quantity} "
             "the increase asks for: a decrease is sent as QD"
         )
-    if po1.kit and (change.quantity or 0) > po1.left:
-        return (
-            f"line {number} is a kit: Ordo's modification changes each part's units but not "
-            "the kits the line ordered, so kits are not added to it; add them as a new item "
-            "(AI) or through Ordo's API"
-        )
     if kind == LINE_ITEM and change.quantity in (None, po1.left):
         return _price_refused(change, po1)  # nothing else asked: its price alone
     return ""
@@ -584,12 +580,17 @@ def _modify(
     has picked: `check_changeable`; the added units are sourced and reserved when the order is
     decided again), audited in the command's own commit, where each item added is kept as a
     PO1 of the 850 (its line number, SKU, product ids, quantity and price), so that later
-    855s, 856s and 860s know it. With `record`, the 860 is recorded in that commit too (its
-    865 appended to `written`). The answer of each POC applied, or rejected with why."""
+    855s, 856s and 860s know it. A kit's PO1 is raised by whole kits (`ModifyOrder.kits`:
+    the kits its line ordered, plus those the increase adds to what is open). With `record`,
+    the 860 is recorded in that commit too (its 865 appended to `written`). The answer of
+    each POC applied, or rejected with why."""
     changes = {c.line_number: c for c in asked.change.lines}
     lines = {number: po1s[number].lines[0] for number in plan.raised}
     quantities = {lines[n].id: lines[n].quantity + units - po1s[n].left
-                  for n, units in plan.raised.items()}  # fmt: skip
+                  for n, units in plan.raised.items() if not po1s[n].kit}  # fmt: skip
+    # A kit's PO1 is its kit line (its parts are `<PO101>.<n>`); shapeless ones are refused.
+    kits = {n: kits_ordered(po1s[n].lines, {}, n) + wanted - po1s[n].left
+            for n, wanted in plan.raised.items() if po1s[n].kit}  # fmt: skip
     added = tuple(
         commands.LineInput(c.sku, c.quantity or 0, Decimal(c.price) if c.price else None,
                            line_id=c.line_number)
@@ -617,7 +618,7 @@ def _modify(
             written.append(_record(uow, asked, now, kept, record(uow, answers), clock()))
 
     command = commands.ModifyOrder(order.id, quantities=quantities, add_lines=added,
-                                   actor=asked.actor)  # fmt: skip
+                                   actor=asked.actor, kits=kits)  # fmt: skip
     try:
         dispatch(command, audited)
     except Conflict:

@@ -64,3 +64,38 @@ def test_an_860_decreasing_a_kits_po1_lowers_its_parts_by_whole_kits_and_says_so
     [change_855] = [d for d in mailbox(partner)
                     if d["kind"] == "855" and d["reference"] == f"{order['id']}#2"]  # fmt: skip
     assert acks_of(partner.get(change_855["content_url"]).text, "1") == [["IQ", "1"]]
+
+
+def test_an_860_increasing_a_kits_po1_adds_whole_kits_to_its_parts_and_their_shape(
+    partner: Api,
+) -> None:
+    partner.seed("SOCK-M", units=10)  # room for a fourth set beside line 2's socks
+    assert partner.put("/v1/products/SHOE-SET", json=SHOE_SET).status_code == 200
+    created = post(partner, THREE_SETS)
+    assert created.status_code == 200, created.text
+    order = created.json()["results"][0]["order"]
+    run_worker(partner, rounds=3)  # the original 855
+
+    answer = changed(partner, an_860("BCH*04*SA*PO-1001**1*20261121",
+                                     "POC*1*QI*4*3*EA*99.90**VP*SHOE-SET", "CTT*1"))  # fmt: skip
+
+    [result] = answer["results"]
+    assert [(x["line_number"], x["status"], x["quantity"]) for x in result["lines"]] == [
+        ("1", "IQ", 4)
+    ]
+    now = partner.get(f"/v1/orders/{order['id']}").json()
+    assert [(line["id"], line["quantity"], line["kit"]) for line in now["lines"][:2]] == [
+        ("1.1", 8, {"sku": "SHOE-SET", "units": 2, "kits": 4}),
+        ("1.2", 8, {"sku": "SHOE-SET", "units": 2, "kits": 4}),
+    ]
+    [document] = [d for d in mailbox(partner) if d["kind"] == "865"]
+    written = segments(partner.get(document["content_url"]).text)
+    assert written[2:4] == [
+        ["POC", "1", "QI", "4", "3", "EA", "99.90", "", "VP", "SHOE-SET"],
+        ["ACK", "IQ", "4", "EA"],
+    ]
+
+    run_worker(partner, rounds=3)  # the change 855 the order's new decision writes
+    [change_855] = [d for d in mailbox(partner)
+                    if d["kind"] == "855" and d["reference"] == f"{order['id']}#2"]  # fmt: skip
+    assert acks_of(partner.get(change_855["content_url"]).text, "1") == [["IQ", "4"]]

@@ -1,20 +1,40 @@
 """A buyer's 860 increasing a PO1, adding an item or changing a price, on the bus with fakes:
 an increase (`QI`) and an added item (`AI`) go through `ModifyOrder` as support's modify
 does, an added item is kept as a PO1 of the 850 for later 860s and 855s, and what Ordo cannot
-apply (a price, kits added to a kit's line, a SKU it does not know, an order picked already)
-is rejected with why. Purchase order W-1: PO1 7, 3 kits of a MUG and 2 TEAs, and PO1 8, one
+apply (a price, a SKU it does not know, an order picked already) is rejected with why; a
+kit's PO1 gains whole kits. Purchase order W-1: PO1 7, 3 kits of a MUG and 2 TEAs, and PO1 8, one
 A (`test_po_change_kits.a_kit_po`)."""
 
 from __future__ import annotations
 
 from connectors.channels.x12_po_changes import po_change_acknowledgement
 from engine.domain import commands as c
+from engine.service_layer.po_acknowledgements import acknowledgement
 from tests.unit.events.test_ship_notice_writer import ENVELOPE, NOW
 from tests.unit.pipeline.test_channel_kit_unit_cancellations import GIFT_SET, parts_of
 from tests.unit.pipeline.test_channel_unit_cancellations import pick
 from tests.unit.pipeline.test_po_change_kits import a_kit_po, changed, said
 from tests.unit.pipeline.test_po_change_resends import body
 from tests.unit.pipeline.world import Engine
+
+
+def kits_of(engine: Engine, order_id: str) -> dict[str, int]:
+    """The kits each kit part's shape says its line ordered."""
+    with engine.uow as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        return {line.id: line.kit.kits for line in order.lines if line.kit is not None}
+
+
+def acknowledged(engine: Engine, order_id: str, line_number: str) -> tuple[tuple[str, int], ...]:
+    """The ACKs an 855 of the order as it stands says of its PO1 `line_number`."""
+    with engine.uow as uow:
+        order = uow.orders.get(order_id)
+        kept = uow.edi.purchase_order("b2b-acme", "W-1")
+        assert order is not None and kept is not None
+        said = acknowledgement(order, kept, {}, {}).lines
+    [po1] = [line for line in said if line.line_number == line_number]
+    return po1.statuses
 
 
 def kept_lines(engine: Engine) -> list[tuple[str, str, int, str]]:
@@ -91,15 +111,37 @@ def test_an_added_item_under_a_line_number_the_purchase_order_has_is_rejected() 
     assert parts_of(engine, order_id)["8"] == (1, 0)
 
 
-def test_kits_are_not_added_to_a_kits_po1_as_ordos_modification_cannot_count_them() -> None:
-    engine, order_id = a_kit_po(GIFT_SET)
+def test_an_increase_of_a_kits_po1_adds_whole_kits_to_its_parts_and_their_shape() -> None:
+    engine, order_id = a_kit_po(GIFT_SET)  # 3 kits of a MUG and 2 TEAs
 
     done = changed(engine, ("7", "QI", "4", "3", "EA"))
 
-    [answer] = done.answered.lines
-    assert (answer.status, answer.quantity) == ("IR", 3)
-    assert "is a kit" in answer.reason
-    assert parts_of(engine, order_id)["7.2"] == (6, 0)
+    assert said(done.answered) == [("7", "IQ", 4)]
+    assert parts_of(engine, order_id) == {"7.1": (4, 0), "7.2": (8, 0), "8": (1, 0)}
+    assert kits_of(engine, order_id) == {"7.1": 4, "7.2": 4}
+    # The 855 that follows restates the kits the 865 said.
+    assert acknowledged(engine, order_id, "7") == (("IQ", 4),)
+
+
+def test_an_increase_after_kits_were_cancelled_adds_kits_to_those_open() -> None:
+    engine, order_id = a_kit_po(GIFT_SET)
+    changed(engine, ("7", "QD", "1", "3", "EA"))  # 2 kits cancelled: 1 MUG, 2 TEA left
+
+    done = changed(engine, ("7", "QI", "2", "1", "EA"), sequence="2")
+
+    assert said(done.answered) == [("7", "IQ", 2)]
+    assert parts_of(engine, order_id) == {"7.1": (2, 0), "7.2": (4, 0), "8": (1, 0)}
+    # 4 kits ordered now, 2 of them cancelled before: still cancelled, never told again.
+    assert kits_of(engine, order_id) == {"7.1": 4, "7.2": 4}
+
+
+def test_a_change_to_a_kits_line_item_raising_it_adds_whole_kits() -> None:
+    engine, order_id = a_kit_po(GIFT_SET)
+
+    done = changed(engine, ("7", "CA", "5", "3", "EA"))
+
+    assert said(done.answered) == [("7", "IQ", 5)]
+    assert parts_of(engine, order_id)["7.2"] == (10, 0)
 
 
 def test_an_increase_once_a_location_has_picked_is_rejected_and_changes_nothing() -> None:
