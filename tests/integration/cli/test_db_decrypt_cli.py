@@ -70,7 +70,7 @@ def test_an_encrypted_database_is_decrypted_and_read_once_the_keys_are_gone(
     monkeypatch.delenv("ORDO_DATA_KEYS")
     assert found_by_email_without_keys(database_url)
     assert "orders: 1 rows read, 0 decrypted" in ordo("db", "decrypt")
-    assert "orders: 1 rows, 6 values in clear\n" in ordo("db", "encrypt", "--check")
+    assert "orders: 1 rows, 7 values in clear\n" in ordo("db", "encrypt", "--check")
 
 
 def test_a_value_under_a_key_not_held_is_refused_naming_where_and_nothing_is_changed(
@@ -83,7 +83,7 @@ def test_a_value_under_a_key_not_held_is_refused_naming_where_and_nothing_is_cha
 
     assert message == (
         "error: orders.email of row O-1 is sealed under data key 'old', which ORDO_DATA_KEYS "
-        "does not hold (it holds 'new'); 12 stored values in all need keys it does not hold "
+        "does not hold (it holds 'new'); 13 stored values in all need keys it does not hold "
         "('old'). Nothing was changed: add those keys to ORDO_DATA_KEYS and run `ordo db "
         "decrypt` again"
     )
@@ -118,15 +118,15 @@ def test_the_check_says_when_a_rotated_away_key_may_be_removed(
     monkeypatch.setenv("ORDO_DATA_KEYS", f"{second},{first}")
 
     before = ordo("db", "encrypt", "--check")
-    assert "orders: 1 rows, 0 values in clear, 6 under key 'k1'" in before
-    assert "key 'k1': 12 values, still needed: run `ordo db encrypt` before removing it" in before
+    assert "orders: 1 rows, 0 values in clear, 7 under key 'k1'" in before
+    assert "key 'k1': 13 values, still needed: run `ordo db encrypt` before removing it" in before
     assert stored_email(database_url).startswith("enc:v1:k1:")  # the check changed nothing
 
     ordo("db", "encrypt")
     after = ordo("db", "encrypt", "--check")
 
-    assert "orders: 1 rows, 0 values in clear, 6 under key 'k2'" in after
-    assert "key 'k2': 12 values, the current key" in after
+    assert "orders: 1 rows, 0 values in clear, 7 under key 'k2'" in after
+    assert "key 'k2': 13 values, the current key" in after
     assert "key 'k1': 0 values, no longer needed: it may be removed from ORDO_DATA_KEYS" in after
 
 
@@ -138,9 +138,9 @@ def test_the_check_fails_when_a_value_is_under_a_key_not_held(
 
     message = refused("db", "encrypt", "--check")
 
-    assert "key 'gone': 12 values, not in ORDO_DATA_KEYS" in message
+    assert "key 'gone': 13 values, not in ORDO_DATA_KEYS" in message
     assert message.endswith(
         "error: orders.email of row O-1 is sealed under data key 'gone', which ORDO_DATA_KEYS "
-        "does not hold (it holds 'k2'); 12 stored values in all need keys it does not hold "
+        "does not hold (it holds 'k2'); 13 stored values in all need keys it does not hold "
         "('gone'): Ordo cannot read them; add those keys back"
     )
