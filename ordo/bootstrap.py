@@ -150,7 +150,7 @@ def build_app_container(settings: Settings) -> Container:
     catalog = load_catalog()
     carriers = build_carriers(settings, catalog)
     rulesets, decider, bus = build_pipeline(settings, uow_factory, catalog, carriers)
-    event_bus = build_event_bus(settings, engine)
+    event_bus = build_event_bus(settings, engine, data_cipher)
     container = Container(
         settings=settings,
         engine=engine,
@@ -373,10 +373,13 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
     )
 
 
-def build_event_bus(settings: Settings, engine: Engine) -> EventBus:
+def build_event_bus(
+    settings: Settings, engine: Engine, data_cipher: FieldCipher | None = None
+) -> EventBus:
     """In-process by default; Redis Streams when ORDO_REDIS_URL is set (workers on many hosts).
     The Redis client connects on first use, not here. The in-process bus keeps its dead
-    letters in the database, where the API's process sees what a worker's parked."""
+    letters in the database, where the API's process sees what a worker's parked (sealed
+    with `data_cipher`, when ORDO_DATA_KEYS is set)."""
     if settings.redis_url:
         import redis
 
@@ -388,7 +391,7 @@ def build_event_bus(settings: Settings, engine: Engine) -> EventBus:
 
     # 1, 2, 4 and 8 s between the five deliveries: a mail server or webhook that is down for a
     # few seconds does not use them all up at once (Redis waits its 10 s idle timeout).
-    return InProcessBus(retry_seconds=1.0, dead_letters=SqlDeadLetterStore(engine))
+    return InProcessBus(retry_seconds=1.0, dead_letters=SqlDeadLetterStore(engine, data_cipher))
 
 
 def build_workers(container: Container, *, name: str = "", concurrency: int = 1) -> list[Any]:

@@ -220,6 +220,14 @@ class FieldCipher:
         return f"{FINGERPRINT_PREFIX}{kid}:{encoded}"
 
 
+def most_sealed_bytes(kid: str, chars: int) -> int:
+    """The most UTF-8 bytes a text may have for its token under key `kid` to fit in `chars`
+    characters (a column of bounded length): its prefix, then the unpadded base64 of the
+    nonce, the ciphertext (as long as the text) and the tag."""
+    room = chars - len(f"{TOKEN_PREFIX}{kid}:")
+    return room * 3 // 4 - _LEAST_PAYLOAD
+
+
 def _decoded_payload(payload: str) -> bytes | None:
     try:
         return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))

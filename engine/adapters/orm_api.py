@@ -9,7 +9,8 @@ Migration `0002_api` creates the tables (`0016` indexes the records' age for the
 retention purge). The one exception is a customer's erasure, which redacts their keys and
 stored answers inside the unit of work's transaction (at the end).
 With ORDO_DATA_KEYS set, a stored answer (`response`) is sealed whole, bound to its owner and
-key, and so are the summaries of a key's audit entry (`engine.adapters.sealed_rows`).
+key, and so are the summaries of a key's audit entry and the key's name
+(`engine.adapters.sealed_rows`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Column,
@@ -43,10 +44,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters import driver, orm, sealed_rows
 from engine.adapters import translation as tr
-from engine.adapters.field_crypto import TOKEN_PREFIX, FieldCipher
+from engine.adapters.field_crypto import TOKEN_PREFIX, FieldCipher, most_sealed_bytes
 from engine.domain.access import ApiKey, IdempotencyRecord, IdempotencyState, Role
 from engine.domain.operations import AuditEntry
-from engine.service_layer.auth import ApiKeyStore
+from engine.service_layer.auth import ApiKeyStore, InvalidKeyField
 from engine.service_layer.idempotency import IdempotencyStore
 from engine.service_layer.rulesets_service import ScenarioStore
 from engine.service_layer.unit_of_work import CustomerCopies
@@ -111,7 +112,7 @@ class SqlApiKeyStore(ApiKeyStore):
             session.execute(
                 insert(api_keys).values(
                     id=key.id,
-                    name=key.name,
+                    name=_sealed_name(sealed_rows.cipher_of(session), key.id, key.name),
                     role=str(key.role),
                     secret_hash=key.secret_hash,
                     created_at=key.created_at,
@@ -128,12 +129,14 @@ class SqlApiKeyStore(ApiKeyStore):
     def get(self, key_id: str) -> ApiKey | None:
         with self.session_factory() as session:
             row = session.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
-        return None if row is None else _key(row._mapping)
+            cipher = sealed_rows.cipher_of(session)
+        return None if row is None else _key(_opened_key(cipher, row._mapping))
 
     def list(self) -> Sequence[ApiKey]:
         with self.session_factory() as session:
             rows = session.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
-        return [_key(row._mapping) for row in rows]
+            cipher = sealed_rows.cipher_of(session)
+        return [_key(_opened_key(cipher, row._mapping)) for row in rows]
 
     def revoke(self, key_id: str, at: datetime, audit: AuditEntry | None = None) -> ApiKey | None:
         with self.session_factory() as session, session.begin():
@@ -172,6 +175,34 @@ def _append_audit(session: Session, entry: AuditEntry) -> None:
     if sealer is not None:
         row = sealer.seal(row, entry.id)
     driver.insert_rows(session.connection(), orm.audit_log, [row])
+
+
+def _sealed_name(cipher: FieldCipher | None, key_id: str, name: str) -> str:
+    """The name as its column holds it: sealed with a cipher. Refused (InvalidKeyField) when
+    its token would not fit the column: a token is 4/3 of the name's UTF-8 bytes, plus its
+    nonce, tag and key id."""
+    if cipher is None:
+        return name
+    sealed = _names(cipher).seal({"name": name}, key_id)["name"]
+    assert isinstance(sealed, str)
+    # PostgreSQL enforces the column's length, SQLite does not: refused on both alike.
+    room = cast(String, api_keys.c.name.type).length or len(sealed)
+    if len(sealed) > room:
+        raise InvalidKeyField(
+            ("name",),
+            f"is {len(name.encode())} bytes long; with ORDO_DATA_KEYS set a key's name is "
+            f"sealed at rest, and must be at most {most_sealed_bytes(cipher.current, room)} "
+            "bytes of UTF-8",
+        )
+    return sealed
+
+
+def _opened_key(cipher: FieldCipher | None, row: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    return row if cipher is None else _names(cipher).open(dict(row))
+
+
+def _names(cipher: FieldCipher) -> sealed_rows.RowSealer:
+    return sealed_rows.RowSealer(cipher, sealed_rows.API_KEY_NAMES)
 
 
 def _key(row: Any) -> ApiKey:
@@ -411,19 +442,29 @@ def redact_idempotency(
     return changed
 
 
-def redact_api_keys(connection: Connection, copies: CustomerCopies) -> int:
+def redact_api_keys(
+    connection: Connection, copies: CustomerCopies, cipher: FieldCipher | None = None
+) -> int:
     """Revoke the customer's keys (there is no one left for them to act as) and take their
-    details out of the keys' names; the keys changed."""
+    details out of the keys' names (opened, and sealed again, with a cipher); the keys
+    changed."""
     c = api_keys.c
     rows = connection.execute(
         select(c.id, c.name, c.revoked_at).where(c.customer_id == copies.customer_id)
-    ).all()
+    ).mappings()
     now = datetime.now(UTC)
     writes = []
-    for row in rows:
-        name = copies.scrub_text(row.name)
-        if row.revoked_at is None or name != row.name:
-            writes.append({"k_id": row.id, "v_name": name, "v_revoked_at": row.revoked_at or now})
+    for stored in rows:
+        row = _opened_key(cipher, stored)
+        name = copies.scrub_text(row["name"])
+        if name != row["name"] and cipher is not None:
+            name = _names(cipher).seal({"name": name}, row["id"])["name"]
+        elif name == row["name"]:
+            name = stored["name"]  # as stored: a token under an older key stays as it is
+        if row["revoked_at"] is None or name != stored["name"]:
+            writes.append(
+                {"k_id": row["id"], "v_name": name, "v_revoked_at": row["revoked_at"] or now}
+            )
     if writes:
         connection.execute(
             update(api_keys)

@@ -7,12 +7,12 @@ putting a new key first in `ORDO_DATA_KEYS` (rows are under the old one): every 
 column of `orders`, `customers` and `edi_outbound` (trading partners' documents), the audit
 log's summaries, the API's stored answers to retries, alerts' messages, what tickets say
 (subject, the helpdesk's latest reply and its author), returns' reasons, orders' hold
-messages, decision traces' details, carriers' texts in tracking scans, and every printed
-label, not yet sealed under the current key is decrypted (or read as plaintext) and sealed
-again, its blind index recomputed, and a scan's fingerprint (the key its tokens are bound to)
-computed again under the current key. Once a run has finished, no row needs an older key,
-and it can be removed from the settings; `key_usage` says so by counting, for each key id,
-the values still under it.
+messages, decision traces' details, carriers' texts in tracking scans, dead letters' payloads
+and errors, API keys' names, and every printed label, not yet sealed under the current key is
+decrypted (or read as plaintext) and sealed again, its blind index recomputed, and a scan's
+fingerprint (the key its tokens are bound to) computed again under the current key. Once a
+run has finished, no row needs an older key, and it can be removed from the settings;
+`key_usage` says so by counting, for each key id, the values still under it.
 
 Decrypting is the way back: every token is opened and written as the plaintext it holds, and
 each blind index as the lower-cased email an unencrypted database keeps there (and each
@@ -50,8 +50,10 @@ from engine.adapters.repositories import scan_fingerprint
 from engine.adapters.sealed_rows import (
     ADDRESS_FIELDS,
     ALERT_MESSAGES,
+    API_KEY_NAMES,
     AUDIT_SUMMARIES,
     CUSTOMERS,
+    DEAD_LETTERS,
     DECISION_TRACES,
     EDI_DOCUMENTS,
     IDEMPOTENCY_ANSWERS,
@@ -78,6 +80,8 @@ SEALED_TABLES: tuple[tuple[Table, PersonalColumns], ...] = (
     (orm.returns, RETURN_REASONS),
     (orm.shipment_tracking, TRACKING_TEXTS),
     (orm.decision_traces, DECISION_TRACES),
+    (orm.dead_letters, DEAD_LETTERS),
+    (orm_api.api_keys, API_KEY_NAMES),
 )
 # Printed labels (`SqlLabels`), by the column naming their shipment or return.
 LABEL_TABLES: tuple[tuple[Table, str], ...] = (

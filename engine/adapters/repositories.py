@@ -1480,6 +1480,7 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
         alerts = sealed_rows.sealer_for(self.session, sealed_rows.ALERT_MESSAGES)
         tickets = sealed_rows.sealer_for(self.session, sealed_rows.TICKET_TEXTS)
         traces = sealed_rows.sealer_for(self.session, sealed_rows.DECISION_TRACES)
+        letters = sealed_rows.sealer_for(self.session, sealed_rows.DEAD_LETTERS)
         alert_ids = [row["id"] for row in _alert_rows(connection, copies, alerts)]
         return {
             "audit_entries": sum(
@@ -1535,6 +1536,8 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 orm.dead_letters.c.partition_key,
                 copies.order_ids,
                 copies,
+                None,
+                letters,
             )
             + _redact_where(
                 connection,
@@ -1542,11 +1545,14 @@ class SqlPersonalCopies(uow_api.PersonalCopies):
                 ("payload", "error"),
                 orm.dead_letters.c.name.in_(_ALERT_EVENTS),
                 copies,
+                sealer=letters,
             ),
             "idempotency_records": orm_api.redact_idempotency(
                 connection, copies, sealed_rows.cipher_of(self.session)
             ),
-            "api_keys": orm_api.redact_api_keys(connection, copies),
+            "api_keys": orm_api.redact_api_keys(
+                connection, copies, sealed_rows.cipher_of(self.session)
+            ),
             # Support writes a ticket's subject, and may name the customer in it; an alert's
             # ticket is titled with the alert's message; the helpdesk's latest reply may be
             # the customer's own, under their name.

@@ -22,7 +22,8 @@ helpdesk's latest reply, its author and excerpt) are texts sealed whole, and so 
 texts in tracking scans (`TRACKING_TEXTS`). A return's reasons are fields of the JSON list of
 its lines (`RETURN_REASONS`), sealed line by line as an address is field by field, and so are
 an order's hold messages (in `ORDERS`). A decision trace's `detail` is a JSON document sealed
-whole, as an audit summary is (`DECISION_TRACES`).
+whole, as an audit summary is (`DECISION_TRACES`), and so is a dead letter's payload, beside
+its error text (`DEAD_LETTERS`). An API key's name is a text sealed whole (`API_KEY_NAMES`).
 """
 
 from __future__ import annotations
@@ -145,6 +146,13 @@ TRACKING_TEXTS = PersonalColumns(
 # with the order's fields) and the order's ship-to as the Decider saw it. Traces are read by
 # their order only, never inside `detail` in SQL.
 DECISION_TRACES = PersonalColumns("decision_traces", "id", documents=("detail",))
+# An event that kept failing carries what it carried on the bus (an order's email and ship-to,
+# a scan's texts), and the handler's error may quote it. Letters are listed by id and found
+# by an erasure through their partition key and name, never by their contents in SQL.
+DEAD_LETTERS = PersonalColumns("dead_letters", "id", texts=("error",), documents=("payload",))
+# Who or what a key is for ("Ada's returns portal"): a customer's key may name them. Keys are
+# found by id, never by name, so no index is kept.
+API_KEY_NAMES = PersonalColumns("api_keys", "id", texts=("name",))
 
 
 class RowSealer:

@@ -10,6 +10,10 @@ back where the workers take events from, the outbox, under its own event id, so 
 handlers that had already succeeded skip it (their processed-event records name that id).
 Events come from the outbox, whose row id is their event id: the row is marked unpublished
 again if it is still there, or written again with that id if it has been purged.
+
+With ORDO_DATA_KEYS set, a letter's payload and error are sealed at rest
+(`sealed_rows.DEAD_LETTERS`), bound to the letter's id, and opened where letters are listed
+and redriven: the outbox gets the event as it was published.
 """
 
 from __future__ import annotations
@@ -19,15 +23,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from engine.adapters.bus.base import DeadLetter
+from engine.adapters.field_crypto import FieldCipher
 from engine.adapters.orm import dead_letters, outbox
+from engine.adapters.sealed_rows import DEAD_LETTERS, RowSealer
 from engine.domain.values import utcnow
 
 
 class SqlDeadLetterStore:
     """Park, list and redrive dead letters; each call is one transaction of its own."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
         self.engine = engine
+        self._sealer = None if cipher is None else RowSealer(cipher, DEAD_LETTERS)
 
     def add(self, letter: DeadLetter) -> DeadLetter:
         """Park `letter`; returns it under the id the database gave it (the bus's delivery
@@ -39,10 +46,26 @@ class SqlDeadLetterStore:
             "consumer": letter.consumer[:200], "failed_at": letter.failed_at,
         }  # fmt: skip
         with self.engine.begin() as connection:
-            new_id = connection.execute(
-                insert(dead_letters).values(values).returning(dead_letters.c.id)
-            ).scalar_one()
+            if self._sealer is None:
+                new_id = connection.execute(
+                    insert(dead_letters).values(values).returning(dead_letters.c.id)
+                ).scalar_one()
+            else:
+                new_id = self._add_sealed(connection, values)
         return _letter({**values, "id": new_id})
+
+    def _add_sealed(self, connection: Connection, values: dict[str, Any]) -> int:
+        """Insert the letter with its payload and error empty, then seal them bound to the id
+        the database gave it: the clear texts never reach a row (nor its write-ahead log)."""
+        assert self._sealer is not None
+        new_id: int = connection.execute(
+            insert(dead_letters)
+            .values({**values, "payload": {}, "error": ""})
+            .returning(dead_letters.c.id)
+        ).scalar_one()
+        sealed = self._sealer.seal({k: values[k] for k in ("payload", "error")}, new_id)
+        connection.execute(update(dead_letters).where(dead_letters.c.id == new_id).values(sealed))
+        return new_id
 
     def recent(self, limit: int = 100) -> list[DeadLetter]:
         """The newest `limit` letters, newest first."""
@@ -50,7 +73,7 @@ class SqlDeadLetterStore:
             rows = connection.execute(
                 select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
             )
-            return [_letter(row._mapping) for row in rows]
+            return [self._opened(row._mapping) for row in rows]
 
     def redrive(self, letter_id: str) -> bool:
         """Remove the letter and queue its event in the outbox again, in one transaction;
@@ -65,8 +88,11 @@ class SqlDeadLetterStore:
             ).first()
             if row is None:
                 return False
-            _requeue(connection, _letter(row._mapping))
+            _requeue(connection, self._opened(row._mapping))
         return True
+
+    def _opened(self, mapping: Any) -> DeadLetter:
+        return _letter(mapping if self._sealer is None else self._sealer.open(dict(mapping)))
 
 
 def _requeue(connection: Connection, letter: DeadLetter) -> None:

@@ -134,6 +134,8 @@ def test_after_decrypting_ordo_reads_everything_and_finds_orders_by_email_withou
         "returns": (0, 0),
         "shipment_tracking": (1, 1),
         "decision_traces": (0, 0),
+        "dead_letters": (0, 0),
+        "api_keys": (0, 0),
         "shipment_labels": (1, 1),
         "return_labels": (0, 0),
     }

@@ -145,6 +145,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("returns", 0, 0),
         ("shipment_tracking", 0, 0),
         ("decision_traces", 0, 0),
+        ("dead_letters", 0, 0),
+        ("api_keys", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]
@@ -159,6 +161,8 @@ def test_encrypting_the_stored_rows_seals_them_and_a_second_run_rewrites_nothing
         ("returns", 0, 0),
         ("shipment_tracking", 0, 0),
         ("decision_traces", 0, 0),
+        ("dead_letters", 0, 0),
+        ("api_keys", 0, 0),
         ("shipment_labels", 0, 0),
         ("return_labels", 0, 0),
     ]

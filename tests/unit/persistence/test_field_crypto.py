@@ -11,6 +11,7 @@ from engine.adapters.field_crypto import (
     TOKEN_PREFIX,
     FieldCipher,
     FieldCryptoError,
+    most_sealed_bytes,
     new_data_key,
     parse_data_keys,
 )
@@ -114,6 +115,15 @@ def test_a_fingerprint_is_keyed_deterministic_and_fits_where_a_sha256_did() -> N
     # Its own derived key: not the blind index of the same text.
     assert rotated.fingerprint(scan).split(":")[-1] not in rotated.blind_index(scan)
     assert "Ada" not in rotated.fingerprint(scan)
+
+
+@pytest.mark.parametrize("kid", ["k", "old", "k0a1b2c3d", "k" * 32])
+def test_the_most_bytes_a_column_holds_sealed_fit_and_one_more_does_not(kid: str) -> None:
+    sealing = FieldCipher(parse_data_keys(f"{kid}:{base64.b64encode(b'k' * 32).decode()}"))
+    most = most_sealed_bytes(kid, 200)
+
+    assert len(sealing.encrypt("a" * most, WHERE)) <= 200
+    assert len(sealing.encrypt("a" * (most + 1), WHERE)) > 200
 
 
 def test_a_new_data_key_is_a_kid_and_32_random_bytes_the_settings_accept() -> None:
