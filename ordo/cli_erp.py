@@ -4,11 +4,13 @@ docs/integrations.md#an-erp-switched-on-later).
 
 A line per batch (how many of a kind are sent), a line per entity the ERP refused for good,
 then a count per kind; exit 1 when the ERP could not be reached, saying how far the run got
-and how to resume it (what was sent already may be sent again: the receiver keeps the newest)."""
+and the command that resumes it from there (`--after` the last entity done of the kind it
+stopped in)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shlex
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Annotated
 
@@ -16,7 +18,15 @@ import typer
 from rich.console import Console
 
 from engine.adapters.erp_backfill_keys import changed_keys
-from engine.service_layer.erp_backfill import Backfill, BackfillStopped, Tally, described
+from engine.service_layer.erp_backfill import (
+    Backfill,
+    BackfillStopped,
+    Key,
+    Tally,
+    described,
+    key_of,
+    key_text,
+)
 from engine.service_layer.erp_sync import ENTITIES
 from ordo.bootstrap import build_app_container
 from ordo.cli_support import day_option, load, out
@@ -56,6 +66,16 @@ def backfill(
     batch_size: Annotated[
         int, typer.Option("--batch-size", metavar="N", help="Entities read and sent at a time.")
     ] = 100,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            "--after",
+            metavar="KIND:KEY",
+            help="Resume a stopped run: send that kind's entities after this one only (as the "
+            "run printed it: orders:O-1, stock:SKU@LOCATION).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Send the ERP the current state of every order, customer, return and stock row.
 
@@ -68,11 +88,12 @@ def backfill(
         raise CommandError(f"--batch-size: must be 1 or more, got {batch_size}")
     settings = load(ctx, erp_sync_entities=erp_sync_entities)
     kinds = settings.erp_sync_entity_names
+    start = _after(after, kinds)
     with build_app_container(settings) as container:
         if container.erp is None:
             raise CommandError("ORDO_ERP_SYNC_URL is not set: there is no ERP or CRM to send to")
         walk = Backfill(container.erp, changed_keys, batch_size=batch_size)
-        counted = walk.counted(container.uow_factory, kinds, day)
+        counted = walk.counted(container.uow_factory, kinds, day, start)
         say = out()
         if dry_run:
             counts = ", ".join(f"{due} {kind}" for kind, due in counted.items())
@@ -87,7 +108,7 @@ def backfill(
             _print(say, f"{tally.kind}: {tally.done} of {tally.due} done")
 
         try:
-            tallies = walk.send(container.uow_factory, counted, day, progress)
+            tallies = walk.send(container.uow_factory, counted, day, progress, start)
         except BackfillStopped as stopped:
             for line in _stopped(stopped, list(counted), day):
                 _print(say, line)
@@ -104,6 +125,17 @@ def _day(text: str | None) -> date | None:
         return day_option(text)
     except typer.BadParameter as error:
         raise CommandError(f"--since: {error.message}") from None
+
+
+def _after(text: str | None, kinds: Sequence[str]) -> Mapping[str, Key]:
+    """`--after` as the key to start its kind after; a bad one is one line naming the flag."""
+    if text is None:
+        return {}
+    try:
+        kind, key = key_of(text, kinds)
+    except ValueError as error:
+        raise CommandError(f"--after: {error}") from None
+    return {kind: key}
 
 
 def _print(say: Console, line: str) -> None:
@@ -131,10 +163,12 @@ def _stopped(stopped: BackfillStopped, kinds: list[str], since: date | None) -> 
     ]
     if not_started:
         lines.append(f"not started: {', '.join(not_started)}")
-    # A kind is walked in key order, not by when its entities changed: the kind stopped in is
-    # walked again from its start, with what was not started.
-    after = f" --since {since.isoformat()}" if since is not None else ""
-    resume = f"ordo erp backfill --entities {','.join([stopped.kind, *not_started])}{after}"
-    lines.append(f"to resume: {resume}")
-    lines.append("(what was sent already may be sent again: the ERP keeps the newest version)")
+    # A kind is walked in key order: the kind stopped in resumes after the last of its entities
+    # done, those not started from their start.
+    resume = ["ordo", "erp", "backfill", "--entities", ",".join([stopped.kind, *not_started])]
+    if since is not None:
+        resume += ["--since", since.isoformat()]
+    if stopped.after is not None:
+        resume += ["--after", key_text(stopped.kind, stopped.after)]
+    lines.append(f"to resume: {shlex.join(resume)}")
     return lines

@@ -4,8 +4,8 @@
 on a database with one statement per count and per page that reads keys only, never the
 entities. A page is the next keys in primary-key order after the last key of the page before
 (keyset pagination, along the primary key's index), so the walk of a million orders holds a
-page of ids at a time and each page costs what it reads, wherever it is in the table. With
-`since`:
+page of ids at a time and each page costs what it reads, wherever it is in the table; a run
+resumed after a key (`--after`) counts and starts from it the same way. With `since`:
 
 - orders by their last save (`updated_at`, stamped by every save of an order);
 - returns by their last save, and stock rows by their last change (`updated_at`, migration
@@ -47,12 +47,15 @@ class ChangedInDatabase:
 
     slow = KeysTheSlowWay()
 
-    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
+    def count(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None = None
+    ) -> int:
         connection = _connection(uow)
         if connection is None:
-            return self.slow.count(uow, kind, since)
-        stmt = select(func.count()).select_from(_TABLES[kind]).where(*_changed(kind, since))
-        return int(connection.execute(stmt).scalar_one())
+            return self.slow.count(uow, kind, since, after)
+        table = _TABLES[kind]
+        stmt = select(func.count()).select_from(table).where(*_changed(kind, since))
+        return int(connection.execute(stmt.where(*_beyond(table, after))).scalar_one())
 
     def page(
         self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None, limit: int
@@ -60,12 +63,10 @@ class ChangedInDatabase:
         connection = _connection(uow)
         if connection is None:
             return self.slow.page(uow, kind, since, after, limit)
-        key = list(_TABLES[kind].primary_key)
-        stmt = select(*key).where(*_changed(kind, since)).order_by(*key).limit(limit)
-        if after is not None:
-            last = after if isinstance(after, tuple) else (after,)
-            stmt = stmt.where(tuple_(*key) > tuple_(*last))
-        rows = connection.execute(stmt)
+        table = _TABLES[kind]
+        key = list(table.primary_key)
+        stmt = select(*key).where(*_changed(kind, since), *_beyond(table, after))
+        rows = connection.execute(stmt.order_by(*key).limit(limit))
         if kind == "stock":
             return [(row.sku, row.location_code) for row in rows]
         return [row.id for row in rows]
@@ -76,6 +77,14 @@ changed_keys = ChangedInDatabase()
 
 def _connection(uow: UnitOfWork) -> Connection | None:
     return uow.orders.connection() if isinstance(uow.orders, SqlOrders) else None
+
+
+def _beyond(table: Table, after: Key | None) -> list[ColumnElement[bool]]:
+    """The rows whose primary key comes after `after` (none to skip without it)."""
+    if after is None:
+        return []
+    last = after if isinstance(after, tuple) else (after,)
+    return [tuple_(*table.primary_key) > tuple_(*last)]
 
 
 def _changed(kind: str, since: datetime | None) -> list[ColumnElement[bool]]:

@@ -27,7 +27,10 @@ unknown, so it is sent.
 
 A refusal for good of one entity (`PermanentRefusal`) is counted and the walk goes on; any
 other `DeliveryError` (the ERP down, a timeout, a 5xx, a bad secret) stops it with
-`BackfillStopped`, which says how far it got.
+`BackfillStopped`, which says how far it got: the entity it stopped at and the last one of its
+kind done before it. A run given that last key (`after`, `--after KIND:KEY`) walks that kind
+from the key after it, as the walk itself goes from batch to batch, so it resumes where the
+stopped one stood; a key is written `KIND:ID`, or `stock:SKU@LOCATION` (`key_text`).
 """
 
 from __future__ import annotations
@@ -69,8 +72,10 @@ class ChangedKeys(Protocol):
     """The entities of `kind` to send: every one, or (`since`) those that changed at or after
     it or whose time of change is unknown. A key is an id; `(sku, location_code)` for stock."""
 
-    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
-        """How many there are."""
+    def count(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None = None
+    ) -> int:
+        """How many there are (greater than `after`, if given)."""
         ...
 
     def page(
@@ -100,14 +105,24 @@ class Tally:
 
 class BackfillStopped(Exception):
     """The ERP could not be reached, or refused in a way a retry may mend: the walk stopped
-    at the entity `key` of `kind`, after what `tallies` count."""
+    at the entity `key` of `kind`, after what `tallies` count. `after` is the last key of
+    `kind` done before it (sent, refused or gone), where a run resuming it starts after; None
+    when none was, in this run or the one it resumed."""
 
-    def __init__(self, tallies: Sequence[Tally], kind: str, key: Key, error: DeliveryError) -> None:
+    def __init__(
+        self,
+        tallies: Sequence[Tally],
+        kind: str,
+        key: Key,
+        error: DeliveryError,
+        after: Key | None = None,
+    ) -> None:
         super().__init__(str(error))
         self.tallies = list(tallies)
         self.kind = kind
         self.key = key
         self.error = error
+        self.after = after
 
 
 def day_start(day: date) -> datetime:
@@ -126,6 +141,33 @@ def described(kind: str, key: Key) -> str:
     if isinstance(key, tuple):
         return f"stock {key[0]} at {key[1]}"
     return f"{kind.removesuffix('s')} {key}"
+
+
+def key_text(kind: str, key: Key) -> str:
+    """An entity's key as `--after` takes it: `orders:ord_1`, `stock:MUG@DAL-01`."""
+    if isinstance(key, tuple):
+        return f"{kind}:{key[0]}@{key[1]}"
+    return f"{kind}:{key}"
+
+
+def key_of(text: str, kinds: Sequence[str]) -> tuple[str, Key]:
+    """The kind and key `text` names (`key_text`'s form), the kind one of `kinds`; a
+    `ValueError` saying what is wrong with it otherwise."""
+    kind, colon, key = text.partition(":")
+    example = "e.g. orders:O-1 or stock:MUG@DAL-01"
+    if not colon:
+        raise ValueError(f"{text!r}: expected KIND:KEY ({example})")
+    if kind not in kinds:
+        raise ValueError(f"{text!r}: {kind!r} is not one of the kinds sent ({', '.join(kinds)})")
+    if kind != "stock":
+        if not key:
+            raise ValueError(f"{text!r}: no key after {kind}: ({example})")
+        return kind, key
+    # Location codes hold no '@' (letters, digits, '.', '_' and '-'): the last one splits.
+    sku, at, location = key.rpartition("@")
+    if not (at and sku and location):
+        raise ValueError(f"{text!r}: a stock row's key is SKU@LOCATION (e.g. stock:MUG@DAL-01)")
+    return kind, (sku, location)
 
 
 class Backfill:
@@ -147,17 +189,27 @@ class Backfill:
         self.batch_size = batch_size
 
     def counted(
-        self, uow_factory: Callable[[], UnitOfWork], kinds: Iterable[str], since: date | None
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        kinds: Iterable[str],
+        since: date | None,
+        after: Mapping[str, Key] | None = None,
     ) -> dict[str, int]:
-        """How many entities there are to send, by kind, in ENTITIES' order."""
+        """How many entities there are to send, by kind, in ENTITIES' order; of a kind in
+        `after`, those whose key comes after the one given."""
         wanted = set(kinds)
         unknown = sorted(wanted - set(ENTITIES))
         if unknown:
             raise ValueError(f"no such entity to sync: {unknown} (one of {', '.join(ENTITIES)})")
-        moment = _moment(since)
+        stray = sorted(set(after or {}) - wanted)
+        if stray:
+            raise ValueError(f"a key to start after of a kind not sent: {stray}")
+        moment, starts = _moment(since), after or {}
         with uow_factory() as uow:
             return {
-                kind: self.changed.count(uow, kind, moment) for kind in ENTITIES if kind in wanted
+                kind: self.changed.count(uow, kind, moment, starts.get(kind))
+                for kind in ENTITIES
+                if kind in wanted
             }
 
     def send(
@@ -166,30 +218,34 @@ class Backfill:
         counted: Mapping[str, int],
         since: date | None,
         progress: Callable[[Tally], None] = lambda _: None,
+        after: Mapping[str, Key] | None = None,
     ) -> list[Tally]:
         """Send the entities of each kind `counted`, a batch at a time, calling `progress`
-        after each batch; `BackfillStopped` at the first failure that is not a refusal for
-        good."""
+        after each batch; of a kind in `after`, those whose key comes after the one given.
+        `BackfillStopped` at the first failure that is not a refusal for good."""
         moment = _moment(since)
         tallies: list[Tally] = []
         for kind, due in counted.items():
             tally = Tally(kind, due)
             tallies.append(tally)
-            after: Key | None = None
+            last = (after or {}).get(kind)
             while True:
                 # Stamped before reading: whatever is read after this moment is at least as new.
                 stamp = stamp_of(self.clock())
                 with uow_factory() as uow:
-                    keys = self.changed.page(uow, kind, moment, after, self.batch_size)
+                    keys = self.changed.page(uow, kind, moment, last, self.batch_size)
                     read = _read(uow, kind, list(keys))
                 if not keys:
                     break
                 for key in keys:
-                    self._send_one(tally, kind, key, read.get(key), stamp, tallies)
+                    try:
+                        self._send_one(tally, kind, key, read.get(key), stamp)
+                    except DeliveryError as error:
+                        raise BackfillStopped(tallies, kind, key, error, last) from None
+                    last = key
                 progress(tally)
                 if len(keys) < self.batch_size:
                     break
-                after = keys[-1]
         return tallies
 
     def _send_one(
@@ -199,7 +255,6 @@ class Backfill:
         key: Key,
         found: Update | str | None,
         stamp: Mapping[str, Any],
-        tallies: Sequence[Tally],
     ) -> None:
         if found is None:
             tally.gone += 1
@@ -213,8 +268,6 @@ class Backfill:
         except PermanentRefusal as refusal:
             tally.refused.append((described(kind, key), str(refusal)))
             return
-        except DeliveryError as error:
-            raise BackfillStopped(tallies, kind, key, error) from None
         tally.sent += 1
 
 
@@ -246,14 +299,20 @@ class KeysTheSlowWay:
     an order or a return counts as changed when it was made, and every stock row is sent.
     The database's is `engine.adapters.erp_backfill_keys.changed_keys`."""
 
-    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
-        return len(_changed(uow, kind, since))
+    def count(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None = None
+    ) -> int:
+        return len(_after(_changed(uow, kind, since), after))
 
     def page(
         self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None, limit: int
     ) -> Sequence[Key]:
-        keys = _changed(uow, kind, since)
-        return keys[bisect_right(keys, after) :][:limit] if after is not None else keys[:limit]
+        return _after(_changed(uow, kind, since), after)[:limit]
+
+
+def _after(keys: list[Any], after: Key | None) -> list[Any]:
+    """The keys (in key order) greater than `after`."""
+    return keys[bisect_right(keys, after) :] if after is not None else keys
 
 
 def _changed(uow: UnitOfWork, kind: str, since: datetime | None) -> list[Any]:

@@ -1,8 +1,8 @@
 """`ordo erp backfill` over a real SQLite database and a fake ERP on the wire: an ERP switched on
 later gets every order, customer, return and stock row as the worker sends them (an erased
 customer as an erasure), `--since` and `--entities` narrow it, a dry run sends nothing, a
-refusal for good is reported and the run goes on, an ERP out of reach stops it saying how to
-resume, and an operator's mistakes are one line."""
+refusal for good is reported and the run goes on, an ERP out of reach stops it printing the
+command that resumes it after the last entity done, and an operator's mistakes are one line."""
 
 from __future__ import annotations
 
@@ -218,11 +218,42 @@ def test_an_erp_that_fails_stops_the_run_saying_how_to_resume(
     assert "orders: 1 sent, 0 refused, 0 gone since listed" in lines
     assert any(line.startswith("stopped at order O-2: ERP http://127.0.0.1:") for line in lines)
     assert "not started: customers, returns, stock" in lines
-    assert "to resume: ordo erp backfill --entities orders,customers,returns,stock" in lines
+    resume = "ordo erp backfill --entities orders,customers,returns,stock --after orders:O-1"
+    assert f"to resume: {resume}" in lines
 
     erp.refusing.clear()
-    ordo("erp", "backfill", "--entities", "orders,customers,returns,stock")
-    assert erp.paths()[1:3] == ["PUT /erp/orders/O-1", "PUT /erp/orders/O-2"]
+    output = ordo(*resume.split()[1:])
+    assert erp.paths()[1:3] == ["PUT /erp/orders/O-2", "PUT /erp/customers/C-1"]  # O-1 not again
+    assert "orders: 1 sent, 0 refused, 0 gone since listed" in output
+
+
+@pytest.mark.usefixtures("database")
+def test_a_run_stopped_in_the_stock_resumes_after_the_last_row_done(
+    erp: Erp, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    engine = make_engine(database_url)
+    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        for sku in ("CUP", "PLATE"):
+            uow.stock.add(b.a_stock(sku=sku, location_code="DAL-01", on_hand=3, reserved=0))
+        uow.commit()
+    engine.dispose()
+    configure(monkeypatch, f"{erp.url}/erp", entities="returns,stock")
+    erp.refusing["/erp/stock/PLATE/DAL-01"] = (503, {"message": "maintenance"})
+    said = refused("erp", "backfill", "--since", "2026-01-01", "--batch-size", "2")
+
+    assert "stopped at stock PLATE at DAL-01: ERP http://127.0.0.1:" in said
+    resume = "ordo erp backfill --entities stock --since 2026-01-01 --after stock:MUG@DAL-01"
+    assert said.endswith(f"to resume: {resume}")  # the whole command, the last line
+
+    erp.refusing.clear()
+    output = ordo(*resume.split()[1:])
+    assert erp.paths() == [
+        "PUT /erp/returns/RT-1",
+        "PUT /erp/stock/CUP/DAL-01",
+        "PUT /erp/stock/MUG/DAL-01",
+        "PUT /erp/stock/PLATE/DAL-01",  # resumed: the rows before it not again
+    ]
+    assert "stock: 1 of 1 done" in output
 
 
 @pytest.mark.usefixtures("database")
@@ -245,7 +276,10 @@ def test_a_run_since_a_day_that_stops_resumes_since_the_same_day(
     said = refused("erp", "backfill", "--since", "2026-01-01")
 
     assert "stopped at customer C-2: ERP http://127.0.0.1:" in said
-    assert "to resume: ordo erp backfill --entities customers,stock --since 2026-01-01" in said
+    assert said.endswith(
+        "to resume: ordo erp backfill --entities customers,stock --since 2026-01-01 "
+        "--after customers:C-1"
+    )
 
 
 @pytest.mark.usefixtures("database")
@@ -268,5 +302,14 @@ def test_an_operators_mistakes_are_refused_in_one_line(
     )
     assert refused("erp", "backfill", "--batch-size", "0") == (
         "error: --batch-size: must be 1 or more, got 0"
+    )
+    assert refused("erp", "backfill", "--after", "O-1") == (
+        "error: --after: 'O-1': expected KIND:KEY (e.g. orders:O-1 or stock:MUG@DAL-01)"
+    )
+    assert refused("erp", "backfill", "--entities", "orders", "--after", "stock:MUG@DAL-01") == (
+        "error: --after: 'stock:MUG@DAL-01': 'stock' is not one of the kinds sent (orders)"
+    )
+    assert refused("erp", "backfill", "--after", "stock:MUG") == (
+        "error: --after: 'stock:MUG': a stock row's key is SKU@LOCATION (e.g. stock:MUG@DAL-01)"
     )
     assert erp.took == []

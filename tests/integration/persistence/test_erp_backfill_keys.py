@@ -173,3 +173,20 @@ def test_since_a_day_keeps_what_changed_then_and_what_has_no_time_of_change(
             changed_keys.count(uow, kind, SINCE) for kind in ("stock", "returns", "customers")
         ]
         assert counts == [3, 2, 2]
+
+
+def test_a_resumed_walk_counts_and_pages_only_the_keys_after_the_one_given(
+    engine: Engine,
+) -> None:
+    uows = seeded(engine)
+
+    with uows() as uow:
+        assert changed_keys.count(uow, "stock", None, ("A", "RNO-02")) == 2
+        assert changed_keys.page(uow, "stock", None, ("A", "RNO-02"), 5) == [
+            ("B", "DAL-01"),
+            ("B", "RNO-02"),
+        ]
+        # A key that is not (or no longer) there starts the walk where it would stand.
+        assert changed_keys.count(uow, "returns", None, "RT-15") == 2
+        assert changed_keys.count(uow, "returns", SINCE, "RT-1") == 1
+        assert changed_keys.count(uow, "customers", SINCE, "C-1") == 1

@@ -1,8 +1,9 @@
 """An ERP switched on later, sent what Ordo holds (`Backfill`), on the in-memory store with a fake
 ERP: every entity of the kinds asked goes as the observer sends it, under a version stamped
 before it was read; an erased customer goes as an erasure; a refusal for good is counted and
-the walk goes on, an ERP out of reach stops it saying where; `since` narrows the walk; the keys
-are listed a batch at a time, never all at once."""
+the walk goes on, an ERP out of reach stops it saying where and after which key to resume;
+`since` narrows the walk; the keys are listed a batch at a time, never all at once; a run
+given a key resumes after it, in that kind only."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from engine.service_layer.erp_backfill import (
     Key,
     KeysTheSlowWay,
     Tally,
+    key_of,
+    key_text,
 )
 from engine.service_layer.erp_sync import ErpSync, version_of
 from engine.service_layer.unit_of_work import UnitOfWork
@@ -94,9 +97,10 @@ def seeded() -> InMemoryUnitOfWork:
 def backfilled(
     uow: InMemoryUnitOfWork, kinds: tuple[str, ...] = ALL, since: date | None = None, **kw: Any
 ) -> tuple[list[Tally], FakeErp, Clock]:
-    erp, clock = kw.pop("erp", FakeErp()), Clock()
+    erp, clock, after = kw.pop("erp", FakeErp()), Clock(), kw.pop("after", None)
     walk = Backfill(erp, clock=clock, **kw)
-    tallies = walk.send(lambda: uow, walk.counted(lambda: uow, kinds, since), since)
+    counted = walk.counted(lambda: uow, kinds, since, after)
+    tallies = walk.send(lambda: uow, counted, since, after=after)
     return tallies, erp, clock
 
 
@@ -107,7 +111,9 @@ class Listed:
     keys: list[Key]
     asked: list[tuple[Key | None, int]] = field(default_factory=list)
 
-    def count(self, uow: UnitOfWork, kind: str, since: datetime | None) -> int:
+    def count(
+        self, uow: UnitOfWork, kind: str, since: datetime | None, after: Key | None = None
+    ) -> int:
         return len(self.keys)
 
     def page(
@@ -179,8 +185,74 @@ def test_an_erp_out_of_reach_stops_the_walk_saying_where() -> None:
         walk.send(lambda: uow, walk.counted(lambda: uow, ALL, None), None)
 
     assert (stopped.value.kind, stopped.value.key) == ("orders", "O-2")
+    assert stopped.value.after == "O-1"  # the last one done: a resumed run starts after it
     assert stopped.value.error is down
     assert [(t.kind, t.sent) for t in stopped.value.tallies] == [("orders", 1)]
+
+
+def test_a_walk_stopped_at_the_first_entity_of_a_resumed_run_resumes_after_the_same_key() -> None:
+    down = DeliveryError("ERP https://erp.example.com unreachable for PUT orders/O-2: refused")
+    uow = seeded()
+    walk, after = Backfill(FakeErp({"O-2": down})), {"orders": "O-1"}
+    with pytest.raises(BackfillStopped) as stopped:
+        walk.send(lambda: uow, walk.counted(lambda: uow, ALL, None, after), None, after=after)
+    assert (stopped.value.key, stopped.value.after) == ("O-2", "O-1")
+
+    walk = Backfill(FakeErp({"C-1": down}))
+    with pytest.raises(BackfillStopped) as stopped:
+        walk.send(lambda: uow, walk.counted(lambda: uow, ALL, None), None)
+    assert (stopped.value.key, stopped.value.after) == ("C-1", None)  # none done: from the start
+
+
+def test_a_run_given_a_key_sends_that_kinds_entities_after_it_and_the_other_kinds_whole() -> None:
+    uow = seeded()
+    after: dict[str, Key] = {"stock": ("SKU-1", "DAL-01")}
+    tallies, erp, _ = backfilled(uow, ("orders", "stock"), after=after)
+
+    assert erp.keys() == [
+        ("order", {"id": "O-1"}),
+        ("order", {"id": "O-2"}),
+        ("order", {"id": "O-3"}),
+        ("stock", {"sku": "SKU-2", "location_code": "DAL-01"}),
+    ]
+    assert [(t.kind, t.due, t.sent) for t in tallies] == [("orders", 3, 3), ("stock", 1, 1)]
+    with pytest.raises(
+        ValueError, match="a key to start after of a kind not sent: \\['returns'\\]"
+    ):
+        Backfill(FakeErp()).counted(lambda: uow, ("orders",), None, {"returns": "RT-1"})
+
+
+def test_a_key_is_written_kind_colon_id_and_a_stock_rows_sku_at_location() -> None:
+    assert key_text("orders", "O-1") == "orders:O-1"
+    assert key_text("stock", ("MUG", "DAL-01")) == "stock:MUG@DAL-01"
+    assert key_of("orders:O-1", ALL) == ("orders", "O-1")
+    assert key_of("customers:C:1", ALL) == ("customers", "C:1")  # the first colon splits
+    assert key_of("stock:MUG@DAL-01", ALL) == ("stock", ("MUG", "DAL-01"))
+    assert key_of("stock:A@B@DAL-01", ALL) == ("stock", ("A@B", "DAL-01"))
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "said"),
+    [
+        ("O-1", ALL, "'O-1': expected KIND:KEY (e.g. orders:O-1 or stock:MUG@DAL-01)"),
+        ("order:O-1", ALL, "'order:O-1': 'order' is not one of the kinds sent (orders, "),
+        (
+            "stock:MUG@DAL-01",
+            ("orders",),
+            "'stock:MUG@DAL-01': 'stock' is not one of the kinds sent (orders)",
+        ),
+        ("orders:", ALL, "'orders:': no key after orders: (e.g. orders:O-1"),
+        ("stock:MUG", ALL, "'stock:MUG': a stock row's key is SKU@LOCATION (e.g. stock:MUG@"),
+        ("stock:@DAL-01", ALL, "'stock:@DAL-01': a stock row's key is SKU@LOCATION"),
+        ("stock:MUG@", ALL, "'stock:MUG@': a stock row's key is SKU@LOCATION"),
+    ],
+)
+def test_a_key_that_is_not_one_is_refused_saying_what_is_wrong(
+    text: str, kinds: tuple[str, ...], said: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
+        key_of(text, kinds)
+    assert str(refused.value).startswith(said)
 
 
 def test_progress_is_told_after_each_batch() -> None:
@@ -237,6 +309,7 @@ def test_the_slow_way_pages_through_the_keys_in_key_order() -> None:
     assert slow.page(uow, "orders", None, "O-1", 5) == ["O-2", "O-3"]
     assert slow.page(uow, "orders", T0 + timedelta(days=2), "O-2", 5) == ["O-3"]
     assert slow.count(uow, "orders", T0 + timedelta(days=2)) == 2
+    assert slow.count(uow, "orders", None, "O-1") == 2
 
 
 def test_a_kind_ordo_does_not_sync_is_refused() -> None:
