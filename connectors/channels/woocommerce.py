@@ -89,6 +89,8 @@ good. What Ordo's refunds cancelled is read back from the refunds themselves
 (`units_refunded_by_ordo`: `GET .../orders/{id}/refunds`, whose `line_items` give the units,
 negative, and the order's line item each refunds, in its meta `_refunded_item_id`), by the
 change each `reason` names, so that the worker counts a kit told just before a crash as told.
+They are read 100 a page (`page=1, 2...`, oldest first) until a page comes back short; an
+order with 50 full pages of them is refused for good rather than read on.
 
 Ordo's refunds coming back: once an order's refunds reach its total, `wc_create_refund` sets
 it `refunded` and WooCommerce sends `order.updated`, so Ordo's own refunds (of returns, of
@@ -210,6 +212,11 @@ ORDERS_PATH = "/wp-json/wc/v3/orders"
 _SETTLED = frozenset({"cancelled", "refunded", "failed"})
 # The meta of a refund's line item naming the order's line item it refunds.
 _REFUNDED_ITEM = "_refunded_item_id"
+# An order's refunds are listed a page at a time, WooCommerce's largest (`per_page` is 1 to
+# 100), up to a bound: a shop whose every page is full (a plugin ignoring `page`) is refused
+# after that many instead of being read for ever.
+_REFUNDS_PER_PAGE = 100
+_MOST_REFUND_PAGES = 50
 # The status `wc_create_refund` sets once an order's refunds reach its total.
 _REFUNDED = "refunded"
 _FULFILLED = "completed"
@@ -514,16 +521,34 @@ class WooCommerceChannel(ShopApiChannel):
             return super().units_refunded_by_ordo(channel_order_id, order_id)  # no credentials
         shop_id = shop_order_id(channel_order_id, self.shop_name,
                                 f"read the units of order {order_id} Ordo cancelled")  # fmt: skip
-        # The order lists its refunds without their lines; the refunds' own resource has them
-        # (WooCommerce's largest page: an order refunded more than 100 times is read in part).
-        url = f"{self.config.store_url}{ORDERS_PATH}/{shop_id}/refunds?per_page=100"
-        found = self.shop_call("GET", url, f"the look-up of the refunds of order {shop_id}")
+        # The order lists its refunds without their lines; the refunds' own resource has them.
+        found = self._refunds_of(shop_id)
         return units_by_change(order_id, (
             (held.get("reason"), [(_refunded_item(item), item.get("quantity"))
                                   for item in _list(held.get("line_items"))
                                   if isinstance(item, Mapping)])
-            for held in _list(found) if isinstance(held, Mapping)
+            for held in found if isinstance(held, Mapping)
         ))  # fmt: skip
+
+    def _refunds_of(self, shop_id: str) -> list[Any]:
+        """Every refund of the shop's order `shop_id`, read a page at a time until a page
+        short of a full one. Oldest first (by id), so a refund made while they are read comes
+        last and shifts none of the rest from one page to the next."""
+        url = f"{self.config.store_url}{ORDERS_PATH}/{shop_id}/refunds"
+        found: list[Any] = []
+        for page in range(1, _MOST_REFUND_PAGES + 1):
+            listed = _list(self.shop_call(
+                "GET", f"{url}?per_page={_REFUNDS_PER_PAGE}&page={page}&orderby=id&order=asc",
+                f"the look-up of the refunds of order {shop_id} (page {page})",
+            ))  # fmt: skip
+            found.extend(listed)
+            if len(listed) < _REFUNDS_PER_PAGE:
+                return found
+        raise PermanentRefusal(
+            f"{self.shop_name} {host_of(url)} listed {_MOST_REFUND_PAGES} full pages of the "
+            f"refunds of order {shop_id} ({len(found)} refunds) and Ordo reads no more: check "
+            "the order's refunds in the shop"
+        )
 
     def _order_to_refund(
         self, url: str, order_id: str, marks: Callable[[object], bool], currency: str, ordo: str

@@ -3,9 +3,9 @@ cancelled, and returns refunded, in Ordo and then in their shop: it keeps every 
 which orders are cancelled and what each has had refunded, and answers as the shops do
 (Shopify's 422 for an order cancelled already, its calculated refund on the sale's parent
 transaction, suggesting what the refunded line items cost when they carry a `price`;
-WooCommerce's order with its status, total and refunds, its refunds listed with their lines,
-and its 500 for a refund larger than what is left). Each refund made keeps the lines it
-named; a refund's answer can be lost after it was made (`lost`)."""
+WooCommerce's order with its status, total and refunds, its refunds listed with their lines a
+page at a time, and its 500 for a refund larger than what is left). Each refund made keeps the
+lines it named; a refund's answer can be lost after it was made (`lost`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from sqlalchemy import select
 
@@ -161,7 +162,7 @@ class FakeShop:
         if method == "POST" and refunds:
             return self._woo_refund(f"woo:{refunds[1]}", sent or {})
         if method == "GET" and refunds:
-            return 200, [_woo_refund_listed(r) for r in self.refunds.get(f"woo:{refunds[1]}", [])]
+            return _woo_refunds_page(self.refunds.get(f"woo:{refunds[1]}", []), refunds[2] or "?")
         order = WOO_ORDER.fullmatch(path)
         if order is None:
             return 404, {"code": "rest_no_route", "message": "No route was found."}
@@ -186,6 +187,23 @@ class FakeShop:
             made["line_items"] = sent["line_items"]
         self.refunds.setdefault(key, []).append(made)
         return self._answered(201, made)
+
+
+def _woo_refunds_page(made: list[dict[str, Any]], query: str) -> Any:
+    """A page of an order's refunds as WooCommerce lists them: `per_page` (10 unless asked,
+    1 to 100, its 400 otherwise) of `page` (the first unless asked), by when they were made
+    (the order of `made`) or `orderby=id`, newest first unless `order=asc`."""
+    asked = {name: values[-1] for name, values in parse_qs(query[1:]).items()}
+    per_page, page = int(asked.get("per_page", "10")), int(asked.get("page", "1"))
+    if not 1 <= per_page <= 100:
+        return 400, {"code": "rest_invalid_param", "message": "Invalid parameter(s): per_page",
+                     "data": {"status": 400}}  # fmt: skip
+    listed = [_woo_refund_listed(r) for r in made]
+    if asked.get("orderby") == "id":
+        listed.sort(key=lambda refund: int(refund["id"]))
+    if asked.get("order", "desc") != "asc":
+        listed.reverse()
+    return 200, listed[(page - 1) * per_page : page * per_page]
 
 
 def _woo_refund_listed(made: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,8 @@ refunded for what it suggests on the sale's parent transaction; WooCommerce's re
 line items with their totals and taxes shared per unit, through the gateway, restocking
 nothing; a refund marked with Ordo's change taken as done; a line the shop has not got, more
 than is left, a currency apart or a refund the shop will not make refused for good naming
-what was said; an outage retried; and Shopify's news of Ordo's own refund left alone."""
+what was said; an outage retried; and Shopify's news of Ordo's own refund left alone. Ordo's
+refunds read back from WooCommerce a page of 100 at a time, up to 50 pages."""
 
 from __future__ import annotations
 
@@ -272,6 +273,47 @@ def test_woocommerce_reads_back_the_units_of_ordos_refunds_from_the_refunds_them
     assert (look_up.method, look_up.url.path, look_up.url.params["per_page"]) == (
         "GET", "/wp-json/wc/v3/orders/727/refunds", "100",
     )  # fmt: skip
+    assert (look_up.url.params["page"], look_up.url.params["order"]) == ("1", "asc")
+
+
+def paged(refunds: list[dict[str, Any]]) -> Any:
+    """WooCommerce listing `refunds` a page of `per_page` at a time, as `page` asks."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        per_page, page = (int(request.url.params[name]) for name in ("per_page", "page"))
+        return httpx.Response(200, json=refunds[(page - 1) * per_page : page * per_page])
+
+    return answer
+
+
+def test_woocommerce_reads_ordos_refunds_behind_the_first_hundred_page_after_page() -> None:
+    others = [a_woo_refund(1000 + n, "goodwill", (518995019, 1)) for n in range(150)]
+    refunds = [*others, a_woo_refund(801, NOTE, (518995019, 2))]
+    connector, fake = woo(paged(refunds))
+
+    assert connector.units_refunded_by_ordo("727", "O-1") == {"4711": {"518995019": 2}}
+    assert [request.url.params["page"] for request in fake.requests] == ["1", "2"]
+
+
+def test_woocommerce_asks_one_page_more_when_the_last_is_full_and_finds_it_empty() -> None:
+    refunds = [a_woo_refund(1000 + n, NOTE, (518995019, 1)) for n in range(200)]
+    connector, fake = woo(paged(refunds))
+
+    assert connector.units_refunded_by_ordo("727", "O-1") == {"4711": {"518995019": 200}}
+    assert [request.url.params["page"] for request in fake.requests] == ["1", "2", "3"]
+
+
+def test_a_shop_whose_every_page_of_refunds_is_full_is_refused_after_fifty_pages() -> None:
+    full = [a_woo_refund(1000 + n, "goodwill", (518995019, 1)) for n in range(100)]
+    connector, fake = woo(lambda _: httpx.Response(200, json=full))  # `page` ignored
+
+    with pytest.raises(PermanentRefusal) as refused:
+        connector.units_refunded_by_ordo("727", "O-1")
+    assert str(refused.value) == (
+        "WooCommerce https://shop.example.com listed 50 full pages of the refunds of order 727 "
+        "(5000 refunds) and Ordo reads no more: check the order's refunds in the shop"
+    )
+    assert len(fake.requests) == 50
 
 
 def test_a_shop_down_while_ordos_refunds_are_read_back_is_retried() -> None:
