@@ -475,6 +475,7 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         from engine.service_layer.wms_transfers import (
             InboundTransferNotifier,
             InboundTransferUpdater,
+            TransferAttempts,
             TransferReleaser,
         )
 
@@ -482,7 +483,9 @@ def build_workers(container: Container, *, name: str = "", concurrency: int = 1)
         observers.append(ReleaseAttempts(container.warehouses))
         observers.append(WarehouseReleaser(container.warehouses))
         observers.append(WarehouseUpdater(container.warehouses))  # what changes after
-        # Transfers out of a WMS's locations (ship to store, by hand), for it to pick and ship.
+        # Transfers out of a WMS's locations (ship to store, by hand), for it to pick and ship;
+        # the attempt first here too.
+        observers.append(TransferAttempts(container.warehouses))
         observers.append(TransferReleaser(container.warehouses))
         # Transfers into a WMS's locations, once shipped, for its dock to expect.
         observers.append(InboundTransferNotifier(container.warehouses))

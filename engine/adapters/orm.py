@@ -300,6 +300,8 @@ inbound_supply = Table(
     _ts("delivered_at", nullable=True),
     # Migration 0034: the name the receiving location's WMS expects a shipped transfer by.
     Column("inbound_reference", String(128), nullable=False, server_default=""),
+    # Migration 0044: when Ordo first set out to send a transfer to its sending WMS, NULL never.
+    _ts("wms_attempted_at", nullable=True),
     Index(None, "sku", "expected_on"),
     Index(None, "order_id"),
     Index(None, "tracking_number"),

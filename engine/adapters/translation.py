@@ -346,6 +346,7 @@ def inbound_row(i: InboundSupply) -> Row:
         "tracking_number": i.tracking_number,
         "delivered_at": i.delivered_at,
         "inbound_reference": i.inbound_reference,
+        "wms_attempted_at": i.wms_attempted_at,
     }
 
 

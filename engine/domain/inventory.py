@@ -46,6 +46,9 @@ class InboundSupply:
     # A transfer out of a location a warehouse system runs: that WMS's reference for it once
     # it took it (engine.service_layer.wms_transfers), so it is never sent twice. "" before.
     wms_reference: str = ""
+    # When Ordo first set out to send it to that WMS, kept before the WMS is called (migration
+    # 0044): one with none was never sent, so cancelling it asks no WMS whether it holds it.
+    wms_attempted_at: datetime | None = None
     # A transfer its sending location reported shipped (`report_shipped`): when, with which
     # carrier, under which tracking number. None and "" while nobody has.
     shipped_at: datetime | None = None

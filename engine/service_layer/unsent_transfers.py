@@ -19,7 +19,10 @@ transaction per transfer, with an audit entry for the operator who sent it. The 
 read again in that transaction: one the worker sent meanwhile, or shipped, received or
 cancelled since it was listed, is left alone and said so. So a second run sends nothing.
 It is read locked, as the worker reads it: a send the worker makes at the same moment is
-waited for, and found, rather than made and recorded twice.
+waited for, and found, rather than made and recorded twice. Before a transfer order is sent,
+that Ordo set out to send it is kept in a transaction of its own, as the worker keeps it
+(`TransferReleaser.set_out`): a send whose answer is lost still leaves the transfer to be
+looked up at its WMS if it is cancelled.
 """
 
 from __future__ import annotations
@@ -118,7 +121,13 @@ class UnsentTransfers:
 
     def send(self, uow_factory: Callable[[], UnitOfWork], unsent: Unsent, actor: str) -> Outcome:
         """Send `unsent` in a transaction of its own, audited for `actor` when the WMS took
-        it; left alone when it is no longer due (a failure rolls back, keeping nothing)."""
+        it; left alone when it is no longer due (a failure rolls back, keeping nothing but a
+        transfer order's attempt)."""
+        if unsent.document == TRANSFER_ORDER:
+            with uow_factory() as uow:  # the attempt first, committed (module's doc)
+                transfer = uow.inbound.get_for_update(unsent.transfer_id)
+                if transfer is not None and self.due(transfer) == unsent:
+                    self.releaser.set_out(uow, transfer)
         with uow_factory() as uow:
             # Locked, as the worker's send reads it (`TransferReleaser.send`): of the two
             # sending it at once, the second finds it sent, and neither calls nor records twice.

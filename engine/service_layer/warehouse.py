@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from connectors.base import FoundOrder, PermanentRefusal
@@ -192,22 +193,14 @@ class WarehouseReleaser(ByLocation[Warehouse]):
         )
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if not self.wants(message):
-            return
-        shipment_id = str(message.payload["shipment_id"])
         # First the attempt, committed on its own before the WMS is called (module's doc):
         # whatever becomes of the call, a cancellation then knows the WMS may hold it. (In
         # the worker this commit is the worker's, at the end: `ReleaseAttempts` does it.)
+        if not self.attempt(message, uow):
+            return
         with uow:
-            due = self._due(uow, shipment_id)
-            if due is None:
-                return
-            shipment = due[0]
-            if shipment.wms_attempted_at is None:
-                shipment.wms_attempted_at = utcnow()
-                uow.commit()
-        with uow:
-            due = self._due(uow, shipment_id)  # cancelled since, say: then not sent after all
+            # Cancelled since, say: then not sent after all.
+            due = self._due(uow, str(message.payload["shipment_id"]))
             if due is None:
                 return
             shipment, order, warehouse = due
@@ -220,6 +213,18 @@ class WarehouseReleaser(ByLocation[Warehouse]):
             )
             uow.commit()
         self.sent += 1
+
+    def attempt(self, message: Message, uow: UnitOfWork) -> bool:
+        """Whether `message` releases a shipment due to be sent (`_due`); if so, that it is
+        being sent is kept on it in a transaction of its own (`keep_attempt`)."""
+        if not self.wants(message):
+            return False
+        with uow:
+            due = self._due(uow, str(message.payload["shipment_id"]))
+            if due is None:
+                return False
+            keep_attempt(uow, due[0])
+            return True
 
     def _due(
         self, uow: UnitOfWork, shipment_id: str
@@ -251,23 +256,46 @@ class WarehouseReleaser(ByLocation[Warehouse]):
         return shipment, order, warehouse
 
 
-class ReleaseAttempts(WarehouseReleaser):
+class Attempted(Protocol):
+    """A document Ordo sends a WMS (a shipment, a transfer), as its attempt is kept."""
+
+    wms_attempted_at: datetime | None
+
+
+def keep_attempt(uow: UnitOfWork, document: Attempted) -> None:
+    """Keep on `document`, about to be sent to its WMS, that Ordo set out to send it
+    (`wms_attempted_at`, the first time only), committing `uow`'s transaction before the WMS
+    is called: a call whose answer is lost, or whose own commit fails, leaves it behind, so a
+    cancellation then asks the WMS whether it holds the document, and one never attempted is
+    not asked about (module's doc)."""
+    if document.wms_attempted_at is None:
+        document.wms_attempted_at = utcnow()
+        uow.commit()
+
+
+class _Attempting(Protocol):
+    """A sender to a WMS, as `AttemptStep` runs it."""
+
+    def attempt(self, message: Message, uow: UnitOfWork) -> bool: ...
+
+
+class AttemptStep:
+    """The shape of a sender's attempt as a worker step of its own (`ReleaseAttempts`,
+    `wms_transfers.TransferAttempts`): mixed in before the sender, registered in the worker
+    just before it, it runs only the sender's `attempt`, and sends nothing. The worker runs
+    each observer of a message in a transaction of its own, committed when it ends, and the
+    sender's step rolls back whole when its WMS call fails: the attempt it keeps itself
+    would go with it."""
+
+    def __call__(self: _Attempting, message: Message, uow: UnitOfWork) -> None:
+        self.attempt(message, uow)
+
+
+class ReleaseAttempts(AttemptStep, WarehouseReleaser):
     """Worker observer, registered just before `WarehouseReleaser`: keeps that a release is
-    being attempted (`wms_attempted_at`) in a step of its own. The worker runs each observer
-    of a message in a transaction of its own, committed when it ends, and the releaser's
-    step rolls back whole when its WMS call fails: its own mark of the attempt would go with
-    it. Sends nothing."""
+    being attempted (`wms_attempted_at`) in a step of its own (`AttemptStep`)."""
 
     name = "wms-release-attempt"
-
-    def __call__(self, message: Message, uow: UnitOfWork) -> None:
-        if not self.wants(message):
-            return
-        with uow:
-            due = self._due(uow, str(message.payload["shipment_id"]))
-            if due is not None and due[0].wms_attempted_at is None:
-                due[0].wms_attempted_at = utcnow()
-                uow.commit()
 
 
 class WarehouseUpdater(ByLocation[ChangingWarehouse]):

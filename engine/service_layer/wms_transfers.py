@@ -15,17 +15,21 @@ it by hand, as before.
 
 The WMS is called before that transaction commits, so a crash in between sends the transfer
 again when the event is redelivered: the connector sends the transfer's id as an idempotency
-key, and the WMS answers a repeat with the reference it gave the first time. The transfer is
-read with its row locked (`get_for_update`) and held until that commit, across the WMS's
-answer: the lock is the claim on sending it. `ordo wms send-transfers` reads it locked too,
-so when it and the worker send one transfer at the same moment, the second waits for the
-first's commit, finds the reference, and neither calls the WMS nor records
-`transfer.sent_to_wms` again (on SQLite the first writer holds the whole file anyway). A
-report or receipt of that transfer waits as long as the WMS takes to answer (the connector's
-timeout at most); locking a row rather than claiming it with a column of its own keeps the
-claim from outliving a crash. Every transfer observer reads its transfer so. A WMS that
-refuses or cannot be reached raises the connector's `DeliveryError`: the worker retries the
-event and, after the bus's last delivery, dead-letters it.
+key, and the WMS answers a repeat with the reference it gave the first time. Before the call,
+in a transaction of its own, the releaser keeps on the transfer that it set out to send it
+(`wms_attempted_at`, the first time only, `TransferReleaser.set_out`), as a shipment's
+releaser does (`warehouse.keep_attempt`): a call whose answer is lost, or whose commit fails,
+leaves that behind. In the worker `TransferAttempts`, a step of its own registered just
+before the releaser, keeps it. The transfer is read with its row locked (`get_for_update`)
+and held until that commit, across the WMS's answer: the lock is the claim on sending it.
+`ordo wms send-transfers` reads it locked too, so when it and the worker send one transfer at
+the same moment, the second waits for the first's commit, finds the reference, and neither
+calls the WMS nor records `transfer.sent_to_wms` again (on SQLite the first writer holds the
+whole file anyway). A report or receipt of that transfer waits as long as the WMS takes to
+answer (the connector's timeout at most); locking a row rather than claiming it with a column
+of its own keeps the claim from outliving a crash. Every transfer observer reads its transfer
+so. A WMS that refuses or cannot be reached raises the connector's `DeliveryError`: the
+worker retries the event and, after the bus's last delivery, dead-letters it.
 
 A transfer cancelled in Ordo (`transfer.cancelled`: its order no longer needs it; its units
 went back to the source's stock at once) is cancelled at the WMS that holds it. Its events
@@ -41,8 +45,9 @@ high alert (`wms/WMS refused a change`) is raised only when a person is still ne
 at the source reserved some of the units since (docs/integrations.md). A cancelled transfer
 with no reference may be at the WMS all the same (it took the send, but its answer was lost,
 or the worker's commit failed, and the retried send found the transfer cancelled): Ordo
-records no attempt, so the WMS is asked (`find_transfer_order`) before Ordo concludes there
-is nothing to cancel, as for a shipment (`warehouse.found_at_wms`).
+records only the attempt, so the WMS is asked (`find_transfer_order`) before Ordo concludes
+there is nothing to cancel, as for a shipment (`warehouse.found_at_wms`). One never
+attempted (cancelled before its send's turn) holds nothing at any WMS and is not asked about.
 
 When the sending location reports a transfer shipped (`transfer.shipped`) and a WMS runs
 the location it goes to, `InboundTransferNotifier`, a second worker observer, sends that WMS
@@ -105,8 +110,10 @@ from engine.service_layer.unit_of_work import UnitOfWork
 from engine.service_layer.warehouse import (
     REFUSED_RULE,
     REFUSED_SEVERITY,
+    AttemptStep,
     ByLocation,
     found_at_wms,
+    keep_attempt,
 )
 
 log = logging.getLogger(__name__)
@@ -238,19 +245,26 @@ class _TransferObserver(ByLocation[W], abc.ABC):
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
         if not self.wants(message):
             return
-        transfer_id = str(message.payload["transfer_id"])
         with uow:
-            # Locked, across the WMS's answer: the lock is the claim on telling it (module's
-            # doc), so `ordo wms send-transfers` sending the transfer at the same moment waits
-            # and then finds it told.
-            transfer = uow.inbound.get_for_update(transfer_id)
-            if transfer is None or transfer.kind is not InboundKind.TRANSFER:
-                log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
+            transfer = self._read(uow, message)
+            if transfer is None:
                 return
             told = self._handle(message, uow, transfer)
             uow.commit()
         if told:
             self.sent += 1
+
+    def _read(self, uow: UnitOfWork, message: Message) -> InboundSupply | None:
+        """`message`'s transfer; None, logged, when it names none."""
+        transfer_id = str(message.payload["transfer_id"])
+        # Locked, across the WMS's answer: the lock is the claim on telling it (module's
+        # doc), so `ordo wms send-transfers` sending the transfer at the same moment waits
+        # and then finds it told.
+        transfer = uow.inbound.get_for_update(transfer_id)
+        if transfer is None or transfer.kind is not InboundKind.TRANSFER:
+            log.warning("%s: transfer %s not found; nothing sent", self.name, transfer_id)
+            return None
+        return transfer
 
     @abc.abstractmethod
     def _handle(self, message: Message, uow: UnitOfWork, transfer: InboundSupply) -> bool:
@@ -305,10 +319,18 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
     doc)."""
 
     name = "wms-transfers"
-    handles = (events.TransferRequested.name, events.TransferCancelled.name)
+    handles: ClassVar[tuple[str, ...]] = (
+        events.TransferRequested.name,
+        events.TransferCancelled.name,
+    )
     side = "from_location"
 
     def __call__(self, message: Message, uow: UnitOfWork) -> None:
+        # A send's attempt first, committed on its own before the WMS is called (module's
+        # doc). (In the worker this commit is the worker's, at the end: `TransferAttempts`
+        # does it.)
+        if message.name == events.TransferRequested.name and not self.attempt(message, uow):
+            return
         try:
             super().__call__(message, uow)
         except _TooLate as late:
@@ -324,19 +346,34 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             return bool(self.send(uow, transfer).reference)
         return self._cancel(uow, transfer)
 
+    def attempt(self, message: Message, uow: UnitOfWork) -> bool:
+        """Whether `message` requests a transfer due to be sent; if so, that it is being
+        sent is kept on it in a transaction of its own (`set_out`)."""
+        if not (self.wants(message) and message.name == events.TransferRequested.name):
+            return False
+        with uow:
+            transfer = self._read(uow, message)
+            return transfer is not None and self.set_out(uow, transfer)
+
+    def set_out(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
+        """Whether `transfer` is due to be sent (as `send` decides); if so, that Ordo set out
+        to send it is kept (`warehouse.keep_attempt`), committing `uow`'s transaction. Before
+        the WMS is called, in a transaction of its own: the worker's attempt, and `ordo wms
+        send-transfers`' (module's doc)."""
+        if isinstance(self._sending(uow, transfer), Sent):
+            return False
+        keep_attempt(uow, transfer)
+        return True
+
     def send(self, uow: UnitOfWork, transfer: InboundSupply) -> Sent:
         """Send `transfer`'s transfer order to the WMS of the location it leaves, in `uow`'s
         transaction (the caller commits): its reference kept, `transfer.sent_to_wms`
         recorded. Not one sent before, nor one no longer pending. A failure raises the
         connector's `DeliveryError`. The worker's send, and `ordo wms send-transfers`'
         (`engine.service_layer.unsent_transfers`); each reads `transfer` locked
-        (`get_for_update`), so of two at once the second finds it sent."""
-        if transfer.wms_reference:
-            return self._not_sent(
-                transfer, f"was sent before ({transfer.wms_reference}); not sent again"
-            )
-        gone = self._gone(transfer, "not sent")
-        telling = gone or self._telling(uow, transfer, transfer_facts)
+        (`get_for_update`), so of two at once the second finds it sent, and each has kept
+        its attempt before (`set_out`)."""
+        telling = self._sending(uow, transfer)
         if isinstance(telling, Sent):
             return telling
         warehouse, facts = telling
@@ -353,6 +390,18 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
         )  # fmt: skip
         return Sent(reference)
 
+    def _sending(
+        self, uow: UnitOfWork, transfer: InboundSupply
+    ) -> tuple[TransferringWarehouse, dict[str, Any]] | Sent:
+        """The WMS to send `transfer` to and what to tell it; why not (`_not_sent`) when it
+        was sent before or is no longer pending, or there is none (`_telling`)."""
+        if transfer.wms_reference:
+            return self._not_sent(
+                transfer, f"was sent before ({transfer.wms_reference}); not sent again"
+            )
+        gone = self._gone(transfer, "not sent")
+        return gone or self._telling(uow, transfer, transfer_facts)
+
     def _cancel(self, uow: UnitOfWork, transfer: InboundSupply) -> bool:
         if not transfer.cancelled:
             # On its way again: its shipped report came first and reinstated it.
@@ -364,6 +413,11 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             return False
         warehouse, facts = telling
         if not transfer.wms_reference:
+            if transfer.wms_attempted_at is None:
+                # Never set out to send (cancelled before its send's turn): no WMS holds it.
+                log.info("%s: transfer %s was never sent to a WMS; nothing to cancel",
+                         self.name, transfer.id)  # fmt: skip
+                return False
             # Ordo kept no reference: the WMS may hold it all the same (module's doc). If not,
             # a send still to come finds it cancelled and sends nothing.
             named = (
@@ -386,6 +440,15 @@ class TransferReleaser(_TransferObserver[TransferringWarehouse]):
             )
         )
         return True
+
+
+class TransferAttempts(AttemptStep, TransferReleaser):
+    """Worker observer, registered just before `TransferReleaser`: keeps that a transfer
+    order's send is being attempted (`wms_attempted_at`) in a step of its own
+    (`warehouse.AttemptStep`)."""
+
+    name = "wms-transfer-attempt"
+    handles = (events.TransferRequested.name,)
 
 
 class InboundTransferNotifier(_TransferObserver[ReceivingWarehouse]):

@@ -1,7 +1,8 @@
 """Stock transfers to the WMS of the location they leave, on the in-memory store with a fake
 WMS: making one raises `transfer.requested`; the worker sends it once with its facts, keeps
-the reference and raises `transfer.sent_to_wms`, whatever is redelivered; a source no WMS
-serves, a WMS that takes no transfers and a transfer cancelled before its turn send nothing;
+the reference and raises `transfer.sent_to_wms`, whatever is redelivered, keeping first that
+it set out to send it; a source no WMS serves, a WMS that takes no transfers and a transfer
+cancelled before its turn send nothing (the last is never looked up at the WMS either);
 a cancelled transfer the WMS holds is cancelled there, and one a WMS shipped already (its 409,
 or its shipped report coming first) is on its way again, released from its order, its units
 off the source once whatever is redelivered; a person is asked only for units reserved at the
@@ -41,7 +42,7 @@ from engine.service_layer.inventory import (
     transfer_stock,
 )
 from engine.service_layer.warehouse import LOOKUP_RULE, REFUSED_RULE
-from engine.service_layer.wms_transfers import TransferReleaser
+from engine.service_layer.wms_transfers import TransferAttempts, TransferReleaser
 from tests.support.builders import a_location, a_product, an_order
 from tests.support.worker_steps import handled, published
 
@@ -230,17 +231,61 @@ def test_a_wms_that_takes_no_transfers_leaves_them_to_be_shipped_by_hand() -> No
     assert not [e for e in uow.committed_events if isinstance(e, TransferSentToWms)]
 
 
-def test_a_transfer_cancelled_before_its_turn_is_neither_sent_nor_cancelled_at_the_wms() -> None:
-    uow, wms = a_world(), FakeWms()
+@pytest.mark.parametrize("lookup", [True, False], ids=["wms-with-lookup", "wms-without"])
+def test_a_transfer_cancelled_before_its_turn_is_neither_sent_nor_looked_up_nor_alerted_on(
+    lookup: bool,
+) -> None:
+    uow, wms = a_world(), FakeWms(lookup=lookup)
     transfer_id = sent_for_the_order(uow)
     cancelled(uow, transfer_id)
 
     releaser = TransferReleaser({"DAL-01": wms})
+    handled(TransferAttempts({"DAL-01": wms}), uow, published(uow, "transfer.requested"))
     handled(releaser, uow, published(uow, "transfer.requested"))
     handled(releaser, uow, published(uow, "transfer.cancelled"))
 
-    assert (wms.sent, wms.cancelled) == ([], [])
-    assert wms.asked == [transfer_id]  # Ordo cannot tell it was never sent: the WMS holds none
+    assert (wms.sent, wms.cancelled, wms.asked) == ([], [], [])  # it was never attempted
+    assert transfer(uow, transfer_id).wms_attempted_at is None
+    assert of_type(uow, AlertTriggered) == []
+
+
+def test_a_send_whose_answer_is_lost_keeps_that_it_was_attempted() -> None:
+    uow, wms = a_world(), FakeWms(answer_lost=True)
+    transfer_id = sent_for_the_order(uow)
+
+    with pytest.raises(DeliveryError, match="timed out"):
+        TransferReleaser({"DAL-01": wms})(published(uow, "transfer.requested")[0], uow)
+
+    kept = transfer(uow, transfer_id)
+    assert kept.wms_reference == "" and kept.wms_attempted_at is not None
+
+
+def test_the_attempt_step_keeps_the_attempt_of_a_request_and_sends_nothing() -> None:
+    uow, wms = a_world(), FakeWms()
+    transfer_id = sent_for_the_order(uow)
+    attempts = TransferAttempts({"DAL-01": wms})
+
+    handled(attempts, uow, published(uow, "transfer.requested"))
+    first = transfer(uow, transfer_id).wms_attempted_at
+    handled(attempts, uow, published(uow, "transfer.requested"))  # redelivered
+
+    assert first is not None and transfer(uow, transfer_id).wms_attempted_at == first
+    assert wms.sent == [] and attempts.sent == 0
+    cancelled(uow, transfer_id)
+    assert not attempts.wants(published(uow, "transfer.cancelled")[0])
+
+
+def test_only_a_transfer_out_of_a_location_a_wms_serves_counts_as_attempted() -> None:
+    uow, wms = a_world(), FakeWms()
+    served = sent_for_the_order(uow)
+    not_served = sent_for_the_order(uow, source="RNO-02")
+    attempts = TransferAttempts({"DAL-01": wms})
+
+    for message in published(uow, "transfer.requested"):
+        attempts(message, uow)
+
+    assert transfer(uow, served).wms_attempted_at is not None
+    assert transfer(uow, not_served).wms_attempted_at is None
 
 
 def test_a_wms_that_fails_leaves_no_reference_and_the_event_to_be_retried() -> None:
