@@ -11,7 +11,7 @@ from api.routes import (
     catalog,
     channels,
     edi,
-    edi_po_changes,
+    edi_interchanges,
     events,
     inventory,
     operations,
@@ -29,7 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # Before the orders router: `/v1/orders/x12` is matched before any `/v1/orders/{order_id}`
     # route could take `x12` for an order id.
     edi.router,
-    edi_po_changes.router,
+    edi_interchanges.router,
     orders.router,
     tickets.router,
     channels.router,

@@ -1,5 +1,6 @@
-"""B2B orders over EDI: `POST /v1/orders/x12` takes an ANSI X12 interchange of 850 purchase
-orders and answers with what became of each one and the 997 functional acknowledgement.
+"""B2B orders over EDI: the 850 purchase orders of an ANSI X12 interchange, each made an order
+and answered with what became of it, for `POST /v1/orders/x12` (and its 860s' door, which
+takes 850s beside them: api.routes.edi_interchanges).
 
 The connector (`connectors.channels.x12`) reads the envelope and maps each 850 to the body
 `POST /v1/orders` takes. The body is validated by the same model (`OrderIn`); an error names
@@ -16,33 +17,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from api.deps import ApiServices, CanIngestOrders, Services
+from api.deps import ApiServices
 from api.errors import describe_validation_error, json_path, problem, problem_body
-from api.routes.channels import RawBody
 from api.routes.edi_functional_acks import router as functional_acks_router
-from api.routes.edi_outbound import ChannelQuery, channel_named
 from api.routes.edi_outbound import router as outbound_router
 from api.routes.orders import batch_item
-from api.routes.x12_bodies import (
-    UNSUPPORTED_MEDIA,
-    interchange_text,
-    openapi_body,
-    refused_media,
-)
-from api.schemas.common import FieldError, Out, Problem, problem_responses
+from api.routes.x12_bodies import interchange_text
+from api.schemas.common import FieldError, Out, Problem
 from api.schemas.orders import OrderIn, OrderOut
 from connectors.channels import x12, x12_outbound
 from engine.domain.access import Principal
 from engine.domain.values import utcnow
 from engine.service_layer import edi
 
-# The 850s' route, the partners' mailbox of what Ordo writes back (api/routes/edi_outbound),
-# and the 997s they send for it (api/routes/edi_functional_acks).
+# The partners' mailbox of what Ordo writes back (api/routes/edi_outbound), and the 997s they
+# send for it (api/routes/edi_functional_acks); the doors the 850s come in by are
+# api/routes/edi_interchanges.
 router = APIRouter()
 router.include_router(functional_acks_router)
 router.include_router(outbound_router)
@@ -82,7 +77,7 @@ _ACK_EXAMPLE = (
     "AK1*PO*905~AK2*850*0001~AK5*A~AK9*A*1*1*1~SE*6*0001~GE*1*1~IEA*1*000000001~"
 )
 # The answer to EXAMPLE, as Ordo gave it (POST /v1/orders/x12?channel=b2b-acme).
-_ANSWER_EXAMPLE: dict[str, Any] = {
+ANSWER_EXAMPLE: dict[str, Any] = {
     "interchange": "000000905",
     "created": 1,
     "failed": 0,
@@ -135,8 +130,8 @@ _ANSWER_EXAMPLE: dict[str, Any] = {
         }
     ],
     "acknowledgement": _ACK_EXAMPLE,
+    "changes": None,
 }
-_OPENAPI = openapi_body("850 purchase orders", EXAMPLE)
 
 
 class TransactionSetOut(Out):
@@ -160,78 +155,37 @@ class TransactionSetOut(Out):
     )
 
 
-class X12Out(Out):
-    interchange: str = Field(description="The interchange's control number (ISA13).")
+class PurchaseOrdersPart(Out):
+    """The 850s of an interchange and what became of each, as `POST /v1/orders/x12` answers
+    them."""
+
     created: int
     failed: int
     results: list[TransactionSetOut]
-    acknowledgement: str = Field(
-        description="The 997 functional acknowledgement for the interchange, in its delimiters."
-    )
-
-    model_config = {"json_schema_extra": {"examples": [_ANSWER_EXAMPLE]}}
 
 
-@router.post(
-    PATH,
-    tags=["orders"],
-    response_model=X12Out,
-    responses={
-        200: {"description": "What became of each purchase order, and the 997."},
-        415: UNSUPPORTED_MEDIA,
-        **problem_responses(),
-    },
-    summary="Ingest B2B purchase orders: an X12 interchange of 850s, answered with a 997",
-    openapi_extra=_OPENAPI,
-)
-def receive_x12(
-    request: Request,
-    who: CanIngestOrders,
-    services: Services,
-    body: RawBody,
-    channel: ChannelQuery = None,
-) -> JSONResponse:
-    """Each 850 purchase order of the interchange becomes one order, created, decided and
-    audited as `POST /v1/orders/batch` would: on its own, so one that cannot be taken does
-    not stop the others. 200 lists, per transaction set, its control number, its purchase
-    order number and the order (201), the order the channel sent before (409), or the
-    problem (422) naming each EDI element at fault (`segment 14 (PO1), element 02`). The
-    answer carries the 997 functional acknowledgement, to send back to the trading partner.
-
-    An interchange whose envelope cannot be read at all (no ISA, an IEA that does not match
-    it) is a 422 naming the segment; a functional group or a transaction set whose trailer
-    does not match its header is rejected in the 997. At most 500 transaction sets, and a
-    body within the server's limit (`ORDO_MAX_REQUEST_BYTES`, else 413). See docs/edi.md."""
-    refused = refused_media(request, PATH)
-    if refused is not None:
-        return refused
-    filed_under = channel_named(who, channel)
-    interchange = read_interchange(body, x12.PURCHASE_ORDERS, PATH)
-    if isinstance(interchange, JSONResponse):
-        return interchange
+def take_purchase_orders(
+    services: ApiServices,
+    who: Principal,
+    channel: str,
+    interchange: x12.Interchange,
+    groups: Sequence[x12.Group],
+) -> tuple[PurchaseOrdersPart, list[x12_outbound.Outcome]]:
+    """Each transaction set of `groups` as an order, on its own, with its outcome for the
+    997; a group refused whole (not `PO`, a trailer that disagrees) refuses each of its
+    sets."""
     results: list[TransactionSetOut] = []
     outcomes: list[x12_outbound.Outcome] = []
-    for group in interchange.groups:
+    for group in groups:
         for tset in group.transaction_sets:
             result, outcome = _purchase_order(
-                services, who, filed_under, interchange, group, tset, len(results)
+                services, who, channel, interchange, group, tset, len(results)
             )
             results.append(result)
             outcomes.append(outcome)
-    # The pair's next number, taken once every order is in: a request that fails before
-    # uses none up.
-    number = edi.take_control_number(services.container.uow_factory, interchange.envelope.pair)
     created = sum(1 for result in results if result.status == 201)
-    answer = X12Out(
-        interchange=interchange.control_number,
-        created=created,
-        failed=len(results) - created,
-        results=results,
-        acknowledgement=x12_outbound.acknowledgement(
-            interchange, outcomes, control_number=number, at=utcnow()
-        ),
-    )
-    return JSONResponse(answer.model_dump(mode="json"))
+    answered = PurchaseOrdersPart(created=created, failed=len(results) - created, results=results)
+    return answered, outcomes
 
 
 def _unreadable(place: x12.Place, message: str, instance: str = PATH) -> JSONResponse:
@@ -245,7 +199,7 @@ def _unreadable(place: x12.Place, message: str, instance: str = PATH) -> JSONRes
 
 
 def read_interchange(
-    body: bytes, reads: x12.Reads, instance: str
+    body: bytes, reads: x12.Reads | Sequence[x12.Reads], instance: str
 ) -> x12.Interchange | JSONResponse:
     """The interchange in `body`, or the 422 saying why it cannot be read at all (or holds
     more transaction sets than one request takes)."""

@@ -1,40 +1,31 @@
-"""The buyer's changes to its purchase orders over EDI: `POST /v1/orders/x12/changes` takes an
-ANSI X12 interchange of 860 purchase order changes, applies each to the order made from its
-850, and answers with what became of each POC and the 997.
+"""The buyer's changes to its purchase orders over EDI: the 860 purchase order changes of an
+ANSI X12 interchange, each applied to the order made from its 850 and answered with what
+became of each POC, for `POST /v1/orders/x12/changes` (and the 850s' door, which takes 860s
+beside them: api.routes.edi_interchanges, which also writes the 997).
 
-A route of its own, beside the 850s' `POST /v1/orders/x12`: the reader takes one kind of
-functional group per door (`x12.Reads`), and a partner's gateway routes by document type. The
-connector (`connectors.channels.x12_po_changes`) reads each 860; the service layer
+The connector (`connectors.channels.x12_po_changes`) reads each 860; the service layer
 (`engine.service_layer.po_changes`) applies it with Ordo's own cancellation and modification
-paths, records
-it, and writes the 865 into the partner's mailbox for the channels that get 855s. See
-docs/edi.md.
+paths, records it, and writes the 865 into the partner's mailbox for the channels that get
+855s. See docs/edi.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from api.commands import dispatch
-from api.deps import ApiServices, CanIngestOrders, Services
-from api.routes.channels import RawBody
-from api.routes.edi import read_interchange, refusal
-from api.routes.edi_outbound import ChannelQuery, channel_named
-from api.routes.x12_bodies import UNSUPPORTED_MEDIA, openapi_body, refused_media
-from api.schemas.common import Out, Problem, problem_responses
+from api.deps import ApiServices
+from api.routes.edi import refusal
+from api.schemas.common import Out, Problem
 from api.schemas.orders import OrderOut
 from connectors.channels import x12, x12_outbound
-from connectors.channels.x12_po_changes import PO_CHANGES, PoChangeError, po_change
+from connectors.channels.x12_po_changes import PoChangeError, po_change
 from engine.domain.access import Principal
 from engine.domain.commands import Command
 from engine.domain.errors import Conflict
-from engine.domain.values import utcnow
-from engine.service_layer import edi
 from engine.service_layer.po_acknowledgements import EVERY_CHANNEL
 from engine.service_layer.po_changes import (
     ChangeRequest,
@@ -43,8 +34,6 @@ from engine.service_layer.po_changes import (
     take_change,
 )
 from engine.service_layer.unit_of_work import UnitOfWork
-
-router = APIRouter()
 
 PATH = "/v1/orders/x12/changes"
 
@@ -110,71 +99,39 @@ class PoChangeSetOut(Out):
     problem: Problem | None = None
 
 
-class PoChangesOut(Out):
-    interchange: str = Field(description="The interchange's control number (ISA13).")
+class PoChangesPart(Out):
+    """The 860s of an interchange and what became of each, as `POST /v1/orders/x12/changes`
+    answers them."""
+
     applied: int
     failed: int
     results: list[PoChangeSetOut]
-    acknowledgement: str = Field(description="The 997 for the interchange, in its delimiters.")
 
 
-@router.post(
-    PATH,
-    tags=["orders"],
-    response_model=PoChangesOut,
-    responses={
-        200: {"description": "What became of each purchase order change, and the 997."},
-        415: UNSUPPORTED_MEDIA,
-        **problem_responses(),
-    },
-    summary="Take B2B purchase order changes: an X12 interchange of 860s, answered by 865s",
-    openapi_extra=openapi_body("860 purchase order changes", EXAMPLE),
-)
-def receive_po_changes(
-    request: Request,
-    who: CanIngestOrders,
-    services: Services,
-    body: RawBody,
-    channel: ChannelQuery = None,
-) -> JSONResponse:
-    """Each 860 of the interchange is applied to the order the channel made from its 850
-    (BCH03): a cancellation (BCH01 01) cancels the order as `POST /v1/orders/{id}/cancel`
-    does; a delete (DI) or quantity decrease (QD) cancels units of the PO1's line; an increase
-    (QI), an added item (AI) and the quantity of a change to a line item (CA) modify the
-    order as `POST /v1/orders/{id}/modify` does; a price change (PC) is rejected. 200 lists
-    each 860 and each POC's answer (ACK01), with the 997; for a channel that gets 855s, an
-    865 goes into its mailbox. The same 860 sent again (its
-    BCH05, or its control numbers) changes nothing and is 409. See docs/edi.md."""
-    refused = refused_media(request, PATH)
-    if refused is not None:
-        return refused
-    filed_under = channel_named(who, channel)
-    interchange = read_interchange(body, PO_CHANGES, PATH)
-    if isinstance(interchange, JSONResponse):
-        return interchange
+def take_po_changes(
+    services: ApiServices,
+    who: Principal,
+    channel: str,
+    interchange: x12.Interchange,
+    groups: Sequence[x12.Group],
+) -> tuple[PoChangesPart, list[x12_outbound.Outcome]]:
+    """Each transaction set of `groups` read, applied and answered, with its outcome for the
+    997; a group refused whole (not `PC`, a trailer that disagrees) refuses each of its
+    sets."""
     channels = services.container.settings.edi_acknowledgement_channels
-    acknowledge = EVERY_CHANNEL in channels or filed_under in channels
+    acknowledge = EVERY_CHANNEL in channels or channel in channels
     results: list[PoChangeSetOut] = []
     outcomes: list[x12_outbound.Outcome] = []
-    for group in interchange.groups:
+    for group in groups:
         for tset in group.transaction_sets:
             result, outcome = _po_change(
-                services, who, filed_under, acknowledge, interchange, group, tset
+                services, who, channel, acknowledge, interchange, group, tset
             )
             results.append(result)
             outcomes.append(outcome)
-    number = edi.take_control_number(services.container.uow_factory, interchange.envelope.pair)
     applied = sum(1 for result in results if result.status == 200)
-    answer = PoChangesOut(
-        interchange=interchange.control_number,
-        applied=applied,
-        failed=sum(1 for result in results if result.status == 422),
-        results=results,
-        acknowledgement=x12_outbound.acknowledgement(
-            interchange, outcomes, control_number=number, at=utcnow()
-        ),
-    )
-    return JSONResponse(answer.model_dump(mode="json"))
+    failed = sum(1 for result in results if result.status == 422)
+    return PoChangesPart(applied=applied, failed=failed, results=results), outcomes
 
 
 def _po_change(

@@ -6,7 +6,9 @@ Each stage is a plain function:
   transaction sets (ST ... SE). The delimiters come from the ISA segment itself (docs/edi.md).
   What cannot be read at all raises `X12Error`; a trailer that disagrees with its header
   (a control number, a count) is kept on the group or the transaction set it spoils, so the
-  997 can reject that one and the others still go through.
+  997 can reject that one and the others still go through. A door may read several kinds
+  of group (the 850s' and the 860s' both take `PO` and `PC`); `by_kind` sorts an
+  interchange's groups by the reader of each.
 - `purchase_order` maps one 850 to the body `POST /v1/orders` takes, with `sources` naming
   the segment and element each field came from, or raises `PurchaseOrderError` listing every
   element it cannot map.
@@ -194,9 +196,12 @@ class Interchange:
         )  # fmt: skip
 
 
-def parse(text: str, reads: Reads = PURCHASE_ORDERS) -> Interchange:
+def parse(text: str, reads: Reads | Sequence[Reads] = PURCHASE_ORDERS) -> Interchange:
     """The interchange in `text`, or `X12Error` naming the first segment that cannot be read.
-    A group or set other than what `reads` names is kept with an error saying so."""
+    `reads` names what the door takes, one kind or several (each group is read by the one
+    its GS01 names); a group none of them takes, or a set other than its group's reader
+    reads, is kept with an error saying so."""
+    readers = (reads,) if isinstance(reads, Reads) else tuple(reads)
     text = text.lstrip("\ufeff \t\r\n")
     delimiters = _delimiters(text)
     segments = list(_segments(text, delimiters))
@@ -211,7 +216,7 @@ def parse(text: str, reads: Reads = PURCHASE_ORDERS) -> Interchange:
     groups: list[Group] = []
     index = 1
     while index < len(segments) and segments[index].tag == "GS":
-        group, index = _group(segments, index, reads)
+        group, index = _group(segments, index, readers)
         groups.append(group)
     if index >= len(segments):
         raise X12Error(segments[-1].at(), "the interchange ends without its IEA trailer")
@@ -237,6 +242,19 @@ def parse(text: str, reads: Reads = PURCHASE_ORDERS) -> Interchange:
     if not groups:
         raise X12Error(iea.at(), "the interchange holds no functional group (GS ... GE)")
     return Interchange(delimiters, isa, tuple(groups))
+
+
+def by_kind(
+    interchange: Interchange, readers: Sequence[Reads], others: Reads
+) -> dict[Reads, tuple[Group, ...]]:
+    """The interchange's groups by the reader of their kind (GS01), every reader of
+    `readers` present and in its order, which is the order a door takes them in; a group
+    none of them reads goes with `others`, the door's own kind, to be refused there."""
+    kinds = {reader.functional_id: reader for reader in readers}
+    split: dict[Reads, list[Group]] = {reader: [] for reader in readers}
+    for group in interchange.groups:
+        split.setdefault(kinds.get(group.functional_id, others), []).append(group)
+    return {reader: tuple(groups) for reader, groups in split.items()}
 
 
 def _delimiters(text: str) -> Delimiters:
@@ -284,16 +302,22 @@ def _segments(text: str, delimiters: Delimiters) -> Iterator[Segment]:
         yield Segment(number, tag, tuple(elements))
 
 
-def _group(segments: Sequence[Segment], index: int, reads: Reads) -> tuple[Group, int]:
+def _group(
+    segments: Sequence[Segment], index: int, readers: tuple[Reads, ...]
+) -> tuple[Group, int]:
     """The group whose GS is at `index`, and the index after its GE."""
     gs = segments[index]
     for element in (1, 2, 3, 6):
         if not gs.get(element):
             raise X12Error(gs.at(element), "is empty")
+    reader = next((r for r in readers if r.functional_id == gs.get(1)), None)
+    # The sets of a group no reader takes are named against every kind the door reads: the
+    # group's own refusal is what the 997 says of them.
+    takes = readers if reader is None else (reader,)
     sets: list[TransactionSet] = []
     index += 1
     while index < len(segments) and segments[index].tag == "ST":
-        tset, index = _transaction_set(segments, index, reads)
+        tset, index = _transaction_set(segments, index, takes)
         sets.append(tset)
     if index >= len(segments) or segments[index].tag in ("GS", "IEA"):
         at = segments[min(index, len(segments) - 1)]
@@ -303,8 +327,9 @@ def _group(segments: Sequence[Segment], index: int, reads: Reads) -> tuple[Group
         said = "is outside any transaction set: after GS or SE, an ST or the GE trailer comes next"
         raise X12Error(ge.at(), said)
     errors: list[EdiError] = []
-    if gs.get(1) != reads.functional_id:
-        said = f"functional group {gs.get(1)!r} is not taken: Ordo reads {reads.groups}"
+    if reader is None:
+        said = f"functional group {gs.get(1)!r} is not taken: Ordo reads "
+        said += " or ".join(r.groups for r in readers)
         errors.append(EdiError(gs.at(1), said, "group", "1"))
     if ge.get(2) != gs.get(6):
         said = f"group control number {ge.get(2)!r} does not match GS06 {gs.get(6)!r}"
@@ -317,7 +342,7 @@ def _group(segments: Sequence[Segment], index: int, reads: Reads) -> tuple[Group
 
 
 def _transaction_set(
-    segments: Sequence[Segment], index: int, reads: Reads
+    segments: Sequence[Segment], index: int, takes: tuple[Reads, ...]
 ) -> tuple[TransactionSet, int]:
     """The transaction set whose ST is at `index`, and the index after it. One without its
     SE ends where the next envelope segment begins."""
@@ -341,8 +366,9 @@ def _transaction_set(
     else:
         body = tuple(segments[index:end])
         errors.append(EdiError(st.at(), "has no SE trailer", "set", "2"))
-    if st.get(1) != reads.kind:
-        said = f"transaction set {st.get(1)!r} is not taken: Ordo reads {reads.sets}"
+    if st.get(1) not in {reads.kind for reads in takes}:
+        said = f"transaction set {st.get(1)!r} is not taken: Ordo reads "
+        said += " or ".join(reads.sets for reads in takes)
         errors.append(EdiError(st.at(1), said, "set", "1"))
     return TransactionSet(st.get(1), st.get(2), body, tuple(errors)), end
 

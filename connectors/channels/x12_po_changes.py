@@ -3,10 +3,10 @@ Request read into plain data (`po_change`), and the 865 Purchase Order Change
 Acknowledgment that answers it written (`po_change_acknowledgement`).
 
 The envelope is read by `connectors.channels.x12.parse` (with `PO_CHANGES`: group `PC`,
-set `860`) and the 865 goes back in an interchange of Ordo's own
-(`x12_outbound.interchange_to`, group `CA`), as the 850/855 do. What Ordo does with each
-change (cancel the order, cancel units of a line) is the service layer's
-(engine.service_layer.po_changes); this module only reads and writes. docs/edi.md.
+set `860`; beside the 850s' `PO` groups, `ORDERS_AND_CHANGES`) and the 865 goes back in an
+interchange of Ordo's own (`x12_outbound.interchange_to`, group `CA`), as the 850/855 do.
+What Ordo does with each change (cancel the order, cancel units of a line) is the service
+layer's (engine.service_layer.po_changes); this module only reads and writes. docs/edi.md.
 
 Every error names its place as the 850's do (`segment 5 (POC), element 02`), and every
 element at fault is listed at once.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from connectors.channels.x12 import (
+    PURCHASE_ORDERS,
     SKU_QUALIFIERS,
     EdiError,
     Place,
@@ -31,6 +32,10 @@ from connectors.channels.x12_outbound import interchange_to, transaction_set
 from engine.domain.edi import Envelope
 
 PO_CHANGES = Reads("PC", "860", "purchase order changes (PC)", "860 purchase order changes")
+# What either door takes (`POST /v1/orders/x12` and `.../changes`: partners' gateways route by
+# document type, and an interchange may mix both), in the order they are taken: the 850s
+# first, so an 860 changing a purchase order sent beside it finds its order.
+ORDERS_AND_CHANGES = (PURCHASE_ORDERS, PO_CHANGES)
 
 # BCH01, the transaction set purpose: the whole order cancelled, or lines of it changed.
 CANCELLATION, CHANGE = "01", "04"
