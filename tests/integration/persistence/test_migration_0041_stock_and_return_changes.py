@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Column, MetaData, Table, insert, select
 
-from engine.adapters import migrations, orm
+from engine.adapters import orm
 from engine.adapters import translation as tr
 from engine.adapters.erp_backfill_keys import changed_keys
 from tests.support import builders as b
-from tests.support.engines import an_engine, columns_of, migration_named, uow_factory_on
+from tests.support.engines import columns_of, uow_factory_on
+from tests.support.migration_steps import MigrationSteps
 
-BEFORE = str(migration_named("stock_and_return_changes").down_revision)
+MIGRATION = "stock_and_return_changes"
 STOCK_BEFORE = b.a_stock(sku="OLD", location_code="DAL-01")
 RETURN_BEFORE = b.a_return(id="RT-OLD")
 SINCE = datetime(2026, 3, 10, tzinfo=UTC)
@@ -26,25 +26,19 @@ STOCK_AS_STORED = Table(
 )
 
 
-@pytest.fixture
-def before(database_url: str) -> str:
-    migrations.downgrade(database_url, BEFORE)
-    return database_url
-
-
 def test_rows_stored_before_have_no_time_of_change_and_are_sent_since_any_day(
-    before: str,
+    migration: MigrationSteps,
 ) -> None:
-    with an_engine(before) as engine:
+    with migration.at_before().engine() as engine:
         for table in ("stock", "returns"):
             assert "updated_at" not in columns_of(engine, table)
         with engine.begin() as connection:
             connection.execute(insert(STOCK_AS_STORED), tr.stock_row(STOCK_BEFORE))
             connection.execute(insert(orm.returns), tr.return_row(RETURN_BEFORE))
 
-    migrations.upgrade(before)
+    migration.upgrade()
 
-    with an_engine(before) as engine:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.stock.add(b.a_stock(sku="NEW", location_code="DAL-01"))
@@ -62,21 +56,21 @@ def test_rows_stored_before_have_no_time_of_change_and_are_sent_since_any_day(
             assert changed_keys.page(uow, "returns", far_ahead, None, 10) == ["RT-OLD"]
 
 
-def test_downgrading_drops_the_columns_and_keeps_the_rows(database_url: str) -> None:
-    with an_engine(database_url) as engine:
+def test_downgrading_drops_the_columns_and_keeps_the_rows(migration: MigrationSteps) -> None:
+    with migration.engine() as engine:
         uows = uow_factory_on(engine)
         with uows() as uow:
             uow.stock.add(b.a_stock(sku="NEW", location_code="DAL-01"))
             uow.returns.add(b.a_return(id="RT-NEW"))
             uow.commit()
 
-    migrations.downgrade(database_url, BEFORE)
+    migration.downgrade()
 
-    with an_engine(database_url) as engine:
+    with migration.engine() as engine:
         for table in ("stock", "returns"):
             assert "updated_at" not in columns_of(engine, table)
         with engine.connect() as connection:
             skus = connection.exec_driver_sql("SELECT sku FROM stock").scalars()
             ids = connection.exec_driver_sql("SELECT id FROM returns").scalars()
             assert (list(skus), list(ids)) == (["NEW"], ["RT-NEW"])
-    migrations.upgrade(database_url)
+    migration.upgrade()
