@@ -48,7 +48,10 @@ def test_ordo_sessions_run_with_random_page_cost_for_data_in_memory(engine: Engi
 
 
 def test_a_few_hundred_stock_rows_are_read_by_primary_key_not_scanned(engine: Engine) -> None:
-    assert "Index Scan using pk_stock" in _plan_of_a_five_sku_stock_read(engine)
+    plan = _plan_of_a_five_sku_stock_read(engine)
+    # An index scan, or a bitmap of the index's matches when the rows span more pages (the
+    # table grew a column in 0041): either way the primary key finds them, no row is compared.
+    assert "pk_stock" in plan and "Seq Scan" not in plan
 
 
 def test_with_the_servers_default_the_same_read_scans_the_table(postgres_url: str) -> None:
