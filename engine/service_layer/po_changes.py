@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -558,11 +559,10 @@ def _price_refused(change: LineChange, po1: _Po1) -> str:
     if not change.price:
         return ""
     have = po1.price or (str(po1.lines[0].price) if not po1.kit else "")
-    try:
+    # A price kept as the 850 wrote it, not a number, is never the same price.
+    with suppress(InvalidOperation):
         if have and Decimal(have) == Decimal(change.price):
             return ""
-    except InvalidOperation:  # a price kept as the 850 wrote it, not a number
-        pass
     return f"the price change to {change.price} is not applied: {_NO_PRICES}"
 
 
